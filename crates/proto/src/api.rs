@@ -1,0 +1,415 @@
+//! Request and response bodies of the REST endpoints.
+//!
+//! Every mutation carries a client-generated `client_id` (UUID): replaying it returns the original
+//! result and writes nothing new. Mutations that create an entity give it the `client_id` as id,
+//! so a client can refer to it before the server has answered (offline).
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{
+    double_option, Agent, Attachment, Availability, Channel, Contact, Conversation,
+    ConversationStatus, Inbox, Message, MessageTemplate, Millis, Priority, Role, TemplateRef,
+};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+    pub device_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LoginResponse {
+    /// Bearer token for this device. Shown once; the server keeps only its hash.
+    pub token: String,
+    pub device_id: Uuid,
+    pub agent: Agent,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Device {
+    pub id: Uuid,
+    pub agent_id: Uuid,
+    pub name: String,
+    pub created_at: Millis,
+    pub last_seen_at: Millis,
+    /// The device making this request.
+    pub current: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SendKind {
+    Reply,
+    Note,
+}
+
+/// `POST /api/v1/conversations/{id}/messages`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SendMessage {
+    pub client_id: Uuid,
+    pub kind: SendKind,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub attachment_ids: Vec<Uuid>,
+    /// Required for replies once the channel's reply window has closed.
+    #[serde(default)]
+    pub template: Option<TemplateRef>,
+}
+
+/// `POST /api/v1/conversations/{id}/assign`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    pub client_id: Uuid,
+    /// The new assignee; null unassigns.
+    pub assignee_id: Option<Uuid>,
+    /// Absent: keep the team. Null: no team. Otherwise the new team.
+    #[serde(default, deserialize_with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
+    pub team_id: Option<Option<Uuid>>,
+    /// Compare-and-set: only assign if the current assignee is this (null: unassigned).
+    /// Absent: assign unconditionally.
+    #[serde(default, deserialize_with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
+    pub expected_assignee_id: Option<Option<Uuid>>,
+}
+
+/// `POST /api/v1/conversations/{id}/status`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StatusRequest {
+    pub client_id: Uuid,
+    pub status: ConversationStatus,
+    /// Required with `snoozed`, in the future.
+    #[serde(default)]
+    pub snoozed_until: Option<Millis>,
+}
+
+/// `POST /api/v1/conversations/{id}/labels`: adds and removes, never replaces, so two agents
+/// labelling at once both win.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LabelsRequest {
+    pub client_id: Uuid,
+    #[serde(default)]
+    pub add: Vec<String>,
+    #[serde(default)]
+    pub remove: Vec<String>,
+}
+
+/// `POST /api/v1/conversations/{id}/priority`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PriorityRequest {
+    pub client_id: Uuid,
+    pub priority: Priority,
+}
+
+/// `POST /api/v1/conversations/{id}/read`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReadRequest {
+    pub client_id: Uuid,
+    pub last_read_message_id: Uuid,
+}
+
+/// `POST /api/v1/conversations`: start an outbound conversation. Its id is `client_id`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateConversation {
+    pub client_id: Uuid,
+    pub inbox_id: Uuid,
+    pub contact_id: Uuid,
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// The first message; channels with a reply window need `template` instead.
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub template: Option<TemplateRef>,
+}
+
+/// The answer to a conversation mutation: the conversation as it now is, and the message the
+/// mutation wrote, if any.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConversationResult {
+    pub conversation: Conversation,
+    pub message: Option<Message>,
+}
+
+/// `POST /api/v1/contacts`. Its id is `client_id`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateContact {
+    pub client_id: Uuid,
+    pub name: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// `PATCH /api/v1/me`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMe {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub availability: Option<Availability>,
+}
+
+/// `POST /api/v1/agents` (admin).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateAgent {
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub password: String,
+    #[serde(default)]
+    pub team_ids: Vec<Uuid>,
+}
+
+/// `PATCH /api/v1/agents/{id}` (admin). `active: false` revokes all the agent's devices.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAgent {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub role: Option<Role>,
+    #[serde(default)]
+    pub active: Option<bool>,
+    #[serde(default)]
+    pub team_ids: Option<Vec<Uuid>>,
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// `POST /api/v1/teams` (admin).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateTeam {
+    pub name: String,
+    #[serde(default)]
+    pub member_agent_ids: Vec<Uuid>,
+}
+
+/// `PATCH /api/v1/teams/{id}` (admin): rename, or set who is on the team.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTeam {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub member_agent_ids: Option<Vec<Uuid>>,
+}
+
+/// `POST /api/v1/inboxes` (admin).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateInbox {
+    pub name: String,
+    pub channel: Channel,
+    #[serde(default)]
+    pub webhook_url: Option<String>,
+    #[serde(default)]
+    pub member_agent_ids: Vec<Uuid>,
+    #[serde(default)]
+    pub member_team_ids: Vec<Uuid>,
+    #[serde(default)]
+    pub templates: Vec<MessageTemplate>,
+}
+
+/// `POST /api/v1/inboxes` answer: the signing secret is shown only here.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreatedInbox {
+    pub inbox: Inbox,
+    /// HMAC-SHA256 key for `X-Switchboard-Signature` on this inbox's API channel.
+    pub signing_secret: String,
+}
+
+/// `PATCH /api/v1/inboxes/{id}` (admin): membership and settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateInbox {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub webhook_url: Option<Option<String>>,
+    #[serde(default)]
+    pub member_agent_ids: Option<Vec<Uuid>>,
+    #[serde(default)]
+    pub member_team_ids: Option<Vec<Uuid>>,
+    #[serde(default)]
+    pub templates: Option<Vec<MessageTemplate>>,
+}
+
+/// `POST /api/v1/labels` (leads and admins).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateLabel {
+    pub name: String,
+    #[serde(default)]
+    pub color: Option<String>,
+}
+
+/// `POST /api/v1/canned-responses`: team-wide needs a lead or admin; personal anyone.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateCannedResponse {
+    pub short_code: String,
+    pub title: String,
+    pub body: String,
+    #[serde(default)]
+    pub personal: bool,
+}
+
+/// `PATCH /api/v1/canned-responses/{id}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCannedResponse {
+    #[serde(default)]
+    pub short_code: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+}
+
+/// `POST /api/v1/channels/{inbox_id}/inbound`, signed with the inbox secret.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct InboundMessage {
+    pub contact: InboundContact,
+    pub message: InboundBody,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct InboundContact {
+    pub external_id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct InboundBody {
+    /// The channel's own message id: a message seen twice is stored once.
+    pub external_id: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub attachments: Vec<InboundAttachment>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct InboundAttachment {
+    pub file_name: String,
+    pub content_type: String,
+    /// Standard base64 of the content.
+    pub data_base64: String,
+}
+
+/// `POST /api/v1/channels/{inbox_id}/inbound` answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InboundResult {
+    pub conversation_id: Uuid,
+    pub message_id: Uuid,
+    /// False when `external_id` had been seen before and nothing was written.
+    pub created: bool,
+}
+
+/// `POST /api/v1/channels/{inbox_id}/delivery`, signed: the channel reports how far an outgoing
+/// message got.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryReport {
+    pub message_id: Uuid,
+    pub state: crate::DeliveryState,
+}
+
+/// What the server POSTs to an API inbox's webhook for each outgoing reply.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OutgoingWebhook {
+    pub event: String,
+    pub inbox_id: Uuid,
+    pub conversation_id: Uuid,
+    /// The contact's id on the channel (the `external_id` it wrote in with).
+    pub contact_external_id: Option<String>,
+    pub message: Message,
+}
+
+/// `GET /api/v1/search` answer: only conversations and contacts the caller may see.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SearchResults {
+    pub messages: Vec<MessageHit>,
+    pub contacts: Vec<Contact>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessageHit {
+    pub conversation_id: Uuid,
+    pub message_id: Uuid,
+    pub snippet: String,
+    pub created_at: Millis,
+}
+
+/// `GET /api/v1/conversations/{id}/export?format=json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Transcript {
+    pub conversation: Conversation,
+    pub contact: Contact,
+    pub inbox: Inbox,
+    pub messages: Vec<Message>,
+}
+
+/// `POST /api/v1/attachments` answer.
+pub type UploadedAttachment = Attachment;

@@ -1,0 +1,418 @@
+//! The entities the change feed carries: what a client caches, exactly as the server sends it.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::Millis;
+
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The value as it appears on the wire and in storage.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Parses the wire form.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// What an agent may do: admins run the workspace, leads manage team-wide content.
+    Role { Admin => "admin", Lead => "lead", Agent => "agent" }
+);
+wire_enum!(Availability { Online => "online", Busy => "busy", Offline => "offline" });
+wire_enum!(Channel {
+    Whatsapp => "whatsapp",
+    Instagram => "instagram",
+    Telegram => "telegram",
+    Email => "email",
+    Webchat => "webchat",
+    Api => "api",
+    Facebook => "facebook",
+});
+wire_enum!(ConversationStatus {
+    Open => "open",
+    Pending => "pending",
+    Snoozed => "snoozed",
+    Resolved => "resolved",
+});
+wire_enum!(Priority { None => "none", Low => "low", Medium => "medium", High => "high", Urgent => "urgent" });
+wire_enum!(MessageKind { Incoming => "incoming", Outgoing => "outgoing", Note => "note", Activity => "activity" });
+wire_enum!(DeliveryState {
+    Queued => "queued",
+    Sent => "sent",
+    Delivered => "delivered",
+    Read => "read",
+    Failed => "failed",
+});
+wire_enum!(
+    /// The kinds of entity the change feed carries.
+    EntityKind {
+        Agent => "agent",
+        Team => "team",
+        Inbox => "inbox",
+        Contact => "contact",
+        Conversation => "conversation",
+        Message => "message",
+        Label => "label",
+        CannedResponse => "canned_response",
+        Mention => "mention",
+        Pin => "pin",
+        ReadMarker => "read_marker",
+    }
+);
+
+/// How long after the customer's last message a free-form reply is allowed on channels with a
+/// reply window (WhatsApp, Instagram, Facebook).
+pub const REPLY_WINDOW_MS: Millis = 24 * 60 * 60 * 1000;
+
+impl Channel {
+    /// Whether free-form replies are only allowed within [`REPLY_WINDOW_MS`] of the customer's
+    /// last incoming message (after that, only a template message).
+    pub fn has_reply_window(self) -> bool {
+        matches!(self, Channel::Whatsapp | Channel::Instagram | Channel::Facebook)
+    }
+
+    /// Largest attachment the channel carries, in bytes.
+    pub fn attachment_limit(self) -> u64 {
+        const MIB: u64 = 1024 * 1024;
+        match self {
+            Channel::Whatsapp => 16 * MIB,
+            Channel::Instagram => 8 * MIB,
+            Channel::Telegram => 50 * MIB,
+            Channel::Email | Channel::Webchat | Channel::Api | Channel::Facebook => 25 * MIB,
+        }
+    }
+}
+
+impl ConversationStatus {
+    /// Everything but resolved counts as open for the one-open-conversation-per-inbox rule.
+    pub fn is_open(self) -> bool {
+        !matches!(self, ConversationStatus::Resolved)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Agent {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub availability: Availability,
+    /// False once an admin deactivates the agent (all their devices are revoked).
+    pub active: bool,
+    pub team_ids: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Team {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// A pre-approved template message (WhatsApp-style): `body` holds `{{1}}`, `{{2}}`… placeholders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MessageTemplate {
+    pub name: String,
+    pub language: String,
+    pub body: String,
+}
+
+impl MessageTemplate {
+    /// How many `{{n}}` parameters the body uses (the highest n).
+    pub fn param_count(&self) -> usize {
+        (1..=32).rev().find(|n| self.body.contains(&format!("{{{{{n}}}}}"))).unwrap_or(0)
+    }
+
+    /// The body with `{{n}}` replaced by the n-th parameter.
+    pub fn render(&self, params: &[String]) -> String {
+        params.iter().enumerate().fold(self.body.clone(), |body, (i, value)| {
+            body.replace(&format!("{{{{{}}}}}", i + 1), value)
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Inbox {
+    pub id: Uuid,
+    pub name: String,
+    pub channel: Channel,
+    /// API channel: where outgoing replies are POSTed (signed with the inbox secret).
+    pub webhook_url: Option<String>,
+    pub member_agent_ids: Vec<Uuid>,
+    pub member_team_ids: Vec<Uuid>,
+    pub templates: Vec<MessageTemplate>,
+    pub attachment_limit: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContactIdentity {
+    pub inbox_id: Uuid,
+    pub channel: Channel,
+    pub external_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Contact {
+    pub id: Uuid,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub identities: Vec<ContactIdentity>,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Conversation {
+    pub id: Uuid,
+    pub inbox_id: Uuid,
+    pub contact_id: Uuid,
+    pub subject: Option<String>,
+    pub status: ConversationStatus,
+    pub snoozed_until: Option<Millis>,
+    pub assignee_id: Option<Uuid>,
+    pub team_id: Option<Uuid>,
+    pub priority: Priority,
+    /// Label names, sorted.
+    pub labels: Vec<String>,
+    pub created_at: Millis,
+    /// Last customer or agent message (notes and activity don't count).
+    pub last_activity_at: Millis,
+    /// Since when the customer has been waiting for a reply (null: not waiting).
+    pub waiting_since: Option<Millis>,
+    pub first_reply_at: Option<Millis>,
+    /// The customer's last message: the reply window is measured from here.
+    pub last_incoming_at: Option<Millis>,
+    /// A short preview of the last customer or agent message, for list rows.
+    pub preview: String,
+}
+
+impl Conversation {
+    /// When the free-form reply window closes, for channels that have one.
+    pub fn reply_window_closes_at(&self, channel: Channel) -> Option<Millis> {
+        if !channel.has_reply_window() {
+            return None;
+        }
+        Some(self.last_incoming_at.map_or(Millis::MIN, |at| at + REPLY_WINDOW_MS))
+    }
+
+    /// Whether a free-form reply is allowed at `now`.
+    pub fn reply_window_open(&self, channel: Channel, now: Millis) -> bool {
+        self.reply_window_closes_at(channel).is_none_or(|closes| now < closes)
+    }
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Sender {
+    Agent { id: Uuid },
+    Contact { id: Uuid },
+    System,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Attachment {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    /// Hex sha256 of the content; the server stores files by it.
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TemplateRef {
+    pub name: String,
+    #[serde(default)]
+    pub params: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Message {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub kind: MessageKind,
+    pub body: String,
+    pub sender: Sender,
+    pub attachments: Vec<Attachment>,
+    pub template: Option<TemplateRef>,
+    /// Outgoing messages: how far delivery got. Others: `delivered`.
+    pub delivery: DeliveryState,
+    /// Notes: the agents mentioned with `@name`.
+    pub mentions: Vec<Uuid>,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Label {
+    pub id: Uuid,
+    pub name: String,
+    /// `#rrggbb`.
+    pub color: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CannedResponse {
+    pub id: Uuid,
+    pub short_code: String,
+    pub title: String,
+    /// Text with `{{contact.name}}`-style variables.
+    pub body: String,
+    /// Personal to this agent; null: team-wide.
+    pub owner_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Mention {
+    pub id: Uuid,
+    pub agent_id: Uuid,
+    pub conversation_id: Uuid,
+    pub message_id: Uuid,
+    pub mentioned_by: Uuid,
+    pub created_at: Millis,
+}
+
+/// A conversation pinned by the requesting agent. Its feed id is the conversation id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Pin {
+    pub conversation_id: Uuid,
+    pub pinned_at: Millis,
+}
+
+/// How far the requesting agent has read a conversation. Its feed id is the conversation id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReadMarker {
+    pub conversation_id: Uuid,
+    pub last_read_message_id: Uuid,
+    pub read_at: Millis,
+}
+
+/// Any entity of the feed, decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Entity {
+    Agent(Agent),
+    Team(Team),
+    Inbox(Inbox),
+    Contact(Contact),
+    Conversation(Conversation),
+    Message(Message),
+    Label(Label),
+    CannedResponse(CannedResponse),
+    Mention(Mention),
+    Pin(Pin),
+    ReadMarker(ReadMarker),
+}
+
+impl Entity {
+    /// Decodes a feed record's `data` according to its entity kind.
+    pub fn decode(kind: EntityKind, data: serde_json::Value) -> serde_json::Result<Entity> {
+        use serde_json::from_value as de;
+        Ok(match kind {
+            EntityKind::Agent => Entity::Agent(de(data)?),
+            EntityKind::Team => Entity::Team(de(data)?),
+            EntityKind::Inbox => Entity::Inbox(de(data)?),
+            EntityKind::Contact => Entity::Contact(de(data)?),
+            EntityKind::Conversation => Entity::Conversation(de(data)?),
+            EntityKind::Message => Entity::Message(de(data)?),
+            EntityKind::Label => Entity::Label(de(data)?),
+            EntityKind::CannedResponse => Entity::CannedResponse(de(data)?),
+            EntityKind::Mention => Entity::Mention(de(data)?),
+            EntityKind::Pin => Entity::Pin(de(data)?),
+            EntityKind::ReadMarker => Entity::ReadMarker(de(data)?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_params_render_in_order() {
+        let template = MessageTemplate {
+            name: "order_update".into(),
+            language: "en".into(),
+            body: "Hi {{1}}, order {{2}} is on its way".into(),
+        };
+        assert_eq!(template.param_count(), 2);
+        assert_eq!(
+            template.render(&["Ana".into(), "#42".into()]),
+            "Hi Ana, order #42 is on its way"
+        );
+    }
+
+    #[test]
+    fn reply_window_closes_24h_after_last_incoming() {
+        let conversation = Conversation {
+            id: Uuid::nil(),
+            inbox_id: Uuid::nil(),
+            contact_id: Uuid::nil(),
+            subject: None,
+            status: ConversationStatus::Open,
+            snoozed_until: None,
+            assignee_id: None,
+            team_id: None,
+            priority: Priority::None,
+            labels: vec![],
+            created_at: 0,
+            last_activity_at: 0,
+            waiting_since: None,
+            first_reply_at: None,
+            last_incoming_at: Some(1_000),
+            preview: String::new(),
+        };
+        assert!(conversation.reply_window_open(Channel::Whatsapp, 1_000 + REPLY_WINDOW_MS - 1));
+        assert!(!conversation.reply_window_open(Channel::Whatsapp, 1_000 + REPLY_WINDOW_MS));
+        assert!(conversation.reply_window_open(Channel::Email, i64::MAX), "email has no window");
+        let never_wrote = Conversation { last_incoming_at: None, ..conversation };
+        assert!(!never_wrote.reply_window_open(Channel::Instagram, 0));
+    }
+
+    #[test]
+    fn wire_enums_round_trip() {
+        for kind in EntityKind::ALL {
+            assert_eq!(EntityKind::parse(kind.as_str()), Some(*kind));
+            let json = serde_json::to_string(kind).expect("serializes");
+            assert_eq!(json, format!("\"{kind}\""));
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! The ordered change feed (`GET /api/v1/sync`) and the WebSocket stream's frames.
+//!
+//! Cursor rule: a client keeps the `next` of the last page or batch it applied and asks for
+//! `since=next`. Seq numbers of the changes a client receives are strictly increasing but need not
+//! be consecutive (other agents' private records and invisible inboxes are skipped, and the feed is
+//! compacted to each entity's latest version), so gaps are detected by cursors: every stream batch
+//! says which cursor it continues from (`since`), and a batch whose `since` is not the client's
+//! cursor means something was missed.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{Availability, EntityKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeOp {
+    Upsert,
+    Delete,
+}
+
+/// One record of the feed: the latest state of one entity (`upsert`) or its tombstone (`delete`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Change {
+    /// Server-wide, strictly increasing, assigned at commit.
+    pub seq: i64,
+    pub entity: EntityKind,
+    pub id: Uuid,
+    pub op: ChangeOp,
+    /// The entity as JSON for `upsert`; null for `delete`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object, nullable))]
+    pub data: Option<serde_json::Value>,
+}
+
+/// `GET /api/v1/sync` answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SyncPage {
+    pub changes: Vec<Change>,
+    /// The cursor to ask with next (`since=next`). It can be past the last change returned.
+    pub next: i64,
+    pub has_more: bool,
+}
+
+/// What the server sends on `GET /api/v1/stream`, as JSON text frames.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// Changes in seq order, continuing from cursor `since` up to cursor `next`.
+    Changes { since: i64, next: i64, changes: Vec<Change> },
+    /// Another agent is (or stopped) typing in a conversation.
+    Typing { conversation_id: Uuid, agent_id: Uuid, active: bool },
+    /// Another agent has (or closed) a conversation open.
+    Viewing { conversation_id: Uuid, agent_id: Uuid, active: bool },
+    /// An agent's stream connected or disconnected, or their availability changed.
+    Presence { agent_id: Uuid, online: bool, availability: Availability },
+}
+
+/// What the client sends on the stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientFrame {
+    Typing { conversation_id: Uuid, active: bool },
+    Viewing { conversation_id: Uuid, active: bool },
+}
+
+/// WebSocket close code: the client fell too far behind; reconnect with `since`.
+pub const CLOSE_OVERFLOW: u16 = 4008;
+/// WebSocket close code: the token was revoked while connected.
+pub const CLOSE_REVOKED: u16 = 4001;
+/// WebSocket close code: the server is shutting down; reconnect later.
+pub const CLOSE_SHUTDOWN: u16 = 1001;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_tagged_by_type() {
+        let frame = ServerFrame::Changes { since: 3, next: 9, changes: vec![] };
+        let json = serde_json::to_value(&frame).expect("serializes");
+        assert_eq!(json["type"], "changes");
+        let typed: ClientFrame =
+            serde_json::from_str(r#"{"type":"typing","conversation_id":"00000000-0000-0000-0000-000000000000","active":true}"#)
+                .expect("client frame parses");
+        assert!(matches!(typed, ClientFrame::Typing { active: true, .. }));
+    }
+}

@@ -1,0 +1,31 @@
+//! Wire types of the Switchboard v1 protocol, shared by `switchboard-server` and the client core.
+//!
+//! Everything here is a DTO: it crosses the HTTP/WebSocket boundary as JSON. Timestamps are
+//! milliseconds since the Unix epoch (`i64`), ids are UUIDs. Request types reject unknown fields so
+//! a misspelt field is an error, never a silently ignored one.
+
+pub mod api;
+pub mod entity;
+pub mod error;
+pub mod feed;
+
+pub use api::*;
+pub use entity::*;
+pub use error::{ErrorBody, ErrorCode, ErrorDetail};
+pub use feed::*;
+
+/// Milliseconds since the Unix epoch.
+pub type Millis = i64;
+
+/// Entity and client ids.
+pub type Id = uuid::Uuid;
+
+/// Deserializes a field where "absent" and "null" mean different things:
+/// absent → `None`, `null` → `Some(None)`, value → `Some(Some(v))`. Use with `#[serde(default)]`.
+pub fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(deserializer).map(Some)
+}

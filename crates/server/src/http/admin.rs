@@ -1,0 +1,161 @@
+//! Directory reads for everyone, and workspace administration for admins and leads.
+
+use axum::{extract::State, http::StatusCode};
+use switchboard_proto::*;
+
+use super::AppState;
+use crate::{
+    db::Viewer,
+    error::{ApiResult, Json, Path},
+};
+
+async fn listing<T: serde::de::DeserializeOwned>(state: &AppState, viewer: &Viewer, kind: EntityKind) -> ApiResult<Json<Vec<T>>> {
+    let rows = state.db.directory(viewer, kind).await?;
+    let typed = rows.into_iter().map(serde_json::from_value).collect::<Result<_, _>>()?;
+    Ok(Json(typed))
+}
+
+/// Every agent.
+#[utoipa::path(get, path = "/api/v1/agents", tag = "directory", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Agent>), (status = 401, body = ErrorBody)))]
+pub async fn agents(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Json<Vec<Agent>>> {
+    listing(&state, &viewer, EntityKind::Agent).await
+}
+
+/// Add an agent (admin).
+#[utoipa::path(post, path = "/api/v1/agents", tag = "admin", security(("bearer" = [])), request_body = CreateAgent,
+    responses((status = 200, body = Agent), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_agent(State(state): State<AppState>, viewer: Viewer, Json(request): Json<CreateAgent>) -> ApiResult<Json<Agent>> {
+    Ok(Json(state.db.create_agent(&viewer, request).await?))
+}
+
+/// Change an agent's role, teams, name or password, or deactivate them (admin). Deactivation
+/// revokes all their devices.
+#[utoipa::path(patch, path = "/api/v1/agents/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = UpdateAgent,
+    responses((status = 200, body = Agent), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_agent(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Id>,
+    Json(update): Json<UpdateAgent>,
+) -> ApiResult<Json<Agent>> {
+    Ok(Json(state.db.update_agent(&viewer, id, update).await?))
+}
+
+/// Every team.
+#[utoipa::path(get, path = "/api/v1/teams", tag = "directory", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Team>), (status = 401, body = ErrorBody)))]
+pub async fn teams(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Json<Vec<Team>>> {
+    listing(&state, &viewer, EntityKind::Team).await
+}
+
+/// Add a team (admin).
+#[utoipa::path(post, path = "/api/v1/teams", tag = "admin", security(("bearer" = [])), request_body = CreateTeam,
+    responses((status = 200, body = Team), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_team(State(state): State<AppState>, viewer: Viewer, Json(request): Json<CreateTeam>) -> ApiResult<Json<Team>> {
+    Ok(Json(state.db.create_team(&viewer, request).await?))
+}
+
+/// Rename a team or set its members (admin).
+#[utoipa::path(patch, path = "/api/v1/teams/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = UpdateTeam,
+    responses((status = 200, body = Team), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_team(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Id>,
+    Json(update): Json<UpdateTeam>,
+) -> ApiResult<Json<Team>> {
+    Ok(Json(state.db.update_team(&viewer, id, update).await?))
+}
+
+/// Every inbox (membership decides whose conversations an agent sees).
+#[utoipa::path(get, path = "/api/v1/inboxes", tag = "directory", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Inbox>), (status = 401, body = ErrorBody)))]
+pub async fn inboxes(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Json<Vec<Inbox>>> {
+    listing(&state, &viewer, EntityKind::Inbox).await
+}
+
+/// Add an inbox (admin); the answer carries its signing secret, shown only once.
+#[utoipa::path(post, path = "/api/v1/inboxes", tag = "admin", security(("bearer" = [])), request_body = CreateInbox,
+    responses((status = 200, body = CreatedInbox), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_inbox(State(state): State<AppState>, viewer: Viewer, Json(request): Json<CreateInbox>) -> ApiResult<Json<CreatedInbox>> {
+    Ok(Json(state.db.create_inbox(&viewer, request).await?))
+}
+
+/// Change an inbox's name, webhook, members or templates (admin).
+#[utoipa::path(patch, path = "/api/v1/inboxes/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = UpdateInbox,
+    responses((status = 200, body = Inbox), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_inbox(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Id>,
+    Json(update): Json<UpdateInbox>,
+) -> ApiResult<Json<Inbox>> {
+    Ok(Json(state.db.update_inbox(&viewer, id, update).await?))
+}
+
+/// Every label.
+#[utoipa::path(get, path = "/api/v1/labels", tag = "directory", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Label>), (status = 401, body = ErrorBody)))]
+pub async fn labels(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Json<Vec<Label>>> {
+    listing(&state, &viewer, EntityKind::Label).await
+}
+
+/// Add a label (lead or admin).
+#[utoipa::path(post, path = "/api/v1/labels", tag = "admin", security(("bearer" = [])), request_body = CreateLabel,
+    responses((status = 200, body = Label), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_label(State(state): State<AppState>, viewer: Viewer, Json(request): Json<CreateLabel>) -> ApiResult<Json<Label>> {
+    Ok(Json(state.db.create_label(&viewer, request).await?))
+}
+
+/// Delete a label, taking it off every conversation (lead or admin).
+#[utoipa::path(delete, path = "/api/v1/labels/{id}", tag = "admin", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_label(State(state): State<AppState>, viewer: Viewer, Path(id): Path<Id>) -> ApiResult<StatusCode> {
+    state.db.delete_label(&viewer, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Team-wide canned responses and the caller's personal ones.
+#[utoipa::path(get, path = "/api/v1/canned-responses", tag = "directory", security(("bearer" = [])),
+    responses((status = 200, body = Vec<CannedResponse>), (status = 401, body = ErrorBody)))]
+pub async fn canned(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Json<Vec<CannedResponse>>> {
+    listing(&state, &viewer, EntityKind::CannedResponse).await
+}
+
+/// Add a canned response: personal for anyone, team-wide for leads and admins.
+#[utoipa::path(post, path = "/api/v1/canned-responses", tag = "directory", security(("bearer" = [])),
+    request_body = CreateCannedResponse,
+    responses((status = 200, body = CannedResponse), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_canned(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Json(request): Json<CreateCannedResponse>,
+) -> ApiResult<Json<CannedResponse>> {
+    Ok(Json(state.db.create_canned(&viewer, request).await?))
+}
+
+/// Change a canned response (own personal ones; team-wide for leads and admins).
+#[utoipa::path(patch, path = "/api/v1/canned-responses/{id}", tag = "directory", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = UpdateCannedResponse,
+    responses((status = 200, body = CannedResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_canned(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Id>,
+    Json(update): Json<UpdateCannedResponse>,
+) -> ApiResult<Json<CannedResponse>> {
+    Ok(Json(state.db.update_canned(&viewer, id, update).await?))
+}
+
+/// Delete a canned response.
+#[utoipa::path(delete, path = "/api/v1/canned-responses/{id}", tag = "directory", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_canned(State(state): State<AppState>, viewer: Viewer, Path(id): Path<Id>) -> ApiResult<StatusCode> {
+    state.db.delete_canned(&viewer, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,98 @@
+//! Attachment upload (multipart, streamed to disk) and download (only for those who can see the
+//! conversation).
+
+use axum::{
+    body::Body,
+    extract::{Multipart, State},
+    http::{header, StatusCode},
+    response::Response,
+};
+use serde::Deserialize;
+use switchboard_proto::*;
+use tokio_util::io::ReaderStream;
+use utoipa::IntoParams;
+
+use super::AppState;
+use crate::{
+    db::{StoredFile, Viewer},
+    error::{ApiError, ApiResult, Json, Path, Query},
+};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct UploadParams {
+    /// The conversation the file will be sent in (decides the size limit and who may read it).
+    pub conversation_id: uuid::Uuid,
+}
+
+/// The multipart form of an upload: one part named `file`.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    #[schema(format = Binary, content_media_type = "application/octet-stream")]
+    file: String,
+}
+
+/// A name safe to put in a header and on a disk: no path, no control characters.
+pub fn clean_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = base.chars().filter(|c| !c.is_control() && *c != '"').take(200).collect();
+    if cleaned.trim().is_empty() { "file".into() } else { cleaned }
+}
+
+/// A plausible `type/subtype`, else `application/octet-stream`.
+pub fn clean_content_type(content_type: &str) -> String {
+    let ok = content_type.len() <= 100
+        && content_type.split_once('/').is_some_and(|(a, b)| {
+            let token = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+            token(a) && token(b)
+        });
+    if ok { content_type.to_ascii_lowercase() } else { "application/octet-stream".into() }
+}
+
+/// Upload a file to send in a conversation; reference it in `attachment_ids` of a message.
+#[utoipa::path(post, path = "/api/v1/attachments", tag = "attachments", security(("bearer" = [])), params(UploadParams),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 200, body = Attachment), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn upload(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(params): Query<UploadParams>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> ApiResult<Json<Attachment>> {
+    let mut multipart = multipart.map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidBody, format!("expected multipart/form-data: {}", e.body_text()))
+    })?;
+    let inbox = state.db.conversation_inbox(&viewer, params.conversation_id).await?;
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidBody, format!("multipart: {}", e.body_text()))
+    };
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let file_name = clean_file_name(field.file_name().unwrap_or("file"));
+        let content_type = clean_content_type(field.content_type().unwrap_or("application/octet-stream"));
+        let stored = state.files.store(field, inbox.attachment_limit).await?;
+        let file = StoredFile { sha256: stored.sha256, size: stored.size, file_name, content_type };
+        return Ok(Json(state.db.add_attachment(&viewer, params.conversation_id, file).await?));
+    }
+    Err(ApiError::validation("the form has no part named \"file\""))
+}
+
+/// Download an attachment.
+#[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "attachments", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ErrorBody)))]
+pub async fn download(State(state): State<AppState>, viewer: Viewer, Path(id): Path<Id>) -> ApiResult<Response> {
+    let attachment = state.db.attachment(&viewer, id).await?;
+    let file = tokio::fs::File::open(state.files.path(&attachment.sha256)).await?;
+    let disposition = format!("attachment; filename=\"{}\"", attachment.file_name.replace(|c: char| !c.is_ascii(), "_"));
+    Response::builder()
+        .header(header::CONTENT_TYPE, &attachment.content_type)
+        .header(header::CONTENT_LENGTH, attachment.size)
+        .header(header::CONTENT_DISPOSITION, disposition)
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .body(Body::from_stream(ReaderStream::new(file)))
+        .map_err(ApiError::internal)
+}

@@ -1,0 +1,149 @@
+//! The `switchboard-server` command: `serve`, `init`, `demo` and `openapi`.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use switchboard_server::{demo, init_data_dir, launch, openapi_json, ServerConfig};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(name = "switchboard-server", version, about = "The Switchboard team shared-inbox server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve a workspace.
+    Serve {
+        /// Where the database and attachments live (default: the OS data directory).
+        #[arg(long, env = "SWITCHBOARD_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        #[arg(long, default_value = "127.0.0.1:7300", env = "SWITCHBOARD_LISTEN")]
+        listen: SocketAddr,
+    },
+    /// Create a workspace and its first admin; prints a one-time password.
+    Init {
+        #[arg(long, env = "SWITCHBOARD_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        #[arg(long)]
+        admin_email: String,
+        #[arg(long, default_value = "Admin")]
+        admin_name: String,
+    },
+    /// Serve a seeded demo workspace with simulated customer traffic.
+    Demo {
+        /// Keep the demo here (reused if already seeded); default: a temporary directory.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        #[arg(long, default_value = "127.0.0.1:7300")]
+        listen: SocketAddr,
+        /// Simulated customer messages per minute; 0 turns the simulator off.
+        #[arg(long, default_value_t = 6)]
+        rate: u32,
+        /// How many conversations to seed.
+        #[arg(long, default_value_t = 300)]
+        conversations: usize,
+        /// The password every demo agent signs in with.
+        #[arg(long, default_value = "switchboard-demo", env = "SWITCHBOARD_DEMO_PASSWORD")]
+        password: String,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+/// The OS's per-user data directory for the server.
+fn default_data_dir() -> anyhow::Result<PathBuf> {
+    let base = if cfg!(windows) {
+        std::env::var_os("APPDATA").map(PathBuf::from)
+    } else if cfg!(target_os = "macos") {
+        std::env::var_os("HOME").map(|home| PathBuf::from(home).join("Library/Application Support"))
+    } else {
+        std::env::var_os("XDG_DATA_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")))
+    };
+    Ok(base.context("no data directory: pass --data-dir")?.join("switchboard-server"))
+}
+
+/// Cancelled on SIGINT or SIGTERM.
+fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing the SIGTERM handler");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+        cancel.cancel();
+    });
+    token
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve { data_dir, listen } => {
+            let config = ServerConfig::new(match data_dir {
+                Some(dir) => dir,
+                None => default_data_dir()?,
+            });
+            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+            launch(config, listener, shutdown_on_signal()).await
+        }
+        Command::Init { data_dir, admin_email, admin_name } => {
+            let config = ServerConfig::new(match data_dir {
+                Some(dir) => dir,
+                None => default_data_dir()?,
+            });
+            let password = init_data_dir(&config, &admin_email, &admin_name).await?;
+            println!("Created a workspace in {} with admin {admin_email}.", config.data_dir.display());
+            println!("Sign in with this one-time password and change it:");
+            println!("password: {password}");
+            Ok(())
+        }
+        Command::Demo { data_dir, listen, rate, conversations, password } => {
+            let (config, _temp) = match data_dir {
+                Some(dir) => (ServerConfig::new(dir), None),
+                None => {
+                    let temp = tempfile::Builder::new().prefix("switchboard-demo-").tempdir()?;
+                    (ServerConfig::new(temp.path()), Some(temp))
+                }
+            };
+            eprintln!("Preparing the demo workspace in {} …", config.data_dir.display());
+            let workspace = demo::prepare(&config, &password, conversations).await?;
+            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+            let address = listener.local_addr()?;
+            let shutdown = shutdown_on_signal();
+            let base_url = format!("http://{address}");
+            println!("Switchboard demo server: {base_url}");
+            println!("admin: {}", demo::ADMIN_EMAIL);
+            println!("agents: omid@ (lead), sara@, layla@, andrei@, zofia@switchboard.demo");
+            println!("password: {}", workspace.password);
+            println!("simulated customer messages per minute: {rate}");
+            tokio::spawn(demo::simulate_traffic(base_url, workspace, rate, shutdown.clone()));
+            launch(config, listener, shutdown).await
+        }
+        Command::Openapi => {
+            print!("{}", openapi_json());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! Reading the change feed, and search, always through the reader's inbox visibility.
+
+use rusqlite::{params, Connection};
+use switchboard_proto::*;
+
+use super::records;
+use crate::{
+    db::{Viewer, VisibleInboxes},
+    error::{ApiError, ApiResult},
+    rules,
+};
+
+/// The inboxes `agent` may see.
+pub fn visible_inboxes(conn: &Connection, agent: &Agent) -> ApiResult<VisibleInboxes> {
+    if agent.role == Role::Admin {
+        return Ok(VisibleInboxes::All);
+    }
+    let inboxes: Vec<Inbox> = records::all(conn, EntityKind::Inbox)?;
+    Ok(VisibleInboxes::Only(rules::visible_inbox_ids(agent, &inboxes).into_iter().collect()))
+}
+
+fn visible_json(visible: &VisibleInboxes) -> (bool, String) {
+    match visible {
+        VisibleInboxes::All => (true, "[]".into()),
+        VisibleInboxes::Only(ids) => {
+            (false, serde_json::Value::from(ids.iter().map(Id::to_string).collect::<Vec<_>>()).to_string())
+        }
+    }
+}
+
+/// One page of the feed after `since`, compacted to each entity's latest version, filtered to what
+/// `agent_id` may see. From `since = 0` (bootstrap) tombstones are left out: there is nothing to
+/// delete yet. Read in one snapshot, so `next` (the head when nothing more matches) is consistent
+/// with the rows returned.
+pub fn sync_page(conn: &mut Connection, agent_id: Id, since: i64, limit: usize) -> ApiResult<SyncPage> {
+    let tx = conn.transaction()?;
+    let agent: Agent =
+        records::get(&tx, EntityKind::Agent, agent_id, None)?.ok_or_else(|| ApiError::not_found("agent"))?;
+    let (all, inbox_ids) = visible_json(&visible_inboxes(&tx, &agent)?);
+    let head: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |row| row.get(0))?;
+    let mut changes = Vec::with_capacity(limit.min(1024));
+    {
+        let mut statement = tx.prepare_cached(
+            "SELECT seq, entity, entity_id, op, data FROM changes
+             WHERE seq > ?1 AND superseded = 0
+               AND (?1 > 0 OR op = 'upsert')
+               AND (inbox_id IS NULL OR ?2 OR inbox_id IN (SELECT value FROM json_each(?3)))
+               AND (scope_agent = '' OR scope_agent = ?4)
+             ORDER BY seq LIMIT ?5",
+        )?;
+        let rows = statement.query_map(
+            params![since, all, inbox_ids, agent_id.to_string(), limit as i64 + 1],
+            |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, Option<String>>(4)?,
+                ))
+            },
+        )?;
+        for row in rows {
+            let (seq, entity, id, op, data) = row?;
+            changes.push(Change {
+                seq,
+                entity: EntityKind::parse(&entity).ok_or_else(|| ApiError::internal("unknown entity in feed"))?,
+                id: id.parse().map_err(ApiError::internal)?,
+                op: if op == "delete" { ChangeOp::Delete } else { ChangeOp::Upsert },
+                data: data.map(|d| serde_json::from_str(&d)).transpose()?,
+            });
+        }
+    }
+    let has_more = changes.len() > limit;
+    changes.truncate(limit);
+    let next = match (has_more, changes.last()) {
+        (true, Some(last)) => last.seq,
+        _ => head.max(since),
+    };
+    Ok(SyncPage { changes, next, has_more })
+}
+
+/// Message hits (newest first, only in visible inboxes) and contacts matching `query`.
+///
+/// Strategy: FTS5 finds matching rows and we take the newest `limit` by rowid rather than ranking
+/// every match with bm25, so a very common word costs the same as a rare one.
+pub fn search(conn: &mut Connection, viewer: &Viewer, query: &str, limit: usize) -> ApiResult<SearchResults> {
+    let contacts = find_contacts(conn, query, limit)?;
+    let Some(fts) = rules::fts_query(query) else {
+        return Ok(SearchResults { messages: vec![], contacts });
+    };
+    let (all, inbox_ids) = visible_json(&visible_inboxes(conn, &viewer.agent)?);
+    let mut statement = conn.prepare_cached(
+        "SELECT message_id, conversation_id, created_at, snippet(message_search, 4, '', '', '…', 12)
+         FROM message_search
+         WHERE message_search MATCH ?1
+           AND (?2 OR inbox_id IN (SELECT value FROM json_each(?3)))
+         ORDER BY rowid DESC LIMIT ?4",
+    )?;
+    let rows = statement.query_map(params![fts, all, inbox_ids, limit as i64], |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?, row.get::<_, String>(3)?))
+    })?;
+    let mut messages = Vec::new();
+    for row in rows {
+        let (message_id, conversation_id, created_at, snippet) = row?;
+        messages.push(MessageHit {
+            message_id: message_id.parse().map_err(ApiError::internal)?,
+            conversation_id: conversation_id.parse().map_err(ApiError::internal)?,
+            snippet,
+            created_at,
+        });
+    }
+    Ok(SearchResults { messages, contacts })
+}
+
+/// Contacts whose name or email contains `query`, or whose phone contains its digits.
+pub fn find_contacts(conn: &Connection, query: &str, limit: usize) -> ApiResult<Vec<Contact>> {
+    let trimmed = query.trim();
+    if trimmed.is_empty() {
+        return records::query(conn, "SELECT data FROM contacts ORDER BY rowid DESC LIMIT ?1", [limit as i64]);
+    }
+    let escaped = trimmed.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let pattern = format!("%{escaped}%");
+    let digits = rules::phone_digits(trimmed);
+    let digit_pattern = if digits.len() >= 3 { format!("%{digits}%") } else { String::new() };
+    records::query(
+        conn,
+        "SELECT data FROM contacts
+         WHERE name LIKE ?1 ESCAPE '\\' OR data->>'email' LIKE ?1 ESCAPE '\\'
+            OR (?2 != '' AND phone_digits LIKE ?2)
+         ORDER BY rowid DESC LIMIT ?3",
+        params![pattern, digit_pattern, limit as i64],
+    )
+}

@@ -1,0 +1,178 @@
+//! The server database's migrations. Append-only: a shipped migration is never edited; a change
+//! of schema is a new entry at the end.
+//!
+//! Entity tables keep the entity's wire JSON in `data` and expose the fields that queries and
+//! constraints need as generated columns, so the JSON the feed carries and the row are one thing.
+
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the feed, entities, accounts.
+    r#"
+    CREATE TABLE changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        entity TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        -- '' for records everyone (who sees the inbox) may receive, else the one agent's id.
+        scope_agent TEXT NOT NULL DEFAULT '',
+        -- NULL for workspace-wide records, else the conversation's inbox.
+        inbox_id TEXT,
+        op TEXT NOT NULL CHECK (op IN ('upsert', 'delete')),
+        data TEXT,
+        -- 1 once a later change of the same entity exists: compaction skips it.
+        superseded INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX changes_latest ON changes(entity, entity_id, scope_agent) WHERE superseded = 0;
+
+    CREATE TABLE agents (
+        id TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '', data TEXT NOT NULL,
+        email TEXT GENERATED ALWAYS AS (lower(data->>'email')) STORED,
+        PRIMARY KEY (id, scope)
+    );
+    CREATE UNIQUE INDEX agents_email ON agents(email);
+    CREATE TABLE credentials (agent_id TEXT PRIMARY KEY, password_hash TEXT NOT NULL);
+    CREATE TABLE devices (
+        id TEXT PRIMARY KEY,
+        agent_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        revoked_at INTEGER
+    );
+    CREATE INDEX devices_agent ON devices(agent_id);
+
+    CREATE TABLE teams (
+        id TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '', data TEXT NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+    CREATE TABLE inboxes (
+        id TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '', data TEXT NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+    CREATE TABLE inbox_secrets (inbox_id TEXT PRIMARY KEY, secret TEXT NOT NULL);
+
+    CREATE TABLE contacts (
+        id TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '', data TEXT NOT NULL,
+        name TEXT GENERATED ALWAYS AS (data->>'name') VIRTUAL,
+        phone_digits TEXT GENERATED ALWAYS AS (
+            replace(replace(replace(replace(replace(replace(
+                coalesce(data->>'phone', ''), ' ', ''), '-', ''), '+', ''), '(', ''), ')', ''), '.', '')
+        ) VIRTUAL,
+        PRIMARY KEY (id, scope)
+    );
+    CREATE TABLE contact_identities (
+        inbox_id TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        contact_id TEXT NOT NULL,
+        PRIMARY KEY (inbox_id, external_id)
+    );
+
+    CREATE TABLE conversations (
+        id TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '', data TEXT NOT NULL,
+        inbox_id TEXT GENERATED ALWAYS AS (data->>'inbox_id') STORED,
+        contact_id TEXT GENERATED ALWAYS AS (data->>'contact_id') STORED,
+        status TEXT GENERATED ALWAYS AS (data->>'status') STORED,
+        last_activity_at INTEGER GENERATED ALWAYS AS (data->>'last_activity_at') STORED,
+        PRIMARY KEY (id, scope)
+    );
+    -- A contact has at most one open (unresolved) conversation per inbox.
+    CREATE UNIQUE INDEX conversations_one_open
+        ON conversations(inbox_id, contact_id) WHERE status != 'resolved';
+    CREATE INDEX conversations_by_contact ON conversations(inbox_id, contact_id, last_activity_at);
+
+    CREATE TABLE messages (
+        id TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '', data TEXT NOT NULL,
+        conversation_id TEXT GENERATED ALWAYS AS (data->>'conversation_id') STORED,
+        created_at INTEGER GENERATED ALWAYS AS (data->>'created_at') STORED,
+        PRIMARY KEY (id, scope)
+    );
+    CREATE INDEX messages_by_conversation ON messages(conversation_id, created_at);
+    CREATE TABLE inbound_ids (
+        inbox_id TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        PRIMARY KEY (inbox_id, external_id)
+    );
+    CREATE VIRTUAL TABLE message_search USING fts5(
+        message_id UNINDEXED, conversation_id UNINDEXED, inbox_id UNINDEXED, created_at UNINDEXED,
+        body, tokenize = 'unicode61 remove_diacritics 2'
+    );
+
+    CREATE TABLE attachments (
+        id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL,
+        message_id TEXT,
+        uploaded_by TEXT,
+        data TEXT NOT NULL
+    );
+
+    CREATE TABLE labels (
+        id TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '', data TEXT NOT NULL,
+        name TEXT GENERATED ALWAYS AS (data->>'name') STORED,
+        PRIMARY KEY (id, scope)
+    );
+    CREATE UNIQUE INDEX labels_name ON labels(name);
+    CREATE TABLE canned_responses (
+        id TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '', data TEXT NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+    CREATE TABLE mentions (
+        id TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '', data TEXT NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+    CREATE TABLE pins (
+        id TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '', data TEXT NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+    CREATE TABLE read_markers (
+        id TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '', data TEXT NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+
+    -- Idempotency: the stored answer of every mutation, by its client_id.
+    CREATE TABLE mutations (
+        client_id TEXT PRIMARY KEY,
+        agent_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        response TEXT NOT NULL
+    );
+
+    -- Outgoing replies to POST to an API inbox's webhook.
+    CREATE TABLE deliveries (
+        message_id TEXT PRIMARY KEY,
+        inbox_id TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT
+    );
+    CREATE INDEX deliveries_due ON deliveries(next_attempt_at);
+    "#,
+];
+
+/// Brings the database up to the latest schema.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let applied: usize = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(migration)?;
+        tx.pragma_update(None, "user_version", index + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_apply_to_a_fresh_database_and_are_rerunnable() {
+        let mut conn = rusqlite::Connection::open_in_memory().expect("in-memory db");
+        super::migrate(&mut conn).expect("first run");
+        super::migrate(&mut conn).expect("second run is a no-op");
+        let version: usize =
+            conn.pragma_query_value(None, "user_version", |row| row.get(0)).expect("version");
+        assert_eq!(version, super::MIGRATIONS.len());
+    }
+}
