@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    double_option, Agent, Attachment, Availability, Channel, Contact, Conversation,
-    ConversationStatus, Inbox, Message, MessageTemplate, Millis, Priority, Role, TemplateRef,
+    double_option, Agent, Attachment, Availability, Channel, Contact, Conversation, ConversationStatus,
+    Inbox, Message, MessageTemplate, Millis, Priority, Role, TemplateRef,
 };
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

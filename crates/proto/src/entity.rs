@@ -149,9 +149,10 @@ impl MessageTemplate {
 
     /// The body with `{{n}}` replaced by the n-th parameter.
     pub fn render(&self, params: &[String]) -> String {
-        params.iter().enumerate().fold(self.body.clone(), |body, (i, value)| {
-            body.replace(&format!("{{{{{}}}}}", i + 1), value)
-        })
+        params
+            .iter()
+            .enumerate()
+            .fold(self.body.clone(), |body, (i, value)| body.replace(&format!("{{{{{}}}}}", i + 1), value))
     }
 }
 
@@ -374,10 +375,7 @@ mod tests {
             body: "Hi {{1}}, order {{2}} is on its way".into(),
         };
         assert_eq!(template.param_count(), 2);
-        assert_eq!(
-            template.render(&["Ana".into(), "#42".into()]),
-            "Hi Ana, order #42 is on its way"
-        );
+        assert_eq!(template.render(&["Ana".into(), "#42".into()]), "Hi Ana, order #42 is on its way");
     }
 
     #[test]

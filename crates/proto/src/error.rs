@@ -100,16 +100,14 @@ mod tests {
 
     #[test]
     fn unknown_codes_from_a_newer_server_still_parse() {
-        let body: ErrorBody =
-            serde_json::from_str(r#"{"error":{"code":"brand_new_code","message":"m"}}"#)
-                .expect("an unknown code must not break parsing");
+        let body: ErrorBody = serde_json::from_str(r#"{"error":{"code":"brand_new_code","message":"m"}}"#)
+            .expect("an unknown code must not break parsing");
         assert_eq!(body.error.code, ErrorCode::Unknown);
     }
 
     #[test]
     fn as_str_matches_serde() {
-        for code in [ErrorCode::WindowClosed, ErrorCode::AssignmentConflict, ErrorCode::TokenRevoked]
-        {
+        for code in [ErrorCode::WindowClosed, ErrorCode::AssignmentConflict, ErrorCode::TokenRevoked] {
             let json = serde_json::to_string(&code).expect("serializes");
             assert_eq!(json, format!("\"{}\"", code.as_str()));
         }

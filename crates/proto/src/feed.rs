@@ -84,9 +84,10 @@ mod tests {
         let frame = ServerFrame::Changes { since: 3, next: 9, changes: vec![] };
         let json = serde_json::to_value(&frame).expect("serializes");
         assert_eq!(json["type"], "changes");
-        let typed: ClientFrame =
-            serde_json::from_str(r#"{"type":"typing","conversation_id":"00000000-0000-0000-0000-000000000000","active":true}"#)
-                .expect("client frame parses");
+        let typed: ClientFrame = serde_json::from_str(
+            r#"{"type":"typing","conversation_id":"00000000-0000-0000-0000-000000000000","active":true}"#,
+        )
+        .expect("client frame parses");
         assert!(matches!(typed, ClientFrame::Typing { active: true, .. }));
     }
 }

@@ -150,7 +150,11 @@ pub trait Database: Send + Sync + 'static {
     async fn update_inbox(&self, viewer: &Viewer, inbox_id: Id, update: UpdateInbox) -> ApiResult<Inbox>;
     async fn create_label(&self, viewer: &Viewer, request: CreateLabel) -> ApiResult<Label>;
     async fn delete_label(&self, viewer: &Viewer, label_id: Id) -> ApiResult<()>;
-    async fn create_canned(&self, viewer: &Viewer, request: CreateCannedResponse) -> ApiResult<CannedResponse>;
+    async fn create_canned(
+        &self,
+        viewer: &Viewer,
+        request: CreateCannedResponse,
+    ) -> ApiResult<CannedResponse>;
     async fn update_canned(
         &self,
         viewer: &Viewer,

@@ -52,7 +52,8 @@ fn templates() -> Vec<MessageTemplate> {
         MessageTemplate {
             name: "follow_up".into(),
             language: "en".into(),
-            body: "Hi {{1}}, we're following up on your recent message. Reply here and we'll pick it up.".into(),
+            body: "Hi {{1}}, we're following up on your recent message. Reply here and we'll pick it up."
+                .into(),
         },
         MessageTemplate {
             name: "order_update".into(),
@@ -67,12 +68,17 @@ fn fail(error: crate::error::ApiError) -> anyhow::Error {
 }
 
 /// Seeds a fresh data directory with the demo workspace (or reads the secrets of an existing one).
-pub async fn prepare(config: &ServerConfig, password: &str, conversations: usize) -> anyhow::Result<DemoWorkspace> {
+pub async fn prepare(
+    config: &ServerConfig,
+    password: &str,
+    conversations: usize,
+) -> anyhow::Result<DemoWorkspace> {
     std::fs::create_dir_all(&config.data_dir)?;
     let clock = Arc::new(ManualClock::default());
     let now = SystemClock.now();
     clock.set(now);
-    let db = SqliteDatabase::open(&config.data_dir.join("switchboard.db"), clock.clone())?;
+    let db =
+        SqliteDatabase::open(&config.data_dir.join("switchboard.db"), clock.clone(), config.stream_buffer)?;
     if db.has_agents().await.map_err(fail)? {
         let inbox_ids: Vec<Id> = db
             .directory(&directory_reader(), EntityKind::Inbox)
@@ -133,7 +139,11 @@ async fn seed(
 
     let mut teams = Vec::new();
     for name in ["Sales", "Support"] {
-        teams.push(db.create_team(&admin, CreateTeam { name: name.into(), member_agent_ids: vec![] }).await.map_err(fail)?);
+        teams.push(
+            db.create_team(&admin, CreateTeam { name: name.into(), member_agent_ids: vec![] })
+                .await
+                .map_err(fail)?,
+        );
     }
     let team_id = |name: &str| teams.iter().find(|t| t.name == name).map(|t| t.id);
     let mut agents = vec![admin.agent.clone()];
@@ -176,7 +186,9 @@ async fn seed(
         inboxes.push(created.inbox);
     }
     for (name, color) in corpus::LABELS {
-        db.create_label(&admin, CreateLabel { name: (*name).into(), color: Some((*color).into()) }).await.map_err(fail)?;
+        db.create_label(&admin, CreateLabel { name: (*name).into(), color: Some((*color).into()) })
+            .await
+            .map_err(fail)?;
     }
     for canned in corpus::CANNED_RESPONSES {
         db.create_canned(
@@ -213,7 +225,11 @@ async fn seed(
                 inbox.id,
                 InboundMessage {
                     contact: contact.clone(),
-                    message: InboundBody { external_id: format!("demo-{n}-0"), body: opening.into(), attachments: vec![] },
+                    message: InboundBody {
+                        external_id: format!("demo-{n}-0"),
+                        body: opening.into(),
+                        attachments: vec![],
+                    },
                 },
                 vec![],
             )
@@ -221,7 +237,9 @@ async fn seed(
             .map_err(fail)?;
         let conversation_id = result.conversation_id;
         let members: Vec<&Agent> = agents.iter().filter(|a| crate::rules::can_see_inbox(a, inbox)).collect();
-        let Some(agent) = members.choose(&mut rng).map(|a| Viewer { agent: (*a).clone(), device_id: Id::nil() }) else {
+        let Some(agent) =
+            members.choose(&mut rng).map(|a| Viewer { agent: (*a).clone(), device_id: Id::nil() })
+        else {
             continue;
         };
         let roll: f64 = rng.gen();
@@ -239,7 +257,13 @@ async fn seed(
         db.act(&agent, conversation_id, ConversationAction::Assign(claim)).await.map_err(fail)?;
         let reply = *language.agent_replies.choose(&mut rng).unwrap_or(&"Thanks!");
         clock.set(at + rng.gen_range(40..90) * 60_000);
-        let send = SendMessage { client_id: Id::new_v4(), kind: SendKind::Reply, body: reply.into(), attachment_ids: vec![], template: None };
+        let send = SendMessage {
+            client_id: Id::new_v4(),
+            kind: SendKind::Reply,
+            body: reply.into(),
+            attachment_ids: vec![],
+            template: None,
+        };
         db.act(&agent, conversation_id, ConversationAction::Send(send)).await.map_err(fail)?;
         if rng.gen_bool(0.5) {
             clock.set(at + rng.gen_range(90..200) * 60_000);
@@ -248,7 +272,11 @@ async fn seed(
                 inbox.id,
                 InboundMessage {
                     contact: contact.clone(),
-                    message: InboundBody { external_id: format!("demo-{n}-1"), body: follow_up.into(), attachments: vec![] },
+                    message: InboundBody {
+                        external_id: format!("demo-{n}-1"),
+                        body: follow_up.into(),
+                        attachments: vec![],
+                    },
                 },
                 vec![],
             )
@@ -270,7 +298,8 @@ async fn seed(
             }
         }
         if rng.gen_bool(0.6) {
-            let label = corpus::LABELS.choose(&mut rng).map(|(name, _)| (*name).to_owned()).unwrap_or_default();
+            let label =
+                corpus::LABELS.choose(&mut rng).map(|(name, _)| (*name).to_owned()).unwrap_or_default();
             let labels = LabelsRequest { client_id: Id::new_v4(), add: vec![label], remove: vec![] };
             db.act(&agent, conversation_id, ConversationAction::Labels(labels)).await.map_err(fail)?;
         }
@@ -279,7 +308,11 @@ async fn seed(
             db.act(&agent, conversation_id, ConversationAction::Priority(priority)).await.map_err(fail)?;
         }
         if roll > 0.8 {
-            let resolve = StatusRequest { client_id: Id::new_v4(), status: ConversationStatus::Resolved, snoozed_until: None };
+            let resolve = StatusRequest {
+                client_id: Id::new_v4(),
+                status: ConversationStatus::Resolved,
+                snoozed_until: None,
+            };
             db.act(&agent, conversation_id, ConversationAction::Status(resolve)).await.map_err(fail)?;
         }
     }
@@ -288,7 +321,12 @@ async fn seed(
 
 /// Sends customer messages through the signed API channel of the running server: `per_minute`
 /// messages a minute, mostly follow-ups from existing contacts, some from new ones.
-pub async fn simulate_traffic(base_url: String, workspace: DemoWorkspace, per_minute: u32, shutdown: CancellationToken) {
+pub async fn simulate_traffic(
+    base_url: String,
+    workspace: DemoWorkspace,
+    per_minute: u32,
+    shutdown: CancellationToken,
+) {
     if per_minute == 0 || workspace.inbox_secrets.is_empty() {
         return;
     }
@@ -305,7 +343,8 @@ pub async fn simulate_traffic(base_url: String, workspace: DemoWorkspace, per_mi
         let language = *corpus::LANGUAGES.choose(&mut rng).unwrap_or(&&corpus::ENGLISH);
         let (inbox_id, secret) = &workspace.inbox_secrets[rng.gen_range(0..workspace.inbox_secrets.len())];
         let new_contact = rng.gen_bool(0.3);
-        let contact_n = if new_contact { 100_000 + rng.gen_range(0..1_000_000) } else { rng.gen_range(0..300) };
+        let contact_n =
+            if new_contact { 100_000 + rng.gen_range(0..1_000_000) } else { rng.gen_range(0..300) };
         let first_name = *language.first_names.choose(&mut rng).unwrap_or(&"Alex");
         let last_name = *language.last_names.choose(&mut rng).unwrap_or(&"Doe");
         let body = if new_contact {

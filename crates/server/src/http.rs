@@ -52,14 +52,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
         shutdown: CancellationToken,
     ) -> Self {
-        AppState {
-            db,
-            files,
-            clock,
-            shutdown,
-            login_limiter: Arc::default(),
-            connected: Arc::default(),
-        }
+        AppState { db, files, clock, shutdown, login_limiter: Arc::default(), connected: Arc::default() }
     }
 }
 

@@ -41,6 +41,8 @@ pub struct ServerConfig {
     pub clock: Arc<dyn Clock>,
     /// How often the webhook worker looks for due deliveries.
     pub webhook_poll: std::time::Duration,
+    /// How many committed transactions a stream may fall behind before it is closed.
+    pub stream_buffer: usize,
 }
 
 impl ServerConfig {
@@ -49,6 +51,7 @@ impl ServerConfig {
             data_dir: data_dir.into(),
             clock: Arc::new(SystemClock),
             webhook_poll: std::time::Duration::from_millis(500),
+            stream_buffer: 4096,
         }
     }
 }
@@ -61,13 +64,17 @@ fn database_path(data_dir: &Path) -> PathBuf {
 pub fn open_database(config: &ServerConfig) -> anyhow::Result<SqliteDatabase> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
-    SqliteDatabase::open(&database_path(&config.data_dir), config.clock.clone())
+    SqliteDatabase::open(&database_path(&config.data_dir), config.clock.clone(), config.stream_buffer)
         .with_context(|| format!("opening database in {}", config.data_dir.display()))
 }
 
 /// Creates the first admin of a fresh data directory. Returns their one-time password.
 /// Fails if the directory already has agents.
-pub async fn init_data_dir(config: &ServerConfig, admin_email: &str, admin_name: &str) -> anyhow::Result<String> {
+pub async fn init_data_dir(
+    config: &ServerConfig,
+    admin_email: &str,
+    admin_name: &str,
+) -> anyhow::Result<String> {
     let database = open_database(config)?;
     if database.has_agents().await? {
         anyhow::bail!("{} already holds a workspace", config.data_dir.display());
@@ -94,7 +101,11 @@ pub fn random_password() -> String {
 
 /// Serves the API on `listener` until `shutdown` is cancelled, then stops accepting, closes the
 /// streams and lets in-flight requests (and their writes) finish.
-pub async fn launch(config: ServerConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn launch(
+    config: ServerConfig,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let database: Arc<dyn Database> = Arc::new(open_database(&config)?);
     let files = files::FileStore::new(config.data_dir.join("attachments"))?;
     let state = http::AppState::new(database.clone(), files, config.clock.clone(), shutdown.clone());

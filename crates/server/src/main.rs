@@ -105,7 +105,8 @@ async fn main() -> anyhow::Result<()> {
                 Some(dir) => dir,
                 None => default_data_dir()?,
             });
-            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+            let listener =
+                tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
             launch(config, listener, shutdown_on_signal()).await
         }
         Command::Init { data_dir, admin_email, admin_name } => {
@@ -129,7 +130,8 @@ async fn main() -> anyhow::Result<()> {
             };
             eprintln!("Preparing the demo workspace in {} …", config.data_dir.display());
             let workspace = demo::prepare(&config, &password, conversations).await?;
-            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+            let listener =
+                tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
             let address = listener.local_addr()?;
             let shutdown = shutdown_on_signal();
             let base_url = format!("http://{address}");

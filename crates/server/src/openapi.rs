@@ -64,7 +64,8 @@ pub async fn serve() -> impl IntoResponse {
 mod tests {
     #[test]
     fn committed_openapi_document_is_current() {
-        let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json")).unwrap_or_default();
+        let committed =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json")).unwrap_or_default();
         assert!(
             committed == super::openapi_json(),
             "crates/server/openapi.json is stale: run `cargo run -p switchboard-server -- openapi > crates/server/openapi.json`"

@@ -61,7 +61,9 @@ pub fn reopens(conversation: &Conversation, now: Millis) -> bool {
 #[derive(Debug, PartialEq, Eq)]
 pub enum ReplyRejection {
     /// Free-form text outside the reply window.
-    WindowClosed { closed_at: Millis },
+    WindowClosed {
+        closed_at: Millis,
+    },
     /// The template isn't one of the inbox's, or its parameters don't fit.
     UnknownTemplate(String),
     Empty,
@@ -78,11 +80,10 @@ pub fn reply_text(
     now: Millis,
 ) -> Result<String, ReplyRejection> {
     if let Some(wanted) = template {
-        let found = inbox
-            .templates
-            .iter()
-            .find(|t| t.name == wanted.name)
-            .ok_or_else(|| ReplyRejection::UnknownTemplate(format!("no template named {:?}", wanted.name)))?;
+        let found =
+            inbox.templates.iter().find(|t| t.name == wanted.name).ok_or_else(|| {
+                ReplyRejection::UnknownTemplate(format!("no template named {:?}", wanted.name))
+            })?;
         if found.param_count() != wanted.params.len() {
             return Err(ReplyRejection::UnknownTemplate(format!(
                 "template {:?} takes {} parameters, got {}",
@@ -118,8 +119,7 @@ pub fn parse_mentions(body: &str, agents: &[Agent]) -> Vec<Id> {
             let first = agent.name.split_whitespace().next().unwrap_or_default().to_lowercase();
             let joined: String = agent.name.split_whitespace().collect::<String>().to_lowercase();
             let local = agent.email.split('@').next().unwrap_or_default().to_lowercase();
-            if (handle == first || handle == joined || handle == local) && !mentioned.contains(&agent.id)
-            {
+            if (handle == first || handle == joined || handle == local) && !mentioned.contains(&agent.id) {
                 mentioned.push(agent.id);
             }
         }
@@ -184,7 +184,11 @@ pub fn fts_query(input: &str) -> Option<String> {
             .enumerate()
             .map(|(i, word)| {
                 let quoted = format!("\"{}\"", word.replace('"', "\"\""));
-                if i == last { format!("{quoted}*") } else { quoted }
+                if i == last {
+                    format!("{quoted}*")
+                } else {
+                    quoted
+                }
             })
             .collect::<Vec<_>>()
             .join(" "),

@@ -28,8 +28,6 @@ use crate::{
 };
 pub(crate) use records::Tx;
 
-/// How many transactions' worth of changes a stream may fall behind before it is closed.
-const BUS_CAPACITY: usize = 4096;
 /// Reader connections kept open for reuse.
 const MAX_IDLE_READERS: usize = 8;
 
@@ -42,11 +40,12 @@ pub struct SqliteDatabase {
 }
 
 impl SqliteDatabase {
-    /// Opens (creating and migrating if needed) the database at `path`.
-    pub fn open(path: &Path, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+    /// Opens (creating and migrating if needed) the database at `path`. `stream_buffer` is how
+    /// many transactions' worth of changes a stream may fall behind before it is closed.
+    pub fn open(path: &Path, clock: Arc<dyn Clock>, stream_buffer: usize) -> anyhow::Result<Self> {
         let mut writer = open_connection(path)?;
         schema::migrate(&mut writer)?;
-        let (bus, _) = broadcast::channel(BUS_CAPACITY);
+        let (bus, _) = broadcast::channel(stream_buffer.max(1));
         Ok(SqliteDatabase {
             path: path.to_owned(),
             writer: Arc::new(Mutex::new(writer)),
@@ -287,7 +286,11 @@ impl Database for SqliteDatabase {
         self.write(move |tx| directory::delete_label(tx, label_id)).await
     }
 
-    async fn create_canned(&self, viewer: &Viewer, request: CreateCannedResponse) -> ApiResult<CannedResponse> {
+    async fn create_canned(
+        &self,
+        viewer: &Viewer,
+        request: CreateCannedResponse,
+    ) -> ApiResult<CannedResponse> {
         let viewer = viewer.clone();
         self.write(move |tx| directory::create_canned(tx, &viewer, request)).await
     }

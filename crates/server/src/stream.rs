@@ -79,7 +79,8 @@ fn close(code: u16, reason: &'static str) -> Ending {
 impl Connection {
     async fn run(state: AppState, viewer: Viewer, since: i64, socket: WebSocket) -> anyhow::Result<()> {
         let mut bus = state.db.bus().subscribe();
-        let (_, visible) = state.db.visible_inboxes(viewer.agent.id).await.map_err(|e| anyhow::anyhow!(e.message))?;
+        let (_, visible) =
+            state.db.visible_inboxes(viewer.agent.id).await.map_err(|e| anyhow::anyhow!(e.message))?;
         let mut connection = Connection { state, viewer, visible, seen: since, client_cursor: since };
         let (mut sink, mut source) = socket.split();
         connection.presence(true);
@@ -198,7 +199,11 @@ impl Connection {
         } else {
             ServerFrame::Viewing { conversation_id, agent_id, active }
         };
-        let _ = self.state.db.bus().send(BusEvent::Ephemeral { inbox_id: Some(inbox.id), from_agent: agent_id, frame });
+        let _ = self.state.db.bus().send(BusEvent::Ephemeral {
+            inbox_id: Some(inbox.id),
+            from_agent: agent_id,
+            frame,
+        });
     }
 
     /// Counts this agent's open streams and announces the first connecting and the last leaving.
@@ -218,8 +223,13 @@ impl Connection {
             Err(_) => false,
         };
         if changed {
-            let frame = ServerFrame::Presence { agent_id: agent.id, online: connected, availability: agent.availability };
-            let _ = self.state.db.bus().send(BusEvent::Ephemeral { inbox_id: None, from_agent: agent.id, frame });
+            let frame = ServerFrame::Presence {
+                agent_id: agent.id,
+                online: connected,
+                availability: agent.availability,
+            };
+            let _ =
+                self.state.db.bus().send(BusEvent::Ephemeral { inbox_id: None, from_agent: agent.id, frame });
         }
     }
 }

@@ -880,11 +880,7 @@ pub fn email_address(language: &Language, first: &str, last: &str, n: u64) -> St
         "example.com"
     } else {
         let index = (n % language.email_domains.len() as u64) as usize;
-        language
-            .email_domains
-            .get(index)
-            .copied()
-            .unwrap_or("example.com")
+        language.email_domains.get(index).copied().unwrap_or("example.com")
     };
     match (latin_local_part(first), latin_local_part(last)) {
         (Some(first), Some(last)) => format!("{first}.{last}{n}@{domain}"),
@@ -920,10 +916,7 @@ mod tests {
 
     fn canned_for(code: &str) -> Vec<&'static CannedTemplate> {
         let suffix = format!("-{code}");
-        CANNED_RESPONSES
-            .iter()
-            .filter(|t| t.short_code.ends_with(&suffix))
-            .collect()
+        CANNED_RESPONSES.iter().filter(|t| t.short_code.ends_with(&suffix)).collect()
     }
 
     fn placeholders(body: &str) -> Vec<&str> {
@@ -946,22 +939,14 @@ mod tests {
             let code = language.code;
             assert!(language.first_names.len() >= 20, "{code}: first names");
             assert!(language.last_names.len() >= 20, "{code}: last names");
-            assert!(
-                language.opening_messages.len() >= 25,
-                "{code}: opening messages"
-            );
+            assert!(language.opening_messages.len() >= 25, "{code}: opening messages");
             assert!(language.follow_ups.len() >= 20, "{code}: follow-ups");
             assert!(language.agent_replies.len() >= 20, "{code}: agent replies");
             assert!(language.notes.len() >= 10, "{code}: notes");
             assert!(language.email_domains.len() >= 4, "{code}: email domains");
+            assert!(language.phone_prefix.starts_with('+'), "{code}: phone prefix");
             assert!(
-                language.phone_prefix.starts_with('+'),
-                "{code}: phone prefix"
-            );
-            assert!(
-                language.phone_prefix[1..]
-                    .chars()
-                    .all(|c| c.is_ascii_digit()),
+                language.phone_prefix[1..].chars().all(|c| c.is_ascii_digit()),
                 "{code}: phone prefix digits"
             );
         }
@@ -999,11 +984,7 @@ mod tests {
     fn notes_contain_no_mentions() {
         for language in LANGUAGES {
             for note in language.notes {
-                assert!(
-                    !note.contains('@'),
-                    "{}: mention in note {note:?}",
-                    language.code
-                );
+                assert!(!note.contains('@'), "{}: mention in note {note:?}", language.code);
             }
         }
     }
@@ -1014,10 +995,9 @@ mod tests {
             for domain in language.email_domains {
                 assert!(domain.contains('.'), "{domain}");
                 assert!(
-                    domain.chars().all(|c| c.is_ascii_lowercase()
-                        || c.is_ascii_digit()
-                        || c == '.'
-                        || c == '-'),
+                    domain
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-'),
                     "{domain}"
                 );
             }
@@ -1039,10 +1019,7 @@ mod tests {
         strings.extend(canned_for("fa").iter().map(|t| t.body));
         for s in strings {
             for bad in [ARABIC_YEH, ARABIC_KAF, ARABIC_ALEF_MAKSURA] {
-                assert!(
-                    !s.contains(bad),
-                    "Arabic letter {bad:?} in Persian text {s:?}"
-                );
+                assert!(!s.contains(bad), "Arabic letter {bad:?} in Persian text {s:?}");
             }
             assert!(
                 !s.chars().any(|c| ('\u{0660}'..='\u{0669}').contains(&c)),
@@ -1058,10 +1035,7 @@ mod tests {
         strings.extend(canned_for("ar").iter().map(|t| t.body));
         for s in strings {
             for bad in [PERSIAN_YEH, PERSIAN_KEHEH] {
-                assert!(
-                    !s.contains(bad),
-                    "Persian letter {bad:?} in Arabic text {s:?}"
-                );
+                assert!(!s.contains(bad), "Persian letter {bad:?} in Arabic text {s:?}");
             }
             assert!(
                 !s.chars().any(|c| ('\u{06F0}'..='\u{06F9}').contains(&c)),
@@ -1083,31 +1057,19 @@ mod tests {
 
     #[test]
     fn canned_bodies_only_use_allowed_variables() {
-        const ALLOWED: [&str; 5] = [
-            "contact.name",
-            "contact.first_name",
-            "agent.name",
-            "conversation.id",
-            "inbox.name",
-        ];
+        const ALLOWED: [&str; 5] =
+            ["contact.name", "contact.first_name", "agent.name", "conversation.id", "inbox.name"];
         let mut with_variables = 0;
         for template in CANNED_RESPONSES {
             let found = placeholders(template.body);
             for name in &found {
-                assert!(
-                    ALLOWED.contains(name),
-                    "{}: unknown variable {name:?}",
-                    template.short_code
-                );
+                assert!(ALLOWED.contains(name), "{}: unknown variable {name:?}", template.short_code);
             }
             if !found.is_empty() {
                 with_variables += 1;
             }
         }
-        assert!(
-            with_variables * 2 > CANNED_RESPONSES.len(),
-            "most templates use a variable"
-        );
+        assert!(with_variables * 2 > CANNED_RESPONSES.len(), "most templates use a variable");
     }
 
     #[test]
@@ -1118,8 +1080,7 @@ mod tests {
             let code = template.short_code;
             assert!(!code.is_empty());
             assert!(
-                code.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
                 "bad short code {code:?}"
             );
             assert!(seen.insert(code), "duplicate short code {code:?}");
@@ -1137,10 +1098,7 @@ mod tests {
             localized += count;
         }
         let english = CANNED_RESPONSES.len() - localized;
-        assert!(
-            english > localized,
-            "canned responses should be mostly English"
-        );
+        assert!(english > localized, "canned responses should be mostly English");
     }
 
     #[test]
@@ -1149,16 +1107,10 @@ mod tests {
         let mut seen = HashSet::new();
         for (name, colour) in LABELS {
             assert!(seen.insert(*name), "duplicate label {name}");
-            assert!(
-                !name.is_empty() && !name.contains(' '),
-                "bad label {name:?}"
-            );
+            assert!(!name.is_empty() && !name.contains(' '), "bad label {name:?}");
             assert_eq!(colour.len(), 7, "{name}: {colour}");
             assert!(colour.starts_with('#'), "{name}: {colour}");
-            assert!(
-                colour[1..].chars().all(|c| c.is_ascii_hexdigit()),
-                "{name}: {colour}"
-            );
+            assert!(colour[1..].chars().all(|c| c.is_ascii_hexdigit()), "{name}: {colour}");
             assert_eq!(colour.to_ascii_lowercase(), *colour, "{name}: {colour}");
         }
     }
@@ -1173,10 +1125,7 @@ mod tests {
                 assert!(number.starts_with(language.phone_prefix), "{number}");
                 let rest = &number[language.phone_prefix.len()..];
                 assert!(rest.starts_with(' '), "{number}");
-                assert!(
-                    rest.chars().all(|c| c == ' ' || c.is_ascii_digit()),
-                    "{number}"
-                );
+                assert!(rest.chars().all(|c| c == ' ' || c.is_ascii_digit()), "{number}");
                 let digits = rest.chars().filter(char::is_ascii_digit).count();
                 assert!((9..=10).contains(&digits), "{number}: {digits} digits");
                 assert!(seen.insert(number), "duplicate phone number for n = {n}");
@@ -1219,15 +1168,9 @@ mod tests {
     #[test]
     fn email_addresses_fall_back_for_non_latin_names() {
         let fa = PERSIAN.email_domains;
-        assert_eq!(
-            email_address(&PERSIAN, "علی", "احمدی", 7),
-            format!("customer7@{}", fa[7 % fa.len()])
-        );
+        assert_eq!(email_address(&PERSIAN, "علی", "احمدی", 7), format!("customer7@{}", fa[7 % fa.len()]));
         let ar = ARABIC.email_domains;
-        assert_eq!(
-            email_address(&ARABIC, "ليلى", "الحربي", 9),
-            format!("customer9@{}", ar[9 % ar.len()])
-        );
+        assert_eq!(email_address(&ARABIC, "ليلى", "الحربي", 9), format!("customer9@{}", ar[9 % ar.len()]));
     }
 
     #[test]
@@ -1243,14 +1186,7 @@ mod tests {
                 assert_eq!(email.matches('@').count(), 1, "{email}");
                 let domain = email.split('@').nth(1).unwrap_or("");
                 assert!(language.email_domains.contains(&domain), "{email}");
-                assert!(
-                    email
-                        .split('@')
-                        .next()
-                        .unwrap_or("")
-                        .ends_with(&n.to_string()),
-                    "{email}"
-                );
+                assert!(email.split('@').next().unwrap_or("").ends_with(&n.to_string()), "{email}");
             }
         }
     }

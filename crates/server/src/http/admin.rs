@@ -9,7 +9,11 @@ use crate::{
     error::{ApiResult, Json, Path},
 };
 
-async fn listing<T: serde::de::DeserializeOwned>(state: &AppState, viewer: &Viewer, kind: EntityKind) -> ApiResult<Json<Vec<T>>> {
+async fn listing<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    viewer: &Viewer,
+    kind: EntityKind,
+) -> ApiResult<Json<Vec<T>>> {
     let rows = state.db.directory(viewer, kind).await?;
     let typed = rows.into_iter().map(serde_json::from_value).collect::<Result<_, _>>()?;
     Ok(Json(typed))
@@ -25,7 +29,11 @@ pub async fn agents(State(state): State<AppState>, viewer: Viewer) -> ApiResult<
 /// Add an agent (admin).
 #[utoipa::path(post, path = "/api/v1/agents", tag = "admin", security(("bearer" = [])), request_body = CreateAgent,
     responses((status = 200, body = Agent), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_agent(State(state): State<AppState>, viewer: Viewer, Json(request): Json<CreateAgent>) -> ApiResult<Json<Agent>> {
+pub async fn create_agent(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Json(request): Json<CreateAgent>,
+) -> ApiResult<Json<Agent>> {
     Ok(Json(state.db.create_agent(&viewer, request).await?))
 }
 
@@ -53,7 +61,11 @@ pub async fn teams(State(state): State<AppState>, viewer: Viewer) -> ApiResult<J
 /// Add a team (admin).
 #[utoipa::path(post, path = "/api/v1/teams", tag = "admin", security(("bearer" = [])), request_body = CreateTeam,
     responses((status = 200, body = Team), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_team(State(state): State<AppState>, viewer: Viewer, Json(request): Json<CreateTeam>) -> ApiResult<Json<Team>> {
+pub async fn create_team(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Json(request): Json<CreateTeam>,
+) -> ApiResult<Json<Team>> {
     Ok(Json(state.db.create_team(&viewer, request).await?))
 }
 
@@ -80,7 +92,11 @@ pub async fn inboxes(State(state): State<AppState>, viewer: Viewer) -> ApiResult
 /// Add an inbox (admin); the answer carries its signing secret, shown only once.
 #[utoipa::path(post, path = "/api/v1/inboxes", tag = "admin", security(("bearer" = [])), request_body = CreateInbox,
     responses((status = 200, body = CreatedInbox), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_inbox(State(state): State<AppState>, viewer: Viewer, Json(request): Json<CreateInbox>) -> ApiResult<Json<CreatedInbox>> {
+pub async fn create_inbox(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Json(request): Json<CreateInbox>,
+) -> ApiResult<Json<CreatedInbox>> {
     Ok(Json(state.db.create_inbox(&viewer, request).await?))
 }
 
@@ -107,14 +123,22 @@ pub async fn labels(State(state): State<AppState>, viewer: Viewer) -> ApiResult<
 /// Add a label (lead or admin).
 #[utoipa::path(post, path = "/api/v1/labels", tag = "admin", security(("bearer" = [])), request_body = CreateLabel,
     responses((status = 200, body = Label), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_label(State(state): State<AppState>, viewer: Viewer, Json(request): Json<CreateLabel>) -> ApiResult<Json<Label>> {
+pub async fn create_label(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Json(request): Json<CreateLabel>,
+) -> ApiResult<Json<Label>> {
     Ok(Json(state.db.create_label(&viewer, request).await?))
 }
 
 /// Delete a label, taking it off every conversation (lead or admin).
 #[utoipa::path(delete, path = "/api/v1/labels/{id}", tag = "admin", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn delete_label(State(state): State<AppState>, viewer: Viewer, Path(id): Path<Id>) -> ApiResult<StatusCode> {
+pub async fn delete_label(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Id>,
+) -> ApiResult<StatusCode> {
     state.db.delete_label(&viewer, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -155,7 +179,11 @@ pub async fn update_canned(
 #[utoipa::path(delete, path = "/api/v1/canned-responses/{id}", tag = "directory", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn delete_canned(State(state): State<AppState>, viewer: Viewer, Path(id): Path<Id>) -> ApiResult<StatusCode> {
+pub async fn delete_canned(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Id>,
+) -> ApiResult<StatusCode> {
     state.db.delete_canned(&viewer, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,10 +1,6 @@
 //! Sign-in, devices and the caller's own profile.
 
-use std::{
-    collections::HashMap,
-    net::SocketAddr,
-    sync::Mutex,
-};
+use std::{collections::HashMap, net::SocketAddr, sync::Mutex};
 
 use axum::{
     extract::{ConnectInfo, State},

@@ -27,7 +27,13 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
 }
 
 fn verify(secret: &str, headers: &HeaderMap, body: &[u8]) -> ApiResult<()> {
-    let invalid = || ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::InvalidSignature, "missing or wrong X-Switchboard-Signature");
+    let invalid = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::InvalidSignature,
+            "missing or wrong X-Switchboard-Signature",
+        )
+    };
     let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).ok_or_else(invalid)?;
     let given = header.strip_prefix("sha256=").and_then(|h| hex::decode(h).ok()).ok_or_else(invalid)?;
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).map_err(ApiError::internal)?;
@@ -71,9 +77,10 @@ pub async fn inbound(
     let (inbox, message): (Inbox, InboundMessage) = signed(&state, inbox_id, &headers, &body).await?;
     let mut files = Vec::with_capacity(message.message.attachments.len());
     for attachment in &message.message.attachments {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(attachment.data_base64.as_bytes())
-            .map_err(|e| ApiError::validation(format!("attachment {:?}: bad base64: {e}", attachment.file_name)))?;
+        let bytes =
+            base64::engine::general_purpose::STANDARD.decode(attachment.data_base64.as_bytes()).map_err(
+                |e| ApiError::validation(format!("attachment {:?}: bad base64: {e}", attachment.file_name)),
+            )?;
         let stored = state.files.store_bytes(&bytes, inbox.attachment_limit).await?;
         files.push(StoredFile {
             sha256: stored.sha256,

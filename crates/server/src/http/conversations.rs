@@ -41,7 +41,11 @@ pub async fn sync(
     }
     let limit = params.limit.unwrap_or(500);
     if !(1..=MAX_SYNC_LIMIT).contains(&limit) {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidQuery, "limit must be 1 to 1000"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidQuery,
+            "limit must be 1 to 1000",
+        ));
     }
     Ok(Json(state.db.sync(&viewer, params.since, limit).await?))
 }
@@ -58,7 +62,11 @@ pub struct SearchParams {
 fn search_limit(limit: Option<usize>) -> ApiResult<usize> {
     let limit = limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidQuery, "limit must be 1 to 200"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidQuery,
+            "limit must be 1 to 200",
+        ));
     }
     Ok(limit)
 }
@@ -75,7 +83,12 @@ pub async fn search(
     Ok(Json(state.db.search(&viewer, params.q, limit).await?))
 }
 
-async fn act(state: &AppState, viewer: &Viewer, id: Id, action: ConversationAction) -> ApiResult<Json<ConversationResult>> {
+async fn act(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Id,
+    action: ConversationAction,
+) -> ApiResult<Json<ConversationResult>> {
     Ok(Json(state.db.act(viewer, id, action).await?))
 }
 
@@ -165,7 +178,11 @@ pub async fn read(
 #[utoipa::path(put, path = "/api/v1/conversations/{id}/pin", tag = "conversations", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = ConversationResult), (status = 404, body = ErrorBody)))]
-pub async fn pin(State(state): State<AppState>, viewer: Viewer, Path(id): Path<Id>) -> ApiResult<Json<ConversationResult>> {
+pub async fn pin(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Id>,
+) -> ApiResult<Json<ConversationResult>> {
     act(&state, &viewer, id, ConversationAction::Pin { pinned: true }).await
 }
 
@@ -173,7 +190,11 @@ pub async fn pin(State(state): State<AppState>, viewer: Viewer, Path(id): Path<I
 #[utoipa::path(delete, path = "/api/v1/conversations/{id}/pin", tag = "conversations", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = ConversationResult), (status = 404, body = ErrorBody)))]
-pub async fn unpin(State(state): State<AppState>, viewer: Viewer, Path(id): Path<Id>) -> ApiResult<Json<ConversationResult>> {
+pub async fn unpin(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Id>,
+) -> ApiResult<Json<ConversationResult>> {
     act(&state, &viewer, id, ConversationAction::Pin { pinned: false }).await
 }
 

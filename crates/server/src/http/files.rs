@@ -36,17 +36,26 @@ pub struct UploadForm {
 pub fn clean_file_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = base.chars().filter(|c| !c.is_control() && *c != '"').take(200).collect();
-    if cleaned.trim().is_empty() { "file".into() } else { cleaned }
+    if cleaned.trim().is_empty() {
+        "file".into()
+    } else {
+        cleaned
+    }
 }
 
 /// A plausible `type/subtype`, else `application/octet-stream`.
 pub fn clean_content_type(content_type: &str) -> String {
     let ok = content_type.len() <= 100
         && content_type.split_once('/').is_some_and(|(a, b)| {
-            let token = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+            let token =
+                |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
             token(a) && token(b)
         });
-    if ok { content_type.to_ascii_lowercase() } else { "application/octet-stream".into() }
+    if ok {
+        content_type.to_ascii_lowercase()
+    } else {
+        "application/octet-stream".into()
+    }
 }
 
 /// Upload a file to send in a conversation; reference it in `attachment_ids` of a message.
@@ -61,11 +70,19 @@ pub async fn upload(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> ApiResult<Json<Attachment>> {
     let mut multipart = multipart.map_err(|e| {
-        ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidBody, format!("expected multipart/form-data: {}", e.body_text()))
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidBody,
+            format!("expected multipart/form-data: {}", e.body_text()),
+        )
     })?;
     let inbox = state.db.conversation_inbox(&viewer, params.conversation_id).await?;
     let bad = |e: axum::extract::multipart::MultipartError| {
-        ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidBody, format!("multipart: {}", e.body_text()))
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidBody,
+            format!("multipart: {}", e.body_text()),
+        )
     };
     while let Some(field) = multipart.next_field().await.map_err(bad)? {
         if field.name() != Some("file") {
@@ -84,10 +101,15 @@ pub async fn upload(
 #[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "attachments", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ErrorBody)))]
-pub async fn download(State(state): State<AppState>, viewer: Viewer, Path(id): Path<Id>) -> ApiResult<Response> {
+pub async fn download(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Id>,
+) -> ApiResult<Response> {
     let attachment = state.db.attachment(&viewer, id).await?;
     let file = tokio::fs::File::open(state.files.path(&attachment.sha256)).await?;
-    let disposition = format!("attachment; filename=\"{}\"", attachment.file_name.replace(|c: char| !c.is_ascii(), "_"));
+    let disposition =
+        format!("attachment; filename=\"{}\"", attachment.file_name.replace(|c: char| !c.is_ascii(), "_"));
     Response::builder()
         .header(header::CONTENT_TYPE, &attachment.content_type)
         .header(header::CONTENT_LENGTH, attachment.size)

@@ -234,7 +234,11 @@ pub fn create_agent(tx: &mut Tx, request: CreateAgent, password_hash: String) ->
     let exists: bool =
         tx.query_row("SELECT EXISTS (SELECT 1 FROM agents WHERE email = ?1)", [&email], |row| row.get(0))?;
     if exists {
-        return Err(ApiError::new(StatusCode::CONFLICT, ErrorCode::AlreadyExists, "an agent with this email exists"));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::AlreadyExists,
+            "an agent with this email exists",
+        ));
     }
     check_teams_exist(tx, &request.team_ids)?;
     let agent = Agent {

@@ -53,7 +53,12 @@ fn action_name(action: &ConversationAction) -> (&'static str, Option<Id>) {
 }
 
 /// Applies one agent action to a conversation. Replaying a `client_id` returns the first answer.
-pub fn act(tx: &mut Tx, viewer: &Viewer, conversation_id: Id, action: ConversationAction) -> ApiResult<ConversationResult> {
+pub fn act(
+    tx: &mut Tx,
+    viewer: &Viewer,
+    conversation_id: Id,
+    action: ConversationAction,
+) -> ApiResult<ConversationResult> {
     let (name, client_id) = action_name(&action);
     let (conversation, inbox) = visible_conversation(tx, viewer, conversation_id)?;
     if let Some(client_id) = client_id {
@@ -130,7 +135,9 @@ fn claim_attachments(tx: &Tx, conversation_id: Id, message_id: Id, ids: &[Id]) -
             .optional()?;
         match row {
             Some((data, None)) => attachments.push(serde_json::from_str(&data)?),
-            Some((_, Some(_))) => return Err(ApiError::validation(format!("attachment {id} is already sent"))),
+            Some((_, Some(_))) => {
+                return Err(ApiError::validation(format!("attachment {id} is already sent")))
+            }
             None => return Err(ApiError::validation(format!("no attachment {id} on this conversation"))),
         }
         tx.execute(
@@ -173,7 +180,11 @@ fn send(
 ) -> ApiResult<ConversationResult> {
     check_body(&request.body)?;
     if message_exists(tx, request.client_id)? {
-        return Err(ApiError::new(StatusCode::CONFLICT, ErrorCode::ClientIdReused, "a message with this id exists"));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::ClientIdReused,
+            "a message with this id exists",
+        ));
     }
     let now = tx.now;
     let (kind, body, mentions, delivery) = match request.kind {
@@ -185,8 +196,7 @@ fn send(
                 return Err(ApiError::validation("a note needs a body or an attachment"));
             }
             let agents: Vec<Agent> = records::all(tx, EntityKind::Agent)?;
-            let can_see: Vec<Agent> =
-                agents.into_iter().filter(|a| rules::can_see_inbox(a, inbox)).collect();
+            let can_see: Vec<Agent> = agents.into_iter().filter(|a| rules::can_see_inbox(a, inbox)).collect();
             let mentions = rules::parse_mentions(&request.body, &can_see);
             (MessageKind::Note, request.body.clone(), mentions, DeliveryState::Delivered)
         }
@@ -319,12 +329,21 @@ fn assign(
 }
 
 /// The unresolved conversation of this contact in this inbox, other than `except`.
-fn open_conversation(conn: &Connection, inbox_id: Id, contact_id: Id, except: Option<Id>) -> ApiResult<Option<Conversation>> {
+fn open_conversation(
+    conn: &Connection,
+    inbox_id: Id,
+    contact_id: Id,
+    except: Option<Id>,
+) -> ApiResult<Option<Conversation>> {
     let found: Vec<Conversation> = records::query(
         conn,
         "SELECT data FROM conversations
          WHERE inbox_id = ?1 AND contact_id = ?2 AND status != 'resolved' AND id != ?3",
-        params![inbox_id.to_string(), contact_id.to_string(), except.map(|e| e.to_string()).unwrap_or_default()],
+        params![
+            inbox_id.to_string(),
+            contact_id.to_string(),
+            except.map(|e| e.to_string()).unwrap_or_default()
+        ],
     )?;
     Ok(found.into_iter().next())
 }
@@ -339,7 +358,12 @@ fn conversation_exists(existing: Id) -> ApiError {
     error
 }
 
-fn set_status(tx: &mut Tx, viewer: &Viewer, mut conversation: Conversation, request: StatusRequest) -> ApiResult<ConversationResult> {
+fn set_status(
+    tx: &mut Tx,
+    viewer: &Viewer,
+    mut conversation: Conversation,
+    request: StatusRequest,
+) -> ApiResult<ConversationResult> {
     let now = tx.now;
     let snoozed_until = match (request.status, request.snoozed_until) {
         (ConversationStatus::Snoozed, Some(until)) if until > now => Some(until),
@@ -353,7 +377,9 @@ fn set_status(tx: &mut Tx, viewer: &Viewer, mut conversation: Conversation, requ
         return Ok(ConversationResult { conversation, message: None });
     }
     if !conversation.status.is_open() && request.status.is_open() {
-        if let Some(other) = open_conversation(tx, conversation.inbox_id, conversation.contact_id, Some(conversation.id))? {
+        if let Some(other) =
+            open_conversation(tx, conversation.inbox_id, conversation.contact_id, Some(conversation.id))?
+        {
             return Err(conversation_exists(other.id));
         }
     }
@@ -369,11 +395,16 @@ fn set_status(tx: &mut Tx, viewer: &Viewer, mut conversation: Conversation, requ
         ConversationStatus::Snoozed => "snoozed the conversation",
         ConversationStatus::Resolved => "resolved the conversation",
     };
-    let message = activity(tx, conversation.inbox_id, conversation.id, format!("{} {verb}", viewer.agent.name))?;
+    let message =
+        activity(tx, conversation.inbox_id, conversation.id, format!("{} {verb}", viewer.agent.name))?;
     Ok(ConversationResult { conversation, message: Some(message) })
 }
 
-fn edit_labels(tx: &mut Tx, mut conversation: Conversation, request: LabelsRequest) -> ApiResult<ConversationResult> {
+fn edit_labels(
+    tx: &mut Tx,
+    mut conversation: Conversation,
+    request: LabelsRequest,
+) -> ApiResult<ConversationResult> {
     for name in &request.add {
         let known: bool =
             tx.query_row("SELECT EXISTS (SELECT 1 FROM labels WHERE name = ?1)", [name], |row| row.get(0))?;
@@ -389,25 +420,43 @@ fn edit_labels(tx: &mut Tx, mut conversation: Conversation, request: LabelsReque
     Ok(ConversationResult { conversation, message: None })
 }
 
-fn mark_read(tx: &mut Tx, viewer: &Viewer, conversation: Conversation, request: ReadRequest) -> ApiResult<ConversationResult> {
+fn mark_read(
+    tx: &mut Tx,
+    viewer: &Viewer,
+    conversation: Conversation,
+    request: ReadRequest,
+) -> ApiResult<ConversationResult> {
     let message: Message = records::get(tx, EntityKind::Message, request.last_read_message_id, None)?
         .filter(|m: &Message| m.conversation_id == conversation.id)
         .ok_or_else(|| ApiError::validation("that message is not in this conversation"))?;
-    let marker = ReadMarker { conversation_id: conversation.id, last_read_message_id: message.id, read_at: tx.now };
-    tx.put(EntityKind::ReadMarker, conversation.id, Some(viewer.agent.id), Some(conversation.inbox_id), &marker)?;
+    let marker =
+        ReadMarker { conversation_id: conversation.id, last_read_message_id: message.id, read_at: tx.now };
+    tx.put(
+        EntityKind::ReadMarker,
+        conversation.id,
+        Some(viewer.agent.id),
+        Some(conversation.inbox_id),
+        &marker,
+    )?;
     Ok(ConversationResult { conversation, message: None })
 }
 
 /// Starts an outbound conversation; its id is the `client_id`, and the starting agent owns it.
 pub fn create(tx: &mut Tx, viewer: &Viewer, request: CreateConversation) -> ApiResult<ConversationResult> {
-    if let Some(stored) = tx.replayed(request.client_id, viewer.agent.id, "create_conversation", request.inbox_id)? {
+    if let Some(stored) =
+        tx.replayed(request.client_id, viewer.agent.id, "create_conversation", request.inbox_id)?
+    {
         return Ok(stored);
     }
     let inbox = visible_inbox(tx, viewer, request.inbox_id)?;
     let contact: Contact = records::get(tx, EntityKind::Contact, request.contact_id, None)?
         .ok_or_else(|| ApiError::validation("no such contact"))?;
     if records::get::<Conversation>(tx, EntityKind::Conversation, request.client_id, None)?.is_some() {
-        return Err(ApiError::new(StatusCode::CONFLICT, ErrorCode::ClientIdReused, "a conversation with this id exists"));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::ClientIdReused,
+            "a conversation with this id exists",
+        ));
     }
     if let Some(existing) = open_conversation(tx, inbox.id, contact.id, None)? {
         return Err(conversation_exists(existing.id));
@@ -473,7 +522,9 @@ fn check_contact_fields(name: &str, phone: Option<&str>, email: Option<&str>) ->
         let digits = rules::phone_digits(phone);
         let allowed = phone.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
         if !allowed || !(5..=20).contains(&digits.len()) {
-            return Err(ApiError::validation("phone must be 5 to 20 digits, optionally with + - ( ) . and spaces"));
+            return Err(ApiError::validation(
+                "phone must be 5 to 20 digits, optionally with + - ( ) . and spaces",
+            ));
         }
     }
     if let Some(email) = email {
@@ -485,12 +536,18 @@ fn check_contact_fields(name: &str, phone: Option<&str>, email: Option<&str>) ->
 }
 
 pub fn create_contact(tx: &mut Tx, viewer: &Viewer, request: CreateContact) -> ApiResult<Contact> {
-    if let Some(stored) = tx.replayed(request.client_id, viewer.agent.id, "create_contact", request.client_id)? {
+    if let Some(stored) =
+        tx.replayed(request.client_id, viewer.agent.id, "create_contact", request.client_id)?
+    {
         return Ok(stored);
     }
     check_contact_fields(&request.name, request.phone.as_deref(), request.email.as_deref())?;
     if records::get::<Contact>(tx, EntityKind::Contact, request.client_id, None)?.is_some() {
-        return Err(ApiError::new(StatusCode::CONFLICT, ErrorCode::ClientIdReused, "a contact with this id exists"));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::ClientIdReused,
+            "a contact with this id exists",
+        ));
     }
     let contact = Contact {
         id: request.client_id,
@@ -506,7 +563,12 @@ pub fn create_contact(tx: &mut Tx, viewer: &Viewer, request: CreateContact) -> A
 }
 
 /// Records an uploaded file as an attachment staged on a conversation (sent with a message later).
-pub fn add_attachment(tx: &mut Tx, viewer: &Viewer, conversation_id: Id, file: StoredFile) -> ApiResult<Attachment> {
+pub fn add_attachment(
+    tx: &mut Tx,
+    viewer: &Viewer,
+    conversation_id: Id,
+    file: StoredFile,
+) -> ApiResult<Attachment> {
     visible_conversation(tx, viewer, conversation_id)?;
     let attachment = Attachment {
         id: Id::now_v7(),
@@ -530,7 +592,9 @@ pub fn add_attachment(tx: &mut Tx, viewer: &Viewer, conversation_id: Id, file: S
 
 pub fn attachment(conn: &Connection, viewer: &Viewer, attachment_id: Id) -> ApiResult<Attachment> {
     let data: Option<String> = conn
-        .query_row("SELECT data FROM attachments WHERE id = ?1", [attachment_id.to_string()], |row| row.get(0))
+        .query_row("SELECT data FROM attachments WHERE id = ?1", [attachment_id.to_string()], |row| {
+            row.get(0)
+        })
         .optional()?;
     let attachment: Attachment =
         serde_json::from_str(&data.ok_or_else(|| ApiError::not_found("attachment"))?)?;
@@ -553,12 +617,21 @@ pub fn transcript(conn: &Connection, viewer: &Viewer, conversation_id: Id) -> Ap
 
 /// A customer message from the channel: finds or creates the contact and the one open
 /// conversation, and stores the message once per `external_id`.
-pub fn ingest(tx: &mut Tx, inbox_id: Id, inbound: InboundMessage, files: Vec<StoredFile>) -> ApiResult<InboundResult> {
+pub fn ingest(
+    tx: &mut Tx,
+    inbox_id: Id,
+    inbound: InboundMessage,
+    files: Vec<StoredFile>,
+) -> ApiResult<InboundResult> {
     let inbox: Inbox =
         records::get(tx, EntityKind::Inbox, inbox_id, None)?.ok_or_else(|| ApiError::not_found("inbox"))?;
     let external_id = inbound.message.external_id.trim();
     let contact_external_id = inbound.contact.external_id.trim();
-    if external_id.is_empty() || external_id.len() > 200 || contact_external_id.is_empty() || contact_external_id.len() > 200 {
+    if external_id.is_empty()
+        || external_id.len() > 200
+        || contact_external_id.is_empty()
+        || contact_external_id.len() > 200
+    {
         return Err(ApiError::validation("external ids must be 1 to 200 bytes"));
     }
     check_body(&inbound.message.body)?;
@@ -675,7 +748,9 @@ fn upsert_contact(tx: &mut Tx, inbox: &Inbox, from: &InboundContact) -> ApiResul
     let email = from.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
     check_contact_fields(name.unwrap_or("x"), phone, email)?;
     let existing = match known {
-        Some(id) => records::get::<Contact>(tx, EntityKind::Contact, id.parse().map_err(ApiError::internal)?, None)?,
+        Some(id) => {
+            records::get::<Contact>(tx, EntityKind::Contact, id.parse().map_err(ApiError::internal)?, None)?
+        }
         None => None,
     };
     let created = existing.is_none();
@@ -718,8 +793,9 @@ fn upsert_contact(tx: &mut Tx, inbox: &Inbox, from: &InboundContact) -> ApiResul
 pub fn report_delivery(tx: &mut Tx, inbox_id: Id, report: DeliveryReport) -> ApiResult<()> {
     let mut message: Message = records::get(tx, EntityKind::Message, report.message_id, None)?
         .ok_or_else(|| ApiError::not_found("message"))?;
-    let conversation: Conversation = records::get(tx, EntityKind::Conversation, message.conversation_id, None)?
-        .ok_or_else(|| ApiError::not_found("message"))?;
+    let conversation: Conversation =
+        records::get(tx, EntityKind::Conversation, message.conversation_id, None)?
+            .ok_or_else(|| ApiError::not_found("message"))?;
     if conversation.inbox_id != inbox_id || message.kind != MessageKind::Outgoing {
         return Err(ApiError::not_found("message"));
     }
@@ -739,14 +815,16 @@ pub fn due_deliveries(conn: &mut Connection, now: Millis, limit: usize) -> ApiRe
             "SELECT message_id, inbox_id, attempts FROM deliveries WHERE next_attempt_at <= ?1
              ORDER BY next_attempt_at LIMIT ?2",
         )?;
-        let rows = statement.query_map(params![now, limit as i64], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        let rows = statement
+            .query_map(params![now, limit as i64], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
         rows.collect::<Result<_, _>>()?
     };
     let mut pending = Vec::with_capacity(due.len());
     for (message_id, inbox_id, attempts) in due {
         let parse = |text: &str| text.parse::<Id>().map_err(ApiError::internal);
         let (inbox, secret) = super::directory::inbox_secret(conn, parse(&inbox_id)?)?;
-        let Some(message) = records::get::<Message>(conn, EntityKind::Message, parse(&message_id)?, None)? else {
+        let Some(message) = records::get::<Message>(conn, EntityKind::Message, parse(&message_id)?, None)?
+        else {
             continue;
         };
         let Some(webhook_url) = inbox.webhook_url.clone() else { continue };
@@ -778,7 +856,9 @@ pub fn due_deliveries(conn: &mut Connection, now: Millis, limit: usize) -> ApiRe
 /// gives up (failed) after `MAX_DELIVERY_ATTEMPTS`.
 pub fn delivery_attempted(tx: &mut Tx, message_id: Id, outcome: Result<(), String>) -> ApiResult<()> {
     let attempts: Option<u32> = tx
-        .query_row("SELECT attempts FROM deliveries WHERE message_id = ?1", [message_id.to_string()], |row| row.get(0))
+        .query_row("SELECT attempts FROM deliveries WHERE message_id = ?1", [message_id.to_string()], |row| {
+            row.get(0)
+        })
         .optional()?;
     let Some(attempts) = attempts else { return Ok(()) };
     let attempts = attempts + 1;
@@ -793,8 +873,13 @@ pub fn delivery_attempted(tx: &mut Tx, message_id: Id, outcome: Result<(), Strin
             if let Some(mut message) = records::get::<Message>(tx, EntityKind::Message, message_id, None)? {
                 if message.delivery == DeliveryState::Queued {
                     message.delivery = state;
-                    let inbox_id = records::get::<Conversation>(tx, EntityKind::Conversation, message.conversation_id, None)?
-                        .map(|c| c.inbox_id);
+                    let inbox_id = records::get::<Conversation>(
+                        tx,
+                        EntityKind::Conversation,
+                        message.conversation_id,
+                        None,
+                    )?
+                    .map(|c| c.inbox_id);
                     tx.put(EntityKind::Message, message.id, None, inbox_id, &message)?;
                 }
             }

@@ -33,7 +33,9 @@ pub fn require_lead(viewer: &Viewer) -> ApiResult<()> {
 /// A directory listing: what the feed would give this viewer of that kind.
 pub fn list(conn: &Connection, viewer: &Viewer, kind: EntityKind) -> ApiResult<Vec<serde_json::Value>> {
     let rows: Vec<serde_json::Value> = match kind {
-        EntityKind::Agent | EntityKind::Team | EntityKind::Label | EntityKind::Inbox => records::all(conn, kind)?,
+        EntityKind::Agent | EntityKind::Team | EntityKind::Label | EntityKind::Inbox => {
+            records::all(conn, kind)?
+        }
         EntityKind::CannedResponse => records::all::<CannedResponse>(conn, kind)?
             .into_iter()
             .filter(|c| c.owner_id.is_none_or(|owner| owner == viewer.agent.id))
@@ -45,7 +47,9 @@ pub fn list(conn: &Connection, viewer: &Viewer, kind: EntityKind) -> ApiResult<V
 }
 
 fn check_webhook_url(url: &str) -> ApiResult<()> {
-    let ok = (url.starts_with("http://") || url.starts_with("https://")) && url.len() <= 2000 && !url.contains(char::is_whitespace);
+    let ok = (url.starts_with("http://") || url.starts_with("https://"))
+        && url.len() <= 2000
+        && !url.contains(char::is_whitespace);
     if !ok {
         return Err(ApiError::validation("webhook_url must be an http(s) URL"));
     }
@@ -135,7 +139,9 @@ pub fn inbox_secret(conn: &Connection, inbox_id: Id) -> ApiResult<(Inbox, String
     let inbox: Inbox =
         records::get(conn, EntityKind::Inbox, inbox_id, None)?.ok_or_else(|| ApiError::not_found("inbox"))?;
     let secret: String = conn
-        .query_row("SELECT secret FROM inbox_secrets WHERE inbox_id = ?1", [inbox_id.to_string()], |row| row.get(0))
+        .query_row("SELECT secret FROM inbox_secrets WHERE inbox_id = ?1", [inbox_id.to_string()], |row| {
+            row.get(0)
+        })
         .optional()?
         .ok_or_else(|| ApiError::not_found("inbox"))?;
     Ok((inbox, secret))
@@ -155,9 +161,14 @@ pub fn create_label(tx: &mut Tx, request: CreateLabel) -> ApiResult<Label> {
     if name.is_empty() || name.chars().count() > 50 || name.contains(char::is_whitespace) {
         return Err(ApiError::validation("a label name is 1 to 50 characters without spaces"));
     }
-    let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM labels WHERE name = ?1)", [&name], |row| row.get(0))?;
+    let exists: bool =
+        tx.query_row("SELECT EXISTS (SELECT 1 FROM labels WHERE name = ?1)", [&name], |row| row.get(0))?;
     if exists {
-        return Err(ApiError::new(StatusCode::CONFLICT, ErrorCode::AlreadyExists, "a label with this name exists"));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::AlreadyExists,
+            "a label with this name exists",
+        ));
     }
     let label = Label { id: Id::now_v7(), name, color: valid_color(request.color)? };
     tx.put(EntityKind::Label, label.id, None, None, &label)?;
@@ -202,7 +213,11 @@ fn check_canned_text(title: &str, body: &str) -> ApiResult<()> {
     Ok(())
 }
 
-pub fn create_canned(tx: &mut Tx, viewer: &Viewer, request: CreateCannedResponse) -> ApiResult<CannedResponse> {
+pub fn create_canned(
+    tx: &mut Tx,
+    viewer: &Viewer,
+    request: CreateCannedResponse,
+) -> ApiResult<CannedResponse> {
     if !request.personal {
         require_lead(viewer)?;
     }
@@ -230,7 +245,12 @@ fn editable_canned(tx: &Tx, viewer: &Viewer, canned_id: Id) -> ApiResult<CannedR
     }
 }
 
-pub fn update_canned(tx: &mut Tx, viewer: &Viewer, canned_id: Id, update: UpdateCannedResponse) -> ApiResult<CannedResponse> {
+pub fn update_canned(
+    tx: &mut Tx,
+    viewer: &Viewer,
+    canned_id: Id,
+    update: UpdateCannedResponse,
+) -> ApiResult<CannedResponse> {
     let mut canned = editable_canned(tx, viewer, canned_id)?;
     if let Some(code) = update.short_code {
         canned.short_code = valid_short_code(&code)?;

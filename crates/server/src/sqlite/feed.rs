@@ -64,7 +64,8 @@ pub fn sync_page(conn: &mut Connection, agent_id: Id, since: i64, limit: usize) 
             let (seq, entity, id, op, data) = row?;
             changes.push(Change {
                 seq,
-                entity: EntityKind::parse(&entity).ok_or_else(|| ApiError::internal("unknown entity in feed"))?,
+                entity: EntityKind::parse(&entity)
+                    .ok_or_else(|| ApiError::internal("unknown entity in feed"))?,
                 id: id.parse().map_err(ApiError::internal)?,
                 op: if op == "delete" { ChangeOp::Delete } else { ChangeOp::Upsert },
                 data: data.map(|d| serde_json::from_str(&d)).transpose()?,
@@ -98,7 +99,12 @@ pub fn search(conn: &mut Connection, viewer: &Viewer, query: &str, limit: usize)
          ORDER BY rowid DESC LIMIT ?4",
     )?;
     let rows = statement.query_map(params![fts, all, inbox_ids, limit as i64], |row| {
-        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?, row.get::<_, String>(3)?))
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, i64>(2)?,
+            row.get::<_, String>(3)?,
+        ))
     })?;
     let mut messages = Vec::new();
     for row in rows {
@@ -117,7 +123,11 @@ pub fn search(conn: &mut Connection, viewer: &Viewer, query: &str, limit: usize)
 pub fn find_contacts(conn: &Connection, query: &str, limit: usize) -> ApiResult<Vec<Contact>> {
     let trimmed = query.trim();
     if trimmed.is_empty() {
-        return records::query(conn, "SELECT data FROM contacts ORDER BY rowid DESC LIMIT ?1", [limit as i64]);
+        return records::query(
+            conn,
+            "SELECT data FROM contacts ORDER BY rowid DESC LIMIT ?1",
+            [limit as i64],
+        );
     }
     let escaped = trimmed.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     let pattern = format!("%{escaped}%");

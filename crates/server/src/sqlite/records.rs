@@ -57,7 +57,13 @@ impl<'c> Tx<'c> {
     }
 
     /// Deletes an entity and appends its tombstone.
-    pub fn remove(&mut self, kind: EntityKind, id: Id, scope: Option<Id>, inbox: Option<Id>) -> ApiResult<bool> {
+    pub fn remove(
+        &mut self,
+        kind: EntityKind,
+        id: Id,
+        scope: Option<Id>,
+        inbox: Option<Id>,
+    ) -> ApiResult<bool> {
         let deleted = self.tx.execute(
             &format!("DELETE FROM {} WHERE id = ?1 AND scope = ?2", table(kind)),
             params![id.to_string(), scope_text(scope)],
@@ -129,7 +135,10 @@ impl<'c> Tx<'c> {
         let Some((stored_agent, stored_action, stored_target, response)) = stored else {
             return Ok(None);
         };
-        if stored_agent != agent_id.to_string() || stored_action != action || stored_target != target.to_string() {
+        if stored_agent != agent_id.to_string()
+            || stored_action != action
+            || stored_target != target.to_string()
+        {
             return Err(crate::error::ApiError::new(
                 axum::http::StatusCode::CONFLICT,
                 switchboard_proto::ErrorCode::ClientIdReused,
@@ -184,7 +193,12 @@ fn scope_text(scope: Option<Id>) -> String {
 }
 
 /// Loads one entity.
-pub fn get<T: DeserializeOwned>(conn: &Connection, kind: EntityKind, id: Id, scope: Option<Id>) -> ApiResult<Option<T>> {
+pub fn get<T: DeserializeOwned>(
+    conn: &Connection,
+    kind: EntityKind,
+    id: Id,
+    scope: Option<Id>,
+) -> ApiResult<Option<T>> {
     let text: Option<String> = conn
         .query_row(
             &format!("SELECT data FROM {} WHERE id = ?1 AND scope = ?2", table(kind)),
@@ -207,7 +221,11 @@ pub fn all<T: DeserializeOwned>(conn: &Connection, kind: EntityKind) -> ApiResul
 }
 
 /// Loads the entities a query selects by their `data` column.
-pub fn query<T: DeserializeOwned>(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> ApiResult<Vec<T>> {
+pub fn query<T: DeserializeOwned>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> ApiResult<Vec<T>> {
     let mut statement = conn.prepare_cached(sql)?;
     let rows = statement.query_map(params, |row| row.get::<_, String>(0))?;
     let mut out = Vec::new();

@@ -1,0 +1,12 @@
+//! Integration tests: the real server, started in-process on 127.0.0.1:0 with a temporary data
+//! directory, driven over HTTP and WebSocket like a client would.
+
+mod harness;
+
+mod auth;
+mod bad_input;
+mod channel;
+mod feed;
+mod mutations;
+mod stream;
+mod visibility;
