@@ -32,7 +32,12 @@ use crate::http;
         http::admin_routes::delete_canned,
         http::channel_routes::inbound, http::channel_routes::delivery,
     ),
-    components(schemas(switchboard_proto::ServerFrame, switchboard_proto::ClientFrame, switchboard_proto::Change)),
+    components(schemas(
+        switchboard_proto::ServerFrame,
+        switchboard_proto::ClientFrame,
+        switchboard_proto::Change,
+        http::conversation_routes::ExportFormat,
+    )),
     modifiers(&BearerAuth),
 )]
 struct ApiDoc;

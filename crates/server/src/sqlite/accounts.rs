@@ -267,6 +267,19 @@ pub fn update_agent(
     password_hash: Option<String>,
 ) -> ApiResult<(Agent, Vec<Id>)> {
     let mut agent = require_agent(tx, agent_id)?;
+    let stays_admin =
+        update.role.unwrap_or(agent.role) == Role::Admin && update.active.unwrap_or(agent.active);
+    if agent.role == Role::Admin && agent.active && !stays_admin {
+        let other_admins = records::all::<Agent>(tx, EntityKind::Agent)?
+            .iter()
+            .filter(|a| a.id != agent.id && a.role == Role::Admin && a.active)
+            .count();
+        if other_admins == 0 {
+            return Err(ApiError::validation(
+                "the workspace needs an active admin: promote another agent first",
+            ));
+        }
+    }
     if let Some(name) = update.name {
         agent.name = valid_name(&name, "name")?;
     }

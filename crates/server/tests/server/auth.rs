@@ -154,3 +154,30 @@ async fn only_admins_administer() {
         .await;
     assert_eq!(status, StatusCode::OK, "personal ones are for anyone");
 }
+
+#[tokio::test]
+async fn the_last_admin_cannot_be_demoted_or_deactivated() {
+    let server = TestServer::start().await;
+    let admin_path = format!("/api/v1/agents/{}", server.admin.agent.id);
+    for change in [json!({"active": false}), json!({"role": "agent"})] {
+        let (status, body) =
+            server.admin.request(reqwest::Method::PATCH, &admin_path, Some(change.clone())).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("validation")),
+            "{change}"
+        );
+    }
+    assert_eq!(server.admin.get("/api/v1/me").await.0, StatusCode::OK, "still signed in");
+    // With a second admin, the first may step down.
+    server
+        .admin
+        .ok(
+            "/api/v1/agents",
+            json!({"name": "Bo", "email": "bo@test.example", "role": "admin", "password": PASSWORD}),
+        )
+        .await;
+    let (status, _) =
+        server.admin.request(reqwest::Method::PATCH, &admin_path, Some(json!({"role": "lead"}))).await;
+    assert_eq!(status, StatusCode::OK);
+}
