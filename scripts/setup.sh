@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what building and testing Switchboard needs on Debian/Ubuntu, skipping what is there.
+# Safe to run again. Needs root or sudo for the system packages.
+set -euo pipefail
+
+packages=(
+  build-essential pkg-config curl ca-certificates python3 python3-pip python3-venv
+)
+
+sudo_if_needed() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo_if_needed apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive sudo_if_needed apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "setup: cargo is missing; install Rust with rustup (https://rustup.rs) and run this again" >&2
+  exit 1
+fi
+
+# schemathesis fuzzes the API from its OpenAPI document (tests/schemathesis.sh).
+if ! command -v st >/dev/null; then
+  echo "setup: installing schemathesis"
+  python3 -m pip install --quiet schemathesis 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages schemathesis
+fi
