@@ -51,7 +51,7 @@ pub enum SendKind {
 }
 
 /// `POST /api/v1/conversations/{id}/messages`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SendMessage {
@@ -67,7 +67,7 @@ pub struct SendMessage {
 }
 
 /// `POST /api/v1/conversations/{id}/assign`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AssignRequest {
@@ -86,7 +86,7 @@ pub struct AssignRequest {
 }
 
 /// `POST /api/v1/conversations/{id}/status`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StatusRequest {
@@ -99,7 +99,7 @@ pub struct StatusRequest {
 
 /// `POST /api/v1/conversations/{id}/labels`: adds and removes, never replaces, so two agents
 /// labelling at once both win.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LabelsRequest {
@@ -111,7 +111,7 @@ pub struct LabelsRequest {
 }
 
 /// `POST /api/v1/conversations/{id}/priority`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PriorityRequest {
@@ -120,7 +120,7 @@ pub struct PriorityRequest {
 }
 
 /// `POST /api/v1/conversations/{id}/read`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReadRequest {
@@ -129,7 +129,7 @@ pub struct ReadRequest {
 }
 
 /// `POST /api/v1/conversations`: start an outbound conversation. Its id is `client_id`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateConversation {
@@ -152,10 +152,13 @@ pub struct CreateConversation {
 pub struct ConversationResult {
     pub conversation: Conversation,
     pub message: Option<Message>,
+    /// The highest feed seq this mutation committed (0: it changed nothing). Once a client's
+    /// cursor reaches it, the feed carries the mutation's effect.
+    pub seq: i64,
 }
 
 /// `POST /api/v1/contacts`. Its id is `client_id`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateContact {
@@ -165,6 +168,15 @@ pub struct CreateContact {
     pub phone: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
+}
+
+/// `POST /api/v1/contacts` answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContactResult {
+    pub contact: Contact,
+    /// The feed seq of the contact's creation (see [`ConversationResult::seq`]).
+    pub seq: i64,
 }
 
 /// `PATCH /api/v1/me`.

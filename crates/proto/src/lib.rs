@@ -8,6 +8,7 @@ pub mod api;
 pub mod entity;
 pub mod error;
 pub mod feed;
+pub mod text;
 
 pub use api::*;
 pub use entity::*;

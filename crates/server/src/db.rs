@@ -128,7 +128,7 @@ pub trait Database: Send + Sync + 'static {
     async fn search(&self, viewer: &Viewer, query: String, limit: usize) -> ApiResult<SearchResults>;
 
     // Contacts.
-    async fn create_contact(&self, viewer: &Viewer, request: CreateContact) -> ApiResult<Contact>;
+    async fn create_contact(&self, viewer: &Viewer, request: CreateContact) -> ApiResult<ContactResult>;
     async fn find_contacts(&self, query: String, limit: usize) -> ApiResult<Vec<Contact>>;
 
     // Attachments.

@@ -155,50 +155,7 @@ pub fn edit_labels(labels: &mut Vec<String>, add: &[String], remove: &[String]) 
     labels.sort();
 }
 
-/// Normalises text for the search index and queries alike: Arabic letter forms folded to the
-/// Persian ones (ي→ی, ك→ک, ى→ی), tatweel and Arabic diacritics (harakat) dropped, so a search in
-/// either script finds both. Latin diacritics are folded by FTS5's `remove_diacritics`.
-pub fn normalize_for_search(text: &str) -> String {
-    text.chars()
-        .filter_map(|c| match c {
-            'ي' | 'ى' => Some('ی'),
-            'ك' => Some('ک'),
-            'ة' => Some('ه'),
-            'أ' | 'إ' | 'آ' => Some('ا'),
-            'ـ' => None,
-            '\u{064B}'..='\u{065F}' | '\u{0670}' => None,
-            other => Some(other),
-        })
-        .collect()
-}
-
-/// Builds an FTS5 MATCH expression from what a person typed: every word must occur, the last
-/// one as a prefix. Quotes make FTS5 syntax in the input literal.
-pub fn fts_query(input: &str) -> Option<String> {
-    let normalized = normalize_for_search(input);
-    let words: Vec<&str> = normalized.split_whitespace().collect();
-    let last = words.len().checked_sub(1)?;
-    Some(
-        words
-            .iter()
-            .enumerate()
-            .map(|(i, word)| {
-                let quoted = format!("\"{}\"", word.replace('"', "\"\""));
-                if i == last {
-                    format!("{quoted}*")
-                } else {
-                    quoted
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" "),
-    )
-}
-
-/// Digits of a phone number, for matching fragments however they were typed.
-pub fn phone_digits(phone: &str) -> String {
-    phone.chars().filter(char::is_ascii_digit).collect()
-}
+pub use switchboard_proto::text::{fts_query, normalize_for_search, phone_digits};
 
 #[cfg(test)]
 mod tests {
@@ -309,14 +266,6 @@ mod tests {
         on_outgoing(&mut c, "on its way", 300);
         on_outgoing(&mut c, "tracking: 123", 400);
         assert_eq!((c.waiting_since, c.first_reply_at, c.last_activity_at), (None, Some(300), 400));
-    }
-
-    #[test]
-    fn search_normalisation_folds_arabic_forms_to_persian() {
-        assert_eq!(normalize_for_search("كتاب علي"), normalize_for_search("کتاب علی"));
-        assert_eq!(fts_query("سفارش من"), Some("\"سفارش\" \"من\"*".to_string()));
-        assert_eq!(fts_query("say \"hi\""), Some("\"say\" \"\"\"hi\"\"\"*".to_string()));
-        assert_eq!(fts_query("   "), None);
     }
 
     #[test]

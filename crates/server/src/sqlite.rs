@@ -210,7 +210,7 @@ impl Database for SqliteDatabase {
         self.read(move |conn, _| feed::search(conn, &viewer, &query, limit)).await
     }
 
-    async fn create_contact(&self, viewer: &Viewer, request: CreateContact) -> ApiResult<Contact> {
+    async fn create_contact(&self, viewer: &Viewer, request: CreateContact) -> ApiResult<ContactResult> {
         let viewer = viewer.clone();
         self.write(move |tx| conversations::create_contact(tx, &viewer, request)).await
     }

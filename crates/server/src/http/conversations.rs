@@ -313,12 +313,12 @@ pub async fn find_contacts(
 
 /// Create a contact; its id is the `client_id`.
 #[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts", security(("bearer" = [])), request_body = CreateContact,
-    responses((status = 200, body = Contact), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ContactResult), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_contact(
     State(state): State<AppState>,
     viewer: Viewer,
     Json(request): Json<CreateContact>,
-) -> ApiResult<Json<Contact>> {
+) -> ApiResult<Json<ContactResult>> {
     Ok(Json(state.db.create_contact(&viewer, request).await?))
 }
 

@@ -77,7 +77,7 @@ pub fn act(
                 conversation.priority = request.priority;
                 tx.put(EntityKind::Conversation, conversation.id, None, Some(inbox.id), &conversation)?;
             }
-            ConversationResult { conversation, message: None }
+            ConversationResult { conversation, message: None, seq: 0 }
         }
         ConversationAction::Read(request) => mark_read(tx, viewer, conversation, request)?,
         ConversationAction::Pin { pinned } => {
@@ -87,9 +87,10 @@ pub fn act(
             } else {
                 tx.remove(EntityKind::Pin, conversation_id, Some(viewer.agent.id), Some(inbox.id))?;
             }
-            ConversationResult { conversation, message: None }
+            ConversationResult { conversation, message: None, seq: 0 }
         }
     };
+    let result = ConversationResult { seq: tx.last_seq(), ..result };
     if let Some(client_id) = client_id {
         tx.remember(client_id, viewer.agent.id, name, conversation_id, &result)?;
     }
@@ -250,7 +251,7 @@ fn send(
             )?;
         }
     }
-    Ok(ConversationResult { conversation, message: Some(message) })
+    Ok(ConversationResult { conversation, message: Some(message), seq: 0 })
 }
 
 /// An activity line in the thread ("Sara claimed the conversation").
@@ -309,7 +310,7 @@ fn assign(
     let new_team = request.team_id.unwrap_or(conversation.team_id);
     let new_assignee = assignee.as_ref().map(|a| a.id);
     if new_assignee == conversation.assignee_id && new_team == conversation.team_id {
-        return Ok(ConversationResult { conversation, message: None });
+        return Ok(ConversationResult { conversation, message: None, seq: 0 });
     }
     let assignee_changed = new_assignee != conversation.assignee_id;
     conversation.assignee_id = new_assignee;
@@ -325,7 +326,7 @@ fn assign(
     } else {
         None
     };
-    Ok(ConversationResult { conversation, message })
+    Ok(ConversationResult { conversation, message, seq: 0 })
 }
 
 /// The unresolved conversation of this contact in this inbox, other than `except`.
@@ -374,7 +375,7 @@ fn set_status(
         (_, None) => None,
     };
     if conversation.status == request.status && conversation.snoozed_until == snoozed_until {
-        return Ok(ConversationResult { conversation, message: None });
+        return Ok(ConversationResult { conversation, message: None, seq: 0 });
     }
     if !conversation.status.is_open() && request.status.is_open() {
         if let Some(other) =
@@ -397,7 +398,7 @@ fn set_status(
     };
     let message =
         activity(tx, conversation.inbox_id, conversation.id, format!("{} {verb}", viewer.agent.name))?;
-    Ok(ConversationResult { conversation, message: Some(message) })
+    Ok(ConversationResult { conversation, message: Some(message), seq: 0 })
 }
 
 fn edit_labels(
@@ -417,7 +418,7 @@ fn edit_labels(
     if conversation.labels != before {
         tx.put(EntityKind::Conversation, conversation.id, None, Some(conversation.inbox_id), &conversation)?;
     }
-    Ok(ConversationResult { conversation, message: None })
+    Ok(ConversationResult { conversation, message: None, seq: 0 })
 }
 
 fn mark_read(
@@ -438,7 +439,7 @@ fn mark_read(
         Some(conversation.inbox_id),
         &marker,
     )?;
-    Ok(ConversationResult { conversation, message: None })
+    Ok(ConversationResult { conversation, message: None, seq: 0 })
 }
 
 /// Starts an outbound conversation; its id is the `client_id`, and the starting agent owns it.
@@ -509,7 +510,7 @@ pub fn create(tx: &mut Tx, viewer: &Viewer, request: CreateConversation) -> ApiR
             params![message.id.to_string(), inbox.id.to_string(), now],
         )?;
     }
-    let result = ConversationResult { conversation, message: Some(message) };
+    let result = ConversationResult { conversation, message: Some(message), seq: tx.last_seq() };
     tx.remember(request.client_id, viewer.agent.id, "create_conversation", request.inbox_id, &result)?;
     Ok(result)
 }
@@ -535,7 +536,7 @@ fn check_contact_fields(name: &str, phone: Option<&str>, email: Option<&str>) ->
     Ok(())
 }
 
-pub fn create_contact(tx: &mut Tx, viewer: &Viewer, request: CreateContact) -> ApiResult<Contact> {
+pub fn create_contact(tx: &mut Tx, viewer: &Viewer, request: CreateContact) -> ApiResult<ContactResult> {
     if let Some(stored) =
         tx.replayed(request.client_id, viewer.agent.id, "create_contact", request.client_id)?
     {
@@ -558,8 +559,9 @@ pub fn create_contact(tx: &mut Tx, viewer: &Viewer, request: CreateContact) -> A
         created_at: tx.now,
     };
     tx.put(EntityKind::Contact, contact.id, None, None, &contact)?;
-    tx.remember(request.client_id, viewer.agent.id, "create_contact", request.client_id, &contact)?;
-    Ok(contact)
+    let result = ContactResult { contact, seq: tx.last_seq() };
+    tx.remember(request.client_id, viewer.agent.id, "create_contact", request.client_id, &result)?;
+    Ok(result)
 }
 
 /// Records an uploaded file as an attachment staged on a conversation (sent with a message later).

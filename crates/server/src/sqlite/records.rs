@@ -56,6 +56,11 @@ impl<'c> Tx<'c> {
         self.append(kind, id, scope, inbox, ChangeOp::Upsert, Some(data))
     }
 
+    /// The highest seq this transaction has appended so far (0: none).
+    pub fn last_seq(&self) -> i64 {
+        self.records.last().map_or(0, |record| record.change.seq)
+    }
+
     /// Deletes an entity and appends its tombstone.
     pub fn remove(
         &mut self,

@@ -1,0 +1,246 @@
+//! The HTTP side of the protocol: sign-in, feed pages, mutations, uploads and downloads, with
+//! failures sorted into "retry later" (network, 5xx, 429), "signed out" (401) and "refused" (4xx).
+
+use std::{path::Path, time::Duration};
+
+use reqwest::StatusCode;
+use serde::{de::DeserializeOwned, Serialize};
+use switchboard_proto::*;
+use tokio::io::AsyncWriteExt;
+
+use crate::{
+    error::{CoreError, CoreResult},
+    keychain::Token,
+    outbox::Action,
+};
+
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A client for one server, signed in with one device token.
+#[derive(Clone)]
+pub struct ApiClient {
+    base: String,
+    token: Token,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiClient").field("base", &self.base).field("token", &self.token).finish()
+    }
+}
+
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// The server URL without a trailing slash.
+pub fn normalize_base(server_url: &str) -> String {
+    server_url.trim().trim_end_matches('/').to_owned()
+}
+
+fn network(error: reqwest::Error) -> CoreError {
+    CoreError::Network(error.to_string())
+}
+
+/// Sorts a failed response into the error kinds the sync engine acts on.
+async fn failure(response: reqwest::Response) -> CoreError {
+    let status = response.status();
+    let body: Option<ErrorBody> = response.json().await.ok();
+    let (code, message) = match &body {
+        Some(body) => (body.error.code, body.error.message.clone()),
+        None => (ErrorCode::Unknown, format!("the server answered {status}")),
+    };
+    if status == StatusCode::UNAUTHORIZED && code != ErrorCode::InvalidCredentials && code != ErrorCode::InvalidSignature
+    {
+        return CoreError::SignedOut(message);
+    }
+    if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+        return CoreError::Network(format!("{status}: {message}"));
+    }
+    let (current_assignee_id, conversation_id) =
+        body.map(|b| (b.error.current_assignee_id, b.error.conversation_id)).unwrap_or_default();
+    CoreError::Rejected { code, message, current_assignee_id, conversation_id }
+}
+
+async fn parse<T: DeserializeOwned>(response: reqwest::Response) -> CoreResult<T> {
+    if !response.status().is_success() {
+        return Err(failure(response).await);
+    }
+    response.json().await.map_err(|e| CoreError::Network(format!("reading the answer: {e}")))
+}
+
+/// Signs in and returns the device token and agent.
+pub async fn login(server_url: &str, email: &str, password: &str, device_name: &str) -> CoreResult<LoginResponse> {
+    let response = http_client()
+        .post(format!("{}/api/v1/auth/login", normalize_base(server_url)))
+        .timeout(REQUEST_TIMEOUT)
+        .json(&LoginRequest { email: email.into(), password: password.into(), device_name: device_name.into() })
+        .send()
+        .await
+        .map_err(network)?;
+    parse(response).await
+}
+
+impl ApiClient {
+    pub fn new(server_url: &str, token: Token) -> Self {
+        ApiClient { base: normalize_base(server_url), token, http: http_client() }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn token(&self) -> &Token {
+        &self.token
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> CoreResult<T> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(self.token.expose())
+            .timeout(REQUEST_TIMEOUT)
+            .json(body)
+            .send()
+            .await
+            .map_err(network)?;
+        parse(response).await
+    }
+
+    /// One page of the feed.
+    pub async fn sync(&self, since: i64, limit: usize) -> CoreResult<SyncPage> {
+        let response = self
+            .http
+            .get(format!("{}/api/v1/sync?since={since}&limit={limit}", self.base))
+            .bearer_auth(self.token.expose())
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(network)?;
+        parse(response).await
+    }
+
+    /// Sends one outbox action; returns the feed seq its effect committed at.
+    pub async fn send(&self, action: &Action, attachment_ids: Vec<Id>) -> CoreResult<i64> {
+        let conversation = |id: &Id, what: &str| format!("/api/v1/conversations/{id}/{what}");
+        match action {
+            Action::Send { conversation_id, request, .. } => {
+                let request = SendMessage { attachment_ids, ..request.clone() };
+                let result: ConversationResult = self.post(&conversation(conversation_id, "messages"), &request).await?;
+                Ok(result.seq)
+            }
+            Action::Assign { conversation_id, request } => {
+                self.post::<_, ConversationResult>(&conversation(conversation_id, "assign"), request).await.map(|r| r.seq)
+            }
+            Action::Status { conversation_id, request } => {
+                self.post::<_, ConversationResult>(&conversation(conversation_id, "status"), request).await.map(|r| r.seq)
+            }
+            Action::Labels { conversation_id, request } => {
+                self.post::<_, ConversationResult>(&conversation(conversation_id, "labels"), request).await.map(|r| r.seq)
+            }
+            Action::Priority { conversation_id, request } => self
+                .post::<_, ConversationResult>(&conversation(conversation_id, "priority"), request)
+                .await
+                .map(|r| r.seq),
+            Action::Read { conversation_id, request } => {
+                self.post::<_, ConversationResult>(&conversation(conversation_id, "read"), request).await.map(|r| r.seq)
+            }
+            Action::Pin { conversation_id, pinned, .. } => {
+                let url = format!("{}{}", self.base, conversation(conversation_id, "pin"));
+                let request = if *pinned { self.http.put(url) } else { self.http.delete(url) };
+                let response =
+                    request.bearer_auth(self.token.expose()).timeout(REQUEST_TIMEOUT).send().await.map_err(network)?;
+                parse::<ConversationResult>(response).await.map(|r| r.seq)
+            }
+            Action::CreateConversation { request } => {
+                self.post::<_, ConversationResult>("/api/v1/conversations", request).await.map(|r| r.seq)
+            }
+            Action::CreateContact { request } => {
+                self.post::<_, ContactResult>("/api/v1/contacts", request).await.map(|r| r.seq)
+            }
+        }
+    }
+
+    /// Uploads a file (streamed from disk) to send in a conversation.
+    pub async fn upload(&self, conversation_id: Id, path: &Path, file_name: &str, content_type: &str) -> CoreResult<Attachment> {
+        let file = tokio::fs::File::open(path).await?;
+        let length = file.metadata().await?.len();
+        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file));
+        let part = reqwest::multipart::Part::stream_with_length(body, length)
+            .file_name(file_name.to_owned())
+            .mime_str(content_type)
+            .map_err(|e| CoreError::Invalid(format!("content type {content_type:?}: {e}")))?;
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let response = self
+            .http
+            .post(format!("{}/api/v1/attachments?conversation_id={conversation_id}", self.base))
+            .bearer_auth(self.token.expose())
+            .multipart(form)
+            .send()
+            .await
+            .map_err(network)?;
+        parse(response).await
+    }
+
+    /// Downloads an attachment to `target` (written to a temporary name, then renamed).
+    pub async fn download(&self, attachment_id: Id, target: &Path) -> CoreResult<u64> {
+        use futures_util::StreamExt;
+        let response = self
+            .http
+            .get(format!("{}/api/v1/attachments/{attachment_id}", self.base))
+            .bearer_auth(self.token.expose())
+            .send()
+            .await
+            .map_err(network)?;
+        if !response.status().is_success() {
+            return Err(failure(response).await);
+        }
+        let partial = target.with_extension("partial");
+        let mut file = tokio::fs::File::create(&partial).await?;
+        let mut stream = response.bytes_stream();
+        let mut written = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(network)?;
+            written += chunk.len() as u64;
+            file.write_all(&chunk).await?;
+        }
+        file.flush().await?;
+        drop(file);
+        tokio::fs::rename(&partial, target).await?;
+        Ok(written)
+    }
+
+    /// Signs this device out on the server (its token stops working).
+    pub async fn logout(&self) -> CoreResult<()> {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/auth/logout", self.base))
+            .bearer_auth(self.token.expose())
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(network)?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(failure(response).await)
+        }
+    }
+
+    /// The WebSocket request for the stream after `since`, with the bearer token.
+    pub fn stream_request(&self, since: i64) -> CoreResult<tokio_tungstenite::tungstenite::handshake::client::Request> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("{}/api/v1/stream?since={since}", self.base.replacen("http", "ws", 1));
+        let mut request = url.into_client_request().map_err(|e| CoreError::Invalid(format!("stream URL: {e}")))?;
+        let header = format!("Bearer {}", self.token.expose())
+            .parse()
+            .map_err(|_| CoreError::Invalid("the token is not a valid header".into()))?;
+        request.headers_mut().insert("authorization", header);
+        Ok(request)
+    }
+}

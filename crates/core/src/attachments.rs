@@ -1,0 +1,203 @@
+//! Attachments on the client: files staged for sending (copied into the cache when queued, so
+//! the original may move or vanish, uploaded when online), and downloaded attachments in a
+//! content-addressed file cache with a size cap and least-recently-used eviction.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, OptionalExtension};
+use sha2::{Digest, Sha256};
+use switchboard_proto::*;
+
+use crate::{
+    api::ApiClient,
+    cache::Cache,
+    error::{CoreError, CoreResult},
+    sync::EngineConfig,
+};
+
+/// A file staged for sending with a message.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StagedFile {
+    pub id: Id,
+    pub conversation_id: Id,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// A content type from the file name, for what channels commonly carry.
+pub fn content_type_for(file_name: &str) -> &'static str {
+    let extension = file_name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match extension.as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "pdf" => "application/pdf",
+        "txt" | "log" => "text/plain",
+        "csv" => "text/csv",
+        "mp4" => "video/mp4",
+        "mp3" => "audio/mpeg",
+        "ogg" | "opus" => "audio/ogg",
+        "zip" => "application/zip",
+        "doc" => "application/msword",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Copies `source` into the staging area for a message in `conversation_id`. Refuses files over
+/// the inbox's limit before copying anything.
+pub fn stage_file(cache: &Cache, staging_dir: &Path, conversation_id: Id, source: &Path) -> CoreResult<StagedFile> {
+    let conversation: Conversation = cache
+        .get(EntityKind::Conversation, conversation_id)?
+        .ok_or_else(|| CoreError::Invalid("no such conversation".into()))?;
+    let limit = cache
+        .get::<Inbox>(EntityKind::Inbox, conversation.inbox_id)?
+        .map_or(Channel::Api.attachment_limit(), |inbox| inbox.attachment_limit);
+    let metadata = std::fs::metadata(source)?;
+    if !metadata.is_file() {
+        return Err(CoreError::Invalid(format!("{} is not a file", source.display())));
+    }
+    if metadata.len() > limit {
+        return Err(CoreError::Rejected {
+            code: ErrorCode::TooLarge,
+            message: format!(
+                "{} is {} MB; this inbox takes files up to {} MB",
+                source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                metadata.len().div_ceil(1024 * 1024),
+                limit / (1024 * 1024)
+            ),
+            current_assignee_id: None,
+            conversation_id: Some(conversation_id),
+        });
+    }
+    let file_name = source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+    let id = Id::now_v7();
+    std::fs::create_dir_all(staging_dir)?;
+    let target = staging_dir.join(id.to_string());
+    let mut reader = std::fs::File::open(source)?;
+    let mut writer = std::fs::File::create(&target)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let read = std::io::Read::read(&mut reader, &mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        size += read as u64;
+        hasher.update(&buffer[..read]);
+        std::io::Write::write_all(&mut writer, &buffer[..read])?;
+    }
+    writer.sync_all()?;
+    let staged = StagedFile {
+        id,
+        conversation_id,
+        content_type: content_type_for(&file_name).to_owned(),
+        file_name,
+        size,
+        sha256: hex::encode(hasher.finalize()),
+    };
+    cache.lock().execute(
+        "INSERT INTO staged_files (id, conversation_id, file_name, content_type, size, sha256)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            staged.id.to_string(),
+            conversation_id.to_string(),
+            staged.file_name,
+            staged.content_type,
+            staged.size as i64,
+            staged.sha256
+        ],
+    )?;
+    Ok(staged)
+}
+
+/// Uploads a staged file (once: a second call returns the first upload's id).
+pub async fn upload_staged(config: EngineConfig, conversation_id: Id, staged_id: Id) -> CoreResult<Id> {
+    let row: Option<(String, String, Option<String>)> = config
+        .cache
+        .lock()
+        .query_row(
+            "SELECT file_name, content_type, uploaded_id FROM staged_files WHERE id = ?1",
+            [staged_id.to_string()],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()?;
+    let Some((file_name, content_type, uploaded)) = row else {
+        return Err(CoreError::Rejected {
+            code: ErrorCode::Validation,
+            message: "a staged attachment is missing from the cache".into(),
+            current_assignee_id: None,
+            conversation_id: Some(conversation_id),
+        });
+    };
+    if let Some(uploaded) = uploaded {
+        return uploaded.parse().map_err(|e| CoreError::Corrupt(format!("uploaded id: {e}")));
+    }
+    let path = config.staging_dir.join(staged_id.to_string());
+    let attachment = config.api.upload(conversation_id, &path, &file_name, &content_type).await?;
+    config.cache.lock().execute(
+        "UPDATE staged_files SET uploaded_id = ?2 WHERE id = ?1",
+        params![staged_id.to_string(), attachment.id.to_string()],
+    )?;
+    Ok(attachment.id)
+}
+
+/// Downloaded attachments, by sha256, at most `cap_bytes` in all.
+pub struct AttachmentCache {
+    dir: PathBuf,
+    cap_bytes: u64,
+}
+
+impl AttachmentCache {
+    pub fn new(dir: PathBuf, cap_bytes: u64) -> Self {
+        AttachmentCache { dir, cap_bytes }
+    }
+
+    /// The local file of an attachment, downloading it if needed; evicts the least recently used
+    /// files beyond the cap (never the one just fetched).
+    pub async fn fetch(&self, cache: &Cache, api: &ApiClient, attachment: &Attachment, now: Millis) -> CoreResult<PathBuf> {
+        let valid_hash = attachment.sha256.len() == 64 && attachment.sha256.chars().all(|c| c.is_ascii_hexdigit());
+        if !valid_hash {
+            return Err(CoreError::Invalid("the attachment has no valid hash".into()));
+        }
+        let path = self.dir.join(&attachment.sha256);
+        if !path.exists() {
+            tokio::fs::create_dir_all(&self.dir).await?;
+            api.download(attachment.id, &path).await?;
+        }
+        let size = tokio::fs::metadata(&path).await?.len();
+        let evict: Vec<String> = {
+            let conn = cache.lock();
+            conn.execute(
+                "INSERT INTO downloaded_files (sha256, size, last_used) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (sha256) DO UPDATE SET last_used = excluded.last_used, size = excluded.size",
+                params![attachment.sha256, size as i64, now],
+            )?;
+            let mut statement =
+                conn.prepare("SELECT sha256, size FROM downloaded_files ORDER BY last_used DESC, sha256")?;
+            let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))?;
+            let mut total = 0u64;
+            let mut evict = Vec::new();
+            for row in rows {
+                let (sha, size) = row?;
+                total += size as u64;
+                if total > self.cap_bytes && sha != attachment.sha256 {
+                    evict.push(sha);
+                }
+            }
+            for sha in &evict {
+                conn.execute("DELETE FROM downloaded_files WHERE sha256 = ?1", [sha])?;
+            }
+            evict
+        };
+        for sha in evict {
+            let _ = tokio::fs::remove_file(self.dir.join(sha)).await;
+        }
+        Ok(path)
+    }
+}

@@ -1,0 +1,399 @@
+//! The local cache: one SQLite file per account, the only thing the UI reads.
+//!
+//! It stores every entity the feed sends plus the cursor of the last applied page, the outbox of
+//! pending actions, and search indexes. Applying a change is idempotent: a row is set to the
+//! server's version and its displayed version recomputed (see `outbox.rs`).
+
+mod schema;
+pub mod search;
+pub mod views;
+
+use std::{
+    collections::BTreeSet,
+    path::{Path, PathBuf},
+    sync::{Mutex, MutexGuard},
+};
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde_json::Value;
+use switchboard_proto::*;
+
+use crate::{
+    error::{CoreError, CoreResult},
+    notify::{self, Notification},
+    outbox::{Action, EffectContext},
+};
+
+pub struct Cache {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+/// What applying a page of the feed did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// The kinds of entity that changed (what the UI should re-read).
+    pub kinds: BTreeSet<EntityKind>,
+    /// Notifications to raise, already deduplicated.
+    pub notifications: Vec<Notification>,
+    /// Actions whose effect the feed now carries: they left the outbox.
+    pub settled: Vec<Id>,
+}
+
+/// A queued action with its bookkeeping.
+#[derive(Debug, Clone)]
+pub struct QueuedAction {
+    pub position: i64,
+    pub action: Action,
+    pub queued_at: Millis,
+    pub attempts: u32,
+    pub acked_seq: Option<i64>,
+}
+
+/// The table an entity kind lives in.
+fn table(kind: EntityKind) -> &'static str {
+    match kind {
+        EntityKind::Agent => "agents",
+        EntityKind::Team => "teams",
+        EntityKind::Inbox => "inboxes",
+        EntityKind::Contact => "contacts",
+        EntityKind::Conversation => "conversations",
+        EntityKind::Message => "messages",
+        EntityKind::Label => "labels",
+        EntityKind::CannedResponse => "canned_responses",
+        EntityKind::Mention => "mentions",
+        EntityKind::Pin => "pins",
+        EntityKind::ReadMarker => "read_markers",
+    }
+}
+
+fn parse_id(text: &str) -> CoreResult<Id> {
+    text.parse().map_err(|e| CoreError::Corrupt(format!("bad id {text:?}: {e}")))
+}
+
+impl Cache {
+    /// Opens (creating and migrating if needed) the cache at `path`.
+    pub fn open(path: &Path) -> CoreResult<Cache> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        schema::migrate(&mut conn)?;
+        Ok(Cache { conn: Mutex::new(conn), path: path.to_owned() })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (transactions roll back), so a
+        // poisoned lock is still safe to use.
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn meta(conn: &Connection, key: &str) -> CoreResult<Option<String>> {
+        Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| row.get(0)).optional()?)
+    }
+
+    fn set_meta(conn: &Connection, key: &str, value: &str) -> CoreResult<()> {
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// The cursor of the last applied page (0: nothing yet).
+    pub fn cursor(&self) -> CoreResult<i64> {
+        Ok(Self::meta(&self.lock(), "cursor")?.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    /// Records who is signed in and since when notifications count (older messages never notify).
+    pub fn set_identity(&self, me: Id, notify_after: Millis) -> CoreResult<()> {
+        let conn = self.lock();
+        Self::set_meta(&conn, "me", &me.to_string())?;
+        if Self::meta(&conn, "notify_after")?.is_none() {
+            Self::set_meta(&conn, "notify_after", &notify_after.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// The signed-in agent's id, once known.
+    pub fn me(&self) -> CoreResult<Option<Id>> {
+        Self::meta(&self.lock(), "me")?.map(|id| parse_id(&id)).transpose()
+    }
+
+    fn notify_after(conn: &Connection) -> CoreResult<Millis> {
+        Ok(Self::meta(conn, "notify_after")?.and_then(|v| v.parse().ok()).unwrap_or(Millis::MAX))
+    }
+
+    /// Applies one page or stream batch of the feed in one transaction and moves the cursor to
+    /// `next`. Idempotent: applying the same changes again changes nothing.
+    pub fn apply_page(&self, changes: &[Change], next: i64) -> CoreResult<Applied> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let me = Self::meta(&tx, "me")?.map(|id| parse_id(&id)).transpose()?;
+        let notify_after = Self::notify_after(&tx)?;
+        let pending = load_outbox(&tx)?;
+        let mut applied = Applied::default();
+        for change in changes {
+            let existed = has_server_version(&tx, change.entity, change.id)?;
+            let server = match change.op {
+                ChangeOp::Upsert => change.data.clone(),
+                ChangeOp::Delete => None,
+            };
+            let displayed = rebase(change.entity, change.id, server.clone(), &pending, me);
+            put_row(&tx, change.entity, change.id, server.as_ref(), displayed.as_ref())?;
+            applied.kinds.insert(change.entity);
+            if let (Some(me), Some(data), false) = (me, &change.data, existed) {
+                if let Some(notification) = notify::decide(&tx, me, notify_after, change.entity, data)? {
+                    let fresh = tx.execute("INSERT OR IGNORE INTO notified (key) VALUES (?1)", [&notification.key])?;
+                    if fresh > 0 {
+                        applied.notifications.push(notification);
+                    }
+                }
+            }
+        }
+        let cursor: i64 = Self::meta(&tx, "cursor")?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        let cursor = cursor.max(next);
+        Self::set_meta(&tx, "cursor", &cursor.to_string())?;
+        applied.settled = settle(&tx, cursor, me)?;
+        if !applied.settled.is_empty() {
+            applied.kinds.insert(EntityKind::Conversation);
+        }
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    /// Queues an action: stores it and shows its effect, in one transaction.
+    pub fn enqueue(&self, action: &Action, queued_at: Millis) -> CoreResult<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO outbox (client_id, action, queued_at) VALUES (?1, ?2, ?3)",
+            params![action.client_id().to_string(), serde_json::to_string(action)?, queued_at],
+        )?;
+        let me = Self::meta(&tx, "me")?.map(|id| parse_id(&id)).transpose()?;
+        refresh(&tx, &action.touches(), me)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The oldest action the server hasn't accepted yet.
+    pub fn next_unsent(&self) -> CoreResult<Option<QueuedAction>> {
+        let conn = self.lock();
+        Ok(load_outbox(&conn)?.into_iter().find(|queued| queued.acked_seq.is_none()))
+    }
+
+    /// Every action still in the outbox (sent or not), oldest first.
+    pub fn outbox(&self) -> CoreResult<Vec<QueuedAction>> {
+        load_outbox(&self.lock())
+    }
+
+    /// How many actions wait for the server.
+    pub fn pending_count(&self) -> CoreResult<usize> {
+        let conn = self.lock();
+        Ok(conn.query_row("SELECT COUNT(*) FROM outbox WHERE acked_seq IS NULL", [], |row| row.get(0))?)
+    }
+
+    /// The server accepted an action; its effect is in the feed at `seq`. It leaves the outbox
+    /// once the cache has applied that far (now, if it already has). Returns whether it left.
+    pub fn acknowledge(&self, client_id: Id, seq: i64) -> CoreResult<bool> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        tx.execute("UPDATE outbox SET acked_seq = ?2 WHERE client_id = ?1", params![client_id.to_string(), seq])?;
+        let cursor: i64 = Self::meta(&tx, "cursor")?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        let me = Self::meta(&tx, "me")?.map(|id| parse_id(&id)).transpose()?;
+        let settled = settle(&tx, cursor, me)?;
+        tx.commit()?;
+        Ok(settled.contains(&client_id))
+    }
+
+    /// The server refused an action for good: drop it and roll its effect back.
+    pub fn reject(&self, client_id: Id) -> CoreResult<Option<Action>> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let action = remove_action(&tx, client_id)?;
+        if let Some(action) = &action {
+            let me = Self::meta(&tx, "me")?.map(|id| parse_id(&id)).transpose()?;
+            refresh(&tx, &action.touches(), me)?;
+            if let Action::Send { staged_files, .. } = action {
+                for staged in staged_files {
+                    tx.execute("DELETE FROM staged_files WHERE id = ?1", [staged.to_string()])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(action)
+    }
+
+    /// Counts a failed attempt (network, 5xx): the action stays, in order.
+    pub fn record_failure(&self, client_id: Id, error: &str) -> CoreResult<u32> {
+        let conn = self.lock();
+        conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE client_id = ?1",
+            params![client_id.to_string(), error],
+        )?;
+        Ok(conn
+            .query_row("SELECT attempts FROM outbox WHERE client_id = ?1", [client_id.to_string()], |row| row.get(0))
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    /// One entity's displayed version.
+    pub fn get<T: serde::de::DeserializeOwned>(&self, kind: EntityKind, id: Id) -> CoreResult<Option<T>> {
+        let conn = self.lock();
+        get_displayed(&conn, kind, id)
+    }
+
+    /// Every displayed entity of a kind (the small directory kinds).
+    pub fn all<T: serde::de::DeserializeOwned>(&self, kind: EntityKind) -> CoreResult<Vec<T>> {
+        let conn = self.lock();
+        let mut statement =
+            conn.prepare(&format!("SELECT data FROM {} WHERE data IS NOT NULL ORDER BY rowid", table(kind)))?;
+        let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(serde_json::from_str(&row?)?);
+        }
+        Ok(out)
+    }
+
+    /// Every server-confirmed entity, as the feed gave it (for consistency checks and export).
+    pub fn server_state(&self) -> CoreResult<std::collections::BTreeMap<(EntityKind, Id), Value>> {
+        let conn = self.lock();
+        let mut state = std::collections::BTreeMap::new();
+        for kind in EntityKind::ALL {
+            let mut statement =
+                conn.prepare(&format!("SELECT id, server_data FROM {} WHERE server_data IS NOT NULL", table(*kind)))?;
+            let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+            for row in rows {
+                let (id, data) = row?;
+                state.insert((*kind, parse_id(&id)?), serde_json::from_str(&data)?);
+            }
+        }
+        Ok(state)
+    }
+}
+
+fn get_displayed<T: serde::de::DeserializeOwned>(conn: &Connection, kind: EntityKind, id: Id) -> CoreResult<Option<T>> {
+    let text: Option<Option<String>> = conn
+        .query_row(&format!("SELECT data FROM {} WHERE id = ?1", table(kind)), [id.to_string()], |row| row.get(0))
+        .optional()?;
+    Ok(text.flatten().map(|t| serde_json::from_str(&t)).transpose()?)
+}
+
+fn has_server_version(conn: &Connection, kind: EntityKind, id: Id) -> CoreResult<bool> {
+    Ok(conn.query_row(
+        &format!("SELECT EXISTS (SELECT 1 FROM {} WHERE id = ?1 AND server_data IS NOT NULL)", table(kind)),
+        [id.to_string()],
+        |row| row.get(0),
+    )?)
+}
+
+fn load_outbox(conn: &Connection) -> CoreResult<Vec<QueuedAction>> {
+    let mut statement =
+        conn.prepare_cached("SELECT position, action, queued_at, attempts, acked_seq FROM outbox ORDER BY position")?;
+    let rows = statement.query_map([], |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (position, action, queued_at, attempts, acked_seq) = row?;
+        out.push(QueuedAction { position, action: serde_json::from_str(&action)?, queued_at, attempts, acked_seq });
+    }
+    Ok(out)
+}
+
+/// The server's version with every pending action that touches the entity applied in order.
+fn rebase(kind: EntityKind, id: Id, server: Option<Value>, pending: &[QueuedAction], me: Option<Id>) -> Option<Value> {
+    let Some(me) = me else { return server };
+    pending
+        .iter()
+        .filter(|queued| queued.action.touches().contains(&(kind, id)))
+        .fold(server, |current, queued| {
+            queued.action.apply(kind, current, &EffectContext { me, queued_at: queued.queued_at })
+        })
+}
+
+/// Recomputes the displayed version of each entity from its server version and the outbox.
+fn refresh(tx: &Transaction, entities: &[(EntityKind, Id)], me: Option<Id>) -> CoreResult<()> {
+    let pending = load_outbox(tx)?;
+    for (kind, id) in entities {
+        let server: Option<String> = tx
+            .query_row(&format!("SELECT server_data FROM {} WHERE id = ?1", table(*kind)), [id.to_string()], |row| {
+                row.get(0)
+            })
+            .optional()?
+            .flatten();
+        let server = server.map(|s| serde_json::from_str(&s)).transpose()?;
+        let displayed = rebase(*kind, *id, server.clone(), &pending, me);
+        put_row(tx, *kind, *id, server.as_ref(), displayed.as_ref())?;
+    }
+    Ok(())
+}
+
+fn remove_action(tx: &Transaction, client_id: Id) -> CoreResult<Option<Action>> {
+    let text: Option<String> = tx
+        .query_row("DELETE FROM outbox WHERE client_id = ?1 RETURNING action", [client_id.to_string()], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
+}
+
+/// Drops every acknowledged action whose effect the cache has applied (cursor ≥ its seq) and
+/// recomputes what it touched. Returns their client ids.
+fn settle(tx: &Transaction, cursor: i64, me: Option<Id>) -> CoreResult<Vec<Id>> {
+    let done: Vec<String> = {
+        let mut statement =
+            tx.prepare_cached("SELECT client_id FROM outbox WHERE acked_seq IS NOT NULL AND acked_seq <= ?1")?;
+        let rows = statement.query_map([cursor], |row| row.get(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let mut settled = Vec::new();
+    for client_id in done {
+        let client_id = parse_id(&client_id)?;
+        if let Some(action) = remove_action(tx, client_id)? {
+            refresh(tx, &action.touches(), me)?;
+            if let Action::Send { staged_files, .. } = &action {
+                for staged in staged_files {
+                    tx.execute("DELETE FROM staged_files WHERE id = ?1", [staged.to_string()])?;
+                }
+            }
+            settled.push(client_id);
+        }
+    }
+    Ok(settled)
+}
+
+/// Writes a row's two versions (deleting it when both are gone) and keeps search in step.
+fn put_row(tx: &Transaction, kind: EntityKind, id: Id, server: Option<&Value>, displayed: Option<&Value>) -> CoreResult<()> {
+    let table = table(kind);
+    if server.is_none() && displayed.is_none() {
+        let rowid: Option<i64> = tx
+            .query_row(&format!("DELETE FROM {table} WHERE id = ?1 RETURNING rowid"), [id.to_string()], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        if let Some(rowid) = rowid {
+            search::unindex(tx, kind, rowid)?;
+        }
+        return Ok(());
+    }
+    let rowid: i64 = tx.query_row(
+        &format!(
+            "INSERT INTO {table} (id, server_data, data) VALUES (?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET server_data = excluded.server_data, data = excluded.data
+             RETURNING rowid"
+        ),
+        params![id.to_string(), server.map(Value::to_string), displayed.map(Value::to_string)],
+        |row| row.get(0),
+    )?;
+    search::index(tx, kind, rowid, displayed)?;
+    Ok(())
+}

@@ -1,0 +1,98 @@
+//! The cache's migrations. Append-only: a shipped migration is never edited.
+//!
+//! Every entity table keeps two JSON versions of a row: `server_data`, the latest the feed
+//! delivered, and `data`, what the UI shows — the server's version with the pending outbox actions
+//! replayed on top. A row with `data IS NULL` is hidden (deleted, or optimistically removed).
+
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[r#"
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+    CREATE TABLE agents (id TEXT PRIMARY KEY, server_data TEXT, data TEXT);
+    CREATE TABLE teams (id TEXT PRIMARY KEY, server_data TEXT, data TEXT);
+    CREATE TABLE inboxes (id TEXT PRIMARY KEY, server_data TEXT, data TEXT);
+    CREATE TABLE labels (id TEXT PRIMARY KEY, server_data TEXT, data TEXT);
+    CREATE TABLE canned_responses (id TEXT PRIMARY KEY, server_data TEXT, data TEXT);
+    CREATE TABLE contacts (id TEXT PRIMARY KEY, server_data TEXT, data TEXT);
+    CREATE TABLE conversations (
+        id TEXT PRIMARY KEY, server_data TEXT, data TEXT,
+        inbox_id TEXT GENERATED ALWAYS AS (data->>'inbox_id') STORED,
+        contact_id TEXT GENERATED ALWAYS AS (data->>'contact_id') STORED,
+        status TEXT GENERATED ALWAYS AS (data->>'status') STORED,
+        assignee_id TEXT GENERATED ALWAYS AS (data->>'assignee_id') STORED,
+        team_id TEXT GENERATED ALWAYS AS (data->>'team_id') STORED,
+        last_activity_at INTEGER GENERATED ALWAYS AS (data->>'last_activity_at') STORED,
+        waiting_since INTEGER GENERATED ALWAYS AS (data->>'waiting_since') STORED
+    );
+    CREATE INDEX conversations_by_status ON conversations(status, last_activity_at);
+    CREATE INDEX conversations_by_assignee ON conversations(assignee_id, status, last_activity_at);
+    CREATE INDEX conversations_by_inbox ON conversations(inbox_id, status, last_activity_at);
+    CREATE INDEX conversations_by_team ON conversations(team_id, status, last_activity_at);
+    CREATE INDEX conversations_by_contact ON conversations(contact_id);
+    CREATE TABLE messages (
+        id TEXT PRIMARY KEY, server_data TEXT, data TEXT,
+        conversation_id TEXT GENERATED ALWAYS AS (data->>'conversation_id') STORED,
+        created_at INTEGER GENERATED ALWAYS AS (data->>'created_at') STORED,
+        kind TEXT GENERATED ALWAYS AS (data->>'kind') STORED
+    );
+    CREATE INDEX messages_by_conversation ON messages(conversation_id, created_at);
+    CREATE TABLE mentions (
+        id TEXT PRIMARY KEY, server_data TEXT, data TEXT,
+        conversation_id TEXT GENERATED ALWAYS AS (data->>'conversation_id') STORED
+    );
+    CREATE INDEX mentions_by_conversation ON mentions(conversation_id);
+    -- Pins and read markers are keyed by conversation id (they are the signed-in agent's own).
+    CREATE TABLE pins (id TEXT PRIMARY KEY, server_data TEXT, data TEXT);
+    CREATE TABLE read_markers (id TEXT PRIMARY KEY, server_data TEXT, data TEXT);
+
+    -- Full-text search. Text is normalised (rules in `search.rs`) before it is indexed.
+    CREATE VIRTUAL TABLE message_fts USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');
+    CREATE VIRTUAL TABLE contact_fts USING fts5(name, email, tokenize = 'unicode61 remove_diacritics 2');
+    CREATE VIRTUAL TABLE phone_fts USING fts5(digits, tokenize = 'trigram');
+    CREATE VIRTUAL TABLE subject_fts USING fts5(subject, tokenize = 'unicode61 remove_diacritics 2');
+
+    -- Every agent action, in order, until the feed carries its effect.
+    CREATE TABLE outbox (
+        position INTEGER PRIMARY KEY AUTOINCREMENT,
+        client_id TEXT NOT NULL UNIQUE,
+        action TEXT NOT NULL,
+        queued_at INTEGER NOT NULL,
+        -- Set once the server accepted it: the seq its effect committed at.
+        acked_seq INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT
+    );
+
+    -- Notifications already raised, so reconnects and re-bootstraps never repeat one.
+    CREATE TABLE notified (key TEXT PRIMARY KEY);
+
+    -- Files staged for sending (copied in when queued) and downloaded attachments (an LRU cache).
+    CREATE TABLE staged_files (
+        id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        uploaded_id TEXT
+    );
+    CREATE TABLE downloaded_files (
+        sha256 TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        last_used INTEGER NOT NULL
+    );
+    CREATE INDEX downloaded_by_use ON downloaded_files(last_used);
+"#];
+
+/// Brings the cache up to the latest schema.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let applied: usize = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(migration)?;
+        tx.pragma_update(None, "user_version", index + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! Local full-text search over messages, contacts (name, email, phone digits) and conversation
+//! subjects, all from the cache, so it works offline.
+//!
+//! Strategy for speed on large caches: ranking every match of a very common word with bm25 is the
+//! known trap (hundreds of ms at a million rows). So a query first takes the newest
+//! [`CANDIDATE_WINDOW`] matches by rowid — FTS5 walks its doclist backwards and stops early — and
+//! only that window is ranked with bm25. Rare words rank all their matches; common words rank the
+//! recent ones, which is what an agent looking for a conversation wants anyway.
+//! Phone numbers are matched as digit substrings with a trigram index ("900123" finds
+//! "+44 7700 900123").
+
+use rusqlite::{params, Transaction};
+use serde_json::Value;
+use switchboard_proto::{text, Contact, Conversation, EntityKind, Id, Millis};
+
+use super::Cache;
+use crate::error::{CoreError, CoreResult};
+
+/// How many newest matches a query ranks.
+pub const CANDIDATE_WINDOW: usize = 400;
+
+/// A message that matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageHit {
+    pub message_id: Id,
+    pub conversation_id: Id,
+    /// The matched text around the hit, with the match between `[` and `]`.
+    pub snippet: String,
+    pub created_at: Millis,
+}
+
+/// What a local search found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchResults {
+    pub messages: Vec<MessageHit>,
+    pub contacts: Vec<Contact>,
+    pub conversations: Vec<Conversation>,
+}
+
+/// Keeps the search tables in step with a row's displayed version.
+pub(super) fn index(tx: &Transaction, kind: EntityKind, rowid: i64, displayed: Option<&Value>) -> CoreResult<()> {
+    unindex(tx, kind, rowid)?;
+    let Some(data) = displayed else { return Ok(()) };
+    match kind {
+        EntityKind::Message if data["kind"] != "activity" => {
+            let body = data["body"].as_str().unwrap_or_default();
+            if !body.is_empty() {
+                tx.execute(
+                    "INSERT INTO message_fts (rowid, body) VALUES (?1, ?2)",
+                    params![rowid, text::normalize_for_search(body)],
+                )?;
+            }
+        }
+        EntityKind::Contact => {
+            let name = text::normalize_for_search(data["name"].as_str().unwrap_or_default());
+            let email = data["email"].as_str().unwrap_or_default();
+            tx.execute("INSERT INTO contact_fts (rowid, name, email) VALUES (?1, ?2, ?3)", params![rowid, name, email])?;
+            let digits = text::phone_digits(data["phone"].as_str().unwrap_or_default());
+            if !digits.is_empty() {
+                tx.execute("INSERT INTO phone_fts (rowid, digits) VALUES (?1, ?2)", params![rowid, digits])?;
+            }
+        }
+        EntityKind::Conversation => {
+            if let Some(subject) = data["subject"].as_str().filter(|s| !s.is_empty()) {
+                tx.execute(
+                    "INSERT INTO subject_fts (rowid, subject) VALUES (?1, ?2)",
+                    params![rowid, text::normalize_for_search(subject)],
+                )?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+pub(super) fn unindex(tx: &Transaction, kind: EntityKind, rowid: i64) -> CoreResult<()> {
+    let tables: &[&str] = match kind {
+        EntityKind::Message => &["message_fts"],
+        EntityKind::Contact => &["contact_fts", "phone_fts"],
+        EntityKind::Conversation => &["subject_fts"],
+        _ => &[],
+    };
+    for table in tables {
+        tx.execute(&format!("DELETE FROM {table} WHERE rowid = ?1"), [rowid])?;
+    }
+    Ok(())
+}
+
+fn parse<T: serde::de::DeserializeOwned>(text: &str) -> CoreResult<T> {
+    Ok(serde_json::from_str(text)?)
+}
+
+impl Cache {
+    /// Searches messages, contacts and conversation subjects. At most `limit` of each kind.
+    pub fn search(&self, query: &str, limit: usize) -> CoreResult<SearchResults> {
+        let Some(fts) = text::fts_query(query) else { return Ok(SearchResults::default()) };
+        let conn = self.lock();
+        let limit = limit as i64;
+
+        // Messages: the newest window of matches, ranked.
+        let floor: Option<i64> = conn.query_row(
+            "SELECT MIN(rowid) FROM (SELECT rowid FROM message_fts WHERE message_fts MATCH ?1
+                                     ORDER BY rowid DESC LIMIT ?2)",
+            params![fts, CANDIDATE_WINDOW as i64],
+            |row| row.get(0),
+        )?;
+        let mut messages = Vec::new();
+        if let Some(floor) = floor {
+            let mut statement = conn.prepare_cached(
+                "SELECT m.data, snippet(message_fts, 0, '[', ']', '…', 10) FROM message_fts
+                 JOIN messages m ON m.rowid = message_fts.rowid
+                 WHERE message_fts MATCH ?1 AND message_fts.rowid >= ?2 AND m.data IS NOT NULL
+                 ORDER BY bm25(message_fts), message_fts.rowid DESC LIMIT ?3",
+            )?;
+            let rows = statement.query_map(params![fts, floor, limit], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })?;
+            for row in rows {
+                let (data, snippet) = row?;
+                let message: switchboard_proto::Message = parse(&data)?;
+                messages.push(MessageHit {
+                    message_id: message.id,
+                    conversation_id: message.conversation_id,
+                    snippet,
+                    created_at: message.created_at,
+                });
+            }
+        }
+
+        // Contacts: by name or email, and by phone digits when the query has enough of them.
+        let mut contacts: Vec<Contact> = Vec::new();
+        {
+            let mut statement = conn.prepare_cached(
+                "SELECT c.data FROM contact_fts JOIN contacts c ON c.rowid = contact_fts.rowid
+                 WHERE contact_fts MATCH ?1 AND c.data IS NOT NULL ORDER BY bm25(contact_fts) LIMIT ?2",
+            )?;
+            let rows = statement.query_map(params![fts, limit], |row| row.get::<_, String>(0))?;
+            for row in rows {
+                contacts.push(parse(&row?)?);
+            }
+        }
+        let digits = text::phone_digits(query);
+        if digits.len() >= 3 && contacts.len() < limit as usize {
+            let mut statement = conn.prepare_cached(
+                "SELECT c.data FROM phone_fts JOIN contacts c ON c.rowid = phone_fts.rowid
+                 WHERE phone_fts MATCH ?1 AND c.data IS NOT NULL ORDER BY phone_fts.rowid DESC LIMIT ?2",
+            )?;
+            let rows = statement.query_map(params![format!("\"{digits}\""), limit], |row| row.get::<_, String>(0))?;
+            for row in rows {
+                let contact: Contact = parse(&row?)?;
+                if !contacts.iter().any(|c| c.id == contact.id) && contacts.len() < limit as usize {
+                    contacts.push(contact);
+                }
+            }
+        }
+
+        let mut conversations = Vec::new();
+        {
+            let mut statement = conn.prepare_cached(
+                "SELECT c.data FROM subject_fts JOIN conversations c ON c.rowid = subject_fts.rowid
+                 WHERE subject_fts MATCH ?1 AND c.data IS NOT NULL ORDER BY bm25(subject_fts) LIMIT ?2",
+            )?;
+            let rows = statement.query_map(params![fts, limit], |row| row.get::<_, String>(0))?;
+            for row in rows {
+                conversations.push(parse(&row?)?);
+            }
+        }
+        Ok(SearchResults { messages, contacts, conversations })
+    }
+}
+
+impl From<rusqlite::types::FromSqlError> for CoreError {
+    fn from(error: rusqlite::types::FromSqlError) -> Self {
+        CoreError::Corrupt(error.to_string())
+    }
+}

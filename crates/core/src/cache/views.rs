@@ -1,0 +1,218 @@
+//! The list queries behind the sidebar views and the conversation list, and the thread.
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::types::Value as SqlValue;
+use switchboard_proto::*;
+
+use super::{load_outbox, Cache};
+use crate::error::CoreResult;
+
+/// A sidebar view.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+pub enum View {
+    Mine,
+    Unassigned,
+    All,
+    Mentions,
+    Pinned,
+    Team(Id),
+    Inbox(Id),
+    Label(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    /// Most recent activity first.
+    #[default]
+    Newest,
+    Oldest,
+    /// The customer who has waited longest for a reply first.
+    WaitingLongest,
+}
+
+/// One page of a view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListQuery {
+    pub view: View,
+    /// `None`: every status.
+    pub status: Option<ConversationStatus>,
+    pub sort: Sort,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// Whether a free-form reply can go out now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "state", content = "until", rename_all = "snake_case")]
+pub enum ReplyWindow {
+    /// The channel has no window (email, web chat…).
+    Always,
+    /// Open until this time.
+    OpenUntil(Millis),
+    /// Closed: only a template message.
+    Closed,
+}
+
+/// The reply window of a conversation on a channel at `now`.
+pub fn reply_window(conversation: &Conversation, channel: Channel, now: Millis) -> ReplyWindow {
+    match conversation.reply_window_closes_at(channel) {
+        None => ReplyWindow::Always,
+        Some(closes) if now < closes => ReplyWindow::OpenUntil(closes),
+        Some(_) => ReplyWindow::Closed,
+    }
+}
+
+/// A conversation list row: the conversation and what the row shows beside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationRow {
+    pub conversation: Conversation,
+    pub contact_name: String,
+    pub inbox_name: String,
+    pub channel: Channel,
+    pub assignee_name: Option<String>,
+    /// A customer message newer than the agent's read marker.
+    pub unread: bool,
+    pub pinned: bool,
+    /// Actions on it wait in the outbox.
+    pub pending: bool,
+    pub reply_window: ReplyWindow,
+}
+
+/// The WHERE clause and parameters of a view (on `conversations c`).
+fn view_filter(view: &View, me: Option<Id>) -> (String, Vec<SqlValue>) {
+    let text = |id: &Id| SqlValue::Text(id.to_string());
+    match view {
+        View::Mine => ("c.assignee_id = ?".into(), vec![SqlValue::Text(me.map(|m| m.to_string()).unwrap_or_default())]),
+        View::Unassigned => ("c.assignee_id IS NULL".into(), vec![]),
+        View::All => ("1".into(), vec![]),
+        View::Mentions => (
+            "EXISTS (SELECT 1 FROM mentions m WHERE m.conversation_id = c.id AND m.data IS NOT NULL)".into(),
+            vec![],
+        ),
+        View::Pinned => ("EXISTS (SELECT 1 FROM pins p WHERE p.id = c.id AND p.data IS NOT NULL)".into(), vec![]),
+        View::Team(id) => ("c.team_id = ?".into(), vec![text(id)]),
+        View::Inbox(id) => ("c.inbox_id = ?".into(), vec![text(id)]),
+        View::Label(name) => (
+            "EXISTS (SELECT 1 FROM json_each(c.data, '$.labels') WHERE value = ?)".into(),
+            vec![SqlValue::Text(name.clone())],
+        ),
+    }
+}
+
+fn status_filter(status: Option<ConversationStatus>) -> (String, Vec<SqlValue>) {
+    match status {
+        Some(status) => ("c.status = ?".into(), vec![SqlValue::Text(status.as_str().into())]),
+        None => ("1".into(), vec![]),
+    }
+}
+
+impl Cache {
+    /// One page of a view, sorted.
+    pub fn list(&self, query: &ListQuery, now: Millis) -> CoreResult<Vec<ConversationRow>> {
+        let me = self.me()?;
+        let inboxes: HashMap<Id, Inbox> = self.all::<Inbox>(EntityKind::Inbox)?.into_iter().map(|i| (i.id, i)).collect();
+        let agents: HashMap<Id, Agent> = self.all::<Agent>(EntityKind::Agent)?.into_iter().map(|a| (a.id, a)).collect();
+        let conn = self.lock();
+        let pending: HashSet<Id> =
+            load_outbox(&conn)?.iter().filter_map(|queued| queued.action.conversation_id()).collect();
+        let (view_sql, mut values) = view_filter(&query.view, me);
+        let (status_sql, status_values) = status_filter(query.status);
+        values.extend(status_values);
+        let order = match query.sort {
+            Sort::Newest => "c.last_activity_at DESC, c.id",
+            Sort::Oldest => "c.last_activity_at ASC, c.id",
+            Sort::WaitingLongest => "c.waiting_since IS NULL, c.waiting_since ASC, c.last_activity_at ASC",
+        };
+        values.push(SqlValue::Integer(query.limit as i64));
+        values.push(SqlValue::Integer(query.offset as i64));
+        let sql = format!(
+            "SELECT c.data, ct.data->>'name',
+                    EXISTS (SELECT 1 FROM pins p WHERE p.id = c.id AND p.data IS NOT NULL),
+                    EXISTS (SELECT 1 FROM messages m
+                            WHERE m.conversation_id = c.id AND m.kind = 'incoming' AND m.data IS NOT NULL
+                              AND m.created_at > COALESCE(
+                                  (SELECT mm.created_at FROM read_markers r
+                                   JOIN messages mm ON mm.id = r.data->>'last_read_message_id'
+                                   WHERE r.id = c.id AND r.data IS NOT NULL), -1))
+             FROM conversations c LEFT JOIN contacts ct ON ct.id = c.contact_id
+             WHERE c.data IS NOT NULL AND ({view_sql}) AND ({status_sql})
+             ORDER BY {order} LIMIT ? OFFSET ?"
+        );
+        let mut statement = conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(rusqlite::params_from_iter(values), |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?, row.get::<_, bool>(2)?, row.get::<_, bool>(3)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (data, contact_name, pinned, unread) = row?;
+            let conversation: Conversation = serde_json::from_str(&data)?;
+            let inbox = inboxes.get(&conversation.inbox_id);
+            let channel = inbox.map_or(Channel::Api, |i| i.channel);
+            out.push(ConversationRow {
+                contact_name: contact_name.unwrap_or_default(),
+                inbox_name: inbox.map(|i| i.name.clone()).unwrap_or_default(),
+                channel,
+                assignee_name: conversation.assignee_id.and_then(|id| agents.get(&id)).map(|a| a.name.clone()),
+                unread,
+                pinned,
+                pending: pending.contains(&conversation.id),
+                reply_window: reply_window(&conversation, channel, now),
+                conversation,
+            });
+        }
+        Ok(out)
+    }
+
+    /// How many conversations a view holds with this status filter.
+    pub fn count(&self, view: &View, status: Option<ConversationStatus>) -> CoreResult<usize> {
+        let me = self.me()?;
+        let (view_sql, mut values) = view_filter(view, me);
+        let (status_sql, status_values) = status_filter(status);
+        values.extend(status_values);
+        let conn = self.lock();
+        let sql =
+            format!("SELECT COUNT(*) FROM conversations c WHERE c.data IS NOT NULL AND ({view_sql}) AND ({status_sql})");
+        Ok(conn.query_row(&sql, rusqlite::params_from_iter(values), |row| row.get(0))?)
+    }
+
+    /// Every sidebar view with its count: Mine, Unassigned, All, Mentions, Pinned, then each team,
+    /// inbox and label.
+    pub fn view_counts(&self, status: Option<ConversationStatus>) -> CoreResult<Vec<(View, usize)>> {
+        let mut views = vec![View::Mine, View::Unassigned, View::All, View::Mentions, View::Pinned];
+        views.extend(self.all::<Team>(EntityKind::Team)?.into_iter().map(|t| View::Team(t.id)));
+        views.extend(self.all::<Inbox>(EntityKind::Inbox)?.into_iter().map(|i| View::Inbox(i.id)));
+        views.extend(self.all::<Label>(EntityKind::Label)?.into_iter().map(|l| View::Label(l.name)));
+        views.into_iter().map(|view| Ok((view.clone(), self.count(&view, status)?))).collect()
+    }
+
+    /// A conversation's messages, oldest first (optimistic ones included, marked `queued`).
+    pub fn thread(&self, conversation_id: Id) -> CoreResult<Vec<Message>> {
+        let conn = self.lock();
+        let mut statement = conn.prepare_cached(
+            "SELECT data FROM messages WHERE conversation_id = ?1 AND data IS NOT NULL ORDER BY created_at, rowid",
+        )?;
+        let rows = statement.query_map([conversation_id.to_string()], |row| row.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(serde_json::from_str(&row?)?);
+        }
+        Ok(out)
+    }
+
+    /// A contact's conversations across inboxes, most recent first (the contact panel).
+    pub fn contact_conversations(&self, contact_id: Id) -> CoreResult<Vec<Conversation>> {
+        let conn = self.lock();
+        let mut statement = conn.prepare_cached(
+            "SELECT data FROM conversations WHERE contact_id = ?1 AND data IS NOT NULL ORDER BY last_activity_at DESC",
+        )?;
+        let rows = statement.query_map([contact_id.to_string()], |row| row.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(serde_json::from_str(&row?)?);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,20 @@
+//! `switchboard-core`: the heart of the Switchboard desktop client, as a plain library.
+//!
+//! It keeps one local SQLite cache per signed-in account ([`cache`]), fills it from the server's
+//! change feed and stream ([`sync`]), queues every agent action in a persistent outbox with
+//! optimistic effects ([`outbox`]), and reports what happened through an event callback
+//! ([`events`]). It never names Tauri: the desktop shell turns its events into UI events.
+
+pub mod accounts;
+pub mod api;
+pub mod attachments;
+pub mod cache;
+pub mod error;
+pub mod events;
+pub mod keychain;
+pub mod notify;
+pub mod outbox;
+pub mod quick_replies;
+pub mod sync;
+
+pub use error::{CoreError, CoreResult};

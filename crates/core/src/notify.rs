@@ -1,0 +1,111 @@
+//! What deserves a desktop notification: a new unassigned conversation in an inbox the agent
+//! sees, a new customer message on a conversation assigned to the agent, a mention of the agent.
+//! Never the agent's own actions, never anything older than the account's sign-in (so a bootstrap
+//! doesn't ring for history), and each at most once (the cache remembers what it raised).
+
+use rusqlite::Connection;
+use serde_json::Value;
+use switchboard_proto::*;
+
+use crate::error::CoreResult;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyReason {
+    NewConversation,
+    AssignedMessage,
+    Mention,
+}
+
+/// A notification to raise.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Notification {
+    /// Deduplication key ("conversation:…", "message:…", "mention:…").
+    pub key: String,
+    pub reason: NotifyReason,
+    pub conversation_id: Id,
+    /// Contact name and channel, e.g. "Ana Pop · WhatsApp Support".
+    pub title: String,
+    /// A preview of the message.
+    pub body: String,
+}
+
+fn get<T: serde::de::DeserializeOwned>(conn: &Connection, table: &str, id: Id) -> Option<T> {
+    conn.query_row(&format!("SELECT data FROM {table} WHERE id = ?1"), [id.to_string()], |row| {
+        row.get::<_, Option<String>>(0)
+    })
+    .ok()
+    .flatten()
+    .and_then(|text| serde_json::from_str(&text).ok())
+}
+
+fn title(conn: &Connection, conversation: &Conversation) -> String {
+    let contact = get::<Contact>(conn, "contacts", conversation.contact_id).map(|c| c.name).unwrap_or_default();
+    let inbox = get::<Inbox>(conn, "inboxes", conversation.inbox_id).map(|i| i.name).unwrap_or_default();
+    format!("{contact} · {inbox}")
+}
+
+/// Decides whether a change seen for the first time deserves a notification.
+pub fn decide(
+    conn: &Connection,
+    me: Id,
+    notify_after: Millis,
+    kind: EntityKind,
+    data: &Value,
+) -> CoreResult<Option<Notification>> {
+    Ok(match kind {
+        EntityKind::Conversation => {
+            let Ok(conversation) = serde_json::from_value::<Conversation>(data.clone()) else { return Ok(None) };
+            (conversation.created_at > notify_after && conversation.assignee_id.is_none()).then(|| Notification {
+                key: format!("conversation:{}", conversation.id),
+                reason: NotifyReason::NewConversation,
+                conversation_id: conversation.id,
+                title: title(conn, &conversation),
+                body: conversation.preview.clone(),
+            })
+        }
+        EntityKind::Message => {
+            let Ok(message) = serde_json::from_value::<Message>(data.clone()) else { return Ok(None) };
+            if message.kind != MessageKind::Incoming || message.created_at <= notify_after {
+                return Ok(None);
+            }
+            let Some(conversation) = get::<Conversation>(conn, "conversations", message.conversation_id) else {
+                return Ok(None);
+            };
+            // A brand-new conversation already rang as "new conversation".
+            let is_opening = conversation.created_at == message.created_at && conversation.assignee_id.is_none();
+            (conversation.assignee_id == Some(me) && !is_opening).then(|| Notification {
+                key: format!("message:{}", message.id),
+                reason: NotifyReason::AssignedMessage,
+                conversation_id: conversation.id,
+                title: title(conn, &conversation),
+                body: preview(&message.body),
+            })
+        }
+        EntityKind::Mention => {
+            let Ok(mention) = serde_json::from_value::<Mention>(data.clone()) else { return Ok(None) };
+            if mention.agent_id != me || mention.mentioned_by == me || mention.created_at <= notify_after {
+                return Ok(None);
+            }
+            let conversation = get::<Conversation>(conn, "conversations", mention.conversation_id);
+            let note = get::<Message>(conn, "messages", mention.message_id);
+            let by = get::<Agent>(conn, "agents", mention.mentioned_by).map(|a| a.name).unwrap_or_default();
+            conversation.map(|conversation| Notification {
+                key: format!("mention:{}", mention.id),
+                reason: NotifyReason::Mention,
+                conversation_id: conversation.id,
+                title: format!("{by} mentioned you · {}", title(conn, &conversation)),
+                body: note.map(|n| preview(&n.body)).unwrap_or_default(),
+            })
+        }
+        _ => None,
+    })
+}
+
+fn preview(body: &str) -> String {
+    let single_line = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    match single_line.char_indices().nth(120) {
+        Some((cut, _)) => format!("{}…", &single_line[..cut]),
+        None => single_line,
+    }
+}

@@ -1,0 +1,355 @@
+//! The outbox's actions and their optimistic effects.
+//!
+//! Every agent action becomes an [`Action`], written to the cache's `outbox` table in the same
+//! transaction that shows its effect. The displayed version of an entity is always recomputed as
+//! "the server's version, then every pending action that touches it, in order" — so rolling back a
+//! rejected action is just recomputing without it, and a server change that arrives while actions
+//! are pending is rebased under them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use switchboard_proto::*;
+
+/// One agent action, as queued and as sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    /// A reply or note. `staged_files` are uploaded first and become the request's attachments.
+    Send { conversation_id: Id, request: SendMessage, staged_files: Vec<Id> },
+    Assign { conversation_id: Id, request: AssignRequest },
+    Status { conversation_id: Id, request: StatusRequest },
+    Labels { conversation_id: Id, request: LabelsRequest },
+    Priority { conversation_id: Id, request: PriorityRequest },
+    Read { conversation_id: Id, request: ReadRequest },
+    Pin { conversation_id: Id, client_id: Id, pinned: bool },
+    CreateConversation { request: CreateConversation },
+    CreateContact { request: CreateContact },
+}
+
+/// What an optimistic effect needs to know besides the action.
+#[derive(Debug, Clone)]
+pub struct EffectContext {
+    /// The signed-in agent.
+    pub me: Id,
+    /// When the action was queued (optimistic timestamps).
+    pub queued_at: Millis,
+}
+
+impl Action {
+    pub fn client_id(&self) -> Id {
+        match self {
+            Action::Send { request, .. } => request.client_id,
+            Action::Assign { request, .. } => request.client_id,
+            Action::Status { request, .. } => request.client_id,
+            Action::Labels { request, .. } => request.client_id,
+            Action::Priority { request, .. } => request.client_id,
+            Action::Read { request, .. } => request.client_id,
+            Action::Pin { client_id, .. } => *client_id,
+            Action::CreateConversation { request } => request.client_id,
+            Action::CreateContact { request } => request.client_id,
+        }
+    }
+
+    /// The conversation the action is about, if any.
+    pub fn conversation_id(&self) -> Option<Id> {
+        match self {
+            Action::Send { conversation_id, .. }
+            | Action::Assign { conversation_id, .. }
+            | Action::Status { conversation_id, .. }
+            | Action::Labels { conversation_id, .. }
+            | Action::Priority { conversation_id, .. }
+            | Action::Read { conversation_id, .. }
+            | Action::Pin { conversation_id, .. } => Some(*conversation_id),
+            Action::CreateConversation { request } => Some(request.client_id),
+            Action::CreateContact { .. } => None,
+        }
+    }
+
+    /// A short name for events and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Send { request, .. } if request.kind == SendKind::Note => "note",
+            Action::Send { .. } => "reply",
+            Action::Assign { .. } => "assign",
+            Action::Status { .. } => "status",
+            Action::Labels { .. } => "labels",
+            Action::Priority { .. } => "priority",
+            Action::Read { .. } => "read",
+            Action::Pin { .. } => "pin",
+            Action::CreateConversation { .. } => "create_conversation",
+            Action::CreateContact { .. } => "create_contact",
+        }
+    }
+
+    /// The cached entities whose displayed version this action changes.
+    pub fn touches(&self) -> Vec<(EntityKind, Id)> {
+        match self {
+            Action::Send { conversation_id, request, .. } => {
+                let mut touched = vec![(EntityKind::Message, request.client_id)];
+                if request.kind == SendKind::Reply {
+                    touched.push((EntityKind::Conversation, *conversation_id));
+                }
+                touched
+            }
+            Action::Assign { conversation_id, .. }
+            | Action::Status { conversation_id, .. }
+            | Action::Labels { conversation_id, .. }
+            | Action::Priority { conversation_id, .. } => vec![(EntityKind::Conversation, *conversation_id)],
+            Action::Read { conversation_id, .. } => vec![(EntityKind::ReadMarker, *conversation_id)],
+            Action::Pin { conversation_id, .. } => vec![(EntityKind::Pin, *conversation_id)],
+            Action::CreateConversation { request } => vec![
+                (EntityKind::Conversation, request.client_id),
+                (EntityKind::Message, request.client_id),
+            ],
+            Action::CreateContact { request } => vec![(EntityKind::Contact, request.client_id)],
+        }
+    }
+
+    /// Applies this action's optimistic effect to one touched entity's displayed JSON.
+    pub fn apply(&self, kind: EntityKind, current: Option<Value>, context: &EffectContext) -> Option<Value> {
+        let me = context.me;
+        let now = context.queued_at;
+        match (self, kind) {
+            (Action::Send { conversation_id, request, .. }, EntityKind::Message) => {
+                // Once the server's version exists, it wins.
+                current.or_else(|| {
+                    to_value(&Message {
+                        id: request.client_id,
+                        conversation_id: *conversation_id,
+                        kind: match request.kind {
+                            SendKind::Reply => MessageKind::Outgoing,
+                            SendKind::Note => MessageKind::Note,
+                        },
+                        body: request.body.clone(),
+                        sender: Sender::Agent { id: me },
+                        attachments: vec![],
+                        template: request.template.clone(),
+                        delivery: DeliveryState::Queued,
+                        mentions: vec![],
+                        created_at: now,
+                    })
+                })
+            }
+            (Action::Send { request, .. }, EntityKind::Conversation) => edit(current, |c: &mut Conversation| {
+                c.last_activity_at = c.last_activity_at.max(now);
+                c.waiting_since = None;
+                c.first_reply_at.get_or_insert(now);
+                if !request.body.trim().is_empty() {
+                    c.preview = preview(&request.body);
+                }
+            }),
+            (Action::Assign { request, .. }, EntityKind::Conversation) => edit(current, |c: &mut Conversation| {
+                // A compare-and-set that will fail shows nothing: only assign over what we expect.
+                if request.expected_assignee_id.is_none_or(|expected| expected == c.assignee_id) {
+                    c.assignee_id = request.assignee_id;
+                    if let Some(team) = request.team_id {
+                        c.team_id = team;
+                    }
+                }
+            }),
+            (Action::Status { request, .. }, EntityKind::Conversation) => edit(current, |c: &mut Conversation| {
+                c.status = request.status;
+                c.snoozed_until = request.snoozed_until;
+                if request.status == ConversationStatus::Resolved {
+                    c.waiting_since = None;
+                }
+            }),
+            (Action::Labels { request, .. }, EntityKind::Conversation) => edit(current, |c: &mut Conversation| {
+                for name in &request.add {
+                    if !c.labels.contains(name) {
+                        c.labels.push(name.clone());
+                    }
+                }
+                c.labels.retain(|name| !request.remove.contains(name));
+                c.labels.sort();
+            }),
+            (Action::Priority { request, .. }, EntityKind::Conversation) => {
+                edit(current, |c: &mut Conversation| c.priority = request.priority)
+            }
+            (Action::Read { conversation_id, request }, EntityKind::ReadMarker) => to_value(&ReadMarker {
+                conversation_id: *conversation_id,
+                last_read_message_id: request.last_read_message_id,
+                read_at: now,
+            }),
+            (Action::Pin { conversation_id, pinned, .. }, EntityKind::Pin) => {
+                if *pinned {
+                    current.or_else(|| to_value(&Pin { conversation_id: *conversation_id, pinned_at: now }))
+                } else {
+                    None
+                }
+            }
+            (Action::CreateConversation { request }, EntityKind::Conversation) => current.or_else(|| {
+                to_value(&Conversation {
+                    id: request.client_id,
+                    inbox_id: request.inbox_id,
+                    contact_id: request.contact_id,
+                    subject: request.subject.clone(),
+                    status: ConversationStatus::Open,
+                    snoozed_until: None,
+                    assignee_id: Some(me),
+                    team_id: None,
+                    priority: Priority::None,
+                    labels: vec![],
+                    created_at: now,
+                    last_activity_at: now,
+                    waiting_since: None,
+                    first_reply_at: Some(now),
+                    last_incoming_at: None,
+                    preview: preview(request.body.as_deref().unwrap_or_default()),
+                })
+            }),
+            (Action::CreateConversation { request }, EntityKind::Message) => current.or_else(|| {
+                to_value(&Message {
+                    id: request.client_id,
+                    conversation_id: request.client_id,
+                    kind: MessageKind::Outgoing,
+                    body: request.body.clone().unwrap_or_default(),
+                    sender: Sender::Agent { id: me },
+                    attachments: vec![],
+                    template: request.template.clone(),
+                    delivery: DeliveryState::Queued,
+                    mentions: vec![],
+                    created_at: now,
+                })
+            }),
+            (Action::CreateContact { request }, EntityKind::Contact) => current.or_else(|| {
+                to_value(&Contact {
+                    id: request.client_id,
+                    name: request.name.clone(),
+                    phone: request.phone.clone(),
+                    email: request.email.clone(),
+                    identities: vec![],
+                    created_at: now,
+                })
+            }),
+            _ => current,
+        }
+    }
+}
+
+fn to_value<T: Serialize>(value: &T) -> Option<Value> {
+    serde_json::to_value(value).ok()
+}
+
+/// Edits a displayed entity if it exists and parses; anything else is left as it is.
+fn edit<T: Serialize + serde::de::DeserializeOwned>(current: Option<Value>, change: impl FnOnce(&mut T)) -> Option<Value> {
+    let value = current?;
+    match serde_json::from_value::<T>(value.clone()) {
+        Ok(mut entity) => {
+            change(&mut entity);
+            to_value(&entity).or(Some(value))
+        }
+        Err(_) => Some(value),
+    }
+}
+
+/// A one-line preview, like the server's.
+fn preview(body: &str) -> String {
+    let single_line = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    match single_line.char_indices().nth(140) {
+        Some((cut, _)) => format!("{}…", &single_line[..cut]),
+        None => single_line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conversation() -> Conversation {
+        Conversation {
+            id: Id::new_v4(),
+            inbox_id: Id::new_v4(),
+            contact_id: Id::new_v4(),
+            subject: None,
+            status: ConversationStatus::Open,
+            snoozed_until: None,
+            assignee_id: None,
+            team_id: None,
+            priority: Priority::None,
+            labels: vec!["vip".into()],
+            created_at: 0,
+            last_activity_at: 0,
+            waiting_since: Some(0),
+            first_reply_at: None,
+            last_incoming_at: Some(0),
+            preview: String::new(),
+        }
+    }
+
+    fn context() -> EffectContext {
+        EffectContext { me: Id::new_v4(), queued_at: 1_000 }
+    }
+
+    #[test]
+    fn a_claim_shows_only_if_the_expected_assignee_still_holds_it() {
+        let context = context();
+        let other = Id::new_v4();
+        let claim = Action::Assign {
+            conversation_id: Id::new_v4(),
+            request: AssignRequest {
+                client_id: Id::new_v4(),
+                assignee_id: Some(context.me),
+                team_id: None,
+                expected_assignee_id: Some(None),
+            },
+        };
+        let free = serde_json::to_value(conversation()).ok();
+        let claimed = claim.apply(EntityKind::Conversation, free, &context).expect("kept");
+        assert_eq!(claimed["assignee_id"], serde_json::json!(context.me));
+        let taken = serde_json::to_value(Conversation { assignee_id: Some(other), ..conversation() }).ok();
+        let unchanged = claim.apply(EntityKind::Conversation, taken, &context).expect("kept");
+        assert_eq!(unchanged["assignee_id"], serde_json::json!(other), "a losing claim must not show as won");
+    }
+
+    #[test]
+    fn labels_add_and_remove_on_top_of_the_server_version() {
+        let action = Action::Labels {
+            conversation_id: Id::new_v4(),
+            request: LabelsRequest { client_id: Id::new_v4(), add: vec!["bug".into()], remove: vec!["vip".into()] },
+        };
+        let applied = action.apply(EntityKind::Conversation, serde_json::to_value(conversation()).ok(), &context());
+        assert_eq!(applied.expect("kept")["labels"], serde_json::json!(["bug"]));
+    }
+
+    #[test]
+    fn a_queued_reply_appears_as_a_queued_message_until_the_server_version_exists() {
+        let context = context();
+        let conversation_id = Id::new_v4();
+        let action = Action::Send {
+            conversation_id,
+            request: SendMessage {
+                client_id: Id::new_v4(),
+                kind: SendKind::Reply,
+                body: "on its way".into(),
+                attachment_ids: vec![],
+                template: None,
+            },
+            staged_files: vec![],
+        };
+        let optimistic = action.apply(EntityKind::Message, None, &context).expect("created");
+        assert_eq!(optimistic["delivery"], "queued");
+        assert_eq!(optimistic["conversation_id"], serde_json::json!(conversation_id));
+        let server = serde_json::json!({"server": true});
+        assert_eq!(action.apply(EntityKind::Message, Some(server.clone()), &context), Some(server));
+        let updated = action.apply(EntityKind::Conversation, serde_json::to_value(conversation()).ok(), &context);
+        let updated = updated.expect("kept");
+        assert_eq!((updated["waiting_since"].clone(), updated["preview"].clone()), (Value::Null, "on its way".into()));
+    }
+
+    #[test]
+    fn actions_round_trip_through_json_including_null_versus_absent() {
+        let action = Action::Assign {
+            conversation_id: Id::new_v4(),
+            request: AssignRequest {
+                client_id: Id::new_v4(),
+                assignee_id: None,
+                team_id: Some(None),
+                expected_assignee_id: None,
+            },
+        };
+        let json = serde_json::to_string(&action).expect("serializes");
+        let back: Action = serde_json::from_str(&json).expect("parses");
+        assert_eq!(back, action, "team_id: null (clear) must not become absent (keep)");
+    }
+}

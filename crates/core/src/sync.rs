@@ -1,0 +1,512 @@
+//! The sync engine: bootstrap from the feed in pages, then follow the WebSocket stream from the
+//! last applied seq; reconnect with jittered backoff and resume; flush the outbox in order.
+//!
+//! Two tasks per account. The *follower* keeps the cache level with the server: catch-up pages over
+//! HTTP, then the stream; a batch that does not continue from the cache's cursor (a gap), or an
+//! overflow close, sends it back to catch-up. The *flusher* sends outbox actions one at a time,
+//! oldest first: success waits for the feed to carry the effect, a permanent refusal rolls the
+//! effect back and reports it, a transient failure retries the same action later (order is kept).
+
+use std::{
+    collections::{HashMap, HashSet},
+    path::PathBuf,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use futures_util::{SinkExt, StreamExt};
+use rand::Rng;
+use switchboard_proto::*;
+use tokio::sync::{mpsc, Notify};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    api::ApiClient,
+    cache::{Applied, Cache},
+    error::{CoreError, CoreResult},
+    events::{ConnectionState, Ephemeral, Event, EventSink, SyncStatus},
+    outbox::Action,
+};
+
+/// Feed page size for catch-up.
+const PAGE: usize = 500;
+
+/// Exponential backoff with full jitter: a random delay up to `min(max, base · 2^attempt)`.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    pub base: Duration,
+    pub max: Duration,
+}
+
+impl Backoff {
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let ceiling = self.base.saturating_mul(1u32 << attempt.min(16)).min(self.max);
+        let millis = ceiling.as_millis().max(1) as u64;
+        Duration::from_millis(rand::thread_rng().gen_range(millis / 2..=millis))
+    }
+}
+
+/// How an engine runs.
+#[derive(Clone)]
+pub struct EngineConfig {
+    pub api: ApiClient,
+    pub cache: Arc<Cache>,
+    pub events: EventSink,
+    /// Where staged files for the outbox live.
+    pub staging_dir: PathBuf,
+    pub reconnect: Backoff,
+    pub retry: Backoff,
+    /// Clock for optimistic timestamps (injected so tests can control it).
+    pub now: Arc<dyn Fn() -> Millis + Send + Sync>,
+}
+
+impl EngineConfig {
+    pub fn new(api: ApiClient, cache: Arc<Cache>, events: EventSink, staging_dir: PathBuf) -> Self {
+        EngineConfig {
+            api,
+            cache,
+            events,
+            staging_dir,
+            reconnect: Backoff { base: Duration::from_millis(500), max: Duration::from_secs(30) },
+            retry: Backoff { base: Duration::from_millis(500), max: Duration::from_secs(60) },
+            now: Arc::new(system_now),
+        }
+    }
+}
+
+pub fn system_now() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or_default()
+}
+
+/// Typing, viewing and presence as last reported.
+#[derive(Debug, Default, Clone)]
+pub struct PresenceState {
+    pub typing: HashMap<Id, HashSet<Id>>,
+    pub viewing: HashMap<Id, HashSet<Id>>,
+    pub online: HashSet<Id>,
+}
+
+struct Shared {
+    config: EngineConfig,
+    state: Mutex<SyncStatus>,
+    presence: Mutex<PresenceState>,
+    outbox_wake: Notify,
+    reconnect_now: Notify,
+    /// Typing/viewing frames to send on the stream.
+    outgoing: Mutex<Option<mpsc::UnboundedSender<ClientFrame>>>,
+    shutdown: CancellationToken,
+}
+
+/// A running sync engine for one account.
+pub struct Engine {
+    shared: Arc<Shared>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Engine {
+    /// Starts following the server and flushing the outbox.
+    pub fn start(config: EngineConfig) -> Engine {
+        let pending = config.cache.pending_count().unwrap_or(0);
+        let shared = Arc::new(Shared {
+            config,
+            state: Mutex::new(SyncStatus { state: ConnectionState::Connecting, pending, last_sync_at: None }),
+            presence: Mutex::default(),
+            outbox_wake: Notify::new(),
+            reconnect_now: Notify::new(),
+            outgoing: Mutex::new(None),
+            shutdown: CancellationToken::new(),
+        });
+        let tasks = vec![tokio::spawn(follow(shared.clone())), tokio::spawn(flush(shared.clone()))];
+        Engine { shared, tasks }
+    }
+
+    /// Queues an agent action: stored in the outbox and shown at once, sent when possible.
+    pub fn queue(&self, action: Action) -> CoreResult<()> {
+        let config = &self.shared.config;
+        config.cache.enqueue(&action, (config.now)())?;
+        (config.events)(Event::CacheChanged { kinds: action.touches().into_iter().map(|(kind, _)| kind).collect() });
+        self.shared.publish_status(|_| {});
+        self.shared.outbox_wake.notify_one();
+        Ok(())
+    }
+
+    /// Tells colleagues this agent is typing in (or viewing) a conversation. Dropped when offline.
+    pub fn send_ephemeral(&self, frame: ClientFrame) {
+        if let Some(sender) = lock(&self.shared.outgoing).as_ref() {
+            let _ = sender.send(frame);
+        }
+    }
+
+    pub fn status(&self) -> SyncStatus {
+        lock(&self.shared.state).clone()
+    }
+
+    pub fn presence(&self) -> PresenceState {
+        lock(&self.shared.presence).clone()
+    }
+
+    /// Drops the current connection and reconnects at once (also: "retry now" in the UI).
+    pub fn reconnect(&self) {
+        self.shared.reconnect_now.notify_waiters();
+        self.shared.outbox_wake.notify_one();
+    }
+
+    /// Stops both tasks; what is in the outbox stays for next time.
+    pub async fn shutdown(self) {
+        self.shared.shutdown.cancel();
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+
+    /// Stops both tasks at once, mid-whatever (as a crash would).
+    pub fn abort(self) {
+        self.shared.shutdown.cancel();
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Shared {
+    fn emit(&self, event: Event) {
+        (self.config.events)(event);
+    }
+
+    /// Updates the status and reports it if it changed.
+    fn publish_status(&self, change: impl FnOnce(&mut SyncStatus)) {
+        let pending = self.config.cache.pending_count().unwrap_or(0);
+        let snapshot = {
+            let mut state = lock(&self.state);
+            let before = state.clone();
+            change(&mut state);
+            state.pending = pending;
+            (*state != before).then(|| state.clone())
+        };
+        if let Some(status) = snapshot {
+            self.emit(Event::Connection(status));
+        }
+    }
+
+    fn set_state(&self, new: ConnectionState) {
+        self.publish_status(|status| status.state = new);
+    }
+
+    fn report(&self, applied: Applied) {
+        if !applied.kinds.is_empty() {
+            self.emit(Event::CacheChanged { kinds: applied.kinds.into_iter().collect() });
+        }
+        for notification in applied.notifications {
+            self.emit(Event::Notify(notification));
+        }
+        let now = (self.config.now)();
+        self.publish_status(|status| status.last_sync_at = Some(now));
+    }
+
+    fn signed_out(&self, reason: String) {
+        self.set_state(ConnectionState::AuthFailed);
+        self.emit(Event::SignedOut { reason });
+        self.shutdown.cancel();
+    }
+
+    /// Sleeps for `delay`, or less if told to reconnect or stop.
+    async fn pause(&self, delay: Duration) {
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = self.reconnect_now.notified() => {}
+            _ = self.shutdown.cancelled() => {}
+        }
+    }
+}
+
+/// Why a connection ended.
+enum Ended {
+    Shutdown,
+    /// Reconnect straight away (a gap, an overflow, a requested reconnect).
+    Resume,
+    Failed(CoreError),
+}
+
+async fn follow(shared: Arc<Shared>) {
+    let mut attempt = 0;
+    while !shared.shutdown.is_cancelled() {
+        shared.set_state(ConnectionState::Connecting);
+        match connection(&shared, &mut attempt).await {
+            Ended::Shutdown => break,
+            Ended::Resume => continue,
+            Ended::Failed(CoreError::SignedOut(reason)) => {
+                shared.signed_out(reason);
+                break;
+            }
+            Ended::Failed(error) => {
+                tracing::debug!(%error, attempt, "sync connection failed");
+                shared.set_state(ConnectionState::Offline);
+                let delay = shared.config.reconnect.delay(attempt);
+                attempt = attempt.saturating_add(1);
+                shared.pause(delay).await;
+            }
+        }
+    }
+    *lock(&shared.outgoing) = None;
+}
+
+/// One connection: catch up over HTTP, then follow the stream until something ends it.
+async fn connection(shared: &Arc<Shared>, attempt: &mut u32) -> Ended {
+    let config = &shared.config;
+    // Catch-up (a bootstrap when the cursor is 0), one transaction per page.
+    loop {
+        let cursor = match config.cache.cursor() {
+            Ok(cursor) => cursor,
+            Err(error) => return Ended::Failed(error),
+        };
+        let page = tokio::select! {
+            page = config.api.sync(cursor, PAGE) => page,
+            _ = shared.shutdown.cancelled() => return Ended::Shutdown,
+        };
+        let page = match page {
+            Ok(page) => page,
+            Err(error) => return Ended::Failed(error),
+        };
+        match apply(shared, &page.changes, page.next) {
+            Ok(()) => {}
+            Err(error) => return Ended::Failed(error),
+        }
+        if !page.has_more {
+            break;
+        }
+    }
+    let cursor = match config.cache.cursor() {
+        Ok(cursor) => cursor,
+        Err(error) => return Ended::Failed(error),
+    };
+    let request = match config.api.stream_request(cursor) {
+        Ok(request) => request,
+        Err(error) => return Ended::Failed(error),
+    };
+    let socket = tokio::select! {
+        socket = tokio_tungstenite::connect_async(request) => socket,
+        _ = shared.shutdown.cancelled() => return Ended::Shutdown,
+    };
+    let mut socket = match socket {
+        Ok((socket, _)) => socket,
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) if response.status() == 401 => {
+            return Ended::Failed(CoreError::SignedOut("the server refused the token".into()));
+        }
+        Err(error) => return Ended::Failed(CoreError::Network(error.to_string())),
+    };
+    let (sender, mut outgoing) = mpsc::unbounded_channel();
+    *lock(&shared.outgoing) = Some(sender);
+    shared.set_state(ConnectionState::Online);
+    *attempt = 0;
+    // The outbox may have waited for us.
+    shared.outbox_wake.notify_one();
+
+    let ended = loop {
+        tokio::select! {
+            _ = shared.shutdown.cancelled() => {
+                let _ = socket.close(None).await;
+                break Ended::Shutdown;
+            }
+            _ = shared.reconnect_now.notified() => break Ended::Resume,
+            Some(frame) = outgoing.recv() => {
+                let Ok(text) = serde_json::to_string(&frame) else { continue };
+                if let Err(error) = socket.send(WsMessage::Text(text.into())).await {
+                    break Ended::Failed(CoreError::Network(error.to_string()));
+                }
+            }
+            message = socket.next() => match message {
+                Some(Ok(WsMessage::Text(text))) => {
+                    let frame: ServerFrame = match serde_json::from_str(&text) {
+                        Ok(frame) => frame,
+                        Err(error) => {
+                            tracing::warn!(%error, "ignoring an unreadable stream frame");
+                            continue;
+                        }
+                    };
+                    if let Some(ended) = on_frame(shared, frame) {
+                        break ended;
+                    }
+                }
+                Some(Ok(WsMessage::Close(frame))) => {
+                    let code = frame.map(|f| u16::from(f.code));
+                    break match code {
+                        Some(CLOSE_REVOKED) => Ended::Failed(CoreError::SignedOut("token revoked".into())),
+                        Some(CLOSE_OVERFLOW) => Ended::Resume,
+                        _ => Ended::Failed(CoreError::Network(format!("the server closed the stream ({code:?})"))),
+                    };
+                }
+                Some(Ok(_)) => {}
+                Some(Err(error)) => break Ended::Failed(CoreError::Network(error.to_string())),
+                None => break Ended::Failed(CoreError::Network("the stream ended".into())),
+            },
+        }
+    };
+    *lock(&shared.outgoing) = None;
+    clear_presence(shared);
+    ended
+}
+
+/// Applies a page or batch and reports it.
+fn apply(shared: &Arc<Shared>, changes: &[Change], next: i64) -> CoreResult<()> {
+    let applied = shared.config.cache.apply_page(changes, next)?;
+    let settled = !applied.settled.is_empty();
+    shared.report(applied);
+    if settled {
+        shared.outbox_wake.notify_one();
+    }
+    Ok(())
+}
+
+/// Handles one stream frame; `Some` ends the connection.
+fn on_frame(shared: &Arc<Shared>, frame: ServerFrame) -> Option<Ended> {
+    match frame {
+        ServerFrame::Changes { since, next, changes } => {
+            let cursor = match shared.config.cache.cursor() {
+                Ok(cursor) => cursor,
+                Err(error) => return Some(Ended::Failed(error)),
+            };
+            if since != cursor {
+                tracing::info!(since, cursor, "gap in the stream; catching up");
+                return Some(Ended::Resume);
+            }
+            apply(shared, &changes, next).err().map(Ended::Failed)
+        }
+        ServerFrame::Typing { conversation_id, agent_id, active } => {
+            set_member(&mut lock(&shared.presence).typing, conversation_id, agent_id, active);
+            shared.emit(Event::Ephemeral(Ephemeral::Typing { conversation_id, agent_id, active }));
+            None
+        }
+        ServerFrame::Viewing { conversation_id, agent_id, active } => {
+            set_member(&mut lock(&shared.presence).viewing, conversation_id, agent_id, active);
+            shared.emit(Event::Ephemeral(Ephemeral::Viewing { conversation_id, agent_id, active }));
+            None
+        }
+        ServerFrame::Presence { agent_id, online, .. } => {
+            {
+                let mut presence = lock(&shared.presence);
+                if online {
+                    presence.online.insert(agent_id);
+                } else {
+                    presence.online.remove(&agent_id);
+                    let state = &mut *presence;
+                    for set in state.typing.values_mut().chain(state.viewing.values_mut()) {
+                        set.remove(&agent_id);
+                    }
+                }
+            }
+            shared.emit(Event::Ephemeral(Ephemeral::Presence { agent_id, online }));
+            None
+        }
+    }
+}
+
+fn set_member(map: &mut HashMap<Id, HashSet<Id>>, conversation_id: Id, agent_id: Id, active: bool) {
+    let members = map.entry(conversation_id).or_default();
+    if active {
+        members.insert(agent_id);
+    } else {
+        members.remove(&agent_id);
+    }
+    if members.is_empty() {
+        map.remove(&conversation_id);
+    }
+}
+
+/// Offline, nobody is known to be typing.
+fn clear_presence(shared: &Arc<Shared>) {
+    *lock(&shared.presence) = PresenceState::default();
+}
+
+async fn flush(shared: Arc<Shared>) {
+    let mut retry_at: Option<tokio::time::Instant> = None;
+    loop {
+        if let Some(at) = retry_at.take() {
+            tokio::select! {
+                _ = tokio::time::sleep_until(at) => {}
+                _ = shared.reconnect_now.notified() => {}
+                _ = shared.shutdown.cancelled() => return,
+            }
+        }
+        let next = match shared.config.cache.next_unsent() {
+            Ok(next) => next,
+            Err(error) => {
+                tracing::error!(%error, "reading the outbox failed");
+                retry_at = Some(tokio::time::Instant::now() + Duration::from_secs(5));
+                continue;
+            }
+        };
+        let Some(queued) = next else {
+            tokio::select! {
+                _ = shared.outbox_wake.notified() => continue,
+                _ = shared.shutdown.cancelled() => return,
+            }
+        };
+        let client_id = queued.action.client_id();
+        let sent = tokio::select! {
+            sent = send(&shared, &queued.action) => sent,
+            _ = shared.shutdown.cancelled() => return,
+        };
+        match sent {
+            Ok(seq) => {
+                if let Err(error) = shared.config.cache.acknowledge(client_id, seq) {
+                    tracing::error!(%error, "recording an acknowledgement failed");
+                }
+                shared.emit(Event::CacheChanged {
+                    kinds: queued.action.touches().into_iter().map(|(kind, _)| kind).collect(),
+                });
+                shared.publish_status(|_| {});
+            }
+            Err(CoreError::SignedOut(reason)) => {
+                shared.signed_out(reason);
+                return;
+            }
+            Err(error) if error.is_transient() => {
+                let attempts = shared.config.cache.record_failure(client_id, &error.to_string()).unwrap_or(1);
+                tracing::debug!(%error, attempts, "outbox send failed; will retry");
+                retry_at = Some(tokio::time::Instant::now() + shared.config.retry.delay(attempts));
+            }
+            Err(error) => {
+                let (code, current_assignee_id) = match &error {
+                    CoreError::Rejected { code, current_assignee_id, .. } => {
+                        (code.as_str().to_owned(), *current_assignee_id)
+                    }
+                    other => (other.code().to_owned(), None),
+                };
+                if let Err(rollback) = shared.config.cache.reject(client_id) {
+                    tracing::error!(%rollback, "rolling back a rejected action failed");
+                }
+                shared.emit(Event::OutboxRejected {
+                    client_id,
+                    action: queued.action.name(),
+                    conversation_id: queued.action.conversation_id(),
+                    code,
+                    message: error.to_string(),
+                    current_assignee_id,
+                });
+                shared.emit(Event::CacheChanged {
+                    kinds: queued.action.touches().into_iter().map(|(kind, _)| kind).collect(),
+                });
+                shared.publish_status(|_| {});
+            }
+        }
+    }
+}
+
+/// Sends one action, uploading its staged files first.
+async fn send(shared: &Arc<Shared>, action: &Action) -> CoreResult<i64> {
+    let mut attachment_ids = Vec::new();
+    if let Action::Send { conversation_id, staged_files, .. } = action {
+        for staged_id in staged_files {
+            attachment_ids.push(crate::attachments::upload_staged(shared.config.clone(), *conversation_id, *staged_id).await?);
+        }
+    }
+    shared.config.api.send(action, attachment_ids).await
+}

@@ -1,0 +1,1 @@
+//! Integration tests of the client core against the real server.
