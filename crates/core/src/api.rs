@@ -55,7 +55,9 @@ async fn failure(response: reqwest::Response) -> CoreError {
         Some(body) => (body.error.code, body.error.message.clone()),
         None => (ErrorCode::Unknown, format!("the server answered {status}")),
     };
-    if status == StatusCode::UNAUTHORIZED && code != ErrorCode::InvalidCredentials && code != ErrorCode::InvalidSignature
+    if status == StatusCode::UNAUTHORIZED
+        && code != ErrorCode::InvalidCredentials
+        && code != ErrorCode::InvalidSignature
     {
         return CoreError::SignedOut(message);
     }
@@ -75,11 +77,20 @@ async fn parse<T: DeserializeOwned>(response: reqwest::Response) -> CoreResult<T
 }
 
 /// Signs in and returns the device token and agent.
-pub async fn login(server_url: &str, email: &str, password: &str, device_name: &str) -> CoreResult<LoginResponse> {
+pub async fn login(
+    server_url: &str,
+    email: &str,
+    password: &str,
+    device_name: &str,
+) -> CoreResult<LoginResponse> {
     let response = http_client()
         .post(format!("{}/api/v1/auth/login", normalize_base(server_url)))
         .timeout(REQUEST_TIMEOUT)
-        .json(&LoginRequest { email: email.into(), password: password.into(), device_name: device_name.into() })
+        .json(&LoginRequest {
+            email: email.into(),
+            password: password.into(),
+            device_name: device_name.into(),
+        })
         .send()
         .await
         .map_err(network)?;
@@ -131,30 +142,39 @@ impl ApiClient {
         match action {
             Action::Send { conversation_id, request, .. } => {
                 let request = SendMessage { attachment_ids, ..request.clone() };
-                let result: ConversationResult = self.post(&conversation(conversation_id, "messages"), &request).await?;
+                let result: ConversationResult =
+                    self.post(&conversation(conversation_id, "messages"), &request).await?;
                 Ok(result.seq)
             }
-            Action::Assign { conversation_id, request } => {
-                self.post::<_, ConversationResult>(&conversation(conversation_id, "assign"), request).await.map(|r| r.seq)
-            }
-            Action::Status { conversation_id, request } => {
-                self.post::<_, ConversationResult>(&conversation(conversation_id, "status"), request).await.map(|r| r.seq)
-            }
-            Action::Labels { conversation_id, request } => {
-                self.post::<_, ConversationResult>(&conversation(conversation_id, "labels"), request).await.map(|r| r.seq)
-            }
+            Action::Assign { conversation_id, request } => self
+                .post::<_, ConversationResult>(&conversation(conversation_id, "assign"), request)
+                .await
+                .map(|r| r.seq),
+            Action::Status { conversation_id, request } => self
+                .post::<_, ConversationResult>(&conversation(conversation_id, "status"), request)
+                .await
+                .map(|r| r.seq),
+            Action::Labels { conversation_id, request } => self
+                .post::<_, ConversationResult>(&conversation(conversation_id, "labels"), request)
+                .await
+                .map(|r| r.seq),
             Action::Priority { conversation_id, request } => self
                 .post::<_, ConversationResult>(&conversation(conversation_id, "priority"), request)
                 .await
                 .map(|r| r.seq),
-            Action::Read { conversation_id, request } => {
-                self.post::<_, ConversationResult>(&conversation(conversation_id, "read"), request).await.map(|r| r.seq)
-            }
+            Action::Read { conversation_id, request } => self
+                .post::<_, ConversationResult>(&conversation(conversation_id, "read"), request)
+                .await
+                .map(|r| r.seq),
             Action::Pin { conversation_id, pinned, .. } => {
                 let url = format!("{}{}", self.base, conversation(conversation_id, "pin"));
                 let request = if *pinned { self.http.put(url) } else { self.http.delete(url) };
-                let response =
-                    request.bearer_auth(self.token.expose()).timeout(REQUEST_TIMEOUT).send().await.map_err(network)?;
+                let response = request
+                    .bearer_auth(self.token.expose())
+                    .timeout(REQUEST_TIMEOUT)
+                    .send()
+                    .await
+                    .map_err(network)?;
                 parse::<ConversationResult>(response).await.map(|r| r.seq)
             }
             Action::CreateConversation { request } => {
@@ -167,7 +187,13 @@ impl ApiClient {
     }
 
     /// Uploads a file (streamed from disk) to send in a conversation.
-    pub async fn upload(&self, conversation_id: Id, path: &Path, file_name: &str, content_type: &str) -> CoreResult<Attachment> {
+    pub async fn upload(
+        &self,
+        conversation_id: Id,
+        path: &Path,
+        file_name: &str,
+        content_type: &str,
+    ) -> CoreResult<Attachment> {
         let file = tokio::fs::File::open(path).await?;
         let length = file.metadata().await?.len();
         let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file));
@@ -233,10 +259,14 @@ impl ApiClient {
     }
 
     /// The WebSocket request for the stream after `since`, with the bearer token.
-    pub fn stream_request(&self, since: i64) -> CoreResult<tokio_tungstenite::tungstenite::handshake::client::Request> {
+    pub fn stream_request(
+        &self,
+        since: i64,
+    ) -> CoreResult<tokio_tungstenite::tungstenite::handshake::client::Request> {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let url = format!("{}/api/v1/stream?since={since}", self.base.replacen("http", "ws", 1));
-        let mut request = url.into_client_request().map_err(|e| CoreError::Invalid(format!("stream URL: {e}")))?;
+        let mut request =
+            url.into_client_request().map_err(|e| CoreError::Invalid(format!("stream URL: {e}")))?;
         let header = format!("Bearer {}", self.token.expose())
             .parse()
             .map_err(|_| CoreError::Invalid("the token is not a valid header".into()))?;

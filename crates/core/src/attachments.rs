@@ -50,7 +50,12 @@ pub fn content_type_for(file_name: &str) -> &'static str {
 
 /// Copies `source` into the staging area for a message in `conversation_id`. Refuses files over
 /// the inbox's limit before copying anything.
-pub fn stage_file(cache: &Cache, staging_dir: &Path, conversation_id: Id, source: &Path) -> CoreResult<StagedFile> {
+pub fn stage_file(
+    cache: &Cache,
+    staging_dir: &Path,
+    conversation_id: Id,
+    source: &Path,
+) -> CoreResult<StagedFile> {
     let conversation: Conversation = cache
         .get(EntityKind::Conversation, conversation_id)?
         .ok_or_else(|| CoreError::Invalid("no such conversation".into()))?;
@@ -74,7 +79,8 @@ pub fn stage_file(cache: &Cache, staging_dir: &Path, conversation_id: Id, source
             conversation_id: Some(conversation_id),
         });
     }
-    let file_name = source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+    let file_name =
+        source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
     let id = Id::now_v7();
     std::fs::create_dir_all(staging_dir)?;
     let target = staging_dir.join(id.to_string());
@@ -160,8 +166,15 @@ impl AttachmentCache {
 
     /// The local file of an attachment, downloading it if needed; evicts the least recently used
     /// files beyond the cap (never the one just fetched).
-    pub async fn fetch(&self, cache: &Cache, api: &ApiClient, attachment: &Attachment, now: Millis) -> CoreResult<PathBuf> {
-        let valid_hash = attachment.sha256.len() == 64 && attachment.sha256.chars().all(|c| c.is_ascii_hexdigit());
+    pub async fn fetch(
+        &self,
+        cache: &Cache,
+        api: &ApiClient,
+        attachment: &Attachment,
+        now: Millis,
+    ) -> CoreResult<PathBuf> {
+        let valid_hash =
+            attachment.sha256.len() == 64 && attachment.sha256.chars().all(|c| c.is_ascii_hexdigit());
         if !valid_hash {
             return Err(CoreError::Invalid("the attachment has no valid hash".into()));
         }
@@ -180,7 +193,8 @@ impl AttachmentCache {
             )?;
             let mut statement =
                 conn.prepare("SELECT sha256, size FROM downloaded_files ORDER BY last_used DESC, sha256")?;
-            let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))?;
+            let rows =
+                statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))?;
             let mut total = 0u64;
             let mut evict = Vec::new();
             for row in rows {

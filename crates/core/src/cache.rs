@@ -151,7 +151,8 @@ impl Cache {
             applied.kinds.insert(change.entity);
             if let (Some(me), Some(data), false) = (me, &change.data, existed) {
                 if let Some(notification) = notify::decide(&tx, me, notify_after, change.entity, data)? {
-                    let fresh = tx.execute("INSERT OR IGNORE INTO notified (key) VALUES (?1)", [&notification.key])?;
+                    let fresh =
+                        tx.execute("INSERT OR IGNORE INTO notified (key) VALUES (?1)", [&notification.key])?;
                     if fresh > 0 {
                         applied.notifications.push(notification);
                     }
@@ -205,7 +206,10 @@ impl Cache {
     pub fn acknowledge(&self, client_id: Id, seq: i64) -> CoreResult<bool> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        tx.execute("UPDATE outbox SET acked_seq = ?2 WHERE client_id = ?1", params![client_id.to_string(), seq])?;
+        tx.execute(
+            "UPDATE outbox SET acked_seq = ?2 WHERE client_id = ?1",
+            params![client_id.to_string(), seq],
+        )?;
         let cursor: i64 = Self::meta(&tx, "cursor")?.and_then(|v| v.parse().ok()).unwrap_or(0);
         let me = Self::meta(&tx, "me")?.map(|id| parse_id(&id)).transpose()?;
         let settled = settle(&tx, cursor, me)?;
@@ -239,7 +243,9 @@ impl Cache {
             params![client_id.to_string(), error],
         )?;
         Ok(conn
-            .query_row("SELECT attempts FROM outbox WHERE client_id = ?1", [client_id.to_string()], |row| row.get(0))
+            .query_row("SELECT attempts FROM outbox WHERE client_id = ?1", [client_id.to_string()], |row| {
+                row.get(0)
+            })
             .optional()?
             .unwrap_or(0))
     }
@@ -268,9 +274,12 @@ impl Cache {
         let conn = self.lock();
         let mut state = std::collections::BTreeMap::new();
         for kind in EntityKind::ALL {
-            let mut statement =
-                conn.prepare(&format!("SELECT id, server_data FROM {} WHERE server_data IS NOT NULL", table(*kind)))?;
-            let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+            let mut statement = conn.prepare(&format!(
+                "SELECT id, server_data FROM {} WHERE server_data IS NOT NULL",
+                table(*kind)
+            ))?;
+            let rows =
+                statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
             for row in rows {
                 let (id, data) = row?;
                 state.insert((*kind, parse_id(&id)?), serde_json::from_str(&data)?);
@@ -280,9 +289,15 @@ impl Cache {
     }
 }
 
-fn get_displayed<T: serde::de::DeserializeOwned>(conn: &Connection, kind: EntityKind, id: Id) -> CoreResult<Option<T>> {
+fn get_displayed<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    kind: EntityKind,
+    id: Id,
+) -> CoreResult<Option<T>> {
     let text: Option<Option<String>> = conn
-        .query_row(&format!("SELECT data FROM {} WHERE id = ?1", table(kind)), [id.to_string()], |row| row.get(0))
+        .query_row(&format!("SELECT data FROM {} WHERE id = ?1", table(kind)), [id.to_string()], |row| {
+            row.get(0)
+        })
         .optional()?;
     Ok(text.flatten().map(|t| serde_json::from_str(&t)).transpose()?)
 }
@@ -296,28 +311,41 @@ fn has_server_version(conn: &Connection, kind: EntityKind, id: Id) -> CoreResult
 }
 
 fn load_outbox(conn: &Connection) -> CoreResult<Vec<QueuedAction>> {
-    let mut statement =
-        conn.prepare_cached("SELECT position, action, queued_at, attempts, acked_seq FROM outbox ORDER BY position")?;
+    let mut statement = conn.prepare_cached(
+        "SELECT position, action, queued_at, attempts, acked_seq FROM outbox ORDER BY position",
+    )?;
     let rows = statement.query_map([], |row| {
         Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
     })?;
     let mut out = Vec::new();
     for row in rows {
         let (position, action, queued_at, attempts, acked_seq) = row?;
-        out.push(QueuedAction { position, action: serde_json::from_str(&action)?, queued_at, attempts, acked_seq });
+        out.push(QueuedAction {
+            position,
+            action: serde_json::from_str(&action)?,
+            queued_at,
+            attempts,
+            acked_seq,
+        });
     }
     Ok(out)
 }
 
 /// The server's version with every pending action that touches the entity applied in order.
-fn rebase(kind: EntityKind, id: Id, server: Option<Value>, pending: &[QueuedAction], me: Option<Id>) -> Option<Value> {
+fn rebase(
+    kind: EntityKind,
+    id: Id,
+    server: Option<Value>,
+    pending: &[QueuedAction],
+    me: Option<Id>,
+) -> Option<Value> {
     let Some(me) = me else { return server };
-    pending
-        .iter()
-        .filter(|queued| queued.action.touches().contains(&(kind, id)))
-        .fold(server, |current, queued| {
+    pending.iter().filter(|queued| queued.action.touches().contains(&(kind, id))).fold(
+        server,
+        |current, queued| {
             queued.action.apply(kind, current, &EffectContext { me, queued_at: queued.queued_at })
-        })
+        },
+    )
 }
 
 /// Recomputes the displayed version of each entity from its server version and the outbox.
@@ -325,9 +353,11 @@ fn refresh(tx: &Transaction, entities: &[(EntityKind, Id)], me: Option<Id>) -> C
     let pending = load_outbox(tx)?;
     for (kind, id) in entities {
         let server: Option<String> = tx
-            .query_row(&format!("SELECT server_data FROM {} WHERE id = ?1", table(*kind)), [id.to_string()], |row| {
-                row.get(0)
-            })
+            .query_row(
+                &format!("SELECT server_data FROM {} WHERE id = ?1", table(*kind)),
+                [id.to_string()],
+                |row| row.get(0),
+            )
             .optional()?
             .flatten();
         let server = server.map(|s| serde_json::from_str(&s)).transpose()?;
@@ -339,9 +369,11 @@ fn refresh(tx: &Transaction, entities: &[(EntityKind, Id)], me: Option<Id>) -> C
 
 fn remove_action(tx: &Transaction, client_id: Id) -> CoreResult<Option<Action>> {
     let text: Option<String> = tx
-        .query_row("DELETE FROM outbox WHERE client_id = ?1 RETURNING action", [client_id.to_string()], |row| {
-            row.get(0)
-        })
+        .query_row(
+            "DELETE FROM outbox WHERE client_id = ?1 RETURNING action",
+            [client_id.to_string()],
+            |row| row.get(0),
+        )
         .optional()?;
     Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
 }
@@ -350,8 +382,8 @@ fn remove_action(tx: &Transaction, client_id: Id) -> CoreResult<Option<Action>> 
 /// recomputes what it touched. Returns their client ids.
 fn settle(tx: &Transaction, cursor: i64, me: Option<Id>) -> CoreResult<Vec<Id>> {
     let done: Vec<String> = {
-        let mut statement =
-            tx.prepare_cached("SELECT client_id FROM outbox WHERE acked_seq IS NOT NULL AND acked_seq <= ?1")?;
+        let mut statement = tx
+            .prepare_cached("SELECT client_id FROM outbox WHERE acked_seq IS NOT NULL AND acked_seq <= ?1")?;
         let rows = statement.query_map([cursor], |row| row.get(0))?;
         rows.collect::<Result<_, _>>()?
     };
@@ -372,13 +404,21 @@ fn settle(tx: &Transaction, cursor: i64, me: Option<Id>) -> CoreResult<Vec<Id>> 
 }
 
 /// Writes a row's two versions (deleting it when both are gone) and keeps search in step.
-fn put_row(tx: &Transaction, kind: EntityKind, id: Id, server: Option<&Value>, displayed: Option<&Value>) -> CoreResult<()> {
+fn put_row(
+    tx: &Transaction,
+    kind: EntityKind,
+    id: Id,
+    server: Option<&Value>,
+    displayed: Option<&Value>,
+) -> CoreResult<()> {
     let table = table(kind);
     if server.is_none() && displayed.is_none() {
         let rowid: Option<i64> = tx
-            .query_row(&format!("DELETE FROM {table} WHERE id = ?1 RETURNING rowid"), [id.to_string()], |row| {
-                row.get(0)
-            })
+            .query_row(
+                &format!("DELETE FROM {table} WHERE id = ?1 RETURNING rowid"),
+                [id.to_string()],
+                |row| row.get(0),
+            )
             .optional()?;
         if let Some(rowid) = rowid {
             search::unindex(tx, kind, rowid)?;

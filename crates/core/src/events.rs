@@ -40,7 +40,9 @@ pub enum Ephemeral {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// These kinds of entity changed in the cache: re-read what shows them.
-    CacheChanged { kinds: Vec<EntityKind> },
+    CacheChanged {
+        kinds: Vec<EntityKind>,
+    },
     Notify(Notification),
     /// The server refused an action for good; its effect was rolled back.
     OutboxRejected {
@@ -55,7 +57,9 @@ pub enum Event {
     Connection(SyncStatus),
     Ephemeral(Ephemeral),
     /// The token was revoked (or the agent deactivated): this account must sign in again.
-    SignedOut { reason: String },
+    SignedOut {
+        reason: String,
+    },
 }
 
 /// Where events go: a callback, so the core never knows who listens (a channel, a Tauri app, a

@@ -40,7 +40,8 @@ fn get<T: serde::de::DeserializeOwned>(conn: &Connection, table: &str, id: Id) -
 }
 
 fn title(conn: &Connection, conversation: &Conversation) -> String {
-    let contact = get::<Contact>(conn, "contacts", conversation.contact_id).map(|c| c.name).unwrap_or_default();
+    let contact =
+        get::<Contact>(conn, "contacts", conversation.contact_id).map(|c| c.name).unwrap_or_default();
     let inbox = get::<Inbox>(conn, "inboxes", conversation.inbox_id).map(|i| i.name).unwrap_or_default();
     format!("{contact} · {inbox}")
 }
@@ -55,13 +56,17 @@ pub fn decide(
 ) -> CoreResult<Option<Notification>> {
     Ok(match kind {
         EntityKind::Conversation => {
-            let Ok(conversation) = serde_json::from_value::<Conversation>(data.clone()) else { return Ok(None) };
-            (conversation.created_at > notify_after && conversation.assignee_id.is_none()).then(|| Notification {
-                key: format!("conversation:{}", conversation.id),
-                reason: NotifyReason::NewConversation,
-                conversation_id: conversation.id,
-                title: title(conn, &conversation),
-                body: conversation.preview.clone(),
+            let Ok(conversation) = serde_json::from_value::<Conversation>(data.clone()) else {
+                return Ok(None);
+            };
+            (conversation.created_at > notify_after && conversation.assignee_id.is_none()).then(|| {
+                Notification {
+                    key: format!("conversation:{}", conversation.id),
+                    reason: NotifyReason::NewConversation,
+                    conversation_id: conversation.id,
+                    title: title(conn, &conversation),
+                    body: conversation.preview.clone(),
+                }
             })
         }
         EntityKind::Message => {
@@ -69,11 +74,13 @@ pub fn decide(
             if message.kind != MessageKind::Incoming || message.created_at <= notify_after {
                 return Ok(None);
             }
-            let Some(conversation) = get::<Conversation>(conn, "conversations", message.conversation_id) else {
+            let Some(conversation) = get::<Conversation>(conn, "conversations", message.conversation_id)
+            else {
                 return Ok(None);
             };
             // A brand-new conversation already rang as "new conversation".
-            let is_opening = conversation.created_at == message.created_at && conversation.assignee_id.is_none();
+            let is_opening =
+                conversation.created_at == message.created_at && conversation.assignee_id.is_none();
             (conversation.assignee_id == Some(me) && !is_opening).then(|| Notification {
                 key: format!("message:{}", message.id),
                 reason: NotifyReason::AssignedMessage,

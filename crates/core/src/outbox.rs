@@ -15,15 +15,42 @@ use switchboard_proto::*;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Action {
     /// A reply or note. `staged_files` are uploaded first and become the request's attachments.
-    Send { conversation_id: Id, request: SendMessage, staged_files: Vec<Id> },
-    Assign { conversation_id: Id, request: AssignRequest },
-    Status { conversation_id: Id, request: StatusRequest },
-    Labels { conversation_id: Id, request: LabelsRequest },
-    Priority { conversation_id: Id, request: PriorityRequest },
-    Read { conversation_id: Id, request: ReadRequest },
-    Pin { conversation_id: Id, client_id: Id, pinned: bool },
-    CreateConversation { request: CreateConversation },
-    CreateContact { request: CreateContact },
+    Send {
+        conversation_id: Id,
+        request: SendMessage,
+        staged_files: Vec<Id>,
+    },
+    Assign {
+        conversation_id: Id,
+        request: AssignRequest,
+    },
+    Status {
+        conversation_id: Id,
+        request: StatusRequest,
+    },
+    Labels {
+        conversation_id: Id,
+        request: LabelsRequest,
+    },
+    Priority {
+        conversation_id: Id,
+        request: PriorityRequest,
+    },
+    Read {
+        conversation_id: Id,
+        request: ReadRequest,
+    },
+    Pin {
+        conversation_id: Id,
+        client_id: Id,
+        pinned: bool,
+    },
+    CreateConversation {
+        request: CreateConversation,
+    },
+    CreateContact {
+        request: CreateContact,
+    },
 }
 
 /// What an optimistic effect needs to know besides the action.
@@ -97,10 +124,9 @@ impl Action {
             | Action::Priority { conversation_id, .. } => vec![(EntityKind::Conversation, *conversation_id)],
             Action::Read { conversation_id, .. } => vec![(EntityKind::ReadMarker, *conversation_id)],
             Action::Pin { conversation_id, .. } => vec![(EntityKind::Pin, *conversation_id)],
-            Action::CreateConversation { request } => vec![
-                (EntityKind::Conversation, request.client_id),
-                (EntityKind::Message, request.client_id),
-            ],
+            Action::CreateConversation { request } => {
+                vec![(EntityKind::Conversation, request.client_id), (EntityKind::Message, request.client_id)]
+            }
             Action::CreateContact { request } => vec![(EntityKind::Contact, request.client_id)],
         }
     }
@@ -130,39 +156,47 @@ impl Action {
                     })
                 })
             }
-            (Action::Send { request, .. }, EntityKind::Conversation) => edit(current, |c: &mut Conversation| {
-                c.last_activity_at = c.last_activity_at.max(now);
-                c.waiting_since = None;
-                c.first_reply_at.get_or_insert(now);
-                if !request.body.trim().is_empty() {
-                    c.preview = preview(&request.body);
-                }
-            }),
-            (Action::Assign { request, .. }, EntityKind::Conversation) => edit(current, |c: &mut Conversation| {
-                // A compare-and-set that will fail shows nothing: only assign over what we expect.
-                if request.expected_assignee_id.is_none_or(|expected| expected == c.assignee_id) {
-                    c.assignee_id = request.assignee_id;
-                    if let Some(team) = request.team_id {
-                        c.team_id = team;
-                    }
-                }
-            }),
-            (Action::Status { request, .. }, EntityKind::Conversation) => edit(current, |c: &mut Conversation| {
-                c.status = request.status;
-                c.snoozed_until = request.snoozed_until;
-                if request.status == ConversationStatus::Resolved {
+            (Action::Send { request, .. }, EntityKind::Conversation) => {
+                edit(current, |c: &mut Conversation| {
+                    c.last_activity_at = c.last_activity_at.max(now);
                     c.waiting_since = None;
-                }
-            }),
-            (Action::Labels { request, .. }, EntityKind::Conversation) => edit(current, |c: &mut Conversation| {
-                for name in &request.add {
-                    if !c.labels.contains(name) {
-                        c.labels.push(name.clone());
+                    c.first_reply_at.get_or_insert(now);
+                    if !request.body.trim().is_empty() {
+                        c.preview = preview(&request.body);
                     }
-                }
-                c.labels.retain(|name| !request.remove.contains(name));
-                c.labels.sort();
-            }),
+                })
+            }
+            (Action::Assign { request, .. }, EntityKind::Conversation) => {
+                edit(current, |c: &mut Conversation| {
+                    // A compare-and-set that will fail shows nothing: only assign over what we expect.
+                    if request.expected_assignee_id.is_none_or(|expected| expected == c.assignee_id) {
+                        c.assignee_id = request.assignee_id;
+                        if let Some(team) = request.team_id {
+                            c.team_id = team;
+                        }
+                    }
+                })
+            }
+            (Action::Status { request, .. }, EntityKind::Conversation) => {
+                edit(current, |c: &mut Conversation| {
+                    c.status = request.status;
+                    c.snoozed_until = request.snoozed_until;
+                    if request.status == ConversationStatus::Resolved {
+                        c.waiting_since = None;
+                    }
+                })
+            }
+            (Action::Labels { request, .. }, EntityKind::Conversation) => {
+                edit(current, |c: &mut Conversation| {
+                    for name in &request.add {
+                        if !c.labels.contains(name) {
+                            c.labels.push(name.clone());
+                        }
+                    }
+                    c.labels.retain(|name| !request.remove.contains(name));
+                    c.labels.sort();
+                })
+            }
             (Action::Priority { request, .. }, EntityKind::Conversation) => {
                 edit(current, |c: &mut Conversation| c.priority = request.priority)
             }
@@ -232,7 +266,10 @@ fn to_value<T: Serialize>(value: &T) -> Option<Value> {
 }
 
 /// Edits a displayed entity if it exists and parses; anything else is left as it is.
-fn edit<T: Serialize + serde::de::DeserializeOwned>(current: Option<Value>, change: impl FnOnce(&mut T)) -> Option<Value> {
+fn edit<T: Serialize + serde::de::DeserializeOwned>(
+    current: Option<Value>,
+    change: impl FnOnce(&mut T),
+) -> Option<Value> {
     let value = current?;
     match serde_json::from_value::<T>(value.clone()) {
         Ok(mut entity) => {
@@ -306,9 +343,14 @@ mod tests {
     fn labels_add_and_remove_on_top_of_the_server_version() {
         let action = Action::Labels {
             conversation_id: Id::new_v4(),
-            request: LabelsRequest { client_id: Id::new_v4(), add: vec!["bug".into()], remove: vec!["vip".into()] },
+            request: LabelsRequest {
+                client_id: Id::new_v4(),
+                add: vec!["bug".into()],
+                remove: vec!["vip".into()],
+            },
         };
-        let applied = action.apply(EntityKind::Conversation, serde_json::to_value(conversation()).ok(), &context());
+        let applied =
+            action.apply(EntityKind::Conversation, serde_json::to_value(conversation()).ok(), &context());
         assert_eq!(applied.expect("kept")["labels"], serde_json::json!(["bug"]));
     }
 
@@ -332,9 +374,13 @@ mod tests {
         assert_eq!(optimistic["conversation_id"], serde_json::json!(conversation_id));
         let server = serde_json::json!({"server": true});
         assert_eq!(action.apply(EntityKind::Message, Some(server.clone()), &context), Some(server));
-        let updated = action.apply(EntityKind::Conversation, serde_json::to_value(conversation()).ok(), &context);
+        let updated =
+            action.apply(EntityKind::Conversation, serde_json::to_value(conversation()).ok(), &context);
         let updated = updated.expect("kept");
-        assert_eq!((updated["waiting_since"].clone(), updated["preview"].clone()), (Value::Null, "on its way".into()));
+        assert_eq!(
+            (updated["waiting_since"].clone(), updated["preview"].clone()),
+            (Value::Null, "on its way".into())
+        );
     }
 
     #[test]

@@ -128,7 +128,9 @@ impl Engine {
     pub fn queue(&self, action: Action) -> CoreResult<()> {
         let config = &self.shared.config;
         config.cache.enqueue(&action, (config.now)())?;
-        (config.events)(Event::CacheChanged { kinds: action.touches().into_iter().map(|(kind, _)| kind).collect() });
+        (config.events)(Event::CacheChanged {
+            kinds: action.touches().into_iter().map(|(kind, _)| kind).collect(),
+        });
         self.shared.publish_status(|_| {});
         self.shared.outbox_wake.notify_one();
         Ok(())
@@ -505,7 +507,10 @@ async fn send(shared: &Arc<Shared>, action: &Action) -> CoreResult<i64> {
     let mut attachment_ids = Vec::new();
     if let Action::Send { conversation_id, staged_files, .. } = action {
         for staged_id in staged_files {
-            attachment_ids.push(crate::attachments::upload_staged(shared.config.clone(), *conversation_id, *staged_id).await?);
+            attachment_ids.push(
+                crate::attachments::upload_staged(shared.config.clone(), *conversation_id, *staged_id)
+                    .await?,
+            );
         }
     }
     shared.config.api.send(action, attachment_ids).await

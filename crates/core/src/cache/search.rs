@@ -38,7 +38,12 @@ pub struct SearchResults {
 }
 
 /// Keeps the search tables in step with a row's displayed version.
-pub(super) fn index(tx: &Transaction, kind: EntityKind, rowid: i64, displayed: Option<&Value>) -> CoreResult<()> {
+pub(super) fn index(
+    tx: &Transaction,
+    kind: EntityKind,
+    rowid: i64,
+    displayed: Option<&Value>,
+) -> CoreResult<()> {
     unindex(tx, kind, rowid)?;
     let Some(data) = displayed else { return Ok(()) };
     match kind {
@@ -54,7 +59,10 @@ pub(super) fn index(tx: &Transaction, kind: EntityKind, rowid: i64, displayed: O
         EntityKind::Contact => {
             let name = text::normalize_for_search(data["name"].as_str().unwrap_or_default());
             let email = data["email"].as_str().unwrap_or_default();
-            tx.execute("INSERT INTO contact_fts (rowid, name, email) VALUES (?1, ?2, ?3)", params![rowid, name, email])?;
+            tx.execute(
+                "INSERT INTO contact_fts (rowid, name, email) VALUES (?1, ?2, ?3)",
+                params![rowid, name, email],
+            )?;
             let digits = text::phone_digits(data["phone"].as_str().unwrap_or_default());
             if !digits.is_empty() {
                 tx.execute("INSERT INTO phone_fts (rowid, digits) VALUES (?1, ?2)", params![rowid, digits])?;
@@ -145,7 +153,8 @@ impl Cache {
                 "SELECT c.data FROM phone_fts JOIN contacts c ON c.rowid = phone_fts.rowid
                  WHERE phone_fts MATCH ?1 AND c.data IS NOT NULL ORDER BY phone_fts.rowid DESC LIMIT ?2",
             )?;
-            let rows = statement.query_map(params![format!("\"{digits}\""), limit], |row| row.get::<_, String>(0))?;
+            let rows = statement
+                .query_map(params![format!("\"{digits}\""), limit], |row| row.get::<_, String>(0))?;
             for row in rows {
                 let contact: Contact = parse(&row?)?;
                 if !contacts.iter().any(|c| c.id == contact.id) && contacts.len() < limit as usize {

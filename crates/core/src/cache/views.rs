@@ -85,14 +85,18 @@ pub struct ConversationRow {
 fn view_filter(view: &View, me: Option<Id>) -> (String, Vec<SqlValue>) {
     let text = |id: &Id| SqlValue::Text(id.to_string());
     match view {
-        View::Mine => ("c.assignee_id = ?".into(), vec![SqlValue::Text(me.map(|m| m.to_string()).unwrap_or_default())]),
+        View::Mine => {
+            ("c.assignee_id = ?".into(), vec![SqlValue::Text(me.map(|m| m.to_string()).unwrap_or_default())])
+        }
         View::Unassigned => ("c.assignee_id IS NULL".into(), vec![]),
         View::All => ("1".into(), vec![]),
         View::Mentions => (
             "EXISTS (SELECT 1 FROM mentions m WHERE m.conversation_id = c.id AND m.data IS NOT NULL)".into(),
             vec![],
         ),
-        View::Pinned => ("EXISTS (SELECT 1 FROM pins p WHERE p.id = c.id AND p.data IS NOT NULL)".into(), vec![]),
+        View::Pinned => {
+            ("EXISTS (SELECT 1 FROM pins p WHERE p.id = c.id AND p.data IS NOT NULL)".into(), vec![])
+        }
         View::Team(id) => ("c.team_id = ?".into(), vec![text(id)]),
         View::Inbox(id) => ("c.inbox_id = ?".into(), vec![text(id)]),
         View::Label(name) => (
@@ -113,8 +117,10 @@ impl Cache {
     /// One page of a view, sorted.
     pub fn list(&self, query: &ListQuery, now: Millis) -> CoreResult<Vec<ConversationRow>> {
         let me = self.me()?;
-        let inboxes: HashMap<Id, Inbox> = self.all::<Inbox>(EntityKind::Inbox)?.into_iter().map(|i| (i.id, i)).collect();
-        let agents: HashMap<Id, Agent> = self.all::<Agent>(EntityKind::Agent)?.into_iter().map(|a| (a.id, a)).collect();
+        let inboxes: HashMap<Id, Inbox> =
+            self.all::<Inbox>(EntityKind::Inbox)?.into_iter().map(|i| (i.id, i)).collect();
+        let agents: HashMap<Id, Agent> =
+            self.all::<Agent>(EntityKind::Agent)?.into_iter().map(|a| (a.id, a)).collect();
         let conn = self.lock();
         let pending: HashSet<Id> =
             load_outbox(&conn)?.iter().filter_map(|queued| queued.action.conversation_id()).collect();
@@ -143,7 +149,12 @@ impl Cache {
         );
         let mut statement = conn.prepare_cached(&sql)?;
         let rows = statement.query_map(rusqlite::params_from_iter(values), |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?, row.get::<_, bool>(2)?, row.get::<_, bool>(3)?))
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<String>>(1)?,
+                row.get::<_, bool>(2)?,
+                row.get::<_, bool>(3)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
@@ -155,7 +166,10 @@ impl Cache {
                 contact_name: contact_name.unwrap_or_default(),
                 inbox_name: inbox.map(|i| i.name.clone()).unwrap_or_default(),
                 channel,
-                assignee_name: conversation.assignee_id.and_then(|id| agents.get(&id)).map(|a| a.name.clone()),
+                assignee_name: conversation
+                    .assignee_id
+                    .and_then(|id| agents.get(&id))
+                    .map(|a| a.name.clone()),
                 unread,
                 pinned,
                 pending: pending.contains(&conversation.id),

@@ -1,1 +1,9 @@
-//! Integration tests of the client core against the real server.
+//! Integration tests of the client core against the real server, started in-process on
+//! 127.0.0.1:0: sync, the outbox, rejections, notifications, sign-out, search, fault injection.
+
+mod harness;
+
+mod faults;
+mod outbox;
+mod search;
+mod sync;

@@ -1,0 +1,214 @@
+//! Following the server: bootstrap then live, other agents' changes, notifications, sign-out.
+
+use serde_json::json;
+use switchboard_core::{
+    cache::views::{ListQuery, Sort, View},
+    events::{ConnectionState, Event},
+    notify::NotifyReason,
+};
+use switchboard_proto::*;
+
+use crate::harness::*;
+
+#[tokio::test]
+async fn bootstrap_then_live_then_another_agents_change() {
+    let server = Server::start().await;
+    let workspace = Workspace::create(&server).await;
+    let mut earlier = Vec::new();
+    for n in 0..30 {
+        earlier.push(
+            server
+                .inbound(&workspace.whatsapp, &format!("c{n}"), &format!("m{n}"), "where is my parcel?")
+                .await,
+        );
+    }
+    let sara = Client::sign_in(&server, "sara@test.example").await;
+    sara.until("the bootstrap brought every conversation", |c| {
+        earlier.iter().all(|r| c.conversation(r.conversation_id).is_some())
+    })
+    .await;
+    sara.until("online", |c| c.engine().status().state == ConnectionState::Online).await;
+
+    // A conversation in an inbox Sara can't see never reaches her cache.
+    let hidden = server.inbound(&workspace.email, "e1", "em1", "sales question").await;
+
+    // Live: a new customer message arrives through the stream.
+    let live = server.inbound(&workspace.whatsapp, "c-live", "m-live", "new customer here").await;
+    sara.until("the live message is cached", |c| {
+        c.account.cache.thread(live.conversation_id).expect("thread").iter().any(|m| m.id == live.message_id)
+    })
+    .await;
+
+    // Another agent (Sam, over plain HTTP) labels and claims a conversation: Sara's cache follows.
+    let sam = http_login(&server.base, "sam@test.example", PASSWORD).await;
+    let target = earlier[3].conversation_id;
+    server
+        .post(
+            &sam.token,
+            &format!("/api/v1/conversations/{target}/labels"),
+            json!({"client_id": Id::new_v4(), "add": ["vip"]}),
+        )
+        .await;
+    server
+        .post(
+            &sam.token,
+            &format!("/api/v1/conversations/{target}/assign"),
+            json!({"client_id": Id::new_v4(), "assignee_id": sam.agent.id, "expected_assignee_id": null}),
+        )
+        .await;
+    sara.until("Sam's label and claim show in Sara's cache", |c| {
+        c.conversation(target)
+            .is_some_and(|conv| conv.labels == ["vip"] && conv.assignee_id == Some(sam.agent.id))
+    })
+    .await;
+    assert!(sara.events().iter().any(|e| matches!(e, Event::CacheChanged { .. })));
+
+    // The views see it: one fewer unassigned, one in the label view.
+    let unassigned =
+        sara.account.cache.count(&View::Unassigned, Some(ConversationStatus::Open)).expect("count");
+    assert_eq!(unassigned, 30, "31 open conversations, one claimed");
+    let labelled = sara
+        .account
+        .cache
+        .list(
+            &ListQuery {
+                view: View::Label("vip".into()),
+                status: None,
+                sort: Sort::Newest,
+                offset: 0,
+                limit: 50,
+            },
+            0,
+        )
+        .expect("list");
+    assert_eq!(labelled.len(), 1);
+    assert_eq!(labelled[0].assignee_name.as_deref(), Some("Sam Okafor"));
+    assert!(labelled[0].unread, "Sara hasn't read it");
+
+    assert!(sara.conversation(hidden.conversation_id).is_none(), "nothing from an invisible inbox");
+    // The cache holds exactly what the server says Sara may see.
+    let expected = server.state(&sara.token()).await;
+    sara.until("the cache equals the server's view", |c| {
+        c.account.cache.server_state().expect("state") == expected
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn notifications_follow_the_rules_and_never_repeat() {
+    let server = Server::start().await;
+    let workspace = Workspace::create(&server).await;
+    let old = server.inbound(&workspace.whatsapp, "old", "old-1", "history before sign-in").await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let mut sara = Client::sign_in(&server, "sara@test.example").await;
+    sara.until("bootstrapped", |c| c.conversation(old.conversation_id).is_some()).await;
+    let notifications = |c: &Client| {
+        c.events()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Notify(n) => Some(n),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(notifications(&sara).is_empty(), "history from before sign-in never rings");
+
+    // A new unassigned conversation: one notification.
+    let fresh = server.inbound(&workspace.whatsapp, "new-1", "n1", "سلام، سفارشم نرسیده").await;
+    sara.until("a new-conversation notification", |c| {
+        notifications(c)
+            .iter()
+            .any(|n| n.conversation_id == fresh.conversation_id && n.reason == NotifyReason::NewConversation)
+    })
+    .await;
+    let note =
+        notifications(&sara).into_iter().find(|n| n.conversation_id == fresh.conversation_id).expect("note");
+    assert_eq!(note.title, "Customer new-1 · WhatsApp");
+    assert_eq!(note.body, "سلام، سفارشم نرسیده");
+
+    // Sara claims it herself (her own action: no notification), then the customer writes again.
+    sara.engine()
+        .queue(switchboard_core::outbox::Action::Assign {
+            conversation_id: fresh.conversation_id,
+            request: AssignRequest {
+                client_id: Id::new_v4(),
+                assignee_id: Some(sara.me()),
+                team_id: None,
+                expected_assignee_id: Some(None),
+            },
+        })
+        .expect("queue");
+    sara.until("claimed", |c| c.account.cache.pending_count().expect("pending") == 0).await;
+    let follow_up = server.inbound(&workspace.whatsapp, "new-1", "n2", "hello??").await;
+    sara.until("an assigned-message notification", |c| {
+        notifications(c).iter().any(|n| n.key == format!("message:{}", follow_up.message_id))
+    })
+    .await;
+
+    // Sam mentions Sara in a note.
+    let sam = http_login(&server.base, "sam@test.example", PASSWORD).await;
+    server
+        .post(
+            &sam.token,
+            &format!("/api/v1/conversations/{}/messages", fresh.conversation_id),
+            json!({"client_id": Id::new_v4(), "kind": "note", "body": "@sara this one is yours"}),
+        )
+        .await;
+    sara.until("a mention notification", |c| {
+        notifications(c).iter().any(|n| n.reason == NotifyReason::Mention)
+    })
+    .await;
+    let count = notifications(&sara).len();
+    assert_eq!(count, 3, "new conversation, assigned message, mention: {:#?}", notifications(&sara));
+
+    // Sara's own note raises nothing; a reconnect (and a restart of the engine) repeats nothing.
+    sara.engine()
+        .queue(switchboard_core::outbox::Action::Send {
+            conversation_id: fresh.conversation_id,
+            request: SendMessage {
+                client_id: Id::new_v4(),
+                kind: SendKind::Note,
+                body: "@sam thanks".into(),
+                attachment_ids: vec![],
+                template: None,
+            },
+            staged_files: vec![],
+        })
+        .expect("queue");
+    sara.until("note sent", |c| c.account.cache.pending_count().expect("pending") == 0).await;
+    sara.engine().reconnect();
+    if let Some(engine) = sara.engine.take() {
+        engine.shutdown().await;
+    }
+    sara.start();
+    sara.until("online again", |c| c.engine().status().state == ConnectionState::Online).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(notifications(&sara).len(), count, "nothing rings twice");
+}
+
+#[tokio::test]
+async fn a_revoked_token_signs_the_account_out_and_wipes_it() {
+    let server = Server::start().await;
+    let workspace = Workspace::create(&server).await;
+    server.inbound(&workspace.whatsapp, "c1", "m1", "hi").await;
+    let sara = Client::sign_in(&server, "sara@test.example").await;
+    sara.until("online", |c| c.engine().status().state == ConnectionState::Online).await;
+    let key = sara.account.info.key();
+    // The admin revokes Sara's device.
+    let response = reqwest::Client::new()
+        .delete(format!("{}/api/v1/devices/{}", server.base, sara.account.info.device_id))
+        .bearer_auth(&server.admin_token)
+        .send()
+        .await
+        .expect("revoke");
+    assert!(response.status().is_success());
+    sara.until("signed out", |c| c.events().iter().any(|e| matches!(e, Event::SignedOut { .. }))).await;
+    assert_eq!(sara.engine().status().state, ConnectionState::AuthFailed);
+    let dir = sara.accounts.account_dir(&key);
+    assert!(dir.exists());
+    sara.accounts.forget(&key).await.expect("forget");
+    assert!(!dir.exists(), "the account's cache is wiped");
+    use switchboard_core::keychain::TokenStore;
+    assert!(sara.tokens.load(&key).is_err(), "the token is gone from the keychain");
+    assert!(sara.accounts.list().expect("list").is_empty());
+}
