@@ -7,3 +7,4 @@ mod faults;
 mod outbox;
 mod search;
 mod sync;
+mod views;

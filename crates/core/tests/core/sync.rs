@@ -212,3 +212,23 @@ async fn a_revoked_token_signs_the_account_out_and_wipes_it() {
     assert!(sara.tokens.load(&key).is_err(), "the token is gone from the keychain");
     assert!(sara.accounts.list().expect("list").is_empty());
 }
+
+#[tokio::test]
+async fn typing_shows_on_colleagues_clients_and_clears_when_they_stop() {
+    let server = Server::start().await;
+    let workspace = Workspace::create(&server).await;
+    let conversation = server.inbound(&workspace.whatsapp, "c1", "m1", "hi").await.conversation_id;
+    let sara = Client::sign_in(&server, "sara@test.example").await;
+    let sam = Client::sign_in(&server, "sam@test.example").await;
+    for client in [&sara, &sam] {
+        client.until("online", |c| c.engine().status().state == ConnectionState::Online).await;
+    }
+    sara.until("Sam is online", |c| c.engine().presence().online.contains(&sam.me())).await;
+    sam.engine().send_ephemeral(ClientFrame::Typing { conversation_id: conversation, active: true });
+    sara.until("Sam is typing", |c| {
+        c.engine().presence().typing.get(&conversation).is_some_and(|who| who.contains(&sam.me()))
+    })
+    .await;
+    sam.engine().send_ephemeral(ClientFrame::Typing { conversation_id: conversation, active: false });
+    sara.until("Sam stopped", |c| !c.engine().presence().typing.contains_key(&conversation)).await;
+}
