@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(
   build-essential pkg-config curl ca-certificates python3 python3-pip python3-venv
+  # A real Secret Service for the keychain tests (scripts/with-secret-service.sh).
+  dbus dbus-bin dbus-x11 gnome-keyring libsecret-tools
 )
 
 sudo_if_needed() {

@@ -16,5 +16,5 @@ tests/schemathesis.sh target/debug/switchboard-server >target/schemathesis.log 2
   exit 1
 }
 grep -E "generated|passed|failed" target/schemathesis.log | tail -2
-echo "== cargo test"
-cargo test --workspace --locked
+echo "== cargo test (inside a throwaway Secret Service, so the keychain test uses a real keyring)"
+scripts/with-secret-service.sh cargo test --workspace --locked

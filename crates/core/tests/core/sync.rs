@@ -232,3 +232,56 @@ async fn typing_shows_on_colleagues_clients_and_clears_when_they_stop() {
     sam.engine().send_ephemeral(ClientFrame::Typing { conversation_id: conversation, active: false });
     sara.until("Sam stopped", |c| !c.engine().presence().typing.contains_key(&conversation)).await;
 }
+
+#[tokio::test]
+async fn sign_in_keeps_the_token_only_in_the_os_keychain_and_sign_out_removes_it() {
+    use switchboard_core::{
+        accounts::Accounts,
+        keychain::{OsKeychain, TokenStore},
+    };
+    if std::env::var("SWITCHBOARD_TEST_SECRET_SERVICE").as_deref() != Ok("1") {
+        println!("skipping: runs inside scripts/with-secret-service.sh (a throwaway Secret Service)");
+        return;
+    }
+    let server = Server::start().await;
+    Workspace::create(&server).await;
+    let root = tempfile::tempdir().expect("temp dir");
+    let keychain: std::sync::Arc<dyn TokenStore> =
+        std::sync::Arc::new(OsKeychain::new().expect("secret service"));
+    let accounts = Accounts::new(root.path().to_owned(), keychain.clone());
+    let info =
+        accounts.sign_in(&server.base, "sara@test.example", PASSWORD, "laptop", 0).await.expect("sign in");
+    let token = keychain.load(&info.key()).expect("the token is in the keychain");
+    let account = accounts.open(&info.key()).await.expect("open");
+    assert_eq!(account.api.token(), &token);
+    drop(account);
+    // Nowhere on disk: not in the account list, not in the cache.
+    for entry in walk(root.path()) {
+        let bytes = std::fs::read(&entry).expect("read");
+        let found = bytes.windows(token.expose().len()).any(|w| w == token.expose().as_bytes());
+        assert!(!found, "{} contains the token", entry.display());
+    }
+    assert!(!format!("{info:?}").contains(token.expose()));
+    accounts.sign_out(&info.key()).await.expect("sign out");
+    assert!(keychain.load(&info.key()).is_err(), "sign-out deletes the keychain entry");
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/me", server.base))
+        .bearer_auth(token.expose())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 401, "and the server no longer accepts the token");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
