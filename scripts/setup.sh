@@ -2,12 +2,20 @@
 # Installs what building and testing Switchboard needs on Debian/Ubuntu, skipping what is there.
 # Safe to run again. Needs root or sudo for the system packages.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
   build-essential pkg-config curl ca-certificates python3 python3-pip python3-venv
   # A real Secret Service for the keychain tests (scripts/with-secret-service.sh).
   dbus dbus-bin dbus-x11 gnome-keyring libsecret-tools
+  # Tauri 2's system libraries.
+  libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev file
+  # The end-to-end tests: a virtual display, WebKit's WebDriver, a notification server.
+  xvfb webkit2gtk-driver dunst libnotify-bin
 )
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 sudo_if_needed() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -26,6 +34,18 @@ fi
 if ! command -v cargo >/dev/null; then
   echo "setup: cargo is missing; install Rust with rustup (https://rustup.rs) and run this again" >&2
   exit 1
+fi
+
+# tauri-driver bridges WebDriver to the app's WebKitWebDriver (the end-to-end tests).
+if ! command -v tauri-driver >/dev/null; then
+  echo "setup: installing tauri-driver"
+  cargo install tauri-driver --version '^2' --locked --quiet
+fi
+
+# The UI's dependencies, from its lock file.
+if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+  echo "setup: installing the UI's npm dependencies"
+  npm --prefix ui ci --no-audit --no-fund --loglevel=error
 fi
 
 # schemathesis fuzzes the API from its OpenAPI document (tests/schemathesis.sh).

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Runs every check and test: formatting, lints, the API fuzz run, and the Rust test suites.
+# Runs every check and test: formatting, lints, the UI's checks and unit tests, the API fuzz run,
+# the Rust test suites (inside a throwaway Secret Service), and the end-to-end test of the real app.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
+echo "== ui: type check, unit tests, build"
+npm --prefix ui run check
+npm --prefix ui test
+npm --prefix ui run build
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
@@ -16,5 +21,7 @@ tests/schemathesis.sh target/debug/switchboard-server >target/schemathesis.log 2
   exit 1
 }
 grep -E "generated|passed|failed" target/schemathesis.log | tail -2
+echo "== end-to-end: the real app under Xvfb through tauri-driver"
+tests/e2e/run.sh
 echo "== cargo test (inside a throwaway Secret Service, so the keychain test uses a real keyring)"
 scripts/with-secret-service.sh cargo test --workspace --locked

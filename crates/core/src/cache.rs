@@ -437,3 +437,91 @@ fn put_row(
     search::index(tx, kind, rowid, displayed)?;
     Ok(())
 }
+
+/// An unsent composer text.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Draft {
+    pub kind: SendKind,
+    pub body: String,
+    pub updated_at: Millis,
+}
+
+impl Cache {
+    /// Saves (or, when the body is blank, clears) a conversation's draft.
+    pub fn save_draft(&self, conversation_id: Id, kind: SendKind, body: &str, now: Millis) -> CoreResult<()> {
+        let conn = self.lock();
+        if body.trim().is_empty() {
+            conn.execute("DELETE FROM drafts WHERE conversation_id = ?1", [conversation_id.to_string()])?;
+        } else {
+            let kind = match kind {
+                SendKind::Reply => "reply",
+                SendKind::Note => "note",
+            };
+            conn.execute(
+                "INSERT INTO drafts (conversation_id, kind, body, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (conversation_id) DO UPDATE SET kind = excluded.kind, body = excluded.body,
+                 updated_at = excluded.updated_at",
+                params![conversation_id.to_string(), kind, body, now],
+            )?;
+        }
+        Ok(())
+    }
+
+    pub fn draft(&self, conversation_id: Id) -> CoreResult<Option<Draft>> {
+        let conn = self.lock();
+        let row: Option<(String, String, Millis)> = conn
+            .query_row(
+                "SELECT kind, body, updated_at FROM drafts WHERE conversation_id = ?1",
+                [conversation_id.to_string()],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()?;
+        Ok(row.map(|(kind, body, updated_at)| Draft {
+            kind: if kind == "note" { SendKind::Note } else { SendKind::Reply },
+            body,
+            updated_at,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drafts_survive_reopening_and_blank_ones_are_cleared() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("cache.db");
+        let conversation = Id::new_v4();
+        Cache::open(&path)
+            .expect("open")
+            .save_draft(conversation, SendKind::Note, "half a thought", 5)
+            .expect("save");
+        let reopened = Cache::open(&path).expect("reopen");
+        let draft = reopened.draft(conversation).expect("read").expect("kept across restarts");
+        assert_eq!((draft.kind, draft.body.as_str()), (SendKind::Note, "half a thought"));
+        reopened.save_draft(conversation, SendKind::Reply, "  ", 6).expect("clear");
+        assert_eq!(reopened.draft(conversation).expect("read"), None);
+    }
+
+    #[test]
+    fn applying_the_same_page_twice_changes_nothing() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = Cache::open(&dir.path().join("cache.db")).expect("open");
+        let id = Id::new_v4();
+        let page = vec![Change {
+            seq: 1,
+            entity: EntityKind::Label,
+            id,
+            op: ChangeOp::Upsert,
+            data: Some(serde_json::json!({"id": id, "name": "vip", "color": "#ff0000"})),
+        }];
+        cache.apply_page(&page, 1).expect("apply");
+        let once = cache.server_state().expect("state");
+        cache.apply_page(&page, 1).expect("apply again");
+        assert_eq!(cache.server_state().expect("state"), once);
+        assert_eq!(cache.cursor().expect("cursor"), 1);
+        cache.apply_page(&[], 0).expect("an older cursor");
+        assert_eq!(cache.cursor().expect("cursor"), 1, "the cursor never moves back");
+    }
+}

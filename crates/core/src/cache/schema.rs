@@ -6,7 +6,9 @@
 
 use rusqlite::Connection;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    // 1: entities, search, outbox, files.
+    r#"
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
     CREATE TABLE agents (id TEXT PRIMARY KEY, server_data TEXT, data TEXT);
@@ -83,7 +85,17 @@ const MIGRATIONS: &[&str] = &[r#"
         last_used INTEGER NOT NULL
     );
     CREATE INDEX downloaded_by_use ON downloaded_files(last_used);
-"#];
+"#,
+    // 2: composer drafts, so they survive switching conversations and restarts.
+    r#"
+    CREATE TABLE drafts (
+        conversation_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        body TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+"#,
+];
 
 /// Brings the cache up to the latest schema.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

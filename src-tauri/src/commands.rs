@@ -1,0 +1,226 @@
+//! The commands the UI invokes. Each takes the state, calls the desktop session, and maps
+//! errors to `{code, message}`; nothing else happens here.
+
+use std::{path::PathBuf, sync::Arc};
+
+use switchboard_proto::*;
+use tauri::State;
+use uuid::Uuid;
+
+use crate::{
+    desktop::Desktop,
+    dto::{self, UiError},
+};
+
+type Desk<'a> = State<'a, Arc<Desktop>>;
+type Answer<T> = Result<T, UiError>;
+
+#[tauri::command]
+pub async fn app_info(desktop: Desk<'_>) -> Answer<dto::AppInfo> {
+    desktop.app_info().await
+}
+
+#[tauri::command]
+pub async fn sign_in(
+    desktop: Desk<'_>,
+    server_url: String,
+    email: String,
+    password: String,
+) -> Answer<dto::AppInfo> {
+    desktop.sign_in(&server_url, &email, &password).await
+}
+
+#[tauri::command]
+pub async fn sign_out(desktop: Desk<'_>) -> Answer<dto::AppInfo> {
+    desktop.sign_out().await
+}
+
+#[tauri::command]
+pub async fn switch_account(desktop: Desk<'_>, key: String) -> Answer<dto::AppInfo> {
+    desktop.switch_account(&key).await
+}
+
+#[tauri::command]
+pub async fn directory(desktop: Desk<'_>) -> Answer<dto::Directory> {
+    desktop.directory().await
+}
+
+#[tauri::command]
+pub async fn status(desktop: Desk<'_>) -> Answer<dto::Status> {
+    desktop.status().await
+}
+
+#[tauri::command]
+pub async fn sidebar(
+    desktop: Desk<'_>,
+    status: Option<ConversationStatus>,
+) -> Answer<Vec<dto::SidebarEntry>> {
+    desktop.sidebar(status).await
+}
+
+#[tauri::command]
+pub async fn list_conversations(desktop: Desk<'_>, request: dto::ListRequest) -> Answer<dto::ListPage> {
+    desktop.list(request).await
+}
+
+#[tauri::command]
+pub async fn open_conversation(desktop: Desk<'_>, id: Uuid) -> Answer<dto::Thread> {
+    desktop.open_conversation(id).await
+}
+
+#[tauri::command]
+pub async fn thread(desktop: Desk<'_>, id: Uuid) -> Answer<dto::Thread> {
+    desktop.thread(id).await
+}
+
+#[tauri::command]
+pub async fn close_conversation(desktop: Desk<'_>, id: Uuid) -> Answer<()> {
+    desktop.close_conversation(id).await
+}
+
+#[tauri::command]
+pub async fn typing(desktop: Desk<'_>, id: Uuid, active: bool) -> Answer<()> {
+    desktop.typing(id, active).await
+}
+
+#[tauri::command]
+pub async fn search(desktop: Desk<'_>, query: String) -> Answer<dto::SearchResults> {
+    desktop.search(&query).await
+}
+
+#[tauri::command]
+pub async fn quick_replies(
+    desktop: Desk<'_>,
+    query: String,
+    conversation_id: Option<Uuid>,
+) -> Answer<Vec<dto::QuickReply>> {
+    desktop.quick_replies(&query, conversation_id).await
+}
+
+#[tauri::command]
+pub async fn send_message(
+    desktop: Desk<'_>,
+    conversation_id: Uuid,
+    kind: SendKind,
+    body: String,
+    staged_file_ids: Vec<Uuid>,
+    template: Option<TemplateRef>,
+) -> Answer<Uuid> {
+    desktop.send_message(conversation_id, kind, body, staged_file_ids, template).await
+}
+
+#[tauri::command]
+pub async fn assign(desktop: Desk<'_>, ids: Vec<Uuid>, assignee_id: Option<Uuid>, claim: bool) -> Answer<()> {
+    desktop.assign(ids, assignee_id, claim).await
+}
+
+#[tauri::command]
+pub async fn set_team(desktop: Desk<'_>, ids: Vec<Uuid>, team_id: Option<Uuid>) -> Answer<()> {
+    desktop.set_team(ids, team_id).await
+}
+
+#[tauri::command]
+pub async fn set_status(
+    desktop: Desk<'_>,
+    ids: Vec<Uuid>,
+    status: ConversationStatus,
+    snoozed_until: Option<Millis>,
+) -> Answer<()> {
+    desktop.set_status(ids, status, snoozed_until).await
+}
+
+#[tauri::command]
+pub async fn edit_labels(
+    desktop: Desk<'_>,
+    ids: Vec<Uuid>,
+    add: Vec<String>,
+    remove: Vec<String>,
+) -> Answer<()> {
+    desktop.edit_labels(ids, add, remove).await
+}
+
+#[tauri::command]
+pub async fn set_priority(desktop: Desk<'_>, ids: Vec<Uuid>, priority: Priority) -> Answer<()> {
+    desktop.set_priority(ids, priority).await
+}
+
+#[tauri::command]
+pub async fn set_pinned(desktop: Desk<'_>, id: Uuid, pinned: bool) -> Answer<()> {
+    desktop.set_pinned(id, pinned).await
+}
+
+#[tauri::command]
+pub async fn mark_unread(desktop: Desk<'_>, id: Uuid) -> Answer<()> {
+    desktop.mark_unread(id).await
+}
+
+#[tauri::command]
+pub async fn save_draft(desktop: Desk<'_>, id: Uuid, kind: SendKind, body: String) -> Answer<()> {
+    desktop.save_draft(id, kind, &body).await
+}
+
+#[tauri::command]
+pub async fn stage_files(
+    desktop: Desk<'_>,
+    conversation_id: Uuid,
+    paths: Vec<PathBuf>,
+) -> Answer<Vec<dto::StagedFile>> {
+    desktop.stage_files(conversation_id, paths).await
+}
+
+#[tauri::command]
+pub async fn stage_pasted(
+    desktop: Desk<'_>,
+    conversation_id: Uuid,
+    file_name: String,
+    data_base64: String,
+) -> Answer<dto::StagedFile> {
+    desktop.stage_pasted(conversation_id, &file_name, &data_base64).await
+}
+
+#[tauri::command]
+pub async fn attachment_preview(desktop: Desk<'_>, attachment: Attachment) -> Answer<String> {
+    desktop.attachment_preview(attachment).await
+}
+
+#[tauri::command]
+pub async fn open_attachment<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    desktop: Desk<'_>,
+    attachment: Attachment,
+) -> Answer<()> {
+    use tauri_plugin_opener::OpenerExt;
+    let path = desktop.download_attachment(attachment).await?;
+    app.opener()
+        .open_path(path.to_string_lossy(), None::<&str>)
+        .map_err(|e| UiError::new("open_failed", e.to_string()))
+}
+
+#[tauri::command]
+pub async fn set_do_not_disturb(desktop: Desk<'_>, on: bool) -> Answer<dto::Status> {
+    desktop.set_do_not_disturb(on);
+    desktop.status().await
+}
+
+#[tauri::command]
+pub async fn reconnect(desktop: Desk<'_>) -> Answer<()> {
+    desktop.reconnect().await
+}
+
+/// Opens an http(s) or mailto link in the system browser (after the person clicked it).
+#[tauri::command]
+pub async fn open_link<R: tauri::Runtime>(app: tauri::AppHandle<R>, url: String) -> Answer<()> {
+    use tauri_plugin_opener::OpenerExt;
+    let allowed = url.starts_with("https://") || url.starts_with("http://") || url.starts_with("mailto:");
+    if !allowed {
+        return Err(UiError::new("invalid", "only http, https and mailto links open"));
+    }
+    app.opener().open_url(url, None::<&str>).map_err(|e| UiError::new("open_failed", e.to_string()))
+}
+
+/// The UI's first list frame is on screen (the benchmark's start-up mark).
+#[tauri::command]
+pub fn first_paint(millis_since_start: f64) {
+    tracing::info!(target: "switchboard::startup", millis_since_start, "first list frame painted");
+    println!("SWITCHBOARD_FIRST_PAINT {millis_since_start:.1}");
+}

@@ -1,0 +1,229 @@
+//! The Switchboard desktop shell: window, tray, plugins, and the commands the UI calls. All the
+//! work happens in `switchboard-core` (through `desktop.rs`); this crate is the only one that
+//! knows Tauri.
+
+mod commands;
+pub mod desktop;
+pub mod dto;
+mod notifier;
+
+use std::{path::PathBuf, sync::Arc};
+
+use switchboard_core::keychain::{AccountKey, KeychainError, OsKeychain, Token, TokenStore};
+use tauri::{Emitter, Manager};
+
+use crate::desktop::Desktop;
+
+/// The channel every UI event goes out on.
+pub const EVENT: &str = "switchboard://event";
+/// The default show/hide shortcut (override with `SWITCHBOARD_TOGGLE_SHORTCUT`).
+const DEFAULT_TOGGLE_SHORTCUT: &str = "CommandOrControl+Shift+Space";
+
+/// Stands in for the keychain when the OS has none reachable: every use says why.
+struct NoKeychain(String);
+
+impl TokenStore for NoKeychain {
+    fn save(&self, _: &AccountKey, _: &Token) -> Result<(), KeychainError> {
+        Err(KeychainError::Unavailable(self.0.clone()))
+    }
+    fn load(&self, _: &AccountKey) -> Result<Token, KeychainError> {
+        Err(KeychainError::Unavailable(self.0.clone()))
+    }
+    fn delete(&self, _: &AccountKey) -> Result<(), KeychainError> {
+        Err(KeychainError::Unavailable(self.0.clone()))
+    }
+}
+
+fn data_dir<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> PathBuf {
+    std::env::var_os("SWITCHBOARD_DATA_DIR")
+        .map(PathBuf::from)
+        .or_else(|| app.path().app_data_dir().ok())
+        .unwrap_or_else(|| std::env::temp_dir().join("switchboard"))
+}
+
+fn show_main_window<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
+fn toggle_main_window<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    if let Some(window) = app.get_webview_window("main") {
+        if window.is_visible().unwrap_or(false) && window.is_focused().unwrap_or(false) {
+            let _ = window.hide();
+        } else {
+            show_main_window(app);
+        }
+    }
+}
+
+/// Keeps the tray's tooltip (and the badge, where the OS has one) at the unread count.
+fn spawn_unread_updates<R: tauri::Runtime>(app: tauri::AppHandle<R>, desktop: Arc<Desktop>) {
+    tauri::async_runtime::spawn(async move {
+        let mut last = None;
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            let unread = desktop.unread_count().await.unwrap_or(0);
+            if last == Some(unread) {
+                continue;
+            }
+            last = Some(unread);
+            if let Some(tray) = app.tray_by_id("main") {
+                let text = if unread == 0 {
+                    "Switchboard".to_owned()
+                } else {
+                    format!("Switchboard — {unread} unread")
+                };
+                let _ = tray.set_tooltip(Some(&text));
+            }
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.set_badge_count((unread > 0).then_some(i64::from(unread)));
+            }
+        }
+    });
+}
+
+fn build_tray<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<()> {
+    use tauri::{
+        menu::{Menu, MenuItem},
+        tray::TrayIconBuilder,
+    };
+    let open = MenuItem::with_id(app, "open", "Open Switchboard", true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
+    let menu = Menu::with_items(app, &[&open, &quit])?;
+    let mut tray =
+        TrayIconBuilder::with_id("main").tooltip("Switchboard").menu(&menu).on_menu_event(|app, event| {
+            match event.id.as_ref() {
+                "open" => show_main_window(app),
+                "quit" => app.exit(0),
+                _ => {}
+            }
+        });
+    if let Some(icon) = app.default_window_icon() {
+        tray = tray.icon(icon.clone());
+    }
+    tray.build(app)?;
+    Ok(())
+}
+
+pub fn run() {
+    let shortcut =
+        std::env::var("SWITCHBOARD_TOGGLE_SHORTCUT").unwrap_or_else(|_| DEFAULT_TOGGLE_SHORTCUT.to_owned());
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| show_main_window(app)))
+        .plugin(tauri_plugin_log::Builder::new().level(tauri_plugin_log::log::LevelFilter::Info).build())
+        .plugin(tauri_plugin_window_state::Builder::new().build())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
+        .plugin(
+            tauri_plugin_global_shortcut::Builder::new()
+                .with_handler(|app, _shortcut, event| {
+                    if event.state() == tauri_plugin_global_shortcut::ShortcutState::Pressed {
+                        toggle_main_window(app);
+                    }
+                })
+                .build(),
+        )
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            let tokens: Arc<dyn TokenStore> = match OsKeychain::new() {
+                Ok(keychain) => Arc::new(keychain),
+                Err(error) => {
+                    tracing::warn!(%error, "no OS keychain: signing in will explain");
+                    Arc::new(NoKeychain(error.to_string()))
+                }
+            };
+            let emitter = handle.clone();
+            let focuser = handle.clone();
+            let desktop = Arc::new(Desktop::new(
+                data_dir(&handle),
+                tokens,
+                std::env::var("SWITCHBOARD_SERVER_URL").unwrap_or_else(|_| "http://127.0.0.1:7300".into()),
+                Arc::new(move |event| {
+                    let _ = emitter.emit(EVENT, event);
+                }),
+                Arc::new(notifier::DesktopNotifier::new(handle.clone())),
+                Arc::new(move || show_main_window(&focuser)),
+            ));
+            app.manage(desktop.clone());
+
+            if let Err(error) = build_tray(&handle) {
+                tracing::warn!(%error, "no tray icon");
+            }
+            {
+                use tauri_plugin_global_shortcut::GlobalShortcutExt;
+                if let Err(error) = handle.global_shortcut().register(shortcut.as_str()) {
+                    tracing::warn!(%error, %shortcut, "the show/hide shortcut is taken");
+                }
+            }
+            spawn_unread_updates(handle.clone(), desktop.clone());
+
+            // Resume the active account, or sign in to the demo server when asked to.
+            tauri::async_runtime::spawn(async move {
+                let resumed = desktop.resume().await.unwrap_or(false);
+                if !resumed {
+                    if let Ok(login) = std::env::var("SWITCHBOARD_AUTO_SIGN_IN") {
+                        if let Some((email, password)) = login.split_once(':') {
+                            let server = std::env::var("SWITCHBOARD_SERVER_URL")
+                                .unwrap_or_else(|_| "http://127.0.0.1:7300".into());
+                            if let Err(error) = desktop.sign_in(&server, email, password).await {
+                                tracing::warn!(code = %error.code, message = %error.message, "automatic sign-in failed");
+                            }
+                        }
+                    }
+                }
+                let _ = handle.emit(EVENT, dto::UiEvent::CacheChanged { kinds: switchboard_proto::EntityKind::ALL.to_vec() });
+            });
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::Focused(focused) = event {
+                if let Some(desktop) = window.app_handle().try_state::<Arc<Desktop>>() {
+                    desktop.set_window_focused(*focused);
+                }
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::sign_in,
+            commands::sign_out,
+            commands::switch_account,
+            commands::directory,
+            commands::status,
+            commands::sidebar,
+            commands::list_conversations,
+            commands::open_conversation,
+            commands::thread,
+            commands::close_conversation,
+            commands::typing,
+            commands::search,
+            commands::quick_replies,
+            commands::send_message,
+            commands::assign,
+            commands::set_team,
+            commands::set_status,
+            commands::edit_labels,
+            commands::set_priority,
+            commands::set_pinned,
+            commands::mark_unread,
+            commands::save_draft,
+            commands::stage_files,
+            commands::stage_pasted,
+            commands::attachment_preview,
+            commands::open_attachment,
+            commands::set_do_not_disturb,
+            commands::reconnect,
+            commands::open_link,
+            commands::first_paint,
+        ])
+        .build(tauri::generate_context!("../tauri.conf.json"));
+    match app {
+        Ok(app) => app.run(|_, _| {}),
+        Err(error) => {
+            eprintln!("Switchboard could not start: {error}");
+            std::process::exit(1);
+        }
+    }
+}

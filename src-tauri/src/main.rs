@@ -1,0 +1,8 @@
+//! The Switchboard desktop app's entry point: everything happens in `lib::run`.
+
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+fn main() {
+    switchboard_desktop::run();
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The part of tests/e2e/run.sh that runs inside the private D-Bus session.
+set -euo pipefail
+root=$PWD
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export SWITCHBOARD_E2E_NOTIFY_LOG=$work/notify.log
+dbus-monitor --session "interface='org.freedesktop.Notifications',member='Notify'" >"$SWITCHBOARD_E2E_NOTIFY_LOG" 2>&1 &
+pids+=($!)
+dunst >"$work/dunst.log" 2>&1 &
+pids+=($!)
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+native_port=$(free_port)
+# The app inherits this environment from tauri-driver: its own data directory, nothing shared.
+SWITCHBOARD_DATA_DIR=$work/app-data tauri-driver --port "$port" --native-port "$native_port" >"$work/tauri-driver.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$port/status" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+export SWITCHBOARD_E2E_APP=$root/target/debug/switchboard
+export SWITCHBOARD_E2E_WEBDRIVER=http://127.0.0.1:$port
+status=0
+cargo test -p switchboard-e2e --test e2e --locked -- --nocapture 2>&1 | tee "$work/e2e.log" || status=$?
+if [ "$status" -ne 0 ] || ! grep -q SWITCHBOARD_E2E_PASSED "$work/e2e.log"; then
+  echo "e2e: failed; tauri-driver log:" >&2
+  tail -50 "$work/tauri-driver.log" >&2 || true
+  exit 1
+fi

@@ -1,0 +1,339 @@
+//! End-to-end: the real Switchboard binary, driven through tauri-driver + WebKitWebDriver under
+//! Xvfb, against a real `switchboard-server`, with notifications recorded on the session D-Bus.
+//!
+//! Run through `tests/e2e/run.sh`, which starts Xvfb, a private D-Bus with a notification server
+//! and a recorder, a throwaway Secret Service, and tauri-driver, then sets the variables read here.
+
+mod server;
+
+use std::time::Duration;
+
+use serde_json::json;
+use switchboard_e2e::{keys, Session};
+use switchboard_proto::*;
+
+use crate::server::Server;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+struct Harness {
+    app: String,
+    webdriver: String,
+    notify_log: std::path::PathBuf,
+    screenshots: std::path::PathBuf,
+}
+
+fn harness() -> Option<Harness> {
+    let var = |name: &str| std::env::var(name).ok();
+    Some(Harness {
+        app: var("SWITCHBOARD_E2E_APP")?,
+        webdriver: var("SWITCHBOARD_E2E_WEBDRIVER")?,
+        notify_log: var("SWITCHBOARD_E2E_NOTIFY_LOG")?.into(),
+        screenshots: var("SWITCHBOARD_E2E_SCREENSHOTS")?.into(),
+    })
+}
+
+async fn screenshot(session: &Session, harness: &Harness, name: &str) -> anyhow::Result<()> {
+    let png = session.screenshot().await?;
+    std::fs::create_dir_all(&harness.screenshots)?;
+    std::fs::write(harness.screenshots.join(format!("{name}.png")), png)?;
+    Ok(())
+}
+
+/// The text of the first element matching `css`.
+async fn text_of(session: &Session, css: &str) -> anyhow::Result<String> {
+    let element = session.wait_for(css, WAIT).await?;
+    session.text(&element).await
+}
+
+async fn open_row(session: &Session, conversation: Id) -> anyhow::Result<()> {
+    let row =
+        session.wait_for(&format!("[data-testid=conversation-row][data-id='{conversation}']"), WAIT).await?;
+    session.click(&row).await?;
+    session.wait_for(&format!("[data-testid=thread][data-id='{conversation}']"), WAIT).await?;
+    Ok(())
+}
+
+/// Leaves any text field so single-key shortcuts reach the app.
+async fn leave_fields(session: &Session) -> anyhow::Result<()> {
+    session
+        .execute("document.activeElement && document.activeElement.blur(); return true;", json!([]))
+        .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_works_a_conversation_end_to_end() {
+    let Some(harness) = harness() else {
+        println!("skipped: this test drives the real app; run it with tests/e2e/run.sh");
+        return;
+    };
+    if let Err(error) = scenario(&harness).await {
+        panic!("end-to-end scenario failed: {error:#}");
+    }
+    println!("SWITCHBOARD_E2E_PASSED");
+}
+
+async fn scenario(harness: &Harness) -> anyhow::Result<()> {
+    let mut server = Server::start().await?;
+    let workspace = server.workspace().await?;
+    let session = Session::start(&harness.webdriver, &harness.app).await?;
+    let result = steps(harness, &mut server, &workspace, &session).await;
+    if result.is_err() {
+        let _ = screenshot(&session, harness, "failure").await;
+    }
+    let _ = session.end().await;
+    result
+}
+
+async fn steps(
+    harness: &Harness,
+    server: &mut Server,
+    workspace: &server::Workspace,
+    session: &Session,
+) -> anyhow::Result<()> {
+    // Sign in.
+    let url = session.wait_for("#signin-server", WAIT).await?;
+    screenshot(session, harness, "01-sign-in").await?;
+    session.clear(&url).await?;
+    session.send_keys(&url, &server.base).await?;
+    session.send_keys(&session.wait_for("#signin-email", WAIT).await?, "sara@e2e.example").await?;
+    session.send_keys(&session.wait_for("#signin-password", WAIT).await?, server::PASSWORD).await?;
+    session.click(&session.wait_for("#signin-submit", WAIT).await?).await?;
+    session.wait_for("[data-testid=conversation-list]", WAIT).await?;
+    session.wait_for("[data-testid=status-connection][data-state=online]", WAIT).await?;
+
+    // A customer writes in through the API channel: it shows in Unassigned and rings.
+    let ana = server
+        .inbound(&workspace.whatsapp, "ana", "Ana Pop", "m1", "Hello, my order #4411 hasn't arrived")
+        .await?;
+    session.click(&session.wait_for("[data-testid=view][data-view=unassigned]", WAIT).await?).await?;
+    session
+        .wait_for(&format!("[data-testid=conversation-row][data-id='{}']", ana.conversation_id), WAIT)
+        .await?;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let log = std::fs::read_to_string(&harness.notify_log).unwrap_or_default();
+        if log.contains("Ana Pop") {
+            break;
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "no desktop notification for Ana Pop on the session bus"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    screenshot(session, harness, "02-inbox").await?;
+
+    // Claim it with Shift+A.
+    open_row(session, ana.conversation_id).await?;
+    leave_fields(session).await?;
+    session.press(&[keys::SHIFT, "A"]).await?;
+    session
+        .wait_until(
+            "the thread shows Sara as the assignee",
+            "const e = document.querySelector('[data-testid=conversation-assignee]'); return e && e.textContent.includes('Sara Karimi');",
+            WAIT,
+        )
+        .await?;
+    server
+        .wait_for("the claim reached the server", || async {
+            Ok(server.conversation(ana.conversation_id).await?.assignee_id == Some(workspace.sara))
+        })
+        .await?;
+
+    // Reply through the quick-reply palette, variables filled.
+    session.press(&["r"]).await?;
+    let composer = session.wait_for("[data-testid=composer]", WAIT).await?;
+    session.send_keys(&composer, "/greet").await?;
+    session.wait_for("[data-testid=quick-replies] [data-testid=quick-reply]", WAIT).await?;
+    screenshot(session, harness, "03-quick-replies").await?;
+    session.send_keys(&composer, keys::ENTER).await?;
+    let expected = "Hi Ana, this is Sara Karimi from WhatsApp Support. How can I help?";
+    session
+        .wait_until(
+            "the palette inserted the rendered reply",
+            &format!("return document.querySelector('[data-testid=composer]').value.includes({expected:?});"),
+            WAIT,
+        )
+        .await?;
+    session.send_keys(&composer, &format!("{}{}{}", keys::CONTROL, keys::ENTER, keys::NULL)).await?;
+    server
+        .wait_for("the quick reply reached the server", || async {
+            Ok(server
+                .messages(ana.conversation_id)
+                .await?
+                .iter()
+                .any(|m| m.kind == MessageKind::Outgoing && m.body.contains(expected)))
+        })
+        .await?;
+
+    // A note mentioning Sam.
+    leave_fields(session).await?;
+    session.press(&["n"]).await?;
+    let composer = session.wait_for("[data-testid=composer-mode][data-mode=note]", WAIT).await?;
+    let _ = composer;
+    let textarea = session.wait_for("[data-testid=composer]", WAIT).await?;
+    session.send_keys(&textarea, "@sam can you check the courier?").await?;
+    session.send_keys(&textarea, &format!("{}{}{}", keys::CONTROL, keys::ENTER, keys::NULL)).await?;
+    server
+        .wait_for("the note with its mention reached the server", || async {
+            Ok(server
+                .messages(ana.conversation_id)
+                .await?
+                .iter()
+                .any(|m| m.kind == MessageKind::Note && m.mentions == vec![workspace.sam]))
+        })
+        .await?;
+
+    // Label it with `l`.
+    leave_fields(session).await?;
+    session.press(&["l"]).await?;
+    let picker = session.wait_for("[data-testid=picker-input]", WAIT).await?;
+    session.send_keys(&picker, "vip").await?;
+    session.send_keys(&picker, keys::ENTER).await?;
+    session
+        .wait_until(
+            "the vip chip shows",
+            "return [...document.querySelectorAll('[data-testid=conversation-labels] [data-testid=label-chip]')].some(e => e.textContent.includes('vip'));",
+            WAIT,
+        )
+        .await?;
+    server
+        .wait_for("the label reached the server", || async {
+            Ok(server.conversation(ana.conversation_id).await?.labels.contains(&"vip".to_string()))
+        })
+        .await?;
+
+    // Attach a file and send it.
+    let file = harness.screenshots.join("invoice-4411.txt");
+    std::fs::write(&file, "Invoice 4411: 2 × blue scarf, paid")?;
+    let input = session.wait_for("[data-testid=attach-input]", WAIT).await?;
+    session.send_keys(&input, &file.to_string_lossy()).await?;
+    session.wait_for("[data-testid=staged-file]", WAIT).await?;
+    let textarea = session.wait_for("[data-testid=composer]", WAIT).await?;
+    if session
+        .attribute(&session.wait_for("[data-testid=composer-mode]", WAIT).await?, "data-mode")
+        .await?
+        .as_deref()
+        == Some("note")
+    {
+        session.click(&session.wait_for("[data-testid=composer-mode]", WAIT).await?).await?;
+    }
+    session.send_keys(&textarea, "Here is your invoice").await?;
+    session.send_keys(&textarea, &format!("{}{}{}", keys::CONTROL, keys::ENTER, keys::NULL)).await?;
+    server
+        .wait_for("the attachment reached the server", || async {
+            Ok(server
+                .messages(ana.conversation_id)
+                .await?
+                .iter()
+                .any(|m| m.attachments.iter().any(|a| a.file_name == "invoice-4411.txt")))
+        })
+        .await?;
+
+    // Resolve with `e`.
+    leave_fields(session).await?;
+    session.press(&["e"]).await?;
+    server
+        .wait_for("resolved on the server", || async {
+            Ok(server.conversation(ana.conversation_id).await?.status == ConversationStatus::Resolved)
+        })
+        .await?;
+    let shown = text_of(session, "[data-testid=conversation-status]").await?;
+    anyhow::ensure!(shown.trim() == "resolved", "the thread header says {shown:?}, not resolved");
+
+    // Offline: the server goes away, a reply waits in the outbox, and is delivered once later.
+    server.kill().await;
+    session.wait_for("[data-testid=status-connection][data-state=offline], [data-testid=status-connection][data-state=connecting]", WAIT).await?;
+    leave_fields(session).await?;
+    session.press(&["r"]).await?;
+    let textarea = session.wait_for("[data-testid=composer]", WAIT).await?;
+    session.send_keys(&textarea, "Written while offline").await?;
+    session.send_keys(&textarea, &format!("{}{}{}", keys::CONTROL, keys::ENTER, keys::NULL)).await?;
+    session
+        .wait_until(
+            "the reply shows as waiting",
+            "return [...document.querySelectorAll('[data-testid=message][data-delivery=queued]')].some(e => e.textContent.includes('Written while offline'));",
+            WAIT,
+        )
+        .await?;
+    session
+        .wait_until(
+            "one action pending",
+            "return document.querySelector('[data-testid=status-pending]').textContent.includes('1');",
+            WAIT,
+        )
+        .await?;
+    screenshot(session, harness, "04-offline").await?;
+    server.restart().await?;
+    session.wait_for("[data-testid=status-connection][data-state=online]", Duration::from_secs(60)).await?;
+    server
+        .wait_for("the offline reply arrived exactly once", || async {
+            let count = server
+                .messages(ana.conversation_id)
+                .await?
+                .iter()
+                .filter(|m| m.body == "Written while offline")
+                .count();
+            anyhow::ensure!(count <= 1, "the offline reply arrived {count} times");
+            Ok(count == 1)
+        })
+        .await?;
+    session
+        .wait_until(
+            "the reply is no longer waiting",
+            "return ![...document.querySelectorAll('[data-testid=message][data-delivery=queued]')].length;",
+            WAIT,
+        )
+        .await?;
+
+    // Hostile HTML renders as text and runs nothing.
+    let hostile_text =
+        "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>";
+    let hostile = server.inbound(&workspace.whatsapp, "mallory", "Mallory", "h1", hostile_text).await?;
+    session.click(&session.wait_for("[data-testid=view][data-view=all]", WAIT).await?).await?;
+    open_row(session, hostile.conversation_id).await?;
+    let bodies = session
+        .wait_until(
+            "the hostile message shows",
+            "return [...document.querySelectorAll('[data-testid=message-body]')].map(e => e.textContent).find(t => t.includes('onerror'));",
+            WAIT,
+        )
+        .await?;
+    anyhow::ensure!(bodies.as_str() == Some(hostile_text), "hostile HTML not shown verbatim: {bodies}");
+    let injected = session
+        .execute(
+            "return document.title === 'pwned' || document.querySelectorAll('[data-testid=message-body] img, [data-testid=message-body] script').length > 0;",
+            json!([]),
+        )
+        .await?;
+    anyhow::ensure!(injected == json!(false), "the hostile message ran or was parsed as HTML");
+
+    // Persian renders right to left.
+    let persian_text = "سلام، سفارش من هنوز نرسیده است";
+    let persian = server.inbound(&workspace.whatsapp, "reza", "رضا احمدی", "p1", persian_text).await?;
+    open_row(session, persian.conversation_id).await?;
+    let direction = session
+        .wait_until(
+            "the Persian message shows",
+            &format!(
+                "const e = [...document.querySelectorAll('[data-testid=message-body]')].find(e => e.textContent === {persian_text:?}); \
+                 return e && getComputedStyle(e).direction;"
+            ),
+            WAIT,
+        )
+        .await?;
+    anyhow::ensure!(direction == json!("rtl"), "Persian text is laid out {direction}, not rtl");
+    screenshot(session, harness, "05-rtl-thread").await?;
+
+    // The command palette, for the README.
+    leave_fields(session).await?;
+    session.press(&[keys::CONTROL, "k"]).await?;
+    let input = session.wait_for("[data-testid=command-input]", WAIT).await?;
+    session.send_keys(&input, "assign").await?;
+    session.wait_for("[data-testid=command-item]", WAIT).await?;
+    screenshot(session, harness, "06-command-palette").await?;
+    session.send_keys(&input, keys::ESCAPE).await?;
+    Ok(())
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs the end-to-end test: the built app (target/debug/switchboard, with ui/dist) driven through
+# tauri-driver + WebKitWebDriver in a virtual display, with a private D-Bus session that has a
+# notification server (dunst), a recorder (dbus-monitor) and a throwaway Secret Service.
+# Screenshots land in $SWITCHBOARD_E2E_SCREENSHOTS (default target/e2e-screenshots).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+
+for tool in Xvfb dbus-monitor dunst tauri-driver WebKitWebDriver; do
+  command -v "$tool" >/dev/null || { echo "e2e: $tool is missing (scripts/setup.sh installs it)" >&2; exit 1; }
+done
+[ -x target/debug/switchboard ] || { echo "e2e: build the app first (cargo build -p switchboard-desktop)" >&2; exit 1; }
+
+export SWITCHBOARD_E2E_SCREENSHOTS=${SWITCHBOARD_E2E_SCREENSHOTS:-$root/target/e2e-screenshots}
+mkdir -p "$SWITCHBOARD_E2E_SCREENSHOTS"
+
+display=:$((90 + RANDOM % 9))
+Xvfb "$display" -screen 0 1440x900x24 -nolisten tcp >/tmp/switchboard-xvfb.log 2>&1 &
+xvfb_pid=$!
+trap 'kill $xvfb_pid 2>/dev/null || true' EXIT
+export DISPLAY=$display
+for _ in $(seq 1 50); do
+  [ -e "/tmp/.X11-unix/X${display#:}" ] && break
+  sleep 0.1
+done
+
+# Everything else runs inside the private session bus with the throwaway keyring.
+scripts/with-secret-service.sh tests/e2e/in-session.sh

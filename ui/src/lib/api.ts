@@ -1,0 +1,111 @@
+// Every call into the Rust shell, typed. Failures reject with an `ApiError` carrying the stable
+// `code` to branch on (never the message text).
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import { getCurrentWebview } from '@tauri-apps/api/webview';
+import type {
+  AppInfo,
+  Attachment,
+  ConversationStatus,
+  Directory,
+  ListPage,
+  ListRequest,
+  Priority,
+  QuickReply,
+  SearchResults,
+  SendKind,
+  SidebarEntry,
+  StagedFile,
+  Status,
+  TemplateRef,
+  Thread,
+  UiEvent,
+} from './bindings';
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** Turns whatever a rejected invoke gave us into an ApiError. */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error && typeof error === 'object' && 'code' in error) {
+    const { code, message } = error as { code: unknown; message?: unknown };
+    return new ApiError(String(code), String(message ?? code));
+  }
+  return new ApiError('internal', error instanceof Error ? error.message : String(error));
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (error) {
+    throw toApiError(error);
+  }
+}
+
+/** Whether a Tauri backend (or the dev mock) is there to talk to. */
+export function hasBackend(): boolean {
+  return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
+}
+
+export const api = {
+  appInfo: () => call<AppInfo>('app_info'),
+  signIn: (serverUrl: string, email: string, password: string) => call<AppInfo>('sign_in', { serverUrl, email, password }),
+  signOut: () => call<AppInfo>('sign_out'),
+  switchAccount: (key: string) => call<AppInfo>('switch_account', { key }),
+  directory: () => call<Directory>('directory'),
+  status: () => call<Status>('status'),
+  sidebar: (status: ConversationStatus | null) => call<SidebarEntry[]>('sidebar', { status }),
+  listConversations: (request: ListRequest) => call<ListPage>('list_conversations', { request }),
+  openConversation: (id: string) => call<Thread>('open_conversation', { id }),
+  thread: (id: string) => call<Thread>('thread', { id }),
+  closeConversation: (id: string) => call<void>('close_conversation', { id }),
+  typing: (id: string, active: boolean) => call<void>('typing', { id, active }),
+  search: (query: string) => call<SearchResults>('search', { query }),
+  quickReplies: (query: string, conversationId: string | null) => call<QuickReply[]>('quick_replies', { query, conversationId }),
+  sendMessage: (conversationId: string, kind: SendKind, body: string, stagedFileIds: string[], template: TemplateRef | null) =>
+    call<string>('send_message', { conversationId, kind, body, stagedFileIds, template }),
+  assign: (ids: string[], assigneeId: string | null, claim: boolean) => call<void>('assign', { ids, assigneeId, claim }),
+  setTeam: (ids: string[], teamId: string | null) => call<void>('set_team', { ids, teamId }),
+  setStatus: (ids: string[], status: ConversationStatus, snoozedUntil: number | null) =>
+    call<void>('set_status', { ids, status, snoozedUntil }),
+  editLabels: (ids: string[], add: string[], remove: string[]) => call<void>('edit_labels', { ids, add, remove }),
+  setPriority: (ids: string[], priority: Priority) => call<void>('set_priority', { ids, priority }),
+  setPinned: (id: string, pinned: boolean) => call<void>('set_pinned', { id, pinned }),
+  markUnread: (id: string) => call<void>('mark_unread', { id }),
+  saveDraft: (id: string, kind: SendKind, body: string) => call<void>('save_draft', { id, kind, body }),
+  stageFiles: (conversationId: string, paths: string[]) => call<StagedFile[]>('stage_files', { conversationId, paths }),
+  stagePasted: (conversationId: string, fileName: string, dataBase64: string) =>
+    call<StagedFile>('stage_pasted', { conversationId, fileName, dataBase64 }),
+  attachmentPreview: (attachment: Attachment) => call<string>('attachment_preview', { attachment }),
+  openAttachment: (attachment: Attachment) => call<void>('open_attachment', { attachment }),
+  setDoNotDisturb: (on: boolean) => call<Status>('set_do_not_disturb', { on }),
+  reconnect: () => call<void>('reconnect'),
+  openLink: (url: string) => call<void>('open_link', { url }),
+  firstPaint: (millisSinceStart: number) => call<void>('first_paint', { millisSinceStart }),
+};
+
+/** The one event channel from the shell. */
+export const EVENT_CHANNEL = 'switchboard://event';
+
+export function onUiEvent(handler: (event: UiEvent) => void): Promise<UnlistenFn> {
+  return listen<UiEvent>(EVENT_CHANNEL, (event) => handler(event.payload));
+}
+
+export type DragDrop = { type: 'enter' | 'over' | 'leave' } | { type: 'drop'; paths: string[] };
+
+/** Files dragged over / dropped on the window (paths on disk, staged by the shell). */
+export async function onDragDrop(handler: (event: DragDrop) => void): Promise<UnlistenFn> {
+  return getCurrentWebview().onDragDropEvent((event) => {
+    const payload = event.payload;
+    if (payload.type === 'drop') handler({ type: 'drop', paths: payload.paths });
+    else handler({ type: payload.type });
+  });
+}

@@ -1,0 +1,187 @@
+// Generated from the Rust DTOs by `UPDATE_BINDINGS=1 cargo test -p switchboard-desktop bindings`.
+// Do not edit: change the Rust types instead.
+
+export type Role = "admin" | "lead" | "agent";
+
+export type Availability = "online" | "busy" | "offline";
+
+export type Channel = "whatsapp" | "instagram" | "telegram" | "email" | "webchat" | "api" | "facebook";
+
+export type ConversationStatus = "open" | "pending" | "snoozed" | "resolved";
+
+export type Priority = "none" | "low" | "medium" | "high" | "urgent";
+
+export type MessageKind = "incoming" | "outgoing" | "note" | "activity";
+
+export type DeliveryState = "queued" | "sent" | "delivered" | "read" | "failed";
+
+export type EntityKind = "agent" | "team" | "inbox" | "contact" | "conversation" | "message" | "label" | "canned_response" | "mention" | "pin" | "read_marker";
+
+export type SendKind = "reply" | "note";
+
+export type Agent = { id: string, name: string, email: string, role: Role, availability: Availability, 
+/**
+ * False once an admin deactivates the agent (all their devices are revoked).
+ */
+active: boolean, team_ids: Array<string>, };
+
+export type Team = { id: string, name: string, };
+
+export type MessageTemplate = { name: string, language: string, body: string, };
+
+export type Inbox = { id: string, name: string, channel: Channel, 
+/**
+ * API channel: where outgoing replies are POSTed (signed with the inbox secret).
+ */
+webhook_url: string | null, member_agent_ids: Array<string>, member_team_ids: Array<string>, templates: Array<MessageTemplate>, attachment_limit: number, };
+
+export type ContactIdentity = { inbox_id: string, channel: Channel, external_id: string, };
+
+export type Contact = { id: string, name: string, phone: string | null, email: string | null, identities: Array<ContactIdentity>, created_at: number, };
+
+export type Conversation = { id: string, inbox_id: string, contact_id: string, subject: string | null, status: ConversationStatus, snoozed_until: number | null, assignee_id: string | null, team_id: string | null, priority: Priority, 
+/**
+ * Label names, sorted.
+ */
+labels: Array<string>, created_at: number, 
+/**
+ * Last customer or agent message (notes and activity don't count).
+ */
+last_activity_at: number, 
+/**
+ * Since when the customer has been waiting for a reply (null: not waiting).
+ */
+waiting_since: number | null, first_reply_at: number | null, 
+/**
+ * The customer's last message: the reply window is measured from here.
+ */
+last_incoming_at: number | null, 
+/**
+ * A short preview of the last customer or agent message, for list rows.
+ */
+preview: string, };
+
+export type Sender = { "type": "agent", id: string, } | { "type": "contact", id: string, } | { "type": "system" };
+
+export type Attachment = { id: string, conversation_id: string, file_name: string, content_type: string, size: number, 
+/**
+ * Hex sha256 of the content; the server stores files by it.
+ */
+sha256: string, };
+
+export type TemplateRef = { name: string, params: Array<string>, };
+
+export type Message = { id: string, conversation_id: string, kind: MessageKind, body: string, sender: Sender, attachments: Array<Attachment>, template: TemplateRef | null, 
+/**
+ * Outgoing messages: how far delivery got. Others: `delivered`.
+ */
+delivery: DeliveryState, 
+/**
+ * Notes: the agents mentioned with `@name`.
+ */
+mentions: Array<string>, created_at: number, };
+
+export type Label = { id: string, name: string, 
+/**
+ * `#rrggbb`.
+ */
+color: string, };
+
+export type CannedResponse = { id: string, short_code: string, title: string, 
+/**
+ * Text with `{{contact.name}}`-style variables.
+ */
+body: string, 
+/**
+ * Personal to this agent; null: team-wide.
+ */
+owner_id: string | null, };
+
+export type UiError = { code: string, message: string, };
+
+export type AccountSummary = { 
+/**
+ * Opaque account key (server and agent).
+ */
+key: string, server_url: string, agent_name: string, agent_email: string, active: boolean, };
+
+export type AppInfo = { version: string, 
+/**
+ * Prefilled in the sign-in form.
+ */
+default_server_url: string, accounts: Array<AccountSummary>, 
+/**
+ * Whether a session is open (the inbox can show).
+ */
+signed_in: boolean, };
+
+export type Directory = { me: Agent, server_url: string, agents: Array<Agent>, teams: Array<Team>, inboxes: Array<Inbox>, labels: Array<Label>, canned_responses: Array<CannedResponse>, };
+
+export type ViewKey = { "type": "mine" } | { "type": "unassigned" } | { "type": "all" } | { "type": "mentions" } | { "type": "pinned" } | { "type": "team", "id": string } | { "type": "inbox", "id": string } | { "type": "label", "id": string };
+
+export type SidebarEntry = { view: ViewKey, count: number, };
+
+export type SortKey = "newest" | "oldest" | "waiting_longest";
+
+export type ListRequest = { view: ViewKey, 
+/**
+ * null: every status.
+ */
+status: ConversationStatus | null, sort: SortKey, offset: number, limit: number, };
+
+export type WindowState = { "state": "always" } | { "state": "open_until", "until": number } | { "state": "closed" };
+
+export type ConversationRow = { conversation: Conversation, contact_name: string, inbox_name: string, channel: Channel, assignee_name: string | null, unread: boolean, pinned: boolean, 
+/**
+ * Actions on it wait in the outbox.
+ */
+pending: boolean, window: WindowState, };
+
+export type ListPage = { total: number, offset: number, rows: Array<ConversationRow>, };
+
+export type Draft = { kind: SendKind, body: string, };
+
+export type Thread = { conversation: Conversation, contact: Contact | null, inbox: Inbox | null, messages: Array<Message>, window: WindowState, pinned: boolean, 
+/**
+ * The contact's other conversations (the contact panel).
+ */
+other_conversations: Array<Conversation>, 
+/**
+ * Colleagues typing in / viewing this conversation right now.
+ */
+typing: Array<string>, viewing: Array<string>, draft: Draft | null, };
+
+export type SearchHit = { conversation_id: string, message_id: string, contact_name: string, 
+/**
+ * The text around the match, the match itself between [ and ].
+ */
+snippet: string, created_at: number, };
+
+export type SearchResults = { messages: Array<SearchHit>, contacts: Array<Contact>, conversations: Array<Conversation>, };
+
+export type QuickReply = { canned: CannedResponse, 
+/**
+ * The body with the conversation's values filled in.
+ */
+text: string, 
+/**
+ * Unfilled placeholders in `text` as [start, end) char offsets, in order.
+ */
+placeholders: Array<[number, number]>, 
+/**
+ * Matched char positions in the short code, for highlighting.
+ */
+short_code_indices: Array<number>, };
+
+export type StagedFile = { id: string, conversation_id: string, file_name: string, content_type: string, size: number, };
+
+export type Connection = "online" | "connecting" | "offline" | "auth_failed";
+
+export type Status = { connection: Connection, pending: number, last_sync_at: number | null, do_not_disturb: boolean, };
+
+export type UiEvent = { "type": "cache_changed", kinds: Array<EntityKind>, } | { "type": "status" } & Status | { "type": "rejected", action: string, conversation_id: string | null, code: string, message: string, 
+/**
+ * For assignment_conflict: who holds it now (null: nobody).
+ */
+current_assignee_id: string | null, } | { "type": "typing", conversation_id: string, agent_id: string, active: boolean, } | { "type": "viewing", conversation_id: string, agent_id: string, active: boolean, } | { "type": "presence", agent_id: string, online: boolean, } | { "type": "signed_out", reason: string, } | { "type": "open_conversation", conversation_id: string, };
+

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import {
+  IDLE_TYPING, canSend, checkAttachment, composerView, draftDecision, mentionTrigger, renderTemplate,
+  templateParamCount, templateParts, templateRequired, toBase64, typingDecision, type SendState,
+} from './composer';
+
+const template = { name: 'order_update', language: 'en', body: 'Hi {{1}}, order {{2}} is on its way' };
+const base: SendState = { kind: 'reply', body: '', stagedCount: 0, uploading: 0, window: { state: 'always' }, template: null, params: [], sending: false };
+
+describe('mode rules', () => {
+  it('requires a template for replies once the window closed', () => {
+    expect(templateRequired({ state: 'closed' }, 'reply')).toBe(true);
+    expect(composerView({ state: 'closed' }, 'reply')).toBe('template');
+  });
+  it('keeps notes free text, and replies free while the window is open', () => {
+    expect(templateRequired({ state: 'closed' }, 'note')).toBe(false);
+    expect(composerView({ state: 'closed' }, 'note')).toBe('text');
+    expect(templateRequired({ state: 'open_until', until: 1 }, 'reply')).toBe(false);
+    expect(templateRequired({ state: 'always' }, 'reply')).toBe(false);
+    expect(templateRequired(null, 'reply')).toBe(false);
+  });
+});
+
+describe('send enabled', () => {
+  it('needs text or a staged file', () => {
+    expect(canSend(base)).toBe(false);
+    expect(canSend({ ...base, body: '   ' })).toBe(false);
+    expect(canSend({ ...base, body: 'Hello' })).toBe(true);
+    expect(canSend({ ...base, stagedCount: 1 })).toBe(true);
+  });
+  it('waits for uploads and for a send in flight', () => {
+    expect(canSend({ ...base, body: 'Hello', uploading: 1 })).toBe(false);
+    expect(canSend({ ...base, body: 'Hello', sending: true })).toBe(false);
+  });
+  it('needs a template with every parameter when the window closed', () => {
+    const closed = { ...base, window: { state: 'closed' } as const, body: 'free text is not enough' };
+    expect(canSend(closed)).toBe(false);
+    expect(canSend({ ...closed, template, params: ['Ana'] })).toBe(false);
+    expect(canSend({ ...closed, template, params: ['Ana', ' '] })).toBe(false);
+    expect(canSend({ ...closed, template, params: ['Ana', '#42'] })).toBe(true);
+  });
+  it('lets notes through in a closed window', () => {
+    expect(canSend({ ...base, kind: 'note', window: { state: 'closed' }, body: 'FYI' })).toBe(true);
+  });
+});
+
+describe('templates', () => {
+  it('counts parameters like the server (highest n)', () => {
+    expect(templateParamCount(template.body)).toBe(2);
+    expect(templateParamCount('Hello {{3}}')).toBe(3);
+    expect(templateParamCount('No params')).toBe(0);
+  });
+  it('renders filled parameters and leaves the rest', () => {
+    expect(renderTemplate(template.body, ['Ana', '#42'])).toBe('Hi Ana, order #42 is on its way');
+    expect(renderTemplate(template.body, ['Ana'])).toBe('Hi Ana, order {{2}} is on its way');
+    expect(renderTemplate('{{1}} and {{1}}', ['x'])).toBe('x and x');
+  });
+  it('splits the body into text and parameter slots', () => {
+    expect(templateParts(template.body)).toEqual([
+      { kind: 'text', text: 'Hi ' }, { kind: 'param', index: 0 }, { kind: 'text', text: ', order ' },
+      { kind: 'param', index: 1 }, { kind: 'text', text: ' is on its way' },
+    ]);
+  });
+});
+
+describe('attachment checks', () => {
+  const inbox = { name: 'WhatsApp Sales', attachment_limit: 16 * 1024 * 1024 };
+  it('accepts files within the limit', () => {
+    expect(checkAttachment({ name: 'a.pdf', size: 16 * 1024 * 1024 }, inbox)).toBeNull();
+  });
+  it('refuses larger files naming the limit in MB', () => {
+    expect(checkAttachment({ name: 'video.mp4', size: 20 * 1024 * 1024 }, inbox)).toBe(
+      '“video.mp4” is 20 MB: WhatsApp Sales accepts files up to 16 MB.',
+    );
+  });
+  it('refuses empty files', () => {
+    expect(checkAttachment({ name: 'x', size: 0 }, inbox)).toMatch(/empty/);
+  });
+});
+
+describe('draft saving', () => {
+  const saved = { kind: 'reply' as const, body: 'Hel' };
+  it('waits for a 400 ms pause', () => {
+    expect(draftDecision({ saved, current: { kind: 'reply', body: 'Hello' }, lastEditAt: 1000 }, 1100)).toEqual({ action: 'wait', ms: 300 });
+    expect(draftDecision({ saved, current: { kind: 'reply', body: 'Hello' }, lastEditAt: 1000 }, 1400)).toEqual({ action: 'save' });
+  });
+  it('saves at once when forced (switching conversations)', () => {
+    expect(draftDecision({ saved, current: { kind: 'reply', body: 'Hello' }, lastEditAt: 1000 }, 1001, true)).toEqual({ action: 'save' });
+  });
+  it('does nothing when nothing changed', () => {
+    expect(draftDecision({ saved, current: saved, lastEditAt: 0 }, 5000, true)).toEqual({ action: 'none' });
+    expect(draftDecision({ saved: { kind: 'reply', body: '' }, current: { kind: 'note', body: '' }, lastEditAt: 0 }, 5000)).toEqual({ action: 'none' });
+  });
+  it('saves a mode change with text', () => {
+    expect(draftDecision({ saved, current: { kind: 'note', body: 'Hel' }, lastEditAt: 0 }, 5000)).toEqual({ action: 'save' });
+  });
+});
+
+describe('typing indicator', () => {
+  it('announces on the first input only', () => {
+    const first = typingDecision(IDLE_TYPING, 'input', 1000);
+    expect(first.send).toBe(true);
+    const second = typingDecision(first.state, 'input', 1500);
+    expect(second.send).toBeNull();
+  });
+  it('stops after 3 s idle', () => {
+    const typing = typingDecision(IDLE_TYPING, 'input', 1000).state;
+    expect(typingDecision(typing, 'tick', 3999).send).toBeNull();
+    const idle = typingDecision(typing, 'tick', 4000);
+    expect(idle.send).toBe(false);
+    expect(idle.state.active).toBe(false);
+    expect(typingDecision(idle.state, 'tick', 9000).send).toBeNull();
+  });
+  it('stops on send and re-announces on the next input', () => {
+    const typing = typingDecision(IDLE_TYPING, 'input', 1000).state;
+    const sent = typingDecision(typing, 'send', 1200);
+    expect(sent.send).toBe(false);
+    expect(typingDecision(sent.state, 'input', 1300).send).toBe(true);
+    expect(typingDecision(IDLE_TYPING, 'send', 1).send).toBeNull();
+  });
+  it('refreshes during long continuous typing', () => {
+    let state = typingDecision(IDLE_TYPING, 'input', 0).state;
+    state = typingDecision(state, 'input', 5000).state;
+    expect(typingDecision(state, 'input', 10_000).send).toBe(true);
+  });
+});
+
+describe('mentions and encoding', () => {
+  it('finds an @name being typed', () => {
+    expect(mentionTrigger('ask @om', 7)).toEqual({ query: 'om', start: 4 });
+    expect(mentionTrigger('@', 1)).toEqual({ query: '', start: 0 });
+    expect(mentionTrigger('mail me@home', 12)).toBeNull();
+  });
+  it('encodes bytes as base64', () => {
+    expect(toBase64(new TextEncoder().encode('hello'))).toBe('aGVsbG8=');
+  });
+});

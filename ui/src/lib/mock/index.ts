@@ -1,0 +1,481 @@
+// Dev-only in-memory backend behind `?mock` (never part of a production build: main.ts imports it
+// only when import.meta.env.DEV). It answers the same commands as the Rust shell and emits the
+// same events, so the whole UI works in a plain browser.
+import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
+import { emit } from '@tauri-apps/api/event';
+import type {
+  AppInfo,
+  Attachment,
+  ConversationStatus,
+  Directory,
+  EntityKind,
+  ListRequest,
+  Message,
+  QuickReply,
+  SearchResults,
+  SendKind,
+  SidebarEntry,
+  StagedFile,
+  Status,
+  TemplateRef,
+  Thread,
+  UiEvent,
+  ViewKey,
+  WindowState,
+} from '../bindings';
+import { agents, buildWorld, canned, inboxes, labels, me, teams, threadFor, uuid, type MockConversation } from './data';
+
+const HOUR = 3_600_000;
+
+type Args = Record<string, unknown>;
+
+function fail(code: string, message: string): never {
+  throw { code, message };
+}
+
+function channelHasWindow(channel: string): boolean {
+  return channel === 'whatsapp' || channel === 'instagram' || channel === 'facebook';
+}
+
+export function installMock(params: URLSearchParams): void {
+  const count = Number(params.get('n') ?? 200);
+  const world = buildWorld(Math.max(10, count), Date.now());
+  let signedIn = !params.has('signedout');
+  let dnd = false;
+  let pending = 0;
+  let lastSync = Date.now() - 20_000;
+  let connection: Status['connection'] = params.has('offline') ? 'offline' : 'online';
+  const drafts = new Map<string, { kind: SendKind; body: string }>();
+  const staged = new Map<string, StagedFile>();
+  let openId: string | null = null;
+  let seq = 1000;
+
+  const byId = new Map(world.conversations.map((c) => [c.id, c]));
+  const inboxOf = (c: MockConversation) => inboxes.find((inbox) => inbox.id === c.inbox_id)!;
+
+  const event = (payload: UiEvent) => {
+    setTimeout(() => emit('switchboard://event', payload), 0);
+  };
+  const changed = (...kinds: EntityKind[]) => event({ type: 'cache_changed', kinds });
+  const status = (): Status => ({ connection, pending, last_sync_at: lastSync, do_not_disturb: dnd });
+  const pushStatus = () => event({ type: 'status', ...status() });
+
+  const windowOf = (c: MockConversation): WindowState => {
+    if (!channelHasWindow(c.channel)) return { state: 'always' };
+    const closes = (c.last_incoming_at ?? -Infinity) + 24 * HOUR;
+    return Date.now() < closes ? { state: 'open_until', until: closes } : { state: 'closed' };
+  };
+
+  const info = (): AppInfo => ({
+    version: '0.1.0-mock',
+    default_server_url: 'http://127.0.0.1:7300',
+    signed_in: signedIn,
+    accounts: signedIn
+      ? [
+          { key: 'sara', server_url: 'http://127.0.0.1:7300', agent_name: me.name, agent_email: me.email, active: true },
+          { key: 'sara-eu', server_url: 'https://eu.switchboard.example', agent_name: 'Sara K.', agent_email: 'sara@eu.example', active: false },
+        ]
+      : [],
+  });
+
+  const matches = (c: MockConversation, view: ViewKey): boolean => {
+    switch (view.type) {
+      case 'mine':
+        return c.assignee_id === me.id;
+      case 'unassigned':
+        return c.assignee_id === null;
+      case 'all':
+        return true;
+      case 'mentions':
+        return c.mentioned;
+      case 'pinned':
+        return c.pinned;
+      case 'team':
+        return c.team_id === view.id;
+      case 'inbox':
+        return c.inbox_id === view.id;
+      case 'label':
+        return c.labels.includes(view.id);
+    }
+  };
+
+  const filtered = (view: ViewKey, statusFilter: ConversationStatus | null) =>
+    world.conversations.filter((c) => (statusFilter === null || c.status === statusFilter) && matches(c, view));
+
+  const row = (c: MockConversation) => ({
+    conversation: strip(c),
+    contact_name: world.contacts.get(c.contact_id)?.name ?? '',
+    inbox_name: inboxOf(c).name,
+    channel: c.channel,
+    assignee_name: agents.find((a) => a.id === c.assignee_id)?.name ?? null,
+    unread: c.unread,
+    pinned: c.pinned,
+    pending: pendingIds.has(c.id),
+    window: windowOf(c),
+  });
+
+  const strip = (c: MockConversation) => {
+    const { unread: _u, pinned: _p, mentioned: _m, channel: _c, generated: _g, ...conversation } = c;
+    return conversation;
+  };
+
+  const pendingIds = new Set<string>();
+  /** Simulates the outbox: the action is pending for a moment, then acknowledged. */
+  const outbox = (id: string, kinds: EntityKind[], done?: () => void) => {
+    pending += 1;
+    pendingIds.add(id);
+    pushStatus();
+    changed(...kinds);
+    setTimeout(() => {
+      pending = Math.max(0, pending - 1);
+      pendingIds.delete(id);
+      lastSync = Date.now();
+      done?.();
+      pushStatus();
+      changed(...kinds);
+    }, connection === 'online' ? 900 : 60_000);
+  };
+
+  const thread = (id: string): Thread => {
+    const c = byId.get(id) ?? fail('not_found', 'no such conversation');
+    return {
+      conversation: strip(c),
+      contact: world.contacts.get(c.contact_id) ?? null,
+      inbox: inboxOf(c),
+      messages: threadFor(world, c),
+      window: windowOf(c),
+      pinned: c.pinned,
+      other_conversations: world.conversations.filter((o) => o.contact_id === c.contact_id && o.id !== c.id).map(strip),
+      typing: [],
+      viewing: id === world.conversations[0].id ? [agents[1].id] : [],
+      draft: drafts.get(id) ?? null,
+    };
+  };
+
+  const render = (body: string, c: MockConversation | undefined): { text: string; placeholders: [number, number][] } => {
+    const contact = c ? world.contacts.get(c.contact_id) : undefined;
+    const values: Record<string, string | undefined> = {
+      'contact.name': contact?.name,
+      'contact.first_name': contact?.name.split(/\s+/)[0],
+      'agent.name': me.name,
+      'inbox.name': c ? inboxOf(c).name : undefined,
+      'conversation.id': c?.id,
+    };
+    let text = '';
+    const placeholders: [number, number][] = [];
+    let rest = body;
+    for (;;) {
+      const open = rest.indexOf('{{');
+      const close = open < 0 ? -1 : rest.indexOf('}}', open);
+      if (open < 0 || close < 0) {
+        text += rest;
+        break;
+      }
+      text += rest.slice(0, open);
+      const name = rest.slice(open + 2, close).trim();
+      const value = values[name];
+      if (value) text += value;
+      else {
+        const start = [...text].length;
+        text += `{{${name}}}`;
+        placeholders.push([start, [...text].length]);
+      }
+      rest = rest.slice(close + 2);
+    }
+    return { text, placeholders };
+  };
+
+  const fuzzy = (query: string, code: string): number[] | null => {
+    const indices: number[] = [];
+    let from = 0;
+    for (const ch of query.toLowerCase()) {
+      const at = code.toLowerCase().indexOf(ch, from);
+      if (at < 0) return null;
+      indices.push(at);
+      from = at + 1;
+    }
+    return indices;
+  };
+
+  const handlers: Record<string, (args: Args) => unknown> = {
+    app_info: () => info(),
+    sign_in: (args) => {
+      const email = String(args.email ?? '');
+      const password = String(args.password ?? '');
+      if (!String(args.serverUrl ?? '').startsWith('http')) fail('invalid', 'the server URL must start with http:// or https://');
+      if (email.includes('offline')) fail('offline', 'connection refused');
+      if (email.includes('keychain')) fail('keychain_error', 'no secret service');
+      if (password !== 'switchboard-demo' && password !== 'demo') fail('invalid_credentials', 'wrong email or password');
+      signedIn = true;
+      changed('agent', 'team', 'inbox', 'label', 'canned_response', 'conversation', 'message');
+      return info();
+    },
+    sign_out: () => {
+      signedIn = false;
+      return info();
+    },
+    switch_account: () => info(),
+    directory: (): Directory => {
+      if (!signedIn) fail('signed_out', 'no account is signed in');
+      return { me, server_url: 'http://127.0.0.1:7300', agents, teams, inboxes, labels, canned_responses: canned };
+    },
+    status: () => status(),
+    sidebar: (args): SidebarEntry[] => {
+      const statusFilter = (args.status ?? null) as ConversationStatus | null;
+      const views: ViewKey[] = [
+        { type: 'mine' }, { type: 'unassigned' }, { type: 'all' }, { type: 'mentions' }, { type: 'pinned' },
+        ...teams.map((t) => ({ type: 'team', id: t.id }) as ViewKey),
+        ...inboxes.map((i) => ({ type: 'inbox', id: i.id }) as ViewKey),
+        ...labels.map((l) => ({ type: 'label', id: l.name }) as ViewKey),
+      ];
+      return views.map((view) => ({ view, count: filtered(view, statusFilter).length }));
+    },
+    list_conversations: (args) => {
+      const request = args.request as ListRequest;
+      const rows = filtered(request.view, request.status);
+      const key = (c: MockConversation) => c.last_activity_at;
+      if (request.sort === 'newest') rows.sort((a, b) => key(b) - key(a));
+      else if (request.sort === 'oldest') rows.sort((a, b) => key(a) - key(b));
+      else rows.sort((a, b) => (a.waiting_since ?? Infinity) - (b.waiting_since ?? Infinity) || key(a) - key(b));
+      return { total: rows.length, offset: request.offset, rows: rows.slice(request.offset, request.offset + Math.min(request.limit, 500)).map(row) };
+    },
+    open_conversation: (args) => {
+      const id = String(args.id);
+      openId = id;
+      const c = byId.get(id);
+      if (c?.unread) {
+        c.unread = false;
+        changed('read_marker');
+      }
+      return thread(id);
+    },
+    thread: (args) => thread(String(args.id)),
+    close_conversation: (args) => {
+      if (openId === args.id) openId = null;
+    },
+    typing: () => null,
+    search: (args): SearchResults => {
+      const query = String(args.query ?? '').trim().toLowerCase();
+      if (!query) return { messages: [], contacts: [], conversations: [] };
+      const messages = [];
+      for (const c of world.conversations.slice(0, 400)) {
+        for (const m of threadFor(world, c)) {
+          const at = m.body.toLowerCase().indexOf(query);
+          if (at < 0 || m.kind === 'activity') continue;
+          const from = Math.max(0, at - 24);
+          const snippet = `${from > 0 ? '…' : ''}${m.body.slice(from, at)}[${m.body.slice(at, at + query.length)}]${m.body.slice(at + query.length, at + query.length + 40)}…`;
+          messages.push({ conversation_id: c.id, message_id: m.id, contact_name: world.contacts.get(c.contact_id)?.name ?? '', snippet, created_at: m.created_at });
+          break;
+        }
+        if (messages.length >= 8) break;
+      }
+      const contacts = [...world.contacts.values()]
+        .filter((c) => c.name.toLowerCase().includes(query) || c.phone?.includes(query) || c.email?.includes(query))
+        .slice(0, 5);
+      const conversations = world.conversations
+        .filter((c) => (c.subject ?? '').toLowerCase().includes(query) || c.preview.toLowerCase().includes(query))
+        .slice(0, 5)
+        .map(strip);
+      return { messages, contacts, conversations };
+    },
+    quick_replies: (args): QuickReply[] => {
+      const query = String(args.query ?? '');
+      const c = args.conversationId ? byId.get(String(args.conversationId)) : undefined;
+      const found: { reply: QuickReply; score: number }[] = [];
+      for (const response of canned) {
+        const indices = fuzzy(query, response.short_code);
+        const inBody = query && response.body.toLowerCase().includes(query.toLowerCase());
+        if (!indices && !inBody) continue;
+        const rendered = render(response.body, c);
+        found.push({
+          reply: { canned: response, text: rendered.text, placeholders: rendered.placeholders, short_code_indices: indices ?? [] },
+          score: indices ? 100 - (indices[indices.length - 1] ?? 0) - response.short_code.length * 0.1 : 10,
+        });
+      }
+      return found.sort((a, b) => b.score - a.score).map((f) => f.reply);
+    },
+    send_message: (args) => {
+      const c = byId.get(String(args.conversationId)) ?? fail('not_found', 'no such conversation');
+      const kind = args.kind as SendKind;
+      const template = (args.template ?? null) as TemplateRef | null;
+      const body = String(args.body ?? '');
+      const files = (args.stagedFileIds as string[]).map((id) => staged.get(id)).filter((f): f is StagedFile => !!f);
+      if (!body.trim() && files.length === 0 && !template) fail('validation', 'write something, attach a file or pick a template');
+      if (kind === 'reply' && !template && windowOf(c).state === 'closed') {
+        // The real outbox rejects later; here it's immediate.
+        setTimeout(() => event({ type: 'rejected', action: 'send', conversation_id: c.id, code: 'window_closed', message: 'reply window closed', current_assignee_id: null }), 300);
+        return uuid(++seq, 9);
+      }
+      const list = threadFor(world, c);
+      const message: Message = {
+        id: uuid(++seq, 9),
+        conversation_id: c.id,
+        kind: kind === 'note' ? 'note' : 'outgoing',
+        body: template ? (inboxOf(c).templates.find((t) => t.name === template.name)?.body ?? '').replace(/\{\{(\d+)\}\}/g, (_, n) => template.params[Number(n) - 1] ?? '') : body,
+        sender: { type: 'agent', id: me.id },
+        attachments: files.map((f): Attachment => ({ id: f.id, conversation_id: c.id, file_name: f.file_name, content_type: f.content_type, size: f.size, sha256: '00'.repeat(32) })),
+        template,
+        delivery: kind === 'note' ? 'delivered' : 'queued',
+        mentions: [],
+        created_at: Date.now(),
+      };
+      list.push(message);
+      drafts.delete(c.id);
+      if (kind === 'reply') {
+        c.preview = message.body;
+        c.last_activity_at = message.created_at;
+        c.waiting_since = null;
+      }
+      outbox(c.id, ['message', 'conversation'], () => {
+        if (message.delivery === 'queued') message.delivery = 'sent';
+        setTimeout(() => {
+          if (message.kind === 'outgoing') message.delivery = 'delivered';
+          changed('message');
+        }, 1500);
+      });
+      return message.id;
+    },
+    assign: (args) => {
+      const ids = args.ids as string[];
+      for (const id of ids) {
+        const c = byId.get(id);
+        if (!c) continue;
+        if (args.claim) {
+          if (c.assignee_id && c.assignee_id !== me.id) {
+            setTimeout(() => event({ type: 'rejected', action: 'assign', conversation_id: id, code: 'assignment_conflict', message: 'already assigned', current_assignee_id: c.assignee_id }), 400);
+            continue;
+          }
+          c.assignee_id = me.id;
+        } else c.assignee_id = (args.assigneeId ?? null) as string | null;
+        outbox(id, ['conversation']);
+      }
+    },
+    set_team: (args) => {
+      for (const id of args.ids as string[]) {
+        const c = byId.get(id);
+        if (c) c.team_id = (args.teamId ?? null) as string | null;
+        outbox(id, ['conversation']);
+      }
+    },
+    set_status: (args) => {
+      for (const id of args.ids as string[]) {
+        const c = byId.get(id);
+        if (!c) continue;
+        c.status = args.status as ConversationStatus;
+        c.snoozed_until = (args.snoozedUntil ?? null) as number | null;
+        outbox(id, ['conversation']);
+      }
+    },
+    edit_labels: (args) => {
+      for (const id of args.ids as string[]) {
+        const c = byId.get(id);
+        if (!c) continue;
+        const set = new Set(c.labels);
+        for (const name of args.add as string[]) set.add(name);
+        for (const name of args.remove as string[]) set.delete(name);
+        c.labels = [...set].sort();
+        outbox(id, ['conversation']);
+      }
+    },
+    set_priority: (args) => {
+      for (const id of args.ids as string[]) {
+        const c = byId.get(id);
+        if (c) c.priority = args.priority as MockConversation['priority'];
+        outbox(id, ['conversation']);
+      }
+    },
+    set_pinned: (args) => {
+      const c = byId.get(String(args.id));
+      if (c) c.pinned = Boolean(args.pinned);
+      outbox(String(args.id), ['pin']);
+    },
+    mark_unread: (args) => {
+      const c = byId.get(String(args.id));
+      if (c) c.unread = true;
+      outbox(String(args.id), ['read_marker']);
+    },
+    save_draft: (args) => {
+      const body = String(args.body ?? '');
+      if (body) drafts.set(String(args.id), { kind: args.kind as SendKind, body });
+      else drafts.delete(String(args.id));
+    },
+    stage_files: (args) =>
+      (args.paths as string[]).map((path) => {
+        const file: StagedFile = { id: uuid(++seq, 10), conversation_id: String(args.conversationId), file_name: path.split(/[\\/]/).pop() ?? path, content_type: 'application/octet-stream', size: 120_000 };
+        staged.set(file.id, file);
+        return file;
+      }),
+    stage_pasted: (args) => {
+      const size = Math.floor((String(args.dataBase64).length * 3) / 4);
+      const name = String(args.fileName);
+      const c = byId.get(String(args.conversationId));
+      if (c && size > inboxOf(c).attachment_limit) fail('too_large', 'file too large for this channel');
+      const file: StagedFile = {
+        id: uuid(++seq, 10), conversation_id: String(args.conversationId), file_name: name,
+        content_type: /\.(png|jpe?g|gif|webp)$/i.test(name) ? `image/${name.split('.').pop()}` : 'application/octet-stream', size,
+      };
+      staged.set(file.id, file);
+      return file;
+    },
+    attachment_preview: (args) => {
+      const attachment = args.attachment as Attachment;
+      const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="480" height="320"><defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="#c7d2fe"/><stop offset="1" stop-color="#fbcfe8"/></linearGradient></defs><rect width="480" height="320" fill="url(#g)"/><rect x="150" y="90" width="180" height="140" rx="8" fill="#a16207" opacity="0.8"/><text x="240" y="290" font-family="sans-serif" font-size="16" text-anchor="middle" fill="#1e1b4b">${attachment.file_name.replace(/[<&>]/g, '')}</text></svg>`;
+      return `data:image/svg+xml;base64,${btoa(svg)}`;
+    },
+    open_attachment: (args) => console.info('[mock] open_attachment', (args.attachment as Attachment).file_name),
+    set_do_not_disturb: (args) => {
+      dnd = Boolean(args.on);
+      return status();
+    },
+    reconnect: () => {
+      connection = 'connecting';
+      pushStatus();
+      setTimeout(() => {
+        connection = 'online';
+        lastSync = Date.now();
+        pushStatus();
+      }, 1200);
+    },
+    open_link: (args) => console.info('[mock] open_link', args.url),
+    first_paint: (args) => console.info('[mock] SWITCHBOARD_FIRST_PAINT', args.millisSinceStart),
+  };
+
+  mockWindows('main');
+  mockIPC(
+    async (cmd, args) => {
+      const handler = handlers[cmd];
+      if (!handler) fail('internal', `the mock has no command ${cmd}`);
+      await new Promise((resolve) => setTimeout(resolve, 8 + Math.random() * 20));
+      return handler((args ?? {}) as Args);
+    },
+    { shouldMockEvents: true },
+  );
+
+  const script = params.get('do');
+  if (script) import('./driver').then(({ runScript }) => runScript(script));
+
+  // A little life: a colleague types in the open conversation, customers write in.
+  if (!params.has('still')) {
+    setInterval(() => {
+      if (!signedIn || !openId) return;
+      event({ type: 'typing', conversation_id: openId, agent_id: agents[2].id, active: true });
+      setTimeout(() => openId && event({ type: 'typing', conversation_id: openId, agent_id: agents[2].id, active: false }), 4000);
+    }, 25_000);
+    setInterval(() => {
+      if (!signedIn) return;
+      const c = world.conversations[Math.floor(Math.random() * Math.min(40, world.conversations.length))];
+      const list = threadFor(world, c);
+      const body = 'Any update on this? 🙂';
+      list.push({ id: uuid(++seq, 9), conversation_id: c.id, kind: 'incoming', body, sender: { type: 'contact', id: c.contact_id }, attachments: [], template: null, delivery: 'delivered', mentions: [], created_at: Date.now() });
+      c.preview = body;
+      c.last_activity_at = Date.now();
+      c.last_incoming_at = Date.now();
+      c.waiting_since ??= Date.now();
+      c.unread = c.id !== openId;
+      if (c.status !== 'open') c.status = 'open';
+      lastSync = Date.now();
+      changed('message', 'conversation');
+      pushStatus();
+    }, 45_000);
+  }
+}

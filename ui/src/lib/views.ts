@@ -1,0 +1,29 @@
+// Sidebar views: names, identity and their `data-view` / `data-id` hooks.
+import type { Directory, ViewKey } from './bindings';
+import { t } from './i18n';
+
+/** A string that identifies a view (map keys, cache keys). */
+export function viewId(view: ViewKey): string {
+  return 'id' in view ? `${view.type}:${view.id}` : view.type;
+}
+
+export function sameView(a: ViewKey, b: ViewKey): boolean {
+  return viewId(a) === viewId(b);
+}
+
+export function viewName(view: ViewKey, directory: Directory | null): string {
+  switch (view.type) {
+    case 'mine':
+    case 'unassigned':
+    case 'all':
+    case 'mentions':
+    case 'pinned':
+      return t(`views.${view.type}`);
+    case 'team':
+      return directory?.teams.find((team) => team.id === view.id)?.name ?? t('views.unknown');
+    case 'inbox':
+      return directory?.inboxes.find((inbox) => inbox.id === view.id)?.name ?? t('views.unknown');
+    case 'label':
+      return view.id;
+  }
+}

@@ -1,0 +1,20 @@
+import { mount } from 'svelte';
+import './app.css';
+import App from './App.svelte';
+import { isRtl, pickLocale, setLocale } from './lib/i18n';
+
+const language = pickLocale(navigator.language, location.search);
+setLocale(language);
+document.documentElement.lang = language;
+document.documentElement.dir = isRtl(language) ? 'rtl' : 'ltr';
+
+async function boot() {
+  // The in-memory backend for working on the UI in a browser; stripped from production builds.
+  if (import.meta.env.DEV && new URLSearchParams(location.search).has('mock')) {
+    const { installMock } = await import('./lib/mock');
+    installMock(new URLSearchParams(location.search));
+  }
+  mount(App, { target: document.getElementById('app')! });
+}
+
+boot();
