@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 npm --prefix ui run build --silent
-cargo build --locked -p switchboard-server -p switchboard-desktop
+cargo build --workspace --locked
 
 demo_dir=${SWITCHBOARD_DEMO_DIR:-target/demo-data}
 server_url=http://127.0.0.1:7300
