@@ -45,6 +45,15 @@ struct Attention {
     do_not_disturb: bool,
 }
 
+impl Attention {
+    /// Whether a notification about `conversation_id` should be raised: not while do-not-disturb
+    /// is on, and not for the conversation the agent is looking at in a focused window.
+    fn should_interrupt(&self, conversation_id: Uuid) -> bool {
+        let looking_at_it = self.window_focused && self.open_conversation == Some(conversation_id);
+        !self.do_not_disturb && !looking_at_it
+    }
+}
+
 struct Session {
     account: OpenAccount,
     engine: Engine,
@@ -215,12 +224,7 @@ impl Desktop {
                 ui(UiEvent::Presence { agent_id, online })
             }
             Event::Notify(notification) => {
-                let interrupt = {
-                    let attention = lock(&attention);
-                    let looking_at_it = attention.window_focused
-                        && attention.open_conversation == Some(notification.conversation_id);
-                    !attention.do_not_disturb && !looking_at_it
-                };
+                let interrupt = lock(&attention).should_interrupt(notification.conversation_id);
                 if interrupt {
                     let ui = ui.clone();
                     let on_click = on_click.clone();
@@ -733,5 +737,24 @@ impl Desktop {
             Ok(rows.iter().filter(|r| r.unread).count() as u32)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notifications_skip_the_open_conversation_in_a_focused_window_and_dnd() {
+        let open = Uuid::new_v4();
+        let other = Uuid::new_v4();
+        let focused =
+            Attention { window_focused: true, open_conversation: Some(open), do_not_disturb: false };
+        assert!(!focused.should_interrupt(open), "the agent is reading it");
+        assert!(focused.should_interrupt(other), "another conversation still rings");
+        let away = Attention { window_focused: false, ..focused };
+        assert!(away.should_interrupt(open), "window in the background: ring even for the open one");
+        let quiet = Attention { do_not_disturb: true, window_focused: false, open_conversation: None };
+        assert!(!quiet.should_interrupt(other), "do not disturb silences everything");
     }
 }
