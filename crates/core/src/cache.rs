@@ -81,6 +81,8 @@ impl Cache {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Every table has its own statements on the hot paths; the default cache (16) thrashes.
+        conn.set_prepared_statement_cache_capacity(256);
         schema::migrate(&mut conn)?;
         Ok(Cache { conn: Mutex::new(conn), path: path.to_owned() })
     }

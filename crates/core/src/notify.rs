@@ -54,6 +54,10 @@ pub fn decide(
     kind: EntityKind,
     data: &Value,
 ) -> CoreResult<Option<Notification>> {
+    // Anything from before sign-in never rings: decide that before decoding the record.
+    if data["created_at"].as_i64().is_none_or(|at| at <= notify_after) {
+        return Ok(None);
+    }
     Ok(match kind {
         EntityKind::Conversation => {
             let Ok(conversation) = serde_json::from_value::<Conversation>(data.clone()) else {
