@@ -57,13 +57,15 @@ impl Attention {
 struct Session {
     account: OpenAccount,
     engine: Engine,
-    files: AttachmentCache,
+    files: Arc<AttachmentCache>,
 }
+
+type SharedSession = Arc<tokio::sync::Mutex<Option<Session>>>;
 
 pub struct Desktop {
     accounts: Arc<Accounts>,
     default_server_url: String,
-    session: tokio::sync::Mutex<Option<Session>>,
+    session: SharedSession,
     ui: UiSink,
     notifier: Arc<dyn Notifier>,
     attention: Arc<Mutex<Attention>>,
@@ -92,7 +94,7 @@ impl Desktop {
         Desktop {
             accounts: Arc::new(Accounts::new(data_dir, tokens)),
             default_server_url,
-            session: tokio::sync::Mutex::new(None),
+            session: Arc::default(),
             ui,
             notifier,
             attention: Arc::default(),
@@ -174,16 +176,21 @@ impl Desktop {
         Some(key)
     }
 
-    /// Opens an account and starts syncing it (closing any other).
+    /// Opens an account and starts syncing it (closing any other). The session lock is held
+    /// throughout, so two opens at once (start-up resume and a sign-in) can't leave two engines.
     async fn open(&self, info: &AccountInfo) -> UiResult<()> {
-        self.close().await;
+        let mut session = self.session.lock().await;
+        if let Some(previous) = session.take() {
+            previous.engine.shutdown().await;
+        }
         let account = self.accounts.open(&info.key()).await?;
         let events = self.engine_events(info.key());
         let config =
             EngineConfig::new(account.api.clone(), account.cache.clone(), events, account.staging_dir());
         let engine = Engine::start(config);
-        let files = AttachmentCache::new(account.attachments_dir(), ATTACHMENT_CACHE_BYTES);
-        *self.session.lock().await = Some(Session { account, engine, files });
+        let files = Arc::new(AttachmentCache::new(account.attachments_dir(), ATTACHMENT_CACHE_BYTES));
+        *session = Some(Session { account, engine, files });
+        drop(session);
         (self.ui)(UiEvent::CacheChanged { kinds: EntityKind::ALL.to_vec() });
         Ok(())
     }
@@ -195,6 +202,8 @@ impl Desktop {
         let attention = self.attention.clone();
         let accounts = self.accounts.clone();
         let on_click = self.on_notification_click.clone();
+        let session = self.session.clone();
+        let signed_out = Arc::new(std::sync::atomic::AtomicBool::new(false));
         Arc::new(move |event| match event {
             Event::CacheChanged { kinds } => ui(UiEvent::CacheChanged { kinds }),
             Event::Connection(status) => {
@@ -239,10 +248,26 @@ impl Desktop {
                 }
             }
             Event::SignedOut { reason } => {
-                // The token is dead: forget the account (keychain entry and cache) right away.
+                // Both engine tasks may notice; act once.
+                if signed_out.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
+                // The token is dead: close the session (if it is still this account's), then
+                // forget the account (keychain entry and cache).
                 let accounts = accounts.clone();
                 let key = key.clone();
+                let session = session.clone();
                 tokio::spawn(async move {
+                    let closed = {
+                        let mut session = session.lock().await;
+                        match session.as_ref() {
+                            Some(open) if open.account.info.key() == key => session.take(),
+                            _ => None,
+                        }
+                    };
+                    if let Some(closed) = closed {
+                        closed.engine.shutdown().await;
+                    }
                     if let Err(error) = accounts.forget(&key).await {
                         tracing::warn!(%error, "wiping a signed-out account failed");
                     }
@@ -536,6 +561,8 @@ impl Desktop {
         .await
     }
 
+    /// Moves conversations to a team, keeping their assignee: compare-and-set on the assignee this
+    /// client knows, so a stale cache can't unassign a colleague who just claimed it.
     pub async fn set_team(&self, ids: Vec<Uuid>, team_id: Option<Uuid>) -> UiResult<()> {
         self.with(|s| {
             for conversation_id in ids {
@@ -546,7 +573,7 @@ impl Desktop {
                     client_id: Uuid::new_v4(),
                     assignee_id,
                     team_id: Some(team_id),
-                    expected_assignee_id: None,
+                    expected_assignee_id: Some(assignee_id),
                 };
                 Self::queue(s, Action::Assign { conversation_id, request })?;
             }
@@ -686,9 +713,7 @@ impl Desktop {
         if !attachment.content_type.starts_with("image/") || attachment.size > PREVIEW_BYTES {
             return Err(UiError::new("invalid", "no preview for this attachment"));
         }
-        let session = self.session.lock().await;
-        let s = session.as_ref().ok_or_else(not_signed_in)?;
-        let path = s.files.fetch(&s.account.cache, &s.account.api, &attachment, system_now()).await?;
+        let path = self.fetch_attachment(&attachment).await?;
         let bytes = tokio::fs::read(path).await.map_err(|e| UiError::from(CoreError::from(e)))?;
         Ok(format!(
             "data:{};base64,{}",
@@ -699,9 +724,15 @@ impl Desktop {
 
     /// Downloads an attachment into the cache and returns its path (to open or save it).
     pub async fn download_attachment(&self, attachment: Attachment) -> UiResult<PathBuf> {
-        let session = self.session.lock().await;
-        let s = session.as_ref().ok_or_else(not_signed_in)?;
-        Ok(s.files.fetch(&s.account.cache, &s.account.api, &attachment, system_now()).await?)
+        self.fetch_attachment(&attachment).await
+    }
+
+    /// The download runs without holding the session lock: a slow transfer must not freeze every
+    /// other command.
+    async fn fetch_attachment(&self, attachment: &Attachment) -> UiResult<PathBuf> {
+        let (files, cache, api) =
+            self.with(|s| Ok((s.files.clone(), s.account.cache.clone(), s.account.api.clone()))).await?;
+        Ok(files.fetch(&cache, &api, attachment, system_now()).await?)
     }
 
     pub fn set_do_not_disturb(&self, on: bool) {

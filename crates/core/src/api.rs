@@ -15,6 +15,8 @@ use crate::{
 };
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Uploads and downloads stream large files; past this the transfer is abandoned (and retried).
+const TRANSFER_TIMEOUT: Duration = Duration::from_secs(600);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A client for one server, signed in with one device token.
@@ -206,6 +208,7 @@ impl ApiClient {
             .http
             .post(format!("{}/api/v1/attachments?conversation_id={conversation_id}", self.base))
             .bearer_auth(self.token.expose())
+            .timeout(TRANSFER_TIMEOUT)
             .multipart(form)
             .send()
             .await
@@ -220,6 +223,7 @@ impl ApiClient {
             .http
             .get(format!("{}/api/v1/attachments/{attachment_id}", self.base))
             .bearer_auth(self.token.expose())
+            .timeout(TRANSFER_TIMEOUT)
             .send()
             .await
             .map_err(network)?;

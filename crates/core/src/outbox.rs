@@ -234,7 +234,7 @@ impl Action {
             }),
             (Action::CreateConversation { request }, EntityKind::Message) => current.or_else(|| {
                 to_value(&Message {
-                    id: request.client_id,
+                    id: first_message_id(request.client_id),
                     conversation_id: request.client_id,
                     kind: MessageKind::Outgoing,
                     body: request.body.clone().unwrap_or_default(),

@@ -31,6 +31,9 @@ use crate::{
 
 /// Feed page size for catch-up.
 const PAGE: usize = 500;
+/// The server pings every 30 s; this long without any frame means the connection is dead (a
+/// laptop that slept, a NAT that forgot us) even if TCP hasn't noticed.
+const STREAM_SILENCE: Duration = Duration::from_secs(75);
 
 /// Exponential backoff with full jitter: a random delay up to `min(max, base · 2^attempt)`.
 #[derive(Debug, Clone)]
@@ -101,10 +104,16 @@ struct Shared {
     shutdown: CancellationToken,
 }
 
-/// A running sync engine for one account.
+/// A running sync engine for one account. Dropping it stops its tasks.
 pub struct Engine {
     shared: Arc<Shared>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.shared.shutdown.cancel();
+    }
 }
 
 impl Engine {
@@ -158,9 +167,9 @@ impl Engine {
     }
 
     /// Stops both tasks; what is in the outbox stays for next time.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
         self.shared.shutdown.cancel();
-        for task in self.tasks {
+        for task in std::mem::take(&mut self.tasks) {
             let _ = task.await;
         }
     }
@@ -311,8 +320,11 @@ async fn connection(shared: &Arc<Shared>, attempt: &mut u32) -> Ended {
     // The outbox may have waited for us.
     shared.outbox_wake.notify_one();
 
+    let silence = tokio::time::sleep(STREAM_SILENCE);
+    tokio::pin!(silence);
     let ended = loop {
         tokio::select! {
+            _ = &mut silence => break Ended::Failed(CoreError::Network("the stream went silent".into())),
             _ = shared.shutdown.cancelled() => {
                 let _ = socket.close(None).await;
                 break Ended::Shutdown;
@@ -324,7 +336,9 @@ async fn connection(shared: &Arc<Shared>, attempt: &mut u32) -> Ended {
                     break Ended::Failed(CoreError::Network(error.to_string()));
                 }
             }
-            message = socket.next() => match message {
+            message = socket.next() => {
+                silence.as_mut().reset(tokio::time::Instant::now() + STREAM_SILENCE);
+                match message {
                 Some(Ok(WsMessage::Text(text))) => {
                     let frame: ServerFrame = match serde_json::from_str(&text) {
                         Ok(frame) => frame,
@@ -348,7 +362,8 @@ async fn connection(shared: &Arc<Shared>, attempt: &mut u32) -> Ended {
                 Some(Ok(_)) => {}
                 Some(Err(error)) => break Ended::Failed(CoreError::Network(error.to_string())),
                 None => break Ended::Failed(CoreError::Network("the stream ended".into())),
-            },
+                }
+            }
         }
     };
     *lock(&shared.outgoing) = None;
@@ -454,6 +469,8 @@ async fn flush(shared: Arc<Shared>) {
         let client_id = queued.action.client_id();
         let sent = tokio::select! {
             sent = send(&shared, &queued.action) => sent,
+            // "Reconnect now" also abandons a send stuck on a dead connection; it is retried.
+            _ = shared.reconnect_now.notified() => Err(CoreError::Network("send abandoned for a reconnect".into())),
             _ = shared.shutdown.cancelled() => return,
         };
         match sent {

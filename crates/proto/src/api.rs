@@ -146,6 +146,12 @@ pub struct CreateConversation {
     pub template: Option<TemplateRef>,
 }
 
+/// The id the server gives the first message of a conversation created with `client_id`, so a
+/// client's optimistic copy and the server's are the same message.
+pub fn first_message_id(client_id: crate::Id) -> crate::Id {
+    uuid::Uuid::from_u128(client_id.as_u128() ^ 1)
+}
+
 /// The answer to a conversation mutation: the conversation as it now is, and the message the
 /// mutation wrote, if any.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -129,7 +129,7 @@ pub trait Database: Send + Sync + 'static {
 
     // Contacts.
     async fn create_contact(&self, viewer: &Viewer, request: CreateContact) -> ApiResult<ContactResult>;
-    async fn find_contacts(&self, query: String, limit: usize) -> ApiResult<Vec<Contact>>;
+    async fn find_contacts(&self, viewer: &Viewer, query: String, limit: usize) -> ApiResult<Vec<Contact>>;
 
     // Attachments.
     async fn add_attachment(

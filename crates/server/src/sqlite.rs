@@ -215,8 +215,9 @@ impl Database for SqliteDatabase {
         self.write(move |tx| conversations::create_contact(tx, &viewer, request)).await
     }
 
-    async fn find_contacts(&self, query: String, limit: usize) -> ApiResult<Vec<Contact>> {
-        self.read(move |conn, _| feed::find_contacts(conn, &query, limit)).await
+    async fn find_contacts(&self, viewer: &Viewer, query: String, limit: usize) -> ApiResult<Vec<Contact>> {
+        let viewer = viewer.clone();
+        self.read(move |conn, _| feed::find_contacts(conn, &viewer, &query, limit)).await
     }
 
     async fn add_attachment(

@@ -304,11 +304,11 @@ pub struct ContactParams {
     responses((status = 200, body = Vec<Contact>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn find_contacts(
     State(state): State<AppState>,
-    _viewer: Viewer,
+    viewer: Viewer,
     Query(params): Query<ContactParams>,
 ) -> ApiResult<Json<Vec<Contact>>> {
     let limit = search_limit(params.limit)?;
-    Ok(Json(state.db.find_contacts(params.q, limit).await?))
+    Ok(Json(state.db.find_contacts(&viewer, params.q, limit).await?))
 }
 
 /// Create a contact; its id is the `client_id`.

@@ -490,7 +490,7 @@ pub fn create(tx: &mut Tx, viewer: &Viewer, request: CreateConversation) -> ApiR
         .map_err(reply_rejection)?;
     let delivery = if inbox.webhook_url.is_some() { DeliveryState::Queued } else { DeliveryState::Sent };
     let message = Message {
-        id: Id::now_v7(),
+        id: first_message_id(request.client_id),
         conversation_id: conversation.id,
         kind: MessageKind::Outgoing,
         body: text,
@@ -786,7 +786,8 @@ fn upsert_contact(tx: &mut Tx, inbox: &Inbox, from: &InboundContact) -> ApiResul
         contact.email = email.map(str::to_owned);
     }
     if created || contact != before {
-        tx.put(EntityKind::Contact, contact.id, None, None, &contact)?;
+        // Only those who can see the inbox the customer wrote into may see who they are.
+        tx.put(EntityKind::Contact, contact.id, None, Some(inbox.id), &contact)?;
     }
     Ok(contact)
 }
@@ -829,7 +830,9 @@ pub fn due_deliveries(conn: &mut Connection, now: Millis, limit: usize) -> ApiRe
         else {
             continue;
         };
-        let Some(webhook_url) = inbox.webhook_url.clone() else { continue };
+        // An inbox whose webhook was removed: the attempt fails and backs off (and finally marks
+        // the message failed) rather than staying due forever at the head of the queue.
+        let webhook_url = inbox.webhook_url.clone().unwrap_or_default();
         let conversation: Option<Conversation> =
             records::get(conn, EntityKind::Conversation, message.conversation_id, None)?;
         let contact_external_id = match conversation {

@@ -86,7 +86,7 @@ pub fn sync_page(conn: &mut Connection, agent_id: Id, since: i64, limit: usize) 
 /// Strategy: FTS5 finds matching rows and we take the newest `limit` by rowid rather than ranking
 /// every match with bm25, so a very common word costs the same as a rare one.
 pub fn search(conn: &mut Connection, viewer: &Viewer, query: &str, limit: usize) -> ApiResult<SearchResults> {
-    let contacts = find_contacts(conn, query, limit)?;
+    let contacts = find_contacts(conn, viewer, query, limit)?;
     let Some(fts) = rules::fts_query(query) else {
         return Ok(SearchResults { messages: vec![], contacts });
     };
@@ -119,16 +119,16 @@ pub fn search(conn: &mut Connection, viewer: &Viewer, query: &str, limit: usize)
     Ok(SearchResults { messages, contacts })
 }
 
-/// Contacts whose name or email contains `query`, or whose phone contains its digits.
-pub fn find_contacts(conn: &Connection, query: &str, limit: usize) -> ApiResult<Vec<Contact>> {
+/// Contacts the viewer may see (created by agents, or who wrote into a visible inbox) whose name
+/// or email contains `query`, or whose phone contains its digits.
+pub fn find_contacts(
+    conn: &Connection,
+    viewer: &Viewer,
+    query: &str,
+    limit: usize,
+) -> ApiResult<Vec<Contact>> {
+    let (all, inbox_ids) = visible_json(&visible_inboxes(conn, &viewer.agent)?);
     let trimmed = query.trim();
-    if trimmed.is_empty() {
-        return records::query(
-            conn,
-            "SELECT data FROM contacts ORDER BY rowid DESC LIMIT ?1",
-            [limit as i64],
-        );
-    }
     let escaped = trimmed.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     let pattern = format!("%{escaped}%");
     let digits = rules::phone_digits(trimmed);
@@ -136,9 +136,10 @@ pub fn find_contacts(conn: &Connection, query: &str, limit: usize) -> ApiResult<
     records::query(
         conn,
         "SELECT data FROM contacts
-         WHERE name LIKE ?1 ESCAPE '\\' OR data->>'email' LIKE ?1 ESCAPE '\\'
-            OR (?2 != '' AND phone_digits LIKE ?2)
+         WHERE (inbox_id IS NULL OR ?4 OR inbox_id IN (SELECT value FROM json_each(?5)))
+           AND (?1 = '%%' OR name LIKE ?1 ESCAPE '\\' OR data->>'email' LIKE ?1 ESCAPE '\\'
+                OR (?2 != '' AND phone_digits LIKE ?2))
          ORDER BY rowid DESC LIMIT ?3",
-        params![pattern, digit_pattern, limit as i64],
+        params![pattern, digit_pattern, limit as i64, all, inbox_ids],
     )
 }

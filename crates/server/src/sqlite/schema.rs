@@ -150,6 +150,11 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX deliveries_due ON deliveries(next_attempt_at);
     "#,
+    // 2: a contact who wrote in through a channel belongs to that inbox (for visibility).
+    r#"
+    ALTER TABLE contacts ADD COLUMN inbox_id TEXT
+        GENERATED ALWAYS AS (data->'identities'->0->>'inbox_id') VIRTUAL;
+    "#,
 ];
 
 /// Brings the database up to the latest schema.

@@ -121,7 +121,8 @@ async fn typing_reaches_colleagues_who_can_see_the_conversation_only() {
             _ => continue,
         }
     }
-    // Sara doesn't get her own typing echoed.
+    // Sara doesn't get her own typing echoed (a WhatsApp message marks where to stop looking).
+    server.inbound(&workspace.whatsapp, "c2", "m2", "for support").await;
     loop {
         match next_frame(&mut sara).await.expect("sara's stream") {
             ServerFrame::Typing { agent_id, .. } => assert_ne!(agent_id, workspace.sara.agent.id),

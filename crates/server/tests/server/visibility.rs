@@ -49,13 +49,26 @@ async fn agents_see_nothing_of_inboxes_they_are_not_members_of() {
         )
         .await;
 
+    let hidden_contact =
+        server.admin.get(&format!("/api/v1/conversations/{}/export", hidden.conversation_id)).await.1
+            ["contact"]["id"]
+            .clone();
     for session in [&workspace.sara, &workspace.carl] {
         let changes = session.bootstrap().await;
         let leaked = changes.iter().any(|c| {
             c.id == hidden.conversation_id
+                || json!(c.id) == hidden_contact
                 || c.data.as_ref().is_some_and(|d| d["conversation_id"] == json!(hidden.conversation_id))
         });
         assert!(!leaked, "{} received a change from the secret inbox", session.agent.name);
+        let (_, contacts) = session.get("/api/v1/contacts?q=").await;
+        let listed = contacts.as_array().expect("contacts").iter().any(|c| c["id"] == hidden_contact);
+        assert!(!listed, "{} can list a contact who only wrote to the secret inbox", session.agent.name);
+        let (_, hits) = session.get("/api/v1/search?q=Customer%20s1").await;
+        assert!(
+            !hits["contacts"].as_array().expect("contacts").iter().any(|c| c["id"] == hidden_contact),
+            "a contact search hit from an invisible inbox"
+        );
 
         let (status, _) = session.get(&format!("/api/v1/attachments/{attachment_id}")).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "attachment of an invisible inbox");
