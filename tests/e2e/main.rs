@@ -101,7 +101,7 @@ async fn steps(
     session.send_keys(&session.wait_for("#signin-password", WAIT).await?, server::PASSWORD).await?;
     session.click(&session.wait_for("#signin-submit", WAIT).await?).await?;
     session.wait_for("[data-testid=conversation-list]", WAIT).await?;
-    session.wait_for("[data-testid=status-connection][data-state=online]", WAIT).await?;
+    session.wait_for("[data-testid=status-connection][data-state=online]", Duration::from_secs(60)).await?;
 
     // A customer writes in through the API channel: it shows in Unassigned and rings.
     let ana = server
@@ -240,8 +240,17 @@ async fn steps(
             Ok(server.conversation(ana.conversation_id).await?.status == ConversationStatus::Resolved)
         })
         .await?;
-    let shown = text_of(session, "[data-testid=conversation-status]").await?;
-    anyhow::ensure!(shown.trim() == "resolved", "the thread header says {shown:?}, not resolved");
+    let waited = session
+        .wait_until(
+            "the thread header says resolved",
+            "const e = document.querySelector('[data-testid=conversation-status]'); return e && e.textContent.trim() === 'resolved';",
+            WAIT,
+        )
+        .await;
+    if waited.is_err() {
+        let shown = text_of(session, "[data-testid=conversation-status]").await?;
+        anyhow::bail!("the thread header says {shown:?}, not resolved");
+    }
 
     // Offline: the server goes away, a reply waits in the outbox, and is delivered once later.
     server.kill().await;

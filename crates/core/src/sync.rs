@@ -34,6 +34,8 @@ const PAGE: usize = 500;
 /// The server pings every 30 s; this long without any frame means the connection is dead (a
 /// laptop that slept, a NAT that forgot us) even if TCP hasn't noticed.
 const STREAM_SILENCE: Duration = Duration::from_secs(75);
+/// A WebSocket handshake that takes longer than this is abandoned and retried.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Exponential backoff with full jitter: a random delay up to `min(max, base · 2^attempt)`.
 #[derive(Debug, Clone)]
@@ -303,8 +305,11 @@ async fn connection(shared: &Arc<Shared>, attempt: &mut u32) -> Ended {
         Err(error) => return Ended::Failed(error),
     };
     let socket = tokio::select! {
-        socket = tokio_tungstenite::connect_async(request) => socket,
+        socket = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(request)) => socket,
         _ = shared.shutdown.cancelled() => return Ended::Shutdown,
+    };
+    let Ok(socket) = socket else {
+        return Ended::Failed(CoreError::Network("the stream handshake timed out".into()));
     };
     let mut socket = match socket {
         Ok((socket, _)) => socket,
