@@ -114,9 +114,5 @@ pub fn decide(
 }
 
 fn preview(body: &str) -> String {
-    let single_line = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    match single_line.char_indices().nth(120) {
-        Some((cut, _)) => format!("{}…", &single_line[..cut]),
-        None => single_line,
-    }
+    switchboard_proto::text::preview(body, 120)
 }

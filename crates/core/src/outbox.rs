@@ -280,13 +280,8 @@ fn edit<T: Serialize + serde::de::DeserializeOwned>(
     }
 }
 
-/// A one-line preview, like the server's.
 fn preview(body: &str) -> String {
-    let single_line = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    match single_line.char_indices().nth(140) {
-        Some((cut, _)) => format!("{}…", &single_line[..cut]),
-        None => single_line,
-    }
+    switchboard_proto::text::preview(body, 140)
 }
 
 #[cfg(test)]

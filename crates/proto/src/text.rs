@@ -50,6 +50,16 @@ pub fn phone_digits(phone: &str) -> String {
     normalize_for_search(phone).chars().filter(char::is_ascii_digit).collect()
 }
 
+/// A one-line preview of a message body: whitespace folded, at most `max_chars` characters
+/// (then an ellipsis).
+pub fn preview(body: &str, max_chars: usize) -> String {
+    let single_line = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    match single_line.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &single_line[..cut]),
+        None => single_line,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,11 +27,7 @@ pub fn visible_inbox_ids<'a>(agent: &Agent, inboxes: impl IntoIterator<Item = &'
 
 /// A one-line preview of a message body for list rows.
 pub fn preview(body: &str) -> String {
-    let single_line: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    match single_line.char_indices().nth(PREVIEW_CHARS) {
-        Some((cut, _)) => format!("{}…", &single_line[..cut]),
-        None => single_line,
-    }
+    switchboard_proto::text::preview(body, PREVIEW_CHARS)
 }
 
 /// A customer message arrived: the conversation is open again and the customer is waiting.
