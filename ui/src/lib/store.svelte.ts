@@ -153,6 +153,8 @@ class AppState {
 
   directory = $state.raw<Directory | null>(null);
   status = $state.raw<Status | null>(null);
+  /** Counts `status` events, so an older `status()` answer never overwrites a newer event. */
+  private statusEvents = 0;
   sidebar = $state.raw<SidebarEntry[]>([]);
 
   view = $state.raw<ViewKey>({ type: 'mine' });
@@ -221,9 +223,11 @@ class AppState {
     this.addingAccount = false;
     this.resetSession();
     try {
+      const eventsBefore = this.statusEvents;
       const [directory, status] = await Promise.all([api.directory(), api.status()]);
       this.directory = directory;
-      this.status = status;
+      // Status is only sent when it changes: a newer event must win over this answer.
+      if (this.statusEvents === eventsBefore) this.status = status;
     } catch (error) {
       if (error instanceof ApiError && error.code === 'signed_out') {
         this.phase = 'signin';
@@ -294,6 +298,7 @@ class AppState {
         break;
       case 'status': {
         const { connection, pending, last_sync_at, do_not_disturb } = event;
+        this.statusEvents += 1;
         this.status = { connection, pending, last_sync_at, do_not_disturb };
         break;
       }
