@@ -21,8 +21,8 @@ tests/schemathesis.sh target/debug/switchboard-server >target/schemathesis.log 2
   exit 1
 }
 grep -E "generated|passed|failed" target/schemathesis.log | tail -2
-echo "== benchmark harness, quick preset (timings are reported, never asserted)"
-cargo run --locked -q -p switchboard-bench -- --quick --out target/bench-quick >/dev/null
+echo "== benchmark harness, quick preset, app figures included (timings are reported, never asserted)"
+scripts/bench.sh --quick --out target/bench-quick >/dev/null
 echo "== end-to-end: the real app under Xvfb through tauri-driver"
 tests/e2e/run.sh
 echo "== cargo test (inside a throwaway Secret Service, so the keychain test uses a real keyring)"

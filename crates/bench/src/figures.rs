@@ -24,13 +24,13 @@ use crate::{generate::Workspace, report::Row};
 
 const PAGE: usize = 500;
 
-fn percentile(samples: &mut [f64], q: f64) -> f64 {
+pub fn percentile(samples: &mut [f64], q: f64) -> f64 {
     samples.sort_by(f64::total_cmp);
     let index = ((q * samples.len() as f64).ceil() as usize).clamp(1, samples.len().max(1)) - 1;
     samples.get(index).copied().unwrap_or(f64::NAN)
 }
 
-fn millis(duration: Duration) -> f64 {
+pub fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
@@ -46,13 +46,18 @@ fn row(figure: &str, ours: String, baseline: &str, ratio: Option<f64>, target: &
     }
 }
 
-/// Ingest (vs plain rusqlite), local search, list pages and the long thread.
-pub fn cache_figures(workspace: &Workspace, quick: bool) -> anyhow::Result<Vec<Row>> {
+/// Ingest (vs plain rusqlite), local search, list pages and the long thread. The cache is built at
+/// `cache_path` (the app figures start the app on it afterwards).
+pub fn cache_figures(
+    workspace: &Workspace,
+    quick: bool,
+    cache_path: &std::path::Path,
+) -> anyhow::Result<Vec<Row>> {
     let mut rows = Vec::new();
     let dir = tempfile::tempdir()?;
 
     // Ingest through the cache (what the sync engine does with each page)…
-    let cache = Cache::open(&dir.path().join("ours.db"))?;
+    let cache = Cache::open(cache_path)?;
     cache.set_identity(workspace.me, Millis::MAX)?;
     let started = Instant::now();
     for page in workspace.changes.chunks(PAGE) {
@@ -74,32 +79,8 @@ pub fn cache_figures(workspace: &Workspace, quick: bool) -> anyhow::Result<Vec<R
     ));
 
     // Search: one of each class of query.
-    let mut counted: Vec<(&String, &usize)> =
-        workspace.word_counts.iter().filter(|(w, _)| w.chars().count() > 2).collect();
-    counted.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
-    let common = counted.get(4).map(|(w, _)| (*w).clone()).context("no common word")?;
-    let closest = |target: usize, filter: &dyn Fn(&str) -> bool| {
-        counted
-            .iter()
-            .filter(|(w, _)| filter(w))
-            .min_by_key(|(_, c)| (**c as i64 - target as i64).unsigned_abs())
-            .map(|(w, _)| (*w).clone())
-    };
-    let mid_target = workspace.message_count / 1000;
-    let mid = closest(mid_target, &|_| true).context("no mid word")?;
-    let rare = closest(2, &|_| true).context("no rare word")?;
-    let is_persian = |w: &str| w.chars().any(|c| matches!(c, 'پ' | 'چ' | 'ژ' | 'گ' | 'ی' | 'ک'));
-    let persian = closest(mid_target, &is_persian).context("no Persian word")?;
-    let phone: String = text::phone_digits(&workspace.phones[workspace.phones.len() / 2]);
-    let fragment = phone[phone.len().saturating_sub(8)..phone.len().saturating_sub(2)].to_owned();
     let runs = if quick { 15 } else { 40 };
-    for (class, query) in [
-        ("rare word", rare),
-        ("mid-frequency word", mid),
-        ("top-10 common word", common),
-        ("phone fragment", fragment),
-        ("Persian word", persian),
-    ] {
+    for (class, query) in search_queries(workspace)? {
         let mut samples = Vec::with_capacity(runs);
         for _ in 0..runs {
             let started = Instant::now();
@@ -121,20 +102,8 @@ pub fn cache_figures(workspace: &Workspace, quick: bool) -> anyhow::Result<Vec<R
 
     // List pages of 50 per view, and the 500-message thread.
     let runs = if quick { 20 } else { 50 };
-    for (name, view) in [
-        ("mine", View::Mine),
-        ("unassigned", View::Unassigned),
-        ("all", View::All),
-        ("label", View::Label("vip".into())),
-        ("team", View::Team(workspace.team)),
-    ] {
-        let query = ListQuery {
-            view,
-            status: Some(ConversationStatus::Open),
-            sort: Sort::Newest,
-            offset: 0,
-            limit: 50,
-        };
+    for (name, view) in list_views(workspace) {
+        let query = list_page(view);
         let mut samples = Vec::with_capacity(runs);
         for _ in 0..runs {
             let started = Instant::now();
@@ -174,6 +143,51 @@ pub fn cache_figures(workspace: &Workspace, quick: bool) -> anyhow::Result<Vec<R
         p95 <= 16.0,
     ));
     Ok(rows)
+}
+
+/// One query of each class the search figure measures, picked from the workspace's word counts.
+pub fn search_queries(workspace: &Workspace) -> anyhow::Result<Vec<(&'static str, String)>> {
+    let mut counted: Vec<(&String, &usize)> =
+        workspace.word_counts.iter().filter(|(w, _)| w.chars().count() > 2).collect();
+    counted.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    let common = counted.get(4).map(|(w, _)| (*w).clone()).context("no common word")?;
+    let closest = |target: usize, filter: &dyn Fn(&str) -> bool| {
+        counted
+            .iter()
+            .filter(|(w, _)| filter(w))
+            .min_by_key(|(_, c)| (**c as i64 - target as i64).unsigned_abs())
+            .map(|(w, _)| (*w).clone())
+    };
+    let mid_target = workspace.message_count / 1000;
+    let mid = closest(mid_target, &|_| true).context("no mid word")?;
+    let rare = closest(2, &|_| true).context("no rare word")?;
+    let is_persian = |w: &str| w.chars().any(|c| matches!(c, 'پ' | 'چ' | 'ژ' | 'گ' | 'ی' | 'ک'));
+    let persian = closest(mid_target, &is_persian).context("no Persian word")?;
+    let phone: String = text::phone_digits(&workspace.phones[workspace.phones.len() / 2]);
+    let fragment = phone[phone.len().saturating_sub(8)..phone.len().saturating_sub(2)].to_owned();
+    Ok(vec![
+        ("rare word", rare),
+        ("mid-frequency word", mid),
+        ("top-10 common word", common),
+        ("phone fragment", fragment),
+        ("Persian word", persian),
+    ])
+}
+
+/// The list views the list figure measures.
+pub fn list_views(workspace: &Workspace) -> Vec<(&'static str, View)> {
+    vec![
+        ("mine", View::Mine),
+        ("unassigned", View::Unassigned),
+        ("all", View::All),
+        ("label", View::Label("vip".into())),
+        ("team", View::Team(workspace.team)),
+    ]
+}
+
+/// A page of 50 of the open conversations of a view, newest first (what the inbox list shows).
+pub fn list_page(view: View) -> ListQuery {
+    ListQuery { view, status: Some(ConversationStatus::Open), sort: Sort::Newest, offset: 0, limit: 50 }
 }
 
 /// The baseline: the same rows into the same schema with plain INSERTs, one transaction a page.
@@ -235,16 +249,17 @@ fn plain_insert(path: &std::path::Path, changes: &[Change]) -> anyhow::Result<f6
 }
 
 /// A real server in-process, with a workspace and an API inbox to write into.
-struct BenchServer {
-    base: String,
-    admin_token: String,
+pub struct BenchServer {
+    pub base: String,
+    pub admin_token: String,
     inbox: CreatedInbox,
     data_dir: tempfile::TempDir,
-    _shutdown: tokio_util::sync::CancellationToken,
+    shutdown: tokio_util::sync::CancellationToken,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl BenchServer {
-    async fn start(stream_buffer: usize) -> anyhow::Result<BenchServer> {
+    pub async fn start(stream_buffer: usize) -> anyhow::Result<BenchServer> {
         let data_dir = tempfile::tempdir()?;
         let mut config = switchboard_server::ServerConfig::new(data_dir.path());
         config.stream_buffer = stream_buffer;
@@ -253,7 +268,7 @@ impl BenchServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
         let shutdown = tokio_util::sync::CancellationToken::new();
-        tokio::spawn(switchboard_server::launch(config, listener, shutdown.clone()));
+        let task = tokio::spawn(switchboard_server::launch(config, listener, shutdown.clone()));
         let http = reqwest::Client::new();
         let login: LoginResponse = http
             .post(format!("{base}/api/v1/auth/login"))
@@ -270,7 +285,15 @@ impl BenchServer {
             .await?
             .json()
             .await?;
-        Ok(BenchServer { base, admin_token: login.token, inbox, data_dir, _shutdown: shutdown })
+        Ok(BenchServer { base, admin_token: login.token, inbox, data_dir, shutdown, task: Some(task) })
+    }
+
+    /// Shuts the server down and waits until it has stopped listening.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
     }
 
     async fn inbound(
@@ -280,19 +303,7 @@ impl BenchServer {
         external_id: &str,
         body: &str,
     ) -> anyhow::Result<()> {
-        use hmac::{Hmac, Mac};
-        let payload = json!({"contact": {"external_id": contact}, "message": {"external_id": external_id, "body": body}}).to_string();
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(self.inbox.signing_secret.as_bytes())?;
-        mac.update(payload.as_bytes());
-        let response = http
-            .post(format!("{}/api/v1/channels/{}/inbound", self.base, self.inbox.inbox.id))
-            .header("content-type", "application/json")
-            .header("x-switchboard-signature", format!("sha256={}", hex::encode(mac.finalize().into_bytes())))
-            .body(payload)
-            .send()
-            .await?;
-        anyhow::ensure!(response.status().is_success(), "inbound: {}", response.status());
-        Ok(())
+        send_inbound(http, &self.base, &self.inbox, contact, external_id, body).await
     }
 
     async fn head(&self) -> anyhow::Result<i64> {
@@ -312,6 +323,32 @@ impl BenchServer {
             }
         }
     }
+}
+
+/// A message from a customer, through the inbox's signed channel webhook.
+async fn send_inbound(
+    http: &reqwest::Client,
+    base: &str,
+    inbox: &CreatedInbox,
+    contact: &str,
+    external_id: &str,
+    body: &str,
+) -> anyhow::Result<()> {
+    use hmac::{Hmac, Mac};
+    let payload =
+        json!({"contact": {"external_id": contact}, "message": {"external_id": external_id, "body": body}})
+            .to_string();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(inbox.signing_secret.as_bytes())?;
+    mac.update(payload.as_bytes());
+    let response = http
+        .post(format!("{base}/api/v1/channels/{}/inbound", inbox.inbox.id))
+        .header("content-type", "application/json")
+        .header("x-switchboard-signature", format!("sha256={}", hex::encode(mac.finalize().into_bytes())))
+        .body(payload)
+        .send()
+        .await?;
+    anyhow::ensure!(response.status().is_success(), "inbound: {}", response.status());
+    Ok(())
 }
 
 /// Realtime latency, reconnect catch-up, and stream fan-out under ingest.
@@ -503,21 +540,15 @@ async fn stream_fan_out(server: &BenchServer, quick: bool) -> anyhow::Result<Row
                 if let Ok(mut sent) = sent_at.lock() {
                     sent[index] = Some(Instant::now());
                 }
-                let probe = BenchServer {
-                    base: base.clone(),
-                    admin_token: String::new(),
-                    inbox: inbox.clone(),
-                    data_dir: tempfile::tempdir()?,
-                    _shutdown: tokio_util::sync::CancellationToken::new(),
-                };
-                probe
-                    .inbound(
-                        &http,
-                        &format!("fan-{}", index % 30),
-                        &format!("fan-{index}"),
-                        &format!("fanout-probe-{index}"),
-                    )
-                    .await?;
+                send_inbound(
+                    &http,
+                    &base,
+                    &inbox,
+                    &format!("fan-{}", index % 30),
+                    &format!("fan-{index}"),
+                    &format!("fanout-probe-{index}"),
+                )
+                .await?;
             }
         }));
     }
@@ -560,23 +591,4 @@ async fn stream_fan_out(server: &BenchServer, quick: bool) -> anyhow::Result<Row
         "≥ 2,000 streams, p99 ≤ 100 ms",
         complete && p99 <= 100.0 && streams >= 2_000,
     ))
-}
-
-/// The figures that need the windowed app harness.
-pub fn app_figures() -> Vec<Row> {
-    [
-        "app cold start to the inbox painted (vs hello-world Tauri)",
-        "peak memory of the app process tree after 20 conversations (vs hello-world)",
-    ]
-    .into_iter()
-    .map(|figure| Row {
-        figure: figure.into(),
-        ours: "—".into(),
-        baseline: "—".into(),
-        ratio: None,
-        target: if figure.contains("memory") { "≤ 1.3×".into() } else { "≤ 1.2×".into() },
-        pass: None,
-        note: "needs the windowed harness (Xvfb + the built app and a hello-world app); not built yet".into(),
-    })
-    .collect()
 }

@@ -91,13 +91,16 @@ fn to_value<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
-pub fn generate(preset: Preset, seed: u64) -> Workspace {
+/// Generates the workspace seen by the agent `me` (the signed-in agent when the app figures run).
+pub fn generate(preset: Preset, seed: u64, me: Option<Id>) -> Workspace {
     let mut rng = StdRng::seed_from_u64(seed);
     let vocabularies: Vec<Vec<String>> = corpus::LANGUAGES.iter().map(|l| vocabulary(l, &mut rng)).collect();
     let zipfs: Vec<Zipf> = vocabularies.iter().map(|v| Zipf::new(v.len())).collect();
     let mut seq = 0i64;
     let mut changes = Vec::with_capacity(preset.messages + preset.conversations * 2 + 100);
-    let me = Id::from_u128(rng.gen());
+    // Drawn even when given, so the rest of the workspace is the same for a seed either way.
+    let drawn = Id::from_u128(rng.gen());
+    let me = me.unwrap_or(drawn);
     let colleague = Id::from_u128(rng.gen());
     let team = Id::from_u128(rng.gen());
     changes.push(change(
@@ -153,7 +156,9 @@ pub fn generate(preset: Preset, seed: u64) -> Workspace {
     let now: Millis = 1_790_000_000_000;
     // The long thread first, then the rest spread evenly.
     let remaining = preset.messages.saturating_sub(LONG_THREAD);
-    let per_conversation = (remaining / preset.conversations.max(1)).max(1);
+    let others = preset.conversations.saturating_sub(1).max(1);
+    // Spread exactly over the other conversations: the first `extra` of them get one more.
+    let (per_conversation, extra) = (remaining / others, remaining % others);
     let mut long_thread = Id::nil();
     let mut message_count = 0;
     for n in 0..preset.conversations {
@@ -177,7 +182,7 @@ pub fn generate(preset: Preset, seed: u64) -> Workspace {
         if n == 0 {
             long_thread = conversation_id;
         }
-        let count = if n == 0 { LONG_THREAD } else { per_conversation };
+        let count = if n == 0 { LONG_THREAD } else { (per_conversation + usize::from(n <= extra)).max(1) };
         let started = now - (preset.conversations - n) as i64 * 60_000;
         let assignee = match n % 3 {
             0 => None,

@@ -5,9 +5,7 @@
 //!
 //! Timings are reported, never asserted: CI runs `--quick` only to keep the harness working.
 
-mod figures;
-mod generate;
-mod report;
+use switchboard_bench::{app, figures, generate, report};
 
 use std::path::PathBuf;
 
@@ -17,18 +15,27 @@ struct Options {
     quick: bool,
     out: PathBuf,
     seed: u64,
+    /// The app and hello-world binaries (default: next to this one).
+    app: Option<PathBuf>,
+    hello: Option<PathBuf>,
 }
 
 fn options() -> anyhow::Result<Options> {
-    let mut options = Options { quick: false, out: PathBuf::from("bench-results"), seed: 7 };
+    let mut options =
+        Options { quick: false, out: PathBuf::from("bench-results"), seed: 7, app: None, hello: None };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => options.quick = true,
             "--out" => options.out = args.next().context("--out needs a directory")?.into(),
             "--seed" => options.seed = args.next().context("--seed needs a number")?.parse()?,
+            "--app" => options.app = Some(args.next().context("--app needs a path")?.into()),
+            "--hello" => options.hello = Some(args.next().context("--hello needs a path")?.into()),
             "-h" | "--help" => {
-                println!("switchboard-bench [--quick] [--out DIR] [--seed N]");
+                println!("switchboard-bench [--quick] [--out DIR] [--seed N] [--app PATH] [--hello PATH]");
+                println!(
+                    "The app figures need a display, a Secret Service and tauri-driver: scripts/bench.sh."
+                );
                 std::process::exit(0);
             }
             other => anyhow::bail!("unknown argument {other:?} (try --help)"),
@@ -41,15 +48,36 @@ fn options() -> anyhow::Result<Options> {
 async fn main() -> anyhow::Result<()> {
     let options = options()?;
     let preset = if options.quick { generate::QUICK } else { generate::FULL };
+    // The app figures start the real app on the cache the cache figures build, signed in as the
+    // agent the workspace is generated for; without their environment, they say why not.
+    let account = match app::find(options.app.clone(), options.hello.clone()) {
+        Ok((app, hello)) => Ok(app::prepare_account(app, hello).await?),
+        Err(why) => {
+            eprintln!("app figures not measured: {why}");
+            Err(why)
+        }
+    };
+    let scratch = tempfile::tempdir()?;
+    let cache_path =
+        account.as_ref().map_or_else(|_| scratch.path().join("cache.db"), |a| a.cache_path.clone());
     eprintln!(
         "generating {} conversations and {} messages (seed {})…",
         preset.conversations, preset.messages, options.seed
     );
-    let workspace = generate::generate(preset, options.seed);
+    let workspace = generate::generate(preset, options.seed, account.as_ref().ok().map(|a| a.me));
     let mut rows = Vec::new();
-    rows.extend(figures::cache_figures(&workspace, options.quick)?);
+    eprintln!("cache figures…");
+    rows.extend(figures::cache_figures(&workspace, options.quick, &cache_path)?);
+    drop(workspace);
+    eprintln!("network figures…");
     rows.extend(figures::network_figures(options.quick).await?);
-    rows.extend(figures::app_figures());
+    match &account {
+        Ok(account) => {
+            eprintln!("app figures…");
+            rows.extend(app::app_figures(&account.harness, options.quick).await?);
+        }
+        Err(why) => rows.extend(app::not_measured(why)),
+    }
     let report = report::Report::new(&rows, options.quick, preset);
     std::fs::create_dir_all(&options.out)?;
     std::fs::write(options.out.join("bench.md"), report.markdown())?;

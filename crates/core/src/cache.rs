@@ -143,15 +143,26 @@ impl Cache {
         let pending = load_outbox(&tx)?;
         let mut applied = Applied::default();
         for change in changes {
-            let existed = has_server_version(&tx, change.entity, change.id)?;
+            let existing = existing_row(&tx, change.entity, change.id)?;
             let server = match change.op {
-                ChangeOp::Upsert => change.data.clone(),
+                ChangeOp::Upsert => change.data.as_ref(),
                 ChangeOp::Delete => None,
             };
-            let displayed = rebase(change.entity, change.id, server.clone(), &pending, me);
-            put_row(&tx, change.entity, change.id, server.as_ref(), displayed.as_ref())?;
+            // Most rows have no pending action (always so during a bootstrap): show the server's
+            // version as it is, without cloning or re-serialising it.
+            let rebased;
+            let displayed =
+                if pending.iter().any(|queued| queued.action.touches().contains(&(change.entity, change.id)))
+                {
+                    rebased = rebase(change.entity, change.id, server.cloned(), &pending, me);
+                    rebased.as_ref()
+                } else {
+                    server
+                };
+            put_row(&tx, change.entity, change.id, existing.map(|e| e.rowid), server, displayed)?;
             applied.kinds.insert(change.entity);
-            if let (Some(me), Some(data), false) = (me, &change.data, existed) {
+            let is_new = !existing.is_some_and(|e| e.has_server_version);
+            if let (Some(me), Some(data), true) = (me, &change.data, is_new) {
                 if let Some(notification) = notify::decide(&tx, me, notify_after, change.entity, data)? {
                     let fresh =
                         tx.execute("INSERT OR IGNORE INTO notified (key) VALUES (?1)", [&notification.key])?;
@@ -304,12 +315,21 @@ fn get_displayed<T: serde::de::DeserializeOwned>(
     Ok(text.flatten().map(|t| serde_json::from_str(&t)).transpose()?)
 }
 
-fn has_server_version(conn: &Connection, kind: EntityKind, id: Id) -> CoreResult<bool> {
-    Ok(conn.query_row(
-        &format!("SELECT EXISTS (SELECT 1 FROM {} WHERE id = ?1 AND server_data IS NOT NULL)", table(kind)),
-        [id.to_string()],
-        |row| row.get(0),
-    )?)
+/// A row as it stands before a write.
+#[derive(Debug, Clone, Copy)]
+struct ExistingRow {
+    rowid: i64,
+    /// Whether the feed has delivered it (it isn't only an optimistic row of the outbox's).
+    has_server_version: bool,
+}
+
+fn existing_row(conn: &Connection, kind: EntityKind, id: Id) -> CoreResult<Option<ExistingRow>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT rowid, server_data IS NOT NULL FROM {} WHERE id = ?1", table(kind)))?
+        .query_row([id.to_string()], |row| {
+            Ok(ExistingRow { rowid: row.get(0)?, has_server_version: row.get(1)? })
+        })
+        .optional()?)
 }
 
 fn load_outbox(conn: &Connection) -> CoreResult<Vec<QueuedAction>> {
@@ -364,7 +384,8 @@ fn refresh(tx: &Transaction, entities: &[(EntityKind, Id)], me: Option<Id>) -> C
             .flatten();
         let server = server.map(|s| serde_json::from_str(&s)).transpose()?;
         let displayed = rebase(*kind, *id, server.clone(), &pending, me);
-        put_row(tx, *kind, *id, server.as_ref(), displayed.as_ref())?;
+        let rowid = existing_row(tx, *kind, *id)?.map(|e| e.rowid);
+        put_row(tx, *kind, *id, rowid, server.as_ref(), displayed.as_ref())?;
     }
     Ok(())
 }
@@ -406,36 +427,42 @@ fn settle(tx: &Transaction, cursor: i64, me: Option<Id>) -> CoreResult<Vec<Id>> 
 }
 
 /// Writes a row's two versions (deleting it when both are gone) and keeps search in step.
+/// `rowid` is the row's, if it exists. This is the ingest hot path: every statement is cached, and
+/// a row shown as the server sent it is serialised once.
 fn put_row(
     tx: &Transaction,
     kind: EntityKind,
     id: Id,
+    rowid: Option<i64>,
     server: Option<&Value>,
     displayed: Option<&Value>,
 ) -> CoreResult<()> {
     let table = table(kind);
     if server.is_none() && displayed.is_none() {
-        let rowid: Option<i64> = tx
-            .query_row(
-                &format!("DELETE FROM {table} WHERE id = ?1 RETURNING rowid"),
-                [id.to_string()],
-                |row| row.get(0),
-            )
-            .optional()?;
         if let Some(rowid) = rowid {
+            tx.prepare_cached(&format!("DELETE FROM {table} WHERE rowid = ?1"))?.execute([rowid])?;
             search::unindex(tx, kind, rowid)?;
         }
         return Ok(());
     }
-    let rowid: i64 = tx.query_row(
-        &format!(
-            "INSERT INTO {table} (id, server_data, data) VALUES (?1, ?2, ?3)
-             ON CONFLICT (id) DO UPDATE SET server_data = excluded.server_data, data = excluded.data
-             RETURNING rowid"
-        ),
-        params![id.to_string(), server.map(Value::to_string), displayed.map(Value::to_string)],
-        |row| row.get(0),
-    )?;
+    let server_text = server.map(Value::to_string);
+    let displayed_text = match (server, displayed) {
+        (Some(server), Some(displayed)) if std::ptr::eq(server, displayed) => server_text.clone(),
+        _ => displayed.map(Value::to_string),
+    };
+    let rowid = match rowid {
+        Some(rowid) => {
+            tx.prepare_cached(&format!("UPDATE {table} SET server_data = ?2, data = ?3 WHERE rowid = ?1"))?
+                .execute(params![rowid, server_text, displayed_text])?;
+            search::unindex(tx, kind, rowid)?;
+            rowid
+        }
+        None => {
+            tx.prepare_cached(&format!("INSERT INTO {table} (id, server_data, data) VALUES (?1, ?2, ?3)"))?
+                .execute(params![id.to_string(), server_text, displayed_text])?;
+            tx.last_insert_rowid()
+        }
+    };
     search::index(tx, kind, rowid, displayed)?;
     Ok(())
 }

@@ -37,43 +37,37 @@ pub struct SearchResults {
     pub conversations: Vec<Conversation>,
 }
 
-/// Keeps the search tables in step with a row's displayed version.
+/// Indexes a row's displayed version (its old entries, if any, are already unindexed).
 pub(super) fn index(
     tx: &Transaction,
     kind: EntityKind,
     rowid: i64,
     displayed: Option<&Value>,
 ) -> CoreResult<()> {
-    unindex(tx, kind, rowid)?;
     let Some(data) = displayed else { return Ok(()) };
     match kind {
         EntityKind::Message if data["kind"] != "activity" => {
             let body = data["body"].as_str().unwrap_or_default();
             if !body.is_empty() {
-                tx.execute(
-                    "INSERT INTO message_fts (rowid, body) VALUES (?1, ?2)",
-                    params![rowid, text::normalize_for_search(body)],
-                )?;
+                tx.prepare_cached("INSERT INTO message_fts (rowid, body) VALUES (?1, ?2)")?
+                    .execute(params![rowid, text::normalize_for_search(body)])?;
             }
         }
         EntityKind::Contact => {
             let name = text::normalize_for_search(data["name"].as_str().unwrap_or_default());
             let email = data["email"].as_str().unwrap_or_default();
-            tx.execute(
-                "INSERT INTO contact_fts (rowid, name, email) VALUES (?1, ?2, ?3)",
-                params![rowid, name, email],
-            )?;
+            tx.prepare_cached("INSERT INTO contact_fts (rowid, name, email) VALUES (?1, ?2, ?3)")?
+                .execute(params![rowid, name, email])?;
             let digits = text::phone_digits(data["phone"].as_str().unwrap_or_default());
             if !digits.is_empty() {
-                tx.execute("INSERT INTO phone_fts (rowid, digits) VALUES (?1, ?2)", params![rowid, digits])?;
+                tx.prepare_cached("INSERT INTO phone_fts (rowid, digits) VALUES (?1, ?2)")?
+                    .execute(params![rowid, digits])?;
             }
         }
         EntityKind::Conversation => {
             if let Some(subject) = data["subject"].as_str().filter(|s| !s.is_empty()) {
-                tx.execute(
-                    "INSERT INTO subject_fts (rowid, subject) VALUES (?1, ?2)",
-                    params![rowid, text::normalize_for_search(subject)],
-                )?;
+                tx.prepare_cached("INSERT INTO subject_fts (rowid, subject) VALUES (?1, ?2)")?
+                    .execute(params![rowid, text::normalize_for_search(subject)])?;
             }
         }
         _ => {}
@@ -89,7 +83,7 @@ pub(super) fn unindex(tx: &Transaction, kind: EntityKind, rowid: i64) -> CoreRes
         _ => &[],
     };
     for table in tables {
-        tx.execute(&format!("DELETE FROM {table} WHERE rowid = ?1"), [rowid])?;
+        tx.prepare_cached(&format!("DELETE FROM {table} WHERE rowid = ?1"))?.execute([rowid])?;
     }
     Ok(())
 }

@@ -1,0 +1,7 @@
+//! The benchmark harness as a library: the workspace generator and the figures, shared by the
+//! `switchboard-bench` command (src/main.rs) and the micro-benchmarks (benches/hot_paths.rs).
+
+pub mod app;
+pub mod figures;
+pub mod generate;
+pub mod report;
