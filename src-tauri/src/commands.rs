@@ -218,9 +218,11 @@ pub async fn open_link<R: tauri::Runtime>(app: tauri::AppHandle<R>, url: String)
     app.opener().open_url(url, None::<&str>).map_err(|e| UiError::new("open_failed", e.to_string()))
 }
 
-/// The UI's first list frame is on screen (the benchmark's start-up mark).
+/// The UI's first list frame is on screen (the benchmark's start-up mark). `marks` are the UI's
+/// start-up phases (name, milliseconds since the page started), logged to see where time goes.
 #[tauri::command]
-pub fn first_paint(millis_since_start: f64) {
-    tracing::info!(target: "switchboard::startup", millis_since_start, "first list frame painted");
+pub fn first_paint(millis_since_start: f64, marks: Vec<(String, f64)>) {
+    let phases = marks.iter().map(|(name, at)| format!("{name} {at:.0}")).collect::<Vec<_>>().join(", ");
+    tracing::info!(target: "switchboard::startup", millis_since_start, %phases, "first list frame painted");
     println!("SWITCHBOARD_FIRST_PAINT {millis_since_start:.1}");
 }

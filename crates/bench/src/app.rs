@@ -16,7 +16,7 @@ use std::{
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{
-        atomic::{AtomicBool, AtomicU64, Ordering},
+        atomic::{AtomicBool, Ordering},
         Arc,
     },
     time::{Duration, Instant},
@@ -172,18 +172,20 @@ fn process_tree(root: u32) -> Vec<u32> {
     tree
 }
 
-/// The summed resident set of a process tree, in KiB.
-fn tree_rss_kib(root: u32) -> u64 {
-    process_tree(root)
-        .iter()
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
-        .filter_map(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with("VmRSS:"))
-                .and_then(|line| line.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .sum()
+/// The resident set of each process of a tree, in KiB, by command name (summed per name).
+fn tree_rss_kib(root: u32) -> Vec<(String, u64)> {
+    let mut by_name: Vec<(String, u64)> = Vec::new();
+    for pid in process_tree(root) {
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { continue };
+        let field = |key: &str| status.lines().find_map(|line| line.strip_prefix(key)).map(str::trim);
+        let name = field("Name:").unwrap_or("?").to_owned();
+        let rss = field("VmRSS:").and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok()).unwrap_or(0);
+        match by_name.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, total)) => *total += rss,
+            None => by_name.push((name, rss)),
+        }
+    }
+    by_name
 }
 
 /// The process running `binary` (started by WebKitWebDriver, so not our child).
@@ -194,23 +196,30 @@ fn find_process(binary: &Path) -> Option<u32> {
     })
 }
 
-/// Samples a process tree's RSS every 50 ms until stopped; the peak, in KiB.
+/// Samples a process tree's RSS every 50 ms until stopped: the peak of the sum, in KiB, and each
+/// process's share at that peak.
 struct PeakSampler {
-    peak: Arc<AtomicU64>,
+    peak: Arc<std::sync::Mutex<(u64, Vec<(String, u64)>)>>,
     running: Arc<AtomicBool>,
     thread: std::thread::JoinHandle<()>,
 }
 
 impl PeakSampler {
     fn start(binary: PathBuf) -> PeakSampler {
-        let peak = Arc::new(AtomicU64::new(0));
+        let peak = Arc::new(std::sync::Mutex::new((0, Vec::new())));
         let running = Arc::new(AtomicBool::new(true));
         let thread = {
             let (peak, running) = (peak.clone(), running.clone());
             std::thread::spawn(move || {
                 while running.load(Ordering::Relaxed) {
                     if let Some(root) = find_process(&binary) {
-                        peak.fetch_max(tree_rss_kib(root), Ordering::Relaxed);
+                        let processes = tree_rss_kib(root);
+                        let total = processes.iter().map(|(_, kib)| kib).sum();
+                        if let Ok(mut peak) = peak.lock() {
+                            if total > peak.0 {
+                                *peak = (total, processes);
+                            }
+                        }
                     }
                     std::thread::sleep(Duration::from_millis(50));
                 }
@@ -219,10 +228,10 @@ impl PeakSampler {
         PeakSampler { peak, running, thread }
     }
 
-    fn finish(self) -> u64 {
+    fn finish(self) -> (u64, Vec<(String, u64)>) {
         self.running.store(false, Ordering::Relaxed);
         let _ = self.thread.join();
-        self.peak.load(Ordering::Relaxed)
+        self.peak.lock().map(|peak| peak.clone()).unwrap_or_default()
     }
 }
 
@@ -267,7 +276,7 @@ fn free_port() -> anyhow::Result<u16> {
 const WAIT: Duration = Duration::from_secs(60);
 
 /// Peak RSS of the app while it opens [`OPENED`] conversations of its inbox, one after another.
-async fn app_peak_memory(harness: &AppHarness) -> anyhow::Result<u64> {
+async fn app_peak_memory(harness: &AppHarness) -> anyhow::Result<(u64, Vec<(String, u64)>)> {
     let driver = Driver::start(harness.data_dir.path()).await?;
     let sampler = PeakSampler::start(harness.app.clone());
     let session = switchboard_e2e::Session::start(&driver.url, &harness.app.to_string_lossy()).await?;
@@ -294,7 +303,7 @@ async fn app_peak_memory(harness: &AppHarness) -> anyhow::Result<u64> {
 }
 
 /// Peak RSS of the hello-world, started through WebDriver the same way, over its first seconds.
-async fn hello_peak_memory(harness: &AppHarness) -> anyhow::Result<u64> {
+async fn hello_peak_memory(harness: &AppHarness) -> anyhow::Result<(u64, Vec<(String, u64)>)> {
     let driver = Driver::start(harness.data_dir.path()).await?;
     let sampler = PeakSampler::start(harness.hello.clone());
     let session = switchboard_e2e::Session::start(&driver.url, &harness.hello.to_string_lossy()).await?;
@@ -322,10 +331,13 @@ pub async fn app_figures(harness: &AppHarness, quick: bool) -> anyhow::Result<Ve
     }
     let (ours_ms, baseline_ms) = (median(&mut ours), median(&mut baseline));
     let start_ratio = ours_ms / baseline_ms;
-    let app_kib = app_peak_memory(harness).await?;
-    let hello_kib = hello_peak_memory(harness).await?;
+    let (app_kib, app_processes) = app_peak_memory(harness).await?;
+    let (hello_kib, hello_processes) = hello_peak_memory(harness).await?;
     let memory_ratio = app_kib as f64 / hello_kib as f64;
     let mib = |kib: u64| kib as f64 / 1024.0;
+    let shares = |processes: &[(String, u64)]| {
+        processes.iter().map(|(name, kib)| format!("{name} {:.0}", mib(*kib))).collect::<Vec<_>>().join(", ")
+    };
     Ok(vec![
         Row {
             figure: "app cold start to the inbox painted (median of {rounds}, spawn → first list frame)"
@@ -344,7 +356,11 @@ pub async fn app_figures(harness: &AppHarness, quick: bool) -> anyhow::Result<Ve
             ratio: Some(memory_ratio),
             target: "≤ 1.3×".into(),
             pass: Some(memory_ratio <= 1.3),
-            note: String::new(),
+            note: format!(
+                "MiB at the peak: app: {}; hello-world: {}",
+                shares(&app_processes),
+                shares(&hello_processes)
+            ),
         },
     ])
 }

@@ -71,6 +71,13 @@ impl Report {
                 row.figure, row.ours, row.baseline, ratio, row.target, result
             ));
         }
+        let notes: Vec<&Row> = self.rows.iter().filter(|r| r.pass.is_some() && !r.note.is_empty()).collect();
+        if !notes.is_empty() {
+            out.push('\n');
+            for row in notes {
+                out.push_str(&format!("- {}: {}\n", row.figure, row.note));
+            }
+        }
         out
     }
 }

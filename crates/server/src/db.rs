@@ -44,9 +44,24 @@ pub struct FeedRecord {
     pub inbox_id: Option<Id>,
     /// Set when only this agent may receive it (pins, read markers, personal canned responses).
     pub scope_agent: Option<Id>,
+    /// The change as JSON, rendered once by the first stream that sends it: with thousands of
+    /// streams open, serialising per stream was the fan-out's main cost.
+    pub rendered: std::sync::OnceLock<Box<str>>,
 }
 
 impl FeedRecord {
+    pub fn new(change: Change, inbox_id: Option<Id>, scope_agent: Option<Id>) -> Self {
+        FeedRecord { change, inbox_id, scope_agent, rendered: std::sync::OnceLock::new() }
+    }
+
+    /// The change as JSON, as a `changes` frame carries it.
+    pub fn change_json(&self) -> &str {
+        self.rendered.get_or_init(|| {
+            // A change is ids, enums and a JSON value: serialising it cannot fail.
+            serde_json::to_string(&self.change).unwrap_or_default().into_boxed_str()
+        })
+    }
+
     pub fn visible_to(&self, agent_id: Id, inboxes: &VisibleInboxes) -> bool {
         self.scope_agent.is_none_or(|owner| owner == agent_id)
             && self.inbox_id.is_none_or(|inbox| inboxes.contains(&inbox))

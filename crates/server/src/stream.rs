@@ -110,8 +110,8 @@ impl Connection {
                     }
                     event = bus.recv() => match event {
                         Ok(BusEvent::Changes(records)) => {
-                            if let Some(frame) = connection.changes_frame(&records).await? {
-                                send(&mut sink, &frame).await?;
+                            if let Some(text) = connection.changes_frame(&records).await? {
+                                tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(text.into()))).await??;
                             }
                         }
                         Ok(BusEvent::Ephemeral { inbox_id, from_agent, frame }) => {
@@ -151,9 +151,9 @@ impl Connection {
         Ok(())
     }
 
-    /// The part of one committed transaction this client may see, as a frame continuing from the
-    /// client's cursor; `None` if nothing in it is for this client.
-    async fn changes_frame(&mut self, records: &[FeedRecord]) -> anyhow::Result<Option<ServerFrame>> {
+    /// The part of one committed transaction this client may see, as the text of a `changes` frame
+    /// continuing from the client's cursor; `None` if nothing in it is for this client.
+    async fn changes_frame(&mut self, records: &[FeedRecord]) -> anyhow::Result<Option<String>> {
         let fresh: Vec<&FeedRecord> = records.iter().filter(|r| r.change.seq > self.seen).collect();
         let Some(last) = fresh.last() else { return Ok(None) };
         let batch_next = last.change.seq;
@@ -170,14 +170,14 @@ impl Connection {
             self.visible = visible;
         }
         self.seen = batch_next;
-        let changes: Vec<Change> =
-            fresh.into_iter().filter(|r| r.visible_to(me, &self.visible)).map(|r| r.change.clone()).collect();
-        if changes.is_empty() {
+        let visible: Vec<&FeedRecord> =
+            fresh.into_iter().filter(|r| r.visible_to(me, &self.visible)).collect();
+        if visible.is_empty() {
             return Ok(None);
         }
-        let frame = ServerFrame::Changes { since: self.client_cursor, next: batch_next, changes };
+        let text = changes_frame_text(self.client_cursor, batch_next, &visible);
         self.client_cursor = batch_next;
-        Ok(Some(frame))
+        Ok(Some(text))
     }
 
     /// Typing and viewing from this client, passed on to those who can see the conversation.
@@ -234,6 +234,22 @@ impl Connection {
     }
 }
 
+/// `ServerFrame::Changes { since, next, changes }` as JSON, from changes rendered once for every
+/// stream (the test below holds it to serde's rendering of the frame).
+fn changes_frame_text(since: i64, next: i64, records: &[&FeedRecord]) -> String {
+    let length = records.iter().map(|r| r.change_json().len() + 1).sum::<usize>() + 64;
+    let mut text = String::with_capacity(length);
+    text.push_str(&format!(r#"{{"type":"changes","since":{since},"next":{next},"changes":["#));
+    for (index, record) in records.iter().enumerate() {
+        if index > 0 {
+            text.push(',');
+        }
+        text.push_str(record.change_json());
+    }
+    text.push_str("]}");
+    text
+}
+
 async fn send<S>(sink: &mut S, frame: &ServerFrame) -> anyhow::Result<()>
 where
     S: futures_util::Sink<Message, Error = axum::Error> + Unpin,
@@ -241,4 +257,40 @@ where
     let text = serde_json::to_string(frame)?;
     tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(text.into()))).await??;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changes_frame_from_rendered_changes_is_the_frame_serde_renders() {
+        let id = Id::new_v4();
+        let records = [
+            FeedRecord::new(
+                Change {
+                    seq: 41,
+                    entity: EntityKind::Message,
+                    id,
+                    op: ChangeOp::Upsert,
+                    data: Some(serde_json::json!({"id": id, "body": "سلام \"quoted\" ✓"})),
+                },
+                None,
+                None,
+            ),
+            FeedRecord::new(
+                Change { seq: 42, entity: EntityKind::Pin, id, op: ChangeOp::Delete, data: None },
+                None,
+                None,
+            ),
+        ];
+        let text = changes_frame_text(40, 42, &records.iter().collect::<Vec<_>>());
+        let expected = ServerFrame::Changes {
+            since: 40,
+            next: 42,
+            changes: records.iter().map(|r| r.change.clone()).collect(),
+        };
+        assert_eq!(serde_json::from_str::<ServerFrame>(&text).expect("valid frame"), expected);
+        assert_eq!(text, serde_json::to_string(&expected).expect("serialise"));
+    }
 }

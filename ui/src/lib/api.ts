@@ -89,7 +89,8 @@ export const api = {
   setDoNotDisturb: (on: boolean) => call<Status>('set_do_not_disturb', { on }),
   reconnect: () => call<void>('reconnect'),
   openLink: (url: string) => call<void>('open_link', { url }),
-  firstPaint: (millisSinceStart: number) => call<void>('first_paint', { millisSinceStart }),
+  firstPaint: (millisSinceStart: number, marks: [string, number][]) =>
+    call<void>('first_paint', { millisSinceStart, marks }),
 };
 
 /** The one event channel from the shell. */

@@ -7,6 +7,21 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 const WEEK = 7 * DAY;
 
+// `toLocaleDateString(locale, options)` builds a new formatter on every call, and building one is
+// slow in WebKit (it sets up ICU patterns): a list or a long thread formats hundreds of times while
+// rendering. One formatter per locale and option set, reused.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const lang = locale();
+  const key = `${lang} ${JSON.stringify(options)}`;
+  let found = formatters.get(key);
+  if (found === undefined) {
+    found = new Intl.DateTimeFormat(lang, options);
+    formatters.set(key, found);
+  }
+  return found;
+}
+
 /** A compact duration: "45m", "2h", "3d", "2w" (under a minute: "now"). */
 export function duration(ms: number): string {
   const span = Math.max(0, ms);
@@ -23,7 +38,7 @@ export function relativeTime(at: number, now: number): string {
   if (span < WEEK) return duration(span);
   const date = new Date(at);
   const sameYear = date.getFullYear() === new Date(now).getFullYear();
-  return date.toLocaleDateString(locale(), sameYear ? { day: 'numeric', month: 'short' } : { day: 'numeric', month: 'short', year: 'numeric' });
+  return formatter(sameYear ? { day: 'numeric', month: 'short' } : { day: 'numeric', month: 'short', year: 'numeric' }).format(date);
 }
 
 /** "just now" / "5m ago" (the status bar's last sync). */
@@ -136,7 +151,7 @@ export function dayLabel(at: number, now: number): string {
   if (day === startOfDay(today - 12 * HOUR)) return t('thread.yesterday');
   const date = new Date(at);
   const sameYear = date.getFullYear() === new Date(now).getFullYear();
-  return date.toLocaleDateString(locale(), { weekday: 'long', day: 'numeric', month: 'long', ...(sameYear ? {} : { year: 'numeric' }) });
+  return formatter({ weekday: 'long', day: 'numeric', month: 'long', ...(sameYear ? {} : { year: 'numeric' }) }).format(date);
 }
 
 export function startOfDay(at: number): number {
@@ -147,12 +162,12 @@ export function startOfDay(at: number): number {
 
 /** "14:05" in the person's locale. */
 export function clockTime(at: number): string {
-  return new Date(at).toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit' });
+  return formatter({ hour: '2-digit', minute: '2-digit' }).format(new Date(at));
 }
 
 /** A full timestamp for tooltips. */
 export function fullTime(at: number): string {
-  return new Date(at).toLocaleString(locale(), { dateStyle: 'medium', timeStyle: 'short' });
+  return formatter({ dateStyle: 'medium', timeStyle: 'short' }).format(new Date(at));
 }
 
 /** Initials for an avatar: "Sara Karimi" → "SK", "امید" → "ا". */

@@ -106,6 +106,7 @@ class ListCache {
       .listConversations({ view, status, sort, offset, limit: PAGE_SIZE })
       .then((page) => {
         if (generation !== this.generation) return;
+        if (!this.loaded) performance.mark('switchboard:list');
         this.pages.set(offset, page.rows);
         this.stale.delete(offset);
         if (page.total !== this.total) {
@@ -199,6 +200,7 @@ class AppState {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    performance.mark('switchboard:script');
     if (!hasBackend()) {
       this.phase = 'nobackend';
       return;
@@ -210,6 +212,7 @@ class AppState {
     onDragDrop((event) => this.handleDragDrop(event)).catch(() => {});
     try {
       this.info = await api.appInfo();
+      performance.mark('switchboard:app-info');
     } catch (error) {
       reportError(error);
     }
@@ -225,6 +228,7 @@ class AppState {
     try {
       const eventsBefore = this.statusEvents;
       const [directory, status] = await Promise.all([api.directory(), api.status()]);
+      performance.mark('switchboard:directory');
       this.directory = directory;
       // Status is only sent when it changes: a newer event must win over this answer.
       if (this.statusEvents === eventsBefore) this.status = status;
@@ -236,8 +240,9 @@ class AppState {
       reportError(error);
     }
     this.phase = 'ready';
-    this.loadSidebar();
+    // The list first: it is what the agent looks at, and the shell answers requests in order.
     this.list.refresh();
+    this.loadSidebar();
   }
 
   private resetSession(): void {
@@ -367,6 +372,7 @@ class AppState {
   async loadSidebar(): Promise<void> {
     try {
       this.sidebar = await api.sidebar(this.statusFilter);
+      performance.mark('switchboard:sidebar');
     } catch (error) {
       reportError(error);
     }
@@ -467,7 +473,11 @@ class AppState {
     if (this.firstPaintSent) return;
     this.firstPaintSent = true;
     requestAnimationFrame(() => {
-      api.firstPaint(performance.now()).catch(() => {});
+      const marks = performance
+        .getEntriesByType('mark')
+        .filter((mark) => mark.name.startsWith('switchboard:'))
+        .map((mark): [string, number] => [mark.name.slice('switchboard:'.length), mark.startTime]);
+      api.firstPaint(performance.now(), marks).catch(() => {});
     });
   }
 

@@ -95,6 +95,19 @@ const MIGRATIONS: &[&str] = &[
         updated_at INTEGER NOT NULL
     );
 "#,
+    // 3: a conversation's labels as rows, so label views and their counts use an index instead of
+    // reading every conversation's JSON (a full scan at 100k conversations).
+    r#"
+    CREATE TABLE conversation_labels (
+        label TEXT NOT NULL,
+        conversation_rowid INTEGER NOT NULL,
+        PRIMARY KEY (label, conversation_rowid)
+    ) WITHOUT ROWID;
+    CREATE INDEX conversation_labels_by_conversation ON conversation_labels(conversation_rowid);
+    INSERT OR IGNORE INTO conversation_labels (label, conversation_rowid)
+        SELECT j.value, c.rowid FROM conversations c, json_each(c.data, '$.labels') j
+        WHERE c.data IS NOT NULL;
+"#,
 ];
 
 /// Brings the cache up to the latest schema.

@@ -9,7 +9,7 @@
 //! Phone numbers are matched as digit substrings with a trigram index ("900123" finds
 //! "+44 7700 900123").
 
-use rusqlite::{params, Transaction};
+use rusqlite::{params, OptionalExtension, Transaction};
 use serde_json::Value;
 use switchboard_proto::{text, Contact, Conversation, EntityKind, Id, Millis};
 
@@ -37,7 +37,8 @@ pub struct SearchResults {
     pub conversations: Vec<Conversation>,
 }
 
-/// Indexes a row's displayed version (its old entries, if any, are already unindexed).
+/// Indexes a row's displayed version (its old entries, if any, are already unindexed): the search
+/// tables, and a conversation's labels.
 pub(super) fn index(
     tx: &Transaction,
     kind: EntityKind,
@@ -65,6 +66,12 @@ pub(super) fn index(
             }
         }
         EntityKind::Conversation => {
+            for label in data["labels"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO conversation_labels (label, conversation_rowid) VALUES (?1, ?2)",
+                )?
+                .execute(params![label, rowid])?;
+            }
             if let Some(subject) = data["subject"].as_str().filter(|s| !s.is_empty()) {
                 tx.prepare_cached("INSERT INTO subject_fts (rowid, subject) VALUES (?1, ?2)")?
                     .execute(params![rowid, text::normalize_for_search(subject)])?;
@@ -84,6 +91,10 @@ pub(super) fn unindex(tx: &Transaction, kind: EntityKind, rowid: i64) -> CoreRes
     };
     for table in tables {
         tx.prepare_cached(&format!("DELETE FROM {table} WHERE rowid = ?1"))?.execute([rowid])?;
+    }
+    if kind == EntityKind::Conversation {
+        tx.prepare_cached("DELETE FROM conversation_labels WHERE conversation_rowid = ?1")?
+            .execute([rowid])?;
     }
     Ok(())
 }
@@ -108,17 +119,27 @@ impl Cache {
         )?;
         let mut messages = Vec::new();
         if let Some(floor) = floor {
-            let mut statement = conn.prepare_cached(
+            // Rank the window by rowid and score alone, then build the snippet and read the row of
+            // only the best `limit`: a snippet for every candidate was most of a common word's cost.
+            let best: Vec<i64> = conn
+                .prepare_cached(
+                    "SELECT rowid FROM message_fts WHERE message_fts MATCH ?1 AND rowid >= ?2
+                     ORDER BY bm25(message_fts), rowid DESC LIMIT ?3",
+                )?
+                .query_map(params![fts, floor, limit], |row| row.get(0))?
+                .collect::<Result<_, _>>()?;
+            let mut hit = conn.prepare_cached(
                 "SELECT m.data, snippet(message_fts, 0, '[', ']', '…', 10) FROM message_fts
                  JOIN messages m ON m.rowid = message_fts.rowid
-                 WHERE message_fts MATCH ?1 AND message_fts.rowid >= ?2 AND m.data IS NOT NULL
-                 ORDER BY bm25(message_fts), message_fts.rowid DESC LIMIT ?3",
+                 WHERE message_fts MATCH ?1 AND message_fts.rowid = ?2 AND m.data IS NOT NULL",
             )?;
-            let rows = statement.query_map(params![fts, floor, limit], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-            })?;
-            for row in rows {
-                let (data, snippet) = row?;
+            for rowid in best {
+                let found = hit
+                    .query_row(params![fts, rowid], |row| {
+                        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+                    })
+                    .optional()?;
+                let Some((data, snippet)) = found else { continue };
                 let message: switchboard_proto::Message = parse(&data)?;
                 messages.push(MessageHit {
                     message_id: message.id,

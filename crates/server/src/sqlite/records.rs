@@ -112,11 +112,7 @@ impl<'c> Tx<'c> {
             ],
             |row| row.get(0),
         )?;
-        self.records.push(FeedRecord {
-            change: Change { seq, entity: kind, id, op, data },
-            inbox_id: inbox,
-            scope_agent: scope,
-        });
+        self.records.push(FeedRecord::new(Change { seq, entity: kind, id, op, data }, inbox, scope));
         Ok(())
     }
 

@@ -437,7 +437,7 @@ export function installMock(params: URLSearchParams): void {
       }, 1200);
     },
     open_link: (args) => console.info('[mock] open_link', args.url),
-    first_paint: (args) => console.info('[mock] SWITCHBOARD_FIRST_PAINT', args.millisSinceStart),
+    first_paint: (args) => console.info('[mock] SWITCHBOARD_FIRST_PAINT', args.millisSinceStart, args.marks),
   };
 
   mockWindows('main');
