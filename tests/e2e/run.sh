@@ -15,15 +15,5 @@ done
 export SWITCHBOARD_E2E_SCREENSHOTS=${SWITCHBOARD_E2E_SCREENSHOTS:-$root/target/e2e-screenshots}
 mkdir -p "$SWITCHBOARD_E2E_SCREENSHOTS"
 
-display=:$((90 + RANDOM % 9))
-Xvfb "$display" -screen 0 1440x900x24 -nolisten tcp >/tmp/switchboard-xvfb.log 2>&1 &
-xvfb_pid=$!
-trap 'kill $xvfb_pid 2>/dev/null || true' EXIT
-export DISPLAY=$display
-for _ in $(seq 1 50); do
-  [ -e "/tmp/.X11-unix/X${display#:}" ] && break
-  sleep 0.1
-done
-
-# Everything else runs inside the private session bus with the throwaway keyring.
-scripts/with-secret-service.sh tests/e2e/in-session.sh
+# Everything else runs in a private display, inside a private session bus with a throwaway keyring.
+scripts/with-xvfb.sh scripts/with-secret-service.sh tests/e2e/in-session.sh

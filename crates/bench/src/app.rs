@@ -196,17 +196,23 @@ fn find_process(binary: &Path) -> Option<u32> {
     })
 }
 
-/// Samples a process tree's RSS every 50 ms until stopped: the peak of the sum, in KiB, and each
-/// process's share at that peak.
+/// A process tree's memory: the sum, and each process's share (by command name), in KiB.
+#[derive(Debug, Clone, Default)]
+struct TreeMemory {
+    total_kib: u64,
+    processes: Vec<(String, u64)>,
+}
+
+/// Samples a process tree's RSS every 50 ms until stopped; keeps the sample with the largest sum.
 struct PeakSampler {
-    peak: Arc<std::sync::Mutex<(u64, Vec<(String, u64)>)>>,
+    peak: Arc<std::sync::Mutex<TreeMemory>>,
     running: Arc<AtomicBool>,
     thread: std::thread::JoinHandle<()>,
 }
 
 impl PeakSampler {
     fn start(binary: PathBuf) -> PeakSampler {
-        let peak = Arc::new(std::sync::Mutex::new((0, Vec::new())));
+        let peak = Arc::new(std::sync::Mutex::new(TreeMemory::default()));
         let running = Arc::new(AtomicBool::new(true));
         let thread = {
             let (peak, running) = (peak.clone(), running.clone());
@@ -214,10 +220,10 @@ impl PeakSampler {
                 while running.load(Ordering::Relaxed) {
                     if let Some(root) = find_process(&binary) {
                         let processes = tree_rss_kib(root);
-                        let total = processes.iter().map(|(_, kib)| kib).sum();
+                        let total_kib = processes.iter().map(|(_, kib)| kib).sum();
                         if let Ok(mut peak) = peak.lock() {
-                            if total > peak.0 {
-                                *peak = (total, processes);
+                            if total_kib > peak.total_kib {
+                                *peak = TreeMemory { total_kib, processes };
                             }
                         }
                     }
@@ -228,7 +234,7 @@ impl PeakSampler {
         PeakSampler { peak, running, thread }
     }
 
-    fn finish(self) -> (u64, Vec<(String, u64)>) {
+    fn finish(self) -> TreeMemory {
         self.running.store(false, Ordering::Relaxed);
         let _ = self.thread.join();
         self.peak.lock().map(|peak| peak.clone()).unwrap_or_default()
@@ -276,7 +282,7 @@ fn free_port() -> anyhow::Result<u16> {
 const WAIT: Duration = Duration::from_secs(60);
 
 /// Peak RSS of the app while it opens [`OPENED`] conversations of its inbox, one after another.
-async fn app_peak_memory(harness: &AppHarness) -> anyhow::Result<(u64, Vec<(String, u64)>)> {
+async fn app_peak_memory(harness: &AppHarness) -> anyhow::Result<TreeMemory> {
     let driver = Driver::start(harness.data_dir.path()).await?;
     let sampler = PeakSampler::start(harness.app.clone());
     let session = switchboard_e2e::Session::start(&driver.url, &harness.app.to_string_lossy()).await?;
@@ -303,7 +309,7 @@ async fn app_peak_memory(harness: &AppHarness) -> anyhow::Result<(u64, Vec<(Stri
 }
 
 /// Peak RSS of the hello-world, started through WebDriver the same way, over its first seconds.
-async fn hello_peak_memory(harness: &AppHarness) -> anyhow::Result<(u64, Vec<(String, u64)>)> {
+async fn hello_peak_memory(harness: &AppHarness) -> anyhow::Result<TreeMemory> {
     let driver = Driver::start(harness.data_dir.path()).await?;
     let sampler = PeakSampler::start(harness.hello.clone());
     let session = switchboard_e2e::Session::start(&driver.url, &harness.hello.to_string_lossy()).await?;
@@ -331,9 +337,9 @@ pub async fn app_figures(harness: &AppHarness, quick: bool) -> anyhow::Result<Ve
     }
     let (ours_ms, baseline_ms) = (median(&mut ours), median(&mut baseline));
     let start_ratio = ours_ms / baseline_ms;
-    let (app_kib, app_processes) = app_peak_memory(harness).await?;
-    let (hello_kib, hello_processes) = hello_peak_memory(harness).await?;
-    let memory_ratio = app_kib as f64 / hello_kib as f64;
+    let app = app_peak_memory(harness).await?;
+    let hello = hello_peak_memory(harness).await?;
+    let memory_ratio = app.total_kib as f64 / hello.total_kib as f64;
     let mib = |kib: u64| kib as f64 / 1024.0;
     let shares = |processes: &[(String, u64)]| {
         processes.iter().map(|(name, kib)| format!("{name} {:.0}", mib(*kib))).collect::<Vec<_>>().join(", ")
@@ -351,15 +357,15 @@ pub async fn app_figures(harness: &AppHarness, quick: bool) -> anyhow::Result<Ve
         },
         Row {
             figure: format!("peak memory of the app process tree after opening {OPENED} conversations"),
-            ours: format!("{:.0} MiB", mib(app_kib)),
-            baseline: format!("{:.0} MiB (hello-world Tauri)", mib(hello_kib)),
+            ours: format!("{:.0} MiB", mib(app.total_kib)),
+            baseline: format!("{:.0} MiB (hello-world Tauri)", mib(hello.total_kib)),
             ratio: Some(memory_ratio),
             target: "≤ 1.3×".into(),
             pass: Some(memory_ratio <= 1.3),
             note: format!(
                 "MiB at the peak: app: {}; hello-world: {}",
-                shares(&app_processes),
-                shares(&hello_processes)
+                shares(&app.processes),
+                shares(&hello.processes)
             ),
         },
     ])
