@@ -334,16 +334,14 @@ async fn send_inbound(
     external_id: &str,
     body: &str,
 ) -> anyhow::Result<()> {
-    use hmac::{Hmac, Mac};
     let payload =
         json!({"contact": {"external_id": contact}, "message": {"external_id": external_id, "body": body}})
             .to_string();
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(inbox.signing_secret.as_bytes())?;
-    mac.update(payload.as_bytes());
+    let signature = switchboard_server::sign_payload(&inbox.signing_secret, payload.as_bytes());
     let response = http
         .post(format!("{base}/api/v1/channels/{}/inbound", inbox.inbox.id))
         .header("content-type", "application/json")
-        .header("x-switchboard-signature", format!("sha256={}", hex::encode(mac.finalize().into_bytes())))
+        .header(switchboard_server::SIGNATURE_HEADER, signature)
         .body(payload)
         .send()
         .await?;

@@ -29,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use crate::{
     clock::{Clock, ShiftedClock, SystemClock},
+    http::channels::{sign as sign_payload, SIGNATURE_HEADER},
     openapi::openapi_json,
 };
 use crate::{db::Database, sqlite::SqliteDatabase};
