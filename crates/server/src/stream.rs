@@ -7,7 +7,7 @@
 //! ring per receiver, and a receiver that falls behind it is closed with `CLOSE_OVERFLOW`; the
 //! client resumes with `since`.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use axum::{
     extract::{
@@ -19,7 +19,10 @@ use axum::{
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use switchboard_proto::*;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::{
+    self,
+    error::{RecvError, TryRecvError},
+};
 
 use crate::{
     db::{BusEvent, FeedRecord, Viewer, VisibleInboxes},
@@ -29,6 +32,8 @@ use crate::{
 
 /// Replay page size.
 const REPLAY_PAGE: usize = 500;
+/// At most this many waiting commits go out in one live frame, so one frame stays a sensible size.
+const MAX_COMMITS_PER_FRAME: usize = 64;
 /// A client that doesn't take a frame within this long is dropped.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const PING_EVERY: Duration = Duration::from_secs(30);
@@ -108,26 +113,11 @@ impl Connection {
                     _ = connection.state.shutdown.cancelled() => {
                         return anyhow::Ok(close(CLOSE_SHUTDOWN, "server shutting down"));
                     }
-                    event = bus.recv() => match event {
-                        Ok(BusEvent::Changes(records)) => {
-                            if let Some(text) = connection.changes_frame(&records).await? {
-                                tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(text.into()))).await??;
-                            }
+                    event = bus.recv() => {
+                        if let Some(ending) = connection.on_bus(event, &mut bus, &mut sink).await? {
+                            return Ok(ending);
                         }
-                        Ok(BusEvent::Ephemeral { inbox_id, from_agent, frame }) => {
-                            let visible = inbox_id.is_none_or(|inbox| connection.visible.contains(&inbox));
-                            if from_agent != connection.viewer.agent.id && visible {
-                                send(&mut sink, &frame).await?;
-                            }
-                        }
-                        Ok(BusEvent::Revoked(devices)) => {
-                            if devices.contains(&connection.viewer.device_id) {
-                                return Ok(close(CLOSE_REVOKED, "token revoked"));
-                            }
-                        }
-                        Err(RecvError::Lagged(_)) => return Ok(close(CLOSE_OVERFLOW, "fell behind; resume with since")),
-                        Err(RecvError::Closed) => return Ok(Ending::Closed),
-                    },
+                    }
                     incoming = source.next() => match incoming {
                         Some(Ok(Message::Text(text))) => connection.client_frame(&text).await,
                         Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(Ending::Closed),
@@ -151,32 +141,80 @@ impl Connection {
         Ok(())
     }
 
-    /// The part of one committed transaction this client may see, as the text of a `changes` frame
-    /// continuing from the client's cursor; `None` if nothing in it is for this client.
-    async fn changes_frame(&mut self, records: &[FeedRecord]) -> anyhow::Result<Option<String>> {
-        let fresh: Vec<&FeedRecord> = records.iter().filter(|r| r.change.seq > self.seen).collect();
-        let Some(last) = fresh.last() else { return Ok(None) };
-        let batch_next = last.change.seq;
-        let me = self.viewer.agent.id;
-        let touches_visibility = fresh.iter().any(|r| match r.change.entity {
-            EntityKind::Inbox | EntityKind::Team => true,
-            EntityKind::Agent => r.change.id == me,
-            _ => false,
-        });
-        if touches_visibility {
-            let (agent, visible) =
-                self.state.db.visible_inboxes(me).await.map_err(|e| anyhow::anyhow!(e.message))?;
-            self.viewer.agent = agent;
-            self.visible = visible;
+    /// One event from the bus, and the commits waiting right behind it; `Some` ends the stream.
+    ///
+    /// Under load, commits queue up for a stream that is a little behind. All that are waiting go
+    /// out as one frame (one write here, one parse and one cache transaction on the client) rather
+    /// than a frame each, so a burst costs each stream one send instead of one per commit. An event
+    /// of another kind found while draining is handled right after that frame, in order.
+    async fn on_bus<S>(
+        &mut self,
+        event: Result<BusEvent, RecvError>,
+        bus: &mut broadcast::Receiver<BusEvent>,
+        sink: &mut S,
+    ) -> anyhow::Result<Option<Ending>>
+    where
+        S: futures_util::Sink<Message, Error = axum::Error> + Unpin,
+    {
+        let mut next = Some(event);
+        while let Some(event) = next.take() {
+            match event {
+                Ok(BusEvent::Changes(records)) => {
+                    let commits;
+                    (commits, next) = waiting_commits(records, bus);
+                    if let Some(text) = self.changes_frame(&commits).await? {
+                        tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(text.into()))).await??;
+                    }
+                }
+                Ok(BusEvent::Ephemeral { inbox_id, from_agent, frame }) => {
+                    let visible = inbox_id.is_none_or(|inbox| self.visible.contains(&inbox));
+                    if from_agent != self.viewer.agent.id && visible {
+                        send(sink, &frame).await?;
+                    }
+                }
+                Ok(BusEvent::Revoked(devices)) => {
+                    if devices.contains(&self.viewer.device_id) {
+                        return Ok(Some(close(CLOSE_REVOKED, "token revoked")));
+                    }
+                }
+                Err(RecvError::Lagged(_)) => {
+                    return Ok(Some(close(CLOSE_OVERFLOW, "fell behind; resume with since")));
+                }
+                Err(RecvError::Closed) => return Ok(Some(Ending::Closed)),
+            }
         }
-        self.seen = batch_next;
-        let visible: Vec<&FeedRecord> =
-            fresh.into_iter().filter(|r| r.visible_to(me, &self.visible)).collect();
+        Ok(None)
+    }
+
+    /// The part of these committed transactions (in commit order) this client may see, as the text
+    /// of one `changes` frame continuing from the client's cursor; `None` if none of it is for this
+    /// client. Each commit is filtered with the visibility as of that commit.
+    async fn changes_frame(&mut self, commits: &[Arc<[FeedRecord]>]) -> anyhow::Result<Option<String>> {
+        let me = self.viewer.agent.id;
+        let mut visible: Vec<&FeedRecord> = Vec::new();
+        for records in commits {
+            let fresh: Vec<&FeedRecord> = records.iter().filter(|r| r.change.seq > self.seen).collect();
+            let Some(last) = fresh.last() else { continue };
+            let commit_next = last.change.seq;
+            let touches_visibility = fresh.iter().any(|r| match r.change.entity {
+                EntityKind::Inbox | EntityKind::Team => true,
+                EntityKind::Agent => r.change.id == me,
+                _ => false,
+            });
+            if touches_visibility {
+                let (agent, inboxes) =
+                    self.state.db.visible_inboxes(me).await.map_err(|e| anyhow::anyhow!(e.message))?;
+                self.viewer.agent = agent;
+                self.visible = inboxes;
+            }
+            self.seen = commit_next;
+            visible.extend(fresh.into_iter().filter(|r| r.visible_to(me, &self.visible)));
+        }
         if visible.is_empty() {
             return Ok(None);
         }
-        let text = changes_frame_text(self.client_cursor, batch_next, &visible);
-        self.client_cursor = batch_next;
+        let text = changes_frame_text(self.client_cursor, self.seen, &visible);
+        self.client_cursor = self.seen;
         Ok(Some(text))
     }
 
@@ -234,6 +272,30 @@ impl Connection {
     }
 }
 
+/// `first` and the commits queued right behind it (at most `MAX_COMMITS_PER_FRAME`), in commit
+/// order, and the event of another kind (or lag, or close) that stopped the draining, to be handled
+/// next. Never waits: only what is already in the channel.
+fn waiting_commits(
+    first: Arc<[FeedRecord]>,
+    bus: &mut broadcast::Receiver<BusEvent>,
+) -> (Vec<Arc<[FeedRecord]>>, Option<Result<BusEvent, RecvError>>) {
+    let mut commits = vec![first];
+    while commits.len() < MAX_COMMITS_PER_FRAME {
+        let stopped_by = match bus.try_recv() {
+            Ok(BusEvent::Changes(more)) => {
+                commits.push(more);
+                continue;
+            }
+            Ok(other) => Ok(other),
+            Err(TryRecvError::Lagged(skipped)) => Err(RecvError::Lagged(skipped)),
+            Err(TryRecvError::Closed) => Err(RecvError::Closed),
+            Err(TryRecvError::Empty) => return (commits, None),
+        };
+        return (commits, Some(stopped_by));
+    }
+    (commits, None)
+}
+
 /// `ServerFrame::Changes { since, next, changes }` as JSON, from changes rendered once for every
 /// stream (the test below holds it to serde's rendering of the frame).
 fn changes_frame_text(since: i64, next: i64, records: &[&FeedRecord]) -> String {
@@ -262,6 +324,78 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn commit(seq: i64) -> Arc<[FeedRecord]> {
+        let id = Id::new_v4();
+        Arc::new([FeedRecord::new(
+            Change { seq, entity: EntityKind::Pin, id, op: ChangeOp::Delete, data: None },
+            None,
+            None,
+        )])
+    }
+
+    fn seqs(commits: &[Arc<[FeedRecord]>]) -> Vec<i64> {
+        commits.iter().flat_map(|c| c.iter().map(|r| r.change.seq)).collect()
+    }
+
+    fn first_commit(event: Result<BusEvent, RecvError>) -> Arc<[FeedRecord]> {
+        match event {
+            Ok(BusEvent::Changes(records)) => records,
+            _ => panic!("expected a commit"),
+        }
+    }
+
+    #[tokio::test]
+    async fn waiting_commits_go_out_together_and_other_events_keep_their_place() {
+        let (bus, mut receiver) = broadcast::channel(256);
+        for seq in 1..=3 {
+            bus.send(BusEvent::Changes(commit(seq))).expect("subscribed");
+        }
+        let typing =
+            ServerFrame::Typing { conversation_id: Id::new_v4(), agent_id: Id::new_v4(), active: true };
+        bus.send(BusEvent::Ephemeral { inbox_id: None, from_agent: Id::new_v4(), frame: typing.clone() })
+            .expect("subscribed");
+        bus.send(BusEvent::Changes(commit(4))).expect("subscribed");
+
+        let first = first_commit(receiver.recv().await);
+        let (commits, stopped_by) = waiting_commits(first, &mut receiver);
+        assert_eq!(seqs(&commits), [1, 2, 3], "the commits queued before the typing event, in order");
+        match stopped_by {
+            Some(Ok(BusEvent::Ephemeral { frame, .. })) => assert_eq!(frame, typing),
+            _ => panic!("the typing event is handed back to go out next"),
+        }
+        let first = first_commit(receiver.recv().await);
+        let (commits, stopped_by) = waiting_commits(first, &mut receiver);
+        assert_eq!(seqs(&commits), [4]);
+        assert!(stopped_by.is_none(), "nothing else was waiting");
+    }
+
+    #[tokio::test]
+    async fn a_long_queue_is_sent_in_bounded_frames_and_lag_is_reported() {
+        let (bus, mut receiver) = broadcast::channel(256);
+        let queued = MAX_COMMITS_PER_FRAME as i64 + 10;
+        for seq in 1..=queued {
+            bus.send(BusEvent::Changes(commit(seq))).expect("subscribed");
+        }
+        let first = first_commit(receiver.recv().await);
+        let (commits, stopped_by) = waiting_commits(first, &mut receiver);
+        assert_eq!(seqs(&commits), (1..=MAX_COMMITS_PER_FRAME as i64).collect::<Vec<_>>());
+        assert!(stopped_by.is_none());
+        let first = first_commit(receiver.recv().await);
+        let (commits, _) = waiting_commits(first, &mut receiver);
+        assert_eq!(seqs(&commits), (MAX_COMMITS_PER_FRAME as i64 + 1..=queued).collect::<Vec<_>>());
+
+        // A receiver that fell out of the channel's window hears about it rather than skipping silently.
+        let (bus, mut receiver) = broadcast::channel(4);
+        bus.send(BusEvent::Changes(commit(1))).expect("subscribed");
+        let first = first_commit(receiver.recv().await);
+        for seq in 2..=10 {
+            bus.send(BusEvent::Changes(commit(seq))).expect("subscribed");
+        }
+        let (commits, stopped_by) = waiting_commits(first, &mut receiver);
+        assert_eq!(seqs(&commits), [1]);
+        assert!(matches!(stopped_by, Some(Err(RecvError::Lagged(_)))));
+    }
 
     #[test]
     fn a_changes_frame_from_rendered_changes_is_the_frame_serde_renders() {

@@ -208,10 +208,10 @@ class AppState {
     setInterval(() => (this.now = Date.now()), 30_000);
     const stored = localStorage.getItem('switchboard.contactPanel');
     this.contactPanel = stored === null ? window.innerWidth >= 1360 : stored === '1';
-    await onUiEvent((event) => this.handleEvent(event));
     onDragDrop((event) => this.handleDragDrop(event)).catch(() => {});
     try {
-      this.info = await api.appInfo();
+      // Both on their way at once: every round trip before the first frame is start-up time.
+      [, this.info] = await Promise.all([onUiEvent((event) => this.handleEvent(event)), api.appInfo()]);
       performance.mark('switchboard:app-info');
     } catch (error) {
       reportError(error);
@@ -225,6 +225,9 @@ class AppState {
     this.signedOutReason = null;
     this.addingAccount = false;
     this.resetSession();
+    // The first list page is asked for with the directory and awaited before the workspace shows, so
+    // the first frame has its rows: one round trip and one layout rather than two of each.
+    const firstPage = this.list.refresh();
     try {
       const eventsBefore = this.statusEvents;
       const [directory, status] = await Promise.all([api.directory(), api.status()]);
@@ -239,9 +242,8 @@ class AppState {
       }
       reportError(error);
     }
+    await firstPage;
     this.phase = 'ready';
-    // The list first: it is what the agent looks at, and the shell answers requests in order.
-    this.list.refresh();
     this.loadSidebar();
   }
 
