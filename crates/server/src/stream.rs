@@ -149,7 +149,7 @@ impl Connection {
     /// of another kind found while draining is handled right after that frame, in order.
     async fn on_bus<S>(
         &mut self,
-        event: Result<BusEvent, RecvError>,
+        event: BusReceipt,
         bus: &mut broadcast::Receiver<BusEvent>,
         sink: &mut S,
     ) -> anyhow::Result<Option<Ending>>
@@ -272,13 +272,16 @@ impl Connection {
     }
 }
 
+/// What a `recv()` on the bus gives.
+type BusReceipt = Result<BusEvent, RecvError>;
+
 /// `first` and the commits queued right behind it (at most `MAX_COMMITS_PER_FRAME`), in commit
 /// order, and the event of another kind (or lag, or close) that stopped the draining, to be handled
 /// next. Never waits: only what is already in the channel.
 fn waiting_commits(
     first: Arc<[FeedRecord]>,
     bus: &mut broadcast::Receiver<BusEvent>,
-) -> (Vec<Arc<[FeedRecord]>>, Option<Result<BusEvent, RecvError>>) {
+) -> (Vec<Arc<[FeedRecord]>>, Option<BusReceipt>) {
     let mut commits = vec![first];
     while commits.len() < MAX_COMMITS_PER_FRAME {
         let stopped_by = match bus.try_recv() {
@@ -338,7 +341,7 @@ mod tests {
         commits.iter().flat_map(|c| c.iter().map(|r| r.change.seq)).collect()
     }
 
-    fn first_commit(event: Result<BusEvent, RecvError>) -> Arc<[FeedRecord]> {
+    fn first_commit(event: BusReceipt) -> Arc<[FeedRecord]> {
         match event {
             Ok(BusEvent::Changes(records)) => records,
             _ => panic!("expected a commit"),
