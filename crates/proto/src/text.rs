@@ -22,7 +22,9 @@ pub fn normalize_for_search(text: &str) -> String {
 }
 
 /// An FTS5 MATCH expression from what a person typed: every word must occur, the last one as a
-/// prefix (so results follow typing). Quoting makes FTS5 syntax in the input literal.
+/// prefix (so results follow typing) once it has two characters: a one-letter prefix matches
+/// most of a language, which no index makes cheap, so a lone letter is matched as a word.
+/// Quoting makes FTS5 syntax in the input literal.
 pub fn fts_query(input: &str) -> Option<String> {
     let normalized = normalize_for_search(input);
     let words: Vec<&str> = normalized.split_whitespace().collect();
@@ -33,7 +35,7 @@ pub fn fts_query(input: &str) -> Option<String> {
             .enumerate()
             .map(|(i, word)| {
                 let quoted = format!("\"{}\"", word.replace('"', "\"\""));
-                if i == last {
+                if i == last && word.chars().nth(1).is_some() {
                     format!("{quoted}*")
                 } else {
                     quoted
@@ -80,5 +82,8 @@ mod tests {
         assert_eq!(fts_query("سفارش من"), Some("\"سفارش\" \"من\"*".to_string()));
         assert_eq!(fts_query("say \"hi\""), Some("\"say\" \"\"\"hi\"\"\"*".to_string()));
         assert_eq!(fts_query("   "), None);
+        assert_eq!(fts_query("a"), Some("\"a\"".to_string()), "one letter is a word, not a prefix");
+        assert_eq!(fts_query("و م"), Some("\"و\" \"م\"".to_string()));
+        assert_eq!(fts_query("ab"), Some("\"ab\"*".to_string()));
     }
 }

@@ -5,7 +5,10 @@
 //! known trap (hundreds of ms at a million rows). So a query first takes the newest
 //! [`CANDIDATE_WINDOW`] matches by rowid — FTS5 walks its doclist backwards and stops early — and
 //! only that window is ranked with bm25. Rare words rank all their matches; common words rank the
-//! recent ones, which is what an agent looking for a conversation wants anyway.
+//! recent ones, which is what an agent looking for a conversation wants anyway. Contacts work the
+//! same way. The last word is a prefix (search follows typing): messages and contacts have prefix
+//! indexes for two and three characters, so a short prefix reads one doclist instead of merging
+//! those of every word it starts (schema migration 4).
 //! Phone numbers are matched as digit substrings with a trigram index ("900123" finds
 //! "+44 7700 900123").
 
@@ -101,6 +104,17 @@ pub(super) fn unindex(tx: &Transaction, kind: EntityKind, rowid: i64) -> CoreRes
     Ok(())
 }
 
+/// The lowest rowid among the newest [`CANDIDATE_WINDOW`] matches in an FTS table (`None`: no match).
+fn window_floor(conn: &rusqlite::Connection, table: &str, fts: &str) -> CoreResult<Option<i64>> {
+    let floor = conn
+        .prepare_cached(&format!(
+            "SELECT MIN(rowid) FROM (SELECT rowid FROM {table} WHERE {table} MATCH ?1
+                                     ORDER BY rowid DESC LIMIT ?2)"
+        ))?
+        .query_row(params![fts, CANDIDATE_WINDOW as i64], |row| row.get(0))?;
+    Ok(floor)
+}
+
 fn parse<T: serde::de::DeserializeOwned>(text: &str) -> CoreResult<T> {
     Ok(serde_json::from_str(text)?)
 }
@@ -113,14 +127,8 @@ impl Cache {
         let limit = limit as i64;
 
         // Messages: the newest window of matches, ranked.
-        let floor: Option<i64> = conn.query_row(
-            "SELECT MIN(rowid) FROM (SELECT rowid FROM message_fts WHERE message_fts MATCH ?1
-                                     ORDER BY rowid DESC LIMIT ?2)",
-            params![fts, CANDIDATE_WINDOW as i64],
-            |row| row.get(0),
-        )?;
         let mut messages = Vec::new();
-        if let Some(floor) = floor {
+        if let Some(floor) = window_floor(&conn, "message_fts", &fts)? {
             let mut statement = conn.prepare_cached(
                 "SELECT m.data, snippet(message_fts, 0, '[', ']', '…', 10) FROM message_fts
                  JOIN messages m ON m.rowid = message_fts.rowid
@@ -142,14 +150,17 @@ impl Cache {
             }
         }
 
-        // Contacts: by name or email, and by phone digits when the query has enough of them.
+        // Contacts: by name or email (the newest window of matches, ranked, as for messages: a
+        // two-letter prefix matches tens of thousands of names), and by phone digits when the
+        // query has enough of them.
         let mut contacts: Vec<Contact> = Vec::new();
-        {
+        if let Some(floor) = window_floor(&conn, "contact_fts", &fts)? {
             let mut statement = conn.prepare_cached(
                 "SELECT c.data FROM contact_fts JOIN contacts c ON c.rowid = contact_fts.rowid
-                 WHERE contact_fts MATCH ?1 AND c.data IS NOT NULL ORDER BY bm25(contact_fts) LIMIT ?2",
+                 WHERE contact_fts MATCH ?1 AND contact_fts.rowid >= ?2 AND c.data IS NOT NULL
+                 ORDER BY bm25(contact_fts), contact_fts.rowid DESC LIMIT ?3",
             )?;
-            let rows = statement.query_map(params![fts, limit], |row| row.get::<_, String>(0))?;
+            let rows = statement.query_map(params![fts, floor, limit], |row| row.get::<_, String>(0))?;
             for row in rows {
                 contacts.push(parse(&row?)?);
             }

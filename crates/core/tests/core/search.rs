@@ -107,3 +107,41 @@ fn a_very_common_word_returns_the_newest_matches_first() {
     assert!(found.iter().all(|hit| window.contains(&hit.message_id)), "hits come from the newest window");
     assert!(found[0].snippet.contains("[order]"), "the snippet marks the match: {}", found[0].snippet);
 }
+
+#[test]
+fn short_prefixes_follow_typing_and_a_lone_letter_is_a_word() {
+    let (_dir, cache, ids) = cache_with(&[
+        ("رضا احمدی", "", "سفارش من هنوز نرسیده است"),
+        ("Marta Nowak", "", "Zamówienie nie dotarło, arrived late"),
+        ("Ana Pop", "", "a b c"),
+    ]);
+    assert_eq!(hits(&cache, "سف"), vec![ids[0]], "a two-letter Persian prefix");
+    assert_eq!(hits(&cache, "zam"), vec![ids[1]], "a three-letter prefix");
+    assert_eq!(hits(&cache, "zamow"), vec![ids[1]], "a longer prefix");
+    assert_eq!(
+        hits(&cache, "a"),
+        vec![ids[2]],
+        "one letter matches the word, not every word starting with it"
+    );
+    let names = |query: &str| -> Vec<String> {
+        cache.search(query, 10).expect("search").contacts.into_iter().map(|c| c.name).collect()
+    };
+    assert_eq!(names("no"), vec!["Marta Nowak"], "a two-letter prefix of a surname");
+    assert_eq!(names("اح"), vec!["رضا احمدی"]);
+}
+
+#[test]
+fn a_very_common_name_prefix_returns_the_newest_contacts_from_the_window() {
+    let rows: Vec<(String, String, String)> =
+        (0..600).map(|n| (format!("Maria {n}"), String::new(), format!("hello {n}"))).collect();
+    let borrowed: Vec<(&str, &str, &str)> =
+        rows.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
+    let (_dir, cache, _) = cache_with(&borrowed);
+    let found = cache.search("ma", 10).expect("search").contacts;
+    assert_eq!(found.len(), 10);
+    let oldest_in_window = 600 - switchboard_core::cache::search::CANDIDATE_WINDOW;
+    for contact in &found {
+        let n: usize = contact.name["Maria ".len()..].parse().expect("numbered");
+        assert!(n >= oldest_in_window, "{} is older than the newest window", contact.name);
+    }
+}
