@@ -18,7 +18,8 @@ for arg in "$@"; do
 done
 
 # The app embeds the built UI.
-[ -f ui/dist/index.html ] || npm --prefix ui run build
+# Always: the binaries embed ui/dist, and a stale build would be measured without a word.
+npm --prefix ui run build
 if [ "$profile" = release ]; then
   cargo build --release --locked --workspace --bins
 else

@@ -6,6 +6,7 @@ mod commands;
 pub mod desktop;
 pub mod dto;
 mod notifier;
+pub mod rendering;
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -127,6 +128,7 @@ pub fn run() {
                 .build(),
         )
         .setup(move |app| {
+            tracing::info!(cpu_rasterizer = rendering::cpu_rasterizer(), "WebKit rendering");
             let handle = app.handle().clone();
             let tokens: Arc<dyn TokenStore> = match OsKeychain::new() {
                 Ok(keychain) => Arc::new(keychain),

@@ -234,10 +234,13 @@ impl PeakSampler {
         PeakSampler { peak, running, thread }
     }
 
-    fn finish(self) -> TreeMemory {
+    /// The peak; an error if the process was never seen (so a figure is never "0 MiB, pass").
+    fn finish(self, binary: &Path) -> anyhow::Result<TreeMemory> {
         self.running.store(false, Ordering::Relaxed);
         let _ = self.thread.join();
-        self.peak.lock().map(|peak| peak.clone()).unwrap_or_default()
+        let peak = self.peak.lock().map(|peak| peak.clone()).unwrap_or_default();
+        anyhow::ensure!(peak.total_kib > 0, "never saw a process running {}", binary.display());
+        Ok(peak)
     }
 }
 
@@ -301,11 +304,11 @@ async fn app_peak_memory(harness: &AppHarness) -> anyhow::Result<TreeMemory> {
         anyhow::Ok(())
     }
     .await;
-    let peak = sampler.finish();
+    let peak = sampler.finish(&harness.app);
     let _ = session.end().await;
     drop(driver);
     opened?;
-    Ok(peak)
+    peak
 }
 
 /// Peak RSS of the hello-world, started through WebDriver the same way, over its first seconds.
@@ -315,11 +318,11 @@ async fn hello_peak_memory(harness: &AppHarness) -> anyhow::Result<TreeMemory> {
     let session = switchboard_e2e::Session::start(&driver.url, &harness.hello.to_string_lossy()).await?;
     let shown = session.wait_for("h1", WAIT).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let peak = sampler.finish();
+    let peak = sampler.finish(&harness.hello);
     let _ = session.end().await;
     drop(driver);
     shown?;
-    Ok(peak)
+    peak
 }
 
 fn median(samples: &mut [f64]) -> f64 {
