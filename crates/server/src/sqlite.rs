@@ -242,13 +242,16 @@ impl Database for SqliteDatabase {
 
     async fn create_agent(&self, viewer: &Viewer, request: CreateAgent) -> ApiResult<Agent> {
         directory::require_admin(viewer)?;
-        let hash = accounts::hash_password(&request.password)?;
+        let hash = hash_password(request.password.clone()).await?;
         self.write(move |tx| accounts::create_agent(tx, request, hash)).await
     }
 
     async fn update_agent(&self, viewer: &Viewer, agent_id: Id, update: UpdateAgent) -> ApiResult<Agent> {
         directory::require_admin(viewer)?;
-        let hash = update.password.as_deref().map(accounts::hash_password).transpose()?;
+        let hash = match update.password.clone() {
+            Some(password) => Some(hash_password(password).await?),
+            None => None,
+        };
         let (agent, revoked) =
             self.write(move |tx| accounts::update_agent(tx, agent_id, update, hash)).await?;
         if !revoked.is_empty() {
@@ -337,6 +340,14 @@ impl Database for SqliteDatabase {
     }
 }
 
+/// Hashes a password on a blocking thread: argon2 is slow on purpose (tens of ms of CPU), and on
+/// the async runtime it would stall every request and stream sharing that worker.
+async fn hash_password(password: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || accounts::hash_password(&password))
+        .await
+        .map_err(ApiError::internal)?
+}
+
 impl SqliteDatabase {
     /// Whether any agent exists (a fresh data directory has none).
     pub async fn has_agents(&self) -> ApiResult<bool> {
@@ -346,7 +357,7 @@ impl SqliteDatabase {
 
     /// Creates an admin without an acting admin: only for `init` and the demo seeder.
     pub async fn create_first_admin(&self, request: CreateAgent) -> ApiResult<Agent> {
-        let hash = accounts::hash_password(&request.password)?;
+        let hash = hash_password(request.password.clone()).await?;
         self.write(move |tx| accounts::create_agent(tx, request, hash)).await
     }
 }
