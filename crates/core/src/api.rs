@@ -217,8 +217,11 @@ impl ApiClient {
     }
 
     /// Downloads an attachment to `target` (written to a temporary name, then renamed).
-    pub async fn download(&self, attachment_id: Id, target: &Path) -> CoreResult<u64> {
+    /// Downloads an attachment to `target`, which appears only once the whole file is there and
+    /// its sha256 is `expected_sha256`: a damaged or substituted file is deleted, never kept.
+    pub async fn download(&self, attachment_id: Id, expected_sha256: &str, target: &Path) -> CoreResult<u64> {
         use futures_util::StreamExt;
+        use sha2::{Digest, Sha256};
         let response = self
             .http
             .get(format!("{}/api/v1/attachments/{attachment_id}", self.base))
@@ -234,13 +237,21 @@ impl ApiClient {
         let mut file = tokio::fs::File::create(&partial).await?;
         let mut stream = response.bytes_stream();
         let mut written = 0u64;
+        let mut hasher = Sha256::new();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(network)?;
             written += chunk.len() as u64;
+            hasher.update(&chunk);
             file.write_all(&chunk).await?;
         }
         file.flush().await?;
         drop(file);
+        if !hex::encode(hasher.finalize()).eq_ignore_ascii_case(expected_sha256) {
+            let _ = tokio::fs::remove_file(&partial).await;
+            return Err(CoreError::Invalid(
+                "the downloaded file does not match its checksum: it was damaged or replaced".into(),
+            ));
+        }
         tokio::fs::rename(&partial, target).await?;
         Ok(written)
     }

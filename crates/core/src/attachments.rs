@@ -181,7 +181,7 @@ impl AttachmentCache {
         let path = self.dir.join(&attachment.sha256);
         if !path.exists() {
             tokio::fs::create_dir_all(&self.dir).await?;
-            api.download(attachment.id, &path).await?;
+            api.download(attachment.id, &attachment.sha256, &path).await?;
         }
         let size = tokio::fs::metadata(&path).await?.len();
         let evict: Vec<String> = {

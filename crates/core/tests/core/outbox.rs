@@ -269,8 +269,21 @@ async fn attachments_are_staged_offline_uploaded_later_and_downloaded_into_a_cap
         .expect_err("too big");
     assert_eq!(error.code(), "too_large");
 
-    // Download into a cache that holds one file: fetching a second evicts the first.
+    // A file that doesn't match its checksum (damaged or replaced on the server) is refused and
+    // nothing of it is kept; the intact file then downloads.
+    let stored =
+        server.data_dir.path().join("attachments").join(&attachment.sha256[..2]).join(&attachment.sha256);
+    let intact = std::fs::read(&stored).expect("the server's copy");
+    std::fs::write(&stored, b"%PDF-1.4 pretend invoicf").expect("tamper");
     let files = AttachmentCache::new(sara.account.attachments_dir(), 30);
+    let error =
+        files.fetch(&sara.account.cache, &sara.account.api, attachment, 1).await.expect_err("mismatch");
+    assert_eq!(error.code(), "invalid", "{error}");
+    let leftovers = std::fs::read_dir(sara.account.attachments_dir()).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(leftovers, 0, "neither the file nor a partial download stays");
+    std::fs::write(&stored, intact).expect("restore");
+
+    // Download into a cache that holds one file: fetching a second evicts the first.
     let path = files.fetch(&sara.account.cache, &sara.account.api, attachment, 1).await.expect("download");
     assert_eq!(std::fs::read(&path).expect("read"), b"%PDF-1.4 pretend invoice");
     let other_source = sara.root.path().join("notes.txt");
