@@ -216,9 +216,9 @@ impl ApiClient {
         parse(response).await
     }
 
-    /// Downloads an attachment to `target` (written to a temporary name, then renamed).
-    /// Downloads an attachment to `target`, which appears only once the whole file is there and
-    /// its sha256 is `expected_sha256`: a damaged or substituted file is deleted, never kept.
+    /// Downloads an attachment to `target` (written to a temporary name, then renamed), which
+    /// appears only once the whole file is there and its sha256 is `expected_sha256`: a damaged or
+    /// substituted file is deleted, never kept.
     pub async fn download(&self, attachment_id: Id, expected_sha256: &str, target: &Path) -> CoreResult<u64> {
         use futures_util::StreamExt;
         use sha2::{Digest, Sha256};

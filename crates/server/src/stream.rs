@@ -284,17 +284,13 @@ fn waiting_commits(
 ) -> (Vec<Arc<[FeedRecord]>>, Option<BusReceipt>) {
     let mut commits = vec![first];
     while commits.len() < MAX_COMMITS_PER_FRAME {
-        let stopped_by = match bus.try_recv() {
-            Ok(BusEvent::Changes(more)) => {
-                commits.push(more);
-                continue;
-            }
-            Ok(other) => Ok(other),
-            Err(TryRecvError::Lagged(skipped)) => Err(RecvError::Lagged(skipped)),
-            Err(TryRecvError::Closed) => Err(RecvError::Closed),
-            Err(TryRecvError::Empty) => return (commits, None),
-        };
-        return (commits, Some(stopped_by));
+        match bus.try_recv() {
+            Ok(BusEvent::Changes(more)) => commits.push(more),
+            Ok(other) => return (commits, Some(Ok(other))),
+            Err(TryRecvError::Lagged(skipped)) => return (commits, Some(Err(RecvError::Lagged(skipped)))),
+            Err(TryRecvError::Closed) => return (commits, Some(Err(RecvError::Closed))),
+            Err(TryRecvError::Empty) => break,
+        }
     }
     (commits, None)
 }

@@ -8,14 +8,15 @@ fn change(seq: i64, entity: EntityKind, id: Id, data: serde_json::Value) -> Chan
     Change { seq, entity, id, op: ChangeOp::Upsert, data: Some(data) }
 }
 
-/// A cache holding one conversation per (contact, message body).
-fn cache_with(messages: &[(&str, &str, &str)]) -> (tempfile::TempDir, Cache, Vec<Id>) {
+/// A cache holding one conversation per (contact name, phone, message body).
+fn cache_with<S: AsRef<str>>(messages: &[(S, S, S)]) -> (tempfile::TempDir, Cache, Vec<Id>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let cache = Cache::open(&dir.path().join("cache.db")).expect("cache");
     let inbox = Id::new_v4();
     let mut changes = Vec::new();
     let mut message_ids = Vec::new();
     for (n, (name, phone, body)) in messages.iter().enumerate() {
+        let (name, phone, body) = (name.as_ref(), phone.as_ref(), body.as_ref());
         let seq = changes.len() as i64;
         let (contact, conversation, message) = (Id::new_v4(), Id::new_v4(), Id::new_v4());
         changes.push(change(
@@ -53,6 +54,10 @@ fn hits(cache: &Cache, query: &str) -> Vec<Id> {
     cache.search(query, 20).expect("search").messages.into_iter().map(|h| h.message_id).collect()
 }
 
+fn contact_names(cache: &Cache, query: &str) -> Vec<String> {
+    cache.search(query, 10).expect("search").contacts.into_iter().map(|c| c.name).collect()
+}
+
 #[test]
 fn persian_arabic_polish_and_romanian_text_is_found() {
     let (_dir, cache, ids) = cache_with(&[
@@ -82,9 +87,7 @@ fn contacts_are_found_by_name_in_any_script_and_by_phone_fragments() {
         ("Ștefan Țăranu", "+40 701 234 567", "Bună ziua"),
         ("Anna Smith", "+44 7700 900123", "Hello"),
     ]);
-    let names = |query: &str| -> Vec<String> {
-        cache.search(query, 10).expect("search").contacts.into_iter().map(|c| c.name).collect()
-    };
+    let names = |query: &str| contact_names(&cache, query);
     assert_eq!(names("احمدی"), vec!["رضا احمدی"], "an RTL name");
     assert_eq!(names("stefan"), vec!["Ștefan Țăranu"], "without diacritics");
     assert_eq!(names("900123"), vec!["Anna Smith"], "a fragment from the middle of a phone number");
@@ -97,9 +100,7 @@ fn a_very_common_word_returns_the_newest_matches_first() {
     let bodies: Vec<(String, String, String)> = (0..1500)
         .map(|n| (format!("Customer {n}"), String::new(), format!("order number {n} please")))
         .collect();
-    let borrowed: Vec<(&str, &str, &str)> =
-        bodies.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
-    let (_dir, cache, ids) = cache_with(&borrowed);
+    let (_dir, cache, ids) = cache_with(&bodies);
     let found = cache.search("order", 10).expect("search").messages;
     assert_eq!(found.len(), 10);
     let window: std::collections::HashSet<Id> =
@@ -123,9 +124,7 @@ fn short_prefixes_follow_typing_and_a_lone_letter_is_a_word() {
         vec![ids[2]],
         "one letter matches the word, not every word starting with it"
     );
-    let names = |query: &str| -> Vec<String> {
-        cache.search(query, 10).expect("search").contacts.into_iter().map(|c| c.name).collect()
-    };
+    let names = |query: &str| contact_names(&cache, query);
     assert_eq!(names("no"), vec!["Marta Nowak"], "a two-letter prefix of a surname");
     assert_eq!(names("اح"), vec!["رضا احمدی"]);
 }
@@ -134,9 +133,7 @@ fn short_prefixes_follow_typing_and_a_lone_letter_is_a_word() {
 fn a_very_common_name_prefix_returns_the_newest_contacts_from_the_window() {
     let rows: Vec<(String, String, String)> =
         (0..600).map(|n| (format!("Maria {n}"), String::new(), format!("hello {n}"))).collect();
-    let borrowed: Vec<(&str, &str, &str)> =
-        rows.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
-    let (_dir, cache, _) = cache_with(&borrowed);
+    let (_dir, cache, _) = cache_with(&rows);
     let found = cache.search("ma", 10).expect("search").contacts;
     assert_eq!(found.len(), 10);
     let oldest_in_window = 600 - switchboard_core::cache::search::CANDIDATE_WINDOW;
