@@ -471,16 +471,21 @@ class AppState {
     return this.selected.size > 0 ? this.selected.has(id) : this.openId === id;
   }
 
+  /** Reports the first frame with the list once it is on screen: a frame's `requestAnimationFrame`
+   * runs before that frame's style, layout and paint, and the next one only after the compositor has
+   * shown it. The benchmark's hello-world reports its first frame the same way. */
   markFirstPaint(): void {
     if (this.firstPaintSent) return;
     this.firstPaintSent = true;
-    requestAnimationFrame(() => {
-      const marks = performance
-        .getEntriesByType('mark')
-        .filter((mark) => mark.name.startsWith('switchboard:'))
-        .map((mark): [string, number] => [mark.name.slice('switchboard:'.length), mark.startTime]);
-      api.firstPaint(performance.now(), marks).catch(() => {});
-    });
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() => {
+        const marks = performance
+          .getEntriesByType('mark')
+          .filter((mark) => mark.name.startsWith('switchboard:'))
+          .map((mark): [string, number] => [mark.name.slice('switchboard:'.length), mark.startTime]);
+        api.firstPaint(performance.now(), marks).catch(() => {});
+      }),
+    );
   }
 
   // -------------------------------------------------------------------------------------------
