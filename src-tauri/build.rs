@@ -3,6 +3,7 @@
 
 const COMMANDS: &[&str] = &[
     "app_info",
+    "start_screen",
     "sign_in",
     "sign_out",
     "switch_account",

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::{
     desktop::Desktop,
     dto::{self, UiError},
+    FirstFrame,
 };
 
 type Desk<'a> = State<'a, Arc<Desktop>>;
@@ -18,6 +19,11 @@ type Answer<T> = Result<T, UiError>;
 #[tauri::command]
 pub async fn app_info(desktop: Desk<'_>) -> Answer<dto::AppInfo> {
     desktop.app_info().await
+}
+
+#[tauri::command]
+pub async fn start_screen(desktop: Desk<'_>) -> Answer<dto::StartScreen> {
+    desktop.start_screen().await
 }
 
 #[tauri::command]
@@ -221,7 +227,8 @@ pub async fn open_link<R: tauri::Runtime>(app: tauri::AppHandle<R>, url: String)
 /// The UI's first list frame is on screen (the benchmark's start-up mark). `marks` are the UI's
 /// start-up phases (name, milliseconds since the page started), logged to see where time goes.
 #[tauri::command]
-pub fn first_paint(millis_since_start: f64, marks: Vec<(String, f64)>) {
+pub fn first_paint(first_frame: State<'_, FirstFrame>, millis_since_start: f64, marks: Vec<(String, f64)>) {
+    first_frame.painted();
     let phases = marks.iter().map(|(name, at)| format!("{name} {at:.0}")).collect::<Vec<_>>().join(", ");
     tracing::info!(target: "switchboard::startup", millis_since_start, %phases, "first list frame painted");
     println!("SWITCHBOARD_FIRST_PAINT {millis_since_start:.1}");

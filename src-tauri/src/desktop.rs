@@ -127,6 +127,19 @@ impl Desktop {
         })
     }
 
+    /// The first screen's data (see [`dto::StartScreen`]). The session lock is held while the
+    /// active account opens at start-up, so this answers once that is done.
+    pub async fn start_screen(&self) -> UiResult<dto::StartScreen> {
+        let info = self.app_info().await?;
+        if !info.signed_in {
+            return Ok(dto::StartScreen { info, inbox: None });
+        }
+        let request = dto::ListRequest::start();
+        let (directory, status, page) =
+            (self.directory().await?, self.status().await?, self.list(request.clone()).await?);
+        Ok(dto::StartScreen { info, inbox: Some(dto::InboxStart { directory, status, request, page }) })
+    }
+
     /// Opens the active account, if there is one (at start-up).
     pub async fn resume(&self) -> UiResult<bool> {
         let Some(active) = self.accounts.active()? else { return Ok(false) };

@@ -20,6 +20,38 @@ pub const EVENT: &str = "switchboard://event";
 /// The default show/hide shortcut (override with `SWITCHBOARD_TOGGLE_SHORTCUT`).
 const DEFAULT_TOGGLE_SHORTCUT: &str = "CommandOrControl+Shift+Space";
 
+/// Start-up work that can wait waits for the UI's first frame, or this long at most (the sign-in
+/// screen doesn't report one).
+const DEFERRED_START_AT_MOST: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Told when the UI has painted its first frame (the `first_paint` command).
+#[derive(Default)]
+pub struct FirstFrame(tokio::sync::Notify);
+
+impl FirstFrame {
+    pub fn painted(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// Registers the show/hide shortcut once the first frame is on screen. The registration runs on
+/// the main thread and waits there for global-hotkey's X11 thread, which polls every 50 ms; done
+/// in `setup` it held up the window's first page load (and with it the first frame) by up to that,
+/// and now and then by half a second.
+fn register_toggle_shortcut_after_first_frame<R: tauri::Runtime>(app: tauri::AppHandle<R>, shortcut: String) {
+    std::thread::spawn(move || {
+        let first_frame = app.state::<FirstFrame>();
+        let _ = tauri::async_runtime::block_on(tokio::time::timeout(
+            DEFERRED_START_AT_MOST,
+            first_frame.0.notified(),
+        ));
+        use tauri_plugin_global_shortcut::GlobalShortcutExt;
+        if let Err(error) = app.global_shortcut().register(shortcut.as_str()) {
+            tracing::warn!(%error, %shortcut, "the show/hide shortcut is taken");
+        }
+    });
+}
+
 /// Stands in for the keychain when the OS has none reachable: every use says why.
 struct NoKeychain(String);
 
@@ -154,12 +186,8 @@ pub fn run() {
             if let Err(error) = build_tray(&handle) {
                 tracing::warn!(%error, "no tray icon");
             }
-            {
-                use tauri_plugin_global_shortcut::GlobalShortcutExt;
-                if let Err(error) = handle.global_shortcut().register(shortcut.as_str()) {
-                    tracing::warn!(%error, %shortcut, "the show/hide shortcut is taken");
-                }
-            }
+            app.manage(FirstFrame::default());
+            register_toggle_shortcut_after_first_frame(handle.clone(), shortcut);
             spawn_unread_updates(handle.clone(), desktop.clone());
 
             // Resume the active account, or sign in to the demo server when asked to.
@@ -189,6 +217,7 @@ pub fn run() {
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
+            commands::start_screen,
             commands::sign_in,
             commands::sign_out,
             commands::switch_account,

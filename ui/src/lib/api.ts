@@ -16,6 +16,7 @@ import type {
   SendKind,
   SidebarEntry,
   StagedFile,
+  StartScreen,
   Status,
   TemplateRef,
   Thread,
@@ -55,8 +56,26 @@ export function hasBackend(): boolean {
   return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
 }
 
+declare global {
+  interface Window {
+    /** The first screen's data, asked for by index.html before the bundle loaded. */
+    __SWITCHBOARD_START__?: Promise<unknown>;
+  }
+}
+
+/** The first screen's data: the answer index.html asked for early, the first time; asked for anew after. */
+function startScreen(): Promise<StartScreen> {
+  const early = window.__SWITCHBOARD_START__;
+  window.__SWITCHBOARD_START__ = undefined;
+  if (!early) return call<StartScreen>('start_screen');
+  return (early as Promise<StartScreen>).catch((error) => {
+    throw toApiError(error);
+  });
+}
+
 export const api = {
   appInfo: () => call<AppInfo>('app_info'),
+  startScreen,
   signIn: (serverUrl: string, email: string, password: string) => call<AppInfo>('sign_in', { serverUrl, email, password }),
   signOut: () => call<AppInfo>('sign_out'),
   switchAccount: (key: string) => call<AppInfo>('switch_account', { key }),

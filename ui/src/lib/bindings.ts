@@ -179,6 +179,18 @@ export type Connection = "online" | "connecting" | "offline" | "auth_failed";
 
 export type Status = { connection: Connection, pending: number, last_sync_at: number | null, do_not_disturb: boolean, };
 
+export type StartScreen = { info: AppInfo, 
+/**
+ * When signed in.
+ */
+inbox: InboxStart | null, };
+
+export type InboxStart = { directory: Directory, status: Status, 
+/**
+ * The first page of `request` ([`ListRequest::start`]).
+ */
+request: ListRequest, page: ListPage, };
+
 export type UiEvent = { "type": "cache_changed", kinds: Array<EntityKind>, } | { "type": "status" } & Status | { "type": "rejected", action: string, conversation_id: string | null, code: string, message: string, 
 /**
  * For assignment_conflict: who holds it now (null: nobody).

@@ -8,6 +8,9 @@ import type {
   ConversationStatus,
   Directory,
   EntityKind,
+  InboxStart,
+  ListPage,
+  ListRequest,
   Priority,
   SendKind,
   SidebarEntry,
@@ -37,6 +40,19 @@ export type StagedItem = {
   file: StagedFile | null;
 };
 
+const ALL_KINDS: EntityKind[] = [
+  'agent',
+  'team',
+  'inbox',
+  'contact',
+  'conversation',
+  'message',
+  'label',
+  'canned_response',
+  'mention',
+  'pin',
+  'read_marker',
+];
 const DIRECTORY_KINDS: EntityKind[] = ['agent', 'team', 'inbox', 'label', 'canned_response'];
 const SIDEBAR_KINDS: EntityKind[] = ['conversation', 'mention', 'pin', 'read_marker', 'label', 'team', 'inbox', 'agent'];
 const LIST_KINDS: EntityKind[] = ['conversation', 'contact', 'message', 'pin', 'read_marker', 'agent', 'inbox', 'mention', 'label'];
@@ -105,17 +121,7 @@ class ListCache {
     const promise = api
       .listConversations({ view, status, sort, offset, limit: PAGE_SIZE })
       .then((page) => {
-        if (generation !== this.generation) return;
-        if (!this.loaded) performance.mark('switchboard:list');
-        this.pages.set(offset, page.rows);
-        this.stale.delete(offset);
-        if (page.total !== this.total) {
-          this.total = page.total;
-          // Pages past the end are gone.
-          for (const key of [...this.pages.keys()]) if (key >= page.total && key !== 0) this.pages.delete(key);
-        }
-        this.loaded = true;
-        this.version += 1;
+        if (generation === this.generation) this.accept(offset, page);
       })
       .catch((error) => {
         if (generation === this.generation) reportError(error);
@@ -125,6 +131,33 @@ class ListCache {
       });
     this.inflight.set(offset, promise);
     return promise;
+  }
+
+  /** Takes a first page fetched before the list existed (the start screen) when it is the page this
+   * list would ask for; false when it isn't. */
+  seed(request: ListRequest, page: ListPage): boolean {
+    const own = this.request();
+    const same =
+      request.offset === 0 &&
+      request.limit === PAGE_SIZE &&
+      request.status === own.status &&
+      request.sort === own.sort &&
+      viewId(request.view) === viewId(own.view);
+    if (same) this.accept(0, page);
+    return same;
+  }
+
+  private accept(offset: number, page: ListPage): void {
+    if (!this.loaded) performance.mark('switchboard:list');
+    this.pages.set(offset, page.rows);
+    this.stale.delete(offset);
+    if (page.total !== this.total) {
+      this.total = page.total;
+      // Pages past the end are gone.
+      for (const key of [...this.pages.keys()]) if (key >= page.total && key !== 0) this.pages.delete(key);
+    }
+    this.loaded = true;
+    this.version += 1;
   }
 
   /** Rows [from, to] inclusive, fetching pages that aren't cached (for Shift+click ranges). */
@@ -209,22 +242,51 @@ class AppState {
     const stored = localStorage.getItem('switchboard.contactPanel');
     this.contactPanel = stored === null ? window.innerWidth >= 1360 : stored === '1';
     onDragDrop((event) => this.handleDragDrop(event)).catch(() => {});
+    // Every round trip before the first frame is start-up time. The first screen's data was asked
+    // for by index.html before this bundle loaded; the event listener goes on its way beside it.
+    const listening = onUiEvent((event) => this.handleEvent(event));
+    let inbox: InboxStart | null = null;
     try {
-      // Both on their way at once: every round trip before the first frame is start-up time.
-      [, this.info] = await Promise.all([onUiEvent((event) => this.handleEvent(event)), api.appInfo()]);
-      performance.mark('switchboard:app-info');
+      const start = await api.startScreen();
+      performance.mark('switchboard:start-screen');
+      this.info = start.info;
+      inbox = start.inbox;
     } catch (error) {
       reportError(error);
     }
-    if (this.info?.signed_in) await this.enter();
+    if (this.info?.signed_in) await this.enter(inbox);
     else this.phase = 'signin';
+    try {
+      await listening;
+    } catch (error) {
+      reportError(error);
+      return;
+    }
+    // What changed before the listener was there (the first sync, the connection) is caught up once.
+    this.handleEvent({ type: 'cache_changed', kinds: ALL_KINDS });
+    if (this.phase === 'ready' && this.statusEvents === 0) {
+      api
+        .status()
+        .then((status) => {
+          if (this.statusEvents === 0) this.status = status;
+        })
+        .catch(() => {});
+    }
   }
 
-  /** Loads everything the inbox shows after signing in (or switching accounts). */
-  async enter(): Promise<void> {
+  /** Loads everything the inbox shows after signing in (or switching accounts); `start` is the
+   * start screen's answer, which saves asking again. */
+  async enter(start: InboxStart | null = null): Promise<void> {
     this.signedOutReason = null;
     this.addingAccount = false;
     this.resetSession();
+    if (start && this.list.seed(start.request, start.page)) {
+      this.directory = start.directory;
+      this.status = start.status;
+      this.phase = 'ready';
+      this.loadSidebar();
+      return;
+    }
     // The first list page is asked for with the directory and awaited before the workspace shows, so
     // the first frame has its rows: one round trip and one layout rather than two of each.
     const firstPage = this.list.refresh();

@@ -9,6 +9,7 @@ import type {
   ConversationStatus,
   Directory,
   EntityKind,
+  ListPage,
   ListRequest,
   Message,
   QuickReply,
@@ -16,6 +17,7 @@ import type {
   SendKind,
   SidebarEntry,
   StagedFile,
+  StartScreen,
   Status,
   TemplateRef,
   Thread,
@@ -199,6 +201,12 @@ export function installMock(params: URLSearchParams): void {
 
   const handlers: Record<string, (args: Args) => unknown> = {
     app_info: () => info(),
+    start_screen: (): StartScreen => {
+      if (!signedIn) return { info: info(), inbox: null };
+      const request: ListRequest = { view: { type: 'mine' }, status: 'open', sort: 'newest', offset: 0, limit: 100 };
+      const page = handlers.list_conversations({ request }) as ListPage;
+      return { info: info(), inbox: { directory: handlers.directory({}) as Directory, status: status(), request, page } };
+    },
     sign_in: (args) => {
       const email = String(args.email ?? '');
       const password = String(args.password ?? '');
