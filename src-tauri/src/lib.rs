@@ -41,10 +41,10 @@ impl FirstFrame {
 fn register_toggle_shortcut_after_first_frame<R: tauri::Runtime>(app: tauri::AppHandle<R>, shortcut: String) {
     std::thread::spawn(move || {
         let first_frame = app.state::<FirstFrame>();
-        let _ = tauri::async_runtime::block_on(tokio::time::timeout(
-            DEFERRED_START_AT_MOST,
-            first_frame.0.notified(),
-        ));
+        // The timer needs the runtime's context, so it is made inside the block.
+        tauri::async_runtime::block_on(async {
+            let _ = tokio::time::timeout(DEFERRED_START_AT_MOST, first_frame.0.notified()).await;
+        });
         use tauri_plugin_global_shortcut::GlobalShortcutExt;
         if let Err(error) = app.global_shortcut().register(shortcut.as_str()) {
             tracing::warn!(%error, %shortcut, "the show/hide shortcut is taken");
