@@ -37,3 +37,10 @@ if [ "$status" -ne 0 ] || ! grep -q SWITCHBOARD_E2E_PASSED "$work/e2e.log"; then
   tail -50 "$work/tauri-driver.log" >&2 || true
   exit 1
 fi
+# The app's output lands in tauri-driver's log. A panic on any of its threads fails the test, even
+# when the window carried on (a start-up thread once panicked unseen, and its work never happened).
+if grep -q "panicked at" "$work/tauri-driver.log"; then
+  echo "e2e: the app panicked:" >&2
+  grep -A12 "panicked at" "$work/tauri-driver.log" >&2
+  exit 1
+fi
