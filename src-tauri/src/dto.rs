@@ -132,7 +132,7 @@ impl From<SortKey> for Sort {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct ListRequest {
     pub view: ViewKey,
     /// null: every status.

@@ -260,9 +260,9 @@ class AppState {
       await listening;
     } catch (error) {
       reportError(error);
-      return;
     }
-    // What changed before the listener was there (the first sync, the connection) is caught up once.
+    // One refresh of everything: what changed before the listener was there (the first sync, the
+    // connection), and the sidebar's counts, which the start screen doesn't carry.
     this.handleEvent({ type: 'cache_changed', kinds: ALL_KINDS });
     if (this.phase === 'ready' && this.statusEvents === 0) {
       api
@@ -283,8 +283,8 @@ class AppState {
     if (start && this.list.seed(start.request, start.page)) {
       this.directory = start.directory;
       this.status = start.status;
+      // The sidebar comes with `start`'s catch-up, a moment after the first frame.
       this.phase = 'ready';
-      this.loadSidebar();
       return;
     }
     // The first list page is asked for with the directory and awaited before the workspace shows, so
