@@ -12,6 +12,7 @@ use std::{path::PathBuf, sync::Arc};
 
 use switchboard_core::keychain::{AccountKey, KeychainError, OsKeychain, Token, TokenStore};
 use tauri::{Emitter, Manager};
+use tauri_plugin_log::log::LevelFilter;
 
 use crate::desktop::Desktop;
 
@@ -146,7 +147,15 @@ pub fn run() {
         std::env::var("SWITCHBOARD_TOGGLE_SHORTCUT").unwrap_or_else(|_| DEFAULT_TOGGLE_SHORTCUT.to_owned());
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| show_main_window(app)))
-        .plugin(tauri_plugin_log::Builder::new().level(tauri_plugin_log::log::LevelFilter::Info).build())
+        .plugin(
+            tauri_plugin_log::Builder::new()
+                .level(LevelFilter::Info)
+                // The D-Bus library logs every handshake step at info, and `tracing`'s log bridge
+                // every span it enters: noise in an agent's log.
+                .level_for("zbus", LevelFilter::Warn)
+                .level_for("tracing::span", LevelFilter::Warn)
+                .build(),
+        )
         .plugin(tauri_plugin_window_state::Builder::new().build())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
