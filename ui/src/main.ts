@@ -7,6 +7,8 @@ const language = pickLocale(navigator.language, location.search);
 setLocale(language);
 document.documentElement.lang = language;
 document.documentElement.dir = isRtl(language) ? 'rtl' : 'ltr';
+// The platform's UI font where `system-ui` names it cheaply (see `--font` in app.css).
+if (!navigator.userAgent.includes('Linux')) document.documentElement.style.setProperty('--font', 'system-ui, sans-serif');
 
 async function boot() {
   // The in-memory backend for working on the UI in a browser; stripped from production builds.

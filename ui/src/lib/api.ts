@@ -2,7 +2,6 @@
 // `code` to branch on (never the message text).
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
-import { getCurrentWebview } from '@tauri-apps/api/webview';
 import type {
   AppInfo,
   Attachment,
@@ -123,6 +122,9 @@ export type DragDrop = { type: 'enter' | 'over' | 'leave' } | { type: 'drop'; pa
 
 /** Files dragged over / dropped on the window (paths on disk, staged by the shell). */
 export async function onDragDrop(handler: (event: DragDrop) => void): Promise<UnlistenFn> {
+  // The webview module, and the window module it needs, were a fifth of the start-up bundle for
+  // this one listener: they load on their own.
+  const { getCurrentWebview } = await import('@tauri-apps/api/webview');
   return getCurrentWebview().onDragDropEvent((event) => {
     const payload = event.payload;
     if (payload.type === 'drop') handler({ type: 'drop', paths: payload.paths });

@@ -172,6 +172,21 @@ class ListCache {
   }
 }
 
+/** Runs `work` once the frame being built now is on screen: a frame's `requestAnimationFrame` runs
+ * before its style, layout and paint, the next one after the compositor has shown it, and the
+ * timeout lets what that callback started (the start-up mark) go out first. A hidden window draws
+ * no frames, so after a second it runs anyway. */
+export function afterFirstFrame(work: () => void): void {
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    work();
+  };
+  requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(once)));
+  setTimeout(once, 1000);
+}
+
 function reportError(error: unknown): void {
   const failure = error instanceof ApiError ? error : new ApiError('internal', String(error));
   if (failure.code === 'signed_out') return;
@@ -241,7 +256,7 @@ class AppState {
     setInterval(() => (this.now = Date.now()), 30_000);
     const stored = localStorage.getItem('switchboard.contactPanel');
     this.contactPanel = stored === null ? window.innerWidth >= 1360 : stored === '1';
-    onDragDrop((event) => this.handleDragDrop(event)).catch(() => {});
+    afterFirstFrame(() => onDragDrop((event) => this.handleDragDrop(event)).catch(() => {}));
     // Every round trip before the first frame is start-up time. The first screen's data was asked
     // for by index.html before this bundle loaded; the event listener goes on its way beside it.
     const listening = onUiEvent((event) => this.handleEvent(event));
@@ -262,16 +277,19 @@ class AppState {
       reportError(error);
     }
     // One refresh of everything: what changed before the listener was there (the first sync, the
-    // connection), and the sidebar's counts, which the start screen doesn't carry.
-    this.handleEvent({ type: 'cache_changed', kinds: ALL_KINDS });
-    if (this.phase === 'ready' && this.statusEvents === 0) {
-      api
-        .status()
-        .then((status) => {
-          if (this.statusEvents === 0) this.status = status;
-        })
-        .catch(() => {});
-    }
+    // connection), and the sidebar's counts, which the start screen doesn't carry. After the first
+    // frame: it re-renders the list, and landing while that frame was being drawn it delayed it.
+    afterFirstFrame(() => {
+      this.handleEvent({ type: 'cache_changed', kinds: ALL_KINDS });
+      if (this.phase === 'ready' && this.statusEvents === 0) {
+        api
+          .status()
+          .then((status) => {
+            if (this.statusEvents === 0) this.status = status;
+          })
+          .catch(() => {});
+      }
+    });
   }
 
   /** Loads everything the inbox shows after signing in (or switching accounts); `start` is the
