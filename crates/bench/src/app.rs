@@ -331,7 +331,7 @@ fn median(samples: &mut [f64]) -> f64 {
 
 /// Cold start and peak memory, each next to the hello-world.
 pub async fn app_figures(harness: &AppHarness, quick: bool) -> anyhow::Result<Vec<Row>> {
-    let rounds = if quick { 2 } else { 7 };
+    let rounds = if quick { 2 } else { 11 };
     let (mut ours, mut baseline) = (Vec::new(), Vec::new());
     // Alternate the two, so drift on a shared machine hits both alike.
     for _ in 0..rounds {
