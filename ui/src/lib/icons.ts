@@ -50,6 +50,19 @@ export const ICONS = {
 
 export type IconName = keyof typeof ICONS;
 
+/** An icon's strokes as one path's data: one SVG element to build, lay out and paint per icon, not
+ * one per stroke. A relative moveto that starts a path is taken as absolute; joined after another
+ * stroke it would be relative to that one's end, so such a stroke first moves to the origin. */
+export function onePath(strokes: readonly string[]): string {
+  return strokes.map((d) => (d.startsWith('m') ? `M0 0${d}` : d)).join('');
+}
+
+const joinAll = <K extends string>(icons: Record<K, readonly string[]>): Record<K, string> =>
+  Object.fromEntries(Object.entries<readonly string[]>(icons).map(([name, strokes]) => [name, onePath(strokes)])) as Record<K, string>;
+
+/** `ICONS`, each as one path. */
+export const ICON_PATHS = joinAll(ICONS);
+
 /** Channel glyphs (stroked, drawn white on the channel's colour). */
 export const CHANNEL_GLYPHS: Record<Channel, string[]> = {
   whatsapp: [
@@ -63,6 +76,9 @@ export const CHANNEL_GLYPHS: Record<Channel, string[]> = {
   api: ['m8 8-4 4 4 4', 'm16 8 4 4-4 4', 'm13.5 5.5-3 13'],
   facebook: ['M12 3.8c-4.6 0-8.2 3.4-8.2 7.8 0 2.4 1.1 4.6 2.9 6v3l2.8-1.6c.8.2 1.6.3 2.5.3 4.6 0 8.2-3.4 8.2-7.8S16.6 3.8 12 3.8z', 'm7.5 13.6 3-3.3 2.4 1.9 3.6-3.8'],
 };
+
+/** `CHANNEL_GLYPHS`, each as one path. */
+export const CHANNEL_PATHS = joinAll(CHANNEL_GLYPHS);
 
 export const CHANNEL_COLOR: Record<Channel, string> = {
   whatsapp: 'var(--wa)',
