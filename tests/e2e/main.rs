@@ -125,6 +125,17 @@ async fn steps(
     }
     screenshot(session, harness, "02-inbox").await?;
 
+    // The row's time shows the full date as a tooltip (made when the pointer comes to it).
+    let row = format!("[data-testid=conversation-row][data-id='{}']", ana.conversation_id);
+    session.hover(&session.wait_for(&format!("{row} .time"), WAIT).await?).await?;
+    session
+        .wait_until(
+            "the row's time has its full date as a tooltip",
+            &format!("const e = document.querySelector(\"{row} .time\"); return e && /\\d/.test(e.title) && e.title;"),
+            WAIT,
+        )
+        .await?;
+
     // Claim it with Shift+A.
     open_row(session, ana.conversation_id).await?;
     leave_fields(session).await?;

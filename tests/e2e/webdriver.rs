@@ -169,6 +169,19 @@ impl Session {
         self.call(reqwest::Method::DELETE, "/actions", None).await.map(|_| ())
     }
 
+    /// Moves the mouse onto the middle of `element` (W3C actions).
+    pub async fn hover(&self, element: &Element) -> anyhow::Result<()> {
+        let r#move =
+            json!({"type": "pointerMove", "duration": 0, "origin": {ELEMENT: element.0}, "x": 0, "y": 0});
+        self.call(
+            reqwest::Method::POST,
+            "/actions",
+            Some(json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": [r#move]}]})),
+        )
+        .await?;
+        self.call(reqwest::Method::DELETE, "/actions", None).await.map(|_| ())
+    }
+
     /// Runs an asynchronous script: it finishes by calling its last argument.
     pub async fn execute_async(&self, script: &str, args: Value) -> anyhow::Result<Value> {
         self.call(reqwest::Method::POST, "/execute/async", Some(json!({"script": script, "args": args})))
