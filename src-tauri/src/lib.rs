@@ -119,6 +119,20 @@ fn spawn_unread_updates<R: tauri::Runtime>(app: tauri::AppHandle<R>, desktop: Ar
     });
 }
 
+/// Makes the window of `tauri.conf.json` (which has `create: false` for this). Without compositing
+/// it starts hidden and shows once its page has loaded (`on_page_load` in `run`): WebKit's first
+/// draw of a shown window then waits on the main thread for the web process's first paint, up to
+/// half a second while that process is still starting, and the main thread is the one serving the
+/// page its files. With compositing, a hidden window would put off setting up the compositor.
+fn create_main_window<R: tauri::Runtime>(app: &tauri::App<R>) -> tauri::Result<()> {
+    let config = app.config().app.windows.iter().find(|window| window.label == "main").cloned();
+    let config = config.ok_or_else(|| tauri::Error::WindowNotFound)?;
+    tauri::WebviewWindowBuilder::from_config(app, &config)?
+        .visible(!rendering::compositing_disabled())
+        .build()?;
+    Ok(())
+}
+
 fn build_tray<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<()> {
     use tauri::{
         menu::{Menu, MenuItem},
@@ -156,7 +170,14 @@ pub fn run() {
                 .level_for("tracing::span", LevelFilter::Warn)
                 .build(),
         )
-        .plugin(tauri_plugin_window_state::Builder::new().build())
+        // Not visibility: the app decides when the window shows (`create_main_window`).
+        .plugin(
+            tauri_plugin_window_state::Builder::new()
+                .with_state_flags(
+                    tauri_plugin_window_state::StateFlags::all() - tauri_plugin_window_state::StateFlags::VISIBLE,
+                )
+                .build(),
+        )
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(
@@ -169,7 +190,12 @@ pub fn run() {
                 .build(),
         )
         .setup(move |app| {
-            tracing::info!(cpu_rasterizer = rendering::cpu_rasterizer(), "WebKit rendering");
+            create_main_window(app)?;
+            tracing::info!(
+                cpu_rasterizer = rendering::cpu_rasterizer(),
+                compositing = !rendering::compositing_disabled(),
+                "WebKit rendering"
+            );
             let handle = app.handle().clone();
             let tokens: Arc<dyn TokenStore> = match OsKeychain::new() {
                 Ok(keychain) => Arc::new(keychain),
@@ -216,6 +242,11 @@ pub fn run() {
                 let _ = handle.emit(EVENT, dto::UiEvent::CacheChanged { kinds: switchboard_proto::EntityKind::ALL.to_vec() });
             });
             Ok(())
+        })
+        .on_page_load(|webview, payload| {
+            if payload.event() == tauri::webview::PageLoadEvent::Finished && rendering::compositing_disabled() {
+                let _ = webview.window().show();
+            }
         })
         .on_window_event(|window, event| {
             if let tauri::WindowEvent::Focused(focused) = event {

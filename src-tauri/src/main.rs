@@ -4,6 +4,6 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
-    switchboard_desktop::rendering::prefer_cpu_rasterizer_without_gpu();
+    switchboard_desktop::rendering::paint_on_the_cpu_without_gpu();
     switchboard_desktop::run();
 }

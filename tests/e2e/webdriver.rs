@@ -198,7 +198,23 @@ impl Session {
         )
         .await?;
         tokio::time::sleep(Duration::from_millis(400)).await;
-        let value = self.call(reqwest::Method::GET, "/screenshot", None).await?;
+        // Without compositing (the app's mode on a machine with no GPU, `rendering.rs`), WebKitGTK
+        // 2.50 takes the screenshot only after the page's next paint, and a still page never
+        // paints again: the request would wait forever. So the page repaints (an invisible outline
+        // toggling) until the screenshot is back.
+        self.execute(
+            "window.__e2eRepaint = setInterval(() => { const style = document.documentElement.style; \
+             style.outline = style.outline ? '' : '1px solid transparent'; }, 50);",
+            json!([]),
+        )
+        .await?;
+        let value = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        self.execute(
+            "clearInterval(window.__e2eRepaint); document.documentElement.style.outline = '';",
+            json!([]),
+        )
+        .await?;
+        let value = value?;
         Ok(base64::engine::general_purpose::STANDARD.decode(value.as_str().unwrap_or_default())?)
     }
 
