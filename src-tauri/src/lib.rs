@@ -120,17 +120,46 @@ fn spawn_unread_updates<R: tauri::Runtime>(app: tauri::AppHandle<R>, desktop: Ar
 }
 
 /// Makes the window of `tauri.conf.json` (which has `create: false` for this). Without compositing
-/// it starts hidden and shows once its page has loaded (`on_page_load` in `run`): WebKit's first
+/// it starts hidden and shows once its page has loaded (`show_after_hidden_start`): WebKit's first
 /// draw of a shown window then waits on the main thread for the web process's first paint, up to
 /// half a second while that process is still starting, and the main thread is the one serving the
 /// page its files. With compositing, a hidden window would put off setting up the compositor.
 fn create_main_window<R: tauri::Runtime>(app: &tauri::App<R>) -> tauri::Result<()> {
     let config = app.config().app.windows.iter().find(|window| window.label == "main").cloned();
     let config = config.ok_or_else(|| tauri::Error::WindowNotFound)?;
+    let hidden_start = config.visible && rendering::compositing_disabled();
     tauri::WebviewWindowBuilder::from_config(app, &config)?
-        .visible(!rendering::compositing_disabled())
+        .visible(config.visible && !hidden_start)
         .build()?;
+    if hidden_start {
+        app.manage(HiddenStart::default());
+        // A page that never finishes loading (a web process that failed to start) must not leave
+        // the app running with no window at all.
+        let handle = app.handle().clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(HIDDEN_START_AT_MOST);
+            show_after_hidden_start(&handle);
+        });
+    }
     Ok(())
+}
+
+/// How long a hidden start waits for the page before showing the window anyway.
+const HIDDEN_START_AT_MOST: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Present when the main window started hidden; set once it has been shown.
+#[derive(Default)]
+struct HiddenStart(std::sync::atomic::AtomicBool);
+
+/// Shows the main window after a hidden start, once: at the page's first load or the fallback,
+/// whichever comes first. Later loads (a reload) leave a window the person hid where it is.
+fn show_after_hidden_start<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    let Some(hidden_start) = app.try_state::<HiddenStart>() else { return };
+    if !hidden_start.0.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        if let Some(window) = app.get_webview_window("main") {
+            let _ = window.show();
+        }
+    }
 }
 
 fn build_tray<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<()> {
@@ -244,8 +273,8 @@ pub fn run() {
             Ok(())
         })
         .on_page_load(|webview, payload| {
-            if payload.event() == tauri::webview::PageLoadEvent::Finished && rendering::compositing_disabled() {
-                let _ = webview.window().show();
+            if payload.event() == tauri::webview::PageLoadEvent::Finished && webview.label() == "main" {
+                show_after_hidden_start(webview.app_handle());
             }
         })
         .on_window_event(|window, event| {

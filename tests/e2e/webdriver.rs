@@ -189,7 +189,7 @@ impl Session {
     }
 
     /// A PNG of the window, once what the DOM holds has been painted (WebKit hands back the last
-    /// composited frame, which can lag behind the DOM by a frame or two).
+    /// frame it painted, which can lag behind the DOM by a frame or two).
     pub async fn screenshot(&self) -> anyhow::Result<Vec<u8>> {
         self.execute_async(
             "const done = arguments[arguments.length - 1]; \
@@ -209,12 +209,14 @@ impl Session {
         )
         .await?;
         let value = self.call(reqwest::Method::GET, "/screenshot", None).await;
-        self.execute(
-            "clearInterval(window.__e2eRepaint); document.documentElement.style.outline = '';",
-            json!([]),
-        )
-        .await?;
+        let stopped = self
+            .execute(
+                "clearInterval(window.__e2eRepaint); document.documentElement.style.outline = '';",
+                json!([]),
+            )
+            .await;
         let value = value?;
+        stopped?;
         Ok(base64::engine::general_purpose::STANDARD.decode(value.as_str().unwrap_or_default())?)
     }
 
