@@ -1,5 +1,6 @@
 //! The HTTP side of the protocol: sign-in, feed pages, mutations, uploads and downloads, with
-//! failures sorted into "retry later" (network, 5xx, 429), "signed out" (401) and "refused" (4xx).
+//! failures sorted into "retry later" (network, 5xx, 429, a 401 that isn't the server's), "signed
+//! out" (the server's 401) and "refused" (4xx).
 
 use std::{path::Path, time::Duration};
 
@@ -57,11 +58,18 @@ async fn failure(response: reqwest::Response) -> CoreError {
         Some(body) => (body.error.code, body.error.message.clone()),
         None => (ErrorCode::Unknown, format!("the server answered {status}")),
     };
-    if status == StatusCode::UNAUTHORIZED
-        && code != ErrorCode::InvalidCredentials
-        && code != ErrorCode::InvalidSignature
-    {
-        return CoreError::SignedOut(message);
+    if status == StatusCode::UNAUTHORIZED {
+        if body.is_none() {
+            // Something between us and the server refused us (a proxy, a gateway, a captive
+            // portal), not the server, which always says why. Signing out would forget the
+            // account's cache and whatever waits to be sent, so this is tried again later.
+            return CoreError::Network(format!(
+                "{status} without the server's error body (a proxy in between?)"
+            ));
+        }
+        if code != ErrorCode::InvalidCredentials && code != ErrorCode::InvalidSignature {
+            return CoreError::SignedOut(message);
+        }
     }
     if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
         return CoreError::Network(format!("{status}: {message}"));
@@ -287,5 +295,44 @@ impl ApiClient {
             .map_err(|_| CoreError::Invalid("the token is not a valid header".into()))?;
         request.headers_mut().insert("authorization", header);
         Ok(request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: StatusCode, body: &str) -> reqwest::Response {
+        http::Response::builder().status(status).body(body.to_owned()).expect("response").into()
+    }
+
+    fn server_error(code: &str) -> String {
+        format!(r#"{{"error": {{"code": "{code}", "message": "from the server"}}}}"#)
+    }
+
+    #[tokio::test]
+    async fn only_the_servers_own_401_signs_out() {
+        let revoked = failure(response(StatusCode::UNAUTHORIZED, &server_error("token_revoked"))).await;
+        assert!(
+            matches!(revoked, CoreError::SignedOut(ref message) if message == "from the server"),
+            "{revoked:?}"
+        );
+        let unknown_code =
+            failure(response(StatusCode::UNAUTHORIZED, &server_error("session_expired"))).await;
+        assert!(matches!(unknown_code, CoreError::SignedOut(_)), "a newer server's code: {unknown_code:?}");
+
+        let proxy =
+            failure(response(StatusCode::UNAUTHORIZED, "<html><body>Sign in to the proxy</body></html>"))
+                .await;
+        assert!(matches!(proxy, CoreError::Network(ref message) if message.contains("401")), "{proxy:?}");
+        let empty = failure(response(StatusCode::UNAUTHORIZED, "")).await;
+        assert!(matches!(empty, CoreError::Network(_)), "{empty:?}");
+
+        let wrong_password =
+            failure(response(StatusCode::UNAUTHORIZED, &server_error("invalid_credentials"))).await;
+        assert!(
+            matches!(wrong_password, CoreError::Rejected { code: ErrorCode::InvalidCredentials, .. }),
+            "{wrong_password:?}"
+        );
     }
 }

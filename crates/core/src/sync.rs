@@ -313,8 +313,11 @@ async fn connection(shared: &Arc<Shared>, attempt: &mut u32) -> Ended {
     };
     let mut socket = match socket {
         Ok((socket, _)) => socket,
+        // Not a sign-out: the handshake's answer may come from a proxy, and its body isn't read
+        // whole. Every connection first catches up over HTTP, whose 401 says whether the token
+        // is dead (`api::failure`), so the next attempt tells.
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) if response.status() == 401 => {
-            return Ended::Failed(CoreError::SignedOut("the server refused the token".into()));
+            return Ended::Failed(CoreError::Network("the stream's handshake was refused (401)".into()));
         }
         Err(error) => return Ended::Failed(CoreError::Network(error.to_string())),
     };
