@@ -17,9 +17,9 @@ for arg in "$@"; do
   [ "$arg" = --quick ] && profile=debug
 done
 
-# The app embeds the built UI.
-# Always: the binaries embed ui/dist, and a stale build would be measured without a word.
-npm --prefix ui run build
+# The binaries embed ui/dist, and a stale one would be measured without a word: build it when any
+# of its sources is newer (only then, or the app would be recompiled for nothing).
+scripts/build-ui.sh
 if [ "$profile" = release ]; then
   cargo build --release --locked --workspace --bins
 else

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
-npm --prefix ui run build --silent
+scripts/build-ui.sh
 cargo build --workspace --locked
 
 demo_dir=${SWITCHBOARD_DEMO_DIR:-target/demo-data}

@@ -1,30 +1,148 @@
 #!/usr/bin/env bash
-# Runs every check and test: formatting, lints, the UI's checks and unit tests, the API fuzz run,
-# the Rust test suites (inside a throwaway Secret Service), and the end-to-end test of the real app.
+# Runs the checks and tests. Installs what is missing first (scripts/setup.sh).
+#
+#   scripts/test.sh          # everything; CI runs exactly this
+#   scripts/test.sh --fast   # the inner loop: fmt, clippy, the UI's type check and Vitest, and
+#                            # cargo test in a throwaway Secret Service (no e2e, fuzz run or bench)
+#
+# The full run compiles the workspace once. Clippy checks it, then one
+# `cargo build --workspace --all-targets` builds every binary and test binary, and every later
+# step reuses that build:
+#   - every cargo command selects the whole workspace and its test targets, because cargo turns on
+#     a dependency's features for the packages it was asked to build (`-p switchboard-e2e` alone
+#     leaves out the wire types' ts-rs and tracing's log bridge, and recompiles what uses them);
+#   - the UI is built before cargo and only when stale (scripts/build-ui.sh), because the app
+#     embeds ui/dist and a rewritten ui/dist recompiles and relinks it;
+#   - the benchmark's quick preset measures that same debug build.
+# A later step that compiles anyway is named in a warning at the end.
+#
+# Each suite is a function below (suite_NAME), and the plan at the bottom lists them in order;
+# `run A B` runs suites side by side (each logs to target/test-logs/NAME.log), which pays on two
+# cores when one of them mostly waits (the fuzz run waits on the server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+mode=full
+case "${1:-}" in
+  "") ;;
+  --fast) mode=fast ;;
+  -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+  *) echo "usage: $0 [--fast]" >&2; exit 2 ;;
+esac
+
+logs=target/test-logs
+rm -rf "$logs"
+mkdir -p "$logs"
+
+# --- The suites ---------------------------------------------------------------------------------
+
+suite_fmt() { cargo fmt --all -- --check; }
+
+# The app embeds ui/dist, so this comes before anything that compiles the desktop crate.
+suite_ui_build() { scripts/build-ui.sh; }
+
+suite_ui() {
+  npm --prefix ui run check
+  npm --prefix ui test
+}
+
+suite_clippy() { cargo clippy --workspace --all-targets --locked -- -D warnings; }
+
+# The one build of the full run: the binaries (app, server, bench, hello-world) and every test binary.
+suite_build() { cargo build --workspace --all-targets --locked; }
+
+# Fuzzes the built server from its served OpenAPI document; fails on any 5xx or panic.
+suite_schemathesis() { tests/schemathesis.sh target/debug/switchboard-server; }
+
+# Timings are reported, never asserted: this keeps the harness working, on the debug build.
+suite_bench() { scripts/bench.sh --quick --out target/bench-quick; }
+
+# The real app under Xvfb through tauri-driver (tests/e2e/run.sh).
+suite_e2e() { tests/e2e/run.sh; }
+
+# Inside a throwaway Secret Service, so the keychain test uses a real keyring, never yours. The e2e
+# test ran through its harness above; here it would only report itself skipped.
+suite_cargo_test() { scripts/with-secret-service.sh cargo test --workspace --locked --exclude switchboard-e2e; }
+
+# --- Running them -------------------------------------------------------------------------------
+
+failed=()
+# run SUITE...: runs the suites side by side (one suite: in the foreground, its output shown as it
+# comes), logs each to $logs/SUITE.log, prints how long each took, and stops the script on a failure.
+run() {
+  local suite pids=() i=0 start=$SECONDS
+  if [ $# -eq 1 ]; then
+    echo "== $1"
+    ( "suite_$1" 2>&1 | tee "$logs/$1.log" ) &
+    pids+=($!)
+  else
+    echo "== side by side: $*"
+    for suite in "$@"; do
+      ( "suite_$suite" ) >"$logs/$suite.log" 2>&1 &
+      pids+=($!)
+    done
+  fi
+  for suite in "$@"; do
+    if wait "${pids[$i]}"; then
+      if [ $# -gt 1 ]; then tail -n 3 "$logs/$suite.log" | sed "s/^/   $suite: /"; fi
+      echo "== $suite: passed (done $((SECONDS - start)) s after the start of its step)"
+    else
+      failed+=("$suite")
+      if [ $# -gt 1 ]; then
+        echo "== $suite failed; its log ($logs/$suite.log):"
+        cat "$logs/$suite.log"
+      fi
+      echo "== $suite: FAILED"
+    fi
+    i=$((i + 1))
+  done
+  if [ ${#failed[@]} -gt 0 ]; then
+    echo "test: failed: ${failed[*]}" >&2
+    exit 1
+  fi
+}
+
+# Nothing in a run may change what git tracks (caches and outputs belong in target/ or .gitignore).
+git_before=$(git status --porcelain 2>/dev/null || true)
+check_tree_unchanged() {
+  local after
+  after=$(git status --porcelain 2>/dev/null || true)
+  if [ "$after" != "$git_before" ]; then
+    echo "test: warning: the working tree changed during the run (a test wrote a tracked or" \
+      "unignored file, or you edited one meanwhile):" >&2
+    diff <(echo "$git_before") <(echo "$after") | grep '^[<>]' >&2 || true
+  fi
+}
+
+# After the build, a step that compiles means two steps disagree on features or profiles.
+check_compiled_once() {
+  local step
+  for step in e2e cargo_test bench; do
+    [ -f "$logs/$step.log" ] || continue
+    if grep -qE '^ *Compiling ' "$logs/$step.log"; then
+      echo "test: warning: $step recompiled after the build step (see $logs/$step.log):" >&2
+      grep -E '^ *Compiling ' "$logs/$step.log" | head -5 >&2
+    fi
+  done
+}
+
 scripts/setup.sh
 
-echo "== ui: type check, unit tests, build"
-npm --prefix ui run check
-npm --prefix ui test
-npm --prefix ui run build
-echo "== cargo fmt --check"
-cargo fmt --all -- --check
-echo "== cargo clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "== build"
-cargo build --workspace --all-targets --locked
-echo "== schemathesis against the served OpenAPI (no 5xx allowed)"
-tests/schemathesis.sh target/debug/switchboard-server >target/schemathesis.log 2>&1 || {
-  cat target/schemathesis.log
-  exit 1
-}
-grep -E "generated|passed|failed" target/schemathesis.log | tail -2
-echo "== benchmark harness, quick preset, app figures included (timings are reported, never asserted)"
-scripts/bench.sh --quick --out target/bench-quick >/dev/null
-echo "== end-to-end: the real app under Xvfb through tauri-driver"
-tests/e2e/run.sh
-echo "== cargo test (inside a throwaway Secret Service, so the keychain test uses a real keyring)"
-# The e2e test ran above, against the real window; here it would only report itself skipped.
-scripts/with-secret-service.sh cargo test --workspace --locked --exclude switchboard-e2e
+if [ "$mode" = fast ]; then
+  run fmt
+  run ui_build
+  run clippy ui
+  run cargo_test
+else
+  run fmt
+  run ui_build
+  run clippy
+  run build
+  run schemathesis ui
+  run bench
+  run e2e
+  run cargo_test
+  check_compiled_once
+fi
+check_tree_unchanged
+echo "test: all passed ($mode run, ${SECONDS} s)"

@@ -6,7 +6,7 @@ server_bin=${1:-target/debug/switchboard-server}
 examples=${SCHEMATHESIS_EXAMPLES:-25}
 data_dir=$(mktemp -d)
 log=$(mktemp)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$("$(dirname "$0")/../scripts/free-port.sh")
 "$server_bin" demo --data-dir "$data_dir" --listen "127.0.0.1:$port" --rate 0 --conversations 40 >"$log" 2>&1 &
 server_pid=$!
 trap 'kill $server_pid 2>/dev/null || true; wait $server_pid 2>/dev/null || true; rm -rf "$data_dir" "$log" "${config:-}"' EXIT

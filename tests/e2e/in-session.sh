@@ -17,9 +17,8 @@ pids+=($!)
 dunst >"$work/dunst.log" 2>&1 &
 pids+=($!)
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-port=$(free_port)
-native_port=$(free_port)
+port=$(scripts/free-port.sh)
+native_port=$(scripts/free-port.sh)
 # The app inherits this environment from tauri-driver: its own data directory, nothing shared.
 SWITCHBOARD_DATA_DIR=$work/app-data tauri-driver --port "$port" --native-port "$native_port" >"$work/tauri-driver.log" 2>&1 &
 pids+=($!)
@@ -31,7 +30,10 @@ done
 export SWITCHBOARD_E2E_APP=$root/target/debug/switchboard
 export SWITCHBOARD_E2E_WEBDRIVER=http://127.0.0.1:$port
 status=0
-cargo test -p switchboard-e2e --test e2e --locked -- --nocapture 2>&1 | tee "$work/e2e.log" || status=$?
+# --workspace, not -p switchboard-e2e: cargo resolves dependency features for the packages it is
+# asked for, and the e2e package alone turns fewer on (no ts-rs in the wire types, no log bridge in
+# tracing), which recompiled half the workspace after scripts/test.sh had built it.
+cargo test --workspace --locked --test e2e -- --nocapture 2>&1 | tee "$work/e2e.log" || status=$?
 if [ "$status" -ne 0 ] || ! grep -q SWITCHBOARD_E2E_PASSED "$work/e2e.log"; then
   echo "e2e: failed; tauri-driver log:" >&2
   tail -50 "$work/tauri-driver.log" >&2 || true

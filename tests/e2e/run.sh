@@ -10,7 +10,7 @@ root=$PWD
 for tool in Xvfb dbus-monitor dunst tauri-driver WebKitWebDriver; do
   command -v "$tool" >/dev/null || { echo "e2e: $tool is missing (scripts/setup.sh installs it)" >&2; exit 1; }
 done
-[ -x target/debug/switchboard ] || { echo "e2e: build the app first (cargo build -p switchboard-desktop)" >&2; exit 1; }
+[ -x target/debug/switchboard ] || { echo "e2e: build the app first (cargo build --workspace --all-targets)" >&2; exit 1; }
 
 export SWITCHBOARD_E2E_SCREENSHOTS=${SWITCHBOARD_E2E_SCREENSHOTS:-$root/target/e2e-screenshots}
 mkdir -p "$SWITCHBOARD_E2E_SCREENSHOTS"
