@@ -1,0 +1,134 @@
+// Actions on conversations (assign, status, labels, pins…), what they apply to, and the command
+// palette's dispatch. The shell queues each action in the outbox and shows its effect at once; a
+// refusal comes back later as a `rejected` event.
+import { api } from '../api';
+import type { ConversationRow, ConversationStatus, Priority, SendKind, ViewKey } from '../bindings';
+import { t } from '../i18n';
+import { snoozeUntil, type CommandAction, type SnoozePreset } from '../palette';
+import { toasts } from '../toasts.svelte';
+
+/** What the actions read from, and the commands beyond conversations the palette can run. */
+export type ActionHost = {
+  report: (error: unknown) => void;
+  selected: () => ReadonlySet<string>;
+  openId: () => string | null;
+  focusedRow: () => ConversationRow | undefined;
+  /** Whether a conversation is pinned, when it is on screen. */
+  pinnedFor: (id: string) => boolean;
+  closeThread: () => void;
+  setView: (view: ViewKey) => void;
+  compose: (kind: SendKind) => void;
+  showHelp: () => void;
+  setDoNotDisturb: (on: boolean) => void;
+  toggleContactPanel: () => void;
+  signOut: () => void;
+};
+
+export class Actions {
+  constructor(private host: ActionHost) {}
+
+  /** What an action applies to: the multi-selection, else the open conversation, else the focused row. */
+  targets(): string[] {
+    const selected = this.host.selected();
+    if (selected.size > 0) return [...selected];
+    const openId = this.host.openId();
+    if (openId) return [openId];
+    const row = this.host.focusedRow();
+    return row ? [row.conversation.id] : [];
+  }
+
+  private withTargets(run: (ids: string[]) => Promise<unknown>, ids = this.targets()): void {
+    if (ids.length === 0) {
+      toasts.show(t('toast.noTarget'));
+      return;
+    }
+    run(ids).catch(this.host.report);
+  }
+
+  setStatus(status: ConversationStatus, ids?: string[]): void {
+    this.withTargets((targets) => api.setStatus(targets, status, null), ids);
+  }
+
+  snooze(preset: SnoozePreset, ids?: string[]): void {
+    this.withTargets((targets) => api.setStatus(targets, 'snoozed', snoozeUntil(preset, Date.now())), ids);
+  }
+
+  assign(agentId: string | null, ids?: string[]): void {
+    this.withTargets((targets) => api.assign(targets, agentId, false), ids);
+  }
+
+  claim(ids?: string[]): void {
+    this.withTargets((targets) => api.assign(targets, null, true), ids);
+  }
+
+  setTeam(teamId: string | null, ids?: string[]): void {
+    this.withTargets((targets) => api.setTeam(targets, teamId), ids);
+  }
+
+  editLabel(name: string, add: boolean, ids?: string[]): void {
+    this.withTargets((targets) => api.editLabels(targets, add ? [name] : [], add ? [] : [name]), ids);
+  }
+
+  setPriority(priority: Priority, ids?: string[]): void {
+    this.withTargets((targets) => api.setPriority(targets, priority), ids);
+  }
+
+  togglePin(ids?: string[]): void {
+    this.withTargets(async (targets) => {
+      // Several: pin them all unless all are pinned already.
+      const pin = !targets.every((id) => this.host.pinnedFor(id));
+      for (const id of targets) await api.setPinned(id, pin);
+    }, ids);
+  }
+
+  setPinned(pinned: boolean, ids?: string[]): void {
+    this.withTargets(async (targets) => {
+      for (const id of targets) await api.setPinned(id, pinned);
+    }, ids);
+  }
+
+  markUnread(ids?: string[]): void {
+    this.withTargets(async (targets) => {
+      for (const id of targets) await api.markUnread(id);
+      // Reading it again straight away would undo it: leave the thread.
+      const openId = this.host.openId();
+      if (openId && targets.includes(openId)) this.host.closeThread();
+    }, ids);
+  }
+
+  /** Runs a palette command. */
+  run(action: CommandAction, ids: string[]): void {
+    switch (action.type) {
+      case 'assign':
+        return this.assign(action.agentId, ids);
+      case 'claim':
+        return this.claim(ids);
+      case 'team':
+        return this.setTeam(action.teamId, ids);
+      case 'label':
+        return this.editLabel(action.name, action.add, ids);
+      case 'status':
+        return this.setStatus(action.status, ids);
+      case 'snooze':
+        return this.snooze(action.preset, ids);
+      case 'priority':
+        return this.setPriority(action.priority, ids);
+      case 'pin':
+        return this.setPinned(action.pinned, ids);
+      case 'unread':
+        return this.markUnread(ids);
+      case 'view':
+        return this.host.setView(action.view);
+      case 'compose':
+        return this.host.compose(action.kind);
+      case 'help':
+        return this.host.showHelp();
+      case 'dnd':
+        return this.host.setDoNotDisturb(action.on);
+      case 'contactPanel':
+        return this.host.toggleContactPanel();
+      case 'signOut':
+        return this.host.signOut();
+    }
+  }
+}

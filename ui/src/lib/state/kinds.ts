@@ -1,0 +1,31 @@
+// Which kinds of entity each part of the window shows: a `cache_changed` event names the kinds a
+// sync touched, and only the parts that show one of them are read again.
+import type { EntityKind } from '../bindings';
+
+// A record over the generated `EntityKind` union, so a kind added in Rust fails the type check here
+// until it is listed (a union has no runtime list to take it from).
+const EVERY_KIND: Record<EntityKind, true> = {
+  agent: true,
+  team: true,
+  inbox: true,
+  contact: true,
+  conversation: true,
+  message: true,
+  label: true,
+  canned_response: true,
+  mention: true,
+  pin: true,
+  read_marker: true,
+};
+
+export const ALL_KINDS = Object.keys(EVERY_KIND) as EntityKind[];
+export const DIRECTORY_KINDS: EntityKind[] = ['agent', 'team', 'inbox', 'label', 'canned_response'];
+export const SIDEBAR_KINDS: EntityKind[] = ['conversation', 'mention', 'pin', 'read_marker', 'label', 'team', 'inbox', 'agent'];
+export const LIST_KINDS: EntityKind[] = ['conversation', 'contact', 'message', 'pin', 'read_marker', 'agent', 'inbox', 'mention', 'label'];
+export const THREAD_KINDS: EntityKind[] = ['conversation', 'contact', 'message', 'pin', 'agent', 'inbox', 'label'];
+
+/** Whether any of `changed` is among `shown`. */
+export function touches(changed: Iterable<EntityKind>, shown: EntityKind[]): boolean {
+  for (const kind of changed) if (shown.includes(kind)) return true;
+  return false;
+}

@@ -1,0 +1,213 @@
+// The signed-in session: the start screen, signing in and out, switching accounts, and what the
+// session shows around the list (the directory, the connection status, the sidebar's counts).
+import { SvelteSet } from 'svelte/reactivity';
+import { api, ApiError } from '../api';
+import type { AppInfo, ConversationStatus, Directory, InboxStart, SidebarEntry, Status, ViewKey } from '../bindings';
+import { sameView } from '../views';
+import { mark } from './startup';
+
+export type Phase = 'loading' | 'signin' | 'ready' | 'nobackend';
+
+export type SessionDeps = {
+  report: (error: unknown) => void;
+  /** Forgets the previous session's list, thread, selection, drafts and staged files. */
+  reset: () => void;
+  /** Takes the start screen's first list page; false when the list would ask for another one. */
+  seed: (start: InboxStart) => boolean;
+  /** Reads the list's first page. */
+  firstPage: () => Promise<void>;
+  /** The list's status filter (the sidebar counts conversations in it). */
+  statusFilter: () => ConversationStatus | null;
+  /** The inbox is on screen: what changed while it was being entered can be shown now. */
+  entered: () => void;
+};
+
+export class Session {
+  phase = $state<Phase>('loading');
+  info = $state.raw<AppInfo | null>(null);
+  signedOutReason = $state<string | null>(null);
+  /** Signing in to a further account while one is open (the form can be cancelled). */
+  addingAccount = $state(false);
+  directory = $state.raw<Directory | null>(null);
+  status = $state.raw<Status | null>(null);
+  sidebar = $state.raw<SidebarEntry[]>([]);
+  /** Colleagues online now. */
+  online = new SvelteSet<string>();
+  /** From asking the shell to open a session until its inbox is on screen: what changes in the
+   * cache meanwhile (the first sync) is shown once it is. */
+  entering = false;
+
+  /** Counts `status` events, so an older `status()` answer never overwrites a newer event. */
+  private statusEvents = 0;
+
+  constructor(private deps: SessionDeps) {}
+
+  /** The start screen: the inbox when a session is open (from the answer index.html asked for
+   * before the bundle loaded), else the sign-in form. */
+  async resume(): Promise<void> {
+    let inbox: InboxStart | null = null;
+    try {
+      const start = await api.startScreen();
+      mark('start-screen');
+      this.info = start.info;
+      inbox = start.inbox;
+    } catch (error) {
+      this.deps.report(error);
+    }
+    if (this.info?.signed_in) await this.enter(inbox);
+    else this.phase = 'signin';
+  }
+
+  /** Loads everything the inbox shows after signing in (or switching accounts); `start` is the
+   * start screen's answer, which saves asking again. */
+  async enter(start: InboxStart | null = null): Promise<void> {
+    this.entering = true;
+    try {
+      await this.load(start);
+    } finally {
+      this.entering = false;
+    }
+    if (this.phase === 'ready') this.deps.entered();
+  }
+
+  private async load(start: InboxStart | null): Promise<void> {
+    this.signedOutReason = null;
+    this.addingAccount = false;
+    this.deps.reset();
+    if (start && this.deps.seed(start)) {
+      this.directory = start.directory;
+      this.status = start.status;
+      // The sidebar comes with `start`'s catch-up, a moment after the first frame.
+      this.phase = 'ready';
+      return;
+    }
+    // The first list page is asked for with the directory and awaited before the workspace shows, so
+    // the first frame has its rows: one round trip and one layout rather than two of each.
+    const firstPage = this.deps.firstPage();
+    try {
+      const eventsBefore = this.statusEvents;
+      const [directory, status] = await Promise.all([api.directory(), api.status()]);
+      mark('directory');
+      this.directory = directory;
+      // Status is only sent when it changes: a newer event must win over this answer.
+      if (this.statusEvents === eventsBefore) this.status = status;
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'signed_out') {
+        this.phase = 'signin';
+        return;
+      }
+      this.deps.report(error);
+    }
+    await firstPage;
+    this.phase = 'ready';
+    this.loadSidebar();
+  }
+
+  async signIn(serverUrl: string, email: string, password: string): Promise<void> {
+    this.entering = true;
+    try {
+      this.info = await api.signIn(serverUrl, email, password);
+    } catch (error) {
+      this.entering = false;
+      throw error;
+    }
+    await this.enter();
+  }
+
+  async signOut(): Promise<void> {
+    try {
+      this.info = await api.signOut();
+    } catch (error) {
+      this.deps.report(error);
+      return;
+    }
+    this.deps.reset();
+    if (this.info.signed_in) await this.enter();
+    else this.phase = 'signin';
+  }
+
+  async switchAccount(key: string): Promise<void> {
+    try {
+      this.info = await api.switchAccount(key);
+      await this.enter();
+    } catch (error) {
+      this.deps.report(error);
+    }
+  }
+
+  /** The shell closed the session (signed out elsewhere, the token revoked). */
+  signedOut(reason: string): void {
+    this.deps.reset();
+    this.signedOutReason = reason;
+    this.phase = 'signin';
+    api
+      .appInfo()
+      .then((info) => (this.info = info))
+      .catch(() => {});
+  }
+
+  /** The cache changed while the sign-in form shows: a session may have opened in the background
+   * (start-up resume, automatic sign-in), whose inbox then shows. */
+  async enterIfOpened(): Promise<void> {
+    if (this.phase !== 'signin' || this.addingAccount || this.entering) return;
+    const info = await api.appInfo().catch(() => null);
+    if (info?.signed_in && this.phase === 'signin' && !this.entering) {
+      this.info = info;
+      await this.enter();
+    }
+  }
+
+  /** A `status` event: it wins over any answer asked for before it. */
+  statusChanged(status: Status): void {
+    this.statusEvents += 1;
+    this.status = status;
+  }
+
+  /** Asks for the status unless an event has brought it already (after the start screen's). */
+  catchUpStatus(): void {
+    if (this.phase !== 'ready' || this.statusEvents > 0) return;
+    api
+      .status()
+      .then((status) => {
+        if (this.statusEvents === 0) this.status = status;
+      })
+      .catch(() => {});
+  }
+
+  loadDirectory(): void {
+    api
+      .directory()
+      .then((directory) => (this.directory = directory))
+      .catch(this.deps.report);
+  }
+
+  async loadSidebar(): Promise<void> {
+    try {
+      this.sidebar = await api.sidebar(this.deps.statusFilter());
+      mark('sidebar');
+    } catch (error) {
+      this.deps.report(error);
+    }
+  }
+
+  /** The sidebar's count for a view (null before the sidebar has loaded). */
+  count(view: ViewKey): number | null {
+    return this.sidebar.find((entry) => sameView(entry.view, view))?.count ?? null;
+  }
+
+  async setDoNotDisturb(on: boolean): Promise<void> {
+    try {
+      this.status = await api.setDoNotDisturb(on);
+    } catch (error) {
+      this.deps.report(error);
+    }
+  }
+
+  async reconnect(): Promise<void> {
+    try {
+      await api.reconnect();
+    } catch (error) {
+      this.deps.report(error);
+    }
+  }
+}

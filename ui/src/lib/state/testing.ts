@@ -1,0 +1,183 @@
+// For the state tests: a stand-in for `api` (every call a `vi.fn` with a harmless answer) and
+// small fixtures. Each test file swaps it in with
+// `vi.mock('../api', async (real) => ({ ...(await real()), ...(await import('./testing')).fakeApiModule }))`.
+import { vi } from 'vitest';
+import type { api as realApi } from '../api';
+import type {
+  AppInfo,
+  Conversation,
+  ConversationRow,
+  Directory,
+  ListPage,
+  SidebarEntry,
+  Status,
+  Thread,
+} from '../bindings';
+
+type Api = typeof realApi;
+type Fake = { [K in keyof Api]: Api[K] & ReturnType<typeof vi.fn> };
+
+export const signedOut: AppInfo = { version: 'test', default_server_url: 'http://127.0.0.1:7300', accounts: [], signed_in: false };
+export const signedIn: AppInfo = { ...signedOut, signed_in: true };
+export const online: Status = { connection: 'online', pending: 0, last_sync_at: null, do_not_disturb: false };
+
+export function conversation(id: string, overrides: Partial<Conversation> = {}): Conversation {
+  return {
+    id,
+    inbox_id: 'inbox-1',
+    contact_id: `contact-${id}`,
+    subject: null,
+    status: 'open',
+    snoozed_until: null,
+    assignee_id: 'me',
+    team_id: null,
+    priority: 'none',
+    labels: [],
+    created_at: 0,
+    last_activity_at: 0,
+    waiting_since: null,
+    first_reply_at: null,
+    last_incoming_at: null,
+    preview: '',
+    ...overrides,
+  };
+}
+
+export function row(id: string, pinned = false): ConversationRow {
+  return {
+    conversation: conversation(id),
+    contact_name: `Contact ${id}`,
+    inbox_name: 'WhatsApp',
+    channel: 'whatsapp',
+    assignee_name: 'Me',
+    unread: false,
+    pinned,
+    pending: false,
+    window: { state: 'always' },
+  };
+}
+
+/** A list page of `total` conversations `c0`, `c1`…, holding rows [offset, offset + count). */
+export function page(total: number, offset = 0, limit = 100): ListPage {
+  const rows: ConversationRow[] = [];
+  for (let i = offset; i < Math.min(total, offset + limit); i += 1) rows.push(row(`c${i}`));
+  return { total, offset, rows };
+}
+
+export const directory: Directory = {
+  me: { id: 'me', name: 'Sara Karimi', email: 'sara@example.com', role: 'agent', availability: 'online', active: true, team_ids: [] },
+  server_url: 'http://127.0.0.1:7300',
+  agents: [],
+  teams: [],
+  inboxes: [
+    {
+      id: 'inbox-1',
+      name: 'WhatsApp',
+      channel: 'whatsapp',
+      webhook_url: null,
+      member_agent_ids: [],
+      member_team_ids: [],
+      templates: [],
+      attachment_limit: 1024,
+    },
+  ],
+  labels: [],
+  canned_responses: [],
+};
+
+export function sidebar(mine: number): SidebarEntry[] {
+  return [
+    { view: { type: 'mine' }, count: mine },
+    { view: { type: 'unassigned' }, count: 0 },
+    { view: { type: 'all' }, count: mine },
+  ];
+}
+
+export function thread(id: string, overrides: Partial<Thread> = {}): Thread {
+  return {
+    conversation: conversation(id),
+    contact: null,
+    inbox: null,
+    messages: [],
+    window: { state: 'always' },
+    pinned: false,
+    other_conversations: [],
+    typing: [],
+    viewing: [],
+    draft: null,
+    ...overrides,
+  };
+}
+
+function makeFakeApi(): Fake {
+  const answers: { [K in keyof Api]: () => unknown } = {
+    appInfo: () => signedOut,
+    startScreen: () => ({ info: signedOut, inbox: null }),
+    signIn: () => signedIn,
+    signOut: () => signedOut,
+    switchAccount: () => signedIn,
+    directory: () => directory,
+    status: () => online,
+    sidebar: () => sidebar(0),
+    listConversations: () => page(0),
+    openConversation: () => thread('c0'),
+    thread: () => thread('c0'),
+    closeConversation: () => undefined,
+    typing: () => undefined,
+    search: () => ({ messages: [], contacts: [], conversations: [] }),
+    quickReplies: () => [],
+    sendMessage: () => 'message-1',
+    assign: () => undefined,
+    setTeam: () => undefined,
+    setStatus: () => undefined,
+    editLabels: () => undefined,
+    setPriority: () => undefined,
+    setPinned: () => undefined,
+    markUnread: () => undefined,
+    saveDraft: () => undefined,
+    stageFiles: () => [],
+    stagePasted: () => ({ id: 'staged-1', conversation_id: 'c0', file_name: 'a.png', content_type: 'image/png', size: 3 }),
+    attachmentPreview: () => '',
+    openAttachment: () => undefined,
+    setDoNotDisturb: () => online,
+    reconnect: () => undefined,
+    openLink: () => undefined,
+    firstPaint: () => undefined,
+  };
+  const fake = {} as Record<string, ReturnType<typeof vi.fn>>;
+  for (const [name, answer] of Object.entries(answers)) fake[name] = vi.fn(async () => answer());
+  return fake as unknown as Fake;
+}
+
+/** The fake `api`: reset it (`resetFakeApi`) in `beforeEach`. */
+export const fakeApi: Fake = makeFakeApi();
+
+/** Gives every call its default answer again and forgets the calls. */
+export function resetFakeApi(): void {
+  const fresh = makeFakeApi();
+  for (const name of Object.keys(fresh) as (keyof Api)[]) {
+    fakeApi[name].mockReset();
+    fakeApi[name].mockImplementation(fresh[name].getMockImplementation()!);
+  }
+}
+
+/** What replaces `../api` in the state tests: the fake calls, a backend that is there, and event
+ * listeners that hand their handler to the test. */
+export const fakeApiModule = {
+  api: fakeApi,
+  hasBackend: vi.fn(() => true),
+  onUiEvent: vi.fn(async () => () => {}),
+  onDragDrop: vi.fn(async () => () => {}),
+};
+
+/** Lets every settled promise's callbacks run. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i += 1) await Promise.resolve();
+}
+
+/** A promise with its resolve function, for answers the test hands out when it chooses. */
+export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
