@@ -1,0 +1,146 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { ApiError } from '../api';
+import type { InboxStart } from '../bindings';
+import { Session } from './session.svelte';
+import { directory, fakeApi, online, page, resetFakeApi, settle, sidebar, signedIn, signedOut } from './testing';
+
+vi.mock('../api', async (real) => ({ ...(await real<object>()), ...(await import('./testing')).fakeApiModule }));
+
+beforeEach(() => resetFakeApi());
+
+function make(seeds = true) {
+  const deps = {
+    report: vi.fn(),
+    reset: vi.fn(),
+    seed: vi.fn((_start: InboxStart) => seeds),
+    firstPage: vi.fn(async () => {}),
+    statusFilter: vi.fn(() => 'open' as const),
+    entered: vi.fn(),
+  };
+  return { session: new Session(deps), deps };
+}
+
+const start: InboxStart = {
+  directory,
+  status: online,
+  request: { view: { type: 'mine' }, status: 'open', sort: 'newest', offset: 0, limit: 100 },
+  page: page(2),
+};
+
+describe('Session', () => {
+  it('opens the inbox from the start screen without asking again', async () => {
+    fakeApi.startScreen.mockResolvedValue({ info: signedIn, inbox: start });
+    const { session, deps } = make();
+    await session.resume();
+    expect(session.phase).toBe('ready');
+    expect(session.directory).toBe(directory);
+    expect(deps.seed).toHaveBeenCalledWith(start);
+    expect(deps.firstPage).not.toHaveBeenCalled();
+    expect(fakeApi.directory).not.toHaveBeenCalled();
+    expect(deps.entered).toHaveBeenCalledOnce();
+  });
+
+  it('shows the sign-in form when no session is open', async () => {
+    const { session } = make();
+    await session.resume();
+    expect(session.phase).toBe('signin');
+  });
+
+  it('signing in reads the directory, the status, the first page and the sidebar', async () => {
+    fakeApi.sidebar.mockResolvedValue(sidebar(4));
+    const { session, deps } = make(false);
+    await session.signIn('http://127.0.0.1:7300', 'sara@example.com', 'secret');
+    await settle();
+    expect(fakeApi.signIn).toHaveBeenCalledWith('http://127.0.0.1:7300', 'sara@example.com', 'secret');
+    expect(deps.reset).toHaveBeenCalled();
+    expect(deps.firstPage).toHaveBeenCalledOnce();
+    expect(session.phase).toBe('ready');
+    expect(session.entering).toBe(false);
+    expect(fakeApi.sidebar).toHaveBeenCalledWith('open');
+    expect(session.count({ type: 'mine' })).toBe(4);
+    expect(session.count({ type: 'pinned' }), 'a view the sidebar does not list').toBeNull();
+  });
+
+  it('is "entering" from the sign-in request until the inbox is on screen', async () => {
+    const { session } = make(false);
+    const states: boolean[] = [];
+    fakeApi.signIn.mockImplementation(async () => {
+      states.push(session.entering);
+      return signedIn;
+    });
+    fakeApi.directory.mockImplementation(async () => {
+      states.push(session.entering);
+      return directory;
+    });
+    await session.signIn('u', 'e', 'p');
+    expect(states).toEqual([true, true]);
+    expect(session.entering).toBe(false);
+  });
+
+  it('a refused sign-in reaches the form and leaves nothing half open', async () => {
+    fakeApi.signIn.mockRejectedValue(new ApiError('invalid_credentials', 'no'));
+    const { session } = make(false);
+    session.phase = 'signin';
+    await expect(session.signIn('u', 'e', 'p')).rejects.toThrow('no');
+    expect(session.entering).toBe(false);
+    expect(session.phase).toBe('signin');
+  });
+
+  it('a session closed while entering shows the sign-in form', async () => {
+    fakeApi.directory.mockRejectedValue(new ApiError('signed_out', 'gone'));
+    const { session, deps } = make(false);
+    await session.enter();
+    expect(session.phase).toBe('signin');
+    expect(deps.entered).not.toHaveBeenCalled();
+  });
+
+  it('signing out of the last account shows the sign-in form', async () => {
+    const { session, deps } = make(false);
+    session.phase = 'ready';
+    await session.signOut();
+    expect(deps.reset).toHaveBeenCalled();
+    expect(session.phase).toBe('signin');
+  });
+
+  it('signing out of one account opens the next', async () => {
+    fakeApi.signOut.mockResolvedValue(signedIn);
+    const { session, deps } = make(false);
+    await session.signOut();
+    expect(deps.firstPage).toHaveBeenCalled();
+    expect(session.phase).toBe('ready');
+  });
+
+  it('a session opened in the background is entered; not while the form is in use', async () => {
+    fakeApi.appInfo.mockResolvedValue(signedIn);
+    const { session } = make(false);
+    session.phase = 'signin';
+    session.addingAccount = true;
+    await session.enterIfOpened();
+    expect(session.phase).toBe('signin');
+    session.addingAccount = false;
+    await session.enterIfOpened();
+    expect(session.phase).toBe('ready');
+  });
+
+  it('the signed-out event says why and reads the accounts again', async () => {
+    fakeApi.appInfo.mockResolvedValue(signedOut);
+    const { session, deps } = make();
+    session.phase = 'ready';
+    session.signedOut('revoked');
+    await settle();
+    expect(session.phase).toBe('signin');
+    expect(session.signedOutReason).toBe('revoked');
+    expect(deps.reset).toHaveBeenCalled();
+    expect(session.info).toBe(signedOut);
+  });
+
+  it('asks for the status after start-up only if no event brought it', async () => {
+    const { session } = make();
+    session.phase = 'ready';
+    session.statusChanged({ ...online, pending: 3 });
+    session.catchUpStatus();
+    expect(fakeApi.status).not.toHaveBeenCalled();
+    expect(session.status?.pending).toBe(3);
+  });
+});
+
