@@ -10,7 +10,7 @@
 # step reuses that build:
 #   - every cargo command selects the whole workspace and its test targets, because cargo turns on
 #     a dependency's features for the packages it was asked to build (`-p switchboard-e2e` alone
-#     leaves out the wire types' ts-rs and tracing's log bridge, and recompiles what uses them);
+#     builds the wire types without ts-rs, and recompiles them and everything above them);
 #   - the UI is built before cargo and only when stale (scripts/build-ui.sh), because the app
 #     embeds ui/dist and a rewritten ui/dist recompiles and relinks it;
 #   - the benchmark's quick preset measures that same debug build.
