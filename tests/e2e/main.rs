@@ -54,6 +54,37 @@ async fn open_row(session: &Session, conversation: Id) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Claims a conversation for an agent through the HTTP API (as another of their devices would), so
+/// the app finds it already theirs when it signs in.
+async fn claim_as(server: &Server, email: &str, conversation: Id) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    let login: LoginResponse = http
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&LoginRequest {
+            email: email.into(),
+            password: server::PASSWORD.into(),
+            device_name: "e2e setup".into(),
+        })
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let response = http
+        .post(format!("{}/api/v1/conversations/{conversation}/assign", server.base))
+        .bearer_auth(&login.token)
+        .json(&AssignRequest {
+            client_id: Id::new_v4(),
+            assignee_id: Some(login.agent.id),
+            team_id: None,
+            expected_assignee_id: Some(None),
+        })
+        .send()
+        .await?;
+    anyhow::ensure!(response.status().is_success(), "claiming {conversation}: {}", response.status());
+    Ok(())
+}
+
 /// Leaves any text field so single-key shortcuts reach the app.
 async fn leave_fields(session: &Session) -> anyhow::Result<()> {
     session
@@ -92,6 +123,10 @@ async fn steps(
     workspace: &server::Workspace,
     session: &Session,
 ) -> anyhow::Result<()> {
+    // Before Sara's first sign-in, a conversation is already hers: her first window must list it.
+    let waiting = server.inbound(&workspace.whatsapp, "lee", "Lee Chen", "m0", "Is anyone there?").await?;
+    claim_as(server, "sara@e2e.example", waiting.conversation_id).await?;
+
     // Sign in.
     let url = session.wait_for("#signin-server", WAIT).await?;
     screenshot(session, harness, "01-sign-in").await?;
@@ -101,6 +136,29 @@ async fn steps(
     session.send_keys(&session.wait_for("#signin-password", WAIT).await?, server::PASSWORD).await?;
     session.click(&session.wait_for("#signin-submit", WAIT).await?).await?;
     session.wait_for("[data-testid=conversation-list]", WAIT).await?;
+
+    // The first window after the first sign-in, without a click: the list shows what the sidebar
+    // counts for the current view. The first sync fills the cache after the list has read its
+    // first (empty) page, and the list must read it again when the sync says the cache changed.
+    let count_and_rows = "const c = document.querySelector('[data-testid=view][aria-current=true] [data-testid=view-count]'); \
+         const n = c && c.textContent.trim() !== '' ? Number(c.textContent.trim()) : null; \
+         const rows = document.querySelectorAll('[data-testid=conversation-row]').length;";
+    let matched = session
+        .wait_until(
+            "the list shows as many rows as the sidebar counts for the current view",
+            &format!(
+                "{count_and_rows} return n !== null && n > 0 && (rows === n || (rows > 0 && rows < n));"
+            ),
+            WAIT,
+        )
+        .await;
+    if matched.is_err() {
+        let shown = session.execute(&format!("{count_and_rows} return [n, rows];"), json!([])).await?;
+        anyhow::bail!("the first window's sidebar count and list rows are {shown} (count, rows)");
+    }
+    session
+        .wait_for(&format!("[data-testid=conversation-row][data-id='{}']", waiting.conversation_id), WAIT)
+        .await?;
     session.wait_for("[data-testid=status-connection][data-state=online]", Duration::from_secs(60)).await?;
 
     // A customer writes in through the API channel: it shows in Unassigned and rings.
