@@ -423,12 +423,11 @@ pub async fn network_figures(quick: bool) -> anyhow::Result<Vec<Row>> {
     engine.shutdown().await;
     let before = server.head().await?;
     let wanted = if quick { 1_000 } else { 10_000 };
-    let writer = switchboard_server::sqlite::SqliteDatabase::open(
-        &server.data_dir.path().join("switchboard.db"),
-        Arc::new(switchboard_server::SystemClock),
-        16,
-    )?;
-    use switchboard_server::db::Database;
+    // A second handle on the same data directory: a writer the client's stream doesn't hear.
+    let writer = switchboard_server::open_workspace(&switchboard_server::ServerConfig {
+        stream_buffer: 16,
+        ..switchboard_server::ServerConfig::new(server.data_dir.path())
+    })?;
     let mut n = 0;
     while server.head().await? - before < wanted {
         for _ in 0..200 {

@@ -12,8 +12,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     clock::{Clock, ManualClock, SystemClock},
-    db::{ConversationAction, Database, Viewer},
-    sqlite::SqliteDatabase,
+    refusal::Refusal,
+    workspace::{ConversationAction, Viewer, Workspace},
     ServerConfig,
 };
 
@@ -63,7 +63,7 @@ fn templates() -> Vec<MessageTemplate> {
     ]
 }
 
-fn fail(error: crate::error::ApiError) -> anyhow::Error {
+fn fail(error: Refusal) -> anyhow::Error {
     anyhow::anyhow!("seeding the demo: {}", error.message)
 }
 
@@ -77,8 +77,7 @@ pub async fn prepare(
     let clock = Arc::new(ManualClock::default());
     let now = SystemClock.now();
     clock.set(now);
-    let db =
-        SqliteDatabase::open(&config.data_dir.join("switchboard.db"), clock.clone(), config.stream_buffer)?;
+    let db = crate::open_workspace_with_clock(config, clock.clone())?;
     if db.has_agents().await.map_err(fail)? {
         let inbox_ids: Vec<Id> = db
             .directory(&directory_reader(), EntityKind::Inbox)
@@ -113,7 +112,7 @@ fn directory_reader() -> Viewer {
 }
 
 async fn seed(
-    db: &SqliteDatabase,
+    db: &Workspace,
     clock: &ManualClock,
     now: Millis,
     password: &str,

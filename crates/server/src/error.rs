@@ -7,6 +7,8 @@ use axum::{
 };
 use switchboard_proto::{ErrorBody, ErrorCode, ErrorDetail, Id};
 
+use crate::refusal::Refusal;
+
 /// A request that could not be served. Constructed with the helpers below; rendered as
 /// `{"error":{"code","message",…}}` with a fitting status.
 #[derive(Debug, thiserror::Error)]
@@ -73,9 +75,43 @@ impl ApiError {
     }
 }
 
-impl From<rusqlite::Error> for ApiError {
-    fn from(error: rusqlite::Error) -> Self {
-        ApiError::internal(format!("database: {error}"))
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        ApiError {
+            status: status_of(refusal.code),
+            code: refusal.code,
+            message: refusal.message,
+            current_assignee_id: refusal.current_assignee_id,
+            conversation_id: refusal.conversation_id,
+            retry_after_secs: None,
+        }
+    }
+}
+
+/// The HTTP status that answers a domain refusal with this code.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::Unauthorized | ErrorCode::TokenRevoked | ErrorCode::InvalidCredentials => {
+            StatusCode::UNAUTHORIZED
+        }
+        ErrorCode::InvalidSignature => StatusCode::UNAUTHORIZED,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::MalformedJson | ErrorCode::InvalidQuery | ErrorCode::InvalidId => StatusCode::BAD_REQUEST,
+        ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::InvalidBody
+        | ErrorCode::Validation
+        | ErrorCode::WindowClosed
+        | ErrorCode::UnknownTemplate => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::AssignmentConflict
+        | ErrorCode::ConversationExists
+        | ErrorCode::AlreadyExists
+        | ErrorCode::ClientIdReused => StatusCode::CONFLICT,
+        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Internal | ErrorCode::Unknown => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

@@ -7,7 +7,7 @@ use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use crate::error::{ApiError, ApiResult};
+use crate::refusal::{Outcome, Refusal};
 
 #[derive(Debug, Clone)]
 pub struct FileStore {
@@ -34,9 +34,10 @@ impl FileStore {
 
     /// Streams `chunks` into the store; more than `limit` bytes aborts with `too_large` and leaves
     /// nothing behind.
-    pub async fn store<S, E>(&self, mut chunks: S, limit: u64) -> ApiResult<Stored>
+    pub async fn store<S, B, E>(&self, mut chunks: S, limit: u64) -> Outcome<Stored>
     where
-        S: Stream<Item = Result<bytes_like::Bytes, E>> + Unpin,
+        S: Stream<Item = Result<B, E>> + Unpin,
+        B: AsRef<[u8]>,
         E: std::fmt::Display,
     {
         let temp = tempfile::NamedTempFile::new_in(self.root.join("tmp"))?;
@@ -45,13 +46,14 @@ impl FileStore {
         let mut hasher = Sha256::new();
         let mut size = 0u64;
         while let Some(chunk) = chunks.next().await {
-            let chunk = chunk.map_err(|e| ApiError::validation(format!("reading the upload failed: {e}")))?;
+            let chunk = chunk.map_err(|e| Refusal::validation(format!("reading the upload failed: {e}")))?;
+            let chunk = chunk.as_ref();
             size += chunk.len() as u64;
             if size > limit {
-                return Err(ApiError::too_large(limit));
+                return Err(too_large(limit));
             }
-            hasher.update(&chunk);
-            file.write_all(&chunk).await?;
+            hasher.update(chunk);
+            file.write_all(chunk).await?;
         }
         file.flush().await?;
         file.sync_all().await?;
@@ -62,9 +64,9 @@ impl FileStore {
     }
 
     /// Stores bytes already in memory (inbound API attachments, bounded by the request limit).
-    pub async fn store_bytes(&self, bytes: &[u8], limit: u64) -> ApiResult<Stored> {
+    pub async fn store_bytes(&self, bytes: &[u8], limit: u64) -> Outcome<Stored> {
         if bytes.len() as u64 > limit {
-            return Err(ApiError::too_large(limit));
+            return Err(too_large(limit));
         }
         let sha256 = hex::encode(Sha256::digest(bytes));
         let temp = tempfile::NamedTempFile::new_in(self.root.join("tmp"))?;
@@ -73,7 +75,7 @@ impl FileStore {
         Ok(Stored { sha256, size: bytes.len() as u64 })
     }
 
-    async fn put(&self, temp_path: tempfile::TempPath, sha256: &str) -> ApiResult<()> {
+    async fn put(&self, temp_path: tempfile::TempPath, sha256: &str) -> Outcome<()> {
         let target = self.path(sha256);
         if let Some(parent) = target.parent() {
             tokio::fs::create_dir_all(parent).await?;
@@ -82,12 +84,11 @@ impl FileStore {
         if tokio::fs::try_exists(&target).await? {
             return Ok(());
         }
-        temp_path.persist(&target).map_err(|e| ApiError::internal(e.error))?;
+        temp_path.persist(&target).map_err(|e| Refusal::internal(e.error))?;
         Ok(())
     }
 }
 
-/// The byte-chunk type axum's body streams yield.
-pub mod bytes_like {
-    pub use axum::body::Bytes;
+fn too_large(limit: u64) -> Refusal {
+    Refusal::too_large(format!("the upload exceeds this inbox's limit of {limit} bytes"))
 }

@@ -28,7 +28,11 @@ use switchboard_proto::{ErrorCode, Id};
 use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
 
-use crate::{clock::Clock, db::Database, db::Viewer, error::ApiError};
+use crate::{
+    clock::Clock,
+    error::ApiError,
+    workspace::{Viewer, Workspace},
+};
 pub use channels::{sign as sign_body, SIGNATURE_HEADER};
 
 /// Largest JSON body accepted (inbound API messages carry base64 attachments, hence not tiny).
@@ -36,7 +40,7 @@ pub const JSON_BODY_LIMIT: usize = 48 * 1024 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub db: Arc<dyn Database>,
+    pub workspace: Workspace,
     pub files: crate::files::FileStore,
     pub clock: Arc<dyn Clock>,
     pub shutdown: CancellationToken,
@@ -47,12 +51,19 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(
-        db: Arc<dyn Database>,
+        workspace: Workspace,
         files: crate::files::FileStore,
         clock: Arc<dyn Clock>,
         shutdown: CancellationToken,
     ) -> Self {
-        AppState { db, files, clock, shutdown, login_limiter: Arc::default(), connected: Arc::default() }
+        AppState {
+            workspace,
+            files,
+            clock,
+            shutdown,
+            login_limiter: Arc::default(),
+            connected: Arc::default(),
+        }
     }
 }
 
@@ -125,6 +136,6 @@ impl FromRequestParts<AppState> for Viewer {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer_token(parts).ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
-        state.db.authenticate(token.to_owned()).await
+        Ok(state.workspace.authenticate(token.to_owned()).await?)
     }
 }

@@ -4,41 +4,65 @@
 //! bind `127.0.0.1:0`); [`init_data_dir`] creates a workspace with its first admin; `main.rs` is
 //! the command line around both, plus the `demo` workspace.
 
+pub mod bus;
 pub mod clock;
-pub mod db;
 pub mod demo;
 pub mod error;
 mod files;
 mod http;
 mod openapi;
+pub mod policy;
+pub mod refusal;
 pub mod rules;
 pub mod sqlite;
+pub mod store;
 mod stream;
 mod webhook;
+pub mod workspace;
 
-use std::{
-    net::SocketAddr,
-    path::{Path, PathBuf},
-    sync::Arc,
-};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use anyhow::Context;
 use switchboard_proto::{CreateAgent, Role};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::{bus::LocalBus, sqlite::SqliteStore, workspace::Workspace};
 pub use crate::{
     clock::{Clock, ShiftedClock, SystemClock},
     http::channels::{sign as sign_payload, SIGNATURE_HEADER},
     openapi::openapi_json,
 };
-use crate::{db::Database, sqlite::SqliteDatabase};
+
+/// Where a workspace's data lives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Backend {
+    /// Embedded SQLite: `switchboard.db` in the data directory (the default).
+    Sqlite,
+}
+
+impl Backend {
+    /// The backend a database URL names: none (or `sqlite:`) is the embedded default; any other
+    /// scheme is refused with a message that says what is supported.
+    pub fn from_url(url: Option<&str>) -> anyhow::Result<Self> {
+        match url.map(str::trim) {
+            None | Some("") | Some("sqlite:") | Some("sqlite://") => Ok(Backend::Sqlite),
+            Some(other) => {
+                let scheme = other.split(':').next().unwrap_or_default();
+                anyhow::bail!(
+                    "unsupported database {scheme:?}: this build stores workspaces in SQLite under --data-dir"
+                )
+            }
+        }
+    }
+}
 
 /// How a server instance runs.
 #[derive(Clone)]
 pub struct ServerConfig {
-    /// Holds `switchboard.db` and the content-addressed `attachments/`.
+    /// Holds the content-addressed `attachments/`, and `switchboard.db` with the SQLite backend.
     pub data_dir: PathBuf,
+    pub backend: Backend,
     pub clock: Arc<dyn Clock>,
     /// How often the webhook worker looks for due deliveries.
     pub webhook_poll: std::time::Duration,
@@ -50,6 +74,7 @@ impl ServerConfig {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         ServerConfig {
             data_dir: data_dir.into(),
+            backend: Backend::Sqlite,
             clock: Arc::new(SystemClock),
             webhook_poll: std::time::Duration::from_millis(500),
             stream_buffer: 4096,
@@ -57,16 +82,21 @@ impl ServerConfig {
     }
 }
 
-fn database_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("switchboard.db")
+/// Opens the workspace's store and its bus (creating and migrating the store if needed).
+pub fn open_workspace(config: &ServerConfig) -> anyhow::Result<Workspace> {
+    open_workspace_with_clock(config, config.clock.clone())
 }
 
-/// Opens the workspace database in `data_dir` (creating and migrating it if needed).
-pub fn open_database(config: &ServerConfig) -> anyhow::Result<SqliteDatabase> {
+/// [`open_workspace`] with another clock than the config's (the demo seeder writes history).
+pub fn open_workspace_with_clock(config: &ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Workspace> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
-    SqliteDatabase::open(&database_path(&config.data_dir), config.clock.clone(), config.stream_buffer)
-        .with_context(|| format!("opening database in {}", config.data_dir.display()))
+    let bus = Arc::new(LocalBus::new(config.stream_buffer));
+    let store = match config.backend {
+        Backend::Sqlite => SqliteStore::open(&config.data_dir.join("switchboard.db"), bus.clone())
+            .with_context(|| format!("opening database in {}", config.data_dir.display()))?,
+    };
+    Ok(Workspace::new(Arc::new(store), bus, clock))
 }
 
 /// Creates the first admin of a fresh data directory. Returns their one-time password.
@@ -76,12 +106,12 @@ pub async fn init_data_dir(
     admin_email: &str,
     admin_name: &str,
 ) -> anyhow::Result<String> {
-    let database = open_database(config)?;
-    if database.has_agents().await? {
+    let workspace = open_workspace(config)?;
+    if workspace.has_agents().await.map_err(|e| anyhow::anyhow!(e.message))? {
         anyhow::bail!("{} already holds a workspace", config.data_dir.display());
     }
     let password = random_password();
-    database
+    workspace
         .create_first_admin(CreateAgent {
             name: admin_name.to_owned(),
             email: admin_email.to_owned(),
@@ -107,10 +137,10 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let database: Arc<dyn Database> = Arc::new(open_database(&config)?);
+    let workspace = open_workspace(&config)?;
     let files = files::FileStore::new(config.data_dir.join("attachments"))?;
-    let state = http::AppState::new(database.clone(), files, config.clock.clone(), shutdown.clone());
-    let worker = tokio::spawn(webhook::run(database, config.webhook_poll, shutdown.clone()));
+    let state = http::AppState::new(workspace.clone(), files, config.clock.clone(), shutdown.clone());
+    let worker = tokio::spawn(webhook::run(workspace, config.webhook_poll, shutdown.clone()));
     let address = listener.local_addr().ok();
     tracing::info!(?address, data_dir = %config.data_dir.display(), "serving");
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -25,9 +25,10 @@ use tokio::sync::broadcast::{
 };
 
 use crate::{
-    db::{BusEvent, FeedRecord, Viewer, VisibleInboxes},
+    bus::{BusEvent, FeedRecord, VisibleInboxes},
     error::{ApiError, ApiResult, Query},
     http::AppState,
+    workspace::Viewer,
 };
 
 /// Replay page size.
@@ -83,9 +84,9 @@ fn close(code: u16, reason: &'static str) -> Ending {
 
 impl Connection {
     async fn run(state: AppState, viewer: Viewer, since: i64, socket: WebSocket) -> anyhow::Result<()> {
-        let mut bus = state.db.bus().subscribe();
+        let mut bus = state.workspace.bus().subscribe();
         let (_, visible) =
-            state.db.visible_inboxes(viewer.agent.id).await.map_err(|e| anyhow::anyhow!(e.message))?;
+            state.workspace.visible_inboxes(viewer.agent.id).await.map_err(|e| anyhow::anyhow!(e.message))?;
         let mut connection = Connection { state, viewer, visible, seen: since, client_cursor: since };
         let (mut sink, mut source) = socket.split();
         connection.presence(true);
@@ -93,7 +94,7 @@ impl Connection {
         let ending = async {
             // Replay.
             loop {
-                let page = connection.state.db.sync(&connection.viewer, connection.seen, REPLAY_PAGE).await
+                let page = connection.state.workspace.sync(&connection.viewer, connection.seen, REPLAY_PAGE).await
                     .map_err(|e| anyhow::anyhow!(e.message))?;
                 if !page.changes.is_empty() || page.next != connection.client_cursor {
                     let frame = ServerFrame::Changes { since: connection.client_cursor, next: page.next, changes: page.changes };
@@ -203,7 +204,7 @@ impl Connection {
             });
             if touches_visibility {
                 let (agent, inboxes) =
-                    self.state.db.visible_inboxes(me).await.map_err(|e| anyhow::anyhow!(e.message))?;
+                    self.state.workspace.visible_inboxes(me).await.map_err(|e| anyhow::anyhow!(e.message))?;
                 self.viewer.agent = agent;
                 self.visible = inboxes;
             }
@@ -228,7 +229,7 @@ impl Connection {
             ClientFrame::Typing { conversation_id, active } => (conversation_id, active, true),
             ClientFrame::Viewing { conversation_id, active } => (conversation_id, active, false),
         };
-        let Ok(inbox) = self.state.db.conversation_inbox(&self.viewer, conversation_id).await else {
+        let Ok(inbox) = self.state.workspace.conversation_inbox(&self.viewer, conversation_id).await else {
             return;
         };
         let agent_id = self.viewer.agent.id;
@@ -237,7 +238,7 @@ impl Connection {
         } else {
             ServerFrame::Viewing { conversation_id, agent_id, active }
         };
-        let _ = self.state.db.bus().send(BusEvent::Ephemeral {
+        self.state.workspace.bus().publish(BusEvent::Ephemeral {
             inbox_id: Some(inbox.id),
             from_agent: agent_id,
             frame,
@@ -266,8 +267,11 @@ impl Connection {
                 online: connected,
                 availability: agent.availability,
             };
-            let _ =
-                self.state.db.bus().send(BusEvent::Ephemeral { inbox_id: None, from_agent: agent.id, frame });
+            self.state.workspace.bus().publish(BusEvent::Ephemeral {
+                inbox_id: None,
+                from_agent: agent.id,
+                frame,
+            });
         }
     }
 }

@@ -1,17 +1,17 @@
 //! The webhook worker: POSTs outgoing replies on API inboxes to the inbox's webhook URL, signed
 //! like inbound calls, retrying with exponential backoff; the delivery state flows through the feed.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::{db::Database, http::sign_body};
+use crate::{http::sign_body, workspace::Workspace};
 
 /// Deliveries attempted per poll.
 const BATCH: usize = 32;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub async fn run(db: Arc<dyn Database>, poll: Duration, shutdown: CancellationToken) {
+pub async fn run(workspace: Workspace, poll: Duration, shutdown: CancellationToken) {
     let client = match reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build() {
         Ok(client) => client,
         Err(error) => {
@@ -24,7 +24,7 @@ pub async fn run(db: Arc<dyn Database>, poll: Duration, shutdown: CancellationTo
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(poll) => {}
         }
-        let due = match db.due_deliveries(BATCH).await {
+        let due = match workspace.due_deliveries(BATCH).await {
             Ok(due) => due,
             Err(error) => {
                 tracing::warn!(message = %error.message, "listing due deliveries failed");
@@ -37,7 +37,7 @@ pub async fn run(db: Arc<dyn Database>, poll: Duration, shutdown: CancellationTo
             if let Err(error) = &outcome {
                 tracing::info!(%message_id, attempts = delivery.attempts + 1, %error, "webhook delivery failed");
             }
-            if let Err(error) = db.delivery_attempted(message_id, outcome).await {
+            if let Err(error) = workspace.delivery_attempted(message_id, outcome).await {
                 tracing::warn!(%message_id, message = %error.message, "recording a delivery attempt failed");
             }
         }

@@ -5,8 +5,8 @@ use switchboard_proto::*;
 
 use super::AppState;
 use crate::{
-    db::Viewer,
     error::{ApiResult, Json, Path},
+    workspace::Viewer,
 };
 
 async fn listing<T: serde::de::DeserializeOwned>(
@@ -14,7 +14,7 @@ async fn listing<T: serde::de::DeserializeOwned>(
     viewer: &Viewer,
     kind: EntityKind,
 ) -> ApiResult<Json<Vec<T>>> {
-    let rows = state.db.directory(viewer, kind).await?;
+    let rows = state.workspace.directory(viewer, kind).await?;
     let typed = rows.into_iter().map(serde_json::from_value).collect::<Result<_, _>>()?;
     Ok(Json(typed))
 }
@@ -34,7 +34,7 @@ pub async fn create_agent(
     viewer: Viewer,
     Json(request): Json<CreateAgent>,
 ) -> ApiResult<Json<Agent>> {
-    Ok(Json(state.db.create_agent(&viewer, request).await?))
+    Ok(Json(state.workspace.create_agent(&viewer, request).await?))
 }
 
 /// Change an agent's role, teams, name or password, or deactivate them (admin). Deactivation
@@ -48,7 +48,7 @@ pub async fn update_agent(
     Path(id): Path<Id>,
     Json(update): Json<UpdateAgent>,
 ) -> ApiResult<Json<Agent>> {
-    Ok(Json(state.db.update_agent(&viewer, id, update).await?))
+    Ok(Json(state.workspace.update_agent(&viewer, id, update).await?))
 }
 
 /// Every team.
@@ -66,7 +66,7 @@ pub async fn create_team(
     viewer: Viewer,
     Json(request): Json<CreateTeam>,
 ) -> ApiResult<Json<Team>> {
-    Ok(Json(state.db.create_team(&viewer, request).await?))
+    Ok(Json(state.workspace.create_team(&viewer, request).await?))
 }
 
 /// Rename a team or set its members (admin).
@@ -79,7 +79,7 @@ pub async fn update_team(
     Path(id): Path<Id>,
     Json(update): Json<UpdateTeam>,
 ) -> ApiResult<Json<Team>> {
-    Ok(Json(state.db.update_team(&viewer, id, update).await?))
+    Ok(Json(state.workspace.update_team(&viewer, id, update).await?))
 }
 
 /// Every inbox (membership decides whose conversations an agent sees).
@@ -97,7 +97,7 @@ pub async fn create_inbox(
     viewer: Viewer,
     Json(request): Json<CreateInbox>,
 ) -> ApiResult<Json<CreatedInbox>> {
-    Ok(Json(state.db.create_inbox(&viewer, request).await?))
+    Ok(Json(state.workspace.create_inbox(&viewer, request).await?))
 }
 
 /// Change an inbox's name, webhook, members or templates (admin).
@@ -110,7 +110,7 @@ pub async fn update_inbox(
     Path(id): Path<Id>,
     Json(update): Json<UpdateInbox>,
 ) -> ApiResult<Json<Inbox>> {
-    Ok(Json(state.db.update_inbox(&viewer, id, update).await?))
+    Ok(Json(state.workspace.update_inbox(&viewer, id, update).await?))
 }
 
 /// Every label.
@@ -128,7 +128,7 @@ pub async fn create_label(
     viewer: Viewer,
     Json(request): Json<CreateLabel>,
 ) -> ApiResult<Json<Label>> {
-    Ok(Json(state.db.create_label(&viewer, request).await?))
+    Ok(Json(state.workspace.create_label(&viewer, request).await?))
 }
 
 /// Delete a label, taking it off every conversation (lead or admin).
@@ -139,7 +139,7 @@ pub async fn delete_label(
     viewer: Viewer,
     Path(id): Path<Id>,
 ) -> ApiResult<StatusCode> {
-    state.db.delete_label(&viewer, id).await?;
+    state.workspace.delete_label(&viewer, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -159,7 +159,7 @@ pub async fn create_canned(
     viewer: Viewer,
     Json(request): Json<CreateCannedResponse>,
 ) -> ApiResult<Json<CannedResponse>> {
-    Ok(Json(state.db.create_canned(&viewer, request).await?))
+    Ok(Json(state.workspace.create_canned(&viewer, request).await?))
 }
 
 /// Change a canned response (own personal ones; team-wide for leads and admins).
@@ -172,7 +172,7 @@ pub async fn update_canned(
     Path(id): Path<Id>,
     Json(update): Json<UpdateCannedResponse>,
 ) -> ApiResult<Json<CannedResponse>> {
-    Ok(Json(state.db.update_canned(&viewer, id, update).await?))
+    Ok(Json(state.workspace.update_canned(&viewer, id, update).await?))
 }
 
 /// Delete a canned response.
@@ -184,6 +184,6 @@ pub async fn delete_canned(
     viewer: Viewer,
     Path(id): Path<Id>,
 ) -> ApiResult<StatusCode> {
-    state.db.delete_canned(&viewer, id).await?;
+    state.workspace.delete_canned(&viewer, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -10,8 +10,9 @@ use switchboard_proto::*;
 
 use super::AppState;
 use crate::{
-    db::{BusEvent, Viewer},
+    bus::BusEvent,
     error::{ApiError, ApiResult, Json, Path},
+    workspace::Viewer,
 };
 
 /// Failed sign-ins allowed per email and address within [`WINDOW_MS`] before answering 429.
@@ -72,7 +73,7 @@ pub async fn login(
         error.retry_after_secs = Some(secs);
         return Err(error);
     }
-    match state.db.login(request).await {
+    match state.workspace.login(request).await {
         Ok(response) => {
             state.login_limiter.succeeded(&key);
             Ok(Json(response))
@@ -81,7 +82,7 @@ pub async fn login(
             if error.code == ErrorCode::InvalidCredentials {
                 state.login_limiter.failed(key, now);
             }
-            Err(error)
+            Err(error.into())
         }
     }
 }
@@ -90,7 +91,7 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, viewer: Viewer) -> ApiResult<StatusCode> {
-    state.db.revoke_device(&viewer, viewer.device_id).await?;
+    state.workspace.revoke_device(&viewer, viewer.device_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -98,7 +99,7 @@ pub async fn logout(State(state): State<AppState>, viewer: Viewer) -> ApiResult<
 #[utoipa::path(get, path = "/api/v1/devices", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = Vec<Device>), (status = 401, body = ErrorBody)))]
 pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Json<Vec<Device>>> {
-    Ok(Json(state.db.devices(&viewer).await?))
+    Ok(Json(state.workspace.devices(&viewer).await?))
 }
 
 /// Revoke a device (own, or anyone's for an admin); its streams close.
@@ -110,7 +111,7 @@ pub async fn revoke_device(
     viewer: Viewer,
     Path(id): Path<Id>,
 ) -> ApiResult<StatusCode> {
-    state.db.revoke_device(&viewer, id).await?;
+    state.workspace.revoke_device(&viewer, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -129,9 +130,9 @@ pub async fn update_me(
     viewer: Viewer,
     Json(update): Json<UpdateMe>,
 ) -> ApiResult<Json<Agent>> {
-    let agent = state.db.update_me(&viewer, update).await?;
+    let agent = state.workspace.update_me(&viewer, update).await?;
     let online = state.connected.lock().map(|c| c.get(&agent.id).copied().unwrap_or(0) > 0).unwrap_or(false);
-    let _ = state.db.bus().send(BusEvent::Ephemeral {
+    state.workspace.bus().publish(BusEvent::Ephemeral {
         inbox_id: None,
         from_agent: agent.id,
         frame: ServerFrame::Presence { agent_id: agent.id, online, availability: agent.availability },

@@ -13,8 +13,8 @@ use switchboard_proto::*;
 
 use super::AppState;
 use crate::{
-    db::StoredFile,
     error::{ApiError, ApiResult, Json, Path},
+    workspace::StoredFile,
 };
 
 pub const SIGNATURE_HEADER: &str = "x-switchboard-signature";
@@ -49,7 +49,7 @@ async fn signed<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> ApiResult<(Inbox, T)> {
-    let (inbox, secret) = state.db.inbox_secret(inbox_id).await?;
+    let (inbox, secret) = state.workspace.inbox_secret(inbox_id).await?;
     verify(&secret, headers, body)?;
     let parsed = serde_json::from_slice(body).map_err(|e| {
         let (status, code) = if e.is_data() {
@@ -89,7 +89,7 @@ pub async fn inbound(
             content_type: super::files::clean_content_type(&attachment.content_type),
         });
     }
-    Ok(Json(state.db.ingest(inbox_id, message, files).await?))
+    Ok(Json(state.workspace.ingest(inbox_id, message, files).await?))
 }
 
 /// The channel reports how far an outgoing message got (`delivered`, `read`, `failed`).
@@ -104,6 +104,6 @@ pub async fn delivery(
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let (_, report): (Inbox, DeliveryReport) = signed(&state, inbox_id, &headers, &body).await?;
-    state.db.report_delivery(inbox_id, report).await?;
+    state.workspace.report_delivery(inbox_id, report).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -11,8 +11,8 @@ use utoipa::IntoParams;
 
 use super::AppState;
 use crate::{
-    db::{ConversationAction, Viewer},
     error::{ApiError, ApiResult, Json, Path, Query},
+    workspace::{ConversationAction, Viewer},
 };
 
 /// Largest page of the feed one request returns.
@@ -47,7 +47,7 @@ pub async fn sync(
             "limit must be 1 to 1000",
         ));
     }
-    Ok(Json(state.db.sync(&viewer, params.since, limit).await?))
+    Ok(Json(state.workspace.sync(&viewer, params.since, limit).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -80,7 +80,7 @@ pub async fn search(
     Query(params): Query<SearchParams>,
 ) -> ApiResult<Json<SearchResults>> {
     let limit = search_limit(params.limit)?;
-    Ok(Json(state.db.search(&viewer, params.q, limit).await?))
+    Ok(Json(state.workspace.search(&viewer, params.q, limit).await?))
 }
 
 async fn act(
@@ -89,7 +89,7 @@ async fn act(
     id: Id,
     action: ConversationAction,
 ) -> ApiResult<Json<ConversationResult>> {
-    Ok(Json(state.db.act(viewer, id, action).await?))
+    Ok(Json(state.workspace.act(viewer, id, action).await?))
 }
 
 /// Reply to the customer, or add an internal note (`@name` mentions agents).
@@ -208,7 +208,7 @@ pub async fn create(
     viewer: Viewer,
     Json(request): Json<CreateConversation>,
 ) -> ApiResult<Json<ConversationResult>> {
-    Ok(Json(state.db.create_conversation(&viewer, request).await?))
+    Ok(Json(state.workspace.create_conversation(&viewer, request).await?))
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
@@ -234,11 +234,11 @@ pub async fn export(
     Path(id): Path<Id>,
     Query(params): Query<ExportParams>,
 ) -> ApiResult<Response> {
-    let transcript = state.db.transcript(&viewer, id).await?;
+    let transcript = state.workspace.transcript(&viewer, id).await?;
     Ok(match params.format.unwrap_or(ExportFormat::Json) {
         ExportFormat::Json => Json(transcript).into_response(),
         ExportFormat::Txt => {
-            let agents = state.db.directory(&viewer, EntityKind::Agent).await?;
+            let agents = state.workspace.directory(&viewer, EntityKind::Agent).await?;
             let text = transcript_text(&transcript, &agents);
             ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
         }
@@ -308,7 +308,7 @@ pub async fn find_contacts(
     Query(params): Query<ContactParams>,
 ) -> ApiResult<Json<Vec<Contact>>> {
     let limit = search_limit(params.limit)?;
-    Ok(Json(state.db.find_contacts(&viewer, params.q, limit).await?))
+    Ok(Json(state.workspace.find_contacts(&viewer, params.q, limit).await?))
 }
 
 /// Create a contact; its id is the `client_id`.
@@ -319,7 +319,7 @@ pub async fn create_contact(
     viewer: Viewer,
     Json(request): Json<CreateContact>,
 ) -> ApiResult<Json<ContactResult>> {
-    Ok(Json(state.db.create_contact(&viewer, request).await?))
+    Ok(Json(state.workspace.create_contact(&viewer, request).await?))
 }
 
 #[cfg(test)]

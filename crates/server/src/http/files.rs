@@ -14,8 +14,8 @@ use utoipa::IntoParams;
 
 use super::AppState;
 use crate::{
-    db::{StoredFile, Viewer},
     error::{ApiError, ApiResult, Json, Path, Query},
+    workspace::{StoredFile, Viewer},
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -76,7 +76,7 @@ pub async fn upload(
             format!("expected multipart/form-data: {}", e.body_text()),
         )
     })?;
-    let inbox = state.db.conversation_inbox(&viewer, params.conversation_id).await?;
+    let inbox = state.workspace.conversation_inbox(&viewer, params.conversation_id).await?;
     let bad = |e: axum::extract::multipart::MultipartError| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -92,7 +92,7 @@ pub async fn upload(
         let content_type = clean_content_type(field.content_type().unwrap_or("application/octet-stream"));
         let stored = state.files.store(field, inbox.attachment_limit).await?;
         let file = StoredFile { sha256: stored.sha256, size: stored.size, file_name, content_type };
-        return Ok(Json(state.db.add_attachment(&viewer, params.conversation_id, file).await?));
+        return Ok(Json(state.workspace.add_attachment(&viewer, params.conversation_id, file).await?));
     }
     Err(ApiError::validation("the form has no part named \"file\""))
 }
@@ -106,7 +106,7 @@ pub async fn download(
     viewer: Viewer,
     Path(id): Path<Id>,
 ) -> ApiResult<Response> {
-    let attachment = state.db.attachment(&viewer, id).await?;
+    let attachment = state.workspace.attachment(&viewer, id).await?;
     let file = tokio::fs::File::open(state.files.path(&attachment.sha256)).await?;
     let disposition =
         format!("attachment; filename=\"{}\"", attachment.file_name.replace(|c: char| !c.is_ascii(), "_"));

@@ -1,23 +1,14 @@
-//! Reading the change feed, and search, always through the reader's inbox visibility.
+//! The change feed, search and contact lookup in SQL, filtered by the inboxes a reader may see
+//! (which inboxes that is, is decided by the domain).
 
 use rusqlite::{params, Connection};
 use switchboard_proto::*;
 
-use super::records;
+use super::{parse_id, records};
 use crate::{
-    db::{Viewer, VisibleInboxes},
-    error::{ApiError, ApiResult},
-    rules,
+    bus::VisibleInboxes,
+    store::{StoreError, StoreResult},
 };
-
-/// The inboxes `agent` may see.
-pub fn visible_inboxes(conn: &Connection, agent: &Agent) -> ApiResult<VisibleInboxes> {
-    if agent.role == Role::Admin {
-        return Ok(VisibleInboxes::All);
-    }
-    let inboxes: Vec<Inbox> = records::all(conn, EntityKind::Inbox)?;
-    Ok(VisibleInboxes::Only(rules::visible_inbox_ids(agent, &inboxes).into_iter().collect()))
-}
 
 fn visible_json(visible: &VisibleInboxes) -> (bool, String) {
     match visible {
@@ -32,11 +23,14 @@ fn visible_json(visible: &VisibleInboxes) -> (bool, String) {
 /// `agent_id` may see. From `since = 0` (bootstrap) tombstones are left out: there is nothing to
 /// delete yet. Read in one snapshot, so `next` (the head when nothing more matches) is consistent
 /// with the rows returned.
-pub fn sync_page(conn: &mut Connection, agent_id: Id, since: i64, limit: usize) -> ApiResult<SyncPage> {
-    let tx = conn.transaction()?;
-    let agent: Agent =
-        records::get(&tx, EntityKind::Agent, agent_id, None)?.ok_or_else(|| ApiError::not_found("agent"))?;
-    let (all, inbox_ids) = visible_json(&visible_inboxes(&tx, &agent)?);
+pub fn feed_page(
+    tx: &Connection,
+    agent_id: Id,
+    visible: &VisibleInboxes,
+    since: i64,
+    limit: usize,
+) -> StoreResult<SyncPage> {
+    let (all, inbox_ids) = visible_json(visible);
     let head: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |row| row.get(0))?;
     let mut changes = Vec::with_capacity(limit.min(1024));
     {
@@ -65,8 +59,8 @@ pub fn sync_page(conn: &mut Connection, agent_id: Id, since: i64, limit: usize) 
             changes.push(Change {
                 seq,
                 entity: EntityKind::parse(&entity)
-                    .ok_or_else(|| ApiError::internal("unknown entity in feed"))?,
-                id: id.parse().map_err(ApiError::internal)?,
+                    .ok_or_else(|| StoreError(format!("unknown entity {entity:?} in the feed")))?,
+                id: parse_id(&id)?,
                 op: if op == "delete" { ChangeOp::Delete } else { ChangeOp::Upsert },
                 data: data.map(|d| serde_json::from_str(&d)).transpose()?,
             });
@@ -81,16 +75,20 @@ pub fn sync_page(conn: &mut Connection, agent_id: Id, since: i64, limit: usize) 
     Ok(SyncPage { changes, next, has_more })
 }
 
-/// Message hits (newest first, only in visible inboxes) and contacts matching `query`.
+/// Message hits, newest first, only in visible inboxes.
 ///
 /// Strategy: FTS5 finds matching rows and we take the newest `limit` by rowid rather than ranking
 /// every match with bm25, so a very common word costs the same as a rare one.
-pub fn search(conn: &mut Connection, viewer: &Viewer, query: &str, limit: usize) -> ApiResult<SearchResults> {
-    let contacts = find_contacts(conn, viewer, query, limit)?;
-    let Some(fts) = rules::fts_query(query) else {
-        return Ok(SearchResults { messages: vec![], contacts });
+pub fn search_messages(
+    conn: &Connection,
+    query: &str,
+    visible: &VisibleInboxes,
+    limit: usize,
+) -> StoreResult<Vec<MessageHit>> {
+    let Some(fts) = text::fts_query(query) else {
+        return Ok(vec![]);
     };
-    let (all, inbox_ids) = visible_json(&visible_inboxes(conn, &viewer.agent)?);
+    let (all, inbox_ids) = visible_json(visible);
     let mut statement = conn.prepare_cached(
         "SELECT message_id, conversation_id, created_at, snippet(message_search, 4, '', '', '…', 12)
          FROM message_search
@@ -110,28 +108,28 @@ pub fn search(conn: &mut Connection, viewer: &Viewer, query: &str, limit: usize)
     for row in rows {
         let (message_id, conversation_id, created_at, snippet) = row?;
         messages.push(MessageHit {
-            message_id: message_id.parse().map_err(ApiError::internal)?,
-            conversation_id: conversation_id.parse().map_err(ApiError::internal)?,
+            message_id: parse_id(&message_id)?,
+            conversation_id: parse_id(&conversation_id)?,
             snippet,
             created_at,
         });
     }
-    Ok(SearchResults { messages, contacts })
+    Ok(messages)
 }
 
-/// Contacts the viewer may see (created by agents, or who wrote into a visible inbox) whose name
+/// Contacts the reader may see (created by agents, or who wrote into a visible inbox) whose name
 /// or email contains `query`, or whose phone contains its digits.
 pub fn find_contacts(
     conn: &Connection,
-    viewer: &Viewer,
     query: &str,
+    visible: &VisibleInboxes,
     limit: usize,
-) -> ApiResult<Vec<Contact>> {
-    let (all, inbox_ids) = visible_json(&visible_inboxes(conn, &viewer.agent)?);
+) -> StoreResult<Vec<Contact>> {
+    let (all, inbox_ids) = visible_json(visible);
     let trimmed = query.trim();
     let escaped = trimmed.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     let pattern = format!("%{escaped}%");
-    let digits = rules::phone_digits(trimmed);
+    let digits = text::phone_digits(trimmed);
     let digit_pattern = if digits.len() >= 3 { format!("%{digits}%") } else { String::new() };
     records::query(
         conn,

@@ -1,0 +1,99 @@
+//! The change bus: how committed changes and ephemeral events reach every open stream.
+//!
+//! `stream.rs` only sees the [`Bus`] trait, so it does not care whether the bus is this process's
+//! own ([`LocalBus`], a `tokio::sync::broadcast`) or shared by several nodes (a node that hears
+//! of another node's commit re-reads the feed and publishes here, in seq order).
+
+use std::{collections::HashSet, sync::Arc};
+
+use switchboard_proto::{Change, Id, ServerFrame};
+use tokio::sync::broadcast;
+
+/// Which inboxes an agent may see.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VisibleInboxes {
+    All,
+    Only(HashSet<Id>),
+}
+
+impl VisibleInboxes {
+    pub fn contains(&self, inbox_id: &Id) -> bool {
+        match self {
+            VisibleInboxes::All => true,
+            VisibleInboxes::Only(ids) => ids.contains(inbox_id),
+        }
+    }
+}
+
+/// A committed change with what decides who may receive it.
+#[derive(Debug, Clone)]
+pub struct FeedRecord {
+    pub change: Change,
+    /// Set when the change belongs to a conversation of this inbox.
+    pub inbox_id: Option<Id>,
+    /// Set when only this agent may receive it (pins, read markers, personal canned responses).
+    pub scope_agent: Option<Id>,
+    /// The change as JSON, rendered once by the first stream that sends it: with thousands of
+    /// streams open, serialising per stream was the fan-out's main cost.
+    pub rendered: std::sync::OnceLock<Box<str>>,
+}
+
+impl FeedRecord {
+    pub fn new(change: Change, inbox_id: Option<Id>, scope_agent: Option<Id>) -> Self {
+        FeedRecord { change, inbox_id, scope_agent, rendered: std::sync::OnceLock::new() }
+    }
+
+    /// The change as JSON, as a `changes` frame carries it.
+    pub fn change_json(&self) -> &str {
+        self.rendered.get_or_init(|| {
+            // A change is ids, enums and a JSON value: serialising it cannot fail.
+            serde_json::to_string(&self.change).unwrap_or_default().into_boxed_str()
+        })
+    }
+
+    pub fn visible_to(&self, agent_id: Id, inboxes: &VisibleInboxes) -> bool {
+        self.scope_agent.is_none_or(|owner| owner == agent_id)
+            && self.inbox_id.is_none_or(|inbox| inboxes.contains(&inbox))
+    }
+}
+
+/// What flows from storage and the domain to the WebSocket streams.
+#[derive(Debug, Clone)]
+pub enum BusEvent {
+    /// One transaction's changes, published in commit (= seq) order.
+    Changes(Arc<[FeedRecord]>),
+    /// Typing, viewing and presence: not in the feed, only for those who can see `inbox_id`.
+    Ephemeral { inbox_id: Option<Id>, from_agent: Id, frame: ServerFrame },
+    /// These devices' tokens were revoked: close their streams.
+    Revoked(Arc<[Id]>),
+}
+
+/// Carries [`BusEvent`]s to every subscriber. A subscriber that falls more than the bus's capacity
+/// behind gets `RecvError::Lagged` and must catch up from the feed.
+pub trait Bus: Send + Sync + 'static {
+    /// Publishes an event; having no subscribers is fine (nobody is streaming).
+    fn publish(&self, event: BusEvent);
+    fn subscribe(&self) -> broadcast::Receiver<BusEvent>;
+}
+
+/// The bus of a single server process.
+pub struct LocalBus {
+    sender: broadcast::Sender<BusEvent>,
+}
+
+impl LocalBus {
+    /// `capacity` is how many events a stream may fall behind before it is cut off.
+    pub fn new(capacity: usize) -> Self {
+        LocalBus { sender: broadcast::channel(capacity.max(1)).0 }
+    }
+}
+
+impl Bus for LocalBus {
+    fn publish(&self, event: BusEvent) {
+        let _ = self.sender.send(event);
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<BusEvent> {
+        self.sender.subscribe()
+    }
+}

@@ -1,0 +1,216 @@
+//! Who may do what, and what input is acceptable: the role checks and input checks every
+//! operation in `workspace/` calls, in one place so no operation can forget one. Pure functions;
+//! the conversation rules themselves are in `rules.rs`.
+
+use switchboard_proto::*;
+
+use crate::{
+    refusal::{Outcome, Refusal},
+    workspace::Viewer,
+};
+
+/// Longest body accepted for a message, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+pub fn require_admin(viewer: &Viewer) -> Outcome<()> {
+    if viewer.agent.role != Role::Admin {
+        return Err(Refusal::forbidden("only an admin may do this"));
+    }
+    Ok(())
+}
+
+pub fn require_lead(viewer: &Viewer) -> Outcome<()> {
+    if !matches!(viewer.agent.role, Role::Admin | Role::Lead) {
+        return Err(Refusal::forbidden("only a lead or an admin may do this"));
+    }
+    Ok(())
+}
+
+/// Whether `viewer` may see `inbox` (admins see all; others by membership, theirs or a team's).
+pub fn can_see_inbox(viewer: &Viewer, inbox: &Inbox) -> bool {
+    crate::rules::can_see_inbox(&viewer.agent, inbox)
+}
+
+pub fn check_body(body: &str) -> Outcome<()> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(Refusal::too_large(format!("a message body may be at most {MAX_BODY_BYTES} bytes")));
+    }
+    Ok(())
+}
+
+pub fn check_password(password: &str) -> Outcome<()> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(Refusal::validation(format!(
+            "a password needs at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Trims a display name and checks it is 1 to 200 characters.
+pub fn valid_name(name: &str, field: &str) -> Outcome<String> {
+    let trimmed = name.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > 200 {
+        return Err(Refusal::validation(format!("{field} must be 1 to 200 characters")));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// An agent's email, trimmed and lower-cased (sign-in compares it that way).
+pub fn valid_email(email: &str) -> Outcome<String> {
+    let trimmed = email.trim().to_lowercase();
+    let well_formed = trimmed.len() <= 254
+        && trimmed.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+        && !trimmed.chars().any(char::is_whitespace);
+    if !well_formed {
+        return Err(Refusal::validation("email is not a valid address"));
+    }
+    Ok(trimmed)
+}
+
+pub fn check_device_name(name: &str) -> Outcome<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(Refusal::validation("device_name must be 1 to 200 characters"));
+    }
+    Ok(name.to_owned())
+}
+
+pub fn check_contact_fields(name: &str, phone: Option<&str>, email: Option<&str>) -> Outcome<()> {
+    if name.trim().is_empty() || name.chars().count() > 200 {
+        return Err(Refusal::validation("name must be 1 to 200 characters"));
+    }
+    if let Some(phone) = phone {
+        let digits = text::phone_digits(phone);
+        let allowed = phone.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        if !allowed || !(5..=20).contains(&digits.len()) {
+            return Err(Refusal::validation(
+                "phone must be 5 to 20 digits, optionally with + - ( ) . and spaces",
+            ));
+        }
+    }
+    if let Some(email) = email {
+        if !email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && !d.is_empty()) || email.len() > 254 {
+            return Err(Refusal::validation("email is not a valid address"));
+        }
+    }
+    Ok(())
+}
+
+/// Channel external ids (of a message or a contact) are 1 to 200 bytes once trimmed.
+pub fn check_external_id(id: &str) -> Outcome<()> {
+    if id.is_empty() || id.len() > 200 {
+        return Err(Refusal::validation("external ids must be 1 to 200 bytes"));
+    }
+    Ok(())
+}
+
+pub fn check_webhook_url(url: &str) -> Outcome<()> {
+    let ok = (url.starts_with("http://") || url.starts_with("https://"))
+        && url.len() <= 2000
+        && !url.contains(char::is_whitespace);
+    if !ok {
+        return Err(Refusal::validation("webhook_url must be an http(s) URL"));
+    }
+    Ok(())
+}
+
+pub fn check_templates(templates: &[MessageTemplate]) -> Outcome<()> {
+    for template in templates {
+        if template.name.trim().is_empty() || template.body.trim().is_empty() {
+            return Err(Refusal::validation("a template needs a name and a body"));
+        }
+    }
+    Ok(())
+}
+
+/// A label name: trimmed, lower-cased, 1 to 50 characters without spaces.
+pub fn valid_label_name(name: &str) -> Outcome<String> {
+    let name = name.trim().to_lowercase();
+    if name.is_empty() || name.chars().count() > 50 || name.contains(char::is_whitespace) {
+        return Err(Refusal::validation("a label name is 1 to 50 characters without spaces"));
+    }
+    Ok(name)
+}
+
+/// A `#rrggbb` colour, lower-cased; grey when none is given.
+pub fn valid_color(color: Option<String>) -> Outcome<String> {
+    let color = color.unwrap_or_else(|| "#6b7280".into());
+    let ok = color.len() == 7 && color.starts_with('#') && color[1..].chars().all(|c| c.is_ascii_hexdigit());
+    if !ok {
+        return Err(Refusal::validation("color must look like #rrggbb"));
+    }
+    Ok(color.to_lowercase())
+}
+
+pub fn valid_short_code(code: &str) -> Outcome<String> {
+    let code = code.trim().to_lowercase();
+    let ok = !code.is_empty()
+        && code.chars().count() <= 40
+        && code.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+    if !ok {
+        return Err(Refusal::validation("short_code is 1 to 40 letters, digits, - or _"));
+    }
+    Ok(code)
+}
+
+pub fn check_canned_text(title: &str, body: &str) -> Outcome<()> {
+    if title.trim().is_empty() || title.chars().count() > 200 {
+        return Err(Refusal::validation("title must be 1 to 200 characters"));
+    }
+    if body.trim().is_empty() || body.len() > 16 * 1024 {
+        return Err(Refusal::validation("body must be 1 byte to 16 KiB"));
+    }
+    Ok(())
+}
+
+/// Sorted and without duplicates.
+pub fn dedup(mut ids: Vec<Id>) -> Vec<Id> {
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn viewer(role: Role) -> Viewer {
+        Viewer {
+            agent: Agent {
+                id: Id::new_v4(),
+                name: "Sara".into(),
+                email: "sara@example.com".into(),
+                role,
+                availability: Availability::Online,
+                active: true,
+                team_ids: vec![],
+            },
+            device_id: Id::new_v4(),
+        }
+    }
+
+    #[test]
+    fn roles_gate_administration() {
+        assert!(require_admin(&viewer(Role::Admin)).is_ok());
+        assert_eq!(require_admin(&viewer(Role::Lead)).map_err(|r| r.code), Err(ErrorCode::Forbidden));
+        assert!(require_lead(&viewer(Role::Lead)).is_ok());
+        assert_eq!(require_lead(&viewer(Role::Agent)).map_err(|r| r.code), Err(ErrorCode::Forbidden));
+    }
+
+    #[test]
+    fn input_checks_accept_the_reasonable_and_refuse_the_rest() {
+        assert_eq!(valid_email(" Sara@Example.COM ").ok(), Some("sara@example.com".to_string()));
+        assert!(valid_email("sara@localhost").is_err(), "a domain needs a dot");
+        assert_eq!(valid_label_name(" VIP ").ok(), Some("vip".to_string()));
+        assert!(valid_label_name("two words").is_err());
+        assert_eq!(valid_color(None).ok(), Some("#6b7280".to_string()));
+        assert!(valid_color(Some("red".into())).is_err());
+        assert!(check_contact_fields("Ana", Some("+40 (721) 555-010"), None).is_ok());
+        assert!(check_contact_fields("Ana", Some("call me"), None).is_err());
+        assert_eq!(check_body(&"x".repeat(MAX_BODY_BYTES + 1)).map_err(|r| r.code), Err(ErrorCode::TooLarge));
+        assert!(check_password("short").is_err());
+    }
+}

@@ -1,0 +1,455 @@
+//! The store's verbs in SQL: `StoreRead` and `StoreTx` for one SQLite snapshot or transaction.
+
+use rusqlite::{params, OptionalExtension, Row};
+use serde_json::Value;
+use switchboard_proto::*;
+
+use super::{feed, parse_id, records, Sql};
+use crate::{
+    bus::VisibleInboxes,
+    store::{
+        AttachmentRecord, Audience, DeliveryRecord, DeviceRecord, MutationRecord, StoreRead, StoreResult,
+        StoreTx,
+    },
+};
+
+const DEVICE_COLUMNS: &str = "id, agent_id, name, token_hash, created_at, last_seen_at, revoked_at";
+
+fn device(row: &Row) -> rusqlite::Result<(String, String, String, String, i64, i64, Option<i64>)> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))
+}
+
+fn device_record(
+    (id, agent_id, name, token_hash, created_at, last_seen_at, revoked_at): (
+        String,
+        String,
+        String,
+        String,
+        i64,
+        i64,
+        Option<i64>,
+    ),
+) -> StoreResult<DeviceRecord> {
+    Ok(DeviceRecord {
+        id: parse_id(&id)?,
+        agent_id: parse_id(&agent_id)?,
+        name,
+        token_hash,
+        created_at,
+        last_seen_at,
+        revoked_at,
+    })
+}
+
+impl Sql<'_> {
+    fn first_conversation(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> StoreResult<Option<Conversation>> {
+        Ok(records::query(self.conn, sql, params)?.into_iter().next())
+    }
+
+    fn devices_where(
+        &self,
+        condition: &str,
+        params: impl rusqlite::Params,
+    ) -> StoreResult<Vec<DeviceRecord>> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE {condition} ORDER BY created_at"
+        ))?;
+        let rows = statement.query_map(params, device)?;
+        rows.map(|row| device_record(row?)).collect()
+    }
+}
+
+impl StoreRead for Sql<'_> {
+    fn now(&self) -> Millis {
+        self.now
+    }
+
+    fn get_json(&self, kind: EntityKind, id: Id, scope: Option<Id>) -> StoreResult<Option<Value>> {
+        records::get(self.conn, kind, id, scope)
+    }
+
+    fn all_json(&self, kind: EntityKind) -> StoreResult<Vec<Value>> {
+        records::all(self.conn, kind)
+    }
+
+    fn open_conversation(
+        &self,
+        inbox: Id,
+        contact: Id,
+        except: Option<Id>,
+    ) -> StoreResult<Option<Conversation>> {
+        self.first_conversation(
+            "SELECT data FROM conversations
+             WHERE inbox_id = ?1 AND contact_id = ?2 AND status != 'resolved' AND id != ?3",
+            params![
+                inbox.to_string(),
+                contact.to_string(),
+                except.map(|e| e.to_string()).unwrap_or_default()
+            ],
+        )
+    }
+
+    fn latest_conversation(&self, inbox: Id, contact: Id) -> StoreResult<Option<Conversation>> {
+        self.first_conversation(
+            "SELECT data FROM conversations WHERE inbox_id = ?1 AND contact_id = ?2
+             ORDER BY last_activity_at DESC LIMIT 1",
+            params![inbox.to_string(), contact.to_string()],
+        )
+    }
+
+    fn conversations_with_label(&self, name: &str) -> StoreResult<Vec<Conversation>> {
+        records::query(
+            self.conn,
+            "SELECT data FROM conversations
+             WHERE EXISTS (SELECT 1 FROM json_each(data, '$.labels') WHERE value = ?1)",
+            [name],
+        )
+    }
+
+    fn messages_of(&self, conversation: Id) -> StoreResult<Vec<Message>> {
+        records::query(
+            self.conn,
+            "SELECT data FROM messages WHERE conversation_id = ?1 ORDER BY created_at, rowid",
+            [conversation.to_string()],
+        )
+    }
+
+    fn label_exists(&self, name: &str) -> StoreResult<bool> {
+        Ok(self
+            .conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM labels WHERE name = ?1)", [name], |row| row.get(0))?)
+    }
+
+    fn has_agents(&self) -> StoreResult<bool> {
+        Ok(self.conn.query_row("SELECT EXISTS (SELECT 1 FROM agents)", [], |row| row.get(0))?)
+    }
+
+    fn agent_by_email(&self, email: &str) -> StoreResult<Option<Agent>> {
+        Ok(records::query(self.conn, "SELECT data FROM agents WHERE email = ?1", [email])?.into_iter().next())
+    }
+
+    fn password_hash(&self, agent: Id) -> StoreResult<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT password_hash FROM credentials WHERE agent_id = ?1",
+                [agent.to_string()],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    fn device_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<DeviceRecord>> {
+        Ok(self.devices_where("token_hash = ?1", [token_hash])?.into_iter().next())
+    }
+
+    fn device(&self, id: Id) -> StoreResult<Option<DeviceRecord>> {
+        Ok(self.devices_where("id = ?1", [id.to_string()])?.into_iter().next())
+    }
+
+    fn active_devices(&self, agent: Option<Id>) -> StoreResult<Vec<DeviceRecord>> {
+        match agent {
+            Some(agent) => self.devices_where("revoked_at IS NULL AND agent_id = ?1", [agent.to_string()]),
+            None => self.devices_where("revoked_at IS NULL", []),
+        }
+    }
+
+    fn inbox_secret(&self, inbox: Id) -> StoreResult<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT secret FROM inbox_secrets WHERE inbox_id = ?1", [inbox.to_string()], |row| {
+                row.get(0)
+            })
+            .optional()?)
+    }
+
+    fn contact_by_identity(&self, inbox: Id, external_id: &str) -> StoreResult<Option<Id>> {
+        let found: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT contact_id FROM contact_identities WHERE inbox_id = ?1 AND external_id = ?2",
+                params![inbox.to_string(), external_id],
+                |row| row.get(0),
+            )
+            .optional()?;
+        found.map(|id| parse_id(&id)).transpose()
+    }
+
+    fn inbound_seen(&self, inbox: Id, external_id: &str) -> StoreResult<Option<(Id, Id)>> {
+        let seen: Option<(String, String)> = self
+            .conn
+            .query_row(
+                "SELECT message_id, conversation_id FROM inbound_ids WHERE inbox_id = ?1 AND external_id = ?2",
+                params![inbox.to_string(), external_id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        seen.map(|(message, conversation)| Ok((parse_id(&message)?, parse_id(&conversation)?))).transpose()
+    }
+
+    fn attachment(&self, id: Id) -> StoreResult<Option<AttachmentRecord>> {
+        let row: Option<(String, Option<String>, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT data, message_id, uploaded_by FROM attachments WHERE id = ?1",
+                [id.to_string()],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()?;
+        row.map(|(data, message_id, uploaded_by)| {
+            Ok(AttachmentRecord {
+                attachment: serde_json::from_str(&data)?,
+                message_id: message_id.as_deref().map(parse_id).transpose()?,
+                uploaded_by: uploaded_by.as_deref().map(parse_id).transpose()?,
+            })
+        })
+        .transpose()
+    }
+
+    fn delivery(&self, message: Id) -> StoreResult<Option<DeliveryRecord>> {
+        let row: Option<(String, u32)> = self
+            .conn
+            .query_row(
+                "SELECT inbox_id, attempts FROM deliveries WHERE message_id = ?1",
+                [message.to_string()],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        row.map(|(inbox, attempts)| {
+            Ok(DeliveryRecord { message_id: message, inbox_id: parse_id(&inbox)?, attempts })
+        })
+        .transpose()
+    }
+
+    fn due_deliveries(&self, now: Millis, limit: usize) -> StoreResult<Vec<DeliveryRecord>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT message_id, inbox_id, attempts FROM deliveries WHERE next_attempt_at <= ?1
+             ORDER BY next_attempt_at LIMIT ?2",
+        )?;
+        let rows = statement.query_map(params![now, limit as i64], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, u32>(2)?))
+        })?;
+        rows.map(|row| {
+            let (message, inbox, attempts) = row?;
+            Ok(DeliveryRecord { message_id: parse_id(&message)?, inbox_id: parse_id(&inbox)?, attempts })
+        })
+        .collect()
+    }
+
+    fn feed_page(
+        &self,
+        agent: Id,
+        visible: &VisibleInboxes,
+        since: i64,
+        limit: usize,
+    ) -> StoreResult<SyncPage> {
+        feed::feed_page(self.conn, agent, visible, since, limit)
+    }
+
+    fn search_messages(
+        &self,
+        query: &str,
+        visible: &VisibleInboxes,
+        limit: usize,
+    ) -> StoreResult<Vec<MessageHit>> {
+        feed::search_messages(self.conn, query, visible, limit)
+    }
+
+    fn find_contacts(
+        &self,
+        query: &str,
+        visible: &VisibleInboxes,
+        limit: usize,
+    ) -> StoreResult<Vec<Contact>> {
+        feed::find_contacts(self.conn, query, visible, limit)
+    }
+}
+
+impl StoreTx for Sql<'_> {
+    fn put_json(&mut self, kind: EntityKind, id: Id, audience: Audience, value: Value) -> StoreResult<()> {
+        self.put_row(kind, id, audience, value)
+    }
+
+    fn remove(&mut self, kind: EntityKind, id: Id, audience: Audience) -> StoreResult<bool> {
+        self.remove_row(kind, id, audience)
+    }
+
+    fn last_seq(&self) -> i64 {
+        self.records.last().map_or(0, |record| record.change.seq)
+    }
+
+    fn mutation(&self, client_id: Id) -> StoreResult<Option<MutationRecord>> {
+        let stored: Option<(String, String, String, String)> = self
+            .conn
+            .query_row(
+                "SELECT agent_id, action, target, response FROM mutations WHERE client_id = ?1",
+                [client_id.to_string()],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )
+            .optional()?;
+        stored
+            .map(|(agent, action, target, response)| {
+                Ok(MutationRecord {
+                    agent_id: parse_id(&agent)?,
+                    action,
+                    target: parse_id(&target)?,
+                    response: serde_json::from_str(&response)?,
+                })
+            })
+            .transpose()
+    }
+
+    fn remember_mutation(&mut self, client_id: Id, record: MutationRecord) -> StoreResult<()> {
+        self.conn.execute(
+            "INSERT INTO mutations (client_id, agent_id, action, target, response) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                client_id.to_string(),
+                record.agent_id.to_string(),
+                record.action,
+                record.target.to_string(),
+                record.response.to_string()
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn index_message(&mut self, message: &Message, inbox: Id) -> StoreResult<()> {
+        self.conn.execute(
+            "INSERT INTO message_search (message_id, conversation_id, inbox_id, created_at, body)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                message.id.to_string(),
+                message.conversation_id.to_string(),
+                inbox.to_string(),
+                message.created_at,
+                text::normalize_for_search(&message.body)
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn set_password_hash(&mut self, agent: Id, hash: &str) -> StoreResult<()> {
+        self.conn.execute(
+            "INSERT INTO credentials (agent_id, password_hash) VALUES (?1, ?2)
+             ON CONFLICT (agent_id) DO UPDATE SET password_hash = excluded.password_hash",
+            params![agent.to_string(), hash],
+        )?;
+        Ok(())
+    }
+
+    fn insert_device(&mut self, device: &DeviceRecord) -> StoreResult<()> {
+        self.conn.execute(
+            &format!("INSERT INTO devices ({DEVICE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+            params![
+                device.id.to_string(),
+                device.agent_id.to_string(),
+                device.name,
+                device.token_hash,
+                device.created_at,
+                device.last_seen_at,
+                device.revoked_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn touch_device(&mut self, id: Id, at: Millis) -> StoreResult<()> {
+        self.conn
+            .execute("UPDATE devices SET last_seen_at = ?2 WHERE id = ?1", params![id.to_string(), at])?;
+        Ok(())
+    }
+
+    fn revoke_device(&mut self, id: Id, at: Millis) -> StoreResult<()> {
+        self.conn.execute(
+            "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            params![id.to_string(), at],
+        )?;
+        Ok(())
+    }
+
+    fn set_inbox_secret(&mut self, inbox: Id, secret: &str) -> StoreResult<()> {
+        self.conn.execute(
+            "INSERT INTO inbox_secrets (inbox_id, secret) VALUES (?1, ?2)
+             ON CONFLICT (inbox_id) DO UPDATE SET secret = excluded.secret",
+            params![inbox.to_string(), secret],
+        )?;
+        Ok(())
+    }
+
+    fn add_identity(&mut self, inbox: Id, external_id: &str, contact: Id) -> StoreResult<()> {
+        self.conn.execute(
+            "INSERT INTO contact_identities (inbox_id, external_id, contact_id) VALUES (?1, ?2, ?3)",
+            params![inbox.to_string(), external_id, contact.to_string()],
+        )?;
+        Ok(())
+    }
+
+    fn remember_inbound(
+        &mut self,
+        inbox: Id,
+        external_id: &str,
+        message: Id,
+        conversation: Id,
+    ) -> StoreResult<()> {
+        self.conn.execute(
+            "INSERT INTO inbound_ids (inbox_id, external_id, message_id, conversation_id) VALUES (?1, ?2, ?3, ?4)",
+            params![inbox.to_string(), external_id, message.to_string(), conversation.to_string()],
+        )?;
+        Ok(())
+    }
+
+    fn insert_attachment(&mut self, record: &AttachmentRecord) -> StoreResult<()> {
+        let attachment = &record.attachment;
+        self.conn.execute(
+            "INSERT INTO attachments (id, conversation_id, message_id, uploaded_by, data)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                attachment.id.to_string(),
+                attachment.conversation_id.to_string(),
+                record.message_id.map(|m| m.to_string()),
+                record.uploaded_by.map(|a| a.to_string()),
+                serde_json::to_string(attachment)?
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn claim_attachment(&mut self, id: Id, message: Id) -> StoreResult<()> {
+        self.conn.execute(
+            "UPDATE attachments SET message_id = ?2 WHERE id = ?1",
+            params![id.to_string(), message.to_string()],
+        )?;
+        Ok(())
+    }
+
+    fn enqueue_delivery(&mut self, delivery: &DeliveryRecord, at: Millis) -> StoreResult<()> {
+        self.conn.execute(
+            "INSERT INTO deliveries (message_id, inbox_id, attempts, next_attempt_at) VALUES (?1, ?2, ?3, ?4)",
+            params![delivery.message_id.to_string(), delivery.inbox_id.to_string(), delivery.attempts, at],
+        )?;
+        Ok(())
+    }
+
+    fn reschedule_delivery(
+        &mut self,
+        message: Id,
+        attempts: u32,
+        at: Millis,
+        error: &str,
+    ) -> StoreResult<()> {
+        self.conn.execute(
+            "UPDATE deliveries SET attempts = ?2, next_attempt_at = ?3, last_error = ?4 WHERE message_id = ?1",
+            params![message.to_string(), attempts, at, error],
+        )?;
+        Ok(())
+    }
+
+    fn remove_delivery(&mut self, message: Id) -> StoreResult<()> {
+        self.conn.execute("DELETE FROM deliveries WHERE message_id = ?1", [message.to_string()])?;
+        Ok(())
+    }
+}

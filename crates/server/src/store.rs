@@ -1,0 +1,297 @@
+//! The storage seam: what the domain (`workspace/`) asks of a backend, as storage verbs only.
+//!
+//! A backend stores entities as JSON with their feed audience, keeps the change feed, the
+//! idempotency records, and a few side tables (credentials, devices, channel identities, staged
+//! attachments, deliveries), and answers the named lookups the rules need. It decides nothing:
+//! every check, role and refusal lives in `workspace/` and `policy.rs`, so a second backend
+//! implements this file and nothing else.
+//!
+//! The one hard requirement on a backend is the feed invariant: a change's seq is assigned at
+//! commit and commits are published on the bus in seq order, so a reader that has seen seq N can
+//! never later find a committed change below N.
+
+use std::any::Any;
+
+use async_trait::async_trait;
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::Value;
+use switchboard_proto::*;
+
+use crate::{bus::VisibleInboxes, refusal::Refusal};
+
+/// A storage failure: never the caller's fault, so it becomes an internal error.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StoreError(pub String);
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<serde_json::Error> for StoreError {
+    fn from(error: serde_json::Error) -> Self {
+        StoreError(format!("stored json: {error}"))
+    }
+}
+
+/// Who may receive an entity's changes: those who can see `inbox` (everyone when `None`), and
+/// only `agent` when it is set (the entity is then private to that agent: pins, read markers,
+/// mentions, personal canned responses). `agent` is also part of the entity's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Audience {
+    pub inbox: Option<Id>,
+    pub agent: Option<Id>,
+}
+
+impl Audience {
+    /// Everyone in the workspace (the directory: agents, teams, inboxes, labels).
+    pub const EVERYONE: Audience = Audience { inbox: None, agent: None };
+
+    /// Those who can see `inbox`.
+    pub fn inbox(inbox: Id) -> Self {
+        Audience { inbox: Some(inbox), agent: None }
+    }
+
+    /// Only `agent`, and only while they can see `inbox` (when given).
+    pub fn private(agent: Id, inbox: Option<Id>) -> Self {
+        Audience { inbox, agent: Some(agent) }
+    }
+}
+
+/// A proto entity with its kind and key, so storage calls can't pair a value with the wrong kind.
+pub trait Entity: Serialize + DeserializeOwned {
+    const KIND: EntityKind;
+    fn id(&self) -> Id;
+}
+
+macro_rules! entity {
+    ($type:ty, $kind:ident, |$value:ident| $id:expr) => {
+        impl Entity for $type {
+            const KIND: EntityKind = EntityKind::$kind;
+            fn id(&self) -> Id {
+                let $value = self;
+                $id
+            }
+        }
+    };
+}
+
+entity!(Agent, Agent, |a| a.id);
+entity!(Team, Team, |t| t.id);
+entity!(Inbox, Inbox, |i| i.id);
+entity!(Contact, Contact, |c| c.id);
+entity!(Conversation, Conversation, |c| c.id);
+entity!(Message, Message, |m| m.id);
+entity!(Label, Label, |l| l.id);
+entity!(CannedResponse, CannedResponse, |c| c.id);
+entity!(Mention, Mention, |m| m.id);
+entity!(Pin, Pin, |p| p.conversation_id);
+entity!(ReadMarker, ReadMarker, |r| r.conversation_id);
+
+/// A stored mutation answer, by `client_id` (see `workspace/idempotency.rs`).
+#[derive(Debug, Clone)]
+pub struct MutationRecord {
+    pub agent_id: Id,
+    pub action: String,
+    pub target: Id,
+    pub response: Value,
+}
+
+/// A signed-in device. The token itself is never stored, only its hash.
+#[derive(Debug, Clone)]
+pub struct DeviceRecord {
+    pub id: Id,
+    pub agent_id: Id,
+    pub name: String,
+    pub token_hash: String,
+    pub created_at: Millis,
+    pub last_seen_at: Millis,
+    pub revoked_at: Option<Millis>,
+}
+
+/// An uploaded file: staged on a conversation until a message claims it.
+#[derive(Debug, Clone)]
+pub struct AttachmentRecord {
+    pub attachment: Attachment,
+    pub message_id: Option<Id>,
+    pub uploaded_by: Option<Id>,
+}
+
+/// An outgoing message waiting for its channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryRecord {
+    pub message_id: Id,
+    pub inbox_id: Id,
+    pub attempts: u32,
+}
+
+/// Reads, inside one consistent snapshot.
+pub trait StoreRead {
+    /// The time this read or transaction runs at (from the server's clock).
+    fn now(&self) -> Millis;
+
+    fn get_json(&self, kind: EntityKind, id: Id, scope: Option<Id>) -> StoreResult<Option<Value>>;
+    /// Every entity of a kind, oldest first (for the small directory tables).
+    fn all_json(&self, kind: EntityKind) -> StoreResult<Vec<Value>>;
+
+    // Conversations.
+    /// The unresolved conversation of this contact in this inbox, other than `except`.
+    fn open_conversation(
+        &self,
+        inbox: Id,
+        contact: Id,
+        except: Option<Id>,
+    ) -> StoreResult<Option<Conversation>>;
+    /// The most recently active conversation of this contact in this inbox.
+    fn latest_conversation(&self, inbox: Id, contact: Id) -> StoreResult<Option<Conversation>>;
+    fn conversations_with_label(&self, name: &str) -> StoreResult<Vec<Conversation>>;
+    /// A conversation's messages in the order they were written.
+    fn messages_of(&self, conversation: Id) -> StoreResult<Vec<Message>>;
+    fn label_exists(&self, name: &str) -> StoreResult<bool>;
+
+    // Accounts.
+    fn has_agents(&self) -> StoreResult<bool>;
+    fn agent_by_email(&self, email: &str) -> StoreResult<Option<Agent>>;
+    fn password_hash(&self, agent: Id) -> StoreResult<Option<String>>;
+    fn device_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<DeviceRecord>>;
+    fn device(&self, id: Id) -> StoreResult<Option<DeviceRecord>>;
+    /// Devices not revoked, of one agent or (`None`) of everyone, oldest first.
+    fn active_devices(&self, agent: Option<Id>) -> StoreResult<Vec<DeviceRecord>>;
+
+    // Channels.
+    fn inbox_secret(&self, inbox: Id) -> StoreResult<Option<String>>;
+    fn contact_by_identity(&self, inbox: Id, external_id: &str) -> StoreResult<Option<Id>>;
+    /// The (message, conversation) an inbound `external_id` was stored as.
+    fn inbound_seen(&self, inbox: Id, external_id: &str) -> StoreResult<Option<(Id, Id)>>;
+    fn attachment(&self, id: Id) -> StoreResult<Option<AttachmentRecord>>;
+    fn delivery(&self, message: Id) -> StoreResult<Option<DeliveryRecord>>;
+    /// Deliveries due at `now`, the longest waiting first.
+    fn due_deliveries(&self, now: Millis, limit: usize) -> StoreResult<Vec<DeliveryRecord>>;
+
+    // The feed and search, filtered to what an agent may see.
+    /// One page of the feed after `since`, compacted to each entity's latest version; from
+    /// `since = 0` without tombstones; `next` is the head when nothing more matches.
+    fn feed_page(
+        &self,
+        agent: Id,
+        visible: &VisibleInboxes,
+        since: i64,
+        limit: usize,
+    ) -> StoreResult<SyncPage>;
+    /// Messages matching `query` (normalised with `proto::text`), newest first.
+    fn search_messages(
+        &self,
+        query: &str,
+        visible: &VisibleInboxes,
+        limit: usize,
+    ) -> StoreResult<Vec<MessageHit>>;
+    /// Contacts whose name or email contains `query`, or whose phone contains its digits, newest
+    /// first; contacts tied to an inbox only when it is visible.
+    fn find_contacts(&self, query: &str, visible: &VisibleInboxes, limit: usize)
+        -> StoreResult<Vec<Contact>>;
+}
+
+/// Writes, inside one transaction that also appends the feed records of every change.
+pub trait StoreTx: StoreRead {
+    /// Upserts an entity and appends its change for `audience`.
+    fn put_json(&mut self, kind: EntityKind, id: Id, audience: Audience, value: Value) -> StoreResult<()>;
+    /// Deletes an entity and appends its tombstone; false if there was none.
+    fn remove(&mut self, kind: EntityKind, id: Id, audience: Audience) -> StoreResult<bool>;
+    /// The highest seq this transaction has appended so far (0: none).
+    fn last_seq(&self) -> i64;
+
+    fn mutation(&self, client_id: Id) -> StoreResult<Option<MutationRecord>>;
+    fn remember_mutation(&mut self, client_id: Id, record: MutationRecord) -> StoreResult<()>;
+
+    /// Adds a message body to the search index (once, when the message is created).
+    fn index_message(&mut self, message: &Message, inbox: Id) -> StoreResult<()>;
+
+    fn set_password_hash(&mut self, agent: Id, hash: &str) -> StoreResult<()>;
+    fn insert_device(&mut self, device: &DeviceRecord) -> StoreResult<()>;
+    fn touch_device(&mut self, id: Id, at: Millis) -> StoreResult<()>;
+    fn revoke_device(&mut self, id: Id, at: Millis) -> StoreResult<()>;
+
+    fn set_inbox_secret(&mut self, inbox: Id, secret: &str) -> StoreResult<()>;
+    fn add_identity(&mut self, inbox: Id, external_id: &str, contact: Id) -> StoreResult<()>;
+    fn remember_inbound(
+        &mut self,
+        inbox: Id,
+        external_id: &str,
+        message: Id,
+        conversation: Id,
+    ) -> StoreResult<()>;
+    fn insert_attachment(&mut self, record: &AttachmentRecord) -> StoreResult<()>;
+    fn claim_attachment(&mut self, id: Id, message: Id) -> StoreResult<()>;
+
+    fn enqueue_delivery(&mut self, delivery: &DeliveryRecord, at: Millis) -> StoreResult<()>;
+    fn reschedule_delivery(&mut self, message: Id, attempts: u32, at: Millis, error: &str)
+        -> StoreResult<()>;
+    fn remove_delivery(&mut self, message: Id) -> StoreResult<()>;
+}
+
+/// Typed access on top of the JSON verbs.
+pub trait StoreReadExt: StoreRead {
+    fn get<T: Entity>(&self, id: Id) -> StoreResult<Option<T>> {
+        self.get_scoped(id, None)
+    }
+
+    fn get_scoped<T: Entity>(&self, id: Id, scope: Option<Id>) -> StoreResult<Option<T>> {
+        Ok(self.get_json(T::KIND, id, scope)?.map(serde_json::from_value).transpose()?)
+    }
+
+    fn all<T: Entity>(&self) -> StoreResult<Vec<T>> {
+        self.all_json(T::KIND)?.into_iter().map(|v| Ok(serde_json::from_value(v)?)).collect()
+    }
+}
+
+impl<S: StoreRead + ?Sized> StoreReadExt for S {}
+
+/// Typed writes on top of the JSON verbs.
+pub trait StoreTxExt: StoreTx {
+    fn put<T: Entity>(&mut self, value: &T, audience: Audience) -> StoreResult<()> {
+        let json = serde_json::to_value(value)?;
+        self.put_json(T::KIND, value.id(), audience, json)
+    }
+}
+
+impl<S: StoreTx + ?Sized> StoreTxExt for S {}
+
+/// What a read or write closure returns, type-erased so `Store` can be a trait object.
+pub type Erased = Box<dyn Any + Send>;
+pub type ReadFn = Box<dyn FnOnce(&dyn StoreRead) -> Result<Erased, Refusal> + Send>;
+pub type WriteFn = Box<dyn FnOnce(&mut dyn StoreTx) -> Result<Erased, Refusal> + Send>;
+
+/// A storage backend. Each call runs its closure on a blocking thread: inside one read snapshot,
+/// or inside one write transaction that commits only if the closure succeeds and then publishes
+/// its feed records on the bus, in seq order.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn read_erased(&self, now: Millis, read: ReadFn) -> Result<Erased, Refusal>;
+    async fn write_erased(&self, now: Millis, write: WriteFn) -> Result<Erased, Refusal>;
+}
+
+impl dyn Store {
+    pub async fn read<T, F>(&self, now: Millis, read: F) -> Result<T, Refusal>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn StoreRead) -> Result<T, Refusal> + Send + 'static,
+    {
+        let erased = self.read_erased(now, Box::new(move |store| read(store).map(erase))).await?;
+        unerase(erased)
+    }
+
+    pub async fn write<T, F>(&self, now: Millis, write: F) -> Result<T, Refusal>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn StoreTx) -> Result<T, Refusal> + Send + 'static,
+    {
+        let erased = self.write_erased(now, Box::new(move |tx| write(tx).map(erase))).await?;
+        unerase(erased)
+    }
+}
+
+fn erase<T: Send + 'static>(value: T) -> Erased {
+    Box::new(value)
+}
+
+fn unerase<T: 'static>(erased: Erased) -> Result<T, Refusal> {
+    erased.downcast::<T>().map(|value| *value).map_err(|_| Refusal::internal("store answered another type"))
+}

@@ -1,0 +1,115 @@
+//! The domain: every operation of a workspace, backend-agnostic, one file per operation or small
+//! area. Each is written against the narrow store (`store.rs`) inside one read snapshot or one
+//! write transaction, applies the pure rules of `rules.rs` and the checks of `policy.rs`, and
+//! answers with a [`Refusal`] (an `ErrorCode`, never an HTTP status) when it won't.
+//!
+//! [`Workspace`] is what the HTTP layer, the demo and the background jobs hold: the store, the
+//! bus and the clock. Its methods are spread over the files below, each beside its rules.
+
+mod accounts;
+mod agents;
+mod attachments;
+mod contacts;
+mod conversations;
+mod deliveries;
+mod directory;
+mod feed;
+mod idempotency;
+mod ingest;
+
+use std::sync::Arc;
+
+use switchboard_proto::*;
+
+pub use self::deliveries::MAX_DELIVERY_ATTEMPTS;
+use crate::{
+    bus::{Bus, BusEvent},
+    clock::Clock,
+    refusal::Outcome,
+    store::{Store, StoreRead, StoreTx},
+};
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub agent: Agent,
+    pub device_id: Id,
+}
+
+/// A mutation of one conversation, each idempotent on its `client_id`.
+#[derive(Debug, Clone)]
+pub enum ConversationAction {
+    Send(SendMessage),
+    Assign(AssignRequest),
+    Status(StatusRequest),
+    Labels(LabelsRequest),
+    Priority(PriorityRequest),
+    Read(ReadRequest),
+    Pin { pinned: bool },
+}
+
+/// A file the HTTP layer has already written to the content-addressed store.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub sha256: String,
+    pub size: u64,
+    pub file_name: String,
+    pub content_type: String,
+}
+
+/// An outgoing reply waiting to be POSTed to its inbox's webhook.
+#[derive(Debug, Clone)]
+pub struct PendingDelivery {
+    pub webhook_url: String,
+    pub secret: String,
+    pub attempts: u32,
+    pub payload: OutgoingWebhook,
+}
+
+/// One workspace's domain over a storage backend.
+#[derive(Clone)]
+pub struct Workspace {
+    store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Workspace {
+    /// `store` must publish its commits on `bus`.
+    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, clock: Arc<dyn Clock>) -> Self {
+        Workspace { store, bus, clock }
+    }
+
+    pub fn bus(&self) -> &Arc<dyn Bus> {
+        &self.bus
+    }
+
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    /// Runs `read` inside one snapshot of the store.
+    async fn read<T, F>(&self, read: F) -> Outcome<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn StoreRead) -> Outcome<T> + Send + 'static,
+    {
+        self.store.read(self.clock.now(), read).await
+    }
+
+    /// Runs `write` inside one transaction: all of it commits, with its feed records, or nothing.
+    async fn write<T, F>(&self, write: F) -> Outcome<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn StoreTx) -> Outcome<T> + Send + 'static,
+    {
+        self.store.write(self.clock.now(), write).await
+    }
+
+    /// Closes the streams of devices whose tokens were just revoked.
+    fn revoked(&self, devices: Vec<Id>) {
+        if !devices.is_empty() {
+            self.bus.publish(BusEvent::Revoked(devices.into()));
+        }
+    }
+}

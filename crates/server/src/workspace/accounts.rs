@@ -1,0 +1,174 @@
+//! Signing in, device tokens, and the caller's own profile.
+
+use argon2::{
+    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    Argon2,
+};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use switchboard_proto::*;
+
+use super::{Viewer, Workspace};
+use crate::{
+    policy,
+    refusal::{Outcome, Refusal},
+    store::{Audience, DeviceRecord, StoreRead, StoreReadExt, StoreTx, StoreTxExt},
+};
+
+/// How stale `last_seen_at` may get before a request refreshes it (saves a write per request).
+const LAST_SEEN_RESOLUTION_MS: Millis = 60_000;
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn invalid_credentials() -> Refusal {
+    Refusal::new(ErrorCode::InvalidCredentials, "wrong email or password")
+}
+
+fn hash_now(password: &str) -> Outcome<String> {
+    policy::check_password(password)?;
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(Refusal::internal)
+}
+
+/// Hashes a password on a blocking thread: argon2 is slow on purpose (tens of ms of CPU), and on
+/// the async runtime it would stall every request and stream sharing that worker.
+pub(super) async fn hash_password(password: String) -> Outcome<String> {
+    tokio::task::spawn_blocking(move || hash_now(&password)).await.map_err(Refusal::internal)?
+}
+
+/// Verifies an email and password; returns the agent.
+fn check_password(store: &dyn StoreRead, request: &LoginRequest) -> Outcome<Agent> {
+    let email = request.email.trim().to_lowercase();
+    let found = match store.agent_by_email(&email)? {
+        Some(agent) => store.password_hash(agent.id)?.map(|hash| (agent, hash)),
+        None => None,
+    };
+    // An unknown email still costs a hash verification, so timing doesn't reveal who exists.
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = match &found {
+        Some((_, hash)) => hash.clone(),
+        None => DUMMY.get_or_init(|| hash_now("not-a-real-password").unwrap_or_default()).clone(),
+    };
+    let parsed = PasswordHash::new(&hash).map_err(Refusal::internal)?;
+    let verified = Argon2::default().verify_password(request.password.as_bytes(), &parsed).is_ok();
+    match found {
+        Some((agent, _)) if verified && agent.active => Ok(agent),
+        _ => Err(invalid_credentials()),
+    }
+}
+
+/// Creates a device for a signed-in agent and returns its one-time token.
+fn create_device(tx: &mut dyn StoreTx, agent: Agent, device_name: &str) -> Outcome<LoginResponse> {
+    let name = policy::check_device_name(device_name)?;
+    let mut secret = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut secret);
+    let token = format!("sbt_{}", hex::encode(secret));
+    let now = tx.now();
+    let device = DeviceRecord {
+        id: Id::now_v7(),
+        agent_id: agent.id,
+        name,
+        token_hash: token_hash(&token),
+        created_at: now,
+        last_seen_at: now,
+        revoked_at: None,
+    };
+    tx.insert_device(&device)?;
+    Ok(LoginResponse { token, device_id: device.id, agent })
+}
+
+/// Resolves a bearer token to its agent and device. The flag says `last_seen_at` is stale.
+fn authenticate(store: &dyn StoreRead, token: &str) -> Outcome<(Viewer, bool)> {
+    let device = store
+        .device_by_token_hash(&token_hash(token))?
+        .ok_or_else(|| Refusal::unauthorized("unknown token"))?;
+    let agent: Agent = store.get(device.agent_id)?.ok_or_else(|| Refusal::unauthorized("unknown token"))?;
+    if device.revoked_at.is_some() || !agent.active {
+        return Err(Refusal::token_revoked());
+    }
+    let stale = store.now() - device.last_seen_at > LAST_SEEN_RESOLUTION_MS;
+    Ok((Viewer { agent, device_id: device.id }, stale))
+}
+
+impl Workspace {
+    pub async fn login(&self, request: LoginRequest) -> Outcome<LoginResponse> {
+        let checked = request.clone();
+        let agent = self.read(move |store| check_password(store, &checked)).await?;
+        self.write(move |tx| create_device(tx, agent, &request.device_name)).await
+    }
+
+    pub async fn authenticate(&self, token: String) -> Outcome<Viewer> {
+        let (viewer, stale) = self.read(move |store| authenticate(store, &token)).await?;
+        if stale {
+            let device_id = viewer.device_id;
+            self.write(move |tx| Ok(tx.touch_device(device_id, tx.now())?)).await?;
+        }
+        Ok(viewer)
+    }
+
+    /// The caller's own devices; an admin sees everyone's.
+    pub async fn devices(&self, viewer: &Viewer) -> Outcome<Vec<Device>> {
+        let viewer = viewer.clone();
+        self.read(move |store| {
+            let whose = (viewer.agent.role != Role::Admin).then_some(viewer.agent.id);
+            Ok(store
+                .active_devices(whose)?
+                .into_iter()
+                .map(|d| Device {
+                    id: d.id,
+                    agent_id: d.agent_id,
+                    name: d.name,
+                    created_at: d.created_at,
+                    last_seen_at: d.last_seen_at,
+                    current: d.id == viewer.device_id,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// Revokes one device: the caller's own, or anyone's for an admin. Its stream is closed.
+    pub async fn revoke_device(&self, viewer: &Viewer, device_id: Id) -> Outcome<()> {
+        let viewer = viewer.clone();
+        self.write(move |tx| {
+            let owned = tx
+                .device(device_id)?
+                .filter(|d| d.revoked_at.is_none())
+                .is_some_and(|d| d.agent_id == viewer.agent.id || viewer.agent.role == Role::Admin);
+            if !owned {
+                return Err(Refusal::not_found("device"));
+            }
+            tx.revoke_device(device_id, tx.now())?;
+            Ok(())
+        })
+        .await?;
+        self.revoked(vec![device_id]);
+        Ok(())
+    }
+
+    pub async fn update_me(&self, viewer: &Viewer, update: UpdateMe) -> Outcome<Agent> {
+        let agent_id = viewer.agent.id;
+        self.write(move |tx| {
+            let mut agent: Agent = tx.get(agent_id)?.ok_or_else(|| Refusal::not_found("agent"))?;
+            if let Some(name) = update.name {
+                agent.name = policy::valid_name(&name, "name")?;
+            }
+            if let Some(availability) = update.availability {
+                agent.availability = availability;
+            }
+            tx.put(&agent, Audience::EVERYONE)?;
+            Ok(agent)
+        })
+        .await
+    }
+
+    /// Whether any agent exists (a fresh workspace has none).
+    pub async fn has_agents(&self) -> Outcome<bool> {
+        self.read(|store| Ok(store.has_agents()?)).await
+    }
+}

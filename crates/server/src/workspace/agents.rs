@@ -1,0 +1,170 @@
+//! Administering people: agents (roles, teams, deactivation, passwords) and teams.
+
+use switchboard_proto::*;
+
+use super::{accounts::hash_password, Viewer, Workspace};
+use crate::{
+    policy,
+    refusal::{Outcome, Refusal},
+    store::{Audience, StoreRead, StoreReadExt, StoreTx, StoreTxExt},
+};
+
+fn require_agent(store: &(impl StoreRead + ?Sized), agent_id: Id) -> Outcome<Agent> {
+    store.get(agent_id)?.ok_or_else(|| Refusal::not_found("agent"))
+}
+
+fn check_teams_exist(store: &(impl StoreRead + ?Sized), team_ids: &[Id]) -> Outcome<()> {
+    for team_id in team_ids {
+        if store.get::<Team>(*team_id)?.is_none() {
+            return Err(Refusal::validation(format!("no team {team_id}")));
+        }
+    }
+    Ok(())
+}
+
+fn create_agent(tx: &mut dyn StoreTx, request: CreateAgent, password_hash: String) -> Outcome<Agent> {
+    let email = policy::valid_email(&request.email)?;
+    if tx.agent_by_email(&email)?.is_some() {
+        return Err(Refusal::conflict(ErrorCode::AlreadyExists, "an agent with this email exists"));
+    }
+    check_teams_exist(tx, &request.team_ids)?;
+    let agent = Agent {
+        id: Id::now_v7(),
+        name: policy::valid_name(&request.name, "name")?,
+        email,
+        role: request.role,
+        availability: Availability::Offline,
+        active: true,
+        team_ids: policy::dedup(request.team_ids),
+    };
+    tx.put(&agent, Audience::EVERYONE)?;
+    tx.set_password_hash(agent.id, &password_hash)?;
+    Ok(agent)
+}
+
+/// Applies an admin's change to an agent; deactivation revokes every device. Returns the revoked
+/// device ids so their streams can be closed.
+fn update_agent(
+    tx: &mut dyn StoreTx,
+    agent_id: Id,
+    update: UpdateAgent,
+    password_hash: Option<String>,
+) -> Outcome<(Agent, Vec<Id>)> {
+    let mut agent = require_agent(tx, agent_id)?;
+    let stays_admin =
+        update.role.unwrap_or(agent.role) == Role::Admin && update.active.unwrap_or(agent.active);
+    if agent.role == Role::Admin && agent.active && !stays_admin {
+        let other_admins = tx
+            .all::<Agent>()?
+            .iter()
+            .filter(|a| a.id != agent.id && a.role == Role::Admin && a.active)
+            .count();
+        if other_admins == 0 {
+            return Err(Refusal::validation(
+                "the workspace needs an active admin: promote another agent first",
+            ));
+        }
+    }
+    if let Some(name) = update.name {
+        agent.name = policy::valid_name(&name, "name")?;
+    }
+    if let Some(role) = update.role {
+        agent.role = role;
+    }
+    if let Some(team_ids) = update.team_ids {
+        check_teams_exist(tx, &team_ids)?;
+        agent.team_ids = policy::dedup(team_ids);
+    }
+    let mut revoked = Vec::new();
+    if let Some(active) = update.active {
+        if !active && agent.active {
+            let now = tx.now();
+            for device in tx.active_devices(Some(agent.id))? {
+                tx.revoke_device(device.id, now)?;
+                revoked.push(device.id);
+            }
+            agent.availability = Availability::Offline;
+        }
+        agent.active = active;
+    }
+    if let Some(hash) = password_hash {
+        tx.set_password_hash(agent.id, &hash)?;
+    }
+    tx.put(&agent, Audience::EVERYONE)?;
+    Ok((agent, revoked))
+}
+
+/// Membership lives on the agent (`team_ids`), so each changed agent gets a new feed record.
+fn set_team_members(tx: &mut dyn StoreTx, team_id: Id, member_ids: &[Id]) -> Outcome<()> {
+    for member in member_ids {
+        require_agent(tx, *member)?;
+    }
+    for mut agent in tx.all::<Agent>()? {
+        let wanted = member_ids.contains(&agent.id);
+        let has = agent.team_ids.contains(&team_id);
+        if wanted != has {
+            if wanted {
+                agent.team_ids.push(team_id);
+            } else {
+                agent.team_ids.retain(|t| *t != team_id);
+            }
+            tx.put(&agent, Audience::EVERYONE)?;
+        }
+    }
+    Ok(())
+}
+
+impl Workspace {
+    pub async fn create_agent(&self, viewer: &Viewer, request: CreateAgent) -> Outcome<Agent> {
+        policy::require_admin(viewer)?;
+        self.create_agent_unchecked(request).await
+    }
+
+    /// Creates an admin without an acting admin: only for `init` and the demo seeder.
+    pub async fn create_first_admin(&self, request: CreateAgent) -> Outcome<Agent> {
+        self.create_agent_unchecked(CreateAgent { role: Role::Admin, ..request }).await
+    }
+
+    async fn create_agent_unchecked(&self, request: CreateAgent) -> Outcome<Agent> {
+        let hash = hash_password(request.password.clone()).await?;
+        self.write(move |tx| create_agent(tx, request, hash)).await
+    }
+
+    pub async fn update_agent(&self, viewer: &Viewer, agent_id: Id, update: UpdateAgent) -> Outcome<Agent> {
+        policy::require_admin(viewer)?;
+        let hash = match update.password.clone() {
+            Some(password) => Some(hash_password(password).await?),
+            None => None,
+        };
+        let (agent, revoked) = self.write(move |tx| update_agent(tx, agent_id, update, hash)).await?;
+        self.revoked(revoked);
+        Ok(agent)
+    }
+
+    pub async fn create_team(&self, viewer: &Viewer, request: CreateTeam) -> Outcome<Team> {
+        policy::require_admin(viewer)?;
+        self.write(move |tx| {
+            let team = Team { id: Id::now_v7(), name: policy::valid_name(&request.name, "name")? };
+            tx.put(&team, Audience::EVERYONE)?;
+            set_team_members(tx, team.id, &request.member_agent_ids)?;
+            Ok(team)
+        })
+        .await
+    }
+
+    pub async fn update_team(&self, viewer: &Viewer, team_id: Id, update: UpdateTeam) -> Outcome<Team> {
+        policy::require_admin(viewer)?;
+        self.write(move |tx| {
+            let mut team: Team = tx.get(team_id)?.ok_or_else(|| Refusal::not_found("team"))?;
+            if let Some(name) = update.name {
+                team.name = policy::valid_name(&name, "name")?;
+                tx.put(&team, Audience::EVERYONE)?;
+            }
+            if let Some(members) = update.member_agent_ids {
+                set_team_members(tx, team.id, &members)?;
+            }
+            Ok(team)
+        })
+        .await
+    }
+}

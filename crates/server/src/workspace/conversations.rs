@@ -1,0 +1,188 @@
+//! Conversations: who may see one, the agent actions on it (one file each under
+//! `conversations/`), idempotent on their `client_id`, and the transcript.
+
+mod assign;
+mod create;
+mod labels;
+mod markers;
+mod send;
+mod status;
+
+use switchboard_proto::*;
+
+use super::{
+    idempotency::{self, MutationKey},
+    ConversationAction, Viewer, Workspace,
+};
+use crate::{
+    policy,
+    refusal::{Outcome, Refusal},
+    store::{Audience, StoreRead, StoreReadExt, StoreTx, StoreTxExt},
+};
+
+/// A conversation the viewer may see, with its inbox; `not_found` otherwise (an invisible
+/// conversation is indistinguishable from a missing one).
+pub(super) fn visible_conversation(
+    store: &(impl StoreRead + ?Sized),
+    viewer: &Viewer,
+    id: Id,
+) -> Outcome<(Conversation, Inbox)> {
+    let not_found = || Refusal::not_found("conversation");
+    let conversation: Conversation = store.get(id)?.ok_or_else(not_found)?;
+    let inbox: Inbox = store.get(conversation.inbox_id)?.ok_or_else(not_found)?;
+    if !policy::can_see_inbox(viewer, &inbox) {
+        return Err(not_found());
+    }
+    Ok((conversation, inbox))
+}
+
+/// An inbox the viewer may see; `not_found` otherwise.
+fn visible_inbox(store: &(impl StoreRead + ?Sized), viewer: &Viewer, id: Id) -> Outcome<Inbox> {
+    let inbox: Inbox = store.get(id)?.ok_or_else(|| Refusal::not_found("inbox"))?;
+    if !policy::can_see_inbox(viewer, &inbox) {
+        return Err(Refusal::not_found("inbox"));
+    }
+    Ok(inbox)
+}
+
+fn action_name(action: &ConversationAction) -> (&'static str, Option<Id>) {
+    match action {
+        ConversationAction::Send(r) => ("send", Some(r.client_id)),
+        ConversationAction::Assign(r) => ("assign", Some(r.client_id)),
+        ConversationAction::Status(r) => ("status", Some(r.client_id)),
+        ConversationAction::Labels(r) => ("labels", Some(r.client_id)),
+        ConversationAction::Priority(r) => ("priority", Some(r.client_id)),
+        ConversationAction::Read(r) => ("read", Some(r.client_id)),
+        ConversationAction::Pin { .. } => ("pin", None),
+    }
+}
+
+/// Applies one agent action to a conversation. Replaying a `client_id` returns the first answer.
+fn act(
+    tx: &mut dyn StoreTx,
+    viewer: &Viewer,
+    conversation_id: Id,
+    action: ConversationAction,
+) -> Outcome<ConversationResult> {
+    let (name, client_id) = action_name(&action);
+    let (conversation, inbox) = visible_conversation(tx, viewer, conversation_id)?;
+    let key = client_id.map(|client_id| MutationKey {
+        client_id,
+        agent_id: viewer.agent.id,
+        action: name,
+        target: conversation_id,
+    });
+    if let Some(key) = &key {
+        if let Some(stored) = idempotency::replayed(tx, key)? {
+            return Ok(stored);
+        }
+    }
+    let result = match action {
+        ConversationAction::Send(request) => send::send(tx, viewer, conversation, &inbox, request)?,
+        ConversationAction::Assign(request) => assign::assign(tx, viewer, conversation, &inbox, request)?,
+        ConversationAction::Status(request) => status::set_status(tx, viewer, conversation, request)?,
+        ConversationAction::Labels(request) => labels::edit_labels(tx, conversation, request)?,
+        ConversationAction::Priority(request) => labels::set_priority(tx, conversation, request)?,
+        ConversationAction::Read(request) => markers::mark_read(tx, viewer, conversation, request)?,
+        ConversationAction::Pin { pinned } => markers::pin(tx, viewer, conversation, pinned)?,
+    };
+    let result = ConversationResult { seq: tx.last_seq(), ..result };
+    if let Some(key) = &key {
+        idempotency::remember(tx, key, &result)?;
+    }
+    Ok(result)
+}
+
+/// What an action that changed only the conversation (or nothing) answers.
+fn unchanged(conversation: Conversation) -> ConversationResult {
+    ConversationResult { conversation, message: None, seq: 0 }
+}
+
+/// Writes a message, indexes its text for search and appends its change.
+pub(super) fn put_message(tx: &mut dyn StoreTx, inbox_id: Id, message: &Message) -> Outcome<()> {
+    tx.put(message, Audience::inbox(inbox_id))?;
+    if !message.body.is_empty() && message.kind != MessageKind::Activity {
+        tx.index_message(message, inbox_id)?;
+    }
+    Ok(())
+}
+
+/// An activity line in the thread ("Sara claimed the conversation").
+fn activity(tx: &mut dyn StoreTx, inbox_id: Id, conversation_id: Id, text: String) -> Outcome<Message> {
+    let message = Message {
+        id: Id::now_v7(),
+        conversation_id,
+        kind: MessageKind::Activity,
+        body: text,
+        sender: Sender::System,
+        attachments: vec![],
+        template: None,
+        delivery: DeliveryState::Delivered,
+        mentions: vec![],
+        created_at: tx.now(),
+    };
+    put_message(tx, inbox_id, &message)?;
+    Ok(message)
+}
+
+fn conversation_exists(existing: Id) -> Refusal {
+    let mut refusal = Refusal::conflict(
+        ErrorCode::ConversationExists,
+        "this contact already has an open conversation in this inbox",
+    );
+    refusal.conversation_id = Some(existing);
+    refusal
+}
+
+fn reply_refusal(rejection: crate::rules::ReplyRejection) -> Refusal {
+    use crate::rules::ReplyRejection;
+    match rejection {
+        ReplyRejection::WindowClosed { .. } => Refusal::new(
+            ErrorCode::WindowClosed,
+            "the 24-hour reply window has closed: only a template message can be sent",
+        ),
+        ReplyRejection::UnknownTemplate(why) => Refusal::new(ErrorCode::UnknownTemplate, why),
+        ReplyRejection::Empty => Refusal::validation("a reply needs a body, a template or an attachment"),
+    }
+}
+
+impl Workspace {
+    pub async fn act(
+        &self,
+        viewer: &Viewer,
+        conversation_id: Id,
+        action: ConversationAction,
+    ) -> Outcome<ConversationResult> {
+        let viewer = viewer.clone();
+        self.write(move |tx| act(tx, &viewer, conversation_id, action)).await
+    }
+
+    pub async fn create_conversation(
+        &self,
+        viewer: &Viewer,
+        request: CreateConversation,
+    ) -> Outcome<ConversationResult> {
+        let viewer = viewer.clone();
+        self.write(move |tx| create::create(tx, &viewer, request)).await
+    }
+
+    /// The inbox of a conversation the agent may see; not found otherwise.
+    pub async fn conversation_inbox(&self, viewer: &Viewer, conversation_id: Id) -> Outcome<Inbox> {
+        let viewer = viewer.clone();
+        self.read(move |store| visible_conversation(store, &viewer, conversation_id).map(|(_, inbox)| inbox))
+            .await
+    }
+
+    pub async fn transcript(&self, viewer: &Viewer, conversation_id: Id) -> Outcome<Transcript> {
+        let viewer = viewer.clone();
+        self.read(move |store| {
+            let (conversation, inbox) = visible_conversation(store, &viewer, conversation_id)?;
+            let contact: Contact = store
+                .get(conversation.contact_id)?
+                .ok_or_else(|| Refusal::internal("conversation without contact"))?;
+            let messages = store.messages_of(conversation_id)?;
+            Ok(Transcript { conversation, contact, inbox, messages })
+        })
+        .await
+    }
+}

@@ -1,0 +1,67 @@
+//! Assigning, claiming (compare-and-set on the current assignee) and moving to a team.
+
+use switchboard_proto::*;
+
+use super::activity;
+use crate::{
+    refusal::{Outcome, Refusal},
+    store::{Audience, StoreReadExt, StoreTx, StoreTxExt},
+    workspace::Viewer,
+};
+
+pub(super) fn assign(
+    tx: &mut dyn StoreTx,
+    viewer: &Viewer,
+    mut conversation: Conversation,
+    inbox: &Inbox,
+    request: AssignRequest,
+) -> Outcome<ConversationResult> {
+    if let Some(expected) = request.expected_assignee_id {
+        if expected != conversation.assignee_id {
+            let mut conflict = Refusal::conflict(
+                ErrorCode::AssignmentConflict,
+                "the conversation's assignee changed; it is now someone else's",
+            );
+            conflict.current_assignee_id = Some(conversation.assignee_id);
+            return Err(conflict);
+        }
+    }
+    let assignee = match request.assignee_id {
+        Some(id) => {
+            let agent: Agent = tx
+                .get(id)?
+                .filter(|a: &Agent| a.active)
+                .ok_or_else(|| Refusal::validation("the assignee is not an active agent"))?;
+            if !crate::rules::can_see_inbox(&agent, inbox) {
+                return Err(Refusal::validation("the assignee can't see this inbox"));
+            }
+            Some(agent)
+        }
+        None => None,
+    };
+    if let Some(Some(team_id)) = request.team_id {
+        if tx.get::<Team>(team_id)?.is_none() {
+            return Err(Refusal::validation("no such team"));
+        }
+    }
+    let new_team = request.team_id.unwrap_or(conversation.team_id);
+    let new_assignee = assignee.as_ref().map(|a| a.id);
+    if new_assignee == conversation.assignee_id && new_team == conversation.team_id {
+        return Ok(ConversationResult { conversation, message: None, seq: 0 });
+    }
+    let assignee_changed = new_assignee != conversation.assignee_id;
+    conversation.assignee_id = new_assignee;
+    conversation.team_id = new_team;
+    tx.put(&conversation, Audience::inbox(inbox.id))?;
+    let message = if assignee_changed {
+        let text = match &assignee {
+            Some(a) if a.id == viewer.agent.id => format!("{} claimed the conversation", viewer.agent.name),
+            Some(a) => format!("{} assigned the conversation to {}", viewer.agent.name, a.name),
+            None => format!("{} unassigned the conversation", viewer.agent.name),
+        };
+        Some(activity(tx, inbox.id, conversation.id, text)?)
+    } else {
+        None
+    };
+    Ok(ConversationResult { conversation, message, seq: 0 })
+}

@@ -1,0 +1,85 @@
+//! Starting an outbound conversation: its id is the `client_id`, and the starting agent owns it.
+
+use switchboard_proto::*;
+
+use super::{conversation_exists, put_message, reply_refusal, send, visible_inbox};
+use crate::{
+    policy,
+    refusal::{Outcome, Refusal},
+    rules,
+    store::{Audience, StoreReadExt, StoreTx, StoreTxExt},
+    workspace::{
+        idempotency::{self, MutationKey},
+        Viewer,
+    },
+};
+
+pub(super) fn create(
+    tx: &mut dyn StoreTx,
+    viewer: &Viewer,
+    request: CreateConversation,
+) -> Outcome<ConversationResult> {
+    let key = MutationKey {
+        client_id: request.client_id,
+        agent_id: viewer.agent.id,
+        action: "create_conversation",
+        target: request.inbox_id,
+    };
+    if let Some(stored) = idempotency::replayed(tx, &key)? {
+        return Ok(stored);
+    }
+    let inbox = visible_inbox(tx, viewer, request.inbox_id)?;
+    let contact: Contact =
+        tx.get(request.contact_id)?.ok_or_else(|| Refusal::validation("no such contact"))?;
+    if tx.get::<Conversation>(request.client_id)?.is_some() {
+        return Err(Refusal::conflict(ErrorCode::ClientIdReused, "a conversation with this id exists"));
+    }
+    if let Some(existing) = tx.open_conversation(inbox.id, contact.id, None)? {
+        return Err(conversation_exists(existing.id));
+    }
+    let body = request.body.unwrap_or_default();
+    policy::check_body(&body)?;
+    if body.trim().is_empty() && request.template.is_none() {
+        return Err(Refusal::validation("a new conversation needs a first message: body or template"));
+    }
+    let now = tx.now();
+    let mut conversation = Conversation {
+        id: request.client_id,
+        inbox_id: inbox.id,
+        contact_id: contact.id,
+        subject: request.subject.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
+        status: ConversationStatus::Open,
+        snoozed_until: None,
+        assignee_id: Some(viewer.agent.id),
+        team_id: None,
+        priority: Priority::None,
+        labels: vec![],
+        created_at: now,
+        last_activity_at: now,
+        waiting_since: None,
+        first_reply_at: None,
+        last_incoming_at: None,
+        preview: String::new(),
+    };
+    let text = rules::reply_text(&inbox, &conversation, &body, request.template.as_ref(), false, now)
+        .map_err(reply_refusal)?;
+    let message = Message {
+        id: first_message_id(request.client_id),
+        conversation_id: conversation.id,
+        kind: MessageKind::Outgoing,
+        body: text,
+        sender: Sender::Agent { id: viewer.agent.id },
+        attachments: vec![],
+        template: request.template,
+        delivery: send::initial_delivery(&inbox),
+        mentions: vec![],
+        created_at: now,
+    };
+    rules::on_outgoing(&mut conversation, &message.body, now);
+    tx.put(&conversation, Audience::inbox(inbox.id))?;
+    put_message(tx, inbox.id, &message)?;
+    send::queue_delivery(tx, &inbox, &message)?;
+    let result = ConversationResult { conversation, message: Some(message), seq: tx.last_seq() };
+    idempotency::remember(tx, &key, &result)?;
+    Ok(result)
+}

@@ -1,0 +1,121 @@
+//! Replies to the customer and internal notes (with `@mentions`), with their staged attachments.
+
+use switchboard_proto::*;
+
+use super::{put_message, reply_refusal};
+use crate::{
+    policy,
+    refusal::{Outcome, Refusal},
+    rules,
+    store::{Audience, DeliveryRecord, StoreReadExt, StoreTx, StoreTxExt},
+    workspace::Viewer,
+};
+
+/// How an outgoing message starts: queued for the inbox's webhook, or sent (nothing to deliver).
+pub(super) fn initial_delivery(inbox: &Inbox) -> DeliveryState {
+    if inbox.webhook_url.is_some() {
+        DeliveryState::Queued
+    } else {
+        DeliveryState::Sent
+    }
+}
+
+/// Queues a message for its inbox's webhook when it starts queued.
+pub(super) fn queue_delivery(tx: &mut dyn StoreTx, inbox: &Inbox, message: &Message) -> Outcome<()> {
+    if message.delivery == DeliveryState::Queued {
+        let delivery = DeliveryRecord { message_id: message.id, inbox_id: inbox.id, attempts: 0 };
+        tx.enqueue_delivery(&delivery, tx.now())?;
+    }
+    Ok(())
+}
+
+/// Claims the staged attachments for a message: each must belong to this conversation and not be
+/// used by another message yet.
+fn claim_attachments(
+    tx: &mut dyn StoreTx,
+    conversation_id: Id,
+    message_id: Id,
+    ids: &[Id],
+) -> Outcome<Vec<Attachment>> {
+    let mut attachments = Vec::with_capacity(ids.len());
+    for id in ids {
+        match tx.attachment(*id)?.filter(|staged| staged.attachment.conversation_id == conversation_id) {
+            Some(staged) if staged.message_id.is_none() => attachments.push(staged.attachment),
+            Some(_) => return Err(Refusal::validation(format!("attachment {id} is already sent"))),
+            None => return Err(Refusal::validation(format!("no attachment {id} on this conversation"))),
+        }
+        tx.claim_attachment(*id, message_id)?;
+    }
+    Ok(attachments)
+}
+
+pub(super) fn send(
+    tx: &mut dyn StoreTx,
+    viewer: &Viewer,
+    mut conversation: Conversation,
+    inbox: &Inbox,
+    request: SendMessage,
+) -> Outcome<ConversationResult> {
+    policy::check_body(&request.body)?;
+    if tx.get::<Message>(request.client_id)?.is_some() {
+        return Err(Refusal::conflict(ErrorCode::ClientIdReused, "a message with this id exists"));
+    }
+    let now = tx.now();
+    let (kind, body, mentions, delivery) = match request.kind {
+        SendKind::Note => {
+            if request.template.is_some() {
+                return Err(Refusal::validation("a note can't be a template message"));
+            }
+            if request.body.trim().is_empty() && request.attachment_ids.is_empty() {
+                return Err(Refusal::validation("a note needs a body or an attachment"));
+            }
+            let agents: Vec<Agent> = tx.all()?;
+            let can_see: Vec<Agent> = agents.into_iter().filter(|a| rules::can_see_inbox(a, inbox)).collect();
+            let mentions = rules::parse_mentions(&request.body, &can_see);
+            (MessageKind::Note, request.body.clone(), mentions, DeliveryState::Delivered)
+        }
+        SendKind::Reply => {
+            let text = rules::reply_text(
+                inbox,
+                &conversation,
+                &request.body,
+                request.template.as_ref(),
+                !request.attachment_ids.is_empty(),
+                now,
+            )
+            .map_err(reply_refusal)?;
+            (MessageKind::Outgoing, text, vec![], initial_delivery(inbox))
+        }
+    };
+    let attachments = claim_attachments(tx, conversation.id, request.client_id, &request.attachment_ids)?;
+    let message = Message {
+        id: request.client_id,
+        conversation_id: conversation.id,
+        kind,
+        body,
+        sender: Sender::Agent { id: viewer.agent.id },
+        attachments,
+        template: request.template,
+        delivery,
+        mentions,
+        created_at: now,
+    };
+    put_message(tx, inbox.id, &message)?;
+    for agent_id in &message.mentions {
+        let mention = Mention {
+            id: Id::now_v7(),
+            agent_id: *agent_id,
+            conversation_id: conversation.id,
+            message_id: message.id,
+            mentioned_by: viewer.agent.id,
+            created_at: now,
+        };
+        tx.put(&mention, Audience::private(*agent_id, Some(inbox.id)))?;
+    }
+    if kind == MessageKind::Outgoing {
+        rules::on_outgoing(&mut conversation, &message.body, now);
+        tx.put(&conversation, Audience::inbox(inbox.id))?;
+        queue_delivery(tx, inbox, &message)?;
+    }
+    Ok(ConversationResult { conversation, message: Some(message), seq: 0 })
+}

@@ -1,0 +1,52 @@
+//! Opening, marking pending, snoozing and resolving, with the one-open-conversation rule.
+
+use switchboard_proto::*;
+
+use super::{activity, conversation_exists, unchanged};
+use crate::{
+    refusal::{Outcome, Refusal},
+    store::{Audience, StoreTx, StoreTxExt},
+    workspace::Viewer,
+};
+
+pub(super) fn set_status(
+    tx: &mut dyn StoreTx,
+    viewer: &Viewer,
+    mut conversation: Conversation,
+    request: StatusRequest,
+) -> Outcome<ConversationResult> {
+    let now = tx.now();
+    let snoozed_until = match (request.status, request.snoozed_until) {
+        (ConversationStatus::Snoozed, Some(until)) if until > now => Some(until),
+        (ConversationStatus::Snoozed, _) => {
+            return Err(Refusal::validation("snoozing needs snoozed_until in the future"))
+        }
+        (_, Some(_)) => return Err(Refusal::validation("snoozed_until only goes with status snoozed")),
+        (_, None) => None,
+    };
+    if conversation.status == request.status && conversation.snoozed_until == snoozed_until {
+        return Ok(unchanged(conversation));
+    }
+    if !conversation.status.is_open() && request.status.is_open() {
+        if let Some(other) =
+            tx.open_conversation(conversation.inbox_id, conversation.contact_id, Some(conversation.id))?
+        {
+            return Err(conversation_exists(other.id));
+        }
+    }
+    conversation.status = request.status;
+    conversation.snoozed_until = snoozed_until;
+    if request.status == ConversationStatus::Resolved {
+        conversation.waiting_since = None;
+    }
+    tx.put(&conversation, Audience::inbox(conversation.inbox_id))?;
+    let verb = match request.status {
+        ConversationStatus::Open => "reopened",
+        ConversationStatus::Pending => "marked the conversation pending",
+        ConversationStatus::Snoozed => "snoozed the conversation",
+        ConversationStatus::Resolved => "resolved the conversation",
+    };
+    let message =
+        activity(tx, conversation.inbox_id, conversation.id, format!("{} {verb}", viewer.agent.name))?;
+    Ok(ConversationResult { conversation, message: Some(message), seq: 0 })
+}

@@ -1,0 +1,227 @@
+//! The workspace directory: inboxes, labels, canned responses, and the listings behind `/agents`,
+//! `/teams`, `/inboxes`, `/labels`, `/canned-responses`.
+
+use rand::RngCore;
+use switchboard_proto::*;
+
+use super::{Viewer, Workspace};
+use crate::{
+    policy,
+    refusal::{Outcome, Refusal},
+    rules,
+    store::{Audience, StoreRead, StoreReadExt, StoreTx, StoreTxExt},
+};
+
+fn check_members(store: &dyn StoreTx, agent_ids: &[Id], team_ids: &[Id]) -> Outcome<()> {
+    for id in agent_ids {
+        if store.get::<Agent>(*id)?.is_none() {
+            return Err(Refusal::validation(format!("no agent {id}")));
+        }
+    }
+    for id in team_ids {
+        if store.get::<Team>(*id)?.is_none() {
+            return Err(Refusal::validation(format!("no team {id}")));
+        }
+    }
+    Ok(())
+}
+
+fn create_inbox(tx: &mut dyn StoreTx, request: CreateInbox) -> Outcome<CreatedInbox> {
+    if let Some(url) = &request.webhook_url {
+        policy::check_webhook_url(url)?;
+    }
+    check_members(tx, &request.member_agent_ids, &request.member_team_ids)?;
+    policy::check_templates(&request.templates)?;
+    let inbox = Inbox {
+        id: Id::now_v7(),
+        name: policy::valid_name(&request.name, "name")?,
+        channel: request.channel,
+        webhook_url: request.webhook_url,
+        member_agent_ids: request.member_agent_ids,
+        member_team_ids: request.member_team_ids,
+        templates: request.templates,
+        attachment_limit: request.channel.attachment_limit(),
+    };
+    let mut secret = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut secret);
+    let signing_secret = hex::encode(secret);
+    tx.put(&inbox, Audience::EVERYONE)?;
+    tx.set_inbox_secret(inbox.id, &signing_secret)?;
+    Ok(CreatedInbox { inbox, signing_secret })
+}
+
+fn update_inbox(tx: &mut dyn StoreTx, inbox_id: Id, update: UpdateInbox) -> Outcome<Inbox> {
+    let mut inbox: Inbox = tx.get(inbox_id)?.ok_or_else(|| Refusal::not_found("inbox"))?;
+    if let Some(name) = update.name {
+        inbox.name = policy::valid_name(&name, "name")?;
+    }
+    if let Some(url) = update.webhook_url {
+        if let Some(url) = &url {
+            policy::check_webhook_url(url)?;
+        }
+        inbox.webhook_url = url;
+    }
+    if let Some(agents) = update.member_agent_ids {
+        check_members(tx, &agents, &[])?;
+        inbox.member_agent_ids = agents;
+    }
+    if let Some(teams) = update.member_team_ids {
+        check_members(tx, &[], &teams)?;
+        inbox.member_team_ids = teams;
+    }
+    if let Some(templates) = update.templates {
+        policy::check_templates(&templates)?;
+        inbox.templates = templates;
+    }
+    tx.put(&inbox, Audience::EVERYONE)?;
+    Ok(inbox)
+}
+
+/// The inbox and its signing secret (for verifying inbound calls and signing webhooks).
+pub(super) fn inbox_secret(store: &(impl StoreRead + ?Sized), inbox_id: Id) -> Outcome<(Inbox, String)> {
+    let inbox: Inbox = store.get(inbox_id)?.ok_or_else(|| Refusal::not_found("inbox"))?;
+    let secret = store.inbox_secret(inbox_id)?.ok_or_else(|| Refusal::not_found("inbox"))?;
+    Ok((inbox, secret))
+}
+
+/// A canned response the viewer may change: their own personal ones, or team-wide for leads.
+fn editable_canned(store: &dyn StoreTx, viewer: &Viewer, canned_id: Id) -> Outcome<CannedResponse> {
+    let canned: CannedResponse = match store.get(canned_id)? {
+        Some(shared) => shared,
+        None => store
+            .get_scoped(canned_id, Some(viewer.agent.id))?
+            .ok_or_else(|| Refusal::not_found("canned response"))?,
+    };
+    match canned.owner_id {
+        Some(owner) if owner != viewer.agent.id => Err(Refusal::not_found("canned response")),
+        Some(_) => Ok(canned),
+        None => policy::require_lead(viewer).map(|()| canned),
+    }
+}
+
+fn canned_audience(canned: &CannedResponse) -> Audience {
+    Audience { inbox: None, agent: canned.owner_id }
+}
+
+impl Workspace {
+    /// A directory listing: what the feed would give this viewer of that kind.
+    pub async fn directory(&self, viewer: &Viewer, kind: EntityKind) -> Outcome<Vec<serde_json::Value>> {
+        let viewer = viewer.clone();
+        self.read(move |store| match kind {
+            EntityKind::Agent | EntityKind::Team | EntityKind::Label | EntityKind::Inbox => {
+                Ok(store.all_json(kind)?)
+            }
+            EntityKind::CannedResponse => Ok(store
+                .all::<CannedResponse>()?
+                .into_iter()
+                .filter(|c| c.owner_id.is_none_or(|owner| owner == viewer.agent.id))
+                .map(serde_json::to_value)
+                .collect::<Result<_, _>>()?),
+            _ => Err(Refusal::not_found("listing")),
+        })
+        .await
+    }
+
+    pub async fn create_inbox(&self, viewer: &Viewer, request: CreateInbox) -> Outcome<CreatedInbox> {
+        policy::require_admin(viewer)?;
+        self.write(move |tx| create_inbox(tx, request)).await
+    }
+
+    pub async fn update_inbox(&self, viewer: &Viewer, inbox_id: Id, update: UpdateInbox) -> Outcome<Inbox> {
+        policy::require_admin(viewer)?;
+        self.write(move |tx| update_inbox(tx, inbox_id, update)).await
+    }
+
+    /// The inbox and its signing secret, for the channel endpoints (not for agents).
+    pub async fn inbox_secret(&self, inbox_id: Id) -> Outcome<(Inbox, String)> {
+        self.read(move |store| inbox_secret(store, inbox_id)).await
+    }
+
+    pub async fn create_label(&self, viewer: &Viewer, request: CreateLabel) -> Outcome<Label> {
+        policy::require_lead(viewer)?;
+        self.write(move |tx| {
+            let name = policy::valid_label_name(&request.name)?;
+            if tx.label_exists(&name)? {
+                return Err(Refusal::conflict(ErrorCode::AlreadyExists, "a label with this name exists"));
+            }
+            let label = Label { id: Id::now_v7(), name, color: policy::valid_color(request.color)? };
+            tx.put(&label, Audience::EVERYONE)?;
+            Ok(label)
+        })
+        .await
+    }
+
+    /// Deletes a label and takes it off every conversation that carries it.
+    pub async fn delete_label(&self, viewer: &Viewer, label_id: Id) -> Outcome<()> {
+        policy::require_lead(viewer)?;
+        self.write(move |tx| {
+            let label: Label = tx.get(label_id)?.ok_or_else(|| Refusal::not_found("label"))?;
+            for mut conversation in tx.conversations_with_label(&label.name)? {
+                rules::edit_labels(&mut conversation.labels, &[], std::slice::from_ref(&label.name));
+                tx.put(&conversation, Audience::inbox(conversation.inbox_id))?;
+            }
+            tx.remove(EntityKind::Label, label_id, Audience::EVERYONE)?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn create_canned(
+        &self,
+        viewer: &Viewer,
+        request: CreateCannedResponse,
+    ) -> Outcome<CannedResponse> {
+        if !request.personal {
+            policy::require_lead(viewer)?;
+        }
+        let owner = viewer.agent.id;
+        self.write(move |tx| {
+            policy::check_canned_text(&request.title, &request.body)?;
+            let canned = CannedResponse {
+                id: Id::now_v7(),
+                short_code: policy::valid_short_code(&request.short_code)?,
+                title: request.title.trim().to_owned(),
+                body: request.body,
+                owner_id: request.personal.then_some(owner),
+            };
+            tx.put(&canned, canned_audience(&canned))?;
+            Ok(canned)
+        })
+        .await
+    }
+
+    pub async fn update_canned(
+        &self,
+        viewer: &Viewer,
+        canned_id: Id,
+        update: UpdateCannedResponse,
+    ) -> Outcome<CannedResponse> {
+        let viewer = viewer.clone();
+        self.write(move |tx| {
+            let mut canned = editable_canned(tx, &viewer, canned_id)?;
+            if let Some(code) = update.short_code {
+                canned.short_code = policy::valid_short_code(&code)?;
+            }
+            if let Some(title) = update.title {
+                canned.title = title.trim().to_owned();
+            }
+            if let Some(body) = update.body {
+                canned.body = body;
+            }
+            policy::check_canned_text(&canned.title, &canned.body)?;
+            tx.put(&canned, canned_audience(&canned))?;
+            Ok(canned)
+        })
+        .await
+    }
+
+    pub async fn delete_canned(&self, viewer: &Viewer, canned_id: Id) -> Outcome<()> {
+        let viewer = viewer.clone();
+        self.write(move |tx| {
+            let canned = editable_canned(tx, &viewer, canned_id)?;
+            tx.remove(EntityKind::CannedResponse, canned.id, canned_audience(&canned))?;
+            Ok(())
+        })
+        .await
+    }
+}

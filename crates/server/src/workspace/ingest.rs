@@ -1,0 +1,104 @@
+//! A customer message from a channel: finds or creates the contact and the one open conversation
+//! (reopening a recently resolved one), and stores the message once per `external_id`.
+
+use switchboard_proto::*;
+
+use super::{contacts, StoredFile, Workspace};
+use crate::{
+    policy,
+    refusal::{Outcome, Refusal},
+    rules,
+    store::{AttachmentRecord, Audience, StoreReadExt, StoreTx, StoreTxExt},
+};
+
+fn ingest(
+    tx: &mut dyn StoreTx,
+    inbox_id: Id,
+    inbound: InboundMessage,
+    files: Vec<StoredFile>,
+) -> Outcome<InboundResult> {
+    let inbox: Inbox = tx.get(inbox_id)?.ok_or_else(|| Refusal::not_found("inbox"))?;
+    let external_id = inbound.message.external_id.trim();
+    policy::check_external_id(external_id)?;
+    policy::check_external_id(inbound.contact.external_id.trim())?;
+    policy::check_body(&inbound.message.body)?;
+    if inbound.message.body.trim().is_empty() && files.is_empty() {
+        return Err(Refusal::validation("an inbound message needs a body or an attachment"));
+    }
+    if let Some((message_id, conversation_id)) = tx.inbound_seen(inbox.id, external_id)? {
+        return Ok(InboundResult { message_id, conversation_id, created: false });
+    }
+    let now = tx.now();
+    let contact = contacts::upsert_from_channel(tx, &inbox, &inbound.contact)?;
+
+    let mut conversation = match tx.open_conversation(inbox.id, contact.id, None)? {
+        Some(open) => open,
+        None => match tx.latest_conversation(inbox.id, contact.id)?.filter(|c| rules::reopens(c, now)) {
+            Some(resolved) => resolved,
+            None => Conversation {
+                id: Id::now_v7(),
+                inbox_id: inbox.id,
+                contact_id: contact.id,
+                subject: None,
+                status: ConversationStatus::Open,
+                snoozed_until: None,
+                assignee_id: None,
+                team_id: None,
+                priority: Priority::None,
+                labels: vec![],
+                created_at: now,
+                last_activity_at: now,
+                waiting_since: None,
+                first_reply_at: None,
+                last_incoming_at: None,
+                preview: String::new(),
+            },
+        },
+    };
+    let message_id = Id::now_v7();
+    let mut attachments = Vec::with_capacity(files.len());
+    for file in files {
+        let attachment = Attachment {
+            id: Id::now_v7(),
+            conversation_id: conversation.id,
+            file_name: file.file_name,
+            content_type: file.content_type,
+            size: file.size,
+            sha256: file.sha256,
+        };
+        tx.insert_attachment(&AttachmentRecord {
+            attachment: attachment.clone(),
+            message_id: Some(message_id),
+            uploaded_by: None,
+        })?;
+        attachments.push(attachment);
+    }
+    let message = Message {
+        id: message_id,
+        conversation_id: conversation.id,
+        kind: MessageKind::Incoming,
+        body: inbound.message.body,
+        sender: Sender::Contact { id: contact.id },
+        attachments,
+        template: None,
+        delivery: DeliveryState::Delivered,
+        mentions: vec![],
+        created_at: now,
+    };
+    rules::on_incoming(&mut conversation, &message.body, now);
+    tx.put(&conversation, Audience::inbox(inbox.id))?;
+    super::conversations::put_message(tx, inbox.id, &message)?;
+    tx.remember_inbound(inbox.id, external_id, message.id, conversation.id)?;
+    Ok(InboundResult { conversation_id: conversation.id, message_id: message.id, created: true })
+}
+
+impl Workspace {
+    pub async fn ingest(
+        &self,
+        inbox_id: Id,
+        message: InboundMessage,
+        files: Vec<StoredFile>,
+    ) -> Outcome<InboundResult> {
+        self.write(move |tx| ingest(tx, inbox_id, message, files)).await
+    }
+}
