@@ -368,7 +368,7 @@ pub async fn simulate_traffic(
         let sent = client
             .post(format!("{base_url}/api/v1/channels/{inbox_id}/inbound"))
             .header("content-type", "application/json")
-            .header(crate::http::SIGNATURE_HEADER, crate::http::sign_body(secret, &bytes))
+            .header(crate::signing::SIGNATURE_HEADER, crate::signing::sign(secret, &bytes))
             .body(bytes)
             .send()
             .await;

@@ -7,12 +7,6 @@ pub mod channels;
 pub mod conversations;
 pub mod files;
 
-// The handlers, by area, for the OpenAPI document.
-pub use self::{
-    admin as admin_routes, auth as auth_routes, channels as channel_routes,
-    conversations as conversation_routes, files as file_routes,
-};
-
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
@@ -21,19 +15,20 @@ use std::{
 use axum::{
     extract::{DefaultBodyLimit, FromRequestParts},
     http::{request::Parts, StatusCode},
-    routing::{delete, get, patch, post, put},
+    routing::get,
     Router,
 };
 use switchboard_proto::{ErrorCode, Id};
 use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     clock::Clock,
     error::ApiError,
     workspace::{Viewer, Workspace},
 };
-pub use channels::{sign as sign_body, SIGNATURE_HEADER};
 
 /// Largest JSON body accepted (inbound API messages carry base64 attachments, hence not tiny).
 pub const JSON_BODY_LIMIT: usize = 48 * 1024 * 1024;
@@ -67,46 +62,54 @@ impl AppState {
     }
 }
 
+/// Every documented route, registered once: the router and the OpenAPI document are both made
+/// from this list (`utoipa_axum` reads each handler's path and method from its `#[utoipa::path]`).
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    // Uploads stream to disk with their own per-inbox limit, not the JSON body limit.
+    let (schemas, paths, upload) = routes!(files::upload);
+    let upload = (schemas, paths, upload.layer(DefaultBodyLimit::disable()));
+    OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::devices))
+        .routes(routes!(auth::revoke_device))
+        .routes(routes!(auth::me, auth::update_me))
+        .routes(routes!(conversations::sync))
+        .routes(routes!(conversations::search))
+        .routes(routes!(conversations::create))
+        .routes(routes!(conversations::send))
+        .routes(routes!(conversations::assign))
+        .routes(routes!(conversations::status))
+        .routes(routes!(conversations::labels))
+        .routes(routes!(conversations::priority))
+        .routes(routes!(conversations::read))
+        .routes(routes!(conversations::pin, conversations::unpin))
+        .routes(routes!(conversations::export))
+        .routes(routes!(conversations::find_contacts, conversations::create_contact))
+        .routes(upload)
+        .routes(routes!(files::download))
+        .routes(routes!(admin::agents, admin::create_agent))
+        .routes(routes!(admin::update_agent))
+        .routes(routes!(admin::teams, admin::create_team))
+        .routes(routes!(admin::update_team))
+        .routes(routes!(admin::inboxes, admin::create_inbox))
+        .routes(routes!(admin::update_inbox))
+        .routes(routes!(admin::labels, admin::create_label))
+        .routes(routes!(admin::delete_label))
+        .routes(routes!(admin::canned, admin::create_canned))
+        .routes(routes!(admin::update_canned, admin::delete_canned))
+        .routes(routes!(channels::inbound))
+        .routes(routes!(channels::delivery))
+}
+
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/auth/login", post(auth::login))
-        .route("/auth/logout", post(auth::logout))
-        .route("/devices", get(auth::devices))
-        .route("/devices/{id}", delete(auth::revoke_device))
-        .route("/me", get(auth::me).patch(auth::update_me))
-        .route("/sync", get(conversations::sync))
-        .route("/stream", get(crate::stream::upgrade))
-        .route("/search", get(conversations::search))
-        .route("/conversations", post(conversations::create))
-        .route("/conversations/{id}/messages", post(conversations::send))
-        .route("/conversations/{id}/assign", post(conversations::assign))
-        .route("/conversations/{id}/status", post(conversations::status))
-        .route("/conversations/{id}/labels", post(conversations::labels))
-        .route("/conversations/{id}/priority", post(conversations::priority))
-        .route("/conversations/{id}/read", post(conversations::read))
-        .route("/conversations/{id}/pin", put(conversations::pin).delete(conversations::unpin))
-        .route("/conversations/{id}/export", get(conversations::export))
-        .route("/contacts", get(conversations::find_contacts).post(conversations::create_contact))
-        .route("/attachments", post(files::upload).layer(DefaultBodyLimit::disable()))
-        .route("/attachments/{id}", get(files::download))
-        .route("/agents", get(admin::agents).post(admin::create_agent))
-        .route("/agents/{id}", patch(admin::update_agent))
-        .route("/teams", get(admin::teams).post(admin::create_team))
-        .route("/teams/{id}", patch(admin::update_team))
-        .route("/inboxes", get(admin::inboxes).post(admin::create_inbox))
-        .route("/inboxes/{id}", patch(admin::update_inbox))
-        .route("/labels", get(admin::labels).post(admin::create_label))
-        .route("/labels/{id}", delete(admin::delete_label))
-        .route("/canned-responses", get(admin::canned).post(admin::create_canned))
-        .route("/canned-responses/{id}", patch(admin::update_canned).delete(admin::delete_canned))
-        .route("/channels/{id}/inbound", post(channels::inbound))
-        .route("/channels/{id}/delivery", post(channels::delivery))
-        .route("/openapi.json", get(crate::openapi::serve))
+    let (documented, _) = api_routes().split_for_parts();
+    // The two routes the document does not describe: the WebSocket and the document itself.
+    documented
+        .route("/api/v1/stream", get(crate::stream::upgrade))
+        .route("/api/v1/openapi.json", get(crate::openapi::serve))
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed);
-    Router::new()
-        .nest("/api/v1", api)
-        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -14,6 +14,7 @@ mod openapi;
 pub mod policy;
 pub mod refusal;
 pub mod rules;
+pub mod signing;
 pub mod sqlite;
 pub mod store;
 mod stream;
@@ -30,8 +31,8 @@ use tokio_util::sync::CancellationToken;
 use crate::{bus::LocalBus, sqlite::SqliteStore, workspace::Workspace};
 pub use crate::{
     clock::{Clock, ShiftedClock, SystemClock},
-    http::channels::{sign as sign_payload, SIGNATURE_HEADER},
     openapi::openapi_json,
+    signing::{sign as sign_payload, SIGNATURE_HEADER},
 };
 
 /// Where a workspace's data lives.

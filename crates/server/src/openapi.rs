@@ -1,4 +1,5 @@
-//! The OpenAPI document, generated from the handlers' annotations. Served at
+//! The OpenAPI document, generated from the handlers' annotations and the route list in
+//! `http.rs::api_routes` (the same list the router is made from). Served at
 //! `/api/v1/openapi.json` and committed as `crates/server/openapi.json` (a test fails when the
 //! committed copy is stale; `switchboard-server openapi > crates/server/openapi.json` renews it).
 
@@ -14,33 +15,15 @@ use crate::http;
 #[openapi(
     info(title = "Switchboard API", version = "1", description = "Team shared-inbox server: an ordered change feed, \
         idempotent mutations keyed by client ids, and a WebSocket stream at /api/v1/stream (not described here)."),
-    paths(
-        http::auth_routes::login, http::auth_routes::logout, http::auth_routes::devices,
-        http::auth_routes::revoke_device, http::auth_routes::me, http::auth_routes::update_me,
-        http::conversation_routes::sync, http::conversation_routes::search,
-        http::conversation_routes::send, http::conversation_routes::assign, http::conversation_routes::status,
-        http::conversation_routes::labels, http::conversation_routes::priority, http::conversation_routes::read,
-        http::conversation_routes::pin, http::conversation_routes::unpin, http::conversation_routes::create,
-        http::conversation_routes::export, http::conversation_routes::find_contacts,
-        http::conversation_routes::create_contact,
-        http::file_routes::upload, http::file_routes::download,
-        http::admin_routes::agents, http::admin_routes::create_agent, http::admin_routes::update_agent,
-        http::admin_routes::teams, http::admin_routes::create_team, http::admin_routes::update_team,
-        http::admin_routes::inboxes, http::admin_routes::create_inbox, http::admin_routes::update_inbox,
-        http::admin_routes::labels, http::admin_routes::create_label, http::admin_routes::delete_label,
-        http::admin_routes::canned, http::admin_routes::create_canned, http::admin_routes::update_canned,
-        http::admin_routes::delete_canned,
-        http::channel_routes::inbound, http::channel_routes::delivery,
-    ),
     components(schemas(
         switchboard_proto::ServerFrame,
         switchboard_proto::ClientFrame,
         switchboard_proto::Change,
-        http::conversation_routes::ExportFormat,
+        http::conversations::ExportFormat,
     )),
     modifiers(&BearerAuth),
 )]
-struct ApiDoc;
+pub struct ApiDoc;
 
 struct BearerAuth;
 
@@ -56,7 +39,8 @@ impl Modify for BearerAuth {
 
 /// The OpenAPI document as pretty JSON, ending in a newline.
 pub fn openapi_json() -> String {
-    let mut json = ApiDoc::openapi().to_pretty_json().unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    let (_, document) = http::api_routes().split_for_parts();
+    let mut json = document.to_pretty_json().unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     json.push('\n');
     json
 }

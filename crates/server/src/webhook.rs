@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::{http::sign_body, workspace::Workspace};
+use crate::{
+    signing::{sign, SIGNATURE_HEADER},
+    workspace::Workspace,
+};
 
 /// Deliveries attempted per poll.
 const BATCH: usize = 32;
@@ -54,7 +57,7 @@ async fn post(
     let response = client
         .post(url)
         .header("content-type", "application/json")
-        .header(crate::http::SIGNATURE_HEADER, sign_body(secret, &body))
+        .header(SIGNATURE_HEADER, sign(secret, &body))
         .body(body)
         .send()
         .await

@@ -15,20 +15,15 @@ use crate::{
 
 const DEVICE_COLUMNS: &str = "id, agent_id, name, token_hash, created_at, last_seen_at, revoked_at";
 
-fn device(row: &Row) -> rusqlite::Result<(String, String, String, String, i64, i64, Option<i64>)> {
+/// A `devices` row as SQLite gives it: ids as text.
+type DeviceRow = (String, String, String, String, i64, i64, Option<i64>);
+
+fn device(row: &Row) -> rusqlite::Result<DeviceRow> {
     Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))
 }
 
 fn device_record(
-    (id, agent_id, name, token_hash, created_at, last_seen_at, revoked_at): (
-        String,
-        String,
-        String,
-        String,
-        i64,
-        i64,
-        Option<i64>,
-    ),
+    (id, agent_id, name, token_hash, created_at, last_seen_at, revoked_at): DeviceRow,
 ) -> StoreResult<DeviceRecord> {
     Ok(DeviceRecord {
         id: parse_id(&id)?,

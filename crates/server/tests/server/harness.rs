@@ -5,10 +5,21 @@ use std::sync::Arc;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use switchboard_proto::*;
-use switchboard_server::{init_data_dir, launch, ServerConfig, ShiftedClock};
+use switchboard_server::{init_data_dir, launch, Backend, ServerConfig, ShiftedClock};
 use tokio_util::sync::CancellationToken;
 
 pub const PASSWORD: &str = "correct horse battery";
+
+/// A server configuration on `data_dir` with the backend these tests run against: the one
+/// `SWITCHBOARD_TEST_DATABASE_URL` names, or embedded SQLite in the data directory. Every test
+/// goes through here, so the whole suite is a conformance run of whichever backend is chosen.
+pub fn test_config(data_dir: &std::path::Path) -> ServerConfig {
+    let url = std::env::var("SWITCHBOARD_TEST_DATABASE_URL").ok();
+    let mut config = ServerConfig::new(data_dir);
+    config.backend =
+        Backend::from_url(url.as_deref()).expect("SWITCHBOARD_TEST_DATABASE_URL names a backend");
+    config
+}
 
 /// A running server on its own temporary data directory; stopped when dropped.
 pub struct TestServer {
@@ -34,7 +45,7 @@ impl TestServer {
 
     pub async fn start_with(configure: impl FnOnce(&mut ServerConfig)) -> TestServer {
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let config = ServerConfig::new(data_dir.path());
+        let config = test_config(data_dir.path());
         let admin_password = init_data_dir(&config, "admin@test.example", "Ada Admin").await.expect("init");
         Self::start_in(data_dir, admin_password, configure).await
     }
@@ -46,7 +57,7 @@ impl TestServer {
         configure: impl FnOnce(&mut ServerConfig),
     ) -> TestServer {
         let clock = Arc::new(ShiftedClock::default());
-        let mut config = ServerConfig::new(data_dir.path());
+        let mut config = test_config(data_dir.path());
         config.clock = clock.clone();
         config.webhook_poll = std::time::Duration::from_millis(50);
         configure(&mut config);
