@@ -6,6 +6,8 @@ pub mod auth;
 pub mod channels;
 pub mod conversations;
 pub mod files;
+pub mod openapi;
+pub mod stream;
 
 use std::{
     collections::HashMap,
@@ -68,7 +70,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
     // Uploads stream to disk with their own per-inbox limit, not the JSON body limit.
     let (schemas, paths, upload) = routes!(files::upload);
     let upload = (schemas, paths, upload.layer(DefaultBodyLimit::disable()));
-    OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::devices))
@@ -106,8 +108,8 @@ pub fn router(state: AppState) -> Router {
     let (documented, _) = api_routes().split_for_parts();
     // The two routes the document does not describe: the WebSocket and the document itself.
     documented
-        .route("/api/v1/stream", get(crate::stream::upgrade))
-        .route("/api/v1/openapi.json", get(crate::openapi::serve))
+        .route("/api/v1/stream", get(stream::upgrade))
+        .route("/api/v1/openapi.json", get(openapi::serve))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))

@@ -10,14 +10,12 @@ pub mod demo;
 pub mod error;
 mod files;
 mod http;
-mod openapi;
 pub mod policy;
 pub mod refusal;
 pub mod rules;
 pub mod signing;
 pub mod sqlite;
 pub mod store;
-mod stream;
 mod webhook;
 pub mod workspace;
 
@@ -31,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{bus::LocalBus, sqlite::SqliteStore, workspace::Workspace};
 pub use crate::{
     clock::{Clock, ShiftedClock, SystemClock},
-    openapi::openapi_json,
+    http::openapi::openapi_json,
     signing::{sign as sign_payload, SIGNATURE_HEADER},
 };
 

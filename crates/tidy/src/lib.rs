@@ -21,8 +21,6 @@ pub const SERVER_HTTP_LAYER: &[&str] = &[
     "crates/server/src/http/",
     "crates/server/src/error.rs",
     "crates/server/src/lib.rs",
-    "crates/server/src/stream.rs",
-    "crates/server/src/openapi.rs",
 ];
 
 /// The server's SQLite backend: the only files under `crates/server/src/` that may name `rusqlite`.
