@@ -11,7 +11,7 @@ use switchboard_proto::*;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    clock::{Clock, ManualClock, SystemClock},
+    clock::ManualClock,
     refusal::Refusal,
     workspace::{ConversationAction, Viewer, Workspace},
     ServerConfig,
@@ -75,7 +75,7 @@ pub async fn prepare(
 ) -> anyhow::Result<DemoWorkspace> {
     std::fs::create_dir_all(&config.data_dir)?;
     let clock = Arc::new(ManualClock::default());
-    let now = SystemClock.now();
+    let now = config.clock.now();
     clock.set(now);
     let db = crate::open_workspace_with_clock(config, clock.clone())?;
     if db.has_agents().await.map_err(fail)? {
