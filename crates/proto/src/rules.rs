@@ -1,0 +1,290 @@
+//! The conversation rules both sides apply: the server when it commits an action, the client core
+//! when it shows the action's optimistic effect. One copy, so the two can't drift apart; pure
+//! functions over the entities, with no clock, storage or I/O (the caller passes `now`).
+//!
+//! What stays on the server (`switchboard-server`'s `rules.rs`): who may see what, the reply
+//! window and templates, and input checks, which the client never needs to restate.
+
+use crate::{Agent, Conversation, ConversationStatus, Id, Millis, Priority};
+
+/// Longest preview kept on a conversation for list rows, in characters.
+pub const PREVIEW_CHARS: usize = 140;
+
+/// A one-line preview of a message body for list rows.
+pub fn preview(body: &str) -> String {
+    crate::text::preview(body, PREVIEW_CHARS)
+}
+
+/// A customer message arrived: the conversation is open again and the customer is waiting.
+pub fn on_incoming(conversation: &mut Conversation, body: &str, now: Millis) {
+    conversation.status = ConversationStatus::Open;
+    conversation.snoozed_until = None;
+    conversation.last_incoming_at = Some(now);
+    conversation.last_activity_at = now;
+    conversation.waiting_since.get_or_insert(now);
+    conversation.preview = preview(body);
+}
+
+/// An agent replied: the customer is no longer waiting. `body` is the text sent (a template
+/// already rendered).
+pub fn on_outgoing(conversation: &mut Conversation, body: &str, now: Millis) {
+    conversation.last_activity_at = now;
+    conversation.first_reply_at.get_or_insert(now);
+    conversation.waiting_since = None;
+    conversation.preview = preview(body);
+}
+
+/// Sets a conversation's status; resolving it means nobody is waiting any more. The caller has
+/// checked the request (`snoozed_until` only with, and always with, `Snoozed`). Returns whether
+/// anything changed, so a repeat writes nothing.
+pub fn apply_status(
+    conversation: &mut Conversation,
+    status: ConversationStatus,
+    snoozed_until: Option<Millis>,
+) -> bool {
+    if conversation.status == status && conversation.snoozed_until == snoozed_until {
+        return false;
+    }
+    conversation.status = status;
+    conversation.snoozed_until = snoozed_until;
+    if status == ConversationStatus::Resolved {
+        conversation.waiting_since = None;
+    }
+    true
+}
+
+/// Whether an assignment's compare-and-set holds: `expected` is `None` for an unconditional
+/// assignment, `Some(assignee)` for "only if it is still assigned to `assignee`" (a claim is
+/// `Some(None)`: only if nobody has it).
+pub fn assignment_holds(conversation: &Conversation, expected: Option<Option<Id>>) -> bool {
+    expected.is_none_or(|expected| expected == conversation.assignee_id)
+}
+
+/// Assigns a conversation and, when `team_id` is given, moves it to that team (`Some(None)`: no
+/// team). The caller has checked [`assignment_holds`] and the assignee. Returns whether the
+/// assignee changed (the server then writes an activity line).
+pub fn apply_assignment(
+    conversation: &mut Conversation,
+    assignee_id: Option<Id>,
+    team_id: Option<Option<Id>>,
+) -> bool {
+    let assignee_changed = conversation.assignee_id != assignee_id;
+    conversation.assignee_id = assignee_id;
+    if let Some(team) = team_id {
+        conversation.team_id = team;
+    }
+    assignee_changed
+}
+
+/// Adds and removes label names, keeping the list sorted and free of duplicates. A name both
+/// added and removed ends up removed.
+pub fn edit_labels(labels: &mut Vec<String>, add: &[String], remove: &[String]) {
+    for name in add {
+        if !labels.contains(name) {
+            labels.push(name.clone());
+        }
+    }
+    labels.retain(|name| !remove.contains(name));
+    labels.sort();
+}
+
+/// What an agent starts an outbound conversation with.
+#[derive(Debug, Clone)]
+pub struct NewOutgoing<'a> {
+    /// The request's `client_id`, which becomes the conversation's id.
+    pub id: Id,
+    pub inbox_id: Id,
+    pub contact_id: Id,
+    pub subject: Option<&'a str>,
+    /// The agent starting it, who owns it.
+    pub assignee_id: Id,
+    /// The first message's text (a template already rendered).
+    pub body: &'a str,
+}
+
+/// A conversation an agent starts: open, theirs, and already answered (nobody is waiting). A blank
+/// subject is no subject.
+pub fn new_outgoing_conversation(new: &NewOutgoing<'_>, now: Millis) -> Conversation {
+    let mut conversation = Conversation {
+        id: new.id,
+        inbox_id: new.inbox_id,
+        contact_id: new.contact_id,
+        subject: new.subject.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
+        status: ConversationStatus::Open,
+        snoozed_until: None,
+        assignee_id: Some(new.assignee_id),
+        team_id: None,
+        priority: Priority::None,
+        labels: vec![],
+        created_at: now,
+        last_activity_at: now,
+        waiting_since: None,
+        first_reply_at: None,
+        last_incoming_at: None,
+        preview: String::new(),
+    };
+    on_outgoing(&mut conversation, new.body, now);
+    conversation
+}
+
+/// The agents a note mentions: `@handle` where the handle is an agent's first name, full name
+/// without spaces, or email local part, compared case-insensitively. Inactive agents are skipped.
+pub fn parse_mentions(body: &str, agents: &[Agent]) -> Vec<Id> {
+    let mut mentioned = Vec::new();
+    for handle in mention_handles(body) {
+        let handle = handle.to_lowercase();
+        for agent in agents.iter().filter(|a| a.active) {
+            let first = agent.name.split_whitespace().next().unwrap_or_default().to_lowercase();
+            let joined: String = agent.name.split_whitespace().collect::<String>().to_lowercase();
+            let local = agent.email.split('@').next().unwrap_or_default().to_lowercase();
+            if (handle == first || handle == joined || handle == local) && !mentioned.contains(&agent.id) {
+                mentioned.push(agent.id);
+            }
+        }
+    }
+    mentioned
+}
+
+fn is_handle_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '.' | '_' | '-')
+}
+
+fn mention_handles(body: &str) -> impl Iterator<Item = &str> {
+    body.match_indices('@').filter_map(move |(at, _)| {
+        // An `@` inside a word (an email address) is not a mention.
+        let preceded_by_word = body[..at].chars().next_back().is_some_and(|c| c.is_alphanumeric());
+        if preceded_by_word {
+            return None;
+        }
+        let rest = &body[at + 1..];
+        let end = rest.char_indices().find(|(_, c)| !is_handle_char(*c)).map_or(rest.len(), |(i, _)| i);
+        let handle = rest[..end].trim_end_matches(['.', '-', '_']);
+        (!handle.is_empty()).then_some(handle)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Availability, Role};
+
+    fn agent(name: &str, email: &str) -> Agent {
+        Agent {
+            id: Id::new_v4(),
+            name: name.into(),
+            email: email.into(),
+            role: Role::Agent,
+            availability: Availability::Online,
+            active: true,
+            team_ids: vec![],
+        }
+    }
+
+    fn conversation() -> Conversation {
+        Conversation {
+            id: Id::new_v4(),
+            inbox_id: Id::new_v4(),
+            contact_id: Id::new_v4(),
+            subject: None,
+            status: ConversationStatus::Open,
+            snoozed_until: None,
+            assignee_id: None,
+            team_id: None,
+            priority: Priority::None,
+            labels: vec![],
+            created_at: 0,
+            last_activity_at: 0,
+            waiting_since: None,
+            first_reply_at: None,
+            last_incoming_at: Some(0),
+            preview: String::new(),
+        }
+    }
+
+    #[test]
+    fn mentions_match_first_name_full_name_and_email_local_part() {
+        let sara = agent("Sara Karimi", "sara.k@example.com");
+        let ali = agent("Ali Rezaei", "ali@example.com");
+        let agents = [sara.clone(), ali.clone()];
+        assert_eq!(parse_mentions("@Sara can you look?", &agents), vec![sara.id]);
+        assert_eq!(parse_mentions("ping @alirezaei.", &agents), vec![ali.id]);
+        assert_eq!(parse_mentions("@sara.k and @ali, @sara again", &agents), vec![sara.id, ali.id]);
+        assert!(parse_mentions("write to ali@example.com", &agents).is_empty(), "emails aren't mentions");
+        assert!(parse_mentions("@nobody", &agents).is_empty());
+    }
+
+    #[test]
+    fn labels_add_and_remove_without_replacing() {
+        let mut labels = vec!["vip".to_string()];
+        edit_labels(&mut labels, &["refund".into(), "vip".into()], &[]);
+        edit_labels(&mut labels, &["bug".into()], &["vip".into()]);
+        assert_eq!(labels, vec!["bug".to_string(), "refund".to_string()]);
+        edit_labels(&mut labels, &["vip".into()], &["vip".into()]);
+        assert_eq!(labels, vec!["bug".to_string(), "refund".to_string()], "remove wins over add");
+    }
+
+    #[test]
+    fn incoming_then_outgoing_tracks_waiting_and_first_reply() {
+        let mut c = conversation();
+        c.status = ConversationStatus::Snoozed;
+        c.snoozed_until = Some(99);
+        on_incoming(&mut c, "where is my order?", 100);
+        on_incoming(&mut c, "hello??", 200);
+        assert_eq!((c.status, c.snoozed_until, c.waiting_since), (ConversationStatus::Open, None, Some(100)));
+        on_outgoing(&mut c, "on its way", 300);
+        on_outgoing(&mut c, "tracking: 123", 400);
+        assert_eq!((c.waiting_since, c.first_reply_at, c.last_activity_at), (None, Some(300), 400));
+    }
+
+    #[test]
+    fn resolving_stops_the_wait_and_a_repeat_changes_nothing() {
+        let mut c = conversation();
+        c.waiting_since = Some(5);
+        assert!(apply_status(&mut c, ConversationStatus::Pending, None));
+        assert_eq!(c.waiting_since, Some(5), "pending: the customer still waits");
+        assert!(apply_status(&mut c, ConversationStatus::Snoozed, Some(50)));
+        assert_eq!((c.status, c.snoozed_until), (ConversationStatus::Snoozed, Some(50)));
+        assert!(apply_status(&mut c, ConversationStatus::Resolved, None));
+        assert_eq!((c.snoozed_until, c.waiting_since), (None, None), "resolved: nobody waits");
+        assert!(!apply_status(&mut c, ConversationStatus::Resolved, None), "a repeat is no change");
+    }
+
+    #[test]
+    fn a_claim_holds_only_while_nobody_has_it() {
+        let me = Id::new_v4();
+        let mut c = conversation();
+        assert!(assignment_holds(&c, Some(None)));
+        assert!(apply_assignment(&mut c, Some(me), None));
+        assert!(!assignment_holds(&c, Some(None)), "someone has it now");
+        assert!(assignment_holds(&c, None), "an unconditional assignment always holds");
+        let team = Id::new_v4();
+        assert!(!apply_assignment(&mut c, Some(me), Some(Some(team))), "same assignee, new team");
+        assert_eq!(c.team_id, Some(team));
+    }
+
+    #[test]
+    fn an_outgoing_conversation_is_the_agents_and_answered() {
+        let me = Id::new_v4();
+        let new = NewOutgoing {
+            id: Id::new_v4(),
+            inbox_id: Id::new_v4(),
+            contact_id: Id::new_v4(),
+            subject: Some("  "),
+            assignee_id: me,
+            body: "Hello\nthere",
+        };
+        let c = new_outgoing_conversation(&new, 7);
+        assert_eq!((c.assignee_id, c.subject.clone(), c.first_reply_at), (Some(me), None, Some(7)));
+        assert_eq!(
+            (c.status, c.waiting_since, c.preview.as_str()),
+            (ConversationStatus::Open, None, "Hello there")
+        );
+    }
+
+    #[test]
+    fn previews_are_single_line_and_bounded() {
+        assert_eq!(preview("a\n b\t c"), "a b c");
+        let long = "ж".repeat(500);
+        assert_eq!(preview(&long).chars().count(), PREVIEW_CHARS + 1);
+    }
+}
