@@ -127,17 +127,26 @@ pub fn new_outgoing_conversation(new: &NewOutgoing<'_>, now: Millis) -> Conversa
     conversation
 }
 
-/// The agents a note mentions: `@handle` where the handle is an agent's first name, full name
-/// without spaces, or email local part, compared case-insensitively. Inactive agents are skipped.
+// Mentions.
+//
+// A handle is `@` followed by letters, digits, `.`, `_` or `-` (not ending in one of the last
+// three), at the start of the text or after a non-alphanumeric character (so an email address is
+// not a mention). An agent answers to their first name, their full name without spaces, and their
+// email's local part, compared case-insensitively.
+
+/// The agents a note mentions: each handle that names exactly one of `agents` (those who can see
+/// the conversation; inactive ones are skipped), in the order first mentioned.
+///
+/// An ambiguous handle (two Saras, or one agent's first name that is another's local part)
+/// mentions nobody. Guessing would notify someone who was not meant, and put a note about a
+/// customer in their Mentions list, which is worse than notifying nobody; and the answer would
+/// depend on the agents' order. The composer never inserts an ambiguous handle: it picks one with
+/// [`mention_handle`], so only a hand-typed handle can be ambiguous.
 pub fn parse_mentions(body: &str, agents: &[Agent]) -> Vec<Id> {
     let mut mentioned = Vec::new();
     for handle in mention_handles(body) {
-        let handle = handle.to_lowercase();
-        for agent in agents.iter().filter(|a| a.active) {
-            let first = agent.name.split_whitespace().next().unwrap_or_default().to_lowercase();
-            let joined: String = agent.name.split_whitespace().collect::<String>().to_lowercase();
-            let local = agent.email.split('@').next().unwrap_or_default().to_lowercase();
-            if (handle == first || handle == joined || handle == local) && !mentioned.contains(&agent.id) {
+        if let Some(agent) = resolve_handle(handle, agents) {
+            if !mentioned.contains(&agent.id) {
                 mentioned.push(agent.id);
             }
         }
@@ -145,8 +154,43 @@ pub fn parse_mentions(body: &str, agents: &[Agent]) -> Vec<Id> {
     mentioned
 }
 
+/// The handle to insert for `agent` so that [`parse_mentions`] resolves it to `agent` alone,
+/// among `agents` (pass every agent of the workspace: a handle unique there is unique among those
+/// who can see any one inbox). The first of the first name, the full name without spaces and the
+/// email's local part that does; `None` if none does (two agents with the same name and the same
+/// local part on different domains).
+pub fn mention_handle(agent: &Agent, agents: &[Agent]) -> Option<String> {
+    let [first, joined, local] = handles_of(agent);
+    [first, joined, local].into_iter().find(|handle| {
+        is_valid_handle(handle) && resolve_handle(handle, agents).is_some_and(|found| found.id == agent.id)
+    })
+}
+
+/// The one active agent answering to `handle`, if exactly one does.
+fn resolve_handle<'a>(handle: &str, agents: &'a [Agent]) -> Option<&'a Agent> {
+    let handle = handle.to_lowercase();
+    let mut matching = agents
+        .iter()
+        .filter(|agent| agent.active && handles_of(agent).iter().any(|h| h.to_lowercase() == handle));
+    let found = matching.next()?;
+    matching.all(|other| other.id == found.id).then_some(found)
+}
+
+/// First name, full name without spaces, email local part; as written (case kept for display).
+fn handles_of(agent: &Agent) -> [String; 3] {
+    let first = agent.name.split_whitespace().next().unwrap_or_default().to_owned();
+    let joined = agent.name.split_whitespace().collect::<String>();
+    let local = agent.email.split('@').next().unwrap_or_default().to_owned();
+    [first, joined, local]
+}
+
 fn is_handle_char(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, '.' | '_' | '-')
+}
+
+/// Whether `@handle` reads back as exactly `handle`.
+fn is_valid_handle(handle: &str) -> bool {
+    !handle.is_empty() && handle.chars().all(is_handle_char) && !handle.ends_with(['.', '-', '_'])
 }
 
 fn mention_handles(body: &str) -> impl Iterator<Item = &str> {
@@ -201,16 +245,91 @@ mod tests {
         }
     }
 
+    /// The workspace every mention case runs in: two Saras, an Ali whose local part is another
+    /// agent's first name, and an inactive agent.
+    fn team() -> Vec<Agent> {
+        let mut gone = agent("Gone Person", "gone@example.com");
+        gone.active = false;
+        vec![
+            agent("Sara Karimi", "sara.k@example.com"),
+            agent("Sara Lee", "slee@example.com"),
+            agent("Ali Rezaei", "ali@example.com"),
+            agent("Omid Ali", "omid@example.com"),
+            agent("Mina Ahmadi", "mina@example.com"),
+            gone,
+        ]
+    }
+
+    /// Runs `body` through [`parse_mentions`] and names who was mentioned, by email local part.
+    #[track_caller]
+    fn check_mentions(body: &str, expected: &[&str]) {
+        let agents = team();
+        let names: Vec<String> = parse_mentions(body, &agents)
+            .into_iter()
+            .map(|id| agents.iter().find(|a| a.id == id).map(|a| a.email.clone()).unwrap_or_default())
+            .map(|email| email.split('@').next().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(names, expected, "mentions in {body:?}");
+    }
+
     #[test]
-    fn mentions_match_first_name_full_name_and_email_local_part() {
-        let sara = agent("Sara Karimi", "sara.k@example.com");
-        let ali = agent("Ali Rezaei", "ali@example.com");
-        let agents = [sara.clone(), ali.clone()];
-        assert_eq!(parse_mentions("@Sara can you look?", &agents), vec![sara.id]);
-        assert_eq!(parse_mentions("ping @alirezaei.", &agents), vec![ali.id]);
-        assert_eq!(parse_mentions("@sara.k and @ali, @sara again", &agents), vec![sara.id, ali.id]);
-        assert!(parse_mentions("write to ali@example.com", &agents).is_empty(), "emails aren't mentions");
-        assert!(parse_mentions("@nobody", &agents).is_empty());
+    fn a_handle_mentions_the_one_agent_it_names() {
+        for (body, expected) in [
+            ("@sara.k can you look?", &["sara.k"][..]),
+            ("@SaraKarimi, please", &["sara.k"]),
+            ("@slee and @SaraLee are one person", &["slee"]),
+            ("@Mina.", &["mina"]),
+            ("@mina @sara.k then @mina again", &["mina", "sara.k"]),
+            ("(@omid)", &["omid"]),
+            ("@OmidAli", &["omid"]),
+            ("@rezaei is not a handle", &[]),
+            ("write to mina@example.com", &[]),
+            ("@nobody", &[]),
+            ("@gone is inactive", &[]),
+            ("@", &[]),
+        ] {
+            check_mentions(body, expected);
+        }
+    }
+
+    #[test]
+    fn an_ambiguous_handle_mentions_nobody() {
+        check_mentions("@sara please", &[]);
+        check_mentions("@sara and @slee", &["slee"]);
+        let first_name_is_anothers_local_part =
+            [agent("Omid Rahimi", "or@example.com"), agent("Xan Yee", "omid@example.com")];
+        assert!(
+            parse_mentions("@omid", &first_name_is_anothers_local_part).is_empty(),
+            "one agent's first name and another's local part: ambiguous"
+        );
+    }
+
+    #[test]
+    fn mention_handle_picks_a_handle_that_resolves_to_that_agent_alone() {
+        let agents = team();
+        let by_local = |local: &str| {
+            agents.iter().find(|a| a.email.starts_with(&format!("{local}@"))).cloned().expect("agent")
+        };
+        for (local, expected) in [
+            ("sara.k", Some("SaraKarimi")),
+            ("slee", Some("SaraLee")),
+            ("ali", Some("Ali")),
+            ("omid", Some("Omid")),
+            ("mina", Some("Mina")),
+        ] {
+            let handle = mention_handle(&by_local(local), &agents);
+            assert_eq!(handle.as_deref(), expected, "handle for {local}");
+            let handle = handle.expect("a handle");
+            assert_eq!(
+                parse_mentions(&format!("@{handle} hi"), &agents),
+                vec![by_local(local).id],
+                "the inserted handle must mention exactly that agent"
+            );
+        }
+        let twins = [agent("Sam Li", "sam@a.example"), agent("Sam Li", "sam@b.example")];
+        assert_eq!(mention_handle(&twins[0], &twins), None, "nothing tells identical twins apart");
+        let odd = [agent("O'Brien", "o.brien-@example.com"), agent("Sean", "sean@example.com")];
+        assert_eq!(mention_handle(&odd[0], &odd), None, "a handle that does not read back is never offered");
     }
 
     #[test]
