@@ -244,6 +244,7 @@ pub fn run() {
                 }),
                 Arc::new(notifier::DesktopNotifier::new(handle.clone())),
                 Arc::new(move || show_main_window(&focuser)),
+                switchboard_core::clock::system_clock(),
             ));
             app.manage(desktop.clone());
 

@@ -12,6 +12,7 @@ pub mod cache;
 pub mod clock;
 pub mod error;
 pub mod events;
+pub mod intents;
 pub mod keychain;
 pub mod notify;
 pub mod outbox;

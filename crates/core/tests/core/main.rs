@@ -4,6 +4,7 @@
 mod harness;
 
 mod faults;
+mod intents;
 mod outbox;
 mod search;
 mod sync;
