@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod effects;
 mod faults;
 mod intents;
 mod outbox;
