@@ -34,7 +34,7 @@ use switchboard_core::{
 use switchboard_proto::*;
 use uuid::Uuid;
 
-use crate::dto::{self, UiError, UiEvent};
+use crate::dto::{self, UiError, UiErrorCode, UiEvent};
 
 pub type UiSink = Arc<dyn Fn(UiEvent) + Send + Sync>;
 pub type UiResult<T> = Result<T, UiError>;
@@ -93,7 +93,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 fn not_signed_in() -> UiError {
-    UiError::new("signed_out", "no account is signed in")
+    UiError::new(UiErrorCode::SignedOut, "no account is signed in")
 }
 
 impl Desktop {

@@ -42,7 +42,7 @@ impl Desktop {
         use base64::Engine as _;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(data_base64.as_bytes())
-            .map_err(|e| UiError::new("invalid", format!("the pasted data is not base64: {e}")))?;
+            .map_err(|e| UiError::new(UiErrorCode::Invalid, format!("the pasted data is not base64: {e}")))?;
         let dir = std::env::temp_dir().join(format!("switchboard-paste-{}", Uuid::new_v4()));
         std::fs::create_dir_all(&dir).map_err(|e| UiError::from(CoreError::from(e)))?;
         let clean: String = Path::new(file_name)
@@ -53,14 +53,14 @@ impl Desktop {
         std::fs::write(&path, bytes).map_err(|e| UiError::from(CoreError::from(e)))?;
         let staged = self.stage_files(conversation_id, vec![path]).await;
         let _ = std::fs::remove_dir_all(&dir);
-        staged?.into_iter().next().ok_or_else(|| UiError::new("invalid", "nothing was staged"))
+        staged?.into_iter().next().ok_or_else(|| UiError::new(UiErrorCode::Invalid, "nothing was staged"))
     }
 
     /// An attachment as a data URL for previews (images only, bounded in size).
     pub async fn attachment_preview(&self, attachment: Attachment) -> UiResult<String> {
         use base64::Engine as _;
         if !attachment.content_type.starts_with("image/") || attachment.size > PREVIEW_BYTES {
-            return Err(UiError::new("invalid", "no preview for this attachment"));
+            return Err(UiError::new(UiErrorCode::Invalid, "no preview for this attachment"));
         }
         let path = self.fetch_attachment(&attachment).await?;
         let bytes = tokio::fs::read(path).await.map_err(|e| UiError::from(CoreError::from(e)))?;

@@ -97,7 +97,7 @@ impl Desktop {
             let cache = &s.account.cache;
             let conversation: Conversation = cache
                 .get(EntityKind::Conversation, id)?
-                .ok_or_else(|| UiError::new("not_found", "no such conversation"))?;
+                .ok_or_else(|| UiError::new(UiErrorCode::NotFound, "no such conversation"))?;
             let contact: Option<Contact> = cache.get(EntityKind::Contact, conversation.contact_id)?;
             let inbox: Option<Inbox> = cache.get(EntityKind::Inbox, conversation.inbox_id)?;
             let channel = inbox.as_ref().map_or(Channel::Api, |i| i.channel);

@@ -47,7 +47,7 @@ impl Desktop {
         match self.open(&active).await {
             Ok(()) => Ok(true),
             Err(error) => {
-                tracing::warn!(code = %error.code, "could not open the active account");
+                tracing::warn!(code = ?error.code, "could not open the active account");
                 Ok(false)
             }
         }
@@ -66,7 +66,7 @@ impl Desktop {
             .list()?
             .into_iter()
             .find(|a| a.key().keychain_user() == key)
-            .ok_or_else(|| UiError::new("invalid", "no such account"))?;
+            .ok_or_else(|| UiError::new(UiErrorCode::Invalid, "no such account"))?;
         self.accounts.set_active(&info.key())?;
         self.open(&info).await?;
         self.app_info().await
@@ -129,7 +129,7 @@ impl Desktop {
                 ui(UiEvent::Rejected {
                     action: action.to_owned(),
                     conversation_id,
-                    code,
+                    code: dto::UiErrorCode::from_core_code(&code),
                     message,
                     current_assignee_id: current_assignee_id.flatten(),
                 })
