@@ -328,6 +328,8 @@ mod tests {
         }
         let twins = [agent("Sam Li", "sam@a.example"), agent("Sam Li", "sam@b.example")];
         assert_eq!(mention_handle(&twins[0], &twins), None, "nothing tells identical twins apart");
+        let persian = [agent("مُحمد رحیمی", "m.rahimi@example.com"), agent("Zwnj Case", "z@example.com")];
+        assert_eq!(mention_handle(&persian[0], &persian).as_deref(), Some("مُحمد"), "marks are letters");
         let odd = [agent("O'Brien", "o.brien-@example.com"), agent("Sean", "sean@example.com")];
         assert_eq!(mention_handle(&odd[0], &odd), None, "a handle that does not read back is never offered");
     }

@@ -34,6 +34,11 @@ describe('uniqueMentionHandle', () => {
     expect(uniqueMentionHandle(agents[1], agents)).toBe('Xan');
   });
 
+  it('counts combining marks as letters, as the server does', () => {
+    const agents = [agent('مُحمد رحیمی', 'm.rahimi@example.com'), agent('Zwnj Case', 'z@example.com')];
+    expect(uniqueMentionHandle(agents[0], agents)).toBe('مُحمد');
+  });
+
   it('never offers a handle that does not read back', () => {
     const agents = [agent("O'Brien Kelly", 'obk@example.com')];
     expect(uniqueMentionHandle(agents[0], agents)).toBe('obk');

@@ -4,7 +4,8 @@
 // mentions.test.ts are the Rust tests' cases.
 import type { Agent } from './bindings';
 
-const HANDLE_CHAR = /^[\p{L}\p{N}._-]$/u;
+// Rust's `char::is_alphanumeric` is Alphabetic or Numeric (N*), hence not \p{L}.
+const HANDLE_CHAR = /^[\p{Alphabetic}\p{N}._-]$/u;
 
 /** First name, full name without spaces, email local part: what an agent answers to. */
 function handlesOf(agent: Agent): string[] {
