@@ -234,14 +234,13 @@ impl Action {
                 })
             }),
             (Action::CreateContact { request }, EntityKind::Contact) => current.or_else(|| {
-                to_value(&Contact {
-                    id: request.client_id,
-                    name: request.name.clone(),
-                    phone: request.phone.clone(),
-                    email: request.email.clone(),
-                    identities: vec![],
-                    created_at: now,
-                })
+                to_value(&rules::new_contact(
+                    request.client_id,
+                    &request.name,
+                    request.phone.as_deref(),
+                    request.email.as_deref(),
+                    now,
+                ))
             }),
             _ => current,
         }

@@ -5,7 +5,7 @@
 //! What stays on the server (`switchboard-server`'s `rules.rs`): who may see what, the reply
 //! window and templates, and input checks, which the client never needs to restate.
 
-use crate::{Agent, Conversation, ConversationStatus, Id, Millis, Priority};
+use crate::{Agent, Contact, Conversation, ConversationStatus, Id, Millis, Priority};
 
 /// Longest preview kept on a conversation for list rows, in characters.
 pub const PREVIEW_CHARS: usize = 140;
@@ -125,6 +125,19 @@ pub fn new_outgoing_conversation(new: &NewOutgoing<'_>, now: Millis) -> Conversa
     };
     on_outgoing(&mut conversation, new.body, now);
     conversation
+}
+
+/// A contact an agent adds: name, phone and email without surrounding spaces. The caller has
+/// checked the fields.
+pub fn new_contact(id: Id, name: &str, phone: Option<&str>, email: Option<&str>, now: Millis) -> Contact {
+    Contact {
+        id,
+        name: name.trim().to_owned(),
+        phone: phone.map(|p| p.trim().to_owned()),
+        email: email.map(|e| e.trim().to_owned()),
+        identities: vec![],
+        created_at: now,
+    }
 }
 
 // Mentions.
@@ -399,6 +412,15 @@ mod tests {
         assert_eq!(
             (c.status, c.waiting_since, c.preview.as_str()),
             (ConversationStatus::Open, None, "Hello there")
+        );
+    }
+
+    #[test]
+    fn a_new_contact_is_trimmed() {
+        let contact = new_contact(Id::new_v4(), " Dana ", Some(" +44 1 "), Some(" d@x.example "), 3);
+        assert_eq!(
+            (contact.name.as_str(), contact.phone.as_deref(), contact.email.as_deref()),
+            ("Dana", Some("+44 1"), Some("d@x.example"))
         );
     }
 
