@@ -129,9 +129,12 @@ impl Action {
             | Action::Priority { conversation_id, .. } => vec![(EntityKind::Conversation, *conversation_id)],
             Action::Read { conversation_id, .. } => vec![(EntityKind::ReadMarker, *conversation_id)],
             Action::Pin { conversation_id, .. } => vec![(EntityKind::Pin, *conversation_id)],
-            Action::CreateConversation { request } => {
-                vec![(EntityKind::Conversation, request.client_id), (EntityKind::Message, request.client_id)]
-            }
+            Action::CreateConversation { request } => vec![
+                (EntityKind::Conversation, request.client_id),
+                // The first message's id, as the server will give it: the optimistic copy is then
+                // the same entity as the server's, and is replaced by it rather than shown beside it.
+                (EntityKind::Message, first_message_id(request.client_id)),
+            ],
             Action::CreateContact { request } => vec![(EntityKind::Contact, request.client_id)],
         }
     }

@@ -22,7 +22,8 @@ use crate::harness::*;
 /// the client's), a delivery state it learns from the channel, mentions it resolves against the
 /// agents who can see the inbox. They are compared only for being set or not.
 const SERVER_ASSIGNED: &[(EntityKind, &[&str])] = &[
-    (EntityKind::Conversation, &["last_activity_at", "first_reply_at"]),
+    (EntityKind::Conversation, &["created_at", "last_activity_at", "first_reply_at"]),
+    (EntityKind::Contact, &["created_at"]),
     (EntityKind::Message, &["created_at", "delivery", "mentions"]),
     (EntityKind::ReadMarker, &["read_at"]),
     (EntityKind::Pin, &["pinned_at"]),
@@ -111,7 +112,7 @@ fn random_action(rng: &mut StdRng, sara: &Client, sam: Id, conversation: Id, n: 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn optimistic_effects_equal_the_servers_result() {
+async fn optimistic_effects_equal_the_servers_result_for_random_actions() {
     let runs = env_number("SWITCHBOARD_EFFECT_RUNS", 3);
     let first_seed = env_number("SWITCHBOARD_EFFECT_SEED", 0xEFFEC7);
     let server = Server::start().await;
@@ -143,7 +144,6 @@ async fn run(
     let conversation =
         server.inbound(&workspace.whatsapp, &contact, &format!("{contact}-0"), "hello").await.conversation_id;
     sara.until("the conversation is cached", |c| c.conversation(conversation).is_some()).await;
-    let cache = &sara.account.cache;
     for n in 0..STEPS {
         let Some(action) = random_action(&mut rng, sara, sam, conversation, n) else {
             let body = format!("customer message {n}");
@@ -154,27 +154,71 @@ async fn run(
             .await;
             continue;
         };
-        let context = EffectContext { me: sara.me(), queued_at: system_now() };
-        let mut expected = Vec::new();
-        for (kind, id) in action.touches() {
-            let before: Option<Value> = cache.get(kind, id).map_err(|e| e.to_string())?;
-            expected.push((kind, id, action.apply(kind, before, &context)));
-        }
-        sara.engine().queue(action.clone()).map_err(|e| format!("queue: {e}"))?;
-        sara.until("the server answered", |c| c.account.cache.pending_count().expect("pending") == 0).await;
-        for (kind, id, optimistic) in expected {
-            let synced: Option<Value> = cache.get(kind, id).map_err(|e| e.to_string())?;
-            let (optimistic, synced) = (comparable(kind, optimistic), comparable(kind, synced));
-            if optimistic != synced {
-                return Err(format!(
-                    "step {n}, {} on {kind:?}: the optimistic effect differs from the server's result\n  \
-                     optimistic: {}\n  server:     {}",
-                    action.name(),
-                    optimistic.unwrap_or_default(),
-                    synced.unwrap_or_default(),
-                ));
-            }
+        check(sara, action).await.map_err(|why| format!("step {n}, {why}"))?;
+    }
+    Ok(())
+}
+
+/// Applies `action`'s optimistic effect to what `client` shows, queues it, waits for the server's
+/// answer, and compares each touched entity with its synced version.
+async fn check(client: &Client, action: Action) -> Result<(), String> {
+    let cache = &client.account.cache;
+    let context = EffectContext { me: client.me(), queued_at: system_now() };
+    let mut expected = Vec::new();
+    for (kind, id) in action.touches() {
+        let before: Option<Value> = cache.get(kind, id).map_err(|e| e.to_string())?;
+        expected.push((kind, id, action.apply(kind, before, &context)));
+    }
+    client.engine().queue(action.clone()).map_err(|e| format!("queue: {e}"))?;
+    client.until("the server answered", |c| c.account.cache.pending_count().expect("pending") == 0).await;
+    for (kind, id, optimistic) in expected {
+        let synced: Option<Value> = cache.get(kind, id).map_err(|e| e.to_string())?;
+        let (optimistic, synced) = (comparable(kind, optimistic), comparable(kind, synced));
+        if optimistic != synced {
+            return Err(format!(
+                "{} on {kind:?}: the optimistic effect differs from the server's result\n  \
+                 optimistic: {}\n  server:     {}",
+                action.name(),
+                optimistic.unwrap_or_default(),
+                synced.unwrap_or_default(),
+            ));
         }
     }
     Ok(())
+}
+
+#[tokio::test]
+async fn a_new_contact_and_conversation_show_as_the_server_creates_them() {
+    let server = Server::start().await;
+    let workspace = Workspace::create(&server).await;
+    let carl = Client::sign_in(&server, "carl@test.example").await;
+    let inbox = workspace.email.inbox.id;
+    carl.until("the inbox is cached", |c| {
+        c.account.cache.get::<Inbox>(EntityKind::Inbox, inbox).is_ok_and(|i| i.is_some())
+    })
+    .await;
+    let contact_id = Id::new_v4();
+    let contact = Action::CreateContact {
+        request: CreateContact {
+            client_id: contact_id,
+            name: "  Dana Smith ".into(),
+            phone: Some(" +44 7700 900456 ".into()),
+            email: Some(" dana@example.com ".into()),
+        },
+    };
+    let conversation = Action::CreateConversation {
+        request: CreateConversation {
+            client_id: Id::new_v4(),
+            inbox_id: inbox,
+            contact_id,
+            subject: Some("  Your order  ".into()),
+            body: Some("Hello Dana,\nyour order has shipped.".into()),
+            template: None,
+        },
+    };
+    for action in [contact, conversation] {
+        if let Err(why) = check(&carl, action).await {
+            panic!("{why}");
+        }
+    }
 }
