@@ -5,6 +5,7 @@ use switchboard_proto::*;
 use super::{activity, conversation_exists, unchanged};
 use crate::{
     refusal::{Outcome, Refusal},
+    rules,
     store::{Audience, StoreTx, StoreTxExt},
     workspace::Viewer,
 };
@@ -24,9 +25,6 @@ pub(super) fn set_status(
         (_, Some(_)) => return Err(Refusal::validation("snoozed_until only goes with status snoozed")),
         (_, None) => None,
     };
-    if conversation.status == request.status && conversation.snoozed_until == snoozed_until {
-        return Ok(unchanged(conversation));
-    }
     if !conversation.status.is_open() && request.status.is_open() {
         if let Some(other) =
             tx.open_conversation(conversation.inbox_id, conversation.contact_id, Some(conversation.id))?
@@ -34,10 +32,8 @@ pub(super) fn set_status(
             return Err(conversation_exists(other.id));
         }
     }
-    conversation.status = request.status;
-    conversation.snoozed_until = snoozed_until;
-    if request.status == ConversationStatus::Resolved {
-        conversation.waiting_since = None;
+    if !rules::apply_status(&mut conversation, request.status, snoozed_until) {
+        return Ok(unchanged(conversation));
     }
     tx.put(&conversation, Audience::inbox(conversation.inbox_id))?;
     let verb = match request.status {
