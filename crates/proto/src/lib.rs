@@ -11,6 +11,7 @@ pub mod api;
 pub mod entity;
 pub mod error;
 pub mod feed;
+pub mod ledger;
 pub mod rules;
 pub mod text;
 

@@ -32,6 +32,11 @@ impl ShiftedClock {
     pub fn advance(&self, by: Millis) {
         self.offset.fetch_add(by, Ordering::SeqCst);
     }
+
+    /// How far this clock has been moved ahead of wall-clock time.
+    pub fn offset(&self) -> Millis {
+        self.offset.load(Ordering::SeqCst)
+    }
 }
 
 impl Clock for ShiftedClock {

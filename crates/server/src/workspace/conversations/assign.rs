@@ -6,8 +6,11 @@ use super::activity;
 use crate::{
     refusal::{Outcome, Refusal},
     rules,
-    store::{Audience, StoreReadExt, StoreTx, StoreTxExt},
-    workspace::Viewer,
+    store::{StoreReadExt, StoreTx},
+    workspace::{
+        ledger::{self, Cause},
+        Viewer,
+    },
 };
 
 pub(super) fn assign(
@@ -43,13 +46,19 @@ pub(super) fn assign(
             return Err(Refusal::validation("no such team"));
         }
     }
-    let before = (conversation.assignee_id, conversation.team_id);
+    let before = conversation.clone();
     let assignee_changed =
         rules::apply_assignment(&mut conversation, assignee.as_ref().map(|a| a.id), request.team_id);
-    if (conversation.assignee_id, conversation.team_id) == before {
+    if conversation == before {
         return Ok(ConversationResult { conversation, message: None, seq: 0 });
     }
-    tx.put(&conversation, Audience::inbox(inbox.id))?;
+    let reason = match &assignee {
+        Some(a) if a.id == viewer.agent.id => "claim",
+        Some(_) => "assign",
+        None => "unassign",
+    };
+    let cause = Cause::agent(viewer, reason, tx.now());
+    ledger::save(tx, &before, &conversation, &cause)?;
     let message = if assignee_changed {
         let text = match &assignee {
             Some(a) if a.id == viewer.agent.id => format!("{} claimed the conversation", viewer.agent.name),

@@ -1,15 +1,16 @@
 //! Starting an outbound conversation: its id is the `client_id`, and the starting agent owns it.
 
-use switchboard_proto::*;
+use switchboard_proto::{ledger::Origin, *};
 
 use super::{conversation_exists, put_message, reply_refusal, send, visible_inbox};
 use crate::{
     policy,
     refusal::{Outcome, Refusal},
     rules,
-    store::{Audience, StoreReadExt, StoreTx, StoreTxExt},
+    store::{StoreReadExt, StoreTx},
     workspace::{
         idempotency::{self, MutationKey},
+        ledger::{self, Cause},
         Viewer,
     },
 };
@@ -75,7 +76,7 @@ pub(super) fn create(
         mentions: vec![],
         created_at: now,
     };
-    tx.put(&conversation, Audience::inbox(inbox.id))?;
+    ledger::create(tx, &conversation, Origin::Agent, &Cause::agent(viewer, "create", now))?;
     put_message(tx, inbox.id, &message)?;
     send::queue_delivery(tx, &inbox, &message)?;
     let result = ConversationResult { conversation, message: Some(message), seq: tx.last_seq() };
