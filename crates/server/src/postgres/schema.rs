@@ -194,12 +194,15 @@ pub fn migrate(client: &mut Client) -> Result<(), ::postgres::Error> {
 
 /// Applies each migration not yet recorded, each in its own transaction (DDL is transactional).
 fn apply_pending(client: &mut Client) -> Result<(), ::postgres::Error> {
-    client.batch_execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (
-            version integer PRIMARY KEY,
-            applied_at timestamptz NOT NULL DEFAULT now()
-        )",
-    )?;
+    let fresh: bool = client.query_one("SELECT to_regclass('schema_migrations') IS NULL", &[])?.get(0);
+    if fresh {
+        client.batch_execute(
+            "CREATE TABLE schema_migrations (
+                version integer PRIMARY KEY,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )",
+        )?;
+    }
     let applied: i32 =
         client.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?.get(0);
     for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied.max(0) as usize) {
