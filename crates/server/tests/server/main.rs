@@ -8,5 +8,6 @@ mod bad_input;
 mod channel;
 mod feed;
 mod mutations;
+mod search;
 mod stream;
 mod visibility;
