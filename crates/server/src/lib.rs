@@ -27,11 +27,11 @@ use switchboard_proto::{CreateAgent, Role};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+pub use crate::postgres::DatabaseUrl;
 use crate::{bus::LocalBus, postgres::PostgresStore, sqlite::SqliteStore, workspace::Workspace};
 pub use crate::{
     clock::{Clock, ShiftedClock, SystemClock},
     http::openapi::openapi_json,
-    postgres::DatabaseUrl,
     signing::{sign as sign_payload, SIGNATURE_HEADER},
 };
 
