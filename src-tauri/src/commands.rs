@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::{
     desktop::Desktop,
-    dto::{self, UiError},
+    dto::{self, UiError, UiErrorCode},
     FirstFrame,
 };
 
@@ -199,7 +199,7 @@ pub async fn open_attachment<R: tauri::Runtime>(
     let path = desktop.download_attachment(attachment).await?;
     app.opener()
         .open_path(path.to_string_lossy(), None::<&str>)
-        .map_err(|e| UiError::new("open_failed", e.to_string()))
+        .map_err(|e| UiError::new(UiErrorCode::Other, e.to_string()))
 }
 
 #[tauri::command]
@@ -219,9 +219,9 @@ pub async fn open_link<R: tauri::Runtime>(app: tauri::AppHandle<R>, url: String)
     use tauri_plugin_opener::OpenerExt;
     let allowed = url.starts_with("https://") || url.starts_with("http://") || url.starts_with("mailto:");
     if !allowed {
-        return Err(UiError::new("invalid", "only http, https and mailto links open"));
+        return Err(UiError::new(UiErrorCode::Invalid, "only http, https and mailto links open"));
     }
-    app.opener().open_url(url, None::<&str>).map_err(|e| UiError::new("open_failed", e.to_string()))
+    app.opener().open_url(url, None::<&str>).map_err(|e| UiError::new(UiErrorCode::Other, e.to_string()))
 }
 
 /// The UI's first list frame is on screen (the benchmark's start-up mark). `marks` are the UI's

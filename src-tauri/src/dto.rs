@@ -14,21 +14,107 @@ use uuid::Uuid;
 
 /// Every failed command: a stable code the UI branches on, and a message for people.
 #[derive(Debug, Clone, Serialize, TS, thiserror::Error)]
-#[error("{code}: {message}")]
+#[error("{code:?}: {message}")]
 pub struct UiError {
-    pub code: String,
+    pub code: UiErrorCode,
     pub message: String,
+}
+
+/// The error codes the UI branches on (`ui/src/lib/errors.ts` words them, the store checks a
+/// few), exported to TypeScript as a union so a misspelt code does not type-check. Only add a
+/// variant when the UI uses it; every other failure is [`UiErrorCode::Other`] and the UI shows
+/// its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum UiErrorCode {
+    /// No account is open, or the server signed this one out.
+    SignedOut,
+    NotFound,
+    /// The request can't be done as asked; the message says why.
+    Validation,
+    /// Someone else holds the conversation now (`current_assignee_id` says who).
+    AssignmentConflict,
+    WindowClosed,
+    TooLarge,
+    UnknownTemplate,
+    ConversationExists,
+    Forbidden,
+    /// The server can't be reached.
+    Offline,
+    InvalidCredentials,
+    Unauthorized,
+    TokenRevoked,
+    RateLimited,
+    KeychainError,
+    /// The shell refused the request itself (no such account, a file it can't stage).
+    Invalid,
+    /// The server failed; the UI also uses it for a failure that came with no code.
+    Internal,
+    /// Anything else: the UI shows the message.
+    Other,
+}
+
+impl From<ErrorCode> for UiErrorCode {
+    fn from(code: ErrorCode) -> Self {
+        match code {
+            ErrorCode::Unauthorized => UiErrorCode::Unauthorized,
+            ErrorCode::TokenRevoked => UiErrorCode::TokenRevoked,
+            ErrorCode::InvalidCredentials => UiErrorCode::InvalidCredentials,
+            ErrorCode::RateLimited => UiErrorCode::RateLimited,
+            ErrorCode::Forbidden => UiErrorCode::Forbidden,
+            ErrorCode::NotFound => UiErrorCode::NotFound,
+            ErrorCode::TooLarge => UiErrorCode::TooLarge,
+            ErrorCode::Validation => UiErrorCode::Validation,
+            ErrorCode::WindowClosed => UiErrorCode::WindowClosed,
+            ErrorCode::UnknownTemplate => UiErrorCode::UnknownTemplate,
+            ErrorCode::AssignmentConflict => UiErrorCode::AssignmentConflict,
+            ErrorCode::ConversationExists => UiErrorCode::ConversationExists,
+            ErrorCode::Internal => UiErrorCode::Internal,
+            _ => UiErrorCode::Other,
+        }
+    }
+}
+
+impl UiErrorCode {
+    /// The UI's code for a code as the core reports it in an outbox rejection: a wire
+    /// [`ErrorCode`], or one of [`CoreError::code`]'s own.
+    pub fn from_core_code(code: &str) -> Self {
+        match code {
+            "offline" => UiErrorCode::Offline,
+            "signed_out" => UiErrorCode::SignedOut,
+            "keychain_error" => UiErrorCode::KeychainError,
+            "invalid" => UiErrorCode::Invalid,
+            wire => serde_json::from_value::<ErrorCode>(serde_json::Value::String(wire.to_owned()))
+                .map_or(UiErrorCode::Other, UiErrorCode::from),
+        }
+    }
+}
+
+impl From<&CoreError> for UiErrorCode {
+    fn from(error: &CoreError) -> Self {
+        match error {
+            CoreError::Database(_) | CoreError::Json(_) | CoreError::Corrupt(_) | CoreError::Io(_) => {
+                UiErrorCode::Other
+            }
+            CoreError::Network(_) => UiErrorCode::Offline,
+            CoreError::Rejected { code, .. } => (*code).into(),
+            CoreError::SignedOut(_) => UiErrorCode::SignedOut,
+            CoreError::Keychain(_) => UiErrorCode::KeychainError,
+            CoreError::Invalid(_) => UiErrorCode::Invalid,
+            CoreError::Validation(_) => UiErrorCode::Validation,
+        }
+    }
 }
 
 impl From<CoreError> for UiError {
     fn from(error: CoreError) -> Self {
-        UiError { code: error.code().to_owned(), message: error.to_string() }
+        UiError { code: (&error).into(), message: error.to_string() }
     }
 }
 
 impl UiError {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
-        UiError { code: code.to_owned(), message: message.into() }
+    pub fn new(code: UiErrorCode, message: impl Into<String>) -> Self {
+        UiError { code, message: message.into() }
     }
 }
 
@@ -318,7 +404,7 @@ pub enum UiEvent {
     Rejected {
         action: String,
         conversation_id: Option<Uuid>,
-        code: String,
+        code: UiErrorCode,
         message: String,
         /// For assignment_conflict: who holds it now (null: nobody).
         current_assignee_id: Option<Uuid>,
@@ -375,6 +461,7 @@ pub fn typescript_bindings() -> String {
         CannedResponse::decl(&config),
         // The IPC edge.
         UiError::decl(&config),
+        UiErrorCode::decl(&config),
         AccountSummary::decl(&config),
         AppInfo::decl(&config),
         Directory::decl(&config),
@@ -411,6 +498,34 @@ pub fn typescript_bindings() -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_reach_the_ui_as_the_codes_it_branches_on() {
+        let refused = |code| CoreError::Rejected {
+            code,
+            message: String::new(),
+            current_assignee_id: None,
+            conversation_id: None,
+        };
+        for (error, expected) in [
+            (refused(ErrorCode::AssignmentConflict), UiErrorCode::AssignmentConflict),
+            (refused(ErrorCode::WindowClosed), UiErrorCode::WindowClosed),
+            (refused(ErrorCode::MalformedJson), UiErrorCode::Other),
+            (refused(ErrorCode::Unknown), UiErrorCode::Other),
+            (CoreError::Network("down".into()), UiErrorCode::Offline),
+            (CoreError::Validation("empty".into()), UiErrorCode::Validation),
+            (CoreError::Corrupt("bad".into()), UiErrorCode::Other),
+        ] {
+            let code = error.code();
+            assert_eq!(UiError::from(error).code, expected, "a command failing with {code}");
+            assert_eq!(UiErrorCode::from_core_code(code), expected, "an outbox rejection with {code}");
+        }
+        assert_eq!(UiErrorCode::from_core_code("brand_new_code"), UiErrorCode::Other);
+        let json = serde_json::to_value(UiError::new(UiErrorCode::SignedOut, "no account")).expect("json");
+        assert_eq!(json, serde_json::json!({"code": "signed_out", "message": "no account"}));
+    }
+
     #[test]
     fn bindings_are_current() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/bindings.ts");

@@ -244,6 +244,7 @@ pub fn run() {
                 }),
                 Arc::new(notifier::DesktopNotifier::new(handle.clone())),
                 Arc::new(move || show_main_window(&focuser)),
+                switchboard_core::clock::system_clock(),
             ));
             app.manage(desktop.clone());
 
@@ -263,7 +264,7 @@ pub fn run() {
                             let server = std::env::var("SWITCHBOARD_SERVER_URL")
                                 .unwrap_or_else(|_| "http://127.0.0.1:7300".into());
                             if let Err(error) = desktop.sign_in(&server, email, password).await {
-                                tracing::warn!(code = %error.code, message = %error.message, "automatic sign-in failed");
+                                tracing::warn!(code = ?error.code, message = %error.message, "automatic sign-in failed");
                             }
                         }
                     }

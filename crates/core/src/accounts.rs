@@ -16,6 +16,7 @@ use switchboard_proto::*;
 use crate::{
     api::{self, ApiClient},
     cache::Cache,
+    clock::Clock,
     error::{CoreError, CoreResult},
     keychain::{AccountKey, Token, TokenStore},
 };
@@ -57,11 +58,19 @@ impl OpenAccount {
 pub struct Accounts {
     root: PathBuf,
     tokens: Arc<dyn TokenStore>,
+    now: Clock,
 }
 
 impl Accounts {
+    /// Accounts under `root`, on the system clock.
     pub fn new(root: PathBuf, tokens: Arc<dyn TokenStore>) -> Self {
-        Accounts { root, tokens }
+        Accounts { root, tokens, now: crate::clock::system_clock() }
+    }
+
+    /// The same, on another clock (the desktop shares its clock; tests set the time).
+    pub fn with_clock(mut self, now: Clock) -> Self {
+        self.now = now;
+        self
     }
 
     fn registry(&self) -> PathBuf {
@@ -151,7 +160,7 @@ impl Accounts {
             .map_err(|e| CoreError::Invalid(format!("keychain task: {e}")))??;
         let dir = self.account_dir(key);
         let cache = Arc::new(Cache::open(&dir.join("cache.db"))?);
-        cache.set_identity(info.agent.id, crate::sync::system_now())?;
+        cache.set_identity(info.agent.id, (self.now)())?;
         Ok(OpenAccount { api: ApiClient::new(&info.server_url, token), info, cache, dir })
     }
 

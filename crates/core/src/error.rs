@@ -30,6 +30,9 @@ pub enum CoreError {
     Keychain(#[from] crate::keychain::KeychainError),
     #[error("{0}")]
     Invalid(String),
+    /// What the agent asked for can't be done as asked (nothing to send, say); the message says why.
+    #[error("{0}")]
+    Validation(String),
 }
 
 impl CoreError {
@@ -43,6 +46,7 @@ impl CoreError {
             CoreError::SignedOut(_) => "signed_out",
             CoreError::Keychain(_) => "keychain_error",
             CoreError::Invalid(_) => "invalid",
+            CoreError::Validation(_) => "validation",
         }
     }
 

@@ -5,10 +5,15 @@
 //! "the server's version, then every pending action that touches it, in order" — so rolling back a
 //! rejected action is just recomputing without it, and a server change that arrives while actions
 //! are pending is rebased under them.
+//!
+//! What an action does to a conversation is not restated here: the effects call the same
+//! `switchboard_proto::rules` the server commits with, so the optimistic version matches the
+//! server's apart from the fields only the server knows (its timestamps, rendered templates,
+//! resolved mentions, delivery state).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use switchboard_proto::*;
+use switchboard_proto::{rules, *};
 
 /// One agent action, as queued and as sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,9 +129,12 @@ impl Action {
             | Action::Priority { conversation_id, .. } => vec![(EntityKind::Conversation, *conversation_id)],
             Action::Read { conversation_id, .. } => vec![(EntityKind::ReadMarker, *conversation_id)],
             Action::Pin { conversation_id, .. } => vec![(EntityKind::Pin, *conversation_id)],
-            Action::CreateConversation { request } => {
-                vec![(EntityKind::Conversation, request.client_id), (EntityKind::Message, request.client_id)]
-            }
+            Action::CreateConversation { request } => vec![
+                (EntityKind::Conversation, request.client_id),
+                // The first message's id, as the server will give it: the optimistic copy is then
+                // the same entity as the server's, and is replaced by it rather than shown beside it.
+                (EntityKind::Message, first_message_id(request.client_id)),
+            ],
             Action::CreateContact { request } => vec![(EntityKind::Contact, request.client_id)],
         }
     }
@@ -158,43 +166,33 @@ impl Action {
             }
             (Action::Send { request, .. }, EntityKind::Conversation) => {
                 edit(current, |c: &mut Conversation| {
-                    c.last_activity_at = c.last_activity_at.max(now);
-                    c.waiting_since = None;
-                    c.first_reply_at.get_or_insert(now);
-                    if !request.body.trim().is_empty() {
-                        c.preview = preview(&request.body);
+                    // The queued time may be older than a server change rebased under the action:
+                    // never move the activity time backwards (the server's time replaces it anyway).
+                    let at = now.max(c.last_activity_at);
+                    let shown = c.preview.clone();
+                    rules::on_outgoing(c, &request.body, at);
+                    if request.template.is_some() {
+                        // Only the server renders the template; keep the old preview until then.
+                        c.preview = shown;
                     }
                 })
             }
             (Action::Assign { request, .. }, EntityKind::Conversation) => {
                 edit(current, |c: &mut Conversation| {
                     // A compare-and-set that will fail shows nothing: only assign over what we expect.
-                    if request.expected_assignee_id.is_none_or(|expected| expected == c.assignee_id) {
-                        c.assignee_id = request.assignee_id;
-                        if let Some(team) = request.team_id {
-                            c.team_id = team;
-                        }
+                    if rules::assignment_holds(c, request.expected_assignee_id) {
+                        rules::apply_assignment(c, request.assignee_id, request.team_id);
                     }
                 })
             }
             (Action::Status { request, .. }, EntityKind::Conversation) => {
                 edit(current, |c: &mut Conversation| {
-                    c.status = request.status;
-                    c.snoozed_until = request.snoozed_until;
-                    if request.status == ConversationStatus::Resolved {
-                        c.waiting_since = None;
-                    }
+                    rules::apply_status(c, request.status, request.snoozed_until);
                 })
             }
             (Action::Labels { request, .. }, EntityKind::Conversation) => {
                 edit(current, |c: &mut Conversation| {
-                    for name in &request.add {
-                        if !c.labels.contains(name) {
-                            c.labels.push(name.clone());
-                        }
-                    }
-                    c.labels.retain(|name| !request.remove.contains(name));
-                    c.labels.sort();
+                    rules::edit_labels(&mut c.labels, &request.add, &request.remove);
                 })
             }
             (Action::Priority { request, .. }, EntityKind::Conversation) => {
@@ -213,24 +211,16 @@ impl Action {
                 }
             }
             (Action::CreateConversation { request }, EntityKind::Conversation) => current.or_else(|| {
-                to_value(&Conversation {
+                let new = rules::NewOutgoing {
                     id: request.client_id,
                     inbox_id: request.inbox_id,
                     contact_id: request.contact_id,
-                    subject: request.subject.clone(),
-                    status: ConversationStatus::Open,
-                    snoozed_until: None,
-                    assignee_id: Some(me),
-                    team_id: None,
-                    priority: Priority::None,
-                    labels: vec![],
-                    created_at: now,
-                    last_activity_at: now,
-                    waiting_since: None,
-                    first_reply_at: Some(now),
-                    last_incoming_at: None,
-                    preview: preview(request.body.as_deref().unwrap_or_default()),
-                })
+                    subject: request.subject.as_deref(),
+                    assignee_id: me,
+                    // A template's text is rendered by the server; until then the preview is empty.
+                    body: request.body.as_deref().unwrap_or_default(),
+                };
+                to_value(&rules::new_outgoing_conversation(&new, now))
             }),
             (Action::CreateConversation { request }, EntityKind::Message) => current.or_else(|| {
                 to_value(&Message {
@@ -247,14 +237,13 @@ impl Action {
                 })
             }),
             (Action::CreateContact { request }, EntityKind::Contact) => current.or_else(|| {
-                to_value(&Contact {
-                    id: request.client_id,
-                    name: request.name.clone(),
-                    phone: request.phone.clone(),
-                    email: request.email.clone(),
-                    identities: vec![],
-                    created_at: now,
-                })
+                to_value(&rules::new_contact(
+                    request.client_id,
+                    &request.name,
+                    request.phone.as_deref(),
+                    request.email.as_deref(),
+                    now,
+                ))
             }),
             _ => current,
         }
@@ -278,10 +267,6 @@ fn edit<T: Serialize + serde::de::DeserializeOwned>(
         }
         Err(_) => Some(value),
     }
-}
-
-fn preview(body: &str) -> String {
-    switchboard_proto::text::preview(body, 140)
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     api::ApiClient,
     cache::{Applied, Cache},
+    clock::Clock,
     error::{CoreError, CoreResult},
     events::{ConnectionState, Ephemeral, Event, EventSink, SyncStatus},
     outbox::Action,
@@ -63,7 +64,7 @@ pub struct EngineConfig {
     pub reconnect: Backoff,
     pub retry: Backoff,
     /// Clock for optimistic timestamps (injected so tests can control it).
-    pub now: Arc<dyn Fn() -> Millis + Send + Sync>,
+    pub now: Clock,
 }
 
 impl EngineConfig {
@@ -75,17 +76,12 @@ impl EngineConfig {
             staging_dir,
             reconnect: Backoff { base: Duration::from_millis(500), max: Duration::from_secs(30) },
             retry: Backoff { base: Duration::from_millis(500), max: Duration::from_secs(60) },
-            now: Arc::new(system_now),
+            now: crate::clock::system_clock(),
         }
     }
 }
 
-pub fn system_now() -> Millis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as Millis)
-        .unwrap_or_default()
-}
+pub use crate::clock::system_now;
 
 /// Typing, viewing and presence as last reported.
 #[derive(Debug, Default, Clone)]

@@ -3,11 +3,16 @@
 //! Everything here is a DTO: it crosses the HTTP/WebSocket boundary as JSON. Timestamps are
 //! milliseconds since the Unix epoch (`i64`), ids are UUIDs. Request types reject unknown fields so
 //! a misspelt field is an error, never a silently ignored one.
+//!
+//! Besides the DTOs, the few pure rules both sides must apply identically live here: search
+//! normalisation ([`text`]) and what each conversation action does to a conversation ([`rules`]).
 
 pub mod api;
 pub mod entity;
 pub mod error;
 pub mod feed;
+pub mod ledger;
+pub mod rules;
 pub mod text;
 
 pub use api::*;

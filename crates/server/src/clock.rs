@@ -14,6 +14,7 @@ pub trait Clock: Send + Sync + 'static {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)] // The server's one read of the system time.
     fn now(&self) -> Millis {
         let since_epoch =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
@@ -30,6 +31,11 @@ pub struct ShiftedClock {
 impl ShiftedClock {
     pub fn advance(&self, by: Millis) {
         self.offset.fetch_add(by, Ordering::SeqCst);
+    }
+
+    /// How far this clock has been moved ahead of wall-clock time.
+    pub fn offset(&self) -> Millis {
+        self.offset.load(Ordering::SeqCst)
     }
 }
 

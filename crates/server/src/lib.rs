@@ -83,6 +83,8 @@ pub struct ServerConfig {
     pub clock: Arc<dyn Clock>,
     /// How often the webhook worker looks for due deliveries.
     pub webhook_poll: std::time::Duration,
+    /// How often the timer loop looks for due timers (snoozes waking): the most a timer fires late.
+    pub timer_poll: std::time::Duration,
     /// How many committed transactions a stream may fall behind before it is closed.
     pub stream_buffer: usize,
 }
@@ -94,6 +96,7 @@ impl ServerConfig {
             backend: Backend::Sqlite,
             clock: Arc::new(SystemClock),
             webhook_poll: std::time::Duration::from_millis(500),
+            timer_poll: std::time::Duration::from_millis(250),
             stream_buffer: 4096,
         }
     }
@@ -162,7 +165,8 @@ pub async fn launch(
     let workspace = open_workspace(&config)?;
     let files = files::FileStore::new(config.data_dir.join("attachments"))?;
     let state = http::AppState::new(workspace.clone(), files, config.clock.clone(), shutdown.clone());
-    let worker = tokio::spawn(webhook::run(workspace, config.webhook_poll, shutdown.clone()));
+    let worker = tokio::spawn(webhook::run(workspace.clone(), config.webhook_poll, shutdown.clone()));
+    let timers = tokio::spawn(workspace::run_timers(workspace, config.timer_poll, shutdown.clone()));
     let address = listener.local_addr().ok();
     tracing::info!(?address, data_dir = %config.data_dir.display(), database = %config.backend.describe(&config.data_dir), "serving");
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -172,6 +176,7 @@ pub async fn launch(
         .context("serving")?;
     shutdown.cancel();
     let _ = worker.await;
+    let _ = timers.await;
     tracing::info!("stopped");
     Ok(())
 }

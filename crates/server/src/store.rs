@@ -115,6 +115,15 @@ pub struct AttachmentRecord {
     pub uploaded_by: Option<Id>,
 }
 
+/// A durable timer: work due at an instant, kept across restarts. `key` names what it is for
+/// (`snooze:<conversation id>`), so scheduling the same thing again moves the one timer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimerRecord {
+    pub key: String,
+    pub due_at: Millis,
+    pub payload: Value,
+}
+
 /// An outgoing message waiting for its channel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryRecord {
@@ -146,6 +155,19 @@ pub trait StoreRead {
     /// A conversation's messages in the order they were written.
     fn messages_of(&self, conversation: Id) -> StoreResult<Vec<Message>>;
     fn label_exists(&self, name: &str) -> StoreResult<bool>;
+    /// Unresolved conversations assigned to `agent`.
+    fn unresolved_assigned_to(&self, agent: Id) -> StoreResult<Vec<Conversation>>;
+
+    // The conversation event ledger.
+    /// A conversation's events, in the order they were written.
+    fn events_of(&self, conversation: Id) -> StoreResult<Vec<ledger::ConversationEvent>>;
+    /// The cycle of a conversation's latest event (`None`: no event yet).
+    fn current_cycle(&self, conversation: Id) -> StoreResult<Option<u32>>;
+
+    // Timers.
+    /// Timers due at `now`, the earliest first.
+    fn due_timers(&self, now: Millis, limit: usize) -> StoreResult<Vec<TimerRecord>>;
+    fn timer(&self, key: &str) -> StoreResult<Option<TimerRecord>>;
 
     // Accounts.
     fn has_agents(&self) -> StoreResult<bool>;
@@ -200,6 +222,14 @@ pub trait StoreTx: StoreRead {
 
     fn mutation(&self, client_id: Id) -> StoreResult<Option<MutationRecord>>;
     fn remember_mutation(&mut self, client_id: Id, record: MutationRecord) -> StoreResult<()>;
+
+    /// Appends an event to the conversation ledger (never updated or deleted).
+    fn append_event(&mut self, event: &ledger::ConversationEvent) -> StoreResult<()>;
+
+    /// Creates or moves the timer with this key.
+    fn schedule_timer(&mut self, timer: &TimerRecord) -> StoreResult<()>;
+    /// Removes the timer with this key, if any (cancelled, or done).
+    fn remove_timer(&mut self, key: &str) -> StoreResult<()>;
 
     /// Adds a message body to the search index (once, when the message is created).
     fn index_message(&mut self, message: &Message, inbox: Id) -> StoreResult<()>;

@@ -16,12 +16,14 @@ mod directory;
 mod feed;
 mod idempotency;
 mod ingest;
+mod ledger;
+mod timers;
 
 use std::sync::Arc;
 
 use switchboard_proto::*;
 
-pub use self::deliveries::MAX_DELIVERY_ATTEMPTS;
+pub use self::{deliveries::MAX_DELIVERY_ATTEMPTS, timers::run_timers};
 use crate::{
     bus::{Bus, BusEvent},
     clock::Clock,

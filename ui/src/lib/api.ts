@@ -19,12 +19,13 @@ import type {
   Status,
   TemplateRef,
   Thread,
+  UiErrorCode,
   UiEvent,
 } from './bindings';
 
 export class ApiError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: UiErrorCode,
     message: string,
   ) {
     super(message);
@@ -37,7 +38,8 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   if (error && typeof error === 'object' && 'code' in error) {
     const { code, message } = error as { code: unknown; message?: unknown };
-    return new ApiError(String(code), String(message ?? code));
+    // The shell only sends `UiErrorCode`s (its `UiError`); the dev mock sends the same codes.
+    return new ApiError(String(code) as UiErrorCode, String(message ?? code));
   }
   return new ApiError('internal', error instanceof Error ? error.message : String(error));
 }

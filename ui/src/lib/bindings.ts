@@ -97,7 +97,9 @@ body: string,
  */
 owner_id: string | null, };
 
-export type UiError = { code: string, message: string, };
+export type UiError = { code: UiErrorCode, message: string, };
+
+export type UiErrorCode = "signed_out" | "not_found" | "validation" | "assignment_conflict" | "window_closed" | "too_large" | "unknown_template" | "conversation_exists" | "forbidden" | "offline" | "invalid_credentials" | "unauthorized" | "token_revoked" | "rate_limited" | "keychain_error" | "invalid" | "internal" | "other";
 
 export type AccountSummary = { 
 /**
@@ -191,7 +193,7 @@ export type InboxStart = { directory: Directory, status: Status,
  */
 request: ListRequest, page: ListPage, };
 
-export type UiEvent = { "type": "cache_changed", kinds: Array<EntityKind>, } | { "type": "status" } & Status | { "type": "rejected", action: string, conversation_id: string | null, code: string, message: string, 
+export type UiEvent = { "type": "cache_changed", kinds: Array<EntityKind>, } | { "type": "status" } & Status | { "type": "rejected", action: string, conversation_id: string | null, code: UiErrorCode, message: string, 
 /**
  * For assignment_conflict: who holds it now (null: nobody).
  */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Directory } from './bindings';
+import type { Directory, UiErrorCode } from './bindings';
 import { errorText, signInErrorText } from './errors';
 
 const directory = {
@@ -16,11 +16,27 @@ describe('errorText', () => {
     expect(errorText('window_closed', 'x', directory)).toBe('The 24-hour reply window closed — send a template instead');
   });
   it('falls back to the message for codes it does not know', () => {
-    expect(errorText('brand_new_code', 'Something odd', directory)).toBe('Something odd');
+    expect(errorText('brand_new_code' as UiErrorCode, 'Something odd', directory)).toBe('Something odd');
+    expect(errorText('other', 'Something odd', directory)).toBe('Something odd');
+    expect(errorText('internal', 'Disk full', directory)).toBe('Disk full');
+  });
+  it('words each code it knows, never with the raw message', () => {
+    const worded: UiErrorCode[] = ['window_closed', 'too_large', 'unknown_template', 'forbidden', 'not_found', 'offline', 'conversation_exists', 'signed_out'];
+    for (const code of worded) {
+      const text = errorText(code, 'RAW', directory);
+      expect(text, code).not.toBe('RAW');
+      expect(text, code).not.toBe(`toast.${code}`);
+    }
+    expect(errorText('validation', 'bad label', directory)).toMatch(/bad label/);
   });
   it('words sign-in failures by code', () => {
     expect(signInErrorText('invalid_credentials', 'x')).toMatch(/don’t match/);
     expect(signInErrorText('keychain_error', 'x')).toMatch(/keychain/);
-    expect(signInErrorText('weird', 'boom')).toBe('Sign-in failed: boom');
+    expect(signInErrorText('weird' as UiErrorCode, 'boom')).toBe('Sign-in failed: boom');
+    expect(signInErrorText('other', 'boom')).toBe('Sign-in failed: boom');
+    expect(signInErrorText('unauthorized', 'x')).toBe(signInErrorText('invalid_credentials', 'x'));
+    for (const code of ['offline', 'rate_limited', 'invalid', 'forbidden', 'token_revoked'] as const) {
+      expect(signInErrorText(code, 'RAW'), code).not.toMatch(/RAW|signin\.errors/);
+    }
   });
 });

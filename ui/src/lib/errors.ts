@@ -1,29 +1,41 @@
-// Words for failures, chosen by error code (never by parsing the message).
-import type { Directory } from './bindings';
+// Words for failures, chosen by error code (never by parsing the message). The codes are the
+// generated `UiErrorCode` union (src-tauri/src/dto.rs), so a code that is misspelt, or that the
+// shell no longer sends, does not type-check.
+import type { Directory, UiErrorCode } from './bindings';
 import { t } from './i18n';
 import { isolate } from './format';
 
-const KNOWN = ['window_closed', 'too_large', 'unknown_template', 'forbidden', 'not_found', 'offline', 'conversation_exists', 'signed_out'] as const;
-
 /** What to tell the person when the server refused (or a command failed with) `code`. */
 export function errorText(
-  code: string,
+  code: UiErrorCode,
   message: string,
   directory: Directory | null,
   currentAssigneeId: string | null = null,
 ): string {
-  if (code === 'assignment_conflict') {
-    if (!currentAssigneeId) return t('toast.assignment_conflict_nobody');
-    const name = directory?.agents.find((agent) => agent.id === currentAssigneeId)?.name ?? t('toast.someone');
-    return t('toast.assignment_conflict', { name: isolate(name) });
+  switch (code) {
+    case 'assignment_conflict': {
+      if (!currentAssigneeId) return t('toast.assignment_conflict_nobody');
+      const name = directory?.agents.find((agent) => agent.id === currentAssigneeId)?.name ?? t('toast.someone');
+      return t('toast.assignment_conflict', { name: isolate(name) });
+    }
+    case 'validation':
+      return t('toast.validation', { message });
+    case 'window_closed':
+    case 'too_large':
+    case 'unknown_template':
+    case 'forbidden':
+    case 'not_found':
+    case 'offline':
+    case 'conversation_exists':
+    case 'signed_out':
+      return t(`toast.${code}`);
+    default:
+      return t('toast.failed', { message });
   }
-  if (code === 'validation') return t('toast.validation', { message });
-  if ((KNOWN as readonly string[]).includes(code)) return t(`toast.${code as (typeof KNOWN)[number]}`);
-  return t('toast.failed', { message });
 }
 
 /** Sign-in failures, by code. */
-export function signInErrorText(code: string, message: string): string {
+export function signInErrorText(code: UiErrorCode, message: string): string {
   switch (code) {
     case 'invalid_credentials':
     case 'offline':

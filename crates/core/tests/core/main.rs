@@ -3,7 +3,9 @@
 
 mod harness;
 
+mod effects;
 mod faults;
+mod intents;
 mod outbox;
 mod search;
 mod sync;

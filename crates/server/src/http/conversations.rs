@@ -6,7 +6,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
-use switchboard_proto::*;
+use switchboard_proto::{ledger::ConversationEvent, *};
 use utoipa::IntoParams;
 
 use super::AppState;
@@ -222,6 +222,19 @@ pub enum ExportFormat {
 pub struct ExportParams {
     #[serde(default)]
     pub format: Option<ExportFormat>,
+}
+
+/// The conversation's event ledger, oldest first: every state change with who caused it and the
+/// cycle it belongs to (a reopened conversation starts a new cycle).
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/events", tag = "conversations", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Vec<ConversationEvent>), (status = 404, body = ErrorBody)))]
+pub async fn events(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Id>,
+) -> ApiResult<Json<Vec<ConversationEvent>>> {
+    Ok(Json(state.workspace.events(&viewer, id).await?))
 }
 
 /// The conversation's transcript, as JSON or plain text.

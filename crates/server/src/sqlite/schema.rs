@@ -155,6 +155,27 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE contacts ADD COLUMN inbox_id TEXT
         GENERATED ALWAYS AS (data->'identities'->0->>'inbox_id') VIRTUAL;
     "#,
+    // 3: the conversation event ledger (append-only) and durable timers.
+    r#"
+    CREATE TABLE conversation_events (
+        id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL,
+        cycle INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX conversation_events_by_conversation ON conversation_events(conversation_id, id);
+    CREATE INDEX conversations_by_assignee ON conversations(data->>'assignee_id')
+        WHERE data->>'status' != 'resolved';
+    CREATE TABLE timers (
+        key TEXT PRIMARY KEY,
+        due_at INTEGER NOT NULL,
+        payload TEXT NOT NULL
+    );
+    CREATE INDEX timers_due ON timers(due_at);
+    "#,
 ];
 
 /// Brings the database up to the latest schema.

@@ -9,7 +9,7 @@ use crate::{
     bus::VisibleInboxes,
     store::{
         AttachmentRecord, Audience, DeliveryRecord, DeviceRecord, MutationRecord, StoreRead, StoreResult,
-        StoreTx,
+        StoreTx, TimerRecord,
     },
 };
 
@@ -117,6 +117,61 @@ impl StoreRead for Sql<'_> {
         Ok(self
             .conn
             .query_row("SELECT EXISTS (SELECT 1 FROM labels WHERE name = ?1)", [name], |row| row.get(0))?)
+    }
+
+    fn unresolved_assigned_to(&self, agent: Id) -> StoreResult<Vec<Conversation>> {
+        records::query(
+            self.conn,
+            "SELECT data FROM conversations
+             WHERE data->>'assignee_id' = ?1 AND data->>'status' != 'resolved' ORDER BY rowid",
+            [agent.to_string()],
+        )
+    }
+
+    fn events_of(&self, conversation: Id) -> StoreResult<Vec<ledger::ConversationEvent>> {
+        records::query(
+            self.conn,
+            "SELECT data FROM conversation_events WHERE conversation_id = ?1 ORDER BY id",
+            [conversation.to_string()],
+        )
+    }
+
+    fn current_cycle(&self, conversation: Id) -> StoreResult<Option<u32>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT cycle FROM conversation_events WHERE conversation_id = ?1 ORDER BY id DESC LIMIT 1",
+                [conversation.to_string()],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    fn due_timers(&self, now: Millis, limit: usize) -> StoreResult<Vec<TimerRecord>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT key, due_at, payload FROM timers WHERE due_at <= ?1 ORDER BY due_at LIMIT ?2",
+        )?;
+        let rows = statement.query_map(params![now, limit as i64], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
+        })?;
+        rows.map(|row| {
+            let (key, due_at, payload) = row?;
+            Ok(TimerRecord { key, due_at, payload: serde_json::from_str(&payload)? })
+        })
+        .collect()
+    }
+
+    fn timer(&self, key: &str) -> StoreResult<Option<TimerRecord>> {
+        let row: Option<(i64, String)> = self
+            .conn
+            .query_row("SELECT due_at, payload FROM timers WHERE key = ?1", [key], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()?;
+        row.map(|(due_at, payload)| {
+            Ok(TimerRecord { key: key.to_owned(), due_at, payload: serde_json::from_str(&payload)? })
+        })
+        .transpose()
     }
 
     fn has_agents(&self) -> StoreResult<bool> {
@@ -309,6 +364,37 @@ impl StoreTx for Sql<'_> {
                 record.response.to_string()
             ],
         )?;
+        Ok(())
+    }
+
+    fn append_event(&mut self, event: &ledger::ConversationEvent) -> StoreResult<()> {
+        self.conn.execute(
+            "INSERT INTO conversation_events (id, conversation_id, cycle, at, seq, kind, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                event.id.to_string(),
+                event.conversation_id.to_string(),
+                event.cycle,
+                event.at,
+                event.seq,
+                event.event.name(),
+                serde_json::to_string(event)?
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn schedule_timer(&mut self, timer: &TimerRecord) -> StoreResult<()> {
+        self.conn.execute(
+            "INSERT INTO timers (key, due_at, payload) VALUES (?1, ?2, ?3)
+             ON CONFLICT (key) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload",
+            params![timer.key, timer.due_at, timer.payload.to_string()],
+        )?;
+        Ok(())
+    }
+
+    fn remove_timer(&mut self, key: &str) -> StoreResult<()> {
+        self.conn.execute("DELETE FROM timers WHERE key = ?1", [key])?;
         Ok(())
     }
 

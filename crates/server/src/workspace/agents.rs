@@ -2,7 +2,12 @@
 
 use switchboard_proto::*;
 
-use super::{accounts::hash_password, Viewer, Workspace};
+use super::{
+    accounts::hash_password,
+    conversations::activity,
+    ledger::{self, Cause},
+    Viewer, Workspace,
+};
 use crate::{
     policy,
     refusal::{Outcome, Refusal},
@@ -42,10 +47,12 @@ fn create_agent(tx: &mut dyn StoreTx, request: CreateAgent, password_hash: Strin
     Ok(agent)
 }
 
-/// Applies an admin's change to an agent; deactivation revokes every device. Returns the revoked
-/// device ids so their streams can be closed.
+/// Applies an admin's change to an agent; deactivation revokes every device and unassigns their
+/// unresolved conversations (one ledger event each). Returns the revoked device ids so their
+/// streams can be closed.
 fn update_agent(
     tx: &mut dyn StoreTx,
+    admin: &Viewer,
     agent_id: Id,
     update: UpdateAgent,
     password_hash: Option<String>,
@@ -84,6 +91,7 @@ fn update_agent(
                 revoked.push(device.id);
             }
             agent.availability = Availability::Offline;
+            unassign_all(tx, admin, &agent)?;
         }
         agent.active = active;
     }
@@ -92,6 +100,20 @@ fn update_agent(
     }
     tx.put(&agent, Audience::EVERYONE)?;
     Ok((agent, revoked))
+}
+
+/// Puts a deactivated agent's unresolved conversations back in the queue: nobody may be left
+/// waiting on someone who can no longer sign in.
+fn unassign_all(tx: &mut dyn StoreTx, admin: &Viewer, agent: &Agent) -> Outcome<()> {
+    let cause = Cause::agent(admin, "deactivated", tx.now());
+    for conversation in tx.unresolved_assigned_to(agent.id)? {
+        let mut unassigned = conversation.clone();
+        unassigned.assignee_id = None;
+        ledger::save(tx, &conversation, &unassigned, &cause)?;
+        let text = format!("{} was deactivated; the conversation is unassigned", agent.name);
+        activity(tx, unassigned.inbox_id, unassigned.id, text)?;
+    }
+    Ok(())
 }
 
 /// Membership lives on the agent (`team_ids`), so each changed agent gets a new feed record.
@@ -136,7 +158,8 @@ impl Workspace {
             Some(password) => Some(hash_password(password).await?),
             None => None,
         };
-        let (agent, revoked) = self.write(move |tx| update_agent(tx, agent_id, update, hash)).await?;
+        let admin = viewer.clone();
+        let (agent, revoked) = self.write(move |tx| update_agent(tx, &admin, agent_id, update, hash)).await?;
         self.revoked(revoked);
         Ok(agent)
     }

@@ -9,6 +9,7 @@ use super::{
 use crate::{
     policy,
     refusal::{Outcome, Refusal},
+    rules,
     store::{Audience, StoreReadExt, StoreTx, StoreTxExt},
 };
 
@@ -26,14 +27,13 @@ fn create_contact(tx: &mut dyn StoreTx, viewer: &Viewer, request: CreateContact)
     if tx.get::<Contact>(request.client_id)?.is_some() {
         return Err(Refusal::conflict(ErrorCode::ClientIdReused, "a contact with this id exists"));
     }
-    let contact = Contact {
-        id: request.client_id,
-        name: request.name.trim().to_owned(),
-        phone: request.phone.map(|p| p.trim().to_owned()),
-        email: request.email.map(|e| e.trim().to_owned()),
-        identities: vec![],
-        created_at: tx.now(),
-    };
+    let contact = rules::new_contact(
+        request.client_id,
+        &request.name,
+        request.phone.as_deref(),
+        request.email.as_deref(),
+        tx.now(),
+    );
     tx.put(&contact, Audience::EVERYONE)?;
     let result = ContactResult { contact, seq: tx.last_seq() };
     idempotency::remember(tx, &key, &result)?;

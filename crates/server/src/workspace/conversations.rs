@@ -12,13 +12,18 @@ use switchboard_proto::*;
 
 use super::{
     idempotency::{self, MutationKey},
-    ConversationAction, Viewer, Workspace,
+    ledger, ConversationAction, Viewer, Workspace,
 };
 use crate::{
     policy,
     refusal::{Outcome, Refusal},
     store::{Audience, StoreRead, StoreReadExt, StoreTx, StoreTxExt},
 };
+
+/// The timer that wakes a snoozed conversation.
+pub(super) fn snooze_timer_key(conversation: Id) -> String {
+    format!("snooze:{conversation}")
+}
 
 /// A conversation the viewer may see, with its inbox; `not_found` otherwise (an invisible
 /// conversation is indistinguishable from a missing one).
@@ -81,8 +86,8 @@ fn act(
         ConversationAction::Send(request) => send::send(tx, viewer, conversation, &inbox, request)?,
         ConversationAction::Assign(request) => assign::assign(tx, viewer, conversation, &inbox, request)?,
         ConversationAction::Status(request) => status::set_status(tx, viewer, conversation, request)?,
-        ConversationAction::Labels(request) => labels::edit_labels(tx, conversation, request)?,
-        ConversationAction::Priority(request) => labels::set_priority(tx, conversation, request)?,
+        ConversationAction::Labels(request) => labels::edit_labels(tx, viewer, conversation, request)?,
+        ConversationAction::Priority(request) => labels::set_priority(tx, viewer, conversation, request)?,
         ConversationAction::Read(request) => markers::mark_read(tx, viewer, conversation, request)?,
         ConversationAction::Pin { pinned } => markers::pin(tx, viewer, conversation, pinned)?,
     };
@@ -101,6 +106,7 @@ fn unchanged(conversation: Conversation) -> ConversationResult {
 /// Writes a message, indexes its text for search and appends its change.
 pub(super) fn put_message(tx: &mut dyn StoreTx, inbox_id: Id, message: &Message) -> Outcome<()> {
     tx.put(message, Audience::inbox(inbox_id))?;
+    ledger::message(tx, message, message.created_at)?;
     if !message.body.is_empty() && message.kind != MessageKind::Activity {
         tx.index_message(message, inbox_id)?;
     }
@@ -108,7 +114,12 @@ pub(super) fn put_message(tx: &mut dyn StoreTx, inbox_id: Id, message: &Message)
 }
 
 /// An activity line in the thread ("Sara claimed the conversation").
-fn activity(tx: &mut dyn StoreTx, inbox_id: Id, conversation_id: Id, text: String) -> Outcome<Message> {
+pub(super) fn activity(
+    tx: &mut dyn StoreTx,
+    inbox_id: Id,
+    conversation_id: Id,
+    text: String,
+) -> Outcome<Message> {
     let message = Message {
         id: Id::now_v7(),
         conversation_id,
@@ -171,6 +182,20 @@ impl Workspace {
         let viewer = viewer.clone();
         self.read(move |store| visible_conversation(store, &viewer, conversation_id).map(|(_, inbox)| inbox))
             .await
+    }
+
+    /// The conversation's event ledger, oldest first.
+    pub async fn events(
+        &self,
+        viewer: &Viewer,
+        conversation_id: Id,
+    ) -> Outcome<Vec<switchboard_proto::ledger::ConversationEvent>> {
+        let viewer = viewer.clone();
+        self.read(move |store| {
+            visible_conversation(store, &viewer, conversation_id)?;
+            Ok(store.events_of(conversation_id)?)
+        })
+        .await
     }
 
     pub async fn transcript(&self, viewer: &Viewer, conversation_id: Id) -> Outcome<Transcript> {

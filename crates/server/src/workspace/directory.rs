@@ -4,7 +4,10 @@
 use rand::RngCore;
 use switchboard_proto::*;
 
-use super::{Viewer, Workspace};
+use super::{
+    ledger::{self, Cause},
+    Viewer, Workspace,
+};
 use crate::{
     policy,
     refusal::{Outcome, Refusal},
@@ -154,11 +157,14 @@ impl Workspace {
     /// Deletes a label and takes it off every conversation that carries it.
     pub async fn delete_label(&self, viewer: &Viewer, label_id: Id) -> Outcome<()> {
         policy::require_lead(viewer)?;
+        let viewer = viewer.clone();
         self.write(move |tx| {
             let label: Label = tx.get(label_id)?.ok_or_else(|| Refusal::not_found("label"))?;
+            let cause = Cause::agent(&viewer, "label deleted", tx.now());
             for mut conversation in tx.conversations_with_label(&label.name)? {
+                let before = conversation.clone();
                 rules::edit_labels(&mut conversation.labels, &[], std::slice::from_ref(&label.name));
-                tx.put(&conversation, Audience::inbox(conversation.inbox_id))?;
+                ledger::save(tx, &before, &conversation, &cause)?;
             }
             tx.remove(EntityKind::Label, label_id, Audience::EVERYONE)?;
             Ok(())

@@ -1,14 +1,21 @@
 //! A customer message from a channel: finds or creates the contact and the one open conversation
 //! (reopening a recently resolved one), and stores the message once per `external_id`.
 
-use switchboard_proto::*;
+use switchboard_proto::{
+    ledger::{Actor, Origin},
+    *,
+};
 
-use super::{contacts, StoredFile, Workspace};
+use super::{
+    contacts,
+    ledger::{self, Cause},
+    StoredFile, Workspace,
+};
 use crate::{
     policy,
     refusal::{Outcome, Refusal},
     rules,
-    store::{AttachmentRecord, Audience, StoreReadExt, StoreTx, StoreTxExt},
+    store::{AttachmentRecord, StoreReadExt, StoreTx},
 };
 
 fn ingest(
@@ -31,28 +38,29 @@ fn ingest(
     let now = tx.now();
     let contact = contacts::upsert_from_channel(tx, &inbox, &inbound.contact)?;
 
-    let mut conversation = match tx.open_conversation(inbox.id, contact.id, None)? {
-        Some(open) => open,
-        None => match tx.latest_conversation(inbox.id, contact.id)?.filter(|c| rules::reopens(c, now)) {
-            Some(resolved) => resolved,
-            None => Conversation {
-                id: Id::now_v7(),
-                inbox_id: inbox.id,
-                contact_id: contact.id,
-                subject: None,
-                status: ConversationStatus::Open,
-                snoozed_until: None,
-                assignee_id: None,
-                team_id: None,
-                priority: Priority::None,
-                labels: vec![],
-                created_at: now,
-                last_activity_at: now,
-                waiting_since: None,
-                first_reply_at: None,
-                last_incoming_at: None,
-                preview: String::new(),
-            },
+    let existing = match tx.open_conversation(inbox.id, contact.id, None)? {
+        Some(open) => Some(open),
+        None => tx.latest_conversation(inbox.id, contact.id)?.filter(|c| rules::reopens(c, now)),
+    };
+    let mut conversation = match existing.clone() {
+        Some(existing) => existing,
+        None => Conversation {
+            id: Id::now_v7(),
+            inbox_id: inbox.id,
+            contact_id: contact.id,
+            subject: None,
+            status: ConversationStatus::Open,
+            snoozed_until: None,
+            assignee_id: None,
+            team_id: None,
+            priority: Priority::None,
+            labels: vec![],
+            created_at: now,
+            last_activity_at: now,
+            waiting_since: None,
+            first_reply_at: None,
+            last_incoming_at: None,
+            preview: String::new(),
         },
     };
     let message_id = Id::now_v7();
@@ -86,7 +94,11 @@ fn ingest(
         created_at: now,
     };
     rules::on_incoming(&mut conversation, &message.body, now);
-    tx.put(&conversation, Audience::inbox(inbox.id))?;
+    let cause = Cause { actor: Actor::Contact { id: contact.id }, reason: "customer", at: now };
+    match &existing {
+        Some(before) => ledger::save(tx, before, &conversation, &cause)?,
+        None => ledger::create(tx, &conversation, Origin::Customer, &cause)?,
+    }
     super::conversations::put_message(tx, inbox.id, &message)?;
     tx.remember_inbound(inbox.id, external_id, message.id, conversation.id)?;
     Ok(InboundResult { conversation_id: conversation.id, message_id: message.id, created: true })

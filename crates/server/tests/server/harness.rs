@@ -115,10 +115,19 @@ impl TestServer {
         admin_password: String,
         configure: impl FnOnce(&mut ServerConfig),
     ) -> TestServer {
-        let clock = Arc::new(ShiftedClock::default());
+        Self::start_on(data_dir, admin_password, Arc::new(ShiftedClock::default()), configure).await
+    }
+
+    async fn start_on(
+        data_dir: tempfile::TempDir,
+        admin_password: String,
+        clock: Arc<ShiftedClock>,
+        configure: impl FnOnce(&mut ServerConfig),
+    ) -> TestServer {
         let mut config = test_config(data_dir.path());
         config.clock = clock.clone();
         config.webhook_poll = std::time::Duration::from_millis(50);
+        config.timer_poll = std::time::Duration::from_millis(20);
         configure(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
@@ -129,13 +138,21 @@ impl TestServer {
     }
 
     /// Stops the server, waits for it to finish in-flight work, and restarts it on the same data.
-    pub async fn restart(mut self) -> TestServer {
+    pub async fn restart(self) -> TestServer {
+        self.restart_later(0).await
+    }
+
+    /// Stops the server, moves its clock `by` forward while it is down, and starts it again on the
+    /// same data.
+    pub async fn restart_later(mut self, by: switchboard_proto::Millis) -> TestServer {
         self.shutdown.cancel();
         if let Some(task) = self.task.take() {
             task.await.expect("server task").expect("server ran cleanly");
         }
         let data_dir = std::mem::replace(&mut self.data_dir, tempfile::tempdir().expect("temp dir"));
-        Self::start_in(data_dir, self.admin_password.clone(), |_| {}).await
+        let clock = Arc::new(ShiftedClock::default());
+        clock.advance(self.clock.offset() + by);
+        Self::start_on(data_dir, self.admin_password.clone(), clock, |_| {}).await
     }
 
     pub async fn login(&self, email: &str) -> Session {

@@ -7,6 +7,7 @@ mod auth;
 mod bad_input;
 mod channel;
 mod feed;
+mod ledger;
 mod mutations;
 mod search;
 mod stream;

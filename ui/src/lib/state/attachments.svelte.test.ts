@@ -64,7 +64,7 @@ describe('Attachments', () => {
   });
 
   it('a failed drop takes its placeholders off', async () => {
-    fakeApi.stageFiles.mockRejectedValue(new ApiError('io', 'no'));
+    fakeApi.stageFiles.mockRejectedValue(new ApiError('other', 'no'));
     const { attachments, report } = make();
     await attachments.handleDragDrop({ type: 'drop', paths: ['/a', '/b'] });
     expect(attachments.stagedFor('c1')).toEqual([]);

@@ -5,8 +5,12 @@ use switchboard_proto::*;
 use super::activity;
 use crate::{
     refusal::{Outcome, Refusal},
-    store::{Audience, StoreReadExt, StoreTx, StoreTxExt},
-    workspace::Viewer,
+    rules,
+    store::{StoreReadExt, StoreTx},
+    workspace::{
+        ledger::{self, Cause},
+        Viewer,
+    },
 };
 
 pub(super) fn assign(
@@ -16,15 +20,13 @@ pub(super) fn assign(
     inbox: &Inbox,
     request: AssignRequest,
 ) -> Outcome<ConversationResult> {
-    if let Some(expected) = request.expected_assignee_id {
-        if expected != conversation.assignee_id {
-            let mut conflict = Refusal::conflict(
-                ErrorCode::AssignmentConflict,
-                "the conversation's assignee changed; it is now someone else's",
-            );
-            conflict.current_assignee_id = Some(conversation.assignee_id);
-            return Err(conflict);
-        }
+    if !rules::assignment_holds(&conversation, request.expected_assignee_id) {
+        let mut conflict = Refusal::conflict(
+            ErrorCode::AssignmentConflict,
+            "the conversation's assignee changed; it is now someone else's",
+        );
+        conflict.current_assignee_id = Some(conversation.assignee_id);
+        return Err(conflict);
     }
     let assignee = match request.assignee_id {
         Some(id) => {
@@ -32,7 +34,7 @@ pub(super) fn assign(
                 .get(id)?
                 .filter(|a: &Agent| a.active)
                 .ok_or_else(|| Refusal::validation("the assignee is not an active agent"))?;
-            if !crate::rules::can_see_inbox(&agent, inbox) {
+            if !rules::can_see_inbox(&agent, inbox) {
                 return Err(Refusal::validation("the assignee can't see this inbox"));
             }
             Some(agent)
@@ -44,15 +46,19 @@ pub(super) fn assign(
             return Err(Refusal::validation("no such team"));
         }
     }
-    let new_team = request.team_id.unwrap_or(conversation.team_id);
-    let new_assignee = assignee.as_ref().map(|a| a.id);
-    if new_assignee == conversation.assignee_id && new_team == conversation.team_id {
+    let before = conversation.clone();
+    let assignee_changed =
+        rules::apply_assignment(&mut conversation, assignee.as_ref().map(|a| a.id), request.team_id);
+    if conversation == before {
         return Ok(ConversationResult { conversation, message: None, seq: 0 });
     }
-    let assignee_changed = new_assignee != conversation.assignee_id;
-    conversation.assignee_id = new_assignee;
-    conversation.team_id = new_team;
-    tx.put(&conversation, Audience::inbox(inbox.id))?;
+    let reason = match &assignee {
+        Some(a) if a.id == viewer.agent.id => "claim",
+        Some(_) => "assign",
+        None => "unassign",
+    };
+    let cause = Cause::agent(viewer, reason, tx.now());
+    ledger::save(tx, &before, &conversation, &cause)?;
     let message = if assignee_changed {
         let text = match &assignee {
             Some(a) if a.id == viewer.agent.id => format!("{} claimed the conversation", viewer.agent.name),

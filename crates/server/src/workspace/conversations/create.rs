@@ -1,15 +1,16 @@
 //! Starting an outbound conversation: its id is the `client_id`, and the starting agent owns it.
 
-use switchboard_proto::*;
+use switchboard_proto::{ledger::Origin, *};
 
 use super::{conversation_exists, put_message, reply_refusal, send, visible_inbox};
 use crate::{
     policy,
     refusal::{Outcome, Refusal},
     rules,
-    store::{Audience, StoreReadExt, StoreTx, StoreTxExt},
+    store::{StoreReadExt, StoreTx},
     workspace::{
         idempotency::{self, MutationKey},
+        ledger::{self, Cause},
         Viewer,
     },
 };
@@ -43,26 +44,26 @@ pub(super) fn create(
         return Err(Refusal::validation("a new conversation needs a first message: body or template"));
     }
     let now = tx.now();
-    let mut conversation = Conversation {
+    let mut new = rules::NewOutgoing {
         id: request.client_id,
         inbox_id: inbox.id,
         contact_id: contact.id,
-        subject: request.subject.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
-        status: ConversationStatus::Open,
-        snoozed_until: None,
-        assignee_id: Some(viewer.agent.id),
-        team_id: None,
-        priority: Priority::None,
-        labels: vec![],
-        created_at: now,
-        last_activity_at: now,
-        waiting_since: None,
-        first_reply_at: None,
-        last_incoming_at: None,
-        preview: String::new(),
+        subject: request.subject.as_deref(),
+        assignee_id: viewer.agent.id,
+        body: "",
     };
-    let text = rules::reply_text(&inbox, &conversation, &body, request.template.as_ref(), false, now)
-        .map_err(reply_refusal)?;
+    // The reply rules see the conversation as it is before its first message.
+    let text = rules::reply_text(
+        &inbox,
+        &rules::new_outgoing_conversation(&new, now),
+        &body,
+        request.template.as_ref(),
+        false,
+        now,
+    )
+    .map_err(reply_refusal)?;
+    new.body = &text;
+    let conversation = rules::new_outgoing_conversation(&new, now);
     let message = Message {
         id: first_message_id(request.client_id),
         conversation_id: conversation.id,
@@ -75,8 +76,7 @@ pub(super) fn create(
         mentions: vec![],
         created_at: now,
     };
-    rules::on_outgoing(&mut conversation, &message.body, now);
-    tx.put(&conversation, Audience::inbox(inbox.id))?;
+    ledger::create(tx, &conversation, Origin::Agent, &Cause::agent(viewer, "create", now))?;
     put_message(tx, inbox.id, &message)?;
     send::queue_delivery(tx, &inbox, &message)?;
     let result = ConversationResult { conversation, message: Some(message), seq: tx.last_seq() };

@@ -6,11 +6,16 @@ use super::unchanged;
 use crate::{
     refusal::{Outcome, Refusal},
     rules,
-    store::{Audience, StoreTx, StoreTxExt},
+    store::StoreTx,
+    workspace::{
+        ledger::{self, Cause},
+        Viewer,
+    },
 };
 
 pub(super) fn edit_labels(
     tx: &mut dyn StoreTx,
+    viewer: &Viewer,
     mut conversation: Conversation,
     request: LabelsRequest,
 ) -> Outcome<ConversationResult> {
@@ -19,22 +24,22 @@ pub(super) fn edit_labels(
             return Err(Refusal::validation(format!("no label named {name:?}")));
         }
     }
-    let before = conversation.labels.clone();
+    let before = conversation.clone();
     rules::edit_labels(&mut conversation.labels, &request.add, &request.remove);
-    if conversation.labels != before {
-        tx.put(&conversation, Audience::inbox(conversation.inbox_id))?;
-    }
+    let cause = Cause::agent(viewer, "labels", tx.now());
+    ledger::save(tx, &before, &conversation, &cause)?;
     Ok(unchanged(conversation))
 }
 
 pub(super) fn set_priority(
     tx: &mut dyn StoreTx,
+    viewer: &Viewer,
     mut conversation: Conversation,
     request: PriorityRequest,
 ) -> Outcome<ConversationResult> {
-    if conversation.priority != request.priority {
-        conversation.priority = request.priority;
-        tx.put(&conversation, Audience::inbox(conversation.inbox_id))?;
-    }
+    let before = conversation.clone();
+    conversation.priority = request.priority;
+    let cause = Cause::agent(viewer, "priority", tx.now());
+    ledger::save(tx, &before, &conversation, &cause)?;
     Ok(unchanged(conversation))
 }

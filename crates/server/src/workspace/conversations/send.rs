@@ -8,7 +8,10 @@ use crate::{
     refusal::{Outcome, Refusal},
     rules,
     store::{Audience, DeliveryRecord, StoreReadExt, StoreTx, StoreTxExt},
-    workspace::Viewer,
+    workspace::{
+        ledger::{self, Cause},
+        Viewer,
+    },
 };
 
 /// How an outgoing message starts: queued for the inbox's webhook, or sent (nothing to deliver).
@@ -113,8 +116,9 @@ pub(super) fn send(
         tx.put(&mention, Audience::private(*agent_id, Some(inbox.id)))?;
     }
     if kind == MessageKind::Outgoing {
+        let before = conversation.clone();
         rules::on_outgoing(&mut conversation, &message.body, now);
-        tx.put(&conversation, Audience::inbox(inbox.id))?;
+        ledger::save(tx, &before, &conversation, &Cause::agent(viewer, "reply", now))?;
         queue_delivery(tx, inbox, &message)?;
     }
     Ok(ConversationResult { conversation, message: Some(message), seq: 0 })

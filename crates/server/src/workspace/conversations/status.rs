@@ -2,11 +2,15 @@
 
 use switchboard_proto::*;
 
-use super::{activity, conversation_exists, unchanged};
+use super::{activity, conversation_exists, snooze_timer_key, unchanged};
 use crate::{
     refusal::{Outcome, Refusal},
-    store::{Audience, StoreTx, StoreTxExt},
-    workspace::Viewer,
+    rules,
+    store::{StoreTx, TimerRecord},
+    workspace::{
+        ledger::{self, Cause},
+        Viewer,
+    },
 };
 
 pub(super) fn set_status(
@@ -24,9 +28,6 @@ pub(super) fn set_status(
         (_, Some(_)) => return Err(Refusal::validation("snoozed_until only goes with status snoozed")),
         (_, None) => None,
     };
-    if conversation.status == request.status && conversation.snoozed_until == snoozed_until {
-        return Ok(unchanged(conversation));
-    }
     if !conversation.status.is_open() && request.status.is_open() {
         if let Some(other) =
             tx.open_conversation(conversation.inbox_id, conversation.contact_id, Some(conversation.id))?
@@ -34,12 +35,20 @@ pub(super) fn set_status(
             return Err(conversation_exists(other.id));
         }
     }
-    conversation.status = request.status;
-    conversation.snoozed_until = snoozed_until;
-    if request.status == ConversationStatus::Resolved {
-        conversation.waiting_since = None;
+    let before = conversation.clone();
+    if !rules::apply_status(&mut conversation, request.status, snoozed_until) {
+        return Ok(unchanged(conversation));
     }
-    tx.put(&conversation, Audience::inbox(conversation.inbox_id))?;
+    ledger::save(tx, &before, &conversation, &Cause::agent(viewer, "status", now))?;
+    let timer = snooze_timer_key(conversation.id);
+    match conversation.snoozed_until {
+        Some(until) => tx.schedule_timer(&TimerRecord {
+            key: timer,
+            due_at: until,
+            payload: serde_json::json!({ "conversation_id": conversation.id, "snoozed_until": until }),
+        })?,
+        None => tx.remove_timer(&timer)?,
+    }
     let verb = match request.status {
         ConversationStatus::Open => "reopened",
         ConversationStatus::Pending => "marked the conversation pending",

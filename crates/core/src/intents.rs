@@ -1,0 +1,150 @@
+//! What an agent means, turned into outbox actions: the decisions between "the agent clicked
+//! Claim" and the [`Action`] that is queued. A claim is a compare-and-set from unassigned, a move
+//! to another team keeps the assignee this client knows, opening a conversation marks it read up
+//! to the last customer message, "mark unread" moves the marker back before it.
+//!
+//! Each function reads the cache if it must and returns the action; the caller queues it (with
+//! [`crate::sync::Engine::queue`]). None of them talks to the server.
+
+use switchboard_proto::*;
+
+use crate::{
+    cache::{
+        views::{ListQuery, View},
+        Cache,
+    },
+    error::{CoreError, CoreResult},
+    outbox::Action,
+};
+
+/// A reply or note. Refused when there is nothing to send: no text, no file and no template.
+pub fn send(
+    conversation_id: Id,
+    kind: SendKind,
+    body: String,
+    staged_files: Vec<Id>,
+    template: Option<TemplateRef>,
+) -> CoreResult<Action> {
+    if body.trim().is_empty() && staged_files.is_empty() && template.is_none() {
+        return Err(CoreError::Validation("write something, attach a file or pick a template".into()));
+    }
+    Ok(Action::Send {
+        conversation_id,
+        request: SendMessage { client_id: Id::new_v4(), kind, body, attachment_ids: vec![], template },
+        staged_files,
+    })
+}
+
+/// The agent takes a conversation nobody has: a compare-and-set from unassigned, so of two agents
+/// claiming at once exactly one wins, and the loser's claim is refused rather than overriding.
+pub fn claim(conversation_id: Id, me: Id) -> Action {
+    Action::Assign {
+        conversation_id,
+        request: AssignRequest {
+            client_id: Id::new_v4(),
+            assignee_id: Some(me),
+            team_id: None,
+            expected_assignee_id: Some(None),
+        },
+    }
+}
+
+/// Assigns a conversation to someone (or no one), whoever has it now.
+pub fn assign(conversation_id: Id, assignee_id: Option<Id>) -> Action {
+    Action::Assign {
+        conversation_id,
+        request: AssignRequest {
+            client_id: Id::new_v4(),
+            assignee_id,
+            team_id: None,
+            expected_assignee_id: None,
+        },
+    }
+}
+
+/// Moves a conversation to a team (or none), keeping its assignee: a compare-and-set on the
+/// assignee this client knows, so a stale cache can't unassign a colleague who just claimed it.
+pub fn move_to_team(cache: &Cache, conversation_id: Id, team_id: Option<Id>) -> CoreResult<Action> {
+    let current: Option<Conversation> = cache.get(EntityKind::Conversation, conversation_id)?;
+    let assignee_id = current.and_then(|c| c.assignee_id);
+    Ok(Action::Assign {
+        conversation_id,
+        request: AssignRequest {
+            client_id: Id::new_v4(),
+            assignee_id,
+            team_id: Some(team_id),
+            expected_assignee_id: Some(assignee_id),
+        },
+    })
+}
+
+pub fn set_status(conversation_id: Id, status: ConversationStatus, snoozed_until: Option<Millis>) -> Action {
+    Action::Status {
+        conversation_id,
+        request: StatusRequest { client_id: Id::new_v4(), status, snoozed_until },
+    }
+}
+
+pub fn edit_labels(conversation_id: Id, add: Vec<String>, remove: Vec<String>) -> Action {
+    Action::Labels { conversation_id, request: LabelsRequest { client_id: Id::new_v4(), add, remove } }
+}
+
+pub fn set_priority(conversation_id: Id, priority: Priority) -> Action {
+    Action::Priority { conversation_id, request: PriorityRequest { client_id: Id::new_v4(), priority } }
+}
+
+pub fn set_pinned(conversation_id: Id, pinned: bool) -> Action {
+    Action::Pin { conversation_id, client_id: Id::new_v4(), pinned }
+}
+
+fn read_up_to(conversation_id: Id, message_id: Id) -> Action {
+    Action::Read {
+        conversation_id,
+        request: ReadRequest { client_id: Id::new_v4(), last_read_message_id: message_id },
+    }
+}
+
+/// Opening a conversation reads it: the marker moves to the last customer message, if that moves
+/// it (`None`: nothing to mark, or already read).
+pub fn read_on_open(cache: &Cache, conversation_id: Id) -> CoreResult<Option<Action>> {
+    let messages = cache.thread(conversation_id)?;
+    let Some(last) = messages.iter().rev().find(|m| m.kind == MessageKind::Incoming) else { return Ok(None) };
+    let marker: Option<ReadMarker> = cache.get(EntityKind::ReadMarker, conversation_id)?;
+    if marker.is_some_and(|m| m.last_read_message_id == last.id) {
+        return Ok(None);
+    }
+    Ok(Some(read_up_to(conversation_id, last.id)))
+}
+
+/// "Mark unread": the read marker moves back to the message before the last customer message, so
+/// the conversation counts as unread again (`None`: no customer message, or nothing before it).
+pub fn mark_unread(cache: &Cache, conversation_id: Id) -> CoreResult<Option<Action>> {
+    let messages = cache.thread(conversation_id)?;
+    let Some(last_incoming) = messages.iter().rposition(|m| m.kind == MessageKind::Incoming) else {
+        return Ok(None);
+    };
+    let Some(before) = messages[..last_incoming].last() else { return Ok(None) };
+    Ok(Some(read_up_to(conversation_id, before.id)))
+}
+
+/// Open conversations assigned to the agent that are unread (the tray and the badge).
+pub fn unread_count(cache: &Cache, now: Millis) -> CoreResult<u32> {
+    const PAGE: usize = 500;
+    let mut unread = 0;
+    let mut offset = 0;
+    loop {
+        let query = ListQuery {
+            view: View::Mine,
+            status: Some(ConversationStatus::Open),
+            sort: Default::default(),
+            offset,
+            limit: PAGE,
+        };
+        let rows = cache.list(&query, now)?;
+        unread += rows.iter().filter(|r| r.unread).count();
+        if rows.len() < PAGE {
+            return Ok(unread as u32);
+        }
+        offset += PAGE;
+    }
+}

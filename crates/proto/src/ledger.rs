@@ -1,0 +1,167 @@
+//! The conversation event ledger: one typed, append-only event for every state change of a
+//! conversation, with who caused it and the cycle it belongs to. Reports, SLA clocks, automation
+//! triggers and the audit trail all derive from it, so they can be rebuilt identically.
+//!
+//! A conversation's life is a sequence of *cycles*: the first starts at creation; each reopening
+//! of a resolved conversation starts the next. Per-cycle figures (first response, resolution) are
+//! measured within one cycle, so a reopened conversation gets its own.
+
+use serde::{Deserialize, Serialize};
+
+use uuid::Uuid;
+
+use crate::{ConversationStatus, Millis, Priority};
+
+/// Who caused an event. On the wire: `{"type":"agent","id":…}`, `{"type":"system","reason":…}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Actor {
+    /// An agent, through the API or the app.
+    Agent { id: Uuid },
+    /// The customer, through a channel.
+    Contact { id: Uuid },
+    /// The server itself: a timer, a cascade of an administrative change.
+    System { reason: String },
+}
+
+/// How a conversation started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// A customer wrote in.
+    Customer,
+    /// An agent started it (an outbound conversation).
+    Agent,
+}
+
+/// Which way a message went, and what kind of sender wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MessageClass {
+    /// From the customer.
+    Inbound,
+    /// A person's reply to the customer: the only kind that counts as a response.
+    Human,
+    /// An internal note.
+    Note,
+}
+
+/// What happened. Changes carry their before and after values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    Created {
+        origin: Origin,
+    },
+    Message {
+        class: MessageClass,
+        message_id: Uuid,
+    },
+    Status {
+        from: ConversationStatus,
+        to: ConversationStatus,
+        snoozed_until: Option<Millis>,
+    },
+    /// The assignee changed; `reason` says why (`claim`, `assign`, `unassign`, `deactivated`, …).
+    Assigned {
+        from: Option<Uuid>,
+        to: Option<Uuid>,
+        reason: String,
+    },
+    Team {
+        from: Option<Uuid>,
+        to: Option<Uuid>,
+    },
+    Priority {
+        from: Priority,
+        to: Priority,
+    },
+    Labels {
+        added: Vec<String>,
+        removed: Vec<String>,
+    },
+    /// A resolved conversation opened again: the first event of the new cycle.
+    Reopened,
+    Resolved,
+}
+
+impl EventKind {
+    /// The kind's name as stored and filtered on.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Created { .. } => "created",
+            EventKind::Message { .. } => "message",
+            EventKind::Status { .. } => "status",
+            EventKind::Assigned { .. } => "assigned",
+            EventKind::Team { .. } => "team",
+            EventKind::Priority { .. } => "priority",
+            EventKind::Labels { .. } => "labels",
+            EventKind::Reopened => "reopened",
+            EventKind::Resolved => "resolved",
+        }
+    }
+}
+
+/// One entry of a conversation's ledger.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConversationEvent {
+    /// Time-ordered (UUIDv7): a conversation's events sort by id in the order they were written.
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    /// The cycle the event belongs to, from 1.
+    pub cycle: u32,
+    /// When it happened (for a timer, when it was due, even if the server was down then).
+    pub at: Millis,
+    /// The feed seq of the transaction's change the event accompanies.
+    pub seq: i64,
+    pub actor: Actor,
+    #[serde(flatten)]
+    pub event: EventKind,
+}
+
+/// Whether moving from `from` to `to` reopens a resolved conversation (a new cycle).
+pub fn reopens_cycle(from: ConversationStatus, to: ConversationStatus) -> bool {
+    from == ConversationStatus::Resolved && to != ConversationStatus::Resolved
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_flat_json_with_their_kind() {
+        let event = ConversationEvent {
+            id: Uuid::nil(),
+            conversation_id: Uuid::nil(),
+            cycle: 2,
+            at: 5,
+            seq: 9,
+            actor: Actor::System { reason: "snooze".into() },
+            event: EventKind::Status {
+                from: ConversationStatus::Snoozed,
+                to: ConversationStatus::Open,
+                snoozed_until: None,
+            },
+        };
+        let json = serde_json::to_value(&event).expect("serializes");
+        assert_eq!(json["kind"], "status");
+        assert_eq!(json["from"], "snoozed");
+        assert_eq!(json["actor"]["type"], "system");
+        let back: ConversationEvent = serde_json::from_value(json).expect("parses");
+        assert_eq!(back, event);
+    }
+
+    #[test]
+    fn only_leaving_resolved_starts_a_cycle() {
+        use ConversationStatus::*;
+        assert!(reopens_cycle(Resolved, Open));
+        assert!(reopens_cycle(Resolved, Snoozed));
+        assert!(!reopens_cycle(Open, Resolved));
+        assert!(!reopens_cycle(Pending, Open));
+    }
+}

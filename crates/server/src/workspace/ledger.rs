@@ -1,0 +1,128 @@
+//! The conversation event ledger's one write path. A conversation is only ever written through
+//! [`create`] and [`save`], which append the events its change amounts to in the same transaction,
+//! and every message through [`message`]; so no state change exists without its event, whichever
+//! operation (or cascade) made it.
+
+use switchboard_proto::{
+    ledger::{reopens_cycle, Actor, ConversationEvent, EventKind, MessageClass, Origin},
+    *,
+};
+
+use super::Viewer;
+use crate::{
+    refusal::Outcome,
+    store::{Audience, StoreTx, StoreTxExt},
+};
+
+/// Who caused a change, why, and when it counts as having happened.
+#[derive(Debug, Clone)]
+pub struct Cause {
+    pub actor: Actor,
+    /// Why the assignee changed, when it did (`claim`, `assign`, `deactivated`, …).
+    pub reason: &'static str,
+    /// Usually the transaction's time; a timer's due time when it fires late.
+    pub at: Millis,
+}
+
+impl Cause {
+    pub fn agent(viewer: &Viewer, reason: &'static str, at: Millis) -> Self {
+        Cause { actor: Actor::Agent { id: viewer.agent.id }, reason, at }
+    }
+
+    pub fn system(reason: &'static str, at: Millis) -> Self {
+        Cause { actor: Actor::System { reason: reason.to_owned() }, reason, at }
+    }
+}
+
+fn append(
+    tx: &mut dyn StoreTx,
+    conversation: Id,
+    cycle: u32,
+    cause: &Cause,
+    event: EventKind,
+) -> Outcome<()> {
+    let event = ConversationEvent {
+        id: Id::now_v7(),
+        conversation_id: conversation,
+        cycle,
+        at: cause.at,
+        seq: tx.last_seq(),
+        actor: cause.actor.clone(),
+        event,
+    };
+    tx.append_event(&event)?;
+    Ok(())
+}
+
+fn cycle_of(tx: &dyn StoreTx, conversation: Id) -> Outcome<u32> {
+    Ok(tx.current_cycle(conversation)?.unwrap_or(1))
+}
+
+/// Writes a new conversation and its `created` event (cycle 1).
+pub fn create(
+    tx: &mut dyn StoreTx,
+    conversation: &Conversation,
+    origin: Origin,
+    cause: &Cause,
+) -> Outcome<()> {
+    tx.put(conversation, Audience::inbox(conversation.inbox_id))?;
+    append(tx, conversation.id, 1, cause, EventKind::Created { origin })
+}
+
+/// Writes a changed conversation and the events its change from `before` amounts to; writes
+/// nothing when nothing changed. Leaving `resolved` starts a new cycle: the `reopened` event and
+/// everything after it belong to it.
+pub fn save(tx: &mut dyn StoreTx, before: &Conversation, after: &Conversation, cause: &Cause) -> Outcome<()> {
+    if before == after {
+        return Ok(());
+    }
+    tx.put(after, Audience::inbox(after.inbox_id))?;
+    let mut cycle = cycle_of(tx, after.id)?;
+    let id = after.id;
+    if before.status != after.status || before.snoozed_until != after.snoozed_until {
+        if reopens_cycle(before.status, after.status) {
+            cycle += 1;
+            append(tx, id, cycle, cause, EventKind::Reopened)?;
+        }
+        let status =
+            EventKind::Status { from: before.status, to: after.status, snoozed_until: after.snoozed_until };
+        append(tx, id, cycle, cause, status)?;
+        if after.status == ConversationStatus::Resolved && before.status != ConversationStatus::Resolved {
+            append(tx, id, cycle, cause, EventKind::Resolved)?;
+        }
+    }
+    if before.assignee_id != after.assignee_id {
+        let assigned = EventKind::Assigned {
+            from: before.assignee_id,
+            to: after.assignee_id,
+            reason: cause.reason.to_owned(),
+        };
+        append(tx, id, cycle, cause, assigned)?;
+    }
+    if before.team_id != after.team_id {
+        append(tx, id, cycle, cause, EventKind::Team { from: before.team_id, to: after.team_id })?;
+    }
+    if before.priority != after.priority {
+        append(tx, id, cycle, cause, EventKind::Priority { from: before.priority, to: after.priority })?;
+    }
+    if before.labels != after.labels {
+        let added = after.labels.iter().filter(|l| !before.labels.contains(l)).cloned().collect();
+        let removed = before.labels.iter().filter(|l| !after.labels.contains(l)).cloned().collect();
+        append(tx, id, cycle, cause, EventKind::Labels { added, removed })?;
+    }
+    Ok(())
+}
+
+/// The event of a new message (activity lines are not events: they narrate events).
+pub fn message(tx: &mut dyn StoreTx, message: &Message, at: Millis) -> Outcome<()> {
+    let (class, actor) = match (message.kind, message.sender) {
+        (MessageKind::Activity, _) | (_, Sender::System) => return Ok(()),
+        (MessageKind::Incoming, Sender::Contact { id }) => (MessageClass::Inbound, Actor::Contact { id }),
+        (MessageKind::Note, Sender::Agent { id }) => (MessageClass::Note, Actor::Agent { id }),
+        (_, Sender::Agent { id }) => (MessageClass::Human, Actor::Agent { id }),
+        (_, Sender::Contact { id }) => (MessageClass::Inbound, Actor::Contact { id }),
+    };
+    let cycle = cycle_of(tx, message.conversation_id)?;
+    let cause = Cause { actor, reason: "", at };
+    append(tx, message.conversation_id, cycle, &cause, EventKind::Message { class, message_id: message.id })
+}

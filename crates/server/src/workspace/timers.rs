@@ -1,0 +1,87 @@
+//! Durable timers: work due at an instant, stored with the data so it survives restarts. One loop
+//! per server ([`run_timers`]) fires what is due on the injected clock; after downtime it fires
+//! what fell due meanwhile, recorded at its due time. Today's timer: a snoozed conversation wakes.
+
+use std::time::Duration;
+
+use switchboard_proto::*;
+use tokio_util::sync::CancellationToken;
+
+use super::{
+    conversations::activity,
+    ledger::{self, Cause},
+    Workspace,
+};
+use crate::{
+    refusal::Outcome,
+    rules,
+    store::{StoreReadExt, StoreTx, TimerRecord},
+};
+
+/// Timers fired per pass.
+const BATCH: usize = 64;
+
+/// Fires one timer if it is still due, and removes it.
+fn fire(tx: &mut dyn StoreTx, timer: &TimerRecord) -> Outcome<()> {
+    tx.remove_timer(&timer.key)?;
+    if let Some(conversation) = timer.key.strip_prefix("snooze:").and_then(|id| id.parse::<Id>().ok()) {
+        wake(tx, conversation, timer.due_at)?;
+    } else {
+        tracing::warn!(key = %timer.key, "a timer of an unknown kind was dropped");
+    }
+    Ok(())
+}
+
+/// A snooze is over: the conversation is open again (unless someone changed it meanwhile).
+fn wake(tx: &mut dyn StoreTx, conversation_id: Id, due_at: Millis) -> Outcome<()> {
+    let Some(conversation) = tx.get::<Conversation>(conversation_id)? else { return Ok(()) };
+    if conversation.status != ConversationStatus::Snoozed || conversation.snoozed_until != Some(due_at) {
+        return Ok(());
+    }
+    let mut woken = conversation.clone();
+    rules::apply_status(&mut woken, ConversationStatus::Open, None);
+    ledger::save(tx, &conversation, &woken, &Cause::system("snooze ended", due_at))?;
+    activity(tx, woken.inbox_id, woken.id, "The snooze is over: the conversation is open again".into())?;
+    Ok(())
+}
+
+impl Workspace {
+    /// Fires every timer due now, each in its own transaction (one failing never holds up the
+    /// others). Returns how many fired.
+    pub async fn fire_due_timers(&self) -> Outcome<usize> {
+        let due = self.read(|store| Ok(store.due_timers(store.now(), BATCH)?)).await?;
+        let mut fired = 0;
+        for timer in due {
+            let key = timer.key.clone();
+            let result = self
+                .write(move |tx| {
+                    // Re-read inside the transaction: another pass may have fired or moved it.
+                    match tx.timer(&timer.key)?.filter(|current| current.due_at <= tx.now()) {
+                        Some(current) => fire(tx, &current).map(|()| true),
+                        None => Ok(false),
+                    }
+                })
+                .await;
+            match result {
+                Ok(true) => fired += 1,
+                Ok(false) => {}
+                Err(refusal) => tracing::warn!(%key, message = %refusal.message, "a timer failed to fire"),
+            }
+        }
+        Ok(fired)
+    }
+}
+
+/// Fires due timers every `poll` until `shutdown`, starting with whatever fell due while the
+/// server was down.
+pub async fn run_timers(workspace: Workspace, poll: Duration, shutdown: CancellationToken) {
+    loop {
+        if let Err(refusal) = workspace.fire_due_timers().await {
+            tracing::warn!(message = %refusal.message, "listing due timers failed");
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(poll) => {}
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The agent's actions: each becomes an outbox action through `switchboard_core::intents` and is
+//! queued on the open account's engine; nothing is decided here.
+
+use super::*;
+
+impl Desktop {
+    /// Queues one action per conversation, with the open session.
+    async fn queue_each(
+        &self,
+        ids: Vec<Uuid>,
+        action: impl Fn(&Session, Uuid) -> UiResult<Action>,
+    ) -> UiResult<()> {
+        self.with(|s| {
+            for id in ids {
+                s.engine.queue(action(s, id)?)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn send_message(
+        &self,
+        conversation_id: Uuid,
+        kind: SendKind,
+        body: String,
+        staged_file_ids: Vec<Uuid>,
+        template: Option<TemplateRef>,
+    ) -> UiResult<Uuid> {
+        let now = (self.now)();
+        self.with(|s| {
+            let action = intents::send(conversation_id, kind, body, staged_file_ids, template)?;
+            let client_id = action.client_id();
+            s.engine.queue(action)?;
+            s.account.cache.save_draft(conversation_id, kind, "", now)?;
+            Ok(client_id)
+        })
+        .await
+    }
+
+    /// Assigns conversations; `claim` makes it compare-and-set from unassigned to the caller.
+    pub async fn assign(&self, ids: Vec<Uuid>, assignee_id: Option<Uuid>, claim: bool) -> UiResult<()> {
+        self.queue_each(ids, |s, id| {
+            Ok(if claim {
+                intents::claim(id, s.account.info.agent.id)
+            } else {
+                intents::assign(id, assignee_id)
+            })
+        })
+        .await
+    }
+
+    /// Moves conversations to a team, keeping their assignee (see [`intents::move_to_team`]).
+    pub async fn set_team(&self, ids: Vec<Uuid>, team_id: Option<Uuid>) -> UiResult<()> {
+        self.queue_each(ids, |s, id| Ok(intents::move_to_team(&s.account.cache, id, team_id)?)).await
+    }
+
+    pub async fn set_status(
+        &self,
+        ids: Vec<Uuid>,
+        status: ConversationStatus,
+        snoozed_until: Option<Millis>,
+    ) -> UiResult<()> {
+        self.queue_each(ids, |_, id| Ok(intents::set_status(id, status, snoozed_until))).await
+    }
+
+    pub async fn edit_labels(&self, ids: Vec<Uuid>, add: Vec<String>, remove: Vec<String>) -> UiResult<()> {
+        self.queue_each(ids, |_, id| Ok(intents::edit_labels(id, add.clone(), remove.clone()))).await
+    }
+
+    pub async fn set_priority(&self, ids: Vec<Uuid>, priority: Priority) -> UiResult<()> {
+        self.queue_each(ids, |_, id| Ok(intents::set_priority(id, priority))).await
+    }
+
+    pub async fn set_pinned(&self, id: Uuid, pinned: bool) -> UiResult<()> {
+        self.queue_each(vec![id], |_, id| Ok(intents::set_pinned(id, pinned))).await
+    }
+
+    /// Marks a conversation unread (see [`intents::mark_unread`]).
+    pub async fn mark_unread(&self, id: Uuid) -> UiResult<()> {
+        self.with(|s| {
+            if let Some(action) = intents::mark_unread(&s.account.cache, id)? {
+                s.engine.queue(action)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn save_draft(&self, id: Uuid, kind: SendKind, body: &str) -> UiResult<()> {
+        let now = (self.now)();
+        self.with(|s| Ok(s.account.cache.save_draft(id, kind, body, now)?)).await
+    }
+
+    /// Reconnects now (the status bar's "retry").
+    pub async fn reconnect(&self) -> UiResult<()> {
+        self.with(|s| {
+            s.engine.reconnect();
+            Ok(())
+        })
+        .await
+    }
+}

@@ -1,0 +1,87 @@
+//! Attachments: staging dropped or pasted files, and fetching one to preview, open or save.
+
+use super::*;
+
+impl Desktop {
+    /// Stages files dropped on the window (checked against the inbox's limit).
+    pub async fn stage_files(
+        &self,
+        conversation_id: Uuid,
+        paths: Vec<PathBuf>,
+    ) -> UiResult<Vec<dto::StagedFile>> {
+        self.with(|s| {
+            paths
+                .iter()
+                .map(|path| {
+                    let staged = attachments::stage_file(
+                        &s.account.cache,
+                        &s.account.staging_dir(),
+                        conversation_id,
+                        path,
+                    )?;
+                    Ok(dto::StagedFile {
+                        id: staged.id,
+                        conversation_id,
+                        file_name: staged.file_name,
+                        content_type: staged.content_type,
+                        size: staged.size,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    /// Stages a pasted image (its bytes come from the clipboard as base64).
+    pub async fn stage_pasted(
+        &self,
+        conversation_id: Uuid,
+        file_name: &str,
+        data_base64: &str,
+    ) -> UiResult<dto::StagedFile> {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data_base64.as_bytes())
+            .map_err(|e| UiError::new(UiErrorCode::Invalid, format!("the pasted data is not base64: {e}")))?;
+        let dir = std::env::temp_dir().join(format!("switchboard-paste-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).map_err(|e| UiError::from(CoreError::from(e)))?;
+        let clean: String = Path::new(file_name)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "pasted.png".into());
+        let path = dir.join(clean);
+        std::fs::write(&path, bytes).map_err(|e| UiError::from(CoreError::from(e)))?;
+        let staged = self.stage_files(conversation_id, vec![path]).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        staged?.into_iter().next().ok_or_else(|| UiError::new(UiErrorCode::Invalid, "nothing was staged"))
+    }
+
+    /// An attachment as a data URL for previews (images only, bounded in size).
+    pub async fn attachment_preview(&self, attachment: Attachment) -> UiResult<String> {
+        use base64::Engine as _;
+        if !attachment.content_type.starts_with("image/") || attachment.size > PREVIEW_BYTES {
+            return Err(UiError::new(UiErrorCode::Invalid, "no preview for this attachment"));
+        }
+        let path = self.fetch_attachment(&attachment).await?;
+        let bytes = tokio::fs::read(path).await.map_err(|e| UiError::from(CoreError::from(e)))?;
+        Ok(format!(
+            "data:{};base64,{}",
+            attachment.content_type,
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        ))
+    }
+
+    /// Downloads an attachment into the cache and returns its path (to open or save it).
+    pub async fn download_attachment(&self, attachment: Attachment) -> UiResult<PathBuf> {
+        self.fetch_attachment(&attachment).await
+    }
+
+    /// The download runs without holding the session lock: a slow transfer must not freeze every
+    /// other command.
+    async fn fetch_attachment(&self, attachment: &Attachment) -> UiResult<PathBuf> {
+        let now = (self.now)();
+        let (files, cache, api) =
+            self.with(|s| Ok((s.files.clone(), s.account.cache.clone(), s.account.api.clone()))).await?;
+        Ok(files.fetch(&cache, &api, attachment, now).await?)
+    }
+}

@@ -1,0 +1,194 @@
+//! Signing in and out, switching accounts, and the open account's engine: its events become UI
+//! events and notifications.
+
+use super::*;
+
+impl Desktop {
+    fn summaries(&self) -> UiResult<Vec<dto::AccountSummary>> {
+        Ok(self
+            .accounts
+            .list()?
+            .into_iter()
+            .map(|a| dto::AccountSummary {
+                key: a.key().keychain_user(),
+                server_url: a.server_url.clone(),
+                agent_name: a.agent.name.clone(),
+                agent_email: a.agent.email.clone(),
+                active: a.active,
+            })
+            .collect())
+    }
+
+    pub async fn app_info(&self) -> UiResult<dto::AppInfo> {
+        Ok(dto::AppInfo {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            default_server_url: self.default_server_url.clone(),
+            accounts: self.summaries()?,
+            signed_in: self.session.lock().await.is_some(),
+        })
+    }
+
+    /// The first screen's data (see [`dto::StartScreen`]). The session lock is held while the
+    /// active account opens at start-up, so this answers once that is done.
+    pub async fn start_screen(&self) -> UiResult<dto::StartScreen> {
+        let info = self.app_info().await?;
+        if !info.signed_in {
+            return Ok(dto::StartScreen { info, inbox: None });
+        }
+        let request = dto::ListRequest::start();
+        let (directory, status, page) =
+            (self.directory().await?, self.status().await?, self.list(request.clone()).await?);
+        Ok(dto::StartScreen { info, inbox: Some(dto::InboxStart { directory, status, request, page }) })
+    }
+
+    /// Opens the active account, if there is one (at start-up).
+    pub async fn resume(&self) -> UiResult<bool> {
+        let Some(active) = self.accounts.active()? else { return Ok(false) };
+        match self.open(&active).await {
+            Ok(()) => Ok(true),
+            Err(error) => {
+                tracing::warn!(code = ?error.code, "could not open the active account");
+                Ok(false)
+            }
+        }
+    }
+
+    pub async fn sign_in(&self, server_url: &str, email: &str, password: &str) -> UiResult<dto::AppInfo> {
+        let device = format!("Switchboard on {}", std::env::consts::OS);
+        let info = self.accounts.sign_in(server_url, email, password, &device, (self.now)()).await?;
+        self.open(&info).await?;
+        self.app_info().await
+    }
+
+    pub async fn switch_account(&self, key: &str) -> UiResult<dto::AppInfo> {
+        let info = self
+            .accounts
+            .list()?
+            .into_iter()
+            .find(|a| a.key().keychain_user() == key)
+            .ok_or_else(|| UiError::new(UiErrorCode::Invalid, "no such account"))?;
+        self.accounts.set_active(&info.key())?;
+        self.open(&info).await?;
+        self.app_info().await
+    }
+
+    pub async fn sign_out(&self) -> UiResult<dto::AppInfo> {
+        let closed = self.close().await;
+        if let Some(key) = closed {
+            self.accounts.sign_out(&key).await?;
+        }
+        if let Some(next) = self.accounts.active()? {
+            let _ = self.open(&next).await;
+        }
+        self.app_info().await
+    }
+
+    async fn close(&self) -> Option<AccountKey> {
+        let session = self.session.lock().await.take()?;
+        let key = session.account.info.key();
+        session.engine.shutdown().await;
+        Some(key)
+    }
+
+    /// Opens an account and starts syncing it (closing any other). The session lock is held
+    /// throughout, so two opens at once (start-up resume and a sign-in) can't leave two engines.
+    async fn open(&self, info: &AccountInfo) -> UiResult<()> {
+        let mut session = self.session.lock().await;
+        if let Some(previous) = session.take() {
+            previous.engine.shutdown().await;
+        }
+        let account = self.accounts.open(&info.key()).await?;
+        let events = self.engine_events(info.key());
+        let mut config =
+            EngineConfig::new(account.api.clone(), account.cache.clone(), events, account.staging_dir());
+        config.now = self.now.clone();
+        let engine = Engine::start(config);
+        let files = Arc::new(AttachmentCache::new(account.attachments_dir(), ATTACHMENT_CACHE_BYTES));
+        *session = Some(Session { account, engine, files });
+        drop(session);
+        (self.ui)(UiEvent::CacheChanged { kinds: EntityKind::ALL.to_vec() });
+        Ok(())
+    }
+
+    /// Turns the core's events into UI events and notifications.
+    fn engine_events(&self, key: AccountKey) -> switchboard_core::events::EventSink {
+        let ui = self.ui.clone();
+        let notifier = self.notifier.clone();
+        let attention = self.attention.clone();
+        let accounts = self.accounts.clone();
+        let on_click = self.on_notification_click.clone();
+        let session = self.session.clone();
+        let signed_out = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        Arc::new(move |event| match event {
+            Event::CacheChanged { kinds } => ui(UiEvent::CacheChanged { kinds }),
+            Event::Connection(status) => {
+                let dnd = lock(&attention).do_not_disturb;
+                ui(UiEvent::Status(dto::Status::from_sync(&status, dnd)));
+            }
+            Event::OutboxRejected { action, conversation_id, code, message, current_assignee_id, .. } => {
+                ui(UiEvent::Rejected {
+                    action: action.to_owned(),
+                    conversation_id,
+                    code: dto::UiErrorCode::from_core_code(&code),
+                    message,
+                    current_assignee_id: current_assignee_id.flatten(),
+                })
+            }
+            Event::Ephemeral(switchboard_core::events::Ephemeral::Typing {
+                conversation_id,
+                agent_id,
+                active,
+            }) => ui(UiEvent::Typing { conversation_id, agent_id, active }),
+            Event::Ephemeral(switchboard_core::events::Ephemeral::Viewing {
+                conversation_id,
+                agent_id,
+                active,
+            }) => ui(UiEvent::Viewing { conversation_id, agent_id, active }),
+            Event::Ephemeral(switchboard_core::events::Ephemeral::Presence { agent_id, online }) => {
+                ui(UiEvent::Presence { agent_id, online })
+            }
+            Event::Notify(notification) => {
+                let interrupt = lock(&attention).should_interrupt(notification.conversation_id);
+                if interrupt {
+                    let ui = ui.clone();
+                    let on_click = on_click.clone();
+                    let conversation_id = notification.conversation_id;
+                    notifier.show(
+                        &notification,
+                        Box::new(move || {
+                            on_click();
+                            ui(UiEvent::OpenConversation { conversation_id });
+                        }),
+                    );
+                }
+            }
+            Event::SignedOut { reason } => {
+                // Both engine tasks may notice; act once.
+                if signed_out.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
+                // The token is dead: close the session (if it is still this account's), then
+                // forget the account (keychain entry and cache).
+                let accounts = accounts.clone();
+                let key = key.clone();
+                let session = session.clone();
+                tokio::spawn(async move {
+                    let closed = {
+                        let mut session = session.lock().await;
+                        match session.as_ref() {
+                            Some(open) if open.account.info.key() == key => session.take(),
+                            _ => None,
+                        }
+                    };
+                    if let Some(closed) = closed {
+                        closed.engine.shutdown().await;
+                    }
+                    if let Err(error) = accounts.forget(&key).await {
+                        tracing::warn!(%error, "wiping a signed-out account failed");
+                    }
+                });
+                ui(UiEvent::SignedOut { reason });
+            }
+        })
+    }
+}
