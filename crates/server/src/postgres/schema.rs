@@ -179,6 +179,27 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX deliveries_due ON deliveries (next_attempt_at, pos);
     "#,
+    // 2: the conversation event ledger (append-only) and durable timers.
+    r#"
+    CREATE TABLE conversation_events (
+        id text PRIMARY KEY,
+        conversation_id text NOT NULL,
+        cycle integer NOT NULL,
+        at bigint NOT NULL,
+        seq bigint NOT NULL,
+        kind text NOT NULL,
+        data jsonb NOT NULL
+    );
+    CREATE INDEX conversation_events_by_conversation ON conversation_events (conversation_id, id);
+    CREATE INDEX conversations_by_assignee ON conversations ((data->>'assignee_id'))
+        WHERE status != 'resolved';
+    CREATE TABLE timers (
+        key text PRIMARY KEY,
+        due_at bigint NOT NULL,
+        payload jsonb NOT NULL
+    );
+    CREATE INDEX timers_due ON timers (due_at);
+    "#,
 ];
 
 /// Brings the database up to the latest schema, under a session advisory lock: a node that starts

@@ -9,7 +9,7 @@ use crate::{
     bus::VisibleInboxes,
     store::{
         AttachmentRecord, Audience, DeliveryRecord, DeviceRecord, MutationRecord, StoreError, StoreRead,
-        StoreResult, StoreTx,
+        StoreResult, StoreTx, TimerRecord,
     },
 };
 
@@ -121,6 +121,53 @@ impl StoreRead for Pg<'_> {
 
     fn label_exists(&self, name: &str) -> StoreResult<bool> {
         self.exists("SELECT EXISTS (SELECT 1 FROM labels WHERE name = $1)", &[&name])
+    }
+
+    fn unresolved_assigned_to(&self, agent: Id) -> StoreResult<Vec<Conversation>> {
+        self.entities(
+            "SELECT data FROM conversations
+             WHERE data->>'assignee_id' = $1 AND status != 'resolved' ORDER BY pos",
+            &[&agent.to_string()],
+        )
+    }
+
+    fn events_of(&self, conversation: Id) -> StoreResult<Vec<ledger::ConversationEvent>> {
+        self.entities(
+            "SELECT data FROM conversation_events WHERE conversation_id = $1 ORDER BY id",
+            &[&conversation.to_string()],
+        )
+    }
+
+    fn current_cycle(&self, conversation: Id) -> StoreResult<Option<u32>> {
+        let row = self.row(
+            "SELECT cycle FROM conversation_events WHERE conversation_id = $1 ORDER BY id DESC LIMIT 1",
+            &[&conversation.to_string()],
+        )?;
+        Ok(row
+            .map(|row| row.try_get::<_, i32>(0))
+            .transpose()?
+            .map(|cycle| u32::try_from(cycle).unwrap_or(1)))
+    }
+
+    fn due_timers(&self, now: Millis, limit: usize) -> StoreResult<Vec<TimerRecord>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.rows(
+            "SELECT key, due_at, payload FROM timers WHERE due_at <= $1 ORDER BY due_at LIMIT $2",
+            &[&now, &limit],
+        )?
+        .iter()
+        .map(|row| {
+            Ok(TimerRecord { key: row.try_get(0)?, due_at: row.try_get(1)?, payload: row.try_get(2)? })
+        })
+        .collect()
+    }
+
+    fn timer(&self, key: &str) -> StoreResult<Option<TimerRecord>> {
+        self.row("SELECT key, due_at, payload FROM timers WHERE key = $1", &[&key])?
+            .map(|row| {
+                Ok(TimerRecord { key: row.try_get(0)?, due_at: row.try_get(1)?, payload: row.try_get(2)? })
+            })
+            .transpose()
     }
 
     fn has_agents(&self) -> StoreResult<bool> {
@@ -275,6 +322,38 @@ impl StoreTx for Pg<'_> {
                 &record.response,
             ],
         )?;
+        Ok(())
+    }
+
+    fn append_event(&mut self, event: &ledger::ConversationEvent) -> StoreResult<()> {
+        let cycle = i32::try_from(event.cycle).unwrap_or(i32::MAX);
+        self.execute(
+            "INSERT INTO conversation_events (id, conversation_id, cycle, at, seq, kind, data)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &event.id.to_string(),
+                &event.conversation_id.to_string(),
+                &cycle,
+                &event.at,
+                &event.seq,
+                &event.event.name(),
+                &serde_json::to_value(event)?,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn schedule_timer(&mut self, timer: &TimerRecord) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO timers (key, due_at, payload) VALUES ($1, $2, $3)
+             ON CONFLICT (key) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload",
+            &[&timer.key, &timer.due_at, &timer.payload],
+        )?;
+        Ok(())
+    }
+
+    fn remove_timer(&mut self, key: &str) -> StoreResult<()> {
+        self.execute("DELETE FROM timers WHERE key = $1", &[&key])?;
         Ok(())
     }
 
