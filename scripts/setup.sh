@@ -12,6 +12,8 @@ packages=(
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev file
   # The end-to-end tests: a virtual display, WebKit's WebDriver, a notification server.
   xvfb webkit2gtk-driver dunst libnotify-bin
+  # The server's suite on PostgreSQL (scripts/with-postgres.sh runs a throwaway cluster).
+  postgresql-15
 )
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   packages+=(nodejs npm)

@@ -2,8 +2,9 @@
 # Runs the checks and tests. Installs what is missing first (scripts/setup.sh).
 #
 #   scripts/test.sh          # everything; CI runs exactly this
-#   scripts/test.sh --fast   # the inner loop: fmt, clippy, the UI's type check and Vitest, and
-#                            # cargo test in a throwaway Secret Service (no e2e, fuzz run or bench)
+#   scripts/test.sh --fast   # the inner loop: fmt, clippy, the UI's type check and Vitest,
+#                            # cargo test in a throwaway Secret Service, and the server's suite on
+#                            # a throwaway PostgreSQL (no e2e, fuzz run or bench)
 #
 # The full run compiles the workspace once. Clippy checks it, then one
 # `cargo build --workspace --all-targets` builds every binary and test binary, and every later
@@ -64,6 +65,12 @@ suite_e2e() { tests/e2e/run.sh; }
 # test ran through its harness above; here it would only report itself skipped.
 suite_cargo_test() { scripts/with-secret-service.sh cargo test --workspace --locked --exclude switchboard-e2e; }
 
+# The server's suite again on a throwaway PostgreSQL cluster: the conformance run of the second
+# backend. If PostgreSQL does not start, with-postgres.sh fails and so does this suite.
+suite_server_postgres() {
+  scripts/with-postgres.sh cargo test --workspace --locked --exclude switchboard-e2e --test server
+}
+
 # --- Running them -------------------------------------------------------------------------------
 
 failed=()
@@ -117,7 +124,7 @@ check_tree_unchanged() {
 # After the build, a step that compiles means two steps disagree on features or profiles.
 check_compiled_once() {
   local step
-  for step in e2e cargo_test bench; do
+  for step in e2e cargo_test server_postgres bench; do
     [ -f "$logs/$step.log" ] || continue
     if grep -qE '^ *Compiling ' "$logs/$step.log"; then
       echo "test: warning: $step recompiled after the build step (see $logs/$step.log):" >&2
@@ -133,6 +140,7 @@ if [ "$mode" = fast ]; then
   run ui_build
   run clippy ui
   run cargo_test
+  run server_postgres
 else
   run fmt
   run ui_build
@@ -142,6 +150,7 @@ else
   run bench
   run e2e
   run cargo_test
+  run server_postgres
   check_compiled_once
 fi
 check_tree_unchanged

@@ -11,6 +11,7 @@ pub mod error;
 mod files;
 mod http;
 pub mod policy;
+pub mod postgres;
 pub mod refusal;
 pub mod rules;
 pub mod signing;
@@ -26,7 +27,8 @@ use switchboard_proto::{CreateAgent, Role};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::{bus::LocalBus, sqlite::SqliteStore, workspace::Workspace};
+pub use crate::postgres::DatabaseUrl;
+use crate::{bus::LocalBus, postgres::PostgresStore, sqlite::SqliteStore, workspace::Workspace};
 pub use crate::{
     clock::{Clock, ShiftedClock, SystemClock},
     http::openapi::openapi_json,
@@ -38,20 +40,36 @@ pub use crate::{
 pub enum Backend {
     /// Embedded SQLite: `switchboard.db` in the data directory (the default).
     Sqlite,
+    /// A PostgreSQL database (`postgres://` or `postgresql://`), which several nodes may share.
+    /// Attachments stay in the data directory.
+    Postgres { url: DatabaseUrl },
 }
 
 impl Backend {
-    /// The backend a database URL names: none (or `sqlite:`) is the embedded default; any other
-    /// scheme is refused with a message that says what is supported.
+    /// The backend a database URL names: none (or `sqlite:`) is the embedded default,
+    /// `postgres://` or `postgresql://` a PostgreSQL database; any other scheme is refused with a
+    /// message that says what is supported.
     pub fn from_url(url: Option<&str>) -> anyhow::Result<Self> {
         match url.map(str::trim) {
             None | Some("") | Some("sqlite:") | Some("sqlite://") => Ok(Backend::Sqlite),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(Backend::Postgres { url: DatabaseUrl::new(url) })
+            }
             Some(other) => {
                 let scheme = other.split(':').next().unwrap_or_default();
                 anyhow::bail!(
-                    "unsupported database {scheme:?}: this build stores workspaces in SQLite under --data-dir"
+                    "unsupported database {scheme:?}: use SQLite under --data-dir (the default) or a \
+                     postgres:// URL"
                 )
             }
+        }
+    }
+
+    /// Where the data lives, for messages (never shows a password).
+    pub fn describe(&self, data_dir: &std::path::Path) -> String {
+        match self {
+            Backend::Sqlite => data_dir.display().to_string(),
+            Backend::Postgres { url } => url.redacted(),
         }
     }
 }
@@ -94,11 +112,16 @@ pub fn open_workspace_with_clock(config: &ServerConfig, clock: Arc<dyn Clock>) -
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     let bus = Arc::new(LocalBus::new(config.stream_buffer));
-    let store = match config.backend {
-        Backend::Sqlite => SqliteStore::open(&config.data_dir.join("switchboard.db"), bus.clone())
-            .with_context(|| format!("opening database in {}", config.data_dir.display()))?,
+    let store: Arc<dyn store::Store> = match &config.backend {
+        Backend::Sqlite => Arc::new(
+            SqliteStore::open(&config.data_dir.join("switchboard.db"), bus.clone())
+                .with_context(|| format!("opening database in {}", config.data_dir.display()))?,
+        ),
+        Backend::Postgres { url } => Arc::new(
+            PostgresStore::open(url, bus.clone()).with_context(|| format!("opening database {url}"))?,
+        ),
     };
-    Ok(Workspace::new(Arc::new(store), bus, clock))
+    Ok(Workspace::new(store, bus, clock))
 }
 
 /// Creates the first admin of a fresh data directory. Returns their one-time password.
@@ -110,7 +133,7 @@ pub async fn init_data_dir(
 ) -> anyhow::Result<String> {
     let workspace = open_workspace(config)?;
     if workspace.has_agents().await.map_err(|e| anyhow::anyhow!(e.message))? {
-        anyhow::bail!("{} already holds a workspace", config.data_dir.display());
+        anyhow::bail!("{} already holds a workspace", config.backend.describe(&config.data_dir));
     }
     let password = random_password();
     workspace
@@ -145,7 +168,7 @@ pub async fn launch(
     let worker = tokio::spawn(webhook::run(workspace.clone(), config.webhook_poll, shutdown.clone()));
     let timers = tokio::spawn(workspace::run_timers(workspace, config.timer_poll, shutdown.clone()));
     let address = listener.local_addr().ok();
-    tracing::info!(?address, data_dir = %config.data_dir.display(), "serving");
+    tracing::info!(?address, data_dir = %config.data_dir.display(), database = %config.backend.describe(&config.data_dir), "serving");
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())

@@ -4,7 +4,7 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use switchboard_server::{demo, init_data_dir, launch, openapi_json, ServerConfig};
+use switchboard_server::{demo, init_data_dir, launch, openapi_json, Backend, ServerConfig};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -21,6 +21,8 @@ enum Command {
         /// Where the database and attachments live (default: the OS data directory).
         #[arg(long, env = "SWITCHBOARD_DATA_DIR")]
         data_dir: Option<PathBuf>,
+        #[command(flatten)]
+        database: DatabaseArg,
         #[arg(long, default_value = "127.0.0.1:7300", env = "SWITCHBOARD_LISTEN")]
         listen: SocketAddr,
     },
@@ -28,6 +30,8 @@ enum Command {
     Init {
         #[arg(long, env = "SWITCHBOARD_DATA_DIR")]
         data_dir: Option<PathBuf>,
+        #[command(flatten)]
+        database: DatabaseArg,
         #[arg(long)]
         admin_email: String,
         #[arg(long, default_value = "Admin")]
@@ -52,6 +56,27 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+}
+
+/// Where the workspace's data lives, when not in SQLite under the data directory.
+#[derive(clap::Args)]
+struct DatabaseArg {
+    /// A PostgreSQL URL (`postgres://user:password@host/db`) to keep the workspace in instead of
+    /// SQLite under --data-dir; attachments stay under --data-dir.
+    #[arg(long = "database", env = "SWITCHBOARD_DATABASE_URL", hide_env_values = true)]
+    url: Option<String>,
+}
+
+impl DatabaseArg {
+    /// A config on `data_dir` (or the OS default) with the backend the URL names.
+    fn config(&self, data_dir: Option<PathBuf>) -> anyhow::Result<ServerConfig> {
+        let mut config = ServerConfig::new(match data_dir {
+            Some(dir) => dir,
+            None => default_data_dir()?,
+        });
+        config.backend = Backend::from_url(self.url.as_deref())?;
+        Ok(config)
+    }
 }
 
 /// The OS's per-user data directory for the server.
@@ -100,22 +125,17 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { data_dir, listen } => {
-            let config = ServerConfig::new(match data_dir {
-                Some(dir) => dir,
-                None => default_data_dir()?,
-            });
+        Command::Serve { data_dir, database, listen } => {
+            let config = database.config(data_dir)?;
             let listener =
                 tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
             launch(config, listener, shutdown_on_signal()).await
         }
-        Command::Init { data_dir, admin_email, admin_name } => {
-            let config = ServerConfig::new(match data_dir {
-                Some(dir) => dir,
-                None => default_data_dir()?,
-            });
+        Command::Init { data_dir, database, admin_email, admin_name } => {
+            let config = database.config(data_dir)?;
             let password = init_data_dir(&config, &admin_email, &admin_name).await?;
-            println!("Created a workspace in {} with admin {admin_email}.", config.data_dir.display());
+            let place = config.backend.describe(&config.data_dir);
+            println!("Created a workspace in {place} with admin {admin_email}.");
             println!("Sign in with this one-time password and change it:");
             println!("password: {password}");
             Ok(())

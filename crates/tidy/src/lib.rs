@@ -7,6 +7,8 @@
 //!   server only in [`SERVER_HTTP_LAYER`]; the domain and the storage backends never see them.
 //! - [`rusqlite_outside_sqlite_backend`]: `rusqlite` appears in the server only in
 //!   [`SERVER_SQLITE_BACKEND`].
+//! - [`postgres_outside_postgres_backend`]: the PostgreSQL client crates appear in the server only in
+//!   [`SERVER_POSTGRES_BACKEND`].
 //! - [`architecture_paths`]: every repository path that ARCHITECTURE.md names in backticks exists.
 
 use std::fmt;
@@ -25,6 +27,11 @@ pub const SERVER_HTTP_LAYER: &[&str] = &[
 
 /// The server's SQLite backend: the only files under `crates/server/src/` that may name `rusqlite`.
 pub const SERVER_SQLITE_BACKEND: &[&str] = &["crates/server/src/sqlite.rs", "crates/server/src/sqlite/"];
+
+/// The server's PostgreSQL backend: the only files under `crates/server/src/` that may name the
+/// `postgres` client crates (`postgres::`, `tokio_postgres`, `postgres_types`, `postgres_protocol`).
+pub const SERVER_POSTGRES_BACKEND: &[&str] =
+    &["crates/server/src/postgres.rs", "crates/server/src/postgres/"];
 
 /// Where the server's source lives; the two layer checks look only here.
 const SERVER_SRC: &str = "crates/server/src/";
@@ -86,7 +93,7 @@ pub fn http_outside_http_layer(root: &Path) -> Vec<Violation> {
         root,
         SERVER_HTTP_LAYER,
         "the HTTP layer (tidy's SERVER_HTTP_LAYER)",
-        |word, rest| {
+        |word, _, rest| {
             let named = word == "axum"
                 || word.starts_with("axum_")
                 || word == "tower"
@@ -104,7 +111,29 @@ pub fn rusqlite_outside_sqlite_backend(root: &Path) -> Vec<Violation> {
         root,
         SERVER_SQLITE_BACKEND,
         "the SQLite backend (tidy's SERVER_SQLITE_BACKEND)",
-        |word, _| (word == "rusqlite").then(|| word.to_owned()),
+        |word, _, _| (word == "rusqlite").then(|| word.to_owned()),
+    )
+}
+
+/// No PostgreSQL client crate in the server's source outside [`SERVER_POSTGRES_BACKEND`]. The
+/// backend's own module is also called `postgres`, so `postgres::` counts only where it is not
+/// reached through `crate::` (as `lib.rs` opens the backend).
+pub fn postgres_outside_postgres_backend(root: &Path) -> Vec<Violation> {
+    server_words_outside(
+        root,
+        SERVER_POSTGRES_BACKEND,
+        "the PostgreSQL backend (tidy's SERVER_POSTGRES_BACKEND)",
+        |word, before, rest| {
+            let client_crate = matches!(word, "tokio_postgres" | "postgres_types" | "postgres_protocol");
+            let client_path = word == "postgres" && rest.starts_with("::") && !before.contains("crate::");
+            (client_crate || client_path).then(|| {
+                if client_path {
+                    "postgres::".to_owned()
+                } else {
+                    word.to_owned()
+                }
+            })
+        },
     )
 }
 
@@ -155,7 +184,7 @@ fn server_words_outside(
     root: &Path,
     allowed: &[&str],
     place: &str,
-    forbidden: impl Fn(&str, &str) -> Option<String>,
+    forbidden: impl Fn(&str, &str, &str) -> Option<String>,
 ) -> Vec<Violation> {
     let mut violations = Vec::new();
     let in_allowed = |path: &str| {
@@ -177,7 +206,7 @@ fn server_words_outside(
             let code = without_strings(line);
             let mut named: Vec<String> = Vec::new();
             for (start, word) in words(&code) {
-                if let Some(name) = forbidden(word, &code[start + word.len()..]) {
+                if let Some(name) = forbidden(word, &code[..start], &code[start + word.len()..]) {
                     if !named.contains(&name) {
                         violations.push(Violation::new(
                             &path,
@@ -434,6 +463,31 @@ mod tests {
             violations,
             ["crates/server/src/workspace/send.rs:3: `rusqlite` outside the SQLite backend (tidy's SERVER_SQLITE_BACKEND)"],
             "only the domain file that names rusqlite"
+        );
+    }
+
+    #[test]
+    fn postgres_outside_the_postgres_backend_is_reported() {
+        let tree = Tree::new(&[
+            ("crates/server/src/postgres.rs", "//! Backend.\nuse ::postgres::Client;\n"),
+            ("crates/server/src/postgres/verbs.rs", "//! Verbs.\nuse postgres::Row;\n"),
+            (
+                "crates/server/src/lib.rs",
+                "//! Lib.\npub mod postgres;\nuse crate::{bus::Bus, postgres::PostgresStore};\n",
+            ),
+            (
+                "crates/server/src/workspace/send.rs",
+                "//! Send.\nuse postgres::Client;\nuse tokio_postgres::Row;\n",
+            ),
+        ]);
+        let violations = shown(&postgres_outside_postgres_backend(&tree.0));
+        assert_eq!(
+            violations,
+            [
+                "crates/server/src/workspace/send.rs:2: `postgres::` outside the PostgreSQL backend (tidy's SERVER_POSTGRES_BACKEND)",
+                "crates/server/src/workspace/send.rs:3: `tokio_postgres` outside the PostgreSQL backend (tidy's SERVER_POSTGRES_BACKEND)",
+            ],
+            "only the domain file that names the client crates; lib.rs opens the backend through crate::"
         );
     }
 

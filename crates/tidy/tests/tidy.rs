@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 use switchboard_tidy::{
-    architecture_paths, http_outside_http_layer, module_docs, rusqlite_outside_sqlite_backend, Violation,
+    architecture_paths, http_outside_http_layer, module_docs, postgres_outside_postgres_backend,
+    rusqlite_outside_sqlite_backend, Violation,
 };
 
 /// The repository root: this crate lives in `crates/tidy`.
@@ -37,6 +38,14 @@ fn the_server_names_rusqlite_only_in_its_sqlite_backend() {
     assert_none(
         rusqlite_outside_sqlite_backend(&root()),
         "rusqlite stays in crates/server/src/sqlite.rs and crates/server/src/sqlite/",
+    );
+}
+
+#[test]
+fn the_server_names_the_postgres_client_only_in_its_postgres_backend() {
+    assert_none(
+        postgres_outside_postgres_backend(&root()),
+        "the postgres client crates stay in crates/server/src/postgres.rs and crates/server/src/postgres/",
     );
 }
 

@@ -9,5 +9,6 @@ mod channel;
 mod feed;
 mod ledger;
 mod mutations;
+mod search;
 mod stream;
 mod visibility;

@@ -1,0 +1,336 @@
+//! `PostgresStore`: the storage backend for a PostgreSQL database that several nodes may share.
+//!
+//! It has the shape of the SQLite backend: the blocking `postgres` client on tokio's blocking
+//! pool, one writer connection behind a mutex and a small pool of reader connections. Every write
+//! transaction takes the feed's advisory lock as its first statement, so commits are serialised
+//! across every node on the database and seqs (from the `feed_seq` sequence, assigned under the
+//! lock) are in commit order. A transaction's changes are published on the bus after commit while
+//! the writer mutex is still held, so bus order is commit order is seq order in this node.
+//!
+//! This module holds SQL and nothing else: every rule is in `workspace/`.
+
+mod feed;
+mod records;
+mod schema;
+mod search;
+mod verbs;
+
+use std::{
+    cell::RefCell,
+    collections::HashMap,
+    fmt,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use ::postgres::{Client, Config, IsolationLevel, NoTls, Statement, Transaction};
+use async_trait::async_trait;
+use switchboard_proto::{Id, Millis};
+
+use crate::{
+    bus::{Bus, BusEvent, FeedRecord},
+    refusal::Refusal,
+    store::{Erased, ReadFn, Store, StoreError, WriteFn},
+};
+
+/// Reader connections kept open for reuse.
+const MAX_IDLE_READERS: usize = 4;
+
+/// The advisory lock every write transaction takes first: one writer at a time across all nodes.
+const FEED_LOCK: i64 = 7300;
+
+/// How long a write waits for the feed lock, and how long one statement may run, before the
+/// transaction fails: a hung transaction must not stop every node's writes.
+const LOCK_TIMEOUT: &str = "10s";
+const STATEMENT_TIMEOUT: &str = "30s";
+/// A session idle inside a transaction this long is ended by the server (its lock released).
+const IDLE_IN_TRANSACTION_TIMEOUT: &str = "60s";
+
+/// A PostgreSQL connection URL; its `Debug` and `Display` hide the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        DatabaseUrl(url.into())
+    }
+
+    /// The URL with its password, for connecting. Never log this.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with any password (in the user part or a `password=` parameter) replaced.
+    pub fn redacted(&self) -> String {
+        let url = &self.0;
+        let mut out = match (url.find("://"), url.rfind('@')) {
+            (Some(scheme_end), Some(at)) if at > scheme_end => {
+                let userinfo = &url[scheme_end + 3..at];
+                match userinfo.split_once(':') {
+                    Some((user, _)) => format!("{}{user}:<redacted>{}", &url[..scheme_end + 3], &url[at..]),
+                    None => url.clone(),
+                }
+            }
+            _ => url.clone(),
+        };
+        if let Some(start) = out.find("password=") {
+            let value_start = start + "password=".len();
+            let value_end = out[value_start..].find(['&', ' ']).map_or(out.len(), |end| value_start + end);
+            out.replace_range(value_start..value_end, "<redacted>");
+        }
+        out
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({:?})", self.redacted())
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+pub struct PostgresStore {
+    connections: Arc<Connections>,
+    bus: Arc<dyn Bus>,
+}
+
+/// The node's connections to the database.
+struct Connections {
+    config: Config,
+    /// `None` until the first write, and after the connection broke (the next write reconnects).
+    writer: Mutex<Option<Conn>>,
+    readers: Mutex<Vec<Conn>>,
+}
+
+/// A connection and the statements prepared on it.
+struct Conn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+impl Conn {
+    fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+}
+
+impl Drop for Connections {
+    fn drop(&mut self) {
+        let writer = self.writer.get_mut().ok().and_then(Option::take);
+        let readers = self.readers.get_mut().map(std::mem::take).unwrap_or_default();
+        close_later(writer.into_iter().chain(readers).collect());
+    }
+}
+
+/// Closes connections on a thread of their own: a blocking client runs its own small runtime,
+/// which must not be dropped (and cannot say goodbye to the server) on an async worker thread.
+fn close_later(clients: Vec<Conn>) {
+    if !clients.is_empty() {
+        std::thread::spawn(move || drop(clients));
+    }
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` and brings its schema up to date (once, however many
+    /// nodes start together); committed changes are published on `bus`.
+    pub fn open(url: &DatabaseUrl, bus: Arc<dyn Bus>) -> anyhow::Result<Self> {
+        let config: Config = url.expose().parse().map_err(|e| anyhow::anyhow!("database URL {url}: {e}"))?;
+        // The blocking client must not run on an async worker thread: connect on a thread of our own.
+        let writer = std::thread::scope(|scope| {
+            scope
+                .spawn(|| -> anyhow::Result<Conn> {
+                    let mut writer = connect(&config, Role::Writer)?;
+                    schema::migrate(&mut writer.client)?;
+                    Ok(writer)
+                })
+                .join()
+                .map_err(|_| anyhow::anyhow!("connecting to {url} panicked"))?
+        })?;
+        Ok(PostgresStore {
+            connections: Arc::new(Connections {
+                config,
+                writer: Mutex::new(Some(writer)),
+                readers: Mutex::default(),
+            }),
+            bus,
+        })
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Role {
+    Writer,
+    Reader,
+}
+
+fn connect(config: &Config, role: Role) -> Result<Conn, ::postgres::Error> {
+    let mut config = config.clone();
+    let name = match role {
+        Role::Writer => "switchboard-writer",
+        Role::Reader => "switchboard-reader",
+    };
+    config.application_name(name);
+    let mut client = config.connect(NoTls)?;
+    client.batch_execute(&format!(
+        "SET statement_timeout = '{STATEMENT_TIMEOUT}';
+         SET idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION_TIMEOUT}'"
+    ))?;
+    Ok(Conn { client, statements: HashMap::new() })
+}
+
+/// One read snapshot or write transaction, seen through the store traits (`verbs.rs`).
+///
+/// The client's transaction needs `&mut` for every query while the read verbs take `&self`, hence
+/// the `RefCell`: one verb runs at a time, so a borrow never overlaps another.
+pub(crate) struct Pg<'c> {
+    tx: RefCell<Transaction<'c>>,
+    statements: RefCell<&'c mut HashMap<String, Statement>>,
+    now: Millis,
+    /// The feed records a write has appended so far, published after commit.
+    records: Vec<FeedRecord>,
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn read_erased(&self, now: Millis, read: ReadFn) -> Result<Erased, Refusal> {
+        let connections = self.connections.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = connections.readers.lock().unwrap_or_else(PoisonError::into_inner).pop();
+            let mut client = match pooled {
+                Some(client) if !client.is_closed() => client,
+                stale => {
+                    close_later(stale.into_iter().collect());
+                    connect(&connections.config, Role::Reader).map_err(StoreError::from)?
+                }
+            };
+            let value = read_in_snapshot(&mut client, now, read);
+            if client.is_closed() {
+                close_later(vec![client]);
+            } else {
+                let mut idle = connections.readers.lock().unwrap_or_else(PoisonError::into_inner);
+                if idle.len() < MAX_IDLE_READERS {
+                    idle.push(client);
+                } else {
+                    drop(idle);
+                    close_later(vec![client]);
+                }
+            }
+            value
+        })
+        .await
+        .map_err(Refusal::internal)?
+    }
+
+    async fn write_erased(&self, now: Millis, write: WriteFn) -> Result<Erased, Refusal> {
+        let connections = self.connections.clone();
+        let bus = self.bus.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panicking write rolled its transaction back while unwinding: the client is reusable.
+            let mut slot = connections.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            let client = match slot.take() {
+                Some(client) if !client.is_closed() => client,
+                stale => {
+                    close_later(stale.into_iter().collect());
+                    connect(&connections.config, Role::Writer).map_err(StoreError::from)?
+                }
+            };
+            let client = slot.insert(client);
+            let result = write_in_transaction(client, now, write, bus.as_ref());
+            if client.is_closed() {
+                // Reconnect on the next write instead of failing forever.
+                close_later(slot.take().into_iter().collect());
+            }
+            result
+        })
+        .await
+        .map_err(Refusal::internal)?
+    }
+}
+
+/// Runs `read` in one `REPEATABLE READ READ ONLY` transaction: every query sees one snapshot.
+fn read_in_snapshot(conn: &mut Conn, now: Millis, read: ReadFn) -> Result<Erased, Refusal> {
+    let snapshot = conn
+        .client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(StoreError::from)?;
+    let statements = RefCell::new(&mut conn.statements);
+    let pg = Pg { tx: RefCell::new(snapshot), statements, now, records: Vec::new() };
+    let value = read(&pg);
+    // Nothing to keep; a failure here (a broken connection) is seen by the pool.
+    let _ = pg.tx.into_inner().commit();
+    value
+}
+
+/// Runs `write` in one READ COMMITTED transaction that holds the feed lock from its first
+/// statement, commits it if `write` succeeds, then publishes its feed records.
+fn write_in_transaction(
+    conn: &mut Conn,
+    now: Millis,
+    write: WriteFn,
+    bus: &dyn Bus,
+) -> Result<Erased, Refusal> {
+    let mut tx = conn.client.transaction().map_err(StoreError::from)?;
+    // One round trip: the timeouts for this transaction, then the lock. Nothing before the lock
+    // reads data; at READ COMMITTED every later statement sees the previous holder's commit.
+    tx.batch_execute(&format!(
+        "SET LOCAL lock_timeout = '{LOCK_TIMEOUT}';
+         SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}';
+         SELECT pg_advisory_xact_lock({FEED_LOCK})"
+    ))
+    .map_err(StoreError::from)?;
+    let statements = RefCell::new(&mut conn.statements);
+    let mut pg = Pg { tx: RefCell::new(tx), statements, now, records: Vec::new() };
+    // On a refusal `pg` is dropped here and its transaction rolled back.
+    let value = write(&mut pg)?;
+    let records = std::mem::take(&mut pg.records);
+    pg.tx.into_inner().commit().map_err(StoreError::from)?;
+    if !records.is_empty() {
+        // Still under the writer mutex: bus order is commit order.
+        bus.publish(BusEvent::Changes(records.into()));
+    }
+    Ok(value)
+}
+
+impl From<::postgres::Error> for StoreError {
+    fn from(error: ::postgres::Error) -> Self {
+        match error.as_db_error() {
+            Some(db) => StoreError(format!("postgres: {} ({})", db.message(), db.code().code())),
+            None => StoreError(format!("postgres: {error}")),
+        }
+    }
+}
+
+/// An id stored as text.
+fn parse_id(text: &str) -> Result<Id, StoreError> {
+    text.parse().map_err(|e| StoreError(format!("stored id {text:?}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DatabaseUrl;
+
+    #[test]
+    fn database_urls_never_show_their_password() {
+        let cases = [
+            ("postgres://sb:hunter2@db.example:5432/sb", "postgres://sb:<redacted>@db.example:5432/sb"),
+            ("postgresql://sb@localhost/sb", "postgresql://sb@localhost/sb"),
+            (
+                "postgres:///sb?host=/tmp&password=hunter2&user=sb",
+                "postgres:///sb?host=/tmp&password=<redacted>&user=sb",
+            ),
+            ("host=/tmp password=hunter2 user=sb", "host=/tmp password=<redacted> user=sb"),
+        ];
+        for (url, shown) in cases {
+            let url = DatabaseUrl::new(url);
+            assert_eq!(url.to_string(), shown, "Display redacts");
+            assert!(!format!("{url:?}").contains("hunter2"), "Debug redacts: {url:?}");
+        }
+    }
+}

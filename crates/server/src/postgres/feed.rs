@@ -1,0 +1,123 @@
+//! The change feed, search and contact lookup in SQL, filtered by the inboxes a reader may see
+//! (which inboxes that is, is decided by the domain).
+
+use serde_json::Value;
+use switchboard_proto::*;
+
+use super::{parse_id, search::Query, Pg};
+use crate::{
+    bus::VisibleInboxes,
+    store::{StoreError, StoreResult},
+};
+
+/// `(all, ids)`: whether every inbox is visible, else which.
+fn visible_ids(visible: &VisibleInboxes) -> (bool, Vec<String>) {
+    match visible {
+        VisibleInboxes::All => (true, vec![]),
+        VisibleInboxes::Only(ids) => (false, ids.iter().map(Id::to_string).collect()),
+    }
+}
+
+impl Pg<'_> {
+    /// One page of the feed after `since`, compacted to each entity's latest version, filtered to
+    /// what `agent_id` may see. From `since = 0` (bootstrap) tombstones are left out. Read in one
+    /// snapshot, so `next` (the head when nothing more matches) is consistent with the rows.
+    pub(super) fn feed_page_sql(
+        &self,
+        agent_id: Id,
+        visible: &VisibleInboxes,
+        since: i64,
+        limit: usize,
+    ) -> StoreResult<SyncPage> {
+        let (all, inbox_ids) = visible_ids(visible);
+        let head: i64 = match self.row("SELECT COALESCE(MAX(seq), 0)::bigint FROM changes", &[])? {
+            Some(row) => row.try_get(0)?,
+            None => 0,
+        };
+        let rows = self.rows(
+            "SELECT seq, entity, entity_id, op, data FROM changes
+             WHERE seq > $1::bigint AND NOT superseded
+               AND ($1::bigint > 0 OR op = 'upsert')
+               AND (inbox_id IS NULL OR $2::boolean OR inbox_id = ANY($3::text[]))
+               AND (scope_agent = '' OR scope_agent = $4::text)
+             ORDER BY seq LIMIT $5::bigint",
+            &[&since, &all, &inbox_ids, &agent_id.to_string(), &(limit as i64 + 1)],
+        )?;
+        let mut changes = Vec::with_capacity(rows.len());
+        for row in rows {
+            let entity: String = row.try_get(1)?;
+            let op: String = row.try_get(3)?;
+            changes.push(Change {
+                seq: row.try_get(0)?,
+                entity: EntityKind::parse(&entity)
+                    .ok_or_else(|| StoreError(format!("unknown entity {entity:?} in the feed")))?,
+                id: parse_id(&row.try_get::<_, String>(2)?)?,
+                op: if op == "delete" { ChangeOp::Delete } else { ChangeOp::Upsert },
+                data: row.try_get::<_, Option<Value>>(4)?,
+            });
+        }
+        let has_more = changes.len() > limit;
+        changes.truncate(limit);
+        let next = match (has_more, changes.last()) {
+            (true, Some(last)) => last.seq,
+            _ => head.max(since),
+        };
+        Ok(SyncPage { changes, next, has_more })
+    }
+
+    /// Message hits, newest first, only in visible inboxes: the newest `limit` matches by insertion
+    /// order rather than ranked, so a very common word costs the same as a rare one.
+    pub(super) fn search_messages_sql(
+        &self,
+        query: &str,
+        visible: &VisibleInboxes,
+        limit: usize,
+    ) -> StoreResult<Vec<MessageHit>> {
+        let Some(query) = Query::parse(query) else {
+            return Ok(vec![]);
+        };
+        let (all, inbox_ids) = visible_ids(visible);
+        let rows = self.rows(
+            "SELECT message_id, conversation_id, created_at, body FROM message_search
+             WHERE words @@ $1::text::tsquery
+               AND ($2::boolean OR inbox_id = ANY($3::text[]))
+             ORDER BY pos DESC LIMIT $4::bigint",
+            &[&query.tsquery(), &all, &inbox_ids, &(limit as i64)],
+        )?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(MessageHit {
+                    message_id: parse_id(&row.try_get::<_, String>(0)?)?,
+                    conversation_id: parse_id(&row.try_get::<_, String>(1)?)?,
+                    created_at: row.try_get(2)?,
+                    snippet: query.snippet(&row.try_get::<_, String>(3)?),
+                })
+            })
+            .collect()
+    }
+
+    /// Contacts the reader may see (created by agents, or who wrote into a visible inbox) whose
+    /// name or email contains `query` (case-insensitively, as SQLite's `LIKE`), or whose phone
+    /// contains its digits.
+    pub(super) fn find_contacts_sql(
+        &self,
+        query: &str,
+        visible: &VisibleInboxes,
+        limit: usize,
+    ) -> StoreResult<Vec<Contact>> {
+        let (all, inbox_ids) = visible_ids(visible);
+        let trimmed = query.trim();
+        let escaped = trimmed.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
+        let digits = text::phone_digits(trimmed);
+        let digit_pattern = if digits.len() >= 3 { format!("%{digits}%") } else { String::new() };
+        self.entities(
+            "SELECT data FROM contacts
+             WHERE (inbox_id IS NULL OR $4::boolean OR inbox_id = ANY($5::text[]))
+               AND ($1::text = '%%' OR name ILIKE $1::text OR data->>'email' ILIKE $1::text
+                    OR ($2::text != '' AND phone_digits LIKE $2::text))
+             ORDER BY pos DESC LIMIT $3::bigint",
+            &[&pattern, &digit_pattern, &(limit as i64), &all, &inbox_ids],
+        )
+    }
+}

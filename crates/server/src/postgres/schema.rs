@@ -1,0 +1,237 @@
+//! The PostgreSQL database's migrations. Append-only: a shipped migration is never edited; a
+//! change of schema is a new entry at the end.
+//!
+//! The same model as `sqlite/schema.rs`: entity tables keep the entity's wire JSON in `data`
+//! (`jsonb`) and expose what lookups and constraints need as stored generated columns. Each entity
+//! table also has `pos`, its insertion order (SQLite's `rowid`), which upserts keep.
+
+use ::postgres::Client;
+
+/// The session-level advisory lock migrations run under, so nodes starting together migrate once.
+const MIGRATE_LOCK: i64 = 7301;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the feed, entities, accounts, channels, search.
+    r#"
+    -- Assigned only under the feed lock. CACHE 1 (the default) keeps values in call order across
+    -- sessions; a larger cache would let two nodes' values interleave out of commit order.
+    CREATE SEQUENCE feed_seq AS bigint CACHE 1;
+    CREATE TABLE changes (
+        seq bigint PRIMARY KEY,
+        -- The first seq of the transaction that wrote this change: one transaction, one batch.
+        tx_seq bigint NOT NULL,
+        entity text NOT NULL,
+        entity_id text NOT NULL,
+        -- '' for records everyone (who sees the inbox) may receive, else the one agent's id.
+        scope_agent text NOT NULL DEFAULT '',
+        -- NULL for workspace-wide records, else the conversation's inbox.
+        inbox_id text,
+        op text NOT NULL CHECK (op IN ('upsert', 'delete')),
+        data jsonb,
+        -- true once a later change of the same entity exists: compaction skips it.
+        superseded boolean NOT NULL DEFAULT false
+    );
+    CREATE INDEX changes_latest ON changes (entity, entity_id, scope_agent) WHERE NOT superseded;
+
+    CREATE TABLE agents (
+        id text NOT NULL, scope text NOT NULL DEFAULT '',
+        pos bigint GENERATED ALWAYS AS IDENTITY, data jsonb NOT NULL,
+        email text GENERATED ALWAYS AS (lower(data->>'email')) STORED,
+        PRIMARY KEY (id, scope)
+    );
+    CREATE UNIQUE INDEX agents_email ON agents (email);
+    CREATE TABLE credentials (agent_id text PRIMARY KEY, password_hash text NOT NULL);
+    CREATE TABLE devices (
+        id text PRIMARY KEY,
+        pos bigint GENERATED ALWAYS AS IDENTITY,
+        agent_id text NOT NULL,
+        name text NOT NULL,
+        token_hash text NOT NULL UNIQUE,
+        created_at bigint NOT NULL,
+        last_seen_at bigint NOT NULL,
+        revoked_at bigint
+    );
+    CREATE INDEX devices_agent ON devices (agent_id);
+
+    CREATE TABLE teams (
+        id text NOT NULL, scope text NOT NULL DEFAULT '',
+        pos bigint GENERATED ALWAYS AS IDENTITY, data jsonb NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+    CREATE TABLE inboxes (
+        id text NOT NULL, scope text NOT NULL DEFAULT '',
+        pos bigint GENERATED ALWAYS AS IDENTITY, data jsonb NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+    CREATE TABLE inbox_secrets (inbox_id text PRIMARY KEY, secret text NOT NULL);
+
+    CREATE TABLE contacts (
+        id text NOT NULL, scope text NOT NULL DEFAULT '',
+        pos bigint GENERATED ALWAYS AS IDENTITY, data jsonb NOT NULL,
+        name text GENERATED ALWAYS AS (data->>'name') STORED,
+        phone_digits text GENERATED ALWAYS AS (translate(coalesce(data->>'phone', ''), ' -+().', '')) STORED,
+        -- A contact who wrote in through a channel belongs to that inbox (for visibility).
+        inbox_id text GENERATED ALWAYS AS (data->'identities'->0->>'inbox_id') STORED,
+        PRIMARY KEY (id, scope)
+    );
+    CREATE TABLE contact_identities (
+        inbox_id text NOT NULL,
+        external_id text NOT NULL,
+        contact_id text NOT NULL,
+        PRIMARY KEY (inbox_id, external_id)
+    );
+
+    CREATE TABLE conversations (
+        id text NOT NULL, scope text NOT NULL DEFAULT '',
+        pos bigint GENERATED ALWAYS AS IDENTITY, data jsonb NOT NULL,
+        inbox_id text GENERATED ALWAYS AS (data->>'inbox_id') STORED,
+        contact_id text GENERATED ALWAYS AS (data->>'contact_id') STORED,
+        status text GENERATED ALWAYS AS (data->>'status') STORED,
+        last_activity_at bigint GENERATED ALWAYS AS ((data->>'last_activity_at')::bigint) STORED,
+        PRIMARY KEY (id, scope)
+    );
+    -- A contact has at most one open (unresolved) conversation per inbox.
+    CREATE UNIQUE INDEX conversations_one_open
+        ON conversations (inbox_id, contact_id) WHERE status != 'resolved';
+    CREATE INDEX conversations_by_contact ON conversations (inbox_id, contact_id, last_activity_at);
+
+    CREATE TABLE messages (
+        id text NOT NULL, scope text NOT NULL DEFAULT '',
+        pos bigint GENERATED ALWAYS AS IDENTITY, data jsonb NOT NULL,
+        conversation_id text GENERATED ALWAYS AS (data->>'conversation_id') STORED,
+        created_at bigint GENERATED ALWAYS AS ((data->>'created_at')::bigint) STORED,
+        PRIMARY KEY (id, scope)
+    );
+    CREATE INDEX messages_by_conversation ON messages (conversation_id, created_at, pos);
+    CREATE TABLE inbound_ids (
+        inbox_id text NOT NULL,
+        external_id text NOT NULL,
+        message_id text NOT NULL,
+        conversation_id text NOT NULL,
+        PRIMARY KEY (inbox_id, external_id)
+    );
+    -- `body` is the normalised text (snippets are cut from it); `words` its lexemes with
+    -- positions, tokenised in Rust (`search.rs`) as SQLite's FTS5 `unicode61` tokeniser does.
+    CREATE TABLE message_search (
+        pos bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        message_id text NOT NULL,
+        conversation_id text NOT NULL,
+        inbox_id text NOT NULL,
+        created_at bigint NOT NULL,
+        body text NOT NULL,
+        words tsvector NOT NULL
+    );
+    CREATE INDEX message_search_words ON message_search USING gin (words);
+
+    CREATE TABLE attachments (
+        id text PRIMARY KEY,
+        conversation_id text NOT NULL,
+        message_id text,
+        uploaded_by text,
+        data jsonb NOT NULL
+    );
+
+    CREATE TABLE labels (
+        id text NOT NULL, scope text NOT NULL DEFAULT '',
+        pos bigint GENERATED ALWAYS AS IDENTITY, data jsonb NOT NULL,
+        name text GENERATED ALWAYS AS (data->>'name') STORED,
+        PRIMARY KEY (id, scope)
+    );
+    CREATE UNIQUE INDEX labels_name ON labels (name);
+    CREATE TABLE canned_responses (
+        id text NOT NULL, scope text NOT NULL DEFAULT '',
+        pos bigint GENERATED ALWAYS AS IDENTITY, data jsonb NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+    CREATE TABLE mentions (
+        id text NOT NULL, scope text NOT NULL DEFAULT '',
+        pos bigint GENERATED ALWAYS AS IDENTITY, data jsonb NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+    CREATE TABLE pins (
+        id text NOT NULL, scope text NOT NULL DEFAULT '',
+        pos bigint GENERATED ALWAYS AS IDENTITY, data jsonb NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+    CREATE TABLE read_markers (
+        id text NOT NULL, scope text NOT NULL DEFAULT '',
+        pos bigint GENERATED ALWAYS AS IDENTITY, data jsonb NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+
+    -- Idempotency: the stored answer of every mutation, by its client_id.
+    CREATE TABLE mutations (
+        client_id text PRIMARY KEY,
+        agent_id text NOT NULL,
+        action text NOT NULL,
+        target text NOT NULL,
+        response jsonb NOT NULL
+    );
+
+    -- Outgoing replies to POST to an API inbox's webhook.
+    CREATE TABLE deliveries (
+        message_id text PRIMARY KEY,
+        pos bigint GENERATED ALWAYS AS IDENTITY,
+        inbox_id text NOT NULL,
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt_at bigint NOT NULL,
+        last_error text
+    );
+    CREATE INDEX deliveries_due ON deliveries (next_attempt_at, pos);
+    "#,
+    // 2: the conversation event ledger (append-only) and durable timers.
+    r#"
+    CREATE TABLE conversation_events (
+        id text PRIMARY KEY,
+        conversation_id text NOT NULL,
+        cycle integer NOT NULL,
+        at bigint NOT NULL,
+        seq bigint NOT NULL,
+        kind text NOT NULL,
+        data jsonb NOT NULL
+    );
+    CREATE INDEX conversation_events_by_conversation ON conversation_events (conversation_id, id);
+    CREATE INDEX conversations_by_assignee ON conversations ((data->>'assignee_id'))
+        WHERE status != 'resolved';
+    CREATE TABLE timers (
+        key text PRIMARY KEY,
+        due_at bigint NOT NULL,
+        payload jsonb NOT NULL
+    );
+    CREATE INDEX timers_due ON timers (due_at);
+    "#,
+];
+
+/// Brings the database up to the latest schema, under a session advisory lock: a node that starts
+/// while another migrates waits, then finds nothing left to do.
+pub fn migrate(client: &mut Client) -> Result<(), ::postgres::Error> {
+    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATE_LOCK])?;
+    let result = apply_pending(client);
+    let unlocked = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATE_LOCK]);
+    result?;
+    unlocked?;
+    Ok(())
+}
+
+/// Applies each migration not yet recorded, each in its own transaction (DDL is transactional).
+fn apply_pending(client: &mut Client) -> Result<(), ::postgres::Error> {
+    let fresh: bool = client.query_one("SELECT to_regclass('schema_migrations') IS NULL", &[])?.get(0);
+    if fresh {
+        client.batch_execute(
+            "CREATE TABLE schema_migrations (
+                version integer PRIMARY KEY,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )",
+        )?;
+    }
+    let applied: i32 =
+        client.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?.get(0);
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied.max(0) as usize) {
+        let mut tx = client.transaction()?;
+        tx.batch_execute(migration)?;
+        let version = i32::try_from(index + 1).unwrap_or(i32::MAX);
+        tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[&version])?;
+        tx.commit()?;
+    }
+    Ok(())
+}

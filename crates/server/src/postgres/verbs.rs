@@ -1,0 +1,501 @@
+//! The store's verbs in SQL: `StoreRead` and `StoreTx` for one PostgreSQL snapshot or transaction.
+
+use ::postgres::Row;
+use serde_json::Value;
+use switchboard_proto::*;
+
+use super::{parse_id, search, Pg};
+use crate::{
+    bus::VisibleInboxes,
+    store::{
+        AttachmentRecord, Audience, DeliveryRecord, DeviceRecord, MutationRecord, StoreError, StoreRead,
+        StoreResult, StoreTx, TimerRecord,
+    },
+};
+
+const DEVICE_COLUMNS: &str = "id, agent_id, name, token_hash, created_at, last_seen_at, revoked_at";
+
+fn device_record(row: &Row) -> StoreResult<DeviceRecord> {
+    Ok(DeviceRecord {
+        id: parse_id(&row.try_get::<_, String>(0)?)?,
+        agent_id: parse_id(&row.try_get::<_, String>(1)?)?,
+        name: row.try_get(2)?,
+        token_hash: row.try_get(3)?,
+        created_at: row.try_get(4)?,
+        last_seen_at: row.try_get(5)?,
+        revoked_at: row.try_get(6)?,
+    })
+}
+
+/// Delivery attempts as stored (`integer`).
+fn attempts_column(attempts: u32) -> i32 {
+    i32::try_from(attempts).unwrap_or(i32::MAX)
+}
+
+fn delivery_record(row: &Row) -> StoreResult<DeliveryRecord> {
+    Ok(DeliveryRecord {
+        message_id: parse_id(&row.try_get::<_, String>(0)?)?,
+        inbox_id: parse_id(&row.try_get::<_, String>(1)?)?,
+        attempts: u32::try_from(row.try_get::<_, i32>(2)?).unwrap_or_default(),
+    })
+}
+
+impl Pg<'_> {
+    fn first_conversation(
+        &self,
+        sql: &str,
+        params: super::records::Params,
+    ) -> StoreResult<Option<Conversation>> {
+        Ok(self.entities(sql, params)?.into_iter().next())
+    }
+
+    fn devices_where(
+        &self,
+        condition: &str,
+        params: super::records::Params,
+    ) -> StoreResult<Vec<DeviceRecord>> {
+        let sql = format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE {condition} ORDER BY created_at, pos");
+        self.rows(&sql, params)?.iter().map(device_record).collect()
+    }
+
+    /// The one text column a lookup selects, if a row matched.
+    fn text(&self, sql: &str, params: super::records::Params) -> StoreResult<Option<String>> {
+        Ok(self.row(sql, params)?.map(|row| row.try_get(0)).transpose()?)
+    }
+
+    fn exists(&self, sql: &str, params: super::records::Params) -> StoreResult<bool> {
+        match self.row(sql, params)? {
+            Some(row) => Ok(row.try_get(0)?),
+            None => Err(StoreError("EXISTS returned no row".into())),
+        }
+    }
+}
+
+impl StoreRead for Pg<'_> {
+    fn now(&self) -> Millis {
+        self.now
+    }
+
+    fn get_json(&self, kind: EntityKind, id: Id, scope: Option<Id>) -> StoreResult<Option<Value>> {
+        self.get_row(kind, id, scope)
+    }
+
+    fn all_json(&self, kind: EntityKind) -> StoreResult<Vec<Value>> {
+        self.all_rows(kind)
+    }
+
+    fn open_conversation(
+        &self,
+        inbox: Id,
+        contact: Id,
+        except: Option<Id>,
+    ) -> StoreResult<Option<Conversation>> {
+        self.first_conversation(
+            "SELECT data FROM conversations
+             WHERE inbox_id = $1 AND contact_id = $2 AND status != 'resolved' AND id != $3",
+            &[&inbox.to_string(), &contact.to_string(), &except.map(|e| e.to_string()).unwrap_or_default()],
+        )
+    }
+
+    fn latest_conversation(&self, inbox: Id, contact: Id) -> StoreResult<Option<Conversation>> {
+        self.first_conversation(
+            "SELECT data FROM conversations WHERE inbox_id = $1 AND contact_id = $2
+             ORDER BY last_activity_at DESC LIMIT 1",
+            &[&inbox.to_string(), &contact.to_string()],
+        )
+    }
+
+    fn conversations_with_label(&self, name: &str) -> StoreResult<Vec<Conversation>> {
+        self.entities(
+            "SELECT data FROM conversations WHERE data->'labels' @> jsonb_build_array($1::text) ORDER BY pos",
+            &[&name],
+        )
+    }
+
+    fn messages_of(&self, conversation: Id) -> StoreResult<Vec<Message>> {
+        self.entities(
+            "SELECT data FROM messages WHERE conversation_id = $1 ORDER BY created_at, pos",
+            &[&conversation.to_string()],
+        )
+    }
+
+    fn label_exists(&self, name: &str) -> StoreResult<bool> {
+        self.exists("SELECT EXISTS (SELECT 1 FROM labels WHERE name = $1)", &[&name])
+    }
+
+    fn unresolved_assigned_to(&self, agent: Id) -> StoreResult<Vec<Conversation>> {
+        self.entities(
+            "SELECT data FROM conversations
+             WHERE data->>'assignee_id' = $1 AND status != 'resolved' ORDER BY pos",
+            &[&agent.to_string()],
+        )
+    }
+
+    fn events_of(&self, conversation: Id) -> StoreResult<Vec<ledger::ConversationEvent>> {
+        self.entities(
+            "SELECT data FROM conversation_events WHERE conversation_id = $1 ORDER BY id",
+            &[&conversation.to_string()],
+        )
+    }
+
+    fn current_cycle(&self, conversation: Id) -> StoreResult<Option<u32>> {
+        let row = self.row(
+            "SELECT cycle FROM conversation_events WHERE conversation_id = $1 ORDER BY id DESC LIMIT 1",
+            &[&conversation.to_string()],
+        )?;
+        Ok(row
+            .map(|row| row.try_get::<_, i32>(0))
+            .transpose()?
+            .map(|cycle| u32::try_from(cycle).unwrap_or(1)))
+    }
+
+    fn due_timers(&self, now: Millis, limit: usize) -> StoreResult<Vec<TimerRecord>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.rows(
+            "SELECT key, due_at, payload FROM timers WHERE due_at <= $1 ORDER BY due_at LIMIT $2",
+            &[&now, &limit],
+        )?
+        .iter()
+        .map(|row| {
+            Ok(TimerRecord { key: row.try_get(0)?, due_at: row.try_get(1)?, payload: row.try_get(2)? })
+        })
+        .collect()
+    }
+
+    fn timer(&self, key: &str) -> StoreResult<Option<TimerRecord>> {
+        self.row("SELECT key, due_at, payload FROM timers WHERE key = $1", &[&key])?
+            .map(|row| {
+                Ok(TimerRecord { key: row.try_get(0)?, due_at: row.try_get(1)?, payload: row.try_get(2)? })
+            })
+            .transpose()
+    }
+
+    fn has_agents(&self) -> StoreResult<bool> {
+        self.exists("SELECT EXISTS (SELECT 1 FROM agents)", &[])
+    }
+
+    fn agent_by_email(&self, email: &str) -> StoreResult<Option<Agent>> {
+        Ok(self.entities("SELECT data FROM agents WHERE email = $1", &[&email])?.into_iter().next())
+    }
+
+    fn password_hash(&self, agent: Id) -> StoreResult<Option<String>> {
+        self.text("SELECT password_hash FROM credentials WHERE agent_id = $1", &[&agent.to_string()])
+    }
+
+    fn device_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<DeviceRecord>> {
+        Ok(self.devices_where("token_hash = $1", &[&token_hash])?.into_iter().next())
+    }
+
+    fn device(&self, id: Id) -> StoreResult<Option<DeviceRecord>> {
+        Ok(self.devices_where("id = $1", &[&id.to_string()])?.into_iter().next())
+    }
+
+    fn active_devices(&self, agent: Option<Id>) -> StoreResult<Vec<DeviceRecord>> {
+        match agent {
+            Some(agent) => self.devices_where("revoked_at IS NULL AND agent_id = $1", &[&agent.to_string()]),
+            None => self.devices_where("revoked_at IS NULL", &[]),
+        }
+    }
+
+    fn inbox_secret(&self, inbox: Id) -> StoreResult<Option<String>> {
+        self.text("SELECT secret FROM inbox_secrets WHERE inbox_id = $1", &[&inbox.to_string()])
+    }
+
+    fn contact_by_identity(&self, inbox: Id, external_id: &str) -> StoreResult<Option<Id>> {
+        self.text(
+            "SELECT contact_id FROM contact_identities WHERE inbox_id = $1 AND external_id = $2",
+            &[&inbox.to_string(), &external_id],
+        )?
+        .map(|id| parse_id(&id))
+        .transpose()
+    }
+
+    fn inbound_seen(&self, inbox: Id, external_id: &str) -> StoreResult<Option<(Id, Id)>> {
+        let row = self.row(
+            "SELECT message_id, conversation_id FROM inbound_ids WHERE inbox_id = $1 AND external_id = $2",
+            &[&inbox.to_string(), &external_id],
+        )?;
+        row.map(|row| {
+            Ok((parse_id(&row.try_get::<_, String>(0)?)?, parse_id(&row.try_get::<_, String>(1)?)?))
+        })
+        .transpose()
+    }
+
+    fn attachment(&self, id: Id) -> StoreResult<Option<AttachmentRecord>> {
+        let row = self
+            .row("SELECT data, message_id, uploaded_by FROM attachments WHERE id = $1", &[&id.to_string()])?;
+        row.map(|row| {
+            Ok(AttachmentRecord {
+                attachment: serde_json::from_value(row.try_get::<_, Value>(0)?)?,
+                message_id: row.try_get::<_, Option<String>>(1)?.as_deref().map(parse_id).transpose()?,
+                uploaded_by: row.try_get::<_, Option<String>>(2)?.as_deref().map(parse_id).transpose()?,
+            })
+        })
+        .transpose()
+    }
+
+    fn delivery(&self, message: Id) -> StoreResult<Option<DeliveryRecord>> {
+        let row = self.row(
+            "SELECT message_id, inbox_id, attempts FROM deliveries WHERE message_id = $1",
+            &[&message.to_string()],
+        )?;
+        row.as_ref().map(delivery_record).transpose()
+    }
+
+    fn due_deliveries(&self, now: Millis, limit: usize) -> StoreResult<Vec<DeliveryRecord>> {
+        self.rows(
+            "SELECT message_id, inbox_id, attempts FROM deliveries WHERE next_attempt_at <= $1::bigint
+             ORDER BY next_attempt_at, pos LIMIT $2::bigint",
+            &[&now, &(limit as i64)],
+        )?
+        .iter()
+        .map(delivery_record)
+        .collect()
+    }
+
+    fn feed_page(
+        &self,
+        agent: Id,
+        visible: &VisibleInboxes,
+        since: i64,
+        limit: usize,
+    ) -> StoreResult<SyncPage> {
+        self.feed_page_sql(agent, visible, since, limit)
+    }
+
+    fn search_messages(
+        &self,
+        query: &str,
+        visible: &VisibleInboxes,
+        limit: usize,
+    ) -> StoreResult<Vec<MessageHit>> {
+        self.search_messages_sql(query, visible, limit)
+    }
+
+    fn find_contacts(
+        &self,
+        query: &str,
+        visible: &VisibleInboxes,
+        limit: usize,
+    ) -> StoreResult<Vec<Contact>> {
+        self.find_contacts_sql(query, visible, limit)
+    }
+}
+
+impl StoreTx for Pg<'_> {
+    fn put_json(&mut self, kind: EntityKind, id: Id, audience: Audience, value: Value) -> StoreResult<()> {
+        self.put_row(kind, id, audience, value)
+    }
+
+    fn remove(&mut self, kind: EntityKind, id: Id, audience: Audience) -> StoreResult<bool> {
+        self.remove_row(kind, id, audience)
+    }
+
+    fn last_seq(&self) -> i64 {
+        self.records.last().map_or(0, |record| record.change.seq)
+    }
+
+    fn mutation(&self, client_id: Id) -> StoreResult<Option<MutationRecord>> {
+        let row = self.row(
+            "SELECT agent_id, action, target, response FROM mutations WHERE client_id = $1",
+            &[&client_id.to_string()],
+        )?;
+        row.map(|row| {
+            Ok(MutationRecord {
+                agent_id: parse_id(&row.try_get::<_, String>(0)?)?,
+                action: row.try_get(1)?,
+                target: parse_id(&row.try_get::<_, String>(2)?)?,
+                response: row.try_get(3)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn remember_mutation(&mut self, client_id: Id, record: MutationRecord) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO mutations (client_id, agent_id, action, target, response) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &client_id.to_string(),
+                &record.agent_id.to_string(),
+                &record.action,
+                &record.target.to_string(),
+                &record.response,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn append_event(&mut self, event: &ledger::ConversationEvent) -> StoreResult<()> {
+        let cycle = i32::try_from(event.cycle).unwrap_or(i32::MAX);
+        self.execute(
+            "INSERT INTO conversation_events (id, conversation_id, cycle, at, seq, kind, data)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &event.id.to_string(),
+                &event.conversation_id.to_string(),
+                &cycle,
+                &event.at,
+                &event.seq,
+                &event.event.name(),
+                &serde_json::to_value(event)?,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn schedule_timer(&mut self, timer: &TimerRecord) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO timers (key, due_at, payload) VALUES ($1, $2, $3)
+             ON CONFLICT (key) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload",
+            &[&timer.key, &timer.due_at, &timer.payload],
+        )?;
+        Ok(())
+    }
+
+    fn remove_timer(&mut self, key: &str) -> StoreResult<()> {
+        self.execute("DELETE FROM timers WHERE key = $1", &[&key])?;
+        Ok(())
+    }
+
+    fn index_message(&mut self, message: &Message, inbox: Id) -> StoreResult<()> {
+        let body = text::normalize_for_search(&message.body);
+        self.execute(
+            "INSERT INTO message_search (message_id, conversation_id, inbox_id, created_at, body, words)
+             VALUES ($1, $2, $3, $4, $5, $6::text::tsvector)",
+            &[
+                &message.id.to_string(),
+                &message.conversation_id.to_string(),
+                &inbox.to_string(),
+                &message.created_at,
+                &body,
+                &search::tsvector(&body),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn set_password_hash(&mut self, agent: Id, hash: &str) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO credentials (agent_id, password_hash) VALUES ($1, $2)
+             ON CONFLICT (agent_id) DO UPDATE SET password_hash = excluded.password_hash",
+            &[&agent.to_string(), &hash],
+        )?;
+        Ok(())
+    }
+
+    fn insert_device(&mut self, device: &DeviceRecord) -> StoreResult<()> {
+        self.execute(
+            &format!("INSERT INTO devices ({DEVICE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
+            &[
+                &device.id.to_string(),
+                &device.agent_id.to_string(),
+                &device.name,
+                &device.token_hash,
+                &device.created_at,
+                &device.last_seen_at,
+                &device.revoked_at,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn touch_device(&mut self, id: Id, at: Millis) -> StoreResult<()> {
+        self.execute("UPDATE devices SET last_seen_at = $2 WHERE id = $1", &[&id.to_string(), &at])?;
+        Ok(())
+    }
+
+    fn revoke_device(&mut self, id: Id, at: Millis) -> StoreResult<()> {
+        self.execute(
+            "UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+            &[&id.to_string(), &at],
+        )?;
+        Ok(())
+    }
+
+    fn set_inbox_secret(&mut self, inbox: Id, secret: &str) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO inbox_secrets (inbox_id, secret) VALUES ($1, $2)
+             ON CONFLICT (inbox_id) DO UPDATE SET secret = excluded.secret",
+            &[&inbox.to_string(), &secret],
+        )?;
+        Ok(())
+    }
+
+    fn add_identity(&mut self, inbox: Id, external_id: &str, contact: Id) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO contact_identities (inbox_id, external_id, contact_id) VALUES ($1, $2, $3)",
+            &[&inbox.to_string(), &external_id, &contact.to_string()],
+        )?;
+        Ok(())
+    }
+
+    fn remember_inbound(
+        &mut self,
+        inbox: Id,
+        external_id: &str,
+        message: Id,
+        conversation: Id,
+    ) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO inbound_ids (inbox_id, external_id, message_id, conversation_id) VALUES ($1, $2, $3, $4)",
+            &[&inbox.to_string(), &external_id, &message.to_string(), &conversation.to_string()],
+        )?;
+        Ok(())
+    }
+
+    fn insert_attachment(&mut self, record: &AttachmentRecord) -> StoreResult<()> {
+        let attachment = &record.attachment;
+        self.execute(
+            "INSERT INTO attachments (id, conversation_id, message_id, uploaded_by, data)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &attachment.id.to_string(),
+                &attachment.conversation_id.to_string(),
+                &record.message_id.map(|m| m.to_string()),
+                &record.uploaded_by.map(|a| a.to_string()),
+                &serde_json::to_value(attachment)?,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn claim_attachment(&mut self, id: Id, message: Id) -> StoreResult<()> {
+        self.execute(
+            "UPDATE attachments SET message_id = $2 WHERE id = $1",
+            &[&id.to_string(), &message.to_string()],
+        )?;
+        Ok(())
+    }
+
+    fn enqueue_delivery(&mut self, delivery: &DeliveryRecord, at: Millis) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO deliveries (message_id, inbox_id, attempts, next_attempt_at) VALUES ($1, $2, $3, $4)",
+            &[
+                &delivery.message_id.to_string(),
+                &delivery.inbox_id.to_string(),
+                &attempts_column(delivery.attempts),
+                &at,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn reschedule_delivery(
+        &mut self,
+        message: Id,
+        attempts: u32,
+        at: Millis,
+        error: &str,
+    ) -> StoreResult<()> {
+        self.execute(
+            "UPDATE deliveries SET attempts = $2, next_attempt_at = $3, last_error = $4 WHERE message_id = $1",
+            &[&message.to_string(), &attempts_column(attempts), &at, &error],
+        )?;
+        Ok(())
+    }
+
+    fn remove_delivery(&mut self, message: Id) -> StoreResult<()> {
+        self.execute("DELETE FROM deliveries WHERE message_id = $1", &[&message.to_string()])?;
+        Ok(())
+    }
+}
