@@ -1,5 +1,6 @@
 //! What deserves a desktop notification: a new unassigned conversation in an inbox the agent
-//! sees, a new customer message on a conversation assigned to the agent, a mention of the agent.
+//! sees, a new customer message on a conversation assigned to the agent, a mention of the agent,
+//! and a notice from the server itself on the agent's conversation (a snooze that ended).
 //! Never the agent's own actions, never anything older than the account's sign-in (so a bootstrap
 //! doesn't ring for history), and each at most once (the cache remembers what it raised).
 
@@ -15,6 +16,8 @@ pub enum NotifyReason {
     NewConversation,
     AssignedMessage,
     Mention,
+    /// The server changed the agent's conversation on its own (a snooze ended).
+    ServerNotice,
 }
 
 /// A notification to raise.
@@ -75,7 +78,24 @@ pub fn decide(
         }
         EntityKind::Message => {
             let Ok(message) = serde_json::from_value::<Message>(data.clone()) else { return Ok(None) };
-            if message.kind != MessageKind::Incoming || message.created_at <= notify_after {
+            if message.created_at <= notify_after {
+                return Ok(None);
+            }
+            if message.kind == MessageKind::Activity && message.sender == Sender::System {
+                // An agent's actions narrate themselves on their own screen; only the server's
+                // own changes (timers) need telling, and only to whoever owns the conversation.
+                let conversation = get::<Conversation>(conn, "conversations", message.conversation_id);
+                return Ok(conversation.filter(|c| c.assignee_id == Some(me)).map(|conversation| {
+                    Notification {
+                        key: format!("notice:{}", message.id),
+                        reason: NotifyReason::ServerNotice,
+                        conversation_id: conversation.id,
+                        title: title(conn, &conversation),
+                        body: preview(&message.body),
+                    }
+                }));
+            }
+            if message.kind != MessageKind::Incoming {
                 return Ok(None);
             }
             let Some(conversation) = get::<Conversation>(conn, "conversations", message.conversation_id)

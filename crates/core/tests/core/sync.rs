@@ -187,6 +187,48 @@ async fn notifications_follow_the_rules_and_never_repeat() {
 }
 
 #[tokio::test]
+async fn a_snooze_that_ends_notifies_the_assignee_only() {
+    use switchboard_server::Clock;
+    let server = Server::start().await;
+    let workspace = Workspace::create(&server).await;
+    let conversation = server.inbound(&workspace.whatsapp, "c1", "m1", "back tomorrow").await.conversation_id;
+    let sara = Client::sign_in(&server, "sara@test.example").await;
+    let sam = Client::sign_in(&server, "sam@test.example").await;
+    sara.until("bootstrapped", |c| c.conversation(conversation).is_some()).await;
+    let until = server.clock.now() + 60 * 60 * 1000;
+    let claim = json!({"client_id": Id::new_v4(), "assignee_id": sara.me(), "expected_assignee_id": null});
+    let (status, _) =
+        server.post(&sara.token(), &format!("/api/v1/conversations/{conversation}/assign"), claim).await;
+    assert_eq!(status, 200);
+    let (status, _) = server
+        .post(
+            &sara.token(),
+            &format!("/api/v1/conversations/{conversation}/status"),
+            json!({"client_id": Id::new_v4(), "status": "snoozed", "snoozed_until": until}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let notices = |c: &Client| {
+        c.events()
+            .into_iter()
+            .filter(|e| matches!(e, Event::Notify(n) if n.reason == NotifyReason::ServerNotice))
+            .count()
+    };
+    // The server's clock moves past the snooze; the timer loop wakes it and tells Sara.
+    server.clock.advance(60 * 60 * 1000 + 1_000);
+    sara.until("the snooze-ended notice", |c| notices(c) == 1).await;
+    sara.until("the conversation open again", |c| {
+        c.conversation(conversation).is_some_and(|c| c.status == ConversationStatus::Open)
+    })
+    .await;
+    sam.until("Sam sees it open too", |c| {
+        c.conversation(conversation).is_some_and(|c| c.status == ConversationStatus::Open)
+    })
+    .await;
+    assert_eq!(notices(&sam), 0, "only the assignee is told");
+}
+
+#[tokio::test]
 async fn a_revoked_token_signs_the_account_out_and_wipes_it() {
     let server = Server::start().await;
     let workspace = Workspace::create(&server).await;

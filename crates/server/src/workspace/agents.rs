@@ -111,7 +111,7 @@ fn unassign_all(tx: &mut dyn StoreTx, admin: &Viewer, agent: &Agent) -> Outcome<
         unassigned.assignee_id = None;
         ledger::save(tx, &conversation, &unassigned, &cause)?;
         let text = format!("{} was deactivated; the conversation is unassigned", agent.name);
-        activity(tx, unassigned.inbox_id, unassigned.id, text)?;
+        activity(tx, unassigned.inbox_id, unassigned.id, Sender::Agent { id: admin.agent.id }, text)?;
     }
     Ok(())
 }

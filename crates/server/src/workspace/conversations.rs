@@ -113,11 +113,14 @@ pub(super) fn put_message(tx: &mut dyn StoreTx, inbox_id: Id, message: &Message)
     Ok(())
 }
 
-/// An activity line in the thread ("Sara claimed the conversation").
+/// An activity line in the thread ("Sara claimed the conversation"), by the agent who caused it,
+/// or by `Sender::System` when the server did it on its own (a timer): clients tell the owner of
+/// the latter, since nobody watched it happen.
 pub(super) fn activity(
     tx: &mut dyn StoreTx,
     inbox_id: Id,
     conversation_id: Id,
+    by: Sender,
     text: String,
 ) -> Outcome<Message> {
     let message = Message {
@@ -125,7 +128,7 @@ pub(super) fn activity(
         conversation_id,
         kind: MessageKind::Activity,
         body: text,
-        sender: Sender::System,
+        sender: by,
         attachments: vec![],
         template: None,
         delivery: DeliveryState::Delivered,

@@ -41,7 +41,13 @@ fn wake(tx: &mut dyn StoreTx, conversation_id: Id, due_at: Millis) -> Outcome<()
     let mut woken = conversation.clone();
     rules::apply_status(&mut woken, ConversationStatus::Open, None);
     ledger::save(tx, &conversation, &woken, &Cause::system("snooze ended", due_at))?;
-    activity(tx, woken.inbox_id, woken.id, "The snooze is over: the conversation is open again".into())?;
+    activity(
+        tx,
+        woken.inbox_id,
+        woken.id,
+        Sender::System,
+        "The snooze is over: the conversation is open again".into(),
+    )?;
     Ok(())
 }
 

@@ -65,7 +65,7 @@ pub(super) fn assign(
             Some(a) => format!("{} assigned the conversation to {}", viewer.agent.name, a.name),
             None => format!("{} unassigned the conversation", viewer.agent.name),
         };
-        Some(activity(tx, inbox.id, conversation.id, text)?)
+        Some(activity(tx, inbox.id, conversation.id, Sender::Agent { id: viewer.agent.id }, text)?)
     } else {
         None
     };

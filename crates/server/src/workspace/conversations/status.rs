@@ -55,7 +55,12 @@ pub(super) fn set_status(
         ConversationStatus::Snoozed => "snoozed the conversation",
         ConversationStatus::Resolved => "resolved the conversation",
     };
-    let message =
-        activity(tx, conversation.inbox_id, conversation.id, format!("{} {verb}", viewer.agent.name))?;
+    let message = activity(
+        tx,
+        conversation.inbox_id,
+        conversation.id,
+        Sender::Agent { id: viewer.agent.id },
+        format!("{} {verb}", viewer.agent.name),
+    )?;
     Ok(ConversationResult { conversation, message: Some(message), seq: 0 })
 }
