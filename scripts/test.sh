@@ -65,10 +65,12 @@ suite_e2e() { tests/e2e/run.sh; }
 # test ran through its harness above; here it would only report itself skipped.
 suite_cargo_test() { scripts/with-secret-service.sh cargo test --workspace --locked --exclude switchboard-e2e; }
 
-# The server's suite again on a throwaway PostgreSQL cluster: the conformance run of the second
-# backend. If PostgreSQL does not start, with-postgres.sh fails and so does this suite.
+# The server's suite and the core's (its fault-injection schedules included) again, against a
+# server on a throwaway PostgreSQL cluster: the conformance run of the second backend. If
+# PostgreSQL does not start, with-postgres.sh fails and so does this suite.
 suite_server_postgres() {
-  scripts/with-postgres.sh cargo test --workspace --locked --exclude switchboard-e2e --test server
+  scripts/with-postgres.sh scripts/with-secret-service.sh \
+    cargo test --workspace --locked --exclude switchboard-e2e --test server --test core
 }
 
 # --- Running them -------------------------------------------------------------------------------

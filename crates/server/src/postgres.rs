@@ -59,6 +59,41 @@ impl DatabaseUrl {
         &self.0
     }
 
+    /// The URL of another database on the same server (same authority and parameters).
+    pub fn with_database(&self, database: &str) -> DatabaseUrl {
+        let url = &self.0;
+        let (base, params) = match url.split_once('?') {
+            Some((base, params)) => (base, Some(params)),
+            None => (url.as_str(), None),
+        };
+        let authority_start = base.find("://").map_or(0, |i| i + 3);
+        let authority_end = base[authority_start..].find('/').map_or(base.len(), |i| authority_start + i);
+        let mut out = format!("{}/{database}", &base[..authority_end]);
+        if let Some(params) = params {
+            out.push('?');
+            out.push_str(params);
+        }
+        DatabaseUrl(out)
+    }
+
+    /// Creates the database `name` on this URL's server if it does not exist, and returns its URL.
+    /// `name` must be a plain identifier (letters, digits, `_`); through a role that may create
+    /// databases. Blocking: call it off the async runtime.
+    pub fn create_database(&self, name: &str) -> anyhow::Result<DatabaseUrl> {
+        anyhow::ensure!(
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "a database name of letters, digits and _ only, not {name:?}"
+        );
+        // CREATE DATABASE copies template1, which allows one copy at a time.
+        static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one_at_a_time = CREATING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut client = ::postgres::Client::connect(self.expose(), ::postgres::NoTls)?;
+        if client.query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])?.is_none() {
+            client.batch_execute(&format!("CREATE DATABASE {name}"))?;
+        }
+        Ok(self.with_database(name))
+    }
+
     /// The URL with any password (in the user part or a `password=` parameter) replaced.
     pub fn redacted(&self) -> String {
         let url = &self.0;
@@ -315,6 +350,22 @@ fn parse_id(text: &str) -> Result<Id, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::DatabaseUrl;
+
+    #[test]
+    fn another_database_keeps_the_authority_and_parameters() {
+        let with_database =
+            |url: &str, name: &str| DatabaseUrl::new(url).with_database(name).expose().to_owned();
+        assert_eq!(
+            with_database("postgresql:///postgres?host=/tmp/pg&user=postgres", "test_1"),
+            "postgresql:///test_1?host=/tmp/pg&user=postgres"
+        );
+        assert_eq!(with_database("postgres://u:p@db:5432/admin", "test_2"), "postgres://u:p@db:5432/test_2");
+        assert_eq!(with_database("postgres://db", "test_3"), "postgres://db/test_3");
+        assert!(
+            DatabaseUrl::new("postgres://db").create_database("x; DROP").is_err(),
+            "names are identifiers"
+        );
+    }
 
     #[test]
     fn database_urls_never_show_their_password() {

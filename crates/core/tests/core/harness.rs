@@ -14,7 +14,7 @@ use switchboard_core::{
     sync::{Backoff, Engine, EngineConfig},
 };
 use switchboard_proto::*;
-use switchboard_server::{init_data_dir, launch, ServerConfig, ShiftedClock};
+use switchboard_server::{init_data_dir, launch, Backend, ServerConfig, ShiftedClock};
 use tokio_util::sync::CancellationToken;
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -36,12 +36,35 @@ impl Drop for Server {
     }
 }
 
+/// A server configuration on `data_dir` with the backend `SWITCHBOARD_TEST_DATABASE_URL` names
+/// (a PostgreSQL database of its own per data directory), or embedded SQLite when unset: the
+/// core's whole suite, fault schedules included, runs against either.
+fn test_config(data_dir: &std::path::Path) -> ServerConfig {
+    let url = std::env::var("SWITCHBOARD_TEST_DATABASE_URL").ok();
+    let mut config = ServerConfig::new(data_dir);
+    config.backend =
+        Backend::from_url(url.as_deref()).expect("SWITCHBOARD_TEST_DATABASE_URL names a backend");
+    if let Backend::Postgres { url } = &config.backend {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        data_dir.hash(&mut hasher);
+        let (admin, name) = (url.clone(), format!("core_{:016x}", hasher.finish()));
+        // The blocking client runs its own runtime, so not on an async test's thread.
+        let url = std::thread::spawn(move || admin.create_database(&name))
+            .join()
+            .expect("creating a test database panicked")
+            .expect("creating a test database");
+        config.backend = Backend::Postgres { url };
+    }
+    config
+}
+
 async fn serve(
     data_dir: &std::path::Path,
     clock: Arc<ShiftedClock>,
     address: SocketAddr,
 ) -> (SocketAddr, CancellationToken, tokio::task::JoinHandle<anyhow::Result<()>>) {
-    let mut config = ServerConfig::new(data_dir);
+    let mut config = test_config(data_dir);
     config.clock = clock;
     config.webhook_poll = Duration::from_millis(50);
     // The port may still be held for a moment after a kill.
@@ -66,7 +89,7 @@ async fn serve(
 impl Server {
     pub async fn start() -> Server {
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let config = ServerConfig::new(data_dir.path());
+        let config = test_config(data_dir.path());
         let admin_password = init_data_dir(&config, "admin@test.example", "Ada Admin").await.expect("init");
         let clock = Arc::new(ShiftedClock::default());
         let (address, shutdown, task) =

@@ -30,54 +30,20 @@ pub fn test_config(data_dir: &std::path::Path) -> ServerConfig {
 }
 
 /// The URL of the test database that belongs to `data_dir`, created through `admin_url` if it
-/// does not exist yet.
+/// does not exist yet (so a restarted server finds its data again).
 fn database_for(admin_url: &str, data_dir: &std::path::Path) -> String {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     data_dir.hash(&mut hasher);
     let name = format!("test_{:016x}", hasher.finish());
-    let (admin, create) = (admin_url.to_owned(), name.clone());
+    let admin = DatabaseUrl::new(admin_url);
     // The blocking client runs its own runtime, so not on this (async) test's thread.
-    std::thread::spawn(move || -> Result<(), postgres::Error> {
-        // CREATE DATABASE copies template1; one at a time avoids "template1 is being accessed".
-        static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _one_at_a_time = CREATING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut client = postgres::Client::connect(&admin, postgres::NoTls)?;
-        if client.query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&create])?.is_none() {
-            client.batch_execute(&format!("CREATE DATABASE {create}"))?;
-        }
-        Ok(())
-    })
-    .join()
-    .expect("creating a test database panicked")
-    .expect("creating a test database");
-    with_database(admin_url, &name)
-}
-
-/// `url` (`postgres://[authority]/[database][?params]`) naming another database.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, params) = match url.split_once('?') {
-        Some((base, params)) => (base, Some(params)),
-        None => (url, None),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let authority_end = base[authority_start..].find('/').map_or(base.len(), |i| authority_start + i);
-    let mut out = format!("{}/{database}", &base[..authority_end]);
-    if let Some(params) = params {
-        out.push('?');
-        out.push_str(params);
-    }
-    out
-}
-
-#[test]
-fn a_test_database_url_keeps_the_authority_and_parameters() {
-    assert_eq!(
-        with_database("postgresql:///postgres?host=/tmp/pg&user=postgres", "test_1"),
-        "postgresql:///test_1?host=/tmp/pg&user=postgres"
-    );
-    assert_eq!(with_database("postgres://u:p@db:5432/admin", "test_2"), "postgres://u:p@db:5432/test_2");
-    assert_eq!(with_database("postgres://db", "test_3"), "postgres://db/test_3");
+    std::thread::spawn(move || admin.create_database(&name))
+        .join()
+        .expect("creating a test database panicked")
+        .expect("creating a test database")
+        .expose()
+        .to_owned()
 }
 
 /// A running server on its own temporary data directory; stopped when dropped.
