@@ -255,6 +255,8 @@ pub trait StoreTx: StoreRead {
     fn reschedule_delivery(&mut self, message: Id, attempts: u32, at: Millis, error: &str)
         -> StoreResult<()>;
     fn remove_delivery(&mut self, message: Id) -> StoreResult<()>;
+    /// Moves a delivery's next attempt to `at`, keeping its attempts and last error (a lease).
+    fn postpone_delivery(&mut self, message: Id, at: Millis) -> StoreResult<()>;
 }
 
 /// Typed access on top of the JSON verbs.

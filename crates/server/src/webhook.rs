@@ -27,7 +27,7 @@ pub async fn run(workspace: Workspace, poll: Duration, shutdown: CancellationTok
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(poll) => {}
         }
-        let due = match workspace.due_deliveries(BATCH).await {
+        let due = match workspace.claim_due_deliveries(BATCH).await {
             Ok(due) => due,
             Err(error) => {
                 tracing::warn!(message = %error.message, "listing due deliveries failed");

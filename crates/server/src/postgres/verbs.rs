@@ -494,6 +494,14 @@ impl StoreTx for Pg<'_> {
         Ok(())
     }
 
+    fn postpone_delivery(&mut self, message: Id, at: Millis) -> StoreResult<()> {
+        self.execute(
+            "UPDATE deliveries SET next_attempt_at = $2 WHERE message_id = $1",
+            &[&message.to_string(), &at],
+        )?;
+        Ok(())
+    }
+
     fn remove_delivery(&mut self, message: Id) -> StoreResult<()> {
         self.execute("DELETE FROM deliveries WHERE message_id = $1", &[&message.to_string()])?;
         Ok(())

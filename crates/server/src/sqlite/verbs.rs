@@ -529,6 +529,14 @@ impl StoreTx for Sql<'_> {
         Ok(())
     }
 
+    fn postpone_delivery(&mut self, message: Id, at: Millis) -> StoreResult<()> {
+        self.conn.execute(
+            "UPDATE deliveries SET next_attempt_at = ?2 WHERE message_id = ?1",
+            params![message.to_string(), at],
+        )?;
+        Ok(())
+    }
+
     fn remove_delivery(&mut self, message: Id) -> StoreResult<()> {
         self.conn.execute("DELETE FROM deliveries WHERE message_id = ?1", [message.to_string()])?;
         Ok(())

@@ -7,11 +7,15 @@ use switchboard_proto::*;
 use super::{directory::inbox_secret, PendingDelivery, Workspace};
 use crate::{
     refusal::{Outcome, Refusal},
-    store::{Audience, StoreRead, StoreReadExt, StoreTx, StoreTxExt},
+    store::{Audience, StoreReadExt, StoreTx, StoreTxExt},
 };
 
 /// Attempts before an outgoing webhook delivery is marked failed.
 pub const MAX_DELIVERY_ATTEMPTS: u32 = 8;
+/// How long a claimed delivery is left to the worker that claimed it: longer than an attempt can
+/// take (the webhook timeout is 10 s), so no other worker (on this node or another) takes it too;
+/// short enough that a worker that died mid-attempt holds it up only briefly.
+pub const DELIVERY_LEASE_MS: Millis = 60_000;
 
 /// The wait before attempt `attempts + 1`: one second doubling, at most about 17 minutes.
 fn backoff(attempts: u32) -> Millis {
@@ -34,9 +38,17 @@ fn report_delivery(tx: &mut dyn StoreTx, inbox_id: Id, report: DeliveryReport) -
     Ok(())
 }
 
-fn due_deliveries(store: &dyn StoreRead, limit: usize) -> Outcome<Vec<PendingDelivery>> {
+/// Claims the deliveries due now: each is leased to the caller (its next attempt moved past the
+/// lease) in the same transaction that lists it, so two workers never both attempt it.
+fn claim_due_deliveries(tx: &mut dyn StoreTx, limit: usize) -> Outcome<Vec<PendingDelivery>> {
+    let now = tx.now();
+    let due = tx.due_deliveries(now, limit)?;
+    for delivery in &due {
+        tx.postpone_delivery(delivery.message_id, now + DELIVERY_LEASE_MS)?;
+    }
+    let store: &dyn StoreTx = tx;
     let mut pending = Vec::new();
-    for due in store.due_deliveries(store.now(), limit)? {
+    for due in due {
         let (inbox, secret) = inbox_secret(store, due.inbox_id)?;
         let Some(message) = store.get::<Message>(due.message_id)? else {
             continue;
@@ -97,14 +109,80 @@ impl Workspace {
         self.write(move |tx| report_delivery(tx, inbox_id, report)).await
     }
 
-    /// Outgoing replies whose webhook delivery is due.
-    pub async fn due_deliveries(&self, limit: usize) -> Outcome<Vec<PendingDelivery>> {
-        self.read(move |store| due_deliveries(store, limit)).await
+    /// Claims the outgoing replies whose webhook delivery is due (see [`DELIVERY_LEASE_MS`]).
+    pub async fn claim_due_deliveries(&self, limit: usize) -> Outcome<Vec<PendingDelivery>> {
+        self.write(move |tx| claim_due_deliveries(tx, limit)).await
     }
 
     /// Records a webhook attempt: success marks the message sent; failure backs off exponentially
     /// and gives up (failed) after `MAX_DELIVERY_ATTEMPTS`.
     pub async fn delivery_attempted(&self, message_id: Id, outcome: Result<(), String>) -> Outcome<()> {
         self.write(move |tx| delivery_attempted(tx, message_id, outcome)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+    use switchboard_proto::*;
+
+    use crate::{
+        clock::{Clock, ManualClock},
+        workspace::{ConversationAction, Viewer},
+        ServerConfig,
+    };
+
+    #[tokio::test]
+    async fn a_due_delivery_goes_to_one_worker_until_its_lease_ends() {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let clock = Arc::new(ManualClock::default());
+        clock.set(1_000_000);
+        let workspace = crate::open_workspace_with_clock(&ServerConfig::new(data_dir.path()), clock.clone())
+            .expect("open");
+        let admin = workspace
+            .create_first_admin(CreateAgent {
+                name: "Ada".into(),
+                email: "ada@example.com".into(),
+                role: Role::Admin,
+                password: "correct horse battery".into(),
+                team_ids: vec![],
+            })
+            .await
+            .expect("admin");
+        let admin = Viewer { agent: admin, device_id: Id::nil() };
+        let request = json!({"name": "Partner", "channel": "api", "webhook_url": "http://127.0.0.1:9/hook"});
+        let inbox = workspace
+            .create_inbox(&admin, serde_json::from_value(request).expect("request"))
+            .await
+            .expect("inbox");
+        let inbound =
+            json!({"contact": {"external_id": "c1"}, "message": {"external_id": "m1", "body": "hi"}});
+        let conversation = workspace
+            .ingest(inbox.inbox.id, serde_json::from_value(inbound).expect("inbound"), vec![])
+            .await
+            .expect("ingest")
+            .conversation_id;
+        let reply = SendMessage {
+            client_id: Id::new_v4(),
+            kind: SendKind::Reply,
+            body: "hello".into(),
+            attachment_ids: vec![],
+            template: None,
+        };
+        workspace.act(&admin, conversation, ConversationAction::Send(reply)).await.expect("reply");
+
+        // Two workers ask at once: exactly one gets it.
+        let other = workspace.clone();
+        let (first, second) =
+            tokio::join!(workspace.claim_due_deliveries(10), other.claim_due_deliveries(10));
+        let claimed = first.expect("claim").len() + second.expect("claim").len();
+        assert_eq!(claimed, 1, "one worker, one attempt");
+        assert!(workspace.claim_due_deliveries(10).await.expect("claim").is_empty(), "leased");
+
+        // The worker died without recording its attempt: after the lease, it is due again.
+        clock.set(clock.now() + super::DELIVERY_LEASE_MS + 1);
+        assert_eq!(workspace.claim_due_deliveries(10).await.expect("claim").len(), 1);
     }
 }
