@@ -83,7 +83,7 @@ impl From<Refusal> for ApiError {
             message: refusal.message,
             current_assignee_id: refusal.current_assignee_id,
             conversation_id: refusal.conversation_id,
-            retry_after_secs: None,
+            retry_after_secs: refusal.retry_after_secs,
         }
     }
 }

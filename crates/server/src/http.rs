@@ -41,7 +41,6 @@ pub struct AppState {
     pub files: crate::files::FileStore,
     pub clock: Arc<dyn Clock>,
     pub shutdown: CancellationToken,
-    pub login_limiter: Arc<auth::LoginLimiter>,
     /// Open streams per agent, for presence.
     pub connected: Arc<Mutex<HashMap<Id, usize>>>,
 }
@@ -53,14 +52,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
         shutdown: CancellationToken,
     ) -> Self {
-        AppState {
-            workspace,
-            files,
-            clock,
-            shutdown,
-            login_limiter: Arc::default(),
-            connected: Arc::default(),
-        }
+        AppState { workspace, files, clock, shutdown, connected: Arc::default() }
     }
 }
 

@@ -14,13 +14,21 @@ pub struct Refusal {
     pub current_assignee_id: Option<Option<Id>>,
     /// With `ConversationExists`: the open conversation to go to instead.
     pub conversation_id: Option<Id>,
+    /// With `RateLimited`: seconds until trying again may succeed.
+    pub retry_after_secs: Option<u64>,
 }
 
 pub type Outcome<T> = Result<T, Refusal>;
 
 impl Refusal {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Refusal { code, message: message.into(), current_assignee_id: None, conversation_id: None }
+        Refusal {
+            code,
+            message: message.into(),
+            current_assignee_id: None,
+            conversation_id: None,
+            retry_after_secs: None,
+        }
     }
 
     pub fn not_found(what: &str) -> Self {

@@ -177,6 +177,9 @@ pub trait StoreRead {
     fn device(&self, id: Id) -> StoreResult<Option<DeviceRecord>>;
     /// Devices not revoked, of one agent or (`None`) of everyone, oldest first.
     fn active_devices(&self, agent: Option<Id>) -> StoreResult<Vec<DeviceRecord>>;
+    /// When the failed sign-ins of `key` (an email and a client address) since `since` happened,
+    /// oldest first.
+    fn login_failures(&self, key: &str, since: Millis) -> StoreResult<Vec<Millis>>;
 
     // Channels.
     fn inbox_secret(&self, inbox: Id) -> StoreResult<Option<String>>;
@@ -238,6 +241,9 @@ pub trait StoreTx: StoreRead {
     fn insert_device(&mut self, device: &DeviceRecord) -> StoreResult<()>;
     fn touch_device(&mut self, id: Id, at: Millis) -> StoreResult<()>;
     fn revoke_device(&mut self, id: Id, at: Millis) -> StoreResult<()>;
+    /// Records a failed sign-in, and forgets every failure (of any key) from before `forget_before`.
+    fn record_login_failure(&mut self, key: &str, at: Millis, forget_before: Millis) -> StoreResult<()>;
+    fn clear_login_failures(&mut self, key: &str) -> StoreResult<()>;
 
     fn set_inbox_secret(&mut self, inbox: Id, secret: &str) -> StoreResult<()>;
     fn add_identity(&mut self, inbox: Id, external_id: &str, contact: Id) -> StoreResult<()>;

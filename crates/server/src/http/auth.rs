@@ -1,6 +1,6 @@
 //! Sign-in, devices and the caller's own profile.
 
-use std::{collections::HashMap, net::SocketAddr, sync::Mutex};
+use std::net::SocketAddr;
 
 use axum::{
     extract::{ConnectInfo, State},
@@ -11,47 +11,9 @@ use switchboard_proto::*;
 use super::AppState;
 use crate::{
     bus::BusEvent,
-    error::{ApiError, ApiResult, Json, Path},
+    error::{ApiResult, Json, Path},
     workspace::Viewer,
 };
-
-/// Failed sign-ins allowed per email and address within [`WINDOW_MS`] before answering 429.
-const MAX_FAILURES: u32 = 5;
-const WINDOW_MS: Millis = 5 * 60 * 1000;
-
-/// Counts failed sign-ins per (email, client address) in a sliding window.
-#[derive(Debug, Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<(String, String), (u32, Millis)>>,
-}
-
-impl LoginLimiter {
-    fn key(email: &str, peer: &SocketAddr) -> (String, String) {
-        (email.trim().to_lowercase(), peer.ip().to_string())
-    }
-
-    /// Seconds until this key may try again, if it is locked out now.
-    fn locked_for(&self, key: &(String, String), now: Millis) -> Option<u64> {
-        let failures = self.failures.lock().ok()?;
-        let (count, since) = failures.get(key)?;
-        let remaining = since + WINDOW_MS - now;
-        (*count >= MAX_FAILURES && remaining > 0).then(|| (remaining as u64).div_ceil(1000))
-    }
-
-    fn failed(&self, key: (String, String), now: Millis) {
-        if let Ok(mut failures) = self.failures.lock() {
-            failures.retain(|_, (_, since)| now - *since < WINDOW_MS);
-            let entry = failures.entry(key).or_insert((0, now));
-            entry.0 += 1;
-        }
-    }
-
-    fn succeeded(&self, key: &(String, String)) {
-        if let Ok(mut failures) = self.failures.lock() {
-            failures.remove(key);
-        }
-    }
-}
 
 /// Sign in: trades an email and password for a device token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
@@ -62,29 +24,7 @@ pub async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(request): Json<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let now = state.clock.now();
-    let key = LoginLimiter::key(&request.email, &peer);
-    if let Some(secs) = state.login_limiter.locked_for(&key, now) {
-        let mut error = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::RateLimited,
-            format!("too many failed sign-ins; try again in {secs} s"),
-        );
-        error.retry_after_secs = Some(secs);
-        return Err(error);
-    }
-    match state.workspace.login(request).await {
-        Ok(response) => {
-            state.login_limiter.succeeded(&key);
-            Ok(Json(response))
-        }
-        Err(error) => {
-            if error.code == ErrorCode::InvalidCredentials {
-                state.login_limiter.failed(key, now);
-            }
-            Err(error.into())
-        }
-    }
+    Ok(Json(state.workspace.login(request, &peer.ip().to_string()).await?))
 }
 
 /// Sign out this device: its token stops working at once.

@@ -170,6 +170,13 @@ impl StoreRead for Pg<'_> {
             .transpose()
     }
 
+    fn login_failures(&self, key: &str, since: Millis) -> StoreResult<Vec<Millis>> {
+        self.rows("SELECT at FROM login_failures WHERE key = $1 AND at >= $2 ORDER BY at", &[&key, &since])?
+            .iter()
+            .map(|row| Ok(row.try_get(0)?))
+            .collect()
+    }
+
     fn has_agents(&self) -> StoreResult<bool> {
         self.exists("SELECT EXISTS (SELECT 1 FROM agents)", &[])
     }
@@ -491,6 +498,17 @@ impl StoreTx for Pg<'_> {
             "UPDATE deliveries SET attempts = $2, next_attempt_at = $3, last_error = $4 WHERE message_id = $1",
             &[&message.to_string(), &attempts_column(attempts), &at, &error],
         )?;
+        Ok(())
+    }
+
+    fn record_login_failure(&mut self, key: &str, at: Millis, forget_before: Millis) -> StoreResult<()> {
+        self.execute("DELETE FROM login_failures WHERE at < $1", &[&forget_before])?;
+        self.execute("INSERT INTO login_failures (key, at) VALUES ($1, $2)", &[&key, &at])?;
+        Ok(())
+    }
+
+    fn clear_login_failures(&mut self, key: &str) -> StoreResult<()> {
+        self.execute("DELETE FROM login_failures WHERE key = $1", &[&key])?;
         Ok(())
     }
 

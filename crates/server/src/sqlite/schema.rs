@@ -176,6 +176,12 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX timers_due ON timers(due_at);
     "#,
+    // 4: failed sign-ins, for the rate limit (in the database, so every node counts them).
+    r#"
+    CREATE TABLE login_failures (key TEXT NOT NULL, at INTEGER NOT NULL);
+    CREATE INDEX login_failures_by_key ON login_failures(key, at);
+    CREATE INDEX login_failures_by_time ON login_failures(at);
+    "#,
 ];
 
 /// Brings the database up to the latest schema.

@@ -208,6 +208,14 @@ impl StoreRead for Sql<'_> {
         }
     }
 
+    fn login_failures(&self, key: &str, since: Millis) -> StoreResult<Vec<Millis>> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT at FROM login_failures WHERE key = ?1 AND at >= ?2 ORDER BY at")?;
+        let rows = statement.query_map(params![key, since], |row| row.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn inbox_secret(&self, inbox: Id) -> StoreResult<Option<String>> {
         Ok(self
             .conn
@@ -449,6 +457,17 @@ impl StoreTx for Sql<'_> {
             "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
             params![id.to_string(), at],
         )?;
+        Ok(())
+    }
+
+    fn record_login_failure(&mut self, key: &str, at: Millis, forget_before: Millis) -> StoreResult<()> {
+        self.conn.execute("DELETE FROM login_failures WHERE at < ?1", [forget_before])?;
+        self.conn.execute("INSERT INTO login_failures (key, at) VALUES (?1, ?2)", params![key, at])?;
+        Ok(())
+    }
+
+    fn clear_login_failures(&mut self, key: &str) -> StoreResult<()> {
+        self.conn.execute("DELETE FROM login_failures WHERE key = ?1", [key])?;
         Ok(())
     }
 

@@ -17,6 +17,32 @@ use crate::{
 
 /// How stale `last_seen_at` may get before a request refreshes it (saves a write per request).
 const LAST_SEEN_RESOLUTION_MS: Millis = 60_000;
+/// Failed sign-ins allowed per email and client address within [`LOGIN_WINDOW_MS`] before the
+/// next is refused without even checking the password (`rate_limited`, with when to retry).
+const MAX_LOGIN_FAILURES: usize = 5;
+const LOGIN_WINDOW_MS: Millis = 5 * 60 * 1000;
+
+/// The rate limit's key: who is trying from where. Stored in the database, not in a node's
+/// memory, so a client can't multiply its tries by the number of nodes.
+fn login_key(email: &str, client: &str) -> String {
+    format!("{}|{client}", email.trim().to_lowercase())
+}
+
+/// Refuses a sign-in while its key has too many recent failures (a sliding window: the oldest of
+/// the last `MAX_LOGIN_FAILURES` failures must have left the window).
+fn check_login_rate(store: &dyn StoreRead, key: &str) -> Outcome<()> {
+    let now = store.now();
+    let failures = store.login_failures(key, now - LOGIN_WINDOW_MS + 1)?;
+    if failures.len() < MAX_LOGIN_FAILURES {
+        return Ok(());
+    }
+    let free_at = failures[failures.len() - MAX_LOGIN_FAILURES] + LOGIN_WINDOW_MS;
+    let secs = u64::try_from(free_at - now).unwrap_or(0).div_ceil(1000).max(1);
+    let mut refusal =
+        Refusal::new(ErrorCode::RateLimited, format!("too many failed sign-ins; try again in {secs} s"));
+    refusal.retry_after_secs = Some(secs);
+    Err(refusal)
+}
 
 fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -96,10 +122,36 @@ fn authenticate(store: &dyn StoreRead, token: &str) -> Outcome<(Viewer, bool)> {
 }
 
 impl Workspace {
-    pub async fn login(&self, request: LoginRequest) -> Outcome<LoginResponse> {
+    /// Signs in from `client` (the caller's address): a device token for the right password, a
+    /// refusal otherwise; failures count toward the rate limit, a success clears them.
+    pub async fn login(&self, request: LoginRequest, client: &str) -> Outcome<LoginResponse> {
+        let key = login_key(&request.email, client);
         let checked = request.clone();
-        let agent = self.read(move |store| check_password(store, &checked)).await?;
-        self.write(move |tx| create_device(tx, agent, &request.device_name)).await
+        let rate_key = key.clone();
+        let verdict = self
+            .read(move |store| {
+                check_login_rate(store, &rate_key)?;
+                check_password(store, &checked)
+            })
+            .await;
+        match verdict {
+            Ok(agent) => {
+                self.write(move |tx| {
+                    tx.clear_login_failures(&key)?;
+                    create_device(tx, agent, &request.device_name)
+                })
+                .await
+            }
+            Err(refusal) if refusal.code == ErrorCode::InvalidCredentials => {
+                self.write(move |tx| {
+                    let now = tx.now();
+                    Ok(tx.record_login_failure(&key, now, now - LOGIN_WINDOW_MS)?)
+                })
+                .await?;
+                Err(refusal)
+            }
+            Err(refusal) => Err(refusal),
+        }
     }
 
     pub async fn authenticate(&self, token: String) -> Outcome<Viewer> {

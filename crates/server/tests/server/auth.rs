@@ -108,7 +108,7 @@ async fn repeated_failed_logins_are_rate_limited() {
     for _ in 0..7 {
         let response = client
             .post(format!("{}/api/v1/auth/login", server.base))
-            .json(&json!({"email": "admin@test.example", "password": "guess", "device_name": "x"}))
+            .json(&json!({"email": "mallory@test.example", "password": "guess", "device_name": "x"}))
             .send()
             .await
             .expect("request");
@@ -119,6 +119,26 @@ async fn repeated_failed_logins_are_rate_limited() {
     }
     assert_eq!(&statuses[..5], &[StatusCode::UNAUTHORIZED; 5]);
     assert_eq!(&statuses[5..], &[StatusCode::TOO_MANY_REQUESTS; 2]);
+
+    // The count lives with the data, not in one process: a restarted server (or another node on
+    // the same database) still refuses, even the right password, until the window has passed.
+    let server = server.restart().await;
+    let login = |password: &'static str| {
+        let client = client.clone();
+        let base = server.base.clone();
+        async move {
+            client
+                .post(format!("{base}/api/v1/auth/login"))
+                .json(&json!({"email": "mallory@test.example", "password": password, "device_name": "x"}))
+                .send()
+                .await
+                .expect("request")
+                .status()
+        }
+    };
+    assert_eq!(login("guess").await, StatusCode::TOO_MANY_REQUESTS);
+    server.clock.advance(5 * 60 * 1000);
+    assert_eq!(login("guess").await, StatusCode::UNAUTHORIZED, "the window slid past the failures");
 }
 
 #[tokio::test]
