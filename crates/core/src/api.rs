@@ -133,6 +133,22 @@ impl ApiClient {
         parse(response).await
     }
 
+    /// Changes the signed-in agent's own profile (`PATCH /me`); answers the agent as now stored.
+    /// Not an outbox action: the caller decides what a failure means (see
+    /// [`crate::intents::set_availability`]).
+    pub async fn update_me(&self, update: &UpdateMe) -> CoreResult<Agent> {
+        let response = self
+            .http
+            .patch(format!("{}/api/v1/me", self.base))
+            .bearer_auth(self.token.expose())
+            .timeout(REQUEST_TIMEOUT)
+            .json(update)
+            .send()
+            .await
+            .map_err(network)?;
+        parse(response).await
+    }
+
     /// One page of the feed.
     pub async fn sync(&self, since: i64, limit: usize) -> CoreResult<SyncPage> {
         let response = self

@@ -4,11 +4,14 @@
 //! to the last customer message, "mark unread" moves the marker back before it.
 //!
 //! Each function reads the cache if it must and returns the action; the caller queues it (with
-//! [`crate::sync::Engine::queue`]). None of them talks to the server.
+//! [`crate::sync::Engine::queue`]). None of them talks to the server, but one:
+//! [`set_availability`] is a statement about now ("I'm busy"), so it is never queued to be sent
+//! later: it reaches the server or is refused.
 
 use switchboard_proto::*;
 
 use crate::{
+    api::ApiClient,
     cache::{
         views::{ListQuery, View},
         Cache,
@@ -95,6 +98,21 @@ pub fn set_priority(conversation_id: Id, priority: Priority) -> Action {
 
 pub fn set_pinned(conversation_id: Id, pinned: bool) -> Action {
     Action::Pin { conversation_id, client_id: Id::new_v4(), pinned }
+}
+
+/// The agent says whether routing may give them conversations now (online), not now (busy), or
+/// that they are away (offline). Sent at once and never queued: replayed after a reconnect, "busy"
+/// would describe a moment that has passed. So when the server can't be reached it is refused
+/// ([`CoreError::Network`], code `offline`) and nothing changes. The answer is the agent as the
+/// server stored it; the cache shows it when the feed brings it, like any other change.
+pub async fn set_availability(api: &ApiClient, availability: Availability) -> CoreResult<Agent> {
+    let update = UpdateMe { name: None, availability: Some(availability) };
+    api.update_me(&update).await.map_err(|error| match error {
+        CoreError::Network(why) => CoreError::Network(format!(
+            "availability can't change until the server can be reached again ({why})"
+        )),
+        other => other,
+    })
 }
 
 fn read_up_to(conversation_id: Id, message_id: Id) -> Action {

@@ -1,5 +1,6 @@
 //! Intents against the real server: what the desktop's buttons mean (claim, move to a team, open,
-//! mark unread, the unread count) as the outbox actions `switchboard_core::intents` makes.
+//! mark unread, the unread count) as the outbox actions `switchboard_core::intents` makes, and
+//! availability, which is sent at once and refused when the server can't be reached.
 
 use serde_json::json;
 use switchboard_core::{events::Event, intents};
@@ -148,4 +149,58 @@ async fn opening_reads_a_conversation_and_mark_unread_undoes_it() {
 fn sending_nothing_is_refused_before_it_is_queued() {
     let refused = intents::send(Id::new_v4(), SendKind::Reply, "  ".into(), vec![], None);
     assert!(matches!(&refused, Err(e) if e.code() == "validation"), "no text, file or template: {refused:?}");
+}
+
+fn availability_of(client: &Client, agent: Id) -> Option<Availability> {
+    client.account.cache.get::<Agent>(EntityKind::Agent, agent).expect("cache read").map(|a| a.availability)
+}
+
+#[tokio::test]
+async fn availability_reaches_the_server_at_once_and_colleagues_see_it() {
+    let server = Server::start().await;
+    Workspace::create(&server).await;
+    let sara = Client::sign_in(&server, "sara@test.example").await;
+    let sam = Client::sign_in(&server, "sam@test.example").await;
+    for client in [&sara, &sam] {
+        client.until("bootstrapped", |c| availability_of(c, sara.me()).is_some()).await;
+    }
+
+    let stored = intents::set_availability(&sara.account.api, Availability::Busy).await.expect("set busy");
+    assert_eq!((stored.id, stored.availability), (sara.me(), Availability::Busy), "the server's answer");
+    sara.until("her own cache shows busy", |c| availability_of(c, sara.me()) == Some(Availability::Busy))
+        .await;
+    sam.until("a colleague's cache shows her busy", |c| {
+        availability_of(c, sara.me()) == Some(Availability::Busy)
+    })
+    .await;
+    assert_eq!(sara.account.cache.pending_count().expect("pending"), 0, "nothing went through the outbox");
+}
+
+#[tokio::test]
+async fn availability_is_refused_while_the_server_cannot_be_reached_and_never_sent_later() {
+    let mut server = Server::start().await;
+    Workspace::create(&server).await;
+    let sara = Client::sign_in(&server, "sara@test.example").await;
+    sara.until("bootstrapped", |c| availability_of(c, sara.me()).is_some()).await;
+    intents::set_availability(&sara.account.api, Availability::Online).await.expect("set online");
+    sara.until("online arrives", |c| availability_of(c, sara.me()) == Some(Availability::Online)).await;
+
+    server.kill().await;
+    let refused = intents::set_availability(&sara.account.api, Availability::Busy).await;
+    assert!(
+        matches!(&refused, Err(e) if e.code() == "offline" && e.is_transient()),
+        "an unreachable server refuses it with the offline code: {refused:?}"
+    );
+    assert_eq!(sara.account.cache.pending_count().expect("pending"), 0, "not queued for later");
+
+    server.restart().await;
+    let sam = Client::sign_in(&server, "sam@test.example").await;
+    sam.until("Sara's agent arrives", |c| availability_of(c, sara.me()).is_some()).await;
+    assert_eq!(
+        availability_of(&sam, sara.me()),
+        Some(Availability::Online),
+        "the refused change never reached the server"
+    );
+    let me: Agent = serde_json::from_value(server.get(&sara.token(), "/api/v1/me").await).expect("me");
+    assert_eq!(me.availability, Availability::Online, "the server still says online");
 }
