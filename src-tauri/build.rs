@@ -25,6 +25,7 @@ const COMMANDS: &[&str] = &[
     "set_priority",
     "set_pinned",
     "mark_unread",
+    "set_availability",
     "save_draft",
     "stage_files",
     "stage_pasted",

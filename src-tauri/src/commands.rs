@@ -161,6 +161,11 @@ pub async fn mark_unread(desktop: Desk<'_>, id: Uuid) -> Answer<()> {
 }
 
 #[tauri::command]
+pub async fn set_availability(desktop: Desk<'_>, availability: Availability) -> Answer<Agent> {
+    desktop.set_availability(availability).await
+}
+
+#[tauri::command]
 pub async fn save_draft(desktop: Desk<'_>, id: Uuid, kind: SendKind, body: String) -> Answer<()> {
     desktop.save_draft(id, kind, &body).await
 }

@@ -309,6 +309,7 @@ pub fn run() {
             commands::set_priority,
             commands::set_pinned,
             commands::mark_unread,
+            commands::set_availability,
             commands::save_draft,
             commands::stage_files,
             commands::stage_pasted,

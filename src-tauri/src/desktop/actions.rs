@@ -1,5 +1,6 @@
 //! The agent's actions: each becomes an outbox action through `switchboard_core::intents` and is
-//! queued on the open account's engine; nothing is decided here.
+//! queued on the open account's engine; nothing is decided here. Availability is the exception the
+//! core makes: sent at once, refused when offline (`intents::set_availability`).
 
 use super::*;
 
@@ -85,6 +86,14 @@ impl Desktop {
             Ok(())
         })
         .await
+    }
+
+    /// Sets the agent's availability on the server now (never queued; refused with `offline` when
+    /// the server can't be reached). The session lock is not held across the request, so the
+    /// window's reads go on meanwhile; the directory shows the change when the feed brings it.
+    pub async fn set_availability(&self, availability: Availability) -> UiResult<Agent> {
+        let api = self.with(|s| Ok(s.account.api.clone())).await?;
+        Ok(intents::set_availability(&api, availability).await?)
     }
 
     pub async fn save_draft(&self, id: Uuid, kind: SendKind, body: &str) -> UiResult<()> {
