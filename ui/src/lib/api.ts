@@ -3,8 +3,10 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
+  Agent,
   AppInfo,
   Attachment,
+  Availability,
   ConversationStatus,
   Directory,
   ListPage,
@@ -107,6 +109,8 @@ export const api = {
   attachmentPreview: (attachment: Attachment) => call<string>('attachment_preview', { attachment }),
   openAttachment: (attachment: Attachment) => call<void>('open_attachment', { attachment }),
   setDoNotDisturb: (on: boolean) => call<Status>('set_do_not_disturb', { on }),
+  /** Sent at once, never queued: rejects with `offline` when the server can't be reached. */
+  setAvailability: (availability: Availability) => call<Agent>('set_availability', { availability }),
   reconnect: () => call<void>('reconnect'),
   openLink: (url: string) => call<void>('open_link', { url }),
   firstPaint: (millisSinceStart: number, marks: [string, number][]) =>

@@ -55,6 +55,17 @@ describe('command list', () => {
     expect(filterCommands(commands, '').length).toBeGreaterThan(10);
   });
 
+  it('offers the availabilities the agent is not in', () => {
+    const busy = buildCommands(directory, { availability: 'busy' });
+    const offered = busy.filter((c) => c.action.type === 'availability');
+    expect(offered.map((c) => c.title)).toEqual(['Set availability: Online', 'Set availability: Offline']);
+    expect(offered.every((c) => !c.needsTarget), 'no conversation needed').toBe(true);
+    expect(offered[0].action).toEqual({ type: 'availability', availability: 'online' });
+    expect(filterCommands(busy, 'away')[0].title, 'found by keyword').toMatch(/^Set availability/);
+    const unknown = buildCommands(directory).filter((c) => c.action.type === 'availability');
+    expect(unknown.map((c) => c.id)).toEqual(['availability:online', 'availability:busy', 'availability:offline']);
+  });
+
   it('matches keywords too', () => {
     expect(filterCommands(commands, 'shortcuts')[0].title).toBe('Keyboard shortcuts');
   });

@@ -1,5 +1,5 @@
 // The command palette's command list and matching, and the quick-reply palette's text surgery.
-import type { ConversationStatus, Directory, Priority, ViewKey } from './bindings';
+import type { Availability, ConversationStatus, Directory, Priority, ViewKey } from './bindings';
 import { t } from './i18n';
 import { viewName } from './views';
 
@@ -48,6 +48,7 @@ export type CommandAction =
   | { type: 'compose'; kind: 'reply' | 'note' }
   | { type: 'help' }
   | { type: 'dnd'; on: boolean }
+  | { type: 'availability'; availability: Availability }
   | { type: 'contactPanel' }
   | { type: 'signOut' };
 
@@ -68,7 +69,11 @@ export type CommandContext = {
   /** Whether the open conversation is pinned. */
   pinned?: boolean;
   doNotDisturb?: boolean;
+  /** The agent's availability as shown (not offered again). */
+  availability?: Availability | null;
 };
+
+export const AVAILABILITIES: Availability[] = ['online', 'busy', 'offline'];
 
 const STATUSES: ConversationStatus[] = ['open', 'pending', 'resolved'];
 const PRIORITIES: Priority[] = ['urgent', 'high', 'medium', 'low', 'none'];
@@ -120,6 +125,12 @@ export function buildCommands(directory: Directory, context: CommandContext = {}
   general('help', t('palette.commands.help'), { type: 'help' }, 'shortcuts keys');
   general('dnd', context.doNotDisturb ? t('palette.commands.dndOff') : t('palette.commands.dndOn'),
     { type: 'dnd', on: !context.doNotDisturb }, 'notifications quiet');
+  for (const availability of AVAILABILITIES) {
+    if (availability === context.availability) continue;
+    general(`availability:${availability}`,
+      t('palette.commands.availability', { availability: t(`availability.${availability}`) }),
+      { type: 'availability', availability }, 'status presence away routing');
+  }
   general('sign-out', t('palette.commands.signOut'), { type: 'signOut' }, 'log out');
 
   const views: ViewKey[] = [

@@ -1,4 +1,5 @@
-// Persian: enough to prove the mechanism (sign-in, status bar, sidebar); the rest falls back to English.
+// Persian: enough to prove the mechanism (sign-in, status bar and availability, sidebar); the rest
+// falls back to English.
 import type { Messages } from './en';
 import type { DeepPartial } from './index';
 
@@ -58,6 +59,22 @@ const fa: DeepPartial<Messages> = {
     dndOn: 'حالت «مزاحم نشوید» روشن است: اعلان‌ها متوقف شده‌اند',
     dndOff: 'اعلان‌ها روشن هستند',
     shortcuts: 'میان‌برها',
+  },
+  availability: {
+    label: 'وضعیت حضور شما: {availability}',
+    menu: 'تعیین وضعیت حضور',
+    online: 'آنلاین',
+    busy: 'مشغول',
+    offline: 'آفلاین',
+    onlineHint: 'گفتگوهای تازه می‌توانند به شما سپرده شوند',
+    busyHint: 'گفتگوی تازه‌ای به شما سپرده نمی‌شود',
+    offlineHint: 'شما در دسترس نیستید: چیزی به شما سپرده نمی‌شود',
+    refusedOffline: 'شما آفلاین هستید: تا اتصال دوباره، وضعیت حضور تغییر نمی‌کند',
+  },
+  palette: {
+    commands: {
+      availability: 'تعیین وضعیت حضور: {availability}',
+    },
   },
   time: {
     now: 'اکنون',

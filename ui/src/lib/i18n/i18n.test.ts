@@ -20,6 +20,7 @@ describe('i18n', () => {
     expect(t('signin.submit')).toBe('ورود');
     expect(t('statusbar.retry')).toBe('تلاش دوباره');
     expect(t('composer.send')).toBe('Send');
+    expect(t('availability.busy')).toBe('مشغول');
   });
   it('knows which languages are right-to-left', () => {
     expect(isRtl('fa')).toBe(true);

@@ -6,6 +6,7 @@ import { emit } from '@tauri-apps/api/event';
 import type {
   AppInfo,
   Attachment,
+  Availability,
   ConversationStatus,
   Directory,
   EntityKind,
@@ -434,6 +435,13 @@ export function installMock(params: URLSearchParams): void {
     set_do_not_disturb: (args) => {
       dnd = Boolean(args.on);
       return status();
+    },
+    set_availability: (args) => {
+      if (connection !== 'online') fail('offline', 'availability can’t change until the server can be reached again');
+      me.availability = args.availability as Availability;
+      // The feed brings the agent's new version a moment later.
+      setTimeout(() => changed('agent'), 300);
+      return { ...me };
     },
     reconnect: () => {
       connection = 'connecting';

@@ -23,6 +23,7 @@ function make(overrides: Partial<ActionHost> = {}) {
     compose: vi.fn(),
     showHelp: vi.fn(),
     setDoNotDisturb: vi.fn(),
+    setAvailability: vi.fn(),
     toggleContactPanel: vi.fn(),
     signOut: vi.fn(),
     ...overrides,
@@ -93,6 +94,8 @@ describe('Actions', () => {
     expect(host.setView).toHaveBeenCalledWith({ type: 'all' });
     actions.run({ type: 'dnd', on: true }, []);
     expect(host.setDoNotDisturb).toHaveBeenCalledWith(true);
+    actions.run({ type: 'availability', availability: 'busy' }, []);
+    expect(host.setAvailability).toHaveBeenCalledWith('busy');
     actions.run({ type: 'help' }, []);
     expect(host.showHelp).toHaveBeenCalledOnce();
   });

@@ -2,7 +2,7 @@
 // palette's dispatch. The shell queues each action in the outbox and shows its effect at once; a
 // refusal comes back later as a `rejected` event.
 import { api } from '../api';
-import type { ConversationRow, ConversationStatus, Priority, SendKind, ViewKey } from '../bindings';
+import type { Availability, ConversationRow, ConversationStatus, Priority, SendKind, ViewKey } from '../bindings';
 import { t } from '../i18n';
 import { snoozeUntil, type CommandAction, type SnoozePreset } from '../palette';
 import { toasts } from '../toasts.svelte';
@@ -20,6 +20,7 @@ export type ActionHost = {
   compose: (kind: SendKind) => void;
   showHelp: () => void;
   setDoNotDisturb: (on: boolean) => void;
+  setAvailability: (availability: Availability) => void;
   toggleContactPanel: () => void;
   signOut: () => void;
 };
@@ -125,6 +126,8 @@ export class Actions {
         return this.host.showHelp();
       case 'dnd':
         return this.host.setDoNotDisturb(action.on);
+      case 'availability':
+        return this.host.setAvailability(action.availability);
       case 'contactPanel':
         return this.host.toggleContactPanel();
       case 'signOut':

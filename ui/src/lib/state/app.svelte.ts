@@ -79,6 +79,7 @@ export class AppState {
       compose: (kind) => this.compose(kind),
       showHelp: () => (this.overlay = { kind: 'help' }),
       setDoNotDisturb: (on) => this.session.setDoNotDisturb(on),
+      setAvailability: (availability) => this.session.setAvailability(availability),
       toggleContactPanel: () => this.toggleContactPanel(),
       signOut: () => this.session.signOut(),
     });

@@ -1,8 +1,11 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../api';
-import type { InboxStart } from '../bindings';
+import type { Directory, InboxStart } from '../bindings';
+import { toasts } from '../toasts.svelte';
 import { Session } from './session.svelte';
-import { directory, fakeApi, online, page, resetFakeApi, settle, sidebar, signedIn, signedOut } from './testing';
+import {
+  deferred, directory, fakeApi, online, page, resetFakeApi, settle, sidebar, signedIn, signedOut,
+} from './testing';
 
 vi.mock('../api', async (real) => ({ ...(await real<object>()), ...(await import('./testing')).fakeApiModule }));
 
@@ -144,3 +147,90 @@ describe('Session', () => {
   });
 });
 
+
+describe('Session availability', () => {
+  const withMe = (availability: Directory['me']['availability']): Directory => ({
+    ...directory,
+    me: { ...directory.me, availability },
+  });
+
+  beforeEach(() => toasts.clear());
+
+  it('is the directory’s until the agent chooses', () => {
+    const { session } = make();
+    expect(session.availability, 'no directory yet').toBeNull();
+    session.directory = withMe('online');
+    expect(session.availability).toBe('online');
+  });
+
+  it('shows the choice at once and keeps it until the feed brings the agent’s new version', async () => {
+    const { session } = make();
+    session.directory = withMe('online');
+    const answer = deferred<Directory['me']>();
+    fakeApi.setAvailability.mockReturnValue(answer.promise);
+    const setting = session.setAvailability('busy');
+    expect(fakeApi.setAvailability).toHaveBeenCalledWith('busy');
+    expect(session.availability, 'shown before the server answers').toBe('busy');
+    answer.resolve(withMe('busy').me);
+    await setting;
+    session.directory = withMe('online');
+    expect(session.availability, 'a directory read before the feed brought it does not undo the choice').toBe('busy');
+    session.directory = withMe('busy');
+    expect(session.availability).toBe('busy');
+    session.directory = withMe('offline');
+    expect(session.availability, 'settled: later changes (another device) show').toBe('offline');
+  });
+
+  it('a change made elsewhere meanwhile wins over the choice', async () => {
+    const { session } = make();
+    session.directory = withMe('online');
+    await session.setAvailability('busy');
+    session.directory = withMe('offline');
+    expect(session.availability).toBe('offline');
+  });
+
+  it('rolls back and says why when the server can’t be reached', async () => {
+    const { session, deps } = make();
+    session.directory = withMe('online');
+    fakeApi.setAvailability.mockRejectedValue(new ApiError('offline', 'network: unreachable'));
+    await session.setAvailability('busy');
+    expect(session.availability, 'nothing changed').toBe('online');
+    expect(toasts.items.map((toast) => toast.text)).toEqual([
+      'You’re offline: availability can’t change until you reconnect',
+    ]);
+    expect(deps.report).not.toHaveBeenCalled();
+  });
+
+  it('other refusals roll back and are reported', async () => {
+    const { session, deps } = make();
+    session.directory = withMe('busy');
+    const refusal = new ApiError('forbidden', 'no');
+    fakeApi.setAvailability.mockRejectedValue(refusal);
+    await session.setAvailability('online');
+    expect(session.availability).toBe('busy');
+    expect(deps.report).toHaveBeenCalledWith(refusal);
+  });
+
+  it('only the latest choice’s refusal rolls back', async () => {
+    const { session } = make();
+    session.directory = withMe('online');
+    let refuseFirst!: (error: unknown) => void;
+    fakeApi.setAvailability.mockReturnValueOnce(new Promise((_, reject) => (refuseFirst = reject)));
+    const busy = session.setAvailability('busy');
+    await session.setAvailability('offline');
+    expect(session.availability).toBe('offline');
+    refuseFirst(new ApiError('offline', 'network'));
+    await busy;
+    expect(session.availability, 'the later choice, which the server took, still shows').toBe('offline');
+  });
+
+  it('a choice is forgotten when another session starts', async () => {
+    const { session } = make();
+    session.directory = withMe('online');
+    fakeApi.setAvailability.mockReturnValue(new Promise(() => {}));
+    void session.setAvailability('busy');
+    fakeApi.directory.mockResolvedValue(withMe('online'));
+    await session.enter();
+    expect(session.availability).toBe('online');
+  });
+});

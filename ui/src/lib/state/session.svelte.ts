@@ -1,8 +1,20 @@
 // The signed-in session: the start screen, signing in and out, switching accounts, and what the
-// session shows around the list (the directory, the connection status, the sidebar's counts).
+// session shows around the list (the directory, the connection status, the sidebar's counts), and
+// the agent's own availability.
 import { SvelteSet } from 'svelte/reactivity';
 import { api, ApiError } from '../api';
-import type { AppInfo, ConversationStatus, Directory, InboxStart, SidebarEntry, Status, ViewKey } from '../bindings';
+import type {
+  AppInfo,
+  Availability,
+  ConversationStatus,
+  Directory,
+  InboxStart,
+  SidebarEntry,
+  Status,
+  ViewKey,
+} from '../bindings';
+import { t } from '../i18n';
+import { toasts } from '../toasts.svelte';
 import { sameView } from '../views';
 import { mark } from './startup';
 
@@ -28,7 +40,7 @@ export class Session {
   signedOutReason = $state<string | null>(null);
   /** Signing in to a further account while one is open (the form can be cancelled). */
   addingAccount = $state(false);
-  directory = $state.raw<Directory | null>(null);
+  #directory = $state.raw<Directory | null>(null);
   status = $state.raw<Status | null>(null);
   sidebar = $state.raw<SidebarEntry[]>([]);
   /** Colleagues online now. */
@@ -39,6 +51,32 @@ export class Session {
 
   /** Counts `status` events, so an older `status()` answer never overwrites a newer event. */
   private statusEvents = 0;
+  /** The availability the agent just chose, shown until the directory's `me` says so (the feed
+   * brought it) or the server refused it. */
+  private chosenAvailability = $state<Availability | null>(null);
+  /** The directory's availability when the agent chose: a directory showing neither it nor the
+   * choice carries a change made since on another device, which wins. */
+  private availabilityBefore: Availability | null = null;
+  /** Counts availability requests, so only the latest one's refusal rolls back. */
+  private availabilityRequests = 0;
+
+  /** The directory; a new one that shows the chosen availability settles the choice. */
+  get directory(): Directory | null {
+    return this.#directory;
+  }
+
+  set directory(directory: Directory | null) {
+    this.#directory = directory;
+    const shown = directory?.me.availability ?? null;
+    if (this.chosenAvailability !== null && (shown === this.chosenAvailability || shown !== this.availabilityBefore)) {
+      this.chosenAvailability = null;
+    }
+  }
+
+  /** The agent's availability as shown: the one just chosen, else the directory's. */
+  get availability(): Availability | null {
+    return this.chosenAvailability ?? this.#directory?.me.availability ?? null;
+  }
 
   constructor(private deps: SessionDeps) {}
 
@@ -71,6 +109,7 @@ export class Session {
   }
 
   private async load(start: InboxStart | null): Promise<void> {
+    this.forgetAvailabilityChoice();
     this.signedOutReason = null;
     this.addingAccount = false;
     this.deps.reset();
@@ -138,12 +177,19 @@ export class Session {
   /** The shell closed the session (signed out elsewhere, the token revoked). */
   signedOut(reason: string): void {
     this.deps.reset();
+    this.forgetAvailabilityChoice();
     this.signedOutReason = reason;
     this.phase = 'signin';
     api
       .appInfo()
       .then((info) => (this.info = info))
       .catch(() => {});
+  }
+
+  /** Another account's session starts: a choice made in the previous one is not this one's. */
+  private forgetAvailabilityChoice(): void {
+    this.availabilityRequests += 1;
+    this.chosenAvailability = null;
   }
 
   /** The cache changed while the sign-in form shows: a session may have opened in the background
@@ -193,6 +239,22 @@ export class Session {
   /** The sidebar's count for a view (null before the sidebar has loaded). */
   count(view: ViewKey): number | null {
     return this.sidebar.find((entry) => sameView(entry.view, view))?.count ?? null;
+  }
+
+  /** Sets the agent's availability: shown at once, and kept until the feed brings the agent's new
+   * version. Never queued (it is a statement about now): when the server can't be reached it is
+   * refused, and the shown value rolls back to the directory's. */
+  async setAvailability(availability: Availability): Promise<void> {
+    const request = ++this.availabilityRequests;
+    if (this.chosenAvailability === null) this.availabilityBefore = this.#directory?.me.availability ?? null;
+    this.chosenAvailability = availability === this.availabilityBefore ? null : availability;
+    try {
+      await api.setAvailability(availability);
+    } catch (error) {
+      if (request === this.availabilityRequests) this.chosenAvailability = null;
+      if (error instanceof ApiError && error.code === 'offline') toasts.show(t('availability.refusedOffline'), 'error');
+      else this.deps.report(error);
+    }
   }
 
   async setDoNotDisturb(on: boolean): Promise<void> {

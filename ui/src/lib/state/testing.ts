@@ -140,6 +140,7 @@ function makeFakeApi(): Fake {
     attachmentPreview: () => '',
     openAttachment: () => undefined,
     setDoNotDisturb: () => online,
+    setAvailability: () => directory.me,
     reconnect: () => undefined,
     openLink: () => undefined,
     firstPaint: () => undefined,
