@@ -161,6 +161,23 @@ async fn steps(
         .await?;
     session.wait_for("[data-testid=status-connection][data-state=online]", Duration::from_secs(60)).await?;
 
+    // Sara says she's busy from the status bar's availability menu: the dot shows it at once and
+    // the server has it (sent straight away, not through the outbox).
+    let availability = session.wait_for("[data-testid=availability-button]", WAIT).await?;
+    session.click(&availability).await?;
+    session.wait_for("[data-testid=availability-menu]", WAIT).await?;
+    session.click(&session.wait_for("[data-testid=availability-busy]", WAIT).await?).await?;
+    session.wait_for("[data-testid=availability-button][data-availability=busy]", WAIT).await?;
+    anyhow::ensure!(
+        session.find_all("[data-testid=availability-menu]").await?.is_empty(),
+        "the availability menu closes once Busy is picked"
+    );
+    server
+        .wait_for("the server has Sara busy", || async {
+            Ok(server.agent(workspace.sara).await?.availability == Availability::Busy)
+        })
+        .await?;
+
     // A customer writes in through the API channel: it shows in Unassigned and rings.
     let ana = server
         .inbound(&workspace.whatsapp, "ana", "Ana Pop", "m1", "Hello, my order #4411 hasn't arrived")

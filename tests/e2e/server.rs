@@ -166,6 +166,20 @@ impl Server {
         Ok(self.transcript(id).await?.conversation)
     }
 
+    /// An agent as the server has it now (`GET /agents`).
+    pub async fn agent(&self, id: Id) -> anyhow::Result<Agent> {
+        let agents: Vec<Agent> = self
+            .http
+            .get(format!("{}/api/v1/agents", self.base))
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        agents.into_iter().find(|a| a.id == id).with_context(|| format!("no agent {id} on the server"))
+    }
+
     pub async fn messages(&self, id: Id) -> anyhow::Result<Vec<Message>> {
         Ok(self.transcript(id).await?.messages)
     }
