@@ -28,7 +28,12 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use crate::postgres::DatabaseUrl;
-use crate::{bus::LocalBus, postgres::PostgresStore, sqlite::SqliteStore, workspace::Workspace};
+use crate::{
+    bus::{Bus, LocalBus},
+    postgres::{Fanout, PostgresStore},
+    sqlite::SqliteStore,
+    workspace::Workspace,
+};
 pub use crate::{
     clock::{Clock, ShiftedClock, SystemClock},
     http::openapi::openapi_json,
@@ -87,6 +92,10 @@ pub struct ServerConfig {
     pub timer_poll: std::time::Duration,
     /// How many committed transactions a stream may fall behind before it is closed.
     pub stream_buffer: usize,
+    /// This node's name among the nodes sharing a PostgreSQL database: it tags the events it sends
+    /// the others (so it ignores its own) and names its listener connection
+    /// (`switchboard-listen-<node_id>`). Unique per process by default.
+    pub node_id: String,
 }
 
 impl ServerConfig {
@@ -98,8 +107,15 @@ impl ServerConfig {
             webhook_poll: std::time::Duration::from_millis(500),
             timer_poll: std::time::Duration::from_millis(250),
             stream_buffer: 4096,
+            node_id: random_node_id(),
         }
     }
+}
+
+/// `node-` and 8 random hex digits: unique enough among a deployment's nodes, and distinct for
+/// several nodes in one process (tests), which a host name and pid would not be.
+pub fn random_node_id() -> String {
+    format!("node-{:08x}", rand::random::<u32>())
 }
 
 /// Opens the workspace's store and its bus (creating and migrating the store if needed).
@@ -109,19 +125,32 @@ pub fn open_workspace(config: &ServerConfig) -> anyhow::Result<Workspace> {
 
 /// [`open_workspace`] with another clock than the config's (the demo seeder writes history).
 pub fn open_workspace_with_clock(config: &ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Workspace> {
+    Ok(open_node(config, clock)?.0)
+}
+
+/// The workspace, and with PostgreSQL the fan-out whose feed tailer must run (`launch` starts it)
+/// for commits to reach the bus.
+fn open_node(
+    config: &ServerConfig,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<(Workspace, Option<Arc<Fanout>>)> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
-    let bus = Arc::new(LocalBus::new(config.stream_buffer));
-    let store: Arc<dyn store::Store> = match &config.backend {
-        Backend::Sqlite => Arc::new(
-            SqliteStore::open(&config.data_dir.join("switchboard.db"), bus.clone())
-                .with_context(|| format!("opening database in {}", config.data_dir.display()))?,
-        ),
-        Backend::Postgres { url } => Arc::new(
-            PostgresStore::open(url, bus.clone()).with_context(|| format!("opening database {url}"))?,
-        ),
-    };
-    Ok(Workspace::new(store, bus, clock))
+    match &config.backend {
+        Backend::Sqlite => {
+            let bus = Arc::new(LocalBus::new(config.stream_buffer));
+            let store = SqliteStore::open(&config.data_dir.join("switchboard.db"), bus.clone())
+                .with_context(|| format!("opening database in {}", config.data_dir.display()))?;
+            Ok((Workspace::new(Arc::new(store), bus, clock), None))
+        }
+        Backend::Postgres { url } => {
+            let fanout = Fanout::new(url.clone(), config.node_id.clone(), config.stream_buffer);
+            let store = PostgresStore::open(url, fanout.clone())
+                .with_context(|| format!("opening database {url}"))?;
+            let bus: Arc<dyn Bus> = fanout.clone();
+            Ok((Workspace::new(Arc::new(store), bus, clock), Some(fanout)))
+        }
+    }
 }
 
 /// Creates the first admin of a fresh data directory. Returns their one-time password.
@@ -162,13 +191,18 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let workspace = open_workspace(&config)?;
+    let (workspace, fanout) = open_node(&config, config.clock.clone())?;
+    // Before serving: a stream must never open before the tailer that feeds its bus is listening.
+    let tailer = match fanout {
+        Some(fanout) => Some(fanout.start(shutdown.clone()).await?),
+        None => None,
+    };
     let files = files::FileStore::new(config.data_dir.join("attachments"))?;
     let state = http::AppState::new(workspace.clone(), files, config.clock.clone(), shutdown.clone());
     let worker = tokio::spawn(webhook::run(workspace.clone(), config.webhook_poll, shutdown.clone()));
     let timers = tokio::spawn(workspace::run_timers(workspace, config.timer_poll, shutdown.clone()));
     let address = listener.local_addr().ok();
-    tracing::info!(?address, data_dir = %config.data_dir.display(), database = %config.backend.describe(&config.data_dir), "serving");
+    tracing::info!(?address, node = %config.node_id, data_dir = %config.data_dir.display(), database = %config.backend.describe(&config.data_dir), "serving");
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
@@ -177,6 +211,9 @@ pub async fn launch(
     shutdown.cancel();
     let _ = worker.await;
     let _ = timers.await;
+    if let Some(tailer) = tailer {
+        let _ = tailer.await;
+    }
     tracing::info!("stopped");
     Ok(())
 }

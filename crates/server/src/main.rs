@@ -25,6 +25,10 @@ enum Command {
         database: DatabaseArg,
         #[arg(long, default_value = "127.0.0.1:7300", env = "SWITCHBOARD_LISTEN")]
         listen: SocketAddr,
+        /// This node's name among several sharing a PostgreSQL database, unique among them
+        /// (default: `node-` and random hex digits).
+        #[arg(long, env = "SWITCHBOARD_NODE_ID")]
+        node_id: Option<String>,
     },
     /// Create a workspace and its first admin; prints a one-time password.
     Init {
@@ -125,8 +129,11 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { data_dir, database, listen } => {
-            let config = database.config(data_dir)?;
+        Command::Serve { data_dir, database, listen, node_id } => {
+            let mut config = database.config(data_dir)?;
+            if let Some(node_id) = node_id {
+                config.node_id = node_id;
+            }
             let listener =
                 tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
             launch(config, listener, shutdown_on_signal()).await

@@ -9,6 +9,7 @@
 //!
 //! This module holds SQL and nothing else: every rule is in `workspace/`.
 
+mod fanout;
 mod feed;
 mod records;
 mod schema;
@@ -26,8 +27,9 @@ use ::postgres::{Client, Config, IsolationLevel, NoTls, Statement, Transaction};
 use async_trait::async_trait;
 use switchboard_proto::{Id, Millis};
 
+pub use self::fanout::{Fanout, REVOCATION_RECHECK};
 use crate::{
-    bus::{Bus, BusEvent, FeedRecord},
+    bus::FeedRecord,
     refusal::Refusal,
     store::{Erased, ReadFn, Store, StoreError, WriteFn},
 };
@@ -130,7 +132,8 @@ impl fmt::Display for DatabaseUrl {
 
 pub struct PostgresStore {
     connections: Arc<Connections>,
-    bus: Arc<dyn Bus>,
+    /// Told of each commit; its tailer publishes the commit on the node's bus.
+    fanout: Arc<Fanout>,
 }
 
 /// The node's connections to the database.
@@ -171,8 +174,8 @@ fn close_later(clients: Vec<Conn>) {
 
 impl PostgresStore {
     /// Connects to the database at `url` and brings its schema up to date (once, however many
-    /// nodes start together); committed changes are published on `bus`.
-    pub fn open(url: &DatabaseUrl, bus: Arc<dyn Bus>) -> anyhow::Result<Self> {
+    /// nodes start together); committed changes reach the node's bus through `fanout`'s tailer.
+    pub fn open(url: &DatabaseUrl, fanout: Arc<Fanout>) -> anyhow::Result<Self> {
         let config: Config = url.expose().parse().map_err(|e| anyhow::anyhow!("database URL {url}: {e}"))?;
         // The blocking client must not run on an async worker thread: connect on a thread of our own.
         let writer = std::thread::scope(|scope| {
@@ -191,7 +194,7 @@ impl PostgresStore {
                 writer: Mutex::new(Some(writer)),
                 readers: Mutex::default(),
             }),
-            bus,
+            fanout,
         })
     }
 }
@@ -262,7 +265,7 @@ impl Store for PostgresStore {
 
     async fn write_erased(&self, now: Millis, write: WriteFn) -> Result<Erased, Refusal> {
         let connections = self.connections.clone();
-        let bus = self.bus.clone();
+        let fanout = self.fanout.clone();
         tokio::task::spawn_blocking(move || {
             // A panicking write rolled its transaction back while unwinding: the client is reusable.
             let mut slot = connections.writer.lock().unwrap_or_else(PoisonError::into_inner);
@@ -274,7 +277,7 @@ impl Store for PostgresStore {
                 }
             };
             let client = slot.insert(client);
-            let result = write_in_transaction(client, now, write, bus.as_ref());
+            let result = write_in_transaction(client, now, write, &fanout);
             if client.is_closed() {
                 // Reconnect on the next write instead of failing forever.
                 close_later(slot.take().into_iter().collect());
@@ -304,12 +307,14 @@ fn read_in_snapshot(conn: &mut Conn, now: Millis, read: ReadFn) -> Result<Erased
 }
 
 /// Runs `write` in one READ COMMITTED transaction that holds the feed lock from its first
-/// statement, commits it if `write` succeeds, then publishes its feed records.
+/// statement, commits it if `write` succeeds, and rings the feed's doorbell if it appended changes:
+/// a `pg_notify` in the transaction (sent by the server only if it commits) for every node, and a
+/// local kick for this node's tailer, which publishes the records.
 fn write_in_transaction(
     conn: &mut Conn,
     now: Millis,
     write: WriteFn,
-    bus: &dyn Bus,
+    fanout: &Fanout,
 ) -> Result<Erased, Refusal> {
     let mut tx = conn.client.transaction().map_err(StoreError::from)?;
     // One round trip: the timeouts for this transaction, then the lock. Nothing before the lock
@@ -324,11 +329,14 @@ fn write_in_transaction(
     let mut pg = Pg { tx: RefCell::new(tx), statements, now, records: Vec::new() };
     // On a refusal `pg` is dropped here and its transaction rolled back.
     let value = write(&mut pg)?;
-    let records = std::mem::take(&mut pg.records);
+    let head = pg.records.last().map(|record| record.change.seq);
+    if let Some(head) = head {
+        // Only a hint: the tailer reads the rows, so the payload is just the new head.
+        pg.execute("SELECT pg_notify($1::text, $2::text)", &[&fanout::FEED_CHANNEL, &head.to_string()])?;
+    }
     pg.tx.into_inner().commit().map_err(StoreError::from)?;
-    if !records.is_empty() {
-        // Still under the writer mutex: bus order is commit order.
-        bus.publish(BusEvent::Changes(records.into()));
+    if head.is_some() {
+        fanout.committed();
     }
     Ok(value)
 }

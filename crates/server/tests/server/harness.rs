@@ -125,6 +125,23 @@ impl TestServer {
         Session::login(&self.base, email, PASSWORD).await
     }
 
+    /// Another node on this server's database and data directory (PostgreSQL only: with SQLite
+    /// two processes' writers would not share a bus), with its own listener, bus and shutdown.
+    pub async fn second_node(&self, configure: impl FnOnce(&mut ServerConfig)) -> TestNode {
+        let mut config = test_config(self.data_dir.path());
+        assert!(matches!(config.backend, Backend::Postgres { .. }), "a second node needs PostgreSQL");
+        config.clock = self.clock.clone();
+        config.webhook_poll = std::time::Duration::from_millis(50);
+        config.timer_poll = std::time::Duration::from_millis(20);
+        configure(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(launch(config, listener, shutdown.clone()));
+        let admin = Session::login(&base, "admin@test.example", &self.admin_password).await;
+        TestNode { base, admin, shutdown, _task: task }
+    }
+
     /// The newest seq in the feed, as the admin sees it (the admin sees everything).
     pub async fn head(&self) -> i64 {
         let mut since = 0;
@@ -176,6 +193,20 @@ impl TestServer {
     }
 }
 
+/// A further node of a [`TestServer`] (same database and data directory); stopped when dropped.
+pub struct TestNode {
+    pub base: String,
+    pub admin: Session,
+    shutdown: CancellationToken,
+    _task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
 /// `sha256=<hex HMAC>`, as an integration signs its calls.
 pub fn sign(secret: &str, body: &[u8]) -> String {
     use hmac::{Hmac, Mac};
@@ -212,6 +243,11 @@ impl Session {
             device_id: login.device_id,
             client,
         }
+    }
+
+    /// The same device (token) talking to another node.
+    pub fn on(&self, base: &str) -> Session {
+        Session { base: base.to_owned(), ..self.clone() }
     }
 
     pub async fn request(

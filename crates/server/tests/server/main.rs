@@ -9,6 +9,7 @@ mod channel;
 mod feed;
 mod ledger;
 mod mutations;
+mod nodes;
 mod search;
 mod stream;
 mod visibility;

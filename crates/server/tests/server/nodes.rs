@@ -1,0 +1,359 @@
+//! Two nodes on one PostgreSQL database, in one process: commits made on either reach streams on
+//! both with no gap or reorder (also when their listener connections are killed), races and
+//! idempotency hold across nodes, and typing and revocation cross from node to node.
+//!
+//! PostgreSQL only: with SQLite (the default `SWITCHBOARD_TEST_DATABASE_URL`) each test says it
+//! was skipped and passes. In CI the suite runs through `scripts/with-postgres.sh`, where they run.
+
+use std::time::Duration;
+
+use futures_util::SinkExt;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use switchboard_proto::*;
+use switchboard_server::Backend;
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+use crate::harness::*;
+
+/// Whether these tests can run; says why not when they can't.
+fn on_postgres(test: &str) -> bool {
+    let url = std::env::var("SWITCHBOARD_TEST_DATABASE_URL").unwrap_or_default();
+    let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
+    if !postgres {
+        eprintln!(
+            "skipping nodes::{test}: several nodes need PostgreSQL (run through scripts/with-postgres.sh)"
+        );
+    }
+    postgres
+}
+
+/// A node id unique to this test run, so tests running at once find their own listeners.
+fn node_id(name: &str) -> String {
+    format!("{name}-{}", &Id::new_v4().simple().to_string()[..8])
+}
+
+/// The first node (with a known node id) and a second one on its database.
+async fn two_nodes() -> (TestServer, TestNode, String, String) {
+    let (a, b) = (node_id("a"), node_id("b"));
+    let id = a.clone();
+    let server = TestServer::start_with(move |config| config.node_id = id).await;
+    let id = b.clone();
+    let node = server.second_node(move |config| config.node_id = id).await;
+    (server, node, a, b)
+}
+
+/// Runs one statement with one text parameter on the server's database, from a thread of its own
+/// (the blocking client cannot run on the test's runtime); the first column of its one row.
+fn database_count(server: &TestServer, sql: &'static str, parameter: String) -> i64 {
+    let Backend::Postgres { url } = crate::harness::test_config(server.data_dir.path()).backend else {
+        panic!("a PostgreSQL test server");
+    };
+    let url = url.expose().to_owned();
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        client.query_one(sql, &[&parameter]).expect("query").get::<_, i64>(0)
+    })
+    .join()
+    .expect("database thread")
+}
+
+/// Kills the listener connection of node `node`; how many it found.
+fn kill_listener(server: &TestServer, node: &str) -> i64 {
+    database_count(
+        server,
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
+        format!("switchboard-listen-{node}"),
+    )
+}
+
+/// Waits until node `node` listens again.
+async fn wait_for_listener(server: &TestServer, node: &str) {
+    for _ in 0..100 {
+        let sql = "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1";
+        if database_count(server, sql, format!("switchboard-listen-{node}")) == 1 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("node {node} did not listen again within 10 s");
+}
+
+/// A customer message through the signed API channel of the node at `base`.
+async fn inbound_on(base: &str, inbox: &CreatedInbox, contact: &str, external_id: &str) -> InboundResult {
+    let payload = json!({
+        "contact": {"external_id": contact, "name": format!("Customer {contact}")},
+        "message": {"external_id": external_id, "body": format!("message {external_id}")},
+    })
+    .to_string();
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/v1/channels/{}/inbound", inbox.inbox.id))
+        .header("content-type", "application/json")
+        .header("x-switchboard-signature", sign(&inbox.signing_secret, payload.as_bytes()))
+        .body(payload)
+        .send()
+        .await
+        .expect("inbound request");
+    assert_eq!(response.status(), StatusCode::OK, "inbound through {base}");
+    response.json().await.expect("inbound result")
+}
+
+/// A stream on `session`'s node from `since = 0`, read in a task until its cursor reaches the head
+/// sent on the returned channel; checks every batch as a client would (the batch continues from
+/// the cursor, seqs strictly increase) and returns every change it received.
+fn follow(session: Session) -> (watch::Sender<i64>, tokio::task::JoinHandle<(i64, Vec<Change>)>) {
+    let (target, mut until) = watch::channel(i64::MAX);
+    let task = tokio::spawn(async move {
+        let mut socket = open_stream(&session, 0).await;
+        let (mut cursor, mut changes) = (0, Vec::<Change>::new());
+        loop {
+            if cursor >= *until.borrow_and_update() {
+                return (cursor, changes);
+            }
+            tokio::select! {
+                _ = until.changed() => {}
+                frame = next_frame(&mut socket) => match frame {
+                    Ok(ServerFrame::Changes { since, next, changes: batch }) => {
+                        assert_eq!(since, cursor, "{}: a batch continues from the cursor (no gap)", session.base);
+                        for change in &batch {
+                            let last = changes.last().map_or(0, |c| c.seq);
+                            assert!(change.seq > last, "{}: seq {} after {last} (reorder)", session.base, change.seq);
+                        }
+                        cursor = next;
+                        changes.extend(batch);
+                    }
+                    Ok(_) => {}
+                    Err(code) => panic!("{}: the stream closed: {code:?}", session.base),
+                }
+            }
+        }
+    });
+    (target, task)
+}
+
+/// Writers on both nodes (customer messages, replies, labels) while a stream on each node follows;
+/// `during` runs half-way through the traffic. Both streams end at the head with exactly what a
+/// bootstrap holds.
+async fn traffic_on_both_nodes_reaches_both_streams(during: impl AsyncFnOnce(&TestServer)) {
+    let (server, node, ..) = two_nodes().await;
+    let workspace = Workspace::create(&server).await;
+    let streams = [follow(server.admin.clone()), follow(node.admin.clone())];
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let bases = [server.base.clone(), node.base.clone()];
+    let writers = |round: usize| {
+        let (bases, workspace) = (&bases, &workspace);
+        (0..4).map(move |writer| {
+            let base = bases[writer % 2].clone();
+            let (inbox, sara) = (workspace.whatsapp.clone(), workspace.sara.on(&base));
+            tokio::spawn(async move {
+                for n in 0..8 {
+                    let external = format!("r{round}-w{writer}-{n}");
+                    let contact = format!("w{writer}-c{}", n % 3);
+                    let conversation = inbound_on(&base, &inbox, &contact, &external).await.conversation_id;
+                    let (status, body) = sara.reply(conversation, &format!("reply {external}")).await;
+                    assert_eq!(status, StatusCode::OK, "reply through {base}: {body}");
+                    let label = ["vip", "bug"][n % 2];
+                    let labels = json!({"client_id": Id::new_v4(), "add": [label]});
+                    sara.ok(&format!("/api/v1/conversations/{conversation}/labels"), labels).await;
+                }
+            })
+        })
+    };
+    for writer in writers(0).collect::<Vec<_>>() {
+        writer.await.expect("writer");
+    }
+    let second_half: Vec<_> = writers(1).collect();
+    during(&server).await;
+    for writer in second_half {
+        writer.await.expect("writer");
+    }
+
+    let head = server.head().await;
+    let expected = apply(&server.admin.bootstrap().await);
+    for (target, task) in streams {
+        target.send(head).expect("the stream task runs");
+        let (cursor, changes) = tokio::time::timeout(Duration::from_secs(20), task)
+            .await
+            .expect("the stream reached the head")
+            .expect("stream task");
+        assert_eq!(cursor, head, "the stream's cursor ends at the head");
+        assert_eq!(apply(&changes), expected, "what the stream built equals a bootstrap");
+    }
+}
+
+#[tokio::test]
+async fn writes_on_both_nodes_reach_streams_on_both_without_gap_or_reorder() {
+    if !on_postgres("writes_on_both_nodes_reach_streams_on_both_without_gap_or_reorder") {
+        return;
+    }
+    traffic_on_both_nodes_reaches_both_streams(async |_| {}).await;
+}
+
+#[tokio::test]
+async fn killing_the_listeners_mid_traffic_loses_nothing() {
+    if !on_postgres("killing_the_listeners_mid_traffic_loses_nothing") {
+        return;
+    }
+    traffic_on_both_nodes_reaches_both_streams(async |server: &TestServer| {
+        let sql = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                   WHERE application_name LIKE $1 AND datname = current_database()";
+        let killed = database_count(server, sql, "switchboard-listen-%".to_owned());
+        assert_eq!(killed, 2, "both nodes' listeners were found and killed");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_listener_killed_comes_back_and_its_node_still_streams() {
+    if !on_postgres("a_listener_killed_comes_back_and_its_node_still_streams") {
+        return;
+    }
+    let (server, node, a, b) = two_nodes().await;
+    let workspace = Workspace::create(&server).await;
+    let head = server.head().await;
+    let mut on_b = open_stream(&workspace.sam.on(&node.base), head).await;
+    assert_eq!(kill_listener(&server, &b), 1, "node b's listener is found by its application_name");
+    // A commit on A while B listens to nobody: B's tailer reads it on reconnect or by its timer.
+    let result = inbound_on(&server.base, &workspace.whatsapp, "c1", "while-b-was-deaf").await;
+    loop {
+        match next_frame(&mut on_b).await.expect("b's stream") {
+            ServerFrame::Changes { changes, .. } if changes.iter().any(|c| c.id == result.message_id) => {
+                break
+            }
+            _ => continue,
+        }
+    }
+    wait_for_listener(&server, &b).await;
+    wait_for_listener(&server, &a).await;
+}
+
+#[tokio::test]
+async fn ten_claims_split_across_nodes_have_exactly_one_winner() {
+    if !on_postgres("ten_claims_split_across_nodes_have_exactly_one_winner") {
+        return;
+    }
+    let (server, node, ..) = two_nodes().await;
+    let workspace = Workspace::create(&server).await;
+    let support = workspace.sara.agent.team_ids.clone();
+    let mut claimers = Vec::new();
+    for n in 0..10 {
+        let email = format!("claimer{n}@test.example");
+        let agent = json!({"name": format!("Claimer {n}"), "email": email, "role": "agent",
+                           "password": PASSWORD, "team_ids": support});
+        server.admin.ok("/api/v1/agents", agent).await;
+        let base = if n % 2 == 0 { &server.base } else { &node.base };
+        claimers.push(Session::login(base, &email, PASSWORD).await);
+    }
+    let conversation = inbound_on(&node.base, &workspace.whatsapp, "c1", "claim-me").await.conversation_id;
+    let path = format!("/api/v1/conversations/{conversation}/assign");
+    let claims = claimers.iter().map(|session| {
+        let path = path.clone();
+        async move {
+            let body = json!({"client_id": Id::new_v4(), "assignee_id": session.agent.id, "expected_assignee_id": null});
+            (session.agent.id, session.post(&path, body).await)
+        }
+    });
+    let results = futures_util::future::join_all(claims).await;
+    let winners: Vec<Id> =
+        results.iter().filter(|(_, (status, _))| *status == StatusCode::OK).map(|(id, _)| *id).collect();
+    assert_eq!(winners.len(), 1, "exactly one claim wins: {results:?}");
+    for (_, (status, body)) in results.iter().filter(|(_, (status, _))| *status != StatusCode::OK) {
+        assert_eq!(*status, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["error"]["code"], "assignment_conflict");
+        assert_eq!(body["error"]["current_assignee_id"], json!(winners[0]), "the loser learns who holds it");
+    }
+}
+
+#[tokio::test]
+async fn one_client_id_sent_to_both_nodes_at_once_has_one_effect() {
+    if !on_postgres("one_client_id_sent_to_both_nodes_at_once_has_one_effect") {
+        return;
+    }
+    let (server, node, ..) = two_nodes().await;
+    let workspace = Workspace::create(&server).await;
+    let conversation = inbound_on(&server.base, &workspace.whatsapp, "c1", "m1").await.conversation_id;
+    let path = format!("/api/v1/conversations/{conversation}/messages");
+    let body = json!({"client_id": Id::new_v4(), "kind": "reply", "body": "exactly once"});
+    let (on_a, on_b) = (workspace.sara.clone(), workspace.sara.on(&node.base));
+    let (first_a, first_b) = tokio::join!(on_a.ok(&path, body.clone()), on_b.ok(&path, body.clone()));
+    assert_eq!(first_a, first_b, "both nodes answer with the one effect (same seq)");
+    for session in [&on_a, &on_b, &on_a, &on_b] {
+        assert_eq!(session.ok(&path, body.clone()).await, first_a, "a retry replays the answer");
+    }
+    let sent = workspace
+        .sara
+        .bootstrap()
+        .await
+        .into_iter()
+        .filter(|c| {
+            c.entity == EntityKind::Message && c.data.as_ref().is_some_and(|d| d["body"] == "exactly once")
+        })
+        .count();
+    assert_eq!(sent, 1, "one message");
+    // Reused for another request on the other node: refused, as on one node.
+    let other = json!({"client_id": body["client_id"], "status": "pending"});
+    let (status, refused) = on_b.post(&format!("/api/v1/conversations/{conversation}/status"), other).await;
+    assert_eq!((status, refused["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("client_id_reused")));
+}
+
+#[tokio::test]
+async fn typing_on_one_node_reaches_a_stream_on_the_other() {
+    if !on_postgres("typing_on_one_node_reaches_a_stream_on_the_other") {
+        return;
+    }
+    let (server, node, ..) = two_nodes().await;
+    let workspace = Workspace::create(&server).await;
+    let result = inbound_on(&server.base, &workspace.whatsapp, "c1", "m1").await;
+    let head = server.head().await;
+    let mut sara_on_a = open_stream(&workspace.sara, head).await;
+    let mut sam_on_b = open_stream(&workspace.sam.on(&node.base), head).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let frame = json!({"type": "typing", "conversation_id": result.conversation_id, "active": true});
+    sara_on_a.send(WsMessage::Text(frame.to_string().into())).await.expect("send typing");
+    let typing = loop {
+        match next_frame(&mut sam_on_b).await.expect("sam's stream on b") {
+            ServerFrame::Typing { conversation_id, agent_id, active } => {
+                break (conversation_id, agent_id, active)
+            }
+            _ => continue,
+        }
+    };
+    assert_eq!(typing, (result.conversation_id, workspace.sara.agent.id, true));
+}
+
+/// Waits for the stream to be closed as revoked.
+async fn closed_as_revoked(socket: &mut Socket) {
+    loop {
+        match next_frame(socket).await {
+            Ok(_) => continue,
+            Err(code) => {
+                assert_eq!(code, Some(CLOSE_REVOKED), "closed because the token was revoked");
+                return;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_device_revoked_on_one_node_loses_its_stream_on_the_other() {
+    if !on_postgres("a_device_revoked_on_one_node_loses_its_stream_on_the_other") {
+        return;
+    }
+    let (server, node, _, b) = two_nodes().await;
+    let workspace = Workspace::create(&server).await;
+    let mut sam_on_b = open_stream(&workspace.sam.on(&node.base), 0).await;
+    let _ = next_frame(&mut sam_on_b).await;
+    let revoke = format!("/api/v1/devices/{}", workspace.sam.device_id);
+    assert_eq!(server.admin.request(Method::DELETE, &revoke, None).await.0, StatusCode::NO_CONTENT);
+    closed_as_revoked(&mut sam_on_b).await;
+
+    // Revoked while node b's listener is down: the notification is lost, the devices table is not.
+    let mut sara_on_b = open_stream(&workspace.sara.on(&node.base), 0).await;
+    let _ = next_frame(&mut sara_on_b).await;
+    assert_eq!(kill_listener(&server, &b), 1);
+    let revoke = format!("/api/v1/devices/{}", workspace.sara.device_id);
+    assert_eq!(server.admin.request(Method::DELETE, &revoke, None).await.0, StatusCode::NO_CONTENT);
+    closed_as_revoked(&mut sara_on_b).await;
+}
