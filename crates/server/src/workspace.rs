@@ -77,7 +77,8 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// `store` must publish its commits on `bus`.
+    /// Commits reach `bus` in seq order: SQLite's store publishes them itself, under its writer
+    /// lock; on PostgreSQL each node's feed tailer publishes every node's commits.
     pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, clock: Arc<dyn Clock>) -> Self {
         Workspace { store, bus, clock }
     }

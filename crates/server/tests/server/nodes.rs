@@ -357,3 +357,61 @@ async fn a_device_revoked_on_one_node_loses_its_stream_on_the_other() {
     assert_eq!(server.admin.request(Method::DELETE, &revoke, None).await.0, StatusCode::NO_CONTENT);
     closed_as_revoked(&mut sara_on_b).await;
 }
+
+#[tokio::test]
+async fn replies_sent_through_both_nodes_reach_the_webhook_exactly_once() {
+    if !on_postgres("replies_sent_through_both_nodes_reach_the_webhook_exactly_once") {
+        return;
+    }
+    // A receiver that counts every POST by message id.
+    let received: std::sync::Arc<std::sync::Mutex<Vec<Id>>> = Default::default();
+    let app = {
+        let received = received.clone();
+        axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |body: axum::body::Bytes| {
+                let received = received.clone();
+                async move {
+                    if let Ok(payload) = serde_json::from_slice::<OutgoingWebhook>(&body) {
+                        received.lock().expect("lock").push(payload.message.id);
+                    }
+                    StatusCode::OK
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let hook_url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let (server, node, ..) = two_nodes().await;
+    let created: CreatedInbox = serde_json::from_value(
+        server
+            .admin
+            .ok("/api/v1/inboxes", json!({"name": "Partner", "channel": "api", "webhook_url": hook_url}))
+            .await,
+    )
+    .expect("inbox");
+    let conversation = inbound_on(&server.base, &created, "partner-user", "p1").await.conversation_id;
+    const REPLIES: usize = 40;
+    let mut sent = Vec::new();
+    for n in 0..REPLIES {
+        // Alternate the nodes; both run a delivery worker.
+        let session = if n % 2 == 0 { &server.admin } else { &node.admin };
+        let (status, body) = session.reply(conversation, &format!("reply {n}")).await;
+        assert_eq!(status, StatusCode::OK, "reply {n}: {body}");
+        sent.push(serde_json::from_value::<Id>(body["message"]["id"].clone()).expect("id"));
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while received.lock().expect("lock").len() < REPLIES {
+        assert!(std::time::Instant::now() < deadline, "not every reply reached the webhook");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Past any lease: a delivery already made must not be made again.
+    server.clock.advance(2 * 60 * 1000);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut got = received.lock().expect("lock").clone();
+    got.sort();
+    sent.sort();
+    assert_eq!(got, sent, "each reply delivered exactly once across both nodes' workers");
+}
