@@ -5,7 +5,7 @@
 use std::{path::PathBuf, sync::Arc};
 
 use anyhow::Context;
-use axum::body::Bytes;
+use bytes::Bytes;
 use futures_util::{stream::BoxStream, Stream, StreamExt, TryStreamExt};
 use object_store::{aws::AmazonS3, ObjectStoreExt, WriteMultipart};
 use sha2::{Digest, Sha256};

@@ -27,18 +27,19 @@ use switchboard_proto::{CreateAgent, Role};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+pub use crate::postgres::DatabaseUrl;
+use crate::postgres::{Fanout, PostgresStore};
 use crate::{
     bus::{Bus, LocalBus},
-    postgres::{Fanout, PostgresStore},
     sqlite::SqliteStore,
     workspace::Workspace,
 };
 pub use crate::{
     clock::{Clock, ShiftedClock, SystemClock},
+    files::Attachments,
     http::openapi::openapi_json,
     signing::{sign as sign_payload, SIGNATURE_HEADER},
 };
-pub use crate::{files::Attachments, postgres::DatabaseUrl};
 
 /// Where a workspace's data lives.
 #[derive(Debug, Clone, PartialEq)]
