@@ -56,3 +56,10 @@ if ! command -v st >/dev/null; then
   python3 -m pip install --quiet schemathesis 2>/dev/null ||
     python3 -m pip install --quiet --break-system-packages schemathesis
 fi
+
+# moto's server is the throwaway S3 endpoint of the attachment tests (scripts/with-s3.sh).
+if ! command -v moto_server >/dev/null; then
+  echo "setup: installing moto"
+  python3 -m pip install --quiet 'moto[server]' 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages 'moto[server]'
+fi

@@ -75,6 +75,14 @@ suite_server_postgres() {
     cargo test --workspace --locked --test server --test core
 }
 
+# Attachments in S3-compatible storage: the server's attachment tests against moto (with-s3.sh),
+# on PostgreSQL so a second node downloads what the first uploaded. If moto or PostgreSQL does not
+# start, this fails.
+suite_s3() {
+  scripts/with-s3.sh scripts/with-postgres.sh \
+    cargo test --workspace --locked --exclude switchboard-e2e --test server attachments
+}
+
 # --- Running them -------------------------------------------------------------------------------
 
 failed=()
@@ -128,7 +136,7 @@ check_tree_unchanged() {
 # After the build, a step that compiles means two steps disagree on features or profiles.
 check_compiled_once() {
   local step
-  for step in e2e cargo_test server_postgres bench; do
+  for step in e2e cargo_test server_postgres s3 bench; do
     [ -f "$logs/$step.log" ] || continue
     if grep -qE '^ *Compiling ' "$logs/$step.log"; then
       echo "test: warning: $step recompiled after the build step (see $logs/$step.log):" >&2
@@ -145,6 +153,7 @@ if [ "$mode" = fast ]; then
   run clippy ui
   run cargo_test
   run server_postgres
+  run s3
 else
   run fmt
   run ui_build
@@ -155,6 +164,7 @@ else
   run e2e
   run cargo_test
   run server_postgres
+  run s3
   check_compiled_once
 fi
 check_tree_unchanged

@@ -1,17 +1,209 @@
-//! The content-addressed attachment store: `attachments/ab/abcdef…` named by sha256. Uploads are
-//! streamed to a temporary file while hashed, never held in memory whole, then renamed into place.
+//! The content-addressed attachment store: blobs named by sha256 (`ab/abcdef…`), in a local
+//! directory or in S3-compatible object storage ([`BlobStore`]). Uploads are streamed to a local
+//! temporary file while hashed, never held in memory whole, then handed to the blob store.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, sync::Arc};
 
-use futures_util::{Stream, StreamExt};
+use anyhow::Context;
+use bytes::Bytes;
+use futures_util::{stream::BoxStream, Stream, StreamExt, TryStreamExt};
+use object_store::{aws::AmazonS3, ObjectStoreExt, WriteMultipart};
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::refusal::{Outcome, Refusal};
 
+/// Where attachments live: `--attachments file:///path` or `s3://bucket/prefix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attachments {
+    /// A local directory (or a mount every node shares).
+    Directory(PathBuf),
+    /// An S3-compatible bucket; credentials, region and endpoint come from the `AWS_*` variables.
+    S3 { bucket: String, prefix: String },
+}
+
+impl Attachments {
+    /// Parses `file:///absolute/path` or `s3://bucket[/prefix]`.
+    pub fn parse(url: &str) -> anyhow::Result<Self> {
+        let Some((scheme, rest)) = url.split_once("://") else {
+            anyhow::bail!("attachments {url:?} is not a URL: use file:///path or s3://bucket/prefix")
+        };
+        match scheme {
+            "file" => {
+                if !rest.starts_with('/') {
+                    anyhow::bail!(
+                        "attachments {url:?}: a file URL needs an absolute path, as in file:///srv/attachments"
+                    );
+                }
+                Ok(Attachments::Directory(PathBuf::from(rest)))
+            }
+            "s3" => {
+                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+                let valid = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.';
+                if bucket.is_empty() || !bucket.chars().all(valid) {
+                    anyhow::bail!(
+                        "attachments {url:?}: {bucket:?} is not a bucket name (lowercase letters, digits, \
+                         '-' and '.'), as in s3://my-bucket/switchboard"
+                    );
+                }
+                let prefix = prefix.trim_matches('/');
+                if prefix.split('/').any(|part| part == "." || part == "..")
+                    || prefix.contains("//")
+                    || object_store::path::Path::parse(prefix).is_err()
+                {
+                    anyhow::bail!("attachments {url:?}: {prefix:?} is not a key prefix");
+                }
+                Ok(Attachments::S3 { bucket: bucket.to_owned(), prefix: prefix.to_owned() })
+            }
+            other => anyhow::bail!(
+                "unsupported attachments scheme {other:?}: use file:///path or s3://bucket/prefix"
+            ),
+        }
+    }
+
+    /// Where attachments live, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Attachments::Directory(path) => format!("file://{}", path.display()),
+            Attachments::S3 { bucket, prefix } if prefix.is_empty() => format!("s3://{bucket}"),
+            Attachments::S3 { bucket, prefix } => format!("s3://{bucket}/{prefix}"),
+        }
+    }
+}
+
+/// Where content-addressed blobs are kept.
+#[derive(Debug, Clone)]
+pub enum BlobStore {
+    /// `root/ab/abcdef…`; `put_file` renames the temporary file into place.
+    Directory(PathBuf),
+    /// `prefix/ab/abcdef…` in a bucket.
+    S3 { store: Arc<AmazonS3>, prefix: String },
+}
+
+/// A blob opened for download.
+pub struct Blob {
+    pub size: u64,
+    pub stream: BoxStream<'static, std::io::Result<Bytes>>,
+}
+
+/// Objects up to this size go up in one PUT; larger ones in 5 MiB multipart parts.
+const SINGLE_PUT: u64 = 8 << 20;
+
+impl BlobStore {
+    /// Opens the store `attachments` names (the S3 client is configured from the `AWS_*`
+    /// variables; nothing is contacted yet).
+    pub fn open(attachments: &Attachments) -> anyhow::Result<Self> {
+        match attachments {
+            Attachments::Directory(root) => {
+                std::fs::create_dir_all(root)
+                    .with_context(|| format!("creating attachments directory {}", root.display()))?;
+                Ok(BlobStore::Directory(root.clone()))
+            }
+            Attachments::S3 { bucket, prefix } => {
+                // reqwest 0.13 is built without a TLS provider of its own (no aws-lc-rs): use ring.
+                // An Err only means one is installed already.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let store = object_store::aws::AmazonS3Builder::from_env()
+                    .with_bucket_name(bucket)
+                    .build()
+                    .with_context(|| {
+                    format!("configuring S3 bucket {bucket:?} from the AWS_* variables")
+                })?;
+                Ok(BlobStore::S3 { store: Arc::new(store), prefix: prefix.clone() })
+            }
+        }
+    }
+
+    fn key(prefix: &str, sha256: &str) -> object_store::path::Path {
+        let relative = format!("{}/{sha256}", &sha256[..2]);
+        if prefix.is_empty() {
+            object_store::path::Path::from(relative)
+        } else {
+            object_store::path::Path::from(format!("{prefix}/{relative}"))
+        }
+    }
+
+    /// Stores the finished temporary file `temp` (of `size` bytes, hashing to `sha256`) under
+    /// its hash. Same content, same key: a blob already there is left as it is.
+    pub async fn put_file(&self, temp: tempfile::TempPath, sha256: &str, size: u64) -> Outcome<()> {
+        match self {
+            BlobStore::Directory(root) => {
+                let target = root.join(&sha256[..2]).join(sha256);
+                if let Some(parent) = target.parent() {
+                    tokio::fs::create_dir_all(parent).await?;
+                }
+                if tokio::fs::try_exists(&target).await? {
+                    return Ok(());
+                }
+                temp.persist(&target).map_err(|e| Refusal::internal(e.error))?;
+                Ok(())
+            }
+            BlobStore::S3 { store, prefix } => {
+                let key = Self::key(prefix, sha256);
+                if self.exists(sha256).await? {
+                    return Ok(());
+                }
+                if size <= SINGLE_PUT {
+                    let bytes = tokio::fs::read(&temp).await?;
+                    store.put(&key, bytes.into()).await.map_err(Refusal::internal)?;
+                } else {
+                    let upload = store.put_multipart(&key).await.map_err(Refusal::internal)?;
+                    let mut upload = WriteMultipart::new(upload);
+                    let mut file = tokio::fs::File::open(&temp).await?;
+                    let mut buffer = vec![0u8; 1 << 20];
+                    loop {
+                        let read = file.read(&mut buffer).await?;
+                        if read == 0 {
+                            break;
+                        }
+                        upload.wait_for_capacity(2).await.map_err(Refusal::internal)?;
+                        upload.write(&buffer[..read]);
+                    }
+                    upload.finish().await.map_err(Refusal::internal)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Opens the blob with this hash as a byte stream.
+    pub async fn open_blob(&self, sha256: &str) -> Outcome<Blob> {
+        match self {
+            BlobStore::Directory(root) => {
+                let file = tokio::fs::File::open(root.join(&sha256[..2]).join(sha256)).await?;
+                let size = file.metadata().await?.len();
+                Ok(Blob { size, stream: tokio_util::io::ReaderStream::new(file).boxed() })
+            }
+            BlobStore::S3 { store, prefix } => {
+                let result = store.get(&Self::key(prefix, sha256)).await.map_err(Refusal::internal)?;
+                let size = result.meta.size;
+                let stream = result.into_stream().map_err(std::io::Error::other).boxed();
+                Ok(Blob { size, stream })
+            }
+        }
+    }
+
+    /// Whether a blob with this hash is stored.
+    pub async fn exists(&self, sha256: &str) -> Outcome<bool> {
+        match self {
+            BlobStore::Directory(root) => {
+                Ok(tokio::fs::try_exists(root.join(&sha256[..2]).join(sha256)).await?)
+            }
+            BlobStore::S3 { store, prefix } => match store.head(&Self::key(prefix, sha256)).await {
+                Ok(_) => Ok(true),
+                Err(object_store::Error::NotFound { .. }) => Ok(false),
+                Err(e) => Err(Refusal::internal(e)),
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct FileStore {
-    root: PathBuf,
+    /// Where uploads are written while hashed: beside a directory store (so the file is renamed
+    /// into place), under the data directory for S3.
+    temp: PathBuf,
+    blobs: BlobStore,
 }
 
 /// A file now in the store.
@@ -22,14 +214,19 @@ pub struct Stored {
 }
 
 impl FileStore {
-    pub fn new(root: PathBuf) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(root.join("tmp"))?;
-        Ok(FileStore { root })
+    pub fn new(attachments: &Attachments, data_dir: &std::path::Path) -> anyhow::Result<Self> {
+        let blobs = BlobStore::open(attachments)?;
+        let temp = match attachments {
+            Attachments::Directory(root) => root.join("tmp"),
+            Attachments::S3 { .. } => data_dir.join("upload-tmp"),
+        };
+        std::fs::create_dir_all(&temp).with_context(|| format!("creating {}", temp.display()))?;
+        Ok(FileStore { temp, blobs })
     }
 
-    /// Where the file with this hash lives.
-    pub fn path(&self, sha256: &str) -> PathBuf {
-        self.root.join(&sha256[..2]).join(sha256)
+    /// Opens the stored file with this hash for download.
+    pub async fn open(&self, sha256: &str) -> Outcome<Blob> {
+        self.blobs.open_blob(sha256).await
     }
 
     /// Streams `chunks` into the store; more than `limit` bytes aborts with `too_large` and leaves
@@ -40,7 +237,7 @@ impl FileStore {
         B: AsRef<[u8]>,
         E: std::fmt::Display,
     {
-        let temp = tempfile::NamedTempFile::new_in(self.root.join("tmp"))?;
+        let temp = tempfile::NamedTempFile::new_in(&self.temp)?;
         let (std_file, temp_path) = temp.into_parts();
         let mut file = tokio::fs::File::from_std(std_file);
         let mut hasher = Sha256::new();
@@ -59,7 +256,7 @@ impl FileStore {
         file.sync_all().await?;
         drop(file);
         let sha256 = hex::encode(hasher.finalize());
-        self.put(temp_path, &sha256).await?;
+        self.blobs.put_file(temp_path, &sha256, size).await?;
         Ok(Stored { sha256, size })
     }
 
@@ -69,26 +266,67 @@ impl FileStore {
             return Err(too_large(limit));
         }
         let sha256 = hex::encode(Sha256::digest(bytes));
-        let temp = tempfile::NamedTempFile::new_in(self.root.join("tmp"))?;
+        let temp = tempfile::NamedTempFile::new_in(&self.temp)?;
         tokio::fs::write(temp.path(), bytes).await?;
-        self.put(temp.into_temp_path(), &sha256).await?;
+        self.blobs.put_file(temp.into_temp_path(), &sha256, bytes.len() as u64).await?;
         Ok(Stored { sha256, size: bytes.len() as u64 })
-    }
-
-    async fn put(&self, temp_path: tempfile::TempPath, sha256: &str) -> Outcome<()> {
-        let target = self.path(sha256);
-        if let Some(parent) = target.parent() {
-            tokio::fs::create_dir_all(parent).await?;
-        }
-        // Same content, same name: an existing file is already right.
-        if tokio::fs::try_exists(&target).await? {
-            return Ok(());
-        }
-        temp_path.persist(&target).map_err(|e| Refusal::internal(e.error))?;
-        Ok(())
     }
 }
 
 fn too_large(limit: u64) -> Refusal {
     Refusal::too_large(format!("the upload exceeds this inbox's limit of {limit} bytes"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attachment_urls_parse() {
+        assert_eq!(
+            Attachments::parse("file:///srv/attachments").ok(),
+            Some(Attachments::Directory(PathBuf::from("/srv/attachments")))
+        );
+        assert_eq!(
+            Attachments::parse("s3://my-bucket/switchboard/prod/").ok(),
+            Some(Attachments::S3 { bucket: "my-bucket".into(), prefix: "switchboard/prod".into() })
+        );
+        assert_eq!(
+            Attachments::parse("s3://my.bucket").ok(),
+            Some(Attachments::S3 { bucket: "my.bucket".into(), prefix: String::new() })
+        );
+        assert_eq!(Attachments::parse("s3://b/p").map(|a| a.describe()).ok().as_deref(), Some("s3://b/p"));
+        let error = |url: &str| Attachments::parse(url).expect_err(url).to_string();
+        assert!(error("ftp://host/x").contains("unsupported attachments scheme \"ftp\""));
+        assert!(error("/srv/attachments").contains("not a URL"));
+        assert!(error("file://relative/path").contains("absolute path"));
+        assert!(error("s3://").contains("not a bucket name"));
+        assert!(error("s3:///prefix").contains("not a bucket name"));
+        assert!(error("s3://My_Bucket/x").contains("not a bucket name"));
+        assert!(error("s3://bucket/a//b").contains("not a key prefix"));
+        assert!(error("s3://bucket/a/../b").contains("not a key prefix"));
+    }
+
+    #[test]
+    fn keys_follow_the_directory_layout() {
+        let sha = "abcdef0123";
+        assert_eq!(BlobStore::key("", sha).as_ref(), "ab/abcdef0123");
+        assert_eq!(BlobStore::key("team/files", sha).as_ref(), "team/files/ab/abcdef0123");
+    }
+
+    #[tokio::test]
+    async fn a_directory_store_is_content_addressed_and_idempotent() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = FileStore::new(&Attachments::Directory(dir.path().join("a")), dir.path()).expect("store");
+        let first = store.store_bytes(b"hello", 100).await.expect("store");
+        let second = store.store_bytes(b"hello", 100).await.expect("store again");
+        assert_eq!(first.sha256, second.sha256);
+        assert!(store.blobs.exists(&first.sha256).await.expect("exists"));
+        assert!(dir.path().join("a").join(&first.sha256[..2]).join(&first.sha256).is_file());
+        let blob = store.open(&first.sha256).await.expect("open");
+        assert_eq!(blob.size, 5);
+        let bytes: Vec<Bytes> = blob.stream.try_collect().await.expect("read");
+        assert_eq!(bytes.concat(), b"hello");
+        assert!(!store.blobs.exists(&"0".repeat(64)).await.expect("exists"));
+    }
 }

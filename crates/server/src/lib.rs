@@ -28,14 +28,15 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use crate::postgres::DatabaseUrl;
+use crate::postgres::{Fanout, PostgresStore};
 use crate::{
     bus::{Bus, LocalBus},
-    postgres::{Fanout, PostgresStore},
     sqlite::SqliteStore,
     workspace::Workspace,
 };
 pub use crate::{
     clock::{Clock, ShiftedClock, SystemClock},
+    files::Attachments,
     http::openapi::openapi_json,
     signing::{sign as sign_payload, SIGNATURE_HEADER},
 };
@@ -82,9 +83,13 @@ impl Backend {
 /// How a server instance runs.
 #[derive(Clone)]
 pub struct ServerConfig {
-    /// Holds the content-addressed `attachments/`, and `switchboard.db` with the SQLite backend.
+    /// Holds `switchboard.db` with the SQLite backend, the default `attachments/`, and uploads
+    /// while they are hashed.
     pub data_dir: PathBuf,
     pub backend: Backend,
+    /// Where attachments live; `None` (not chosen explicitly) is `attachments/` in `data_dir`,
+    /// which [`ServerConfig::check_attachments`] refuses with PostgreSQL.
+    pub attachments: Option<Attachments>,
     pub clock: Arc<dyn Clock>,
     /// How often the webhook worker looks for due deliveries.
     pub webhook_poll: std::time::Duration,
@@ -103,12 +108,35 @@ impl ServerConfig {
         ServerConfig {
             data_dir: data_dir.into(),
             backend: Backend::Sqlite,
+            attachments: None,
             clock: Arc::new(SystemClock),
             webhook_poll: std::time::Duration::from_millis(500),
             timer_poll: std::time::Duration::from_millis(250),
             stream_buffer: 4096,
             node_id: random_node_id(),
         }
+    }
+}
+
+impl ServerConfig {
+    /// Where attachments live: as chosen, else `attachments/` in the data directory.
+    pub fn attachments(&self) -> Attachments {
+        self.attachments.clone().unwrap_or_else(|| Attachments::Directory(self.data_dir.join("attachments")))
+    }
+
+    /// Refuses PostgreSQL with the default attachments: several nodes on one database would each
+    /// keep their own, and a file uploaded through one could not be downloaded through another.
+    /// `serve` checks this; a shared directory or a bucket must be named explicitly.
+    pub fn check_attachments(&self) -> anyhow::Result<()> {
+        if matches!(self.backend, Backend::Postgres { .. }) && self.attachments.is_none() {
+            anyhow::bail!(
+                "with PostgreSQL, attachments would be local to this node ({}): pass --attachments \
+                 s3://bucket/prefix (with the AWS_* variables), or an explicit file:///shared/path \
+                 that every node mounts",
+                self.data_dir.join("attachments").display()
+            );
+        }
+        Ok(())
     }
 }
 
@@ -197,12 +225,13 @@ pub async fn launch(
         Some(fanout) => Some(fanout.start(shutdown.clone()).await?),
         None => None,
     };
-    let files = files::FileStore::new(config.data_dir.join("attachments"))?;
+    let attachments = config.attachments();
+    let files = files::FileStore::new(&attachments, &config.data_dir)?;
     let state = http::AppState::new(workspace.clone(), files, config.clock.clone(), shutdown.clone());
     let worker = tokio::spawn(webhook::run(workspace.clone(), config.webhook_poll, shutdown.clone()));
     let timers = tokio::spawn(workspace::run_timers(workspace, config.timer_poll, shutdown.clone()));
     let address = listener.local_addr().ok();
-    tracing::info!(?address, node = %config.node_id, data_dir = %config.data_dir.display(), database = %config.backend.describe(&config.data_dir), "serving");
+    tracing::info!(?address, node = %config.node_id, data_dir = %config.data_dir.display(), database = %config.backend.describe(&config.data_dir), attachments = %attachments.describe(), "serving");
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())

@@ -4,7 +4,7 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use switchboard_server::{demo, init_data_dir, launch, openapi_json, Backend, ServerConfig};
+use switchboard_server::{demo, init_data_dir, launch, openapi_json, Attachments, Backend, ServerConfig};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -23,6 +23,11 @@ enum Command {
         data_dir: Option<PathBuf>,
         #[command(flatten)]
         database: DatabaseArg,
+        /// Where attachments live: `file:///path` or `s3://bucket/prefix` (credentials, region and
+        /// endpoint from the AWS_* variables). Default: `attachments/` under --data-dir, which is
+        /// refused with --database postgres://… (it would be local to this node).
+        #[arg(long, env = "SWITCHBOARD_ATTACHMENTS")]
+        attachments: Option<String>,
         #[arg(long, default_value = "127.0.0.1:7300", env = "SWITCHBOARD_LISTEN")]
         listen: SocketAddr,
         /// This node's name among several sharing a PostgreSQL database, unique among them
@@ -66,7 +71,7 @@ enum Command {
 #[derive(clap::Args)]
 struct DatabaseArg {
     /// A PostgreSQL URL (`postgres://user:password@host/db`) to keep the workspace in instead of
-    /// SQLite under --data-dir; attachments stay under --data-dir.
+    /// SQLite under --data-dir (then pass --attachments to `serve` too).
     #[arg(long = "database", env = "SWITCHBOARD_DATABASE_URL", hide_env_values = true)]
     url: Option<String>,
 }
@@ -129,8 +134,10 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { data_dir, database, listen, node_id } => {
+        Command::Serve { data_dir, database, attachments, listen, node_id } => {
             let mut config = database.config(data_dir)?;
+            config.attachments = attachments.as_deref().map(Attachments::parse).transpose()?;
+            config.check_attachments()?;
             if let Some(node_id) = node_id {
                 config.node_id = node_id;
             }

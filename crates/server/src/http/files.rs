@@ -1,4 +1,4 @@
-//! Attachment upload (multipart, streamed to disk) and download (only for those who can see the
+//! Attachment upload (multipart, streamed to a temporary file, then to the blob store) and download (only for those who can see the
 //! conversation).
 
 use axum::{
@@ -9,7 +9,6 @@ use axum::{
 };
 use serde::Deserialize;
 use switchboard_proto::*;
-use tokio_util::io::ReaderStream;
 use utoipa::IntoParams;
 
 use super::AppState;
@@ -107,14 +106,14 @@ pub async fn download(
     Path(id): Path<Id>,
 ) -> ApiResult<Response> {
     let attachment = state.workspace.attachment(&viewer, id).await?;
-    let file = tokio::fs::File::open(state.files.path(&attachment.sha256)).await?;
+    let blob = state.files.open(&attachment.sha256).await?;
     let disposition =
         format!("attachment; filename=\"{}\"", attachment.file_name.replace(|c: char| !c.is_ascii(), "_"));
     Response::builder()
         .header(header::CONTENT_TYPE, &attachment.content_type)
-        .header(header::CONTENT_LENGTH, attachment.size)
+        .header(header::CONTENT_LENGTH, blob.size)
         .header(header::CONTENT_DISPOSITION, disposition)
         .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
-        .body(Body::from_stream(ReaderStream::new(file)))
+        .body(Body::from_stream(blob.stream))
         .map_err(ApiError::internal)
 }

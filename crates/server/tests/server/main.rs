@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod attachments;
 mod auth;
 mod bad_input;
 mod channel;
