@@ -80,7 +80,7 @@ suite_server_postgres() {
 # start, this fails.
 suite_s3() {
   scripts/with-s3.sh scripts/with-postgres.sh \
-    cargo test --workspace --locked --exclude switchboard-e2e --test server attachments
+    cargo test --workspace --locked --test server attachments
 }
 
 # --- Running them -------------------------------------------------------------------------------
