@@ -10,8 +10,9 @@
 # `cargo build --workspace --all-targets` builds every binary and test binary, and every later
 # step reuses that build:
 #   - every cargo command selects the whole workspace and its test targets, because cargo turns on
-#     a dependency's features for the packages it was asked to build (`-p switchboard-e2e` alone
-#     builds the wire types without ts-rs, and recompiles them and everything above them);
+#     a dependency's features for what it was asked to build (`-p switchboard-e2e`, `--exclude …` or
+#     `--test server` alone recompiled half the workspace); a suite that runs one test binary runs
+#     it directly (scripts/test-binary.sh);
 #   - the UI is built before cargo and only when stale (scripts/build-ui.sh), because the app
 #     embeds ui/dist and a rewritten ui/dist recompiles and relinks it;
 #   - the benchmark's quick preset measures that same debug build.
@@ -72,15 +73,14 @@ suite_cargo_test() { scripts/with-secret-service.sh cargo test --workspace --loc
 # PostgreSQL does not start, with-postgres.sh fails and so does this suite.
 suite_server_postgres() {
   scripts/with-postgres.sh scripts/with-secret-service.sh \
-    cargo test --workspace --locked --test server --test core
+    bash -c 'scripts/test-binary.sh server && scripts/test-binary.sh core'
 }
 
 # Attachments in S3-compatible storage: the server's attachment tests against moto (with-s3.sh),
 # on PostgreSQL so a second node downloads what the first uploaded. If moto or PostgreSQL does not
 # start, this fails.
 suite_s3() {
-  scripts/with-s3.sh scripts/with-postgres.sh \
-    cargo test --workspace --locked --test server attachments
+  scripts/with-s3.sh scripts/with-postgres.sh scripts/test-binary.sh server attachments
 }
 
 # --- Running them -------------------------------------------------------------------------------

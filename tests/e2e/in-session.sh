@@ -30,10 +30,9 @@ done
 export SWITCHBOARD_E2E_APP=$root/target/debug/switchboard
 export SWITCHBOARD_E2E_WEBDRIVER=http://127.0.0.1:$port
 status=0
-# --workspace, not -p switchboard-e2e: cargo resolves dependency features for the packages it is
-# asked for, and the e2e package alone turns fewer on (the wire types without ts-rs, for one), which
-# recompiled the wire types and everything above them after scripts/test.sh had built them.
-cargo test --workspace --locked --test e2e -- --nocapture 2>&1 | tee "$work/e2e.log" || status=$?
+# The test binary from the workspace's build, run directly: `cargo test --test e2e` would resolve
+# features for that narrower selection and recompile part of the workspace (scripts/test-binary.sh).
+scripts/test-binary.sh e2e --nocapture 2>&1 | tee "$work/e2e.log" || status=$?
 if [ "$status" -ne 0 ] || ! grep -q SWITCHBOARD_E2E_PASSED "$work/e2e.log"; then
   echo "e2e: failed; tauri-driver log:" >&2
   tail -50 "$work/tauri-driver.log" >&2 || true
