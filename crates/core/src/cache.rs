@@ -50,23 +50,6 @@ pub struct QueuedAction {
     pub acked_seq: Option<i64>,
 }
 
-/// The table an entity kind lives in.
-fn table(kind: EntityKind) -> &'static str {
-    match kind {
-        EntityKind::Agent => "agents",
-        EntityKind::Team => "teams",
-        EntityKind::Inbox => "inboxes",
-        EntityKind::Contact => "contacts",
-        EntityKind::Conversation => "conversations",
-        EntityKind::Message => "messages",
-        EntityKind::Label => "labels",
-        EntityKind::CannedResponse => "canned_responses",
-        EntityKind::Mention => "mentions",
-        EntityKind::Pin => "pins",
-        EntityKind::ReadMarker => "read_markers",
-    }
-}
-
 fn parse_id(text: &str) -> CoreResult<Id> {
     text.parse().map_err(|e| CoreError::Corrupt(format!("bad id {text:?}: {e}")))
 }
@@ -272,8 +255,8 @@ impl Cache {
     /// Every displayed entity of a kind (the small directory kinds).
     pub fn all<T: serde::de::DeserializeOwned>(&self, kind: EntityKind) -> CoreResult<Vec<T>> {
         let conn = self.lock();
-        let mut statement =
-            conn.prepare(&format!("SELECT data FROM {} WHERE data IS NOT NULL ORDER BY rowid", table(kind)))?;
+        let mut statement = conn
+            .prepare(&format!("SELECT data FROM {} WHERE data IS NOT NULL ORDER BY rowid", kind.table()))?;
         let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
         let mut out = Vec::new();
         for row in rows {
@@ -289,7 +272,7 @@ impl Cache {
         for kind in EntityKind::ALL {
             let mut statement = conn.prepare(&format!(
                 "SELECT id, server_data FROM {} WHERE server_data IS NOT NULL",
-                table(*kind)
+                kind.table()
             ))?;
             let rows =
                 statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
@@ -308,7 +291,7 @@ fn get_displayed<T: serde::de::DeserializeOwned>(
     id: Id,
 ) -> CoreResult<Option<T>> {
     let text: Option<Option<String>> = conn
-        .query_row(&format!("SELECT data FROM {} WHERE id = ?1", table(kind)), [id.to_string()], |row| {
+        .query_row(&format!("SELECT data FROM {} WHERE id = ?1", kind.table()), [id.to_string()], |row| {
             row.get(0)
         })
         .optional()?;
@@ -325,7 +308,10 @@ struct ExistingRow {
 
 fn existing_row(conn: &Connection, kind: EntityKind, id: Id) -> CoreResult<Option<ExistingRow>> {
     Ok(conn
-        .prepare_cached(&format!("SELECT rowid, server_data IS NOT NULL FROM {} WHERE id = ?1", table(kind)))?
+        .prepare_cached(&format!(
+            "SELECT rowid, server_data IS NOT NULL FROM {} WHERE id = ?1",
+            kind.table()
+        ))?
         .query_row([id.to_string()], |row| {
             Ok(ExistingRow { rowid: row.get(0)?, has_server_version: row.get(1)? })
         })
@@ -376,7 +362,7 @@ fn refresh(tx: &Transaction, entities: &[(EntityKind, Id)], me: Option<Id>) -> C
     for (kind, id) in entities {
         let server: Option<String> = tx
             .query_row(
-                &format!("SELECT server_data FROM {} WHERE id = ?1", table(*kind)),
+                &format!("SELECT server_data FROM {} WHERE id = ?1", kind.table()),
                 [id.to_string()],
                 |row| row.get(0),
             )
@@ -437,7 +423,7 @@ fn put_row(
     server: Option<&Value>,
     displayed: Option<&Value>,
 ) -> CoreResult<()> {
-    let table = table(kind);
+    let table = kind.table();
     if server.is_none() && displayed.is_none() {
         if let Some(rowid) = rowid {
             tx.prepare_cached(&format!("DELETE FROM {table} WHERE rowid = ?1"))?.execute([rowid])?;

@@ -82,6 +82,26 @@ wire_enum!(
     }
 );
 
+impl EntityKind {
+    /// The table this kind lives in: named alike in the server's SQL backends and the client's
+    /// cache, so the one mapping lives here.
+    pub fn table(self) -> &'static str {
+        match self {
+            EntityKind::Agent => "agents",
+            EntityKind::Team => "teams",
+            EntityKind::Inbox => "inboxes",
+            EntityKind::Contact => "contacts",
+            EntityKind::Conversation => "conversations",
+            EntityKind::Message => "messages",
+            EntityKind::Label => "labels",
+            EntityKind::CannedResponse => "canned_responses",
+            EntityKind::Mention => "mentions",
+            EntityKind::Pin => "pins",
+            EntityKind::ReadMarker => "read_markers",
+        }
+    }
+}
+
 /// How long after the customer's last message a free-form reply is allowed on channels with a
 /// reply window (WhatsApp, Instagram, Facebook).
 pub const REPLY_WINDOW_MS: Millis = 24 * 60 * 60 * 1000;

@@ -105,14 +105,24 @@ pub struct NewOutgoing<'a> {
 /// A conversation an agent starts: open, theirs, and already answered (nobody is waiting). A blank
 /// subject is no subject.
 pub fn new_outgoing_conversation(new: &NewOutgoing<'_>, now: Millis) -> Conversation {
-    let mut conversation = Conversation {
-        id: new.id,
-        inbox_id: new.inbox_id,
-        contact_id: new.contact_id,
-        subject: new.subject.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
+    let mut conversation = new_conversation(new.id, new.inbox_id, new.contact_id, now);
+    conversation.subject = new.subject.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    conversation.assignee_id = Some(new.assignee_id);
+    on_outgoing(&mut conversation, new.body, now);
+    conversation
+}
+
+/// A new conversation with nothing in it yet: open, unassigned, in no team. A customer's first
+/// message ([`on_incoming`]) or an agent's ([`new_outgoing_conversation`]) then fills it in.
+pub fn new_conversation(id: Id, inbox_id: Id, contact_id: Id, now: Millis) -> Conversation {
+    Conversation {
+        id,
+        inbox_id,
+        contact_id,
+        subject: None,
         status: ConversationStatus::Open,
         snoozed_until: None,
-        assignee_id: Some(new.assignee_id),
+        assignee_id: None,
         team_id: None,
         priority: Priority::None,
         labels: vec![],
@@ -122,9 +132,7 @@ pub fn new_outgoing_conversation(new: &NewOutgoing<'_>, now: Millis) -> Conversa
         first_reply_at: None,
         last_incoming_at: None,
         preview: String::new(),
-    };
-    on_outgoing(&mut conversation, new.body, now);
-    conversation
+    }
 }
 
 /// A contact an agent adds: name, phone and email without surrounding spaces. The caller has

@@ -13,23 +13,6 @@ use crate::{bus::FeedRecord, store::Audience, store::StoreResult};
 /// Query parameters as the client takes them.
 pub type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
-/// The table an entity kind lives in.
-pub fn table(kind: EntityKind) -> &'static str {
-    match kind {
-        EntityKind::Agent => "agents",
-        EntityKind::Team => "teams",
-        EntityKind::Inbox => "inboxes",
-        EntityKind::Contact => "contacts",
-        EntityKind::Conversation => "conversations",
-        EntityKind::Message => "messages",
-        EntityKind::Label => "labels",
-        EntityKind::CannedResponse => "canned_responses",
-        EntityKind::Mention => "mentions",
-        EntityKind::Pin => "pins",
-        EntityKind::ReadMarker => "read_markers",
-    }
-}
-
 pub fn scope_text(scope: Option<Id>) -> String {
     scope.map(|s| s.to_string()).unwrap_or_default()
 }
@@ -72,14 +55,14 @@ impl Pg<'_> {
 
     /// Loads one entity's JSON.
     pub(super) fn get_row(&self, kind: EntityKind, id: Id, scope: Option<Id>) -> StoreResult<Option<Value>> {
-        let sql = format!("SELECT data FROM {} WHERE id = $1 AND scope = $2", table(kind));
+        let sql = format!("SELECT data FROM {} WHERE id = $1 AND scope = $2", kind.table());
         let row = self.row(&sql, &[&id.to_string(), &scope_text(scope)])?;
         Ok(row.map(|row| row.try_get(0)).transpose()?)
     }
 
     /// Loads every entity of a kind, oldest first.
     pub(super) fn all_rows(&self, kind: EntityKind) -> StoreResult<Vec<Value>> {
-        self.entities(&format!("SELECT data FROM {} ORDER BY pos", table(kind)), &[])
+        self.entities(&format!("SELECT data FROM {} ORDER BY pos", kind.table()), &[])
     }
 
     /// Upserts an entity and appends its change.
@@ -94,7 +77,7 @@ impl Pg<'_> {
             &format!(
                 "INSERT INTO {} (id, scope, data) VALUES ($1, $2, $3)
                  ON CONFLICT (id, scope) DO UPDATE SET data = excluded.data",
-                table(kind)
+                kind.table()
             ),
             &[&id.to_string(), &scope_text(audience.agent), &data],
         )?;
@@ -104,7 +87,7 @@ impl Pg<'_> {
     /// Deletes an entity and appends its tombstone.
     pub(super) fn remove_row(&mut self, kind: EntityKind, id: Id, audience: Audience) -> StoreResult<bool> {
         let deleted = self.execute(
-            &format!("DELETE FROM {} WHERE id = $1 AND scope = $2", table(kind)),
+            &format!("DELETE FROM {} WHERE id = $1 AND scope = $2", kind.table()),
             &[&id.to_string(), &scope_text(audience.agent)],
         )?;
         if deleted > 0 {

@@ -8,23 +8,6 @@ use switchboard_proto::{Change, ChangeOp, EntityKind, Id};
 use super::Sql;
 use crate::{bus::FeedRecord, store::Audience, store::StoreResult};
 
-/// The table an entity kind lives in.
-pub fn table(kind: EntityKind) -> &'static str {
-    match kind {
-        EntityKind::Agent => "agents",
-        EntityKind::Team => "teams",
-        EntityKind::Inbox => "inboxes",
-        EntityKind::Contact => "contacts",
-        EntityKind::Conversation => "conversations",
-        EntityKind::Message => "messages",
-        EntityKind::Label => "labels",
-        EntityKind::CannedResponse => "canned_responses",
-        EntityKind::Mention => "mentions",
-        EntityKind::Pin => "pins",
-        EntityKind::ReadMarker => "read_markers",
-    }
-}
-
 pub fn scope_text(scope: Option<Id>) -> String {
     scope.map(|s| s.to_string()).unwrap_or_default()
 }
@@ -33,7 +16,7 @@ pub fn scope_text(scope: Option<Id>) -> String {
 pub fn get(conn: &Connection, kind: EntityKind, id: Id, scope: Option<Id>) -> StoreResult<Option<Value>> {
     let text: Option<String> = conn
         .query_row(
-            &format!("SELECT data FROM {} WHERE id = ?1 AND scope = ?2", table(kind)),
+            &format!("SELECT data FROM {} WHERE id = ?1 AND scope = ?2", kind.table()),
             params![id.to_string(), scope_text(scope)],
             |row| row.get(0),
         )
@@ -43,7 +26,7 @@ pub fn get(conn: &Connection, kind: EntityKind, id: Id, scope: Option<Id>) -> St
 
 /// Loads every entity of a kind.
 pub fn all(conn: &Connection, kind: EntityKind) -> StoreResult<Vec<Value>> {
-    query(conn, &format!("SELECT data FROM {} ORDER BY rowid", table(kind)), [])
+    query(conn, &format!("SELECT data FROM {} ORDER BY rowid", kind.table()), [])
 }
 
 /// Loads the entities a query selects by their `data` column.
@@ -74,7 +57,7 @@ impl Sql<'_> {
             &format!(
                 "INSERT INTO {} (id, scope, data) VALUES (?1, ?2, ?3)
                  ON CONFLICT (id, scope) DO UPDATE SET data = excluded.data",
-                table(kind)
+                kind.table()
             ),
             params![id.to_string(), scope_text(audience.agent), data.to_string()],
         )?;
@@ -84,7 +67,7 @@ impl Sql<'_> {
     /// Deletes an entity and appends its tombstone.
     pub(super) fn remove_row(&mut self, kind: EntityKind, id: Id, audience: Audience) -> StoreResult<bool> {
         let deleted = self.conn.execute(
-            &format!("DELETE FROM {} WHERE id = ?1 AND scope = ?2", table(kind)),
+            &format!("DELETE FROM {} WHERE id = ?1 AND scope = ?2", kind.table()),
             params![id.to_string(), scope_text(audience.agent)],
         )?;
         if deleted > 0 {

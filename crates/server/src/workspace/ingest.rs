@@ -44,24 +44,7 @@ fn ingest(
     };
     let mut conversation = match existing.clone() {
         Some(existing) => existing,
-        None => Conversation {
-            id: Id::now_v7(),
-            inbox_id: inbox.id,
-            contact_id: contact.id,
-            subject: None,
-            status: ConversationStatus::Open,
-            snoozed_until: None,
-            assignee_id: None,
-            team_id: None,
-            priority: Priority::None,
-            labels: vec![],
-            created_at: now,
-            last_activity_at: now,
-            waiting_since: None,
-            first_reply_at: None,
-            last_incoming_at: None,
-            preview: String::new(),
-        },
+        None => rules::new_conversation(Id::now_v7(), inbox.id, contact.id, now),
     };
     let message_id = Id::now_v7();
     let mut attachments = Vec::with_capacity(files.len());
