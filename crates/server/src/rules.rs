@@ -91,27 +91,11 @@ pub use switchboard_proto::rules::{
 #[cfg(test)]
 mod tests {
     use super::*;
-    use switchboard_proto::{ConversationStatus, MessageTemplate, Priority};
+    use switchboard_proto::MessageTemplate;
 
     fn conversation() -> Conversation {
-        Conversation {
-            id: Id::new_v4(),
-            inbox_id: Id::new_v4(),
-            contact_id: Id::new_v4(),
-            subject: None,
-            status: ConversationStatus::Open,
-            snoozed_until: None,
-            assignee_id: None,
-            team_id: None,
-            priority: Priority::None,
-            labels: vec![],
-            created_at: 0,
-            last_activity_at: 0,
-            waiting_since: None,
-            first_reply_at: None,
-            last_incoming_at: Some(0),
-            preview: String::new(),
-        }
+        let new = switchboard_proto::rules::new_conversation(Id::new_v4(), Id::new_v4(), Id::new_v4(), 0);
+        Conversation { last_incoming_at: Some(0), ..new }
     }
 
     fn inbox(channel: Channel) -> Inbox {

@@ -86,6 +86,17 @@ entity!(Mention, Mention, |m| m.id);
 entity!(Pin, Pin, |p| p.conversation_id);
 entity!(ReadMarker, ReadMarker, |r| r.conversation_id);
 
+/// What a contact lookup matches, for the SQL backends' `LIKE`: the trimmed query as a contains
+/// pattern (`%`, `_` and `\` escaped with `\`), and its phone digits as one (empty when fewer
+/// than three digits, which would match nearly every number).
+pub fn contact_patterns(query: &str) -> (String, String) {
+    let trimmed = query.trim();
+    let escaped = trimmed.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let digits = text::phone_digits(trimmed);
+    let digit_pattern = if digits.len() >= 3 { format!("%{digits}%") } else { String::new() };
+    (format!("%{escaped}%"), digit_pattern)
+}
+
 /// A stored mutation answer, by `client_id` (see `workspace/idempotency.rs`).
 #[derive(Debug, Clone)]
 pub struct MutationRecord {

@@ -106,11 +106,7 @@ impl Pg<'_> {
         limit: usize,
     ) -> StoreResult<Vec<Contact>> {
         let (all, inbox_ids) = visible_ids(visible);
-        let trimmed = query.trim();
-        let escaped = trimmed.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        let pattern = format!("%{escaped}%");
-        let digits = text::phone_digits(trimmed);
-        let digit_pattern = if digits.len() >= 3 { format!("%{digits}%") } else { String::new() };
+        let (pattern, digit_pattern) = crate::store::contact_patterns(query);
         self.entities(
             "SELECT data FROM contacts
              WHERE (inbox_id IS NULL OR $4::boolean OR inbox_id = ANY($5::text[]))

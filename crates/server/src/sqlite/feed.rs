@@ -126,11 +126,7 @@ pub fn find_contacts(
     limit: usize,
 ) -> StoreResult<Vec<Contact>> {
     let (all, inbox_ids) = visible_json(visible);
-    let trimmed = query.trim();
-    let escaped = trimmed.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    let pattern = format!("%{escaped}%");
-    let digits = text::phone_digits(trimmed);
-    let digit_pattern = if digits.len() >= 3 { format!("%{digits}%") } else { String::new() };
+    let (pattern, digit_pattern) = crate::store::contact_patterns(query);
     records::query(
         conn,
         "SELECT data FROM contacts
