@@ -14,6 +14,8 @@ packages=(
   xvfb webkit2gtk-driver dunst libnotify-bin
   # The server's suite on PostgreSQL (scripts/with-postgres.sh runs a throwaway cluster).
   postgresql-15
+  # The load balancer in front of several server nodes (deploy/nginx.conf, scripts/run-nodes.sh).
+  nginx
 )
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   packages+=(nodejs npm)
