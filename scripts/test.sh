@@ -3,8 +3,9 @@
 #
 #   scripts/test.sh          # everything; CI runs exactly this
 #   scripts/test.sh --fast   # the inner loop: fmt, clippy, the UI's type check and Vitest,
-#                            # cargo test in a throwaway Secret Service, and the server's suite on
-#                            # a throwaway PostgreSQL (no e2e, fuzz run or bench)
+#                            # cargo test in a throwaway Secret Service, the server's suite on
+#                            # a throwaway PostgreSQL and server processes behind nginx (no e2e,
+#                            # fuzz run or bench)
 #
 # The full run compiles the workspace once. Clippy checks it, then one
 # `cargo build --workspace --all-targets` builds every binary and test binary, and every later
@@ -76,6 +77,18 @@ suite_server_postgres() {
     bash -c 'scripts/test-binary.sh server && scripts/test-binary.sh core'
 }
 
+# Server processes behind a load balancer: scripts/run-nodes.sh starts three nodes of the built
+# server together on an empty throwaway PostgreSQL database with nginx (deploy/nginx.conf) in
+# front, and the core's out-of-process test (crates/core/tests/core/balanced.rs) has real clients
+# follow through nginx while one node is stopped and another killed. Fails if PostgreSQL, nginx or a
+# node does not start, and unless the test says it ran to the end (elsewhere it reports itself
+# skipped).
+suite_nodes() {
+  local out=$logs/nodes-test.out
+  scripts/run-nodes.sh --nodes 3 scripts/test-binary.sh core balanced:: --nocapture 2>&1 | tee "$out"
+  grep -q SWITCHBOARD_NODES_PASSED "$out" || { echo "nodes: the balanced test did not run to the end" >&2; return 1; }
+}
+
 # Attachments in S3-compatible storage: the server's attachment tests against moto (with-s3.sh),
 # on PostgreSQL so a second node downloads what the first uploaded. If moto or PostgreSQL does not
 # start, this fails.
@@ -136,7 +149,7 @@ check_tree_unchanged() {
 # After the build, a step that compiles means two steps disagree on features or profiles.
 check_compiled_once() {
   local step
-  for step in e2e cargo_test server_postgres s3 bench; do
+  for step in e2e cargo_test server_postgres nodes s3 bench; do
     [ -f "$logs/$step.log" ] || continue
     if grep -qE '^ *Compiling ' "$logs/$step.log"; then
       echo "test: warning: $step recompiled after the build step (see $logs/$step.log):" >&2
@@ -153,6 +166,7 @@ if [ "$mode" = fast ]; then
   run clippy ui
   run cargo_test
   run server_postgres
+  run nodes
   run s3
 else
   run fmt
@@ -164,6 +178,7 @@ else
   run e2e
   run cargo_test
   run server_postgres
+  run nodes
   run s3
   check_compiled_once
 fi

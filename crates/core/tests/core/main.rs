@@ -1,8 +1,10 @@
 //! Integration tests of the client core against the real server, started in-process on
-//! 127.0.0.1:0: sync, the outbox, rejections, notifications, sign-out, search, fault injection.
+//! 127.0.0.1:0: sync, the outbox, rejections, notifications, sign-out, search, fault injection;
+//! and against server processes behind nginx (`balanced.rs`, under `scripts/run-nodes.sh`).
 
 mod harness;
 
+mod balanced;
 mod effects;
 mod faults;
 mod intents;
