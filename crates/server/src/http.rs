@@ -9,10 +9,7 @@ pub mod files;
 pub mod openapi;
 pub mod stream;
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-};
+use std::sync::Arc;
 
 use axum::{
     extract::{DefaultBodyLimit, FromRequestParts},
@@ -20,7 +17,7 @@ use axum::{
     routing::get,
     Router,
 };
-use switchboard_proto::{ErrorCode, Id};
+use switchboard_proto::ErrorCode;
 use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
@@ -41,8 +38,6 @@ pub struct AppState {
     pub files: crate::files::FileStore,
     pub clock: Arc<dyn Clock>,
     pub shutdown: CancellationToken,
-    /// Open streams per agent, for presence.
-    pub connected: Arc<Mutex<HashMap<Id, usize>>>,
 }
 
 impl AppState {
@@ -52,7 +47,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
         shutdown: CancellationToken,
     ) -> Self {
-        AppState { workspace, files, clock, shutdown, connected: Arc::default() }
+        AppState { workspace, files, clock, shutdown }
     }
 }
 

@@ -95,6 +95,9 @@ pub struct ServerConfig {
     pub webhook_poll: std::time::Duration,
     /// How often the timer loop looks for due timers (snoozes waking): the most a timer fires late.
     pub timer_poll: std::time::Duration,
+    /// How often this node writes its heartbeat and looks for silent nodes (whose silence is
+    /// measured on `clock`, so tests shorten this and move the clock).
+    pub presence_heartbeat: std::time::Duration,
     /// How many committed transactions a stream may fall behind before it is closed.
     pub stream_buffer: usize,
     /// This node's name among the nodes sharing a PostgreSQL database: it tags the events it sends
@@ -112,6 +115,7 @@ impl ServerConfig {
             clock: Arc::new(SystemClock),
             webhook_poll: std::time::Duration::from_millis(500),
             timer_poll: std::time::Duration::from_millis(250),
+            presence_heartbeat: workspace::HEARTBEAT,
             stream_buffer: 4096,
             node_id: random_node_id(),
         }
@@ -169,14 +173,14 @@ fn open_node(
             let bus = Arc::new(LocalBus::new(config.stream_buffer));
             let store = SqliteStore::open(&config.data_dir.join("switchboard.db"), bus.clone())
                 .with_context(|| format!("opening database in {}", config.data_dir.display()))?;
-            Ok((Workspace::new(Arc::new(store), bus, clock), None))
+            Ok((Workspace::new(Arc::new(store), bus, clock, &config.node_id), None))
         }
         Backend::Postgres { url } => {
             let fanout = Fanout::new(url.clone(), config.node_id.clone(), config.stream_buffer);
             let store = PostgresStore::open(url, fanout.clone())
                 .with_context(|| format!("opening database {url}"))?;
             let bus: Arc<dyn Bus> = fanout.clone();
-            Ok((Workspace::new(Arc::new(store), bus, clock), Some(fanout)))
+            Ok((Workspace::new(Arc::new(store), bus, clock, &config.node_id), Some(fanout)))
         }
     }
 }
@@ -229,6 +233,10 @@ pub async fn launch(
     let files = files::FileStore::new(&attachments, &config.data_dir)?;
     let state = http::AppState::new(workspace.clone(), files, config.clock.clone(), shutdown.clone());
     let worker = tokio::spawn(webhook::run(workspace.clone(), config.webhook_poll, shutdown.clone()));
+    // Before serving: a previous run's streams under this node id are forgotten before new ones count.
+    workspace.keep_presence(true).await.map_err(|e| anyhow::anyhow!("recording the node: {}", e.message))?;
+    let presence =
+        tokio::spawn(workspace::run_presence(workspace.clone(), config.presence_heartbeat, shutdown.clone()));
     let timers = tokio::spawn(workspace::run_timers(workspace, config.timer_poll, shutdown.clone()));
     let address = listener.local_addr().ok();
     tracing::info!(?address, node = %config.node_id, data_dir = %config.data_dir.display(), database = %config.backend.describe(&config.data_dir), attachments = %attachments.describe(), "serving");
@@ -240,6 +248,7 @@ pub async fn launch(
     shutdown.cancel();
     let _ = worker.await;
     let _ = timers.await;
+    let _ = presence.await;
     if let Some(tailer) = tailer {
         let _ = tailer.await;
     }

@@ -192,6 +192,14 @@ pub trait StoreRead {
     /// oldest first.
     fn login_failures(&self, key: &str, since: Millis) -> StoreResult<Vec<Millis>>;
 
+    // Presence: which nodes hold an open stream of which agent.
+    /// Agents with an open stream on any node, each once.
+    fn streaming_agents(&self) -> StoreResult<Vec<Id>>;
+    /// How many nodes hold an open stream of `agent`.
+    fn streaming_nodes(&self, agent: Id) -> StoreResult<usize>;
+    /// Nodes whose last sign of life is older than `before`.
+    fn silent_nodes(&self, before: Millis) -> StoreResult<Vec<String>>;
+
     // Channels.
     fn inbox_secret(&self, inbox: Id) -> StoreResult<Option<String>>;
     fn contact_by_identity(&self, inbox: Id, external_id: &str) -> StoreResult<Option<Id>>;
@@ -255,6 +263,13 @@ pub trait StoreTx: StoreRead {
     /// Records a failed sign-in, and forgets every failure (of any key) from before `forget_before`.
     fn record_login_failure(&mut self, key: &str, at: Millis, forget_before: Millis) -> StoreResult<()>;
     fn clear_login_failures(&mut self, key: &str) -> StoreResult<()>;
+
+    /// Records whether `node` holds an open stream of `agent`.
+    fn set_streaming(&mut self, node: &str, agent: Id, streaming: bool) -> StoreResult<()>;
+    /// Records that `node` is alive at `at`; false if it was not known (new, or forgotten).
+    fn node_seen(&mut self, node: &str, at: Millis) -> StoreResult<bool>;
+    /// Forgets a node and its streams; returns the agents it held streams of.
+    fn forget_node(&mut self, node: &str) -> StoreResult<Vec<Id>>;
 
     fn set_inbox_secret(&mut self, inbox: Id, secret: &str) -> StoreResult<()>;
     fn add_identity(&mut self, inbox: Id, external_id: &str, contact: Id) -> StoreResult<()>;

@@ -17,13 +17,18 @@ mod feed;
 mod idempotency;
 mod ingest;
 mod ledger;
+mod presence;
 mod timers;
 
 use std::sync::Arc;
 
 use switchboard_proto::*;
 
-pub use self::{deliveries::MAX_DELIVERY_ATTEMPTS, timers::run_timers};
+pub use self::{
+    deliveries::MAX_DELIVERY_ATTEMPTS,
+    presence::{run_presence, HEARTBEAT, NODE_SILENT_AFTER},
+    timers::run_timers,
+};
 use crate::{
     bus::{Bus, BusEvent},
     clock::Clock,
@@ -74,13 +79,16 @@ pub struct Workspace {
     store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
     clock: Arc<dyn Clock>,
+    /// This server process's node id (presence is counted per node).
+    node: Arc<str>,
+    streams: presence::LocalStreams,
 }
 
 impl Workspace {
     /// Commits reach `bus` in seq order: SQLite's store publishes them itself, under its writer
     /// lock; on PostgreSQL each node's feed tailer publishes every node's commits.
-    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, clock: Arc<dyn Clock>) -> Self {
-        Workspace { store, bus, clock }
+    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, clock: Arc<dyn Clock>, node: &str) -> Self {
+        Workspace { store, bus, clock, node: node.into(), streams: Default::default() }
     }
 
     pub fn bus(&self) -> &Arc<dyn Bus> {

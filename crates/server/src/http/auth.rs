@@ -10,7 +10,6 @@ use switchboard_proto::*;
 
 use super::AppState;
 use crate::{
-    bus::BusEvent,
     error::{ApiResult, Json, Path},
     workspace::Viewer,
 };
@@ -70,12 +69,5 @@ pub async fn update_me(
     viewer: Viewer,
     Json(update): Json<UpdateMe>,
 ) -> ApiResult<Json<Agent>> {
-    let agent = state.workspace.update_me(&viewer, update).await?;
-    let online = state.connected.lock().map(|c| c.get(&agent.id).copied().unwrap_or(0) > 0).unwrap_or(false);
-    state.workspace.bus().publish(BusEvent::Ephemeral {
-        inbox_id: None,
-        from_agent: agent.id,
-        frame: ServerFrame::Presence { agent_id: agent.id, online, availability: agent.availability },
-    });
-    Ok(Json(agent))
+    Ok(Json(state.workspace.update_me(&viewer, update).await?))
 }

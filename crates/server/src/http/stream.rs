@@ -89,7 +89,7 @@ impl Connection {
             state.workspace.visible_inboxes(viewer.agent.id).await.map_err(|e| anyhow::anyhow!(e.message))?;
         let mut connection = Connection { state, viewer, visible, seen: since, client_cursor: since };
         let (mut sink, mut source) = socket.split();
-        connection.presence(true);
+        connection.state.workspace.stream_opened(connection.viewer.agent.id).await;
 
         let ending = async {
             // Replay.
@@ -105,6 +105,11 @@ impl Connection {
                 if !page.has_more {
                     break;
                 }
+            }
+            // Who is online now: the stream heard none of the comings and goings before it opened.
+            let snapshot = connection.state.workspace.presence_snapshot().await.map_err(|e| anyhow::anyhow!(e.message))?;
+            for frame in snapshot {
+                send(&mut sink, &frame).await?;
             }
             // Live.
             let mut ping = tokio::time::interval(PING_EVERY);
@@ -132,7 +137,7 @@ impl Connection {
         }
         .await;
 
-        connection.presence(false);
+        connection.state.workspace.stream_closed(connection.viewer.agent.id).await;
         match ending? {
             Ending::Send(frame) => {
                 let _ = tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
@@ -243,36 +248,6 @@ impl Connection {
             from_agent: agent_id,
             frame,
         });
-    }
-
-    /// Counts this agent's open streams and announces the first connecting and the last leaving.
-    fn presence(&self, connected: bool) {
-        let agent = &self.viewer.agent;
-        let changed = match self.state.connected.lock() {
-            Ok(mut counts) => {
-                let count = counts.entry(agent.id).or_insert(0);
-                let before = *count;
-                *count = if connected { before + 1 } else { before.saturating_sub(1) };
-                let after = *count;
-                if after == 0 {
-                    counts.remove(&agent.id);
-                }
-                (before == 0) != (after == 0)
-            }
-            Err(_) => false,
-        };
-        if changed {
-            let frame = ServerFrame::Presence {
-                agent_id: agent.id,
-                online: connected,
-                availability: agent.availability,
-            };
-            self.state.workspace.bus().publish(BusEvent::Ephemeral {
-                inbox_id: None,
-                from_agent: agent.id,
-                frame,
-            });
-        }
     }
 }
 

@@ -206,6 +206,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX login_failures_by_key ON login_failures (key, at);
     CREATE INDEX login_failures_by_time ON login_failures (at);
     "#,
+    // 4: presence: the nodes alive, and which of them hold a stream of which agent.
+    r#"
+    CREATE TABLE nodes (node_id text PRIMARY KEY, seen_at bigint NOT NULL);
+    CREATE TABLE streaming (
+        node_id text NOT NULL,
+        agent_id text NOT NULL,
+        PRIMARY KEY (node_id, agent_id)
+    );
+    CREATE INDEX streaming_by_agent ON streaming (agent_id);
+    "#,
 ];
 
 /// Brings the database up to the latest schema, under a session advisory lock: a node that starts

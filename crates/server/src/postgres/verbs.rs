@@ -177,6 +177,29 @@ impl StoreRead for Pg<'_> {
             .collect()
     }
 
+    fn streaming_agents(&self) -> StoreResult<Vec<Id>> {
+        self.rows("SELECT DISTINCT agent_id FROM streaming ORDER BY agent_id", &[])?
+            .iter()
+            .map(|row| parse_id(&row.try_get::<_, String>(0)?))
+            .collect()
+    }
+
+    fn streaming_nodes(&self, agent: Id) -> StoreResult<usize> {
+        let count: i64 =
+            match self.row("SELECT count(*) FROM streaming WHERE agent_id = $1", &[&agent.to_string()])? {
+                Some(row) => row.try_get(0)?,
+                None => 0,
+            };
+        Ok(usize::try_from(count).unwrap_or_default())
+    }
+
+    fn silent_nodes(&self, before: Millis) -> StoreResult<Vec<String>> {
+        self.rows("SELECT node_id FROM nodes WHERE seen_at < $1 ORDER BY node_id", &[&before])?
+            .iter()
+            .map(|row| Ok(row.try_get(0)?))
+            .collect()
+    }
+
     fn has_agents(&self) -> StoreResult<bool> {
         self.exists("SELECT EXISTS (SELECT 1 FROM agents)", &[])
     }
@@ -510,6 +533,35 @@ impl StoreTx for Pg<'_> {
     fn clear_login_failures(&mut self, key: &str) -> StoreResult<()> {
         self.execute("DELETE FROM login_failures WHERE key = $1", &[&key])?;
         Ok(())
+    }
+
+    fn set_streaming(&mut self, node: &str, agent: Id, streaming: bool) -> StoreResult<()> {
+        let sql = if streaming {
+            "INSERT INTO streaming (node_id, agent_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+        } else {
+            "DELETE FROM streaming WHERE node_id = $1 AND agent_id = $2"
+        };
+        self.execute(sql, &[&node, &agent.to_string()])?;
+        Ok(())
+    }
+
+    fn node_seen(&mut self, node: &str, at: Millis) -> StoreResult<bool> {
+        // Every write holds the feed lock, so nobody inserts this row between the two statements.
+        let updated = self.execute("UPDATE nodes SET seen_at = $2 WHERE node_id = $1", &[&node, &at])?;
+        if updated == 0 {
+            self.execute("INSERT INTO nodes (node_id, seen_at) VALUES ($1, $2)", &[&node, &at])?;
+        }
+        Ok(updated > 0)
+    }
+
+    fn forget_node(&mut self, node: &str) -> StoreResult<Vec<Id>> {
+        let agents = self
+            .rows("DELETE FROM streaming WHERE node_id = $1 RETURNING agent_id", &[&node])?
+            .iter()
+            .map(|row| parse_id(&row.try_get::<_, String>(0)?))
+            .collect::<StoreResult<Vec<_>>>()?;
+        self.execute("DELETE FROM nodes WHERE node_id = $1", &[&node])?;
+        Ok(agents)
     }
 
     fn postpone_delivery(&mut self, message: Id, at: Millis) -> StoreResult<()> {

@@ -182,6 +182,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX login_failures_by_key ON login_failures(key, at);
     CREATE INDEX login_failures_by_time ON login_failures(at);
     "#,
+    // 5: presence: the nodes alive, and which of them hold a stream of which agent.
+    r#"
+    CREATE TABLE nodes (node_id TEXT PRIMARY KEY, seen_at INTEGER NOT NULL);
+    CREATE TABLE streaming (
+        node_id TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        PRIMARY KEY (node_id, agent_id)
+    );
+    CREATE INDEX streaming_by_agent ON streaming(agent_id);
+    "#,
 ];
 
 /// Brings the database up to the latest schema.

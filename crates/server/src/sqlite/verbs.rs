@@ -216,6 +216,29 @@ impl StoreRead for Sql<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn streaming_agents(&self) -> StoreResult<Vec<Id>> {
+        let mut statement =
+            self.conn.prepare_cached("SELECT DISTINCT agent_id FROM streaming ORDER BY agent_id")?;
+        let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+        rows.map(|id| parse_id(&id?)).collect()
+    }
+
+    fn streaming_nodes(&self, agent: Id) -> StoreResult<usize> {
+        let count: i64 = self.conn.query_row(
+            "SELECT count(*) FROM streaming WHERE agent_id = ?1",
+            [agent.to_string()],
+            |row| row.get(0),
+        )?;
+        Ok(usize::try_from(count).unwrap_or_default())
+    }
+
+    fn silent_nodes(&self, before: Millis) -> StoreResult<Vec<String>> {
+        let mut statement =
+            self.conn.prepare_cached("SELECT node_id FROM nodes WHERE seen_at < ?1 ORDER BY node_id")?;
+        let rows = statement.query_map([before], |row| row.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn inbox_secret(&self, inbox: Id) -> StoreResult<Option<String>> {
         Ok(self
             .conn
@@ -469,6 +492,36 @@ impl StoreTx for Sql<'_> {
     fn clear_login_failures(&mut self, key: &str) -> StoreResult<()> {
         self.conn.execute("DELETE FROM login_failures WHERE key = ?1", [key])?;
         Ok(())
+    }
+
+    fn set_streaming(&mut self, node: &str, agent: Id, streaming: bool) -> StoreResult<()> {
+        let sql = if streaming {
+            "INSERT INTO streaming (node_id, agent_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING"
+        } else {
+            "DELETE FROM streaming WHERE node_id = ?1 AND agent_id = ?2"
+        };
+        self.conn.execute(sql, params![node, agent.to_string()])?;
+        Ok(())
+    }
+
+    fn node_seen(&mut self, node: &str, at: Millis) -> StoreResult<bool> {
+        let updated =
+            self.conn.execute("UPDATE nodes SET seen_at = ?2 WHERE node_id = ?1", params![node, at])?;
+        if updated == 0 {
+            self.conn.execute("INSERT INTO nodes (node_id, seen_at) VALUES (?1, ?2)", params![node, at])?;
+        }
+        Ok(updated > 0)
+    }
+
+    fn forget_node(&mut self, node: &str) -> StoreResult<Vec<Id>> {
+        let agents = {
+            let mut statement =
+                self.conn.prepare_cached("DELETE FROM streaming WHERE node_id = ?1 RETURNING agent_id")?;
+            let rows = statement.query_map([node], |row| row.get::<_, String>(0))?;
+            rows.map(|id| parse_id(&id?)).collect::<StoreResult<Vec<_>>>()?
+        };
+        self.conn.execute("DELETE FROM nodes WHERE node_id = ?1", [node])?;
+        Ok(agents)
     }
 
     fn set_inbox_secret(&mut self, inbox: Id, secret: &str) -> StoreResult<()> {

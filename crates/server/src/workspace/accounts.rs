@@ -205,18 +205,23 @@ impl Workspace {
 
     pub async fn update_me(&self, viewer: &Viewer, update: UpdateMe) -> Outcome<Agent> {
         let agent_id = viewer.agent.id;
-        self.write(move |tx| {
-            let mut agent: Agent = tx.get(agent_id)?.ok_or_else(|| Refusal::not_found("agent"))?;
-            if let Some(name) = update.name {
-                agent.name = policy::valid_name(&name, "name")?;
-            }
-            if let Some(availability) = update.availability {
-                agent.availability = availability;
-            }
-            tx.put(&agent, Audience::EVERYONE)?;
-            Ok(agent)
-        })
-        .await
+        let agent = self
+            .write(move |tx| {
+                let mut agent: Agent = tx.get(agent_id)?.ok_or_else(|| Refusal::not_found("agent"))?;
+                if let Some(name) = update.name {
+                    agent.name = policy::valid_name(&name, "name")?;
+                }
+                if let Some(availability) = update.availability {
+                    agent.availability = availability;
+                }
+                tx.put(&agent, Audience::EVERYONE)?;
+                Ok(agent)
+            })
+            .await?;
+        // Availability travels with presence, so streams see a busy agent at once.
+        let online = self.is_streaming(agent_id).await?;
+        self.announce_presence(agent_id, online).await;
+        Ok(agent)
     }
 
     /// Whether any agent exists (a fresh workspace has none).

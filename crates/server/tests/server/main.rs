@@ -11,6 +11,7 @@ mod feed;
 mod ledger;
 mod mutations;
 mod nodes;
+mod presence;
 mod search;
 mod stream;
 mod visibility;

@@ -15,7 +15,12 @@ use switchboard_server::Backend;
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-use crate::harness::*;
+use switchboard_server::workspace::NODE_SILENT_AFTER;
+
+use crate::{
+    harness::*,
+    presence::{close, hears_online, next_presence},
+};
 
 /// Whether these tests can run; says why not when they can't.
 fn on_postgres(test: &str) -> bool {
@@ -54,6 +59,20 @@ fn database_count(server: &TestServer, sql: &'static str, parameter: String) -> 
     std::thread::spawn(move || {
         let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
         client.query_one(sql, &[&parameter]).expect("query").get::<_, i64>(0)
+    })
+    .join()
+    .expect("database thread")
+}
+
+/// Runs statements on the server's database (from a thread of its own, as above).
+fn database_execute(server: &TestServer, sql: String) {
+    let Backend::Postgres { url } = crate::harness::test_config(server.data_dir.path()).backend else {
+        panic!("a PostgreSQL test server");
+    };
+    let url = url.expose().to_owned();
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        client.batch_execute(&sql).expect("statements");
     })
     .join()
     .expect("database thread")
@@ -414,4 +433,91 @@ async fn replies_sent_through_both_nodes_reach_the_webhook_exactly_once() {
     got.sort();
     sent.sort();
     assert_eq!(got, sent, "each reply delivered exactly once across both nodes' workers");
+}
+
+#[tokio::test]
+async fn presence_counts_an_agents_streams_on_every_node() {
+    if !on_postgres("presence_counts_an_agents_streams_on_every_node") {
+        return;
+    }
+    let (server, node, ..) = two_nodes().await;
+    let workspace = Workspace::create(&server).await;
+    let (lena_id, sara_id, sam_id) =
+        (workspace.lena.agent.id, workspace.sara.agent.id, workspace.sam.agent.id);
+    let head = server.head().await;
+    let mut lena_on_b = open_stream(&workspace.lena.on(&node.base), head).await;
+    hears_online(&mut lena_on_b, &[lena_id]).await;
+
+    let sara_on_a = open_stream(&workspace.sara, head).await;
+    assert_eq!(next_presence(&mut lena_on_b).await, (sara_id, true));
+    // Sara on both nodes; a stream opening on b is told she is online (she is only on a so far).
+    let mut sara_on_b = open_stream(&workspace.sara.on(&node.base), head).await;
+    hears_online(&mut sara_on_b, &[lena_id, sara_id]).await;
+    // Her stream on a closing is no news: she is still on b. Sam coming on a is what Lena hears.
+    close(sara_on_a).await;
+    let sam_on_a = open_stream(&workspace.sam, head).await;
+    assert_eq!(next_presence(&mut lena_on_b).await, (sam_id, true));
+    close(sara_on_b).await;
+    assert_eq!(next_presence(&mut lena_on_b).await, (sara_id, false));
+    close(sam_on_a).await;
+    assert_eq!(next_presence(&mut lena_on_b).await, (sam_id, false));
+}
+
+#[tokio::test]
+async fn a_node_gone_silent_is_forgotten_and_its_agents_go_offline() {
+    if !on_postgres("a_node_gone_silent_is_forgotten_and_its_agents_go_offline") {
+        return;
+    }
+    // Heartbeats every 50 ms of real time; silence is measured on the server's clock, moved below.
+    let quick = Duration::from_millis(50);
+    let (a, b, ghost) = (node_id("a"), node_id("b"), node_id("ghost"));
+    let id = a.clone();
+    let server = TestServer::start_with(move |config| {
+        config.node_id = id;
+        config.presence_heartbeat = quick;
+    })
+    .await;
+    let id = b.clone();
+    let node = server
+        .second_node(move |config| {
+            config.node_id = id;
+            config.presence_heartbeat = quick;
+        })
+        .await;
+    let workspace = Workspace::create(&server).await;
+    let (lena_id, carl_id) = (workspace.lena.agent.id, workspace.carl.agent.id);
+    // A third node that had a stream of Carl's open, then died without a word (as under SIGKILL).
+    database_execute(
+        &server,
+        format!(
+            "INSERT INTO nodes (node_id, seen_at) VALUES ('{ghost}', {now});
+             INSERT INTO streaming (node_id, agent_id) VALUES ('{ghost}', '{carl_id}');",
+            now = switchboard_server::clock::Clock::now(server.clock.as_ref())
+        ),
+    );
+    let head = server.head().await;
+    let mut lena_on_b = open_stream(&workspace.lena.on(&node.base), head).await;
+    hears_online(&mut lena_on_b, &[lena_id, carl_id]).await;
+
+    // Past the silence allowed, one of the live nodes forgets the dead one: Carl goes offline.
+    // (The live nodes may take each other for dead too when the clock jumps; each records its
+    // streams again at its next heartbeat, which Lena may hear as well.)
+    server.clock.advance(NODE_SILENT_AFTER + 1_000);
+    loop {
+        if next_presence(&mut lena_on_b).await == (carl_id, false) {
+            break;
+        }
+    }
+    let rows = "SELECT count(*) FROM streaming WHERE node_id = $1";
+    assert_eq!(database_count(&server, rows, ghost.clone()), 0, "the dead node's streams are forgotten");
+    let nodes = "SELECT count(*) FROM nodes WHERE node_id = $1";
+    assert_eq!(database_count(&server, nodes, ghost), 0, "and the node itself");
+    // Lena's stream on b still counts: b is alive (and says so again if it was taken for dead).
+    for _ in 0..100 {
+        if database_count(&server, rows, b.clone()) == 1 && database_count(&server, nodes, a.clone()) == 1 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("node b's stream of Lena's, or node a, is not recorded again");
 }
