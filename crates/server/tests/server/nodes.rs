@@ -249,15 +249,15 @@ async fn a_listener_killed_comes_back_and_its_node_still_streams() {
 }
 
 #[tokio::test]
-async fn ten_claims_split_across_nodes_have_exactly_one_winner() {
-    if !on_postgres("ten_claims_split_across_nodes_have_exactly_one_winner") {
+async fn twenty_claims_split_across_nodes_have_exactly_one_winner() {
+    if !on_postgres("twenty_claims_split_across_nodes_have_exactly_one_winner") {
         return;
     }
     let (server, node, ..) = two_nodes().await;
     let workspace = Workspace::create(&server).await;
     let support = workspace.sara.agent.team_ids.clone();
     let mut claimers = Vec::new();
-    for n in 0..10 {
+    for n in 0..20 {
         let email = format!("claimer{n}@test.example");
         let agent = json!({"name": format!("Claimer {n}"), "email": email, "role": "agent",
                            "password": PASSWORD, "team_ids": support});
@@ -282,6 +282,39 @@ async fn ten_claims_split_across_nodes_have_exactly_one_winner() {
         assert_eq!(*status, StatusCode::CONFLICT, "{body}");
         assert_eq!(body["error"]["code"], "assignment_conflict");
         assert_eq!(body["error"]["current_assignee_id"], json!(winners[0]), "the loser learns who holds it");
+    }
+}
+
+#[tokio::test]
+async fn one_signed_inbound_message_sent_to_both_nodes_at_once_is_stored_once() {
+    if !on_postgres("one_signed_inbound_message_sent_to_both_nodes_at_once_is_stored_once") {
+        return;
+    }
+    let (server, node, ..) = two_nodes().await;
+    let workspace = Workspace::create(&server).await;
+    // A provider retrying on another node before the first answered: ten copies, five per node.
+    for round in 0..5 {
+        let external_id = format!("twice-{round}");
+        let deliveries = (0..10).map(|n| {
+            let base = if n % 2 == 0 { server.base.clone() } else { node.base.clone() };
+            let (inbox, external_id) = (&workspace.whatsapp, external_id.clone());
+            async move { inbound_on(&base, inbox, "c1", &external_id).await }
+        });
+        let results = futures_util::future::join_all(deliveries).await;
+        let messages: std::collections::HashSet<Id> =
+            results.iter().map(|result| result.message_id).collect();
+        assert_eq!(messages.len(), 1, "every copy answers with the one message: {results:?}");
+        assert_eq!(results.iter().filter(|result| result.created).count(), 1, "one copy wrote it");
+    }
+    let stored = workspace.sara.bootstrap().await;
+    let bodies: Vec<String> = stored
+        .iter()
+        .filter(|change| change.entity == EntityKind::Message)
+        .filter_map(|change| change.data.as_ref()?["body"].as_str().map(str::to_owned))
+        .collect();
+    for round in 0..5 {
+        let body = format!("message twice-{round}");
+        assert_eq!(bodies.iter().filter(|b| **b == body).count(), 1, "{body} stored once: {bodies:?}");
     }
 }
 
