@@ -14,6 +14,7 @@ mod feed;
 mod records;
 mod schema;
 mod search;
+mod tls;
 mod verbs;
 
 use std::{
@@ -23,7 +24,7 @@ use std::{
     sync::{Arc, Mutex, PoisonError},
 };
 
-use ::postgres::{Client, Config, IsolationLevel, NoTls, Statement, Transaction};
+use ::postgres::{Client, IsolationLevel, Statement, Transaction};
 use async_trait::async_trait;
 use switchboard_proto::{Id, Millis};
 
@@ -89,7 +90,7 @@ impl DatabaseUrl {
         // CREATE DATABASE copies template1, which allows one copy at a time.
         static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let _one_at_a_time = CREATING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut client = ::postgres::Client::connect(self.expose(), ::postgres::NoTls)?;
+        let mut client = tls::Connector::new(self)?.connect_blocking("switchboard-admin")?;
         if client.query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])?.is_none() {
             client.batch_execute(&format!("CREATE DATABASE {name}"))?;
         }
@@ -138,7 +139,7 @@ pub struct PostgresStore {
 
 /// The node's connections to the database.
 struct Connections {
-    config: Config,
+    connector: tls::Connector,
     /// `None` until the first write, and after the connection broke (the next write reconnects).
     writer: Mutex<Option<Conn>>,
     readers: Mutex<Vec<Conn>>,
@@ -176,12 +177,13 @@ impl PostgresStore {
     /// Connects to the database at `url` and brings its schema up to date (once, however many
     /// nodes start together); committed changes reach the node's bus through `fanout`'s tailer.
     pub fn open(url: &DatabaseUrl, fanout: Arc<Fanout>) -> anyhow::Result<Self> {
-        let config: Config = url.expose().parse().map_err(|e| anyhow::anyhow!("database URL {url}: {e}"))?;
+        let connector = tls::Connector::new(url)?;
+        tracing::debug!(database = %url, tls = connector.encrypted(), "connecting");
         // The blocking client must not run on an async worker thread: connect on a thread of our own.
         let writer = std::thread::scope(|scope| {
             scope
                 .spawn(|| -> anyhow::Result<Conn> {
-                    let mut writer = connect(&config, Role::Writer)?;
+                    let mut writer = connect(&connector, Role::Writer)?;
                     schema::migrate(&mut writer.client)?;
                     Ok(writer)
                 })
@@ -190,7 +192,7 @@ impl PostgresStore {
         })?;
         Ok(PostgresStore {
             connections: Arc::new(Connections {
-                config,
+                connector,
                 writer: Mutex::new(Some(writer)),
                 readers: Mutex::default(),
             }),
@@ -205,14 +207,12 @@ enum Role {
     Reader,
 }
 
-fn connect(config: &Config, role: Role) -> Result<Conn, ::postgres::Error> {
-    let mut config = config.clone();
+fn connect(connector: &tls::Connector, role: Role) -> Result<Conn, ::postgres::Error> {
     let name = match role {
         Role::Writer => "switchboard-writer",
         Role::Reader => "switchboard-reader",
     };
-    config.application_name(name);
-    let mut client = config.connect(NoTls)?;
+    let mut client = connector.connect_blocking(name)?;
     client.batch_execute(&format!(
         "SET statement_timeout = '{STATEMENT_TIMEOUT}';
          SET idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION_TIMEOUT}'"
@@ -242,7 +242,7 @@ impl Store for PostgresStore {
                 Some(client) if !client.is_closed() => client,
                 stale => {
                     close_later(stale.into_iter().collect());
-                    connect(&connections.config, Role::Reader).map_err(StoreError::from)?
+                    connect(&connections.connector, Role::Reader).map_err(StoreError::from)?
                 }
             };
             let value = read_in_snapshot(&mut client, now, read);
@@ -273,7 +273,7 @@ impl Store for PostgresStore {
                 Some(client) if !client.is_closed() => client,
                 stale => {
                     close_later(stale.into_iter().collect());
-                    connect(&connections.config, Role::Writer).map_err(StoreError::from)?
+                    connect(&connections.connector, Role::Writer).map_err(StoreError::from)?
                 }
             };
             let client = slot.insert(client);

@@ -44,7 +44,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use switchboard_proto::{Change, ChangeOp, EntityKind, Id, ServerFrame};
 use tokio::sync::{broadcast, mpsc, Notify};
-use tokio_postgres::{AsyncMessage, Client, Config, NoTls, Notification, Row, Statement};
+use tokio_postgres::{AsyncMessage, Client, Notification, Row, Statement};
 use tokio_util::sync::CancellationToken;
 
 use super::{parse_id, DatabaseUrl, STATEMENT_TIMEOUT};
@@ -137,11 +137,10 @@ impl Fanout {
         self: &Arc<Self>,
         shutdown: CancellationToken,
     ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-        let mut config: Config =
-            self.url.expose().parse().map_err(|e| anyhow::anyhow!("database URL {}: {e}", self.url))?;
-        config.application_name(self.listener_name());
+        let mut connector = super::tls::Connector::new(&self.url)?;
+        connector.config.application_name(self.listener_name());
         let listener =
-            Listener::connect(&config).await.with_context(|| format!("listening on {}", self.url))?;
+            Listener::connect(&connector).await.with_context(|| format!("listening on {}", self.url))?;
         let head: i64 = listener
             .client
             .query_one("SELECT COALESCE(MAX(seq), 0)::bigint FROM changes", &[])
@@ -155,13 +154,13 @@ impl Fanout {
             .unwrap_or_else(PoisonError::into_inner)
             .take()
             .context("the feed tailer was already started")?;
-        Ok(tokio::spawn(self.clone().run(config, listener, tail, queue, shutdown)))
+        Ok(tokio::spawn(self.clone().run(connector, listener, tail, queue, shutdown)))
     }
 
     /// Follows the feed until shutdown, reconnecting (with backoff) whenever the listener is lost.
     async fn run(
         self: Arc<Self>,
-        config: Config,
+        connector: super::tls::Connector,
         listener: Listener,
         mut tail: Tail,
         mut outgoing: mpsc::Receiver<String>,
@@ -172,7 +171,7 @@ impl Fanout {
         loop {
             let current = match listener.take() {
                 Some(listener) => Ok(listener),
-                None => Listener::connect(&config).await.map_err(anyhow::Error::from),
+                None => Listener::connect(&connector).await.map_err(anyhow::Error::from),
             };
             let result = match current {
                 Ok(current) => self.follow(current, &mut tail, &mut outgoing, &shutdown, &mut backoff).await,
@@ -377,26 +376,19 @@ impl Drop for Listener {
 impl Listener {
     /// Connects and LISTENs (before any read of the feed, so no commit after the read goes
     /// unannounced).
-    async fn connect(config: &Config) -> Result<Listener, tokio_postgres::Error> {
-        let (client, mut connection) = config.connect(NoTls).await?;
-        let (sender, notes) = mpsc::unbounded_channel();
-        let driver = tokio::spawn(async move {
-            let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
-            while let Some(message) = messages.next().await {
-                match message {
-                    Ok(AsyncMessage::Notification(note)) => {
-                        if sender.send(note).is_err() {
-                            return;
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(error) => {
-                        tracing::debug!(%error, "the listener connection failed");
-                        return;
-                    }
-                }
+    async fn connect(connector: &super::tls::Connector) -> Result<Listener, tokio_postgres::Error> {
+        let (client, driver, notes) = match &connector.tls {
+            Some(tls) => {
+                let (client, connection) = connector.config.connect(tls.clone()).await?;
+                let (driver, notes) = drive(connection);
+                (client, driver, notes)
             }
-        });
+            None => {
+                let (client, connection) = connector.config.connect(tokio_postgres::NoTls).await?;
+                let (driver, notes) = drive(connection);
+                (client, driver, notes)
+            }
+        };
         let setup = async {
             client
                 .batch_execute(&format!(
@@ -416,6 +408,34 @@ impl Listener {
             }
         }
     }
+}
+
+/// Spawns the task that drives a listener's connection and hands its notifications over.
+fn drive<T>(
+    mut connection: tokio_postgres::Connection<tokio_postgres::Socket, T>,
+) -> (tokio::task::JoinHandle<()>, mpsc::UnboundedReceiver<Notification>)
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, notes) = mpsc::unbounded_channel();
+    let driver = tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(message) = messages.next().await {
+            match message {
+                Ok(AsyncMessage::Notification(note)) => {
+                    if sender.send(note).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::debug!(%error, "the listener connection failed");
+                    return;
+                }
+            }
+        }
+    });
+    (driver, notes)
 }
 
 /// A `changes` row as the record the writer appended, with the same audience.

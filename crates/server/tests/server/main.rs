@@ -7,6 +7,7 @@ mod attachments;
 mod auth;
 mod bad_input;
 mod channel;
+mod database_tls;
 mod feed;
 mod ledger;
 mod mutations;
