@@ -7,7 +7,7 @@ use std::{path::PathBuf, sync::Arc};
 use anyhow::Context;
 use bytes::Bytes;
 use futures_util::{stream::BoxStream, Stream, StreamExt, TryStreamExt};
-use object_store::{aws::AmazonS3, ObjectStoreExt, WriteMultipart};
+use object_store::{aws::AmazonS3, ObjectStore, ObjectStoreExt, WriteMultipart};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -183,6 +183,28 @@ impl BlobStore {
         }
     }
 
+    /// Checks that the store can be read (for S3: the bucket exists and the credentials may list
+    /// it), so a misspelt bucket or a bad key stops the server at start rather than at the first
+    /// upload. One request: the first page of the prefix's listing.
+    pub async fn check(&self) -> anyhow::Result<()> {
+        match self {
+            BlobStore::Directory(root) => {
+                std::fs::read_dir(root)
+                    .with_context(|| format!("reading attachments directory {}", root.display()))?;
+                Ok(())
+            }
+            BlobStore::S3 { store, prefix } => {
+                let prefix = (!prefix.is_empty()).then(|| object_store::path::Path::from(prefix.as_str()));
+                match store.list(prefix.as_ref()).next().await {
+                    None | Some(Ok(_)) => Ok(()),
+                    Some(Err(error)) => Err(anyhow::anyhow!(error)).context(
+                        "the attachments bucket can't be listed (does it exist, and may these AWS_* credentials read it?)",
+                    ),
+                }
+            }
+        }
+    }
+
     /// Whether a blob with this hash is stored.
     pub async fn exists(&self, sha256: &str) -> Outcome<bool> {
         match self {
@@ -222,6 +244,11 @@ impl FileStore {
         };
         std::fs::create_dir_all(&temp).with_context(|| format!("creating {}", temp.display()))?;
         Ok(FileStore { temp, blobs })
+    }
+
+    /// See [`BlobStore::check`].
+    pub async fn check(&self) -> anyhow::Result<()> {
+        self.blobs.check().await
     }
 
     /// Opens the stored file with this hash for download.

@@ -231,6 +231,7 @@ pub async fn launch(
     };
     let attachments = config.attachments();
     let files = files::FileStore::new(&attachments, &config.data_dir)?;
+    files.check().await.with_context(|| format!("attachments in {}", attachments.describe()))?;
     let state = http::AppState::new(workspace.clone(), files, config.clock.clone(), shutdown.clone());
     let worker = tokio::spawn(webhook::run(workspace.clone(), config.webhook_poll, shutdown.clone()));
     // Before serving: a previous run's streams under this node id are forgotten before new ones count.

@@ -100,6 +100,23 @@ async fn attachments_round_trip_through_s3() {
     }
 }
 
+#[tokio::test]
+async fn a_bucket_that_does_not_exist_stops_the_server_at_start() {
+    if std::env::var("SWITCHBOARD_TEST_S3_BUCKET").is_err() {
+        eprintln!("skipping attachments::a_bucket_that_does_not_exist_stops_the_server_at_start: no S3 (with-s3.sh)");
+        return;
+    }
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut config = test_config(data_dir.path());
+    let missing = format!("no-such-bucket-{}", Id::new_v4().simple());
+    config.attachments = Some(Attachments::S3 { bucket: missing.clone(), prefix: "switchboard".into() });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let error = switchboard_server::launch(config, listener, shutdown).await.expect_err("a missing bucket");
+    let message = format!("{error:#}");
+    assert!(message.contains(&missing) && message.contains("can't be listed"), "{message}");
+}
+
 #[test]
 fn postgres_needs_attachments_named_explicitly() {
     let mut config = ServerConfig::new("/tmp/switchboard-unused");
