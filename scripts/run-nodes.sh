@@ -65,7 +65,7 @@ cleanup() {
     for log in "$dir"/node-*.log "$dir"/nginx/error.log; do
       [ -f "$log" ] || continue
       echo "run-nodes: the last lines of $log:" >&2
-      grep -vE "^ +([0-9]+: |at )" "$log" | tail -n 20 >&2
+      tail -n 20 "$log" >&2
     done
   fi
   rm -rf "$dir"
@@ -98,6 +98,8 @@ for i in $(seq 1 "$nodes"); do
 #!/usr/bin/env bash
 # Node $i of scripts/run-nodes.sh; appends to node-$i.log.
 echo \$\$ >"$dir/node-$i.pid"
+# An error's causes, without a backtrace after them.
+export RUST_BACKTRACE=0
 exec "$server" serve --data-dir "$dir/node-$i" --database "$database" --attachments "$attachments" \\
   --listen 127.0.0.1:$port --node-id node-$i >>"$dir/node-$i.log" 2>&1
 EOF

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The part of tests/e2e/run.sh that runs inside the private D-Bus session.
+# The part of tests/e2e/run.sh that runs inside the private D-Bus session, with the nodes of
+# scripts/run-nodes.sh up.
 set -euo pipefail
 root=$PWD
 work=$(mktemp -d)
@@ -19,8 +20,10 @@ pids+=($!)
 
 port=$(scripts/free-port.sh)
 native_port=$(scripts/free-port.sh)
-# The app inherits this environment from tauri-driver: its own data directory, nothing shared.
-SWITCHBOARD_DATA_DIR=$work/app-data tauri-driver --port "$port" --native-port "$native_port" >"$work/tauri-driver.log" 2>&1 &
+# The app inherits this environment from tauri-driver: its own data directory, nothing shared. The
+# test empties it between its two sessions.
+export SWITCHBOARD_E2E_APP_DATA=$work/app-data
+SWITCHBOARD_DATA_DIR=$SWITCHBOARD_E2E_APP_DATA tauri-driver --port "$port" --native-port "$native_port" >"$work/tauri-driver.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$port/status" >/dev/null 2>&1 && break

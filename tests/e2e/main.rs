@@ -1,8 +1,13 @@
 //! End-to-end: the real Switchboard binary, driven through tauri-driver + WebKitWebDriver under
 //! Xvfb, against a real `switchboard-server`, with notifications recorded on the session D-Bus.
 //!
+//! Two sessions of the app: the first against one server in this process (SQLite, killed and
+//! restarted on the same address), the second against two server processes on one PostgreSQL
+//! database behind nginx, where the node the app is connected to is killed mid-session.
+//!
 //! Run through `tests/e2e/run.sh`, which starts Xvfb, a private D-Bus with a notification server
-//! and a recorder, a throwaway Secret Service, and tauri-driver, then sets the variables read here.
+//! and a recorder, a throwaway Secret Service, the two nodes behind nginx (`scripts/run-nodes.sh`)
+//! and tauri-driver, then sets the variables read here.
 
 mod server;
 
@@ -12,7 +17,7 @@ use serde_json::json;
 use switchboard_e2e::{keys, Session};
 use switchboard_proto::*;
 
-use crate::server::Server;
+use crate::server::{Api, Nodes, Server};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -21,6 +26,8 @@ struct Harness {
     webdriver: String,
     notify_log: std::path::PathBuf,
     screenshots: std::path::PathBuf,
+    /// The app's data directory (tauri-driver starts it with `SWITCHBOARD_DATA_DIR`).
+    app_data: std::path::PathBuf,
 }
 
 fn harness() -> Option<Harness> {
@@ -30,6 +37,7 @@ fn harness() -> Option<Harness> {
         webdriver: var("SWITCHBOARD_E2E_WEBDRIVER")?,
         notify_log: var("SWITCHBOARD_E2E_NOTIFY_LOG")?.into(),
         screenshots: var("SWITCHBOARD_E2E_SCREENSHOTS")?.into(),
+        app_data: var("SWITCHBOARD_E2E_APP_DATA")?.into(),
     })
 }
 
@@ -56,7 +64,7 @@ async fn open_row(session: &Session, conversation: Id) -> anyhow::Result<()> {
 
 /// Claims a conversation for an agent through the HTTP API (as another of their devices would), so
 /// the app finds it already theirs when it signs in.
-async fn claim_as(server: &Server, email: &str, conversation: Id) -> anyhow::Result<()> {
+async fn claim_as(server: &Api, email: &str, conversation: Id) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     let login: LoginResponse = http
         .post(format!("{}/api/v1/auth/login", server.base))
@@ -114,7 +122,62 @@ async fn scenario(harness: &Harness) -> anyhow::Result<()> {
         let _ = screenshot(&session, harness, "failure").await;
     }
     let _ = session.end().await;
+    result?;
+
+    // The second session starts as a first run again: no account, against the nodes.
+    app_exited(harness).await?;
+    match std::fs::remove_dir_all(&harness.app_data) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error)?,
+        _ => {}
+    }
+    let nodes = Nodes::from_env().await?;
+    let workspace = nodes.workspace().await?;
+    let session = Session::start(&harness.webdriver, &harness.app).await?;
+    let result = failover_steps(harness, &nodes, &workspace, &session).await;
+    if result.is_err() {
+        let _ = screenshot(&session, harness, "failure-nodes").await;
+    }
+    let _ = session.end().await;
     result
+}
+
+/// Waits until no process runs the app any more: a new session's app would otherwise hand over to
+/// the old one (single instance) and quit.
+async fn app_exited(harness: &Harness) -> anyhow::Result<()> {
+    let app = std::fs::canonicalize(&harness.app)?;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let running = std::fs::read_dir("/proc")?
+            .filter_map(Result::ok)
+            .any(|entry| std::fs::read_link(entry.path().join("exe")).is_ok_and(|exe| exe == app));
+        if !running {
+            return Ok(());
+        }
+        anyhow::ensure!(tokio::time::Instant::now() < deadline, "the first session's app did not exit");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Signs in on the sign-in screen to the server at `base` and waits for the list.
+async fn sign_in(session: &Session, base: &str) -> anyhow::Result<()> {
+    let url = session.wait_for("#signin-server", WAIT).await?;
+    session.clear(&url).await?;
+    session.send_keys(&url, base).await?;
+    session.send_keys(&session.wait_for("#signin-email", WAIT).await?, "sara@e2e.example").await?;
+    session.send_keys(&session.wait_for("#signin-password", WAIT).await?, server::PASSWORD).await?;
+    session.click(&session.wait_for("#signin-submit", WAIT).await?).await?;
+    session.wait_for("[data-testid=conversation-list]", WAIT).await?;
+    Ok(())
+}
+
+/// Sends a reply from the open thread's composer.
+async fn reply(session: &Session, text: &str) -> anyhow::Result<()> {
+    leave_fields(session).await?;
+    session.press(&["r"]).await?;
+    let textarea = session.wait_for("[data-testid=composer]", WAIT).await?;
+    session.send_keys(&textarea, text).await?;
+    session.send_keys(&textarea, &format!("{}{}{}", keys::CONTROL, keys::ENTER, keys::NULL)).await?;
+    Ok(())
 }
 
 async fn steps(
@@ -128,14 +191,9 @@ async fn steps(
     claim_as(server, "sara@e2e.example", waiting.conversation_id).await?;
 
     // Sign in.
-    let url = session.wait_for("#signin-server", WAIT).await?;
+    session.wait_for("#signin-server", WAIT).await?;
     screenshot(session, harness, "01-sign-in").await?;
-    session.clear(&url).await?;
-    session.send_keys(&url, &server.base).await?;
-    session.send_keys(&session.wait_for("#signin-email", WAIT).await?, "sara@e2e.example").await?;
-    session.send_keys(&session.wait_for("#signin-password", WAIT).await?, server::PASSWORD).await?;
-    session.click(&session.wait_for("#signin-submit", WAIT).await?).await?;
-    session.wait_for("[data-testid=conversation-list]", WAIT).await?;
+    sign_in(session, &server.base).await?;
 
     // The first window after the first sign-in, without a click: the list shows what the sidebar
     // counts for the current view. The first sync fills the cache after the list has read its
@@ -341,11 +399,7 @@ async fn steps(
     // Offline: the server goes away, a reply waits in the outbox, and is delivered once later.
     server.kill().await;
     session.wait_for("[data-testid=status-connection][data-state=offline], [data-testid=status-connection][data-state=connecting]", WAIT).await?;
-    leave_fields(session).await?;
-    session.press(&["r"]).await?;
-    let textarea = session.wait_for("[data-testid=composer]", WAIT).await?;
-    session.send_keys(&textarea, "Written while offline").await?;
-    session.send_keys(&textarea, &format!("{}{}{}", keys::CONTROL, keys::ENTER, keys::NULL)).await?;
+    reply(session, "Written while offline").await?;
     session
         .wait_until(
             "the reply shows as waiting",
@@ -430,5 +484,103 @@ async fn steps(
     session.wait_for("[data-testid=command-item]", WAIT).await?;
     screenshot(session, harness, "06-command-palette").await?;
     session.send_keys(&input, keys::ESCAPE).await?;
+    Ok(())
+}
+
+/// Against two nodes behind nginx: the node the app streams from is killed mid-session. The app
+/// reconnects through nginx to the other node, a customer message written after the kill reaches
+/// it, a reply sent after the kill reaches the server once, and the list and the thread end as the
+/// server has them.
+async fn failover_steps(
+    harness: &Harness,
+    nodes: &Nodes,
+    workspace: &server::Workspace,
+    session: &Session,
+) -> anyhow::Result<()> {
+    let lee = nodes
+        .inbound(&workspace.whatsapp, "lee", "Lee Chen", "n1", "Hello, is my parcel on its way?")
+        .await?;
+    session.wait_for("#signin-server", WAIT).await?;
+    sign_in(session, &nodes.base).await?;
+    session.wait_for("[data-testid=status-connection][data-state=online]", Duration::from_secs(60)).await?;
+    session.click(&session.wait_for("[data-testid=view][data-view=all]", WAIT).await?).await?;
+    open_row(session, lee.conversation_id).await?;
+    let connected = nodes.streaming_node().await?;
+
+    nodes.kill(connected).await?;
+    let ana =
+        nodes.inbound(&workspace.whatsapp, "ana", "Ana Pop", "n2", "Hi, a question about sizes").await?;
+    let more = nodes.inbound(&workspace.whatsapp, "lee", "Lee Chen", "n3", "It was due yesterday").await?;
+    anyhow::ensure!(
+        more.conversation_id == lee.conversation_id,
+        "Lee's second message joins his conversation"
+    );
+    let text = "Sent after the node went away";
+    reply(session, text).await?;
+    nodes
+        .wait_for("the reply sent after the kill arrived exactly once", || async {
+            let count = nodes.messages(lee.conversation_id).await?.iter().filter(|m| m.body == text).count();
+            anyhow::ensure!(count <= 1, "the reply arrived {count} times");
+            Ok(count == 1)
+        })
+        .await?;
+
+    // The app follows again, from the node left, and shows what was written while it switched.
+    session.wait_for("[data-testid=status-connection][data-state=online]", Duration::from_secs(60)).await?;
+    let now = nodes.streaming_node().await?;
+    anyhow::ensure!(now != connected, "the app streams from node {now}, which was killed");
+    session
+        .wait_for(&format!("[data-testid=thread] [data-testid=message][data-id='{}']", more.message_id), WAIT)
+        .await?;
+    session
+        .wait_until(
+            "no message is left waiting",
+            "return ![...document.querySelectorAll('[data-testid=message][data-delivery=queued]')].length;",
+            WAIT,
+        )
+        .await?;
+
+    // The list and the open thread are what the server has.
+    let mut expected = nodes.conversation_ids().await?;
+    expected.sort();
+    anyhow::ensure!(
+        expected.contains(&ana.conversation_id.to_string()),
+        "the server lists Ana's conversation"
+    );
+    let rows = "return [...document.querySelectorAll('[data-testid=conversation-row]')].map(e => e.dataset.id).sort();";
+    let listed = session
+        .wait_until(
+            "the list shows the server's conversations",
+            &format!(
+                "const rows = (() => {{ {rows} }})(); return JSON.stringify(rows) === {:?} && rows;",
+                serde_json::to_string(&expected)?
+            ),
+            WAIT,
+        )
+        .await;
+    if listed.is_err() {
+        let shown = session.execute(rows, json!([])).await?;
+        anyhow::bail!("the list shows {shown}, the server has {expected:?}");
+    }
+    let mut messages: Vec<String> =
+        nodes.messages(lee.conversation_id).await?.iter().map(|m| m.id.to_string()).collect();
+    messages.sort();
+    let shown = "return [...document.querySelectorAll('[data-testid=thread] [data-testid=message]')].map(e => e.dataset.id).sort();";
+    let matched = session
+        .wait_until(
+            "the thread shows the server's messages",
+            &format!(
+                "const ids = (() => {{ {shown} }})(); return JSON.stringify(ids) === {:?} && ids;",
+                serde_json::to_string(&messages)?
+            ),
+            WAIT,
+        )
+        .await;
+    if matched.is_err() {
+        let ids = session.execute(shown, json!([])).await?;
+        anyhow::bail!("the thread shows messages {ids}, the server has {messages:?}");
+    }
+    screenshot(session, harness, "07-node-killed").await?;
+    println!("the app moved from node {connected} (killed) to node {now} and lost nothing");
     Ok(())
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the end-to-end test: the built app (target/debug/switchboard, with ui/dist) driven through
 # tauri-driver + WebKitWebDriver in a virtual display, with a private D-Bus session that has a
-# notification server (dunst), a recorder (dbus-monitor) and a throwaway Secret Service.
+# notification server (dunst), a recorder (dbus-monitor) and a throwaway Secret Service; and two
+# nodes of the built server on a throwaway PostgreSQL behind nginx (scripts/run-nodes.sh) for its
+# second session, where the node the app is connected to is killed.
 # Screenshots land in $SWITCHBOARD_E2E_SCREENSHOTS (default target/e2e-screenshots).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,5 +17,6 @@ done
 export SWITCHBOARD_E2E_SCREENSHOTS=${SWITCHBOARD_E2E_SCREENSHOTS:-$root/target/e2e-screenshots}
 mkdir -p "$SWITCHBOARD_E2E_SCREENSHOTS"
 
-# Everything else runs in a private display, inside a private session bus with a throwaway keyring.
-scripts/with-xvfb.sh scripts/with-secret-service.sh tests/e2e/in-session.sh
+# Everything else runs in a private display, inside a private session bus with a throwaway keyring,
+# with the nodes up.
+scripts/with-xvfb.sh scripts/with-secret-service.sh scripts/run-nodes.sh --nodes 2 tests/e2e/in-session.sh

@@ -1,6 +1,8 @@
-//! The real server for the end-to-end test, on a fixed address so it can be killed and restarted.
+//! The real servers for the end-to-end test: one in-process server on a fixed address, so it can be
+//! killed and restarted, and the nodes `scripts/run-nodes.sh` started behind nginx, one of which
+//! can be killed; both reached through the same admin [`Api`].
 
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{future::Future, net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::Context;
 use serde_json::{json, Value};
@@ -16,14 +18,43 @@ pub struct Workspace {
     pub sam: Id,
 }
 
-pub struct Server {
+/// A workspace's HTTP API with its admin signed in, wherever it is served.
+pub struct Api {
     pub base: String,
+    admin_token: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    async fn sign_in(base: String, email: &str, password: &str) -> anyhow::Result<Api> {
+        let http = reqwest::Client::new();
+        let login: LoginResponse = http
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"email": email, "password": password, "device_name": "e2e"}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(Api { base, admin_token: login.token, http })
+    }
+}
+
+/// The server in this process.
+pub struct Server {
+    api: Api,
     address: SocketAddr,
     data_dir: tempfile::TempDir,
-    admin_token: String,
     shutdown: CancellationToken,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    http: reqwest::Client,
+}
+
+impl std::ops::Deref for Server {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
+    }
 }
 
 impl Drop for Server {
@@ -59,16 +90,8 @@ impl Server {
         let admin_password =
             init_data_dir(&ServerConfig::new(data_dir.path()), "admin@e2e.example", "Ada Admin").await?;
         let (address, shutdown, task) = serve(data_dir.path(), "127.0.0.1:0".parse()?).await?;
-        let base = format!("http://{address}");
-        let http = reqwest::Client::new();
-        let login: LoginResponse = http
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({"email": "admin@e2e.example", "password": admin_password, "device_name": "e2e"}))
-            .send()
-            .await?
-            .json()
-            .await?;
-        Ok(Server { base, address, data_dir, admin_token: login.token, shutdown, task: Some(task), http })
+        let api = Api::sign_in(format!("http://{address}"), "admin@e2e.example", &admin_password).await?;
+        Ok(Server { api, address, data_dir, shutdown, task: Some(task) })
     }
 
     pub async fn kill(&mut self) {
@@ -85,7 +108,9 @@ impl Server {
         self.task = Some(task);
         Ok(())
     }
+}
 
+impl Api {
     async fn admin(&self, path: &str, body: Value) -> anyhow::Result<Value> {
         let response = self
             .http
@@ -180,6 +205,32 @@ impl Server {
         agents.into_iter().find(|a| a.id == id).with_context(|| format!("no agent {id} on the server"))
     }
 
+    /// Every conversation the admin sees, from a bootstrap of the feed.
+    pub async fn conversation_ids(&self) -> anyhow::Result<Vec<String>> {
+        let (mut since, mut ids) = (0, std::collections::BTreeSet::new());
+        loop {
+            let page: SyncPage = self
+                .http
+                .get(format!("{}/api/v1/sync?since={since}&limit=500", self.base))
+                .bearer_auth(&self.admin_token)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            for change in page.changes.iter().filter(|c| c.entity == EntityKind::Conversation) {
+                match change.op {
+                    ChangeOp::Upsert => ids.insert(change.id.to_string()),
+                    ChangeOp::Delete => ids.remove(&change.id.to_string()),
+                };
+            }
+            since = page.next;
+            if !page.has_more {
+                return Ok(ids.into_iter().collect());
+            }
+        }
+    }
+
     pub async fn messages(&self, id: Id) -> anyhow::Result<Vec<Message>> {
         Ok(self.transcript(id).await?.messages)
     }
@@ -198,5 +249,121 @@ impl Server {
             anyhow::ensure!(tokio::time::Instant::now() < deadline, "timed out waiting until {what}");
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+}
+
+/// The nodes `scripts/run-nodes.sh` started on one PostgreSQL database, behind nginx.
+pub struct Nodes {
+    api: Api,
+    /// `SWITCHBOARD_NODES_DIR`: node-I.port and node-I.pid.
+    dir: PathBuf,
+    count: usize,
+}
+
+impl std::ops::Deref for Nodes {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+impl Nodes {
+    /// The nodes this test runs under (tests/e2e/run.sh starts them); an error elsewhere.
+    pub async fn from_env() -> anyhow::Result<Nodes> {
+        let var = |name: &str| {
+            std::env::var(name)
+                .with_context(|| format!("{name} is unset: run the e2e through tests/e2e/run.sh"))
+        };
+        let api = Api::sign_in(
+            var("SWITCHBOARD_NODES_URL")?,
+            &var("SWITCHBOARD_NODES_ADMIN_EMAIL")?,
+            &var("SWITCHBOARD_NODES_ADMIN_PASSWORD")?,
+        )
+        .await?;
+        Ok(Nodes {
+            api,
+            dir: var("SWITCHBOARD_NODES_DIR")?.into(),
+            count: var("SWITCHBOARD_NODES")?.parse()?,
+        })
+    }
+
+    fn read(&self, node: usize, what: &str) -> anyhow::Result<String> {
+        let path = self.dir.join(format!("node-{node}.{what}"));
+        Ok(std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .trim()
+            .to_owned())
+    }
+
+    fn pid(&self, node: usize) -> anyhow::Result<u32> {
+        Ok(self.read(node, "pid")?.parse()?)
+    }
+
+    /// Whether node `node`'s process runs (a zombie waiting for run-nodes.sh has exited).
+    fn running(&self, node: usize) -> anyhow::Result<bool> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid(node)?)).unwrap_or_default();
+        Ok(stat.rsplit(") ").next().is_some_and(|rest| !rest.is_empty() && !rest.starts_with('Z')))
+    }
+
+    /// Connections open to node `node` now, from the kernel's table: nginx keeps none idle (see
+    /// deploy/nginx.conf), so outside a request these are the streams it passes on.
+    fn connections(&self, node: usize) -> anyhow::Result<usize> {
+        let port = format!(":{:04X}", self.read(node, "port")?.parse::<u16>()?);
+        let table = std::fs::read_to_string("/proc/net/tcp")?;
+        Ok(table
+            .lines()
+            .skip(1)
+            .filter(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                // local_address ends with the port; state 01 is ESTABLISHED.
+                fields.len() > 3 && fields[1].ends_with(&port) && fields[3] == "01"
+            })
+            .count())
+    }
+
+    /// The node holding the one stream open (the app's): the only running node with a connection,
+    /// the same in five looks 100 ms apart (so not a passing request). Waits up to 20 s.
+    pub async fn streaming_node(&self) -> anyhow::Result<usize> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        let (mut last, mut same) = (None, 0);
+        loop {
+            let mut holding = Vec::new();
+            for node in 1..=self.count {
+                if self.running(node)? {
+                    let connections = self.connections(node)?;
+                    if connections > 0 {
+                        holding.push((node, connections));
+                    }
+                }
+            }
+            let now = match holding[..] {
+                [(node, 1)] => Some(node),
+                _ => None,
+            };
+            same = if now.is_some() && now == last { same + 1 } else { 0 };
+            last = now;
+            if let (Some(node), 4..) = (now, same) {
+                return Ok(node);
+            }
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "no single node holds the app's stream (connections per running node: {holding:?})"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Kills node `node` with SIGKILL and waits until it has exited.
+    pub async fn kill(&self, node: usize) -> anyhow::Result<()> {
+        let status =
+            std::process::Command::new("kill").args(["-KILL", &self.pid(node)?.to_string()]).status()?;
+        anyhow::ensure!(status.success(), "kill -KILL node {node}");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while self.running(node)? {
+            anyhow::ensure!(tokio::time::Instant::now() < deadline, "node {node} still runs after SIGKILL");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(())
     }
 }
