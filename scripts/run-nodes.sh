@@ -154,7 +154,10 @@ pid $dir/nginx/nginx.pid;
 error_log $dir/nginx/error.log info;
 events { worker_connections 1024; }
 http {
-  access_log $dir/nginx/access.log;
+  # Which node answered each request, and whether nginx had to try another.
+  log_format nodes '\$remote_addr [\$time_local] "\$request" \$status upstream=\$upstream_addr '
+                   'upstream_status=\$upstream_status \${request_time}s';
+  access_log $dir/nginx/access.log nodes;
   client_body_temp_path $dir/nginx/body;
   proxy_temp_path $dir/nginx/proxy;
   fastcgi_temp_path $dir/nginx/fastcgi;
@@ -177,7 +180,9 @@ export SWITCHBOARD_NODES_ADMIN_PASSWORD=$admin_password
 if [ "$#" -eq 0 ]; then
   echo "run-nodes: $nodes nodes behind nginx at $SWITCHBOARD_NODES_URL"
   echo "run-nodes: sign in as $admin_email with password $admin_password"
-  echo "run-nodes: logs in $dir; Ctrl-C stops everything"
+  echo "run-nodes: logs in $dir (node-I.log, nginx/access.log says which node answered)"
+  echo "run-nodes: stop node 1 with: kill \$(cat $dir/node-1.pid); start it again with: $dir/node-1.sh &"
+  echo "run-nodes: Ctrl-C stops everything"
   wait "${pids[-1]}"
   exit 0
 fi
