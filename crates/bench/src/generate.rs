@@ -118,6 +118,7 @@ pub fn generate(preset: Preset, seed: u64, me: Option<Id>) -> Workspace {
             availability: Availability::Online,
             active: true,
             team_ids: vec![team],
+            capacity: None,
         };
         changes.push(change(&mut seq, EntityKind::Agent, id, to_value(&agent)));
     }
@@ -136,6 +137,9 @@ pub fn generate(preset: Preset, seed: u64, me: Option<Id>) -> Workspace {
                 member_team_ids: vec![team],
                 templates: vec![],
                 attachment_limit: channel.attachment_limit(),
+                hours: None,
+                routing: Routing::default(),
+                auto_replies: AutoReplies::default(),
             };
             changes.push(change(&mut seq, EntityKind::Inbox, id, to_value(&inbox)));
             id

@@ -225,6 +225,10 @@ pub struct UpdateAgent {
     pub team_ids: Option<Vec<Uuid>>,
     #[serde(default)]
     pub password: Option<String>,
+    /// The most open conversations routing gives the agent; `null` for no limit.
+    #[serde(default, deserialize_with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>))]
+    pub capacity: Option<Option<u32>>,
 }
 
 /// `POST /api/v1/teams` (admin).
@@ -290,6 +294,15 @@ pub struct UpdateInbox {
     pub member_team_ids: Option<Vec<Uuid>>,
     #[serde(default)]
     pub templates: Option<Vec<MessageTemplate>>,
+    /// Business hours; `null` for always open. A new calendar is added as a version effective now,
+    /// so figures already measured keep the hours they were measured with.
+    #[serde(default, deserialize_with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::calendar::Calendar>))]
+    pub hours: Option<Option<crate::calendar::Calendar>>,
+    #[serde(default)]
+    pub routing: Option<crate::Routing>,
+    #[serde(default)]
+    pub auto_replies: Option<crate::AutoReplies>,
 }
 
 /// `POST /api/v1/labels` (leads and admins).

@@ -41,6 +41,71 @@ wire_enum!(
     Role { Admin => "admin", Lead => "lead", Agent => "agent" }
 );
 wire_enum!(Availability { Online => "online", Busy => "busy", Offline => "offline" });
+wire_enum!(
+    /// How an inbox hands out conversations nobody holds: `manual` (agents claim them),
+    /// `least_loaded` (to the eligible agent with the fewest open conversations) or `round_robin`
+    /// (to the eligible agent whose last automatic assignment is the oldest).
+    RoutingMode { Manual => "manual", LeastLoaded => "least_loaded", RoundRobin => "round_robin" }
+);
+
+/// An inbox's routing policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct Routing {
+    pub mode: RoutingMode,
+}
+
+impl Default for Routing {
+    fn default() -> Self {
+        Routing { mode: RoutingMode::Manual }
+    }
+}
+
+/// One automatic reply: its text, and how long after the customer's message it goes out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct AutoReply {
+    pub body: String,
+    /// 0: at once. A greeting with a delay is cancelled by a person's reply before it.
+    #[serde(default)]
+    pub delay_secs: u32,
+}
+
+/// A reply sent when a customer's message contains one of `keywords` (compared after the search
+/// normalisation of `text`: case, Persian and Arabic letter forms, digits, diacritics).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct KeywordReply {
+    pub keywords: Vec<String>,
+    pub body: String,
+    /// The same keyword reply goes to a conversation at most once in this many seconds.
+    #[serde(default)]
+    pub cooldown_secs: u32,
+}
+
+/// An inbox's automatic replies. At most one goes out per customer message, and none counts as
+/// a response (it sets no first reply, stops no waiting and no SLA clock).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct AutoReplies {
+    /// To a customer who starts a conversation (never one an agent started).
+    #[serde(default)]
+    pub greeting: Option<AutoReply>,
+    /// To a customer who writes while the inbox is closed (its `hours`), once per closed period;
+    /// `{{next_open_at}}` becomes the next opening in the inbox's time zone.
+    #[serde(default)]
+    pub away: Option<AutoReply>,
+    #[serde(default)]
+    pub keywords: Vec<KeywordReply>,
+}
 wire_enum!(Channel {
     Whatsapp => "whatsapp",
     Instagram => "instagram",
@@ -144,6 +209,10 @@ pub struct Agent {
     /// False once an admin deactivates the agent (all their devices are revoked).
     pub active: bool,
     pub team_ids: Vec<Uuid>,
+    /// The most open conversations routing gives this agent, across every inbox (`None`: no
+    /// limit). A person may assign them more by hand; routing then waits until they are below it.
+    #[serde(default)]
+    pub capacity: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -193,6 +262,13 @@ pub struct Inbox {
     pub member_team_ids: Vec<Uuid>,
     pub templates: Vec<MessageTemplate>,
     pub attachment_limit: u64,
+    /// Business hours, versioned so an edit never changes past figures (`None`: always open).
+    #[serde(default)]
+    pub hours: Option<crate::calendar::CalendarHistory>,
+    #[serde(default)]
+    pub routing: Routing,
+    #[serde(default)]
+    pub auto_replies: AutoReplies,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

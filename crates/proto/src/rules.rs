@@ -242,6 +242,7 @@ mod tests {
             availability: Availability::Online,
             active: true,
             team_ids: vec![],
+            capacity: None,
         }
     }
 

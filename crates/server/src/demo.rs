@@ -106,6 +106,7 @@ fn directory_reader() -> Viewer {
             availability: Availability::Offline,
             active: true,
             team_ids: vec![],
+            capacity: None,
         },
         device_id: Id::nil(),
     }

@@ -173,6 +173,38 @@ pub fn dedup(mut ids: Vec<Id>) -> Vec<Id> {
     ids
 }
 
+/// The longest automatic reply, and the most keyword replies an inbox may have.
+const MAX_AUTO_REPLY: usize = 4096;
+const MAX_KEYWORD_REPLIES: usize = 100;
+
+/// Automatic replies: bodies not blank and not huge, keywords not blank, delays within a day.
+pub fn check_auto_replies(replies: &AutoReplies) -> Outcome<()> {
+    let check_body = |body: &str, what: &str| -> Outcome<()> {
+        if body.trim().is_empty() || body.len() > MAX_AUTO_REPLY {
+            return Err(Refusal::validation(format!("{what}: a text of 1 to {MAX_AUTO_REPLY} bytes")));
+        }
+        Ok(())
+    };
+    for (reply, what) in [(&replies.greeting, "greeting"), (&replies.away, "away")] {
+        if let Some(reply) = reply {
+            check_body(&reply.body, what)?;
+            if reply.delay_secs > 86_400 {
+                return Err(Refusal::validation(format!("{what}: a delay of at most a day")));
+            }
+        }
+    }
+    if replies.keywords.len() > MAX_KEYWORD_REPLIES {
+        return Err(Refusal::validation(format!("at most {MAX_KEYWORD_REPLIES} keyword replies")));
+    }
+    for reply in &replies.keywords {
+        check_body(&reply.body, "keyword reply")?;
+        if reply.keywords.is_empty() || reply.keywords.iter().any(|keyword| keyword.trim().is_empty()) {
+            return Err(Refusal::validation("keyword reply: at least one keyword, none blank"));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +219,7 @@ mod tests {
                 availability: Availability::Online,
                 active: true,
                 team_ids: vec![],
+                capacity: None,
             },
             device_id: Id::new_v4(),
         }

@@ -112,6 +112,9 @@ mod tests {
                 body: "Hello {{1}}, any news?".into(),
             }],
             attachment_limit: channel.attachment_limit(),
+            hours: None,
+            routing: switchboard_proto::Routing::default(),
+            auto_replies: switchboard_proto::AutoReplies::default(),
         }
     }
 

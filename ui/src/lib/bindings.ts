@@ -23,17 +23,80 @@ export type Agent = { id: string, name: string, email: string, role: Role, avail
 /**
  * False once an admin deactivates the agent (all their devices are revoked).
  */
-active: boolean, team_ids: Array<string>, };
+active: boolean, team_ids: Array<string>, 
+/**
+ * The most open conversations routing gives this agent, across every inbox (`None`: no
+ * limit). A person may assign them more by hand; routing then waits until they are below it.
+ */
+capacity: number | null, };
 
 export type Team = { id: string, name: string, };
 
 export type MessageTemplate = { name: string, language: string, body: string, };
 
+export type RoutingMode = "manual" | "least_loaded" | "round_robin";
+
+export type Routing = { mode: RoutingMode, };
+
+export type AutoReply = { body: string, 
+/**
+ * 0: at once. A greeting with a delay is cancelled by a person's reply before it.
+ */
+delay_secs: number, };
+
+export type KeywordReply = { keywords: Array<string>, body: string, 
+/**
+ * The same keyword reply goes to a conversation at most once in this many seconds.
+ */
+cooldown_secs: number, };
+
+export type AutoReplies = { 
+/**
+ * To a customer who starts a conversation (never one an agent started).
+ */
+greeting: AutoReply | null, 
+/**
+ * To a customer who writes while the inbox is closed (its `hours`), once per closed period;
+ * `{{next_open_at}}` becomes the next opening in the inbox's time zone.
+ */
+away: AutoReply | null, keywords: Array<KeywordReply>, };
+
+export type TimeRange = { start: string, end: string, };
+
+export type WeeklyHours = { mon: Array<TimeRange>, tue: Array<TimeRange>, wed: Array<TimeRange>, thu: Array<TimeRange>, fri: Array<TimeRange>, sat: Array<TimeRange>, sun: Array<TimeRange>, };
+
+export type Holiday = { 
+/**
+ * `"YYYY-MM-DD"`, local.
+ */
+date: string, label: string | null, };
+
+export type SpecialDay = { 
+/**
+ * `"YYYY-MM-DD"`, local.
+ */
+date: string, intervals: Array<TimeRange>, label: string | null, };
+
+export type Calendar = { 
+/**
+ * An IANA name such as `"Europe/Bucharest"`, never a fixed offset: an offset cannot follow
+ * daylight saving time.
+ */
+time_zone: string, weekly: WeeklyHours, holidays: Array<Holiday>, special_days: Array<SpecialDay>, };
+
+export type CalendarVersion = { version: number, effective_from: number, calendar: Calendar, };
+
+export type CalendarHistory = { versions: Array<CalendarVersion>, };
+
 export type Inbox = { id: string, name: string, channel: Channel, 
 /**
  * API channel: where outgoing replies are POSTed (signed with the inbox secret).
  */
-webhook_url: string | null, member_agent_ids: Array<string>, member_team_ids: Array<string>, templates: Array<MessageTemplate>, attachment_limit: number, };
+webhook_url: string | null, member_agent_ids: Array<string>, member_team_ids: Array<string>, templates: Array<MessageTemplate>, attachment_limit: number, 
+/**
+ * Business hours, versioned so an edit never changes past figures (`None`: always open).
+ */
+hours: CalendarHistory | null, routing: Routing, auto_replies: AutoReplies, };
 
 export type ContactIdentity = { inbox_id: string, channel: Channel, external_id: string, };
 

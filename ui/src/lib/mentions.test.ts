@@ -3,7 +3,7 @@ import type { Agent } from './bindings';
 import { uniqueMentionHandle } from './mentions';
 
 function agent(name: string, email: string, active = true): Agent {
-  return { id: email, name, email, role: 'agent', availability: 'online', active, team_ids: [] } as Agent;
+  return { id: email, name, email, role: 'agent', availability: 'online', active, team_ids: [], capacity: null } as Agent;
 }
 
 // The same workspace as the Rust tests of `mention_handle` (crates/proto/src/rules.rs).

@@ -6,15 +6,15 @@ import {
 } from './palette';
 
 const directory: Directory = {
-  me: { id: 'me', name: 'Sara Karimi', email: 'sara@x', role: 'agent', availability: 'online', active: true, team_ids: [] },
+  me: { id: 'me', name: 'Sara Karimi', email: 'sara@x', role: 'agent', availability: 'online', active: true, team_ids: [], capacity: null },
   server_url: 'http://x',
   agents: [
-    { id: 'me', name: 'Sara Karimi', email: 'sara@x', role: 'agent', availability: 'online', active: true, team_ids: [] },
-    { id: 'omid', name: 'Omid Rahimi', email: 'omid@x', role: 'lead', availability: 'online', active: true, team_ids: [] },
-    { id: 'gone', name: 'Gone Person', email: 'g@x', role: 'agent', availability: 'offline', active: false, team_ids: [] },
+    { id: 'me', name: 'Sara Karimi', email: 'sara@x', role: 'agent', availability: 'online', active: true, team_ids: [], capacity: null },
+    { id: 'omid', name: 'Omid Rahimi', email: 'omid@x', role: 'lead', availability: 'online', active: true, team_ids: [], capacity: null },
+    { id: 'gone', name: 'Gone Person', email: 'g@x', role: 'agent', availability: 'offline', active: false, team_ids: [], capacity: null },
   ],
   teams: [{ id: 'sales', name: 'Sales' }, { id: 'support', name: 'Support' }],
-  inboxes: [{ id: 'wa', name: 'WhatsApp Sales', channel: 'whatsapp', webhook_url: null, member_agent_ids: [], member_team_ids: [], templates: [], attachment_limit: 16 << 20 }],
+  inboxes: [{ id: 'wa', name: 'WhatsApp Sales', channel: 'whatsapp', webhook_url: null, member_agent_ids: [], member_team_ids: [], templates: [], attachment_limit: 16 << 20, hours: null, routing: { mode: 'manual' }, auto_replies: { greeting: null, away: null, keywords: [] } }],
   labels: [{ id: 'l1', name: 'vip', color: '#f00' }, { id: 'l2', name: 'refund', color: '#0f0' }],
   canned_responses: [],
 };

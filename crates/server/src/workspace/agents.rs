@@ -41,6 +41,7 @@ fn create_agent(tx: &mut dyn StoreTx, request: CreateAgent, password_hash: Strin
         availability: Availability::Offline,
         active: true,
         team_ids: policy::dedup(request.team_ids),
+        capacity: None,
     };
     tx.put(&agent, Audience::EVERYONE)?;
     tx.set_password_hash(agent.id, &password_hash)?;
@@ -81,6 +82,9 @@ fn update_agent(
     if let Some(team_ids) = update.team_ids {
         check_teams_exist(tx, &team_ids)?;
         agent.team_ids = policy::dedup(team_ids);
+    }
+    if let Some(capacity) = update.capacity {
+        agent.capacity = capacity;
     }
     let mut revoked = Vec::new();
     if let Some(active) = update.active {

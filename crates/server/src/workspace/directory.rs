@@ -44,6 +44,9 @@ fn create_inbox(tx: &mut dyn StoreTx, request: CreateInbox) -> Outcome<CreatedIn
         member_team_ids: request.member_team_ids,
         templates: request.templates,
         attachment_limit: request.channel.attachment_limit(),
+        hours: None,
+        routing: Routing::default(),
+        auto_replies: AutoReplies::default(),
     };
     let mut secret = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut secret);
@@ -76,8 +79,37 @@ fn update_inbox(tx: &mut dyn StoreTx, inbox_id: Id, update: UpdateInbox) -> Outc
         policy::check_templates(&templates)?;
         inbox.templates = templates;
     }
+    if let Some(hours) = update.hours {
+        inbox.hours = match hours {
+            Some(calendar) => Some(with_new_version(inbox.hours.take(), calendar, tx.now())?),
+            None => None,
+        };
+    }
+    if let Some(routing) = update.routing {
+        inbox.routing = routing;
+    }
+    if let Some(auto_replies) = update.auto_replies {
+        policy::check_auto_replies(&auto_replies)?;
+        inbox.auto_replies = auto_replies;
+    }
     tx.put(&inbox, Audience::EVERYONE)?;
     Ok(inbox)
+}
+
+/// The calendar's history with `calendar` added as the version in effect from `now`: figures
+/// already measured keep the hours they were measured with.
+fn with_new_version(
+    history: Option<calendar::CalendarHistory>,
+    calendar: calendar::Calendar,
+    now: Millis,
+) -> Outcome<calendar::CalendarHistory> {
+    let mut history = history.unwrap_or(calendar::CalendarHistory { versions: vec![] });
+    let version = history.versions.last().map_or(1, |last| last.version + 1);
+    // Two edits in the same millisecond: the later one replaces the earlier.
+    history.versions.retain(|existing| existing.effective_from < now);
+    history.versions.push(calendar::CalendarVersion { version, effective_from: now, calendar });
+    history.validate().map_err(|error| Refusal::validation(format!("hours: {error}")))?;
+    Ok(history)
 }
 
 /// The inbox and its signing secret (for verifying inbound calls and signing webhooks).

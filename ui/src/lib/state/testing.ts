@@ -65,7 +65,7 @@ export function page(total: number, offset = 0, limit = 100): ListPage {
 }
 
 export const directory: Directory = {
-  me: { id: 'me', name: 'Sara Karimi', email: 'sara@example.com', role: 'agent', availability: 'online', active: true, team_ids: [] },
+  me: { id: 'me', name: 'Sara Karimi', email: 'sara@example.com', role: 'agent', availability: 'online', active: true, team_ids: [], capacity: null },
   server_url: 'http://127.0.0.1:7300',
   agents: [],
   teams: [],
@@ -79,6 +79,9 @@ export const directory: Directory = {
       member_team_ids: [],
       templates: [],
       attachment_limit: 1024,
+      hours: null,
+      routing: { mode: 'manual' },
+      auto_replies: { greeting: null, away: null, keywords: [] },
     },
   ],
   labels: [],
