@@ -445,3 +445,17 @@ pub struct Transcript {
 
 /// `POST /api/v1/attachments` answer.
 pub type UploadedAttachment = Attachment;
+
+/// `GET /api/v1/conversations/{id}/routing-explain` (leads and admins): why a conversation went
+/// (or would go) to whom.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoutingExplanation {
+    pub mode: crate::RoutingMode,
+    /// The last assignment routing made, with the candidates as they stood then.
+    pub last_decision: Option<crate::ledger::ConversationEvent>,
+    /// Whom routing would pick now, were the conversation queued.
+    pub would_pick: Option<Uuid>,
+    /// Every active member of the inbox as things stand now, and why each would be passed over.
+    pub candidates: Vec<crate::ledger::RoutingCandidate>,
+}

@@ -416,6 +416,21 @@ pub fn open_intervals(hours: &BusinessHours, from: Millis, to: Millis) -> Vec<Op
     out
 }
 
+/// `at` as a person reads it on a wall clock in the zone of the version in force then, in
+/// English: `"Monday 9 March 2026, 09:00 CET (Europe/Berlin)"` (the abbreviation, or the offset
+/// for zones without one, then the IANA name, which is unambiguous). For texts sent to customers,
+/// such as an away reply's `{{next_open_at}}`. `None` outside the range jiff represents.
+pub fn local_time_text(hours: &BusinessHours, at: Millis) -> Option<String> {
+    let after = hours.versions.partition_point(|v| v.effective_from <= at);
+    let version = hours.versions.get(after.saturating_sub(1))?;
+    let zoned = Timestamp::from_millisecond(at).ok()?.to_zoned(version.tz.clone());
+    let text = zoned.strftime("%A %-d %B %Y, %H:%M %Z").to_string();
+    Some(match version.tz.iana_name() {
+        Some(name) => format!("{text} ({name})"),
+        None => text,
+    })
+}
+
 /// An interval of one day in minutes after that day's local midnight: `start < 1440`,
 /// `start < end <= start + 1440` (an end past 1440 is on the next day).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -737,6 +752,19 @@ mod tests {
     fn weekdays_9_to_17(zone: &str) -> serde_json::Value {
         let day = json!([{"start": "09:00", "end": "17:00"}]);
         json!({"time_zone": zone, "weekly": {"mon": day, "tue": day, "wed": day, "thu": day, "fri": day}})
+    }
+
+    #[test]
+    fn local_time_text_reads_in_the_calendars_zone_with_its_name() {
+        let berlin = hours(weekdays_9_to_17("Europe/Berlin"));
+        let opening = at("Europe/Berlin", "2026-03-09T09:00");
+        assert_eq!(
+            local_time_text(&berlin, opening).as_deref(),
+            Some("Monday 9 March 2026, 09:00 CET (Europe/Berlin)")
+        );
+        let tehran = hours(weekdays_9_to_17("Asia/Tehran"));
+        let text = local_time_text(&tehran, at("Asia/Tehran", "2026-07-01T09:00")).unwrap_or_default();
+        assert!(text.starts_with("Wednesday 1 July 2026, 09:00 ") && text.ends_with(" (Asia/Tehran)"), "{text}");
     }
 
     /// (local time, open?) pairs in one zone.

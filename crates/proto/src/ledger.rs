@@ -23,6 +23,41 @@ pub enum Actor {
     Contact { id: Uuid },
     /// The server itself: a timer, a cascade of an administrative change.
     System { reason: String },
+    /// Routing, handing out a conversation nobody held.
+    Routing,
+}
+
+/// Why routing passed an agent over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PassedOver {
+    /// Deactivated.
+    Inactive,
+    /// Not a member of the conversation's inbox (directly or through a team).
+    NotInInbox,
+    /// The conversation belongs to a team the agent is not in.
+    NotInTeam,
+    /// Availability busy or offline.
+    Unavailable,
+    /// No stream open on any node: not at their desk.
+    Disconnected,
+    /// At or over their capacity.
+    AtCapacity,
+    /// They released this conversation themselves just now.
+    Released,
+}
+
+/// One agent routing considered for a conversation, as it stood at that moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoutingCandidate {
+    pub agent_id: Uuid,
+    /// Open conversations assigned to them before this one.
+    pub load: u32,
+    pub capacity: Option<u32>,
+    /// `None`: eligible.
+    pub passed_over: Option<PassedOver>,
 }
 
 /// How a conversation started.
@@ -47,6 +82,31 @@ pub enum MessageClass {
     Human,
     /// An internal note.
     Note,
+    /// An automatic reply (greeting, away, keyword): reaches the customer like a reply, but never
+    /// counts as a response (no first reply, no end of waiting, no SLA clock stopped).
+    AutoReply,
+}
+
+/// Which of an inbox's automatic replies a message was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AutoReplyRef {
+    /// To a customer who started a conversation.
+    Greeting,
+    /// To a customer who wrote while the inbox was closed.
+    Away,
+    /// The keyword reply with these keywords (as configured): its identity for the cooldown.
+    Keyword { keywords: Vec<String> },
+}
+
+/// Why an automatic reply that was due was not sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AutoReplySkip {
+    /// The channel's 24-hour reply window had closed (a delayed greeting) and free text is refused.
+    WindowClosed,
 }
 
 /// What happened. Changes carry their before and after values.
@@ -60,6 +120,14 @@ pub enum EventKind {
     Message {
         class: MessageClass,
         message_id: Uuid,
+        /// For `class: auto_reply`: which automatic reply it was.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        auto_reply: Option<AutoReplyRef>,
+    },
+    /// An automatic reply was due but not sent, and why (no message was written).
+    AutoReplyNotSent {
+        auto_reply: AutoReplyRef,
+        why: AutoReplySkip,
     },
     Status {
         from: ConversationStatus,
@@ -71,6 +139,9 @@ pub enum EventKind {
         from: Option<Uuid>,
         to: Option<Uuid>,
         reason: String,
+        /// For routing's assignments: every agent it considered, and why each was passed over.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        candidates: Vec<RoutingCandidate>,
     },
     Team {
         from: Option<Uuid>,
@@ -95,6 +166,7 @@ impl EventKind {
         match self {
             EventKind::Created { .. } => "created",
             EventKind::Message { .. } => "message",
+            EventKind::AutoReplyNotSent { .. } => "auto_reply_not_sent",
             EventKind::Status { .. } => "status",
             EventKind::Assigned { .. } => "assigned",
             EventKind::Team { .. } => "team",
@@ -154,6 +226,19 @@ mod tests {
         assert_eq!(json["actor"]["type"], "system");
         let back: ConversationEvent = serde_json::from_value(json).expect("parses");
         assert_eq!(back, event);
+    }
+
+    #[test]
+    fn an_auto_reply_says_which_one_and_a_plain_message_says_nothing() {
+        let event = |auto_reply| EventKind::Message { class: MessageClass::AutoReply, message_id: Uuid::nil(), auto_reply };
+        let keyword = event(Some(AutoReplyRef::Keyword { keywords: vec!["price".into()] }));
+        let json = serde_json::to_value(&keyword).expect("serializes");
+        assert_eq!(json["class"], "auto_reply");
+        assert_eq!(json["auto_reply"], serde_json::json!({"type": "keyword", "keywords": ["price"]}));
+        assert_eq!(serde_json::from_value::<EventKind>(json).expect("parses"), keyword);
+        let human = serde_json::json!({"kind": "message", "class": "human", "message_id": Uuid::nil()});
+        let parsed: EventKind = serde_json::from_value(human.clone()).expect("old events parse");
+        assert_eq!(serde_json::to_value(&parsed).expect("serializes"), human, "no auto_reply key");
     }
 
     #[test]

@@ -75,6 +75,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(conversations::pin, conversations::unpin))
         .routes(routes!(conversations::export))
         .routes(routes!(conversations::events))
+        .routes(routes!(conversations::routing_explain))
         .routes(routes!(conversations::find_contacts, conversations::create_contact))
         .routes(upload)
         .routes(routes!(files::download))

@@ -12,8 +12,13 @@ pub const REOPEN_WINDOW_MS: Millis = 24 * 60 * 60 * 1000;
 /// Whether `agent` may see `inbox`: admins see every inbox, others those they or one of their
 /// teams are members of.
 pub fn can_see_inbox(agent: &Agent, inbox: &Inbox) -> bool {
-    agent.role == Role::Admin
-        || inbox.member_agent_ids.contains(&agent.id)
+    agent.role == Role::Admin || is_inbox_member(agent, inbox)
+}
+
+/// Whether `agent` works `inbox`: named as a member, or in one of its teams. Routing hands out
+/// conversations to members only; an admin sees every inbox without working them all.
+pub fn is_inbox_member(agent: &Agent, inbox: &Inbox) -> bool {
+    inbox.member_agent_ids.contains(&agent.id)
         || inbox.member_team_ids.iter().any(|team| agent.team_ids.contains(team))
 }
 

@@ -169,6 +169,15 @@ pub trait StoreRead {
     /// Unresolved conversations assigned to `agent`.
     fn unresolved_assigned_to(&self, agent: Id) -> StoreResult<Vec<Conversation>>;
 
+    // Routing.
+    /// Open, unassigned conversations of `inbox` in queue order (waiting customers first, the
+    /// longest waiting first; then the oldest; then by id), at most `limit`.
+    fn routing_queue(&self, inbox: Id, limit: usize) -> StoreResult<Vec<Conversation>>;
+    /// Each agent's count of open conversations assigned to them (agents with none are absent).
+    fn open_loads(&self) -> StoreResult<Vec<(Id, usize)>>;
+    /// Each agent's turn in routing's rotation: higher is more recently auto-assigned.
+    fn routing_turns(&self) -> StoreResult<Vec<(Id, i64)>>;
+
     // The conversation event ledger.
     /// A conversation's events, in the order they were written.
     fn events_of(&self, conversation: Id) -> StoreResult<Vec<ledger::ConversationEvent>>;
@@ -263,6 +272,9 @@ pub trait StoreTx: StoreRead {
     /// Records a failed sign-in, and forgets every failure (of any key) from before `forget_before`.
     fn record_login_failure(&mut self, key: &str, at: Millis, forget_before: Millis) -> StoreResult<()>;
     fn clear_login_failures(&mut self, key: &str) -> StoreResult<()>;
+
+    /// Records that routing just gave `agent` a conversation, as rotation turn `turn`.
+    fn set_routing_turn(&mut self, agent: Id, turn: i64) -> StoreResult<()>;
 
     /// Records whether `node` holds an open stream of `agent`.
     fn set_streaming(&mut self, node: &str, agent: Id, streaming: bool) -> StoreResult<()>;

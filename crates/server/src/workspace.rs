@@ -9,6 +9,7 @@
 mod accounts;
 mod agents;
 mod attachments;
+mod auto_replies;
 mod contacts;
 mod conversations;
 mod deliveries;
@@ -18,6 +19,7 @@ mod idempotency;
 mod ingest;
 mod ledger;
 mod presence;
+mod routing;
 mod timers;
 
 use std::sync::Arc;

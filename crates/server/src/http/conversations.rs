@@ -237,6 +237,19 @@ pub async fn events(
     Ok(Json(state.workspace.events(&viewer, id).await?))
 }
 
+/// Why routing gave the conversation to whom (its last decision, with every candidate as they
+/// stood), and whom it would pick now, with why each member would be passed over. Leads and admins.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/routing-explain", tag = "conversations", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = RoutingExplanation), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn routing_explain(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Id>,
+) -> ApiResult<Json<RoutingExplanation>> {
+    Ok(Json(state.workspace.routing_explain(&viewer, id).await?))
+}
+
 /// The conversation's transcript, as JSON or plain text.
 #[utoipa::path(get, path = "/api/v1/conversations/{id}/export", tag = "conversations", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), ExportParams),

@@ -216,6 +216,14 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX streaming_by_agent ON streaming (agent_id);
     "#,
+    // 5: routing: the queue of open conversations nobody holds, and each agent's rotation turn.
+    r#"
+    CREATE INDEX conversations_queued ON conversations (inbox_id)
+        WHERE status = 'open' AND data->>'assignee_id' IS NULL;
+    CREATE INDEX conversations_open_by_assignee ON conversations ((data->>'assignee_id'))
+        WHERE status = 'open';
+    CREATE TABLE routing_turns (agent_id text PRIMARY KEY, turn bigint NOT NULL);
+    "#,
 ];
 
 /// Brings the database up to the latest schema, under a session advisory lock: a node that starts

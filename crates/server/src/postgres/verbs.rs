@@ -131,6 +131,38 @@ impl StoreRead for Pg<'_> {
         )
     }
 
+    fn routing_queue(&self, inbox: Id, limit: usize) -> StoreResult<Vec<Conversation>> {
+        self.entities(
+            "SELECT data FROM conversations
+             WHERE inbox_id = $1 AND status = 'open' AND data->>'assignee_id' IS NULL
+             ORDER BY data->>'waiting_since' IS NULL, (data->>'waiting_since')::bigint,
+                      (data->>'created_at')::bigint, id
+             LIMIT $2",
+            &[&inbox.to_string(), &i64::try_from(limit).unwrap_or(i64::MAX)],
+        )
+    }
+
+    fn open_loads(&self) -> StoreResult<Vec<(Id, usize)>> {
+        self.rows(
+            "SELECT data->>'assignee_id', count(*) FROM conversations
+             WHERE status = 'open' AND data->>'assignee_id' IS NOT NULL GROUP BY 1",
+            &[],
+        )?
+        .iter()
+        .map(|row| {
+            let count: i64 = row.try_get(1)?;
+            Ok((parse_id(&row.try_get::<_, String>(0)?)?, usize::try_from(count).unwrap_or_default()))
+        })
+        .collect()
+    }
+
+    fn routing_turns(&self) -> StoreResult<Vec<(Id, i64)>> {
+        self.rows("SELECT agent_id, turn FROM routing_turns", &[])?
+            .iter()
+            .map(|row| Ok((parse_id(&row.try_get::<_, String>(0)?)?, row.try_get(1)?)))
+            .collect()
+    }
+
     fn events_of(&self, conversation: Id) -> StoreResult<Vec<ledger::ConversationEvent>> {
         self.entities(
             "SELECT data FROM conversation_events WHERE conversation_id = $1 ORDER BY id",
@@ -532,6 +564,15 @@ impl StoreTx for Pg<'_> {
 
     fn clear_login_failures(&mut self, key: &str) -> StoreResult<()> {
         self.execute("DELETE FROM login_failures WHERE key = $1", &[&key])?;
+        Ok(())
+    }
+
+    fn set_routing_turn(&mut self, agent: Id, turn: i64) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO routing_turns (agent_id, turn) VALUES ($1, $2)
+             ON CONFLICT (agent_id) DO UPDATE SET turn = excluded.turn",
+            &[&agent.to_string(), &turn],
+        )?;
         Ok(())
     }
 

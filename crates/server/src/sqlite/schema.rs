@@ -192,6 +192,12 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX streaming_by_agent ON streaming(agent_id);
     "#,
+    // 6: routing: the queue of open conversations nobody holds, and each agent's rotation turn.
+    r#"
+    CREATE INDEX conversations_queued ON conversations(inbox_id)
+        WHERE status = 'open' AND data->>'assignee_id' IS NULL;
+    CREATE TABLE routing_turns (agent_id TEXT PRIMARY KEY, turn INTEGER NOT NULL);
+    "#,
 ];
 
 /// Brings the database up to the latest schema.

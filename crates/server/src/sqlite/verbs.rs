@@ -128,6 +128,40 @@ impl StoreRead for Sql<'_> {
         )
     }
 
+    fn routing_queue(&self, inbox: Id, limit: usize) -> StoreResult<Vec<Conversation>> {
+        records::query(
+            self.conn,
+            "SELECT data FROM conversations
+             WHERE inbox_id = ?1 AND status = 'open' AND data->>'assignee_id' IS NULL
+             ORDER BY data->>'waiting_since' IS NULL, data->>'waiting_since', data->>'created_at', id
+             LIMIT ?2",
+            params![inbox.to_string(), i64::try_from(limit).unwrap_or(i64::MAX)],
+        )
+    }
+
+    fn open_loads(&self) -> StoreResult<Vec<(Id, usize)>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT data->>'assignee_id', count(*) FROM conversations
+             WHERE status = 'open' AND data->>'assignee_id' IS NOT NULL GROUP BY 1",
+        )?;
+        let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))?;
+        rows.map(|row| {
+            let (agent, count) = row?;
+            Ok((parse_id(&agent)?, usize::try_from(count).unwrap_or_default()))
+        })
+        .collect()
+    }
+
+    fn routing_turns(&self) -> StoreResult<Vec<(Id, i64)>> {
+        let mut statement = self.conn.prepare_cached("SELECT agent_id, turn FROM routing_turns")?;
+        let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))?;
+        rows.map(|row| {
+            let (agent, turn) = row?;
+            Ok((parse_id(&agent)?, turn))
+        })
+        .collect()
+    }
+
     fn events_of(&self, conversation: Id) -> StoreResult<Vec<ledger::ConversationEvent>> {
         records::query(
             self.conn,
@@ -491,6 +525,15 @@ impl StoreTx for Sql<'_> {
 
     fn clear_login_failures(&mut self, key: &str) -> StoreResult<()> {
         self.conn.execute("DELETE FROM login_failures WHERE key = ?1", [key])?;
+        Ok(())
+    }
+
+    fn set_routing_turn(&mut self, agent: Id, turn: i64) -> StoreResult<()> {
+        self.conn.execute(
+            "INSERT INTO routing_turns (agent_id, turn) VALUES (?1, ?2)
+             ON CONFLICT (agent_id) DO UPDATE SET turn = excluded.turn",
+            params![agent.to_string(), turn],
+        )?;
         Ok(())
     }
 

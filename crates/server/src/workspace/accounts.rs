@@ -215,6 +215,8 @@ impl Workspace {
                     agent.availability = availability;
                 }
                 tx.put(&agent, Audience::EVERYONE)?;
+                // Coming online may take queued conversations at once.
+                super::routing::route(tx, super::routing::Released::default())?;
                 Ok(agent)
             })
             .await?;

@@ -6,7 +6,7 @@ use super::{
     accounts::hash_password,
     conversations::activity,
     ledger::{self, Cause},
-    Viewer, Workspace,
+    routing, Viewer, Workspace,
 };
 use crate::{
     policy,
@@ -103,6 +103,8 @@ fn update_agent(
         tx.set_password_hash(agent.id, &hash)?;
     }
     tx.put(&agent, Audience::EVERYONE)?;
+    // Capacity, teams or activity changed: someone may have room, or the queue may have grown.
+    routing::route(tx, routing::Released::default())?;
     Ok((agent, revoked))
 }
 
@@ -137,6 +139,7 @@ fn set_team_members(tx: &mut dyn StoreTx, team_id: Id, member_ids: &[Id]) -> Out
             tx.put(&agent, Audience::EVERYONE)?;
         }
     }
+    routing::route(tx, routing::Released::default())?;
     Ok(())
 }
 

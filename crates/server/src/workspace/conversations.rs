@@ -8,11 +8,13 @@ mod markers;
 mod send;
 mod status;
 
+pub(super) use send::{initial_delivery, queue_delivery};
+
 use switchboard_proto::*;
 
 use super::{
     idempotency::{self, MutationKey},
-    ledger, ConversationAction, Viewer, Workspace,
+    ledger, routing, ConversationAction, Viewer, Workspace,
 };
 use crate::{
     policy,
@@ -82,6 +84,8 @@ fn act(
             return Ok(stored);
         }
     }
+    let previous_assignee = conversation.assignee_id;
+    let may_route = matches!(action, ConversationAction::Assign(_) | ConversationAction::Status(_));
     let result = match action {
         ConversationAction::Send(request) => send::send(tx, viewer, conversation, &inbox, request)?,
         ConversationAction::Assign(request) => assign::assign(tx, viewer, conversation, &inbox, request)?,
@@ -91,6 +95,16 @@ fn act(
         ConversationAction::Read(request) => markers::mark_read(tx, viewer, conversation, request)?,
         ConversationAction::Pin { pinned } => markers::pin(tx, viewer, conversation, pinned)?,
     };
+    if may_route {
+        // An assignee or status change can queue this conversation or free a slot.
+        let released_by_viewer =
+            previous_assignee == Some(viewer.agent.id) && result.conversation.assignee_id.is_none();
+        let released = routing::Released {
+            conversation: Some(conversation_id),
+            by: released_by_viewer.then_some(viewer.agent.id),
+        };
+        routing::route(tx, released)?;
+    }
     let result = ConversationResult { seq: tx.last_seq(), ..result };
     if let Some(key) = &key {
         idempotency::remember(tx, key, &result)?;
@@ -110,6 +124,20 @@ pub(super) fn put_message(tx: &mut dyn StoreTx, inbox_id: Id, message: &Message)
     if !message.body.is_empty() && message.kind != MessageKind::Activity {
         tx.index_message(message, inbox_id)?;
     }
+    Ok(())
+}
+
+/// Writes an automatic reply (greeting, away, keyword) as [`put_message`] writes a message, with
+/// its `auto_reply` event saying which reply it was.
+pub(super) fn put_auto_reply(
+    tx: &mut dyn StoreTx,
+    inbox_id: Id,
+    message: &Message,
+    reply: switchboard_proto::ledger::AutoReplyRef,
+) -> Outcome<()> {
+    tx.put(message, Audience::inbox(inbox_id))?;
+    ledger::auto_reply(tx, message, reply)?;
+    tx.index_message(message, inbox_id)?;
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use switchboard_proto::*;
 
 use super::{
     ledger::{self, Cause},
-    Viewer, Workspace,
+    routing, Viewer, Workspace,
 };
 use crate::{
     policy,
@@ -93,6 +93,8 @@ fn update_inbox(tx: &mut dyn StoreTx, inbox_id: Id, update: UpdateInbox) -> Outc
         inbox.auto_replies = auto_replies;
     }
     tx.put(&inbox, Audience::EVERYONE)?;
+    // Routing switched on, or new members: the queue may move now.
+    routing::route(tx, routing::Released::default())?;
     Ok(inbox)
 }
 

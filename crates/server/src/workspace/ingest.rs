@@ -9,7 +9,7 @@ use switchboard_proto::{
 use super::{
     contacts,
     ledger::{self, Cause},
-    StoredFile, Workspace,
+    routing, StoredFile, Workspace,
 };
 use crate::{
     policy,
@@ -84,6 +84,13 @@ fn ingest(
     }
     super::conversations::put_message(tx, inbox.id, &message)?;
     tx.remember_inbound(inbox.id, external_id, message.id, conversation.id)?;
+    // Automatic replies (greeting, away, keyword): at most one, in this transaction.
+    super::auto_replies::on_inbound(tx, &inbox, &conversation, &message, existing.is_none())?;
+    // Routing: a reopened conversation stays with its owner only if they could take it now.
+    if existing.as_ref().is_some_and(|before| before.status == ConversationStatus::Resolved) {
+        routing::release_unavailable_owner(tx, &inbox, conversation.id)?;
+    }
+    routing::route(tx, routing::Released::default())?;
     Ok(InboundResult { conversation_id: conversation.id, message_id: message.id, created: true })
 }
 

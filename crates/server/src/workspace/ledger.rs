@@ -4,7 +4,7 @@
 //! operation (or cascade) made it.
 
 use switchboard_proto::{
-    ledger::{reopens_cycle, Actor, ConversationEvent, EventKind, MessageClass, Origin},
+    ledger::{reopens_cycle, Actor, ConversationEvent, EventKind, MessageClass, Origin, RoutingCandidate},
     *,
 };
 
@@ -96,6 +96,7 @@ pub fn save(tx: &mut dyn StoreTx, before: &Conversation, after: &Conversation, c
             from: before.assignee_id,
             to: after.assignee_id,
             reason: cause.reason.to_owned(),
+            candidates: vec![],
         };
         append(tx, id, cycle, cause, assigned)?;
     }
@@ -113,6 +114,24 @@ pub fn save(tx: &mut dyn StoreTx, before: &Conversation, after: &Conversation, c
     Ok(())
 }
 
+/// Writes a conversation routing assigned, and its `assigned` event with the candidates routing
+/// weighed (nothing else of the conversation changes).
+pub fn routed(
+    tx: &mut dyn StoreTx,
+    before: &Conversation,
+    after: &Conversation,
+    reason: &'static str,
+    candidates: Vec<RoutingCandidate>,
+    at: Millis,
+) -> Outcome<()> {
+    tx.put(after, Audience::inbox(after.inbox_id))?;
+    let cycle = cycle_of(tx, after.id)?;
+    let cause = Cause { actor: Actor::Routing, reason, at };
+    let event =
+        EventKind::Assigned { from: before.assignee_id, to: after.assignee_id, reason: reason.to_owned(), candidates };
+    append(tx, after.id, cycle, &cause, event)
+}
+
 /// The event of a new message (activity lines are not events: they narrate events).
 pub fn message(tx: &mut dyn StoreTx, message: &Message, at: Millis) -> Outcome<()> {
     let (class, actor) = match (message.kind, message.sender) {
@@ -124,5 +143,28 @@ pub fn message(tx: &mut dyn StoreTx, message: &Message, at: Millis) -> Outcome<(
     };
     let cycle = cycle_of(tx, message.conversation_id)?;
     let cause = Cause { actor, reason: "", at };
-    append(tx, message.conversation_id, cycle, &cause, EventKind::Message { class, message_id: message.id })
+    let event = EventKind::Message { class, message_id: message.id, auto_reply: None };
+    append(tx, message.conversation_id, cycle, &cause, event)
+}
+
+/// The event of an automatic reply: `class: auto_reply`, by the system, naming which reply it was.
+pub fn auto_reply(tx: &mut dyn StoreTx, message: &Message, reply: ledger::AutoReplyRef) -> Outcome<()> {
+    let cycle = cycle_of(tx, message.conversation_id)?;
+    let cause = Cause::system("auto_reply", message.created_at);
+    let event =
+        EventKind::Message { class: MessageClass::AutoReply, message_id: message.id, auto_reply: Some(reply) };
+    append(tx, message.conversation_id, cycle, &cause, event)
+}
+
+/// The event of an automatic reply that was due and not sent, with why.
+pub fn auto_reply_not_sent(
+    tx: &mut dyn StoreTx,
+    conversation: Id,
+    reply: ledger::AutoReplyRef,
+    why: ledger::AutoReplySkip,
+    at: Millis,
+) -> Outcome<()> {
+    let cycle = cycle_of(tx, conversation)?;
+    let cause = Cause::system("auto_reply", at);
+    append(tx, conversation, cycle, &cause, EventKind::AutoReplyNotSent { auto_reply: reply, why })
 }

@@ -70,6 +70,10 @@ fn record_node_edge(
     let before = tx.streaming_nodes(agent)? > 0;
     tx.set_streaming(node, agent, streams.has(agent))?;
     let after = tx.streaming_nodes(agent)? > 0;
+    if after && !before {
+        // An agent who connects may take queued conversations at once.
+        super::routing::route(tx, super::routing::Released::default())?;
+    }
     Ok((before != after).then_some(after))
 }
 

@@ -1,6 +1,7 @@
 //! Durable timers: work due at an instant, stored with the data so it survives restarts. One loop
 //! per server ([`run_timers`]) fires what is due on the injected clock; after downtime it fires
-//! what fell due meanwhile, recorded at its due time. Today's timer: a snoozed conversation wakes.
+//! what fell due meanwhile, recorded at its due time. Today's timers: a snoozed conversation wakes
+//! (`snooze:<id>`), a delayed greeting goes out (`greeting:<id>`, `auto_replies.rs`).
 
 use std::time::Duration;
 
@@ -26,6 +27,8 @@ fn fire(tx: &mut dyn StoreTx, timer: &TimerRecord) -> Outcome<()> {
     tx.remove_timer(&timer.key)?;
     if let Some(conversation) = timer.key.strip_prefix("snooze:").and_then(|id| id.parse::<Id>().ok()) {
         wake(tx, conversation, timer.due_at)?;
+    } else if let Some(conversation) = timer.key.strip_prefix("greeting:").and_then(|id| id.parse::<Id>().ok()) {
+        super::auto_replies::send_greeting(tx, conversation)?;
     } else {
         tracing::warn!(key = %timer.key, "a timer of an unknown kind was dropped");
     }
@@ -48,6 +51,7 @@ fn wake(tx: &mut dyn StoreTx, conversation_id: Id, due_at: Millis) -> Outcome<()
         Sender::System,
         "The snooze is over: the conversation is open again".into(),
     )?;
+    super::routing::route(tx, super::routing::Released::default())?;
     Ok(())
 }
 

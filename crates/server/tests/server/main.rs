@@ -5,6 +5,7 @@ mod harness;
 
 mod attachments;
 mod auth;
+mod auto_replies;
 mod bad_input;
 mod channel;
 mod database_tls;
@@ -13,6 +14,7 @@ mod ledger;
 mod mutations;
 mod nodes;
 mod presence;
+mod routing;
 mod search;
 mod stream;
 mod visibility;

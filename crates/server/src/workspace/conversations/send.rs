@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// How an outgoing message starts: queued for the inbox's webhook, or sent (nothing to deliver).
-pub(super) fn initial_delivery(inbox: &Inbox) -> DeliveryState {
+pub(in crate::workspace) fn initial_delivery(inbox: &Inbox) -> DeliveryState {
     if inbox.webhook_url.is_some() {
         DeliveryState::Queued
     } else {
@@ -24,7 +24,7 @@ pub(super) fn initial_delivery(inbox: &Inbox) -> DeliveryState {
 }
 
 /// Queues a message for its inbox's webhook when it starts queued.
-pub(super) fn queue_delivery(tx: &mut dyn StoreTx, inbox: &Inbox, message: &Message) -> Outcome<()> {
+pub(in crate::workspace) fn queue_delivery(tx: &mut dyn StoreTx, inbox: &Inbox, message: &Message) -> Outcome<()> {
     if message.delivery == DeliveryState::Queued {
         let delivery = DeliveryRecord { message_id: message.id, inbox_id: inbox.id, attempts: 0 };
         tx.enqueue_delivery(&delivery, tx.now())?;
@@ -120,6 +120,8 @@ pub(super) fn send(
         rules::on_outgoing(&mut conversation, &message.body, now);
         ledger::save(tx, &before, &conversation, &Cause::agent(viewer, "reply", now))?;
         queue_delivery(tx, inbox, &message)?;
+        // A person answered: a greeting still waiting for its delay would come after them.
+        tx.remove_timer(&crate::workspace::auto_replies::greeting_timer_key(conversation.id))?;
     }
     Ok(ConversationResult { conversation, message: Some(message), seq: 0 })
 }

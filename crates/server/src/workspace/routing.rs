@@ -1,0 +1,232 @@
+//! Routing and auto-assignment: conversations nobody holds, in inboxes whose routing is on, go to
+//! an eligible agent the moment one has room, oldest waiting first. No polling: [`route`] runs
+//! inside the transaction of every change that can make a conversation routable or give an agent
+//! room (a customer writing, a status or assignee change, an agent coming online or connecting, a
+//! capacity, membership or policy change), so the queue never waits on a cron.
+//!
+//! Eligible: active, a member of the inbox (and of the conversation's team, if it has one),
+//! availability `online`, a stream open on some node, and fewer open conversations than their
+//! capacity (across every inbox; pending, snoozed and resolved ones don't count). Picked: in
+//! `least_loaded`, the fewest open conversations; in `round_robin`, the longest since their last
+//! automatic assignment; ties by that rotation, then by agent id, so the same script on the same
+//! data always gives the same assignments. Every write is serialised (SQLite's one writer,
+//! PostgreSQL's feed lock), so two nodes or two triggers can never push an agent over capacity.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use switchboard_proto::{
+    ledger::{Actor, PassedOver, RoutingCandidate},
+    *,
+};
+
+use super::{conversations::activity, ledger, Workspace};
+use crate::{
+    refusal::Outcome,
+    rules,
+    store::{StoreRead, StoreReadExt, StoreTx},
+};
+
+/// Conversations looked at per inbox and pass: the queue's head. More than any team has agents
+/// with room, so the pass stops for lack of agents long before it.
+const QUEUE_WINDOW: usize = 500;
+
+/// What routing knows of every agent during one pass.
+struct Roster {
+    agents: Vec<Agent>,
+    loads: HashMap<Id, u32>,
+    turns: HashMap<Id, i64>,
+    connected: HashSet<Id>,
+    next_turn: i64,
+}
+
+impl Roster {
+    fn read(store: &(impl StoreRead + ?Sized)) -> Outcome<Roster> {
+        let mut agents: Vec<Agent> = store.all()?;
+        agents.sort_by_key(|agent| agent.id);
+        let loads =
+            store.open_loads()?.into_iter().map(|(agent, load)| (agent, u32::try_from(load).unwrap_or(u32::MAX))).collect();
+        let turns: HashMap<Id, i64> = store.routing_turns()?.into_iter().collect();
+        let next_turn = turns.values().copied().max().unwrap_or(0) + 1;
+        let connected = store.streaming_agents()?.into_iter().collect();
+        Ok(Roster { agents, loads, turns, connected, next_turn })
+    }
+
+    fn load(&self, agent: Id) -> u32 {
+        self.loads.get(&agent).copied().unwrap_or(0)
+    }
+
+    /// Why `agent` can't take `conversation` now, or `None` if they can.
+    fn passed_over(&self, agent: &Agent, conversation: &Conversation, inbox: &Inbox, released: Option<Id>) -> Option<PassedOver> {
+        let load = self.load(agent.id);
+        if !agent.active {
+            Some(PassedOver::Inactive)
+        } else if !rules::is_inbox_member(agent, inbox) {
+            Some(PassedOver::NotInInbox)
+        } else if conversation.team_id.is_some_and(|team| !agent.team_ids.contains(&team)) {
+            Some(PassedOver::NotInTeam)
+        } else if released == Some(agent.id) {
+            Some(PassedOver::Released)
+        } else if agent.availability != Availability::Online {
+            Some(PassedOver::Unavailable)
+        } else if !self.connected.contains(&agent.id) {
+            Some(PassedOver::Disconnected)
+        } else if agent.capacity.is_some_and(|capacity| load >= capacity) {
+            Some(PassedOver::AtCapacity)
+        } else {
+            None
+        }
+    }
+
+    /// Every active member of `inbox`, with why each can't take `conversation` now.
+    fn candidates(&self, conversation: &Conversation, inbox: &Inbox, released: Option<Id>) -> Vec<RoutingCandidate> {
+        self.agents
+            .iter()
+            .filter(|agent| agent.active && rules::is_inbox_member(agent, inbox))
+            .map(|agent| RoutingCandidate {
+                agent_id: agent.id,
+                load: self.load(agent.id),
+                capacity: agent.capacity,
+                passed_over: self.passed_over(agent, conversation, inbox, released),
+            })
+            .collect()
+    }
+
+    /// The eligible candidate `mode` picks.
+    fn pick(&self, mode: RoutingMode, candidates: &[RoutingCandidate]) -> Option<Id> {
+        let turn = |agent: Id| self.turns.get(&agent).copied().unwrap_or(0);
+        let eligible = candidates.iter().filter(|candidate| candidate.passed_over.is_none());
+        match mode {
+            RoutingMode::Manual => None,
+            RoutingMode::LeastLoaded => {
+                eligible.min_by_key(|c| (c.load, turn(c.agent_id), c.agent_id)).map(|c| c.agent_id)
+            }
+            RoutingMode::RoundRobin => eligible.min_by_key(|c| (turn(c.agent_id), c.agent_id)).map(|c| c.agent_id),
+        }
+    }
+
+    fn assigned(&mut self, agent: Id) -> i64 {
+        *self.loads.entry(agent).or_insert(0) += 1;
+        let turn = self.next_turn;
+        self.turns.insert(agent, turn);
+        self.next_turn += 1;
+        turn
+    }
+
+    /// Whether some agent could still take something: if not, the pass can stop.
+    fn anyone_has_room(&self) -> bool {
+        self.agents.iter().any(|agent| {
+            agent.active
+                && agent.availability == Availability::Online
+                && self.connected.contains(&agent.id)
+                && agent.capacity.is_none_or(|capacity| self.load(agent.id) < capacity)
+        })
+    }
+}
+
+/// A conversation `released_by` an agent this very change (they unassigned themselves): the same
+/// pass doesn't hand it straight back to them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Released {
+    pub conversation: Option<Id>,
+    pub by: Option<Id>,
+}
+
+/// A customer reopened a resolved conversation: it stays with its owner only if routing could
+/// give it to them now (active, online, connected, in the inbox); otherwise it is unassigned
+/// (`owner_unavailable`) for routing to hand out. A busy owner counts as unavailable: a reopened
+/// conversation is a waiting customer. Inboxes without routing keep today's behaviour.
+pub fn release_unavailable_owner(tx: &mut dyn StoreTx, inbox: &Inbox, conversation_id: Id) -> Outcome<()> {
+    if inbox.routing.mode == RoutingMode::Manual {
+        return Ok(());
+    }
+    let Some(conversation) = tx.get::<Conversation>(conversation_id)? else { return Ok(()) };
+    let Some(owner_id) = conversation.assignee_id else { return Ok(()) };
+    let roster = Roster::read(tx)?;
+    let available = roster.agents.iter().find(|agent| agent.id == owner_id).is_some_and(|owner| {
+        // Capacity doesn't matter: the conversation is already theirs.
+        matches!(
+            roster.passed_over(owner, &conversation, inbox, None),
+            None | Some(PassedOver::AtCapacity)
+        )
+    });
+    if available {
+        return Ok(());
+    }
+    let mut released = conversation.clone();
+    released.assignee_id = None;
+    let cause = ledger::Cause::system("owner_unavailable", tx.now());
+    ledger::save(tx, &conversation, &released, &cause)?;
+    activity(tx, inbox.id, released.id, Sender::System, "The owner isn't available: back in the queue".into())?;
+    Ok(())
+}
+
+/// Assigns queued conversations of every routed inbox, oldest waiting first, while eligible agents
+/// have room. Returns how many it assigned.
+pub fn route(tx: &mut dyn StoreTx, released: Released) -> Outcome<usize> {
+    let mut inboxes: Vec<Inbox> = tx.all()?;
+    inboxes.retain(|inbox| inbox.routing.mode != RoutingMode::Manual);
+    if inboxes.is_empty() {
+        return Ok(0);
+    }
+    // One queue across the routed inboxes, in one order.
+    let mut queue = Vec::new();
+    for inbox in &inboxes {
+        queue.extend(tx.routing_queue(inbox.id, QUEUE_WINDOW)?);
+    }
+    if queue.is_empty() {
+        return Ok(0);
+    }
+    queue.sort_by_key(|c| (c.waiting_since.is_none(), c.waiting_since, c.created_at, c.id));
+    let inboxes: BTreeMap<Id, Inbox> = inboxes.into_iter().map(|inbox| (inbox.id, inbox)).collect();
+    let mut roster = Roster::read(tx)?;
+    let now = tx.now();
+    let mut assigned = 0;
+    for conversation in queue {
+        if !roster.anyone_has_room() {
+            break;
+        }
+        let Some(inbox) = inboxes.get(&conversation.inbox_id) else { continue };
+        let released_by = released.by.filter(|_| released.conversation == Some(conversation.id));
+        let candidates = roster.candidates(&conversation, inbox, released_by);
+        let Some(agent_id) = roster.pick(inbox.routing.mode, &candidates) else { continue };
+        let mut routed = conversation.clone();
+        // The same compare-and-set as a claim: only a conversation nobody holds.
+        if !rules::assignment_holds(&conversation, None) {
+            continue;
+        }
+        rules::apply_assignment(&mut routed, Some(agent_id), None);
+        let reason = inbox.routing.mode.as_str();
+        ledger::routed(tx, &conversation, &routed, reason, candidates, now)?;
+        let turn = roster.assigned(agent_id);
+        tx.set_routing_turn(agent_id, turn)?;
+        let name = roster.agents.iter().find(|a| a.id == agent_id).map_or_else(String::new, |a| a.name.clone());
+        let how = match inbox.routing.mode {
+            RoutingMode::RoundRobin => "in turn",
+            _ => "the least loaded",
+        };
+        activity(tx, inbox.id, routed.id, Sender::System, format!("Routed to {name} ({how})"))?;
+        assigned += 1;
+    }
+    Ok(assigned)
+}
+
+impl Workspace {
+    /// `GET /conversations/{id}/routing-explain` (leads and admins).
+    pub async fn routing_explain(&self, viewer: &super::Viewer, conversation_id: Id) -> Outcome<RoutingExplanation> {
+        crate::policy::require_lead(viewer)?;
+        let viewer = viewer.clone();
+        self.read(move |store| {
+            let (conversation, inbox) = super::conversations::visible_conversation(store, &viewer, conversation_id)?;
+            let last_decision = store
+                .events_of(conversation_id)?
+                .into_iter()
+                .rev()
+                .find(|event| event.actor == Actor::Routing);
+            let roster = Roster::read(store)?;
+            let candidates = roster.candidates(&conversation, &inbox, None);
+            let would_pick = roster.pick(inbox.routing.mode, &candidates);
+            Ok(RoutingExplanation { mode: inbox.routing.mode, last_decision, would_pick, candidates })
+        })
+        .await
+    }
+}

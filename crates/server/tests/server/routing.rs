@@ -1,0 +1,404 @@
+//! Routing and auto-assignment, against the acceptance checks of the design (team-automation.md
+//! §2.d, R-numbers in the test names): least-loaded and round-robin picks with a deterministic
+//! tie-break, capacity across inboxes, the queue draining oldest-waiting-first the moment a slot
+//! frees, only agents who are online and connected, sticky reopen, teams, manual assignment over
+//! capacity, the claim compare-and-set, the explanation, concurrency and determinism.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use switchboard_proto::{
+    ledger::{Actor, ConversationEvent, EventKind, PassedOver},
+    *,
+};
+
+use crate::harness::*;
+
+/// A team of agents on a routed inbox of their own.
+struct Desk {
+    server: TestServer,
+    inbox: CreatedInbox,
+    /// In creation order, which is id order (UUIDv7): the tie-break's order.
+    agents: Vec<Session>,
+    /// Open streams keep the agents connected.
+    streams: Vec<Socket>,
+}
+
+impl Desk {
+    /// `count` agents, all online and connected, each with `capacity`, on an inbox routed by `mode`.
+    async fn new(mode: &str, count: usize, capacity: Option<u32>) -> Desk {
+        let server = TestServer::start().await;
+        let mut agents = Vec::new();
+        for n in 0..count {
+            agents.push(agent(&server, &format!("agent{n}"), capacity).await);
+        }
+        let members: Vec<Id> = agents.iter().map(|a| a.agent.id).collect();
+        let inbox = routed_inbox(&server, "Routed", mode, &members).await;
+        let mut desk = Desk { server, inbox, agents, streams: Vec::new() };
+        for n in 0..count {
+            desk.connect(n).await;
+        }
+        desk
+    }
+
+    /// Sets agent `n` online and opens a stream of theirs.
+    async fn connect(&mut self, n: usize) {
+        set_availability(&self.agents[n], "online").await;
+        let head = self.server.head().await;
+        let mut socket = open_stream(&self.agents[n], head).await;
+        // The snapshot names them online once their stream counts.
+        crate::presence::hears_online(&mut socket, &[self.agents[n].agent.id]).await;
+        self.streams.push(socket);
+    }
+
+    async fn inbound(&self, contact: &str) -> Id {
+        let external_id = format!("{contact}-{}", Id::new_v4().simple());
+        self.server.inbound(&self.inbox, contact, &external_id, "hello").await.conversation_id
+    }
+
+    fn index_of(&self, agent: Option<Id>) -> Option<usize> {
+        agent.and_then(|id| self.agents.iter().position(|a| a.agent.id == id))
+    }
+
+    async fn assignee(&self, conversation: Id) -> Option<usize> {
+        self.index_of(assignee_of(&self.server, conversation).await)
+    }
+}
+
+async fn agent(server: &TestServer, name: &str, capacity: Option<u32>) -> Session {
+    let email = format!("{name}@test.example");
+    let created = server
+        .admin
+        .ok("/api/v1/agents", json!({"name": name, "email": email, "role": "agent", "password": PASSWORD}))
+        .await;
+    let id = created["id"].as_str().expect("agent id").to_owned();
+    let (status, body) = server
+        .admin
+        .request(Method::PATCH, &format!("/api/v1/agents/{id}"), Some(json!({"capacity": capacity})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    server.login(&email).await
+}
+
+async fn routed_inbox(server: &TestServer, name: &str, mode: &str, members: &[Id]) -> CreatedInbox {
+    let created: CreatedInbox = serde_json::from_value(
+        server.admin.ok("/api/v1/inboxes", json!({"name": name, "channel": "api", "member_agent_ids": members})).await,
+    )
+    .expect("inbox");
+    let path = format!("/api/v1/inboxes/{}", created.inbox.id);
+    let (status, body) =
+        server.admin.request(Method::PATCH, &path, Some(json!({"routing": {"mode": mode}}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    created
+}
+
+async fn set_availability(session: &Session, availability: &str) {
+    let (status, body) =
+        session.request(Method::PATCH, "/api/v1/me", Some(json!({"availability": availability}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+async fn events(server: &TestServer, conversation: Id) -> Vec<ConversationEvent> {
+    let (status, body) = server.admin.get(&format!("/api/v1/conversations/{conversation}/events")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    serde_json::from_value(body).expect("events")
+}
+
+/// The conversation's assignee, from its ledger.
+async fn assignee_of(server: &TestServer, conversation: Id) -> Option<Id> {
+    events(server, conversation).await.iter().rev().find_map(|event| match &event.event {
+        EventKind::Assigned { to, .. } => Some(*to),
+        _ => None,
+    })?
+}
+
+async fn act(session: &Session, conversation: Id, action: &str, body: Value) -> (StatusCode, Value) {
+    session.post(&format!("/api/v1/conversations/{conversation}/{action}"), body).await
+}
+
+async fn set_status(session: &Session, conversation: Id, status: &str) {
+    let (code, body) = act(session, conversation, "status", json!({"client_id": Id::new_v4(), "status": status})).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+}
+
+async fn assign(session: &Session, conversation: Id, to: Option<Id>, expected: Option<Id>) -> (StatusCode, Value) {
+    let body = json!({"client_id": Id::new_v4(), "assignee_id": to, "expected_assignee_id": expected});
+    act(session, conversation, "assign", body).await
+}
+
+#[tokio::test]
+async fn r1_least_loaded_picks_the_agent_with_fewest_open_and_records_why() {
+    let desk = Desk::new("least_loaded", 3, Some(5)).await;
+    // Loads A=2, B=0, C=1, given by hand in a manual inbox they also belong to.
+    let members: Vec<Id> = desk.agents.iter().map(|a| a.agent.id).collect();
+    let manual = routed_inbox(&desk.server, "Manual", "manual", &members).await;
+    for (n, count) in [(0, 2), (2, 1)] {
+        for k in 0..count {
+            let id = format!("load-{n}-{k}");
+            let conversation = desk.server.inbound(&manual, &id, &id, "hi").await.conversation_id;
+            let (status, body) = assign(&desk.server.admin, conversation, Some(desk.agents[n].agent.id), None).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+    }
+    let conversation = desk.inbound("new").await;
+    assert_eq!(desk.assignee(conversation).await, Some(1), "B had the fewest open conversations");
+    let routed = events(&desk.server, conversation).await;
+    let event = routed.iter().find(|e| matches!(e.event, EventKind::Assigned { .. })).expect("an assigned event");
+    assert_eq!(event.actor, Actor::Routing);
+    let EventKind::Assigned { reason, candidates, from, .. } = &event.event else { unreachable!() };
+    assert_eq!((reason.as_str(), *from), ("least_loaded", None));
+    let loads: Vec<u32> = candidates.iter().map(|c| c.load).collect();
+    assert_eq!(loads, vec![2, 0, 1], "every candidate with their load at the time");
+    assert!(candidates.iter().all(|c| c.passed_over.is_none() && c.capacity == Some(5)));
+}
+
+#[tokio::test]
+async fn r2_ties_go_to_the_longest_since_routed_then_to_the_lower_id() {
+    let desk = Desk::new("least_loaded", 2, None).await;
+    // Both at load 0, never routed: the lower id (the first created).
+    let first = desk.inbound("c1").await;
+    assert_eq!(desk.assignee(first).await, Some(0));
+    // A resolves it: both at 0 again, and B has waited longer since a routed conversation.
+    set_status(&desk.agents[0], first, "resolved").await;
+    let second = desk.inbound("c2").await;
+    assert_eq!(desk.assignee(second).await, Some(1));
+}
+
+#[tokio::test]
+async fn r3_round_robin_hands_out_in_turn() {
+    let desk = Desk::new("round_robin", 3, None).await;
+    let mut order = Vec::new();
+    for n in 0..6 {
+        let conversation = desk.inbound(&format!("c{n}")).await;
+        order.push(desk.assignee(conversation).await.expect("assigned"));
+    }
+    assert_eq!(order, vec![0, 1, 2, 0, 1, 2]);
+}
+
+#[tokio::test]
+async fn r4_r5_r6_a_full_team_queues_oldest_first_and_a_freed_slot_takes_the_head() {
+    let desk = Desk::new("least_loaded", 2, Some(1)).await;
+    let held_a = desk.inbound("a").await;
+    let held_b = desk.inbound("b").await;
+    assert_eq!((desk.assignee(held_a).await, desk.assignee(held_b).await), (Some(0), Some(1)));
+    // Everyone at capacity: the next two wait, unassigned, with no assigned event.
+    let q1 = desk.inbound("q1").await;
+    desk.server.clock.advance(5 * 60_000);
+    let q2 = desk.inbound("q2").await;
+    for queued in [q1, q2] {
+        assert!(!events(&desk.server, queued).await.iter().any(|e| matches!(e.event, EventKind::Assigned { .. })));
+    }
+    // A resolves: the head of the queue (waiting longest) goes to A in the same commit.
+    set_status(&desk.agents[0], held_a, "resolved").await;
+    assert_eq!(desk.assignee(q1).await, Some(0));
+    assert_eq!(desk.assignee(q2).await, None, "Q2 still waits");
+    // Pending doesn't count toward load: B setting theirs pending takes Q2.
+    set_status(&desk.agents[1], held_b, "pending").await;
+    assert_eq!(desk.assignee(q2).await, Some(1));
+}
+
+#[tokio::test]
+async fn r7_capacity_counts_open_conversations_in_every_inbox() {
+    let mut desk = Desk::new("least_loaded", 1, Some(2)).await;
+    let other = routed_inbox(&desk.server, "Other", "least_loaded", &[desk.agents[0].agent.id]).await;
+    let first = desk.inbound("c1").await;
+    let second = desk.server.inbound(&other, "o1", "o1", "hi").await.conversation_id;
+    assert_eq!(desk.assignee(first).await, Some(0));
+    assert_eq!(desk.assignee(second).await, Some(0));
+    let third = desk.server.inbound(&other, "o2", "o2", "hi").await.conversation_id;
+    let fourth = desk.inbound("c2").await;
+    assert_eq!((desk.assignee(third).await, desk.assignee(fourth).await), (None, None), "at capacity in both");
+    desk.streams.clear();
+}
+
+#[tokio::test]
+async fn r8_fifty_at_once_to_five_agents_of_capacity_four_assigns_exactly_twenty() {
+    let desk = Desk::new("least_loaded", 5, Some(4)).await;
+    let arrivals = (0..50).map(|n| {
+        let (server, inbox) = (&desk.server, &desk.inbox);
+        async move {
+            let id = format!("burst-{n}");
+            server.inbound(inbox, &id, &id, "at once").await.conversation_id
+        }
+    });
+    let conversations = futures_util::future::join_all(arrivals).await;
+    let mut per_agent = [0usize; 5];
+    let mut queued = 0;
+    let mut assignments = Vec::new();
+    for conversation in &conversations {
+        let history = events(&desk.server, *conversation).await;
+        let assigned: Vec<&ConversationEvent> =
+            history.iter().filter(|e| matches!(e.event, EventKind::Assigned { .. })).collect();
+        assert!(assigned.len() <= 1, "assigned once at most");
+        match assigned.first() {
+            Some(event) => {
+                let EventKind::Assigned { to, .. } = &event.event else { unreachable!() };
+                per_agent[desk.index_of(*to).expect("a desk agent")] += 1;
+                assignments.push((event.seq, desk.index_of(*to).expect("agent")));
+            }
+            None => queued += 1,
+        }
+    }
+    assert_eq!(per_agent, [4; 5], "four each");
+    assert_eq!(queued, 30);
+    // Replayed in commit order, no agent is ever above four.
+    assignments.sort();
+    let mut load = [0usize; 5];
+    for (_, agent) in assignments {
+        load[agent] += 1;
+        assert!(load[agent] <= 4, "an agent went above capacity during the burst");
+    }
+}
+
+#[tokio::test]
+async fn r9_busy_offline_and_disconnected_agents_are_never_routed_to() {
+    let mut desk = Desk::new("least_loaded", 3, None).await;
+    set_availability(&desk.agents[0], "busy").await;
+    set_availability(&desk.agents[1], "offline").await;
+    // Agent 2 online but with no stream anywhere (closed: the server has counted it out once
+    // the socket is gone).
+    crate::presence::close(desk.streams.remove(2)).await;
+    let conversation = desk.inbound("nobody").await;
+    assert_eq!(desk.assignee(conversation).await, None, "nobody eligible: it waits");
+    // Agent 2 connects again: the queue moves at once (before their stream even replays).
+    desk.connect(2).await;
+    assert_eq!(desk.assignee(conversation).await, Some(2));
+}
+
+#[tokio::test]
+async fn r13_a_reopened_conversation_stays_with_an_available_owner_else_is_routed() {
+    let desk = Desk::new("least_loaded", 2, None).await;
+    let conversation = desk.inbound("returning").await;
+    assert_eq!(desk.assignee(conversation).await, Some(0));
+    set_status(&desk.agents[0], conversation, "resolved").await;
+    // The customer writes again: the owner is available, it stays theirs, no new assignment.
+    desk.server.inbound(&desk.inbox, "returning", "again-1", "one more thing").await;
+    let assigned = |history: &[ConversationEvent]| {
+        history.iter().filter(|e| matches!(e.event, EventKind::Assigned { .. })).count()
+    };
+    assert_eq!(desk.assignee(conversation).await, Some(0));
+    assert_eq!(assigned(&events(&desk.server, conversation).await), 1);
+    // Resolved again, and the owner goes offline: the reopened conversation goes to B.
+    set_status(&desk.agents[0], conversation, "resolved").await;
+    set_availability(&desk.agents[0], "offline").await;
+    desk.server.inbound(&desk.inbox, "returning", "again-2", "hello?").await;
+    assert_eq!(desk.assignee(conversation).await, Some(1));
+    let history = events(&desk.server, conversation).await;
+    let reasons: Vec<&str> = history
+        .iter()
+        .filter_map(|e| match &e.event {
+            EventKind::Assigned { reason, .. } => Some(reason.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reasons, vec!["least_loaded", "owner_unavailable", "least_loaded"]);
+}
+
+#[tokio::test]
+async fn r14_a_team_conversation_waits_for_an_eligible_team_member() {
+    let desk = Desk::new("least_loaded", 2, None).await;
+    let team: Team = serde_json::from_value(
+        desk.server.admin.ok("/api/v1/teams", json!({"name": "Billing", "member_agent_ids": [desk.agents[1].agent.id]})).await,
+    )
+    .expect("team");
+    set_availability(&desk.agents[1], "busy").await;
+    let conversation = desk.inbound("billing").await;
+    // Agent 0 got it (no team yet); moved to the team with nobody assigned, it waits for Billing.
+    assert_eq!(desk.assignee(conversation).await, Some(0));
+    let (status, body) = act(
+        &desk.server.admin,
+        conversation,
+        "assign",
+        json!({"client_id": Id::new_v4(), "assignee_id": null, "team_id": team.id, "expected_assignee_id": desk.agents[0].agent.id}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(desk.assignee(conversation).await, None, "agent 0 is not in Billing; agent 1 is busy");
+    set_availability(&desk.agents[1], "online").await;
+    assert_eq!(desk.assignee(conversation).await, Some(1));
+}
+
+#[tokio::test]
+async fn r15_r16_manual_assignment_may_exceed_capacity_and_a_stale_claim_loses() {
+    let desk = Desk::new("least_loaded", 2, Some(1)).await;
+    let first = desk.inbound("c1").await;
+    assert_eq!(desk.assignee(first).await, Some(0));
+    // A lead gives agent 0 a second one by hand, over capacity: allowed.
+    let second = desk.inbound("c2").await;
+    assert_eq!(desk.assignee(second).await, Some(1));
+    let (status, body) =
+        assign(&desk.server.admin, second, Some(desk.agents[0].agent.id), Some(desk.agents[1].agent.id)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Agent 1 now has room, agent 0 is over: the next one goes to 1, and then nobody has room.
+    let third = desk.inbound("c3").await;
+    assert_eq!(desk.assignee(third).await, Some(1));
+    let fourth = desk.inbound("c4").await;
+    assert_eq!(desk.assignee(fourth).await, None);
+    // A claim made believing it unassigned, after routing gave it away, is refused.
+    set_status(&desk.agents[1], third, "resolved").await;
+    assert_eq!(desk.assignee(fourth).await, Some(1));
+    let (status, body) = assign(&desk.agents[0], fourth, Some(desk.agents[0].agent.id), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "assignment_conflict");
+}
+
+#[tokio::test]
+async fn an_agent_who_releases_a_conversation_is_not_handed_it_straight_back() {
+    let desk = Desk::new("least_loaded", 2, None).await;
+    let conversation = desk.inbound("c1").await;
+    assert_eq!(desk.assignee(conversation).await, Some(0));
+    let (status, body) = assign(&desk.agents[0], conversation, None, Some(desk.agents[0].agent.id)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(desk.assignee(conversation).await, Some(1), "released by 0, routed to 1");
+}
+
+#[tokio::test]
+async fn r19_routing_explain_lists_every_member_and_why_each_was_passed_over() {
+    let mut desk = Desk::new("least_loaded", 3, Some(1)).await;
+    set_availability(&desk.agents[1], "busy").await;
+    let first = desk.inbound("c1").await;
+    assert_eq!(desk.assignee(first).await, Some(0));
+    let conversation = desk.inbound("c2").await;
+    assert_eq!(desk.assignee(conversation).await, Some(2));
+    desk.streams.clear();
+    let (status, explanation) =
+        desk.server.admin.get(&format!("/api/v1/conversations/{conversation}/routing-explain")).await;
+    assert_eq!(status, StatusCode::OK, "{explanation}");
+    let explanation: RoutingExplanation = serde_json::from_value(explanation).expect("explanation");
+    let Some(decision) = &explanation.last_decision else { panic!("the decision is stored") };
+    let EventKind::Assigned { candidates, to, .. } = &decision.event else { panic!("an assigned event") };
+    assert_eq!(*to, Some(desk.agents[2].agent.id));
+    let why: Vec<Option<PassedOver>> = candidates.iter().map(|c| c.passed_over).collect();
+    assert_eq!(why, vec![Some(PassedOver::AtCapacity), Some(PassedOver::Unavailable), None]);
+    assert_eq!(explanation.candidates.len(), 3, "every member, as things stand now");
+    // Agents may not ask.
+    let (status, _) = desk.agents[0].get(&format!("/api/v1/conversations/{conversation}/routing-explain")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+/// The same script on a fresh server: who got each conversation, by creation order of agents.
+async fn script() -> Vec<Option<usize>> {
+    let desk = Desk::new("least_loaded", 3, Some(2)).await;
+    let mut conversations = Vec::new();
+    for n in 0..5 {
+        conversations.push(desk.inbound(&format!("c{n}")).await);
+    }
+    set_status(&desk.agents[1], conversations[1], "resolved").await;
+    set_availability(&desk.agents[2], "busy").await;
+    for n in 5..8 {
+        conversations.push(desk.inbound(&format!("c{n}")).await);
+    }
+    set_availability(&desk.agents[2], "online").await;
+    let mut assignees = Vec::new();
+    for conversation in conversations {
+        assignees.push(desk.assignee(conversation).await);
+    }
+    assignees
+}
+
+#[tokio::test]
+async fn r20_the_same_script_gives_the_same_assignments_on_a_fresh_server() {
+    let first = script().await;
+    let second = script().await;
+    assert_eq!(first, second);
+    assert!(first.iter().filter(|a| a.is_some()).count() >= 5, "the script assigns: {first:?}");
+}
