@@ -2,6 +2,7 @@
 //! few hundred conversations in English, Persian, Arabic, Romanian and Polish, plus a traffic
 //! simulator that keeps customers writing in through the signed API channel.
 
+mod automation;
 pub mod corpus;
 
 use std::{sync::Arc, time::Duration};
@@ -315,6 +316,20 @@ async fn seed(
             };
             db.act(&agent, conversation_id, ConversationAction::Status(resolve)).await.map_err(fail)?;
         }
+    }
+    // Automation on, for what happens from now: hours, auto-replies, routing, capacities, and
+    // everyone available (routing still waits until each of them is connected).
+    clock.set(now);
+    let support = team_id("Support");
+    for inbox in &inboxes {
+        db.update_inbox(&admin, inbox.id, automation::inbox_settings(inbox, support)).await.map_err(fail)?;
+    }
+    for agent in &agents {
+        let capacity = UpdateAgent { capacity: Some(Some(automation::CAPACITY)), ..UpdateAgent::default() };
+        db.update_agent(&admin, agent.id, capacity).await.map_err(fail)?;
+        let viewer = Viewer { agent: agent.clone(), device_id: Id::nil() };
+        let online = UpdateMe { name: None, availability: Some(Availability::Online) };
+        db.update_me(&viewer, online).await.map_err(fail)?;
     }
     Ok(DemoWorkspace { password: password.to_owned(), inbox_secrets })
 }

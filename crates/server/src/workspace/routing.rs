@@ -43,8 +43,11 @@ impl Roster {
     fn read(store: &(impl StoreRead + ?Sized)) -> Outcome<Roster> {
         let mut agents: Vec<Agent> = store.all()?;
         agents.sort_by_key(|agent| agent.id);
-        let loads =
-            store.open_loads()?.into_iter().map(|(agent, load)| (agent, u32::try_from(load).unwrap_or(u32::MAX))).collect();
+        let loads = store
+            .open_loads()?
+            .into_iter()
+            .map(|(agent, load)| (agent, u32::try_from(load).unwrap_or(u32::MAX)))
+            .collect();
         let turns: HashMap<Id, i64> = store.routing_turns()?.into_iter().collect();
         let next_turn = turns.values().copied().max().unwrap_or(0) + 1;
         let connected = store.streaming_agents()?.into_iter().collect();
@@ -56,7 +59,13 @@ impl Roster {
     }
 
     /// Why `agent` can't take `conversation` now, or `None` if they can.
-    fn passed_over(&self, agent: &Agent, conversation: &Conversation, inbox: &Inbox, released: Option<Id>) -> Option<PassedOver> {
+    fn passed_over(
+        &self,
+        agent: &Agent,
+        conversation: &Conversation,
+        inbox: &Inbox,
+        released: Option<Id>,
+    ) -> Option<PassedOver> {
         let load = self.load(agent.id);
         if !agent.active {
             Some(PassedOver::Inactive)
@@ -78,7 +87,12 @@ impl Roster {
     }
 
     /// Every active member of `inbox`, with why each can't take `conversation` now.
-    fn candidates(&self, conversation: &Conversation, inbox: &Inbox, released: Option<Id>) -> Vec<RoutingCandidate> {
+    fn candidates(
+        &self,
+        conversation: &Conversation,
+        inbox: &Inbox,
+        released: Option<Id>,
+    ) -> Vec<RoutingCandidate> {
         self.agents
             .iter()
             .filter(|agent| agent.active && rules::is_inbox_member(agent, inbox))
@@ -100,7 +114,9 @@ impl Roster {
             RoutingMode::LeastLoaded => {
                 eligible.min_by_key(|c| (c.load, turn(c.agent_id), c.agent_id)).map(|c| c.agent_id)
             }
-            RoutingMode::RoundRobin => eligible.min_by_key(|c| (turn(c.agent_id), c.agent_id)).map(|c| c.agent_id),
+            RoutingMode::RoundRobin => {
+                eligible.min_by_key(|c| (turn(c.agent_id), c.agent_id)).map(|c| c.agent_id)
+            }
         }
     }
 
@@ -144,10 +160,7 @@ pub fn release_unavailable_owner(tx: &mut dyn StoreTx, inbox: &Inbox, conversati
     let roster = Roster::read(tx)?;
     let available = roster.agents.iter().find(|agent| agent.id == owner_id).is_some_and(|owner| {
         // Capacity doesn't matter: the conversation is already theirs.
-        matches!(
-            roster.passed_over(owner, &conversation, inbox, None),
-            None | Some(PassedOver::AtCapacity)
-        )
+        matches!(roster.passed_over(owner, &conversation, inbox, None), None | Some(PassedOver::AtCapacity))
     });
     if available {
         return Ok(());
@@ -156,7 +169,13 @@ pub fn release_unavailable_owner(tx: &mut dyn StoreTx, inbox: &Inbox, conversati
     released.assignee_id = None;
     let cause = ledger::Cause::system("owner_unavailable", tx.now());
     ledger::save(tx, &conversation, &released, &cause)?;
-    activity(tx, inbox.id, released.id, Sender::System, "The owner isn't available: back in the queue".into())?;
+    activity(
+        tx,
+        inbox.id,
+        released.id,
+        Sender::System,
+        "The owner isn't available: back in the queue".into(),
+    )?;
     Ok(())
 }
 
@@ -199,7 +218,8 @@ pub fn route(tx: &mut dyn StoreTx, released: Released) -> Outcome<usize> {
         ledger::routed(tx, &conversation, &routed, reason, candidates, now)?;
         let turn = roster.assigned(agent_id);
         tx.set_routing_turn(agent_id, turn)?;
-        let name = roster.agents.iter().find(|a| a.id == agent_id).map_or_else(String::new, |a| a.name.clone());
+        let name =
+            roster.agents.iter().find(|a| a.id == agent_id).map_or_else(String::new, |a| a.name.clone());
         let how = match inbox.routing.mode {
             RoutingMode::RoundRobin => "in turn",
             _ => "the least loaded",
@@ -212,11 +232,16 @@ pub fn route(tx: &mut dyn StoreTx, released: Released) -> Outcome<usize> {
 
 impl Workspace {
     /// `GET /conversations/{id}/routing-explain` (leads and admins).
-    pub async fn routing_explain(&self, viewer: &super::Viewer, conversation_id: Id) -> Outcome<RoutingExplanation> {
+    pub async fn routing_explain(
+        &self,
+        viewer: &super::Viewer,
+        conversation_id: Id,
+    ) -> Outcome<RoutingExplanation> {
         crate::policy::require_lead(viewer)?;
         let viewer = viewer.clone();
         self.read(move |store| {
-            let (conversation, inbox) = super::conversations::visible_conversation(store, &viewer, conversation_id)?;
+            let (conversation, inbox) =
+                super::conversations::visible_conversation(store, &viewer, conversation_id)?;
             let last_decision = store
                 .events_of(conversation_id)?
                 .into_iter()

@@ -81,7 +81,10 @@ async fn agent(server: &TestServer, name: &str, capacity: Option<u32>) -> Sessio
 
 async fn routed_inbox(server: &TestServer, name: &str, mode: &str, members: &[Id]) -> CreatedInbox {
     let created: CreatedInbox = serde_json::from_value(
-        server.admin.ok("/api/v1/inboxes", json!({"name": name, "channel": "api", "member_agent_ids": members})).await,
+        server
+            .admin
+            .ok("/api/v1/inboxes", json!({"name": name, "channel": "api", "member_agent_ids": members}))
+            .await,
     )
     .expect("inbox");
     let path = format!("/api/v1/inboxes/{}", created.inbox.id);
@@ -116,11 +119,17 @@ async fn act(session: &Session, conversation: Id, action: &str, body: Value) -> 
 }
 
 async fn set_status(session: &Session, conversation: Id, status: &str) {
-    let (code, body) = act(session, conversation, "status", json!({"client_id": Id::new_v4(), "status": status})).await;
+    let (code, body) =
+        act(session, conversation, "status", json!({"client_id": Id::new_v4(), "status": status})).await;
     assert_eq!(code, StatusCode::OK, "{body}");
 }
 
-async fn assign(session: &Session, conversation: Id, to: Option<Id>, expected: Option<Id>) -> (StatusCode, Value) {
+async fn assign(
+    session: &Session,
+    conversation: Id,
+    to: Option<Id>,
+    expected: Option<Id>,
+) -> (StatusCode, Value) {
     let body = json!({"client_id": Id::new_v4(), "assignee_id": to, "expected_assignee_id": expected});
     act(session, conversation, "assign", body).await
 }
@@ -135,14 +144,16 @@ async fn r1_least_loaded_picks_the_agent_with_fewest_open_and_records_why() {
         for k in 0..count {
             let id = format!("load-{n}-{k}");
             let conversation = desk.server.inbound(&manual, &id, &id, "hi").await.conversation_id;
-            let (status, body) = assign(&desk.server.admin, conversation, Some(desk.agents[n].agent.id), None).await;
+            let (status, body) =
+                assign(&desk.server.admin, conversation, Some(desk.agents[n].agent.id), None).await;
             assert_eq!(status, StatusCode::OK, "{body}");
         }
     }
     let conversation = desk.inbound("new").await;
     assert_eq!(desk.assignee(conversation).await, Some(1), "B had the fewest open conversations");
     let routed = events(&desk.server, conversation).await;
-    let event = routed.iter().find(|e| matches!(e.event, EventKind::Assigned { .. })).expect("an assigned event");
+    let event =
+        routed.iter().find(|e| matches!(e.event, EventKind::Assigned { .. })).expect("an assigned event");
     assert_eq!(event.actor, Actor::Routing);
     let EventKind::Assigned { reason, candidates, from, .. } = &event.event else { unreachable!() };
     assert_eq!((reason.as_str(), *from), ("least_loaded", None));
@@ -185,7 +196,10 @@ async fn r4_r5_r6_a_full_team_queues_oldest_first_and_a_freed_slot_takes_the_hea
     desk.server.clock.advance(5 * 60_000);
     let q2 = desk.inbound("q2").await;
     for queued in [q1, q2] {
-        assert!(!events(&desk.server, queued).await.iter().any(|e| matches!(e.event, EventKind::Assigned { .. })));
+        assert!(!events(&desk.server, queued)
+            .await
+            .iter()
+            .any(|e| matches!(e.event, EventKind::Assigned { .. })));
     }
     // A resolves: the head of the queue (waiting longest) goes to A in the same commit.
     set_status(&desk.agents[0], held_a, "resolved").await;
@@ -206,7 +220,11 @@ async fn r7_capacity_counts_open_conversations_in_every_inbox() {
     assert_eq!(desk.assignee(second).await, Some(0));
     let third = desk.server.inbound(&other, "o2", "o2", "hi").await.conversation_id;
     let fourth = desk.inbound("c2").await;
-    assert_eq!((desk.assignee(third).await, desk.assignee(fourth).await), (None, None), "at capacity in both");
+    assert_eq!(
+        (desk.assignee(third).await, desk.assignee(fourth).await),
+        (None, None),
+        "at capacity in both"
+    );
     desk.streams.clear();
 }
 
@@ -297,7 +315,10 @@ async fn r13_a_reopened_conversation_stays_with_an_available_owner_else_is_route
 async fn r14_a_team_conversation_waits_for_an_eligible_team_member() {
     let desk = Desk::new("least_loaded", 2, None).await;
     let team: Team = serde_json::from_value(
-        desk.server.admin.ok("/api/v1/teams", json!({"name": "Billing", "member_agent_ids": [desk.agents[1].agent.id]})).await,
+        desk.server
+            .admin
+            .ok("/api/v1/teams", json!({"name": "Billing", "member_agent_ids": [desk.agents[1].agent.id]}))
+            .await,
     )
     .expect("team");
     set_availability(&desk.agents[1], "busy").await;
@@ -326,7 +347,8 @@ async fn r15_r16_manual_assignment_may_exceed_capacity_and_a_stale_claim_loses()
     let second = desk.inbound("c2").await;
     assert_eq!(desk.assignee(second).await, Some(1));
     let (status, body) =
-        assign(&desk.server.admin, second, Some(desk.agents[0].agent.id), Some(desk.agents[1].agent.id)).await;
+        assign(&desk.server.admin, second, Some(desk.agents[0].agent.id), Some(desk.agents[1].agent.id))
+            .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // Agent 1 now has room, agent 0 is over: the next one goes to 1, and then nobody has room.
     let third = desk.inbound("c3").await;
@@ -371,7 +393,8 @@ async fn r19_routing_explain_lists_every_member_and_why_each_was_passed_over() {
     assert_eq!(why, vec![Some(PassedOver::AtCapacity), Some(PassedOver::Unavailable), None]);
     assert_eq!(explanation.candidates.len(), 3, "every member, as things stand now");
     // Agents may not ask.
-    let (status, _) = desk.agents[0].get(&format!("/api/v1/conversations/{conversation}/routing-explain")).await;
+    let (status, _) =
+        desk.agents[0].get(&format!("/api/v1/conversations/{conversation}/routing-explain")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 

@@ -1,0 +1,136 @@
+//! The demo's automation, switched on once the history is written (so the history stays as people
+//! made it, and routing and auto-replies act on the traffic that follows): business hours in
+//! Tehran for the support inboxes and in Bucharest for the sales ones, a greeting, an away
+//! message, keyword replies in the five languages, least-loaded routing and agent capacities.
+
+use switchboard_proto::{
+    calendar::{Calendar, Holiday, SpecialDay, TimeRange, WeeklyHours},
+    *,
+};
+
+/// Open conversations routing gives each demo agent at most.
+pub const CAPACITY: u32 = 12;
+
+fn range(start: &str, end: &str) -> TimeRange {
+    TimeRange { start: start.into(), end: end.into() }
+}
+
+/// Support works the Iranian week from Tehran: Saturday to Wednesday 09:00–17:00, Thursday
+/// morning, Friday closed; Nowruz closed, and a late shift on the last Wednesday of the year.
+fn tehran_support() -> Calendar {
+    let day = || vec![range("09:00", "17:00")];
+    Calendar {
+        time_zone: "Asia/Tehran".into(),
+        weekly: WeeklyHours {
+            sat: day(),
+            sun: day(),
+            mon: day(),
+            tue: day(),
+            wed: day(),
+            thu: vec![range("09:00", "13:00")],
+            fri: vec![],
+        },
+        holidays: vec![
+            Holiday { date: "2027-03-21".into(), label: Some("Nowruz".into()) },
+            Holiday { date: "2027-03-22".into(), label: Some("Nowruz".into()) },
+        ],
+        special_days: vec![SpecialDay {
+            date: "2027-03-17".into(),
+            intervals: vec![range("09:00", "13:00"), range("18:00", "23:00")],
+            label: Some("Chaharshanbe Suri late shift".into()),
+        }],
+    }
+}
+
+/// Sales works from Bucharest, Monday to Friday, with a lunch break.
+fn bucharest_sales() -> Calendar {
+    let day = || vec![range("09:00", "13:00"), range("14:00", "18:00")];
+    Calendar {
+        time_zone: "Europe/Bucharest".into(),
+        weekly: WeeklyHours {
+            mon: day(),
+            tue: day(),
+            wed: day(),
+            thu: day(),
+            fri: day(),
+            sat: vec![],
+            sun: vec![],
+        },
+        holidays: vec![Holiday { date: "2026-12-25".into(), label: Some("Crăciun".into()) }],
+        special_days: vec![SpecialDay {
+            date: "2026-12-24".into(),
+            intervals: vec![range("09:00", "13:00")],
+            label: Some("Ajunul Crăciunului".into()),
+        }],
+    }
+}
+
+fn keyword(keywords: &[&str], body: &str) -> KeywordReply {
+    KeywordReply {
+        keywords: keywords.iter().map(|k| (*k).to_owned()).collect(),
+        body: body.into(),
+        cooldown_secs: 3600,
+    }
+}
+
+fn auto_replies() -> AutoReplies {
+    AutoReplies {
+        greeting: Some(AutoReply {
+            body: "Hi, thanks for writing to us! A person from the team will answer here shortly.".into(),
+            delay_secs: 0,
+        }),
+        away: Some(AutoReply {
+            body: "Thanks for your message. We're closed right now and will answer from {{next_open_at}}."
+                .into(),
+            delay_secs: 0,
+        }),
+        keywords: vec![
+            keyword(&["opening hours", "hours"], "We answer Saturday to Thursday; see our hours on the website."),
+            keyword(&["ساعت کاری"], "ما از شنبه تا پنجشنبه پاسخگو هستیم."),
+            keyword(&["ساعات العمل"], "نحن متاحون من السبت إلى الخميس."),
+            keyword(&["program"], "Vă răspundem de luni până vineri, 09:00–18:00."),
+            keyword(&["godziny otwarcia"], "Odpowiadamy od poniedziałku do piątku, 09:00–18:00."),
+            keyword(&["tracking", "پیگیری", "تتبع", "urmărire", "śledzenie"], "You can track your order with the link in your confirmation email / لینک پیگیری در ایمیل تأیید سفارش شماست."),
+        ],
+    }
+}
+
+/// Which calendar an inbox of the demo keeps: by the team that works it.
+fn calendar_for(inbox: &Inbox, support: Option<Id>) -> Option<Calendar> {
+    match inbox.channel {
+        Channel::Api => None,
+        _ if support.is_some_and(|team| inbox.member_team_ids == [team]) => Some(tehran_support()),
+        _ => Some(bucharest_sales()),
+    }
+}
+
+/// The settings every demo inbox gets (the partner API inbox keeps manual claiming, no hours, no
+/// auto-replies: machines on the other end).
+pub fn inbox_settings(inbox: &Inbox, support_team: Option<Id>) -> UpdateInbox {
+    if inbox.channel == Channel::Api {
+        return UpdateInbox::default();
+    }
+    UpdateInbox {
+        hours: Some(calendar_for(inbox, support_team)),
+        routing: Some(Routing { mode: RoutingMode::LeastLoaded }),
+        auto_replies: Some(auto_replies()),
+        ..UpdateInbox::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_calendars_are_valid() {
+        for calendar in [tehran_support(), bucharest_sales()] {
+            calendar.validate().expect(&calendar.time_zone);
+        }
+    }
+
+    #[test]
+    fn the_demo_auto_replies_pass_the_servers_checks() {
+        crate::policy::check_auto_replies(&auto_replies()).expect("valid auto-replies");
+    }
+}
