@@ -764,7 +764,10 @@ mod tests {
         );
         let tehran = hours(weekdays_9_to_17("Asia/Tehran"));
         let text = local_time_text(&tehran, at("Asia/Tehran", "2026-07-01T09:00")).unwrap_or_default();
-        assert!(text.starts_with("Wednesday 1 July 2026, 09:00 ") && text.ends_with(" (Asia/Tehran)"), "{text}");
+        assert!(
+            text.starts_with("Wednesday 1 July 2026, 09:00 ") && text.ends_with(" (Asia/Tehran)"),
+            "{text}"
+        );
     }
 
     /// (local time, open?) pairs in one zone.

@@ -230,7 +230,11 @@ mod tests {
 
     #[test]
     fn an_auto_reply_says_which_one_and_a_plain_message_says_nothing() {
-        let event = |auto_reply| EventKind::Message { class: MessageClass::AutoReply, message_id: Uuid::nil(), auto_reply };
+        let event = |auto_reply| EventKind::Message {
+            class: MessageClass::AutoReply,
+            message_id: Uuid::nil(),
+            auto_reply,
+        };
         let keyword = event(Some(AutoReplyRef::Keyword { keywords: vec!["price".into()] }));
         let json = serde_json::to_value(&keyword).expect("serializes");
         assert_eq!(json["class"], "auto_reply");

@@ -78,7 +78,9 @@ fn history(events: &[ConversationEvent]) -> History {
     for event in events {
         let EventKind::Message { class, auto_reply, .. } = &event.event else { continue };
         match (class, auto_reply) {
-            (MessageClass::Human, _) => history.last_human_reply = history.last_human_reply.max(Some(event.at)),
+            (MessageClass::Human, _) => {
+                history.last_human_reply = history.last_human_reply.max(Some(event.at))
+            }
             (MessageClass::AutoReply, reply) => {
                 history.any_auto_reply = true;
                 match reply {

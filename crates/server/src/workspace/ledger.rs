@@ -127,8 +127,12 @@ pub fn routed(
     tx.put(after, Audience::inbox(after.inbox_id))?;
     let cycle = cycle_of(tx, after.id)?;
     let cause = Cause { actor: Actor::Routing, reason, at };
-    let event =
-        EventKind::Assigned { from: before.assignee_id, to: after.assignee_id, reason: reason.to_owned(), candidates };
+    let event = EventKind::Assigned {
+        from: before.assignee_id,
+        to: after.assignee_id,
+        reason: reason.to_owned(),
+        candidates,
+    };
     append(tx, after.id, cycle, &cause, event)
 }
 
@@ -151,8 +155,11 @@ pub fn message(tx: &mut dyn StoreTx, message: &Message, at: Millis) -> Outcome<(
 pub fn auto_reply(tx: &mut dyn StoreTx, message: &Message, reply: ledger::AutoReplyRef) -> Outcome<()> {
     let cycle = cycle_of(tx, message.conversation_id)?;
     let cause = Cause::system("auto_reply", message.created_at);
-    let event =
-        EventKind::Message { class: MessageClass::AutoReply, message_id: message.id, auto_reply: Some(reply) };
+    let event = EventKind::Message {
+        class: MessageClass::AutoReply,
+        message_id: message.id,
+        auto_reply: Some(reply),
+    };
     append(tx, message.conversation_id, cycle, &cause, event)
 }
 

@@ -149,8 +149,12 @@ async fn b11_a_persons_reply_within_five_minutes_suppresses_the_away_reply() {
     let workspace = Workspace::create(&server).await;
     let inbox = &workspace.email;
     set_clock(&server, MONDAY + 15 * HOUR + 58 * MINUTE); // 16:58 in Berlin: open.
-    patch_inbox(&server, inbox, json!({"hours": berlin_office_hours(), "auto_replies": {"away": {"body": "closed"}}}))
-        .await;
+    patch_inbox(
+        &server,
+        inbox,
+        json!({"hours": berlin_office_hours(), "auto_replies": {"away": {"body": "closed"}}}),
+    )
+    .await;
     let conversation = server.inbound(inbox, "c1", "m1", "quick question").await.conversation_id;
     let (status, _) = workspace.carl.reply(conversation, "Sure, go ahead").await;
     assert_eq!(status, StatusCode::OK);
@@ -169,8 +173,12 @@ async fn b12_a_greeting_goes_once_and_only_to_conversations_customers_start() {
     let server = TestServer::start().await;
     let workspace = Workspace::create(&server).await;
     let inbox = &workspace.whatsapp;
-    patch_inbox(&server, inbox, json!({"auto_replies": {"greeting": {"body": "Hi! We'll be right with you."}}}))
-        .await;
+    patch_inbox(
+        &server,
+        inbox,
+        json!({"auto_replies": {"greeting": {"body": "Hi! We'll be right with you."}}}),
+    )
+    .await;
 
     let conversation = server.inbound(inbox, "c1", "m1", "hello").await.conversation_id;
     server.inbound(inbox, "c1", "m2", "are you there").await;
@@ -220,7 +228,8 @@ async fn b12_a_delayed_greeting_is_cancelled_by_a_persons_reply_and_sent_otherwi
     let server = TestServer::start().await;
     let workspace = Workspace::create(&server).await;
     let inbox = &workspace.whatsapp;
-    patch_inbox(&server, inbox, json!({"auto_replies": {"greeting": {"body": "Hello!", "delay_secs": 60}}})).await;
+    patch_inbox(&server, inbox, json!({"auto_replies": {"greeting": {"body": "Hello!", "delay_secs": 60}}}))
+        .await;
 
     let answered = server.inbound(inbox, "c1", "m1", "hi").await.conversation_id;
     server.clock.advance(30_000);
@@ -234,7 +243,8 @@ async fn b12_a_delayed_greeting_is_cancelled_by_a_persons_reply_and_sent_otherwi
     until_events(&server, waiting, |all| !auto_reply_events(all).is_empty()).await;
     assert_eq!(sent(&server, waiting).await, ["greeting"], "sent when due");
     assert!(sent(&server, answered).await.is_empty(), "a person replied first: never sent");
-    let message = transcript(&server, waiting).await.messages.into_iter().find(|m| m.sender == Sender::System);
+    let message =
+        transcript(&server, waiting).await.messages.into_iter().find(|m| m.sender == Sender::System);
     assert_eq!(message.map(|m| m.created_at >= server.clock.now() - 5_000), Some(true), "dated when sent");
 }
 
@@ -265,12 +275,20 @@ async fn b13_keyword_replies_match_normalised_whole_words_and_cool_down() {
     assert_eq!(sent(&server, conversation).await, ["keyword"], "within the 24 h cooldown: no reply");
     server.inbound(inbox, "c1", "m5", "and a refund?").await;
     server.inbound(inbox, "c1", "m6", "refund!!").await;
-    assert_eq!(sent(&server, conversation).await, ["keyword"; 3], "another reply has its own cooldown (none)");
+    assert_eq!(
+        sent(&server, conversation).await,
+        ["keyword"; 3],
+        "another reply has its own cooldown (none)"
+    );
     server.clock.advance(DAY);
     server.inbound(inbox, "c1", "m7", "price").await;
     assert_eq!(sent(&server, conversation).await, ["keyword"; 4], "after the cooldown: again");
     let events = auto_reply_events(&events(&server, conversation).await);
-    assert_eq!(events[0]["auto_reply"]["keywords"], json!(["price", "سفارش 123"]), "the ledger names the reply");
+    assert_eq!(
+        events[0]["auto_reply"]["keywords"],
+        json!(["price", "سفارش 123"]),
+        "the ledger names the reply"
+    );
     assert_eq!(events[0]["actor"], json!({"type": "system", "reason": "auto_reply"}));
 }
 
@@ -327,10 +345,14 @@ async fn b15_an_auto_reply_is_no_response_and_reaches_the_customer_like_a_reply(
 
     let server = TestServer::start().await;
     let inbox: CreatedInbox = serde_json::from_value(
-        server.admin.ok("/api/v1/inboxes", json!({"name": "Partner", "channel": "api", "webhook_url": hook_url})).await,
+        server
+            .admin
+            .ok("/api/v1/inboxes", json!({"name": "Partner", "channel": "api", "webhook_url": hook_url}))
+            .await,
     )
     .expect("inbox");
-    patch_inbox(&server, &inbox, json!({"auto_replies": {"greeting": {"body": "Thanks for writing!"}}})).await;
+    patch_inbox(&server, &inbox, json!({"auto_replies": {"greeting": {"body": "Thanks for writing!"}}}))
+        .await;
     let conversation = server.inbound(&inbox, "u1", "p1", "hi").await.conversation_id;
 
     let thread = transcript(&server, conversation).await;
@@ -354,7 +376,10 @@ async fn b15_an_auto_reply_is_no_response_and_reaches_the_customer_like_a_reply(
     }
     let body = received.lock().expect("lock")[0].clone();
     let payload: OutgoingWebhook = serde_json::from_slice(&body).expect("payload");
-    assert_eq!((payload.message.body.as_str(), payload.message.sender), ("Thanks for writing!", Sender::System));
+    assert_eq!(
+        (payload.message.body.as_str(), payload.message.sender),
+        ("Thanks for writing!", Sender::System)
+    );
     assert_eq!(payload.contact_external_id.as_deref(), Some("u1"));
 
     // A person's reply after it is the first response.
@@ -369,12 +394,22 @@ async fn b17_a_delayed_greeting_past_the_whatsapp_window_is_not_sent_and_says_wh
     let server = TestServer::start().await;
     let workspace = Workspace::create(&server).await;
     let inbox = &workspace.whatsapp;
-    patch_inbox(&server, inbox, json!({"auto_replies": {"greeting": {"body": "Hello!", "delay_secs": 86400}}})).await;
+    patch_inbox(
+        &server,
+        inbox,
+        json!({"auto_replies": {"greeting": {"body": "Hello!", "delay_secs": 86400}}}),
+    )
+    .await;
     let conversation = server.inbound(inbox, "c1", "m1", "hi").await.conversation_id;
     server.clock.advance(DAY);
-    let all = until_events(&server, conversation, |all| all.iter().any(|e| e["kind"] == "auto_reply_not_sent")).await;
+    let all =
+        until_events(&server, conversation, |all| all.iter().any(|e| e["kind"] == "auto_reply_not_sent"))
+            .await;
     let skipped = all.iter().find(|e| e["kind"] == "auto_reply_not_sent").cloned().unwrap_or_default();
-    assert_eq!((skipped["auto_reply"]["type"].as_str(), skipped["why"].as_str()), (Some("greeting"), Some("window_closed")));
+    assert_eq!(
+        (skipped["auto_reply"]["type"].as_str(), skipped["why"].as_str()),
+        (Some("greeting"), Some("window_closed"))
+    );
     assert!(auto_reply_events(&all).is_empty(), "nothing sent");
     let thread = transcript(&server, conversation).await;
     let activity = thread.messages.iter().find(|m| m.kind == MessageKind::Activity).map(|m| m.body.clone());
@@ -406,7 +441,7 @@ async fn property_at_most_one_auto_reply_per_customer_message() {
     let server = TestServer::start().await;
     let workspace = Workspace::create(&server).await;
     let inbox = &workspace.email;
-    set_clock(&server, MONDAY);
+    set_clock(&server, MONDAY + 8 * HOUR); // 09:00 in Berlin: open.
     patch_inbox(
         &server,
         inbox,
@@ -420,22 +455,36 @@ async fn property_at_most_one_auto_reply_per_customer_message() {
         }}),
     )
     .await;
-    let bodies = ["hello", "price?", "a refund please", "PRICE and refund", "thanks"];
+    let bodies = ["hello", "thanks", "hi there", "price?", "a refund please", "PRICE and refund"];
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     let mut conversations = std::collections::BTreeSet::new();
     for step in 0..60 {
-        let contact = format!("c{}", rng.below(4));
+        let contact = format!("c{}", rng.below(8));
         let body = bodies[rng.below(bodies.len() as u64) as usize];
         let conversation = server.inbound(inbox, &contact, &format!("m{step}"), body).await.conversation_id;
         conversations.insert(conversation);
-        if rng.below(4) == 0 {
-            let (status, _) = workspace.carl.reply(conversation, "noted").await;
-            assert_eq!(status, StatusCode::OK);
+        match rng.below(6) {
+            0 | 1 => {
+                let (status, _) = workspace.carl.reply(conversation, "noted").await;
+                assert_eq!(status, StatusCode::OK);
+            }
+            2 => {
+                workspace
+                    .carl
+                    .ok(
+                        &format!("/api/v1/conversations/{conversation}/status"),
+                        json!({"client_id": Id::new_v4(), "status": "resolved"}),
+                    )
+                    .await;
+            }
+            _ => {}
         }
         server.clock.advance([MINUTE, 7 * MINUTE, HOUR, 5 * HOUR][rng.below(4) as usize]);
     }
+    let mut kinds = std::collections::BTreeSet::new();
     for conversation in conversations {
         let all = events(&server, conversation).await;
+        kinds.extend(auto_reply_events(&all).iter().map(|e| e["auto_reply"]["type"].to_string()));
         // An immediate automatic reply is written in its message's transaction, at its instant
         // (steps are minutes apart, so an instant names one customer message).
         let mut by_instant: std::collections::BTreeMap<i64, (usize, usize)> = Default::default();
@@ -456,4 +505,5 @@ async fn property_at_most_one_auto_reply_per_customer_message() {
         let greetings = all.iter().filter(|e| e["auto_reply"]["type"] == "greeting").count();
         assert!(greetings <= 1, "at most one greeting per conversation");
     }
+    assert_eq!(kinds.len(), 3, "the script exercised every kind of automatic reply: {kinds:?}");
 }

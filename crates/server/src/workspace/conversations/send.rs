@@ -24,7 +24,11 @@ pub(in crate::workspace) fn initial_delivery(inbox: &Inbox) -> DeliveryState {
 }
 
 /// Queues a message for its inbox's webhook when it starts queued.
-pub(in crate::workspace) fn queue_delivery(tx: &mut dyn StoreTx, inbox: &Inbox, message: &Message) -> Outcome<()> {
+pub(in crate::workspace) fn queue_delivery(
+    tx: &mut dyn StoreTx,
+    inbox: &Inbox,
+    message: &Message,
+) -> Outcome<()> {
     if message.delivery == DeliveryState::Queued {
         let delivery = DeliveryRecord { message_id: message.id, inbox_id: inbox.id, attempts: 0 };
         tx.enqueue_delivery(&delivery, tx.now())?;
