@@ -9,7 +9,7 @@ pub mod search;
 pub mod views;
 
 use std::{
-    collections::BTreeSet,
+    collections::{BTreeSet, HashMap},
     path::{Path, PathBuf},
     sync::{Mutex, MutexGuard},
 };
@@ -125,6 +125,8 @@ impl Cache {
         let notify_after = Self::notify_after(&tx)?;
         let pending = load_outbox(&tx)?;
         let mut applied = Applied::default();
+        // Records seen for the first time, decided on once the whole batch is in (below).
+        let mut fresh = Vec::new();
         for change in changes {
             let existing = existing_row(&tx, change.entity, change.id)?;
             let server = match change.op {
@@ -145,11 +147,28 @@ impl Cache {
             put_row(&tx, change.entity, change.id, existing.map(|e| e.rowid), server, displayed)?;
             applied.kinds.insert(change.entity);
             let is_new = !existing.is_some_and(|e| e.has_server_version);
-            if let (Some(me), Some(data), true) = (me, &change.data, is_new) {
+            if is_new && change.data.is_some() {
+                fresh.push(change);
+            }
+        }
+        // Notifications are decided on the batch's outcome, not record by record: one commit (one
+        // stream batch) can create a conversation and route it, and a conversation that was never
+        // up for grabs must not ring as new for everyone, nor its opening message as its owner's.
+        if let Some(me) = me {
+            let mut last = HashMap::new();
+            for change in changes.iter().filter(|c| c.entity == EntityKind::Conversation) {
+                last.insert(change.id, change);
+            }
+            for change in fresh {
+                let data = match change.entity {
+                    EntityKind::Conversation => last.get(&change.id).and_then(|c| c.data.as_ref()),
+                    _ => change.data.as_ref(),
+                };
+                let Some(data) = data else { continue };
                 if let Some(notification) = notify::decide(&tx, me, notify_after, change.entity, data)? {
-                    let fresh =
+                    let inserted =
                         tx.execute("INSERT OR IGNORE INTO notified (key) VALUES (?1)", [&notification.key])?;
-                    if fresh > 0 {
+                    if inserted > 0 {
                         applied.notifications.push(notification);
                     }
                 }

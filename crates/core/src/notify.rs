@@ -1,8 +1,11 @@
 //! What deserves a desktop notification: a new unassigned conversation in an inbox the agent
 //! sees, a new customer message on a conversation assigned to the agent, a mention of the agent,
-//! and a notice from the server itself on the agent's conversation (a snooze that ended).
-//! Never the agent's own actions, never anything older than the account's sign-in (so a bootstrap
-//! doesn't ring for history), and each at most once (the cache remembers what it raised).
+//! and a notice from the server itself on the agent's conversation (a snooze that ended, a
+//! conversation routed to them). Decided on a feed batch's outcome (`Cache::apply_page`): a
+//! conversation created and routed in one commit rings its new owner once, with the routing
+//! notice, and nobody else. Never the agent's own actions, never anything older than the
+//! account's sign-in (so a bootstrap doesn't ring for history), and each at most once (the cache
+//! remembers what it raised).
 
 use rusqlite::Connection;
 use serde_json::Value;
@@ -16,7 +19,7 @@ pub enum NotifyReason {
     NewConversation,
     AssignedMessage,
     Mention,
-    /// The server changed the agent's conversation on its own (a snooze ended).
+    /// The server changed the agent's conversation on its own (a snooze ended, routing).
     ServerNotice,
 }
 
@@ -102,9 +105,9 @@ pub fn decide(
             else {
                 return Ok(None);
             };
-            // A brand-new conversation already rang as "new conversation".
-            let is_opening =
-                conversation.created_at == message.created_at && conversation.assignee_id.is_none();
+            // The opening message of a conversation rings as the conversation: "new conversation"
+            // when nobody holds it, the routing notice when it was routed to the agent as it came.
+            let is_opening = conversation.created_at == message.created_at;
             (conversation.assignee_id == Some(me) && !is_opening).then(|| Notification {
                 key: format!("message:{}", message.id),
                 reason: NotifyReason::AssignedMessage,

@@ -145,6 +145,18 @@ impl Endpoint {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    pub async fn patch(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        let response = reqwest::Client::new()
+            .patch(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn admin_ok(&self, path: &str, body: Value) -> Value {
         let (status, value) = self.post(&self.admin_token.clone(), path, body).await;
         assert_eq!(status, 200, "POST {path}: {value}");

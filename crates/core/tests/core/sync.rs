@@ -229,6 +229,65 @@ async fn a_snooze_that_ends_notifies_the_assignee_only() {
 }
 
 #[tokio::test]
+async fn a_routed_conversation_rings_its_new_owner_once_and_nobody_else() {
+    let server = Server::start().await;
+    let workspace = Workspace::create(&server).await;
+    let inbox = format!("/api/v1/inboxes/{}", workspace.whatsapp.inbox.id);
+    let (status, body) =
+        server.patch(&server.admin_token, &inbox, json!({"routing": {"mode": "least_loaded"}})).await;
+    assert_eq!(status, 200, "{body}");
+    let sara = Client::sign_in(&server, "sara@test.example").await;
+    let sam = Client::sign_in(&server, "sam@test.example").await;
+    for client in [&sara, &sam] {
+        client.until("online", |c| c.engine().status().state == ConnectionState::Online).await;
+    }
+    // Sara is available (Sam stays offline, as new agents start): routing can only pick her.
+    let (status, body) = server.patch(&sara.token(), "/api/v1/me", json!({"availability": "online"})).await;
+    assert_eq!(status, 200, "{body}");
+    let notifications = |c: &Client, conversation: Id| {
+        c.events()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Notify(n) if n.conversation_id == conversation => Some(n),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+
+    // The customer's conversation is created and routed to Sara in one commit, so one feed batch.
+    let routed = server.inbound(&workspace.whatsapp, "r1", "r1-1", "my parcel is lost").await.conversation_id;
+    sara.until("Sara is told it was routed to her", |c| {
+        notifications(c, routed).iter().any(|n| n.reason == NotifyReason::ServerNotice)
+    })
+    .await;
+    assert_eq!(sara.conversation(routed).and_then(|c| c.assignee_id), Some(sara.me()));
+
+    // Busy: the next customer stays unassigned and rings both as a new conversation. Once that
+    // rang, every earlier batch has been applied, so nothing more can come for the routed one.
+    let (status, body) = server.patch(&sara.token(), "/api/v1/me", json!({"availability": "busy"})).await;
+    assert_eq!(status, 200, "{body}");
+    let waiting = server.inbound(&workspace.whatsapp, "r2", "r2-1", "anyone?").await.conversation_id;
+    for client in [&sara, &sam] {
+        client
+            .until("the unassigned one rings as new", |c| {
+                notifications(c, waiting).iter().any(|n| n.reason == NotifyReason::NewConversation)
+            })
+            .await;
+    }
+    assert_eq!(sara.conversation(waiting).and_then(|c| c.assignee_id), None, "a busy agent gets nothing");
+    let rang = notifications(&sara, routed);
+    assert_eq!(rang.len(), 1, "one notification for a routed conversation, not one per record: {rang:#?}");
+    assert_eq!(rang[0].title, "Customer r1 · WhatsApp");
+    assert_eq!(rang[0].body, "Routed to Sara Karimi (the least loaded)");
+    assert!(
+        notifications(&sam, routed).is_empty(),
+        "a conversation routed as it arrived was never up for grabs: {:#?}",
+        notifications(&sam, routed)
+    );
+    assert_eq!(notifications(&sara, waiting).len(), 1, "{:#?}", notifications(&sara, waiting));
+}
+
+#[tokio::test]
 async fn a_revoked_token_signs_the_account_out_and_wipes_it() {
     let server = Server::start().await;
     let workspace = Workspace::create(&server).await;
