@@ -93,6 +93,29 @@ async fn claim_as(server: &Api, email: &str, conversation: Id) -> anyhow::Result
     Ok(())
 }
 
+/// The desktop notifications raised so far: the text of each `Notify` call in the D-Bus recording
+/// (its strings: the app's name, icon, title "Contact · Inbox", body, hints).
+fn notifications(harness: &Harness) -> Vec<String> {
+    let log = std::fs::read_to_string(&harness.notify_log).unwrap_or_default();
+    log.split("member=Notify").skip(1).map(str::to_owned).collect()
+}
+
+/// Waits until a desktop notification with every one of `needles` in its text has arrived.
+async fn wait_for_notification(harness: &Harness, needles: &[&str]) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if notifications(harness).iter().any(|n| needles.iter().all(|needle| n.contains(needle))) {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "no desktop notification with {needles:?} on the session bus; recorded: {:#?}",
+            notifications(harness)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// Leaves any text field so single-key shortcuts reach the app.
 async fn leave_fields(session: &Session) -> anyhow::Result<()> {
     session
@@ -219,6 +242,8 @@ async fn steps(
         .await?;
     session.wait_for("[data-testid=status-connection][data-state=online]", Duration::from_secs(60)).await?;
 
+    routing_steps(harness, server, workspace, session).await?;
+
     // Sara says she's busy from the status bar's availability menu: the dot shows it at once and
     // the server has it (sent straight away, not through the outbox).
     let availability = session.wait_for("[data-testid=availability-button]", WAIT).await?;
@@ -244,18 +269,22 @@ async fn steps(
     session
         .wait_for(&format!("[data-testid=conversation-row][data-id='{}']", ana.conversation_id), WAIT)
         .await?;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let log = std::fs::read_to_string(&harness.notify_log).unwrap_or_default();
-        if log.contains("Ana Pop") {
-            break;
-        }
-        anyhow::ensure!(
-            tokio::time::Instant::now() < deadline,
-            "no desktop notification for Ana Pop on the session bus"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for_notification(harness, &["Ana Pop"]).await?;
+    // Busy, Sara gets nothing routed: Ana's conversation stays unassigned on the server (routing
+    // runs in the inbound's own transaction), and nothing told Sara it was routed to her (the
+    // notification for Ana above came from the same feed batch as any routing line would).
+    anyhow::ensure!(
+        server.conversation(ana.conversation_id).await?.assignee_id.is_none(),
+        "Ana's conversation was assigned while Sara was busy"
+    );
+    // By now Nora's batch has long rung: once, as routed to Sara, not also as a new conversation.
+    let rang = notifications(harness).into_iter().filter(|n| n.contains("Nora Lind")).count();
+    anyhow::ensure!(rang == 1, "Nora's routed conversation rang {rang} times, not once");
+    let routed_to_busy: Vec<String> = notifications(harness)
+        .into_iter()
+        .filter(|n| n.contains("Ana Pop") && n.contains("Routed to"))
+        .collect();
+    anyhow::ensure!(routed_to_busy.is_empty(), "a busy Sara was told of routing: {routed_to_busy:#?}");
     screenshot(session, harness, "02-inbox").await?;
 
     // The row's time shows the full date as a tooltip (made when the pointer comes to it).
@@ -269,7 +298,11 @@ async fn steps(
         )
         .await?;
 
-    // Claim it with Shift+A.
+    // Claim it with Shift+A (still nobody's: routing gave it to no one meanwhile).
+    anyhow::ensure!(
+        server.conversation(ana.conversation_id).await?.assignee_id.is_none(),
+        "Ana's conversation was assigned while Sara was busy"
+    );
     open_row(session, ana.conversation_id).await?;
     leave_fields(session).await?;
     session.press(&[keys::SHIFT, "A"]).await?;
@@ -484,6 +517,59 @@ async fn steps(
     session.wait_for("[data-testid=command-item]", WAIT).await?;
     screenshot(session, harness, "06-command-palette").await?;
     session.send_keys(&input, keys::ESCAPE).await?;
+    Ok(())
+}
+
+/// Routing on: the admin switches least-loaded routing on for the inbox Sara works, with room for
+/// three conversations; Sara says she's online from the palette, by keyboard; a customer writes
+/// and the conversation is Sara's at once, listed under Mine, with a desktop notification.
+async fn routing_steps(
+    harness: &Harness,
+    server: &Server,
+    workspace: &server::Workspace,
+    session: &Session,
+) -> anyhow::Result<()> {
+    server.set_routing(&workspace.whatsapp, "least_loaded").await?;
+    server.set_capacity(workspace.sara, Some(3)).await?;
+
+    leave_fields(session).await?;
+    session.press(&[keys::CONTROL, "k"]).await?;
+    let input = session.wait_for("[data-testid=command-input]", WAIT).await?;
+    session.send_keys(&input, "availability online").await?;
+    session
+        .wait_until(
+            "the palette offers to set Sara online",
+            "const e = document.querySelector('[data-testid=command-item][aria-selected=true]'); \
+             return e && e.textContent.includes('Set availability: Online');",
+            WAIT,
+        )
+        .await?;
+    session.send_keys(&input, keys::ENTER).await?;
+    session.wait_for("[data-testid=availability-button][data-availability=online]", WAIT).await?;
+    server
+        .wait_for("the server has Sara online", || async {
+            Ok(server.agent(workspace.sara).await?.availability == Availability::Online)
+        })
+        .await?;
+
+    // Sam is a member too but offline (agents start so), and the one conversation so far is Sara's
+    // already: the next customer can only go to her, in the transaction that takes the message.
+    let nora = server
+        .inbound(&workspace.whatsapp, "nora", "Nora Lind", "r1", "Hi, can I change my delivery address?")
+        .await?;
+    let assignee = server.conversation(nora.conversation_id).await?.assignee_id;
+    anyhow::ensure!(
+        assignee == Some(workspace.sara),
+        "Nora's conversation went to {assignee:?}, not to Sara ({})",
+        workspace.sara
+    );
+    session.click(&session.wait_for("[data-testid=view][data-view=mine]", WAIT).await?).await?;
+    session
+        .wait_for(&format!("[data-testid=conversation-row][data-id='{}']", nora.conversation_id), WAIT)
+        .await?;
+    wait_for_notification(harness, &["Nora Lind", "Routed to Sara Karimi"]).await?;
+    screenshot(session, harness, "02-routed-to-me").await?;
+    println!("routing: Nora's conversation went to Sara, listed under Mine, and rang");
     Ok(())
 }
 

@@ -123,6 +123,33 @@ impl Api {
         Ok(response.json().await?)
     }
 
+    async fn admin_patch(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        let response = self
+            .http
+            .patch(format!("{}{path}", self.base))
+            .bearer_auth(&self.admin_token)
+            .json(&body)
+            .send()
+            .await?;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        anyhow::ensure!(status.is_success(), "PATCH {path}: {status} {body}");
+        Ok(body)
+    }
+
+    /// Switches an inbox's routing (`least_loaded`, `round_robin` or `manual`), as an admin.
+    pub async fn set_routing(&self, inbox: &CreatedInbox, mode: &str) -> anyhow::Result<()> {
+        self.admin_patch(&format!("/api/v1/inboxes/{}", inbox.inbox.id), json!({"routing": {"mode": mode}}))
+            .await?;
+        Ok(())
+    }
+
+    /// How many open conversations routing may give an agent, as an admin.
+    pub async fn set_capacity(&self, agent: Id, capacity: Option<u32>) -> anyhow::Result<()> {
+        self.admin_patch(&format!("/api/v1/agents/{agent}"), json!({"capacity": capacity})).await?;
+        Ok(())
+    }
+
     pub async fn workspace(&self) -> anyhow::Result<Workspace> {
         let support: Team =
             serde_json::from_value(self.admin("/api/v1/teams", json!({"name": "Support"})).await?)?;
