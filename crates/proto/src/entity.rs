@@ -55,11 +55,25 @@ wire_enum!(
 #[serde(deny_unknown_fields)]
 pub struct Routing {
     pub mode: RoutingMode,
+    /// When an assignee becomes unavailable (busy, offline, no stream open anywhere, deactivated),
+    /// their open conversations whose customer is waiting go back to the queue after this many
+    /// seconds, unless they are available again by then; a customer writing to such a
+    /// conversation sends it back at once. `null`: assignees keep their conversations.
+    #[serde(default = "default_release_after_secs")]
+    pub release_after_secs: Option<u32>,
+}
+
+/// Five minutes: a laptop that sleeps through lunch releases its waiting customers; a dropped
+/// connection that comes back within a minute or two does not.
+pub const DEFAULT_RELEASE_AFTER_SECS: u32 = 300;
+
+fn default_release_after_secs() -> Option<u32> {
+    Some(DEFAULT_RELEASE_AFTER_SECS)
 }
 
 impl Default for Routing {
     fn default() -> Self {
-        Routing { mode: RoutingMode::Manual }
+        Routing { mode: RoutingMode::Manual, release_after_secs: default_release_after_secs() }
     }
 }
 

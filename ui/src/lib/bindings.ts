@@ -36,7 +36,14 @@ export type MessageTemplate = { name: string, language: string, body: string, };
 
 export type RoutingMode = "manual" | "least_loaded" | "round_robin";
 
-export type Routing = { mode: RoutingMode, };
+export type Routing = { mode: RoutingMode, 
+/**
+ * When an assignee becomes unavailable (busy, offline, no stream open anywhere, deactivated),
+ * their open conversations whose customer is waiting go back to the queue after this many
+ * seconds, unless they are available again by then; a customer writing to such a
+ * conversation sends it back at once. `null`: assignees keep their conversations.
+ */
+release_after_secs: number | null, };
 
 export type AutoReply = { body: string, 
 /**

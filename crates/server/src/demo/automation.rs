@@ -112,7 +112,7 @@ pub fn inbox_settings(inbox: &Inbox, support_team: Option<Id>) -> UpdateInbox {
     }
     UpdateInbox {
         hours: Some(calendar_for(inbox, support_team)),
-        routing: Some(Routing { mode: RoutingMode::LeastLoaded }),
+        routing: Some(Routing { mode: RoutingMode::LeastLoaded, ..Routing::default() }),
         auto_replies: Some(auto_replies()),
         ..UpdateInbox::default()
     }

@@ -215,7 +215,9 @@ impl Workspace {
                     agent.availability = availability;
                 }
                 tx.put(&agent, Audience::EVERYONE)?;
-                // Coming online may take queued conversations at once.
+                // Coming online may take queued conversations at once; going busy or offline
+                // starts the countdown to releasing waiting customers.
+                super::routing::availability_changed(tx, agent_id)?;
                 super::routing::route(tx, super::routing::Released::default())?;
                 Ok(agent)
             })

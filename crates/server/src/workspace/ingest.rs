@@ -89,6 +89,8 @@ fn ingest(
     // Routing: a reopened conversation stays with its owner only if they could take it now.
     if existing.as_ref().is_some_and(|before| before.status == ConversationStatus::Resolved) {
         routing::release_unavailable_owner(tx, &inbox, conversation.id)?;
+    } else {
+        routing::release_if_assignee_unavailable(tx, &inbox, conversation.id)?;
     }
     routing::route(tx, routing::Released::default())?;
     Ok(InboundResult { conversation_id: conversation.id, message_id: message.id, created: true })

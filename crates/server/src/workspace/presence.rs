@@ -70,8 +70,12 @@ fn record_node_edge(
     let before = tx.streaming_nodes(agent)? > 0;
     tx.set_streaming(node, agent, streams.has(agent))?;
     let after = tx.streaming_nodes(agent)? > 0;
+    if after != before {
+        // Connecting stops a release countdown and may take queued conversations at once;
+        // the last stream closing starts the countdown.
+        super::routing::availability_changed(tx, agent)?;
+    }
     if after && !before {
-        // An agent who connects may take queued conversations at once.
         super::routing::route(tx, super::routing::Released::default())?;
     }
     Ok((before != after).then_some(after))
@@ -202,6 +206,7 @@ fn forget_nodes(tx: &mut dyn StoreTx, nodes: &[String]) -> Outcome<Vec<Id>> {
     let mut offline = Vec::new();
     for agent in agents {
         if tx.streaming_nodes(agent)? == 0 {
+            super::routing::availability_changed(tx, agent)?;
             offline.push(agent);
         }
     }

@@ -23,7 +23,7 @@ use super::{conversations::activity, ledger, Workspace};
 use crate::{
     refusal::Outcome,
     rules,
-    store::{StoreRead, StoreReadExt, StoreTx},
+    store::{StoreRead, StoreReadExt, StoreTx, TimerRecord},
 };
 
 /// Conversations looked at per inbox and pass: the queue's head. More than any team has agents
@@ -145,6 +145,113 @@ impl Roster {
 pub struct Released {
     pub conversation: Option<Id>,
     pub by: Option<Id>,
+}
+
+/// The timer that releases an unavailable agent's waiting conversations.
+pub fn release_timer_key(agent: Id) -> String {
+    format!("release:{agent}")
+}
+
+/// Whether `agent` could be routed to at all now (active, online, connected): not their capacity.
+fn available(tx: &(impl StoreRead + ?Sized), agent: &Agent) -> Outcome<bool> {
+    Ok(agent.active && agent.availability == Availability::Online && tx.streaming_nodes(agent.id)? > 0)
+}
+
+/// The routed inboxes `agent` works, with their release delay.
+fn release_delays(tx: &(impl StoreRead + ?Sized), agent: &Agent) -> Outcome<Vec<(Id, u32)>> {
+    let inboxes: Vec<Inbox> = tx.all()?;
+    Ok(inboxes
+        .into_iter()
+        .filter(|inbox| inbox.routing.mode != RoutingMode::Manual && rules::is_inbox_member(agent, inbox))
+        .filter_map(|inbox| Some((inbox.id, inbox.routing.release_after_secs?)))
+        .collect())
+}
+
+/// An agent's availability, connection or activity just changed: an agent who became unavailable
+/// starts the countdown to releasing their waiting customers (if it isn't running already: it
+/// counts from the first moment), one available again stops it.
+pub fn availability_changed(tx: &mut dyn StoreTx, agent_id: Id) -> Outcome<()> {
+    let Some(agent) = tx.get::<Agent>(agent_id)? else { return Ok(()) };
+    let key = release_timer_key(agent_id);
+    if available(tx, &agent)? {
+        return Ok(tx.remove_timer(&key)?);
+    }
+    if tx.timer(&key)?.is_some() {
+        return Ok(());
+    }
+    let Some(first) = release_delays(tx, &agent)?.iter().map(|(_, delay)| *delay).min() else {
+        return Ok(());
+    };
+    let since = tx.now();
+    let timer = TimerRecord {
+        key,
+        due_at: since + Millis::from(first) * 1000,
+        payload: serde_json::json!({ "since": since }),
+    };
+    Ok(tx.schedule_timer(&timer)?)
+}
+
+/// The release timer fired: if the agent is still unavailable, each open conversation of theirs
+/// whose customer is waiting, in a routed inbox whose delay has passed since `since`, goes back to
+/// the queue (`agent_unavailable`) and is routed; inboxes with longer delays get the timer again.
+pub fn release_unavailable(tx: &mut dyn StoreTx, agent_id: Id, timer: &TimerRecord) -> Outcome<()> {
+    let Some(agent) = tx.get::<Agent>(agent_id)? else { return Ok(()) };
+    if available(tx, &agent)? {
+        return Ok(());
+    }
+    let since = timer.payload["since"].as_i64().unwrap_or(timer.due_at);
+    let due = timer.due_at;
+    let delays: HashMap<Id, u32> = release_delays(tx, &agent)?.into_iter().collect();
+    let mut later: Option<Millis> = None;
+    for conversation in tx.unresolved_assigned_to(agent_id)? {
+        if conversation.status != ConversationStatus::Open || conversation.waiting_since.is_none() {
+            continue;
+        }
+        let Some(delay) = delays.get(&conversation.inbox_id) else { continue };
+        let release_at = since + Millis::from(*delay) * 1000;
+        if release_at > due {
+            later = Some(later.map_or(release_at, |at: Millis| at.min(release_at)));
+            continue;
+        }
+        release(tx, &conversation, &agent, release_at)?;
+    }
+    if let Some(at) = later {
+        let timer = TimerRecord { key: timer.key.clone(), due_at: at, payload: timer.payload.clone() };
+        tx.schedule_timer(&timer)?;
+    }
+    route(tx, Released::default())?;
+    Ok(())
+}
+
+/// Puts an unavailable agent's conversation back in the queue.
+fn release(tx: &mut dyn StoreTx, conversation: &Conversation, agent: &Agent, at: Millis) -> Outcome<()> {
+    let mut released = conversation.clone();
+    released.assignee_id = None;
+    ledger::save(tx, conversation, &released, &ledger::Cause::system("agent_unavailable", at))?;
+    let text = format!("{} isn't available: the conversation is back in the queue", agent.name);
+    activity(tx, released.inbox_id, released.id, Sender::System, text)?;
+    Ok(())
+}
+
+/// A customer wrote to a conversation whose assignee is unavailable: in an inbox that releases
+/// waiting customers, it goes back to the queue at once rather than after the delay.
+pub fn release_if_assignee_unavailable(
+    tx: &mut dyn StoreTx,
+    inbox: &Inbox,
+    conversation_id: Id,
+) -> Outcome<()> {
+    if inbox.routing.mode == RoutingMode::Manual || inbox.routing.release_after_secs.is_none() {
+        return Ok(());
+    }
+    let Some(conversation) = tx.get::<Conversation>(conversation_id)? else { return Ok(()) };
+    let Some(agent) = conversation.assignee_id.map(|id| tx.get::<Agent>(id)).transpose()?.flatten() else {
+        return Ok(());
+    };
+    if conversation.status != ConversationStatus::Open || available(tx, &agent)? {
+        return Ok(());
+    }
+    let now = tx.now();
+    release(tx, &conversation, &agent, now)
 }
 
 /// A customer reopened a resolved conversation: it stays with its owner only if routing could

@@ -27,8 +27,12 @@ fn fire(tx: &mut dyn StoreTx, timer: &TimerRecord) -> Outcome<()> {
     tx.remove_timer(&timer.key)?;
     if let Some(conversation) = timer.key.strip_prefix("snooze:").and_then(|id| id.parse::<Id>().ok()) {
         wake(tx, conversation, timer.due_at)?;
-    } else if let Some(conversation) = timer.key.strip_prefix("greeting:").and_then(|id| id.parse::<Id>().ok()) {
+    } else if let Some(conversation) =
+        timer.key.strip_prefix("greeting:").and_then(|id| id.parse::<Id>().ok())
+    {
         super::auto_replies::send_greeting(tx, conversation)?;
+    } else if let Some(agent) = timer.key.strip_prefix("release:").and_then(|id| id.parse::<Id>().ok()) {
+        super::routing::release_unavailable(tx, agent, timer)?;
     } else {
         tracing::warn!(key = %timer.key, "a timer of an unknown kind was dropped");
     }

@@ -425,3 +425,112 @@ async fn r20_the_same_script_gives_the_same_assignments_on_a_fresh_server() {
     assert_eq!(first, second);
     assert!(first.iter().filter(|a| a.is_some()).count() >= 5, "the script assigns: {first:?}");
 }
+
+/// Waits until routing's timers have run past the server clock's `at`: a conversation snoozed
+/// until `at` wakes (timers fire earliest first, so any due before it fired already).
+async fn timers_passed(desk: &Desk, marker: Id, at: Millis) {
+    for _ in 0..400 {
+        let woken = events(&desk.server, marker).await.iter().any(|e| {
+            matches!(
+                e.event,
+                EventKind::Status { from: ConversationStatus::Snoozed, to: ConversationStatus::Open, .. }
+            ) && e.at >= at
+        });
+        if woken {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the timer loop did not pass {at}");
+}
+
+/// A conversation of `agent`'s snoozed until `until`, to mark the timer loop's progress.
+async fn snoozed_marker(desk: &Desk, agent: usize, until: Millis) -> Id {
+    let marker = desk.inbound(&format!("marker-{until}")).await;
+    let owner = desk.assignee(marker).await.expect("routed");
+    let (status, body) = assign(
+        &desk.server.admin,
+        marker,
+        Some(desk.agents[agent].agent.id),
+        Some(desk.agents[owner].agent.id),
+    )
+    .await;
+    assert!(status == StatusCode::OK, "{body}");
+    let snooze = json!({"client_id": Id::new_v4(), "status": "snoozed", "snoozed_until": until});
+    let (status, body) = act(&desk.server.admin, marker, "status", snooze).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    marker
+}
+
+fn now(desk: &Desk) -> Millis {
+    switchboard_server::Clock::now(desk.server.clock.as_ref())
+}
+
+#[tokio::test]
+async fn r10_an_unavailable_agents_waiting_customers_go_back_after_the_delay() {
+    let desk = Desk::new("least_loaded", 2, None).await;
+    set_availability(&desk.agents[1], "offline").await;
+    // A holds C1 (customer waiting), C2 (answered), C3 (pending).
+    let c1 = desk.inbound("c1").await;
+    let c2 = desk.inbound("c2").await;
+    let c3 = desk.inbound("c3").await;
+    for conversation in [c1, c2, c3] {
+        assert_eq!(desk.assignee(conversation).await, Some(0));
+    }
+    let reply = json!({"client_id": Id::new_v4(), "kind": "reply", "body": "on it"});
+    let (status, body) = act(&desk.agents[0], c2, "messages", reply).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    set_status(&desk.agents[0], c3, "pending").await;
+    set_availability(&desk.agents[1], "online").await;
+
+    // A goes offline at t0; a marker snoozed to t0 + 299 s shows the loop got there.
+    let t0 = now(&desk);
+    set_availability(&desk.agents[0], "offline").await;
+    let marker = snoozed_marker(&desk, 1, t0 + 299_000).await;
+    desk.server.clock.advance(299_000);
+    timers_passed(&desk, marker, t0 + 299_000).await;
+    assert_eq!(desk.assignee(c1).await, Some(0), "nothing yet at t0 + 299 s");
+
+    let marker = snoozed_marker(&desk, 1, t0 + 301_000).await;
+    desk.server.clock.advance(2_000);
+    timers_passed(&desk, marker, t0 + 301_000).await;
+    assert_eq!(desk.assignee(c1).await, Some(1), "C1's waiting customer went to B");
+    assert_eq!((desk.assignee(c2).await, desk.assignee(c3).await), (Some(0), Some(0)), "the others stay");
+    let released = events(&desk.server, c1).await;
+    let release = released
+        .iter()
+        .find(|e| matches!(&e.event, EventKind::Assigned { reason, .. } if reason == "agent_unavailable"))
+        .expect("a release event");
+    assert!(matches!(release.actor, Actor::System { .. }));
+    // Dated when it fell due (300 s after the server saw A go), not when the loop got to it.
+    assert!((t0 + 300_000..t0 + 301_000).contains(&release.at), "released at {}", release.at - t0);
+}
+
+#[tokio::test]
+async fn r11_an_agent_back_within_the_delay_keeps_their_conversations() {
+    let desk = Desk::new("least_loaded", 2, None).await;
+    set_availability(&desk.agents[1], "offline").await;
+    let c1 = desk.inbound("c1").await;
+    assert_eq!(desk.assignee(c1).await, Some(0));
+    set_availability(&desk.agents[1], "online").await;
+    let t0 = now(&desk);
+    set_availability(&desk.agents[0], "offline").await;
+    desk.server.clock.advance(120_000);
+    set_availability(&desk.agents[0], "online").await;
+    let marker = snoozed_marker(&desk, 1, t0 + 400_000).await;
+    desk.server.clock.advance(300_000);
+    timers_passed(&desk, marker, t0 + 400_000).await;
+    assert_eq!(desk.assignee(c1).await, Some(0), "the countdown stopped when A came back");
+}
+
+#[tokio::test]
+async fn r12_a_customer_writing_to_an_unavailable_assignee_is_routed_at_once() {
+    let desk = Desk::new("least_loaded", 2, None).await;
+    set_availability(&desk.agents[1], "offline").await;
+    let c1 = desk.inbound("c1").await;
+    assert_eq!(desk.assignee(c1).await, Some(0));
+    set_availability(&desk.agents[1], "online").await;
+    set_availability(&desk.agents[0], "busy").await;
+    desk.server.inbound(&desk.inbox, "c1", "again", "anyone there?").await;
+    assert_eq!(desk.assignee(c1).await, Some(1), "no waiting for the delay");
+}

@@ -80,7 +80,7 @@ export const directory: Directory = {
       templates: [],
       attachment_limit: 1024,
       hours: null,
-      routing: { mode: 'manual' },
+      routing: { mode: 'manual', release_after_secs: 300 },
       auto_replies: { greeting: null, away: null, keywords: [] },
     },
   ],
