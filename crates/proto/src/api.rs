@@ -459,3 +459,33 @@ pub struct RoutingExplanation {
     /// Every active member of the inbox as things stand now, and why each would be passed over.
     pub candidates: Vec<crate::ledger::RoutingCandidate>,
 }
+
+/// One agent's row of `GET /api/v1/workload` (leads and admins): what routing sees of them now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentWorkload {
+    pub agent_id: Uuid,
+    pub availability: crate::Availability,
+    /// A stream of theirs is open on some node.
+    pub connected: bool,
+    /// Open conversations assigned to them, over every inbox.
+    pub load: u32,
+    pub capacity: Option<u32>,
+    /// Pending and snoozed conversations assigned to them (not counted in `load`).
+    pub parked: u32,
+    /// Whether routing could give them a conversation now (in some inbox they work).
+    pub can_take_more: bool,
+}
+
+/// One conversation waiting in routing's queue, in queue order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueuedConversation {
+    /// 1 is the next to be handed out.
+    pub position: u32,
+    pub conversation_id: Uuid,
+    pub inbox_id: Uuid,
+    pub team_id: Option<Uuid>,
+    pub waiting_since: Option<crate::Millis>,
+    pub created_at: crate::Millis,
+}

@@ -76,6 +76,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(conversations::export))
         .routes(routes!(conversations::events))
         .routes(routes!(conversations::routing_explain))
+        .routes(routes!(conversations::routing_queue))
+        .routes(routes!(conversations::workload))
         .routes(routes!(conversations::find_contacts, conversations::create_contact))
         .routes(upload)
         .routes(routes!(files::download))

@@ -250,6 +250,26 @@ pub async fn routing_explain(
     Ok(Json(state.workspace.routing_explain(&viewer, id).await?))
 }
 
+/// Routing's queue: conversations waiting for an agent in the routed inboxes the caller sees, in
+/// the order routing hands them out. Leads and admins.
+#[utoipa::path(get, path = "/api/v1/routing/queue", tag = "conversations", security(("bearer" = [])),
+    responses((status = 200, body = Vec<QueuedConversation>), (status = 403, body = ErrorBody)))]
+pub async fn routing_queue(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> ApiResult<Json<Vec<QueuedConversation>>> {
+    Ok(Json(state.workspace.routing_queue(&viewer).await?))
+}
+
+/// Every active agent as routing sees them: availability, connected, load against capacity,
+/// parked (pending and snoozed) conversations, and whether routing could give them more. Leads
+/// and admins.
+#[utoipa::path(get, path = "/api/v1/workload", tag = "directory", security(("bearer" = [])),
+    responses((status = 200, body = Vec<AgentWorkload>), (status = 403, body = ErrorBody)))]
+pub async fn workload(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Json<Vec<AgentWorkload>>> {
+    Ok(Json(state.workspace.workload(&viewer).await?))
+}
+
 /// The conversation's transcript, as JSON or plain text.
 #[utoipa::path(get, path = "/api/v1/conversations/{id}/export", tag = "conversations", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), ExportParams),
@@ -287,6 +307,7 @@ fn transcript_text(transcript: &Transcript, agents: &[serde_json::Value]) -> Str
     );
     for message in &transcript.messages {
         let who = match (message.kind, message.sender) {
+            (MessageKind::Outgoing, Sender::System) => "Automatic reply".to_owned(),
             (MessageKind::Activity, _) | (_, Sender::System) => "—".to_owned(),
             (MessageKind::Note, Sender::Agent { id }) => format!("{} (note)", agent_name(id)),
             (_, Sender::Agent { id }) => agent_name(id),

@@ -337,7 +337,82 @@ pub fn route(tx: &mut dyn StoreTx, released: Released) -> Outcome<usize> {
     Ok(assigned)
 }
 
+/// Routing's queue across the routed inboxes `viewer` may see, in the order it hands out.
+fn queue(
+    store: &(impl StoreRead + ?Sized),
+    visible: impl Fn(&Inbox) -> bool,
+) -> Outcome<Vec<QueuedConversation>> {
+    let inboxes: Vec<Inbox> = store.all()?;
+    let mut queue = Vec::new();
+    for inbox in inboxes.iter().filter(|inbox| inbox.routing.mode != RoutingMode::Manual && visible(inbox)) {
+        queue.extend(store.routing_queue(inbox.id, QUEUE_WINDOW)?);
+    }
+    queue.sort_by_key(|c| (c.waiting_since.is_none(), c.waiting_since, c.created_at, c.id));
+    Ok(queue
+        .into_iter()
+        .enumerate()
+        .map(|(n, c)| QueuedConversation {
+            position: u32::try_from(n + 1).unwrap_or(u32::MAX),
+            conversation_id: c.id,
+            inbox_id: c.inbox_id,
+            team_id: c.team_id,
+            waiting_since: c.waiting_since,
+            created_at: c.created_at,
+        })
+        .collect())
+}
+
 impl Workspace {
+    /// `GET /routing/queue` (leads and admins): what waits for an agent, in the order routing
+    /// hands it out (the first 500 of each inbox).
+    pub async fn routing_queue(&self, viewer: &super::Viewer) -> Outcome<Vec<QueuedConversation>> {
+        crate::policy::require_lead(viewer)?;
+        let agent = viewer.agent.clone();
+        self.read(move |store| queue(store, |inbox| rules::can_see_inbox(&agent, inbox))).await
+    }
+
+    /// `GET /workload` (leads and admins): every active agent as routing sees them now.
+    pub async fn workload(&self, viewer: &super::Viewer) -> Outcome<Vec<AgentWorkload>> {
+        crate::policy::require_lead(viewer)?;
+        self.read(|store| {
+            let roster = Roster::read(store)?;
+            let inboxes: Vec<Inbox> = store.all()?;
+            let routed: Vec<&Inbox> =
+                inboxes.iter().filter(|inbox| inbox.routing.mode != RoutingMode::Manual).collect();
+            let mut parked: HashMap<Id, u32> = HashMap::new();
+            for agent in &roster.agents {
+                let count = store
+                    .unresolved_assigned_to(agent.id)?
+                    .iter()
+                    .filter(|c| c.status != ConversationStatus::Open)
+                    .count();
+                parked.insert(agent.id, u32::try_from(count).unwrap_or(u32::MAX));
+            }
+            Ok(roster
+                .agents
+                .iter()
+                .filter(|agent| agent.active)
+                .map(|agent| {
+                    // Eligible for a conversation of no team in some routed inbox they work.
+                    let can_take_more = routed.iter().any(|inbox| {
+                        let probe = rules::new_conversation(Id::nil(), inbox.id, Id::nil(), 0);
+                        roster.passed_over(agent, &probe, inbox, None).is_none()
+                    });
+                    AgentWorkload {
+                        agent_id: agent.id,
+                        availability: agent.availability,
+                        connected: roster.connected.contains(&agent.id),
+                        load: roster.load(agent.id),
+                        capacity: agent.capacity,
+                        parked: parked.get(&agent.id).copied().unwrap_or(0),
+                        can_take_more,
+                    }
+                })
+                .collect())
+        })
+        .await
+    }
+
     /// `GET /conversations/{id}/routing-explain` (leads and admins).
     pub async fn routing_explain(
         &self,

@@ -534,3 +534,39 @@ async fn r12_a_customer_writing_to_an_unavailable_assignee_is_routed_at_once() {
     desk.server.inbound(&desk.inbox, "c1", "again", "anyone there?").await;
     assert_eq!(desk.assignee(c1).await, Some(1), "no waiting for the delay");
 }
+
+#[tokio::test]
+async fn the_queue_and_the_workload_show_what_routing_sees() {
+    let desk = Desk::new("least_loaded", 2, Some(1)).await;
+    let held_a = desk.inbound("a").await;
+    let held_b = desk.inbound("b").await;
+    let q1 = desk.inbound("q1").await;
+    desk.server.clock.advance(60_000);
+    let q2 = desk.inbound("q2").await;
+    let queue = |body: Value| -> Vec<(u32, Id)> {
+        serde_json::from_value::<Vec<QueuedConversation>>(body)
+            .expect("queue")
+            .into_iter()
+            .map(|q| (q.position, q.conversation_id))
+            .collect()
+    };
+    let (status, body) = desk.server.admin.get("/api/v1/routing/queue").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(queue(body), vec![(1, q1), (2, q2)]);
+
+    set_status(&desk.agents[1], held_b, "pending").await;
+    assert_eq!(desk.assignee(q1).await, Some(1));
+    let (_, body) = desk.server.admin.get("/api/v1/routing/queue").await;
+    assert_eq!(queue(body), vec![(1, q2)]);
+
+    let (status, body) = desk.server.admin.get("/api/v1/workload").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let rows: Vec<AgentWorkload> = serde_json::from_value(body).expect("workload");
+    let row = |n: usize| rows.iter().find(|r| r.agent_id == desk.agents[n].agent.id).expect("a row").clone();
+    let (a, b) = (row(0), row(1));
+    assert_eq!((a.load, a.parked, a.capacity, a.connected, a.can_take_more), (1, 0, Some(1), true, false));
+    assert_eq!((b.load, b.parked, b.can_take_more), (1, 1, false), "the pending one is parked, not load");
+    let _ = held_a;
+    let (status, _) = desk.agents[0].get("/api/v1/workload").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "agents don't see everyone's load");
+}
