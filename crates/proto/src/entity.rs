@@ -61,6 +61,18 @@ pub struct Routing {
     /// conversation sends it back at once. `null`: assignees keep their conversations.
     #[serde(default = "default_release_after_secs")]
     pub release_after_secs: Option<u32>,
+    /// When routing hands a waiting customer to someone who doesn't reply within this many
+    /// seconds, it takes the conversation back and hands it to someone else (`null`: never).
+    #[serde(default)]
+    pub reassign_after_secs: Option<u32>,
+    /// After this many such handovers in a cycle the conversation stays in the queue for a person
+    /// to decide (routing stops offering it), with an activity line saying so.
+    #[serde(default = "default_max_handovers")]
+    pub max_handovers: u32,
+}
+
+fn default_max_handovers() -> u32 {
+    2
 }
 
 /// Five minutes: a laptop that sleeps through lunch releases its waiting customers; a dropped
@@ -73,7 +85,12 @@ fn default_release_after_secs() -> Option<u32> {
 
 impl Default for Routing {
     fn default() -> Self {
-        Routing { mode: RoutingMode::Manual, release_after_secs: default_release_after_secs() }
+        Routing {
+            mode: RoutingMode::Manual,
+            release_after_secs: default_release_after_secs(),
+            reassign_after_secs: None,
+            max_handovers: default_max_handovers(),
+        }
     }
 }
 

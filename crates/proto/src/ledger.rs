@@ -46,6 +46,8 @@ pub enum PassedOver {
     AtCapacity,
     /// They released this conversation themselves just now.
     Released,
+    /// Routing gave them this conversation earlier in the cycle and they didn't reply in time.
+    DidNotReply,
 }
 
 /// One agent routing considered for a conversation, as it stood at that moment.

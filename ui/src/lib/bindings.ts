@@ -43,7 +43,17 @@ export type Routing = { mode: RoutingMode,
  * seconds, unless they are available again by then; a customer writing to such a
  * conversation sends it back at once. `null`: assignees keep their conversations.
  */
-release_after_secs: number | null, };
+release_after_secs: number | null, 
+/**
+ * When routing hands a waiting customer to someone who doesn't reply within this many
+ * seconds, it takes the conversation back and hands it to someone else (`null`: never).
+ */
+reassign_after_secs: number | null, 
+/**
+ * After this many such handovers in a cycle the conversation stays in the queue for a person
+ * to decide (routing stops offering it), with an activity line saying so.
+ */
+max_handovers: number, };
 
 export type AutoReply = { body: string, 
 /**

@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use switchboard_proto::{
-    ledger::{Actor, PassedOver, RoutingCandidate},
+    ledger::{Actor, EventKind, PassedOver, RoutingCandidate},
     *,
 };
 
@@ -66,6 +66,18 @@ impl Roster {
         inbox: &Inbox,
         released: Option<Id>,
     ) -> Option<PassedOver> {
+        self.passed_over_after(agent, conversation, inbox, released, &[])
+    }
+
+    /// [`Self::passed_over`], also passing over those who didn't reply to it this cycle.
+    fn passed_over_after(
+        &self,
+        agent: &Agent,
+        conversation: &Conversation,
+        inbox: &Inbox,
+        released: Option<Id>,
+        did_not_reply: &[Id],
+    ) -> Option<PassedOver> {
         let load = self.load(agent.id);
         if !agent.active {
             Some(PassedOver::Inactive)
@@ -75,6 +87,8 @@ impl Roster {
             Some(PassedOver::NotInTeam)
         } else if released == Some(agent.id) {
             Some(PassedOver::Released)
+        } else if did_not_reply.contains(&agent.id) {
+            Some(PassedOver::DidNotReply)
         } else if agent.availability != Availability::Online {
             Some(PassedOver::Unavailable)
         } else if !self.connected.contains(&agent.id) {
@@ -93,6 +107,16 @@ impl Roster {
         inbox: &Inbox,
         released: Option<Id>,
     ) -> Vec<RoutingCandidate> {
+        self.candidates_after(conversation, inbox, released, &[])
+    }
+
+    fn candidates_after(
+        &self,
+        conversation: &Conversation,
+        inbox: &Inbox,
+        released: Option<Id>,
+        did_not_reply: &[Id],
+    ) -> Vec<RoutingCandidate> {
         self.agents
             .iter()
             .filter(|agent| agent.active && rules::is_inbox_member(agent, inbox))
@@ -100,7 +124,7 @@ impl Roster {
                 agent_id: agent.id,
                 load: self.load(agent.id),
                 capacity: agent.capacity,
-                passed_over: self.passed_over(agent, conversation, inbox, released),
+                passed_over: self.passed_over_after(agent, conversation, inbox, released, did_not_reply),
             })
             .collect()
     }
@@ -145,6 +169,55 @@ impl Roster {
 pub struct Released {
     pub conversation: Option<Id>,
     pub by: Option<Id>,
+}
+
+/// The timer that takes back a routed conversation nobody replied to.
+pub fn no_reply_timer_key(conversation: Id) -> String {
+    format!("noreply:{conversation}")
+}
+
+/// Who routing gave this conversation to and took it back from for not replying, this cycle.
+fn did_not_reply(store: &(impl StoreRead + ?Sized), conversation: Id) -> Outcome<Vec<Id>> {
+    let events = store.events_of(conversation)?;
+    let cycle = events.last().map_or(1, |event| event.cycle);
+    Ok(events
+        .iter()
+        .filter(|event| event.cycle == cycle)
+        .filter_map(|event| match &event.event {
+            EventKind::Assigned { from: Some(agent), reason, .. } if reason == "no_reply" => Some(*agent),
+            _ => None,
+        })
+        .collect())
+}
+
+/// A routed conversation's reply deadline passed: if the agent routing gave it to still holds it
+/// and the customer is still waiting, it goes back to the queue (`no_reply`) and to someone else;
+/// after the inbox's `max_handovers` it stays queued for a person, and the thread says so.
+pub fn take_back_unanswered(tx: &mut dyn StoreTx, conversation_id: Id, timer: &TimerRecord) -> Outcome<()> {
+    let Some(conversation) = tx.get::<Conversation>(conversation_id)? else { return Ok(()) };
+    let agent = timer.payload["agent"].as_str().and_then(|id| id.parse::<Id>().ok());
+    let still_waiting =
+        conversation.status == ConversationStatus::Open && conversation.waiting_since.is_some();
+    if agent.is_none() || conversation.assignee_id != agent || !still_waiting {
+        return Ok(());
+    }
+    let Some(inbox) = tx.get::<Inbox>(conversation.inbox_id)? else { return Ok(()) };
+    let name = match agent.map(|id| tx.get::<Agent>(id)).transpose()?.flatten() {
+        Some(agent) => agent.name,
+        None => "The assignee".into(),
+    };
+    let mut taken_back = conversation.clone();
+    taken_back.assignee_id = None;
+    ledger::save(tx, &conversation, &taken_back, &ledger::Cause::system("no_reply", timer.due_at))?;
+    let handovers = did_not_reply(tx, conversation_id)?.len();
+    let text = if handovers >= inbox.routing.max_handovers as usize {
+        format!("{name} didn't reply in time; after {handovers} handovers it waits for a lead to assign it")
+    } else {
+        format!("{name} didn't reply in time: the conversation goes to someone else")
+    };
+    activity(tx, inbox.id, conversation_id, Sender::System, text)?;
+    route(tx, Released::default())?;
+    Ok(())
 }
 
 /// The timer that releases an unavailable agent's waiting conversations.
@@ -313,7 +386,14 @@ pub fn route(tx: &mut dyn StoreTx, released: Released) -> Outcome<usize> {
         }
         let Some(inbox) = inboxes.get(&conversation.inbox_id) else { continue };
         let released_by = released.by.filter(|_| released.conversation == Some(conversation.id));
-        let candidates = roster.candidates(&conversation, inbox, released_by);
+        let did_not_reply = match inbox.routing.reassign_after_secs {
+            Some(_) => did_not_reply(tx, conversation.id)?,
+            None => Vec::new(),
+        };
+        if did_not_reply.len() >= inbox.routing.max_handovers as usize && !did_not_reply.is_empty() {
+            continue; // Handed over enough: a person decides.
+        }
+        let candidates = roster.candidates_after(&conversation, inbox, released_by, &did_not_reply);
         let Some(agent_id) = roster.pick(inbox.routing.mode, &candidates) else { continue };
         let mut routed = conversation.clone();
         // The same compare-and-set as a claim: only a conversation nobody holds.
@@ -325,6 +405,14 @@ pub fn route(tx: &mut dyn StoreTx, released: Released) -> Outcome<usize> {
         ledger::routed(tx, &conversation, &routed, reason, candidates, now)?;
         let turn = roster.assigned(agent_id);
         tx.set_routing_turn(agent_id, turn)?;
+        if let (Some(secs), Some(_)) = (inbox.routing.reassign_after_secs, routed.waiting_since) {
+            let timer = TimerRecord {
+                key: no_reply_timer_key(routed.id),
+                due_at: now + Millis::from(secs) * 1000,
+                payload: serde_json::json!({ "agent": agent_id }),
+            };
+            tx.schedule_timer(&timer)?;
+        }
         let name =
             roster.agents.iter().find(|a| a.id == agent_id).map_or_else(String::new, |a| a.name.clone());
         let how = match inbox.routing.mode {

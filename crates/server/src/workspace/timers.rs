@@ -31,6 +31,9 @@ fn fire(tx: &mut dyn StoreTx, timer: &TimerRecord) -> Outcome<()> {
         timer.key.strip_prefix("greeting:").and_then(|id| id.parse::<Id>().ok())
     {
         super::auto_replies::send_greeting(tx, conversation)?;
+    } else if let Some(conversation) = timer.key.strip_prefix("noreply:").and_then(|id| id.parse::<Id>().ok())
+    {
+        super::routing::take_back_unanswered(tx, conversation, timer)?;
     } else if let Some(agent) = timer.key.strip_prefix("release:").and_then(|id| id.parse::<Id>().ok()) {
         super::routing::release_unavailable(tx, agent, timer)?;
     } else {

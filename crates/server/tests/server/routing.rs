@@ -570,3 +570,49 @@ async fn the_queue_and_the_workload_show_what_routing_sees() {
     let (status, _) = desk.agents[0].get("/api/v1/workload").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "agents don't see everyone's load");
 }
+
+#[tokio::test]
+async fn r18_an_unanswered_routed_conversation_is_handed_over_then_left_for_a_lead() {
+    let desk = Desk::new("least_loaded", 3, None).await;
+    let policy = json!({"routing": {"mode": "least_loaded", "reassign_after_secs": 600, "max_handovers": 2}});
+    let path = format!("/api/v1/inboxes/{}", desk.inbox.inbox.id);
+    let (status, body) = desk.server.admin.request(Method::PATCH, &path, Some(policy)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Answered in time: the deadline is met and nothing moves.
+    let answered = desk.inbound("answered").await;
+    let owner = desk.assignee(answered).await.expect("routed");
+    let reply = json!({"client_id": Id::new_v4(), "kind": "reply", "body": "here"});
+    assert_eq!(act(&desk.agents[owner], answered, "messages", reply).await.0, StatusCode::OK);
+    // Unanswered: goes to agent 1 or 2 (0 holds one already), then on.
+    let t0 = now(&desk);
+    let ignored = desk.inbound("ignored").await;
+    let first = desk.assignee(ignored).await.expect("routed");
+    for (n, handovers) in [(1, 1), (2, 2)] {
+        let marker = snoozed_marker(&desk, owner, t0 + n * 601_000).await;
+        desk.server.clock.advance(601_000);
+        timers_passed(&desk, marker, t0 + n * 601_000).await;
+        let history = events(&desk.server, ignored).await;
+        let taken_back = history
+            .iter()
+            .filter(|e| matches!(&e.event, EventKind::Assigned { reason, .. } if reason == "no_reply"))
+            .count();
+        assert_eq!(taken_back, handovers);
+    }
+    assert_eq!(desk.assignee(ignored).await, None, "after two handovers it waits for a person");
+    let history = events(&desk.server, ignored).await;
+    let given_to: Vec<Id> = history
+        .iter()
+        .filter_map(|e| match &e.event {
+            EventKind::Assigned { to: Some(agent), .. } => Some(*agent),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(given_to.len(), 2, "two different agents had it: {given_to:?}");
+    assert_ne!(given_to[0], given_to[1]);
+    assert_eq!(given_to[0], desk.agents[first].agent.id);
+    assert_eq!(desk.assignee(answered).await, Some(owner), "the answered one stayed");
+    // A lead may still assign it by hand.
+    let (status, body) = assign(&desk.server.admin, ignored, Some(desk.agents[0].agent.id), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

@@ -80,7 +80,7 @@ export const directory: Directory = {
       templates: [],
       attachment_limit: 1024,
       hours: null,
-      routing: { mode: 'manual', release_after_secs: 300 },
+      routing: { mode: 'manual', release_after_secs: 300, reassign_after_secs: null, max_handovers: 2 },
       auto_replies: { greeting: null, away: null, keywords: [] },
     },
   ],

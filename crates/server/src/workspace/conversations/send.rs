@@ -126,6 +126,8 @@ pub(super) fn send(
         queue_delivery(tx, inbox, &message)?;
         // A person answered: a greeting still waiting for its delay would come after them.
         tx.remove_timer(&crate::workspace::auto_replies::greeting_timer_key(conversation.id))?;
+        // Anyone's reply answers the customer: routing's reply deadline is met.
+        tx.remove_timer(&crate::workspace::routing::no_reply_timer_key(conversation.id))?;
     }
     Ok(ConversationResult { conversation, message: Some(message), seq: 0 })
 }
