@@ -568,6 +568,16 @@ async fn routing_steps(
         .wait_for(&format!("[data-testid=conversation-row][data-id='{}']", nora.conversation_id), WAIT)
         .await?;
     wait_for_notification(harness, &["Nora Lind", "Routed to Sara Karimi"]).await?;
+    // The thread says why it is hers (opened only now: a thread being read doesn't ring).
+    open_row(session, nora.conversation_id).await?;
+    session
+        .wait_until(
+            "the thread shows the routing line",
+            "return [...document.querySelectorAll('[data-testid=thread] [data-kind=activity] [data-testid=message-body]')] \
+                 .some(e => e.textContent === 'Routed to Sara Karimi (the least loaded)');",
+            WAIT,
+        )
+        .await?;
     screenshot(session, harness, "02-routed-to-me").await?;
     println!("routing: Nora's conversation went to Sara, listed under Mine, and rang");
     Ok(())
