@@ -149,6 +149,53 @@ impl ApiClient {
         parse(response).await
     }
 
+    async fn patch<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> CoreResult<T> {
+        let response = self
+            .http
+            .patch(format!("{}{path}", self.base))
+            .bearer_auth(self.token.expose())
+            .timeout(REQUEST_TIMEOUT)
+            .json(body)
+            .send()
+            .await
+            .map_err(network)?;
+        parse(response).await
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> CoreResult<T> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(self.token.expose())
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(network)?;
+        parse(response).await
+    }
+
+    /// Changes an inbox's settings (`PATCH /inboxes/{id}`, admins); answers the inbox as now
+    /// stored. Not an outbox action (see [`crate::settings`]).
+    pub async fn update_inbox(&self, inbox_id: Id, update: &UpdateInbox) -> CoreResult<Inbox> {
+        self.patch(&format!("/api/v1/inboxes/{inbox_id}"), update).await
+    }
+
+    /// Changes an agent (`PATCH /agents/{id}`, admins); answers the agent as now stored.
+    pub async fn update_agent(&self, agent_id: Id, update: &UpdateAgent) -> CoreResult<Agent> {
+        self.patch(&format!("/api/v1/agents/{agent_id}"), update).await
+    }
+
+    /// Every active agent as routing sees them now (`GET /workload`, leads and admins).
+    pub async fn workload(&self) -> CoreResult<Vec<AgentWorkload>> {
+        self.get("/api/v1/workload").await
+    }
+
+    /// The conversations waiting in routing's queue, next first (`GET /routing/queue`, leads and
+    /// admins).
+    pub async fn routing_queue(&self) -> CoreResult<Vec<QueuedConversation>> {
+        self.get("/api/v1/routing/queue").await
+    }
+
     /// One page of the feed.
     pub async fn sync(&self, since: i64, limit: usize) -> CoreResult<SyncPage> {
         let response = self

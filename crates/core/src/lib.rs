@@ -17,6 +17,7 @@ pub mod keychain;
 pub mod notify;
 pub mod outbox;
 pub mod quick_replies;
+pub mod settings;
 pub mod sync;
 
 pub use error::{CoreError, CoreResult};

@@ -10,5 +10,6 @@ mod faults;
 mod intents;
 mod outbox;
 mod search;
+mod settings;
 mod sync;
 mod views;

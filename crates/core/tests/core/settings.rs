@@ -1,0 +1,195 @@
+//! Settings against the real server: an admin saves an inbox's hours, routing and automatic
+//! replies and an agent's capacity, a lead reads the workload, and everything is sent at once:
+//! refused by role, by the calendar's rules, or with `offline` when the server can't be reached.
+
+use serde_json::json;
+use switchboard_core::settings::{self, InboxSettings};
+use switchboard_proto::{calendar::*, *};
+
+use crate::harness::*;
+
+fn range(start: &str, end: &str) -> TimeRange {
+    TimeRange { start: start.into(), end: end.into() }
+}
+
+/// Weekdays 09:00–17:00 and a Thursday night shift 22:00–06:00, in Tehran.
+fn tehran_hours() -> Calendar {
+    let day = vec![range("09:00", "17:00")];
+    Calendar {
+        time_zone: "Asia/Tehran".into(),
+        weekly: WeeklyHours {
+            sat: day.clone(),
+            sun: day.clone(),
+            mon: day.clone(),
+            tue: day.clone(),
+            wed: day,
+            thu: vec![range("09:00", "13:00"), range("22:00", "06:00")],
+            fri: vec![],
+        },
+        holidays: vec![Holiday { date: "2026-03-21".into(), label: Some("Nowruz".into()) }],
+        special_days: vec![SpecialDay {
+            date: "2026-03-19".into(),
+            intervals: vec![range("09:00", "12:00")],
+            label: None,
+        }],
+    }
+}
+
+async fn agent(server: &Endpoint, name: &str, email: &str, role: &str) {
+    server
+        .admin_ok("/api/v1/agents", json!({"name": name, "email": email, "role": role, "password": PASSWORD}))
+        .await;
+}
+
+fn inbox_of(client: &Client, id: Id) -> Option<Inbox> {
+    client.account.cache.get(EntityKind::Inbox, id).expect("cache read")
+}
+
+fn capacity_of(client: &Client, id: Id) -> Option<Option<u32>> {
+    client.account.cache.get::<Agent>(EntityKind::Agent, id).expect("cache read").map(|a| a.capacity)
+}
+
+#[tokio::test]
+async fn an_admin_saves_hours_routing_and_replies_and_an_unchanged_calendar_adds_no_version() {
+    let server = Server::start().await;
+    let workspace = Workspace::create(&server).await;
+    agent(&server, "Ida Admin", "ida@test.example", "admin").await;
+    let ida = Client::sign_in(&server, "ida@test.example").await;
+    let inbox_id = workspace.whatsapp.inbox.id;
+    ida.until("the inbox arrives", |c| inbox_of(c, inbox_id).is_some()).await;
+
+    let wanted = InboxSettings {
+        hours: Some(tehran_hours()),
+        routing: Routing {
+            mode: RoutingMode::LeastLoaded,
+            reassign_after_secs: Some(600),
+            ..Routing::default()
+        },
+        auto_replies: AutoReplies {
+            greeting: None,
+            away: Some(AutoReply { body: "We open {{next_open_at}}.".into(), delay_secs: 0 }),
+            keywords: vec![KeywordReply {
+                keywords: vec!["price".into()],
+                body: "See our prices.".into(),
+                cooldown_secs: 3600,
+            }],
+        },
+    };
+    let before = inbox_of(&ida, inbox_id).expect("inbox");
+    let saved = settings::save_inbox(&ida.account.api, &before, wanted.clone()).await.expect("saved");
+    assert_eq!(settings::current(&saved), wanted, "the server's answer is what was saved");
+    ida.until("the feed brings the new settings", |c| {
+        inbox_of(c, inbox_id).is_some_and(|i| settings::current(&i) == wanted)
+    })
+    .await;
+
+    let routing_only = InboxSettings { routing: Routing::default(), ..wanted.clone() };
+    let cached = inbox_of(&ida, inbox_id).expect("inbox");
+    let saved = settings::save_inbox(&ida.account.api, &cached, routing_only).await.expect("saved");
+    assert_eq!(saved.routing.mode, RoutingMode::Manual);
+    assert_eq!(
+        saved.hours.as_ref().map(|h| h.versions.len()),
+        Some(1),
+        "hours equal to the version in force are not sent, so no new version starts"
+    );
+
+    let always_open = InboxSettings { hours: None, ..settings::current(&saved) };
+    let saved = settings::save_inbox(&ida.account.api, &saved, always_open).await.expect("saved");
+    assert_eq!(saved.hours, None, "no hours: always open");
+}
+
+#[tokio::test]
+async fn a_calendar_the_server_refuses_comes_back_as_a_validation_error_naming_the_field() {
+    let server = Server::start().await;
+    let workspace = Workspace::create(&server).await;
+    agent(&server, "Ida Admin", "ida@test.example", "admin").await;
+    let ida = Client::sign_in(&server, "ida@test.example").await;
+    let inbox_id = workspace.whatsapp.inbox.id;
+    ida.until("the inbox arrives", |c| inbox_of(c, inbox_id).is_some()).await;
+    let inbox = inbox_of(&ida, inbox_id).expect("inbox");
+
+    let mut hours = tehran_hours();
+    hours.weekly.mon = vec![range("09:00", "13:00"), range("12:00", "18:00")];
+    let refused = settings::save_inbox(
+        &ida.account.api,
+        &inbox,
+        InboxSettings { hours: Some(hours), ..settings::current(&inbox) },
+    )
+    .await;
+    assert!(
+        matches!(&refused, Err(e) if e.code() == "validation" && e.to_string().contains("mon[1]")),
+        "overlapping intervals are refused, naming the later one: {refused:?}"
+    );
+    let mut hours = tehran_hours();
+    hours.time_zone = "Mars/Olympus_Mons".into();
+    let refused = settings::save_inbox(
+        &ida.account.api,
+        &inbox,
+        InboxSettings { hours: Some(hours), ..settings::current(&inbox) },
+    )
+    .await;
+    assert!(matches!(&refused, Err(e) if e.code() == "validation"), "an unknown zone: {refused:?}");
+}
+
+#[tokio::test]
+async fn capacity_is_an_admins_and_the_workload_a_leads() {
+    let server = Server::start().await;
+    let workspace = Workspace::create(&server).await;
+    agent(&server, "Ida Admin", "ida@test.example", "admin").await;
+    agent(&server, "Leo Lead", "leo@test.example", "lead").await;
+    let ida = Client::sign_in(&server, "ida@test.example").await;
+    let leo = Client::sign_in(&server, "leo@test.example").await;
+    let sam = Client::sign_in(&server, "sam@test.example").await;
+
+    let stored = settings::set_capacity(&ida.account.api, sam.me(), Some(3)).await.expect("capacity");
+    assert_eq!((stored.id, stored.capacity), (sam.me(), Some(3)));
+    sam.until("Sam's own cache shows it", |c| capacity_of(c, sam.me()) == Some(Some(3))).await;
+
+    let rows = settings::workload(&leo.account.api).await.expect("a lead reads the workload");
+    let row = rows.iter().find(|r| r.agent_id == sam.me()).expect("Sam's row");
+    assert_eq!((row.capacity, row.load), (Some(3), 0));
+
+    let refused = settings::set_capacity(&leo.account.api, sam.me(), None).await;
+    assert!(matches!(&refused, Err(e) if e.code() == "forbidden"), "a lead may not change it: {refused:?}");
+    let inbox = {
+        leo.until("the inbox arrives", |c| inbox_of(c, workspace.whatsapp.inbox.id).is_some()).await;
+        inbox_of(&leo, workspace.whatsapp.inbox.id).expect("inbox")
+    };
+    let mut wanted = settings::current(&inbox);
+    wanted.routing.mode = RoutingMode::RoundRobin;
+    let refused = settings::save_inbox(&leo.account.api, &inbox, wanted).await;
+    assert!(matches!(&refused, Err(e) if e.code() == "forbidden"), "nor an inbox's settings: {refused:?}");
+    let refused = settings::workload(&sam.account.api).await;
+    assert!(matches!(&refused, Err(e) if e.code() == "forbidden"), "an agent sees no workload: {refused:?}");
+
+    settings::set_capacity(&ida.account.api, sam.me(), None).await.expect("no limit");
+    sam.until("no limit again", |c| capacity_of(c, sam.me()) == Some(None)).await;
+}
+
+#[tokio::test]
+async fn settings_are_refused_while_the_server_cannot_be_reached_and_never_sent_later() {
+    let mut server = Server::start().await;
+    let workspace = Workspace::create(&server).await;
+    agent(&server, "Ida Admin", "ida@test.example", "admin").await;
+    let ida = Client::sign_in(&server, "ida@test.example").await;
+    let inbox_id = workspace.whatsapp.inbox.id;
+    ida.until("the inbox arrives", |c| inbox_of(c, inbox_id).is_some()).await;
+    let inbox = inbox_of(&ida, inbox_id).expect("inbox");
+
+    server.kill().await;
+    let wanted = InboxSettings { hours: Some(tehran_hours()), ..settings::current(&inbox) };
+    let refused = settings::save_inbox(&ida.account.api, &inbox, wanted).await;
+    assert!(
+        matches!(&refused, Err(e) if e.code() == "offline" && e.is_transient()),
+        "an unreachable server refuses it with the offline code: {refused:?}"
+    );
+    let refused = settings::set_capacity(&ida.account.api, ida.me(), Some(2)).await;
+    assert!(matches!(&refused, Err(e) if e.code() == "offline"), "{refused:?}");
+    assert_eq!(ida.account.cache.pending_count().expect("pending"), 0, "nothing queued for later");
+
+    server.restart().await;
+    let inboxes: Vec<Inbox> =
+        serde_json::from_value(server.get(&server.admin_token, "/api/v1/inboxes").await).expect("inboxes");
+    let stored = inboxes.iter().find(|i| i.id == inbox_id).expect("the inbox");
+    assert_eq!(stored.hours, None, "the refused hours never reached the server");
+}
