@@ -166,6 +166,31 @@ pub async fn set_availability(desktop: Desk<'_>, availability: Availability) -> 
 }
 
 #[tauri::command]
+pub async fn save_inbox_settings(
+    desktop: Desk<'_>,
+    inbox_id: Uuid,
+    settings: dto::InboxSettings,
+) -> Answer<Inbox> {
+    desktop.save_inbox_settings(inbox_id, settings).await
+}
+
+#[tauri::command]
+pub async fn set_capacity(desktop: Desk<'_>, agent_id: Uuid, capacity: Option<u32>) -> Answer<Agent> {
+    desktop.set_capacity(agent_id, capacity).await
+}
+
+#[tauri::command]
+pub async fn workload(desktop: Desk<'_>) -> Answer<dto::Workload> {
+    desktop.workload().await
+}
+
+/// The IANA zones a calendar may use (a few hundred names; the settings screen asks once).
+#[tauri::command]
+pub fn time_zones() -> Vec<String> {
+    crate::desktop::time_zones()
+}
+
+#[tauri::command]
 pub async fn save_draft(desktop: Desk<'_>, id: Uuid, kind: SendKind, body: String) -> Answer<()> {
     desktop.save_draft(id, kind, &body).await
 }

@@ -11,6 +11,9 @@ mod actions;
 mod files;
 mod reads;
 mod session;
+mod settings;
+
+pub use settings::time_zones;
 
 use std::{
     path::{Path, PathBuf},

@@ -391,6 +391,64 @@ impl Status {
     }
 }
 
+/// What the settings screen saves of one inbox: its business hours (`null`: always open; saved
+/// as a new version effective now), routing and automatic replies.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct InboxSettings {
+    pub hours: Option<switchboard_proto::calendar::Calendar>,
+    pub routing: Routing,
+    pub auto_replies: AutoReplies,
+}
+
+impl From<InboxSettings> for switchboard_core::settings::InboxSettings {
+    fn from(settings: InboxSettings) -> Self {
+        switchboard_core::settings::InboxSettings {
+            hours: settings.hours,
+            routing: settings.routing,
+            auto_replies: settings.auto_replies,
+        }
+    }
+}
+
+/// One agent's row of the workload panel: what routing sees of them now.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct WorkloadRow {
+    pub agent_id: Uuid,
+    pub availability: Availability,
+    /// A stream of theirs is open on some node.
+    pub connected: bool,
+    /// Open conversations assigned to them, over every inbox.
+    pub load: u32,
+    pub capacity: Option<u32>,
+    /// Pending and snoozed conversations assigned to them (not counted in `load`).
+    pub parked: u32,
+    /// Whether routing could give them a conversation now.
+    pub can_take_more: bool,
+}
+
+impl From<AgentWorkload> for WorkloadRow {
+    fn from(row: AgentWorkload) -> Self {
+        WorkloadRow {
+            agent_id: row.agent_id,
+            availability: row.availability,
+            connected: row.connected,
+            load: row.load,
+            capacity: row.capacity,
+            parked: row.parked,
+            can_take_more: row.can_take_more,
+        }
+    }
+}
+
+/// The workload panel: every active agent, and how many conversations wait in routing's queue.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Workload {
+    pub agents: Vec<WorkloadRow>,
+    pub queued: u32,
+    /// When the oldest queued conversation started waiting.
+    pub oldest_waiting_since: Option<Millis>,
+}
+
 /// Events the shell sends the UI (all on the one channel `switchboard://event`).
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -494,6 +552,9 @@ pub fn typescript_bindings() -> String {
         Status::decl(&config),
         StartScreen::decl(&config),
         InboxStart::decl(&config),
+        InboxSettings::decl(&config),
+        WorkloadRow::decl(&config),
+        Workload::decl(&config),
         UiEvent::decl(&config),
     ];
     let mut out = String::from(

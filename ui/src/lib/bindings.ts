@@ -273,6 +273,32 @@ export type InboxStart = { directory: Directory, status: Status,
  */
 request: ListRequest, page: ListPage, };
 
+export type InboxSettings = { hours: Calendar | null, routing: Routing, auto_replies: AutoReplies, };
+
+export type WorkloadRow = { agent_id: string, availability: Availability, 
+/**
+ * A stream of theirs is open on some node.
+ */
+connected: boolean, 
+/**
+ * Open conversations assigned to them, over every inbox.
+ */
+load: number, capacity: number | null, 
+/**
+ * Pending and snoozed conversations assigned to them (not counted in `load`).
+ */
+parked: number, 
+/**
+ * Whether routing could give them a conversation now.
+ */
+can_take_more: boolean, };
+
+export type Workload = { agents: Array<WorkloadRow>, queued: number, 
+/**
+ * When the oldest queued conversation started waiting.
+ */
+oldest_waiting_since: number | null, };
+
 export type UiEvent = { "type": "cache_changed", kinds: Array<EntityKind>, } | { "type": "status" } & Status | { "type": "rejected", action: string, conversation_id: string | null, code: UiErrorCode, message: string, 
 /**
  * For assignment_conflict: who holds it now (null: nobody).
