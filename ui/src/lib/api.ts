@@ -9,6 +9,8 @@ import type {
   Availability,
   ConversationStatus,
   Directory,
+  Inbox,
+  InboxSettings,
   ListPage,
   ListRequest,
   Priority,
@@ -23,6 +25,7 @@ import type {
   Thread,
   UiErrorCode,
   UiEvent,
+  Workload,
 } from './bindings';
 
 export class ApiError extends Error {
@@ -111,6 +114,14 @@ export const api = {
   setDoNotDisturb: (on: boolean) => call<Status>('set_do_not_disturb', { on }),
   /** Sent at once, never queued: rejects with `offline` when the server can't be reached. */
   setAvailability: (availability: Availability) => call<Agent>('set_availability', { availability }),
+  /** Admins. Sent at once, never queued: rejects with `offline` when the server can't be reached. */
+  saveInboxSettings: (inboxId: string, settings: InboxSettings) => call<Inbox>('save_inbox_settings', { inboxId, settings }),
+  /** Admins; `null` is no limit. Sent at once like `saveInboxSettings`. */
+  setCapacity: (agentId: string, capacity: number | null) => call<Agent>('set_capacity', { agentId, capacity }),
+  /** Leads and admins: what routing sees now. */
+  workload: () => call<Workload>('workload'),
+  /** The IANA zones a calendar may use, sorted. */
+  timeZones: () => call<string[]>('time_zones'),
   reconnect: () => call<void>('reconnect'),
   openLink: (url: string) => call<void>('open_link', { url }),
   firstPaint: (millisSinceStart: number, marks: [string, number][]) =>

@@ -50,6 +50,7 @@ export type CommandAction =
   | { type: 'dnd'; on: boolean }
   | { type: 'availability'; availability: Availability }
   | { type: 'contactPanel' }
+  | { type: 'settings' }
   | { type: 'signOut' };
 
 export type Command = {
@@ -130,6 +131,10 @@ export function buildCommands(directory: Directory, context: CommandContext = {}
     general(`availability:${availability}`,
       t('palette.commands.availability', { availability: t(`availability.${availability}`) }),
       { type: 'availability', availability }, 'status presence away routing');
+  }
+  if (directory.me.role === 'admin' || directory.me.role === 'lead') {
+    general('settings', t('palette.commands.settings'), { type: 'settings' },
+      'preferences business hours opening calendar routing auto replies away greeting capacity workload');
   }
   general('sign-out', t('palette.commands.signOut'), { type: 'signOut' }, 'log out');
 

@@ -4,6 +4,8 @@
 import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import type {
+  InboxSettings,
+  Workload,
   AppInfo,
   Attachment,
   Availability,
@@ -52,6 +54,9 @@ export function installMock(params: URLSearchParams): void {
   const staged = new Map<string, StagedFile>();
   let openId: string | null = null;
   let seq = 1000;
+  // `&role=admin` or `&role=lead` shows the settings screen.
+  const role = params.get('role');
+  if (role === 'admin' || role === 'lead') me.role = role;
 
   const byId = new Map(world.conversations.map((c) => [c.id, c]));
   const inboxOf = (c: MockConversation) => inboxes.find((inbox) => inbox.id === c.inbox_id)!;
@@ -443,6 +448,45 @@ export function installMock(params: URLSearchParams): void {
       setTimeout(() => changed('agent'), 300);
       return { ...me };
     },
+    save_inbox_settings: (args) => {
+      if (connection !== 'online') fail('offline', 'the inbox’s settings can’t be saved until the server can be reached again');
+      if (me.role !== 'admin') fail('forbidden', 'only admins change inboxes');
+      const inbox = inboxes.find((i) => i.id === args.inboxId) ?? fail('not_found', 'no such inbox');
+      const settings = args.settings as InboxSettings;
+      const versions = inbox.hours?.versions ?? [];
+      const last = versions[versions.length - 1];
+      if (JSON.stringify(settings.hours) !== JSON.stringify(last?.calendar ?? null)) {
+        inbox.hours = settings.hours
+          ? { versions: [...versions, { version: (last?.version ?? 0) + 1, effective_from: Date.now(), calendar: settings.hours }] }
+          : null;
+      }
+      inbox.routing = settings.routing;
+      inbox.auto_replies = settings.auto_replies;
+      setTimeout(() => changed('inbox'), 300);
+      return structuredClone(inbox);
+    },
+    set_capacity: (args) => {
+      if (connection !== 'online') fail('offline', 'the capacity can’t be saved until the server can be reached again');
+      if (me.role !== 'admin') fail('forbidden', 'only admins change agents');
+      const agent = agents.find((a) => a.id === args.agentId) ?? fail('not_found', 'no such agent');
+      agent.capacity = (args.capacity as number | null) ?? null;
+      setTimeout(() => changed('agent'), 300);
+      return { ...agent };
+    },
+    workload: (): Workload => {
+      if (connection !== 'online') fail('offline', 'the workload shows when the server can be reached again');
+      const open = world.conversations.filter((c) => c.status === 'open');
+      return {
+        agents: agents.filter((a) => a.active).map((a) => {
+          const load = open.filter((c) => c.assignee_id === a.id).length;
+          return { agent_id: a.id, availability: a.availability, connected: a.availability !== 'offline', load, capacity: a.capacity, parked: 0,
+            can_take_more: a.availability === 'online' && (a.capacity === null || load < a.capacity) };
+        }),
+        queued: open.filter((c) => c.assignee_id === null).length,
+        oldest_waiting_since: Date.now() - 14 * 60_000,
+      };
+    },
+    time_zones: () => ['America/New_York', 'Asia/Tehran', 'Europe/Bucharest', 'Europe/London', 'Europe/Warsaw', 'UTC'],
     reconnect: () => {
       connection = 'connecting';
       pushStatus();

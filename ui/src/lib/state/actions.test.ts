@@ -25,6 +25,7 @@ function make(overrides: Partial<ActionHost> = {}) {
     setDoNotDisturb: vi.fn(),
     setAvailability: vi.fn(),
     toggleContactPanel: vi.fn(),
+    openSettings: vi.fn(),
     signOut: vi.fn(),
     ...overrides,
   };

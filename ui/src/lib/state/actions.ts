@@ -22,6 +22,7 @@ export type ActionHost = {
   setDoNotDisturb: (on: boolean) => void;
   setAvailability: (availability: Availability) => void;
   toggleContactPanel: () => void;
+  openSettings: () => void;
   signOut: () => void;
 };
 
@@ -130,6 +131,8 @@ export class Actions {
         return this.host.setAvailability(action.availability);
       case 'contactPanel':
         return this.host.toggleContactPanel();
+      case 'settings':
+        return this.host.openSettings();
       case 'signOut':
         return this.host.signOut();
     }

@@ -11,11 +11,16 @@ import { Attachments } from './attachments.svelte';
 import { ALL_KINDS, DIRECTORY_KINDS, LIST_KINDS, SIDEBAR_KINDS, THREAD_KINDS, touches } from './kinds';
 import { ListState } from './list.svelte';
 import { Session } from './session.svelte';
+import { SettingsState } from './settings.svelte';
 import { afterFirstFrame, mark, reportFirstPaint } from './startup';
 import { ThreadState } from './thread.svelte';
 
 export type PickerKind = 'assign' | 'team' | 'label' | 'snooze' | 'priority';
-export type Overlay = { kind: 'palette' } | { kind: 'help' } | { kind: 'picker'; picker: PickerKind; ids: string[] };
+export type Overlay =
+  | { kind: 'palette' }
+  | { kind: 'help' }
+  | { kind: 'settings' }
+  | { kind: 'picker'; picker: PickerKind; ids: string[] };
 
 /** How long `cache_changed` events are gathered before the panes read again (one read per burst). */
 export const CHANGE_DELAY_MS = 50;
@@ -26,6 +31,7 @@ export class AppState {
   readonly thread: ThreadState;
   readonly actions: Actions;
   readonly attachments: Attachments;
+  readonly settings: SettingsState;
 
   overlay = $state.raw<Overlay | null>(null);
   contactPanel = $state(true);
@@ -68,6 +74,7 @@ export class AppState {
       openId: () => this.thread.openId,
       inboxOf: (id) => this.inboxOf(id),
     });
+    this.settings = new SettingsState({ report, directory: () => this.session.directory });
     this.actions = new Actions({
       report,
       selected: () => this.list.selected,
@@ -81,6 +88,7 @@ export class AppState {
       setDoNotDisturb: (on) => this.session.setDoNotDisturb(on),
       setAvailability: (availability) => this.session.setAvailability(availability),
       toggleContactPanel: () => this.toggleContactPanel(),
+      openSettings: () => this.openSettings(),
       signOut: () => this.session.signOut(),
     });
   }
@@ -136,6 +144,7 @@ export class AppState {
     this.list.reset();
     this.thread.reset();
     this.attachments.reset();
+    this.settings.reset();
     this.overlay = null;
     this.drafts.clear();
   }
@@ -251,6 +260,13 @@ export class AppState {
   toggleContactPanel(): void {
     this.contactPanel = !this.contactPanel;
     localStorage.setItem('switchboard.contactPanel', this.contactPanel ? '1' : '0');
+  }
+
+  /** The settings screen (leads and admins; nobody else has any). */
+  openSettings(): void {
+    if (!this.settings.canView()) return;
+    this.overlay = { kind: 'settings' };
+    this.settings.open();
   }
 
   openPicker(picker: PickerKind): void {
