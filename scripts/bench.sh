@@ -8,6 +8,8 @@
 #
 # The app figures need a display and a Secret Service: the run gets a private Xvfb and a throwaway
 # keyring (scripts/with-xvfb.sh, scripts/with-secret-service.sh), never your screen or keyring.
+# The scale figures need PostgreSQL: a throwaway cluster (scripts/with-postgres.sh) unless
+# SWITCHBOARD_TEST_DATABASE_URL names one; if it does not start, the run fails rather than skip them.
 # Timings are reported, never asserted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,4 +29,10 @@ else
   cargo build --locked --workspace --all-targets
 fi
 
-scripts/with-xvfb.sh scripts/with-secret-service.sh "target/$profile/switchboard-bench" "$@"
+# The scale figures hold tens of thousands of sockets (the load client's ends in its process, the
+# servers' in the bench's): raise the open-file limit as far as this user may.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+postgres=()
+[ -n "${SWITCHBOARD_TEST_DATABASE_URL:-}" ] || postgres=(scripts/with-postgres.sh)
+"${postgres[@]}" scripts/with-xvfb.sh scripts/with-secret-service.sh "target/$profile/switchboard-bench" "$@"

@@ -4,4 +4,6 @@
 pub mod app;
 pub mod figures;
 pub mod generate;
+pub mod load;
 pub mod report;
+pub mod scale;

@@ -3,9 +3,13 @@
 //!
 //!     cargo run --release -p switchboard-bench -- [--quick] [--out bench-results] [--seed 7]
 //!
+//!     switchboard-bench --only scale     # only the scale-out figures (streams, nodes, mutations)
+//!
 //! Timings are reported, never asserted: CI runs `--quick` only to keep the harness working.
+//! `switchboard-bench load-client` is the scale figures' load, which the bench starts as a process
+//! of its own (`load.rs`).
 
-use switchboard_bench::{app, figures, generate, report};
+use switchboard_bench::{app, figures, generate, load, report, scale};
 
 use std::path::PathBuf;
 
@@ -18,11 +22,25 @@ struct Options {
     /// The app and hello-world binaries (default: next to this one).
     app: Option<PathBuf>,
     hello: Option<PathBuf>,
+    /// Only these figures (`cache`, `network`, `scale`, `app`); all when empty.
+    only: Vec<String>,
+}
+
+impl Options {
+    fn wants(&self, figures: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| o == figures)
+    }
 }
 
 fn options() -> anyhow::Result<Options> {
-    let mut options =
-        Options { quick: false, out: PathBuf::from("bench-results"), seed: 7, app: None, hello: None };
+    let mut options = Options {
+        quick: false,
+        out: PathBuf::from("bench-results"),
+        seed: 7,
+        app: None,
+        hello: None,
+        only: Vec::new(),
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -31,8 +49,11 @@ fn options() -> anyhow::Result<Options> {
             "--seed" => options.seed = args.next().context("--seed needs a number")?.parse()?,
             "--app" => options.app = Some(args.next().context("--app needs a path")?.into()),
             "--hello" => options.hello = Some(args.next().context("--hello needs a path")?.into()),
+            "--only" => options.only.push(args.next().context("--only needs cache, network, scale or app")?),
             "-h" | "--help" => {
-                println!("switchboard-bench [--quick] [--out DIR] [--seed N] [--app PATH] [--hello PATH]");
+                println!(
+                    "switchboard-bench [--quick] [--out DIR] [--seed N] [--app PATH] [--hello PATH] [--only cache|network|scale|app]..."
+                );
                 println!(
                     "The app figures need a display, a Secret Service and tauri-driver: scripts/bench.sh."
                 );
@@ -46,37 +67,53 @@ fn options() -> anyhow::Result<Options> {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("load-client") {
+        return load::main().await;
+    }
     let options = options()?;
     let preset = if options.quick { generate::QUICK } else { generate::FULL };
     // The app figures start the real app on the cache the cache figures build, signed in as the
     // agent the workspace is generated for; without their environment, they say why not.
-    let account = match app::find(options.app.clone(), options.hello.clone()) {
-        Ok((app, hello)) => Ok(app::prepare_account(app, hello).await?),
-        Err(why) => {
-            eprintln!("app figures not measured: {why}");
-            Err(why)
+    let account = if options.wants("app") {
+        match app::find(options.app.clone(), options.hello.clone()) {
+            Ok((app, hello)) => Ok(app::prepare_account(app, hello).await?),
+            Err(why) => {
+                eprintln!("app figures not measured: {why}");
+                Err(why)
+            }
         }
+    } else {
+        Err("not asked for (--only)".to_owned())
     };
-    let scratch = tempfile::tempdir()?;
-    let cache_path =
-        account.as_ref().map_or_else(|_| scratch.path().join("cache.db"), |a| a.cache_path.clone());
-    eprintln!(
-        "generating {} conversations and {} messages (seed {})…",
-        preset.conversations, preset.messages, options.seed
-    );
-    let workspace = generate::generate(preset, options.seed, account.as_ref().ok().map(|a| a.me));
     let mut rows = Vec::new();
-    eprintln!("cache figures…");
-    rows.extend(figures::cache_figures(&workspace, options.quick, &cache_path)?);
-    drop(workspace);
-    eprintln!("network figures…");
-    rows.extend(figures::network_figures(options.quick).await?);
-    match &account {
-        Ok(account) => {
-            eprintln!("app figures…");
-            rows.extend(app::app_figures(&account.harness, options.quick).await?);
+    if options.wants("cache") || options.wants("app") {
+        let scratch = tempfile::tempdir()?;
+        let cache_path =
+            account.as_ref().map_or_else(|_| scratch.path().join("cache.db"), |a| a.cache_path.clone());
+        eprintln!(
+            "generating {} conversations and {} messages (seed {})…",
+            preset.conversations, preset.messages, options.seed
+        );
+        let workspace = generate::generate(preset, options.seed, account.as_ref().ok().map(|a| a.me));
+        eprintln!("cache figures…");
+        rows.extend(figures::cache_figures(&workspace, options.quick, &cache_path)?);
+    }
+    if options.wants("network") {
+        eprintln!("network figures…");
+        rows.extend(figures::network_figures(options.quick).await?);
+    }
+    if options.wants("scale") {
+        eprintln!("scale figures…");
+        rows.extend(scale::scale_figures(options.quick).await?);
+    }
+    if options.wants("app") {
+        match &account {
+            Ok(account) => {
+                eprintln!("app figures…");
+                rows.extend(app::app_figures(&account.harness, options.quick).await?);
+            }
+            Err(why) => rows.extend(app::not_measured(why)),
         }
-        Err(why) => rows.extend(app::not_measured(why)),
     }
     let report = report::Report::new(&rows, options.quick, preset);
     std::fs::create_dir_all(&options.out)?;

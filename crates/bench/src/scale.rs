@@ -1,0 +1,475 @@
+//! The scale-out figures: streams held on one node at fan-out p99 ≤ 100 ms while ingesting (SQLite
+//! and PostgreSQL), two nodes against one, cross-node latency next to same-node latency, and
+//! mutating requests per second with 200 streams open (two PostgreSQL nodes next to one SQLite
+//! node), all in one run.
+//!
+//! The server nodes run in this process (as `crates/server/tests/server/harness.rs` starts them);
+//! the load (streams, writers, and the clock they are timed on) runs in a child process,
+//! `switchboard-bench load-client` ([`crate::load`]), so the client's work is neither scheduled on
+//! the servers' runtime nor counted as their CPU. Each step reports the server's CPU time (this
+//! process) and the client's beside its wall time, so a reader can tell which side ran out of CPU.
+//! PostgreSQL comes from `SWITCHBOARD_TEST_DATABASE_URL` (`scripts/bench.sh` runs the bench through
+//! `scripts/with-postgres.sh`); without it the PostgreSQL rows say they were not measured.
+//!
+//! To profile one load, `SWITCHBOARD_BENCH_STREAMS=5000 switchboard-bench --only scale` replaces
+//! the steps of the streams figures by that one (halved per node on two nodes).
+
+use anyhow::Context;
+use serde_json::json;
+use switchboard_proto::*;
+use switchboard_server::{Attachments, Backend, DatabaseUrl, ServerConfig};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+
+use crate::{
+    load::{cpu_seconds, Job, Line, Spec, StepResult},
+    report::Row,
+};
+
+/// The fan-out target: a stream is held when its frames arrive within this p99.
+const P99_MS: f64 = 100.0;
+/// The mutation figure's bound on request latency.
+const P95_MS: f64 = 150.0;
+
+#[derive(Debug, Clone)]
+pub enum Database {
+    Sqlite,
+    /// An admin URL on a PostgreSQL server; each cluster creates a database of its own on it.
+    Postgres(String),
+}
+
+impl Database {
+    fn name(&self) -> &'static str {
+        match self {
+            Database::Sqlite => "SQLite",
+            Database::Postgres(_) => "PostgreSQL",
+        }
+    }
+}
+
+/// One or more server nodes on one database, with an admin and an API inbox.
+pub struct Cluster {
+    pub nodes: Vec<String>,
+    token: String,
+    inbox: CreatedInbox,
+    shutdown: tokio_util::sync::CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    pub async fn start(database: &Database, nodes: usize) -> anyhow::Result<Cluster> {
+        let dir = tempfile::tempdir()?;
+        let mut config = ServerConfig::new(dir.path());
+        if let Database::Postgres(admin) = database {
+            let name = format!("bench_{}", Id::new_v4().simple());
+            let admin = DatabaseUrl::new(admin.clone());
+            let url = tokio::task::spawn_blocking(move || admin.create_database(&name)).await??;
+            config.backend = Backend::Postgres { url };
+            config.attachments = Some(Attachments::Directory(dir.path().join("attachments")));
+        }
+        anyhow::ensure!(
+            nodes == 1 || matches!(database, Database::Postgres(_)),
+            "several nodes need PostgreSQL"
+        );
+        let password =
+            switchboard_server::init_data_dir(&config, "admin@bench.example", "Bench Admin").await?;
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let mut bases = Vec::new();
+        let mut tasks = Vec::new();
+        let run = Id::new_v4().simple().to_string();
+        for node in 0..nodes {
+            let mut config = config.clone();
+            config.node_id = format!("bench-{node}-{}", &run[..8]);
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            bases.push(format!("http://{}", listener.local_addr()?));
+            tasks.push(tokio::spawn(switchboard_server::launch(config, listener, shutdown.clone())));
+        }
+        let http = reqwest::Client::new();
+        let login: LoginResponse = http
+            .post(format!("{}/api/v1/auth/login", bases[0]))
+            .json(&json!({"email": "admin@bench.example", "password": password, "device_name": "bench"}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let inbox: CreatedInbox = http
+            .post(format!("{}/api/v1/inboxes", bases[0]))
+            .bearer_auth(&login.token)
+            .json(&json!({"name": "Bench", "channel": "webchat"}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(Cluster { nodes: bases, token: login.token, inbox, shutdown, tasks, _dir: dir })
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+
+    fn spec(&self, job: Job) -> Spec {
+        Spec {
+            nodes: self.nodes.clone(),
+            token: self.token.clone(),
+            inbox_id: self.inbox.inbox.id,
+            signing_secret: self.inbox.signing_secret.clone(),
+            job,
+        }
+    }
+}
+
+/// A measured step and the server process's CPU seconds during its load.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub result: StepResult,
+    pub server_cpu_seconds: f64,
+}
+
+/// Runs the load client on `spec` and collects its steps.
+pub async fn run_load(spec: &Spec) -> anyhow::Result<Vec<Step>> {
+    let exe = std::env::current_exe()?;
+    let mut child = tokio::process::Command::new(exe)
+        .arg("load-client")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting the load client")?;
+    let mut stdin = child.stdin.take().context("the load client's stdin")?;
+    stdin.write_all(serde_json::to_string(spec)?.as_bytes()).await?;
+    drop(stdin);
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().context("stdout")?).lines();
+    let mut steps = Vec::new();
+    let mut cpu_at_start = f64::NAN;
+    while let Some(line) = lines.next_line().await? {
+        match serde_json::from_str::<Line>(&line).with_context(|| format!("load client said {line:?}"))? {
+            Line::Started { .. } => cpu_at_start = cpu_seconds("self"),
+            Line::Done(result) => {
+                let server_cpu_seconds = cpu_seconds("self") - cpu_at_start;
+                eprintln!(
+                    "  {} streams: p50 {:.0} ms, p95 {:.0} ms, p99 {:.0} ms ({}/{}), rate {:.0}/s, {:.1} s, CPU server {:.1} s, client {:.1} s",
+                    fmt_streams(&result.streams),
+                    result.all.p50,
+                    result.all.p95,
+                    result.all.p99,
+                    result.all.count,
+                    result.all.expected,
+                    result.rate,
+                    result.seconds,
+                    server_cpu_seconds,
+                    result.client_cpu_seconds
+                );
+                steps.push(Step { result, server_cpu_seconds });
+            }
+        }
+    }
+    let status = child.wait().await?;
+    anyhow::ensure!(status.success(), "the load client failed: {status}");
+    Ok(steps)
+}
+
+fn fmt_count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn fmt_streams(streams: &[usize]) -> String {
+    let total = fmt_count(streams.iter().sum());
+    if streams.len() == 1 {
+        total
+    } else {
+        format!("{total} ({})", streams.iter().map(|&n| fmt_count(n)).collect::<Vec<_>>().join(" + "))
+    }
+}
+
+/// How far the open-file limit lets the streams go: the client holds a socket per stream, and this
+/// process the server's end of each.
+fn stream_limit() -> usize {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+    let soft = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(1024);
+    soft.saturating_sub(512)
+}
+
+/// The steps of the streams figures.
+struct Plan {
+    one_node: Vec<usize>,
+    two_nodes: Vec<usize>,
+    messages: usize,
+    latency_streams: usize,
+    latency_messages: usize,
+    mutation_concurrency: Vec<usize>,
+    mutation_seconds: f64,
+}
+
+fn plan(quick: bool) -> Plan {
+    let mut plan = preset_plan(quick);
+    if let Some(streams) = std::env::var("SWITCHBOARD_BENCH_STREAMS").ok().and_then(|n| n.parse().ok()) {
+        plan.one_node = vec![streams];
+        plan.two_nodes = vec![streams];
+    }
+    plan
+}
+
+fn preset_plan(quick: bool) -> Plan {
+    if quick {
+        Plan {
+            one_node: vec![100, 200],
+            two_nodes: vec![200, 400],
+            messages: 40,
+            latency_streams: 20,
+            latency_messages: 30,
+            mutation_concurrency: vec![4, 8],
+            mutation_seconds: 1.0,
+        }
+    } else {
+        Plan {
+            one_node: vec![2_500, 5_000, 7_500, 10_000, 12_500, 15_000, 17_500, 20_000],
+            two_nodes: vec![5_000, 10_000, 15_000, 20_000, 25_000, 30_000],
+            messages: 200,
+            latency_streams: 100,
+            latency_messages: 200,
+            mutation_concurrency: vec![2, 4, 8, 16, 32, 64],
+            mutation_seconds: 5.0,
+        }
+    }
+}
+
+/// The most streams held at fan-out p99 ≤ 100 ms with every frame delivered, and its step.
+fn held(steps: &[Step]) -> Option<&Step> {
+    steps
+        .iter()
+        .filter(|s| s.result.all.count >= s.result.all.expected && s.result.all.p99 <= P99_MS)
+        .max_by_key(|s| s.result.streams.iter().sum::<usize>())
+}
+
+fn fan_out_job(steps: Vec<Vec<usize>>, plan: &Plan, nodes: usize) -> Job {
+    Job::FanOut {
+        steps,
+        messages: plan.messages,
+        writers: 4,
+        write_nodes: (0..nodes).collect(),
+        stop_above_ms: P99_MS,
+    }
+}
+
+/// What a fan-out figure says: the streams held and the step above it.
+fn describe_streams(steps: &[Step]) -> String {
+    let held = held(steps);
+    let mut out = match held {
+        Some(step) => format!(
+            "**{}** held: p50 {:.0} ms, p99 {:.0} ms, ingest {:.0} msg/s, CPU server {:.1} s + client {:.1} s in {:.1} s",
+            fmt_streams(&step.result.streams),
+            step.result.all.p50,
+            step.result.all.p99,
+            step.result.rate,
+            step.server_cpu_seconds,
+            step.result.client_cpu_seconds,
+            step.result.seconds
+        ),
+        None => "none held".to_owned(),
+    };
+    let held_total = held.map_or(0, |s| s.result.streams.iter().sum::<usize>());
+    if let Some(above) = steps.iter().find(|s| s.result.streams.iter().sum::<usize>() > held_total) {
+        out.push_str(&format!(
+            "; at {}: p99 {:.0} ms, {}/{} frames, ingest {:.0} msg/s",
+            fmt_streams(&above.result.streams),
+            above.result.all.p99,
+            above.result.all.count,
+            above.result.all.expected,
+            above.result.rate
+        ));
+    }
+    out
+}
+
+fn held_total(steps: &[Step]) -> usize {
+    held(steps).map_or(0, |s| s.result.streams.iter().sum())
+}
+
+/// The best rate among the steps at p95 ≤ 150 ms.
+fn sustained(steps: &[Step]) -> Option<&Step> {
+    steps
+        .iter()
+        .filter(|s| s.result.all.p95 <= P95_MS && s.result.errors == 0)
+        .max_by(|a, b| a.result.rate.total_cmp(&b.result.rate))
+}
+
+fn describe_rate(steps: &[Step]) -> String {
+    match sustained(steps) {
+        Some(step) => format!(
+            "{:.0} req/s ({} writers, p95 {:.0} ms, CPU server {:.1} s + client {:.1} s in {:.1} s)",
+            step.result.rate,
+            step.result.concurrency,
+            step.result.all.p95,
+            step.server_cpu_seconds,
+            step.result.client_cpu_seconds,
+            step.result.seconds
+        ),
+        None => "none at p95 ≤ 150 ms".to_owned(),
+    }
+}
+
+fn not_measured(figure: &str, target: &str, why: &str) -> Row {
+    Row {
+        figure: figure.into(),
+        ours: "—".into(),
+        baseline: "—".into(),
+        ratio: None,
+        target: target.into(),
+        pass: None,
+        note: why.into(),
+    }
+}
+
+/// The scale-out rows. PostgreSQL is `SWITCHBOARD_TEST_DATABASE_URL`'s server, if set.
+pub async fn scale_figures(quick: bool) -> anyhow::Result<Vec<Row>> {
+    let plan = plan(quick);
+    let limit = stream_limit();
+    let capped = |steps: &[usize]| -> Vec<usize> { steps.iter().copied().filter(|&n| n <= limit).collect() };
+    let (one_node, two_nodes) = (capped(&plan.one_node), capped(&plan.two_nodes));
+    let limit_note = if one_node.len() < plan.one_node.len() || two_nodes.len() < plan.two_nodes.len() {
+        format!(" (steps above {} streams left out: the open-file limit)", fmt_count(limit))
+    } else {
+        String::new()
+    };
+    let postgres =
+        std::env::var("SWITCHBOARD_TEST_DATABASE_URL").ok().filter(|url| url.starts_with("postgres"));
+    let quick_note = "the quick preset runs a few hundred streams to keep the harness working; the full run measures the figure";
+    let one_target = "10,000 streams at p99 ≤ 100 ms";
+    let mut rows = Vec::new();
+
+    // Streams on one node, each backend.
+    let mut single = Vec::new();
+    let mut databases = vec![Database::Sqlite];
+    databases.extend(postgres.clone().map(Database::Postgres));
+    let mut sqlite_cluster = None;
+    for database in &databases {
+        eprintln!("scale: streams on one {} node…", database.name());
+        let cluster = Cluster::start(database, 1).await?;
+        let steps =
+            run_load(&cluster.spec(fan_out_job(one_node.iter().map(|&n| vec![n]).collect(), &plan, 1)))
+                .await?;
+        let held = held_total(&steps);
+        rows.push(Row {
+            figure: format!("server, one {} node: streams held at fan-out p99 ≤ 100 ms while ingesting {} messages{limit_note}", database.name(), plan.messages),
+            ours: describe_streams(&steps),
+            baseline: "—".into(),
+            ratio: Some(held as f64 / 10_000.0),
+            target: one_target.into(),
+            pass: (!quick).then_some(held >= 10_000),
+            note: if quick { quick_note.into() } else { String::new() },
+        });
+        single.push((database.clone(), held));
+        match database {
+            Database::Sqlite => sqlite_cluster = Some(cluster),
+            Database::Postgres(_) => cluster.stop().await,
+        }
+    }
+    let sqlite_cluster = sqlite_cluster.context("the SQLite node")?;
+
+    let Some(admin) = postgres else {
+        let why = "no PostgreSQL: scripts/bench.sh runs the bench through scripts/with-postgres.sh";
+        rows.push(not_measured("server, one PostgreSQL node: streams held", one_target, why));
+        rows.push(not_measured("two PostgreSQL nodes against one: streams held", "≥ 1.8×", why));
+        rows.push(not_measured("cross-node latency", "p99 ≤ 200 ms", why));
+        rows.push(not_measured(
+            "mutating requests per second, two nodes, 200 streams",
+            "≥ 300 req/s at p95 ≤ 150 ms",
+            why,
+        ));
+        sqlite_cluster.stop().await;
+        return Ok(rows);
+    };
+    let database = Database::Postgres(admin);
+
+    // Two nodes against one.
+    eprintln!("scale: streams on two PostgreSQL nodes…");
+    let cluster = Cluster::start(&database, 2).await?;
+    let steps = run_load(&cluster.spec(fan_out_job(
+        two_nodes.iter().map(|&n| vec![n / 2, n - n / 2]).collect(),
+        &plan,
+        2,
+    )))
+    .await?;
+    let held_two = held_total(&steps);
+    let held_one = single.iter().find(|(d, _)| matches!(d, Database::Postgres(_))).map_or(0, |(_, n)| *n);
+    let ratio = held_two as f64 / held_one.max(1) as f64;
+    rows.push(Row {
+        figure: format!("two PostgreSQL nodes against one: streams held at fan-out p99 ≤ 100 ms (ingest to both){limit_note}"),
+        ours: describe_streams(&steps),
+        baseline: format!("{} on one node", fmt_count(held_one)),
+        ratio: Some(ratio),
+        target: "≥ 1.8×".into(),
+        pass: (!quick).then_some(ratio >= 1.8),
+        note: if quick { quick_note.into() } else { String::new() },
+    });
+
+    // Cross-node latency: one writer on node A, streams on both.
+    eprintln!("scale: cross-node latency…");
+    let n = plan.latency_streams;
+    let steps = run_load(&cluster.spec(Job::FanOut {
+        steps: vec![vec![n, n]],
+        messages: plan.latency_messages,
+        writers: 1,
+        write_nodes: vec![0],
+        stop_above_ms: 1e9,
+    }))
+    .await?;
+    let step = steps.first().context("the latency step")?;
+    let (same, cross) = (&step.result.per_node[0], &step.result.per_node[1]);
+    rows.push(Row {
+        figure: format!(
+            "cross-node latency: customer message posted to node A → frame on node B ({n} streams on each, {} messages one at a time)",
+            plan.latency_messages
+        ),
+        ours: format!("p50 {:.1} ms, p99 {:.1} ms ({}/{} frames)", cross.p50, cross.p99, cross.count, cross.expected),
+        baseline: format!("same node: p50 {:.1} ms, p99 {:.1} ms", same.p50, same.p99),
+        ratio: Some(cross.p99 / same.p99),
+        target: "p99 ≤ 200 ms".into(),
+        pass: Some(cross.count >= cross.expected && cross.p99 <= 200.0),
+        note: String::new(),
+    });
+
+    // Mutating requests: two PostgreSQL nodes against one SQLite node, 200 streams open.
+    let mutations = |nodes: usize| Job::Mutations {
+        streams: if nodes == 1 { vec![200] } else { vec![100, 100] },
+        concurrency: plan.mutation_concurrency.clone(),
+        seconds: plan.mutation_seconds,
+        stop_above_ms: P95_MS,
+    };
+    eprintln!("scale: mutations on one SQLite node…");
+    let sqlite_steps = run_load(&sqlite_cluster.spec(mutations(1))).await?;
+    sqlite_cluster.stop().await;
+    eprintln!("scale: mutations on two PostgreSQL nodes…");
+    let postgres_steps = run_load(&cluster.spec(mutations(2))).await?;
+    cluster.stop().await;
+    let rate = |steps: &[Step]| sustained(steps).map_or(0.0, |s| s.result.rate);
+    let (ours, baseline) = (rate(&postgres_steps), rate(&sqlite_steps));
+    rows.push(Row {
+        figure: "mutating requests per second at p95 ≤ 150 ms, two PostgreSQL nodes, 200 streams open (customer message, note, priority)".into(),
+        ours: describe_rate(&postgres_steps),
+        baseline: format!("one SQLite node: {}", describe_rate(&sqlite_steps)),
+        ratio: Some(ours / baseline.max(f64::MIN_POSITIVE)),
+        target: "≥ 300 req/s".into(),
+        pass: (!quick).then_some(ours >= 300.0),
+        note: if quick { "the quick preset runs 1 s steps".into() } else { String::new() },
+    });
+    Ok(rows)
+}
