@@ -396,7 +396,7 @@ const en = {
       no: 'No',
       invalidCapacity: 'A whole number, or empty for no limit',
       queued: { one: '{count} conversation waits for routing', other: '{count} conversations wait for routing' },
-      oldest: 'the oldest since {when}',
+      oldest: 'the oldest waiting {when}',
       refresh: 'Refresh',
     },
     workload: {

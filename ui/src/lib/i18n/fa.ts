@@ -183,7 +183,7 @@ const fa: DeepPartial<Messages> = {
       no: 'نه',
       invalidCapacity: 'یک عدد صحیح، یا خالی برای بی‌حد',
       queued: { one: '{count} گفتگو در صف مسیردهی است', other: '{count} گفتگو در صف مسیردهی است' },
-      oldest: 'قدیمی‌ترین از {when}',
+      oldest: 'قدیمی‌ترین {when} در انتظار',
       refresh: 'تازه‌سازی',
     },
     workload: {
