@@ -262,6 +262,7 @@ pub fn generate(preset: Preset, seed: u64, me: Option<Id>) -> Workspace {
             first_reply_at: Some(started + 1_000),
             last_incoming_at: Some(last_at),
             preview: last_body.chars().take(140).collect(),
+            sla: None,
         };
         changes.push(change(&mut seq, EntityKind::Conversation, conversation_id, to_value(&conversation)));
         for message in messages {

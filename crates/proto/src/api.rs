@@ -489,3 +489,57 @@ pub struct QueuedConversation {
     pub waiting_since: Option<crate::Millis>,
     pub created_at: crate::Millis,
 }
+
+/// `POST /api/v1/sla-policies` and `PUT /api/v1/sla-policies/{id}` (leads and admins).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct SlaPolicyInput {
+    pub name: String,
+    /// Where it is tried among the policies (lower first); default: after the others.
+    #[serde(default)]
+    pub position: Option<u32>,
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub conditions: crate::sla::SlaConditions,
+    #[serde(default)]
+    pub first_response_secs: Option<u32>,
+    #[serde(default)]
+    pub next_response_secs: Option<u32>,
+    #[serde(default)]
+    pub resolution_secs: Option<u32>,
+    #[serde(default)]
+    pub business_hours: bool,
+    #[serde(default = "default_warn_at_percent")]
+    pub warn_at_percent: u8,
+    #[serde(default)]
+    pub raise_priority_on_breach: Option<crate::Priority>,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+fn default_warn_at_percent() -> u8 {
+    80
+}
+
+impl SlaPolicyInput {
+    pub fn into_policy(self, id: Uuid, position: u32) -> crate::sla::SlaPolicy {
+        crate::sla::SlaPolicy {
+            id,
+            name: self.name,
+            position,
+            enabled: self.enabled,
+            conditions: self.conditions,
+            first_response_secs: self.first_response_secs,
+            next_response_secs: self.next_response_secs,
+            resolution_secs: self.resolution_secs,
+            business_hours: self.business_hours,
+            warn_at_percent: self.warn_at_percent,
+            raise_priority_on_breach: self.raise_priority_on_breach,
+        }
+    }
+}

@@ -175,6 +175,7 @@ wire_enum!(
         Mention => "mention",
         Pin => "pin",
         ReadMarker => "read_marker",
+        SlaPolicy => "sla_policy",
     }
 );
 
@@ -194,6 +195,7 @@ impl EntityKind {
             EntityKind::Mention => "mentions",
             EntityKind::Pin => "pins",
             EntityKind::ReadMarker => "read_markers",
+            EntityKind::SlaPolicy => "sla_policies",
         }
     }
 }
@@ -348,6 +350,9 @@ pub struct Conversation {
     pub last_incoming_at: Option<Millis>,
     /// A short preview of the last customer or agent message, for list rows.
     pub preview: String,
+    /// The service-level policy of the current cycle and its clocks (`None`: no policy applies).
+    #[serde(default)]
+    pub sla: Option<crate::sla::ConversationSla>,
 }
 
 impl Conversation {
@@ -485,6 +490,7 @@ pub enum Entity {
     Mention(Mention),
     Pin(Pin),
     ReadMarker(ReadMarker),
+    SlaPolicy(crate::sla::SlaPolicy),
 }
 
 impl Entity {
@@ -503,6 +509,7 @@ impl Entity {
             EntityKind::Mention => Entity::Mention(de(data)?),
             EntityKind::Pin => Entity::Pin(de(data)?),
             EntityKind::ReadMarker => Entity::ReadMarker(de(data)?),
+            EntityKind::SlaPolicy => Entity::SlaPolicy(de(data)?),
         })
     }
 }
@@ -541,6 +548,7 @@ mod tests {
             first_reply_at: None,
             last_incoming_at: Some(1_000),
             preview: String::new(),
+            sla: None,
         };
         assert!(conversation.reply_window_open(Channel::Whatsapp, 1_000 + REPLY_WINDOW_MS - 1));
         assert!(!conversation.reply_window_open(Channel::Whatsapp, 1_000 + REPLY_WINDOW_MS));

@@ -160,6 +160,17 @@ pub enum EventKind {
     /// A resolved conversation opened again: the first event of the new cycle.
     Reopened,
     Resolved,
+    /// A service-level clock moved: `what` is `started`, `warning`, `breached`, `met`,
+    /// `breached_met`, `breached_closed`, `cancelled` or `retargeted`.
+    Sla {
+        policy_id: Uuid,
+        metric: crate::sla::SlaMetric,
+        instance: u32,
+        what: String,
+        target_ms: Millis,
+        /// Counted so far (business or wall milliseconds, as the policy says).
+        elapsed_ms: Millis,
+    },
 }
 
 impl EventKind {
@@ -176,6 +187,7 @@ impl EventKind {
             EventKind::Labels { .. } => "labels",
             EventKind::Reopened => "reopened",
             EventKind::Resolved => "resolved",
+            EventKind::Sla { .. } => "sla",
         }
     }
 }

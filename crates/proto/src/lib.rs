@@ -14,6 +14,7 @@ pub mod error;
 pub mod feed;
 pub mod ledger;
 pub mod rules;
+pub mod sla;
 pub mod text;
 
 pub use api::*;

@@ -132,6 +132,7 @@ pub fn new_conversation(id: Id, inbox_id: Id, contact_id: Id, now: Millis) -> Co
         first_reply_at: None,
         last_incoming_at: None,
         preview: String::new(),
+        sla: None,
     }
 }
 

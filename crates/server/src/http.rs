@@ -89,6 +89,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::update_inbox))
         .routes(routes!(admin::labels, admin::create_label))
         .routes(routes!(admin::delete_label))
+        .routes(routes!(admin::sla_policies, admin::create_sla_policy))
+        .routes(routes!(admin::update_sla_policy, admin::delete_sla_policy))
         .routes(routes!(admin::canned, admin::create_canned))
         .routes(routes!(admin::update_canned, admin::delete_canned))
         .routes(routes!(channels::inbound))

@@ -85,6 +85,7 @@ entity!(CannedResponse, CannedResponse, |c| c.id);
 entity!(Mention, Mention, |m| m.id);
 entity!(Pin, Pin, |p| p.conversation_id);
 entity!(ReadMarker, ReadMarker, |r| r.conversation_id);
+entity!(switchboard_proto::sla::SlaPolicy, SlaPolicy, |p| p.id);
 
 /// What a contact lookup matches, for the SQL backends' `LIKE`: the trimmed query as a contains
 /// pattern (`%`, `_` and `\` escaped with `\`), and its phone digits as one (empty when fewer

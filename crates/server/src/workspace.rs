@@ -20,6 +20,7 @@ mod ingest;
 mod ledger;
 mod presence;
 mod routing;
+mod sla;
 mod timers;
 
 use std::sync::Arc;

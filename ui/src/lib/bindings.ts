@@ -15,7 +15,7 @@ export type MessageKind = "incoming" | "outgoing" | "note" | "activity";
 
 export type DeliveryState = "queued" | "sent" | "delivered" | "read" | "failed";
 
-export type EntityKind = "agent" | "team" | "inbox" | "contact" | "conversation" | "message" | "label" | "canned_response" | "mention" | "pin" | "read_marker";
+export type EntityKind = "agent" | "team" | "inbox" | "contact" | "conversation" | "message" | "label" | "canned_response" | "mention" | "pin" | "read_marker" | "sla_policy";
 
 export type SendKind = "reply" | "note";
 
@@ -115,6 +115,66 @@ webhook_url: string | null, member_agent_ids: Array<string>, member_team_ids: Ar
  */
 hours: CalendarHistory | null, routing: Routing, auto_replies: AutoReplies, };
 
+export type SlaMetric = "first_response" | "next_response" | "resolution";
+
+export type SlaClockStatus = "running" | "paused" | "met" | "breached" | "breached_met" | "breached_closed" | "cancelled";
+
+export type SlaClock = { metric: SlaMetric, 
+/**
+ * Which next-response clock of the cycle (1, 2, …); 1 for the others.
+ */
+instance: number, 
+/**
+ * The target, in business or wall milliseconds.
+ */
+target_ms: number, started_at: number, 
+/**
+ * Counted up to `running_since` (or up to now, when not running).
+ */
+accumulated_ms: number, 
+/**
+ * Since when it counts; `None` while paused or after it ended.
+ */
+running_since: number | null, 
+/**
+ * When it falls due, while it runs.
+ */
+due_at: number | null, 
+/**
+ * When its warning falls, while it runs and has not warned.
+ */
+warn_at: number | null, status: SlaClockStatus, warned: boolean, breached_at: number | null, 
+/**
+ * When it was met, closed or cancelled.
+ */
+ended_at: number | null, };
+
+export type ConversationSla = { policy_id: string, 
+/**
+ * The policy's name when applied, so reports keep it after the policy is renamed or deleted.
+ */
+policy_name: string, cycle: number, clocks: Array<SlaClock>, };
+
+export type SlaConditions = { inbox_ids: Array<string>, team_ids: Array<string>, priorities: Array<Priority>, 
+/**
+ * At least one of these labels.
+ */
+labels: Array<string>, };
+
+export type SlaPolicy = { id: string, name: string, position: number, enabled: boolean, conditions: SlaConditions, first_response_secs: number | null, next_response_secs: number | null, resolution_secs: number | null, 
+/**
+ * Count only the inbox's business hours (wall time when the inbox has none).
+ */
+business_hours: boolean, 
+/**
+ * The warning falls at this share of the target (1–99).
+ */
+warn_at_percent: number, 
+/**
+ * On a breach, raise the conversation's priority to this (never lower it).
+ */
+raise_priority_on_breach: Priority | null, };
+
 export type ContactIdentity = { inbox_id: string, channel: Channel, external_id: string, };
 
 export type Contact = { id: string, name: string, phone: string | null, email: string | null, identities: Array<ContactIdentity>, created_at: number, };
@@ -139,7 +199,11 @@ last_incoming_at: number | null,
 /**
  * A short preview of the last customer or agent message, for list rows.
  */
-preview: string, };
+preview: string, 
+/**
+ * The service-level policy of the current cycle and its clocks (`None`: no policy applies).
+ */
+sla: ConversationSla | null, };
 
 export type Sender = { "type": "agent", id: string, } | { "type": "contact", id: string, } | { "type": "system" };
 

@@ -122,6 +122,10 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE contact_fts;
     ALTER TABLE contact_fts_prefixed RENAME TO contact_fts;
 "#,
+    // 5: service-level policies, a new entity of the feed.
+    r#"
+    CREATE TABLE sla_policies (id TEXT PRIMARY KEY, server_data TEXT, data TEXT);
+"#,
 ];
 
 /// Brings the cache up to the latest schema.

@@ -143,6 +143,53 @@ pub async fn delete_label(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Every service-level policy, in the order they are tried.
+#[utoipa::path(get, path = "/api/v1/sla-policies", tag = "directory", security(("bearer" = [])),
+    responses((status = 200, body = Vec<switchboard_proto::sla::SlaPolicy>), (status = 401, body = ErrorBody)))]
+pub async fn sla_policies(
+    State(state): State<AppState>,
+    _viewer: Viewer,
+) -> ApiResult<Json<Vec<switchboard_proto::sla::SlaPolicy>>> {
+    Ok(Json(state.workspace.sla_policies().await?))
+}
+
+/// Add a service-level policy (lead or admin). Conversations get it when a cycle starts, or at
+/// their next change if it now matches first.
+#[utoipa::path(post, path = "/api/v1/sla-policies", tag = "admin", security(("bearer" = [])), request_body = SlaPolicyInput,
+    responses((status = 200, body = switchboard_proto::sla::SlaPolicy), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_sla_policy(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Json(request): Json<SlaPolicyInput>,
+) -> ApiResult<Json<switchboard_proto::sla::SlaPolicy>> {
+    Ok(Json(state.workspace.create_sla_policy(&viewer, request).await?))
+}
+
+/// Replace a service-level policy (lead or admin).
+#[utoipa::path(put, path = "/api/v1/sla-policies/{id}", tag = "admin", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    request_body = SlaPolicyInput,
+    responses((status = 200, body = switchboard_proto::sla::SlaPolicy), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_sla_policy(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Id>,
+    Json(request): Json<SlaPolicyInput>,
+) -> ApiResult<Json<switchboard_proto::sla::SlaPolicy>> {
+    Ok(Json(state.workspace.update_sla_policy(&viewer, id, request).await?))
+}
+
+/// Delete a service-level policy (lead or admin); conversations keep its name in their history.
+#[utoipa::path(delete, path = "/api/v1/sla-policies/{id}", tag = "admin", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_sla_policy(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Id>,
+) -> ApiResult<StatusCode> {
+    state.workspace.delete_sla_policy(&viewer, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Team-wide canned responses and the caller's personal ones.
 #[utoipa::path(get, path = "/api/v1/canned-responses", tag = "directory", security(("bearer" = [])),
     responses((status = 200, body = Vec<CannedResponse>), (status = 401, body = ErrorBody)))]

@@ -224,6 +224,14 @@ const MIGRATIONS: &[&str] = &[
         WHERE status = 'open';
     CREATE TABLE routing_turns (agent_id text PRIMARY KEY, turn bigint NOT NULL);
     "#,
+    // 6: service-level policies (an entity of the feed; the clocks live in conversations).
+    r#"
+    CREATE TABLE sla_policies (
+        id text NOT NULL, scope text NOT NULL DEFAULT '',
+        pos bigint GENERATED ALWAYS AS IDENTITY, data jsonb NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+    "#,
 ];
 
 /// Brings the database up to the latest schema, under a session advisory lock: a node that starts

@@ -198,6 +198,13 @@ const MIGRATIONS: &[&str] = &[
         WHERE status = 'open' AND data->>'assignee_id' IS NULL;
     CREATE TABLE routing_turns (agent_id TEXT PRIMARY KEY, turn INTEGER NOT NULL);
     "#,
+    // 7: service-level policies (an entity of the feed; the clocks live in conversations).
+    r#"
+    CREATE TABLE sla_policies (
+        id TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '', data TEXT NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+    "#,
 ];
 
 /// Brings the database up to the latest schema.

@@ -65,8 +65,25 @@ pub fn create(
     origin: Origin,
     cause: &Cause,
 ) -> Outcome<()> {
-    tx.put(conversation, Audience::inbox(conversation.inbox_id))?;
-    append(tx, conversation.id, 1, cause, EventKind::Created { origin })
+    let (conversation, sla_events) = super::sla::step(tx, None, conversation, cause.at)?;
+    tx.put(&conversation, Audience::inbox(conversation.inbox_id))?;
+    append(tx, conversation.id, 1, cause, EventKind::Created { origin })?;
+    let sla = Cause::system("sla", cause.at);
+    for event in sla_events {
+        append(tx, conversation.id, 1, &sla, event)?;
+    }
+    Ok(())
+}
+
+/// An SLA warning or breach, dated when it fell due (the clocks are written by the `save` after).
+pub fn sla_event(
+    tx: &mut dyn StoreTx,
+    conversation: Id,
+    cycle: u32,
+    event: EventKind,
+    at: Millis,
+) -> Outcome<()> {
+    append(tx, conversation, cycle, &Cause::system("sla", at), event)
 }
 
 /// Writes a changed conversation and the events its change from `before` amounts to; writes
@@ -76,6 +93,8 @@ pub fn save(tx: &mut dyn StoreTx, before: &Conversation, after: &Conversation, c
     if before == after {
         return Ok(());
     }
+    let (after, sla_events) = super::sla::step(tx, Some(before), after, cause.at)?;
+    let after = &after;
     tx.put(after, Audience::inbox(after.inbox_id))?;
     let mut cycle = cycle_of(tx, after.id)?;
     let id = after.id;
@@ -110,6 +129,10 @@ pub fn save(tx: &mut dyn StoreTx, before: &Conversation, after: &Conversation, c
         let added = after.labels.iter().filter(|l| !before.labels.contains(l)).cloned().collect();
         let removed = before.labels.iter().filter(|l| !after.labels.contains(l)).cloned().collect();
         append(tx, id, cycle, cause, EventKind::Labels { added, removed })?;
+    }
+    let sla = Cause::system("sla", cause.at);
+    for event in sla_events {
+        append(tx, id, cycle, &sla, event)?;
     }
     Ok(())
 }

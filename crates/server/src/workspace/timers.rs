@@ -34,6 +34,8 @@ fn fire(tx: &mut dyn StoreTx, timer: &TimerRecord) -> Outcome<()> {
     } else if let Some(conversation) = timer.key.strip_prefix("noreply:").and_then(|id| id.parse::<Id>().ok())
     {
         super::routing::take_back_unanswered(tx, conversation, timer)?;
+    } else if let Some(conversation) = timer.key.strip_prefix("sla:").and_then(|id| id.parse::<Id>().ok()) {
+        super::sla::fire(tx, conversation, timer.due_at)?;
     } else if let Some(agent) = timer.key.strip_prefix("release:").and_then(|id| id.parse::<Id>().ok()) {
         super::routing::release_unavailable(tx, agent, timer)?;
     } else {

@@ -16,5 +16,6 @@ mod nodes;
 mod presence;
 mod routing;
 mod search;
+mod sla;
 mod stream;
 mod visibility;

@@ -192,6 +192,7 @@ export function buildWorld(count: number, now: number): World {
       first_reply_at: lastActivity - DAY,
       last_incoming_at: incomingLast ? lastActivity : lastActivity - 2 * HOUR,
       preview: incomingLast ? line.text : pick(random, REPLIES),
+      sla: null,
       unread: incomingLast && random() < 0.45,
       pinned: random() < 0.04,
       mentioned: random() < 0.05,

@@ -3,7 +3,7 @@ import { ALL_KINDS, DIRECTORY_KINDS, LIST_KINDS, SIDEBAR_KINDS, THREAD_KINDS, to
 
 describe('kinds', () => {
   it('lists every entity kind once', () => {
-    expect(ALL_KINDS).toHaveLength(11);
+    expect(ALL_KINDS).toHaveLength(12);
     expect(new Set(ALL_KINDS).size).toBe(ALL_KINDS.length);
   });
 

@@ -16,6 +16,7 @@ const EVERY_KIND: Record<EntityKind, true> = {
   mention: true,
   pin: true,
   read_marker: true,
+  sla_policy: true,
 };
 
 export const ALL_KINDS = Object.keys(EVERY_KIND) as EntityKind[];

@@ -39,6 +39,7 @@ export function conversation(id: string, overrides: Partial<Conversation> = {}):
     first_reply_at: null,
     last_incoming_at: null,
     preview: '',
+    sla: null,
     ...overrides,
   };
 }
