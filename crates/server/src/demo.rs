@@ -324,6 +324,9 @@ async fn seed(
     for inbox in &inboxes {
         db.update_inbox(&admin, inbox.id, automation::inbox_settings(inbox, support)).await.map_err(fail)?;
     }
+    for policy in automation::sla_policies() {
+        db.create_sla_policy(&admin, policy).await.map_err(fail)?;
+    }
     for agent in &agents {
         let capacity = UpdateAgent { capacity: Some(Some(automation::CAPACITY)), ..UpdateAgent::default() };
         db.update_agent(&admin, agent.id, capacity).await.map_err(fail)?;

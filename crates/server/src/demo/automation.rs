@@ -118,6 +118,43 @@ pub fn inbox_settings(inbox: &Inbox, support_team: Option<Id>) -> UpdateInbox {
     }
 }
 
+/// The demo's service levels: a VIP customer gets a first answer within 15 minutes (a breach
+/// makes it urgent, which the lead sees at the top), everyone else within 30, counted in
+/// business hours; the next answer within an hour and resolution within two working days.
+pub fn sla_policies() -> Vec<SlaPolicyInput> {
+    let policy = |name: &str, position: u32| SlaPolicyInput {
+        name: name.into(),
+        position: Some(position),
+        enabled: true,
+        conditions: switchboard_proto::sla::SlaConditions::default(),
+        first_response_secs: None,
+        next_response_secs: None,
+        resolution_secs: None,
+        business_hours: true,
+        warn_at_percent: 80,
+        raise_priority_on_breach: None,
+    };
+    vec![
+        SlaPolicyInput {
+            conditions: switchboard_proto::sla::SlaConditions {
+                labels: vec!["vip".into()],
+                ..switchboard_proto::sla::SlaConditions::default()
+            },
+            first_response_secs: Some(15 * 60),
+            next_response_secs: Some(30 * 60),
+            raise_priority_on_breach: Some(Priority::Urgent),
+            ..policy("VIP", 1)
+        },
+        SlaPolicyInput {
+            first_response_secs: Some(30 * 60),
+            next_response_secs: Some(60 * 60),
+            resolution_secs: Some(2 * 8 * 3600),
+            raise_priority_on_breach: Some(Priority::High),
+            ..policy("Standard", 2)
+        },
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,9 @@
 //! The clock rules themselves are in `proto::sla`; which changes move them is decided here from
 //! the before/after of the write:
 //! - a cycle starts (created, or a resolved conversation reopens): the first matching policy
-//!   applies; resolution starts, first response too if a customer's message started it;
+//!   applies; resolution starts, first response too if a customer's message started it; a
+//!   policy that comes to match mid-cycle (new, or after a change) applies from then on, its
+//!   reply clock anchored at the message the customer is waiting on;
 //! - the customer starts waiting (`waiting_since` set) with no reply clock live: the next
 //!   response clock starts; a person's reply (`waiting_since` cleared; auto-replies never clear
 //!   it) meets the live reply clock;
@@ -138,6 +140,40 @@ pub(super) fn step(
             }
             None => None,
         };
+    } else if let (Some(_), None, Some(policy)) = (before, &after.sla, matched) {
+        // A policy that matches now and didn't before (new, or the conversation changed): it
+        // applies from here on, a reply clock anchored at the message the customer waits on.
+        if after.status != ConversationStatus::Resolved {
+            let time = time(Some(policy), hours.as_ref());
+            let cycle = tx.current_cycle(after.id)?.unwrap_or(1);
+            let mut sla = ConversationSla {
+                policy_id: policy.id,
+                policy_name: policy.name.clone(),
+                cycle,
+                clocks: vec![],
+            };
+            let percent = policy.warn_at_percent;
+            if let Some(target) = target_ms(policy, SlaMetric::Resolution) {
+                let mut clock = SlaClock::start(SlaMetric::Resolution, 1, target, at, time, percent);
+                if matches!(after.status, ConversationStatus::Pending | ConversationStatus::Snoozed) {
+                    clock.pause(time, at);
+                }
+                sla.clocks.push(clock);
+            }
+            let reply_metric = match after.first_reply_at {
+                None => SlaMetric::FirstResponse,
+                Some(_) => SlaMetric::NextResponse,
+            };
+            if let (Some(target), Some(waiting_since)) =
+                (target_ms(policy, reply_metric), after.waiting_since)
+            {
+                sla.clocks.push(SlaClock::start(reply_metric, 1, target, waiting_since, time, percent));
+            }
+            for clock in &sla.clocks {
+                events.push(event(&sla, clock, "started", time, at));
+            }
+            next.sla = Some(sla);
+        }
     } else if let (Some(before), Some(mut sla)) = (before, next.sla.take()) {
         // Another policy matches first now: live clocks take its targets (or end, if it has none).
         let current = policies.iter().find(|p| p.id == sla.policy_id);

@@ -262,3 +262,21 @@ async fn policies_are_checked_and_only_leads_may_write_them() {
         workspace.lena.request(Method::DELETE, &format!("/api/v1/sla-policies/{id}"), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 }
+
+#[tokio::test]
+async fn a_policy_created_later_applies_at_the_next_change_anchored_at_the_waiting_message() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let t0 = now(&server);
+    let id = server.inbound(&workspace.whatsapp, "c1", "m1", "hello").await.conversation_id;
+    assert!(conversation(&server, id).await.sla.is_none(), "no policy yet");
+    server.clock.advance(10 * MIN);
+    policy(&server, json!({"name": "Later", "first_response_secs": 1800})).await;
+    let labels = json!({"client_id": Id::new_v4(), "add": ["vip"], "remove": []});
+    let (status, body) = workspace.sara.post(&format!("/api/v1/conversations/{id}/labels"), labels).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let first = clock(&server, id, SlaMetric::FirstResponse, 1).await;
+    assert!((t0..t0 + MIN).contains(&first.started_at), "anchored at the customer's message");
+    let due = first.due_at.expect("due");
+    assert!((t0 + 30 * MIN..t0 + 31 * MIN).contains(&due));
+}
