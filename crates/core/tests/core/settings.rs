@@ -132,7 +132,7 @@ async fn a_calendar_the_server_refuses_comes_back_as_a_validation_error_naming_t
 }
 
 #[tokio::test]
-async fn capacity_is_an_admins_and_the_workload_a_leads() {
+async fn leads_and_admins_set_capacity_and_routing_and_read_the_workload() {
     let server = Server::start().await;
     let workspace = Workspace::create(&server).await;
     agent(&server, "Ida Admin", "ida@test.example", "admin").await;
@@ -149,16 +149,20 @@ async fn capacity_is_an_admins_and_the_workload_a_leads() {
     let row = rows.iter().find(|r| r.agent_id == sam.me()).expect("Sam's row");
     assert_eq!((row.capacity, row.load), (Some(3), 0));
 
-    let refused = settings::set_capacity(&leo.account.api, sam.me(), None).await;
-    assert!(matches!(&refused, Err(e) if e.code() == "forbidden"), "a lead may not change it: {refused:?}");
+    // A lead runs the day: capacity and an inbox's routing are theirs to change too.
+    let stored =
+        settings::set_capacity(&leo.account.api, sam.me(), Some(4)).await.expect("a lead sets capacity");
+    assert_eq!(stored.capacity, Some(4));
     let inbox = {
         leo.until("the inbox arrives", |c| inbox_of(c, workspace.whatsapp.inbox.id).is_some()).await;
         inbox_of(&leo, workspace.whatsapp.inbox.id).expect("inbox")
     };
     let mut wanted = settings::current(&inbox);
     wanted.routing.mode = RoutingMode::RoundRobin;
-    let refused = settings::save_inbox(&leo.account.api, &inbox, wanted).await;
-    assert!(matches!(&refused, Err(e) if e.code() == "forbidden"), "nor an inbox's settings: {refused:?}");
+    let saved = settings::save_inbox(&leo.account.api, &inbox, wanted).await.expect("a lead sets routing");
+    assert_eq!(saved.routing.mode, RoutingMode::RoundRobin);
+    let refused = settings::set_capacity(&sam.account.api, sam.me(), None).await;
+    assert!(matches!(&refused, Err(e) if e.code() == "forbidden"), "an agent may not: {refused:?}");
     let refused = settings::workload(&sam.account.api).await;
     assert!(matches!(&refused, Err(e) if e.code() == "forbidden"), "an agent sees no workload: {refused:?}");
 

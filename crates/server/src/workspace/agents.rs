@@ -159,8 +159,19 @@ impl Workspace {
         self.write(move |tx| create_agent(tx, request, hash)).await
     }
 
+    /// Admins change anything; a lead balancing the load may change an agent's capacity alone.
     pub async fn update_agent(&self, viewer: &Viewer, agent_id: Id, update: UpdateAgent) -> Outcome<Agent> {
-        policy::require_admin(viewer)?;
+        let capacity_only = update.capacity.is_some()
+            && update.name.is_none()
+            && update.role.is_none()
+            && update.active.is_none()
+            && update.team_ids.is_none()
+            && update.password.is_none();
+        if capacity_only {
+            policy::require_lead(viewer)?;
+        } else {
+            policy::require_admin(viewer)?;
+        }
         let hash = match update.password.clone() {
             Some(password) => Some(hash_password(password).await?),
             None => None,

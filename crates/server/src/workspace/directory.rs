@@ -164,8 +164,18 @@ impl Workspace {
         self.write(move |tx| create_inbox(tx, request)).await
     }
 
+    /// Admins change anything; leads run the team's day, so they may change an inbox's hours,
+    /// routing and automatic replies, but not its name, webhook, members or templates.
     pub async fn update_inbox(&self, viewer: &Viewer, inbox_id: Id, update: UpdateInbox) -> Outcome<Inbox> {
-        policy::require_admin(viewer)?;
+        policy::require_lead(viewer)?;
+        let structural = update.name.is_some()
+            || update.webhook_url.is_some()
+            || update.member_agent_ids.is_some()
+            || update.member_team_ids.is_some()
+            || update.templates.is_some();
+        if structural {
+            policy::require_admin(viewer)?;
+        }
         self.write(move |tx| update_inbox(tx, inbox_id, update)).await
     }
 

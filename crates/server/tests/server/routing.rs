@@ -616,3 +616,25 @@ async fn r18_an_unanswered_routed_conversation_is_handed_over_then_left_for_a_le
     let (status, body) = assign(&desk.server.admin, ignored, Some(desk.agents[0].agent.id), None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+#[tokio::test]
+async fn leads_set_routing_hours_replies_and_capacity_but_not_an_inboxs_structure() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let path = format!("/api/v1/inboxes/{}", workspace.whatsapp.inbox.id);
+    let lead = &workspace.lena;
+    let routing = json!({"routing": {"mode": "round_robin"}, "auto_replies": {"greeting": {"body": "Hi!"}}});
+    let (status, body) = lead.request(Method::PATCH, &path, Some(routing)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["routing"]["mode"], "round_robin");
+    let (status, _) = lead.request(Method::PATCH, &path, Some(json!({"name": "Renamed"}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the inbox's structure stays the admin's");
+    let agent = format!("/api/v1/agents/{}", workspace.sara.agent.id);
+    let (status, body) = lead.request(Method::PATCH, &agent, Some(json!({"capacity": 6}))).await;
+    assert_eq!((status, body["capacity"].clone()), (StatusCode::OK, json!(6)));
+    let (status, _) = lead.request(Method::PATCH, &agent, Some(json!({"capacity": 6, "role": "lead"}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) =
+        workspace.sara.request(Method::PATCH, &path, Some(json!({"routing": {"mode": "manual"}}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "agents can't");
+}

@@ -27,10 +27,10 @@ function withInbox(base: Directory, inbox: Partial<Inbox>): Directory {
 }
 
 describe('SettingsState', () => {
-  it('shows settings to leads and admins, and lets only admins change them', () => {
-    expect(make(directory).settings.canView()).toBe(false);
+  it('shows settings to leads and admins, who may both change them, and not to agents', () => {
+    expect([make(directory).settings.canView(), make(directory).settings.canEdit()]).toEqual([false, false]);
     const lead = make({ ...admin, me: { ...admin.me, role: 'lead' } }).settings;
-    expect([lead.canView(), lead.canEdit()]).toEqual([true, false]);
+    expect([lead.canView(), lead.canEdit()]).toEqual([true, true]);
     const { settings } = make();
     expect([settings.canView(), settings.canEdit()]).toEqual([true, true]);
   });

@@ -37,14 +37,16 @@ export class SettingsState {
 
   constructor(private readonly deps: SettingsDeps) {}
 
-  /** Admins and leads see settings; only admins may change inboxes and agents (the server's rule). */
+  /** Admins and leads see and change these settings: an inbox's hours, routing and automatic
+   * replies, and agents' capacity are the lead's to run (the server's rule; an inbox's structure
+   * stays the admin's, and this screen doesn't touch it). */
   canView(): boolean {
     const role = this.deps.directory()?.me.role;
     return role === 'admin' || role === 'lead';
   }
 
   canEdit(): boolean {
-    return this.deps.directory()?.me.role === 'admin';
+    return this.canView();
   }
 
   inboxes(): Inbox[] {
