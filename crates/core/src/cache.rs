@@ -455,6 +455,7 @@ fn put_row(
         (Some(server), Some(displayed)) if std::ptr::eq(server, displayed) => server_text.clone(),
         _ => displayed.map(Value::to_string),
     };
+    let existed = rowid.is_some();
     let rowid = match rowid {
         Some(rowid) => {
             tx.prepare_cached(&format!("UPDATE {table} SET server_data = ?2, data = ?3 WHERE rowid = ?1"))?
@@ -468,6 +469,9 @@ fn put_row(
             tx.last_insert_rowid()
         }
     };
+    if kind == EntityKind::Conversation {
+        views::index_sla_due(tx, rowid, displayed, existed)?;
+    }
     search::index(tx, kind, rowid, displayed)?;
     Ok(())
 }

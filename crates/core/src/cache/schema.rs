@@ -126,6 +126,18 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE TABLE sla_policies (id TEXT PRIMARY KEY, server_data TEXT, data TEXT);
 "#,
+    // 6: when a conversation's first live SLA clock falls due (`ConversationSla::next_due`), as a
+    // column `put_row` writes from the displayed JSON, so the "breaching soon" order reads an
+    // index instead of every row's clocks. A generated column can't hold it: the clocks are an
+    // array, and a generated expression may not run a subquery over `json_each`.
+    r#"
+    ALTER TABLE conversations ADD COLUMN sla_due_at INTEGER;
+    UPDATE conversations SET sla_due_at = (
+        SELECT MIN(j.value->>'due_at') FROM json_each(conversations.data, '$.sla.clocks') j
+        WHERE j.value->>'status' IN ('running', 'paused', 'breached') AND j.value->>'due_at' IS NOT NULL)
+    WHERE data IS NOT NULL;
+    CREATE INDEX conversations_by_sla_due ON conversations(status, sla_due_at);
+"#,
 ];
 
 /// Brings the cache up to the latest schema.
@@ -143,6 +155,43 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn migration_6_fills_the_next_due_time_of_conversations_already_cached() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        for migration in &MIGRATIONS[..5] {
+            conn.execute_batch(migration).expect("earlier migration");
+        }
+        conn.pragma_update(None, "user_version", 5).expect("version");
+        let clock = |status: &str, due: Option<i64>| serde_json::json!({"metric": "resolution", "status": status, "due_at": due});
+        for (id, clocks) in [
+            ("a", serde_json::json!([clock("running", Some(900)), clock("breached", Some(700))])),
+            ("b", serde_json::json!([clock("met", None), clock("paused", None)])),
+            ("c", serde_json::json!([clock("running", Some(400))])),
+        ] {
+            let data = serde_json::json!({"status": "open", "sla": {"clocks": clocks}}).to_string();
+            conn.execute("INSERT INTO conversations (id, data) VALUES (?1, ?2)", [id, &data]).expect("row");
+        }
+        conn.execute(
+            "INSERT INTO conversations (id, data) VALUES ('d', '{\"status\":\"open\",\"sla\":null}')",
+            [],
+        )
+        .expect("row");
+
+        migrate(&mut conn).expect("migrate");
+
+        let mut statement =
+            conn.prepare("SELECT id, sla_due_at FROM conversations ORDER BY id").expect("select");
+        let rows: Vec<(String, Option<i64>)> = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .expect("query")
+            .map(|row| row.expect("row"))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![("a".into(), Some(700)), ("b".into(), None), ("c".into(), Some(400)), ("d".into(), None)]
+        );
+    }
 
     #[test]
     fn migration_4_keeps_what_was_indexed_and_answers_prefixes() {

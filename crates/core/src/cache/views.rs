@@ -31,6 +31,9 @@ pub enum Sort {
     Oldest,
     /// The customer who has waited longest for a reply first.
     WaitingLongest,
+    /// Breaching soon: the SLA clock falling due first comes first (already overdue ones at the
+    /// top), conversations without a live clock after them, most recent first.
+    BreachingSoon,
 }
 
 /// One page of a view.
@@ -63,6 +66,36 @@ pub fn reply_window(conversation: &Conversation, channel: Channel, now: Millis) 
         Some(closes) if now < closes => ReplyWindow::OpenUntil(closes),
         Some(_) => ReplyWindow::Closed,
     }
+}
+
+/// The SLA clock a row and a thread header count down: the live clock falling due first
+/// (`ConversationSla::next_due`), else a paused one (the resolution clock while pending or
+/// snoozed), which has no due time until it runs again. `None`: no SLA, or every clock ended.
+pub fn sla_countdown(conversation: &Conversation) -> Option<&sla::SlaClock> {
+    let sla = conversation.sla.as_ref()?;
+    sla.next_due().or_else(|| sla.clocks.iter().find(|clock| clock.status == sla::SlaClockStatus::Paused))
+}
+
+/// Keeps `conversations.sla_due_at` (what [`Sort::BreachingSoon`] orders by) equal to the
+/// displayed version's next due time. Called by `put_row` for every conversation it writes; a new
+/// row without an SLA keeps the column's NULL without a write.
+pub(super) fn index_sla_due(
+    tx: &rusqlite::Transaction,
+    rowid: i64,
+    displayed: Option<&serde_json::Value>,
+    existed: bool,
+) -> CoreResult<()> {
+    let due = match displayed.and_then(|data| data.get("sla")).filter(|sla| !sla.is_null()) {
+        Some(sla) => serde_json::from_value::<sla::ConversationSla>(sla.clone())?
+            .next_due()
+            .and_then(|clock| clock.due_at),
+        None => None,
+    };
+    if due.is_some() || existed {
+        tx.prepare_cached("UPDATE conversations SET sla_due_at = ?2 WHERE rowid = ?1")?
+            .execute(rusqlite::params![rowid, due])?;
+    }
+    Ok(())
 }
 
 /// A conversation list row: the conversation and what the row shows beside it.
@@ -131,6 +164,7 @@ impl Cache {
             Sort::Newest => "c.last_activity_at DESC, c.id",
             Sort::Oldest => "c.last_activity_at ASC, c.id",
             Sort::WaitingLongest => "c.waiting_since IS NULL, c.waiting_since ASC, c.last_activity_at ASC",
+            Sort::BreachingSoon => "c.sla_due_at IS NULL, c.sla_due_at ASC, c.last_activity_at DESC, c.id",
         };
         values.push(SqlValue::Integer(query.limit as i64));
         values.push(SqlValue::Integer(query.offset as i64));

@@ -11,5 +11,6 @@ mod intents;
 mod outbox;
 mod search;
 mod settings;
+mod sla;
 mod sync;
 mod views;
