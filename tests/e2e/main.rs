@@ -243,6 +243,7 @@ async fn steps(
     session.wait_for("[data-testid=status-connection][data-state=online]", Duration::from_secs(60)).await?;
 
     routing_steps(harness, server, workspace, session).await?;
+    sla_steps(harness, server, workspace).await?;
 
     // Sara says she's busy from the status bar's availability menu: the dot shows it at once and
     // the server has it (sent straight away, not through the outbox).
@@ -580,6 +581,43 @@ async fn routing_steps(
         .await?;
     screenshot(session, harness, "02-routed-to-me").await?;
     println!("routing: Nora's conversation went to Sara, listed under Mine, and rang");
+    Ok(())
+}
+
+/// A VIP customer under a 30-minute first-response target: when the server's clock passes 80 % and
+/// then the due time, Sara (whose conversation it is) gets a desktop notification for each. The
+/// clock is the server's, moved by the test; the app never decides a breach itself.
+async fn sla_steps(harness: &Harness, server: &Server, workspace: &server::Workspace) -> anyhow::Result<()> {
+    server
+        .add_sla_policy(
+            json!({"name": "VIP", "conditions": {"labels": ["vip"]}, "first_response_secs": 1800}),
+        )
+        .await?;
+    let omar = server.inbound(&workspace.whatsapp, "omar", "Omar Haddad", "s1", "I need this today").await?;
+    anyhow::ensure!(
+        server.conversation(omar.conversation_id).await?.assignee_id == Some(workspace.sara),
+        "Omar's conversation went to Sara, who has room"
+    );
+    server.label(omar.conversation_id, "vip").await?;
+    let sla = server
+        .conversation(omar.conversation_id)
+        .await?
+        .sla
+        .ok_or_else(|| anyhow::anyhow!("no SLA applies"))?;
+    anyhow::ensure!(sla.policy_name == "VIP", "the VIP policy applies, not {}", sla.policy_name);
+    server.clock.advance(25 * 60_000);
+    wait_for_notification(harness, &["Omar Haddad", "SLA warning"]).await?;
+    server.clock.advance(6 * 60_000);
+    wait_for_notification(harness, &["Omar Haddad", "SLA breached"]).await?;
+    let clocks =
+        server.conversation(omar.conversation_id).await?.sla.ok_or_else(|| anyhow::anyhow!("no SLA"))?.clocks;
+    anyhow::ensure!(
+        clocks.iter().any(|c| c.status == switchboard_proto::sla::SlaClockStatus::Breached),
+        "the server recorded the breach: {clocks:?}"
+    );
+    // Out of the way of the steps that follow (they count Sara's open conversations).
+    server.set_status(omar.conversation_id, "resolved").await?;
+    println!("sla: Omar's first response warned at 80 % and breached at 30 minutes, each rang");
     Ok(())
 }
 

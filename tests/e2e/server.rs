@@ -2,12 +2,12 @@
 //! killed and restarted, and the nodes `scripts/run-nodes.sh` started behind nginx, one of which
 //! can be killed; both reached through the same admin [`Api`].
 
-use std::{future::Future, net::SocketAddr, path::PathBuf, time::Duration};
+use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use serde_json::{json, Value};
 use switchboard_proto::*;
-use switchboard_server::{init_data_dir, launch, ServerConfig};
+use switchboard_server::{init_data_dir, launch, ServerConfig, ShiftedClock};
 use tokio_util::sync::CancellationToken;
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -40,9 +40,11 @@ impl Api {
     }
 }
 
-/// The server in this process.
+/// The server in this process, on a clock the test may move (time-based behaviour such as an SLA
+/// breach is tested by moving it, never by waiting).
 pub struct Server {
     api: Api,
+    pub clock: Arc<ShiftedClock>,
     address: SocketAddr,
     data_dir: tempfile::TempDir,
     shutdown: CancellationToken,
@@ -66,6 +68,7 @@ impl Drop for Server {
 async fn serve(
     data_dir: &std::path::Path,
     address: SocketAddr,
+    clock: Arc<ShiftedClock>,
 ) -> anyhow::Result<(SocketAddr, CancellationToken, tokio::task::JoinHandle<anyhow::Result<()>>)> {
     let mut tries = 0;
     let listener = loop {
@@ -80,7 +83,9 @@ async fn serve(
     };
     let address = listener.local_addr()?;
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(launch(ServerConfig::new(data_dir), listener, shutdown.clone()));
+    let mut config = ServerConfig::new(data_dir);
+    config.clock = clock;
+    let task = tokio::spawn(launch(config, listener, shutdown.clone()));
     Ok((address, shutdown, task))
 }
 
@@ -89,9 +94,10 @@ impl Server {
         let data_dir = tempfile::tempdir()?;
         let admin_password =
             init_data_dir(&ServerConfig::new(data_dir.path()), "admin@e2e.example", "Ada Admin").await?;
-        let (address, shutdown, task) = serve(data_dir.path(), "127.0.0.1:0".parse()?).await?;
+        let clock = Arc::new(ShiftedClock::default());
+        let (address, shutdown, task) = serve(data_dir.path(), "127.0.0.1:0".parse()?, clock.clone()).await?;
         let api = Api::sign_in(format!("http://{address}"), "admin@e2e.example", &admin_password).await?;
-        Ok(Server { api, address, data_dir, shutdown, task: Some(task) })
+        Ok(Server { api, clock, address, data_dir, shutdown, task: Some(task) })
     }
 
     pub async fn kill(&mut self) {
@@ -103,7 +109,7 @@ impl Server {
     }
 
     pub async fn restart(&mut self) -> anyhow::Result<()> {
-        let (_, shutdown, task) = serve(self.data_dir.path(), self.address).await?;
+        let (_, shutdown, task) = serve(self.data_dir.path(), self.address, self.clock.clone()).await?;
         self.shutdown = shutdown;
         self.task = Some(task);
         Ok(())
@@ -141,6 +147,26 @@ impl Api {
     pub async fn set_routing(&self, inbox: &CreatedInbox, mode: &str) -> anyhow::Result<()> {
         self.admin_patch(&format!("/api/v1/inboxes/{}", inbox.inbox.id), json!({"routing": {"mode": mode}}))
             .await?;
+        Ok(())
+    }
+
+    /// Adds a service-level policy, as an admin.
+    pub async fn add_sla_policy(&self, policy: Value) -> anyhow::Result<()> {
+        self.admin("/api/v1/sla-policies", policy).await?;
+        Ok(())
+    }
+
+    /// Adds a label to a conversation, as an admin.
+    pub async fn label(&self, conversation: Id, label: &str) -> anyhow::Result<()> {
+        let body = json!({"client_id": Id::new_v4(), "add": [label], "remove": []});
+        self.admin(&format!("/api/v1/conversations/{conversation}/labels"), body).await?;
+        Ok(())
+    }
+
+    /// Sets a conversation's status, as an admin.
+    pub async fn set_status(&self, conversation: Id, status: &str) -> anyhow::Result<()> {
+        let body = json!({"client_id": Id::new_v4(), "status": status});
+        self.admin(&format!("/api/v1/conversations/{conversation}/status"), body).await?;
         Ok(())
     }
 
