@@ -23,7 +23,7 @@ use std::{
 use switchboard_core::{
     accounts::{AccountInfo, Accounts, OpenAccount},
     attachments::{self, AttachmentCache},
-    cache::views::{reply_window, ListQuery, View},
+    cache::views::{reply_window, sla_countdown, ListQuery, View},
     clock::Clock,
     events::Event,
     intents,

@@ -8,7 +8,7 @@ use switchboard_core::{
     events::{ConnectionState, SyncStatus},
     CoreError,
 };
-use switchboard_proto::*;
+use switchboard_proto::{sla::SlaClock, *};
 use ts_rs::TS;
 use uuid::Uuid;
 
@@ -206,6 +206,8 @@ pub enum SortKey {
     Newest,
     Oldest,
     WaitingLongest,
+    /// The SLA clock falling due first on top.
+    BreachingSoon,
 }
 
 impl From<SortKey> for Sort {
@@ -214,6 +216,7 @@ impl From<SortKey> for Sort {
             SortKey::Newest => Sort::Newest,
             SortKey::Oldest => Sort::Oldest,
             SortKey::WaitingLongest => Sort::WaitingLongest,
+            SortKey::BreachingSoon => Sort::BreachingSoon,
         }
     }
 }
@@ -258,6 +261,9 @@ pub struct ConversationRow {
     /// Actions on it wait in the outbox.
     pub pending: bool,
     pub window: WindowState,
+    /// The SLA clock the row counts down (`cache::views::sla_countdown`): the live one falling
+    /// due first, else a paused one.
+    pub sla_clock: Option<SlaClock>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -312,6 +318,8 @@ pub struct Thread {
     pub inbox: Option<Inbox>,
     pub messages: Vec<Message>,
     pub window: WindowState,
+    /// The SLA clock the header counts down, as on the row.
+    pub sla_clock: Option<SlaClock>,
     pub pinned: bool,
     /// The contact's other conversations (the contact panel).
     pub other_conversations: Vec<Conversation>,

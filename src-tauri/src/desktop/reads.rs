@@ -65,6 +65,7 @@ impl Desktop {
                     pinned: row.pinned,
                     pending: row.pending,
                     window: row.reply_window.into(),
+                    sla_clock: sla_countdown(&row.conversation).cloned(),
                     conversation: row.conversation,
                 })
                 .collect();
@@ -109,6 +110,7 @@ impl Desktop {
             Ok(dto::Thread {
                 messages: cache.thread(id)?,
                 window: reply_window(&conversation, channel, now).into(),
+                sla_clock: sla_countdown(&conversation).cloned(),
                 pinned: cache.get::<Pin>(EntityKind::Pin, id)?.is_some(),
                 other_conversations: cache
                     .contact_conversations(conversation.contact_id)?

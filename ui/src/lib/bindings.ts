@@ -267,7 +267,7 @@ export type ViewKey = { "type": "mine" } | { "type": "unassigned" } | { "type": 
 
 export type SidebarEntry = { view: ViewKey, count: number, };
 
-export type SortKey = "newest" | "oldest" | "waiting_longest";
+export type SortKey = "newest" | "oldest" | "waiting_longest" | "breaching_soon";
 
 export type ListRequest = { view: ViewKey, 
 /**
@@ -281,13 +281,22 @@ export type ConversationRow = { conversation: Conversation, contact_name: string
 /**
  * Actions on it wait in the outbox.
  */
-pending: boolean, window: WindowState, };
+pending: boolean, window: WindowState, 
+/**
+ * The SLA clock the row counts down (`cache::views::sla_countdown`): the live one falling
+ * due first, else a paused one.
+ */
+sla_clock: SlaClock | null, };
 
 export type ListPage = { total: number, offset: number, rows: Array<ConversationRow>, };
 
 export type Draft = { kind: SendKind, body: string, };
 
-export type Thread = { conversation: Conversation, contact: Contact | null, inbox: Inbox | null, messages: Array<Message>, window: WindowState, pinned: boolean, 
+export type Thread = { conversation: Conversation, contact: Contact | null, inbox: Inbox | null, messages: Array<Message>, window: WindowState, 
+/**
+ * The SLA clock the header counts down, as on the row.
+ */
+sla_clock: SlaClock | null, pinned: boolean, 
 /**
  * The contact's other conversations (the contact panel).
  */

@@ -64,6 +64,7 @@ const en = {
     newest: 'Newest',
     oldest: 'Oldest',
     waiting_longest: 'Waiting longest',
+    breaching_soon: 'Breaching soon',
   },
   list: {
     label: 'Conversations',
@@ -451,6 +452,25 @@ const en = {
       send: 'Send',
       quickReplies: 'Quick replies (or / at the start)',
       placeholders: 'Next / previous blank in a quick reply',
+    },
+  },
+  sla: {
+    minutes: '{n} min',
+    hours: '{h} h',
+    hoursMinutes: '{h} h {m} min',
+    days: '{d} d',
+    daysHours: '{d} d {h} h',
+    paused: 'paused',
+    overdue: 'overdue (unconfirmed)',
+    breached: 'breached {duration} ago',
+    dueTitle: '{metric} due in {duration}',
+    pausedTitle: '{metric}: paused while pending or snoozed',
+    overdueTitle: '{metric} is past due; the server has not confirmed a breach yet',
+    breachedTitle: '{metric} breached {duration} ago',
+    metric: {
+      first_response: 'First response',
+      next_response: 'Next response',
+      resolution: 'Resolution',
     },
   },
   time: {

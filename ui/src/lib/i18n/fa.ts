@@ -190,6 +190,28 @@ const fa: DeepPartial<Messages> = {
       offline: 'شما آفلاین هستید: بار کاری پس از اتصال دوباره نمایش داده می‌شود.',
     },
   },
+  sort: {
+    breaching_soon: 'نزدیک به نقض SLA',
+  },
+  sla: {
+    minutes: '{n} دقیقه',
+    hours: '{h} ساعت',
+    hoursMinutes: '{h} ساعت و {m} دقیقه',
+    days: '{d} روز',
+    daysHours: '{d} روز و {h} ساعت',
+    paused: 'متوقف',
+    overdue: 'گذشته از موعد (تأییدنشده)',
+    breached: 'نقض‌شده، {duration} پیش',
+    dueTitle: 'موعد {metric}: {duration} دیگر',
+    pausedTitle: '{metric}: در حالت انتظار یا تعویق متوقف است',
+    overdueTitle: 'موعد {metric} گذشته است؛ سرور هنوز نقض را تأیید نکرده',
+    breachedTitle: '{metric} {duration} پیش نقض شد',
+    metric: {
+      first_response: 'اولین پاسخ',
+      next_response: 'پاسخ بعدی',
+      resolution: 'حل گفتگو',
+    },
+  },
   time: {
     now: 'اکنون',
     minutes: '{n} دقیقه',

@@ -120,7 +120,18 @@ export function installMock(params: URLSearchParams): void {
     pinned: c.pinned,
     pending: pendingIds.has(c.id),
     window: windowOf(c),
+    sla_clock: slaClockOf(c),
   });
+
+  /** As the shell's `sla_countdown`: the live clock falling due first, else a paused one. */
+  const slaClockOf = (c: MockConversation) => {
+    const clocks = c.sla?.clocks ?? [];
+    const live = clocks
+      .filter((clock) => ['running', 'paused', 'breached'].includes(clock.status) && clock.due_at !== null)
+      .sort((a, b) => (a.due_at ?? 0) - (b.due_at ?? 0));
+    return live[0] ?? clocks.find((clock) => clock.status === 'paused') ?? null;
+  };
+  const dueOf = (c: MockConversation) => slaClockOf(c)?.due_at ?? Infinity;
 
   const strip = (c: MockConversation) => {
     const { unread: _u, pinned: _p, mentioned: _m, channel: _c, generated: _g, ...conversation } = c;
@@ -152,6 +163,7 @@ export function installMock(params: URLSearchParams): void {
       inbox: inboxOf(c),
       messages: threadFor(world, c),
       window: windowOf(c),
+      sla_clock: slaClockOf(c),
       pinned: c.pinned,
       other_conversations: world.conversations.filter((o) => o.contact_id === c.contact_id && o.id !== c.id).map(strip),
       typing: [],
@@ -250,6 +262,7 @@ export function installMock(params: URLSearchParams): void {
       const key = (c: MockConversation) => c.last_activity_at;
       if (request.sort === 'newest') rows.sort((a, b) => key(b) - key(a));
       else if (request.sort === 'oldest') rows.sort((a, b) => key(a) - key(b));
+      else if (request.sort === 'breaching_soon') rows.sort((a, b) => dueOf(a) - dueOf(b) || key(b) - key(a));
       else rows.sort((a, b) => (a.waiting_since ?? Infinity) - (b.waiting_since ?? Infinity) || key(a) - key(b));
       return { total: rows.length, offset: request.offset, rows: rows.slice(request.offset, request.offset + Math.min(request.limit, 500)).map(row) };
     },

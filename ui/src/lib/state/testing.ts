@@ -55,6 +55,7 @@ export function row(id: string, pinned = false): ConversationRow {
     pinned,
     pending: false,
     window: { state: 'always' },
+    sla_clock: null,
   };
 }
 
@@ -104,6 +105,7 @@ export function thread(id: string, overrides: Partial<Thread> = {}): Thread {
     inbox: null,
     messages: [],
     window: { state: 'always' },
+    sla_clock: null,
     pinned: false,
     other_conversations: [],
     typing: [],
