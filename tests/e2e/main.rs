@@ -518,6 +518,83 @@ async fn steps(
     session.wait_for("[data-testid=command-item]", WAIT).await?;
     screenshot(session, harness, "06-command-palette").await?;
     session.send_keys(&input, keys::ESCAPE).await?;
+
+    hours_steps(harness, server, workspace, session).await?;
+    Ok(())
+}
+
+/// Sara, who leads the team, gives the inbox business hours in settings, then the inbox gets an
+/// away message; with the server's clock moved to a closed hour, a customer who writes twice gets
+/// exactly one away reply.
+async fn hours_steps(
+    harness: &Harness,
+    server: &Server,
+    workspace: &server::Workspace,
+    session: &Session,
+) -> anyhow::Result<()> {
+    leave_fields(session).await?;
+    session.press(&[keys::CONTROL, "k"]).await?;
+    let input = session.wait_for("[data-testid=command-input]", WAIT).await?;
+    session.send_keys(&input, "open settings").await?;
+    session
+        .wait_until(
+            "the palette offers the settings",
+            "const e = document.querySelector('[data-testid=command-item][aria-selected=true]'); \
+             return e && e.textContent.includes('Open settings');",
+            WAIT,
+        )
+        .await?;
+    session.send_keys(&input, keys::ENTER).await?;
+    session.wait_for("[data-testid=settings]", WAIT).await?;
+    session.click(&session.wait_for("[data-testid=settings-inbox]", WAIT).await?).await?;
+    session.click(&session.wait_for("[data-testid=set-hours]", WAIT).await?).await?;
+    session.wait_for("[data-testid=hours-editor]", WAIT).await?;
+    screenshot(session, harness, "08-business-hours").await?;
+    session.click(&session.wait_for("[data-testid=settings-save]", WAIT).await?).await?;
+    let inbox_id = workspace.whatsapp.inbox.id;
+    server
+        .wait_for("the server has the inbox's hours", || async {
+            Ok(server.inbox(inbox_id).await?.hours.is_some())
+        })
+        .await?;
+    session.press(&[keys::ESCAPE]).await?;
+    server
+        .set_auto_replies(
+            &workspace.whatsapp,
+            json!({"away": {"body": "We're closed; we answer from {{next_open_at}}."}}),
+        )
+        .await?;
+
+    // The server's clock to an hour the inbox is closed (its next closing, if it is open now).
+    let history = server.inbox(inbox_id).await?.hours.ok_or_else(|| anyhow::anyhow!("no hours"))?;
+    let hours = switchboard_proto::calendar::BusinessHours::new(&history)
+        .map_err(|e| anyhow::anyhow!("the saved hours: {e}"))?;
+    let now = switchboard_server::Clock::now(server.clock.as_ref());
+    if switchboard_proto::calendar::is_open(&hours, now) {
+        let closes = switchboard_proto::calendar::next_close(&hours, now)
+            .ok_or_else(|| anyhow::anyhow!("never closes"))?;
+        server.clock.advance(closes - now + 60_000);
+    }
+    let zara = server.inbound(&workspace.whatsapp, "zara", "Zara Amini", "away-1", "Are you open?").await?;
+    server.inbound(&workspace.whatsapp, "zara", "Zara Amini", "away-2", "Hello?").await?;
+    let away: Vec<String> = server
+        .messages(zara.conversation_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.kind == MessageKind::Outgoing && m.sender == Sender::System)
+        .map(|m| m.body)
+        .collect();
+    if away.len() != 1 {
+        let inbox = server.inbox(inbox_id).await?;
+        let messages = server.messages(zara.conversation_id).await?;
+        anyhow::bail!(
+            "exactly one away reply, not {away:#?}; the inbox's replies {:?} and hours {:?}; the thread {messages:#?}",
+            inbox.auto_replies,
+            inbox.hours
+        );
+    }
+    anyhow::ensure!(away[0].starts_with("We're closed; we answer from "), "the away reply: {}", away[0]);
+    println!("hours: set in settings by the lead; a customer writing twice while closed got one away reply");
     Ok(())
 }
 

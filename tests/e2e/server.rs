@@ -180,9 +180,12 @@ impl Api {
         let support: Team =
             serde_json::from_value(self.admin("/api/v1/teams", json!({"name": "Support"})).await?)?;
         let mut ids = Vec::new();
-        for (name, email) in [("Sara Karimi", "sara@e2e.example"), ("Sam Okafor", "sam@e2e.example")] {
+        // Sara leads the team (she edits its business hours in settings) and answers customers.
+        for (name, email, role) in
+            [("Sara Karimi", "sara@e2e.example", "lead"), ("Sam Okafor", "sam@e2e.example", "agent")]
+        {
             let agent: Agent = serde_json::from_value(
-                self.admin("/api/v1/agents", json!({"name": name, "email": email, "role": "agent", "password": PASSWORD, "team_ids": [support.id]}))
+                self.admin("/api/v1/agents", json!({"name": name, "email": email, "role": role, "password": PASSWORD, "team_ids": [support.id]}))
                     .await?,
             )?;
             ids.push(agent.id);
@@ -256,6 +259,27 @@ impl Api {
             .json()
             .await?;
         agents.into_iter().find(|a| a.id == id).with_context(|| format!("no agent {id} on the server"))
+    }
+
+    /// An inbox as the server has it now (`GET /inboxes`).
+    pub async fn inbox(&self, id: Id) -> anyhow::Result<Inbox> {
+        let inboxes: Vec<Inbox> = self
+            .http
+            .get(format!("{}/api/v1/inboxes", self.base))
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        inboxes.into_iter().find(|i| i.id == id).with_context(|| format!("no inbox {id} on the server"))
+    }
+
+    /// Sets an inbox's automatic replies, as an admin.
+    pub async fn set_auto_replies(&self, inbox: &CreatedInbox, replies: Value) -> anyhow::Result<()> {
+        self.admin_patch(&format!("/api/v1/inboxes/{}", inbox.inbox.id), json!({"auto_replies": replies}))
+            .await?;
+        Ok(())
     }
 
     /// Every conversation the admin sees, from a bootstrap of the feed.
