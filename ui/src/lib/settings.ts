@@ -40,6 +40,29 @@ export function sameSettings(a: InboxSettings, b: InboxSettings): boolean {
   return canonical(a) === canonical(b);
 }
 
+/** The parts of an inbox's settings a person edits separately (and the server stores separately). */
+export const SECTIONS = ['hours', 'routing', 'auto_replies'] as const;
+
+/** A draft begun from `base`, moved onto `now`: the sections nobody touched take the server's new
+ * value, so saving sends only what this person changed and never undoes a colleague's save. */
+export function rebased(draft: InboxSettings, base: InboxSettings, now: InboxSettings): InboxSettings {
+  const next = clone(draft);
+  for (const section of SECTIONS) {
+    if (canonical(draft[section]) === canonical(base[section])) {
+      (next as Record<string, unknown>)[section] = clone(now[section]);
+    }
+  }
+  return next;
+}
+
+/** Whether a draft and the server's settings disagree on a section the draft changed. */
+export function conflicts(draft: InboxSettings, base: InboxSettings, now: InboxSettings): boolean {
+  return SECTIONS.some(
+    (section) =>
+      canonical(draft[section]) !== canonical(base[section]) && canonical(now[section]) !== canonical(base[section]),
+  );
+}
+
 /** Weekdays 09:00–17:00 in `timeZone`: where "set business hours" starts. */
 export function defaultCalendar(timeZone: string): Calendar {
   const day = (): TimeRange[] => [{ start: '09:00', end: '17:00' }];

@@ -124,6 +124,19 @@ describe('SettingsState', () => {
     expect(settings.drafts['inbox-1'].routing.mode).toBe('round_robin');
   });
 
+  it("a colleague's save of another section reaches the draft, so saving never undoes it", async () => {
+    const { settings, setDirectory } = make();
+    await settings.open();
+    // This lead edits routing; meanwhile a colleague's away message arrives through the feed.
+    settings.drafts['inbox-1'].routing.max_handovers = 3;
+    const away = { greeting: null, away: { body: 'Closed', delay_secs: 0 }, keywords: [] };
+    setDirectory(withInbox(admin, { auto_replies: away }));
+    settings.directoryChanged();
+    expect(settings.drafts['inbox-1'].auto_replies).toEqual(away);
+    expect(settings.drafts['inbox-1'].routing.max_handovers).toBe(3);
+    expect(settings.changedElsewhere['inbox-1']).toBeFalsy();
+  });
+
   it('saves a capacity as typed, refuses nonsense, and shows a refusal beside the field', async () => {
     const { settings } = make();
     const sam = admin.agents[0];

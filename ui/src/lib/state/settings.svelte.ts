@@ -5,7 +5,7 @@ import { ApiError, api } from '../api';
 import type { Agent, Directory, Inbox, InboxSettings, Workload } from '../bindings';
 import { errorText } from '../errors';
 import { t } from '../i18n';
-import { clone, parseCapacity, sameSettings, settingsIssues, settingsOf, type Issue } from '../settings';
+import { clone, conflicts, parseCapacity, rebased, sameSettings, settingsIssues, settingsOf, type Issue } from '../settings';
 import { toasts } from '../toasts.svelte';
 
 export type SettingsPage = { type: 'inbox'; id: string } | { type: 'agents' };
@@ -105,18 +105,19 @@ export class SettingsState {
     return draft ? settingsIssues(draft, this.zones) : [];
   }
 
-  /** The directory was read again: a draft nobody touched follows the server; a touched one is
-   * kept, and the screen says the settings changed meanwhile. */
+  /** The directory was read again: a draft follows the server in every section nobody touched
+   * (so a save sends only what this person changed and never undoes a colleague's save); where a
+   * colleague changed a section this person changed too, the screen says so. */
   directoryChanged(): void {
     for (const inbox of this.inboxes()) {
       const base = this.bases[inbox.id];
       if (!base) continue;
       const now = settingsOf(inbox);
       if (sameSettings(now, base)) continue;
-      const dirty = this.isDirty(inbox.id);
+      const draft = this.drafts[inbox.id];
+      if (draft && conflicts(draft, base, now)) this.changedElsewhere[inbox.id] = true;
       this.bases = { ...this.bases, [inbox.id]: now };
-      if (!dirty) this.drafts[inbox.id] = clone(now);
-      else if (!sameSettings(now, this.drafts[inbox.id])) this.changedElsewhere[inbox.id] = true;
+      if (draft) this.drafts[inbox.id] = rebased(draft, base, now);
     }
   }
 
