@@ -119,6 +119,7 @@ pub fn generate(preset: Preset, seed: u64, me: Option<Id>) -> Workspace {
             active: true,
             team_ids: vec![team],
             capacity: None,
+            availability_since: None,
         };
         changes.push(change(&mut seq, EntityKind::Agent, id, to_value(&agent)));
     }

@@ -246,6 +246,11 @@ pub struct Agent {
     /// limit). A person may assign them more by hand; routing then waits until they are below it.
     #[serde(default)]
     pub capacity: Option<u32>,
+    /// When they last changed their availability (so the app can say when routing will release
+    /// their waiting customers while they are busy or offline).
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub availability_since: Option<Millis>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

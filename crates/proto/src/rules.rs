@@ -244,6 +244,7 @@ mod tests {
             active: true,
             team_ids: vec![],
             capacity: None,
+            availability_since: None,
         }
     }
 

@@ -108,6 +108,7 @@ fn directory_reader() -> Viewer {
             active: true,
             team_ids: vec![],
             capacity: None,
+            availability_since: None,
         },
         device_id: Id::nil(),
     }

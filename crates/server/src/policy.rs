@@ -220,6 +220,7 @@ mod tests {
                 active: true,
                 team_ids: vec![],
                 capacity: None,
+                availability_since: None,
             },
             device_id: Id::new_v4(),
         }

@@ -28,7 +28,12 @@ active: boolean, team_ids: Array<string>,
  * The most open conversations routing gives this agent, across every inbox (`None`: no
  * limit). A person may assign them more by hand; routing then waits until they are below it.
  */
-capacity: number | null, };
+capacity: number | null, 
+/**
+ * When they last changed their availability (so the app can say when routing will release
+ * their waiting customers while they are busy or offline).
+ */
+availability_since?: number, };
 
 export type Team = { id: string, name: string, };
 

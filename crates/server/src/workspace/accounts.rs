@@ -211,8 +211,9 @@ impl Workspace {
                 if let Some(name) = update.name {
                     agent.name = policy::valid_name(&name, "name")?;
                 }
-                if let Some(availability) = update.availability {
+                if let Some(availability) = update.availability.filter(|a| *a != agent.availability) {
                     agent.availability = availability;
+                    agent.availability_since = Some(tx.now());
                 }
                 tx.put(&agent, Audience::EVERYONE)?;
                 // Coming online may take queued conversations at once; going busy or offline

@@ -42,6 +42,7 @@ fn create_agent(tx: &mut dyn StoreTx, request: CreateAgent, password_hash: Strin
         active: true,
         team_ids: policy::dedup(request.team_ids),
         capacity: None,
+        availability_since: None,
     };
     tx.put(&agent, Audience::EVERYONE)?;
     tx.set_password_hash(agent.id, &password_hash)?;

@@ -96,9 +96,14 @@ async fn a_change_of_availability_reaches_streams_at_once() {
     let _sara = open_stream(&workspace.sara, head).await;
     hears_online(&mut lena, &[workspace.lena.agent.id, workspace.sara.agent.id]).await;
 
-    let (status, _) =
+    let (status, me) =
         workspace.sara.request(Method::PATCH, "/api/v1/me", Some(json!({"availability": "busy"}))).await;
     assert_eq!(status, StatusCode::OK);
+    let since = me["availability_since"].as_i64().expect("when she changed it");
+    // The same availability again is no change: the moment stays.
+    let (_, again) =
+        workspace.sara.request(Method::PATCH, "/api/v1/me", Some(json!({"availability": "busy"}))).await;
+    assert_eq!(again["availability_since"].as_i64(), Some(since));
     // (Lena may hear Sara come twice first: from her snapshot and live, when the two overlapped.)
     assert!(presence_of(&mut lena, workspace.sara.agent.id, Availability::Busy).await, "Sara is online");
 

@@ -293,6 +293,9 @@ const en = {
     busyHint: 'No new conversations are routed to you',
     offlineHint: 'You’re away: nothing is routed to you',
     refusedOffline: 'You’re offline: availability can’t change until you reconnect',
+    releaseIn: 'Waiting customers go back to the queue in {time}',
+    released: 'Your waiting customers went back to the queue',
+    releaseHint: 'While you are busy or offline, routing gives your waiting customers to someone available',
   },
   settings: {
     title: 'Settings',
