@@ -65,8 +65,8 @@ fn wake(tx: &mut dyn StoreTx, conversation_id: Id, due_at: Millis) -> Outcome<()
 }
 
 impl Workspace {
-    /// Fires every timer due now, each in its own transaction (one failing never holds up the
-    /// others). Returns how many fired.
+    /// Fires the timers due now, at most a batch, each in its own transaction (one failing never
+    /// holds up the others). Returns how many fired.
     pub async fn fire_due_timers(&self) -> Outcome<usize> {
         let due = self.read(|store| Ok(store.due_timers(store.now(), BATCH)?)).await?;
         let mut fired = 0;
@@ -92,11 +92,17 @@ impl Workspace {
 }
 
 /// Fires due timers every `poll` until `shutdown`, starting with whatever fell due while the
-/// server was down.
+/// server was down. A pass that found a full batch goes on at once: a backlog (thousands of SLA
+/// deadlines falling in the same minute, or a restart after downtime) drains at the store's pace,
+/// not one batch per poll.
 pub async fn run_timers(workspace: Workspace, poll: Duration, shutdown: CancellationToken) {
     loop {
-        if let Err(refusal) = workspace.fire_due_timers().await {
-            tracing::warn!(message = %refusal.message, "listing due timers failed");
+        match workspace.fire_due_timers().await {
+            // A full batch fired: there may be more due now. (One that failed to fire is retried
+            // at the next poll, so a timer that keeps failing can't spin the loop.)
+            Ok(fired) if fired >= BATCH && !shutdown.is_cancelled() => continue,
+            Ok(_) => {}
+            Err(refusal) => tracing::warn!(message = %refusal.message, "listing due timers failed"),
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,

@@ -110,7 +110,16 @@ impl TestServer {
 
     /// Stops the server, moves its clock `by` forward while it is down, and starts it again on the
     /// same data.
-    pub async fn restart_later(mut self, by: switchboard_proto::Millis) -> TestServer {
+    pub async fn restart_later(self, by: switchboard_proto::Millis) -> TestServer {
+        self.restart_later_with(by, |_| {}).await
+    }
+
+    /// [`Self::restart_later`] with the restarted server's config adjusted.
+    pub async fn restart_later_with(
+        mut self,
+        by: switchboard_proto::Millis,
+        configure: impl FnOnce(&mut ServerConfig),
+    ) -> TestServer {
         self.shutdown.cancel();
         if let Some(task) = self.task.take() {
             task.await.expect("server task").expect("server ran cleanly");
@@ -118,7 +127,7 @@ impl TestServer {
         let data_dir = std::mem::replace(&mut self.data_dir, tempfile::tempdir().expect("temp dir"));
         let clock = Arc::new(ShiftedClock::default());
         clock.advance(self.clock.offset() + by);
-        Self::start_on(data_dir, self.admin_password.clone(), clock, |_| {}).await
+        Self::start_on(data_dir, self.admin_password.clone(), clock, configure).await
     }
 
     pub async fn login(&self, email: &str) -> Session {

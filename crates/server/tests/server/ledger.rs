@@ -236,3 +236,38 @@ async fn a_snooze_that_fell_due_while_the_server_was_down_wakes_at_start_at_its_
     assert_eq!(wake["at"], json!(until), "the wake is dated when it was due, not when the server came back");
     assert_eq!(all.iter().filter(|e| e["kind"] == "status" && e["to"] == "open").count(), 1, "it wakes once");
 }
+
+#[tokio::test]
+async fn a_backlog_of_timers_larger_than_a_batch_drains_without_a_poll_per_batch() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let until = server.clock.now() + HOUR;
+    let mut conversations = Vec::new();
+    for n in 0..150 {
+        let id = server
+            .inbound(&workspace.whatsapp, &format!("c{n}"), &format!("m{n}"), "hi")
+            .await
+            .conversation_id;
+        snooze(&workspace.sara, id, until).await;
+        conversations.push(id);
+    }
+    // Down past the due time, back with a poll of an hour: only the start-up pass runs, so every
+    // snooze wakes in it or not at all.
+    let server = server
+        .restart_later_with(HOUR + 60_000, |config| config.timer_poll = Duration::from_secs(3600))
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let page = server.admin.bootstrap().await;
+        let open = page
+            .iter()
+            .filter(|c| conversations.contains(&c.id))
+            .filter(|c| c.data.as_ref().is_some_and(|d| d["status"] == "open"))
+            .count();
+        if open == conversations.len() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{open} of {} woke", conversations.len());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
