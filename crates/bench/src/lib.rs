@@ -2,6 +2,7 @@
 //! `switchboard-bench` command (src/main.rs) and the micro-benchmarks (benches/hot_paths.rs).
 
 pub mod app;
+pub mod automation;
 pub mod figures;
 pub mod generate;
 pub mod load;

@@ -9,7 +9,7 @@
 //! `switchboard-bench load-client` is the scale figures' load, which the bench starts as a process
 //! of its own (`load.rs`).
 
-use switchboard_bench::{app, figures, generate, load, report, scale};
+use switchboard_bench::{app, automation, figures, generate, load, report, scale};
 
 use std::path::PathBuf;
 
@@ -22,7 +22,7 @@ struct Options {
     /// The app and hello-world binaries (default: next to this one).
     app: Option<PathBuf>,
     hello: Option<PathBuf>,
-    /// Only these figures (`cache`, `network`, `scale`, `app`); all when empty.
+    /// Only these figures (`cache`, `network`, `scale`, `automation`, `app`); all when empty.
     only: Vec<String>,
 }
 
@@ -105,6 +105,10 @@ async fn main() -> anyhow::Result<()> {
     if options.wants("scale") {
         eprintln!("scale figures…");
         rows.extend(scale::scale_figures(options.quick).await?);
+    }
+    if options.wants("automation") {
+        eprintln!("automation figures…");
+        rows.extend(automation::automation_figures(options.quick).await?);
     }
     if options.wants("app") {
         match &account {

@@ -1,0 +1,295 @@
+//! The automation issue's figures: customer messages taken in per second with routing, business
+//! hours, auto-replies and 50 SLA policies switched on, next to the same run with all of it off;
+//! and how late durable timers fire when thousands fall due in a short window (snoozes here: the
+//! same loop fires SLA warnings, breaches, greetings and releases).
+//!
+//! The automation issue asks for "50 rules"; automation rules don't exist yet, so the 50 are SLA
+//! policies (each one is read and its conditions tried on every conversation write), which is the
+//! per-write cost rules would add too.
+
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
+
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use switchboard_proto::*;
+
+use crate::{figures::percentile, report::Row};
+
+/// A server of its own, its admin, and one webchat inbox.
+struct Server {
+    base: String,
+    token: String,
+    inbox: CreatedInbox,
+    http: reqwest::Client,
+    _data_dir: tempfile::TempDir,
+    shutdown: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Server {
+    async fn start() -> anyhow::Result<Server> {
+        let data_dir = tempfile::tempdir()?;
+        let config = switchboard_server::ServerConfig::new(data_dir.path());
+        let password = switchboard_server::init_data_dir(&config, "admin@bench.example", "Admin").await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let task = tokio::spawn(switchboard_server::launch(config, listener, shutdown.clone()));
+        let http = reqwest::Client::new();
+        let login: LoginResponse = http
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"email": "admin@bench.example", "password": password, "device_name": "bench"}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let mut server = Server {
+            base,
+            token: login.token,
+            inbox: CreatedInbox { inbox: placeholder_inbox(), signing_secret: String::new() },
+            http,
+            _data_dir: data_dir,
+            shutdown,
+            task,
+        };
+        server.inbox = serde_json::from_value(
+            server.call("POST", "/api/v1/inboxes", json!({"name": "Chat", "channel": "webchat"})).await?,
+        )?;
+        Ok(server)
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Value) -> anyhow::Result<Value> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())?;
+        let response = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await?;
+        let status = response.status();
+        let value: Value = response.json().await.unwrap_or(Value::Null);
+        anyhow::ensure!(status.is_success(), "{path}: {status} {value}");
+        Ok(value)
+    }
+
+    async fn inbound(&self, contact: &str, external_id: &str) -> anyhow::Result<InboundResult> {
+        let payload = json!({
+            "contact": {"external_id": contact, "name": format!("Customer {contact}")},
+            "message": {"external_id": external_id, "body": "Hello, what is the price of shipping?"},
+        })
+        .to_string();
+        let signature = switchboard_server::sign_payload(&self.inbox.signing_secret, payload.as_bytes());
+        let response = self
+            .http
+            .post(format!("{}/api/v1/channels/{}/inbound", self.base, self.inbox.inbox.id))
+            .header("content-type", "application/json")
+            .header(switchboard_server::SIGNATURE_HEADER, signature)
+            .body(payload)
+            .send()
+            .await?;
+        anyhow::ensure!(response.status().is_success(), "inbound: {}", response.status());
+        Ok(response.json().await?)
+    }
+
+    /// Routing, hours, auto-replies, 50 SLA policies, and five agents available and connected
+    /// (their streams are returned: dropping them disconnects the agents).
+    async fn switch_automation_on(&self) -> anyhow::Result<Vec<Socket>> {
+        let mut members = Vec::new();
+        let mut sessions = Vec::new();
+        for n in 0..5 {
+            let email = format!("agent{n}@bench.example");
+            let agent = self
+                .call("POST", "/api/v1/agents", json!({"name": format!("Agent {n}"), "email": email, "role": "agent", "password": "bench-password-1"}))
+                .await?;
+            let id = agent["id"].as_str().unwrap_or_default().to_owned();
+            self.call("PATCH", &format!("/api/v1/agents/{id}"), json!({"capacity": 1_000_000})).await?;
+            members.push(id);
+            sessions.push(email);
+        }
+        let day = || json!([{"start": "00:00", "end": "24:00"}]);
+        let hours = json!({"time_zone": "Europe/Bucharest", "weekly": {"mon": day(), "tue": day(), "wed": day(), "thu": day(), "fri": day(), "sat": day(), "sun": day()}});
+        let keywords: Vec<Value> = (0..20)
+            .map(|n| json!({"keywords": [format!("keyword{n}")], "body": format!("About keyword {n}"), "cooldown_secs": 60}))
+            .chain([json!({"keywords": ["price"], "body": "Prices are on the website", "cooldown_secs": 60})])
+            .collect();
+        self.call(
+            "PATCH",
+            &format!("/api/v1/inboxes/{}", self.inbox.inbox.id),
+            json!({
+                "member_agent_ids": members,
+                "hours": hours,
+                "routing": {"mode": "least_loaded"},
+                "auto_replies": {"greeting": {"body": "Hi! Someone will answer shortly."}, "away": {"body": "Closed until {{next_open_at}}"}, "keywords": keywords},
+            }),
+        )
+        .await?;
+        for n in 0..50 {
+            // 49 that don't match (a label nobody has), then one for everyone: every write tries all.
+            let conditions = if n < 49 { json!({"labels": [format!("tier{n}")]}) } else { json!({}) };
+            let policy = json!({"name": format!("Policy {n}"), "position": n, "conditions": conditions,
+                                "first_response_secs": 1800, "next_response_secs": 3600, "resolution_secs": 86400});
+            self.call("POST", "/api/v1/sla-policies", policy).await?;
+        }
+        let mut sockets = Vec::new();
+        for email in sessions {
+            let login: LoginResponse = self
+                .http
+                .post(format!("{}/api/v1/auth/login", self.base))
+                .json(&json!({"email": email, "password": "bench-password-1", "device_name": "bench"}))
+                .send()
+                .await?
+                .json()
+                .await?;
+            self.http
+                .patch(format!("{}/api/v1/me", self.base))
+                .bearer_auth(&login.token)
+                .json(&json!({"availability": "online"}))
+                .send()
+                .await?;
+            sockets.push(stream(&self.base, &login.token, i64::MAX).await?);
+        }
+        Ok(sockets)
+    }
+
+    async fn stop(self) {
+        self.shutdown.cancel();
+        let _ = self.task.await;
+    }
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn stream(base: &str, token: &str, since: i64) -> anyhow::Result<Socket> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let since = if since == i64::MAX { 0 } else { since };
+    let mut request =
+        format!("{}/api/v1/stream?since={since}", base.replacen("http", "ws", 1)).into_client_request()?;
+    request.headers_mut().insert("authorization", format!("Bearer {token}").parse()?);
+    Ok(tokio_tungstenite::connect_async(request).await?.0)
+}
+
+fn placeholder_inbox() -> Inbox {
+    Inbox {
+        id: Id::nil(),
+        name: String::new(),
+        channel: Channel::Webchat,
+        webhook_url: None,
+        member_agent_ids: vec![],
+        member_team_ids: vec![],
+        templates: vec![],
+        attachment_limit: 0,
+        hours: None,
+        routing: Routing::default(),
+        auto_replies: AutoReplies::default(),
+    }
+}
+
+/// New customer conversations per second, `count` of them, eight writers at once.
+async fn ingest_rate(server: &Server, count: usize, tag: &str) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let writers = (0..8).map(|writer| async move {
+        for n in (writer..count).step_by(8) {
+            server.inbound(&format!("{tag}-{n}"), &format!("{tag}-m{n}")).await?;
+        }
+        anyhow::Ok(())
+    });
+    for result in futures_util::future::join_all(writers).await {
+        result?;
+    }
+    Ok(count as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Snoozes `count` conversations until instants spread over `window` from a second ahead, and
+/// measures, on the admin's stream, how long after its time each woke.
+async fn timer_lateness(server: &Server, count: usize, window: Duration) -> anyhow::Result<Vec<f64>> {
+    let mut conversations = Vec::with_capacity(count);
+    for n in 0..count {
+        conversations.push(server.inbound(&format!("t-{n}"), &format!("t-m{n}")).await?.conversation_id);
+    }
+    // Far enough ahead that snoozing them all (a few ms each) finishes before the first is due.
+    let start =
+        switchboard_server::Clock::now(&switchboard_server::SystemClock) + 3_000 + 8 * count as Millis;
+    let mut due: HashMap<Id, Millis> = HashMap::new();
+    let step = millis_of(window) / count.max(1) as Millis;
+    for (n, id) in conversations.iter().enumerate() {
+        let until = start + step * n as Millis;
+        server
+            .call(
+                "POST",
+                &format!("/api/v1/conversations/{id}/status"),
+                json!({"client_id": Id::new_v4(), "status": "snoozed", "snoozed_until": until}),
+            )
+            .await?;
+        due.insert(*id, until);
+    }
+    let mut socket = stream(&server.base, &server.token, i64::MAX).await?;
+    let mut lateness = Vec::with_capacity(count);
+    let deadline = Instant::now() + window + Duration::from_secs(60);
+    while !due.is_empty() && Instant::now() < deadline {
+        let Ok(Some(Ok(message))) = tokio::time::timeout(Duration::from_secs(5), socket.next()).await else {
+            continue;
+        };
+        let tokio_tungstenite::tungstenite::Message::Text(text) = message else { continue };
+        let Ok(ServerFrame::Changes { changes, .. }) = serde_json::from_str::<ServerFrame>(&text) else {
+            continue;
+        };
+        let now = switchboard_server::Clock::now(&switchboard_server::SystemClock);
+        for change in changes {
+            let woke = change.entity == EntityKind::Conversation
+                && change.data.as_ref().is_some_and(|d| d["status"] == "open");
+            if woke {
+                if let Some(until) = due.remove(&change.id) {
+                    lateness.push((now - until) as f64);
+                }
+            }
+        }
+    }
+    anyhow::ensure!(due.is_empty(), "{} snoozes never woke", due.len());
+    Ok(lateness)
+}
+
+fn millis_of(duration: Duration) -> Millis {
+    Millis::try_from(duration.as_millis()).unwrap_or(Millis::MAX)
+}
+
+/// The automation rows.
+pub async fn automation_figures(quick: bool) -> anyhow::Result<Vec<Row>> {
+    let count = if quick { 200 } else { 2_000 };
+    let off = Server::start().await?;
+    let rate_off = ingest_rate(&off, count, "off").await?;
+    off.stop().await;
+    let on = Server::start().await?;
+    let agents = on.switch_automation_on().await?;
+    let rate_on = ingest_rate(&on, count, "on").await?;
+    let ratio = rate_on / rate_off;
+    let mut rows = vec![Row {
+        figure: format!("server: {count} new customer conversations, automation on (routing, hours, auto-replies, 50 SLA policies) against off"),
+        ours: format!("{rate_on:.0} msg/s"),
+        baseline: format!("{rate_off:.0} msg/s with automation off"),
+        ratio: Some(ratio),
+        target: "≥ 0.8×".into(),
+        pass: Some(ratio >= 0.8),
+        note: "8 writers on one SQLite node; the 50 are SLA policies (rules don't exist yet)".into(),
+    }];
+    drop(agents);
+    let (timers, window) =
+        if quick { (500, Duration::from_secs(5)) } else { (10_000, Duration::from_secs(30)) };
+    let mut lateness = timer_lateness(&on, timers, window).await?;
+    on.stop().await;
+    let p50 = percentile(&mut lateness, 0.5);
+    let p99 = percentile(&mut lateness, 0.99);
+    rows.push(Row {
+        figure: format!("server: {timers} durable timers due within {} s, fired late by", window.as_secs()),
+        ours: format!("p50 {p50:.0} ms, p99 {p99:.0} ms"),
+        baseline: String::new(),
+        ratio: None,
+        target: "p99 ≤ 1,000 ms".into(),
+        pass: Some(p99 <= 1_000.0),
+        note: "snoozes (the loop that fires SLA deadlines too), timed when the wake reaches a stream; timer poll 250 ms".into(),
+    });
+    Ok(rows)
+}
