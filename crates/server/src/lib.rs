@@ -242,6 +242,11 @@ pub async fn launch(
     let address = listener.local_addr().ok();
     tracing::info!(?address, node = %config.node_id, data_dir = %config.data_dir.display(), database = %config.backend.describe(&config.data_dir), attachments = %attachments.describe(), "serving");
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    // No Nagle: a stream's frames are small, and a second one written before the client has
+    // acknowledged the first (which it may delay by up to 40 ms) would wait for that ack.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |socket: &mut tokio::net::TcpStream| {
+        let _ = socket.set_nodelay(true);
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await
