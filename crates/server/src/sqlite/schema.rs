@@ -205,6 +205,14 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (id, scope)
     );
     "#,
+    // 8: each agent's open conversations counted from an index, not by parsing every open
+    // conversation's JSON (routing counts loads on every inbound message).
+    r#"
+    ALTER TABLE conversations ADD COLUMN assignee_id TEXT
+        GENERATED ALWAYS AS (data->>'assignee_id') VIRTUAL;
+    CREATE INDEX conversations_open_by_assignee ON conversations(assignee_id)
+        WHERE status = 'open' AND assignee_id IS NOT NULL;
+    "#,
 ];
 
 /// Brings the database up to the latest schema.

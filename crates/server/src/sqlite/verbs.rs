@@ -141,8 +141,8 @@ impl StoreRead for Sql<'_> {
 
     fn open_loads(&self) -> StoreResult<Vec<(Id, usize)>> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT data->>'assignee_id', count(*) FROM conversations
-             WHERE status = 'open' AND data->>'assignee_id' IS NOT NULL GROUP BY 1",
+            "SELECT assignee_id, count(*) FROM conversations
+             WHERE status = 'open' AND assignee_id IS NOT NULL GROUP BY assignee_id",
         )?;
         let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))?;
         rows.map(|row| {
