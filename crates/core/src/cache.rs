@@ -455,23 +455,41 @@ fn put_row(
         (Some(server), Some(displayed)) if std::ptr::eq(server, displayed) => server_text.clone(),
         _ => displayed.map(Value::to_string),
     };
-    let existed = rowid.is_some();
+    // A conversation's row also carries when its next SLA clock falls due (what "breaching soon"
+    // sorts by), written in the same statement.
+    let conversation = kind == EntityKind::Conversation;
+    let sla_due = if conversation { views::next_sla_due(displayed)? } else { None };
     let rowid = match rowid {
         Some(rowid) => {
-            tx.prepare_cached(&format!("UPDATE {table} SET server_data = ?2, data = ?3 WHERE rowid = ?1"))?
+            if conversation {
+                tx.prepare_cached(
+                    "UPDATE conversations SET server_data = ?2, data = ?3, sla_due_at = ?4 WHERE rowid = ?1",
+                )?
+                .execute(params![rowid, server_text, displayed_text, sla_due])?;
+            } else {
+                tx.prepare_cached(&format!(
+                    "UPDATE {table} SET server_data = ?2, data = ?3 WHERE rowid = ?1"
+                ))?
                 .execute(params![rowid, server_text, displayed_text])?;
+            }
             search::unindex(tx, kind, rowid)?;
             rowid
         }
         None => {
-            tx.prepare_cached(&format!("INSERT INTO {table} (id, server_data, data) VALUES (?1, ?2, ?3)"))?
+            if conversation {
+                tx.prepare_cached(
+                    "INSERT INTO conversations (id, server_data, data, sla_due_at) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![id.to_string(), server_text, displayed_text, sla_due])?;
+            } else {
+                tx.prepare_cached(&format!(
+                    "INSERT INTO {table} (id, server_data, data) VALUES (?1, ?2, ?3)"
+                ))?
                 .execute(params![id.to_string(), server_text, displayed_text])?;
+            }
             tx.last_insert_rowid()
         }
     };
-    if kind == EntityKind::Conversation {
-        views::index_sla_due(tx, rowid, displayed, existed)?;
-    }
     search::index(tx, kind, rowid, displayed)?;
     Ok(())
 }

@@ -76,26 +76,15 @@ pub fn sla_countdown(conversation: &Conversation) -> Option<&sla::SlaClock> {
     sla.next_due().or_else(|| sla.clocks.iter().find(|clock| clock.status == sla::SlaClockStatus::Paused))
 }
 
-/// Keeps `conversations.sla_due_at` (what [`Sort::BreachingSoon`] orders by) equal to the
-/// displayed version's next due time. Called by `put_row` for every conversation it writes; a new
-/// row without an SLA keeps the column's NULL without a write.
-pub(super) fn index_sla_due(
-    tx: &rusqlite::Transaction,
-    rowid: i64,
-    displayed: Option<&serde_json::Value>,
-    existed: bool,
-) -> CoreResult<()> {
-    let due = match displayed.and_then(|data| data.get("sla")).filter(|sla| !sla.is_null()) {
-        Some(sla) => serde_json::from_value::<sla::ConversationSla>(sla.clone())?
+/// When the displayed version's next SLA clock falls due (`ConversationSla::next_due`): what
+/// `put_row` writes into `conversations.sla_due_at`, the column [`Sort::BreachingSoon`] orders by.
+pub(super) fn next_sla_due(displayed: Option<&serde_json::Value>) -> CoreResult<Option<Millis>> {
+    match displayed.and_then(|data| data.get("sla")).filter(|sla| !sla.is_null()) {
+        Some(sla) => Ok(serde_json::from_value::<sla::ConversationSla>(sla.clone())?
             .next_due()
-            .and_then(|clock| clock.due_at),
-        None => None,
-    };
-    if due.is_some() || existed {
-        tx.prepare_cached("UPDATE conversations SET sla_due_at = ?2 WHERE rowid = ?1")?
-            .execute(rusqlite::params![rowid, due])?;
+            .and_then(|clock| clock.due_at)),
+        None => Ok(None),
     }
-    Ok(())
 }
 
 /// A conversation list row: the conversation and what the row shows beside it.
