@@ -230,12 +230,12 @@ fn plan(quick: bool) -> Plan {
 fn preset_plan(quick: bool) -> Plan {
     if quick {
         Plan {
-            one_node: vec![100, 200],
-            two_nodes: vec![200, 400],
+            one_node: vec![200],
+            two_nodes: vec![400],
             messages: 40,
             latency_streams: 20,
             latency_messages: 30,
-            mutation_concurrency: vec![4, 8],
+            mutation_concurrency: vec![8],
             mutation_seconds: 1.0,
         }
     } else {
