@@ -268,7 +268,7 @@ signed_in: boolean, };
 
 export type Directory = { me: Agent, server_url: string, agents: Array<Agent>, teams: Array<Team>, inboxes: Array<Inbox>, labels: Array<Label>, canned_responses: Array<CannedResponse>, };
 
-export type ViewKey = { "type": "mine" } | { "type": "unassigned" } | { "type": "all" } | { "type": "mentions" } | { "type": "pinned" } | { "type": "team", "id": string } | { "type": "inbox", "id": string } | { "type": "label", "id": string };
+export type ViewKey = { "type": "mine" } | { "type": "unassigned" } | { "type": "all" } | { "type": "mentions" } | { "type": "pinned" } | { "type": "breaching_soon" } | { "type": "team", "id": string } | { "type": "inbox", "id": string } | { "type": "label", "id": string };
 
 export type SidebarEntry = { view: ViewKey, count: number, };
 

@@ -140,6 +140,7 @@ export function buildCommands(directory: Directory, context: CommandContext = {}
 
   const views: ViewKey[] = [
     { type: 'mine' }, { type: 'unassigned' }, { type: 'all' }, { type: 'mentions' }, { type: 'pinned' },
+    { type: 'breaching_soon' },
     ...directory.teams.map((team) => ({ type: 'team', id: team.id }) as ViewKey),
     ...directory.inboxes.map((inbox) => ({ type: 'inbox', id: inbox.id }) as ViewKey),
     ...directory.labels.map((label) => ({ type: 'label', id: label.name }) as ViewKey),

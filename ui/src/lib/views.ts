@@ -19,6 +19,8 @@ export function viewName(view: ViewKey, directory: Directory | null): string {
     case 'mentions':
     case 'pinned':
       return t(`views.${view.type}`);
+    case 'breaching_soon':
+      return t('views.breachingSoon');
     case 'team':
       return directory?.teams.find((team) => team.id === view.id)?.name ?? t('views.unknown');
     case 'inbox':

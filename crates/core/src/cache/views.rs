@@ -17,6 +17,8 @@ pub enum View {
     All,
     Mentions,
     Pinned,
+    /// Conversations with a live SLA clock that has a due time (paused ones have none).
+    BreachingSoon,
     Team(Id),
     Inbox(Id),
     Label(String),
@@ -119,6 +121,7 @@ fn view_filter(view: &View, me: Option<Id>) -> (String, Vec<SqlValue>) {
         View::Pinned => {
             ("EXISTS (SELECT 1 FROM pins p WHERE p.id = c.id AND p.data IS NOT NULL)".into(), vec![])
         }
+        View::BreachingSoon => ("c.sla_due_at IS NOT NULL".into(), vec![]),
         View::Team(id) => ("c.team_id = ?".into(), vec![text(id)]),
         View::Inbox(id) => ("c.inbox_id = ?".into(), vec![text(id)]),
         View::Label(name) => (
@@ -218,10 +221,11 @@ impl Cache {
         Ok(conn.query_row(&sql, rusqlite::params_from_iter(values), |row| row.get(0))?)
     }
 
-    /// Every sidebar view with its count: Mine, Unassigned, All, Mentions, Pinned, then each team,
-    /// inbox and label.
+    /// Every sidebar view with its count: Mine, Unassigned, All, Mentions, Pinned, Breaching soon,
+    /// then each team, inbox and label.
     pub fn view_counts(&self, status: Option<ConversationStatus>) -> CoreResult<Vec<(View, usize)>> {
-        let mut views = vec![View::Mine, View::Unassigned, View::All, View::Mentions, View::Pinned];
+        let mut views =
+            vec![View::Mine, View::Unassigned, View::All, View::Mentions, View::Pinned, View::BreachingSoon];
         views.extend(self.all::<Team>(EntityKind::Team)?.into_iter().map(|t| View::Team(t.id)));
         views.extend(self.all::<Inbox>(EntityKind::Inbox)?.into_iter().map(|i| View::Inbox(i.id)));
         views.extend(self.all::<Label>(EntityKind::Label)?.into_iter().map(|l| View::Label(l.name)));

@@ -88,6 +88,24 @@ async fn a_due_time_reaches_the_row_sorts_breaching_soon_and_its_warning_and_bre
     sara.until("the reply met the clock", |c| shown(c, answered).is_none()).await;
     assert_eq!(open(&sara, Sort::Newest)[0], answered, "the reply is the newest activity");
     assert_eq!(open(&sara, Sort::BreachingSoon), vec![early, late, answered], "due first on top");
+    let soon = ListQuery {
+        view: View::BreachingSoon,
+        status: Some(ConversationStatus::Open),
+        sort: Sort::BreachingSoon,
+        offset: 0,
+        limit: 50,
+    };
+    let listed: Vec<Id> =
+        sara.account.cache.list(&soon, 0).expect("list").into_iter().map(|row| row.conversation.id).collect();
+    assert_eq!(
+        listed,
+        vec![early, late],
+        "the view holds only conversations with a clock running to a due time"
+    );
+    assert_eq!(
+        sara.account.cache.count(&View::BreachingSoon, Some(ConversationStatus::Open)).expect("count"),
+        2
+    );
 
     // Sara owns the early one; the server's warning (at 80 %, 24 min) and breach (30 min) ring her.
     settle(&sara, intents::claim(early, sara.me())).await;

@@ -45,6 +45,7 @@ const en = {
     all: 'All',
     mentions: 'Mentions',
     pinned: 'Pinned',
+    breachingSoon: 'Breaching soon',
     teams: 'Teams',
     inboxes: 'Inboxes',
     labels: 'Labels',

@@ -98,6 +98,8 @@ export function installMock(params: URLSearchParams): void {
         return c.mentioned;
       case 'pinned':
         return c.pinned;
+      case 'breaching_soon':
+        return dueOf(c) !== Infinity;
       case 'team':
         return c.team_id === view.id;
       case 'inbox':
@@ -249,7 +251,7 @@ export function installMock(params: URLSearchParams): void {
     sidebar: (args): SidebarEntry[] => {
       const statusFilter = (args.status ?? null) as ConversationStatus | null;
       const views: ViewKey[] = [
-        { type: 'mine' }, { type: 'unassigned' }, { type: 'all' }, { type: 'mentions' }, { type: 'pinned' },
+        { type: 'mine' }, { type: 'unassigned' }, { type: 'all' }, { type: 'mentions' }, { type: 'pinned' }, { type: 'breaching_soon' },
         ...teams.map((t) => ({ type: 'team', id: t.id }) as ViewKey),
         ...inboxes.map((i) => ({ type: 'inbox', id: i.id }) as ViewKey),
         ...labels.map((l) => ({ type: 'label', id: l.name }) as ViewKey),

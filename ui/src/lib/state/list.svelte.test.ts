@@ -120,6 +120,19 @@ describe('ListState', () => {
     expect(fakeApi.listConversations).toHaveBeenLastCalledWith(expect.objectContaining({ view: { type: 'all' } }));
   });
 
+  it('the breaching-soon view lists what falls due first, and another order can still be picked', async () => {
+    fakeApi.listConversations.mockResolvedValue(page(3));
+    const { list } = state();
+    list.setView({ type: 'breaching_soon' });
+    await settle();
+    expect(fakeApi.listConversations).toHaveBeenLastCalledWith(
+      expect.objectContaining({ view: { type: 'breaching_soon' }, sort: 'breaching_soon' }),
+    );
+    list.setSort('newest');
+    await settle();
+    expect(fakeApi.listConversations).toHaveBeenLastCalledWith(expect.objectContaining({ view: { type: 'breaching_soon' }, sort: 'newest' }));
+  });
+
   it('the status filter also reloads the sidebar', () => {
     const { list, deps } = state();
     list.setStatusFilter(null);

@@ -192,6 +192,8 @@ export class ListState {
   setView(view: ViewKey): void {
     if (viewId(view) === viewId(this.view)) return;
     this.view = view;
+    // The view exists to show what falls due first; the agent may still pick another order.
+    if (view.type === 'breaching_soon') this.sort = 'breaching_soon';
     this.reload();
   }
 
