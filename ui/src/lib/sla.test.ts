@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SlaClock } from './bindings';
 import { setLocale } from './i18n';
 import { slaCountdown, slaSpan } from './sla';
+import { viewName } from './views';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -37,6 +38,10 @@ describe('SLA countdown spans', () => {
     expect(slaSpan(2 * HOUR)).toBe('2 h');
     expect(slaSpan(27 * HOUR)).toBe('1 d 3 h');
     expect(slaSpan(48 * HOUR)).toBe('2 d');
+  });
+
+  it('names the breaching-soon view', () => {
+    expect(viewName({ type: 'breaching_soon' }, null)).toBe('Breaching soon');
   });
 
   it('has the strings in Persian too', () => {

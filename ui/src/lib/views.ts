@@ -18,9 +18,8 @@ export function viewName(view: ViewKey, directory: Directory | null): string {
     case 'all':
     case 'mentions':
     case 'pinned':
-      return t(`views.${view.type}`);
     case 'breaching_soon':
-      return t('views.breachingSoon');
+      return t(`views.${view.type}`);
     case 'team':
       return directory?.teams.find((team) => team.id === view.id)?.name ?? t('views.unknown');
     case 'inbox':

@@ -45,7 +45,7 @@ const en = {
     all: 'All',
     mentions: 'Mentions',
     pinned: 'Pinned',
-    breachingSoon: 'Breaching soon',
+    breaching_soon: 'Breaching soon',
     teams: 'Teams',
     inboxes: 'Inboxes',
     labels: 'Labels',

@@ -33,7 +33,7 @@ const fa: DeepPartial<Messages> = {
     all: 'همه',
     mentions: 'اشاره‌ها',
     pinned: 'سنجاق‌شده',
-    breachingSoon: 'نزدیک به نقض SLA',
+    breaching_soon: 'نزدیک به نقض SLA',
     teams: 'تیم‌ها',
     inboxes: 'صندوق‌ها',
     labels: 'برچسب‌ها',
