@@ -543,3 +543,10 @@ impl SlaPolicyInput {
         }
     }
 }
+
+/// `POST /api/v1/sla-policies/apply`: how many conversations got an SLA.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SlaApplied {
+    pub conversations: usize,
+}

@@ -328,6 +328,8 @@ async fn seed(
     for policy in automation::sla_policies() {
         db.create_sla_policy(&admin, policy).await.map_err(fail)?;
     }
+    // The open conversations already there get their clocks now, so the list counts down at once.
+    db.apply_sla_policies(&admin).await.map_err(fail)?;
     for agent in &agents {
         let capacity = UpdateAgent { capacity: Some(Some(automation::CAPACITY)), ..UpdateAgent::default() };
         db.update_agent(&admin, agent.id, capacity).await.map_err(fail)?;

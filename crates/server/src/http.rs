@@ -90,6 +90,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::labels, admin::create_label))
         .routes(routes!(admin::delete_label))
         .routes(routes!(admin::sla_policies, admin::create_sla_policy))
+        .routes(routes!(admin::apply_sla_policies))
         .routes(routes!(admin::update_sla_policy, admin::delete_sla_policy))
         .routes(routes!(admin::canned, admin::create_canned))
         .routes(routes!(admin::update_canned, admin::delete_canned))

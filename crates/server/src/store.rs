@@ -167,6 +167,8 @@ pub trait StoreRead {
     /// A conversation's messages in the order they were written.
     fn messages_of(&self, conversation: Id) -> StoreResult<Vec<Message>>;
     fn label_exists(&self, name: &str) -> StoreResult<bool>;
+    /// Every unresolved conversation, oldest first.
+    fn unresolved_conversations(&self) -> StoreResult<Vec<Conversation>>;
     /// Unresolved conversations assigned to `agent`.
     fn unresolved_assigned_to(&self, agent: Id) -> StoreResult<Vec<Conversation>>;
 

@@ -165,6 +165,17 @@ pub async fn create_sla_policy(
     Ok(Json(state.workspace.create_sla_policy(&viewer, request).await?))
 }
 
+/// Apply the policies now to every unresolved conversation without an SLA (lead or admin):
+/// otherwise a policy reaches a conversation at its next change.
+#[utoipa::path(post, path = "/api/v1/sla-policies/apply", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = SlaApplied), (status = 403, body = ErrorBody)))]
+pub async fn apply_sla_policies(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> ApiResult<Json<SlaApplied>> {
+    Ok(Json(SlaApplied { conversations: state.workspace.apply_sla_policies(&viewer).await? }))
+}
+
 /// Replace a service-level policy (lead or admin).
 #[utoipa::path(put, path = "/api/v1/sla-policies/{id}", tag = "admin", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
     request_body = SlaPolicyInput,

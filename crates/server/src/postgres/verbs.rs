@@ -123,6 +123,10 @@ impl StoreRead for Pg<'_> {
         self.exists("SELECT EXISTS (SELECT 1 FROM labels WHERE name = $1)", &[&name])
     }
 
+    fn unresolved_conversations(&self) -> StoreResult<Vec<Conversation>> {
+        self.entities("SELECT data FROM conversations WHERE status != 'resolved' ORDER BY pos", &[])
+    }
+
     fn unresolved_assigned_to(&self, agent: Id) -> StoreResult<Vec<Conversation>> {
         self.entities(
             "SELECT data FROM conversations

@@ -119,6 +119,14 @@ impl StoreRead for Sql<'_> {
             .query_row("SELECT EXISTS (SELECT 1 FROM labels WHERE name = ?1)", [name], |row| row.get(0))?)
     }
 
+    fn unresolved_conversations(&self) -> StoreResult<Vec<Conversation>> {
+        records::query(
+            self.conn,
+            "SELECT data FROM conversations WHERE status != 'resolved' ORDER BY rowid",
+            [],
+        )
+    }
+
     fn unresolved_assigned_to(&self, agent: Id) -> StoreResult<Vec<Conversation>> {
         records::query(
             self.conn,

@@ -404,6 +404,49 @@ impl Workspace {
         .await
     }
 
+    /// `POST /sla-policies/apply` (leads and admins): every unresolved conversation that has no
+    /// SLA yet and matches a policy gets it now (a reply clock anchored at the message its customer
+    /// waits on), instead of at its next change. Returns how many did. One transaction per
+    /// conversation, so a large workspace doesn't hold the writer for long.
+    pub async fn apply_sla_policies(&self, viewer: &Viewer) -> Outcome<usize> {
+        policy::require_lead(viewer)?;
+        let ids: Vec<Id> = self
+            .read(|store| {
+                Ok(store
+                    .unresolved_conversations()?
+                    .into_iter()
+                    .filter(|c| c.sla.is_none())
+                    .map(|c| c.id)
+                    .collect())
+            })
+            .await?;
+        let mut applied = 0;
+        for id in ids {
+            let attached = self
+                .write(move |tx| {
+                    let Some(conversation) = tx.get::<Conversation>(id)? else { return Ok(false) };
+                    if conversation.sla.is_some() || conversation.status == ConversationStatus::Resolved {
+                        return Ok(false);
+                    }
+                    // The same step as a change that makes a policy match mid-cycle.
+                    let at = tx.now();
+                    let (with_sla, events) = step(tx, Some(&conversation), &conversation, at)?;
+                    if with_sla.sla.is_none() {
+                        return Ok(false);
+                    }
+                    tx.put(&with_sla, Audience::inbox(with_sla.inbox_id))?;
+                    let cycle = tx.current_cycle(id)?.unwrap_or(1);
+                    for event in events {
+                        ledger::sla_event(tx, id, cycle, event, at)?;
+                    }
+                    Ok(true)
+                })
+                .await?;
+            applied += usize::from(attached);
+        }
+        Ok(applied)
+    }
+
     pub async fn sla_policies(&self) -> Outcome<Vec<SlaPolicy>> {
         self.read(|store| {
             let mut policies: Vec<SlaPolicy> = store.all()?;

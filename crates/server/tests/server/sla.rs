@@ -280,3 +280,24 @@ async fn a_policy_created_later_applies_at_the_next_change_anchored_at_the_waiti
     let due = first.due_at.expect("due");
     assert!((t0 + 30 * MIN..t0 + 31 * MIN).contains(&due));
 }
+
+#[tokio::test]
+async fn applying_the_policies_gives_open_conversations_their_clocks_at_once() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let t0 = now(&server);
+    let waiting = server.inbound(&workspace.whatsapp, "c1", "m1", "hello").await.conversation_id;
+    let done = server.inbound(&workspace.whatsapp, "c2", "m2", "thanks").await.conversation_id;
+    set_status(&workspace.sara, done, "resolved").await;
+    policy(&server, json!({"name": "Now", "first_response_secs": 1800})).await;
+    assert!(conversation(&server, waiting).await.sla.is_none(), "not before it is applied");
+    let (status, _) = workspace.sara.post("/api/v1/sla-policies/apply", json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "agents can't");
+    let (status, applied) = workspace.lena.post("/api/v1/sla-policies/apply", json!({})).await;
+    assert_eq!((status, applied["conversations"].as_u64()), (StatusCode::OK, Some(1)), "{applied}");
+    let first = clock(&server, waiting, SlaMetric::FirstResponse, 1).await;
+    assert!((t0..t0 + MIN).contains(&first.started_at), "anchored at the customer's message");
+    assert!(conversation(&server, done).await.sla.is_none(), "a resolved conversation is left alone");
+    let (_, again) = workspace.lena.post("/api/v1/sla-policies/apply", json!({})).await;
+    assert_eq!(again["conversations"].as_u64(), Some(0), "applying twice changes nothing");
+}
