@@ -101,7 +101,7 @@ echo \$\$ >"$dir/node-$i.pid"
 # An error's causes, without a backtrace after them.
 export RUST_BACKTRACE=0
 exec "$server" serve --data-dir "$dir/node-$i" --database "$database" --attachments "$attachments" \\
-  --listen 127.0.0.1:$port --node-id node-$i >>"$dir/node-$i.log" 2>&1
+  --listen 127.0.0.1:$port --node-id node-$i --trusted-proxy 127.0.0.1 >>"$dir/node-$i.log" 2>&1
 EOF
   chmod +x "$dir/node-$i.sh"
 done

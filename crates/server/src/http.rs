@@ -38,6 +38,8 @@ pub struct AppState {
     pub files: crate::files::FileStore,
     pub clock: Arc<dyn Clock>,
     pub shutdown: CancellationToken,
+    /// See `ServerConfig::trusted_proxies`.
+    pub trusted_proxies: Arc<[std::net::IpAddr]>,
 }
 
 impl AppState {
@@ -47,7 +49,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
         shutdown: CancellationToken,
     ) -> Self {
-        AppState { workspace, files, clock, shutdown }
+        AppState { workspace, files, clock, shutdown, trusted_proxies: Arc::new([]) }
     }
 }
 

@@ -100,6 +100,10 @@ pub struct ServerConfig {
     pub presence_heartbeat: std::time::Duration,
     /// How many committed transactions a stream may fall behind before it is closed.
     pub stream_buffer: usize,
+    /// Load balancers whose `X-Forwarded-For` names the client: a request from one of these
+    /// addresses counts, for the sign-in rate limit, as coming from the client it names. Requests
+    /// from anywhere else are taken at their own address, whatever header they carry.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// This node's name among the nodes sharing a PostgreSQL database: it tags the events it sends
     /// the others (so it ignores its own) and names its listener connection
     /// (`switchboard-listen-<node_id>`). Unique per process by default.
@@ -117,6 +121,7 @@ impl ServerConfig {
             timer_poll: std::time::Duration::from_millis(250),
             presence_heartbeat: workspace::HEARTBEAT,
             stream_buffer: 4096,
+            trusted_proxies: Vec::new(),
             node_id: random_node_id(),
         }
     }
@@ -232,7 +237,8 @@ pub async fn launch(
     let attachments = config.attachments();
     let files = files::FileStore::new(&attachments, &config.data_dir)?;
     files.check().await.with_context(|| format!("attachments in {}", attachments.describe()))?;
-    let state = http::AppState::new(workspace.clone(), files, config.clock.clone(), shutdown.clone());
+    let mut state = http::AppState::new(workspace.clone(), files, config.clock.clone(), shutdown.clone());
+    state.trusted_proxies = config.trusted_proxies.clone().into();
     let worker = tokio::spawn(webhook::run(workspace.clone(), config.webhook_poll, shutdown.clone()));
     // Before serving: a previous run's streams under this node id are forgotten before new ones count.
     workspace.keep_presence(true).await.map_err(|e| anyhow::anyhow!("recording the node: {}", e.message))?;

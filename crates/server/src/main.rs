@@ -34,6 +34,10 @@ enum Command {
         /// (default: `node-` and random hex digits).
         #[arg(long, env = "SWITCHBOARD_NODE_ID")]
         node_id: Option<String>,
+        /// A load balancer whose `X-Forwarded-For` is believed (repeat for several; env: a comma-
+        /// separated list), so the sign-in rate limit counts each client, not the balancer.
+        #[arg(long = "trusted-proxy", env = "SWITCHBOARD_TRUSTED_PROXIES", value_delimiter = ',')]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// Create a workspace and its first admin; prints a one-time password.
     Init {
@@ -134,8 +138,9 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { data_dir, database, attachments, listen, node_id } => {
+        Command::Serve { data_dir, database, attachments, listen, node_id, trusted_proxies } => {
             let mut config = database.config(data_dir)?;
+            config.trusted_proxies = trusted_proxies;
             config.attachments = attachments.as_deref().map(Attachments::parse).transpose()?;
             config.check_attachments()?;
             if let Some(node_id) = node_id {

@@ -1,6 +1,6 @@
 //! Sign-in, devices and the caller's own profile.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::{
     extract::{ConnectInfo, State},
@@ -21,9 +21,55 @@ use crate::{
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     Json(request): Json<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    Ok(Json(state.workspace.login(request, &peer.ip().to_string()).await?))
+    let forwarded_for = headers.get("x-forwarded-for").and_then(|value| value.to_str().ok());
+    let client = client_address(peer.ip(), forwarded_for, &state.trusted_proxies);
+    Ok(Json(state.workspace.login(request, &client.to_string()).await?))
+}
+
+/// The address a request came from: the peer's, unless the peer is a trusted proxy, in which case
+/// the nearest address in `X-Forwarded-For` that isn't one (each proxy appends the address it was
+/// called from, so addresses to the left of an untrusted one could be made up by the client).
+pub fn client_address(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
+    let mut client = peer;
+    if !trusted.contains(&peer) {
+        return client;
+    }
+    for hop in forwarded_for.unwrap_or_default().rsplit(',') {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(address) => {
+                client = address;
+                if !trusted.contains(&address) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forwarded_address_counts_only_from_a_trusted_proxy() {
+        let (lb, client, other) =
+            ("10.0.0.2".parse().expect("ip"), "203.0.113.7".parse().expect("ip"), "198.51.100.1");
+        let trusted = [lb];
+        assert_eq!(client_address(lb, Some("203.0.113.7"), &trusted), client);
+        assert_eq!(client_address(client, Some(other), &trusted), client, "not a proxy: its own address");
+        assert_eq!(client_address(lb, None, &trusted), lb);
+        // A client's made-up hops to the left of the proxy's entry are ignored.
+        assert_eq!(client_address(lb, Some("1.2.3.4, 203.0.113.7"), &trusted), client);
+        // Proxies in a chain are skipped; rubbish stops the walk.
+        assert_eq!(client_address(lb, Some("203.0.113.7, 10.0.0.2"), &trusted), client);
+        assert_eq!(client_address(lb, Some("nonsense"), &trusted), lb);
+        assert_eq!(client_address(lb, Some("203.0.113.7"), &[]), lb, "no proxy trusted");
+    }
 }
 
 /// Sign out this device: its token stops working at once.

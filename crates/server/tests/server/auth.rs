@@ -201,3 +201,35 @@ async fn the_last_admin_cannot_be_demoted_or_deactivated() {
         server.admin.request(reqwest::Method::PATCH, &admin_path, Some(json!({"role": "lead"}))).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_failed_sign_ins_count_per_forwarded_client() {
+    let trusting =
+        TestServer::start_with(|config| config.trusted_proxies = vec!["127.0.0.1".parse().expect("ip")])
+            .await;
+    let untrusting = TestServer::start().await;
+    let client = reqwest::Client::new();
+    let attempt = |base: String, from: &'static str| {
+        let client = client.clone();
+        async move {
+            client
+                .post(format!("{base}/api/v1/auth/login"))
+                .header("x-forwarded-for", from)
+                .json(&json!({"email": "mallory@test.example", "password": "guess", "device_name": "x"}))
+                .send()
+                .await
+                .expect("request")
+                .status()
+        }
+    };
+    for server in [&trusting, &untrusting] {
+        for _ in 0..5 {
+            assert_eq!(attempt(server.base.clone(), "203.0.113.7").await, StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(attempt(server.base.clone(), "203.0.113.7").await, StatusCode::TOO_MANY_REQUESTS);
+    }
+    // Another client behind the same balancer is not locked out with the first...
+    assert_eq!(attempt(trusting.base.clone(), "198.51.100.1").await, StatusCode::UNAUTHORIZED);
+    // ...but a header from a peer nobody trusts names nobody: it is the peer's own count.
+    assert_eq!(attempt(untrusting.base.clone(), "198.51.100.1").await, StatusCode::TOO_MANY_REQUESTS);
+}
