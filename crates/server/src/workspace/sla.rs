@@ -102,7 +102,10 @@ pub(super) fn step(
     if policies.is_empty() && after.sla.is_none() {
         return Ok((next, Vec::new()));
     }
-    let hours = hours_of(tx, after.inbox_id)?;
+    // This runs on every conversation write: compile the inbox's calendar only if some enabled
+    // policy counts business hours (only those are ever timed by it).
+    let business = policies.iter().any(|p| p.business_hours);
+    let hours = if business { hours_of(tx, after.inbox_id)? } else { None };
     let matched = policies
         .iter()
         .find(|p| p.conditions.matches(after.inbox_id, after.team_id, after.priority, &after.labels));
