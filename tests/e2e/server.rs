@@ -249,29 +249,20 @@ impl Api {
 
     /// An agent as the server has it now (`GET /agents`).
     pub async fn agent(&self, id: Id) -> anyhow::Result<Agent> {
-        let agents: Vec<Agent> = self
-            .http
-            .get(format!("{}/api/v1/agents", self.base))
-            .bearer_auth(&self.admin_token)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
+        let agents: Vec<Agent> = serde_json::from_value(self.admin_get("/api/v1/agents").await?)?;
         agents.into_iter().find(|a| a.id == id).with_context(|| format!("no agent {id} on the server"))
+    }
+
+    /// A GET as the admin: its JSON answer.
+    async fn admin_get(&self, path: &str) -> anyhow::Result<Value> {
+        let response =
+            self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.admin_token).send().await?;
+        Ok(response.error_for_status()?.json().await?)
     }
 
     /// An inbox as the server has it now (`GET /inboxes`).
     pub async fn inbox(&self, id: Id) -> anyhow::Result<Inbox> {
-        let inboxes: Vec<Inbox> = self
-            .http
-            .get(format!("{}/api/v1/inboxes", self.base))
-            .bearer_auth(&self.admin_token)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
+        let inboxes: Vec<Inbox> = serde_json::from_value(self.admin_get("/api/v1/inboxes").await?)?;
         inboxes.into_iter().find(|i| i.id == id).with_context(|| format!("no inbox {id} on the server"))
     }
 
