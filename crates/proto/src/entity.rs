@@ -176,6 +176,7 @@ wire_enum!(
         Pin => "pin",
         ReadMarker => "read_marker",
         SlaPolicy => "sla_policy",
+        AutomationRule => "automation_rule",
     }
 );
 
@@ -196,6 +197,7 @@ impl EntityKind {
             EntityKind::Pin => "pins",
             EntityKind::ReadMarker => "read_markers",
             EntityKind::SlaPolicy => "sla_policies",
+            EntityKind::AutomationRule => "automation_rules",
         }
     }
 }
@@ -496,6 +498,7 @@ pub enum Entity {
     Pin(Pin),
     ReadMarker(ReadMarker),
     SlaPolicy(crate::sla::SlaPolicy),
+    AutomationRule(crate::automation::AutomationRule),
 }
 
 impl Entity {
@@ -515,6 +518,7 @@ impl Entity {
             EntityKind::Pin => Entity::Pin(de(data)?),
             EntityKind::ReadMarker => Entity::ReadMarker(de(data)?),
             EntityKind::SlaPolicy => Entity::SlaPolicy(de(data)?),
+            EntityKind::AutomationRule => Entity::AutomationRule(de(data)?),
         })
     }
 }

@@ -25,6 +25,8 @@ pub enum Actor {
     System { reason: String },
     /// Routing, handing out a conversation nobody held.
     Routing,
+    /// An automation rule, at the version that ran.
+    Rule { id: Uuid, version: u32 },
 }
 
 /// Why routing passed an agent over.
@@ -65,6 +67,7 @@ pub struct RoutingCandidate {
 /// How a conversation started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
     /// A customer wrote in.
@@ -87,6 +90,8 @@ pub enum MessageClass {
     /// An automatic reply (greeting, away, keyword): reaches the customer like a reply, but never
     /// counts as a response (no first reply, no end of waiting, no SLA clock stopped).
     AutoReply,
+    /// A reply an automation rule sent: like an automatic reply, never a response.
+    Rule,
 }
 
 /// Which of an inbox's automatic replies a message was.

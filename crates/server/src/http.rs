@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod automation;
 pub mod channels;
 pub mod conversations;
 pub mod files;
@@ -96,6 +97,13 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::update_sla_policy, admin::delete_sla_policy))
         .routes(routes!(admin::canned, admin::create_canned))
         .routes(routes!(admin::update_canned, admin::delete_canned))
+        .routes(routes!(automation::rules, automation::create_rule))
+        .routes(routes!(automation::order_rules))
+        .routes(routes!(automation::preview_rule))
+        .routes(routes!(automation::update_rule, automation::delete_rule))
+        .routes(routes!(automation::test_rule))
+        .routes(routes!(automation::rule_runs))
+        .routes(routes!(automation::conversation_runs))
         .routes(routes!(channels::inbound))
         .routes(routes!(channels::delivery))
 }

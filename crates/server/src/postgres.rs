@@ -230,6 +230,8 @@ pub(crate) struct Pg<'c> {
     now: Millis,
     /// The feed records a write has appended so far, published after commit.
     records: Vec<FeedRecord>,
+    /// The ledger events a write has appended and automation hasn't taken yet.
+    events: Vec<switchboard_proto::ledger::ConversationEvent>,
 }
 
 #[async_trait]
@@ -299,7 +301,7 @@ fn read_in_snapshot(conn: &mut Conn, now: Millis, read: ReadFn) -> Result<Erased
         .start()
         .map_err(StoreError::from)?;
     let statements = RefCell::new(&mut conn.statements);
-    let pg = Pg { tx: RefCell::new(snapshot), statements, now, records: Vec::new() };
+    let pg = Pg { tx: RefCell::new(snapshot), statements, now, records: Vec::new(), events: Vec::new() };
     let value = read(&pg);
     // Nothing to keep; a failure here (a broken connection) is seen by the pool.
     let _ = pg.tx.into_inner().commit();
@@ -326,7 +328,7 @@ fn write_in_transaction(
     ))
     .map_err(StoreError::from)?;
     let statements = RefCell::new(&mut conn.statements);
-    let mut pg = Pg { tx: RefCell::new(tx), statements, now, records: Vec::new() };
+    let mut pg = Pg { tx: RefCell::new(tx), statements, now, records: Vec::new(), events: Vec::new() };
     // On a refusal `pg` is dropped here and its transaction rolled back.
     let value = write(&mut pg)?;
     let head = pg.records.last().map(|record| record.change.seq);

@@ -57,6 +57,8 @@ pub(crate) struct Sql<'c> {
     now: Millis,
     /// The feed records a write has appended so far, published after commit.
     records: Vec<FeedRecord>,
+    /// The ledger events a write has appended and automation hasn't taken yet.
+    events: Vec<switchboard_proto::ledger::ConversationEvent>,
 }
 
 #[async_trait]
@@ -73,7 +75,7 @@ impl Store for SqliteStore {
             let value = {
                 // A deferred transaction: every query of the closure sees the same snapshot.
                 let snapshot = conn.transaction().map_err(StoreError::from)?;
-                let value = read(&Sql { conn: &snapshot, now, records: Vec::new() });
+                let value = read(&Sql { conn: &snapshot, now, records: Vec::new(), events: Vec::new() });
                 drop(snapshot);
                 value
             };
@@ -95,7 +97,7 @@ impl Store for SqliteStore {
             let mut conn = writer.lock().map_err(|_| Refusal::internal("writer lock poisoned"))?;
             let tx =
                 conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::from)?;
-            let mut sql = Sql { conn: &tx, now, records: Vec::new() };
+            let mut sql = Sql { conn: &tx, now, records: Vec::new(), events: Vec::new() };
             let value = write(&mut sql)?;
             let records = std::mem::take(&mut sql.records);
             tx.commit().map_err(StoreError::from)?;

@@ -86,6 +86,7 @@ entity!(Mention, Mention, |m| m.id);
 entity!(Pin, Pin, |p| p.conversation_id);
 entity!(ReadMarker, ReadMarker, |r| r.conversation_id);
 entity!(switchboard_proto::sla::SlaPolicy, SlaPolicy, |p| p.id);
+entity!(switchboard_proto::automation::AutomationRule, AutomationRule, |r| r.id);
 
 /// What a contact lookup matches, for the SQL backends' `LIKE`: the trimmed query as a contains
 /// pattern (`%`, `_` and `\` escaped with `\`), and its phone digits as one (empty when fewer
@@ -187,6 +188,25 @@ pub trait StoreRead {
     /// The cycle of a conversation's latest event (`None`: no event yet).
     fn current_cycle(&self, conversation: Id) -> StoreResult<Option<u32>>;
 
+    // Automation.
+    /// Run log entries of a rule and/or a conversation, newest first, older than `before` (a run
+    /// id) when given.
+    fn automation_runs(
+        &self,
+        rule: Option<Id>,
+        conversation: Option<Id>,
+        before: Option<Id>,
+        limit: usize,
+    ) -> StoreResult<Vec<switchboard_proto::automation::AutomationRun>>;
+    /// A rule's latest `done` run on a conversation (for its run limit).
+    fn last_automation_run(
+        &self,
+        rule: Id,
+        conversation: Id,
+    ) -> StoreResult<Option<switchboard_proto::automation::AutomationRun>>;
+    /// The most recently created conversations, newest first (a rule's preview).
+    fn recent_conversations(&self, limit: usize) -> StoreResult<Vec<Conversation>>;
+
     // Timers.
     /// Timers due at `now`, the earliest first.
     fn due_timers(&self, now: Millis, limit: usize) -> StoreResult<Vec<TimerRecord>>;
@@ -259,6 +279,15 @@ pub trait StoreTx: StoreRead {
 
     /// Appends an event to the conversation ledger (never updated or deleted).
     fn append_event(&mut self, event: &ledger::ConversationEvent) -> StoreResult<()>;
+    /// The events appended by this transaction since the last call, in order (automation answers
+    /// them before the transaction commits).
+    fn take_events(&mut self) -> Vec<ledger::ConversationEvent>;
+    /// Logs a rule's run, and forgets that rule's runs older than `forget_before`.
+    fn insert_automation_run(
+        &mut self,
+        run: &switchboard_proto::automation::AutomationRun,
+        forget_before: Millis,
+    ) -> StoreResult<()>;
 
     /// Creates or moves the timer with this key.
     fn schedule_timer(&mut self, timer: &TimerRecord) -> StoreResult<()>;

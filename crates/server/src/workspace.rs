@@ -10,6 +10,7 @@ mod accounts;
 mod agents;
 mod attachments;
 mod auto_replies;
+mod automation;
 mod contacts;
 mod conversations;
 mod deliveries;
@@ -111,13 +112,20 @@ impl Workspace {
         self.store.read(self.clock.now(), read).await
     }
 
-    /// Runs `write` inside one transaction: all of it commits, with its feed records, or nothing.
+    /// Runs `write` inside one transaction: all of it commits, with its feed records and what the
+    /// automation rules did about its changes, or nothing.
     async fn write<T, F>(&self, write: F) -> Outcome<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut dyn StoreTx) -> Outcome<T> + Send + 'static,
     {
-        self.store.write(self.clock.now(), write).await
+        self.store
+            .write(self.clock.now(), move |tx| {
+                let value = write(tx)?;
+                automation::answer(tx)?;
+                Ok(value)
+            })
+            .await
     }
 
     /// Closes the streams of devices whose tokens were just revoked.

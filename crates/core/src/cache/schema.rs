@@ -138,6 +138,10 @@ const MIGRATIONS: &[&str] = &[
     WHERE data IS NOT NULL;
     CREATE INDEX conversations_by_sla_due ON conversations(status, sla_due_at);
 "#,
+    // 7: automation rules, a new entity of the feed (the settings screen lists them offline).
+    r#"
+    CREATE TABLE automation_rules (id TEXT PRIMARY KEY, server_data TEXT, data TEXT);
+"#,
 ];
 
 /// Brings the cache up to the latest schema.

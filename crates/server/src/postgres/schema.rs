@@ -232,6 +232,24 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (id, scope)
     );
     "#,
+    // 7: automation rules (an entity of the feed) and their run log.
+    r#"
+    CREATE TABLE automation_rules (
+        id text NOT NULL, scope text NOT NULL DEFAULT '',
+        pos bigint GENERATED ALWAYS AS IDENTITY, data jsonb NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+    CREATE TABLE automation_runs (
+        id text PRIMARY KEY,
+        rule_id text NOT NULL,
+        conversation_id text NOT NULL,
+        at bigint NOT NULL,
+        status text NOT NULL,
+        data jsonb NOT NULL
+    );
+    CREATE INDEX automation_runs_by_rule ON automation_runs (rule_id, id);
+    CREATE INDEX automation_runs_by_conversation ON automation_runs (conversation_id, rule_id, id);
+    "#,
 ];
 
 /// Brings the database up to the latest schema, under a session advisory lock: a node that starts

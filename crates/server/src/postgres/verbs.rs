@@ -2,7 +2,7 @@
 
 use ::postgres::Row;
 use serde_json::Value;
-use switchboard_proto::*;
+use switchboard_proto::{automation::AutomationRun, *};
 
 use super::{parse_id, search, Pg};
 use crate::{
@@ -183,6 +183,44 @@ impl StoreRead for Pg<'_> {
             .map(|row| row.try_get::<_, i32>(0))
             .transpose()?
             .map(|cycle| u32::try_from(cycle).unwrap_or(1)))
+    }
+
+    fn automation_runs(
+        &self,
+        rule: Option<Id>,
+        conversation: Option<Id>,
+        before: Option<Id>,
+        limit: usize,
+    ) -> StoreResult<Vec<AutomationRun>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.entities(
+            "SELECT data FROM automation_runs
+             WHERE ($1::text IS NULL OR rule_id = $1) AND ($2::text IS NULL OR conversation_id = $2)
+               AND ($3::text IS NULL OR id < $3)
+             ORDER BY id DESC LIMIT $4",
+            &[
+                &rule.map(|id| id.to_string()),
+                &conversation.map(|id| id.to_string()),
+                &before.map(|id| id.to_string()),
+                &limit,
+            ],
+        )
+    }
+
+    fn last_automation_run(&self, rule: Id, conversation: Id) -> StoreResult<Option<AutomationRun>> {
+        Ok(self
+            .entities(
+                "SELECT data FROM automation_runs
+                 WHERE conversation_id = $1 AND rule_id = $2 AND status = 'done' ORDER BY id DESC LIMIT 1",
+                &[&conversation.to_string(), &rule.to_string()],
+            )?
+            .into_iter()
+            .next())
+    }
+
+    fn recent_conversations(&self, limit: usize) -> StoreResult<Vec<Conversation>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.entities("SELECT data FROM conversations ORDER BY id DESC LIMIT $1", &[&limit])
     }
 
     fn due_timers(&self, now: Millis, limit: usize) -> StoreResult<Vec<TimerRecord>> {
@@ -405,6 +443,32 @@ impl StoreTx for Pg<'_> {
                 &event.event.name(),
                 &serde_json::to_value(event)?,
             ],
+        )?;
+        self.events.push(event.clone());
+        Ok(())
+    }
+
+    fn take_events(&mut self) -> Vec<ledger::ConversationEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    fn insert_automation_run(&mut self, run: &AutomationRun, forget_before: Millis) -> StoreResult<()> {
+        let status = serde_json::to_value(run.status)?;
+        self.execute(
+            "INSERT INTO automation_runs (id, rule_id, conversation_id, at, status, data)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &run.id.to_string(),
+                &run.rule_id.to_string(),
+                &run.conversation_id.to_string(),
+                &run.at,
+                &status.as_str().unwrap_or_default(),
+                &serde_json::to_value(run)?,
+            ],
+        )?;
+        self.execute(
+            "DELETE FROM automation_runs WHERE rule_id = $1 AND at < $2",
+            &[&run.rule_id.to_string(), &forget_before],
         )?;
         Ok(())
     }

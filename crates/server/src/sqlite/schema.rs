@@ -213,6 +213,23 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX conversations_open_by_assignee ON conversations(assignee_id)
         WHERE status = 'open' AND assignee_id IS NOT NULL;
     "#,
+    // 9: automation rules (an entity of the feed) and their run log.
+    r#"
+    CREATE TABLE automation_rules (
+        id TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '', data TEXT NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+    CREATE TABLE automation_runs (
+        id TEXT PRIMARY KEY,
+        rule_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX automation_runs_by_rule ON automation_runs(rule_id, id);
+    CREATE INDEX automation_runs_by_conversation ON automation_runs(conversation_id, rule_id, id);
+    "#,
 ];
 
 /// Brings the database up to the latest schema.

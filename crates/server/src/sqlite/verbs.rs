@@ -2,7 +2,7 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 use serde_json::Value;
-use switchboard_proto::*;
+use switchboard_proto::{automation::AutomationRun, *};
 
 use super::{feed, parse_id, records, Sql};
 use crate::{
@@ -187,6 +187,43 @@ impl StoreRead for Sql<'_> {
                 |row| row.get(0),
             )
             .optional()?)
+    }
+
+    fn automation_runs(
+        &self,
+        rule: Option<Id>,
+        conversation: Option<Id>,
+        before: Option<Id>,
+        limit: usize,
+    ) -> StoreResult<Vec<AutomationRun>> {
+        records::query(
+            self.conn,
+            "SELECT data FROM automation_runs
+             WHERE (?1 IS NULL OR rule_id = ?1) AND (?2 IS NULL OR conversation_id = ?2)
+               AND (?3 IS NULL OR id < ?3)
+             ORDER BY id DESC LIMIT ?4",
+            params![
+                rule.map(|id| id.to_string()),
+                conversation.map(|id| id.to_string()),
+                before.map(|id| id.to_string()),
+                limit as i64
+            ],
+        )
+    }
+
+    fn last_automation_run(&self, rule: Id, conversation: Id) -> StoreResult<Option<AutomationRun>> {
+        Ok(records::query(
+            self.conn,
+            "SELECT data FROM automation_runs
+             WHERE conversation_id = ?1 AND rule_id = ?2 AND status = 'done' ORDER BY id DESC LIMIT 1",
+            [conversation.to_string(), rule.to_string()],
+        )?
+        .into_iter()
+        .next())
+    }
+
+    fn recent_conversations(&self, limit: usize) -> StoreResult<Vec<Conversation>> {
+        records::query(self.conn, "SELECT data FROM conversations ORDER BY id DESC LIMIT ?1", [limit as i64])
     }
 
     fn due_timers(&self, now: Millis, limit: usize) -> StoreResult<Vec<TimerRecord>> {
@@ -453,6 +490,32 @@ impl StoreTx for Sql<'_> {
                 event.event.name(),
                 serde_json::to_string(event)?
             ],
+        )?;
+        self.events.push(event.clone());
+        Ok(())
+    }
+
+    fn take_events(&mut self) -> Vec<ledger::ConversationEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    fn insert_automation_run(&mut self, run: &AutomationRun, forget_before: Millis) -> StoreResult<()> {
+        let status = serde_json::to_value(run.status)?;
+        self.conn.execute(
+            "INSERT INTO automation_runs (id, rule_id, conversation_id, at, status, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                run.id.to_string(),
+                run.rule_id.to_string(),
+                run.conversation_id.to_string(),
+                run.at,
+                status.as_str().unwrap_or_default(),
+                serde_json::to_string(run)?
+            ],
+        )?;
+        self.conn.execute(
+            "DELETE FROM automation_runs WHERE rule_id = ?1 AND at < ?2",
+            params![run.rule_id.to_string(), forget_before],
         )?;
         Ok(())
     }

@@ -104,6 +104,10 @@ fn update_agent(
         tx.set_password_hash(agent.id, &hash)?;
     }
     tx.put(&agent, Audience::EVERYONE)?;
+    if !revoked.is_empty() || update.active == Some(false) {
+        // A rule that assigns to them now names someone who can't take conversations.
+        super::automation::check_references(tx)?;
+    }
     // Capacity, teams or activity changed: someone may have room, or the queue may have grown.
     routing::route(tx, routing::Released::default())?;
     Ok((agent, revoked))

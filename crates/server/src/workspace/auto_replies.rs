@@ -125,12 +125,12 @@ pub(crate) fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn keyword_words(keywords: &[String]) -> Vec<Vec<String>> {
+pub(crate) fn keyword_words(keywords: &[String]) -> Vec<Vec<String>> {
     keywords.iter().map(|keyword| words(keyword)).filter(|words| !words.is_empty()).collect()
 }
 
 /// Whether `message` (its words) contains one of the keywords as whole consecutive words.
-fn contains_any(message: &[String], keywords: &[Vec<String>]) -> bool {
+pub(crate) fn contains_any(message: &[String], keywords: &[Vec<String>]) -> bool {
     keywords.iter().any(|keyword| message.windows(keyword.len()).any(|window| window == keyword.as_slice()))
 }
 

@@ -211,6 +211,7 @@ impl Workspace {
                 ledger::save(tx, &before, &conversation, &cause)?;
             }
             tx.remove(EntityKind::Label, label_id, Audience::EVERYONE)?;
+            super::automation::check_references(tx)?;
             Ok(())
         })
         .await

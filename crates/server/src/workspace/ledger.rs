@@ -32,6 +32,11 @@ impl Cause {
     pub fn system(reason: &'static str, at: Millis) -> Self {
         Cause { actor: Actor::System { reason: reason.to_owned() }, reason, at }
     }
+
+    /// An automation rule, at the version that ran.
+    pub fn rule(rule: &switchboard_proto::automation::AutomationRule, at: Millis) -> Self {
+        Cause { actor: Actor::Rule { id: rule.id, version: rule.version }, reason: "rule", at }
+    }
 }
 
 fn append(
@@ -172,6 +177,13 @@ pub fn message(tx: &mut dyn StoreTx, message: &Message, at: Millis) -> Outcome<(
     let cause = Cause { actor, reason: "", at };
     let event = EventKind::Message { class, message_id: message.id, auto_reply: None };
     append(tx, message.conversation_id, cycle, &cause, event)
+}
+
+/// The event of a message an automation rule wrote (a reply or a note), by that rule.
+pub fn rule_message(tx: &mut dyn StoreTx, message: &Message, class: MessageClass, cause: &Cause) -> Outcome<()> {
+    let cycle = cycle_of(tx, message.conversation_id)?;
+    let event = EventKind::Message { class, message_id: message.id, auto_reply: None };
+    append(tx, message.conversation_id, cycle, cause, event)
 }
 
 /// The event of an automatic reply: `class: auto_reply`, by the system, naming which reply it was.

@@ -38,6 +38,8 @@ fn fire(tx: &mut dyn StoreTx, timer: &TimerRecord) -> Outcome<()> {
         super::sla::fire(tx, conversation, timer.due_at)?;
     } else if let Some(agent) = timer.key.strip_prefix("release:").and_then(|id| id.parse::<Id>().ok()) {
         super::routing::release_unavailable(tx, agent, timer)?;
+    } else if timer.key.starts_with("rule:") {
+        super::automation::fire(tx, timer)?;
     } else {
         tracing::warn!(key = %timer.key, "a timer of an unknown kind was dropped");
     }

@@ -6,6 +6,7 @@ mod harness;
 mod attachments;
 mod auth;
 mod auto_replies;
+mod automation;
 mod bad_input;
 mod channel;
 mod database_tls;
