@@ -514,8 +514,20 @@ pub struct SlaPolicyInput {
     pub business_hours: bool,
     #[serde(default = "default_warn_at_percent")]
     pub warn_at_percent: u8,
-    #[serde(default)]
-    pub raise_priority_on_breach: Option<crate::Priority>,
+    /// Default: a breach tells the team's leads (`[{"on": "breach", "notify": "team_leads"}]`);
+    /// `[]` for none.
+    #[serde(default = "default_escalations")]
+    pub escalations: Vec<crate::sla::SlaEscalation>,
+}
+
+fn default_escalations() -> Vec<crate::sla::SlaEscalation> {
+    vec![crate::sla::SlaEscalation {
+        on: crate::sla::SlaEscalationOn::Breach,
+        after_secs: 0,
+        notify: Some(crate::sla::SlaNotify::TeamLeads),
+        raise_priority: None,
+        reassign: false,
+    }]
 }
 
 fn enabled_by_default() -> bool {
@@ -539,7 +551,7 @@ impl SlaPolicyInput {
             resolution_secs: self.resolution_secs,
             business_hours: self.business_hours,
             warn_at_percent: self.warn_at_percent,
-            raise_priority_on_breach: self.raise_priority_on_breach,
+            escalations: self.escalations,
         }
     }
 }

@@ -166,7 +166,8 @@ pub enum EventKind {
     Reopened,
     Resolved,
     /// A service-level clock moved: `what` is `started`, `warning`, `breached`, `met`,
-    /// `breached_met`, `breached_closed`, `cancelled` or `retargeted`.
+    /// `breached_met`, `breached_closed`, `cancelled`, `retargeted`, `retimed` (the inbox's hours
+    /// changed) or `escalated`.
     Sla {
         policy_id: Uuid,
         metric: crate::sla::SlaMetric,
@@ -175,6 +176,12 @@ pub enum EventKind {
         target_ms: Millis,
         /// Counted so far (business or wall milliseconds, as the policy says).
         elapsed_ms: Millis,
+        /// For `cancelled`: why.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<crate::sla::SlaCancelReason>,
+        /// For `escalated`: the step that ran, as the policy had it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        escalation: Option<crate::sla::SlaEscalation>,
     },
 }
 

@@ -14,6 +14,10 @@
 //! - elapsed time is business time in the inbox's hours when the policy says so (wall time if the
 //!   inbox has none), else wall time. Resolving ends the cycle: a running reply clock past its due
 //!   is frozen `breached_closed`, one not yet due is `cancelled`; nothing counts on afterwards.
+//!   Whatever else ends a live clock unmet (a lead pinning "no SLA", the policy deleted) ends it
+//!   the same way, with the reason on the clock.
+//! - escalations: each of the policy's steps runs once per clock, at its warning or breach plus
+//!   a delay (wall time), while the clock is live; a clock met first never runs the rest.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -81,9 +85,47 @@ pub struct SlaClock {
     pub warn_at: Option<Millis>,
     pub status: SlaClockStatus,
     pub warned: bool,
+    /// When its warning fell (the warning steps count their delay from here).
+    #[serde(default)]
+    pub warned_at: Option<Millis>,
     pub breached_at: Option<Millis>,
     /// When it was met, closed or cancelled.
     pub ended_at: Option<Millis>,
+    /// Why it was cancelled (`status: cancelled`).
+    #[serde(default)]
+    pub cancel_reason: Option<SlaCancelReason>,
+    /// The policy's escalation steps that ran for this clock, once each.
+    #[serde(default)]
+    pub escalations: Vec<SlaEscalationRun>,
+}
+
+/// Why a clock ended before its due without being met: none of these counts as met or breached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum SlaCancelReason {
+    /// The conversation was resolved without the reply the clock waited for.
+    ResolvedWithoutReply,
+    /// A lead pinned "no SLA".
+    Removed,
+    /// Its policy was deleted.
+    PolicyDeleted,
+    /// Another policy (or none) applies now, without a target for this metric.
+    Retargeted,
+}
+
+/// One escalation step that ran for a clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SlaEscalationRun {
+    /// Its place in the policy's `escalations`.
+    pub step: u32,
+    /// When it was due (warning or breach plus its delay), even if the server was down then.
+    pub at: Millis,
+    /// Whom it told: the desktop of each rings.
+    pub notify: Option<SlaNotify>,
 }
 
 /// The SLA a conversation is under in its current cycle.
@@ -91,9 +133,14 @@ pub struct SlaClock {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConversationSla {
-    pub policy_id: Uuid,
+    /// `None` only when a lead pinned "no SLA" (the clocks it had are cancelled).
+    pub policy_id: Option<Uuid>,
     /// The policy's name when applied, so reports keep it after the policy is renamed or deleted.
     pub policy_name: String,
+    /// A lead (or a rule) chose the policy: later changes never move the conversation to another,
+    /// and the choice carries over to the cycles after a reopen.
+    #[serde(default)]
+    pub pinned: bool,
     pub cycle: u32,
     pub clocks: Vec<SlaClock>,
 }
@@ -154,8 +201,68 @@ pub struct SlaPolicy {
     pub business_hours: bool,
     /// The warning falls at this share of the target (1–99).
     pub warn_at_percent: u8,
-    /// On a breach, raise the conversation's priority to this (never lower it).
-    pub raise_priority_on_breach: Option<Priority>,
+    /// What happens at a clock's warning or breach (each step once per clock).
+    #[serde(default)]
+    pub escalations: Vec<SlaEscalation>,
+}
+
+/// Which moment of a clock an escalation step counts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum SlaEscalationOn {
+    Warning,
+    Breach,
+}
+
+/// Whom an escalation step tells on their desktop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum SlaNotify {
+    /// The conversation's assignee (a line in the thread, which rings them).
+    Assignee,
+    /// The leads (and admins) of the conversation's team, or of the inbox's teams when it has
+    /// none.
+    TeamLeads,
+}
+
+/// One escalation step of a policy: at the warning or breach of a clock, plus `after_secs`, do
+/// what it says (once per clock; not once the clock is met).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct SlaEscalation {
+    pub on: SlaEscalationOn,
+    /// Wall-clock seconds after the warning or breach.
+    #[serde(default)]
+    pub after_secs: u32,
+    #[serde(default)]
+    pub notify: Option<SlaNotify>,
+    /// Raise the conversation's priority to this (never lower it).
+    #[serde(default)]
+    pub raise_priority: Option<Priority>,
+    /// Take the conversation from its assignee and hand it back to routing (the assignee is not
+    /// offered it again at once).
+    #[serde(default)]
+    pub reassign: bool,
+}
+
+impl SlaEscalation {
+    /// When this step falls due for `clock`, if it can (its moment came) and hasn't run.
+    pub fn due_for(&self, step: u32, clock: &SlaClock) -> Option<Millis> {
+        if !clock.status.is_live() || clock.escalations.iter().any(|run| run.step == step) {
+            return None;
+        }
+        let base = match self.on {
+            SlaEscalationOn::Warning => clock.warned_at,
+            SlaEscalationOn::Breach => clock.breached_at,
+        }?;
+        Some(base.saturating_add(Millis::from(self.after_secs) * 1000))
+    }
 }
 
 impl SlaPolicy {
@@ -217,8 +324,11 @@ impl SlaClock {
             warn_at: None,
             status: SlaClockStatus::Running,
             warned: false,
+            warned_at: None,
             breached_at: None,
             ended_at: None,
+            cancel_reason: None,
+            escalations: Vec::new(),
         };
         clock.schedule(time, warn_percent);
         clock
@@ -280,23 +390,108 @@ impl SlaClock {
             if self.breached_at.is_some() { SlaClockStatus::BreachedMet } else { SlaClockStatus::Met };
     }
 
-    /// The cycle ended (resolved) without the clock being met.
-    pub fn close(&mut self, time: Time, at: Millis) {
+    /// The clock ends at `at` without being met (the cycle resolved, the SLA removed, its policy
+    /// deleted): a breach stays a breach (`breached_closed`), anything else is `cancelled` for
+    /// `reason`.
+    pub fn close(&mut self, time: Time, at: Millis, reason: SlaCancelReason) {
         self.accumulated_ms = self.elapsed(time, at);
         self.running_since = None;
         self.due_at = None;
         self.warn_at = None;
         self.ended_at = Some(at);
-        self.status = if self.breached_at.is_some() {
-            SlaClockStatus::BreachedClosed
+        if self.breached_at.is_some() {
+            self.status = SlaClockStatus::BreachedClosed;
         } else {
-            SlaClockStatus::Cancelled
-        };
+            self.status = SlaClockStatus::Cancelled;
+            self.cancel_reason = Some(reason);
+        }
     }
 
     /// How far past its target a clock ended (0 if it didn't overrun).
     pub fn overrun_ms(&self) -> Millis {
         (self.accumulated_ms - self.target_ms).max(0)
+    }
+}
+
+/// `PUT /api/v1/conversations/{id}/sla` (leads and admins): pin a policy, or `null` for no SLA.
+/// The field must be present, so an empty body can't remove an SLA by accident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PinSla {
+    #[serde(deserialize_with = "present")]
+    pub policy_id: Option<Uuid>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Uuid>, D::Error> {
+    Option::deserialize(deserializer)
+}
+
+/// How a set of clocks ended, and the share met.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SlaCounts {
+    pub met: u32,
+    /// Past due: met late, or still running past due at the end of the range.
+    pub breached: u32,
+    /// Past due when the cycle was resolved without the reply.
+    pub breached_closed: u32,
+    /// Ended before due without being met (resolved without a reply, removed, policy deleted).
+    pub cancelled: u32,
+    /// First response: cycles under a policy that an agent started (no customer to answer).
+    pub not_applicable: u32,
+    /// Still counting, not yet due, at the end of the range.
+    pub running: u32,
+    /// met ÷ (met + breached + breached_closed); `None` when that is 0 ÷ 0.
+    pub attainment: Option<f64>,
+}
+
+/// One metric's counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SlaMetricCounts {
+    pub metric: SlaMetric,
+    pub counts: SlaCounts,
+}
+
+/// One agent's counts for a metric (`agent_id: null`: clocks nobody was assigned).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SlaAgentCounts {
+    pub agent_id: Option<Uuid>,
+    pub metric: SlaMetric,
+    pub counts: SlaCounts,
+}
+
+/// One team's counts for a metric (`team_id: null`: conversations of no team).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SlaTeamCounts {
+    pub team_id: Option<Uuid>,
+    pub metric: SlaMetric,
+    pub counts: SlaCounts,
+}
+
+/// `GET /api/v1/sla/attainment?from&to`: the clocks that started in `[from, to)`, each counted
+/// once by where it stood at `to`, per metric, per agent and per team (the assignee and team when
+/// the clock ended, or at `to` if it hadn't). Derived from the ledger's SLA events, so it can be
+/// recomputed and adjacent ranges add up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SlaAttainment {
+    pub from: Millis,
+    pub to: Millis,
+    pub metrics: Vec<SlaMetricCounts>,
+    pub agents: Vec<SlaAgentCounts>,
+    pub teams: Vec<SlaTeamCounts>,
+}
+
+impl SlaCounts {
+    /// Fills in `attainment` from the counts.
+    pub fn with_attainment(mut self) -> Self {
+        let counted = self.met + self.breached + self.breached_closed;
+        self.attainment = (counted > 0).then(|| f64::from(self.met) / f64::from(counted));
+        self
     }
 }
 
@@ -375,13 +570,52 @@ mod tests {
     fn closing_before_due_cancels_and_after_a_breach_freezes() {
         let time = Time::Wall;
         let mut early = SlaClock::start(SlaMetric::NextResponse, 1, HOUR, 0, time, 80);
-        early.close(time, 30 * MIN);
+        early.close(time, 30 * MIN, SlaCancelReason::ResolvedWithoutReply);
         assert_eq!(early.status, SlaClockStatus::Cancelled);
+        assert_eq!(early.cancel_reason, Some(SlaCancelReason::ResolvedWithoutReply));
         let mut late = SlaClock::start(SlaMetric::NextResponse, 1, HOUR, 0, time, 80);
         late.status = SlaClockStatus::Breached;
         late.breached_at = Some(HOUR);
-        late.close(time, 2 * HOUR);
+        late.close(time, 2 * HOUR, SlaCancelReason::Removed);
         assert_eq!((late.status, late.elapsed(time, 10 * HOUR)), (SlaClockStatus::BreachedClosed, 2 * HOUR));
+    }
+
+    #[test]
+    fn an_escalation_step_falls_due_once_from_its_moment_while_the_clock_is_live() {
+        let step = |on, after_secs| SlaEscalation {
+            on,
+            after_secs,
+            notify: None,
+            raise_priority: None,
+            reassign: true,
+        };
+        let time = Time::Wall;
+        let mut clock = SlaClock::start(SlaMetric::FirstResponse, 1, HOUR, 0, time, 80);
+        let at_breach = step(SlaEscalationOn::Breach, 1800);
+        assert_eq!(at_breach.due_for(0, &clock), None, "not before the breach");
+        clock.status = SlaClockStatus::Breached;
+        clock.breached_at = Some(HOUR);
+        assert_eq!(at_breach.due_for(0, &clock), Some(HOUR + 30 * MIN));
+        clock.escalations.push(SlaEscalationRun { step: 0, at: HOUR + 30 * MIN, notify: None });
+        assert_eq!(at_breach.due_for(0, &clock), None, "once");
+        assert_eq!(step(SlaEscalationOn::Warning, 0).due_for(1, &clock), None, "it never warned");
+        clock.meet(time, HOUR + 10 * MIN);
+        assert_eq!(at_breach.due_for(2, &clock), None, "a met clock runs nothing more");
+    }
+
+    #[test]
+    fn pinning_must_name_a_policy_or_null() {
+        let none: PinSla = serde_json::from_str(r#"{"policy_id": null}"#).expect("null");
+        assert_eq!(none.policy_id, None);
+        assert!(serde_json::from_str::<PinSla>("{}").is_err(), "an empty body removes nothing");
+    }
+
+    #[test]
+    fn attainment_is_met_over_met_and_breached() {
+        let counts =
+            SlaCounts { met: 3, breached: 1, breached_closed: 0, cancelled: 5, ..SlaCounts::default() };
+        assert_eq!(counts.with_attainment().attainment, Some(0.75));
+        assert_eq!(SlaCounts::default().with_attainment().attainment, None);
     }
 
     #[test]

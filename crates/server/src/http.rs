@@ -8,6 +8,7 @@ pub mod channels;
 pub mod conversations;
 pub mod files;
 pub mod openapi;
+pub mod sla;
 pub mod stream;
 
 use std::sync::Arc;
@@ -95,6 +96,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::sla_policies, admin::create_sla_policy))
         .routes(routes!(admin::apply_sla_policies))
         .routes(routes!(admin::update_sla_policy, admin::delete_sla_policy))
+        .routes(routes!(sla::pin))
+        .routes(routes!(sla::attainment))
         .routes(routes!(admin::canned, admin::create_canned))
         .routes(routes!(admin::update_canned, admin::delete_canned))
         .routes(routes!(automation::rules, automation::create_rule))

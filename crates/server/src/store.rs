@@ -194,6 +194,14 @@ pub trait StoreRead {
     fn automation_runs(
         &self,
         rule: Option<Id>,
+    /// Every conversation's events of `kind` dated in `[from, to)`, in the order they were
+    /// written (a report's scan: no index serves it).
+    fn events_between(
+        &self,
+        kind: &str,
+        from: Millis,
+        to: Millis,
+    ) -> StoreResult<Vec<ledger::ConversationEvent>>;
         conversation: Option<Id>,
         before: Option<Id>,
         limit: usize,

@@ -174,6 +174,18 @@ impl StoreRead for Pg<'_> {
         )
     }
 
+    fn events_between(
+        &self,
+        kind: &str,
+        from: Millis,
+        to: Millis,
+    ) -> StoreResult<Vec<ledger::ConversationEvent>> {
+        self.entities(
+            "SELECT data FROM conversation_events WHERE kind = $1 AND at >= $2 AND at < $3 ORDER BY id",
+            &[&kind, &from, &to],
+        )
+    }
+
     fn current_cycle(&self, conversation: Id) -> StoreResult<Option<u32>> {
         let row = self.row(
             "SELECT cycle FROM conversation_events WHERE conversation_id = $1 ORDER BY id DESC LIMIT 1",

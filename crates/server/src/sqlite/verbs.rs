@@ -178,6 +178,19 @@ impl StoreRead for Sql<'_> {
         )
     }
 
+    fn events_between(
+        &self,
+        kind: &str,
+        from: Millis,
+        to: Millis,
+    ) -> StoreResult<Vec<ledger::ConversationEvent>> {
+        records::query(
+            self.conn,
+            "SELECT data FROM conversation_events WHERE kind = ?1 AND at >= ?2 AND at < ?3 ORDER BY id",
+            params![kind, from, to],
+        )
+    }
+
     fn current_cycle(&self, conversation: Id) -> StoreResult<Option<u32>> {
         Ok(self
             .conn

@@ -79,6 +79,8 @@ fn update_inbox(tx: &mut dyn StoreTx, inbox_id: Id, update: UpdateInbox) -> Outc
         policy::check_templates(&templates)?;
         inbox.templates = templates;
     }
+    // The hours running SLA clocks were timed by, if they change.
+    let hours_before = update.hours.is_some().then(|| inbox.hours.clone());
     if let Some(hours) = update.hours {
         inbox.hours = match hours {
             Some(calendar) => Some(with_new_version(inbox.hours.take(), calendar, tx.now())?),
@@ -93,6 +95,10 @@ fn update_inbox(tx: &mut dyn StoreTx, inbox_id: Id, update: UpdateInbox) -> Outc
         inbox.auto_replies = auto_replies;
     }
     tx.put(&inbox, Audience::EVERYONE)?;
+    if let Some(old) = hours_before {
+        let at = tx.now();
+        super::sla::retime_inbox(tx, inbox_id, old.as_ref(), at)?;
+    }
     // Routing switched on, or new members: the queue may move now.
     routing::route(tx, routing::Released::default())?;
     Ok(inbox)
