@@ -1,7 +1,8 @@
 //! What deserves a desktop notification: a new unassigned conversation in an inbox the agent
 //! sees, a new customer message on a conversation assigned to the agent, a mention of the agent,
-//! and a notice from the server itself on the agent's conversation (a snooze that ended, a
-//! conversation routed to them). Decided on a feed batch's outcome (`Cache::apply_page`): a
+//! a notice from the server itself on the agent's conversation (a snooze that ended, a
+//! conversation routed to them, an SLA warning or breach), and, for a lead, an SLA escalation
+//! step that tells the leads of the conversation's team. Decided on a feed batch's outcome (`Cache::apply_page`): a
 //! conversation created and routed in one commit rings its new owner once, with the routing
 //! notice, and nobody else. Never the agent's own actions, never anything older than the
 //! account's sign-in (so a bootstrap doesn't ring for history), and each at most once (the cache
@@ -21,6 +22,8 @@ pub enum NotifyReason {
     Mention,
     /// The server changed the agent's conversation on its own (a snooze ended, routing).
     ServerNotice,
+    /// An SLA escalation step told the leads of the conversation's team (the agent is one).
+    SlaEscalation,
 }
 
 /// A notification to raise.
@@ -87,16 +90,20 @@ pub fn decide(
             if message.kind == MessageKind::Activity && message.sender == Sender::System {
                 // An agent's actions narrate themselves on their own screen; only the server's
                 // own changes (timers) need telling, and only to whoever owns the conversation.
-                let conversation = get::<Conversation>(conn, "conversations", message.conversation_id);
-                return Ok(conversation.filter(|c| c.assignee_id == Some(me)).map(|conversation| {
-                    Notification {
+                let Some(conversation) = get::<Conversation>(conn, "conversations", message.conversation_id)
+                else {
+                    return Ok(None);
+                };
+                if conversation.assignee_id == Some(me) {
+                    return Ok(Some(Notification {
                         key: format!("notice:{}", message.id),
                         reason: NotifyReason::ServerNotice,
                         conversation_id: conversation.id,
                         title: title(conn, &conversation),
                         body: preview(&message.body),
-                    }
-                }));
+                    }));
+                }
+                return lead_escalation(conn, me, notify_after, &conversation);
             }
             if message.kind != MessageKind::Incoming {
                 return Ok(None);
@@ -134,6 +141,69 @@ pub fn decide(
         }
         _ => None,
     })
+}
+
+/// The leads of the conversation's team (or of its inbox's teams, when it has none) hear of an
+/// SLA escalation step that names them. The step is recorded on the conversation's clock, which
+/// travels in the same commit as the server's line about it: the line is the new record that
+/// makes the cache decide, the clock says whom it is for. One notification per step (its key),
+/// so a line for the warning and one for the breach ring once each.
+fn lead_escalation(
+    conn: &Connection,
+    me: Id,
+    notify_after: Millis,
+    conversation: &Conversation,
+) -> CoreResult<Option<Notification>> {
+    let Some(sla) = &conversation.sla else { return Ok(None) };
+    let Some(agent) = get::<Agent>(conn, "agents", me) else { return Ok(None) };
+    if !matches!(agent.role, Role::Lead | Role::Admin) {
+        return Ok(None);
+    }
+    let teams = match conversation.team_id {
+        Some(team) => vec![team],
+        None => get::<Inbox>(conn, "inboxes", conversation.inbox_id)
+            .map(|i| i.member_team_ids)
+            .unwrap_or_default(),
+    };
+    if !teams.iter().any(|team| agent.team_ids.contains(team)) {
+        return Ok(None);
+    }
+    for clock in &sla.clocks {
+        let told = clock
+            .escalations
+            .iter()
+            .filter(|run| run.notify == Some(sla::SlaNotify::TeamLeads) && run.at > notify_after);
+        for run in told {
+            let key = format!(
+                "sla:{}:{}:{:?}:{}:{}",
+                conversation.id, sla.cycle, clock.metric, clock.instance, run.step
+            );
+            let rung: bool =
+                conn.query_row("SELECT EXISTS (SELECT 1 FROM notified WHERE key = ?1)", [&key], |row| {
+                    row.get(0)
+                })?;
+            if rung {
+                continue;
+            }
+            let what = if clock.breached_at.is_some_and(|at| at <= run.at) { "breached" } else { "warning" };
+            return Ok(Some(Notification {
+                key,
+                reason: NotifyReason::SlaEscalation,
+                conversation_id: conversation.id,
+                title: title(conn, conversation),
+                body: format!("SLA {what}: {}", metric_name(clock.metric)),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+fn metric_name(metric: sla::SlaMetric) -> &'static str {
+    match metric {
+        sla::SlaMetric::FirstResponse => "first response",
+        sla::SlaMetric::NextResponse => "next response",
+        sla::SlaMetric::Resolution => "resolution",
+    }
 }
 
 fn preview(body: &str) -> String {

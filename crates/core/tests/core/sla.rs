@@ -123,3 +123,54 @@ async fn a_due_time_reaches_the_row_sorts_breaching_soon_and_its_warning_and_bre
     assert_eq!(open(&sara, Sort::BreachingSoon), vec![early, late, answered], "a breached one stays on top");
     assert!(notices(&sara, late).is_empty(), "nobody owns the late one: no one is rung for it");
 }
+
+fn escalations(client: &Client, conversation: Id) -> Vec<String> {
+    client
+        .events()
+        .into_iter()
+        .filter_map(|event| match event {
+            Event::Notify(n)
+                if n.reason == NotifyReason::SlaEscalation && n.conversation_id == conversation =>
+            {
+                Some(n.body)
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn escalation_steps_for_the_team_leads_ring_the_leads_of_the_conversations_team_once_each() {
+    let server = Server::start().await;
+    let workspace = Workspace::create(&server).await;
+    let support = workspace.whatsapp.inbox.member_team_ids[0];
+    server
+        .admin_ok(
+            "/api/v1/agents",
+            json!({"name": "Lena Lead", "email": "lena@test.example", "role": "lead",
+            "password": PASSWORD, "team_ids": [support]}),
+        )
+        .await;
+    let (status, policy) = server
+        .post(
+            &server.admin_token,
+            "/api/v1/sla-policies",
+            json!({"name": "VIP", "first_response_secs": 1800, "escalations": [
+                {"on": "warning", "notify": "team_leads"}, {"on": "breach", "notify": "team_leads"}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{policy}");
+    let lena = Client::sign_in(&server, "lena@test.example").await;
+    let sara = Client::sign_in(&server, "sara@test.example").await;
+    let id = server.inbound(&workspace.whatsapp, "c1", "m1", "hello").await.conversation_id;
+    sara.until("synced", |c| c.conversation(id).is_some()).await;
+    settle(&sara, intents::claim(id, sara.me())).await;
+
+    server.clock.advance(25 * MIN);
+    lena.until("the warning step rang the lead", |c| !escalations(c, id).is_empty()).await;
+    server.clock.advance(6 * MIN);
+    lena.until("the breach step rang the lead", |c| escalations(c, id).len() == 2).await;
+    assert_eq!(escalations(&lena, id), vec!["SLA warning: first response", "SLA breached: first response"]);
+    sara.until("the assignee heard the breach", |c| notices(c, id).len() == 2).await;
+    assert!(escalations(&sara, id).is_empty(), "the assignee is not a lead: the lines ring her instead");
+}
