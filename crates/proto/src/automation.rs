@@ -250,6 +250,12 @@ pub enum Action {
     AddNote {
         body: String,
     },
+    /// POST the conversation to this URL ([`RuleWebhook`]), signed with the inbox's secret like
+    /// its other webhooks, retried with backoff, made exactly once (the `Idempotency-Key` header
+    /// names the rule version, change and action).
+    Webhook {
+        url: String,
+    },
 }
 
 /// How often a rule may act on one conversation.
@@ -390,6 +396,22 @@ pub struct AutomationRun {
     pub reason: Option<String>,
     pub trace: Vec<TraceStep>,
     pub actions: Vec<ActionOutcome>,
+}
+
+/// What a rule's webhook action POSTs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RuleWebhook {
+    /// Always `automation.rule`.
+    pub event: String,
+    /// The same on every attempt of one call: a receiver drops a repeat it has seen.
+    pub idempotency_key: String,
+    pub rule_id: Uuid,
+    pub rule_name: String,
+    pub rule_version: u32,
+    /// The conversation as the rule's actions left it.
+    pub conversation: crate::Conversation,
+    pub at: Millis,
 }
 
 /// `POST /api/v1/automation-rules/{id}/test`: what the rule would do to a conversation now.

@@ -137,6 +137,15 @@ pub struct TimerRecord {
     pub payload: Value,
 }
 
+/// An automation rule's webhook call waiting to be made: `job` is the domain's, opaque here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleWebhookRecord {
+    /// The call's idempotency key (one row per rule version, event and action).
+    pub key: String,
+    pub job: Value,
+    pub attempts: u32,
+}
+
 /// An outgoing message waiting for its channel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryRecord {
@@ -185,6 +194,14 @@ pub trait StoreRead {
     // The conversation event ledger.
     /// A conversation's events, in the order they were written.
     fn events_of(&self, conversation: Id) -> StoreResult<Vec<ledger::ConversationEvent>>;
+    /// Every conversation's events of `kind` dated in `[from, to)`, in the order they were
+    /// written (a report's scan: no index serves it).
+    fn events_between(
+        &self,
+        kind: &str,
+        from: Millis,
+        to: Millis,
+    ) -> StoreResult<Vec<ledger::ConversationEvent>>;
     /// The cycle of a conversation's latest event (`None`: no event yet).
     fn current_cycle(&self, conversation: Id) -> StoreResult<Option<u32>>;
 
@@ -194,14 +211,6 @@ pub trait StoreRead {
     fn automation_runs(
         &self,
         rule: Option<Id>,
-    /// Every conversation's events of `kind` dated in `[from, to)`, in the order they were
-    /// written (a report's scan: no index serves it).
-    fn events_between(
-        &self,
-        kind: &str,
-        from: Millis,
-        to: Millis,
-    ) -> StoreResult<Vec<ledger::ConversationEvent>>;
         conversation: Option<Id>,
         before: Option<Id>,
         limit: usize,
@@ -214,6 +223,9 @@ pub trait StoreRead {
     ) -> StoreResult<Option<switchboard_proto::automation::AutomationRun>>;
     /// The most recently created conversations, newest first (a rule's preview).
     fn recent_conversations(&self, limit: usize) -> StoreResult<Vec<Conversation>>;
+    /// Rules' webhook calls due at `now`, the earliest first.
+    fn due_rule_webhooks(&self, now: Millis, limit: usize) -> StoreResult<Vec<RuleWebhookRecord>>;
+    fn rule_webhook(&self, key: &str) -> StoreResult<Option<RuleWebhookRecord>>;
 
     // Timers.
     /// Timers due at `now`, the earliest first.
@@ -290,6 +302,20 @@ pub trait StoreTx: StoreRead {
     /// The events appended by this transaction since the last call, in order (automation answers
     /// them before the transaction commits).
     fn take_events(&mut self) -> Vec<ledger::ConversationEvent>;
+    /// Queues a rule's webhook call due at `at`; a call with this key already queued (or made and
+    /// remembered) is left alone, so a repeat can never call twice.
+    fn enqueue_rule_webhook(&mut self, key: &str, job: &Value, at: Millis) -> StoreResult<()>;
+    /// Moves a queued call to `at`, recording its attempts and last error.
+    fn schedule_rule_webhook(
+        &mut self,
+        key: &str,
+        attempts: u32,
+        at: Millis,
+        error: Option<&str>,
+    ) -> StoreResult<()>;
+    /// Marks a call done (made, or given up): never due again, its key kept so a repeat can't
+    /// queue it anew.
+    fn finish_rule_webhook(&mut self, key: &str) -> StoreResult<()>;
     /// Logs a rule's run, and forgets that rule's runs older than `forget_before`.
     fn insert_automation_run(
         &mut self,

@@ -8,8 +8,8 @@ use super::{parse_id, search, Pg};
 use crate::{
     bus::VisibleInboxes,
     store::{
-        AttachmentRecord, Audience, DeliveryRecord, DeviceRecord, MutationRecord, StoreError, StoreRead,
-        StoreResult, StoreTx, TimerRecord,
+        AttachmentRecord, Audience, DeliveryRecord, DeviceRecord, MutationRecord, RuleWebhookRecord,
+        StoreError, StoreRead, StoreResult, StoreTx, TimerRecord,
     },
 };
 
@@ -228,6 +228,38 @@ impl StoreRead for Pg<'_> {
             )?
             .into_iter()
             .next())
+    }
+
+    fn due_rule_webhooks(&self, now: Millis, limit: usize) -> StoreResult<Vec<RuleWebhookRecord>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.rows(
+            "SELECT key, job, attempts FROM rule_webhooks WHERE next_attempt_at <= $1
+             ORDER BY next_attempt_at LIMIT $2",
+            &[&now, &limit],
+        )?
+        .iter()
+        .map(|row| {
+            let attempts: i32 = row.try_get(2)?;
+            Ok(RuleWebhookRecord {
+                key: row.try_get(0)?,
+                job: row.try_get(1)?,
+                attempts: attempts.max(0) as u32,
+            })
+        })
+        .collect()
+    }
+
+    fn rule_webhook(&self, key: &str) -> StoreResult<Option<RuleWebhookRecord>> {
+        self.row("SELECT job, attempts FROM rule_webhooks WHERE key = $1", &[&key])?
+            .map(|row| {
+                let attempts: i32 = row.try_get(1)?;
+                Ok(RuleWebhookRecord {
+                    key: key.to_owned(),
+                    job: row.try_get(0)?,
+                    attempts: attempts.max(0) as u32,
+                })
+            })
+            .transpose()
     }
 
     fn recent_conversations(&self, limit: usize) -> StoreResult<Vec<Conversation>> {
@@ -462,6 +494,36 @@ impl StoreTx for Pg<'_> {
 
     fn take_events(&mut self) -> Vec<ledger::ConversationEvent> {
         std::mem::take(&mut self.events)
+    }
+
+    fn enqueue_rule_webhook(&mut self, key: &str, job: &Value, at: Millis) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO rule_webhooks (key, job, attempts, next_attempt_at) VALUES ($1, $2, 0, $3)
+             ON CONFLICT (key) DO NOTHING",
+            &[&key, job, &at],
+        )?;
+        Ok(())
+    }
+
+    fn schedule_rule_webhook(
+        &mut self,
+        key: &str,
+        attempts: u32,
+        at: Millis,
+        error: Option<&str>,
+    ) -> StoreResult<()> {
+        let attempts = i32::try_from(attempts).unwrap_or(i32::MAX);
+        self.execute(
+            "UPDATE rule_webhooks SET attempts = $2, next_attempt_at = $3, last_error = COALESCE($4, last_error)
+             WHERE key = $1",
+            &[&key, &attempts, &at, &error],
+        )?;
+        Ok(())
+    }
+
+    fn finish_rule_webhook(&mut self, key: &str) -> StoreResult<()> {
+        self.execute("UPDATE rule_webhooks SET next_attempt_at = NULL WHERE key = $1", &[&key])?;
+        Ok(())
     }
 
     fn insert_automation_run(&mut self, run: &AutomationRun, forget_before: Millis) -> StoreResult<()> {

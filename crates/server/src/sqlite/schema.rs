@@ -230,6 +230,18 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX automation_runs_by_rule ON automation_runs(rule_id, id);
     CREATE INDEX automation_runs_by_conversation ON automation_runs(conversation_id, rule_id, id);
     "#,
+    // 10: rules' webhook calls, queued with the rule's transaction and made once (a made call's
+    // key stays, with no next attempt, so a repeat can't queue it again).
+    r#"
+    CREATE TABLE rule_webhooks (
+        key TEXT PRIMARY KEY,
+        job TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,
+        last_error TEXT
+    );
+    CREATE INDEX rule_webhooks_due ON rule_webhooks(next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+    "#,
 ];
 
 /// Brings the database up to the latest schema.

@@ -8,8 +8,8 @@ use super::{feed, parse_id, records, Sql};
 use crate::{
     bus::VisibleInboxes,
     store::{
-        AttachmentRecord, Audience, DeliveryRecord, DeviceRecord, MutationRecord, StoreRead, StoreResult,
-        StoreTx, TimerRecord,
+        AttachmentRecord, Audience, DeliveryRecord, DeviceRecord, MutationRecord, RuleWebhookRecord,
+        StoreRead, StoreResult, StoreTx, TimerRecord,
     },
 };
 
@@ -233,6 +233,34 @@ impl StoreRead for Sql<'_> {
         )?
         .into_iter()
         .next())
+    }
+
+    fn due_rule_webhooks(&self, now: Millis, limit: usize) -> StoreResult<Vec<RuleWebhookRecord>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT key, job, attempts FROM rule_webhooks WHERE next_attempt_at <= ?1
+             ORDER BY next_attempt_at LIMIT ?2",
+        )?;
+        let rows = statement.query_map(params![now, limit as i64], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, u32>(2)?))
+        })?;
+        rows.map(|row| {
+            let (key, job, attempts) = row?;
+            Ok(RuleWebhookRecord { key, job: serde_json::from_str(&job)?, attempts })
+        })
+        .collect()
+    }
+
+    fn rule_webhook(&self, key: &str) -> StoreResult<Option<RuleWebhookRecord>> {
+        let row: Option<(String, u32)> = self
+            .conn
+            .query_row("SELECT job, attempts FROM rule_webhooks WHERE key = ?1", [key], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()?;
+        row.map(|(job, attempts)| {
+            Ok(RuleWebhookRecord { key: key.to_owned(), job: serde_json::from_str(&job)?, attempts })
+        })
+        .transpose()
     }
 
     fn recent_conversations(&self, limit: usize) -> StoreResult<Vec<Conversation>> {
@@ -510,6 +538,35 @@ impl StoreTx for Sql<'_> {
 
     fn take_events(&mut self) -> Vec<ledger::ConversationEvent> {
         std::mem::take(&mut self.events)
+    }
+
+    fn enqueue_rule_webhook(&mut self, key: &str, job: &Value, at: Millis) -> StoreResult<()> {
+        self.conn.execute(
+            "INSERT INTO rule_webhooks (key, job, attempts, next_attempt_at) VALUES (?1, ?2, 0, ?3)
+             ON CONFLICT (key) DO NOTHING",
+            params![key, job.to_string(), at],
+        )?;
+        Ok(())
+    }
+
+    fn schedule_rule_webhook(
+        &mut self,
+        key: &str,
+        attempts: u32,
+        at: Millis,
+        error: Option<&str>,
+    ) -> StoreResult<()> {
+        self.conn.execute(
+            "UPDATE rule_webhooks SET attempts = ?2, next_attempt_at = ?3, last_error = COALESCE(?4, last_error)
+             WHERE key = ?1",
+            params![key, attempts, at, error],
+        )?;
+        Ok(())
+    }
+
+    fn finish_rule_webhook(&mut self, key: &str) -> StoreResult<()> {
+        self.conn.execute("UPDATE rule_webhooks SET next_attempt_at = NULL WHERE key = ?1", [key])?;
+        Ok(())
     }
 
     fn insert_automation_run(&mut self, run: &AutomationRun, forget_before: Millis) -> StoreResult<()> {

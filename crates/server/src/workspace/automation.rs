@@ -172,7 +172,7 @@ fn answer_change(tx: &mut dyn StoreTx, rules: &[AutomationRule], change: &Change
         }
         let mut run = run(rule, &conversation, Some(trigger.id), cycle, tx.now(), RunStatus::Done);
         run.trace = trace;
-        run.actions = perform(tx, rule, conversation.id)?;
+        run.actions = perform(tx, rule, conversation.id, &trigger.id.to_string())?;
         log_run(tx, run)?;
         if rule.stop_processing {
             break;
@@ -395,6 +395,7 @@ enum Effect {
     Route,
     Reply(String),
     Note(String),
+    Webhook(String),
 }
 
 fn skipped(action: &Action, reason: &str) -> (ActionOutcome, Effect) {
@@ -482,17 +483,25 @@ fn plan(
             return Ok(ok(action, Effect::Reply(body.clone())));
         }
         Action::AddNote { body } => return Ok(ok(action, Effect::Note(body.clone()))),
+        Action::Webhook { url } => return Ok(ok(action, Effect::Webhook(url.clone()))),
     }
     Ok(if changed(conversation) { ok(action, Effect::None) } else { skipped(action, "unchanged") })
 }
 
 /// Runs a rule's actions on a conversation, in order, each on the state the previous one left.
-fn perform(tx: &mut dyn StoreTx, rule: &AutomationRule, conversation_id: Id) -> Outcome<Vec<ActionOutcome>> {
+/// `origin` names what triggered the run (a ledger event, a timer's due time): with the rule's
+/// version and the action's index it keys a webhook call, so no repeat can call twice.
+fn perform(
+    tx: &mut dyn StoreTx,
+    rule: &AutomationRule,
+    conversation_id: Id,
+    origin: &str,
+) -> Outcome<Vec<ActionOutcome>> {
     let now = tx.now();
     let cause = Cause::rule(rule, now);
     let mut outcomes = Vec::with_capacity(rule.actions.len());
     let mut did = Vec::new();
-    for action in &rule.actions {
+    for (index, action) in rule.actions.iter().enumerate() {
         let Some(before) = tx.get::<Conversation>(conversation_id)? else { break };
         let Some(inbox) = tx.get::<Inbox>(before.inbox_id)? else { break };
         let mut after = before.clone();
@@ -517,6 +526,7 @@ fn perform(tx: &mut dyn StoreTx, rule: &AutomationRule, conversation_id: Id) -> 
                 write_message(tx, rule, &inbox, &after, MessageKind::Outgoing, body, &cause)?
             }
             Effect::Note(body) => write_message(tx, rule, &inbox, &after, MessageKind::Note, body, &cause)?,
+            Effect::Webhook(url) => queue_webhook(tx, rule, &after, url, &format!("{origin}#{index}"))?,
         }
         did.push(describe(action));
         outcomes.push(outcome);
@@ -606,6 +616,57 @@ fn write_message(
     Ok(())
 }
 
+/// Attempts before a rule's webhook call is given up.
+pub const MAX_WEBHOOK_ATTEMPTS: u32 = 8;
+
+/// What a queued webhook call holds until it is made.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct WebhookJob {
+    url: String,
+    inbox_id: Id,
+    payload: RuleWebhook,
+}
+
+/// Queues a rule's webhook call in the rule's transaction, keyed so that it exists once whatever
+/// repeats (a retried request, a timer fired again after a crash).
+fn queue_webhook(
+    tx: &mut dyn StoreTx,
+    rule: &AutomationRule,
+    conversation: &Conversation,
+    url: String,
+    origin: &str,
+) -> Outcome<()> {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("{}:{}:{origin}", rule.id, rule.version));
+    let key = hex::encode(digest);
+    let payload = RuleWebhook {
+        event: "automation.rule".into(),
+        idempotency_key: key.clone(),
+        rule_id: rule.id,
+        rule_name: rule.name.clone(),
+        rule_version: rule.version,
+        conversation: conversation.clone(),
+        at: tx.now(),
+    };
+    let job = WebhookJob { url, inbox_id: conversation.inbox_id, payload };
+    let now = tx.now();
+    Ok(tx.enqueue_rule_webhook(&key, &serde_json::to_value(job)?, now)?)
+}
+
+/// A rule's webhook call the worker is to make now.
+pub struct PendingRuleWebhook {
+    pub key: String,
+    pub url: String,
+    pub secret: String,
+    pub attempts: u32,
+    pub payload: RuleWebhook,
+}
+
+/// The wait before attempt `attempts + 1`: one second doubling, at most about 17 minutes.
+fn backoff(attempts: u32) -> Millis {
+    1_000i64 << attempts.min(10)
+}
+
 /// An action as the thread's activity line and the rule's attention note name it.
 fn describe(action: &Action) -> String {
     match action {
@@ -620,6 +681,7 @@ fn describe(action: &Action) -> String {
         Action::SetStatus { status, .. } => format!("set status {}", status.as_str()),
         Action::SendReply { .. } => "replied".into(),
         Action::AddNote { .. } => "added a note".into(),
+        Action::Webhook { .. } => "called its webhook".into(),
     }
 }
 
@@ -806,7 +868,7 @@ pub(super) fn fire(tx: &mut dyn StoreTx, timer: &TimerRecord) -> Outcome<()> {
         logged.trace = trace;
         if matched {
             logged.status = RunStatus::Done;
-            logged.actions = perform(tx, &rule, conversation.id)?;
+            logged.actions = perform(tx, &rule, conversation.id, &format!("{}@{}", timer.key, timer.due_at))?;
         } else {
             logged.reason = Some("conditions_changed".into());
         }
@@ -937,6 +999,12 @@ fn checked(store: &(impl StoreRead + ?Sized), input: &AutomationRuleInput) -> Ou
     for (index, action) in input.actions.iter().enumerate() {
         let path = format!("actions[{index}]");
         match action {
+            Action::Webhook { url } => {
+                let parsed = reqwest::Url::parse(url).map_err(|e| path_error(&format!("{path}.url"), e))?;
+                if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+                    return Err(path_error(&format!("{path}.url"), "an http or https URL"));
+                }
+            }
             Action::SendReply { body } | Action::AddNote { body } => {
                 if body.trim().is_empty() {
                     return Err(path_error(&format!("{path}.body"), "must not be empty"));
@@ -960,6 +1028,69 @@ fn checked(store: &(impl StoreRead + ?Sized), input: &AutomationRuleInput) -> Ou
 const MAX_PREVIEW: u32 = 1_000;
 
 impl Workspace {
+    /// Claims the rules' webhook calls due now: each is leased (its next attempt moved past the
+    /// lease) in the transaction that lists it, so no other worker, on any node, makes it too.
+    pub async fn claim_due_rule_webhooks(&self, limit: usize) -> Outcome<Vec<PendingRuleWebhook>> {
+        self.write(move |tx| {
+            let now = tx.now();
+            let mut pending = Vec::new();
+            for due in tx.due_rule_webhooks(now, limit)? {
+                tx.schedule_rule_webhook(
+                    &due.key,
+                    due.attempts,
+                    now + super::deliveries::DELIVERY_LEASE_MS,
+                    None,
+                )?;
+                let Ok(job) = serde_json::from_value::<WebhookJob>(due.job) else {
+                    tx.finish_rule_webhook(&due.key)?;
+                    continue;
+                };
+                let Some(secret) = tx.inbox_secret(job.inbox_id)? else {
+                    tx.finish_rule_webhook(&due.key)?; // The inbox is gone: nobody to sign for.
+                    continue;
+                };
+                pending.push(PendingRuleWebhook {
+                    key: due.key,
+                    url: job.url,
+                    secret,
+                    attempts: due.attempts,
+                    payload: job.payload,
+                });
+            }
+            Ok(pending)
+        })
+        .await
+    }
+
+    /// Records a webhook call's attempt: done on success; on failure, retried with backoff and
+    /// given up after [`MAX_WEBHOOK_ATTEMPTS`], with a line in the conversation saying so.
+    pub async fn rule_webhook_attempted(&self, key: String, outcome: Result<(), String>) -> Outcome<()> {
+        self.write(move |tx| {
+            let Some(call) = tx.rule_webhook(&key)? else { return Ok(()) };
+            let attempts = call.attempts + 1;
+            match outcome {
+                Ok(()) => tx.finish_rule_webhook(&key)?,
+                Err(error) if attempts < MAX_WEBHOOK_ATTEMPTS => {
+                    let at = tx.now() + backoff(attempts);
+                    tx.schedule_rule_webhook(&key, attempts, at, Some(&error))?;
+                }
+                Err(error) => {
+                    tx.schedule_rule_webhook(&key, attempts, tx.now(), Some(&error))?;
+                    tx.finish_rule_webhook(&key)?;
+                    if let Ok(job) = serde_json::from_value::<WebhookJob>(call.job) {
+                        let text = format!(
+                            "Automation “{}”: its webhook call failed {attempts} times and was given up ({error})",
+                            job.payload.rule_name
+                        );
+                        activity(tx, job.inbox_id, job.payload.conversation.id, Sender::System, text)?;
+                    }
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
     /// `GET /automation-rules`: every rule, in the order they run.
     pub async fn automation_rules(&self, _viewer: &Viewer) -> Outcome<Vec<AutomationRule>> {
         self.read(|store| {

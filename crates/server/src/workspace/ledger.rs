@@ -180,7 +180,12 @@ pub fn message(tx: &mut dyn StoreTx, message: &Message, at: Millis) -> Outcome<(
 }
 
 /// The event of a message an automation rule wrote (a reply or a note), by that rule.
-pub fn rule_message(tx: &mut dyn StoreTx, message: &Message, class: MessageClass, cause: &Cause) -> Outcome<()> {
+pub fn rule_message(
+    tx: &mut dyn StoreTx,
+    message: &Message,
+    class: MessageClass,
+    cause: &Cause,
+) -> Outcome<()> {
     let cycle = cycle_of(tx, message.conversation_id)?;
     let event = EventKind::Message { class, message_id: message.id, auto_reply: None };
     append(tx, message.conversation_id, cycle, cause, event)

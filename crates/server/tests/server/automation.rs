@@ -564,3 +564,95 @@ async fn a16_business_hours_are_read_at_the_change_and_a17_once_per_cycle() {
     let runs = runs_of(&server, after_hours.id).await;
     assert_eq!(runs.iter().map(|r| r.cycle).collect::<Vec<_>>(), [2, 1], "again in cycle 2");
 }
+
+/// What a webhook receiver saw: each request's idempotency key, signature and body, and what
+/// it answered.
+type Calls = std::sync::Arc<std::sync::Mutex<Vec<(String, String, Vec<u8>, u16)>>>;
+
+/// A receiver that fails the first call with 500 and accepts the rest.
+async fn flaky_receiver() -> (String, Calls) {
+    use axum::{body::Bytes, http::HeaderMap, routing::post, Router};
+    let calls: Calls = Calls::default();
+    let app = {
+        let calls = calls.clone();
+        Router::new().route(
+            "/hook",
+            post(move |headers: HeaderMap, body: Bytes| {
+                let calls = calls.clone();
+                async move {
+                    let mut calls = calls.lock().expect("lock");
+                    let status = if calls.is_empty() { 500 } else { 200 };
+                    let header = |name: &str| {
+                        headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+                    };
+                    calls.push((
+                        header("idempotency-key"),
+                        header("x-switchboard-signature"),
+                        body.to_vec(),
+                        status,
+                    ));
+                    axum::http::StatusCode::from_u16(status).expect("status")
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, calls)
+}
+
+async fn until_calls(calls: &Calls, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while calls.lock().expect("lock").len() < count {
+        assert!(
+            Instant::now() < deadline,
+            "the webhook was called {} times",
+            calls.lock().expect("lock").len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a10_a_rules_webhook_is_made_exactly_once_across_a_failure_and_a_restart() {
+    let (url, calls) = flaky_receiver().await;
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let (code, answer) = workspace
+        .lena
+        .post(
+            "/api/v1/automation-rules",
+            json!({"name": "Bad URL", "trigger": on(&["message_received"]),
+            "actions": [{"type": "webhook", "url": "ftp://example.com/x"}]}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    rule(
+        &workspace.lena,
+        json!({"name": "Tell the CRM", "trigger": on(&["message_received"]),
+        "actions": [{"type": "add_labels", "labels": ["vip"]}, {"type": "webhook", "url": url}]}),
+    )
+    .await;
+    let id = server.inbound(&workspace.whatsapp, "a10", "a10", "hello").await.conversation_id;
+    until_calls(&calls, 1).await;
+
+    // The server goes down after the first (failed) attempt and comes back: the call is durable,
+    // and is made again, with the same key, after its backoff on the server's clock.
+    let server = server.restart_later(0).await;
+    server.clock.advance(5_000);
+    until_calls(&calls, 2).await;
+    server.clock.advance(HOUR);
+    tokio::time::sleep(Duration::from_millis(1_200)).await; // two worker polls: nothing more
+    let calls = calls.lock().expect("lock").clone();
+    assert_eq!(calls.len(), 2, "once failed, once made, never again: {calls:#?}");
+    let (first_key, _, _, first_status) = &calls[0];
+    let (second_key, signature, body, second_status) = &calls[1];
+    assert_eq!((*first_status, *second_status), (500, 200));
+    assert!(!first_key.is_empty() && first_key == second_key, "one idempotency key for one call");
+    assert_eq!(*signature, sign(&workspace.whatsapp.signing_secret, body), "signed with the inbox's secret");
+    let body: Value = serde_json::from_slice(body).expect("JSON");
+    assert_eq!(body["idempotency_key"], Value::String(first_key.clone()));
+    assert_eq!(body["conversation"]["id"], json!(id));
+    assert_eq!(body["conversation"]["labels"], json!(["vip"]), "as the earlier actions left it");
+}
