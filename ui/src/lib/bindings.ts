@@ -124,6 +124,24 @@ export type SlaMetric = "first_response" | "next_response" | "resolution";
 
 export type SlaClockStatus = "running" | "paused" | "met" | "breached" | "breached_met" | "breached_closed" | "cancelled";
 
+export type SlaCancelReason = "resolved_without_reply" | "removed" | "policy_deleted" | "retargeted";
+
+export type SlaNotify = "assignee" | "team_leads";
+
+export type SlaEscalationRun = { 
+/**
+ * Its place in the policy's `escalations`.
+ */
+step: number, 
+/**
+ * When it was due (warning or breach plus its delay), even if the server was down then.
+ */
+at: number, 
+/**
+ * Whom it told: the desktop of each rings.
+ */
+notify: SlaNotify | null, };
+
 export type SlaClock = { metric: SlaMetric, 
 /**
  * Which next-response clock of the cycle (1, 2, …); 1 for the others.
@@ -148,23 +166,61 @@ due_at: number | null,
 /**
  * When its warning falls, while it runs and has not warned.
  */
-warn_at: number | null, status: SlaClockStatus, warned: boolean, breached_at: number | null, 
+warn_at: number | null, status: SlaClockStatus, warned: boolean, 
+/**
+ * When its warning fell (the warning steps count their delay from here).
+ */
+warned_at: number | null, breached_at: number | null, 
 /**
  * When it was met, closed or cancelled.
  */
-ended_at: number | null, };
+ended_at: number | null, 
+/**
+ * Why it was cancelled (`status: cancelled`).
+ */
+cancel_reason: SlaCancelReason | null, 
+/**
+ * The policy's escalation steps that ran for this clock, once each.
+ */
+escalations: Array<SlaEscalationRun>, };
 
-export type ConversationSla = { policy_id: string, 
+export type ConversationSla = { 
+/**
+ * `None` only when a lead pinned "no SLA" (the clocks it had are cancelled).
+ */
+policy_id: string | null, 
 /**
  * The policy's name when applied, so reports keep it after the policy is renamed or deleted.
  */
-policy_name: string, cycle: number, clocks: Array<SlaClock>, };
+policy_name: string, 
+/**
+ * A lead (or a rule) chose the policy: later changes never move the conversation to another,
+ * and the choice carries over to the cycles after a reopen.
+ */
+pinned: boolean, cycle: number, clocks: Array<SlaClock>, };
 
 export type SlaConditions = { inbox_ids: Array<string>, team_ids: Array<string>, priorities: Array<Priority>, 
 /**
  * At least one of these labels.
  */
 labels: Array<string>, };
+
+export type SlaEscalationOn = "warning" | "breach";
+
+export type SlaEscalation = { on: SlaEscalationOn, 
+/**
+ * Wall-clock seconds after the warning or breach.
+ */
+after_secs: number, notify: SlaNotify | null, 
+/**
+ * Raise the conversation's priority to this (never lower it).
+ */
+raise_priority: Priority | null, 
+/**
+ * Take the conversation from its assignee and hand it back to routing (the assignee is not
+ * offered it again at once).
+ */
+reassign: boolean, };
 
 export type SlaPolicy = { id: string, name: string, position: number, enabled: boolean, conditions: SlaConditions, first_response_secs: number | null, next_response_secs: number | null, resolution_secs: number | null, 
 /**
@@ -176,9 +232,9 @@ business_hours: boolean,
  */
 warn_at_percent: number, 
 /**
- * On a breach, raise the conversation's priority to this (never lower it).
+ * What happens at a clock's warning or breach (each step once per clock).
  */
-raise_priority_on_breach: Priority | null, };
+escalations: Array<SlaEscalation>, };
 
 export type ContactIdentity = { inbox_id: string, channel: Channel, external_id: string, };
 

@@ -21,8 +21,11 @@ function clock(started: number, overrides: Partial<SlaClock> = {}): SlaClock {
     warn_at: started + 24 * MIN,
     status: 'running',
     warned: false,
+    warned_at: null,
     breached_at: null,
     ended_at: null,
+    cancel_reason: null,
+    escalations: [],
     ...overrides,
   };
 }
