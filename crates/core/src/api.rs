@@ -196,6 +196,110 @@ impl ApiClient {
         self.get("/api/v1/routing/queue").await
     }
 
+    async fn put<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> CoreResult<T> {
+        let response = self
+            .http
+            .put(format!("{}{path}", self.base))
+            .bearer_auth(self.token.expose())
+            .timeout(REQUEST_TIMEOUT)
+            .json(body)
+            .send()
+            .await
+            .map_err(network)?;
+        parse(response).await
+    }
+
+    async fn delete(&self, path: &str) -> CoreResult<()> {
+        let response = self
+            .http
+            .delete(format!("{}{path}", self.base))
+            .bearer_auth(self.token.expose())
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(network)?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(failure(response).await)
+        }
+    }
+
+    /// Every automation rule in run order (`GET /automation-rules`). The desktop reads them from
+    /// its cache (the feed carries them); this is the server's own answer.
+    pub async fn automation_rules(&self) -> CoreResult<Vec<automation::AutomationRule>> {
+        self.get("/api/v1/automation-rules").await
+    }
+
+    /// Adds a rule (`POST /automation-rules`, leads and admins). Not an outbox action (see
+    /// [`crate::settings`]).
+    pub async fn create_rule(
+        &self,
+        input: &automation::AutomationRuleInput,
+    ) -> CoreResult<automation::AutomationRule> {
+        self.post("/api/v1/automation-rules", input).await
+    }
+
+    /// Replaces a rule with a new version (`PUT /automation-rules/{id}`).
+    pub async fn update_rule(
+        &self,
+        rule_id: Id,
+        input: &automation::AutomationRuleInput,
+    ) -> CoreResult<automation::AutomationRule> {
+        self.put(&format!("/api/v1/automation-rules/{rule_id}"), input).await
+    }
+
+    /// Deletes a rule (`DELETE /automation-rules/{id}`).
+    pub async fn delete_rule(&self, rule_id: Id) -> CoreResult<()> {
+        self.delete(&format!("/api/v1/automation-rules/{rule_id}")).await
+    }
+
+    /// Puts every rule in the order they run (`PUT /automation-rules/order`).
+    pub async fn order_rules(&self, ids: Vec<Id>) -> CoreResult<Vec<automation::AutomationRule>> {
+        self.put("/api/v1/automation-rules/order", &automation::RuleOrder { ids }).await
+    }
+
+    /// A saved rule's dry run on one conversation (`POST /automation-rules/{id}/test`): the
+    /// condition trace and what each action would do; the server writes nothing.
+    pub async fn test_rule(
+        &self,
+        rule_id: Id,
+        conversation_id: Id,
+    ) -> CoreResult<automation::RuleTestResult> {
+        self.post(
+            &format!("/api/v1/automation-rules/{rule_id}/test"),
+            &automation::RuleTest { conversation_id },
+        )
+        .await
+    }
+
+    /// Which of the latest conversations conditions (saved or not) hold for now
+    /// (`POST /automation-rules/preview`).
+    pub async fn preview_rule(
+        &self,
+        conditions: &automation::Condition,
+        limit: Option<u32>,
+    ) -> CoreResult<automation::RulePreviewResult> {
+        let preview = automation::RulePreview { conditions: conditions.clone(), limit };
+        self.post("/api/v1/automation-rules/preview", &preview).await
+    }
+
+    /// A rule's run log, newest first, 100 a page (`GET /automation-rules/{id}/runs`); `before`
+    /// is the oldest run id of the page before.
+    pub async fn rule_runs(
+        &self,
+        rule_id: Id,
+        before: Option<Id>,
+    ) -> CoreResult<Vec<automation::AutomationRun>> {
+        let after = before.map(|id| format!("?before={id}")).unwrap_or_default();
+        self.get(&format!("/api/v1/automation-rules/{rule_id}/runs{after}")).await
+    }
+
+    /// The rules that ran on a conversation, newest first (`GET /conversations/{id}/automation-runs`).
+    pub async fn conversation_runs(&self, conversation_id: Id) -> CoreResult<Vec<automation::AutomationRun>> {
+        self.get(&format!("/api/v1/conversations/{conversation_id}/automation-runs")).await
+    }
+
     /// One page of the feed.
     pub async fn sync(&self, since: i64, limit: usize) -> CoreResult<SyncPage> {
         let response = self

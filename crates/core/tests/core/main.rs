@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod automation;
 mod balanced;
 mod effects;
 mod faults;
