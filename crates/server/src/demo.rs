@@ -330,6 +330,11 @@ async fn seed(
     }
     // The open conversations already there get their clocks now, so the list counts down at once.
     db.apply_sla_policies(&admin).await.map_err(fail)?;
+    let lead_handle =
+        switchboard_proto::rules::mention_handle(&lead, &agents).unwrap_or_else(|| lead.name.clone());
+    for rule in automation::rules(&lead_handle) {
+        db.create_automation_rule(&admin, rule).await.map_err(fail)?;
+    }
     for agent in &agents {
         let capacity = UpdateAgent { capacity: Some(Some(automation::CAPACITY)), ..UpdateAgent::default() };
         db.update_agent(&admin, agent.id, capacity).await.map_err(fail)?;

@@ -1,8 +1,8 @@
 //! The demo's automation, switched on once the history is written (so the history stays as people
 //! made it, and routing and auto-replies act on the traffic that follows): business hours in
 //! Tehran for the support inboxes and in Bucharest for the sales ones, a greeting, an away
-//! message, keyword replies in the five languages, least-loaded routing and agent capacities, and
-//! the service levels (a VIP one that escalates to the Support lead).
+//! message, keyword replies in the five languages, least-loaded routing and agent capacities, the
+//! service levels (a VIP one that escalates to the Support lead), and automation rules.
 
 use switchboard_proto::{
     calendar::{Calendar, Holiday, SpecialDay, TimeRange, WeeklyHours},
@@ -163,6 +163,85 @@ pub fn sla_policies() -> Vec<SlaPolicyInput> {
             escalations: vec![tell_lead(SlaEscalationOn::Breach, Some(Priority::High))],
             ..policy("Standard", 2)
         },
+    ]
+}
+
+/// The demo's automation rules, in run order: urgent words raise the priority and tell the lead,
+/// refund requests are labelled, a customer waiting half an hour of business time is flagged for
+/// follow-up, and a conversation pending for three days is closed with a last word.
+/// `lead_handle` is the Support lead's `@handle`.
+pub fn rules(lead_handle: &str) -> Vec<automation::AutomationRuleInput> {
+    use automation::{Action, AutomationRuleInput, Condition, RunLimit, Trigger, TriggerEvent};
+    let rule =
+        |name: &str, trigger: Trigger, conditions: Condition, actions: Vec<Action>| AutomationRuleInput {
+            name: name.into(),
+            enabled: true,
+            position: None,
+            trigger,
+            conditions,
+            actions,
+            stop_processing: false,
+            run_limit: RunLimit::EveryTime,
+            allow_rule_origin: false,
+        };
+    let received = Trigger::Event { events: vec![TriggerEvent::MessageReceived] };
+    let words = |list: &[&str]| Condition::TextContains(list.iter().map(|w| (*w).to_owned()).collect());
+    vec![
+        AutomationRuleInput {
+            run_limit: RunLimit::OncePerCycle,
+            ..rule(
+                "Urgent words: priority high, tell the lead",
+                received.clone(),
+                Condition::All(vec![
+                    words(&["urgent", "asap", "فوری", "عاجل", "urgentă", "pilne"]),
+                    Condition::Not(Box::new(Condition::Priority(vec![Priority::Urgent]))),
+                ]),
+                vec![
+                    Action::SetPriority { priority: Priority::High },
+                    Action::AddNote { body: format!("@{lead_handle} the customer says it is urgent.") },
+                ],
+            )
+        },
+        rule(
+            "Refund requests get the refund label",
+            received,
+            words(&["refund", "money back", "بازپرداخت", "استرداد", "rambursare", "zwrot"]),
+            vec![Action::AddLabels { labels: vec!["refund".into()] }],
+        ),
+        AutomationRuleInput {
+            run_limit: RunLimit::OncePerCycle,
+            ..rule(
+                "Waiting 30 business minutes: follow-up, priority high",
+                Trigger::CustomerWaiting { after_secs: 30 * 60, business_hours: true },
+                Condition::All(vec![
+                    Condition::Status(vec![ConversationStatus::Open]),
+                    Condition::Priority(vec![Priority::None, Priority::Low, Priority::Medium]),
+                ]),
+                // No mention here: the conversations already waiting when the demo starts all
+                // qualify at once, and a lead shouldn't get a hundred pings on first start.
+                vec![
+                    Action::AddLabels { labels: vec!["follow-up".into()] },
+                    Action::SetPriority { priority: Priority::High },
+                ],
+            )
+        },
+        rule(
+            "Pending 3 days: close with a last word",
+            Trigger::StatusHeld {
+                status: ConversationStatus::Pending,
+                after_secs: 3 * 86_400,
+                business_hours: false,
+            },
+            Condition::default(),
+            vec![
+                Action::SendReply {
+                    body:
+                        "We haven't heard back, so we'll close this for now. Just write again if you need us."
+                            .into(),
+                },
+                Action::SetStatus { status: ConversationStatus::Resolved, snooze_secs: None },
+            ],
+        ),
     ]
 }
 

@@ -656,3 +656,26 @@ async fn a10_a_rules_webhook_is_made_exactly_once_across_a_failure_and_a_restart
     assert_eq!(body["conversation"]["id"], json!(id));
     assert_eq!(body["conversation"]["labels"], json!(["vip"]), "as the earlier actions left it");
 }
+
+#[tokio::test]
+async fn the_demo_ships_its_rules_switched_on_and_they_act_on_new_traffic() {
+    let (server, secrets) = TestServer::start_demo(12).await;
+    let rules: Vec<AutomationRule> =
+        serde_json::from_value(server.admin.get("/api/v1/automation-rules").await.1).expect("rules");
+    assert_eq!(rules.len(), 4, "{rules:#?}");
+    assert!(rules.iter().all(|rule| rule.enabled && rule.needs_attention.is_none()));
+    let inboxes: Vec<Inbox> =
+        serde_json::from_value(server.admin.get("/api/v1/inboxes").await.1).expect("inboxes");
+    let whatsapp = inboxes.iter().find(|inbox| inbox.channel == Channel::Whatsapp).expect("WhatsApp");
+    let signing_secret = secrets.iter().find(|(id, _)| *id == whatsapp.id).expect("its secret").1.clone();
+    let inbox = CreatedInbox { inbox: whatsapp.clone(), signing_secret };
+    let id = server
+        .inbound(&inbox, "demo-new", "demo-new-1", "I need a refund, it's urgent")
+        .await
+        .conversation_id;
+    let after = conversation(&server, id).await;
+    assert_eq!(after.priority, Priority::High, "the urgent-words rule");
+    assert!(after.labels.contains(&"refund".to_owned()), "the refund rule");
+    let note = messages(&server, id).await.into_iter().find(|m| m.kind == MessageKind::Note).expect("a note");
+    assert_eq!(note.mentions.len(), 1, "the lead is mentioned: {}", note.body);
+}

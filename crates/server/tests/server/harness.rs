@@ -84,8 +84,32 @@ impl TestServer {
         Self::start_on(data_dir, admin_password, Arc::new(ShiftedClock::default()), configure).await
     }
 
+    /// Starts a server on the demo workspace (`conversations` of seeded history), signed in as its
+    /// admin; with each inbox's signing secret.
+    pub async fn start_demo(conversations: usize) -> (TestServer, Vec<(Id, String)>) {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let config = test_config(data_dir.path());
+        let password = "switchboard-demo";
+        let demo = switchboard_server::demo::prepare(&config, password, conversations)
+            .await
+            .expect("the demo seeds");
+        let admin = switchboard_server::demo::ADMIN_EMAIL;
+        let server = Self::start_as(data_dir, admin, password.into(), Arc::default(), |_| {}).await;
+        (server, demo.inbox_secrets)
+    }
+
     async fn start_on(
         data_dir: tempfile::TempDir,
+        admin_password: String,
+        clock: Arc<ShiftedClock>,
+        configure: impl FnOnce(&mut ServerConfig),
+    ) -> TestServer {
+        Self::start_as(data_dir, "admin@test.example", admin_password, clock, configure).await
+    }
+
+    async fn start_as(
+        data_dir: tempfile::TempDir,
+        admin_email: &str,
         admin_password: String,
         clock: Arc<ShiftedClock>,
         configure: impl FnOnce(&mut ServerConfig),
@@ -99,7 +123,7 @@ impl TestServer {
         let base = format!("http://{}", listener.local_addr().expect("address"));
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(launch(config, listener, shutdown.clone()));
-        let admin = Session::login(&base, "admin@test.example", &admin_password).await;
+        let admin = Session::login(&base, admin_email, &admin_password).await;
         TestServer { base, admin_password, clock, admin, data_dir, shutdown, task: Some(task) }
     }
 
