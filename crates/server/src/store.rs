@@ -223,6 +223,9 @@ pub trait StoreRead {
     ) -> StoreResult<Option<switchboard_proto::automation::AutomationRun>>;
     /// The most recently created conversations, newest first (a rule's preview).
     fn recent_conversations(&self, limit: usize) -> StoreResult<Vec<Conversation>>;
+    /// The seq of the latest committed (or this transaction's) change to any entity of `kind`:
+    /// it moves on every create, edit and delete, so a cache of the kind keys on it.
+    fn kind_version(&self, kind: EntityKind) -> StoreResult<i64>;
     /// Rules' webhook calls due at `now`, the earliest first.
     fn due_rule_webhooks(&self, now: Millis, limit: usize) -> StoreResult<Vec<RuleWebhookRecord>>;
     fn rule_webhook(&self, key: &str) -> StoreResult<Option<RuleWebhookRecord>>;
@@ -299,6 +302,9 @@ pub trait StoreTx: StoreRead {
 
     /// Appends an event to the conversation ledger (never updated or deleted).
     fn append_event(&mut self, event: &ledger::ConversationEvent) -> StoreResult<()>;
+    /// Whether this transaction has written an entity of `kind` (a cache must not keep what
+    /// may yet be rolled back).
+    fn wrote(&self, kind: EntityKind) -> bool;
     /// The events appended by this transaction since the last call, in order (automation answers
     /// them before the transaction commits).
     fn take_events(&mut self) -> Vec<ledger::ConversationEvent>;

@@ -86,13 +86,22 @@ pub struct Workspace {
     /// This server process's node id (presence is counted per node).
     node: Arc<str>,
     streams: presence::LocalStreams,
+    /// The enabled automation rules, re-read when they change.
+    rules: automation::RulesCache,
 }
 
 impl Workspace {
     /// Commits reach `bus` in seq order: SQLite's store publishes them itself, under its writer
     /// lock; on PostgreSQL each node's feed tailer publishes every node's commits.
     pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, clock: Arc<dyn Clock>, node: &str) -> Self {
-        Workspace { store, bus, clock, node: node.into(), streams: Default::default() }
+        Workspace {
+            store,
+            bus,
+            clock,
+            node: node.into(),
+            streams: Default::default(),
+            rules: Default::default(),
+        }
     }
 
     pub fn bus(&self) -> &Arc<dyn Bus> {
@@ -119,10 +128,11 @@ impl Workspace {
         T: Send + 'static,
         F: FnOnce(&mut dyn StoreTx) -> Outcome<T> + Send + 'static,
     {
+        let rules = self.rules.clone();
         self.store
             .write(self.clock.now(), move |tx| {
                 let value = write(tx)?;
-                automation::answer(tx)?;
+                automation::answer(tx, &rules)?;
                 Ok(value)
             })
             .await

@@ -230,6 +230,14 @@ impl StoreRead for Pg<'_> {
             .next())
     }
 
+    fn kind_version(&self, kind: EntityKind) -> StoreResult<i64> {
+        let row = self.row(
+            "SELECT COALESCE(MAX(seq), 0) FROM changes WHERE entity = $1 AND NOT superseded",
+            &[&kind.as_str()],
+        )?;
+        Ok(row.map(|row| row.try_get(0)).transpose()?.unwrap_or(0))
+    }
+
     fn due_rule_webhooks(&self, now: Millis, limit: usize) -> StoreResult<Vec<RuleWebhookRecord>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.rows(
@@ -490,6 +498,10 @@ impl StoreTx for Pg<'_> {
         )?;
         self.events.push(event.clone());
         Ok(())
+    }
+
+    fn wrote(&self, kind: EntityKind) -> bool {
+        self.records.iter().any(|record| record.change.entity == kind)
     }
 
     fn take_events(&mut self) -> Vec<ledger::ConversationEvent> {

@@ -235,6 +235,14 @@ impl StoreRead for Sql<'_> {
         .next())
     }
 
+    fn kind_version(&self, kind: EntityKind) -> StoreResult<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(MAX(seq), 0) FROM changes WHERE entity = ?1 AND superseded = 0",
+            [kind.as_str()],
+            |row| row.get(0),
+        )?)
+    }
+
     fn due_rule_webhooks(&self, now: Millis, limit: usize) -> StoreResult<Vec<RuleWebhookRecord>> {
         let mut statement = self.conn.prepare_cached(
             "SELECT key, job, attempts FROM rule_webhooks WHERE next_attempt_at <= ?1
@@ -534,6 +542,10 @@ impl StoreTx for Sql<'_> {
         )?;
         self.events.push(event.clone());
         Ok(())
+    }
+
+    fn wrote(&self, kind: EntityKind) -> bool {
+        self.records.iter().any(|record| record.change.entity == kind)
     }
 
     fn take_events(&mut self) -> Vec<ledger::ConversationEvent> {

@@ -25,7 +25,10 @@
 //! - Every matched evaluation, and every timed run, is logged with the rule version, the
 //!   triggering event, the condition trace and each action's outcome (kept [`RUN_RETENTION_MS`]).
 
-use std::collections::BTreeMap;
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Mutex},
+};
 
 use switchboard_proto::{
     automation::*,
@@ -79,6 +82,32 @@ fn enabled_rules(store: &(impl StoreRead + ?Sized)) -> Outcome<Vec<AutomationRul
     Ok(rules)
 }
 
+/// The enabled rules as of a version of the rules (the seq of their latest change), kept between
+/// transactions so a write doesn't re-read and re-parse every rule. Each transaction checks the
+/// version (one indexed lookup), so an edit through any node is seen by the next write on every
+/// node; a transaction that wrote a rule itself reads them fresh and doesn't keep them (it may
+/// yet roll back).
+#[derive(Clone, Default)]
+pub struct RulesCache(Arc<Mutex<Option<(i64, Arc<Vec<AutomationRule>>)>>>);
+
+impl RulesCache {
+    fn rules(&self, tx: &dyn StoreTx) -> Outcome<Arc<Vec<AutomationRule>>> {
+        if tx.wrote(EntityKind::AutomationRule) {
+            return Ok(Arc::new(enabled_rules(tx)?));
+        }
+        let version = tx.kind_version(EntityKind::AutomationRule)?;
+        let mut cached = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((at, rules)) = cached.as_ref() {
+            if *at == version {
+                return Ok(rules.clone());
+            }
+        }
+        let rules = Arc::new(enabled_rules(tx)?);
+        *cached = Some((version, rules.clone()));
+        Ok(rules)
+    }
+}
+
 /// One conversation's events of a round, in the order they were written.
 struct Change {
     conversation: Id,
@@ -99,12 +128,12 @@ fn by_conversation(events: Vec<ConversationEvent>) -> Vec<Change> {
 /// Answers the events this transaction appended: runs the rules they trigger (and the rules
 /// those rules' changes trigger, within the loop guard), then arms or cancels timed runs for the
 /// conversations they touched. Called by `Workspace::write` before every commit.
-pub(super) fn answer(tx: &mut dyn StoreTx) -> Outcome<()> {
+pub(super) fn answer(tx: &mut dyn StoreTx, cache: &RulesCache) -> Outcome<()> {
     let events = tx.take_events();
     if events.is_empty() {
         return Ok(());
     }
-    let rules = enabled_rules(tx)?;
+    let rules = cache.rules(tx)?;
     if rules.is_empty() {
         return Ok(());
     }

@@ -554,3 +554,35 @@ async fn a_node_gone_silent_is_forgotten_and_its_agents_go_offline() {
     }
     panic!("node b's stream of Lena's, or node a, is not recorded again");
 }
+
+#[tokio::test]
+async fn a_rule_edited_through_one_node_governs_the_next_write_on_the_other() {
+    if !on_postgres("a_rule_edited_through_one_node_governs_the_next_write_on_the_other") {
+        return;
+    }
+    let (server, node, _, _) = two_nodes().await;
+    let workspace = Workspace::create(&server).await;
+    let input = |label: &str| {
+        json!({"name": "Tag", "trigger": {"type": "event", "events": ["message_received"]},
+            "actions": [{"type": "add_labels", "labels": [label]}]})
+    };
+    let rule = server.admin.ok("/api/v1/automation-rules", input("vip")).await;
+    // Node A runs (and keeps) the rule as it is now.
+    let first = server.inbound(&workspace.whatsapp, "rule-x", "rule-x-1", "hi").await.conversation_id;
+    let labels_of = async |id: Id| -> Vec<String> {
+        let (_, body) = server.admin.get(&format!("/api/v1/conversations/{id}/export")).await;
+        serde_json::from_value::<Transcript>(body).expect("transcript").conversation.labels
+    };
+    assert_eq!(labels_of(first).await, ["vip"]);
+    // Edited through node B: node A's very next write runs the new version.
+    let path = format!("/api/v1/automation-rules/{}", rule["id"].as_str().expect("id"));
+    let (code, _) = node.admin.request(Method::PUT, &path, Some(input("refund"))).await;
+    assert_eq!(code, StatusCode::OK);
+    let second = server.inbound(&workspace.whatsapp, "rule-y", "rule-y-1", "hi").await.conversation_id;
+    assert_eq!(labels_of(second).await, ["refund"]);
+    // Deleted through node B: node A runs nothing.
+    let (code, _) = node.admin.request(Method::DELETE, &path, None).await;
+    assert_eq!(code, StatusCode::NO_CONTENT);
+    let third = server.inbound(&workspace.whatsapp, "rule-z", "rule-z-1", "hi").await.conversation_id;
+    assert!(labels_of(third).await.is_empty());
+}
