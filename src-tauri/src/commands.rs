@@ -184,6 +184,62 @@ pub async fn workload(desktop: Desk<'_>) -> Answer<dto::Workload> {
     desktop.workload().await
 }
 
+#[tauri::command]
+pub async fn automation_rules(desktop: Desk<'_>) -> Answer<Vec<automation::AutomationRule>> {
+    desktop.automation_rules().await
+}
+
+#[tauri::command]
+pub async fn save_rule(
+    desktop: Desk<'_>,
+    rule_id: Option<Uuid>,
+    input: automation::AutomationRuleInput,
+) -> Answer<automation::AutomationRule> {
+    desktop.save_rule(rule_id, input).await
+}
+
+#[tauri::command]
+pub async fn set_rule_enabled(
+    desktop: Desk<'_>,
+    rule_id: Uuid,
+    enabled: bool,
+) -> Answer<automation::AutomationRule> {
+    desktop.set_rule_enabled(rule_id, enabled).await
+}
+
+#[tauri::command]
+pub async fn delete_rule(desktop: Desk<'_>, rule_id: Uuid) -> Answer<()> {
+    desktop.delete_rule(rule_id).await
+}
+
+#[tauri::command]
+pub async fn move_rule(
+    desktop: Desk<'_>,
+    rule_id: Uuid,
+    offset: i32,
+) -> Answer<Vec<automation::AutomationRule>> {
+    desktop.move_rule(rule_id, offset).await
+}
+
+#[tauri::command]
+pub async fn preview_rule(desktop: Desk<'_>, conditions: automation::Condition) -> Answer<dto::RulePreview> {
+    desktop.preview_rule(conditions).await
+}
+
+#[tauri::command]
+pub async fn test_rule(
+    desktop: Desk<'_>,
+    rule_id: Uuid,
+    conversation_id: Uuid,
+) -> Answer<automation::RuleTestResult> {
+    desktop.test_rule(rule_id, conversation_id).await
+}
+
+#[tauri::command]
+pub async fn rule_runs(desktop: Desk<'_>, rule_id: Uuid) -> Answer<Vec<dto::RuleRun>> {
+    desktop.rule_runs(rule_id).await
+}
+
 /// The IANA zones a calendar may use (a few hundred names; the settings screen asks once).
 #[tauri::command]
 pub fn time_zones() -> Vec<String> {

@@ -461,6 +461,34 @@ pub struct Workload {
     pub oldest_waiting_since: Option<Millis>,
 }
 
+/// A conversation as a rule's preview and run log name it: enough to recognise and open it. The
+/// names are null when this device's cache doesn't hold the conversation.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ConversationBrief {
+    pub id: Uuid,
+    pub contact_name: Option<String>,
+    pub inbox_name: Option<String>,
+    pub channel: Option<Channel>,
+    pub status: Option<ConversationStatus>,
+    pub preview: Option<String>,
+    pub last_activity_at: Option<Millis>,
+}
+
+/// A rule's preview: of the latest conversations the lead may see (`tried`), the ones its
+/// conditions hold for now, newest first.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RulePreview {
+    pub tried: u32,
+    pub matched: Vec<ConversationBrief>,
+}
+
+/// One entry of a rule's run log, with the conversation it ran on.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RuleRun {
+    pub run: automation::AutomationRun,
+    pub conversation: ConversationBrief,
+}
+
 /// Events the shell sends the UI (all on the one channel `switchboard://event`).
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -534,10 +562,30 @@ pub fn typescript_bindings() -> String {
         Inbox::decl(&config),
         switchboard_proto::sla::SlaMetric::decl(&config),
         switchboard_proto::sla::SlaClockStatus::decl(&config),
+        switchboard_proto::sla::SlaCancelReason::decl(&config),
+        switchboard_proto::sla::SlaNotify::decl(&config),
+        switchboard_proto::sla::SlaEscalationRun::decl(&config),
         switchboard_proto::sla::SlaClock::decl(&config),
         switchboard_proto::sla::ConversationSla::decl(&config),
         switchboard_proto::sla::SlaConditions::decl(&config),
+        switchboard_proto::sla::SlaEscalationOn::decl(&config),
+        switchboard_proto::sla::SlaEscalation::decl(&config),
         switchboard_proto::sla::SlaPolicy::decl(&config),
+        automation::TriggerEvent::decl(&config),
+        automation::Trigger::decl(&config),
+        automation::ContactField::decl(&config),
+        switchboard_proto::ledger::Origin::decl(&config),
+        automation::Condition::decl(&config),
+        automation::Action::decl(&config),
+        automation::RunLimit::decl(&config),
+        automation::AutomationRule::decl(&config),
+        automation::AutomationRuleInput::decl(&config),
+        automation::TraceStep::decl(&config),
+        automation::ActionStatus::decl(&config),
+        automation::ActionOutcome::decl(&config),
+        automation::RunStatus::decl(&config),
+        automation::AutomationRun::decl(&config),
+        automation::RuleTestResult::decl(&config),
         ContactIdentity::decl(&config),
         Contact::decl(&config),
         Conversation::decl(&config),
@@ -562,14 +610,9 @@ pub fn typescript_bindings() -> String {
         ListPage::decl(&config),
         Draft::decl(&config),
         Thread::decl(&config),
-        switchboard_proto::sla::SlaCancelReason::decl(&config),
-        switchboard_proto::sla::SlaNotify::decl(&config),
-        switchboard_proto::sla::SlaEscalationRun::decl(&config),
         SearchHit::decl(&config),
         SearchResults::decl(&config),
         QuickReply::decl(&config),
-        switchboard_proto::sla::SlaEscalationOn::decl(&config),
-        switchboard_proto::sla::SlaEscalation::decl(&config),
         StagedFile::decl(&config),
         Connection::decl(&config),
         Status::decl(&config),
@@ -578,6 +621,9 @@ pub fn typescript_bindings() -> String {
         InboxSettings::decl(&config),
         WorkloadRow::decl(&config),
         Workload::decl(&config),
+        ConversationBrief::decl(&config),
+        RulePreview::decl(&config),
+        RuleRun::decl(&config),
         UiEvent::decl(&config),
     ];
     let mut out = String::from(

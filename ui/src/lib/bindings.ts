@@ -15,7 +15,7 @@ export type MessageKind = "incoming" | "outgoing" | "note" | "activity";
 
 export type DeliveryState = "queued" | "sent" | "delivered" | "read" | "failed";
 
-export type EntityKind = "agent" | "team" | "inbox" | "contact" | "conversation" | "message" | "label" | "canned_response" | "mention" | "pin" | "read_marker" | "sla_policy";
+export type EntityKind = "agent" | "team" | "inbox" | "contact" | "conversation" | "message" | "label" | "canned_response" | "mention" | "pin" | "read_marker" | "sla_policy" | "automation_rule";
 
 export type SendKind = "reply" | "note";
 
@@ -236,6 +236,74 @@ warn_at_percent: number,
  */
 escalations: Array<SlaEscalation>, };
 
+export type TriggerEvent = "conversation_created" | "message_received" | "message_sent" | "status_changed" | "assigned" | "team_changed" | "priority_changed" | "labels_changed" | "reopened" | "resolved" | "sla_warning" | "sla_breached";
+
+export type Trigger = { "type": "event", events: Array<TriggerEvent>, } | { "type": "customer_waiting", after_secs: number, 
+/**
+ * Count only the inbox's business hours.
+ */
+business_hours: boolean, } | { "type": "status_held", status: ConversationStatus, after_secs: number, business_hours: boolean, };
+
+export type ContactField = "name" | "phone" | "email";
+
+export type Origin = "customer" | "agent";
+
+export type Condition = { "all": Array<Condition> } | { "any": Array<Condition> } | { "not": Condition } | { "status": Array<ConversationStatus> } | { "inbox": Array<string> } | { "channel": Array<Channel> } | { "team": Array<string> } | { "assignee": Array<string> } | { "assigned": boolean } | { "priority": Array<Priority> } | { "labels_any": Array<string> } | { "labels_all": Array<string> } | { "origin": Origin } | { "text_contains": Array<string> } | { "contact": { field: ContactField, contains: string, } } | { "within_business_hours": boolean };
+
+export type Action = { "type": "assign_agent", agent_id: string, } | { "type": "route" } | { "type": "unassign" } | { "type": "set_team", team_id: string | null, } | { "type": "add_labels", labels: Array<string>, } | { "type": "remove_labels", labels: Array<string>, } | { "type": "set_priority", priority: Priority, } | { "type": "set_status", status: ConversationStatus, snooze_secs: number | null, } | { "type": "send_reply", body: string, } | { "type": "add_note", body: string, } | { "type": "webhook", url: string, };
+
+export type RunLimit = { "type": "every_time" } | { "type": "once_per_conversation" } | { "type": "once_per_cycle" } | { "type": "cooldown", secs: number, };
+
+export type AutomationRule = { id: string, name: string, enabled: boolean, position: number, 
+/**
+ * Bumped by every edit; each run records the version it ran.
+ */
+version: number, trigger: Trigger, conditions: Condition, actions: Array<Action>, 
+/**
+ * When this rule runs, later rules don't run for the same change.
+ */
+stop_processing: boolean, run_limit: RunLimit, 
+/**
+ * Whether changes made by other rules can trigger this one (off by default: a rule answers
+ * people, customers and timers, so two rules can't ping-pong).
+ */
+allow_rule_origin: boolean, 
+/**
+ * Set when something the rule names (an agent, team, label, inbox) no longer exists; the
+ * rule keeps running with that action skipped, and says so here until a lead edits it.
+ */
+needs_attention: string | null, updated_at: number, };
+
+export type AutomationRuleInput = { name: string, enabled: boolean, 
+/**
+ * Where it runs among the rules (lower first); default: after the others.
+ */
+position: number | null, trigger: Trigger, conditions: Condition, actions: Array<Action>, stop_processing: boolean, run_limit: RunLimit, allow_rule_origin: boolean, };
+
+export type TraceStep = { path: string, result: boolean, };
+
+export type ActionStatus = "ok" | "skipped";
+
+export type ActionOutcome = { action: Action, status: ActionStatus, 
+/**
+ * Why it was skipped: `unchanged`, `window_closed`, `reference_missing`, …
+ */
+reason: string | null, };
+
+export type RunStatus = "done" | "cancelled" | "skipped" | "loop_guard";
+
+export type AutomationRun = { 
+/**
+ * Time-ordered (UUIDv7).
+ */
+id: string, rule_id: string, rule_version: number, conversation_id: string, 
+/**
+ * The ledger event that triggered it (none for a timed run).
+ */
+event_id: string | null, cycle: number, at: number, status: RunStatus, reason: string | null, trace: Array<TraceStep>, actions: Array<ActionOutcome>, };
+
+export type RuleTestResult = { matched: boolean, trace: Array<TraceStep>, actions: Array<ActionOutcome>, };
+
 export type ContactIdentity = { inbox_id: string, channel: Channel, external_id: string, };
 
 export type Contact = { id: string, name: string, phone: string | null, email: string | null, identities: Array<ContactIdentity>, created_at: number, };
@@ -432,6 +500,12 @@ export type Workload = { agents: Array<WorkloadRow>, queued: number,
  * When the oldest queued conversation started waiting.
  */
 oldest_waiting_since: number | null, };
+
+export type ConversationBrief = { id: string, contact_name: string | null, inbox_name: string | null, channel: Channel | null, status: ConversationStatus | null, preview: string | null, last_activity_at: number | null, };
+
+export type RulePreview = { tried: number, matched: Array<ConversationBrief>, };
+
+export type RuleRun = { run: AutomationRun, conversation: ConversationBrief, };
 
 export type UiEvent = { "type": "cache_changed", kinds: Array<EntityKind>, } | { "type": "status" } & Status | { "type": "rejected", action: string, conversation_id: string | null, code: UiErrorCode, message: string, 
 /**
