@@ -5,6 +5,12 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   Agent,
   AppInfo,
+  AutomationRule,
+  AutomationRuleInput,
+  Condition,
+  RulePreview,
+  RuleRun,
+  RuleTestResult,
   Attachment,
   Availability,
   ConversationStatus,
@@ -120,6 +126,21 @@ export const api = {
   setCapacity: (agentId: string, capacity: number | null) => call<Agent>('set_capacity', { agentId, capacity }),
   /** Leads and admins: what routing sees now. */
   workload: () => call<Workload>('workload'),
+  /** Every automation rule in run order, from the cache (offline too). */
+  automationRules: () => call<AutomationRule[]>('automation_rules'),
+  /** Leads and admins; `ruleId` null adds a rule. Sent at once, never queued: rejects with
+   * `offline` when the server can't be reached, `validation` naming the path of a bad node. */
+  saveRule: (ruleId: string | null, input: AutomationRuleInput) => call<AutomationRule>('save_rule', { ruleId, input }),
+  setRuleEnabled: (ruleId: string, enabled: boolean) => call<AutomationRule>('set_rule_enabled', { ruleId, enabled }),
+  deleteRule: (ruleId: string) => call<void>('delete_rule', { ruleId }),
+  /** Moves a rule `offset` places in the run order (−1: earlier); answers every rule in order. */
+  moveRule: (ruleId: string, offset: number) => call<AutomationRule[]>('move_rule', { ruleId, offset }),
+  /** Which of the latest 100 conversations the conditions hold for now (writes nothing). */
+  previewRule: (conditions: Condition) => call<RulePreview>('preview_rule', { conditions }),
+  /** A saved rule's dry run on a conversation: the trace and each action's outcome (writes nothing). */
+  testRule: (ruleId: string, conversationId: string) => call<RuleTestResult>('test_rule', { ruleId, conversationId }),
+  /** A rule's latest runs, newest first. */
+  ruleRuns: (ruleId: string) => call<RuleRun[]>('rule_runs', { ruleId }),
   /** The IANA zones a calendar may use, sorted. */
   timeZones: () => call<string[]>('time_zones'),
   reconnect: () => call<void>('reconnect'),

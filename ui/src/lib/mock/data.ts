@@ -2,6 +2,7 @@
 // (markup in a message, a closed WhatsApp window, links, attachments).
 import type {
   Agent,
+  AutomationRule,
   CannedResponse,
   Channel,
   Contact,
@@ -294,3 +295,28 @@ export function threadFor(world: World, conversation: MockConversation): Message
   conversation.generated = true;
   return list;
 }
+
+/** A few automation rules, in run order (one needs attention). */
+export const automationRules: AutomationRule[] = [
+  {
+    id: uuid(1, 8), name: 'Refund questions go to billing', enabled: true, position: 1, version: 3,
+    trigger: { type: 'event', events: ['message_received', 'conversation_created'] },
+    conditions: { all: [{ text_contains: ['refund', 'money back', 'بازپرداخت'] }, { not: { labels_any: ['billing'] } }] },
+    actions: [{ type: 'add_labels', labels: ['refund', 'billing'] }, { type: 'set_team', team_id: uuid(2, 2) }],
+    stop_processing: false, run_limit: { type: 'once_per_cycle' }, allow_rule_origin: false, needs_attention: null, updated_at: Date.now() - 3 * DAY,
+  },
+  {
+    id: uuid(2, 8), name: 'VIP waiting 15 minutes: tell the lead', enabled: true, position: 2, version: 1,
+    trigger: { type: 'customer_waiting', after_secs: 900, business_hours: true },
+    conditions: { all: [{ labels_any: ['vip'] }, { status: ['open'] }] },
+    actions: [{ type: 'set_priority', priority: 'urgent' }, { type: 'add_note', body: '@omid a VIP has waited 15 minutes' }],
+    stop_processing: false, run_limit: { type: 'every_time' }, allow_rule_origin: false, needs_attention: null, updated_at: Date.now() - DAY,
+  },
+  {
+    id: uuid(3, 8), name: 'Night shift: route WhatsApp to Support', enabled: false, position: 3, version: 2,
+    trigger: { type: 'event', events: ['conversation_created'] },
+    conditions: { all: [{ channel: ['whatsapp'] }, { within_business_hours: false }] },
+    actions: [{ type: 'set_team', team_id: uuid(2, 2) }, { type: 'route' }],
+    stop_processing: true, run_limit: { type: 'every_time' }, allow_rule_origin: false, needs_attention: 'actions[0].team_id: the team was deleted', updated_at: Date.now() - 7 * DAY,
+  },
+];

@@ -4,6 +4,10 @@
 import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import type {
+  AutomationRule,
+  AutomationRuleInput,
+  Condition,
+  ConversationBrief,
   InboxSettings,
   Workload,
   AppInfo,
@@ -28,7 +32,7 @@ import type {
   ViewKey,
   WindowState,
 } from '../bindings';
-import { agents, buildWorld, canned, inboxes, labels, me, teams, threadFor, uuid, type MockConversation } from './data';
+import { agents, automationRules, buildWorld, canned, inboxes, labels, me, teams, threadFor, uuid, type MockConversation } from './data';
 
 const HOUR = 3_600_000;
 
@@ -500,6 +504,71 @@ export function installMock(params: URLSearchParams): void {
         queued: open.filter((c) => c.assignee_id === null).length,
         oldest_waiting_since: Date.now() - 14 * 60_000,
       };
+    },
+    automation_rules: () => structuredClone(automationRules),
+    save_rule: (args) => {
+      if (connection !== 'online') fail('offline', 'the rule can’t be saved until the server can be reached again');
+      if (me.role !== 'admin' && me.role !== 'lead') fail('forbidden', 'only leads and admins change rules');
+      const input = args.input as AutomationRuleInput;
+      const existing = automationRules.find((r) => r.id === args.ruleId);
+      const rule: AutomationRule = {
+        ...input, id: existing?.id ?? uuid(++seq, 8), position: existing?.position ?? automationRules.length + 1,
+        version: (existing?.version ?? 0) + 1, needs_attention: null, updated_at: Date.now(),
+      };
+      if (existing) automationRules.splice(automationRules.indexOf(existing), 1, rule);
+      else automationRules.push(rule);
+      setTimeout(() => changed('automation_rule'), 300);
+      return structuredClone(rule);
+    },
+    set_rule_enabled: (args) => {
+      if (connection !== 'online') fail('offline', 'the rule can’t be saved until the server can be reached again');
+      const rule = automationRules.find((r) => r.id === args.ruleId) ?? fail('not_found', 'no such rule');
+      rule.enabled = Boolean(args.enabled);
+      rule.version += 1;
+      return structuredClone(rule);
+    },
+    delete_rule: (args) => {
+      if (connection !== 'online') fail('offline', 'the rule’s deletion can’t be saved until the server can be reached again');
+      const at = automationRules.findIndex((r) => r.id === args.ruleId);
+      if (at < 0) fail('not_found', 'no such rule');
+      automationRules.splice(at, 1);
+    },
+    move_rule: (args) => {
+      if (connection !== 'online') fail('offline', 'the rules’ order can’t be saved until the server can be reached again');
+      const from = automationRules.findIndex((r) => r.id === args.ruleId);
+      const to = Math.max(0, Math.min(automationRules.length - 1, from + Number(args.offset)));
+      if (from >= 0 && to !== from) automationRules.splice(to, 0, ...automationRules.splice(from, 1));
+      automationRules.forEach((r, i) => (r.position = i + 1));
+      return structuredClone(automationRules);
+    },
+    preview_rule: (args) => {
+      if (connection !== 'online') fail('offline', 'the preview shows when the server can be reached again');
+      const conditions = args.conditions as Condition;
+      const latest = [...world.conversations].sort((a, b) => b.last_activity_at - a.last_activity_at).slice(0, 100);
+      // A rough stand-in for the server's evaluation: status, channel, labels and priority leaves.
+      const holds = (c: MockConversation, node: Condition): boolean => {
+        if ('all' in node) return node.all.every((n) => holds(c, n));
+        if ('any' in node) return node.any.some((n) => holds(c, n));
+        if ('not' in node) return !holds(c, node.not);
+        if ('status' in node) return node.status.includes(c.status);
+        if ('channel' in node) return node.channel.includes(c.channel);
+        if ('labels_any' in node) return node.labels_any.some((l) => c.labels.includes(l));
+        if ('priority' in node) return node.priority.includes(c.priority);
+        return true;
+      };
+      const matched: ConversationBrief[] = latest.filter((c) => holds(c, conditions)).map((c) => ({
+        id: c.id, contact_name: world.contacts.get(c.contact_id)?.name ?? null, inbox_name: inboxOf(c).name, channel: c.channel, status: c.status, preview: c.preview, last_activity_at: c.last_activity_at,
+      }));
+      return { tried: latest.length, matched };
+    },
+    test_rule: (args) => {
+      if (connection !== 'online') fail('offline', 'the dry run shows when the server can be reached again');
+      const rule = automationRules.find((r) => r.id === args.ruleId) ?? fail('not_found', 'no such rule');
+      return { matched: true, trace: [{ path: '$', result: true }], actions: rule.actions.map((action) => ({ action, status: 'ok', reason: null })) };
+    },
+    rule_runs: () => {
+      if (connection !== 'online') fail('offline', 'the run log shows when the server can be reached again');
+      return [];
     },
     time_zones: () => ['America/New_York', 'Asia/Tehran', 'Europe/Bucharest', 'Europe/London', 'Europe/Warsaw', 'UTC'],
     reconnect: () => {

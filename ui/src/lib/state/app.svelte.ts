@@ -8,7 +8,7 @@ import { t } from '../i18n';
 import { toasts } from '../toasts.svelte';
 import { Actions } from './actions';
 import { Attachments } from './attachments.svelte';
-import { ALL_KINDS, DIRECTORY_KINDS, LIST_KINDS, SIDEBAR_KINDS, THREAD_KINDS, touches } from './kinds';
+import { ALL_KINDS, DIRECTORY_KINDS, LIST_KINDS, RULES_KINDS, SIDEBAR_KINDS, THREAD_KINDS, touches } from './kinds';
 import { ListState } from './list.svelte';
 import { Session } from './session.svelte';
 import { SettingsState } from './settings.svelte';
@@ -74,7 +74,12 @@ export class AppState {
       openId: () => this.thread.openId,
       inboxOf: (id) => this.inboxOf(id),
     });
-    this.settings = new SettingsState({ report, directory: () => this.session.directory });
+    this.settings = new SettingsState({
+      report,
+      directory: () => this.session.directory,
+      openConversation: (id) => this.openElsewhere(id),
+      openId: () => this.thread.openId,
+    });
     this.actions = new Actions({
       report,
       selected: () => this.list.selected,
@@ -210,6 +215,7 @@ export class AppState {
     if (touches(kinds, SIDEBAR_KINDS)) this.session.loadSidebar();
     if (touches(kinds, LIST_KINDS)) this.list.refresh();
     if (this.thread.openId && touches(kinds, THREAD_KINDS)) this.thread.reload(kinds.includes('message'));
+    if (this.settings.rules.loaded && touches(kinds, RULES_KINDS)) this.settings.rules.load();
   }
 
   // -------------------------------------------------------------------------------------------

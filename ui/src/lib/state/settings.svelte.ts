@@ -7,12 +7,17 @@ import { errorText } from '../errors';
 import { t } from '../i18n';
 import { clone, conflicts, parseCapacity, rebased, sameSettings, settingsIssues, settingsOf, type Issue } from '../settings';
 import { toasts } from '../toasts.svelte';
+import { RulesState } from './rules.svelte';
 
-export type SettingsPage = { type: 'inbox'; id: string } | { type: 'agents' };
+export type SettingsPage = { type: 'inbox'; id: string } | { type: 'agents' } | { type: 'rules' };
 
 export type SettingsDeps = {
   report: (error: unknown) => void;
   directory: () => Directory | null;
+  /** Opens a conversation in the workspace (a rule's preview and run log link to theirs). */
+  openConversation?: (id: string) => void;
+  /** The conversation open in the workspace, if any. */
+  openId?: () => string | null;
 };
 
 /** Why a save didn't happen, shown above the form. */
@@ -34,8 +39,12 @@ export class SettingsState {
   /** Per agent id: the capacity field as typed, while it differs from the agent's. */
   capacities = $state<Record<string, string>>({});
   capacityFailures = $state<Record<string, string | null>>({});
+  /** The automation rules page. */
+  readonly rules: RulesState;
 
-  constructor(private readonly deps: SettingsDeps) {}
+  constructor(private readonly deps: SettingsDeps) {
+    this.rules = new RulesState(deps);
+  }
 
   /** Admins and leads see and change these settings: an inbox's hours, routing and automatic
    * replies, and agents' capacity are the lead's to run (the server's rule; an inbox's structure
@@ -74,6 +83,8 @@ export class SettingsState {
     if (page.type === 'inbox') {
       const inbox = this.inboxes().find((i) => i.id === page.id);
       if (inbox) this.draftFor(inbox);
+    } else if (page.type === 'rules') {
+      this.rules.load();
     } else {
       this.loadWorkload();
     }
@@ -227,5 +238,6 @@ export class SettingsState {
     this.workloadError = null;
     this.capacities = {};
     this.capacityFailures = {};
+    this.rules.reset();
   }
 }

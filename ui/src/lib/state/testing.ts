@@ -5,6 +5,7 @@ import { vi } from 'vitest';
 import type { api as realApi } from '../api';
 import type {
   AppInfo,
+  AutomationRule,
   Conversation,
   ConversationRow,
   Directory,
@@ -90,6 +91,25 @@ export const directory: Directory = {
   canned_responses: [],
 };
 
+export function rule(id: string, overrides: Partial<AutomationRule> = {}): AutomationRule {
+  return {
+    id,
+    name: `Rule ${id}`,
+    enabled: true,
+    position: 1,
+    version: 1,
+    trigger: { type: 'event', events: ['message_received'] },
+    conditions: { all: [] },
+    actions: [{ type: 'route' }],
+    stop_processing: false,
+    run_limit: { type: 'every_time' },
+    allow_rule_origin: false,
+    needs_attention: null,
+    updated_at: 0,
+    ...overrides,
+  };
+}
+
 export function sidebar(mine: number): SidebarEntry[] {
   return [
     { view: { type: 'mine' }, count: mine },
@@ -151,6 +171,14 @@ function makeFakeApi(): Fake {
     setCapacity: () => directory.me,
     workload: () => ({ agents: [], queued: 0, oldest_waiting_since: null }),
     timeZones: () => ['Asia/Tehran', 'Europe/Bucharest', 'UTC'],
+    automationRules: () => [],
+    saveRule: () => rule('rule-1'),
+    setRuleEnabled: () => rule('rule-1'),
+    deleteRule: () => undefined,
+    moveRule: () => [],
+    previewRule: () => ({ tried: 0, matched: [] }),
+    testRule: () => ({ matched: true, trace: [{ path: '$', result: true }], actions: [] }),
+    ruleRuns: () => [],
     reconnect: () => undefined,
     openLink: () => undefined,
     firstPaint: () => undefined,

@@ -1,0 +1,290 @@
+// The rules section of the settings screen: the rules in run order (read from the cache, so the
+// list shows offline), switching one on or off, moving it, deleting it after a confirmation, and
+// one editor at a time with its draft (kept while the screen closes), the preview over the latest
+// conversations, the dry run of a saved rule on one conversation and its run log. Every write is
+// sent at once and never queued: offline, the screen says so and the draft stays as typed.
+import { ApiError, api } from '../api';
+import type { AutomationRule, Directory, RulePreview, RuleRun, RuleTestResult } from '../bindings';
+import { errorText } from '../errors';
+import { t } from '../i18n';
+import { draftOf, fromTree, inputOf, newDraft, ruleIssues, sameDraft, type RuleDraft, type RuleIssue } from '../rules';
+import { toasts } from '../toasts.svelte';
+
+export type RulesDeps = {
+  report: (error: unknown) => void;
+  directory: () => Directory | null;
+  /** Opens a conversation in the workspace (closing the settings screen). */
+  openConversation?: (id: string) => void;
+  /** The conversation open in the workspace, if any: "test on this conversation". */
+  openId?: () => string | null;
+};
+
+/** The editor: a new rule (`ruleId` null) or a saved one. */
+export type RuleEditor = { ruleId: string | null; draft: RuleDraft; base: RuleDraft };
+
+function failureText(error: unknown, directory: Directory | null, offlineKey: 'rules.offlineSave' | 'rules.offlineRead'): { code: string; text: string } {
+  const failure = error instanceof ApiError ? error : new ApiError('internal', String(error));
+  const text = failure.code === 'offline' ? t(offlineKey) : errorText(failure.code, failure.message, directory);
+  return { code: failure.code, text };
+}
+
+export class RulesState {
+  rules = $state.raw<AutomationRule[]>([]);
+  loaded = $state(false);
+  /** A failure of a list action (switch, move, delete), shown above the list. */
+  listFailure = $state<string | null>(null);
+  /** The rule waiting for "delete?" to be confirmed. */
+  confirmingDelete = $state<string | null>(null);
+  /** The rule a list action is being sent for. */
+  busy = $state<string | null>(null);
+
+  editor = $state<RuleEditor | null>(null);
+  saving = $state(false);
+  saveFailure = $state<{ code: string; text: string } | null>(null);
+
+  preview = $state.raw<RulePreview | null>(null);
+  /** The conditions (as JSON) the preview was made for: stale once the editor changes them. */
+  previewFor = $state<string | null>(null);
+  previewing = $state(false);
+  previewFailure = $state<string | null>(null);
+
+  test = $state.raw<{ conversationId: string; result: RuleTestResult } | null>(null);
+  testing = $state(false);
+  testFailure = $state<string | null>(null);
+
+  runs = $state.raw<RuleRun[] | null>(null);
+  runsFailure = $state<string | null>(null);
+
+  constructor(private readonly deps: RulesDeps) {}
+
+  canEdit(): boolean {
+    const role = this.deps.directory()?.me.role;
+    return role === 'admin' || role === 'lead';
+  }
+
+  /** Reads the rules from the cache (again, when the feed changed them). */
+  async load(): Promise<void> {
+    try {
+      this.rules = await api.automationRules();
+      this.loaded = true;
+    } catch (error) {
+      this.deps.report(error);
+    }
+  }
+
+  ruleById(id: string | null): AutomationRule | null {
+    return this.rules.find((rule) => rule.id === id) ?? null;
+  }
+
+  async setEnabled(rule: AutomationRule, enabled: boolean): Promise<boolean> {
+    if (!this.canEdit() || this.busy) return false;
+    this.busy = rule.id;
+    this.listFailure = null;
+    try {
+      const saved = await api.setRuleEnabled(rule.id, enabled);
+      this.rules = this.rules.map((r) => (r.id === saved.id ? saved : r));
+      return true;
+    } catch (error) {
+      this.listFailure = failureText(error, this.deps.directory(), 'rules.offlineSave').text;
+      return false;
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  /** Moves a rule one place earlier (−1) or later (+1) in the run order. */
+  async move(rule: AutomationRule, offset: number): Promise<boolean> {
+    if (!this.canEdit() || this.busy) return false;
+    this.busy = rule.id;
+    this.listFailure = null;
+    try {
+      this.rules = await api.moveRule(rule.id, offset);
+      return true;
+    } catch (error) {
+      this.listFailure = failureText(error, this.deps.directory(), 'rules.offlineSave').text;
+      return false;
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  askDelete(rule: AutomationRule): void {
+    this.confirmingDelete = rule.id;
+  }
+
+  async confirmDelete(): Promise<boolean> {
+    const id = this.confirmingDelete;
+    if (!id || !this.canEdit() || this.busy) return false;
+    this.busy = id;
+    this.listFailure = null;
+    try {
+      await api.deleteRule(id);
+      this.rules = this.rules.filter((rule) => rule.id !== id);
+      this.confirmingDelete = null;
+      if (this.editor?.ruleId === id) this.editor = null;
+      toasts.show(t('rules.deleted'));
+      return true;
+    } catch (error) {
+      this.listFailure = failureText(error, this.deps.directory(), 'rules.offlineSave').text;
+      return false;
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The editor
+
+  startNew(): void {
+    const draft = newDraft();
+    this.editor = { ruleId: null, draft, base: newDraft() };
+    this.clearResults();
+  }
+
+  /** Opens a saved rule; its draft, if one is being edited, stays. */
+  edit(rule: AutomationRule): void {
+    if (this.editor?.ruleId !== rule.id) {
+      this.editor = { ruleId: rule.id, draft: draftOf(rule), base: draftOf(rule) };
+      this.clearResults();
+    }
+    this.loadRuns();
+  }
+
+  /** Back to the list; an unsaved draft is dropped. */
+  closeEditor(): void {
+    this.editor = null;
+    this.clearResults();
+  }
+
+  private clearResults(): void {
+    this.saveFailure = null;
+    this.preview = null;
+    this.previewFor = null;
+    this.previewFailure = null;
+    this.test = null;
+    this.testFailure = null;
+    this.runs = null;
+    this.runsFailure = null;
+  }
+
+  /** Puts the draft back to the rule as saved. */
+  discard(): void {
+    if (!this.editor) return;
+    this.editor.draft = JSON.parse(JSON.stringify(this.editor.base)) as RuleDraft;
+    this.saveFailure = null;
+  }
+
+  isDirty(): boolean {
+    return Boolean(this.editor && (this.editor.ruleId === null || !sameDraft(this.editor.draft, this.editor.base)));
+  }
+
+  issues(): RuleIssue[] {
+    return this.editor ? ruleIssues(this.editor.draft) : [];
+  }
+
+  /** Sends the draft; a refusal (offline, forbidden, the server's checks) leaves it as typed. */
+  async save(): Promise<boolean> {
+    const editor = this.editor;
+    if (!editor || this.saving || !this.canEdit() || !this.isDirty()) return false;
+    if (this.issues().length > 0) {
+      this.saveFailure = { code: 'validation', text: t('rules.fixFirst') };
+      return false;
+    }
+    this.saving = true;
+    this.saveFailure = null;
+    const sent = JSON.parse(JSON.stringify(editor.draft)) as RuleDraft;
+    try {
+      const saved = await api.saveRule(editor.ruleId, inputOf(sent));
+      const known = this.rules.some((rule) => rule.id === saved.id);
+      this.rules = known ? this.rules.map((r) => (r.id === saved.id ? saved : r)) : [...this.rules, saved];
+      if (this.editor === editor || this.editor?.ruleId === editor.ruleId) {
+        const typedSince = !sameDraft(editor.draft, sent);
+        this.editor = { ruleId: saved.id, draft: typedSince ? editor.draft : draftOf(saved), base: draftOf(saved) };
+      }
+      toasts.show(t('rules.saved'));
+      return true;
+    } catch (error) {
+      this.saveFailure = failureText(error, this.deps.directory(), 'rules.offlineSave');
+      return false;
+    } finally {
+      this.saving = false;
+    }
+  }
+
+  /** The editor's current conditions as the preview is keyed by. */
+  conditionsKey(): string | null {
+    return this.editor ? JSON.stringify(fromTree(this.editor.draft.tree)) : null;
+  }
+
+  /** Whether the shown preview was made for other conditions than the editor's now. */
+  previewStale(): boolean {
+    return this.preview !== null && this.previewFor !== this.conditionsKey();
+  }
+
+  /** Which of the latest 100 conversations the editor's conditions (saved or not) match now. */
+  async runPreview(): Promise<void> {
+    const editor = this.editor;
+    if (!editor || this.previewing) return;
+    const conditions = fromTree(editor.draft.tree);
+    this.previewing = true;
+    this.previewFailure = null;
+    try {
+      this.preview = await api.previewRule(conditions);
+      this.previewFor = JSON.stringify(conditions);
+    } catch (error) {
+      this.previewFailure = failureText(error, this.deps.directory(), 'rules.offlineRead').text;
+    } finally {
+      this.previewing = false;
+    }
+  }
+
+  /** The conversation open in the workspace, if any. */
+  openConversationId(): string | null {
+    return this.deps.openId?.() ?? null;
+  }
+
+  /** The saved rule's dry run on a conversation. */
+  async runTest(conversationId: string): Promise<void> {
+    const ruleId = this.editor?.ruleId;
+    if (!ruleId || this.testing) return;
+    this.testing = true;
+    this.testFailure = null;
+    try {
+      this.test = { conversationId, result: await api.testRule(ruleId, conversationId) };
+    } catch (error) {
+      this.test = null;
+      this.testFailure = failureText(error, this.deps.directory(), 'rules.offlineRead').text;
+    } finally {
+      this.testing = false;
+    }
+  }
+
+  async loadRuns(): Promise<void> {
+    const ruleId = this.editor?.ruleId;
+    if (!ruleId) return;
+    try {
+      const runs = await api.ruleRuns(ruleId);
+      if (this.editor?.ruleId === ruleId) {
+        this.runs = runs;
+        this.runsFailure = null;
+      }
+    } catch (error) {
+      this.runsFailure = failureText(error, this.deps.directory(), 'rules.offlineRead').text;
+    }
+  }
+
+  open(conversationId: string): void {
+    this.deps.openConversation?.(conversationId);
+  }
+
+  /** A new session: nothing of the previous account's rules may show. */
+  reset(): void {
+    this.rules = [];
+    this.loaded = false;
+    this.listFailure = null;
+    this.confirmingDelete = null;
+    this.busy = null;
+    this.editor = null;
+    this.clearResults();
+  }
+}
