@@ -679,3 +679,27 @@ async fn the_demo_ships_its_rules_switched_on_and_they_act_on_new_traffic() {
     let note = messages(&server, id).await.into_iter().find(|m| m.kind == MessageKind::Note).expect("a note");
     assert_eq!(note.mentions.len(), 1, "the lead is mentioned: {}", note.body);
 }
+
+#[tokio::test]
+async fn a_breach_triggers_rules_like_any_change_dated_when_it_fell_due() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let (code, policy) =
+        workspace.lena.post("/api/v1/sla-policies", json!({"name": "Fast", "first_response_secs": 60})).await;
+    assert_eq!(code, StatusCode::OK, "{policy}");
+    let escalate = rule(&workspace.lena, json!({"name": "Breached", "trigger": on(&["sla_breached"]),
+        "actions": [{"type": "set_priority", "priority": "urgent"}, {"type": "add_labels", "labels": ["vip"]}]}))
+    .await;
+    let id = server.inbound(&workspace.whatsapp, "sla-rule", "sla-rule-1", "hello").await.conversation_id;
+    server.clock.advance(2 * MINUTE);
+    let runs = until_runs(&server, escalate.id, |runs| !runs.is_empty()).await;
+    assert_eq!((runs.len(), runs[0].status), (1, RunStatus::Done));
+    let breach = events(&server, id)
+        .await
+        .into_iter()
+        .find(|e| Some(e.id) == runs[0].event_id)
+        .expect("the breach that triggered it");
+    assert!(matches!(&breach.event, ledger::EventKind::Sla { what, .. } if what == "breached"));
+    let after = conversation(&server, id).await;
+    assert_eq!((after.priority, after.labels), (Priority::Urgent, vec!["vip".to_owned()]));
+}

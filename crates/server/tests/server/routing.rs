@@ -638,3 +638,37 @@ async fn leads_set_routing_hours_replies_and_capacity_but_not_an_inboxs_structur
         workspace.sara.request(Method::PATCH, &path, Some(json!({"routing": {"mode": "manual"}}))).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "agents can't");
 }
+
+#[tokio::test]
+async fn r17_deactivating_an_agent_unassigns_each_conversation_with_its_event_and_routes_the_open_ones() {
+    let desk = Desk::new("least_loaded", 2, None).await;
+    let a = desk.agents[0].agent.id;
+    let first = desk.inbound("d1").await;
+    let second = desk.inbound("d2").await;
+    let third = desk.inbound("d3").await;
+    // Least loaded, ties to the longest since routed: A, B, A.
+    assert_eq!(
+        (desk.assignee(first).await, desk.assignee(second).await, desk.assignee(third).await),
+        (Some(0), Some(1), Some(0))
+    );
+    set_status(&desk.agents[0], third, "pending").await;
+    let path = format!("/api/v1/agents/{a}");
+    let (code, body) =
+        desk.server.admin.request(reqwest::Method::PATCH, &path, Some(json!({"active": false}))).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    for conversation in [first, third] {
+        let unassigned: Vec<ConversationEvent> = events(&desk.server, conversation)
+            .await
+            .into_iter()
+            .filter(
+                |e| matches!(&e.event, EventKind::Assigned { from: Some(from), to: None, .. } if *from == a),
+            )
+            .collect();
+        assert_eq!(unassigned.len(), 1, "one event per conversation: {unassigned:#?}");
+        let EventKind::Assigned { reason, .. } = &unassigned[0].event else { unreachable!() };
+        assert_eq!(reason, "deactivated");
+    }
+    assert_eq!(desk.assignee(first).await, Some(1), "the open one is routed to B at once");
+    assert_eq!(desk.assignee(third).await, None, "a pending one waits for its customer, unassigned");
+    assert_eq!(desk.assignee(second).await, Some(1));
+}
