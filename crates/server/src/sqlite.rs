@@ -29,6 +29,10 @@ use crate::{
 /// Reader connections kept open for reuse.
 const MAX_IDLE_READERS: usize = 8;
 
+/// Prepared statements kept per connection: more than the verbs' distinct statements (one
+/// `put`, `get` and `remove` per entity table, and each verb's own).
+const STATEMENT_CACHE: usize = 256;
+
 pub struct SqliteStore {
     path: PathBuf,
     writer: Arc<Mutex<Connection>>,
@@ -120,6 +124,8 @@ fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Every statement the verbs run stays prepared (`records::Cached`); rusqlite keeps 16.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
 }
 

@@ -1,12 +1,41 @@
 //! Entity rows and the one place a change row is appended: every `put` or `remove` writes the
 //! entity and its feed record in the caller's transaction.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, Params, Row};
 use serde_json::Value;
 use switchboard_proto::{Change, ChangeOp, EntityKind, Id};
 
 use super::Sql;
 use crate::{bus::FeedRecord, store::Audience, store::StoreResult};
+
+/// `execute` and `query_row` through the connection's statement cache. A write transaction runs
+/// the same few dozen statements over and over (every `put` is three), and preparing a statement
+/// costs more than running it: uncached, parsing SQL was a quarter of an inbound message's
+/// transaction (docs/performance.md).
+pub trait Cached {
+    fn execute_cached<P: Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+    fn query_row_cached<T, P: Params, F: FnOnce(&Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn execute_cached<P: Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn query_row_cached<T, P: Params, F: FnOnce(&Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+}
 
 pub fn scope_text(scope: Option<Id>) -> String {
     scope.map(|s| s.to_string()).unwrap_or_default()
@@ -15,7 +44,7 @@ pub fn scope_text(scope: Option<Id>) -> String {
 /// Loads one entity's JSON.
 pub fn get(conn: &Connection, kind: EntityKind, id: Id, scope: Option<Id>) -> StoreResult<Option<Value>> {
     let text: Option<String> = conn
-        .query_row(
+        .query_row_cached(
             &format!("SELECT data FROM {} WHERE id = ?1 AND scope = ?2", kind.table()),
             params![id.to_string(), scope_text(scope)],
             |row| row.get(0),
@@ -53,7 +82,7 @@ impl Sql<'_> {
         audience: Audience,
         data: Value,
     ) -> StoreResult<()> {
-        self.conn.execute(
+        self.conn.execute_cached(
             &format!(
                 "INSERT INTO {} (id, scope, data) VALUES (?1, ?2, ?3)
                  ON CONFLICT (id, scope) DO UPDATE SET data = excluded.data",
@@ -66,7 +95,7 @@ impl Sql<'_> {
 
     /// Deletes an entity and appends its tombstone.
     pub(super) fn remove_row(&mut self, kind: EntityKind, id: Id, audience: Audience) -> StoreResult<bool> {
-        let deleted = self.conn.execute(
+        let deleted = self.conn.execute_cached(
             &format!("DELETE FROM {} WHERE id = ?1 AND scope = ?2", kind.table()),
             params![id.to_string(), scope_text(audience.agent)],
         )?;
@@ -86,7 +115,7 @@ impl Sql<'_> {
     ) -> StoreResult<()> {
         let id_text = id.to_string();
         let scope_text = scope_text(audience.agent);
-        self.conn.execute(
+        self.conn.execute_cached(
             "UPDATE changes SET superseded = 1
              WHERE entity = ?1 AND entity_id = ?2 AND scope_agent = ?3 AND superseded = 0",
             params![kind.as_str(), id_text, scope_text],
@@ -95,7 +124,7 @@ impl Sql<'_> {
             ChangeOp::Upsert => "upsert",
             ChangeOp::Delete => "delete",
         };
-        let seq: i64 = self.conn.query_row(
+        let seq: i64 = self.conn.query_row_cached(
             "INSERT INTO changes (entity, entity_id, scope_agent, inbox_id, op, data)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING seq",
             params![

@@ -4,7 +4,7 @@ use rusqlite::{params, OptionalExtension, Row};
 use serde_json::Value;
 use switchboard_proto::{automation::AutomationRun, *};
 
-use super::{feed, parse_id, records, Sql};
+use super::{feed, parse_id, records, records::Cached, Sql};
 use crate::{
     bus::VisibleInboxes,
     store::{
@@ -114,9 +114,11 @@ impl StoreRead for Sql<'_> {
     }
 
     fn label_exists(&self, name: &str) -> StoreResult<bool> {
-        Ok(self
-            .conn
-            .query_row("SELECT EXISTS (SELECT 1 FROM labels WHERE name = ?1)", [name], |row| row.get(0))?)
+        Ok(self.conn.query_row_cached(
+            "SELECT EXISTS (SELECT 1 FROM labels WHERE name = ?1)",
+            [name],
+            |row| row.get(0),
+        )?)
     }
 
     fn unresolved_conversations(&self) -> StoreResult<Vec<Conversation>> {
@@ -194,7 +196,7 @@ impl StoreRead for Sql<'_> {
     fn current_cycle(&self, conversation: Id) -> StoreResult<Option<u32>> {
         Ok(self
             .conn
-            .query_row(
+            .query_row_cached(
                 "SELECT cycle FROM conversation_events WHERE conversation_id = ?1 ORDER BY id DESC LIMIT 1",
                 [conversation.to_string()],
                 |row| row.get(0),
@@ -236,7 +238,7 @@ impl StoreRead for Sql<'_> {
     }
 
     fn kind_version(&self, kind: EntityKind) -> StoreResult<i64> {
-        Ok(self.conn.query_row(
+        Ok(self.conn.query_row_cached(
             "SELECT COALESCE(MAX(seq), 0) FROM changes WHERE entity = ?1 AND superseded = 0",
             [kind.as_str()],
             |row| row.get(0),
@@ -261,7 +263,7 @@ impl StoreRead for Sql<'_> {
     fn rule_webhook(&self, key: &str) -> StoreResult<Option<RuleWebhookRecord>> {
         let row: Option<(String, u32)> = self
             .conn
-            .query_row("SELECT job, attempts FROM rule_webhooks WHERE key = ?1", [key], |row| {
+            .query_row_cached("SELECT job, attempts FROM rule_webhooks WHERE key = ?1", [key], |row| {
                 Ok((row.get(0)?, row.get(1)?))
             })
             .optional()?;
@@ -292,7 +294,7 @@ impl StoreRead for Sql<'_> {
     fn timer(&self, key: &str) -> StoreResult<Option<TimerRecord>> {
         let row: Option<(i64, String)> = self
             .conn
-            .query_row("SELECT due_at, payload FROM timers WHERE key = ?1", [key], |row| {
+            .query_row_cached("SELECT due_at, payload FROM timers WHERE key = ?1", [key], |row| {
                 Ok((row.get(0)?, row.get(1)?))
             })
             .optional()?;
@@ -303,7 +305,7 @@ impl StoreRead for Sql<'_> {
     }
 
     fn has_agents(&self) -> StoreResult<bool> {
-        Ok(self.conn.query_row("SELECT EXISTS (SELECT 1 FROM agents)", [], |row| row.get(0))?)
+        Ok(self.conn.query_row_cached("SELECT EXISTS (SELECT 1 FROM agents)", [], |row| row.get(0))?)
     }
 
     fn agent_by_email(&self, email: &str) -> StoreResult<Option<Agent>> {
@@ -313,7 +315,7 @@ impl StoreRead for Sql<'_> {
     fn password_hash(&self, agent: Id) -> StoreResult<Option<String>> {
         Ok(self
             .conn
-            .query_row(
+            .query_row_cached(
                 "SELECT password_hash FROM credentials WHERE agent_id = ?1",
                 [agent.to_string()],
                 |row| row.get(0),
@@ -352,7 +354,7 @@ impl StoreRead for Sql<'_> {
     }
 
     fn streaming_nodes(&self, agent: Id) -> StoreResult<usize> {
-        let count: i64 = self.conn.query_row(
+        let count: i64 = self.conn.query_row_cached(
             "SELECT count(*) FROM streaming WHERE agent_id = ?1",
             [agent.to_string()],
             |row| row.get(0),
@@ -370,16 +372,18 @@ impl StoreRead for Sql<'_> {
     fn inbox_secret(&self, inbox: Id) -> StoreResult<Option<String>> {
         Ok(self
             .conn
-            .query_row("SELECT secret FROM inbox_secrets WHERE inbox_id = ?1", [inbox.to_string()], |row| {
-                row.get(0)
-            })
+            .query_row_cached(
+                "SELECT secret FROM inbox_secrets WHERE inbox_id = ?1",
+                [inbox.to_string()],
+                |row| row.get(0),
+            )
             .optional()?)
     }
 
     fn contact_by_identity(&self, inbox: Id, external_id: &str) -> StoreResult<Option<Id>> {
         let found: Option<String> = self
             .conn
-            .query_row(
+            .query_row_cached(
                 "SELECT contact_id FROM contact_identities WHERE inbox_id = ?1 AND external_id = ?2",
                 params![inbox.to_string(), external_id],
                 |row| row.get(0),
@@ -391,7 +395,7 @@ impl StoreRead for Sql<'_> {
     fn inbound_seen(&self, inbox: Id, external_id: &str) -> StoreResult<Option<(Id, Id)>> {
         let seen: Option<(String, String)> = self
             .conn
-            .query_row(
+            .query_row_cached(
                 "SELECT message_id, conversation_id FROM inbound_ids WHERE inbox_id = ?1 AND external_id = ?2",
                 params![inbox.to_string(), external_id],
                 |row| Ok((row.get(0)?, row.get(1)?)),
@@ -403,7 +407,7 @@ impl StoreRead for Sql<'_> {
     fn attachment(&self, id: Id) -> StoreResult<Option<AttachmentRecord>> {
         let row: Option<(String, Option<String>, Option<String>)> = self
             .conn
-            .query_row(
+            .query_row_cached(
                 "SELECT data, message_id, uploaded_by FROM attachments WHERE id = ?1",
                 [id.to_string()],
                 |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
@@ -422,7 +426,7 @@ impl StoreRead for Sql<'_> {
     fn delivery(&self, message: Id) -> StoreResult<Option<DeliveryRecord>> {
         let row: Option<(String, u32)> = self
             .conn
-            .query_row(
+            .query_row_cached(
                 "SELECT inbox_id, attempts FROM deliveries WHERE message_id = ?1",
                 [message.to_string()],
                 |row| Ok((row.get(0)?, row.get(1)?)),
@@ -494,7 +498,7 @@ impl StoreTx for Sql<'_> {
     fn mutation(&self, client_id: Id) -> StoreResult<Option<MutationRecord>> {
         let stored: Option<(String, String, String, String)> = self
             .conn
-            .query_row(
+            .query_row_cached(
                 "SELECT agent_id, action, target, response FROM mutations WHERE client_id = ?1",
                 [client_id.to_string()],
                 |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
@@ -513,7 +517,7 @@ impl StoreTx for Sql<'_> {
     }
 
     fn remember_mutation(&mut self, client_id: Id, record: MutationRecord) -> StoreResult<()> {
-        self.conn.execute(
+        self.conn.execute_cached(
             "INSERT INTO mutations (client_id, agent_id, action, target, response) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
                 client_id.to_string(),
@@ -527,7 +531,7 @@ impl StoreTx for Sql<'_> {
     }
 
     fn append_event(&mut self, event: &ledger::ConversationEvent) -> StoreResult<()> {
-        self.conn.execute(
+        self.conn.execute_cached(
             "INSERT INTO conversation_events (id, conversation_id, cycle, at, seq, kind, data)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
@@ -553,7 +557,7 @@ impl StoreTx for Sql<'_> {
     }
 
     fn enqueue_rule_webhook(&mut self, key: &str, job: &Value, at: Millis) -> StoreResult<()> {
-        self.conn.execute(
+        self.conn.execute_cached(
             "INSERT INTO rule_webhooks (key, job, attempts, next_attempt_at) VALUES (?1, ?2, 0, ?3)
              ON CONFLICT (key) DO NOTHING",
             params![key, job.to_string(), at],
@@ -568,7 +572,7 @@ impl StoreTx for Sql<'_> {
         at: Millis,
         error: Option<&str>,
     ) -> StoreResult<()> {
-        self.conn.execute(
+        self.conn.execute_cached(
             "UPDATE rule_webhooks SET attempts = ?2, next_attempt_at = ?3, last_error = COALESCE(?4, last_error)
              WHERE key = ?1",
             params![key, attempts, at, error],
@@ -577,13 +581,13 @@ impl StoreTx for Sql<'_> {
     }
 
     fn finish_rule_webhook(&mut self, key: &str) -> StoreResult<()> {
-        self.conn.execute("UPDATE rule_webhooks SET next_attempt_at = NULL WHERE key = ?1", [key])?;
+        self.conn.execute_cached("UPDATE rule_webhooks SET next_attempt_at = NULL WHERE key = ?1", [key])?;
         Ok(())
     }
 
     fn insert_automation_run(&mut self, run: &AutomationRun, forget_before: Millis) -> StoreResult<()> {
         let status = serde_json::to_value(run.status)?;
-        self.conn.execute(
+        self.conn.execute_cached(
             "INSERT INTO automation_runs (id, rule_id, conversation_id, at, status, data)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -595,7 +599,7 @@ impl StoreTx for Sql<'_> {
                 serde_json::to_string(run)?
             ],
         )?;
-        self.conn.execute(
+        self.conn.execute_cached(
             "DELETE FROM automation_runs WHERE rule_id = ?1 AND at < ?2",
             params![run.rule_id.to_string(), forget_before],
         )?;
@@ -603,7 +607,7 @@ impl StoreTx for Sql<'_> {
     }
 
     fn schedule_timer(&mut self, timer: &TimerRecord) -> StoreResult<()> {
-        self.conn.execute(
+        self.conn.execute_cached(
             "INSERT INTO timers (key, due_at, payload) VALUES (?1, ?2, ?3)
              ON CONFLICT (key) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload",
             params![timer.key, timer.due_at, timer.payload.to_string()],
@@ -612,12 +616,12 @@ impl StoreTx for Sql<'_> {
     }
 
     fn remove_timer(&mut self, key: &str) -> StoreResult<()> {
-        self.conn.execute("DELETE FROM timers WHERE key = ?1", [key])?;
+        self.conn.execute_cached("DELETE FROM timers WHERE key = ?1", [key])?;
         Ok(())
     }
 
     fn index_message(&mut self, message: &Message, inbox: Id) -> StoreResult<()> {
-        self.conn.execute(
+        self.conn.execute_cached(
             "INSERT INTO message_search (message_id, conversation_id, inbox_id, created_at, body)
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
@@ -632,7 +636,7 @@ impl StoreTx for Sql<'_> {
     }
 
     fn set_password_hash(&mut self, agent: Id, hash: &str) -> StoreResult<()> {
-        self.conn.execute(
+        self.conn.execute_cached(
             "INSERT INTO credentials (agent_id, password_hash) VALUES (?1, ?2)
              ON CONFLICT (agent_id) DO UPDATE SET password_hash = excluded.password_hash",
             params![agent.to_string(), hash],
@@ -641,7 +645,7 @@ impl StoreTx for Sql<'_> {
     }
 
     fn insert_device(&mut self, device: &DeviceRecord) -> StoreResult<()> {
-        self.conn.execute(
+        self.conn.execute_cached(
             &format!("INSERT INTO devices ({DEVICE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
             params![
                 device.id.to_string(),
@@ -657,13 +661,15 @@ impl StoreTx for Sql<'_> {
     }
 
     fn touch_device(&mut self, id: Id, at: Millis) -> StoreResult<()> {
-        self.conn
-            .execute("UPDATE devices SET last_seen_at = ?2 WHERE id = ?1", params![id.to_string(), at])?;
+        self.conn.execute_cached(
+            "UPDATE devices SET last_seen_at = ?2 WHERE id = ?1",
+            params![id.to_string(), at],
+        )?;
         Ok(())
     }
 
     fn revoke_device(&mut self, id: Id, at: Millis) -> StoreResult<()> {
-        self.conn.execute(
+        self.conn.execute_cached(
             "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
             params![id.to_string(), at],
         )?;
@@ -671,18 +677,18 @@ impl StoreTx for Sql<'_> {
     }
 
     fn record_login_failure(&mut self, key: &str, at: Millis, forget_before: Millis) -> StoreResult<()> {
-        self.conn.execute("DELETE FROM login_failures WHERE at < ?1", [forget_before])?;
-        self.conn.execute("INSERT INTO login_failures (key, at) VALUES (?1, ?2)", params![key, at])?;
+        self.conn.execute_cached("DELETE FROM login_failures WHERE at < ?1", [forget_before])?;
+        self.conn.execute_cached("INSERT INTO login_failures (key, at) VALUES (?1, ?2)", params![key, at])?;
         Ok(())
     }
 
     fn clear_login_failures(&mut self, key: &str) -> StoreResult<()> {
-        self.conn.execute("DELETE FROM login_failures WHERE key = ?1", [key])?;
+        self.conn.execute_cached("DELETE FROM login_failures WHERE key = ?1", [key])?;
         Ok(())
     }
 
     fn set_routing_turn(&mut self, agent: Id, turn: i64) -> StoreResult<()> {
-        self.conn.execute(
+        self.conn.execute_cached(
             "INSERT INTO routing_turns (agent_id, turn) VALUES (?1, ?2)
              ON CONFLICT (agent_id) DO UPDATE SET turn = excluded.turn",
             params![agent.to_string(), turn],
@@ -696,15 +702,17 @@ impl StoreTx for Sql<'_> {
         } else {
             "DELETE FROM streaming WHERE node_id = ?1 AND agent_id = ?2"
         };
-        self.conn.execute(sql, params![node, agent.to_string()])?;
+        self.conn.execute_cached(sql, params![node, agent.to_string()])?;
         Ok(())
     }
 
     fn node_seen(&mut self, node: &str, at: Millis) -> StoreResult<bool> {
-        let updated =
-            self.conn.execute("UPDATE nodes SET seen_at = ?2 WHERE node_id = ?1", params![node, at])?;
+        let updated = self
+            .conn
+            .execute_cached("UPDATE nodes SET seen_at = ?2 WHERE node_id = ?1", params![node, at])?;
         if updated == 0 {
-            self.conn.execute("INSERT INTO nodes (node_id, seen_at) VALUES (?1, ?2)", params![node, at])?;
+            self.conn
+                .execute_cached("INSERT INTO nodes (node_id, seen_at) VALUES (?1, ?2)", params![node, at])?;
         }
         Ok(updated > 0)
     }
@@ -716,12 +724,12 @@ impl StoreTx for Sql<'_> {
             let rows = statement.query_map([node], |row| row.get::<_, String>(0))?;
             rows.map(|id| parse_id(&id?)).collect::<StoreResult<Vec<_>>>()?
         };
-        self.conn.execute("DELETE FROM nodes WHERE node_id = ?1", [node])?;
+        self.conn.execute_cached("DELETE FROM nodes WHERE node_id = ?1", [node])?;
         Ok(agents)
     }
 
     fn set_inbox_secret(&mut self, inbox: Id, secret: &str) -> StoreResult<()> {
-        self.conn.execute(
+        self.conn.execute_cached(
             "INSERT INTO inbox_secrets (inbox_id, secret) VALUES (?1, ?2)
              ON CONFLICT (inbox_id) DO UPDATE SET secret = excluded.secret",
             params![inbox.to_string(), secret],
@@ -730,7 +738,7 @@ impl StoreTx for Sql<'_> {
     }
 
     fn add_identity(&mut self, inbox: Id, external_id: &str, contact: Id) -> StoreResult<()> {
-        self.conn.execute(
+        self.conn.execute_cached(
             "INSERT INTO contact_identities (inbox_id, external_id, contact_id) VALUES (?1, ?2, ?3)",
             params![inbox.to_string(), external_id, contact.to_string()],
         )?;
@@ -744,7 +752,7 @@ impl StoreTx for Sql<'_> {
         message: Id,
         conversation: Id,
     ) -> StoreResult<()> {
-        self.conn.execute(
+        self.conn.execute_cached(
             "INSERT INTO inbound_ids (inbox_id, external_id, message_id, conversation_id) VALUES (?1, ?2, ?3, ?4)",
             params![inbox.to_string(), external_id, message.to_string(), conversation.to_string()],
         )?;
@@ -753,7 +761,7 @@ impl StoreTx for Sql<'_> {
 
     fn insert_attachment(&mut self, record: &AttachmentRecord) -> StoreResult<()> {
         let attachment = &record.attachment;
-        self.conn.execute(
+        self.conn.execute_cached(
             "INSERT INTO attachments (id, conversation_id, message_id, uploaded_by, data)
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
@@ -768,7 +776,7 @@ impl StoreTx for Sql<'_> {
     }
 
     fn claim_attachment(&mut self, id: Id, message: Id) -> StoreResult<()> {
-        self.conn.execute(
+        self.conn.execute_cached(
             "UPDATE attachments SET message_id = ?2 WHERE id = ?1",
             params![id.to_string(), message.to_string()],
         )?;
@@ -776,7 +784,7 @@ impl StoreTx for Sql<'_> {
     }
 
     fn enqueue_delivery(&mut self, delivery: &DeliveryRecord, at: Millis) -> StoreResult<()> {
-        self.conn.execute(
+        self.conn.execute_cached(
             "INSERT INTO deliveries (message_id, inbox_id, attempts, next_attempt_at) VALUES (?1, ?2, ?3, ?4)",
             params![delivery.message_id.to_string(), delivery.inbox_id.to_string(), delivery.attempts, at],
         )?;
@@ -790,7 +798,7 @@ impl StoreTx for Sql<'_> {
         at: Millis,
         error: &str,
     ) -> StoreResult<()> {
-        self.conn.execute(
+        self.conn.execute_cached(
             "UPDATE deliveries SET attempts = ?2, next_attempt_at = ?3, last_error = ?4 WHERE message_id = ?1",
             params![message.to_string(), attempts, at, error],
         )?;
@@ -798,7 +806,7 @@ impl StoreTx for Sql<'_> {
     }
 
     fn postpone_delivery(&mut self, message: Id, at: Millis) -> StoreResult<()> {
-        self.conn.execute(
+        self.conn.execute_cached(
             "UPDATE deliveries SET next_attempt_at = ?2 WHERE message_id = ?1",
             params![message.to_string(), at],
         )?;
@@ -806,7 +814,7 @@ impl StoreTx for Sql<'_> {
     }
 
     fn remove_delivery(&mut self, message: Id) -> StoreResult<()> {
-        self.conn.execute("DELETE FROM deliveries WHERE message_id = ?1", [message.to_string()])?;
+        self.conn.execute_cached("DELETE FROM deliveries WHERE message_id = ?1", [message.to_string()])?;
         Ok(())
     }
 }
