@@ -482,6 +482,29 @@ async fn s15_deleting_a_policy_cancels_its_running_clocks_and_keeps_its_name() {
     assert_eq!(conversation(&server, id).await.sla.expect("sla").policy_name, "Other");
 }
 
+/// The escalation steps that ran for a conversation, as (after_secs, at).
+async fn escalated(server: &TestServer, conversation: Id) -> Vec<(u64, Millis)> {
+    sla_event_values(server, conversation)
+        .await
+        .iter()
+        .filter(|e| e["what"] == "escalated")
+        .map(|e| (e["escalation"]["after_secs"].as_u64().unwrap_or(0), e["at"].as_i64().unwrap_or(0)))
+        .collect()
+}
+
+/// Waits until `count` escalation steps ran (the timer loop runs every 20 ms; they are due already
+/// on the server's clock).
+async fn until_escalated(server: &TestServer, conversation: Id, count: usize) -> Vec<(u64, Millis)> {
+    for _ in 0..200 {
+        let ran = escalated(server, conversation).await;
+        if ran.len() >= count {
+            return ran;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("fewer than {count} escalation steps ran");
+}
+
 #[tokio::test]
 async fn s12_escalation_steps_run_once_each_and_not_once_the_clock_is_met() {
     let server = TestServer::start().await;
@@ -509,20 +532,7 @@ async fn s12_escalation_steps_run_once_each_and_not_once_the_clock_is_met() {
 
     server.clock.advance(61 * MIN);
     until_event(&server, late, SlaMetric::FirstResponse, "breached").await;
-    let escalated = |events: Vec<Value>| -> Vec<(u64, Millis)> {
-        events
-            .iter()
-            .filter(|e| e["what"] == "escalated")
-            .map(|e| (e["escalation"]["after_secs"].as_u64().unwrap_or(0), e["at"].as_i64().unwrap_or(0)))
-            .collect()
-    };
-    for _ in 0..200 {
-        if escalated(sla_event_values(&server, late).await).len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    let ran = escalated(sla_event_values(&server, late).await);
+    let ran = until_escalated(&server, late, 2).await;
     assert_eq!(ran, vec![(0, warn), (0, due)], "the warning and breach steps, dated when due");
     let now_late = conversation(&server, late).await;
     assert_eq!(now_late.priority, Priority::High);
@@ -533,23 +543,18 @@ async fn s12_escalation_steps_run_once_each_and_not_once_the_clock_is_met() {
     );
 
     // Met ten minutes after the breach: its remaining step never runs.
+    until_escalated(&server, met, 2).await;
     server.clock.advance(10 * MIN);
     reply(&workspace.sara, met, "sorry").await;
     assert_eq!(clock(&server, met, SlaMetric::FirstResponse, 1).await.status, SlaClockStatus::BreachedMet);
     // Half an hour after the breach the unmet one goes back to routing, once.
     server.clock.advance(21 * MIN);
-    for _ in 0..200 {
-        if escalated(sla_event_values(&server, late).await).len() >= 3 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    let ran = escalated(sla_event_values(&server, late).await);
+    let ran = until_escalated(&server, late, 3).await;
     assert_eq!(ran.get(2), Some(&(1800, due + 30 * MIN)), "{ran:?}");
     assert_eq!(conversation(&server, late).await.assignee_id, None, "handed back to routing");
     server.clock.advance(60 * MIN);
     set_status(&workspace.sara, late, "open").await;
-    assert_eq!(escalated(sla_event_values(&server, late).await).len(), 3, "each step once");
+    assert_eq!(escalated(&server, late).await.len(), 3, "each step once");
     let met_steps: Vec<u32> =
         clock(&server, met, SlaMetric::FirstResponse, 1).await.escalations.iter().map(|r| r.step).collect();
     assert_eq!(met_steps, vec![0, 1], "the +30 min step didn't run for the clock met at +10 min");
