@@ -367,17 +367,30 @@ pub fn route(tx: &mut dyn StoreTx, released: Released) -> Outcome<usize> {
     if inboxes.is_empty() {
         return Ok(0);
     }
+    // Nothing queued (the common case: each change routes what it queued): done, the roster unread.
+    let mut queued = false;
+    for inbox in &inboxes {
+        if !tx.routing_queue(inbox.id, 1)?.is_empty() {
+            queued = true;
+            break;
+        }
+    }
+    if !queued {
+        return Ok(0);
+    }
+    // Nobody with room (a night's customers waiting, everyone away): done, the queue unread. It
+    // can be long, and this pass runs in every change that could route.
+    let mut roster = Roster::read(tx)?;
+    if !roster.anyone_has_room() {
+        return Ok(0);
+    }
     // One queue across the routed inboxes, in one order.
     let mut queue = Vec::new();
     for inbox in &inboxes {
         queue.extend(tx.routing_queue(inbox.id, QUEUE_WINDOW)?);
     }
-    if queue.is_empty() {
-        return Ok(0);
-    }
     queue.sort_by_key(|c| (c.waiting_since.is_none(), c.waiting_since, c.created_at, c.id));
     let inboxes: BTreeMap<Id, Inbox> = inboxes.into_iter().map(|inbox| (inbox.id, inbox)).collect();
-    let mut roster = Roster::read(tx)?;
     let now = tx.now();
     let mut assigned = 0;
     for conversation in queue {
