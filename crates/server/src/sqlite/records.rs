@@ -82,15 +82,17 @@ impl Sql<'_> {
         audience: Audience,
         data: Value,
     ) -> StoreResult<()> {
+        // Serialised once, for the row and its change alike.
+        let text = data.to_string();
         self.conn.execute_cached(
             &format!(
                 "INSERT INTO {} (id, scope, data) VALUES (?1, ?2, ?3)
                  ON CONFLICT (id, scope) DO UPDATE SET data = excluded.data",
                 kind.table()
             ),
-            params![id.to_string(), scope_text(audience.agent), data.to_string()],
+            params![id.to_string(), scope_text(audience.agent), text],
         )?;
-        self.append(kind, id, audience, ChangeOp::Upsert, Some(data))
+        self.append(kind, id, audience, ChangeOp::Upsert, Some((data, text)))
     }
 
     /// Deletes an entity and appends its tombstone.
@@ -111,8 +113,9 @@ impl Sql<'_> {
         id: Id,
         audience: Audience,
         op: ChangeOp,
-        data: Option<Value>,
+        data: Option<(Value, String)>,
     ) -> StoreResult<()> {
+        let (data, text) = data.unzip();
         let id_text = id.to_string();
         let scope_text = scope_text(audience.agent);
         self.conn.execute_cached(
@@ -127,14 +130,7 @@ impl Sql<'_> {
         let seq: i64 = self.conn.query_row_cached(
             "INSERT INTO changes (entity, entity_id, scope_agent, inbox_id, op, data)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING seq",
-            params![
-                kind.as_str(),
-                id_text,
-                scope_text,
-                audience.inbox.map(|i| i.to_string()),
-                op_text,
-                data.as_ref().map(|d| d.to_string())
-            ],
+            params![kind.as_str(), id_text, scope_text, audience.inbox.map(|i| i.to_string()), op_text, text],
             |row| row.get(0),
         )?;
         self.records.push(FeedRecord::new(
