@@ -477,8 +477,9 @@ fn metric_name(metric: SlaMetric) -> &'static str {
 /// to its targets, keeping what they counted (a conversation without an SLA gets its clocks as if
 /// the policy had just come to match); `None` ends the live clocks (`cancelled`, reason
 /// `removed`; a breached one stays breached). Written through the ledger with `cause`, so an
-/// automation rule's action can call it as a lead's request does. A resolved conversation's SLA
-/// is final: refused.
+/// automation rule's action can call it as a lead's request does. A pinned policy applies even
+/// while disabled (`enabled` only governs matching). A resolved conversation's SLA is final:
+/// refused.
 pub fn pin(
     tx: &mut dyn StoreTx,
     conversation_id: Id,
@@ -689,8 +690,7 @@ impl Workspace {
     }
 
     /// `DELETE /sla-policies/{id}`: the live clocks under it are cancelled at once (reason
-    /// `policy_deleted`, by the lead who deleted it); conversations keep its name in their SLA and
-    /// its id in their ledger.
+    /// `policy_deleted`); conversations keep its name in their SLA and its id in their ledger.
     pub async fn delete_sla_policy(&self, viewer: &Viewer, id: Id) -> Outcome<()> {
         policy::require_lead(viewer)?;
         let viewer = viewer.clone();
