@@ -107,8 +107,16 @@ describe('RulesState: the editor', () => {
     fakeApi.saveRule.mockRejectedValue(new ApiError('validation', 'conditions.all[0].labels[0]: no label named “vip”'));
     expect(await rules.save()).toBe(false);
     expect(rules.saveFailure?.text).toContain('conditions.all[0]');
+    // Leaving the editor keeps the draft; opening the rule again brings it back.
+    rules.closeEditor();
+    expect(rules.hasDraft('r1')).toBe(true);
+    rules.edit(first);
+    expect(rules.editor!.draft.name).toBe('Refunds to billing');
+    expect(rules.hasDraft('r1')).toBe(false);
     rules.discard();
     expect(rules.isDirty()).toBe(false);
+    rules.closeEditor();
+    expect(rules.hasDraft('r1')).toBe(false);
   });
 
   it('previews the editor’s unsaved conditions and knows when the preview is stale', async () => {

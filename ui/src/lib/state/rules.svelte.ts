@@ -39,6 +39,9 @@ export class RulesState {
   busy = $state<string | null>(null);
 
   editor = $state<RuleEditor | null>(null);
+  /** Unsaved drafts of rules not open now (by rule id, `new` for a new one): leaving the editor
+   * keeps what was typed, as the inbox settings do, until it is saved or discarded. */
+  private stashed = $state<Record<string, RuleEditor>>({});
   saving = $state(false);
   saveFailure = $state<{ code: string; text: string } | null>(null);
 
@@ -122,6 +125,7 @@ export class RulesState {
       this.rules = this.rules.filter((rule) => rule.id !== id);
       this.confirmingDelete = null;
       if (this.editor?.ruleId === id) this.editor = null;
+      delete this.stashed[id];
       toasts.show(t('rules.deleted'));
       return true;
     } catch (error) {
@@ -135,25 +139,47 @@ export class RulesState {
   // -------------------------------------------------------------------------------------------
   // The editor
 
+  /** A new rule (or the new rule's kept draft). */
   startNew(): void {
-    const draft = newDraft();
-    this.editor = { ruleId: null, draft, base: newDraft() };
+    this.stash();
+    this.editor = this.stashed.new ?? { ruleId: null, draft: newDraft(), base: newDraft() };
+    delete this.stashed.new;
     this.clearResults();
   }
 
-  /** Opens a saved rule; its draft, if one is being edited, stays. */
+  /** Opens a saved rule, with its kept draft if it has one. */
   edit(rule: AutomationRule): void {
     if (this.editor?.ruleId !== rule.id) {
-      this.editor = { ruleId: rule.id, draft: draftOf(rule), base: draftOf(rule) };
+      this.stash();
+      this.editor = this.stashed[rule.id] ?? { ruleId: rule.id, draft: draftOf(rule), base: draftOf(rule) };
+      delete this.stashed[rule.id];
       this.clearResults();
     }
     this.loadRuns();
   }
 
-  /** Back to the list; an unsaved draft is dropped. */
+  /** Back to the list; an unsaved draft is kept for when the rule is opened again. */
   closeEditor(): void {
+    this.stash();
     this.editor = null;
     this.clearResults();
+  }
+
+  /** Whether anything typed on this page is unsaved (the nav marks it). */
+  hasUnsaved(): boolean {
+    return (this.editor !== null && this.isDirty()) || Object.keys(this.stashed).length > 0;
+  }
+
+  hasDraft(ruleId: string): boolean {
+    return ruleId in this.stashed;
+  }
+
+  private stash(): void {
+    const editor = this.editor;
+    if (!editor || !this.isDirty()) return;
+    // A new rule nobody typed into is not worth keeping.
+    if (editor.ruleId === null && sameDraft(editor.draft, newDraft())) return;
+    this.stashed[editor.ruleId ?? 'new'] = editor;
   }
 
   private clearResults(): void {
@@ -285,6 +311,7 @@ export class RulesState {
     this.confirmingDelete = null;
     this.busy = null;
     this.editor = null;
+    this.stashed = {};
     this.clearResults();
   }
 }
