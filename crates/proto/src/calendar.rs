@@ -455,6 +455,11 @@ fn tz_database() -> &'static TimeZoneDatabase {
     DB.get_or_init(TimeZoneDatabase::bundled)
 }
 
+/// An IANA zone from the bundled database (reports bucket by it); `None` for an unknown name.
+pub fn time_zone(name: &str) -> Option<TimeZone> {
+    tz_database().get(name).ok()
+}
+
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 fn compile(

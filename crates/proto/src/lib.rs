@@ -14,6 +14,7 @@ pub mod entity;
 pub mod error;
 pub mod feed;
 pub mod ledger;
+pub mod reports;
 pub mod rules;
 pub mod sla;
 pub mod text;

@@ -8,6 +8,7 @@ pub mod channels;
 pub mod conversations;
 pub mod files;
 pub mod openapi;
+pub mod reports;
 pub mod sla;
 pub mod stream;
 
@@ -107,6 +108,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(automation::test_rule))
         .routes(routes!(automation::rule_runs))
         .routes(routes!(automation::conversation_runs))
+        .routes(routes!(reports::summary))
+        .routes(routes!(reports::rebuild))
         .routes(routes!(channels::inbound))
         .routes(routes!(channels::delivery))
 }

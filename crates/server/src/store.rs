@@ -226,6 +226,14 @@ pub trait StoreRead {
     /// The seq of the latest committed (or this transaction's) change to any entity of `kind`:
     /// it moves on every create, edit and delete, so a cache of the kind keys on it.
     fn kind_version(&self, kind: EntityKind) -> StoreResult<i64>;
+    /// Report facts dated in `[from, to)`, in no particular order.
+    fn report_facts(
+        &self,
+        from: Millis,
+        to: Millis,
+    ) -> StoreResult<Vec<switchboard_proto::reports::ReportFact>>;
+    /// Conversations whose facts must be derived again (their ledger grew), at most `limit`.
+    fn stale_report_conversations(&self, limit: usize) -> StoreResult<Vec<Id>>;
     /// Rules' webhook calls due at `now`, the earliest first.
     fn due_rule_webhooks(&self, now: Millis, limit: usize) -> StoreResult<Vec<RuleWebhookRecord>>;
     fn rule_webhook(&self, key: &str) -> StoreResult<Option<RuleWebhookRecord>>;
@@ -322,6 +330,16 @@ pub trait StoreTx: StoreRead {
     /// Marks a call done (made, or given up): never due again, its key kept so a repeat can't
     /// queue it anew.
     fn finish_rule_webhook(&mut self, key: &str) -> StoreResult<()>;
+    /// Marks conversations whose facts must be derived again.
+    fn mark_reports_stale(&mut self, conversations: &[Id]) -> StoreResult<()>;
+    /// Marks every conversation so (a rebuild).
+    fn mark_all_reports_stale(&mut self) -> StoreResult<()>;
+    /// Replaces a conversation's facts with these, and clears its mark.
+    fn replace_report_facts(
+        &mut self,
+        conversation: Id,
+        facts: &[switchboard_proto::reports::ReportFact],
+    ) -> StoreResult<()>;
     /// Logs a rule's run, and forgets that rule's runs older than `forget_before`.
     fn insert_automation_run(
         &mut self,

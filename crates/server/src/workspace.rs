@@ -20,6 +20,7 @@ mod idempotency;
 mod ingest;
 mod ledger;
 mod presence;
+mod reports;
 mod routing;
 mod sla;
 mod timers;
@@ -31,6 +32,7 @@ use switchboard_proto::*;
 pub use self::{
     deliveries::MAX_DELIVERY_ATTEMPTS,
     presence::{run_presence, HEARTBEAT, NODE_SILENT_AFTER},
+    reports::{summary_csv, ReportQuery},
     timers::run_timers,
 };
 use crate::{
@@ -132,7 +134,8 @@ impl Workspace {
         self.store
             .write(self.clock.now(), move |tx| {
                 let value = write(tx)?;
-                automation::answer(tx, &rules)?;
+                let grew = automation::answer(tx, &rules)?;
+                reports::ledger_grew(tx, &grew)?;
                 Ok(value)
             })
             .await

@@ -262,6 +262,20 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX rule_webhooks_due ON rule_webhooks (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
     "#,
+    // 9: report facts, derived from the ledger (recomputable), and the conversations whose
+    // ledger grew since their facts were derived.
+    r#"
+    CREATE TABLE report_facts (
+        conversation_id text NOT NULL,
+        at bigint NOT NULL,
+        kind text NOT NULL,
+        data jsonb NOT NULL
+    );
+    CREATE INDEX report_facts_by_time ON report_facts (at);
+    CREATE INDEX report_facts_by_conversation ON report_facts (conversation_id);
+    CREATE TABLE report_stale (conversation_id text PRIMARY KEY);
+    INSERT INTO report_stale (conversation_id) SELECT id FROM conversations ON CONFLICT DO NOTHING;
+    "#,
 ];
 
 /// Brings the database up to the latest schema, under a session advisory lock: a node that starts

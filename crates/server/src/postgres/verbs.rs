@@ -2,7 +2,7 @@
 
 use ::postgres::Row;
 use serde_json::Value;
-use switchboard_proto::{automation::AutomationRun, *};
+use switchboard_proto::{automation::AutomationRun, reports::ReportFact, *};
 
 use super::{parse_id, search, Pg};
 use crate::{
@@ -236,6 +236,18 @@ impl StoreRead for Pg<'_> {
             &[&kind.as_str()],
         )?;
         Ok(row.map(|row| row.try_get(0)).transpose()?.unwrap_or(0))
+    }
+
+    fn report_facts(&self, from: Millis, to: Millis) -> StoreResult<Vec<ReportFact>> {
+        self.entities("SELECT data FROM report_facts WHERE at >= $1 AND at < $2", &[&from, &to])
+    }
+
+    fn stale_report_conversations(&self, limit: usize) -> StoreResult<Vec<Id>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.rows("SELECT conversation_id FROM report_stale LIMIT $1", &[&limit])?
+            .iter()
+            .map(|row| parse_id(&row.try_get::<_, String>(0)?))
+            .collect()
     }
 
     fn due_rule_webhooks(&self, now: Millis, limit: usize) -> StoreResult<Vec<RuleWebhookRecord>> {
@@ -506,6 +518,40 @@ impl StoreTx for Pg<'_> {
 
     fn take_events(&mut self) -> Vec<ledger::ConversationEvent> {
         std::mem::take(&mut self.events)
+    }
+
+    fn mark_reports_stale(&mut self, conversations: &[Id]) -> StoreResult<()> {
+        if conversations.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = conversations.iter().map(Id::to_string).collect();
+        self.execute(
+            "INSERT INTO report_stale (conversation_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING",
+            &[&ids],
+        )?;
+        Ok(())
+    }
+
+    fn mark_all_reports_stale(&mut self) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO report_stale (conversation_id) SELECT id FROM conversations ON CONFLICT DO NOTHING",
+            &[],
+        )?;
+        Ok(())
+    }
+
+    fn replace_report_facts(&mut self, conversation: Id, facts: &[ReportFact]) -> StoreResult<()> {
+        let id = conversation.to_string();
+        self.execute("DELETE FROM report_facts WHERE conversation_id = $1", &[&id])?;
+        for fact in facts {
+            let kind = serde_json::to_value(fact.kind)?;
+            self.execute(
+                "INSERT INTO report_facts (conversation_id, at, kind, data) VALUES ($1, $2, $3, $4)",
+                &[&id, &fact.at, &kind.as_str().unwrap_or_default(), &serde_json::to_value(fact)?],
+            )?;
+        }
+        self.execute("DELETE FROM report_stale WHERE conversation_id = $1", &[&id])?;
+        Ok(())
     }
 
     fn enqueue_rule_webhook(&mut self, key: &str, job: &Value, at: Millis) -> StoreResult<()> {

@@ -2,7 +2,7 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 use serde_json::Value;
-use switchboard_proto::{automation::AutomationRun, *};
+use switchboard_proto::{automation::AutomationRun, reports::ReportFact, *};
 
 use super::{feed, parse_id, records, records::Cached, Sql};
 use crate::{
@@ -243,6 +243,20 @@ impl StoreRead for Sql<'_> {
             [kind.as_str()],
             |row| row.get(0),
         )?)
+    }
+
+    fn report_facts(&self, from: Millis, to: Millis) -> StoreResult<Vec<ReportFact>> {
+        records::query(
+            self.conn,
+            "SELECT data FROM report_facts WHERE at >= ?1 AND at < ?2",
+            params![from, to],
+        )
+    }
+
+    fn stale_report_conversations(&self, limit: usize) -> StoreResult<Vec<Id>> {
+        let mut statement = self.conn.prepare_cached("SELECT conversation_id FROM report_stale LIMIT ?1")?;
+        let rows = statement.query_map([limit as i64], |row| row.get::<_, String>(0))?;
+        rows.map(|row| parse_id(&row?)).collect()
     }
 
     fn due_rule_webhooks(&self, now: Millis, limit: usize) -> StoreResult<Vec<RuleWebhookRecord>> {
@@ -554,6 +568,45 @@ impl StoreTx for Sql<'_> {
 
     fn take_events(&mut self) -> Vec<ledger::ConversationEvent> {
         std::mem::take(&mut self.events)
+    }
+
+    fn mark_reports_stale(&mut self, conversations: &[Id]) -> StoreResult<()> {
+        let mut statement = self.conn.prepare_cached(
+            "INSERT INTO report_stale (conversation_id) VALUES (?1) ON CONFLICT DO NOTHING",
+        )?;
+        for conversation in conversations {
+            statement.execute([conversation.to_string()])?;
+        }
+        Ok(())
+    }
+
+    fn mark_all_reports_stale(&mut self) -> StoreResult<()> {
+        self.conn.execute(
+            // `WHERE true`: SQLite can't tell `ON CONFLICT` from a join's `ON` without it.
+            "INSERT INTO report_stale (conversation_id) SELECT id FROM conversations WHERE true
+             ON CONFLICT DO NOTHING",
+            [],
+        )?;
+        Ok(())
+    }
+
+    fn replace_report_facts(&mut self, conversation: Id, facts: &[ReportFact]) -> StoreResult<()> {
+        let id = conversation.to_string();
+        self.conn.execute("DELETE FROM report_facts WHERE conversation_id = ?1", [&id])?;
+        let mut insert = self.conn.prepare_cached(
+            "INSERT INTO report_facts (conversation_id, at, kind, data) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for fact in facts {
+            let kind = serde_json::to_value(fact.kind)?;
+            insert.execute(params![
+                id,
+                fact.at,
+                kind.as_str().unwrap_or_default(),
+                serde_json::to_string(fact)?
+            ])?;
+        }
+        self.conn.execute("DELETE FROM report_stale WHERE conversation_id = ?1", [&id])?;
+        Ok(())
     }
 
     fn enqueue_rule_webhook(&mut self, key: &str, job: &Value, at: Millis) -> StoreResult<()> {

@@ -88,7 +88,10 @@ fn enabled_rules(store: &(impl StoreRead + ?Sized)) -> Outcome<Vec<AutomationRul
 /// node; a transaction that wrote a rule itself reads them fresh and doesn't keep them (it may
 /// yet roll back).
 #[derive(Clone, Default)]
-pub struct RulesCache(Arc<Mutex<Option<(i64, Arc<Vec<AutomationRule>>)>>>);
+pub struct RulesCache(Arc<Mutex<Option<VersionedRules>>>);
+
+/// The enabled rules as of the seq of their latest change.
+type VersionedRules = (i64, Arc<Vec<AutomationRule>>);
 
 impl RulesCache {
     fn rules(&self, tx: &dyn StoreTx) -> Outcome<Arc<Vec<AutomationRule>>> {
@@ -127,15 +130,19 @@ fn by_conversation(events: Vec<ConversationEvent>) -> Vec<Change> {
 
 /// Answers the events this transaction appended: runs the rules they trigger (and the rules
 /// those rules' changes trigger, within the loop guard), then arms or cancels timed runs for the
-/// conversations they touched. Called by `Workspace::write` before every commit.
-pub(super) fn answer(tx: &mut dyn StoreTx, cache: &RulesCache) -> Outcome<()> {
+/// conversations they touched. Called by `Workspace::write` before every commit; returns the
+/// conversations whose ledger grew (the rules' changes included).
+pub(super) fn answer(tx: &mut dyn StoreTx, cache: &RulesCache) -> Outcome<Vec<Id>> {
     let events = tx.take_events();
     if events.is_empty() {
-        return Ok(());
+        return Ok(vec![]);
     }
     let rules = cache.rules(tx)?;
     if rules.is_empty() {
-        return Ok(());
+        let mut ids: Vec<Id> = events.iter().map(|event| event.conversation_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        return Ok(ids);
     }
     // The latest status change of each touched conversation: the anchor of `status_held`.
     let mut touched: BTreeMap<Id, Option<(ConversationStatus, Millis)>> = BTreeMap::new();
@@ -156,15 +163,15 @@ pub(super) fn answer(tx: &mut dyn StoreTx, cache: &RulesCache) -> Outcome<()> {
     }
     let timed: Vec<&AutomationRule> = rules.iter().filter(|rule| rule.trigger.is_timed()).collect();
     if !timed.is_empty() {
-        for (conversation, status_change) in touched {
-            let Some(conversation) = tx.get::<Conversation>(conversation)? else { continue };
+        for (conversation, status_change) in &touched {
+            let Some(conversation) = tx.get::<Conversation>(*conversation)? else { continue };
             for rule in &timed {
-                let episode = episode_after_change(rule, &conversation, status_change);
+                let episode = episode_after_change(rule, &conversation, *status_change);
                 arm(tx, rule, &conversation, episode, false)?;
             }
         }
     }
-    Ok(())
+    Ok(touched.into_keys().collect())
 }
 
 /// Runs the event rules one conversation's change triggers. In round 0 the change is a person's,
@@ -973,18 +980,13 @@ fn check_rule_references(
     for (index, action) in actions.iter().enumerate() {
         let path = format!("actions[{index}]");
         match action {
-            Action::AssignAgent { agent_id } => {
-                if store.get::<Agent>(*agent_id)?.filter(|a| a.active).is_none() {
-                    return Err(path_error(
-                        &format!("{path}.agent_id"),
-                        format!("no active agent {agent_id}"),
-                    ));
-                }
+            Action::AssignAgent { agent_id }
+                if store.get::<Agent>(*agent_id)?.filter(|a| a.active).is_none() =>
+            {
+                return Err(path_error(&format!("{path}.agent_id"), format!("no active agent {agent_id}")));
             }
-            Action::SetTeam { team_id: Some(team) } => {
-                if store.get::<Team>(*team)?.is_none() {
-                    return Err(path_error(&format!("{path}.team_id"), format!("no team {team}")));
-                }
+            Action::SetTeam { team_id: Some(team) } if store.get::<Team>(*team)?.is_none() => {
+                return Err(path_error(&format!("{path}.team_id"), format!("no team {team}")));
             }
             Action::AddLabels { labels } => {
                 for (i, label) in labels.iter().enumerate() {
@@ -1335,7 +1337,10 @@ mod tests {
 
     #[test]
     fn contact_fields_compare_normalised_and_phones_by_digits() {
-        assert!(field_contains(ContactField::Phone, "+98 912 345 6789", "0912-345"));
+        assert!(
+            field_contains(ContactField::Phone, "+98 912 345 6789", "912-345"),
+            "by digits, any formatting"
+        );
         assert!(!field_contains(ContactField::Phone, "+98 912 345 6789", "x"), "no digits: no match");
         assert!(field_contains(ContactField::Email, "Ana@Example.COM", "example.com"));
         assert!(field_contains(ContactField::Name, "علی كريمی", "کریمی"), "Arabic letter forms");

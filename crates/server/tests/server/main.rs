@@ -15,6 +15,7 @@ mod ledger;
 mod mutations;
 mod nodes;
 mod presence;
+mod reports;
 mod routing;
 mod search;
 mod sla;

@@ -1,0 +1,196 @@
+//! Reports: the figures a lead answers for, derived from the conversation ledger so they can be
+//! rebuilt identically. The server derives one *fact* per measured thing (a first response, a
+//! resolution, a message in) from each conversation's events; a report aggregates the facts of a
+//! period. These are the shapes on the wire; `switchboard-server`'s `workspace/reports.rs` holds
+//! the definitions.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{ledger::Origin, Channel, Millis, Priority};
+
+/// What a fact measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum FactKind {
+    /// A cycle started (by the customer or an agent): at its start.
+    CycleStarted,
+    /// A resolved conversation was opened again: at the reopening.
+    Reopened,
+    /// A customer's message: at its arrival.
+    MessageIn,
+    /// A person's public reply: at its sending, by the replier.
+    MessageOut,
+    /// From the message that started a customer's cycle to the first person's reply, credited to
+    /// the replier.
+    FirstResponse,
+    /// From the earliest unanswered customer message to the person's reply that answered it
+    /// (instance 1, 2, … within the cycle), credited to the replier.
+    Response,
+    /// From the cycle's start to its resolution, credited to the assignee at resolution.
+    Resolution,
+}
+
+/// One measured thing. A duration fact belongs to the period holding its end (`at`), a count
+/// to the one holding its moment (`at` too: for counts start and end are the same).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportFact {
+    pub kind: FactKind,
+    pub conversation_id: Uuid,
+    pub cycle: u32,
+    /// For `response`: its number within the cycle, from 1.
+    pub instance: u32,
+    pub inbox_id: Uuid,
+    pub channel: Channel,
+    /// The team, labels and priority the conversation had when the fact ended.
+    pub team_id: Option<Uuid>,
+    pub labels: Vec<String>,
+    pub priority: Priority,
+    /// Who it is credited to: the replier for replies and responses, the assignee for the rest.
+    pub agent_id: Option<Uuid>,
+    pub origin: Origin,
+    pub start_at: Millis,
+    pub at: Millis,
+    pub wall_ms: Millis,
+    /// Within the inbox's business hours (the calendar version in force at each instant); equal
+    /// to `wall_ms` for an inbox without hours. A message answered within one closed stretch
+    /// counts 0.
+    pub business_ms: Millis,
+    /// For `resolution`: the time the conversation was actually open (not pending or snoozed).
+    pub open_ms: Millis,
+}
+
+/// How a report splits its figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum GroupBy {
+    #[default]
+    None,
+    Agent,
+    Team,
+    Inbox,
+    Label,
+    Channel,
+}
+
+/// The distribution of one duration, in whole seconds (rounded down). Percentiles are
+/// nearest-rank: the median is the ⌈n/2⌉-th of the sorted values, p90 the ⌈0.9·n⌉-th.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Distribution {
+    pub mean: i64,
+    pub median: i64,
+    pub p90: i64,
+    pub min: i64,
+    pub max: i64,
+}
+
+/// A duration metric: how many, and their spread in wall and in business time (`null` when
+/// there are none).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Durations {
+    pub count: u64,
+    pub wall: Option<Distribution>,
+    pub business: Option<Distribution>,
+}
+
+/// Every figure of one group in one period.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Metrics {
+    pub cycles_started: u64,
+    pub cycles_started_by_customers: u64,
+    pub messages_in: u64,
+    pub messages_out: u64,
+    /// Resolutions (a conversation resolved twice counts twice) …
+    pub resolutions: u64,
+    /// … and the conversations they resolved, each once.
+    pub conversations_resolved: u64,
+    pub reopened: u64,
+    pub first_response: Durations,
+    pub response: Durations,
+    pub resolution: Durations,
+    /// The time resolved cycles were actually open.
+    pub resolution_open: Durations,
+}
+
+/// One row of a report: a group (`key` is its id or name; `null` for "none": unassigned, no
+/// team, the whole report) and its figures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReportRow {
+    pub key: Option<String>,
+    /// What a person reads: the agent's, team's or inbox's name, the label, the channel.
+    pub name: String,
+    pub metrics: Metrics,
+}
+
+/// `GET /api/v1/reports/summary`: the period's figures per group, and the same-length period
+/// before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReportSummary {
+    pub from: Millis,
+    pub to: Millis,
+    pub time_zone: String,
+    pub group_by: GroupBy,
+    pub rows: Vec<ReportRow>,
+    pub previous: Vec<ReportRow>,
+}
+
+/// `POST /api/v1/reports/rebuild`: how many conversations' facts were derived again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportsRebuilt {
+    pub conversations: u64,
+}
+
+/// The distribution of `values` (milliseconds), in whole seconds; `None` when empty.
+pub fn distribution(values: &mut [Millis]) -> Option<Distribution> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let n = values.len();
+    let rank = |share: f64| values[((share * n as f64).ceil() as usize).clamp(1, n) - 1];
+    let sum: i128 = values.iter().map(|v| i128::from(*v)).sum();
+    let secs = |ms: i128| (ms / 1000) as i64;
+    Some(Distribution {
+        mean: secs(sum / n as i128),
+        median: secs(i128::from(rank(0.5))),
+        p90: secs(i128::from(rank(0.9))),
+        min: secs(i128::from(values[0])),
+        max: secs(i128::from(values[n - 1])),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn k10_nearest_rank_statistics() {
+        let minute = 60_000;
+        let mut values = [1, 2, 3, 4, 100].map(|m| m * minute);
+        let d = distribution(&mut values).expect("values");
+        assert_eq!(
+            (d.mean, d.median, d.p90, d.min, d.max),
+            (22 * 60, 3 * 60, 100 * 60, 60, 100 * 60),
+            "mean 22 min, median 3, p90 100 (nearest rank), min 1, max 100"
+        );
+        assert_eq!(distribution(&mut []), None);
+        let d = distribution(&mut [1_999, 10_000]).expect("values");
+        assert_eq!((d.median, d.p90, d.min), (1, 10, 1), "whole seconds, rounded down");
+    }
+}

@@ -1,0 +1,68 @@
+//! Reports: a period's figures per agent, team, inbox, label or channel, as JSON or CSV (the same
+//! numbers: the CSV is written from the JSON's rows), and rebuilding them from the ledger.
+
+use axum::{
+    extract::State,
+    http::header,
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use switchboard_proto::{reports::*, *};
+use utoipa::IntoParams;
+
+use super::AppState;
+use crate::{
+    error::{ApiResult, Json, Query},
+    workspace::{summary_csv, ReportQuery, Viewer},
+};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SummaryParams {
+    /// The period's start: an RFC 3339 instant, or a date (`2026-11-01`) meaning its midnight in
+    /// `tz`.
+    from: String,
+    /// The period's end (exclusive), alike.
+    to: String,
+    /// An IANA time zone (default UTC).
+    tz: Option<String>,
+    #[serde(default)]
+    #[param(inline)]
+    group_by: GroupBy,
+    /// `csv` for CSV (default JSON).
+    format: Option<String>,
+    /// With `format=csv`: `1` starts the file with a byte-order mark, for Excel.
+    bom: Option<u8>,
+}
+
+/// A period's figures per group, beside the same-length period before it. Durations belong to
+/// the period holding their end, counts to the one holding their moment. An agent sees the
+/// inboxes they work (only their own row when grouped by agent); a lead the inboxes they see;
+/// an admin everything.
+#[utoipa::path(get, path = "/api/v1/reports/summary", tag = "reports", security(("bearer" = [])),
+    params(SummaryParams),
+    responses((status = 200, body = ReportSummary), (status = 422, body = ErrorBody)))]
+pub async fn summary(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(params): Query<SummaryParams>,
+) -> ApiResult<Response> {
+    let query =
+        ReportQuery { from: params.from, to: params.to, time_zone: params.tz, group_by: params.group_by };
+    let summary = state.workspace.report_summary(&viewer, query).await?;
+    Ok(match params.format.as_deref() {
+        Some("csv") => {
+            let body = summary_csv(&summary, params.bom == Some(1))?;
+            ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
+        }
+        _ => Json(summary).into_response(),
+    })
+}
+
+/// Derive every conversation's report facts again from its ledger (admin); the reports answer
+/// the same afterwards.
+#[utoipa::path(post, path = "/api/v1/reports/rebuild", tag = "reports", security(("bearer" = [])),
+    responses((status = 200, body = ReportsRebuilt), (status = 403, body = ErrorBody)))]
+pub async fn rebuild(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Json<ReportsRebuilt>> {
+    Ok(Json(state.workspace.rebuild_reports(&viewer).await?))
+}

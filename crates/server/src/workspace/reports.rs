@@ -1,0 +1,551 @@
+//! Reports, derived from the conversation ledger. Every write marks the conversations whose
+//! ledger grew ([`ledger_grew`], called by `Workspace::write`); a report first derives those
+//! conversations' facts again ([`refresh`]), then aggregates the facts of its period, so a report
+//! is always exact, and `POST /reports/rebuild` (every conversation derived again) gives the same
+//! answer byte for byte.
+//!
+//! The definitions, exact where products are loose (`../shared/design/team-automation.md` §6):
+//! - a **human public reply** is a person's outgoing message; notes, activity lines, automatic
+//!   replies and rules' replies never count;
+//! - **first response**: only in a cycle whose first message is the customer's; from that message
+//!   (for a customer's reopen, the reopening message) to the first human public reply, credited
+//!   to the replier (not the assignee);
+//! - **response**: one per human public reply that answers at least one unanswered customer
+//!   message, from the earliest of them, credited to the replier, numbered within the cycle (the
+//!   first of an inbound-started cycle is also its first response);
+//! - **resolution**: per cycle, from its start to resolved, credited to the assignee at
+//!   resolution, with the time it was actually open beside the wall and business figures;
+//! - **business time** is `business_ms_between` over the inbox's calendar versions (0 for a message
+//!   answered within one closed stretch), wall time for an inbox without hours;
+//! - a duration belongs to the period holding its end, a count to the one holding its moment;
+//! - team, labels and priority are the conversation's when the fact ended.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use switchboard_proto::{
+    calendar,
+    ledger::{Actor, ConversationEvent, EventKind, MessageClass, Origin},
+    reports::*,
+    *,
+};
+
+use super::{feed::visible_inboxes, Viewer, Workspace};
+use crate::{
+    refusal::{Outcome, Refusal},
+    store::{StoreRead, StoreReadExt, StoreTx},
+};
+
+/// Conversations derived per batch while refreshing.
+const REFRESH_BATCH: usize = 500;
+
+/// Marks the conversations whose ledger grew in this transaction, for the next report.
+pub(super) fn ledger_grew(tx: &mut dyn StoreTx, conversations: &[Id]) -> Outcome<()> {
+    if conversations.is_empty() {
+        return Ok(());
+    }
+    Ok(tx.mark_reports_stale(conversations)?)
+}
+
+/// What the derivation tracks of a conversation while it walks its ledger.
+struct Walk<'a> {
+    conversation: Id,
+    inbox: &'a Inbox,
+    hours: Option<calendar::BusinessHours>,
+    facts: Vec<ReportFact>,
+    cycle: u32,
+    cycle_start: Millis,
+    origin: Origin,
+    /// The class of the cycle's first message, once there is one.
+    first_message: Option<MessageClass>,
+    /// The earliest customer message no person has answered yet.
+    waiting_since: Option<Millis>,
+    responses: u32,
+    status: ConversationStatus,
+    open_since: Option<Millis>,
+    open_ms: Millis,
+    assignee: Option<Id>,
+    team: Option<Id>,
+    labels: Vec<String>,
+    priority: Priority,
+}
+
+impl Walk<'_> {
+    fn business(&self, from: Millis, to: Millis) -> Millis {
+        match &self.hours {
+            Some(hours) => calendar::business_ms_between(hours, from, to),
+            None => (to - from).max(0),
+        }
+    }
+
+    fn fact(&mut self, kind: FactKind, agent: Option<Id>, start_at: Millis, at: Millis) {
+        let fact = ReportFact {
+            kind,
+            conversation_id: self.conversation,
+            cycle: self.cycle,
+            instance: if kind == FactKind::Response { self.responses } else { 0 },
+            inbox_id: self.inbox.id,
+            channel: self.inbox.channel,
+            team_id: self.team,
+            labels: self.labels.clone(),
+            priority: self.priority,
+            agent_id: agent,
+            origin: self.origin,
+            start_at,
+            at,
+            wall_ms: (at - start_at).max(0),
+            business_ms: self.business(start_at, at),
+            open_ms: if kind == FactKind::Resolution { self.open_ms } else { 0 },
+        };
+        self.facts.push(fact);
+    }
+
+    fn close_open_stretch(&mut self, at: Millis) {
+        if let Some(since) = self.open_since.take() {
+            self.open_ms += (at - since).max(0);
+        }
+    }
+
+    fn start_cycle(&mut self, event: &ConversationEvent, origin: Origin) {
+        self.cycle = event.cycle;
+        self.cycle_start = event.at;
+        self.origin = origin;
+        self.first_message = None;
+        self.waiting_since = None;
+        self.responses = 0;
+        self.open_ms = 0;
+        self.open_since = (self.status == ConversationStatus::Open).then_some(event.at);
+    }
+
+    fn step(&mut self, event: &ConversationEvent) {
+        match &event.event {
+            EventKind::Created { origin } => {
+                self.status = ConversationStatus::Open;
+                self.start_cycle(event, *origin);
+                self.fact(FactKind::CycleStarted, self.assignee, event.at, event.at);
+            }
+            EventKind::Reopened => {
+                let origin = match event.actor {
+                    Actor::Contact { .. } => Origin::Customer,
+                    _ => Origin::Agent,
+                };
+                self.start_cycle(event, origin);
+                self.fact(FactKind::Reopened, self.assignee, event.at, event.at);
+                self.fact(FactKind::CycleStarted, self.assignee, event.at, event.at);
+            }
+            EventKind::Message { class: MessageClass::Inbound, .. } => {
+                self.first_message.get_or_insert(MessageClass::Inbound);
+                self.waiting_since.get_or_insert(event.at);
+                self.fact(FactKind::MessageIn, self.assignee, event.at, event.at);
+            }
+            EventKind::Message { class: MessageClass::Human, .. } => {
+                let replier = match event.actor {
+                    Actor::Agent { id } => Some(id),
+                    _ => None,
+                };
+                let first = *self.first_message.get_or_insert(MessageClass::Human);
+                self.fact(FactKind::MessageOut, replier, event.at, event.at);
+                if let Some(since) = self.waiting_since.take() {
+                    self.responses += 1;
+                    if self.responses == 1 && first == MessageClass::Inbound {
+                        self.fact(FactKind::FirstResponse, replier, since, event.at);
+                    }
+                    self.fact(FactKind::Response, replier, since, event.at);
+                }
+            }
+            EventKind::Message { .. } => {}
+            EventKind::Status { from, to, .. } => {
+                if *from == ConversationStatus::Open {
+                    self.close_open_stretch(event.at);
+                }
+                if *to == ConversationStatus::Open && self.open_since.is_none() {
+                    self.open_since = Some(event.at);
+                }
+                self.status = *to;
+            }
+            EventKind::Resolved => {
+                self.close_open_stretch(event.at);
+                self.waiting_since = None;
+                self.fact(FactKind::Resolution, self.assignee, self.cycle_start, event.at);
+            }
+            EventKind::Assigned { to, .. } => self.assignee = *to,
+            EventKind::Team { to, .. } => self.team = *to,
+            EventKind::Priority { to, .. } => self.priority = *to,
+            EventKind::Labels { added, removed } => {
+                self.labels.retain(|label| !removed.contains(label));
+                for label in added {
+                    if !self.labels.contains(label) {
+                        self.labels.push(label.clone());
+                    }
+                }
+            }
+            EventKind::AutoReplyNotSent { .. } | EventKind::Sla { .. } => {}
+        }
+    }
+}
+
+/// A conversation's facts, from its ledger (oldest event first) and its inbox.
+pub fn derive(conversation: Id, inbox: &Inbox, events: &[ConversationEvent]) -> Vec<ReportFact> {
+    let hours = inbox.hours.as_ref().and_then(|history| calendar::BusinessHours::new(history).ok());
+    let mut walk = Walk {
+        conversation,
+        inbox,
+        hours,
+        facts: Vec::new(),
+        cycle: 1,
+        cycle_start: 0,
+        origin: Origin::Customer,
+        first_message: None,
+        waiting_since: None,
+        responses: 0,
+        status: ConversationStatus::Open,
+        open_since: None,
+        open_ms: 0,
+        assignee: None,
+        team: None,
+        labels: Vec::new(),
+        priority: Priority::None,
+    };
+    for event in events {
+        walk.step(event);
+    }
+    walk.facts
+}
+
+/// Derives the facts of every conversation whose ledger grew since they were last derived.
+/// Returns how many it derived.
+fn refresh(tx: &mut dyn StoreTx) -> Outcome<u64> {
+    let mut derived = 0;
+    loop {
+        let stale = tx.stale_report_conversations(REFRESH_BATCH)?;
+        if stale.is_empty() {
+            return Ok(derived);
+        }
+        let mut inboxes: BTreeMap<Id, Option<Inbox>> = BTreeMap::new();
+        for id in stale {
+            let facts = match tx.get::<Conversation>(id)? {
+                Some(conversation) => {
+                    let inbox = match inboxes.get(&conversation.inbox_id) {
+                        Some(inbox) => inbox.clone(),
+                        None => {
+                            let inbox = tx.get::<Inbox>(conversation.inbox_id)?;
+                            inboxes.insert(conversation.inbox_id, inbox.clone());
+                            inbox
+                        }
+                    };
+                    match inbox {
+                        Some(inbox) => derive(id, &inbox, &tx.events_of(id)?),
+                        None => vec![],
+                    }
+                }
+                None => vec![],
+            };
+            tx.replace_report_facts(id, &facts)?;
+            derived += 1;
+        }
+    }
+}
+
+/// A report's period and zone, as asked.
+#[derive(Debug, Clone)]
+pub struct ReportQuery {
+    /// An RFC 3339 instant, or a local date (`2026-11-01`) meaning its midnight in `time_zone`.
+    pub from: String,
+    /// Exclusive, alike.
+    pub to: String,
+    /// An IANA zone; default UTC.
+    pub time_zone: Option<String>,
+    pub group_by: GroupBy,
+}
+
+fn instant(text: &str, zone: &jiff::tz::TimeZone, field: &str) -> Outcome<Millis> {
+    if let Ok(at) = text.parse::<jiff::Timestamp>() {
+        return Ok(at.as_millisecond());
+    }
+    let date: jiff::civil::Date = text
+        .parse()
+        .map_err(|_| Refusal::validation(format!("{field}: an RFC 3339 instant or a date (YYYY-MM-DD)")))?;
+    let zoned = date.to_zoned(zone.clone()).map_err(|e| Refusal::validation(format!("{field}: {e}")))?;
+    Ok(zoned.timestamp().as_millisecond())
+}
+
+/// The half-open period `[from, to)` a query names, and its zone's name.
+fn period(query: &ReportQuery) -> Outcome<(Millis, Millis, String)> {
+    let name = query.time_zone.clone().unwrap_or_else(|| "UTC".into());
+    let zone =
+        calendar::time_zone(&name).ok_or_else(|| Refusal::validation(format!("tz: no time zone {name}")))?;
+    let from = instant(&query.from, &zone, "from")?;
+    let to = instant(&query.to, &zone, "to")?;
+    if to <= from {
+        return Err(Refusal::validation("to must be after from"));
+    }
+    if to - from > 366 * 86_400_000 {
+        return Err(Refusal::validation("a report covers at most 366 days"));
+    }
+    Ok((from, to, name))
+}
+
+/// Which facts a viewer's report may count: an admin all; a lead those of the inboxes they see;
+/// an agent those of the inboxes they see (their own when grouped by agent: no one else's row).
+fn allowed(
+    store: &(impl StoreRead + ?Sized),
+    viewer: &Viewer,
+    group_by: GroupBy,
+) -> Outcome<impl Fn(&ReportFact) -> bool> {
+    let visible = visible_inboxes(store, &viewer.agent)?;
+    let own_only = viewer.agent.role == Role::Agent && group_by == GroupBy::Agent;
+    let me = viewer.agent.id;
+    Ok(move |fact: &ReportFact| visible.contains(&fact.inbox_id) && (!own_only || fact.agent_id == Some(me)))
+}
+
+/// The keys a fact counts under, for a grouping (`None`: the "none" group; a fact with several
+/// labels counts under each).
+fn keys(fact: &ReportFact, group_by: GroupBy) -> Vec<Option<String>> {
+    match group_by {
+        GroupBy::None => vec![None],
+        GroupBy::Agent => vec![fact.agent_id.map(|id| id.to_string())],
+        GroupBy::Team => vec![fact.team_id.map(|id| id.to_string())],
+        GroupBy::Inbox => vec![Some(fact.inbox_id.to_string())],
+        GroupBy::Channel => vec![Some(fact.channel.as_str().to_owned())],
+        GroupBy::Label if fact.labels.is_empty() => vec![None],
+        GroupBy::Label => fact.labels.iter().map(|label| Some(label.clone())).collect(),
+    }
+}
+
+/// The durations of one metric, gathered before their distribution is computed.
+#[derive(Default)]
+struct Gathered {
+    wall: Vec<Millis>,
+    business: Vec<Millis>,
+}
+
+impl Gathered {
+    fn add(&mut self, fact: &ReportFact) {
+        self.wall.push(fact.wall_ms);
+        self.business.push(fact.business_ms);
+    }
+
+    /// The time a resolved cycle was actually open (wall time only: no business figure).
+    fn add_open(&mut self, fact: &ReportFact) {
+        self.wall.push(fact.open_ms);
+    }
+
+    fn durations(mut self) -> Durations {
+        Durations {
+            count: self.wall.len() as u64,
+            wall: distribution(&mut self.wall),
+            business: distribution(&mut self.business),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Group {
+    metrics: Metrics,
+    resolved: BTreeSet<Id>,
+    first_response: Gathered,
+    response: Gathered,
+    resolution: Gathered,
+    resolution_open: Gathered,
+}
+
+/// Aggregates facts into rows, one per key, in key order (the "none" group last).
+fn aggregate<'a>(
+    facts: impl Iterator<Item = &'a ReportFact>,
+    group_by: GroupBy,
+) -> BTreeMap<Option<String>, Metrics> {
+    let mut groups: BTreeMap<Option<String>, Group> = BTreeMap::new();
+    for fact in facts {
+        for key in keys(fact, group_by) {
+            let group = groups.entry(key).or_default();
+            let m = &mut group.metrics;
+            match fact.kind {
+                FactKind::CycleStarted => {
+                    m.cycles_started += 1;
+                    if fact.origin == Origin::Customer {
+                        m.cycles_started_by_customers += 1;
+                    }
+                }
+                FactKind::Reopened => m.reopened += 1,
+                FactKind::MessageIn => m.messages_in += 1,
+                FactKind::MessageOut => m.messages_out += 1,
+                FactKind::FirstResponse => group.first_response.add(fact),
+                FactKind::Response => group.response.add(fact),
+                FactKind::Resolution => {
+                    m.resolutions += 1;
+                    group.resolved.insert(fact.conversation_id);
+                    group.resolution.add(fact);
+                    group.resolution_open.add_open(fact);
+                }
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(key, group)| {
+            let mut metrics = group.metrics;
+            metrics.conversations_resolved = group.resolved.len() as u64;
+            metrics.first_response = group.first_response.durations();
+            metrics.response = group.response.durations();
+            metrics.resolution = group.resolution.durations();
+            metrics.resolution_open = group.resolution_open.durations();
+            (key, metrics)
+        })
+        .collect()
+}
+
+/// A group's readable name.
+fn name_of(store: &(impl StoreRead + ?Sized), group_by: GroupBy, key: &Option<String>) -> Outcome<String> {
+    let Some(key) = key else {
+        return Ok(match group_by {
+            GroupBy::None => "All".into(),
+            GroupBy::Agent => "Unassigned".into(),
+            GroupBy::Team => "No team".into(),
+            GroupBy::Label => "No label".into(),
+            GroupBy::Inbox | GroupBy::Channel => String::new(),
+        });
+    };
+    let id = key.parse::<Id>().ok();
+    Ok(match (group_by, id) {
+        (GroupBy::Agent, Some(id)) => store.get::<Agent>(id)?.map_or_else(|| key.clone(), |a| a.name),
+        (GroupBy::Team, Some(id)) => store.get::<Team>(id)?.map_or_else(|| key.clone(), |t| t.name),
+        (GroupBy::Inbox, Some(id)) => store.get::<Inbox>(id)?.map_or_else(|| key.clone(), |i| i.name),
+        _ => key.clone(),
+    })
+}
+
+fn rows(
+    store: &(impl StoreRead + ?Sized),
+    group_by: GroupBy,
+    groups: BTreeMap<Option<String>, Metrics>,
+) -> Outcome<Vec<ReportRow>> {
+    let mut rows = Vec::with_capacity(groups.len());
+    let (named, none): (Vec<_>, Vec<_>) = groups.into_iter().partition(|(key, _)| key.is_some());
+    for (key, metrics) in named.into_iter().chain(none) {
+        rows.push(ReportRow { name: name_of(store, group_by, &key)?, key, metrics });
+    }
+    Ok(rows)
+}
+
+impl Workspace {
+    /// `GET /reports/summary`: the period's figures per group, and the period before it.
+    pub async fn report_summary(&self, viewer: &Viewer, query: ReportQuery) -> Outcome<ReportSummary> {
+        let (from, to, time_zone) = period(&query)?;
+        let viewer = viewer.clone();
+        let group_by = query.group_by;
+        self.write(move |tx| {
+            refresh(tx)?;
+            let store: &dyn StoreTx = tx;
+            let allowed = allowed(store, &viewer, group_by)?;
+            let length = to - from;
+            let current = store.report_facts(from, to)?;
+            let before = store.report_facts(from - length, from)?;
+            let rows_now = aggregate(current.iter().filter(|f| allowed(f)), group_by);
+            let rows_before = aggregate(before.iter().filter(|f| allowed(f)), group_by);
+            Ok(ReportSummary {
+                from,
+                to,
+                time_zone,
+                group_by,
+                rows: rows(store, group_by, rows_now)?,
+                previous: rows(store, group_by, rows_before)?,
+            })
+        })
+        .await
+    }
+
+    /// `POST /reports/rebuild` (admins): every conversation's facts derived again from its ledger.
+    pub async fn rebuild_reports(&self, viewer: &Viewer) -> Outcome<ReportsRebuilt> {
+        crate::policy::require_admin(viewer)?;
+        self.write(|tx| {
+            tx.mark_all_reports_stale()?;
+            Ok(ReportsRebuilt { conversations: refresh(tx)? })
+        })
+        .await
+    }
+}
+
+/// Cells a spreadsheet would run as a formula get a leading `'` (OWASP's CSV-injection advice).
+fn cell(text: &str) -> String {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
+        _ => text.to_owned(),
+    }
+}
+
+fn duration_cells(durations: &Durations) -> Vec<String> {
+    let mut cells = vec![durations.count.to_string()];
+    for distribution in [durations.wall, durations.business] {
+        match distribution {
+            Some(d) => cells.extend([d.mean, d.median, d.p90, d.min, d.max].map(|v| v.to_string())),
+            None => cells.extend(std::iter::repeat_n(String::new(), 5)),
+        }
+    }
+    cells
+}
+
+/// The summary's rows as CSV (RFC 4180; integer seconds; the same numbers as the JSON, taken
+/// from the same `ReportSummary`), with a byte-order mark when `bom` (for Excel).
+pub fn summary_csv(summary: &ReportSummary, bom: bool) -> Outcome<Vec<u8>> {
+    let mut header: Vec<String> = [
+        "group",
+        "key",
+        "cycles_started",
+        "cycles_started_by_customers",
+        "messages_in",
+        "messages_out",
+        "resolutions",
+        "conversations_resolved",
+        "reopened",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    for metric in ["first_response", "response", "resolution", "resolution_open"] {
+        header.push(format!("{metric}_count"));
+        for time in ["wall", "business"] {
+            for stat in ["mean", "median", "p90", "min", "max"] {
+                header.push(format!("{metric}_{time}_{stat}_s"));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if bom {
+        out.extend_from_slice("\u{feff}".as_bytes());
+    }
+    let mut writer = csv::Writer::from_writer(out);
+    let failed = |e: csv::Error| Refusal::internal(e);
+    writer.write_record(&header).map_err(failed)?;
+    for row in &summary.rows {
+        let m = &row.metrics;
+        let mut record = vec![cell(&row.name), row.key.clone().unwrap_or_default()];
+        record.extend(
+            [
+                m.cycles_started,
+                m.cycles_started_by_customers,
+                m.messages_in,
+                m.messages_out,
+                m.resolutions,
+                m.conversations_resolved,
+                m.reopened,
+            ]
+            .map(|v| v.to_string()),
+        );
+        for durations in [&m.first_response, &m.response, &m.resolution, &m.resolution_open] {
+            record.extend(duration_cells(durations));
+        }
+        writer.write_record(&record).map_err(failed)?;
+    }
+    writer.into_inner().map_err(|e| Refusal::internal(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(cell("+1"), "'+1");
+        assert_eq!(cell("Sara"), "Sara");
+        assert_eq!(cell(""), "");
+    }
+}

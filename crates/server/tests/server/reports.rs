@@ -1,0 +1,328 @@
+//! Reports against the design's checks (K1–K17): who a response is credited to, what counts as
+//! one, cycles, business time, the period a fact belongs to, CSV equal to JSON, rebuilding
+//! identically, and who sees which rows. On the injected clock.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use switchboard_proto::{reports::*, *};
+use switchboard_server::Clock;
+
+use crate::harness::*;
+
+const MINUTE: Millis = 60 * 1000;
+const HOUR: Millis = 60 * MINUTE;
+const DAY: Millis = 24 * HOUR;
+
+/// Monday 2030-01-07 00:00 UTC.
+const MONDAY: Millis = 1_893_974_400_000;
+
+fn set_clock(server: &TestServer, at: Millis) {
+    server.clock.advance(at - server.clock.now());
+}
+
+fn iso(at: Millis) -> String {
+    jiff::Timestamp::from_millisecond(at).expect("instant").to_string()
+}
+
+async fn summary(session: &Session, from: Millis, to: Millis, group_by: &str) -> ReportSummary {
+    let path = format!("/api/v1/reports/summary?from={}&to={}&group_by={group_by}", iso(from), iso(to));
+    let (status, body) = session.get(&path).await;
+    assert_eq!(status, StatusCode::OK, "summary: {body}");
+    serde_json::from_value(body).expect("a summary")
+}
+
+fn row<'a>(summary: &'a ReportSummary, key: Option<Id>) -> &'a Metrics {
+    let key = key.map(|id| id.to_string());
+    &summary
+        .rows
+        .iter()
+        .find(|row| row.key == key)
+        .unwrap_or_else(|| panic!("no row {key:?}: {summary:#?}"))
+        .metrics
+}
+
+fn wall(durations: &Durations) -> Distribution {
+    durations.wall.expect("some durations")
+}
+
+async fn note(session: &Session, conversation: Id, body: &str) {
+    let (status, answer) = session
+        .post(
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            json!({"client_id": Id::new_v4(), "kind": "note", "body": body}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "note: {answer}");
+}
+
+async fn reply(session: &Session, conversation: Id) {
+    let (status, answer) = session.reply(conversation, "Hello from us").await;
+    assert_eq!(status, StatusCode::OK, "reply: {answer}");
+}
+
+async fn status(session: &Session, conversation: Id, status: &str) {
+    let body = json!({"client_id": Id::new_v4(), "status": status});
+    let (code, answer) = session.post(&format!("/api/v1/conversations/{conversation}/status"), body).await;
+    assert_eq!(code, StatusCode::OK, "status: {answer}");
+}
+
+async fn assign(session: &Session, conversation: Id, to: Id) {
+    let body = json!({"client_id": Id::new_v4(), "assignee_id": to});
+    let (code, answer) = session.post(&format!("/api/v1/conversations/{conversation}/assign"), body).await;
+    assert_eq!(code, StatusCode::OK, "assign: {answer}");
+}
+
+#[tokio::test]
+async fn k1_k2_first_response_is_credited_to_the_replier_and_notes_and_auto_replies_never_count() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let (sara, sam) = (workspace.sara.agent.id, workspace.sam.agent.id);
+    let inbox = workspace.whatsapp.inbox.id;
+    let (code, _) = server
+        .admin
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/inboxes/{inbox}"),
+            Some(json!({"auto_replies": {"greeting": {"body": "Thanks, we'll be right with you"}}})),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK);
+    set_clock(&server, MONDAY + 10 * HOUR);
+    let id = server.inbound(&workspace.whatsapp, "k1", "k1-1", "hello").await.conversation_id;
+    assign(&server.admin, id, sara).await;
+    server.clock.advance(2 * MINUTE);
+    note(&workspace.sara, id, "looking").await;
+    server.clock.advance(MINUTE);
+    server.inbound(&workspace.whatsapp, "k1", "k1-2", "anyone?").await;
+    server.clock.advance(2 * MINUTE);
+    reply(&workspace.sam, id).await; // 10:05, while Sara holds it
+    server.clock.advance(15 * MINUTE);
+    server.inbound(&workspace.whatsapp, "k1", "k1-3", "and another thing").await; // 10:20
+    server.clock.advance(6 * MINUTE);
+    reply(&workspace.sara, id).await; // 10:26
+
+    let report = summary(&server.admin, MONDAY, MONDAY + DAY, "agent").await;
+    let by_sam = row(&report, Some(sam));
+    assert_eq!(by_sam.first_response.count, 1, "credited to Sam, who replied");
+    let frt = wall(&by_sam.first_response);
+    assert!((300..301).contains(&frt.mean), "5 minutes from the first message: {frt:?}");
+    let by_sara = row(&report, Some(sara));
+    assert_eq!(by_sara.first_response.count, 0, "the assignee's note is no response");
+    assert_eq!(by_sara.response.count, 1, "the second answer, instance 2");
+    assert!((360..361).contains(&wall(&by_sara.response).mean), "6 minutes");
+    let all = summary(&server.admin, MONDAY, MONDAY + DAY, "none").await;
+    let total = row(&all, None);
+    assert_eq!(
+        (total.messages_in, total.messages_out, total.cycles_started),
+        (3, 2, 1),
+        "the greeting isn't a message out"
+    );
+    assert_eq!(total.response.count, 2);
+}
+
+#[tokio::test]
+async fn k3_k4_k9_agent_started_cycles_have_no_first_response_and_a_reopen_starts_a_cycle() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    set_clock(&server, MONDAY + 10 * HOUR);
+    let contact = workspace
+        .sara
+        .ok(
+            "/api/v1/contacts",
+            json!({"client_id": Id::new_v4(), "name": "Olga", "phone": "+40 721 000 222"}),
+        )
+        .await;
+    let body = json!({"client_id": Id::new_v4(), "inbox_id": workspace.whatsapp.inbox.id,
+        "contact_id": contact["contact"]["id"], "template": {"name": "follow_up", "params": ["Olga", "the order"]}});
+    workspace.sara.ok("/api/v1/conversations", body).await;
+    let report = summary(&server.admin, MONDAY, MONDAY + DAY, "none").await;
+    let total = row(&report, None);
+    assert_eq!(total.first_response.count, 0, "an agent-started cycle has no first response");
+    assert_eq!((total.cycles_started, total.cycles_started_by_customers), (1, 0));
+
+    // K4: a customer's cycle resolved Monday, reopened Tuesday 09:00 (within the reopen
+    // window), answered 09:10.
+    let customer = server.inbound(&workspace.whatsapp, "k4", "k4-1", "hi").await.conversation_id;
+    reply(&workspace.sara, customer).await;
+    status(&workspace.sara, customer, "resolved").await;
+    set_clock(&server, MONDAY + DAY + 9 * HOUR);
+    let again = server.inbound(&workspace.whatsapp, "k4", "k4-2", "me again").await.conversation_id;
+    assert_eq!(again, customer, "the resolved conversation reopens");
+    server.clock.advance(10 * MINUTE);
+    reply(&workspace.sam, customer).await;
+    status(&workspace.sam, customer, "resolved").await;
+    let tuesday = summary(&server.admin, MONDAY + DAY, MONDAY + 2 * DAY, "agent").await;
+    let sam = row(&tuesday, Some(workspace.sam.agent.id));
+    assert_eq!(sam.first_response.count, 1, "cycle 2 has its own first response");
+    assert!((600..601).contains(&wall(&sam.first_response).mean), "10 minutes, not since Monday");
+    // K9 over the week: two resolutions of one conversation, one reopen.
+    let week = summary(&server.admin, MONDAY, MONDAY + 7 * DAY, "none").await;
+    let total = row(&week, None);
+    assert_eq!((total.resolutions, total.conversations_resolved, total.reopened), (2, 1, 1));
+}
+
+#[tokio::test]
+async fn k5_k6_k7_business_time_and_the_period_a_fact_belongs_to() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    set_clock(&server, MONDAY - 3 * DAY);
+    let day = json!([{"start": "09:00", "end": "17:00"}]);
+    let hours =
+        json!({"time_zone": "UTC", "weekly": {"mon": day, "tue": day, "wed": day, "thu": day, "fri": day}});
+    // The email inbox: no reply window, so Monday's answer to Saturday's message can be a reply.
+    let path = format!("/api/v1/inboxes/{}", workspace.email.inbox.id);
+    let (code, _) = server.admin.request(Method::PATCH, &path, Some(json!({"hours": hours}))).await;
+    assert_eq!(code, StatusCode::OK);
+    // K5: Saturday 10:00 → Monday 09:10: 47 h 10 min of wall time, 10 business minutes.
+    set_clock(&server, MONDAY - 2 * DAY + 10 * HOUR);
+    let weekend = server.inbound(&workspace.email, "k5", "k5", "saturday").await.conversation_id;
+    // K6: Saturday 10:00 → Sunday 12:00: business time 0 (one closed stretch).
+    let sunday = server.inbound(&workspace.email, "k6", "k6", "saturday too").await.conversation_id;
+    set_clock(&server, MONDAY - DAY + 12 * HOUR);
+    reply(&server.admin, sunday).await;
+    set_clock(&server, MONDAY + 9 * HOUR + 10 * MINUTE);
+    reply(&workspace.carl, weekend).await;
+
+    let report = summary(&server.admin, MONDAY - 3 * DAY, MONDAY + DAY, "agent").await;
+    let carl = row(&report, Some(workspace.carl.agent.id));
+    let business = carl.first_response.business.expect("business");
+    // (The running clock puts a few milliseconds between the set instants and the requests.)
+    let carl_wall = wall(&carl.first_response).mean;
+    assert!((47 * 3600 + 599..=47 * 3600 + 600).contains(&carl_wall), "47 h 10 min: {carl_wall}");
+    assert!((599..=600).contains(&business.mean), "10 business minutes: {}", business.mean);
+    let admin = row(&report, Some(server.admin.agent.id));
+    let admin_wall = wall(&admin.first_response).mean;
+    assert!((26 * 3600 - 1..=26 * 3600).contains(&admin_wall), "26 h: {admin_wall}");
+    assert_eq!(admin.first_response.business.expect("business").mean, 0, "one closed stretch");
+
+    // K7: the response belongs to Monday (its end), the cycles started to Saturday.
+    let monday = summary(&server.admin, MONDAY, MONDAY + DAY, "none").await;
+    let total = row(&monday, None);
+    assert_eq!((total.first_response.count, total.cycles_started), (1, 0));
+    let saturday = summary(&server.admin, MONDAY - 2 * DAY, MONDAY - DAY, "none").await;
+    let total = row(&saturday, None);
+    assert_eq!((total.first_response.count, total.cycles_started), (0, 2));
+    // …and Monday's report shows the week before as its previous period.
+    assert_eq!(monday.previous.iter().map(|r| r.metrics.first_response.count).sum::<u64>(), 1);
+}
+
+#[tokio::test]
+async fn k8_a_resolution_is_credited_to_the_assignee_at_resolution() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    set_clock(&server, MONDAY + 10 * HOUR);
+    let id = server.inbound(&workspace.whatsapp, "k8", "k8", "hi").await.conversation_id;
+    assign(&server.admin, id, workspace.sara.agent.id).await;
+    server.clock.advance(MINUTE);
+    assign(&server.admin, id, workspace.sam.agent.id).await;
+    server.clock.advance(MINUTE);
+    reply(&workspace.sam, id).await;
+    status(&workspace.sam, id, "pending").await;
+    server.clock.advance(HOUR);
+    status(&workspace.sam, id, "resolved").await;
+    let report = summary(&server.admin, MONDAY, MONDAY + DAY, "agent").await;
+    let sam = row(&report, Some(workspace.sam.agent.id));
+    assert_eq!(sam.resolutions, 1);
+    let resolution = wall(&sam.resolution).mean;
+    let open = wall(&sam.resolution_open).mean;
+    assert!((3720..3721).contains(&resolution), "62 minutes from the start: {resolution}");
+    assert!((120..121).contains(&open), "open only until it went pending: {open}");
+    assert!(report.rows.iter().all(|r| r.key != Some(workspace.sara.agent.id.to_string())
+        || r.metrics.resolutions == 0 && r.metrics.response.count == 0));
+}
+
+#[tokio::test]
+async fn k12_k15_k17_csv_is_the_json_rebuilt_identically_and_agents_see_their_own_row() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    set_clock(&server, MONDAY + 10 * HOUR);
+    for (n, session) in [&workspace.sara, &workspace.sam, &workspace.sara].into_iter().enumerate() {
+        let contact = format!("=HYPERLINK(\"evil\")-{n}");
+        let id =
+            server.inbound(&workspace.whatsapp, &contact, &format!("k12-{n}"), "hi").await.conversation_id;
+        server.clock.advance((n as Millis + 1) * MINUTE);
+        reply(session, id).await;
+    }
+    let (from, to) = (MONDAY, MONDAY + DAY);
+    let json = summary(&server.admin, from, to, "agent").await;
+    let path = format!("/api/v1/reports/summary?from={}&to={}&group_by=agent&format=csv", iso(from), iso(to));
+    let response = reqwest::Client::new()
+        .get(format!("{}{path}", server.base))
+        .bearer_auth(&server.admin.token)
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(response.status(), StatusCode::OK);
+    let csv_text = response.text().await.expect("text");
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    let column =
+        |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a record")).collect();
+    assert_eq!(records.len(), json.rows.len(), "one line per JSON row");
+    for (record, row) in records.iter().zip(&json.rows) {
+        assert_eq!(record[column("key")], row.key.clone().unwrap_or_default());
+        assert_eq!(record[column("messages_out")], row.metrics.messages_out.to_string());
+        let frt = &row.metrics.first_response;
+        assert_eq!(record[column("first_response_count")], frt.count.to_string());
+        let mean = frt.wall.map(|d| d.mean.to_string()).unwrap_or_default();
+        assert_eq!(record[column("first_response_wall_mean_s")], mean, "integer seconds, the same numbers");
+    }
+
+    // K15: deriving everything again answers byte for byte the same.
+    let before = server
+        .admin
+        .get(&format!("/api/v1/reports/summary?from={}&to={}&group_by=agent", iso(from), iso(to)))
+        .await
+        .1;
+    let (code, rebuilt) = server.admin.post("/api/v1/reports/rebuild", json!({})).await;
+    assert_eq!(code, StatusCode::OK, "{rebuilt}");
+    assert!(rebuilt["conversations"].as_u64().unwrap_or_default() >= 3);
+    let after = server
+        .admin
+        .get(&format!("/api/v1/reports/summary?from={}&to={}&group_by=agent", iso(from), iso(to)))
+        .await
+        .1;
+    assert_eq!(serde_json::to_string(&before).expect("json"), serde_json::to_string(&after).expect("json"));
+    let (code, _) = workspace.lena.post("/api/v1/reports/rebuild", json!({})).await;
+    assert_eq!(code, StatusCode::FORBIDDEN, "rebuilding is the admin's");
+
+    // K17: an agent grouped by agent sees only their own row; Carl (Sales) sees nothing of Support.
+    let mine = summary(&workspace.sara, from, to, "agent").await;
+    let keys: Vec<Option<String>> = mine.rows.iter().map(|r| r.key.clone()).collect();
+    assert_eq!(keys, [Some(workspace.sara.agent.id.to_string())]);
+    assert_eq!(mine.rows[0].metrics.first_response.count, 2);
+    let carl = summary(&workspace.carl, from, to, "none").await;
+    assert!(carl.rows.iter().all(|r| r.metrics.messages_in == 0), "{carl:#?}");
+    let lead = summary(&workspace.lena, from, to, "agent").await;
+    let mut keys: Vec<Option<String>> = lead.rows.iter().map(|r| r.key.clone()).collect();
+    keys.sort();
+    let mut expected =
+        vec![None, Some(workspace.sara.agent.id.to_string()), Some(workspace.sam.agent.id.to_string())];
+    expected.sort();
+    assert_eq!(
+        keys, expected,
+        "a lead sees everyone in the inboxes they see, and the unassigned messages in"
+    );
+}
+
+#[tokio::test]
+async fn bad_report_queries_get_a_clear_error() {
+    let server = TestServer::start().await;
+    for (query, expected) in [
+        ("from=2030-01-07&to=2030-01-06", "to must be after from"),
+        ("from=yesterday&to=2030-01-06", "from:"),
+        ("from=2030-01-01&to=2031-06-01", "at most 366 days"),
+        ("from=2030-01-01&to=2030-01-02&tz=Mars/Olympus", "no time zone"),
+    ] {
+        let (status, body): (StatusCode, Value) =
+            server.admin.get(&format!("/api/v1/reports/summary?{query}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+        assert!(body["error"]["message"].as_str().unwrap_or_default().contains(expected), "{query}: {body}");
+    }
+    // Local dates in a zone: a Tehran day starts at 20:30 UTC the day before.
+    let (status, body) =
+        server.admin.get("/api/v1/reports/summary?from=2030-01-07&to=2030-01-08&tz=Asia/Tehran").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["from"].as_i64(), Some(MONDAY - 3 * HOUR - 30 * MINUTE));
+}
