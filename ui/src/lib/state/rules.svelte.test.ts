@@ -158,3 +158,18 @@ describe('RulesState: the editor', () => {
     expect(rules.testFailure).toMatch(/offline/i);
   });
 });
+
+describe('RulesState: the dry run’s picker', () => {
+  it('finds conversations by search, one entry each; too short a query lists none', async () => {
+    const { rules } = make();
+    const hit = (conversation_id: string, contact_name: string, snippet: string) => ({ conversation_id, message_id: `m-${conversation_id}`, contact_name, snippet, created_at: 0 });
+    fakeApi.search.mockResolvedValueOnce({ messages: [hit('c1', 'Ana', 'a [refund] please'), hit('c1', 'Ana', 'again'), hit('c2', 'Bob', '[refund]')], contacts: [], conversations: [] });
+    await rules.searchTestChoices('refund');
+    expect(rules.testChoices).toEqual([
+      { id: 'c1', label: 'Ana', hint: 'a refund please' },
+      { id: 'c2', label: 'Bob', hint: 'refund' },
+    ]);
+    await rules.searchTestChoices('r');
+    expect(rules.testChoices).toEqual([]);
+  });
+});

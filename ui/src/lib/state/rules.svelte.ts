@@ -19,6 +19,9 @@ export type RulesDeps = {
   openId?: () => string | null;
 };
 
+/** A conversation the dry run can be tried on, as the picker lists it. */
+export type TestChoice = { id: string; label: string; hint: string };
+
 /** The editor: a new rule (`ruleId` null) or a saved one. */
 export type RuleEditor = { ruleId: string | null; draft: RuleDraft; base: RuleDraft };
 
@@ -54,6 +57,10 @@ export class RulesState {
   test = $state.raw<{ conversationId: string; result: RuleTestResult } | null>(null);
   testing = $state(false);
   testFailure = $state<string | null>(null);
+
+  /** Conversations found by the dry run's picker (searched in the cache, so offline too). */
+  testChoices = $state.raw<TestChoice[]>([]);
+  private searchSeq = 0;
 
   runs = $state.raw<RuleRun[] | null>(null);
   runsFailure = $state<string | null>(null);
@@ -189,6 +196,7 @@ export class RulesState {
     this.previewFailure = null;
     this.test = null;
     this.testFailure = null;
+    this.testChoices = [];
     this.runs = null;
     this.runsFailure = null;
   }
@@ -282,6 +290,34 @@ export class RulesState {
       this.testFailure = failureText(error, this.deps.directory(), 'rules.offlineRead').text;
     } finally {
       this.testing = false;
+    }
+  }
+
+  /** Finds conversations to try the rule on: messages and conversations matching `query`
+   * (the cache's search), one entry per conversation, at most 8. */
+  async searchTestChoices(query: string): Promise<void> {
+    const seq = ++this.searchSeq;
+    if (query.trim().length < 2) {
+      this.testChoices = [];
+      return;
+    }
+    try {
+      const results = await api.search(query.trim());
+      if (seq !== this.searchSeq) return;
+      const choices = new Map<string, TestChoice>();
+      for (const hit of results.messages) {
+        if (!choices.has(hit.conversation_id)) {
+          choices.set(hit.conversation_id, { id: hit.conversation_id, label: hit.contact_name, hint: hit.snippet.replace(/[[\]]/g, '') });
+        }
+      }
+      for (const conversation of results.conversations) {
+        if (!choices.has(conversation.id)) {
+          choices.set(conversation.id, { id: conversation.id, label: conversation.subject ?? conversation.preview, hint: conversation.preview });
+        }
+      }
+      this.testChoices = [...choices.values()].slice(0, 8);
+    } catch (error) {
+      this.deps.report(error);
     }
   }
 
