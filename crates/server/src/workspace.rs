@@ -11,6 +11,7 @@ mod agents;
 mod attachments;
 mod auto_replies;
 mod automation;
+mod cached;
 mod contacts;
 mod conversations;
 mod deliveries;
@@ -90,6 +91,8 @@ pub struct Workspace {
     streams: presence::LocalStreams,
     /// The enabled automation rules, re-read when they change.
     rules: automation::RulesCache,
+    /// The SLA policies and the inboxes, re-read when they change (`cached.rs`).
+    caches: cached::Caches,
 }
 
 impl Workspace {
@@ -103,6 +106,7 @@ impl Workspace {
             node: node.into(),
             streams: Default::default(),
             rules: Default::default(),
+            caches: Default::default(),
         }
     }
 
@@ -131,12 +135,15 @@ impl Workspace {
         F: FnOnce(&mut dyn StoreTx) -> Outcome<T> + Send + 'static,
     {
         let rules = self.rules.clone();
+        let caches = self.caches.clone();
         self.store
             .write(self.clock.now(), move |tx| {
-                let value = write(tx)?;
-                let grew = automation::answer(tx, &rules)?;
-                reports::ledger_grew(tx, &grew)?;
-                Ok(value)
+                cached::within(&caches, || {
+                    let value = write(tx)?;
+                    let grew = automation::answer(tx, &rules)?;
+                    reports::ledger_grew(tx, &grew)?;
+                    Ok(value)
+                })
             })
             .await
     }

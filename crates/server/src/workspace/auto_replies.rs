@@ -154,23 +154,18 @@ fn keyword_reply<'a>(
     (!cooling).then_some(reply)
 }
 
-/// The inbox's calendar, if it has one (validated when saved; a broken one counts as none).
-fn business_hours(inbox: &Inbox) -> Option<calendar::BusinessHours> {
-    let history = inbox.hours.as_ref()?;
-    match calendar::BusinessHours::new(history) {
-        Ok(hours) => Some(hours),
-        Err(error) => {
-            tracing::warn!(inbox = %inbox.id, %error, "an inbox's stored hours are invalid; treated as always open");
-            None
-        }
-    }
-}
-
 /// The away reply's text for a message at `now`, when one is due.
-fn away_reply(inbox: &Inbox, history: &History, now: Millis) -> Option<String> {
+/// `hours`: the inbox's calendar, if it has one (validated when saved; a broken one counts as
+/// none), compiled once per inbox edit (`cached.rs`).
+fn away_reply(
+    inbox: &Inbox,
+    hours: Option<&calendar::BusinessHours>,
+    history: &History,
+    now: Millis,
+) -> Option<String> {
     let away = inbox.auto_replies.away.as_ref()?;
-    let hours = business_hours(inbox)?;
-    if calendar::is_open(&hours, now) {
+    let hours = hours?;
+    if calendar::is_open(hours, now) {
         return None;
     }
     if history.last_human_reply.is_some_and(|at| now - at <= AWAY_QUIET_MS) {
@@ -178,11 +173,11 @@ fn away_reply(inbox: &Inbox, history: &History, now: Millis) -> Option<String> {
     }
     // Same closed period: the calendar has not been open at any instant since the last one.
     if let Some(sent) = history.last_away {
-        if calendar::next_open(&hours, sent).is_none_or(|opened| opened > now) {
+        if calendar::next_open(hours, sent).is_none_or(|opened| opened > now) {
             return None;
         }
     }
-    let next_open = calendar::next_open(&hours, now).and_then(|at| calendar::local_time_text(&hours, at));
+    let next_open = calendar::next_open(hours, now).and_then(|at| calendar::local_time_text(hours, at));
     let next_open = next_open.unwrap_or_else(|| "as soon as we are back".to_owned());
     Some(away.body.replace("{{next_open_at}}", &next_open))
 }
@@ -245,7 +240,8 @@ pub(super) fn on_inbound(
         let reference = AutoReplyRef::Keyword { keywords: reply.keywords.clone() };
         return send(tx, inbox, conversation, reply.body.clone(), reference);
     }
-    if let Some(body) = away_reply(inbox, &history, now) {
+    let inboxes = super::cached::inboxes(tx)?;
+    if let Some(body) = away_reply(inbox, inboxes.hours(inbox.id), &history, now) {
         return send(tx, inbox, conversation, body, AutoReplyRef::Away);
     }
     match &replies.greeting {

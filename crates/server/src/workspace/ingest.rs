@@ -15,7 +15,7 @@ use crate::{
     policy,
     refusal::{Outcome, Refusal},
     rules,
-    store::{AttachmentRecord, StoreReadExt, StoreTx},
+    store::{AttachmentRecord, StoreTx},
 };
 
 fn ingest(
@@ -24,7 +24,8 @@ fn ingest(
     inbound: InboundMessage,
     files: Vec<StoredFile>,
 ) -> Outcome<InboundResult> {
-    let inbox: Inbox = tx.get(inbox_id)?.ok_or_else(|| Refusal::not_found("inbox"))?;
+    let inboxes = super::cached::inboxes(tx)?;
+    let inbox = inboxes.get(inbox_id).ok_or_else(|| Refusal::not_found("inbox"))?;
     let external_id = inbound.message.external_id.trim();
     policy::check_external_id(external_id)?;
     policy::check_external_id(inbound.contact.external_id.trim())?;

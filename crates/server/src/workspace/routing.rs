@@ -362,8 +362,9 @@ pub fn release_unavailable_owner(tx: &mut dyn StoreTx, inbox: &Inbox, conversati
 /// Assigns queued conversations of every routed inbox, oldest waiting first, while eligible agents
 /// have room. Returns how many it assigned.
 pub fn route(tx: &mut dyn StoreTx, released: Released) -> Outcome<usize> {
-    let mut inboxes: Vec<Inbox> = tx.all()?;
-    inboxes.retain(|inbox| inbox.routing.mode != RoutingMode::Manual);
+    let all = super::cached::inboxes(tx)?;
+    let inboxes: Vec<&Inbox> =
+        all.all.iter().filter(|inbox| inbox.routing.mode != RoutingMode::Manual).collect();
     if inboxes.is_empty() {
         return Ok(0);
     }
@@ -390,7 +391,7 @@ pub fn route(tx: &mut dyn StoreTx, released: Released) -> Outcome<usize> {
         queue.extend(tx.routing_queue(inbox.id, QUEUE_WINDOW)?);
     }
     queue.sort_by_key(|c| (c.waiting_since.is_none(), c.waiting_since, c.created_at, c.id));
-    let inboxes: BTreeMap<Id, Inbox> = inboxes.into_iter().map(|inbox| (inbox.id, inbox)).collect();
+    let inboxes: BTreeMap<Id, &Inbox> = inboxes.into_iter().map(|inbox| (inbox.id, inbox)).collect();
     let now = tx.now();
     let mut assigned = 0;
     for conversation in queue {

@@ -70,10 +70,9 @@ fn policy_by_id(
     }
 }
 
-/// The inbox's business hours, if it keeps any.
-fn hours_of(store: &(impl StoreRead + ?Sized), inbox: Id) -> Outcome<Option<BusinessHours>> {
-    let Some(inbox) = store.get::<Inbox>(inbox)? else { return Ok(None) };
-    Ok(inbox.hours.as_ref().and_then(|history| BusinessHours::new(history).ok()))
+/// The inbox's business hours, if it keeps any (compiled once per inbox edit, `cached.rs`).
+fn hours_of(tx: &dyn StoreTx, inbox: Id) -> Outcome<Option<BusinessHours>> {
+    Ok(super::cached::inboxes(tx)?.hours(inbox).cloned())
 }
 
 fn time<'a>(policy: Option<&SlaPolicy>, hours: Option<&'a BusinessHours>) -> Time<'a> {
@@ -201,7 +200,8 @@ pub(super) fn step(
     at: Millis,
 ) -> Outcome<(Conversation, Vec<EventKind>)> {
     let mut next = after.clone();
-    let policies = policies(tx)?;
+    // Read on every conversation write: kept between transactions until a policy changes.
+    let policies = super::cached::sla_policies(tx, |tx| policies(tx))?;
     if policies.is_empty() && after.sla.is_none() {
         return Ok((next, Vec::new()));
     }

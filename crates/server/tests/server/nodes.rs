@@ -586,3 +586,49 @@ async fn a_rule_edited_through_one_node_governs_the_next_write_on_the_other() {
     let third = server.inbound(&workspace.whatsapp, "rule-z", "rule-z-1", "hi").await.conversation_id;
     assert!(labels_of(third).await.is_empty());
 }
+
+#[tokio::test]
+async fn an_sla_policy_or_inbox_edited_through_one_node_governs_the_next_write_on_the_other() {
+    if !on_postgres("an_sla_policy_or_inbox_edited_through_one_node_governs_the_next_write_on_the_other") {
+        return;
+    }
+    let (server, node, _, _) = two_nodes().await;
+    let workspace = Workspace::create(&server).await;
+    let policy = |name: &str, resolution_secs: u32| json!({"name": name, "conditions": {}, "resolution_secs": resolution_secs});
+    let (code, created) = server.admin.post("/api/v1/sla-policies", policy("Hour", 3600)).await;
+    assert_eq!(code, StatusCode::OK, "{created}");
+    let transcript = async |id: Id| -> Transcript {
+        let (_, body) = server.admin.get(&format!("/api/v1/conversations/{id}/export")).await;
+        serde_json::from_value(body).expect("transcript")
+    };
+    let resolution_target = async |id: Id| -> Option<Millis> {
+        let sla = transcript(id).await.conversation.sla?;
+        sla.clocks.iter().find(|c| c.metric == sla::SlaMetric::Resolution).map(|c| c.target_ms)
+    };
+    // Node A reads the policies and the inbox (and keeps them) as they are now.
+    let first = server.inbound(&workspace.whatsapp, "cache-x", "cache-x-1", "hi").await.conversation_id;
+    assert_eq!(resolution_target(first).await, Some(3_600_000), "the policy as created");
+    assert!(
+        transcript(first).await.messages.iter().all(|m| m.sender != Sender::System),
+        "no greeting configured yet"
+    );
+    // The policy and the inbox edited through node B: node A's very next write sees both.
+    let path = format!("/api/v1/sla-policies/{}", created["id"].as_str().expect("id"));
+    let (code, _) = node.admin.request(Method::PUT, &path, Some(policy("Two hours", 7200))).await;
+    assert_eq!(code, StatusCode::OK);
+    let inbox = format!("/api/v1/inboxes/{}", workspace.whatsapp.inbox.id);
+    let greeting = json!({"auto_replies": {"greeting": {"body": "Hello from the edit"}}});
+    let (code, _) = node.admin.request(Method::PATCH, &inbox, Some(greeting)).await;
+    assert_eq!(code, StatusCode::OK);
+    let second = server.inbound(&workspace.whatsapp, "cache-y", "cache-y-1", "hi").await.conversation_id;
+    assert_eq!(resolution_target(second).await, Some(7_200_000), "node A must see node B's policy edit");
+    assert!(
+        transcript(second).await.messages.iter().any(|m| m.body == "Hello from the edit"),
+        "node A must see node B's inbox edit"
+    );
+    // Deleted through node B: node A applies no policy.
+    let (code, _) = node.admin.request(Method::DELETE, &path, None).await;
+    assert_eq!(code, StatusCode::NO_CONTENT);
+    let third = server.inbound(&workspace.whatsapp, "cache-z", "cache-z-1", "hi").await.conversation_id;
+    assert_eq!(resolution_target(third).await, None, "node A must see node B's policy deletion");
+}

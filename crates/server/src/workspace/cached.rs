@@ -1,0 +1,144 @@
+//! What almost every write reads and almost none changes, kept between transactions: the enabled
+//! SLA policies (tried on every conversation write, `sla::step`) and the inboxes with their
+//! business hours compiled (routing, ingest, auto-replies and SLA timing read them).
+//!
+//! Each is kept as of a version of its kind: the seq of the kind's latest change
+//! (`StoreRead::kind_version`, one indexed lookup in the transaction). A write transaction holds the
+//! store's writer (SQLite's one connection, PostgreSQL's feed lock), so the version it reads is the
+//! latest committed on any node: a policy edited through node A is read afresh by node B's next
+//! write. A transaction that wrote the kind itself reads it fresh and keeps nothing: its seq is not
+//! committed, and a rolled-back SQLite seq can be given again to another change.
+//!
+//! The functions that read these run deep inside the write path (`sla::step` inside
+//! `ledger::save`) and are handed only the transaction, so `Workspace::write` makes its
+//! [`Caches`] the current ones for the thread running the transaction ([`within`]). Outside of
+//! that, everything is read from the store, as before.
+
+use std::{
+    cell::RefCell,
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use switchboard_proto::{calendar::BusinessHours, sla::SlaPolicy, *};
+
+use crate::{
+    refusal::Outcome,
+    store::{StoreReadExt, StoreTx},
+};
+
+/// One value as of a version of its kind.
+struct Versioned<T>(Arc<Mutex<Option<(i64, Arc<T>)>>>);
+
+impl<T> Clone for Versioned<T> {
+    fn clone(&self) -> Self {
+        Versioned(self.0.clone())
+    }
+}
+
+impl<T> Default for Versioned<T> {
+    fn default() -> Self {
+        Versioned(Arc::default())
+    }
+}
+
+impl<T> Versioned<T> {
+    fn get(
+        &self,
+        tx: &dyn StoreTx,
+        kind: EntityKind,
+        load: impl FnOnce(&dyn StoreTx) -> Outcome<T>,
+    ) -> Outcome<Arc<T>> {
+        if tx.wrote(kind) {
+            return Ok(Arc::new(load(tx)?));
+        }
+        let version = tx.kind_version(kind)?;
+        if let Some((at, value)) = self.0.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+            if *at == version {
+                return Ok(value.clone());
+            }
+        }
+        let value = Arc::new(load(tx)?);
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some((version, value.clone()));
+        Ok(value)
+    }
+}
+
+/// Every inbox, and the business hours of those that keep valid ones.
+#[derive(Default)]
+pub struct Inboxes {
+    pub all: Vec<Inbox>,
+    hours: HashMap<Id, BusinessHours>,
+}
+
+impl Inboxes {
+    fn load(tx: &dyn StoreTx) -> Outcome<Inboxes> {
+        let all: Vec<Inbox> = tx.all()?;
+        let hours = all
+            .iter()
+            .filter_map(|inbox| {
+                let hours = BusinessHours::new(inbox.hours.as_ref()?);
+                if let Err(error) = &hours {
+                    tracing::warn!(inbox = %inbox.id, %error, "an inbox's stored hours are invalid; treated as always open");
+                }
+                Some((inbox.id, hours.ok()?))
+            })
+            .collect();
+        Ok(Inboxes { all, hours })
+    }
+
+    pub fn get(&self, id: Id) -> Option<&Inbox> {
+        self.all.iter().find(|inbox| inbox.id == id)
+    }
+
+    /// The inbox's compiled hours (`None`: it keeps none, or they are invalid: always open).
+    pub fn hours(&self, id: Id) -> Option<&BusinessHours> {
+        self.hours.get(&id)
+    }
+}
+
+/// A workspace's caches (cloning shares them).
+#[derive(Clone, Default)]
+pub struct Caches {
+    sla_policies: Versioned<Vec<SlaPolicy>>,
+    inboxes: Versioned<Inboxes>,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Caches>> = const { RefCell::new(None) };
+}
+
+/// Runs `run` (one transaction, on this thread) with `caches` as the current ones.
+pub(super) fn within<T>(caches: &Caches, run: impl FnOnce() -> T) -> T {
+    struct Restore(Option<Caches>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CURRENT.with(|current| *current.borrow_mut() = self.0.take());
+        }
+    }
+    let _restore = Restore(CURRENT.with(|current| current.borrow_mut().replace(caches.clone())));
+    run()
+}
+
+fn current() -> Option<Caches> {
+    CURRENT.with(|current| current.borrow().clone())
+}
+
+/// The enabled SLA policies as `load` reads them, from the cache when they haven't changed.
+pub(super) fn sla_policies(
+    tx: &dyn StoreTx,
+    load: impl FnOnce(&dyn StoreTx) -> Outcome<Vec<SlaPolicy>>,
+) -> Outcome<Arc<Vec<SlaPolicy>>> {
+    match current() {
+        Some(caches) => caches.sla_policies.get(tx, EntityKind::SlaPolicy, load),
+        None => Ok(Arc::new(load(tx)?)),
+    }
+}
+
+/// Every inbox with its compiled hours, from the cache when no inbox has changed.
+pub(super) fn inboxes(tx: &dyn StoreTx) -> Outcome<Arc<Inboxes>> {
+    match current() {
+        Some(caches) => caches.inboxes.get(tx, EntityKind::Inbox, Inboxes::load),
+        None => Ok(Arc::new(Inboxes::load(tx)?)),
+    }
+}
