@@ -640,6 +640,7 @@ const en = {
       matched: 'The conditions hold: the rule would act',
       notMatched: 'The conditions don’t hold: the rule would do nothing',
       wouldDo: 'The actions',
+      wouldDoIf: 'Were they to hold, the actions',
       ok: 'would be done',
       skipped: 'skipped: {reason}',
       unsavedNote: 'This tests the saved version; save your changes to test them.',
