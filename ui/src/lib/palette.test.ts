@@ -178,3 +178,13 @@ describe('edits and placeholder ranges', () => {
     expect(shiftPlaceholders([[5, 5]], { start: 5, removed: 0, inserted: 2 })).toEqual([[5, 7]]);
   });
 });
+
+describe('the rules command', () => {
+  it('lets leads and admins test a rule on the target conversation; agents have none', () => {
+    const lead = buildCommands({ ...directory, me: { ...directory.me, role: 'lead' } });
+    const test = lead.find((c) => c.action.type === 'testRules');
+    expect(test?.needsTarget, 'it needs a conversation').toBe(true);
+    expect(filterCommands(lead, 'dry run')[0].action).toEqual({ type: 'testRules' });
+    expect(buildCommands(directory).some((c) => c.action.type === 'testRules')).toBe(false);
+  });
+});

@@ -51,6 +51,7 @@ export type CommandAction =
   | { type: 'availability'; availability: Availability }
   | { type: 'contactPanel' }
   | { type: 'settings' }
+  | { type: 'testRules' }
   | { type: 'signOut' };
 
 export type Command = {
@@ -119,6 +120,9 @@ export function buildCommands(directory: Directory, context: CommandContext = {}
   act('unread', t('palette.commands.markUnread'), { type: 'unread' });
   act('reply', t('palette.commands.reply'), { type: 'compose', kind: 'reply' }, 'write answer');
   act('note', t('palette.commands.note'), { type: 'compose', kind: 'note' }, 'comment internal');
+  if (directory.me.role === 'admin' || directory.me.role === 'lead') {
+    act('test-rules', t('palette.commands.testRules'), { type: 'testRules' }, 'automation dry run trace why');
+  }
 
   const general = (id: string, title: string, action: CommandAction, keywords?: string) =>
     commands.push({ id, title, group: 'actions', needsTarget: false, action, keywords });

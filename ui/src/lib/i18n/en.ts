@@ -245,6 +245,7 @@ const en = {
       signOut: 'Sign out',
       toggleContact: 'Toggle contact details',
       settings: 'Open settings',
+      testRules: 'Test an automation rule on this conversation',
     },
   },
   snooze: {
@@ -430,6 +431,9 @@ const en = {
     toggle: 'Switch “{name}” on or off',
     needsAttention: 'Needs attention',
     stops: 'stops later rules',
+    testingOn: 'Pick a rule to test on {name}: its conditions, each ✓ or ✗, and what it would do. Nothing is changed.',
+    testingOnConversation: 'the conversation',
+    testThis: 'Test',
     conditionCount: { one: '{count} condition', other: '{count} conditions' },
     always: 'no conditions',
     draftKept: 'unsaved draft',

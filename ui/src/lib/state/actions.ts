@@ -23,6 +23,8 @@ export type ActionHost = {
   setAvailability: (availability: Availability) => void;
   toggleContactPanel: () => void;
   openSettings: () => void;
+  /** The settings' rules page, to try a rule on this conversation (leads and admins). */
+  testRules?: (conversationId: string) => void;
   signOut: () => void;
 };
 
@@ -133,6 +135,9 @@ export class Actions {
         return this.host.toggleContactPanel();
       case 'settings':
         return this.host.openSettings();
+      case 'testRules':
+        if (ids[0]) this.host.testRules?.(ids[0]);
+        return;
       case 'signOut':
         return this.host.signOut();
     }

@@ -94,6 +94,7 @@ export class AppState {
       setAvailability: (availability) => this.session.setAvailability(availability),
       toggleContactPanel: () => this.toggleContactPanel(),
       openSettings: () => this.openSettings(),
+      testRules: (id) => this.testRules(id),
       signOut: () => this.session.signOut(),
     });
   }
@@ -275,6 +276,15 @@ export class AppState {
     if (!this.settings.canView()) return;
     this.overlay = { kind: 'settings' };
     this.settings.open();
+  }
+
+  /** The rules page of the settings screen, ready to try a rule on a conversation. */
+  testRules(conversationId: string): void {
+    if (!this.settings.canView()) return;
+    this.settings.rules.testOn(conversationId);
+    this.overlay = { kind: 'settings' };
+    this.settings.open();
+    this.settings.show({ type: 'rules' });
   }
 
   openPicker(picker: PickerKind): void {

@@ -173,3 +173,19 @@ describe('RulesState: the dry run’s picker', () => {
     expect(rules.testChoices).toEqual([]);
   });
 });
+
+describe('RulesState: testing rules on a conversation from the palette', () => {
+  it('goes back to the list with the conversation as the target, and opening a rule tries it there', async () => {
+    fakeApi.automationRules.mockResolvedValue([first, second]);
+    const { rules } = make();
+    await rules.load();
+    rules.edit(first);
+    rules.testOn('c42');
+    expect(rules.editor).toBeNull();
+    expect(rules.testTarget).toBe('c42');
+    await rules.editAndTest(second);
+    expect(rules.editor?.ruleId).toBe('r2');
+    expect(fakeApi.testRule).toHaveBeenCalledWith('r2', 'c42');
+    expect(rules.test?.conversationId).toBe('c42');
+  });
+});

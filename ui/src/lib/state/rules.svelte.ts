@@ -55,6 +55,9 @@ export class RulesState {
   previewFailure = $state<string | null>(null);
 
   test = $state.raw<{ conversationId: string; result: RuleTestResult } | null>(null);
+  /** A conversation the palette asked to try rules on: the list offers Test, and opening a rule
+   * runs its dry run there. */
+  testTarget = $state<string | null>(null);
   testing = $state(false);
   testFailure = $state<string | null>(null);
 
@@ -163,6 +166,19 @@ export class RulesState {
       this.clearResults();
     }
     this.loadRuns();
+  }
+
+  /** Tries rules on this conversation: back to the list to pick one. */
+  testOn(conversationId: string): void {
+    this.closeEditor();
+    this.testTarget = conversationId;
+  }
+
+  /** Opens a saved rule and runs its dry run on the conversation asked for. */
+  async editAndTest(rule: AutomationRule): Promise<void> {
+    const target = this.testTarget;
+    this.edit(rule);
+    if (target) await this.runTest(target);
   }
 
   /** Back to the list; an unsaved draft is kept for when the rule is opened again. */
@@ -348,6 +364,7 @@ export class RulesState {
     this.busy = null;
     this.editor = null;
     this.stashed = {};
+    this.testTarget = null;
     this.clearResults();
   }
 }
