@@ -149,6 +149,54 @@ pub struct ReportSummary {
     pub previous: Vec<ReportRow>,
 }
 
+/// The length of a time series' buckets, in the report's zone: a DST day has 23 or 25 hourly
+/// buckets; weeks are ISO weeks (Monday first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Interval {
+    Hour,
+    #[default]
+    Day,
+    Week,
+    Month,
+}
+
+/// One bucket of a series: `[start, end)`, and its local start as a person reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Bucket {
+    pub start: Millis,
+    pub end: Millis,
+    pub label: String,
+}
+
+/// A group's figures in every bucket (zeros included), in bucket order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SeriesRow {
+    pub key: Option<String>,
+    pub name: String,
+    pub points: Vec<Metrics>,
+}
+
+/// `GET /api/v1/reports/timeseries`: the period's figures per bucket and group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReportSeries {
+    pub from: Millis,
+    pub to: Millis,
+    pub time_zone: String,
+    pub interval: Interval,
+    pub group_by: GroupBy,
+    pub buckets: Vec<Bucket>,
+    pub rows: Vec<SeriesRow>,
+}
+
 /// `POST /api/v1/reports/rebuild`: how many conversations' facts were derived again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

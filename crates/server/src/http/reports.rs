@@ -13,7 +13,7 @@ use utoipa::IntoParams;
 use super::AppState;
 use crate::{
     error::{ApiResult, Json, Query},
-    workspace::{summary_csv, ReportQuery, Viewer},
+    workspace::{series_csv, summary_csv, ReportQuery, Viewer},
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -56,6 +56,47 @@ pub async fn summary(
             ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
         }
         _ => Json(summary).into_response(),
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SeriesParams {
+    /// As for the summary.
+    from: String,
+    to: String,
+    tz: Option<String>,
+    #[serde(default)]
+    #[param(inline)]
+    group_by: GroupBy,
+    /// Bucket length in `tz` (default day).
+    #[serde(default)]
+    #[param(inline)]
+    interval: Interval,
+    /// `csv` for CSV: one row per group and bucket, zeros included.
+    format: Option<String>,
+    bom: Option<u8>,
+}
+
+/// The period's figures per bucket (local hours, days, ISO weeks or months in `tz`: a DST day
+/// has 23 or 25 hourly buckets) and group, every group in every bucket.
+#[utoipa::path(get, path = "/api/v1/reports/timeseries", tag = "reports", security(("bearer" = [])),
+    params(SeriesParams),
+    responses((status = 200, body = ReportSeries), (status = 422, body = ErrorBody)))]
+pub async fn timeseries(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(params): Query<SeriesParams>,
+) -> ApiResult<Response> {
+    let query =
+        ReportQuery { from: params.from, to: params.to, time_zone: params.tz, group_by: params.group_by };
+    let series = state.workspace.report_series(&viewer, query, params.interval).await?;
+    Ok(match params.format.as_deref() {
+        Some("csv") => {
+            let body = series_csv(&series, params.bom == Some(1))?;
+            ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
+        }
+        _ => Json(series).into_response(),
     })
 }
 

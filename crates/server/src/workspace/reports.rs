@@ -268,6 +268,54 @@ fn instant(text: &str, zone: &jiff::tz::TimeZone, field: &str) -> Outcome<Millis
     Ok(zoned.timestamp().as_millisecond())
 }
 
+/// The buckets of `[from, to)` in `zone`: each starts at a local hour, midnight, Monday or first
+/// of the month (the first one at `from`), so a spring-forward day has 23 hourly buckets.
+fn buckets(from: Millis, to: Millis, zone: &jiff::tz::TimeZone, interval: Interval) -> Outcome<Vec<Bucket>> {
+    use jiff::ToSpan;
+    let failed = |e: jiff::Error| Refusal::validation(format!("buckets: {e}"));
+    let start = jiff::Timestamp::from_millisecond(from).map_err(failed)?.to_zoned(zone.clone());
+    let aligned = match interval {
+        Interval::Hour => start.start_of_day().map_err(failed)?,
+        Interval::Day => start.start_of_day().map_err(failed)?,
+        Interval::Week => {
+            let monday = start.weekday().to_monday_zero_offset();
+            start.start_of_day().map_err(failed)?.checked_sub(i64::from(monday).days()).map_err(failed)?
+        }
+        Interval::Month => start.first_of_month().map_err(failed)?.start_of_day().map_err(failed)?,
+    };
+    let step = |z: &jiff::Zoned| -> Outcome<jiff::Zoned> {
+        match interval {
+            Interval::Hour => z.checked_add(1.hour()),
+            Interval::Day => z.checked_add(1.day()),
+            Interval::Week => z.checked_add(1.week()),
+            Interval::Month => z.checked_add(1.month()),
+        }
+        .map_err(failed)
+    };
+    let mut at = aligned;
+    // Hourly buckets before `from` on its first day are skipped, not stretched.
+    while step(&at)?.timestamp().as_millisecond() <= from {
+        at = step(&at)?;
+    }
+    let mut buckets = Vec::new();
+    while at.timestamp().as_millisecond() < to {
+        let next = step(&at)?;
+        let start = at.timestamp().as_millisecond().max(from);
+        let end = next.timestamp().as_millisecond().min(to);
+        let label = match interval {
+            Interval::Hour => at.strftime("%Y-%m-%d %H:%M %:z").to_string(),
+            Interval::Day | Interval::Week => at.strftime("%Y-%m-%d").to_string(),
+            Interval::Month => at.strftime("%Y-%m").to_string(),
+        };
+        buckets.push(Bucket { start, end, label });
+        if buckets.len() > 10_000 {
+            return Err(Refusal::validation("too many buckets: choose a longer interval"));
+        }
+        at = next;
+    }
+    Ok(buckets)
+}
+
 /// The half-open period `[from, to)` a query names, and its zone's name.
 fn period(query: &ReportQuery) -> Outcome<(Millis, Millis, String)> {
     let name = query.time_zone.clone().unwrap_or_else(|| "UTC".into());
@@ -453,6 +501,44 @@ impl Workspace {
         .await
     }
 
+    /// `GET /reports/timeseries`: the period's figures per bucket and group, every group in every
+    /// bucket (zeros included).
+    pub async fn report_series(
+        &self,
+        viewer: &Viewer,
+        query: ReportQuery,
+        interval: Interval,
+    ) -> Outcome<ReportSeries> {
+        let (from, to, time_zone) = period(&query)?;
+        let zone = calendar::time_zone(&time_zone).ok_or_else(|| Refusal::validation("tz: unknown"))?;
+        let buckets = buckets(from, to, &zone, interval)?;
+        let viewer = viewer.clone();
+        let group_by = query.group_by;
+        self.write(move |tx| {
+            refresh(tx)?;
+            let store: &dyn StoreTx = tx;
+            let allowed = allowed(store, &viewer, group_by)?;
+            let facts: Vec<ReportFact> =
+                store.report_facts(from, to)?.into_iter().filter(|f| allowed(f)).collect();
+            let keys: BTreeSet<Option<String>> = aggregate(facts.iter(), group_by).into_keys().collect();
+            let per_bucket: Vec<BTreeMap<Option<String>, Metrics>> = buckets
+                .iter()
+                .map(|bucket| {
+                    aggregate(facts.iter().filter(|f| f.at >= bucket.start && f.at < bucket.end), group_by)
+                })
+                .collect();
+            let (named, none): (Vec<_>, Vec<_>) = keys.into_iter().partition(Option::is_some);
+            let mut rows = Vec::new();
+            for key in named.into_iter().chain(none) {
+                let points =
+                    per_bucket.iter().map(|groups| groups.get(&key).cloned().unwrap_or_default()).collect();
+                rows.push(SeriesRow { name: name_of(store, group_by, &key)?, key, points });
+            }
+            Ok(ReportSeries { from, to, time_zone, interval, group_by, buckets, rows })
+        })
+        .await
+    }
+
     /// `POST /reports/rebuild` (admins): every conversation's facts derived again from its ledger.
     pub async fn rebuild_reports(&self, viewer: &Viewer) -> Outcome<ReportsRebuilt> {
         crate::policy::require_admin(viewer)?;
@@ -483,12 +569,9 @@ fn duration_cells(durations: &Durations) -> Vec<String> {
     cells
 }
 
-/// The summary's rows as CSV (RFC 4180; integer seconds; the same numbers as the JSON, taken
-/// from the same `ReportSummary`), with a byte-order mark when `bom` (for Excel).
-pub fn summary_csv(summary: &ReportSummary, bom: bool) -> Outcome<Vec<u8>> {
+/// The metric columns of a CSV row, in header order.
+fn metric_header() -> Vec<String> {
     let mut header: Vec<String> = [
-        "group",
-        "key",
         "cycles_started",
         "cycles_started_by_customers",
         "messages_in",
@@ -507,6 +590,29 @@ pub fn summary_csv(summary: &ReportSummary, bom: bool) -> Outcome<Vec<u8>> {
             }
         }
     }
+    header
+}
+
+fn metric_cells(m: &Metrics) -> Vec<String> {
+    let mut record: Vec<String> = [
+        m.cycles_started,
+        m.cycles_started_by_customers,
+        m.messages_in,
+        m.messages_out,
+        m.resolutions,
+        m.conversations_resolved,
+        m.reopened,
+    ]
+    .map(|v| v.to_string())
+    .to_vec();
+    for durations in [&m.first_response, &m.response, &m.resolution, &m.resolution_open] {
+        record.extend(duration_cells(durations));
+    }
+    record
+}
+
+/// Writes CSV records (RFC 4180) after an optional byte-order mark (for Excel).
+fn write_csv(header: Vec<String>, records: impl Iterator<Item = Vec<String>>, bom: bool) -> Outcome<Vec<u8>> {
     let mut out = Vec::new();
     if bom {
         out.extend_from_slice("\u{feff}".as_bytes());
@@ -514,27 +620,44 @@ pub fn summary_csv(summary: &ReportSummary, bom: bool) -> Outcome<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(out);
     let failed = |e: csv::Error| Refusal::internal(e);
     writer.write_record(&header).map_err(failed)?;
-    for row in &summary.rows {
-        let m = &row.metrics;
-        let mut record = vec![cell(&row.name), row.key.clone().unwrap_or_default()];
-        record.extend(
-            [
-                m.cycles_started,
-                m.cycles_started_by_customers,
-                m.messages_in,
-                m.messages_out,
-                m.resolutions,
-                m.conversations_resolved,
-                m.reopened,
-            ]
-            .map(|v| v.to_string()),
-        );
-        for durations in [&m.first_response, &m.response, &m.resolution, &m.resolution_open] {
-            record.extend(duration_cells(durations));
-        }
+    for record in records {
         writer.write_record(&record).map_err(failed)?;
     }
     writer.into_inner().map_err(|e| Refusal::internal(e.to_string()))
+}
+
+/// The summary's rows as CSV: integer seconds, the same numbers as the JSON (written from the same
+/// `ReportSummary`), formula cells neutralised.
+pub fn summary_csv(summary: &ReportSummary, bom: bool) -> Outcome<Vec<u8>> {
+    let mut header = vec!["group".to_owned(), "key".to_owned()];
+    header.extend(metric_header());
+    let records = summary.rows.iter().map(|row| {
+        let mut record = vec![cell(&row.name), row.key.clone().unwrap_or_default()];
+        record.extend(metric_cells(&row.metrics));
+        record
+    });
+    write_csv(header, records, bom)
+}
+
+/// The series as CSV: one row per group and bucket, zeros included.
+pub fn series_csv(series: &ReportSeries, bom: bool) -> Outcome<Vec<u8>> {
+    let mut header: Vec<String> =
+        ["group", "key", "bucket", "bucket_start", "bucket_end"].map(str::to_owned).to_vec();
+    header.extend(metric_header());
+    let records = series.rows.iter().flat_map(|row| {
+        series.buckets.iter().zip(&row.points).map(move |(bucket, metrics)| {
+            let mut record = vec![
+                cell(&row.name),
+                row.key.clone().unwrap_or_default(),
+                bucket.label.clone(),
+                bucket.start.to_string(),
+                bucket.end.to_string(),
+            ];
+            record.extend(metric_cells(metrics));
+            record
+        })
+    });
+    write_csv(header, records, bom)
 }
 
 #[cfg(test)]

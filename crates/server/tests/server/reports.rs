@@ -326,3 +326,64 @@ async fn bad_report_queries_get_a_clear_error() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["from"].as_i64(), Some(MONDAY - 3 * HOUR - 30 * MINUTE));
 }
+
+async fn series(session: &Session, query: &str) -> ReportSeries {
+    let (status, body) = session.get(&format!("/api/v1/reports/timeseries?{query}")).await;
+    assert_eq!(status, StatusCode::OK, "timeseries: {body}");
+    serde_json::from_value(body).expect("a series")
+}
+
+#[tokio::test]
+async fn k11_buckets_are_local_days_and_hours_and_a_dst_day_has_23_hours() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    // 21:00 UTC on Monday is 00:30 on Tuesday in Tehran.
+    set_clock(&server, MONDAY + 21 * HOUR);
+    server.inbound(&workspace.whatsapp, "k11", "k11", "late").await;
+    let tehran = series(&server.admin, "from=2030-01-07&to=2030-01-09&tz=Asia/Tehran&interval=day").await;
+    let labels: Vec<&str> = tehran.buckets.iter().map(|b| b.label.as_str()).collect();
+    assert_eq!(labels, ["2030-01-07", "2030-01-08"]);
+    let messages: Vec<u64> = tehran.rows[0].points.iter().map(|p| p.messages_in).collect();
+    assert_eq!(messages, [0, 1], "in Tehran's Tuesday");
+    let utc = series(&server.admin, "from=2030-01-07&to=2030-01-09&interval=day").await;
+    assert_eq!(utc.rows[0].points.iter().map(|p| p.messages_in).collect::<Vec<_>>(), [1, 0], "UTC's Monday");
+
+    let spring = series(&server.admin, "from=2026-03-29&to=2026-03-30&tz=Europe/Berlin&interval=hour").await;
+    assert_eq!(spring.buckets.len(), 23, "the clocks skip 02:00");
+    assert!(spring.buckets.iter().all(|b| b.end - b.start == HOUR));
+    let autumn = series(&server.admin, "from=2026-10-25&to=2026-10-26&tz=Europe/Berlin&interval=hour").await;
+    assert_eq!(autumn.buckets.len(), 25, "02:00 comes twice");
+    let weeks = series(&server.admin, "from=2030-01-09&to=2030-01-23&interval=week").await;
+    let starts: Vec<&str> = weeks.buckets.iter().map(|b| b.label.as_str()).collect();
+    assert_eq!(starts, ["2030-01-07", "2030-01-14", "2030-01-21"], "ISO weeks from their Monday");
+    assert_eq!(weeks.buckets[0].start, MONDAY + 2 * DAY, "the first bucket starts at `from`");
+}
+
+#[tokio::test]
+async fn k13_a_daily_csv_has_a_row_for_every_group_and_day_zeros_included() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    set_clock(&server, MONDAY + 10 * HOUR);
+    for (n, session) in [&workspace.sara, &workspace.sam, &server.admin].into_iter().enumerate() {
+        let id = server.inbound(&workspace.whatsapp, &format!("k13-{n}"), &format!("k13-{n}"), "hi").await;
+        reply(session, id.conversation_id).await;
+    }
+    let path =
+        "/api/v1/reports/timeseries?from=2030-01-07&to=2030-01-14&interval=day&group_by=agent&format=csv";
+    let response = reqwest::Client::new()
+        .get(format!("{}{path}", server.base))
+        .bearer_auth(&server.admin.token)
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.expect("text");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("record")).collect();
+    let json = series(&server.admin, "from=2030-01-07&to=2030-01-14&interval=day&group_by=agent").await;
+    let agents = json.rows.iter().filter(|r| r.key.is_some()).count();
+    assert_eq!(agents, 3);
+    assert_eq!(rows.len(), json.rows.len() * 7, "every group on every one of the 7 days");
+    let zeros = rows.iter().filter(|r| &r[5] == "0" && &r[8] == "0").count();
+    assert!(zeros >= 3 * 6, "the quiet days are rows of zeros: {text}");
+}
