@@ -197,6 +197,38 @@ pub struct ReportSeries {
     pub rows: Vec<SeriesRow>,
 }
 
+/// One conversation cycle, for the full export (`GET /api/v1/reports/conversations`): the cycles
+/// that started in the period, with what became of them so far. Durations in whole seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CycleRow {
+    pub conversation_id: Uuid,
+    pub cycle: u32,
+    pub inbox: String,
+    pub channel: Channel,
+    pub contact_name: String,
+    pub contact_phone: Option<String>,
+    pub contact_email: Option<String>,
+    pub origin: Origin,
+    /// The team and labels when the cycle was last measured.
+    pub team: Option<String>,
+    pub labels: Vec<String>,
+    /// Who holds it at resolution (else who held it last).
+    pub assignee: Option<String>,
+    pub started_at: Millis,
+    pub first_reply_at: Option<Millis>,
+    pub first_response_secs: Option<i64>,
+    pub first_response_business_secs: Option<i64>,
+    pub resolved_at: Option<Millis>,
+    pub resolution_secs: Option<i64>,
+    pub resolution_business_secs: Option<i64>,
+    pub resolution_open_secs: Option<i64>,
+    pub replies: u64,
+    /// Whether the cycle is a reopening (cycle 2 and later).
+    pub reopened: bool,
+}
+
 /// `POST /api/v1/reports/rebuild`: how many conversations' facts were derived again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

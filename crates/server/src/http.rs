@@ -110,6 +110,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(automation::conversation_runs))
         .routes(routes!(reports::summary))
         .routes(routes!(reports::timeseries))
+        .routes(routes!(reports::conversations))
         .routes(routes!(reports::rebuild))
         .routes(routes!(channels::inbound))
         .routes(routes!(channels::delivery))

@@ -33,7 +33,7 @@ use switchboard_proto::*;
 pub use self::{
     deliveries::MAX_DELIVERY_ATTEMPTS,
     presence::{run_presence, HEARTBEAT, NODE_SILENT_AFTER},
-    reports::{series_csv, summary_csv, ReportQuery},
+    reports::{cycles_csv, series_csv, summary_csv, ReportQuery},
     timers::run_timers,
 };
 use crate::{

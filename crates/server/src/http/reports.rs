@@ -13,7 +13,7 @@ use utoipa::IntoParams;
 use super::AppState;
 use crate::{
     error::{ApiResult, Json, Query},
-    workspace::{series_csv, summary_csv, ReportQuery, Viewer},
+    workspace::{cycles_csv, series_csv, summary_csv, ReportQuery, Viewer},
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -97,6 +97,40 @@ pub async fn timeseries(
             ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
         }
         _ => Json(series).into_response(),
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CyclesParams {
+    /// As for the summary: the cycles that *started* in `[from, to)`.
+    from: String,
+    to: String,
+    tz: Option<String>,
+    /// `csv` for CSV (default JSON).
+    format: Option<String>,
+    bom: Option<u8>,
+}
+
+/// One row per conversation cycle that started in the period (a conversation reopened twice is
+/// three rows), with its contact, team, labels, assignee, first response and resolution so far.
+#[utoipa::path(get, path = "/api/v1/reports/conversations", tag = "reports", security(("bearer" = [])),
+    params(CyclesParams),
+    responses((status = 200, body = Vec<CycleRow>), (status = 422, body = ErrorBody)))]
+pub async fn conversations(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(params): Query<CyclesParams>,
+) -> ApiResult<Response> {
+    let query =
+        ReportQuery { from: params.from, to: params.to, time_zone: params.tz, group_by: GroupBy::None };
+    let rows = state.workspace.report_cycles(&viewer, query).await?;
+    Ok(match params.format.as_deref() {
+        Some("csv") => {
+            let body = cycles_csv(&rows, params.bom == Some(1))?;
+            ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
+        }
+        _ => Json(rows).into_response(),
     })
 }
 

@@ -441,6 +441,40 @@ fn aggregate<'a>(
         .collect()
 }
 
+/// Names looked up once per export.
+#[derive(Default)]
+struct Names {
+    known: BTreeMap<Id, String>,
+}
+
+impl Names {
+    fn lookup<T: crate::store::Entity>(
+        &mut self,
+        store: &(impl StoreRead + ?Sized),
+        id: Id,
+        name: impl Fn(T) -> String,
+    ) -> Outcome<String> {
+        if let Some(found) = self.known.get(&id) {
+            return Ok(found.clone());
+        }
+        let found = store.get::<T>(id)?.map_or_else(|| id.to_string(), name);
+        self.known.insert(id, found.clone());
+        Ok(found)
+    }
+
+    fn inbox(&mut self, store: &(impl StoreRead + ?Sized), id: Id) -> Outcome<String> {
+        self.lookup::<Inbox>(store, id, |inbox| inbox.name)
+    }
+
+    fn team(&mut self, store: &(impl StoreRead + ?Sized), id: Id) -> Outcome<String> {
+        self.lookup::<Team>(store, id, |team| team.name)
+    }
+
+    fn agent(&mut self, store: &(impl StoreRead + ?Sized), id: Id) -> Outcome<String> {
+        self.lookup::<Agent>(store, id, |agent| agent.name)
+    }
+}
+
 /// A group's readable name.
 fn name_of(store: &(impl StoreRead + ?Sized), group_by: GroupBy, key: &Option<String>) -> Outcome<String> {
     let Some(key) = key else {
@@ -535,6 +569,72 @@ impl Workspace {
                 rows.push(SeriesRow { name: name_of(store, group_by, &key)?, key, points });
             }
             Ok(ReportSeries { from, to, time_zone, interval, group_by, buckets, rows })
+        })
+        .await
+    }
+
+    /// `GET /reports/conversations`: one row per cycle started in the period, with what became of
+    /// it so far (its first response and resolution may fall after the period).
+    pub async fn report_cycles(&self, viewer: &Viewer, query: ReportQuery) -> Outcome<Vec<CycleRow>> {
+        let (from, to, _) = period(&query)?;
+        let viewer = viewer.clone();
+        self.write(move |tx| {
+            refresh(tx)?;
+            let store: &dyn StoreTx = tx;
+            let allowed = allowed(store, &viewer, GroupBy::None)?;
+            let mut cycles: BTreeMap<(Id, u32), Vec<ReportFact>> = BTreeMap::new();
+            for fact in store.report_facts(from, Millis::MAX)?.into_iter().filter(|f| allowed(f)) {
+                cycles.entry((fact.conversation_id, fact.cycle)).or_default().push(fact);
+            }
+            let mut names: Names = Names::default();
+            let mut rows = Vec::new();
+            for ((conversation_id, cycle), facts) in cycles {
+                let Some(started) =
+                    facts.iter().find(|f| f.kind == FactKind::CycleStarted && f.at >= from && f.at < to)
+                else {
+                    continue;
+                };
+                let first = facts.iter().find(|f| f.kind == FactKind::FirstResponse);
+                let resolution = facts.iter().find(|f| f.kind == FactKind::Resolution);
+                let last = facts.iter().max_by_key(|f| f.at).unwrap_or(started);
+                let contact = store.get::<Conversation>(conversation_id)?.map(|c| c.contact_id);
+                let contact = match contact {
+                    Some(id) => store.get::<Contact>(id)?,
+                    None => None,
+                };
+                let secs = |ms: Millis| ms / 1000;
+                rows.push(CycleRow {
+                    conversation_id,
+                    cycle,
+                    inbox: names.inbox(store, started.inbox_id)?,
+                    channel: started.channel,
+                    contact_name: contact.as_ref().map(|c| c.name.clone()).unwrap_or_default(),
+                    contact_phone: contact.as_ref().and_then(|c| c.phone.clone()),
+                    contact_email: contact.as_ref().and_then(|c| c.email.clone()),
+                    origin: started.origin,
+                    team: match last.team_id {
+                        Some(team) => Some(names.team(store, team)?),
+                        None => None,
+                    },
+                    labels: last.labels.clone(),
+                    assignee: match resolution.unwrap_or(last).agent_id {
+                        Some(agent) => Some(names.agent(store, agent)?),
+                        None => None,
+                    },
+                    started_at: started.at,
+                    first_reply_at: first.map(|f| f.at),
+                    first_response_secs: first.map(|f| secs(f.wall_ms)),
+                    first_response_business_secs: first.map(|f| secs(f.business_ms)),
+                    resolved_at: resolution.map(|f| f.at),
+                    resolution_secs: resolution.map(|f| secs(f.wall_ms)),
+                    resolution_business_secs: resolution.map(|f| secs(f.business_ms)),
+                    resolution_open_secs: resolution.map(|f| secs(f.open_ms)),
+                    replies: facts.iter().filter(|f| f.kind == FactKind::MessageOut).count() as u64,
+                    reopened: cycle > 1,
+                });
+            }
+            rows.sort_by_key(|row| (row.started_at, row.conversation_id, row.cycle));
+            Ok(rows)
         })
         .await
     }
@@ -635,6 +735,70 @@ pub fn summary_csv(summary: &ReportSummary, bom: bool) -> Outcome<Vec<u8>> {
         let mut record = vec![cell(&row.name), row.key.clone().unwrap_or_default()];
         record.extend(metric_cells(&row.metrics));
         record
+    });
+    write_csv(header, records, bom)
+}
+
+/// The cycles as CSV, one row each (the same rows as the JSON); labels joined with `|`.
+pub fn cycles_csv(rows: &[CycleRow], bom: bool) -> Outcome<Vec<u8>> {
+    let header = [
+        "conversation_id",
+        "cycle",
+        "inbox",
+        "channel",
+        "contact_name",
+        "contact_phone",
+        "contact_email",
+        "origin",
+        "team",
+        "labels",
+        "assignee",
+        "started_at",
+        "first_reply_at",
+        "first_response_s",
+        "first_response_business_s",
+        "resolved_at",
+        "resolution_s",
+        "resolution_business_s",
+        "resolution_open_s",
+        "replies",
+        "reopened",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let text = |value: Option<i64>| value.map(|v| v.to_string()).unwrap_or_default();
+    let instant = |at: Option<Millis>| {
+        at.and_then(|at| jiff::Timestamp::from_millisecond(at).ok())
+            .map(|at| at.to_string())
+            .unwrap_or_default()
+    };
+    let records = rows.iter().map(|row| {
+        vec![
+            row.conversation_id.to_string(),
+            row.cycle.to_string(),
+            cell(&row.inbox),
+            row.channel.as_str().to_owned(),
+            cell(&row.contact_name),
+            cell(row.contact_phone.as_deref().unwrap_or_default()),
+            cell(row.contact_email.as_deref().unwrap_or_default()),
+            match row.origin {
+                Origin::Customer => "customer".to_owned(),
+                Origin::Agent => "agent".to_owned(),
+            },
+            cell(row.team.as_deref().unwrap_or_default()),
+            cell(&row.labels.join("|")),
+            cell(row.assignee.as_deref().unwrap_or_default()),
+            instant(Some(row.started_at)),
+            instant(row.first_reply_at),
+            text(row.first_response_secs),
+            text(row.first_response_business_secs),
+            instant(row.resolved_at),
+            text(row.resolution_secs),
+            text(row.resolution_business_secs),
+            text(row.resolution_open_secs),
+            row.replies.to_string(),
+            row.reopened.to_string(),
+        ]
     });
     write_csv(header, records, bom)
 }

@@ -387,3 +387,59 @@ async fn k13_a_daily_csv_has_a_row_for_every_group_and_day_zeros_included() {
     let zeros = rows.iter().filter(|r| &r[5] == "0" && &r[8] == "0").count();
     assert!(zeros >= 3 * 6, "the quiet days are rows of zeros: {text}");
 }
+
+#[tokio::test]
+async fn k14_the_full_export_has_one_row_per_cycle() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    set_clock(&server, MONDAY + 10 * HOUR);
+    let id = server.inbound(&workspace.whatsapp, "+HYPERLINK", "k14-1", "hi").await.conversation_id;
+    server.clock.advance(4 * MINUTE);
+    reply(&workspace.sara, id).await;
+    status(&workspace.sara, id, "resolved").await;
+    server.clock.advance(HOUR);
+    server.inbound(&workspace.whatsapp, "+HYPERLINK", "k14-2", "one more").await;
+    // An agent-started conversation with a contact whose name a spreadsheet would run.
+    let contact = workspace
+        .sara
+        .ok("/api/v1/contacts", json!({"client_id": Id::new_v4(), "name": "=HYPERLINK(\"http://x\")", "phone": "+40 721 000 333"}))
+        .await;
+    let body = json!({"client_id": Id::new_v4(), "inbox_id": workspace.whatsapp.inbox.id,
+        "contact_id": contact["contact"]["id"], "template": {"name": "follow_up", "params": ["you", "it"]}});
+    workspace.sara.ok("/api/v1/conversations", body).await;
+
+    let (status_code, body) =
+        server.admin.get("/api/v1/reports/conversations?from=2030-01-07&to=2030-01-08").await;
+    assert_eq!(status_code, StatusCode::OK, "{body}");
+    let rows: Vec<CycleRow> = serde_json::from_value(body).expect("rows");
+    let ours: Vec<&CycleRow> = rows.iter().filter(|r| r.conversation_id == id).collect();
+    assert_eq!(ours.len(), 2, "two cycles, two rows: {rows:#?}");
+    assert_eq!((ours[0].cycle, ours[0].reopened, ours[1].cycle, ours[1].reopened), (1, false, 2, true));
+    assert_eq!((ours[0].first_response_secs, ours[0].replies), (Some(240), 1));
+    assert!(ours[0].resolution_secs.is_some() && ours[1].resolved_at.is_none());
+    assert_eq!(ours[0].assignee.as_deref(), None, "nobody held it: Sara replied without claiming");
+    assert_eq!(rows.len(), 3);
+
+    let response = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/reports/conversations?from=2030-01-07&to=2030-01-08&format=csv&bom=1",
+            server.base
+        ))
+        .bearer_auth(&server.admin.token)
+        .send()
+        .await
+        .expect("csv");
+    let bytes = response.bytes().await.expect("bytes");
+    assert!(bytes.starts_with("\u{feff}".as_bytes()), "a byte-order mark for Excel");
+    let text = std::str::from_utf8(&bytes[3..]).expect("UTF-8");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    assert_eq!(&header[0], "conversation_id");
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("record")).collect();
+    assert_eq!(records.len(), rows.len(), "the CSV holds the JSON's rows");
+    let name = header.iter().position(|h| h == "contact_name").expect("contact_name");
+    let names: Vec<&str> = records.iter().map(|r| &r[name]).collect();
+    assert!(names.contains(&"'=HYPERLINK(\"http://x\")"), "a formula is neutralised: {names:?}");
+    let origin = header.iter().position(|h| h == "origin").expect("origin");
+    assert_eq!(records.iter().filter(|r| &r[origin] == "agent").count(), 1);
+}
