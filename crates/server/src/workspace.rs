@@ -89,8 +89,6 @@ pub struct Workspace {
     /// This server process's node id (presence is counted per node).
     node: Arc<str>,
     streams: presence::LocalStreams,
-    /// The enabled automation rules, re-read when they change.
-    rules: automation::RulesCache,
     /// The SLA policies and the inboxes, re-read when they change (`cached.rs`).
     caches: cached::Caches,
 }
@@ -105,7 +103,6 @@ impl Workspace {
             clock,
             node: node.into(),
             streams: Default::default(),
-            rules: Default::default(),
             caches: Default::default(),
         }
     }
@@ -134,13 +131,12 @@ impl Workspace {
         T: Send + 'static,
         F: FnOnce(&mut dyn StoreTx) -> Outcome<T> + Send + 'static,
     {
-        let rules = self.rules.clone();
         let caches = self.caches.clone();
         self.store
             .write(self.clock.now(), move |tx| {
                 cached::within(&caches, || {
                     let value = write(tx)?;
-                    let grew = automation::answer(tx, &rules)?;
+                    let grew = automation::answer(tx)?;
                     reports::ledger_grew(tx, &grew)?;
                     Ok(value)
                 })

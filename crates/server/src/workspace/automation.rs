@@ -25,10 +25,7 @@
 //! - Every matched evaluation, and every timed run, is logged with the rule version, the
 //!   triggering event, the condition trace and each action's outcome (kept [`RUN_RETENTION_MS`]).
 
-use std::{
-    collections::BTreeMap,
-    sync::{Arc, Mutex},
-};
+use std::collections::BTreeMap;
 
 use switchboard_proto::{
     automation::*,
@@ -82,35 +79,6 @@ fn enabled_rules(store: &(impl StoreRead + ?Sized)) -> Outcome<Vec<AutomationRul
     Ok(rules)
 }
 
-/// The enabled rules as of a version of the rules (the seq of their latest change), kept between
-/// transactions so a write doesn't re-read and re-parse every rule. Each transaction checks the
-/// version (one indexed lookup), so an edit through any node is seen by the next write on every
-/// node; a transaction that wrote a rule itself reads them fresh and doesn't keep them (it may
-/// yet roll back).
-#[derive(Clone, Default)]
-pub struct RulesCache(Arc<Mutex<Option<VersionedRules>>>);
-
-/// The enabled rules as of the seq of their latest change.
-type VersionedRules = (i64, Arc<Vec<AutomationRule>>);
-
-impl RulesCache {
-    fn rules(&self, tx: &dyn StoreTx) -> Outcome<Arc<Vec<AutomationRule>>> {
-        if tx.wrote(EntityKind::AutomationRule) {
-            return Ok(Arc::new(enabled_rules(tx)?));
-        }
-        let version = tx.kind_version(EntityKind::AutomationRule)?;
-        let mut cached = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((at, rules)) = cached.as_ref() {
-            if *at == version {
-                return Ok(rules.clone());
-            }
-        }
-        let rules = Arc::new(enabled_rules(tx)?);
-        *cached = Some((version, rules.clone()));
-        Ok(rules)
-    }
-}
-
 /// One conversation's events of a round, in the order they were written.
 struct Change {
     conversation: Id,
@@ -132,12 +100,13 @@ fn by_conversation(events: Vec<ConversationEvent>) -> Vec<Change> {
 /// those rules' changes trigger, within the loop guard), then arms or cancels timed runs for the
 /// conversations they touched. Called by `Workspace::write` before every commit; returns the
 /// conversations whose ledger grew (the rules' changes included).
-pub(super) fn answer(tx: &mut dyn StoreTx, cache: &RulesCache) -> Outcome<Vec<Id>> {
+pub(super) fn answer(tx: &mut dyn StoreTx) -> Outcome<Vec<Id>> {
     let events = tx.take_events();
     if events.is_empty() {
         return Ok(vec![]);
     }
-    let rules = cache.rules(tx)?;
+    // Kept between writes as of the rules' latest change (`cached.rs`).
+    let rules = super::cached::automation_rules(tx, |tx| enabled_rules(tx))?;
     if rules.is_empty() {
         let mut ids: Vec<Id> = events.iter().map(|event| event.conversation_id).collect();
         ids.sort_unstable();

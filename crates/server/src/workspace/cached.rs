@@ -1,6 +1,7 @@
 //! What almost every write reads and almost none changes, kept between transactions: the enabled
-//! SLA policies (tried on every conversation write, `sla::step`) and the inboxes with their
-//! business hours compiled (routing, ingest, auto-replies and SLA timing read them).
+//! SLA policies (tried on every conversation write, `sla::step`), the inboxes with their
+//! business hours compiled (routing, ingest, auto-replies and SLA timing read them), and the
+//! enabled automation rules (read by every write that changed a conversation).
 //!
 //! Each is kept as of a version of its kind: the seq of the kind's latest change
 //! (`StoreRead::kind_version`, one indexed lookup in the transaction). A write transaction holds the
@@ -20,7 +21,7 @@ use std::{
     sync::{Arc, Mutex, PoisonError},
 };
 
-use switchboard_proto::{calendar::BusinessHours, sla::SlaPolicy, *};
+use switchboard_proto::{automation::AutomationRule, calendar::BusinessHours, sla::SlaPolicy, *};
 
 use crate::{
     refusal::Outcome,
@@ -102,6 +103,7 @@ impl Inboxes {
 pub struct Caches {
     sla_policies: Versioned<Vec<SlaPolicy>>,
     inboxes: Versioned<Inboxes>,
+    automation_rules: Versioned<Vec<AutomationRule>>,
 }
 
 thread_local! {
@@ -131,6 +133,17 @@ pub(super) fn sla_policies(
 ) -> Outcome<Arc<Vec<SlaPolicy>>> {
     match current() {
         Some(caches) => caches.sla_policies.get(tx, EntityKind::SlaPolicy, load),
+        None => Ok(Arc::new(load(tx)?)),
+    }
+}
+
+/// The enabled automation rules as `load` reads them, from the cache when no rule has changed.
+pub(super) fn automation_rules(
+    tx: &dyn StoreTx,
+    load: impl FnOnce(&dyn StoreTx) -> Outcome<Vec<AutomationRule>>,
+) -> Outcome<Arc<Vec<AutomationRule>>> {
+    match current() {
+        Some(caches) => caches.automation_rules.get(tx, EntityKind::AutomationRule, load),
         None => Ok(Arc::new(load(tx)?)),
     }
 }
