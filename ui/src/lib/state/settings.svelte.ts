@@ -85,6 +85,8 @@ export class SettingsState {
       if (inbox) this.draftFor(inbox);
     } else if (page.type === 'rules') {
       this.rules.load();
+      // A rule left open shows its latest runs (rules may have run while the screen was closed).
+      this.rules.loadRuns();
     } else {
       this.loadWorkload();
     }
