@@ -186,6 +186,8 @@ pub trait StoreRead {
     /// Open, unassigned conversations of `inbox` in queue order (waiting customers first, the
     /// longest waiting first; then the oldest; then by id), at most `limit`.
     fn routing_queue(&self, inbox: Id, limit: usize) -> StoreResult<Vec<Conversation>>;
+    /// Whether `inbox`'s routing queue has anything in it (read from the queue's index, no row).
+    fn routing_queued(&self, inbox: Id) -> StoreResult<bool>;
     /// Each agent's count of open conversations assigned to them (agents with none are absent).
     fn open_loads(&self) -> StoreResult<Vec<(Id, usize)>>;
     /// Each agent's turn in routing's rotation: higher is more recently auto-assigned.

@@ -146,6 +146,18 @@ impl StoreRead for Pg<'_> {
         )
     }
 
+    fn routing_queued(&self, inbox: Id) -> StoreResult<bool> {
+        let row = self.row(
+            "SELECT EXISTS (SELECT 1 FROM conversations
+             WHERE inbox_id = $1 AND status = 'open' AND data->>'assignee_id' IS NULL)",
+            &[&inbox.to_string()],
+        )?;
+        Ok(match row {
+            Some(row) => row.try_get(0)?,
+            None => false,
+        })
+    }
+
     fn open_loads(&self) -> StoreResult<Vec<(Id, usize)>> {
         self.rows(
             "SELECT data->>'assignee_id', count(*) FROM conversations

@@ -149,6 +149,17 @@ impl StoreRead for Sql<'_> {
         )
     }
 
+    fn routing_queued(&self, inbox: Id) -> StoreResult<bool> {
+        // A statement of its own: `routing_queue`'s plan depends on its LIMIT, so binding another
+        // limit to it would have it prepared again on every call.
+        Ok(self.conn.query_row_cached(
+            "SELECT EXISTS (SELECT 1 FROM conversations
+             WHERE inbox_id = ?1 AND status = 'open' AND data->>'assignee_id' IS NULL)",
+            [inbox.to_string()],
+            |row| row.get(0),
+        )?)
+    }
+
     fn open_loads(&self) -> StoreResult<Vec<(Id, usize)>> {
         let mut statement = self.conn.prepare_cached(
             "SELECT assignee_id, count(*) FROM conversations

@@ -371,7 +371,7 @@ pub fn route(tx: &mut dyn StoreTx, released: Released) -> Outcome<usize> {
     // Nothing queued (the common case: each change routes what it queued): done, the roster unread.
     let mut queued = false;
     for inbox in &inboxes {
-        if !tx.routing_queue(inbox.id, 1)?.is_empty() {
+        if tx.routing_queued(inbox.id)? {
             queued = true;
             break;
         }
