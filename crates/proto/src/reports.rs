@@ -229,6 +229,37 @@ pub struct CycleRow {
     pub reopened: bool,
 }
 
+/// `GET /api/v1/reports/live`: the desk right now, over the conversations the viewer sees.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LiveFigures {
+    /// Status open.
+    pub open: u64,
+    /// Open, nobody holds it.
+    pub unassigned: u64,
+    /// Open and a customer waits for a person, or nobody has answered yet ([`is_unattended`]).
+    pub unattended: u64,
+    /// Open with a customer waiting longer than the asked threshold.
+    pub waiting_longer: u64,
+    /// The threshold, in seconds.
+    pub waiting_longer_than_secs: u64,
+    /// The longest a customer has been waiting now, in seconds.
+    pub longest_wait_secs: u64,
+    /// Pending and snoozed.
+    pub parked: u64,
+    /// Live SLA clocks falling due within the asked horizon (breached ones included).
+    pub sla_at_risk: u64,
+    pub sla_at_risk_within_secs: u64,
+}
+
+/// Whether a conversation is unattended: open, and a customer waits for a person or no person has
+/// answered it yet. One predicate for the report's figure and any list that shows the same.
+pub fn is_unattended(conversation: &crate::Conversation) -> bool {
+    conversation.status == crate::ConversationStatus::Open
+        && (conversation.waiting_since.is_some() || conversation.first_reply_at.is_none())
+}
+
 /// `POST /api/v1/reports/rebuild`: how many conversations' facts were derived again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

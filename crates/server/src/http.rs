@@ -111,6 +111,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::summary))
         .routes(routes!(reports::timeseries))
         .routes(routes!(reports::conversations))
+        .routes(routes!(reports::live))
         .routes(routes!(reports::rebuild))
         .routes(routes!(channels::inbound))
         .routes(routes!(channels::delivery))

@@ -134,6 +134,30 @@ pub async fn conversations(
     })
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LiveParams {
+    /// Count customers waiting longer than this many seconds (default 1800).
+    waiting_longer_than_secs: Option<u64>,
+    /// Count SLA clocks falling due within this many seconds (default 3600).
+    sla_within_secs: Option<u64>,
+}
+
+/// The desk now: open, unassigned, unattended, waiting longer than a threshold, parked and SLA
+/// at risk, over the conversations the viewer sees.
+#[utoipa::path(get, path = "/api/v1/reports/live", tag = "reports", security(("bearer" = [])),
+    params(LiveParams),
+    responses((status = 200, body = LiveFigures), (status = 401, body = ErrorBody)))]
+pub async fn live(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(params): Query<LiveParams>,
+) -> ApiResult<Json<LiveFigures>> {
+    let waiting = params.waiting_longer_than_secs.unwrap_or(1800);
+    let within = params.sla_within_secs.unwrap_or(3600);
+    Ok(Json(state.workspace.live_figures(&viewer, waiting, within).await?))
+}
+
 /// Derive every conversation's report facts again from its ledger (admin); the reports answer
 /// the same afterwards.
 #[utoipa::path(post, path = "/api/v1/reports/rebuild", tag = "reports", security(("bearer" = [])),

@@ -639,6 +639,48 @@ impl Workspace {
         .await
     }
 
+    /// `GET /reports/live`: open, unassigned, unattended, waiting longer than `waiting_secs`, parked
+    /// and SLA clocks due within `within_secs`, over the unresolved conversations the viewer sees.
+    pub async fn live_figures(
+        &self,
+        viewer: &Viewer,
+        waiting_secs: u64,
+        within_secs: u64,
+    ) -> Outcome<LiveFigures> {
+        let viewer = viewer.clone();
+        self.read(move |store| {
+            let visible = visible_inboxes(store, &viewer.agent)?;
+            let now = store.now();
+            let waiting_ms = Millis::try_from(waiting_secs.saturating_mul(1000)).unwrap_or(Millis::MAX);
+            let within_ms = Millis::try_from(within_secs.saturating_mul(1000)).unwrap_or(Millis::MAX);
+            let mut live = LiveFigures {
+                waiting_longer_than_secs: waiting_secs,
+                sla_at_risk_within_secs: within_secs,
+                ..Default::default()
+            };
+            for conversation in store.unresolved_conversations()? {
+                if !visible.contains(&conversation.inbox_id) {
+                    continue;
+                }
+                let open = conversation.status == ConversationStatus::Open;
+                live.open += u64::from(open);
+                live.parked += u64::from(!open);
+                live.unassigned += u64::from(open && conversation.assignee_id.is_none());
+                live.unattended += u64::from(is_unattended(&conversation));
+                if let (true, Some(since)) = (open, conversation.waiting_since) {
+                    let waited = (now - since).max(0);
+                    live.waiting_longer += u64::from(waited > waiting_ms);
+                    live.longest_wait_secs = live.longest_wait_secs.max((waited / 1000) as u64);
+                }
+                let due =
+                    conversation.sla.as_ref().and_then(|sla| sla.next_due()).and_then(|clock| clock.due_at);
+                live.sla_at_risk += u64::from(due.is_some_and(|due| due <= now.saturating_add(within_ms)));
+            }
+            Ok(live)
+        })
+        .await
+    }
+
     /// `POST /reports/rebuild` (admins): every conversation's facts derived again from its ledger.
     pub async fn rebuild_reports(&self, viewer: &Viewer) -> Outcome<ReportsRebuilt> {
         crate::policy::require_admin(viewer)?;

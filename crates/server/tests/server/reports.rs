@@ -443,3 +443,31 @@ async fn k14_the_full_export_has_one_row_per_cycle() {
     let origin = header.iter().position(|h| h == "origin").expect("origin");
     assert_eq!(records.iter().filter(|r| &r[origin] == "agent").count(), 1);
 }
+
+#[tokio::test]
+async fn k16_live_figures_count_the_desk_now_with_one_unattended_predicate() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    set_clock(&server, MONDAY + 10 * HOUR);
+    let waiting = server.inbound(&workspace.whatsapp, "l1", "l1", "hello?").await.conversation_id;
+    let answered = server.inbound(&workspace.whatsapp, "l2", "l2", "hi").await.conversation_id;
+    let parked = server.inbound(&workspace.whatsapp, "l3", "l3", "hey").await.conversation_id;
+    assign(&server.admin, answered, workspace.sara.agent.id).await;
+    reply(&workspace.sara, answered).await;
+    status(&workspace.sara, parked, "pending").await;
+    server.clock.advance(45 * MINUTE);
+    let (code, body) = workspace.lena.get("/api/v1/reports/live").await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let live: LiveFigures = serde_json::from_value(body).expect("figures");
+    assert_eq!((live.open, live.unassigned, live.unattended, live.parked), (2, 1, 1, 1), "{live:?}");
+    assert_eq!(live.waiting_longer, 1, "45 minutes is longer than the 30 by default");
+    assert!((45 * 60..45 * 60 + 2).contains(&live.longest_wait_secs));
+    // The same predicate the figure counts, on each conversation.
+    for (id, expected) in [(waiting, true), (answered, false), (parked, false)] {
+        let (_, body) = server.admin.get(&format!("/api/v1/conversations/{id}/export")).await;
+        let conversation: Transcript = serde_json::from_value(body).expect("transcript");
+        assert_eq!(is_unattended(&conversation.conversation), expected);
+    }
+    let (_, carl) = workspace.carl.get("/api/v1/reports/live").await;
+    assert_eq!(carl["open"], 0, "Carl doesn't work this inbox");
+}
