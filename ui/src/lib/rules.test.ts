@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AutomationRule, Condition } from './bindings';
 import {
-  draftOf, emptyGroup, fromTree, groupWithNext, inputOf, leafNode, moveItem, nodePaths, ruleIssues, toTree, tracePaths, triggerText, ungroup, wrap,
+  draftOf, emptyGroup, fromTree, groupWithNext, inputOf, leafNode, moveItem, nodePaths, ruleIssues, serverIssue, toTree, tracePaths, triggerText, ungroup, wrap,
   type GroupNode,
 } from './rules';
 
@@ -118,5 +118,17 @@ describe('the condition builder', () => {
     expect(triggerText({ type: 'event', events: ['message_received', 'conversation_created'] })).toBe('When a customer writes or a conversation is created');
     expect(triggerText({ type: 'customer_waiting', after_secs: 1800, business_hours: true })).toBe('When the customer has waited 30 minutes of business hours');
     expect(triggerText({ type: 'status_held', status: 'pending', after_secs: 3 * 86_400, business_hours: false })).toBe('When it stays Pending for 3 days');
+  });
+});
+
+describe('a refusal from the server', () => {
+  it('lands on the deepest condition node its path names, or on the action', () => {
+    const tree = toTree(nested);
+    const refused = serverIssue('conditions.all[3].not.any[1].all[0].labels[0]: no label named “vip”', tree);
+    expect(refused).toEqual({ field: 'conditions.all[3].not.any[1].all[0]', kind: 'server', message: 'no label named “vip”' });
+    expect(nodePaths(tree).get(((tree.children[3] as GroupNode).children[1] as GroupNode).children[0].key)).toBe(refused?.field);
+    expect(serverIssue('actions[1].agent_id: no active agent x', tree)).toEqual({ field: 'actions[1].agent_id', kind: 'server', message: 'no active agent x' });
+    expect(serverIssue('conditions: nested deeper than 4 levels', tree)?.field).toBe('conditions');
+    expect(serverIssue('something else went wrong', tree)).toBeNull();
   });
 });

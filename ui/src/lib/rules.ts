@@ -418,11 +418,12 @@ export type RuleIssueKind =
   | 'depth'
   | 'leaves'
   | 'emptyList'
-  | 'cooldown';
+  | 'cooldown'
+  | 'server';
 
 /** A problem with a part of the draft; `field` is the server's path (`actions[1].body`,
  * `conditions.all[0]`). */
-export type RuleIssue = { field: string; kind: RuleIssueKind };
+export type RuleIssue = { field: string; kind: RuleIssueKind; message?: string };
 
 /** The server's checks on a rule, and empty lists (which never hold: almost surely a slip). */
 export function ruleIssues(draft: RuleDraft): RuleIssue[] {
@@ -482,4 +483,22 @@ export function moveItem<T>(items: T[], index: number, offset: number): boolean 
   const [item] = items.splice(index, 1);
   items.splice(to, 0, item);
   return true;
+}
+
+/** The server's refusal of a rule (`conditions.all[0].labels[0]: no label named “vip”`) as an
+ * issue at the part of the draft it names: the deepest condition node on that path, or the
+ * action, trigger or field itself. `null` when the message names no path. */
+export function serverIssue(message: string, root: GroupNode): RuleIssue | null {
+  const match = /^((?:conditions|actions|trigger|name|run_limit)[^\s:]*):\s*(.+)$/s.exec(message.trim());
+  if (!match) return null;
+  const [, path, why] = match;
+  let field = path;
+  if (path.startsWith('conditions')) {
+    field = 'conditions';
+    for (const nodePath of nodePaths(root).values()) {
+      const within = path === nodePath || path.startsWith(`${nodePath}.`) || path.startsWith(`${nodePath}[`);
+      if (within && nodePath.length > field.length) field = nodePath;
+    }
+  }
+  return { field, kind: 'server', message: why };
 }

@@ -620,6 +620,7 @@ const en = {
       leaves: 'At most 50 conditions',
       emptyList: 'Nothing picked: this never holds',
       cooldown: 'How long between runs',
+      server: 'The server refused this',
     },
     preview: {
       title: 'Preview',

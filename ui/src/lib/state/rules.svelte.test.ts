@@ -107,6 +107,7 @@ describe('RulesState: the editor', () => {
     fakeApi.saveRule.mockRejectedValue(new ApiError('validation', 'conditions.all[0].labels[0]: no label named “vip”'));
     expect(await rules.save()).toBe(false);
     expect(rules.saveFailure?.text).toContain('conditions.all[0]');
+    expect(rules.issues()).toContainEqual({ field: 'conditions', kind: 'server', message: 'no label named “vip”' });
     // Leaving the editor keeps the draft; opening the rule again brings it back.
     rules.closeEditor();
     expect(rules.hasDraft('r1')).toBe(true);

@@ -7,7 +7,7 @@ import { ApiError, api } from '../api';
 import type { AutomationRule, Directory, RulePreview, RuleRun, RuleTestResult } from '../bindings';
 import { errorText } from '../errors';
 import { t } from '../i18n';
-import { draftOf, fromTree, inputOf, newDraft, ruleIssues, sameDraft, type RuleDraft, type RuleIssue } from '../rules';
+import { draftOf, fromTree, inputOf, newDraft, ruleIssues, sameDraft, serverIssue, type RuleDraft, type RuleIssue } from '../rules';
 import { toasts } from '../toasts.svelte';
 
 export type RulesDeps = {
@@ -47,6 +47,8 @@ export class RulesState {
   private stashed = $state<Record<string, RuleEditor>>({});
   saving = $state(false);
   saveFailure = $state<{ code: string; text: string } | null>(null);
+  /** The server's last refusal, placed at the part of the draft its path names. */
+  refusedAt = $state.raw<RuleIssue | null>(null);
 
   preview = $state.raw<RulePreview | null>(null);
   /** The conditions (as JSON) the preview was made for: stale once the editor changes them. */
@@ -207,6 +209,7 @@ export class RulesState {
 
   private clearResults(): void {
     this.saveFailure = null;
+    this.refusedAt = null;
     this.preview = null;
     this.previewFor = null;
     this.previewFailure = null;
@@ -222,6 +225,7 @@ export class RulesState {
     if (!this.editor) return;
     this.editor.draft = JSON.parse(JSON.stringify(this.editor.base)) as RuleDraft;
     this.saveFailure = null;
+    this.refusedAt = null;
   }
 
   isDirty(): boolean {
@@ -229,13 +233,16 @@ export class RulesState {
   }
 
   issues(): RuleIssue[] {
-    return this.editor ? ruleIssues(this.editor.draft) : [];
+    if (!this.editor) return [];
+    const issues = ruleIssues(this.editor.draft);
+    return this.refusedAt ? [...issues, this.refusedAt] : issues;
   }
 
   /** Sends the draft; a refusal (offline, forbidden, the server's checks) leaves it as typed. */
   async save(): Promise<boolean> {
     const editor = this.editor;
     if (!editor || this.saving || !this.canEdit() || !this.isDirty()) return false;
+    this.refusedAt = null;
     if (this.issues().length > 0) {
       this.saveFailure = { code: 'validation', text: t('rules.fixFirst') };
       return false;
@@ -255,6 +262,9 @@ export class RulesState {
       return true;
     } catch (error) {
       this.saveFailure = failureText(error, this.deps.directory(), 'rules.offlineSave');
+      if (error instanceof ApiError && error.code === 'validation' && this.editor) {
+        this.refusedAt = serverIssue(error.message, this.editor.draft.tree);
+      }
       return false;
     } finally {
       this.saving = false;
