@@ -190,3 +190,38 @@ describe('RulesState: testing rules on a conversation from the palette', () => {
     expect(rules.test?.conversationId).toBe('c42');
   });
 });
+
+describe('RulesState: a colleague’s save', () => {
+  it('follows a newer version while nothing was typed, and says so when something was', async () => {
+    fakeApi.automationRules.mockResolvedValue([first]);
+    const { rules } = make();
+    await rules.load();
+    rules.edit(first);
+    fakeApi.automationRules.mockResolvedValue([{ ...first, name: 'Refunds (theirs)', version: 2 }]);
+    await rules.load();
+    expect(rules.editor).toMatchObject({ version: 2, changedElsewhere: false });
+    expect(rules.editor!.draft.name).toBe('Refunds (theirs)');
+    rules.editor!.draft.name = 'Refunds (mine)';
+    fakeApi.automationRules.mockResolvedValue([{ ...first, name: 'Refunds (theirs again)', version: 3 }]);
+    await rules.load();
+    expect(rules.editor).toMatchObject({ version: 3, changedElsewhere: true });
+    expect(rules.editor!.draft.name, 'what was typed stays').toBe('Refunds (mine)');
+    rules.discard();
+    expect(rules.editor!.draft.name).toBe('Refunds (theirs again)');
+    expect(rules.editor!.changedElsewhere).toBe(false);
+  });
+
+  it('adds a rule a colleague deleted again rather than failing on it', async () => {
+    fakeApi.automationRules.mockResolvedValue([first]);
+    const { rules } = make();
+    await rules.load();
+    rules.edit(first);
+    rules.editor!.draft.name = 'Refunds, kept';
+    fakeApi.automationRules.mockResolvedValue([]);
+    await rules.load();
+    fakeApi.saveRule.mockResolvedValue(rule('r5', { name: 'Refunds, kept' }));
+    expect(await rules.save()).toBe(true);
+    expect(fakeApi.saveRule).toHaveBeenCalledWith(null, expect.objectContaining({ name: 'Refunds, kept' }));
+    expect(rules.editor?.ruleId).toBe('r5');
+  });
+});

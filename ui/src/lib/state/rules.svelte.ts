@@ -23,11 +23,24 @@ export type RulesDeps = {
 export type TestChoice = { id: string; label: string; hint: string };
 
 /** The editor: a new rule (`ruleId` null) or a saved one. */
-export type RuleEditor = { ruleId: string | null; draft: RuleDraft; base: RuleDraft };
+export type RuleEditor = {
+  ruleId: string | null;
+  draft: RuleDraft;
+  base: RuleDraft;
+  /** The version the draft began from (0 for a new rule). */
+  version: number;
+  /** A colleague saved a newer version while this draft had changes. */
+  changedElsewhere: boolean;
+};
 
 function failureText(error: unknown, directory: Directory | null, offlineKey: 'rules.offlineSave' | 'rules.offlineRead'): { code: string; text: string } {
   const failure = error instanceof ApiError ? error : new ApiError('internal', String(error));
-  const text = failure.code === 'offline' ? t(offlineKey) : errorText(failure.code, failure.message, directory);
+  const text =
+    failure.code === 'offline'
+      ? t(offlineKey)
+      : failure.code === 'not_found'
+        ? t('rules.notFound')
+        : errorText(failure.code, failure.message, directory);
   return { code: failure.code, text };
 }
 
@@ -77,14 +90,31 @@ export class RulesState {
     return role === 'admin' || role === 'lead';
   }
 
-  /** Reads the rules from the cache (again, when the feed changed them). */
+  /** Reads the rules from the cache (again, when the feed changed them). An open rule a colleague
+   * saved meanwhile follows their version when nothing was typed, else the editor says so. */
   async load(): Promise<void> {
     try {
       this.rules = await api.automationRules();
       this.loaded = true;
     } catch (error) {
       this.deps.report(error);
+      return;
     }
+    for (const editor of [this.editor, ...Object.values(this.stashed)]) {
+      const now = editor?.ruleId ? this.ruleById(editor.ruleId) : null;
+      if (!editor || !now || now.version <= editor.version) continue;
+      if (sameDraft(editor.draft, editor.base)) {
+        Object.assign(editor, this.editorFor(now));
+      } else {
+        editor.base = draftOf(now);
+        editor.version = now.version;
+        editor.changedElsewhere = true;
+      }
+    }
+  }
+
+  private editorFor(rule: AutomationRule): RuleEditor {
+    return { ruleId: rule.id, draft: draftOf(rule), base: draftOf(rule), version: rule.version, changedElsewhere: false };
   }
 
   ruleById(id: string | null): AutomationRule | null {
@@ -154,7 +184,7 @@ export class RulesState {
   /** A new rule (or the new rule's kept draft). */
   startNew(): void {
     this.stash();
-    this.editor = this.stashed.new ?? { ruleId: null, draft: newDraft(), base: newDraft() };
+    this.editor = this.stashed.new ?? { ruleId: null, draft: newDraft(), base: newDraft(), version: 0, changedElsewhere: false };
     delete this.stashed.new;
     this.clearResults();
   }
@@ -163,7 +193,7 @@ export class RulesState {
   edit(rule: AutomationRule): void {
     if (this.editor?.ruleId !== rule.id) {
       this.stash();
-      this.editor = this.stashed[rule.id] ?? { ruleId: rule.id, draft: draftOf(rule), base: draftOf(rule) };
+      this.editor = this.stashed[rule.id] ?? this.editorFor(rule);
       delete this.stashed[rule.id];
       this.clearResults();
     }
@@ -224,6 +254,7 @@ export class RulesState {
   discard(): void {
     if (!this.editor) return;
     this.editor.draft = JSON.parse(JSON.stringify(this.editor.base)) as RuleDraft;
+    this.editor.changedElsewhere = false;
     this.saveFailure = null;
     this.refusedAt = null;
   }
@@ -251,12 +282,14 @@ export class RulesState {
     this.saveFailure = null;
     const sent = JSON.parse(JSON.stringify(editor.draft)) as RuleDraft;
     try {
-      const saved = await api.saveRule(editor.ruleId, inputOf(sent));
+      // A rule a colleague deleted meanwhile is added again rather than refused as missing.
+      const gone = editor.ruleId !== null && this.loaded && !this.ruleById(editor.ruleId);
+      const saved = await api.saveRule(gone ? null : editor.ruleId, inputOf(sent));
       const known = this.rules.some((rule) => rule.id === saved.id);
       this.rules = known ? this.rules.map((r) => (r.id === saved.id ? saved : r)) : [...this.rules, saved];
       if (this.editor === editor || this.editor?.ruleId === editor.ruleId) {
         const typedSince = !sameDraft(editor.draft, sent);
-        this.editor = { ruleId: saved.id, draft: typedSince ? editor.draft : draftOf(saved), base: draftOf(saved) };
+        this.editor = { ...this.editorFor(saved), draft: typedSince ? editor.draft : draftOf(saved) };
       }
       toasts.show(t('rules.saved'));
       return true;
