@@ -128,6 +128,13 @@ export class RulesState {
     try {
       const saved = await api.setRuleEnabled(rule.id, enabled);
       this.rules = this.rules.map((r) => (r.id === saved.id ? saved : r));
+      // A draft of this rule takes the switch too: it is this person's own change, not a colleague's.
+      for (const editor of [this.editor, ...Object.values(this.stashed)]) {
+        if (editor?.ruleId !== saved.id) continue;
+        editor.version = saved.version;
+        editor.base.enabled = saved.enabled;
+        editor.draft.enabled = saved.enabled;
+      }
       return true;
     } catch (error) {
       this.listFailure = failureText(error, this.deps.directory(), 'rules.offlineSave').text;
