@@ -256,6 +256,11 @@ pub enum Action {
     Webhook {
         url: String,
     },
+    /// Pin a service-level policy (`null`: no SLA, cancelling the running clocks), as a lead
+    /// would: later changes no longer move the conversation to another policy.
+    ApplySla {
+        policy_id: Option<Uuid>,
+    },
 }
 
 /// How often a rule may act on one conversation.

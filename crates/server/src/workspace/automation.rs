@@ -401,6 +401,7 @@ enum Effect {
     Reply(String),
     Note(String),
     Webhook(String),
+    Sla(Option<Id>),
 }
 
 fn skipped(action: &Action, reason: &str) -> (ActionOutcome, Effect) {
@@ -489,6 +490,21 @@ fn plan(
         }
         Action::AddNote { body } => return Ok(ok(action, Effect::Note(body.clone()))),
         Action::Webhook { url } => return Ok(ok(action, Effect::Webhook(url.clone()))),
+        Action::ApplySla { policy_id } => {
+            if conversation.status == ConversationStatus::Resolved {
+                return Ok(skipped(action, "resolved"));
+            }
+            if let Some(policy) = policy_id {
+                if store.get::<switchboard_proto::sla::SlaPolicy>(*policy)?.is_none() {
+                    return Ok(skipped(action, "reference_missing"));
+                }
+            }
+            let pinned = conversation.sla.as_ref().filter(|sla| sla.pinned).map(|sla| sla.policy_id);
+            if pinned == Some(*policy_id) {
+                return Ok(skipped(action, "unchanged"));
+            }
+            return Ok(ok(action, Effect::Sla(*policy_id)));
+        }
     }
     Ok(if changed(conversation) { ok(action, Effect::None) } else { skipped(action, "unchanged") })
 }
@@ -532,6 +548,9 @@ fn perform(
             }
             Effect::Note(body) => write_message(tx, rule, &inbox, &after, MessageKind::Note, body, &cause)?,
             Effect::Webhook(url) => queue_webhook(tx, rule, &after, url, &format!("{origin}#{index}"))?,
+            Effect::Sla(policy) => {
+                super::sla::pin(tx, conversation_id, policy, &cause)?;
+            }
         }
         did.push(describe(action));
         outcomes.push(outcome);
@@ -687,6 +706,8 @@ fn describe(action: &Action) -> String {
         Action::SendReply { .. } => "replied".into(),
         Action::AddNote { .. } => "added a note".into(),
         Action::Webhook { .. } => "called its webhook".into(),
+        Action::ApplySla { policy_id: Some(_) } => "pinned an SLA policy".into(),
+        Action::ApplySla { policy_id: None } => "removed the SLA".into(),
     }
 }
 
@@ -956,6 +977,11 @@ fn check_rule_references(
             }
             Action::SetTeam { team_id: Some(team) } if store.get::<Team>(*team)?.is_none() => {
                 return Err(path_error(&format!("{path}.team_id"), format!("no team {team}")));
+            }
+            Action::ApplySla { policy_id: Some(policy) }
+                if store.get::<switchboard_proto::sla::SlaPolicy>(*policy)?.is_none() =>
+            {
+                return Err(path_error(&format!("{path}.policy_id"), format!("no SLA policy {policy}")));
             }
             Action::AddLabels { labels } => {
                 for (i, label) in labels.iter().enumerate() {

@@ -703,3 +703,42 @@ async fn a_breach_triggers_rules_like_any_change_dated_when_it_fell_due() {
     let after = conversation(&server, id).await;
     assert_eq!((after.priority, after.labels), (Priority::Urgent, vec!["vip".to_owned()]));
 }
+
+#[tokio::test]
+async fn a_rule_pins_an_sla_policy_as_a_lead_would() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let (_, standard) = workspace
+        .lena
+        .post("/api/v1/sla-policies", json!({"name": "Standard", "first_response_secs": 3600}))
+        .await;
+    let (_, vip) = workspace
+        .lena
+        .post("/api/v1/sla-policies", json!({"name": "VIP", "first_response_secs": 900, "enabled": false}))
+        .await;
+    let vip: Id = serde_json::from_value(vip["id"].clone()).expect("id");
+    let (code, answer) = workspace
+        .lena
+        .post(
+            "/api/v1/automation-rules",
+            json!({"name": "Bad", "trigger": on(&["labels_changed"]),
+            "actions": [{"type": "apply_sla", "policy_id": Id::new_v4()}]}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    rule(
+        &workspace.lena,
+        json!({"name": "VIP gets the VIP SLA", "trigger": on(&["labels_changed"]),
+        "conditions": {"labels_any": ["vip"]}, "actions": [{"type": "apply_sla", "policy_id": vip}]}),
+    )
+    .await;
+    let id = server.inbound(&workspace.whatsapp, "pin", "pin-1", "hello").await.conversation_id;
+    let sla = conversation(&server, id).await.sla.expect("an SLA");
+    assert_eq!(sla.policy_id, Some(serde_json::from_value(standard["id"].clone()).expect("id")));
+    labels(&workspace.lena, id, &["vip"]).await;
+    let sla = conversation(&server, id).await.sla.expect("an SLA");
+    assert_eq!((sla.policy_id, sla.pinned), (Some(vip), true), "pinned, even to a disabled policy");
+    // Pinned: a later change doesn't move it back.
+    priority(&workspace.lena, id, "low").await;
+    assert_eq!(conversation(&server, id).await.sla.expect("an SLA").policy_id, Some(vip));
+}
