@@ -28,8 +28,11 @@ use crate::{
     store::{StoreReadExt, StoreTx},
 };
 
+/// A value and the version of its kind it was read at.
+type Kept<T> = Option<(i64, Arc<T>)>;
+
 /// One value as of a version of its kind.
-struct Versioned<T>(Arc<Mutex<Option<(i64, Arc<T>)>>>);
+struct Versioned<T>(Arc<Mutex<Kept<T>>>);
 
 impl<T> Clone for Versioned<T> {
     fn clone(&self) -> Self {

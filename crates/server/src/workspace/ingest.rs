@@ -37,7 +37,7 @@ fn ingest(
         return Ok(InboundResult { message_id, conversation_id, created: false });
     }
     let now = tx.now();
-    let contact = contacts::upsert_from_channel(tx, &inbox, &inbound.contact)?;
+    let contact = contacts::upsert_from_channel(tx, inbox, &inbound.contact)?;
 
     let existing = match tx.open_conversation(inbox.id, contact.id, None)? {
         Some(open) => Some(open),
@@ -86,12 +86,12 @@ fn ingest(
     super::conversations::put_message(tx, inbox.id, &message)?;
     tx.remember_inbound(inbox.id, external_id, message.id, conversation.id)?;
     // Automatic replies (greeting, away, keyword): at most one, in this transaction.
-    super::auto_replies::on_inbound(tx, &inbox, &conversation, &message, existing.is_none())?;
+    super::auto_replies::on_inbound(tx, inbox, &conversation, &message, existing.is_none())?;
     // Routing: a reopened conversation stays with its owner only if they could take it now.
     if existing.as_ref().is_some_and(|before| before.status == ConversationStatus::Resolved) {
-        routing::release_unavailable_owner(tx, &inbox, conversation.id)?;
+        routing::release_unavailable_owner(tx, inbox, conversation.id)?;
     } else {
-        routing::release_if_assignee_unavailable(tx, &inbox, conversation.id)?;
+        routing::release_if_assignee_unavailable(tx, inbox, conversation.id)?;
     }
     routing::route(tx, routing::Released::default())?;
     Ok(InboundResult { conversation_id: conversation.id, message_id: message.id, created: true })
