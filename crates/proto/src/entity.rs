@@ -104,6 +104,11 @@ pub struct AutoReply {
     /// 0: at once. A greeting with a delay is cancelled by a person's reply before it.
     #[serde(default)]
     pub delay_secs: u32,
+    /// On a channel with a reply window: the inbox's approved template sent instead once the
+    /// window has closed (without one, the reply is skipped and the thread says why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub template: Option<TemplateRef>,
 }
 
 /// A reply sent when a customer's message contains one of `keywords` (compared after the search
@@ -118,6 +123,10 @@ pub struct KeywordReply {
     /// The same keyword reply goes to a conversation at most once in this many seconds.
     #[serde(default)]
     pub cooldown_secs: u32,
+    /// As [`AutoReply::template`]: sent instead once the reply window has closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub template: Option<TemplateRef>,
 }
 
 /// An inbox's automatic replies. At most one goes out per customer message, and none counts as
@@ -401,7 +410,7 @@ pub struct Attachment {
     pub sha256: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]

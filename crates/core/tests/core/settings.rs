@@ -67,11 +67,12 @@ async fn an_admin_saves_hours_routing_and_replies_and_an_unchanged_calendar_adds
         },
         auto_replies: AutoReplies {
             greeting: None,
-            away: Some(AutoReply { body: "We open {{next_open_at}}.".into(), delay_secs: 0 }),
+            away: Some(AutoReply { body: "We open {{next_open_at}}.".into(), delay_secs: 0, template: None }),
             keywords: vec![KeywordReply {
                 keywords: vec!["price".into()],
                 body: "See our prices.".into(),
                 cooldown_secs: 3600,
+                template: None,
             }],
         },
     };

@@ -71,6 +71,7 @@ fn keyword(keywords: &[&str], body: &str) -> KeywordReply {
         keywords: keywords.iter().map(|k| (*k).to_owned()).collect(),
         body: body.into(),
         cooldown_secs: 3600,
+        template: None,
     }
 }
 
@@ -79,11 +80,13 @@ fn auto_replies() -> AutoReplies {
         greeting: Some(AutoReply {
             body: "Hi, thanks for writing to us! A person from the team will answer here shortly.".into(),
             delay_secs: 0,
+            template: None,
         }),
         away: Some(AutoReply {
             body: "Thanks for your message. We're closed right now and will answer from {{next_open_at}}."
                 .into(),
             delay_secs: 0,
+            template: None,
         }),
         keywords: vec![
             keyword(&["opening hours", "hours"], "We answer Saturday to Thursday; see our hours on the website."),

@@ -37,9 +37,12 @@
 //!   `rules::on_outgoing` and does not touch the conversation at all: no `first_reply_at`,
 //!   `waiting_since` unchanged, no SLA clock stops, the list preview stays the customer's words.
 //!   It reaches the customer like a person's reply (the inbox's webhook delivery queue).
-//! - **Reply window**: on a channel with one, an automatic reply goes out only while it is open
-//!   at the sending instant (always, right after a customer message; a delayed greeting may find
-//!   it closed). Otherwise nothing is sent: an activity line says why and the ledger records
+//! - **Reply window**: on a channel with one, an automatic reply goes out as written only while it
+//!   is open at the sending instant (always, right after a customer message; a delayed greeting
+//!   may find it closed). Once it has closed, the reply's `template` (one of the inbox's approved
+//!   templates, with its parameters) goes out instead, as a person's template message would:
+//!   checked and rendered by `rules::reply_text`, the message carrying the template. Without a
+//!   usable template nothing is sent: an activity line says why and the ledger records
 //!   `auto_reply_not_sent` with `why: window_closed`.
 
 use switchboard_proto::{
@@ -182,29 +185,59 @@ fn away_reply(
     Some(away.body.replace("{{next_open_at}}", &next_open))
 }
 
-/// Sends an automatic reply now, or, when the channel's reply window has closed, records why not.
+/// An automatic reply the closed reply window held back (no usable template): the ledger and
+/// the thread say why.
+fn not_sent(
+    tx: &mut dyn StoreTx,
+    inbox: &Inbox,
+    conversation: &Conversation,
+    template: Option<&TemplateRef>,
+    reply: AutoReplyRef,
+    now: Millis,
+) -> Outcome<()> {
+    if let Some(wanted) = template {
+        tracing::warn!(inbox = %inbox.id, template = %wanted.name, "an automatic reply's template is not one of the inbox's, or its parameters don't match: not sent");
+    }
+    let what = match reply {
+        AutoReplyRef::Greeting => "greeting",
+        AutoReplyRef::Away => "away reply",
+        AutoReplyRef::Keyword { .. } => "keyword reply",
+    };
+    ledger::auto_reply_not_sent(tx, conversation.id, reply, AutoReplySkip::WindowClosed, now)?;
+    let text = format!(
+        "The automatic {what} was not sent: the {}-hour reply window had closed",
+        REPLY_WINDOW_MS / 3_600_000
+    );
+    conversations::activity(tx, inbox.id, conversation.id, Sender::System, text)?;
+    Ok(())
+}
+
+/// Sends an automatic reply now. When the channel's reply window has closed, it sends the reply's
+/// approved `template` instead (checked and rendered as a person's template message is), or,
+/// without a usable one, records why nothing went out.
 fn send(
     tx: &mut dyn StoreTx,
     inbox: &Inbox,
     conversation: &Conversation,
     body: String,
+    template: Option<&TemplateRef>,
     reply: AutoReplyRef,
 ) -> Outcome<()> {
     let now = tx.now();
-    if !conversation.reply_window_open(inbox.channel, now) {
-        let what = match reply {
-            AutoReplyRef::Greeting => "greeting",
-            AutoReplyRef::Away => "away reply",
-            AutoReplyRef::Keyword { .. } => "keyword reply",
-        };
-        ledger::auto_reply_not_sent(tx, conversation.id, reply, AutoReplySkip::WindowClosed, now)?;
-        let text = format!(
-            "The automatic {what} was not sent: the {}-hour reply window had closed",
-            REPLY_WINDOW_MS / 3_600_000
-        );
-        conversations::activity(tx, inbox.id, conversation.id, Sender::System, text)?;
-        return Ok(());
-    }
+    let (body, sent_template) = if conversation.reply_window_open(inbox.channel, now) {
+        (body, None)
+    } else {
+        // The rule a person's template message goes through: an approved template, its
+        // parameters all given.
+        let approved = template.and_then(|wanted| {
+            let text = crate::rules::reply_text(inbox, conversation, "", Some(wanted), false, now);
+            text.ok().map(|text| (text, Some(wanted.clone())))
+        });
+        match approved {
+            Some(template_message) => template_message,
+            None => return not_sent(tx, inbox, conversation, template, reply, now),
+        }
+    };
     let message = Message {
         id: Id::now_v7(),
         conversation_id: conversation.id,
@@ -212,7 +245,7 @@ fn send(
         body,
         sender: Sender::System,
         attachments: vec![],
-        template: None,
+        template: sent_template,
         delivery: conversations::initial_delivery(inbox),
         mentions: vec![],
         created_at: now,
@@ -238,16 +271,18 @@ pub(super) fn on_inbound(
     let history = history(&tx.events_of(conversation.id)?);
     if let Some(reply) = keyword_reply(&replies.keywords, &message.body, &history, now) {
         let reference = AutoReplyRef::Keyword { keywords: reply.keywords.clone() };
-        return send(tx, inbox, conversation, reply.body.clone(), reference);
+        return send(tx, inbox, conversation, reply.body.clone(), reply.template.as_ref(), reference);
     }
     let inboxes = super::cached::inboxes(tx)?;
     if let Some(body) = away_reply(inbox, inboxes.hours(inbox.id), &history, now) {
-        return send(tx, inbox, conversation, body, AutoReplyRef::Away);
+        let template = replies.away.as_ref().and_then(|away| away.template.as_ref());
+        return send(tx, inbox, conversation, body, template, AutoReplyRef::Away);
     }
     match &replies.greeting {
         Some(greeting) if started => {
             if greeting.delay_secs == 0 {
-                send(tx, inbox, conversation, greeting.body.clone(), AutoReplyRef::Greeting)
+                let template = greeting.template.as_ref();
+                send(tx, inbox, conversation, greeting.body.clone(), template, AutoReplyRef::Greeting)
             } else {
                 let timer = TimerRecord {
                     key: greeting_timer_key(conversation.id),
@@ -273,7 +308,7 @@ pub(super) fn send_greeting(tx: &mut dyn StoreTx, conversation_id: Id) -> Outcom
     if history.last_human_reply.is_some() || history.any_auto_reply {
         return Ok(());
     }
-    send(tx, &inbox, &conversation, greeting.body, AutoReplyRef::Greeting)
+    send(tx, &inbox, &conversation, greeting.body, greeting.template.as_ref(), AutoReplyRef::Greeting)
 }
 
 #[cfg(test)]
@@ -307,6 +342,7 @@ mod tests {
             keywords: vec![keyword.to_owned()],
             body: body.to_owned(),
             cooldown_secs: 60,
+            template: None,
         };
         let replies = vec![reply("price", "A"), reply("price", "B"), reply("refund", "C")];
         let fresh = History::default();

@@ -431,6 +431,50 @@ async fn b17_a_delayed_greeting_past_the_whatsapp_window_is_not_sent_and_says_wh
     );
 }
 
+#[tokio::test]
+async fn b18_past_the_whatsapp_window_a_reply_naming_an_approved_template_sends_the_template() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let inbox = &workspace.whatsapp;
+    let greeting = |template: &str| {
+        json!({"greeting": {"body": "Hello!", "delay_secs": 86400,
+                            "template": {"name": template, "params": ["there"]}}})
+    };
+    let welcome =
+        json!([{"name": "welcome", "language": "en", "body": "Hello {{1}}, we're here when you are."}]);
+    patch_inbox(&server, inbox, json!({"templates": welcome, "auto_replies": greeting("welcome")})).await;
+    let conversation = server.inbound(inbox, "c1", "m1", "hi").await.conversation_id;
+    server.clock.advance(DAY);
+    let all = until_events(&server, conversation, |all| !auto_reply_events(all).is_empty()).await;
+    assert!(all.iter().all(|e| e["kind"] != "auto_reply_not_sent"), "it was sent: {all:?}");
+    assert_eq!(auto_reply_events(&all)[0]["auto_reply"]["type"], "greeting", "still the greeting");
+    let thread = transcript(&server, conversation).await;
+    let sent = thread.messages.iter().find(|m| m.sender == Sender::System && m.kind == MessageKind::Outgoing);
+    let sent = sent.expect("the template went out instead of the greeting's text");
+    assert_eq!(sent.body, "Hello there, we're here when you are.", "rendered as a person's template is");
+    assert_eq!(sent.template, Some(TemplateRef { name: "welcome".into(), params: vec!["there".into()] }));
+    assert!(
+        thread.messages.iter().all(|m| m.kind != MessageKind::Activity),
+        "no line saying it was held back"
+    );
+    assert!(thread.conversation.first_reply_at.is_none(), "still never a response");
+
+    // A template the inbox doesn't have approved: held back, as without one.
+    patch_inbox(&server, inbox, json!({"auto_replies": greeting("not_approved")})).await;
+    let other = server.inbound(inbox, "c2", "m2", "hi").await.conversation_id;
+    server.clock.advance(DAY);
+    let all =
+        until_events(&server, other, |all| all.iter().any(|e| e["kind"] == "auto_reply_not_sent")).await;
+    assert!(auto_reply_events(&all).is_empty(), "nothing sent");
+    let thread = transcript(&server, other).await;
+    let activity = thread.messages.iter().find(|m| m.kind == MessageKind::Activity).map(|m| m.body.clone());
+    assert_eq!(
+        activity.as_deref(),
+        Some("The automatic greeting was not sent: the 24-hour reply window had closed"),
+        "the thread says why"
+    );
+}
+
 /// A tiny deterministic generator (xorshift), so a failing script can be replayed from its seed.
 struct Rng(u64);
 
