@@ -185,6 +185,46 @@ impl ApiClient {
         self.patch(&format!("/api/v1/agents/{agent_id}"), update).await
     }
 
+    /// A GET with query parameters (encoded by reqwest, so a zone like `Etc/GMT+3` survives).
+    async fn get_query<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> CoreResult<T> {
+        let response = self.get_response(path, query).await?;
+        parse(response).await
+    }
+
+    async fn get_response(&self, path: &str, query: &[(&str, String)]) -> CoreResult<reqwest::Response> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(self.token.expose())
+            .query(query)
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(network)?;
+        if !response.status().is_success() {
+            return Err(failure(response).await);
+        }
+        Ok(response)
+    }
+
+    /// A report as JSON (`GET /reports/{summary,timeseries,conversations,live}`); `query` is the
+    /// period, zone, grouping and interval as the server names them.
+    pub async fn report<T: DeserializeOwned>(&self, kind: &str, query: &[(&str, String)]) -> CoreResult<T> {
+        self.get_query(&format!("/api/v1/reports/{kind}"), query).await
+    }
+
+    /// A report as the server writes it in CSV (`format=csv`, with a byte-order mark so a
+    /// spreadsheet reads non-Latin names right): the bytes, untouched.
+    pub async fn report_csv(&self, kind: &str, query: &[(&str, String)]) -> CoreResult<Vec<u8>> {
+        let mut query = query.to_vec();
+        query.push(("format", "csv".into()));
+        query.push(("bom", "1".into()));
+        let response = self.get_response(&format!("/api/v1/reports/{kind}"), &query).await?;
+        let bytes =
+            response.bytes().await.map_err(|e| CoreError::Network(format!("reading the answer: {e}")))?;
+        Ok(bytes.to_vec())
+    }
+
     /// Every active agent as routing sees them now (`GET /workload`, leads and admins).
     pub async fn workload(&self) -> CoreResult<Vec<AgentWorkload>> {
         self.get("/api/v1/workload").await

@@ -17,6 +17,7 @@ pub mod keychain;
 pub mod notify;
 pub mod outbox;
 pub mod quick_replies;
+pub mod reports;
 pub mod settings;
 pub mod sync;
 

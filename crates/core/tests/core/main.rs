@@ -10,6 +10,7 @@ mod effects;
 mod faults;
 mod intents;
 mod outbox;
+mod reports;
 mod search;
 mod settings;
 mod sla;

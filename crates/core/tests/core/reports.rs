@@ -1,0 +1,110 @@
+//! Reports against the real server: the summary, time series and live figures as the server
+//! computes them, its CSV untouched, a refused query with the server's message, and offline the
+//! last report of each kind kept in the account's directory, marked with when it was fetched.
+
+use serde_json::json;
+use switchboard_core::reports::{self, CsvExport, ReportCache, ReportQuery};
+use switchboard_proto::{
+    reports::{GroupBy, Interval},
+    *,
+};
+
+use crate::harness::*;
+
+/// `YYYY-MM-DD` (UTC) of an instant, by the civil-from-days algorithm.
+fn utc_date(at: Millis) -> String {
+    let z = at.div_euclid(86_400_000) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// Yesterday to the day after tomorrow (UTC), so the server's "now" is well inside.
+fn around_now(group_by: GroupBy) -> ReportQuery {
+    let now = switchboard_core::sync::system_now();
+    ReportQuery {
+        from: utc_date(now - 86_400_000),
+        to: utc_date(now + 2 * 86_400_000),
+        time_zone: "UTC".into(),
+        group_by,
+        interval: Interval::Day,
+    }
+}
+
+#[tokio::test]
+async fn reports_come_from_the_server_and_the_last_of_each_kind_shows_offline_as_of_its_fetch() {
+    let mut server = Server::start().await;
+    let workspace = Workspace::create(&server.api).await;
+    server
+        .api
+        .admin_ok(
+            "/api/v1/agents",
+            json!({"name": "Ida Admin", "email": "ida@test.example", "role": "admin", "password": PASSWORD}),
+        )
+        .await;
+    server.api.inbound(&workspace.whatsapp, "c1", "m1", "Hello, my order is late").await;
+    server.api.inbound(&workspace.whatsapp, "c2", "m2", "Where is my refund?").await;
+    server.api.inbound(&workspace.whatsapp, "c1", "m3", "Anyone there?").await;
+    let ida = Client::sign_in(&server.api, "ida@test.example").await;
+    let api = &ida.account.api;
+    let cache = ReportCache::in_account(&ida.account.dir);
+
+    let query = around_now(GroupBy::Inbox);
+    let summary = reports::summary(api, &cache, 1_000, &query).await.expect("summary");
+    assert_eq!((summary.as_of, summary.offline.as_deref()), (1_000, None), "fetched now, not kept");
+    let whatsapp = summary.value.rows.iter().find(|r| r.name == "WhatsApp").expect("a WhatsApp row");
+    assert_eq!(whatsapp.metrics.messages_in, 3, "three customer messages: {:?}", summary.value.rows);
+    assert_eq!(whatsapp.metrics.cycles_started, 2, "two conversations started");
+    assert_eq!(summary.value.group_by, GroupBy::Inbox);
+
+    let series = reports::series(api, &cache, 1_000, &around_now(GroupBy::None)).await.expect("series");
+    assert_eq!(series.value.buckets.len(), 3, "three local days: {:?}", series.value.buckets);
+    let total: u64 = series.value.rows.iter().flat_map(|r| &r.points).map(|m| m.messages_in).sum();
+    assert_eq!(total, 3, "the buckets add up to the period");
+
+    let live = reports::live(api, &cache, 1_000).await.expect("live");
+    assert_eq!((live.value.open, live.value.unassigned), (2, 2), "{:?}", live.value);
+    assert_eq!(live.value.waiting_longer_than_secs, 1800, "the server's default threshold");
+
+    let csv = reports::csv(api, CsvExport::Summary, &query).await.expect("summary csv");
+    let text = String::from_utf8(csv).expect("utf-8");
+    assert!(text.starts_with('\u{feff}'), "a byte-order mark for spreadsheets");
+    assert!(text.lines().any(|line| line.contains("WhatsApp")), "the server's rows: {text}");
+    let cycles = reports::csv(api, CsvExport::Conversations, &query).await.expect("cycles csv");
+    let cycles = String::from_utf8(cycles).expect("utf-8");
+    assert_eq!(cycles.lines().count(), 3, "a header and one row per cycle: {cycles}");
+
+    // The server refuses a period it can't read, and says why; the kept copy doesn't stand in.
+    let bad = ReportQuery { from: "yesterday".into(), ..query.clone() };
+    let refused = reports::summary(api, &cache, 2_000, &bad).await;
+    match refused {
+        Err(error) => {
+            assert_eq!(error.code(), "validation", "{error}");
+            assert!(!error.to_string().is_empty(), "the server's message comes through");
+        }
+        Ok(kept) => panic!("a refused query answered {kept:?}"),
+    }
+
+    server.kill().await;
+    let other = ReportQuery { group_by: GroupBy::Agent, ..query.clone() };
+    let kept = reports::summary(api, &cache, 9_000, &other).await.expect("the kept summary");
+    assert_eq!(kept.as_of, 1_000, "marked with when it was fetched");
+    assert!(kept.offline.is_some(), "marked offline");
+    assert_eq!(kept.value, summary.value, "its own period and grouping, as fetched");
+    let kept = reports::series(api, &cache, 9_000, &query).await.expect("the kept series");
+    assert_eq!((kept.as_of, kept.value), (1_000, series.value));
+    let kept = reports::live(api, &cache, 9_000).await.expect("the kept live figures");
+    assert_eq!((kept.as_of, kept.value), (1_000, live.value));
+
+    let export = reports::csv(api, CsvExport::Summary, &query).await;
+    assert!(matches!(&export, Err(e) if e.code() == "offline"), "an export needs the server: {export:?}");
+    let empty = ReportCache::in_account(&ida.root.path().join("elsewhere"));
+    let nothing = reports::summary(api, &empty, 9_000, &query).await;
+    assert!(matches!(&nothing, Err(e) if e.code() == "offline"), "nothing kept: {nothing:?}");
+}
