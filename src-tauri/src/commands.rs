@@ -236,8 +236,52 @@ pub async fn test_rule(
 }
 
 #[tauri::command]
+pub async fn sla_policies(desktop: Desk<'_>) -> Answer<Vec<sla::SlaPolicy>> {
+    desktop.sla_policies().await
+}
+
+#[tauri::command]
 pub async fn rule_runs(desktop: Desk<'_>, rule_id: Uuid) -> Answer<Vec<dto::RuleRun>> {
     desktop.rule_runs(rule_id).await
+}
+
+#[tauri::command]
+pub async fn report_summary(desktop: Desk<'_>, query: dto::ReportQuery) -> Answer<dto::SummaryReport> {
+    desktop.report_summary(query).await
+}
+
+#[tauri::command]
+pub async fn report_series(desktop: Desk<'_>, query: dto::ReportQuery) -> Answer<dto::SeriesReport> {
+    desktop.report_series(query).await
+}
+
+#[tauri::command]
+pub async fn live_figures(desktop: Desk<'_>) -> Answer<dto::LiveReport> {
+    desktop.live_figures().await
+}
+
+/// Fetches a CSV export from the server, then asks where to save it in the native save dialog
+/// (the shell's own: the window is granted no dialog or file permission) and writes it there.
+/// Answers the saved path, or null when the person cancelled.
+#[tauri::command]
+pub async fn export_report<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    desktop: Desk<'_>,
+    export: dto::CsvExport,
+    query: dto::ReportQuery,
+) -> Answer<Option<String>> {
+    use tauri_plugin_dialog::DialogExt;
+    let (file_name, bytes) = desktop.report_csv(export, query).await?;
+    let (chosen, picked) = tokio::sync::oneshot::channel();
+    app.dialog().file().set_file_name(&file_name).add_filter("CSV", &["csv"]).save_file(move |path| {
+        let _ = chosen.send(path);
+    });
+    let Some(path) = picked.await.ok().flatten() else {
+        return Ok(None);
+    };
+    let path = path.into_path().map_err(|e| UiError::new(UiErrorCode::Invalid, e.to_string()))?;
+    tokio::fs::write(&path, bytes).await.map_err(|e| UiError::new(UiErrorCode::Other, e.to_string()))?;
+    Ok(Some(path.to_string_lossy().into_owned()))
 }
 
 /// The IANA zones a calendar may use (a few hundred names; the settings screen asks once).

@@ -10,6 +10,7 @@
 mod actions;
 mod files;
 mod reads;
+mod reports;
 mod session;
 mod settings;
 

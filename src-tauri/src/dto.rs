@@ -489,6 +489,71 @@ pub struct RuleRun {
     pub conversation: ConversationBrief,
 }
 
+/// What the reports screen asks for: `from`/`to` dates (`2026-11-01`, midnight in `time_zone`;
+/// `to` exclusive), an IANA zone, the grouping, and the chart's bucket length.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ReportQuery {
+    pub from: String,
+    pub to: String,
+    pub time_zone: String,
+    pub group_by: reports::GroupBy,
+    pub interval: reports::Interval,
+}
+
+impl From<ReportQuery> for switchboard_core::reports::ReportQuery {
+    fn from(q: ReportQuery) -> Self {
+        switchboard_core::reports::ReportQuery {
+            from: q.from,
+            to: q.to,
+            time_zone: q.time_zone,
+            group_by: q.group_by,
+            interval: q.interval,
+        }
+    }
+}
+
+/// A summary and when it was fetched; `offline` (why) when it is the copy kept from the last
+/// time the server could be reached, for its own period and grouping.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SummaryReport {
+    pub report: reports::ReportSummary,
+    pub as_of: Millis,
+    pub offline: Option<String>,
+}
+
+/// A time series and when it was fetched (`offline` as for the summary).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SeriesReport {
+    pub report: reports::ReportSeries,
+    pub as_of: Millis,
+    pub offline: Option<String>,
+}
+
+/// The live figures and when they were fetched (`offline` as for the summary).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct LiveReport {
+    pub figures: reports::LiveFigures,
+    pub as_of: Millis,
+    pub offline: Option<String>,
+}
+
+/// Which CSV to export: the summary by the chosen grouping, or one row per conversation cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum CsvExport {
+    Summary,
+    Conversations,
+}
+
+impl From<CsvExport> for switchboard_core::reports::CsvExport {
+    fn from(export: CsvExport) -> Self {
+        match export {
+            CsvExport::Summary => switchboard_core::reports::CsvExport::Summary,
+            CsvExport::Conversations => switchboard_core::reports::CsvExport::Conversations,
+        }
+    }
+}
+
 /// Events the shell sends the UI (all on the one channel `switchboard://event`).
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -595,6 +660,17 @@ pub fn typescript_bindings() -> String {
         Message::decl(&config),
         Label::decl(&config),
         CannedResponse::decl(&config),
+        reports::GroupBy::decl(&config),
+        reports::Interval::decl(&config),
+        reports::Distribution::decl(&config),
+        reports::Durations::decl(&config),
+        reports::Metrics::decl(&config),
+        reports::ReportRow::decl(&config),
+        reports::ReportSummary::decl(&config),
+        reports::Bucket::decl(&config),
+        reports::SeriesRow::decl(&config),
+        reports::ReportSeries::decl(&config),
+        reports::LiveFigures::decl(&config),
         // The IPC edge.
         UiError::decl(&config),
         UiErrorCode::decl(&config),
@@ -624,6 +700,11 @@ pub fn typescript_bindings() -> String {
         ConversationBrief::decl(&config),
         RulePreview::decl(&config),
         RuleRun::decl(&config),
+        ReportQuery::decl(&config),
+        SummaryReport::decl(&config),
+        SeriesReport::decl(&config),
+        LiveReport::decl(&config),
+        CsvExport::decl(&config),
         UiEvent::decl(&config),
     ];
     let mut out = String::from(

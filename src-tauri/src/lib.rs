@@ -209,6 +209,9 @@ pub fn run() {
         )
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
+        // The export's save dialog, opened by the shell (`commands::export_report`); the window is
+        // granted none of the plugin's commands.
+        .plugin(tauri_plugin_dialog::init())
         .plugin(
             tauri_plugin_global_shortcut::Builder::new()
                 .with_handler(|app, _shortcut, event| {
@@ -314,6 +317,10 @@ pub fn run() {
             commands::set_capacity,
             commands::workload,
             commands::time_zones,
+            commands::report_summary,
+            commands::report_series,
+            commands::live_figures,
+            commands::export_report,
             commands::automation_rules,
             commands::save_rule,
             commands::set_rule_enabled,
@@ -322,6 +329,7 @@ pub fn run() {
             commands::preview_rule,
             commands::test_rule,
             commands::rule_runs,
+            commands::sla_policies,
             commands::save_draft,
             commands::stage_files,
             commands::stage_pasted,

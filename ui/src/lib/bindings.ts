@@ -379,6 +379,76 @@ body: string,
  */
 owner_id: string | null, };
 
+export type GroupBy = "none" | "agent" | "team" | "inbox" | "label" | "channel";
+
+export type Interval = "hour" | "day" | "week" | "month";
+
+export type Distribution = { mean: number, median: number, p90: number, min: number, max: number, };
+
+export type Durations = { count: number, wall: Distribution | null, business: Distribution | null, };
+
+export type Metrics = { cycles_started: number, cycles_started_by_customers: number, messages_in: number, messages_out: number, 
+/**
+ * Resolutions (a conversation resolved twice counts twice) …
+ */
+resolutions: number, 
+/**
+ * … and the conversations they resolved, each once.
+ */
+conversations_resolved: number, reopened: number, first_response: Durations, response: Durations, resolution: Durations, 
+/**
+ * The time resolved cycles were actually open.
+ */
+resolution_open: Durations, };
+
+export type ReportRow = { key: string | null, 
+/**
+ * What a person reads: the agent's, team's or inbox's name, the label, the channel.
+ */
+name: string, metrics: Metrics, };
+
+export type ReportSummary = { from: number, to: number, time_zone: string, group_by: GroupBy, rows: Array<ReportRow>, previous: Array<ReportRow>, };
+
+export type Bucket = { start: number, end: number, label: string, };
+
+export type SeriesRow = { key: string | null, name: string, points: Array<Metrics>, };
+
+export type ReportSeries = { from: number, to: number, time_zone: string, interval: Interval, group_by: GroupBy, buckets: Array<Bucket>, rows: Array<SeriesRow>, };
+
+export type LiveFigures = { 
+/**
+ * Status open.
+ */
+open: number, 
+/**
+ * Open, nobody holds it.
+ */
+unassigned: number, 
+/**
+ * Open and a customer waits for a person, or nobody has answered yet ([`is_unattended`]).
+ */
+unattended: number, 
+/**
+ * Open with a customer waiting longer than the asked threshold.
+ */
+waiting_longer: number, 
+/**
+ * The threshold, in seconds.
+ */
+waiting_longer_than_secs: number, 
+/**
+ * The longest a customer has been waiting now, in seconds.
+ */
+longest_wait_secs: number, 
+/**
+ * Pending and snoozed.
+ */
+parked: number, 
+/**
+ * Live SLA clocks falling due within the asked horizon (breached ones included).
+ */
+sla_at_risk: number, sla_at_risk_within_secs: number, };
+
 export type UiError = { code: UiErrorCode, message: string, };
 
 export type UiErrorCode = "signed_out" | "not_found" | "validation" | "assignment_conflict" | "window_closed" | "too_large" | "unknown_template" | "conversation_exists" | "forbidden" | "offline" | "invalid_credentials" | "unauthorized" | "token_revoked" | "rate_limited" | "keychain_error" | "invalid" | "internal" | "other";
@@ -515,6 +585,16 @@ export type ConversationBrief = { id: string, contact_name: string | null, inbox
 export type RulePreview = { tried: number, matched: Array<ConversationBrief>, };
 
 export type RuleRun = { run: AutomationRun, conversation: ConversationBrief, };
+
+export type ReportQuery = { from: string, to: string, time_zone: string, group_by: GroupBy, interval: Interval, };
+
+export type SummaryReport = { report: ReportSummary, as_of: number, offline: string | null, };
+
+export type SeriesReport = { report: ReportSeries, as_of: number, offline: string | null, };
+
+export type LiveReport = { figures: LiveFigures, as_of: number, offline: string | null, };
+
+export type CsvExport = "summary" | "conversations";
 
 export type UiEvent = { "type": "cache_changed", kinds: Array<EntityKind>, } | { "type": "status" } & Status | { "type": "rejected", action: string, conversation_id: string | null, code: UiErrorCode, message: string, 
 /**
