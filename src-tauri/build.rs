@@ -43,6 +43,7 @@ const COMMANDS: &[&str] = &[
     "test_rule",
     "rule_runs",
     "sla_policies",
+    "sla_policies",
     "save_draft",
     "stage_files",
     "stage_pasted",

@@ -80,6 +80,17 @@ impl Desktop {
         self.with(|s| rules_in_order(&s.account.cache)).await
     }
 
+    /// The SLA policies in the order they match, from the cache: what a rule's `apply_sla` picks.
+    pub async fn sla_policies(&self) -> UiResult<Vec<switchboard_proto::sla::SlaPolicy>> {
+        self.with(|s| {
+            let mut policies: Vec<switchboard_proto::sla::SlaPolicy> =
+                s.account.cache.all(EntityKind::SlaPolicy)?;
+            policies.sort_by_key(|policy| (policy.position, policy.id));
+            Ok(policies)
+        })
+        .await
+    }
+
     /// Saves a rule (a new one when `rule_id` is null); answers it as the server stored it.
     pub async fn save_rule(
         &self,

@@ -24,6 +24,7 @@ import type {
   SearchResults,
   SendKind,
   SidebarEntry,
+  SlaPolicy,
   StagedFile,
   StartScreen,
   Status,
@@ -141,6 +142,8 @@ export const api = {
   testRule: (ruleId: string, conversationId: string) => call<RuleTestResult>('test_rule', { ruleId, conversationId }),
   /** A rule's latest runs, newest first. */
   ruleRuns: (ruleId: string) => call<RuleRun[]>('rule_runs', { ruleId }),
+  /** The SLA policies in match order, from the cache (a rule's `apply_sla` picks one). */
+  slaPolicies: () => call<SlaPolicy[]>('sla_policies'),
   /** The IANA zones a calendar may use, sorted. */
   timeZones: () => call<string[]>('time_zones'),
   reconnect: () => call<void>('reconnect'),

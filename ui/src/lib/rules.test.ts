@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AutomationRule, Condition } from './bindings';
 import {
-  draftOf, emptyGroup, fromTree, groupWithNext, inputOf, leafNode, moveItem, nodePaths, ruleIssues, serverIssue, toTree, tracePaths, triggerText, ungroup, wrap,
+  actionText, draftOf, emptyGroup, fromTree, groupWithNext, inputOf, leafNode, moveItem, newAction, nodePaths, ruleIssues, serverIssue, toTree, tracePaths, triggerText, ungroup, wrap,
   type GroupNode,
 } from './rules';
 
@@ -130,5 +130,15 @@ describe('a refusal from the server', () => {
     expect(serverIssue('actions[1].agent_id: no active agent x', tree)).toEqual({ field: 'actions[1].agent_id', kind: 'server', message: 'no active agent x' });
     expect(serverIssue('conditions: nested deeper than 4 levels', tree)?.field).toBe('conditions');
     expect(serverIssue('something else went wrong', tree)).toBeNull();
+  });
+});
+
+describe('apply_sla', () => {
+  it('picks the first policy, says the policy by name, and can stop the clocks', () => {
+    const policies = [{ id: 'p1', name: 'VIP 15 minutes' }];
+    expect(newAction('apply_sla', null, policies)).toEqual({ type: 'apply_sla', policy_id: 'p1' });
+    expect(actionText({ type: 'apply_sla', policy_id: 'p1' }, null, policies)).toBe('Apply the SLA policy VIP 15 minutes');
+    expect(actionText({ type: 'apply_sla', policy_id: null }, null, policies)).toBe('Stop the SLA clocks (no policy)');
+    expect(actionText({ type: 'apply_sla', policy_id: 'gone' }, null, policies)).toBe('Apply the SLA policy (removed)');
   });
 });

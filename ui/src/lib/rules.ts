@@ -72,6 +72,7 @@ export const ACTION_KINDS: Action['type'][] = [
   'send_reply',
   'add_note',
   'webhook',
+  'apply_sla',
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -294,8 +295,11 @@ export function conditionText(condition: Condition, directory: Directory | null)
   return t(condition.within_business_hours ? 'rules.leafText.open' : 'rules.leafText.closed');
 }
 
+/** Something a rule names by id: an SLA policy. */
+export type Named = { id: string; name: string };
+
 /** An action in words ("Assign to Sara Karimi", "Add labels “vip”"). */
-export function actionText(action: Action, directory: Directory | null): string {
+export function actionText(action: Action, directory: Directory | null, policies: Named[] = []): string {
   switch (action.type) {
     case 'assign_agent':
       return t('rules.actionText.assign_agent', { name: names([action.agent_id], directory?.agents) });
@@ -315,13 +319,15 @@ export function actionText(action: Action, directory: Directory | null): string 
       return t(`rules.actionText.${action.type}`, { body: action.body.length > 60 ? `${action.body.slice(0, 59)}…` : action.body });
     case 'webhook':
       return t('rules.actionText.webhook', { url: action.url });
+    case 'apply_sla':
+      return action.policy_id === null ? t('rules.actionText.no_sla') : t('rules.actionText.apply_sla', { name: names([action.policy_id], policies) });
     default:
       return t(`rules.actionText.${action.type}`);
   }
 }
 
 /** A new action of a kind, filled from the directory where it needs a choice. */
-export function newAction(type: Action['type'], directory: Directory | null): Action {
+export function newAction(type: Action['type'], directory: Directory | null, policies: Named[] = []): Action {
   switch (type) {
     case 'assign_agent':
       return { type, agent_id: directory?.agents.find((a) => a.active)?.id ?? '' };
@@ -342,6 +348,8 @@ export function newAction(type: Action['type'], directory: Directory | null): Ac
       return { type, body: '' };
     case 'webhook':
       return { type, url: 'https://' };
+    case 'apply_sla':
+      return { type, policy_id: policies[0]?.id ?? null };
   }
 }
 

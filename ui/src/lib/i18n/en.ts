@@ -583,7 +583,10 @@ const en = {
         send_reply: 'Reply to the customer',
         add_note: 'Add an internal note',
         webhook: 'Call a webhook',
+        apply_sla: 'Apply an SLA policy',
       },
+      policy: 'Policy',
+      noSla: 'No SLA (stops its clocks)',
     },
     actionText: {
       assign_agent: 'Assign to {name}',
@@ -599,6 +602,8 @@ const en = {
       send_reply: 'Reply “{body}”',
       add_note: 'Note “{body}”',
       webhook: 'Call {url}',
+      apply_sla: 'Apply the SLA policy {name}',
+      no_sla: 'Stop the SLA clocks (no policy)',
     },
     options: {
       title: 'Options',

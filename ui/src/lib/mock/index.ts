@@ -566,6 +566,7 @@ export function installMock(params: URLSearchParams): void {
       const rule = automationRules.find((r) => r.id === args.ruleId) ?? fail('not_found', 'no such rule');
       return { matched: true, trace: [{ path: '$', result: true }], actions: rule.actions.map((action) => ({ action, status: 'ok', reason: null })) };
     },
+    sla_policies: () => [],
     rule_runs: () => {
       if (connection !== 'online') fail('offline', 'the run log shows when the server can be reached again');
       return [];

@@ -25,7 +25,7 @@ export const DIRECTORY_KINDS: EntityKind[] = ['agent', 'team', 'inbox', 'label',
 export const SIDEBAR_KINDS: EntityKind[] = ['conversation', 'mention', 'pin', 'read_marker', 'label', 'team', 'inbox', 'agent'];
 export const LIST_KINDS: EntityKind[] = ['conversation', 'contact', 'message', 'pin', 'read_marker', 'agent', 'inbox', 'mention', 'label'];
 /** The rules section of the settings screen. */
-export const RULES_KINDS: EntityKind[] = ['automation_rule'];
+export const RULES_KINDS: EntityKind[] = ['automation_rule', 'sla_policy'];
 export const THREAD_KINDS: EntityKind[] = ['conversation', 'contact', 'message', 'pin', 'agent', 'inbox', 'label'];
 
 /** Whether any of `changed` is among `shown`. */

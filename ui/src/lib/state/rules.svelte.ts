@@ -4,7 +4,7 @@
 // conversations, the dry run of a saved rule on one conversation and its run log. Every write is
 // sent at once and never queued: offline, the screen says so and the draft stays as typed.
 import { ApiError, api } from '../api';
-import type { AutomationRule, Directory, RulePreview, RuleRun, RuleTestResult } from '../bindings';
+import type { AutomationRule, Directory, RulePreview, RuleRun, RuleTestResult, SlaPolicy } from '../bindings';
 import { errorText } from '../errors';
 import { t } from '../i18n';
 import { draftOf, fromTree, inputOf, newDraft, ruleIssues, sameDraft, serverIssue, type RuleDraft, type RuleIssue } from '../rules';
@@ -46,6 +46,8 @@ function failureText(error: unknown, directory: Directory | null, offlineKey: 'r
 
 export class RulesState {
   rules = $state.raw<AutomationRule[]>([]);
+  /** The SLA policies a rule's `apply_sla` can name, from the cache. */
+  slaPolicies = $state.raw<SlaPolicy[]>([]);
   loaded = $state(false);
   /** A failure of a list action (switch, move, delete), shown above the list. */
   listFailure = $state<string | null>(null);
@@ -94,7 +96,7 @@ export class RulesState {
    * saved meanwhile follows their version when nothing was typed, else the editor says so. */
   async load(): Promise<void> {
     try {
-      this.rules = await api.automationRules();
+      [this.rules, this.slaPolicies] = await Promise.all([api.automationRules(), api.slaPolicies()]);
       this.loaded = true;
     } catch (error) {
       this.deps.report(error);
@@ -408,6 +410,7 @@ export class RulesState {
   /** A new session: nothing of the previous account's rules may show. */
   reset(): void {
     this.rules = [];
+    this.slaPolicies = [];
     this.loaded = false;
     this.listFailure = null;
     this.confirmingDelete = null;

@@ -179,6 +179,7 @@ function makeFakeApi(): Fake {
     previewRule: () => ({ tried: 0, matched: [] }),
     testRule: () => ({ matched: true, trace: [{ path: '$', result: true }], actions: [] }),
     ruleRuns: () => [],
+    slaPolicies: () => [],
     reconnect: () => undefined,
     openLink: () => undefined,
     firstPaint: () => undefined,
