@@ -14,19 +14,24 @@ import type {
   Attachment,
   Availability,
   ConversationStatus,
+  CsvExport,
   Directory,
   Inbox,
   InboxSettings,
   ListPage,
   ListRequest,
+  LiveReport,
   Priority,
+  ReportQuery,
   QuickReply,
   SearchResults,
   SendKind,
+  SeriesReport,
   SidebarEntry,
   SlaPolicy,
   StagedFile,
   StartScreen,
+  SummaryReport,
   Status,
   TemplateRef,
   Thread,
@@ -146,6 +151,14 @@ export const api = {
   slaPolicies: () => call<SlaPolicy[]>('sla_policies'),
   /** The IANA zones a calendar may use, sorted. */
   timeZones: () => call<string[]>('time_zones'),
+  /** A report as the server computed it; while the server can't be reached, the last one kept
+   * (`offline` says why, `as_of` when it was fetched), else rejects with `offline`. */
+  reportSummary: (query: ReportQuery) => call<SummaryReport>('report_summary', { query }),
+  reportSeries: (query: ReportQuery) => call<SeriesReport>('report_series', { query }),
+  liveFigures: () => call<LiveReport>('live_figures'),
+  /** Fetches the server's CSV and saves it where the person picks in the native dialog; answers
+   * the path, or null when they cancelled. */
+  exportReport: (exportKind: CsvExport, query: ReportQuery) => call<string | null>('export_report', { export: exportKind, query }),
   reconnect: () => call<void>('reconnect'),
   openLink: (url: string) => call<void>('open_link', { url }),
   firstPaint: (millisSinceStart: number, marks: [string, number][]) =>

@@ -47,6 +47,8 @@ export const ICONS = {
   wifi: ['M5 12.5a10 10 0 0 1 14 0', 'M8.5 16a5 5 0 0 1 7 0', 'M2 9a15 15 0 0 1 20 0', 'M12 19.5h.01'],
   chevronRight: ['m9 6 6 6-6 6'],
   chevronLeft: ['m15 6-6 6 6 6'],
+  chart: ['M4 4v16h16', 'M8 16v-5', 'M12 16V8', 'M16 16v-3', 'M20 16V6'],
+  download: ['M12 4v11', 'm7 10 5 5 5-5', 'M5 20h14'],
 } satisfies Record<string, string[]>;
 
 export type IconName = keyof typeof ICONS;

@@ -51,6 +51,7 @@ export type CommandAction =
   | { type: 'availability'; availability: Availability }
   | { type: 'contactPanel' }
   | { type: 'settings' }
+  | { type: 'reports' }
   | { type: 'testRules' }
   | { type: 'signOut' };
 
@@ -140,6 +141,8 @@ export function buildCommands(directory: Directory, context: CommandContext = {}
     general('settings', t('palette.commands.settings'), { type: 'settings' },
       'preferences business hours opening calendar routing auto replies away greeting capacity workload');
   }
+  general('reports', t('palette.commands.reports'), { type: 'reports' },
+    'statistics analytics figures dashboard first response resolution export csv live');
   general('sign-out', t('palette.commands.signOut'), { type: 'signOut' }, 'log out');
 
   const views: ViewKey[] = [

@@ -23,6 +23,8 @@ export type ActionHost = {
   setAvailability: (availability: Availability) => void;
   toggleContactPanel: () => void;
   openSettings: () => void;
+  /** The reports screen. */
+  openReports?: () => void;
   /** The settings' rules page, to try a rule on this conversation (leads and admins). */
   testRules?: (conversationId: string) => void;
   signOut: () => void;
@@ -135,6 +137,8 @@ export class Actions {
         return this.host.toggleContactPanel();
       case 'settings':
         return this.host.openSettings();
+      case 'reports':
+        return this.host.openReports?.();
       case 'testRules':
         if (ids[0]) this.host.testRules?.(ids[0]);
         return;

@@ -10,6 +10,7 @@ import { Actions } from './actions';
 import { Attachments } from './attachments.svelte';
 import { ALL_KINDS, DIRECTORY_KINDS, LIST_KINDS, RULES_KINDS, SIDEBAR_KINDS, THREAD_KINDS, touches } from './kinds';
 import { ListState } from './list.svelte';
+import { ReportsState } from './reports.svelte';
 import { Session } from './session.svelte';
 import { SettingsState } from './settings.svelte';
 import { afterFirstFrame, mark, reportFirstPaint } from './startup';
@@ -20,6 +21,7 @@ export type Overlay =
   | { kind: 'palette' }
   | { kind: 'help' }
   | { kind: 'settings' }
+  | { kind: 'reports' }
   | { kind: 'picker'; picker: PickerKind; ids: string[] };
 
 /** How long `cache_changed` events are gathered before the panes read again (one read per burst). */
@@ -32,6 +34,7 @@ export class AppState {
   readonly actions: Actions;
   readonly attachments: Attachments;
   readonly settings: SettingsState;
+  readonly reports: ReportsState;
 
   overlay = $state.raw<Overlay | null>(null);
   contactPanel = $state(true);
@@ -80,6 +83,7 @@ export class AppState {
       openConversation: (id) => this.openElsewhere(id),
       openId: () => this.thread.openId,
     });
+    this.reports = new ReportsState({ directory: () => this.session.directory });
     this.actions = new Actions({
       report,
       selected: () => this.list.selected,
@@ -94,6 +98,7 @@ export class AppState {
       setAvailability: (availability) => this.session.setAvailability(availability),
       toggleContactPanel: () => this.toggleContactPanel(),
       openSettings: () => this.openSettings(),
+      openReports: () => this.openReports(),
       testRules: (id) => this.testRules(id),
       signOut: () => this.session.signOut(),
     });
@@ -153,6 +158,7 @@ export class AppState {
     this.thread.reset();
     this.attachments.reset();
     this.settings.reset();
+    this.reports.reset();
     this.overlay = null;
     this.drafts.clear();
   }
@@ -276,6 +282,12 @@ export class AppState {
     if (!this.settings.canView()) return;
     this.overlay = { kind: 'settings' };
     this.settings.open();
+  }
+
+  /** The reports screen (anyone: the server decides what each role sees). */
+  openReports(): void {
+    this.overlay = { kind: 'reports' };
+    void this.reports.open();
   }
 
   /** The rules page of the settings screen, ready to try a rule on a conversation. */

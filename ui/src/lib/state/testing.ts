@@ -180,6 +180,25 @@ function makeFakeApi(): Fake {
     testRule: () => ({ matched: true, trace: [{ path: '$', result: true }], actions: [] }),
     ruleRuns: () => [],
     slaPolicies: () => [],
+    reportSummary: () => ({
+      report: { from: 0, to: 86_400_000, time_zone: 'UTC', group_by: 'agent', rows: [], previous: [] },
+      as_of: 0,
+      offline: null,
+    }),
+    reportSeries: () => ({
+      report: { from: 0, to: 86_400_000, time_zone: 'UTC', interval: 'day', group_by: 'none', buckets: [], rows: [] },
+      as_of: 0,
+      offline: null,
+    }),
+    liveFigures: () => ({
+      figures: {
+        open: 0, unassigned: 0, unattended: 0, waiting_longer: 0, waiting_longer_than_secs: 1800,
+        longest_wait_secs: 0, parked: 0, sla_at_risk: 0, sla_at_risk_within_secs: 3600,
+      },
+      as_of: 0,
+      offline: null,
+    }),
+    exportReport: () => null,
     reconnect: () => undefined,
     openLink: () => undefined,
     firstPaint: () => undefined,

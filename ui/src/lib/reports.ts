@@ -1,0 +1,177 @@
+// The reports screen's pure logic: the period a preset means in a time zone, durations for people,
+// the summary table (each figure beside the previous period's) and the chart's series. Every
+// figure is the server's; nothing here adds numbers up but the chart's totals over groups of a
+// grouping that partitions (never labels).
+import type { GroupBy, Metrics, ReportRow, ReportSeries, ReportSummary } from './bindings';
+import { locale, t } from './i18n';
+
+export type Preset = 'today' | 'last7' | 'last30' | 'thisMonth' | 'custom';
+export const PRESETS: Preset[] = ['today', 'last7', 'last30', 'thisMonth', 'custom'];
+export const GROUPINGS: GroupBy[] = ['none', 'agent', 'team', 'inbox', 'label', 'channel'];
+
+/** `YYYY-MM-DD` of an instant in an IANA zone. */
+export function dateIn(at: number, timeZone: string): string {
+  // From the parts, not a locale's pattern: WebKit's en-CA writes 11/30/2026, Node's 2026-11-30.
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(at);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('year').padStart(4, '0')}-${part('month')}-${part('day')}`;
+}
+
+/** A `YYYY-MM-DD` date moved by whole days (calendar arithmetic, no zone involved). */
+export function addDays(date: string, days: number): string {
+  const [y, m, d] = date.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}
+
+/**
+ * The period `[from, to)` as dates (midnight in the zone, as the server reads them) for a preset;
+ * `custom` uses `first`..`last` inclusive (swapped if backwards). Null when a custom date is missing.
+ */
+export function period(
+  preset: Preset,
+  now: number,
+  timeZone: string,
+  custom: { first: string; last: string } = { first: '', last: '' },
+): { from: string; to: string } | null {
+  const today = dateIn(now, timeZone);
+  const tomorrow = addDays(today, 1);
+  switch (preset) {
+    case 'today':
+      return { from: today, to: tomorrow };
+    case 'last7':
+      return { from: addDays(today, -6), to: tomorrow };
+    case 'last30':
+      return { from: addDays(today, -29), to: tomorrow };
+    case 'thisMonth':
+      return { from: `${today.slice(0, 8)}01`, to: tomorrow };
+    case 'custom': {
+      const ok = (d: string) => /^\d{4}-\d{2}-\d{2}$/.test(d);
+      if (!ok(custom.first) || !ok(custom.last)) return null;
+      const [first, last] = custom.first <= custom.last ? [custom.first, custom.last] : [custom.last, custom.first];
+      return { from: first, to: addDays(last, 1) };
+    }
+  }
+}
+
+/** A whole number in the current locale's digits. */
+export function count(n: number): string {
+  return new Intl.NumberFormat(locale()).format(n);
+}
+
+/**
+ * A duration for people: "45 s", "4 min", "2 h 10 min", "3 d 4 h" (null: "—"). Minutes are
+ * rounded to the nearest one from a minute on, hours from a day on.
+ */
+export function humanDuration(secs: number | null | undefined): string {
+  if (secs === null || secs === undefined) return '—';
+  const s = Math.max(0, Math.round(secs));
+  if (s < 60) return t('reports.units.s', { n: count(s) });
+  const minutes = Math.round(s / 60);
+  if (minutes < 60) return t('reports.units.min', { n: count(minutes) });
+  if (s < 86_400) {
+    const h = Math.floor(minutes / 60);
+    const m = minutes % 60;
+    const hours = t('reports.units.h', { n: count(h) });
+    return m === 0 ? hours : t('reports.units.join', { a: hours, b: t('reports.units.min', { n: count(m) }) });
+  }
+  const hoursTotal = Math.round(s / 3600);
+  const d = Math.floor(hoursTotal / 24);
+  const h = hoursTotal % 24;
+  const days = t('reports.units.d', { n: count(d) });
+  return h === 0 ? days : t('reports.units.join', { a: days, b: t('reports.units.h', { n: count(h) }) });
+}
+
+/** Which clock durations are read on: wall time, or within the inbox's business hours. */
+export type Clock = 'wall' | 'business';
+
+/** One figure and the previous period's (null when the group had no row then). */
+export type Compared = { now: number | null; before: number | null };
+
+/** Whether a change is good, bad or neither: fewer seconds to respond is better, more resolutions too. */
+export type Trend = 'better' | 'worse' | 'same' | 'none';
+
+export type TableRow = {
+  key: string | null;
+  name: string;
+  /** How many first responses (the count the median and p90 are of). */
+  firstResponses: Compared;
+  firstResponseMedian: Compared;
+  firstResponseP90: Compared;
+  resolutions: Compared;
+  /** Only in the previous period. */
+  gone: boolean;
+};
+
+function durations(metrics: Metrics | undefined, clock: Clock) {
+  const d = metrics ? (clock === 'wall' ? metrics.first_response.wall : metrics.first_response.business) : null;
+  return { median: d?.median ?? null, p90: d?.p90 ?? null };
+}
+
+/**
+ * The summary's rows, each figure beside the previous period's (matched by key), in the server's
+ * order; groups seen only in the previous period follow, with nothing now.
+ */
+export function summaryTable(summary: ReportSummary, clock: Clock = 'wall'): TableRow[] {
+  const keyOf = (row: ReportRow) => row.key ?? '\u0000none';
+  const before = new Map(summary.previous.map((row) => [keyOf(row), row]));
+  const row = (now: ReportRow | undefined, prev: ReportRow | undefined): TableRow => {
+    const a = durations(now?.metrics, clock);
+    const b = durations(prev?.metrics, clock);
+    const n = now?.metrics;
+    const p = prev?.metrics;
+    return {
+      key: (now ?? prev)!.key,
+      name: (now ?? prev)!.name,
+      firstResponses: { now: n ? n.first_response.count : null, before: p ? p.first_response.count : null },
+      firstResponseMedian: { now: n ? a.median : null, before: p ? b.median : null },
+      firstResponseP90: { now: n ? a.p90 : null, before: p ? b.p90 : null },
+      resolutions: { now: n ? n.resolutions : null, before: p ? p.resolutions : null },
+      gone: !now,
+    };
+  };
+  const rows = summary.rows.map((now) => row(now, before.get(keyOf(now))));
+  const seen = new Set(summary.rows.map(keyOf));
+  for (const prev of summary.previous) if (!seen.has(keyOf(prev))) rows.push(row(undefined, prev));
+  return rows;
+}
+
+/** How a figure moved; `lowerIsBetter` for durations. */
+export function trend(value: Compared, lowerIsBetter: boolean): Trend {
+  if (value.now === null || value.before === null) return 'none';
+  if (value.now === value.before) return 'same';
+  return (value.now < value.before) === lowerIsBetter ? 'better' : 'worse';
+}
+
+export type ChartSeries = {
+  labels: string[];
+  messagesIn: number[];
+  firstResponses: number[];
+  resolutions: number[];
+};
+
+/**
+ * Per bucket: messages in, first responses and resolutions. The series is asked ungrouped, so
+ * its one row is the total; for a grouping whose groups partition the facts (not labels, where a
+ * conversation counts under each of its labels) the rows are summed.
+ */
+export function chartSeries(series: ReportSeries): ChartSeries {
+  const n = series.buckets.length;
+  const sum = (pick: (m: Metrics) => number) => {
+    const out = new Array<number>(n).fill(0);
+    const rows = series.group_by === 'label' ? [] : series.rows;
+    for (const row of rows) row.points.forEach((m, i) => (out[i] += pick(m)));
+    return out;
+  };
+  return {
+    labels: series.buckets.map((b) => b.label),
+    messagesIn: sum((m) => m.messages_in),
+    firstResponses: sum((m) => m.first_response.count),
+    resolutions: sum((m) => m.resolutions),
+  };
+}
+
+/** A report's own period for people: "1 Nov – 30 Nov 2026" (the end is exclusive, so the day before it). */
+export function periodText(from: number, to: number, timeZone: string): string {
+  const format = new Intl.DateTimeFormat(locale(), { timeZone, day: 'numeric', month: 'short', year: 'numeric' });
+  return `${format.format(from)} – ${format.format(Math.max(from, to - 1))}`;
+}

@@ -1,0 +1,111 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { ApiError } from '../api';
+import type { SummaryReport } from '../bindings';
+import { toasts } from '../toasts.svelte';
+import { ReportsState } from './reports.svelte';
+import { deferred, directory, fakeApi, resetFakeApi } from './testing';
+
+vi.mock('../api', async (real) => ({ ...(await real<object>()), ...(await import('./testing')).fakeApiModule }));
+
+beforeEach(() => resetFakeApi());
+
+// 2026-11-30 10:00 UTC.
+const NOW = Date.UTC(2026, 10, 30, 10);
+
+function make() {
+  return new ReportsState({ directory: () => directory, now: () => NOW });
+}
+
+function summary(as_of: number, offline: string | null = null): SummaryReport {
+  return {
+    report: { from: 1, to: 2, time_zone: 'Asia/Tehran', group_by: 'agent', rows: [], previous: [] },
+    as_of,
+    offline,
+  };
+}
+
+describe('ReportsState', () => {
+  it('asks for the last 7 days in a zone it knows, the chart ungrouped', async () => {
+    const reports = make();
+    await reports.open();
+    expect(reports.timeZone).toMatch(/^(Asia\/Tehran|Europe\/Bucharest|UTC)$/);
+    reports.timeZone = 'Asia/Tehran';
+    await reports.load();
+    const query = { from: '2026-11-24', to: '2026-12-01', time_zone: 'Asia/Tehran', group_by: 'agent', interval: 'day' };
+    expect(fakeApi.reportSummary).toHaveBeenLastCalledWith(query);
+    expect(fakeApi.reportSeries).toHaveBeenLastCalledWith({ ...query, group_by: 'none' });
+    expect(fakeApi.liveFigures).toHaveBeenCalled();
+    expect(reports.summary).not.toBeNull();
+  });
+
+  it('charts today by the hour, and a longer period by the day again', async () => {
+    const reports = make();
+    await reports.open();
+    reports.setPreset('today');
+    expect(reports.interval).toBe('hour');
+    reports.setPreset('last30');
+    expect(reports.interval).toBe('day');
+  });
+
+  it('shows each failure in its place: forbidden, the server’s refusal, offline without a kept copy', async () => {
+    const reports = make();
+    fakeApi.reportSummary.mockRejectedValue(new ApiError('forbidden', 'leads only'));
+    fakeApi.reportSeries.mockRejectedValue(new ApiError('validation', 'from must be before to'));
+    fakeApi.liveFigures.mockRejectedValue(new ApiError('offline', 'network: refused'));
+    await reports.open();
+    expect(reports.summaryError?.code).toBe('forbidden');
+    expect(reports.seriesError?.text).toContain('from must be before to');
+    expect(reports.liveError?.code).toBe('offline');
+    expect(reports.summary).toBeNull();
+  });
+
+  it('keeps showing the last answer when a later one fails, and takes the kept copy the shell gives offline', async () => {
+    const reports = make();
+    fakeApi.reportSummary.mockResolvedValueOnce(summary(5));
+    await reports.open();
+    fakeApi.reportSummary.mockResolvedValueOnce(summary(5, 'network: refused'));
+    await reports.load();
+    expect(reports.summary?.offline).toBe('network: refused');
+    expect(reports.summary?.as_of).toBe(5);
+    fakeApi.reportSummary.mockRejectedValueOnce(new ApiError('offline', 'gone'));
+    await reports.load();
+    expect(reports.summary?.as_of).toBe(5);
+    expect(reports.summaryError?.code).toBe('offline');
+  });
+
+  it('drops an answer to an older question', async () => {
+    const reports = make();
+    await reports.open();
+    const slow = deferred<SummaryReport>();
+    fakeApi.reportSummary.mockReturnValueOnce(slow.promise);
+    const first = reports.load();
+    fakeApi.reportSummary.mockResolvedValueOnce(summary(2));
+    await reports.load();
+    slow.resolve(summary(1));
+    await first;
+    expect(reports.summary?.as_of).toBe(2);
+  });
+
+  it('waits for both custom dates before asking', async () => {
+    const reports = make();
+    await reports.open();
+    fakeApi.reportSummary.mockClear();
+    reports.customLast = '';
+    reports.setPreset('custom');
+    expect(fakeApi.reportSummary).not.toHaveBeenCalled();
+  });
+
+  it('exports through the shell and says where the file went, or why not', async () => {
+    const reports = make();
+    await reports.open();
+    const show = vi.spyOn(toasts, 'show');
+    fakeApi.exportReport.mockResolvedValueOnce('/tmp/summary.csv');
+    await reports.exportCsv('summary');
+    expect(fakeApi.exportReport).toHaveBeenLastCalledWith('summary', expect.objectContaining({ group_by: 'agent' }));
+    expect(show).toHaveBeenLastCalledWith(expect.stringContaining('/tmp/summary.csv'));
+    fakeApi.exportReport.mockRejectedValueOnce(new ApiError('offline', 'down'));
+    await reports.exportCsv('conversations');
+    expect(show).toHaveBeenLastCalledWith(expect.stringContaining('can’t be reached'), 'error');
+    expect(reports.exporting).toBeNull();
+  });
+});
