@@ -96,7 +96,9 @@ impl Workspace {
 /// Fires due timers every `poll` until `shutdown`, starting with whatever fell due while the
 /// server was down. A pass that found a full batch goes on at once: a backlog (thousands of SLA
 /// deadlines falling in the same minute, or a restart after downtime) drains at the store's pace,
-/// not one batch per poll.
+/// not one batch per poll. Otherwise it waits for the next timer due within `poll`, if there is
+/// one, rather than the whole `poll`: a timer is late by the time it takes to fire, not by up to a
+/// poll more.
 pub async fn run_timers(workspace: Workspace, poll: Duration, shutdown: CancellationToken) {
     loop {
         match workspace.fire_due_timers().await {
@@ -106,9 +108,35 @@ pub async fn run_timers(workspace: Workspace, poll: Duration, shutdown: Cancella
             Ok(_) => {}
             Err(refusal) => tracing::warn!(message = %refusal.message, "listing due timers failed"),
         }
+        let wait = match workspace.next_timer_within(poll).await {
+            // Only a timer not yet due shortens the wait: one due already has just failed (or
+            // fell due this instant), and waits the poll.
+            Ok(Some(wait)) => wait,
+            Ok(None) => poll,
+            Err(refusal) => {
+                tracing::warn!(message = %refusal.message, "listing due timers failed");
+                poll
+            }
+        };
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(poll) => {}
+            _ = tokio::time::sleep(wait) => {}
         }
+    }
+}
+
+impl Workspace {
+    /// How long until the next timer falls due, if one does within `horizon` and isn't due yet.
+    async fn next_timer_within(&self, horizon: Duration) -> Outcome<Option<Duration>> {
+        let horizon_ms = Millis::try_from(horizon.as_millis()).unwrap_or(Millis::MAX);
+        self.read(move |store| {
+            let now = store.now();
+            let next = store.due_timers(now.saturating_add(horizon_ms), 1)?;
+            Ok(next
+                .first()
+                .filter(|timer| timer.due_at > now)
+                .map(|timer| Duration::from_millis(u64::try_from(timer.due_at - now).unwrap_or(0))))
+        })
+        .await
     }
 }
