@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Metrics, ReportRow, ReportSeries, ReportSummary } from './bindings';
 import { setLocale } from './i18n';
-import { addDays, chartSeries, dateIn, humanDuration, period, summaryTable, trend } from './reports';
+import { addDays, bucketLabel, chartSeries, dateIn, humanDuration, period, summaryTable, trend } from './reports';
 
 afterEach(() => setLocale('en'));
 
@@ -117,7 +117,8 @@ describe('the summary table', () => {
 });
 
 describe('the chart', () => {
-  const buckets = [{ start: 0, end: 1, label: 'Mon' }, { start: 1, end: 2, label: 'Tue' }];
+  const day = 86_400_000;
+  const buckets = [{ start: 0, end: day, label: 'x' }, { start: day, end: 2 * day, label: 'y' }];
   const series = (group_by: ReportSeries['group_by']): ReportSeries => ({
     from: 0, to: 2, time_zone: 'UTC', interval: 'day', group_by, buckets,
     rows: [
@@ -128,8 +129,17 @@ describe('the chart', () => {
 
   it('totals a partitioning grouping per bucket', () => {
     expect(chartSeries(series('agent'))).toEqual({
-      labels: ['Mon', 'Tue'], messagesIn: [5, 1], firstResponses: [3, 0], resolutions: [1, 0],
+      labels: ['Jan 1', 'Jan 2'], messagesIn: [5, 1], firstResponses: [3, 0], resolutions: [1, 0],
     });
+  });
+
+  it('labels buckets in the report’s zone and the reader’s language', () => {
+    const at = Date.UTC(2026, 10, 30, 10, 30);
+    expect(bucketLabel(at, 'hour', 'Asia/Tehran')).toBe('14:00');
+    expect(bucketLabel(at, 'day', 'UTC')).toBe('Nov 30');
+    expect(bucketLabel(at, 'month', 'UTC')).toBe('Nov 2026');
+    setLocale('fa');
+    expect(bucketLabel(at, 'hour', 'Asia/Tehran')).toBe('۱۴:۰۰');
   });
 
   it('never adds labels up (a conversation counts under each of its labels)', () => {

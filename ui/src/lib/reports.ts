@@ -2,7 +2,7 @@
 // the summary table (each figure beside the previous period's) and the chart's series. Every
 // figure is the server's; nothing here adds numbers up but the chart's totals over groups of a
 // grouping that partitions (never labels).
-import type { GroupBy, Metrics, ReportRow, ReportSeries, ReportSummary } from './bindings';
+import type { GroupBy, Interval, Metrics, ReportRow, ReportSeries, ReportSummary } from './bindings';
 import { locale, t } from './i18n';
 
 export type Preset = 'today' | 'last7' | 'last30' | 'thisMonth' | 'custom';
@@ -163,7 +163,7 @@ export function chartSeries(series: ReportSeries): ChartSeries {
     return out;
   };
   return {
-    labels: series.buckets.map((b) => b.label),
+    labels: series.buckets.map((b) => bucketLabel(b.start, series.interval, series.time_zone)),
     messagesIn: sum((m) => m.messages_in),
     firstResponses: sum((m) => m.first_response.count),
     resolutions: sum((m) => m.resolutions),
@@ -174,4 +174,17 @@ export function chartSeries(series: ReportSeries): ChartSeries {
 export function periodText(from: number, to: number, timeZone: string): string {
   const format = new Intl.DateTimeFormat(locale(), { timeZone, day: 'numeric', month: 'short', year: 'numeric' });
   return `${format.format(from)} – ${format.format(Math.max(from, to - 1))}`;
+}
+
+const BUCKET_FORMATS: Record<Interval, Intl.DateTimeFormatOptions> = {
+  hour: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' },
+  day: { day: 'numeric', month: 'short' },
+  week: { day: 'numeric', month: 'short' },
+  month: { month: 'short', year: 'numeric' },
+};
+
+/** A bucket's start as the chart's axis shows it, in the report's zone and the reader's language:
+ * "14:00", "30 Nov" (a day, or the Monday of a week), "Nov 2026". */
+export function bucketLabel(start: number, interval: Interval, timeZone: string): string {
+  return new Intl.DateTimeFormat(locale(), { timeZone, ...BUCKET_FORMATS[interval] }).format(start);
 }
