@@ -8,6 +8,7 @@
 //! normalisation ([`text`]) and what each conversation action does to a conversation ([`rules`]).
 
 pub mod api;
+pub mod audit;
 pub mod automation;
 pub mod calendar;
 pub mod entity;

@@ -2,6 +2,7 @@
 //! answer, even to a request no route matches, is the protocol's JSON.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod automation;
 pub mod channels;
@@ -108,6 +109,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(automation::test_rule))
         .routes(routes!(automation::rule_runs))
         .routes(routes!(automation::conversation_runs))
+        .routes(routes!(audit::log))
+        .routes(routes!(audit::verify))
         .routes(routes!(reports::summary))
         .routes(routes!(reports::timeseries))
         .routes(routes!(reports::conversations))

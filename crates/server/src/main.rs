@@ -69,6 +69,23 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(clap::Subcommand)]
+enum AuditCommand {
+    /// Check that no row was altered, removed or inserted: exits 1, naming the first bad row, if
+    /// the chain is broken.
+    Verify {
+        #[arg(long, env = "SWITCHBOARD_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
 }
 
 /// Where the workspace's data lives, when not in SQLite under the data directory.
@@ -149,6 +166,25 @@ async fn main() -> anyhow::Result<()> {
             let listener =
                 tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
             launch(config, listener, shutdown_on_signal()).await
+        }
+        Command::Audit { command: AuditCommand::Verify { data_dir, database } } => {
+            let config = database.config(data_dir)?;
+            let workspace = switchboard_server::open_workspace(&config)?;
+            let verdict =
+                workspace.verify_audit(None).await.map_err(|refusal| anyhow::anyhow!(refusal.message))?;
+            match verdict.first_bad_seq {
+                None => {
+                    println!("The audit trail holds: {} rows, each chained to the one before.", verdict.rows);
+                    Ok(())
+                }
+                Some(seq) => {
+                    println!(
+                        "The audit trail is broken at row {seq} (the {} rows before it hold).",
+                        verdict.rows
+                    );
+                    std::process::exit(1);
+                }
+            }
         }
         Command::Init { data_dir, database, admin_email, admin_name } => {
             let config = database.config(data_dir)?;

@@ -228,6 +228,15 @@ pub trait StoreRead {
     /// The seq of the latest committed (or this transaction's) change to any entity of `kind`:
     /// it moves on every create, edit and delete, so a cache of the kind keys on it.
     fn kind_version(&self, kind: EntityKind) -> StoreResult<i64>;
+    /// The audit trail's last row: its seq and hash (`None`: empty).
+    fn audit_tail(&self) -> StoreResult<Option<(i64, String)>>;
+    /// Audit rows with seq in `[from_seq, to_seq]`, in seq order, at most `limit`.
+    fn audit_rows(
+        &self,
+        from_seq: i64,
+        to_seq: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<switchboard_proto::audit::AuditEntry>>;
     /// Report facts dated in `[from, to)`, in no particular order.
     fn report_facts(
         &self,
@@ -332,6 +341,8 @@ pub trait StoreTx: StoreRead {
     /// Marks a call done (made, or given up): never due again, its key kept so a repeat can't
     /// queue it anew.
     fn finish_rule_webhook(&mut self, key: &str) -> StoreResult<()>;
+    /// Appends a row to the audit trail (never updated or deleted: the schema refuses both).
+    fn append_audit(&mut self, entry: &switchboard_proto::audit::AuditEntry) -> StoreResult<()>;
     /// Marks conversations whose facts must be derived again.
     fn mark_reports_stale(&mut self, conversations: &[Id]) -> StoreResult<()>;
     /// Marks every conversation so (a rebuild).

@@ -9,6 +9,7 @@
 mod accounts;
 mod agents;
 mod attachments;
+mod audit;
 mod auto_replies;
 mod automation;
 mod cached;
@@ -31,6 +32,7 @@ use std::sync::Arc;
 use switchboard_proto::*;
 
 pub use self::{
+    audit::AuditQuery,
     deliveries::MAX_DELIVERY_ATTEMPTS,
     presence::{run_presence, HEARTBEAT, NODE_SILENT_AFTER},
     reports::{cycles_csv, series_csv, summary_csv, ReportQuery},

@@ -281,7 +281,10 @@ pub async fn export(
     Query(params): Query<ExportParams>,
 ) -> ApiResult<Response> {
     let transcript = state.workspace.transcript(&viewer, id).await?;
-    Ok(match params.format.unwrap_or(ExportFormat::Json) {
+    let format = params.format.unwrap_or(ExportFormat::Json);
+    let filters = serde_json::json!({"conversation_id": id, "format": format!("{format:?}").to_lowercase()});
+    state.workspace.record_export(&viewer, "export.transcript", filters).await?;
+    Ok(match format {
         ExportFormat::Json => Json(transcript).into_response(),
         ExportFormat::Txt => {
             let agents = state.workspace.directory(&viewer, EntityKind::Agent).await?;

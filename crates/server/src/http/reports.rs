@@ -47,11 +47,13 @@ pub async fn summary(
     viewer: Viewer,
     Query(params): Query<SummaryParams>,
 ) -> ApiResult<Response> {
+    let filters = serde_json::json!({"report": "summary", "from": params.from, "to": params.to, "tz": params.tz, "group_by": params.group_by});
     let query =
         ReportQuery { from: params.from, to: params.to, time_zone: params.tz, group_by: params.group_by };
     let summary = state.workspace.report_summary(&viewer, query).await?;
     Ok(match params.format.as_deref() {
         Some("csv") => {
+            state.workspace.record_export(&viewer, "export.report", filters).await?;
             let body = summary_csv(&summary, params.bom == Some(1))?;
             ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
         }
@@ -88,11 +90,13 @@ pub async fn timeseries(
     viewer: Viewer,
     Query(params): Query<SeriesParams>,
 ) -> ApiResult<Response> {
+    let filters = serde_json::json!({"report": "timeseries", "from": params.from, "to": params.to, "tz": params.tz, "group_by": params.group_by, "interval": params.interval});
     let query =
         ReportQuery { from: params.from, to: params.to, time_zone: params.tz, group_by: params.group_by };
     let series = state.workspace.report_series(&viewer, query, params.interval).await?;
     Ok(match params.format.as_deref() {
         Some("csv") => {
+            state.workspace.record_export(&viewer, "export.report", filters).await?;
             let body = series_csv(&series, params.bom == Some(1))?;
             ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
         }
@@ -122,11 +126,14 @@ pub async fn conversations(
     viewer: Viewer,
     Query(params): Query<CyclesParams>,
 ) -> ApiResult<Response> {
+    let filters =
+        serde_json::json!({"report": "conversations", "from": params.from, "to": params.to, "tz": params.tz});
     let query =
         ReportQuery { from: params.from, to: params.to, time_zone: params.tz, group_by: GroupBy::None };
     let rows = state.workspace.report_cycles(&viewer, query).await?;
     Ok(match params.format.as_deref() {
         Some("csv") => {
+            state.workspace.record_export(&viewer, "export.report", filters).await?;
             let body = cycles_csv(&rows, params.bom == Some(1))?;
             ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
         }

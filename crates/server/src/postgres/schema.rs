@@ -276,6 +276,25 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE report_stale (conversation_id text PRIMARY KEY);
     INSERT INTO report_stale (conversation_id) SELECT id FROM conversations ON CONFLICT DO NOTHING;
     "#,
+    // 10: the audit trail, append-only: the trigger refuses any update or delete, so even a
+    // mistake in the server's own SQL can't rewrite history (the hash chain finds what the
+    // trigger can't stop: a superuser's edit).
+    r#"
+    CREATE TABLE audit_events (
+        seq bigint PRIMARY KEY,
+        at bigint NOT NULL,
+        action text NOT NULL,
+        actor_id text,
+        target_id text,
+        hash text NOT NULL,
+        data jsonb NOT NULL
+    );
+    CREATE INDEX audit_events_by_action ON audit_events (action, seq);
+    CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$;
+    CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
+        FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();
+    "#,
 ];
 
 /// Brings the database up to the latest schema, under a session advisory lock: a node that starts

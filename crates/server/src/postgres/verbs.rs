@@ -2,7 +2,7 @@
 
 use ::postgres::Row;
 use serde_json::Value;
-use switchboard_proto::{automation::AutomationRun, reports::ReportFact, *};
+use switchboard_proto::{audit::AuditEntry, automation::AutomationRun, reports::ReportFact, *};
 
 use super::{parse_id, search, Pg};
 use crate::{
@@ -248,6 +248,19 @@ impl StoreRead for Pg<'_> {
             &[&kind.as_str()],
         )?;
         Ok(row.map(|row| row.try_get(0)).transpose()?.unwrap_or(0))
+    }
+
+    fn audit_tail(&self) -> StoreResult<Option<(i64, String)>> {
+        let row = self.row("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", &[])?;
+        Ok(row.map(|row| Ok::<_, StoreError>((row.try_get(0)?, row.try_get(1)?))).transpose()?)
+    }
+
+    fn audit_rows(&self, from_seq: i64, to_seq: i64, limit: usize) -> StoreResult<Vec<AuditEntry>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.entities(
+            "SELECT data FROM audit_events WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3",
+            &[&from_seq, &to_seq, &limit],
+        )
     }
 
     fn report_facts(&self, from: Millis, to: Millis) -> StoreResult<Vec<ReportFact>> {
@@ -530,6 +543,23 @@ impl StoreTx for Pg<'_> {
 
     fn take_events(&mut self) -> Vec<ledger::ConversationEvent> {
         std::mem::take(&mut self.events)
+    }
+
+    fn append_audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO audit_events (seq, at, action, actor_id, target_id, hash, data)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &entry.seq,
+                &entry.at,
+                &entry.action,
+                &entry.actor_id.map(|id| id.to_string()),
+                &entry.target_id.map(|id| id.to_string()),
+                &entry.hash,
+                &serde_json::to_value(entry)?,
+            ],
+        )?;
+        Ok(())
     }
 
     fn mark_reports_stale(&mut self, conversations: &[Id]) -> StoreResult<()> {

@@ -256,6 +256,25 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE report_stale (conversation_id TEXT PRIMARY KEY);
     INSERT INTO report_stale (conversation_id) SELECT id FROM conversations;
     "#,
+    // 12: the audit trail, append-only: the triggers refuse any update or delete, so even a
+    // mistake in the server's own SQL can't rewrite history (the hash chain finds what the
+    // triggers can't stop: an edit of the file itself).
+    r#"
+    CREATE TABLE audit_events (
+        seq INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        actor_id TEXT,
+        target_id TEXT,
+        hash TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX audit_events_by_action ON audit_events(action, seq);
+    CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    "#,
 ];
 
 /// Brings the database up to the latest schema.

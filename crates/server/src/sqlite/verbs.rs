@@ -2,7 +2,7 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 use serde_json::Value;
-use switchboard_proto::{automation::AutomationRun, reports::ReportFact, *};
+use switchboard_proto::{audit::AuditEntry, automation::AutomationRun, reports::ReportFact, *};
 
 use super::{feed, parse_id, records, records::Cached, Sql};
 use crate::{
@@ -254,6 +254,23 @@ impl StoreRead for Sql<'_> {
             [kind.as_str()],
             |row| row.get(0),
         )?)
+    }
+
+    fn audit_tail(&self) -> StoreResult<Option<(i64, String)>> {
+        Ok(self
+            .conn
+            .query_row("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", [], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()?)
+    }
+
+    fn audit_rows(&self, from_seq: i64, to_seq: i64, limit: usize) -> StoreResult<Vec<AuditEntry>> {
+        records::query(
+            self.conn,
+            "SELECT data FROM audit_events WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
+            params![from_seq, to_seq, limit as i64],
+        )
     }
 
     fn report_facts(&self, from: Millis, to: Millis) -> StoreResult<Vec<ReportFact>> {
@@ -579,6 +596,23 @@ impl StoreTx for Sql<'_> {
 
     fn take_events(&mut self) -> Vec<ledger::ConversationEvent> {
         std::mem::take(&mut self.events)
+    }
+
+    fn append_audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {
+        self.conn.execute(
+            "INSERT INTO audit_events (seq, at, action, actor_id, target_id, hash, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                entry.seq,
+                entry.at,
+                entry.action,
+                entry.actor_id.map(|id| id.to_string()),
+                entry.target_id.map(|id| id.to_string()),
+                entry.hash,
+                serde_json::to_string(entry)?
+            ],
+        )?;
+        Ok(())
     }
 
     fn mark_reports_stale(&mut self, conversations: &[Id]) -> StoreResult<()> {

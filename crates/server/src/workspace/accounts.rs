@@ -8,7 +8,10 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use switchboard_proto::*;
 
-use super::{Viewer, Workspace};
+use super::{
+    audit::{self, Record, Who},
+    Viewer, Workspace,
+};
 use crate::{
     policy,
     refusal::{Outcome, Refusal},
@@ -136,16 +139,46 @@ impl Workspace {
             .await;
         match verdict {
             Ok(agent) => {
+                let ip = client.to_owned();
                 self.write(move |tx| {
                     tx.clear_login_failures(&key)?;
-                    create_device(tx, agent, &request.device_name)
+                    let signed_in = create_device(tx, agent, &request.device_name)?;
+                    let who = Who {
+                        actor_id: Some(signed_in.agent.id),
+                        actor_label: signed_in.agent.name.clone(),
+                        device_id: Some(signed_in.device_id),
+                        ip: Some(ip),
+                    };
+                    let what = Record {
+                        action: "auth.login",
+                        target_type: "device",
+                        target_id: Some(signed_in.device_id),
+                        target_label: &request.device_name,
+                        before: None,
+                        after: None,
+                    };
+                    audit::record(tx, &who, what)?;
+                    Ok(signed_in)
                 })
                 .await
             }
             Err(refusal) if refusal.code == ErrorCode::InvalidCredentials => {
+                let ip = client.to_owned();
+                let email = request.email.trim().to_lowercase();
                 self.write(move |tx| {
                     let now = tx.now();
-                    Ok(tx.record_login_failure(&key, now, now - LOGIN_WINDOW_MS)?)
+                    tx.record_login_failure(&key, now, now - LOGIN_WINDOW_MS)?;
+                    // The same row for an unknown email and a wrong password, as the answer is.
+                    let who = Who { actor_label: email, ip: Some(ip), ..Who::default() };
+                    let what = Record {
+                        action: "auth.login_failed",
+                        target_type: "agent",
+                        target_id: None,
+                        target_label: "",
+                        before: None,
+                        after: None,
+                    };
+                    audit::record(tx, &who, what)
                 })
                 .await?;
                 Err(refusal)
@@ -196,7 +229,15 @@ impl Workspace {
                 return Err(Refusal::not_found("device"));
             }
             tx.revoke_device(device_id, tx.now())?;
-            Ok(())
+            let what = Record {
+                action: "device.revoke",
+                target_type: "device",
+                target_id: Some(device_id),
+                target_label: "",
+                before: None,
+                after: None,
+            };
+            audit::record(tx, &Who::viewer(&viewer), what)
         })
         .await?;
         self.revoked(vec![device_id]);

@@ -4,6 +4,7 @@ use switchboard_proto::*;
 
 use super::{
     accounts::hash_password,
+    audit::{self, Who},
     conversations::activity,
     ledger::{self, Cause},
     routing, Viewer, Workspace,
@@ -151,17 +152,23 @@ fn set_team_members(tx: &mut dyn StoreTx, team_id: Id, member_ids: &[Id]) -> Out
 impl Workspace {
     pub async fn create_agent(&self, viewer: &Viewer, request: CreateAgent) -> Outcome<Agent> {
         policy::require_admin(viewer)?;
-        self.create_agent_unchecked(request).await
+        self.create_agent_unchecked(request, Who::viewer(viewer)).await
     }
 
     /// Creates an admin without an acting admin: only for `init` and the demo seeder.
     pub async fn create_first_admin(&self, request: CreateAgent) -> Outcome<Agent> {
-        self.create_agent_unchecked(CreateAgent { role: Role::Admin, ..request }).await
+        let who = Who { actor_label: "setup".into(), ..Who::default() };
+        self.create_agent_unchecked(CreateAgent { role: Role::Admin, ..request }, who).await
     }
 
-    async fn create_agent_unchecked(&self, request: CreateAgent) -> Outcome<Agent> {
+    async fn create_agent_unchecked(&self, request: CreateAgent, who: Who) -> Outcome<Agent> {
         let hash = hash_password(request.password.clone()).await?;
-        self.write(move |tx| create_agent(tx, request, hash)).await
+        self.write(move |tx| {
+            let agent = create_agent(tx, request, hash)?;
+            audit::changed(tx, &who, "agent.create", agent.id, &agent.name, None, Some(&agent))?;
+            Ok(agent)
+        })
+        .await
     }
 
     /// Admins change anything; a lead balancing the load may change an agent's capacity alone.
@@ -182,17 +189,49 @@ impl Workspace {
             None => None,
         };
         let admin = viewer.clone();
-        let (agent, revoked) = self.write(move |tx| update_agent(tx, &admin, agent_id, update, hash)).await?;
+        let (agent, revoked) = self
+            .write(move |tx| {
+                let before: Option<Agent> = tx.get(agent_id)?;
+                let password_changed = hash.is_some();
+                let (agent, revoked) = update_agent(tx, &admin, agent_id, update, hash)?;
+                let mut after = serde_json::to_value(&agent)?;
+                if password_changed {
+                    // Recorded as changed, never what it is.
+                    after["password"] = serde_json::Value::Bool(true);
+                }
+                let what = audit::Record {
+                    action: "agent.update",
+                    target_type: "agent",
+                    target_id: Some(agent.id),
+                    target_label: &agent.name,
+                    before: before.map(serde_json::to_value).transpose()?,
+                    after: Some(after),
+                };
+                audit::record(tx, &Who::viewer(&admin), what)?;
+                Ok((agent, revoked))
+            })
+            .await?;
         self.revoked(revoked);
         Ok(agent)
     }
 
     pub async fn create_team(&self, viewer: &Viewer, request: CreateTeam) -> Outcome<Team> {
         policy::require_admin(viewer)?;
+        let who = Who::viewer(viewer);
         self.write(move |tx| {
             let team = Team { id: Id::now_v7(), name: policy::valid_name(&request.name, "name")? };
             tx.put(&team, Audience::EVERYONE)?;
             set_team_members(tx, team.id, &request.member_agent_ids)?;
+            let after = serde_json::json!({"name": team.name, "member_agent_ids": request.member_agent_ids});
+            let what = audit::Record {
+                action: "team.create",
+                target_type: "team",
+                target_id: Some(team.id),
+                target_label: &team.name,
+                before: None,
+                after: Some(after),
+            };
+            audit::record(tx, &who, what)?;
             Ok(team)
         })
         .await
@@ -200,8 +239,22 @@ impl Workspace {
 
     pub async fn update_team(&self, viewer: &Viewer, team_id: Id, update: UpdateTeam) -> Outcome<Team> {
         policy::require_admin(viewer)?;
+        let who = Who::viewer(viewer);
         self.write(move |tx| {
             let mut team: Team = tx.get(team_id)?.ok_or_else(|| Refusal::not_found("team"))?;
+            let label = team.name.clone();
+            let what = audit::Record {
+                action: "team.update",
+                target_type: "team",
+                target_id: Some(team.id),
+                target_label: &label,
+                before: Some(serde_json::json!({"name": team.name})),
+                after: Some(serde_json::json!({
+                    "name": update.name.clone().unwrap_or_else(|| team.name.clone()),
+                    "member_agent_ids": update.member_agent_ids,
+                })),
+            };
+            audit::record(tx, &who, what)?;
             if let Some(name) = update.name {
                 team.name = policy::valid_name(&name, "name")?;
                 tx.put(&team, Audience::EVERYONE)?;

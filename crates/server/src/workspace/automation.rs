@@ -35,6 +35,7 @@ use switchboard_proto::{
 };
 
 use super::{
+    audit::{self, Who},
     auto_replies,
     conversations::{self, activity},
     ledger::{self, Cause},
@@ -1134,6 +1135,7 @@ impl Workspace {
         input: AutomationRuleInput,
     ) -> Outcome<AutomationRule> {
         policy::require_lead(viewer)?;
+        let who = Who::viewer(viewer);
         self.write(move |tx| {
             let name = checked(&*tx, &input)?;
             let position = match input.position {
@@ -1157,6 +1159,7 @@ impl Workspace {
             };
             tx.put(&rule, Audience::EVERYONE)?;
             arm_everywhere(tx, &rule)?;
+            audit::changed(tx, &who, "automation_rule.create", rule.id, &rule.name, None, Some(&rule))?;
             Ok(rule)
         })
         .await
@@ -1170,6 +1173,7 @@ impl Workspace {
         input: AutomationRuleInput,
     ) -> Outcome<AutomationRule> {
         policy::require_lead(viewer)?;
+        let who = Who::viewer(viewer);
         self.write(move |tx| {
             let existing: AutomationRule =
                 tx.get(id)?.ok_or_else(|| Refusal::not_found("automation rule"))?;
@@ -1191,6 +1195,7 @@ impl Workspace {
             };
             tx.put(&rule, Audience::EVERYONE)?;
             arm_everywhere(tx, &rule)?;
+            audit::changed(tx, &who, "automation_rule.update", id, &rule.name, Some(&existing), Some(&rule))?;
             Ok(rule)
         })
         .await
@@ -1199,11 +1204,12 @@ impl Workspace {
     /// `DELETE /automation-rules/{id}`: its armed runs are dropped when they fall due.
     pub async fn delete_automation_rule(&self, viewer: &Viewer, id: Id) -> Outcome<()> {
         policy::require_lead(viewer)?;
+        let who = Who::viewer(viewer);
         self.write(move |tx| {
-            if !tx.remove(EntityKind::AutomationRule, id, Audience::EVERYONE)? {
-                return Err(Refusal::not_found("automation rule"));
-            }
-            Ok(())
+            let existing: AutomationRule =
+                tx.get(id)?.ok_or_else(|| Refusal::not_found("automation rule"))?;
+            tx.remove(EntityKind::AutomationRule, id, Audience::EVERYONE)?;
+            audit::changed(tx, &who, "automation_rule.delete", id, &existing.name, Some(&existing), None)
         })
         .await
     }

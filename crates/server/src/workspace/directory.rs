@@ -5,6 +5,7 @@ use rand::RngCore;
 use switchboard_proto::*;
 
 use super::{
+    audit::{self, Who},
     ledger::{self, Cause},
     routing, Viewer, Workspace,
 };
@@ -167,7 +168,14 @@ impl Workspace {
 
     pub async fn create_inbox(&self, viewer: &Viewer, request: CreateInbox) -> Outcome<CreatedInbox> {
         policy::require_admin(viewer)?;
-        self.write(move |tx| create_inbox(tx, request)).await
+        let who = Who::viewer(viewer);
+        self.write(move |tx| {
+            let created = create_inbox(tx, request)?;
+            let inbox = &created.inbox;
+            audit::changed(tx, &who, "inbox.create", inbox.id, &inbox.name, None, Some(inbox))?;
+            Ok(created)
+        })
+        .await
     }
 
     /// Admins change anything; leads run the team's day, so they may change an inbox's hours,
@@ -182,7 +190,14 @@ impl Workspace {
         if structural {
             policy::require_admin(viewer)?;
         }
-        self.write(move |tx| update_inbox(tx, inbox_id, update)).await
+        let who = Who::viewer(viewer);
+        self.write(move |tx| {
+            let before: Option<Inbox> = tx.get(inbox_id)?;
+            let inbox = update_inbox(tx, inbox_id, update)?;
+            audit::changed(tx, &who, "inbox.update", inbox.id, &inbox.name, before.as_ref(), Some(&inbox))?;
+            Ok(inbox)
+        })
+        .await
     }
 
     /// The inbox and its signing secret, for the channel endpoints (not for agents).
@@ -192,6 +207,7 @@ impl Workspace {
 
     pub async fn create_label(&self, viewer: &Viewer, request: CreateLabel) -> Outcome<Label> {
         policy::require_lead(viewer)?;
+        let who = Who::viewer(viewer);
         self.write(move |tx| {
             let name = policy::valid_label_name(&request.name)?;
             if tx.label_exists(&name)? {
@@ -199,6 +215,7 @@ impl Workspace {
             }
             let label = Label { id: Id::now_v7(), name, color: policy::valid_color(request.color)? };
             tx.put(&label, Audience::EVERYONE)?;
+            audit::changed(tx, &who, "label.create", label.id, &label.name, None, Some(&label))?;
             Ok(label)
         })
         .await
@@ -218,6 +235,15 @@ impl Workspace {
             }
             tx.remove(EntityKind::Label, label_id, Audience::EVERYONE)?;
             super::automation::check_references(tx)?;
+            audit::changed(
+                tx,
+                &Who::viewer(&viewer),
+                "label.delete",
+                label.id,
+                &label.name,
+                Some(&label),
+                None,
+            )?;
             Ok(())
         })
         .await

@@ -34,6 +34,7 @@ use switchboard_proto::{
 };
 
 use super::{
+    audit::{self, Who},
     conversations::activity,
     ledger::{self, Cause},
     Viewer, Workspace,
@@ -659,6 +660,7 @@ impl Workspace {
     /// its position says otherwise.
     pub async fn create_sla_policy(&self, viewer: &Viewer, request: SlaPolicyInput) -> Outcome<SlaPolicy> {
         policy::require_lead(viewer)?;
+        let who = Who::viewer(viewer);
         self.write(move |tx| {
             let position = match request.position {
                 Some(position) => position,
@@ -666,6 +668,7 @@ impl Workspace {
             };
             let policy = checked(request.into_policy(Id::now_v7(), position))?;
             tx.put(&policy, Audience::EVERYONE)?;
+            audit::changed(tx, &who, "sla_policy.create", policy.id, &policy.name, None, Some(&policy))?;
             Ok(policy)
         })
         .await
@@ -679,11 +682,13 @@ impl Workspace {
         request: SlaPolicyInput,
     ) -> Outcome<SlaPolicy> {
         policy::require_lead(viewer)?;
+        let who = Who::viewer(viewer);
         self.write(move |tx| {
             let existing: SlaPolicy = tx.get(id)?.ok_or_else(|| Refusal::not_found("SLA policy"))?;
             let position = request.position.unwrap_or(existing.position);
             let policy = checked(request.into_policy(id, position))?;
             tx.put(&policy, Audience::EVERYONE)?;
+            audit::changed(tx, &who, "sla_policy.update", id, &policy.name, Some(&existing), Some(&policy))?;
             Ok(policy)
         })
         .await
@@ -699,7 +704,15 @@ impl Workspace {
             tx.remove(EntityKind::SlaPolicy, id, Audience::EVERYONE)?;
             let at = tx.now();
             cancel_policy(tx, &policy, &Cause::agent(&viewer, "policy_deleted", at))?;
-            Ok(())
+            audit::changed(
+                tx,
+                &Who::viewer(&viewer),
+                "sla_policy.delete",
+                id,
+                &policy.name,
+                Some(&policy),
+                None,
+            )
         })
         .await
     }
@@ -714,9 +727,21 @@ impl Workspace {
         policy::require_lead(viewer)?;
         let viewer = viewer.clone();
         self.write(move |tx| {
-            super::conversations::visible_conversation(tx, &viewer, conversation)?;
+            let (before, _) = super::conversations::visible_conversation(tx, &viewer, conversation)?;
             let at = tx.now();
-            pin(tx, conversation, policy_id, &Cause::agent(&viewer, "sla", at))
+            let after = pin(tx, conversation, policy_id, &Cause::agent(&viewer, "sla", at))?;
+            let what = audit::Record {
+                action: "conversation.sla_pin",
+                target_type: "conversation",
+                target_id: Some(conversation),
+                target_label: before.subject.as_deref().unwrap_or_default(),
+                before: Some(
+                    serde_json::json!({"sla_policy_id": before.sla.as_ref().and_then(|s| s.policy_id)}),
+                ),
+                after: Some(serde_json::json!({"sla_policy_id": policy_id, "pinned": true})),
+            };
+            audit::record(tx, &Who::viewer(&viewer), what)?;
+            Ok(after)
         })
         .await
     }

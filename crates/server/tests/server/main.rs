@@ -4,6 +4,7 @@
 mod harness;
 
 mod attachments;
+mod audit;
 mod auth;
 mod auto_replies;
 mod automation;

@@ -1,0 +1,49 @@
+//! The audit trail: who changed what, append-only and hash-chained, so a row altered or removed
+//! afterwards is found by the verifier. Each row is written in the transaction of the change it
+//! records. Conversation actions are in the ledger (`ledger.rs`), which the trail doesn't copy.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::Millis;
+
+/// One row of the trail. `hash` = SHA-256 of `prev_hash` and the row's canonical JSON without
+/// `hash` (serde's field order, below), hex.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AuditEntry {
+    /// 1, 2, 3, … with no gap.
+    pub seq: i64,
+    pub at: Millis,
+    /// The agent who did it (`null`: the server itself, or someone not signed in).
+    pub actor_id: Option<Uuid>,
+    /// Their name then, or what the server knows of an anonymous caller (an email typed in).
+    pub actor_label: String,
+    pub device_id: Option<Uuid>,
+    /// The caller's address, for sign-ins.
+    pub ip: Option<String>,
+    /// Dotted: `auth.login`, `auth.login_failed`, `device.revoke`, `agent.create`,
+    /// `agent.update`, `team.*`, `inbox.*`, `label.*`, `automation_rule.*`, `sla_policy.*`,
+    /// `conversation.sla_pin`, `export.report`, `export.transcript`, `permission.denied`.
+    pub action: String,
+    pub target_type: String,
+    pub target_id: Option<Uuid>,
+    /// The target's name then.
+    pub target_label: String,
+    /// `{field: [before, after]}` of what changed (secrets and passwords read `[redacted]`).
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, [unknown, unknown]>"))]
+    pub changes: serde_json::Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// `GET /api/v1/audit/verify`: whether the chain holds, and where it first breaks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditVerification {
+    pub ok: bool,
+    pub rows: u64,
+    /// The first row whose hash, link or number is wrong.
+    pub first_bad_seq: Option<i64>,
+}

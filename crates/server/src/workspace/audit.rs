@@ -1,0 +1,270 @@
+//! The audit trail: one row per administrative change, sign-in, revocation and export, written in
+//! the transaction of what it records (so neither exists without the other), numbered without
+//! gaps and hash-chained: each row's hash covers the previous row's hash and the row itself, so
+//! [`verify`] finds any row altered, removed or inserted afterwards. The schema's triggers refuse
+//! updates and deletes outright. Passwords, tokens and secrets are never written: fields named so
+//! read `[redacted]`.
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use switchboard_proto::{audit::*, *};
+
+use super::{Viewer, Workspace};
+use crate::{
+    policy,
+    refusal::Outcome,
+    store::{StoreRead, StoreTx},
+};
+
+/// Rows read per page while verifying or listing.
+const PAGE: usize = 1_000;
+
+/// Who did something, as the trail records them.
+#[derive(Debug, Clone, Default)]
+pub struct Who {
+    pub actor_id: Option<Id>,
+    pub actor_label: String,
+    pub device_id: Option<Id>,
+    pub ip: Option<String>,
+}
+
+impl Who {
+    pub fn viewer(viewer: &Viewer) -> Who {
+        Who {
+            actor_id: Some(viewer.agent.id),
+            actor_label: viewer.agent.name.clone(),
+            device_id: (!viewer.device_id.is_nil()).then_some(viewer.device_id),
+            ip: None,
+        }
+    }
+}
+
+/// What changed, as `{field: [before, after]}` over the top-level fields of two JSON objects
+/// (every field of the one there is when the other is `None`), with secrets redacted.
+fn changes(before: Option<&Value>, after: Option<&Value>) -> Value {
+    let empty = Map::new();
+    let fields = |value: Option<&Value>| value.and_then(Value::as_object).unwrap_or(&empty).clone();
+    let (before, after) = (fields(before), fields(after));
+    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut changed = Map::new();
+    for key in keys {
+        let (old, new) = (before.get(key).unwrap_or(&Value::Null), after.get(key).unwrap_or(&Value::Null));
+        if old == new {
+            continue;
+        }
+        let secret = ["password", "secret", "token"].iter().any(|word| key.contains(word));
+        let pair = if secret {
+            Value::Array(vec!["[redacted]".into(), "[redacted]".into()])
+        } else {
+            Value::Array(vec![old.clone(), new.clone()])
+        };
+        changed.insert(key.clone(), pair);
+    }
+    Value::Object(changed)
+}
+
+/// The row's hash: SHA-256 over the previous hash and the row's JSON without its hash.
+fn hash_of(entry: &AuditEntry) -> Outcome<String> {
+    let mut unhashed = serde_json::to_value(entry)?;
+    if let Some(fields) = unhashed.as_object_mut() {
+        fields.remove("hash");
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(entry.prev_hash.as_bytes());
+    hasher.update(serde_json::to_vec(&unhashed)?);
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// What a row records, before it is numbered and chained.
+pub struct Record<'a> {
+    pub action: &'a str,
+    pub target_type: &'a str,
+    pub target_id: Option<Id>,
+    pub target_label: &'a str,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// Appends a row in this transaction (writes are serialised, so the tail read here is the
+/// chain's end).
+pub fn record(tx: &mut dyn StoreTx, who: &Who, what: Record<'_>) -> Outcome<()> {
+    let (seq, prev_hash) = match tx.audit_tail()? {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, String::new()),
+    };
+    let mut entry = AuditEntry {
+        seq,
+        at: tx.now(),
+        actor_id: who.actor_id,
+        actor_label: who.actor_label.clone(),
+        device_id: who.device_id,
+        ip: who.ip.clone(),
+        action: what.action.to_owned(),
+        target_type: what.target_type.to_owned(),
+        target_id: what.target_id,
+        target_label: what.target_label.to_owned(),
+        changes: changes(what.before.as_ref(), what.after.as_ref()),
+        prev_hash,
+        hash: String::new(),
+    };
+    entry.hash = hash_of(&entry)?;
+    Ok(tx.append_audit(&entry)?)
+}
+
+/// Records a change of an entity from `before` to `after` (either `None` for a creation or a
+/// deletion), named by `label`.
+pub fn changed<T: serde::Serialize>(
+    tx: &mut dyn StoreTx,
+    who: &Who,
+    action: &str,
+    id: Id,
+    label: &str,
+    before: Option<&T>,
+    after: Option<&T>,
+) -> Outcome<()> {
+    let target_type = action.split('.').next().unwrap_or(action);
+    let before = before.map(serde_json::to_value).transpose()?;
+    let after = after.map(serde_json::to_value).transpose()?;
+    record(tx, who, Record { action, target_type, target_id: Some(id), target_label: label, before, after })
+}
+
+/// Walks the whole chain: numbers without gaps, each row linked to the one before and hashed as
+/// written.
+pub fn verify(store: &(impl StoreRead + ?Sized)) -> Outcome<AuditVerification> {
+    let mut expected_seq = 1;
+    let mut prev_hash = String::new();
+    loop {
+        let rows = store.audit_rows(expected_seq, i64::MAX, PAGE)?;
+        if rows.is_empty() {
+            return Ok(AuditVerification { ok: true, rows: (expected_seq - 1) as u64, first_bad_seq: None });
+        }
+        for row in rows {
+            let bad = row.seq != expected_seq || row.prev_hash != prev_hash || hash_of(&row)? != row.hash;
+            if bad {
+                let first_bad_seq = Some(expected_seq.min(row.seq));
+                return Ok(AuditVerification { ok: false, rows: (expected_seq - 1) as u64, first_bad_seq });
+            }
+            prev_hash = row.hash;
+            expected_seq += 1;
+        }
+    }
+}
+
+/// Which rows an admin asks for.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// An action, or a prefix ending in `.` (`auth.`).
+    pub action: Option<String>,
+    pub actor_id: Option<Id>,
+    pub target_id: Option<Id>,
+    /// Rows older than this seq (the next page, newest first).
+    pub before: Option<i64>,
+    pub limit: usize,
+}
+
+fn matches(entry: &AuditEntry, query: &AuditQuery) -> bool {
+    let action = match &query.action {
+        Some(prefix) if prefix.ends_with('.') => entry.action.starts_with(prefix.as_str()),
+        Some(action) => &entry.action == action,
+        None => true,
+    };
+    action
+        && query.actor_id.is_none_or(|id| entry.actor_id == Some(id))
+        && query.target_id.is_none_or(|id| entry.target_id == Some(id))
+}
+
+impl Workspace {
+    /// `GET /audit` (admins): rows newest first, filtered. Anyone else is refused, and the
+    /// refusal is itself recorded.
+    pub async fn audit_log(&self, viewer: &Viewer, query: AuditQuery) -> Outcome<Vec<AuditEntry>> {
+        self.require_admin_audited(viewer, "audit").await?;
+        self.read(move |store| {
+            let limit = query.limit.clamp(1, PAGE);
+            let mut found = Vec::new();
+            let mut upper = match query.before {
+                Some(before) => before - 1,
+                None => store.audit_tail()?.map_or(0, |(seq, _)| seq),
+            };
+            while upper >= 1 && found.len() < limit {
+                let lower = (upper - PAGE as i64 + 1).max(1);
+                let mut rows = store.audit_rows(lower, upper, PAGE)?;
+                rows.reverse();
+                found.extend(rows.into_iter().filter(|row| matches(row, &query)));
+                upper = lower - 1;
+            }
+            found.truncate(limit);
+            Ok(found)
+        })
+        .await
+    }
+
+    /// `GET /audit/verify` (admins) and `switchboard-server audit verify`.
+    pub async fn verify_audit(&self, viewer: Option<&Viewer>) -> Outcome<AuditVerification> {
+        if let Some(viewer) = viewer {
+            self.require_admin_audited(viewer, "audit").await?;
+        }
+        self.read(|store| verify(store)).await
+    }
+
+    /// Records that someone fetched an export (a report's CSV, a transcript), with its filters.
+    pub async fn record_export(&self, viewer: &Viewer, what: &'static str, filters: Value) -> Outcome<()> {
+        let who = Who::viewer(viewer);
+        self.write(move |tx| {
+            let after = Some(serde_json::json!({ "filters": filters }));
+            record(
+                tx,
+                &who,
+                Record {
+                    action: what,
+                    target_type: "export",
+                    target_id: None,
+                    target_label: "",
+                    before: None,
+                    after,
+                },
+            )
+        })
+        .await
+    }
+
+    /// Refuses a non-admin, recording `permission.denied` first.
+    async fn require_admin_audited(&self, viewer: &Viewer, what: &'static str) -> Outcome<()> {
+        if let Err(refusal) = policy::require_admin(viewer) {
+            let who = Who::viewer(viewer);
+            self.write(move |tx| {
+                let what = Record {
+                    action: "permission.denied",
+                    target_type: what,
+                    target_id: None,
+                    target_label: "",
+                    before: None,
+                    after: None,
+                };
+                record(tx, &who, what)
+            })
+            .await?;
+            return Err(refusal);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_list_only_what_differs_and_redact_secrets() {
+        let before = serde_json::json!({"name": "Ana", "role": "agent", "password": "a", "same": 1});
+        let after =
+            serde_json::json!({"name": "Ana", "role": "lead", "password": "b", "same": 1, "new": true});
+        let diff = changes(Some(&before), Some(&after));
+        assert_eq!(
+            diff,
+            serde_json::json!({"role": ["agent", "lead"], "password": ["[redacted]", "[redacted]"], "new": [null, true]})
+        );
+        assert_eq!(changes(None, Some(&serde_json::json!({"a": 1}))), serde_json::json!({"a": [null, 1]}));
+    }
+}
