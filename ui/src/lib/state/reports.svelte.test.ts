@@ -38,6 +38,14 @@ describe('ReportsState', () => {
     expect(reports.summary).not.toBeNull();
   });
 
+  it('asks again with a changed control’s new value', async () => {
+    const reports = make();
+    await reports.open();
+    reports.set({ groupBy: 'team', timeZone: 'Europe/Bucharest' });
+    await Promise.resolve();
+    expect(fakeApi.reportSummary).toHaveBeenLastCalledWith(expect.objectContaining({ group_by: 'team', time_zone: 'Europe/Bucharest' }));
+  });
+
   it('charts today by the hour, and a longer period by the day again', async () => {
     const reports = make();
     await reports.open();

@@ -100,6 +100,13 @@ export class ReportsState {
     void this.load();
   }
 
+  /** Changes controls, then asks again (one handler per control: a `bind:` beside an `onchange`
+   * could run after it and ask with the old value). */
+  set(change: Partial<Pick<ReportsState, 'customFirst' | 'customLast' | 'timeZone' | 'groupBy' | 'interval'>>): void {
+    Object.assign(this, change);
+    void this.load();
+  }
+
   /** What the controls ask for now (null: a custom date is missing). */
   query(): ReportQuery | null {
     const range = period(this.preset, this.now(), this.timeZone || 'UTC', { first: this.customFirst, last: this.customLast });
