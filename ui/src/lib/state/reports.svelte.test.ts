@@ -81,6 +81,16 @@ describe('ReportsState', () => {
     expect(reports.summaryError?.code).toBe('offline');
   });
 
+  it('clears a report the server refused for the new controls, so no old figures stand under them', async () => {
+    const reports = make();
+    await reports.open();
+    expect(reports.summary).not.toBeNull();
+    fakeApi.reportSummary.mockRejectedValueOnce(new ApiError('validation', 'a report covers at most 366 days'));
+    await reports.load();
+    expect(reports.summary).toBeNull();
+    expect(reports.summaryError?.text).toContain('366 days');
+  });
+
   it('drops an answer to an older question', async () => {
     const reports = make();
     await reports.open();

@@ -114,7 +114,8 @@ export class ReportsState {
     return { ...range, time_zone: this.timeZone || 'UTC', group_by: this.groupBy, interval: this.interval };
   }
 
-  /** Fetches the three reports at once; each failure shows in its own place. */
+  /** Fetches the three reports at once; each failure shows in its own place. A refusal (403,
+   * 422) clears what was shown, which answered other controls; offline keeps it in sight. */
   async load(): Promise<void> {
     const query = this.query();
     if (!query) return;
@@ -127,15 +128,15 @@ export class ReportsState {
     await Promise.all([
       api.reportSummary(query).then(
         (r) => current() && ((this.summary = r), (this.summaryError = null)),
-        (e) => current() && (this.summaryError = failureOf(e, directory)),
+        (e) => current() && ((this.summaryError = failureOf(e, directory)), this.summaryError.code !== 'offline' && (this.summary = null)),
       ),
       api.reportSeries(seriesQuery).then(
         (r) => current() && ((this.series = r), (this.seriesError = null)),
-        (e) => current() && (this.seriesError = failureOf(e, directory)),
+        (e) => current() && ((this.seriesError = failureOf(e, directory)), this.seriesError.code !== 'offline' && (this.series = null)),
       ),
       api.liveFigures().then(
         (r) => current() && ((this.live = r), (this.liveError = null)),
-        (e) => current() && (this.liveError = failureOf(e, directory)),
+        (e) => current() && ((this.liveError = failureOf(e, directory)), this.liveError.code !== 'offline' && (this.live = null)),
       ),
     ]);
     if (current()) this.loading = false;
