@@ -68,10 +68,10 @@ fn wake(tx: &mut dyn StoreTx, conversation_id: Id, due_at: Millis) -> Outcome<()
 
 impl Workspace {
     /// Fires the timers due now, at most a batch, each in its own transaction (one failing never
-    /// holds up the others). Returns how many fired.
-    pub async fn fire_due_timers(&self) -> Outcome<usize> {
+    /// holds up the others). Returns how many fired and how many failed to.
+    pub async fn fire_due_timers(&self) -> Outcome<Fired> {
         let due = self.read(|store| Ok(store.due_timers(store.now(), BATCH)?)).await?;
-        let mut fired = 0;
+        let mut fired = Fired::default();
         for timer in due {
             let key = timer.key.clone();
             let result = self
@@ -84,40 +84,55 @@ impl Workspace {
                 })
                 .await;
             match result {
-                Ok(true) => fired += 1,
+                Ok(true) => fired.fired += 1,
                 Ok(false) => {}
-                Err(refusal) => tracing::warn!(%key, message = %refusal.message, "a timer failed to fire"),
+                Err(refusal) => {
+                    fired.failed += 1;
+                    tracing::warn!(%key, message = %refusal.message, "a timer failed to fire");
+                }
             }
         }
         Ok(fired)
     }
 }
 
+/// What one pass of the timer loop did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Fired {
+    pub fired: usize,
+    pub failed: usize,
+}
+
 /// Fires due timers every `poll` until `shutdown`, starting with whatever fell due while the
 /// server was down. A pass that found a full batch goes on at once: a backlog (thousands of SLA
 /// deadlines falling in the same minute, or a restart after downtime) drains at the store's pace,
-/// not one batch per poll. Otherwise it waits for the next timer due within `poll`, if there is
-/// one, rather than the whole `poll`: a timer is late by the time it takes to fire, not by up to a
-/// poll more.
+/// not one batch per poll. Otherwise it waits only until the next timer due within `poll` (not at
+/// all if one fell due during the pass), so a timer is late by the time it takes to fire, not by
+/// up to a poll more; after a pass in which a timer failed, it waits the whole poll.
 pub async fn run_timers(workspace: Workspace, poll: Duration, shutdown: CancellationToken) {
     loop {
-        match workspace.fire_due_timers().await {
-            // A full batch fired: there may be more due now. (One that failed to fire is retried
-            // at the next poll, so a timer that keeps failing can't spin the loop.)
-            Ok(fired) if fired >= BATCH && !shutdown.is_cancelled() => continue,
-            Ok(_) => {}
-            Err(refusal) => tracing::warn!(message = %refusal.message, "listing due timers failed"),
-        }
-        let wait = match workspace.next_timer_within(poll).await {
-            // Only a timer not yet due shortens the wait: one due already has just failed (or
-            // fell due this instant), and waits the poll.
-            Ok(Some(wait)) => wait,
-            Ok(None) => poll,
+        let pass = workspace.fire_due_timers().await;
+        let wait = match pass {
+            // A full batch fired: there may be more due now.
+            Ok(Fired { fired, .. }) if fired >= BATCH && !shutdown.is_cancelled() => continue,
+            // One failed to fire: it is retried at the next poll, so a timer that keeps failing
+            // can't spin the loop.
+            Ok(Fired { failed, .. }) if failed > 0 => poll,
+            Ok(_) => match workspace.next_timer_within(poll).await {
+                Ok(next) => next.unwrap_or(poll),
+                Err(refusal) => {
+                    tracing::warn!(message = %refusal.message, "listing due timers failed");
+                    poll
+                }
+            },
             Err(refusal) => {
                 tracing::warn!(message = %refusal.message, "listing due timers failed");
                 poll
             }
         };
+        if wait.is_zero() {
+            continue;
+        }
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(wait) => {}
@@ -126,15 +141,17 @@ pub async fn run_timers(workspace: Workspace, poll: Duration, shutdown: Cancella
 }
 
 impl Workspace {
-    /// How long until the next timer falls due, if one does within `horizon` and isn't due yet.
+    /// How long until the next timer falls due, if one does within `horizon` (zero: one fell due
+    /// since the pass that just ended listed them).
     async fn next_timer_within(&self, horizon: Duration) -> Outcome<Option<Duration>> {
         let horizon_ms = Millis::try_from(horizon.as_millis()).unwrap_or(Millis::MAX);
         self.read(move |store| {
             let now = store.now();
-            let next = store.due_timers(now.saturating_add(horizon_ms), 1)?;
+            // `BATCH`, as the pass lists them: one statement, one plan (SQLite plans for the
+            // bound limit and would prepare the statement again for another).
+            let next = store.due_timers(now.saturating_add(horizon_ms), BATCH)?;
             Ok(next
                 .first()
-                .filter(|timer| timer.due_at > now)
                 .map(|timer| Duration::from_millis(u64::try_from(timer.due_at - now).unwrap_or(0))))
         })
         .await
