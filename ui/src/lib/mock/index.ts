@@ -571,6 +571,53 @@ export function installMock(params: URLSearchParams): void {
       if (connection !== 'online') fail('offline', 'the run log shows when the server can be reached again');
       return [];
     },
+    // Reports: made-up figures in the server's shapes (the real ones are the server's).
+    report_summary: (args) => {
+      if (connection !== 'online') fail('offline', 'reports show when the server can be reached again');
+      const query = args.query as { from: string; to: string; time_zone: string; group_by: string };
+      const d = (m: number) => ({ mean: m, median: m, p90: m * 2, min: 60, max: m * 3 });
+      const metrics = (n: number) => ({
+        cycles_started: n, cycles_started_by_customers: n, messages_in: 3 * n, messages_out: 4 * n, resolutions: n - 1,
+        conversations_resolved: n - 1, reopened: 0, first_response: { count: n, wall: d(240 + 60 * n), business: d(120 * n) },
+        response: { count: n, wall: d(300), business: d(200) }, resolution: { count: n - 1, wall: d(7800), business: d(3600) },
+        resolution_open: { count: n - 1, wall: d(5000), business: null },
+      });
+      const rows = agents.filter((a) => a.active).map((a, i) => ({ key: a.id, name: a.name, metrics: metrics(4 + i) }));
+      return {
+        report: { from: Date.parse(query.from), to: Date.parse(query.to), time_zone: query.time_zone, group_by: query.group_by, rows, previous: rows.slice(1).map((r) => ({ ...r, metrics: metrics(5) })) },
+        as_of: Date.now(),
+        offline: null,
+      };
+    },
+    report_series: (args) => {
+      if (connection !== 'online') fail('offline', 'reports show when the server can be reached again');
+      const query = args.query as { from: string; to: string; time_zone: string; interval: string };
+      const from = Date.parse(query.from);
+      const to = Date.parse(query.to);
+      const step = query.interval === 'hour' ? 3_600_000 : 86_400_000;
+      const buckets = [];
+      for (let at = from; at < to && buckets.length < 400; at += step) buckets.push({ start: at, end: at + step, label: new Date(at).toISOString() });
+      const none = { count: 0, wall: null, business: null };
+      const points = buckets.map((_, i) => ({
+        cycles_started: 0, cycles_started_by_customers: 0, messages_in: 10 + ((i * 7) % 13), messages_out: 0, resolutions: 3 + (i % 4),
+        conversations_resolved: 0, reopened: 0, first_response: { ...none, count: 6 + ((i * 5) % 7) }, response: none, resolution: none, resolution_open: none,
+      }));
+      return { report: { from, to, time_zone: query.time_zone, interval: query.interval, group_by: 'none', buckets, rows: [{ key: null, name: 'All', points }] }, as_of: Date.now(), offline: null };
+    },
+    live_figures: () => {
+      if (connection !== 'online') fail('offline', 'reports show when the server can be reached again');
+      const open = world.conversations.filter((c) => c.status === 'open');
+      return {
+        figures: {
+          open: open.length, unassigned: open.filter((c) => !c.assignee_id).length, unattended: open.filter((c) => c.waiting_since !== null).length,
+          waiting_longer: open.filter((c) => c.waiting_since !== null && Date.now() - c.waiting_since > 1_800_000).length, waiting_longer_than_secs: 1800,
+          longest_wait_secs: 5400, parked: 0, sla_at_risk: 2, sla_at_risk_within_secs: 3600,
+        },
+        as_of: Date.now(),
+        offline: null,
+      };
+    },
+    export_report: (args) => `/home/sara/Downloads/switchboard-${String(args.export)}.csv`,
     time_zones: () => ['America/New_York', 'Asia/Tehran', 'Europe/Bucharest', 'Europe/London', 'Europe/Warsaw', 'UTC'],
     reconnect: () => {
       connection = 'connecting';
