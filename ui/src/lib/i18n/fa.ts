@@ -152,7 +152,7 @@ const fa: DeepPartial<Messages> = {
       empty: 'برای این بازه رقمی نیست.',
       gone: 'فقط در بازهٔ پیشین',
     },
-    asOf: 'تا {time}',
+    asOf: 'به‌روز تا {time}',
     offline: 'آفلاین: گزارش نگه‌داشته از {time} ({period}) نمایش داده می‌شود.',
     export: {
       summary: 'خروجی خلاصه (CSV)',
