@@ -72,6 +72,7 @@ async fn claim_as(server: &Api, email: &str, conversation: Id) -> anyhow::Result
             email: email.into(),
             password: server::PASSWORD.into(),
             device_name: "e2e setup".into(),
+            two_factor_code: None,
         })
         .send()
         .await?

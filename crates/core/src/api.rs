@@ -100,6 +100,7 @@ pub async fn login(
             email: email.into(),
             password: password.into(),
             device_name: device_name.into(),
+            two_factor_code: None,
         })
         .send()
         .await

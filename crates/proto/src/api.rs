@@ -19,6 +19,44 @@ pub struct LoginRequest {
     pub email: String,
     pub password: String,
     pub device_name: String,
+    /// The authenticator's six digits, or a recovery code, for an agent who enrolled a second
+    /// factor (without it such a sign-in answers `two_factor_required`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub two_factor_code: Option<String>,
+}
+
+/// `POST /api/v1/me/two-factor`: a new secret to enrol, shown once; confirmed with a code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TwoFactorEnrolment {
+    /// Base32, for typing into an authenticator by hand.
+    pub secret: String,
+    /// `otpauth://totp/…`, for the QR code an authenticator scans.
+    pub otpauth_uri: String,
+}
+
+/// A six-digit code (or a recovery code where one is accepted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TwoFactorCode {
+    pub code: String,
+}
+
+/// Enrolment confirmed: ten recovery codes, each good once, shown only now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TwoFactorConfirmed {
+    pub recovery_codes: Vec<String>,
+}
+
+/// `GET /api/v1/me/two-factor`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TwoFactorStatus {
+    pub enabled: bool,
+    /// Recovery codes not used yet.
+    pub recovery_codes_left: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -11,6 +11,8 @@ pub enum ErrorCode {
     Unauthorized,
     TokenRevoked,
     InvalidCredentials,
+    /// The password was right and the agent signs in with a second factor: ask for the code.
+    TwoFactorRequired,
     RateLimited,
     Forbidden,
     NotFound,
@@ -43,6 +45,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::TokenRevoked => "token_revoked",
             ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::TwoFactorRequired => "two_factor_required",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",

@@ -91,9 +91,10 @@ impl From<Refusal> for ApiError {
 /// The HTTP status that answers a domain refusal with this code.
 pub fn status_of(code: ErrorCode) -> StatusCode {
     match code {
-        ErrorCode::Unauthorized | ErrorCode::TokenRevoked | ErrorCode::InvalidCredentials => {
-            StatusCode::UNAUTHORIZED
-        }
+        ErrorCode::Unauthorized
+        | ErrorCode::TokenRevoked
+        | ErrorCode::InvalidCredentials
+        | ErrorCode::TwoFactorRequired => StatusCode::UNAUTHORIZED,
         ErrorCode::InvalidSignature => StatusCode::UNAUTHORIZED,
         ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,

@@ -146,6 +146,16 @@ pub struct RuleWebhookRecord {
     pub attempts: u32,
 }
 
+/// An agent's second factor: the TOTP secret (enrolled once `confirmed`), the last time step a
+/// code was accepted for (so a code works once), and the SHA-256 of each unused recovery code.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TwoFactorRecord {
+    pub secret: Vec<u8>,
+    pub confirmed: bool,
+    pub last_step: u64,
+    pub recovery_hashes: Vec<String>,
+}
+
 /// An outgoing message waiting for its channel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryRecord {
@@ -228,6 +238,8 @@ pub trait StoreRead {
     /// The seq of the latest committed (or this transaction's) change to any entity of `kind`:
     /// it moves on every create, edit and delete, so a cache of the kind keys on it.
     fn kind_version(&self, kind: EntityKind) -> StoreResult<i64>;
+    /// An agent's second factor, if they started or finished enrolling one.
+    fn two_factor(&self, agent: Id) -> StoreResult<Option<TwoFactorRecord>>;
     /// The audit trail's last row: its seq and hash (`None`: empty).
     fn audit_tail(&self) -> StoreResult<Option<(i64, String)>>;
     /// Audit rows with seq in `[from_seq, to_seq]`, in seq order, at most `limit`.
@@ -341,6 +353,8 @@ pub trait StoreTx: StoreRead {
     /// Marks a call done (made, or given up): never due again, its key kept so a repeat can't
     /// queue it anew.
     fn finish_rule_webhook(&mut self, key: &str) -> StoreResult<()>;
+    /// Sets (or with `None` removes) an agent's second factor.
+    fn set_two_factor(&mut self, agent: Id, record: Option<&TwoFactorRecord>) -> StoreResult<()>;
     /// Appends a row to the audit trail (never updated or deleted: the schema refuses both).
     fn append_audit(&mut self, entry: &switchboard_proto::audit::AuditEntry) -> StoreResult<()>;
     /// Marks conversations whose facts must be derived again.

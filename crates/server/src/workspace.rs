@@ -26,6 +26,7 @@ mod reports;
 mod routing;
 mod sla;
 mod timers;
+mod two_factor;
 
 use std::sync::Arc;
 

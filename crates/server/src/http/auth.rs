@@ -117,3 +117,61 @@ pub async fn update_me(
 ) -> ApiResult<Json<Agent>> {
     Ok(Json(state.workspace.update_me(&viewer, update).await?))
 }
+
+/// Whether the caller signs in with a second factor, and how many recovery codes are left.
+#[utoipa::path(get, path = "/api/v1/me/two-factor", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = TwoFactorStatus), (status = 401, body = ErrorBody)))]
+pub async fn two_factor(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Json<TwoFactorStatus>> {
+    Ok(Json(state.workspace.two_factor_status(&viewer).await?))
+}
+
+/// Start enrolling a second factor: a secret and its `otpauth://` URI (for a QR code), shown
+/// once; nothing changes at sign-in until a code confirms it.
+#[utoipa::path(post, path = "/api/v1/me/two-factor", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = TwoFactorEnrolment), (status = 409, body = ErrorBody)))]
+pub async fn begin_two_factor(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> ApiResult<Json<TwoFactorEnrolment>> {
+    Ok(Json(state.workspace.begin_two_factor(&viewer).await?))
+}
+
+/// Confirm the enrolment with a code from the authenticator: sign-ins then need one, and ten
+/// recovery codes are answered, once.
+#[utoipa::path(post, path = "/api/v1/me/two-factor/confirm", tag = "auth", security(("bearer" = [])),
+    request_body = TwoFactorCode,
+    responses((status = 200, body = TwoFactorConfirmed), (status = 422, body = ErrorBody)))]
+pub async fn confirm_two_factor(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Json(code): Json<TwoFactorCode>,
+) -> ApiResult<Json<TwoFactorConfirmed>> {
+    Ok(Json(state.workspace.confirm_two_factor(&viewer, code).await?))
+}
+
+/// Turn the second factor off, with a current code or a recovery code.
+#[utoipa::path(delete, path = "/api/v1/me/two-factor", tag = "auth", security(("bearer" = [])),
+    request_body = TwoFactorCode,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn disable_two_factor(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Json(code): Json<TwoFactorCode>,
+) -> ApiResult<StatusCode> {
+    state.workspace.disable_two_factor(&viewer, code).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Remove an agent's second factor (admin), for one who lost both the authenticator and the
+/// recovery codes.
+#[utoipa::path(delete, path = "/api/v1/agents/{id}/two-factor", tag = "admin", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn reset_two_factor(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Id>,
+) -> ApiResult<StatusCode> {
+    state.workspace.reset_two_factor(&viewer, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -295,6 +295,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
         FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();
     "#,
+    // 11: second factors (server-only: never in the feed).
+    r#"
+    CREATE TABLE two_factor (agent_id text PRIMARY KEY, data jsonb NOT NULL);
+    "#,
 ];
 
 /// Brings the database up to the latest schema, under a session advisory lock: a node that starts

@@ -9,7 +9,7 @@ use crate::{
     bus::VisibleInboxes,
     store::{
         AttachmentRecord, Audience, DeliveryRecord, DeviceRecord, MutationRecord, RuleWebhookRecord,
-        StoreError, StoreRead, StoreResult, StoreTx, TimerRecord,
+        StoreError, StoreRead, StoreResult, StoreTx, TimerRecord, TwoFactorRecord,
     },
 };
 
@@ -250,9 +250,14 @@ impl StoreRead for Pg<'_> {
         Ok(row.map(|row| row.try_get(0)).transpose()?.unwrap_or(0))
     }
 
+    fn two_factor(&self, agent: Id) -> StoreResult<Option<TwoFactorRecord>> {
+        let row = self.row("SELECT data FROM two_factor WHERE agent_id = $1", &[&agent.to_string()])?;
+        Ok(row.map(|row| row.try_get::<_, Value>(0)).transpose()?.map(serde_json::from_value).transpose()?)
+    }
+
     fn audit_tail(&self) -> StoreResult<Option<(i64, String)>> {
         let row = self.row("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", &[])?;
-        Ok(row.map(|row| Ok::<_, StoreError>((row.try_get(0)?, row.try_get(1)?))).transpose()?)
+        row.map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).transpose()
     }
 
     fn audit_rows(&self, from_seq: i64, to_seq: i64, limit: usize) -> StoreResult<Vec<AuditEntry>> {
@@ -543,6 +548,18 @@ impl StoreTx for Pg<'_> {
 
     fn take_events(&mut self) -> Vec<ledger::ConversationEvent> {
         std::mem::take(&mut self.events)
+    }
+
+    fn set_two_factor(&mut self, agent: Id, record: Option<&TwoFactorRecord>) -> StoreResult<()> {
+        match record {
+            Some(record) => self.execute(
+                "INSERT INTO two_factor (agent_id, data) VALUES ($1, $2)
+                 ON CONFLICT (agent_id) DO UPDATE SET data = excluded.data",
+                &[&agent.to_string(), &serde_json::to_value(record)?],
+            )?,
+            None => self.execute("DELETE FROM two_factor WHERE agent_id = $1", &[&agent.to_string()])?,
+        };
+        Ok(())
     }
 
     fn append_audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {

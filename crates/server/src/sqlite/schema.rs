@@ -275,6 +275,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
         BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
     "#,
+    // 13: second factors (server-only: never in the feed).
+    r#"
+    CREATE TABLE two_factor (agent_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+    "#,
 ];
 
 /// Brings the database up to the latest schema.

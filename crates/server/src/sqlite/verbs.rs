@@ -9,7 +9,7 @@ use crate::{
     bus::VisibleInboxes,
     store::{
         AttachmentRecord, Audience, DeliveryRecord, DeviceRecord, MutationRecord, RuleWebhookRecord,
-        StoreRead, StoreResult, StoreTx, TimerRecord,
+        StoreRead, StoreResult, StoreTx, TimerRecord, TwoFactorRecord,
     },
 };
 
@@ -254,6 +254,16 @@ impl StoreRead for Sql<'_> {
             [kind.as_str()],
             |row| row.get(0),
         )?)
+    }
+
+    fn two_factor(&self, agent: Id) -> StoreResult<Option<TwoFactorRecord>> {
+        let data: Option<String> = self
+            .conn
+            .query_row("SELECT data FROM two_factor WHERE agent_id = ?1", [agent.to_string()], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        Ok(data.map(|data| serde_json::from_str(&data)).transpose()?)
     }
 
     fn audit_tail(&self) -> StoreResult<Option<(i64, String)>> {
@@ -596,6 +606,18 @@ impl StoreTx for Sql<'_> {
 
     fn take_events(&mut self) -> Vec<ledger::ConversationEvent> {
         std::mem::take(&mut self.events)
+    }
+
+    fn set_two_factor(&mut self, agent: Id, record: Option<&TwoFactorRecord>) -> StoreResult<()> {
+        match record {
+            Some(record) => self.conn.execute(
+                "INSERT INTO two_factor (agent_id, data) VALUES (?1, ?2)
+                 ON CONFLICT (agent_id) DO UPDATE SET data = excluded.data",
+                params![agent.to_string(), serde_json::to_string(record)?],
+            )?,
+            None => self.conn.execute("DELETE FROM two_factor WHERE agent_id = ?1", [agent.to_string()])?,
+        };
+        Ok(())
     }
 
     fn append_audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {

@@ -137,10 +137,16 @@ impl Workspace {
                 check_password(store, &checked)
             })
             .await;
-        match verdict {
+        let email = request.email.trim().to_lowercase();
+        let failure_key = key.clone();
+        let result = match verdict {
             Ok(agent) => {
                 let ip = client.to_owned();
+                let code = request.two_factor_code.clone();
                 self.write(move |tx| {
+                    // The second factor, when the agent has one: in the transaction that clears
+                    // the failures, so an accepted code is used up exactly when it signs in.
+                    super::two_factor::check_sign_in(tx, &agent, code.as_deref())?;
                     tx.clear_login_failures(&key)?;
                     let signed_in = create_device(tx, agent, &request.device_name)?;
                     let who = Who {
@@ -162,12 +168,15 @@ impl Workspace {
                 })
                 .await
             }
+            Err(refusal) => Err(refusal),
+        };
+        match result {
+            // A wrong password and a wrong second-factor code count alike toward the rate limit.
             Err(refusal) if refusal.code == ErrorCode::InvalidCredentials => {
                 let ip = client.to_owned();
-                let email = request.email.trim().to_lowercase();
                 self.write(move |tx| {
                     let now = tx.now();
-                    tx.record_login_failure(&key, now, now - LOGIN_WINDOW_MS)?;
+                    tx.record_login_failure(&failure_key, now, now - LOGIN_WINDOW_MS)?;
                     // The same row for an unknown email and a wrong password, as the answer is.
                     let who = Who { actor_label: email, ip: Some(ip), ..Who::default() };
                     let what = Record {
@@ -183,7 +192,7 @@ impl Workspace {
                 .await?;
                 Err(refusal)
             }
-            Err(refusal) => Err(refusal),
+            other => other,
         }
     }
 

@@ -21,4 +21,5 @@ mod routing;
 mod search;
 mod sla;
 mod stream;
+mod two_factor;
 mod visibility;

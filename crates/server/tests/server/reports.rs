@@ -31,7 +31,7 @@ async fn summary(session: &Session, from: Millis, to: Millis, group_by: &str) ->
     serde_json::from_value(body).expect("a summary")
 }
 
-fn row<'a>(summary: &'a ReportSummary, key: Option<Id>) -> &'a Metrics {
+fn row(summary: &ReportSummary, key: Option<Id>) -> &Metrics {
     let key = key.map(|id| id.to_string());
     &summary
         .rows
