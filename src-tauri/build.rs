@@ -43,7 +43,6 @@ const COMMANDS: &[&str] = &[
     "test_rule",
     "rule_runs",
     "sla_policies",
-    "sla_policies",
     "save_draft",
     "stage_files",
     "stage_pasted",

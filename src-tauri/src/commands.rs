@@ -241,11 +241,6 @@ pub async fn sla_policies(desktop: Desk<'_>) -> Answer<Vec<sla::SlaPolicy>> {
 }
 
 #[tauri::command]
-pub async fn sla_policies(desktop: Desk<'_>) -> Answer<Vec<sla::SlaPolicy>> {
-    desktop.sla_policies().await
-}
-
-#[tauri::command]
 pub async fn rule_runs(desktop: Desk<'_>, rule_id: Uuid) -> Answer<Vec<dto::RuleRun>> {
     desktop.rule_runs(rule_id).await
 }

@@ -330,7 +330,6 @@ pub fn run() {
             commands::test_rule,
             commands::rule_runs,
             commands::sla_policies,
-            commands::sla_policies,
             commands::save_draft,
             commands::stage_files,
             commands::stage_pasted,
