@@ -134,6 +134,19 @@ impl Server {
                                 "first_response_secs": 1800, "next_response_secs": 3600, "resolution_secs": 86400});
             self.call("POST", "/api/v1/sla-policies", policy).await?;
         }
+        // 50 automation rules on every customer message: 49 whose conditions are read and fail
+        // (message text, a contact's field), one that matches and acts once per conversation.
+        self.call("POST", "/api/v1/labels", json!({"name": "bench", "color": "#123456"})).await?;
+        for n in 0..50 {
+            let (conditions, actions, limit) = match n {
+                49 => (json!({"all": []}), json!([{"type": "add_labels", "labels": ["bench"]}]), "once_per_conversation"),
+                n if n % 2 == 0 => (json!({"text_contains": [format!("never-said-{n}")]}), json!([{"type": "set_priority", "priority": "high"}]), "every_time"),
+                n => (json!({"contact": {"field": "email", "contains": format!("nobody{n}@")}}), json!([{"type": "set_priority", "priority": "low"}]), "every_time"),
+            };
+            let rule = json!({"name": format!("Rule {n}"), "trigger": {"type": "event", "events": ["message_received"]},
+                              "conditions": conditions, "actions": actions, "run_limit": {"type": limit}});
+            self.call("POST", "/api/v1/automation-rules", rule).await?;
+        }
         let mut sockets = Vec::new();
         for email in sessions {
             let login: LoginResponse = self
