@@ -209,6 +209,18 @@ mod tests {
     }
 
     #[test]
+    fn the_cache_keeps_the_last_answer_whole_and_ignores_a_damaged_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = ReportCache::in_account(dir.path());
+        assert_eq!(cache.load::<u32>("live"), None, "nothing kept yet");
+        cache.store("live", &Fetched { value: 1u32, as_of: 10, offline: None }).expect("stored");
+        cache.store("live", &Fetched { value: 2u32, as_of: 20, offline: None }).expect("stored");
+        assert_eq!(cache.load::<u32>("live"), Some(Fetched { value: 2, as_of: 20, offline: None }));
+        std::fs::write(dir.path().join("reports/live.json"), b"{not json").expect("damaged");
+        assert_eq!(cache.load::<u32>("live"), None, "a damaged copy counts as none");
+    }
+
+    #[test]
     fn grouping_and_interval_go_by_their_wire_names() {
         let query = ReportQuery {
             from: "2026-11-01".into(),
