@@ -700,3 +700,34 @@ async fn s14_attainment_counts_each_clock_by_its_outcome_per_metric_agent_and_te
     let (status, _) = workspace.lena.get(&format!("/api/v1/sla/attainment?from={to}&to={from}")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn s2_business_time_due_and_warning_fall_in_the_next_opening() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    set_clock(&server, MONDAY - DAY);
+    let day = json!([{"start": "09:00", "end": "17:00"}]);
+    set_hours(
+        &server,
+        &workspace.whatsapp,
+        json!({"time_zone": "UTC", "weekly": {"mon": day, "tue": day, "wed": day, "thu": day, "fri": day}}),
+    )
+    .await;
+    policy(&server, json!({"name": "Business hour", "first_response_secs": 3600, "business_hours": true, "warn_at_percent": 80})).await;
+    // Friday 16:30: 30 business minutes left that day, 30 more on Monday.
+    let friday = MONDAY + 4 * DAY;
+    set_clock(&server, friday + 16 * HOUR + 30 * MIN);
+    let id = server.inbound(&workspace.whatsapp, "s2", "s2", "hello").await.conversation_id;
+    let frt = clock(&server, id, SlaMetric::FirstResponse, 1).await;
+    let next_monday = MONDAY + 7 * DAY;
+    let (due, warn) = (frt.due_at.expect("due"), frt.warn_at.expect("warn"));
+    // (The running clock puts a few milliseconds between the set instant and the request.)
+    assert!(
+        (next_monday + 9 * HOUR + 30 * MIN..next_monday + 9 * HOUR + 30 * MIN + 1_000).contains(&due),
+        "due Monday 09:30"
+    );
+    assert!(
+        (next_monday + 9 * HOUR + 18 * MIN..next_monday + 9 * HOUR + 18 * MIN + 1_000).contains(&warn),
+        "warning at 80 %: Monday 09:18"
+    );
+}
