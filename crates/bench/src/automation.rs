@@ -139,9 +139,21 @@ impl Server {
         self.call("POST", "/api/v1/labels", json!({"name": "bench", "color": "#123456"})).await?;
         for n in 0..50 {
             let (conditions, actions, limit) = match n {
-                49 => (json!({"all": []}), json!([{"type": "add_labels", "labels": ["bench"]}]), "once_per_conversation"),
-                n if n % 2 == 0 => (json!({"text_contains": [format!("never-said-{n}")]}), json!([{"type": "set_priority", "priority": "high"}]), "every_time"),
-                n => (json!({"contact": {"field": "email", "contains": format!("nobody{n}@")}}), json!([{"type": "set_priority", "priority": "low"}]), "every_time"),
+                49 => (
+                    json!({"all": []}),
+                    json!([{"type": "add_labels", "labels": ["bench"]}]),
+                    "once_per_conversation",
+                ),
+                n if n % 2 == 0 => (
+                    json!({"text_contains": [format!("never-said-{n}")]}),
+                    json!([{"type": "set_priority", "priority": "high"}]),
+                    "every_time",
+                ),
+                n => (
+                    json!({"contact": {"field": "email", "contains": format!("nobody{n}@")}}),
+                    json!([{"type": "set_priority", "priority": "low"}]),
+                    "every_time",
+                ),
             };
             let rule = json!({"name": format!("Rule {n}"), "trigger": {"type": "event", "events": ["message_received"]},
                               "conditions": conditions, "actions": actions, "run_limit": {"type": limit}});
