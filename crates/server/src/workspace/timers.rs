@@ -1,7 +1,10 @@
 //! Durable timers: work due at an instant, stored with the data so it survives restarts. One loop
 //! per server ([`run_timers`]) fires what is due on the injected clock; after downtime it fires
 //! what fell due meanwhile, recorded at its due time. Today's timers: a snoozed conversation wakes
-//! (`snooze:<id>`), a delayed greeting goes out (`greeting:<id>`, `auto_replies.rs`).
+//! (`snooze:<id>`), a delayed greeting goes out (`greeting:<id>`, `auto_replies.rs`), routing takes
+//! back an unanswered conversation (`noreply:<id>`) or releases an unavailable agent's
+//! (`release:<agent>`, `routing.rs`), an SLA clock warns, breaches or escalates (`sla:<id>`,
+//! `sla.rs`), and a timed automation rule runs (`rule:<rule>:<id>`, `automation.rs`).
 
 use std::time::Duration;
 
