@@ -228,29 +228,54 @@ async fn ingest_rate(server: &Server, count: usize, tag: &str) -> anyhow::Result
     Ok(count as f64 / started.elapsed().as_secs_f64())
 }
 
+/// Reads a connected agent's stream until it closes, as the app does: a stream nobody reads
+/// falls behind, the server closes it, and the agent no longer counts as connected for routing.
+fn drain(mut socket: Socket) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move { while let Some(Ok(_)) = socket.next().await {} })
+}
+
 /// Snoozes `count` conversations until instants spread over `window` from a second ahead, and
 /// measures, on the admin's stream, how long after its time each woke.
 async fn timer_lateness(server: &Server, count: usize, window: Duration) -> anyhow::Result<Vec<f64>> {
-    let mut conversations = Vec::with_capacity(count);
-    for n in 0..count {
-        conversations.push(server.inbound(&format!("t-{n}"), &format!("t-m{n}")).await?.conversation_id);
+    // Eight writers at once, as in the ingest row: the set-up is not what is measured.
+    let created = futures_util::future::join_all((0..8).map(|writer| async move {
+        let mut ids = Vec::new();
+        for n in (writer..count).step_by(8) {
+            ids.push((n, server.inbound(&format!("t-{n}"), &format!("t-m{n}")).await?.conversation_id));
+        }
+        anyhow::Ok(ids)
+    }))
+    .await;
+    let mut conversations = vec![Id::nil(); count];
+    for ids in created {
+        for (n, id) in ids? {
+            conversations[n] = id;
+        }
     }
-    // Far enough ahead that snoozing them all (a few ms each) finishes before the first is due.
+    // Far enough ahead that snoozing them all (eight at once, a few ms each) finishes before the
+    // first is due: a snooze set after its own time would be refused.
     let start =
-        switchboard_server::Clock::now(&switchboard_server::SystemClock) + 3_000 + 8 * count as Millis;
-    let mut due: HashMap<Id, Millis> = HashMap::new();
+        switchboard_server::Clock::now(&switchboard_server::SystemClock) + 3_000 + 4 * count as Millis;
     let step = millis_of(window) / count.max(1) as Millis;
-    for (n, id) in conversations.iter().enumerate() {
-        let until = start + step * n as Millis;
-        server
-            .call(
-                "POST",
-                &format!("/api/v1/conversations/{id}/status"),
-                json!({"client_id": Id::new_v4(), "status": "snoozed", "snoozed_until": until}),
-            )
-            .await?;
-        due.insert(*id, until);
+    let due: HashMap<Id, Millis> =
+        conversations.iter().enumerate().map(|(n, id)| (*id, start + step * n as Millis)).collect();
+    let snoozes = futures_util::future::join_all((0..8).map(|writer| {
+        let (conversations, due) = (&conversations, &due);
+        async move {
+            for id in conversations.iter().skip(writer).step_by(8) {
+                let body = json!({"client_id": Id::new_v4(), "status": "snoozed", "snoozed_until": due[id]});
+                server.call("POST", &format!("/api/v1/conversations/{id}/status"), body).await?;
+            }
+            anyhow::Ok(())
+        }
+    }))
+    .await;
+    for result in snoozes {
+        result?;
     }
+    let first_due = start - switchboard_server::Clock::now(&switchboard_server::SystemClock);
+    eprintln!("{count} snoozes set; the first falls due in {first_due} ms");
+    let mut due = due;
     let mut socket = stream(&server.base, &server.token, i64::MAX).await?;
     let mut lateness = Vec::with_capacity(count);
     let deadline = Instant::now() + window + Duration::from_secs(60);
@@ -281,40 +306,71 @@ fn millis_of(duration: Duration) -> Millis {
     Millis::try_from(duration.as_millis()).unwrap_or(Millis::MAX)
 }
 
+/// Which of the automation rows to measure.
+#[derive(Debug, Clone, Copy)]
+pub struct Parts {
+    pub ingest: bool,
+    pub timers: bool,
+}
+
+/// Rounds of the ingest row, off and on taking turns so that a busy spell of the machine falls
+/// on both: the row is the median round of each, the note gives every round.
+const ROUNDS: usize = 3;
+
 /// The automation rows.
-pub async fn automation_figures(quick: bool) -> anyhow::Result<Vec<Row>> {
+pub async fn automation_figures(quick: bool, parts: Parts) -> anyhow::Result<Vec<Row>> {
     let count = if quick { 200 } else { 2_000 };
-    let off = Server::start().await?;
-    let rate_off = ingest_rate(&off, count, "off").await?;
-    off.stop().await;
+    let mut rows = Vec::new();
     let on = Server::start().await?;
-    let agents = on.switch_automation_on().await?;
-    let rate_on = ingest_rate(&on, count, "on").await?;
-    let ratio = rate_on / rate_off;
-    let mut rows = vec![Row {
-        figure: format!("server: {count} new customer conversations, automation on (routing, hours, auto-replies, 50 SLA policies) against off"),
-        ours: format!("{rate_on:.0} msg/s"),
-        baseline: format!("{rate_off:.0} msg/s with automation off"),
-        ratio: Some(ratio),
-        target: "≥ 0.8×".into(),
-        pass: Some(ratio >= 0.8),
-        note: "8 writers on one SQLite node; the 50 are SLA policies (rules don't exist yet)".into(),
-    }];
-    drop(agents);
-    let (timers, window) =
-        if quick { (500, Duration::from_secs(5)) } else { (10_000, Duration::from_secs(30)) };
-    let mut lateness = timer_lateness(&on, timers, window).await?;
+    let agents: Vec<_> = on.switch_automation_on().await?.into_iter().map(drain).collect();
+    if parts.ingest {
+        let off = Server::start().await?;
+        let (mut rates_off, mut rates_on) = (Vec::new(), Vec::new());
+        for round in 0..ROUNDS {
+            rates_off.push(ingest_rate(&off, count, &format!("off{round}")).await?);
+            rates_on.push(ingest_rate(&on, count, &format!("on{round}")).await?);
+        }
+        off.stop().await;
+        let each = |rates: &[f64]| rates.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(", ");
+        let note = format!(
+            "8 writers on one SQLite node; median of {ROUNDS} rounds taking turns (on {}; off {} msg/s); \
+             the 50 are SLA policies",
+            each(&rates_on),
+            each(&rates_off)
+        );
+        let rate_on = percentile(&mut rates_on, 0.5);
+        let rate_off = percentile(&mut rates_off, 0.5);
+        let ratio = rate_on / rate_off;
+        rows.push(Row {
+            figure: format!("server: {count} new customer conversations, automation on (routing, hours, auto-replies, 50 SLA policies) against off"),
+            ours: format!("{rate_on:.0} msg/s"),
+            baseline: format!("{rate_off:.0} msg/s with automation off"),
+            ratio: Some(ratio),
+            target: "≥ 0.8×".into(),
+            pass: Some(ratio >= 0.8),
+            note,
+        });
+    }
+    // The agents go: the snoozed conversations wait in the queue with nobody to take them.
+    for agent in agents {
+        agent.abort();
+    }
+    if parts.timers {
+        let (timers, window) =
+            if quick { (500, Duration::from_secs(5)) } else { (10_000, Duration::from_secs(30)) };
+        let mut lateness = timer_lateness(&on, timers, window).await?;
+        let p50 = percentile(&mut lateness, 0.5);
+        let p99 = percentile(&mut lateness, 0.99);
+        rows.push(Row {
+            figure: format!("server: {timers} durable timers due within {} s, fired late by", window.as_secs()),
+            ours: format!("p50 {p50:.0} ms, p99 {p99:.0} ms"),
+            baseline: String::new(),
+            ratio: None,
+            target: "p99 ≤ 1,000 ms".into(),
+            pass: Some(p99 <= 1_000.0),
+            note: "snoozes (the loop that fires SLA deadlines too), timed when the wake reaches a stream; timer poll 250 ms".into(),
+        });
+    }
     on.stop().await;
-    let p50 = percentile(&mut lateness, 0.5);
-    let p99 = percentile(&mut lateness, 0.99);
-    rows.push(Row {
-        figure: format!("server: {timers} durable timers due within {} s, fired late by", window.as_secs()),
-        ours: format!("p50 {p50:.0} ms, p99 {p99:.0} ms"),
-        baseline: String::new(),
-        ratio: None,
-        target: "p99 ≤ 1,000 ms".into(),
-        pass: Some(p99 <= 1_000.0),
-        note: "snoozes (the loop that fires SLA deadlines too), timed when the wake reaches a stream; timer poll 250 ms".into(),
-    });
     Ok(rows)
 }

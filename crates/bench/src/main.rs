@@ -4,6 +4,7 @@
 //!     cargo run --release -p switchboard-bench -- [--quick] [--out bench-results] [--seed 7]
 //!
 //!     switchboard-bench --only scale     # only the scale-out figures (streams, nodes, mutations)
+//!     switchboard-bench --only automation-ingest   # one half of `--only automation` (or -timers)
 //!
 //! Timings are reported, never asserted: CI runs `--quick` only to keep the harness working.
 //! `switchboard-bench load-client` is the scale figures' load, which the bench starts as a process
@@ -22,7 +23,8 @@ struct Options {
     /// The app and hello-world binaries (default: next to this one).
     app: Option<PathBuf>,
     hello: Option<PathBuf>,
-    /// Only these figures (`cache`, `network`, `scale`, `automation`, `app`); all when empty.
+    /// Only these figures (`cache`, `network`, `scale`, `automation`, `app`; `automation-ingest`
+    /// and `automation-timers` are the two halves of `automation`); all when empty.
     only: Vec<String>,
 }
 
@@ -52,7 +54,7 @@ fn options() -> anyhow::Result<Options> {
             "--only" => options.only.push(args.next().context("--only needs cache, network, scale or app")?),
             "-h" | "--help" => {
                 println!(
-                    "switchboard-bench [--quick] [--out DIR] [--seed N] [--app PATH] [--hello PATH] [--only cache|network|scale|app]..."
+                    "switchboard-bench [--quick] [--out DIR] [--seed N] [--app PATH] [--hello PATH] [--only cache|network|scale|automation[-ingest|-timers]|app]..."
                 );
                 println!(
                     "The app figures need a display, a Secret Service and tauri-driver: scripts/bench.sh."
@@ -106,9 +108,13 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("scale figures…");
         rows.extend(scale::scale_figures(options.quick).await?);
     }
-    if options.wants("automation") {
+    let parts = automation::Parts {
+        ingest: options.wants("automation") || options.only.iter().any(|o| o == "automation-ingest"),
+        timers: options.wants("automation") || options.only.iter().any(|o| o == "automation-timers"),
+    };
+    if parts.ingest || parts.timers {
         eprintln!("automation figures…");
-        rows.extend(automation::automation_figures(options.quick).await?);
+        rows.extend(automation::automation_figures(options.quick, parts).await?);
     }
     if options.wants("app") {
         match &account {
