@@ -3,9 +3,8 @@
 //! and how late durable timers fire when thousands fall due in a short window (snoozes here: the
 //! same loop fires SLA warnings, breaches, greetings and releases).
 //!
-//! The automation issue asks for "50 rules"; automation rules don't exist yet, so the 50 are SLA
-//! policies (each one is read and its conditions tried on every conversation write), which is the
-//! per-write cost rules would add too.
+//! The automation issue asks for "50 rules"; the 50 here are SLA policies (each one is tried on
+//! every conversation write), from before the rules engine existed: the row adds no rules yet.
 
 use std::{
     collections::HashMap,
