@@ -148,6 +148,14 @@ pub(super) fn answer(tx: &mut dyn StoreTx) -> Outcome<Vec<Id>> {
 /// a customer's or a timer's (except events a timed rule's actions made); every later round's
 /// events were caused by rules.
 fn answer_change(tx: &mut dyn StoreTx, rules: &[AutomationRule], change: &Change, round: u32) -> Outcome<()> {
+    let message = change.events.iter().rev().find_map(|event| match event.event {
+        EventKind::Message { class: MessageClass::Inbound, message_id, .. } => Some(message_id),
+        _ => None,
+    });
+    // Read once for all the rules the change triggers (the conversation again after a rule
+    // acted on it).
+    let mut facts: Option<Facts> = None;
+    let mut current: Option<(Conversation, u32)> = None;
     for rule in rules {
         let Trigger::Event { events: wanted } = &rule.trigger else { continue };
         let by_rule = |event: &ConversationEvent| round > 0 || matches!(event.actor, Actor::Rule { .. });
@@ -158,8 +166,12 @@ fn answer_change(tx: &mut dyn StoreTx, rules: &[AutomationRule], change: &Change
             continue;
         };
         let depth = if by_rule(trigger) { round.max(1) } else { 0 };
-        let Some(conversation) = tx.get::<Conversation>(change.conversation)? else { return Ok(()) };
-        let cycle = tx.current_cycle(conversation.id)?.unwrap_or(1);
+        if current.is_none() {
+            let Some(conversation) = tx.get::<Conversation>(change.conversation)? else { return Ok(()) };
+            let cycle = tx.current_cycle(conversation.id)?.unwrap_or(1);
+            current = Some((conversation, cycle));
+        }
+        let Some((conversation, cycle)) = current.clone() else { return Ok(()) };
         if depth > MAX_RULE_DEPTH {
             let run = run(rule, &conversation, Some(trigger.id), cycle, tx.now(), RunStatus::LoopGuard);
             log_run(tx, run)?;
@@ -168,11 +180,8 @@ fn answer_change(tx: &mut dyn StoreTx, rules: &[AutomationRule], change: &Change
         if !run_limit_allows(tx, rule, &conversation, cycle)? {
             continue;
         }
-        let message = change.events.iter().rev().find_map(|event| match event.event {
-            EventKind::Message { class: MessageClass::Inbound, message_id, .. } => Some(message_id),
-            _ => None,
-        });
-        let (matched, trace) = evaluate(&*tx, rule, &conversation, message, trigger.at)?;
+        let facts = facts.get_or_insert_with(|| Facts::new(message, trigger.at));
+        let (matched, trace) = evaluate(&*tx, &rule.conditions, &conversation, facts)?;
         if !matched {
             continue;
         }
@@ -180,6 +189,7 @@ fn answer_change(tx: &mut dyn StoreTx, rules: &[AutomationRule], change: &Change
         run.trace = trace;
         run.actions = perform(tx, rule, conversation.id, &trigger.id.to_string())?;
         log_run(tx, run)?;
+        current = None;
         if rule.stop_processing {
             break;
         }
@@ -233,21 +243,28 @@ fn run_limit_allows(
     })
 }
 
-/// What the condition leaves read, gathered lazily (most rules never read the contact or text).
-struct Facts<'a, S: StoreRead + ?Sized> {
-    store: &'a S,
-    conversation: &'a Conversation,
-    inbox: Option<Inbox>,
+/// What the condition leaves read besides the conversation, gathered lazily and kept for one
+/// change: every rule a change triggers reads the same message, contact and inbox, so each is
+/// read (and the message's words normalised) at most once, however many rules ask.
+#[derive(Default)]
+struct Facts {
     /// The customer's message the text conditions read: the triggering one, else their latest.
     message: Option<Id>,
+    /// When the triggering change committed (what `within_business_hours` reads).
+    at: Millis,
+    inbox: Option<Option<Inbox>>,
+    hours: Option<Option<calendar::BusinessHours>>,
     words: Option<Vec<String>>,
     contact: Option<Option<Contact>>,
     origin: Option<Option<Origin>>,
-    at: Millis,
     error: Option<Refusal>,
 }
 
-impl<S: StoreRead + ?Sized> Facts<'_, S> {
+impl Facts {
+    fn new(message: Option<Id>, at: Millis) -> Facts {
+        Facts { message, at, ..Facts::default() }
+    }
+
     fn remember<T: Default>(&mut self, result: Outcome<T>) -> T {
         result.unwrap_or_else(|refusal| {
             self.error.get_or_insert(refusal);
@@ -255,26 +272,46 @@ impl<S: StoreRead + ?Sized> Facts<'_, S> {
         })
     }
 
-    fn words(&mut self) -> Vec<String> {
-        if self.words.is_none() {
-            let text = self.remember(customer_text(self.store, self.conversation.id, self.message));
-            self.words = Some(auto_replies::words(&text));
+    fn inbox(&mut self, store: &(impl StoreRead + ?Sized), c: &Conversation) -> Option<Inbox> {
+        if self.inbox.is_none() {
+            let inbox = self.remember(store.get::<Inbox>(c.inbox_id).map_err(Into::into));
+            self.inbox = Some(inbox);
         }
-        self.words.clone().unwrap_or_default()
+        self.inbox.clone().flatten()
     }
 
-    fn contact(&mut self) -> Option<Contact> {
+    fn is_open(&mut self, store: &(impl StoreRead + ?Sized), c: &Conversation) -> bool {
+        if self.hours.is_none() {
+            let inbox = self.inbox(store, c);
+            let hours =
+                inbox.and_then(|inbox| inbox.hours).and_then(|h| calendar::BusinessHours::new(&h).ok());
+            self.hours = Some(hours);
+        }
+        match self.hours.as_ref().and_then(Option::as_ref) {
+            Some(hours) => calendar::is_open(hours, self.at),
+            None => true,
+        }
+    }
+
+    fn words(&mut self, store: &(impl StoreRead + ?Sized), c: &Conversation) -> &[String] {
+        if self.words.is_none() {
+            let text = self.remember(customer_text(store, c.id, self.message));
+            self.words = Some(auto_replies::words(&text));
+        }
+        self.words.as_deref().unwrap_or_default()
+    }
+
+    fn contact(&mut self, store: &(impl StoreRead + ?Sized), c: &Conversation) -> Option<Contact> {
         if self.contact.is_none() {
-            let contact =
-                self.remember(self.store.get::<Contact>(self.conversation.contact_id).map_err(Into::into));
+            let contact = self.remember(store.get::<Contact>(c.contact_id).map_err(Into::into));
             self.contact = Some(contact);
         }
         self.contact.clone().flatten()
     }
 
-    fn origin(&mut self) -> Option<Origin> {
+    fn origin(&mut self, store: &(impl StoreRead + ?Sized), c: &Conversation) -> Option<Origin> {
         if self.origin.is_none() {
-            let events = self.remember(self.store.events_of(self.conversation.id).map_err(Into::into));
+            let events = self.remember(store.events_of(c.id).map_err(Into::into));
             let origin = events.iter().find_map(|event| match event.event {
                 EventKind::Created { origin } => Some(origin),
                 _ => None,
@@ -284,14 +321,13 @@ impl<S: StoreRead + ?Sized> Facts<'_, S> {
         self.origin.flatten()
     }
 
-    fn leaf(&mut self, leaf: &Condition) -> bool {
-        let c = self.conversation;
+    fn leaf(&mut self, store: &(impl StoreRead + ?Sized), c: &Conversation, leaf: &Condition) -> bool {
         match leaf {
             Condition::All(_) | Condition::Any(_) | Condition::Not(_) => false,
             Condition::Status(list) => list.contains(&c.status),
             Condition::Inbox(list) => list.contains(&c.inbox_id),
             Condition::Channel(list) => {
-                self.inbox.as_ref().is_some_and(|inbox| list.contains(&inbox.channel))
+                self.inbox(store, c).is_some_and(|inbox| list.contains(&inbox.channel))
             }
             Condition::Team(list) => c.team_id.is_some_and(|team| list.contains(&team)),
             Condition::Assignee(list) => c.assignee_id.is_some_and(|agent| list.contains(&agent)),
@@ -301,12 +337,13 @@ impl<S: StoreRead + ?Sized> Facts<'_, S> {
             Condition::LabelsAll(list) => {
                 !list.is_empty() && list.iter().all(|label| c.labels.contains(label))
             }
-            Condition::Origin(origin) => self.origin() == Some(*origin),
+            Condition::Origin(origin) => self.origin(store, c) == Some(*origin),
             Condition::TextContains(phrases) => {
-                auto_replies::contains_any(&self.words(), &auto_replies::keyword_words(phrases))
+                let phrases = auto_replies::keyword_words(phrases);
+                auto_replies::contains_any(self.words(store, c), &phrases)
             }
             Condition::Contact { field, contains } => {
-                let Some(contact) = self.contact() else { return false };
+                let Some(contact) = self.contact(store, c) else { return false };
                 let value = match field {
                     ContactField::Name => Some(contact.name),
                     ContactField::Phone => contact.phone,
@@ -314,27 +351,21 @@ impl<S: StoreRead + ?Sized> Facts<'_, S> {
                 };
                 value.is_some_and(|value| field_contains(*field, &value, contains))
             }
-            Condition::WithinBusinessHours(open) => {
-                let hours = self.inbox.as_ref().and_then(|inbox| inbox.hours.as_ref());
-                let is_open = match hours.map(calendar::BusinessHours::new) {
-                    Some(Ok(hours)) => calendar::is_open(&hours, self.at),
-                    _ => true,
-                };
-                is_open == *open
-            }
+            Condition::WithinBusinessHours(open) => self.is_open(store, c) == *open,
         }
     }
 }
 
 /// Whether a contact's field contains the text: phone numbers by their digits, other fields
-/// after search normalisation (case, letter forms, digits, diacritics).
+/// after search normalisation (letter forms, digits, diacritics) and in any case.
 fn field_contains(field: ContactField, value: &str, contains: &str) -> bool {
     if field == ContactField::Phone {
         let wanted = text::phone_digits(contains);
         return !wanted.is_empty() && text::phone_digits(value).contains(&wanted);
     }
-    let wanted = text::normalize_for_search(contains);
-    !wanted.trim().is_empty() && text::normalize_for_search(value).contains(wanted.trim())
+    let fold = |text: &str| text::normalize_for_search(text).to_lowercase();
+    let wanted = fold(contains);
+    !wanted.trim().is_empty() && fold(value).contains(wanted.trim())
 }
 
 /// The body of the customer's message a text condition reads.
@@ -357,38 +388,16 @@ fn customer_text(
         .unwrap_or_default())
 }
 
-/// Evaluates a rule's conditions on a conversation as it is now, at the instant `at`.
+/// Evaluates conditions on a conversation as it is now, reading the rest through `facts`.
 fn evaluate(
-    store: &(impl StoreRead + ?Sized),
-    rule: &AutomationRule,
-    conversation: &Conversation,
-    message: Option<Id>,
-    at: Millis,
-) -> Outcome<(bool, Vec<TraceStep>)> {
-    evaluate_conditions(store, &rule.conditions, conversation, message, at)
-}
-
-fn evaluate_conditions(
     store: &(impl StoreRead + ?Sized),
     conditions: &Condition,
     conversation: &Conversation,
-    message: Option<Id>,
-    at: Millis,
+    facts: &mut Facts,
 ) -> Outcome<(bool, Vec<TraceStep>)> {
-    let mut facts = Facts {
-        store,
-        conversation,
-        inbox: store.get::<Inbox>(conversation.inbox_id)?,
-        message,
-        words: None,
-        contact: None,
-        origin: None,
-        at,
-        error: None,
-    };
     let mut trace = Vec::new();
-    let matched = conditions.evaluate(&mut |leaf| facts.leaf(leaf), &mut trace);
-    match facts.error {
+    let matched = conditions.evaluate(&mut |leaf| facts.leaf(store, conversation, leaf), &mut trace);
+    match facts.error.take() {
         Some(refusal) => Err(refusal),
         None => Ok((matched, trace)),
     }
@@ -891,7 +900,8 @@ pub(super) fn fire(tx: &mut dyn StoreTx, timer: &TimerRecord) -> Outcome<()> {
     } else if !run_limit_allows(&*tx, &rule, &conversation, cycle)? {
         logged.reason = Some("run_limit".into());
     } else {
-        let (matched, trace) = evaluate(&*tx, &rule, &conversation, None, timer.due_at)?;
+        let (matched, trace) =
+            evaluate(&*tx, &rule.conditions, &conversation, &mut Facts::new(None, timer.due_at))?;
         logged.trace = trace;
         if matched {
             logged.status = RunStatus::Done;
@@ -1261,7 +1271,8 @@ impl Workspace {
             let (conversation, inbox) =
                 conversations::visible_conversation(store, &viewer, test.conversation_id)?;
             let now = store.now();
-            let (matched, trace) = evaluate(store, &rule, &conversation, None, now)?;
+            let (matched, trace) =
+                evaluate(store, &rule.conditions, &conversation, &mut Facts::new(None, now))?;
             let mut working = conversation.clone();
             let mut actions = Vec::new();
             for action in &rule.actions {
@@ -1300,7 +1311,7 @@ impl Workspace {
                     continue;
                 }
                 tried += 1;
-                if evaluate_conditions(store, &preview.conditions, &conversation, None, now)?.0 {
+                if evaluate(store, &preview.conditions, &conversation, &mut Facts::new(None, now))?.0 {
                     matched.push(conversation.id);
                 }
             }
