@@ -183,10 +183,10 @@ impl Workspace {
         self.read(move |store| {
             let limit = query.limit.clamp(1, PAGE);
             let mut found = Vec::new();
-            let mut upper = match query.before {
-                Some(before) => before - 1,
-                None => store.audit_tail()?.map_or(0, |(seq, _)| seq),
-            };
+            // From the newest row, or just below the cursor (saturating: an extreme cursor means
+            // everything, or nothing, older), never above the tail.
+            let tail = store.audit_tail()?.map_or(0, |(seq, _)| seq);
+            let mut upper = query.before.map_or(tail, |before| before.saturating_sub(1).min(tail));
             while upper >= 1 && found.len() < limit {
                 let lower = (upper - PAGE as i64 + 1).max(1);
                 let mut rows = store.audit_rows(lower, upper, PAGE)?;
