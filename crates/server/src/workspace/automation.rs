@@ -1061,6 +1061,32 @@ fn checked(store: &(impl StoreRead + ?Sized), input: &AutomationRuleInput) -> Ou
     Ok(name)
 }
 
+/// A rule as saved from a lead's checked input, at a version.
+fn saved_rule(
+    id: Id,
+    name: String,
+    position: u32,
+    version: u32,
+    input: AutomationRuleInput,
+    now: Millis,
+) -> AutomationRule {
+    AutomationRule {
+        id,
+        name,
+        enabled: input.enabled,
+        position,
+        version,
+        trigger: input.trigger,
+        conditions: input.conditions,
+        actions: input.actions,
+        stop_processing: input.stop_processing,
+        run_limit: input.run_limit,
+        allow_rule_origin: input.allow_rule_origin,
+        needs_attention: None,
+        updated_at: now,
+    }
+}
+
 /// The latest conversations a preview tries, at most.
 const MAX_PREVIEW: u32 = 1_000;
 
@@ -1152,21 +1178,7 @@ impl Workspace {
                 Some(position) => position,
                 None => tx.all::<AutomationRule>()?.iter().map(|r| r.position + 1).max().unwrap_or(1),
             };
-            let rule = AutomationRule {
-                id: Id::now_v7(),
-                name,
-                enabled: input.enabled,
-                position,
-                version: 1,
-                trigger: input.trigger,
-                conditions: input.conditions,
-                actions: input.actions,
-                stop_processing: input.stop_processing,
-                run_limit: input.run_limit,
-                allow_rule_origin: input.allow_rule_origin,
-                needs_attention: None,
-                updated_at: tx.now(),
-            };
+            let rule = saved_rule(Id::now_v7(), name, position, 1, input, tx.now());
             tx.put(&rule, Audience::EVERYONE)?;
             arm_everywhere(tx, &rule)?;
             audit::changed(tx, &who, "automation_rule.create", rule.id, &rule.name, None, Some(&rule))?;
@@ -1188,21 +1200,14 @@ impl Workspace {
             let existing: AutomationRule =
                 tx.get(id)?.ok_or_else(|| Refusal::not_found("automation rule"))?;
             let name = checked(&*tx, &input)?;
-            let rule = AutomationRule {
+            let rule = saved_rule(
                 id,
                 name,
-                enabled: input.enabled,
-                position: input.position.unwrap_or(existing.position),
-                version: existing.version + 1,
-                trigger: input.trigger,
-                conditions: input.conditions,
-                actions: input.actions,
-                stop_processing: input.stop_processing,
-                run_limit: input.run_limit,
-                allow_rule_origin: input.allow_rule_origin,
-                needs_attention: None,
-                updated_at: tx.now(),
-            };
+                input.position.unwrap_or(existing.position),
+                existing.version + 1,
+                input,
+                tx.now(),
+            );
             tx.put(&rule, Audience::EVERYONE)?;
             arm_everywhere(tx, &rule)?;
             audit::changed(tx, &who, "automation_rule.update", id, &rule.name, Some(&existing), Some(&rule))?;
