@@ -51,14 +51,7 @@ pub async fn summary(
     let query =
         ReportQuery { from: params.from, to: params.to, time_zone: params.tz, group_by: params.group_by };
     let summary = state.workspace.report_summary(&viewer, query).await?;
-    Ok(match params.format.as_deref() {
-        Some("csv") => {
-            state.workspace.record_export(&viewer, "export.report", filters).await?;
-            let body = summary_csv(&summary, params.bom == Some(1))?;
-            ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
-        }
-        _ => Json(summary).into_response(),
-    })
+    answer(&state, &viewer, &params.format, params.bom, filters, &summary, summary_csv).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -94,14 +87,7 @@ pub async fn timeseries(
     let query =
         ReportQuery { from: params.from, to: params.to, time_zone: params.tz, group_by: params.group_by };
     let series = state.workspace.report_series(&viewer, query, params.interval).await?;
-    Ok(match params.format.as_deref() {
-        Some("csv") => {
-            state.workspace.record_export(&viewer, "export.report", filters).await?;
-            let body = series_csv(&series, params.bom == Some(1))?;
-            ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
-        }
-        _ => Json(series).into_response(),
-    })
+    answer(&state, &viewer, &params.format, params.bom, filters, &series, series_csv).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -131,14 +117,7 @@ pub async fn conversations(
     let query =
         ReportQuery { from: params.from, to: params.to, time_zone: params.tz, group_by: GroupBy::None };
     let rows = state.workspace.report_cycles(&viewer, query).await?;
-    Ok(match params.format.as_deref() {
-        Some("csv") => {
-            state.workspace.record_export(&viewer, "export.report", filters).await?;
-            let body = cycles_csv(&rows, params.bom == Some(1))?;
-            ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
-        }
-        _ => Json(rows).into_response(),
-    })
+    answer(&state, &viewer, &params.format, params.bom, filters, rows.as_slice(), cycles_csv).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -171,4 +150,25 @@ pub async fn live(
     responses((status = 200, body = ReportsRebuilt), (status = 403, body = ErrorBody)))]
 pub async fn rebuild(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Json<ReportsRebuilt>> {
     Ok(Json(state.workspace.rebuild_reports(&viewer).await?))
+}
+
+/// A report as JSON, or as CSV written from the same value (`format=csv`; recorded in the audit
+/// trail with its filters, `bom=1` for Excel).
+async fn answer<T: serde::Serialize + ?Sized>(
+    state: &AppState,
+    viewer: &Viewer,
+    format: &Option<String>,
+    bom: Option<u8>,
+    filters: serde_json::Value,
+    report: &T,
+    csv: fn(&T, bool) -> crate::refusal::Outcome<Vec<u8>>,
+) -> ApiResult<Response> {
+    Ok(match format.as_deref() {
+        Some("csv") => {
+            state.workspace.record_export(viewer, "export.report", filters).await?;
+            let body = csv(report, bom == Some(1))?;
+            ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
+        }
+        _ => Json(report).into_response(),
+    })
 }
