@@ -299,6 +299,44 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE TABLE two_factor (agent_id text PRIMARY KEY, data jsonb NOT NULL);
     "#,
+    // 12: each agent's open load kept in a row by a trigger, so routing reads five rows instead of
+    // counting every open assigned conversation on every inbound message, and no write path (bulk,
+    // cascade, a migration) can forget to update it; and the run log's retention found by time.
+    // Every write transaction holds the feed lock first, so two never update these rows at once.
+    r#"
+    CREATE TABLE agent_loads (agent_id text PRIMARY KEY, open bigint NOT NULL);
+    INSERT INTO agent_loads (agent_id, open)
+        SELECT data->>'assignee_id', count(*) FROM conversations
+        WHERE scope = '' AND status = 'open' AND data->>'assignee_id' IS NOT NULL
+        GROUP BY data->>'assignee_id';
+    CREATE FUNCTION conversations_count_load() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        old_agent text;
+        new_agent text;
+    BEGIN
+        IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.scope = '' AND OLD.status = 'open' THEN
+            old_agent := OLD.data->>'assignee_id';
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.scope = '' AND NEW.status = 'open' THEN
+            new_agent := NEW.data->>'assignee_id';
+        END IF;
+        IF old_agent IS NOT DISTINCT FROM new_agent THEN
+            RETURN NULL;
+        END IF;
+        IF old_agent IS NOT NULL THEN
+            UPDATE agent_loads SET open = open - 1 WHERE agent_id = old_agent;
+        END IF;
+        IF new_agent IS NOT NULL THEN
+            INSERT INTO agent_loads (agent_id, open) VALUES (new_agent, 1)
+                ON CONFLICT (agent_id) DO UPDATE SET open = agent_loads.open + 1;
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+    CREATE TRIGGER conversations_load AFTER INSERT OR UPDATE OR DELETE ON conversations
+        FOR EACH ROW EXECUTE FUNCTION conversations_count_load();
+    CREATE INDEX automation_runs_by_rule_at ON automation_runs (rule_id, at);
+    "#,
 ];
 
 /// Brings the database up to the latest schema, under a session advisory lock: a node that starts

@@ -160,8 +160,8 @@ impl StoreRead for Pg<'_> {
 
     fn open_loads(&self) -> StoreResult<Vec<(Id, usize)>> {
         self.rows(
-            "SELECT data->>'assignee_id', count(*) FROM conversations
-             WHERE status = 'open' AND data->>'assignee_id' IS NOT NULL GROUP BY 1",
+            // Kept by the `conversations_load` trigger (migration 12).
+            "SELECT agent_id, open FROM agent_loads WHERE open > 0",
             &[],
         )?
         .iter()

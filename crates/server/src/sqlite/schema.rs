@@ -279,6 +279,37 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE TABLE two_factor (agent_id TEXT PRIMARY KEY, data TEXT NOT NULL);
     "#,
+    // 14: each agent's open load kept in a row by triggers, so routing reads five rows instead of
+    // counting every open assigned conversation on every inbound message, and no write path (bulk,
+    // cascade, a migration) can forget to update it; and the run log's retention found by time.
+    r#"
+    CREATE TABLE agent_loads (agent_id TEXT PRIMARY KEY, open INTEGER NOT NULL);
+    INSERT INTO agent_loads (agent_id, open)
+        SELECT assignee_id, count(*) FROM conversations
+        WHERE scope = '' AND status = 'open' AND assignee_id IS NOT NULL GROUP BY assignee_id;
+    CREATE TRIGGER conversations_load_insert AFTER INSERT ON conversations
+        WHEN NEW.scope = '' AND NEW.status = 'open' AND NEW.assignee_id IS NOT NULL
+    BEGIN
+        INSERT INTO agent_loads (agent_id, open) VALUES (NEW.assignee_id, 1)
+            ON CONFLICT (agent_id) DO UPDATE SET open = open + 1;
+    END;
+    CREATE TRIGGER conversations_load_delete AFTER DELETE ON conversations
+        WHEN OLD.scope = '' AND OLD.status = 'open' AND OLD.assignee_id IS NOT NULL
+    BEGIN
+        UPDATE agent_loads SET open = open - 1 WHERE agent_id = OLD.assignee_id;
+    END;
+    CREATE TRIGGER conversations_load_update AFTER UPDATE ON conversations
+        WHEN NEW.scope = ''
+            AND (OLD.status IS NOT NEW.status OR OLD.assignee_id IS NOT NEW.assignee_id)
+    BEGIN
+        UPDATE agent_loads SET open = open - 1
+            WHERE OLD.status = 'open' AND agent_id = OLD.assignee_id;
+        INSERT INTO agent_loads (agent_id, open)
+            SELECT NEW.assignee_id, 1 WHERE NEW.status = 'open' AND NEW.assignee_id IS NOT NULL
+            ON CONFLICT (agent_id) DO UPDATE SET open = open + 1;
+    END;
+    CREATE INDEX automation_runs_by_rule_at ON automation_runs(rule_id, at);
+    "#,
 ];
 
 /// Brings the database up to the latest schema.
@@ -304,4 +335,66 @@ mod tests {
             conn.pragma_query_value(None, "user_version", |row| row.get(0)).expect("version");
         assert_eq!(version, super::MIGRATIONS.len());
     }
+
+    /// The kept loads equal a recount after every kind of write: a new conversation, an upsert
+    /// that reassigns, one that changes status, one that changes neither, a delete, a scoped row.
+    #[test]
+    fn agent_loads_equal_a_recount_after_every_kind_of_write() {
+        let mut conn = rusqlite::Connection::open_in_memory().expect("in-memory db");
+        super::migrate(&mut conn).expect("migrate");
+        let put =
+            |conn: &rusqlite::Connection, id: &str, scope: &str, status: &str, assignee: Option<&str>| {
+                let data = serde_json::json!({
+                    "inbox_id": "i", "contact_id": id, "status": status, "assignee_id": assignee,
+                    "last_activity_at": 0,
+                });
+                conn.execute(
+                    "INSERT INTO conversations (id, scope, data) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id, scope) DO UPDATE SET data = excluded.data",
+                    rusqlite::params![id, scope, data.to_string()],
+                )
+                .expect("put");
+            };
+        let kept = |conn: &rusqlite::Connection| -> Vec<(String, i64)> {
+            let mut statement = conn
+                .prepare("SELECT agent_id, open FROM agent_loads WHERE open > 0 ORDER BY agent_id")
+                .expect("prepare");
+            statement
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+                .expect("query")
+                .map(Result::unwrap)
+                .collect()
+        };
+        let recount = |conn: &rusqlite::Connection| -> Vec<(String, i64)> {
+            let mut statement = conn
+                .prepare(
+                    "SELECT assignee_id, count(*) FROM conversations WHERE scope = ''
+                     AND status = 'open' AND assignee_id IS NOT NULL GROUP BY 1 ORDER BY 1",
+                )
+                .expect("prepare");
+            statement
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+                .expect("query")
+                .map(Result::unwrap)
+                .collect()
+        };
+        put(&conn, "c1", "", "open", Some("a"));
+        put(&conn, "c2", "", "open", Some("a"));
+        put(&conn, "c3", "", "open", None);
+        put(&conn, "c4", "", "pending", Some("b"));
+        put(&conn, "c5", "agent-scope", "open", Some("b"));
+        assert_eq!(kept(&conn), vec![("a".to_owned(), 2)]);
+        put(&conn, "c2", "", "open", Some("b")); // reassigned
+        put(&conn, "c3", "", "open", Some("a")); // claimed from the queue
+        put(&conn, "c4", "", "open", Some("b")); // back to open
+        put(&conn, "c1", "", "resolved", Some("a")); // resolved
+        put(&conn, "c3", "", "open", Some("a")); // an edit that changes neither
+        assert_eq!(kept(&conn), recount(&conn));
+        assert_eq!(kept(&conn), vec![("a".to_owned(), 1), ("b".to_owned(), 2)]);
+        conn.execute("DELETE FROM conversations WHERE id = 'c2'", []).expect("delete");
+        put(&conn, "c4", "", "open", None); // unassigned
+        assert_eq!(kept(&conn), recount(&conn));
+        assert_eq!(kept(&conn), vec![("a".to_owned(), 1)]);
+    }
+
 }

@@ -162,8 +162,8 @@ impl StoreRead for Sql<'_> {
 
     fn open_loads(&self) -> StoreResult<Vec<(Id, usize)>> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT assignee_id, count(*) FROM conversations
-             WHERE status = 'open' AND assignee_id IS NOT NULL GROUP BY assignee_id",
+            // Kept by the `conversations_load_*` triggers (migration 14).
+            "SELECT agent_id, open FROM agent_loads WHERE open > 0",
         )?;
         let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))?;
         rows.map(|row| {
