@@ -202,7 +202,6 @@ fn placeholder_inbox() -> Inbox {
         id: Id::nil(),
         name: String::new(),
         channel: Channel::Webchat,
-        webhook_url: None,
         member_agent_ids: vec![],
         member_team_ids: vec![],
         templates: vec![],

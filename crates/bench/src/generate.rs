@@ -133,7 +133,6 @@ pub fn generate(preset: Preset, seed: u64, me: Option<Id>) -> Workspace {
                 id,
                 name: format!("{channel} inbox"),
                 channel: *channel,
-                webhook_url: None,
                 member_agent_ids: vec![],
                 member_team_ids: vec![team],
                 templates: vec![],
@@ -240,6 +239,7 @@ pub fn generate(preset: Preset, seed: u64, me: Option<Id>) -> Workspace {
                 attachments,
                 template: None,
                 delivery: DeliveryState::Delivered,
+                failure: None,
                 mentions: vec![],
                 created_at: started + m as i64 * 1_000,
             });

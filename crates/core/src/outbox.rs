@@ -159,6 +159,7 @@ impl Action {
                         attachments: vec![],
                         template: request.template.clone(),
                         delivery: DeliveryState::Queued,
+                        failure: None,
                         mentions: vec![],
                         created_at: now,
                     })
@@ -232,6 +233,7 @@ impl Action {
                     attachments: vec![],
                     template: request.template.clone(),
                     delivery: DeliveryState::Queued,
+                    failure: None,
                     mentions: vec![],
                     created_at: now,
                 })

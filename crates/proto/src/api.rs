@@ -297,14 +297,93 @@ pub struct UpdateTeam {
 pub struct CreateInbox {
     pub name: String,
     pub channel: Channel,
+    /// API channel: where outgoing replies are POSTed (signed with the inbox secret). Short for
+    /// `connector: {"kind": "api", "webhook_url": …}`; stored server-side, never in the feed.
     #[serde(default)]
     pub webhook_url: Option<String>,
+    /// How the inbox talks to its channel (credentials included): stored server-side only.
+    #[serde(default)]
+    pub connector: Option<ConnectorSettings>,
     #[serde(default)]
     pub member_agent_ids: Vec<Uuid>,
     #[serde(default)]
     pub member_team_ids: Vec<Uuid>,
     #[serde(default)]
     pub templates: Vec<MessageTemplate>,
+}
+
+/// How an inbox talks to its channel: the connector and its settings, secrets included. Stored
+/// server-side (`inbox_connectors`), written by admins, never sent in the feed or read back with
+/// its secrets (`ConnectorInfo` is what an admin reads).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ConnectorSettings {
+    /// The signed API channel: replies POSTed to `webhook_url`, signed with the inbox secret.
+    Api { webhook_url: String },
+    /// WhatsApp Cloud API (Meta Graph API).
+    Whatsapp(WhatsappSettings),
+    /// The demo's traffic simulator: replies go to the simulated customer, nowhere else.
+    Simulator,
+}
+
+impl std::fmt::Debug for ConnectorSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnectorSettings::Api { webhook_url } => f.debug_struct("Api").field("webhook_url", webhook_url).finish(),
+            ConnectorSettings::Whatsapp(settings) => settings.fmt(f),
+            ConnectorSettings::Simulator => f.write_str("Simulator"),
+        }
+    }
+}
+
+/// A WhatsApp Cloud API number: what Meta's app dashboard shows.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WhatsappSettings {
+    /// The phone number's id (not the number): `POST /{phone_number_id}/messages`.
+    pub phone_number_id: String,
+    /// A system user's permanent access token (`Authorization: Bearer`).
+    pub access_token: String,
+    /// The app secret: `X-Hub-Signature-256` is HMAC-SHA256 of the raw body under it.
+    pub app_secret: String,
+    /// The token typed into the webhook settings; the `GET` handshake must echo it.
+    pub verify_token: String,
+    /// `https://graph.facebook.com` unless set (tests point it at an emulator).
+    #[serde(default)]
+    pub graph_base_url: Option<String>,
+    /// The Graph API version, `v23.0` unless set.
+    #[serde(default)]
+    pub api_version: Option<String>,
+}
+
+impl std::fmt::Debug for WhatsappSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Whatsapp")
+            .field("phone_number_id", &self.phone_number_id)
+            .field("access_token", &"<redacted>")
+            .field("app_secret", &"<redacted>")
+            .field("verify_token", &"<redacted>")
+            .field("graph_base_url", &self.graph_base_url)
+            .field("api_version", &self.api_version)
+            .finish()
+    }
+}
+
+/// `GET /api/v1/inboxes/{id}/connector` (admins): what the inbox's connector is, without its
+/// secrets, and the URL to register at the provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConnectorInfo {
+    /// `api`, `whatsapp`, `simulator`…, or `none`: replies on this inbox fail (`not_configured`).
+    pub kind: String,
+    /// The demo's simulated channels say so.
+    pub simulated: bool,
+    /// The callback path to register at the provider (relative to the server's public URL).
+    pub webhook_path: Option<String>,
+    /// Settings without secrets (`webhook_url`, `phone_number_id`, `graph_base_url`…).
+    pub details: serde_json::Value,
 }
 
 /// `POST /api/v1/inboxes` answer: the signing secret is shown only here.
@@ -326,6 +405,10 @@ pub struct UpdateInbox {
     #[serde(default, deserialize_with = "double_option", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub webhook_url: Option<Option<String>>,
+    /// Replaces the inbox's connector; `null` removes it (replies then fail, `not_configured`).
+    #[serde(default, deserialize_with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<ConnectorSettings>))]
+    pub connector: Option<Option<ConnectorSettings>>,
     #[serde(default)]
     pub member_agent_ids: Option<Vec<Uuid>>,
     #[serde(default)]
@@ -440,6 +523,9 @@ pub struct InboundResult {
 pub struct DeliveryReport {
     pub message_id: Uuid,
     pub state: crate::DeliveryState,
+    /// With `failed`: why, shown on the message.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// What the server POSTs to an API inbox's webhook for each outgoing reply.

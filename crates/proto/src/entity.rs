@@ -171,6 +171,18 @@ wire_enum!(DeliveryState {
     Failed => "failed",
 });
 wire_enum!(
+    /// Why an outgoing message failed, as the client branches on it: `window_closed` (the
+    /// channel's reply window: only a template may be sent), `rejected` (the provider refused it
+    /// for good), `not_configured` (the inbox has no working connector), `gave_up` (transient
+    /// failures until the attempts ran out).
+    DeliveryFailureKind {
+        WindowClosed => "window_closed",
+        Rejected => "rejected",
+        NotConfigured => "not_configured",
+        GaveUp => "gave_up",
+    }
+);
+wire_enum!(
     /// The kinds of entity the change feed carries.
     EntityKind {
         Agent => "agent",
@@ -305,8 +317,6 @@ pub struct Inbox {
     pub id: Uuid,
     pub name: String,
     pub channel: Channel,
-    /// API channel: where outgoing replies are POSTed (signed with the inbox secret).
-    pub webhook_url: Option<String>,
     pub member_agent_ids: Vec<Uuid>,
     pub member_team_ids: Vec<Uuid>,
     pub templates: Vec<MessageTemplate>,
@@ -386,6 +396,16 @@ impl Conversation {
     }
 }
 
+/// Why an outgoing message was not delivered, shown on the message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DeliveryFailure {
+    pub kind: DeliveryFailureKind,
+    /// The provider's reason (e.g. `(#131047) Re-engagement message`), or the connector's.
+    pub reason: String,
+}
+
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -433,6 +453,10 @@ pub struct Message {
     pub template: Option<TemplateRef>,
     /// Outgoing messages: how far delivery got. Others: `delivered`.
     pub delivery: DeliveryState,
+    /// A failed outgoing message: why, as the channel (or the connector) said it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub failure: Option<DeliveryFailure>,
     /// Notes: the agents mentioned with `@name`.
     pub mentions: Vec<Uuid>,
     pub created_at: Millis,

@@ -15,6 +15,7 @@ pub mod entity;
 pub mod error;
 pub mod feed;
 pub mod ledger;
+pub mod labels;
 pub mod reports;
 pub mod rules;
 pub mod sla;

@@ -76,15 +76,16 @@ pub fn apply_assignment(
     assignee_changed
 }
 
-/// Adds and removes label names, keeping the list sorted and free of duplicates. A name both
-/// added and removed ends up removed.
+/// Adds and removes label names, keeping the list sorted and free of duplicates. Names are
+/// compared by [`crate::labels::label_key`] (a label already there keeps its spelling; the server
+/// adds only a label's own display name). A name both added and removed ends up removed.
 pub fn edit_labels(labels: &mut Vec<String>, add: &[String], remove: &[String]) {
     for name in add {
-        if !labels.contains(name) {
+        if !crate::labels::has_label(labels, name) {
             labels.push(name.clone());
         }
     }
-    labels.retain(|name| !remove.contains(name));
+    labels.retain(|name| !crate::labels::has_label(remove, name));
     labels.sort();
 }
 
@@ -357,6 +358,15 @@ mod tests {
     #[test]
     fn incoming_then_outgoing_tracks_waiting_and_first_reply() {
         let mut c = conversation();
+    #[test]
+    fn labels_match_by_key_and_keep_their_spelling() {
+        let mut labels = vec!["New Lead".to_string()];
+        edit_labels(&mut labels, &["new lead".into(), "پشتیبانی باز".into()], &[]);
+        assert_eq!(labels, vec!["New Lead".to_string(), "پشتیبانی باز".to_string()], "no second New Lead");
+        edit_labels(&mut labels, &[], &["NEW  LEAD".into(), "پشتيباني باز".into()]);
+        assert!(labels.is_empty(), "removed by any spelling of the same label: {labels:?}");
+    }
+
         c.status = ConversationStatus::Snoozed;
         c.snoozed_until = Some(99);
         on_incoming(&mut c, "where is my order?", 100);

@@ -178,7 +178,8 @@ impl SlaConditions {
         (self.inbox_ids.is_empty() || self.inbox_ids.contains(&inbox))
             && (self.team_ids.is_empty() || team.is_some_and(|team| self.team_ids.contains(&team)))
             && (self.priorities.is_empty() || self.priorities.contains(&priority))
-            && (self.labels.is_empty() || labels.iter().any(|label| self.labels.contains(label)))
+            && (self.labels.is_empty()
+                || labels.iter().any(|label| crate::labels::has_label(&self.labels, label)))
     }
 }
 

@@ -1,6 +1,8 @@
 //! The demo workspace: agents, teams, inboxes of several channels, labels, canned responses and a
 //! few hundred conversations in English, Persian, Arabic, Romanian and Polish, plus a traffic
-//! simulator that keeps customers writing in through the signed API channel.
+//! simulator that keeps customers writing in through the signed API channel, and that receives
+//! the agents' replies (every demo inbox's connector is the simulator: `connectors/simulator.rs`)
+//! and reports them delivered, then read.
 
 mod automation;
 pub mod corpus;
@@ -13,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     clock::ManualClock,
+    connectors::simulator::SimulatedReply,
     refusal::Refusal,
     workspace::{ConversationAction, Viewer, Workspace},
     ServerConfig,
@@ -177,6 +180,8 @@ async fn seed(
                     name: (*name).into(),
                     channel: *channel,
                     webhook_url: None,
+                    // Replies go to the traffic simulator, and the inbox's settings say so.
+                    connector: Some(ConnectorSettings::Simulator),
                     member_agent_ids: if team_names.is_empty() { vec![lead.id] } else { vec![] },
                     member_team_ids: team_names.iter().filter_map(|t| team_id(t)).collect(),
                     templates: if channel.has_reply_window() { templates() } else { vec![] },
@@ -345,25 +350,59 @@ async fn seed(
     Ok(DemoWorkspace { password: password.to_owned(), inbox_secrets })
 }
 
+/// Reports a reply the simulated customer received as delivered, then read, through the signed
+/// API channel (as a provider's statuses would).
+async fn acknowledge(client: &reqwest::Client, base_url: &str, secret: &str, reply: &SimulatedReply) {
+    for state in [DeliveryState::Delivered, DeliveryState::Read] {
+        let report = DeliveryReport { message_id: reply.message_id, state, reason: None };
+        let Ok(bytes) = serde_json::to_vec(&report) else { return };
+        let sent = client
+            .post(format!("{base_url}/api/v1/channels/{}/delivery", reply.inbox_id))
+            .header("content-type", "application/json")
+            .header(crate::signing::SIGNATURE_HEADER, crate::signing::sign(secret, &bytes))
+            .body(bytes)
+            .send()
+            .await;
+        if let Err(error) = sent {
+            tracing::warn!(%error, "simulated delivery report not delivered");
+        }
+    }
+}
+
 /// Sends customer messages through the signed API channel of the running server: `per_minute`
-/// messages a minute, mostly follow-ups from existing contacts, some from new ones.
+/// messages a minute (none for 0), mostly follow-ups from existing contacts, some from new ones;
+/// and takes the replies on the simulated inboxes, reporting each delivered and read.
 pub async fn simulate_traffic(
     base_url: String,
     workspace: DemoWorkspace,
     per_minute: u32,
     shutdown: CancellationToken,
 ) {
-    if per_minute == 0 || workspace.inbox_secrets.is_empty() {
+    if workspace.inbox_secrets.is_empty() {
         return;
     }
+    let inbox_ids: Vec<Id> = workspace.inbox_secrets.iter().map(|(id, _)| *id).collect();
+    let mut replies = crate::connectors::simulator::register(&inbox_ids);
     let client = reqwest::Client::new();
     let mut rng = StdRng::from_entropy();
-    let every = Duration::from_secs_f64(60.0 / f64::from(per_minute));
+    // No traffic: the timer never fires (a day is as good as never), replies still arrive.
+    let every = if per_minute == 0 {
+        Duration::from_secs(86_400)
+    } else {
+        Duration::from_secs_f64(60.0 / f64::from(per_minute))
+    };
     let mut n: u64 = 0;
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(every) => {}
+            Some(reply) = replies.recv() => {
+                let secret = workspace.inbox_secrets.iter().find(|(id, _)| *id == reply.inbox_id).map(|(_, s)| s);
+                if let Some(secret) = secret {
+                    acknowledge(&client, &base_url, secret, &reply).await;
+                }
+                continue;
+            }
+            _ = tokio::time::sleep(every), if per_minute > 0 => {}
         }
         n += 1;
         let language = *corpus::LANGUAGES.choose(&mut rng).unwrap_or(&&corpus::ENGLISH);

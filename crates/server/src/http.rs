@@ -121,6 +121,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::rebuild))
         .routes(routes!(channels::inbound))
         .routes(routes!(channels::delivery))
+        .routes(routes!(channels::webhook_handshake, channels::webhook))
+        .routes(routes!(channels::connector_info))
 }
 
 pub fn router(state: AppState) -> Router {

@@ -6,6 +6,7 @@
 
 pub mod bus;
 pub mod clock;
+pub mod connectors;
 pub mod demo;
 pub mod error;
 mod files;
@@ -239,7 +240,7 @@ pub async fn launch(
     files.check().await.with_context(|| format!("attachments in {}", attachments.describe()))?;
     let mut state = http::AppState::new(workspace.clone(), files, config.clock.clone(), shutdown.clone());
     state.trusted_proxies = config.trusted_proxies.clone().into();
-    let worker = tokio::spawn(webhook::run(workspace.clone(), config.webhook_poll, shutdown.clone()));
+    let worker = tokio::spawn(webhook::run(workspace.clone(), state.files.clone(), config.webhook_poll, shutdown.clone()));
     // Before serving: a previous run's streams under this node id are forgotten before new ones count.
     workspace.keep_presence(true).await.map_err(|e| anyhow::anyhow!("recording the node: {}", e.message))?;
     let presence =

@@ -126,13 +126,13 @@ pub fn check_templates(templates: &[MessageTemplate]) -> Outcome<()> {
     Ok(())
 }
 
-/// A label name: trimmed, lower-cased, 1 to 50 characters without spaces.
+/// A label name as it was typed (trimmed, NFC; case, spaces and script kept): 1 to 50
+/// characters, no control characters or line breaks. Uniqueness is by
+/// `switchboard_proto::labels::label_key`, checked where the label is created.
 pub fn valid_label_name(name: &str) -> Outcome<String> {
-    let name = name.trim().to_lowercase();
-    if name.is_empty() || name.chars().count() > 50 || name.contains(char::is_whitespace) {
-        return Err(Refusal::validation("a label name is 1 to 50 characters without spaces"));
-    }
-    Ok(name)
+    switchboard_proto::labels::label_display_name(name).ok_or_else(|| {
+        Refusal::validation("a label name is 1 to 50 characters on one line, without control characters")
+    })
 }
 
 /// A `#rrggbb` colour, lower-cased; grey when none is given.
@@ -238,8 +238,11 @@ mod tests {
     fn input_checks_accept_the_reasonable_and_refuse_the_rest() {
         assert_eq!(valid_email(" Sara@Example.COM ").ok(), Some("sara@example.com".to_string()));
         assert!(valid_email("sara@localhost").is_err(), "a domain needs a dot");
-        assert_eq!(valid_label_name(" VIP ").ok(), Some("vip".to_string()));
-        assert!(valid_label_name("two words").is_err());
+        assert_eq!(valid_label_name(" VIP ").ok(), Some("VIP".to_string()), "case kept");
+        assert_eq!(valid_label_name("New Lead").ok(), Some("New Lead".to_string()), "spaces kept");
+        assert_eq!(valid_label_name("پشتیبانی باز").ok(), Some("پشتیبانی باز".to_string()));
+        assert!(valid_label_name("two\nlines").is_err());
+        assert!(valid_label_name("  ").is_err());
         assert_eq!(valid_color(None).ok(), Some("#6b7280".to_string()));
         assert!(valid_color(Some("red".into())).is_err());
         assert!(check_contact_fields("Ana", Some("+40 (721) 555-010"), None).is_ok());

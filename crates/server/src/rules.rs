@@ -108,7 +108,6 @@ mod tests {
             id: Id::new_v4(),
             name: "Main".into(),
             channel,
-            webhook_url: None,
             member_agent_ids: vec![],
             member_team_ids: vec![],
             templates: vec![MessageTemplate {

@@ -2,7 +2,7 @@
 //! inbox's secret, on inbound API calls and on outgoing webhooks alike.
 
 use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use sha2::{Digest as _, Sha256};
 
 pub const SIGNATURE_HEADER: &str = "x-switchboard-signature";
 
@@ -27,6 +27,19 @@ pub fn verify(secret: &str, header: &str, body: &[u8]) -> bool {
     let mut mac = mac(secret);
     mac.update(body);
     mac.verify_slice(&given).is_ok()
+}
+
+/// Whether two secrets are equal, compared in constant time (for a length-independent check, both
+/// are hashed first).
+pub fn same(given: &[u8], expected: &[u8]) -> bool {
+    let mut mac = mac("switchboard-compare");
+    mac.update(&Sha256::digest(expected));
+    mac.verify_slice(&{
+        let mut other = self::mac("switchboard-compare");
+        other.update(&Sha256::digest(given));
+        other.finalize().into_bytes()
+    })
+    .is_ok()
 }
 
 #[cfg(test)]

@@ -288,6 +288,10 @@ pub trait StoreRead {
 
     // Channels.
     fn inbox_secret(&self, inbox: Id) -> StoreResult<Option<String>>;
+    /// The inbox's connector settings (`connectors::ConnectorSettings` as JSON), server-only.
+    fn connector_settings(&self, inbox: Id) -> StoreResult<Option<Value>>;
+    /// The outgoing message the provider knows by `provider_id` on this inbox.
+    fn provider_message(&self, inbox: Id, provider_id: &str) -> StoreResult<Option<Id>>;
     fn contact_by_identity(&self, inbox: Id, external_id: &str) -> StoreResult<Option<Id>>;
     /// The (message, conversation) an inbound `external_id` was stored as.
     fn inbound_seen(&self, inbox: Id, external_id: &str) -> StoreResult<Option<(Id, Id)>>;
@@ -401,6 +405,10 @@ pub trait StoreTx: StoreRead {
     fn forget_node(&mut self, node: &str) -> StoreResult<Vec<Id>>;
 
     fn set_inbox_secret(&mut self, inbox: Id, secret: &str) -> StoreResult<()>;
+    /// Replaces (or with `None` removes) the inbox's connector settings.
+    fn set_connector_settings(&mut self, inbox: Id, settings: Option<&Value>) -> StoreResult<()>;
+    /// Records the provider's id of an outgoing message it accepted.
+    fn remember_provider_message(&mut self, inbox: Id, provider_id: &str, message: Id) -> StoreResult<()>;
     fn add_identity(&mut self, inbox: Id, external_id: &str, contact: Id) -> StoreResult<()>;
     fn remember_inbound(
         &mut self,

@@ -1,25 +1,30 @@
-//! The webhook worker: POSTs outgoing replies on API inboxes to the inbox's webhook URL, signed
-//! like inbound calls, retrying with exponential backoff; the delivery state flows through the feed.
-//! It also makes automation rules' webhook calls, signed with their conversation's inbox secret.
+//! The delivery worker: the running half of the delivery job. It claims due outgoing messages
+//! (`workspace/deliveries.rs`, leased so one worker on one node attempts each), sends each through
+//! its inbox's connector (`connectors.rs`; an inbox with none fails the message, saying so) with
+//! its files read from the attachment store, and records the outcome. It also makes automation
+//! rules' webhook calls, signed with their conversation's inbox secret.
 
 use std::time::Duration;
 
+use futures_util::TryStreamExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    connectors::{self, ConnectorContext, Outgoing, OutgoingFile, SendError, Sent},
+    files::FileStore,
     signing::{sign, SIGNATURE_HEADER},
-    workspace::Workspace,
+    workspace::{PendingDelivery, Workspace},
 };
 
 /// Deliveries attempted per poll.
 const BATCH: usize = 32;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub async fn run(workspace: Workspace, poll: Duration, shutdown: CancellationToken) {
+pub async fn run(workspace: Workspace, files: FileStore, poll: Duration, shutdown: CancellationToken) {
     let client = match reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build() {
         Ok(client) => client,
         Err(error) => {
-            tracing::error!(%error, "webhook worker can't start");
+            tracing::error!(%error, "delivery worker can't start");
             return;
         }
     };
@@ -36,10 +41,11 @@ pub async fn run(workspace: Workspace, poll: Duration, shutdown: CancellationTok
             }
         };
         for delivery in due {
-            let message_id = delivery.payload.message.id;
-            let outcome = post(&client, &delivery.webhook_url, &delivery.secret, &delivery.payload).await;
+            let message_id = delivery.message.id;
+            let attempts = delivery.attempts + 1;
+            let outcome = attempt(&client, &files, delivery).await;
             if let Err(error) = &outcome {
-                tracing::info!(%message_id, attempts = delivery.attempts + 1, %error, "webhook delivery failed");
+                tracing::info!(%message_id, attempts, %error, "delivery attempt failed");
             }
             if let Err(error) = workspace.delivery_attempted(message_id, outcome).await {
                 tracing::warn!(%message_id, message = %error.message, "recording a delivery attempt failed");
@@ -64,13 +70,48 @@ pub async fn run(workspace: Workspace, poll: Duration, shutdown: CancellationTok
     }
 }
 
-async fn post(
+/// One attempt of one delivery through its inbox's connector.
+pub async fn attempt(
     client: &reqwest::Client,
-    url: &str,
-    secret: &str,
-    payload: &switchboard_proto::OutgoingWebhook,
-) -> Result<(), String> {
-    post_json(client, url, secret, payload, None).await
+    files: &FileStore,
+    delivery: PendingDelivery,
+) -> Result<Sent, SendError> {
+    let Some(settings) = &delivery.settings else {
+        return Err(SendError::not_configured(
+            "this inbox has no connector: an admin sets one in the inbox's settings",
+        ));
+    };
+    let context = ConnectorContext { http: client.clone(), inbox_secret: delivery.secret.clone() };
+    let connector = connectors::build(settings, &context);
+    let mut outgoing_files = Vec::new();
+    // The API channel carries attachments in the message itself (the receiver downloads them).
+    if connector.kind() != "api" && connector.kind() != "simulator" {
+        for attachment in &delivery.message.attachments {
+            let blob = files
+                .open(&attachment.sha256)
+                .await
+                .map_err(|e| SendError::transient(format!("{}: {}", attachment.file_name, e.message)))?;
+            let chunks: Vec<bytes::Bytes> = blob
+                .stream
+                .try_collect()
+                .await
+                .map_err(|e| SendError::transient(format!("{}: {e}", attachment.file_name)))?;
+            outgoing_files.push(OutgoingFile {
+                file_name: attachment.file_name.clone(),
+                content_type: attachment.content_type.clone(),
+                bytes: chunks.concat().into(),
+            });
+        }
+    }
+    let outgoing = Outgoing {
+        inbox_id: delivery.inbox_id,
+        message: delivery.message,
+        to: delivery.to,
+        template: delivery.template,
+        files: outgoing_files,
+        reply_to: None,
+    };
+    connector.send(&outgoing).await
 }
 
 /// POSTs `payload` as JSON, signed with `secret`; `idempotency_key` goes in the header of that

@@ -13,6 +13,7 @@ mod audit;
 mod auto_replies;
 mod automation;
 mod cached;
+mod connectors;
 mod contacts;
 mod conversations;
 mod deliveries;
@@ -34,7 +35,7 @@ use switchboard_proto::*;
 
 pub use self::{
     audit::AuditQuery,
-    deliveries::MAX_DELIVERY_ATTEMPTS,
+    deliveries::{PendingDelivery, MAX_DELIVERY_ATTEMPTS},
     presence::{run_presence, HEARTBEAT, NODE_SILENT_AFTER},
     reports::{cycles_csv, series_csv, summary_csv, ReportQuery},
     timers::run_timers,
@@ -72,15 +73,6 @@ pub struct StoredFile {
     pub size: u64,
     pub file_name: String,
     pub content_type: String,
-}
-
-/// An outgoing reply waiting to be POSTed to its inbox's webhook.
-#[derive(Debug, Clone)]
-pub struct PendingDelivery {
-    pub webhook_url: String,
-    pub secret: String,
-    pub attempts: u32,
-    pub payload: OutgoingWebhook,
 }
 
 /// One workspace's domain over a storage backend.

@@ -1,5 +1,12 @@
-//! The API channel: customer messages and delivery reports POSTed by an integration, signed with
-//! the inbox's secret (`X-Switchboard-Signature: sha256=<hex HMAC-SHA256 of the body>`).
+//! The channels' HTTP edge. The API channel: customer messages and delivery reports POSTed by an
+//! integration, signed with the inbox's secret (`X-Switchboard-Signature: sha256=<hex
+//! HMAC-SHA256 of the body>`). Providers' webhooks (`/channels/{id}/webhook`): the request handed
+//! raw to the inbox's connector (`connectors.rs`), which verifies and parses it; the media it
+//! names fetched into the attachment store (a file over the channel's limit for its type becomes
+//! an activity line); messages ingested once per provider id; statuses applied. A valid request is
+//! answered 200 only once all of it is stored, so the provider retries anything lost.
+
+use std::collections::BTreeMap;
 
 use axum::{
     body::Bytes,
@@ -11,14 +18,15 @@ use switchboard_proto::*;
 
 use super::AppState;
 use crate::{
-    error::{ApiError, ApiResult, Json, Path},
-    signing::{self, SIGNATURE_HEADER},
-    workspace::StoredFile,
+    connectors::{self, ConnectorContext, InboundError, InboundRequest, SendError},
+    error::{ApiError, ApiResult, Json, Path, Query},
+    signing::SIGNATURE_HEADER,
+    workspace::{StoredFile, Viewer},
 };
 
 fn verify(secret: &str, headers: &HeaderMap, body: &[u8]) -> ApiResult<()> {
-    let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    if !signing::verify(secret, header, body) {
+    let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+    if !connectors::api::verify(secret, header, body) {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             ErrorCode::InvalidSignature,
@@ -92,4 +100,150 @@ pub async fn delivery(
     let (_, report): (Inbox, DeliveryReport) = signed(&state, inbox_id, &headers, &body).await?;
     state.workspace.report_delivery(inbox_id, report).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+fn inbound_error(error: InboundError) -> ApiError {
+    match error {
+        InboundError::Forged(why) => {
+            ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::InvalidSignature, why)
+        }
+        InboundError::Malformed(why) => ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidBody, why),
+        InboundError::NotSupported => ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "this inbox's connector takes no webhook requests",
+        ),
+    }
+}
+
+/// The inbox's connector, for a provider's request.
+async fn connector_of(
+    state: &AppState,
+    inbox_id: Id,
+) -> ApiResult<(Inbox, std::sync::Arc<dyn connectors::Connector>)> {
+    let (inbox, secret, settings) = state.workspace.inbox_connector(inbox_id).await?;
+    let Some(settings) = settings else {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "this inbox has no connector"));
+    };
+    let context = ConnectorContext { http: connectors::http_client(), inbox_secret: secret };
+    Ok((inbox, connectors::build(&settings, &context)))
+}
+
+/// A provider verifies the callback URL (WhatsApp: `hub.mode=subscribe`, `hub.verify_token`,
+/// `hub.challenge`): answered with the challenge when the token is this inbox's.
+#[utoipa::path(get, path = "/api/v1/channels/{id}/webhook", tag = "channels", params(("id" = uuid::Uuid, Path),
+    ("hub.mode" = Option<String>, Query), ("hub.verify_token" = Option<String>, Query), ("hub.challenge" = Option<String>, Query)),
+    responses((status = 200, body = String, content_type = "text/plain"), (status = 400, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn webhook_handshake(
+    State(state): State<AppState>,
+    Path(inbox_id): Path<Id>,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> ApiResult<String> {
+    let (_, connector) = connector_of(&state, inbox_id).await?;
+    let request = InboundRequest { query, ..InboundRequest::default() };
+    connector.handshake(&request).map_err(|error| match error {
+        InboundError::Forged(why) => ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, why),
+        other => inbound_error(other),
+    })
+}
+
+/// A provider's webhook notification (WhatsApp Cloud API: `X-Hub-Signature-256` over the raw
+/// body with the app secret): messages stored once per provider id, media fetched, statuses
+/// applied. 200 only once everything valid in it is stored; 401 for a forged one.
+#[utoipa::path(post, path = "/api/v1/channels/{id}/webhook", tag = "channels", params(("id" = uuid::Uuid, Path),
+    ("X-Hub-Signature-256" = Option<String>, Header, description = "sha256=<hex HMAC-SHA256 of the raw body with the app secret>")),
+    request_body(content = String, description = "the provider's notification, as it sent it", content_type = "application/json"),
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 503, body = ErrorBody)))]
+pub async fn webhook(
+    State(state): State<AppState>,
+    Path(inbox_id): Path<Id>,
+    Query(query): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let (_, connector) = connector_of(&state, inbox_id).await?;
+    let headers = headers
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_ascii_lowercase(), value.to_str().ok()?.to_owned()))
+        })
+        .collect();
+    let request = InboundRequest { query, headers, body };
+    let inbound = connector.receive(&request).map_err(inbound_error)?;
+    let capabilities = connector.capabilities();
+    for item in inbound.messages {
+        let mut message = item.message;
+        if state.workspace.inbound_known(inbox_id, message.message.external_id.clone()).await? {
+            continue;
+        }
+        let mut files = Vec::with_capacity(item.media.len());
+        let mut refused = Vec::new();
+        for media in &item.media {
+            let what = media.file_name.clone().unwrap_or_else(|| media.kind.clone());
+            let fetched = match connector.fetch_media(media).await {
+                Ok(fetched) => fetched,
+                Err(SendError::Failed(failure)) => {
+                    refused.push(format!("The customer's {what} was not kept: {}", failure.reason));
+                    continue;
+                }
+                // The provider retries the whole notification; nothing of it is stored yet.
+                Err(SendError::Transient { reason, .. }) => {
+                    return Err(ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        ErrorCode::Unavailable,
+                        format!("fetching the customer's {what}: {reason}"),
+                    ))
+                }
+            };
+            let Some(limit) = capabilities.attachment_limit(&fetched.content_type) else {
+                refused.push(format!(
+                    "The customer's {what} was not kept: this channel does not carry {}",
+                    fetched.content_type
+                ));
+                continue;
+            };
+            if fetched.bytes.len() as u64 > limit {
+                refused.push(format!(
+                    "The customer's {what} was not kept: {} bytes is over the channel's {limit}-byte limit for {}",
+                    fetched.bytes.len(),
+                    fetched.content_type
+                ));
+                continue;
+            }
+            let stored = state.files.store_bytes(&fetched.bytes, limit).await?;
+            let extension = fetched.content_type.rsplit('/').next().unwrap_or("bin");
+            let name = media.file_name.clone().unwrap_or_else(|| format!("{}.{extension}", media.kind));
+            files.push(StoredFile {
+                sha256: stored.sha256,
+                size: stored.size,
+                file_name: super::files::clean_file_name(&name),
+                content_type: super::files::clean_content_type(&fetched.content_type),
+            });
+        }
+        if message.message.body.trim().is_empty() && files.is_empty() {
+            message.message.body = format!("[{}]", item.media.first().map_or("message", |m| m.kind.as_str()));
+        }
+        let result = state.workspace.ingest(inbox_id, message, files).await?;
+        if result.created {
+            for line in refused {
+                state.workspace.channel_activity(inbox_id, result.conversation_id, line).await?;
+            }
+        }
+    }
+    state.workspace.apply_statuses(inbox_id, inbound.statuses).await?;
+    Ok(StatusCode::OK)
+}
+
+/// What an inbox's connector is (admins): its kind, whether it is the demo's simulator, the
+/// callback path to register at the provider, its settings without secrets.
+#[utoipa::path(get, path = "/api/v1/inboxes/{id}/connector", tag = "inboxes", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = ConnectorInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn connector_info(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(inbox_id): Path<Id>,
+) -> ApiResult<Json<ConnectorInfo>> {
+    Ok(Json(state.workspace.connector_info(&viewer, inbox_id).await?))
 }

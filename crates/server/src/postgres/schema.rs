@@ -337,6 +337,28 @@ const MIGRATIONS: &[&str] = &[
         FOR EACH ROW EXECUTE FUNCTION conversations_count_load();
     CREATE INDEX automation_runs_by_rule_at ON automation_runs (rule_id, at);
     "#,
+    // 13: email inboxes' server-only state: settings and password, IMAP UIDs, threads.
+    r#"
+    CREATE TABLE email_state (
+        inbox_id text NOT NULL, key text NOT NULL, data jsonb NOT NULL,
+        PRIMARY KEY (inbox_id, key)
+    );
+    "#,
+    // 14: connectors: each inbox's connector settings (secrets included, server-only: never in the
+    // feed), moved out of the inbox entity (`webhook_url`, in its row and in the feed's history),
+    // and the provider's ids of outgoing messages (delivery statuses name them).
+    r#"
+    CREATE TABLE inbox_connectors (inbox_id text PRIMARY KEY, settings jsonb NOT NULL);
+    INSERT INTO inbox_connectors (inbox_id, settings)
+        SELECT id, jsonb_build_object('kind', 'api', 'webhook_url', data->>'webhook_url') FROM inboxes
+        WHERE scope = '' AND data->>'webhook_url' IS NOT NULL;
+    UPDATE inboxes SET data = data - 'webhook_url';
+    UPDATE changes SET data = data - 'webhook_url' WHERE entity = 'inbox' AND data IS NOT NULL;
+    CREATE TABLE provider_messages (
+        inbox_id text NOT NULL, provider_id text NOT NULL, message_id text NOT NULL,
+        PRIMARY KEY (inbox_id, provider_id)
+    );
+    "#,
 ];
 
 /// Brings the database up to the latest schema, under a session advisory lock: a node that starts

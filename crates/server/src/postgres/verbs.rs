@@ -395,6 +395,20 @@ impl StoreRead for Pg<'_> {
         }
     }
 
+    fn connector_settings(&self, inbox: Id) -> StoreResult<Option<Value>> {
+        let row = self.row("SELECT settings FROM inbox_connectors WHERE inbox_id = $1", &[&inbox.to_string()])?;
+        Ok(row.map(|row| row.try_get::<_, Value>(0)).transpose()?)
+    }
+
+    fn provider_message(&self, inbox: Id, provider_id: &str) -> StoreResult<Option<Id>> {
+        self.text(
+            "SELECT message_id FROM provider_messages WHERE inbox_id = $1 AND provider_id = $2",
+            &[&inbox.to_string(), &provider_id],
+        )?
+        .map(|id| parse_id(&id))
+        .transpose()
+    }
+
     fn inbox_secret(&self, inbox: Id) -> StoreResult<Option<String>> {
         self.text("SELECT secret FROM inbox_secrets WHERE inbox_id = $1", &[&inbox.to_string()])
     }
@@ -729,6 +743,27 @@ impl StoreTx for Pg<'_> {
         self.execute(
             "UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
             &[&id.to_string(), &at],
+        )?;
+        Ok(())
+    }
+
+    fn set_connector_settings(&mut self, inbox: Id, settings: Option<&Value>) -> StoreResult<()> {
+        match settings {
+            Some(settings) => self.execute(
+                "INSERT INTO inbox_connectors (inbox_id, settings) VALUES ($1, $2)
+                 ON CONFLICT (inbox_id) DO UPDATE SET settings = excluded.settings",
+                &[&inbox.to_string(), settings],
+            )?,
+            None => self.execute("DELETE FROM inbox_connectors WHERE inbox_id = $1", &[&inbox.to_string()])?,
+        };
+        Ok(())
+    }
+
+    fn remember_provider_message(&mut self, inbox: Id, provider_id: &str, message: Id) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO provider_messages (inbox_id, provider_id, message_id) VALUES ($1, $2, $3)
+             ON CONFLICT (inbox_id, provider_id) DO NOTHING",
+            &[&inbox.to_string(), &provider_id, &message.to_string()],
         )?;
         Ok(())
     }

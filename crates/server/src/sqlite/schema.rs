@@ -310,6 +310,28 @@ const MIGRATIONS: &[&str] = &[
     END;
     CREATE INDEX automation_runs_by_rule_at ON automation_runs(rule_id, at);
     "#,
+    // 15: email inboxes' server-only state: settings and password, IMAP UIDs, threads.
+    r#"
+    CREATE TABLE email_state (
+        inbox_id TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,
+        PRIMARY KEY (inbox_id, key)
+    );
+    "#,
+    // 16: connectors: each inbox's connector settings (secrets included, server-only: never in the
+    // feed), moved out of the inbox entity (`webhook_url`, in its row and in the feed's history),
+    // and the provider's ids of outgoing messages (delivery statuses name them).
+    r#"
+    CREATE TABLE inbox_connectors (inbox_id TEXT PRIMARY KEY, settings TEXT NOT NULL);
+    INSERT INTO inbox_connectors (inbox_id, settings)
+        SELECT id, json_object('kind', 'api', 'webhook_url', data->>'webhook_url') FROM inboxes
+        WHERE scope = '' AND data->>'webhook_url' IS NOT NULL;
+    UPDATE inboxes SET data = json_remove(data, '$.webhook_url');
+    UPDATE changes SET data = json_remove(data, '$.webhook_url') WHERE entity = 'inbox' AND data IS NOT NULL;
+    CREATE TABLE provider_messages (
+        inbox_id TEXT NOT NULL, provider_id TEXT NOT NULL, message_id TEXT NOT NULL,
+        PRIMARY KEY (inbox_id, provider_id)
+    );
+    "#,
 ];
 
 /// Brings the database up to the latest schema.
@@ -396,5 +418,4 @@ mod tests {
         assert_eq!(kept(&conn), recount(&conn));
         assert_eq!(kept(&conn), vec![("a".to_owned(), 1)]);
     }
-
 }

@@ -421,6 +421,30 @@ impl StoreRead for Sql<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn connector_settings(&self, inbox: Id) -> StoreResult<Option<Value>> {
+        let data: Option<String> = self
+            .conn
+            .query_row_cached(
+                "SELECT settings FROM inbox_connectors WHERE inbox_id = ?1",
+                [inbox.to_string()],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(data.map(|data| serde_json::from_str(&data)).transpose()?)
+    }
+
+    fn provider_message(&self, inbox: Id, provider_id: &str) -> StoreResult<Option<Id>> {
+        let found: Option<String> = self
+            .conn
+            .query_row_cached(
+                "SELECT message_id FROM provider_messages WHERE inbox_id = ?1 AND provider_id = ?2",
+                params![inbox.to_string(), provider_id],
+                |row| row.get(0),
+            )
+            .optional()?;
+        found.map(|id| parse_id(&id)).transpose()
+    }
+
     fn inbox_secret(&self, inbox: Id) -> StoreResult<Option<String>> {
         Ok(self
             .conn
@@ -846,6 +870,29 @@ impl StoreTx for Sql<'_> {
         };
         self.conn.execute_cached("DELETE FROM nodes WHERE node_id = ?1", [node])?;
         Ok(agents)
+    }
+
+    fn set_connector_settings(&mut self, inbox: Id, settings: Option<&Value>) -> StoreResult<()> {
+        match settings {
+            Some(settings) => self.conn.execute_cached(
+                "INSERT INTO inbox_connectors (inbox_id, settings) VALUES (?1, ?2)
+                 ON CONFLICT (inbox_id) DO UPDATE SET settings = excluded.settings",
+                params![inbox.to_string(), serde_json::to_string(settings)?],
+            )?,
+            None => self
+                .conn
+                .execute_cached("DELETE FROM inbox_connectors WHERE inbox_id = ?1", [inbox.to_string()])?,
+        };
+        Ok(())
+    }
+
+    fn remember_provider_message(&mut self, inbox: Id, provider_id: &str, message: Id) -> StoreResult<()> {
+        self.conn.execute_cached(
+            "INSERT INTO provider_messages (inbox_id, provider_id, message_id) VALUES (?1, ?2, ?3)
+             ON CONFLICT (inbox_id, provider_id) DO NOTHING",
+            params![inbox.to_string(), provider_id, message.to_string()],
+        )?;
+        Ok(())
     }
 
     fn set_inbox_secret(&mut self, inbox: Id, secret: &str) -> StoreResult<()> {

@@ -247,6 +247,7 @@ fn send(
         attachments: vec![],
         template: sent_template,
         delivery: conversations::initial_delivery(inbox),
+        failure: None,
         mentions: vec![],
         created_at: now,
     };

@@ -622,6 +622,7 @@ fn write_message(
         attachments: vec![],
         template: None,
         delivery,
+        failure: None,
         mentions,
         created_at: now,
     };

@@ -160,6 +160,7 @@ pub(super) fn activity(
         attachments: vec![],
         template: None,
         delivery: DeliveryState::Delivered,
+        failure: None,
         mentions: vec![],
         created_at: tx.now(),
     };

@@ -1,20 +1,27 @@
-//! Outgoing replies on their way to the channel: what is due, what an attempt did (retries with
-//! backoff, failed after [`MAX_DELIVERY_ATTEMPTS`]), and the channel's own delivery reports
-//! (states only move forward).
+//! The delivery job's domain half: every outgoing message is one durable job (`deliveries`),
+//! claimed with a lease by one worker on any node (`webhook.rs`), which sends it through the
+//! inbox's connector (`connectors.rs`) and records the outcome here: sent (with the provider's
+//! ids, which later statuses name), retried with backoff on a transient error (at least the
+//! provider's retry-after), or failed with the reason on the message (after
+//! [`MAX_DELIVERY_ATTEMPTS`] transient ones too). States only move forward
+//! (`connectors::advances`), whoever reports them: the job, the API channel's delivery reports,
+//! a connector's statuses.
 
 use switchboard_proto::*;
 
-use super::{directory::inbox_secret, PendingDelivery, Workspace};
+use super::{directory::inbox_secret, Workspace};
 use crate::{
+    connectors::{self, ConnectorSettings, OutgoingTemplate, SendError, Sent, StatusUpdate},
     refusal::{Outcome, Refusal},
-    store::{Audience, StoreReadExt, StoreTx, StoreTxExt},
+    store::{Audience, StoreRead, StoreReadExt, StoreTx, StoreTxExt},
 };
 
-/// Attempts before an outgoing webhook delivery is marked failed.
+/// Attempts before an outgoing message that keeps failing transiently is marked failed.
 pub const MAX_DELIVERY_ATTEMPTS: u32 = 8;
 /// How long a claimed delivery is left to the worker that claimed it: longer than an attempt can
-/// take (the webhook timeout is 10 s), so no other worker (on this node or another) takes it too;
-/// short enough that a worker that died mid-attempt holds it up only briefly.
+/// take (each request times out after 10 s; a WhatsApp file is an upload and a send), so no
+/// other worker (on this node or another) takes it too; short enough that a worker that died
+/// mid-attempt holds it up only briefly.
 pub const DELIVERY_LEASE_MS: Millis = 60_000;
 
 /// The wait before attempt `attempts + 1`: one second doubling, at most about 17 minutes.
@@ -22,20 +29,87 @@ fn backoff(attempts: u32) -> Millis {
     1_000i64 << attempts.min(10)
 }
 
+/// An outgoing message claimed for one attempt through its inbox's connector.
+#[derive(Debug, Clone)]
+pub struct PendingDelivery {
+    pub inbox_id: Id,
+    pub attempts: u32,
+    /// The inbox's signing secret (the API connector signs with it).
+    pub secret: String,
+    /// `None`: the inbox has no connector, and the message fails saying so.
+    pub settings: Option<ConnectorSettings>,
+    pub message: Message,
+    /// The contact's id on this inbox's channel.
+    pub to: Option<String>,
+    pub template: Option<OutgoingTemplate>,
+}
+
+/// The inbox's connector settings, as stored server-side.
+pub(super) fn connector_settings(
+    store: &(impl StoreRead + ?Sized),
+    inbox_id: Id,
+) -> Outcome<Option<ConnectorSettings>> {
+    match store.connector_settings(inbox_id)? {
+        None => Ok(None),
+        Some(value) => serde_json::from_value(value)
+            .map(Some)
+            .map_err(|e| Refusal::internal(format!("inbox {inbox_id}: unreadable connector settings: {e}"))),
+    }
+}
+
+/// Moves `message` to `state` if that is forward; a failure carries its reason.
+fn advance(
+    tx: &mut dyn StoreTx,
+    inbox_id: Id,
+    mut message: Message,
+    state: DeliveryState,
+    failure: Option<DeliveryFailure>,
+) -> Outcome<bool> {
+    if message.kind != MessageKind::Outgoing || !connectors::advances(message.delivery, state) {
+        return Ok(false);
+    }
+    message.delivery = state;
+    message.failure = if state == DeliveryState::Failed { failure } else { None };
+    tx.put(&message, Audience::inbox(inbox_id))?;
+    if state == DeliveryState::Failed {
+        tx.remove_delivery(message.id)?;
+    }
+    Ok(true)
+}
+
 fn report_delivery(tx: &mut dyn StoreTx, inbox_id: Id, report: DeliveryReport) -> Outcome<()> {
-    let mut message: Message = tx.get(report.message_id)?.ok_or_else(|| Refusal::not_found("message"))?;
+    let message: Message = tx.get(report.message_id)?.ok_or_else(|| Refusal::not_found("message"))?;
     let conversation: Conversation =
         tx.get(message.conversation_id)?.ok_or_else(|| Refusal::not_found("message"))?;
     if conversation.inbox_id != inbox_id || message.kind != MessageKind::Outgoing {
         return Err(Refusal::not_found("message"));
     }
-    let forward = report.state == DeliveryState::Failed || report.state > message.delivery;
-    if forward && message.delivery != report.state {
-        message.delivery = report.state;
-        tx.put(&message, Audience::inbox(inbox_id))?;
-        tx.remove_delivery(message.id)?;
+    let failure = (report.state == DeliveryState::Failed).then(|| DeliveryFailure {
+        kind: DeliveryFailureKind::Rejected,
+        reason: report.reason.clone().unwrap_or_else(|| "the channel reported it failed".into()),
+    });
+    if advance(tx, inbox_id, message, report.state, failure)? {
+        // The channel has it: no attempt is due any more.
+        tx.remove_delivery(report.message_id)?;
     }
     Ok(())
+}
+
+/// A connector's statuses, by the provider's ids: unknown ids (messages sent from elsewhere) are
+/// skipped, repeats and late ones change nothing. Answers how many moved a message.
+fn apply_statuses(tx: &mut dyn StoreTx, inbox_id: Id, statuses: Vec<StatusUpdate>) -> Outcome<usize> {
+    let mut moved = 0;
+    for status in statuses {
+        let Some(message_id) = tx.provider_message(inbox_id, &status.provider_id)? else {
+            tracing::debug!(provider_id = %status.provider_id, "a status for a message this inbox did not send");
+            continue;
+        };
+        let Some(message) = tx.get::<Message>(message_id)? else { continue };
+        if advance(tx, inbox_id, message, status.state, status.failure)? {
+            moved += 1;
+        }
+    }
+    Ok(moved)
 }
 
 /// Claims the deliveries due now: each is leased to the caller (its next attempt moved past the
@@ -53,70 +127,99 @@ fn claim_due_deliveries(tx: &mut dyn StoreTx, limit: usize) -> Outcome<Vec<Pendi
         let Some(message) = store.get::<Message>(due.message_id)? else {
             continue;
         };
-        // An inbox whose webhook was removed: the attempt fails and backs off (and finally marks
-        // the message failed) rather than staying due forever at the head of the queue.
-        let webhook_url = inbox.webhook_url.clone().unwrap_or_default();
-        let contact_external_id = match store.get::<Conversation>(message.conversation_id)? {
+        let to = match store.get::<Conversation>(message.conversation_id)? {
             Some(c) => store
                 .get::<Contact>(c.contact_id)?
                 .and_then(|contact| contact.identities.into_iter().find(|i| i.inbox_id == inbox.id))
                 .map(|identity| identity.external_id),
             None => None,
         };
+        let template = message.template.as_ref().map(|reference| OutgoingTemplate {
+            name: reference.name.clone(),
+            language: inbox
+                .templates
+                .iter()
+                .find(|t| t.name == reference.name)
+                .map_or_else(|| "en".to_owned(), |t| t.language.clone()),
+            params: reference.params.clone(),
+        });
+        // Settings that no longer parse fail the message with the reason (an admin must fix them).
+        let settings = connector_settings(store, inbox.id).unwrap_or_else(|error| {
+            tracing::warn!(inbox = %inbox.id, message = %error.message, "connector settings");
+            None
+        });
         pending.push(PendingDelivery {
-            webhook_url,
-            secret,
+            inbox_id: inbox.id,
             attempts: due.attempts,
-            payload: OutgoingWebhook {
-                event: "message.created".into(),
-                inbox_id: inbox.id,
-                conversation_id: message.conversation_id,
-                contact_external_id,
-                message,
-            },
+            secret,
+            settings,
+            message,
+            to,
+            template,
         });
     }
     Ok(pending)
 }
 
-fn delivery_attempted(tx: &mut dyn StoreTx, message_id: Id, outcome: Result<(), String>) -> Outcome<()> {
+fn delivery_attempted(tx: &mut dyn StoreTx, message_id: Id, outcome: Result<Sent, SendError>) -> Outcome<()> {
     let Some(delivery) = tx.delivery(message_id)? else { return Ok(()) };
     let attempts = delivery.attempts + 1;
-    let new_state = match &outcome {
-        Ok(()) => Some(DeliveryState::Sent),
-        Err(_) if attempts >= MAX_DELIVERY_ATTEMPTS => Some(DeliveryState::Failed),
-        Err(_) => None,
-    };
-    let Some(state) = new_state else {
-        let error = outcome.err().unwrap_or_default();
-        tx.reschedule_delivery(message_id, attempts, tx.now() + backoff(attempts), &error)?;
+    let Some(message) = tx.get::<Message>(message_id)? else {
+        tx.remove_delivery(message_id)?;
         return Ok(());
     };
-    tx.remove_delivery(message_id)?;
-    if let Some(mut message) = tx.get::<Message>(message_id)? {
-        if message.delivery == DeliveryState::Queued {
-            message.delivery = state;
-            let inbox = tx.get::<Conversation>(message.conversation_id)?.map(|c| c.inbox_id);
-            tx.put(&message, Audience { inbox, agent: None })?;
+    let inbox_id = delivery.inbox_id;
+    match outcome {
+        Ok(sent) => {
+            tx.remove_delivery(message_id)?;
+            for provider_id in &sent.provider_ids {
+                tx.remember_provider_message(inbox_id, provider_id, message_id)?;
+            }
+            advance(tx, inbox_id, message, DeliveryState::Sent, None)?;
+        }
+        Err(SendError::Transient { reason, retry_after }) if attempts < MAX_DELIVERY_ATTEMPTS => {
+            let wait = backoff(attempts).max(retry_after.unwrap_or(0));
+            tx.reschedule_delivery(message_id, attempts, tx.now() + wait, &reason)?;
+        }
+        Err(SendError::Transient { reason, .. }) => {
+            let failure = DeliveryFailure {
+                kind: DeliveryFailureKind::GaveUp,
+                reason: format!("gave up after {attempts} attempts: {reason}"),
+            };
+            tx.remove_delivery(message_id)?;
+            advance(tx, inbox_id, message, DeliveryState::Failed, Some(failure))?;
+        }
+        Err(SendError::Failed(failure)) => {
+            tx.remove_delivery(message_id)?;
+            advance(tx, inbox_id, message, DeliveryState::Failed, Some(failure))?;
         }
     }
     Ok(())
 }
 
 impl Workspace {
-    /// The channel reports how far an outgoing message got. States only move forward.
+    /// The API channel reports how far an outgoing message got. States only move forward.
     pub async fn report_delivery(&self, inbox_id: Id, report: DeliveryReport) -> Outcome<()> {
         self.write(move |tx| report_delivery(tx, inbox_id, report)).await
     }
 
-    /// Claims the outgoing replies whose webhook delivery is due (see [`DELIVERY_LEASE_MS`]).
+    /// A connector's delivery statuses (by the provider's ids); how many moved a message.
+    pub async fn apply_statuses(&self, inbox_id: Id, statuses: Vec<StatusUpdate>) -> Outcome<usize> {
+        if statuses.is_empty() {
+            return Ok(0);
+        }
+        self.write(move |tx| apply_statuses(tx, inbox_id, statuses)).await
+    }
+
+    /// Claims the outgoing messages whose delivery is due (see [`DELIVERY_LEASE_MS`]).
     pub async fn claim_due_deliveries(&self, limit: usize) -> Outcome<Vec<PendingDelivery>> {
         self.write(move |tx| claim_due_deliveries(tx, limit)).await
     }
 
-    /// Records a webhook attempt: success marks the message sent; failure backs off exponentially
-    /// and gives up (failed) after `MAX_DELIVERY_ATTEMPTS`.
-    pub async fn delivery_attempted(&self, message_id: Id, outcome: Result<(), String>) -> Outcome<()> {
+    /// Records an attempt: sent (with the provider's ids), retried with backoff (at least the
+    /// provider's retry-after), or failed with the reason (at once when the error is permanent,
+    /// after [`MAX_DELIVERY_ATTEMPTS`] when it is not).
+    pub async fn delivery_attempted(&self, message_id: Id, outcome: Result<Sent, SendError>) -> Outcome<()> {
         self.write(move |tx| delivery_attempted(tx, message_id, outcome)).await
     }
 }

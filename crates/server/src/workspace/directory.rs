@@ -31,8 +31,14 @@ fn check_members(store: &dyn StoreTx, agent_ids: &[Id], team_ids: &[Id]) -> Outc
 }
 
 fn create_inbox(tx: &mut dyn StoreTx, request: CreateInbox) -> Outcome<CreatedInbox> {
-    if let Some(url) = &request.webhook_url {
-        policy::check_webhook_url(url)?;
+    let connector = match (request.connector, request.webhook_url) {
+        (Some(_), Some(_)) => return Err(Refusal::validation("give webhook_url or connector, not both")),
+        (Some(connector), None) => Some(connector),
+        (None, Some(webhook_url)) => Some(ConnectorSettings::Api { webhook_url }),
+        (None, None) => None,
+    };
+    if let Some(connector) = &connector {
+        super::connectors::check(request.channel, connector)?;
     }
     check_members(tx, &request.member_agent_ids, &request.member_team_ids)?;
     policy::check_templates(&request.templates)?;
@@ -40,7 +46,6 @@ fn create_inbox(tx: &mut dyn StoreTx, request: CreateInbox) -> Outcome<CreatedIn
         id: Id::now_v7(),
         name: policy::valid_name(&request.name, "name")?,
         channel: request.channel,
-        webhook_url: request.webhook_url,
         member_agent_ids: request.member_agent_ids,
         member_team_ids: request.member_team_ids,
         templates: request.templates,
@@ -54,6 +59,7 @@ fn create_inbox(tx: &mut dyn StoreTx, request: CreateInbox) -> Outcome<CreatedIn
     let signing_secret = hex::encode(secret);
     tx.put(&inbox, Audience::EVERYONE)?;
     tx.set_inbox_secret(inbox.id, &signing_secret)?;
+    super::connectors::set(tx, &inbox, connector.as_ref())?;
     Ok(CreatedInbox { inbox, signing_secret })
 }
 
@@ -62,11 +68,14 @@ fn update_inbox(tx: &mut dyn StoreTx, inbox_id: Id, update: UpdateInbox) -> Outc
     if let Some(name) = update.name {
         inbox.name = policy::valid_name(&name, "name")?;
     }
-    if let Some(url) = update.webhook_url {
-        if let Some(url) = &url {
-            policy::check_webhook_url(url)?;
-        }
-        inbox.webhook_url = url;
+    let connector = match (update.connector, update.webhook_url) {
+        (Some(_), Some(_)) => return Err(Refusal::validation("give webhook_url or connector, not both")),
+        (Some(connector), None) => Some(connector),
+        (None, Some(url)) => Some(url.map(|webhook_url| ConnectorSettings::Api { webhook_url })),
+        (None, None) => None,
+    };
+    if let Some(connector) = connector {
+        super::connectors::set(tx, &inbox, connector.as_ref())?;
     }
     if let Some(agents) = update.member_agent_ids {
         check_members(tx, &agents, &[])?;
@@ -184,6 +193,7 @@ impl Workspace {
         policy::require_lead(viewer)?;
         let structural = update.name.is_some()
             || update.webhook_url.is_some()
+            || update.connector.is_some()
             || update.member_agent_ids.is_some()
             || update.member_team_ids.is_some()
             || update.templates.is_some();

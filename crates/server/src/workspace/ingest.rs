@@ -74,6 +74,7 @@ fn ingest(
         attachments,
         template: None,
         delivery: DeliveryState::Delivered,
+        failure: None,
         mentions: vec![],
         created_at: now,
     };

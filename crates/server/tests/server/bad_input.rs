@@ -195,7 +195,7 @@ async fn admin_input_is_validated() {
         ),
         ("/api/v1/inboxes", json!({"name": "X", "channel": "whatsapp", "webhook_url": "ftp://nope"})),
         ("/api/v1/inboxes", json!({"name": "X", "channel": "whatsapp", "member_agent_ids": [Id::new_v4()]})),
-        ("/api/v1/labels", json!({"name": "has space"})),
+        ("/api/v1/labels", json!({"name": "two\nlines"})),
         ("/api/v1/labels", json!({"name": "ok", "color": "red"})),
         ("/api/v1/canned-responses", json!({"short_code": "bad code!", "title": "t", "body": "b"})),
         ("/api/v1/contacts", json!({"client_id": Id::new_v4(), "name": "N", "phone": "call me"})),

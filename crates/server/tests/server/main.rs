@@ -12,6 +12,7 @@ mod bad_input;
 mod channel;
 mod database_tls;
 mod feed;
+mod label_names;
 mod ledger;
 mod mutations;
 mod nodes;

@@ -73,6 +73,7 @@ pub(super) fn create(
         attachments: vec![],
         template: request.template,
         delivery: send::initial_delivery(&inbox),
+        failure: None,
         mentions: vec![],
         created_at: now,
     };

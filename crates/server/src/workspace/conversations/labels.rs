@@ -8,6 +8,7 @@ use crate::{
     rules,
     store::StoreTx,
     workspace::{
+        directory::label_named,
         ledger::{self, Cause},
         Viewer,
     },
@@ -19,13 +20,17 @@ pub(super) fn edit_labels(
     mut conversation: Conversation,
     request: LabelsRequest,
 ) -> Outcome<ConversationResult> {
+    // Any spelling of a label adds the label's own name (`labels::label_key`); removing matches
+    // by key too, so a label deleted meanwhile can still be taken off.
+    let mut add = Vec::with_capacity(request.add.len());
     for name in &request.add {
-        if !tx.label_exists(name)? {
-            return Err(Refusal::validation(format!("no label named {name:?}")));
+        match label_named(tx, name)? {
+            Some(label) => add.push(label.name),
+            None => return Err(Refusal::validation(format!("no label named “{name}”"))),
         }
     }
     let before = conversation.clone();
-    rules::edit_labels(&mut conversation.labels, &request.add, &request.remove);
+    rules::edit_labels(&mut conversation.labels, &add, &request.remove);
     let cause = Cause::agent(viewer, "labels", tx.now());
     ledger::save(tx, &before, &conversation, &cause)?;
     Ok(unchanged(conversation))

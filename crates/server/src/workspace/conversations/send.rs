@@ -14,27 +14,38 @@ use crate::{
     },
 };
 
-/// How an outgoing message starts: queued for the inbox's webhook, or sent (nothing to deliver).
-pub(in crate::workspace) fn initial_delivery(inbox: &Inbox) -> DeliveryState {
-    if inbox.webhook_url.is_some() {
-        DeliveryState::Queued
-    } else {
-        DeliveryState::Sent
-    }
+/// How an outgoing message starts: queued for the delivery job, on every inbox. An inbox with no
+/// working connector fails it there, saying why; nothing is marked sent that went nowhere.
+pub(in crate::workspace) fn initial_delivery(_inbox: &Inbox) -> DeliveryState {
+    DeliveryState::Queued
 }
 
-/// Queues a message for its inbox's webhook when it starts queued.
+/// Queues a message (already written) for the delivery job (`deliveries.rs`) when it starts
+/// queued; on an inbox with no connector it fails at once, saying so, in the same transaction.
 pub(in crate::workspace) fn queue_delivery(
     tx: &mut dyn StoreTx,
     inbox: &Inbox,
     message: &Message,
 ) -> Outcome<()> {
-    if message.delivery == DeliveryState::Queued {
-        let delivery = DeliveryRecord { message_id: message.id, inbox_id: inbox.id, attempts: 0 };
-        tx.enqueue_delivery(&delivery, tx.now())?;
+    if message.delivery != DeliveryState::Queued {
+        return Ok(());
     }
+    if tx.connector_settings(inbox.id)?.is_none() {
+        let mut failed = message.clone();
+        failed.delivery = DeliveryState::Failed;
+        failed.failure =
+            Some(DeliveryFailure { kind: DeliveryFailureKind::NotConfigured, reason: NO_CONNECTOR.into() });
+        tx.put(&failed, Audience::inbox(inbox.id))?;
+        return Ok(());
+    }
+    let delivery = DeliveryRecord { message_id: message.id, inbox_id: inbox.id, attempts: 0 };
+    tx.enqueue_delivery(&delivery, tx.now())?;
     Ok(())
 }
+
+/// Why a reply on an inbox without a connector failed.
+pub(in crate::workspace) const NO_CONNECTOR: &str =
+    "this inbox has no connector, so the reply went nowhere: an admin sets one in the inbox's settings";
 
 /// Claims the staged attachments for a message: each must belong to this conversation and not be
 /// used by another message yet.
@@ -104,6 +115,7 @@ pub(super) fn send(
         attachments,
         template: request.template,
         delivery,
+        failure: None,
         mentions,
         created_at: now,
     };

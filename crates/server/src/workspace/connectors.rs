@@ -1,0 +1,94 @@
+//! Inboxes' connectors in the domain: their settings (secrets included) kept server-side, beside
+//! the inbox and never in the feed; what an admin may read of them; and what an inbound webhook
+//! request parsed by a connector (`crate::connectors`) needs stored: a file refused by the
+//! channel's limits becomes an activity line. Delivery statuses are `deliveries.rs`.
+
+use switchboard_proto::*;
+
+use super::{
+    conversations::activity, deliveries::connector_settings, directory::inbox_secret, Viewer, Workspace,
+};
+use crate::{
+    connectors::{self, ConnectorSettings},
+    policy,
+    refusal::{Outcome, Refusal},
+    store::{StoreReadExt, StoreTx},
+};
+
+/// Checks `settings` for the inbox's channel.
+pub(super) fn check(channel: Channel, settings: &ConnectorSettings) -> Outcome<()> {
+    match settings {
+        ConnectorSettings::Api { webhook_url } => policy::check_webhook_url(webhook_url),
+        ConnectorSettings::Whatsapp(whatsapp) => {
+            if channel != Channel::Whatsapp {
+                return Err(Refusal::validation("a whatsapp connector needs a whatsapp inbox"));
+            }
+            for (name, value) in [
+                ("phone_number_id", &whatsapp.phone_number_id),
+                ("access_token", &whatsapp.access_token),
+                ("app_secret", &whatsapp.app_secret),
+                ("verify_token", &whatsapp.verify_token),
+            ] {
+                if value.trim().is_empty() {
+                    return Err(Refusal::validation(format!("connector.{name} is required")));
+                }
+            }
+            if let Some(url) = &whatsapp.graph_base_url {
+                policy::check_webhook_url(url)
+                    .map_err(|_| Refusal::validation("connector.graph_base_url must be an http(s) URL"))?;
+            }
+            Ok(())
+        }
+        ConnectorSettings::Simulator => Ok(()),
+        ConnectorSettings::Email(email) => super::email::check(channel, email),
+    }
+}
+
+/// Replaces (or removes) the inbox's connector settings.
+pub(super) fn set(tx: &mut dyn StoreTx, inbox: &Inbox, settings: Option<&ConnectorSettings>) -> Outcome<()> {
+    match settings {
+        Some(settings) => {
+            check(inbox.channel, settings)?;
+            tx.set_connector_settings(inbox.id, Some(&serde_json::to_value(settings)?))?;
+        }
+        None => tx.set_connector_settings(inbox.id, None)?,
+    }
+    Ok(())
+}
+
+impl Workspace {
+    /// The inbox, its signing secret and its connector settings: for the channel endpoints, never
+    /// for agents.
+    pub async fn inbox_connector(&self, inbox_id: Id) -> Outcome<(Inbox, String, Option<ConnectorSettings>)> {
+        self.read(move |store| {
+            let (inbox, secret) = inbox_secret(store, inbox_id)?;
+            let settings = connector_settings(store, inbox_id)?;
+            Ok((inbox, secret, settings))
+        })
+        .await
+    }
+
+    /// What an admin may read of an inbox's connector: its kind, whether it is simulated, the
+    /// callback to register, and its settings without secrets.
+    pub async fn connector_info(&self, viewer: &Viewer, inbox_id: Id) -> Outcome<ConnectorInfo> {
+        policy::require_admin(viewer)?;
+        self.read(move |store| {
+            store.get::<Inbox>(inbox_id)?.ok_or_else(|| Refusal::not_found("inbox"))?;
+            let settings = connector_settings(store, inbox_id)?;
+            Ok(connectors::info(inbox_id, settings.as_ref()))
+        })
+        .await
+    }
+
+    /// Whether a customer message with this provider id is stored already (so a repeated webhook
+    /// fetches no media again).
+    pub async fn inbound_known(&self, inbox_id: Id, external_id: String) -> Outcome<bool> {
+        self.read(move |store| Ok(store.inbound_seen(inbox_id, external_id.trim())?.is_some())).await
+    }
+
+    /// An activity line in the conversation, written by the server (a file the channel's limits
+    /// refused, say).
+    pub async fn channel_activity(&self, inbox_id: Id, conversation_id: Id, text: String) -> Outcome<()> {
+        self.write(move |tx| activity(tx, inbox_id, conversation_id, Sender::System, text).map(|_| ())).await
+    }
+}
