@@ -186,7 +186,6 @@ pub trait StoreRead {
     fn conversations_with_label(&self, name: &str) -> StoreResult<Vec<Conversation>>;
     /// A conversation's messages in the order they were written.
     fn messages_of(&self, conversation: Id) -> StoreResult<Vec<Message>>;
-    fn label_exists(&self, name: &str) -> StoreResult<bool>;
     /// Every unresolved conversation, oldest first.
     fn unresolved_conversations(&self) -> StoreResult<Vec<Conversation>>;
     /// Unresolved conversations assigned to `agent`.

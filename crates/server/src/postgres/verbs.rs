@@ -119,10 +119,6 @@ impl StoreRead for Pg<'_> {
         )
     }
 
-    fn label_exists(&self, name: &str) -> StoreResult<bool> {
-        self.exists("SELECT EXISTS (SELECT 1 FROM labels WHERE name = $1)", &[&name])
-    }
-
     fn unresolved_conversations(&self) -> StoreResult<Vec<Conversation>> {
         self.entities("SELECT data FROM conversations WHERE status != 'resolved' ORDER BY pos", &[])
     }

@@ -113,14 +113,6 @@ impl StoreRead for Sql<'_> {
         )
     }
 
-    fn label_exists(&self, name: &str) -> StoreResult<bool> {
-        Ok(self.conn.query_row_cached(
-            "SELECT EXISTS (SELECT 1 FROM labels WHERE name = ?1)",
-            [name],
-            |row| row.get(0),
-        )?)
-    }
-
     fn unresolved_conversations(&self) -> StoreResult<Vec<Conversation>> {
         records::query(
             self.conn,

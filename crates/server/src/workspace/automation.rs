@@ -38,6 +38,7 @@ use super::{
     audit::{self, Who},
     auto_replies,
     conversations::{self, activity},
+    directory::label_named,
     ledger::{self, Cause},
     routing, Viewer, Workspace,
 };
@@ -333,9 +334,9 @@ impl Facts {
             Condition::Assignee(list) => c.assignee_id.is_some_and(|agent| list.contains(&agent)),
             Condition::Assigned(assigned) => c.assignee_id.is_some() == *assigned,
             Condition::Priority(list) => list.contains(&c.priority),
-            Condition::LabelsAny(list) => list.iter().any(|label| c.labels.contains(label)),
+            Condition::LabelsAny(list) => list.iter().any(|label| labels::has_label(&c.labels, label)),
             Condition::LabelsAll(list) => {
-                !list.is_empty() && list.iter().all(|label| c.labels.contains(label))
+                !list.is_empty() && list.iter().all(|label| labels::has_label(&c.labels, label))
             }
             Condition::Origin(origin) => self.origin(store, c) == Some(*origin),
             Condition::TextContains(phrases) => {
@@ -466,12 +467,15 @@ fn plan(
             conversation.team_id = *team_id;
         }
         Action::AddLabels { labels } => {
+            // The label's own name, whatever spelling the rule was saved with.
+            let mut names = Vec::with_capacity(labels.len());
             for label in labels {
-                if !store.label_exists(label)? {
-                    return Ok(skipped(action, "reference_missing"));
+                match label_named(store, label)? {
+                    Some(label) => names.push(label.name),
+                    None => return Ok(skipped(action, "reference_missing")),
                 }
             }
-            rules::edit_labels(&mut conversation.labels, labels, &[]);
+            rules::edit_labels(&mut conversation.labels, &names, &[]);
         }
         Action::RemoveLabels { labels } => rules::edit_labels(&mut conversation.labels, &[], labels),
         Action::SetPriority { priority } => conversation.priority = *priority,

@@ -13,8 +13,15 @@ use crate::{
     policy,
     refusal::{Outcome, Refusal},
     rules,
-    store::{Audience, StoreRead, StoreReadExt, StoreTx, StoreTxExt},
+    store::{Audience, StoreRead, StoreReadExt, StoreResult, StoreTx, StoreTxExt},
 };
+
+/// The label a name means: compared by `labels::label_key`, so any spelling differing only in
+/// case, spacing, Unicode normalisation or Arabic letter forms finds it. Labels are a small
+/// directory table, read whole.
+pub(crate) fn label_named(store: &(impl StoreRead + ?Sized), name: &str) -> StoreResult<Option<Label>> {
+    Ok(store.all::<Label>()?.into_iter().find(|label| labels::same_label(&label.name, name)))
+}
 
 fn check_members(store: &dyn StoreTx, agent_ids: &[Id], team_ids: &[Id]) -> Outcome<()> {
     for id in agent_ids {
@@ -220,8 +227,14 @@ impl Workspace {
         let who = Who::viewer(viewer);
         self.write(move |tx| {
             let name = policy::valid_label_name(&request.name)?;
-            if tx.label_exists(&name)? {
-                return Err(Refusal::conflict(ErrorCode::AlreadyExists, "a label with this name exists"));
+            if let Some(existing) = label_named(tx, &name)? {
+                return Err(Refusal::conflict(
+                    ErrorCode::AlreadyExists,
+                    format!(
+                        "the label “{}” exists (names differing only in case or spacing are one label)",
+                        existing.name
+                    ),
+                ));
             }
             let label = Label { id: Id::now_v7(), name, color: policy::valid_color(request.color)? };
             tx.put(&label, Audience::EVERYONE)?;
