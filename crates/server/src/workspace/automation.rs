@@ -973,7 +973,7 @@ fn check_rule_references(
             }
             Condition::LabelsAny(labels) | Condition::LabelsAll(labels) => {
                 for (i, label) in labels.iter().enumerate() {
-                    if !store.label_exists(label)? {
+                    if label_named(store, label)?.is_none() {
                         return Err(path_error(&child("labels", i), format!("no label named “{label}”")));
                     }
                 }
@@ -1001,7 +1001,7 @@ fn check_rule_references(
             }
             Action::AddLabels { labels } => {
                 for (i, label) in labels.iter().enumerate() {
-                    if !store.label_exists(label)? {
+                    if label_named(store, label)?.is_none() {
                         return Err(path_error(
                             &format!("{path}.labels[{i}]"),
                             format!("no label named “{label}”"),
