@@ -356,9 +356,6 @@ mod tests {
     }
 
     #[test]
-    fn incoming_then_outgoing_tracks_waiting_and_first_reply() {
-        let mut c = conversation();
-    #[test]
     fn labels_match_by_key_and_keep_their_spelling() {
         let mut labels = vec!["New Lead".to_string()];
         edit_labels(&mut labels, &["new lead".into(), "پشتیبانی باز".into()], &[]);
@@ -367,6 +364,9 @@ mod tests {
         assert!(labels.is_empty(), "removed by any spelling of the same label: {labels:?}");
     }
 
+    #[test]
+    fn incoming_then_outgoing_tracks_waiting_and_first_reply() {
+        let mut c = conversation();
         c.status = ConversationStatus::Snoozed;
         c.snoozed_until = Some(99);
         on_incoming(&mut c, "where is my order?", 100);
