@@ -57,6 +57,37 @@ pub struct TwoFactorStatus {
     pub enabled: bool,
     /// Recovery codes not used yet.
     pub recovery_codes_left: u32,
+    /// An admin requires a second factor of this agent (themselves or the whole workspace): it
+    /// can't be turned off, only replaced.
+    #[serde(default)]
+    pub required: bool,
+}
+
+/// `PUT /api/v1/two-factor/required` (the whole workspace) and
+/// `PUT /api/v1/agents/{id}/two-factor/required` (one agent), admins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TwoFactorRequirement {
+    pub required: bool,
+}
+
+/// `GET /api/v1/two-factor` (admins): who must sign in with a second factor and who does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TwoFactorOverview {
+    /// Every agent must enrol.
+    pub workspace_required: bool,
+    pub agents: Vec<AgentTwoFactor>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentTwoFactor {
+    pub agent_id: Uuid,
+    /// Required of this agent in particular (the workspace's requirement aside).
+    pub required: bool,
+    pub enabled: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -66,6 +97,11 @@ pub struct LoginResponse {
     pub token: String,
     pub device_id: Uuid,
     pub agent: Agent,
+    /// An admin requires a second factor of this agent and none is enrolled yet: until one is,
+    /// this token answers only the enrolment endpoints (`/me/two-factor…`) and sign-out, and
+    /// everything else with `two_factor_enrolment_required`.
+    #[serde(default)]
+    pub two_factor_enrolment_required: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

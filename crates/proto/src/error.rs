@@ -13,6 +13,8 @@ pub enum ErrorCode {
     InvalidCredentials,
     /// The password was right and the agent signs in with a second factor: ask for the code.
     TwoFactorRequired,
+    /// An admin requires a second factor and this agent has none yet: enrol first.
+    TwoFactorEnrolmentRequired,
     RateLimited,
     Forbidden,
     NotFound,
@@ -46,6 +48,7 @@ impl ErrorCode {
             ErrorCode::TokenRevoked => "token_revoked",
             ErrorCode::InvalidCredentials => "invalid_credentials",
             ErrorCode::TwoFactorRequired => "two_factor_required",
+            ErrorCode::TwoFactorEnrolmentRequired => "two_factor_enrolment_required",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",

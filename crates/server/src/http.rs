@@ -72,6 +72,9 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::two_factor, auth::begin_two_factor, auth::disable_two_factor))
         .routes(routes!(auth::confirm_two_factor))
         .routes(routes!(auth::reset_two_factor))
+        .routes(routes!(auth::two_factor_overview))
+        .routes(routes!(auth::require_two_factor))
+        .routes(routes!(auth::require_agent_two_factor))
         .routes(routes!(conversations::sync))
         .routes(routes!(conversations::search))
         .routes(routes!(conversations::create))
@@ -162,6 +165,9 @@ impl FromRequestParts<AppState> for Viewer {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer_token(parts).ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
-        Ok(state.workspace.authenticate(token.to_owned()).await?)
+        // A device that must enrol a second factor first may do only that, or sign out.
+        let path = parts.uri.path();
+        let enrolling = path.starts_with("/api/v1/me/two-factor") || path == "/api/v1/auth/logout";
+        Ok(state.workspace.authenticate_for(token.to_owned(), enrolling).await?)
     }
 }

@@ -154,6 +154,10 @@ pub struct TwoFactorRecord {
     pub confirmed: bool,
     pub last_step: u64,
     pub recovery_hashes: Vec<String>,
+    /// Since when an admin requires a second factor of this agent (`None`: not in particular).
+    /// The row under the nil id holds the whole workspace's requirement.
+    #[serde(default)]
+    pub required_since: Option<Millis>,
 }
 
 /// An outgoing message waiting for its channel.

@@ -175,3 +175,42 @@ pub async fn reset_two_factor(
     state.workspace.reset_two_factor(&viewer, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Who must sign in with a second factor (the whole workspace, each agent) and who does (admin).
+#[utoipa::path(get, path = "/api/v1/two-factor", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = TwoFactorOverview), (status = 403, body = ErrorBody)))]
+pub async fn two_factor_overview(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> ApiResult<Json<TwoFactorOverview>> {
+    Ok(Json(state.workspace.two_factor_overview(&viewer).await?))
+}
+
+/// Require a second factor of every agent, or no longer (admin). Agents without one enrol at
+/// their next sign-in: until they do, that sign-in's token answers only enrolment and sign-out.
+#[utoipa::path(put, path = "/api/v1/two-factor/required", tag = "admin", security(("bearer" = [])),
+    request_body = TwoFactorRequirement,
+    responses((status = 204), (status = 403, body = ErrorBody)))]
+pub async fn require_two_factor(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Json(requirement): Json<TwoFactorRequirement>,
+) -> ApiResult<StatusCode> {
+    state.workspace.require_two_factor(&viewer, requirement).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Require a second factor of one agent, or no longer in particular (admin).
+#[utoipa::path(put, path = "/api/v1/agents/{id}/two-factor/required", tag = "admin",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    request_body = TwoFactorRequirement,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn require_agent_two_factor(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Id>,
+    Json(requirement): Json<TwoFactorRequirement>,
+) -> ApiResult<StatusCode> {
+    state.workspace.require_agent_two_factor(&viewer, id, requirement).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

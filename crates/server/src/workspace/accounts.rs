@@ -108,11 +108,13 @@ fn create_device(tx: &mut dyn StoreTx, agent: Agent, device_name: &str) -> Outco
         revoked_at: None,
     };
     tx.insert_device(&device)?;
-    Ok(LoginResponse { token, device_id: device.id, agent })
+    Ok(LoginResponse { token, device_id: device.id, agent, two_factor_enrolment_required: false })
 }
 
-/// Resolves a bearer token to its agent and device. The flag says `last_seen_at` is stale.
-fn authenticate(store: &dyn StoreRead, token: &str) -> Outcome<(Viewer, bool)> {
+/// Resolves a bearer token to its agent and device. The first flag says `last_seen_at` is stale,
+/// the second that the device may only enrol a second factor (see
+/// [`super::two_factor::enrolment_due`]).
+fn authenticate(store: &dyn StoreRead, token: &str) -> Outcome<(Viewer, bool, bool)> {
     let device = store
         .device_by_token_hash(&token_hash(token))?
         .ok_or_else(|| Refusal::unauthorized("unknown token"))?;
@@ -121,7 +123,9 @@ fn authenticate(store: &dyn StoreRead, token: &str) -> Outcome<(Viewer, bool)> {
         return Err(Refusal::token_revoked());
     }
     let stale = store.now() - device.last_seen_at > LAST_SEEN_RESOLUTION_MS;
-    Ok((Viewer { agent, device_id: device.id }, stale))
+    let must_enrol = super::two_factor::enrolment_due(store, agent.id)?
+        .is_some_and(|required_since| device.created_at >= required_since);
+    Ok((Viewer { agent, device_id: device.id }, stale, must_enrol))
 }
 
 impl Workspace {
@@ -148,7 +152,9 @@ impl Workspace {
                     // the failures, so an accepted code is used up exactly when it signs in.
                     super::two_factor::check_sign_in(tx, &agent, code.as_deref())?;
                     tx.clear_login_failures(&key)?;
-                    let signed_in = create_device(tx, agent, &request.device_name)?;
+                    let must_enrol = super::two_factor::enrolment_due(&*tx, agent.id)?.is_some();
+                    let mut signed_in = create_device(tx, agent, &request.device_name)?;
+                    signed_in.two_factor_enrolment_required = must_enrol;
                     let who = Who {
                         actor_id: Some(signed_in.agent.id),
                         actor_label: signed_in.agent.name.clone(),
@@ -196,8 +202,21 @@ impl Workspace {
         }
     }
 
+    /// The viewer a bearer token stands for; a device signed in while a required second factor
+    /// was missing answers `two_factor_enrolment_required` until one is enrolled.
     pub async fn authenticate(&self, token: String) -> Outcome<Viewer> {
-        let (viewer, stale) = self.read(move |store| authenticate(store, &token)).await?;
+        self.authenticate_for(token, false).await
+    }
+
+    /// The same, for the requests such a device may make (`enrolling`: enrolment, sign-out).
+    pub async fn authenticate_for(&self, token: String, enrolling: bool) -> Outcome<Viewer> {
+        let (viewer, stale, must_enrol) = self.read(move |store| authenticate(store, &token)).await?;
+        if must_enrol && !enrolling {
+            return Err(Refusal::new(
+                ErrorCode::TwoFactorEnrolmentRequired,
+                "an admin requires two-factor sign-in: enrol an authenticator first",
+            ));
+        }
         if stale {
             let device_id = viewer.device_id;
             self.write(move |tx| Ok(tx.touch_device(device_id, tx.now())?)).await?;

@@ -3,6 +3,11 @@
 //! codes kept only as SHA-256 hashes. A code is accepted once: the step it matched is stored, and
 //! a code for that step or an earlier one is refused (no replay of a shoulder-surfed code).
 //! A wrong code counts as a failed sign-in for the rate limit, like a wrong password.
+//!
+//! An admin may require a second factor of one agent or of the whole workspace (the row under the
+//! nil id). A device that signs in while a required factor is missing gets a token good only for
+//! enrolling (`enrolment_due`, checked in `accounts.rs::authenticate`); devices signed in before
+//! the requirement keep working, and their agent is guided to enrol at the next sign-in.
 
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -16,8 +21,11 @@ use super::{
 use crate::{
     policy,
     refusal::{Outcome, Refusal},
-    store::{StoreTx, TwoFactorRecord},
+    store::{StoreRead, StoreReadExt, StoreTx, TwoFactorRecord},
 };
+
+/// The `two_factor` row that holds the whole workspace's requirement.
+const WORKSPACE_ROW: Id = Id::nil();
 
 const STEP_SECS: u64 = 30;
 const DIGITS: usize = 6;
@@ -87,6 +95,38 @@ pub(super) fn check_sign_in(tx: &mut dyn StoreTx, agent: &Agent, code: Option<&s
     }
 }
 
+/// Since when a second factor has been required of `agent` (in particular or by the workspace,
+/// the earlier), if it is and they have none confirmed.
+pub(super) fn enrolment_due(store: &dyn StoreRead, agent: Id) -> Outcome<Option<Millis>> {
+    let own = store.two_factor(agent)?;
+    if own.as_ref().is_some_and(|record| record.confirmed) {
+        return Ok(None);
+    }
+    let own = own.and_then(|record| record.required_since);
+    let workspace = store.two_factor(WORKSPACE_ROW)?.and_then(|record| record.required_since);
+    Ok(match (own, workspace) {
+        (Some(own), Some(workspace)) => Some(own.min(workspace)),
+        (own, workspace) => own.or(workspace),
+    })
+}
+
+/// Whether an admin requires a second factor of `agent` (whether or not they have one).
+fn required_of(store: &dyn StoreRead, agent: Id) -> Outcome<bool> {
+    let own = store.two_factor(agent)?.is_some_and(|record| record.required_since.is_some());
+    Ok(own || store.two_factor(WORKSPACE_ROW)?.is_some_and(|record| record.required_since.is_some()))
+}
+
+/// A record holding only a requirement (no factor enrolled).
+fn requirement_only(required_since: Option<Millis>) -> Option<TwoFactorRecord> {
+    required_since.map(|since| TwoFactorRecord {
+        secret: vec![],
+        confirmed: false,
+        last_step: 0,
+        recovery_hashes: vec![],
+        required_since: Some(since),
+    })
+}
+
 fn audit_row(tx: &mut dyn StoreTx, who: &Who, action: &str, agent: &Agent) -> Outcome<()> {
     let what = Record {
         action,
@@ -104,10 +144,12 @@ impl Workspace {
     pub async fn two_factor_status(&self, viewer: &Viewer) -> Outcome<TwoFactorStatus> {
         let agent = viewer.agent.id;
         self.read(move |store| {
+            let required = required_of(store, agent)?;
             let record = store.two_factor(agent)?.filter(|record| record.confirmed);
             Ok(TwoFactorStatus {
                 enabled: record.is_some(),
                 recovery_codes_left: record.map_or(0, |r| r.recovery_hashes.len() as u32),
+                required,
             })
         })
         .await
@@ -118,13 +160,20 @@ impl Workspace {
     pub async fn begin_two_factor(&self, viewer: &Viewer) -> Outcome<TwoFactorEnrolment> {
         let agent = viewer.agent.clone();
         self.write(move |tx| {
-            if tx.two_factor(agent.id)?.is_some_and(|record| record.confirmed) {
+            let existing = tx.two_factor(agent.id)?;
+            if existing.as_ref().is_some_and(|record| record.confirmed) {
                 return Err(Refusal::conflict(ErrorCode::AlreadyExists, "two-factor sign-in is already on"));
             }
             let mut secret = vec![0u8; 20];
             rand::thread_rng().fill_bytes(&mut secret);
             let totp = totp(&secret, &agent.email)?;
-            let record = TwoFactorRecord { secret, confirmed: false, last_step: 0, recovery_hashes: vec![] };
+            let record = TwoFactorRecord {
+                secret,
+                confirmed: false,
+                last_step: 0,
+                recovery_hashes: vec![],
+                required_since: existing.and_then(|record| record.required_since),
+            };
             tx.set_two_factor(agent.id, Some(&record))?;
             Ok(TwoFactorEnrolment { secret: totp.get_secret_base32(), otpauth_uri: totp.get_url() })
         })
@@ -143,7 +192,7 @@ impl Workspace {
         self.write(move |tx| {
             let record = tx
                 .two_factor(agent.id)?
-                .filter(|record| !record.confirmed)
+                .filter(|record| !record.confirmed && !record.secret.is_empty())
                 .ok_or_else(|| Refusal::validation("start enrolling first (POST /me/two-factor)"))?;
             let totp = totp(&record.secret, &agent.email)?;
             let Some(step) = matching_step(&totp, &code.code, tx.now()) else {
@@ -179,6 +228,9 @@ impl Workspace {
                 .two_factor(agent.id)?
                 .filter(|record| record.confirmed)
                 .ok_or_else(|| Refusal::not_found("two-factor sign-in"))?;
+            if required_of(&*tx, agent.id)? {
+                return Err(Refusal::forbidden("an admin requires two-factor sign-in for you"));
+            }
             if !accept(tx, &agent, &record, &code.code)? {
                 return Err(Refusal::validation("wrong or already used code"));
             }
@@ -194,10 +246,104 @@ impl Workspace {
         policy::require_admin(viewer)?;
         let who = Who::viewer(viewer);
         self.write(move |tx| {
-            let agent: Agent = crate::store::StoreReadExt::get(&*tx, agent_id)?
-                .ok_or_else(|| Refusal::not_found("agent"))?;
-            tx.set_two_factor(agent_id, None)?;
+            let agent: Agent =
+                StoreReadExt::get(&*tx, agent_id)?.ok_or_else(|| Refusal::not_found("agent"))?;
+            // A requirement outlives the reset: the agent enrols again at their next sign-in.
+            let required_since = tx.two_factor(agent_id)?.and_then(|record| record.required_since);
+            tx.set_two_factor(agent_id, requirement_only(required_since).as_ref())?;
             audit_row(tx, &who, "auth.two_factor_reset", &agent)
+        })
+        .await
+    }
+
+    /// `GET /two-factor` (admins): the workspace's requirement and every agent's.
+    pub async fn two_factor_overview(&self, viewer: &Viewer) -> Outcome<TwoFactorOverview> {
+        policy::require_admin(viewer)?;
+        self.read(move |store| {
+            let workspace_required =
+                store.two_factor(WORKSPACE_ROW)?.is_some_and(|record| record.required_since.is_some());
+            let mut agents: Vec<Agent> = store.all()?;
+            agents.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+            let agents = agents
+                .into_iter()
+                .map(|agent| {
+                    let record = store.two_factor(agent.id)?;
+                    Ok(AgentTwoFactor {
+                        agent_id: agent.id,
+                        required: record.as_ref().is_some_and(|r| r.required_since.is_some()),
+                        enabled: record.is_some_and(|r| r.confirmed),
+                    })
+                })
+                .collect::<Outcome<Vec<_>>>()?;
+            Ok(TwoFactorOverview { workspace_required, agents })
+        })
+        .await
+    }
+
+    /// `PUT /two-factor/required` (admins): every agent must sign in with a second factor (those
+    /// without one enrol at their next sign-in), or no longer in general.
+    pub async fn require_two_factor(
+        &self,
+        viewer: &Viewer,
+        requirement: TwoFactorRequirement,
+    ) -> Outcome<()> {
+        policy::require_admin(viewer)?;
+        let who = Who::viewer(viewer);
+        self.write(move |tx| {
+            let before = tx.two_factor(WORKSPACE_ROW)?.and_then(|record| record.required_since);
+            if before.is_some() == requirement.required {
+                return Ok(());
+            }
+            let since = requirement.required.then(|| tx.now());
+            tx.set_two_factor(WORKSPACE_ROW, requirement_only(since).as_ref())?;
+            let what = Record {
+                action: "settings.two_factor_required",
+                target_type: "workspace",
+                target_id: None,
+                target_label: "",
+                before: Some(serde_json::json!({ "required": before.is_some() })),
+                after: Some(serde_json::json!({ "required": requirement.required })),
+            };
+            audit::record(tx, &who, what)
+        })
+        .await
+    }
+
+    /// `PUT /agents/{id}/two-factor/required` (admins): one agent must sign in with a second
+    /// factor, or no longer in particular.
+    pub async fn require_agent_two_factor(
+        &self,
+        viewer: &Viewer,
+        agent_id: Id,
+        requirement: TwoFactorRequirement,
+    ) -> Outcome<()> {
+        policy::require_admin(viewer)?;
+        let who = Who::viewer(viewer);
+        self.write(move |tx| {
+            let agent: Agent =
+                StoreReadExt::get(&*tx, agent_id)?.ok_or_else(|| Refusal::not_found("agent"))?;
+            let record = tx.two_factor(agent_id)?;
+            let before = record.as_ref().and_then(|record| record.required_since);
+            if before.is_some() == requirement.required {
+                return Ok(());
+            }
+            let since = requirement.required.then(|| tx.now());
+            let updated = match record {
+                Some(record) if !record.secret.is_empty() => {
+                    Some(TwoFactorRecord { required_since: since, ..record })
+                }
+                _ => requirement_only(since),
+            };
+            tx.set_two_factor(agent_id, updated.as_ref())?;
+            let what = Record {
+                action: "agent.two_factor_required",
+                target_type: "agent",
+                target_id: Some(agent.id),
+                target_label: &agent.name,
+                before: Some(serde_json::json!({ "required": before.is_some() })),
+                after: Some(serde_json::json!({ "required": requirement.required })),
+            };
+            audit::record(tx, &who, what)
         })
         .await
     }
