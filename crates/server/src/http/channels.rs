@@ -182,7 +182,7 @@ pub async fn webhook(
         let mut refused = Vec::new();
         for media in &item.media {
             let what = media.file_name.clone().unwrap_or_else(|| media.kind.clone());
-            let fetched = match connector.fetch_media(media).await {
+            let mut fetched = match connector.fetch_media(media).await {
                 Ok(fetched) => fetched,
                 Err(SendError::Failed(failure)) => {
                     refused.push(format!("The customer's {what} was not kept: {}", failure.reason));
@@ -197,6 +197,9 @@ pub async fn webhook(
                     ))
                 }
             };
+            // `audio/ogg; codecs=opus` is stored as `audio/ogg`.
+            fetched.content_type =
+                fetched.content_type.split(';').next().unwrap_or_default().trim().to_owned();
             let Some(limit) = capabilities.attachment_limit(&fetched.content_type) else {
                 refused.push(format!(
                     "The customer's {what} was not kept: this channel does not carry {}",
