@@ -264,6 +264,7 @@ pub fn generate(preset: Preset, seed: u64, me: Option<Id>) -> Workspace {
             last_incoming_at: Some(last_at),
             preview: last_body.chars().take(140).collect(),
             sla: None,
+            escalation: None,
         };
         changes.push(change(&mut seq, EntityKind::Conversation, conversation_id, to_value(&conversation)));
         for message in messages {

@@ -380,6 +380,10 @@ impl ApiClient {
                 .post::<_, ConversationResult>(&conversation(conversation_id, "priority"), request)
                 .await
                 .map(|r| r.seq),
+            Action::Escalation { conversation_id, request } => self
+                .post::<_, ConversationResult>(&conversation(conversation_id, "escalation"), request)
+                .await
+                .map(|r| r.seq),
             Action::Read { conversation_id, request } => self
                 .post::<_, ConversationResult>(&conversation(conversation_id, "read"), request)
                 .await

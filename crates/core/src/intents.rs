@@ -96,6 +96,14 @@ pub fn set_priority(conversation_id: Id, priority: Priority) -> Action {
     Action::Priority { conversation_id, request: PriorityRequest { client_id: Id::new_v4(), priority } }
 }
 
+/// Escalate (with an optional note) or de-escalate.
+pub fn set_escalated(conversation_id: Id, escalated: bool, note: Option<String>) -> Action {
+    Action::Escalation {
+        conversation_id,
+        request: EscalationRequest { client_id: Id::new_v4(), escalated, note },
+    }
+}
+
 pub fn set_pinned(conversation_id: Id, pinned: bool) -> Action {
     Action::Pin { conversation_id, client_id: Id::new_v4(), pinned }
 }

@@ -13,7 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use switchboard_proto::{rules, *};
+use switchboard_proto::{escalation, rules, *};
 
 /// One agent action, as queued and as sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +40,10 @@ pub enum Action {
     Priority {
         conversation_id: Id,
         request: PriorityRequest,
+    },
+    Escalation {
+        conversation_id: Id,
+        request: EscalationRequest,
     },
     Read {
         conversation_id: Id,
@@ -75,6 +79,7 @@ impl Action {
             Action::Status { request, .. } => request.client_id,
             Action::Labels { request, .. } => request.client_id,
             Action::Priority { request, .. } => request.client_id,
+            Action::Escalation { request, .. } => request.client_id,
             Action::Read { request, .. } => request.client_id,
             Action::Pin { client_id, .. } => *client_id,
             Action::CreateConversation { request } => request.client_id,
@@ -90,6 +95,7 @@ impl Action {
             | Action::Status { conversation_id, .. }
             | Action::Labels { conversation_id, .. }
             | Action::Priority { conversation_id, .. }
+            | Action::Escalation { conversation_id, .. }
             | Action::Read { conversation_id, .. }
             | Action::Pin { conversation_id, .. } => Some(*conversation_id),
             Action::CreateConversation { request } => Some(request.client_id),
@@ -106,6 +112,7 @@ impl Action {
             Action::Status { .. } => "status",
             Action::Labels { .. } => "labels",
             Action::Priority { .. } => "priority",
+            Action::Escalation { .. } => "escalation",
             Action::Read { .. } => "read",
             Action::Pin { .. } => "pin",
             Action::CreateConversation { .. } => "create_conversation",
@@ -126,7 +133,10 @@ impl Action {
             Action::Assign { conversation_id, .. }
             | Action::Status { conversation_id, .. }
             | Action::Labels { conversation_id, .. }
-            | Action::Priority { conversation_id, .. } => vec![(EntityKind::Conversation, *conversation_id)],
+            | Action::Priority { conversation_id, .. }
+            | Action::Escalation { conversation_id, .. } => {
+                vec![(EntityKind::Conversation, *conversation_id)]
+            }
             Action::Read { conversation_id, .. } => vec![(EntityKind::ReadMarker, *conversation_id)],
             Action::Pin { conversation_id, .. } => vec![(EntityKind::Pin, *conversation_id)],
             Action::CreateConversation { request } => vec![
@@ -198,6 +208,15 @@ impl Action {
             }
             (Action::Priority { request, .. }, EntityKind::Conversation) => {
                 edit(current, |c: &mut Conversation| c.priority = request.priority)
+            }
+            (Action::Escalation { request, .. }, EntityKind::Conversation) => {
+                edit(current, |c: &mut Conversation| {
+                    // A note the server will refuse shows nothing (the rejection rolls it back).
+                    let Ok(note) = escalation::escalation_note(request.note.as_deref()) else { return };
+                    let by = escalation::EscalatedBy::Agent { id: me };
+                    let marked = request.escalated.then_some(escalation::Escalation { at: now, by, note });
+                    escalation::apply_escalation(c, marked);
+                })
             }
             (Action::Read { conversation_id, request }, EntityKind::ReadMarker) => to_value(&ReadMarker {
                 conversation_id: *conversation_id,

@@ -194,6 +194,18 @@ pub struct PriorityRequest {
     pub priority: Priority,
 }
 
+/// `POST /api/v1/conversations/{id}/escalation`: escalate (`escalated: true`, with an optional
+/// note) or de-escalate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EscalationRequest {
+    pub client_id: Uuid,
+    pub escalated: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
 /// `POST /api/v1/conversations/{id}/read`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -687,6 +699,7 @@ fn default_escalations() -> Vec<crate::sla::SlaEscalation> {
         notify: Some(crate::sla::SlaNotify::TeamLeads),
         raise_priority: None,
         reassign: false,
+        escalate: false,
     }]
 }
 

@@ -235,6 +235,10 @@ pub enum Action {
     SetPriority {
         priority: Priority,
     },
+    /// Mark the conversation escalated (by this rule); nothing when it already is.
+    Escalate,
+    /// Clear the conversation's escalation, whoever raised it.
+    Deescalate,
     /// Set the status; `snoozed` needs `snooze_secs`.
     SetStatus {
         status: ConversationStatus,

@@ -379,6 +379,9 @@ pub struct Conversation {
     /// The service-level policy of the current cycle and its clocks (`None`: no policy applies).
     #[serde(default)]
     pub sla: Option<crate::sla::ConversationSla>,
+    /// Escalated, by whom and since when (`None`: not escalated).
+    #[serde(default)]
+    pub escalation: Option<crate::escalation::Escalation>,
 }
 
 impl Conversation {
@@ -591,6 +594,7 @@ mod tests {
             last_incoming_at: Some(1_000),
             preview: String::new(),
             sla: None,
+            escalation: None,
         };
         assert!(conversation.reply_window_open(Channel::Whatsapp, 1_000 + REPLY_WINDOW_MS - 1));
         assert!(!conversation.reply_window_open(Channel::Whatsapp, 1_000 + REPLY_WINDOW_MS));

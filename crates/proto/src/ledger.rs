@@ -162,6 +162,12 @@ pub enum EventKind {
         added: Vec<String>,
         removed: Vec<String>,
     },
+    /// Escalated (`escalated: true`) or de-escalated; the actor says by whom.
+    Escalation {
+        escalated: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
     /// A resolved conversation opened again: the first event of the new cycle.
     Reopened,
     Resolved,
@@ -197,6 +203,7 @@ impl EventKind {
             EventKind::Team { .. } => "team",
             EventKind::Priority { .. } => "priority",
             EventKind::Labels { .. } => "labels",
+            EventKind::Escalation { .. } => "escalation",
             EventKind::Reopened => "reopened",
             EventKind::Resolved => "resolved",
             EventKind::Sla { .. } => "sla",

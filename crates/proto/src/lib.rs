@@ -13,6 +13,7 @@ pub mod automation;
 pub mod calendar;
 pub mod entity;
 pub mod error;
+pub mod escalation;
 pub mod feed;
 pub mod labels;
 pub mod ledger;

@@ -49,6 +49,8 @@ pub fn apply_status(
     conversation.snoozed_until = snoozed_until;
     if status == ConversationStatus::Resolved {
         conversation.waiting_since = None;
+        // An escalation belongs to its cycle (`escalation.rs`).
+        conversation.escalation = None;
     }
     true
 }
@@ -134,6 +136,7 @@ pub fn new_conversation(id: Id, inbox_id: Id, contact_id: Id, now: Millis) -> Co
         last_incoming_at: None,
         preview: String::new(),
         sla: None,
+        escalation: None,
     }
 }
 

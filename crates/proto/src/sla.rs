@@ -250,6 +250,9 @@ pub struct SlaEscalation {
     /// offered it again at once).
     #[serde(default)]
     pub reassign: bool,
+    /// Mark the conversation escalated (by the SLA), so it moves to the board's Escalated column.
+    #[serde(default)]
+    pub escalate: bool,
 }
 
 impl SlaEscalation {
@@ -589,6 +592,7 @@ mod tests {
             notify: None,
             raise_priority: None,
             reassign: true,
+            escalate: false,
         };
         let time = Time::Wall;
         let mut clock = SlaClock::start(SlaMetric::FirstResponse, 1, HOUR, 0, time, 80);

@@ -83,6 +83,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(conversations::status))
         .routes(routes!(conversations::labels))
         .routes(routes!(conversations::priority))
+        .routes(routes!(conversations::escalation))
         .routes(routes!(conversations::read))
         .routes(routes!(conversations::pin, conversations::unpin))
         .routes(routes!(conversations::export))

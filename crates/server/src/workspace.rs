@@ -62,6 +62,7 @@ pub enum ConversationAction {
     Status(StatusRequest),
     Labels(LabelsRequest),
     Priority(PriorityRequest),
+    Escalation(EscalationRequest),
     Read(ReadRequest),
     Pin { pinned: bool },
 }

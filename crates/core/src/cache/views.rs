@@ -22,6 +22,42 @@ pub enum View {
     Team(Id),
     Inbox(Id),
     Label(String),
+    /// Escalated conversations (by a person, a rule or an SLA step), of any status.
+    Escalated,
+    /// A column of the triage board (always of unresolved conversations; the status filter is
+    /// the column's own).
+    Board(BoardColumn),
+}
+
+/// The triage board's columns. Every unresolved, unsnoozed conversation is in exactly one:
+/// escalated ones in `Escalated` whatever else holds; then pending ones in `Waiting`; then open
+/// ones by whether anyone holds them (an unassigned one someone already answered, say handed back
+/// to the queue, is `New` again: nobody is on it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BoardColumn {
+    New,
+    Assigned,
+    Waiting,
+    Escalated,
+}
+
+impl BoardColumn {
+    pub const ALL: [BoardColumn; 4] =
+        [BoardColumn::New, BoardColumn::Assigned, BoardColumn::Waiting, BoardColumn::Escalated];
+
+    /// The column a conversation is in (`None`: resolved or snoozed, off the board).
+    pub fn of(conversation: &Conversation) -> Option<BoardColumn> {
+        use ConversationStatus::*;
+        match (conversation.status, conversation.escalation.is_some()) {
+            (Resolved, _) => None,
+            (_, true) => Some(BoardColumn::Escalated),
+            (Snoozed, false) => None,
+            (Pending, false) => Some(BoardColumn::Waiting),
+            (Open, false) if conversation.assignee_id.is_none() => Some(BoardColumn::New),
+            (Open, false) => Some(BoardColumn::Assigned),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -105,6 +141,9 @@ pub struct ConversationRow {
     pub reply_window: ReplyWindow,
 }
 
+/// Whether `c` is escalated (`->>` is NULL for a missing key and for JSON null alike).
+const ESCALATED: &str = "(c.data->>'escalation' IS NOT NULL)";
+
 /// The WHERE clause and parameters of a view (on `conversations c`).
 fn view_filter(view: &View, me: Option<Id>) -> (String, Vec<SqlValue>) {
     let text = |id: &Id| SqlValue::Text(id.to_string());
@@ -127,6 +166,21 @@ fn view_filter(view: &View, me: Option<Id>) -> (String, Vec<SqlValue>) {
         View::Label(name) => (
             "c.rowid IN (SELECT conversation_rowid FROM conversation_labels WHERE label = ?)".into(),
             vec![SqlValue::Text(name.clone())],
+        ),
+        View::Escalated => (format!("{ESCALATED} AND c.status != 'resolved'"), vec![]),
+        // The SQL twin of `BoardColumn::of` (a test holds them equal).
+        View::Board(column) => (
+            match column {
+                BoardColumn::New => {
+                    format!("NOT {ESCALATED} AND c.status = 'open' AND c.assignee_id IS NULL")
+                }
+                BoardColumn::Assigned => {
+                    format!("NOT {ESCALATED} AND c.status = 'open' AND c.assignee_id IS NOT NULL")
+                }
+                BoardColumn::Waiting => format!("NOT {ESCALATED} AND c.status = 'pending'"),
+                BoardColumn::Escalated => format!("{ESCALATED} AND c.status != 'resolved'"),
+            },
+            vec![],
         ),
     }
 }
@@ -222,10 +276,17 @@ impl Cache {
     }
 
     /// Every sidebar view with its count: Mine, Unassigned, All, Mentions, Pinned, Breaching soon,
-    /// then each team, inbox and label.
+    /// Escalated, then each team, inbox and label.
     pub fn view_counts(&self, status: Option<ConversationStatus>) -> CoreResult<Vec<(View, usize)>> {
-        let mut views =
-            vec![View::Mine, View::Unassigned, View::All, View::Mentions, View::Pinned, View::BreachingSoon];
+        let mut views = vec![
+            View::Mine,
+            View::Unassigned,
+            View::All,
+            View::Mentions,
+            View::Pinned,
+            View::BreachingSoon,
+            View::Escalated,
+        ];
         views.extend(self.all::<Team>(EntityKind::Team)?.into_iter().map(|t| View::Team(t.id)));
         views.extend(self.all::<Inbox>(EntityKind::Inbox)?.into_iter().map(|i| View::Inbox(i.id)));
         views.extend(self.all::<Label>(EntityKind::Label)?.into_iter().map(|l| View::Label(l.name)));

@@ -46,6 +46,10 @@ fn comparable(kind: EntityKind, value: Option<Value>) -> Option<Value> {
                 *v = Value::Bool(!v.is_null());
             }
         }
+        // An escalation's time is the server's too; who raised it and why are compared.
+        if let Some(at) = object.get_mut("escalation").and_then(|e| e.get_mut("at")) {
+            *at = Value::Bool(true);
+        }
     }
     Some(value)
 }
@@ -86,6 +90,10 @@ fn random_action(rng: &mut StdRng, sara: &Client, sam: Id, conversation: Id, n: 
             }
         }),
         4 => Ok(intents::edit_labels(conversation, some_labels(rng), some_labels(rng))),
+        5 if rng.gen_bool(0.5) => {
+            let note = rng.gen_bool(0.5).then(|| format!("  escalation {n} "));
+            Ok(intents::set_escalated(conversation, rng.gen_bool(0.7), note))
+        }
         5 => Ok(intents::set_priority(conversation, Priority::ALL[rng.gen_range(0..Priority::ALL.len())])),
         6 => Ok(match rng.gen_range(0..4) {
             0 => intents::set_status(conversation, ConversationStatus::Open, None),

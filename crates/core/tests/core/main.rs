@@ -6,6 +6,7 @@ mod harness;
 
 mod automation;
 mod balanced;
+mod board;
 mod effects;
 mod faults;
 mod intents;

@@ -135,6 +135,8 @@ pub fn sla_policies() -> Vec<SlaPolicyInput> {
         notify: Some(SlaNotify::TeamLeads),
         raise_priority,
         reassign: false,
+        // A breach puts the conversation in the board's Escalated column.
+        escalate: matches!(on, SlaEscalationOn::Breach),
     };
     let policy = |name: &str, position: u32| SlaPolicyInput {
         name: name.into(),

@@ -161,6 +161,20 @@ pub async fn priority(
     act(&state, &viewer, id, ConversationAction::Priority(request)).await
 }
 
+/// Escalate (`escalated: true`, with an optional note) or de-escalate. Escalating an escalated
+/// conversation, or de-escalating one that isn't, changes nothing.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/escalation", tag = "conversations", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = EscalationRequest,
+    responses((status = 200, body = ConversationResult), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn escalation(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Id>,
+    Json(request): Json<EscalationRequest>,
+) -> ApiResult<Json<ConversationResult>> {
+    act(&state, &viewer, id, ConversationAction::Escalation(request)).await
+}
+
 /// Move the caller's read marker.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/read", tag = "conversations", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), request_body = ReadRequest,

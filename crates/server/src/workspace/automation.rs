@@ -432,6 +432,7 @@ fn ok(action: &Action, effect: Effect) -> (ActionOutcome, Effect) {
 /// real run writes what it decided, the dry run only reports it. One decision for both.
 fn plan(
     store: &(impl StoreRead + ?Sized),
+    rule: &AutomationRule,
     inbox: &Inbox,
     conversation: &mut Conversation,
     action: &Action,
@@ -479,6 +480,18 @@ fn plan(
         }
         Action::RemoveLabels { labels } => rules::edit_labels(&mut conversation.labels, &[], labels),
         Action::SetPriority { priority } => conversation.priority = *priority,
+        Action::Escalate => {
+            if conversation.status == ConversationStatus::Resolved {
+                return Ok(skipped(action, "resolved"));
+            }
+            let note = Some(rule.name.clone());
+            let by = switchboard_proto::escalation::EscalatedBy::Rule { id: rule.id };
+            let escalation = switchboard_proto::escalation::Escalation { at: now, by, note };
+            switchboard_proto::escalation::apply_escalation(conversation, Some(escalation));
+        }
+        Action::Deescalate => {
+            switchboard_proto::escalation::apply_escalation(conversation, None);
+        }
         Action::SetStatus { status, snooze_secs } => {
             let until = match (status, snooze_secs) {
                 (ConversationStatus::Snoozed, Some(secs)) => Some(now + Millis::from(*secs) * 1000),
@@ -540,7 +553,7 @@ fn perform(
         let Some(before) = tx.get::<Conversation>(conversation_id)? else { break };
         let Some(inbox) = tx.get::<Inbox>(before.inbox_id)? else { break };
         let mut after = before.clone();
-        let (outcome, effect) = plan(&*tx, &inbox, &mut after, action, now)?;
+        let (outcome, effect) = plan(&*tx, rule, &inbox, &mut after, action, now)?;
         if outcome.status == ActionStatus::Skipped {
             if outcome.reason.as_deref() == Some("reference_missing") {
                 flag(tx, rule, &format!("{} names something that no longer exists", describe(action)))?;
@@ -717,6 +730,8 @@ fn describe(action: &Action) -> String {
         Action::AddLabels { labels } => format!("added {}", labels.join(", ")),
         Action::RemoveLabels { labels } => format!("removed {}", labels.join(", ")),
         Action::SetPriority { priority } => format!("set priority {}", priority.as_str()),
+        Action::Escalate => "escalated".into(),
+        Action::Deescalate => "de-escalated".into(),
         Action::SetStatus { status, .. } => format!("set status {}", status.as_str()),
         Action::SendReply { .. } => "replied".into(),
         Action::AddNote { .. } => "added a note".into(),
@@ -1286,7 +1301,7 @@ impl Workspace {
             let mut working = conversation.clone();
             let mut actions = Vec::new();
             for action in &rule.actions {
-                actions.push(plan(store, &inbox, &mut working, action, now)?.0);
+                actions.push(plan(store, &rule, &inbox, &mut working, action, now)?.0);
             }
             Ok(RuleTestResult { matched, trace, actions })
         })

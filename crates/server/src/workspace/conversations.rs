@@ -3,6 +3,7 @@
 
 mod assign;
 mod create;
+mod escalation;
 mod labels;
 mod markers;
 mod send;
@@ -59,6 +60,7 @@ fn action_name(action: &ConversationAction) -> (&'static str, Option<Id>) {
         ConversationAction::Status(r) => ("status", Some(r.client_id)),
         ConversationAction::Labels(r) => ("labels", Some(r.client_id)),
         ConversationAction::Priority(r) => ("priority", Some(r.client_id)),
+        ConversationAction::Escalation(r) => ("escalation", Some(r.client_id)),
         ConversationAction::Read(r) => ("read", Some(r.client_id)),
         ConversationAction::Pin { .. } => ("pin", None),
     }
@@ -92,6 +94,9 @@ fn act(
         ConversationAction::Status(request) => status::set_status(tx, viewer, conversation, request)?,
         ConversationAction::Labels(request) => labels::edit_labels(tx, viewer, conversation, request)?,
         ConversationAction::Priority(request) => labels::set_priority(tx, viewer, conversation, request)?,
+        ConversationAction::Escalation(request) => {
+            escalation::set_escalation(tx, viewer, conversation, request)?
+        }
         ConversationAction::Read(request) => markers::mark_read(tx, viewer, conversation, request)?,
         ConversationAction::Pin { pinned } => markers::pin(tx, viewer, conversation, pinned)?,
     };

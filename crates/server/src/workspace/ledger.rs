@@ -135,6 +135,11 @@ pub fn save(tx: &mut dyn StoreTx, before: &Conversation, after: &Conversation, c
         let removed = before.labels.iter().filter(|l| !after.labels.contains(l)).cloned().collect();
         append(tx, id, cycle, cause, EventKind::Labels { added, removed })?;
     }
+    if before.escalation.is_some() != after.escalation.is_some() {
+        let note = after.escalation.as_ref().and_then(|e| e.note.clone());
+        let escalation = EventKind::Escalation { escalated: after.escalation.is_some(), note };
+        append(tx, id, cycle, cause, escalation)?;
+    }
     let sla = Cause::system("sla", cause.at);
     for event in sla_events {
         append(tx, id, cycle, &sla, event)?;

@@ -178,7 +178,7 @@ impl Walk<'_> {
                     }
                 }
             }
-            EventKind::AutoReplyNotSent { .. } | EventKind::Sla { .. } => {}
+            EventKind::AutoReplyNotSent { .. } | EventKind::Sla { .. } | EventKind::Escalation { .. } => {}
         }
     }
 }

@@ -431,6 +431,16 @@ pub fn fire(tx: &mut dyn StoreTx, conversation_id: Id, due_at: Millis) -> Outcom
                 released = after.assignee_id.take();
                 lines.push("SLA escalation: handed back to routing".to_owned());
             }
+            if escalation.escalate {
+                let policy_name = policy.as_ref().map_or("SLA", |p| p.name.as_str());
+                let note =
+                    Some(format!("{policy_name}: {} {}", metric_name(clock.metric), ran_on(escalation)));
+                let by = switchboard_proto::escalation::EscalatedBy::Sla;
+                let marked = switchboard_proto::escalation::Escalation { at, by, note };
+                if switchboard_proto::escalation::apply_escalation(&mut after, Some(marked)) {
+                    lines.push("SLA escalation: marked escalated".to_owned());
+                }
+            }
         }
     }
     if events.is_empty() {
@@ -459,6 +469,14 @@ pub fn fire(tx: &mut dyn StoreTx, conversation_id: Id, due_at: Millis) -> Outcom
         )?;
     }
     Ok(())
+}
+
+/// How an escalation note names the moment its step ran from.
+fn ran_on(escalation: &SlaEscalation) -> &'static str {
+    match escalation.on {
+        switchboard_proto::sla::SlaEscalationOn::Warning => "due soon",
+        switchboard_proto::sla::SlaEscalationOn::Breach => "overdue",
+    }
 }
 
 fn sla_run(step: u32, at: Millis, escalation: &SlaEscalation) -> switchboard_proto::sla::SlaEscalationRun {
@@ -646,9 +664,9 @@ fn checked(mut policy: SlaPolicy) -> Outcome<SlaPolicy> {
         if step.after_secs > 366 * 86_400 {
             return Err(Refusal::validation("an escalation's after_secs is at most a year"));
         }
-        if step.notify.is_none() && step.raise_priority.is_none() && !step.reassign {
+        if step.notify.is_none() && step.raise_priority.is_none() && !step.reassign && !step.escalate {
             return Err(Refusal::validation(
-                "an escalation step must notify, raise the priority or reassign",
+                "an escalation step must notify, raise the priority, reassign or escalate",
             ));
         }
     }
