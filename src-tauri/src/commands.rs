@@ -32,8 +32,29 @@ pub async fn sign_in(
     server_url: String,
     email: String,
     password: String,
+    two_factor_code: Option<String>,
 ) -> Answer<dto::AppInfo> {
-    desktop.sign_in(&server_url, &email, &password).await
+    desktop.sign_in(&server_url, &email, &password, two_factor_code.as_deref()).await
+}
+
+#[tauri::command]
+pub async fn two_factor_status(desktop: Desk<'_>) -> Answer<dto::TwoFactorState> {
+    desktop.two_factor_status().await
+}
+
+#[tauri::command]
+pub async fn begin_two_factor(desktop: Desk<'_>) -> Answer<dto::TwoFactorSetup> {
+    desktop.begin_two_factor().await
+}
+
+#[tauri::command]
+pub async fn confirm_two_factor(desktop: Desk<'_>, code: String) -> Answer<Vec<String>> {
+    desktop.confirm_two_factor(&code).await
+}
+
+#[tauri::command]
+pub async fn disable_two_factor(desktop: Desk<'_>, code: String) -> Answer<()> {
+    desktop.disable_two_factor(&code).await
 }
 
 #[tauri::command]

@@ -42,6 +42,10 @@ pub enum UiErrorCode {
     /// The server can't be reached.
     Offline,
     InvalidCredentials,
+    /// The password was right: ask for the authenticator's code (or a recovery code).
+    TwoFactorRequired,
+    /// An admin requires a second factor this agent hasn't enrolled yet.
+    TwoFactorEnrolmentRequired,
     Unauthorized,
     TokenRevoked,
     RateLimited,
@@ -60,6 +64,8 @@ impl From<ErrorCode> for UiErrorCode {
             ErrorCode::Unauthorized => UiErrorCode::Unauthorized,
             ErrorCode::TokenRevoked => UiErrorCode::TokenRevoked,
             ErrorCode::InvalidCredentials => UiErrorCode::InvalidCredentials,
+            ErrorCode::TwoFactorRequired => UiErrorCode::TwoFactorRequired,
+            ErrorCode::TwoFactorEnrolmentRequired => UiErrorCode::TwoFactorEnrolmentRequired,
             ErrorCode::RateLimited => UiErrorCode::RateLimited,
             ErrorCode::Forbidden => UiErrorCode::Forbidden,
             ErrorCode::NotFound => UiErrorCode::NotFound,
@@ -136,6 +142,28 @@ pub struct AppInfo {
     pub accounts: Vec<AccountSummary>,
     /// Whether a session is open (the inbox can show).
     pub signed_in: bool,
+    /// The active account signed in but an admin requires a second factor it hasn't enrolled:
+    /// the enrolment screen shows before its inbox can open.
+    pub two_factor_enrolment: bool,
+}
+
+/// Whether the signed-in agent signs in with a second factor.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TwoFactorState {
+    pub enabled: bool,
+    pub recovery_codes_left: u32,
+    /// An admin requires it: it can't be turned off.
+    pub required: bool,
+}
+
+/// A second factor being enrolled: shown once, until a code confirms it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TwoFactorSetup {
+    /// Base32, for typing into an authenticator by hand.
+    pub secret: String,
+    pub otpauth_uri: String,
+    /// The URI as a QR code: an SVG image as a `data:` URL (the CSP allows `data:` images).
+    pub qr_code: String,
 }
 
 /// Everything small the UI needs to draw names, colours and menus.
@@ -676,8 +704,11 @@ pub fn typescript_bindings() -> String {
         UiErrorCode::decl(&config),
         AccountSummary::decl(&config),
         AppInfo::decl(&config),
+        TwoFactorState::decl(&config),
+        TwoFactorSetup::decl(&config),
         Directory::decl(&config),
         ViewKey::decl(&config),
+        BoardColumnKey::decl(&config),
         SidebarEntry::decl(&config),
         SortKey::decl(&config),
         ListRequest::decl(&config),

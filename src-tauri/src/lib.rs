@@ -266,7 +266,7 @@ pub fn run() {
                         if let Some((email, password)) = login.split_once(':') {
                             let server = std::env::var("SWITCHBOARD_SERVER_URL")
                                 .unwrap_or_else(|_| "http://127.0.0.1:7300".into());
-                            if let Err(error) = desktop.sign_in(&server, email, password).await {
+                            if let Err(error) = desktop.sign_in(&server, email, password, None).await {
                                 tracing::warn!(code = ?error.code, message = %error.message, "automatic sign-in failed");
                             }
                         }
@@ -292,6 +292,10 @@ pub fn run() {
             commands::app_info,
             commands::start_screen,
             commands::sign_in,
+            commands::two_factor_status,
+            commands::begin_two_factor,
+            commands::confirm_two_factor,
+            commands::disable_two_factor,
             commands::sign_out,
             commands::switch_account,
             commands::directory,

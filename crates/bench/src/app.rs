@@ -103,7 +103,7 @@ pub async fn prepare_account(app: PathBuf, hello: PathBuf) -> anyhow::Result<Pre
     let tokens: Arc<dyn TokenStore> =
         Arc::new(OsKeychain::new().map_err(|e| anyhow::anyhow!("the OS keychain: {e}"))?);
     let accounts = Accounts::new(data_dir.path().to_owned(), tokens);
-    let info = accounts.sign_in(&server.base, "agent@bench.example", password, "bench", 0).await?;
+    let info = accounts.sign_in(&server.base, "agent@bench.example", password, None, "bench", 0).await?;
     server.stop().await;
     let cache_path = accounts.account_dir(&info.key()).join("cache.db");
     Ok(PreparedAccount { harness: AppHarness { app, hello, data_dir }, me: info.agent.id, cache_path })

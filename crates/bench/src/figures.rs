@@ -367,7 +367,8 @@ pub async fn network_figures(quick: bool) -> anyhow::Result<Vec<Row>> {
         .send()
         .await?
         .error_for_status()?;
-    let info = accounts.sign_in(&server.base, "client@bench.example", agent_password, "bench", 0).await?;
+    let info =
+        accounts.sign_in(&server.base, "client@bench.example", agent_password, None, "bench", 0).await?;
     let account = accounts.open(&info.key()).await?;
     let (events, mut received) = tokio::sync::mpsc::unbounded_channel::<Instant>();
     let sink: switchboard_core::events::EventSink = Arc::new(move |event| {

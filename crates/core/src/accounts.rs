@@ -28,6 +28,10 @@ pub struct AccountInfo {
     pub agent: Agent,
     pub device_id: Id,
     pub active: bool,
+    /// An admin requires a second factor and the agent has none: the account's token answers
+    /// only enrolment until one is confirmed ([`Accounts::enrolled`]), so it isn't synced yet.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub must_enrol_two_factor: bool,
 }
 
 impl AccountInfo {
@@ -105,16 +109,18 @@ impl Accounts {
     }
 
     /// Signs in, stores the token in the keychain, and makes the account the active one.
+    /// `two_factor_code` answers a sign-in refused with `two_factor_required`.
     pub async fn sign_in(
         &self,
         server_url: &str,
         email: &str,
         password: &str,
+        two_factor_code: Option<&str>,
         device_name: &str,
         now: Millis,
     ) -> CoreResult<AccountInfo> {
         let server_url = api::normalize_base(server_url);
-        let login = api::login(&server_url, email, password, device_name).await?;
+        let login = api::login(&server_url, email, password, two_factor_code, device_name).await?;
         let key = AccountKey::new(&server_url, login.agent.id);
         let token = Token::new(login.token);
         let tokens = self.tokens.clone();
@@ -124,7 +130,13 @@ impl Accounts {
             .map_err(|e| CoreError::Invalid(format!("keychain task: {e}")))??;
         let cache = Cache::open(&self.account_dir(&key).join("cache.db"))?;
         cache.set_identity(login.agent.id, now)?;
-        let info = AccountInfo { server_url, agent: login.agent, device_id: login.device_id, active: true };
+        let info = AccountInfo {
+            server_url,
+            agent: login.agent,
+            device_id: login.device_id,
+            active: true,
+            must_enrol_two_factor: login.two_factor_enrolment_required,
+        };
         let mut accounts: Vec<AccountInfo> = self.list()?.into_iter().filter(|a| a.key() != key).collect();
         for account in &mut accounts {
             account.active = false;
@@ -132,6 +144,15 @@ impl Accounts {
         accounts.push(info.clone());
         self.save(&accounts)?;
         Ok(info)
+    }
+
+    /// Notes that the account's agent has confirmed a second factor, so it can sync.
+    pub fn enrolled(&self, key: &AccountKey) -> CoreResult<()> {
+        let mut accounts = self.list()?;
+        for account in accounts.iter_mut().filter(|a| &a.key() == key) {
+            account.must_enrol_two_factor = false;
+        }
+        self.save(&accounts)
     }
 
     /// Makes another signed-in account the active one.

@@ -67,7 +67,12 @@ async fn failure(response: reqwest::Response) -> CoreError {
                 "{status} without the server's error body (a proxy in between?)"
             ));
         }
-        if code != ErrorCode::InvalidCredentials && code != ErrorCode::InvalidSignature {
+        // A wrong password or second-factor code, or a code still to give, is the sign-in's
+        // answer, not the end of a session.
+        if !matches!(
+            code,
+            ErrorCode::InvalidCredentials | ErrorCode::InvalidSignature | ErrorCode::TwoFactorRequired
+        ) {
             return CoreError::SignedOut(message);
         }
     }
@@ -86,11 +91,14 @@ async fn parse<T: DeserializeOwned>(response: reqwest::Response) -> CoreResult<T
     response.json().await.map_err(|e| CoreError::Network(format!("reading the answer: {e}")))
 }
 
-/// Signs in and returns the device token and agent.
+/// Signs in and returns the device token and agent. `two_factor_code` is the authenticator's
+/// code or a recovery code, for an agent the server answered `two_factor_required`. Too many
+/// failed sign-ins answer `Rejected` with `rate_limited` (a person is waiting: no silent retry).
 pub async fn login(
     server_url: &str,
     email: &str,
     password: &str,
+    two_factor_code: Option<&str>,
     device_name: &str,
 ) -> CoreResult<LoginResponse> {
     let response = http_client()
@@ -100,11 +108,23 @@ pub async fn login(
             email: email.into(),
             password: password.into(),
             device_name: device_name.into(),
-            two_factor_code: None,
+            two_factor_code: two_factor_code.map(str::trim).filter(|code| !code.is_empty()).map(Into::into),
         })
         .send()
         .await
         .map_err(network)?;
+    if response.status() == StatusCode::TOO_MANY_REQUESTS {
+        let message = match response.json::<ErrorBody>().await {
+            Ok(body) => body.error.message,
+            Err(_) => "too many failed sign-ins; try again later".to_owned(),
+        };
+        return Err(CoreError::Rejected {
+            code: ErrorCode::RateLimited,
+            message,
+            current_assignee_id: None,
+            conversation_id: None,
+        });
+    }
     parse(response).await
 }
 
@@ -256,6 +276,39 @@ impl ApiClient {
             .delete(format!("{}{path}", self.base))
             .bearer_auth(self.token.expose())
             .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(network)?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(failure(response).await)
+        }
+    }
+
+    /// Whether this agent signs in with a second factor (`GET /me/two-factor`).
+    pub async fn two_factor_status(&self) -> CoreResult<TwoFactorStatus> {
+        self.get("/api/v1/me/two-factor").await
+    }
+
+    /// Starts enrolling a second factor: a new secret and its `otpauth://` URI.
+    pub async fn begin_two_factor(&self) -> CoreResult<TwoFactorEnrolment> {
+        self.post("/api/v1/me/two-factor", &serde_json::json!({})).await
+    }
+
+    /// Confirms the enrolment with a code; answers the recovery codes, once.
+    pub async fn confirm_two_factor(&self, code: &str) -> CoreResult<TwoFactorConfirmed> {
+        self.post("/api/v1/me/two-factor/confirm", &TwoFactorCode { code: code.trim().into() }).await
+    }
+
+    /// Turns the second factor off, with a current code or a recovery code.
+    pub async fn disable_two_factor(&self, code: &str) -> CoreResult<()> {
+        let response = self
+            .http
+            .delete(format!("{}/api/v1/me/two-factor", self.base))
+            .bearer_auth(self.token.expose())
+            .timeout(REQUEST_TIMEOUT)
+            .json(&TwoFactorCode { code: code.trim().into() })
             .send()
             .await
             .map_err(network)?;

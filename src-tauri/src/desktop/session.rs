@@ -25,6 +25,7 @@ impl Desktop {
             default_server_url: self.default_server_url.clone(),
             accounts: self.summaries()?,
             signed_in: self.session.lock().await.is_some(),
+            two_factor_enrolment: self.accounts.active()?.is_some_and(|a| a.must_enrol_two_factor),
         })
     }
 
@@ -44,6 +45,9 @@ impl Desktop {
     /// Opens the active account, if there is one (at start-up).
     pub async fn resume(&self) -> UiResult<bool> {
         let Some(active) = self.accounts.active()? else { return Ok(false) };
+        if active.must_enrol_two_factor {
+            return Ok(false); // Its token only enrols: the enrolment screen shows first.
+        }
         match self.open(&active).await {
             Ok(()) => Ok(true),
             Err(error) => {
@@ -53,10 +57,27 @@ impl Desktop {
         }
     }
 
-    pub async fn sign_in(&self, server_url: &str, email: &str, password: &str) -> UiResult<dto::AppInfo> {
+    /// Signs in; `two_factor_code` answers a first try refused with `two_factor_required`. An
+    /// account that must enrol a second factor first is not opened (`two_factor_enrolment`).
+    pub async fn sign_in(
+        &self,
+        server_url: &str,
+        email: &str,
+        password: &str,
+        two_factor_code: Option<&str>,
+    ) -> UiResult<dto::AppInfo> {
         let device = format!("Switchboard on {}", std::env::consts::OS);
-        let info = self.accounts.sign_in(server_url, email, password, &device, (self.now)()).await?;
-        self.open(&info).await?;
+        let info = self
+            .accounts
+            .sign_in(server_url, email, password, two_factor_code, &device, (self.now)())
+            .await?;
+        if info.must_enrol_two_factor {
+            if let Some(previous) = self.session.lock().await.take() {
+                previous.engine.shutdown().await;
+            }
+        } else {
+            self.open(&info).await?;
+        }
         self.app_info().await
     }
 
@@ -73,7 +94,11 @@ impl Desktop {
     }
 
     pub async fn sign_out(&self) -> UiResult<dto::AppInfo> {
-        let closed = self.close().await;
+        let mut closed = self.close().await;
+        if closed.is_none() {
+            // An account signed in only to enrol a second factor has no session to close.
+            closed = self.accounts.active()?.filter(|a| a.must_enrol_two_factor).map(|a| a.key());
+        }
         if let Some(key) = closed {
             self.accounts.sign_out(&key).await?;
         }
@@ -92,7 +117,7 @@ impl Desktop {
 
     /// Opens an account and starts syncing it (closing any other). The session lock is held
     /// throughout, so two opens at once (start-up resume and a sign-in) can't leave two engines.
-    async fn open(&self, info: &AccountInfo) -> UiResult<()> {
+    pub(super) async fn open(&self, info: &AccountInfo) -> UiResult<()> {
         let mut session = self.session.lock().await;
         if let Some(previous) = session.take() {
             previous.engine.shutdown().await;

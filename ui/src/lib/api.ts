@@ -35,6 +35,8 @@ import type {
   Status,
   TemplateRef,
   Thread,
+  TwoFactorSetup,
+  TwoFactorState,
   UiErrorCode,
   UiEvent,
   Workload,
@@ -94,7 +96,15 @@ function startScreen(): Promise<StartScreen> {
 export const api = {
   appInfo: () => call<AppInfo>('app_info'),
   startScreen,
-  signIn: (serverUrl: string, email: string, password: string) => call<AppInfo>('sign_in', { serverUrl, email, password }),
+  /** `twoFactorCode` answers a first try refused with `two_factor_required`. */
+  signIn: (serverUrl: string, email: string, password: string, twoFactorCode: string | null = null) =>
+    call<AppInfo>('sign_in', { serverUrl, email, password, twoFactorCode }),
+  /** Two-step verification of the open account (or of one that signed in only to enrol). Online only. */
+  twoFactorStatus: () => call<TwoFactorState>('two_factor_status'),
+  beginTwoFactor: () => call<TwoFactorSetup>('begin_two_factor'),
+  /** Answers the recovery codes, shown once. */
+  confirmTwoFactor: (code: string) => call<string[]>('confirm_two_factor', { code }),
+  disableTwoFactor: (code: string) => call<void>('disable_two_factor', { code }),
   signOut: () => call<AppInfo>('sign_out'),
   switchAccount: (key: string) => call<AppInfo>('switch_account', { key }),
   directory: () => call<Directory>('directory'),

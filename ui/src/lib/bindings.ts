@@ -451,7 +451,7 @@ sla_at_risk: number, sla_at_risk_within_secs: number, };
 
 export type UiError = { code: UiErrorCode, message: string, };
 
-export type UiErrorCode = "signed_out" | "not_found" | "validation" | "assignment_conflict" | "window_closed" | "too_large" | "unknown_template" | "conversation_exists" | "forbidden" | "offline" | "invalid_credentials" | "unauthorized" | "token_revoked" | "rate_limited" | "keychain_error" | "invalid" | "internal" | "other";
+export type UiErrorCode = "signed_out" | "not_found" | "validation" | "assignment_conflict" | "window_closed" | "too_large" | "unknown_template" | "conversation_exists" | "forbidden" | "offline" | "invalid_credentials" | "two_factor_required" | "two_factor_enrolment_required" | "unauthorized" | "token_revoked" | "rate_limited" | "keychain_error" | "invalid" | "internal" | "other";
 
 export type AccountSummary = { 
 /**
@@ -467,7 +467,28 @@ default_server_url: string, accounts: Array<AccountSummary>,
 /**
  * Whether a session is open (the inbox can show).
  */
-signed_in: boolean, };
+signed_in: boolean, 
+/**
+ * The active account signed in but an admin requires a second factor it hasn't enrolled:
+ * the enrolment screen shows before its inbox can open.
+ */
+two_factor_enrolment: boolean, };
+
+export type TwoFactorState = { enabled: boolean, recovery_codes_left: number, 
+/**
+ * An admin requires it: it can't be turned off.
+ */
+required: boolean, };
+
+export type TwoFactorSetup = { 
+/**
+ * Base32, for typing into an authenticator by hand.
+ */
+secret: string, otpauth_uri: string, 
+/**
+ * The URI as a QR code: an SVG image as a `data:` URL (the CSP allows `data:` images).
+ */
+qr_code: string, };
 
 export type Directory = { me: Agent, server_url: string, agents: Array<Agent>, teams: Array<Team>, inboxes: Array<Inbox>, labels: Array<Label>, canned_responses: Array<CannedResponse>, };
 

@@ -51,3 +51,20 @@ export function signInErrorText(code: UiErrorCode, message: string): string {
       return t('signin.errors.unknown', { message });
   }
 }
+
+/** The sign-in form's second step: a refused code is a wrong (or used) code, not a wrong password. */
+export function codeErrorText(code: UiErrorCode, message: string): string {
+  return code === 'invalid_credentials' || code === 'unauthorized' ? t('signin.errors.wrong_code') : signInErrorText(code, message);
+}
+
+/** What the two-step verification screens say when the server refuses. */
+export function twoFactorErrorText(code: UiErrorCode, message: string): string {
+  switch (code) {
+    case 'validation':
+    case 'forbidden':
+    case 'offline':
+      return t(`twoFactor.errors.${code}`);
+    default:
+      return message.includes('already on') ? t('twoFactor.errors.already_exists') : t('twoFactor.errors.unknown', { message });
+  }
+}

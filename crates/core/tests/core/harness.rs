@@ -319,7 +319,7 @@ impl Client {
         let tokens = Arc::new(MemoryTokenStore::default());
         let accounts = Accounts::new(root.path().to_owned(), tokens.clone() as Arc<dyn TokenStore>);
         let info = accounts
-            .sign_in(&server.base, email, PASSWORD, "test laptop", switchboard_core::sync::system_now())
+            .sign_in(&server.base, email, PASSWORD, None, "test laptop", switchboard_core::sync::system_now())
             .await
             .expect("sign in");
         let account = accounts.open(&info.key()).await.expect("open");

@@ -16,4 +16,5 @@ mod search;
 mod settings;
 mod sla;
 mod sync;
+mod two_factor;
 mod views;

@@ -350,8 +350,10 @@ async fn sign_in_keeps_the_token_only_in_the_os_keychain_and_sign_out_removes_it
     let keychain: std::sync::Arc<dyn TokenStore> =
         std::sync::Arc::new(OsKeychain::new().expect("secret service"));
     let accounts = Accounts::new(root.path().to_owned(), keychain.clone());
-    let info =
-        accounts.sign_in(&server.base, "sara@test.example", PASSWORD, "laptop", 0).await.expect("sign in");
+    let info = accounts
+        .sign_in(&server.base, "sara@test.example", PASSWORD, None, "laptop", 0)
+        .await
+        .expect("sign in");
     let token = keychain.load(&info.key()).expect("the token is in the keychain");
     let account = accounts.open(&info.key()).await.expect("open");
     assert_eq!(account.api.token(), &token);

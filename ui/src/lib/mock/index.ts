@@ -82,6 +82,7 @@ export function installMock(params: URLSearchParams): void {
     version: '0.1.0-mock',
     default_server_url: 'http://127.0.0.1:7300',
     signed_in: signedIn,
+    two_factor_enrolment: false,
     accounts: signedIn
       ? [
           { key: 'sara', server_url: 'http://127.0.0.1:7300', agent_name: me.name, agent_email: me.email, active: true },
@@ -223,8 +224,23 @@ export function installMock(params: URLSearchParams): void {
     return indices;
   };
 
+  let twoFactorOn = false;
   const handlers: Record<string, (args: Args) => unknown> = {
     app_info: () => info(),
+    two_factor_status: () => ({ enabled: twoFactorOn, recovery_codes_left: twoFactorOn ? 10 : 0, required: false }),
+    begin_two_factor: () => ({
+      secret: 'JBSWY3DPEHPK3PXP',
+      otpauth_uri: 'otpauth://totp/Switchboard:sara%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=Switchboard',
+      qr_code: 'data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHdpZHRoPSIyMDAiIGhlaWdodD0iMjAwIi8+',
+    }),
+    confirm_two_factor: (args) => {
+      if (String(args.code) !== '123456') fail('validation', 'that code doesn’t match');
+      twoFactorOn = true;
+      return Array.from({ length: 10 }, (_, i) => `MOCK${i}-0000${i}`);
+    },
+    disable_two_factor: () => {
+      twoFactorOn = false;
+    },
     start_screen: (): StartScreen => {
       if (!signedIn) return { info: info(), inbox: null };
       const request: ListRequest = { view: { type: 'mine' }, status: 'open', sort: 'newest', offset: 0, limit: 100 };

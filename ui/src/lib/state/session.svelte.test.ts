@@ -43,6 +43,34 @@ describe('Session', () => {
     expect(deps.entered).toHaveBeenCalledOnce();
   });
 
+  it('signs in with a second-factor code when asked for one', async () => {
+    fakeApi.signIn.mockRejectedValueOnce(new ApiError('two_factor_required', 'enter the code'));
+    const { session } = make(false);
+    await expect(session.signIn('u', 'e', 'p')).rejects.toMatchObject({ code: 'two_factor_required' });
+    expect(session.phase).toBe('loading');
+    await session.signIn('u', 'e', 'p', '123456');
+    expect(fakeApi.signIn).toHaveBeenLastCalledWith('u', 'e', 'p', '123456');
+    expect(session.phase).toBe('ready');
+  });
+
+  it('shows the enrolment screen when an admin requires a second factor, then the inbox', async () => {
+    fakeApi.signIn.mockResolvedValue({ ...signedOut, two_factor_enrolment: true });
+    const { session, deps } = make(false);
+    await session.signIn('u', 'e', 'p');
+    expect(session.phase).toBe('enrol');
+    expect(deps.firstPage).not.toHaveBeenCalled();
+    fakeApi.appInfo.mockResolvedValue(signedIn);
+    await session.enrolled();
+    expect(session.phase).toBe('ready');
+  });
+
+  it('resumes on the enrolment screen after a restart', async () => {
+    fakeApi.startScreen.mockResolvedValue({ info: { ...signedOut, two_factor_enrolment: true }, inbox: null });
+    const { session } = make();
+    await session.resume();
+    expect(session.phase).toBe('enrol');
+  });
+
   it('shows the sign-in form when no session is open', async () => {
     const { session } = make();
     await session.resume();

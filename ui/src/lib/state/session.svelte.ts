@@ -18,7 +18,8 @@ import { toasts } from '../toasts.svelte';
 import { sameView } from '../views';
 import { mark } from './startup';
 
-export type Phase = 'loading' | 'signin' | 'ready' | 'nobackend';
+/** `enrol`: signed in, but an admin requires two-step verification this agent hasn't set up yet. */
+export type Phase = 'loading' | 'signin' | 'enrol' | 'ready' | 'nobackend';
 
 export type SessionDeps = {
   report: (error: unknown) => void;
@@ -93,7 +94,7 @@ export class Session {
       this.deps.report(error);
     }
     if (this.info?.signed_in) await this.enter(inbox);
-    else this.phase = 'signin';
+    else this.phase = this.info?.two_factor_enrolment ? 'enrol' : 'signin';
   }
 
   /** Loads everything the inbox shows after signing in (or switching accounts); `start` is the
@@ -142,15 +143,36 @@ export class Session {
     this.loadSidebar();
   }
 
-  async signIn(serverUrl: string, email: string, password: string): Promise<void> {
+  /** Rejects with `two_factor_required` when the account asks for a code: the form then asks
+   * for it and calls again with `twoFactorCode`. */
+  async signIn(serverUrl: string, email: string, password: string, twoFactorCode: string | null = null): Promise<void> {
     this.entering = true;
     try {
-      this.info = await api.signIn(serverUrl, email, password);
+      this.info = twoFactorCode === null
+        ? await api.signIn(serverUrl, email, password)
+        : await api.signIn(serverUrl, email, password, twoFactorCode);
     } catch (error) {
       this.entering = false;
       throw error;
     }
+    if (this.info.two_factor_enrolment && !this.info.signed_in) {
+      this.entering = false;
+      this.addingAccount = false;
+      this.phase = 'enrol';
+      return;
+    }
     await this.enter();
+  }
+
+  /** The required two-step verification is set up: the account's inbox opens. */
+  async enrolled(): Promise<void> {
+    try {
+      this.info = await api.appInfo();
+    } catch (error) {
+      this.deps.report(error);
+      return;
+    }
+    if (this.info.signed_in) await this.enter();
   }
 
   async signOut(): Promise<void> {

@@ -9,7 +9,7 @@ import { clone, conflicts, parseCapacity, rebased, sameSettings, settingsIssues,
 import { toasts } from '../toasts.svelte';
 import { RulesState } from './rules.svelte';
 
-export type SettingsPage = { type: 'inbox'; id: string } | { type: 'agents' } | { type: 'rules' };
+export type SettingsPage = { type: 'inbox'; id: string } | { type: 'agents' } | { type: 'rules' } | { type: 'security' };
 
 export type SettingsDeps = {
   report: (error: unknown) => void;

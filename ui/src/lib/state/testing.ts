@@ -18,7 +18,9 @@ import type {
 type Api = typeof realApi;
 type Fake = { [K in keyof Api]: Api[K] & ReturnType<typeof vi.fn> };
 
-export const signedOut: AppInfo = { version: 'test', default_server_url: 'http://127.0.0.1:7300', accounts: [], signed_in: false };
+export const signedOut: AppInfo = {
+  version: 'test', default_server_url: 'http://127.0.0.1:7300', accounts: [], signed_in: false, two_factor_enrolment: false,
+};
 export const signedIn: AppInfo = { ...signedOut, signed_in: true };
 export const online: Status = { connection: 'online', pending: 0, last_sync_at: null, do_not_disturb: false };
 
@@ -170,6 +172,10 @@ function makeFakeApi(): Fake {
     saveInboxSettings: () => directory.inboxes[0],
     setCapacity: () => directory.me,
     workload: () => ({ agents: [], queued: 0, oldest_waiting_since: null }),
+    twoFactorStatus: () => ({ enabled: false, recovery_codes_left: 0, required: false }),
+    beginTwoFactor: () => ({ secret: 'JBSWY3DPEHPK3PXP', otpauth_uri: 'otpauth://totp/Switchboard:sara?secret=JBSWY3DPEHPK3PXP', qr_code: 'data:image/svg+xml;base64,' }),
+    confirmTwoFactor: () => ['AAAAA-11111', 'BBBBB-22222'],
+    disableTwoFactor: () => undefined,
     timeZones: () => ['Asia/Tehran', 'Europe/Bucharest', 'UTC'],
     automationRules: () => [],
     saveRule: () => rule('rule-1'),
