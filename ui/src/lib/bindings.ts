@@ -15,6 +15,8 @@ export type MessageKind = "incoming" | "outgoing" | "note" | "activity";
 
 export type DeliveryState = "queued" | "sent" | "delivered" | "read" | "failed";
 
+export type DeliveryFailureKind = "window_closed" | "rejected" | "not_configured" | "gave_up";
+
 export type EntityKind = "agent" | "team" | "inbox" | "contact" | "conversation" | "message" | "label" | "canned_response" | "mention" | "pin" | "read_marker" | "sla_policy" | "automation_rule";
 
 export type SendKind = "reply" | "note";
@@ -119,11 +121,7 @@ export type CalendarVersion = { version: number, effective_from: number, calenda
 
 export type CalendarHistory = { versions: Array<CalendarVersion>, };
 
-export type Inbox = { id: string, name: string, channel: Channel, 
-/**
- * API channel: where outgoing replies are POSTed (signed with the inbox secret).
- */
-webhook_url: string | null, member_agent_ids: Array<string>, member_team_ids: Array<string>, templates: Array<MessageTemplate>, attachment_limit: number, 
+export type Inbox = { id: string, name: string, channel: Channel, member_agent_ids: Array<string>, member_team_ids: Array<string>, templates: Array<MessageTemplate>, attachment_limit: number, 
 /**
  * Business hours, versioned so an edit never changes past figures (`None`: always open).
  */
@@ -359,9 +357,19 @@ export type Message = { id: string, conversation_id: string, kind: MessageKind, 
  */
 delivery: DeliveryState, 
 /**
+ * A failed outgoing message: why, as the channel (or the connector) said it.
+ */
+failure?: DeliveryFailure, 
+/**
  * Notes: the agents mentioned with `@name`.
  */
 mentions: Array<string>, created_at: number, };
+
+export type DeliveryFailure = { kind: DeliveryFailureKind, 
+/**
+ * The provider's reason (e.g. `(#131047) Re-engagement message`), or the connector's.
+ */
+reason: string, };
 
 export type Label = { id: string, name: string, 
 /**

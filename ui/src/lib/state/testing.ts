@@ -79,7 +79,7 @@ export const directory: Directory = {
       id: 'inbox-1',
       name: 'WhatsApp',
       channel: 'whatsapp',
-      webhook_url: null,
+     
       member_agent_ids: [],
       member_team_ids: [],
       templates: [],
