@@ -79,7 +79,6 @@ export const directory: Directory = {
       id: 'inbox-1',
       name: 'WhatsApp',
       channel: 'whatsapp',
-     
       member_agent_ids: [],
       member_team_ids: [],
       templates: [],
