@@ -16,6 +16,8 @@ packages=(
   postgresql-15
   # The load balancer in front of several server nodes (deploy/nginx.conf, scripts/run-nodes.sh).
   nginx
+  # The email connector's IMAP server in tests (scripts/with-dovecot.sh runs it unprivileged).
+  dovecot-imapd
 )
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   packages+=(nodejs npm)
@@ -57,6 +59,13 @@ if ! command -v st >/dev/null; then
   echo "setup: installing schemathesis"
   python3 -m pip install --quiet schemathesis 2>/dev/null ||
     python3 -m pip install --quiet --break-system-packages schemathesis
+fi
+
+# aiosmtpd is the SMTP server the email tests send to (scripts/with-smtp-sink.sh).
+if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+  echo "setup: installing aiosmtpd"
+  python3 -m pip install --quiet aiosmtpd 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages aiosmtpd
 fi
 
 # moto's server is the throwaway S3 endpoint of the attachment tests (scripts/with-s3.sh).

@@ -4,8 +4,9 @@
 #   scripts/test.sh          # everything; CI runs exactly this
 #   scripts/test.sh --fast   # the inner loop: fmt, clippy, the UI's type check and Vitest,
 #                            # cargo test in a throwaway Secret Service, the server's suite on
-#                            # a throwaway PostgreSQL and server processes behind nginx (no e2e,
-#                            # fuzz run or bench)
+#                            # a throwaway PostgreSQL, server processes behind nginx, and the
+#                            # email connector against Dovecot and an SMTP sink (no e2e, fuzz run
+#                            # or bench)
 #
 # The full run compiles the workspace once. Clippy checks it, then one
 # `cargo build --workspace --all-targets` builds every binary and test binary, and every later
@@ -96,6 +97,15 @@ suite_s3() {
   scripts/with-s3.sh scripts/with-postgres.sh scripts/test-binary.sh server attachments
 }
 
+# The email connector against real servers: Dovecot (with-dovecot.sh) for IMAP, aiosmtpd
+# (with-smtp-sink.sh) for SMTP. Fails if either does not start, and if any email test says it was
+# skipped (which it does only without the wrappers' variables).
+suite_email() {
+  local out=$logs/email-test.out
+  scripts/with-dovecot.sh scripts/with-smtp-sink.sh scripts/test-binary.sh server email:: 2>&1 | tee "$out"
+  ! grep -q '^skipping email::' "$out" || { echo "email: a test was skipped" >&2; return 1; }
+}
+
 # --- Running them -------------------------------------------------------------------------------
 
 failed=()
@@ -149,7 +159,7 @@ check_tree_unchanged() {
 # After the build, a step that compiles means two steps disagree on features or profiles.
 check_compiled_once() {
   local step
-  for step in e2e cargo_test server_postgres nodes s3 bench; do
+  for step in e2e cargo_test server_postgres nodes s3 email bench; do
     [ -f "$logs/$step.log" ] || continue
     if grep -qE '^ *Compiling ' "$logs/$step.log"; then
       echo "test: warning: $step recompiled after the build step (see $logs/$step.log):" >&2
@@ -168,6 +178,7 @@ if [ "$mode" = fast ]; then
   run server_postgres
   run nodes
   run s3
+  run email
 else
   run fmt
   run ui_build
@@ -180,6 +191,7 @@ else
   run server_postgres
   run nodes
   run s3
+  run email
   check_compiled_once
 fi
 check_tree_unchanged

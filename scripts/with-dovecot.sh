@@ -8,6 +8,9 @@
 #   SWITCHBOARD_TEST_IMAP_PORT      the IMAP port (clear text: loopback only)
 #   SWITCHBOARD_TEST_IMAP_USER      a user whose password is SWITCHBOARD_TEST_IMAP_PASSWORD
 #   SWITCHBOARD_TEST_IMAP_PASSWORD
+#   SWITCHBOARD_TEST_IMAP_COUNTED_USER another user (same password), whom the kick leaves alone:
+#                                   a test counts what its sessions fetched in the log
+#   SWITCHBOARD_TEST_DOVECOT_LOG    Dovecot's log (each session's end says what it fetched)
 #   SWITCHBOARD_TEST_DOVECOT_KICK   a command that makes the server cut every IMAP connection
 #   SWITCHBOARD_TEST_DOVECOT_RESTART a command that stops Dovecot and starts it again (same port)
 # Tests put mail in with IMAP APPEND, each in a mailbox of its own. Dovecot is stopped and the
@@ -58,9 +61,12 @@ default_internal_group = $(id -gn)
 first_valid_uid = $mail_uid
 first_valid_gid = $mail_gid"
 fi
-mkdir -p "$dir/run" "$dir/home/$user"
+counted=counted
+mkdir -p "$dir/run" "$dir/home/$user" "$dir/home/$counted"
 chown -R "$mail_uid:$mail_gid" "$dir/home"
-echo "$user:{PLAIN}$password:$mail_uid:$mail_gid::$dir/home/$user" >"$dir/passwd"
+for name in "$user" "$counted"; do
+  echo "$name:{PLAIN}$password:$mail_uid:$mail_gid::$dir/home/$name"
+done >"$dir/passwd"
 chmod 644 "$dir/passwd"
 
 cat >"$dir/dovecot.conf" <<EOF
@@ -154,6 +160,8 @@ chmod +x "$dir/kick.sh" "$dir/restart.sh"
 export SWITCHBOARD_TEST_IMAP_PORT=$port
 export SWITCHBOARD_TEST_IMAP_USER=$user
 export SWITCHBOARD_TEST_IMAP_PASSWORD=$password
+export SWITCHBOARD_TEST_IMAP_COUNTED_USER=$counted
+export SWITCHBOARD_TEST_DOVECOT_LOG=$dir/dovecot.log
 export SWITCHBOARD_TEST_DOVECOT_KICK=$dir/kick.sh
 export SWITCHBOARD_TEST_DOVECOT_RESTART=$dir/restart.sh
 echo "with-dovecot: dovecot $("$dovecot_bin" --version | cut -d' ' -f1) on 127.0.0.1:$port" >&2

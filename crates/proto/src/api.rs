@@ -373,16 +373,90 @@ pub enum ConnectorSettings {
     Whatsapp(WhatsappSettings),
     /// The demo's traffic simulator: replies go to the simulated customer, nowhere else.
     Simulator,
+    /// An email address: IMAP (IDLE) for what arrives, SMTP submission for replies.
+    Email(EmailSettings),
 }
 
 impl std::fmt::Debug for ConnectorSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ConnectorSettings::Api { webhook_url } => f.debug_struct("Api").field("webhook_url", webhook_url).finish(),
+            ConnectorSettings::Api { webhook_url } => {
+                f.debug_struct("Api").field("webhook_url", webhook_url).finish()
+            }
             ConnectorSettings::Whatsapp(settings) => settings.fmt(f),
             ConnectorSettings::Simulator => f.write_str("Simulator"),
+            ConnectorSettings::Email(settings) => settings.fmt(f),
         }
     }
+}
+
+/// An email inbox's mail servers and login (`connectors/email.rs` in the server).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    /// The inbox's address: what customers write to, the `From` and `Reply-To` of replies.
+    pub address: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    pub imap: MailServer,
+    pub smtp: MailServer,
+    /// The login on both servers (often the address itself).
+    pub username: String,
+    /// An app password (most providers want one for IMAP/SMTP). Never read back.
+    pub password: String,
+    /// The mailbox watched for new mail, `INBOX` unless set.
+    #[serde(default)]
+    pub mailbox: Option<String>,
+    #[serde(default)]
+    pub new_subject: NewSubject,
+}
+
+impl std::fmt::Debug for EmailSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Email")
+            .field("address", &self.address)
+            .field("imap", &self.imap)
+            .field("smtp", &self.smtp)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("mailbox", &self.mailbox)
+            .field("new_subject", &self.new_subject)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MailServer {
+    pub host: String,
+    pub port: u16,
+    pub security: MailSecurity,
+}
+
+/// `tls` (IMAPS 993, SMTPS 465), `starttls` (SMTP submission 587; not for IMAP), or `none`,
+/// accepted only for a loopback host (a bridge on the same machine, a test server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MailSecurity {
+    Tls,
+    Starttls,
+    None,
+}
+
+/// Mail from a customer that answers nothing we know (a new subject): it joins their open
+/// conversation, or reopens one resolved recently, as on every channel (`same_conversation`); or
+/// it opens a new conversation (`new_conversation`) unless one of theirs is still open, which it
+/// joins (a contact has at most one open conversation per inbox).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum NewSubject {
+    #[default]
+    SameConversation,
+    NewConversation,
 }
 
 /// A WhatsApp Cloud API number: what Meta's app dashboard shows.

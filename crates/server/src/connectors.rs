@@ -18,6 +18,7 @@ pub mod api;
 pub mod simulator;
 pub mod whatsapp;
 // The email connector (`connectors/email.rs`, IMAP/SMTP) joins here with `pub mod email;`.
+pub mod email;
 
 use std::{collections::BTreeMap, sync::Arc};
 

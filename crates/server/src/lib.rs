@@ -109,6 +109,8 @@ pub struct ServerConfig {
     /// the others (so it ignores its own) and names its listener connection
     /// (`switchboard-listen-<node_id>`). Unique per process by default.
     pub node_id: String,
+    /// The email inboxes' IMAP workers: how often settings are read again, IDLE and backoff.
+    pub email: connectors::email::EmailConfig,
 }
 
 impl ServerConfig {
@@ -124,6 +126,7 @@ impl ServerConfig {
             stream_buffer: 4096,
             trusted_proxies: Vec::new(),
             node_id: random_node_id(),
+            email: connectors::email::EmailConfig::default(),
         }
     }
 }
@@ -240,11 +243,22 @@ pub async fn launch(
     files.check().await.with_context(|| format!("attachments in {}", attachments.describe()))?;
     let mut state = http::AppState::new(workspace.clone(), files, config.clock.clone(), shutdown.clone());
     state.trusted_proxies = config.trusted_proxies.clone().into();
-    let worker = tokio::spawn(webhook::run(workspace.clone(), state.files.clone(), config.webhook_poll, shutdown.clone()));
+    let worker = tokio::spawn(webhook::run(
+        workspace.clone(),
+        state.files.clone(),
+        config.webhook_poll,
+        shutdown.clone(),
+    ));
     // Before serving: a previous run's streams under this node id are forgotten before new ones count.
     workspace.keep_presence(true).await.map_err(|e| anyhow::anyhow!("recording the node: {}", e.message))?;
     let presence =
         tokio::spawn(workspace::run_presence(workspace.clone(), config.presence_heartbeat, shutdown.clone()));
+    let email = tokio::spawn(connectors::email::run(
+        workspace.clone(),
+        state.files.clone(),
+        config.email.clone(),
+        shutdown.clone(),
+    ));
     let timers = tokio::spawn(workspace::run_timers(workspace, config.timer_poll, shutdown.clone()));
     let address = listener.local_addr().ok();
     tracing::info!(?address, node = %config.node_id, data_dir = %config.data_dir.display(), database = %config.backend.describe(&config.data_dir), attachments = %attachments.describe(), "serving");
@@ -261,6 +275,7 @@ pub async fn launch(
     shutdown.cancel();
     let _ = worker.await;
     let _ = timers.await;
+    let _ = email.await;
     let _ = presence.await;
     if let Some(tailer) = tailer {
         let _ = tailer.await;

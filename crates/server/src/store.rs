@@ -243,6 +243,9 @@ pub trait StoreRead {
     fn kind_version(&self, kind: EntityKind) -> StoreResult<i64>;
     /// An agent's second factor, if they started or finished enrolling one.
     fn two_factor(&self, agent: Id) -> StoreResult<Option<TwoFactorRecord>>;
+    /// An email inbox's server-only state under `key` (its settings and password, the IMAP
+    /// mailbox's UIDVALIDITY and last UID, a conversation's thread), opaque JSON of the domain's.
+    fn email_state(&self, inbox: Id, key: &str) -> StoreResult<Option<Value>>;
     /// The audit trail's last row: its seq and hash (`None`: empty).
     fn audit_tail(&self) -> StoreResult<Option<(i64, String)>>;
     /// Audit rows with seq in `[from_seq, to_seq]`, in seq order, at most `limit`.
@@ -362,6 +365,8 @@ pub trait StoreTx: StoreRead {
     fn finish_rule_webhook(&mut self, key: &str) -> StoreResult<()>;
     /// Sets (or with `None` removes) an agent's second factor.
     fn set_two_factor(&mut self, agent: Id, record: Option<&TwoFactorRecord>) -> StoreResult<()>;
+    /// Sets (or with `None` removes) an email inbox's state under `key`.
+    fn set_email_state(&mut self, inbox: Id, key: &str, value: Option<&Value>) -> StoreResult<()>;
     /// Appends a row to the audit trail (never updated or deleted: the schema refuses both).
     fn append_audit(&mut self, entry: &switchboard_proto::audit::AuditEntry) -> StoreResult<()>;
     /// Marks conversations whose facts must be derived again.

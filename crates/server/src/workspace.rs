@@ -18,6 +18,7 @@ mod contacts;
 mod conversations;
 mod deliveries;
 mod directory;
+mod email;
 mod feed;
 mod idempotency;
 mod ingest;
@@ -36,6 +37,7 @@ use switchboard_proto::*;
 pub use self::{
     audit::AuditQuery,
     deliveries::{PendingDelivery, MAX_DELIVERY_ATTEMPTS},
+    email::{mailbox_of, outgoing_message_id, InboundEmail, MailboxCursor, OutgoingEmail},
     presence::{run_presence, HEARTBEAT, NODE_SILENT_AFTER},
     reports::{cycles_csv, series_csv, summary_csv, ReportQuery},
     timers::run_timers,

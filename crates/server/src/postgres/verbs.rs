@@ -251,6 +251,14 @@ impl StoreRead for Pg<'_> {
         Ok(row.map(|row| row.try_get::<_, Value>(0)).transpose()?.map(serde_json::from_value).transpose()?)
     }
 
+    fn email_state(&self, inbox: Id, key: &str) -> StoreResult<Option<Value>> {
+        let row = self.row(
+            "SELECT data FROM email_state WHERE inbox_id = $1 AND key = $2",
+            &[&inbox.to_string(), &key],
+        )?;
+        Ok(row.map(|row| row.try_get::<_, Value>(0)).transpose()?)
+    }
+
     fn audit_tail(&self) -> StoreResult<Option<(i64, String)>> {
         let row = self.row("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", &[])?;
         row.map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).transpose()
@@ -392,7 +400,8 @@ impl StoreRead for Pg<'_> {
     }
 
     fn connector_settings(&self, inbox: Id) -> StoreResult<Option<Value>> {
-        let row = self.row("SELECT settings FROM inbox_connectors WHERE inbox_id = $1", &[&inbox.to_string()])?;
+        let row =
+            self.row("SELECT settings FROM inbox_connectors WHERE inbox_id = $1", &[&inbox.to_string()])?;
         Ok(row.map(|row| row.try_get::<_, Value>(0)).transpose()?)
     }
 
@@ -568,6 +577,21 @@ impl StoreTx for Pg<'_> {
                 &[&agent.to_string(), &serde_json::to_value(record)?],
             )?,
             None => self.execute("DELETE FROM two_factor WHERE agent_id = $1", &[&agent.to_string()])?,
+        };
+        Ok(())
+    }
+
+    fn set_email_state(&mut self, inbox: Id, key: &str, value: Option<&Value>) -> StoreResult<()> {
+        match value {
+            Some(value) => self.execute(
+                "INSERT INTO email_state (inbox_id, key, data) VALUES ($1, $2, $3)
+                 ON CONFLICT (inbox_id, key) DO UPDATE SET data = excluded.data",
+                &[&inbox.to_string(), &key, value],
+            )?,
+            None => self.execute(
+                "DELETE FROM email_state WHERE inbox_id = $1 AND key = $2",
+                &[&inbox.to_string(), &key],
+            )?,
         };
         Ok(())
     }
@@ -750,7 +774,9 @@ impl StoreTx for Pg<'_> {
                  ON CONFLICT (inbox_id) DO UPDATE SET settings = excluded.settings",
                 &[&inbox.to_string(), settings],
             )?,
-            None => self.execute("DELETE FROM inbox_connectors WHERE inbox_id = $1", &[&inbox.to_string()])?,
+            None => {
+                self.execute("DELETE FROM inbox_connectors WHERE inbox_id = $1", &[&inbox.to_string()])?
+            }
         };
         Ok(())
     }

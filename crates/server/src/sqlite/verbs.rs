@@ -258,6 +258,18 @@ impl StoreRead for Sql<'_> {
         Ok(data.map(|data| serde_json::from_str(&data)).transpose()?)
     }
 
+    fn email_state(&self, inbox: Id, key: &str) -> StoreResult<Option<Value>> {
+        let data: Option<String> = self
+            .conn
+            .query_row_cached(
+                "SELECT data FROM email_state WHERE inbox_id = ?1 AND key = ?2",
+                params![inbox.to_string(), key],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(data.map(|data| serde_json::from_str(&data)).transpose()?)
+    }
+
     fn audit_tail(&self) -> StoreResult<Option<(i64, String)>> {
         Ok(self
             .conn
@@ -632,6 +644,21 @@ impl StoreTx for Sql<'_> {
                 params![agent.to_string(), serde_json::to_string(record)?],
             )?,
             None => self.conn.execute("DELETE FROM two_factor WHERE agent_id = ?1", [agent.to_string()])?,
+        };
+        Ok(())
+    }
+
+    fn set_email_state(&mut self, inbox: Id, key: &str, value: Option<&Value>) -> StoreResult<()> {
+        match value {
+            Some(value) => self.conn.execute_cached(
+                "INSERT INTO email_state (inbox_id, key, data) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (inbox_id, key) DO UPDATE SET data = excluded.data",
+                params![inbox.to_string(), key, serde_json::to_string(value)?],
+            )?,
+            None => self.conn.execute_cached(
+                "DELETE FROM email_state WHERE inbox_id = ?1 AND key = ?2",
+                params![inbox.to_string(), key],
+            )?,
         };
         Ok(())
     }

@@ -223,6 +223,10 @@ fn send(
     template: Option<&TemplateRef>,
     reply: AutoReplyRef,
 ) -> Outcome<()> {
+    // RFC 3834: mail a machine sent never gets an automatic answer (no auto-reply loops).
+    if super::email::loop_guard(tx, conversation.id)?.is_some() {
+        return Ok(());
+    }
     let now = tx.now();
     let (body, sent_template) = if conversation.reply_window_open(inbox.channel, now) {
         (body, None)

@@ -513,6 +513,10 @@ fn plan(
             if !conversation.reply_window_open(inbox.channel, now) {
                 return Ok(skipped(action, "window_closed"));
             }
+            // RFC 3834: the customer's latest mail was sent by a machine; answering could loop.
+            if super::email::loop_guard(store, conversation.id)?.is_some() {
+                return Ok(skipped(action, "automatic_email"));
+            }
             return Ok(ok(action, Effect::Reply(body.clone())));
         }
         Action::AddNote { body } => return Ok(ok(action, Effect::Note(body.clone()))),

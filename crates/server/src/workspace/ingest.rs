@@ -18,11 +18,36 @@ use crate::{
     store::{AttachmentRecord, StoreTx},
 };
 
+/// Which conversation a customer message goes to, when it has none open in the inbox.
+#[derive(Debug, Clone)]
+pub(super) enum Placement {
+    /// A recently resolved conversation reopens, else a new one (every channel).
+    Default,
+    /// A new conversation (an email with a new subject, per the inbox's rule).
+    NewUnlessOpen,
+    /// The conversation the message answers (an email's `In-Reply-To`/`References`): it, when
+    /// open; else reopened, unless its contact has another conversation open, which it joins.
+    Thread(Box<Conversation>),
+}
+
 fn ingest(
     tx: &mut dyn StoreTx,
     inbox_id: Id,
     inbound: InboundMessage,
     files: Vec<StoredFile>,
+) -> Outcome<InboundResult> {
+    ingest_placed(tx, inbox_id, inbound, files, Placement::Default, false)
+}
+
+/// [`ingest`] with a placement, and `automatic` for a message a machine sent (RFC 3834): it gets
+/// no automatic reply.
+pub(super) fn ingest_placed(
+    tx: &mut dyn StoreTx,
+    inbox_id: Id,
+    inbound: InboundMessage,
+    files: Vec<StoredFile>,
+    placement: Placement,
+    automatic: bool,
 ) -> Outcome<InboundResult> {
     let inboxes = super::cached::inboxes(tx)?;
     let inbox = inboxes.get(inbox_id).ok_or_else(|| Refusal::not_found("inbox"))?;
@@ -39,9 +64,19 @@ fn ingest(
     let now = tx.now();
     let contact = contacts::upsert_from_channel(tx, inbox, &inbound.contact)?;
 
-    let existing = match tx.open_conversation(inbox.id, contact.id, None)? {
-        Some(open) => Some(open),
-        None => tx.latest_conversation(inbox.id, contact.id)?.filter(|c| rules::reopens(c, now)),
+    let existing = match placement {
+        Placement::Thread(thread) if thread.status.is_open() => Some(*thread),
+        Placement::Thread(thread) => match tx.open_conversation(inbox.id, thread.contact_id, None)? {
+            Some(open) => Some(open),
+            None => Some(*thread),
+        },
+        Placement::Default | Placement::NewUnlessOpen => {
+            match tx.open_conversation(inbox.id, contact.id, None)? {
+                Some(open) => Some(open),
+                None if matches!(placement, Placement::NewUnlessOpen) => None,
+                None => tx.latest_conversation(inbox.id, contact.id)?.filter(|c| rules::reopens(c, now)),
+            }
+        }
     };
     let mut conversation = match existing.clone() {
         Some(existing) => existing,
@@ -87,7 +122,9 @@ fn ingest(
     super::conversations::put_message(tx, inbox.id, &message)?;
     tx.remember_inbound(inbox.id, external_id, message.id, conversation.id)?;
     // Automatic replies (greeting, away, keyword): at most one, in this transaction.
-    super::auto_replies::on_inbound(tx, inbox, &conversation, &message, existing.is_none())?;
+    if !automatic {
+        super::auto_replies::on_inbound(tx, inbox, &conversation, &message, existing.is_none())?;
+    }
     // Routing: a reopened conversation stays with its owner only if they could take it now.
     if existing.as_ref().is_some_and(|before| before.status == ConversationStatus::Resolved) {
         routing::release_unavailable_owner(tx, inbox, conversation.id)?;

@@ -12,6 +12,7 @@ mod bad_input;
 mod channel;
 mod connectors;
 mod database_tls;
+mod email;
 mod escalation;
 mod feed;
 mod graph_emulator;

@@ -1,0 +1,249 @@
+//! The email connector: an IMAP worker per email inbox (IDLE, reconnect with backoff, UID-based
+//! with UIDVALIDITY kept durably: `imap.rs`), MIME parsing and the loop guard's markers
+//! (`parse.rs`), SMTP submission with threading headers (`smtp.rs`), and attachments into the
+//! content-addressed store with per-type size limits (a refused file becomes an activity line).
+//! Threading, deduplication and the settings live in the domain, `workspace/email.rs`.
+
+mod imap;
+pub mod parse;
+pub mod smtp;
+
+use std::{collections::HashMap, sync::Mutex, time::Duration};
+
+use async_trait::async_trait;
+
+use switchboard_proto::{Channel, EmailSettings, Id};
+use tokio_util::sync::CancellationToken;
+
+use super::{Capabilities, Connector, Outgoing, SendError, Sent};
+use crate::{
+    files::FileStore,
+    workspace::{InboundEmail, StoredFile, Workspace},
+};
+
+/// How the email workers behave; tests shorten the waits.
+#[derive(Debug, Clone)]
+pub struct EmailConfig {
+    /// How often the set of email inboxes and their settings is read again (a changed inbox's
+    /// worker restarts with its new settings).
+    pub rescan: Duration,
+    /// IDLE is ended and issued again after this long without news (RFC 2177: before 29 minutes).
+    pub idle_timeout: Duration,
+    /// The first wait before reconnecting after a failure; it doubles up to `max_backoff`.
+    pub backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        EmailConfig {
+            rescan: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(25 * 60),
+            backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+const MIB: u64 = 1024 * 1024;
+
+/// What email carries: no reply window, no templates, attachments per type (images 10 MiB, audio
+/// and video 16 MiB, anything else the channel's 25 MiB).
+pub fn capabilities() -> Capabilities {
+    Capabilities {
+        reply_window_ms: None,
+        max_body_chars: None,
+        attachment_limits: vec![
+            ("image/", 10 * MIB),
+            ("audio/", 16 * MIB),
+            ("video/", 16 * MIB),
+            ("", Channel::Email.attachment_limit()),
+        ],
+        templates: false,
+        simulated: false,
+    }
+}
+
+/// The largest attachment kept of this type.
+pub fn attachment_limit(content_type: &str) -> u64 {
+    capabilities().attachment_limit(content_type).unwrap_or(Channel::Email.attachment_limit())
+}
+
+/// The workspaces whose email workers run in this process, by inbox: a reply's thread (subject,
+/// `References`) is read through it when the connector sends. Inbox ids are unique, so several
+/// servers in one process (the tests) never see each other's.
+fn workspaces() -> &'static Mutex<HashMap<Id, Workspace>> {
+    static WORKSPACES: std::sync::OnceLock<Mutex<HashMap<Id, Workspace>>> = std::sync::OnceLock::new();
+    WORKSPACES.get_or_init(Default::default)
+}
+
+fn workspace_of(inbox: Id) -> Option<Workspace> {
+    workspaces().lock().ok()?.get(&inbox).cloned()
+}
+
+fn register(inbox: Id, workspace: Option<&Workspace>) {
+    if let Ok(mut all) = workspaces().lock() {
+        match workspace {
+            Some(workspace) => all.insert(inbox, workspace.clone()),
+            None => all.remove(&inbox),
+        };
+    }
+}
+
+/// An email inbox's connector: sends replies by SMTP. What arrives comes by IMAP ([`run`]), not
+/// through webhooks.
+pub struct EmailConnector {
+    pub settings: EmailSettings,
+}
+
+#[async_trait]
+impl Connector for EmailConnector {
+    fn kind(&self) -> &'static str {
+        "email"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        capabilities()
+    }
+
+    async fn send(&self, outgoing: &Outgoing) -> Result<Sent, SendError> {
+        let workspace = workspace_of(outgoing.inbox_id)
+            .ok_or_else(|| SendError::transient("the email worker of this inbox is not running yet"))?;
+        let email =
+            workspace.outgoing_email(outgoing.message.id).await.map_err(|refusal| match refusal.code {
+                switchboard_proto::ErrorCode::Validation => SendError::rejected(refusal.message),
+                _ => SendError::transient(refusal.message),
+            })?;
+        let message = smtp::build(&email, &outgoing.files)?;
+        smtp::send(&self.settings, message).await?;
+        if let Err(error) = workspace.email_sent(outgoing.message.id).await {
+            tracing::warn!(message_id = %outgoing.message.id, message = %error.message, "recording a sent email in its thread failed");
+        }
+        let id = email.message_id.trim_start_matches('<').trim_end_matches('>').to_owned();
+        Ok(Sent { provider_ids: vec![id] })
+    }
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+}
+
+/// A parsed mail as the domain takes it: its attachments stored (or refused, with the reason).
+pub async fn prepare(files: &FileStore, parsed: parse::ParsedEmail) -> (InboundEmail, Vec<StoredFile>) {
+    let mut stored = Vec::new();
+    let mut refused = Vec::new();
+    for attachment in parsed.attachments {
+        let size = attachment.bytes.len() as u64;
+        let limit = attachment_limit(&attachment.content_type);
+        if size > limit {
+            refused.push(format!(
+                "Attachment “{}” ({}, {}) was not kept: {} files may be at most {}.",
+                attachment.file_name,
+                attachment.content_type,
+                megabytes(size),
+                attachment.content_type.split('/').next().unwrap_or("such"),
+                megabytes(limit)
+            ));
+            continue;
+        }
+        match files.store_bytes(&attachment.bytes, limit).await {
+            Ok(file) => stored.push(StoredFile {
+                sha256: file.sha256,
+                size: file.size,
+                file_name: attachment.file_name,
+                content_type: attachment.content_type,
+            }),
+            Err(error) => refused.push(format!(
+                "Attachment “{}” could not be stored: {}.",
+                attachment.file_name, error.message
+            )),
+        }
+    }
+    let email = InboundEmail {
+        message_id: parsed.message_id,
+        parents: parsed.parents,
+        from_address: parsed.reply_to.or(parsed.from_address),
+        from_name: parsed.from_name,
+        subject: parsed.subject,
+        body: parsed.body,
+        automatic: parsed.automatic,
+        refused,
+    };
+    (email, stored)
+}
+
+/// What an admin reads back: the servers and login, never the password. No webhook: mail is
+/// fetched by IMAP.
+pub fn info(settings: &EmailSettings) -> super::ConnectorInfo {
+    super::ConnectorInfo {
+        kind: "email".into(),
+        simulated: false,
+        webhook_path: None,
+        details: serde_json::json!({
+            "address": settings.address,
+            "display_name": settings.display_name,
+            "imap": settings.imap,
+            "smtp": settings.smtp,
+            "username": settings.username,
+            "mailbox": crate::workspace::mailbox_of(settings),
+            "new_subject": settings.new_subject,
+        }),
+    }
+}
+
+/// Runs one IMAP worker per configured email inbox until `shutdown`; reads the inboxes again
+/// every `config.rescan` and restarts a worker whose settings changed.
+pub async fn run(workspace: Workspace, files: FileStore, config: EmailConfig, shutdown: CancellationToken) {
+    let mut workers: HashMap<Id, (EmailSettings, CancellationToken)> = HashMap::new();
+    loop {
+        match workspace.email_inboxes().await {
+            Ok(inboxes) => {
+                let current: HashMap<Id, EmailSettings> = inboxes.into_iter().collect();
+                workers.retain(|inbox, (settings, stop)| {
+                    let keep = current.get(inbox) == Some(settings);
+                    if !keep {
+                        stop.cancel();
+                        register(*inbox, None);
+                    }
+                    keep
+                });
+                for (inbox, settings) in current {
+                    if workers.contains_key(&inbox) {
+                        continue;
+                    }
+                    let stop = shutdown.child_token();
+                    let worker = imap::Worker {
+                        workspace: workspace.clone(),
+                        files: files.clone(),
+                        inbox,
+                        settings: settings.clone(),
+                        config: config.clone(),
+                    };
+                    register(inbox, Some(&workspace));
+                    tokio::spawn(worker.run(stop.clone()));
+                    workers.insert(inbox, (settings, stop));
+                }
+            }
+            Err(error) => tracing::warn!(message = %error.message, "listing email inboxes failed"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => {
+                for inbox in workers.keys() {
+                    register(*inbox, None);
+                }
+                return;
+            }
+            _ = tokio::time::sleep(config.rescan) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn limits_depend_on_the_type() {
+        assert_eq!(super::attachment_limit("image/png"), 10 * 1024 * 1024);
+        assert_eq!(super::attachment_limit("video/mp4"), 16 * 1024 * 1024);
+        assert_eq!(super::attachment_limit("application/pdf"), 25 * 1024 * 1024);
+    }
+}
