@@ -27,6 +27,7 @@ const COMMANDS: &[&str] = &[
     "set_status",
     "edit_labels",
     "set_priority",
+    "set_escalated",
     "set_pinned",
     "mark_unread",
     "set_availability",

@@ -167,6 +167,16 @@ pub async fn edit_labels(
 }
 
 #[tauri::command]
+pub async fn set_escalated(
+    desktop: Desk<'_>,
+    ids: Vec<Uuid>,
+    escalated: bool,
+    note: Option<String>,
+) -> Answer<()> {
+    desktop.set_escalated(ids, escalated, note).await
+}
+
+#[tauri::command]
 pub async fn set_priority(desktop: Desk<'_>, ids: Vec<Uuid>, priority: Priority) -> Answer<()> {
     desktop.set_priority(ids, priority).await
 }

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use switchboard_core::{
-    cache::views::{ReplyWindow, Sort, View},
+    cache::views::{BoardColumn, ReplyWindow, Sort, View},
     events::{ConnectionState, SyncStatus},
     CoreError,
 };
@@ -191,6 +191,43 @@ pub enum ViewKey {
     Team(Uuid),
     Inbox(Uuid),
     Label(String),
+    /// Escalated conversations, of any unresolved status.
+    Escalated,
+    /// A column of the triage board (`cache::views::BoardColumn`).
+    Board(BoardColumnKey),
+}
+
+/// The triage board's columns: New (open, nobody on it), Assigned (open, someone on it),
+/// Waiting (pending on the customer), Escalated (whatever else holds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum BoardColumnKey {
+    New,
+    Assigned,
+    Waiting,
+    Escalated,
+}
+
+impl From<BoardColumnKey> for BoardColumn {
+    fn from(key: BoardColumnKey) -> BoardColumn {
+        match key {
+            BoardColumnKey::New => BoardColumn::New,
+            BoardColumnKey::Assigned => BoardColumn::Assigned,
+            BoardColumnKey::Waiting => BoardColumn::Waiting,
+            BoardColumnKey::Escalated => BoardColumn::Escalated,
+        }
+    }
+}
+
+impl From<BoardColumn> for BoardColumnKey {
+    fn from(column: BoardColumn) -> BoardColumnKey {
+        match column {
+            BoardColumn::New => BoardColumnKey::New,
+            BoardColumn::Assigned => BoardColumnKey::Assigned,
+            BoardColumn::Waiting => BoardColumnKey::Waiting,
+            BoardColumn::Escalated => BoardColumnKey::Escalated,
+        }
+    }
 }
 
 impl From<ViewKey> for View {
@@ -205,6 +242,8 @@ impl From<ViewKey> for View {
             ViewKey::Team(id) => View::Team(id),
             ViewKey::Inbox(id) => View::Inbox(id),
             ViewKey::Label(name) => View::Label(name),
+            ViewKey::Escalated => View::Escalated,
+            ViewKey::Board(column) => View::Board(column.into()),
         }
     }
 }
@@ -221,6 +260,8 @@ impl From<View> for ViewKey {
             View::Team(id) => ViewKey::Team(id),
             View::Inbox(id) => ViewKey::Inbox(id),
             View::Label(name) => ViewKey::Label(name),
+            View::Escalated => ViewKey::Escalated,
+            View::Board(column) => ViewKey::Board(column.into()),
         }
     }
 }
@@ -682,6 +723,8 @@ pub fn typescript_bindings() -> String {
         automation::RuleTestResult::decl(&config),
         ContactIdentity::decl(&config),
         Contact::decl(&config),
+        switchboard_proto::escalation::EscalatedBy::decl(&config),
+        switchboard_proto::escalation::Escalation::decl(&config),
         Conversation::decl(&config),
         Sender::decl(&config),
         Attachment::decl(&config),

@@ -314,6 +314,7 @@ pub fn run() {
             commands::set_status,
             commands::edit_labels,
             commands::set_priority,
+            commands::set_escalated,
             commands::set_pinned,
             commands::mark_unread,
             commands::set_availability,

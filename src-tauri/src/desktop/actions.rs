@@ -73,6 +73,11 @@ impl Desktop {
         self.queue_each(ids, |_, id| Ok(intents::set_priority(id, priority))).await
     }
 
+    /// Escalates (with an optional note) or de-escalates each conversation, through the outbox.
+    pub async fn set_escalated(&self, ids: Vec<Uuid>, escalated: bool, note: Option<String>) -> UiResult<()> {
+        self.queue_each(ids, |_, id| Ok(intents::set_escalated(id, escalated, note.clone()))).await
+    }
+
     pub async fn set_pinned(&self, id: Uuid, pinned: bool) -> UiResult<()> {
         self.queue_each(vec![id], |_, id| Ok(intents::set_pinned(id, pinned))).await
     }

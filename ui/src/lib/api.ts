@@ -121,6 +121,9 @@ export const api = {
     call<string>('send_message', { conversationId, kind, body, stagedFileIds, template }),
   assign: (ids: string[], assigneeId: string | null, claim: boolean) => call<void>('assign', { ids, assigneeId, claim }),
   setTeam: (ids: string[], teamId: string | null) => call<void>('set_team', { ids, teamId }),
+  /** Escalates (with an optional note) or de-escalates, through the outbox. */
+  setEscalated: (ids: string[], escalated: boolean, note: string | null = null) =>
+    call<void>('set_escalated', { ids, escalated, note }),
   setStatus: (ids: string[], status: ConversationStatus, snoozedUntil: number | null) =>
     call<void>('set_status', { ids, status, snoozedUntil }),
   editLabels: (ids: string[], add: string[], remove: string[]) => call<void>('edit_labels', { ids, add, remove }),

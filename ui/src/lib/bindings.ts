@@ -227,7 +227,11 @@ raise_priority: Priority | null,
  * Take the conversation from its assignee and hand it back to routing (the assignee is not
  * offered it again at once).
  */
-reassign: boolean, };
+reassign: boolean, 
+/**
+ * Mark the conversation escalated (by the SLA), so it moves to the board's Escalated column.
+ */
+escalate: boolean, };
 
 export type SlaPolicy = { id: string, name: string, position: number, enabled: boolean, conditions: SlaConditions, first_response_secs: number | null, next_response_secs: number | null, resolution_secs: number | null, 
 /**
@@ -257,7 +261,7 @@ export type Origin = "customer" | "agent";
 
 export type Condition = { "all": Array<Condition> } | { "any": Array<Condition> } | { "not": Condition } | { "status": Array<ConversationStatus> } | { "inbox": Array<string> } | { "channel": Array<Channel> } | { "team": Array<string> } | { "assignee": Array<string> } | { "assigned": boolean } | { "priority": Array<Priority> } | { "labels_any": Array<string> } | { "labels_all": Array<string> } | { "origin": Origin } | { "text_contains": Array<string> } | { "contact": { field: ContactField, contains: string, } } | { "within_business_hours": boolean };
 
-export type Action = { "type": "assign_agent", agent_id: string, } | { "type": "route" } | { "type": "unassign" } | { "type": "set_team", team_id: string | null, } | { "type": "add_labels", labels: Array<string>, } | { "type": "remove_labels", labels: Array<string>, } | { "type": "set_priority", priority: Priority, } | { "type": "set_status", status: ConversationStatus, snooze_secs: number | null, } | { "type": "send_reply", body: string, } | { "type": "add_note", body: string, } | { "type": "webhook", url: string, } | { "type": "apply_sla", policy_id: string | null, };
+export type Action = { "type": "assign_agent", agent_id: string, } | { "type": "route" } | { "type": "unassign" } | { "type": "set_team", team_id: string | null, } | { "type": "add_labels", labels: Array<string>, } | { "type": "remove_labels", labels: Array<string>, } | { "type": "set_priority", priority: Priority, } | { "type": "escalate" } | { "type": "deescalate" } | { "type": "set_status", status: ConversationStatus, snooze_secs: number | null, } | { "type": "send_reply", body: string, } | { "type": "add_note", body: string, } | { "type": "webhook", url: string, } | { "type": "apply_sla", policy_id: string | null, };
 
 export type RunLimit = { "type": "every_time" } | { "type": "once_per_conversation" } | { "type": "once_per_cycle" } | { "type": "cooldown", secs: number, };
 
@@ -315,6 +319,14 @@ export type ContactIdentity = { inbox_id: string, channel: Channel, external_id:
 
 export type Contact = { id: string, name: string, phone: string | null, email: string | null, identities: Array<ContactIdentity>, created_at: number, };
 
+export type EscalatedBy = { "type": "agent", id: string, } | { "type": "rule", id: string, } | { "type": "sla" };
+
+export type Escalation = { at: number, by: EscalatedBy, 
+/**
+ * What the person (or the rule's name, or the policy's) gave as the reason.
+ */
+note: string | null, };
+
 export type Conversation = { id: string, inbox_id: string, contact_id: string, subject: string | null, status: ConversationStatus, snoozed_until: number | null, assignee_id: string | null, team_id: string | null, priority: Priority, 
 /**
  * Label names, sorted.
@@ -339,7 +351,11 @@ preview: string,
 /**
  * The service-level policy of the current cycle and its clocks (`None`: no policy applies).
  */
-sla: ConversationSla | null, };
+sla: ConversationSla | null, 
+/**
+ * Escalated, by whom and since when (`None`: not escalated).
+ */
+escalation: Escalation | null, };
 
 export type Sender = { "type": "agent", id: string, } | { "type": "contact", id: string, } | { "type": "system" };
 
@@ -500,7 +516,9 @@ qr_code: string, };
 
 export type Directory = { me: Agent, server_url: string, agents: Array<Agent>, teams: Array<Team>, inboxes: Array<Inbox>, labels: Array<Label>, canned_responses: Array<CannedResponse>, };
 
-export type ViewKey = { "type": "mine" } | { "type": "unassigned" } | { "type": "all" } | { "type": "mentions" } | { "type": "pinned" } | { "type": "breaching_soon" } | { "type": "team", "id": string } | { "type": "inbox", "id": string } | { "type": "label", "id": string };
+export type ViewKey = { "type": "mine" } | { "type": "unassigned" } | { "type": "all" } | { "type": "mentions" } | { "type": "pinned" } | { "type": "breaching_soon" } | { "type": "team", "id": string } | { "type": "inbox", "id": string } | { "type": "label", "id": string } | { "type": "escalated" } | { "type": "board", "id": BoardColumnKey };
+
+export type BoardColumnKey = "new" | "assigned" | "waiting" | "escalated";
 
 export type SidebarEntry = { view: ViewKey, count: number, };
 

@@ -52,6 +52,9 @@ export type CommandAction =
   | { type: 'contactPanel' }
   | { type: 'settings' }
   | { type: 'reports' }
+  | { type: 'board' }
+  | { type: 'workload' }
+  | { type: 'escalate'; escalated: boolean }
   | { type: 'testRules' }
   | { type: 'signOut' };
 
@@ -71,6 +74,8 @@ export type CommandContext = {
   labels?: string[];
   /** Whether the open conversation is pinned. */
   pinned?: boolean;
+  /** Whether the target (one conversation) is escalated, to offer "De-escalate" instead. */
+  escalated?: boolean;
   doNotDisturb?: boolean;
   /** The agent's availability as shown (not offered again). */
   availability?: Availability | null;
@@ -116,6 +121,8 @@ export function buildCommands(directory: Directory, context: CommandContext = {}
   for (const priority of PRIORITIES) {
     act(`priority:${priority}`, t('palette.commands.priority', { priority: t(`priority.${priority}`) }), { type: 'priority', priority });
   }
+  if (context.escalated) act('deescalate', t('palette.commands.deescalate'), { type: 'escalate', escalated: false }, 'escalation lead clear');
+  else act('escalate', t('palette.commands.escalate'), { type: 'escalate', escalated: true }, 'escalation lead urgent raise');
   if (context.pinned) act('unpin', t('palette.commands.unpin'), { type: 'pin', pinned: false });
   else act('pin', t('palette.commands.pin'), { type: 'pin', pinned: true }, 'star');
   act('unread', t('palette.commands.markUnread'), { type: 'unread' });
@@ -143,11 +150,17 @@ export function buildCommands(directory: Directory, context: CommandContext = {}
   }
   general('reports', t('palette.commands.reports'), { type: 'reports' },
     'statistics analytics figures dashboard first response resolution export csv live');
+  general('board', t('palette.commands.board'), { type: 'board' },
+    'triage kanban columns new assigned waiting escalated');
+  if (directory.me.role === 'admin' || directory.me.role === 'lead') {
+    general('workload', t('palette.commands.workload'), { type: 'workload' },
+      'agents load capacity reassign queue presence team');
+  }
   general('sign-out', t('palette.commands.signOut'), { type: 'signOut' }, 'log out');
 
   const views: ViewKey[] = [
     { type: 'mine' }, { type: 'unassigned' }, { type: 'all' }, { type: 'mentions' }, { type: 'pinned' },
-    { type: 'breaching_soon' },
+    { type: 'breaching_soon' }, { type: 'escalated' },
     ...directory.teams.map((team) => ({ type: 'team', id: team.id }) as ViewKey),
     ...directory.inboxes.map((inbox) => ({ type: 'inbox', id: inbox.id }) as ViewKey),
     ...directory.labels.map((label) => ({ type: 'label', id: label.name }) as ViewKey),

@@ -68,6 +68,8 @@ export const ACTION_KINDS: Action['type'][] = [
   'add_labels',
   'remove_labels',
   'set_priority',
+  'escalate',
+  'deescalate',
   'set_status',
   'send_reply',
   'add_note',
@@ -333,6 +335,8 @@ export function newAction(type: Action['type'], directory: Directory | null, pol
       return { type, agent_id: directory?.agents.find((a) => a.active)?.id ?? '' };
     case 'route':
     case 'unassign':
+    case 'escalate':
+    case 'deescalate':
       return { type };
     case 'set_team':
       return { type, team_id: directory?.teams[0]?.id ?? null };

@@ -19,7 +19,10 @@ export function viewName(view: ViewKey, directory: Directory | null): string {
     case 'mentions':
     case 'pinned':
     case 'breaching_soon':
+    case 'escalated':
       return t(`views.${view.type}`);
+    case 'board':
+      return t(`board.columns.${view.id}`);
     case 'team':
       return directory?.teams.find((team) => team.id === view.id)?.name ?? t('views.unknown');
     case 'inbox':

@@ -194,6 +194,7 @@ export function buildWorld(count: number, now: number): World {
       last_incoming_at: incomingLast ? lastActivity : lastActivity - 2 * HOUR,
       preview: incomingLast ? line.text : pick(random, REPLIES),
       sla: null,
+      escalation: null,
       unread: incomingLast && random() < 0.45,
       pinned: random() < 0.04,
       mentioned: random() < 0.05,
@@ -227,6 +228,11 @@ export function buildWorld(count: number, now: number): World {
   persian.labels = ['shipping', 'vip'];
   persian.unread = true;
   persian.pinned = true;
+  // Two escalated ones, for the board's Escalated column: by the SLA and by a colleague.
+  for (const [n, by, note] of [[5, { type: 'sla' }, 'Standard: first response overdue'], [9, { type: 'agent', id: me.id }, 'VIP, second complaint']] as const) {
+    const c = conversations[n];
+    if (c && c.status !== 'resolved') c.escalation = { at: now - (n + 1) * 7 * MIN, by, note };
+  }
   const arabic = conversations[3];
   contacts.get(arabic.contact_id)!.name = 'فاطمة الزهراء';
   arabic.preview = 'مرحباً، أريد إرجاع المنتج لأنه وصل تالفاً.';

@@ -33,6 +33,7 @@ import type {
   WindowState,
 } from '../bindings';
 import { agents, automationRules, buildWorld, canned, inboxes, labels, me, teams, threadFor, uuid, type MockConversation } from './data';
+import { columnOf } from '../board';
 
 const HOUR = 3_600_000;
 
@@ -111,6 +112,10 @@ export function installMock(params: URLSearchParams): void {
         return c.inbox_id === view.id;
       case 'label':
         return c.labels.includes(view.id);
+      case 'escalated':
+        return c.escalation !== null && c.status !== 'resolved';
+      case 'board':
+        return columnOf(c) === view.id;
     }
   };
 
@@ -271,7 +276,7 @@ export function installMock(params: URLSearchParams): void {
     sidebar: (args): SidebarEntry[] => {
       const statusFilter = (args.status ?? null) as ConversationStatus | null;
       const views: ViewKey[] = [
-        { type: 'mine' }, { type: 'unassigned' }, { type: 'all' }, { type: 'mentions' }, { type: 'pinned' }, { type: 'breaching_soon' },
+        { type: 'mine' }, { type: 'unassigned' }, { type: 'all' }, { type: 'mentions' }, { type: 'pinned' }, { type: 'breaching_soon' }, { type: 'escalated' },
         ...teams.map((t) => ({ type: 'team', id: t.id }) as ViewKey),
         ...inboxes.map((i) => ({ type: 'inbox', id: i.id }) as ViewKey),
         ...labels.map((l) => ({ type: 'label', id: l.name }) as ViewKey),
@@ -412,6 +417,8 @@ export function installMock(params: URLSearchParams): void {
         if (!c) continue;
         c.status = args.status as ConversationStatus;
         c.snoozed_until = (args.snoozedUntil ?? null) as number | null;
+        // An escalation belongs to its cycle (as `proto::rules::apply_status` says).
+        if (c.status === 'resolved') c.escalation = null;
         outbox(id, ['conversation']);
       }
     },
@@ -423,6 +430,17 @@ export function installMock(params: URLSearchParams): void {
         for (const name of args.add as string[]) set.add(name);
         for (const name of args.remove as string[]) set.delete(name);
         c.labels = [...set].sort();
+        outbox(id, ['conversation']);
+      }
+    },
+    set_escalated: (args) => {
+      for (const id of args.ids as string[]) {
+        const c = byId.get(id);
+        if (!c) continue;
+        if (!args.escalated) c.escalation = null;
+        else if (!c.escalation && c.status !== 'resolved') {
+          c.escalation = { at: Date.now(), by: { type: 'agent', id: me.id }, note: (args.note ?? null) as string | null };
+        }
         outbox(id, ['conversation']);
       }
     },

@@ -25,6 +25,10 @@ export type ActionHost = {
   openSettings: () => void;
   /** The reports screen. */
   openReports?: () => void;
+  /** The triage board. */
+  openBoard?: () => void;
+  /** The workload screen (leads and admins). */
+  openWorkload?: () => void;
   /** The settings' rules page, to try a rule on this conversation (leads and admins). */
   testRules?: (conversationId: string) => void;
   signOut: () => void;
@@ -79,6 +83,10 @@ export class Actions {
     this.withTargets((targets) => api.setPriority(targets, priority), ids);
   }
 
+  setEscalated(escalated: boolean, ids?: string[], note: string | null = null): void {
+    this.withTargets((targets) => api.setEscalated(targets, escalated, note), ids);
+  }
+
   togglePin(ids?: string[]): void {
     this.withTargets(async (targets) => {
       // Several: pin them all unless all are pinned already.
@@ -119,6 +127,8 @@ export class Actions {
         return this.snooze(action.preset, ids);
       case 'priority':
         return this.setPriority(action.priority, ids);
+      case 'escalate':
+        return this.setEscalated(action.escalated, ids);
       case 'pin':
         return this.setPinned(action.pinned, ids);
       case 'unread':
@@ -139,6 +149,10 @@ export class Actions {
         return this.host.openSettings();
       case 'reports':
         return this.host.openReports?.();
+      case 'board':
+        return this.host.openBoard?.();
+      case 'workload':
+        return this.host.openWorkload?.();
       case 'testRules':
         if (ids[0]) this.host.testRules?.(ids[0]);
         return;

@@ -8,6 +8,7 @@ import { t } from '../i18n';
 import { toasts } from '../toasts.svelte';
 import { Actions } from './actions';
 import { Attachments } from './attachments.svelte';
+import { BoardState } from './board.svelte';
 import { ALL_KINDS, DIRECTORY_KINDS, LIST_KINDS, RULES_KINDS, SIDEBAR_KINDS, THREAD_KINDS, touches } from './kinds';
 import { ListState } from './list.svelte';
 import { ReportsState } from './reports.svelte';
@@ -22,6 +23,7 @@ export type Overlay =
   | { kind: 'help' }
   | { kind: 'settings' }
   | { kind: 'reports' }
+  | { kind: 'board' }
   | { kind: 'picker'; picker: PickerKind; ids: string[] };
 
 /** How long `cache_changed` events are gathered before the panes read again (one read per burst). */
@@ -35,6 +37,7 @@ export class AppState {
   readonly attachments: Attachments;
   readonly settings: SettingsState;
   readonly reports: ReportsState;
+  readonly board: BoardState;
 
   overlay = $state.raw<Overlay | null>(null);
   contactPanel = $state(true);
@@ -84,6 +87,7 @@ export class AppState {
       openId: () => this.thread.openId,
     });
     this.reports = new ReportsState({ directory: () => this.session.directory });
+    this.board = new BoardState({ report });
     this.actions = new Actions({
       report,
       selected: () => this.list.selected,
@@ -99,6 +103,7 @@ export class AppState {
       toggleContactPanel: () => this.toggleContactPanel(),
       openSettings: () => this.openSettings(),
       openReports: () => this.openReports(),
+      openBoard: () => this.openBoard(),
       testRules: (id) => this.testRules(id),
       signOut: () => this.session.signOut(),
     });
@@ -221,6 +226,7 @@ export class AppState {
     if (touches(kinds, DIRECTORY_KINDS)) this.session.loadDirectory();
     if (touches(kinds, SIDEBAR_KINDS)) this.session.loadSidebar();
     if (touches(kinds, LIST_KINDS)) this.list.refresh();
+    if (this.overlay?.kind === 'board' && touches(kinds, LIST_KINDS)) void this.board.refresh();
     if (this.thread.openId && touches(kinds, THREAD_KINDS)) this.thread.reload(kinds.includes('message'));
     if (this.settings.rules.loaded && touches(kinds, RULES_KINDS)) this.settings.rules.load();
   }
@@ -288,6 +294,12 @@ export class AppState {
   openReports(): void {
     this.overlay = { kind: 'reports' };
     void this.reports.open();
+  }
+
+  /** The triage board (anyone: its columns are the conversations this agent sees). */
+  openBoard(): void {
+    this.overlay = { kind: 'board' };
+    void this.board.open();
   }
 
   /** The rules page of the settings screen, ready to try a rule on a conversation. */

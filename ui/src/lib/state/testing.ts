@@ -43,6 +43,7 @@ export function conversation(id: string, overrides: Partial<Conversation> = {}):
     last_incoming_at: null,
     preview: '',
     sla: null,
+    escalation: null,
     ...overrides,
   };
 }
@@ -159,6 +160,7 @@ function makeFakeApi(): Fake {
     setStatus: () => undefined,
     editLabels: () => undefined,
     setPriority: () => undefined,
+    setEscalated: () => undefined,
     setPinned: () => undefined,
     markUnread: () => undefined,
     saveDraft: () => undefined,
