@@ -46,6 +46,10 @@ fn comparable(kind: EntityKind, value: Option<Value>) -> Option<Value> {
                 *v = Value::Bool(!v.is_null());
             }
         }
+        // Why a message failed is the channel's answer (or the connector's), learnt after.
+        if kind == EntityKind::Message {
+            object.remove("failure");
+        }
         // An escalation's time is the server's too; who raised it and why are compared.
         if let Some(at) = object.get_mut("escalation").and_then(|e| e.get_mut("at")) {
             *at = Value::Bool(true);
