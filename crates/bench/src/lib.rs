@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod automation;
+pub mod channels;
 pub mod figures;
 pub mod generate;
 pub mod load;

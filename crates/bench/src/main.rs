@@ -54,7 +54,7 @@ fn options() -> anyhow::Result<Options> {
             "--only" => options.only.push(args.next().context("--only needs cache, network, scale or app")?),
             "-h" | "--help" => {
                 println!(
-                    "switchboard-bench [--quick] [--out DIR] [--seed N] [--app PATH] [--hello PATH] [--only cache|network|scale|automation[-ingest|-timers]|app]..."
+                    "switchboard-bench [--quick] [--out DIR] [--seed N] [--app PATH] [--hello PATH] [--only cache|network|scale|automation[-ingest|-timers]|channels|app]..."
                 );
                 println!(
                     "The app figures need a display, a Secret Service and tauri-driver: scripts/bench.sh."
@@ -115,6 +115,10 @@ async fn main() -> anyhow::Result<()> {
     if parts.ingest || parts.timers {
         eprintln!("automation figures…");
         rows.extend(automation::automation_figures(options.quick, parts).await?);
+    }
+    if options.wants("channels") {
+        eprintln!("channel figures…");
+        rows.extend(switchboard_bench::channels::channel_figures(options.quick).await?);
     }
     if options.wants("app") {
         match &account {
