@@ -418,4 +418,42 @@ mod tests {
         assert_eq!(kept(&conn), recount(&conn));
         assert_eq!(kept(&conn), vec![("a".to_owned(), 1)]);
     }
+
+    #[test]
+    fn the_connector_migration_moves_webhook_urls_out_of_inboxes_and_the_feed() {
+        let mut conn = rusqlite::Connection::open_in_memory().expect("in-memory db");
+        let before = super::MIGRATIONS
+            .iter()
+            .position(|m| m.contains("CREATE TABLE inbox_connectors"))
+            .expect("the connector migration");
+        for migration in &super::MIGRATIONS[..before] {
+            conn.execute_batch(migration).expect("an earlier migration");
+        }
+        conn.pragma_update(None, "user_version", before).expect("version");
+        conn.execute_batch(
+            r#"INSERT INTO inboxes (id, data) VALUES
+                 ('i1', '{"id":"i1","name":"Partner","webhook_url":"https://partner.example/hook"}'),
+                 ('i2', '{"id":"i2","name":"Chat","webhook_url":null}');
+               INSERT INTO changes (entity, entity_id, op, data) VALUES
+                 ('inbox', 'i1', 'upsert', '{"id":"i1","webhook_url":"https://partner.example/hook"}');"#,
+        )
+        .expect("an inbox of before");
+        super::migrate(&mut conn).expect("migrate");
+        let settings: Vec<(String, String)> = conn
+            .prepare("SELECT inbox_id, settings FROM inbox_connectors")
+            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .expect("settings");
+        assert_eq!(settings.len(), 1, "only the inbox that had a webhook: {settings:?}");
+        let value: serde_json::Value = serde_json::from_str(&settings[0].1).expect("json");
+        assert_eq!(value, serde_json::json!({"kind": "api", "webhook_url": "https://partner.example/hook"}));
+        let left: i64 = conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM inboxes WHERE data LIKE '%webhook_url%')
+                      + (SELECT count(*) FROM changes WHERE data LIKE '%webhook_url%')",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(left, 0, "no webhook_url left in the inboxes or the feed's history");
+    }
 }
