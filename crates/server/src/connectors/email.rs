@@ -125,7 +125,7 @@ impl Connector for EmailConnector {
 }
 
 fn megabytes(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+    format!("{:.1} MB", bytes as f64 / MIB as f64)
 }
 
 /// A parsed mail as the domain takes it: its attachments stored (or refused, with the reason).
@@ -240,6 +240,44 @@ pub async fn run(workspace: Workspace, files: FileStore, config: EmailConfig, sh
 
 #[cfg(test)]
 mod tests {
+    use super::parse::{ParsedAttachment, ParsedEmail};
+
+    #[tokio::test]
+    async fn a_file_over_its_type_s_limit_is_left_out_with_a_line_saying_so() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let attachments = crate::files::Attachments::Directory(dir.path().join("attachments"));
+        let files = super::FileStore::new(&attachments, dir.path()).expect("file store");
+        let file = |name: &str, content_type: &str, size: usize| ParsedAttachment {
+            file_name: name.into(),
+            content_type: content_type.into(),
+            bytes: vec![7; size],
+        };
+        let parsed = ParsedEmail {
+            message_id: "m@c.test".into(),
+            parents: vec![],
+            from_address: Some("a@c.test".into()),
+            from_name: None,
+            reply_to: Some("replies@c.test".into()),
+            subject: "Files".into(),
+            body: "See attached".into(),
+            attachments: vec![
+                file("invoice.pdf", "application/pdf", 1000),
+                file("photo.jpg", "image/jpeg", 12 * 1024 * 1024),
+            ],
+            automatic: None,
+        };
+        let (email, stored) = super::prepare(&files, parsed).await;
+        assert_eq!(stored.len(), 1);
+        assert_eq!((stored[0].file_name.as_str(), stored[0].size), ("invoice.pdf", 1000));
+        assert_eq!(email.refused.len(), 1, "{:?}", email.refused);
+        assert!(
+            email.refused[0].contains("photo.jpg") && email.refused[0].contains("12.0 MB)"),
+            "{:?}",
+            email.refused
+        );
+        assert_eq!(email.from_address.as_deref(), Some("replies@c.test"), "replies go to Reply-To");
+    }
+
     #[test]
     fn limits_depend_on_the_type() {
         assert_eq!(super::attachment_limit("image/png"), 10 * 1024 * 1024);
