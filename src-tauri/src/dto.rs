@@ -193,6 +193,8 @@ pub enum ViewKey {
     Label(String),
     /// Escalated conversations, of any unresolved status.
     Escalated,
+    /// One agent's unresolved conversations (the workload screen's queue).
+    Agent(Uuid),
     /// A column of the triage board (`cache::views::BoardColumn`).
     Board(BoardColumnKey),
 }
@@ -243,6 +245,7 @@ impl From<ViewKey> for View {
             ViewKey::Inbox(id) => View::Inbox(id),
             ViewKey::Label(name) => View::Label(name),
             ViewKey::Escalated => View::Escalated,
+            ViewKey::Agent(id) => View::Agent(id),
             ViewKey::Board(column) => View::Board(column.into()),
         }
     }
@@ -261,6 +264,7 @@ impl From<View> for ViewKey {
             View::Inbox(id) => ViewKey::Inbox(id),
             View::Label(name) => ViewKey::Label(name),
             View::Escalated => ViewKey::Escalated,
+            View::Agent(id) => ViewKey::Agent(id),
             View::Board(column) => ViewKey::Board(column.into()),
         }
     }
@@ -505,7 +509,15 @@ pub struct WorkloadRow {
     pub parked: u32,
     /// Whether routing could give them a conversation now.
     pub can_take_more: bool,
+    /// From this device's cache: since when the customer waiting longest on them has waited.
+    pub oldest_waiting_since: Option<Millis>,
+    /// From this device's cache: how many of theirs have an SLA clock due within
+    /// [`BREACHING_SOON_MS`] (overdue ones included).
+    pub breaching_soon: u32,
 }
+
+/// How far ahead "breaching soon" looks on the workload screen.
+pub const BREACHING_SOON_MS: Millis = 30 * 60 * 1000;
 
 impl From<AgentWorkload> for WorkloadRow {
     fn from(row: AgentWorkload) -> Self {
@@ -517,6 +529,8 @@ impl From<AgentWorkload> for WorkloadRow {
             capacity: row.capacity,
             parked: row.parked,
             can_take_more: row.can_take_more,
+            oldest_waiting_since: None,
+            breaching_soon: 0,
         }
     }
 }

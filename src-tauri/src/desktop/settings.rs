@@ -28,13 +28,25 @@ impl Desktop {
         Ok(switchboard_core::settings::set_capacity(&api, agent_id, capacity).await?)
     }
 
-    /// What routing sees now: every active agent's load, and the queue's length (leads, admins).
+    /// What routing sees now: every active agent's load, and the queue's length (leads, admins);
+    /// with, from the cache, each agent's oldest waiting customer and how many of theirs are
+    /// breaching soon.
     pub async fn workload(&self) -> UiResult<dto::Workload> {
-        let api = self.with(|s| Ok(s.account.api.clone())).await?;
+        let soon = (self.now)() + dto::BREACHING_SOON_MS;
+        let (api, queues) =
+            self.with(|s| Ok((s.account.api.clone(), s.account.cache.agent_queues(soon)?))).await?;
         let agents = switchboard_core::settings::workload(&api).await?;
         let queue = api.routing_queue().await?;
+        let rows = agents.into_iter().map(|agent| {
+            let cached = queues.iter().find(|q| q.agent_id == agent.agent_id);
+            dto::WorkloadRow {
+                oldest_waiting_since: cached.and_then(|q| q.oldest_waiting_since),
+                breaching_soon: cached.map_or(0, |q| q.breaching_soon as u32),
+                ..dto::WorkloadRow::from(agent)
+            }
+        });
         Ok(dto::Workload {
-            agents: agents.into_iter().map(dto::WorkloadRow::from).collect(),
+            agents: rows.collect(),
             queued: queue.len() as u32,
             oldest_waiting_since: queue.iter().filter_map(|q| q.waiting_since).min(),
         })

@@ -516,7 +516,7 @@ qr_code: string, };
 
 export type Directory = { me: Agent, server_url: string, agents: Array<Agent>, teams: Array<Team>, inboxes: Array<Inbox>, labels: Array<Label>, canned_responses: Array<CannedResponse>, };
 
-export type ViewKey = { "type": "mine" } | { "type": "unassigned" } | { "type": "all" } | { "type": "mentions" } | { "type": "pinned" } | { "type": "breaching_soon" } | { "type": "team", "id": string } | { "type": "inbox", "id": string } | { "type": "label", "id": string } | { "type": "escalated" } | { "type": "board", "id": BoardColumnKey };
+export type ViewKey = { "type": "mine" } | { "type": "unassigned" } | { "type": "all" } | { "type": "mentions" } | { "type": "pinned" } | { "type": "breaching_soon" } | { "type": "team", "id": string } | { "type": "inbox", "id": string } | { "type": "label", "id": string } | { "type": "escalated" } | { "type": "agent", "id": string } | { "type": "board", "id": BoardColumnKey };
 
 export type BoardColumnKey = "new" | "assigned" | "waiting" | "escalated";
 
@@ -619,7 +619,16 @@ parked: number,
 /**
  * Whether routing could give them a conversation now.
  */
-can_take_more: boolean, };
+can_take_more: boolean, 
+/**
+ * From this device's cache: since when the customer waiting longest on them has waited.
+ */
+oldest_waiting_since: number | null, 
+/**
+ * From this device's cache: how many of theirs have an SLA clock due within
+ * [`BREACHING_SOON_MS`] (overdue ones included).
+ */
+breaching_soon: number, };
 
 export type Workload = { agents: Array<WorkloadRow>, queued: number, 
 /**

@@ -23,6 +23,8 @@ export function viewName(view: ViewKey, directory: Directory | null): string {
       return t(`views.${view.type}`);
     case 'board':
       return t(`board.columns.${view.id}`);
+    case 'agent':
+      return directory?.agents.find((agent) => agent.id === view.id)?.name ?? t('views.unknown');
     case 'team':
       return directory?.teams.find((team) => team.id === view.id)?.name ?? t('views.unknown');
     case 'inbox':

@@ -24,6 +24,8 @@ pub enum View {
     Label(String),
     /// Escalated conversations (by a person, a rule or an SLA step), of any status.
     Escalated,
+    /// One agent's unresolved conversations (their queue on the workload screen).
+    Agent(Id),
     /// A column of the triage board (always of unresolved conversations; the status filter is
     /// the column's own).
     Board(BoardColumn),
@@ -144,6 +146,19 @@ pub struct ConversationRow {
 /// Whether `c` is escalated (`->>` is NULL for a missing key and for JSON null alike).
 const ESCALATED: &str = "(c.data->>'escalation' IS NOT NULL)";
 
+/// What the cache says of one agent's unresolved conversations, beside routing's figures on the
+/// workload screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentQueue {
+    pub agent_id: Id,
+    /// Open ones assigned to them.
+    pub open: usize,
+    /// Since when the customer who has waited longest among them has been waiting.
+    pub oldest_waiting_since: Option<Millis>,
+    /// How many have an SLA clock falling due before `soon` (overdue ones included).
+    pub breaching_soon: usize,
+}
+
 /// The WHERE clause and parameters of a view (on `conversations c`).
 fn view_filter(view: &View, me: Option<Id>) -> (String, Vec<SqlValue>) {
     let text = |id: &Id| SqlValue::Text(id.to_string());
@@ -168,6 +183,7 @@ fn view_filter(view: &View, me: Option<Id>) -> (String, Vec<SqlValue>) {
             vec![SqlValue::Text(name.clone())],
         ),
         View::Escalated => (format!("{ESCALATED} AND c.status != 'resolved'"), vec![]),
+        View::Agent(id) => ("c.assignee_id = ? AND c.status != 'resolved'".into(), vec![text(id)]),
         // The SQL twin of `BoardColumn::of` (a test holds them equal).
         View::Board(column) => (
             match column {
@@ -291,6 +307,41 @@ impl Cache {
         views.extend(self.all::<Inbox>(EntityKind::Inbox)?.into_iter().map(|i| View::Inbox(i.id)));
         views.extend(self.all::<Label>(EntityKind::Label)?.into_iter().map(|l| View::Label(l.name)));
         views.into_iter().map(|view| Ok((view.clone(), self.count(&view, status)?))).collect()
+    }
+
+    /// Every agent holding an unresolved conversation, with their open count, oldest waiting
+    /// customer and how many of theirs fall due before `soon` (one pass over the unresolved rows).
+    pub fn agent_queues(&self, soon: Millis) -> CoreResult<Vec<AgentQueue>> {
+        let conn = self.lock();
+        let mut statement = conn.prepare_cached(
+            "SELECT c.assignee_id,
+                    SUM(c.status = 'open'),
+                    MIN(CASE WHEN c.status != 'resolved' THEN c.data->>'waiting_since' END),
+                    SUM(c.sla_due_at IS NOT NULL AND c.sla_due_at <= ?1)
+             FROM conversations c
+             WHERE c.status IS NOT NULL AND c.status != 'resolved' AND c.assignee_id IS NOT NULL
+             GROUP BY c.assignee_id ORDER BY c.assignee_id",
+        )?;
+        let rows = statement.query_map([soon], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, Option<i64>>(2)?,
+                row.get::<_, i64>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (agent, open, oldest, soon) = row?;
+            let Ok(agent_id) = agent.parse() else { continue };
+            out.push(AgentQueue {
+                agent_id,
+                open: open as usize,
+                oldest_waiting_since: oldest,
+                breaching_soon: soon as usize,
+            });
+        }
+        Ok(out)
     }
 
     /// A conversation's messages, oldest first (optimistic ones included, marked `queued`).

@@ -116,6 +116,8 @@ export function installMock(params: URLSearchParams): void {
         return c.escalation !== null && c.status !== 'resolved';
       case 'board':
         return columnOf(c) === view.id;
+      case 'agent':
+        return c.assignee_id === view.id && c.status !== 'resolved';
     }
   };
 
@@ -531,9 +533,13 @@ export function installMock(params: URLSearchParams): void {
       const open = world.conversations.filter((c) => c.status === 'open');
       return {
         agents: agents.filter((a) => a.active).map((a) => {
-          const load = open.filter((c) => c.assignee_id === a.id).length;
+          const theirs = open.filter((c) => c.assignee_id === a.id);
+          const load = theirs.length;
+          const waits = theirs.map((c) => c.waiting_since).filter((at): at is number => at !== null);
           return { agent_id: a.id, availability: a.availability, connected: a.availability !== 'offline', load, capacity: a.capacity, parked: 0,
-            can_take_more: a.availability === 'online' && (a.capacity === null || load < a.capacity) };
+            can_take_more: a.availability === 'online' && (a.capacity === null || load < a.capacity),
+            oldest_waiting_since: waits.length ? Math.min(...waits) : null,
+            breaching_soon: theirs.filter((c) => dueOf(c) <= Date.now() + 30 * 60_000).length };
         }),
         queued: open.filter((c) => c.assignee_id === null).length,
         oldest_waiting_since: Date.now() - 14 * 60_000,

@@ -9,6 +9,7 @@ import { toasts } from '../toasts.svelte';
 import { Actions } from './actions';
 import { Attachments } from './attachments.svelte';
 import { BoardState } from './board.svelte';
+import { WorkloadState } from './workload.svelte';
 import { ALL_KINDS, DIRECTORY_KINDS, LIST_KINDS, RULES_KINDS, SIDEBAR_KINDS, THREAD_KINDS, touches } from './kinds';
 import { ListState } from './list.svelte';
 import { ReportsState } from './reports.svelte';
@@ -24,6 +25,7 @@ export type Overlay =
   | { kind: 'settings' }
   | { kind: 'reports' }
   | { kind: 'board' }
+  | { kind: 'workload' }
   | { kind: 'picker'; picker: PickerKind; ids: string[] };
 
 /** How long `cache_changed` events are gathered before the panes read again (one read per burst). */
@@ -38,6 +40,7 @@ export class AppState {
   readonly settings: SettingsState;
   readonly reports: ReportsState;
   readonly board: BoardState;
+  readonly workload: WorkloadState;
 
   overlay = $state.raw<Overlay | null>(null);
   contactPanel = $state(true);
@@ -88,6 +91,7 @@ export class AppState {
     });
     this.reports = new ReportsState({ directory: () => this.session.directory });
     this.board = new BoardState({ report });
+    this.workload = new WorkloadState({ report, directory: () => this.session.directory });
     this.actions = new Actions({
       report,
       selected: () => this.list.selected,
@@ -104,6 +108,7 @@ export class AppState {
       openSettings: () => this.openSettings(),
       openReports: () => this.openReports(),
       openBoard: () => this.openBoard(),
+      openWorkload: () => this.openWorkload(),
       testRules: (id) => this.testRules(id),
       signOut: () => this.session.signOut(),
     });
@@ -227,6 +232,7 @@ export class AppState {
     if (touches(kinds, SIDEBAR_KINDS)) this.session.loadSidebar();
     if (touches(kinds, LIST_KINDS)) this.list.refresh();
     if (this.overlay?.kind === 'board' && touches(kinds, LIST_KINDS)) void this.board.refresh();
+    if (this.overlay?.kind === 'workload' && touches(kinds, LIST_KINDS)) void this.workload.load();
     if (this.thread.openId && touches(kinds, THREAD_KINDS)) this.thread.reload(kinds.includes('message'));
     if (this.settings.rules.loaded && touches(kinds, RULES_KINDS)) this.settings.rules.load();
   }
@@ -300,6 +306,13 @@ export class AppState {
   openBoard(): void {
     this.overlay = { kind: 'board' };
     void this.board.open();
+  }
+
+  /** The workload screen (leads and admins, whom the server answers). */
+  openWorkload(): void {
+    if (!this.settings.canView()) return;
+    this.overlay = { kind: 'workload' };
+    void this.workload.open();
   }
 
   /** The rules page of the settings screen, ready to try a rule on a conversation. */
