@@ -139,9 +139,16 @@ fn agent_queues_count_open_oldest_waiting_and_breaching_soon_per_agent() {
         let id = Id::new_v4();
         ids.push(id);
         let sla = due.map(|due| {
-            let mut clock = sla::SlaClock::start(sla::SlaMetric::FirstResponse, 1, 60_000, 0, sla::Time::Wall, 80);
+            let mut clock =
+                sla::SlaClock::start(sla::SlaMetric::FirstResponse, 1, 60_000, 0, sla::Time::Wall, 80);
             clock.due_at = Some(due);
-            sla::ConversationSla { policy_id: Some(policy), policy_name: "P".into(), pinned: false, cycle: 1, clocks: vec![clock] }
+            sla::ConversationSla {
+                policy_id: Some(policy),
+                policy_name: "P".into(),
+                pinned: false,
+                cycle: 1,
+                clocks: vec![clock],
+            }
         });
         let data = json!({"id": id, "inbox_id": inbox, "contact_id": contact, "subject": null, "status": status,
             "snoozed_until": null, "assignee_id": assignee, "team_id": null, "priority": "none", "labels": [],
