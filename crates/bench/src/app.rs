@@ -26,7 +26,7 @@ use anyhow::Context;
 use serde_json::json;
 use switchboard_core::{
     accounts::Accounts,
-    keychain::{OsKeychain, TokenStore},
+    keychain::{cache_key_entry, CacheKey, OsKeychain, TokenStore},
 };
 use switchboard_proto::Id;
 
@@ -50,6 +50,9 @@ pub struct PreparedAccount {
     pub harness: AppHarness,
     pub me: Id,
     pub cache_path: PathBuf,
+    /// The account's cache key (from the keychain): the cache figures build a plain cache at
+    /// `cache_path`, encrypted with it before the app starts on it.
+    pub cache_key: CacheKey,
 }
 
 fn on_path(tool: &str) -> bool {
@@ -102,11 +105,15 @@ pub async fn prepare_account(app: PathBuf, hello: PathBuf) -> anyhow::Result<Pre
     let data_dir = tempfile::tempdir()?;
     let tokens: Arc<dyn TokenStore> =
         Arc::new(OsKeychain::new().map_err(|e| anyhow::anyhow!("the OS keychain: {e}"))?);
-    let accounts = Accounts::new(data_dir.path().to_owned(), tokens);
+    let accounts = Accounts::new(data_dir.path().to_owned(), tokens.clone());
     let info = accounts.sign_in(&server.base, "agent@bench.example", password, None, "bench", 0).await?;
     server.stop().await;
     let cache_path = accounts.account_dir(&info.key()).join("cache.db");
-    Ok(PreparedAccount { harness: AppHarness { app, hello, data_dir }, me: info.agent.id, cache_path })
+    let stored = tokens.load(&cache_key_entry(&info.key())).map_err(|e| anyhow::anyhow!("the cache key: {e}"))?;
+    let cache_key = CacheKey::from_hex(stored.expose()).context("the stored cache key is malformed")?;
+    // The cache figures fill a plain cache here; it is encrypted before the app starts on it.
+    switchboard_core::cache::Cache::remove(&cache_path)?;
+    Ok(PreparedAccount { harness: AppHarness { app, hello, data_dir }, me: info.agent.id, cache_path, cache_key })
 }
 
 /// One start, in milliseconds.

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod automation;
 pub mod channels;
+pub mod encryption;
 pub mod figures;
 pub mod generate;
 pub mod load;

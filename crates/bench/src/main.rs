@@ -54,7 +54,7 @@ fn options() -> anyhow::Result<Options> {
             "--only" => options.only.push(args.next().context("--only needs cache, network, scale or app")?),
             "-h" | "--help" => {
                 println!(
-                    "switchboard-bench [--quick] [--out DIR] [--seed N] [--app PATH] [--hello PATH] [--only cache|network|scale|automation[-ingest|-timers]|channels|app]..."
+                    "switchboard-bench [--quick] [--out DIR] [--seed N] [--app PATH] [--hello PATH] [--only cache|encryption|network|scale|automation[-ingest|-timers]|channels|app]..."
                 );
                 println!(
                     "The app figures need a display, a Secret Service and tauri-driver: scripts/bench.sh."
@@ -88,7 +88,7 @@ async fn main() -> anyhow::Result<()> {
         Err("not asked for (--only)".to_owned())
     };
     let mut rows = Vec::new();
-    if options.wants("cache") || options.wants("app") {
+    if options.wants("cache") || options.wants("app") || options.wants("encryption") {
         let scratch = tempfile::tempdir()?;
         let cache_path =
             account.as_ref().map_or_else(|_| scratch.path().join("cache.db"), |a| a.cache_path.clone());
@@ -98,7 +98,18 @@ async fn main() -> anyhow::Result<()> {
         );
         let workspace = generate::generate(preset, options.seed, account.as_ref().ok().map(|a| a.me));
         eprintln!("cache figures…");
-        rows.extend(figures::cache_figures(&workspace, options.quick, &cache_path)?);
+        if options.wants("cache") || options.wants("app") {
+            rows.extend(figures::cache_figures(&workspace, options.quick, &cache_path)?);
+        }
+        if let Ok(account) = &account {
+            // The app opens its account's cache encrypted: encrypt the one just built, as a first
+            // start after an upgrade would, so the app figures time the usual start.
+            drop(switchboard_core::cache::Cache::open_encrypted(&cache_path, &account.cache_key)?);
+        }
+        if options.wants("encryption") || options.wants("cache") {
+            eprintln!("encrypted cache figures…");
+            rows.extend(switchboard_bench::encryption::encryption_figures(&workspace, options.quick)?);
+        }
     }
     if options.wants("network") {
         eprintln!("network figures…");

@@ -64,6 +64,8 @@ impl Report {
             let result = match row.pass {
                 Some(true) => "pass".to_owned(),
                 Some(false) => "**miss**".to_owned(),
+                // A comparison without a target (the encrypted cache next to the plain one).
+                None if row.ratio.is_some() => format!("reported: {}", row.note),
                 None => format!("not measured: {}", row.note),
             };
             out.push_str(&format!(

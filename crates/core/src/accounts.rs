@@ -3,6 +3,10 @@
 //! token) deletes the keychain entry and wipes the account's cache and files.
 //!
 //! `accounts.json` lists the accounts (server, agent, which is active) and never holds a token.
+//!
+//! Each account's cache is encrypted with its own key, a second keychain entry beside the token
+//! ([`keychain::cache_key_entry`]); forgetting an account deletes that key before anything else,
+//! so a copy of the cache taken before the wipe stays unreadable.
 
 use std::{
     path::{Path, PathBuf},
@@ -18,7 +22,7 @@ use crate::{
     cache::Cache,
     clock::Clock,
     error::{CoreError, CoreResult},
-    keychain::{AccountKey, Token, TokenStore},
+    keychain::{self, AccountKey, CacheKey, KeychainError, Token, TokenStore},
 };
 
 /// One signed-in account, as listed (no secrets).
@@ -128,7 +132,7 @@ impl Accounts {
         tokio::task::spawn_blocking(move || tokens.save(&saved_key, &token))
             .await
             .map_err(|e| CoreError::Invalid(format!("keychain task: {e}")))??;
-        let cache = Cache::open(&self.account_dir(&key).join("cache.db"))?;
+        let cache = self.open_cache(&key).await?;
         cache.set_identity(login.agent.id, now)?;
         let info = AccountInfo {
             server_url,
@@ -180,7 +184,7 @@ impl Accounts {
             .await
             .map_err(|e| CoreError::Invalid(format!("keychain task: {e}")))??;
         let dir = self.account_dir(key);
-        let cache = Arc::new(Cache::open(&dir.join("cache.db"))?);
+        let cache = Arc::new(self.open_cache(key).await?);
         cache.set_identity(info.agent.id, (self.now)())?;
         Ok(OpenAccount { api: ApiClient::new(&info.server_url, token), info, cache, dir })
     }
@@ -195,14 +199,48 @@ impl Accounts {
         self.forget(key).await
     }
 
-    /// Deletes the keychain entry and wipes the account's cache and files (after sign-out, or when
-    /// the server answered `token_revoked`). Another account becomes active if this one was.
+    /// The account's encrypted cache, with its key from the keychain. The first open makes the
+    /// key (and encrypts a plain cache left by an older version); a cache whose key is gone can't
+    /// be read, so it is dropped and synced again.
+    async fn open_cache(&self, key: &AccountKey) -> CoreResult<Cache> {
+        let path = self.account_dir(key).join("cache.db");
+        let tokens = self.tokens.clone();
+        let entry = keychain::cache_key_entry(key);
+        let (cache_key, made) = tokio::task::spawn_blocking(move || -> CoreResult<(CacheKey, bool)> {
+            match tokens.load(&entry) {
+                Ok(stored) => CacheKey::from_hex(stored.expose())
+                    .map(|found| (found, false))
+                    .ok_or_else(|| KeychainError::Other("the stored cache key is malformed".into()).into()),
+                Err(KeychainError::NotFound) => {
+                    let made = CacheKey::generate();
+                    tokens.save(&entry, &Token::new(made.to_hex()))?;
+                    Ok((made, true))
+                }
+                Err(error) => Err(error.into()),
+            }
+        })
+        .await
+        .map_err(|e| CoreError::Invalid(format!("keychain task: {e}")))??;
+        if made && path.exists() && !crate::cache::encryption::is_plain(&path)? {
+            tracing::warn!("the cache's key is gone: dropping the unreadable cache to sync it again");
+            Cache::remove(&path)?;
+        }
+        Cache::open_encrypted(&path, &cache_key)
+    }
+
+    /// Deletes the cache key, then the token, from the keychain and wipes the account's cache and
+    /// files (after sign-out, or when the server answered `token_revoked`). The key goes first: if
+    /// anything after it fails, what is left on disk is already unreadable. Another account becomes
+    /// active if this one was.
     pub async fn forget(&self, key: &AccountKey) -> CoreResult<()> {
         let tokens = self.tokens.clone();
         let deleted_key = key.clone();
-        tokio::task::spawn_blocking(move || tokens.delete(&deleted_key))
-            .await
-            .map_err(|e| CoreError::Invalid(format!("keychain task: {e}")))??;
+        tokio::task::spawn_blocking(move || {
+            tokens.delete(&keychain::cache_key_entry(&deleted_key))?;
+            tokens.delete(&deleted_key)
+        })
+        .await
+        .map_err(|e| CoreError::Invalid(format!("keychain task: {e}")))??;
         wipe(&self.account_dir(key))?;
         let mut accounts: Vec<AccountInfo> = self.list()?.into_iter().filter(|a| &a.key() != key).collect();
         if !accounts.iter().any(|a| a.active) {

@@ -4,6 +4,7 @@
 //! pending actions, and search indexes. Applying a change is idempotent: a row is set to the
 //! server's version and its displayed version recomputed (see `outbox.rs`).
 
+pub mod encryption;
 mod schema;
 pub mod search;
 pub mod views;
@@ -55,12 +56,35 @@ fn parse_id(text: &str) -> CoreResult<Id> {
 }
 
 impl Cache {
-    /// Opens (creating and migrating if needed) the cache at `path`.
+    /// Opens (creating and migrating if needed) a plain cache at `path` (tests and the benchmark's
+    /// baseline; an account's cache is [`Cache::open_encrypted`]).
     pub fn open(path: &Path) -> CoreResult<Cache> {
+        Self::open_keyed(path, None)
+    }
+
+    /// Opens (creating and migrating if needed) the cache at `path`, encrypted with `key`; a plain
+    /// cache there is encrypted first ([`encryption`]). A wrong key is `CoreError::Corrupt`.
+    pub fn open_encrypted(path: &Path, key: &crate::keychain::CacheKey) -> CoreResult<Cache> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        encryption::encrypt_plain(path, key)?;
+        Self::open_keyed(path, Some(key))
+    }
+
+    /// Deletes a cache's files (its key is lost: what it held is synced again).
+    pub fn remove(path: &Path) -> CoreResult<()> {
+        encryption::remove_database(path)
+    }
+
+    fn open_keyed(path: &Path, key: Option<&crate::keychain::CacheKey>) -> CoreResult<Cache> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
         let mut conn = Connection::open(path)?;
+        if let Some(key) = key {
+            encryption::apply_key(&conn, key)?;
+        }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;

@@ -9,6 +9,9 @@
 //! Manager on Windows, Secret Service on Linux and the BSDs. Its calls may block (D-Bus, keychain
 //! prompts), so async callers wrap them in `spawn_blocking`. [`MemoryTokenStore`] is the in-memory
 //! stand-in for unit tests.
+//!
+//! Each account's cache key ([`CacheKey`]) is a second entry beside its token
+//! ([`cache_key_entry`]): the cache is unreadable without it, and sign-out deletes it first.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -34,6 +37,45 @@ impl Token {
     /// The token's text, for the `Authorization` header and the keychain. Never log it.
     pub fn expose(&self) -> &str {
         &self.0
+    }
+}
+
+/// The key of an account's cache: SQLCipher's raw 256-bit key (no passphrase derivation, so a
+/// cold start costs no key stretching). Made at random on first use and kept only in the keychain,
+/// under the account's [`cache_key_entry`]. `Debug` prints `<redacted>`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CacheKey([u8; 32]);
+
+impl CacheKey {
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+        Self(bytes)
+    }
+
+    /// As stored in the keychain (and given to `PRAGMA key`): 64 hex digits.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let bytes = hex::decode(text.trim()).ok()?;
+        Some(Self(bytes.try_into().ok()?))
+    }
+}
+
+impl fmt::Debug for CacheKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("CacheKey").field(&format_args!("{REDACTED}")).finish()
+    }
+}
+
+/// The keychain entry that holds `account`'s cache key: the same service, its own user
+/// (`<agent_id>@cache-key:<server_url>`), so the token and the key are stored and deleted apart.
+pub fn cache_key_entry(account: &AccountKey) -> AccountKey {
+    AccountKey {
+        server_url: format!("cache-key:{}", normalise_server_url(&account.server_url)),
+        agent_id: account.agent_id,
     }
 }
 

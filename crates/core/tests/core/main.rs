@@ -8,6 +8,7 @@ mod automation;
 mod balanced;
 mod board;
 mod effects;
+mod encrypted_cache;
 mod faults;
 mod intents;
 mod outbox;

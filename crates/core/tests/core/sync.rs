@@ -365,8 +365,20 @@ async fn sign_in_keeps_the_token_only_in_the_os_keychain_and_sign_out_removes_it
         assert!(!found, "{} contains the token", entry.display());
     }
     assert!(!format!("{info:?}").contains(token.expose()));
+    // The cache's key is a keychain entry of its own, and nowhere on disk either.
+    let cache_key =
+        keychain.load(&switchboard_core::keychain::cache_key_entry(&info.key())).expect("cache key");
+    for entry in walk(root.path()) {
+        let bytes = std::fs::read(&entry).expect("read");
+        let found = bytes.windows(cache_key.expose().len()).any(|w| w == cache_key.expose().as_bytes());
+        assert!(!found, "{} contains the cache key", entry.display());
+    }
     accounts.sign_out(&info.key()).await.expect("sign out");
     assert!(keychain.load(&info.key()).is_err(), "sign-out deletes the keychain entry");
+    assert!(
+        keychain.load(&switchboard_core::keychain::cache_key_entry(&info.key())).is_err(),
+        "and the cache key"
+    );
     let response = reqwest::Client::new()
         .get(format!("{}/api/v1/me", server.base))
         .bearer_auth(token.expose())

@@ -1,0 +1,154 @@
+//! The cache at rest: an account's cache file and its WAL hold no customer text and can't be read
+//! without the key in the keychain; a plain cache from an older version is encrypted on first
+//! start; signing out deletes the key before anything else, so a copy taken earlier stays sealed.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+};
+
+use switchboard_core::{
+    accounts::Accounts,
+    cache::{encryption, Cache},
+    keychain::{cache_key_entry, AccountKey, CacheKey, KeychainError, MemoryTokenStore, Token, TokenStore},
+};
+use switchboard_proto::*;
+
+use crate::harness::*;
+
+const SECRET_TEXT: &str = "my card is 4111 1111 1111 1111, ship to 221B Baker Street";
+
+fn contains(path: &Path, needle: &str) -> bool {
+    std::fs::read(path).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+}
+
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    PathBuf::from(format!("{}{suffix}", path.display()))
+}
+
+/// Opening the file as plain SQLite (no key) reads nothing.
+fn unreadable_without_key(path: &Path) -> bool {
+    let conn = rusqlite::Connection::open(path).expect("open");
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get::<_, i64>(0)).is_err()
+}
+
+#[tokio::test]
+async fn the_cache_and_its_wal_hold_no_customer_text_and_need_the_key() {
+    let server = Server::start().await;
+    let workspace = Workspace::create(&server).await;
+    let sara = Client::sign_in(&server, "sara@test.example").await;
+    let message = server.inbound(&workspace.whatsapp, "c-secret", "m-secret", SECRET_TEXT).await;
+    sara.until("the message is cached", |c| {
+        c.account
+            .cache
+            .thread(message.conversation_id)
+            .expect("thread")
+            .iter()
+            .any(|m| m.id == message.message_id)
+    })
+    .await;
+    let path = sara.account.cache.path().to_owned();
+    let wal = sidecar(&path, "-wal");
+    assert!(wal.exists(), "the WAL is in use (the message is in it or the file)");
+    assert!(
+        !contains(&path, SECRET_TEXT) && !contains(&wal, SECRET_TEXT),
+        "no plain text in the database or WAL"
+    );
+    assert!(!contains(&path, "Customer c-secret"), "nor the contact's name");
+    assert!(!encryption::is_plain(&path).expect("header"), "not a plain SQLite file");
+    assert!(unreadable_without_key(&path), "opening it without the key reads nothing");
+
+    let stored =
+        sara.tokens.load(&cache_key_entry(&sara.account.info.key())).expect("the key is in the keychain");
+    let key = CacheKey::from_hex(stored.expose()).expect("key");
+    let wrong = CacheKey::generate();
+    assert!(Cache::open_encrypted(&path, &wrong).is_err(), "another key opens nothing");
+    // The same SQLCipher library serves the server, which sets no key: its database stays plain.
+    let server_db = server.data_dir.path().join("switchboard.db");
+    if std::env::var_os("SWITCHBOARD_TEST_DATABASE_URL").is_none() {
+        assert!(
+            encryption::is_plain(&server_db).expect("header"),
+            "the server's SQLite file is plain SQLite"
+        );
+    }
+    let reopened = Cache::open_encrypted(&path, &key).expect("the keychain's key opens it");
+    assert!(reopened.thread(message.conversation_id).expect("thread").iter().any(|m| m.body == SECRET_TEXT));
+}
+
+#[tokio::test]
+async fn a_plain_cache_is_encrypted_on_first_start_with_everything_in_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("cache.db");
+    let me = Id::new_v4();
+    {
+        let plain = Cache::open(&path).expect("plain cache");
+        plain.set_identity(me, 42).expect("identity");
+    }
+    assert!(encryption::is_plain(&path).expect("header"));
+    assert!(contains(&path, &me.to_string()), "a plain cache shows its contents");
+
+    let key = CacheKey::generate();
+    let cache = Cache::open_encrypted(&path, &key).expect("migrated");
+    assert_eq!(cache.me().expect("me"), Some(me), "what the plain cache held is kept");
+    drop(cache);
+    assert!(!encryption::is_plain(&path).expect("header"));
+    assert!(!contains(&path, &me.to_string()));
+    assert!(!sidecar(&path, "-wal").exists() || !contains(&sidecar(&path, "-wal"), &me.to_string()));
+    assert!(unreadable_without_key(&path));
+    let again = Cache::open_encrypted(&path, &key).expect("opens again");
+    assert_eq!(again.me().expect("me"), Some(me));
+}
+
+/// A token store that records the order of deletions.
+#[derive(Default)]
+struct Recording {
+    inner: MemoryTokenStore,
+    deleted: Mutex<Vec<String>>,
+}
+
+impl TokenStore for Recording {
+    fn save(&self, account: &AccountKey, token: &Token) -> Result<(), KeychainError> {
+        self.inner.save(account, token)
+    }
+    fn load(&self, account: &AccountKey) -> Result<Token, KeychainError> {
+        self.inner.load(account)
+    }
+    fn delete(&self, account: &AccountKey) -> Result<(), KeychainError> {
+        self.deleted.lock().expect("lock").push(account.keychain_user());
+        self.inner.delete(account)
+    }
+}
+
+#[tokio::test]
+async fn signing_out_destroys_the_key_first_so_an_earlier_copy_stays_sealed() {
+    let server = Server::start().await;
+    let workspace = Workspace::create(&server).await;
+    server.inbound(&workspace.whatsapp, "c-copy", "m-copy", SECRET_TEXT).await;
+    let root = tempfile::tempdir().expect("temp dir");
+    let tokens = Arc::new(Recording::default());
+    let accounts = Accounts::new(root.path().to_owned(), tokens.clone() as Arc<dyn TokenStore>);
+    let info = accounts
+        .sign_in(&server.base, "sara@test.example", PASSWORD, None, "laptop", 0)
+        .await
+        .expect("sign in");
+    let account = accounts.open(&info.key()).await.expect("open");
+    let path = account.cache.path().to_owned();
+    drop(account);
+    // A copy of the cache taken before sign-out (a stolen laptop's disk image).
+    let copy = root.path().join("copy.db");
+    std::fs::copy(&path, &copy).expect("copy");
+    let entry = cache_key_entry(&info.key());
+    assert!(tokens.load(&entry).is_ok());
+
+    accounts.sign_out(&info.key()).await.expect("sign out");
+    let deleted = tokens.deleted.lock().expect("lock").clone();
+    assert_eq!(
+        deleted.first(),
+        Some(&entry.keychain_user()),
+        "the key is the first thing deleted: {deleted:?}"
+    );
+    assert!(matches!(tokens.load(&entry), Err(KeychainError::NotFound)), "the key is gone");
+    assert!(!path.exists(), "the cache is wiped");
+    assert!(unreadable_without_key(&copy), "the copy can't be read without the key");
+    assert!(!contains(&copy, SECRET_TEXT));
+}
