@@ -98,11 +98,16 @@ suite_s3() {
 }
 
 # The email connector against real servers: Dovecot (with-dovecot.sh) for IMAP, aiosmtpd
-# (with-smtp-sink.sh) for SMTP. Fails if either does not start, and if any email test says it was
-# skipped (which it does only without the wrappers' variables).
+# (with-smtp-sink.sh) for SMTP, on SQLite and then on PostgreSQL. Fails if a server does not
+# start, and if any email test says it was skipped (which it does only without the wrappers'
+# variables).
 suite_email() {
   local out=$logs/email-test.out
-  scripts/with-dovecot.sh scripts/with-smtp-sink.sh scripts/test-binary.sh server email:: 2>&1 | tee "$out"
+  {
+    scripts/with-dovecot.sh scripts/with-smtp-sink.sh scripts/test-binary.sh server email:: &&
+      scripts/with-postgres.sh scripts/with-dovecot.sh scripts/with-smtp-sink.sh \
+        scripts/test-binary.sh server email::
+  } 2>&1 | tee "$out"
   ! grep -q '^skipping email::' "$out" || { echo "email: a test was skipped" >&2; return 1; }
 }
 

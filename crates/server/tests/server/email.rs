@@ -145,8 +145,11 @@ async fn start_server() -> TestServer {
     TestServer::start_with(quick_email).await
 }
 
+/// Settings read every 50 ms, IDLE issued again every 300 ms (so every test also goes through
+/// re-issuing it), reconnects after 100 ms doubling to 500 ms.
 fn quick_email(config: &mut switchboard_server::ServerConfig) {
     config.email.rescan = Duration::from_millis(50);
+    config.email.idle_timeout = Duration::from_millis(300);
     config.email.backoff = Duration::from_millis(100);
     config.email.max_backoff = Duration::from_millis(500);
 }

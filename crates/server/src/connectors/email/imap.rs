@@ -73,8 +73,11 @@ impl Worker {
             let mut idle = session.idle();
             idle.init().await?;
             let (wait, interrupt) = idle.wait_with_timeout(self.config.idle_timeout);
+            // The library's timeout restarts with every server keepalive (Dovecot sends one every
+            // 2 minutes), so a deadline of our own makes sure IDLE is issued again in time.
             let response = tokio::select! {
                 response = wait => Some(response?),
+                _ = tokio::time::sleep(self.config.idle_timeout) => Some(IdleResponse::Timeout),
                 _ = stop.cancelled() => None,
             };
             drop(interrupt);
