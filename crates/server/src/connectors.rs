@@ -254,6 +254,17 @@ pub struct ConnectorContext {
     pub inbox_secret: String,
 }
 
+/// What the channel of `settings` carries, without building its connector (the domain checks a
+/// reply's length with it before queueing).
+pub fn capabilities(settings: &ConnectorSettings) -> Capabilities {
+    match settings {
+        ConnectorSettings::Api { .. } => api::capabilities(),
+        ConnectorSettings::Whatsapp(_) => whatsapp::capabilities(),
+        ConnectorSettings::Simulator => simulator::capabilities(),
+        ConnectorSettings::Email(_) => email::capabilities(),
+    }
+}
+
 /// The connector for `settings`.
 pub fn build(settings: &ConnectorSettings, context: &ConnectorContext) -> Arc<dyn Connector> {
     match settings {

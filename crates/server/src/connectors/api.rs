@@ -20,6 +20,17 @@ pub fn verify(secret: &str, signature: Option<&str>, body: &[u8]) -> bool {
     signing::verify(secret, signature.unwrap_or_default(), body)
 }
 
+/// Whatever the integration takes: no window, no length limit, the API channel's file limit.
+pub fn capabilities() -> Capabilities {
+    Capabilities {
+        reply_window_ms: None,
+        max_body_chars: None,
+        attachment_limits: vec![("", switchboard_proto::Channel::Api.attachment_limit())],
+        templates: true,
+        simulated: false,
+    }
+}
+
 #[async_trait]
 impl Connector for ApiConnector {
     fn kind(&self) -> &'static str {
@@ -27,13 +38,7 @@ impl Connector for ApiConnector {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            reply_window_ms: None,
-            max_body_chars: None,
-            attachment_limits: vec![("", switchboard_proto::Channel::Api.attachment_limit())],
-            templates: true,
-            simulated: false,
-        }
+        capabilities()
     }
 
     async fn send(&self, outgoing: &Outgoing) -> Result<Sent, SendError> {

@@ -42,6 +42,17 @@ pub fn register(inboxes: &[Id]) -> mpsc::UnboundedReceiver<SimulatedReply> {
 
 pub struct SimulatorConnector;
 
+/// The simulated customer reads anything; it says it is simulated.
+pub fn capabilities() -> Capabilities {
+    Capabilities {
+        reply_window_ms: None,
+        max_body_chars: None,
+        attachment_limits: vec![("", Channel::Api.attachment_limit())],
+        templates: true,
+        simulated: true,
+    }
+}
+
 #[async_trait]
 impl Connector for SimulatorConnector {
     fn kind(&self) -> &'static str {
@@ -49,13 +60,7 @@ impl Connector for SimulatorConnector {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            reply_window_ms: None,
-            max_body_chars: None,
-            attachment_limits: vec![("", Channel::Api.attachment_limit())],
-            templates: true,
-            simulated: true,
-        }
+        capabilities()
     }
 
     async fn send(&self, outgoing: &Outgoing) -> Result<Sent, SendError> {

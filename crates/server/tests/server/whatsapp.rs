@@ -349,6 +349,24 @@ async fn outside_the_window_131047_fails_the_reply_as_the_window_error() {
 }
 
 #[tokio::test]
+async fn a_reply_over_4096_characters_is_refused_before_it_is_queued() {
+    let setup = setup().await;
+    let conversation = setup.customer_writes().await;
+    let long = "ب".repeat(4097);
+    let (status, body) = setup
+        .server
+        .admin
+        .post(&format!("/api/v1/conversations/{conversation}/messages"), text_reply(&long))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("at most 4096 characters"), "{body}");
+    // Exactly 4096 characters (8192 bytes of Arabic letters) is fine.
+    let reply = setup.reply(conversation, text_reply(&"ب".repeat(4096))).await;
+    setup.until(reply, "sent", |m| m.delivery == DeliveryState::Sent).await;
+    assert_eq!(setup.emulator.recorded(|r| r.sent.len()), 1, "only the one that fits went out");
+}
+
+#[tokio::test]
 async fn a_template_goes_out_with_its_parameters_in_order() {
     let setup = setup().await;
     let conversation = setup.customer_writes().await;

@@ -67,6 +67,22 @@ fn claim_attachments(
     Ok(attachments)
 }
 
+/// A free-form reply longer than the channel takes (WhatsApp: 4096 characters) is refused now,
+/// rather than failing at delivery. A template goes out by name, so its rendered text is not sent.
+fn check_length(tx: &dyn StoreTx, inbox: &Inbox, text: &str, template: bool) -> Outcome<()> {
+    let Some(settings) = crate::workspace::deliveries::connector_settings(tx, inbox.id)? else {
+        return Ok(());
+    };
+    let Some(max) = crate::connectors::capabilities(&settings).max_body_chars else { return Ok(()) };
+    let length = text.chars().count();
+    if !template && length > max {
+        return Err(Refusal::validation(format!(
+            "this channel takes at most {max} characters in a message; this one has {length}"
+        )));
+    }
+    Ok(())
+}
+
 pub(super) fn send(
     tx: &mut dyn StoreTx,
     viewer: &Viewer,
@@ -102,6 +118,7 @@ pub(super) fn send(
                 now,
             )
             .map_err(reply_refusal)?;
+            check_length(tx, inbox, &text, request.template.is_some())?;
             (MessageKind::Outgoing, text, vec![], initial_delivery(inbox))
         }
     };
