@@ -231,14 +231,18 @@ mod tests {
     use serde_json::json;
     use switchboard_proto::*;
 
+    use super::{DELIVERY_LEASE_MS, MAX_DELIVERY_ATTEMPTS};
     use crate::{
         clock::{Clock, ManualClock},
+        connectors::SendError,
+        store::StoreReadExt,
         workspace::{ConversationAction, Viewer},
         ServerConfig,
     };
 
-    #[tokio::test]
-    async fn a_due_delivery_goes_to_one_worker_until_its_lease_ends() {
+    /// A workspace on a manual clock with one reply queued on an API inbox: (workspace, clock,
+    /// the reply's id, the data directory to keep alive).
+    async fn one_queued_reply() -> (crate::workspace::Workspace, Arc<ManualClock>, Id, tempfile::TempDir) {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let clock = Arc::new(ManualClock::default());
         clock.set(1_000_000);
@@ -274,8 +278,14 @@ mod tests {
             attachment_ids: vec![],
             template: None,
         };
+        let id = reply.client_id;
         workspace.act(&admin, conversation, ConversationAction::Send(reply)).await.expect("reply");
+        (workspace, clock, id, data_dir)
+    }
 
+    #[tokio::test]
+    async fn a_due_delivery_goes_to_one_worker_until_its_lease_ends() {
+        let (workspace, clock, _, _dir) = one_queued_reply().await;
         // Two workers ask at once: exactly one gets it.
         let other = workspace.clone();
         let (first, second) =
@@ -287,5 +297,52 @@ mod tests {
         // The worker died without recording its attempt: after the lease, it is due again.
         clock.set(clock.now() + super::DELIVERY_LEASE_MS + 1);
         assert_eq!(workspace.claim_due_deliveries(10).await.expect("claim").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_transient_failure_waits_at_least_the_providers_retry_after() {
+        let (workspace, clock, id, _dir) = one_queued_reply().await;
+        assert_eq!(workspace.claim_due_deliveries(10).await.expect("claim").len(), 1);
+        let throttled = SendError::Transient { reason: "throttled".into(), retry_after: Some(60_000) };
+        workspace.delivery_attempted(id, Err(throttled)).await.expect("recorded");
+        // The backoff alone would be 2 s: the provider asked for a minute.
+        clock.set(clock.now() + 30_000);
+        assert!(
+            workspace.claim_due_deliveries(10).await.expect("claim").is_empty(),
+            "not before its retry-after"
+        );
+        clock.set(clock.now() + 30_001);
+        assert_eq!(workspace.claim_due_deliveries(10).await.expect("claim").len(), 1, "due after it");
+        // A permanent error fails it with the reason, and it is never due again.
+        let window = SendError::failed(DeliveryFailureKind::WindowClosed, "(#131047) Re-engagement message");
+        workspace.delivery_attempted(id, Err(window)).await.expect("recorded");
+        clock.set(clock.now() + DELIVERY_LEASE_MS * 10);
+        assert!(workspace.claim_due_deliveries(10).await.expect("claim").is_empty(), "failed is final");
+    }
+
+    #[tokio::test]
+    async fn transient_failures_give_up_after_the_attempts_with_the_last_reason() {
+        let (workspace, clock, id, _dir) = one_queued_reply().await;
+        for attempt in 1..=MAX_DELIVERY_ATTEMPTS {
+            assert_eq!(
+                workspace.claim_due_deliveries(10).await.expect("claim").len(),
+                1,
+                "attempt {attempt}"
+            );
+            let error = SendError::transient(format!("timeout {attempt}"));
+            workspace.delivery_attempted(id, Err(error)).await.expect("recorded");
+            clock.set(clock.now() + 3_600_000);
+        }
+        assert!(workspace.claim_due_deliveries(10).await.expect("claim").is_empty(), "given up");
+        let message: Message =
+            workspace.read(move |store| Ok(store.get(id)?)).await.expect("read").expect("message");
+        assert_eq!(message.delivery, DeliveryState::Failed);
+        let failure = message.failure.expect("a reason");
+        assert_eq!(failure.kind, DeliveryFailureKind::GaveUp);
+        assert!(
+            failure.reason.contains("timeout 8") && failure.reason.contains("8 attempts"),
+            "{}",
+            failure.reason
+        );
     }
 }
