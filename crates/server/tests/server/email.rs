@@ -237,12 +237,29 @@ async fn until_incoming(server: &TestServer, inbox: Id, count: usize) -> BTreeMa
     .await
 }
 
-fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
-    let head = raw.split("\n\n").next().unwrap_or_default();
-    head.lines().find_map(|line| {
-        let (key, value) = line.split_once(':')?;
-        key.eq_ignore_ascii_case(name).then(|| value.trim())
-    })
+/// A header's value, its folded lines joined (RFC 5322 §2.2.3).
+fn header(raw: &str, name: &str) -> Option<String> {
+    let head = raw.replace("\r\n", "\n");
+    let head = head.split("\n\n").next().unwrap_or_default();
+    let mut value: Option<String> = None;
+    for line in head.lines() {
+        if line.starts_with([' ', '\t']) {
+            if let Some(value) = value.as_mut() {
+                value.push(' ');
+                value.push_str(line.trim());
+            }
+            continue;
+        }
+        if value.is_some() {
+            break;
+        }
+        if let Some((key, rest)) = line.split_once(':') {
+            if key.eq_ignore_ascii_case(name) {
+                value = Some(rest.trim().to_owned());
+            }
+        }
+    }
+    value
 }
 
 #[tokio::test]
@@ -281,9 +298,9 @@ async fn mail_becomes_a_conversation_the_reply_threads_and_the_answer_joins_it()
     let (status, answer) = server.admin.reply(conversation, "Sorry! It ships today.").await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     let sent = until("the reply at the SMTP server", async || mail.received_for(&customer).pop()).await;
-    assert_eq!(header(&sent, "Subject"), Some("Re: Order 17 is late"), "{sent}");
+    assert_eq!(header(&sent, "Subject").as_deref(), Some("Re: Order 17 is late"), "{sent}");
     assert_eq!(
-        header(&sent, "In-Reply-To"),
+        header(&sent, "In-Reply-To").as_deref(),
         Some(format!("<first-{mailbox}@customer.test>").as_str()),
         "{sent}"
     );
@@ -321,6 +338,55 @@ async fn mail_becomes_a_conversation_the_reply_threads_and_the_answer_joins_it()
     assert!(answer.starts_with("Great, thank you."), "{answer}");
     assert!(answer.contains("\n\n> On Mon, 30 Nov 2026"), "the quote is kept, folded: {answer}");
     assert!(!answer.contains("Subject:"), "a reply in a thread does not repeat a subject: {answer}");
+
+    // A second reply, with a file: it references the whole thread and carries the file.
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"Tracking: ZX-17".to_vec())
+            .file_name("tracking.txt")
+            .mime_str("text/plain")
+            .expect("mime"),
+    );
+    let uploaded: Value = reqwest::Client::new()
+        .post(format!("{}/api/v1/attachments?conversation_id={conversation}", server.base))
+        .bearer_auth(&server.admin.token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("the attachment");
+    let (status, answer) = server
+        .admin
+        .post(
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            json!({"client_id": Id::new_v4(), "kind": "reply", "body": "Here is the tracking number.",
+                "attachment_ids": [uploaded["id"]]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let second = until("the second reply", async || {
+        mail.received_for(&customer).into_iter().find(|m| m.contains("tracking number"))
+    })
+    .await;
+    assert_eq!(
+        header(&second, "In-Reply-To").as_deref(),
+        Some(format!("<second-{mailbox}@customer.test>").as_str()),
+        "{second}"
+    );
+    let references = header(&second, "References").unwrap_or_default();
+    for id in [
+        format!("<first-{mailbox}@customer.test>"),
+        our_id.clone(),
+        format!("<second-{mailbox}@customer.test>"),
+    ] {
+        assert!(references.contains(&id), "References name {id}: {second}");
+    }
+    assert!(
+        second.contains("filename=\"tracking.txt\"") || second.contains("filename=tracking.txt"),
+        "{second}"
+    );
 }
 
 #[tokio::test]
@@ -428,7 +494,7 @@ async fn an_auto_reply_from_the_customer_side_gets_no_reply_back() {
     assert_eq!(runs[0].actions[0].reason.as_deref(), Some("automatic_email"), "{runs:#?}");
     // The person's greeting reaches the SMTP server marked automatic; the robot gets nothing.
     let greeting = until("the greeting at the SMTP server", async || mail.received_for(&person).pop()).await;
-    assert_eq!(header(&greeting, "Auto-Submitted"), Some("auto-replied"), "{greeting}");
+    assert_eq!(header(&greeting, "Auto-Submitted").as_deref(), Some("auto-replied"), "{greeting}");
     assert!(mail.received_for(&robot).is_empty(), "nothing went to the auto-responder");
 }
 
