@@ -489,6 +489,54 @@ impl ApiClient {
         parse(response).await
     }
 
+    /// Uploads a file held in memory (a sealed staged file, unsealed) to send in a conversation.
+    pub async fn upload_bytes(
+        &self,
+        conversation_id: Id,
+        bytes: Vec<u8>,
+        file_name: &str,
+        content_type: &str,
+    ) -> CoreResult<Attachment> {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(file_name.to_owned())
+            .mime_str(content_type)
+            .map_err(|e| CoreError::Invalid(format!("content type {content_type:?}: {e}")))?;
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let response = self
+            .http
+            .post(format!("{}/api/v1/attachments?conversation_id={conversation_id}", self.base))
+            .bearer_auth(self.token.expose())
+            .timeout(TRANSFER_TIMEOUT)
+            .multipart(form)
+            .send()
+            .await
+            .map_err(network)?;
+        parse(response).await
+    }
+
+    /// Downloads an attachment into memory, answered only if its sha256 is `expected_sha256`.
+    pub async fn download_bytes(&self, attachment_id: Id, expected_sha256: &str) -> CoreResult<Vec<u8>> {
+        use sha2::{Digest, Sha256};
+        let response = self
+            .http
+            .get(format!("{}/api/v1/attachments/{attachment_id}", self.base))
+            .bearer_auth(self.token.expose())
+            .timeout(TRANSFER_TIMEOUT)
+            .send()
+            .await
+            .map_err(network)?;
+        if !response.status().is_success() {
+            return Err(failure(response).await);
+        }
+        let bytes = response.bytes().await.map_err(network)?;
+        if !hex::encode(Sha256::digest(&bytes)).eq_ignore_ascii_case(expected_sha256) {
+            return Err(CoreError::Invalid(
+                "the downloaded file does not match its checksum: it was damaged or replaced".into(),
+            ));
+        }
+        Ok(bytes.to_vec())
+    }
+
     /// Downloads an attachment to `target` (written to a temporary name, then renamed), which
     /// appears only once the whole file is there and its sha256 is `expected_sha256`: a damaged or
     /// substituted file is deleted, never kept.

@@ -85,27 +85,34 @@ pub fn stage_file(
     std::fs::create_dir_all(staging_dir)?;
     let target = staging_dir.join(id.to_string());
     let mut reader = std::fs::File::open(source)?;
-    let mut writer = std::fs::File::create(&target)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 64 * 1024];
-    let mut size = 0u64;
-    loop {
-        let read = std::io::Read::read(&mut reader, &mut buffer)?;
-        if read == 0 {
-            break;
+    // An encrypted cache's staged copy is sealed (`sealed.rs`): no plain copy is ever written.
+    let (size, sha256) = match cache.file_key() {
+        Some(key) => crate::sealed::seal(key, reader, &target)?,
+        None => {
+            let mut writer = std::fs::File::create(&target)?;
+            let mut hasher = Sha256::new();
+            let mut buffer = vec![0u8; 64 * 1024];
+            let mut size = 0u64;
+            loop {
+                let read = std::io::Read::read(&mut reader, &mut buffer)?;
+                if read == 0 {
+                    break;
+                }
+                size += read as u64;
+                hasher.update(&buffer[..read]);
+                std::io::Write::write_all(&mut writer, &buffer[..read])?;
+            }
+            writer.sync_all()?;
+            (size, hex::encode(hasher.finalize()))
         }
-        size += read as u64;
-        hasher.update(&buffer[..read]);
-        std::io::Write::write_all(&mut writer, &buffer[..read])?;
-    }
-    writer.sync_all()?;
+    };
     let staged = StagedFile {
         id,
         conversation_id,
         content_type: content_type_for(&file_name).to_owned(),
         file_name,
         size,
-        sha256: hex::encode(hasher.finalize()),
+        sha256,
     };
     cache.lock().execute(
         "INSERT INTO staged_files (id, conversation_id, file_name, content_type, size, sha256)
@@ -145,12 +152,32 @@ pub async fn upload_staged(config: EngineConfig, conversation_id: Id, staged_id:
         return uploaded.parse().map_err(|e| CoreError::Corrupt(format!("uploaded id: {e}")));
     }
     let path = config.staging_dir.join(staged_id.to_string());
-    let attachment = config.api.upload(conversation_id, &path, &file_name, &content_type).await?;
+    let attachment = match config.cache.file_key() {
+        Some(key) => {
+            let (key, sealed) = (key.clone(), path.clone());
+            let bytes = tokio::task::spawn_blocking(move || crate::sealed::open(&key, &sealed))
+                .await
+                .map_err(|e| CoreError::Invalid(format!("unsealing task: {e}")))??;
+            config.api.upload_bytes(conversation_id, bytes, &file_name, &content_type).await?
+        }
+        None => config.api.upload(conversation_id, &path, &file_name, &content_type).await?,
+    };
     config.cache.lock().execute(
         "UPDATE staged_files SET uploaded_id = ?2 WHERE id = ?1",
         params![staged_id.to_string(), attachment.id.to_string()],
     )?;
     Ok(attachment.id)
+}
+
+/// The name a plain copy is written under: the last component of what the sender called the
+/// file, without separators, never empty, `.` or `..`.
+fn open_name(file_name: &str) -> String {
+    let last = file_name.rsplit(['/', '\\']).next().unwrap_or_default().replace('\0', "_");
+    if last.trim().is_empty() || last == "." || last == ".." {
+        "attachment".into()
+    } else {
+        last
+    }
 }
 
 /// Downloaded attachments, by sha256, at most `cap_bytes` in all.
@@ -181,7 +208,24 @@ impl AttachmentCache {
         let path = self.dir.join(&attachment.sha256);
         if !path.exists() {
             tokio::fs::create_dir_all(&self.dir).await?;
-            api.download(attachment.id, &attachment.sha256, &path).await?;
+            match cache.file_key() {
+                // Checked in memory, then sealed: the plain file never touches the disk.
+                Some(key) => {
+                    let bytes = api.download_bytes(attachment.id, &attachment.sha256).await?;
+                    let (key, target) = (key.clone(), path.clone());
+                    tokio::task::spawn_blocking(move || {
+                        let partial = target.with_extension("partial");
+                        crate::sealed::seal(&key, bytes.as_slice(), &partial)?;
+                        std::fs::rename(&partial, &target)?;
+                        CoreResult::Ok(())
+                    })
+                    .await
+                    .map_err(|e| CoreError::Invalid(format!("sealing task: {e}")))??;
+                }
+                None => {
+                    api.download(attachment.id, &attachment.sha256, &path).await?;
+                }
+            }
         }
         let size = tokio::fs::metadata(&path).await?.len();
         let evict: Vec<String> = {
@@ -213,5 +257,60 @@ impl AttachmentCache {
             let _ = tokio::fs::remove_file(self.dir.join(sha)).await;
         }
         Ok(path)
+    }
+
+    /// An attachment's contents (downloaded if needed), unsealed in memory.
+    pub async fn read(
+        &self,
+        cache: &Cache,
+        api: &ApiClient,
+        attachment: &Attachment,
+        now: Millis,
+    ) -> CoreResult<Vec<u8>> {
+        let path = self.fetch(cache, api, attachment, now).await?;
+        let key = cache.file_key().cloned();
+        tokio::task::spawn_blocking(move || match key {
+            Some(key) => crate::sealed::open(&key, &path),
+            None => Ok(std::fs::read(&path)?),
+        })
+        .await
+        .map_err(|e| CoreError::Invalid(format!("unsealing task: {e}")))?
+    }
+
+    /// A plain copy of an attachment for another application to open, under `open_dir` (outside
+    /// the account's directory; the plain copy is what that application reads). The file name is
+    /// the attachment's last path component only (never a path the customer chose).
+    pub async fn plain_copy(
+        &self,
+        cache: &Cache,
+        api: &ApiClient,
+        attachment: &Attachment,
+        now: Millis,
+        open_dir: &Path,
+    ) -> CoreResult<PathBuf> {
+        if cache.file_key().is_none() {
+            return self.fetch(cache, api, attachment, now).await;
+        }
+        let bytes = self.read(cache, api, attachment, now).await?;
+        let dir = open_dir.join(&attachment.sha256);
+        tokio::fs::create_dir_all(&dir).await?;
+        let target = dir.join(open_name(&attachment.file_name));
+        tokio::fs::write(&target, bytes).await?;
+        Ok(target)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::open_name;
+
+    #[test]
+    fn a_plain_copy_is_named_by_the_last_component_only() {
+        assert_eq!(open_name("../../.ssh/authorized_keys"), "authorized_keys");
+        assert_eq!(open_name("..\\..\\Windows\\evil.bat"), "evil.bat");
+        assert_eq!(open_name("invoice.pdf"), "invoice.pdf");
+        for hostile in ["", "..", ".", "dir/", "a/.."] {
+            assert_eq!(open_name(hostile), "attachment", "{hostile:?}");
+        }
     }
 }

@@ -28,6 +28,9 @@ use crate::{
 pub struct Cache {
     conn: Mutex<Connection>,
     path: PathBuf,
+    /// What the account's files are sealed with: set for an encrypted cache (`None`: a plain one,
+    /// whose files are plain too).
+    file_key: Option<crate::sealed::FileKey>,
 }
 
 /// What applying a page of the feed did.
@@ -91,11 +94,16 @@ impl Cache {
         // Every table has its own statements on the hot paths; the default cache (16) thrashes.
         conn.set_prepared_statement_cache_capacity(256);
         schema::migrate(&mut conn)?;
-        Ok(Cache { conn: Mutex::new(conn), path: path.to_owned() })
+        Ok(Cache { conn: Mutex::new(conn), path: path.to_owned(), file_key: key.map(|key| key.file_key()) })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The key the account's staged and downloaded files are sealed with (an encrypted cache's).
+    pub fn file_key(&self) -> Option<&crate::sealed::FileKey> {
+        self.file_key.as_ref()
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {

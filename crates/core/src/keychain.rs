@@ -58,6 +58,11 @@ impl CacheKey {
         hex::encode(self.0)
     }
 
+    /// The key the account's files (staged, downloaded) are sealed with, derived from this one.
+    pub fn file_key(&self) -> crate::sealed::FileKey {
+        crate::sealed::FileKey::derive(&self.0)
+    }
+
     pub fn from_hex(text: &str) -> Option<Self> {
         let bytes = hex::decode(text.trim()).ok()?;
         Some(Self(bytes.try_into().ok()?))

@@ -18,6 +18,7 @@ pub mod notify;
 pub mod outbox;
 pub mod quick_replies;
 pub mod reports;
+pub mod sealed;
 pub mod settings;
 pub mod sync;
 

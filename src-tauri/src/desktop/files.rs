@@ -62,8 +62,11 @@ impl Desktop {
         if !attachment.content_type.starts_with("image/") || attachment.size > PREVIEW_BYTES {
             return Err(UiError::new(UiErrorCode::Invalid, "no preview for this attachment"));
         }
-        let path = self.fetch_attachment(&attachment).await?;
-        let bytes = tokio::fs::read(path).await.map_err(|e| UiError::from(CoreError::from(e)))?;
+        let now = (self.now)();
+        let (files, cache, api) =
+            self.with(|s| Ok((s.files.clone(), s.account.cache.clone(), s.account.api.clone()))).await?;
+        // Unsealed in memory: the cached copy stays sealed.
+        let bytes = files.read(&cache, &api, &attachment, now).await?;
         Ok(format!(
             "data:{};base64,{}",
             attachment.content_type,
@@ -71,17 +74,15 @@ impl Desktop {
         ))
     }
 
-    /// Downloads an attachment into the cache and returns its path (to open or save it).
+    /// Downloads an attachment into the cache and returns a plain copy's path for another
+    /// application to open (the cached copy is sealed; the plain one goes to the system's temporary
+    /// directory, outside the account's). The download runs without holding the session lock: a
+    /// slow transfer must not freeze every other command.
     pub async fn download_attachment(&self, attachment: Attachment) -> UiResult<PathBuf> {
-        self.fetch_attachment(&attachment).await
-    }
-
-    /// The download runs without holding the session lock: a slow transfer must not freeze every
-    /// other command.
-    async fn fetch_attachment(&self, attachment: &Attachment) -> UiResult<PathBuf> {
         let now = (self.now)();
         let (files, cache, api) =
             self.with(|s| Ok((s.files.clone(), s.account.cache.clone(), s.account.api.clone()))).await?;
-        Ok(files.fetch(&cache, &api, attachment, now).await?)
+        let open_dir = std::env::temp_dir().join("switchboard-open");
+        Ok(files.plain_copy(&cache, &api, &attachment, now, &open_dir).await?)
     }
 }

@@ -232,6 +232,11 @@ async fn attachments_are_staged_offline_uploaded_later_and_downloaded_into_a_cap
         stage_file(&sara.account.cache, &sara.account.staging_dir(), conversation, &source).expect("stage");
     std::fs::remove_file(&source).expect("the original may go away once staged");
     assert_eq!(staged.content_type, "application/pdf");
+    let staged_copy = std::fs::read(sara.account.staging_dir().join(staged.id.to_string())).expect("staged");
+    assert!(
+        !staged_copy.windows(15).any(|w| w == b"pretend invoice"),
+        "the staged copy is sealed (the account's cache is encrypted)"
+    );
     let send = Action::Send {
         conversation_id: conversation,
         request: SendMessage {
@@ -274,6 +279,7 @@ async fn attachments_are_staged_offline_uploaded_later_and_downloaded_into_a_cap
     let stored =
         server.data_dir.path().join("attachments").join(&attachment.sha256[..2]).join(&attachment.sha256);
     let intact = std::fs::read(&stored).expect("the server's copy");
+    assert_eq!(intact, b"%PDF-1.4 pretend invoice", "the upload is the file as the agent chose it");
     std::fs::write(&stored, b"%PDF-1.4 pretend invoicf").expect("tamper");
     let files = AttachmentCache::new(sara.account.attachments_dir(), 30);
     let error =
@@ -285,7 +291,10 @@ async fn attachments_are_staged_offline_uploaded_later_and_downloaded_into_a_cap
 
     // Download into a cache that holds one file: fetching a second evicts the first.
     let path = files.fetch(&sara.account.cache, &sara.account.api, attachment, 1).await.expect("download");
-    assert_eq!(std::fs::read(&path).expect("read"), b"%PDF-1.4 pretend invoice");
+    let cached = std::fs::read(&path).expect("read");
+    assert!(!cached.windows(15).any(|w| w == b"pretend invoice"), "the cached copy is sealed");
+    let read = files.read(&sara.account.cache, &sara.account.api, attachment, 1).await.expect("read");
+    assert_eq!(read, b"%PDF-1.4 pretend invoice", "and reads back whole");
     let other_source = sara.root.path().join("notes.txt");
     std::fs::write(&other_source, b"twenty bytes of text").expect("write");
     let staged = stage_file(&sara.account.cache, &sara.account.staging_dir(), conversation, &other_source)
