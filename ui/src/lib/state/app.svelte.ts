@@ -26,6 +26,7 @@ export type Overlay =
   | { kind: 'reports' }
   | { kind: 'board' }
   | { kind: 'workload' }
+  | { kind: 'security' }
   | { kind: 'picker'; picker: PickerKind; ids: string[] };
 
 /** How long `cache_changed` events are gathered before the panes read again (one read per burst). */
