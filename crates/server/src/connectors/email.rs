@@ -191,6 +191,22 @@ pub fn info(settings: &EmailSettings) -> super::ConnectorInfo {
     }
 }
 
+/// An admin's "test connection": logs in to IMAP and opens the mailbox, then connects (and logs
+/// in) to SMTP. Says what it found, or exactly what failed.
+pub async fn check_connection(settings: &EmailSettings) -> Result<String, String> {
+    let mailbox = crate::workspace::mailbox_of(settings);
+    let mut session = imap::connect(settings)
+        .await
+        .map_err(|e| format!("IMAP {}:{}: {e:#}", settings.imap.host, settings.imap.port))?;
+    let opened = session
+        .select(mailbox)
+        .await
+        .map_err(|e| format!("IMAP: the mailbox {mailbox:?} can't be opened: {e}"))?;
+    let _ = session.logout().await;
+    smtp::check(settings).await?;
+    Ok(format!("IMAP: {mailbox} holds {} messages; SMTP: connected", opened.exists))
+}
+
 /// Runs one IMAP worker per configured email inbox until `shutdown`; reads the inboxes again
 /// every `config.rescan` and restarts a worker whose settings changed.
 pub async fn run(workspace: Workspace, files: FileStore, config: EmailConfig, shutdown: CancellationToken) {

@@ -604,3 +604,41 @@ async fn a_new_subject_opens_a_new_conversation_only_when_the_inbox_says_so() {
         assert_eq!(all.len(), expected, "{rule}: {all:#?}");
     }
 }
+
+#[tokio::test]
+async fn checking_the_connection_says_what_failed() {
+    let Some(mail) = MailServers::from_env("checking_the_connection_says_what_failed") else {
+        return;
+    };
+    let _shared = dovecot_lock().read().await;
+    let mailbox = mail.mailbox().await;
+    mail.deliver(&mailbox, "From: a@c.test\nSubject: x\n\nhello\n").await;
+    let server = |port| MailServer { host: "127.0.0.1".into(), port, security: MailSecurity::None };
+    let mut settings = EmailSettings {
+        address: "support@shop.test".into(),
+        display_name: None,
+        imap: server(mail.imap_port),
+        smtp: server(mail.smtp_port),
+        username: mail.user.clone(),
+        password: mail.password.clone(),
+        mailbox: Some(mailbox.clone()),
+        new_subject: NewSubject::SameConversation,
+    };
+    let check = switchboard_server::connectors::email::check_connection;
+    let found = check(&settings).await.expect("the right settings work");
+    assert!(found.contains("holds 1 messages"), "{found}");
+
+    settings.password = "wrong".into();
+    let error = check(&settings).await.expect_err("a wrong password");
+    assert!(error.contains("login") && error.contains(&mail.user), "{error}");
+
+    settings.password = mail.password.clone();
+    settings.mailbox = Some("no-such-mailbox".into());
+    let error = check(&settings).await.expect_err("a missing mailbox");
+    assert!(error.contains("no-such-mailbox"), "{error}");
+
+    settings.mailbox = None;
+    settings.smtp.port = 1;
+    let error = check(&settings).await.expect_err("no SMTP server");
+    assert!(error.starts_with("SMTP 127.0.0.1:1"), "{error}");
+}

@@ -80,8 +80,8 @@ pub fn build(email: &OutgoingEmail, files: &[OutgoingFile]) -> Result<Message, S
     built.map_err(|e| permanent(format!("building the email: {e}")))
 }
 
-/// Submits the mail through the inbox's SMTP server.
-pub async fn send(settings: &EmailSettings, message: Message) -> Result<(), SendError> {
+/// The inbox's SMTP server as lettre's transport.
+fn transport(settings: &EmailSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, SendError> {
     let server = &settings.smtp;
     let builder = match server.security {
         MailSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&server.host),
@@ -95,10 +95,25 @@ pub async fn send(settings: &EmailSettings, message: Message) -> Result<(), Send
     if server.security != MailSecurity::None {
         builder = builder.credentials(Credentials::new(settings.username.clone(), settings.password.clone()));
     }
-    match builder.build().send(message).await {
+    Ok(builder.build())
+}
+
+/// Submits the mail through the inbox's SMTP server.
+pub async fn send(settings: &EmailSettings, message: Message) -> Result<(), SendError> {
+    match transport(settings)?.send(message).await {
         Ok(_) => Ok(()),
         Err(error) if error.is_permanent() => Err(SendError::rejected(format!("SMTP: {error}"))),
         Err(error) => Err(SendError::transient(format!("SMTP: {error}"))),
+    }
+}
+
+/// Connects to the SMTP server (TLS and login included) and says goodbye.
+pub async fn check(settings: &EmailSettings) -> Result<(), String> {
+    let server = &settings.smtp;
+    match transport(settings).map_err(|e| e.to_string())?.test_connection().await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(format!("SMTP {}:{} did not answer as a mail server", server.host, server.port)),
+        Err(error) => Err(format!("SMTP {}:{}: {error}", server.host, server.port)),
     }
 }
 
