@@ -418,6 +418,37 @@ async fn an_attachment_is_uploaded_then_sent_by_its_media_id_with_the_caption() 
     assert_eq!(body["document"]["filename"], "label.pdf");
 }
 
+#[tokio::test]
+async fn the_connector_replies_in_context_when_told_which_message_it_answers() {
+    use switchboard_server::connectors::{whatsapp::WhatsappConnector, Connector, Outgoing};
+    let emulator = Emulator::start().await;
+    let settings: WhatsappSettings = serde_json::from_value({
+        let mut connector = emulator.connector();
+        connector.as_object_mut().expect("object").remove("kind");
+        connector
+    })
+    .expect("settings");
+    let connector = WhatsappConnector::new(settings, reqwest::Client::new());
+    let message: Message =
+        serde_json::from_value(json!({"id": Id::new_v4(), "conversation_id": Id::new_v4(),
+        "kind": "outgoing", "body": "Yes, tracking number 1Z999", "sender": {"type": "system"},
+        "attachments": [], "template": null, "delivery": "queued", "mentions": [], "created_at": 0}))
+        .expect("message");
+    let outgoing = Outgoing {
+        inbox_id: Id::new_v4(),
+        message,
+        to: Some("16505551234".into()),
+        template: None,
+        files: vec![],
+        reply_to: Some("wamid.BUTTON1".into()),
+    };
+    let sent = connector.send(&outgoing).await.expect("sent");
+    assert_eq!(sent.provider_ids, vec!["wamid.EMULATED1".to_owned()], "the wamid the Graph API answered");
+    let body = emulator.recorded(|r| r.sent[0].clone());
+    assert_eq!(body["context"], json!({"message_id": "wamid.BUTTON1"}), "quoted in context");
+    assert_eq!(body["text"]["body"], "Yes, tracking number 1Z999");
+}
+
 #[test]
 fn the_fixtures_name_their_sources() {
     let readme = graph_emulator::fixture("README.md");
