@@ -117,7 +117,8 @@ impl Server {
             .map(|n| json!({"keywords": [format!("keyword{n}")], "body": format!("About keyword {n}"), "cooldown_secs": 60}))
             .chain([json!({"keywords": ["price"], "body": "Prices are on the website", "cooldown_secs": 60})])
             .collect();
-        let mut inbox = json!({"member_agent_ids": members, "hours": hours, "routing": {"mode": "least_loaded"}});
+        let mut inbox =
+            json!({"member_agent_ids": members, "hours": hours, "routing": {"mode": "least_loaded"}});
         if auto_replies {
             inbox["auto_replies"] = json!({"greeting": {"body": "Hi! Someone will answer shortly."}, "away": {"body": "Closed until {{next_open_at}}"}, "keywords": keywords});
         }
@@ -344,7 +345,9 @@ pub async fn automation_figures(quick: bool, parts: Parts) -> anyhow::Result<Vec
             let rate_on = percentile(rates, 0.5);
             let ratio = rate_on / rate_off;
             rows.push(Row {
-                figure: format!("server: {count} new customer conversations, automation on ({what}) against off"),
+                figure: format!(
+                    "server: {count} new customer conversations, automation on ({what}) against off"
+                ),
                 ours: format!("{rate_on:.0} msg/s"),
                 baseline: format!("{rate_off:.0} msg/s with automation off"),
                 ratio: Some(ratio),

@@ -395,10 +395,11 @@ impl ApiClient {
     }
 
     /// One page of the feed.
-    pub async fn sync(&self, since: i64, limit: usize) -> CoreResult<SyncPage> {
+    pub async fn sync(&self, since: i64, check: Option<&str>, limit: usize) -> CoreResult<SyncPage> {
+        let check = check.map(|check| format!("&check={check}")).unwrap_or_default();
         let response = self
             .http
-            .get(format!("{}/api/v1/sync?since={since}&limit={limit}", self.base))
+            .get(format!("{}/api/v1/sync?since={since}{check}&limit={limit}", self.base))
             .bearer_auth(self.token.expose())
             .timeout(REQUEST_TIMEOUT)
             .send()
@@ -598,9 +599,11 @@ impl ApiClient {
     pub fn stream_request(
         &self,
         since: i64,
+        check: Option<&str>,
     ) -> CoreResult<tokio_tungstenite::tungstenite::handshake::client::Request> {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let url = format!("{}/api/v1/stream?since={since}", self.base.replacen("http", "ws", 1));
+        let check = check.map(|check| format!("&check={check}")).unwrap_or_default();
+        let url = format!("{}/api/v1/stream?since={since}{check}", self.base.replacen("http", "ws", 1));
         let mut request =
             url.into_client_request().map_err(|e| CoreError::Invalid(format!("stream URL: {e}")))?;
         let header = format!("Bearer {}", self.token.expose())

@@ -129,6 +129,37 @@ impl Cache {
         Ok(Self::meta(&self.lock(), "cursor")?.and_then(|v| v.parse().ok()).unwrap_or(0))
     }
 
+    /// The server's `check` of the cursor (see `proto::feed`), sent back with it.
+    pub fn cursor_check(&self) -> CoreResult<Option<String>> {
+        Self::meta(&self.lock(), "cursor_check")
+    }
+
+    /// Forgets every server version the feed gave, keeping the outbox, drafts and staged files,
+    /// and sets the cursor back to 0, so the next sync bootstraps: the server's feed is not the one
+    /// the cursor came from (restored from an older backup). What a pending action shows stays
+    /// shown, rebased on nothing until the bootstrap brings the server's version.
+    pub fn reset_feed(&self) -> CoreResult<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let me = Self::meta(&tx, "me")?.map(|id| parse_id(&id)).transpose()?;
+        let pending = load_outbox(&tx)?;
+        for kind in EntityKind::ALL {
+            let rows: Vec<(i64, String)> = {
+                let mut statement = tx.prepare(&format!("SELECT rowid, id FROM {}", kind.table()))?;
+                let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            for (rowid, id) in rows {
+                let id = parse_id(&id)?;
+                let displayed = rebase(*kind, id, None, &pending, me);
+                put_row(&tx, *kind, id, Some(rowid), None, displayed.as_ref())?;
+            }
+        }
+        tx.execute("DELETE FROM meta WHERE key IN ('cursor', 'cursor_check')", [])?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Records who is signed in and since when notifications count (older messages never notify).
     pub fn set_identity(&self, me: Id, notify_after: Millis) -> CoreResult<()> {
         let conn = self.lock();
@@ -151,6 +182,12 @@ impl Cache {
     /// Applies one page or stream batch of the feed in one transaction and moves the cursor to
     /// `next`. Idempotent: applying the same changes again changes nothing.
     pub fn apply_page(&self, changes: &[Change], next: i64) -> CoreResult<Applied> {
+        self.apply_checked(changes, next, None)
+    }
+
+    /// [`Self::apply_page`], keeping the server's `check` of `next` with the cursor (a cursor
+    /// moved without one keeps none, so it is never sent with a check of another seq).
+    pub fn apply_checked(&self, changes: &[Change], next: i64, check: Option<&str>) -> CoreResult<Applied> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         let me = Self::meta(&tx, "me")?.map(|id| parse_id(&id)).transpose()?;
@@ -207,6 +244,14 @@ impl Cache {
             }
         }
         let cursor: i64 = Self::meta(&tx, "cursor")?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        if next > cursor || (next == cursor && check.is_some()) {
+            match check {
+                Some(check) => Self::set_meta(&tx, "cursor_check", check)?,
+                None => {
+                    tx.execute("DELETE FROM meta WHERE key = 'cursor_check'", [])?;
+                }
+            }
+        }
         let cursor = cursor.max(next);
         Self::set_meta(&tx, "cursor", &cursor.to_string())?;
         applied.settled = settle(&tx, cursor, me)?;

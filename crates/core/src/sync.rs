@@ -272,19 +272,33 @@ async fn connection(shared: &Arc<Shared>, attempt: &mut u32) -> Ended {
     let config = &shared.config;
     // Catch-up (a bootstrap when the cursor is 0), one transaction per page.
     loop {
-        let cursor = match config.cache.cursor() {
+        let (cursor, check) = match config.cache.cursor().and_then(|c| Ok((c, config.cache.cursor_check()?)))
+        {
             Ok(cursor) => cursor,
             Err(error) => return Ended::Failed(error),
         };
         let page = tokio::select! {
-            page = config.api.sync(cursor, PAGE) => page,
+            page = config.api.sync(cursor, check.as_deref(), PAGE) => page,
             _ = shared.shutdown.cancelled() => return Ended::Shutdown,
         };
         let page = match page {
             Ok(page) => page,
+            // The server's feed is not the one the cursor came from (a restore from an older
+            // backup): start again from 0, keeping the outbox.
+            Err(CoreError::Rejected { code: ErrorCode::FeedRewound, .. }) => {
+                tracing::warn!(cursor, "the server's feed was rewound; syncing again from the start");
+                if let Err(error) = config.cache.reset_feed() {
+                    return Ended::Failed(error);
+                }
+                shared.report(crate::cache::Applied {
+                    kinds: EntityKind::ALL.iter().copied().collect(),
+                    ..Default::default()
+                });
+                continue;
+            }
             Err(error) => return Ended::Failed(error),
         };
-        match apply(shared, &page.changes, page.next) {
+        match apply(shared, &page.changes, page.next, page.check.as_deref()) {
             Ok(()) => {}
             Err(error) => return Ended::Failed(error),
         }
@@ -292,11 +306,11 @@ async fn connection(shared: &Arc<Shared>, attempt: &mut u32) -> Ended {
             break;
         }
     }
-    let cursor = match config.cache.cursor() {
+    let (cursor, check) = match config.cache.cursor().and_then(|c| Ok((c, config.cache.cursor_check()?))) {
         Ok(cursor) => cursor,
         Err(error) => return Ended::Failed(error),
     };
-    let request = match config.api.stream_request(cursor) {
+    let request = match config.api.stream_request(cursor, check.as_deref()) {
         Ok(request) => request,
         Err(error) => return Ended::Failed(error),
     };
@@ -376,8 +390,8 @@ async fn connection(shared: &Arc<Shared>, attempt: &mut u32) -> Ended {
 }
 
 /// Applies a page or batch and reports it.
-fn apply(shared: &Arc<Shared>, changes: &[Change], next: i64) -> CoreResult<()> {
-    let applied = shared.config.cache.apply_page(changes, next)?;
+fn apply(shared: &Arc<Shared>, changes: &[Change], next: i64, check: Option<&str>) -> CoreResult<()> {
+    let applied = shared.config.cache.apply_checked(changes, next, check)?;
     let settled = !applied.settled.is_empty();
     shared.report(applied);
     if settled {
@@ -389,7 +403,7 @@ fn apply(shared: &Arc<Shared>, changes: &[Change], next: i64) -> CoreResult<()> 
 /// Handles one stream frame; `Some` ends the connection.
 fn on_frame(shared: &Arc<Shared>, frame: ServerFrame) -> Option<Ended> {
     match frame {
-        ServerFrame::Changes { since, next, changes } => {
+        ServerFrame::Changes { since, next, check, changes } => {
             let cursor = match shared.config.cache.cursor() {
                 Ok(cursor) => cursor,
                 Err(error) => return Some(Ended::Failed(error)),
@@ -398,7 +412,7 @@ fn on_frame(shared: &Arc<Shared>, frame: ServerFrame) -> Option<Ended> {
                 tracing::info!(since, cursor, "gap in the stream; catching up");
                 return Some(Ended::Resume);
             }
-            apply(shared, &changes, next).err().map(Ended::Failed)
+            apply(shared, &changes, next, check.as_deref()).err().map(Ended::Failed)
         }
         ServerFrame::Typing { conversation_id, agent_id, active } => {
             set_member(&mut lock(&shared.presence).typing, conversation_id, agent_id, active);

@@ -32,6 +32,10 @@ pub enum ErrorCode {
     ConversationExists,
     AlreadyExists,
     ClientIdReused,
+    /// The `since` cursor (and its `check`) names no change of this server's feed: the server was
+    /// restored from an older backup, or the cursor is from another server. Drop the cache and
+    /// bootstrap from `since=0`.
+    FeedRewound,
     InvalidSignature,
     Internal,
     Unavailable,
@@ -66,6 +70,7 @@ impl ErrorCode {
             ErrorCode::ConversationExists => "conversation_exists",
             ErrorCode::AlreadyExists => "already_exists",
             ErrorCode::ClientIdReused => "client_id_reused",
+            ErrorCode::FeedRewound => "feed_rewound",
             ErrorCode::InvalidSignature => "invalid_signature",
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",

@@ -6,6 +6,11 @@
 //! compacted to each entity's latest version), so gaps are detected by cursors: every stream batch
 //! says which cursor it continues from (`since`), and a batch whose `since` is not the client's
 //! cursor means something was missed.
+//!
+//! Every page and batch also names the change at its `next` with an opaque `check`; a client sends
+//! it back with `since`. A server restored from a backup older than the cursor reuses its seqs for
+//! other changes, so a cursor with a check that no longer matches (or beyond the feed's head) is
+//! answered `feed_rewound`, and the client bootstraps again instead of skipping those changes.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -41,6 +46,9 @@ pub struct SyncPage {
     pub changes: Vec<Change>,
     /// The cursor to ask with next (`since=next`). It can be past the last change returned.
     pub next: i64,
+    /// Names the change at `next` (absent when `next` is 0): send it as `check` with `since=next`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
     pub has_more: bool,
 }
 
@@ -49,8 +57,15 @@ pub struct SyncPage {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
-    /// Changes in seq order, continuing from cursor `since` up to cursor `next`.
-    Changes { since: i64, next: i64, changes: Vec<Change> },
+    /// Changes in seq order, continuing from cursor `since` up to cursor `next`; `check` names the
+    /// change at `next` (see [`SyncPage::check`]).
+    Changes {
+        since: i64,
+        next: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        check: Option<String>,
+        changes: Vec<Change>,
+    },
     /// Another agent is (or stopped) typing in a conversation.
     Typing { conversation_id: Uuid, agent_id: Uuid, active: bool },
     /// Another agent has (or closed) a conversation open.
@@ -81,9 +96,13 @@ mod tests {
 
     #[test]
     fn frames_are_tagged_by_type() {
-        let frame = ServerFrame::Changes { since: 3, next: 9, changes: vec![] };
+        let frame = ServerFrame::Changes { since: 3, next: 9, check: Some("ab".into()), changes: vec![] };
         let json = serde_json::to_value(&frame).expect("serializes");
         assert_eq!(json["type"], "changes");
+        // A frame from a server that sends no check (older) still parses.
+        let old: ServerFrame = serde_json::from_str(r#"{"type":"changes","since":3,"next":9,"changes":[]}"#)
+            .expect("a frame without a check parses");
+        assert!(matches!(old, ServerFrame::Changes { check: None, .. }));
         let typed: ClientFrame = serde_json::from_str(
             r#"{"type":"typing","conversation_id":"00000000-0000-0000-0000-000000000000","active":true}"#,
         )

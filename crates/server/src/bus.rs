@@ -36,11 +36,26 @@ pub struct FeedRecord {
     /// The change as JSON, rendered once by the first stream that sends it: with thousands of
     /// streams open, serialising per stream was the fan-out's main cost.
     pub rendered: std::sync::OnceLock<Box<str>>,
+    /// The cursor check of this change's seq, made once like `rendered`.
+    pub check: std::sync::OnceLock<Box<str>>,
 }
 
 impl FeedRecord {
     pub fn new(change: Change, inbox_id: Option<Id>, scope_agent: Option<Id>) -> Self {
-        FeedRecord { change, inbox_id, scope_agent, rendered: std::sync::OnceLock::new() }
+        FeedRecord {
+            change,
+            inbox_id,
+            scope_agent,
+            rendered: std::sync::OnceLock::new(),
+            check: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// [`crate::workspace::cursor_check`] of this change, for a frame whose `next` it is.
+    pub fn cursor_check(&self) -> &str {
+        self.check.get_or_init(|| {
+            crate::workspace::cursor_check(self.change.seq, self.change.entity, self.change.id).into()
+        })
     }
 
     /// The change as JSON, as a `changes` frame carries it.

@@ -110,7 +110,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::AssignmentConflict
         | ErrorCode::ConversationExists
         | ErrorCode::AlreadyExists
-        | ErrorCode::ClientIdReused => StatusCode::CONFLICT,
+        | ErrorCode::ClientIdReused
+        | ErrorCode::FeedRewound => StatusCode::CONFLICT,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Internal | ErrorCode::Unknown => StatusCode::INTERNAL_SERVER_ERROR,
     }

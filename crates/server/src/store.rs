@@ -307,6 +307,8 @@ pub trait StoreRead {
     fn due_deliveries(&self, now: Millis, limit: usize) -> StoreResult<Vec<DeliveryRecord>>;
 
     // The feed and search, filtered to what an agent may see.
+    /// The entity of the change at `seq`, superseded or not (`None`: no change has that seq).
+    fn change_at(&self, seq: i64) -> StoreResult<Option<(EntityKind, Id)>>;
     /// One page of the feed after `since`, compacted to each entity's latest version; from
     /// `since = 0` without tombstones; `next` is the head when nothing more matches.
     fn feed_page(

@@ -38,6 +38,7 @@ pub use self::{
     audit::AuditQuery,
     deliveries::{PendingDelivery, MAX_DELIVERY_ATTEMPTS},
     email::{mailbox_of, outgoing_message_id, InboundEmail, MailboxCursor, OutgoingEmail},
+    feed::cursor_check,
     presence::{run_presence, HEARTBEAT, NODE_SILENT_AFTER},
     reports::{cycles_csv, series_csv, summary_csv, ReportQuery},
     timers::run_timers,

@@ -60,10 +60,7 @@ fn test_config(data_dir: &std::path::Path) -> ServerConfig {
     config.backend =
         Backend::from_url(url.as_deref()).expect("SWITCHBOARD_TEST_DATABASE_URL names a backend");
     if let Backend::Postgres { url } = &config.backend {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        data_dir.hash(&mut hasher);
-        let (admin, name) = (url.clone(), format!("core_{:016x}", hasher.finish()));
+        let (admin, name) = (url.clone(), database_name(data_dir));
         // The blocking client runs its own runtime, so not on an async test's thread.
         let url = std::thread::spawn(move || admin.create_database(&name))
             .join()
@@ -72,6 +69,45 @@ fn test_config(data_dir: &std::path::Path) -> ServerConfig {
         config.backend = Backend::Postgres { url };
     }
     config
+}
+
+/// The PostgreSQL database of `data_dir`'s server.
+fn database_name(data_dir: &std::path::Path) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    data_dir.hash(&mut hasher);
+    format!("core_{:016x}", hasher.finish())
+}
+
+/// A copy of a stopped server's database, as an operator's backup: its files (SQLite), or a
+/// database made from it as a template (PostgreSQL: a file-level copy, like a restored base backup).
+pub enum Backup {
+    Files(tempfile::TempDir),
+    Database(String),
+}
+
+/// Runs SQL as PostgreSQL's admin on the test cluster (`psql`, installed with the server).
+fn psql(sql: &str) {
+    let url = std::env::var("SWITCHBOARD_TEST_DATABASE_URL").expect("a PostgreSQL test cluster");
+    let status = std::process::Command::new("psql")
+        .args([url.as_str(), "-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
+        .status()
+        .expect("psql runs");
+    assert!(status.success(), "psql failed on: {sql}");
+}
+
+/// Copies every file under `from` into `to` (the SQLite database, its WAL, the attachments).
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
 }
 
 async fn serve(
@@ -122,6 +158,50 @@ impl Server {
             task.abort();
             let _ = task.await;
         }
+    }
+
+    /// Stops the server, copies its database as a backup, and starts it again.
+    pub async fn backup(&mut self) -> Backup {
+        self.kill().await;
+        let backup = if std::env::var("SWITCHBOARD_TEST_DATABASE_URL").is_ok() {
+            let name = database_name(self.data_dir.path());
+            let copy = format!("{name}_backup_{}", Id::new_v4().simple());
+            psql(&format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            ));
+            psql(&format!(r#"CREATE DATABASE "{copy}" TEMPLATE "{name}""#));
+            Backup::Database(copy)
+        } else {
+            let copy = tempfile::tempdir().expect("temp dir");
+            copy_tree(self.data_dir.path(), copy.path());
+            Backup::Files(copy)
+        };
+        self.restart().await;
+        backup
+    }
+
+    /// Stops the server, puts `backup` in place of its database, and starts it again.
+    pub async fn restore(&mut self, backup: &Backup) {
+        self.kill().await;
+        match backup {
+            Backup::Database(copy) => {
+                let name = database_name(self.data_dir.path());
+                psql(&format!(r#"DROP DATABASE "{name}" WITH (FORCE)"#));
+                psql(&format!(r#"CREATE DATABASE "{name}" TEMPLATE "{copy}""#));
+            }
+            Backup::Files(copy) => {
+                for entry in std::fs::read_dir(self.data_dir.path()).expect("read dir") {
+                    let path = entry.expect("entry").path();
+                    if path.is_dir() {
+                        std::fs::remove_dir_all(path).expect("rm");
+                    } else {
+                        std::fs::remove_file(path).expect("rm");
+                    }
+                }
+                copy_tree(copy.path(), self.data_dir.path());
+            }
+        }
+        self.restart().await;
     }
 
     /// Starts it again on the same address and data.

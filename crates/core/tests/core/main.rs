@@ -13,6 +13,7 @@ mod faults;
 mod intents;
 mod outbox;
 mod reports;
+mod restore;
 mod search;
 mod settings;
 mod sla;

@@ -111,7 +111,7 @@ async fn an_agent_required_to_enrol_can_only_enrol_until_they_do() {
     assert!(info.must_enrol_two_factor, "the sign-in says an enrolment is due");
     assert!(accounts.list().expect("list")[0].must_enrol_two_factor, "and the account list remembers it");
     let account = accounts.open(&info.key()).await.expect("open");
-    let sync = account.api.sync(0, 10).await;
+    let sync = account.api.sync(0, None, 10).await;
     assert!(
         matches!(sync, Err(CoreError::Rejected { code: ErrorCode::TwoFactorEnrolmentRequired, .. })),
         "nothing but enrolment until then: {sync:?}"
@@ -121,7 +121,7 @@ async fn an_agent_required_to_enrol_can_only_enrol_until_they_do() {
     account.api.confirm_two_factor(&code(&enrolment.otpauth_uri, server.clock.now())).await.expect("confirm");
     accounts.enrolled(&info.key()).expect("enrolled");
     assert!(!accounts.list().expect("list")[0].must_enrol_two_factor);
-    account.api.sync(0, 10).await.expect("the same token syncs once enrolled");
+    account.api.sync(0, None, 10).await.expect("the same token syncs once enrolled");
     let off =
         account.api.disable_two_factor(&code(&enrolment.otpauth_uri, server.clock.now() + 30_000)).await;
     assert!(matches!(off, Err(CoreError::Rejected { code: ErrorCode::Forbidden, .. })), "required: {off:?}");

@@ -23,6 +23,10 @@ pub struct SyncParams {
     /// The cursor (`next` of the last page applied); 0 bootstraps.
     #[serde(default)]
     pub since: i64,
+    /// The `check` that came with `since`: a cursor that no longer names the same change (the
+    /// server was restored from an older backup) is answered `feed_rewound` (409).
+    #[serde(default)]
+    pub check: Option<String>,
     /// At most this many changes (1 to 1000, default 500).
     #[serde(default)]
     pub limit: Option<usize>,
@@ -30,7 +34,8 @@ pub struct SyncParams {
 
 /// A page of the change feed after `since`.
 #[utoipa::path(get, path = "/api/v1/sync", tag = "feed", security(("bearer" = [])), params(SyncParams),
-    responses((status = 200, body = SyncPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = SyncPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 409, description = "`feed_rewound`: bootstrap again from `since=0`", body = ErrorBody)))]
 pub async fn sync(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -47,7 +52,7 @@ pub async fn sync(
             "limit must be 1 to 1000",
         ));
     }
-    Ok(Json(state.workspace.sync(&viewer, params.since, limit).await?))
+    Ok(Json(state.workspace.sync(&viewer, params.since, params.check, limit).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

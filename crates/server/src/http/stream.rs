@@ -49,6 +49,9 @@ const READ_BUFFER: usize = 4 * 1024;
 pub struct StreamParams {
     #[serde(default)]
     pub since: i64,
+    /// As on `/sync`: a cursor that isn't from this feed is refused (409) before the upgrade.
+    #[serde(default)]
+    pub check: Option<String>,
 }
 
 pub async fn upgrade(
@@ -60,6 +63,7 @@ pub async fn upgrade(
     if params.since < 0 {
         return Err(ApiError::validation("since must be >= 0"));
     }
+    state.workspace.check_cursor(params.since, params.check).await?;
     Ok(ws.read_buffer_size(READ_BUFFER).on_upgrade(move |socket| async move {
         let agent_id = viewer.agent.id;
         if let Err(error) = Connection::run(state, viewer, params.since, socket).await {
@@ -100,10 +104,15 @@ impl Connection {
         let ending = async {
             // Replay.
             loop {
-                let page = connection.state.workspace.sync(&connection.viewer, connection.seen, REPLAY_PAGE).await
+                let page = connection.state.workspace.sync(&connection.viewer, connection.seen, None, REPLAY_PAGE).await
                     .map_err(|e| anyhow::anyhow!(e.message))?;
                 if !page.changes.is_empty() || page.next != connection.client_cursor {
-                    let frame = ServerFrame::Changes { since: connection.client_cursor, next: page.next, changes: page.changes };
+                    let frame = ServerFrame::Changes {
+                        since: connection.client_cursor,
+                        next: page.next,
+                        check: page.check,
+                        changes: page.changes,
+                    };
                     send(&mut sink, &frame).await?;
                     connection.client_cursor = page.next;
                 }
@@ -207,10 +216,12 @@ impl Connection {
     async fn changes_frame(&mut self, commits: &[Arc<[FeedRecord]>]) -> anyhow::Result<Option<String>> {
         let me = self.viewer.agent.id;
         let mut visible: Vec<&FeedRecord> = Vec::new();
+        let mut at_next: Option<&FeedRecord> = None;
         for records in commits {
             let fresh: Vec<&FeedRecord> = records.iter().filter(|r| r.change.seq > self.seen).collect();
-            let Some(last) = fresh.last() else { continue };
+            let Some(&last) = fresh.last() else { continue };
             let commit_next = last.change.seq;
+            at_next = Some(last);
             let touches_visibility = fresh.iter().any(|r| match r.change.entity {
                 EntityKind::Inbox | EntityKind::Team => true,
                 EntityKind::Agent => r.change.id == me,
@@ -228,7 +239,8 @@ impl Connection {
         if visible.is_empty() {
             return Ok(None);
         }
-        let text = changes_frame_text(self.client_cursor, self.seen, &visible);
+        let check = at_next.map(FeedRecord::cursor_check).unwrap_or_default();
+        let text = changes_frame_text(self.client_cursor, self.seen, check, &visible);
         self.client_cursor = self.seen;
         Ok(Some(text))
     }
@@ -283,12 +295,14 @@ fn waiting_commits(
     (commits, None)
 }
 
-/// `ServerFrame::Changes { since, next, changes }` as JSON, from changes rendered once for every
-/// stream (the test below holds it to serde's rendering of the frame).
-fn changes_frame_text(since: i64, next: i64, records: &[&FeedRecord]) -> String {
-    let length = records.iter().map(|r| r.change_json().len() + 1).sum::<usize>() + 64;
+/// `ServerFrame::Changes { since, next, check, changes }` as JSON, from changes rendered once for
+/// every stream (the test below holds it to serde's rendering of the frame). `check` is hex.
+fn changes_frame_text(since: i64, next: i64, check: &str, records: &[&FeedRecord]) -> String {
+    let length = records.iter().map(|r| r.change_json().len() + 1).sum::<usize>() + 96;
     let mut text = String::with_capacity(length);
-    text.push_str(&format!(r#"{{"type":"changes","since":{since},"next":{next},"changes":["#));
+    text.push_str(&format!(
+        r#"{{"type":"changes","since":{since},"next":{next},"check":"{check}","changes":["#
+    ));
     for (index, record) in records.iter().enumerate() {
         if index > 0 {
             text.push(',');
@@ -405,10 +419,12 @@ mod tests {
                 None,
             ),
         ];
-        let text = changes_frame_text(40, 42, &records.iter().collect::<Vec<_>>());
+        let check = records[1].cursor_check();
+        let text = changes_frame_text(40, 42, check, &records.iter().collect::<Vec<_>>());
         let expected = ServerFrame::Changes {
             since: 40,
             next: 42,
+            check: Some(check.to_owned()),
             changes: records.iter().map(|r| r.change.clone()).collect(),
         };
         assert_eq!(serde_json::from_str::<ServerFrame>(&text).expect("valid frame"), expected);

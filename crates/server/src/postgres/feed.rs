@@ -62,7 +62,7 @@ impl Pg<'_> {
             (true, Some(last)) => last.seq,
             _ => head.max(since),
         };
-        Ok(SyncPage { changes, next, has_more })
+        Ok(SyncPage { changes, next, check: None, has_more })
     }
 
     /// Message hits, newest first, only in visible inboxes: the newest `limit` matches by insertion

@@ -470,6 +470,17 @@ impl StoreRead for Pg<'_> {
         .collect()
     }
 
+    fn change_at(&self, seq: i64) -> StoreResult<Option<(EntityKind, Id)>> {
+        let Some(row) = self.row("SELECT entity, entity_id FROM changes WHERE seq = $1::bigint", &[&seq])?
+        else {
+            return Ok(None);
+        };
+        let entity: String = row.try_get(0)?;
+        let kind = EntityKind::parse(&entity)
+            .ok_or_else(|| StoreError(format!("unknown entity {entity:?} in the feed")))?;
+        Ok(Some((kind, parse_id(&row.try_get::<_, String>(1)?)?)))
+    }
+
     fn feed_page(
         &self,
         agent: Id,

@@ -72,7 +72,7 @@ pub fn feed_page(
         (true, Some(last)) => last.seq,
         _ => head.max(since),
     };
-    Ok(SyncPage { changes, next, has_more })
+    Ok(SyncPage { changes, next, check: None, has_more })
 }
 
 /// Message hits, newest first, only in visible inboxes.

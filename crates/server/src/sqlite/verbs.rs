@@ -533,6 +533,20 @@ impl StoreRead for Sql<'_> {
         .collect()
     }
 
+    fn change_at(&self, seq: i64) -> StoreResult<Option<(EntityKind, Id)>> {
+        let row: Option<(String, String)> = self
+            .conn
+            .prepare_cached("SELECT entity, entity_id FROM changes WHERE seq = ?1")?
+            .query_row([seq], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
+        row.map(|(entity, id)| {
+            let kind = EntityKind::parse(&entity)
+                .ok_or_else(|| crate::store::StoreError(format!("unknown entity {entity:?} in the feed")))?;
+            Ok((kind, parse_id(&id)?))
+        })
+        .transpose()
+    }
+
     fn feed_page(
         &self,
         agent: Id,

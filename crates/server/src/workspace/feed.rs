@@ -20,15 +20,69 @@ pub(super) fn visible_inboxes(store: &(impl StoreRead + ?Sized), agent: &Agent) 
     Ok(VisibleInboxes::Only(rules::visible_inbox_ids(agent, &inboxes).into_iter().collect()))
 }
 
+/// The `check` of cursor `seq`: names the change at that seq without telling what it is (the
+/// cursor may stand on a change the reader can't see). A server restored from an older backup
+/// reuses seqs for other changes, so a kept cursor's check stops matching.
+pub fn cursor_check(seq: i64, entity: EntityKind, id: Id) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{seq}:{}:{id}", entity.as_str()));
+    hex::encode(&digest[..12])
+}
+
+/// Refuses a cursor that names no change of this feed: beyond its head (a server restored from an
+/// older backup, not yet written past it), or on a seq now holding another change than the one
+/// the client was given (restored, then written past it). `check` is optional for old clients,
+/// which then get only the first test.
+pub(super) fn check_cursor(
+    store: &(impl StoreRead + ?Sized),
+    since: i64,
+    check: Option<&str>,
+) -> Outcome<()> {
+    if since == 0 {
+        return Ok(());
+    }
+    let rewound = || {
+        Refusal::new(
+            ErrorCode::FeedRewound,
+            format!(
+                "cursor {since} is not from this server's feed (restored from a backup?): sync again from 0"
+            ),
+        )
+    };
+    let (entity, id) = store.change_at(since)?.ok_or_else(rewound)?;
+    match check {
+        Some(check) if check != cursor_check(since, entity, id) => Err(rewound()),
+        _ => Ok(()),
+    }
+}
+
 impl Workspace {
+    /// [`check_cursor`] on its own (a stream checks before its upgrade).
+    pub async fn check_cursor(&self, since: i64, check: Option<String>) -> Outcome<()> {
+        self.read(move |store| check_cursor(store, since, check.as_deref())).await
+    }
+
     /// One page of the feed after `since`, read in one snapshot with the agent's current
-    /// visibility, so `next` is consistent with the rows returned.
-    pub async fn sync(&self, viewer: &Viewer, since: i64, limit: usize) -> Outcome<SyncPage> {
+    /// visibility, so `next` is consistent with the rows returned. `check` is the one the client
+    /// was given with `since` ([`check_cursor`]).
+    pub async fn sync(
+        &self,
+        viewer: &Viewer,
+        since: i64,
+        check: Option<String>,
+        limit: usize,
+    ) -> Outcome<SyncPage> {
         let agent_id = viewer.agent.id;
         self.read(move |store| {
+            check_cursor(store, since, check.as_deref())?;
             let agent: Agent = store.get(agent_id)?.ok_or_else(|| Refusal::not_found("agent"))?;
             let visible = visible_inboxes(store, &agent)?;
-            Ok(store.feed_page(agent_id, &visible, since, limit)?)
+            let mut page = store.feed_page(agent_id, &visible, since, limit)?;
+            page.check = match store.change_at(page.next)? {
+                Some((entity, id)) => Some(cursor_check(page.next, entity, id)),
+                None => None,
+            };
+            Ok(page)
         })
         .await
     }

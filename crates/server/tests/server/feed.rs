@@ -169,3 +169,64 @@ async fn every_acknowledged_write_survives_a_shutdown_mid_traffic() {
         assert!(state.contains_key(&(EntityKind::Message, id)), "acknowledged message {id} was lost");
     }
 }
+
+/// A cursor names its change with `check`; one that names no change of this feed (beyond the
+/// head, or a seq now holding another change: a restore from an older backup) is `feed_rewound`,
+/// on `/sync` and at the stream's handshake. The end-to-end restore is in the core's suite
+/// (`crates/core/tests/core/restore.rs`).
+#[tokio::test]
+async fn a_cursor_that_names_no_change_of_this_feed_is_refused_as_rewound() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    server.inbound(&workspace.whatsapp, "c1", "m1", "first").await;
+    let page = server.admin.sync(0, 1000).await;
+    let check = page.check.clone().expect("a page names the change at its cursor");
+    let rewound = |status: reqwest::StatusCode, body: &serde_json::Value, what: &str| {
+        assert_eq!(status, reqwest::StatusCode::CONFLICT, "{what}: {body}");
+        assert_eq!(body["error"]["code"], "feed_rewound", "{what}");
+    };
+
+    // The cursor and its check as given: accepted, and the next page names its own cursor.
+    let (status, body) = server.admin.get(&format!("/api/v1/sync?since={}&check={check}", page.next)).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    assert_eq!(body["check"], check, "nothing new: the same cursor, the same check");
+    // Another check at the same seq: the seq holds another change than the one the client saw.
+    let (status, body) = server.admin.get(&format!("/api/v1/sync?since={}&check=00ff", page.next)).await;
+    rewound(status, &body, "a check that doesn't match");
+    // Beyond the head, with or without a check (old clients send none).
+    for query in [format!("since={}", page.next + 50), format!("since={}&check={check}", page.next + 50)] {
+        let (status, body) = server.admin.get(&format!("/api/v1/sync?{query}")).await;
+        rewound(status, &body, &query);
+    }
+    // The stream refuses such a cursor before the upgrade.
+    let url =
+        format!("{}/api/v1/stream?since={}", server.admin.base.replacen("http", "ws", 1), page.next + 50);
+    let mut request = url.into_client_request().expect("ws request");
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {}", server.admin.token).parse().expect("header"));
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), reqwest::StatusCode::CONFLICT)
+        }
+        other => panic!("the stream took a rewound cursor: {:?}", other.map(|_| ())),
+    }
+
+    // A live frame's check is the one `/sync` gives for the same cursor.
+    let mut socket = open_stream(&server.admin, page.next).await;
+    let sent = server.inbound(&workspace.whatsapp, "c2", "m2", "second").await;
+    let (next, frame_check) = loop {
+        match next_frame(&mut socket).await {
+            Ok(ServerFrame::Changes { next, check, changes, .. })
+                if changes.iter().any(|c| c.id == sent.message_id) =>
+            {
+                break (next, check.expect("a frame names its cursor's change"))
+            }
+            Ok(_) => continue,
+            Err(code) => panic!("the stream closed: {code:?}"),
+        }
+    };
+    let (status, body) = server.admin.get(&format!("/api/v1/sync?since={next}&check={frame_check}")).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "the frame's check is accepted: {body}");
+}

@@ -133,7 +133,7 @@ fn follow(session: Session) -> (watch::Sender<i64>, tokio::task::JoinHandle<(i64
             tokio::select! {
                 _ = until.changed() => {}
                 frame = next_frame(&mut socket) => match frame {
-                    Ok(ServerFrame::Changes { since, next, changes: batch }) => {
+                    Ok(ServerFrame::Changes { since, next, changes: batch, .. }) => {
                         assert_eq!(since, cursor, "{}: a batch continues from the cursor (no gap)", session.base);
                         for change in &batch {
                             let last = changes.last().map_or(0, |c| c.seq);

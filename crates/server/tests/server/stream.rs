@@ -18,7 +18,7 @@ async fn collect_until(
 ) {
     while !done(changes) {
         match next_frame(socket).await {
-            Ok(ServerFrame::Changes { since, next, changes: batch }) => {
+            Ok(ServerFrame::Changes { since, next, changes: batch, .. }) => {
                 assert_eq!(since, *cursor, "each batch continues from the client's cursor (no gap)");
                 assert!(next >= since);
                 *cursor = next;
@@ -192,7 +192,7 @@ async fn a_slow_client_is_cut_off_without_stalling_others_and_resumes_with_since
     let mut slow_changes = Vec::new();
     let closed_with = loop {
         match next_frame(&mut slow).await {
-            Ok(ServerFrame::Changes { since, next, changes }) => {
+            Ok(ServerFrame::Changes { since, next, changes, .. }) => {
                 assert_eq!(since, slow_cursor);
                 slow_cursor = next;
                 slow_changes.extend(changes);

@@ -112,7 +112,7 @@ async fn the_stream_filters_by_inbox_and_follows_membership_changes() {
     let mut cursor = head;
     let mut seen = Vec::new();
     while !seen.iter().any(|c: &Change| c.data.as_ref().is_some_and(|d| d["body"] == "for sales")) {
-        if let Ok(ServerFrame::Changes { since, next, changes }) = next_frame(&mut carl).await {
+        if let Ok(ServerFrame::Changes { since, next, changes, .. }) = next_frame(&mut carl).await {
             assert_eq!(since, cursor);
             cursor = next;
             seen.extend(changes);
