@@ -158,6 +158,16 @@ pub(super) fn loop_guard(store: &(impl StoreRead + ?Sized), conversation: Id) ->
     Ok(thread_of(store, conversation)?.and_then(|(_, thread)| thread.automatic))
 }
 
+/// The message of `inbox` a `Message-ID` of ours names.
+fn own_message(store: &(impl StoreRead + ?Sized), inbox: Id, message_id: &str) -> Outcome<Option<Message>> {
+    let Some(id) = message_id.split_once('@').and_then(|(local, _)| local.parse::<Id>().ok()) else {
+        return Ok(None);
+    };
+    let Some(message) = store.get::<Message>(id)? else { return Ok(None) };
+    let conversation = store.get::<Conversation>(message.conversation_id)?;
+    Ok(conversation.filter(|c| c.inbox_id == inbox).map(|_| message))
+}
+
 /// The conversation in `inbox` a mail answers: one of its parents is a mail stored there, or one
 /// we sent from there.
 fn answered_conversation(tx: &dyn StoreTx, inbox: Id, parents: &[String]) -> Outcome<Option<Conversation>> {
@@ -167,12 +177,9 @@ fn answered_conversation(tx: &dyn StoreTx, inbox: Id, parents: &[String]) -> Out
                 return Ok(Some(conversation));
             }
         }
-        let ours = parent.split_once('@').and_then(|(local, _)| local.parse::<Id>().ok());
-        if let Some(message) = ours.map(|id| tx.get::<Message>(id)).transpose()?.flatten() {
+        if let Some(message) = own_message(tx, inbox, parent)? {
             if let Some(conversation) = tx.get::<Conversation>(message.conversation_id)? {
-                if conversation.inbox_id == inbox {
-                    return Ok(Some(conversation));
-                }
+                return Ok(Some(conversation));
             }
         }
     }
@@ -213,6 +220,15 @@ fn ingest_email(
     }
     if let Some((message_id, conversation_id)) = tx.inbound_seen(inbox_id, &email.message_id)? {
         return Ok(InboundResult { message_id, conversation_id, created: false });
+    }
+    // A copy of a reply we sent (a Bcc to ourselves, a server filing sent mail in the mailbox):
+    // it is that message already.
+    if let Some(ours) = own_message(tx, inbox_id, &email.message_id)? {
+        return Ok(InboundResult {
+            message_id: ours.id,
+            conversation_id: ours.conversation_id,
+            created: false,
+        });
     }
     let settings = settings_of(tx, inbox_id)?;
     let answered = answered_conversation(tx, inbox_id, &email.parents)?;

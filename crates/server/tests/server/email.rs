@@ -339,6 +339,16 @@ async fn mail_becomes_a_conversation_the_reply_threads_and_the_answer_joins_it()
     assert!(answer.contains("\n\n> On Mon, 30 Nov 2026"), "the quote is kept, folded: {answer}");
     assert!(!answer.contains("Subject:"), "a reply in a thread does not repeat a subject: {answer}");
 
+    // A copy of our own reply filed into the mailbox (a Bcc to ourselves) is not a customer's.
+    mail.deliver(&mailbox, &sent.replace("\r\n", "\n")).await;
+    mail.deliver(&mailbox, &format!("From: {customer}\nSubject: ping\nMessage-ID: <ping-{mailbox}@customer.test>\nIn-Reply-To: {our_id}\n\nping\n")).await;
+    let all = until_incoming(&server, inbox, 3).await;
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert!(
+        incoming(&all[&conversation]).iter().all(|m| !m.body.starts_with("Sorry! It ships today")),
+        "our own reply was not taken for the customer's: {all:#?}"
+    );
+
     // A second reply, with a file: it references the whole thread and carries the file.
     let form = reqwest::multipart::Form::new().part(
         "file",
@@ -372,7 +382,7 @@ async fn mail_becomes_a_conversation_the_reply_threads_and_the_answer_joins_it()
     .await;
     assert_eq!(
         header(&second, "In-Reply-To").as_deref(),
-        Some(format!("<second-{mailbox}@customer.test>").as_str()),
+        Some(format!("<ping-{mailbox}@customer.test>").as_str()),
         "{second}"
     );
     let references = header(&second, "References").unwrap_or_default();
