@@ -215,6 +215,15 @@ pub struct ReadRequest {
     pub last_read_message_id: Uuid,
 }
 
+/// `POST /api/v1/conversations/{id}/messages/{message_id}/retry`: queue a failed outgoing message
+/// for delivery again (its connector may have been fixed, or the provider's error has passed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RetryRequest {
+    pub client_id: Uuid,
+}
+
 /// `POST /api/v1/conversations`: start an outbound conversation. Its id is `client_id`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -375,6 +384,9 @@ pub enum ConnectorSettings {
     Simulator,
     /// An email address: IMAP (IDLE) for what arrives, SMTP submission for replies.
     Email(EmailSettings),
+    /// A Telegram bot (Bot API): updates by webhook, replies with `sendMessage`/`sendPhoto`/
+    /// `sendDocument`.
+    Telegram(TelegramSettings),
 }
 
 impl std::fmt::Debug for ConnectorSettings {
@@ -386,7 +398,33 @@ impl std::fmt::Debug for ConnectorSettings {
             ConnectorSettings::Whatsapp(settings) => settings.fmt(f),
             ConnectorSettings::Simulator => f.write_str("Simulator"),
             ConnectorSettings::Email(settings) => settings.fmt(f),
+            ConnectorSettings::Telegram(settings) => settings.fmt(f),
         }
+    }
+}
+
+/// A Telegram bot: what BotFather gave, and the secret registered with `setWebhook`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TelegramSettings {
+    /// The bot's token (`123456:ABC-DEF…`): `https://api.telegram.org/bot<token>/METHOD`.
+    pub bot_token: String,
+    /// The `secret_token` given to `setWebhook` (1-256 of `A-Z a-z 0-9 _ -`): every webhook
+    /// request carries it in `X-Telegram-Bot-Api-Secret-Token`.
+    pub webhook_secret: String,
+    /// `https://api.telegram.org` unless set (a local Bot API server, or the tests' emulator).
+    #[serde(default)]
+    pub api_base_url: Option<String>,
+}
+
+impl std::fmt::Debug for TelegramSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Telegram")
+            .field("bot_token", &"<redacted>")
+            .field("webhook_secret", &"<redacted>")
+            .field("api_base_url", &self.api_base_url)
+            .finish()
     }
 }
 

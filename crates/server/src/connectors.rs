@@ -16,6 +16,7 @@
 
 pub mod api;
 pub mod simulator;
+pub mod telegram;
 pub mod whatsapp;
 // The email connector (`connectors/email.rs`, IMAP/SMTP) joins here with `pub mod email;`.
 pub mod email;
@@ -24,7 +25,7 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-pub use switchboard_proto::{ConnectorInfo, ConnectorSettings, WhatsappSettings};
+pub use switchboard_proto::{ConnectorInfo, ConnectorSettings, TelegramSettings, WhatsappSettings};
 use switchboard_proto::{
     DeliveryFailure, DeliveryFailureKind, DeliveryState, Id, InboundMessage, Message, Millis, OutgoingWebhook,
 };
@@ -262,6 +263,7 @@ pub fn capabilities(settings: &ConnectorSettings) -> Capabilities {
         ConnectorSettings::Whatsapp(_) => whatsapp::capabilities(),
         ConnectorSettings::Simulator => simulator::capabilities(),
         ConnectorSettings::Email(_) => email::capabilities(),
+        ConnectorSettings::Telegram(_) => telegram::capabilities(),
     }
 }
 
@@ -278,6 +280,9 @@ pub fn build(settings: &ConnectorSettings, context: &ConnectorContext) -> Arc<dy
         }
         ConnectorSettings::Simulator => Arc::new(simulator::SimulatorConnector),
         ConnectorSettings::Email(settings) => Arc::new(email::EmailConnector { settings: settings.clone() }),
+        ConnectorSettings::Telegram(settings) => {
+            Arc::new(telegram::TelegramConnector::new(settings.clone(), context.http.clone()))
+        }
     }
 }
 
@@ -308,6 +313,12 @@ pub fn info(inbox_id: Id, settings: Option<&ConnectorSettings>) -> ConnectorInfo
             }),
         },
         Some(ConnectorSettings::Email(settings)) => email::info(settings),
+        Some(ConnectorSettings::Telegram(settings)) => ConnectorInfo {
+            kind: "telegram".into(),
+            simulated: false,
+            webhook_path,
+            details: serde_json::json!({ "api_base_url": telegram::base_url(settings) }),
+        },
         Some(ConnectorSettings::Simulator) => ConnectorInfo {
             kind: "simulator".into(),
             simulated: true,

@@ -41,6 +41,24 @@ pub(super) fn check(channel: Channel, settings: &ConnectorSettings) -> Outcome<(
         }
         ConnectorSettings::Simulator => Ok(()),
         ConnectorSettings::Email(email) => super::email::check(channel, email),
+        ConnectorSettings::Telegram(telegram) => {
+            if channel != Channel::Telegram {
+                return Err(Refusal::validation("a telegram connector needs a telegram inbox"));
+            }
+            if telegram.bot_token.trim().is_empty() {
+                return Err(Refusal::validation("connector.bot_token is required"));
+            }
+            if !connectors::telegram::valid_secret(&telegram.webhook_secret) {
+                return Err(Refusal::validation(
+                    "connector.webhook_secret must be 1-256 characters of A-Z, a-z, 0-9, _ and -",
+                ));
+            }
+            if let Some(url) = &telegram.api_base_url {
+                policy::check_webhook_url(url)
+                    .map_err(|_| Refusal::validation("connector.api_base_url must be an http(s) URL"))?;
+            }
+            Ok(())
+        }
     }
 }
 
