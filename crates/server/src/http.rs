@@ -85,6 +85,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(conversations::priority))
         .routes(routes!(conversations::escalation))
         .routes(routes!(conversations::read))
+        .routes(routes!(conversations::retry))
         .routes(routes!(conversations::pin, conversations::unpin))
         .routes(routes!(conversations::export))
         .routes(routes!(conversations::events))

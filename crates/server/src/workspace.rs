@@ -67,7 +67,14 @@ pub enum ConversationAction {
     Priority(PriorityRequest),
     Escalation(EscalationRequest),
     Read(ReadRequest),
-    Pin { pinned: bool },
+    Pin {
+        pinned: bool,
+    },
+    /// Queue a failed outgoing message for delivery again.
+    Retry {
+        message_id: Id,
+        request: RetryRequest,
+    },
 }
 
 /// A file the HTTP layer has already written to the content-addressed store.

@@ -193,6 +193,23 @@ pub async fn read(
     act(&state, &viewer, id, ConversationAction::Read(request)).await
 }
 
+/// Queue a failed reply for delivery again (after an admin fixed the inbox's connector, or once
+/// the provider's error has passed). Only a failed outgoing message; replaying `client_id`
+/// returns the first answer.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages/{message_id}/retry", tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), ("message_id" = uuid::Uuid, Path)), request_body = RetryRequest,
+    responses((status = 200, body = ConversationResult), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn retry(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, message_id)): Path<(Id, Id)>,
+    Json(request): Json<RetryRequest>,
+) -> ApiResult<Json<ConversationResult>> {
+    act(&state, &viewer, id, ConversationAction::Retry { message_id, request }).await
+}
+
 /// Pin for the caller (idempotent).
 #[utoipa::path(put, path = "/api/v1/conversations/{id}/pin", tag = "conversations", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)),

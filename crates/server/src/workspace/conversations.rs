@@ -6,6 +6,7 @@ mod create;
 mod escalation;
 mod labels;
 mod markers;
+mod retry;
 mod send;
 mod status;
 
@@ -63,6 +64,7 @@ fn action_name(action: &ConversationAction) -> (&'static str, Option<Id>) {
         ConversationAction::Escalation(r) => ("escalation", Some(r.client_id)),
         ConversationAction::Read(r) => ("read", Some(r.client_id)),
         ConversationAction::Pin { .. } => ("pin", None),
+        ConversationAction::Retry { request, .. } => ("retry", Some(request.client_id)),
     }
 }
 
@@ -99,6 +101,9 @@ fn act(
         }
         ConversationAction::Read(request) => markers::mark_read(tx, viewer, conversation, request)?,
         ConversationAction::Pin { pinned } => markers::pin(tx, viewer, conversation, pinned)?,
+        ConversationAction::Retry { message_id, .. } => {
+            retry::retry(tx, viewer, conversation, &inbox, message_id)?
+        }
     };
     if may_route {
         // An assignee or status change can queue this conversation or free a slot.

@@ -22,6 +22,7 @@ mod mutations;
 mod nodes;
 mod presence;
 mod reports;
+mod retry;
 mod routing;
 mod search;
 mod sla;
