@@ -152,3 +152,34 @@ async fn signing_out_destroys_the_key_first_so_an_earlier_copy_stays_sealed() {
     assert!(unreadable_without_key(&copy), "the copy can't be read without the key");
     assert!(!contains(&copy, SECRET_TEXT));
 }
+
+#[tokio::test]
+async fn an_upgrade_encrypts_the_old_plain_cache_and_a_lost_key_starts_the_cache_again() {
+    let server = Server::start().await;
+    Workspace::create(&server).await;
+    let root = tempfile::tempdir().expect("temp dir");
+    let tokens = Arc::new(MemoryTokenStore::default());
+    let accounts = Accounts::new(root.path().to_owned(), tokens.clone() as Arc<dyn TokenStore>);
+    let info = accounts
+        .sign_in(&server.base, "sara@test.example", PASSWORD, None, "laptop", 0)
+        .await
+        .expect("sign in");
+    let entry = cache_key_entry(&info.key());
+    let path = accounts.account_dir(&info.key()).join("cache.db");
+
+    // As an older version left it: a plain cache, and no key in the keychain.
+    tokens.delete(&entry).expect("forget the key");
+    Cache::remove(&path).expect("remove");
+    Cache::open(&path).expect("plain").apply_page(&[], 5).expect("a cursor");
+    let account = accounts.open(&info.key()).await.expect("open");
+    assert!(tokens.load(&entry).is_ok(), "a key was made");
+    assert!(!encryption::is_plain(&path).expect("header"), "and the cache encrypted with it");
+    assert_eq!(account.cache.cursor().expect("cursor"), 5, "keeping what the plain cache held");
+    drop(account);
+
+    // The key lost (a keychain reset): the unreadable cache is dropped and starts again.
+    tokens.delete(&entry).expect("lose the key");
+    let account = accounts.open(&info.key()).await.expect("opens again, empty");
+    assert_eq!(account.cache.cursor().expect("cursor"), 0, "synced again from the start");
+    assert!(tokens.load(&entry).is_ok(), "under a new key");
+}
