@@ -27,6 +27,8 @@ mod routing;
 mod search;
 mod sla;
 mod stream;
+mod telegram;
+mod telegram_emulator;
 mod two_factor;
 mod visibility;
 mod whatsapp;

@@ -1,0 +1,284 @@
+//! The Telegram Bot API connector against the Bot API emulator (`telegram_emulator.rs`) and the
+//! documented `Update`/`Message` shapes (`tests/fixtures/telegram/`): the webhook secret token
+//! accepted and refused, a repeated update stored once, a photo (largest size) and a document
+//! downloaded through `getFile`, an edit shown as an edit, replies as text, photo and document, a
+//! 429's `retry_after` honoured on the injected clock, and a blocked user failing the reply.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use switchboard_proto::*;
+
+use crate::{
+    harness::*,
+    telegram_emulator::{fixture, Emulator, SECRET},
+};
+
+struct Setup {
+    server: TestServer,
+    emulator: Emulator,
+    inbox: CreatedInbox,
+}
+
+async fn setup() -> Setup {
+    let emulator = Emulator::start().await;
+    let server = TestServer::start().await;
+    let request = json!({"name": "Telegram", "channel": "telegram", "connector": emulator.connector()});
+    let inbox = serde_json::from_value(server.admin.ok("/api/v1/inboxes", request).await).expect("inbox");
+    Setup { server, emulator, inbox }
+}
+
+impl Setup {
+    fn webhook_url(&self) -> String {
+        format!("{}/api/v1/channels/{}/webhook", self.server.base, self.inbox.inbox.id)
+    }
+
+    /// POSTs an update as Telegram does, with `secret` in the header (or none).
+    async fn post_update(&self, body: &str, secret: Option<&str>) -> (StatusCode, String) {
+        let mut request =
+            reqwest::Client::new().post(self.webhook_url()).header("content-type", "application/json");
+        if let Some(secret) = secret {
+            request = request.header("X-Telegram-Bot-Api-Secret-Token", secret);
+        }
+        let response = request.body(body.to_owned()).send().await.expect("webhook request");
+        let status = response.status();
+        (status, response.text().await.unwrap_or_default())
+    }
+
+    async fn update(&self, body: &str) {
+        let (status, answer) = self.post_update(body, Some(SECRET)).await;
+        assert_eq!(status, StatusCode::OK, "an update with the secret is taken: {answer}");
+    }
+
+    async fn messages(&self) -> Vec<Message> {
+        let changes = self.server.admin.bootstrap().await;
+        let mut messages: Vec<Message> = apply(&changes)
+            .into_iter()
+            .filter(|((kind, _), _)| *kind == EntityKind::Message)
+            .map(|(_, value)| serde_json::from_value(value).expect("message"))
+            .collect();
+        messages.sort_by_key(|m| m.id);
+        messages
+    }
+
+    async fn message(&self, id: Id) -> Message {
+        self.messages().await.into_iter().find(|m| m.id == id).expect("the message")
+    }
+
+    /// Polls (real time, for the worker's turn) until `done` holds, moving the clock by `step`.
+    async fn until(&self, id: Id, what: &str, step: Millis, done: impl Fn(&Message) -> bool) -> Message {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let message = self.message(id).await;
+            if done(&message) {
+                return message;
+            }
+            assert!(std::time::Instant::now() < deadline, "{what}: still {message:?}");
+            self.server.clock.advance(step);
+            tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+        }
+    }
+
+    async fn customer_writes(&self) -> Id {
+        self.update(&fixture("text.json")).await;
+        self.messages()
+            .await
+            .iter()
+            .find(|m| m.kind == MessageKind::Incoming)
+            .expect("message")
+            .conversation_id
+    }
+
+    async fn reply(&self, conversation: Id, body: Value) -> Id {
+        let sent =
+            self.server.admin.ok(&format!("/api/v1/conversations/{conversation}/messages"), body).await;
+        serde_json::from_value(sent["message"]["id"].clone()).expect("message id")
+    }
+
+    async fn upload(&self, conversation: Id, name: &str, mime: &str, bytes: &[u8]) -> Value {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes.to_vec())
+                .file_name(name.to_owned())
+                .mime_str(mime)
+                .expect("mime"),
+        );
+        let response = reqwest::Client::new()
+            .post(format!("{}/api/v1/attachments?conversation_id={conversation}", self.server.base))
+            .bearer_auth(&self.server.admin.token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("attachment")
+    }
+
+    fn sends(&self) -> usize {
+        self.emulator.recorded(|r| r.sent.len())
+    }
+}
+
+fn text_reply(body: &str) -> Value {
+    json!({"client_id": Id::new_v4(), "kind": "reply", "body": body})
+}
+
+#[tokio::test]
+async fn an_update_needs_the_webhook_secret_token_and_a_forged_one_writes_nothing() {
+    let setup = setup().await;
+    let body = fixture("text.json");
+    let head = setup.server.head().await;
+    for (why, secret) in [
+        ("no header", None),
+        ("another secret", Some("emulator-webhook-secret_2")),
+        ("a prefix of it", Some(&SECRET[..SECRET.len() - 1])),
+        ("empty", Some("")),
+    ] {
+        let (status, answer) = setup.post_update(&body, secret).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{why}: {answer}");
+        assert!(answer.contains("X-Telegram-Bot-Api-Secret-Token"), "{why}: says what is wrong: {answer}");
+    }
+    assert_eq!(setup.server.head().await, head, "nothing forged was stored");
+    setup.update(&body).await;
+    let messages = setup.messages().await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].body, "Olá! Where is my order?");
+}
+
+#[tokio::test]
+async fn a_repeated_update_stores_the_message_once() {
+    let setup = setup().await;
+    let body = fixture("text.json");
+    setup.update(&body).await;
+    let head = setup.server.head().await;
+    setup.update(&body).await;
+    // The same message in an update with another id (Telegram re-sending it) is the same message.
+    setup.update(&body.replace("123456789", "123456799")).await;
+    assert_eq!(setup.server.head().await, head, "a repeat writes nothing");
+    assert_eq!(setup.messages().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_photo_at_its_largest_size_and_a_document_are_downloaded_through_get_file() {
+    let setup = setup().await;
+    let photo = b"\xff\xd8\xff the largest photo".to_vec();
+    let pdf = b"%PDF-1.7 invoice".to_vec();
+    setup.emulator.add_file("AgACAgQAAxkBAAIBZ2ZlargeAAE", "photos/file_0.jpg", &photo);
+    setup.emulator.add_file("BQACAgQAAxkBAAIBaGZdocAAE", "documents/file_1.pdf", &pdf);
+    setup.update(&fixture("photo.json")).await;
+    setup.update(&fixture("document.json")).await;
+    let requested = setup.emulator.recorded(|r| r.get_file.clone());
+    assert_eq!(requested, vec!["AgACAgQAAxkBAAIBZ2ZlargeAAE", "BQACAgQAAxkBAAIBaGZdocAAE"], "largest only");
+    let messages = setup.messages().await;
+    let with_photo = messages.iter().find(|m| m.body == "The box arrived like this").expect("the caption");
+    assert_eq!(with_photo.attachments.len(), 1);
+    assert_eq!(with_photo.attachments[0].sha256, hex::encode(Sha256::digest(&photo)));
+    assert_eq!(with_photo.attachments[0].content_type, "image/jpeg");
+    let with_pdf = messages.iter().find(|m| m.body == "My invoice").expect("the caption");
+    assert_eq!(with_pdf.attachments[0].file_name, "invoice.pdf");
+    assert_eq!(with_pdf.attachments[0].size, pdf.len() as u64);
+    let (status, _) =
+        setup.server.admin.get(&format!("/api/v1/attachments/{}", with_pdf.attachments[0].id)).await;
+    assert_eq!(status, StatusCode::OK, "downloadable by agents");
+    assert_eq!(setup.emulator.recorded(|r| r.unauthorized), 0, "every call carried the bot token");
+}
+
+#[tokio::test]
+async fn an_edit_shows_as_an_edit_once() {
+    let setup = setup().await;
+    setup.update(&fixture("text.json")).await;
+    let edit = fixture("edited_message.json");
+    setup.update(&edit).await;
+    setup.update(&edit).await;
+    let messages = setup.messages().await;
+    let bodies: Vec<&str> = messages.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(bodies, vec!["Olá! Where is my order?", "✏️ Edited: Olá! Where is my order #1234?"]);
+    assert_eq!(messages[0].conversation_id, messages[1].conversation_id, "in the same conversation");
+}
+
+#[tokio::test]
+async fn replies_go_out_as_text_photo_and_document() {
+    let setup = setup().await;
+    let conversation = setup.customer_writes().await;
+    let reply = setup.reply(conversation, text_reply("Your order ships today")).await;
+    setup.until(reply, "sent", 1_000, |m| m.delivery == DeliveryState::Sent).await;
+    let photo = setup.upload(conversation, "label.png", "image/png", b"\x89PNG label").await;
+    let request = json!({"client_id": Id::new_v4(), "kind": "reply", "body": "The label",
+        "attachment_ids": [photo["id"]]});
+    let reply = setup.reply(conversation, request).await;
+    setup.until(reply, "sent", 1_000, |m| m.delivery == DeliveryState::Sent).await;
+    let pdf = setup.upload(conversation, "receipt.pdf", "application/pdf", b"%PDF-1.7 receipt").await;
+    let request =
+        json!({"client_id": Id::new_v4(), "kind": "reply", "body": "", "attachment_ids": [pdf["id"]]});
+    let reply = setup.reply(conversation, request).await;
+    setup.until(reply, "sent", 1_000, |m| m.delivery == DeliveryState::Sent).await;
+    let calls = setup.emulator.recorded(|r| r.sent.clone());
+    let methods: Vec<&str> = calls.iter().map(|c| c.method.as_str()).collect();
+    assert_eq!(methods, vec!["sendMessage", "sendPhoto", "sendDocument"]);
+    assert_eq!(calls[0].fields, json!({"chat_id": "987654321", "text": "Your order ships today"}));
+    assert_eq!(calls[1].fields["caption"], "The label");
+    assert_eq!(calls[1].fields["file_name"], "label.png");
+    assert_eq!(calls[1].fields["chat_id"], "987654321");
+    assert_eq!(calls[2].fields["file_name"], "receipt.pdf");
+    assert_eq!(calls[2].fields["content_type"], "application/pdf");
+    assert!(calls[2].fields.get("caption").is_none(), "no caption without a body");
+}
+
+#[tokio::test]
+async fn a_429_waits_its_retry_after_on_the_servers_clock() {
+    let setup = setup().await;
+    setup.emulator.script(&[(429, "error_429.json")]);
+    let conversation = setup.customer_writes().await;
+    let reply = setup.reply(conversation, text_reply("One moment")).await;
+    // The first attempt (no clock movement needed: a new message is due at once).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while setup.sends() == 0 {
+        assert!(std::time::Instant::now() < deadline, "the first attempt never came");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // 20 s on: past the job's own backoff, short of Telegram's 30 s.
+    setup.server.clock.advance(20_000);
+    for _ in 0..10 {
+        tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+    }
+    assert_eq!(setup.sends(), 1, "not tried again before retry_after");
+    assert_eq!(setup.message(reply).await.delivery, DeliveryState::Queued);
+    setup.server.clock.advance(11_000);
+    let message =
+        setup.until(reply, "sent after retry_after", 0, |m| m.delivery == DeliveryState::Sent).await;
+    assert!(message.failure.is_none());
+    assert_eq!(setup.sends(), 2, "one throttled attempt, then one that went through");
+}
+
+#[tokio::test]
+async fn a_user_who_blocked_the_bot_fails_the_reply_with_the_reason() {
+    let setup = setup().await;
+    setup.emulator.script(&[(403, "error_403_blocked.json")]);
+    let conversation = setup.customer_writes().await;
+    let reply = setup.reply(conversation, text_reply("Following up")).await;
+    let message = setup.until(reply, "failed", 1_000, |m| m.delivery == DeliveryState::Failed).await;
+    let failure = message.failure.expect("a reason");
+    assert_eq!(failure.kind, DeliveryFailureKind::Rejected);
+    assert_eq!(failure.reason, "Forbidden: bot was blocked by the user");
+    setup.server.clock.advance(600_000);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(setup.sends(), 1, "not retried: it can't go through");
+}
+
+#[tokio::test]
+async fn settings_are_checked_and_read_back_without_secrets() {
+    let setup = setup().await;
+    let (status, info) =
+        setup.server.admin.get(&format!("/api/v1/inboxes/{}/connector", setup.inbox.inbox.id)).await;
+    assert_eq!(status, StatusCode::OK, "{info}");
+    assert_eq!(info["kind"], "telegram");
+    assert_eq!(info["webhook_path"], format!("/api/v1/channels/{}/webhook", setup.inbox.inbox.id));
+    let printed = info.to_string();
+    assert!(!printed.contains(SECRET) && !printed.contains("AAEmulatorToken"), "no secret: {printed}");
+    let mut connector = setup.emulator.connector();
+    connector["webhook_secret"] = json!("has spaces");
+    let request = json!({"name": "Bad", "channel": "telegram", "connector": connector});
+    let (status, body) = setup.server.admin.post("/api/v1/inboxes", request).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("webhook_secret"), "{body}");
+}
