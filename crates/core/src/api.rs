@@ -442,6 +442,13 @@ impl ApiClient {
                 .post::<_, ConversationResult>(&conversation(conversation_id, "read"), request)
                 .await
                 .map(|r| r.seq),
+            Action::Retry { conversation_id, message_id, request } => self
+                .post::<_, ConversationResult>(
+                    &conversation(conversation_id, &format!("messages/{message_id}/retry")),
+                    request,
+                )
+                .await
+                .map(|r| r.seq),
             Action::Pin { conversation_id, pinned, .. } => {
                 let url = format!("{}{}", self.base, conversation(conversation_id, "pin"));
                 let request = if *pinned { self.http.put(url) } else { self.http.delete(url) };

@@ -104,6 +104,11 @@ pub fn set_escalated(conversation_id: Id, escalated: bool, note: Option<String>)
     }
 }
 
+/// Send a failed reply again (the server re-queues it for delivery).
+pub fn retry_delivery(conversation_id: Id, message_id: Id) -> Action {
+    Action::Retry { conversation_id, message_id, request: RetryRequest { client_id: Id::new_v4() } }
+}
+
 pub fn set_pinned(conversation_id: Id, pinned: bool) -> Action {
     Action::Pin { conversation_id, client_id: Id::new_v4(), pinned }
 }

@@ -54,6 +54,12 @@ pub enum Action {
         client_id: Id,
         pinned: bool,
     },
+    /// Send a failed reply again.
+    Retry {
+        conversation_id: Id,
+        message_id: Id,
+        request: RetryRequest,
+    },
     CreateConversation {
         request: CreateConversation,
     },
@@ -82,6 +88,7 @@ impl Action {
             Action::Escalation { request, .. } => request.client_id,
             Action::Read { request, .. } => request.client_id,
             Action::Pin { client_id, .. } => *client_id,
+            Action::Retry { request, .. } => request.client_id,
             Action::CreateConversation { request } => request.client_id,
             Action::CreateContact { request } => request.client_id,
         }
@@ -97,7 +104,8 @@ impl Action {
             | Action::Priority { conversation_id, .. }
             | Action::Escalation { conversation_id, .. }
             | Action::Read { conversation_id, .. }
-            | Action::Pin { conversation_id, .. } => Some(*conversation_id),
+            | Action::Pin { conversation_id, .. }
+            | Action::Retry { conversation_id, .. } => Some(*conversation_id),
             Action::CreateConversation { request } => Some(request.client_id),
             Action::CreateContact { .. } => None,
         }
@@ -115,6 +123,7 @@ impl Action {
             Action::Escalation { .. } => "escalation",
             Action::Read { .. } => "read",
             Action::Pin { .. } => "pin",
+            Action::Retry { .. } => "retry",
             Action::CreateConversation { .. } => "create_conversation",
             Action::CreateContact { .. } => "create_contact",
         }
@@ -139,6 +148,7 @@ impl Action {
             }
             Action::Read { conversation_id, .. } => vec![(EntityKind::ReadMarker, *conversation_id)],
             Action::Pin { conversation_id, .. } => vec![(EntityKind::Pin, *conversation_id)],
+            Action::Retry { message_id, .. } => vec![(EntityKind::Message, *message_id)],
             Action::CreateConversation { request } => vec![
                 (EntityKind::Conversation, request.client_id),
                 // The first message's id, as the server will give it: the optimistic copy is then
@@ -229,6 +239,15 @@ impl Action {
                 } else {
                     None
                 }
+            }
+            (Action::Retry { .. }, EntityKind::Message) => {
+                edit(current, |m: &mut Message| {
+                    // Only a failed reply is retried (the server refuses the rest, rolling it back).
+                    if m.kind == MessageKind::Outgoing && m.delivery == DeliveryState::Failed {
+                        m.delivery = DeliveryState::Queued;
+                        m.failure = None;
+                    }
+                })
             }
             (Action::CreateConversation { request }, EntityKind::Conversation) => current.or_else(|| {
                 let new = rules::NewOutgoing {

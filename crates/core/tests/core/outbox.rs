@@ -328,3 +328,62 @@ async fn attachments_are_staged_offline_uploaded_later_and_downloaded_into_a_cap
         .expect("download");
     assert!(!path.exists(), "the least recently used file was evicted to stay under the cap");
 }
+
+#[tokio::test]
+async fn a_failed_reply_retried_offline_shows_queued_and_the_server_requeues_it() {
+    let mut server = Server::start().await;
+    let workspace = Workspace::create(&server).await;
+    let conversation = server.inbound(&workspace.whatsapp, "c1", "m1", "hi").await.conversation_id;
+    let sara = Client::sign_in(&server, "sara@test.example").await;
+    sara.until("bootstrapped", |c| c.conversation(conversation).is_some()).await;
+    let message = |c: &Client, id: Id| -> Option<Message> {
+        c.account.cache.get(EntityKind::Message, id).expect("cache read")
+    };
+
+    // No connector: the reply fails, saying why.
+    let first = reply(conversation, "On it");
+    let id = first.client_id();
+    sara.engine().queue(first).expect("queue");
+    sara.until("the reply failed", |c| {
+        message(c, id).is_some_and(|m| m.delivery == DeliveryState::Failed && m.failure.is_some())
+    })
+    .await;
+    assert_eq!(
+        message(&sara, id).and_then(|m| m.failure).map(|f| f.kind),
+        Some(DeliveryFailureKind::NotConfigured)
+    );
+
+    // An admin connects the inbox (to a provider that is down: the job keeps it queued).
+    let connector = json!({"kind": "whatsapp", "phone_number_id": "1", "access_token": "t", "app_secret": "s",
+        "verify_token": "v", "graph_base_url": "http://127.0.0.1:9", "api_version": "v23.0"});
+    let (status, body) = server
+        .patch(
+            &server.admin_token.clone(),
+            &format!("/api/v1/inboxes/{}", workspace.whatsapp.inbox.id),
+            json!({"connector": connector}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    // Retried offline: it shows queued at once, without the old reason.
+    server.kill().await;
+    sara.until("offline", |c| c.engine().status().state != ConnectionState::Online).await;
+    sara.engine().queue(switchboard_core::intents::retry_delivery(conversation, id)).expect("queue");
+    let shown = message(&sara, id).expect("the reply");
+    assert_eq!((shown.delivery, shown.failure), (DeliveryState::Queued, None));
+
+    // Back online, the server takes it: queued for delivery, nothing rejected.
+    server.restart().await;
+    sara.until("the retry is confirmed", |c| c.account.cache.pending_count().expect("pending") == 0).await;
+    assert!(rejections(&sara).is_empty(), "{:?}", rejections(&sara));
+    let state = server.state(&sara.token()).await;
+    let on_server: Message =
+        serde_json::from_value(state[&(EntityKind::Message, id)].clone()).expect("the server's copy");
+    assert_eq!((on_server.delivery, on_server.failure), (DeliveryState::Queued, None));
+
+    // A retry of what is not failed is refused and rolled back.
+    sara.engine().queue(switchboard_core::intents::retry_delivery(conversation, id)).expect("queue");
+    sara.until("the refusal arrives", |c| !rejections(c).is_empty()).await;
+    assert_eq!(rejections(&sara)[0].0, "validation");
+    assert_eq!(message(&sara, id).map(|m| m.delivery), Some(DeliveryState::Queued));
+}
