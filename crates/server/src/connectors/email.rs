@@ -207,23 +207,50 @@ pub async fn check_connection(settings: &EmailSettings) -> Result<String, String
     Ok(format!("IMAP: {mailbox} holds {} messages; SMTP: connected", opened.exists))
 }
 
-/// Runs one IMAP worker per configured email inbox until `shutdown`; reads the inboxes again
-/// every `config.rescan` and restarts a worker whose settings changed.
+/// Runs the IMAP workers of this node until `shutdown`: every `config.rescan` it reads the email
+/// inboxes again, claims (or renews) each inbox's worker lease, and runs a worker for the inboxes
+/// it holds — one node at a time per inbox, taken over by another node within `3 × rescan` of
+/// this one stopping renewing. A worker whose settings changed restarts with them. Every email
+/// inbox is registered for sending on every node, whoever holds its worker.
 pub async fn run(workspace: Workspace, files: FileStore, config: EmailConfig, shutdown: CancellationToken) {
+    let lease_ms = i64::try_from(config.rescan.as_millis().saturating_mul(3)).unwrap_or(i64::MAX).max(1000);
     let mut workers: HashMap<Id, (EmailSettings, CancellationToken)> = HashMap::new();
+    let mut registered: Vec<Id> = Vec::new();
     loop {
         match workspace.email_inboxes().await {
             Ok(inboxes) => {
                 let current: HashMap<Id, EmailSettings> = inboxes.into_iter().collect();
+                for inbox in registered.drain(..) {
+                    if !current.contains_key(&inbox) {
+                        register(inbox, None);
+                    }
+                }
+                for inbox in current.keys() {
+                    register(*inbox, Some(&workspace));
+                    registered.push(*inbox);
+                }
                 workers.retain(|inbox, (settings, stop)| {
                     let keep = current.get(inbox) == Some(settings);
                     if !keep {
                         stop.cancel();
-                        register(*inbox, None);
                     }
                     keep
                 });
                 for (inbox, settings) in current {
+                    let held = match workspace.claim_mail_worker(inbox, lease_ms).await {
+                        Ok(held) => held,
+                        Err(error) => {
+                            tracing::warn!(%inbox, message = %error.message, "claiming an email worker failed");
+                            false
+                        }
+                    };
+                    if !held {
+                        if let Some((_, stop)) = workers.remove(&inbox) {
+                            tracing::info!(%inbox, "another node runs this inbox's IMAP worker now");
+                            stop.cancel();
+                        }
+                        continue;
+                    }
                     if workers.contains_key(&inbox) {
                         continue;
                     }
@@ -235,7 +262,6 @@ pub async fn run(workspace: Workspace, files: FileStore, config: EmailConfig, sh
                         settings: settings.clone(),
                         config: config.clone(),
                     };
-                    register(inbox, Some(&workspace));
                     tokio::spawn(worker.run(stop.clone()));
                     workers.insert(inbox, (settings, stop));
                 }
@@ -244,8 +270,12 @@ pub async fn run(workspace: Workspace, files: FileStore, config: EmailConfig, sh
         }
         tokio::select! {
             _ = shutdown.cancelled() => {
+                for inbox in registered.drain(..) {
+                    register(inbox, None);
+                }
+                // Another node may take these over at once rather than when the leases run out.
                 for inbox in workers.keys() {
-                    register(*inbox, None);
+                    let _ = workspace.release_mail_worker(*inbox).await;
                 }
                 return;
             }

@@ -22,6 +22,7 @@ use crate::{
 };
 
 const MAILBOX: &str = "mailbox";
+const WORKER: &str = "worker";
 /// Message-IDs kept per conversation for `References` (the first and the latest ones).
 const THREAD_IDS: usize = 20;
 
@@ -45,6 +46,13 @@ struct Thread {
     subject: String,
     #[serde(default)]
     automatic: Option<String>,
+}
+
+/// Which node runs an inbox's IMAP worker, until when (the server's clock).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct WorkerLease {
+    node: String,
+    until: Millis,
 }
 
 /// An inbound email, as the connector parsed it.
@@ -369,6 +377,42 @@ impl Workspace {
                 }
             }
             Ok(out)
+        })
+        .await
+    }
+
+    /// Claims or renews, for `lease_ms`, the right to run `inbox`'s IMAP worker on this node:
+    /// false while another node holds it.
+    pub async fn claim_mail_worker(&self, inbox: Id, lease_ms: Millis) -> Outcome<bool> {
+        let node = self.node.to_string();
+        self.write(move |tx| {
+            let now = tx.now();
+            let held: Option<WorkerLease> =
+                tx.email_state(inbox, WORKER)?.and_then(|v| serde_json::from_value(v).ok());
+            if held.is_some_and(|lease| lease.node != node && lease.until > now) {
+                return Ok(false);
+            }
+            let lease = WorkerLease { node, until: now + lease_ms };
+            tx.set_email_state(
+                inbox,
+                WORKER,
+                Some(&serde_json::to_value(lease).map_err(Refusal::internal)?),
+            )?;
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Gives up this node's lease on `inbox`'s IMAP worker (another node may take it at once).
+    pub async fn release_mail_worker(&self, inbox: Id) -> Outcome<()> {
+        let node = self.node.to_string();
+        self.write(move |tx| {
+            let held: Option<WorkerLease> =
+                tx.email_state(inbox, WORKER)?.and_then(|v| serde_json::from_value(v).ok());
+            if held.is_some_and(|lease| lease.node == node) {
+                tx.set_email_state(inbox, WORKER, None)?;
+            }
+            Ok(())
         })
         .await
     }

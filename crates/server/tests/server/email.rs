@@ -112,10 +112,16 @@ impl MailServers {
         }
     }
 
-    /// How many message bodies this user's IMAP sessions fetched, once every session that logged
-    /// in has ended (Dovecot logs `body_count=` when a session ends).
-    fn bodies_fetched(&self) -> Option<u64> {
-        let log = std::fs::read_to_string(&self.log).expect("dovecot's log");
+    /// Where Dovecot's log ends now: [`Self::bodies_fetched`] reads what comes after.
+    fn log_mark(&self) -> usize {
+        std::fs::read(&self.log).map(|log| log.len()).unwrap_or(0)
+    }
+
+    /// How many message bodies this user's IMAP sessions fetched since `mark`, once every session
+    /// that logged in has ended (Dovecot logs `body_count=` when a session ends).
+    fn bodies_fetched(&self, mark: usize) -> Option<u64> {
+        let log = std::fs::read(&self.log).expect("dovecot's log");
+        let log = String::from_utf8_lossy(log.get(mark..).unwrap_or_default());
         let logins = log.lines().filter(|l| l.contains(&format!("Login: user=<{}>", self.user))).count();
         let ended: Vec<&str> = log
             .lines()
@@ -552,9 +558,11 @@ async fn a_restarted_server_fetches_nothing_twice_and_misses_nothing() {
     else {
         return;
     };
-    let _shared = dovecot_lock().read().await;
+    // The counted user's sessions are this test's alone.
+    let _exclusive = dovecot_lock().write().await;
     // A user of its own, so Dovecot's log tells what this test's workers fetched.
     let mail = mail.as_counted_user();
+    let mark = mail.log_mark();
     let server = start_server().await;
     let mailbox = mail.mailbox().await;
     let inbox = email_inbox(&server, &mail, &mailbox, json!({})).await;
@@ -574,7 +582,7 @@ async fn a_restarted_server_fetches_nothing_twice_and_misses_nothing() {
     // Stopped, every session of this user has ended: three mails, three bodies fetched in all
     // (a restart that fetched from the start again would have made it five).
     drop(server.restart_later_with(0, |config| config.email.rescan = Duration::from_secs(3600)).await);
-    let fetched = until("every IMAP session to end", async || mail.bodies_fetched()).await;
+    let fetched = until("every IMAP session to end", async || mail.bodies_fetched(mark)).await;
     assert_eq!(fetched, 3, "each mail fetched once, across the restart");
 }
 
@@ -651,4 +659,47 @@ async fn checking_the_connection_says_what_failed() {
     settings.smtp.port = 1;
     let error = check(&settings).await.expect_err("no SMTP server");
     assert!(error.starts_with("SMTP 127.0.0.1:1"), "{error}");
+}
+
+#[tokio::test]
+async fn two_nodes_run_one_imap_worker_per_inbox_and_both_send() {
+    let Some(mail) = MailServers::from_env("two_nodes_run_one_imap_worker_per_inbox_and_both_send") else {
+        return;
+    };
+    if std::env::var("SWITCHBOARD_TEST_DATABASE_URL").is_err() {
+        eprintln!("email::two_nodes_run_one_imap_worker_per_inbox_and_both_send needs PostgreSQL: not run on SQLite");
+        return;
+    }
+    let _exclusive = dovecot_lock().write().await;
+    let mail = mail.as_counted_user();
+    let mark = mail.log_mark();
+    let server = start_server().await;
+    let other = server.second_node(quick_email).await;
+    let mailbox = mail.mailbox().await;
+    let inbox = email_inbox(&server, &mail, &mailbox, json!({})).await;
+    let customer = |n: u32| {
+        format!("From: c@customer.test\nSubject: S\nMessage-ID: <{n}-{mailbox}@c.test>\n\nMail {n}\n")
+    };
+    mail.deliver(&mailbox, &customer(1)).await;
+    until_incoming(&server, inbox, 1).await;
+    // Both nodes have read the inboxes many times over (every 50 ms): a worker on each would now
+    // be waiting in IDLE, and would both fetch what arrives next.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for n in 2..=4 {
+        mail.deliver(&mailbox, &customer(n)).await;
+    }
+    let all = until_incoming(&server, inbox, 4).await;
+    let conversation = *all.keys().next().expect("a conversation");
+    // A reply written on the second node goes out too (the delivery job may run on either).
+    let (status, answer) = other.admin.reply(conversation, "From the second node").await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    until("the reply at the SMTP server", async || {
+        mail.received_for("c@customer.test").into_iter().find(|m| m.contains("From the second node"))
+    })
+    .await;
+    // Both nodes stopped, every session has ended: each mail was fetched once, by one worker.
+    drop(other);
+    drop(server);
+    let fetched = until("every IMAP session to end", async || mail.bodies_fetched(mark)).await;
+    assert_eq!(fetched, 4, "one worker fetched each mail once");
 }
