@@ -30,6 +30,7 @@ const COMMANDS: &[&str] = &[
     "set_escalated",
     "set_pinned",
     "mark_unread",
+    "retry_delivery",
     "set_availability",
     "save_inbox_settings",
     "set_capacity",

@@ -191,6 +191,12 @@ pub async fn mark_unread(desktop: Desk<'_>, id: Uuid) -> Answer<()> {
     desktop.mark_unread(id).await
 }
 
+/// Sends a failed reply again (queued through the outbox like every action).
+#[tauri::command]
+pub async fn retry_delivery(desktop: Desk<'_>, conversation_id: Uuid, message_id: Uuid) -> Answer<()> {
+    desktop.retry_delivery(conversation_id, message_id).await
+}
+
 #[tauri::command]
 pub async fn set_availability(desktop: Desk<'_>, availability: Availability) -> Answer<Agent> {
     desktop.set_availability(availability).await

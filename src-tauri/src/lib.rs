@@ -317,6 +317,7 @@ pub fn run() {
             commands::set_escalated,
             commands::set_pinned,
             commands::mark_unread,
+            commands::retry_delivery,
             commands::set_availability,
             commands::save_inbox_settings,
             commands::set_capacity,

@@ -82,6 +82,11 @@ impl Desktop {
         self.queue_each(vec![id], |_, id| Ok(intents::set_pinned(id, pinned))).await
     }
 
+    /// Sends a failed reply again (see [`intents::retry_delivery`]).
+    pub async fn retry_delivery(&self, conversation_id: Uuid, message_id: Uuid) -> UiResult<()> {
+        self.queue_each(vec![conversation_id], |_, id| Ok(intents::retry_delivery(id, message_id))).await
+    }
+
     /// Marks a conversation unread (see [`intents::mark_unread`]).
     pub async fn mark_unread(&self, id: Uuid) -> UiResult<()> {
         self.with(|s| {

@@ -130,6 +130,8 @@ export const api = {
   setPriority: (ids: string[], priority: Priority) => call<void>('set_priority', { ids, priority }),
   setPinned: (id: string, pinned: boolean) => call<void>('set_pinned', { id, pinned }),
   markUnread: (id: string) => call<void>('mark_unread', { id }),
+  retryDelivery: (conversationId: string, messageId: string) =>
+    call<void>('retry_delivery', { conversationId, messageId }),
   saveDraft: (id: string, kind: SendKind, body: string) => call<void>('save_draft', { id, kind, body }),
   stageFiles: (conversationId: string, paths: string[]) => call<StagedFile[]>('stage_files', { conversationId, paths }),
   stagePasted: (conversationId: string, fileName: string, dataBase64: string) =>

@@ -212,6 +212,15 @@ const en = {
     delivered: 'Delivered',
     read: 'Read',
     failed: 'Failed to send',
+    retry: 'Retry',
+    retryTitle: 'Send this reply again',
+    reason: {
+      not_configured: "This inbox isn't connected to its channel, so the reply went nowhere. An admin can connect it in Settings → Inboxes.",
+      window_closed: 'The 24-hour reply window had closed: only a template message can be sent.',
+      gave_up: "The channel couldn't be reached after several attempts.",
+      rejected: 'The channel refused it: {reason}',
+      unknown: 'The channel gave no reason.',
+    },
   },
   contact: {
     title: 'Contact',

@@ -295,7 +295,12 @@ export function threadFor(world: World, conversation: MockConversation): Message
     add('incoming', 'شماره سفارش: ۴۸۲۱۳ — لینک پیگیری: https://track.example.com/fa/48213', end);
   } else if (conversation.preview) {
     if (conversation.waiting_since) add('incoming', conversation.preview, end);
-    else add('outgoing', conversation.preview, end, { delivery: random() < 0.2 ? 'failed' : random() < 0.5 ? 'sent' : 'read' });
+    else {
+      const delivery = random() < 0.2 ? 'failed' : random() < 0.5 ? 'sent' : 'read';
+      // The demo's failures are the provider giving up, with its last error for the tooltip.
+      const failure = delivery === 'failed' ? { kind: 'gave_up' as const, reason: 'gave up after 8 attempts: connection timed out' } : undefined;
+      add('outgoing', conversation.preview, end, { delivery, failure });
+    }
   }
   world.messages.set(conversation.id, list);
   conversation.generated = true;

@@ -463,6 +463,16 @@ export function installMock(params: URLSearchParams): void {
       if (c) c.unread = true;
       outbox(String(args.id), ['read_marker']);
     },
+    retry_delivery: (args) => {
+      const c = byId.get(String(args.conversationId));
+      const message = c && threadFor(world, c).find((m) => m.id === args.messageId);
+      if (!message || message.kind !== 'outgoing' || message.delivery !== 'failed') fail('validation', 'only a failed reply can be retried');
+      message.delivery = 'queued';
+      delete message.failure;
+      outbox(String(args.conversationId), ['message'], () => {
+        message.delivery = 'sent';
+      });
+    },
     save_draft: (args) => {
       const body = String(args.body ?? '');
       if (body) drafts.set(String(args.id), { kind: args.kind as SendKind, body });

@@ -79,6 +79,17 @@ describe('Actions', () => {
     expect(host.closeThread).toHaveBeenCalledOnce();
   });
 
+  it('retrying a failed reply names the conversation and the message; a refusal is reported', async () => {
+    const { actions, host } = make();
+    actions.retryDelivery('c1', 'm1');
+    await settle();
+    expect(fakeApi.retryDelivery).toHaveBeenCalledWith('c1', 'm1');
+    fakeApi.retryDelivery.mockRejectedValue(new ApiError('offline', 'no'));
+    actions.retryDelivery('c1', 'm1');
+    await settle();
+    expect(host.report).toHaveBeenCalledOnce();
+  });
+
   it('a failure is reported', async () => {
     fakeApi.setStatus.mockRejectedValue(new ApiError('forbidden', 'no'));
     const { actions, host } = make();

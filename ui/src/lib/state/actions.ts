@@ -110,6 +110,11 @@ export class Actions {
     }, ids);
   }
 
+  /** Sends a failed reply again (the outbox shows it queued at once; a refusal comes back later). */
+  retryDelivery(conversationId: string, messageId: string): void {
+    api.retryDelivery(conversationId, messageId).catch(this.host.report);
+  }
+
   /** Runs a palette command. */
   run(action: CommandAction, ids: string[]): void {
     switch (action.type) {

@@ -163,6 +163,7 @@ function makeFakeApi(): Fake {
     setEscalated: () => undefined,
     setPinned: () => undefined,
     markUnread: () => undefined,
+    retryDelivery: () => undefined,
     saveDraft: () => undefined,
     stageFiles: () => [],
     stagePasted: () => ({ id: 'staged-1', conversation_id: 'c0', file_name: 'a.png', content_type: 'image/png', size: 3 }),
