@@ -180,7 +180,48 @@ pub fn api_error(status: u16, body: &Value) -> SendError {
     }
 }
 
+/// What one `getUpdates` call brought: the messages of its updates, and the `offset` that
+/// confirms them (the last `update_id` + 1; `None` when there were none).
+#[derive(Debug, Default)]
+pub struct Polled {
+    pub inbound: Inbound,
+    pub next_offset: Option<i64>,
+}
+
 impl TelegramConnector {
+    /// Long polling, for a server Telegram cannot reach (no webhook may be set): the updates
+    /// after `offset`, waiting up to `timeout_secs` for one. An update this connector cannot read
+    /// is skipped with a warning, and confirmed with the rest, so it never blocks the ones after.
+    /// The caller stores `next_offset` durably once their messages are stored: Telegram forgets
+    /// updates below the offset of the next call.
+    pub async fn get_updates(&self, offset: Option<i64>, timeout_secs: u64) -> Result<Polled, SendError> {
+        let mut request = json!({"timeout": timeout_secs, "allowed_updates": ["message", "edited_message"]});
+        if let Some(offset) = offset {
+            request["offset"] = json!(offset);
+        }
+        let http = self
+            .http
+            .post(self.method_url("getUpdates"))
+            .timeout(std::time::Duration::from_secs(timeout_secs + 10))
+            .json(&request);
+        let result = self.call(http, "getUpdates").await?;
+        let updates =
+            result.as_array().ok_or_else(|| SendError::transient("getUpdates answered no array"))?;
+        let mut polled = Polled::default();
+        for update in updates {
+            let Some(id) = update["update_id"].as_i64() else {
+                tracing::warn!("a Telegram update without update_id: skipped");
+                continue;
+            };
+            polled.next_offset = Some(polled.next_offset.map_or(id + 1, |next| next.max(id + 1)));
+            match parse(update.to_string().as_bytes()) {
+                Ok(inbound) => polled.inbound.messages.extend(inbound.messages),
+                Err(error) => tracing::warn!(update_id = id, %error, "a Telegram update not read: skipped"),
+            }
+        }
+        Ok(polled)
+    }
+
     pub fn new(settings: TelegramSettings, http: reqwest::Client) -> Self {
         TelegramConnector { settings, http }
     }

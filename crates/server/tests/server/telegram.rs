@@ -11,7 +11,7 @@ use switchboard_proto::*;
 
 use crate::{
     harness::*,
-    telegram_emulator::{fixture, Emulator, SECRET},
+    telegram_emulator::{fixture, fixture_json, Emulator, SECRET},
 };
 
 struct Setup {
@@ -281,4 +281,30 @@ async fn settings_are_checked_and_read_back_without_secrets() {
     let (status, body) = setup.server.admin.post("/api/v1/inboxes", request).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.to_string().contains("webhook_secret"), "{body}");
+}
+
+#[tokio::test]
+async fn long_polling_reads_updates_after_the_offset_and_confirms_them() {
+    use switchboard_server::connectors::telegram::TelegramConnector;
+    let emulator = Emulator::start().await;
+    let settings: TelegramSettings = serde_json::from_value({
+        let mut connector = emulator.connector();
+        connector.as_object_mut().expect("object").remove("kind");
+        connector
+    })
+    .expect("settings");
+    let connector = TelegramConnector::new(settings, reqwest::Client::new());
+    emulator.queue_update(fixture_json("text.json"));
+    // An update this connector can't read is skipped, but confirmed with the others.
+    emulator.queue_update(json!({"update_id": 123456790, "message": {"text": "no chat"}}));
+    emulator.queue_update(fixture_json("edited_message.json"));
+    let polled = connector.get_updates(None, 0).await.expect("getUpdates");
+    let ids: Vec<&str> =
+        polled.inbound.messages.iter().map(|m| m.message.message.external_id.as_str()).collect();
+    assert_eq!(ids, vec!["987654321:42", "987654321:42:edit:1713456850"]);
+    assert_eq!(polled.next_offset, Some(123456793), "the last update_id + 1");
+    let again = connector.get_updates(polled.next_offset, 0).await.expect("getUpdates");
+    assert!(again.inbound.messages.is_empty(), "confirmed updates are not answered again");
+    assert_eq!(again.next_offset, None, "nothing new: the caller keeps its offset");
+    assert_eq!(emulator.recorded(|r| r.polls.clone()), vec![None, Some(123456793)]);
 }

@@ -47,6 +47,10 @@ pub struct Recorded {
     pub get_file: Vec<String>,
     /// Requests refused for another bot token.
     pub unauthorized: usize,
+    /// The `offset` of each `getUpdates` call (`None`: none given).
+    pub polls: Vec<Option<i64>>,
+    /// Updates waiting for `getUpdates`, dropped once an offset above them confirms them.
+    updates: Vec<Value>,
     /// file id → (file_path, bytes).
     files: HashMap<String, (String, Vec<u8>)>,
     script: VecDeque<(u16, Value)>,
@@ -185,6 +189,27 @@ async fn file(State(emulator): State<Emulator>, Path((bot, path)): Path<(String,
     }
 }
 
+/// `getUpdates`: an offset confirms (forgets) every update below it; the rest are answered, at
+/// most `limit` (100) of them, at once (the emulator never holds a long poll open).
+async fn get_updates(
+    State(emulator): State<Emulator>,
+    Path(bot): Path<String>,
+    Json(request): Json<Value>,
+) -> Response {
+    let mut recorded = emulator.state.lock().expect("lock");
+    if !authorized(&bot, &mut recorded) {
+        return unauthorized();
+    }
+    let offset = request["offset"].as_i64();
+    recorded.polls.push(offset);
+    if let Some(offset) = offset {
+        recorded.updates.retain(|u| u["update_id"].as_i64().unwrap_or(i64::MAX) >= offset);
+    }
+    let limit = request["limit"].as_u64().unwrap_or(100) as usize;
+    let result: Vec<Value> = recorded.updates.iter().take(limit).cloned().collect();
+    Json(json!({"ok": true, "result": result})).into_response()
+}
+
 impl Emulator {
     pub async fn start() -> Emulator {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -195,6 +220,7 @@ impl Emulator {
             .route("/{bot}/sendPhoto", post(send_photo))
             .route("/{bot}/sendDocument", post(send_document))
             .route("/{bot}/getFile", get(get_file))
+            .route("/{bot}/getUpdates", post(get_updates))
             .route("/file/{bot}/{*path}", get(file))
             .with_state(emulator.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -208,6 +234,11 @@ impl Emulator {
     /// A file Telegram holds for the bot, as a customer sent it.
     pub fn add_file(&self, file_id: &str, path: &str, bytes: &[u8]) {
         self.state.lock().expect("lock").files.insert(file_id.to_owned(), (path.to_owned(), bytes.to_vec()));
+    }
+
+    /// An update waiting for `getUpdates`.
+    pub fn queue_update(&self, update: Value) {
+        self.state.lock().expect("lock").updates.push(update);
     }
 
     /// The next send calls answer with these fixtures (HTTP status, fixture file); then success.
