@@ -33,6 +33,7 @@ const COMMANDS: &[&str] = &[
     "retry_delivery",
     "set_availability",
     "save_inbox_settings",
+    "inbox_connector",
     "set_capacity",
     "workload",
     "time_zones",

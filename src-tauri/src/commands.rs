@@ -212,6 +212,11 @@ pub async fn save_inbox_settings(
 }
 
 #[tauri::command]
+pub async fn inbox_connector(desktop: Desk<'_>, inbox_id: Uuid) -> Answer<dto::InboxConnector> {
+    desktop.inbox_connector(inbox_id).await
+}
+
+#[tauri::command]
 pub async fn set_capacity(desktop: Desk<'_>, agent_id: Uuid, capacity: Option<u32>) -> Answer<Agent> {
     desktop.set_capacity(agent_id, capacity).await
 }

@@ -476,6 +476,16 @@ impl Status {
     }
 }
 
+/// How an inbox reaches its channel, as the settings screen shows it to admins: the connector's
+/// kind (`none`: replies fail, `not_configured`), whether it is the demo's simulator, and the
+/// callback path to register at the provider.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct InboxConnector {
+    pub kind: String,
+    pub simulated: bool,
+    pub webhook_path: Option<String>,
+}
+
 /// What the settings screen saves of one inbox: its business hours (`null`: always open; saved
 /// as a new version effective now), routing and automatic replies.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -785,6 +795,7 @@ pub fn typescript_bindings() -> String {
         StartScreen::decl(&config),
         InboxStart::decl(&config),
         InboxSettings::decl(&config),
+        InboxConnector::decl(&config),
         WorkloadRow::decl(&config),
         Workload::decl(&config),
         ConversationBrief::decl(&config),

@@ -320,6 +320,7 @@ pub fn run() {
             commands::retry_delivery,
             commands::set_availability,
             commands::save_inbox_settings,
+            commands::inbox_connector,
             commands::set_capacity,
             commands::workload,
             commands::time_zones,

@@ -201,6 +201,11 @@ impl ApiClient {
         self.patch(&format!("/api/v1/inboxes/{inbox_id}"), update).await
     }
 
+    /// How an inbox reaches its channel, without secrets (`GET /inboxes/{id}/connector`, admins).
+    pub async fn inbox_connector(&self, inbox_id: Id) -> CoreResult<ConnectorInfo> {
+        self.get(&format!("/api/v1/inboxes/{inbox_id}/connector")).await
+    }
+
     /// Changes an agent (`PATCH /agents/{id}`, admins); answers the agent as now stored.
     pub async fn update_agent(&self, agent_id: Id, update: &UpdateAgent) -> CoreResult<Agent> {
         self.patch(&format!("/api/v1/agents/{agent_id}"), update).await

@@ -22,6 +22,18 @@ impl Desktop {
         Ok(switchboard_core::settings::save_inbox(&api, &inbox, settings.into()).await?)
     }
 
+    /// How an inbox reaches its channel (admins): its connector's kind, and whether it is the demo's
+    /// simulator. Read from the server each time (connector settings are never cached).
+    pub async fn inbox_connector(&self, inbox_id: Uuid) -> UiResult<dto::InboxConnector> {
+        let api = self.with(|s| Ok(s.account.api.clone())).await?;
+        let info = api.inbox_connector(inbox_id).await?;
+        Ok(dto::InboxConnector {
+            kind: info.kind,
+            simulated: info.simulated,
+            webhook_path: info.webhook_path,
+        })
+    }
+
     /// Sets an agent's capacity (admins); `None` is no limit.
     pub async fn set_capacity(&self, agent_id: Uuid, capacity: Option<u32>) -> UiResult<Agent> {
         let api = self.with(|s| Ok(s.account.api.clone())).await?;

@@ -4,6 +4,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   Agent,
+  InboxConnector,
   AppInfo,
   AutomationRule,
   AutomationRuleInput,
@@ -143,6 +144,8 @@ export const api = {
   setAvailability: (availability: Availability) => call<Agent>('set_availability', { availability }),
   /** Admins. Sent at once, never queued: rejects with `offline` when the server can't be reached. */
   saveInboxSettings: (inboxId: string, settings: InboxSettings) => call<Inbox>('save_inbox_settings', { inboxId, settings }),
+  /** Admins: how the inbox reaches its channel (read from the server each time). */
+  inboxConnector: (inboxId: string) => call<InboxConnector>('inbox_connector', { inboxId }),
   /** Admins; `null` is no limit. Sent at once like `saveInboxSettings`. */
   setCapacity: (agentId: string, capacity: number | null) => call<Agent>('set_capacity', { agentId, capacity }),
   /** Leads and admins: what routing sees now. */

@@ -603,6 +603,8 @@ request: ListRequest, page: ListPage, };
 
 export type InboxSettings = { hours: Calendar | null, routing: Routing, auto_replies: AutoReplies, };
 
+export type InboxConnector = { kind: string, simulated: boolean, webhook_path: string | null, };
+
 export type WorkloadRow = { agent_id: string, availability: Availability, 
 /**
  * A stream of theirs is open on some node.

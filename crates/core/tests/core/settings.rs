@@ -198,3 +198,21 @@ async fn settings_are_refused_while_the_server_cannot_be_reached_and_never_sent_
     let stored = inboxes.iter().find(|i| i.id == inbox_id).expect("the inbox");
     assert_eq!(stored.hours, None, "the refused hours never reached the server");
 }
+
+#[tokio::test]
+async fn an_admin_reads_how_an_inbox_reaches_its_channel_and_a_lead_may_not() {
+    let server = Server::start().await;
+    let workspace = Workspace::create(&server).await;
+    agent(&server, "Ida Admin", "ida@test.example", "admin").await;
+    agent(&server, "Leo Lead", "leo@test.example", "lead").await;
+    let ida = Client::sign_in(&server, "ida@test.example").await;
+    let info = ida.account.api.inbox_connector(workspace.whatsapp.inbox.id).await.expect("connector");
+    assert_eq!((info.kind.as_str(), info.simulated), ("none", false), "{info:?}");
+    let leo = Client::sign_in(&server, "leo@test.example").await;
+    let refused =
+        leo.account.api.inbox_connector(workspace.whatsapp.inbox.id).await.expect_err("admins only");
+    assert!(
+        matches!(refused, switchboard_core::CoreError::Rejected { code: ErrorCode::Forbidden, .. }),
+        "{refused:?}"
+    );
+}

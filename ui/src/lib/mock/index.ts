@@ -513,6 +513,12 @@ export function installMock(params: URLSearchParams): void {
       setTimeout(() => changed('agent'), 300);
       return { ...me };
     },
+    inbox_connector: (args) => {
+      if (me.role !== 'admin') fail('forbidden', 'only admins read connector settings');
+      inboxes.find((i) => i.id === args.inboxId) ?? fail('not_found', 'no such inbox');
+      // The mock's inboxes are the demo's: its simulator.
+      return { kind: 'simulator', simulated: true, webhook_path: null };
+    },
     save_inbox_settings: (args) => {
       if (connection !== 'online') fail('offline', 'the inbox’s settings can’t be saved until the server can be reached again');
       if (me.role !== 'admin') fail('forbidden', 'only admins change inboxes');

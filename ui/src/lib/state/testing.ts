@@ -172,6 +172,7 @@ function makeFakeApi(): Fake {
     setDoNotDisturb: () => online,
     setAvailability: () => directory.me,
     saveInboxSettings: () => directory.inboxes[0],
+    inboxConnector: () => ({ kind: 'simulator', simulated: true, webhook_path: null }),
     setCapacity: () => directory.me,
     workload: () => ({ agents: [], queued: 0, oldest_waiting_since: null }),
     twoFactorStatus: () => ({ enabled: false, recovery_codes_left: 0, required: false }),
