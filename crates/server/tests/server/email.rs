@@ -86,6 +86,15 @@ impl MailServers {
         imap.logout().await.expect("LOGOUT");
     }
 
+    /// Delivers a mail that arrived at `internal_date` (`"01-Jan-2020 10:00:00 +0000"`).
+    async fn deliver_dated(&self, mailbox: &str, internal_date: &str, raw: &str) {
+        let raw = raw.replace("\r\n", "\n").replace('\n', "\r\n");
+        let mut imap = self.imap().await;
+        let date = format!("\"{internal_date}\"");
+        imap.append(mailbox, None, Some(&date), raw.as_bytes()).await.expect("APPEND");
+        imap.logout().await.expect("LOGOUT");
+    }
+
     /// Every message the SMTP server received for `to`, raw.
     fn received_for(&self, to: &str) -> Vec<String> {
         let mut out = Vec::new();
@@ -702,4 +711,29 @@ async fn two_nodes_run_one_imap_worker_per_inbox_and_both_send() {
     drop(server);
     let fetched = until("every IMAP session to end", async || mail.bodies_fetched(mark)).await;
     assert_eq!(fetched, 4, "one worker fetched each mail once");
+}
+
+#[tokio::test]
+async fn a_new_inbox_takes_the_last_day_of_mail_not_the_mailbox_s_history() {
+    let Some(mail) =
+        MailServers::from_env("a_new_inbox_takes_the_last_day_of_mail_not_the_mailbox_s_history")
+    else {
+        return;
+    };
+    let _shared = dovecot_lock().read().await;
+    let server = start_server().await;
+    let mailbox = mail.mailbox().await;
+    mail.deliver_dated(
+        &mailbox,
+        "01-Jan-2020 10:00:00 +0000",
+        "From: old@c.test\nSubject: Old\n\nFrom 2020\n",
+    )
+    .await;
+    mail.deliver(&mailbox, "From: recent@c.test\nSubject: Recent\n\nFrom today\n").await;
+    let inbox = email_inbox(&server, &mail, &mailbox, json!({})).await;
+    mail.deliver(&mailbox, "From: new@c.test\nSubject: New\n\nAfter the inbox\n").await;
+    let all = until_incoming(&server, inbox, 2).await;
+    let bodies: Vec<&str> = all.values().flat_map(|m| incoming(m)).map(|m| m.body.as_str()).collect();
+    assert!(bodies.iter().any(|b| b.ends_with("From today")), "{bodies:?}");
+    assert!(bodies.iter().any(|b| b.ends_with("After the inbox")), "{bodies:?}");
 }

@@ -25,6 +25,8 @@ use crate::{
 use super::{parse, EmailConfig};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+/// How far back the first read of a mailbox goes (older mail is history, not taken).
+const FIRST_SYNC_MS: i64 = 24 * 60 * 60 * 1000;
 /// Mail fetched per round trip, so a large backlog is never in memory at once.
 const FETCH_BATCH: usize = 20;
 
@@ -97,10 +99,19 @@ impl Worker {
         }
     }
 
-    /// Stores every mail after the cursor, in UID order, moving the cursor with each.
+    /// Stores every mail after the cursor, in UID order, moving the cursor with each. The first
+    /// time an inbox reads its mailbox, it takes only the mail of the last day (by the server's
+    /// INTERNALDATE) and steps over the older history: a new inbox does not import, and greet,
+    /// years of mail.
     async fn fetch_new(&self, session: &mut Session<Stream>, uid_validity: u32) -> anyhow::Result<()> {
         let stored =
             self.workspace.mailbox_cursor(self.inbox).await.map_err(|e| anyhow::anyhow!(e.message))?;
+        let mut history_before = None;
+        if stored.uid_validity == 0 {
+            // Everything there now; what the day's search below does not return is history.
+            let all = session.uid_search("UID 1:*").await?;
+            history_before = all.into_iter().max();
+        }
         let mut cursor = if stored.uid_validity == uid_validity {
             stored
         } else {
@@ -113,12 +124,35 @@ impl Worker {
             let from = cursor.last_uid + 1;
             // The UIDs first (`n:*` always names the highest UID, even below n: filtered out), so
             // no body is fetched that is not stored.
-            let mut uids: Vec<u32> = session
-                .uid_search(format!("UID {from}:*"))
-                .await?
-                .into_iter()
-                .filter(|uid| *uid >= from)
-                .collect();
+            let query = match history_before {
+                Some(_) => format!("UID {from}:* SINCE {}", imap_date(self.workspace.now() - FIRST_SYNC_MS)),
+                None => format!("UID {from}:*"),
+            };
+            let mut uids: Vec<u32> =
+                session.uid_search(query).await?.into_iter().filter(|uid| *uid >= from).collect();
+            if let Some(history) = history_before.take() {
+                // After this day's mail, the history is behind the cursor too.
+                if uids.is_empty() && history > cursor.last_uid {
+                    cursor.last_uid = history;
+                    self.workspace
+                        .set_mailbox_cursor(self.inbox, cursor)
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e.message))?;
+                    continue;
+                }
+                if !uids.is_empty() {
+                    uids.sort_unstable();
+                    self.store_uids(session, &uids, from, &mut cursor).await?;
+                }
+                if history > cursor.last_uid {
+                    cursor.last_uid = history;
+                    self.workspace
+                        .set_mailbox_cursor(self.inbox, cursor)
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e.message))?;
+                }
+                continue;
+            }
             if uids.is_empty() {
                 if cursor != stored {
                     // A new UIDVALIDITY with nothing new to store: remember it.
@@ -130,23 +164,34 @@ impl Worker {
                 return Ok(());
             }
             uids.sort_unstable();
-            for batch in uids.chunks(FETCH_BATCH) {
-                let set = batch.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
-                let fetches: Vec<_> =
-                    session.uid_fetch(&set, "(UID BODY.PEEK[])").await?.try_collect().await?;
-                let mut mails: Vec<(u32, Vec<u8>)> = fetches
-                    .iter()
-                    .filter_map(|f| Some((f.uid?, f.body().map(<[u8]>::to_vec).unwrap_or_default())))
-                    .filter(|(uid, _)| *uid >= from)
-                    .collect();
-                mails.sort_by_key(|(uid, _)| *uid);
-                for (uid, raw) in mails {
-                    cursor.last_uid = uid;
-                    self.store(raw, cursor).await?;
-                }
-            }
+            self.store_uids(session, &uids, from, &mut cursor).await?;
             // Ask again: mail may have arrived while these were stored.
         }
+    }
+
+    /// Fetches and stores these UIDs (sorted), in batches, moving the cursor with each.
+    async fn store_uids(
+        &self,
+        session: &mut Session<Stream>,
+        uids: &[u32],
+        from: u32,
+        cursor: &mut MailboxCursor,
+    ) -> anyhow::Result<()> {
+        for batch in uids.chunks(FETCH_BATCH) {
+            let set = batch.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+            let fetches: Vec<_> = session.uid_fetch(&set, "(UID BODY.PEEK[])").await?.try_collect().await?;
+            let mut mails: Vec<(u32, Vec<u8>)> = fetches
+                .iter()
+                .filter_map(|f| Some((f.uid?, f.body().map(<[u8]>::to_vec).unwrap_or_default())))
+                .filter(|(uid, _)| *uid >= from)
+                .collect();
+            mails.sort_by_key(|(uid, _)| *uid);
+            for (uid, raw) in mails {
+                cursor.last_uid = uid;
+                self.store(raw, *cursor).await?;
+            }
+        }
+        Ok(())
     }
 
     async fn store(&self, raw: Vec<u8>, cursor: MailboxCursor) -> anyhow::Result<()> {
@@ -170,6 +215,13 @@ impl Worker {
             Err(refusal) => anyhow::bail!("storing mail uid {}: {}", cursor.last_uid, refusal.message),
         }
     }
+}
+
+/// An IMAP date (RFC 3501 `date`: `1-Dec-2026`) of an instant, in UTC.
+fn imap_date(at: i64) -> String {
+    jiff::Timestamp::from_millisecond(at)
+        .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).strftime("%-d-%b-%Y").to_string())
+        .unwrap_or_else(|_| "1-Jan-1970".into())
 }
 
 /// Connects and logs in.
@@ -205,4 +257,14 @@ async fn tls(tcp: TcpStream, host: &str) -> anyhow::Result<tokio_rustls::client:
         .with_no_client_auth();
     let name = rustls::pki_types::ServerName::try_from(host.to_owned())?;
     Ok(tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn imap_dates_are_day_month_year_in_utc() {
+        assert_eq!(super::imap_date(0), "1-Jan-1970");
+        // 2026-11-30T23:30:00Z
+        assert_eq!(super::imap_date(1_796_081_400_000), "30-Nov-2026");
+    }
 }
