@@ -520,8 +520,70 @@ async fn steps(
     screenshot(session, harness, "06-command-palette").await?;
     session.send_keys(&input, keys::ESCAPE).await?;
 
+    board_steps(harness, server, workspace, session).await?;
     hours_steps(harness, server, workspace, session).await?;
     two_factor_steps(harness, server, session).await?;
+    Ok(())
+}
+
+/// The triage board: a new customer's card waits in New (Sara is busy and Sam offline, so routing
+/// leaves it); Sara focuses it and presses 2, which claims it through the outbox: the card moves
+/// to Assigned and the server has her as its assignee. Then the workload screen, from the board.
+async fn board_steps(
+    harness: &Harness,
+    server: &Server,
+    workspace: &server::Workspace,
+    session: &Session,
+) -> anyhow::Result<()> {
+    let bo = server
+        .inbound(&workspace.whatsapp, "bo", "Bo Berg", "b1", "Hi, can someone look at my refund?")
+        .await?;
+    let id = bo.conversation_id;
+    anyhow::ensure!(server.conversation(id).await?.assignee_id.is_none(), "routing took Bo's conversation");
+    leave_fields(session).await?;
+    session.click(&session.wait_for("[data-testid=open-board]", WAIT).await?).await?;
+    let card_in = |column: &str| {
+        format!("[data-testid=board-column][data-column={column}] [data-testid=board-card][data-id='{id}']")
+    };
+    let card = session.wait_for(&card_in("new"), WAIT).await?;
+    session.click(&card).await?;
+    session.press(&["2"]).await?;
+    session.wait_for(&card_in("assigned"), WAIT).await?;
+    server
+        .wait_for("the server has Bo's conversation assigned to Sara", || async {
+            Ok(server.conversation(id).await?.assignee_id == Some(workspace.sara))
+        })
+        .await?;
+    // Alt+→ twice takes it on to Waiting, then Escalated: pending, then escalated by Sara. Each
+    // time the board holds the keys and has followed the card.
+    let follows = format!(
+        "const f = document.querySelector('[data-testid=board-card].focused'); \
+         const held = document.activeElement && document.activeElement.getAttribute('role') === 'application'; \
+         return arguments.length > 0 ? [held, f && f.dataset.id] : held && !!f && f.dataset.id === '{id}';"
+    );
+    for column in ["waiting", "escalated"] {
+        if session.wait_until("the board follows Bo's card", &follows, WAIT).await.is_err() {
+            let shown = session.execute(&follows, json!([true])).await?;
+            anyhow::bail!("the board lost Bo's card before moving it to {column}: (holds the keys, focused card) = {shown}");
+        }
+        session.press(&[keys::ALT, keys::RIGHT]).await?;
+        session.wait_for(&card_in(column), WAIT).await?;
+    }
+    server
+        .wait_for("the server has Bo's conversation pending and escalated by Sara", || async {
+            let conversation = server.conversation(id).await?;
+            Ok(conversation.status == ConversationStatus::Pending
+                && conversation.escalation.is_some_and(|e| {
+                    e.by == switchboard_proto::escalation::EscalatedBy::Agent { id: workspace.sara }
+                }))
+        })
+        .await?;
+    screenshot(session, harness, "09-board").await?;
+
+    session.click(&session.wait_for("[data-testid=board-workload]", WAIT).await?).await?;
+    session.wait_for(&format!("[data-testid=workload-agent][data-id='{}']", workspace.sara), WAIT).await?;
+    screenshot(session, harness, "10-workload").await?;
+    session.press(&[keys::ESCAPE]).await?;
     Ok(())
 }
 

@@ -17,6 +17,8 @@ pub mod keys {
     pub const ENTER: &str = "\u{E007}";
     pub const SHIFT: &str = "\u{E008}";
     pub const CONTROL: &str = "\u{E009}";
+    pub const ALT: &str = "\u{E00A}";
+    pub const RIGHT: &str = "\u{E014}";
     pub const ESCAPE: &str = "\u{E00C}";
     pub const BACKSPACE: &str = "\u{E003}";
 }
