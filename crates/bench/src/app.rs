@@ -109,11 +109,17 @@ pub async fn prepare_account(app: PathBuf, hello: PathBuf) -> anyhow::Result<Pre
     let info = accounts.sign_in(&server.base, "agent@bench.example", password, None, "bench", 0).await?;
     server.stop().await;
     let cache_path = accounts.account_dir(&info.key()).join("cache.db");
-    let stored = tokens.load(&cache_key_entry(&info.key())).map_err(|e| anyhow::anyhow!("the cache key: {e}"))?;
+    let stored =
+        tokens.load(&cache_key_entry(&info.key())).map_err(|e| anyhow::anyhow!("the cache key: {e}"))?;
     let cache_key = CacheKey::from_hex(stored.expose()).context("the stored cache key is malformed")?;
     // The cache figures fill a plain cache here; it is encrypted before the app starts on it.
     switchboard_core::cache::Cache::remove(&cache_path)?;
-    Ok(PreparedAccount { harness: AppHarness { app, hello, data_dir }, me: info.agent.id, cache_path, cache_key })
+    Ok(PreparedAccount {
+        harness: AppHarness { app, hello, data_dir },
+        me: info.agent.id,
+        cache_path,
+        cache_key,
+    })
 }
 
 /// One start, in milliseconds.
