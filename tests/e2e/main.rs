@@ -471,6 +471,7 @@ async fn steps(
             WAIT,
         )
         .await?;
+    failed_reply_steps(harness, server, session, ana.conversation_id).await?;
 
     // Hostile HTML renders as text and runs nothing.
     let hostile_text =
@@ -584,6 +585,49 @@ async fn board_steps(
     session.wait_for(&format!("[data-testid=workload-agent][data-id='{}']", workspace.sara), WAIT).await?;
     screenshot(session, harness, "10-workload").await?;
     session.press(&[keys::ESCAPE]).await?;
+    Ok(())
+}
+
+/// The e2e inbox has no connector, so the offline reply went nowhere: the server failed it with
+/// `not_configured`, and the thread says so in words with a Retry action. Retrying goes through
+/// the outbox to the server, which fails it again at once with the same reason.
+async fn failed_reply_steps(
+    harness: &Harness,
+    server: &Server,
+    session: &Session,
+    conversation: Id,
+) -> anyhow::Result<()> {
+    let message = server
+        .messages(conversation)
+        .await?
+        .into_iter()
+        .find(|m| m.body == "Written while offline")
+        .ok_or_else(|| anyhow::anyhow!("the offline reply is not on the server"))?;
+    anyhow::ensure!(
+        message.delivery == DeliveryState::Failed
+            && message.failure.as_ref().is_some_and(|f| f.kind == DeliveryFailureKind::NotConfigured),
+        "the reply on an inbox without a connector: {message:?}"
+    );
+    let shown = format!("[data-testid=message][data-id='{}']", message.id);
+    let failure = format!("{shown} [data-testid=delivery-failure][data-failure=not_configured]");
+    session.wait_for(&failure, WAIT).await?;
+    let words = text_of(session, &failure).await?;
+    anyhow::ensure!(words.contains("connected to its channel"), "the failure reads {words:?}");
+    screenshot(session, harness, "04b-failed-reply").await?;
+    session.click(&session.wait_for(&format!("{failure} [data-testid=retry-delivery]"), WAIT).await?).await?;
+    session
+        .wait_until(
+            "the retry is confirmed",
+            "return !document.querySelector('[data-testid=status-pending]').classList.contains('busy');",
+            WAIT,
+        )
+        .await?;
+    session.wait_for(&failure, WAIT).await?;
+    anyhow::ensure!(
+        !text_of(session, "body").await?.contains("only a failed reply"),
+        "the retry was refused"
+    );
+    println!("failed reply: shown with its reason and a Retry action; retried, failed again saying why");
     Ok(())
 }
 
