@@ -17,64 +17,29 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 use switchboard_proto::*;
 
-use crate::{figures::percentile, report::Row};
+use crate::{figures::percentile, report::Row, server::Launched};
 
 /// A server of its own, its admin, and one webchat inbox.
 struct Server {
-    base: String,
-    token: String,
+    server: Launched,
     inbox: CreatedInbox,
-    http: reqwest::Client,
-    _data_dir: tempfile::TempDir,
-    shutdown: tokio_util::sync::CancellationToken,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl std::ops::Deref for Server {
+    type Target = Launched;
+
+    fn deref(&self) -> &Launched {
+        &self.server
+    }
 }
 
 impl Server {
     async fn start() -> anyhow::Result<Server> {
-        let data_dir = tempfile::tempdir()?;
-        let config = switchboard_server::ServerConfig::new(data_dir.path());
-        let password = switchboard_server::init_data_dir(&config, "admin@bench.example", "Admin").await?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let base = format!("http://{}", listener.local_addr()?);
-        let shutdown = tokio_util::sync::CancellationToken::new();
-        let task = tokio::spawn(switchboard_server::launch(config, listener, shutdown.clone()));
-        let http = reqwest::Client::new();
-        let login: LoginResponse = http
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({"email": "admin@bench.example", "password": password, "device_name": "bench"}))
-            .send()
-            .await?
-            .json()
-            .await?;
-        let mut server = Server {
-            base,
-            token: login.token,
-            inbox: CreatedInbox { inbox: placeholder_inbox(), signing_secret: String::new() },
-            http,
-            _data_dir: data_dir,
-            shutdown,
-            task,
-        };
-        server.inbox = serde_json::from_value(
+        let server = Launched::start().await?;
+        let inbox = serde_json::from_value(
             server.call("POST", "/api/v1/inboxes", json!({"name": "Chat", "channel": "webchat"})).await?,
         )?;
-        Ok(server)
-    }
-
-    async fn call(&self, method: &str, path: &str, body: Value) -> anyhow::Result<Value> {
-        let method = reqwest::Method::from_bytes(method.as_bytes())?;
-        let response = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await?;
-        let status = response.status();
-        let value: Value = response.json().await.unwrap_or(Value::Null);
-        anyhow::ensure!(status.is_success(), "{path}: {status} {value}");
-        Ok(value)
+        Ok(Server { server, inbox })
     }
 
     async fn inbound(&self, contact: &str, external_id: &str) -> anyhow::Result<InboundResult> {
@@ -177,8 +142,7 @@ impl Server {
     }
 
     async fn stop(self) {
-        self.shutdown.cancel();
-        let _ = self.task.await;
+        self.server.stop().await;
     }
 }
 
@@ -191,21 +155,6 @@ async fn stream(base: &str, token: &str, since: i64) -> anyhow::Result<Socket> {
         format!("{}/api/v1/stream?since={since}", base.replacen("http", "ws", 1)).into_client_request()?;
     request.headers_mut().insert("authorization", format!("Bearer {token}").parse()?);
     Ok(tokio_tungstenite::connect_async(request).await?.0)
-}
-
-fn placeholder_inbox() -> Inbox {
-    Inbox {
-        id: Id::nil(),
-        name: String::new(),
-        channel: Channel::Webchat,
-        member_agent_ids: vec![],
-        member_team_ids: vec![],
-        templates: vec![],
-        attachment_limit: 0,
-        hours: None,
-        routing: Routing::default(),
-        auto_replies: AutoReplies::default(),
-    }
 }
 
 /// New customer conversations per second, `count` of them, eight writers at once.

@@ -5,75 +5,49 @@
 
 use std::time::Instant;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use switchboard_proto::*;
 
-use crate::{figures::percentile, report::Row};
+use crate::{figures::percentile, report::Row, server::Launched};
 
 const APP_SECRET: &str = "bench-app-secret";
 const PHONE_NUMBER_ID: &str = "106540352242922";
 const WRITERS: usize = 8;
 
 struct Server {
-    base: String,
-    http: reqwest::Client,
+    server: Launched,
     api: CreatedInbox,
     whatsapp: Id,
-    _data_dir: tempfile::TempDir,
-    shutdown: tokio_util::sync::CancellationToken,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
-async fn call(
-    http: &reqwest::Client,
-    base: &str,
-    token: &str,
-    path: &str,
-    body: Value,
-) -> anyhow::Result<Value> {
-    let response = http.post(format!("{base}{path}")).bearer_auth(token).json(&body).send().await?;
-    let status = response.status();
-    let value: Value = response.json().await.unwrap_or(Value::Null);
-    anyhow::ensure!(status.is_success(), "{path}: {status} {value}");
-    Ok(value)
+impl std::ops::Deref for Server {
+    type Target = Launched;
+
+    fn deref(&self) -> &Launched {
+        &self.server
+    }
 }
 
 impl Server {
     async fn start() -> anyhow::Result<Server> {
-        let data_dir = tempfile::tempdir()?;
-        let config = switchboard_server::ServerConfig::new(data_dir.path());
-        let password = switchboard_server::init_data_dir(&config, "admin@bench.example", "Admin").await?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let base = format!("http://{}", listener.local_addr()?);
-        let shutdown = tokio_util::sync::CancellationToken::new();
-        let task = tokio::spawn(switchboard_server::launch(config, listener, shutdown.clone()));
-        let http = reqwest::Client::new();
-        let login: LoginResponse = http
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({"email": "admin@bench.example", "password": password, "device_name": "bench"}))
-            .send()
-            .await?
-            .json()
-            .await?;
+        let server = Launched::start().await?;
         let api: CreatedInbox = serde_json::from_value(
-            call(&http, &base, &login.token, "/api/v1/inboxes", json!({"name": "API", "channel": "api"}))
-                .await?,
+            server.call("POST", "/api/v1/inboxes", json!({"name": "API", "channel": "api"})).await?,
         )?;
         // No media in the notifications: the Graph API is never called, so it points nowhere.
         let connector = json!({"kind": "whatsapp", "phone_number_id": PHONE_NUMBER_ID,
             "access_token": "unused", "app_secret": APP_SECRET, "verify_token": "unused",
             "graph_base_url": "http://127.0.0.1:9"});
         let whatsapp: CreatedInbox = serde_json::from_value(
-            call(
-                &http,
-                &base,
-                &login.token,
-                "/api/v1/inboxes",
-                json!({"name": "WhatsApp", "channel": "whatsapp", "connector": connector}),
-            )
-            .await?,
+            server
+                .call(
+                    "POST",
+                    "/api/v1/inboxes",
+                    json!({"name": "WhatsApp", "channel": "whatsapp", "connector": connector}),
+                )
+                .await?,
         )?;
-        Ok(Server { base, http, api, whatsapp: whatsapp.inbox.id, _data_dir: data_dir, shutdown, task })
+        Ok(Server { server, api, whatsapp: whatsapp.inbox.id })
     }
 
     async fn api_inbound(&self, contact: &str, external_id: &str) -> anyhow::Result<()> {
@@ -118,8 +92,7 @@ impl Server {
     }
 
     async fn stop(self) {
-        self.shutdown.cancel();
-        let _ = self.task.await;
+        self.server.stop().await;
     }
 }
 

@@ -10,3 +10,4 @@ pub mod generate;
 pub mod load;
 pub mod report;
 pub mod scale;
+pub mod server;
