@@ -485,21 +485,8 @@ impl ApiClient {
         let file = tokio::fs::File::open(path).await?;
         let length = file.metadata().await?.len();
         let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file));
-        let part = reqwest::multipart::Part::stream_with_length(body, length)
-            .file_name(file_name.to_owned())
-            .mime_str(content_type)
-            .map_err(|e| CoreError::Invalid(format!("content type {content_type:?}: {e}")))?;
-        let form = reqwest::multipart::Form::new().part("file", part);
-        let response = self
-            .http
-            .post(format!("{}/api/v1/attachments?conversation_id={conversation_id}", self.base))
-            .bearer_auth(self.token.expose())
-            .timeout(TRANSFER_TIMEOUT)
-            .multipart(form)
-            .send()
-            .await
-            .map_err(network)?;
-        parse(response).await
+        let part = reqwest::multipart::Part::stream_with_length(body, length);
+        self.post_attachment(conversation_id, part, file_name, content_type).await
     }
 
     /// Uploads a file held in memory (a sealed staged file, unsealed) to send in a conversation.
@@ -510,7 +497,19 @@ impl ApiClient {
         file_name: &str,
         content_type: &str,
     ) -> CoreResult<Attachment> {
-        let part = reqwest::multipart::Part::bytes(bytes)
+        self.post_attachment(conversation_id, reqwest::multipart::Part::bytes(bytes), file_name, content_type)
+            .await
+    }
+
+    /// The upload both of the above make: `part` as the form's file, named and typed.
+    async fn post_attachment(
+        &self,
+        conversation_id: Id,
+        part: reqwest::multipart::Part,
+        file_name: &str,
+        content_type: &str,
+    ) -> CoreResult<Attachment> {
+        let part = part
             .file_name(file_name.to_owned())
             .mime_str(content_type)
             .map_err(|e| CoreError::Invalid(format!("content type {content_type:?}: {e}")))?;
