@@ -176,6 +176,43 @@ impl TestServer {
     }
 
     /// The newest seq in the feed, as the admin sees it (the admin sees everything).
+    /// Every message the admin can see, in id order (from a bootstrap).
+    pub async fn messages(&self) -> Vec<Message> {
+        let changes = self.admin.bootstrap().await;
+        let mut messages: Vec<Message> = apply(&changes)
+            .into_iter()
+            .filter(|((kind, _), _)| *kind == EntityKind::Message)
+            .map(|(_, value)| serde_json::from_value(value).expect("message"))
+            .collect();
+        messages.sort_by_key(|m| m.id);
+        messages
+    }
+
+    pub async fn message(&self, id: Id) -> Message {
+        self.messages().await.into_iter().find(|m| m.id == id).expect("the message")
+    }
+
+    /// Polls message `id` (real time, for a worker's turn) until `done` holds, moving the clock by
+    /// `step` between looks so backoffs and retry-afters fall due; fails after 20 s.
+    pub async fn until_message(
+        &self,
+        id: Id,
+        what: &str,
+        step: switchboard_proto::Millis,
+        done: impl Fn(&Message) -> bool,
+    ) -> Message {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let message = self.message(id).await;
+            if done(&message) {
+                return message;
+            }
+            assert!(std::time::Instant::now() < deadline, "{what}: still {message:?}");
+            self.clock.advance(step);
+            tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+        }
+    }
+
     pub async fn head(&self) -> i64 {
         let mut since = 0;
         loop {

@@ -51,32 +51,15 @@ impl Setup {
     }
 
     async fn messages(&self) -> Vec<Message> {
-        let changes = self.server.admin.bootstrap().await;
-        let mut messages: Vec<Message> = apply(&changes)
-            .into_iter()
-            .filter(|((kind, _), _)| *kind == EntityKind::Message)
-            .map(|(_, value)| serde_json::from_value(value).expect("message"))
-            .collect();
-        messages.sort_by_key(|m| m.id);
-        messages
+        self.server.messages().await
     }
 
     async fn message(&self, id: Id) -> Message {
-        self.messages().await.into_iter().find(|m| m.id == id).expect("the message")
+        self.server.message(id).await
     }
 
-    /// Polls (real time, for the worker's turn) until `done` holds, moving the clock by `step`.
     async fn until(&self, id: Id, what: &str, step: Millis, done: impl Fn(&Message) -> bool) -> Message {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        loop {
-            let message = self.message(id).await;
-            if done(&message) {
-                return message;
-            }
-            assert!(std::time::Instant::now() < deadline, "{what}: still {message:?}");
-            self.server.clock.advance(step);
-            tokio::time::sleep(std::time::Duration::from_millis(60)).await;
-        }
+        self.server.until_message(id, what, step, done).await
     }
 
     async fn customer_writes(&self) -> Id {
