@@ -596,6 +596,18 @@ pub struct CreateLabel {
     pub color: Option<String>,
 }
 
+/// `PATCH /api/v1/labels/{id}` (leads and admins): a new name (kept as written, unique by
+/// `labels::label_key`; conversations carrying the label carry the new name) or colour.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateLabel {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub color: Option<String>,
+}
+
 /// `POST /api/v1/canned-responses`: team-wide needs a lead or admin; personal anyone.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -839,6 +851,13 @@ impl SlaPolicyInput {
             escalations: self.escalations,
         }
     }
+}
+
+/// `DELETE /api/v1/agents/{id}/devices`: how many signed-in devices were signed out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DevicesSignedOut {
+    pub devices: usize,
 }
 
 /// `POST /api/v1/sla-policies/apply`: how many conversations got an SLA.

@@ -51,6 +51,18 @@ pub async fn update_agent(
     Ok(Json(state.workspace.update_agent(&viewer, id, update).await?))
 }
 
+/// Sign an agent out of every device at once (admin); they stay active and may sign in again.
+#[utoipa::path(delete, path = "/api/v1/agents/{id}/devices", tag = "admin", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = DevicesSignedOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn sign_out_agent(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Id>,
+) -> ApiResult<Json<DevicesSignedOut>> {
+    Ok(Json(DevicesSignedOut { devices: state.workspace.sign_out_agent(&viewer, id).await? }))
+}
+
 /// Every team.
 #[utoipa::path(get, path = "/api/v1/teams", tag = "directory", security(("bearer" = [])),
     responses((status = 200, body = Vec<Team>), (status = 401, body = ErrorBody)))]
@@ -129,6 +141,20 @@ pub async fn create_label(
     Json(request): Json<CreateLabel>,
 ) -> ApiResult<Json<Label>> {
     Ok(Json(state.workspace.create_label(&viewer, request).await?))
+}
+
+/// Rename a label or change its colour (lead or admin). The name is kept as written; the
+/// conversations carrying the label carry the new name.
+#[utoipa::path(patch, path = "/api/v1/labels/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = UpdateLabel,
+    responses((status = 200, body = Label), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_label(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Id>,
+    Json(update): Json<UpdateLabel>,
+) -> ApiResult<Json<Label>> {
+    Ok(Json(state.workspace.update_label(&viewer, id, update).await?))
 }
 
 /// Delete a label, taking it off every conversation (lead or admin).

@@ -46,6 +46,7 @@ fn create_agent(tx: &mut dyn StoreTx, request: CreateAgent, password_hash: Strin
         availability_since: None,
     };
     tx.put(&agent, Audience::EVERYONE)?;
+    super::saved_views::follow_membership(tx, &[], &agent)?;
     tx.set_password_hash(agent.id, &password_hash)?;
     Ok(agent)
 }
@@ -61,6 +62,7 @@ fn update_agent(
     password_hash: Option<String>,
 ) -> Outcome<(Agent, Vec<Id>)> {
     let mut agent = require_agent(tx, agent_id)?;
+    let teams_before = agent.team_ids.clone();
     let stays_admin =
         update.role.unwrap_or(agent.role) == Role::Admin && update.active.unwrap_or(agent.active);
     if agent.role == Role::Admin && agent.active && !stays_admin {
@@ -105,6 +107,7 @@ fn update_agent(
         tx.set_password_hash(agent.id, &hash)?;
     }
     tx.put(&agent, Audience::EVERYONE)?;
+    super::saved_views::follow_membership(tx, &teams_before, &agent)?;
     if !revoked.is_empty() || update.active == Some(false) {
         // A rule that assigns to them now names someone who can't take conversations.
         super::automation::check_references(tx)?;
@@ -137,12 +140,14 @@ fn set_team_members(tx: &mut dyn StoreTx, team_id: Id, member_ids: &[Id]) -> Out
         let wanted = member_ids.contains(&agent.id);
         let has = agent.team_ids.contains(&team_id);
         if wanted != has {
+            let before = agent.team_ids.clone();
             if wanted {
                 agent.team_ids.push(team_id);
             } else {
                 agent.team_ids.retain(|t| *t != team_id);
             }
             tx.put(&agent, Audience::EVERYONE)?;
+            super::saved_views::follow_membership(tx, &before, &agent)?;
         }
     }
     routing::route(tx, routing::Released::default())?;
@@ -213,6 +218,38 @@ impl Workspace {
             .await?;
         self.revoked(revoked);
         Ok(agent)
+    }
+
+    /// Signs an agent out of every device at once (admin), without deactivating them: each
+    /// device's token is refused from now on and its streams close. Answers how many were signed
+    /// in.
+    pub async fn sign_out_agent(&self, viewer: &Viewer, agent_id: Id) -> Outcome<usize> {
+        policy::require_admin(viewer)?;
+        let who = Who::viewer(viewer);
+        let revoked = self
+            .write(move |tx| {
+                let agent = require_agent(tx, agent_id)?;
+                let now = tx.now();
+                let mut revoked = Vec::new();
+                for device in tx.active_devices(Some(agent.id))? {
+                    tx.revoke_device(device.id, now)?;
+                    revoked.push(device.id);
+                }
+                let what = audit::Record {
+                    action: "agent.sign_out",
+                    target_type: "agent",
+                    target_id: Some(agent.id),
+                    target_label: &agent.name,
+                    before: None,
+                    after: Some(serde_json::json!({ "devices": revoked })),
+                };
+                audit::record(tx, &who, what)?;
+                Ok(revoked)
+            })
+            .await?;
+        let count = revoked.len();
+        self.revoked(revoked);
+        Ok(count)
     }
 
     pub async fn create_team(&self, viewer: &Viewer, request: CreateTeam) -> Outcome<Team> {

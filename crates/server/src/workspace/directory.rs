@@ -244,6 +244,66 @@ impl Workspace {
         .await
     }
 
+    /// Renames a label or changes its colour. A new name is kept as written and must not be
+    /// another label's (by key; the label's own key may stay, so "new lead" may become "New
+    /// Lead"); every conversation carrying the label carries the new name, one ledger event each,
+    /// so every client's views and counts follow through the feed.
+    pub async fn update_label(&self, viewer: &Viewer, label_id: Id, update: UpdateLabel) -> Outcome<Label> {
+        policy::require_lead(viewer)?;
+        let viewer = viewer.clone();
+        self.write(move |tx| {
+            let before: Label = tx.get(label_id)?.ok_or_else(|| Refusal::not_found("label"))?;
+            let mut label = before.clone();
+            if let Some(color) = update.color {
+                label.color = policy::valid_color(Some(color))?;
+            }
+            if let Some(name) = update.name {
+                let name = policy::valid_label_name(&name)?;
+                if let Some(existing) = label_named(tx, &name)?.filter(|existing| existing.id != label_id) {
+                    return Err(Refusal::conflict(
+                        ErrorCode::AlreadyExists,
+                        format!(
+                            "the label “{}” exists (names differing only in case or spacing are one label)",
+                            existing.name
+                        ),
+                    ));
+                }
+                label.name = name;
+            }
+            if label == before {
+                return Ok(label);
+            }
+            if label.name != before.name {
+                let cause = Cause::agent(&viewer, "label renamed", tx.now());
+                for conversation in tx.conversations_with_label(&before.name)? {
+                    let mut renamed = conversation.clone();
+                    for carried in &mut renamed.labels {
+                        if *carried == before.name {
+                            carried.clone_from(&label.name);
+                        }
+                    }
+                    ledger::save(tx, &conversation, &renamed, &cause)?;
+                }
+            }
+            tx.put(&label, Audience::EVERYONE)?;
+            if !labels::same_label(&label.name, &before.name) {
+                // A rule or policy naming the old name now names nothing.
+                super::automation::check_references(tx)?;
+            }
+            audit::changed(
+                tx,
+                &Who::viewer(&viewer),
+                "label.update",
+                label.id,
+                &label.name,
+                Some(&before),
+                Some(&label),
+            )?;
+            Ok(label)
+        })
+        .await
+    }
+
     /// Deletes a label and takes it off every conversation that carries it.
     pub async fn delete_label(&self, viewer: &Viewer, label_id: Id) -> Outcome<()> {
         policy::require_lead(viewer)?;

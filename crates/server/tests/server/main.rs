@@ -27,6 +27,7 @@ mod routing;
 mod search;
 mod sla;
 mod stream;
+mod team_admin;
 mod telegram;
 mod telegram_emulator;
 mod two_factor;
