@@ -197,6 +197,21 @@ pub struct ReportSeries {
     pub rows: Vec<SeriesRow>,
 }
 
+/// Which cycles `GET /api/v1/reports/conversations` lists: those that started in the period (the
+/// full export), or those behind one of a series' counts there (a chart's bar, drilled into): a
+/// customer's message, a first response or a resolution in the period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum CycleMetric {
+    #[default]
+    Started,
+    MessagesIn,
+    FirstResponse,
+    Resolution,
+}
+
 /// One conversation cycle, for the full export (`GET /api/v1/reports/conversations`): the cycles
 /// that started in the period, with what became of them so far. Durations in whole seconds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

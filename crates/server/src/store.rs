@@ -261,6 +261,11 @@ pub trait StoreRead {
         from: Millis,
         to: Millis,
     ) -> StoreResult<Vec<switchboard_proto::reports::ReportFact>>;
+    /// One conversation's report facts, every cycle, in no particular order.
+    fn conversation_report_facts(
+        &self,
+        conversation: Id,
+    ) -> StoreResult<Vec<switchboard_proto::reports::ReportFact>>;
     /// Conversations whose facts must be derived again (their ledger grew), at most `limit`.
     fn stale_report_conversations(&self, limit: usize) -> StoreResult<Vec<Id>>;
     /// Rules' webhook calls due at `now`, the earliest first.

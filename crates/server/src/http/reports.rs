@@ -97,13 +97,20 @@ pub struct CyclesParams {
     from: String,
     to: String,
     tz: Option<String>,
+    /// `started` (default): the cycles that started in the period. `messages_in`,
+    /// `first_response`, `resolution`: the cycles with such a fact in the period, as a series'
+    /// bucket counts it (a chart's bar drilled into).
+    #[serde(default)]
+    #[param(inline)]
+    metric: CycleMetric,
     /// `csv` for CSV (default JSON).
     format: Option<String>,
     bom: Option<u8>,
 }
 
 /// One row per conversation cycle that started in the period (a conversation reopened twice is
-/// three rows), with its contact, team, labels, assignee, first response and resolution so far.
+/// three rows), with its contact, team, labels, assignee, first response and resolution so far;
+/// or, with `metric`, one per cycle behind that count in the period.
 #[utoipa::path(get, path = "/api/v1/reports/conversations", tag = "reports", security(("bearer" = [])),
     params(CyclesParams),
     responses((status = 200, body = Vec<CycleRow>), (status = 422, body = ErrorBody)))]
@@ -112,11 +119,10 @@ pub async fn conversations(
     viewer: Viewer,
     Query(params): Query<CyclesParams>,
 ) -> ApiResult<Response> {
-    let filters =
-        serde_json::json!({"report": "conversations", "from": params.from, "to": params.to, "tz": params.tz});
+    let filters = serde_json::json!({"report": "conversations", "from": params.from, "to": params.to, "tz": params.tz, "metric": params.metric});
     let query =
         ReportQuery { from: params.from, to: params.to, time_zone: params.tz, group_by: GroupBy::None };
-    let rows = state.workspace.report_cycles(&viewer, query).await?;
+    let rows = state.workspace.report_cycles(&viewer, query, params.metric).await?;
     answer(&state, &viewer, &params.format, params.bom, filters, rows.as_slice(), cycles_csv).await
 }
 

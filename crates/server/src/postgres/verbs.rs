@@ -276,6 +276,11 @@ impl StoreRead for Pg<'_> {
         self.entities("SELECT data FROM report_facts WHERE at >= $1 AND at < $2", &[&from, &to])
     }
 
+    fn conversation_report_facts(&self, conversation: Id) -> StoreResult<Vec<ReportFact>> {
+        let id = conversation.to_string();
+        self.entities("SELECT data FROM report_facts WHERE conversation_id = $1", &[&id])
+    }
+
     fn stale_report_conversations(&self, limit: usize) -> StoreResult<Vec<Id>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.rows("SELECT conversation_id FROM report_stale LIMIT $1", &[&limit])?

@@ -295,6 +295,14 @@ impl StoreRead for Sql<'_> {
         )
     }
 
+    fn conversation_report_facts(&self, conversation: Id) -> StoreResult<Vec<ReportFact>> {
+        records::query(
+            self.conn,
+            "SELECT data FROM report_facts WHERE conversation_id = ?1",
+            params![conversation.to_string()],
+        )
+    }
+
     fn stale_report_conversations(&self, limit: usize) -> StoreResult<Vec<Id>> {
         let mut statement = self.conn.prepare_cached("SELECT conversation_id FROM report_stale LIMIT ?1")?;
         let rows = statement.query_map([limit as i64], |row| row.get::<_, String>(0))?;

@@ -574,8 +574,15 @@ impl Workspace {
     }
 
     /// `GET /reports/conversations`: one row per cycle started in the period, with what became of
-    /// it so far (its first response and resolution may fall after the period).
-    pub async fn report_cycles(&self, viewer: &Viewer, query: ReportQuery) -> Outcome<Vec<CycleRow>> {
+    /// it so far (its first response and resolution may fall after the period); or, for another
+    /// `metric`, one row per cycle with such a fact in the period (a chart's bar drilled into:
+    /// those cycles may have started before it).
+    pub async fn report_cycles(
+        &self,
+        viewer: &Viewer,
+        query: ReportQuery,
+        metric: CycleMetric,
+    ) -> Outcome<Vec<CycleRow>> {
         let (from, to, _) = period(&query)?;
         let viewer = viewer.clone();
         self.write(move |tx| {
@@ -583,15 +590,41 @@ impl Workspace {
             let store: &dyn StoreTx = tx;
             let allowed = allowed(store, &viewer, GroupBy::None)?;
             let mut cycles: BTreeMap<(Id, u32), Vec<ReportFact>> = BTreeMap::new();
-            for fact in store.report_facts(from, Millis::MAX)?.into_iter().filter(|f| allowed(f)) {
-                cycles.entry((fact.conversation_id, fact.cycle)).or_default().push(fact);
+            let kind = match metric {
+                CycleMetric::Started => FactKind::CycleStarted,
+                CycleMetric::MessagesIn => FactKind::MessageIn,
+                CycleMetric::FirstResponse => FactKind::FirstResponse,
+                CycleMetric::Resolution => FactKind::Resolution,
+            };
+            if metric == CycleMetric::Started {
+                for fact in store.report_facts(from, Millis::MAX)?.into_iter().filter(|f| allowed(f)) {
+                    cycles.entry((fact.conversation_id, fact.cycle)).or_default().push(fact);
+                }
+            } else {
+                // The cycles with such a fact in the period, then each one's facts whole.
+                let wanted: BTreeSet<(Id, u32)> = store
+                    .report_facts(from, to)?
+                    .into_iter()
+                    .filter(|f| f.kind == kind && allowed(f))
+                    .map(|f| (f.conversation_id, f.cycle))
+                    .collect();
+                let conversations: BTreeSet<Id> = wanted.iter().map(|(id, _)| *id).collect();
+                for conversation in conversations {
+                    for fact in store.conversation_report_facts(conversation)? {
+                        if wanted.contains(&(fact.conversation_id, fact.cycle)) {
+                            cycles.entry((fact.conversation_id, fact.cycle)).or_default().push(fact);
+                        }
+                    }
+                }
             }
             let mut names: Names = Names::default();
             let mut rows = Vec::new();
             for ((conversation_id, cycle), facts) in cycles {
-                let Some(started) =
-                    facts.iter().find(|f| f.kind == FactKind::CycleStarted && f.at >= from && f.at < to)
-                else {
+                let in_period = |f: &&ReportFact| f.kind == kind && f.at >= from && f.at < to;
+                if !facts.iter().any(|f| in_period(&f)) {
+                    continue;
+                }
+                let Some(started) = facts.iter().find(|f| f.kind == FactKind::CycleStarted) else {
                     continue;
                 };
                 let first = facts.iter().find(|f| f.kind == FactKind::FirstResponse);

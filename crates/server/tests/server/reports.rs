@@ -471,3 +471,46 @@ async fn k16_live_figures_count_the_desk_now_with_one_unattended_predicate() {
     let (_, carl) = workspace.carl.get("/api/v1/reports/live").await;
     assert_eq!(carl["open"], 0, "Carl doesn't work this inbox");
 }
+
+async fn cycles(session: &Session, query: &str) -> Vec<CycleRow> {
+    let (status, body) = session.get(&format!("/api/v1/reports/conversations?{query}")).await;
+    assert_eq!(status, StatusCode::OK, "conversations: {body}");
+    serde_json::from_value(body).expect("cycle rows")
+}
+
+/// A chart's bar drilled into: the cycles behind a bucket's first responses, resolutions or
+/// messages in are listed, though they started the day before; as many as the bar counts (one a
+/// cycle for messages, however many it had).
+#[tokio::test]
+async fn a_bucket_drills_down_to_the_cycles_behind_its_count() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    set_clock(&server, MONDAY + 22 * HOUR);
+    let late = server.inbound(&workspace.whatsapp, "d1", "dd-1", "late on Monday").await.conversation_id;
+    set_clock(&server, MONDAY + DAY + 9 * HOUR);
+    server.inbound(&workspace.whatsapp, "d1", "dd-2", "still there?").await;
+    let early = server.inbound(&workspace.whatsapp, "d2", "dd-3", "Tuesday morning").await.conversation_id;
+    server.inbound(&workspace.whatsapp, "d2", "dd-4", "and again").await;
+    server.clock.advance(10 * MINUTE);
+    reply(&workspace.sara, late).await;
+    status(&workspace.sara, late, "resolved").await;
+
+    let tuesday = "from=2030-01-08&to=2030-01-09";
+    let day = series(&server.admin, &format!("{tuesday}&interval=day")).await;
+    let bar = &day.rows[0].points[0];
+    assert_eq!((bar.messages_in, bar.first_response.count, bar.resolutions), (3, 1, 1));
+
+    let ids = |rows: &[CycleRow]| rows.iter().map(|r| r.conversation_id).collect::<Vec<_>>();
+    let answered = cycles(&server.admin, &format!("{tuesday}&metric=first_response")).await;
+    assert_eq!(ids(&answered), [late], "Monday's cycle, answered on Tuesday");
+    assert!((MONDAY + 22 * HOUR..MONDAY + DAY).contains(&answered[0].started_at), "started on Monday");
+    assert_eq!(answered[0].first_response_secs, Some((11 * HOUR + 10 * MINUTE) / 1000));
+    assert_eq!(ids(&cycles(&server.admin, &format!("{tuesday}&metric=resolution")).await), [late]);
+    assert_eq!(ids(&cycles(&server.admin, &format!("{tuesday}&metric=messages_in")).await), [late, early]);
+    assert_eq!(ids(&cycles(&server.admin, tuesday).await), [early], "started on Tuesday: Eli's only");
+    assert_eq!(ids(&cycles(&server.admin, &format!("{tuesday}&metric=started")).await), [early]);
+
+    let (status, body) =
+        server.admin.get(&format!("/api/v1/reports/conversations?{tuesday}&metric=bars")).await;
+    assert!(status.is_client_error(), "an unknown metric is refused: {status} {body}");
+}
