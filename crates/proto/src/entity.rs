@@ -198,6 +198,7 @@ wire_enum!(
         ReadMarker => "read_marker",
         SlaPolicy => "sla_policy",
         AutomationRule => "automation_rule",
+        SavedView => "saved_view",
     }
 );
 
@@ -219,6 +220,7 @@ impl EntityKind {
             EntityKind::ReadMarker => "read_markers",
             EntityKind::SlaPolicy => "sla_policies",
             EntityKind::AutomationRule => "automation_rules",
+            EntityKind::SavedView => "saved_views",
         }
     }
 }
@@ -535,6 +537,7 @@ pub enum Entity {
     ReadMarker(ReadMarker),
     SlaPolicy(crate::sla::SlaPolicy),
     AutomationRule(crate::automation::AutomationRule),
+    SavedView(crate::views::SavedView),
 }
 
 impl Entity {
@@ -555,6 +558,7 @@ impl Entity {
             EntityKind::ReadMarker => Entity::ReadMarker(de(data)?),
             EntityKind::SlaPolicy => Entity::SlaPolicy(de(data)?),
             EntityKind::AutomationRule => Entity::AutomationRule(de(data)?),
+            EntityKind::SavedView => Entity::SavedView(de(data)?),
         })
     }
 }

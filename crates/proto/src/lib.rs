@@ -21,6 +21,7 @@ pub mod reports;
 pub mod rules;
 pub mod sla;
 pub mod text;
+pub mod views;
 
 pub use api::*;
 pub use entity::*;

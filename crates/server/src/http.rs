@@ -10,6 +10,7 @@ pub mod conversations;
 pub mod files;
 pub mod openapi;
 pub mod reports;
+pub mod saved_views;
 pub mod sla;
 pub mod stream;
 
@@ -111,6 +112,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sla::attainment))
         .routes(routes!(admin::canned, admin::create_canned))
         .routes(routes!(admin::update_canned, admin::delete_canned))
+        .routes(routes!(saved_views::list, saved_views::create))
+        .routes(routes!(saved_views::update, saved_views::delete))
         .routes(routes!(automation::rules, automation::create_rule))
         .routes(routes!(automation::order_rules))
         .routes(routes!(automation::preview_rule))

@@ -26,6 +26,7 @@ mod ledger;
 mod presence;
 mod reports;
 mod routing;
+mod saved_views;
 mod sla;
 mod timers;
 mod two_factor;

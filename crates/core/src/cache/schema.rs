@@ -142,6 +142,15 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE TABLE automation_rules (id TEXT PRIMARY KEY, server_data TEXT, data TEXT);
 "#,
+    // 8: saved views, a new entity of the feed; and a conversation's priority as a rank (urgent 4
+    // … none 0), so "priority, then oldest waiting" sorts an indexed column, never the rows' JSON.
+    r#"
+    CREATE TABLE saved_views (id TEXT PRIMARY KEY, server_data TEXT, data TEXT);
+    ALTER TABLE conversations ADD COLUMN priority_rank INTEGER GENERATED ALWAYS AS (
+        CASE data->>'priority' WHEN 'urgent' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2
+            WHEN 'low' THEN 1 ELSE 0 END) VIRTUAL;
+    CREATE INDEX conversations_by_priority ON conversations(status, priority_rank, waiting_since);
+"#,
 ];
 
 /// Brings the cache up to the latest schema.

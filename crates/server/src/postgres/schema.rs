@@ -359,6 +359,15 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (inbox_id, provider_id)
     );
     "#,
+    // 15: saved views (an entity of the feed): a personal one keyed by its owner, a team view
+    // once per member (each copy private to that member).
+    r#"
+    CREATE TABLE saved_views (
+        id text NOT NULL, scope text NOT NULL DEFAULT '',
+        pos bigint GENERATED ALWAYS AS IDENTITY, data jsonb NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+    "#,
 ];
 
 /// Brings the database up to the latest schema, under a session advisory lock: a node that starts

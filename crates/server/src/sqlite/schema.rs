@@ -332,6 +332,14 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (inbox_id, provider_id)
     );
     "#,
+    // 17: saved views (an entity of the feed): a personal one keyed by its owner, a team view
+    // once per member (each copy private to that member).
+    r#"
+    CREATE TABLE saved_views (
+        id TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '', data TEXT NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+    "#,
 ];
 
 /// Brings the database up to the latest schema.

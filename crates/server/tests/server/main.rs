@@ -24,6 +24,7 @@ mod presence;
 mod reports;
 mod retry;
 mod routing;
+mod saved_views;
 mod search;
 mod sla;
 mod stream;
