@@ -40,6 +40,7 @@ const COMMANDS: &[&str] = &[
     "report_summary",
     "report_series",
     "live_figures",
+    "report_conversations",
     "export_report",
     "automation_rules",
     "save_rule",

@@ -302,6 +302,16 @@ pub async fn live_figures(desktop: Desk<'_>) -> Answer<dto::LiveReport> {
     desktop.live_figures().await
 }
 
+/// The conversations behind a bar of the reports' chart (`query`'s period is the bar's bucket).
+#[tauri::command]
+pub async fn report_conversations(
+    desktop: Desk<'_>,
+    query: dto::ReportQuery,
+    metric: switchboard_proto::reports::CycleMetric,
+) -> Answer<Vec<switchboard_proto::reports::CycleRow>> {
+    desktop.report_cycles(query, metric).await
+}
+
 /// Fetches a CSV export from the server, then asks where to save it in the native save dialog
 /// (the shell's own: the window is granted no dialog or file permission) and writes it there.
 /// Answers the saved path, or null when the person cancelled.

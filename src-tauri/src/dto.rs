@@ -829,6 +829,8 @@ mod tests {
         let refused = |code| CoreError::Rejected {
             code,
             message: String::new(),
+        reports::CycleMetric::decl(&config),
+        reports::CycleRow::decl(&config),
             current_assignee_id: None,
             conversation_id: None,
         };

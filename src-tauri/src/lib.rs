@@ -327,6 +327,7 @@ pub fn run() {
             commands::report_summary,
             commands::report_series,
             commands::live_figures,
+            commands::report_conversations,
             commands::export_report,
             commands::automation_rules,
             commands::save_rule,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use switchboard_proto::{
-    reports::{GroupBy, Interval, LiveFigures, ReportSeries, ReportSummary},
+    reports::{CycleMetric, CycleRow, GroupBy, Interval, LiveFigures, ReportSeries, ReportSummary},
     Millis,
 };
 
@@ -174,6 +174,14 @@ pub async fn series(
 pub async fn live(api: &ApiClient, cache: &ReportCache, now: Millis) -> CoreResult<Fetched<LiveFigures>> {
     let ask = api.report("live", &[]);
     fetch_or_kept(cache, "live", now, ask).await
+}
+
+/// The cycles behind one of a series' counts over the query's period (a chart's bar drilled into:
+/// its bucket's `[start, end)` as instants), as the server lists them; asked at once, never kept.
+pub async fn cycles(api: &ApiClient, query: &ReportQuery, metric: CycleMetric) -> CoreResult<Vec<CycleRow>> {
+    let mut params = query.params(false, false);
+    params.push(("metric", wire_name(&metric)));
+    api.report("conversations", &params).await
 }
 
 /// A CSV export as the server writes it; never computed here, never kept.

@@ -34,6 +34,16 @@ impl Desktop {
         Ok(dto::LiveReport { figures: fetched.value, as_of: fetched.as_of, offline: fetched.offline })
     }
 
+    /// The conversation cycles behind a chart's bar: its bucket's count of `metric`.
+    pub async fn report_cycles(
+        &self,
+        query: dto::ReportQuery,
+        metric: switchboard_proto::reports::CycleMetric,
+    ) -> UiResult<Vec<switchboard_proto::reports::CycleRow>> {
+        let (api, _) = self.report_context().await?;
+        Ok(reports::cycles(&api, &query.into(), metric).await?)
+    }
+
     /// A CSV export as the server wrote it, and the file name to offer.
     pub async fn report_csv(
         &self,

@@ -32,6 +32,8 @@ import type {
   SlaPolicy,
   StagedFile,
   StartScreen,
+  CycleMetric,
+  CycleRow,
   SummaryReport,
   Status,
   TemplateRef,
@@ -201,5 +203,8 @@ export async function onDragDrop(handler: (event: DragDrop) => void): Promise<Un
     const payload = event.payload;
     if (payload.type === 'drop') handler({ type: 'drop', paths: payload.paths });
     else handler({ type: payload.type });
+  /** The conversation cycles behind a chart's bar: `query`'s period is the bar's bucket. */
+  reportConversations: (query: ReportQuery, metric: CycleMetric) =>
+    call<CycleRow[]>('report_conversations', { query, metric }),
   });
 }

@@ -473,6 +473,22 @@ parked: number,
  */
 sla_at_risk: number, sla_at_risk_within_secs: number, };
 
+export type CycleMetric = "started" | "messages_in" | "first_response" | "resolution";
+
+export type CycleRow = { conversation_id: string, cycle: number, inbox: string, channel: Channel, contact_name: string, contact_phone: string | null, contact_email: string | null, origin: Origin, 
+/**
+ * The team and labels when the cycle was last measured.
+ */
+team: string | null, labels: Array<string>, 
+/**
+ * Who holds it at resolution (else who held it last).
+ */
+assignee: string | null, started_at: number, first_reply_at: number | null, first_response_secs: number | null, first_response_business_secs: number | null, resolved_at: number | null, resolution_secs: number | null, resolution_business_secs: number | null, resolution_open_secs: number | null, replies: number, 
+/**
+ * Whether the cycle is a reopening (cycle 2 and later).
+ */
+reopened: boolean, };
+
 export type UiError = { code: UiErrorCode, message: string, };
 
 export type UiErrorCode = "signed_out" | "not_found" | "validation" | "assignment_conflict" | "window_closed" | "too_large" | "unknown_template" | "conversation_exists" | "forbidden" | "offline" | "invalid_credentials" | "two_factor_required" | "two_factor_enrolment_required" | "unauthorized" | "token_revoked" | "rate_limited" | "keychain_error" | "invalid" | "internal" | "other";

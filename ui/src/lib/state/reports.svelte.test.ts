@@ -126,4 +126,39 @@ describe('ReportsState', () => {
     expect(show).toHaveBeenLastCalledWith(expect.stringContaining('can’t be reached'), 'error');
     expect(reports.exporting).toBeNull();
   });
+
+  it('drills into a bar: its bucket as instants in the series’ zone, the count it showed, the rows', async () => {
+    const reports = make();
+    const start = Date.UTC(2026, 10, 29, 20, 30);
+    const end = start + 86_400_000;
+    const point = (n: number) => ({ messages_in: n, first_response: { count: 1 }, resolutions: 0 });
+    fakeApi.reportSeries.mockResolvedValue({
+      report: {
+        from: start - 86_400_000, to: end, time_zone: 'Asia/Tehran', interval: 'day', group_by: 'none',
+        buckets: [{ start: start - 86_400_000, end: start, label: '2026-11-29' }, { start, end, label: '2026-11-30' }],
+        rows: [{ key: null, name: '', points: [point(0), point(3)] }],
+      },
+      as_of: NOW,
+      offline: null,
+    } as never);
+    const gate = deferred<unknown>();
+    fakeApi.reportConversations.mockReturnValue(gate.promise as never);
+    await reports.open();
+    const drilled = reports.drillInto(1, 'messages_in');
+    expect(reports.drill).toMatchObject({ index: 1, metric: 'messages_in', count: 3, rows: null });
+    expect(fakeApi.reportConversations).toHaveBeenCalledWith(
+      { from: new Date(start).toISOString(), to: new Date(end).toISOString(), time_zone: 'Asia/Tehran', group_by: 'none', interval: 'day' },
+      'messages_in',
+    );
+    gate.resolve([{ conversation_id: 'c1' }]);
+    await drilled;
+    expect(reports.drill?.rows).toEqual([{ conversation_id: 'c1' }]);
+
+    // A failure shows in the list's place; asking the reports again closes the list.
+    fakeApi.reportConversations.mockRejectedValue(new ApiError('offline', 'no server'));
+    await reports.drillInto(1, 'first_response');
+    expect(reports.drill?.error?.code).toBe('offline');
+    await reports.load();
+    expect(reports.drill).toBeNull();
+  });
 });

@@ -4,7 +4,8 @@
 // its place, and the CSV exports.
 import { ApiError, api } from '../api';
 import type {
-  CsvExport, Directory, GroupBy, Interval, LiveReport, ReportQuery, SeriesReport, SummaryReport, UiErrorCode,
+  CsvExport, CycleMetric, CycleRow, Directory, GroupBy, Interval, LiveReport, ReportQuery, SeriesReport, SummaryReport,
+  UiErrorCode,
 } from '../bindings';
 import { errorText } from '../errors';
 import { t } from '../i18n';
@@ -36,6 +37,17 @@ export function failureOf(error: unknown, directory: Directory | null): ReportFa
   }
 }
 
+/** A chart's bar drilled into: which bucket and count, and the conversation cycles behind it. */
+export type Drill = {
+  /** The bucket's index in the series shown. */
+  index: number;
+  metric: CycleMetric;
+  /** What the bar counts. */
+  count: number;
+  rows: CycleRow[] | null;
+  error: ReportFailure | null;
+};
+
 export class ReportsState {
   preset = $state<Preset>('last7');
   customFirst = $state('');
@@ -54,6 +66,7 @@ export class ReportsState {
   liveError = $state.raw<ReportFailure | null>(null);
   loading = $state(false);
   exporting = $state<CsvExport | null>(null);
+  drill = $state.raw<Drill | null>(null);
 
   /** Answers to an older request are dropped. */
   private generation = 0;
@@ -123,6 +136,7 @@ export class ReportsState {
     const current = () => generation === this.generation;
     const directory = this.deps.directory();
     this.loading = true;
+    this.drill = null;
     // The chart shows totals: asked ungrouped, so no grouping (labels) counts a thing twice.
     const seriesQuery: ReportQuery = { ...query, group_by: 'none' };
     await Promise.all([
@@ -140,6 +154,35 @@ export class ReportsState {
       ),
     ]);
     if (current()) this.loading = false;
+  }
+
+  /** Lists the conversations behind a bar of the chart: the bucket's `[start, end)` as instants,
+   * in the series' own zone (a kept copy's, offline, answers the error in the list's place). */
+  async drillInto(index: number, metric: CycleMetric): Promise<void> {
+    const series = this.series?.report;
+    const bucket = series?.buckets[index];
+    if (!series || !bucket) return;
+    const point = (series.rows[0]?.points[index]) ?? null;
+    const count = !point ? 0
+      : metric === 'messages_in' ? point.messages_in
+      : metric === 'first_response' ? point.first_response.count
+      : metric === 'resolution' ? point.resolutions
+      : 0;
+    const drill: Drill = { index, metric, count, rows: null, error: null };
+    this.drill = drill;
+    const query: ReportQuery = {
+      from: new Date(bucket.start).toISOString(),
+      to: new Date(bucket.end).toISOString(),
+      time_zone: series.time_zone,
+      group_by: 'none',
+      interval: series.interval,
+    };
+    try {
+      const rows = await api.reportConversations(query, metric);
+      if (this.drill === drill) this.drill = { ...drill, rows };
+    } catch (error) {
+      if (this.drill === drill) this.drill = { ...drill, error: failureOf(error, this.deps.directory()) };
+    }
   }
 
   /** Fetches a CSV from the server and saves it through the native dialog. */
@@ -161,6 +204,7 @@ export class ReportsState {
   reset(): void {
     this.generation++;
     this.summary = this.series = this.live = null;
+    this.drill = null;
     this.summaryError = this.seriesError = this.liveError = null;
     this.loading = false;
   }

@@ -219,6 +219,7 @@ function makeFakeApi(): Fake {
 
 /** The fake `api`: reset it (`resetFakeApi`) in `beforeEach`. */
 export const fakeApi: Fake = makeFakeApi();
+    reportConversations: () => [],
 
 /** Gives every call its default answer again and forgets the calls. */
 export function resetFakeApi(): void {
