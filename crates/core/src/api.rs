@@ -291,6 +291,74 @@ impl ApiClient {
         }
     }
 
+    /// Adds an agent (`POST /agents`, admins).
+    pub async fn create_agent(&self, request: &CreateAgent) -> CoreResult<Agent> {
+        self.post("/api/v1/agents", request).await
+    }
+
+    /// Signs an agent out of every device (`DELETE /agents/{id}/devices`, admins).
+    pub async fn sign_out_agent(&self, agent_id: Id) -> CoreResult<DevicesSignedOut> {
+        let response = self
+            .http
+            .delete(format!("{}/api/v1/agents/{agent_id}/devices", self.base))
+            .bearer_auth(self.token.expose())
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(network)?;
+        parse(response).await
+    }
+
+    /// The signed-in devices the caller may see (`GET /devices`; an admin's: everyone's).
+    pub async fn devices(&self) -> CoreResult<Vec<Device>> {
+        self.get("/api/v1/devices").await
+    }
+
+    /// Signs a device out (`DELETE /devices/{id}`).
+    pub async fn revoke_device(&self, device_id: Id) -> CoreResult<()> {
+        self.delete(&format!("/api/v1/devices/{device_id}")).await
+    }
+
+    /// Adds a team (`POST /teams`, admins).
+    pub async fn create_team(&self, request: &CreateTeam) -> CoreResult<Team> {
+        self.post("/api/v1/teams", request).await
+    }
+
+    /// Renames a team or sets its members (`PATCH /teams/{id}`, admins).
+    pub async fn update_team(&self, team_id: Id, update: &UpdateTeam) -> CoreResult<Team> {
+        self.patch(&format!("/api/v1/teams/{team_id}"), update).await
+    }
+
+    /// Adds a label (`POST /labels`, leads and admins).
+    pub async fn create_label(&self, request: &CreateLabel) -> CoreResult<Label> {
+        self.post("/api/v1/labels", request).await
+    }
+
+    /// Renames or recolours a label (`PATCH /labels/{id}`, leads and admins).
+    pub async fn update_label(&self, label_id: Id, update: &UpdateLabel) -> CoreResult<Label> {
+        self.patch(&format!("/api/v1/labels/{label_id}"), update).await
+    }
+
+    /// Deletes a label (`DELETE /labels/{id}`, leads and admins).
+    pub async fn delete_label(&self, label_id: Id) -> CoreResult<()> {
+        self.delete(&format!("/api/v1/labels/{label_id}")).await
+    }
+
+    /// Adds a canned response (`POST /canned-responses`; team-wide for leads and admins).
+    pub async fn create_canned(&self, request: &CreateCannedResponse) -> CoreResult<CannedResponse> {
+        self.post("/api/v1/canned-responses", request).await
+    }
+
+    /// Changes a canned response (`PATCH /canned-responses/{id}`).
+    pub async fn update_canned(&self, id: Id, update: &UpdateCannedResponse) -> CoreResult<CannedResponse> {
+        self.patch(&format!("/api/v1/canned-responses/{id}"), update).await
+    }
+
+    /// Deletes a canned response (`DELETE /canned-responses/{id}`).
+    pub async fn delete_canned(&self, id: Id) -> CoreResult<()> {
+        self.delete(&format!("/api/v1/canned-responses/{id}")).await
+    }
+
     /// Whether this agent signs in with a second factor (`GET /me/two-factor`).
     pub async fn two_factor_status(&self) -> CoreResult<TwoFactorStatus> {
         self.get("/api/v1/me/two-factor").await
@@ -470,6 +538,26 @@ impl ApiClient {
             }
             Action::CreateContact { request } => {
                 self.post::<_, ContactResult>("/api/v1/contacts", request).await.map(|r| r.seq)
+            }
+            Action::CreateView { request } => self
+                .post::<_, views::SavedViewResult>("/api/v1/saved-views", request)
+                .await
+                .map(|r| r.seq),
+            Action::UpdateView { view_id, request } => self
+                .patch::<_, views::SavedViewResult>(&format!("/api/v1/saved-views/{view_id}"), request)
+                .await
+                .map(|r| r.seq),
+            Action::DeleteView { view_id, client_id } => {
+                let url = format!("{}/api/v1/saved-views/{view_id}?client_id={client_id}", self.base);
+                let response = self
+                    .http
+                    .delete(url)
+                    .bearer_auth(self.token.expose())
+                    .timeout(REQUEST_TIMEOUT)
+                    .send()
+                    .await
+                    .map_err(network)?;
+                parse::<views::SavedViewResult>(response).await.map(|r| r.seq)
             }
         }
     }

@@ -21,5 +21,6 @@ pub mod reports;
 pub mod sealed;
 pub mod settings;
 pub mod sync;
+pub mod team;
 
 pub use error::{CoreError, CoreResult};
