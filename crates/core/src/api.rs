@@ -539,10 +539,9 @@ impl ApiClient {
             Action::CreateContact { request } => {
                 self.post::<_, ContactResult>("/api/v1/contacts", request).await.map(|r| r.seq)
             }
-            Action::CreateView { request } => self
-                .post::<_, views::SavedViewResult>("/api/v1/saved-views", request)
-                .await
-                .map(|r| r.seq),
+            Action::CreateView { request } => {
+                self.post::<_, views::SavedViewResult>("/api/v1/saved-views", request).await.map(|r| r.seq)
+            }
             Action::UpdateView { view_id, request } => self
                 .patch::<_, views::SavedViewResult>(&format!("/api/v1/saved-views/{view_id}"), request)
                 .await

@@ -179,3 +179,28 @@ pub fn unread_count(cache: &Cache, now: Millis) -> CoreResult<u32> {
         offset += PAGE;
     }
 }
+
+/// Saves a filter as a view: personal, or for `team` (the server lets a lead of that team or an
+/// admin do it). Queued like any action, so a view saved offline shows at once and reaches the
+/// server on reconnect; the name and filter are checked as the server checks them first.
+pub fn create_view(name: &str, filter: views::ConversationFilter, team: Option<Id>) -> CoreResult<Action> {
+    let name = views::view_name(name).map_err(CoreError::Validation)?;
+    filter.check().map_err(CoreError::Validation)?;
+    Ok(Action::CreateView {
+        request: views::CreateSavedView { client_id: Id::new_v4(), name, filter, team_id: team },
+    })
+}
+
+/// Renames a saved view.
+pub fn rename_view(view_id: Id, name: &str) -> CoreResult<Action> {
+    let name = views::view_name(name).map_err(CoreError::Validation)?;
+    Ok(Action::UpdateView {
+        view_id,
+        request: views::UpdateSavedView { client_id: Id::new_v4(), name: Some(name), filter: None },
+    })
+}
+
+/// Deletes a saved view.
+pub fn delete_view(view_id: Id) -> Action {
+    Action::DeleteView { view_id, client_id: Id::new_v4() }
+}

@@ -13,6 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use switchboard_proto::views::{CreateSavedView, SavedView, UpdateSavedView};
 use switchboard_proto::{escalation, rules, *};
 
 /// One agent action, as queued and as sent.
@@ -66,6 +67,19 @@ pub enum Action {
     CreateContact {
         request: CreateContact,
     },
+    /// Save a filter as a view (its id is the request's `client_id`).
+    CreateView {
+        request: CreateSavedView,
+    },
+    /// Rename a saved view or change its filter.
+    UpdateView {
+        view_id: Id,
+        request: UpdateSavedView,
+    },
+    DeleteView {
+        view_id: Id,
+        client_id: Id,
+    },
 }
 
 /// What an optimistic effect needs to know besides the action.
@@ -91,6 +105,9 @@ impl Action {
             Action::Retry { request, .. } => request.client_id,
             Action::CreateConversation { request } => request.client_id,
             Action::CreateContact { request } => request.client_id,
+            Action::CreateView { request } => request.client_id,
+            Action::UpdateView { request, .. } => request.client_id,
+            Action::DeleteView { client_id, .. } => *client_id,
         }
     }
 
@@ -107,7 +124,10 @@ impl Action {
             | Action::Pin { conversation_id, .. }
             | Action::Retry { conversation_id, .. } => Some(*conversation_id),
             Action::CreateConversation { request } => Some(request.client_id),
-            Action::CreateContact { .. } => None,
+            Action::CreateContact { .. }
+            | Action::CreateView { .. }
+            | Action::UpdateView { .. }
+            | Action::DeleteView { .. } => None,
         }
     }
 
@@ -126,6 +146,9 @@ impl Action {
             Action::Retry { .. } => "retry",
             Action::CreateConversation { .. } => "create_conversation",
             Action::CreateContact { .. } => "create_contact",
+            Action::CreateView { .. } => "create_view",
+            Action::UpdateView { .. } => "update_view",
+            Action::DeleteView { .. } => "delete_view",
         }
     }
 
@@ -156,6 +179,10 @@ impl Action {
                 (EntityKind::Message, first_message_id(request.client_id)),
             ],
             Action::CreateContact { request } => vec![(EntityKind::Contact, request.client_id)],
+            Action::CreateView { request } => vec![(EntityKind::SavedView, request.client_id)],
+            Action::UpdateView { view_id, .. } | Action::DeleteView { view_id, .. } => {
+                vec![(EntityKind::SavedView, *view_id)]
+            }
         }
     }
 
@@ -285,6 +312,29 @@ impl Action {
                     now,
                 ))
             }),
+            (Action::CreateView { request }, EntityKind::SavedView) => current.or_else(|| {
+                to_value(&SavedView {
+                    id: request.client_id,
+                    // The server keeps the name trimmed; one it refuses rolls the view back.
+                    name: request.name.trim().to_owned(),
+                    filter: request.filter.clone(),
+                    owner_id: request.team_id.is_none().then_some(me),
+                    team_id: request.team_id,
+                    created_by: me,
+                    created_at: now,
+                })
+            }),
+            (Action::UpdateView { request, .. }, EntityKind::SavedView) => {
+                edit(current, |v: &mut SavedView| {
+                    if let Some(name) = &request.name {
+                        v.name = name.trim().to_owned();
+                    }
+                    if let Some(filter) = &request.filter {
+                        v.filter = filter.clone();
+                    }
+                })
+            }
+            (Action::DeleteView { .. }, EntityKind::SavedView) => None,
             _ => current,
         }
     }

@@ -3,6 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use rusqlite::types::Value as SqlValue;
+use switchboard_proto::views::{AssigneeFilter, ConversationFilter, SavedView, SlaFilter, SLA_AT_RISK_MS};
 use switchboard_proto::*;
 
 use super::{load_outbox, Cache};
@@ -29,6 +30,10 @@ pub enum View {
     /// A column of the triage board (always of unresolved conversations; the status filter is
     /// the column's own).
     Board(BoardColumn),
+    /// A combined filter (the filter bar): every criterion set must hold.
+    Filter(ConversationFilter),
+    /// A saved view: its filter as the cache holds it (one no longer cached matches nothing).
+    Saved(Id),
 }
 
 /// The triage board's columns. Every unresolved, unsnoozed conversation is in exactly one:
@@ -74,6 +79,20 @@ pub enum Sort {
     /// Breaching soon: the SLA clock falling due first comes first (already overdue ones at the
     /// top), conversations without a live clock after them, most recent first.
     BreachingSoon,
+    /// The most urgent priority first, then the customer who has waited longest.
+    Priority,
+}
+
+/// A priority as the cache's `priority_rank` column holds it (migration 8's `CASE`, which a test
+/// holds equal): urgent 4, high 3, medium 2, low 1, none 0.
+pub fn priority_rank(priority: Priority) -> i64 {
+    match priority {
+        Priority::Urgent => 4,
+        Priority::High => 3,
+        Priority::Medium => 2,
+        Priority::Low => 1,
+        Priority::None => 0,
+    }
 }
 
 /// One page of a view.
@@ -159,10 +178,114 @@ pub struct AgentQueue {
     pub breaching_soon: usize,
 }
 
-/// The WHERE clause and parameters of a view (on `conversations c`).
-fn view_filter(view: &View, me: Option<Id>) -> (String, Vec<SqlValue>) {
+/// `?, ?, …` for `n` values.
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// The WHERE clause and parameters of a combined filter (on `conversations c`): each criterion set
+/// is one clause, ANDed; within one, any listed value matches. Reads indexed columns and small
+/// tables only (`conversation_labels`, `inboxes`), never a conversation's JSON; `now` places the
+/// SLA states and the wait.
+fn filter_sql(filter: &ConversationFilter, me: Option<Id>, now: Millis) -> (String, Vec<SqlValue>) {
+    let text = |id: &Id| SqlValue::Text(id.to_string());
+    let mut clauses: Vec<String> = Vec::new();
+    let mut values: Vec<SqlValue> = Vec::new();
+    if !filter.inbox_ids.is_empty() {
+        clauses.push(format!("c.inbox_id IN ({})", placeholders(filter.inbox_ids.len())));
+        values.extend(filter.inbox_ids.iter().map(text));
+    }
+    if !filter.labels.is_empty() {
+        clauses.push(format!(
+            "c.rowid IN (SELECT conversation_rowid FROM conversation_labels WHERE label IN ({}))",
+            placeholders(filter.labels.len())
+        ));
+        values.extend(filter.labels.iter().map(|label| SqlValue::Text(label.clone())));
+    }
+    if !filter.assignees.is_empty() {
+        let mut any = Vec::new();
+        for assignee in &filter.assignees {
+            match assignee {
+                AssigneeFilter::Unassigned => any.push("c.assignee_id IS NULL"),
+                AssigneeFilter::Me => {
+                    any.push("c.assignee_id = ?");
+                    values.push(SqlValue::Text(me.map(|m| m.to_string()).unwrap_or_default()));
+                }
+                AssigneeFilter::Agent(id) => {
+                    any.push("c.assignee_id = ?");
+                    values.push(text(id));
+                }
+            }
+        }
+        clauses.push(format!("({})", any.join(" OR ")));
+    }
+    if !filter.team_ids.is_empty() {
+        clauses.push(format!("c.team_id IN ({})", placeholders(filter.team_ids.len())));
+        values.extend(filter.team_ids.iter().map(text));
+    }
+    if !filter.priorities.is_empty() {
+        clauses.push(format!("c.priority_rank IN ({})", placeholders(filter.priorities.len())));
+        values.extend(filter.priorities.iter().map(|p| SqlValue::Integer(priority_rank(*p))));
+    }
+    if !filter.statuses.is_empty() {
+        clauses.push(format!("c.status IN ({})", placeholders(filter.statuses.len())));
+        values.extend(filter.statuses.iter().map(|s| SqlValue::Text(s.as_str().into())));
+    }
+    if !filter.channels.is_empty() {
+        clauses.push(format!(
+            "c.inbox_id IN (SELECT i.id FROM inboxes i WHERE i.data->>'channel' IN ({}))",
+            placeholders(filter.channels.len())
+        ));
+        values.extend(filter.channels.iter().map(|c| SqlValue::Text(c.as_str().into())));
+    }
+    if !filter.sla.is_empty() {
+        let soon = now.saturating_add(SLA_AT_RISK_MS);
+        let mut any = Vec::new();
+        for state in &filter.sla {
+            match state {
+                SlaFilter::Overdue => {
+                    any.push("c.sla_due_at <= ?");
+                    values.push(SqlValue::Integer(now));
+                }
+                SlaFilter::AtRisk => {
+                    any.push("(c.sla_due_at > ? AND c.sla_due_at <= ?)");
+                    values.extend([SqlValue::Integer(now), SqlValue::Integer(soon)]);
+                }
+                SlaFilter::OnTrack => {
+                    any.push("c.sla_due_at > ?");
+                    values.push(SqlValue::Integer(soon));
+                }
+                SlaFilter::None => any.push("c.sla_due_at IS NULL"),
+            }
+        }
+        clauses.push(format!("({})", any.join(" OR ")));
+    }
+    if let Some(secs) = filter.waiting_longer_than_secs {
+        let since = now.saturating_sub(i64::try_from(secs).unwrap_or(i64::MAX / 1000).saturating_mul(1000));
+        clauses.push("c.waiting_since <= ?".into());
+        values.push(SqlValue::Integer(since));
+    }
+    if clauses.is_empty() {
+        return ("1".into(), values);
+    }
+    (clauses.join(" AND "), values)
+}
+
+/// The WHERE clause and parameters of a view (on `conversations c`); a saved view's filter is
+/// `saved` (`None`: not cached, so nothing matches).
+fn view_filter(
+    view: &View,
+    me: Option<Id>,
+    now: Millis,
+    saved: Option<&ConversationFilter>,
+) -> (String, Vec<SqlValue>) {
     let text = |id: &Id| SqlValue::Text(id.to_string());
     match view {
+        View::Filter(filter) => filter_sql(filter, me, now),
+        View::Saved(_) => match saved {
+            Some(filter) => filter_sql(filter, me, now),
+            None => ("0".into(), vec![]),
+        },
         View::Mine => {
             ("c.assignee_id = ?".into(), vec![SqlValue::Text(me.map(|m| m.to_string()).unwrap_or_default())])
         }
@@ -201,6 +324,13 @@ fn view_filter(view: &View, me: Option<Id>) -> (String, Vec<SqlValue>) {
     }
 }
 
+/// A list row as read: the conversation's JSON, the contact's name, pinned, unread.
+type RawRow = (String, Option<String>, bool, bool);
+
+fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+}
+
 fn status_filter(status: Option<ConversationStatus>) -> (String, Vec<SqlValue>) {
     match status {
         Some(status) => ("c.status = ?".into(), vec![SqlValue::Text(status.as_str().into())]),
@@ -210,8 +340,13 @@ fn status_filter(status: Option<ConversationStatus>) -> (String, Vec<SqlValue>) 
 
 impl Cache {
     /// One page of a view, sorted.
+    ///
+    /// Pinned conversations of the view come first, whatever the sort (in the sort's order among
+    /// themselves), then the rest: the page is a window over that sequence. The pinned ones are
+    /// read from the pins (an agent pins few), the rest by the sort's index.
     pub fn list(&self, query: &ListQuery, now: Millis) -> CoreResult<Vec<ConversationRow>> {
         let me = self.me()?;
+        let saved = self.saved_filter(&query.view)?;
         let inboxes: HashMap<Id, Inbox> =
             self.all::<Inbox>(EntityKind::Inbox)?.into_iter().map(|i| (i.id, i)).collect();
         let agents: HashMap<Id, Agent> =
@@ -219,7 +354,7 @@ impl Cache {
         let conn = self.lock();
         let pending: HashSet<Id> =
             load_outbox(&conn)?.iter().filter_map(|queued| queued.action.conversation_id()).collect();
-        let (view_sql, mut values) = view_filter(&query.view, me);
+        let (view_sql, mut values) = view_filter(&query.view, me, now, saved.as_ref());
         let (status_sql, status_values) = status_filter(query.status);
         values.extend(status_values);
         let order = match query.sort {
@@ -227,34 +362,55 @@ impl Cache {
             Sort::Oldest => "c.last_activity_at ASC, c.id",
             Sort::WaitingLongest => "c.waiting_since IS NULL, c.waiting_since ASC, c.last_activity_at ASC",
             Sort::BreachingSoon => "c.sla_due_at IS NULL, c.sla_due_at ASC, c.last_activity_at DESC, c.id",
+            Sort::Priority => {
+                "c.priority_rank DESC, c.waiting_since IS NULL, c.waiting_since ASC, c.last_activity_at ASC, c.id"
+            }
         };
-        values.push(SqlValue::Integer(query.limit as i64));
-        values.push(SqlValue::Integer(query.offset as i64));
-        let sql = format!(
-            "SELECT c.data, ct.data->>'name',
-                    EXISTS (SELECT 1 FROM pins p WHERE p.id = c.id AND p.data IS NOT NULL),
+        let select = |from: &str, pinned: &str| {
+            format!(
+                "SELECT c.data, ct.data->>'name', {pinned},
                     EXISTS (SELECT 1 FROM messages m
                             WHERE m.conversation_id = c.id AND m.kind = 'incoming' AND m.data IS NOT NULL
                               AND m.created_at > COALESCE(
                                   (SELECT mm.created_at FROM read_markers r
                                    JOIN messages mm ON mm.id = r.data->>'last_read_message_id'
                                    WHERE r.id = c.id AND r.data IS NOT NULL), -1))
-             FROM conversations c LEFT JOIN contacts ct ON ct.id = c.contact_id
-             WHERE c.status IS NOT NULL AND ({view_sql}) AND ({status_sql})
-             ORDER BY {order} LIMIT ? OFFSET ?"
+                 FROM {from} LEFT JOIN contacts ct ON ct.id = c.contact_id
+                 WHERE c.status IS NOT NULL AND ({view_sql}) AND ({status_sql})"
+            )
+        };
+        // The view's pinned conversations: driven from the pins (CROSS JOIN keeps them outer).
+        let pinned_sql = format!(
+            "{} AND p.data IS NOT NULL ORDER BY {order}",
+            select("pins p CROSS JOIN conversations c ON c.id = p.id", "1")
         );
-        let mut statement = conn.prepare_cached(&sql)?;
-        let rows = statement.query_map(rusqlite::params_from_iter(values), |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, Option<String>>(1)?,
-                row.get::<_, bool>(2)?,
-                row.get::<_, bool>(3)?,
-            ))
-        })?;
+        let mut raw = Vec::new();
+        {
+            let mut statement = conn.prepare_cached(&pinned_sql)?;
+            let rows = statement.query_map(rusqlite::params_from_iter(values.iter()), read_row)?;
+            for row in rows {
+                raw.push(row?);
+            }
+        }
+        let pinned_count = raw.len();
+        let mut page: Vec<_> = raw.into_iter().skip(query.offset).take(query.limit).collect();
+        if page.len() < query.limit {
+            let rest_sql = format!(
+                "{} AND NOT EXISTS (SELECT 1 FROM pins p WHERE p.id = c.id AND p.data IS NOT NULL)
+                 ORDER BY {order} LIMIT ? OFFSET ?",
+                select("conversations c", "0")
+            );
+            let mut rest_values = values.clone();
+            rest_values.push(SqlValue::Integer((query.limit - page.len()) as i64));
+            rest_values.push(SqlValue::Integer(query.offset.saturating_sub(pinned_count) as i64));
+            let mut statement = conn.prepare_cached(&rest_sql)?;
+            let rows = statement.query_map(rusqlite::params_from_iter(rest_values), read_row)?;
+            for row in rows {
+                page.push(row?);
+            }
+        }
         let mut out = Vec::new();
-        for row in rows {
-            let (data, contact_name, pinned, unread) = row?;
+        for (data, contact_name, pinned, unread) in page {
             let conversation: Conversation = serde_json::from_str(&data)?;
             let inbox = inboxes.get(&conversation.inbox_id);
             let channel = inbox.map_or(Channel::Api, |i| i.channel);
@@ -276,10 +432,22 @@ impl Cache {
         Ok(out)
     }
 
-    /// How many conversations a view holds with this status filter.
+    /// How many conversations a view holds with this status filter, now.
     pub fn count(&self, view: &View, status: Option<ConversationStatus>) -> CoreResult<usize> {
+        self.count_at(view, status, crate::clock::system_now())
+    }
+
+    /// How many conversations a view holds with this status filter at `now` (a filter's SLA
+    /// states and wait are relative to it).
+    pub fn count_at(
+        &self,
+        view: &View,
+        status: Option<ConversationStatus>,
+        now: Millis,
+    ) -> CoreResult<usize> {
         let me = self.me()?;
-        let (view_sql, mut values) = view_filter(view, me);
+        let saved = self.saved_filter(view)?;
+        let (view_sql, mut values) = view_filter(view, me, now, saved.as_ref());
         let (status_sql, status_values) = status_filter(status);
         values.extend(status_values);
         let conn = self.lock();
@@ -291,9 +459,35 @@ impl Cache {
         Ok(conn.query_row(&sql, rusqlite::params_from_iter(values), |row| row.get(0))?)
     }
 
-    /// Every sidebar view with its count: Mine, Unassigned, All, Mentions, Pinned, Breaching soon,
-    /// Escalated, then each team, inbox and label.
+    /// The saved views the cache holds, oldest first.
+    pub fn saved_views(&self) -> CoreResult<Vec<SavedView>> {
+        let mut views: Vec<SavedView> = self.all(EntityKind::SavedView)?;
+        views.sort_by_key(|view| (view.created_at, view.id));
+        Ok(views)
+    }
+
+    /// The filter of a saved view (`None` for other views, and for a saved view not cached).
+    fn saved_filter(&self, view: &View) -> CoreResult<Option<ConversationFilter>> {
+        match view {
+            View::Saved(id) => {
+                Ok(self.get::<SavedView>(EntityKind::SavedView, *id)?.map(|saved| saved.filter))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// [`Self::view_counts_at`] now.
     pub fn view_counts(&self, status: Option<ConversationStatus>) -> CoreResult<Vec<(View, usize)>> {
+        self.view_counts_at(status, crate::clock::system_now())
+    }
+
+    /// Every sidebar view with its count at `now`: Mine, Unassigned, All, Mentions, Pinned,
+    /// Breaching soon, Escalated, the saved views, then each team, inbox and label.
+    pub fn view_counts_at(
+        &self,
+        status: Option<ConversationStatus>,
+        now: Millis,
+    ) -> CoreResult<Vec<(View, usize)>> {
         let mut views = vec![
             View::Mine,
             View::Unassigned,
@@ -303,10 +497,11 @@ impl Cache {
             View::BreachingSoon,
             View::Escalated,
         ];
+        views.extend(self.saved_views()?.into_iter().map(|saved| View::Saved(saved.id)));
         views.extend(self.all::<Team>(EntityKind::Team)?.into_iter().map(|t| View::Team(t.id)));
         views.extend(self.all::<Inbox>(EntityKind::Inbox)?.into_iter().map(|i| View::Inbox(i.id)));
         views.extend(self.all::<Label>(EntityKind::Label)?.into_iter().map(|l| View::Label(l.name)));
-        views.into_iter().map(|view| Ok((view.clone(), self.count(&view, status)?))).collect()
+        views.into_iter().map(|view| Ok((view.clone(), self.count_at(&view, status, now)?))).collect()
     }
 
     /// Every agent holding an unresolved conversation, with their open count, oldest waiting

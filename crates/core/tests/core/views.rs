@@ -117,9 +117,10 @@ fn ids(fixture: &Fixture, view: View, status: Option<ConversationStatus>, sort: 
 fn views_filter_and_sort_as_the_sidebar_promises() {
     let f = fixture();
     let [a, b, c] = f.ids;
-    assert_eq!(ids(&f, View::All, None, Sort::Newest), vec![c, a, b]);
-    assert_eq!(ids(&f, View::All, None, Sort::Oldest), vec![b, a, c]);
-    assert_eq!(ids(&f, View::All, None, Sort::WaitingLongest), vec![b, a, c], "not waiting sorts last");
+    // a is pinned: it leads every list, whatever the sort (`filters.rs` tests that fully).
+    assert_eq!(ids(&f, View::All, None, Sort::Newest), vec![a, c, b]);
+    assert_eq!(ids(&f, View::All, None, Sort::Oldest), vec![a, b, c]);
+    assert_eq!(ids(&f, View::All, None, Sort::WaitingLongest), vec![a, b, c], "not waiting sorts last");
     assert_eq!(ids(&f, View::All, Some(ConversationStatus::Open), Sort::Newest), vec![a, b]);
     assert_eq!(ids(&f, View::Mine, None, Sort::Newest), vec![a]);
     assert_eq!(ids(&f, View::Unassigned, None, Sort::Newest), vec![b]);
@@ -139,8 +140,12 @@ fn rows_carry_unread_pin_assignee_and_counts() {
         .list(&ListQuery { view: View::All, status: None, sort: Sort::Oldest, offset: 0, limit: 2 }, 0)
         .expect("list");
     assert_eq!(rows.len(), 2, "the limit pages");
-    assert_eq!((rows[0].unread, rows[0].pinned), (true, false), "b: newer incoming than any read marker");
-    assert_eq!((rows[1].unread, rows[1].pinned), (false, true), "a: read up to its last message");
+    assert_eq!(
+        (rows[0].unread, rows[0].pinned),
+        (false, true),
+        "a (pinned, first): read up to its last message"
+    );
+    assert_eq!((rows[1].unread, rows[1].pinned), (true, false), "b: newer incoming than any read marker");
     let page2 = f
         .cache
         .list(&ListQuery { view: View::All, status: None, sort: Sort::Oldest, offset: 2, limit: 2 }, 0)
