@@ -415,3 +415,82 @@ pub fn first_paint(first_frame: State<'_, FirstFrame>, millis_since_start: f64, 
     tracing::info!(target: "switchboard::startup", millis_since_start, %phases, "first list frame painted");
     println!("SWITCHBOARD_FIRST_PAINT {millis_since_start:.1}");
 }
+
+#[tauri::command]
+pub async fn create_agent(desktop: Desk<'_>, request: dto::NewAgent) -> Answer<dto::CreatedAgent> {
+    desktop.create_agent(request).await
+}
+
+#[tauri::command]
+pub async fn update_agent(desktop: Desk<'_>, agent_id: Uuid, change: dto::AgentChange) -> Answer<Agent> {
+    desktop.update_agent(agent_id, change).await
+}
+
+#[tauri::command]
+pub async fn reset_password(desktop: Desk<'_>, agent_id: Uuid) -> Answer<String> {
+    desktop.reset_password(agent_id).await
+}
+
+#[tauri::command]
+pub async fn sign_out_agent(desktop: Desk<'_>, agent_id: Uuid) -> Answer<u32> {
+    desktop.sign_out_agent(agent_id).await
+}
+
+#[tauri::command]
+pub async fn devices(desktop: Desk<'_>) -> Answer<Vec<dto::DeviceInfo>> {
+    desktop.devices().await
+}
+
+#[tauri::command]
+pub async fn revoke_device(desktop: Desk<'_>, device_id: Uuid) -> Answer<()> {
+    desktop.revoke_device(device_id).await
+}
+
+#[tauri::command]
+pub async fn save_team(
+    desktop: Desk<'_>,
+    team_id: Option<Uuid>,
+    name: String,
+    member_ids: Vec<Uuid>,
+) -> Answer<Team> {
+    desktop.save_team(team_id, name, member_ids).await
+}
+
+#[tauri::command]
+pub async fn set_inbox_members(
+    desktop: Desk<'_>,
+    inbox_id: Uuid,
+    agent_ids: Vec<Uuid>,
+    team_ids: Vec<Uuid>,
+) -> Answer<Inbox> {
+    desktop.set_inbox_members(inbox_id, agent_ids, team_ids).await
+}
+
+#[tauri::command]
+pub async fn save_label(
+    desktop: Desk<'_>,
+    label_id: Option<Uuid>,
+    name: String,
+    color: String,
+) -> Answer<Label> {
+    desktop.save_label(label_id, name, color).await
+}
+
+#[tauri::command]
+pub async fn delete_label(desktop: Desk<'_>, label_id: Uuid) -> Answer<()> {
+    desktop.delete_label(label_id).await
+}
+
+#[tauri::command]
+pub async fn save_quick_reply(
+    desktop: Desk<'_>,
+    id: Option<Uuid>,
+    reply: dto::QuickReplyInput,
+) -> Answer<CannedResponse> {
+    desktop.save_quick_reply(id, reply).await
+}
+
+#[tauri::command]
+pub async fn delete_quick_reply(desktop: Desk<'_>, id: Uuid) -> Answer<()> {
+    desktop.delete_quick_reply(id).await
+}

@@ -13,6 +13,7 @@ mod reads;
 mod reports;
 mod session;
 mod settings;
+mod team;
 mod two_factor;
 
 pub use settings::time_zones;

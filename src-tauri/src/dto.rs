@@ -499,6 +499,67 @@ impl From<InboxSettings> for switchboard_core::settings::InboxSettings {
     fn from(settings: InboxSettings) -> Self {
         switchboard_core::settings::InboxSettings {
             hours: settings.hours,
+/// A new agent as the team settings page adds them; the password is made by the app.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct NewAgent {
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub team_ids: Vec<Uuid>,
+    /// The most open conversations routing gives them; `null`: no limit.
+    pub capacity: Option<u32>,
+}
+
+/// A new agent and the one-time password to give them: shown once, kept nowhere.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CreatedAgent {
+    pub agent: Agent,
+    pub password: String,
+}
+
+/// What the team settings page changes of an agent (`null`: unchanged). `active: false`
+/// deactivates them, which signs them out of every device at once.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct AgentChange {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub team_ids: Option<Vec<Uuid>>,
+    pub active: Option<bool>,
+}
+
+/// A signed-in device as the devices page lists it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DeviceInfo {
+    pub id: Uuid,
+    pub agent_id: Uuid,
+    pub name: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    /// This app's own device.
+    pub current: bool,
+}
+
+impl From<Device> for DeviceInfo {
+    fn from(device: Device) -> Self {
+        DeviceInfo {
+            id: device.id,
+            agent_id: device.agent_id,
+            name: device.name,
+            created_at: device.created_at,
+            last_seen_at: device.last_seen_at,
+            current: device.current,
+        }
+    }
+}
+
+/// A team-wide quick reply as the settings page saves it.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct QuickReplyInput {
+    pub short_code: String,
+    pub title: String,
+    pub body: String,
+}
+
             routing: settings.routing,
             auto_replies: settings.auto_replies,
         }
@@ -815,6 +876,11 @@ pub fn typescript_bindings() -> String {
     for declaration in declarations {
         out.push_str("export ");
         out.push_str(&declaration);
+        NewAgent::decl(&config),
+        CreatedAgent::decl(&config),
+        AgentChange::decl(&config),
+        DeviceInfo::decl(&config),
+        QuickReplyInput::decl(&config),
         out.push_str("\n\n");
     }
     out

@@ -621,6 +621,24 @@ export type InboxSettings = { hours: Calendar | null, routing: Routing, auto_rep
 
 export type InboxConnector = { kind: string, simulated: boolean, webhook_path: string | null, };
 
+export type NewAgent = { name: string, email: string, role: Role, team_ids: Array<string>, 
+/**
+ * The most open conversations routing gives them; `null`: no limit.
+ */
+capacity: number | null, };
+
+export type CreatedAgent = { agent: Agent, password: string, };
+
+export type AgentChange = { name: string | null, role: Role | null, team_ids: Array<string> | null, active: boolean | null, };
+
+export type DeviceInfo = { id: string, agent_id: string, name: string, created_at: number, last_seen_at: number, 
+/**
+ * This app's own device.
+ */
+current: boolean, };
+
+export type QuickReplyInput = { short_code: string, title: string, body: string, };
+
 export type WorkloadRow = { agent_id: string, availability: Availability, 
 /**
  * A stream of theirs is open on some node.
