@@ -4,6 +4,14 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   Agent,
+  AgentChange,
+  CannedResponse,
+  CreatedAgent,
+  DeviceInfo,
+  Label,
+  NewAgent,
+  QuickReplyInput,
+  Team,
   InboxConnector,
   AppInfo,
   AutomationRule,
@@ -152,6 +160,25 @@ export const api = {
   setCapacity: (agentId: string, capacity: number | null) => call<Agent>('set_capacity', { agentId, capacity }),
   /** Leads and admins: what routing sees now. */
   workload: () => call<Workload>('workload'),
+  /** Running the team (admins; labels and team-wide quick replies leads too). Sent at once,
+   * never queued: rejects with `offline` when the server can't be reached. The directory shows
+   * each change when the feed brings it. */
+  createAgent: (request: NewAgent) => call<CreatedAgent>('create_agent', { request }),
+  /** `active: false` deactivates, signing the agent out of every device at once. */
+  updateAgent: (agentId: string, change: AgentChange) => call<Agent>('update_agent', { agentId, change }),
+  /** A new one-time password, answered once. */
+  resetPassword: (agentId: string) => call<string>('reset_password', { agentId }),
+  /** Signs the agent out of every device; answers how many. */
+  signOutAgent: (agentId: string) => call<number>('sign_out_agent', { agentId }),
+  devices: () => call<DeviceInfo[]>('devices'),
+  revokeDevice: (deviceId: string) => call<void>('revoke_device', { deviceId }),
+  saveTeam: (teamId: string | null, name: string, memberIds: string[]) => call<Team>('save_team', { teamId, name, memberIds }),
+  setInboxMembers: (inboxId: string, agentIds: string[], teamIds: string[]) =>
+    call<Inbox>('set_inbox_members', { inboxId, agentIds, teamIds }),
+  saveLabel: (labelId: string | null, name: string, color: string) => call<Label>('save_label', { labelId, name, color }),
+  deleteLabel: (labelId: string) => call<void>('delete_label', { labelId }),
+  saveQuickReply: (id: string | null, reply: QuickReplyInput) => call<CannedResponse>('save_quick_reply', { id, reply }),
+  deleteQuickReply: (id: string) => call<void>('delete_quick_reply', { id }),
   /** Every automation rule in run order, from the cache (offline too). */
   automationRules: () => call<AutomationRule[]>('automation_rules'),
   /** Leads and admins; `ruleId` null adds a rule. Sent at once, never queued: rejects with

@@ -7,9 +7,16 @@ import { errorText } from '../errors';
 import { t } from '../i18n';
 import { clone, conflicts, parseCapacity, rebased, sameSettings, settingsIssues, settingsOf, type Issue } from '../settings';
 import { toasts } from '../toasts.svelte';
+import type { TeamPage } from '../team';
 import { RulesState } from './rules.svelte';
+import { TeamState } from './team.svelte';
 
-export type SettingsPage = { type: 'inbox'; id: string } | { type: 'agents' } | { type: 'rules' } | { type: 'security' };
+export type SettingsPage =
+  | { type: 'inbox'; id: string }
+  | { type: 'agents' }
+  | { type: 'rules' }
+  | { type: 'security' }
+  | { type: TeamPage };
 
 export type SettingsDeps = {
   report: (error: unknown) => void;
@@ -41,9 +48,12 @@ export class SettingsState {
   capacityFailures = $state<Record<string, string | null>>({});
   /** The automation rules page. */
   readonly rules: RulesState;
+  /** The team pages: people and devices, teams, labels, quick replies. */
+  readonly team: TeamState;
 
   constructor(private readonly deps: SettingsDeps) {
     this.rules = new RulesState(deps);
+    this.team = new TeamState(deps);
   }
 
   /** Admins and leads see and change these settings: an inbox's hours, routing and automatic
@@ -87,7 +97,9 @@ export class SettingsState {
       this.rules.load();
       // A rule left open shows its latest runs (rules may have run while the screen was closed).
       this.rules.loadRuns();
-    } else {
+    } else if (page.type === 'people') {
+      this.team.loadDevices();
+    } else if (page.type === 'agents') {
       this.loadWorkload();
     }
   }
@@ -241,5 +253,6 @@ export class SettingsState {
     this.capacities = {};
     this.capacityFailures = {};
     this.rules.reset();
+    this.team.reset();
   }
 }

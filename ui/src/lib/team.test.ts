@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import type { Agent, DeviceInfo, Label } from './bindings';
+import { canManage, devicesByAgent, labelIssue, leavesNoAdmin, toggled, validColor, validEmail, validShortCode } from './team';
+
+const label = (id: string, name: string): Label => ({ id, name, color: '#6b7280' });
+const agent = (id: string, role: Agent['role'] = 'agent', active = true): Agent =>
+  ({ id, name: id, email: `${id}@x.example`, role, availability: 'online', active, team_ids: [], capacity: null }) as Agent;
+const device = (id: string, agentId: string, lastSeen: number): DeviceInfo =>
+  ({ id, agent_id: agentId, name: id, created_at: 0, last_seen_at: lastSeen, current: false });
+
+describe('team settings', () => {
+  it('lets leads run labels and quick replies, and only admins the rest', () => {
+    expect(canManage('admin', 'people')).toBe(true);
+    expect(canManage('lead', 'labels')).toBe(true);
+    expect(canManage('lead', 'quickReplies')).toBe(true);
+    expect(canManage('lead', 'people')).toBe(false);
+    expect(canManage('lead', 'teams')).toBe(false);
+    expect(canManage('agent', 'labels')).toBe(false);
+    expect(canManage(undefined, 'labels')).toBe(false);
+  });
+
+  it('keeps label names as written and refuses only what the server refuses', () => {
+    const labels = [label('1', 'New Lead'), label('2', 'پشتیبانی باز')];
+    expect(labelIssue('VIP Customer', labels)).toBeNull();
+    expect(labelIssue('  ', labels)).toEqual({ kind: 'empty' });
+    expect(labelIssue('x'.repeat(51), labels)).toEqual({ kind: 'tooLong' });
+    expect(labelIssue('پ'.repeat(50), labels)).toBeNull();
+    expect(labelIssue('two\nlines', labels)).toEqual({ kind: 'lineBreak' });
+    expect(labelIssue('new  LEAD', labels)).toEqual({ kind: 'exists', name: 'New Lead' });
+    // Arabic letter forms are the Persian label.
+    expect(labelIssue('پشتيباني باز', labels)).toEqual({ kind: 'exists', name: 'پشتیبانی باز' });
+    // Renaming a label to another spelling of itself is no clash.
+    expect(labelIssue('new lead', labels, '1')).toBeNull();
+    expect(labelIssue('new lead', labels, '2')).toEqual({ kind: 'exists', name: 'New Lead' });
+  });
+
+  it('checks colours, emails and short codes as the server does', () => {
+    expect(validColor('#a1B2c3')).toBe(true);
+    expect(validColor('orange')).toBe(false);
+    expect(validColor('#abc')).toBe(false);
+    expect(validEmail(' new@team.example ')).toBe(true);
+    expect(validEmail('new@localhost')).toBe(false);
+    expect(validEmail('a b@x.example')).toBe(false);
+    expect(validShortCode('refund_policy')).toBe(true);
+    expect(validShortCode('بازپرداخت')).toBe(true);
+    expect(validShortCode('two words')).toBe(false);
+    expect(validShortCode('')).toBe(false);
+  });
+
+  it('toggles ids without duplicates', () => {
+    expect(toggled(['a'], 'b', true)).toEqual(['a', 'b']);
+    expect(toggled(['a', 'b'], 'b', true)).toEqual(['a', 'b']);
+    expect(toggled(['a', 'b'], 'a', false)).toEqual(['b']);
+  });
+
+  it('groups devices per agent, latest first, keeping unknown agents', () => {
+    const groups = devicesByAgent(
+      [device('d1', 'sam', 10), device('d2', 'sara', 5), device('d3', 'sam', 30), device('d4', 'gone', 1)],
+      [agent('sara'), agent('sam')],
+    );
+    expect(groups.map((g) => [g.agentId, g.devices.map((d) => d.id)])).toEqual([
+      ['sara', ['d2']],
+      ['sam', ['d3', 'd1']],
+      ['gone', ['d4']],
+    ]);
+    expect(groups[2].agent).toBeNull();
+  });
+
+  it('knows when a change would leave no active admin', () => {
+    const agents = [agent('ada', 'admin'), agent('sam')];
+    expect(leavesNoAdmin(agents, 'ada', 'admin', false)).toBe(true);
+    expect(leavesNoAdmin(agents, 'ada', 'lead', true)).toBe(true);
+    expect(leavesNoAdmin(agents, 'ada', 'admin', true)).toBe(false);
+    expect(leavesNoAdmin([...agents, agent('bo', 'admin')], 'ada', 'agent', true)).toBe(false);
+    expect(leavesNoAdmin(agents, 'sam', 'agent', false)).toBe(false);
+  });
+});
