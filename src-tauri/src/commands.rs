@@ -167,6 +167,26 @@ pub async fn edit_labels(
 }
 
 #[tauri::command]
+pub async fn create_view(
+    desktop: Desk<'_>,
+    name: String,
+    filter: views::ConversationFilter,
+    team_id: Option<Uuid>,
+) -> Answer<Uuid> {
+    desktop.create_view(name, filter, team_id).await
+}
+
+#[tauri::command]
+pub async fn rename_view(desktop: Desk<'_>, view_id: Uuid, name: String) -> Answer<()> {
+    desktop.rename_view(view_id, name).await
+}
+
+#[tauri::command]
+pub async fn delete_view(desktop: Desk<'_>, view_id: Uuid) -> Answer<()> {
+    desktop.delete_view(view_id).await
+}
+
+#[tauri::command]
 pub async fn set_escalated(
     desktop: Desk<'_>,
     ids: Vec<Uuid>,

@@ -176,6 +176,8 @@ pub struct Directory {
     pub inboxes: Vec<Inbox>,
     pub labels: Vec<Label>,
     pub canned_responses: Vec<CannedResponse>,
+    /// The saved views the cache holds (personal and the agent's teams'), oldest first.
+    pub saved_views: Vec<views::SavedView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -197,6 +199,10 @@ pub enum ViewKey {
     Agent(Uuid),
     /// A column of the triage board (`cache::views::BoardColumn`).
     Board(BoardColumnKey),
+    /// The filter bar's combined filter.
+    Filter(views::ConversationFilter),
+    /// A saved view, by id.
+    Saved(Uuid),
 }
 
 /// The triage board's columns: New (open, nobody on it), Assigned (open, someone on it),
@@ -247,6 +253,8 @@ impl From<ViewKey> for View {
             ViewKey::Escalated => View::Escalated,
             ViewKey::Agent(id) => View::Agent(id),
             ViewKey::Board(column) => View::Board(column.into()),
+            ViewKey::Filter(filter) => View::Filter(filter),
+            ViewKey::Saved(id) => View::Saved(id),
         }
     }
 }
@@ -266,6 +274,8 @@ impl From<View> for ViewKey {
             View::Escalated => ViewKey::Escalated,
             View::Agent(id) => ViewKey::Agent(id),
             View::Board(column) => ViewKey::Board(column.into()),
+            View::Filter(filter) => ViewKey::Filter(filter),
+            View::Saved(id) => ViewKey::Saved(id),
         }
     }
 }
@@ -285,6 +295,8 @@ pub enum SortKey {
     WaitingLongest,
     /// The SLA clock falling due first on top.
     BreachingSoon,
+    /// The most urgent priority first, then the longest waiting customer.
+    Priority,
 }
 
 impl From<SortKey> for Sort {
@@ -294,6 +306,7 @@ impl From<SortKey> for Sort {
             SortKey::Oldest => Sort::Oldest,
             SortKey::WaitingLongest => Sort::WaitingLongest,
             SortKey::BreachingSoon => Sort::BreachingSoon,
+            SortKey::Priority => Sort::Priority,
         }
     }
 }
@@ -818,6 +831,10 @@ pub fn typescript_bindings() -> String {
         DeliveryFailure::decl(&config),
         Label::decl(&config),
         CannedResponse::decl(&config),
+        views::AssigneeFilter::decl(&config),
+        views::SlaFilter::decl(&config),
+        views::ConversationFilter::decl(&config),
+        views::SavedView::decl(&config),
         reports::GroupBy::decl(&config),
         reports::Interval::decl(&config),
         reports::Distribution::decl(&config),

@@ -119,4 +119,28 @@ impl Desktop {
         })
         .await
     }
+
+    /// Saves the filter as a view (personal, or for `team_id`); answers the new view's id.
+    pub async fn create_view(
+        &self,
+        name: String,
+        filter: views::ConversationFilter,
+        team_id: Option<Uuid>,
+    ) -> UiResult<Uuid> {
+        self.with(|s| {
+            let action = intents::create_view(&name, filter, team_id)?;
+            let id = action.client_id();
+            s.engine.queue(action)?;
+            Ok(id)
+        })
+        .await
+    }
+
+    pub async fn rename_view(&self, view_id: Uuid, name: String) -> UiResult<()> {
+        self.with(|s| Ok(s.engine.queue(intents::rename_view(view_id, &name)?)?)).await
+    }
+
+    pub async fn delete_view(&self, view_id: Uuid) -> UiResult<()> {
+        self.with(|s| Ok(s.engine.queue(intents::delete_view(view_id))?)).await
+    }
 }

@@ -17,6 +17,7 @@ impl Desktop {
                 inboxes: cache.all(EntityKind::Inbox)?,
                 labels: cache.all(EntityKind::Label)?,
                 canned_responses: cache.all(EntityKind::CannedResponse)?,
+                saved_views: cache.saved_views()?,
             })
         })
         .await
@@ -28,6 +29,7 @@ impl Desktop {
     }
 
     pub async fn sidebar(&self, status: Option<ConversationStatus>) -> UiResult<Vec<dto::SidebarEntry>> {
+        let now = (self.now)();
         self.with(|s| {
             Ok(s.account
                 .cache
@@ -43,7 +45,7 @@ impl Desktop {
         let now = (self.now)();
         self.with(|s| {
             let view: View = request.view.clone().into();
-            let total = s.account.cache.count(&view, request.status)? as u32;
+            let total = s.account.cache.count_at(&view, request.status, now)? as u32;
             let query = ListQuery {
                 view,
                 status: request.status,

@@ -22,6 +22,7 @@ import type {
   RuleTestResult,
   Attachment,
   Availability,
+  ConversationFilter,
   ConversationStatus,
   CsvExport,
   Directory,
@@ -135,6 +136,11 @@ export const api = {
   /** Escalates (with an optional note) or de-escalates, through the outbox. */
   setEscalated: (ids: string[], escalated: boolean, note: string | null = null) =>
     call<void>('set_escalated', { ids, escalated, note }),
+  /** Saves a filter as a view (queued through the outbox); answers the new view's id. */
+  createView: (name: string, filter: ConversationFilter, teamId: string | null) =>
+    call<string>('create_view', { name, filter, teamId }),
+  renameView: (viewId: string, name: string) => call<void>('rename_view', { viewId, name }),
+  deleteView: (viewId: string) => call<void>('delete_view', { viewId }),
   setStatus: (ids: string[], status: ConversationStatus, snoozedUntil: number | null) =>
     call<void>('set_status', { ids, status, snoozedUntil }),
   editLabels: (ids: string[], add: string[], remove: string[]) => call<void>('edit_labels', { ids, add, remove }),

@@ -17,7 +17,7 @@ export type DeliveryState = "queued" | "sent" | "delivered" | "read" | "failed";
 
 export type DeliveryFailureKind = "window_closed" | "rejected" | "not_configured" | "gave_up";
 
-export type EntityKind = "agent" | "team" | "inbox" | "contact" | "conversation" | "message" | "label" | "canned_response" | "mention" | "pin" | "read_marker" | "sla_policy" | "automation_rule";
+export type EntityKind = "agent" | "team" | "inbox" | "contact" | "conversation" | "message" | "label" | "canned_response" | "mention" | "pin" | "read_marker" | "sla_policy" | "automation_rule" | "saved_view";
 
 export type SendKind = "reply" | "note";
 
@@ -403,6 +403,34 @@ body: string,
  */
 owner_id: string | null, };
 
+export type AssigneeFilter = { "type": "unassigned" } | { "type": "me" } | { "type": "agent", "id": string };
+
+export type SlaFilter = "overdue" | "at_risk" | "on_track" | "none";
+
+export type ConversationFilter = { inbox_ids: Array<string>, 
+/**
+ * Label names as conversations carry them (the label's own name).
+ */
+labels: Array<string>, assignees: Array<AssigneeFilter>, team_ids: Array<string>, priorities: Array<Priority>, statuses: Array<ConversationStatus>, channels: Array<Channel>, sla: Array<SlaFilter>, 
+/**
+ * The customer has waited for a reply at least this long (seconds).
+ */
+waiting_longer_than_secs?: number, };
+
+export type SavedView = { id: string, name: string, filter: ConversationFilter, 
+/**
+ * Personal to this agent.
+ */
+owner_id: string | null, 
+/**
+ * Team-wide: every member of this team sees it.
+ */
+team_id: string | null, 
+/**
+ * Who made it.
+ */
+created_by: string, created_at: number, };
+
 export type GroupBy = "none" | "agent" | "team" | "inbox" | "label" | "channel";
 
 export type Interval = "hour" | "day" | "week" | "month";
@@ -530,15 +558,19 @@ secret: string, otpauth_uri: string,
  */
 qr_code: string, };
 
-export type Directory = { me: Agent, server_url: string, agents: Array<Agent>, teams: Array<Team>, inboxes: Array<Inbox>, labels: Array<Label>, canned_responses: Array<CannedResponse>, };
+export type Directory = { me: Agent, server_url: string, agents: Array<Agent>, teams: Array<Team>, inboxes: Array<Inbox>, labels: Array<Label>, canned_responses: Array<CannedResponse>, 
+/**
+ * The saved views the cache holds (personal and the agent's teams'), oldest first.
+ */
+saved_views: Array<SavedView>, };
 
-export type ViewKey = { "type": "mine" } | { "type": "unassigned" } | { "type": "all" } | { "type": "mentions" } | { "type": "pinned" } | { "type": "breaching_soon" } | { "type": "team", "id": string } | { "type": "inbox", "id": string } | { "type": "label", "id": string } | { "type": "escalated" } | { "type": "agent", "id": string } | { "type": "board", "id": BoardColumnKey };
+export type ViewKey = { "type": "mine" } | { "type": "unassigned" } | { "type": "all" } | { "type": "mentions" } | { "type": "pinned" } | { "type": "breaching_soon" } | { "type": "team", "id": string } | { "type": "inbox", "id": string } | { "type": "label", "id": string } | { "type": "escalated" } | { "type": "agent", "id": string } | { "type": "board", "id": BoardColumnKey } | { "type": "filter", "id": ConversationFilter } | { "type": "saved", "id": string };
 
 export type BoardColumnKey = "new" | "assigned" | "waiting" | "escalated";
 
 export type SidebarEntry = { view: ViewKey, count: number, };
 
-export type SortKey = "newest" | "oldest" | "waiting_longest" | "breaching_soon";
+export type SortKey = "newest" | "oldest" | "waiting_longest" | "breaching_soon" | "priority";
 
 export type ListRequest = { view: ViewKey, 
 /**

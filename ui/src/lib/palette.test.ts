@@ -17,6 +17,7 @@ const directory: Directory = {
   inboxes: [{ id: 'wa', name: 'WhatsApp Sales', channel: 'whatsapp', member_agent_ids: [], member_team_ids: [], templates: [], attachment_limit: 16 << 20, hours: null, routing: { mode: 'manual', release_after_secs: 300, reassign_after_secs: null, max_handovers: 2 }, auto_replies: { greeting: null, away: null, keywords: [] } }],
   labels: [{ id: 'l1', name: 'vip', color: '#f00' }, { id: 'l2', name: 'refund', color: '#0f0' }],
   canned_responses: [],
+  saved_views: [],
 };
 
 describe('command list', () => {

@@ -4,6 +4,8 @@ import { t } from './i18n';
 
 /** A string that identifies a view (map keys, cache keys). */
 export function viewId(view: ViewKey): string {
+  // A filter is identified by its criteria (`filters.ts::filterView` keeps their order stable).
+  if (view.type === 'filter') return `filter:${JSON.stringify(view.id)}`;
   return 'id' in view ? `${view.type}:${view.id}` : view.type;
 }
 
@@ -31,5 +33,9 @@ export function viewName(view: ViewKey, directory: Directory | null): string {
       return directory?.inboxes.find((inbox) => inbox.id === view.id)?.name ?? t('views.unknown');
     case 'label':
       return view.id;
+    case 'filter':
+      return t('views.filter');
+    case 'saved':
+      return directory?.saved_views.find((saved) => saved.id === view.id)?.name ?? t('views.unknown');
   }
 }

@@ -3,7 +3,10 @@
 // same events, so the whole UI works in a plain browser.
 import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
+import { matchesFilter } from '../filters';
 import type {
+  ConversationFilter,
+  SavedView,
   AutomationRule,
   AutomationRuleInput,
   Condition,
@@ -64,6 +67,7 @@ export function installMock(params: URLSearchParams): void {
   if (role === 'admin' || role === 'lead') me.role = role;
 
   const byId = new Map(world.conversations.map((c) => [c.id, c]));
+  const savedViews: SavedView[] = [];
   const inboxOf = (c: MockConversation) => inboxes.find((inbox) => inbox.id === c.inbox_id)!;
 
   const event = (payload: UiEvent) => {
@@ -118,6 +122,12 @@ export function installMock(params: URLSearchParams): void {
         return columnOf(c) === view.id;
       case 'agent':
         return c.assignee_id === view.id && c.status !== 'resolved';
+      case 'filter':
+        return matchesFilter(c, c.channel, view.id, me.id, Date.now(), dueOf(c) === Infinity ? null : dueOf(c));
+      case 'saved': {
+        const saved = savedViews.find((v) => v.id === view.id);
+        return saved !== undefined && matches(c, { type: 'filter', id: saved.filter });
+      }
     }
   };
 
@@ -272,13 +282,14 @@ export function installMock(params: URLSearchParams): void {
     switch_account: () => info(),
     directory: (): Directory => {
       if (!signedIn) fail('signed_out', 'no account is signed in');
-      return { me, server_url: 'http://127.0.0.1:7300', agents, teams, inboxes, labels, canned_responses: canned };
+      return { me, server_url: 'http://127.0.0.1:7300', agents, teams, inboxes, labels, canned_responses: canned, saved_views: savedViews };
     },
     status: () => status(),
     sidebar: (args): SidebarEntry[] => {
       const statusFilter = (args.status ?? null) as ConversationStatus | null;
       const views: ViewKey[] = [
         { type: 'mine' }, { type: 'unassigned' }, { type: 'all' }, { type: 'mentions' }, { type: 'pinned' }, { type: 'breaching_soon' }, { type: 'escalated' },
+        ...savedViews.map((v) => ({ type: 'saved', id: v.id }) as ViewKey),
         ...teams.map((t) => ({ type: 'team', id: t.id }) as ViewKey),
         ...inboxes.map((i) => ({ type: 'inbox', id: i.id }) as ViewKey),
         ...labels.map((l) => ({ type: 'label', id: l.name }) as ViewKey),
@@ -289,10 +300,15 @@ export function installMock(params: URLSearchParams): void {
       const request = args.request as ListRequest;
       const rows = filtered(request.view, request.status);
       const key = (c: MockConversation) => c.last_activity_at;
+      const rank = (c: MockConversation) => ['none', 'low', 'medium', 'high', 'urgent'].indexOf(c.priority);
       if (request.sort === 'newest') rows.sort((a, b) => key(b) - key(a));
       else if (request.sort === 'oldest') rows.sort((a, b) => key(a) - key(b));
       else if (request.sort === 'breaching_soon') rows.sort((a, b) => dueOf(a) - dueOf(b) || key(b) - key(a));
+      else if (request.sort === 'priority')
+        rows.sort((a, b) => rank(b) - rank(a) || (a.waiting_since ?? Infinity) - (b.waiting_since ?? Infinity) || key(a) - key(b));
       else rows.sort((a, b) => (a.waiting_since ?? Infinity) - (b.waiting_since ?? Infinity) || key(a) - key(b));
+      // Pinned ones on top of every list, as the cache lists them.
+      rows.sort((a, b) => Number(b.pinned) - Number(a.pinned));
       return { total: rows.length, offset: request.offset, rows: rows.slice(request.offset, request.offset + Math.min(request.limit, 500)).map(row) };
     },
     open_conversation: (args) => {
@@ -452,6 +468,31 @@ export function installMock(params: URLSearchParams): void {
         if (c) c.priority = args.priority as MockConversation['priority'];
         outbox(id, ['conversation']);
       }
+    },
+    create_view: (args) => {
+      const id = crypto.randomUUID();
+      const teamId = (args.teamId ?? null) as string | null;
+      savedViews.push({
+        id,
+        name: String(args.name).trim(),
+        filter: args.filter as ConversationFilter,
+        owner_id: teamId ? null : me.id,
+        team_id: teamId,
+        created_by: me.id,
+        created_at: Date.now(),
+      });
+      outbox(id, ['saved_view']);
+      return id;
+    },
+    rename_view: (args) => {
+      const view = savedViews.find((v) => v.id === args.viewId);
+      if (view) view.name = String(args.name).trim();
+      outbox(String(args.viewId), ['saved_view']);
+    },
+    delete_view: (args) => {
+      const at = savedViews.findIndex((v) => v.id === args.viewId);
+      if (at >= 0) savedViews.splice(at, 1);
+      outbox(String(args.viewId), ['saved_view']);
     },
     set_pinned: (args) => {
       const c = byId.get(String(args.id));

@@ -9,6 +9,7 @@ import { toasts } from '../toasts.svelte';
 import { Actions } from './actions';
 import { Attachments } from './attachments.svelte';
 import { BoardState } from './board.svelte';
+import { FilterBar } from './filters.svelte';
 import { WorkloadState } from './workload.svelte';
 import { ALL_KINDS, DIRECTORY_KINDS, LIST_KINDS, RULES_KINDS, SIDEBAR_KINDS, THREAD_KINDS, touches } from './kinds';
 import { ListState } from './list.svelte';
@@ -42,6 +43,7 @@ export class AppState {
   readonly reports: ReportsState;
   readonly board: BoardState;
   readonly workload: WorkloadState;
+  readonly filters: FilterBar;
 
   overlay = $state.raw<Overlay | null>(null);
   contactPanel = $state(true);
@@ -93,6 +95,12 @@ export class AppState {
     this.reports = new ReportsState({ directory: () => this.session.directory });
     this.board = new BoardState({ report });
     this.workload = new WorkloadState({ report, directory: () => this.session.directory });
+    this.filters = new FilterBar({
+      report,
+      directory: () => this.session.directory,
+      view: () => this.list.view,
+      setView: (view) => this.list.setView(view),
+    });
     this.actions = new Actions({
       report,
       selected: () => this.list.selected,

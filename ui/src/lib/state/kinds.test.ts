@@ -3,7 +3,7 @@ import { ALL_KINDS, DIRECTORY_KINDS, LIST_KINDS, RULES_KINDS, SIDEBAR_KINDS, THR
 
 describe('kinds', () => {
   it('lists every entity kind once', () => {
-    expect(ALL_KINDS).toHaveLength(13);
+    expect(ALL_KINDS).toHaveLength(14);
     expect(new Set(ALL_KINDS).size).toBe(ALL_KINDS.length);
   });
 

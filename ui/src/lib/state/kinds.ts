@@ -18,12 +18,13 @@ const EVERY_KIND: Record<EntityKind, true> = {
   read_marker: true,
   sla_policy: true,
   automation_rule: true,
+  saved_view: true,
 };
 
 export const ALL_KINDS = Object.keys(EVERY_KIND) as EntityKind[];
-export const DIRECTORY_KINDS: EntityKind[] = ['agent', 'team', 'inbox', 'label', 'canned_response'];
-export const SIDEBAR_KINDS: EntityKind[] = ['conversation', 'mention', 'pin', 'read_marker', 'label', 'team', 'inbox', 'agent'];
-export const LIST_KINDS: EntityKind[] = ['conversation', 'contact', 'message', 'pin', 'read_marker', 'agent', 'inbox', 'mention', 'label'];
+export const DIRECTORY_KINDS: EntityKind[] = ['agent', 'team', 'inbox', 'label', 'canned_response', 'saved_view'];
+export const SIDEBAR_KINDS: EntityKind[] = ['conversation', 'mention', 'pin', 'read_marker', 'label', 'team', 'inbox', 'agent', 'saved_view'];
+export const LIST_KINDS: EntityKind[] = ['conversation', 'contact', 'message', 'pin', 'read_marker', 'agent', 'inbox', 'mention', 'label', 'saved_view'];
 /** The rules section of the settings screen. */
 export const RULES_KINDS: EntityKind[] = ['automation_rule', 'sla_policy'];
 export const THREAD_KINDS: EntityKind[] = ['conversation', 'contact', 'message', 'pin', 'agent', 'inbox', 'label'];

@@ -91,6 +91,7 @@ export const directory: Directory = {
   ],
   labels: [],
   canned_responses: [],
+  saved_views: [],
 };
 
 export function rule(id: string, overrides: Partial<AutomationRule> = {}): AutomationRule {
@@ -158,6 +159,9 @@ function makeFakeApi(): Fake {
     assign: () => undefined,
     setTeam: () => undefined,
     setStatus: () => undefined,
+    createView: () => 'view-1',
+    renameView: () => undefined,
+    deleteView: () => undefined,
     editLabels: () => undefined,
     setPriority: () => undefined,
     setEscalated: () => undefined,
