@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Agent, DeviceInfo, Label } from './bindings';
-import { canManage, devicesByAgent, labelIssue, leavesNoAdmin, toggled, validColor, validEmail, validShortCode } from './team';
+import { canManage, devicesByAgent, follow, labelIssue, leavesNoAdmin, sameValue, toggled, validColor, validEmail, validShortCode } from './team';
 
 const label = (id: string, name: string): Label => ({ id, name, color: '#6b7280' });
 const agent = (id: string, role: Agent['role'] = 'agent', active = true): Agent =>
@@ -73,5 +73,27 @@ describe('team settings', () => {
     expect(leavesNoAdmin(agents, 'ada', 'admin', true)).toBe(false);
     expect(leavesNoAdmin([...agents, agent('bo', 'admin')], 'ada', 'agent', true)).toBe(false);
     expect(leavesNoAdmin(agents, 'sam', 'agent', false)).toBe(false);
+  });
+});
+
+describe('form drafts', () => {
+  it('follow the directory unless something else is being typed', () => {
+    const start = follow(undefined, { name: 'vip', members: ['b', 'a'] });
+    expect(start).toEqual({ base: { name: 'vip', members: ['b', 'a'] }, value: { name: 'vip', members: ['b', 'a'] } });
+    const draft = start!;
+    // Nothing moved on the server: keep it.
+    expect(follow(draft, { name: 'vip', members: ['a', 'b'] })).toBeNull();
+    // Untouched, and a colleague renamed it: follow.
+    expect(follow(draft, { name: 'VIP', members: ['a', 'b'] })?.value.name).toBe('VIP');
+    // Being typed: keep what is typed.
+    draft.value.name = 'Very important';
+    expect(follow(draft, { name: 'VIP', members: ['a', 'b'] })).toBeNull();
+    // Saved: the server now says what was typed, and the draft starts again from it.
+    expect(follow(draft, { name: 'Very important', members: ['a', 'b'] })?.base.name).toBe('Very important');
+  });
+
+  it('compares lists of ids in any order', () => {
+    expect(sameValue({ ids: ['a', 'b'] }, { ids: ['b', 'a'] })).toBe(true);
+    expect(sameValue({ ids: ['a'] }, { ids: ['a', 'b'] })).toBe(false);
   });
 });

@@ -75,3 +75,32 @@ export function leavesNoAdmin(agents: Agent[], agentId: string, role: Role, acti
   const admins = agents.filter((agent) => agent.active && agent.role === 'admin' && agent.id !== agentId).length;
   return admins === 0 && !(role === 'admin' && active);
 }
+
+/** A form's edit of something the directory holds: what it began from, and what is typed. */
+export type Draft<T> = { base: T; value: T };
+
+function normalised(value: unknown): unknown {
+  if (Array.isArray(value)) return value.every((item) => typeof item === 'string') ? [...value].sort() : value.map(normalised);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, normalised(item)]));
+  }
+  return value;
+}
+
+/** Equal as a form sees it: lists of ids in any order are the same list. */
+export function sameValue<T>(a: T, b: T): boolean {
+  return JSON.stringify(normalised(a)) === JSON.stringify(normalised(b));
+}
+
+/** The draft a form should hold now that the directory says `current`: a new one when there is
+ * none, or when the old one was untouched (or already says what the server now has) and the
+ * server's value moved on — a save, or a colleague's change, shows as soon as the feed brings
+ * it — else `null`: keep what is being typed. */
+export function follow<T>(draft: Draft<T> | undefined, current: T): Draft<T> | null {
+  // A JSON copy: the directory's objects may be reactive proxies, which structuredClone refuses.
+  const copy = (): T => JSON.parse(JSON.stringify(current)) as T;
+  const fresh = () => ({ base: copy(), value: copy() });
+  if (!draft) return fresh();
+  if (sameValue(draft.base, current)) return null;
+  return sameValue(draft.value, draft.base) || sameValue(draft.value, current) ? fresh() : null;
+}
