@@ -159,7 +159,7 @@ const en = {
     oldest: 'Oldest',
     waiting_longest: 'Waiting longest',
     breaching_soon: 'Breaching soon',
-    priority: 'Priority, then oldest waiting',
+    priority: 'Priority first',
   },
   list: {
     label: 'Conversations',

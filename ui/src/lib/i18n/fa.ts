@@ -470,7 +470,7 @@ const fa: DeepPartial<Messages> = {
   },
   sort: {
     breaching_soon: 'نزدیک به نقض SLA',
-    priority: 'اولویت، سپس قدیمی‌ترین انتظار',
+    priority: 'اول اولویت',
   },
   sla: {
     minutes: '{n} دقیقه',
