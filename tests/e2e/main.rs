@@ -11,6 +11,7 @@
 
 mod saved_views;
 mod server;
+mod team_admin;
 
 use std::time::Duration;
 
@@ -526,6 +527,7 @@ async fn steps(
     hours_steps(harness, server, workspace, session).await?;
     two_factor_steps(harness, server, session).await?;
     saved_views::saved_views_steps(harness, server, workspace, session).await?;
+    team_admin::team_admin_steps(harness, server, workspace, session).await?;
     Ok(())
 }
 

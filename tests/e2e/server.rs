@@ -171,6 +171,12 @@ impl Api {
     }
 
     /// How many open conversations routing may give an agent, as an admin.
+    /// Changes an agent's role (`"agent"`, `"lead"`, `"admin"`), as an admin.
+    pub async fn set_role(&self, agent: Id, role: &str) -> anyhow::Result<()> {
+        self.admin_patch(&format!("/api/v1/agents/{agent}"), json!({"role": role})).await?;
+        Ok(())
+    }
+
     pub async fn set_capacity(&self, agent: Id, capacity: Option<u32>) -> anyhow::Result<()> {
         self.admin_patch(&format!("/api/v1/agents/{agent}"), json!({"capacity": capacity})).await?;
         Ok(())
