@@ -3,11 +3,13 @@
 
 pub mod app;
 pub mod automation;
+pub mod board;
 pub mod channels;
 pub mod encryption;
 pub mod figures;
 pub mod generate;
 pub mod load;
 pub mod report;
+pub mod reports;
 pub mod scale;
 pub mod server;

@@ -5,12 +5,14 @@
 //!
 //!     switchboard-bench --only scale     # only the scale-out figures (streams, nodes, mutations)
 //!     switchboard-bench --only automation-ingest   # one half of `--only automation` (or -timers)
+//!     switchboard-bench --only reports  # the report rows on SQLite (and PostgreSQL, if given)
+//!     switchboard-bench --only board    # the triage board's pages in the core's cache
 //!
 //! Timings are reported, never asserted: CI runs `--quick` only to keep the harness working.
 //! `switchboard-bench load-client` is the scale figures' load, which the bench starts as a process
 //! of its own (`load.rs`).
 
-use switchboard_bench::{app, automation, figures, generate, load, report, scale};
+use switchboard_bench::{app, automation, board, figures, generate, load, report, reports, scale};
 
 use std::path::PathBuf;
 
@@ -23,7 +25,8 @@ struct Options {
     /// The app and hello-world binaries (default: next to this one).
     app: Option<PathBuf>,
     hello: Option<PathBuf>,
-    /// Only these figures (`cache`, `network`, `scale`, `automation`, `app`; `automation-ingest`
+    /// Only these figures (`cache`, `network`, `scale`, `automation`, `channels`, `reports`,
+    /// `board`, `app`; `automation-ingest`
     /// and `automation-timers` are the two halves of `automation`); all when empty.
     only: Vec<String>,
 }
@@ -54,7 +57,7 @@ fn options() -> anyhow::Result<Options> {
             "--only" => options.only.push(args.next().context("--only needs cache, network, scale or app")?),
             "-h" | "--help" => {
                 println!(
-                    "switchboard-bench [--quick] [--out DIR] [--seed N] [--app PATH] [--hello PATH] [--only cache|encryption|network|scale|automation[-ingest|-timers]|channels|app]..."
+                    "switchboard-bench [--quick] [--out DIR] [--seed N] [--app PATH] [--hello PATH] [--only cache|encryption|network|scale|automation[-ingest|-timers]|channels|reports|board|app]..."
                 );
                 println!(
                     "The app figures need a display, a Secret Service and tauri-driver: scripts/bench.sh."
@@ -130,6 +133,36 @@ async fn main() -> anyhow::Result<()> {
     if options.wants("channels") {
         eprintln!("channel figures…");
         rows.extend(switchboard_bench::channels::channel_figures(options.quick).await?);
+    }
+    if options.wants("reports") {
+        // PostgreSQL from `SWITCHBOARD_TEST_DATABASE_URL`, as for the scale figures.
+        let mut databases = vec![scale::Database::Sqlite];
+        let postgres =
+            std::env::var("SWITCHBOARD_TEST_DATABASE_URL").ok().filter(|url| url.starts_with("postgres"));
+        databases.extend(postgres.map(scale::Database::Postgres));
+        for database in &databases {
+            let name = match database {
+                scale::Database::Sqlite => "SQLite",
+                scale::Database::Postgres(_) => "PostgreSQL",
+            };
+            eprintln!("report figures ({name})…");
+            rows.extend(reports::report_figures(options.quick, database, preset, options.seed).await?);
+        }
+        if databases.len() == 1 {
+            rows.push(report::Row {
+                figure: "reports (PostgreSQL): 30-day summary, 90-day timeseries, 10,000-row CSV".into(),
+                ours: "—".into(),
+                baseline: "—".into(),
+                ratio: None,
+                target: "p95 ≤ 250 ms; ≤ 2,000 ms".into(),
+                pass: None,
+                note: "no SWITCHBOARD_TEST_DATABASE_URL (scripts/bench.sh starts a throwaway cluster)".into(),
+            });
+        }
+    }
+    if options.wants("board") {
+        eprintln!("board figures…");
+        rows.extend(board::board_figures(options.quick, options.seed)?);
     }
     if options.wants("app") {
         match &account {
