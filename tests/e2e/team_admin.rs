@@ -227,6 +227,9 @@ pub async fn team_admin_steps(
     // Every agent's devices: Nima's laptop is listed.
     session.click(&session.wait_for("[data-testid=team-devices] .head button", WAIT).await?).await?;
     session.wait_for(&format!("[data-testid=device-group][data-agent='{nima_id}']"), WAIT).await?;
+    session
+        .execute("document.querySelector('[data-testid=team-devices]').scrollIntoView({ block: 'end' }); return true;", json!([]))
+        .await?;
     settle(session).await?;
     screenshot(session, harness, "14-team-people").await?;
 
