@@ -4,6 +4,52 @@ import type { Messages } from './en';
 import type { DeepPartial } from './index';
 
 const fa: DeepPartial<Messages> = {
+  app: {
+    name: 'Switchboard',
+    loading: 'در حال بارگذاری…',
+  },
+  list: {
+    label: 'گفتگوها',
+    empty: 'گفتگویی اینجا نیست',
+    emptyHint: 'چیزی با این نما و وضعیت جور نیست. وضعیت دیگری را امتحان کنید، یا از آرامش لذت ببرید.',
+    unassigned: 'بدون مسئول',
+    waiting: 'در انتظار {duration}',
+    windowCloses: 'پنجره تا {duration} دیگر بسته می‌شود',
+    templateOnly: 'فقط قالب',
+    pinned: 'سنجاق‌شده',
+    pending: 'تغییرات در انتظار همگام‌سازی',
+    unread: 'خوانده‌نشده',
+    total: { one: '{count} گفتگو', other: '{count} گفتگو' },
+    noSubject: 'هنوز پیامی نیست',
+  },
+  bulk: {
+    selected: { one: '{count} انتخاب‌شده', other: '{count} انتخاب‌شده' },
+    assign: 'واگذاری به…',
+    label: 'برچسب…',
+    resolve: 'حل کردن',
+    clear: 'پاک کردن انتخاب',
+  },
+  status: {
+    open: 'باز',
+    pending: 'در انتظار',
+    snoozed: 'به تعویق افتاده',
+    resolved: 'حل‌شده',
+    snoozedUntil: 'به تعویق تا {when}',
+  },
+  priority: {
+    label: 'اولویت',
+    none: 'بدون اولویت',
+    low: 'کم',
+    medium: 'متوسط',
+    high: 'زیاد',
+    urgent: 'فوری',
+  },
+  snooze: {
+    hour: '۱ ساعت',
+    threeHours: '۳ ساعت',
+    tomorrow: 'فردا ساعت ۹:۰۰',
+    nextWeek: 'هفتهٔ بعد (دوشنبه ساعت ۹:۰۰)',
+  },
   signin: {
     title: 'ورود به فضای کاری',
     subtitle: 'همهٔ گفتگوهای مشتریان، در یک پنجره.',
@@ -72,6 +118,8 @@ const fa: DeepPartial<Messages> = {
     },
   },
   views: {
+    navigation: 'نماها',
+    unknown: 'ناشناخته',
     mine: 'مال من',
     unassigned: 'بدون مسئول',
     all: 'همه',
@@ -168,6 +216,12 @@ const fa: DeepPartial<Messages> = {
     releaseHint: 'وقتی مشغول یا آفلاین هستید، مشتریان منتظر شما به همکار در دسترس سپرده می‌شوند',
   },
   palette: {
+    label: 'فرمان‌ها',
+    placeholder: 'فرمانی، نمایی را بنویسید یا در پیام‌ها و مخاطبان جستجو کنید…',
+    short: 'جستجو یا رفتن به…',
+    empty: 'چیزی با «{query}» جور نیست',
+    searching: 'در حال جستجو…',
+    needsConversation: 'اول گفتگویی را باز یا انتخاب کنید',
     commands: {
       availability: 'تعیین وضعیت حضور: {availability}',
       settings: 'باز کردن تنظیمات',
@@ -231,6 +285,12 @@ const fa: DeepPartial<Messages> = {
     waiting: '{count} گفتگو در صف مسیریابی',
   },
   account: {
+    menu: 'حساب و تنظیمات',
+    switchTo: 'رفتن به {name}',
+    add: 'افزودن حسابی دیگر',
+    signOut: 'خروج',
+    active: 'فعال',
+    version: 'Switchboard {version}',
     settings: 'تنظیمات',
     reports: 'گزارش‌ها',
   },
@@ -344,6 +404,8 @@ const fa: DeepPartial<Messages> = {
     },
   },
   settings: {
+    automation: 'خودکارسازی',
+    rulesPage: 'قاعده‌ها',
     title: 'تنظیمات',
     close: 'بستن تنظیمات',
     inboxes: 'صندوق‌ها',
@@ -469,6 +531,10 @@ const fa: DeepPartial<Messages> = {
     },
   },
   sort: {
+    label: 'مرتب‌سازی',
+    newest: 'تازه‌ترین',
+    oldest: 'قدیمی‌ترین',
+    waiting_longest: 'طولانی‌ترین انتظار',
     breaching_soon: 'نزدیک به نقض SLA',
     priority: 'اول اولویت',
   },
