@@ -5,6 +5,7 @@ import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import { matchesFilter } from '../filters';
 import type {
+  Agent,
   ConversationFilter,
   SavedView,
   AutomationRule,
@@ -724,6 +725,84 @@ export function installMock(params: URLSearchParams): void {
         lastSync = Date.now();
         pushStatus();
       }, 1200);
+    },
+    // Running the team: in memory, each change announced as the feed would.
+    create_agent: (args) => {
+      const request = args.request as { name: string; email: string; role: Agent['role']; team_ids: string[]; capacity: number | null };
+      if (me.role !== 'admin') fail('forbidden', 'only an admin may do this');
+      if (agents.some((a) => a.email === request.email.trim().toLowerCase())) fail('already_exists', 'an agent with this email exists');
+      const agent: Agent = {
+        id: uuid(++seq, 8), name: request.name.trim(), email: request.email.trim().toLowerCase(), role: request.role,
+        availability: 'offline', active: true, team_ids: [...request.team_ids], capacity: request.capacity,
+      };
+      agents.push(agent);
+      setTimeout(() => changed('agent'), 300);
+      return { agent: { ...agent }, password: 'mockpw-abcdef-ghijkm' };
+    },
+    update_agent: (args) => {
+      if (me.role !== 'admin') fail('forbidden', 'only an admin may do this');
+      const agent = agents.find((a) => a.id === args.agentId) ?? fail('not_found', 'no such agent');
+      const change = args.change as { name: string | null; role: Agent['role'] | null; team_ids: string[] | null; active: boolean | null };
+      if (change.name !== null) agent.name = change.name;
+      if (change.role !== null) agent.role = change.role;
+      if (change.team_ids !== null) agent.team_ids = [...change.team_ids];
+      if (change.active !== null) agent.active = change.active;
+      setTimeout(() => changed('agent'), 300);
+      return { ...agent };
+    },
+    reset_password: () => 'mockpw-zyxwvu-tsrqpn',
+    sign_out_agent: () => 1,
+    devices: () => agents.filter((a) => a.active).map((a, i) => ({
+      id: uuid(900 + i, 8), agent_id: a.id, name: a.id === me.id ? 'This laptop' : `${a.name.split(' ')[0]}'s laptop`,
+      created_at: Date.now() - 86_400_000 * (i + 1), last_seen_at: Date.now() - 60_000 * i, current: a.id === me.id,
+    })),
+    revoke_device: () => undefined,
+    save_team: (args) => {
+      const name = String(args.name);
+      let team = teams.find((t) => t.id === args.teamId);
+      if (team) team.name = name;
+      else teams.push((team = { id: uuid(++seq, 8), name }));
+      const id = team.id;
+      for (const agent of agents) {
+        const wanted = (args.memberIds as string[]).includes(agent.id);
+        agent.team_ids = wanted ? [...new Set([...agent.team_ids, id])] : agent.team_ids.filter((t) => t !== id);
+      }
+      setTimeout(() => changed('team', 'agent'), 300);
+      return { ...team };
+    },
+    set_inbox_members: (args) => {
+      const inbox = inboxes.find((i) => i.id === args.inboxId) ?? fail('not_found', 'no such inbox');
+      inbox.member_agent_ids = [...(args.agentIds as string[])];
+      inbox.member_team_ids = [...(args.teamIds as string[])];
+      setTimeout(() => changed('inbox'), 300);
+      return structuredClone(inbox);
+    },
+    save_label: (args) => {
+      const name = String(args.name).trim();
+      let label = labels.find((l) => l.id === args.labelId);
+      if (label) Object.assign(label, { name, color: String(args.color) });
+      else labels.push((label = { id: uuid(++seq, 8), name, color: String(args.color) }));
+      setTimeout(() => changed('label'), 300);
+      return { ...label };
+    },
+    delete_label: (args) => {
+      const at = labels.findIndex((l) => l.id === args.labelId);
+      if (at < 0) fail('not_found', 'no such label');
+      labels.splice(at, 1);
+      setTimeout(() => changed('label'), 300);
+    },
+    save_quick_reply: (args) => {
+      const reply = args.reply as { short_code: string; title: string; body: string };
+      let found = canned.find((c) => c.id === args.id);
+      if (found) Object.assign(found, reply);
+      else canned.push((found = { id: uuid(++seq, 8), ...reply, owner_id: null }));
+      setTimeout(() => changed('canned_response'), 300);
+      return { ...found };
+    },
+    delete_quick_reply: (args) => {
+      const at = canned.findIndex((c) => c.id === args.id);
+      if (at >= 0) canned.splice(at, 1);
+      setTimeout(() => changed('canned_response'), 300);
     },
     open_link: (args) => console.info('[mock] open_link', args.url),
     first_paint: (args) => console.info('[mock] SWITCHBOARD_FIRST_PAINT', args.millisSinceStart, args.marks),
