@@ -10,8 +10,9 @@ packages=(
   dbus dbus-bin dbus-x11 gnome-keyring libsecret-tools
   # Tauri 2's system libraries.
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev file
-  # The end-to-end tests: a virtual display, WebKit's WebDriver, a notification server.
-  xvfb webkit2gtk-driver dunst libnotify-bin
+  # The end-to-end tests: a virtual display, WebKit's WebDriver, a notification server, and
+  # xdotool to type into the native save dialog.
+  xvfb xdotool webkit2gtk-driver dunst libnotify-bin
   # The server's suite on PostgreSQL (scripts/with-postgres.sh runs a throwaway cluster).
   postgresql-15
   # The load balancer in front of several server nodes (deploy/nginx.conf, scripts/run-nodes.sh).

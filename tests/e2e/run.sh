@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 
-for tool in Xvfb dbus-monitor dunst tauri-driver WebKitWebDriver; do
+for tool in Xvfb xdotool dbus-monitor dunst tauri-driver WebKitWebDriver; do
   command -v "$tool" >/dev/null || { echo "e2e: $tool is missing (scripts/setup.sh installs it)" >&2; exit 1; }
 done
 [ -x target/debug/switchboard ] || { echo "e2e: build the app first (cargo build --workspace --all-targets)" >&2; exit 1; }

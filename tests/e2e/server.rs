@@ -143,6 +143,31 @@ impl Api {
         Ok(body)
     }
 
+    /// The same server signed in as another agent (with [`PASSWORD`]): what it answers is what
+    /// that agent may see.
+    pub async fn signed_in_as(&self, email: &str) -> anyhow::Result<Api> {
+        Api::sign_in(self.base.clone(), email, PASSWORD).await
+    }
+
+    /// Removes an agent's second factor, as an admin (their sessions stay signed in).
+    pub async fn reset_two_factor(&self, agent: Id) -> anyhow::Result<()> {
+        let path = format!("/api/v1/agents/{agent}/two-factor");
+        let response =
+            self.http.delete(format!("{}{path}", self.base)).bearer_auth(&self.admin_token).send().await?;
+        anyhow::ensure!(response.status().is_success(), "DELETE {path}: {}", response.status());
+        Ok(())
+    }
+
+    /// A GET's body, untouched, with this API's token (`path` with its query).
+    pub async fn get_bytes(&self, path: &str) -> anyhow::Result<Vec<u8>> {
+        let response =
+            self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.admin_token).send().await?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        anyhow::ensure!(status.is_success(), "GET {path}: {status} {}", String::from_utf8_lossy(&body));
+        Ok(body.to_vec())
+    }
+
     /// Switches an inbox's routing (`least_loaded`, `round_robin` or `manual`), as an admin.
     pub async fn set_routing(&self, inbox: &CreatedInbox, mode: &str) -> anyhow::Result<()> {
         self.admin_patch(&format!("/api/v1/inboxes/{}", inbox.inbox.id), json!({"routing": {"mode": mode}}))
