@@ -56,6 +56,17 @@ describe('command list', () => {
     expect(filterCommands(commands, '').length).toBeGreaterThan(10);
   });
 
+  it('opens the filter bar and goes to a saved view by name', () => {
+    const withView: Directory = {
+      ...directory,
+      saved_views: [{ id: 'v1', name: 'VIP waiting', filter: { inbox_ids: [], labels: ['vip'], assignees: [], team_ids: [], priorities: [], statuses: [], channels: [], sla: [] }, owner_id: 'me', team_id: null, created_by: 'me', created_at: 0 }],
+    };
+    const all = buildCommands(withView, {});
+    expect(filterCommands(all, 'filter')[0].action).toEqual({ type: 'filters' });
+    const go = all.find((c) => c.title === 'Go to view VIP waiting');
+    expect(go?.action).toEqual({ type: 'view', view: { type: 'saved', id: 'v1' } });
+  });
+
   it('offers the availabilities the agent is not in', () => {
     const busy = buildCommands(directory, { availability: 'busy' });
     const offered = busy.filter((c) => c.action.type === 'availability');

@@ -54,6 +54,7 @@ export type CommandAction =
   | { type: 'reports' }
   | { type: 'board' }
   | { type: 'workload' }
+  | { type: 'filters' }
   | { type: 'escalate'; escalated: boolean }
   | { type: 'testRules' }
   | { type: 'signOut' };
@@ -156,11 +157,13 @@ export function buildCommands(directory: Directory, context: CommandContext = {}
     general('workload', t('palette.commands.workload'), { type: 'workload' },
       'agents load capacity reassign queue presence team');
   }
+  general('filters', t('palette.commands.filters'), { type: 'filters' }, 'filter combine criteria saved view search narrow');
   general('sign-out', t('palette.commands.signOut'), { type: 'signOut' }, 'log out');
 
   const views: ViewKey[] = [
     { type: 'mine' }, { type: 'unassigned' }, { type: 'all' }, { type: 'mentions' }, { type: 'pinned' },
     { type: 'breaching_soon' }, { type: 'escalated' },
+    ...directory.saved_views.map((saved) => ({ type: 'saved', id: saved.id }) as ViewKey),
     ...directory.teams.map((team) => ({ type: 'team', id: team.id }) as ViewKey),
     ...directory.inboxes.map((inbox) => ({ type: 'inbox', id: inbox.id }) as ViewKey),
     ...directory.labels.map((label) => ({ type: 'label', id: label.name }) as ViewKey),

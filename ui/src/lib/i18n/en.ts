@@ -358,6 +358,7 @@ const en = {
       reports: 'Open reports',
       board: 'Open the triage board',
       workload: 'Open workload',
+      filters: 'Filter conversations…',
       escalate: 'Escalate',
       deescalate: 'De-escalate',
       testRules: 'Test an automation rule on this conversation',

@@ -228,6 +228,7 @@ const fa: DeepPartial<Messages> = {
       reports: 'باز کردن گزارش‌ها',
       board: 'باز کردن تابلوی تریاژ',
       workload: 'باز کردن بار کاری',
+      filters: 'فیلتر گفتگوها…',
       escalate: 'ارجاع به سرپرست',
       deescalate: 'لغو ارجاع',
     },

@@ -29,6 +29,8 @@ export type ActionHost = {
   openBoard?: () => void;
   /** The workload screen (leads and admins). */
   openWorkload?: () => void;
+  /** Shows the filter bar (and moves the keyboard into it). */
+  openFilters?: () => void;
   /** The settings' rules page, to try a rule on this conversation (leads and admins). */
   testRules?: (conversationId: string) => void;
   signOut: () => void;
@@ -158,6 +160,8 @@ export class Actions {
         return this.host.openBoard?.();
       case 'workload':
         return this.host.openWorkload?.();
+      case 'filters':
+        return this.host.openFilters?.();
       case 'testRules':
         if (ids[0]) this.host.testRules?.(ids[0]);
         return;

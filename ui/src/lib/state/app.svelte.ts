@@ -118,6 +118,11 @@ export class AppState {
       openReports: () => this.openReports(),
       openBoard: () => this.openBoard(),
       openWorkload: () => this.openWorkload(),
+      openFilters: () => {
+        if (!this.filters.open) this.filters.toggle();
+        // The bar is drawn on the next frame; its first chip takes the keyboard.
+        requestAnimationFrame(() => document.querySelector<HTMLElement>('[data-testid=filter-chip]')?.focus());
+      },
       testRules: (id) => this.testRules(id),
       signOut: () => this.session.signOut(),
     });
