@@ -33,7 +33,7 @@ impl Desktop {
         self.with(|s| {
             Ok(s.account
                 .cache
-                .view_counts(status)?
+                .view_counts_at(status, now)?
                 .into_iter()
                 .map(|(view, count)| dto::SidebarEntry { view: view.into(), count: count as u32 })
                 .collect())
