@@ -62,6 +62,7 @@ const COMMANDS: &[&str] = &[
     "reset_password",
     "sign_out_agent",
     "devices",
+    "set_inbox_templates",
     "revoke_device",
     "save_team",
     "set_inbox_members",

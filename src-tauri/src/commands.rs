@@ -487,6 +487,15 @@ pub async fn set_inbox_members(
 }
 
 #[tauri::command]
+pub async fn set_inbox_templates(
+    desktop: Desk<'_>,
+    inbox_id: Uuid,
+    templates: Vec<MessageTemplate>,
+) -> Answer<Inbox> {
+    desktop.set_inbox_templates(inbox_id, templates).await
+}
+
+#[tauri::command]
 pub async fn save_label(
     desktop: Desk<'_>,
     label_id: Option<Uuid>,

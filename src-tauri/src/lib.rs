@@ -341,6 +341,7 @@ pub fn run() {
             commands::reset_password,
             commands::sign_out_agent,
             commands::devices,
+            commands::set_inbox_templates,
             commands::revoke_device,
             commands::save_team,
             commands::set_inbox_members,

@@ -1,7 +1,7 @@
 //! Running the team from the app (admins, and leads where the server's roles allow): agents
 //! (added with a one-time password, role, teams, capacity, deactivated and reactivated, signed
 //! out everywhere), every agent's devices with remote sign-out, teams and their members, an
-//! inbox's members, labels (named in any script, renamed, recoloured, deleted) and team-wide
+//! inbox's members and templates, labels (named in any script, renamed, recoloured, deleted) and team-wide
 //! quick replies. Like [`crate::settings`], each goes to the server at once and is never queued:
 //! an admin wants to know now that an agent was cut off, and an edit replayed later could undo a
 //! colleague's. What the server stores comes back through the feed, so every desktop's
@@ -137,6 +137,17 @@ pub async fn set_inbox_members(
         ..UpdateInbox::default()
     };
     api.update_inbox(inbox_id, &update).await.map_err(unreachable("the inbox's members"))
+}
+
+/// Sets an inbox's approved message templates (admins): what an agent may send once a
+/// channel's reply window has closed. Each needs a name and a body.
+pub async fn set_inbox_templates(
+    api: &ApiClient,
+    inbox_id: Id,
+    templates: Vec<MessageTemplate>,
+) -> CoreResult<Inbox> {
+    let update = UpdateInbox { templates: Some(templates), ..UpdateInbox::default() };
+    api.update_inbox(inbox_id, &update).await.map_err(unreachable("the inbox's templates"))
 }
 
 /// Adds a label (`label_id: None`) or renames and recolours one (leads and admins). The name is

@@ -80,6 +80,14 @@ impl Desktop {
         Ok(team::set_inbox_members(&self.api().await?, inbox_id, agent_ids, team_ids).await?)
     }
 
+    pub async fn set_inbox_templates(
+        &self,
+        inbox_id: Uuid,
+        templates: Vec<MessageTemplate>,
+    ) -> UiResult<Inbox> {
+        Ok(team::set_inbox_templates(&self.api().await?, inbox_id, templates).await?)
+    }
+
     pub async fn save_label(&self, label_id: Option<Uuid>, name: String, color: String) -> UiResult<Label> {
         Ok(team::save_label(&self.api().await?, label_id, &name, &color).await?)
     }

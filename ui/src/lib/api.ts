@@ -9,6 +9,7 @@ import type {
   CreatedAgent,
   DeviceInfo,
   Label,
+  MessageTemplate,
   NewAgent,
   QuickReplyInput,
   Team,
@@ -181,6 +182,8 @@ export const api = {
   saveTeam: (teamId: string | null, name: string, memberIds: string[]) => call<Team>('save_team', { teamId, name, memberIds }),
   setInboxMembers: (inboxId: string, agentIds: string[], teamIds: string[]) =>
     call<Inbox>('set_inbox_members', { inboxId, agentIds, teamIds }),
+  /** An inbox's approved templates (each a name, a language and a body with {{1}}… placeholders). */
+  setInboxTemplates: (inboxId: string, templates: MessageTemplate[]) => call<Inbox>('set_inbox_templates', { inboxId, templates }),
   saveLabel: (labelId: string | null, name: string, color: string) => call<Label>('save_label', { labelId, name, color }),
   deleteLabel: (labelId: string) => call<void>('delete_label', { labelId }),
   saveQuickReply: (id: string | null, reply: QuickReplyInput) => call<CannedResponse>('save_quick_reply', { id, reply }),

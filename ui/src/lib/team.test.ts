@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Agent, DeviceInfo, Label } from './bindings';
-import { canManage, devicesByAgent, follow, labelIssue, leavesNoAdmin, sameValue, toggled, validColor, validEmail, validShortCode } from './team';
+import { canManage, devicesByAgent, follow, labelIssue, leavesNoAdmin, sameValue, templatesValid, toggled, validColor, validEmail, validShortCode } from './team';
 
 const label = (id: string, name: string): Label => ({ id, name, color: '#6b7280' });
 const agent = (id: string, role: Agent['role'] = 'agent', active = true): Agent =>
@@ -45,6 +45,15 @@ describe('team settings', () => {
     expect(validShortCode('بازپرداخت')).toBe(true);
     expect(validShortCode('two words')).toBe(false);
     expect(validShortCode('')).toBe(false);
+  });
+
+  it('checks an inbox’s templates before they are sent', () => {
+    const template = (name: string, language: string, body: string) => ({ name, language, body });
+    expect(templatesValid([])).toBe(true);
+    expect(templatesValid([template('follow_up', 'en', 'Hi {{1}}'), template('follow_up', 'fa', 'سلام {{1}}')])).toBe(true);
+    expect(templatesValid([template(' ', 'en', 'Hi')])).toBe(false);
+    expect(templatesValid([template('a', 'en', '  ')])).toBe(false);
+    expect(templatesValid([template('a', 'en', 'x'), template('a ', 'en', 'y')])).toBe(false);
   });
 
   it('toggles ids without duplicates', () => {

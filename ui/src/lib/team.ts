@@ -49,6 +49,15 @@ export function validShortCode(code: string): boolean {
   return trimmed.length > 0 && [...trimmed].length <= 40 && /^[\p{L}\p{N}_-]+$/u.test(trimmed);
 }
 
+/** Whether an inbox's templates can be saved: each needs a name and a body (the server's rule),
+ * and two templates may not share a name and language (which one would an agent be sending?). */
+export function templatesValid(templates: { name: string; language: string; body: string }[]): boolean {
+  const keys = templates.map((template) => `${template.name.trim()}\u0000${template.language.trim()}`);
+  return (
+    templates.every((template) => template.name.trim() !== '' && template.body.trim() !== '') && new Set(keys).size === keys.length
+  );
+}
+
 /** `ids` with `id` added or taken out. */
 export function toggled(ids: string[], id: string, on: boolean): string[] {
   const without = ids.filter((other) => other !== id);

@@ -1127,6 +1127,18 @@ const en = {
       },
       invalidColor: 'A colour like #3b82f6.',
     },
+    templates: {
+      title: 'Templates',
+      hint: 'Approved messages an agent may send after a channel’s reply window has closed: a name, a language and a text with {{1}}, {{2}}… placeholders.',
+      name: 'Name',
+      language: 'Language',
+      body: 'Text',
+      add: 'Add a template',
+      remove: 'Remove template',
+      save: 'Save templates',
+      invalid: 'Each template needs a name and a text, and a name and language only once.',
+      none: 'No templates.',
+    },
     replies: {
       title: 'Team-wide quick replies',
       hint: 'Everyone sees these in the composer (type / and the short code). Personal ones stay with each agent.',

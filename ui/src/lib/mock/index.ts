@@ -5,6 +5,7 @@ import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import { matchesFilter } from '../filters';
 import type {
+  Inbox,
   Agent,
   ConversationFilter,
   SavedView,
@@ -774,6 +775,12 @@ export function installMock(params: URLSearchParams): void {
       const inbox = inboxes.find((i) => i.id === args.inboxId) ?? fail('not_found', 'no such inbox');
       inbox.member_agent_ids = [...(args.agentIds as string[])];
       inbox.member_team_ids = [...(args.teamIds as string[])];
+      setTimeout(() => changed('inbox'), 300);
+      return structuredClone(inbox);
+    },
+    set_inbox_templates: (args) => {
+      const inbox = inboxes.find((i) => i.id === args.inboxId) ?? fail('not_found', 'no such inbox');
+      inbox.templates = structuredClone(args.templates as Inbox['templates']);
       setTimeout(() => changed('inbox'), 300);
       return structuredClone(inbox);
     },

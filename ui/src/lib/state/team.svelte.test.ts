@@ -56,6 +56,12 @@ describe('TeamState', () => {
     expect(fakeApi.signOutAgent).toHaveBeenCalledWith('sam');
   });
 
+  it('sends an inbox’s templates trimmed', async () => {
+    const team = make();
+    expect(await team.setInboxTemplates('inbox-1', [{ name: ' follow_up ', language: ' fa ', body: 'سلام {{1}}' }])).toBe(true);
+    expect(fakeApi.setInboxTemplates).toHaveBeenCalledWith('inbox-1', [{ name: 'follow_up', language: 'fa', body: 'سلام {{1}}' }]);
+  });
+
   it('says the devices wait for the server when offline', async () => {
     const team = make();
     fakeApi.devices.mockRejectedValueOnce(new ApiError('offline', 'down'));

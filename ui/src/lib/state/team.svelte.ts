@@ -4,7 +4,7 @@
 // refusal is kept per form and shown beside it, the form as typed; a new agent's one-time
 // password is held only until the page closes it.
 import { ApiError, api } from '../api';
-import type { Agent, AgentChange, Directory, DeviceInfo, NewAgent, QuickReplyInput, Role } from '../bindings';
+import type { Agent, AgentChange, Directory, DeviceInfo, MessageTemplate, NewAgent, QuickReplyInput, Role } from '../bindings';
 import { errorText } from '../errors';
 import { t } from '../i18n';
 import { toasts } from '../toasts.svelte';
@@ -120,6 +120,11 @@ export class TeamState {
 
   async setInboxMembers(inboxId: string, agentIds: string[], teamIds: string[]): Promise<boolean> {
     return (await this.run(`inbox:${inboxId}`, () => api.setInboxMembers(inboxId, agentIds, teamIds), t('team.saved'))) !== null;
+  }
+
+  async setInboxTemplates(inboxId: string, templates: MessageTemplate[]): Promise<boolean> {
+    const cleaned = templates.map((template) => ({ name: template.name.trim(), language: template.language.trim(), body: template.body }));
+    return (await this.run(`templates:${inboxId}`, () => api.setInboxTemplates(inboxId, cleaned), t('team.saved'))) !== null;
   }
 
   // Labels ---------------------------------------------------------------------------------------

@@ -187,6 +187,7 @@ function makeFakeApi(): Fake {
     revokeDevice: () => undefined,
     saveTeam: () => ({ id: 'team-1', name: 'Support' }),
     setInboxMembers: () => directory.inboxes[0],
+    setInboxTemplates: () => directory.inboxes[0],
     saveLabel: () => ({ id: 'label-1', name: 'New Lead', color: '#3b82f6' }),
     deleteLabel: () => undefined,
     saveQuickReply: () => ({ id: 'reply-1', short_code: 'hi', title: 'Hi', body: 'Hello', owner_id: null }),
