@@ -5,7 +5,7 @@
 use serde_json::json;
 use switchboard_core::reports::{self, CsvExport, ReportCache, ReportQuery};
 use switchboard_proto::{
-    reports::{GroupBy, Interval},
+    reports::{CycleMetric, GroupBy, Interval},
     *,
 };
 
@@ -91,7 +91,16 @@ async fn reports_come_from_the_server_and_the_last_of_each_kind_shows_offline_as
         Ok(kept) => panic!("a refused query answered {kept:?}"),
     }
 
+    // A bar drilled into: the cycles behind the period's messages in, one a conversation here.
+    let behind = reports::cycles(api, &query, CycleMetric::MessagesIn).await.expect("the cycles behind");
+    assert_eq!(behind.len(), 2, "three messages from two customers: {behind:#?}");
+
     server.kill().await;
+    let drilled = reports::cycles(api, &query, CycleMetric::MessagesIn).await;
+    assert!(
+        matches!(&drilled, Err(e) if e.code() == "offline"),
+        "a drill-down needs the server: {drilled:?}"
+    );
     let other = ReportQuery { group_by: GroupBy::Agent, ..query.clone() };
     let kept = reports::summary(api, &cache, 9_000, &other).await.expect("the kept summary");
     assert_eq!(kept.as_of, 1_000, "marked with when it was fetched");
