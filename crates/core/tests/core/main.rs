@@ -20,5 +20,6 @@ mod search;
 mod settings;
 mod sla;
 mod sync;
+mod team;
 mod two_factor;
 mod views;
