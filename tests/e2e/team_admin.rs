@@ -277,6 +277,10 @@ pub async fn team_admin_steps(
     // Other pages, for the README.
     open_settings_page(session, "teams").await?;
     session.wait_for("[data-testid=team-card]", WAIT).await?;
+    session.wait_for("[data-testid=inbox-templates]", WAIT).await?;
+    session
+        .execute("document.querySelector('[data-testid=inbox-members]').scrollIntoView({ block: 'start' }); return true;", json!([]))
+        .await?;
     settle(session).await?;
     screenshot(session, harness, "15-team-teams").await?;
 
