@@ -75,11 +75,13 @@ pub async fn reports_steps(
         .max_by_key(|(_, (_, figures))| figures[0])
         .ok_or_else(|| anyhow::anyhow!("no buckets"))?;
     let bucket = &series.buckets[index];
+    click_bar(session, index, "messages_in").await?;
+    // The same bar's figure in the table of the chart's figures says the same count.
     session.click(&session.wait_for("[data-testid=chart-figures] summary", WAIT).await?).await?;
     let figure = format!(
-        "[data-testid=chart-bucket][data-start='{start}'] [data-testid=chart-value][data-metric=messages_in]"
+        "[data-testid=chart-bucket][data-start='{start}'] [data-testid=chart-value][data-metric=messages_in][aria-pressed=true]"
     );
-    session.click(&session.wait_for(&figure, WAIT).await?).await?;
+    session.wait_for(&figure, WAIT).await?;
     let drilled: Vec<CycleRow> = serde_json::from_slice(
         &sara
             .get_bytes(&format!(
@@ -142,6 +144,27 @@ pub async fn reports_steps(
     session.wait_for(&format!("[data-testid=thread][data-id='{first}']"), WAIT).await?;
 
     persian_screens(harness, session).await
+}
+
+/// Clicks the middle of a bar on the chart's canvas with the mouse, where the chart says it drew
+/// it (`data-bars`, written after each render).
+async fn click_bar(session: &Session, index: usize, metric: &str) -> anyhow::Result<()> {
+    let canvas = session.wait_for("[data-testid=report-chart] canvas[data-bars]", WAIT).await?;
+    session
+        .execute(
+            "document.querySelector('[data-testid=report-chart]').scrollIntoView({block: 'center'}); return true;",
+            json!([]),
+        )
+        .await?;
+    let spot = session
+        .execute(
+            "const c = document.querySelector('[data-testid=report-chart] canvas');              const bar = JSON.parse(c.dataset.bars).find(b => b.index === arguments[0] && b.metric === arguments[1]);              const r = c.getBoundingClientRect();              return bar && bar.height > 0 && [Math.round(bar.x - r.width / 2), Math.round(bar.y - r.height / 2)];",
+            json!([index, metric]),
+        )
+        .await?;
+    let (x, y): (i64, i64) = serde_json::from_value(spot.clone())
+        .map_err(|_| anyhow::anyhow!("no {metric} bar drawn for bucket {index}: {spot}"))?;
+    session.click_at(&canvas, x, y).await
 }
 
 /// The table of the chart's figures: each bucket's start and its three counts.

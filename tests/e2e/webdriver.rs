@@ -184,6 +184,23 @@ impl Session {
         self.call(reqwest::Method::DELETE, "/actions", None).await.map(|_| ())
     }
 
+    /// Clicks the mouse at `(x, y)` CSS pixels from the middle of `element` (W3C actions), as on a
+    /// spot of a canvas.
+    pub async fn click_at(&self, element: &Element, x: i64, y: i64) -> anyhow::Result<()> {
+        let actions = json!([
+            {"type": "pointerMove", "duration": 0, "origin": {ELEMENT: element.0}, "x": x, "y": y},
+            {"type": "pointerDown", "button": 0},
+            {"type": "pointerUp", "button": 0},
+        ]);
+        self.call(
+            reqwest::Method::POST,
+            "/actions",
+            Some(json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": actions}]})),
+        )
+        .await?;
+        self.call(reqwest::Method::DELETE, "/actions", None).await.map(|_| ())
+    }
+
     /// Runs an asynchronous script: it finishes by calling its last argument.
     pub async fn execute_async(&self, script: &str, args: Value) -> anyhow::Result<Value> {
         self.call(reqwest::Method::POST, "/execute/async", Some(json!({"script": script, "args": args})))
