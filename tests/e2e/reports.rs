@@ -1,7 +1,7 @@
 //! The team lead's reports, end to end: Sara opens Reports, and the chart's figures (read from the
 //! DOM: the table of the chart's figures carries each bucket's numbers) equal the server's JSON for
-//! the same query asked as Sara; a bar's figure drills into the conversations behind it, as many as
-//! the server lists; "Export summary" goes through the real GTK save dialog, driven with xdotool in
+//! the same query asked as Sara; a bar clicked with the mouse lists the conversations behind it,
+//! those the server lists; "Export summary" goes through the real GTK save dialog, driven with xdotool in
 //! the test's Xvfb display, and the saved file is byte for byte the server's CSV. Then the same
 //! screens in Persian, right to left, for the README: reports, the board, workload and settings.
 
