@@ -67,8 +67,13 @@ pub async fn create_agent(
     };
     let mut agent = api.create_agent(&request).await.map_err(unreachable("the new agent"))?;
     if capacity.is_some() {
+        // The agent exists now, and their password is only here: a capacity that didn't take
+        // must not lose it. They keep no limit, which the workload page can change.
         let update = UpdateAgent { capacity: Some(capacity), ..UpdateAgent::default() };
-        agent = api.update_agent(agent.id, &update).await.map_err(unreachable("the capacity"))?;
+        match api.update_agent(agent.id, &update).await {
+            Ok(stored) => agent = stored,
+            Err(error) => tracing::warn!(%error, "the new agent's capacity was not saved"),
+        }
     }
     Ok(NewAgent { agent, password })
 }
