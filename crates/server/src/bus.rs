@@ -4,9 +4,12 @@
 //! own ([`LocalBus`], a `tokio::sync::broadcast`) or shared by several nodes (a node that hears
 //! of another node's commit re-reads the feed and publishes here, in seq order).
 
-use std::{collections::HashSet, sync::Arc};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
-use switchboard_proto::{Change, Id, ServerFrame};
+use switchboard_proto::{Change, ChangeOp, EntityKind, Id, ServerFrame};
 use tokio::sync::broadcast;
 
 /// Which inboxes an agent may see.
@@ -69,6 +72,71 @@ impl FeedRecord {
     pub fn visible_to(&self, agent_id: Id, inboxes: &VisibleInboxes) -> bool {
         self.scope_agent.is_none_or(|owner| owner == agent_id)
             && self.inbox_id.is_none_or(|inbox| inboxes.contains(&inbox))
+    }
+}
+
+/// The feed records one write transaction has appended so far, in seq order, published after
+/// commit; both stores keep their transaction's records here.
+///
+/// An entity written again in the same transaction keeps one change: the store rewrites the data
+/// of the transaction's earlier change of it, under that change's seq, instead of superseding it
+/// and appending another. Nobody outside the transaction has seen the earlier change, so no reader
+/// can miss anything; the feed gets one change per entity per transaction, and a new customer
+/// conversation that is created, routed and labelled by a rule in one transaction writes one
+/// change instead of three (docs/performance.md, the automation rows).
+#[derive(Debug, Default)]
+pub struct TxRecords {
+    records: Vec<FeedRecord>,
+    /// The index of each entity's latest record, keyed by kind, id and scope agent.
+    latest: HashMap<(EntityKind, Id, Option<Id>), usize>,
+}
+
+impl TxRecords {
+    pub fn push(&mut self, record: FeedRecord) {
+        let key = (record.change.entity, record.change.id, record.scope_agent);
+        self.latest.insert(key, self.records.len());
+        self.records.push(record);
+    }
+
+    /// The seq of this transaction's upsert of the entity, when a new upsert of it for the same
+    /// audience may rewrite that change in place.
+    pub fn rewritable(
+        &self,
+        entity: EntityKind,
+        id: Id,
+        inbox_id: Option<Id>,
+        scope_agent: Option<Id>,
+    ) -> Option<i64> {
+        let record = &self.records[*self.latest.get(&(entity, id, scope_agent))?];
+        (record.change.op == ChangeOp::Upsert && record.inbox_id == inbox_id).then_some(record.change.seq)
+    }
+
+    /// Replaces the data of the latest record of the entity (see [`TxRecords::rewritable`]).
+    pub fn rewrite(
+        &mut self,
+        entity: EntityKind,
+        id: Id,
+        scope_agent: Option<Id>,
+        data: Option<serde_json::Value>,
+    ) {
+        if let Some(&index) = self.latest.get(&(entity, id, scope_agent)) {
+            let record = &mut self.records[index];
+            let Change { seq, entity, id, op, .. } = record.change;
+            *record =
+                FeedRecord::new(Change { seq, entity, id, op, data }, record.inbox_id, record.scope_agent);
+        }
+    }
+
+    pub fn into_vec(self) -> Vec<FeedRecord> {
+        self.records
+    }
+}
+
+impl std::ops::Deref for TxRecords {
+    type Target = [FeedRecord];
+
+    fn deref(&self) -> &[FeedRecord] {
+        &self.records
     }
 }
 

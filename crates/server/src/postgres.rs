@@ -30,7 +30,7 @@ use switchboard_proto::{Id, Millis};
 
 pub use self::fanout::{Fanout, REVOCATION_RECHECK};
 use crate::{
-    bus::FeedRecord,
+    bus::TxRecords,
     refusal::Refusal,
     store::{Erased, ReadFn, Store, StoreError, WriteFn},
 };
@@ -229,7 +229,7 @@ pub(crate) struct Pg<'c> {
     statements: RefCell<&'c mut HashMap<String, Statement>>,
     now: Millis,
     /// The feed records a write has appended so far, published after commit.
-    records: Vec<FeedRecord>,
+    records: TxRecords,
     /// The ledger events a write has appended and automation hasn't taken yet.
     events: Vec<switchboard_proto::ledger::ConversationEvent>,
 }
@@ -301,7 +301,8 @@ fn read_in_snapshot(conn: &mut Conn, now: Millis, read: ReadFn) -> Result<Erased
         .start()
         .map_err(StoreError::from)?;
     let statements = RefCell::new(&mut conn.statements);
-    let pg = Pg { tx: RefCell::new(snapshot), statements, now, records: Vec::new(), events: Vec::new() };
+    let pg =
+        Pg { tx: RefCell::new(snapshot), statements, now, records: TxRecords::default(), events: Vec::new() };
     let value = read(&pg);
     // Nothing to keep; a failure here (a broken connection) is seen by the pool.
     let _ = pg.tx.into_inner().commit();
@@ -328,7 +329,8 @@ fn write_in_transaction(
     ))
     .map_err(StoreError::from)?;
     let statements = RefCell::new(&mut conn.statements);
-    let mut pg = Pg { tx: RefCell::new(tx), statements, now, records: Vec::new(), events: Vec::new() };
+    let mut pg =
+        Pg { tx: RefCell::new(tx), statements, now, records: TxRecords::default(), events: Vec::new() };
     // On a refusal `pg` is dropped here and its transaction rolled back.
     let value = write(&mut pg)?;
     let head = pg.records.last().map(|record| record.change.seq);

@@ -21,7 +21,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use switchboard_proto::{Id, Millis};
 
 use crate::{
-    bus::{Bus, BusEvent, FeedRecord},
+    bus::{Bus, BusEvent, TxRecords},
     refusal::Refusal,
     store::{Erased, ReadFn, Store, StoreError, WriteFn},
 };
@@ -60,7 +60,7 @@ pub(crate) struct Sql<'c> {
     conn: &'c Connection,
     now: Millis,
     /// The feed records a write has appended so far, published after commit.
-    records: Vec<FeedRecord>,
+    records: TxRecords,
     /// The ledger events a write has appended and automation hasn't taken yet.
     events: Vec<switchboard_proto::ledger::ConversationEvent>,
 }
@@ -79,7 +79,8 @@ impl Store for SqliteStore {
             let value = {
                 // A deferred transaction: every query of the closure sees the same snapshot.
                 let snapshot = conn.transaction().map_err(StoreError::from)?;
-                let value = read(&Sql { conn: &snapshot, now, records: Vec::new(), events: Vec::new() });
+                let value =
+                    read(&Sql { conn: &snapshot, now, records: TxRecords::default(), events: Vec::new() });
                 drop(snapshot);
                 value
             };
@@ -101,13 +102,13 @@ impl Store for SqliteStore {
             let mut conn = writer.lock().map_err(|_| Refusal::internal("writer lock poisoned"))?;
             let tx =
                 conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::from)?;
-            let mut sql = Sql { conn: &tx, now, records: Vec::new(), events: Vec::new() };
+            let mut sql = Sql { conn: &tx, now, records: TxRecords::default(), events: Vec::new() };
             let value = write(&mut sql)?;
             let records = std::mem::take(&mut sql.records);
             tx.commit().map_err(StoreError::from)?;
             if !records.is_empty() {
                 // Still under the writer lock: bus order is commit order.
-                bus.publish(BusEvent::Changes(records.into()));
+                bus.publish(BusEvent::Changes(records.into_vec().into()));
             }
             Ok(value)
         })

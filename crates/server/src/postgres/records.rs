@@ -110,6 +110,13 @@ impl Pg<'_> {
             ChangeOp::Upsert => "upsert",
             ChangeOp::Delete => "delete",
         };
+        if let (ChangeOp::Upsert, Some(seq)) =
+            (op, self.records.rewritable(kind, id, audience.inbox, audience.agent))
+        {
+            self.execute("UPDATE changes SET data = $2 WHERE seq = $1", &[&seq, &data])?;
+            self.records.rewrite(kind, id, audience.agent, data);
+            return Ok(());
+        }
         let tx_seq = self.records.first().map(|record| record.change.seq);
         let row = self.row(
             "WITH superseded AS (

@@ -116,6 +116,13 @@ impl Sql<'_> {
         data: Option<(Value, String)>,
     ) -> StoreResult<()> {
         let (data, text) = data.unzip();
+        if let (ChangeOp::Upsert, Some(seq)) =
+            (op, self.records.rewritable(kind, id, audience.inbox, audience.agent))
+        {
+            self.conn.execute_cached("UPDATE changes SET data = ?2 WHERE seq = ?1", params![seq, text])?;
+            self.records.rewrite(kind, id, audience.agent, data);
+            return Ok(());
+        }
         let id_text = id.to_string();
         let scope_text = scope_text(audience.agent);
         self.conn.execute_cached(

@@ -134,9 +134,13 @@ async fn every_acknowledged_write_survives_a_shutdown_mid_traffic() {
     let server = TestServer::start().await;
     let workspace = Workspace::create(&server).await;
     let mut writers = Vec::new();
+    // The shutdown comes once the first write is acknowledged, with the rest still in flight: a
+    // fixed delay made the test fail on a loaded machine, where nothing had been answered yet.
+    let (acked, mut first_ack) = tokio::sync::mpsc::channel::<()>(40);
     for n in 0..40 {
         let inbox = workspace.whatsapp.clone();
         let base = server.base.clone();
+        let acked = acked.clone();
         writers.push(tokio::spawn(async move {
             tokio::time::sleep(std::time::Duration::from_millis(n * 3)).await;
             let payload = json!({"contact": {"external_id": format!("s{}", n % 5)},
@@ -149,13 +153,20 @@ async fn every_acknowledged_write_survives_a_shutdown_mid_traffic() {
                 .body(payload)
                 .send()
                 .await;
-            match response {
+            let result = match response {
                 Ok(r) if r.status().is_success() => r.json::<InboundResult>().await.ok(),
                 _ => None,
+            };
+            if result.is_some() {
+                let _ = acked.send(()).await;
             }
+            result
         }));
     }
-    tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+    drop(acked);
+    tokio::time::timeout(std::time::Duration::from_secs(30), first_ack.recv())
+        .await
+        .expect("a write is acknowledged within 30 s");
     let server = server.restart().await;
     let mut acknowledged = Vec::new();
     for writer in writers {
@@ -229,4 +240,50 @@ async fn a_cursor_that_names_no_change_of_this_feed_is_refused_as_rewound() {
     };
     let (status, body) = server.admin.get(&format!("/api/v1/sync?since={next}&check={frame_check}")).await;
     assert_eq!(status, reqwest::StatusCode::OK, "the frame's check is accepted: {body}");
+}
+
+/// A conversation created by a customer message and labelled by a rule in the same transaction
+/// is one change in the feed, carrying its final state, on `/sync` and on the stream alike; the
+/// next transaction's write of it supersedes that change as usual.
+#[tokio::test]
+async fn an_entity_written_twice_in_one_transaction_is_one_change_with_its_last_state() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let (status, body) = workspace.lena.post("/api/v1/labels", json!({"name": "first-contact"})).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "label: {body}");
+    let rule = json!({"name": "Tag", "trigger": {"type": "event", "events": ["message_received"]},
+                      "actions": [{"type": "add_labels", "labels": ["first-contact"]}]});
+    let (status, body) = workspace.lena.post("/api/v1/automation-rules", rule).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "rule: {body}");
+    let head = server.head().await;
+    let mut socket = open_stream(&server.admin, head).await;
+
+    let sent = server.inbound(&workspace.whatsapp, "c1", "m1", "hello").await;
+    let conversation_changes = |changes: &[Change]| -> Vec<Change> {
+        changes.iter().filter(|c| c.id == sent.conversation_id).cloned().collect()
+    };
+    let page = server.admin.sync(head, 1000).await;
+    let synced = conversation_changes(&page.changes);
+    assert_eq!(synced.len(), 1, "one change for the conversation: {synced:#?}");
+    assert_eq!(synced[0].data.as_ref().expect("data")["labels"], json!(["first-contact"]));
+    let live = loop {
+        match next_frame(&mut socket).await {
+            Ok(ServerFrame::Changes { changes, .. }) if changes.iter().any(|c| c.id == sent.message_id) => {
+                break conversation_changes(&changes)
+            }
+            Ok(_) => continue,
+            Err(code) => panic!("the stream closed: {code:?}"),
+        }
+    };
+    assert_eq!(live.len(), 1, "one change for the conversation on the stream: {live:#?}");
+    assert_eq!(live, synced, "the stream sends what the feed keeps");
+
+    // A later transaction's write is a new change; the reader from `head` sees only the latest.
+    let priority = format!("/api/v1/conversations/{}/priority", sent.conversation_id);
+    workspace.lena.ok(&priority, json!({"client_id": Id::new_v4(), "priority": "high"})).await;
+    let page = server.admin.sync(head, 1000).await;
+    let synced = conversation_changes(&page.changes);
+    assert_eq!(synced.len(), 1, "the earlier change is superseded: {synced:#?}");
+    let data = synced[0].data.as_ref().expect("data");
+    assert_eq!((data["priority"].clone(), data["labels"].clone()), (json!("high"), json!(["first-contact"])));
 }
