@@ -61,9 +61,10 @@ impl Server {
         Ok(response.json().await?)
     }
 
-    /// Routing, hours, 50 SLA policies, 50 rules, auto-replies if `auto_replies`, and five agents
-    /// available and connected (their streams are returned: dropping them disconnects the agents).
-    async fn switch_automation_on(&self, auto_replies: bool) -> anyhow::Result<Vec<Socket>> {
+    /// Five agents, members of the inbox, available and connected (their streams are returned:
+    /// dropping them disconnects the agents). Both sides of the ingest row have them: a team's
+    /// agents are online whether or not automation is, and every change fans out to their streams.
+    async fn connect_agents(&self) -> anyhow::Result<Vec<Socket>> {
         let mut members = Vec::new();
         let mut sessions = Vec::new();
         for n in 0..5 {
@@ -76,14 +77,44 @@ impl Server {
             members.push(id);
             sessions.push(email);
         }
+        self.call(
+            "PATCH",
+            &format!("/api/v1/inboxes/{}", self.inbox.inbox.id),
+            json!({"member_agent_ids": members}),
+        )
+        .await?;
+        let mut sockets = Vec::new();
+        for email in sessions {
+            let login: LoginResponse = self
+                .http
+                .post(format!("{}/api/v1/auth/login", self.base))
+                .json(&json!({"email": email, "password": "bench-password-1", "device_name": "bench"}))
+                .send()
+                .await?
+                .json()
+                .await?;
+            self.http
+                .patch(format!("{}/api/v1/me", self.base))
+                .bearer_auth(&login.token)
+                .json(&json!({"availability": "online"}))
+                .send()
+                .await?;
+            sockets.push(stream(&self.base, &login.token, i64::MAX).await?);
+        }
+        Ok(sockets)
+    }
+
+    /// Routing, hours, 50 SLA policies, 50 rules, and auto-replies if `auto_replies`, on top of
+    /// [`Server::connect_agents`].
+    async fn switch_automation_on(&self, auto_replies: bool) -> anyhow::Result<Vec<Socket>> {
+        let sockets = self.connect_agents().await?;
         let day = || json!([{"start": "00:00", "end": "24:00"}]);
         let hours = json!({"time_zone": "Europe/Bucharest", "weekly": {"mon": day(), "tue": day(), "wed": day(), "thu": day(), "fri": day(), "sat": day(), "sun": day()}});
         let keywords: Vec<Value> = (0..20)
             .map(|n| json!({"keywords": [format!("keyword{n}")], "body": format!("About keyword {n}"), "cooldown_secs": 60}))
             .chain([json!({"keywords": ["price"], "body": "Prices are on the website", "cooldown_secs": 60})])
             .collect();
-        let mut inbox =
-            json!({"member_agent_ids": members, "hours": hours, "routing": {"mode": "least_loaded"}});
+        let mut inbox = json!({"hours": hours, "routing": {"mode": "least_loaded"}});
         if auto_replies {
             inbox["auto_replies"] = json!({"greeting": {"body": "Hi! Someone will answer shortly."}, "away": {"body": "Closed until {{next_open_at}}"}, "keywords": keywords});
         }
@@ -119,24 +150,6 @@ impl Server {
             let rule = json!({"name": format!("Rule {n}"), "trigger": {"type": "event", "events": ["message_received"]},
                               "conditions": conditions, "actions": actions, "run_limit": {"type": limit}});
             self.call("POST", "/api/v1/automation-rules", rule).await?;
-        }
-        let mut sockets = Vec::new();
-        for email in sessions {
-            let login: LoginResponse = self
-                .http
-                .post(format!("{}/api/v1/auth/login", self.base))
-                .json(&json!({"email": email, "password": "bench-password-1", "device_name": "bench"}))
-                .send()
-                .await?
-                .json()
-                .await?;
-            self.http
-                .patch(format!("{}/api/v1/me", self.base))
-                .bearer_auth(&login.token)
-                .json(&json!({"availability": "online"}))
-                .send()
-                .await?;
-            sockets.push(stream(&self.base, &login.token, i64::MAX).await?);
         }
         Ok(sockets)
     }
@@ -269,6 +282,7 @@ pub async fn automation_figures(quick: bool, parts: Parts) -> anyhow::Result<Vec
     let agents: Vec<_> = on.switch_automation_on(true).await?.into_iter().map(drain).collect();
     if parts.ingest {
         let off = Server::start().await?;
+        let off_agents: Vec<_> = off.connect_agents().await?.into_iter().map(drain).collect();
         let rules = Server::start().await?;
         let rules_agents: Vec<_> = rules.switch_automation_on(false).await?.into_iter().map(drain).collect();
         let (mut rates_off, mut rates_rules, mut rates_on) = (Vec::new(), Vec::new(), Vec::new());
@@ -276,6 +290,9 @@ pub async fn automation_figures(quick: bool, parts: Parts) -> anyhow::Result<Vec
             rates_off.push(ingest_rate(&off, count, &format!("off{round}")).await?);
             rates_rules.push(ingest_rate(&rules, count, &format!("rules{round}")).await?);
             rates_on.push(ingest_rate(&on, count, &format!("on{round}")).await?);
+        }
+        for agent in off_agents {
+            agent.abort();
         }
         off.stop().await;
         for agent in rules_agents {
