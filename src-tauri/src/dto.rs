@@ -499,19 +499,6 @@ pub struct InboxConnector {
     pub webhook_path: Option<String>,
 }
 
-/// What the settings screen saves of one inbox: its business hours (`null`: always open; saved
-/// as a new version effective now), routing and automatic replies.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
-pub struct InboxSettings {
-    pub hours: Option<switchboard_proto::calendar::Calendar>,
-    pub routing: Routing,
-    pub auto_replies: AutoReplies,
-}
-
-impl From<InboxSettings> for switchboard_core::settings::InboxSettings {
-    fn from(settings: InboxSettings) -> Self {
-        switchboard_core::settings::InboxSettings {
-            hours: settings.hours,
 /// A new agent as the team settings page adds them; the password is made by the app.
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct NewAgent {
@@ -573,6 +560,19 @@ pub struct QuickReplyInput {
     pub body: String,
 }
 
+/// What the settings screen saves of one inbox: its business hours (`null`: always open; saved
+/// as a new version effective now), routing and automatic replies.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct InboxSettings {
+    pub hours: Option<switchboard_proto::calendar::Calendar>,
+    pub routing: Routing,
+    pub auto_replies: AutoReplies,
+}
+
+impl From<InboxSettings> for switchboard_core::settings::InboxSettings {
+    fn from(settings: InboxSettings) -> Self {
+        switchboard_core::settings::InboxSettings {
+            hours: settings.hours,
             routing: settings.routing,
             auto_replies: settings.auto_replies,
         }
@@ -846,6 +846,8 @@ pub fn typescript_bindings() -> String {
         reports::SeriesRow::decl(&config),
         reports::ReportSeries::decl(&config),
         reports::LiveFigures::decl(&config),
+        reports::CycleMetric::decl(&config),
+        reports::CycleRow::decl(&config),
         // The IPC edge.
         UiError::decl(&config),
         UiErrorCode::decl(&config),
@@ -874,6 +876,11 @@ pub fn typescript_bindings() -> String {
         InboxStart::decl(&config),
         InboxSettings::decl(&config),
         InboxConnector::decl(&config),
+        NewAgent::decl(&config),
+        CreatedAgent::decl(&config),
+        AgentChange::decl(&config),
+        DeviceInfo::decl(&config),
+        QuickReplyInput::decl(&config),
         WorkloadRow::decl(&config),
         Workload::decl(&config),
         ConversationBrief::decl(&config),
@@ -893,11 +900,6 @@ pub fn typescript_bindings() -> String {
     for declaration in declarations {
         out.push_str("export ");
         out.push_str(&declaration);
-        NewAgent::decl(&config),
-        CreatedAgent::decl(&config),
-        AgentChange::decl(&config),
-        DeviceInfo::decl(&config),
-        QuickReplyInput::decl(&config),
         out.push_str("\n\n");
     }
     out
@@ -912,8 +914,6 @@ mod tests {
         let refused = |code| CoreError::Rejected {
             code,
             message: String::new(),
-        reports::CycleMetric::decl(&config),
-        reports::CycleRow::decl(&config),
             current_assignee_id: None,
             conversation_id: None,
         };

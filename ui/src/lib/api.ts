@@ -34,6 +34,8 @@ import type {
   LiveReport,
   Priority,
   ReportQuery,
+  CycleMetric,
+  CycleRow,
   QuickReply,
   SearchResults,
   SendKind,
@@ -42,8 +44,6 @@ import type {
   SlaPolicy,
   StagedFile,
   StartScreen,
-  CycleMetric,
-  CycleRow,
   SummaryReport,
   Status,
   TemplateRef,
@@ -212,6 +212,9 @@ export const api = {
   reportSummary: (query: ReportQuery) => call<SummaryReport>('report_summary', { query }),
   reportSeries: (query: ReportQuery) => call<SeriesReport>('report_series', { query }),
   liveFigures: () => call<LiveReport>('live_figures'),
+  /** The conversation cycles behind a chart's bar: `query`'s period is the bar's bucket. */
+  reportConversations: (query: ReportQuery, metric: CycleMetric) =>
+    call<CycleRow[]>('report_conversations', { query, metric }),
   /** Fetches the server's CSV and saves it where the person picks in the native dialog; answers
    * the path, or null when they cancelled. */
   exportReport: (exportKind: CsvExport, query: ReportQuery) => call<string | null>('export_report', { export: exportKind, query }),
@@ -239,8 +242,5 @@ export async function onDragDrop(handler: (event: DragDrop) => void): Promise<Un
     const payload = event.payload;
     if (payload.type === 'drop') handler({ type: 'drop', paths: payload.paths });
     else handler({ type: payload.type });
-  /** The conversation cycles behind a chart's bar: `query`'s period is the bar's bucket. */
-  reportConversations: (query: ReportQuery, metric: CycleMetric) =>
-    call<CycleRow[]>('report_conversations', { query, metric }),
   });
 }

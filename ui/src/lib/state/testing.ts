@@ -224,6 +224,7 @@ function makeFakeApi(): Fake {
       as_of: 0,
       offline: null,
     }),
+    reportConversations: () => [],
     exportReport: () => null,
     reconnect: () => undefined,
     openLink: () => undefined,
@@ -236,7 +237,6 @@ function makeFakeApi(): Fake {
 
 /** The fake `api`: reset it (`resetFakeApi`) in `beforeEach`. */
 export const fakeApi: Fake = makeFakeApi();
-    reportConversations: () => [],
 
 /** Gives every call its default answer again and forgets the calls. */
 export function resetFakeApi(): void {
