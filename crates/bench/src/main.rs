@@ -5,7 +5,7 @@
 //!
 //!     switchboard-bench --only scale     # only the scale-out figures (streams, nodes, mutations)
 //!     switchboard-bench --only automation-ingest   # one half of `--only automation` (or -timers)
-//!     switchboard-bench --only reports  # the report rows on SQLite (and PostgreSQL, if given)
+//!     switchboard-bench --only reports  # the report rows on SQLite and PostgreSQL (-sqlite, -postgres)
 //!     switchboard-bench --only board    # the triage board's pages in the core's cache
 //!
 //! Timings are reported, never asserted: CI runs `--quick` only to keep the harness working.
@@ -57,7 +57,7 @@ fn options() -> anyhow::Result<Options> {
             "--only" => options.only.push(args.next().context("--only needs cache, network, scale or app")?),
             "-h" | "--help" => {
                 println!(
-                    "switchboard-bench [--quick] [--out DIR] [--seed N] [--app PATH] [--hello PATH] [--only cache|encryption|network|scale|automation[-ingest|-timers]|channels|reports|board|app]..."
+                    "switchboard-bench [--quick] [--out DIR] [--seed N] [--app PATH] [--hello PATH] [--only cache|encryption|network|scale|automation[-ingest|-timers]|channels|reports[-sqlite|-postgres]|board|app]..."
                 );
                 println!(
                     "The app figures need a display, a Secret Service and tauri-driver: scripts/bench.sh."
@@ -134,12 +134,22 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("channel figures…");
         rows.extend(switchboard_bench::channels::channel_figures(options.quick).await?);
     }
-    if options.wants("reports") {
+    // `reports-sqlite` and `reports-postgres` are the two halves of `reports`.
+    let (report_sqlite, report_postgres) = (
+        options.wants("reports") || options.only.iter().any(|o| o == "reports-sqlite"),
+        options.wants("reports") || options.only.iter().any(|o| o == "reports-postgres"),
+    );
+    if report_sqlite || report_postgres {
         // PostgreSQL from `SWITCHBOARD_TEST_DATABASE_URL`, as for the scale figures.
-        let mut databases = vec![scale::Database::Sqlite];
+        let mut databases = Vec::new();
+        if report_sqlite {
+            databases.push(scale::Database::Sqlite);
+        }
         let postgres =
             std::env::var("SWITCHBOARD_TEST_DATABASE_URL").ok().filter(|url| url.starts_with("postgres"));
-        databases.extend(postgres.map(scale::Database::Postgres));
+        if report_postgres {
+            databases.extend(postgres.clone().map(scale::Database::Postgres));
+        }
         for database in &databases {
             let name = match database {
                 scale::Database::Sqlite => "SQLite",
@@ -148,7 +158,7 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("report figures ({name})…");
             rows.extend(reports::report_figures(options.quick, database, preset, options.seed).await?);
         }
-        if databases.len() == 1 {
+        if report_postgres && postgres.is_none() {
             rows.push(report::Row {
                 figure: "reports (PostgreSQL): 30-day summary, 90-day timeseries, 10,000-row CSV".into(),
                 ours: "—".into(),

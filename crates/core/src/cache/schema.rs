@@ -151,6 +151,15 @@ const MIGRATIONS: &[&str] = &[
             WHEN 'low' THEN 1 ELSE 0 END) VIRTUAL;
     CREATE INDEX conversations_by_priority ON conversations(status, priority_rank, waiting_since);
 "#,
+    // 9: whether a conversation is escalated, as an indexed column, and an index holding all that
+    // a board column filters and sorts by: a board page then reads one index range, never the
+    // rows' JSON (5,000 unresolved conversations took 16–20 ms a page reading every row's).
+    r#"
+    ALTER TABLE conversations ADD COLUMN escalated INTEGER GENERATED ALWAYS AS (
+        data->>'escalation' IS NOT NULL) VIRTUAL;
+    CREATE INDEX conversations_by_board
+        ON conversations(status, escalated, assignee_id, waiting_since, last_activity_at, id);
+"#,
 ];
 
 /// Brings the cache up to the latest schema.

@@ -162,8 +162,18 @@ pub struct ConversationRow {
     pub reply_window: ReplyWindow,
 }
 
-/// Whether `c` is escalated (`->>` is NULL for a missing key and for JSON null alike).
-const ESCALATED: &str = "(c.data->>'escalation' IS NOT NULL)";
+/// Whether `c` has a customer message newer than the agent's read marker (a list row's `unread`).
+const UNREAD: &str = "EXISTS (SELECT 1 FROM messages m
+    WHERE m.conversation_id = c.id AND m.kind = 'incoming' AND m.data IS NOT NULL
+      AND m.created_at > COALESCE(
+          (SELECT mm.created_at FROM read_markers r
+           JOIN messages mm ON mm.id = r.data->>'last_read_message_id'
+           WHERE r.id = c.id AND r.data IS NOT NULL), -1))";
+
+/// Whether `c` is escalated: the cache's indexed `escalated` column (migration 9: `->>` is NULL for
+/// a missing key and for JSON null alike), compared as an equality so the board's index serves it.
+const ESCALATED: &str = "c.escalated = 1";
+const NOT_ESCALATED: &str = "c.escalated = 0";
 
 /// What the cache says of one agent's unresolved conversations, beside routing's figures on the
 /// workload screen.
@@ -311,12 +321,12 @@ fn view_filter(
         View::Board(column) => (
             match column {
                 BoardColumn::New => {
-                    format!("NOT {ESCALATED} AND c.status = 'open' AND c.assignee_id IS NULL")
+                    format!("{NOT_ESCALATED} AND c.status = 'open' AND c.assignee_id IS NULL")
                 }
                 BoardColumn::Assigned => {
-                    format!("NOT {ESCALATED} AND c.status = 'open' AND c.assignee_id IS NOT NULL")
+                    format!("{NOT_ESCALATED} AND c.status = 'open' AND c.assignee_id IS NOT NULL")
                 }
-                BoardColumn::Waiting => format!("NOT {ESCALATED} AND c.status = 'pending'"),
+                BoardColumn::Waiting => format!("{NOT_ESCALATED} AND c.status = 'pending'"),
                 BoardColumn::Escalated => format!("{ESCALATED} AND c.status != 'resolved'"),
             },
             vec![],
@@ -368,13 +378,7 @@ impl Cache {
         };
         let select = |from: &str, pinned: &str| {
             format!(
-                "SELECT c.data, ct.data->>'name', {pinned},
-                    EXISTS (SELECT 1 FROM messages m
-                            WHERE m.conversation_id = c.id AND m.kind = 'incoming' AND m.data IS NOT NULL
-                              AND m.created_at > COALESCE(
-                                  (SELECT mm.created_at FROM read_markers r
-                                   JOIN messages mm ON mm.id = r.data->>'last_read_message_id'
-                                   WHERE r.id = c.id AND r.data IS NOT NULL), -1))
+                "SELECT c.data, ct.data->>'name', {pinned}, {UNREAD}
                  FROM {from} LEFT JOIN contacts ct ON ct.id = c.contact_id
                  WHERE c.status IS NOT NULL AND ({view_sql}) AND ({status_sql})"
             )
@@ -395,18 +399,40 @@ impl Cache {
         let pinned_count = raw.len();
         let mut page: Vec<_> = raw.into_iter().skip(query.offset).take(query.limit).collect();
         if page.len() < query.limit {
+            // The page's rows are picked first, by their rowids alone, and only those rows are then
+            // read in full: sorting carries every matching row, so the row's JSON, its contact and
+            // its unread check would otherwise be computed for all of them, not for one page.
             let rest_sql = format!(
-                "{} AND NOT EXISTS (SELECT 1 FROM pins p WHERE p.id = c.id AND p.data IS NOT NULL)
-                 ORDER BY {order} LIMIT ? OFFSET ?",
-                select("conversations c", "0")
+                "SELECT c.rowid FROM conversations c
+                 WHERE c.status IS NOT NULL AND ({view_sql}) AND ({status_sql})
+                   AND NOT EXISTS (SELECT 1 FROM pins p WHERE p.id = c.id AND p.data IS NOT NULL)
+                 ORDER BY {order} LIMIT ? OFFSET ?"
             );
             let mut rest_values = values.clone();
             rest_values.push(SqlValue::Integer((query.limit - page.len()) as i64));
             rest_values.push(SqlValue::Integer(query.offset.saturating_sub(pinned_count) as i64));
-            let mut statement = conn.prepare_cached(&rest_sql)?;
-            let rows = statement.query_map(rusqlite::params_from_iter(rest_values), read_row)?;
-            for row in rows {
-                page.push(row?);
+            let rowids: Vec<i64> = {
+                let mut statement = conn.prepare_cached(&rest_sql)?;
+                let rows = statement.query_map(rusqlite::params_from_iter(rest_values), |row| row.get(0))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            if !rowids.is_empty() {
+                let rows_sql = format!(
+                    "SELECT c.rowid, c.data, ct.data->>'name', 0, {UNREAD}
+                     FROM conversations c LEFT JOIN contacts ct ON ct.id = c.contact_id
+                     WHERE c.rowid IN ({})",
+                    placeholders(rowids.len())
+                );
+                let mut statement = conn.prepare_cached(&rows_sql)?;
+                let rows = statement.query_map(rusqlite::params_from_iter(rowids.iter()), |row| {
+                    Ok((row.get::<_, i64>(0)?, (row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?)))
+                })?;
+                let mut by_rowid: HashMap<i64, RawRow> = HashMap::with_capacity(rowids.len());
+                for row in rows {
+                    let (rowid, raw) = row?;
+                    by_rowid.insert(rowid, raw);
+                }
+                page.extend(rowids.iter().filter_map(|rowid| by_rowid.remove(rowid)));
             }
         }
         let mut out = Vec::new();
