@@ -200,6 +200,16 @@ pub fn rename_view(view_id: Id, name: &str) -> CoreResult<Action> {
     })
 }
 
+/// Changes a saved view's filter (its name stays): checked as the server checks it, queued so the
+/// sidebar's count follows at once, offline included.
+pub fn update_view_filter(view_id: Id, filter: views::ConversationFilter) -> CoreResult<Action> {
+    filter.check().map_err(CoreError::Validation)?;
+    Ok(Action::UpdateView {
+        view_id,
+        request: views::UpdateSavedView { client_id: Id::new_v4(), name: None, filter: Some(filter) },
+    })
+}
+
 /// Deletes a saved view.
 pub fn delete_view(view_id: Id) -> Action {
     Action::DeleteView { view_id, client_id: Id::new_v4() }

@@ -75,6 +75,24 @@ async fn a_team_view_saved_offline_reaches_the_team_and_counts_live() {
     sara.engine().queue(intents::claim(second, sara.me())).expect("queue");
     assert_eq!(count(&sara, &view), Some(1), "the optimistic claim already counts");
 
+    // Its filter changed through the outbox (any assignee now): the lead's count follows at once,
+    // the server keeps the new filter, and the member's count follows through the feed.
+    let wider = ConversationFilter { inbox_ids: vec![workspace.whatsapp.inbox.id], ..Default::default() };
+    lena.engine().queue(intents::update_view_filter(view_id, wider).expect("valid")).expect("queue");
+    assert_eq!(count(&lena, &view), Some(2), "the optimistic filter already counts");
+    assert!(
+        intents::update_view_filter(
+            view_id,
+            ConversationFilter { waiting_longer_than_secs: Some(0), ..Default::default() }
+        )
+        .is_err(),
+        "a zero wait is refused here"
+    );
+    lena.until("the outbox drains", |c| c.account.cache.pending_count().expect("pending") == 0).await;
+    let stored = server.get(&lena.token(), "/api/v1/saved-views").await;
+    assert_eq!(stored[0]["filter"]["assignees"], json!([]), "the server has the new filter: {stored}");
+    sara.until("the member's count follows", |c| count(c, &view) == Some(2)).await;
+
     // Renamed and deleted through the outbox too.
     lena.engine().queue(intents::rename_view(view_id, "صف واتس‌اپ").expect("valid")).expect("queue");
     sara.until("renamed", |c| {
