@@ -30,6 +30,7 @@ const COMMANDS: &[&str] = &[
     "set_escalated",
     "create_view",
     "rename_view",
+    "update_view_filter",
     "delete_view",
     "set_pinned",
     "mark_unread",

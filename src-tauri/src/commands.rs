@@ -182,6 +182,15 @@ pub async fn rename_view(desktop: Desk<'_>, view_id: Uuid, name: String) -> Answ
 }
 
 #[tauri::command]
+pub async fn update_view_filter(
+    desktop: Desk<'_>,
+    view_id: Uuid,
+    filter: views::ConversationFilter,
+) -> Answer<()> {
+    desktop.update_view_filter(view_id, filter).await
+}
+
+#[tauri::command]
 pub async fn delete_view(desktop: Desk<'_>, view_id: Uuid) -> Answer<()> {
     desktop.delete_view(view_id).await
 }

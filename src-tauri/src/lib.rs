@@ -317,6 +317,7 @@ pub fn run() {
             commands::set_escalated,
             commands::create_view,
             commands::rename_view,
+            commands::update_view_filter,
             commands::delete_view,
             commands::set_pinned,
             commands::mark_unread,

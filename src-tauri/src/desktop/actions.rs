@@ -140,6 +140,11 @@ impl Desktop {
         self.with(|s| Ok(s.engine.queue(intents::rename_view(view_id, &name)?)?)).await
     }
 
+    /// Changes a saved view's filter (the server lets its owner, or a lead of its team, or an admin).
+    pub async fn update_view_filter(&self, view_id: Uuid, filter: views::ConversationFilter) -> UiResult<()> {
+        self.with(|s| Ok(s.engine.queue(intents::update_view_filter(view_id, filter)?)?)).await
+    }
+
     pub async fn delete_view(&self, view_id: Uuid) -> UiResult<()> {
         self.with(|s| Ok(s.engine.queue(intents::delete_view(view_id))?)).await
     }
