@@ -141,6 +141,8 @@ export const api = {
   createView: (name: string, filter: ConversationFilter, teamId: string | null) =>
     call<string>('create_view', { name, filter, teamId }),
   renameView: (viewId: string, name: string) => call<void>('rename_view', { viewId, name }),
+  /** Changes a saved view's filter (queued through the outbox). */
+  updateViewFilter: (viewId: string, filter: ConversationFilter) => call<void>('update_view_filter', { viewId, filter }),
   deleteView: (viewId: string) => call<void>('delete_view', { viewId }),
   setStatus: (ids: string[], status: ConversationStatus, snoozedUntil: number | null) =>
     call<void>('set_status', { ids, status, snoozedUntil }),

@@ -4,11 +4,14 @@ import {
   activeCriteria,
   canManageView,
   describeFilter,
+  draftFor,
+  draftState,
   emptyFilter,
   filterView,
   matchesFilter,
   normalized,
   sameAssignee,
+  sameFilter,
   teamsForViews,
   toggled,
   viewNameProblem,
@@ -33,6 +36,38 @@ const view = (overrides: Partial<SavedView>): SavedView => ({
 });
 
 describe('filters', () => {
+  it('says what the bar can do with a draft: save, update, save as new only, or nothing', () => {
+    const vip = { ...emptyFilter(), labels: ['vip'] };
+    const wider = { ...vip, statuses: ['open' as const] };
+    const team = view({ filter: vip });
+    const mine = view({ owner_id: 'me', team_id: null, filter: vip });
+    expect(draftState(emptyFilter(), null, agent('me', 'agent'))).toBe('clean');
+    expect(draftState(vip, null, agent('me', 'agent'))).toBe('new');
+    // The same filter, its values in another order: nothing unsaved.
+    expect(draftState({ ...vip, labels: ['vip'], statuses: [] }, team, agent('me', 'agent'))).toBe('clean');
+    expect(sameFilter({ ...emptyFilter(), labels: ['a', 'b'] }, { ...emptyFilter(), labels: ['b', 'a'] })).toBe(true);
+    // Changed: the owner of a personal view, a lead of the team, an admin update it; others may not.
+    expect(draftState(wider, mine, agent('me', 'agent'))).toBe('update');
+    expect(draftState(wider, mine, agent('other', 'admin'))).toBe('readOnly');
+    expect(draftState(wider, team, agent('lena', 'lead', ['support']))).toBe('update');
+    expect(draftState(wider, team, agent('sam', 'lead', ['sales']))).toBe('readOnly');
+    expect(draftState(wider, team, agent('ana', 'admin'))).toBe('update');
+    expect(draftState(wider, team, agent('me', 'agent', ['support']))).toBe('readOnly');
+    // Emptying a view's filter is a change like any other.
+    expect(draftState(emptyFilter(), team, agent('ana', 'admin'))).toBe('update');
+  });
+
+  it('gives the bar the draft of the view on screen', () => {
+    const saved = view({ filter: { ...emptyFilter(), labels: ['vip', 'New Lead'] } });
+    const dir = { ...directory, saved_views: [saved] };
+    expect(draftFor({ type: 'saved', id: 'v1' }, dir)).toEqual({ draft: normalized(saved.filter), base: saved });
+    expect(draftFor({ type: 'saved', id: 'gone' }, dir)).toEqual({ draft: emptyFilter(), base: null });
+    expect(draftFor({ type: 'mine' }, dir)).toEqual({ draft: emptyFilter(), base: null });
+    expect(draftFor({ type: 'inbox', id: 'inbox-1' }, dir)).toEqual({ draft: emptyFilter(), base: null });
+    const filter = { ...emptyFilter(), sla: ['overdue' as const] };
+    expect(draftFor(filterView(filter), dir)).toEqual({ draft: filter, base: null });
+  });
+
   it('toggles values in and out, assignees by kind and id', () => {
     expect(toggled(['a'], 'b')).toEqual(['a', 'b']);
     expect(toggled(['a', 'b'], 'a')).toEqual(['b']);

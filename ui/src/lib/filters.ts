@@ -115,6 +115,37 @@ export function canManageView(me: Agent | undefined, view: SavedView): boolean {
   return me.role === 'admin' || (me.role === 'lead' && me.team_ids.includes(view.team_id));
 }
 
+/** Whether two filters say the same thing (the order of their values aside). */
+export function sameFilter(a: ConversationFilter, b: ConversationFilter): boolean {
+  return JSON.stringify(normalized(a)) === JSON.stringify(normalized(b));
+}
+
+/**
+ * What the bar can do with its draft, given the saved view it was opened from (`base`):
+ * `clean` (nothing unsaved), `new` (a draft of no saved view: save it as one), `update` (a saved
+ * view changed by someone who may edit it: update it, or save as new) or `readOnly` (changed, but
+ * not theirs to edit: save as new only).
+ */
+export function draftState(
+  draft: ConversationFilter,
+  base: SavedView | null,
+  me: Agent | undefined,
+): 'clean' | 'new' | 'update' | 'readOnly' {
+  if (!base) return activeCriteria(draft) === 0 ? 'clean' : 'new';
+  if (sameFilter(draft, base.filter)) return 'clean';
+  return canManageView(me, base) ? 'update' : 'readOnly';
+}
+
+/** The draft a view shows in the bar: a saved view's filter, a filter's own, else nothing. */
+export function draftFor(view: ViewKey, directory: Directory | null): { draft: ConversationFilter; base: SavedView | null } {
+  if (view.type === 'filter') return { draft: normalized(view.id), base: null };
+  if (view.type === 'saved') {
+    const saved = directory?.saved_views.find((v) => v.id === view.id) ?? null;
+    return { draft: saved ? normalized(saved.filter) : emptyFilter(), base: saved };
+  }
+  return { draft: emptyFilter(), base: null };
+}
+
 /** The problem with a view's name, as the server would say it (null: fine). */
 export function viewNameProblem(name: string): 'empty' | 'tooLong' | 'control' | null {
   const trimmed = name.trim();

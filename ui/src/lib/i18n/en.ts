@@ -144,6 +144,12 @@ const en = {
       control: 'One line, no control characters.',
     },
     saved: 'Saved “{name}”',
+    update: 'Update view',
+    saveAsNew: 'Save as new',
+    updated: 'Updated “{name}”',
+    readOnly: '“{name}” is read-only for you: save your changes as a new view.',
+    discarded: 'Unsaved filter changes discarded',
+    restore: 'Restore changes',
   },
   statusFilter: {
     label: 'Status',

@@ -491,6 +491,11 @@ export function installMock(params: URLSearchParams): void {
       if (view) view.name = String(args.name).trim();
       outbox(String(args.viewId), ['saved_view']);
     },
+    update_view_filter: (args) => {
+      const view = savedViews.find((v) => v.id === args.viewId);
+      if (view) view.filter = args.filter as ConversationFilter;
+      outbox(String(args.viewId), ['saved_view']);
+    },
     delete_view: (args) => {
       const at = savedViews.findIndex((v) => v.id === args.viewId);
       if (at >= 0) savedViews.splice(at, 1);

@@ -2,7 +2,7 @@
 // that belongs to the window (overlays, the contact panel, requests to the composer, the clock).
 // Components import `app` and read or call its parts.
 import { ApiError, hasBackend, onDragDrop, onUiEvent } from '../api';
-import type { Conversation, EntityKind, Inbox, SendKind, UiEvent } from '../bindings';
+import type { Conversation, EntityKind, Inbox, SendKind, UiEvent, ViewKey } from '../bindings';
 import { errorText } from '../errors';
 import { t } from '../i18n';
 import { toasts } from '../toasts.svelte';
@@ -108,7 +108,7 @@ export class AppState {
       focusedRow: () => this.list.focusedRow(),
       pinnedFor: (id) => this.pinnedFor(id),
       closeThread: () => this.thread.close(),
-      setView: (view) => this.list.setView(view),
+      setView: (view) => this.showView(view),
       compose: (kind) => this.compose(kind),
       showHelp: () => (this.overlay = { kind: 'help' }),
       setDoNotDisturb: (on) => this.session.setDoNotDisturb(on),
@@ -273,6 +273,12 @@ export class AppState {
     const thread = this.thread.current;
     const inboxId = this.conversationFor(conversationId)?.inbox_id ?? thread?.conversation.inbox_id;
     return this.session.directory?.inboxes.find((inbox) => inbox.id === inboxId) ?? thread?.inbox ?? null;
+  }
+
+  /** Shows a view chosen in the sidebar or the palette; the filter bar follows it. */
+  showView(view: ViewKey): void {
+    this.list.setView(view);
+    this.filters.follow(view);
   }
 
   openFocused(): void {

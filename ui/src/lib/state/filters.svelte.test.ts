@@ -19,6 +19,8 @@ const saved: SavedView = {
   created_at: 1,
 };
 
+const lead = { ...directory.me, role: 'lead' as const, team_ids: ['support'] };
+
 function setup(view: ViewKey = { type: 'mine' }, dir: Directory = directory) {
   const state = { view };
   const report = vi.fn();
@@ -88,5 +90,73 @@ describe('FilterBar', () => {
     await bar.remove(saved);
     expect(fake.deleteView).toHaveBeenCalledWith('v1');
     expect(state.view).toEqual({ type: 'all' });
+  });
+
+  it('updates the saved view it was opened from, for a lead of its team, then shows it again', async () => {
+    const { bar, state } = setup({ type: 'saved', id: 'v1' }, { ...directory, me: lead, saved_views: [saved] });
+    bar.toggle();
+    expect(bar.base).toBe('v1');
+    expect(bar.state).toBe('clean');
+    bar.change({ ...bar.draft, statuses: ['open'] });
+    expect(state.view).toEqual(filterView({ ...emptyFilter(), labels: ['vip'], statuses: ['open'] }));
+    expect(bar.state).toBe('update');
+    expect(await bar.update()).toBe(true);
+    expect(fake.updateViewFilter).toHaveBeenCalledWith('v1', { ...emptyFilter(), labels: ['vip'], statuses: ['open'] });
+    expect(state.view).toEqual({ type: 'saved', id: 'v1' });
+    // Closed and opened again on the edited view, it still edits that view.
+    bar.change({ ...bar.draft, statuses: [] });
+    bar.toggle();
+    bar.toggle();
+    expect(bar.base).toBe('v1');
+  });
+
+  it('offers only "save as new" on a team view an agent may not edit', async () => {
+    const { bar } = setup({ type: 'saved', id: 'v1' }, { ...directory, saved_views: [saved] });
+    bar.toggle();
+    bar.change({ ...bar.draft, priorities: ['urgent'] });
+    expect(bar.state).toBe('readOnly');
+    expect(await bar.update()).toBe(false);
+    expect(fake.updateViewFilter).not.toHaveBeenCalled();
+  });
+
+  it('reports the shell refusing an update and stays on the draft', async () => {
+    fake.updateViewFilter.mockRejectedValue(new ApiError('forbidden', 'not yours'));
+    const { bar, state, report } = setup({ type: 'saved', id: 'v1' }, { ...directory, me: lead, saved_views: [saved] });
+    bar.toggle();
+    bar.change({ ...bar.draft, priorities: ['urgent'] });
+    expect(await bar.update()).toBe(false);
+    expect(report).toHaveBeenCalled();
+    expect(state.view.type).toBe('filter');
+  });
+
+  it('follows the view on screen: a saved view’s filter, nothing for a built-in view', () => {
+    const { bar } = setup({ type: 'mine' }, { ...directory, saved_views: [saved] });
+    bar.toggle();
+    bar.follow({ type: 'saved', id: 'v1' });
+    expect(bar.draft.labels).toEqual(['vip']);
+    expect(bar.base).toBe('v1');
+    expect(bar.discarded).toBeNull();
+    bar.follow({ type: 'unassigned' });
+    expect(bar.draft).toEqual(emptyFilter());
+    expect(bar.base).toBeNull();
+    expect(bar.discarded).toBeNull();
+  });
+
+  it('discards an unsaved draft on a switch with a word, and restores it on request', () => {
+    const { bar, state } = setup({ type: 'saved', id: 'v1' }, { ...directory, me: lead, saved_views: [saved] });
+    bar.toggle();
+    bar.change({ ...bar.draft, priorities: ['urgent'] });
+    bar.startSaving();
+    bar.follow({ type: 'mine' });
+    expect(bar.draft).toEqual(emptyFilter());
+    expect(bar.saving).toBe(false);
+    expect(bar.discarded).toEqual({ draft: { ...emptyFilter(), labels: ['vip'], priorities: ['urgent'] }, base: 'v1' });
+    bar.restore();
+    expect(bar.base).toBe('v1');
+    expect(bar.state).toBe('update');
+    expect(state.view).toEqual(filterView({ ...emptyFilter(), labels: ['vip'], priorities: ['urgent'] }));
+    // The list following the bar's own draft is no switch.
+    bar.follow(state.view);
+    expect(bar.state).toBe('update');
   });
 });

@@ -161,6 +161,7 @@ function makeFakeApi(): Fake {
     setStatus: () => undefined,
     createView: () => 'view-1',
     renameView: () => undefined,
+    updateViewFilter: () => undefined,
     deleteView: () => undefined,
     editLabels: () => undefined,
     setPriority: () => undefined,
