@@ -25,6 +25,15 @@ pub struct LoginRequest {
     pub two_factor_code: Option<String>,
 }
 
+/// `POST /api/v1/me/verify-password`: the signed-in agent's password, checked (the app lock's
+/// unlock); failures count toward sign-in's rate limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct VerifyPassword {
+    pub password: String,
+}
+
 /// `POST /api/v1/me/two-factor`: a new secret to enrol, shown once; confirmed with a code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

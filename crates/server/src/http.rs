@@ -67,6 +67,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
+        .routes(routes!(auth::verify_password))
         .routes(routes!(auth::devices))
         .routes(routes!(auth::revoke_device))
         .routes(routes!(auth::me, auth::update_me))

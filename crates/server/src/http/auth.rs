@@ -80,6 +80,24 @@ pub async fn logout(State(state): State<AppState>, viewer: Viewer) -> ApiResult<
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Check the caller's password (the desktop's app lock unlocks with it). A wrong one answers
+/// `invalid_credentials` and counts toward the sign-in rate limit of the same email and address.
+#[utoipa::path(post, path = "/api/v1/me/verify-password", tag = "auth", security(("bearer" = [])),
+    request_body = VerifyPassword,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn verify_password(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
+    viewer: Viewer,
+    Json(request): Json<VerifyPassword>,
+) -> ApiResult<StatusCode> {
+    let forwarded_for = headers.get("x-forwarded-for").and_then(|value| value.to_str().ok());
+    let client = client_address(peer.ip(), forwarded_for, &state.trusted_proxies);
+    state.workspace.verify_password(&viewer, request.password, &client.to_string()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The caller's signed-in devices (an admin sees everyone's).
 #[utoipa::path(get, path = "/api/v1/devices", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = Vec<Device>), (status = 401, body = ErrorBody)))]

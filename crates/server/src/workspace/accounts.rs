@@ -202,6 +202,57 @@ impl Workspace {
         }
     }
 
+    /// Checks the signed-in agent's password (the app lock), rate limited with sign-in: the same
+    /// key, the same window, a failure recorded (and audited) alike.
+    pub async fn verify_password(&self, viewer: &Viewer, password: String, client: &str) -> Outcome<()> {
+        let email = viewer.agent.email.trim().to_lowercase();
+        let key = login_key(&email, client);
+        let request = LoginRequest {
+            email: email.clone(),
+            password,
+            device_name: String::new(),
+            two_factor_code: None,
+        };
+        let rate_key = key.clone();
+        let verdict = self
+            .read(move |store| {
+                check_login_rate(store, &rate_key)?;
+                check_password(store, &request).map(|_| ())
+            })
+            .await;
+        match verdict {
+            Ok(()) => {
+                self.write(move |tx| Ok(tx.clear_login_failures(&key)?)).await?;
+                Ok(())
+            }
+            Err(refusal) if refusal.code == ErrorCode::InvalidCredentials => {
+                let (ip, agent, device_id) = (client.to_owned(), viewer.agent.clone(), viewer.device_id);
+                self.write(move |tx| {
+                    let now = tx.now();
+                    tx.record_login_failure(&key, now, now - LOGIN_WINDOW_MS)?;
+                    let who = Who {
+                        actor_id: Some(agent.id),
+                        actor_label: agent.name.clone(),
+                        device_id: Some(device_id),
+                        ip: Some(ip),
+                    };
+                    let what = Record {
+                        action: "auth.unlock_failed",
+                        target_type: "device",
+                        target_id: Some(device_id),
+                        target_label: "",
+                        before: None,
+                        after: None,
+                    };
+                    audit::record(tx, &who, what)
+                })
+                .await?;
+                Err(Refusal::new(ErrorCode::InvalidCredentials, "wrong password"))
+            }
+            Err(refusal) => Err(refusal),
+        }
+    }
+
     /// The viewer a bearer token stands for; a device signed in while a required second factor
     /// was missing answers `two_factor_enrolment_required` until one is enrolled.
     pub async fn authenticate(&self, token: String) -> Outcome<Viewer> {

@@ -233,3 +233,48 @@ async fn behind_a_trusted_proxy_failed_sign_ins_count_per_forwarded_client() {
     // ...but a header from a peer nobody trusts names nobody: it is the peer's own count.
     assert_eq!(attempt(untrusting.base.clone(), "198.51.100.1").await, StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test]
+async fn verify_password_checks_the_callers_password_rate_limited_with_sign_in() {
+    let server = TestServer::start().await;
+    Workspace::create(&server).await;
+    let agent = server.login("sara@test.example").await;
+    let right = PASSWORD;
+    let (status, _) = agent.post("/api/v1/me/verify-password", json!({"password": right})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "the right password");
+    let (status, body) = agent.post("/api/v1/me/verify-password", json!({"password": "wrong"})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_credentials", "a wrong password is not a revoked token");
+    // The token still works: a wrong password at the lock screen doesn't end the session.
+    assert_eq!(agent.get("/api/v1/me").await.0, StatusCode::OK);
+    let (status, body) = agent.post("/api/v1/me/verify-password", json!({"pass": "x"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a malformed body: {body}");
+
+    // Failures share sign-in's counter: four more make five, then even the right password waits.
+    for _ in 0..4 {
+        let (status, _) = agent.post("/api/v1/me/verify-password", json!({"password": "wrong"})).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, body) = agent.post("/api/v1/me/verify-password", json!({"password": right})).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"]["code"], "rate_limited");
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&json!({"email": "sara@test.example", "password": right, "device_name": "x"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "sign-in is limited by the same failures");
+    server.clock.advance(5 * 60 * 1000);
+    let (status, _) = agent.post("/api/v1/me/verify-password", json!({"password": right})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "the window slid past the failures");
+
+    // Without a token there is nothing to check against.
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/me/verify-password", server.base))
+        .json(&json!({"password": right}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
