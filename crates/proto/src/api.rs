@@ -555,6 +555,15 @@ pub struct ConnectorInfo {
     pub details: serde_json::Value,
 }
 
+/// `POST /api/v1/inboxes/{id}/connector/test` (admins): whether the stored settings reach the
+/// provider. `detail` says what was found or exactly what failed, and never holds a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConnectorTest {
+    pub ok: bool,
+    pub detail: String,
+}
+
 /// `POST /api/v1/inboxes` answer: the signing secret is shown only here.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

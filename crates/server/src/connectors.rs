@@ -15,6 +15,7 @@
 //! [`Connector::capabilities`], and leaves the inbound methods to their defaults.
 
 pub mod api;
+pub mod probe;
 pub mod simulator;
 pub mod telegram;
 pub mod whatsapp;
@@ -25,7 +26,9 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-pub use switchboard_proto::{ConnectorInfo, ConnectorSettings, TelegramSettings, WhatsappSettings};
+pub use switchboard_proto::{
+    ConnectorInfo, ConnectorSettings, ConnectorTest, TelegramSettings, WhatsappSettings,
+};
 use switchboard_proto::{
     DeliveryFailure, DeliveryFailureKind, DeliveryState, Id, InboundMessage, Message, Millis, OutgoingWebhook,
 };

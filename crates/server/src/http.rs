@@ -133,6 +133,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(channels::delivery))
         .routes(routes!(channels::webhook_handshake, channels::webhook))
         .routes(routes!(channels::connector_info))
+        .routes(routes!(channels::test_connector))
 }
 
 pub fn router(state: AppState) -> Router {

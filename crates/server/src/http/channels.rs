@@ -250,3 +250,16 @@ pub async fn connector_info(
 ) -> ApiResult<Json<ConnectorInfo>> {
     Ok(Json(state.workspace.connector_info(&viewer, inbox_id).await?))
 }
+
+/// "Test connection" (admins): the inbox's stored connector settings tried against the provider
+/// (WhatsApp: the phone number; Telegram: `getMe`; email: IMAP and SMTP logins). A provider down
+/// or refusing answers `ok: false` with why; the detail holds no secret.
+#[utoipa::path(post, path = "/api/v1/inboxes/{id}/connector/test", tag = "inboxes", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = ConnectorTest), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn test_connector(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(inbox_id): Path<Id>,
+) -> ApiResult<Json<ConnectorTest>> {
+    Ok(Json(state.workspace.test_connector(&viewer, inbox_id).await?))
+}

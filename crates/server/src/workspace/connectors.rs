@@ -62,12 +62,42 @@ pub(super) fn check(channel: Channel, settings: &ConnectorSettings) -> Outcome<(
     }
 }
 
+/// Secrets are write-only: an admin editing a connector of the same kind sends a secret field
+/// blank to keep the stored one (the app never has it to send back).
+pub fn keep_secrets(new: ConnectorSettings, stored: Option<ConnectorSettings>) -> ConnectorSettings {
+    fn keep(field: &mut String, stored: String) {
+        if field.trim().is_empty() {
+            *field = stored;
+        }
+    }
+    match (new, stored) {
+        (ConnectorSettings::Whatsapp(mut new), Some(ConnectorSettings::Whatsapp(stored))) => {
+            keep(&mut new.access_token, stored.access_token);
+            keep(&mut new.app_secret, stored.app_secret);
+            keep(&mut new.verify_token, stored.verify_token);
+            ConnectorSettings::Whatsapp(new)
+        }
+        (ConnectorSettings::Telegram(mut new), Some(ConnectorSettings::Telegram(stored))) => {
+            keep(&mut new.bot_token, stored.bot_token);
+            keep(&mut new.webhook_secret, stored.webhook_secret);
+            ConnectorSettings::Telegram(new)
+        }
+        (ConnectorSettings::Email(mut new), Some(ConnectorSettings::Email(stored))) => {
+            keep(&mut new.password, stored.password);
+            ConnectorSettings::Email(new)
+        }
+        (new, _) => new,
+    }
+}
+
 /// Replaces (or removes) the inbox's connector settings.
 pub(super) fn set(tx: &mut dyn StoreTx, inbox: &Inbox, settings: Option<&ConnectorSettings>) -> Outcome<()> {
     match settings {
         Some(settings) => {
-            check(inbox.channel, settings)?;
-            tx.set_connector_settings(inbox.id, Some(&serde_json::to_value(settings)?))?;
+            let stored = connector_settings(&*tx, inbox.id)?;
+            let settings = keep_secrets(settings.clone(), stored);
+            check(inbox.channel, &settings)?;
+            tx.set_connector_settings(inbox.id, Some(&serde_json::to_value(&settings)?))?;
         }
         None => tx.set_connector_settings(inbox.id, None)?,
     }
@@ -96,6 +126,19 @@ impl Workspace {
             Ok(connectors::info(inbox_id, settings.as_ref()))
         })
         .await
+    }
+
+    /// An admin's "test connection": the inbox's stored settings tried against the provider.
+    /// A provider down or refusing is `ok: false` with why, never an error.
+    pub async fn test_connector(&self, viewer: &Viewer, inbox_id: Id) -> Outcome<ConnectorTest> {
+        policy::require_admin(viewer)?;
+        let settings = self
+            .read(move |store| {
+                store.get::<Inbox>(inbox_id)?.ok_or_else(|| Refusal::not_found("inbox"))?;
+                connector_settings(store, inbox_id)
+            })
+            .await?;
+        Ok(connectors::probe::test(settings.as_ref(), &connectors::http_client()).await)
     }
 
     /// Whether a customer message with this provider id is stored already (so a repeated webhook

@@ -737,3 +737,29 @@ async fn a_new_inbox_takes_the_last_day_of_mail_not_the_mailbox_s_history() {
     assert!(bodies.iter().any(|b| b.ends_with("From today")), "{bodies:?}");
     assert!(bodies.iter().any(|b| b.ends_with("After the inbox")), "{bodies:?}");
 }
+
+#[tokio::test]
+async fn an_admin_tests_an_email_inbox_over_http_and_a_wrong_password_says_so() {
+    let Some(mail) =
+        MailServers::from_env("an_admin_tests_an_email_inbox_over_http_and_a_wrong_password_says_so")
+    else {
+        return;
+    };
+    let _shared = dovecot_lock().read().await;
+    let server = start_server().await;
+    let mailbox = mail.mailbox().await;
+    let inbox = email_inbox(&server, &mail, &mailbox, json!({})).await;
+    let path = format!("/api/v1/inboxes/{inbox}/connector/test");
+    let (status, answer) = server.admin.post(&path, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["ok"], true, "{answer}");
+    assert!(answer["detail"].as_str().unwrap_or_default().contains("SMTP: connected"), "{answer}");
+
+    let wrong = email_inbox(&server, &mail, &mailbox, json!({"password": "not-the-password"})).await;
+    let (status, answer) =
+        server.admin.post(&format!("/api/v1/inboxes/{wrong}/connector/test"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let detail = answer["detail"].as_str().unwrap_or_default();
+    assert!(answer["ok"] == false && detail.contains("login"), "{answer}");
+    assert!(!detail.contains("not-the-password"), "no secret in {answer}");
+}

@@ -144,6 +144,10 @@ async fn media_url(
     if !authorized(&headers, &mut recorded) {
         return oauth_error();
     }
+    if media_id == PHONE_NUMBER_ID {
+        // `GET /{phone_number_id}`: the number's profile (an admin's "test connection").
+        return Json(fixture_json("phone_number.json")).into_response();
+    }
     let Some(media) = recorded.media.get(&media_id).cloned() else {
         let body =
             json!({"error": {"message": "(#100) Invalid media id", "type": "OAuthException", "code": 100}});

@@ -10,6 +10,7 @@ mod auto_replies;
 mod automation;
 mod bad_input;
 mod channel;
+mod connector_test;
 mod connectors;
 mod database_tls;
 mod email;

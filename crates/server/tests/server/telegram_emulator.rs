@@ -191,6 +191,14 @@ async fn file(State(emulator): State<Emulator>, Path((bot, path)): Path<(String,
 
 /// `getUpdates`: an offset confirms (forgets) every update below it; the rest are answered, at
 /// most `limit` (100) of them, at once (the emulator never holds a long poll open).
+/// `getMe`: the bot itself (an admin's "test connection").
+async fn get_me(State(emulator): State<Emulator>, Path(bot): Path<String>) -> Response {
+    if !authorized(&bot, &mut emulator.state.lock().expect("lock")) {
+        return unauthorized();
+    }
+    Json(fixture_json("get_me.json")).into_response()
+}
+
 async fn get_updates(
     State(emulator): State<Emulator>,
     Path(bot): Path<String>,
@@ -220,6 +228,7 @@ impl Emulator {
             .route("/{bot}/sendPhoto", post(send_photo))
             .route("/{bot}/sendDocument", post(send_document))
             .route("/{bot}/getFile", get(get_file))
+            .route("/{bot}/getMe", get(get_me))
             .route("/{bot}/getUpdates", post(get_updates))
             .route("/file/{bot}/{*path}", get(file))
             .with_state(emulator.clone());
