@@ -303,12 +303,35 @@ impl MessageTemplate {
         (1..=32).rev().find(|n| self.body.contains(&format!("{{{{{n}}}}}"))).unwrap_or(0)
     }
 
-    /// The body with `{{n}}` replaced by the n-th parameter.
+    /// The body with `{{n}}` replaced by the n-th parameter, in one pass: a parameter's own text is
+    /// never rendered again (a parameter holding `{{2}}` stays `{{2}}`), so the output is at most the
+    /// body with each placeholder replaced by one parameter. Placeholders without a parameter stay.
     pub fn render(&self, params: &[String]) -> String {
-        params
-            .iter()
-            .enumerate()
-            .fold(self.body.clone(), |body, (i, value)| body.replace(&format!("{{{{{}}}}}", i + 1), value))
+        let mut out = String::with_capacity(self.body.len());
+        let mut rest = self.body.as_str();
+        while let Some(open) = rest.find("{{") {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 2..];
+            let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+            let param = after[digits..]
+                .starts_with("}}")
+                .then(|| after[..digits].parse::<usize>().ok())
+                .flatten()
+                .filter(|n| after[..digits] == n.to_string())
+                .and_then(|n| params.get(n.checked_sub(1)?));
+            match param {
+                Some(value) => {
+                    out.push_str(value);
+                    rest = &after[digits + 2..];
+                }
+                None => {
+                    out.push('{');
+                    rest = &rest[open + 1..];
+                }
+            }
+        }
+        out.push_str(rest);
+        out
     }
 }
 
