@@ -509,14 +509,20 @@ fn rows(
 }
 
 impl Workspace {
+    /// Derives the stale conversations' facts, in a write of its own: the report then aggregates
+    /// in a read snapshot, so a report over a million facts never holds the writer (customer
+    /// messages would wait behind it). It counts what was committed when it read.
+    async fn refresh_reports(&self) -> Outcome<()> {
+        self.write(|tx| refresh(tx).map(|_| ())).await
+    }
+
     /// `GET /reports/summary`: the period's figures per group, and the period before it.
     pub async fn report_summary(&self, viewer: &Viewer, query: ReportQuery) -> Outcome<ReportSummary> {
         let (from, to, time_zone) = period(&query)?;
         let viewer = viewer.clone();
         let group_by = query.group_by;
-        self.write(move |tx| {
-            refresh(tx)?;
-            let store: &dyn StoreTx = tx;
+        self.refresh_reports().await?;
+        self.read(move |store| {
             let allowed = allowed(store, &viewer, group_by)?;
             let length = to - from;
             let current = store.report_facts(from, to)?;
@@ -548,9 +554,8 @@ impl Workspace {
         let buckets = buckets(from, to, &zone, interval)?;
         let viewer = viewer.clone();
         let group_by = query.group_by;
-        self.write(move |tx| {
-            refresh(tx)?;
-            let store: &dyn StoreTx = tx;
+        self.refresh_reports().await?;
+        self.read(move |store| {
             let allowed = allowed(store, &viewer, group_by)?;
             let facts: Vec<ReportFact> =
                 store.report_facts(from, to)?.into_iter().filter(|f| allowed(f)).collect();
@@ -585,9 +590,8 @@ impl Workspace {
     ) -> Outcome<Vec<CycleRow>> {
         let (from, to, _) = period(&query)?;
         let viewer = viewer.clone();
-        self.write(move |tx| {
-            refresh(tx)?;
-            let store: &dyn StoreTx = tx;
+        self.refresh_reports().await?;
+        self.read(move |store| {
             let allowed = allowed(store, &viewer, GroupBy::None)?;
             let mut cycles: BTreeMap<(Id, u32), Vec<ReportFact>> = BTreeMap::new();
             let kind = match metric {
