@@ -206,6 +206,17 @@ impl ApiClient {
         self.get(&format!("/api/v1/inboxes/{inbox_id}/connector")).await
     }
 
+    /// Creates an inbox with its connector (`POST /inboxes`, admins).
+    pub async fn create_inbox(&self, inbox: &CreateInbox) -> CoreResult<CreatedInbox> {
+        self.post("/api/v1/inboxes", inbox).await
+    }
+
+    /// Tries an inbox's stored connector settings against the provider
+    /// (`POST /inboxes/{id}/connector/test`, admins).
+    pub async fn test_connector(&self, inbox_id: Id) -> CoreResult<ConnectorTest> {
+        self.post(&format!("/api/v1/inboxes/{inbox_id}/connector/test"), &serde_json::json!({})).await
+    }
+
     /// Changes an agent (`PATCH /agents/{id}`, admins); answers the agent as now stored.
     pub async fn update_agent(&self, agent_id: Id, update: &UpdateAgent) -> CoreResult<Agent> {
         self.patch(&format!("/api/v1/agents/{agent_id}"), update).await
@@ -375,6 +386,35 @@ impl ApiClient {
     }
 
     /// Turns the second factor off, with a current code or a recovery code.
+    /// Checks the signed-in agent's password (the app lock). A wrong one is `Rejected` with
+    /// `invalid_credentials`; too many are `Rejected` with `rate_limited` (not a network failure,
+    /// which would let the lock fall back to its local check).
+    pub async fn verify_password(&self, password: &str) -> CoreResult<()> {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/me/verify-password", self.base))
+            .bearer_auth(self.token.expose())
+            .timeout(REQUEST_TIMEOUT)
+            .json(&VerifyPassword { password: password.into() })
+            .send()
+            .await
+            .map_err(network)?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            let body: Option<ErrorBody> = response.json().await.ok();
+            let message = body.map_or_else(|| "too many wrong passwords".into(), |b| b.error.message);
+            return Err(CoreError::Rejected {
+                code: ErrorCode::RateLimited,
+                message,
+                current_assignee_id: None,
+                conversation_id: None,
+            });
+        }
+        Err(failure(response).await)
+    }
+
     pub async fn disable_two_factor(&self, code: &str) -> CoreResult<()> {
         let response = self
             .http

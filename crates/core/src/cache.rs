@@ -124,6 +124,15 @@ impl Cache {
         Ok(())
     }
 
+    /// The app lock's offline verifier (see [`crate::lock`]), if one was stored.
+    pub fn unlock_verifier(&self) -> CoreResult<Option<String>> {
+        Self::meta(&self.lock(), "unlock_verifier")
+    }
+
+    pub fn set_unlock_verifier(&self, verifier: &str) -> CoreResult<()> {
+        Self::set_meta(&self.lock(), "unlock_verifier", verifier)
+    }
+
     /// The cursor of the last applied page (0: nothing yet).
     pub fn cursor(&self) -> CoreResult<i64> {
         Ok(Self::meta(&self.lock(), "cursor")?.and_then(|v| v.parse().ok()).unwrap_or(0))

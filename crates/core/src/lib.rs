@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod intents;
 pub mod keychain;
+pub mod lock;
 pub mod notify;
 pub mod outbox;
 pub mod quick_replies;

@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod app_lock;
 mod automation;
 mod balanced;
 mod board;
