@@ -240,6 +240,33 @@ pub async fn save_inbox_settings(
     desktop.save_inbox_settings(inbox_id, settings).await
 }
 
+/// Creates an inbox on a channel with its connector settings (admins).
+#[tauri::command]
+pub async fn create_inbox(
+    desktop: Desk<'_>,
+    name: String,
+    channel: Channel,
+    connector: Option<ConnectorSettings>,
+) -> Answer<Inbox> {
+    desktop.create_inbox(name, channel, connector).await
+}
+
+/// Replaces an inbox's connector settings (admins); a blank secret keeps the stored one.
+#[tauri::command]
+pub async fn save_inbox_connector(
+    desktop: Desk<'_>,
+    inbox_id: Uuid,
+    connector: Option<ConnectorSettings>,
+) -> Answer<Inbox> {
+    desktop.save_inbox_connector(inbox_id, connector).await
+}
+
+/// "Test connection": the inbox's stored settings tried against the provider (admins).
+#[tauri::command]
+pub async fn test_inbox_connector(desktop: Desk<'_>, inbox_id: Uuid) -> Answer<ConnectorTest> {
+    desktop.test_inbox_connector(inbox_id).await
+}
+
 #[tauri::command]
 pub async fn inbox_connector(desktop: Desk<'_>, inbox_id: Uuid) -> Answer<dto::InboxConnector> {
     desktop.inbox_connector(inbox_id).await

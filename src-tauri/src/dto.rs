@@ -497,6 +497,10 @@ pub struct InboxConnector {
     pub kind: String,
     pub simulated: bool,
     pub webhook_path: Option<String>,
+    /// The settings without secrets (`phone_number_id`, `graph_base_url`, `imap`…), to fill the
+    /// edit form; secret fields are never here.
+    #[ts(type = "Record<string, unknown>")]
+    pub details: serde_json::Value,
 }
 
 /// A new agent as the team settings page adds them; the password is made by the app.
@@ -876,6 +880,14 @@ pub fn typescript_bindings() -> String {
         InboxStart::decl(&config),
         InboxSettings::decl(&config),
         InboxConnector::decl(&config),
+        ConnectorSettings::decl(&config),
+        WhatsappSettings::decl(&config),
+        TelegramSettings::decl(&config),
+        EmailSettings::decl(&config),
+        MailServer::decl(&config),
+        MailSecurity::decl(&config),
+        NewSubject::decl(&config),
+        ConnectorTest::decl(&config),
         NewAgent::decl(&config),
         CreatedAgent::decl(&config),
         AgentChange::decl(&config),

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod api;
 pub mod attachments;
 pub mod cache;
+pub mod channels;
 pub mod clock;
 pub mod error;
 pub mod events;

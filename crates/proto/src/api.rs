@@ -382,6 +382,7 @@ pub struct CreateInbox {
 /// server-side (`inbox_connectors`), written by admins, never sent in the feed or read back with
 /// its secrets (`ConnectorInfo` is what an admin reads).
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ConnectorSettings {
@@ -414,6 +415,7 @@ impl std::fmt::Debug for ConnectorSettings {
 
 /// A Telegram bot: what BotFather gave, and the secret registered with `setWebhook`.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TelegramSettings {
@@ -439,6 +441,7 @@ impl std::fmt::Debug for TelegramSettings {
 
 /// An email inbox's mail servers and login (`connectors/email.rs` in the server).
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EmailSettings {
@@ -474,6 +477,7 @@ impl std::fmt::Debug for EmailSettings {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MailServer {
@@ -485,6 +489,7 @@ pub struct MailServer {
 /// `tls` (IMAPS 993, SMTPS 465), `starttls` (SMTP submission 587; not for IMAP), or `none`,
 /// accepted only for a loopback host (a bridge on the same machine, a test server).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MailSecurity {
@@ -498,6 +503,7 @@ pub enum MailSecurity {
 /// it opens a new conversation (`new_conversation`) unless one of theirs is still open, which it
 /// joins (a contact has at most one open conversation per inbox).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NewSubject {
@@ -508,6 +514,7 @@ pub enum NewSubject {
 
 /// A WhatsApp Cloud API number: what Meta's app dashboard shows.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WhatsappSettings {
@@ -558,6 +565,7 @@ pub struct ConnectorInfo {
 /// `POST /api/v1/inboxes/{id}/connector/test` (admins): whether the stored settings reach the
 /// provider. `detail` says what was found or exactly what failed, and never holds a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConnectorTest {
     pub ok: bool,

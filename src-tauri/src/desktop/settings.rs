@@ -31,6 +31,7 @@ impl Desktop {
             kind: info.kind,
             simulated: info.simulated,
             webhook_path: info.webhook_path,
+            details: info.details,
         })
     }
 

@@ -651,7 +651,81 @@ request: ListRequest, page: ListPage, };
 
 export type InboxSettings = { hours: Calendar | null, routing: Routing, auto_replies: AutoReplies, };
 
-export type InboxConnector = { kind: string, simulated: boolean, webhook_path: string | null, };
+export type InboxConnector = { kind: string, simulated: boolean, webhook_path: string | null, 
+/**
+ * The settings without secrets (`phone_number_id`, `graph_base_url`, `imap`…), to fill the
+ * edit form; secret fields are never here.
+ */
+details: Record<string, unknown>, };
+
+export type ConnectorSettings = { "kind": "api", webhook_url: string, } | { "kind": "whatsapp" } & WhatsappSettings | { "kind": "simulator" } | { "kind": "email" } & EmailSettings | { "kind": "telegram" } & TelegramSettings;
+
+export type WhatsappSettings = { 
+/**
+ * The phone number's id (not the number): `POST /{phone_number_id}/messages`.
+ */
+phone_number_id: string, 
+/**
+ * A system user's permanent access token (`Authorization: Bearer`).
+ */
+access_token: string, 
+/**
+ * The app secret: `X-Hub-Signature-256` is HMAC-SHA256 of the raw body under it.
+ */
+app_secret: string, 
+/**
+ * The token typed into the webhook settings; the `GET` handshake must echo it.
+ */
+verify_token: string, 
+/**
+ * `https://graph.facebook.com` unless set (tests point it at an emulator).
+ */
+graph_base_url: string | null, 
+/**
+ * The Graph API version, `v23.0` unless set.
+ */
+api_version: string | null, };
+
+export type TelegramSettings = { 
+/**
+ * The bot's token (`123456:ABC-DEF…`): `https://api.telegram.org/bot<token>/METHOD`.
+ */
+bot_token: string, 
+/**
+ * The `secret_token` given to `setWebhook` (1-256 of `A-Z a-z 0-9 _ -`): every webhook
+ * request carries it in `X-Telegram-Bot-Api-Secret-Token`.
+ */
+webhook_secret: string, 
+/**
+ * `https://api.telegram.org` unless set (a local Bot API server, or the tests' emulator).
+ */
+api_base_url: string | null, };
+
+export type EmailSettings = { 
+/**
+ * The inbox's address: what customers write to, the `From` and `Reply-To` of replies.
+ */
+address: string, display_name: string | null, imap: MailServer, smtp: MailServer, 
+/**
+ * The login on both servers (often the address itself).
+ */
+username: string, 
+/**
+ * An app password (most providers want one for IMAP/SMTP). Never read back.
+ */
+password: string, 
+/**
+ * The mailbox watched for new mail, `INBOX` unless set.
+ */
+mailbox: string | null, new_subject: NewSubject, };
+
+export type MailServer = { host: string, port: number, security: MailSecurity, };
+
+export type MailSecurity = "tls" | "starttls" | "none";
+
+export type NewSubject = "same_conversation" | "new_conversation";
+
+export type ConnectorTest = { ok: boolean, detail: string, };
 
 export type NewAgent = { name: string, email: string, role: Role, team_ids: Array<string>, 
 /**
