@@ -14,6 +14,9 @@ import type {
   QuickReplyInput,
   Team,
   InboxConnector,
+  Channel,
+  ConnectorSettings,
+  ConnectorTest,
   AppInfo,
   AutomationRule,
   AutomationRuleInput,
@@ -165,6 +168,14 @@ export const api = {
   saveInboxSettings: (inboxId: string, settings: InboxSettings) => call<Inbox>('save_inbox_settings', { inboxId, settings }),
   /** Admins: how the inbox reaches its channel (read from the server each time). */
   inboxConnector: (inboxId: string) => call<InboxConnector>('inbox_connector', { inboxId }),
+  /** Admins: a new inbox on a channel with its connector. Sent at once, never queued. */
+  createInbox: (name: string, channel: Channel, connector: ConnectorSettings | null) =>
+    call<Inbox>('create_inbox', { name, channel, connector }),
+  /** Admins: replaces the inbox's connector (`null` removes it); a blank secret keeps the stored one. */
+  saveInboxConnector: (inboxId: string, connector: ConnectorSettings | null) =>
+    call<Inbox>('save_inbox_connector', { inboxId, connector }),
+  /** Admins: the stored settings tried against the provider. */
+  testInboxConnector: (inboxId: string) => call<ConnectorTest>('test_inbox_connector', { inboxId }),
   /** Admins; `null` is no limit. Sent at once like `saveInboxSettings`. */
   setCapacity: (agentId: string, capacity: number | null) => call<Agent>('set_capacity', { agentId, capacity }),
   /** Leads and admins: what routing sees now. */

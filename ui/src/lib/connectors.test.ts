@@ -12,13 +12,13 @@ describe('connectors', () => {
     expect(connectorName('instagram')).toBe('instagram');
   });
   it('says a simulated inbox is simulated, and that an unconnected one fails replies', () => {
-    expect(connectorHint({ kind: 'simulator', simulated: true, webhook_path: null })).toContain('simulated customer');
-    expect(connectorHint({ kind: 'none', simulated: false, webhook_path: null })).toContain('fail');
-    expect(connectorHint({ kind: 'whatsapp', simulated: false, webhook_path: '/webhooks/x' })).toBeNull();
+    expect(connectorHint({ kind: 'simulator', simulated: true, webhook_path: null, details: {} })).toContain('simulated customer');
+    expect(connectorHint({ kind: 'none', simulated: false, webhook_path: null, details: {} })).toContain('fail');
+    expect(connectorHint({ kind: 'whatsapp', simulated: false, webhook_path: '/webhooks/x', details: {} })).toBeNull();
   });
   it('speaks Persian too', () => {
     setLocale('fa');
     expect(connectorName('telegram')).toBe('ربات تلگرام');
-    expect(connectorHint({ kind: 'simulator', simulated: true, webhook_path: null })).toContain('نمایشی');
+    expect(connectorHint({ kind: 'simulator', simulated: true, webhook_path: null, details: {} })).toContain('نمایشی');
   });
 });

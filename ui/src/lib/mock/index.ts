@@ -6,6 +6,8 @@ import { emit } from '@tauri-apps/api/event';
 import { matchesFilter } from '../filters';
 import type {
   Inbox,
+  Channel,
+  ConnectorSettings,
   Agent,
   ConversationFilter,
   SavedView,
@@ -76,6 +78,8 @@ export function installMock(params: URLSearchParams): void {
     setTimeout(() => emit('switchboard://event', payload), 0);
   };
   const changed = (...kinds: EntityKind[]) => event({ type: 'cache_changed', kinds });
+  // Connector settings the mock's admin saved (the demo's own inboxes have the simulator).
+  const connectors = new Map<string, ConnectorSettings>();
   const status = (): Status => ({ connection, pending, last_sync_at: lastSync, do_not_disturb: dnd });
   const pushStatus = () => event({ type: 'status', ...status() });
 
@@ -565,7 +569,30 @@ export function installMock(params: URLSearchParams): void {
       if (me.role !== 'admin') fail('forbidden', 'only admins read connector settings');
       inboxes.find((i) => i.id === args.inboxId) ?? fail('not_found', 'no such inbox');
       // The mock's inboxes are the demo's: its simulator.
-      return { kind: 'simulator', simulated: true, webhook_path: null };
+      const connector = connectors.get(args.inboxId as string);
+      if (connector) return { kind: connector.kind, simulated: false, webhook_path: `/api/v1/channels/${args.inboxId}/webhook`, details: {} };
+      return { kind: 'simulator', simulated: true, webhook_path: null, details: {} };
+    },
+    create_inbox: (args) => {
+      if (me.role !== 'admin') fail('forbidden', 'only admins create inboxes');
+      const inbox = { ...inboxes[0], id: uuid(900 + inboxes.length, 2), name: String(args.name).trim(), channel: args.channel as Channel, member_agent_ids: [], member_team_ids: [], templates: [] };
+      inboxes.push(inbox);
+      if (args.connector) connectors.set(inbox.id, args.connector as ConnectorSettings);
+      setTimeout(() => changed('inbox'), 300);
+      return inbox;
+    },
+    save_inbox_connector: (args) => {
+      if (me.role !== 'admin') fail('forbidden', 'only admins change inboxes');
+      const inbox = inboxes.find((i) => i.id === args.inboxId) ?? fail('not_found', 'no such inbox');
+      if (args.connector) connectors.set(inbox.id, args.connector as ConnectorSettings);
+      else connectors.delete(inbox.id);
+      return inbox;
+    },
+    test_inbox_connector: (args) => {
+      const connector = connectors.get(args.inboxId as string);
+      return connector
+        ? { ok: false, detail: `the mock reaches no ${connector.kind} provider` }
+        : { ok: true, detail: 'the demo’s simulated channel: replies go to the traffic simulator, nowhere else' };
     },
     save_inbox_settings: (args) => {
       if (connection !== 'online') fail('offline', 'the inbox’s settings can’t be saved until the server can be reached again');

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { callbackUrl, draftFromInfo, emptyDraft, kindsFor, toConnector, validate } from './channelForm';
+
+describe('channel settings form', () => {
+  it('offers the channel its own connector or none', () => {
+    expect(kindsFor('whatsapp')).toEqual(['whatsapp', 'none']);
+    expect(kindsFor('webchat')).toEqual(['api', 'none']);
+  });
+
+  it('needs every secret when creating, none when a connector of the kind is stored', () => {
+    const draft = { ...emptyDraft('whatsapp'), phone_number_id: '106540352242922', verify_token: '' };
+    expect(validate(draft, false).map((i) => i.field)).toEqual(['access_token', 'app_secret', 'verify_token']);
+    expect(validate(draft, true)).toEqual([]);
+    expect(validate({ ...draft, phone_number_id: ' ' }, true)).toEqual([{ field: 'phone_number_id', kind: 'required' }]);
+  });
+
+  it('generates a webhook secret Telegram accepts, and refuses one it would not', () => {
+    const draft = { ...emptyDraft('telegram'), bot_token: '123:abc' };
+    expect(draft.webhook_secret).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(validate(draft, false)).toEqual([]);
+    expect(validate({ ...draft, webhook_secret: 'has spaces' }, false)).toEqual([{ field: 'webhook_secret', kind: 'secretChars' }]);
+    expect(validate({ ...draft, api_base_url: 'api.telegram.org' }, false)).toEqual([{ field: 'api_base_url', kind: 'url' }]);
+  });
+
+  it('checks email ports and the address', () => {
+    const draft = {
+      ...emptyDraft('email'), address: 'help@shop.test', imap_host: 'imap.shop.test', smtp_host: 'smtp.shop.test',
+      username: 'help@shop.test', password: 'app-password',
+    };
+    expect(validate(draft, false)).toEqual([]);
+    expect(validate({ ...draft, imap_port: '99999', address: 'help' }, false)).toEqual([
+      { field: 'address', kind: 'email' }, { field: 'imap_port', kind: 'port' },
+    ]);
+  });
+
+  it('builds the settings the server takes, blank optionals as null and a blank secret kept blank', () => {
+    const draft = { ...emptyDraft('telegram'), bot_token: ' 123:abc ', webhook_secret: 's_1', api_base_url: ' ' };
+    expect(toConnector(draft)).toEqual({ kind: 'telegram', bot_token: '123:abc', webhook_secret: 's_1', api_base_url: null });
+    const email = toConnector({ ...emptyDraft('email'), address: 'a@b.c', imap_host: 'i', smtp_host: 's', smtp_port: '587', smtp_security: 'starttls', username: 'u' });
+    expect(email).toMatchObject({ kind: 'email', imap: { host: 'i', port: 993, security: 'tls' }, smtp: { port: 587, security: 'starttls' }, password: '', mailbox: null });
+    expect(toConnector(emptyDraft('none'))).toBeNull();
+  });
+
+  it('fills the edit form from what the server read back, secrets blank', () => {
+    const draft = draftFromInfo({
+      kind: 'whatsapp', simulated: false, webhook_path: '/api/v1/channels/x/webhook',
+      details: { phone_number_id: '1065', graph_base_url: 'https://graph.facebook.com', api_version: 'v23.0' },
+    });
+    expect(draft).toMatchObject({ kind: 'whatsapp', phone_number_id: '1065', api_version: 'v23.0', access_token: '', verify_token: '' });
+    const email = draftFromInfo({
+      kind: 'email', simulated: false, webhook_path: null,
+      details: { address: 'a@b.c', imap: { host: 'i', port: 143, security: 'starttls' }, smtp: { host: 's', port: 25, security: 'none' }, username: 'u', mailbox: 'INBOX', new_subject: 'new_conversation' },
+    });
+    expect(email).toMatchObject({ imap_port: '143', imap_security: 'starttls', smtp_security: 'none', new_subject: 'new_conversation', password: '' });
+    expect(draftFromInfo({ kind: 'simulator', simulated: true, webhook_path: null, details: {} }).kind).toBe('none');
+  });
+
+  it('joins the server URL and the callback path', () => {
+    expect(callbackUrl('https://desk.shop.test/', '/api/v1/channels/1/webhook')).toBe('https://desk.shop.test/api/v1/channels/1/webhook');
+  });
+});
