@@ -16,6 +16,7 @@ mod database_tls;
 mod email;
 mod escalation;
 mod feed;
+mod fuzz;
 mod graph_emulator;
 mod label_names;
 mod ledger;

@@ -231,7 +231,13 @@ pub fn html_to_text(html: &str) -> String {
 pub fn fold_quoted(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let is_quote = |l: &str| l.trim_start().starts_with('>');
-    let only_quotes_after = |i: usize| lines[i..].iter().all(|l| l.trim().is_empty() || is_quote(l));
+    // quotes_from[i]: every line from i on is blank or quoted. Computed once from the end, so a
+    // long run of quoted lines before fresh text costs one pass, not one pass per line.
+    let mut quotes_from = vec![true; lines.len() + 1];
+    for i in (0..lines.len()).rev() {
+        quotes_from[i] = quotes_from[i + 1] && (lines[i].trim().is_empty() || is_quote(lines[i]));
+    }
+    let only_quotes_after = |i: usize| quotes_from[i];
     let mut start = None;
     for (i, line) in lines.iter().enumerate() {
         let trimmed = line.trim();
@@ -400,5 +406,15 @@ mod tests {
         assert_eq!(fold_quoted("Just text.\nTwo lines."), "Just text.\nTwo lines.");
         // A message that is only a quote keeps it as its text rather than showing nothing.
         assert_eq!(fold_quoted("> quoted only"), "> quoted only");
+    }
+
+    /// Found by the fuzz tests' review (issue 20): each quoted line scanned every line after it, so
+    /// a mail of 100,000 quoted lines before one fresh line took billions of steps.
+    #[test]
+    fn a_long_run_of_quoted_lines_folds_in_one_pass() {
+        let text = format!("{}fresh", "> quoted\n".repeat(100_000));
+        assert_eq!(fold_quoted(&text), text);
+        let reply = format!("Thanks\nOn Mon, Bob wrote:\n{}", "> quoted\n".repeat(100_000));
+        assert!(fold_quoted(&reply).starts_with("Thanks\n\n> On Mon, Bob wrote:\n> quoted"));
     }
 }
