@@ -544,4 +544,40 @@ mod tests {
         let rendered = render("Hi {{contact.name}}", &full_context());
         assert_eq!(next_placeholder(&rendered, 0), None);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 512, failure_persistence: None, ..Default::default() })]
+
+        /// Issue 20: any template and any values render without a panic; the output is the body
+        /// with each variable replaced by one value at most once (values are not rescanned), and
+        /// every placeholder range lies inside the text on `{{…}}`.
+        #[test]
+        fn any_template_renders_bounded_with_placeholders_inside(
+            body in "(\\{\\{ ?(contact\\.name|contact\\.first_name|agent\\.name|conversation\\.id|inbox\\.name|order\\.no|[^{}]{0,6}) ?\\}\\}|\\{|\\}|.{0,6}){0,30}",
+            contact_name in ".{0,20}|\\{\\{contact\\.name\\}\\}",
+            agent_name in ".{0,20}",
+            conversation_id in ".{0,20}",
+            inbox_name in ".{0,20}",
+            cursor in 0usize..400,
+        ) {
+            let context = ReplyContext { contact_name, agent_name, conversation_id, inbox_name };
+            let longest = [&context.contact_name, &context.agent_name, &context.conversation_id, &context.inbox_name]
+                .iter()
+                .map(|v| v.len())
+                .max()
+                .unwrap_or(0);
+            let rendered = render(&body, &context);
+            let variables = body.matches("{{").count();
+            proptest::prop_assert!(rendered.text.len() <= body.len() + variables * longest);
+            let chars: Vec<char> = rendered.text.chars().collect();
+            for range in &rendered.placeholders {
+                proptest::prop_assert!(range.end <= chars.len());
+                let text: String = chars[range.clone()].iter().collect();
+                proptest::prop_assert!(text.starts_with("{{") && text.ends_with("}}"), "{text}");
+            }
+            if let Some(next) = next_placeholder(&rendered, cursor) {
+                proptest::prop_assert!(rendered.placeholders.contains(&next));
+            }
+        }
+    }
 }

@@ -580,4 +580,27 @@ mod tests {
         assert_eq!(ids.last().map(String::as_str), Some("m29"));
         assert_eq!(ids[1], "m11");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 256, failure_persistence: None, ..Default::default() })]
+
+        /// Issue 20: what an email's sender controls (its body, its From address, its threading ids)
+        /// is cut and read without a panic, and a cut body stays within the limit.
+        #[test]
+        fn sender_controlled_text_is_cut_and_read_without_panic(
+            text in ".{0,300}",
+            max in 0usize..400,
+            address in ".{0,40}",
+            ids in proptest::collection::vec(".{0,8}", 0..(THREAD_IDS * 2)),
+        ) {
+            let cut = truncate(&text, max);
+            proptest::prop_assert!(cut == text || cut.len() <= max.max(38), "{} > {max}", cut.len());
+            let _ = outgoing_message_id(Id::nil(), &address);
+            let mut ids = ids;
+            let first = ids.first().cloned();
+            trim_ids(&mut ids);
+            proptest::prop_assert!(ids.len() <= THREAD_IDS);
+            proptest::prop_assert_eq!(ids.first().cloned(), first);
+        }
+    }
 }
