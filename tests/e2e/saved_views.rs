@@ -2,7 +2,9 @@
 //! (the WhatsApp inbox AND the label vip AND unassigned), the list shows exactly the conversations
 //! the server says match; she saves it as a Support team view, the sidebar shows it with the right
 //! count, and a customer whose new conversation then matches bumps that count live. The server
-//! holds the view, team-wide: Sam, in Support, is given it.
+//! holds the view, team-wide: Sam, in Support, is given it. Then she drops "unassigned" from the
+//! view's filter and updates the view: the server keeps the wider filter and the sidebar's count
+//! follows; switching to another view with the bar open shows that view's (empty) filter.
 
 use serde_json::{json, Value};
 use switchboard_e2e::Session;
@@ -12,15 +14,20 @@ use crate::{leave_fields, screenshot, server, Harness, WAIT};
 
 const VIEW_NAME: &str = "VIP waiting";
 
-/// How many conversations match "WhatsApp AND vip AND unassigned" among the open ones (the
-/// sidebar counts in the list's status, open), as the server has them.
-async fn matching(server: &server::Api, workspace: &server::Workspace) -> anyhow::Result<usize> {
+/// How many conversations match "WhatsApp AND vip AND unassigned" (or, with `unassigned` false,
+/// "WhatsApp AND vip") among the open ones (the sidebar counts in the list's status, open), as the
+/// server has them.
+async fn matching(
+    server: &server::Api,
+    workspace: &server::Workspace,
+    unassigned: bool,
+) -> anyhow::Result<usize> {
     let mut count = 0;
     for id in server.conversation_ids().await? {
         let conversation = server.conversation(id.parse()?).await?;
         if conversation.inbox_id == workspace.whatsapp.inbox.id
             && conversation.labels.iter().any(|label| label == "vip")
-            && conversation.assignee_id.is_none()
+            && (!unassigned || conversation.assignee_id.is_none())
             && conversation.status == ConversationStatus::Open
         {
             count += 1;
@@ -30,11 +37,16 @@ async fn matching(server: &server::Api, workspace: &server::Workspace) -> anyhow
 }
 
 async fn chip(session: &Session, criterion: &str, value: &str) -> anyhow::Result<()> {
+    press(session, criterion, value, true).await
+}
+
+/// Clicks a chip and waits until it reads `on`.
+async fn press(session: &Session, criterion: &str, value: &str, on: bool) -> anyhow::Result<()> {
     let css = format!("[data-criterion={criterion}] [data-testid=filter-chip][data-value='{value}']");
     session.click(&session.wait_for(&css, WAIT).await?).await?;
     session
-        .wait_until(&format!("the {criterion} chip {value} is on"), &format!(
-            "const e = document.querySelector(\"{}\"); return !!e && e.getAttribute('aria-pressed') === 'true';",
+        .wait_until(&format!("the {criterion} chip {value} is {on}"), &format!(
+            "const e = document.querySelector(\"{}\"); return !!e && e.getAttribute('aria-pressed') === '{on}';",
             css.replace('"', "\\\"")
         ), WAIT)
         .await?;
@@ -69,7 +81,7 @@ pub async fn saved_views_steps(
         server.inbound(&workspace.whatsapp, "vip-2", "Omar Haddad", "sv2", "Where is my order?").await?;
     server.label(second.conversation_id, "vip").await?;
     crate::claim_as(server, "sam@e2e.example", second.conversation_id).await?;
-    let expected = matching(server, workspace).await?;
+    let expected = matching(server, workspace, true).await?;
     anyhow::ensure!(expected >= 1, "the unassigned vip conversation matches on the server");
 
     // The view on screen now, to come back to for the steps after these.
@@ -139,7 +151,7 @@ pub async fn saved_views_steps(
         server.inbound(&workspace.whatsapp, "vip-3", "Lior Ben-David", "sv3", "Hello? Anyone?").await?;
     server.label(third.conversation_id, "vip").await?;
     anyhow::ensure!(
-        matching(server, workspace).await? == expected + 1,
+        matching(server, workspace, true).await? == expected + 1,
         "the new conversation matches on the server"
     );
     sidebar_count(session, expected + 1).await?;
@@ -162,11 +174,80 @@ pub async fn saved_views_steps(
     screenshot(session, harness, "31-filters-and-saved-view-rtl").await?;
     reload(session, "").await?;
     session.wait_for("html[dir=ltr]", WAIT).await?;
+    let wider = update_steps(harness, server, workspace, session, &sam, expected + 1).await?;
     session.click(&session.wait_for(&before, WAIT).await?).await?;
     println!(
-        "saved views: WhatsApp AND vip AND unassigned listed {expected}, saved for Support, counted {}",
+        "saved views: WhatsApp AND vip AND unassigned listed {expected}, saved for Support, counted {}, \
+         updated to WhatsApp AND vip, counted {wider}",
         expected + 1
     );
+    Ok(())
+}
+
+/// Sara opens the view, drops "unassigned" from its filter and presses "Update view": the server
+/// keeps the wider filter and the sidebar counts what it matches. Then, the bar still open, she
+/// goes to Mine: the bar shows Mine's (empty) filter, not the view's. Answers the new count.
+async fn update_steps(
+    harness: &Harness,
+    server: &server::Server,
+    workspace: &server::Workspace,
+    session: &Session,
+    sam: &server::Api,
+    narrow: usize,
+) -> anyhow::Result<usize> {
+    let saved = format!("[data-testid=saved-view][data-name='{VIEW_NAME}'] [data-testid=view]");
+    session.click(&session.wait_for(&saved, WAIT).await?).await?;
+    session.click(&session.wait_for("[data-testid=filter-toggle]", WAIT).await?).await?;
+    session.wait_for("[data-testid=filter-bar] [data-value=unassigned][aria-pressed=true]", WAIT).await?;
+    press(session, "assignee", "unassigned", false).await?;
+    let update = session.wait_for("[data-testid=update-view]", WAIT).await?;
+    session.wait_for("[data-testid=filter-bar] [data-testid=save-as-view]", WAIT).await?;
+    screenshot(session, harness, "32-saved-view-changed").await?;
+    session.click(&update).await?;
+
+    let wider = matching(server, workspace, false).await?;
+    anyhow::ensure!(wider > narrow, "Omar's conversation, claimed by Sam, now matches too");
+    let mut stored = Value::Null;
+    for _ in 0..100 {
+        let views: Vec<Value> = serde_json::from_slice(&sam.get_bytes("/api/v1/saved-views").await?)?;
+        stored = views.into_iter().find(|v| v["name"] == VIEW_NAME).unwrap_or(Value::Null);
+        if stored["filter"]["assignees"] == json!([]) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::ensure!(
+        stored["filter"]["assignees"] == json!([]) && stored["filter"]["labels"] == json!(["vip"]),
+        "the server keeps the updated filter: {stored}"
+    );
+    sidebar_count(session, wider).await?;
+    session.wait_for("[data-testid=saved-view] [data-testid=view][aria-current=true]", WAIT).await?;
+    until_nothing_to_update(session).await?;
+
+    // Another view with the bar open: the bar follows it (Mine has no criteria).
+    session.click(&session.wait_for("[data-testid=view][data-view=mine]", WAIT).await?).await?;
+    session
+        .wait_until(
+            "the bar shows Mine's empty filter",
+            "return !!document.querySelector('[data-testid=filter-bar]') && \
+             !document.querySelector('[data-testid=filter-bar] [aria-pressed=true]') && \
+             !document.querySelector('[data-testid=update-view]');",
+            WAIT,
+        )
+        .await?;
+    session.click(&session.wait_for("[data-testid=filter-toggle]", WAIT).await?).await?;
+    Ok(wider)
+}
+
+/// The bar no longer offers an update once the view holds the draft.
+async fn until_nothing_to_update(session: &Session) -> anyhow::Result<()> {
+    session
+        .wait_until(
+            "the view holds the draft: nothing to update",
+            "return !document.querySelector('[data-testid=update-view]');",
+            WAIT,
+        )
+        .await?;
     Ok(())
 }
 
