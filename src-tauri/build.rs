@@ -9,6 +9,8 @@ const COMMANDS: &[&str] = &[
     "begin_two_factor",
     "confirm_two_factor",
     "disable_two_factor",
+    "lock_app",
+    "unlock_app",
     "sign_out",
     "switch_account",
     "directory",

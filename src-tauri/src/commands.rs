@@ -58,6 +58,16 @@ pub async fn disable_two_factor(desktop: Desk<'_>, code: String) -> Answer<()> {
 }
 
 #[tauri::command]
+pub async fn lock_app(desktop: Desk<'_>) -> Answer<()> {
+    desktop.lock_app().await
+}
+
+#[tauri::command]
+pub async fn unlock_app(desktop: Desk<'_>, password: String) -> Answer<()> {
+    desktop.unlock_app(&password).await
+}
+
+#[tauri::command]
 pub async fn sign_out(desktop: Desk<'_>) -> Answer<dto::AppInfo> {
     desktop.sign_out().await
 }

@@ -8,6 +8,7 @@
 //! when a notification may interrupt ([`Attention`]). The clock is injected, like the core's.
 
 mod actions;
+mod app_lock;
 mod channels;
 mod files;
 mod reads;
@@ -88,6 +89,8 @@ pub struct Desktop {
     ui: UiSink,
     notifier: Arc<dyn Notifier>,
     attention: Arc<Mutex<Attention>>,
+    /// Whether the window is locked (see [`app_lock`]).
+    app_lock: Arc<Mutex<app_lock::AppLock>>,
     matcher: Mutex<QuickReplyMatcher>,
     /// Called when a notification is clicked, before the UI is told (focus the window).
     on_notification_click: Arc<dyn Fn() + Send + Sync>,
@@ -120,6 +123,7 @@ impl Desktop {
             ui,
             notifier,
             attention: Arc::default(),
+            app_lock: Arc::default(),
             matcher: Mutex::new(QuickReplyMatcher::new()),
             on_notification_click,
             now,

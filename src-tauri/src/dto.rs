@@ -145,6 +145,8 @@ pub struct AppInfo {
     /// The active account signed in but an admin requires a second factor it hasn't enrolled:
     /// the enrolment screen shows before its inbox can open.
     pub two_factor_enrolment: bool,
+    /// The app lock is on: the window shows only the lock screen until the password is given.
+    pub locked: bool,
 }
 
 /// Whether the signed-in agent signs in with a second factor.

@@ -99,13 +99,17 @@ fn spawn_unread_updates<R: tauri::Runtime>(app: tauri::AppHandle<R>, desktop: Ar
         let mut last = None;
         loop {
             tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-            let unread = desktop.unread_count().await.unwrap_or(0);
-            if last == Some(unread) {
+            // Locked: nothing of the inbox, not even how much is waiting.
+            let locked = desktop.is_locked();
+            let unread = if locked { 0 } else { desktop.unread_count().await.unwrap_or(0) };
+            if last == Some((unread, locked)) {
                 continue;
             }
-            last = Some(unread);
+            last = Some((unread, locked));
             if let Some(tray) = app.tray_by_id("main") {
-                let text = if unread == 0 {
+                let text = if locked {
+                    "Switchboard — locked".to_owned()
+                } else if unread == 0 {
                     "Switchboard".to_owned()
                 } else {
                     format!("Switchboard — {unread} unread")
@@ -296,6 +300,8 @@ pub fn run() {
             commands::begin_two_factor,
             commands::confirm_two_factor,
             commands::disable_two_factor,
+            commands::lock_app,
+            commands::unlock_app,
             commands::sign_out,
             commands::switch_account,
             commands::directory,

@@ -25,6 +25,7 @@ impl Desktop {
             default_server_url: self.default_server_url.clone(),
             accounts: self.summaries()?,
             signed_in: self.session.lock().await.is_some(),
+            locked: self.is_locked(),
             two_factor_enrolment: self.accounts.active()?.is_some_and(|a| a.must_enrol_two_factor),
         })
     }
@@ -33,7 +34,8 @@ impl Desktop {
     /// active account opens at start-up, so this answers once that is done.
     pub async fn start_screen(&self) -> UiResult<dto::StartScreen> {
         let info = self.app_info().await?;
-        if !info.signed_in {
+        // Locked: the page (reloaded, perhaps) gets nothing of the inbox until it is unlocked.
+        if !info.signed_in || info.locked {
             return Ok(dto::StartScreen { info, inbox: None });
         }
         let request = dto::ListRequest::start();
@@ -77,6 +79,8 @@ impl Desktop {
             }
         } else {
             self.open(&info).await?;
+            self.clear_lock();
+            self.remember_password(password).await;
         }
         self.app_info().await
     }
@@ -94,6 +98,7 @@ impl Desktop {
     }
 
     pub async fn sign_out(&self) -> UiResult<dto::AppInfo> {
+        self.clear_lock();
         let mut closed = self.close().await;
         if closed.is_none() {
             // An account signed in only to enrol a second factor has no session to close.
@@ -143,6 +148,7 @@ impl Desktop {
         let accounts = self.accounts.clone();
         let on_click = self.on_notification_click.clone();
         let session = self.session.clone();
+        let app_lock = self.app_lock.clone();
         let signed_out = Arc::new(std::sync::atomic::AtomicBool::new(false));
         Arc::new(move |event| match event {
             Event::CacheChanged { kinds } => ui(UiEvent::CacheChanged { kinds }),
@@ -173,6 +179,9 @@ impl Desktop {
                 ui(UiEvent::Presence { agent_id, online })
             }
             Event::Notify(notification) => {
+                // Locked: say that something came, not what or from whom.
+                let notification =
+                    if lock(&app_lock).is_locked() { app_lock::masked(&notification) } else { notification };
                 let interrupt = lock(&attention).should_interrupt(notification.conversation_id);
                 if interrupt {
                     let ui = ui.clone();

@@ -540,7 +540,11 @@ signed_in: boolean,
  * The active account signed in but an admin requires a second factor it hasn't enrolled:
  * the enrolment screen shows before its inbox can open.
  */
-two_factor_enrolment: boolean, };
+two_factor_enrolment: boolean, 
+/**
+ * The app lock is on: the window shows only the lock screen until the password is given.
+ */
+locked: boolean, };
 
 export type TwoFactorState = { enabled: boolean, recovery_codes_left: number, 
 /**
