@@ -26,6 +26,12 @@ describe('actionFor', () => {
     expect(actionFor(press('E'))).toBe('resolve');
   });
 
+  it('locks with Ctrl/Cmd+Shift+L, even while typing', () => {
+    expect(actionFor(press('L', { ctrlKey: true, shiftKey: true, code: 'KeyL' }))).toBe('lock');
+    expect(actionFor(press('L', { metaKey: true, shiftKey: true, code: 'KeyL', targetIsEditable: true }))).toBe('lock');
+    expect(actionFor(press('l', { ctrlKey: true, code: 'KeyL' }))).toBeNull();
+  });
+
   it('opens the help with ?', () => {
     expect(actionFor(press('?', { shiftKey: true }))).toBe('help');
   });

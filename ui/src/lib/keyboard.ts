@@ -21,6 +21,7 @@ export type KeyAction =
   | 'reply'
   | 'note'
   | 'help'
+  | 'lock'
   | 'escape';
 
 export type KeyPress = {
@@ -69,6 +70,7 @@ export function actionFor(press: KeyPress): KeyAction | null {
     if (press.altKey) return null;
     const letter = letterOf(press);
     if (letter === 'k' && !press.shiftKey) return 'palette';
+    if (letter === 'l' && press.shiftKey) return 'lock';
     if (press.key === '/' || press.code === 'Slash') return 'quickReplies';
     if (press.key === 'Enter') return 'send';
     return null;
@@ -126,6 +128,7 @@ export const SHORTCUTS: { group: 'navigation' | 'conversation' | 'composer'; key
   { group: 'navigation', keys: ['Mod', 'click'], action: 'multiSelect' },
   { group: 'navigation', keys: ['Mod', 'K'], action: 'palette' },
   { group: 'navigation', keys: ['?'], action: 'help' },
+  { group: 'navigation', keys: ['Mod', 'Shift', 'L'], action: 'lock' },
   { group: 'navigation', keys: ['Esc'], action: 'escape' },
   { group: 'conversation', keys: ['e'], action: 'resolve' },
   { group: 'conversation', keys: ['Shift', 'E'], action: 'reopen' },

@@ -57,7 +57,8 @@ export type CommandAction =
   | { type: 'filters' }
   | { type: 'escalate'; escalated: boolean }
   | { type: 'testRules' }
-  | { type: 'signOut' };
+  | { type: 'signOut' }
+  | { type: 'lock' };
 
 export type Command = {
   id: string;
@@ -158,6 +159,7 @@ export function buildCommands(directory: Directory, context: CommandContext = {}
       'agents load capacity reassign queue presence team');
   }
   general('filters', t('palette.commands.filters'), { type: 'filters' }, 'filter combine criteria saved view search narrow');
+  general('lock', t('palette.commands.lock'), { type: 'lock' }, 'lock screen privacy idle');
   general('sign-out', t('palette.commands.signOut'), { type: 'signOut' }, 'log out');
 
   const views: ViewKey[] = [

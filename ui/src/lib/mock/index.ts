@@ -94,6 +94,7 @@ export function installMock(params: URLSearchParams): void {
     default_server_url: 'http://127.0.0.1:7300',
     signed_in: signedIn,
     two_factor_enrolment: false,
+    locked: signedIn && locked,
     accounts: signedIn
       ? [
           { key: 'sara', server_url: 'http://127.0.0.1:7300', agent_name: me.name, agent_email: me.email, active: true },
@@ -248,6 +249,7 @@ export function installMock(params: URLSearchParams): void {
   };
 
   let twoFactorOn = false;
+  let locked = false;
   const handlers: Record<string, (args: Args) => unknown> = {
     app_info: () => info(),
     two_factor_status: () => ({ enabled: twoFactorOn, recovery_codes_left: twoFactorOn ? 10 : 0, required: false }),
@@ -265,7 +267,7 @@ export function installMock(params: URLSearchParams): void {
       twoFactorOn = false;
     },
     start_screen: (): StartScreen => {
-      if (!signedIn) return { info: info(), inbox: null };
+      if (!signedIn || locked) return { info: info(), inbox: null };
       const request: ListRequest = { view: { type: 'mine' }, status: 'open', sort: 'newest', offset: 0, limit: 100 };
       const page = handlers.list_conversations({ request }) as ListPage;
       return { info: info(), inbox: { directory: handlers.directory({}) as Directory, status: status(), request, page } };
@@ -281,8 +283,16 @@ export function installMock(params: URLSearchParams): void {
       changed('agent', 'team', 'inbox', 'label', 'canned_response', 'conversation', 'message');
       return info();
     },
+    lock_app: () => {
+      locked = true;
+    },
+    unlock_app: (args) => {
+      if (String(args.password) !== 'switchboard-demo' && String(args.password) !== 'demo') fail('invalid_credentials', 'wrong password');
+      locked = false;
+    },
     sign_out: () => {
       signedIn = false;
+      locked = false;
       return info();
     },
     switch_account: () => info(),

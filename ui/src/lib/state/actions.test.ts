@@ -27,6 +27,7 @@ function make(overrides: Partial<ActionHost> = {}) {
     toggleContactPanel: vi.fn(),
     openSettings: vi.fn(),
     signOut: vi.fn(),
+    lock: vi.fn(),
     ...overrides,
   };
   return { actions: new Actions(host), host };

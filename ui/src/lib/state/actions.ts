@@ -34,6 +34,7 @@ export type ActionHost = {
   /** The settings' rules page, to try a rule on this conversation (leads and admins). */
   testRules?: (conversationId: string) => void;
   signOut: () => void;
+  lock: () => void;
 };
 
 export class Actions {
@@ -167,6 +168,8 @@ export class Actions {
         return;
       case 'signOut':
         return this.host.signOut();
+      case 'lock':
+        return this.host.lock();
     }
   }
 }

@@ -1,6 +1,7 @@
 // The app: the feature states composed, the shell's events routed to them, and the little state
 // that belongs to the window (overlays, the contact panel, requests to the composer, the clock).
 // Components import `app` and read or call its parts.
+import { AppLockState } from './appLock.svelte';
 import { ApiError, hasBackend, onDragDrop, onUiEvent } from '../api';
 import type { Conversation, EntityKind, Inbox, SendKind, UiEvent, ViewKey } from '../bindings';
 import { errorText } from '../errors';
@@ -125,6 +126,7 @@ export class AppState {
       },
       testRules: (id) => this.testRules(id),
       signOut: () => this.session.signOut(),
+      lock: () => this.session.lock(),
     });
   }
 
@@ -355,6 +357,9 @@ export class AppState {
 }
 
 export const app = new AppState();
+
+/** The app lock's idle timer: locks the session when the chosen idle time passes. */
+export const appLock = new AppLockState(() => app.session.lock());
 
 /** Shows a failure as a toast (for components: `.catch(reportError)`). */
 export function reportError(error: unknown): void {

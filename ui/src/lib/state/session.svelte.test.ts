@@ -31,6 +31,37 @@ const start: InboxStart = {
 };
 
 describe('Session', () => {
+  it('locks: the shell first, then the inbox leaves the page; a wrong password keeps it locked', async () => {
+    fakeApi.startScreen.mockResolvedValue({ info: signedIn, inbox: start });
+    const { session, deps } = make();
+    await session.resume();
+    deps.reset.mockClear();
+    await session.lock();
+    expect(fakeApi.lockApp).toHaveBeenCalledOnce();
+    expect(deps.reset).toHaveBeenCalledOnce();
+    expect(session.phase).toBe('locked');
+    fakeApi.unlockApp.mockRejectedValueOnce(new ApiError('invalid_credentials', 'wrong password'));
+    await expect(session.unlock('nope')).rejects.toMatchObject({ code: 'invalid_credentials' });
+    expect(session.phase).toBe('locked');
+    await session.unlock('right');
+    expect(fakeApi.unlockApp).toHaveBeenLastCalledWith('right');
+    expect(session.phase).toBe('ready');
+  });
+
+  it('comes back locked after a reload while the shell is locked, without the inbox', async () => {
+    fakeApi.startScreen.mockResolvedValue({ info: { ...signedIn, locked: true }, inbox: null });
+    const { session, deps } = make();
+    await session.resume();
+    expect(session.phase).toBe('locked');
+    expect(deps.firstPage).not.toHaveBeenCalled();
+  });
+
+  it('a refused lock (no session) leaves the phase alone', async () => {
+    const { session } = make();
+    await session.lock();
+    expect(fakeApi.lockApp).not.toHaveBeenCalled();
+  });
+
   it('opens the inbox from the start screen without asking again', async () => {
     fakeApi.startScreen.mockResolvedValue({ info: signedIn, inbox: start });
     const { session, deps } = make();

@@ -19,7 +19,8 @@ import { sameView } from '../views';
 import { mark } from './startup';
 
 /** `enrol`: signed in, but an admin requires two-step verification this agent hasn't set up yet. */
-export type Phase = 'loading' | 'signin' | 'enrol' | 'ready' | 'nobackend';
+/** `locked`: the app lock is on; nothing of the inbox is on screen until the password is given. */
+export type Phase = 'loading' | 'signin' | 'enrol' | 'ready' | 'locked' | 'nobackend';
 
 export type SessionDeps = {
   report: (error: unknown) => void;
@@ -93,7 +94,8 @@ export class Session {
     } catch (error) {
       this.deps.report(error);
     }
-    if (this.info?.signed_in) await this.enter(inbox);
+    if (this.info?.signed_in && this.info.locked) this.phase = 'locked';
+    else if (this.info?.signed_in) await this.enter(inbox);
     else this.phase = this.info?.two_factor_enrolment ? 'enrol' : 'signin';
   }
 
@@ -194,6 +196,27 @@ export class Session {
     } catch (error) {
       this.deps.report(error);
     }
+  }
+
+  /** Locks the app (idle, or "Lock now"): the shell first, so a reload stays locked; then the
+   * inbox's list, thread, drafts and selection are dropped from the page. */
+  async lock(): Promise<void> {
+    if (this.phase !== 'ready') return;
+    try {
+      await api.lockApp();
+    } catch (error) {
+      this.deps.report(error);
+      return;
+    }
+    this.deps.reset();
+    this.phase = 'locked';
+  }
+
+  /** Unlocks with the password (rejects with its `ApiError` for the lock screen to show); the
+   * inbox is read again. */
+  async unlock(password: string): Promise<void> {
+    await api.unlockApp(password);
+    await this.enter();
   }
 
   /** The shell closed the session (signed out elsewhere, the token revoked). */

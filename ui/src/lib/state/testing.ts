@@ -20,6 +20,7 @@ type Fake = { [K in keyof Api]: Api[K] & ReturnType<typeof vi.fn> };
 
 export const signedOut: AppInfo = {
   version: 'test', default_server_url: 'http://127.0.0.1:7300', accounts: [], signed_in: false, two_factor_enrolment: false,
+  locked: false,
 };
 export const signedIn: AppInfo = { ...signedOut, signed_in: true };
 export const online: Status = { connection: 'online', pending: 0, last_sync_at: null, do_not_disturb: false };
@@ -144,6 +145,8 @@ function makeFakeApi(): Fake {
     startScreen: () => ({ info: signedOut, inbox: null }),
     signIn: () => signedIn,
     signOut: () => signedOut,
+    lockApp: () => undefined,
+    unlockApp: () => undefined,
     switchAccount: () => signedIn,
     directory: () => directory,
     status: () => online,
