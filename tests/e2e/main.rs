@@ -52,6 +52,31 @@ async fn screenshot(session: &Session, harness: &Harness, name: &str) -> anyhow:
     Ok(())
 }
 
+/// Loads the page again with `search` (`?lang=fa`, or empty for the OS's language; the shell keeps
+/// the session) and waits for the list in that language.
+pub(crate) async fn switch_language(session: &Session, search: &str) -> anyhow::Result<()> {
+    session
+        .execute(
+            "const search = arguments[0]; \
+             setTimeout(() => location.replace(location.origin + location.pathname + search), 0); return true;",
+            json!([search]),
+        )
+        .await?;
+    // The old page may answer once more before it goes: wait for the new one's language.
+    let lang = if search.contains("fa") { "fa" } else { "en" };
+    session
+        .wait_until(
+            "the page loaded again in the new language",
+            &format!(
+                "return document.documentElement.lang === '{lang}' && !!document.querySelector('[data-testid=conversation-list]');"
+            ),
+            WAIT,
+        )
+        .await?;
+    Ok(())
+}
+
+
 /// The text of the first element matching `css`.
 async fn text_of(session: &Session, css: &str) -> anyhow::Result<String> {
     let element = session.wait_for(css, WAIT).await?;

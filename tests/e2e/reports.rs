@@ -234,7 +234,7 @@ async fn wait_for_file(path: &Path) -> anyhow::Result<Vec<u8>> {
 /// shell keeps Sara signed in): reports, the board, workload and settings, right to left. Then
 /// back to the system's language.
 async fn persian_screens(harness: &Harness, session: &Session) -> anyhow::Result<()> {
-    switch_language(session, "?lang=fa").await?;
+    crate::switch_language(session, "?lang=fa").await?;
     session.wait_for("html[dir=rtl]", WAIT).await?;
 
     open_reports(session).await?;
@@ -262,32 +262,9 @@ async fn persian_screens(harness: &Harness, session: &Session) -> anyhow::Result
     screenshot(session, harness, "21-settings-rtl").await?;
     session.press(&[keys::ESCAPE]).await?;
 
-    switch_language(session, "").await?;
+    crate::switch_language(session, "").await?;
     session.wait_for("html[dir=ltr]", WAIT).await?;
     println!("reports: Persian screenshots of reports, the board, workload and settings");
-    Ok(())
-}
-
-/// Loads the page again with `search` (the shell keeps the session) and waits for the list.
-async fn switch_language(session: &Session, search: &str) -> anyhow::Result<()> {
-    session
-        .execute(
-            "const search = arguments[0]; \
-             setTimeout(() => location.replace(location.origin + location.pathname + search), 0); return true;",
-            json!([search]),
-        )
-        .await?;
-    // The old page may answer once more before it goes: wait for the new one's language.
-    let lang = if search.contains("fa") { "fa" } else { "en" };
-    session
-        .wait_until(
-            "the page loaded again in the new language",
-            &format!(
-                "return document.documentElement.lang === '{lang}' && !!document.querySelector('[data-testid=conversation-list]');"
-            ),
-            WAIT,
-        )
-        .await?;
     Ok(())
 }
 

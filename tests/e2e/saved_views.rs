@@ -164,7 +164,7 @@ pub async fn saved_views_steps(
 
     // The same in Persian, right to left (the page loaded again with `?lang=fa`; the shell keeps
     // Sara signed in), then back.
-    reload(session, "?lang=fa").await?;
+    crate::switch_language(session, "?lang=fa").await?;
     session.wait_for("html[dir=rtl]", WAIT).await?;
     let saved = format!("[data-testid=saved-view][data-name='{VIEW_NAME}'] [data-testid=view]");
     session.click(&session.wait_for(&saved, WAIT).await?).await?;
@@ -172,7 +172,7 @@ pub async fn saved_views_steps(
     session.wait_for("[data-testid=filter-bar] [data-value=unassigned][aria-pressed=true]", WAIT).await?;
     sidebar_count(session, expected + 1).await?;
     screenshot(session, harness, "31-filters-and-saved-view-rtl").await?;
-    reload(session, "").await?;
+    crate::switch_language(session, "").await?;
     session.wait_for("html[dir=ltr]", WAIT).await?;
     let wider = update_steps(harness, server, workspace, session, &sam, expected + 1).await?;
     session.click(&session.wait_for(&before, WAIT).await?).await?;
@@ -245,29 +245,6 @@ async fn until_nothing_to_update(session: &Session) -> anyhow::Result<()> {
         .wait_until(
             "the view holds the draft: nothing to update",
             "return !document.querySelector('[data-testid=update-view]');",
-            WAIT,
-        )
-        .await?;
-    Ok(())
-}
-
-/// Loads the page again with `search` (the shell keeps the session) and waits for the list in
-/// that language.
-async fn reload(session: &Session, search: &str) -> anyhow::Result<()> {
-    session
-        .execute(
-            "const search = arguments[0]; \
-             setTimeout(() => location.replace(location.origin + location.pathname + search), 0); return true;",
-            json!([search]),
-        )
-        .await?;
-    let lang = if search.contains("fa") { "fa" } else { "en" };
-    session
-        .wait_until(
-            "the page loaded again in the new language",
-            &format!(
-                "return document.documentElement.lang === '{lang}' && !!document.querySelector('[data-testid=conversation-list]');"
-            ),
             WAIT,
         )
         .await?;

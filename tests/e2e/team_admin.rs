@@ -285,7 +285,7 @@ pub async fn team_admin_steps(
     screenshot(session, harness, "15-team-teams").await?;
 
     // The People page right to left, in Persian.
-    switch_language(session, "?lang=fa").await?;
+    crate::switch_language(session, "?lang=fa").await?;
     open_settings_page(session, "people").await?;
     session.wait_for("[data-testid=person-row]", WAIT).await?;
     settle(session).await?;
@@ -295,31 +295,9 @@ pub async fn team_admin_steps(
     settle(session).await?;
     screenshot(session, harness, "16-team-labels-rtl").await?;
     session.press(&[keys::ESCAPE]).await?;
-    switch_language(session, "").await?;
+    crate::switch_language(session, "").await?;
 
     server.set_role(workspace.sara, "lead").await?;
     sam.engine.shutdown().await;
-    Ok(())
-}
-
-/// Loads the page again with `search` (the shell keeps the session) and waits for the list.
-async fn switch_language(session: &Session, search: &str) -> anyhow::Result<()> {
-    session
-        .execute(
-            "const search = arguments[0]; \
-             setTimeout(() => location.replace(location.origin + location.pathname + search), 0); return true;",
-            json!([search]),
-        )
-        .await?;
-    let lang = if search.contains("fa") { "fa" } else { "en" };
-    session
-        .wait_until(
-            "the page loaded again in the new language",
-            &format!(
-                "return document.documentElement.lang === '{lang}' && !!document.querySelector('[data-testid=conversation-list]');"
-            ),
-            WAIT,
-        )
-        .await?;
     Ok(())
 }
