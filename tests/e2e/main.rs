@@ -76,7 +76,6 @@ pub(crate) async fn switch_language(session: &Session, search: &str) -> anyhow::
     Ok(())
 }
 
-
 /// The text of the first element matching `css`.
 async fn text_of(session: &Session, css: &str) -> anyhow::Result<String> {
     let element = session.wait_for(css, WAIT).await?;
