@@ -9,6 +9,7 @@
 //! and a recorder, a throwaway Secret Service, the two nodes behind nginx (`scripts/run-nodes.sh`)
 //! and tauri-driver, then sets the variables read here.
 
+mod app_lock;
 mod channels;
 mod reports;
 mod saved_views;
@@ -552,6 +553,7 @@ async fn steps(
     board_steps(harness, server, workspace, session).await?;
     hours_steps(harness, server, workspace, session).await?;
     two_factor_steps(harness, server, session).await?;
+    app_lock::app_lock_steps(harness, session).await?;
     channels::channel_steps(harness, server, workspace, session).await?;
     reports::reports_steps(harness, server, workspace, session).await?;
     saved_views::saved_views_steps(harness, server, workspace, session).await?;
