@@ -604,6 +604,24 @@ fn p50_p95(samples: &mut [f64]) -> (f64, f64) {
 }
 
 /// The report rows on one backend.
+/// `runs` timed requests of `path`, as a row against the reports' p95 target of 250 ms.
+async fn p95_row(node: &Node, path: &str, runs: usize, figure: String, note: &str) -> anyhow::Result<Row> {
+    let mut samples = Vec::new();
+    for _ in 0..runs {
+        samples.push(node.timed_get(path).await?.0);
+    }
+    let (p50, p95) = p50_p95(&mut samples);
+    Ok(Row {
+        figure,
+        ours: format!("p50 {p50:.0} ms, p95 {p95:.0} ms"),
+        baseline: String::new(),
+        ratio: None,
+        target: "p95 ≤ 250 ms".into(),
+        pass: Some(p95 <= 250.0),
+        note: format!("{runs} requests; {note}"),
+    })
+}
+
 pub async fn report_figures(
     quick: bool,
     database: &Database,
@@ -660,38 +678,24 @@ pub async fn report_figures(
         "/api/v1/reports/summary?from={}&to={to}&group_by=agent&tz=Europe/Bucharest",
         rfc3339(now - 30 * DAY)
     );
-    let mut samples = Vec::new();
-    for _ in 0..runs {
-        samples.push(node.timed_get(&summary).await?.0);
-    }
-    let (p50, p95) = p50_p95(&mut samples);
-    rows.push(Row {
-        figure: format!("reports ({backend}): 30-day summary by agent"),
-        ours: format!("p50 {p50:.0} ms, p95 {p95:.0} ms"),
-        baseline: String::new(),
-        ratio: None,
-        target: "p95 ≤ 250 ms".into(),
-        pass: Some(p95 <= 250.0),
-        note: format!("{runs} requests; {note}"),
-    });
+    rows.push(
+        p95_row(&node, &summary, runs, format!("reports ({backend}): 30-day summary by agent"), &note)
+            .await?,
+    );
     let series = format!(
         "/api/v1/reports/timeseries?from={}&to={to}&group_by=agent&interval=day&tz=Europe/Bucharest",
         rfc3339(now - 90 * DAY)
     );
-    let mut samples = Vec::new();
-    for _ in 0..runs {
-        samples.push(node.timed_get(&series).await?.0);
-    }
-    let (p50, p95) = p50_p95(&mut samples);
-    rows.push(Row {
-        figure: format!("reports ({backend}): 90-day daily timeseries by agent"),
-        ours: format!("p50 {p50:.0} ms, p95 {p95:.0} ms"),
-        baseline: String::new(),
-        ratio: None,
-        target: "p95 ≤ 250 ms".into(),
-        pass: Some(p95 <= 250.0),
-        note: format!("{runs} requests; {note}"),
-    });
+    rows.push(
+        p95_row(
+            &node,
+            &series,
+            runs,
+            format!("reports ({backend}): 90-day daily timeseries by agent"),
+            &note,
+        )
+        .await?,
+    );
     // The CSV: the cycles started in a period holding exactly `CSV_ROWS` of them, ending a week ago.
     let wanted = CSV_ROWS.min(starts.len() / 2);
     let end = starts.partition_point(|s| *s < now - 7 * DAY).max(wanted);
