@@ -62,7 +62,10 @@ first_valid_uid = $mail_uid
 first_valid_gid = $mail_gid"
 fi
 counted=counted
-mkdir -p "$dir/run" "$dir/home/$user" "$dir/home/$counted"
+# Each user's Maildir exists before the first session: tests start together, and Dovecot creating
+# the root under several concurrent CREATEs once answered one of them [ALREADYEXISTS].
+mkdir -p "$dir/run"
+for name in "$user" "$counted"; do mkdir -p "$dir/home/$name/Maildir/"{cur,new,tmp}; done
 chown -R "$mail_uid:$mail_gid" "$dir/home"
 for name in "$user" "$counted"; do
   echo "$name:{PLAIN}$password:$mail_uid:$mail_gid::$dir/home/$name"
