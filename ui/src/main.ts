@@ -1,12 +1,11 @@
 import { mount } from 'svelte';
 import './app.css';
 import App from './App.svelte';
-import { isRtl, pickLocale, setLocale } from './lib/i18n';
+import { followSystemLanguage, storedPreference } from './lib/i18n/preference';
 
-const language = pickLocale(navigator.language, location.search);
-setLocale(language);
-document.documentElement.lang = language;
-document.documentElement.dir = isRtl(language) ? 'rtl' : 'ltr';
+// The chosen language (Settings → Language), or the system's; `?lang=xx` overrides both. Sets the
+// document's `lang` and `dir` too.
+followSystemLanguage(storedPreference());
 // The platform's UI font where `system-ui` names it cheaply (see `--font` in app.css).
 if (!navigator.userAgent.includes('Linux')) document.documentElement.style.setProperty('--font', 'system-ui, sans-serif');
 

@@ -49,7 +49,7 @@ describe('SLA countdown spans', () => {
 
   it('has the strings in Persian too', () => {
     setLocale('fa');
-    expect(slaSpan(65 * MIN)).toBe('1 ساعت و 5 دقیقه');
+    expect(slaSpan(65 * MIN)).toBe('۱ ساعت و ۵ دقیقه');
     expect(slaCountdown(clock(NOW - 40 * MIN), NOW)?.text).toBe('گذشته از موعد (تأییدنشده)');
   });
 });
