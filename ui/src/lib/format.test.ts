@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { ago, dayLabel, duration, fileSize, initials, linkify, megabytes, relativeTime, snippetParts, waiting, windowNote } from './format';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ago, dayLabel, duration, fileSize, initials, linkify, longDate, megabytes, relativeTime, snippetParts, waiting, windowNote } from './format';
+import { setLocale, t, tables } from './i18n';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -116,5 +117,33 @@ describe('initials', () => {
     expect(initials('Sara Karimi')).toBe('SK');
     expect(initials('امید')).toBe('ا');
     expect(initials('  ')).toBe('?');
+  });
+});
+
+describe('dates and numbers in the chosen locale', () => {
+  afterEach(() => setLocale('en'));
+
+  it('writes durations, sizes and limits in the locale’s digits', () => {
+    setLocale('fa');
+    expect(duration(5 * MIN)).toBe(t('time.minutes', { n: 5 }));
+    expect(duration(5 * MIN)).toContain('۵');
+    expect(fileSize(1536)).toContain('۱٫۵');
+    expect(megabytes(1572864)).toBe('۱٫۵');
+    setLocale('ar');
+    expect(duration(3 * HOUR)).toBe(t('time.hours', { n: 3 }));
+    expect(duration(3 * HOUR)).toContain(new Intl.NumberFormat('ar').format(3));
+    expect(ago(NOW - 2 * DAY, NOW)).toBe(t('time.ago', { time: t('time.days', { n: 2 }) }));
+  });
+
+  it('formats dates through Intl in the chosen locale and calendar', () => {
+    const at = new Date(2025, 2, 12, 9, 0).getTime();
+    for (const lang of Object.keys(tables).filter((l) => l !== 'en')) {
+      setLocale(lang);
+      expect(relativeTime(at, NOW), lang).toBe(new Intl.DateTimeFormat(lang, { day: 'numeric', month: 'short' }).format(at));
+      expect(longDate(at), lang).toBe(new Intl.DateTimeFormat(lang, { dateStyle: 'medium' }).format(at));
+    }
+    setLocale('fa');
+    // Persian dates are in the Solar Hijri calendar: 12 March 2025 is 21 Esfand 1403.
+    expect(longDate(at)).toContain('اسفند');
   });
 });

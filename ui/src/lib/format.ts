@@ -1,5 +1,5 @@
 // Formatting for people: relative times, durations, file sizes, search snippets, links.
-import { locale, t } from './i18n';
+import { formatNumber, locale, t } from './i18n';
 import type { WindowState } from './bindings';
 
 const MINUTE = 60_000;
@@ -85,7 +85,7 @@ export function fileSize(bytes: number): string {
 /** Bytes as whole-ish megabytes for limits: 16777216 → "16", 1572864 → "1.5". */
 export function megabytes(bytes: number): string {
   const mb = bytes / (1024 * 1024);
-  return String(Math.round(mb * 10) / 10);
+  return formatNumber(Math.round(mb * 10) / 10);
 }
 
 export type TextPart = { text: string; bold: boolean };
@@ -163,6 +163,11 @@ export function startOfDay(at: number): number {
 /** "14:05" in the person's locale. */
 export function clockTime(at: number): string {
   return formatter({ hour: '2-digit', minute: '2-digit' }).format(new Date(at));
+}
+
+/** A date alone ("12 Mar 2026", in the locale's calendar and digits). */
+export function longDate(at: number): string {
+  return formatter({ dateStyle: 'medium' }).format(new Date(at));
 }
 
 /** A full timestamp for tooltips. */

@@ -53,6 +53,7 @@ export const ICONS = {
   chevronLeft: ['m15 6-6 6 6 6'],
   chart: ['M4 4v16h16', 'M8 16v-5', 'M12 16V8', 'M16 16v-3', 'M20 16V6'],
   download: ['M12 4v11', 'm7 10 5 5 5-5', 'M5 20h14'],
+  globe: [circle(12, 12, 9), 'M3 12h18', 'M12 3a14 14 0 0 1 0 18a14 14 0 0 1 0-18'],
 } satisfies Record<string, string[]>;
 
 export type IconName = keyof typeof ICONS;

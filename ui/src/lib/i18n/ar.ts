@@ -118,6 +118,12 @@ const ar: Messages = {
     active: 'نشط',
     version: 'Switchboard {version}',
   },
+  language: {
+    title: 'اللغة',
+    hint: 'كلمات Switchboard نفسه على هذا الحاسوب: القوائم والأزرار والتواريخ والأرقام. لا تُترجَم رسائل العملاء أبدًا.',
+    label: 'اللغة',
+    system: 'اتّباع لغة النظام ({language})',
+  },
   views: {
     mine: 'محادثاتي',
     unassigned: 'غير مُسندة',

@@ -103,6 +103,12 @@ const en = {
     active: 'Active',
     version: 'Switchboard {version}',
   },
+  language: {
+    title: 'Language',
+    hint: 'Switchboard’s own words on this computer: menus, buttons, dates and numbers. Customers’ messages are never translated.',
+    label: 'Language',
+    system: 'Follow the system ({language})',
+  },
   views: {
     mine: 'Mine',
     unassigned: 'Unassigned',

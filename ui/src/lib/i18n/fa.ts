@@ -105,6 +105,12 @@ const fa: Messages = {
     active: 'فعال',
     version: 'Switchboard {version}',
   },
+  language: {
+    title: 'زبان',
+    hint: 'واژه‌های خود سوئیچ‌بورد روی این رایانه: منوها، دکمه‌ها، تاریخ‌ها و عددها. پیام‌های مشتریان هرگز ترجمه نمی‌شوند.',
+    label: 'زبان',
+    system: 'پیروی از سیستم ({language})',
+  },
   views: {
     mine: 'مال من',
     unassigned: 'بدون مسئول',

@@ -16,6 +16,7 @@ export type SettingsPage =
   | { type: 'agents' }
   | { type: 'rules' }
   | { type: 'security' }
+  | { type: 'language' }
   | { type: TeamPage };
 
 export type SettingsDeps = {
