@@ -127,7 +127,7 @@ const pl: Messages = {
   },
   language: {
     title: 'Język',
-    hint: 'Słowa samego Switchboard na tym komputerze: menu, przyciski, daty i liczby. Wiadomości klientów nigdy nie są tłumaczone.',
+    hint: 'Język interfejsu Switchboard na tym komputerze: menu, przyciski, daty i liczby. Wiadomości klientów nigdy nie są tłumaczone.',
     label: 'Język',
     system: 'Zgodnie z systemem ({language})',
   },
@@ -1173,7 +1173,7 @@ const pl: Messages = {
     cancel: 'Anuluj',
     pages: {
       people: 'Osoby i urządzenia',
-      teams: 'Zespoły i członkowie skrzynek',
+      teams: 'Zespoły i skrzynki',
       labels: 'Etykiety',
       quickReplies: 'Szybkie odpowiedzi',
     },
@@ -1307,6 +1307,20 @@ const pl: Messages = {
     kb: '{n} KB',
     mb: '{n} MB',
     gb: '{n} GB',
+  },
+  transcript: {
+    title: 'Eksportuj zapis rozmowy',
+    button: 'Eksportuj zapis rozmowy',
+    command: 'Eksportuj zapis rozmowy…',
+    format: 'Format',
+    formats: { text: 'Zwykły tekst (.txt)', json: 'JSON (.json)', pdf: 'PDF (.pdf)' },
+    includeNotes: 'Dołącz notatki wewnętrzne',
+    notesHint: 'Notatki wewnętrzne są dla zespołu: pomiń je, gdy zapis trafia do klienta.',
+    direction: 'Zapis zachowuje kierunek pisma rozmowy.',
+    export: 'Eksportuj…',
+    exporting: 'Eksportowanie…',
+    saved: 'Zapis rozmowy zapisano w {path}',
+    cancel: 'Anuluj',
   },
 };
 

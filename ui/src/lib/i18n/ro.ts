@@ -126,7 +126,7 @@ const ro: Messages = {
   },
   language: {
     title: 'Limbă',
-    hint: 'Cuvintele aplicației Switchboard pe acest calculator: meniuri, butoane, date și numere. Mesajele clienților nu sunt traduse niciodată.',
+    hint: 'Limba interfeței Switchboard pe acest computer: meniuri, butoane, date și numere. Mesajele clienților nu sunt traduse niciodată.',
     label: 'Limbă',
     system: 'Urmează sistemul ({language})',
   },
@@ -550,12 +550,12 @@ const ro: Messages = {
     unsaved: 'Modificări nesalvate',
     save: 'Salvează',
     saving: 'Se salvează…',
-    revert: 'Revino',
+    revert: 'Renunță',
     saved: 'Setările au fost salvate',
-    saveHint: '{key} salvează · Esc închide (modificările rămân până le salvați sau reveniți)',
+    saveHint: '{key} salvează · Esc închide (modificările rămân până le salvați sau renunțați la ele)',
     fixFirst: 'Corectați mai întâi câmpurile evidențiate: nu s-a trimis nimic.',
     refusedOffline: 'Sunteți offline: setările nu pot fi salvate până vă reconectați. Modificările sunt păstrate.',
-    changedElsewhere: 'Altcineva a modificat aceste setări după ce ați început. Salvarea înlocuiește versiunea lor cu a dvs.; Revino o afișează pe a lor.',
+    changedElsewhere: 'Altcineva a modificat aceste setări după ce ați început. Salvarea înlocuiește versiunea lor cu a dvs.; Renunță o afișează pe a lor.',
     hours: {
       title: 'Program de lucru',
       hint: 'În afara acestui program răspunde mesajul de absență. Fiecare salvare pornește o versiune nouă de acum; cifrele trecute păstrează programul cu care au fost măsurate.',
@@ -599,7 +599,7 @@ const ro: Messages = {
     replies: {
       title: 'Răspunsuri automate',
       hint: 'Pleacă cel mult unul pentru fiecare mesaj al clientului; niciunul nu contează drept răspuns.',
-      greeting: 'Salut',
+      greeting: 'Mesaj de bun venit',
       greetingHint: 'Către un client care începe o conversație. Un răspuns dat de o persoană înainte de întârziere îl anulează.',
       away: 'Mesaj de absență',
       awayHint: 'Când inboxul este închis, o dată pe perioadă de închidere.',
@@ -1163,7 +1163,7 @@ const ro: Messages = {
     cancel: 'Anulează',
     pages: {
       people: 'Persoane și dispozitive',
-      teams: 'Echipe și membrii inboxurilor',
+      teams: 'Echipe și inboxuri',
       labels: 'Etichete',
       quickReplies: 'Răspunsuri rapide',
     },
@@ -1296,6 +1296,20 @@ const ro: Messages = {
     kb: '{n} KB',
     mb: '{n} MB',
     gb: '{n} GB',
+  },
+  transcript: {
+    title: 'Exportă transcrierea',
+    button: 'Exportă transcrierea',
+    command: 'Exportă transcrierea…',
+    format: 'Format',
+    formats: { text: 'Text simplu (.txt)', json: 'JSON (.json)', pdf: 'PDF (.pdf)' },
+    includeNotes: 'Include notele interne',
+    notesHint: 'Notele interne sunt pentru echipa ta: lasă-le deoparte când transcrierea ajunge la un client.',
+    direction: 'Transcrierea urmează direcția de scriere a conversației.',
+    export: 'Exportă…',
+    exporting: 'Se exportă…',
+    saved: 'Transcriere salvată în {path}',
+    cancel: 'Anulează',
   },
 };
 
