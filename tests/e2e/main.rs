@@ -11,6 +11,7 @@
 
 mod app_lock;
 mod channels;
+mod languages;
 mod reports;
 mod saved_views;
 mod server;
@@ -554,6 +555,7 @@ async fn steps(
     hours_steps(harness, server, workspace, session).await?;
     two_factor_steps(harness, server, session).await?;
     app_lock::app_lock_steps(harness, session).await?;
+    languages::language_steps(harness, session).await?;
     channels::channel_steps(harness, server, workspace, session).await?;
     reports::reports_steps(harness, server, workspace, session).await?;
     saved_views::saved_views_steps(harness, server, workspace, session).await?;
