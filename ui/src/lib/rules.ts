@@ -274,7 +274,7 @@ function names(ids: string[], from: { id: string; name: string }[] | undefined):
 }
 
 function list(values: string[]): string {
-  return values.length === 0 ? t('rules.nothingPicked') : values.map((v) => `“${v}”`).join(t('rules.or'));
+  return values.length === 0 ? t('rules.nothingPicked') : values.map((value) => t('rules.quoted', { value })).join(t('rules.or'));
 }
 
 /** A leaf or group in words, for a trace ("Status is Open or Pending"). */

@@ -770,6 +770,7 @@ const ar: Messages = {
     discard: 'تجاهل التغييرات',
     unsaved: 'تغييرات غير محفوظة',
     or: ' أو ',
+    quoted: '«{value}»',
     nothingPicked: '(لم يُختر شيء)',
     unknown: '(محذوف)',
     units: {

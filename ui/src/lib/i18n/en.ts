@@ -671,6 +671,7 @@ const en = {
     discard: 'Discard changes',
     unsaved: 'Unsaved changes',
     or: ' or ',
+    quoted: '“{value}”',
     nothingPicked: '(nothing picked)',
     unknown: '(removed)',
     units: {

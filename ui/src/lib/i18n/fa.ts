@@ -696,6 +696,7 @@ const fa: Messages = {
     discard: 'دور انداختن تغییرات',
     unsaved: 'تغییرات ذخیره‌نشده',
     or: ' یا ',
+    quoted: '«{value}»',
     nothingPicked: '(چیزی انتخاب نشده)',
     unknown: '(حذف‌شده)',
     units: {

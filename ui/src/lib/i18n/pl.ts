@@ -708,6 +708,7 @@ const pl: Messages = {
     discard: 'Odrzuć zmiany',
     unsaved: 'Niezapisane zmiany',
     or: ' lub ',
+    quoted: '„{value}”',
     nothingPicked: '(nic nie wybrano)',
     unknown: '(usunięte)',
     units: {

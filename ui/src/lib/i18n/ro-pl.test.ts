@@ -1,6 +1,7 @@
 // Romanian and Polish plurals as a reader sees them: the right CLDR form for each count, with
 // the locale's digits and separators (the shape of the tables is checked in i18n.test.ts).
 import { afterEach, describe, expect, it } from 'vitest';
+import { conditionText } from '../rules';
 import { setLocale, t } from './index';
 
 afterEach(() => setLocale('en'));
@@ -40,5 +41,18 @@ describe('Polish', () => {
     expect(t('filters.days', { count: 7 })).toBe('7 dni');
     expect(t('rules.conditionCount', { count: 24 })).toBe('24 warunki');
     expect(t('rules.conditionCount', { count: 25 })).toBe('25 warunków');
+  });
+});
+
+describe('quoted values', () => {
+  it('use each language’s quotation marks in a rule’s words', () => {
+    const labels = { labels_any: ['vip', 'refund'] };
+    expect(conditionText(labels, null)).toBe('Has a label “vip” or “refund”');
+    setLocale('ro');
+    expect(conditionText(labels, null)).toBe('Are o etichetă „vip” sau „refund”');
+    setLocale('pl');
+    expect(conditionText({ text_contains: ['zwrot'] }, null)).toBe('Wiadomość klienta zawiera „zwrot”');
+    setLocale('fa');
+    expect(conditionText(labels, null)).toContain('«vip»');
   });
 });

@@ -700,6 +700,7 @@ const ro: Messages = {
     discard: 'Renunță la modificări',
     unsaved: 'Modificări nesalvate',
     or: ' sau ',
+    quoted: '„{value}”',
     nothingPicked: '(nimic ales)',
     unknown: '(eliminat)',
     units: {
