@@ -452,7 +452,7 @@ async fn steps(
     let waited = session
         .wait_until(
             "the thread header says resolved",
-            "const e = document.querySelector('[data-testid=conversation-status]'); return e && e.textContent.trim() === 'resolved';",
+            "const e = document.querySelector('[data-testid=conversation-status]'); return e && e.dataset.status === 'resolved';",
             WAIT,
         )
         .await;
