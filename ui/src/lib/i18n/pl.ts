@@ -1195,10 +1195,10 @@ const pl: Messages = {
       inactive: 'Konto dezaktywowane',
       deactivate: 'Dezaktywuj',
       reactivate: 'Aktywuj ponownie',
-      deactivateConfirm: 'Dezaktywować: {name}? Wszystkie urządzenia tej osoby zostaną teraz wylogowane, a jej rozmowy wrócą do kolejki.',
+      deactivateConfirm: 'Dezaktywować konto {name}? Wszystkie urządzenia tej osoby zostaną teraz wylogowane, a jej rozmowy wrócą do kolejki.',
       deactivated: 'Dezaktywowano i wszędzie wylogowano: {name}',
       signOut: 'Wyloguj wszędzie',
-      signOutConfirm: 'Wylogować {name} ze wszystkich urządzeń? Konto pozostaje aktywne i można się ponownie zalogować.',
+      signOutConfirm: 'Wylogować konto {name} ze wszystkich urządzeń? Konto pozostaje aktywne i można się ponownie zalogować.',
       signedOut: {
         one: '{name}: wylogowano z {count} urządzenia',
         few: '{name}: wylogowano z {count} urządzeń',
