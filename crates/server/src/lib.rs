@@ -9,6 +9,7 @@ pub mod clock;
 pub mod connectors;
 pub mod demo;
 pub mod error;
+pub mod facts;
 mod files;
 mod http;
 pub mod policy;

@@ -256,17 +256,21 @@ pub trait StoreRead {
         to_seq: i64,
         limit: usize,
     ) -> StoreResult<Vec<switchboard_proto::audit::AuditEntry>>;
-    /// Report facts dated in `[from, to)`, in no particular order.
+    /// Report facts dated in `[from, to)`, by time (a conversation's facts of one instant in
+    /// the order they were derived).
     fn report_facts(
         &self,
         from: Millis,
         to: Millis,
     ) -> StoreResult<Vec<switchboard_proto::reports::ReportFact>>;
-    /// One conversation's report facts, every cycle, in no particular order.
+    /// One conversation's report facts, every cycle, in the order they were derived.
     fn conversation_report_facts(
         &self,
         conversation: Id,
     ) -> StoreResult<Vec<switchboard_proto::reports::ReportFact>>;
+    /// The figures of the facts a scan names, per bucket and group, aggregated where the facts
+    /// are (`facts.rs`): exactly what the plain aggregation over every fact gives.
+    fn report_scan(&self, scan: &crate::facts::Scan) -> StoreResult<crate::facts::Buckets>;
     /// Conversations whose facts must be derived again (their ledger grew), at most `limit`.
     fn stale_report_conversations(&self, limit: usize) -> StoreResult<Vec<Id>>;
     /// Rules' webhook calls due at `now`, the earliest first.

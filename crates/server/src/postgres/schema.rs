@@ -368,6 +368,34 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (id, scope)
     );
     "#,
+    // 16: report facts as narrow typed rows (ids as bytes, no JSON but the rare label list),
+    // aggregated by SQL where they are (`facts.rs`), not decoded row by row. Facts are derived
+    // data: the old table goes and every conversation is derived again by the next report.
+    r#"
+    CREATE TABLE report_rows (
+        at bigint NOT NULL,
+        conversation_id bytea NOT NULL,
+        seq bigint NOT NULL,
+        kind bigint NOT NULL,
+        cycle bigint NOT NULL,
+        instance bigint NOT NULL,
+        inbox_id bytea NOT NULL,
+        channel text NOT NULL,
+        team_id bytea,
+        agent_id bytea,
+        origin bigint NOT NULL,
+        priority text NOT NULL,
+        labels text NOT NULL,
+        start_at bigint NOT NULL,
+        wall_ms bigint NOT NULL,
+        business_ms bigint NOT NULL,
+        open_ms bigint NOT NULL,
+        PRIMARY KEY (at, conversation_id, seq)
+    );
+    CREATE INDEX report_rows_by_conversation ON report_rows (conversation_id);
+    DROP TABLE report_facts;
+    INSERT INTO report_stale (conversation_id) SELECT id FROM conversations ON CONFLICT DO NOTHING;
+    "#,
 ];
 
 /// Brings the database up to the latest schema, under a session advisory lock: a node that starts

@@ -2,11 +2,17 @@
 
 use ::postgres::Row;
 use serde_json::Value;
-use switchboard_proto::{audit::AuditEntry, automation::AutomationRun, reports::ReportFact, *};
+use switchboard_proto::{
+    audit::AuditEntry,
+    automation::AutomationRun,
+    reports::{Distribution, Durations, FactKind, GroupBy, Metrics, ReportFact},
+    *,
+};
 
 use super::{parse_id, search, Pg};
 use crate::{
     bus::VisibleInboxes,
+    facts,
     store::{
         AttachmentRecord, Audience, DeliveryRecord, DeviceRecord, MutationRecord, RuleWebhookRecord,
         StoreError, StoreRead, StoreResult, StoreTx, TimerRecord, TwoFactorRecord,
@@ -68,6 +74,34 @@ impl Pg<'_> {
             Some(row) => Ok(row.try_get(0)?),
             None => Err(StoreError("EXISTS returned no row".into())),
         }
+    }
+}
+
+impl Pg<'_> {
+    /// Report facts from `report_rows` ([`facts::COLUMNS`]).
+    fn report_rows(&self, sql: &str, params: super::records::Params) -> StoreResult<Vec<ReportFact>> {
+        self.rows(sql, params)?
+            .iter()
+            .map(|row| {
+                facts::fact_of(
+                    row.try_get(0)?,
+                    row.try_get(1)?,
+                    row.try_get(3)?,
+                    row.try_get(4)?,
+                    row.try_get(5)?,
+                    row.try_get(6)?,
+                    row.try_get(7)?,
+                    row.try_get(8)?,
+                    row.try_get(9)?,
+                    row.try_get(10)?,
+                    row.try_get(11)?,
+                    row.try_get(12)?,
+                    row.try_get(13)?,
+                    [row.try_get(14)?, row.try_get(15)?, row.try_get(16)?],
+                )
+                .ok_or_else(|| StoreError("a stored report fact does not parse".into()))
+            })
+            .collect()
     }
 }
 
@@ -273,12 +307,144 @@ impl StoreRead for Pg<'_> {
     }
 
     fn report_facts(&self, from: Millis, to: Millis) -> StoreResult<Vec<ReportFact>> {
-        self.entities("SELECT data FROM report_facts WHERE at >= $1 AND at < $2", &[&from, &to])
+        self.report_rows(
+            &format!(
+                "SELECT {} FROM report_rows WHERE at >= $1 AND at < $2 ORDER BY at, conversation_id, seq",
+                facts::COLUMNS
+            ),
+            &[&from, &to],
+        )
     }
 
     fn conversation_report_facts(&self, conversation: Id) -> StoreResult<Vec<ReportFact>> {
-        let id = conversation.to_string();
-        self.entities("SELECT data FROM report_facts WHERE conversation_id = $1", &[&id])
+        self.report_rows(
+            &format!("SELECT {} FROM report_rows WHERE conversation_id = $1 ORDER BY seq", facts::COLUMNS),
+            &[&conversation.as_bytes().as_slice()],
+        )
+    }
+
+    fn report_scan(&self, scan: &facts::Scan) -> StoreResult<facts::Buckets> {
+        // Aggregated where the facts are: counts, sums, extremes and the nearest-rank median and
+        // p90 (`percentile_disc`: the first value whose rank reaches ceil(p × n), the definition
+        // `distribution` computes), one row per bucket and group.
+        let (key, join) = match scan.group_by {
+            GroupBy::None => ("NULL::bytea, NULL::text", ""),
+            GroupBy::Agent => ("agent_id, NULL::text", ""),
+            GroupBy::Team => ("team_id, NULL::text", ""),
+            GroupBy::Inbox => ("inbox_id, NULL::text", ""),
+            GroupBy::Channel => ("NULL::bytea, channel", ""),
+            GroupBy::Label => (
+                "NULL::bytea, label",
+                "LEFT JOIN LATERAL jsonb_array_elements_text(labels::jsonb) AS l(label) ON true",
+            ),
+        };
+        let durations = |kind: FactKind, with_business: bool| {
+            let k = facts::kind_code(kind);
+            let stats = |column: &str| {
+                format!(
+                    "sum({column}) FILTER (WHERE kind = {k})::bigint, min({column}) FILTER (WHERE kind = {k}), \
+                     max({column}) FILTER (WHERE kind = {k}), percentile_disc(ARRAY[0.5, 0.9]::float8[]) \
+                     WITHIN GROUP (ORDER BY {column}) FILTER (WHERE kind = {k})"
+                )
+            };
+            let mut sql = format!("count(*) FILTER (WHERE kind = {k}), {}", stats("wall_ms"));
+            if with_business {
+                sql.push_str(&format!(", {}", stats("business_ms")));
+            }
+            sql
+        };
+        let code = facts::kind_code;
+        let sql = format!(
+            "SELECT width_bucket(at, $3::bigint[]) - 1, {key},
+                count(*) FILTER (WHERE kind = {started}),
+                count(*) FILTER (WHERE kind = {started} AND origin = {customer}),
+                count(*) FILTER (WHERE kind = {message_in}),
+                count(*) FILTER (WHERE kind = {message_out}),
+                count(*) FILTER (WHERE kind = {resolution}),
+                count(DISTINCT conversation_id) FILTER (WHERE kind = {resolution}),
+                count(*) FILTER (WHERE kind = {reopened}),
+                {first}, {response}, {resolved},
+                sum(open_ms) FILTER (WHERE kind = {resolution})::bigint,
+                min(open_ms) FILTER (WHERE kind = {resolution}),
+                max(open_ms) FILTER (WHERE kind = {resolution}),
+                percentile_disc(ARRAY[0.5, 0.9]::float8[]) WITHIN GROUP (ORDER BY open_ms)
+                    FILTER (WHERE kind = {resolution})
+             FROM report_rows {join}
+             WHERE at >= $1 AND at < $2 AND ($4::bytea[] IS NULL OR inbox_id = ANY($4)) AND ($5::bytea IS NULL OR agent_id = $5)
+             GROUP BY 1, 2, 3",
+            started = code(FactKind::CycleStarted),
+            customer = facts::origin_code(ledger::Origin::Customer),
+            message_in = code(FactKind::MessageIn),
+            message_out = code(FactKind::MessageOut),
+            resolution = code(FactKind::Resolution),
+            reopened = code(FactKind::Reopened),
+            first = durations(FactKind::FirstResponse, true),
+            response = durations(FactKind::Response, true),
+            resolved = durations(FactKind::Resolution, true),
+        );
+        let inboxes: Option<Vec<&[u8]>> =
+            scan.inboxes.as_ref().map(|ids| ids.iter().map(|id| id.as_bytes().as_slice()).collect());
+        let agent = scan.agent.as_ref().map(|id| id.as_bytes().as_slice());
+        let rows = self.rows(&sql, &[&scan.from, &scan.to, &scan.starts, &inboxes, &agent])?;
+        let mut buckets: facts::Buckets = vec![Default::default(); scan.starts.len()];
+        for row in rows {
+            let bucket: i32 = row.try_get(0)?;
+            let key = match (row.try_get::<_, Option<&[u8]>>(1)?, row.try_get::<_, Option<String>>(2)?) {
+                (Some(id), _) => {
+                    Some(Id::from_slice(id).map_err(|e| StoreError(format!("stored id: {e}")))?.to_string())
+                }
+                (None, text) => text,
+            };
+            let count = |i: usize| -> StoreResult<u64> { Ok(row.try_get::<_, i64>(i)?.max(0) as u64) };
+            // count, then (sum, min, max, [median, p90]) per figure from `i`.
+            let distribution = |count: i64, i: usize| -> StoreResult<Option<Distribution>> {
+                if count == 0 {
+                    return Ok(None);
+                }
+                let ranks: Vec<i64> = row.try_get(i + 3)?;
+                let rank = |n: usize| ranks.get(n).copied().ok_or_else(|| StoreError("percentiles".into()));
+                Ok(facts::distribution_of(
+                    count,
+                    row.try_get(i)?,
+                    row.try_get(i + 1)?,
+                    row.try_get(i + 2)?,
+                    rank(0)?,
+                    rank(1)?,
+                ))
+            };
+            let durations = |i: usize| -> StoreResult<Durations> {
+                let n: i64 = row.try_get(i)?;
+                Ok(Durations {
+                    count: n.max(0) as u64,
+                    wall: distribution(n, i + 1)?,
+                    business: distribution(n, i + 5)?,
+                })
+            };
+            let resolutions: i64 = row.try_get(7)?;
+            let metrics = Metrics {
+                cycles_started: count(3)?,
+                cycles_started_by_customers: count(4)?,
+                messages_in: count(5)?,
+                messages_out: count(6)?,
+                resolutions: count(7)?,
+                conversations_resolved: count(8)?,
+                reopened: count(9)?,
+                first_response: durations(10)?,
+                response: durations(19)?,
+                resolution: durations(28)?,
+                resolution_open: Durations {
+                    count: resolutions.max(0) as u64,
+                    wall: distribution(resolutions, 37)?,
+                    business: None,
+                },
+            };
+            let slot = usize::try_from(bucket)
+                .ok()
+                .and_then(|b| buckets.get_mut(b))
+                .ok_or_else(|| StoreError(format!("a fact outside the buckets ({bucket})")))?;
+            slot.insert(key, metrics);
+        }
+        Ok(buckets)
     }
 
     fn stale_report_conversations(&self, limit: usize) -> StoreResult<Vec<Id>> {
@@ -651,12 +817,59 @@ impl StoreTx for Pg<'_> {
 
     fn replace_report_facts(&mut self, conversation: Id, facts: &[ReportFact]) -> StoreResult<()> {
         let id = conversation.to_string();
-        self.execute("DELETE FROM report_facts WHERE conversation_id = $1", &[&id])?;
-        for fact in facts {
-            let kind = serde_json::to_value(fact.kind)?;
+        let key = conversation.as_bytes().as_slice();
+        self.execute("DELETE FROM report_rows WHERE conversation_id = $1", &[&key])?;
+        if !facts.is_empty() {
+            // One statement per conversation: each column as an array.
+            let column = |f: &dyn Fn(&ReportFact) -> i64| facts.iter().map(f).collect::<Vec<i64>>();
+            let ids = |f: &dyn Fn(&ReportFact) -> Option<Id>| {
+                facts.iter().map(f).map(|id| id.map(|id| id.as_bytes().to_vec())).collect::<Vec<_>>()
+            };
+            let texts = |f: &dyn Fn(&ReportFact) -> String| facts.iter().map(f).collect::<Vec<String>>();
+            let at = column(&|f| f.at);
+            let conversations = vec![key; facts.len()];
+            let seq: Vec<i64> = (0..facts.len() as i64).collect();
+            let kind = column(&|f| facts::kind_code(f.kind));
+            let cycle = column(&|f| i64::from(f.cycle));
+            let instance = column(&|f| i64::from(f.instance));
+            let inbox = ids(&|f| Some(f.inbox_id));
+            let channel = texts(&|f| f.channel.as_str().to_owned());
+            let team = ids(&|f| f.team_id);
+            let agent = ids(&|f| f.agent_id);
+            let origin = column(&|f| facts::origin_code(f.origin));
+            let priority = texts(&|f| f.priority.as_str().to_owned());
+            let labels = texts(&|f| facts::labels_text(&f.labels));
+            let start_at = column(&|f| f.start_at);
+            let wall = column(&|f| f.wall_ms);
+            let business = column(&|f| f.business_ms);
+            let open = column(&|f| f.open_ms);
             self.execute(
-                "INSERT INTO report_facts (conversation_id, at, kind, data) VALUES ($1, $2, $3, $4)",
-                &[&id, &fact.at, &kind.as_str().unwrap_or_default(), &serde_json::to_value(fact)?],
+                &format!(
+                    "INSERT INTO report_rows ({}) SELECT * FROM unnest($1::bigint[], $2::bytea[],
+                     $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bytea[], $8::text[],
+                     $9::bytea[], $10::bytea[], $11::bigint[], $12::text[], $13::text[], $14::bigint[],
+                     $15::bigint[], $16::bigint[], $17::bigint[])",
+                    facts::COLUMNS
+                ),
+                &[
+                    &at,
+                    &conversations,
+                    &seq,
+                    &kind,
+                    &cycle,
+                    &instance,
+                    &inbox,
+                    &channel,
+                    &team,
+                    &agent,
+                    &origin,
+                    &priority,
+                    &labels,
+                    &start_at,
+                    &wall,
+                    &business,
+                    &open,
+                ],
             )?;
         }
         self.execute("DELETE FROM report_stale WHERE conversation_id = $1", &[&id])?;

@@ -31,6 +31,8 @@ use switchboard_proto::{
 
 use super::{feed::visible_inboxes, Viewer, Workspace};
 use crate::{
+    bus::VisibleInboxes,
+    facts::{Buckets, Scan},
     refusal::{Outcome, Refusal},
     store::{StoreRead, StoreReadExt, StoreTx},
 };
@@ -334,15 +336,35 @@ fn period(query: &ReportQuery) -> Outcome<(Millis, Millis, String)> {
 
 /// Which facts a viewer's report may count: an admin all; a lead those of the inboxes they see;
 /// an agent those of the inboxes they see (their own when grouped by agent: no one else's row).
+/// As a scan's filter: the inboxes (`None`: all) and the one agent.
 fn allowed(
     store: &(impl StoreRead + ?Sized),
     viewer: &Viewer,
     group_by: GroupBy,
-) -> Outcome<impl Fn(&ReportFact) -> bool> {
-    let visible = visible_inboxes(store, &viewer.agent)?;
+) -> Outcome<(Option<BTreeSet<Id>>, Option<Id>)> {
+    let inboxes = match visible_inboxes(store, &viewer.agent)? {
+        VisibleInboxes::All => None,
+        VisibleInboxes::Only(ids) => Some(ids.into_iter().collect()),
+    };
     let own_only = viewer.agent.role == Role::Agent && group_by == GroupBy::Agent;
-    let me = viewer.agent.id;
-    Ok(move |fact: &ReportFact| visible.contains(&fact.inbox_id) && (!own_only || fact.agent_id == Some(me)))
+    Ok((inboxes, own_only.then_some(viewer.agent.id)))
+}
+
+/// The same filter as a predicate over whole facts (the drill-down's cycles).
+fn allows(filter: &(Option<BTreeSet<Id>>, Option<Id>), fact: &ReportFact) -> bool {
+    filter.0.as_ref().is_none_or(|inboxes| inboxes.contains(&fact.inbox_id))
+        && (filter.1.is_none() || fact.agent_id == filter.1)
+}
+
+/// A scan of `[from, to)` in buckets starting at `starts`, for a viewer's filter.
+fn scan(
+    from: Millis,
+    to: Millis,
+    starts: Vec<Millis>,
+    group_by: GroupBy,
+    (inboxes, agent): &(Option<BTreeSet<Id>>, Option<Id>),
+) -> Scan {
+    Scan { from, to, starts, group_by, inboxes: inboxes.clone(), agent: *agent }
 }
 
 /// The keys a fact counts under, for a grouping (`None`: the "none" group; a fact with several
@@ -523,19 +545,18 @@ impl Workspace {
         let group_by = query.group_by;
         self.refresh_reports().await?;
         self.read(move |store| {
-            let allowed = allowed(store, &viewer, group_by)?;
+            let filter = allowed(store, &viewer, group_by)?;
             let length = to - from;
-            let current = store.report_facts(from, to)?;
-            let before = store.report_facts(from - length, from)?;
-            let rows_now = aggregate(current.iter().filter(|f| allowed(f)), group_by);
-            let rows_before = aggregate(before.iter().filter(|f| allowed(f)), group_by);
+            let mut now = store.report_scan(&scan(from, to, vec![from], group_by, &filter))?;
+            let mut before =
+                store.report_scan(&scan(from - length, from, vec![from - length], group_by, &filter))?;
             Ok(ReportSummary {
                 from,
                 to,
                 time_zone,
                 group_by,
-                rows: rows(store, group_by, rows_now)?,
-                previous: rows(store, group_by, rows_before)?,
+                rows: rows(store, group_by, now.pop().unwrap_or_default())?,
+                previous: rows(store, group_by, before.pop().unwrap_or_default())?,
             })
         })
         .await
@@ -556,21 +577,11 @@ impl Workspace {
         let group_by = query.group_by;
         self.refresh_reports().await?;
         self.read(move |store| {
-            let allowed = allowed(store, &viewer, group_by)?;
-            let mut facts: Vec<ReportFact> =
-                store.report_facts(from, to)?.into_iter().filter(|f| allowed(f)).collect();
-            let keys: BTreeSet<Option<String>> = aggregate(facts.iter(), group_by).into_keys().collect();
-            // Sorted by time once, each bucket is a slice (not a pass over every fact per bucket);
-            // the aggregates don't depend on the order facts come in.
-            facts.sort_by_key(|f| f.at);
-            let per_bucket: Vec<BTreeMap<Option<String>, Metrics>> = buckets
-                .iter()
-                .map(|bucket| {
-                    let start = facts.partition_point(|f| f.at < bucket.start);
-                    let end = facts.partition_point(|f| f.at < bucket.end);
-                    aggregate(facts[start..end.max(start)].iter(), group_by)
-                })
-                .collect();
+            let filter = allowed(store, &viewer, group_by)?;
+            let starts = buckets.iter().map(|bucket| bucket.start).collect();
+            let per_bucket = store.report_scan(&scan(from, to, starts, group_by, &filter))?;
+            let keys: BTreeSet<Option<String>> =
+                per_bucket.iter().flat_map(|groups| groups.keys().cloned()).collect();
             let (named, none): (Vec<_>, Vec<_>) = keys.into_iter().partition(Option::is_some);
             let mut rows = Vec::new();
             for key in named.into_iter().chain(none) {
@@ -579,6 +590,39 @@ impl Workspace {
                 rows.push(SeriesRow { name: name_of(store, group_by, &key)?, key, points });
             }
             Ok(ReportSeries { from, to, time_zone, interval, group_by, buckets, rows })
+        })
+        .await
+    }
+
+    /// The store's aggregation of a period beside the plain one over every fact of it (the
+    /// definitions' reference: `aggregate`), for a grouping, bucket starts and an agent's own
+    /// figures; both must be equal. For the exactness tests.
+    #[doc(hidden)]
+    pub async fn report_aggregation_both_ways(
+        &self,
+        from: Millis,
+        to: Millis,
+        starts: Vec<Millis>,
+        group_by: GroupBy,
+        agent: Option<Id>,
+    ) -> Outcome<(Buckets, Buckets)> {
+        self.refresh_reports().await?;
+        self.read(move |store| {
+            let scan = scan(from, to, starts, group_by, &(None, agent));
+            let stored = store.report_scan(&scan)?;
+            let facts = store.report_facts(from, to)?;
+            let plain = (0..scan.starts.len())
+                .map(|bucket| {
+                    aggregate(
+                        facts.iter().filter(|fact| {
+                            scan.bucket(fact.at) == Some(bucket)
+                                && (agent.is_none() || fact.agent_id == agent)
+                        }),
+                        group_by,
+                    )
+                })
+                .collect();
+            Ok((stored, plain))
         })
         .await
     }
@@ -597,7 +641,8 @@ impl Workspace {
         let viewer = viewer.clone();
         self.refresh_reports().await?;
         self.read(move |store| {
-            let allowed = allowed(store, &viewer, GroupBy::None)?;
+            let filter = allowed(store, &viewer, GroupBy::None)?;
+            let allowed = |fact: &ReportFact| allows(&filter, fact);
             let mut cycles: BTreeMap<(Id, u32), Vec<ReportFact>> = BTreeMap::new();
             let kind = match metric {
                 CycleMetric::Started => FactKind::CycleStarted,

@@ -514,3 +514,129 @@ async fn a_bucket_drills_down_to_the_cycles_behind_its_count() {
         server.admin.get(&format!("/api/v1/reports/conversations?{tuesday}&metric=bars")).await;
     assert!(status.is_client_error(), "an unknown metric is refused: {status} {body}");
 }
+
+/// A small deterministic generator (no seed to remember: the same history every run).
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+#[tokio::test]
+async fn reports_aggregate_exactly_as_the_plain_computation_over_every_fact() {
+    // A history with every kind of fact: several agents and teams, label sets (none, one, two,
+    // in Persian too), business hours on one inbox, notes, reopens, resolutions, ties; then the
+    // store's aggregation (SQL on PostgreSQL, a scan on SQLite) against the plain one over every
+    // fact, for every grouping, one bucket and many, and one agent's own figures.
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let day = json!([{"start": "09:00", "end": "17:00"}]);
+    let hours = json!({"time_zone": "Europe/Bucharest",
+        "weekly": {"mon": day, "tue": day, "wed": day, "thu": day, "fri": day}});
+    let path = format!("/api/v1/inboxes/{}", workspace.email.inbox.id);
+    let (code, _) = server.admin.request(Method::PATCH, &path, Some(json!({"hours": hours}))).await;
+    assert_eq!(code, StatusCode::OK);
+    server.admin.ok("/api/v1/labels", json!({"name": "پشتیبانی", "color": "#123456"})).await;
+    let label_sets: [&[&str]; 5] = [&[], &["vip"], &["vip", "refund"], &["پشتیبانی"], &["bug", "vip"]];
+    let mut random = Lcg(18);
+    set_clock(&server, MONDAY + 7 * HOUR);
+    for n in 0..16u64 {
+        // Each inbox's members: Support works WhatsApp, Sales email; the admin both.
+        let (inbox, key, agents) = if n % 3 == 0 {
+            (&workspace.whatsapp, "x", [&workspace.sara, &workspace.sam, &server.admin, &workspace.sara])
+        } else {
+            (&workspace.email, "y", [&workspace.carl, &server.admin, &workspace.carl, &server.admin])
+        };
+        let contact = format!("exact-{key}-{n}");
+        let id = server.inbound(inbox, &contact, &format!("{contact}-0"), "hello").await.conversation_id;
+        let assignee = agents[random.below(4) as usize];
+        if random.below(4) > 0 {
+            let team =
+                if random.below(2) == 0 { json!(null) } else { json!(workspace_team(&server, n).await) };
+            let body = json!({"client_id": Id::new_v4(), "assignee_id": assignee.agent.id, "team_id": team});
+            server.admin.ok(&format!("/api/v1/conversations/{id}/assign"), body).await;
+        }
+        let labels = label_sets[random.below(5) as usize];
+        if !labels.is_empty() {
+            let body = json!({"client_id": Id::new_v4(), "add": labels});
+            server.admin.ok(&format!("/api/v1/conversations/{id}/labels"), body).await;
+        }
+        for turn in 1..=random.below(4) {
+            server.clock.advance(random.below(90) as Millis * MINUTE);
+            let replier = agents[random.below(4) as usize];
+            match random.below(4) {
+                0 => note(replier, id, "a note").await,
+                1 => {
+                    server.inbound(inbox, &contact, &format!("{contact}-{turn}"), "more").await;
+                }
+                _ => reply(replier, id).await,
+            }
+        }
+        if random.below(3) > 0 {
+            status(assignee, id, "resolved").await;
+            if random.below(2) == 0 {
+                server.clock.advance(random.below(60) as Millis * MINUTE);
+                server.inbound(inbox, &contact, &format!("{contact}-again"), "me again").await;
+                reply(assignee, id).await;
+            }
+        }
+        server.clock.advance(random.below(5) as Millis * HOUR + 7 * MINUTE);
+    }
+    let config = test_config(server.data_dir.path());
+    let sara = workspace.sara.agent.id;
+    let compared = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+        let store = switchboard_server::open_workspace(&config).expect("the workspace opens");
+        let mut compared = 0;
+        let hourly: Vec<Millis> = (0..72).map(|h| MONDAY + h * HOUR + 30 * MINUTE).collect();
+        let periods = [
+            (MONDAY, MONDAY + 3 * DAY, vec![MONDAY]),
+            (MONDAY + 30 * MINUTE, MONDAY + 3 * DAY, hourly),
+            (MONDAY + 9 * HOUR, MONDAY + 2 * DAY, vec![MONDAY + 9 * HOUR, MONDAY + 20 * HOUR, MONDAY + DAY]),
+        ];
+        for group_by in
+            [GroupBy::None, GroupBy::Agent, GroupBy::Team, GroupBy::Inbox, GroupBy::Label, GroupBy::Channel]
+        {
+            for (from, to, starts) in &periods {
+                for agent in [None, Some(sara)] {
+                    let (stored, plain) = runtime
+                        .block_on(store.report_aggregation_both_ways(
+                            *from,
+                            *to,
+                            starts.clone(),
+                            group_by,
+                            agent,
+                        ))
+                        .expect("both aggregations");
+                    assert_eq!(
+                        stored,
+                        plain,
+                        "{group_by:?} over {from}..{to} in {} buckets, {agent:?}",
+                        starts.len()
+                    );
+                    compared += plain.iter().map(|groups| groups.len()).sum::<usize>();
+                }
+            }
+        }
+        drop(store);
+        compared
+    })
+    .join()
+    .expect("the comparison panicked");
+    assert!(compared > 100, "the history has groups to compare: {compared}");
+    let total = summary(&server.admin, MONDAY, MONDAY + 3 * DAY, "none").await;
+    let total = row(&total, None);
+    assert!(total.resolutions > 4 && total.reopened > 0 && total.response.count > 4, "{total:#?}");
+    assert!(total.first_response.business.is_some());
+}
+
+/// Support or Sales, alternately.
+async fn workspace_team(server: &TestServer, n: u64) -> Id {
+    let (status, teams) = server.admin.get("/api/v1/teams").await;
+    assert_eq!(status, StatusCode::OK);
+    let teams: Vec<Team> = serde_json::from_value(teams).expect("teams");
+    teams[n as usize % teams.len()].id
+}

@@ -1,0 +1,368 @@
+//! Report facts as both backends keep them, and the one aggregation a report's scan feeds.
+//!
+//! A fact is a narrow typed row of `report_rows` (ids as 16-byte blobs, kinds and origins as small
+//! integers, no JSON but the rare label list), clustered by time on SQLite (`WITHOUT ROWID`,
+//! keyed by `(at, conversation_id, seq)`), so a period is one sequential read. A report does not
+//! load facts: the store scans the period's rows and folds each into a [`Tally`] (SQLite, in
+//! process) or aggregates them in SQL (PostgreSQL: `count`, `sum`, `min`, `max` and
+//! `percentile_disc`, which is the nearest rank these definitions use). Either way the figures
+//! are the definitions' exact ones (medians and p90 by nearest rank, means truncated to the
+//! second); `reports_aggregate_exactly` compares both with the plain aggregation over every fact.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use switchboard_proto::{ledger::Origin, reports::*, Channel, Id, Millis, Priority};
+
+/// A fact kind as stored.
+pub fn kind_code(kind: FactKind) -> i64 {
+    match kind {
+        FactKind::CycleStarted => 0,
+        FactKind::Reopened => 1,
+        FactKind::MessageIn => 2,
+        FactKind::MessageOut => 3,
+        FactKind::FirstResponse => 4,
+        FactKind::Response => 5,
+        FactKind::Resolution => 6,
+    }
+}
+
+/// A stored fact kind.
+pub fn kind_of(code: i64) -> Option<FactKind> {
+    Some(match code {
+        0 => FactKind::CycleStarted,
+        1 => FactKind::Reopened,
+        2 => FactKind::MessageIn,
+        3 => FactKind::MessageOut,
+        4 => FactKind::FirstResponse,
+        5 => FactKind::Response,
+        6 => FactKind::Resolution,
+        _ => return None,
+    })
+}
+
+pub fn origin_code(origin: Origin) -> i64 {
+    match origin {
+        Origin::Customer => 0,
+        Origin::Agent => 1,
+    }
+}
+
+pub fn origin_of(code: i64) -> Origin {
+    if code == 0 {
+        Origin::Customer
+    } else {
+        Origin::Agent
+    }
+}
+
+/// A fact's labels as stored: a JSON array (`[]` for none).
+pub fn labels_text(labels: &[String]) -> String {
+    serde_json::to_string(labels).unwrap_or_else(|_| "[]".into())
+}
+
+pub fn labels_of(text: &str) -> Vec<String> {
+    if text == "[]" {
+        return Vec::new();
+    }
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+/// The columns of `report_rows` a fact is written as and read back from, in this order:
+/// `at, conversation_id, seq, kind, cycle, instance, inbox_id, channel, team_id, agent_id, origin,
+/// priority, labels, start_at, wall_ms, business_ms, open_ms`.
+pub const COLUMNS: &str = "at, conversation_id, seq, kind, cycle, instance, inbox_id, channel, team_id, \
+     agent_id, origin, priority, labels, start_at, wall_ms, business_ms, open_ms";
+
+/// A fact read back from its columns (ids as their 16 bytes).
+#[allow(clippy::too_many_arguments)]
+pub fn fact_of(
+    at: Millis,
+    conversation: &[u8],
+    kind: i64,
+    cycle: i64,
+    instance: i64,
+    inbox: &[u8],
+    channel: &str,
+    team: Option<&[u8]>,
+    agent: Option<&[u8]>,
+    origin: i64,
+    priority: &str,
+    labels: &str,
+    start_at: Millis,
+    durations: [Millis; 3],
+) -> Option<ReportFact> {
+    let id = |bytes: &[u8]| Id::from_slice(bytes).ok();
+    Some(ReportFact {
+        kind: kind_of(kind)?,
+        conversation_id: id(conversation)?,
+        cycle: u32::try_from(cycle).ok()?,
+        instance: u32::try_from(instance).ok()?,
+        inbox_id: id(inbox)?,
+        channel: Channel::parse(channel)?,
+        team_id: team.and_then(id),
+        labels: labels_of(labels),
+        priority: Priority::parse(priority)?,
+        agent_id: agent.and_then(id),
+        origin: origin_of(origin),
+        start_at,
+        at,
+        wall_ms: durations[0],
+        business_ms: durations[1],
+        open_ms: durations[2],
+    })
+}
+
+/// What a report aggregates: the facts dated in `[from, to)`, in buckets that start at `starts`
+/// (ascending, the first at `from`; each runs to the next start, the last to `to`), of the
+/// inboxes in `inboxes` only when set, and of `agent` only when set, grouped by `group_by`.
+#[derive(Debug, Clone)]
+pub struct Scan {
+    pub from: Millis,
+    pub to: Millis,
+    pub starts: Vec<Millis>,
+    pub group_by: GroupBy,
+    pub inboxes: Option<BTreeSet<Id>>,
+    pub agent: Option<Id>,
+}
+
+impl Scan {
+    /// The bucket a fact dated `at` falls in, if it is in the period.
+    pub fn bucket(&self, at: Millis) -> Option<usize> {
+        if at < self.from || at >= self.to {
+            return None;
+        }
+        self.starts.partition_point(|start| *start <= at).checked_sub(1)
+    }
+
+    /// The column a grouping keys on (`None`: one group).
+    pub fn key_column(&self) -> Option<&'static str> {
+        match self.group_by {
+            GroupBy::None => None,
+            GroupBy::Agent => Some("agent_id"),
+            GroupBy::Team => Some("team_id"),
+            GroupBy::Inbox => Some("inbox_id"),
+            GroupBy::Channel => Some("channel"),
+            GroupBy::Label => Some("labels"),
+        }
+    }
+
+    /// A group's key from its key column's value (a blob for ids, text for a channel or a label
+    /// list), and the row keys it counts under (several for several labels).
+    pub fn keys_of(&self, key: &RawKey) -> Vec<Option<String>> {
+        match (self.group_by, key) {
+            (GroupBy::None, _) | (_, RawKey::Null) => vec![None],
+            (GroupBy::Label, RawKey::Text(text)) => {
+                let labels = labels_of(text);
+                if labels.is_empty() {
+                    vec![None]
+                } else {
+                    labels.into_iter().map(Some).collect()
+                }
+            }
+            (_, RawKey::Text(text)) => vec![Some(text.clone())],
+            (_, RawKey::Id(id)) => vec![Some(id.to_string())],
+        }
+    }
+}
+
+/// A group's key column value, as a scan reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RawKey {
+    Null,
+    Id(Id),
+    Text(String),
+}
+
+/// The durations of one metric, gathered before their distribution is computed.
+#[derive(Default)]
+struct Gathered {
+    wall: Vec<Millis>,
+    business: Vec<Millis>,
+}
+
+impl Gathered {
+    fn merge(&mut self, other: Gathered) {
+        self.wall.extend(other.wall);
+        self.business.extend(other.business);
+    }
+
+    fn durations(mut self) -> Durations {
+        Durations {
+            count: self.wall.len() as u64,
+            wall: distribution(&mut self.wall),
+            business: distribution(&mut self.business),
+        }
+    }
+}
+
+/// One group's figures while a scan runs.
+#[derive(Default)]
+struct Group {
+    metrics: Metrics,
+    resolved: BTreeSet<Id>,
+    first_response: Gathered,
+    response: Gathered,
+    resolution: Gathered,
+    /// The time a resolved cycle was actually open (wall time only: no business figure).
+    resolution_open: Gathered,
+}
+
+impl Group {
+    fn merge(&mut self, other: Group) {
+        let (m, o) = (&mut self.metrics, other.metrics);
+        m.cycles_started += o.cycles_started;
+        m.cycles_started_by_customers += o.cycles_started_by_customers;
+        m.messages_in += o.messages_in;
+        m.messages_out += o.messages_out;
+        m.resolutions += o.resolutions;
+        m.reopened += o.reopened;
+        self.resolved.extend(other.resolved);
+        self.first_response.merge(other.first_response);
+        self.response.merge(other.response);
+        self.resolution.merge(other.resolution);
+        self.resolution_open.merge(other.resolution_open);
+    }
+
+    fn metrics(self) -> Metrics {
+        let mut metrics = self.metrics;
+        metrics.conversations_resolved = self.resolved.len() as u64;
+        metrics.first_response = self.first_response.durations();
+        metrics.response = self.response.durations();
+        metrics.resolution = self.resolution.durations();
+        metrics.resolution_open = self.resolution_open.durations();
+        metrics
+    }
+}
+
+/// One fact as a scan folds it: only what the figures need.
+pub struct Seen {
+    pub at: Millis,
+    pub kind: FactKind,
+    pub origin: Origin,
+    pub inbox: Id,
+    pub agent: Option<Id>,
+    pub conversation: Id,
+    pub wall_ms: Millis,
+    pub business_ms: Millis,
+    pub open_ms: Millis,
+}
+
+/// The figures of a scan's facts, per bucket and raw key, as they are folded in.
+pub struct Tally<'a> {
+    scan: &'a Scan,
+    groups: HashMap<(usize, RawKey), Group>,
+}
+
+impl<'a> Tally<'a> {
+    pub fn new(scan: &'a Scan) -> Self {
+        Tally { scan, groups: HashMap::new() }
+    }
+
+    /// Counts a fact under `key`, if the scan takes it.
+    pub fn add(&mut self, fact: &Seen, key: RawKey) {
+        let Some(bucket) = self.scan.bucket(fact.at) else { return };
+        if self.scan.inboxes.as_ref().is_some_and(|inboxes| !inboxes.contains(&fact.inbox)) {
+            return;
+        }
+        if self.scan.agent.is_some() && fact.agent != self.scan.agent {
+            return;
+        }
+        let group = self.groups.entry((bucket, key)).or_default();
+        let m = &mut group.metrics;
+        match fact.kind {
+            FactKind::CycleStarted => {
+                m.cycles_started += 1;
+                if fact.origin == Origin::Customer {
+                    m.cycles_started_by_customers += 1;
+                }
+            }
+            FactKind::Reopened => m.reopened += 1,
+            FactKind::MessageIn => m.messages_in += 1,
+            FactKind::MessageOut => m.messages_out += 1,
+            FactKind::FirstResponse => {
+                group.first_response.wall.push(fact.wall_ms);
+                group.first_response.business.push(fact.business_ms);
+            }
+            FactKind::Response => {
+                group.response.wall.push(fact.wall_ms);
+                group.response.business.push(fact.business_ms);
+            }
+            FactKind::Resolution => {
+                m.resolutions += 1;
+                group.resolved.insert(fact.conversation);
+                group.resolution.wall.push(fact.wall_ms);
+                group.resolution.business.push(fact.business_ms);
+                group.resolution_open.wall.push(fact.open_ms);
+            }
+        }
+    }
+
+    /// Each bucket's rows, by key (the "none" group sorts first here; the report puts it last).
+    pub fn finish(self) -> Buckets {
+        let mut merged: Vec<BTreeMap<Option<String>, Group>> =
+            (0..self.scan.starts.len()).map(|_| BTreeMap::new()).collect();
+        // Keys in a fixed order, so merging several label lists into one label is deterministic
+        // (the figures don't depend on it: sums, sets and sorted durations).
+        let mut groups: Vec<((usize, RawKey), Group)> = self.groups.into_iter().collect();
+        groups.sort_by(|a, b| format!("{:?}", a.0).cmp(&format!("{:?}", b.0)));
+        for ((bucket, raw), group) in groups {
+            let keys = self.scan.keys_of(&raw);
+            let last = keys.len() - 1;
+            let mut group = Some(group);
+            for (index, key) in keys.into_iter().enumerate() {
+                let part =
+                    if index == last { group.take().unwrap_or_default() } else { copy(group.as_ref()) };
+                match merged[bucket].entry(key) {
+                    std::collections::btree_map::Entry::Occupied(mut entry) => entry.get_mut().merge(part),
+                    std::collections::btree_map::Entry::Vacant(entry) => {
+                        entry.insert(part);
+                    }
+                }
+            }
+        }
+        merged
+            .into_iter()
+            .map(|groups| groups.into_iter().map(|(key, group)| (key, group.metrics())).collect())
+            .collect()
+    }
+}
+
+/// A copy of a group (a fact with several labels counts under each).
+fn copy(group: Option<&Group>) -> Group {
+    let Some(group) = group else { return Group::default() };
+    let gathered = |g: &Gathered| Gathered { wall: g.wall.clone(), business: g.business.clone() };
+    Group {
+        metrics: group.metrics.clone(),
+        resolved: group.resolved.clone(),
+        first_response: gathered(&group.first_response),
+        response: gathered(&group.response),
+        resolution: gathered(&group.resolution),
+        resolution_open: gathered(&group.resolution_open),
+    }
+}
+
+/// A scan's answer: per bucket, each group's figures by key.
+pub type Buckets = Vec<BTreeMap<Option<String>, Metrics>>;
+
+/// A distribution from what SQL computed of it: count, sum, min, max and the nearest-rank median
+/// and p90 (all in milliseconds), truncated to seconds exactly as [`distribution`] does.
+pub fn distribution_of(
+    count: i64,
+    sum: i64,
+    min: i64,
+    max: i64,
+    median: i64,
+    p90: i64,
+) -> Option<Distribution> {
+    if count <= 0 {
+        return None;
+    }
+    let secs = |ms: i128| (ms / 1000) as i64;
+    Some(Distribution {
+        mean: secs(i128::from(sum) / i128::from(count)),
+        median: secs(i128::from(median)),
+        p90: secs(i128::from(p90)),
+        min: secs(i128::from(min)),
+        max: secs(i128::from(max)),
+    })
+}
