@@ -58,7 +58,7 @@ async fn sidebar_count(session: &Session, count: usize) -> anyhow::Result<()> {
     let script = format!(
         "const row = document.querySelector(\"[data-testid=saved-view][data-name='{VIEW_NAME}']\"); \
          const c = row && row.querySelector('[data-testid=view-count]'); \
-         return arguments.length > 0 ? (c ? c.textContent.trim() : null) : !!c && c.textContent.trim() === '{count}';"
+         return arguments.length > 0 ? (c ? c.dataset.count : null) : !!c && c.dataset.count === '{count}';"
     );
     if session.wait_until("the saved view's count", &script, WAIT).await.is_err() {
         let shown = session.execute(&script, json!([true])).await?;
