@@ -5,7 +5,7 @@
 //! What stays on the server (`switchboard-server`'s `rules.rs`): who may see what, the reply
 //! window and templates, and input checks, which the client never needs to restate.
 
-use crate::{Agent, Contact, Conversation, ConversationStatus, Id, Millis, Priority};
+use crate::{Agent, Channel, Contact, Conversation, ConversationStatus, Id, Millis, Priority};
 
 /// Longest preview kept on a conversation for list rows, in characters.
 pub const PREVIEW_CHARS: usize = 140;
@@ -233,6 +233,34 @@ fn mention_handles(body: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+// Reaching a contact first.
+
+/// Where an inbox's channel reaches `contact`: the id that channel gave them on this inbox (they
+/// wrote to it before), else what the channel can address from their details: on WhatsApp the
+/// phone's digits (a `wa_id`), on email the address. `None`: this inbox can't write to them first
+/// (Telegram, Instagram, Facebook and web chat know a person only once they have written).
+pub fn contact_address(channel: Channel, inbox_id: Id, contact: &Contact) -> Option<String> {
+    if let Some(identity) = contact.identities.iter().find(|i| i.inbox_id == inbox_id) {
+        return Some(identity.external_id.clone());
+    }
+    match channel {
+        Channel::Whatsapp => {
+            contact.phone.as_deref().map(crate::text::phone_digits).filter(|digits| digits.len() >= 6)
+        }
+        Channel::Email => {
+            contact.email.as_deref().map(str::trim).filter(|e| e.contains('@')).map(str::to_owned)
+        }
+        _ => None,
+    }
+}
+
+/// Whether an agent can start a conversation with `contact` on an inbox of `channel`: the channel
+/// has an address for them ([`contact_address`]), or it is the API channel, whose integration
+/// finds the person from the webhook's contact.
+pub fn can_start_conversation(channel: Channel, inbox_id: Id, contact: &Contact) -> bool {
+    channel == Channel::Api || contact_address(channel, inbox_id, contact).is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -439,5 +467,55 @@ mod tests {
         assert_eq!(preview("a\n b\t c"), "a b c");
         let long = "ж".repeat(500);
         assert_eq!(preview(&long).chars().count(), PREVIEW_CHARS + 1);
+    }
+
+    #[test]
+    fn an_inbox_reaches_a_contact_by_its_identity_or_the_address_its_channel_uses() {
+        let inbox = Id::new_v4();
+        let phone_only = new_contact(Id::new_v4(), "Olga", Some("+40 721 000 111"), None, 0);
+        let email_only = new_contact(Id::new_v4(), "Nadia", None, Some("nadia@example.com"), 0);
+        let cases = [
+            (Channel::Whatsapp, &phone_only, Some("40721000111")),
+            (Channel::Whatsapp, &email_only, None),
+            (Channel::Email, &email_only, Some("nadia@example.com")),
+            (Channel::Email, &phone_only, None),
+            (Channel::Telegram, &phone_only, None),
+            (Channel::Instagram, &email_only, None),
+        ];
+        for (channel, contact, expected) in cases {
+            assert_eq!(
+                contact_address(channel, inbox, contact).as_deref(),
+                expected,
+                "{channel:?} to {}",
+                contact.name
+            );
+        }
+        let mut known = phone_only.clone();
+        known.identities.push(crate::ContactIdentity {
+            inbox_id: inbox,
+            channel: Channel::Telegram,
+            external_id: "4242".into(),
+        });
+        assert_eq!(
+            contact_address(Channel::Telegram, inbox, &known).as_deref(),
+            Some("4242"),
+            "who wrote is known"
+        );
+        assert_eq!(
+            contact_address(Channel::Whatsapp, inbox, &known).as_deref(),
+            Some("4242"),
+            "the identity on the inbox wins over the phone"
+        );
+        let bare = new_contact(Id::new_v4(), "Nobody", None, None, 0);
+        assert!(can_start_conversation(Channel::Api, inbox, &bare), "the API's integration finds them");
+        assert!(!can_start_conversation(Channel::Whatsapp, inbox, &bare));
+        assert!(
+            !can_start_conversation(
+                Channel::Whatsapp,
+                inbox,
+                &new_contact(Id::new_v4(), "x", Some("12"), None, 0)
+            ),
+            "too few digits"
+        );
     }
 }

@@ -88,9 +88,9 @@ pub use switchboard_proto::text::{fts_query, normalize_for_search, phone_digits}
 
 // The conversation rules the client core applies too, as optimistic effects: one copy, in proto.
 pub use switchboard_proto::rules::{
-    apply_assignment, apply_status, assignment_holds, edit_labels, mention_handle, new_contact,
-    new_conversation, new_outgoing_conversation, on_incoming, on_outgoing, parse_mentions, preview,
-    NewOutgoing, PREVIEW_CHARS,
+    apply_assignment, apply_status, assignment_holds, can_start_conversation, contact_address, edit_labels,
+    mention_handle, new_contact, new_conversation, new_outgoing_conversation, on_incoming, on_outgoing,
+    parse_mentions, preview, NewOutgoing, PREVIEW_CHARS,
 };
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use super::{directory::inbox_secret, Workspace};
 use crate::{
     connectors::{self, ConnectorSettings, OutgoingTemplate, SendError, Sent, StatusUpdate},
     refusal::{Outcome, Refusal},
+    rules,
     store::{Audience, StoreRead, StoreReadExt, StoreTx, StoreTxExt},
 };
 
@@ -128,10 +129,11 @@ fn claim_due_deliveries(tx: &mut dyn StoreTx, limit: usize) -> Outcome<Vec<Pendi
             continue;
         };
         let to = match store.get::<Conversation>(message.conversation_id)? {
+            // Who wrote is known by their id on the inbox; a contact an agent wrote to first, by
+            // the address the channel has for their details (a WhatsApp number's digits).
             Some(c) => store
                 .get::<Contact>(c.contact_id)?
-                .and_then(|contact| contact.identities.into_iter().find(|i| i.inbox_id == inbox.id))
-                .map(|identity| identity.external_id),
+                .and_then(|contact| rules::contact_address(inbox.channel, inbox.id, &contact)),
             None => None,
         };
         let template = message.template.as_ref().map(|reference| OutgoingTemplate {

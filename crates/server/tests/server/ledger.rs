@@ -134,8 +134,13 @@ async fn every_state_change_writes_its_event_with_actor_and_cycle() {
     );
 
     // An agent-started conversation is created by the agent, and an invisible one has no ledger.
-    let (_, contact) =
-        server.admin.post("/api/v1/contacts", json!({"client_id": Id::new_v4(), "name": "Nadia"})).await;
+    let (_, contact) = server
+        .admin
+        .post(
+            "/api/v1/contacts",
+            json!({"client_id": Id::new_v4(), "name": "Nadia", "email": "nadia@example.com"}),
+        )
+        .await;
     let started = server
         .admin
         .ok("/api/v1/conversations", json!({"client_id": Id::new_v4(), "inbox_id": workspace.email.inbox.id, "contact_id": contact["contact"]["id"], "body": "Hello"}))

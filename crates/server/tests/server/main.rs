@@ -21,6 +21,7 @@ mod graph_emulator;
 mod label_names;
 mod ledger;
 mod mutations;
+mod new_conversation;
 mod nodes;
 mod presence;
 mod reports;

@@ -27,7 +27,7 @@ async fn every_mutation_replayed_gives_one_effect_and_the_original_answer() {
         (format!("{base}/read"), json!({"client_id": Id::new_v4(), "last_read_message_id": message})),
         (
             "/api/v1/contacts".into(),
-            json!({"client_id": contact_id, "name": "Nadia", "phone": "+44 7700 900123"}),
+            json!({"client_id": contact_id, "name": "Nadia", "phone": "+44 7700 900123", "email": "nadia@example.com"}),
         ),
         (
             "/api/v1/conversations".into(),

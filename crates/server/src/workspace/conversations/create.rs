@@ -32,6 +32,13 @@ pub(super) fn create(
     let inbox = visible_inbox(tx, viewer, request.inbox_id)?;
     let contact: Contact =
         tx.get(request.contact_id)?.ok_or_else(|| Refusal::validation("no such contact"))?;
+    if !rules::can_start_conversation(inbox.channel, inbox.id, &contact) {
+        return Err(Refusal::validation(match inbox.channel {
+            Channel::Whatsapp => "this contact has no phone number a WhatsApp inbox can write to",
+            Channel::Email => "this contact has no email address",
+            _ => "this inbox's channel can only answer a contact who has written to it first",
+        }));
+    }
     if tx.get::<Conversation>(request.client_id)?.is_some() {
         return Err(Refusal::conflict(ErrorCode::ClientIdReused, "a conversation with this id exists"));
     }
