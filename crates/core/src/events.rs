@@ -53,6 +53,8 @@ pub enum Event {
         message: String,
         /// For `assignment_conflict`: who holds the conversation now.
         current_assignee_id: Option<Option<Id>>,
+        /// For `conversation_exists`: the contact's open conversation the new one collided with.
+        existing_conversation_id: Option<Id>,
     },
     Connection(SyncStatus),
     Ephemeral(Ephemeral),

@@ -16,6 +16,7 @@ pub mod events;
 pub mod intents;
 pub mod keychain;
 pub mod lock;
+pub mod new_conversation;
 pub mod notify;
 pub mod outbox;
 pub mod quick_replies;

@@ -511,11 +511,11 @@ async fn flush(shared: Arc<Shared>) {
                 retry_at = Some(tokio::time::Instant::now() + shared.config.retry.delay(attempts));
             }
             Err(error) => {
-                let (code, current_assignee_id) = match &error {
-                    CoreError::Rejected { code, current_assignee_id, .. } => {
-                        (code.as_str().to_owned(), *current_assignee_id)
+                let (code, current_assignee_id, existing_conversation_id) = match &error {
+                    CoreError::Rejected { code, current_assignee_id, conversation_id, .. } => {
+                        (code.as_str().to_owned(), *current_assignee_id, *conversation_id)
                     }
-                    other => (other.code().to_owned(), None),
+                    other => (other.code().to_owned(), None, None),
                 };
                 if let Err(rollback) = shared.config.cache.reject(client_id) {
                     tracing::error!(%rollback, "rolling back a rejected action failed");
@@ -527,6 +527,7 @@ async fn flush(shared: Arc<Shared>) {
                     code,
                     message: error.to_string(),
                     current_assignee_id,
+                    existing_conversation_id,
                 });
                 shared.emit(Event::CacheChanged {
                     kinds: queued.action.touches().into_iter().map(|(kind, _)| kind).collect(),

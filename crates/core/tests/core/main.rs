@@ -14,6 +14,7 @@ mod encrypted_cache;
 mod faults;
 mod filters;
 mod intents;
+mod new_conversation;
 mod outbox;
 mod reports;
 mod restore;
