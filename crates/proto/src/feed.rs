@@ -52,6 +52,54 @@ pub struct SyncPage {
     pub has_more: bool,
 }
 
+/// `GET /api/v1/sync/bootstrap` answer: what a fresh device needs first, read in one snapshot at
+/// feed position `next` (S). Every change is the entity's latest version at S, exactly as
+/// `/sync?since=0` would give it. The client stores them, takes `next`/`check` as its cursor and
+/// follows the feed live from there; the rest of the history at or before S comes from
+/// `/sync/backfill` (`upto = next`), newest first, in the background.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BootstrapSnapshot {
+    pub changes: Vec<Change>,
+    /// The feed position S the snapshot is consistent with: the cursor to follow from.
+    pub next: i64,
+    /// Names the change at `next` (see [`SyncPage::check`]); also sent back with `upto` on backfill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
+}
+
+/// `GET /api/v1/sync/backfill` answer: the latest versions of entities last changed at or before
+/// `upto` and before `before`, newest change first. Entities changed after `upto` are left out
+/// (the live feed carries them), so a backfilled change is never newer than what the client has.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BackfillPage {
+    pub changes: Vec<Change>,
+    /// Ask with `before=next` for the following page (the lowest seq this page walked).
+    pub next: i64,
+    /// True when nothing older remains: the history up to `upto` is complete.
+    pub done: bool,
+}
+
+/// Where a thread's history page stops: the oldest message it returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryCursor {
+    pub created_at: i64,
+    pub id: Uuid,
+}
+
+/// `GET /api/v1/conversations/{id}/history` answer: a page of the thread's messages, newest first,
+/// as feed changes (each the message's latest version, with its seq).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryPage {
+    pub changes: Vec<Change>,
+    /// Ask with these as `before_at`/`before_id` for older messages; absent: no older ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub older: Option<HistoryCursor>,
+}
+
 /// What the server sends on `GET /api/v1/stream`, as JSON text frames.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

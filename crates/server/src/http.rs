@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod automation;
+pub mod bootstrap;
 pub mod channels;
 pub mod conversations;
 pub mod files;
@@ -77,6 +78,9 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::two_factor_overview))
         .routes(routes!(auth::require_two_factor))
         .routes(routes!(auth::require_agent_two_factor))
+        .routes(routes!(bootstrap::bootstrap))
+        .routes(routes!(bootstrap::backfill))
+        .routes(routes!(bootstrap::history))
         .routes(routes!(conversations::sync))
         .routes(routes!(conversations::search))
         .routes(routes!(conversations::create))

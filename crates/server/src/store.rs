@@ -332,6 +332,40 @@ pub trait StoreRead {
     fn search_messages(
         &self,
         query: &str,
+    /// The latest version (seq ≤ the snapshot's head, upserts only) of each `kind` entity the
+    /// agent may receive, as the feed from 0 would give it: all of them when `ids` is `None`,
+    /// else only those ids.
+    fn latest_changes(
+        &self,
+        agent: Id,
+        visible: &VisibleInboxes,
+        kind: EntityKind,
+        ids: Option<&[Id]>,
+    ) -> StoreResult<Vec<Change>>;
+    /// Conversations in visible inboxes, most recently active first (`open_only`: unresolved).
+    fn active_conversations(
+        &self,
+        visible: &VisibleInboxes,
+        open_only: bool,
+        limit: usize,
+    ) -> StoreResult<Vec<Id>>;
+    /// A thread's messages, newest first, strictly older than `before` (`(created_at, id)`).
+    fn thread_messages(
+        &self,
+        conversation: Id,
+        before: Option<HistoryCursor>,
+        limit: usize,
+    ) -> StoreResult<Vec<HistoryCursor>>;
+    /// The backfill: latest versions (upserts) the agent may receive with `seq ≤ upto` and
+    /// `seq < before`, highest seq first.
+    fn backfill_page(
+        &self,
+        agent: Id,
+        visible: &VisibleInboxes,
+        upto: i64,
+        before: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<Change>>;
         visible: &VisibleInboxes,
         limit: usize,
     ) -> StoreResult<Vec<MessageHit>>;

@@ -12,6 +12,7 @@ mod attachments;
 mod audit;
 mod auto_replies;
 mod automation;
+mod bootstrap;
 mod cached;
 mod connectors;
 mod contacts;

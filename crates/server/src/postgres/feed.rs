@@ -65,6 +65,111 @@ impl Pg<'_> {
         Ok(SyncPage { changes, next, check: None, has_more })
     }
 
+    /// Rows of `changes` (`seq, entity, entity_id, op, data`) as feed changes.
+    fn changes_of(rows: Vec<::postgres::Row>) -> StoreResult<Vec<Change>> {
+        rows.into_iter()
+            .map(|row| {
+                let entity: String = row.try_get(1)?;
+                let op: String = row.try_get(3)?;
+                Ok(Change {
+                    seq: row.try_get(0)?,
+                    entity: EntityKind::parse(&entity)
+                        .ok_or_else(|| StoreError(format!("unknown entity {entity:?} in the feed")))?,
+                    id: parse_id(&row.try_get::<_, String>(2)?)?,
+                    op: if op == "delete" { ChangeOp::Delete } else { ChangeOp::Upsert },
+                    data: row.try_get::<_, Option<Value>>(4)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The latest upsert of each `kind` entity the agent may receive (only `ids`, when given).
+    pub(super) fn latest_changes_sql(
+        &self,
+        agent_id: Id,
+        visible: &VisibleInboxes,
+        kind: EntityKind,
+        ids: Option<&[Id]>,
+    ) -> StoreResult<Vec<Change>> {
+        let (all, inbox_ids) = visible_ids(visible);
+        let every = ids.is_none();
+        let wanted: Vec<String> = ids.unwrap_or_default().iter().map(Id::to_string).collect();
+        let rows = self.rows(
+            "SELECT seq, entity, entity_id, op, data FROM changes
+             WHERE entity = $1::text AND NOT superseded AND op = 'upsert'
+               AND ($2::boolean OR entity_id = ANY($3::text[]))
+               AND (inbox_id IS NULL OR $4::boolean OR inbox_id = ANY($5::text[]))
+               AND (scope_agent = '' OR scope_agent = $6::text)
+             ORDER BY seq",
+            &[&kind.as_str(), &every, &wanted, &all, &inbox_ids, &agent_id.to_string()],
+        )?;
+        Self::changes_of(rows)
+    }
+
+    /// Conversations in visible inboxes, most recently active first.
+    pub(super) fn active_conversations_sql(
+        &self,
+        visible: &VisibleInboxes,
+        open_only: bool,
+        limit: usize,
+    ) -> StoreResult<Vec<Id>> {
+        let (all, inbox_ids) = visible_ids(visible);
+        let rows = self.rows(
+            "SELECT id FROM conversations
+             WHERE scope = '' AND (NOT $1::boolean OR status != 'resolved')
+               AND ($2::boolean OR inbox_id = ANY($3::text[]))
+             ORDER BY last_activity_at DESC LIMIT $4::bigint",
+            &[&open_only, &all, &inbox_ids, &(limit as i64)],
+        )?;
+        rows.into_iter().map(|row| parse_id(&row.try_get::<_, String>(0)?)).collect()
+    }
+
+    /// A thread's messages, newest first, older than `before`.
+    pub(super) fn thread_messages_sql(
+        &self,
+        conversation: Id,
+        before: Option<HistoryCursor>,
+        limit: usize,
+    ) -> StoreResult<Vec<HistoryCursor>> {
+        let (at, id) = before.map_or((i64::MAX, String::new()), |b| (b.created_at, b.id.to_string()));
+        let rows = self.rows(
+            "SELECT created_at, id FROM messages
+             WHERE conversation_id = $1::text AND scope = ''
+               AND (created_at < $2::bigint OR (created_at = $2::bigint AND id < $3::text))
+             ORDER BY created_at DESC, id DESC LIMIT $4::bigint",
+            &[&conversation.to_string(), &at, &id, &(limit as i64)],
+        )?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(HistoryCursor {
+                    created_at: row.try_get(0)?,
+                    id: parse_id(&row.try_get::<_, String>(1)?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The backfill's page: latest upserts with `seq ≤ upto` and `seq < before`, highest first.
+    pub(super) fn backfill_page_sql(
+        &self,
+        agent_id: Id,
+        visible: &VisibleInboxes,
+        upto: i64,
+        before: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<Change>> {
+        let (all, inbox_ids) = visible_ids(visible);
+        let rows = self.rows(
+            "SELECT seq, entity, entity_id, op, data FROM changes
+             WHERE seq <= $1::bigint AND seq < $2::bigint AND NOT superseded AND op = 'upsert'
+               AND (inbox_id IS NULL OR $3::boolean OR inbox_id = ANY($4::text[]))
+               AND (scope_agent = '' OR scope_agent = $5::text)
+             ORDER BY seq DESC LIMIT $6::bigint",
+            &[&upto, &before, &all, &inbox_ids, &agent_id.to_string(), &(limit as i64)],
+        )?;
+        Self::changes_of(rows)
+    }
+
     /// Message hits, newest first, only in visible inboxes: the newest `limit` matches by insertion
     /// order rather than ranked, so a very common word costs the same as a rare one.
     pub(super) fn search_messages_sql(

@@ -669,6 +669,45 @@ impl StoreRead for Pg<'_> {
         limit: usize,
     ) -> StoreResult<Vec<MessageHit>> {
         self.search_messages_sql(query, visible, limit)
+    fn latest_changes(
+        &self,
+        agent: Id,
+        visible: &VisibleInboxes,
+        kind: EntityKind,
+        ids: Option<&[Id]>,
+    ) -> StoreResult<Vec<Change>> {
+        self.latest_changes_sql(agent, visible, kind, ids)
+    }
+
+    fn active_conversations(
+        &self,
+        visible: &VisibleInboxes,
+        open_only: bool,
+        limit: usize,
+    ) -> StoreResult<Vec<Id>> {
+        self.active_conversations_sql(visible, open_only, limit)
+    }
+
+    fn thread_messages(
+        &self,
+        conversation: Id,
+        before: Option<HistoryCursor>,
+        limit: usize,
+    ) -> StoreResult<Vec<HistoryCursor>> {
+        self.thread_messages_sql(conversation, before, limit)
+    }
+
+    fn backfill_page(
+        &self,
+        agent: Id,
+        visible: &VisibleInboxes,
+        upto: i64,
+        before: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<Change>> {
+        self.backfill_page_sql(agent, visible, upto, before, limit)
+    }
+
     }
 
     fn find_contacts(

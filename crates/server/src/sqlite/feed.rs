@@ -137,3 +137,115 @@ pub fn find_contacts(
         params![pattern, digit_pattern, limit as i64, all, inbox_ids],
     )
 }
+
+/// One `changes` row (`seq, entity, entity_id, op, data`) as a feed change.
+fn change_row(row: &rusqlite::Row) -> rusqlite::Result<(i64, String, String, String, Option<String>)> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
+}
+
+fn to_change(
+    (seq, entity, id, op, data): (i64, String, String, String, Option<String>),
+) -> StoreResult<Change> {
+    Ok(Change {
+        seq,
+        entity: EntityKind::parse(&entity)
+            .ok_or_else(|| StoreError(format!("unknown entity {entity:?} in the feed")))?,
+        id: parse_id(&id)?,
+        op: if op == "delete" { ChangeOp::Delete } else { ChangeOp::Upsert },
+        data: data.map(|d| serde_json::from_str(&d)).transpose()?,
+    })
+}
+
+/// The latest upsert of each `kind` entity the agent may receive (only `ids`, when given), as the
+/// feed from 0 gives them. Uses the `changes_latest` index (entity, entity_id).
+pub fn latest_changes(
+    conn: &Connection,
+    agent_id: Id,
+    visible: &VisibleInboxes,
+    kind: EntityKind,
+    ids: Option<&[Id]>,
+) -> StoreResult<Vec<Change>> {
+    let (all, inbox_ids) = visible_json(visible);
+    let (every, wanted) = match ids {
+        None => (true, "[]".to_owned()),
+        Some(ids) => {
+            (false, serde_json::Value::from(ids.iter().map(Id::to_string).collect::<Vec<_>>()).to_string())
+        }
+    };
+    let mut statement = conn.prepare_cached(
+        "SELECT seq, entity, entity_id, op, data FROM changes
+         WHERE entity = ?1 AND superseded = 0 AND op = 'upsert'
+           AND (?2 OR entity_id IN (SELECT value FROM json_each(?3)))
+           AND (inbox_id IS NULL OR ?4 OR inbox_id IN (SELECT value FROM json_each(?5)))
+           AND (scope_agent = '' OR scope_agent = ?6)
+         ORDER BY seq",
+    )?;
+    let rows = statement
+        .query_map(params![kind.as_str(), every, wanted, all, inbox_ids, agent_id.to_string()], change_row)?;
+    rows.map(|row| to_change(row?)).collect()
+}
+
+/// Conversations in visible inboxes, most recently active first.
+pub fn active_conversations(
+    conn: &Connection,
+    visible: &VisibleInboxes,
+    open_only: bool,
+    limit: usize,
+) -> StoreResult<Vec<Id>> {
+    let (all, inbox_ids) = visible_json(visible);
+    let mut statement = conn.prepare_cached(
+        "SELECT id FROM conversations
+         WHERE scope = '' AND (NOT ?1 OR status != 'resolved')
+           AND (?2 OR inbox_id IN (SELECT value FROM json_each(?3)))
+         ORDER BY last_activity_at DESC LIMIT ?4",
+    )?;
+    let rows = statement
+        .query_map(params![open_only, all, inbox_ids, limit as i64], |row| row.get::<_, String>(0))?;
+    rows.map(|id| parse_id(&id?)).collect()
+}
+
+/// A thread's messages, newest first, older than `before`.
+pub fn thread_messages(
+    conn: &Connection,
+    conversation: Id,
+    before: Option<HistoryCursor>,
+    limit: usize,
+) -> StoreResult<Vec<HistoryCursor>> {
+    let (at, id) = before.map_or((i64::MAX, String::new()), |b| (b.created_at, b.id.to_string()));
+    let mut statement = conn.prepare_cached(
+        "SELECT created_at, id FROM messages
+         WHERE conversation_id = ?1 AND scope = ''
+           AND (created_at < ?2 OR (created_at = ?2 AND id < ?3))
+         ORDER BY created_at DESC, id DESC LIMIT ?4",
+    )?;
+    let rows = statement.query_map(params![conversation.to_string(), at, id, limit as i64], |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+    })?;
+    rows.map(|row| {
+        let (created_at, id) = row?;
+        Ok(HistoryCursor { created_at, id: parse_id(&id)? })
+    })
+    .collect()
+}
+
+/// The backfill's page: latest upserts with `seq ≤ upto` and `seq < before`, highest seq first.
+pub fn backfill_page(
+    conn: &Connection,
+    agent_id: Id,
+    visible: &VisibleInboxes,
+    upto: i64,
+    before: i64,
+    limit: usize,
+) -> StoreResult<Vec<Change>> {
+    let (all, inbox_ids) = visible_json(visible);
+    let mut statement = conn.prepare_cached(
+        "SELECT seq, entity, entity_id, op, data FROM changes
+         WHERE seq <= ?1 AND seq < ?2 AND superseded = 0 AND op = 'upsert'
+           AND (inbox_id IS NULL OR ?3 OR inbox_id IN (SELECT value FROM json_each(?4)))
+           AND (scope_agent = '' OR scope_agent = ?5)
+         ORDER BY seq DESC LIMIT ?6",
+    )?;
+    let rows = statement
+        .query_map(params![upto, before, all, inbox_ids, agent_id.to_string(), limit as i64], change_row)?;
+    rows.map(|row| to_change(row?)).collect()
+}

@@ -647,6 +647,45 @@ impl StoreRead for Sql<'_> {
     ) -> StoreResult<Vec<MessageHit>> {
         feed::search_messages(self.conn, query, visible, limit)
     }
+    fn latest_changes(
+        &self,
+        agent: Id,
+        visible: &VisibleInboxes,
+        kind: EntityKind,
+        ids: Option<&[Id]>,
+    ) -> StoreResult<Vec<Change>> {
+        feed::latest_changes(self.conn, agent, visible, kind, ids)
+    }
+
+    fn active_conversations(
+        &self,
+        visible: &VisibleInboxes,
+        open_only: bool,
+        limit: usize,
+    ) -> StoreResult<Vec<Id>> {
+        feed::active_conversations(self.conn, visible, open_only, limit)
+    }
+
+    fn thread_messages(
+        &self,
+        conversation: Id,
+        before: Option<HistoryCursor>,
+        limit: usize,
+    ) -> StoreResult<Vec<HistoryCursor>> {
+        feed::thread_messages(self.conn, conversation, before, limit)
+    }
+
+    fn backfill_page(
+        &self,
+        agent: Id,
+        visible: &VisibleInboxes,
+        upto: i64,
+        before: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<Change>> {
+        feed::backfill_page(self.conn, agent, visible, upto, before, limit)
+    }
+
 
     fn find_contacts(
         &self,

@@ -9,6 +9,7 @@ mod auth;
 mod auto_replies;
 mod automation;
 mod bad_input;
+mod bootstrap;
 mod channel;
 mod connector_test;
 mod connectors;
