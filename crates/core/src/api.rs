@@ -598,7 +598,41 @@ impl ApiClient {
                     .map_err(network)?;
                 parse::<views::SavedViewResult>(response).await.map(|r| r.seq)
             }
+            Action::QuickReply { reply_id, change } => self.send_quick_reply(*reply_id, change).await,
         }
+    }
+
+    /// Sends one quick-reply change (`/api/v1/quick-replies`); returns its feed seq.
+    async fn send_quick_reply(
+        &self,
+        reply_id: Id,
+        change: &crate::quick_reply_actions::QuickReplyChange,
+    ) -> CoreResult<i64> {
+        use crate::quick_reply_actions::QuickReplyChange as Change;
+        use switchboard_proto::quick_replies::{QuickReplyMutation as Only, QuickReplyResult as Answer};
+        let path = |what: &str| format!("/api/v1/quick-replies/{reply_id}{what}");
+        let answer: Answer = match change {
+            Change::Create { request } => self.post("/api/v1/quick-replies", request).await?,
+            Change::Update { request } => self.patch(&path(""), request).await?,
+            Change::Bind { request, .. } => self.put(&path("/slot"), request).await?,
+            Change::Use { client_id } => self.post(&path("/uses"), &Only { client_id: *client_id }).await?,
+            Change::Promote { client_id } => {
+                self.post(&path("/promote"), &Only { client_id: *client_id }).await?
+            }
+            Change::Delete { client_id } => {
+                let url = format!("{}{}?client_id={client_id}", self.base, path(""));
+                let response = self
+                    .http
+                    .delete(url)
+                    .bearer_auth(self.token.expose())
+                    .timeout(REQUEST_TIMEOUT)
+                    .send()
+                    .await
+                    .map_err(network)?;
+                parse(response).await?
+            }
+        };
+        Ok(answer.seq)
     }
 
     /// Uploads a file (streamed from disk) to send in a conversation.

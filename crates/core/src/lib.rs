@@ -20,6 +20,7 @@ pub mod new_conversation;
 pub mod notify;
 pub mod outbox;
 pub mod quick_replies;
+pub mod quick_reply_actions;
 pub mod reports;
 pub mod sealed;
 pub mod settings;

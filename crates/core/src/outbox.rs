@@ -80,6 +80,12 @@ pub enum Action {
         view_id: Id,
         client_id: Id,
     },
+    /// One of the agent's quick replies made, changed, deleted, bound, used or promoted
+    /// (`crate::quick_reply_actions`).
+    QuickReply {
+        reply_id: Id,
+        change: crate::quick_reply_actions::QuickReplyChange,
+    },
 }
 
 /// What an optimistic effect needs to know besides the action.
@@ -108,6 +114,7 @@ impl Action {
             Action::CreateView { request } => request.client_id,
             Action::UpdateView { request, .. } => request.client_id,
             Action::DeleteView { client_id, .. } => *client_id,
+            Action::QuickReply { change, .. } => change.client_id(),
         }
     }
 
@@ -127,7 +134,8 @@ impl Action {
             Action::CreateContact { .. }
             | Action::CreateView { .. }
             | Action::UpdateView { .. }
-            | Action::DeleteView { .. } => None,
+            | Action::DeleteView { .. }
+            | Action::QuickReply { .. } => None,
         }
     }
 
@@ -149,6 +157,7 @@ impl Action {
             Action::CreateView { .. } => "create_view",
             Action::UpdateView { .. } => "update_view",
             Action::DeleteView { .. } => "delete_view",
+            Action::QuickReply { change, .. } => change.name(),
         }
     }
 
@@ -183,6 +192,7 @@ impl Action {
             Action::UpdateView { view_id, .. } | Action::DeleteView { view_id, .. } => {
                 vec![(EntityKind::SavedView, *view_id)]
             }
+            Action::QuickReply { reply_id, change } => change.touches(*reply_id),
         }
     }
 
@@ -335,6 +345,9 @@ impl Action {
                 })
             }
             (Action::DeleteView { .. }, EntityKind::SavedView) => None,
+            (Action::QuickReply { reply_id, change }, kind) => {
+                change.apply(*reply_id, kind, current, context)
+            }
             _ => current,
         }
     }

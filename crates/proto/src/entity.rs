@@ -199,6 +199,7 @@ wire_enum!(
         SlaPolicy => "sla_policy",
         AutomationRule => "automation_rule",
         SavedView => "saved_view",
+        QuickReplyUsage => "quick_reply_usage",
     }
 );
 
@@ -221,6 +222,7 @@ impl EntityKind {
             EntityKind::SlaPolicy => "sla_policies",
             EntityKind::AutomationRule => "automation_rules",
             EntityKind::SavedView => "saved_views",
+            EntityKind::QuickReplyUsage => "quick_reply_usages",
         }
     }
 }
@@ -561,6 +563,7 @@ pub enum Entity {
     SlaPolicy(crate::sla::SlaPolicy),
     AutomationRule(crate::automation::AutomationRule),
     SavedView(crate::views::SavedView),
+    QuickReplyUsage(crate::quick_replies::QuickReplyUsage),
 }
 
 impl Entity {
@@ -582,6 +585,7 @@ impl Entity {
             EntityKind::SlaPolicy => Entity::SlaPolicy(de(data)?),
             EntityKind::AutomationRule => Entity::AutomationRule(de(data)?),
             EntityKind::SavedView => Entity::SavedView(de(data)?),
+            EntityKind::QuickReplyUsage => Entity::QuickReplyUsage(de(data)?),
         })
     }
 }

@@ -17,6 +17,7 @@ pub mod escalation;
 pub mod feed;
 pub mod labels;
 pub mod ledger;
+pub mod quick_replies;
 pub mod reports;
 pub mod rules;
 pub mod sla;

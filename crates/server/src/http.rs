@@ -10,6 +10,7 @@ pub mod channels;
 pub mod conversations;
 pub mod files;
 pub mod openapi;
+pub mod quick_replies;
 pub mod reports;
 pub mod saved_views;
 pub mod sla;
@@ -117,6 +118,12 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sla::attainment))
         .routes(routes!(admin::canned, admin::create_canned))
         .routes(routes!(admin::update_canned, admin::delete_canned))
+        .routes(routes!(quick_replies::create))
+        .routes(routes!(quick_replies::usage))
+        .routes(routes!(quick_replies::update, quick_replies::delete))
+        .routes(routes!(quick_replies::bind))
+        .routes(routes!(quick_replies::record_use))
+        .routes(routes!(quick_replies::promote))
         .routes(routes!(saved_views::list, saved_views::create))
         .routes(routes!(saved_views::update, saved_views::delete))
         .routes(routes!(automation::rules, automation::create_rule))

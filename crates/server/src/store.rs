@@ -88,6 +88,7 @@ entity!(ReadMarker, ReadMarker, |r| r.conversation_id);
 entity!(switchboard_proto::sla::SlaPolicy, SlaPolicy, |p| p.id);
 entity!(switchboard_proto::automation::AutomationRule, AutomationRule, |r| r.id);
 entity!(switchboard_proto::views::SavedView, SavedView, |v| v.id);
+entity!(switchboard_proto::quick_replies::QuickReplyUsage, QuickReplyUsage, |u| u.canned_response_id);
 
 /// What a contact lookup matches, for the SQL backends' `LIKE`: the trimmed query as a contains
 /// pattern (`%`, `_` and `\` escaped with `\`), and its phone digits as one (empty when fewer

@@ -25,6 +25,7 @@ mod idempotency;
 mod ingest;
 mod ledger;
 mod presence;
+mod quick_replies;
 mod reports;
 mod routing;
 mod saved_views;

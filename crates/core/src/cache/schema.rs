@@ -160,6 +160,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX conversations_by_board
         ON conversations(status, escalated, assignee_id, waiting_since, last_activity_at, id);
 "#,
+    // 10: the agent's favourite slot and use count of each quick reply, a new entity of the feed.
+    r#"
+    CREATE TABLE quick_reply_usages (id TEXT PRIMARY KEY, server_data TEXT, data TEXT);
+"#,
 ];
 
 /// Brings the cache up to the latest schema.

@@ -16,6 +16,7 @@ mod filters;
 mod intents;
 mod new_conversation;
 mod outbox;
+mod quick_replies;
 mod reports;
 mod restore;
 mod saved_views;

@@ -396,6 +396,15 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE report_facts;
     INSERT INTO report_stale (conversation_id) SELECT id FROM conversations ON CONFLICT DO NOTHING;
     "#,
+    // 17: an agent's favourite slot and use count of a quick reply (an entity of the feed, private
+    // to the agent, keyed by the reply's id).
+    r#"
+    CREATE TABLE quick_reply_usages (
+        id text NOT NULL, scope text NOT NULL DEFAULT '',
+        pos bigint GENERATED ALWAYS AS IDENTITY, data jsonb NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+    "#,
 ];
 
 /// Brings the database up to the latest schema, under a session advisory lock: a node that starts

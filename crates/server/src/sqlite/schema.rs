@@ -370,6 +370,14 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO report_stale (conversation_id) SELECT id FROM conversations WHERE true
         ON CONFLICT DO NOTHING;
     "#,
+    // 19: an agent's favourite slot and use count of a quick reply (an entity of the feed, private
+    // to the agent, keyed by the reply's id).
+    r#"
+    CREATE TABLE quick_reply_usages (
+        id TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '', data TEXT NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+    "#,
 ];
 
 /// Brings the database up to the latest schema.

@@ -25,6 +25,7 @@ mod mutations;
 mod new_conversation;
 mod nodes;
 mod presence;
+mod quick_replies;
 mod reports;
 mod retry;
 mod routing;
