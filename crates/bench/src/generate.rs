@@ -154,6 +154,9 @@ pub fn generate(preset: Preset, seed: u64, me: Option<Id>) -> Workspace {
             serde_json::json!({"id": id, "name": name, "color": "#888888"}),
         ));
     }
+            notes: None,
+            fields: Default::default(),
+            merged_into: None,
 
     let mut word_counts: HashMap<String, usize> = HashMap::new();
     let mut phones = Vec::new();

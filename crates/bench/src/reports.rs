@@ -212,6 +212,9 @@ impl Script<'_> {
             email: Some(corpus::email_address(language, first, last, n as u64)),
             identities: vec![],
             created_at: started,
+            notes: None,
+            fields: Default::default(),
+            merged_into: None,
         };
         let agents = &self.directory.agents;
         // Some agents carry more than others.

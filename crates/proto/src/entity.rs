@@ -200,6 +200,7 @@ wire_enum!(
         AutomationRule => "automation_rule",
         SavedView => "saved_view",
         QuickReplyUsage => "quick_reply_usage",
+        CustomField => "custom_field",
     }
 );
 
@@ -223,6 +224,7 @@ impl EntityKind {
             EntityKind::AutomationRule => "automation_rules",
             EntityKind::SavedView => "saved_views",
             EntityKind::QuickReplyUsage => "quick_reply_usages",
+            EntityKind::CustomField => "custom_fields",
         }
     }
 }
@@ -381,6 +383,18 @@ pub struct Contact {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub notes: Option<String>,
+    /// Custom field values by the field's key (see [`crate::contacts::CustomField`]), as text.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[cfg_attr(feature = "ts", ts(as = "Option<std::collections::BTreeMap<String, String>>", optional))]
+    pub fields: std::collections::BTreeMap<String, String>,
+    /// Set on a contact merged into another: a tombstone pointing at the survivor, which holds
+    /// its channel identities and conversations now. Clients drop it from their caches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub merged_into: Option<Uuid>,
 pub struct Conversation {
     pub id: Uuid,
     pub inbox_id: Uuid,
@@ -569,6 +583,7 @@ pub enum Entity {
 impl Entity {
     /// Decodes a feed record's `data` according to its entity kind.
     pub fn decode(kind: EntityKind, data: serde_json::Value) -> serde_json::Result<Entity> {
+    CustomField(crate::contacts::CustomField),
         use serde_json::from_value as de;
         Ok(match kind {
             EntityKind::Agent => Entity::Agent(de(data)?),
@@ -589,6 +604,7 @@ impl Entity {
         })
     }
 }
+            EntityKind::CustomField => Entity::CustomField(de(data)?),
 
 #[cfg(test)]
 mod tests {

@@ -168,6 +168,11 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
     },
+    /// The conversation moved to another contact: `from` was merged into `to`.
+    Contact {
+        from: Uuid,
+        to: Uuid,
+    },
     /// A resolved conversation opened again: the first event of the new cycle.
     Reopened,
     Resolved,
@@ -210,6 +215,7 @@ impl EventKind {
         }
     }
 }
+            EventKind::Contact { .. } => "contact",
 
 /// One entry of a conversation's ledger.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -11,6 +11,7 @@ pub mod api;
 pub mod audit;
 pub mod automation;
 pub mod calendar;
+pub mod contacts;
 pub mod entity;
 pub mod error;
 pub mod escalation;

@@ -150,6 +150,9 @@ pub fn new_contact(id: Id, name: &str, phone: Option<&str>, email: Option<&str>,
         email: email.map(|e| e.trim().to_owned()),
         identities: vec![],
         created_at: now,
+        notes: None,
+        fields: Default::default(),
+        merged_into: None,
     }
 }
 

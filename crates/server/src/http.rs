@@ -7,6 +7,7 @@ pub mod auth;
 pub mod automation;
 pub mod bootstrap;
 pub mod channels;
+pub mod contacts;
 pub mod conversations;
 pub mod files;
 pub mod openapi;
@@ -59,6 +60,10 @@ impl AppState {
         AppState { workspace, files, clock, shutdown, trusted_proxies: Arc::new([]) }
     }
 }
+        .routes(routes!(contacts::contact, contacts::update_contact))
+        .routes(routes!(contacts::merge_contacts))
+        .routes(routes!(contacts::create_custom_field))
+        .routes(routes!(contacts::delete_custom_field))
 
 /// Every documented route, registered once: the router and the OpenAPI document are both made
 /// from this list (`utoipa_axum` reads each handler's path and method from its `#[utoipa::path]`).

@@ -89,6 +89,7 @@ entity!(switchboard_proto::sla::SlaPolicy, SlaPolicy, |p| p.id);
 entity!(switchboard_proto::automation::AutomationRule, AutomationRule, |r| r.id);
 entity!(switchboard_proto::views::SavedView, SavedView, |v| v.id);
 entity!(switchboard_proto::quick_replies::QuickReplyUsage, QuickReplyUsage, |u| u.canned_response_id);
+entity!(switchboard_proto::contacts::CustomField, CustomField, |f| f.id);
 
 /// What a contact lookup matches, for the SQL backends' `LIKE`: the trimmed query as a contains
 /// pattern (`%`, `_` and `\` escaped with `\`), and its phone digits as one (empty when fewer
@@ -310,6 +311,8 @@ pub trait StoreRead {
     /// The outgoing message the provider knows by `provider_id` on this inbox.
     fn provider_message(&self, inbox: Id, provider_id: &str) -> StoreResult<Option<Id>>;
     fn contact_by_identity(&self, inbox: Id, external_id: &str) -> StoreResult<Option<Id>>;
+    /// Every conversation of a contact, in every inbox.
+    fn contact_conversations(&self, contact: Id) -> StoreResult<Vec<Conversation>>;
     /// The (message, conversation) an inbound `external_id` was stored as.
     fn inbound_seen(&self, inbox: Id, external_id: &str) -> StoreResult<Option<(Id, Id)>>;
     fn attachment(&self, id: Id) -> StoreResult<Option<AttachmentRecord>>;
@@ -458,6 +461,8 @@ pub trait StoreTx: StoreRead {
     fn node_seen(&mut self, node: &str, at: Millis) -> StoreResult<bool>;
     /// Forgets a node and its streams; returns the agents it held streams of.
     fn forget_node(&mut self, node: &str) -> StoreResult<Vec<Id>>;
+    /// Every channel identity of contact `from` now names `to` (a merge).
+    fn move_identities(&mut self, from: Id, to: Id) -> StoreResult<()>;
 
     fn set_inbox_secret(&mut self, inbox: Id, secret: &str) -> StoreResult<()>;
     /// Replaces (or with `None` removes) the inbox's connector settings.

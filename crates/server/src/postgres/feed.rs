@@ -214,7 +214,8 @@ impl Pg<'_> {
         let (pattern, digit_pattern) = crate::store::contact_patterns(query);
         self.entities(
             "SELECT data FROM contacts
-             WHERE (inbox_id IS NULL OR $4::boolean OR inbox_id = ANY($5::text[]))
+             WHERE data->>'merged_into' IS NULL
+               AND (inbox_id IS NULL OR $4::boolean OR inbox_id = ANY($5::text[]))
                AND ($1::text = '%%' OR name ILIKE $1::text OR data->>'email' ILIKE $1::text
                     OR ($2::text != '' AND phone_digits LIKE $2::text))
              ORDER BY pos DESC LIMIT $3::bigint",

@@ -405,6 +405,17 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (id, scope)
     );
     "#,
+    // 17: custom contact fields (an entity of the feed), and a contact's conversations and
+    // channel identities found by contact (a merge moves them).
+    r#"
+    CREATE TABLE custom_fields (
+        id text NOT NULL, scope text NOT NULL DEFAULT '',
+        pos bigint GENERATED ALWAYS AS IDENTITY, data jsonb NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+    CREATE INDEX conversations_of_contact ON conversations (contact_id);
+    CREATE INDEX contact_identities_of_contact ON contact_identities (contact_id);
+    "#,
 ];
 
 /// Brings the database up to the latest schema, under a session advisory lock: a node that starts

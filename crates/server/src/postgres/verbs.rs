@@ -131,6 +131,13 @@ impl StoreRead for Pg<'_> {
         )
     }
 
+    fn contact_conversations(&self, contact: Id) -> StoreResult<Vec<Conversation>> {
+        self.entities(
+            "SELECT data FROM conversations WHERE contact_id = $1 ORDER BY last_activity_at DESC, id",
+            &[&contact.to_string()],
+        )
+    }
+
     fn latest_conversation(&self, inbox: Id, contact: Id) -> StoreResult<Option<Conversation>> {
         self.first_conversation(
             "SELECT data FROM conversations WHERE inbox_id = $1 AND contact_id = $2
@@ -1066,6 +1073,14 @@ impl StoreTx for Pg<'_> {
         )?;
         Ok(())
     }
+    fn move_identities(&mut self, from: Id, to: Id) -> StoreResult<()> {
+        self.execute(
+            "UPDATE contact_identities SET contact_id = $2 WHERE contact_id = $1",
+            &[&from.to_string(), &to.to_string()],
+        )?;
+        Ok(())
+    }
+
 
     fn add_identity(&mut self, inbox: Id, external_id: &str, contact: Id) -> StoreResult<()> {
         self.execute(

@@ -130,7 +130,8 @@ pub fn find_contacts(
     records::query(
         conn,
         "SELECT data FROM contacts
-         WHERE (inbox_id IS NULL OR ?4 OR inbox_id IN (SELECT value FROM json_each(?5)))
+         WHERE data->>'merged_into' IS NULL
+           AND (inbox_id IS NULL OR ?4 OR inbox_id IN (SELECT value FROM json_each(?5)))
            AND (?1 = '%%' OR name LIKE ?1 ESCAPE '\\' OR data->>'email' LIKE ?1 ESCAPE '\\'
                 OR (?2 != '' AND phone_digits LIKE ?2))
          ORDER BY rowid DESC LIMIT ?3",

@@ -128,6 +128,14 @@ impl StoreRead for Sql<'_> {
             "SELECT data FROM conversations WHERE inbox_id = ?1 AND contact_id = ?2
              ORDER BY last_activity_at DESC LIMIT 1",
             params![inbox.to_string(), contact.to_string()],
+    fn contact_conversations(&self, contact: Id) -> StoreResult<Vec<Conversation>> {
+        records::query(
+            self.conn,
+            "SELECT data FROM conversations WHERE contact_id = ?1 ORDER BY last_activity_at DESC, id",
+            params![contact.to_string()],
+        )
+    }
+
         )
     }
 
@@ -1093,6 +1101,14 @@ impl StoreTx for Sql<'_> {
         )?;
         Ok(())
     }
+    fn move_identities(&mut self, from: Id, to: Id) -> StoreResult<()> {
+        self.conn.execute_cached(
+            "UPDATE contact_identities SET contact_id = ?2 WHERE contact_id = ?1",
+            params![from.to_string(), to.to_string()],
+        )?;
+        Ok(())
+    }
+
 
     fn insert_attachment(&mut self, record: &AttachmentRecord) -> StoreResult<()> {
         let attachment = &record.attachment;

@@ -115,6 +115,12 @@ pub fn save(tx: &mut dyn StoreTx, before: &Conversation, after: &Conversation, c
             append(tx, id, cycle, cause, EventKind::Resolved)?;
         }
     }
+    if before.contact_id != after.contact_id {
+        append(tx, id, cycle, cause, EventKind::Contact { from: before.contact_id, to: after.contact_id })?;
+    }
+    if before.contact_id != after.contact_id {
+        append(tx, id, cycle, cause, EventKind::Contact { from: before.contact_id, to: after.contact_id })?;
+    }
     if before.assignee_id != after.assignee_id {
         let assigned = EventKind::Assigned {
             from: before.assignee_id,

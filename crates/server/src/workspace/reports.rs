@@ -180,7 +180,10 @@ impl Walk<'_> {
                     }
                 }
             }
-            EventKind::AutoReplyNotSent { .. } | EventKind::Sla { .. } | EventKind::Escalation { .. } => {}
+            EventKind::AutoReplyNotSent { .. }
+            | EventKind::Sla { .. }
+            | EventKind::Escalation { .. }
+            | EventKind::Contact { .. } => {}
         }
     }
 }

@@ -13,6 +13,7 @@ mod bootstrap;
 mod channel;
 mod connector_test;
 mod connectors;
+mod contacts;
 mod database_tls;
 mod email;
 mod escalation;
