@@ -154,9 +154,6 @@ pub fn generate(preset: Preset, seed: u64, me: Option<Id>) -> Workspace {
             serde_json::json!({"id": id, "name": name, "color": "#888888"}),
         ));
     }
-            notes: None,
-            fields: Default::default(),
-            merged_into: None,
 
     let mut word_counts: HashMap<String, usize> = HashMap::new();
     let mut phones = Vec::new();
@@ -183,6 +180,9 @@ pub fn generate(preset: Preset, seed: u64, me: Option<Id>) -> Workspace {
             email: Some(corpus::email_address(language, first, last, n as u64)),
             identities: vec![],
             created_at: now - 1_000_000 + n as i64,
+            notes: None,
+            fields: Default::default(),
+            merged_into: None,
         };
         changes.push(change(&mut seq, EntityKind::Contact, contact_id, to_value(&contact)));
         let conversation_id = Id::from_u128(rng.gen());

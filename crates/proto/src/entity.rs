@@ -378,11 +378,6 @@ pub struct Contact {
     pub email: Option<String>,
     pub identities: Vec<ContactIdentity>,
     pub created_at: Millis,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub notes: Option<String>,
@@ -395,6 +390,11 @@ pub struct Contact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub merged_into: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Conversation {
     pub id: Uuid,
     pub inbox_id: Uuid,
@@ -578,12 +578,12 @@ pub enum Entity {
     AutomationRule(crate::automation::AutomationRule),
     SavedView(crate::views::SavedView),
     QuickReplyUsage(crate::quick_replies::QuickReplyUsage),
+    CustomField(crate::contacts::CustomField),
 }
 
 impl Entity {
     /// Decodes a feed record's `data` according to its entity kind.
     pub fn decode(kind: EntityKind, data: serde_json::Value) -> serde_json::Result<Entity> {
-    CustomField(crate::contacts::CustomField),
         use serde_json::from_value as de;
         Ok(match kind {
             EntityKind::Agent => Entity::Agent(de(data)?),
@@ -600,11 +600,11 @@ impl Entity {
             EntityKind::SlaPolicy => Entity::SlaPolicy(de(data)?),
             EntityKind::AutomationRule => Entity::AutomationRule(de(data)?),
             EntityKind::SavedView => Entity::SavedView(de(data)?),
+            EntityKind::CustomField => Entity::CustomField(de(data)?),
             EntityKind::QuickReplyUsage => Entity::QuickReplyUsage(de(data)?),
         })
     }
 }
-            EntityKind::CustomField => Entity::CustomField(de(data)?),
 
 #[cfg(test)]
 mod tests {

@@ -209,13 +209,13 @@ impl EventKind {
             EventKind::Priority { .. } => "priority",
             EventKind::Labels { .. } => "labels",
             EventKind::Escalation { .. } => "escalation",
+            EventKind::Contact { .. } => "contact",
             EventKind::Reopened => "reopened",
             EventKind::Resolved => "resolved",
             EventKind::Sla { .. } => "sla",
         }
     }
 }
-            EventKind::Contact { .. } => "contact",
 
 /// One entry of a conversation's ledger.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

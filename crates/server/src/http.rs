@@ -60,10 +60,6 @@ impl AppState {
         AppState { workspace, files, clock, shutdown, trusted_proxies: Arc::new([]) }
     }
 }
-        .routes(routes!(contacts::contact, contacts::update_contact))
-        .routes(routes!(contacts::merge_contacts))
-        .routes(routes!(contacts::create_custom_field))
-        .routes(routes!(contacts::delete_custom_field))
 
 /// Every documented route, registered once: the router and the OpenAPI document are both made
 /// from this list (`utoipa_axum` reads each handler's path and method from its `#[utoipa::path]`).
@@ -105,6 +101,10 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(conversations::routing_queue))
         .routes(routes!(conversations::workload))
         .routes(routes!(conversations::find_contacts, conversations::create_contact))
+        .routes(routes!(contacts::contact, contacts::update_contact))
+        .routes(routes!(contacts::merge_contacts))
+        .routes(routes!(contacts::create_custom_field))
+        .routes(routes!(contacts::delete_custom_field))
         .routes(upload)
         .routes(routes!(files::download))
         .routes(routes!(admin::agents, admin::create_agent))

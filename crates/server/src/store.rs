@@ -461,8 +461,6 @@ pub trait StoreTx: StoreRead {
     fn node_seen(&mut self, node: &str, at: Millis) -> StoreResult<bool>;
     /// Forgets a node and its streams; returns the agents it held streams of.
     fn forget_node(&mut self, node: &str) -> StoreResult<Vec<Id>>;
-    /// Every channel identity of contact `from` now names `to` (a merge).
-    fn move_identities(&mut self, from: Id, to: Id) -> StoreResult<()>;
 
     fn set_inbox_secret(&mut self, inbox: Id, secret: &str) -> StoreResult<()>;
     /// Replaces (or with `None` removes) the inbox's connector settings.
@@ -470,6 +468,8 @@ pub trait StoreTx: StoreRead {
     /// Records the provider's id of an outgoing message it accepted.
     fn remember_provider_message(&mut self, inbox: Id, provider_id: &str, message: Id) -> StoreResult<()>;
     fn add_identity(&mut self, inbox: Id, external_id: &str, contact: Id) -> StoreResult<()>;
+    /// Every channel identity of contact `from` now names `to` (a merge).
+    fn move_identities(&mut self, from: Id, to: Id) -> StoreResult<()>;
     fn remember_inbound(
         &mut self,
         inbox: Id,

@@ -1073,6 +1073,7 @@ impl StoreTx for Pg<'_> {
         )?;
         Ok(())
     }
+
     fn move_identities(&mut self, from: Id, to: Id) -> StoreResult<()> {
         self.execute(
             "UPDATE contact_identities SET contact_id = $2 WHERE contact_id = $1",
@@ -1080,7 +1081,6 @@ impl StoreTx for Pg<'_> {
         )?;
         Ok(())
     }
-
 
     fn add_identity(&mut self, inbox: Id, external_id: &str, contact: Id) -> StoreResult<()> {
         self.execute(

@@ -123,11 +123,6 @@ impl StoreRead for Sql<'_> {
         )
     }
 
-    fn latest_conversation(&self, inbox: Id, contact: Id) -> StoreResult<Option<Conversation>> {
-        self.first_conversation(
-            "SELECT data FROM conversations WHERE inbox_id = ?1 AND contact_id = ?2
-             ORDER BY last_activity_at DESC LIMIT 1",
-            params![inbox.to_string(), contact.to_string()],
     fn contact_conversations(&self, contact: Id) -> StoreResult<Vec<Conversation>> {
         records::query(
             self.conn,
@@ -136,6 +131,11 @@ impl StoreRead for Sql<'_> {
         )
     }
 
+    fn latest_conversation(&self, inbox: Id, contact: Id) -> StoreResult<Option<Conversation>> {
+        self.first_conversation(
+            "SELECT data FROM conversations WHERE inbox_id = ?1 AND contact_id = ?2
+             ORDER BY last_activity_at DESC LIMIT 1",
+            params![inbox.to_string(), contact.to_string()],
         )
     }
 
@@ -1080,6 +1080,14 @@ impl StoreTx for Sql<'_> {
         Ok(())
     }
 
+    fn move_identities(&mut self, from: Id, to: Id) -> StoreResult<()> {
+        self.conn.execute_cached(
+            "UPDATE contact_identities SET contact_id = ?2 WHERE contact_id = ?1",
+            params![from.to_string(), to.to_string()],
+        )?;
+        Ok(())
+    }
+
     fn add_identity(&mut self, inbox: Id, external_id: &str, contact: Id) -> StoreResult<()> {
         self.conn.execute_cached(
             "INSERT INTO contact_identities (inbox_id, external_id, contact_id) VALUES (?1, ?2, ?3)",
@@ -1101,14 +1109,6 @@ impl StoreTx for Sql<'_> {
         )?;
         Ok(())
     }
-    fn move_identities(&mut self, from: Id, to: Id) -> StoreResult<()> {
-        self.conn.execute_cached(
-            "UPDATE contact_identities SET contact_id = ?2 WHERE contact_id = ?1",
-            params![from.to_string(), to.to_string()],
-        )?;
-        Ok(())
-    }
-
 
     fn insert_attachment(&mut self, record: &AttachmentRecord) -> StoreResult<()> {
         let attachment = &record.attachment;
