@@ -120,6 +120,7 @@ pub fn generate(preset: Preset, seed: u64, me: Option<Id>) -> Workspace {
             team_ids: vec![team],
             capacity: None,
             availability_since: None,
+            status_text: None,
         };
         changes.push(change(&mut seq, EntityKind::Agent, id, to_value(&agent)));
     }

@@ -119,10 +119,22 @@ pub fn set_pinned(conversation_id: Id, pinned: bool) -> Action {
 /// ([`CoreError::Network`], code `offline`) and nothing changes. The answer is the agent as the
 /// server stored it; the cache shows it when the feed brings it, like any other change.
 pub async fn set_availability(api: &ApiClient, availability: Availability) -> CoreResult<Agent> {
-    let update = UpdateMe { name: None, availability: Some(availability) };
+    let update = UpdateMe { name: None, availability: Some(availability), status_text: None };
     api.update_me(&update).await.map_err(|error| match error {
         CoreError::Network(why) => CoreError::Network(format!(
             "availability can't change until the server can be reached again ({why})"
+        )),
+        other => other,
+    })
+}
+
+/// The agent's status text beside their availability ("Back at 3"); blank clears it. Sent at once
+/// like [`set_availability`], and refused the same way while the server can't be reached.
+pub async fn set_status_text(api: &ApiClient, text: &str) -> CoreResult<Agent> {
+    let update = UpdateMe { name: None, availability: None, status_text: Some(text.to_owned()) };
+    api.update_me(&update).await.map_err(|error| match error {
+        CoreError::Network(why) => CoreError::Network(format!(
+            "your status can't change until the server can be reached again ({why})"
         )),
         other => other,
     })

@@ -299,6 +299,9 @@ pub struct UpdateMe {
     pub name: Option<String>,
     #[serde(default)]
     pub availability: Option<Availability>,
+    /// The status text beside the availability; an empty (or blank) one clears it.
+    #[serde(default)]
+    pub status_text: Option<String>,
 }
 
 /// `POST /api/v1/agents` (admin).

@@ -280,6 +280,11 @@ pub struct Agent {
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub availability_since: Option<Millis>,
+    /// What the agent says beside their availability ("Back at 3", "On a call"): set with
+    /// `PATCH /me`, at most 100 characters, absent when they have said nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub status_text: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -280,6 +280,7 @@ mod tests {
             team_ids: vec![],
             capacity: None,
             availability_since: None,
+            status_text: None,
         }
     }
 

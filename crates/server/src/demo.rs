@@ -112,6 +112,7 @@ fn directory_reader() -> Viewer {
             team_ids: vec![],
             capacity: None,
             availability_since: None,
+            status_text: None,
         },
         device_id: Id::nil(),
     }
@@ -344,7 +345,7 @@ async fn seed(
         let capacity = UpdateAgent { capacity: Some(Some(automation::CAPACITY)), ..UpdateAgent::default() };
         db.update_agent(&admin, agent.id, capacity).await.map_err(fail)?;
         let viewer = Viewer { agent: agent.clone(), device_id: Id::nil() };
-        let online = UpdateMe { name: None, availability: Some(Availability::Online) };
+        let online = UpdateMe { name: None, availability: Some(Availability::Online), status_text: None };
         db.update_me(&viewer, online).await.map_err(fail)?;
     }
     Ok(DemoWorkspace { password: password.to_owned(), inbox_secrets })

@@ -58,6 +58,18 @@ pub fn valid_name(name: &str, field: &str) -> Outcome<String> {
     Ok(trimmed.to_owned())
 }
 
+/// An agent's status text, trimmed: blank clears it (`None`); at most 100 characters, one line.
+pub fn valid_status_text(text: &str) -> Outcome<Option<String>> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    if trimmed.chars().count() > 100 || trimmed.chars().any(char::is_control) {
+        return Err(Refusal::validation("status_text must be one line of at most 100 characters"));
+    }
+    Ok(Some(trimmed.to_owned()))
+}
+
 /// An agent's email, trimmed and lower-cased (sign-in compares it that way).
 pub fn valid_email(email: &str) -> Outcome<String> {
     let trimmed = email.trim().to_lowercase();
@@ -221,6 +233,7 @@ mod tests {
                 team_ids: vec![],
                 capacity: None,
                 availability_since: None,
+                status_text: None,
             },
             device_id: Id::new_v4(),
         }

@@ -331,6 +331,9 @@ impl Workspace {
                 if let Some(name) = update.name {
                     agent.name = policy::valid_name(&name, "name")?;
                 }
+                if let Some(text) = update.status_text {
+                    agent.status_text = policy::valid_status_text(&text)?;
+                }
                 if let Some(availability) = update.availability.filter(|a| *a != agent.availability) {
                     agent.availability = availability;
                     agent.availability_since = Some(tx.now());

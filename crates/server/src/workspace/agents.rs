@@ -44,6 +44,7 @@ fn create_agent(tx: &mut dyn StoreTx, request: CreateAgent, password_hash: Strin
         team_ids: policy::dedup(request.team_ids),
         capacity: None,
         availability_since: None,
+        status_text: None,
     };
     tx.put(&agent, Audience::EVERYONE)?;
     super::saved_views::follow_membership(tx, &[], &agent)?;

@@ -113,3 +113,46 @@ async fn a_change_of_availability_reaches_streams_at_once() {
     assert_eq!(status, StatusCode::OK);
     assert!(!presence_of(&mut lena, workspace.sam.agent.id, Availability::Busy).await, "Sam is offline");
 }
+
+#[tokio::test]
+async fn a_status_text_travels_with_the_agent_and_blank_clears_it() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let head = server.head().await;
+
+    let (status, me) = workspace
+        .sara
+        .request(
+            Method::PATCH,
+            "/api/v1/me",
+            Some(json!({"availability": "busy", "status_text": "  Back at 3  "})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["status_text"], "Back at 3", "kept trimmed");
+    assert_eq!(me["availability"], "busy");
+
+    // Lena's feed brings Sara's agent entity with it.
+    let page = workspace.lena.sync(head, 100).await;
+    let sara = page
+        .changes
+        .iter()
+        .rev()
+        .find(|c| c.entity == EntityKind::Agent && c.id == workspace.sara.agent.id)
+        .and_then(|c| c.data.clone())
+        .expect("Sara's change reaches Lena's feed");
+    assert_eq!(sara["status_text"], "Back at 3");
+
+    // Availability alone leaves the text; too long or multi-line is refused and changes nothing.
+    let (_, me) =
+        workspace.sara.request(Method::PATCH, "/api/v1/me", Some(json!({"availability": "online"}))).await;
+    assert_eq!(me["status_text"], "Back at 3");
+    for bad in ["x".repeat(101), "two\nlines".to_owned()] {
+        let (status, body) =
+            workspace.sara.request(Method::PATCH, "/api/v1/me", Some(json!({"status_text": bad}))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    }
+    let (_, me) =
+        workspace.sara.request(Method::PATCH, "/api/v1/me", Some(json!({"status_text": "   "}))).await;
+    assert!(me.get("status_text").is_none(), "blank clears it: {me}");
+}
