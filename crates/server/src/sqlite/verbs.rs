@@ -2,7 +2,12 @@
 
 use rusqlite::{params, types::ValueRef, OptionalExtension, Row};
 use serde_json::Value;
-use switchboard_proto::{audit::AuditEntry, automation::AutomationRun, reports::ReportFact, *};
+use switchboard_proto::{
+    audit::AuditEntry,
+    automation::AutomationRun,
+    reports::{FactKind, ReportFact},
+    *,
+};
 
 use super::{feed, parse_id, records, records::Cached, Sql};
 use crate::{
@@ -349,36 +354,58 @@ impl StoreRead for Sql<'_> {
 
     fn report_scan(&self, scan: &facts::Scan) -> StoreResult<facts::Buckets> {
         // One sequential read of the period (the table is clustered by time), folded in process:
-        // cheaper here than SQL's GROUP BY, which would sort every row first.
-        let key = scan.key_column().unwrap_or("NULL");
+        // cheaper here than SQL's GROUP BY, which would sort every row first. Only duration facts
+        // (`kind >= 4`) have their conversation and durations decoded (`CASE` skips the column).
+        let key = match scan.key_column() {
+            None | Some("agent_id") => "NULL",
+            Some(column) => column,
+        };
+        let durations = facts::kind_code(FactKind::FirstResponse);
         let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT at, kind, origin, inbox_id, agent_id, conversation_id, wall_ms, business_ms, open_ms, {key}
-             FROM report_rows WHERE at >= ?1 AND at < ?2"
+            "SELECT at, kind, origin, inbox_id, agent_id, {key},
+                CASE WHEN kind >= {durations} THEN conversation_id END,
+                CASE WHEN kind >= {durations} THEN wall_ms END,
+                CASE WHEN kind >= {durations} THEN business_ms END,
+                CASE WHEN kind >= {durations} THEN open_ms END
+             FROM report_rows WHERE at >= ?1 AND at < ?2 AND (?3 IS NULL OR agent_id = ?3)"
         ))?;
-        let mut rows = statement.query(params![scan.from, scan.to])?;
+        let agent = scan.agent.as_ref().map(|id| id.as_bytes().as_slice());
+        let mut rows = statement.query(params![scan.from, scan.to, agent])?;
         let mut tally = facts::Tally::new(scan);
         let id = |bytes: &[u8]| Id::from_slice(bytes).map_err(|e| StoreError(format!("stored id: {e}")));
+        let int = |value: ValueRef| match value {
+            ValueRef::Integer(value) => Ok(value),
+            ValueRef::Null => Ok(0),
+            other => Err(StoreError(format!("a stored report fact: {other:?}"))),
+        };
+        let by_agent = scan.key_column() == Some("agent_id");
         while let Some(row) = rows.next()? {
-            let kind = row.get::<_, i64>(1)?;
-            let Some(kind) = facts::kind_of(kind) else {
-                return Err(StoreError(format!("stored fact kind {kind}")));
+            let code = int(row.get_ref(1)?)?;
+            let Some(kind) = facts::kind_of(code) else {
+                return Err(StoreError(format!("stored fact kind {code}")));
             };
+            let agent = sql_value(row.get_ref(4)?.as_blob_or_null())?.map(id).transpose()?;
+            let timed = code >= durations;
             let fact = facts::Seen {
-                at: row.get(0)?,
+                at: int(row.get_ref(0)?)?,
                 kind,
-                origin: facts::origin_of(row.get(2)?),
+                origin: facts::origin_of(int(row.get_ref(2)?)?),
                 inbox: id(sql_value(row.get_ref(3)?.as_blob())?)?,
-                agent: sql_value(row.get_ref(4)?.as_blob_or_null())?.map(id).transpose()?,
-                conversation: id(sql_value(row.get_ref(5)?.as_blob())?)?,
-                wall_ms: row.get(6)?,
-                business_ms: row.get(7)?,
-                open_ms: row.get(8)?,
+                agent,
+                conversation: if timed { id(sql_value(row.get_ref(6)?.as_blob())?)? } else { Id::nil() },
+                wall_ms: if timed { int(row.get_ref(7)?)? } else { 0 },
+                business_ms: if timed { int(row.get_ref(8)?)? } else { 0 },
+                open_ms: if timed { int(row.get_ref(9)?)? } else { 0 },
             };
-            let key = match row.get_ref(9)? {
-                ValueRef::Null => facts::RawKey::Null,
-                ValueRef::Blob(bytes) => facts::RawKey::Id(id(bytes)?),
-                ValueRef::Text(text) => facts::RawKey::Text(String::from_utf8_lossy(text).into_owned()),
-                other => return Err(StoreError(format!("stored fact key {other:?}"))),
+            let key = if by_agent {
+                agent.map_or(facts::RawKey::Null, facts::RawKey::Id)
+            } else {
+                match row.get_ref(5)? {
+                    ValueRef::Null => facts::RawKey::Null,
+                    ValueRef::Blob(bytes) => facts::RawKey::Id(id(bytes)?),
+                    ValueRef::Text(text) => facts::RawKey::Text(String::from_utf8_lossy(text).into_owned()),
+                    other => return Err(StoreError(format!("stored fact key {other:?}"))),
+                }
             };
             tally.add(&fact, key);
         }
