@@ -24,6 +24,8 @@ const COMMANDS: &[&str] = &[
     "search",
     "quick_replies",
     "send_message",
+    "find_contacts",
+    "start_conversation",
     "assign",
     "set_team",
     "set_status",

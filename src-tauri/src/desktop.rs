@@ -11,6 +11,7 @@ mod actions;
 mod app_lock;
 mod channels;
 mod files;
+mod new_conversation;
 mod reads;
 mod reports;
 mod session;

@@ -727,6 +727,61 @@ impl From<CsvExport> for switchboard_core::reports::CsvExport {
     }
 }
 
+/// A contact the new-conversation picker offers, with the inboxes where they already have an
+/// open conversation (one per contact per inbox).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ContactOption {
+    pub contact: Contact,
+    pub open_conversations: Vec<OpenConversationRef>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+pub struct OpenConversationRef {
+    pub inbox_id: Uuid,
+    pub conversation_id: Uuid,
+}
+
+impl From<switchboard_core::new_conversation::ContactMatch> for ContactOption {
+    fn from(found: switchboard_core::new_conversation::ContactMatch) -> Self {
+        ContactOption {
+            contact: found.contact,
+            open_conversations: found
+                .open_conversations
+                .into_iter()
+                .map(|o| OpenConversationRef { inbox_id: o.inbox_id, conversation_id: o.conversation_id })
+                .collect(),
+        }
+    }
+}
+
+/// A contact added while starting a conversation.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct NewContactInput {
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// The new-conversation form: a contact from the cache (`contact_id`) or a new one, the inbox, and
+/// the first message (a template on reply-window channels).
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct StartConversationInput {
+    pub inbox_id: Uuid,
+    pub contact_id: Option<Uuid>,
+    pub new_contact: Option<NewContactInput>,
+    pub subject: Option<String>,
+    pub body: String,
+    pub template: Option<TemplateRef>,
+}
+
+/// The conversation started (queued), or the contact's open one in that inbox (`already_open`:
+/// nothing was queued).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct StartedConversation {
+    pub conversation_id: Uuid,
+    pub already_open: bool,
+}
+
 /// Events the shell sends the UI (all on the one channel `switchboard://event`).
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -744,6 +799,10 @@ pub enum UiEvent {
         message: String,
         /// For assignment_conflict: who holds it now (null: nobody).
         current_assignee_id: Option<Uuid>,
+        /// For conversation_exists: the contact's open conversation in that inbox.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        existing_conversation_id: Option<Uuid>,
     },
     Typing {
         conversation_id: Uuid,
@@ -905,6 +964,11 @@ pub fn typescript_bindings() -> String {
         SeriesReport::decl(&config),
         LiveReport::decl(&config),
         CsvExport::decl(&config),
+        ContactOption::decl(&config),
+        OpenConversationRef::decl(&config),
+        NewContactInput::decl(&config),
+        StartConversationInput::decl(&config),
+        StartedConversation::decl(&config),
         UiEvent::decl(&config),
     ];
     let mut out = String::from(

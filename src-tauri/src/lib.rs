@@ -315,6 +315,8 @@ pub fn run() {
             commands::search,
             commands::quick_replies,
             commands::send_message,
+            commands::find_contacts,
+            commands::start_conversation,
             commands::assign,
             commands::set_team,
             commands::set_status,

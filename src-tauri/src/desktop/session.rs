@@ -156,15 +156,22 @@ impl Desktop {
                 let dnd = lock(&attention).do_not_disturb;
                 ui(UiEvent::Status(dto::Status::from_sync(&status, dnd)));
             }
-            Event::OutboxRejected { action, conversation_id, code, message, current_assignee_id, .. } => {
-                ui(UiEvent::Rejected {
-                    action: action.to_owned(),
-                    conversation_id,
-                    code: dto::UiErrorCode::from_core_code(&code),
-                    message,
-                    current_assignee_id: current_assignee_id.flatten(),
-                })
-            }
+            Event::OutboxRejected {
+                action,
+                conversation_id,
+                code,
+                message,
+                current_assignee_id,
+                existing_conversation_id,
+                ..
+            } => ui(UiEvent::Rejected {
+                action: action.to_owned(),
+                conversation_id,
+                code: dto::UiErrorCode::from_core_code(&code),
+                message,
+                current_assignee_id: current_assignee_id.flatten(),
+                existing_conversation_id,
+            }),
             Event::Ephemeral(switchboard_core::events::Ephemeral::Typing {
                 conversation_id,
                 agent_id,

@@ -798,9 +798,23 @@ export type LiveReport = { figures: LiveFigures, as_of: number, offline: string 
 
 export type CsvExport = "summary" | "conversations";
 
+export type ContactOption = { contact: Contact, open_conversations: Array<OpenConversationRef>, };
+
+export type OpenConversationRef = { inbox_id: string, conversation_id: string, };
+
+export type NewContactInput = { name: string, phone: string | null, email: string | null, };
+
+export type StartConversationInput = { inbox_id: string, contact_id: string | null, new_contact: NewContactInput | null, subject: string | null, body: string, template: TemplateRef | null, };
+
+export type StartedConversation = { conversation_id: string, already_open: boolean, };
+
 export type UiEvent = { "type": "cache_changed", kinds: Array<EntityKind>, } | { "type": "status" } & Status | { "type": "rejected", action: string, conversation_id: string | null, code: UiErrorCode, message: string, 
 /**
  * For assignment_conflict: who holds it now (null: nobody).
  */
-current_assignee_id: string | null, } | { "type": "typing", conversation_id: string, agent_id: string, active: boolean, } | { "type": "viewing", conversation_id: string, agent_id: string, active: boolean, } | { "type": "presence", agent_id: string, online: boolean, } | { "type": "signed_out", reason: string, } | { "type": "open_conversation", conversation_id: string, };
+current_assignee_id: string | null, 
+/**
+ * For conversation_exists: the contact's open conversation in that inbox.
+ */
+existing_conversation_id?: string, } | { "type": "typing", conversation_id: string, agent_id: string, active: boolean, } | { "type": "viewing", conversation_id: string, agent_id: string, active: boolean, } | { "type": "presence", agent_id: string, online: boolean, } | { "type": "signed_out", reason: string, } | { "type": "open_conversation", conversation_id: string, };
 

@@ -10,6 +10,7 @@ describe('actionFor', () => {
     const expected: Record<string, string> = {
       j: 'next', k: 'prev', ArrowDown: 'next', ArrowUp: 'prev', Enter: 'open', x: 'toggleSelect',
       e: 'resolve', s: 'snooze', a: 'assign', t: 'team', l: 'label', p: 'pin', u: 'unread', r: 'reply', n: 'note',
+      c: 'newConversation',
     };
     for (const [key, action] of Object.entries(expected)) expect(actionFor(press(key)), key).toBe(action);
   });
@@ -34,6 +35,12 @@ describe('actionFor', () => {
 
   it('opens the help with ?', () => {
     expect(actionFor(press('?', { shiftKey: true }))).toBe('help');
+  });
+
+  it('starts a conversation with c, but not while typing a c', () => {
+    expect(actionFor(press('c'))).toBe('newConversation');
+    expect(actionFor(press('c', { targetIsEditable: true }))).toBeNull();
+    expect(actionFor(press('ص', { code: 'KeyC' }))).toBe('newConversation');
   });
 
   it('ignores single keys while typing', () => {

@@ -22,6 +22,7 @@ export type KeyAction =
   | 'note'
   | 'help'
   | 'lock'
+  | 'newConversation'
   | 'escape';
 
 export type KeyPress = {
@@ -52,6 +53,7 @@ const LETTERS: Record<string, [KeyAction | null, KeyAction | null]> = {
   u: ['unread', null],
   r: ['reply', null],
   n: ['note', null],
+  c: ['newConversation', null],
 };
 
 /** The Latin letter a key press means, from `key` or, on other layouts, from `code`. */
@@ -128,6 +130,7 @@ export const SHORTCUTS: { group: 'navigation' | 'conversation' | 'composer'; key
   { group: 'navigation', keys: ['Mod', 'click'], action: 'multiSelect' },
   { group: 'navigation', keys: ['Mod', 'K'], action: 'palette' },
   { group: 'navigation', keys: ['?'], action: 'help' },
+  { group: 'navigation', keys: ['c'], action: 'newConversation' },
   { group: 'navigation', keys: ['Mod', 'Shift', 'L'], action: 'lock' },
   { group: 'navigation', keys: ['Esc'], action: 'escape' },
   { group: 'conversation', keys: ['e'], action: 'resolve' },

@@ -36,6 +36,7 @@ export function snoozeUntil(preset: SnoozePreset, now: number): number {
 /** What running a command does; the workspace interprets these. */
 export type CommandAction =
   | { type: 'assign'; agentId: string | null }
+  | { type: 'newConversation' }
   | { type: 'claim' }
   | { type: 'team'; teamId: string | null }
   | { type: 'label'; name: string; add: boolean }
@@ -137,6 +138,8 @@ export function buildCommands(directory: Directory, context: CommandContext = {}
   const general = (id: string, title: string, action: CommandAction, keywords?: string) =>
     commands.push({ id, title, group: 'actions', needsTarget: false, action, keywords });
   general('toggle-contact', t('palette.commands.toggleContact'), { type: 'contactPanel' }, 'customer profile');
+  general('new-conversation', t('newConversation.command'), { type: 'newConversation' },
+    'start write new message contact customer template outbound compose');
   general('help', t('palette.commands.help'), { type: 'help' }, 'shortcuts keys');
   general('dnd', context.doNotDisturb ? t('palette.commands.dndOff') : t('palette.commands.dndOn'),
     { type: 'dnd', on: !context.doNotDisturb }, 'notifications quiet');

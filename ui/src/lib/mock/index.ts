@@ -32,6 +32,7 @@ import type {
   SidebarEntry,
   StagedFile,
   StartScreen,
+  StartConversationInput,
   Status,
   TemplateRef,
   Thread,
@@ -41,6 +42,7 @@ import type {
 } from '../bindings';
 import { agents, automationRules, buildWorld, canned, inboxes, labels, me, teams, threadFor, uuid, type MockConversation } from './data';
 import { columnOf } from '../board';
+import { rankContacts } from '../newConversation';
 
 const HOUR = 3_600_000;
 
@@ -381,6 +383,45 @@ export function installMock(params: URLSearchParams): void {
         });
       }
       return found.sort((a, b) => b.score - a.score).map((f) => f.reply);
+    },
+    find_contacts: (args) => {
+      const query = String(args.query ?? '');
+      const all = [...world.contacts.values()];
+      const found = query.trim() ? rankContacts(query, all, 20) : all.slice(0, 20);
+      return found.map((contact) => ({
+        contact,
+        open_conversations: world.conversations
+          .filter((c) => c.contact_id === contact.id && c.status !== 'resolved')
+          .map((c) => ({ inbox_id: c.inbox_id, conversation_id: c.id })),
+      }));
+    },
+    start_conversation: (args) => {
+      const input = args.input as StartConversationInput;
+      const inbox = inboxes.find((i) => i.id === input.inbox_id) ?? fail('validation', 'no such inbox');
+      let contact = input.contact_id ? world.contacts.get(input.contact_id) : undefined;
+      if (!contact && input.new_contact) {
+        contact = { id: uuid(++seq, 5), name: input.new_contact.name, phone: input.new_contact.phone, email: input.new_contact.email, identities: [], created_at: Date.now() };
+        world.contacts.set(contact.id, contact);
+      }
+      if (!contact) fail('validation', 'pick or add a contact');
+      const open = world.conversations.find((c) => c.contact_id === contact.id && c.inbox_id === inbox.id && c.status !== 'resolved');
+      if (open) return { conversation_id: open.id, already_open: true };
+      const template = input.template;
+      const text = template
+        ? (inbox.templates.find((t) => t.name === template.name)?.body ?? '').replace(/\{\{(\d+)\}\}/g, (_, n) => template.params[Number(n) - 1] ?? '')
+        : input.body;
+      const now = Date.now();
+      const c: MockConversation = {
+        id: uuid(++seq, 7), inbox_id: inbox.id, contact_id: contact.id, subject: input.subject, status: 'open', snoozed_until: null,
+        assignee_id: me.id, team_id: null, priority: 'none', labels: [], created_at: now, last_activity_at: now, waiting_since: null,
+        first_reply_at: now, last_incoming_at: null, preview: text, sla: null, escalation: null, unread: false, pinned: false,
+        mentioned: false, channel: inbox.channel, generated: false,
+      };
+      world.conversations.unshift(c);
+      byId.set(c.id, c);
+      world.messages.set(c.id, [{ id: uuid(++seq, 9), conversation_id: c.id, kind: 'outgoing', body: text, sender: { type: 'agent', id: me.id }, attachments: [], template, delivery: 'queued', mentions: [], created_at: now }]);
+      changed('contact', 'conversation', 'message');
+      return { conversation_id: c.id, already_open: false };
     },
     send_message: (args) => {
       const c = byId.get(String(args.conversationId)) ?? fail('not_found', 'no such conversation');

@@ -22,6 +22,8 @@ export type ActionHost = {
   setDoNotDisturb: (on: boolean) => void;
   setAvailability: (availability: Availability) => void;
   toggleContactPanel: () => void;
+  /** The new-conversation dialog. */
+  newConversation?: () => void;
   openSettings: () => void;
   /** The reports screen. */
   openReports?: () => void;
@@ -153,6 +155,8 @@ export class Actions {
         return this.host.setAvailability(action.availability);
       case 'contactPanel':
         return this.host.toggleContactPanel();
+      case 'newConversation':
+        return this.host.newConversation?.();
       case 'settings':
         return this.host.openSettings();
       case 'reports':

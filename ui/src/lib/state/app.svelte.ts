@@ -23,6 +23,7 @@ import { ThreadState } from './thread.svelte';
 export type PickerKind = 'assign' | 'team' | 'label' | 'snooze' | 'priority';
 export type Overlay =
   | { kind: 'palette' }
+  | { kind: 'newConversation' }
   | { kind: 'help' }
   | { kind: 'settings' }
   | { kind: 'reports' }
@@ -115,6 +116,7 @@ export class AppState {
       setDoNotDisturb: (on) => this.session.setDoNotDisturb(on),
       setAvailability: (availability) => this.session.setAvailability(availability),
       toggleContactPanel: () => this.toggleContactPanel(),
+      newConversation: () => (this.overlay = { kind: 'newConversation' }),
       openSettings: () => this.openSettings(),
       openReports: () => this.openReports(),
       openBoard: () => this.openBoard(),
@@ -204,6 +206,12 @@ export class AppState {
         break;
       }
       case 'rejected':
+        if (event.code === 'conversation_exists' && event.existing_conversation_id) {
+          // A conversation started offline met the contact's open one there: that one is the conversation.
+          toasts.show(t('newConversation.openedExisting'));
+          void this.openElsewhere(event.existing_conversation_id);
+          break;
+        }
         toasts.show(errorText(event.code, event.message, this.session.directory, event.current_assignee_id), 'error');
         break;
       case 'typing':

@@ -159,6 +159,8 @@ function makeFakeApi(): Fake {
     search: () => ({ messages: [], contacts: [], conversations: [] }),
     quickReplies: () => [],
     sendMessage: () => 'message-1',
+    findContacts: () => [],
+    startConversation: () => ({ conversation_id: 'started-1', already_open: false }),
     assign: () => undefined,
     setTeam: () => undefined,
     setStatus: () => undefined,
