@@ -153,56 +153,6 @@ pub async fn find_contacts(desktop: Desk<'_>, query: String) -> Answer<Vec<dto::
 }
 
 #[tauri::command]
-pub async fn contact_profile(desktop: Desk<'_>, contact_id: Uuid) -> Answer<dto::ContactProfile> {
-    desktop.contact_profile(contact_id).await
-}
-
-#[tauri::command]
-pub async fn custom_fields(desktop: Desk<'_>) -> Answer<Vec<switchboard_proto::contacts::CustomField>> {
-    desktop.custom_fields().await
-}
-
-#[tauri::command]
-pub async fn add_contact(
-    desktop: Desk<'_>,
-    name: String,
-    phone: Option<String>,
-    email: Option<String>,
-) -> Answer<Uuid> {
-    desktop.add_contact(name, phone, email).await
-}
-
-#[tauri::command]
-pub async fn edit_contact(
-    desktop: Desk<'_>,
-    contact_id: Uuid,
-    update: switchboard_proto::contacts::UpdateContact,
-) -> Answer<()> {
-    desktop.edit_contact(contact_id, update).await
-}
-
-#[tauri::command]
-pub async fn merge_contacts(desktop: Desk<'_>, survivor_id: Uuid, other_id: Uuid) -> Answer<dto::Merged> {
-    desktop.merge_contacts(survivor_id, other_id).await
-}
-
-#[tauri::command]
-pub async fn create_custom_field(
-    desktop: Desk<'_>,
-    key: String,
-    label: String,
-    kind: switchboard_proto::contacts::CustomFieldKind,
-    options: Vec<String>,
-) -> Answer<switchboard_proto::contacts::CustomField> {
-    desktop.create_custom_field(key, label, kind, options).await
-}
-
-#[tauri::command]
-pub async fn delete_custom_field(desktop: Desk<'_>, field_id: Uuid) -> Answer<()> {
-    desktop.delete_custom_field(field_id).await
-}
-
-#[tauri::command]
 pub async fn start_conversation(
     desktop: Desk<'_>,
     input: dto::StartConversationInput,

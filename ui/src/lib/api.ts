@@ -142,19 +142,6 @@ export const api = {
     call<string>('send_message', { conversationId, kind, body, stagedFileIds, template }),
   /** The new-conversation picker's contacts: fuzzy over name, phone and email, from the cache (works offline). */
   findContacts: (query: string) => call<ContactOption[]>('find_contacts', { query }),
-  /** A contact's profile from the cache: the contact, every conversation of theirs, the custom fields. */
-  contactProfile: (contactId: string) => call<ContactProfile>('contact_profile', { contactId }),
-  customFields: () => call<CustomField[]>('custom_fields'),
-  /** Queues a new contact through the outbox (offline too); answers its id. */
-  addContact: (name: string, phone: string | null, email: string | null) => call<string>('add_contact', { name, phone, email }),
-  /** Queues an edit of a contact through the outbox (offline too). */
-  editContact: (contactId: string, update: UpdateContact) => call<void>('edit_contact', { contactId, update }),
-  /** Merges `otherId` into `survivorId` at once (leads and admins; refused offline). */
-  mergeContacts: (survivorId: string, otherId: string) => call<Merged>('merge_contacts', { survivorId, otherId }),
-  /** Defines a custom contact field at once (admins). */
-  createCustomField: (key: string, label: string, kind: CustomFieldKind, options: string[]) =>
-    call<CustomField>('create_custom_field', { key, label, kind, options }),
-  deleteCustomField: (fieldId: string) => call<void>('delete_custom_field', { fieldId }),
   /** Queues a new conversation (and new contact) through the outbox; or answers the contact's open one there. */
   startConversation: (input: StartConversationInput) => call<StartedConversation>('start_conversation', { input }),
   assign: (ids: string[], assigneeId: string | null, claim: boolean) => call<void>('assign', { ids, assigneeId, claim }),
