@@ -1330,7 +1330,7 @@ const pl: Messages = {
     change: 'Zmień',
     inbox: 'Wyślij z',
     noInbox: 'Żadna z Twoich skrzynek nie może napisać pierwsza do: {name}. Dodaj numer telefonu dla WhatsAppa albo adres e-mail.',
-    unreachable: 'Nie można napisać pierwszym z: {inboxes}',
+    unreachable: 'Te skrzynki nie mogą napisać pierwsze: {inboxes}',
     alreadyOpenBadge: 'otwarta rozmowa',
     alreadyOpen: '{name} ma już otwartą rozmowę w skrzynce {inbox}: kontynuuj ją tam.',
     openIt: 'Otwórz ją',

@@ -1319,7 +1319,7 @@ const ro: Messages = {
     change: 'Schimbă',
     inbox: 'Trimite din',
     noInbox: 'Niciunul dintre inboxurile dvs. nu îi poate scrie primul lui {name}: adăugați un număr de telefon pentru WhatsApp sau o adresă de e-mail.',
-    unreachable: 'Nu se poate scrie primul din: {inboxes}',
+    unreachable: 'Aceste inboxuri nu pot scrie primele: {inboxes}',
     alreadyOpenBadge: 'conversație deschisă',
     alreadyOpen: '{name} are deja o conversație deschisă în {inbox}: continuați-o acolo.',
     openIt: 'Deschide-o',
