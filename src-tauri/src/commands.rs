@@ -583,3 +583,32 @@ pub async fn save_quick_reply(
 pub async fn delete_quick_reply(desktop: Desk<'_>, id: Uuid) -> Answer<()> {
     desktop.delete_quick_reply(id).await
 }
+
+#[tauri::command]
+pub async fn save_my_quick_reply(
+    desktop: Desk<'_>,
+    id: Option<Uuid>,
+    reply: dto::QuickReplyInput,
+) -> Answer<Uuid> {
+    desktop.save_my_quick_reply(id, reply).await
+}
+
+#[tauri::command]
+pub async fn delete_my_quick_reply(desktop: Desk<'_>, id: Uuid) -> Answer<()> {
+    desktop.delete_my_quick_reply(id).await
+}
+
+#[tauri::command]
+pub async fn bind_quick_reply(desktop: Desk<'_>, id: Uuid, slot: Option<u8>) -> Answer<()> {
+    desktop.bind_quick_reply(id, slot).await
+}
+
+#[tauri::command]
+pub async fn use_quick_reply(desktop: Desk<'_>, id: Uuid) -> Answer<()> {
+    desktop.use_quick_reply(id).await
+}
+
+#[tauri::command]
+pub async fn promote_quick_reply(desktop: Desk<'_>, id: Uuid) -> Answer<()> {
+    desktop.promote_quick_reply(id).await
+}

@@ -11,6 +11,7 @@ mod actions;
 mod app_lock;
 mod channels;
 mod files;
+mod my_quick_replies;
 mod new_conversation;
 mod reads;
 mod reports;

@@ -447,6 +447,8 @@ pub struct QuickReply {
     pub placeholders: Vec<[u32; 2]>,
     /// Matched char positions in the short code, for highlighting.
     pub short_code_indices: Vec<u32>,
+    /// The agent's favourite slot and use count of it (`null`: never bound or used).
+    pub usage: Option<switchboard_proto::quick_replies::QuickReplyUsage>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -896,6 +898,7 @@ pub fn typescript_bindings() -> String {
         DeliveryFailure::decl(&config),
         Label::decl(&config),
         CannedResponse::decl(&config),
+        switchboard_proto::quick_replies::QuickReplyUsage::decl(&config),
         views::AssigneeFilter::decl(&config),
         views::SlaFilter::decl(&config),
         views::ConversationFilter::decl(&config),

@@ -15,6 +15,7 @@ mod languages;
 mod reports;
 mod saved_views;
 mod server;
+mod quick_replies;
 mod team_admin;
 
 use std::time::Duration;
@@ -555,6 +556,7 @@ async fn steps(
     hours_steps(harness, server, workspace, session).await?;
     two_factor_steps(harness, server, session).await?;
     app_lock::app_lock_steps(harness, session).await?;
+    quick_replies::quick_reply_steps(harness, server, workspace, session).await?;
     languages::language_steps(harness, session).await?;
     channels::channel_steps(harness, server, workspace, session).await?;
     reports::reports_steps(harness, server, workspace, session).await?;

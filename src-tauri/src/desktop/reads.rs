@@ -201,7 +201,15 @@ impl Desktop {
                         .unwrap_or_default();
                 }
             }
-            let matches = lock(&self.matcher).search(query, &canned, 20);
+            // An empty query lists every reply: the UI ranks them by use (`ui/src/lib/quickReplies.ts`).
+            let limit = if query.trim().is_empty() { canned.len() } else { 20 };
+            let matches = lock(&self.matcher).search(query, &canned, limit);
+            let usages: std::collections::HashMap<Uuid, switchboard_proto::quick_replies::QuickReplyUsage> =
+                cache
+                    .all::<switchboard_proto::quick_replies::QuickReplyUsage>(EntityKind::QuickReplyUsage)?
+                    .into_iter()
+                    .map(|usage| (usage.canned_response_id, usage))
+                    .collect();
             Ok(matches
                 .into_iter()
                 .map(|m| {
@@ -214,6 +222,7 @@ impl Desktop {
                             .map(|r| [r.start as u32, r.end as u32])
                             .collect(),
                         short_code_indices: m.short_code_indices,
+                        usage: usages.get(&m.canned.id).cloned(),
                         canned: m.canned,
                     }
                 })

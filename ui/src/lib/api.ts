@@ -138,6 +138,14 @@ export const api = {
   typing: (id: string, active: boolean) => call<void>('typing', { id, active }),
   search: (query: string) => call<SearchResults>('search', { query }),
   quickReplies: (query: string, conversationId: string | null) => call<QuickReply[]>('quick_replies', { query, conversationId }),
+  /** The agent's own quick replies, queued like any action (offline too): answers the reply's id. */
+  saveMyQuickReply: (id: string | null, reply: QuickReplyInput) => call<string>('save_my_quick_reply', { id, reply }),
+  deleteMyQuickReply: (id: string) => call<void>('delete_my_quick_reply', { id }),
+  /** Binds to Alt+slot (1–9; the reply holding it loses it), or unbinds with null. */
+  bindQuickReply: (id: string, slot: number | null) => call<void>('bind_quick_reply', { id, slot }),
+  /** Counts an insertion (ranks the list: recent and frequent first). */
+  useQuickReply: (id: string) => call<void>('use_quick_reply', { id }),
+  promoteQuickReply: (id: string) => call<void>('promote_quick_reply', { id }),
   sendMessage: (conversationId: string, kind: SendKind, body: string, stagedFileIds: string[], template: TemplateRef | null) =>
     call<string>('send_message', { conversationId, kind, body, stagedFileIds, template }),
   /** The new-conversation picker's contacts: fuzzy over name, phone and email, from the cache (works offline). */

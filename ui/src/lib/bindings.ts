@@ -17,7 +17,7 @@ export type DeliveryState = "queued" | "sent" | "delivered" | "read" | "failed";
 
 export type DeliveryFailureKind = "window_closed" | "rejected" | "not_configured" | "gave_up";
 
-export type EntityKind = "agent" | "team" | "inbox" | "contact" | "conversation" | "message" | "label" | "canned_response" | "mention" | "pin" | "read_marker" | "sla_policy" | "automation_rule" | "saved_view";
+export type EntityKind = "agent" | "team" | "inbox" | "contact" | "conversation" | "message" | "label" | "canned_response" | "mention" | "pin" | "read_marker" | "sla_policy" | "automation_rule" | "saved_view" | "quick_reply_usage";
 
 export type SendKind = "reply" | "note";
 
@@ -403,6 +403,20 @@ body: string,
  */
 owner_id: string | null, };
 
+export type QuickReplyUsage = { canned_response_id: string, agent_id: string, 
+/**
+ * 1–9: inserted by `Alt+slot` in the composer. At most one reply per slot and agent.
+ */
+slot: number | null, 
+/**
+ * How many times the agent inserted it.
+ */
+uses: number, 
+/**
+ * The decayed use count as it stood at `last_used_at` (see the module's ranking rule).
+ */
+score: number, last_used_at: number | null, };
+
 export type AssigneeFilter = { "type": "unassigned" } | { "type": "me" } | { "type": "agent", "id": string };
 
 export type SlaFilter = "overdue" | "at_risk" | "on_track" | "none";
@@ -633,7 +647,11 @@ placeholders: Array<[number, number]>,
 /**
  * Matched char positions in the short code, for highlighting.
  */
-short_code_indices: Array<number>, };
+short_code_indices: Array<number>, 
+/**
+ * The agent's favourite slot and use count of it (`null`: never bound or used).
+ */
+usage: QuickReplyUsage | null, };
 
 export type StagedFile = { id: string, conversation_id: string, file_name: string, content_type: string, size: number, };
 

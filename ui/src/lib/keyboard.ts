@@ -146,5 +146,6 @@ export const SHORTCUTS: { group: 'navigation' | 'conversation' | 'composer'; key
   { group: 'composer', keys: ['n'], action: 'note' },
   { group: 'composer', keys: ['Mod', 'Enter'], action: 'send' },
   { group: 'composer', keys: ['Mod', '/'], action: 'quickReplies' },
+  { group: 'composer', keys: ['Alt', '1…9'], action: 'favouriteReply' },
   { group: 'composer', keys: ['Tab', 'Shift Tab'], action: 'placeholders' },
 ];

@@ -59,7 +59,8 @@ export type CommandAction =
   | { type: 'escalate'; escalated: boolean }
   | { type: 'testRules' }
   | { type: 'signOut' }
-  | { type: 'lock' };
+  | { type: 'lock' }
+  | { type: 'quickReplies'; create: boolean };
 
 export type Command = {
   id: string;
@@ -141,6 +142,8 @@ export function buildCommands(directory: Directory, context: CommandContext = {}
   general('new-conversation', t('newConversation.command'), { type: 'newConversation' },
     'start write new message contact customer template outbound compose');
   general('help', t('palette.commands.help'), { type: 'help' }, 'shortcuts keys');
+  general('new-quick-reply', t('myQuick.commandNew'), { type: 'quickReplies', create: true }, 'canned response snippet template add create personal');
+  general('quick-replies', t('myQuick.commandManage'), { type: 'quickReplies', create: false }, 'canned responses snippets favourites alt shortcut slot edit delete promote');
   general('dnd', context.doNotDisturb ? t('palette.commands.dndOff') : t('palette.commands.dndOn'),
     { type: 'dnd', on: !context.doNotDisturb }, 'notifications quiet');
   for (const availability of AVAILABILITIES) {

@@ -27,6 +27,7 @@ import type {
   ListRequest,
   Message,
   QuickReply,
+  QuickReplyUsage,
   SearchResults,
   SendKind,
   SidebarEntry,
@@ -74,6 +75,9 @@ export function installMock(params: URLSearchParams): void {
 
   const byId = new Map(world.conversations.map((c) => [c.id, c]));
   const savedViews: SavedView[] = [];
+  // The agent's favourite slots and use counts of quick replies, by reply id.
+  const usages = new Map<string, QuickReplyUsage>([[canned[0].id, { canned_response_id: canned[0].id, agent_id: me.id, slot: 1, uses: 3, score: 3, last_used_at: Date.now() }]]);
+  const freshUsage = (id: string): QuickReplyUsage => ({ canned_response_id: id, agent_id: me.id, slot: null, uses: 0, score: 0, last_used_at: null });
   const inboxOf = (c: MockConversation) => inboxes.find((inbox) => inbox.id === c.inbox_id)!;
 
   const event = (payload: UiEvent) => {
@@ -378,7 +382,7 @@ export function installMock(params: URLSearchParams): void {
         if (!indices && !inBody) continue;
         const rendered = render(response.body, c);
         found.push({
-          reply: { canned: response, text: rendered.text, placeholders: rendered.placeholders, short_code_indices: indices ?? [] },
+          reply: { canned: response, text: rendered.text, placeholders: rendered.placeholders, short_code_indices: indices ?? [], usage: usages.get(response.id) ?? null },
           score: indices ? 100 - (indices[indices.length - 1] ?? 0) - response.short_code.length * 0.1 : 10,
         });
       }
@@ -893,6 +897,40 @@ export function installMock(params: URLSearchParams): void {
       const at = canned.findIndex((c) => c.id === args.id);
       if (at >= 0) canned.splice(at, 1);
       setTimeout(() => changed('canned_response'), 300);
+    },
+    save_my_quick_reply: (args) => {
+      const reply = args.reply as { short_code: string; title: string; body: string };
+      let found = canned.find((c) => c.id === args.id);
+      if (found) Object.assign(found, reply);
+      else canned.push((found = { id: uuid(++seq, 8), ...reply, owner_id: me.id }));
+      setTimeout(() => changed('canned_response'), 100);
+      return found.id;
+    },
+    delete_my_quick_reply: (args) => {
+      const at = canned.findIndex((c) => c.id === args.id);
+      if (at >= 0) canned.splice(at, 1);
+      usages.delete(String(args.id));
+      setTimeout(() => changed('canned_response', 'quick_reply_usage'), 100);
+    },
+    bind_quick_reply: (args) => {
+      const id = String(args.id);
+      const slot = (args.slot ?? null) as number | null;
+      for (const held of usages.values()) if (slot !== null && held.slot === slot) held.slot = null;
+      usages.set(id, { ...(usages.get(id) ?? freshUsage(id)), slot });
+      setTimeout(() => changed('quick_reply_usage'), 100);
+    },
+    use_quick_reply: (args) => {
+      const id = String(args.id);
+      const now = Date.now();
+      const usage = usages.get(id) ?? freshUsage(id);
+      const score = (usage.last_used_at === null ? 0 : usage.score * Math.pow(2, -(now - usage.last_used_at) / (7 * 86_400_000))) + 1;
+      usages.set(id, { ...usage, uses: usage.uses + 1, score, last_used_at: now });
+      setTimeout(() => changed('quick_reply_usage'), 100);
+    },
+    promote_quick_reply: (args) => {
+      const found = canned.find((c) => c.id === args.id);
+      if (found) found.owner_id = null;
+      setTimeout(() => changed('canned_response'), 100);
     },
     open_link: (args) => console.info('[mock] open_link', args.url),
     first_paint: (args) => console.info('[mock] SWITCHBOARD_FIRST_PAINT', args.millisSinceStart, args.marks),

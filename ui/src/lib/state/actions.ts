@@ -35,6 +35,8 @@ export type ActionHost = {
   openFilters?: () => void;
   /** The settings' rules page, to try a rule on this conversation (leads and admins). */
   testRules?: (conversationId: string) => void;
+  /** The agent's own quick replies (`create`: with a new one's form open). */
+  manageQuickReplies?: (create: boolean) => void;
   signOut: () => void;
   lock: () => void;
 };
@@ -149,6 +151,8 @@ export class Actions {
         return this.host.compose(action.kind);
       case 'help':
         return this.host.showHelp();
+      case 'quickReplies':
+        return this.host.manageQuickReplies?.(action.create);
       case 'dnd':
         return this.host.setDoNotDisturb(action.on);
       case 'availability':

@@ -12,7 +12,7 @@ import { Attachments } from './attachments.svelte';
 import { BoardState } from './board.svelte';
 import { FilterBar } from './filters.svelte';
 import { WorkloadState } from './workload.svelte';
-import { ALL_KINDS, DIRECTORY_KINDS, LIST_KINDS, RULES_KINDS, SIDEBAR_KINDS, THREAD_KINDS, touches } from './kinds';
+import { ALL_KINDS, DIRECTORY_KINDS, LIST_KINDS, QUICK_REPLY_KINDS, RULES_KINDS, SIDEBAR_KINDS, THREAD_KINDS, touches } from './kinds';
 import { ListState } from './list.svelte';
 import { ReportsState } from './reports.svelte';
 import { Session } from './session.svelte';
@@ -30,6 +30,7 @@ export type Overlay =
   | { kind: 'board' }
   | { kind: 'workload' }
   | { kind: 'security' }
+  | { kind: 'quickReplies'; create: boolean }
   | { kind: 'picker'; picker: PickerKind; ids: string[] };
 
 /** How long `cache_changed` events are gathered before the panes read again (one read per burst). */
@@ -52,6 +53,8 @@ export class AppState {
   composeRequest = $state<{ kind: SendKind; n: number } | null>(null);
   /** Open the quick-reply palette in the composer (Ctrl/Cmd+/ from outside it); the composer consumes it. */
   quickRequest = $state(false);
+  /** Bumped when a quick reply or a favourite slot changes: what lists them reads again. */
+  quickRepliesRevision = $state(0);
   /** What each composer last held, so switching back shows it even before the backend's copy is read. */
   drafts = new Map<string, { kind: SendKind; body: string }>();
   /** The clock relative times are computed from (ticks every 30 s). */
@@ -127,6 +130,7 @@ export class AppState {
         requestAnimationFrame(() => document.querySelector<HTMLElement>('[data-testid=filter-chip]')?.focus());
       },
       testRules: (id) => this.testRules(id),
+      manageQuickReplies: (create) => (this.overlay = { kind: 'quickReplies', create }),
       signOut: () => this.session.signOut(),
       lock: () => this.session.lock(),
     });
@@ -253,6 +257,7 @@ export class AppState {
       return;
     }
     if (touches(kinds, DIRECTORY_KINDS)) this.session.loadDirectory();
+    if (touches(kinds, QUICK_REPLY_KINDS)) this.quickRepliesRevision += 1;
     if (touches(kinds, SIDEBAR_KINDS)) this.session.loadSidebar();
     if (touches(kinds, LIST_KINDS)) this.list.refresh();
     if (this.overlay?.kind === 'board' && touches(kinds, LIST_KINDS)) void this.board.refresh();

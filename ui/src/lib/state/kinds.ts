@@ -19,6 +19,7 @@ const EVERY_KIND: Record<EntityKind, true> = {
   sla_policy: true,
   automation_rule: true,
   saved_view: true,
+  quick_reply_usage: true,
 };
 
 export const ALL_KINDS = Object.keys(EVERY_KIND) as EntityKind[];
@@ -28,6 +29,9 @@ export const LIST_KINDS: EntityKind[] = ['conversation', 'contact', 'message', '
 /** The rules section of the settings screen. */
 export const RULES_KINDS: EntityKind[] = ['automation_rule', 'sla_policy'];
 export const THREAD_KINDS: EntityKind[] = ['conversation', 'contact', 'message', 'pin', 'agent', 'inbox', 'label'];
+
+/** The agent's quick replies (the manager dialog and the composer's menu). */
+export const QUICK_REPLY_KINDS: EntityKind[] = ['canned_response', 'quick_reply_usage'];
 
 /** Whether any of `changed` is among `shown`. */
 export function touches(changed: Iterable<EntityKind>, shown: EntityKind[]): boolean {
