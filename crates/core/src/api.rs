@@ -534,6 +534,43 @@ impl ApiClient {
             Action::Assign { conversation_id, request } => self
                 .post::<_, ConversationResult>(&conversation(conversation_id, "assign"), request)
                 .await
+    /// A fresh device's priority bootstrap (`GET /sync/bootstrap`); `None` from a server that has
+    /// none (older: the client bootstraps from `/sync?since=0`).
+    pub async fn bootstrap(&self) -> CoreResult<Option<BootstrapSnapshot>> {
+        match self.get("/api/v1/sync/bootstrap").await {
+            Ok(snapshot) => Ok(Some(snapshot)),
+            Err(CoreError::Rejected { code: ErrorCode::NotFound | ErrorCode::MethodNotAllowed, .. }) => {
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// A page of the history below a snapshot's S, newest first (`GET /sync/backfill`).
+    pub async fn backfill(
+        &self,
+        upto: i64,
+        check: Option<&str>,
+        before: i64,
+        limit: usize,
+    ) -> CoreResult<BackfillPage> {
+        let check = check.map(|check| format!("&check={check}")).unwrap_or_default();
+        self.get(&format!("/api/v1/sync/backfill?upto={upto}{check}&before={before}&limit={limit}")).await
+    }
+
+    /// A page of a thread's messages older than `before`, newest first
+    /// (`GET /conversations/{id}/history`).
+    pub async fn history(
+        &self,
+        conversation_id: Id,
+        before: Option<HistoryCursor>,
+        limit: usize,
+    ) -> CoreResult<HistoryPage> {
+        let before =
+            before.map(|b| format!("&before_at={}&before_id={}", b.created_at, b.id)).unwrap_or_default();
+        self.get(&format!("/api/v1/conversations/{conversation_id}/history?limit={limit}{before}")).await
+    }
+
                 .map(|r| r.seq),
             Action::Status { conversation_id, request } => self
                 .post::<_, ConversationResult>(&conversation(conversation_id, "status"), request)

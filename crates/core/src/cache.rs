@@ -4,6 +4,7 @@
 //! pending actions, and search indexes. Applying a change is idempotent: a row is set to the
 //! server's version and its displayed version recomputed (see `outbox.rs`).
 
+pub mod backfill;
 pub mod encryption;
 mod schema;
 pub mod search;
@@ -165,6 +166,7 @@ impl Cache {
             }
         }
         tx.execute("DELETE FROM meta WHERE key IN ('cursor', 'cursor_check')", [])?;
+        backfill::clear(&tx)?;
         tx.commit()?;
         Ok(())
     }
@@ -199,14 +201,23 @@ impl Cache {
     pub fn apply_checked(&self, changes: &[Change], next: i64, check: Option<&str>) -> CoreResult<Applied> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        let me = Self::meta(&tx, "me")?.map(|id| parse_id(&id)).transpose()?;
-        let notify_after = Self::notify_after(&tx)?;
-        let pending = load_outbox(&tx)?;
+        let applied = Self::apply_in(&tx, changes, next, check)?;
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    /// [`Self::apply_checked`] inside the caller's transaction (a bootstrap's snapshot also sets
+    /// its backfill in the same one: `cache/backfill.rs`).
+    fn apply_in(tx: &Transaction, changes: &[Change], next: i64, check: Option<&str>) -> CoreResult<Applied> {
+        let backfilling = backfill::active(tx)?;
+        let me = Self::meta(tx, "me")?.map(|id| parse_id(&id)).transpose()?;
+        let notify_after = Self::notify_after(tx)?;
+        let pending = load_outbox(tx)?;
         let mut applied = Applied::default();
         // Records seen for the first time, decided on once the whole batch is in (below).
         let mut fresh = Vec::new();
         for change in changes {
-            let existing = existing_row(&tx, change.entity, change.id)?;
+            let existing = existing_row(tx, change.entity, change.id)?;
             let server = match change.op {
                 ChangeOp::Upsert => change.data.as_ref(),
                 ChangeOp::Delete => None,
@@ -222,7 +233,10 @@ impl Cache {
                 } else {
                     server
                 };
-            put_row(&tx, change.entity, change.id, existing.map(|e| e.rowid), server, displayed)?;
+            put_row(tx, change.entity, change.id, existing.map(|e| e.rowid), server, displayed)?;
+            if backfilling && change.op == ChangeOp::Delete {
+                backfill::forget(tx, change.entity, change.id)?;
+            }
             applied.kinds.insert(change.entity);
             let is_new = !existing.is_some_and(|e| e.has_server_version);
             if is_new && change.data.is_some() {
@@ -243,7 +257,7 @@ impl Cache {
                     _ => change.data.as_ref(),
                 };
                 let Some(data) = data else { continue };
-                if let Some(notification) = notify::decide(&tx, me, notify_after, change.entity, data)? {
+                if let Some(notification) = notify::decide(tx, me, notify_after, change.entity, data)? {
                     let inserted =
                         tx.execute("INSERT OR IGNORE INTO notified (key) VALUES (?1)", [&notification.key])?;
                     if inserted > 0 {
@@ -252,22 +266,21 @@ impl Cache {
                 }
             }
         }
-        let cursor: i64 = Self::meta(&tx, "cursor")?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        let cursor: i64 = Self::meta(tx, "cursor")?.and_then(|v| v.parse().ok()).unwrap_or(0);
         if next > cursor || (next == cursor && check.is_some()) {
             match check {
-                Some(check) => Self::set_meta(&tx, "cursor_check", check)?,
+                Some(check) => Self::set_meta(tx, "cursor_check", check)?,
                 None => {
                     tx.execute("DELETE FROM meta WHERE key = 'cursor_check'", [])?;
                 }
             }
         }
         let cursor = cursor.max(next);
-        Self::set_meta(&tx, "cursor", &cursor.to_string())?;
-        applied.settled = settle(&tx, cursor, me)?;
+        Self::set_meta(tx, "cursor", &cursor.to_string())?;
+        applied.settled = settle(tx, cursor, me)?;
         if !applied.settled.is_empty() {
             applied.kinds.insert(EntityKind::Conversation);
         }
-        tx.commit()?;
         Ok(applied)
     }
 

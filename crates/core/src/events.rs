@@ -25,6 +25,9 @@ pub struct SyncStatus {
     pub pending: usize,
     /// When the cache last applied something from the server.
     pub last_sync_at: Option<Millis>,
+    /// How much of the history has arrived after a priority bootstrap, in percent (`None`: all of
+    /// it; see `cache/backfill.rs`).
+    pub history_percent: Option<u8>,
 }
 
 /// Typing, viewing and presence: never stored, only shown.

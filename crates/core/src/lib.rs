@@ -13,6 +13,7 @@ pub mod channels;
 pub mod clock;
 pub mod error;
 pub mod events;
+pub mod history;
 pub mod intents;
 pub mod keychain;
 pub mod lock;

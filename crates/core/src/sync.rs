@@ -32,6 +32,9 @@ use crate::{
 
 /// Feed page size for catch-up.
 const PAGE: usize = 500;
+/// Backfill page size: small enough that applying one holds the cache for a few milliseconds, so
+/// the list, actions and the live stream never wait long behind it.
+const BACKFILL_PAGE: usize = 250;
 /// The server pings every 30 s; this long without any frame means the connection is dead (a
 /// laptop that slept, a NAT that forgot us) even if TCP hasn't noticed.
 const STREAM_SILENCE: Duration = Duration::from_secs(75);
@@ -65,6 +68,8 @@ pub struct EngineConfig {
     pub retry: Backoff,
     /// Clock for optimistic timestamps (injected so tests can control it).
     pub now: Clock,
+    /// Changes per backfill page after a priority bootstrap.
+    pub backfill_page: usize,
 }
 
 impl EngineConfig {
@@ -77,6 +82,7 @@ impl EngineConfig {
             reconnect: Backoff { base: Duration::from_millis(500), max: Duration::from_secs(30) },
             retry: Backoff { base: Duration::from_millis(500), max: Duration::from_secs(60) },
             now: crate::clock::system_clock(),
+            backfill_page: BACKFILL_PAGE,
         }
     }
 }
@@ -97,6 +103,8 @@ struct Shared {
     presence: Mutex<PresenceState>,
     outbox_wake: Notify,
     reconnect_now: Notify,
+    /// A snapshot was stored: its backfill can start.
+    backfill_wake: Notify,
     /// Typing/viewing frames to send on the stream.
     outgoing: Mutex<Option<mpsc::UnboundedSender<ClientFrame>>>,
     shutdown: CancellationToken,
@@ -118,16 +126,27 @@ impl Engine {
     /// Starts following the server and flushing the outbox.
     pub fn start(config: EngineConfig) -> Engine {
         let pending = config.cache.pending_count().unwrap_or(0);
+        let history_percent = config.cache.history_percent().unwrap_or(None);
         let shared = Arc::new(Shared {
             config,
-            state: Mutex::new(SyncStatus { state: ConnectionState::Connecting, pending, last_sync_at: None }),
+            state: Mutex::new(SyncStatus {
+                state: ConnectionState::Connecting,
+                pending,
+                last_sync_at: None,
+                history_percent,
+            }),
             presence: Mutex::default(),
             outbox_wake: Notify::new(),
             reconnect_now: Notify::new(),
+            backfill_wake: Notify::new(),
             outgoing: Mutex::new(None),
             shutdown: CancellationToken::new(),
         });
-        let tasks = vec![tokio::spawn(follow(shared.clone())), tokio::spawn(flush(shared.clone()))];
+        let tasks = vec![
+            tokio::spawn(follow(shared.clone())),
+            tokio::spawn(flush(shared.clone())),
+            tokio::spawn(backfill(shared.clone())),
+        ];
         Engine { shared, tasks }
     }
 
@@ -193,11 +212,13 @@ impl Shared {
     /// Updates the status and reports it if it changed.
     fn publish_status(&self, change: impl FnOnce(&mut SyncStatus)) {
         let pending = self.config.cache.pending_count().unwrap_or(0);
+        let history_percent = self.config.cache.history_percent().unwrap_or(None);
         let snapshot = {
             let mut state = lock(&self.state);
             let before = state.clone();
             change(&mut state);
             state.pending = pending;
+            state.history_percent = history_percent;
             (*state != before).then(|| state.clone())
         };
         if let Some(status) = snapshot {
@@ -270,6 +291,27 @@ async fn follow(shared: Arc<Shared>) {
 /// One connection: catch up over HTTP, then follow the stream until something ends it.
 async fn connection(shared: &Arc<Shared>, attempt: &mut u32) -> Ended {
     let config = &shared.config;
+    // A fresh device: the priority snapshot first, then the feed from its S at once; the rest of
+    // the history arrives behind it (`backfill`). A server without one bootstraps from 0 below.
+    match config.cache.cursor() {
+        Ok(0) => {
+            let snapshot = tokio::select! {
+                snapshot = config.api.bootstrap() => snapshot,
+                _ = shared.shutdown.cancelled() => return Ended::Shutdown,
+            };
+            match snapshot.and_then(|snapshot| snapshot.map(|s| config.cache.apply_snapshot(&s)).transpose())
+            {
+                Ok(Some(applied)) => {
+                    shared.report(applied);
+                    shared.backfill_wake.notify_one();
+                }
+                Ok(None) => {}
+                Err(error) => return Ended::Failed(error),
+            }
+        }
+        Ok(_) => {}
+        Err(error) => return Ended::Failed(error),
+    }
     // Catch-up (a bootstrap when the cursor is 0), one transaction per page.
     loop {
         let (cursor, check) = match config.cache.cursor().and_then(|c| Ok((c, config.cache.cursor_check()?)))
@@ -294,7 +336,8 @@ async fn connection(shared: &Arc<Shared>, attempt: &mut u32) -> Ended {
                     kinds: EntityKind::ALL.iter().copied().collect(),
                     ..Default::default()
                 });
-                continue;
+                // The next connection bootstraps, from a snapshot where the server has one.
+                return Ended::Resume;
             }
             Err(error) => return Ended::Failed(error),
         };
@@ -398,6 +441,52 @@ fn apply(shared: &Arc<Shared>, changes: &[Change], next: i64, check: Option<&str
         shared.outbox_wake.notify_one();
     }
     Ok(())
+}
+
+/// The history behind a priority bootstrap: pages below the snapshot's S, newest first, each
+/// applied (and the position moved) in one transaction, so a restart resumes where it stopped.
+/// Runs beside the follower and the flusher, never in their way.
+async fn backfill(shared: Arc<Shared>) {
+    let config = &shared.config;
+    let mut attempt = 0;
+    while !shared.shutdown.is_cancelled() {
+        let state = match config.cache.backfill() {
+            Ok(state) => state,
+            Err(error) => {
+                tracing::error!(%error, "reading the backfill's state failed");
+                None
+            }
+        };
+        let Some(state) = state else {
+            tokio::select! {
+                _ = shared.backfill_wake.notified() => continue,
+                _ = shared.shutdown.cancelled() => return,
+            }
+        };
+        let page = tokio::select! {
+            page = config.api.backfill(state.upto, state.check.as_deref(), state.before, config.backfill_page) => page,
+            _ = shared.shutdown.cancelled() => return,
+        };
+        let outcome = page.and_then(|page| config.cache.apply_backfill(state.upto, &page));
+        match outcome {
+            Ok(applied) => {
+                attempt = 0;
+                shared.report(applied);
+            }
+            // The follower sees the same on its next catch-up and bootstraps again; hurry it.
+            Err(CoreError::Rejected { code: ErrorCode::FeedRewound, .. }) => {
+                shared.reconnect_now.notify_waiters();
+                shared.pause(config.retry.delay(attempt)).await;
+                attempt = attempt.saturating_add(1);
+            }
+            Err(CoreError::SignedOut(_)) => return,
+            Err(error) => {
+                tracing::debug!(%error, attempt, "a backfill page failed");
+                shared.pause(config.reconnect.delay(attempt)).await;
+                attempt = attempt.saturating_add(1);
+            }
+        }
+    }
 }
 
 /// Handles one stream frame; `Some` ends the connection.

@@ -164,6 +164,18 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE TABLE quick_reply_usages (id TEXT PRIMARY KEY, server_data TEXT, data TEXT);
 "#,
+    // 11: the priority bootstrap's backfill: what the live feed deleted while the history is
+    // still arriving (a backfilled row of it is stale), and how far each thread's history was
+    // fetched on demand (`cache/backfill.rs`).
+    r#"
+    CREATE TABLE backfill_gone (kind TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (kind, id));
+    CREATE TABLE thread_history (
+        conversation_id TEXT PRIMARY KEY,
+        before_at INTEGER,
+        before_id TEXT,
+        complete INTEGER NOT NULL DEFAULT 0
+    );
+"#,
 ];
 
 /// Brings the cache up to the latest schema.

@@ -8,6 +8,7 @@ mod app_lock;
 mod automation;
 mod balanced;
 mod board;
+mod bootstrap;
 mod channels;
 mod effects;
 mod encrypted_cache;

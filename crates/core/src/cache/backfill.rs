@@ -1,0 +1,235 @@
+//! The priority bootstrap in the cache: the snapshot stored with the cursor S and the backfill's
+//! state in one transaction, the history filled in behind it, and a thread's history fetched on
+//! demand.
+//!
+//! The rule that keeps it correct (ARCHITECTURE.md, "Priority bootstrap"): every backfilled or
+//! on-demand change is the entity's version at S or later, and the live feed carries every change
+//! after S. So a fill never overwrites: a row the cache holds a server version of is at least as
+//! new, and a row the live feed deleted while the history was arriving (`backfill_gone`) stays
+//! deleted. The backfill's position moves in the transaction that applies its page, so an
+//! interrupted backfill resumes where it stopped; pages applied twice change nothing.
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use switchboard_proto::*;
+
+use super::{existing_row, load_outbox, parse_id, put_row, rebase, Applied, Cache};
+use crate::error::CoreResult;
+
+/// Where the backfill stands: below `upto` (the snapshot's S, with its `check`), every change
+/// from `before` (exclusive) down is still to come.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backfill {
+    pub upto: i64,
+    pub check: Option<String>,
+    pub before: i64,
+}
+
+impl Backfill {
+    /// How much of the history has arrived, in whole percent of the feed positions walked (0–99:
+    /// 100 is "no backfill").
+    pub fn percent(&self) -> u8 {
+        if self.upto <= 0 {
+            return 99;
+        }
+        let walked = (self.upto + 1 - self.before).clamp(0, self.upto);
+        ((walked * 100 / self.upto) as u8).min(99)
+    }
+}
+
+/// Where a thread's history stands in the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadHistory {
+    /// Every message is cached (the backfill is done, or the thread was fetched to its start).
+    Complete,
+    /// Older messages may be missing: fetch the page before this cursor (`None`: the last page).
+    Partial(Option<HistoryCursor>),
+}
+
+fn meta_i64(conn: &Connection, key: &str) -> CoreResult<Option<i64>> {
+    Ok(Cache::meta(conn, key)?.and_then(|v| v.parse().ok()))
+}
+
+/// Whether a backfill is under way.
+pub(super) fn active(conn: &Connection) -> CoreResult<bool> {
+    Ok(meta_i64(conn, "backfill_upto")?.is_some())
+}
+
+/// Remembers that the live feed deleted this entity while the history is arriving.
+pub(super) fn forget(conn: &Connection, kind: EntityKind, id: Id) -> CoreResult<()> {
+    conn.prepare_cached("INSERT OR IGNORE INTO backfill_gone (kind, id) VALUES (?1, ?2)")?
+        .execute(params![kind.as_str(), id.to_string()])?;
+    Ok(())
+}
+
+/// Ends the backfill and what only it needed (done, or the feed reset).
+pub(super) fn clear(conn: &Connection) -> CoreResult<()> {
+    conn.execute("DELETE FROM meta WHERE key IN ('backfill_upto', 'backfill_check', 'backfill_before')", [])?;
+    conn.execute("DELETE FROM backfill_gone", [])?;
+    conn.execute("DELETE FROM thread_history", [])?;
+    Ok(())
+}
+
+/// Fills in changes the cache lacks, never overwriting a server version or resurrecting a row
+/// deleted since the history started arriving. Old history never notifies.
+fn fill(tx: &Transaction, changes: &[Change], applied: &mut Applied) -> CoreResult<()> {
+    let me = Cache::meta(tx, "me")?.map(|id| parse_id(&id)).transpose()?;
+    let pending = load_outbox(tx)?;
+    for change in changes {
+        let (ChangeOp::Upsert, Some(server)) = (change.op, change.data.as_ref()) else { continue };
+        let existing = existing_row(tx, change.entity, change.id)?;
+        if existing.is_some_and(|e| e.has_server_version) {
+            continue;
+        }
+        let gone: Option<i64> = tx
+            .prepare_cached("SELECT 1 FROM backfill_gone WHERE kind = ?1 AND id = ?2")?
+            .query_row(params![change.entity.as_str(), change.id.to_string()], |row| row.get(0))
+            .optional()?;
+        if gone.is_some() {
+            continue;
+        }
+        let rebased;
+        let displayed =
+            if pending.iter().any(|queued| queued.action.touches().contains(&(change.entity, change.id))) {
+                rebased = rebase(change.entity, change.id, Some(server.clone()), &pending, me);
+                rebased.as_ref()
+            } else {
+                Some(server)
+            };
+        put_row(tx, change.entity, change.id, existing.map(|e| e.rowid), Some(server), displayed)?;
+        applied.kinds.insert(change.entity);
+    }
+    Ok(())
+}
+
+impl Cache {
+    /// Stores a fresh device's bootstrap snapshot: its changes, the cursor S (`next`, with its
+    /// check) and the backfill below S, in one transaction.
+    pub fn apply_snapshot(&self, snapshot: &BootstrapSnapshot) -> CoreResult<Applied> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        clear(&tx)?;
+        Self::set_meta(&tx, "backfill_upto", &snapshot.next.to_string())?;
+        Self::set_meta(&tx, "backfill_before", &(snapshot.next + 1).to_string())?;
+        if let Some(check) = &snapshot.check {
+            Self::set_meta(&tx, "backfill_check", check)?;
+        }
+        let applied = Self::apply_in(&tx, &snapshot.changes, snapshot.next, snapshot.check.as_deref())?;
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    /// The backfill under way, if any.
+    pub fn backfill(&self) -> CoreResult<Option<Backfill>> {
+        let conn = self.lock();
+        let (Some(upto), Some(before)) =
+            (meta_i64(&conn, "backfill_upto")?, meta_i64(&conn, "backfill_before")?)
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Backfill { upto, check: Self::meta(&conn, "backfill_check")?, before }))
+    }
+
+    /// How much of the history has arrived (`None`: all of it).
+    pub fn history_percent(&self) -> CoreResult<Option<u8>> {
+        Ok(self.backfill()?.map(|b| b.percent()))
+    }
+
+    /// Applies one backfill page under `upto` and moves the backfill's position in the same
+    /// transaction; the last page ends the backfill. A page for another backfill than the one
+    /// under way (the feed was reset meanwhile) changes nothing.
+    pub fn apply_backfill(&self, upto: i64, page: &BackfillPage) -> CoreResult<Applied> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let mut applied = Applied::default();
+        if meta_i64(&tx, "backfill_upto")? != Some(upto) {
+            return Ok(applied);
+        }
+        fill(&tx, &page.changes, &mut applied)?;
+        if page.done {
+            clear(&tx)?;
+        } else {
+            let before = meta_i64(&tx, "backfill_before")?.unwrap_or(i64::MAX).min(page.next);
+            Self::set_meta(&tx, "backfill_before", &before.to_string())?;
+        }
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    /// Where a thread's history stands.
+    pub fn thread_history(&self, conversation_id: Id) -> CoreResult<ThreadHistory> {
+        let conn = self.lock();
+        if !active(&conn)? {
+            return Ok(ThreadHistory::Complete);
+        }
+        let row: Option<(Option<i64>, Option<String>, bool)> = conn
+            .prepare_cached(
+                "SELECT before_at, before_id, complete FROM thread_history WHERE conversation_id = ?1",
+            )?
+            .query_row([conversation_id.to_string()], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .optional()?;
+        Ok(match row {
+            None => ThreadHistory::Partial(None),
+            Some((_, _, true)) => ThreadHistory::Complete,
+            Some((Some(created_at), Some(id), false)) => {
+                ThreadHistory::Partial(Some(HistoryCursor { created_at, id: parse_id(&id)? }))
+            }
+            Some(_) => ThreadHistory::Partial(None),
+        })
+    }
+
+    /// Applies a page of a thread's history fetched on demand and records how far the thread
+    /// has come (the page's `older`, or complete).
+    pub fn apply_history(&self, conversation_id: Id, page: &HistoryPage) -> CoreResult<Applied> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let mut applied = Applied::default();
+        if !active(&tx)? {
+            return Ok(applied);
+        }
+        fill(&tx, &page.changes, &mut applied)?;
+        tx.execute(
+            "INSERT INTO thread_history (conversation_id, before_at, before_id, complete) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (conversation_id) DO UPDATE SET before_at = excluded.before_at,
+             before_id = excluded.before_id, complete = excluded.complete",
+            params![
+                conversation_id.to_string(),
+                page.older.map(|o| o.created_at),
+                page.older.map(|o| o.id.to_string()),
+                page.older.is_none()
+            ],
+        )?;
+        tx.commit()?;
+        Ok(applied)
+    }
+}
+
+impl Cache {
+    /// A page of a thread as the agent scrolls it: the `limit` messages before `before` (a
+    /// message's `(created_at, id)`; `None`: the newest), returned oldest first. An index range
+    /// read (`messages_by_conversation`), so a 10,000-message thread opens as fast as a short one.
+    pub fn thread_page(
+        &self,
+        conversation_id: Id,
+        before: Option<HistoryCursor>,
+        limit: usize,
+    ) -> CoreResult<Vec<Message>> {
+        let conn = self.lock();
+        let (at, id) = before.map_or((i64::MAX, String::new()), |b| (b.created_at, b.id.to_string()));
+        let mut statement = conn.prepare_cached(
+            "SELECT data FROM messages
+             WHERE conversation_id = ?1 AND data IS NOT NULL
+               AND (created_at < ?2 OR (created_at = ?2 AND id < ?3))
+             ORDER BY created_at DESC, id DESC LIMIT ?4",
+        )?;
+        let rows = statement
+            .query_map(params![conversation_id.to_string(), at, id, limit as i64], |row| {
+                row.get::<_, String>(0)
+            })?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(serde_json::from_str(&row?)?);
+        }
+        out.reverse();
+        Ok(out)
+    }
+}
