@@ -13,6 +13,9 @@ packages=(
   # The end-to-end tests: a virtual display, WebKit's WebDriver, a notification server, and
   # xdotool to type into the native save dialog.
   xvfb xdotool webkit2gtk-driver dunst libnotify-bin
+  # The transcripts' PDF: its embedded font at build time (src-tauri/src/transcript_pdf.rs), and
+  # pdftotext to read an exported PDF back in the e2e.
+  fonts-dejavu-core poppler-utils
   # The server's suite on PostgreSQL (scripts/with-postgres.sh runs a throwaway cluster).
   postgresql-15
   # The load balancer in front of several server nodes (deploy/nginx.conf, scripts/run-nodes.sh).

@@ -61,6 +61,7 @@ const COMMANDS: &[&str] = &[
     "preview_rule",
     "test_rule",
     "rule_runs",
+    "export_transcript",
     "sla_policies",
     "create_agent",
     "update_agent",

@@ -468,6 +468,37 @@ pub async fn open_attachment<R: tauri::Runtime>(
 pub async fn set_do_not_disturb(desktop: Desk<'_>, on: bool) -> Answer<dto::Status> {
     desktop.set_do_not_disturb(on);
     desktop.status().await
+    tokio::fs::write(&path, bytes).await.map_err(|e| UiError::new(UiErrorCode::Other, e.to_string()))?;
+    Ok(Some(path.to_string_lossy().into_owned()))
+}
+
+/// A conversation's transcript saved where the agent picks in the native save dialog; `None`
+/// when they cancel. `time_zone` is the agent's (the window's `Intl` zone).
+#[tauri::command]
+pub async fn export_transcript<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    desktop: Desk<'_>,
+    conversation_id: Uuid,
+    format: dto::TranscriptFormat,
+    include_notes: bool,
+    time_zone: String,
+) -> Answer<Option<String>> {
+    use tauri_plugin_dialog::DialogExt;
+    let (file_name, bytes) =
+        desktop.transcript_file(conversation_id, format, include_notes, time_zone).await?;
+    let (name, extensions): (&str, &[&str]) = match format {
+        dto::TranscriptFormat::Text => ("Text", &["txt"]),
+        dto::TranscriptFormat::Json => ("JSON", &["json"]),
+        dto::TranscriptFormat::Pdf => ("PDF", &["pdf"]),
+    };
+    let (chosen, picked) = tokio::sync::oneshot::channel();
+    app.dialog().file().set_file_name(&file_name).add_filter(name, extensions).save_file(move |path| {
+        let _ = chosen.send(path);
+    });
+    let Some(path) = picked.await.ok().flatten() else {
+        return Ok(None);
+    };
+    let path = path.into_path().map_err(|e| UiError::new(UiErrorCode::Invalid, e.to_string()))?;
 }
 
 #[tauri::command]

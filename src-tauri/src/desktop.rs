@@ -19,6 +19,7 @@ mod session;
 mod settings;
 mod team;
 mod two_factor;
+mod transcripts;
 
 pub use settings::time_zones;
 

@@ -729,6 +729,15 @@ impl From<CsvExport> for switchboard_core::reports::CsvExport {
     }
 }
 
+/// A transcript's file format (README, "Transcripts").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum TranscriptFormat {
+    Text,
+    Json,
+    Pdf,
+}
+
 /// A contact the new-conversation picker offers, with the inboxes where they already have an
 /// open conversation (one per contact per inbox).
 #[derive(Debug, Clone, Serialize, TS)]
@@ -967,6 +976,7 @@ pub fn typescript_bindings() -> String {
         SeriesReport::decl(&config),
         LiveReport::decl(&config),
         CsvExport::decl(&config),
+        TranscriptFormat::decl(&config),
         ContactOption::decl(&config),
         OpenConversationRef::decl(&config),
         NewContactInput::decl(&config),

@@ -7,6 +7,7 @@ pub mod desktop;
 pub mod dto;
 mod notifier;
 pub mod rendering;
+mod transcript_pdf;
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -213,7 +214,7 @@ pub fn run() {
         )
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
-        // The export's save dialog, opened by the shell (`commands::export_report`); the window is
+        // The exports' save dialog, opened by the shell (`commands::export_report`, `export_transcript`); the window is
         // granted none of the plugin's commands.
         .plugin(tauri_plugin_dialog::init())
         .plugin(
@@ -352,6 +353,7 @@ pub fn run() {
             commands::devices,
             commands::revoke_device,
             commands::save_team,
+            commands::export_transcript,
             commands::set_inbox_members,
             commands::set_inbox_templates,
             commands::save_label,

@@ -17,6 +17,7 @@ mod saved_views;
 mod server;
 mod quick_replies;
 mod team_admin;
+mod transcripts;
 
 use std::time::Duration;
 
@@ -556,6 +557,7 @@ async fn steps(
     hours_steps(harness, server, workspace, session).await?;
     two_factor_steps(harness, server, session).await?;
     app_lock::app_lock_steps(harness, session).await?;
+    transcripts::transcript_steps(harness, server, workspace, session).await?;
     quick_replies::quick_reply_steps(harness, server, workspace, session).await?;
     languages::language_steps(harness, session).await?;
     channels::channel_steps(harness, server, workspace, session).await?;

@@ -190,7 +190,7 @@ async fn open_reports(session: &Session) -> anyhow::Result<()> {
 
 /// Types `path` into the GTK save dialog the app opened ("Save File", rfd's title) and saves.
 /// The display has no window manager: the dialog is given the keyboard with XSetInputFocus.
-async fn save_in_dialog(path: &Path) -> anyhow::Result<()> {
+pub(crate) async fn save_in_dialog(path: &Path) -> anyhow::Result<()> {
     let path = path.to_string_lossy().into_owned();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let xdotool = |args: &[&str]| -> anyhow::Result<String> {
@@ -216,7 +216,7 @@ async fn save_in_dialog(path: &Path) -> anyhow::Result<()> {
     .await?
 }
 
-async fn wait_for_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+pub(crate) async fn wait_for_file(path: &Path) -> anyhow::Result<Vec<u8>> {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         // The app writes it whole once the dialog answers; a toast then says where.
@@ -269,7 +269,7 @@ async fn persian_screens(harness: &Harness, session: &Session) -> anyhow::Result
 }
 
 /// Two animation frames: what was just opened has been laid out and painted.
-async fn settle(session: &Session) -> anyhow::Result<()> {
+pub(crate) async fn settle(session: &Session) -> anyhow::Result<()> {
     session
         .execute_async(
             "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",

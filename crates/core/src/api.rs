@@ -195,6 +195,12 @@ impl ApiClient {
         parse(response).await
     }
 
+    /// A conversation's whole thread as the server exports it (`GET /conversations/{id}/export`,
+    /// which the server records in its audit trail).
+    pub async fn transcript(&self, conversation_id: Id) -> CoreResult<Transcript> {
+        self.get(&format!("/api/v1/conversations/{conversation_id}/export?format=json")).await
+    }
+
     /// Changes an inbox's settings (`PATCH /inboxes/{id}`, admins); answers the inbox as now
     /// stored. Not an outbox action (see [`crate::settings`]).
     pub async fn update_inbox(&self, inbox_id: Id, update: &UpdateInbox) -> CoreResult<Inbox> {

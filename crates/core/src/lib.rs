@@ -28,4 +28,5 @@ pub mod settings;
 pub mod sync;
 pub mod team;
 
+pub mod transcripts;
 pub use error::{CoreError, CoreResult};

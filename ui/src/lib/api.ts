@@ -35,6 +35,7 @@ import type {
   InboxSettings,
   ListPage,
   ListRequest,
+  TranscriptFormat,
   LiveReport,
   Priority,
   ReportQuery,
@@ -268,6 +269,9 @@ export async function onDragDrop(handler: (event: DragDrop) => void): Promise<Un
   // The webview module, and the window module it needs, were a fifth of the start-up bundle for
   // this one listener: they load on their own.
   const { getCurrentWebview } = await import('@tauri-apps/api/webview');
+  /** Saves a transcript where the agent picks in the native save dialog; null when cancelled. */
+  exportTranscript: (conversationId: string, format: TranscriptFormat, includeNotes: boolean, timeZone: string) =>
+    call<string | null>('export_transcript', { conversationId, format, includeNotes, timeZone }),
   return getCurrentWebview().onDragDropEvent((event) => {
     const payload = event.payload;
     if (payload.type === 'drop') handler({ type: 'drop', paths: payload.paths });

@@ -836,3 +836,5 @@ current_assignee_id: string | null,
  */
 existing_conversation_id?: string, } | { "type": "typing", conversation_id: string, agent_id: string, active: boolean, } | { "type": "viewing", conversation_id: string, agent_id: string, active: boolean, } | { "type": "presence", agent_id: string, online: boolean, } | { "type": "signed_out", reason: string, } | { "type": "open_conversation", conversation_id: string, };
 
+export type TranscriptFormat = "text" | "json" | "pdf";
+

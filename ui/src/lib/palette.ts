@@ -60,7 +60,8 @@ export type CommandAction =
   | { type: 'testRules' }
   | { type: 'signOut' }
   | { type: 'lock' }
-  | { type: 'quickReplies'; create: boolean };
+  | { type: 'quickReplies'; create: boolean }
+  | { type: 'transcript' };
 
 export type Command = {
   id: string;
@@ -130,6 +131,7 @@ export function buildCommands(directory: Directory, context: CommandContext = {}
   if (context.pinned) act('unpin', t('palette.commands.unpin'), { type: 'pin', pinned: false });
   else act('pin', t('palette.commands.pin'), { type: 'pin', pinned: true }, 'star');
   act('unread', t('palette.commands.markUnread'), { type: 'unread' });
+  act('transcript', t('transcript.command'), { type: 'transcript' }, 'export save share pdf json text billing');
   act('reply', t('palette.commands.reply'), { type: 'compose', kind: 'reply' }, 'write answer');
   act('note', t('palette.commands.note'), { type: 'compose', kind: 'note' }, 'comment internal');
   if (directory.me.role === 'admin' || directory.me.role === 'lead') {

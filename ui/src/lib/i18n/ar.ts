@@ -1478,6 +1478,20 @@ const ar: Messages = {
     started: 'بدأت المحادثة مع {name}',
     openedExisting: 'لدى جهة الاتصال هذه محادثة مفتوحة هناك: فُتحت الآن.',
   },
+  transcript: {
+    title: 'تصدير نص المحادثة',
+    button: 'تصدير نص المحادثة',
+    command: 'تصدير نص المحادثة…',
+    format: 'الصيغة',
+    formats: { text: 'نص عادي (.txt)', json: 'JSON (.json)', pdf: 'PDF (.pdf)' },
+    includeNotes: 'تضمين الملاحظات الداخلية',
+    notesHint: 'الملاحظات الداخلية لفريقك: لا تضمّنها عندما يُرسل النص إلى عميل.',
+    direction: 'يتبع النص اتجاه الكتابة في المحادثة.',
+    export: 'تصدير…',
+    exporting: 'جارٍ التصدير…',
+    saved: 'حُفظ نص المحادثة في {path}',
+    cancel: 'إلغاء',
+  },
 };
 
 export default ar;

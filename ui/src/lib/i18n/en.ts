@@ -1316,6 +1316,20 @@ const en = {
     started: 'Conversation with {name} started',
     openedExisting: 'This contact already had an open conversation there: it is open now.',
   },
+  transcript: {
+    title: 'Export transcript',
+    button: 'Export transcript',
+    command: 'Export transcript…',
+    format: 'Format',
+    formats: { text: 'Plain text (.txt)', json: 'JSON (.json)', pdf: 'PDF (.pdf)' },
+    includeNotes: 'Include internal notes',
+    notesHint: 'Internal notes are for your team: leave them out when the transcript goes to a customer.',
+    direction: 'The transcript follows the conversation’s writing direction.',
+    export: 'Export…',
+    exporting: 'Exporting…',
+    saved: 'Transcript saved to {path}',
+    cancel: 'Cancel',
+  },
 };
 
 export default en;

@@ -1371,6 +1371,20 @@ const fa: Messages = {
     started: 'گفتگو با {name} آغاز شد',
     openedExisting: 'این مخاطب آنجا یک گفتگوی باز داشت: همان اکنون باز است.',
   },
+  transcript: {
+    title: 'خروجی گرفتن از متن گفتگو',
+    button: 'خروجی متن گفتگو',
+    command: 'خروجی گرفتن از متن گفتگو…',
+    format: 'قالب',
+    formats: { text: 'متن ساده (.txt)', json: 'JSON (.json)', pdf: 'PDF (.pdf)' },
+    includeNotes: 'یادداشت‌های داخلی هم باشد',
+    notesHint: 'یادداشت‌های داخلی برای تیم شماست: وقتی متن گفتگو برای مشتری فرستاده می‌شود آن‌ها را کنار بگذارید.',
+    direction: 'متن گفتگو در جهت نوشتار همان گفتگو است.',
+    export: 'خروجی…',
+    exporting: 'در حال خروجی گرفتن…',
+    saved: 'متن گفتگو در {path} ذخیره شد',
+    cancel: 'انصراف',
+  },
 };
 
 export default fa;

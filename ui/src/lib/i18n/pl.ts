@@ -1368,6 +1368,20 @@ const pl: Messages = {
     started: 'Rozpoczęto rozmowę: {name}',
     openedExisting: 'Ten kontakt miał już tam otwartą rozmowę: jest teraz otwarta.',
   },
+  transcript: {
+    title: 'Eksportuj zapis rozmowy',
+    button: 'Eksportuj zapis rozmowy',
+    command: 'Eksportuj zapis rozmowy…',
+    format: 'Format',
+    formats: { text: 'Zwykły tekst (.txt)', json: 'JSON (.json)', pdf: 'PDF (.pdf)' },
+    includeNotes: 'Dołącz notatki wewnętrzne',
+    notesHint: 'Notatki wewnętrzne są dla zespołu: pomiń je, gdy zapis trafia do klienta.',
+    direction: 'Zapis zachowuje kierunek pisma rozmowy.',
+    export: 'Eksportuj…',
+    exporting: 'Eksportowanie…',
+    saved: 'Zapis rozmowy zapisano w {path}',
+    cancel: 'Anuluj',
+  },
 };
 
 export default pl;

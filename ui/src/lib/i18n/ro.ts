@@ -1357,6 +1357,20 @@ const ro: Messages = {
     started: 'Conversația cu {name} a început',
     openedExisting: 'Acest contact avea deja o conversație deschisă acolo: acum este deschisă.',
   },
+  transcript: {
+    title: 'Exportă transcrierea',
+    button: 'Exportă transcrierea',
+    command: 'Exportă transcrierea…',
+    format: 'Format',
+    formats: { text: 'Text simplu (.txt)', json: 'JSON (.json)', pdf: 'PDF (.pdf)' },
+    includeNotes: 'Include notele interne',
+    notesHint: 'Notele interne sunt pentru echipa ta: lasă-le deoparte când transcrierea ajunge la un client.',
+    direction: 'Transcrierea urmează direcția de scriere a conversației.',
+    export: 'Exportă…',
+    exporting: 'Se exportă…',
+    saved: 'Transcriere salvată în {path}',
+    cancel: 'Anulează',
+  },
 };
 
 export default ro;

@@ -812,6 +812,7 @@ export function installMock(params: URLSearchParams): void {
         connection = 'online';
         lastSync = Date.now();
         pushStatus();
+    export_transcript: (args) => `/home/sara/Downloads/transcript.${args.format === 'text' ? 'txt' : String(args.format)}`,
       }, 1200);
     },
     // Running the team: in memory, each change announced as the feed would.

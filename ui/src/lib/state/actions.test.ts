@@ -112,4 +112,14 @@ describe('Actions', () => {
     actions.run({ type: 'help' }, []);
     expect(host.showHelp).toHaveBeenCalledOnce();
   });
+
+  it('opens the transcript export for the one conversation it targets', () => {
+    const { actions, host } = make();
+    const exportTranscript = vi.fn();
+    (host as { exportTranscript?: (id: string) => void }).exportTranscript = exportTranscript;
+    actions.run({ type: 'transcript' }, ['c1', 'c2']);
+    expect(exportTranscript).toHaveBeenCalledExactlyOnceWith('c1');
+    actions.run({ type: 'transcript' }, []);
+    expect(exportTranscript).toHaveBeenCalledOnce();
+  });
 });

@@ -37,6 +37,8 @@ export type ActionHost = {
   testRules?: (conversationId: string) => void;
   /** The agent's own quick replies (`create`: with a new one's form open). */
   manageQuickReplies?: (create: boolean) => void;
+  /** The transcript export's dialog for one conversation. */
+  exportTranscript?: (conversationId: string) => void;
   signOut: () => void;
   lock: () => void;
 };
@@ -178,6 +180,9 @@ export class Actions {
         return this.host.signOut();
       case 'lock':
         return this.host.lock();
+      case 'transcript':
+        if (ids[0]) this.host.exportTranscript?.(ids[0]);
+        return;
     }
   }
 }

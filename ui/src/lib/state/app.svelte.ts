@@ -32,6 +32,7 @@ export type Overlay =
   | { kind: 'security' }
   | { kind: 'quickReplies'; create: boolean }
   | { kind: 'picker'; picker: PickerKind; ids: string[] };
+  | { kind: 'transcript'; conversationId: string }
 
 /** How long `cache_changed` events are gathered before the panes read again (one read per burst). */
 export const CHANGE_DELAY_MS = 50;
@@ -135,6 +136,7 @@ export class AppState {
       lock: () => this.session.lock(),
     });
   }
+      exportTranscript: (id) => (this.overlay = { kind: 'transcript', conversationId: id }),
 
   /** Shows a failure as a toast (a signed-out session shows the sign-in form instead). */
   reportError(error: unknown): void {

@@ -240,6 +240,7 @@ function makeFakeApi(): Fake {
     }),
     reportConversations: () => [],
     exportReport: () => null,
+    exportTranscript: () => null,
     reconnect: () => undefined,
     openLink: () => undefined,
     firstPaint: () => undefined,
