@@ -47,6 +47,7 @@ const COMMANDS: &[&str] = &[
     "test_inbox_connector",
     "set_capacity",
     "workload",
+    "set_status_text",
     "time_zones",
     "report_summary",
     "report_series",

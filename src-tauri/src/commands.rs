@@ -305,6 +305,12 @@ pub async fn set_capacity(desktop: Desk<'_>, agent_id: Uuid, capacity: Option<u3
 pub async fn workload(desktop: Desk<'_>) -> Answer<dto::Workload> {
     desktop.workload().await
 }
+/// The status text beside the availability; blank clears it.
+#[tauri::command]
+pub async fn set_status_text(desktop: Desk<'_>, text: String) -> Answer<Agent> {
+    desktop.set_status_text(&text).await
+}
+
 
 #[tauri::command]
 pub async fn automation_rules(desktop: Desk<'_>) -> Answer<Vec<automation::AutomationRule>> {

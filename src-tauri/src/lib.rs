@@ -339,6 +339,7 @@ pub fn run() {
             commands::test_inbox_connector,
             commands::set_capacity,
             commands::workload,
+            commands::set_status_text,
             commands::time_zones,
             commands::report_summary,
             commands::report_series,

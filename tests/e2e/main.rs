@@ -16,6 +16,7 @@ mod reports;
 mod saved_views;
 mod server;
 mod quick_replies;
+mod presence;
 mod team_admin;
 mod transcripts;
 
@@ -558,6 +559,7 @@ async fn steps(
     two_factor_steps(harness, server, session).await?;
     app_lock::app_lock_steps(harness, session).await?;
     transcripts::transcript_steps(harness, server, workspace, session).await?;
+    presence::presence_steps(harness, server, workspace, session).await?;
     quick_replies::quick_reply_steps(harness, server, workspace, session).await?;
     languages::language_steps(harness, session).await?;
     channels::channel_steps(harness, server, workspace, session).await?;

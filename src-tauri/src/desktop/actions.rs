@@ -106,6 +106,12 @@ impl Desktop {
         Ok(intents::set_availability(&api, availability).await?)
     }
 
+    /// Sets the agent's status text now, like [`Self::set_availability`]; blank clears it.
+    pub async fn set_status_text(&self, text: &str) -> UiResult<Agent> {
+        let api = self.with(|s| Ok(s.account.api.clone())).await?;
+        Ok(intents::set_status_text(&api, text).await?)
+    }
+
     pub async fn save_draft(&self, id: Uuid, kind: SendKind, body: &str) -> UiResult<()> {
         let now = (self.now)();
         self.with(|s| Ok(s.account.cache.save_draft(id, kind, body, now)?)).await

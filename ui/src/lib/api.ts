@@ -200,6 +200,8 @@ export const api = {
   workload: () => call<Workload>('workload'),
   /** Running the team (admins; labels and team-wide quick replies leads too). Sent at once,
    * never queued: rejects with `offline` when the server can't be reached. The directory shows
+  /** The status text beside the availability; blank clears it. */
+  setStatusText: (text: string) => call<Agent>('set_status_text', { text }),
    * each change when the feed brings it. */
   createAgent: (request: NewAgent) => call<CreatedAgent>('create_agent', { request }),
   /** `active: false` deactivates, signing the agent out of every device at once. */

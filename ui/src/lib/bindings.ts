@@ -35,7 +35,12 @@ capacity: number | null,
  * When they last changed their availability (so the app can say when routing will release
  * their waiting customers while they are busy or offline).
  */
-availability_since?: number, };
+availability_since?: number, 
+/**
+ * What the agent says beside their availability ("Back at 3", "On a call"): set with
+ * `PATCH /me`, at most 100 characters, absent when they have said nothing.
+ */
+status_text?: string, };
 
 export type Team = { id: string, name: string, };
 

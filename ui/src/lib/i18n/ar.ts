@@ -1492,6 +1492,13 @@ const ar: Messages = {
     saved: 'حُفظ نص المحادثة في {path}',
     cancel: 'إلغاء',
   },
+  presence: {
+    label: 'رسالة حالتك',
+    placeholder: 'ما حالتك؟ (مثلاً أعود الساعة ٣)',
+    save: 'حفظ',
+    clear: 'مسح',
+    refusedOffline: 'أنت غير متصل: لا يمكن تغيير حالتك حتى تعود للاتصال',
+  },
 };
 
 export default ar;

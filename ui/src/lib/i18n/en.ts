@@ -1330,6 +1330,13 @@ const en = {
     saved: 'Transcript saved to {path}',
     cancel: 'Cancel',
   },
+  presence: {
+    label: 'Your status message',
+    placeholder: 'What’s your status? (e.g. Back at 3)',
+    save: 'Save',
+    clear: 'Clear',
+    refusedOffline: 'You’re offline: your status can’t change until you reconnect',
+  },
 };
 
 export default en;

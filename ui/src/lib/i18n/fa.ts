@@ -1385,6 +1385,13 @@ const fa: Messages = {
     saved: 'متن گفتگو در {path} ذخیره شد',
     cancel: 'انصراف',
   },
+  presence: {
+    label: 'پیام وضعیت شما',
+    placeholder: 'وضعیت شما چیست؟ (مثلاً ساعت ۳ برمی‌گردم)',
+    save: 'ذخیره',
+    clear: 'پاک کردن',
+    refusedOffline: 'شما آفلاین هستید: تا دوباره وصل نشوید وضعیت شما تغییر نمی‌کند',
+  },
 };
 
 export default fa;

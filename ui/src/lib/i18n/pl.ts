@@ -1382,6 +1382,13 @@ const pl: Messages = {
     saved: 'Zapis rozmowy zapisano w {path}',
     cancel: 'Anuluj',
   },
+  presence: {
+    label: 'Twój opis statusu',
+    placeholder: 'Jaki masz status? (np. Wracam o 15)',
+    save: 'Zapisz',
+    clear: 'Wyczyść',
+    refusedOffline: 'Jesteś offline: status nie zmieni się, dopóki nie połączysz się ponownie',
+  },
 };
 
 export default pl;

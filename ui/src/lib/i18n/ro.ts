@@ -1371,6 +1371,13 @@ const ro: Messages = {
     saved: 'Transcriere salvată în {path}',
     cancel: 'Anulează',
   },
+  presence: {
+    label: 'Mesajul tău de stare',
+    placeholder: 'Care e starea ta? (de ex. Revin la 3)',
+    save: 'Salvează',
+    clear: 'Șterge',
+    refusedOffline: 'Ești offline: starea nu se poate schimba până te reconectezi',
+  },
 };
 
 export default ro;

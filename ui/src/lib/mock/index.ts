@@ -620,6 +620,14 @@ export function installMock(params: URLSearchParams): void {
       setTimeout(() => changed('agent'), 300);
       return { ...me };
     },
+    set_status_text: (args) => {
+      if (connection !== 'online') fail('offline', 'your status can’t change until the server can be reached again');
+      const text = String(args.text).trim();
+      if (text) me.status_text = text;
+      else delete me.status_text;
+      setTimeout(() => changed('agent'), 300);
+      return { ...me };
+    },
     inbox_connector: (args) => {
       if (me.role !== 'admin') fail('forbidden', 'only admins read connector settings');
       inboxes.find((i) => i.id === args.inboxId) ?? fail('not_found', 'no such inbox');

@@ -302,6 +302,18 @@ export class Session {
     }
   }
 
+  /** The status text beside the availability ("Back at 3"); blank clears it. Sent at once. */
+  async setStatusText(text: string): Promise<boolean> {
+    try {
+      await api.setStatusText(text.trim());
+      return true;
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'offline') toasts.show(t('presence.refusedOffline'), 'error');
+      else this.deps.report(error);
+      return false;
+    }
+  }
+
   async setDoNotDisturb(on: boolean): Promise<void> {
     try {
       this.status = await api.setDoNotDisturb(on);

@@ -241,6 +241,7 @@ function makeFakeApi(): Fake {
     reportConversations: () => [],
     exportReport: () => null,
     exportTranscript: () => null,
+    setStatusText: () => undefined,
     reconnect: () => undefined,
     openLink: () => undefined,
     firstPaint: () => undefined,
