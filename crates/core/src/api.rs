@@ -279,6 +279,26 @@ impl ApiClient {
         self.get("/api/v1/routing/queue").await
     }
 
+    /// Merges `other_id` into `contact_id` (leads and admins).
+    pub async fn merge_contacts(
+        &self,
+        contact_id: Id,
+        request: &switchboard_proto::contacts::MergeContacts,
+    ) -> CoreResult<switchboard_proto::contacts::MergeResult> {
+        self.post(&format!("/api/v1/contacts/{contact_id}/merge"), request).await
+    }
+
+    pub async fn create_custom_field(
+        &self,
+        request: &switchboard_proto::contacts::CreateCustomField,
+    ) -> CoreResult<switchboard_proto::contacts::CustomField> {
+        self.post("/api/v1/contact-fields", request).await
+    }
+
+    pub async fn delete_custom_field(&self, field_id: Id) -> CoreResult<()> {
+        self.delete(&format!("/api/v1/contact-fields/{field_id}")).await
+    }
+
     async fn put<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> CoreResult<T> {
         let response = self
             .http
@@ -622,6 +642,10 @@ impl ApiClient {
             Action::CreateContact { request } => {
                 self.post::<_, ContactResult>("/api/v1/contacts", request).await.map(|r| r.seq)
             }
+            Action::UpdateContact { contact_id, request } => self
+                .patch::<_, ContactResult>(&format!("/api/v1/contacts/{contact_id}"), request)
+                .await
+                .map(|r| r.seq),
             Action::CreateView { request } => {
                 self.post::<_, views::SavedViewResult>("/api/v1/saved-views", request).await.map(|r| r.seq)
             }

@@ -219,7 +219,9 @@ impl Cache {
         for change in changes {
             let existing = existing_row(tx, change.entity, change.id)?;
             let server = match change.op {
-                ChangeOp::Upsert => change.data.as_ref(),
+                // A merged contact's tombstone leaves the cache like a deletion: the survivor and
+                // the re-pointed conversations arrive in the same commit.
+                ChangeOp::Upsert => change.data.as_ref().filter(|data| !merged_away(change.entity, data)),
                 ChangeOp::Delete => None,
             };
             // Most rows have no pending action (always so during a bootstrap): show the server's
@@ -533,6 +535,11 @@ fn settle(tx: &Transaction, cursor: i64, me: Option<Id>) -> CoreResult<Vec<Id>> 
 /// Writes a row's two versions (deleting it when both are gone) and keeps search in step.
 /// `rowid` is the row's, if it exists. This is the ingest hot path: every statement is cached, and
 /// a row shown as the server sent it is serialised once.
+/// Whether a feed record is a contact merged into another (`merged_into` set).
+fn merged_away(kind: EntityKind, data: &Value) -> bool {
+    kind == EntityKind::Contact && data.get("merged_into").is_some_and(|v| !v.is_null())
+}
+
 fn put_row(
     tx: &Transaction,
     kind: EntityKind,

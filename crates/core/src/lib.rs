@@ -11,6 +11,7 @@ pub mod attachments;
 pub mod cache;
 pub mod channels;
 pub mod clock;
+pub mod contacts;
 pub mod error;
 pub mod events;
 pub mod history;

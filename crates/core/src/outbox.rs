@@ -14,7 +14,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use switchboard_proto::views::{CreateSavedView, SavedView, UpdateSavedView};
-use switchboard_proto::{escalation, rules, *};
+use switchboard_proto::{contacts, escalation, rules, *};
 
 /// One agent action, as queued and as sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,6 +67,11 @@ pub enum Action {
     CreateContact {
         request: CreateContact,
     },
+    /// Edit a contact (`PATCH /contacts/{id}`): queued, so an edit made offline is sent later.
+    UpdateContact {
+        contact_id: Id,
+        request: contacts::UpdateContact,
+    },
     /// Save a filter as a view (its id is the request's `client_id`).
     CreateView {
         request: CreateSavedView,
@@ -111,6 +116,7 @@ impl Action {
             Action::Retry { request, .. } => request.client_id,
             Action::CreateConversation { request } => request.client_id,
             Action::CreateContact { request } => request.client_id,
+            Action::UpdateContact { request, .. } => request.client_id,
             Action::CreateView { request } => request.client_id,
             Action::UpdateView { request, .. } => request.client_id,
             Action::DeleteView { client_id, .. } => *client_id,
@@ -132,6 +138,7 @@ impl Action {
             | Action::Retry { conversation_id, .. } => Some(*conversation_id),
             Action::CreateConversation { request } => Some(request.client_id),
             Action::CreateContact { .. }
+            | Action::UpdateContact { .. }
             | Action::CreateView { .. }
             | Action::UpdateView { .. }
             | Action::DeleteView { .. }
@@ -154,6 +161,7 @@ impl Action {
             Action::Retry { .. } => "retry",
             Action::CreateConversation { .. } => "create_conversation",
             Action::CreateContact { .. } => "create_contact",
+            Action::UpdateContact { .. } => "update_contact",
             Action::CreateView { .. } => "create_view",
             Action::UpdateView { .. } => "update_view",
             Action::DeleteView { .. } => "delete_view",
@@ -188,6 +196,7 @@ impl Action {
                 (EntityKind::Message, first_message_id(request.client_id)),
             ],
             Action::CreateContact { request } => vec![(EntityKind::Contact, request.client_id)],
+            Action::UpdateContact { contact_id, .. } => vec![(EntityKind::Contact, *contact_id)],
             Action::CreateView { request } => vec![(EntityKind::SavedView, request.client_id)],
             Action::UpdateView { view_id, .. } | Action::DeleteView { view_id, .. } => {
                 vec![(EntityKind::SavedView, *view_id)]
@@ -322,6 +331,26 @@ impl Action {
                     now,
                 ))
             }),
+            (Action::UpdateContact { request, .. }, EntityKind::Contact) => {
+                edit(current, |c: &mut Contact| {
+                    // The definitions are the server's to check (a refusal rolls the edit back):
+                    // here every custom value is kept as typed, trimmed; an edit the shared rule
+                    // refuses outright shows nothing.
+                    let loose: Vec<contacts::CustomField> = request
+                        .fields
+                        .keys()
+                        .map(|key| contacts::CustomField {
+                            id: Id::nil(),
+                            key: key.clone(),
+                            label: key.clone(),
+                            kind: contacts::CustomFieldKind::Text,
+                            options: vec![],
+                            created_at: 0,
+                        })
+                        .collect();
+                    let _ = contacts::apply_contact_update(c, request, &loose);
+                })
+            }
             (Action::CreateView { request }, EntityKind::SavedView) => current.or_else(|| {
                 to_value(&SavedView {
                     id: request.client_id,

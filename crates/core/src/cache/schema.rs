@@ -176,6 +176,10 @@ const MIGRATIONS: &[&str] = &[
         complete INTEGER NOT NULL DEFAULT 0
     );
 "#,
+    // 12: custom contact fields, a new entity of the feed (the contact profile's form offline).
+    r#"
+    CREATE TABLE custom_fields (id TEXT PRIMARY KEY, server_data TEXT, data TEXT);
+    "#,
 ];
 
 /// Brings the cache up to the latest schema.

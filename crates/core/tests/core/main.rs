@@ -10,6 +10,7 @@ mod balanced;
 mod board;
 mod bootstrap;
 mod channels;
+mod contacts;
 mod effects;
 mod encrypted_cache;
 mod faults;

@@ -80,7 +80,7 @@ async fn an_agent_edits_a_contact_and_every_field_is_checked() {
     // The same edit again (a retried request) answers the same.
     let (status, again) = patch(sara, id, edit).await;
     assert_eq!(
-        (status, serde_json::from_value::<ContactResult>(again).unwrap()),
+        (status, serde_json::from_value::<ContactResult>(again).expect("json")),
         (StatusCode::OK, result.clone())
     );
 
@@ -116,10 +116,10 @@ async fn an_agent_edits_a_contact_and_every_field_is_checked() {
     let fields: Vec<CustomField> = state
         .iter()
         .filter(|((kind, _), _)| *kind == EntityKind::CustomField)
-        .map(|(_, v)| serde_json::from_value(v.clone()).unwrap())
+        .map(|(_, v)| serde_json::from_value(v.clone()).expect("json"))
         .collect();
     assert_eq!(fields.len(), 3);
-    let cached: Contact = serde_json::from_value(state[&(EntityKind::Contact, id)].clone()).unwrap();
+    let cached: Contact = serde_json::from_value(state[&(EntityKind::Contact, id)].clone()).expect("json");
     assert_eq!(cached, page.contact);
     // Searching by a fragment of the number finds it.
     let (_, found) = sara.get("/api/v1/contacts?q=721000").await;
@@ -158,16 +158,17 @@ async fn a_merge_moves_identities_and_conversations_and_leaves_a_tombstone() {
     let self_merge = json!({"client_id": Id::new_v4(), "other_id": survivor.id});
     assert_eq!(server.admin.post(&path, self_merge).await.0, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let result: MergeResult = serde_json::from_value(workspace.lena.ok(&path, merge.clone()).await).unwrap();
+    let result: MergeResult =
+        serde_json::from_value(workspace.lena.ok(&path, merge.clone()).await).expect("json");
     assert_eq!(result.moved, vec![second.conversation_id]);
     // Both had an open conversation in the WhatsApp inbox: the survivor's stays open.
     assert_eq!(result.resolved, vec![second.conversation_id]);
     // Retried, the merge answers the same and does nothing more.
-    let again: MergeResult = serde_json::from_value(workspace.lena.ok(&path, merge).await).unwrap();
+    let again: MergeResult = serde_json::from_value(workspace.lena.ok(&path, merge).await).expect("json");
     assert_eq!(again, result);
     // The same customer by email: no open conversation in that inbox yet, so it stays open.
     let merge_mail = json!({"client_id": Id::new_v4(), "other_id": by_email.id});
-    let result: MergeResult = serde_json::from_value(server.admin.ok(&path, merge_mail).await).unwrap();
+    let result: MergeResult = serde_json::from_value(server.admin.ok(&path, merge_mail).await).expect("json");
     assert_eq!((result.moved, result.resolved), (vec![mail.conversation_id], vec![]));
     assert_eq!(result.contact.identities.len(), 3);
 
@@ -185,11 +186,12 @@ async fn a_merge_moves_identities_and_conversations_and_leaves_a_tombstone() {
 
     // The feed: a tombstone pointing at the survivor, the conversations re-pointed.
     let state = apply(&workspace.sara.bootstrap().await);
-    let tombstone: Contact = serde_json::from_value(state[&(EntityKind::Contact, other.id)].clone()).unwrap();
+    let tombstone: Contact =
+        serde_json::from_value(state[&(EntityKind::Contact, other.id)].clone()).expect("json");
     assert_eq!(tombstone.merged_into, Some(survivor.id));
     assert!(tombstone.identities.is_empty());
     let survivor_now: Contact =
-        serde_json::from_value(state[&(EntityKind::Contact, survivor.id)].clone()).unwrap();
+        serde_json::from_value(state[&(EntityKind::Contact, survivor.id)].clone()).expect("json");
     assert_eq!(survivor_now.identities.len(), 3);
     // The merged contacts are gone from lookups and their pages.
     let (status, _) = server.admin.get(&format!("/api/v1/contacts/{}", other.id)).await;
@@ -197,17 +199,17 @@ async fn a_merge_moves_identities_and_conversations_and_leaves_a_tombstone() {
     let (_, found) = server.admin.get("/api/v1/contacts?q=Customer%20c2").await;
     assert_eq!(found, json!([]));
     let (_, page) = server.admin.get(&format!("/api/v1/contacts/{}", survivor.id)).await;
-    let page: ContactPage = serde_json::from_value(page).unwrap();
+    let page: ContactPage = serde_json::from_value(page).expect("json");
     assert_eq!(page.conversations.len(), 3);
     // Sara sees the WhatsApp inbox only: the survivor's page shows her those conversations.
     let (_, page) = workspace.sara.get(&format!("/api/v1/contacts/{}", survivor.id)).await;
-    let page: ContactPage = serde_json::from_value(page).unwrap();
+    let page: ContactPage = serde_json::from_value(page).expect("json");
     assert_eq!(page.conversations.len(), 2);
 
     // The ledger and the audit trail say what happened.
     let (_, events) =
         server.admin.get(&format!("/api/v1/conversations/{}/events", mail.conversation_id)).await;
-    let events: Vec<ConversationEvent> = serde_json::from_value(events).unwrap();
+    let events: Vec<ConversationEvent> = serde_json::from_value(events).expect("json");
     assert!(events.iter().any(|e| e.event == EventKind::Contact { from: by_email.id, to: survivor.id }));
     let (_, trail) = server.admin.get("/api/v1/audit?action=contact.merge").await;
     assert_eq!(trail.as_array().map(Vec::len), Some(2), "{trail}");
@@ -230,7 +232,7 @@ async fn a_merge_racing_an_inbound_message_lands_it_on_the_survivor() {
         let racing_id = format!("{gone}-2");
         let racing = server.inbound(&workspace.whatsapp, &gone, &racing_id, "racing");
         let (merged, raced) = tokio::join!(merge, racing);
-        let merged: MergeResult = serde_json::from_value(merged).unwrap();
+        let merged: MergeResult = serde_json::from_value(merged).expect("json");
         assert_eq!(merged.resolved, vec![theirs.conversation_id], "round {round}");
         // Whichever committed first, the message ends on the survivor (in the merged
         // conversation, resolved, or in the survivor's open one), and the survivor has one open
@@ -241,7 +243,7 @@ async fn a_merge_racing_an_inbound_message_lands_it_on_the_survivor() {
         let conversations: Vec<Conversation> = state
             .iter()
             .filter(|((kind, _), _)| *kind == EntityKind::Conversation)
-            .map(|(_, v)| serde_json::from_value::<Conversation>(v.clone()).unwrap())
+            .map(|(_, v)| serde_json::from_value::<Conversation>(v.clone()).expect("json"))
             .collect();
         let open: Vec<&Conversation> = conversations
             .iter()
