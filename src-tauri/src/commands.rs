@@ -153,6 +153,56 @@ pub async fn find_contacts(desktop: Desk<'_>, query: String) -> Answer<Vec<dto::
 }
 
 #[tauri::command]
+pub async fn contact_profile(desktop: Desk<'_>, contact_id: Uuid) -> Answer<dto::ContactProfile> {
+    desktop.contact_profile(contact_id).await
+}
+
+#[tauri::command]
+pub async fn custom_fields(desktop: Desk<'_>) -> Answer<Vec<switchboard_proto::contacts::CustomField>> {
+    desktop.custom_fields().await
+}
+
+#[tauri::command]
+pub async fn add_contact(
+    desktop: Desk<'_>,
+    name: String,
+    phone: Option<String>,
+    email: Option<String>,
+) -> Answer<Uuid> {
+    desktop.add_contact(name, phone, email).await
+}
+
+#[tauri::command]
+pub async fn edit_contact(
+    desktop: Desk<'_>,
+    contact_id: Uuid,
+    update: switchboard_proto::contacts::UpdateContact,
+) -> Answer<()> {
+    desktop.edit_contact(contact_id, update).await
+}
+
+#[tauri::command]
+pub async fn merge_contacts(desktop: Desk<'_>, survivor_id: Uuid, other_id: Uuid) -> Answer<dto::Merged> {
+    desktop.merge_contacts(survivor_id, other_id).await
+}
+
+#[tauri::command]
+pub async fn create_custom_field(
+    desktop: Desk<'_>,
+    key: String,
+    label: String,
+    kind: switchboard_proto::contacts::CustomFieldKind,
+    options: Vec<String>,
+) -> Answer<switchboard_proto::contacts::CustomField> {
+    desktop.create_custom_field(key, label, kind, options).await
+}
+
+#[tauri::command]
+pub async fn delete_custom_field(desktop: Desk<'_>, field_id: Uuid) -> Answer<()> {
+    desktop.delete_custom_field(field_id).await
+}
+
+#[tauri::command]
 pub async fn start_conversation(
     desktop: Desk<'_>,
     input: dto::StartConversationInput,
@@ -255,6 +305,12 @@ pub async fn set_availability(desktop: Desk<'_>, availability: Availability) -> 
     desktop.set_availability(availability).await
 }
 
+/// The status text beside the availability; blank clears it.
+#[tauri::command]
+pub async fn set_status_text(desktop: Desk<'_>, text: String) -> Answer<Agent> {
+    desktop.set_status_text(&text).await
+}
+
 #[tauri::command]
 pub async fn save_inbox_settings(
     desktop: Desk<'_>,
@@ -305,12 +361,6 @@ pub async fn set_capacity(desktop: Desk<'_>, agent_id: Uuid, capacity: Option<u3
 pub async fn workload(desktop: Desk<'_>) -> Answer<dto::Workload> {
     desktop.workload().await
 }
-/// The status text beside the availability; blank clears it.
-#[tauri::command]
-pub async fn set_status_text(desktop: Desk<'_>, text: String) -> Answer<Agent> {
-    desktop.set_status_text(&text).await
-}
-
 
 #[tauri::command]
 pub async fn automation_rules(desktop: Desk<'_>) -> Answer<Vec<automation::AutomationRule>> {
@@ -422,6 +472,37 @@ pub async fn export_report<R: tauri::Runtime>(
     Ok(Some(path.to_string_lossy().into_owned()))
 }
 
+/// A conversation's transcript saved where the agent picks in the native save dialog; `None`
+/// when they cancel. `time_zone` is the agent's (the window's `Intl` zone).
+#[tauri::command]
+pub async fn export_transcript<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    desktop: Desk<'_>,
+    conversation_id: Uuid,
+    format: dto::TranscriptFormat,
+    include_notes: bool,
+    time_zone: String,
+) -> Answer<Option<String>> {
+    use tauri_plugin_dialog::DialogExt;
+    let (file_name, bytes) =
+        desktop.transcript_file(conversation_id, format, include_notes, time_zone).await?;
+    let (name, extensions): (&str, &[&str]) = match format {
+        dto::TranscriptFormat::Text => ("Text", &["txt"]),
+        dto::TranscriptFormat::Json => ("JSON", &["json"]),
+        dto::TranscriptFormat::Pdf => ("PDF", &["pdf"]),
+    };
+    let (chosen, picked) = tokio::sync::oneshot::channel();
+    app.dialog().file().set_file_name(&file_name).add_filter(name, extensions).save_file(move |path| {
+        let _ = chosen.send(path);
+    });
+    let Some(path) = picked.await.ok().flatten() else {
+        return Ok(None);
+    };
+    let path = path.into_path().map_err(|e| UiError::new(UiErrorCode::Invalid, e.to_string()))?;
+    tokio::fs::write(&path, bytes).await.map_err(|e| UiError::new(UiErrorCode::Other, e.to_string()))?;
+    Ok(Some(path.to_string_lossy().into_owned()))
+}
+
 /// The IANA zones a calendar may use (a few hundred names; the settings screen asks once).
 #[tauri::command]
 pub fn time_zones() -> Vec<String> {
@@ -474,37 +555,6 @@ pub async fn open_attachment<R: tauri::Runtime>(
 pub async fn set_do_not_disturb(desktop: Desk<'_>, on: bool) -> Answer<dto::Status> {
     desktop.set_do_not_disturb(on);
     desktop.status().await
-    tokio::fs::write(&path, bytes).await.map_err(|e| UiError::new(UiErrorCode::Other, e.to_string()))?;
-    Ok(Some(path.to_string_lossy().into_owned()))
-}
-
-/// A conversation's transcript saved where the agent picks in the native save dialog; `None`
-/// when they cancel. `time_zone` is the agent's (the window's `Intl` zone).
-#[tauri::command]
-pub async fn export_transcript<R: tauri::Runtime>(
-    app: tauri::AppHandle<R>,
-    desktop: Desk<'_>,
-    conversation_id: Uuid,
-    format: dto::TranscriptFormat,
-    include_notes: bool,
-    time_zone: String,
-) -> Answer<Option<String>> {
-    use tauri_plugin_dialog::DialogExt;
-    let (file_name, bytes) =
-        desktop.transcript_file(conversation_id, format, include_notes, time_zone).await?;
-    let (name, extensions): (&str, &[&str]) = match format {
-        dto::TranscriptFormat::Text => ("Text", &["txt"]),
-        dto::TranscriptFormat::Json => ("JSON", &["json"]),
-        dto::TranscriptFormat::Pdf => ("PDF", &["pdf"]),
-    };
-    let (chosen, picked) = tokio::sync::oneshot::channel();
-    app.dialog().file().set_file_name(&file_name).add_filter(name, extensions).save_file(move |path| {
-        let _ = chosen.send(path);
-    });
-    let Some(path) = picked.await.ok().flatten() else {
-        return Ok(None);
-    };
-    let path = path.into_path().map_err(|e| UiError::new(UiErrorCode::Invalid, e.to_string()))?;
 }
 
 #[tauri::command]

@@ -10,6 +10,7 @@
 mod actions;
 mod app_lock;
 mod channels;
+mod contacts;
 mod files;
 mod my_quick_replies;
 mod new_conversation;
@@ -18,8 +19,8 @@ mod reports;
 mod session;
 mod settings;
 mod team;
-mod two_factor;
 mod transcripts;
+mod two_factor;
 
 pub use settings::time_zones;
 

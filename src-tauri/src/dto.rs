@@ -738,6 +738,24 @@ pub enum TranscriptFormat {
     Pdf,
 }
 
+/// A contact's profile: the contact, every conversation of theirs in the cache (most recently
+/// active first) and the custom fields to show and edit.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ContactProfile {
+    pub contact: Contact,
+    pub conversations: Vec<Conversation>,
+    pub fields: Vec<switchboard_proto::contacts::CustomField>,
+}
+
+/// What a merge did: the survivor, the conversations it took over, and those of them resolved
+/// because the survivor already had one open in the same inbox.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Merged {
+    pub contact_id: Uuid,
+    pub moved: Vec<Uuid>,
+    pub resolved: Vec<Uuid>,
+}
+
 /// A contact the new-conversation picker offers, with the inboxes where they already have an
 /// open conversation (one per contact per inbox).
 #[derive(Debug, Clone, Serialize, TS)]
@@ -897,6 +915,11 @@ pub fn typescript_bindings() -> String {
         automation::RuleTestResult::decl(&config),
         ContactIdentity::decl(&config),
         Contact::decl(&config),
+        switchboard_proto::contacts::CustomFieldKind::decl(&config),
+        switchboard_proto::contacts::CustomField::decl(&config),
+        switchboard_proto::contacts::UpdateContact::decl(&config),
+        ContactProfile::decl(&config),
+        Merged::decl(&config),
         switchboard_proto::escalation::EscalatedBy::decl(&config),
         switchboard_proto::escalation::Escalation::decl(&config),
         Conversation::decl(&config),

@@ -7,6 +7,11 @@ import type {
   AgentChange,
   CannedResponse,
   ContactOption,
+  ContactProfile,
+  CustomField,
+  CustomFieldKind,
+  Merged,
+  UpdateContact,
   CreatedAgent,
   DeviceInfo,
   Label,
@@ -30,12 +35,12 @@ import type {
   ConversationFilter,
   ConversationStatus,
   CsvExport,
+  TranscriptFormat,
   Directory,
   Inbox,
   InboxSettings,
   ListPage,
   ListRequest,
-  TranscriptFormat,
   LiveReport,
   Priority,
   ReportQuery,
@@ -151,6 +156,19 @@ export const api = {
     call<string>('send_message', { conversationId, kind, body, stagedFileIds, template }),
   /** The new-conversation picker's contacts: fuzzy over name, phone and email, from the cache (works offline). */
   findContacts: (query: string) => call<ContactOption[]>('find_contacts', { query }),
+  /** A contact's profile from the cache: the contact, every conversation of theirs, the custom fields. */
+  contactProfile: (contactId: string) => call<ContactProfile>('contact_profile', { contactId }),
+  customFields: () => call<CustomField[]>('custom_fields'),
+  /** Queues a new contact through the outbox (offline too); answers its id. */
+  addContact: (name: string, phone: string | null, email: string | null) => call<string>('add_contact', { name, phone, email }),
+  /** Queues an edit of a contact through the outbox (offline too). */
+  editContact: (contactId: string, update: UpdateContact) => call<void>('edit_contact', { contactId, update }),
+  /** Merges `otherId` into `survivorId` at once (leads and admins; refused offline). */
+  mergeContacts: (survivorId: string, otherId: string) => call<Merged>('merge_contacts', { survivorId, otherId }),
+  /** Defines a custom contact field at once (admins). */
+  createCustomField: (key: string, label: string, kind: CustomFieldKind, options: string[]) =>
+    call<CustomField>('create_custom_field', { key, label, kind, options }),
+  deleteCustomField: (fieldId: string) => call<void>('delete_custom_field', { fieldId }),
   /** Queues a new conversation (and new contact) through the outbox; or answers the contact's open one there. */
   startConversation: (input: StartConversationInput) => call<StartedConversation>('start_conversation', { input }),
   assign: (ids: string[], assigneeId: string | null, claim: boolean) => call<void>('assign', { ids, assigneeId, claim }),
@@ -182,6 +200,8 @@ export const api = {
   setDoNotDisturb: (on: boolean) => call<Status>('set_do_not_disturb', { on }),
   /** Sent at once, never queued: rejects with `offline` when the server can't be reached. */
   setAvailability: (availability: Availability) => call<Agent>('set_availability', { availability }),
+  /** The status text beside the availability; blank clears it. */
+  setStatusText: (text: string) => call<Agent>('set_status_text', { text }),
   /** Admins. Sent at once, never queued: rejects with `offline` when the server can't be reached. */
   saveInboxSettings: (inboxId: string, settings: InboxSettings) => call<Inbox>('save_inbox_settings', { inboxId, settings }),
   /** Admins: how the inbox reaches its channel (read from the server each time). */
@@ -200,8 +220,6 @@ export const api = {
   workload: () => call<Workload>('workload'),
   /** Running the team (admins; labels and team-wide quick replies leads too). Sent at once,
    * never queued: rejects with `offline` when the server can't be reached. The directory shows
-  /** The status text beside the availability; blank clears it. */
-  setStatusText: (text: string) => call<Agent>('set_status_text', { text }),
    * each change when the feed brings it. */
   createAgent: (request: NewAgent) => call<CreatedAgent>('create_agent', { request }),
   /** `active: false` deactivates, signing the agent out of every device at once. */
@@ -251,6 +269,9 @@ export const api = {
   /** Fetches the server's CSV and saves it where the person picks in the native dialog; answers
    * the path, or null when they cancelled. */
   exportReport: (exportKind: CsvExport, query: ReportQuery) => call<string | null>('export_report', { export: exportKind, query }),
+  /** Saves a transcript where the agent picks in the native save dialog; null when cancelled. */
+  exportTranscript: (conversationId: string, format: TranscriptFormat, includeNotes: boolean, timeZone: string) =>
+    call<string | null>('export_transcript', { conversationId, format, includeNotes, timeZone }),
   reconnect: () => call<void>('reconnect'),
   openLink: (url: string) => call<void>('open_link', { url }),
   firstPaint: (millisSinceStart: number, marks: [string, number][]) =>
@@ -271,9 +292,6 @@ export async function onDragDrop(handler: (event: DragDrop) => void): Promise<Un
   // The webview module, and the window module it needs, were a fifth of the start-up bundle for
   // this one listener: they load on their own.
   const { getCurrentWebview } = await import('@tauri-apps/api/webview');
-  /** Saves a transcript where the agent picks in the native save dialog; null when cancelled. */
-  exportTranscript: (conversationId: string, format: TranscriptFormat, includeNotes: boolean, timeZone: string) =>
-    call<string | null>('export_transcript', { conversationId, format, includeNotes, timeZone }),
   return getCurrentWebview().onDragDropEvent((event) => {
     const payload = event.payload;
     if (payload.type === 'drop') handler({ type: 'drop', paths: payload.paths });

@@ -17,7 +17,7 @@ export type DeliveryState = "queued" | "sent" | "delivered" | "read" | "failed";
 
 export type DeliveryFailureKind = "window_closed" | "rejected" | "not_configured" | "gave_up";
 
-export type EntityKind = "agent" | "team" | "inbox" | "contact" | "conversation" | "message" | "label" | "canned_response" | "mention" | "pin" | "read_marker" | "sla_policy" | "automation_rule" | "saved_view" | "quick_reply_usage";
+export type EntityKind = "agent" | "team" | "inbox" | "contact" | "conversation" | "message" | "label" | "canned_response" | "mention" | "pin" | "read_marker" | "sla_policy" | "automation_rule" | "saved_view" | "quick_reply_usage" | "custom_field";
 
 export type SendKind = "reply" | "note";
 
@@ -322,7 +322,34 @@ export type RuleTestResult = { matched: boolean, trace: Array<TraceStep>, action
 
 export type ContactIdentity = { inbox_id: string, channel: Channel, external_id: string, };
 
-export type Contact = { id: string, name: string, phone: string | null, email: string | null, identities: Array<ContactIdentity>, created_at: number, };
+export type Contact = { id: string, name: string, phone: string | null, email: string | null, identities: Array<ContactIdentity>, created_at: number, notes?: string, 
+/**
+ * Custom field values by the field's key (see [`crate::contacts::CustomField`]), as text.
+ */
+fields?: { [key in string]: string }, 
+/**
+ * Set on a contact merged into another: a tombstone pointing at the survivor, which holds
+ * its channel identities and conversations now. Clients drop it from their caches.
+ */
+merged_into?: string, };
+
+export type CustomFieldKind = "text" | "number" | "date" | "choice";
+
+export type CustomField = { id: string, 
+/**
+ * Lowercase letters, digits and `_`, starting with a letter; unique; never changes.
+ */
+key: string, label: string, kind: CustomFieldKind, 
+/**
+ * For `choice`: the allowed values, in the order offered.
+ */
+options: Array<string>, created_at: number, };
+
+export type UpdateContact = { client_id: string, name?: string, phone?: string | null, email?: string | null, notes?: string | null, fields?: { [key in string]: string | null }, };
+
+export type ContactProfile = { contact: Contact, conversations: Array<Conversation>, fields: Array<CustomField>, };
+
+export type Merged = { contact_id: string, moved: Array<string>, resolved: Array<string>, };
 
 export type EscalatedBy = { "type": "agent", id: string, } | { "type": "rule", id: string, } | { "type": "sla" };
 
@@ -821,6 +848,8 @@ export type LiveReport = { figures: LiveFigures, as_of: number, offline: string 
 
 export type CsvExport = "summary" | "conversations";
 
+export type TranscriptFormat = "text" | "json" | "pdf";
+
 export type ContactOption = { contact: Contact, open_conversations: Array<OpenConversationRef>, };
 
 export type OpenConversationRef = { inbox_id: string, conversation_id: string, };
@@ -840,6 +869,4 @@ current_assignee_id: string | null,
  * For conversation_exists: the contact's open conversation in that inbox.
  */
 existing_conversation_id?: string, } | { "type": "typing", conversation_id: string, agent_id: string, active: boolean, } | { "type": "viewing", conversation_id: string, agent_id: string, active: boolean, } | { "type": "presence", agent_id: string, online: boolean, } | { "type": "signed_out", reason: string, } | { "type": "open_conversation", conversation_id: string, };
-
-export type TranscriptFormat = "text" | "json" | "pdf";
 

@@ -37,6 +37,7 @@ export function snoozeUntil(preset: SnoozePreset, now: number): number {
 export type CommandAction =
   | { type: 'assign'; agentId: string | null }
   | { type: 'newConversation' }
+  | { type: 'addContact' }
   | { type: 'claim' }
   | { type: 'team'; teamId: string | null }
   | { type: 'label'; name: string; add: boolean }
@@ -60,8 +61,8 @@ export type CommandAction =
   | { type: 'testRules' }
   | { type: 'signOut' }
   | { type: 'lock' }
-  | { type: 'quickReplies'; create: boolean }
-  | { type: 'transcript' };
+  | { type: 'transcript' }
+  | { type: 'quickReplies'; create: boolean };
 
 export type Command = {
   id: string;
@@ -143,6 +144,7 @@ export function buildCommands(directory: Directory, context: CommandContext = {}
   general('toggle-contact', t('palette.commands.toggleContact'), { type: 'contactPanel' }, 'customer profile');
   general('new-conversation', t('newConversation.command'), { type: 'newConversation' },
     'start write new message contact customer template outbound compose');
+  general('add-contact', t('contacts.addCommand'), { type: 'addContact' }, 'new create contact customer person phone email');
   general('help', t('palette.commands.help'), { type: 'help' }, 'shortcuts keys');
   general('new-quick-reply', t('myQuick.commandNew'), { type: 'quickReplies', create: true }, 'canned response snippet template add create personal');
   general('quick-replies', t('myQuick.commandManage'), { type: 'quickReplies', create: false }, 'canned responses snippets favourites alt shortcut slot edit delete promote');

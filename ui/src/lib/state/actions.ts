@@ -24,6 +24,8 @@ export type ActionHost = {
   toggleContactPanel: () => void;
   /** The new-conversation dialog. */
   newConversation?: () => void;
+  /** The new contact's form. */
+  addContact?: () => void;
   openSettings: () => void;
   /** The reports screen. */
   openReports?: () => void;
@@ -35,10 +37,10 @@ export type ActionHost = {
   openFilters?: () => void;
   /** The settings' rules page, to try a rule on this conversation (leads and admins). */
   testRules?: (conversationId: string) => void;
-  /** The agent's own quick replies (`create`: with a new one's form open). */
-  manageQuickReplies?: (create: boolean) => void;
   /** The transcript export's dialog for one conversation. */
   exportTranscript?: (conversationId: string) => void;
+  /** The agent's own quick replies (`create`: with a new one's form open). */
+  manageQuickReplies?: (create: boolean) => void;
   signOut: () => void;
   lock: () => void;
 };
@@ -163,6 +165,8 @@ export class Actions {
         return this.host.toggleContactPanel();
       case 'newConversation':
         return this.host.newConversation?.();
+      case 'addContact':
+        return this.host.addContact?.();
       case 'settings':
         return this.host.openSettings();
       case 'reports':
@@ -176,13 +180,13 @@ export class Actions {
       case 'testRules':
         if (ids[0]) this.host.testRules?.(ids[0]);
         return;
+      case 'transcript':
+        if (ids[0]) this.host.exportTranscript?.(ids[0]);
+        return;
       case 'signOut':
         return this.host.signOut();
       case 'lock':
         return this.host.lock();
-      case 'transcript':
-        if (ids[0]) this.host.exportTranscript?.(ids[0]);
-        return;
     }
   }
 }

@@ -24,15 +24,17 @@ export type PickerKind = 'assign' | 'team' | 'label' | 'snooze' | 'priority';
 export type Overlay =
   | { kind: 'palette' }
   | { kind: 'newConversation' }
+  /** A contact's profile (`contactId` null: a new contact's form). */
+  | { kind: 'contact'; contactId: string | null }
   | { kind: 'help' }
   | { kind: 'settings' }
   | { kind: 'reports' }
   | { kind: 'board' }
   | { kind: 'workload' }
   | { kind: 'security' }
+  | { kind: 'transcript'; conversationId: string }
   | { kind: 'quickReplies'; create: boolean }
   | { kind: 'picker'; picker: PickerKind; ids: string[] };
-  | { kind: 'transcript'; conversationId: string }
 
 /** How long `cache_changed` events are gathered before the panes read again (one read per burst). */
 export const CHANGE_DELAY_MS = 50;
@@ -56,6 +58,8 @@ export class AppState {
   quickRequest = $state(false);
   /** Bumped when a quick reply or a favourite slot changes: what lists them reads again. */
   quickRepliesRevision = $state(0);
+  /** Bumped when contacts, their conversations or the custom fields change (the open profile reads again). */
+  contactsRevision = $state(0);
   /** What each composer last held, so switching back shows it even before the backend's copy is read. */
   drafts = new Map<string, { kind: SendKind; body: string }>();
   /** The clock relative times are computed from (ticks every 30 s). */
@@ -121,6 +125,7 @@ export class AppState {
       setAvailability: (availability) => this.session.setAvailability(availability),
       toggleContactPanel: () => this.toggleContactPanel(),
       newConversation: () => (this.overlay = { kind: 'newConversation' }),
+      addContact: () => (this.overlay = { kind: 'contact', contactId: null }),
       openSettings: () => this.openSettings(),
       openReports: () => this.openReports(),
       openBoard: () => this.openBoard(),
@@ -131,12 +136,12 @@ export class AppState {
         requestAnimationFrame(() => document.querySelector<HTMLElement>('[data-testid=filter-chip]')?.focus());
       },
       testRules: (id) => this.testRules(id),
+      exportTranscript: (id) => (this.overlay = { kind: 'transcript', conversationId: id }),
       manageQuickReplies: (create) => (this.overlay = { kind: 'quickReplies', create }),
       signOut: () => this.session.signOut(),
       lock: () => this.session.lock(),
     });
   }
-      exportTranscript: (id) => (this.overlay = { kind: 'transcript', conversationId: id }),
 
   /** Shows a failure as a toast (a signed-out session shows the sign-in form instead). */
   reportError(error: unknown): void {
@@ -260,6 +265,7 @@ export class AppState {
     }
     if (touches(kinds, DIRECTORY_KINDS)) this.session.loadDirectory();
     if (touches(kinds, QUICK_REPLY_KINDS)) this.quickRepliesRevision += 1;
+    if (touches(kinds, ['contact', 'conversation', 'custom_field'])) this.contactsRevision += 1;
     if (touches(kinds, SIDEBAR_KINDS)) this.session.loadSidebar();
     if (touches(kinds, LIST_KINDS)) this.list.refresh();
     if (this.overlay?.kind === 'board' && touches(kinds, LIST_KINDS)) void this.board.refresh();

@@ -20,6 +20,7 @@ const EVERY_KIND: Record<EntityKind, true> = {
   automation_rule: true,
   saved_view: true,
   quick_reply_usage: true,
+  custom_field: true,
 };
 
 export const ALL_KINDS = Object.keys(EVERY_KIND) as EntityKind[];
