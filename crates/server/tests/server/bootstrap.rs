@@ -87,6 +87,7 @@ async fn snapshot_live_feed_and_backfill_add_up_to_the_feed_from_zero() {
         )
         .await;
     let (_, label) = server.admin.post("/api/v1/labels", json!({"name": "temporary"})).await;
+    let label_id: Id = label["id"].as_str().and_then(|id| id.parse().ok()).expect("label id");
 
     let sara = &workspace.sara;
     let snap = snapshot(sara).await;
@@ -152,10 +153,7 @@ async fn snapshot_live_feed_and_backfill_add_up_to_the_feed_from_zero() {
         before = Some(page.next);
     }
     assert!(pages > 3, "the history came in several pages");
-    assert!(
-        backfilled.iter().all(|c| c.id != label["id"].as_str().unwrap().parse::<Id>().unwrap()),
-        "a label deleted since S is not backfilled"
-    );
+    assert!(backfilled.iter().all(|c| c.id != label_id), "a label deleted since S is not backfilled");
 
     let mut live = Vec::new();
     let mut since = upto;
