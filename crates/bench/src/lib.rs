@@ -4,6 +4,7 @@
 pub mod app;
 pub mod automation;
 pub mod board;
+pub mod bootstrap;
 pub mod channels;
 pub mod encryption;
 pub mod figures;

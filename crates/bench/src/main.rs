@@ -7,6 +7,7 @@
 //!     switchboard-bench --only automation-ingest   # one half of `--only automation` (or -timers)
 //!     switchboard-bench --only reports  # the report rows on SQLite and PostgreSQL (-sqlite, -postgres)
 //!     switchboard-bench --only board    # the triage board's pages in the core's cache
+//!     switchboard-bench --only bootstrap   # a fresh device's sign-in, history and long thread
 //!
 //! Timings are reported, never asserted: CI runs `--quick` only to keep the harness working.
 //! `switchboard-bench load-client` is the scale figures' load, which the bench starts as a process
@@ -57,7 +58,7 @@ fn options() -> anyhow::Result<Options> {
             "--only" => options.only.push(args.next().context("--only needs cache, network, scale or app")?),
             "-h" | "--help" => {
                 println!(
-                    "switchboard-bench [--quick] [--out DIR] [--seed N] [--app PATH] [--hello PATH] [--only cache|encryption|network|scale|automation[-ingest|-timers]|channels|reports[-sqlite|-postgres]|board|app]..."
+                    "switchboard-bench [--quick] [--out DIR] [--seed N] [--app PATH] [--hello PATH] [--only cache|encryption|network|scale|automation[-ingest|-timers]|channels|reports[-sqlite|-postgres]|board|bootstrap|app]..."
                 );
                 println!(
                     "The app figures need a display, a Secret Service and tauri-driver: scripts/bench.sh."
@@ -169,6 +170,12 @@ async fn main() -> anyhow::Result<()> {
                 note: "no SWITCHBOARD_TEST_DATABASE_URL (scripts/bench.sh starts a throwaway cluster)".into(),
             });
         }
+    }
+    if options.wants("bootstrap") {
+        eprintln!("bootstrap figures…");
+        rows.extend(
+            switchboard_bench::bootstrap::bootstrap_figures(options.quick, preset, options.seed).await?,
+        );
     }
     if options.wants("board") {
         eprintln!("board figures…");

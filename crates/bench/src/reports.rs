@@ -45,17 +45,17 @@ const BATCH: usize = 1_000;
 pub const CSV_ROWS: usize = 10_000;
 
 /// A server on its own data directory (and its own PostgreSQL database, if asked).
-struct Node {
+pub(crate) struct Node {
     config: ServerConfig,
-    base: String,
-    http: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) http: reqwest::Client,
     token: String,
     shutdown: tokio_util::sync::CancellationToken,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
 impl Node {
-    async fn start(config: ServerConfig, password: &str) -> anyhow::Result<Node> {
+    pub(crate) async fn start(config: ServerConfig, password: &str) -> anyhow::Result<Node> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
         let shutdown = tokio_util::sync::CancellationToken::new();
@@ -99,7 +99,7 @@ impl Node {
         Ok((elapsed, body.to_vec()))
     }
 
-    async fn stop(self) -> ServerConfig {
+    pub(crate) async fn stop(self) -> ServerConfig {
         self.shutdown.cancel();
         let _ = self.task.await;
         self.config
@@ -107,14 +107,14 @@ impl Node {
 }
 
 /// The directory the HTTP API created.
-struct Directory {
+pub(crate) struct Directory {
     agents: Vec<Id>,
     /// (inbox, its team)
     inboxes: Vec<(Id, Id)>,
     labels: Vec<String>,
 }
 
-async fn create_directory(node: &Node) -> anyhow::Result<Directory> {
+pub(crate) async fn create_directory(node: &Node) -> anyhow::Result<Directory> {
     let mut teams = Vec::new();
     for name in ["Support", "Sales"] {
         let team = node.call("POST", "/api/v1/teams", json!({"name": name})).await?;
@@ -546,7 +546,7 @@ fn open_store(config: &ServerConfig) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 /// Loads the conversations; returns every cycle's start, sorted.
-async fn bulk_load(
+pub(crate) async fn bulk_load(
     config: &ServerConfig,
     directory: &Directory,
     preset: Preset,
