@@ -1415,7 +1415,7 @@ const ro: Messages = {
     format: 'Format',
     formats: { text: 'Text simplu (.txt)', json: 'JSON (.json)', pdf: 'PDF (.pdf)' },
     includeNotes: 'Include notele interne',
-    notesHint: 'Notele interne sunt pentru echipa ta: lasă-le deoparte când transcrierea ajunge la un client.',
+    notesHint: 'Notele interne sunt pentru echipă: lăsați-le deoparte când transcrierea ajunge la un client.',
     direction: 'Transcrierea urmează direcția de scriere a conversației.',
     export: 'Exportă…',
     exporting: 'Se exportă…',
@@ -1423,11 +1423,11 @@ const ro: Messages = {
     cancel: 'Anulează',
   },
   presence: {
-    label: 'Mesajul tău de stare',
-    placeholder: 'Care e starea ta? (de ex. Revin la 3)',
+    label: 'Mesajul dvs. de stare',
+    placeholder: 'Care este starea dvs.? (de ex. Revin la 3)',
     save: 'Salvează',
     clear: 'Șterge',
-    refusedOffline: 'Ești offline: starea nu se poate schimba până te reconectezi',
+    refusedOffline: 'Sunteți offline: starea nu se poate schimba până vă reconectați',
   },
 };
 
