@@ -48,6 +48,8 @@ const COMMANDS: &[&str] = &[
     "retry_delivery",
     "set_availability",
     "set_status_text",
+    "notification_settings",
+    "set_notification_settings",
     "save_inbox_settings",
     "inbox_connector",
     "create_inbox",

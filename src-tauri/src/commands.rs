@@ -305,6 +305,22 @@ pub async fn set_availability(desktop: Desk<'_>, availability: Availability) -> 
     desktop.set_availability(availability).await
 }
 
+/// Which notifications may pop up on this computer, and when.
+#[tauri::command]
+pub fn notification_settings(
+    desktop: Desk<'_>,
+) -> crate::desktop::notification_settings::NotificationSettings {
+    desktop.notification_settings()
+}
+
+#[tauri::command]
+pub fn set_notification_settings(
+    desktop: Desk<'_>,
+    settings: crate::desktop::notification_settings::NotificationSettings,
+) -> Answer<crate::desktop::notification_settings::NotificationSettings> {
+    desktop.set_notification_settings(settings)
+}
+
 /// The status text beside the availability; blank clears it.
 #[tauri::command]
 pub async fn set_status_text(desktop: Desk<'_>, text: String) -> Answer<Agent> {

@@ -14,6 +14,7 @@ mod contacts;
 mod files;
 mod my_quick_replies;
 mod new_conversation;
+pub mod notification_settings;
 mod reads;
 mod reports;
 mod session;
@@ -54,6 +55,11 @@ pub type UiResult<T> = Result<T, UiError>;
 /// Raises a desktop notification; `on_click` runs if the person clicks it.
 pub trait Notifier: Send + Sync {
     fn show(&self, notification: &Notification, on_click: Box<dyn FnOnce() + Send>);
+
+    /// As `show`, with the agent's sound setting (a notifier that can't choose plays its default).
+    fn show_with_sound(&self, notification: &Notification, _sound: bool, on_click: Box<dyn FnOnce() + Send>) {
+        self.show(notification, on_click)
+    }
 }
 
 /// Downloaded attachments kept per account.
@@ -100,6 +106,9 @@ pub struct Desktop {
     on_notification_click: Arc<dyn Fn() + Send + Sync>,
     /// The wall clock, shared with the accounts and each engine.
     now: Clock,
+    /// Which notifications may pop up, and when (kept in `notification_settings_path`).
+    notification_settings: Arc<Mutex<notification_settings::NotificationSettings>>,
+    notification_settings_path: PathBuf,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -120,6 +129,10 @@ impl Desktop {
         on_notification_click: Arc<dyn Fn() + Send + Sync>,
         now: Clock,
     ) -> Self {
+        let notification_settings_path = notification_settings::NotificationSettings::path_in(&data_dir);
+        let notification_settings = Arc::new(Mutex::new(notification_settings::NotificationSettings::load(
+            &notification_settings_path,
+        )));
         Desktop {
             accounts: Arc::new(Accounts::new(data_dir, tokens).with_clock(now.clone())),
             default_server_url,
@@ -131,7 +144,25 @@ impl Desktop {
             matcher: Mutex::new(QuickReplyMatcher::new()),
             on_notification_click,
             now,
+            notification_settings,
+            notification_settings_path,
         }
+    }
+
+    /// The notification settings on this computer.
+    pub fn notification_settings(&self) -> notification_settings::NotificationSettings {
+        lock(&self.notification_settings).clone()
+    }
+
+    /// Saves new notification settings; they apply to the next notification.
+    pub fn set_notification_settings(
+        &self,
+        settings: notification_settings::NotificationSettings,
+    ) -> UiResult<notification_settings::NotificationSettings> {
+        settings.check()?;
+        settings.save(&self.notification_settings_path)?;
+        *lock(&self.notification_settings) = settings.clone();
+        Ok(settings)
     }
 
     /// Runs `f` with the open session.

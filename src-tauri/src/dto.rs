@@ -1005,6 +1005,8 @@ pub fn typescript_bindings() -> String {
         NewContactInput::decl(&config),
         StartConversationInput::decl(&config),
         StartedConversation::decl(&config),
+        crate::desktop::notification_settings::QuietHours::decl(&config),
+        crate::desktop::notification_settings::NotificationSettings::decl(&config),
         UiEvent::decl(&config),
     ];
     let mut out = String::from(

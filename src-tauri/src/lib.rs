@@ -340,6 +340,8 @@ pub fn run() {
             commands::retry_delivery,
             commands::set_availability,
             commands::set_status_text,
+            commands::notification_settings,
+            commands::set_notification_settings,
             commands::save_inbox_settings,
             commands::inbox_connector,
             commands::create_inbox,

@@ -20,16 +20,23 @@ impl<R: tauri::Runtime> DesktopNotifier<R> {
 impl<R: tauri::Runtime> Notifier for DesktopNotifier<R> {
     #[cfg(all(unix, not(target_os = "macos")))]
     fn show(&self, notification: &Notification, on_click: Box<dyn FnOnce() + Send>) {
+        self.show_with_sound(notification, true, on_click)
+    }
+
+    #[cfg(all(unix, not(target_os = "macos")))]
+    fn show_with_sound(&self, notification: &Notification, sound: bool, on_click: Box<dyn FnOnce() + Send>) {
         let title = notification.title.clone();
         let body = notification.body.clone();
         // The D-Bus round trip and the wait for a click block: a thread of its own.
         std::thread::spawn(move || {
-            let shown = notify_rust::Notification::new()
-                .appname("Switchboard")
-                .summary(&title)
-                .body(&body)
-                .action("default", "Open")
-                .show();
+            let mut raised = notify_rust::Notification::new();
+            raised.appname("Switchboard").summary(&title).body(&body).action("default", "Open");
+            if sound {
+                raised.sound_name("message-new-instant");
+            } else {
+                raised.hint(notify_rust::Hint::SuppressSound(true));
+            }
+            let shown = raised.show();
             match shown {
                 Ok(handle) => handle.wait_for_action(|action| {
                     if action == "default" {

@@ -57,6 +57,7 @@ pub async fn presence_steps(
             .wait_for(&format!("[data-testid=availability-button][data-availability={availability}]"), WAIT)
             .await?;
     }
+    println!("presence: a status text from the status bar and availability from the palette, on the server");
     Ok(())
 }
 

@@ -1,5 +1,5 @@
-//! Transcripts, end to end: a customer writes, Sara claims the conversation and leaves an internal
-//! note, then exports the transcript from the thread's header through the real GTK save dialog
+//! Transcripts, end to end: a customer writes, Sara opens the conversation from All and leaves an
+//! internal note (nothing here signs in as Sara over HTTP: the two-factor steps left her enrolled), then exports the transcript from the thread's header through the real GTK save dialog
 //! (typed into with xdotool, as the reports' export is): as text with notes left out (the default),
 //! the file holds the customer's line and not the note; then as a PDF with notes, a PDF whose text
 //! (`pdftotext`, poppler-utils) holds both.
@@ -29,9 +29,8 @@ pub async fn transcript_steps(
 ) -> anyhow::Result<()> {
     let noor = server.inbound(&workspace.whatsapp, "noor", "Noor Haddad", "tx-1", CUSTOMER_LINE).await?;
     let id = noor.conversation_id;
-    crate::claim_as(server, "sara@e2e.example", id).await?;
     leave_fields(session).await?;
-    session.click(&session.wait_for("[data-testid=view][data-view=mine]", WAIT).await?).await?;
+    session.click(&session.wait_for("[data-testid=view][data-view=all]", WAIT).await?).await?;
     open_row(session, id).await?;
 
     // An internal note for the team, from the composer.
@@ -80,6 +79,9 @@ pub async fn transcript_steps(
     let extracted = pdf_text(&pdf_path).await?;
     anyhow::ensure!(extracted.contains(CUSTOMER_LINE), "the PDF has the customer's line:\n{extracted}");
     anyhow::ensure!(extracted.contains(NOTE), "the PDF has the note Sara asked for:\n{extracted}");
+    println!(
+        "transcripts: text without notes and a PDF with them, saved through the save dialog and read back"
+    );
     Ok(())
 }
 

@@ -149,6 +149,8 @@ impl Desktop {
         let on_click = self.on_notification_click.clone();
         let session = self.session.clone();
         let app_lock = self.app_lock.clone();
+        let settings = self.notification_settings.clone();
+        let now = self.now.clone();
         let signed_out = Arc::new(std::sync::atomic::AtomicBool::new(false));
         Arc::new(move |event| match event {
             Event::CacheChanged { kinds } => ui(UiEvent::CacheChanged { kinds }),
@@ -190,12 +192,18 @@ impl Desktop {
                 let notification =
                     if lock(&app_lock).is_locked() { app_lock::masked(&notification) } else { notification };
                 let interrupt = lock(&attention).should_interrupt(notification.conversation_id);
-                if interrupt {
+                // The agent's kinds and quiet hours (the badge counts from the cache regardless).
+                let (allowed, sound) = {
+                    let settings = lock(&settings);
+                    (settings.allows(notification.reason, now()), settings.sound)
+                };
+                if interrupt && allowed {
                     let ui = ui.clone();
                     let on_click = on_click.clone();
                     let conversation_id = notification.conversation_id;
-                    notifier.show(
+                    notifier.show_with_sound(
                         &notification,
+                        sound,
                         Box::new(move || {
                             on_click();
                             ui(UiEvent::OpenConversation { conversation_id });

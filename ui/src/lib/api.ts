@@ -36,6 +36,7 @@ import type {
   ConversationStatus,
   CsvExport,
   TranscriptFormat,
+  NotificationSettings,
   Directory,
   Inbox,
   InboxSettings,
@@ -202,6 +203,8 @@ export const api = {
   setAvailability: (availability: Availability) => call<Agent>('set_availability', { availability }),
   /** The status text beside the availability; blank clears it. */
   setStatusText: (text: string) => call<Agent>('set_status_text', { text }),
+  notificationSettings: () => call<NotificationSettings>('notification_settings'),
+  setNotificationSettings: (settings: NotificationSettings) => call<NotificationSettings>('set_notification_settings', { settings }),
   /** Admins. Sent at once, never queued: rejects with `offline` when the server can't be reached. */
   saveInboxSettings: (inboxId: string, settings: InboxSettings) => call<Inbox>('save_inbox_settings', { inboxId, settings }),
   /** Admins: how the inbox reaches its channel (read from the server each time). */

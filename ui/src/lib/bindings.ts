@@ -850,6 +850,19 @@ export type CsvExport = "summary" | "conversations";
 
 export type TranscriptFormat = "text" | "json" | "pdf";
 
+export type QuietHours = { from: string, to: string, time_zone: string, };
+
+export type NotificationSettings = { new_unassigned: boolean, 
+/**
+ * New messages on the agent's conversations, and the server's notices about them (a snooze
+ * that ended, a conversation routed to them).
+ */
+assigned_message: boolean, mentions: boolean, 
+/**
+ * SLA warnings and escalations.
+ */
+sla: boolean, sound: boolean, quiet_hours: QuietHours | null, };
+
 export type ContactOption = { contact: Contact, open_conversations: Array<OpenConversationRef>, };
 
 export type OpenConversationRef = { inbox_id: string, conversation_id: string, };

@@ -1384,6 +1384,24 @@ const en = {
     clear: 'Clear',
     refusedOffline: 'You’re offline: your status can’t change until you reconnect',
   },
+  notificationSettings: {
+    menu: 'Notifications…',
+    title: 'Notifications on this computer',
+    kinds: 'Pop up for',
+    kind: {
+      new_unassigned: 'New unassigned conversations',
+      assigned_message: 'New messages on my conversations',
+      mentions: 'Mentions of me',
+      sla: 'SLA warnings',
+    },
+    quietHours: 'Quiet hours',
+    from: 'From',
+    to: 'To',
+    quietHint: 'Nothing pops up in these hours (in your time zone); the unread count still counts.',
+    sound: 'Play a sound',
+    save: 'Save',
+    saved: 'Notification settings saved',
+  },
 };
 
 export default en;

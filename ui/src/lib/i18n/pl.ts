@@ -1441,6 +1441,24 @@ const pl: Messages = {
     clear: 'Wyczyść',
     refusedOffline: 'Jesteś offline: status nie zmieni się, dopóki nie połączysz się ponownie',
   },
+  notificationSettings: {
+    menu: 'Powiadomienia…',
+    title: 'Powiadomienia na tym komputerze',
+    kinds: 'Pokazuj dla',
+    kind: {
+      new_unassigned: 'Nowe nieprzypisane rozmowy',
+      assigned_message: 'Nowe wiadomości w moich rozmowach',
+      mentions: 'Wzmianki o mnie',
+      sla: 'Ostrzeżenia SLA',
+    },
+    quietHours: 'Godziny ciszy',
+    from: 'Od',
+    to: 'Do',
+    quietHint: 'W tych godzinach (w Twojej strefie czasowej) nic się nie pojawia; licznik nieprzeczytanych nadal liczy.',
+    sound: 'Odtwarzaj dźwięk',
+    save: 'Zapisz',
+    saved: 'Zapisano ustawienia powiadomień',
+  },
 };
 
 export default pl;

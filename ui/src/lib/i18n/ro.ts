@@ -1429,6 +1429,24 @@ const ro: Messages = {
     clear: 'Șterge',
     refusedOffline: 'Sunteți offline: starea nu se poate schimba până vă reconectați',
   },
+  notificationSettings: {
+    menu: 'Notificări…',
+    title: 'Notificări pe acest computer',
+    kinds: 'Afișează pentru',
+    kind: {
+      new_unassigned: 'Conversații noi nealocate',
+      assigned_message: 'Mesaje noi în conversațiile mele',
+      mentions: 'Mențiuni ale mele',
+      sla: 'Avertismente SLA',
+    },
+    quietHours: 'Ore de liniște',
+    from: 'De la',
+    to: 'Până la',
+    quietHint: 'În aceste ore (în fusul tău orar) nu apare nimic; numărul de necitite continuă.',
+    sound: 'Redă un sunet',
+    save: 'Salvează',
+    saved: 'Setările de notificare au fost salvate',
+  },
 };
 
 export default ro;

@@ -6,6 +6,7 @@ import { emit } from '@tauri-apps/api/event';
 import { matchesFilter } from '../filters';
 import type {
   Inbox,
+  NotificationSettings,
   Channel,
   ConnectorSettings,
   Agent,
@@ -62,6 +63,7 @@ export function installMock(params: URLSearchParams): void {
   const world = buildWorld(Math.max(10, count), Date.now());
   let signedIn = !params.has('signedout');
   let dnd = false;
+  let notificationSettings: NotificationSettings = { new_unassigned: true, assigned_message: true, mentions: true, sla: true, sound: true, quiet_hours: null };
   let pending = 0;
   let lastSync = Date.now() - 20_000;
   let connection: Status['connection'] = params.has('offline') ? 'offline' : 'online';
@@ -619,6 +621,11 @@ export function installMock(params: URLSearchParams): void {
       // The feed brings the agent's new version a moment later.
       setTimeout(() => changed('agent'), 300);
       return { ...me };
+    },
+    notification_settings: () => ({ ...notificationSettings }),
+    set_notification_settings: (args) => {
+      notificationSettings = { ...(args.settings as NotificationSettings) };
+      return { ...notificationSettings };
     },
     set_status_text: (args) => {
       if (connection !== 'online') fail('offline', 'your status can’t change until the server can be reached again');

@@ -33,6 +33,7 @@ export type Overlay =
   | { kind: 'workload' }
   | { kind: 'security' }
   | { kind: 'transcript'; conversationId: string }
+  | { kind: 'notifications' }
   | { kind: 'quickReplies'; create: boolean }
   | { kind: 'picker'; picker: PickerKind; ids: string[] };
 

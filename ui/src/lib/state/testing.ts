@@ -249,6 +249,8 @@ function makeFakeApi(): Fake {
     exportReport: () => null,
     exportTranscript: () => null,
     setStatusText: () => undefined,
+    notificationSettings: () => ({ new_unassigned: true, assigned_message: true, mentions: true, sla: true, sound: true, quiet_hours: null }),
+    setNotificationSettings: () => undefined,
     reconnect: () => undefined,
     openLink: () => undefined,
     firstPaint: () => undefined,
