@@ -11,6 +11,7 @@
 
 mod app_lock;
 mod channels;
+mod contacts;
 mod languages;
 mod reports;
 mod saved_views;
@@ -558,6 +559,7 @@ async fn steps(
     hours_steps(harness, server, workspace, session).await?;
     two_factor_steps(harness, server, session).await?;
     app_lock::app_lock_steps(harness, session).await?;
+    contacts::contact_steps(harness, server, session).await?;
     transcripts::transcript_steps(harness, server, workspace, session).await?;
     presence::presence_steps(harness, server, workspace, session).await?;
     quick_replies::quick_reply_steps(harness, server, workspace, session).await?;

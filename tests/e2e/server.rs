@@ -284,6 +284,32 @@ impl Api {
         agents.into_iter().find(|a| a.id == id).with_context(|| format!("no agent {id} on the server"))
     }
 
+    /// Defines a custom contact field, as an admin.
+    pub async fn add_contact_field(
+        &self,
+        key: &str,
+        label: &str,
+        kind: &str,
+        options: &[&str],
+    ) -> anyhow::Result<()> {
+        let body =
+            json!({"client_id": Id::new_v4(), "key": key, "label": label, "kind": kind, "options": options});
+        self.admin("/api/v1/contact-fields", body).await?;
+        Ok(())
+    }
+
+    /// The contacts the server finds for `query` (name, email or phone digits), as the admin.
+    pub async fn find_contacts(&self, query: &str) -> anyhow::Result<Vec<Contact>> {
+        let response = self
+            .http
+            .get(format!("{}/api/v1/contacts", self.base))
+            .query(&[("q", query)])
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await?;
+        Ok(response.error_for_status()?.json().await?)
+    }
+
     /// A GET as the admin: its JSON answer.
     async fn admin_get(&self, path: &str) -> anyhow::Result<Value> {
         let response =
