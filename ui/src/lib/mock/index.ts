@@ -35,6 +35,9 @@ import type {
   StagedFile,
   StartScreen,
   StartConversationInput,
+  Contact,
+  CustomField,
+  UpdateContact,
   Status,
   TemplateRef,
   Thread,
@@ -71,6 +74,7 @@ export function installMock(params: URLSearchParams): void {
   const staged = new Map<string, StagedFile>();
   let openId: string | null = null;
   let seq = 1000;
+  const customFields: CustomField[] = [{ id: uuid(1, 6), key: 'plan', label: 'Plan', kind: 'choice', options: ['gold', 'silver'], created_at: 0 }];
   // `&role=admin` or `&role=lead` shows the settings screen.
   const role = params.get('role');
   if (role === 'admin' || role === 'lead') me.role = role;
@@ -400,6 +404,54 @@ export function installMock(params: URLSearchParams): void {
           .filter((c) => c.contact_id === contact.id && c.status !== 'resolved')
           .map((c) => ({ inbox_id: c.inbox_id, conversation_id: c.id })),
       }));
+    },
+    contact_profile: (args) => {
+      const contact = world.contacts.get(String(args.contactId)) ?? fail('not_found', 'no such contact');
+      const conversations = world.conversations.filter((c) => c.contact_id === contact.id).sort((a, b) => b.last_activity_at - a.last_activity_at);
+      return { contact, conversations, fields: customFields };
+    },
+    custom_fields: () => customFields,
+    add_contact: (args) => {
+      const contact: Contact = { id: uuid(++seq, 5), name: String(args.name).trim(), phone: (args.phone as string | null) ?? null, email: (args.email as string | null) ?? null, identities: [], created_at: Date.now() };
+      world.contacts.set(contact.id, contact);
+      changed('contact');
+      return contact.id;
+    },
+    edit_contact: (args) => {
+      const contact = world.contacts.get(String(args.contactId)) ?? fail('not_found', 'no such contact');
+      const update = args.update as UpdateContact;
+      if (update.name !== undefined) contact.name = update.name;
+      if (update.phone !== undefined) contact.phone = update.phone;
+      if (update.email !== undefined) contact.email = update.email;
+      if (update.notes !== undefined) contact.notes = update.notes ?? undefined;
+      const fields = { ...(contact.fields ?? {}) };
+      for (const [key, value] of Object.entries(update.fields ?? {})) {
+        if (value === null) delete fields[key];
+        else fields[key] = value;
+      }
+      contact.fields = fields;
+      changed('contact');
+    },
+    merge_contacts: (args) => {
+      const survivor = world.contacts.get(String(args.survivorId)) ?? fail('not_found', 'no such contact');
+      const other = world.contacts.get(String(args.otherId)) ?? fail('not_found', 'no such contact');
+      const moved = world.conversations.filter((c) => c.contact_id === other.id);
+      for (const c of moved) c.contact_id = survivor.id;
+      survivor.identities = [...survivor.identities, ...other.identities];
+      world.contacts.delete(other.id);
+      changed('contact', 'conversation');
+      return { contact_id: survivor.id, moved: moved.map((c) => c.id), resolved: [] };
+    },
+    create_custom_field: (args) => {
+      const field: CustomField = { id: uuid(++seq, 6), key: String(args.key), label: String(args.label), kind: args.kind as CustomField['kind'], options: (args.options as string[]) ?? [], created_at: Date.now() };
+      customFields.push(field);
+      changed('custom_field');
+      return field;
+    },
+    delete_custom_field: (args) => {
+      const at = customFields.findIndex((f) => f.id === args.fieldId);
+      if (at >= 0) customFields.splice(at, 1);
+      changed('custom_field');
     },
     start_conversation: (args) => {
       const input = args.input as StartConversationInput;
