@@ -78,6 +78,13 @@ describe('command list', () => {
     expect(unknown.map((c) => c.id)).toEqual(['availability:online', 'availability:busy', 'availability:offline']);
   });
 
+  it('adds a contact from anywhere, found as a person or a customer', () => {
+    const add = commands.find((c) => c.id === 'add-contact');
+    expect(add).toMatchObject({ title: 'Add contact…', needsTarget: false, action: { type: 'addContact' } });
+    expect(filterCommands(commands, 'add contact')[0].id).toBe('add-contact');
+    expect(filterCommands(commands, 'person').map((c) => c.id)).toContain('add-contact');
+  });
+
   it('matches keywords too', () => {
     expect(filterCommands(commands, 'shortcuts')[0].title).toBe('Keyboard shortcuts');
   });
