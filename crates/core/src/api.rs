@@ -534,32 +534,6 @@ impl ApiClient {
     }
 
     /// One page of the feed.
-    pub async fn sync(&self, since: i64, check: Option<&str>, limit: usize) -> CoreResult<SyncPage> {
-        let check = check.map(|check| format!("&check={check}")).unwrap_or_default();
-        let response = self
-            .http
-            .get(format!("{}/api/v1/sync?since={since}{check}&limit={limit}", self.base))
-            .bearer_auth(self.token.expose())
-            .timeout(REQUEST_TIMEOUT)
-            .send()
-            .await
-            .map_err(network)?;
-        parse(response).await
-    }
-
-    /// Sends one outbox action; returns the feed seq its effect committed at.
-    pub async fn send(&self, action: &Action, attachment_ids: Vec<Id>) -> CoreResult<i64> {
-        let conversation = |id: &Id, what: &str| format!("/api/v1/conversations/{id}/{what}");
-        match action {
-            Action::Send { conversation_id, request, .. } => {
-                let request = SendMessage { attachment_ids, ..request.clone() };
-                let result: ConversationResult =
-                    self.post(&conversation(conversation_id, "messages"), &request).await?;
-                Ok(result.seq)
-            }
-            Action::Assign { conversation_id, request } => self
-                .post::<_, ConversationResult>(&conversation(conversation_id, "assign"), request)
-                .await
     /// A fresh device's priority bootstrap (`GET /sync/bootstrap`); `None` from a server that has
     /// none (older: the client bootstraps from `/sync?since=0`).
     pub async fn bootstrap(&self) -> CoreResult<Option<BootstrapSnapshot>> {
@@ -597,6 +571,32 @@ impl ApiClient {
         self.get(&format!("/api/v1/conversations/{conversation_id}/history?limit={limit}{before}")).await
     }
 
+    pub async fn sync(&self, since: i64, check: Option<&str>, limit: usize) -> CoreResult<SyncPage> {
+        let check = check.map(|check| format!("&check={check}")).unwrap_or_default();
+        let response = self
+            .http
+            .get(format!("{}/api/v1/sync?since={since}{check}&limit={limit}", self.base))
+            .bearer_auth(self.token.expose())
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(network)?;
+        parse(response).await
+    }
+
+    /// Sends one outbox action; returns the feed seq its effect committed at.
+    pub async fn send(&self, action: &Action, attachment_ids: Vec<Id>) -> CoreResult<i64> {
+        let conversation = |id: &Id, what: &str| format!("/api/v1/conversations/{id}/{what}");
+        match action {
+            Action::Send { conversation_id, request, .. } => {
+                let request = SendMessage { attachment_ids, ..request.clone() };
+                let result: ConversationResult =
+                    self.post(&conversation(conversation_id, "messages"), &request).await?;
+                Ok(result.seq)
+            }
+            Action::Assign { conversation_id, request } => self
+                .post::<_, ConversationResult>(&conversation(conversation_id, "assign"), request)
+                .await
                 .map(|r| r.seq),
             Action::Status { conversation_id, request } => self
                 .post::<_, ConversationResult>(&conversation(conversation_id, "status"), request)

@@ -28,6 +28,6 @@ pub mod sealed;
 pub mod settings;
 pub mod sync;
 pub mod team;
-
 pub mod transcripts;
+
 pub use error::{CoreError, CoreResult};

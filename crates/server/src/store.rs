@@ -332,10 +332,6 @@ pub trait StoreRead {
         since: i64,
         limit: usize,
     ) -> StoreResult<SyncPage>;
-    /// Messages matching `query` (normalised with `proto::text`), newest first.
-    fn search_messages(
-        &self,
-        query: &str,
     /// The latest version (seq ≤ the snapshot's head, upserts only) of each `kind` entity the
     /// agent may receive, as the feed from 0 would give it: all of them when `ids` is `None`,
     /// else only those ids.
@@ -370,6 +366,10 @@ pub trait StoreRead {
         before: i64,
         limit: usize,
     ) -> StoreResult<Vec<Change>>;
+    /// Messages matching `query` (normalised with `proto::text`), newest first.
+    fn search_messages(
+        &self,
+        query: &str,
         visible: &VisibleInboxes,
         limit: usize,
     ) -> StoreResult<Vec<MessageHit>>;

@@ -678,13 +678,6 @@ impl StoreRead for Pg<'_> {
         self.feed_page_sql(agent, visible, since, limit)
     }
 
-    fn search_messages(
-        &self,
-        query: &str,
-        visible: &VisibleInboxes,
-        limit: usize,
-    ) -> StoreResult<Vec<MessageHit>> {
-        self.search_messages_sql(query, visible, limit)
     fn latest_changes(
         &self,
         agent: Id,
@@ -724,6 +717,13 @@ impl StoreRead for Pg<'_> {
         self.backfill_page_sql(agent, visible, upto, before, limit)
     }
 
+    fn search_messages(
+        &self,
+        query: &str,
+        visible: &VisibleInboxes,
+        limit: usize,
+    ) -> StoreResult<Vec<MessageHit>> {
+        self.search_messages_sql(query, visible, limit)
     }
 
     fn find_contacts(

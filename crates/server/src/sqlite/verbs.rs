@@ -674,14 +674,6 @@ impl StoreRead for Sql<'_> {
         feed::feed_page(self.conn, agent, visible, since, limit)
     }
 
-    fn search_messages(
-        &self,
-        query: &str,
-        visible: &VisibleInboxes,
-        limit: usize,
-    ) -> StoreResult<Vec<MessageHit>> {
-        feed::search_messages(self.conn, query, visible, limit)
-    }
     fn latest_changes(
         &self,
         agent: Id,
@@ -721,6 +713,14 @@ impl StoreRead for Sql<'_> {
         feed::backfill_page(self.conn, agent, visible, upto, before, limit)
     }
 
+    fn search_messages(
+        &self,
+        query: &str,
+        visible: &VisibleInboxes,
+        limit: usize,
+    ) -> StoreResult<Vec<MessageHit>> {
+        feed::search_messages(self.conn, query, visible, limit)
+    }
 
     fn find_contacts(
         &self,
