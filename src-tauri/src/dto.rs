@@ -475,6 +475,9 @@ pub struct Status {
     pub pending: u32,
     pub last_sync_at: Option<Millis>,
     pub do_not_disturb: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub history_percent: Option<u8>,
 }
 
 impl Status {
@@ -489,6 +492,8 @@ impl Status {
             pending: status.pending as u32,
             last_sync_at: status.last_sync_at,
             do_not_disturb,
+            // After a priority bootstrap, how much of the history has arrived (absent: all).
+            history_percent: status.history_percent,
         }
     }
 }

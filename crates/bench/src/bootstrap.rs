@@ -211,7 +211,7 @@ pub async fn bootstrap_figures(quick: bool, preset: Preset, seed: u64) -> anyhow
             figure: format!("fresh device: the complete history ({size})"),
             ours: format!("{:.1} s", measured.complete_secs),
             baseline: format!("{:.1} s (10,000 messages)", reference.complete_secs),
-            ratio: None,
+            ratio: Some(measured.complete_secs / reference.complete_secs.max(0.001)),
             target: "reported".into(),
             pass: None,
             note: "from sign-in until the backfill's last page is stored".into(),

@@ -689,7 +689,7 @@ export type StagedFile = { id: string, conversation_id: string, file_name: strin
 
 export type Connection = "online" | "connecting" | "offline" | "auth_failed";
 
-export type Status = { connection: Connection, pending: number, last_sync_at: number | null, do_not_disturb: boolean, };
+export type Status = { connection: Connection, pending: number, last_sync_at: number | null, do_not_disturb: boolean, history_percent?: number, };
 
 export type StartScreen = { info: AppInfo, 
 /**

@@ -523,6 +523,7 @@ const ar: Messages = {
     short: 'ابحث أو انتقل إلى…',
     empty: 'لا شيء يطابق «{query}»',
     searching: 'جارٍ البحث…',
+    historyArriving: 'لا يزال السجل الأقدم قيد الوصول ({percent}٪): قد تنقص الرسائل الأقدم',
     needsConversation: 'افتح محادثة أو حدّدها أولًا',
     groups: {
       actions: 'الإجراءات',
@@ -605,6 +606,7 @@ const ar: Messages = {
     allSent: 'أُرسلت كل التغييرات',
     synced: 'آخر مزامنة {time}',
     neverSynced: 'لم تتم المزامنة بعد',
+    historyArriving: 'السجل قيد الوصول… {percent}٪',
     dnd: 'عدم الإزعاج',
     dndOn: '«عدم الإزعاج» مفعّل: الإشعارات متوقفة مؤقتًا',
     dndOff: 'الإشعارات مفعّلة',

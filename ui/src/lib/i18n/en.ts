@@ -424,6 +424,7 @@ const en = {
     short: 'Search or jump to…',
     empty: 'Nothing matches “{query}”',
     searching: 'Searching…',
+    historyArriving: 'Older history is still arriving ({percent} %): older messages may be missing',
     needsConversation: 'Open or select a conversation first',
     groups: {
       actions: 'Actions',
@@ -499,6 +500,7 @@ const en = {
     allSent: 'All changes sent',
     synced: 'Synced {time}',
     neverSynced: 'Not synced yet',
+    historyArriving: 'History arriving… {percent} %',
     dnd: 'Do not disturb',
     dndOn: 'Do not disturb is on: notifications are paused',
     dndOff: 'Notifications are on',

@@ -434,6 +434,7 @@ const fa: Messages = {
     short: 'جستجو یا رفتن به…',
     empty: 'چیزی با «{query}» جور نیست',
     searching: 'در حال جستجو…',
+    historyArriving: 'تاریخچهٔ قدیمی‌تر هنوز در حال دریافت است ({percent}٪): ممکن است پیام‌های قدیمی‌تر در نتایج نباشند',
     needsConversation: 'اول گفتگویی را باز یا انتخاب کنید',
     groups: {
       actions: 'کارها',
@@ -509,6 +510,7 @@ const fa: Messages = {
     allSent: 'همهٔ تغییرات ارسال شد',
     synced: 'همگام‌سازی {time}',
     neverSynced: 'هنوز همگام‌سازی نشده',
+    historyArriving: 'در حال دریافت تاریخچه… {percent}٪',
     dnd: 'مزاحم نشوید',
     dndOn: 'حالت «مزاحم نشوید» روشن است: اعلان‌ها متوقف شده‌اند',
     dndOff: 'اعلان‌ها روشن هستند',

@@ -451,6 +451,7 @@ const pl: Messages = {
     short: 'Szukaj, przejdź…',
     empty: 'Nic nie pasuje do „{query}”',
     searching: 'Wyszukiwanie…',
+    historyArriving: 'Starsza historia wciąż napływa ({percent}%): może brakować starszych wiadomości',
     needsConversation: 'Najpierw otwórz lub zaznacz rozmowę',
     groups: {
       actions: 'Akcje',
@@ -531,6 +532,7 @@ const pl: Messages = {
     allSent: 'Wszystkie zmiany wysłane',
     synced: 'Zsynchronizowano {time}',
     neverSynced: 'Jeszcze nie zsynchronizowano',
+    historyArriving: 'Historia napływa… {percent}%',
     dnd: 'Nie przeszkadzać',
     dndOn: 'Tryb Nie przeszkadzać jest włączony: powiadomienia są wstrzymane',
     dndOff: 'Powiadomienia są włączone',

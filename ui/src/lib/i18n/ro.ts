@@ -449,6 +449,7 @@ const ro: Messages = {
     short: 'Caută sau sari…',
     empty: 'Nimic nu corespunde cu „{query}”',
     searching: 'Se caută…',
+    historyArriving: 'Istoricul mai vechi încă se încarcă ({percent} %): pot lipsi mesaje mai vechi',
     needsConversation: 'Deschideți sau selectați mai întâi o conversație',
     groups: {
       actions: 'Acțiuni',
@@ -528,6 +529,7 @@ const ro: Messages = {
     allSent: 'Toate modificările au fost trimise',
     synced: 'Sincronizat {time}',
     neverSynced: 'Încă nesincronizat',
+    historyArriving: 'Se încarcă istoricul… {percent} %',
     dnd: 'Nu deranjați',
     dndOn: 'Nu deranjați este activ: notificările sunt oprite',
     dndOff: 'Notificările sunt active',

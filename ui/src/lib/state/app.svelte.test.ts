@@ -158,6 +158,14 @@ describe('events', () => {
     expect(app.session.status?.connection).toBe('offline');
   });
 
+  it('how much of the history has arrived follows the status events, then goes', async () => {
+    const app = await ready();
+    app.handleEvent({ type: 'status', connection: 'online', pending: 0, last_sync_at: 5, do_not_disturb: false, history_percent: 42 });
+    expect(app.session.status?.history_percent).toBe(42);
+    app.handleEvent({ type: 'status', connection: 'online', pending: 0, last_sync_at: 6, do_not_disturb: false });
+    expect(app.session.status?.history_percent).toBeUndefined();
+  });
+
   it('colleagues typing in the open conversation show; others and my own echo do not', async () => {
     const app = await ready();
     await app.thread.open('c1');

@@ -213,8 +213,8 @@ export class AppState {
         this.scheduleChanges();
         break;
       case 'status': {
-        const { connection, pending, last_sync_at, do_not_disturb } = event;
-        this.session.statusChanged({ connection, pending, last_sync_at, do_not_disturb });
+        const { connection, pending, last_sync_at, do_not_disturb, history_percent } = event;
+        this.session.statusChanged({ connection, pending, last_sync_at, do_not_disturb, history_percent });
         break;
       }
       case 'rejected':
