@@ -13,6 +13,7 @@ mod app_lock;
 mod channels;
 mod contacts;
 mod languages;
+mod new_conversation;
 mod reports;
 mod saved_views;
 mod server;
@@ -559,6 +560,7 @@ async fn steps(
     hours_steps(harness, server, workspace, session).await?;
     two_factor_steps(harness, server, session).await?;
     app_lock::app_lock_steps(harness, session).await?;
+    new_conversation::new_conversation_steps(harness, server, workspace, session).await?;
     contacts::contact_steps(harness, server, session).await?;
     transcripts::transcript_steps(harness, server, workspace, session).await?;
     presence::presence_steps(harness, server, workspace, session).await?;
