@@ -50,6 +50,8 @@ const COMMANDS: &[&str] = &[
     "set_status_text",
     "notification_settings",
     "set_notification_settings",
+    "launch_at_login",
+    "set_launch_at_login",
     "save_inbox_settings",
     "inbox_connector",
     "create_inbox",

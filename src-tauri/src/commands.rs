@@ -321,6 +321,23 @@ pub fn set_notification_settings(
     desktop.set_notification_settings(settings)
 }
 
+/// Whether the app starts at login (in the tray).
+#[tauri::command]
+pub fn launch_at_login<R: tauri::Runtime>(app: tauri::AppHandle<R>) -> Answer<bool> {
+    use tauri_plugin_autostart::ManagerExt;
+    app.autolaunch().is_enabled().map_err(|e| UiError::new(UiErrorCode::Other, e.to_string()))
+}
+
+/// Registers (or removes) the login item; answers whether it is registered now.
+#[tauri::command]
+pub fn set_launch_at_login<R: tauri::Runtime>(app: tauri::AppHandle<R>, on: bool) -> Answer<bool> {
+    use tauri_plugin_autostart::ManagerExt;
+    let manager = app.autolaunch();
+    let changed = if on { manager.enable() } else { manager.disable() };
+    changed.map_err(|e| UiError::new(UiErrorCode::Other, e.to_string()))?;
+    manager.is_enabled().map_err(|e| UiError::new(UiErrorCode::Other, e.to_string()))
+}
+
 /// The status text beside the availability; blank clears it.
 #[tauri::command]
 pub async fn set_status_text(desktop: Desk<'_>, text: String) -> Answer<Agent> {

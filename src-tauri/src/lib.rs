@@ -132,9 +132,11 @@ fn spawn_unread_updates<R: tauri::Runtime>(app: tauri::AppHandle<R>, desktop: Ar
 fn create_main_window<R: tauri::Runtime>(app: &tauri::App<R>) -> tauri::Result<()> {
     let config = app.config().app.windows.iter().find(|window| window.label == "main").cloned();
     let config = config.ok_or_else(|| tauri::Error::WindowNotFound)?;
-    let hidden_start = config.visible && rendering::compositing_disabled();
+    // Launched at login (the autostart entry passes the flag): stay in the tray until asked.
+    let in_tray = std::env::args().any(|arg| arg == AUTOSTART_FLAG);
+    let hidden_start = config.visible && !in_tray && rendering::compositing_disabled();
     tauri::WebviewWindowBuilder::from_config(app, &config)?
-        .visible(config.visible && !hidden_start)
+        .visible(config.visible && !hidden_start && !in_tray)
         .build()?;
     if hidden_start {
         app.manage(HiddenStart::default());
@@ -148,6 +150,9 @@ fn create_main_window<R: tauri::Runtime>(app: &tauri::App<R>) -> tauri::Result<(
     }
     Ok(())
 }
+
+/// The argument the login item starts the app with (tauri-plugin-autostart): start in the tray.
+pub const AUTOSTART_FLAG: &str = "--in-tray";
 
 /// How long a hidden start waits for the page before showing the window anyway.
 const HIDDEN_START_AT_MOST: std::time::Duration = std::time::Duration::from_secs(3);
@@ -217,6 +222,12 @@ pub fn run() {
         // The exports' save dialog, opened by the shell (`commands::export_report`, `export_transcript`); the window is
         // granted none of the plugin's commands.
         .plugin(tauri_plugin_dialog::init())
+        // Launch at login, in the tray (`commands::set_launch_at_login`; the window gets none of
+        // the plugin's commands).
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![AUTOSTART_FLAG]),
+        ))
         .plugin(
             tauri_plugin_global_shortcut::Builder::new()
                 .with_handler(|app, _shortcut, event| {
@@ -342,6 +353,8 @@ pub fn run() {
             commands::set_status_text,
             commands::notification_settings,
             commands::set_notification_settings,
+            commands::launch_at_login,
+            commands::set_launch_at_login,
             commands::save_inbox_settings,
             commands::inbox_connector,
             commands::create_inbox,

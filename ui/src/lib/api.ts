@@ -204,6 +204,8 @@ export const api = {
   /** The status text beside the availability; blank clears it. */
   setStatusText: (text: string) => call<Agent>('set_status_text', { text }),
   notificationSettings: () => call<NotificationSettings>('notification_settings'),
+  launchAtLogin: () => call<boolean>('launch_at_login'),
+  setLaunchAtLogin: (on: boolean) => call<boolean>('set_launch_at_login', { on }),
   setNotificationSettings: (settings: NotificationSettings) => call<NotificationSettings>('set_notification_settings', { settings }),
   /** Admins. Sent at once, never queued: rejects with `offline` when the server can't be reached. */
   saveInboxSettings: (inboxId: string, settings: InboxSettings) => call<Inbox>('save_inbox_settings', { inboxId, settings }),

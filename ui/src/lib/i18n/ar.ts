@@ -1594,6 +1594,9 @@ const ar: Messages = {
     save: 'حفظ',
     saved: 'حُفظت إعدادات الإشعارات',
   },
+  startup: {
+    launchAtLogin: 'افتح Switchboard عند تسجيل دخولي، في شريط النظام',
+  },
 };
 
 export default ar;

@@ -1404,6 +1404,9 @@ const en = {
     save: 'Save',
     saved: 'Notification settings saved',
   },
+  startup: {
+    launchAtLogin: 'Open Switchboard when I log in, in the tray',
+  },
 };
 
 export default en;

@@ -1459,6 +1459,9 @@ const fa: Messages = {
     save: 'ذخیره',
     saved: 'تنظیمات اعلان ذخیره شد',
   },
+  startup: {
+    launchAtLogin: 'هنگام ورود به سیستم، Switchboard در سینی سیستم باز شود',
+  },
 };
 
 export default fa;

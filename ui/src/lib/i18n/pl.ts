@@ -1461,6 +1461,9 @@ const pl: Messages = {
     save: 'Zapisz',
     saved: 'Zapisano ustawienia powiadomień',
   },
+  startup: {
+    launchAtLogin: 'Otwieraj Switchboard po zalogowaniu, w zasobniku systemowym',
+  },
 };
 
 export default pl;

@@ -1449,6 +1449,9 @@ const ro: Messages = {
     save: 'Salvează',
     saved: 'Setările de notificare au fost salvate',
   },
+  startup: {
+    launchAtLogin: 'Deschide Switchboard când mă autentific, în zona de notificare',
+  },
 };
 
 export default ro;

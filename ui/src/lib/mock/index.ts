@@ -66,6 +66,7 @@ export function installMock(params: URLSearchParams): void {
   const world = buildWorld(Math.max(10, count), Date.now());
   let signedIn = !params.has('signedout');
   let dnd = false;
+  let launchAtLogin = false;
   let notificationSettings: NotificationSettings = { new_unassigned: true, assigned_message: true, mentions: true, sla: true, sound: true, quiet_hours: null };
   let pending = 0;
   let lastSync = Date.now() - 20_000;
@@ -675,6 +676,8 @@ export function installMock(params: URLSearchParams): void {
       return { ...me };
     },
     notification_settings: () => ({ ...notificationSettings }),
+    launch_at_login: () => launchAtLogin,
+    set_launch_at_login: (args) => (launchAtLogin = Boolean(args.on)),
     set_notification_settings: (args) => {
       notificationSettings = { ...(args.settings as NotificationSettings) };
       return { ...notificationSettings };

@@ -251,6 +251,8 @@ function makeFakeApi(): Fake {
     setStatusText: () => undefined,
     notificationSettings: () => ({ new_unassigned: true, assigned_message: true, mentions: true, sla: true, sound: true, quiet_hours: null }),
     setNotificationSettings: () => undefined,
+    launchAtLogin: () => false,
+    setLaunchAtLogin: () => false,
     reconnect: () => undefined,
     openLink: () => undefined,
     firstPaint: () => undefined,
