@@ -95,8 +95,17 @@ pub async fn language_steps(harness: &Harness, session: &Session) -> anyhow::Res
     let shown = session.text(&session.wait_for("#settings-title", WAIT).await?).await?;
     anyhow::ensure!(shown == title, "the settings title reads {shown:?}, the Arabic table says {title:?}");
     let page_title = table_string(ARABIC, "language", "title")?;
-    let tab = session.text(&session.wait_for("[data-testid=settings-language] .name", WAIT).await?).await?;
-    anyhow::ensure!(tab == page_title, "the language page is named {tab:?}, not {page_title:?}");
+    // The settings nav scrolls (the e2e's workspace has many inboxes by now), and WebDriver reads
+    // no text from a tab scrolled out of sight: bring it into view, then read what it shows.
+    session.wait_for("[data-testid=settings-language] .name", WAIT).await?;
+    let tab = session
+        .execute(
+            "const e = document.querySelector('[data-testid=settings-language] .name'); \
+             e.scrollIntoView({ block: 'nearest' }); return e.textContent.trim();",
+            json!([]),
+        )
+        .await?;
+    anyhow::ensure!(tab == json!(page_title), "the language page is named {tab}, not {page_title:?}");
     settle(session).await?;
     screenshot(session, harness, "40-settings-ar").await?;
 

@@ -14,11 +14,11 @@ mod channels;
 mod contacts;
 mod languages;
 mod new_conversation;
+mod presence;
+mod quick_replies;
 mod reports;
 mod saved_views;
 mod server;
-mod quick_replies;
-mod presence;
 mod team_admin;
 mod transcripts;
 
@@ -561,11 +561,11 @@ async fn steps(
     two_factor_steps(harness, server, session).await?;
     app_lock::app_lock_steps(harness, session).await?;
     new_conversation::new_conversation_steps(harness, server, workspace, session).await?;
+    languages::language_steps(harness, session).await?;
     contacts::contact_steps(harness, server, session).await?;
     transcripts::transcript_steps(harness, server, workspace, session).await?;
     presence::presence_steps(harness, server, workspace, session).await?;
     quick_replies::quick_reply_steps(harness, server, workspace, session).await?;
-    languages::language_steps(harness, session).await?;
     channels::channel_steps(harness, server, workspace, session).await?;
     reports::reports_steps(harness, server, workspace, session).await?;
     saved_views::saved_views_steps(harness, server, workspace, session).await?;

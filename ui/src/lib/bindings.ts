@@ -850,6 +850,16 @@ export type CsvExport = "summary" | "conversations";
 
 export type TranscriptFormat = "text" | "json" | "pdf";
 
+export type ContactOption = { contact: Contact, open_conversations: Array<OpenConversationRef>, };
+
+export type OpenConversationRef = { inbox_id: string, conversation_id: string, };
+
+export type NewContactInput = { name: string, phone: string | null, email: string | null, };
+
+export type StartConversationInput = { inbox_id: string, contact_id: string | null, new_contact: NewContactInput | null, subject: string | null, body: string, template: TemplateRef | null, };
+
+export type StartedConversation = { conversation_id: string, already_open: boolean, };
+
 export type QuietHours = { from: string, to: string, time_zone: string, };
 
 export type NotificationSettings = { new_unassigned: boolean, 
@@ -862,16 +872,6 @@ assigned_message: boolean, mentions: boolean,
  * SLA warnings and escalations.
  */
 sla: boolean, sound: boolean, quiet_hours: QuietHours | null, };
-
-export type ContactOption = { contact: Contact, open_conversations: Array<OpenConversationRef>, };
-
-export type OpenConversationRef = { inbox_id: string, conversation_id: string, };
-
-export type NewContactInput = { name: string, phone: string | null, email: string | null, };
-
-export type StartConversationInput = { inbox_id: string, contact_id: string | null, new_contact: NewContactInput | null, subject: string | null, body: string, template: TemplateRef | null, };
-
-export type StartedConversation = { conversation_id: string, already_open: boolean, };
 
 export type UiEvent = { "type": "cache_changed", kinds: Array<EntityKind>, } | { "type": "status" } & Status | { "type": "rejected", action: string, conversation_id: string | null, code: UiErrorCode, message: string, 
 /**

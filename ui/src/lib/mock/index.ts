@@ -874,6 +874,7 @@ export function installMock(params: URLSearchParams): void {
       };
     },
     export_report: (args) => `/home/sara/Downloads/switchboard-${String(args.export)}.csv`,
+    export_transcript: (args) => `/home/sara/Downloads/transcript.${args.format === 'text' ? 'txt' : String(args.format)}`,
     time_zones: () => ['America/New_York', 'Asia/Tehran', 'Europe/Bucharest', 'Europe/London', 'Europe/Warsaw', 'UTC'],
     reconnect: () => {
       connection = 'connecting';
@@ -882,7 +883,6 @@ export function installMock(params: URLSearchParams): void {
         connection = 'online';
         lastSync = Date.now();
         pushStatus();
-    export_transcript: (args) => `/home/sara/Downloads/transcript.${args.format === 'text' ? 'txt' : String(args.format)}`,
       }, 1200);
     },
     // Running the team: in memory, each change announced as the feed would.
