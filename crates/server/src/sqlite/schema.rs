@@ -378,7 +378,7 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (id, scope)
     );
     "#,
-    // 19: custom contact fields (an entity of the feed), and a contact's conversations and
+    // 20: custom contact fields (an entity of the feed), and a contact's conversations and
     // channel identities found by contact (a merge moves them).
     r#"
     CREATE TABLE custom_fields (
