@@ -327,6 +327,8 @@ const ar: Messages = {
     yesterday: 'أمس',
     showImage: 'عرض الصورة',
     hideImage: 'إخفاء الصورة',
+    showQuoted: 'إظهار النص المقتبس',
+    hideQuoted: 'إخفاء النص المقتبس',
     openFile: 'فتح',
     loadingImage: 'جارٍ تحميل الصورة…',
     replying: {

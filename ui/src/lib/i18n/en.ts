@@ -270,6 +270,8 @@ const en = {
     yesterday: 'Yesterday',
     showImage: 'Show image',
     hideImage: 'Hide image',
+    showQuoted: 'Show quoted text',
+    hideQuoted: 'Hide quoted text',
     openFile: 'Open',
     loadingImage: 'Loading image…',
     replying: { one: '{names} is replying…', other: '{names} are replying…' },

@@ -280,6 +280,8 @@ const fa: Messages = {
     yesterday: 'دیروز',
     showImage: 'نمایش تصویر',
     hideImage: 'پنهان کردن تصویر',
+    showQuoted: 'نمایش متن نقل‌شده',
+    hideQuoted: 'پنهان کردن متن نقل‌شده',
     openFile: 'باز کردن',
     loadingImage: 'در حال بارگذاری تصویر…',
     replying: { one: '{names} در حال نوشتن پاسخ است…', other: '{names} در حال نوشتن پاسخ هستند…' },

@@ -292,6 +292,8 @@ const pl: Messages = {
     yesterday: 'Wczoraj',
     showImage: 'Pokaż obraz',
     hideImage: 'Ukryj obraz',
+    showQuoted: 'Pokaż cytowany tekst',
+    hideQuoted: 'Ukryj cytowany tekst',
     openFile: 'Otwórz',
     loadingImage: 'Wczytywanie obrazu…',
     replying: { one: '{names} pisze odpowiedź…', few: '{names} piszą odpowiedź…', many: '{names} piszą odpowiedź…', other: '{names} piszą odpowiedź…' },

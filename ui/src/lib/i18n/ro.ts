@@ -291,6 +291,8 @@ const ro: Messages = {
     yesterday: 'Ieri',
     showImage: 'Arată imaginea',
     hideImage: 'Ascunde imaginea',
+    showQuoted: 'Arată textul citat',
+    hideQuoted: 'Ascunde textul citat',
     openFile: 'Deschide',
     loadingImage: 'Se încarcă imaginea…',
     replying: { one: '{names} scrie un răspuns…', few: '{names} scriu un răspuns…', other: '{names} scriu un răspuns…' },
