@@ -28,6 +28,7 @@ pub mod sealed;
 pub mod settings;
 pub mod sync;
 pub mod team;
+pub mod thread_window;
 pub mod transcripts;
 
 pub use error::{CoreError, CoreResult};

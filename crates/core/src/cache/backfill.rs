@@ -232,4 +232,89 @@ impl Cache {
         out.reverse();
         Ok(out)
     }
+
+    /// The `limit` messages after `after` (exclusive), oldest first: the next page down when the
+    /// agent scrolls back towards the newest after a jump.
+    pub fn thread_page_after(
+        &self,
+        conversation_id: Id,
+        after: HistoryCursor,
+        limit: usize,
+    ) -> CoreResult<Vec<Message>> {
+        let conn = self.lock();
+        let mut statement = conn.prepare_cached(
+            "SELECT data FROM messages
+             WHERE conversation_id = ?1 AND data IS NOT NULL
+               AND (created_at > ?2 OR (created_at = ?2 AND id > ?3))
+             ORDER BY created_at, id LIMIT ?4",
+        )?;
+        let rows = statement.query_map(
+            params![conversation_id.to_string(), after.created_at, after.id.to_string(), limit as i64],
+            |row| row.get::<_, String>(0),
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(serde_json::from_str(&row?)?);
+        }
+        Ok(out)
+    }
+
+    /// The messages from `from` to `to` (both inclusive; `to: None` through the newest), oldest
+    /// first, at most `limit` of them: the newest `limit` when the range is open-ended (a window
+    /// following the live end), else the oldest. What the thread view reads again on a change.
+    pub fn thread_range(
+        &self,
+        conversation_id: Id,
+        from: HistoryCursor,
+        to: Option<HistoryCursor>,
+        limit: usize,
+    ) -> CoreResult<Vec<Message>> {
+        let conn = self.lock();
+        let (to_at, to_id, order) = match to {
+            Some(to) => (to.created_at, to.id.to_string(), "ASC"),
+            None => (i64::MAX, String::new(), "DESC"),
+        };
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT data FROM messages
+             WHERE conversation_id = ?1 AND data IS NOT NULL
+               AND (created_at > ?2 OR (created_at = ?2 AND id >= ?3))
+               AND (?6 OR created_at < ?4 OR (created_at = ?4 AND id <= ?5))
+             ORDER BY created_at {order}, id {order} LIMIT ?7"
+        ))?;
+        let rows = statement.query_map(
+            params![
+                conversation_id.to_string(),
+                from.created_at,
+                from.id.to_string(),
+                to_at,
+                to_id,
+                to.is_none(),
+                limit as i64
+            ],
+            |row| row.get::<_, String>(0),
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(serde_json::from_str(&row?)?);
+        }
+        if to.is_none() {
+            out.reverse();
+        }
+        Ok(out)
+    }
+
+    /// Where a cached message sits: its conversation and its place in the thread's order.
+    pub fn message_place(&self, message_id: Id) -> CoreResult<Option<(Id, HistoryCursor)>> {
+        let conn = self.lock();
+        let row: Option<(String, i64)> = conn
+            .prepare_cached(
+                "SELECT conversation_id, created_at FROM messages WHERE id = ?1 AND data IS NOT NULL",
+            )?
+            .query_row([message_id.to_string()], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
+        row.map(|(conversation, created_at)| {
+            Ok((parse_id(&conversation)?, HistoryCursor { created_at, id: message_id }))
+        })
+        .transpose()
+    }
 }

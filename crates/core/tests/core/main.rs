@@ -27,5 +27,6 @@ mod settings;
 mod sla;
 mod sync;
 mod team;
+mod thread_window;
 mod two_factor;
 mod views;
