@@ -2,10 +2,13 @@
 //! few hundred conversations in English, Persian, Arabic, Romanian and Polish, plus a traffic
 //! simulator that keeps customers writing in through the signed API channel, and that receives
 //! the agents' replies (every demo inbox's connector is the simulator: `connectors/simulator.rs`)
-//! and reports them delivered, then read.
+//! and reports them delivered, then read. The seed switches every feature on: automation
+//! (`demo/automation.rs`), and custom contact fields with values, each agent's personal quick
+//! replies on `Alt+1`… and a contact merged across two channels (`demo/profiles.rs`).
 
 mod automation;
 pub mod corpus;
+pub mod profiles;
 
 use std::{sync::Arc, time::Duration};
 
@@ -198,19 +201,25 @@ async fn seed(
             .await
             .map_err(fail)?;
     }
+    let mut team_greeting = None;
     for canned in corpus::CANNED_RESPONSES {
-        db.create_canned(
-            &admin,
-            CreateCannedResponse {
-                short_code: canned.short_code.into(),
-                title: canned.title.into(),
-                body: canned.body.into(),
-                personal: false,
-            },
-        )
-        .await
-        .map_err(fail)?;
+        let created = db
+            .create_canned(
+                &admin,
+                CreateCannedResponse {
+                    short_code: canned.short_code.into(),
+                    title: canned.title.into(),
+                    body: canned.body.into(),
+                    personal: false,
+                },
+            )
+            .await
+            .map_err(fail)?;
+        if canned.short_code == "greet" {
+            team_greeting = Some(created.id);
+        }
     }
+    profiles::define_fields(db, &admin).await?;
 
     // Conversations, oldest first, spread over the three days.
     let step = (72 * HOUR - HOUR) / conversation_count.max(1) as Millis;
@@ -244,6 +253,9 @@ async fn seed(
             .await
             .map_err(fail)?;
         let conversation_id = result.conversation_id;
+        if let Some(fields) = profiles::field_values(language, n as u64, now) {
+            profiles::fill_in(db, &admin, conversation_id, fields).await?;
+        }
         let members: Vec<&Agent> = agents.iter().filter(|a| crate::rules::can_see_inbox(a, inbox)).collect();
         let Some(agent) =
             members.choose(&mut rng).map(|a| Viewer { agent: (*a).clone(), device_id: Id::nil() })
@@ -324,6 +336,20 @@ async fn seed(
             db.act(&agent, conversation_id, ConversationAction::Status(resolve)).await.map_err(fail)?;
         }
     }
+    // A customer on two channels, merged by the lead; Sara holds her WhatsApp conversation.
+    let inbox_of = |channel: Channel| inboxes.iter().find(|inbox| inbox.channel == channel);
+    if let (Some(whatsapp), Some(instagram), Some(sara)) = (
+        inbox_of(Channel::Whatsapp),
+        inbox_of(Channel::Instagram),
+        agents.iter().find(|a| a.email == "sara@switchboard.demo"),
+    ) {
+        let lead = Viewer { agent: lead.clone(), device_id: Id::nil() };
+        let sara = Viewer { agent: sara.clone(), device_id: Id::nil() };
+        profiles::merged_customer(db, clock, now - 2 * HOUR, whatsapp, instagram, &lead, &sara).await?;
+    }
+    // Every agent's own quick replies on Alt+1…, beside the team's greeting.
+    profiles::quick_replies(db, &agents, team_greeting).await?;
+
     // Automation on, for what happens from now: hours, auto-replies, routing, capacities, and
     // everyone available (routing still waits until each of them is connected).
     clock.set(now);

@@ -15,6 +15,7 @@ mod connector_test;
 mod connectors;
 mod contacts;
 mod database_tls;
+mod demo;
 mod email;
 mod escalation;
 mod feed;
