@@ -15,7 +15,7 @@ use crate::workspace::{ConversationAction, Viewer, Workspace};
 
 /// The custom contact fields: (key, label, kind, options).
 pub const FIELDS: &[(&str, &str, CustomFieldKind, &[&str])] = &[
-    ("customer_since", "Customer since", CustomFieldKind::Date, &[]),
+    ("first_order", "First order", CustomFieldKind::Date, &[]),
     ("plan", "Plan", CustomFieldKind::Choice, &["Free", "Plus", "Business"]),
     ("order_count", "Order count", CustomFieldKind::Number, &[]),
     ("city", "City", CustomFieldKind::Text, &[]),
@@ -55,7 +55,7 @@ pub fn field_values(language: &Language, n: u64, now: Millis) -> Option<BTreeMap
     const DAY: Millis = 24 * 60 * 60 * 1000;
     let mut fields = BTreeMap::new();
     let since = now - (40 + (n * 37) % 1400) as Millis * DAY;
-    fields.insert("customer_since".into(), Some(date(since)));
+    fields.insert("first_order".into(), Some(date(since)));
     let plans = FIELDS[1].3;
     fields.insert("plan".into(), Some(plans[(n as usize / 2) % plans.len()].to_owned()));
     if n % 4 != 3 {
@@ -92,7 +92,11 @@ const PERSONAL: &[(&str, &[(&str, &str, &str)])] = &[
     (
         super::ADMIN_EMAIL,
         &[
-            ("check-in", "Checking in", "Checking in, {{contact.first_name}}: is everything sorted on your side?"),
+            (
+                "still-there",
+                "Still there?",
+                "Are you still there, {{contact.first_name}}? I'll keep this conversation open a little longer in case you need anything.",
+            ),
             (
                 "handover",
                 "Handing over",
@@ -243,7 +247,7 @@ pub async fn merged_customer(
     let survivor = db.transcript(lead, on_whatsapp.conversation_id).await.map_err(fail)?.contact;
     let other = db.transcript(lead, on_instagram.conversation_id).await.map_err(fail)?.contact;
     let mut fields = BTreeMap::new();
-    fields.insert("customer_since".to_owned(), Some("2023-03-14".to_owned()));
+    fields.insert("first_order".to_owned(), Some("2023-03-14".to_owned()));
     fields.insert("plan".to_owned(), Some("Business".to_owned()));
     fields.insert("city".to_owned(), Some("تهران".to_owned()));
     let update = UpdateContact {

@@ -39,7 +39,7 @@ async fn the_demo_seeds_contact_fields_personal_quick_replies_and_a_merged_conta
         kinds,
         [
             ("city".to_owned(), CustomFieldKind::Text),
-            ("customer_since".to_owned(), CustomFieldKind::Date),
+            ("first_order".to_owned(), CustomFieldKind::Date),
             ("order_count".to_owned(), CustomFieldKind::Number),
             ("plan".to_owned(), CustomFieldKind::Choice),
         ]
@@ -53,7 +53,7 @@ async fn the_demo_seeds_contact_fields_personal_quick_replies_and_a_merged_conta
     assert!(cities.iter().any(|c| c.chars().any(|ch| ('\u{0600}'..='\u{06FF}').contains(&ch))), "{cities:?}");
     assert!(cities.iter().any(|c| c.is_ascii()), "{cities:?}");
     for contact in &filled {
-        let since = &contact.fields["customer_since"];
+        let since = &contact.fields["first_order"];
         assert!(since.len() == 10 && since.as_bytes()[4] == b'-', "a date: {since}");
     }
 
