@@ -97,10 +97,13 @@ impl Cache {
         schema::migrate(&mut conn)?;
         Ok(Cache { conn: Mutex::new(conn), path: path.to_owned(), file_key: key.map(|key| key.file_key()) })
     }
+        // What is deleted is zeroed in its page (an erasure's purge leaves no text in the file).
+        conn.pragma_update(None, "secure_delete", "ON")?;
 
     pub fn path(&self) -> &Path {
         &self.path
     }
+        search::delete_in_place(&conn)?;
 
     /// The key the account's staged and downloaded files are sealed with (an encrypted cache's).
     pub fn file_key(&self) -> Option<&crate::sealed::FileKey> {
@@ -209,6 +212,19 @@ impl Cache {
     /// [`Self::apply_checked`] inside the caller's transaction (a bootstrap's snapshot also sets
     /// its backfill in the same one: `cache/backfill.rs`).
     fn apply_in(tx: &Transaction, changes: &[Change], next: i64, check: Option<&str>) -> CoreResult<Applied> {
+        // A deleted message, conversation or contact (an erasure or a retention pass on the
+        // server): the WAL still holds its pages as they were, so it is copied in and cut to
+        // nothing (the database's pages were zeroed by `secure_delete`).
+        let purged = changes.iter().any(|change| {
+            change.op == ChangeOp::Delete
+                && matches!(
+                    change.entity,
+                    EntityKind::Message | EntityKind::Conversation | EntityKind::Contact
+                )
+        });
+        if purged {
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
         let backfilling = backfill::active(tx)?;
         let me = Self::meta(tx, "me")?.map(|id| parse_id(&id)).transpose()?;
         let notify_after = Self::notify_after(tx)?;

@@ -18,6 +18,7 @@ pub mod escalation;
 pub mod feed;
 pub mod labels;
 pub mod ledger;
+pub mod privacy;
 pub mod quick_replies;
 pub mod reports;
 pub mod rules;

@@ -205,6 +205,22 @@ impl BlobStore {
         }
     }
 
+    /// Deletes the blob with this hash (nothing to do if it is not there).
+    pub async fn delete(&self, sha256: &str) -> Outcome<()> {
+        match self {
+            BlobStore::Directory(root) => {
+                match tokio::fs::remove_file(root.join(&sha256[..2]).join(sha256)).await {
+                    Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error.into()),
+                    _ => Ok(()),
+                }
+            }
+            BlobStore::S3 { store, prefix } => match store.delete(&Self::key(prefix, sha256)).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                Err(e) => Err(Refusal::internal(e)),
+            },
+        }
+    }
+
     /// Whether a blob with this hash is stored.
     pub async fn exists(&self, sha256: &str) -> Outcome<bool> {
         match self {
@@ -249,6 +265,14 @@ impl FileStore {
     /// See [`BlobStore::check`].
     pub async fn check(&self) -> anyhow::Result<()> {
         self.blobs.check().await
+    }
+
+    /// Deletes the stored file with this hash (an erasure's, once no attachment names it).
+    pub async fn delete(&self, sha256: &str) -> Outcome<()> {
+        if sha256.len() < 2 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Refusal::internal(format!("not a file hash: {sha256:?}")));
+        }
+        self.blobs.delete(sha256).await
     }
 
     /// Opens the stored file with this hash for download.

@@ -11,6 +11,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod files;
 pub mod openapi;
+pub mod privacy;
 pub mod quick_replies;
 pub mod reports;
 pub mod saved_views;
@@ -103,6 +104,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(conversations::find_contacts, conversations::create_contact))
         .routes(routes!(contacts::contact, contacts::update_contact))
         .routes(routes!(contacts::merge_contacts))
+        .routes(routes!(privacy::erase_contact))
+        .routes(routes!(privacy::retention, privacy::set_retention))
         .routes(routes!(contacts::create_custom_field))
         .routes(routes!(contacts::delete_custom_field))
         .routes(upload)

@@ -242,6 +242,7 @@ pub async fn launch(
     let attachments = config.attachments();
     let files = files::FileStore::new(&attachments, &config.data_dir)?;
     files.check().await.with_context(|| format!("attachments in {}", attachments.describe()))?;
+    let workspace = workspace.with_files(files.clone());
     let mut state = http::AppState::new(workspace.clone(), files, config.clock.clone(), shutdown.clone());
     state.trusted_proxies = config.trusted_proxies.clone().into();
     let worker = tokio::spawn(webhook::run(

@@ -265,6 +265,27 @@ impl Store for PostgresStore {
         .map_err(Refusal::internal)?
     }
 
+    async fn scrub(&self) -> Result<(), Refusal> {
+        let connections = self.connections.clone();
+        tokio::task::spawn_blocking(move || {
+            // A connection of its own: VACUUM can't run inside a transaction, and it must not
+            // hold the writer while it works.
+            let mut conn = connect(&connections.connector, Role::Writer).map_err(StoreError::from)?;
+            // The erased rows' old versions are dead tuples until a vacuum prunes them; until then
+            // a page still holds their bytes. Every table an erasure deletes from or rewrites.
+            conn.client
+                .batch_execute(
+                    "VACUUM changes, messages, conversations, contacts, contact_identities, message_search,
+                     attachments, inbound_ids, mutations, deliveries, provider_messages, timers, email_state",
+                )
+                .map_err(StoreError::from)?;
+            close_later(vec![conn]);
+            Ok(())
+        })
+        .await
+        .map_err(Refusal::internal)?
+    }
+
     async fn write_erased(&self, now: Millis, write: WriteFn) -> Result<Erased, Refusal> {
         let connections = self.connections.clone();
         let fanout = self.fanout.clone();

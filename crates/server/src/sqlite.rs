@@ -46,6 +46,11 @@ impl SqliteStore {
     pub fn open(path: &Path, bus: Arc<dyn Bus>) -> anyhow::Result<Self> {
         let mut writer = open_connection(path)?;
         schema::migrate(&mut writer)?;
+        // The search index deletes a message's entries in place (FTS5's `secure-delete`, kept in
+        // the index's config), so an erased message's words are not left in an older segment
+        // until the next merge. Set at every open: idempotent, and no migration to number.
+        writer
+            .execute("INSERT INTO message_search (message_search, rank) VALUES ('secure-delete', 1)", [])?;
         Ok(SqliteStore {
             path: path.to_owned(),
             writer: Arc::new(Mutex::new(writer)),
@@ -95,6 +100,28 @@ impl Store for SqliteStore {
         .map_err(Refusal::internal)?
     }
 
+    async fn scrub(&self) -> Result<(), Refusal> {
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = writer.lock().map_err(|_| Refusal::internal("writer lock poisoned"))?;
+            // `secure_delete` zeroed what was deleted in the pages, and the FTS index removed its
+            // entries in place (`secure-delete`, schema.rs); the WAL still holds the pages as they
+            // were before: copy it into the database and cut it to nothing. Readers holding an
+            // older snapshot make the checkpoint wait (busy timeout), not fail.
+            let (busy, _, _): (i64, i64, i64) = conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })
+                .map_err(StoreError::from)?;
+            if busy != 0 {
+                tracing::warn!("the WAL could not be truncated after an erasure: a reader held it");
+            }
+            Ok(())
+        })
+        .await
+        .map_err(Refusal::internal)?
+    }
+
     async fn write_erased(&self, now: Millis, write: WriteFn) -> Result<Erased, Refusal> {
         let writer = self.writer.clone();
         let bus = self.bus.clone();
@@ -124,6 +151,9 @@ fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     )?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // What is deleted or overwritten is zeroed in its page, so an erasure leaves no text behind
+    // in the file (`workspace/privacy.rs`); the pages are written anyway, so it costs little.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     // Every statement the verbs run stays prepared (`records::Cached`); rusqlite keeps 16.
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);

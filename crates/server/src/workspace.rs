@@ -25,6 +25,7 @@ mod idempotency;
 mod ingest;
 mod ledger;
 mod presence;
+mod privacy;
 mod quick_replies;
 mod reports;
 mod routing;
@@ -100,6 +101,8 @@ pub struct Workspace {
     streams: presence::LocalStreams,
     /// The SLA policies and the inboxes, re-read when they change (`cached.rs`).
     caches: cached::Caches,
+    /// The attachment store, where an erasure deletes files (`privacy.rs`); set by `launch`.
+    files: Option<crate::files::FileStore>,
 }
 
 impl Workspace {
@@ -113,7 +116,14 @@ impl Workspace {
             node: node.into(),
             streams: Default::default(),
             caches: Default::default(),
+            files: None,
         }
+    }
+
+    /// The attachment store erasures and retention delete files from.
+    pub fn with_files(mut self, files: crate::files::FileStore) -> Self {
+        self.files = Some(files);
+        self
     }
 
     pub fn bus(&self) -> &Arc<dyn Bus> {

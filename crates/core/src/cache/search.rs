@@ -12,7 +12,7 @@
 //! Phone numbers are matched as digit substrings with a trigram index ("900123" finds
 //! "+44 7700 900123").
 
-use rusqlite::{params, Transaction};
+use rusqlite::{params, Connection, Transaction};
 use serde_json::Value;
 use switchboard_proto::{text, Contact, Conversation, EntityKind, Id, Millis};
 
@@ -200,4 +200,20 @@ impl From<rusqlite::types::FromSqlError> for CoreError {
     fn from(error: rusqlite::types::FromSqlError) -> Self {
         CoreError::Corrupt(error.to_string())
     }
+}
+
+/// Makes every FTS5 index delete a row's entries in place (`secure-delete`, kept in each index's
+/// config), so a purged message or contact leaves no word in an older segment of the file.
+pub(super) fn delete_in_place(conn: &Connection) -> CoreResult<()> {
+    let tables: Vec<String> = {
+        let mut statement = conn.prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE % USING fts5%'",
+        )?;
+        let names = statement.query_map([], |row| row.get(0))?;
+        names.collect::<Result<_, _>>()?
+    };
+    for table in tables {
+        conn.execute(&format!("INSERT INTO {table} ({table}, rank) VALUES ('secure-delete', 1)"), [])?;
+    }
+    Ok(())
 }

@@ -230,7 +230,7 @@ impl Workspace {
     }
 
     /// Refuses a non-admin, recording `permission.denied` first.
-    async fn require_admin_audited(&self, viewer: &Viewer, what: &'static str) -> Outcome<()> {
+    pub(super) async fn require_admin_audited(&self, viewer: &Viewer, what: &'static str) -> Outcome<()> {
         if let Err(refusal) = policy::require_admin(viewer) {
             let who = Who::viewer(viewer);
             self.write(move |tx| {

@@ -26,7 +26,7 @@ use crate::{
 
 /// Who receives a contact's changes: the viewers of the inbox of its first channel identity (as
 /// the backends' `contacts.inbox_id` column says), everyone for a contact an agent added.
-fn audience_of(contact: &Contact) -> Audience {
+pub(super) fn audience_of(contact: &Contact) -> Audience {
     contact.identities.first().map(|i| Audience::inbox(i.inbox_id)).unwrap_or(Audience::EVERYONE)
 }
 

@@ -4,7 +4,9 @@
 //! (`snooze:<id>`), a delayed greeting goes out (`greeting:<id>`, `auto_replies.rs`), routing takes
 //! back an unanswered conversation (`noreply:<id>`) or releases an unavailable agent's
 //! (`release:<agent>`, `routing.rs`), an SLA clock warns, breaches or escalates (`sla:<id>`,
-//! `sla.rs`), and a timed automation rule runs (`rule:<rule>:<id>`, `automation.rs`).
+//! `sla.rs`), a timed automation rule runs (`rule:<rule>:<id>`, `automation.rs`), an inbox's
+//! retention pass runs (`retention:<inbox>`) and an erased file is deleted (`blob:<sha256>`,
+//! `privacy.rs`).
 
 use std::time::Duration;
 
@@ -43,6 +45,10 @@ fn fire(tx: &mut dyn StoreTx, timer: &TimerRecord) -> Outcome<()> {
         super::routing::release_unavailable(tx, agent, timer)?;
     } else if timer.key.starts_with("rule:") {
         super::automation::fire(tx, timer)?;
+    } else if let Some(inbox) =
+        timer.key.strip_prefix(super::privacy::RETENTION).and_then(|id| id.parse::<Id>().ok())
+    {
+        super::privacy::run_retention(tx, inbox, timer)?;
     } else {
         tracing::warn!(key = %timer.key, "a timer of an unknown kind was dropped");
     }
@@ -77,6 +83,12 @@ impl Workspace {
         let mut fired = Fired::default();
         for timer in due {
             let key = timer.key.clone();
+            // An erased file: deleted from the attachment store, outside any transaction.
+            if let Some(sha256) = key.strip_prefix(super::privacy::BLOB) {
+                self.delete_file(sha256).await;
+                fired.fired += 1;
+                continue;
+            }
             let result = self
                 .write(move |tx| {
                     // Re-read inside the transaction: another pass may have fired or moved it.

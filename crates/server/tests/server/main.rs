@@ -17,6 +17,7 @@ mod contacts;
 mod database_tls;
 mod demo;
 mod email;
+mod erasure;
 mod escalation;
 mod feed;
 mod fuzz;

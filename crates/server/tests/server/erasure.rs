@@ -1,0 +1,237 @@
+//! Retention and erasure: an admin erases a contact and the erased text is findable nowhere (the
+//! API, the feed from 0, the search index; on SQLite the raw database and WAL files, searched
+//! byte by byte); a stored file goes only when no other message names it; the feed's tombstones
+//! tell every cache; the trail records it without the name. A retention policy deletes or
+//! anonymises conversations resolved more than N days ago, on the injected clock.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use switchboard_proto::{privacy::Erasure, *};
+
+use crate::harness::*;
+
+/// A word no other test writes, so finding it anywhere means this test's text is there.
+const SECRET: &str = "Quetzalfjord4417";
+
+async fn upload(session: &Session, conversation: Id, name: &str, bytes: Vec<u8>) -> Value {
+    let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/attachments?conversation_id={conversation}", session.base))
+        .bearer_auth(&session.token)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.expect("attachment")
+}
+
+async fn reply_with_file(session: &Session, conversation: Id, body: &str, attachment: &Value) {
+    let request = json!({"client_id": Id::new_v4(), "kind": "reply", "body": body,
+        "attachment_ids": [attachment["id"]]});
+    session.ok(&format!("/api/v1/conversations/{conversation}/messages"), request).await;
+}
+
+/// Where the text occurs in the SQLite files of the data directory (the database and its WAL),
+/// as written, lower-cased (what the search index keeps) or inside JSON; empty on PostgreSQL.
+fn raw_hits(server: &TestServer, text: &str) -> Vec<String> {
+    let mut hits = Vec::new();
+    for name in ["switchboard.db", "switchboard.db-wal"] {
+        let Ok(bytes) = std::fs::read(server.data_dir.path().join(name)) else { continue };
+        for needle in [text.to_owned(), text.to_lowercase()] {
+            if bytes.windows(needle.len()).any(|window| window == needle.as_bytes()) {
+                hits.push(format!("{name}: {needle}"));
+            }
+        }
+    }
+    hits
+}
+
+fn sqlite() -> bool {
+    std::env::var("SWITCHBOARD_TEST_DATABASE_URL")
+        .map(|url| url.is_empty() || url.starts_with("sqlite"))
+        .unwrap_or(true)
+}
+
+fn blob_path(server: &TestServer, sha256: &str) -> std::path::PathBuf {
+    server.data_dir.path().join("attachments").join(&sha256[..2]).join(sha256)
+}
+
+#[tokio::test]
+async fn an_erased_contact_is_findable_nowhere() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let admin = &server.admin;
+    let sara = &workspace.sara;
+    let cursor = sara.sync(0, 1000).await.next;
+
+    // The contact to erase: two messages, a reply with a file only they have, and one with a
+    // file another contact's conversation holds too.
+    let first =
+        server.inbound(&workspace.whatsapp, "erase-me", "e1", &format!("my card is {SECRET} 4111")).await;
+    server.inbound(&workspace.whatsapp, "erase-me", "e2", &format!("and my address, {SECRET} street")).await;
+    let conversation = first.conversation_id;
+    let only_theirs = upload(sara, conversation, &format!("{SECRET}.pdf"), b"only theirs".to_vec()).await;
+    reply_with_file(sara, conversation, &format!("got it, {SECRET}"), &only_theirs).await;
+    let shared = upload(sara, conversation, "terms.pdf", b"shared terms".to_vec()).await;
+    reply_with_file(sara, conversation, "our terms", &shared).await;
+    let other = server.inbound(&workspace.whatsapp, "keep-me", "k1", "hello").await;
+    let shared_again = upload(sara, other.conversation_id, "terms.pdf", b"shared terms".to_vec()).await;
+    reply_with_file(sara, other.conversation_id, "our terms too", &shared_again).await;
+    let contact: Conversation = serde_json::from_value(
+        apply(&admin.bootstrap().await)[&(EntityKind::Conversation, conversation)].clone(),
+    )
+    .expect("conversation");
+    let contact_id = contact.contact_id;
+    let (_, found) = sara.get(&format!("/api/v1/search?q={SECRET}")).await;
+    assert!(!found["messages"].as_array().expect("hits").is_empty(), "{found}");
+    if sqlite() {
+        assert!(!raw_hits(&server, SECRET).is_empty(), "the raw search must find the text before");
+    }
+    let unique_sha = only_theirs["sha256"].as_str().expect("sha").to_owned();
+    let shared_sha = shared["sha256"].as_str().expect("sha").to_owned();
+    assert!(blob_path(&server, &unique_sha).exists());
+
+    // Admins only, recorded; the name typed again.
+    let erase = |name: &str| json!({"confirm": name});
+    let path = format!("/api/v1/contacts/{contact_id}/erase");
+    assert_eq!(workspace.lena.post(&path, erase("Customer erase-me")).await.0, StatusCode::FORBIDDEN);
+    let (status, body) = admin.post(&path, erase("Customer someone-else")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = admin.post(&path, erase("Customer erase-me")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let erasure: Erasure = serde_json::from_value(body).expect("erasure");
+    assert_eq!(erasure, Erasure { conversations: 1, messages: 4, attachments: 2, files: 1 });
+
+    // Gone from the API, the search index and the feed from 0; the caches got tombstones.
+    assert_eq!(admin.get(&format!("/api/v1/contacts/{contact_id}")).await.0, StatusCode::NOT_FOUND);
+    let (_, found) = admin.get(&format!("/api/v1/search?q={SECRET}")).await;
+    assert_eq!(found["messages"], json!([]), "{found}");
+    let everything = serde_json::to_string(&admin.bootstrap().await).expect("json");
+    assert!(!everything.contains(SECRET));
+    let mut since = cursor;
+    let mut tombstones = Vec::new();
+    loop {
+        let page = sara.sync(since, 1000).await;
+        assert!(!serde_json::to_string(&page.changes).expect("json").contains(SECRET));
+        tombstones.extend(page.changes.iter().filter(|c| c.op == ChangeOp::Delete).map(|c| (c.entity, c.id)));
+        since = page.next;
+        if !page.has_more {
+            break;
+        }
+    }
+    assert!(tombstones.contains(&(EntityKind::Conversation, conversation)));
+    assert!(tombstones.contains(&(EntityKind::Contact, contact_id)));
+    assert!(tombstones.contains(&(EntityKind::Message, first.message_id)));
+
+    // The file only they had is deleted; the shared one stays for the other conversation.
+    assert!(!blob_path(&server, &unique_sha).exists());
+    assert!(blob_path(&server, &shared_sha).exists());
+
+    // The trail has the erasure, by id, without the name; the chain holds.
+    let (_, rows) = admin.get("/api/v1/audit?action=contact.erased").await;
+    assert_eq!(rows[0]["target_id"], json!(contact_id), "{rows}");
+    assert!(!rows.to_string().contains("erase-me"), "{rows}");
+    assert_eq!(admin.get("/api/v1/audit/verify").await.1["ok"], json!(true));
+
+    // Not in the raw files: the database (secure_delete, the index's secure-delete) and the WAL
+    // (checkpointed and truncated).
+    if sqlite() {
+        assert_eq!(raw_hits(&server, SECRET), Vec::<String>::new());
+        assert_eq!(raw_hits(&server, "erase-me"), Vec::<String>::new());
+    }
+}
+
+async fn resolve(session: &Session, conversation: Id) {
+    session
+        .ok(
+            &format!("/api/v1/conversations/{conversation}/status"),
+            json!({"client_id": Id::new_v4(), "status": "resolved"}),
+        )
+        .await;
+}
+
+async fn state_of(server: &TestServer) -> std::collections::BTreeMap<(EntityKind, Id), Value> {
+    apply(&server.admin.bootstrap().await)
+}
+
+/// Waits (on the real timer loop, polling the API) until `done` holds.
+async fn until(
+    server: &TestServer,
+    what: &str,
+    done: impl Fn(&std::collections::BTreeMap<(EntityKind, Id), Value>) -> bool,
+) {
+    for _ in 0..500 {
+        if done(&state_of(server).await) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("{what} never happened");
+}
+
+#[tokio::test]
+async fn retention_deletes_or_anonymises_what_was_resolved_long_ago() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let admin = &server.admin;
+    let whatsapp = workspace.whatsapp.inbox.id;
+    let email = workspace.secret.inbox.id;
+
+    let old = server.inbound(&workspace.whatsapp, "old", "o1", &format!("old {SECRET}")).await;
+    let mailed = server.inbound(&workspace.secret, "mailed", "m1", &format!("old mail {SECRET}")).await;
+    resolve(admin, old.conversation_id).await;
+    resolve(admin, mailed.conversation_id).await;
+    server.clock.advance(31 * 86_400_000);
+    let recent = server.inbound(&workspace.whatsapp, "recent", "r1", "recent one").await;
+    resolve(admin, recent.conversation_id).await;
+    let open = server.inbound(&workspace.whatsapp, "open", "p1", "still open").await;
+
+    // Only leads and admins set a policy; days are checked; the change is audited.
+    let path = format!("/api/v1/inboxes/{whatsapp}/retention");
+    let policy = json!({"policy": {"days": 30, "action": "delete"}});
+    assert_eq!(
+        workspace.sara.request(Method::PUT, &path, Some(policy.clone())).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let bad = json!({"policy": {"days": 0, "action": "delete"}});
+    assert_eq!(admin.request(Method::PUT, &path, Some(bad)).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, body) = workspace.lena.request(Method::PUT, &path, Some(policy.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(admin.get(&path).await.1, policy);
+    let anonymise = json!({"policy": {"days": 30, "action": "anonymise"}});
+    let mail_path = format!("/api/v1/inboxes/{email}/retention");
+    assert_eq!(admin.request(Method::PUT, &mail_path, Some(anonymise)).await.0, StatusCode::OK);
+    let (_, rows) = admin.get("/api/v1/audit?action=inbox.retention").await;
+    assert_eq!(rows.as_array().map(Vec::len), Some(2), "{rows}");
+
+    // The first pass runs at once: the old WhatsApp conversation is deleted, the old email one
+    // emptied; the recent and the open ones stay as they were.
+    let old_id = old.conversation_id;
+    until(&server, "the deletion", |state| !state.contains_key(&(EntityKind::Conversation, old_id))).await;
+    let mailed_id = mailed.conversation_id;
+    until(&server, "the anonymisation", |state| {
+        state.get(&(EntityKind::Conversation, mailed_id)).is_some_and(|c| c["preview"] == json!(""))
+    })
+    .await;
+    let state = state_of(&server).await;
+    assert!(!state.contains_key(&(EntityKind::Message, old.message_id)));
+    assert_eq!(state[&(EntityKind::Message, mailed.message_id)]["body"], json!(""));
+    assert!(state.contains_key(&(EntityKind::Conversation, recent.conversation_id)));
+    assert!(state.contains_key(&(EntityKind::Conversation, open.conversation_id)));
+    let (_, found) = admin.get(&format!("/api/v1/search?q={SECRET}")).await;
+    assert_eq!(found["messages"], json!([]), "{found}");
+
+    // A day on, the recent one is still within its 30 days; 30 days on, it goes too.
+    server.clock.advance(86_400_000);
+    let recent_id = recent.conversation_id;
+    assert!(state_of(&server).await.contains_key(&(EntityKind::Conversation, recent_id)));
+    server.clock.advance(30 * 86_400_000);
+    until(&server, "the later deletion", |state| !state.contains_key(&(EntityKind::Conversation, recent_id)))
+        .await;
+    assert!(state_of(&server).await.contains_key(&(EntityKind::Conversation, open.conversation_id)));
+
+    // Removed: nothing more is deleted.
+    assert_eq!(admin.request(Method::PUT, &path, Some(json!({"policy": null}))).await.0, StatusCode::OK);
+    assert_eq!(admin.get(&path).await.1, json!({"policy": null}));
+}
