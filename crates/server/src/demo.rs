@@ -288,13 +288,24 @@ async fn seed(
         if rng.gen_bool(0.5) {
             clock.set(at + rng.gen_range(90..200) * 60_000);
             let follow_up = *language.follow_ups.choose(&mut rng).unwrap_or(&"Any news?");
+            // A customer answering by email quotes what they answer, as mail clients do; the
+            // connector folds it, and the app shows it collapsed.
+            let follow_up = if inbox.channel == Channel::Email {
+                crate::connectors::email::parse::fold_quoted(&format!(
+                    "{follow_up}\n\n{} wrote:\n{}",
+                    agent.agent.name,
+                    reply.lines().map(|line| format!("> {line}")).collect::<Vec<_>>().join("\n")
+                ))
+            } else {
+                follow_up.to_owned()
+            };
             db.ingest(
                 inbox.id,
                 InboundMessage {
                     contact: contact.clone(),
                     message: InboundBody {
                         external_id: format!("demo-{n}-1"),
-                        body: follow_up.into(),
+                        body: follow_up,
                         attachments: vec![],
                     },
                 },
