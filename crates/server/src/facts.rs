@@ -349,9 +349,17 @@ impl<'a> Tally<'a> {
                 }
             }
         }
+        // A group whose rollup rows cancelled out (a day's counts minus its hours outside the
+        // bucket) counted nothing: the plain aggregation has no such group.
         merged
             .into_iter()
-            .map(|groups| groups.into_iter().map(|(key, group)| (key, group.metrics())).collect())
+            .map(|groups| {
+                groups
+                    .into_iter()
+                    .map(|(key, group)| (key, group.metrics()))
+                    .filter(|(_, metrics)| *metrics != Metrics::default())
+                    .collect()
+            })
             .collect()
     }
 }
@@ -394,4 +402,359 @@ pub fn distribution_of(
         min: secs(i128::from(min)),
         max: secs(i128::from(max)),
     })
+}
+
+/// An hour and a day, in milliseconds: the rollups' units (UTC hours and UTC days).
+pub const HOUR: Millis = 3_600_000;
+pub const DAY: Millis = 86_400_000;
+
+/// A rollup's unit: a table of counters per UTC hour, and one per UTC day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Unit {
+    Hour,
+    Day,
+}
+
+impl Unit {
+    pub const ALL: [Unit; 2] = [Unit::Hour, Unit::Day];
+
+    pub fn ms(self) -> Millis {
+        match self {
+            Unit::Hour => HOUR,
+            Unit::Day => DAY,
+        }
+    }
+
+    /// The table that keeps this unit's counters.
+    pub fn table(self) -> &'static str {
+        match self {
+            Unit::Hour => "report_hours",
+            Unit::Day => "report_days",
+        }
+    }
+
+    /// The start of the unit holding `at`.
+    pub fn start(self, at: Millis) -> Millis {
+        at.div_euclid(self.ms()) * self.ms()
+    }
+}
+
+/// The counters a rollup row keeps: the count facts' figures (durations are read raw).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub cycles_started: i64,
+    pub cycles_started_by_customers: i64,
+    pub reopened: i64,
+    pub messages_in: i64,
+    pub messages_out: i64,
+}
+
+impl Counts {
+    /// A count fact's contribution (`None`: a duration fact, which no rollup keeps).
+    pub fn of(kind: FactKind, origin: Origin) -> Option<Counts> {
+        let mut counts = Counts::default();
+        match kind {
+            FactKind::CycleStarted => {
+                counts.cycles_started = 1;
+                counts.cycles_started_by_customers = i64::from(origin == Origin::Customer);
+            }
+            FactKind::Reopened => counts.reopened = 1,
+            FactKind::MessageIn => counts.messages_in = 1,
+            FactKind::MessageOut => counts.messages_out = 1,
+            FactKind::FirstResponse | FactKind::Response | FactKind::Resolution => return None,
+        }
+        Some(counts)
+    }
+
+    fn add(&mut self, other: Counts, sign: i64) {
+        self.cycles_started += sign * other.cycles_started;
+        self.cycles_started_by_customers += sign * other.cycles_started_by_customers;
+        self.reopened += sign * other.reopened;
+        self.messages_in += sign * other.messages_in;
+        self.messages_out += sign * other.messages_out;
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == Counts::default()
+    }
+
+    /// As stored, in the tables' column order (`ROLLUP_COUNTS`).
+    pub fn columns(&self) -> [i64; 5] {
+        [
+            self.cycles_started,
+            self.cycles_started_by_customers,
+            self.reopened,
+            self.messages_in,
+            self.messages_out,
+        ]
+    }
+
+    pub fn from_columns(c: [i64; 5]) -> Counts {
+        Counts {
+            cycles_started: c[0],
+            cycles_started_by_customers: c[1],
+            reopened: c[2],
+            messages_in: c[3],
+            messages_out: c[4],
+        }
+    }
+}
+
+/// A rollup row's key columns, then its counters, as both backends store them (`report_hours`,
+/// `report_days`); no agent or team is an empty blob (key columns are never NULL).
+pub const ROLLUP_KEY: &str = "start, inbox_id, channel, agent_id, team_id, labels";
+pub const ROLLUP_COUNTS: &str =
+    "cycles_started, cycles_started_by_customers, reopened, messages_in, messages_out";
+
+/// A rollup row's key: the unit's start and every dimension a report groups or filters by.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RollupKey {
+    pub unit: Unit,
+    pub start: Millis,
+    pub inbox: Id,
+    pub channel: String,
+    pub agent: Option<Id>,
+    pub team: Option<Id>,
+    pub labels: String,
+}
+
+/// An optional id as a rollup key column (no id: the empty blob).
+pub fn key_bytes(id: Option<Id>) -> Vec<u8> {
+    id.map(|id| id.as_bytes().to_vec()).unwrap_or_default()
+}
+
+/// A rollup key column back (the empty blob: none).
+pub fn key_id(bytes: &[u8]) -> Option<Option<Id>> {
+    if bytes.is_empty() {
+        Some(None)
+    } else {
+        Id::from_slice(bytes).ok().map(Some)
+    }
+}
+
+/// What replacing a conversation's facts `old` by `new` changes in each rollup row (both units),
+/// zero changes left out: the store adds these in the transaction that replaces the facts, so the
+/// rollups always equal the facts they summarise (and a rebuild, which replaces every
+/// conversation's facts, rebuilds them).
+pub fn rollup_deltas(old: &[ReportFact], new: &[ReportFact]) -> Vec<(RollupKey, Counts)> {
+    let mut deltas: BTreeMap<RollupKey, Counts> = BTreeMap::new();
+    for (facts, sign) in [(old, -1), (new, 1)] {
+        for fact in facts {
+            let Some(counts) = Counts::of(fact.kind, fact.origin) else { continue };
+            for unit in Unit::ALL {
+                let key = RollupKey {
+                    unit,
+                    start: unit.start(fact.at),
+                    inbox: fact.inbox_id,
+                    channel: fact.channel.as_str().to_owned(),
+                    agent: fact.agent_id,
+                    team: fact.team_id,
+                    labels: labels_text(&fact.labels),
+                };
+                deltas.entry(key).or_default().add(counts, sign);
+            }
+        }
+    }
+    deltas.into_iter().filter(|(_, counts)| !counts.is_zero()).collect()
+}
+
+/// How a scan reads its count facts: rollup rows, each unit start taken with a sign into one or
+/// more buckets, and raw fact ranges (the parts of buckets that are not whole UTC hours).
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Per unit: unit start → the (bucket, sign) it adds to.
+    pub units: BTreeMap<(Unit, Millis), Vec<(usize, i64)>>,
+    /// `[from, to)` ranges whose count facts are read one by one.
+    pub raw: Vec<(Millis, Millis)>,
+}
+
+impl Plan {
+    /// The contiguous runs of unit starts to read, per unit: `(unit, first start, end)`.
+    pub fn ranges(&self) -> Vec<(Unit, Millis, Millis)> {
+        let mut ranges: Vec<(Unit, Millis, Millis)> = Vec::new();
+        for (unit, start) in self.units.keys() {
+            match ranges.last_mut() {
+                Some((u, _, end)) if u == unit && *end == *start => *end += unit.ms(),
+                _ => ranges.push((*unit, *start, start + unit.ms())),
+            }
+        }
+        ranges
+    }
+
+    fn take(&mut self, unit: Unit, from: Millis, to: Millis, bucket: usize, sign: i64) {
+        let mut at = from;
+        while at < to {
+            self.units.entry((unit, at)).or_default().push((bucket, sign));
+            at += unit.ms();
+        }
+    }
+}
+
+fn ceil_to(at: Millis, unit: Millis) -> Millis {
+    -((-at).div_euclid(unit) * unit)
+}
+
+impl Scan {
+    /// The plan of this scan's count facts: each bucket's whole UTC days from the day rollup (a
+    /// day mostly inside the bucket too, minus the hours outside it: subtraction is exact for
+    /// counts, and a local day in any whole-hour zone, a DST day of 23 or 25 hours included, is
+    /// just such a day with hours at its edges), its other whole UTC hours from the hour rollup,
+    /// and what is left (a bucket edge inside an hour: a half-hour zone, an instant like `from`)
+    /// from the facts themselves.
+    pub fn plan(&self) -> Plan {
+        let mut plan = Plan::default();
+        for (bucket, start) in self.starts.iter().enumerate() {
+            let end = self.starts.get(bucket + 1).copied().unwrap_or(self.to).min(self.to);
+            let start = (*start).max(self.from);
+            if end <= start {
+                continue;
+            }
+            let (a, b) = (ceil_to(start, HOUR), Unit::Hour.start(end));
+            if a >= b {
+                plan.raw.push((start, end));
+                continue;
+            }
+            if start < a {
+                plan.raw.push((start, a));
+            }
+            if b < end {
+                plan.raw.push((b, end));
+            }
+            let mut day = Unit::Day.start(a);
+            while day < b {
+                let (from, to) = (a.max(day), b.min(day + DAY));
+                if to - from == DAY {
+                    plan.take(Unit::Day, day, day + DAY, bucket, 1);
+                } else if to - from > DAY / 2 {
+                    plan.take(Unit::Day, day, day + DAY, bucket, 1);
+                    plan.take(Unit::Hour, day, from, bucket, -1);
+                    plan.take(Unit::Hour, to, day + DAY, bucket, -1);
+                } else {
+                    plan.take(Unit::Hour, from, to, bucket, 1);
+                }
+                day += DAY;
+            }
+        }
+        plan
+    }
+}
+
+/// A rollup row as a scan reads it: its unit start, inbox, agent, the grouping's key, counters.
+pub struct RollupSeen {
+    pub unit: Unit,
+    pub start: Millis,
+    pub inbox: Id,
+    pub agent: Option<Id>,
+    pub counts: Counts,
+}
+
+impl Tally<'_> {
+    /// Adds a rollup row under `key`, into every bucket the plan takes its unit into, if the
+    /// scan's filter takes its inbox and agent.
+    pub fn add_rollup(&mut self, plan: &Plan, row: &RollupSeen, key: RawKey) {
+        let Some(takes) = plan.units.get(&(row.unit, row.start)) else { return };
+        if self.scan.inboxes.as_ref().is_some_and(|inboxes| !inboxes.contains(&row.inbox)) {
+            return;
+        }
+        if self.scan.agent.is_some() && row.agent != self.scan.agent {
+            return;
+        }
+        for (bucket, sign) in takes {
+            let m = &mut self.groups.entry((*bucket, key.clone())).or_default().metrics;
+            let c = &row.counts;
+            let add = |value: &mut u64, by: i64| *value = (*value as i64 + sign * by) as u64;
+            add(&mut m.cycles_started, c.cycles_started);
+            add(&mut m.cycles_started_by_customers, c.cycles_started_by_customers);
+            add(&mut m.reopened, c.reopened);
+            add(&mut m.messages_in, c.messages_in);
+            add(&mut m.messages_out, c.messages_out);
+        }
+    }
+}
+
+/// Adds a scan's count figures (from the rollups) into the figures aggregated from its duration
+/// facts (PostgreSQL computes those in SQL), group by group.
+pub fn merge_counts(into: &mut Buckets, counts: Buckets) {
+    for (groups, counted) in into.iter_mut().zip(counts) {
+        for (key, c) in counted {
+            let m = groups.entry(key).or_default();
+            m.cycles_started += c.cycles_started;
+            m.cycles_started_by_customers += c.cycles_started_by_customers;
+            m.reopened += c.reopened;
+            m.messages_in += c.messages_in;
+            m.messages_out += c.messages_out;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every bucket's count through the plan (day and hour rollups with signs, raw ranges) equals
+    /// the count of the facts in it, for local days across a DST change (23 and 25 hours),
+    /// half-hour zones' edges, an instant as `from`, and buckets shorter than an hour.
+    #[test]
+    fn a_plan_counts_each_bucket_exactly_once() {
+        let t0: Millis = 1_893_974_400_000; // Monday 2030-01-07 00:00 UTC.
+        let minute = 60_000;
+        let facts: Vec<Millis> = (0..8 * 24 * 60 / 7).map(|n| t0 - DAY + n * 7 * minute).collect();
+        let cases: Vec<(Millis, Millis, Vec<Millis>)> = vec![
+            // Local days in UTC+2, then after a change to UTC+3 (a 23-hour day), then back (25).
+            (
+                t0 + 13 * minute,
+                t0 + 5 * DAY,
+                vec![
+                    t0 + 13 * minute,
+                    t0 + 22 * HOUR,
+                    t0 + DAY + 21 * HOUR,
+                    t0 + 2 * DAY + 21 * HOUR,
+                    t0 + 3 * DAY + 22 * HOUR,
+                ],
+            ),
+            // A half-hour zone's days, and one short bucket.
+            (
+                t0 - 30 * minute,
+                t0 + 3 * DAY,
+                vec![
+                    t0 - 30 * minute,
+                    t0 + 18 * HOUR + 30 * minute,
+                    t0 + 18 * HOUR + 50 * minute,
+                    t0 + 2 * DAY + 18 * HOUR + 30 * minute,
+                ],
+            ),
+            // One bucket of nearly a week, and hourly buckets.
+            (t0 - 7 * minute, t0 + 6 * DAY + 5 * minute, vec![t0 - 7 * minute]),
+            (t0 + 30 * minute, t0 + 2 * DAY, (0..47).map(|h| t0 + 30 * minute + h * HOUR).collect()),
+        ];
+        for (from, to, starts) in cases {
+            let scan = Scan {
+                from,
+                to,
+                starts: starts.clone(),
+                group_by: GroupBy::None,
+                inboxes: None,
+                agent: None,
+            };
+            let plan = scan.plan();
+            let mut counted = vec![0i64; starts.len()];
+            for at in &facts {
+                for unit in Unit::ALL {
+                    for (bucket, sign) in plan.units.get(&(unit, unit.start(*at))).into_iter().flatten() {
+                        counted[*bucket] += sign;
+                    }
+                }
+                if plan.raw.iter().any(|(a, b)| a <= at && at < b) {
+                    if let Some(bucket) = scan.bucket(*at) {
+                        counted[bucket] += 1;
+                    }
+                }
+            }
+            let expected: Vec<i64> = (0..starts.len())
+                .map(|b| facts.iter().filter(|at| scan.bucket(**at) == Some(b)).count() as i64)
+                .collect();
+            assert_eq!(counted, expected, "buckets from {starts:?}");
+            assert!(plan.units.keys().any(|(unit, _)| *unit == Unit::Day) || to - from < 2 * DAY);
+        }
+    }
 }

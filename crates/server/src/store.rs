@@ -179,6 +179,11 @@ pub trait StoreRead {
     fn get_json(&self, kind: EntityKind, id: Id, scope: Option<Id>) -> StoreResult<Option<Value>>;
     /// Every entity of a kind, oldest first (for the small directory tables).
     fn all_json(&self, kind: EntityKind) -> StoreResult<Vec<Value>>;
+    /// The unscoped entities of a kind with these ids (those that exist), in no given order: one
+    /// query where the backend can (a CSV export's contacts), else one read each.
+    fn get_json_many(&self, kind: EntityKind, ids: &[Id]) -> StoreResult<Vec<Value>> {
+        ids.iter().filter_map(|id| self.get_json(kind, *id, None).transpose()).collect()
+    }
 
     // Conversations.
     /// The unresolved conversation of this contact in this inbox, other than `except`.
@@ -270,9 +275,33 @@ pub trait StoreRead {
         &self,
         conversation: Id,
     ) -> StoreResult<Vec<switchboard_proto::reports::ReportFact>>;
+    /// Report facts of one kind dated in `[from, to)`, by time (a CSV's cycle starts).
+    fn report_facts_of_kind(
+        &self,
+        kind: switchboard_proto::reports::FactKind,
+        from: Millis,
+        to: Millis,
+    ) -> StoreResult<Vec<switchboard_proto::reports::ReportFact>> {
+        Ok(self.report_facts(from, to)?.into_iter().filter(|fact| fact.kind == kind).collect())
+    }
+    /// These conversations' report facts, each conversation's in the order they were derived:
+    /// one query where the backend can (a CSV export's cycles), else one read each.
+    fn report_facts_of(
+        &self,
+        conversations: &[Id],
+    ) -> StoreResult<Vec<switchboard_proto::reports::ReportFact>> {
+        let mut facts = Vec::new();
+        for conversation in conversations {
+            facts.extend(self.conversation_report_facts(*conversation)?);
+        }
+        Ok(facts)
+    }
     /// The figures of the facts a scan names, per bucket and group, aggregated where the facts
     /// are (`facts.rs`): exactly what the plain aggregation over every fact gives.
     fn report_scan(&self, scan: &crate::facts::Scan) -> StoreResult<crate::facts::Buckets>;
+    /// Every rollup row (`report_hours`, `report_days`), by key: what the facts' count facts sum
+    /// to per UTC hour and day (`facts::rollup_deltas`). For the test that they never drift.
+    fn report_rollups(&self) -> StoreResult<Vec<(crate::facts::RollupKey, crate::facts::Counts)>>;
     /// Conversations whose facts must be derived again (their ledger grew), at most `limit`.
     fn stale_report_conversations(&self, limit: usize) -> StoreResult<Vec<Id>>;
     /// Rules' webhook calls due at `now`, the earliest first.
@@ -507,6 +536,10 @@ pub trait StoreReadExt: StoreRead {
 
     fn get_scoped<T: Entity>(&self, id: Id, scope: Option<Id>) -> StoreResult<Option<T>> {
         Ok(self.get_json(T::KIND, id, scope)?.map(serde_json::from_value).transpose()?)
+    }
+
+    fn get_many<T: Entity>(&self, ids: &[Id]) -> StoreResult<Vec<T>> {
+        self.get_json_many(T::KIND, ids)?.into_iter().map(|v| Ok(serde_json::from_value(v)?)).collect()
     }
 
     fn all<T: Entity>(&self) -> StoreResult<Vec<T>> {

@@ -416,6 +416,46 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX conversations_of_contact ON conversations (contact_id);
     CREATE INDEX contact_identities_of_contact ON contact_identities (contact_id);
     "#,
+    // 19: report rollups: the count facts' figures per UTC hour and per UTC day and every
+    // dimension a report groups or filters by (no agent or team: the empty bytea), changed with the
+    // facts in `replace_report_facts`'s statements (`facts::rollup_deltas`); and the duration
+    // facts again in a narrow table of their own, so a report's period is a few rollup rows and
+    // the durations' rows only (`facts::Scan::plan`). Facts are derived data: they go and every
+    // conversation is derived again by the next report, which fills the rollups.
+    r#"
+    CREATE TABLE report_hours (
+        start bigint NOT NULL, inbox_id bytea NOT NULL, channel text NOT NULL, agent_id bytea NOT NULL,
+        team_id bytea NOT NULL, labels text NOT NULL,
+        cycles_started bigint NOT NULL, cycles_started_by_customers bigint NOT NULL,
+        reopened bigint NOT NULL, messages_in bigint NOT NULL, messages_out bigint NOT NULL,
+        PRIMARY KEY (start, inbox_id, channel, agent_id, team_id, labels)
+    );
+    CREATE TABLE report_days (
+        start bigint NOT NULL, inbox_id bytea NOT NULL, channel text NOT NULL, agent_id bytea NOT NULL,
+        team_id bytea NOT NULL, labels text NOT NULL,
+        cycles_started bigint NOT NULL, cycles_started_by_customers bigint NOT NULL,
+        reopened bigint NOT NULL, messages_in bigint NOT NULL, messages_out bigint NOT NULL,
+        PRIMARY KEY (start, inbox_id, channel, agent_id, team_id, labels)
+    );
+    CREATE TABLE report_durations (
+        at bigint NOT NULL, conversation_id bytea NOT NULL, seq bigint NOT NULL, kind bigint NOT NULL,
+        inbox_id bytea NOT NULL, channel text NOT NULL, team_id bytea, agent_id bytea,
+        origin bigint NOT NULL, labels text NOT NULL,
+        wall_ms bigint NOT NULL, business_ms bigint NOT NULL, open_ms bigint NOT NULL,
+        PRIMARY KEY (at, conversation_id, seq)
+    );
+    CREATE INDEX report_durations_by_conversation ON report_durations (conversation_id);
+    DELETE FROM report_rows;
+    INSERT INTO report_stale (conversation_id) SELECT id FROM conversations ON CONFLICT DO NOTHING;
+    "#,
+    // 20: a fresh device's snapshot (`GET /sync/bootstrap`) takes the most recently active
+    // conversations, open ones and any: walks down these indexes that stop at the limit instead of
+    // a sort of every conversation (`feed::active_conversations_sql`).
+    r#"
+    CREATE INDEX conversations_by_activity ON conversations (last_activity_at) WHERE scope = '';
+    CREATE INDEX conversations_open_by_activity ON conversations (last_activity_at)
+        WHERE scope = '' AND status != 'resolved';
+    "#,
 ];
 
 /// Brings the database up to the latest schema, under a session advisory lock: a node that starts

@@ -85,6 +85,93 @@ impl Pg<'_> {
         Ok(())
     }
 
+    /// The count figures of a scan: the rollup rows its plan takes (each unit's starts in one
+    /// query), and the count facts of its raw ranges, folded in process.
+    fn report_counts(&self, scan: &facts::Scan) -> StoreResult<facts::Buckets> {
+        let plan = scan.plan();
+        let mut tally = facts::Tally::new(scan);
+        let (rollup_key, fact_key) = match scan.group_by {
+            GroupBy::None => ("NULL::bytea, NULL::text", "NULL::bytea, NULL::text"),
+            GroupBy::Agent => ("agent_id, NULL::text", "agent_id, NULL::text"),
+            GroupBy::Team => ("team_id, NULL::text", "team_id, NULL::text"),
+            GroupBy::Inbox => ("inbox_id, NULL::text", "inbox_id, NULL::text"),
+            GroupBy::Channel => ("NULL::bytea, channel", "NULL::bytea, channel"),
+            GroupBy::Label => ("NULL::bytea, labels", "NULL::bytea, labels"),
+        };
+        let key_of = |row: &postgres::Row| -> StoreResult<facts::RawKey> {
+            Ok(match (row.try_get::<_, Option<&[u8]>>(3)?, row.try_get::<_, Option<String>>(4)?) {
+                (Some(bytes), _) => match facts::key_id(bytes) {
+                    Some(Some(id)) => facts::RawKey::Id(id),
+                    Some(None) => facts::RawKey::Null,
+                    None => return Err(StoreError("a stored rollup id".into())),
+                },
+                (None, Some(text)) => facts::RawKey::Text(text),
+                (None, None) => facts::RawKey::Null,
+            })
+        };
+        let id = |bytes: Option<&[u8]>| -> StoreResult<Option<Id>> {
+            match bytes {
+                None => Ok(None),
+                Some(bytes) => facts::key_id(bytes).ok_or_else(|| StoreError("a stored id".into())),
+            }
+        };
+        for unit in facts::Unit::ALL {
+            let starts: Vec<i64> =
+                plan.units.keys().filter(|(u, _)| *u == unit).map(|(_, start)| *start).collect();
+            if starts.is_empty() {
+                continue;
+            }
+            let sql = format!(
+                "SELECT start, inbox_id, agent_id, {rollup_key}, {} FROM {} WHERE start = ANY($1)",
+                facts::ROLLUP_COUNTS,
+                unit.table()
+            );
+            for row in self.rows(&sql, &[&starts])? {
+                let seen = facts::RollupSeen {
+                    unit,
+                    start: row.try_get(0)?,
+                    inbox: id(Some(row.try_get(1)?))?
+                        .ok_or_else(|| StoreError("a rollup row without an inbox".into()))?,
+                    agent: id(Some(row.try_get(2)?))?,
+                    counts: facts::Counts::from_columns([
+                        row.try_get(5)?,
+                        row.try_get(6)?,
+                        row.try_get(7)?,
+                        row.try_get(8)?,
+                        row.try_get(9)?,
+                    ]),
+                };
+                tally.add_rollup(&plan, &seen, key_of(&row)?);
+            }
+        }
+        for (from, to) in &plan.raw {
+            let sql = format!(
+                "SELECT at, kind, origin, {fact_key}, inbox_id, agent_id FROM report_rows
+                 WHERE at >= $1 AND at < $2 AND kind < {}",
+                facts::kind_code(FactKind::FirstResponse)
+            );
+            for row in self.rows(&sql, &[from, to])? {
+                let code: i64 = row.try_get(1)?;
+                let kind =
+                    facts::kind_of(code).ok_or_else(|| StoreError(format!("stored fact kind {code}")))?;
+                let fact = facts::Seen {
+                    at: row.try_get(0)?,
+                    kind,
+                    origin: facts::origin_of(row.try_get(2)?),
+                    inbox: id(Some(row.try_get(5)?))?
+                        .ok_or_else(|| StoreError("a fact without an inbox".into()))?,
+                    agent: id(row.try_get(6)?)?,
+                    conversation: Id::nil(),
+                    wall_ms: 0,
+                    business_ms: 0,
+                    open_ms: 0,
+                };
+                tally.add(&fact, key_of(&row)?);
+            }
+        }
+        Ok(tally.finish())
+    }
+
     /// Report facts from `report_rows` ([`facts::COLUMNS`]).
     fn report_rows(&self, sql: &str, params: super::records::Params) -> StoreResult<Vec<ReportFact>> {
         self.rows(sql, params)?
@@ -331,6 +418,34 @@ impl StoreRead for Pg<'_> {
         )
     }
 
+    fn report_facts_of_kind(&self, kind: FactKind, from: Millis, to: Millis) -> StoreResult<Vec<ReportFact>> {
+        self.report_rows(
+            &format!(
+                "SELECT {} FROM report_rows WHERE at >= $1 AND at < $2 AND kind = $3
+                 ORDER BY at, conversation_id, seq",
+                facts::COLUMNS
+            ),
+            &[&from, &to, &facts::kind_code(kind)],
+        )
+    }
+
+    fn report_facts_of(&self, conversations: &[Id]) -> StoreResult<Vec<ReportFact>> {
+        let keys: Vec<&[u8]> = conversations.iter().map(|id| id.as_bytes().as_slice()).collect();
+        self.report_rows(
+            &format!(
+                "SELECT {} FROM report_rows WHERE conversation_id = ANY($1) ORDER BY conversation_id, seq",
+                facts::COLUMNS
+            ),
+            &[&keys],
+        )
+    }
+
+    fn get_json_many(&self, kind: EntityKind, ids: &[Id]) -> StoreResult<Vec<Value>> {
+        let ids: Vec<String> = ids.iter().map(Id::to_string).collect();
+        let sql = format!("SELECT data FROM {} WHERE id = ANY($1) AND scope = ''", kind.table());
+        self.rows(&sql, &[&ids])?.into_iter().map(|row| Ok(row.try_get::<_, Value>(0)?)).collect()
+    }
+
     fn conversation_report_facts(&self, conversation: Id) -> StoreResult<Vec<ReportFact>> {
         self.report_rows(
             &format!("SELECT {} FROM report_rows WHERE conversation_id = $1 ORDER BY seq", facts::COLUMNS),
@@ -384,7 +499,7 @@ impl StoreRead for Pg<'_> {
                 max(open_ms) FILTER (WHERE kind = {resolution}),
                 percentile_disc(ARRAY[0.5, 0.9]::float8[]) WITHIN GROUP (ORDER BY open_ms)
                     FILTER (WHERE kind = {resolution})
-             FROM report_rows {join}
+             FROM report_durations {join}
              WHERE at >= $1 AND at < $2 AND ($4::bytea[] IS NULL OR inbox_id = ANY($4)) AND ($5::bytea IS NULL OR agent_id = $5)
              GROUP BY 1, 2, 3",
             started = code(FactKind::CycleStarted),
@@ -460,7 +575,39 @@ impl StoreRead for Pg<'_> {
                 .ok_or_else(|| StoreError(format!("a fact outside the buckets ({bucket})")))?;
             slot.insert(key, metrics);
         }
+        facts::merge_counts(&mut buckets, self.report_counts(scan)?);
         Ok(buckets)
+    }
+
+    fn report_rollups(&self) -> StoreResult<Vec<(facts::RollupKey, facts::Counts)>> {
+        let mut out = Vec::new();
+        for unit in facts::Unit::ALL {
+            let sql = format!("SELECT {}, {} FROM {}", facts::ROLLUP_KEY, facts::ROLLUP_COUNTS, unit.table());
+            for row in self.rows(&sql, &[])? {
+                let id = |i: usize| -> StoreResult<Option<Id>> {
+                    facts::key_id(row.try_get(i)?).ok_or_else(|| StoreError("a stored rollup id".into()))
+                };
+                let key = facts::RollupKey {
+                    unit,
+                    start: row.try_get(0)?,
+                    inbox: id(1)?.ok_or_else(|| StoreError("a rollup row without an inbox".into()))?,
+                    channel: row.try_get(2)?,
+                    agent: id(3)?,
+                    team: id(4)?,
+                    labels: row.try_get(5)?,
+                };
+                let counts = facts::Counts::from_columns([
+                    row.try_get(6)?,
+                    row.try_get(7)?,
+                    row.try_get(8)?,
+                    row.try_get(9)?,
+                    row.try_get(10)?,
+                ]);
+                out.push((key, counts));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
     }
 
     fn stale_report_conversations(&self, limit: usize) -> StoreResult<Vec<Id>> {
@@ -895,7 +1042,11 @@ impl StoreTx for Pg<'_> {
     fn replace_report_facts(&mut self, conversation: Id, facts: &[ReportFact]) -> StoreResult<()> {
         let id = conversation.to_string();
         let key = conversation.as_bytes().as_slice();
-        self.execute("DELETE FROM report_rows WHERE conversation_id = $1", &[&key])?;
+        let old = self.report_rows(
+            &format!("DELETE FROM report_rows WHERE conversation_id = $1 RETURNING {}", facts::COLUMNS),
+            &[&key],
+        )?;
+        self.execute("DELETE FROM report_durations WHERE conversation_id = $1", &[&key])?;
         if !facts.is_empty() {
             // One statement per conversation: each column as an array.
             let column = |f: &dyn Fn(&ReportFact) -> i64| facts.iter().map(f).collect::<Vec<i64>>();
@@ -948,6 +1099,70 @@ impl StoreTx for Pg<'_> {
                     &open,
                 ],
             )?;
+        }
+        if facts.iter().any(|fact| facts::Counts::of(fact.kind, fact.origin).is_none()) {
+            self.execute(
+                &format!(
+                    "INSERT INTO report_durations (at, conversation_id, seq, kind, inbox_id, channel, team_id,
+                        agent_id, origin, labels, wall_ms, business_ms, open_ms)
+                     SELECT at, conversation_id, seq, kind, inbox_id, channel, team_id, agent_id, origin, labels,
+                        wall_ms, business_ms, open_ms
+                     FROM report_rows WHERE conversation_id = $1 AND kind >= {}",
+                    facts::kind_code(FactKind::FirstResponse)
+                ),
+                &[&key],
+            )?;
+        }
+        // The rollups change with the facts, in this transaction: never stale. One statement per
+        // unit, each column an array (a key at most once: `rollup_deltas` merged them).
+        let deltas = facts::rollup_deltas(&old, facts);
+        for unit in facts::Unit::ALL {
+            let rows: Vec<&(facts::RollupKey, facts::Counts)> =
+                deltas.iter().filter(|(key, _)| key.unit == unit).collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let start: Vec<i64> = rows.iter().map(|(k, _)| k.start).collect();
+            let inbox: Vec<Vec<u8>> = rows.iter().map(|(k, _)| k.inbox.as_bytes().to_vec()).collect();
+            let channel: Vec<&str> = rows.iter().map(|(k, _)| k.channel.as_str()).collect();
+            let agent: Vec<Vec<u8>> = rows.iter().map(|(k, _)| facts::key_bytes(k.agent)).collect();
+            let team: Vec<Vec<u8>> = rows.iter().map(|(k, _)| facts::key_bytes(k.team)).collect();
+            let labels: Vec<&str> = rows.iter().map(|(k, _)| k.labels.as_str()).collect();
+            let count = |i: usize| rows.iter().map(|(_, c)| c.columns()[i]).collect::<Vec<i64>>();
+            let (c0, c1, c2, c3, c4) = (count(0), count(1), count(2), count(3), count(4));
+            let table = unit.table();
+            self.execute(
+                &format!(
+                    "INSERT INTO {table} ({}, {}) SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::text[],
+                        $4::bytea[], $5::bytea[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[],
+                        $10::bigint[], $11::bigint[])
+                     ON CONFLICT ({}) DO UPDATE SET
+                        cycles_started = {table}.cycles_started + excluded.cycles_started,
+                        cycles_started_by_customers =
+                            {table}.cycles_started_by_customers + excluded.cycles_started_by_customers,
+                        reopened = {table}.reopened + excluded.reopened,
+                        messages_in = {table}.messages_in + excluded.messages_in,
+                        messages_out = {table}.messages_out + excluded.messages_out",
+                    facts::ROLLUP_KEY,
+                    facts::ROLLUP_COUNTS,
+                    facts::ROLLUP_KEY
+                ),
+                &[&start, &inbox, &channel, &agent, &team, &labels, &c0, &c1, &c2, &c3, &c4],
+            )?;
+            let shrunk: Vec<i64> = rows
+                .iter()
+                .filter(|(_, c)| c.columns().iter().any(|n| *n < 0))
+                .map(|(k, _)| k.start)
+                .collect();
+            if !shrunk.is_empty() {
+                self.execute(
+                    &format!(
+                        "DELETE FROM {table} WHERE start = ANY($1) AND cycles_started = 0
+                         AND cycles_started_by_customers = 0 AND reopened = 0 AND messages_in = 0 AND messages_out = 0"
+                    ),
+                    &[&shrunk],
+                )?;
+            }
         }
         self.execute("DELETE FROM report_stale WHERE conversation_id = $1", &[&id])?;
         Ok(())

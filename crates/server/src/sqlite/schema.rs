@@ -388,6 +388,41 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX conversations_of_contact ON conversations(contact_id);
     CREATE INDEX contact_identities_of_contact ON contact_identities(contact_id);
     "#,
+    // 21: report rollups: the count facts' figures per UTC hour and per UTC day and every
+    // dimension a report groups or filters by (no agent or team: the empty blob), changed with the
+    // facts in `replace_report_facts`'s transaction (`facts::rollup_deltas`); and the duration
+    // facts in a covering index clustered by time, so a report's period is a few rollup rows and
+    // one range read of its durations (`facts::Scan::plan`). Facts are derived data: they go and
+    // every conversation is derived again by the next report, which fills the rollups.
+    r#"
+    CREATE TABLE report_hours (
+        start INTEGER NOT NULL, inbox_id BLOB NOT NULL, channel TEXT NOT NULL, agent_id BLOB NOT NULL,
+        team_id BLOB NOT NULL, labels TEXT NOT NULL,
+        cycles_started INTEGER NOT NULL, cycles_started_by_customers INTEGER NOT NULL,
+        reopened INTEGER NOT NULL, messages_in INTEGER NOT NULL, messages_out INTEGER NOT NULL,
+        PRIMARY KEY (start, inbox_id, channel, agent_id, team_id, labels)
+    ) WITHOUT ROWID;
+    CREATE TABLE report_days (
+        start INTEGER NOT NULL, inbox_id BLOB NOT NULL, channel TEXT NOT NULL, agent_id BLOB NOT NULL,
+        team_id BLOB NOT NULL, labels TEXT NOT NULL,
+        cycles_started INTEGER NOT NULL, cycles_started_by_customers INTEGER NOT NULL,
+        reopened INTEGER NOT NULL, messages_in INTEGER NOT NULL, messages_out INTEGER NOT NULL,
+        PRIMARY KEY (start, inbox_id, channel, agent_id, team_id, labels)
+    ) WITHOUT ROWID;
+    CREATE INDEX report_rows_timed ON report_rows (at, kind, inbox_id, agent_id, team_id, channel, labels,
+        origin, wall_ms, business_ms, open_ms) WHERE kind >= 4;
+    DELETE FROM report_rows;
+    INSERT INTO report_stale (conversation_id) SELECT id FROM conversations WHERE true
+        ON CONFLICT DO NOTHING;
+    "#,
+    // 23: a fresh device's snapshot (`GET /sync/bootstrap`) takes the most recently active
+    // conversations, open ones and any: walks down these indexes that stop at the limit instead of
+    // a sort of every conversation (`feed::active_conversations`).
+    r#"
+    CREATE INDEX conversations_by_activity ON conversations(last_activity_at) WHERE scope = '';
+    CREATE INDEX conversations_open_by_activity ON conversations(last_activity_at)
+        WHERE scope = '' AND status != 'resolved';
+    "#,
 ];
 
 /// Brings the database up to the latest schema.

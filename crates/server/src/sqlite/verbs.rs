@@ -5,7 +5,7 @@ use serde_json::Value;
 use switchboard_proto::{
     audit::AuditEntry,
     automation::AutomationRun,
-    reports::{FactKind, ReportFact},
+    reports::{FactKind, GroupBy, ReportFact},
     *,
 };
 
@@ -95,6 +95,83 @@ impl Sql<'_> {
             out.push(fact.ok_or_else(|| StoreError("a stored report fact does not parse".into()))?);
         }
         Ok(out)
+    }
+}
+
+/// A rollup key column's id (the empty blob: none).
+fn rollup_id(bytes: &[u8]) -> StoreResult<Option<Id>> {
+    facts::key_id(bytes).ok_or_else(|| StoreError("a stored rollup id".into()))
+}
+
+impl Sql<'_> {
+    /// Folds the facts dated in `[from, to)` into a scan's tally: the count facts (`kind < 4`,
+    /// read in place from the table clustered by time) or the duration facts (`kind >= 4`, from
+    /// their covering index `report_rows_timed`).
+    fn fold_facts(
+        &self,
+        tally: &mut facts::Tally,
+        scan: &facts::Scan,
+        from: Millis,
+        to: Millis,
+        timed: bool,
+    ) -> StoreResult<()> {
+        let key = match scan.key_column() {
+            None | Some("agent_id") => "NULL",
+            Some(column) => column,
+        };
+        let durations = facts::kind_code(FactKind::FirstResponse);
+        let sql = if timed {
+            format!(
+                "SELECT at, kind, origin, inbox_id, agent_id, {key}, conversation_id, wall_ms, business_ms, open_ms
+                 FROM report_rows INDEXED BY report_rows_timed
+                 WHERE kind >= {durations} AND at >= ?1 AND at < ?2 AND (?3 IS NULL OR agent_id = ?3)"
+            )
+        } else {
+            format!(
+                "SELECT at, kind, origin, inbox_id, agent_id, {key}, NULL, NULL, NULL, NULL
+                 FROM report_rows WHERE at >= ?1 AND at < ?2 AND kind < {durations} AND (?3 IS NULL OR agent_id = ?3)"
+            )
+        };
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let agent = scan.agent.as_ref().map(|id| id.as_bytes().as_slice());
+        let mut rows = statement.query(params![from, to, agent])?;
+        let id = |bytes: &[u8]| Id::from_slice(bytes).map_err(|e| StoreError(format!("stored id: {e}")));
+        let int = |value: ValueRef| match value {
+            ValueRef::Integer(value) => Ok(value),
+            ValueRef::Null => Ok(0),
+            other => Err(StoreError(format!("a stored report fact: {other:?}"))),
+        };
+        let by_agent = scan.key_column() == Some("agent_id");
+        while let Some(row) = rows.next()? {
+            let code = int(row.get_ref(1)?)?;
+            let Some(kind) = facts::kind_of(code) else {
+                return Err(StoreError(format!("stored fact kind {code}")));
+            };
+            let agent = sql_value(row.get_ref(4)?.as_blob_or_null())?.map(id).transpose()?;
+            let fact = facts::Seen {
+                at: int(row.get_ref(0)?)?,
+                kind,
+                origin: facts::origin_of(int(row.get_ref(2)?)?),
+                inbox: id(sql_value(row.get_ref(3)?.as_blob())?)?,
+                agent,
+                conversation: if timed { id(sql_value(row.get_ref(6)?.as_blob())?)? } else { Id::nil() },
+                wall_ms: int(row.get_ref(7)?)?,
+                business_ms: int(row.get_ref(8)?)?,
+                open_ms: int(row.get_ref(9)?)?,
+            };
+            let key = if by_agent {
+                agent.map_or(facts::RawKey::Null, facts::RawKey::Id)
+            } else {
+                match row.get_ref(5)? {
+                    ValueRef::Null => facts::RawKey::Null,
+                    ValueRef::Blob(bytes) => facts::RawKey::Id(id(bytes)?),
+                    ValueRef::Text(text) => facts::RawKey::Text(String::from_utf8_lossy(text).into_owned()),
+                    other => return Err(StoreError(format!("stored fact key {other:?}"))),
+                }
+            };
+            tally.add(&fact, key);
+        }
+        Ok(())
     }
 }
 
@@ -345,6 +422,17 @@ impl StoreRead for Sql<'_> {
         )
     }
 
+    fn report_facts_of_kind(&self, kind: FactKind, from: Millis, to: Millis) -> StoreResult<Vec<ReportFact>> {
+        self.report_rows(
+            &format!(
+                "SELECT {} FROM report_rows WHERE at >= ?1 AND at < ?2 AND kind = ?3
+                 ORDER BY at, conversation_id, seq",
+                facts::COLUMNS
+            ),
+            params![from, to, facts::kind_code(kind)],
+        )
+    }
+
     fn conversation_report_facts(&self, conversation: Id) -> StoreResult<Vec<ReportFact>> {
         self.report_rows(
             &format!("SELECT {} FROM report_rows WHERE conversation_id = ?1 ORDER BY seq", facts::COLUMNS),
@@ -353,63 +441,91 @@ impl StoreRead for Sql<'_> {
     }
 
     fn report_scan(&self, scan: &facts::Scan) -> StoreResult<facts::Buckets> {
-        // One sequential read of the period (the table is clustered by time), folded in process:
-        // cheaper here than SQL's GROUP BY, which would sort every row first. Only duration facts
-        // (`kind >= 4`) have their conversation and durations decoded (`CASE` skips the column).
-        let key = match scan.key_column() {
-            None | Some("agent_id") => "NULL",
-            Some(column) => column,
-        };
-        let durations = facts::kind_code(FactKind::FirstResponse);
-        let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT at, kind, origin, inbox_id, agent_id, {key},
-                CASE WHEN kind >= {durations} THEN conversation_id END,
-                CASE WHEN kind >= {durations} THEN wall_ms END,
-                CASE WHEN kind >= {durations} THEN business_ms END,
-                CASE WHEN kind >= {durations} THEN open_ms END
-             FROM report_rows WHERE at >= ?1 AND at < ?2 AND (?3 IS NULL OR agent_id = ?3)"
-        ))?;
-        let agent = scan.agent.as_ref().map(|id| id.as_bytes().as_slice());
-        let mut rows = statement.query(params![scan.from, scan.to, agent])?;
+        // The count facts from the hour and day rollups (a few rows per unit, whatever the
+        // facts' number), and the raw ones only where a bucket's edge falls inside an hour;
+        // the duration facts (a third) one sequential read of their covering index. All folded
+        // in process: cheaper here than SQL's GROUP BY, which would sort every row first.
+        let plan = scan.plan();
         let mut tally = facts::Tally::new(scan);
-        let id = |bytes: &[u8]| Id::from_slice(bytes).map_err(|e| StoreError(format!("stored id: {e}")));
-        let int = |value: ValueRef| match value {
-            ValueRef::Integer(value) => Ok(value),
-            ValueRef::Null => Ok(0),
-            other => Err(StoreError(format!("a stored report fact: {other:?}"))),
+        let rollup_key = match scan.group_by {
+            GroupBy::None => "NULL",
+            GroupBy::Agent => "agent_id",
+            GroupBy::Team => "team_id",
+            GroupBy::Inbox => "inbox_id",
+            GroupBy::Channel => "channel",
+            GroupBy::Label => "labels",
         };
-        let by_agent = scan.key_column() == Some("agent_id");
-        while let Some(row) = rows.next()? {
-            let code = int(row.get_ref(1)?)?;
-            let Some(kind) = facts::kind_of(code) else {
-                return Err(StoreError(format!("stored fact kind {code}")));
-            };
-            let agent = sql_value(row.get_ref(4)?.as_blob_or_null())?.map(id).transpose()?;
-            let timed = code >= durations;
-            let fact = facts::Seen {
-                at: int(row.get_ref(0)?)?,
-                kind,
-                origin: facts::origin_of(int(row.get_ref(2)?)?),
-                inbox: id(sql_value(row.get_ref(3)?.as_blob())?)?,
-                agent,
-                conversation: if timed { id(sql_value(row.get_ref(6)?.as_blob())?)? } else { Id::nil() },
-                wall_ms: if timed { int(row.get_ref(7)?)? } else { 0 },
-                business_ms: if timed { int(row.get_ref(8)?)? } else { 0 },
-                open_ms: if timed { int(row.get_ref(9)?)? } else { 0 },
-            };
-            let key = if by_agent {
-                agent.map_or(facts::RawKey::Null, facts::RawKey::Id)
-            } else {
-                match row.get_ref(5)? {
+        for (unit, from, to) in plan.ranges() {
+            let mut statement = self.conn.prepare_cached(&format!(
+                "SELECT start, inbox_id, agent_id, {rollup_key}, {} FROM {} WHERE start >= ?1 AND start < ?2",
+                facts::ROLLUP_COUNTS,
+                unit.table()
+            ))?;
+            let mut rows = statement.query(params![from, to])?;
+            while let Some(row) = rows.next()? {
+                let key = match row.get_ref(3)? {
                     ValueRef::Null => facts::RawKey::Null,
-                    ValueRef::Blob(bytes) => facts::RawKey::Id(id(bytes)?),
+                    ValueRef::Blob(bytes) => rollup_id(bytes)?.map_or(facts::RawKey::Null, facts::RawKey::Id),
                     ValueRef::Text(text) => facts::RawKey::Text(String::from_utf8_lossy(text).into_owned()),
-                    other => return Err(StoreError(format!("stored fact key {other:?}"))),
-                }
-            };
-            tally.add(&fact, key);
+                    other => return Err(StoreError(format!("stored rollup key {other:?}"))),
+                };
+                let seen = facts::RollupSeen {
+                    unit,
+                    start: row.get(0)?,
+                    inbox: rollup_id(sql_value(row.get_ref(1)?.as_blob())?)?
+                        .ok_or_else(|| StoreError("a rollup row without an inbox".into()))?,
+                    agent: rollup_id(sql_value(row.get_ref(2)?.as_blob())?)?,
+                    counts: facts::Counts::from_columns([
+                        row.get(4)?,
+                        row.get(5)?,
+                        row.get(6)?,
+                        row.get(7)?,
+                        row.get(8)?,
+                    ]),
+                };
+                tally.add_rollup(&plan, &seen, key);
+            }
         }
+        for (from, to) in &plan.raw {
+            self.fold_facts(&mut tally, scan, *from, *to, false)?;
+        }
+        self.fold_facts(&mut tally, scan, scan.from, scan.to, true)?;
         Ok(tally.finish())
+    }
+
+    fn report_rollups(&self) -> StoreResult<Vec<(facts::RollupKey, facts::Counts)>> {
+        let mut out = Vec::new();
+        for unit in facts::Unit::ALL {
+            let mut statement = self.conn.prepare_cached(&format!(
+                "SELECT {}, {} FROM {}",
+                facts::ROLLUP_KEY,
+                facts::ROLLUP_COUNTS,
+                unit.table()
+            ))?;
+            let mut rows = statement.query([])?;
+            while let Some(row) = rows.next()? {
+                let key = facts::RollupKey {
+                    unit,
+                    start: row.get(0)?,
+                    inbox: rollup_id(sql_value(row.get_ref(1)?.as_blob())?)?
+                        .ok_or_else(|| StoreError("a rollup row without an inbox".into()))?,
+                    channel: row.get(2)?,
+                    agent: rollup_id(sql_value(row.get_ref(3)?.as_blob())?)?,
+                    team: rollup_id(sql_value(row.get_ref(4)?.as_blob())?)?,
+                    labels: row.get(5)?,
+                };
+                let counts = facts::Counts::from_columns([
+                    row.get(6)?,
+                    row.get(7)?,
+                    row.get(8)?,
+                    row.get(9)?,
+                    row.get(10)?,
+                ]);
+                out.push((key, counts));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
     }
 
     fn stale_report_conversations(&self, limit: usize) -> StoreResult<Vec<Id>> {
@@ -898,7 +1014,10 @@ impl StoreTx for Sql<'_> {
     fn replace_report_facts(&mut self, conversation: Id, facts: &[ReportFact]) -> StoreResult<()> {
         let id = conversation.to_string();
         let key = conversation.as_bytes().as_slice();
-        self.conn.execute_cached("DELETE FROM report_rows WHERE conversation_id = ?1", [key])?;
+        let old = self.report_rows(
+            &format!("DELETE FROM report_rows WHERE conversation_id = ?1 RETURNING {}", facts::COLUMNS),
+            [key],
+        )?;
         let mut insert = self.conn.prepare_cached(&format!(
             "INSERT INTO report_rows ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             facts::COLUMNS
@@ -923,6 +1042,42 @@ impl StoreTx for Sql<'_> {
                 fact.business_ms,
                 fact.open_ms,
             ])?;
+        }
+        // The rollups change with the facts, in this transaction: never stale.
+        for (rollup, counts) in facts::rollup_deltas(&old, facts) {
+            let table = rollup.unit.table();
+            let c = counts.columns();
+            let key = params![
+                rollup.start,
+                rollup.inbox.as_bytes().as_slice(),
+                rollup.channel,
+                facts::key_bytes(rollup.agent),
+                facts::key_bytes(rollup.team),
+                rollup.labels,
+            ];
+            self.conn
+                .prepare_cached(&format!(
+                    "INSERT INTO {table} ({}, {}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                     ON CONFLICT ({}) DO UPDATE SET
+                        cycles_started = cycles_started + excluded.cycles_started,
+                        cycles_started_by_customers = cycles_started_by_customers + excluded.cycles_started_by_customers,
+                        reopened = reopened + excluded.reopened,
+                        messages_in = messages_in + excluded.messages_in,
+                        messages_out = messages_out + excluded.messages_out",
+                    facts::ROLLUP_KEY,
+                    facts::ROLLUP_COUNTS,
+                    facts::ROLLUP_KEY
+                ))?
+                .execute(params![key[0], key[1], key[2], key[3], key[4], key[5], c[0], c[1], c[2], c[3], c[4]])?;
+            if c.iter().any(|n| *n < 0) {
+                self.conn
+                    .prepare_cached(&format!(
+                        "DELETE FROM {table} WHERE start = ?1 AND inbox_id = ?2 AND channel = ?3 AND agent_id = ?4
+                         AND team_id = ?5 AND labels = ?6 AND cycles_started = 0 AND cycles_started_by_customers = 0
+                         AND reopened = 0 AND messages_in = 0 AND messages_out = 0"
+                    ))?
+                    .execute(key)?;
+            }
         }
         self.conn.execute("DELETE FROM report_stale WHERE conversation_id = ?1", [&id])?;
         Ok(())

@@ -640,3 +640,91 @@ async fn workspace_team(server: &TestServer, n: u64) -> Id {
     let teams: Vec<Team> = serde_json::from_value(teams).expect("teams");
     teams[n as usize % teams.len()].id
 }
+
+#[tokio::test]
+async fn rollups_equal_a_fresh_build_after_reopens_reassignments_and_a_fact_moving_period() {
+    // A mixed history, reported on between steps (each report refreshes the facts, so the
+    // rollups are changed conversation by conversation, fact rows deleted and written again):
+    // cycles opened, answered, reassigned (agent and team), relabelled, resolved and reopened,
+    // across an hour and a midnight; then a stored fact moved to another hour and day. After
+    // every step the rollups equal a fresh build from the stored facts, and after a rebuild
+    // they equal what they were before the fact moved.
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let config = test_config(server.data_dir.path());
+    let both_ways = move || {
+        let config = config.clone();
+        std::thread::spawn(move || {
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+            let store = switchboard_server::open_workspace(&config).expect("the workspace opens");
+            runtime.block_on(store.report_rollups_both_ways()).expect("the rollups")
+        })
+        .join()
+        .expect("the comparison panicked")
+    };
+    let check = |step: &str, (stored, fresh): (Vec<_>, Vec<_>)| {
+        assert_eq!(stored, fresh, "after {step}: stored rollups against a fresh build");
+        stored
+    };
+    set_clock(&server, MONDAY + 22 * HOUR + 50 * MINUTE);
+    let inbox = &workspace.whatsapp;
+    let first = server.inbound(inbox, "roll-1", "roll-1-0", "hello").await.conversation_id;
+    let second = server.inbound(inbox, "roll-2", "roll-2-0", "hi").await.conversation_id;
+    assign(&server.admin, first, workspace.sara.agent.id).await;
+    summary(&server.admin, MONDAY, MONDAY + 2 * DAY, "agent").await;
+    check("two new conversations", both_ways());
+
+    server.clock.advance(20 * MINUTE);
+    reply(&workspace.sara, first).await;
+    server.admin.ok("/api/v1/labels", json!({"name": "پشتیبانی", "color": "#123456"})).await;
+    let body = json!({"client_id": Id::new_v4(), "add": ["vip", "پشتیبانی"]});
+    server.admin.ok(&format!("/api/v1/conversations/{first}/labels"), body).await;
+    server.inbound(inbox, "roll-1", "roll-1-1", "and another thing").await;
+    server.clock.advance(90 * MINUTE);
+    // Reassigned to another agent and a team past midnight, answered by them, resolved.
+    let team = workspace_team(&server, 0).await;
+    let body = json!({"client_id": Id::new_v4(), "assignee_id": workspace.sam.agent.id, "team_id": team});
+    server.admin.ok(&format!("/api/v1/conversations/{first}/assign"), body).await;
+    reply(&workspace.sam, first).await;
+    status(&workspace.sam, first, "resolved").await;
+    summary(&server.admin, MONDAY, MONDAY + 2 * DAY, "label").await;
+    check("a reply, labels, a reassignment and a resolution", both_ways());
+
+    // The customer reopens it the next morning; the other conversation is answered and resolved.
+    server.clock.advance(8 * HOUR);
+    server.inbound(inbox, "roll-1", "roll-1-2", "it broke again").await;
+    assign(&server.admin, second, workspace.sara.agent.id).await;
+    reply(&workspace.sara, second).await;
+    status(&workspace.sara, second, "resolved").await;
+    reply(&workspace.sam, first).await;
+    summary(&server.admin, MONDAY, MONDAY + 3 * DAY, "team").await;
+    let before = check("a reopen and a second resolution", both_ways());
+    assert!(
+        before.iter().any(|(_, counts)| counts.reopened > 0)
+            && before.iter().any(|(key, _)| key.unit == switchboard_server::facts::Unit::Day)
+            && before.iter().any(|(key, _)| key.agent.is_none()),
+        "{before:#?}"
+    );
+
+    // A stored fact moves to another hour and day: its old rows shrink (to nothing: they go) and
+    // new ones appear.
+    let config = test_config(server.data_dir.path());
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+        let store = switchboard_server::open_workspace(&config).expect("the workspace opens");
+        // Sara's reply (fact 2, after the cycle's start and the message in): the only count fact
+        // of its hour and day rows, which go.
+        runtime.block_on(store.report_fact_moved(second, 2, MONDAY + 5 * DAY + 30 * MINUTE)).expect("moved");
+    })
+    .join()
+    .expect("the move panicked");
+    let moved = check("a fact moved to another day", both_ways());
+    assert_ne!(moved, before, "the move changed the rollups");
+    assert!(moved.iter().any(|(key, _)| key.start == MONDAY + 5 * DAY), "{moved:#?}");
+
+    // A rebuild derives every fact again: the rollups are back to what they were.
+    server.admin.ok("/api/v1/reports/rebuild", json!({})).await;
+    let rebuilt = check("a rebuild", both_ways());
+    assert_eq!(rebuilt, before, "the rebuild's rollups");
+}
