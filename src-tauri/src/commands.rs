@@ -101,13 +101,27 @@ pub async fn list_conversations(desktop: Desk<'_>, request: dto::ListRequest) ->
 }
 
 #[tauri::command]
-pub async fn open_conversation(desktop: Desk<'_>, id: Uuid) -> Answer<dto::Thread> {
-    desktop.open_conversation(id).await
+pub async fn open_conversation(
+    desktop: Desk<'_>,
+    id: Uuid,
+    range: Option<dto::ThreadRange>,
+) -> Answer<dto::Thread> {
+    desktop.open_conversation(id, range).await
 }
 
 #[tauri::command]
-pub async fn thread(desktop: Desk<'_>, id: Uuid) -> Answer<dto::Thread> {
-    desktop.thread(id).await
+pub async fn thread(desktop: Desk<'_>, id: Uuid, range: Option<dto::ThreadRange>) -> Answer<dto::Thread> {
+    desktop.thread(id, range).await
+}
+
+#[tauri::command]
+pub async fn thread_page(
+    desktop: Desk<'_>,
+    id: Uuid,
+    direction: dto::PageDirection,
+    cursor: dto::MessageCursor,
+) -> Answer<dto::ThreadPage> {
+    desktop.thread_page(id, direction, cursor).await
 }
 
 #[tauri::command]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use switchboard_core::{
     cache::views::{BoardColumn, ReplyWindow, Sort, View},
     events::{ConnectionState, SyncStatus},
-    CoreError,
+    thread_window, CoreError,
 };
 use switchboard_proto::{sla::SlaClock, *};
 use ts_rs::TS;
@@ -419,6 +419,76 @@ pub struct Thread {
     pub typing: Vec<Uuid>,
     pub viewing: Vec<Uuid>,
     pub draft: Option<Draft>,
+    /// What lies before `messages` (they are a window on the thread, never all of a long one).
+    pub older: OlderMessages,
+    /// Newer messages exist past the window (after a jump into the middle).
+    pub newer: bool,
+}
+
+/// A message's place in its thread (its time, then its id): where a page starts or ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MessageCursor {
+    pub created_at: Millis,
+    pub id: Uuid,
+}
+
+impl From<MessageCursor> for HistoryCursor {
+    fn from(cursor: MessageCursor) -> HistoryCursor {
+        HistoryCursor { created_at: cursor.created_at, id: cursor.id }
+    }
+}
+
+/// What lies before a thread window's oldest message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum OlderMessages {
+    /// Nothing: the window starts at the conversation's first message.
+    None,
+    /// Older messages are on this device.
+    Cached,
+    /// Older messages are on the server only (the history is still arriving): loading them
+    /// fetches them first ("Loading earlier messages…").
+    Remote,
+}
+
+impl From<thread_window::Older> for OlderMessages {
+    fn from(older: thread_window::Older) -> OlderMessages {
+        match older {
+            thread_window::Older::None => OlderMessages::None,
+            thread_window::Older::Cached => OlderMessages::Cached,
+            thread_window::Older::Remote => OlderMessages::Remote,
+        }
+    }
+}
+
+/// Which of a thread's messages to read with it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ThreadRange {
+    /// The newest page (opening a conversation).
+    Newest,
+    /// What the view has loaded, read again: `from` to `to` (`None`: through the newest).
+    Loaded { from: MessageCursor, to: Option<MessageCursor> },
+    /// A page around a message (a search hit); the newest page if it isn't cached.
+    Around { message_id: Uuid },
+}
+
+/// A page of a thread loaded as the agent scrolls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PageDirection {
+    /// Before the cursor (scrolling up).
+    Older,
+    /// After the cursor (scrolling back down after a jump).
+    Newer,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ThreadPage {
+    /// Oldest first.
+    pub messages: Vec<Message>,
+    pub older: OlderMessages,
+    pub newer: bool,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -971,6 +1041,11 @@ pub fn typescript_bindings() -> String {
         ListPage::decl(&config),
         Draft::decl(&config),
         Thread::decl(&config),
+        MessageCursor::decl(&config),
+        OlderMessages::decl(&config),
+        ThreadRange::decl(&config),
+        PageDirection::decl(&config),
+        ThreadPage::decl(&config),
         SearchHit::decl(&config),
         SearchResults::decl(&config),
         QuickReply::decl(&config),

@@ -322,6 +322,7 @@ pub fn run() {
             commands::list_conversations,
             commands::open_conversation,
             commands::thread,
+            commands::thread_page,
             commands::close_conversation,
             commands::typing,
             commands::search,

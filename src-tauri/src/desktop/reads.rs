@@ -1,6 +1,8 @@
 //! What the window shows, read from the cache: the directory, the sidebar, the list, a thread,
 //! search and quick replies, and the unread count.
 
+use switchboard_core::thread_window;
+
 use super::*;
 
 impl Desktop {
@@ -77,12 +79,16 @@ impl Desktop {
     }
 
     /// The thread with everything around it; marks it read and tells colleagues it is open.
-    pub async fn open_conversation(&self, id: Uuid) -> UiResult<dto::Thread> {
+    pub async fn open_conversation(
+        &self,
+        id: Uuid,
+        range: Option<dto::ThreadRange>,
+    ) -> UiResult<dto::Thread> {
         {
             let mut attention = lock(&self.attention);
             attention.open_conversation = Some(id);
         }
-        let thread = self.thread(id).await?;
+        let thread = self.thread(id, range).await?;
         self.with(|s| {
             s.engine.send_ephemeral(ClientFrame::Viewing { conversation_id: id, active: true });
             if let Some(read) = intents::read_on_open(&s.account.cache, id)? {
@@ -94,8 +100,31 @@ impl Desktop {
         Ok(thread)
     }
 
-    pub async fn thread(&self, id: Uuid) -> UiResult<dto::Thread> {
+    /// The thread with a window on its messages (`range`, the newest page by default): never the
+    /// whole of a long thread (`switchboard_core::thread_window`).
+    pub async fn thread(&self, id: Uuid, range: Option<dto::ThreadRange>) -> UiResult<dto::Thread> {
         let now = (self.now)();
+        let (api, cache) = self
+            .with(|s| {
+                let cache = &s.account.cache;
+                if cache.get::<Conversation>(EntityKind::Conversation, id)?.is_none() {
+                    return Err(UiError::new(UiErrorCode::NotFound, "no such conversation"));
+                }
+                Ok((s.account.api.clone(), cache.clone()))
+            })
+            .await?;
+        let window = match range.unwrap_or(dto::ThreadRange::Newest) {
+            dto::ThreadRange::Newest => thread_window::newest(&api, &cache, id, thread_window::PAGE).await?,
+            dto::ThreadRange::Loaded { from, to } => {
+                thread_window::range(&cache, id, from.into(), to.map(Into::into))?
+            }
+            dto::ThreadRange::Around { message_id } => {
+                match thread_window::around(&cache, id, message_id, thread_window::PAGE)? {
+                    Some(window) => window,
+                    None => thread_window::newest(&api, &cache, id, thread_window::PAGE).await?,
+                }
+            }
+        };
         self.with(|s| {
             let cache = &s.account.cache;
             let conversation: Conversation = cache
@@ -110,7 +139,9 @@ impl Desktop {
                 set.map(|ids| ids.iter().copied().filter(|a| *a != me).collect()).unwrap_or_default()
             };
             Ok(dto::Thread {
-                messages: cache.thread(id)?,
+                messages: window.messages,
+                older: window.older.into(),
+                newer: window.newer,
                 window: reply_window(&conversation, channel, now).into(),
                 sla_clock: sla_countdown(&conversation).cloned(),
                 pinned: cache.get::<Pin>(EntityKind::Pin, id)?.is_some(),
@@ -128,6 +159,26 @@ impl Desktop {
             })
         })
         .await
+    }
+
+    /// The page before (or after) `cursor` as the agent scrolls the thread; older messages not
+    /// on this device yet are fetched on demand into the cache first.
+    pub async fn thread_page(
+        &self,
+        id: Uuid,
+        direction: dto::PageDirection,
+        cursor: dto::MessageCursor,
+    ) -> UiResult<dto::ThreadPage> {
+        let (api, cache) = self.with(|s| Ok((s.account.api.clone(), s.account.cache.clone()))).await?;
+        let window = match direction {
+            dto::PageDirection::Older => {
+                thread_window::older(&api, &cache, id, cursor.into(), thread_window::PAGE).await?
+            }
+            dto::PageDirection::Newer => {
+                thread_window::newer(&cache, id, cursor.into(), thread_window::PAGE)?
+            }
+        };
+        Ok(dto::ThreadPage { messages: window.messages, older: window.older.into(), newer: window.newer })
     }
 
     pub async fn close_conversation(&self, id: Uuid) -> UiResult<()> {

@@ -657,7 +657,29 @@ other_conversations: Array<Conversation>,
 /**
  * Colleagues typing in / viewing this conversation right now.
  */
-typing: Array<string>, viewing: Array<string>, draft: Draft | null, };
+typing: Array<string>, viewing: Array<string>, draft: Draft | null, 
+/**
+ * What lies before `messages` (they are a window on the thread, never all of a long one).
+ */
+older: OlderMessages, 
+/**
+ * Newer messages exist past the window (after a jump into the middle).
+ */
+newer: boolean, };
+
+export type MessageCursor = { created_at: number, id: string, };
+
+export type OlderMessages = "none" | "cached" | "remote";
+
+export type ThreadRange = { "kind": "newest" } | { "kind": "loaded", from: MessageCursor, to: MessageCursor | null, } | { "kind": "around", message_id: string, };
+
+export type PageDirection = "older" | "newer";
+
+export type ThreadPage = { 
+/**
+ * Oldest first.
+ */
+messages: Array<Message>, older: OlderMessages, newer: boolean, };
 
 export type SearchHit = { conversation_id: string, message_id: string, contact_name: string, 
 /**

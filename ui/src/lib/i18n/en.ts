@@ -241,6 +241,8 @@ const en = {
     none: 'No conversation open',
     noneHint: 'Pick one from the list, or move with j / k and press Enter.',
     loading: 'Loading conversation…',
+    loadingEarlier: 'Loading earlier messages…',
+    earlierFailed: 'Earlier messages couldn’t be loaded — scroll up to try again.',
     pin: 'Pin',
     unpin: 'Unpin',
     pinned: 'Pinned',

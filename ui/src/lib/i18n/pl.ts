@@ -263,6 +263,8 @@ const pl: Messages = {
     none: 'Brak otwartej rozmowy',
     noneHint: 'Wybierz rozmowę z listy albo przechodź klawiszami j / k i naciśnij Enter.',
     loading: 'Wczytywanie rozmowy…',
+    loadingEarlier: 'Wczytywanie wcześniejszych wiadomości…',
+    earlierFailed: 'Nie udało się wczytać wcześniejszych wiadomości — przewiń w górę, aby spróbować ponownie.',
     pin: 'Przypnij',
     unpin: 'Odepnij',
     pinned: 'Przypięta',

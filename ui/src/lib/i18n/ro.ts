@@ -262,6 +262,8 @@ const ro: Messages = {
     none: 'Nicio conversație deschisă',
     noneHint: 'Alegeți una din listă sau deplasați-vă cu j / k și apăsați Enter.',
     loading: 'Se încarcă conversația…',
+    loadingEarlier: 'Se încarcă mesajele anterioare…',
+    earlierFailed: 'Mesajele anterioare nu s-au putut încărca — derulează în sus pentru a reîncerca.',
     pin: 'Fixează',
     unpin: 'Anulează fixarea',
     pinned: 'Fixată',

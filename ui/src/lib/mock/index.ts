@@ -4,6 +4,7 @@
 import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import { matchesFilter } from '../filters';
+import { compareCursors, cursorOf } from '../threadWindow';
 import type {
   Inbox,
   NotificationSettings,
@@ -41,6 +42,10 @@ import type {
   Status,
   TemplateRef,
   Thread,
+  ThreadPage,
+  ThreadRange,
+  PageDirection,
+  MessageCursor,
   UiEvent,
   ViewKey,
   WindowState,
@@ -199,13 +204,36 @@ export function installMock(params: URLSearchParams): void {
     }, connection === 'online' ? 900 : 60_000);
   };
 
-  const thread = (id: string): Thread => {
+  // A window of 50 on the thread, as the shell's `thread_window` answers it.
+  const page = (all: Message[], from: number, to: number) => ({ messages: all.slice(from, to), older: from > 0 ? ('cached' as const) : ('none' as const), newer: to < all.length });
+  const windowed = (all: Message[], range: ThreadRange | null) => {
+    const at = (cursor: MessageCursor) => all.findIndex((m) => compareCursors(cursorOf(m), cursor) >= 0);
+    if (range?.kind === 'loaded') {
+      const from = Math.max(0, at(range.from));
+      const to = range.to ? all.filter((m) => compareCursors(cursorOf(m), range.to!) <= 0).length : all.length;
+      return page(all, from, Math.max(from, to));
+    }
+    const hit = range?.kind === 'around' ? all.findIndex((m) => m.id === range.message_id) : -1;
+    if (hit >= 0) return page(all, Math.max(0, hit - 25), Math.min(all.length, Math.max(0, hit - 25) + 50));
+    return page(all, Math.max(0, all.length - 50), all.length);
+  };
+  const threadPage = (c: MockConversation, direction: PageDirection, cursor: MessageCursor): ThreadPage => {
+    const all = threadFor(world, c);
+    const index = all.findIndex((m) => compareCursors(cursorOf(m), cursor) >= 0);
+    const end = index < 0 ? all.length : index;
+    if (direction === 'older') return page(all, Math.max(0, end - 50), end);
+    const start = index < 0 ? all.length : compareCursors(cursorOf(all[index]), cursor) === 0 ? index + 1 : index;
+    return page(all, start, Math.min(all.length, start + 50));
+  };
+
+  const thread = (id: string, range: ThreadRange | null = null): Thread => {
     const c = byId.get(id) ?? fail('not_found', 'no such conversation');
+    const shown = windowed(threadFor(world, c), range);
     return {
       conversation: strip(c),
       contact: world.contacts.get(c.contact_id) ?? null,
       inbox: inboxOf(c),
-      messages: threadFor(world, c),
+      ...shown,
       window: windowOf(c),
       sla_clock: slaClockOf(c),
       pinned: c.pinned,
@@ -348,9 +376,10 @@ export function installMock(params: URLSearchParams): void {
         c.unread = false;
         changed('read_marker');
       }
-      return thread(id);
+      return thread(id, (args.range as ThreadRange | null) ?? null);
     },
-    thread: (args) => thread(String(args.id)),
+    thread: (args) => thread(String(args.id), (args.range as ThreadRange | null) ?? null),
+    thread_page: (args) => threadPage(byId.get(String(args.id)) ?? fail('not_found', 'no such conversation'), args.direction as PageDirection, args.cursor as MessageCursor),
     close_conversation: (args) => {
       if (openId === args.id) openId = null;
     },

@@ -141,9 +141,9 @@ describe('events', () => {
     await app.thread.open('c1');
     fakeApi.openConversation.mockClear();
     await cacheChanged(app, ['message']);
-    expect(fakeApi.openConversation).toHaveBeenCalledWith('c1');
+    expect(fakeApi.openConversation).toHaveBeenCalledWith('c1', null);
     await cacheChanged(app, ['pin']);
-    expect(fakeApi.thread).toHaveBeenCalledWith('c1');
+    expect(fakeApi.thread).toHaveBeenCalledWith('c1', null);
   });
 
   it('a status event wins over an older answer', async () => {

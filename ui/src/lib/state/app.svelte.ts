@@ -310,11 +310,12 @@ export class AppState {
     if (row) this.thread.open(row.conversation.id);
   }
 
-  /** Opens a conversation found elsewhere (search, the contact panel, a notification). */
-  async openElsewhere(id: string): Promise<void> {
+  /** Opens a conversation found elsewhere (search, the contact panel, a notification); with
+   * `messageId` (a search hit), around that message, brought into view. */
+  async openElsewhere(id: string, messageId: string | null = null): Promise<void> {
     this.overlay = null;
     this.list.clearSelection();
-    await this.thread.open(id);
+    await this.thread.open(id, messageId);
     this.list.focusConversation(id);
   }
 

@@ -135,6 +135,8 @@ export function thread(id: string, overrides: Partial<Thread> = {}): Thread {
     typing: [],
     viewing: [],
     draft: null,
+    older: 'none',
+    newer: false,
     ...overrides,
   };
 }
@@ -154,6 +156,7 @@ function makeFakeApi(): Fake {
     listConversations: () => page(0),
     openConversation: () => thread('c0'),
     thread: () => thread('c0'),
+    threadPage: () => ({ messages: [], older: 'none', newer: false }),
     closeConversation: () => undefined,
     typing: () => undefined,
     search: () => ({ messages: [], contacts: [], conversations: [] }),
