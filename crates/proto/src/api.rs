@@ -400,6 +400,10 @@ pub enum ConnectorSettings {
     /// A Telegram bot (Bot API): updates by webhook, replies with `sendMessage`/`sendPhoto`/
     /// `sendDocument`.
     Telegram(TelegramSettings),
+    /// A Facebook Page's Messenger conversations (Messenger Platform, Graph API).
+    Messenger(MetaSettings),
+    /// An Instagram professional account's direct messages (Instagram Messaging, Graph API).
+    Instagram(MetaSettings),
 }
 
 impl std::fmt::Debug for ConnectorSettings {
@@ -412,7 +416,52 @@ impl std::fmt::Debug for ConnectorSettings {
             ConnectorSettings::Simulator => f.write_str("Simulator"),
             ConnectorSettings::Email(settings) => settings.fmt(f),
             ConnectorSettings::Telegram(settings) => settings.fmt(f),
+            ConnectorSettings::Messenger(settings) | ConnectorSettings::Instagram(settings) => {
+                settings.fmt(f)
+            }
         }
+    }
+}
+
+/// A Messenger Page or an Instagram account on Meta's Graph API (`connectors/meta.rs` in the
+/// server): what the app dashboard shows.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MetaSettings {
+    /// The Facebook Page's id (Messenger) or the Instagram account's id (Instagram): the `id` of
+    /// the webhook's entries; entries for other accounts of the same app are skipped.
+    pub account_id: String,
+    /// The Page access token (`Authorization: Bearer`): `POST /{version}/me/messages`.
+    pub access_token: String,
+    /// The app secret: `X-Hub-Signature-256` is HMAC-SHA256 of the raw body under it.
+    pub app_secret: String,
+    /// The token typed into the webhook settings; the `GET` handshake must echo it.
+    pub verify_token: String,
+    /// Replies by people may go out up to 7 days after the customer's last message, tagged
+    /// `HUMAN_AGENT` after the first 24 hours (the app must have Meta's approval for the tag).
+    #[serde(default)]
+    pub human_agent: bool,
+    /// `https://graph.facebook.com` unless set (tests point it at an emulator).
+    #[serde(default)]
+    pub graph_base_url: Option<String>,
+    /// The Graph API version, `v23.0` unless set.
+    #[serde(default)]
+    pub api_version: Option<String>,
+}
+
+impl std::fmt::Debug for MetaSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Meta")
+            .field("account_id", &self.account_id)
+            .field("access_token", &"<redacted>")
+            .field("app_secret", &"<redacted>")
+            .field("verify_token", &"<redacted>")
+            .field("human_agent", &self.human_agent)
+            .field("graph_base_url", &self.graph_base_url)
+            .field("api_version", &self.api_version)
+            .finish()
     }
 }
 

@@ -15,6 +15,7 @@
 //! [`Connector::capabilities`], and leaves the inbound methods to their defaults.
 
 pub mod api;
+pub mod meta;
 pub mod probe;
 pub mod simulator;
 pub mod telegram;
@@ -27,7 +28,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use async_trait::async_trait;
 use bytes::Bytes;
 pub use switchboard_proto::{
-    ConnectorInfo, ConnectorSettings, ConnectorTest, TelegramSettings, WhatsappSettings,
+    ConnectorInfo, ConnectorSettings, ConnectorTest, MetaSettings, TelegramSettings, WhatsappSettings,
 };
 use switchboard_proto::{
     DeliveryFailure, DeliveryFailureKind, DeliveryState, Id, InboundMessage, Message, Millis, OutgoingWebhook,
@@ -67,6 +68,18 @@ pub enum InboundError {
 pub struct Inbound {
     pub messages: Vec<InboundItem>,
     pub statuses: Vec<StatusUpdate>,
+    /// Statuses by time rather than by id (Messenger's delivery and read watermarks).
+    pub watermarks: Vec<Watermark>,
+}
+
+/// Every message sent to this contact at or before `up_to` reached `state` (Messenger's
+/// `delivery.watermark` and `read.watermark`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watermark {
+    /// The contact's id on the channel (a PSID).
+    pub contact_external_id: String,
+    pub state: DeliveryState,
+    pub up_to: Millis,
 }
 
 /// A customer message, deduplicated on `message.message.external_id` (the provider's id), with
@@ -117,6 +130,9 @@ pub struct Outgoing {
     pub files: Vec<OutgoingFile>,
     /// The provider's id of the customer message this answers, to reply in context.
     pub reply_to: Option<String>,
+    /// How long ago the customer last wrote, when this attempt was claimed (`None`: never):
+    /// Messenger and Instagram tag a person's reply `HUMAN_AGENT` past the 24-hour window.
+    pub since_customer_ms: Option<Millis>,
 }
 
 impl Outgoing {
@@ -267,6 +283,8 @@ pub fn capabilities(settings: &ConnectorSettings) -> Capabilities {
         ConnectorSettings::Simulator => simulator::capabilities(),
         ConnectorSettings::Email(_) => email::capabilities(),
         ConnectorSettings::Telegram(_) => telegram::capabilities(),
+        ConnectorSettings::Messenger(_) => meta::capabilities(meta::Platform::Messenger),
+        ConnectorSettings::Instagram(_) => meta::capabilities(meta::Platform::Instagram),
     }
 }
 
@@ -286,6 +304,16 @@ pub fn build(settings: &ConnectorSettings, context: &ConnectorContext) -> Arc<dy
         ConnectorSettings::Telegram(settings) => {
             Arc::new(telegram::TelegramConnector::new(settings.clone(), context.http.clone()))
         }
+        ConnectorSettings::Messenger(settings) => Arc::new(meta::MetaConnector::new(
+            meta::Platform::Messenger,
+            settings.clone(),
+            context.http.clone(),
+        )),
+        ConnectorSettings::Instagram(settings) => Arc::new(meta::MetaConnector::new(
+            meta::Platform::Instagram,
+            settings.clone(),
+            context.http.clone(),
+        )),
     }
 }
 
@@ -322,6 +350,12 @@ pub fn info(inbox_id: Id, settings: Option<&ConnectorSettings>) -> ConnectorInfo
             webhook_path,
             details: serde_json::json!({ "api_base_url": telegram::base_url(settings) }),
         },
+        Some(ConnectorSettings::Messenger(settings)) => {
+            meta::info(meta::Platform::Messenger, settings, webhook_path)
+        }
+        Some(ConnectorSettings::Instagram(settings)) => {
+            meta::info(meta::Platform::Instagram, settings, webhook_path)
+        }
         Some(ConnectorSettings::Simulator) => ConnectorInfo {
             kind: "simulator".into(),
             simulated: true,

@@ -3,7 +3,9 @@
 //! client applies too (previews, reply bookkeeping, status, labels, mentions) live in
 //! `switchboard_proto::rules` and are re-exported here.
 
-use switchboard_proto::{Agent, Channel, Conversation, Id, Inbox, Millis, Role, TemplateRef};
+use switchboard_proto::{
+    Agent, Channel, Conversation, Id, Inbox, Millis, Role, TemplateRef, REPLY_WINDOW_MS,
+};
 
 /// How recently a resolved conversation may have been active for a new customer message to reopen
 /// it rather than start a new one.
@@ -60,6 +62,21 @@ pub fn reply_text(
                 ReplyRejection::UnknownTemplate(format!("no template named {:?}", wanted.name))
             })?;
         if found.param_count() != wanted.params.len() {
+) -> Result<String, ReplyRejection> {
+    reply_text_within(inbox, conversation, body, template, has_attachments, now, REPLY_WINDOW_MS)
+}
+
+/// [`reply_text`] with the inbox's own window on channels that have one (`window_ms` after the
+/// customer's last message: 7 days for a person's reply on a Messenger or Instagram inbox that
+/// uses the `HUMAN_AGENT` tag).
+pub fn reply_text_within(
+    inbox: &Inbox,
+    conversation: &Conversation,
+    body: &str,
+    template: Option<&TemplateRef>,
+    has_attachments: bool,
+    now: Millis,
+    window_ms: Millis,
             return Err(ReplyRejection::UnknownTemplate(format!(
                 "template {:?} takes {} parameters, got {}",
                 wanted.name,
@@ -69,9 +86,11 @@ pub fn reply_text(
         }
         return Ok(found.render(&wanted.params));
     }
-    if !conversation.reply_window_open(inbox.channel, now) {
-        let closed_at = conversation.reply_window_closes_at(inbox.channel).unwrap_or(Millis::MIN);
-        return Err(ReplyRejection::WindowClosed { closed_at });
+    if inbox.channel.has_reply_window() {
+        let closed_at = conversation.last_incoming_at.map_or(Millis::MIN, |at| at.saturating_add(window_ms));
+        if now >= closed_at {
+            return Err(ReplyRejection::WindowClosed { closed_at });
+        }
     }
     if body.trim().is_empty() && !has_attachments {
         return Err(ReplyRejection::Empty);

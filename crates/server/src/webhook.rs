@@ -110,6 +110,7 @@ pub async fn attempt(
         template: delivery.template,
         files: outgoing_files,
         reply_to: None,
+        since_customer_ms: delivery.since_customer_ms,
     };
     connector.send(&outgoing).await
 }

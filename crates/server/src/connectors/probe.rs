@@ -7,9 +7,9 @@
 //! which for Telegram carries the bot token).
 
 use serde_json::Value;
-use switchboard_proto::{ConnectorSettings, ConnectorTest, TelegramSettings, WhatsappSettings};
+use switchboard_proto::{ConnectorSettings, ConnectorTest, MetaSettings, TelegramSettings, WhatsappSettings};
 
-use super::{telegram, whatsapp};
+use super::{meta, telegram, whatsapp};
 
 fn ok(detail: impl Into<String>) -> ConnectorTest {
     ConnectorTest { ok: true, detail: detail.into() }
@@ -28,6 +28,12 @@ pub async fn test(settings: Option<&ConnectorSettings>, http: &reqwest::Client) 
         }
         Some(ConnectorSettings::Whatsapp(settings)) => whatsapp_test(settings, http).await,
         Some(ConnectorSettings::Telegram(settings)) => telegram_test(settings, http).await,
+        Some(ConnectorSettings::Messenger(settings)) => {
+            meta_test(meta::Platform::Messenger, settings, http).await
+        }
+        Some(ConnectorSettings::Instagram(settings)) => {
+            meta_test(meta::Platform::Instagram, settings, http).await
+        }
         Some(ConnectorSettings::Email(settings)) => super::email::check_connection(settings).await,
         Some(ConnectorSettings::Api { webhook_url }) => api_test(webhook_url, http).await,
     };
@@ -104,6 +110,52 @@ async fn telegram_test(settings: &TelegramSettings, http: &reqwest::Client) -> R
         Some(username) => Ok(format!("Telegram bot @{username} ({name})")),
         None => Ok(format!("Telegram bot {name}")),
     }
+}
+
+/// Messenger: the Page (`GET /{page_id}?fields=name`); Instagram: the account
+/// (`GET /{ig_id}?fields=username,name`), both with the access token.
+async fn meta_test(
+    platform: meta::Platform,
+    settings: &MetaSettings,
+    http: &reqwest::Client,
+) -> Result<String, String> {
+    let base = meta::base_url(settings);
+    let url = format!("{base}/{}/{}", meta::api_version(settings), settings.account_id);
+    let fields = match platform {
+        meta::Platform::Messenger => "id,name",
+        meta::Platform::Instagram => "id,username,name",
+    };
+    let response = http
+        .get(url)
+        .query(&[("fields", fields)])
+        .bearer_auth(&settings.access_token)
+        .send()
+        .await
+        .map_err(|e| unreachable(&format!("the Graph API at {base}"), e))?;
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    if !(200..300).contains(&status) {
+        let message = body["error"]["message"].as_str().unwrap_or("no error message");
+        let code = body["error"]["code"].as_i64();
+        let hint = match (status, code) {
+            (401, _) | (_, Some(190)) => ": the access token was refused",
+            (_, Some(100)) | (404, _) => match platform {
+                meta::Platform::Messenger => ": check the Page id",
+                meta::Platform::Instagram => ": check the Instagram account id",
+            },
+            _ => "",
+        };
+        let code = code.map(|c| format!(" (code {c})")).unwrap_or_default();
+        return Err(format!("the Graph API answered HTTP {status}{hint}: {message}{code}"));
+    }
+    let name = body["name"].as_str();
+    Ok(match (platform, body["username"].as_str()) {
+        (meta::Platform::Instagram, Some(username)) => match name {
+            Some(name) => format!("Instagram account @{username} ({name})"),
+            None => format!("Instagram account @{username}"),
+        },
+        _ => format!("{} Page {}", platform.name(), name.unwrap_or(&settings.account_id)),
+    })
 }
 
 async fn api_test(webhook_url: &str, http: &reqwest::Client) -> Result<String, String> {

@@ -236,6 +236,7 @@ pub async fn webhook(
         }
     }
     state.workspace.apply_statuses(inbox_id, inbound.statuses).await?;
+    state.workspace.apply_watermarks(inbox_id, inbound.watermarks).await?;
     Ok(StatusCode::OK)
 }
 

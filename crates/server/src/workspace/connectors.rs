@@ -41,6 +41,8 @@ pub(super) fn check(channel: Channel, settings: &ConnectorSettings) -> Outcome<(
         }
         ConnectorSettings::Simulator => Ok(()),
         ConnectorSettings::Email(email) => super::email::check(channel, email),
+        ConnectorSettings::Messenger(meta) => check_meta(channel, Channel::Facebook, "messenger", meta),
+        ConnectorSettings::Instagram(meta) => check_meta(channel, Channel::Instagram, "instagram", meta),
         ConnectorSettings::Telegram(telegram) => {
             if channel != Channel::Telegram {
                 return Err(Refusal::validation("a telegram connector needs a telegram inbox"));
@@ -60,6 +62,39 @@ pub(super) fn check(channel: Channel, settings: &ConnectorSettings) -> Outcome<(
             Ok(())
         }
     }
+}
+
+/// A Messenger or Instagram connector: on its own channel, every credential given.
+fn check_meta(channel: Channel, wanted: Channel, kind: &str, meta: &MetaSettings) -> Outcome<()> {
+    if channel != wanted {
+        return Err(Refusal::validation(format!("a {kind} connector needs a {} inbox", wanted.as_str())));
+    }
+    for (name, value) in [
+        ("account_id", &meta.account_id),
+        ("access_token", &meta.access_token),
+        ("app_secret", &meta.app_secret),
+        ("verify_token", &meta.verify_token),
+    ] {
+        if value.trim().is_empty() {
+            return Err(Refusal::validation(format!("connector.{name} is required")));
+        }
+    }
+    if let Some(url) = &meta.graph_base_url {
+        policy::check_webhook_url(url)
+            .map_err(|_| Refusal::validation("connector.graph_base_url must be an http(s) URL"))?;
+    }
+    Ok(())
+}
+
+/// How long after the customer's last message a person may reply on this inbox: the channel's
+/// window, or 7 days on a Messenger or Instagram inbox that enables the `HUMAN_AGENT` tag.
+pub(super) fn person_reply_window_ms(store: &dyn StoreTx, inbox_id: Id) -> Outcome<Millis> {
+    Ok(match connector_settings(store, inbox_id)? {
+        Some(ConnectorSettings::Messenger(meta) | ConnectorSettings::Instagram(meta)) => {
+            connectors::meta::reply_window_ms(&meta)
+        }
+        _ => REPLY_WINDOW_MS,
+    })
 }
 
 /// Secrets are write-only: an admin editing a connector of the same kind sends a secret field
@@ -82,12 +117,31 @@ pub fn keep_secrets(new: ConnectorSettings, stored: Option<ConnectorSettings>) -
             keep(&mut new.webhook_secret, stored.webhook_secret);
             ConnectorSettings::Telegram(new)
         }
+        (ConnectorSettings::Messenger(new), Some(ConnectorSettings::Messenger(stored))) => {
+            ConnectorSettings::Messenger(keep_meta(new, stored))
+        }
+        (ConnectorSettings::Instagram(new), Some(ConnectorSettings::Instagram(stored))) => {
+            ConnectorSettings::Instagram(keep_meta(new, stored))
+        }
         (ConnectorSettings::Email(mut new), Some(ConnectorSettings::Email(stored))) => {
             keep(&mut new.password, stored.password);
             ConnectorSettings::Email(new)
         }
         (new, _) => new,
     }
+}
+
+fn keep_meta(mut new: MetaSettings, stored: MetaSettings) -> MetaSettings {
+    for (field, stored) in [
+        (&mut new.access_token, stored.access_token),
+        (&mut new.app_secret, stored.app_secret),
+        (&mut new.verify_token, stored.verify_token),
+    ] {
+        if field.trim().is_empty() {
+            *field = stored;
+        }
+    }
+    new
 }
 
 /// Replaces (or removes) the inbox's connector settings.

@@ -11,7 +11,7 @@ use switchboard_proto::*;
 
 use super::{directory::inbox_secret, Workspace};
 use crate::{
-    connectors::{self, ConnectorSettings, OutgoingTemplate, SendError, Sent, StatusUpdate},
+    connectors::{self, ConnectorSettings, OutgoingTemplate, SendError, Sent, StatusUpdate, Watermark},
     refusal::{Outcome, Refusal},
     rules,
     store::{Audience, StoreRead, StoreReadExt, StoreTx, StoreTxExt},
@@ -43,6 +43,8 @@ pub struct PendingDelivery {
     /// The contact's id on this inbox's channel.
     pub to: Option<String>,
     pub template: Option<OutgoingTemplate>,
+    /// How long ago the customer last wrote, at the claim (`None`: never).
+    pub since_customer_ms: Option<Millis>,
 }
 
 /// The inbox's connector settings, as stored server-side.
@@ -113,6 +115,32 @@ fn apply_statuses(tx: &mut dyn StoreTx, inbox_id: Id, statuses: Vec<StatusUpdate
     Ok(moved)
 }
 
+fn apply_watermarks(tx: &mut dyn StoreTx, inbox_id: Id, watermarks: Vec<Watermark>) -> Outcome<usize> {
+    let mut moved = 0;
+    for watermark in watermarks {
+        let Some(contact) = tx.contact_by_identity(inbox_id, &watermark.contact_external_id)? else {
+            continue;
+        };
+        for conversation in tx.contact_conversations(contact)? {
+            if conversation.inbox_id != inbox_id {
+                continue;
+            }
+            for message in tx.messages_of(conversation.id)? {
+                // Only what the provider has (sent): a queued or failed message is not delivered.
+                let sent = matches!(message.delivery, DeliveryState::Sent | DeliveryState::Delivered);
+                if message.kind == MessageKind::Outgoing
+                    && sent
+                    && message.created_at <= watermark.up_to
+                    && advance(tx, inbox_id, message, watermark.state, None)?
+                {
+                    moved += 1;
+                }
+            }
+        }
+    }
+    Ok(moved)
+}
+
 /// Claims the deliveries due now: each is leased to the caller (its next attempt moved past the
 /// lease) in the same transaction that lists it, so two workers never both attempt it.
 fn claim_due_deliveries(tx: &mut dyn StoreTx, limit: usize) -> Outcome<Vec<PendingDelivery>> {
@@ -128,7 +156,9 @@ fn claim_due_deliveries(tx: &mut dyn StoreTx, limit: usize) -> Outcome<Vec<Pendi
         let Some(message) = store.get::<Message>(due.message_id)? else {
             continue;
         };
-        let to = match store.get::<Conversation>(message.conversation_id)? {
+        let conversation = store.get::<Conversation>(message.conversation_id)?;
+        let since_customer_ms = conversation.as_ref().and_then(|c| c.last_incoming_at).map(|at| now - at);
+        let to = match conversation {
             // Who wrote is known by their id on the inbox; a contact an agent wrote to first, by
             // the address the channel has for their details (a WhatsApp number's digits).
             Some(c) => store
@@ -158,6 +188,7 @@ fn claim_due_deliveries(tx: &mut dyn StoreTx, limit: usize) -> Outcome<Vec<Pendi
             message,
             to,
             template,
+            since_customer_ms,
         });
     }
     Ok(pending)
@@ -211,6 +242,15 @@ impl Workspace {
             return Ok(0);
         }
         self.write(move |tx| apply_statuses(tx, inbox_id, statuses)).await
+    }
+
+    /// Messenger's watermarks: every outgoing message to the contact in this inbox created at or
+    /// before the watermark moves to its state (forward only); how many moved.
+    pub async fn apply_watermarks(&self, inbox_id: Id, watermarks: Vec<Watermark>) -> Outcome<usize> {
+        if watermarks.is_empty() {
+            return Ok(0);
+        }
+        self.write(move |tx| apply_watermarks(tx, inbox_id, watermarks)).await
     }
 
     /// Claims the outgoing messages whose delivery is due (see [`DELIVERY_LEASE_MS`]).

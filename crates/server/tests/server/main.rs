@@ -25,6 +25,8 @@ mod graph_emulator;
 mod label_names;
 mod ledger;
 mod mutations;
+mod messenger;
+mod meta_emulator;
 mod new_conversation;
 mod nodes;
 mod presence;

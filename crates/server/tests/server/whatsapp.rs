@@ -424,6 +424,7 @@ async fn the_connector_replies_in_context_when_told_which_message_it_answers() {
         template: None,
         files: vec![],
         reply_to: Some("wamid.BUTTON1".into()),
+        since_customer_ms: None,
     };
     let sent = connector.send(&outgoing).await.expect("sent");
     assert_eq!(sent.provider_ids, vec!["wamid.EMULATED1".to_owned()], "the wamid the Graph API answered");

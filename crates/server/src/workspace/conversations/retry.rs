@@ -33,13 +33,18 @@ pub(super) fn retry(
             message.delivery.as_str()
         )));
     }
-    rules::reply_text(
+    let window = match message.sender {
+        Sender::Agent { .. } => crate::workspace::connectors::person_reply_window_ms(tx, inbox.id)?,
+        _ => REPLY_WINDOW_MS,
+    };
+    rules::reply_text_within(
         inbox,
         &conversation,
         &message.body,
         message.template.as_ref(),
         !message.attachments.is_empty(),
         tx.now(),
+        window,
     )
     .map_err(reply_refusal)?;
     let queued = Message { delivery: DeliveryState::Queued, failure: None, ..message };

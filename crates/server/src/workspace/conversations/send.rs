@@ -73,6 +73,12 @@ fn check_length(tx: &dyn StoreTx, inbox: &Inbox, text: &str, template: bool) -> 
     let Some(settings) = crate::workspace::deliveries::connector_settings(tx, inbox.id)? else {
         return Ok(());
     };
+    if !template {
+        if let crate::connectors::ConnectorSettings::Instagram(_) = &settings {
+            crate::connectors::meta::check_text(crate::connectors::meta::Platform::Instagram, text)
+                .map_err(Refusal::validation)?;
+        }
+    }
     let Some(max) = crate::connectors::capabilities(&settings).max_body_chars else { return Ok(()) };
     let length = text.chars().count();
     if !template && length > max {
@@ -109,13 +115,15 @@ pub(super) fn send(
             (MessageKind::Note, request.body.clone(), mentions, DeliveryState::Delivered)
         }
         SendKind::Reply => {
-            let text = rules::reply_text(
+            let window = crate::workspace::connectors::person_reply_window_ms(tx, inbox.id)?;
+            let text = rules::reply_text_within(
                 inbox,
                 &conversation,
                 &request.body,
                 request.template.as_ref(),
                 !request.attachment_ids.is_empty(),
                 now,
+                window,
             )
             .map_err(reply_refusal)?;
             check_length(tx, inbox, &text, request.template.is_some())?;
