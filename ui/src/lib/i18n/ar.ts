@@ -1564,7 +1564,7 @@ const ar: Messages = {
     button: 'تصدير نص المحادثة',
     command: 'تصدير نص المحادثة…',
     format: 'الصيغة',
-    formats: { text: 'نص عادي (.txt)', json: 'JSON (.json)', pdf: 'PDF (.pdf)' },
+    formats: { text: 'نص عادي (\u2066.txt\u2069)', json: 'JSON (.json)', pdf: 'PDF (.pdf)' },
     includeNotes: 'تضمين الملاحظات الداخلية',
     notesHint: 'الملاحظات الداخلية لفريقك: لا تضمّنها عندما يُرسل النص إلى عميل.',
     direction: 'يتبع النص اتجاه الكتابة في المحادثة.',

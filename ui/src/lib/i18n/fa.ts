@@ -1429,7 +1429,7 @@ const fa: Messages = {
     button: 'خروجی متن گفتگو',
     command: 'خروجی گرفتن از متن گفتگو…',
     format: 'قالب',
-    formats: { text: 'متن ساده (.txt)', json: 'JSON (.json)', pdf: 'PDF (.pdf)' },
+    formats: { text: 'متن ساده (\u2066.txt\u2069)', json: 'JSON (.json)', pdf: 'PDF (.pdf)' },
     includeNotes: 'یادداشت‌های داخلی هم باشد',
     notesHint: 'یادداشت‌های داخلی برای تیم شماست: وقتی متن گفتگو برای مشتری فرستاده می‌شود آن‌ها را کنار بگذارید.',
     direction: 'متن گفتگو در جهت نوشتار همان گفتگو است.',
