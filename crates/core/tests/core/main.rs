@@ -13,6 +13,7 @@ mod channels;
 mod contacts;
 mod effects;
 mod encrypted_cache;
+mod erasure;
 mod faults;
 mod filters;
 mod intents;
