@@ -83,7 +83,10 @@ impl Pg<'_> {
             .collect()
     }
 
-    /// The latest upsert of each `kind` entity the agent may receive (only `ids`, when given).
+    /// The latest upsert of each `kind` entity the agent may receive (only `ids`, when given). With
+    /// `ids`, one probe of `changes_latest` (entity, entity_id) per id, whatever the plan: the
+    /// statements are prepared once and may run on a generic plan, which cannot seek an index
+    /// behind `$flag OR entity_id = ANY(…)`, so each case has its own statement.
     pub(super) fn latest_changes_sql(
         &self,
         agent_id: Id,
@@ -92,21 +95,36 @@ impl Pg<'_> {
         ids: Option<&[Id]>,
     ) -> StoreResult<Vec<Change>> {
         let (all, inbox_ids) = visible_ids(visible);
-        let every = ids.is_none();
-        let wanted: Vec<String> = ids.unwrap_or_default().iter().map(Id::to_string).collect();
-        let rows = self.rows(
-            "SELECT seq, entity, entity_id, op, data FROM changes
-             WHERE entity = $1::text AND NOT superseded AND op = 'upsert'
-               AND ($2::boolean OR entity_id = ANY($3::text[]))
-               AND (inbox_id IS NULL OR $4::boolean OR inbox_id = ANY($5::text[]))
-               AND (scope_agent = '' OR scope_agent = $6::text)
-             ORDER BY seq",
-            &[&kind.as_str(), &every, &wanted, &all, &inbox_ids, &agent_id.to_string()],
-        )?;
+        let agent = agent_id.to_string();
+        let rows = match ids {
+            Some(ids) => {
+                let wanted: Vec<String> = ids.iter().map(Id::to_string).collect();
+                self.rows(
+                    "SELECT seq, entity, entity_id, op, data FROM changes
+                     WHERE entity = $1::text AND entity_id = ANY($2::text[]) AND NOT superseded
+                       AND op = 'upsert'
+                       AND (inbox_id IS NULL OR $3::boolean OR inbox_id = ANY($4::text[]))
+                       AND (scope_agent = '' OR scope_agent = $5::text)
+                     ORDER BY seq",
+                    &[&kind.as_str(), &wanted, &all, &inbox_ids, &agent],
+                )?
+            }
+            None => self.rows(
+                "SELECT seq, entity, entity_id, op, data FROM changes
+                 WHERE entity = $1::text AND NOT superseded AND op = 'upsert'
+                   AND (inbox_id IS NULL OR $2::boolean OR inbox_id = ANY($3::text[]))
+                   AND (scope_agent = '' OR scope_agent = $4::text)
+                 ORDER BY seq",
+                &[&kind.as_str(), &all, &inbox_ids, &agent],
+            )?,
+        };
         Self::changes_of(rows)
     }
 
-    /// Conversations in visible inboxes, most recently active first.
+    /// Conversations in visible inboxes, most recently active first: a walk down
+    /// `conversations_by_activity` (`conversations_open_by_activity` for the unresolved ones) that
+    /// stops at `limit`, not a sort of every conversation. A partial index is only chosen by a
+    /// query whose WHERE names its condition literally, hence one statement for each.
     pub(super) fn active_conversations_sql(
         &self,
         visible: &VisibleInboxes,
@@ -114,13 +132,18 @@ impl Pg<'_> {
         limit: usize,
     ) -> StoreResult<Vec<Id>> {
         let (all, inbox_ids) = visible_ids(visible);
-        let rows = self.rows(
+        let sql = if open_only {
             "SELECT id FROM conversations
-             WHERE scope = '' AND (NOT $1::boolean OR status != 'resolved')
-               AND ($2::boolean OR inbox_id = ANY($3::text[]))
-             ORDER BY last_activity_at DESC LIMIT $4::bigint",
-            &[&open_only, &all, &inbox_ids, &(limit as i64)],
-        )?;
+             WHERE scope = '' AND status != 'resolved'
+               AND ($1::boolean OR inbox_id = ANY($2::text[]))
+             ORDER BY last_activity_at DESC LIMIT $3::bigint"
+        } else {
+            "SELECT id FROM conversations
+             WHERE scope = ''
+               AND ($1::boolean OR inbox_id = ANY($2::text[]))
+             ORDER BY last_activity_at DESC LIMIT $3::bigint"
+        };
+        let rows = self.rows(sql, &[&all, &inbox_ids, &(limit as i64)])?;
         rows.into_iter().map(|row| parse_id(&row.try_get::<_, String>(0)?)).collect()
     }
 

@@ -415,7 +415,7 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO report_stale (conversation_id) SELECT id FROM conversations WHERE true
         ON CONFLICT DO NOTHING;
     "#,
-    // 23: a fresh device's snapshot (`GET /sync/bootstrap`) takes the most recently active
+    // 22: a fresh device's snapshot (`GET /sync/bootstrap`) takes the most recently active
     // conversations, open ones and any: walks down these indexes that stop at the limit instead of
     // a sort of every conversation (`feed::active_conversations`).
     r#"
