@@ -56,13 +56,6 @@ pub fn reply_text(
     has_attachments: bool,
     now: Millis,
 ) -> Result<String, ReplyRejection> {
-    if let Some(wanted) = template {
-        let found =
-            inbox.templates.iter().find(|t| t.name == wanted.name).ok_or_else(|| {
-                ReplyRejection::UnknownTemplate(format!("no template named {:?}", wanted.name))
-            })?;
-        if found.param_count() != wanted.params.len() {
-) -> Result<String, ReplyRejection> {
     reply_text_within(inbox, conversation, body, template, has_attachments, now, REPLY_WINDOW_MS)
 }
 
@@ -77,6 +70,13 @@ pub fn reply_text_within(
     has_attachments: bool,
     now: Millis,
     window_ms: Millis,
+) -> Result<String, ReplyRejection> {
+    if let Some(wanted) = template {
+        let found =
+            inbox.templates.iter().find(|t| t.name == wanted.name).ok_or_else(|| {
+                ReplyRejection::UnknownTemplate(format!("no template named {:?}", wanted.name))
+            })?;
+        if found.param_count() != wanted.params.len() {
             return Err(ReplyRejection::UnknownTemplate(format!(
                 "template {:?} takes {} parameters, got {}",
                 wanted.name,
