@@ -1059,6 +1059,7 @@ pub fn typescript_bindings() -> String {
         ConnectorSettings::decl(&config),
         WhatsappSettings::decl(&config),
         TelegramSettings::decl(&config),
+        MetaSettings::decl(&config),
         EmailSettings::decl(&config),
         MailServer::decl(&config),
         MailSecurity::decl(&config),

@@ -734,7 +734,7 @@ export type InboxConnector = { kind: string, simulated: boolean, webhook_path: s
  */
 details: Record<string, unknown>, };
 
-export type ConnectorSettings = { "kind": "api", webhook_url: string, } | { "kind": "whatsapp" } & WhatsappSettings | { "kind": "simulator" } | { "kind": "email" } & EmailSettings | { "kind": "telegram" } & TelegramSettings;
+export type ConnectorSettings = { "kind": "api", webhook_url: string, } | { "kind": "whatsapp" } & WhatsappSettings | { "kind": "simulator" } | { "kind": "email" } & EmailSettings | { "kind": "telegram" } & TelegramSettings | { "kind": "messenger" } & MetaSettings | { "kind": "instagram" } & MetaSettings;
 
 export type WhatsappSettings = { 
 /**
@@ -776,6 +776,38 @@ webhook_secret: string,
  * `https://api.telegram.org` unless set (a local Bot API server, or the tests' emulator).
  */
 api_base_url: string | null, };
+
+export type MetaSettings = { 
+/**
+ * The Facebook Page's id (Messenger) or the Instagram account's id (Instagram): the `id` of
+ * the webhook's entries; entries for other accounts of the same app are skipped.
+ */
+account_id: string, 
+/**
+ * The Page access token (`Authorization: Bearer`): `POST /{version}/me/messages`.
+ */
+access_token: string, 
+/**
+ * The app secret: `X-Hub-Signature-256` is HMAC-SHA256 of the raw body under it.
+ */
+app_secret: string, 
+/**
+ * The token typed into the webhook settings; the `GET` handshake must echo it.
+ */
+verify_token: string, 
+/**
+ * Replies by people may go out up to 7 days after the customer's last message, tagged
+ * `HUMAN_AGENT` after the first 24 hours (the app must have Meta's approval for the tag).
+ */
+human_agent: boolean, 
+/**
+ * `https://graph.facebook.com` unless set (tests point it at an emulator).
+ */
+graph_base_url: string | null, 
+/**
+ * The Graph API version, `v23.0` unless set.
+ */
+api_version: string | null, };
 
 export type EmailSettings = { 
 /**

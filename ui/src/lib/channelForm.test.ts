@@ -55,6 +55,22 @@ describe('channel settings form', () => {
     expect(draftFromInfo({ kind: 'simulator', simulated: true, webhook_path: null, details: {} }).kind).toBe('none');
   });
 
+  it('makes a Messenger inbox on a facebook channel and an Instagram one, with the HUMAN_AGENT choice', () => {
+    expect(kindsFor('facebook')).toEqual(['messenger', 'none']);
+    expect(kindsFor('instagram')).toEqual(['instagram', 'none']);
+    const draft = { ...emptyDraft('messenger'), account_id: ' 102290129340398 ', access_token: 'EAAB', app_secret: 's', human_agent: true };
+    expect(draft.verify_token).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(validate(draft, false)).toEqual([]);
+    expect(validate({ ...draft, account_id: '' }, true)).toEqual([{ field: 'account_id', kind: 'required' }]);
+    expect(toConnector(draft)).toEqual({
+      kind: 'messenger', account_id: '102290129340398', access_token: 'EAAB', app_secret: 's',
+      verify_token: draft.verify_token, human_agent: true, graph_base_url: null, api_version: null,
+    });
+    const back = draftFromInfo({ kind: 'instagram', simulated: false, webhook_path: '/api/v1/channels/x/webhook',
+      details: { account_id: '17841400123456789', human_agent: true, graph_base_url: 'https://graph.facebook.com', api_version: 'v23.0' } });
+    expect([back.kind, back.account_id, back.human_agent, back.access_token, back.verify_token]).toEqual(['instagram', '17841400123456789', true, '', '']);
+  });
+
   it('joins the server URL and the callback path', () => {
     expect(callbackUrl('https://desk.shop.test/', '/api/v1/channels/1/webhook')).toBe('https://desk.shop.test/api/v1/channels/1/webhook');
   });

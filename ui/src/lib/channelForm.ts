@@ -5,12 +5,14 @@
 // when creating or switching kinds.
 import type { Channel, ConnectorSettings, InboxConnector, MailSecurity, NewSubject } from './bindings';
 
-export type ConnectorKind = 'none' | 'api' | 'whatsapp' | 'telegram' | 'email';
+export type ConnectorKind = 'none' | 'api' | 'whatsapp' | 'telegram' | 'email' | 'messenger' | 'instagram';
 
 export interface ChannelDraft {
   kind: ConnectorKind;
   webhook_url: string;
   phone_number_id: string;
+  account_id: string;
+  human_agent: boolean;
   access_token: string;
   app_secret: string;
   verify_token: string;
@@ -33,7 +35,16 @@ export interface ChannelDraft {
   new_subject: NewSubject;
 }
 
-export type DraftField = Exclude<keyof ChannelDraft, 'kind' | 'imap_security' | 'smtp_security' | 'new_subject'>;
+export type DraftField = Exclude<keyof ChannelDraft, 'kind' | 'imap_security' | 'smtp_security' | 'new_subject' | 'human_agent'>;
+
+const META_FIELDS: { field: DraftField; secret?: boolean; optional?: boolean }[] = [
+  { field: 'account_id' },
+  { field: 'access_token', secret: true },
+  { field: 'app_secret', secret: true },
+  { field: 'verify_token', secret: true },
+  { field: 'api_version', optional: true },
+  { field: 'graph_base_url', optional: true },
+];
 
 /** The fields each kind shows, in order; secrets are marked. */
 export const FIELDS: Record<ConnectorKind, { field: DraftField; secret?: boolean; optional?: boolean }[]> = {
@@ -52,6 +63,8 @@ export const FIELDS: Record<ConnectorKind, { field: DraftField; secret?: boolean
     { field: 'webhook_secret', secret: true },
     { field: 'api_base_url', optional: true },
   ],
+  messenger: META_FIELDS,
+  instagram: META_FIELDS,
   email: [
     { field: 'address' },
     { field: 'display_name', optional: true },
@@ -66,7 +79,7 @@ export const FIELDS: Record<ConnectorKind, { field: DraftField; secret?: boolean
 };
 
 /** The channels an admin creates an inbox on from the app, each with its connector. */
-export const CHANNELS: Channel[] = ['whatsapp', 'telegram', 'email', 'api'];
+export const CHANNELS: Channel[] = ['whatsapp', 'facebook', 'instagram', 'telegram', 'email', 'api'];
 
 /** The connector kinds an inbox on `channel` may have (its own, or none). */
 export function kindsFor(channel: Channel): ConnectorKind[] {
@@ -74,7 +87,10 @@ export function kindsFor(channel: Channel): ConnectorKind[] {
     case 'whatsapp':
     case 'telegram':
     case 'email':
+    case 'instagram':
       return [channel, 'none'];
+    case 'facebook':
+      return ['messenger', 'none'];
     default:
       return ['api', 'none'];
   }
@@ -85,9 +101,11 @@ export function emptyDraft(kind: ConnectorKind): ChannelDraft {
     kind,
     webhook_url: '',
     phone_number_id: '',
+    account_id: '',
+    human_agent: false,
     access_token: '',
     app_secret: '',
-    verify_token: kind === 'whatsapp' ? randomSecret() : '',
+    verify_token: kind === 'whatsapp' || kind === 'messenger' || kind === 'instagram' ? randomSecret() : '',
     graph_base_url: '',
     api_version: '',
     bot_token: '',
@@ -120,7 +138,7 @@ const text = (value: unknown): string => (typeof value === 'string' ? value : ty
 
 /** The edit form of a stored connector: what the server read back (never a secret); secrets blank. */
 export function draftFromInfo(info: InboxConnector): ChannelDraft {
-  const kind: ConnectorKind = (['api', 'whatsapp', 'telegram', 'email'] as string[]).includes(info.kind) ? (info.kind as ConnectorKind) : 'none';
+  const kind: ConnectorKind = (['api', 'whatsapp', 'telegram', 'email', 'messenger', 'instagram'] as string[]).includes(info.kind) ? (info.kind as ConnectorKind) : 'none';
   const draft = { ...emptyDraft(kind), verify_token: '', webhook_secret: '' };
   const d = info.details ?? {};
   if (kind === 'api') draft.webhook_url = text(d.webhook_url);
@@ -130,6 +148,12 @@ export function draftFromInfo(info: InboxConnector): ChannelDraft {
     draft.graph_base_url = text(d.graph_base_url);
   }
   if (kind === 'telegram') draft.api_base_url = text(d.api_base_url);
+  if (kind === 'messenger' || kind === 'instagram') {
+    draft.account_id = text(d.account_id);
+    draft.human_agent = d.human_agent === true;
+    draft.api_version = text(d.api_version);
+    draft.graph_base_url = text(d.graph_base_url);
+  }
   if (kind === 'email') {
     const imap = (d.imap ?? {}) as Record<string, unknown>;
     const smtp = (d.smtp ?? {}) as Record<string, unknown>;
@@ -205,6 +229,18 @@ export function toConnector(draft: ChannelDraft): ConnectorSettings | null {
         webhook_secret: draft.webhook_secret.trim(),
         api_base_url: optional(draft.api_base_url),
       };
+    case 'messenger':
+    case 'instagram':
+      return {
+        kind: draft.kind,
+        account_id: draft.account_id.trim(),
+        access_token: draft.access_token.trim(),
+        app_secret: draft.app_secret.trim(),
+        verify_token: draft.verify_token.trim(),
+        human_agent: draft.human_agent,
+        graph_base_url: optional(draft.graph_base_url),
+        api_version: optional(draft.api_version),
+      };
     case 'email':
       return {
         kind: 'email',
@@ -227,5 +263,5 @@ export function callbackUrl(serverUrl: string, path: string): string {
 
 /** Where a kind's callback goes before the inbox exists (its id is known once created). */
 export function takesCallback(kind: ConnectorKind): boolean {
-  return kind === 'whatsapp' || kind === 'telegram';
+  return kind === 'whatsapp' || kind === 'telegram' || kind === 'messenger' || kind === 'instagram';
 }

@@ -9,7 +9,9 @@ describe('connectors', () => {
     expect(connectorName('whatsapp')).toBe('WhatsApp Cloud API');
     expect(connectorName('simulator')).toBe('Demo simulator');
     expect(connectorName('none')).toBe('Not connected');
-    expect(connectorName('instagram')).toBe('instagram');
+    expect(connectorName('messenger')).toBe('Facebook Messenger');
+    expect(connectorName('instagram')).toBe('Instagram');
+    expect(connectorName('line')).toBe('line');
   });
   it('says a simulated inbox is simulated, and that an unconnected one fails replies', () => {
     expect(connectorHint({ kind: 'simulator', simulated: true, webhook_path: null, details: {} })).toContain('simulated customer');
