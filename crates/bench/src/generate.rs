@@ -141,6 +141,7 @@ pub fn generate(preset: Preset, seed: u64, me: Option<Id>) -> Workspace {
                 hours: None,
                 routing: Routing::default(),
                 auto_replies: AutoReplies::default(),
+                visibility: Default::default(),
             };
             changes.push(change(&mut seq, EntityKind::Inbox, id, to_value(&inbox)));
             id

@@ -662,6 +662,9 @@ pub struct UpdateInbox {
     pub routing: Option<crate::Routing>,
     #[serde(default)]
     pub auto_replies: Option<crate::AutoReplies>,
+    /// Which of the inbox's conversations its members see (admins see all).
+    #[serde(default)]
+    pub visibility: Option<crate::InboxVisibility>,
 }
 
 /// `POST /api/v1/labels` (leads and admins).

@@ -146,6 +146,36 @@ pub struct AutoReplies {
     #[serde(default)]
     pub keywords: Vec<KeywordReply>,
 }
+wire_enum!(
+    /// Which of an inbox's conversations its members (not admins) see: `everything`,
+    /// `mine_and_unassigned` (those assigned to them and those nobody holds) or `mine_only` (those
+    /// assigned to them). Decided in one place on the server (`workspace/feed.rs::Visibility`).
+    InboxVisibility {
+        Everything => "everything",
+        MineAndUnassigned => "mine_and_unassigned",
+        MineOnly => "mine_only",
+    }
+);
+
+#[allow(clippy::derivable_impls)] // the wire_enum! macro fixes the derives
+impl Default for InboxVisibility {
+    fn default() -> Self {
+        InboxVisibility::Everything
+    }
+}
+
+impl InboxVisibility {
+    /// Whether a member who is not an admin sees a conversation of such an inbox held by
+    /// `assignee`.
+    pub fn shows(self, me: Uuid, assignee: Option<Uuid>) -> bool {
+        match self {
+            InboxVisibility::Everything => true,
+            InboxVisibility::MineAndUnassigned => assignee.is_none_or(|a| a == me),
+            InboxVisibility::MineOnly => assignee == Some(me),
+        }
+    }
+}
+
 wire_enum!(Channel {
     Whatsapp => "whatsapp",
     Instagram => "instagram",
@@ -362,6 +392,9 @@ pub struct Inbox {
     pub routing: Routing,
     #[serde(default)]
     pub auto_replies: AutoReplies,
+    /// Which of its conversations the inbox's members see (admins see all).
+    #[serde(default)]
+    pub visibility: InboxVisibility,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

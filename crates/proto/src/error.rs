@@ -36,6 +36,9 @@ pub enum ErrorCode {
     /// restored from an older backup, or the cursor is from another server. Drop the cache and
     /// bootstrap from `since=0`.
     FeedRewound,
+    /// The conversation exists but is out of the caller's view now (removed from its inbox, or
+    /// the inbox shows its members only their own): an action queued for it is dropped.
+    OutOfView,
     InvalidSignature,
     Internal,
     Unavailable,
@@ -71,6 +74,7 @@ impl ErrorCode {
             ErrorCode::AlreadyExists => "already_exists",
             ErrorCode::ClientIdReused => "client_id_reused",
             ErrorCode::FeedRewound => "feed_rewound",
+            ErrorCode::OutOfView => "out_of_view",
             ErrorCode::InvalidSignature => "invalid_signature",
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",

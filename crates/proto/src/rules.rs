@@ -5,7 +5,7 @@
 //! What stays on the server (`switchboard-server`'s `rules.rs`): who may see what, the reply
 //! window and templates, and input checks, which the client never needs to restate.
 
-use crate::{Agent, Channel, Contact, Conversation, ConversationStatus, Id, Millis, Priority};
+use crate::{Agent, Channel, Contact, Conversation, ConversationStatus, Id, Inbox, Millis, Priority, Role};
 
 /// Longest preview kept on a conversation for list rows, in characters.
 pub const PREVIEW_CHARS: usize = 140;
@@ -262,6 +262,14 @@ pub fn contact_address(channel: Channel, inbox_id: Id, contact: &Contact) -> Opt
 /// finds the person from the webhook's contact.
 pub fn can_start_conversation(channel: Channel, inbox_id: Id, contact: &Contact) -> bool {
     channel == Channel::Api || contact_address(channel, inbox_id, contact).is_some()
+}
+
+/// Whether `agent` may see `inbox`: admins see every inbox, others those they or one of their
+/// teams are members of. The server decides with it; a cache follows it to purge what it lost.
+pub fn can_see_inbox(agent: &Agent, inbox: &Inbox) -> bool {
+    agent.role == Role::Admin
+        || inbox.member_agent_ids.contains(&agent.id)
+        || inbox.member_team_ids.iter().any(|team| agent.team_ids.contains(team))
 }
 
 #[cfg(test)]

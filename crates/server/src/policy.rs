@@ -33,6 +33,12 @@ pub fn can_see_inbox(viewer: &Viewer, inbox: &Inbox) -> bool {
     crate::rules::can_see_inbox(&viewer.agent, inbox)
 }
 
+/// Whether `viewer` may see `conversation` of `inbox` (its inbox, and what the inbox's visibility
+/// mode shows them).
+pub fn can_see_conversation(viewer: &Viewer, inbox: &Inbox, conversation: &Conversation) -> bool {
+    crate::rules::can_see_conversation(&viewer.agent, inbox, conversation.assignee_id)
+}
+
 pub fn check_body(body: &str) -> Outcome<()> {
     if body.len() > MAX_BODY_BYTES {
         return Err(Refusal::too_large(format!("a message body may be at most {MAX_BODY_BYTES} bytes")));

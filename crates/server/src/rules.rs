@@ -14,7 +14,14 @@ pub const REOPEN_WINDOW_MS: Millis = 24 * 60 * 60 * 1000;
 /// Whether `agent` may see `inbox`: admins see every inbox, others those they or one of their
 /// teams are members of.
 pub fn can_see_inbox(agent: &Agent, inbox: &Inbox) -> bool {
-    agent.role == Role::Admin || is_inbox_member(agent, inbox)
+    switchboard_proto::rules::can_see_inbox(agent, inbox)
+}
+
+/// Whether `agent` may see `conversation` of `inbox`: they see the inbox, and its visibility mode
+/// shows them the conversation (admins see every conversation). The one rule every read and action
+/// goes by (`workspace/feed.rs::Visibility`, `workspace/conversations.rs::visible_conversation`).
+pub fn can_see_conversation(agent: &Agent, inbox: &Inbox, assignee: Option<Id>) -> bool {
+    can_see_inbox(agent, inbox) && (agent.role == Role::Admin || inbox.visibility.shows(agent.id, assignee))
 }
 
 /// Whether `agent` works `inbox`: named as a member, or in one of its teams. Routing hands out
@@ -138,6 +145,7 @@ mod tests {
             hours: None,
             routing: switchboard_proto::Routing::default(),
             auto_replies: switchboard_proto::AutoReplies::default(),
+            visibility: Default::default(),
         }
     }
 

@@ -42,7 +42,7 @@ pub use self::{
     audit::AuditQuery,
     deliveries::{PendingDelivery, MAX_DELIVERY_ATTEMPTS},
     email::{mailbox_of, outgoing_message_id, InboundEmail, MailboxCursor, OutgoingEmail},
-    feed::cursor_check,
+    feed::{cursor_check, Verdict, Visibility},
     presence::{run_presence, HEARTBEAT, NODE_SILENT_AFTER},
     reports::{cycles_csv, series_csv, summary_csv, ReportQuery},
     timers::run_timers,

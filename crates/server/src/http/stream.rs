@@ -7,7 +7,7 @@
 //! ring per receiver, and a receiver that falls behind it is closed with `CLOSE_OVERFLOW`; the
 //! client resumes with `since`.
 
-use std::{sync::Arc, time::Duration};
+use std::{borrow::Cow, sync::Arc, time::Duration};
 
 use axum::{
     extract::{
@@ -25,10 +25,10 @@ use tokio::sync::broadcast::{
 };
 
 use crate::{
-    bus::{BusEvent, FeedRecord, VisibleInboxes},
+    bus::{BusEvent, FeedRecord},
     error::{ApiError, ApiResult, Query},
     http::AppState,
-    workspace::Viewer,
+    workspace::{Verdict, Viewer, Visibility},
 };
 
 /// Replay page size.
@@ -75,7 +75,8 @@ pub async fn upgrade(
 struct Connection {
     state: AppState,
     viewer: Viewer,
-    visible: VisibleInboxes,
+    /// What this agent may see, followed commit by commit (`workspace/feed.rs::Visibility`).
+    visible: Visibility,
     /// The highest seq this connection has looked at (sent or filtered out).
     seen: i64,
     /// The cursor the client holds: the `next` of the last batch it was sent.
@@ -96,7 +97,7 @@ impl Connection {
     async fn run(state: AppState, viewer: Viewer, since: i64, socket: WebSocket) -> anyhow::Result<()> {
         let mut bus = state.workspace.bus().subscribe();
         let (_, visible) =
-            state.workspace.visible_inboxes(viewer.agent.id).await.map_err(|e| anyhow::anyhow!(e.message))?;
+            state.workspace.visibility(viewer.agent.id).await.map_err(|e| anyhow::anyhow!(e.message))?;
         let mut connection = Connection { state, viewer, visible, seen: since, client_cursor: since };
         let (mut sink, mut source) = socket.split();
         connection.state.workspace.stream_opened(connection.viewer.agent.id).await;
@@ -104,8 +105,11 @@ impl Connection {
         let ending = async {
             // Replay.
             loop {
-                let page = connection.state.workspace.sync(&connection.viewer, connection.seen, None, REPLAY_PAGE).await
+                let (page, visibility) = connection.state.workspace.sync_seen(&connection.viewer, connection.seen, None, REPLAY_PAGE).await
                     .map_err(|e| anyhow::anyhow!(e.message))?;
+                // What the agent saw at the page's snapshot: the live commits after it are
+                // followed from there (a conversation that left before it is not "leaving" again).
+                connection.visible = visibility;
                 if !page.changes.is_empty() || page.next != connection.client_cursor {
                     let frame = ServerFrame::Changes {
                         since: connection.client_cursor,
@@ -191,7 +195,13 @@ impl Connection {
                     }
                 }
                 Ok(BusEvent::Ephemeral { inbox_id, from_agent, frame }) => {
-                    let visible = inbox_id.is_none_or(|inbox| self.visible.contains(&inbox));
+                    let conversation = match &frame {
+                        ServerFrame::Typing { conversation_id, .. }
+                        | ServerFrame::Viewing { conversation_id, .. } => Some(*conversation_id),
+                        _ => None,
+                    };
+                    let visible = inbox_id.is_none_or(|inbox| self.visible.inboxes.contains(&inbox))
+                        && conversation.is_none_or(|id| self.visible.shows_conversation(id));
                     if from_agent != self.viewer.agent.id && visible {
                         send(sink, &frame).await?;
                     }
@@ -215,7 +225,7 @@ impl Connection {
     /// client. Each commit is filtered with the visibility as of that commit.
     async fn changes_frame(&mut self, commits: &[Arc<[FeedRecord]>]) -> anyhow::Result<Option<String>> {
         let me = self.viewer.agent.id;
-        let mut visible: Vec<&FeedRecord> = Vec::new();
+        let mut visible: Vec<Cow<'_, FeedRecord>> = Vec::new();
         let mut at_next: Option<&FeedRecord> = None;
         for records in commits {
             let fresh: Vec<&FeedRecord> = records.iter().filter(|r| r.change.seq > self.seen).collect();
@@ -228,18 +238,45 @@ impl Connection {
                 _ => false,
             });
             if touches_visibility {
-                let (agent, inboxes) =
-                    self.state.workspace.visible_inboxes(me).await.map_err(|e| anyhow::anyhow!(e.message))?;
+                let (agent, visibility) =
+                    self.state.workspace.visibility(me).await.map_err(|e| anyhow::anyhow!(e.message))?;
                 self.viewer.agent = agent;
-                self.visible = inboxes;
+                self.visible = visibility;
             }
             self.seen = commit_next;
-            visible.extend(fresh.into_iter().filter(|r| r.visible_to(me, &self.visible)));
+            let fresh: Vec<&FeedRecord> =
+                fresh.into_iter().filter(|r| r.visible_to(me, &self.visible.inboxes)).collect();
+            // The commit's conversations first: its messages go by where their conversation ends
+            // up. Only one that has just left the view is sent as a removal: a conversation hidden
+            // all along (a colleague's, in `mine_only`) costs the stream nothing when it changes.
+            let mut left = std::collections::HashSet::new();
+            for record in &fresh {
+                if let (EntityKind::Conversation, Some(data)) = (record.change.entity, &record.change.data) {
+                    if self.visible.note_conversation(record.change.id, data) {
+                        left.insert(record.change.id);
+                    }
+                }
+            }
+            for record in fresh {
+                let change = &record.change;
+                match self.visible.verdict(change.entity, change.id, change.data.as_ref(), true) {
+                    Verdict::Send => visible.push(Cow::Borrowed(record)),
+                    Verdict::AsRemoval if left.contains(&change.id) => {
+                        visible.push(Cow::Owned(FeedRecord::new(
+                            Change { op: ChangeOp::Delete, data: None, ..change.clone() },
+                            record.inbox_id,
+                            Some(me),
+                        )))
+                    }
+                    Verdict::AsRemoval | Verdict::Withhold => {}
+                }
+            }
         }
         if visible.is_empty() {
             return Ok(None);
         }
         let check = at_next.map(FeedRecord::cursor_check).unwrap_or_default();
+        let visible: Vec<&FeedRecord> = visible.iter().map(|record| record.as_ref()).collect();
         let text = changes_frame_text(self.client_cursor, self.seen, check, &visible);
         self.client_cursor = self.seen;
         Ok(Some(text))

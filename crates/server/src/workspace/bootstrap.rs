@@ -45,7 +45,8 @@ const DIRECTORY: [EntityKind; 10] = [
 /// conversations with their contacts and the agent's read markers, and the last page of the most
 /// recent threads. Each entity once, in seq order.
 fn snapshot_changes(store: &(impl StoreRead + ?Sized), agent: &Agent) -> Outcome<Vec<Change>> {
-    let visible = feed::visible_inboxes(store, agent)?;
+    let visibility = feed::visibility(store, agent)?;
+    let visible = visibility.inboxes.clone();
     let mut changes = Vec::new();
     for kind in DIRECTORY {
         changes.extend(store.latest_changes(agent.id, &visible, kind, None)?);
@@ -71,7 +72,7 @@ fn snapshot_changes(store: &(impl StoreRead + ?Sized), agent: &Agent) -> Outcome
     changes.extend(store.latest_changes(agent.id, &visible, EntityKind::Message, Some(&messages))?);
     changes.sort_by_key(|c| c.seq);
     changes.dedup_by_key(|c| c.seq);
-    Ok(changes)
+    Ok(visibility.filter(changes, false))
 }
 
 impl Workspace {
@@ -105,12 +106,12 @@ impl Workspace {
         self.read(move |store| {
             feed::check_cursor(store, upto, check.as_deref())?;
             let agent: Agent = store.get(agent_id)?.ok_or_else(|| Refusal::not_found("agent"))?;
-            let visible = feed::visible_inboxes(store, &agent)?;
+            let visibility = feed::visibility(store, &agent)?;
             let before = before.min(upto + 1);
-            let changes = store.backfill_page(agent_id, &visible, upto, before, limit)?;
+            let changes = store.backfill_page(agent_id, &visibility.inboxes, upto, before, limit)?;
             let done = changes.len() < limit;
             let next = if done { 0 } else { changes.last().map_or(0, |c| c.seq) };
-            Ok(BackfillPage { changes, next, done })
+            Ok(BackfillPage { changes: visibility.filter(changes, false), next, done })
         })
         .await
     }

@@ -313,11 +313,11 @@ impl Workspace {
         let viewer = viewer.clone();
         self.read(move |store| {
             let contact = visible_contact(store, &viewer, id)?;
-            let visible = visible_inboxes(store, &viewer.agent)?;
+            let visibility = super::feed::visibility(store, &viewer.agent)?;
             let conversations = store
                 .contact_conversations(id)?
                 .into_iter()
-                .filter(|c| visible.contains(&c.inbox_id))
+                .filter(|c| visibility.inboxes.contains(&c.inbox_id) && visibility.shows_conversation(c.id))
                 .collect();
             Ok((contact, conversations))
         })

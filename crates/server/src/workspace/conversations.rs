@@ -29,8 +29,10 @@ pub(super) fn snooze_timer_key(conversation: Id) -> String {
     format!("snooze:{conversation}")
 }
 
-/// A conversation the viewer may see, with its inbox; `not_found` otherwise (an invisible
-/// conversation is indistinguishable from a missing one).
+/// A conversation the viewer may see, with its inbox ([`crate::rules::can_see_conversation`]);
+/// `not_found` if there is none, `out_of_view` if it exists but the viewer may not see it (now):
+/// a client told so drops what it queued for it rather than taking it for a deletion. Conversation
+/// ids are random, so only someone who was shown one can name it.
 pub(super) fn visible_conversation(
     store: &(impl StoreRead + ?Sized),
     viewer: &Viewer,
@@ -39,8 +41,11 @@ pub(super) fn visible_conversation(
     let not_found = || Refusal::not_found("conversation");
     let conversation: Conversation = store.get(id)?.ok_or_else(not_found)?;
     let inbox: Inbox = store.get(conversation.inbox_id)?.ok_or_else(not_found)?;
-    if !policy::can_see_inbox(viewer, &inbox) {
-        return Err(not_found());
+    if !policy::can_see_conversation(viewer, &inbox, &conversation) {
+        return Err(Refusal::new(
+            ErrorCode::OutOfView,
+            "this conversation is no longer in your view (its inbox or its assignment changed)",
+        ));
     }
     Ok((conversation, inbox))
 }

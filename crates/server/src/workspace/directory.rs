@@ -60,6 +60,7 @@ fn create_inbox(tx: &mut dyn StoreTx, request: CreateInbox) -> Outcome<CreatedIn
         hours: None,
         routing: Routing::default(),
         auto_replies: AutoReplies::default(),
+        visibility: InboxVisibility::default(),
     };
     let mut secret = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut secret);
@@ -110,6 +111,9 @@ fn update_inbox(tx: &mut dyn StoreTx, inbox_id: Id, update: UpdateInbox) -> Outc
     if let Some(auto_replies) = update.auto_replies {
         policy::check_auto_replies(&auto_replies)?;
         inbox.auto_replies = auto_replies;
+    }
+    if let Some(visibility) = update.visibility {
+        inbox.visibility = visibility;
     }
     tx.put(&inbox, Audience::EVERYONE)?;
     if let Some(old) = hours_before {

@@ -1,6 +1,8 @@
 //! Reading the change feed, search and contact lookup, always through the reader's inbox
 //! visibility (decided here; the store only filters by the set it is given).
 
+use std::collections::{HashMap, HashSet};
+
 use switchboard_proto::*;
 
 use super::{Viewer, Workspace};
@@ -11,13 +13,140 @@ use crate::{
     store::{StoreRead, StoreReadExt},
 };
 
-/// The inboxes `agent` may see.
+/// The inboxes `agent` may see (without which of their conversations: [`visibility`]).
 pub(super) fn visible_inboxes(store: &(impl StoreRead + ?Sized), agent: &Agent) -> Outcome<VisibleInboxes> {
+    Ok(inbox_visibility(store, agent)?.0)
+}
+
+/// The inboxes `agent` may see, and those of them that show the agent only some conversations.
+fn inbox_visibility(
+    store: &(impl StoreRead + ?Sized),
+    agent: &Agent,
+) -> Outcome<(VisibleInboxes, HashMap<Id, InboxVisibility>)> {
     if agent.role == Role::Admin {
-        return Ok(VisibleInboxes::All);
+        return Ok((VisibleInboxes::All, HashMap::new()));
     }
     let inboxes: Vec<Inbox> = store.all()?;
-    Ok(VisibleInboxes::Only(rules::visible_inbox_ids(agent, &inboxes).into_iter().collect()))
+    let visible: Vec<&Inbox> = inboxes.iter().filter(|inbox| rules::can_see_inbox(agent, inbox)).collect();
+    let modes = visible
+        .iter()
+        .filter(|inbox| inbox.visibility != InboxVisibility::Everything)
+        .map(|inbox| (inbox.id, inbox.visibility))
+        .collect();
+    Ok((VisibleInboxes::Only(visible.iter().map(|inbox| inbox.id).collect()), modes))
+}
+
+/// What one agent may see, decided here for every read that hands an agent data: the feed
+/// (`/sync`), the stream, the bootstrap snapshot and backfill, a thread's history and search. The
+/// store filters by the inbox set; the conversations an inbox's visibility mode keeps from the
+/// agent (`hidden`) are filtered here, out of what the store returns. Conversation actions ask the
+/// same rule, [`rules::can_see_conversation`], one conversation at a time.
+#[derive(Debug, Clone)]
+pub struct Visibility {
+    pub me: Id,
+    pub inboxes: VisibleInboxes,
+    /// The visible inboxes that show the agent only some of their conversations, by mode.
+    pub modes: HashMap<Id, InboxVisibility>,
+    /// The conversations of those inboxes the agent may not see.
+    pub hidden: HashSet<Id>,
+}
+
+/// What `store` holds for `agent` to see now ([`Visibility`]).
+pub fn visibility(store: &(impl StoreRead + ?Sized), agent: &Agent) -> Outcome<Visibility> {
+    let (inboxes, modes) = inbox_visibility(store, agent)?;
+    let mut visibility = Visibility { me: agent.id, inboxes, modes, hidden: HashSet::new() };
+    if !visibility.modes.is_empty() {
+        let restricted = VisibleInboxes::Only(visibility.modes.keys().copied().collect());
+        for change in store.latest_changes(agent.id, &restricted, EntityKind::Conversation, None)? {
+            let Some(data) = &change.data else { continue };
+            visibility.note_conversation(change.id, data);
+        }
+    }
+    Ok(visibility)
+}
+
+/// The conversation a change belongs to: a conversation's own, or the one its data names
+/// (messages, read markers, pins, mentions).
+pub fn conversation_of(entity: EntityKind, id: Id, data: Option<&serde_json::Value>) -> Option<Id> {
+    if entity == EntityKind::Conversation {
+        return Some(id);
+    }
+    data?.get("conversation_id")?.as_str()?.parse().ok()
+}
+
+/// What an agent is given of one change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Send,
+    /// A conversation that has left the agent's view: sent as its deletion, so the cache purges it.
+    AsRemoval,
+    Withhold,
+}
+
+impl Visibility {
+    /// Follows a conversation's latest state (its data as stored or as just committed): whether
+    /// the agent sees it now, if its inbox has a restricting mode. Answers whether it has just
+    /// become hidden (it was not hidden before: it left the agent's view, or is new and never in it).
+    pub fn note_conversation(&mut self, id: Id, data: &serde_json::Value) -> bool {
+        let Some(inbox) = data.get("inbox_id").and_then(|v| v.as_str()).and_then(|v| v.parse::<Id>().ok())
+        else {
+            return false;
+        };
+        let Some(mode) = self.modes.get(&inbox) else {
+            self.hidden.remove(&id);
+            return false;
+        };
+        let assignee = data.get("assignee_id").and_then(|v| v.as_str()).and_then(|v| v.parse::<Id>().ok());
+        if mode.shows(self.me, assignee) {
+            self.hidden.remove(&id);
+            false
+        } else {
+            self.hidden.insert(id)
+        }
+    }
+
+    /// Whether the agent may see conversation `id` (its inbox already known to be visible).
+    pub fn shows_conversation(&self, id: Id) -> bool {
+        !self.hidden.contains(&id)
+    }
+
+    /// What the agent gets of a change whose inbox and audience they may see. `removals`: a
+    /// reader who may hold the conversation (a cursor past 0) is told it left.
+    pub fn verdict(
+        &self,
+        entity: EntityKind,
+        id: Id,
+        data: Option<&serde_json::Value>,
+        removals: bool,
+    ) -> Verdict {
+        match conversation_of(entity, id, data) {
+            Some(conversation) if self.hidden.contains(&conversation) => {
+                if removals && entity == EntityKind::Conversation {
+                    Verdict::AsRemoval
+                } else {
+                    Verdict::Withhold
+                }
+            }
+            _ => Verdict::Send,
+        }
+    }
+
+    /// [`Self::verdict`] over changes the store returned for this agent's inboxes.
+    pub fn filter(&self, changes: Vec<Change>, removals: bool) -> Vec<Change> {
+        if self.hidden.is_empty() {
+            return changes;
+        }
+        changes
+            .into_iter()
+            .filter_map(|change| {
+                match self.verdict(change.entity, change.id, change.data.as_ref(), removals) {
+                    Verdict::Send => Some(change),
+                    Verdict::AsRemoval => Some(Change { op: ChangeOp::Delete, data: None, ..change }),
+                    Verdict::Withhold => None,
+                }
+            })
+            .collect()
+    }
 }
 
 /// The `check` of cursor `seq`: names the change at that seq without telling what it is (the
@@ -72,26 +201,39 @@ impl Workspace {
         check: Option<String>,
         limit: usize,
     ) -> Outcome<SyncPage> {
+        Ok(self.sync_seen(viewer, since, check, limit).await?.0)
+    }
+
+    /// [`Self::sync`], with the visibility the page was read with (the same snapshot): a stream
+    /// replaying the feed goes on from it.
+    pub async fn sync_seen(
+        &self,
+        viewer: &Viewer,
+        since: i64,
+        check: Option<String>,
+        limit: usize,
+    ) -> Outcome<(SyncPage, Visibility)> {
         let agent_id = viewer.agent.id;
         self.read(move |store| {
             check_cursor(store, since, check.as_deref())?;
             let agent: Agent = store.get(agent_id)?.ok_or_else(|| Refusal::not_found("agent"))?;
-            let visible = visible_inboxes(store, &agent)?;
-            let mut page = store.feed_page(agent_id, &visible, since, limit)?;
+            let visibility = visibility(store, &agent)?;
+            let mut page = store.feed_page(agent_id, &visibility.inboxes, since, limit)?;
+            page.changes = visibility.filter(std::mem::take(&mut page.changes), since > 0);
             page.check = match store.change_at(page.next)? {
                 Some((entity, id)) => Some(cursor_check(page.next, entity, id)),
                 None => None,
             };
-            Ok(page)
+            Ok((page, visibility))
         })
         .await
     }
 
-    /// The agent as stored now, and the inboxes they may see (streams re-check on every change).
-    pub async fn visible_inboxes(&self, agent_id: Id) -> Outcome<(Agent, VisibleInboxes)> {
+    /// The agent as stored now, and what they may see (streams re-check when it may change).
+    pub async fn visibility(&self, agent_id: Id) -> Outcome<(Agent, Visibility)> {
         self.read(move |store| {
             let agent: Agent = store.get(agent_id)?.ok_or_else(|| Refusal::not_found("agent"))?;
-            let visible = visible_inboxes(store, &agent)?;
+            let visible = visibility(store, &agent)?;
             Ok((agent, visible))
         })
         .await
@@ -101,9 +243,10 @@ impl Workspace {
     pub async fn search(&self, viewer: &Viewer, query: String, limit: usize) -> Outcome<SearchResults> {
         let agent = viewer.agent.clone();
         self.read(move |store| {
-            let visible = visible_inboxes(store, &agent)?;
-            let contacts = store.find_contacts(&query, &visible, limit)?;
-            let messages = store.search_messages(&query, &visible, limit)?;
+            let visibility = visibility(store, &agent)?;
+            let contacts = store.find_contacts(&query, &visibility.inboxes, limit)?;
+            let mut messages = store.search_messages(&query, &visibility.inboxes, limit)?;
+            messages.retain(|hit| visibility.shows_conversation(hit.conversation_id));
             Ok(SearchResults { messages, contacts })
         })
         .await

@@ -29,7 +29,7 @@ use switchboard_proto::{
     *,
 };
 
-use super::{feed::visible_inboxes, Viewer, Workspace};
+use super::{Viewer, Workspace};
 use crate::{
     bus::VisibleInboxes,
     facts::{Buckets, Counts, RollupKey, Scan},
@@ -348,11 +348,16 @@ fn allowed(
     viewer: &Viewer,
     group_by: GroupBy,
 ) -> Outcome<(Option<BTreeSet<Id>>, Option<Id>)> {
-    let inboxes = match visible_inboxes(store, &viewer.agent)? {
-        VisibleInboxes::All => None,
-        VisibleInboxes::Only(ids) => Some(ids.into_iter().collect()),
-    };
+    let visibility = super::feed::visibility(store, &viewer.agent)?;
     let own_only = viewer.agent.role == Role::Agent && group_by == GroupBy::Agent;
+    let inboxes = match visibility.inboxes {
+        VisibleInboxes::All => None,
+        // An inbox that shows the viewer only some of its conversations counts only in their own
+        // row: its totals would tell of conversations they may not see.
+        VisibleInboxes::Only(ids) => {
+            Some(ids.into_iter().filter(|id| own_only || !visibility.modes.contains_key(id)).collect())
+        }
+    };
     Ok((inboxes, own_only.then_some(viewer.agent.id)))
 }
 
@@ -695,14 +700,16 @@ impl Workspace {
                 .collect();
             let conversations: Vec<Id> =
                 wanted.iter().map(|(id, _)| *id).collect::<BTreeSet<Id>>().into_iter().collect();
+            // Cycles started in the period have no fact before it; a drill-down's may.
+            let since = if metric == CycleMetric::Started { from } else { Millis::MIN };
+            for fact in store.report_facts_of(&conversations, since)? {
+                if wanted.contains(&(fact.conversation_id, fact.cycle)) && allowed(&fact) {
+                    cycles.entry((fact.conversation_id, fact.cycle)).or_default().push(fact);
+                }
+            }
             let mut contacts: BTreeMap<Id, Id> = BTreeMap::new();
             let mut people: BTreeMap<Id, Contact> = BTreeMap::new();
             for batch in conversations.chunks(CSV_BATCH) {
-                for fact in store.report_facts_of(batch)? {
-                    if wanted.contains(&(fact.conversation_id, fact.cycle)) && allowed(&fact) {
-                        cycles.entry((fact.conversation_id, fact.cycle)).or_default().push(fact);
-                    }
-                }
                 for conversation in store.get_many::<Conversation>(batch)? {
                     contacts.insert(conversation.id, conversation.contact_id);
                 }
@@ -782,7 +789,7 @@ impl Workspace {
     ) -> Outcome<LiveFigures> {
         let viewer = viewer.clone();
         self.read(move |store| {
-            let visible = visible_inboxes(store, &viewer.agent)?;
+            let visibility = super::feed::visibility(store, &viewer.agent)?;
             let now = store.now();
             let waiting_ms = Millis::try_from(waiting_secs.saturating_mul(1000)).unwrap_or(Millis::MAX);
             let within_ms = Millis::try_from(within_secs.saturating_mul(1000)).unwrap_or(Millis::MAX);
@@ -792,7 +799,9 @@ impl Workspace {
                 ..Default::default()
             };
             for conversation in store.unresolved_conversations()? {
-                if !visible.contains(&conversation.inbox_id) {
+                if !visibility.inboxes.contains(&conversation.inbox_id)
+                    || !visibility.shows_conversation(conversation.id)
+                {
                     continue;
                 }
                 let open = conversation.status == ConversationStatus::Open;

@@ -251,7 +251,7 @@ async fn a_thread_history_pages_newest_first_and_only_for_who_sees_it() {
     let expected: Vec<String> = (0..7).rev().map(|n| format!("message {n}")).collect();
     assert_eq!(bodies, expected);
     let (status, _) = workspace.carl.get(&format!("/api/v1/conversations/{conversation}/history")).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "carl does not see the WhatsApp inbox");
+    assert_eq!(status, StatusCode::FORBIDDEN, "carl does not see the WhatsApp inbox: out_of_view");
     let (status, _) = sara.get(&format!("/api/v1/conversations/{conversation}/history?before_at=5")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }

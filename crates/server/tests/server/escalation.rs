@@ -75,7 +75,7 @@ async fn a_person_escalates_and_de_escalates_once_each_with_the_ledger_and_feed_
         ]
     );
     // Carl can't see the WhatsApp inbox; a note too long is refused; unknown fields too.
-    assert_eq!(workspace.carl.post(&path, escalate(true, None)).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(workspace.carl.post(&path, escalate(true, None)).await.0, StatusCode::FORBIDDEN);
     let long = "x".repeat(501);
     let (status, body) = workspace.sara.post(&path, escalate(true, Some(&long))).await;
     assert_eq!(

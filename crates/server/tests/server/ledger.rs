@@ -150,7 +150,7 @@ async fn every_state_change_writes_its_event_with_actor_and_cycle() {
     assert_eq!(summary(&started_events), owned(&[("created", 1), ("message:human", 1)]));
     assert_eq!(started_events[0]["origin"], "agent");
     let (status, _) = workspace.carl.get(&format!("/api/v1/conversations/{conversation}/events")).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "Carl can't see the WhatsApp inbox");
+    assert_eq!(status, StatusCode::FORBIDDEN, "Carl can't see the WhatsApp inbox: out_of_view");
 }
 
 /// Polls until `done` holds for the conversation's events (the timer loop runs on its own task);

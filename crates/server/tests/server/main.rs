@@ -22,6 +22,7 @@ mod escalation;
 mod feed;
 mod fuzz;
 mod graph_emulator;
+mod inbox_visibility;
 mod label_names;
 mod ledger;
 mod messenger;

@@ -81,9 +81,13 @@ async fn retry_refuses_what_is_not_a_visible_failed_reply() {
     let reply: Id = serde_json::from_value(sent["message"]["id"].clone()).expect("id");
     let retry = || json!({"client_id": Id::new_v4()});
 
-    // Carl's team does not see the WhatsApp inbox: to him the conversation does not exist.
+    // Carl's team does not see the WhatsApp inbox: to him the conversation is out of view.
     let (status, body) = workspace.carl.post(&retry_path(conversation, reply), retry()).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("out_of_view")),
+        "{body}"
+    );
 
     // The customer's message is not a reply.
     let changes = server.admin.bootstrap().await;

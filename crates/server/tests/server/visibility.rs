@@ -1,5 +1,5 @@
 //! Inbox visibility: an agent never receives a change, attachment, search hit or stream frame
-//! from an inbox they cannot see.
+//! from an inbox they cannot see (the modes within an inbox: `inbox_visibility.rs`).
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -79,11 +79,17 @@ async fn agents_see_nothing_of_inboxes_they_are_not_members_of() {
             !conversation_ids.contains(&&json!(hidden.conversation_id)),
             "search hit from an invisible inbox"
         );
-        let (status, _) =
+        // An invisible conversation is refused as out of view (its id is random: only someone once
+        // shown it can name it), so a client drops what it queued for it.
+        let (status, body) =
             session.get(&format!("/api/v1/conversations/{}/export", hidden.conversation_id)).await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
-        let (status, _) = session.reply(hidden.conversation_id, "let me in").await;
-        assert_eq!(status, StatusCode::NOT_FOUND, "acting on an invisible conversation");
+        assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("out_of_view")));
+        let (status, body) = session.reply(hidden.conversation_id, "let me in").await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("out_of_view")),
+            "acting on an invisible conversation"
+        );
     }
     // Sara sees her own inbox's hit; the admin sees both.
     let (_, hits) = workspace.sara.get("/api/v1/search?q=zanzibar").await;
@@ -160,5 +166,5 @@ async fn uploads_over_the_channel_limit_are_refused_and_leave_nothing() {
         std::fs::read_dir(server.data_dir.path().join("attachments/tmp")).expect("tmp dir").count();
     assert_eq!(leftovers, 0, "no partial upload left behind");
     let (status, _) = upload(&workspace.sara, conversation, "x.txt", b"x".to_vec()).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "no uploads into invisible conversations");
+    assert_eq!(status, StatusCode::FORBIDDEN, "no uploads into invisible conversations");
 }
