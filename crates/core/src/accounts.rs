@@ -58,7 +58,7 @@ impl OpenAccount {
     }
 
     pub fn attachments_dir(&self) -> PathBuf {
-        self.dir.join("attachments")
+        self.dir.join(crate::attachments::DOWNLOADS_DIR)
     }
 }
 

@@ -180,6 +180,22 @@ fn open_name(file_name: &str) -> String {
     }
 }
 
+/// The folder beside an account's cache file that holds its downloaded attachments, by sha256.
+pub const DOWNLOADS_DIR: &str = "attachments";
+
+/// Deletes downloaded attachments by hash (of conversations purged from the cache); a hash that
+/// is not one names no file and is skipped.
+pub fn delete_downloads(cache: &Cache, hashes: &[String]) {
+    let Some(dir) = cache.path().parent().map(|account| account.join(DOWNLOADS_DIR)) else { return };
+    for sha in hashes.iter().filter(|sha| sha.len() == 64 && sha.chars().all(|c| c.is_ascii_hexdigit())) {
+        if let Err(error) = std::fs::remove_file(dir.join(sha)) {
+            if error.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(%error, "deleting a purged attachment failed");
+            }
+        }
+    }
+}
+
 /// Downloaded attachments, by sha256, at most `cap_bytes` in all.
 pub struct AttachmentCache {
     dir: PathBuf,

@@ -4,6 +4,7 @@
 //! pending actions, and search indexes. Applying a change is idempotent: a row is set to the
 //! server's version and its displayed version recomputed (see `outbox.rs`).
 
+mod access;
 pub mod backfill;
 pub mod encryption;
 mod schema;
@@ -43,6 +44,11 @@ pub struct Applied {
     pub notifications: Vec<Notification>,
     /// Actions whose effect the feed now carries: they left the outbox.
     pub settled: Vec<Id>,
+    /// Downloaded attachments of conversations purged from the cache (out of the agent's view):
+    /// hashes whose files the engine deletes (`cache/access.rs`).
+    pub purged_files: Vec<String>,
+    /// History the cache lacks is wanted: the backfill was restarted below the cursor.
+    pub history_wanted: bool,
 }
 
 /// A queued action with its bookkeeping.
@@ -232,6 +238,7 @@ impl Cache {
         let mut applied = Applied::default();
         // Records seen for the first time, decided on once the whole batch is in (below).
         let mut fresh = Vec::new();
+        let mut new_conversations = BTreeSet::new();
         for change in changes {
             let existing = existing_row(tx, change.entity, change.id)?;
             let server = match change.op {
@@ -259,6 +266,9 @@ impl Cache {
             let is_new = !existing.is_some_and(|e| e.has_server_version);
             if is_new && change.data.is_some() {
                 fresh.push(change);
+                if change.entity == EntityKind::Conversation {
+                    new_conversations.insert(change.id);
+                }
             }
         }
         // Notifications are decided on the batch's outcome, not record by record: one commit (one
@@ -295,6 +305,7 @@ impl Cache {
         }
         let cursor = cursor.max(next);
         Self::set_meta(tx, "cursor", &cursor.to_string())?;
+        access::follow(tx, changes, &new_conversations, &mut applied)?;
         applied.settled = settle(tx, cursor, me)?;
         if !applied.settled.is_empty() {
             applied.kinds.insert(EntityKind::Conversation);

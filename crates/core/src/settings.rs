@@ -1,5 +1,5 @@
-//! A lead's and an admin's settings: an inbox's business hours, routing and automatic replies, an
-//! agent's capacity, the workload routing sees, and automation rules (saved, ordered, deleted,
+//! A lead's and an admin's settings: an inbox's business hours, routing, automatic replies and
+//! visibility mode, an agent's capacity, the workload routing sees, and automation rules (saved, ordered, deleted,
 //! tried on a conversation or previewed over the latest ones, and their run log). Like availability, these are sent at once and
 //! never queued: a settings edit made offline and sent later could silently overwrite a
 //! colleague's newer one, and an admin wants to know now whether the server took it. While the
@@ -24,6 +24,8 @@ pub struct InboxSettings {
     pub hours: Option<Calendar>,
     pub routing: Routing,
     pub auto_replies: AutoReplies,
+    /// Which of the inbox's conversations its members see (admins see all).
+    pub visibility: InboxVisibility,
 }
 
 /// The settings of an inbox as they are now: the calendar version in force is the last one.
@@ -32,6 +34,7 @@ pub fn current(inbox: &Inbox) -> InboxSettings {
         hours: inbox.hours.as_ref().and_then(|history| history.versions.last()).map(|v| v.calendar.clone()),
         routing: inbox.routing.clone(),
         auto_replies: inbox.auto_replies.clone(),
+        visibility: inbox.visibility,
     }
 }
 
@@ -52,6 +55,7 @@ pub async fn save_inbox(api: &ApiClient, inbox: &Inbox, settings: InboxSettings)
         hours: (settings.hours != now.hours).then_some(settings.hours),
         routing: (settings.routing != now.routing).then_some(settings.routing),
         auto_replies: (settings.auto_replies != now.auto_replies).then_some(settings.auto_replies),
+        visibility: (settings.visibility != now.visibility).then_some(settings.visibility),
         ..UpdateInbox::default()
     };
     api.update_inbox(inbox.id, &update).await.map_err(unreachable("the inbox's settings"))

@@ -435,6 +435,10 @@ async fn connection(shared: &Arc<Shared>, attempt: &mut u32) -> Ended {
 /// Applies a page or batch and reports it.
 fn apply(shared: &Arc<Shared>, changes: &[Change], next: i64, check: Option<&str>) -> CoreResult<()> {
     let applied = shared.config.cache.apply_checked(changes, next, check)?;
+    crate::attachments::delete_downloads(&shared.config.cache, &applied.purged_files);
+    if applied.history_wanted {
+        shared.backfill_wake.notify_one();
+    }
     let settled = !applied.settled.is_empty();
     shared.report(applied);
     if settled {

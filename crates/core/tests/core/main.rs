@@ -17,6 +17,7 @@ mod erasure;
 mod faults;
 mod filters;
 mod intents;
+mod membership;
 mod new_conversation;
 mod outbox;
 mod quick_replies;

@@ -75,6 +75,8 @@ async fn an_admin_saves_hours_routing_and_replies_and_an_unchanged_calendar_adds
                 template: None,
             }],
         },
+        // Members see the conversations assigned to them and the queue (`inbox_visibility.rs`).
+        visibility: InboxVisibility::MineAndUnassigned,
     };
     let before = inbox_of(&ida, inbox_id).expect("inbox");
     let saved = settings::save_inbox(&ida.account.api, &before, wanted.clone()).await.expect("saved");
