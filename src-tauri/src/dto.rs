@@ -39,6 +39,9 @@ pub enum UiErrorCode {
     UnknownTemplate,
     ConversationExists,
     Forbidden,
+    /// The conversation left the agent's view (their inbox membership or its visibility mode
+    /// changed): an action queued for it was dropped.
+    OutOfView,
     /// The server can't be reached.
     Offline,
     InvalidCredentials,
@@ -75,6 +78,7 @@ impl From<ErrorCode> for UiErrorCode {
             ErrorCode::UnknownTemplate => UiErrorCode::UnknownTemplate,
             ErrorCode::AssignmentConflict => UiErrorCode::AssignmentConflict,
             ErrorCode::ConversationExists => UiErrorCode::ConversationExists,
+            ErrorCode::OutOfView => UiErrorCode::OutOfView,
             ErrorCode::Internal => UiErrorCode::Internal,
             _ => UiErrorCode::Other,
         }
@@ -650,6 +654,9 @@ pub struct InboxSettings {
     pub hours: Option<switchboard_proto::calendar::Calendar>,
     pub routing: Routing,
     pub auto_replies: AutoReplies,
+    /// Which of the inbox's conversations its members see (admins see all).
+    #[serde(default)]
+    pub visibility: InboxVisibility,
 }
 
 impl From<InboxSettings> for switchboard_core::settings::InboxSettings {
@@ -658,6 +665,7 @@ impl From<InboxSettings> for switchboard_core::settings::InboxSettings {
             hours: settings.hours,
             routing: settings.routing,
             auto_replies: settings.auto_replies,
+            visibility: settings.visibility,
         }
     }
 }
@@ -961,6 +969,7 @@ pub fn typescript_bindings() -> String {
         switchboard_proto::calendar::Calendar::decl(&config),
         switchboard_proto::calendar::CalendarVersion::decl(&config),
         switchboard_proto::calendar::CalendarHistory::decl(&config),
+        InboxVisibility::decl(&config),
         Inbox::decl(&config),
         switchboard_proto::sla::SlaMetric::decl(&config),
         switchboard_proto::sla::SlaClockStatus::decl(&config),

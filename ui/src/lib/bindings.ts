@@ -126,11 +126,17 @@ export type CalendarVersion = { version: number, effective_from: number, calenda
 
 export type CalendarHistory = { versions: Array<CalendarVersion>, };
 
+export type InboxVisibility = "everything" | "mine_and_unassigned" | "mine_only";
+
 export type Inbox = { id: string, name: string, channel: Channel, member_agent_ids: Array<string>, member_team_ids: Array<string>, templates: Array<MessageTemplate>, attachment_limit: number, 
 /**
  * Business hours, versioned so an edit never changes past figures (`None`: always open).
  */
-hours: CalendarHistory | null, routing: Routing, auto_replies: AutoReplies, };
+hours: CalendarHistory | null, routing: Routing, auto_replies: AutoReplies, 
+/**
+ * Which of its conversations the inbox's members see (admins see all).
+ */
+visibility: InboxVisibility, };
 
 export type SlaMetric = "first_response" | "next_response" | "resolution";
 
@@ -565,7 +571,7 @@ reopened: boolean, };
 
 export type UiError = { code: UiErrorCode, message: string, };
 
-export type UiErrorCode = "signed_out" | "not_found" | "validation" | "assignment_conflict" | "window_closed" | "too_large" | "unknown_template" | "conversation_exists" | "forbidden" | "offline" | "invalid_credentials" | "two_factor_required" | "two_factor_enrolment_required" | "unauthorized" | "token_revoked" | "rate_limited" | "keychain_error" | "invalid" | "internal" | "other";
+export type UiErrorCode = "signed_out" | "not_found" | "validation" | "assignment_conflict" | "window_closed" | "too_large" | "unknown_template" | "conversation_exists" | "forbidden" | "out_of_view" | "offline" | "invalid_credentials" | "two_factor_required" | "two_factor_enrolment_required" | "unauthorized" | "token_revoked" | "rate_limited" | "keychain_error" | "invalid" | "internal" | "other";
 
 export type AccountSummary = { 
 /**
@@ -725,7 +731,11 @@ export type InboxStart = { directory: Directory, status: Status,
  */
 request: ListRequest, page: ListPage, };
 
-export type InboxSettings = { hours: Calendar | null, routing: Routing, auto_replies: AutoReplies, };
+export type InboxSettings = { hours: Calendar | null, routing: Routing, auto_replies: AutoReplies, 
+/**
+ * Which of the inbox's conversations its members see (admins see all).
+ */
+visibility: InboxVisibility, };
 
 export type InboxConnector = { kind: string, simulated: boolean, webhook_path: string | null, 
 /**

@@ -12,6 +12,10 @@ describe('errorText', () => {
     expect(errorText('assignment_conflict', 'conflict', directory, 'stranger')).toBe('\u2068Someone else\u2069 claimed this conversation first');
     expect(errorText('assignment_conflict', 'conflict', directory, null)).toMatch(/Someone else changed/);
   });
+  it('says an action for a conversation out of view was dropped, not that it is missing', () => {
+    expect(errorText('out_of_view', 'RAW', directory)).toBe('The conversation is no longer in your view — what you queued for it was dropped');
+    expect(errorText('out_of_view', 'RAW', directory)).not.toBe(errorText('not_found', 'RAW', directory));
+  });
   it('explains a closed reply window', () => {
     expect(errorText('window_closed', 'x', directory)).toBe('The 24-hour reply window closed — send a template instead');
   });
@@ -21,7 +25,7 @@ describe('errorText', () => {
     expect(errorText('internal', 'Disk full', directory)).toBe('Disk full');
   });
   it('words each code it knows, never with the raw message', () => {
-    const worded: UiErrorCode[] = ['window_closed', 'too_large', 'unknown_template', 'forbidden', 'not_found', 'offline', 'conversation_exists', 'signed_out'];
+    const worded: UiErrorCode[] = ['window_closed', 'too_large', 'unknown_template', 'forbidden', 'not_found', 'offline', 'conversation_exists', 'out_of_view', 'signed_out'];
     for (const code of worded) {
       const text = errorText(code, 'RAW', directory);
       expect(text, code).not.toBe('RAW');

@@ -27,6 +27,7 @@ export function errorText(
     case 'not_found':
     case 'offline':
     case 'conversation_exists':
+    case 'out_of_view':
     case 'signed_out':
       return t(`toast.${code}`);
     default:

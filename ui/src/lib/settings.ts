@@ -20,6 +20,7 @@ export function settingsOf(inbox: Inbox): InboxSettings {
     hours: versions.length > 0 ? versions[versions.length - 1].calendar : null,
     routing: inbox.routing,
     auto_replies: inbox.auto_replies,
+    visibility: inbox.visibility ?? 'everything',
   });
 }
 
@@ -41,7 +42,7 @@ export function sameSettings(a: InboxSettings, b: InboxSettings): boolean {
 }
 
 /** The parts of an inbox's settings a person edits separately (and the server stores separately). */
-export const SECTIONS = ['hours', 'routing', 'auto_replies'] as const;
+export const SECTIONS = ['hours', 'routing', 'auto_replies', 'visibility'] as const;
 
 /** A draft begun from `base`, moved onto `now`: the sections nobody touched take the server's new
  * value, so saving sends only what this person changed and never undoes a colleague's save. */

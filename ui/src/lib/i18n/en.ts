@@ -642,6 +642,14 @@ const en = {
       versions: { one: '{count} version so far', other: '{count} versions so far' },
     },
     days: { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday' },
+    visibility: {
+      title: 'Who sees what',
+      label: 'Agents in this inbox see',
+      everything: 'Every conversation',
+      mine_and_unassigned: 'Conversations assigned to them, and unassigned ones',
+      mine_only: 'Only conversations assigned to them',
+      hint: 'Admins always see every conversation. A conversation that leaves an agent’s view is removed from their device.',
+    },
     routing: {
       title: 'Routing',
       mode: 'New conversations',
@@ -996,6 +1004,7 @@ const en = {
     validation: 'The server refused that: {message}',
     offline: 'You’re offline — this will be sent when the connection returns',
     conversation_exists: 'This customer already has an open conversation in that inbox',
+    out_of_view: 'The conversation is no longer in your view — what you queued for it was dropped',
     signed_out: 'You’re signed out',
     failed: '{message}',
     someone: 'Someone else',

@@ -679,6 +679,14 @@ const pl: Messages = {
       },
     },
     days: { mon: 'Poniedziałek', tue: 'Wtorek', wed: 'Środa', thu: 'Czwartek', fri: 'Piątek', sat: 'Sobota', sun: 'Niedziela' },
+    visibility: {
+      title: 'Kto co widzi',
+      label: 'Agenci w tej skrzynce widzą',
+      everything: 'Wszystkie rozmowy',
+      mine_and_unassigned: 'Rozmowy przypisane do nich i nieprzypisane',
+      mine_only: 'Tylko rozmowy przypisane do nich',
+      hint: 'Administratorzy zawsze widzą wszystkie rozmowy. Rozmowa, która znika z widoku agenta, jest usuwana z jego urządzenia.',
+    },
     routing: {
       title: 'Routing',
       mode: 'Nowe rozmowy',
@@ -1043,6 +1051,7 @@ const pl: Messages = {
     validation: 'Serwer to odrzucił: {message}',
     offline: 'Jesteś offline — zostanie to wysłane po przywróceniu połączenia',
     conversation_exists: 'Ten klient ma już otwartą rozmowę w tej skrzynce',
+    out_of_view: 'Ta rozmowa nie jest już dla Ciebie widoczna — to, co dla niej czekało w kolejce, zostało porzucone',
     signed_out: 'Wylogowano Cię',
     failed: '{message}',
     someone: 'Ktoś inny',

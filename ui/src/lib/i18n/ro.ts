@@ -671,6 +671,14 @@ const ro: Messages = {
       versions: { one: '{count} versiune până acum', few: '{count} versiuni până acum', other: '{count} de versiuni până acum' },
     },
     days: { mon: 'Luni', tue: 'Marți', wed: 'Miercuri', thu: 'Joi', fri: 'Vineri', sat: 'Sâmbătă', sun: 'Duminică' },
+    visibility: {
+      title: 'Cine vede ce',
+      label: 'Agenții din acest inbox văd',
+      everything: 'Toate conversațiile',
+      mine_and_unassigned: 'Conversațiile atribuite lor și cele neatribuite',
+      mine_only: 'Doar conversațiile atribuite lor',
+      hint: 'Administratorii văd mereu toate conversațiile. O conversație care iese din vederea unui agent este ștearsă de pe dispozitivul lui.',
+    },
     routing: {
       title: 'Rutare',
       mode: 'Conversații noi',
@@ -1033,6 +1041,7 @@ const ro: Messages = {
     validation: 'Serverul a refuzat: {message}',
     offline: 'Sunteți offline — se va trimite când revine conexiunea',
     conversation_exists: 'Acest client are deja o conversație deschisă în acel inbox',
+    out_of_view: 'Conversația nu mai este vizibilă pentru tine — ce ai pus în așteptare pentru ea a fost anulat',
     signed_out: 'Sesiunea s-a încheiat',
     failed: '{message}',
     someone: 'Altcineva',

@@ -762,6 +762,7 @@ export function installMock(params: URLSearchParams): void {
       }
       inbox.routing = settings.routing;
       inbox.auto_replies = settings.auto_replies;
+      inbox.visibility = settings.visibility;
       setTimeout(() => changed('inbox'), 300);
       return structuredClone(inbox);
     },

@@ -61,6 +61,23 @@ describe('SettingsState', () => {
     expect(settings.failures['inbox-1']).toBeNull();
   });
 
+  it('saves an inbox’s visibility mode, and follows a colleague’s change of it while untouched', async () => {
+    const { settings, setDirectory } = make();
+    await settings.open();
+    expect(settings.drafts['inbox-1'].visibility).toBe('everything');
+    settings.drafts['inbox-1'].visibility = 'mine_only';
+    expect(settings.isDirty('inbox-1')).toBe(true);
+    const stored: Inbox = { ...admin.inboxes[0], visibility: 'mine_only' };
+    fakeApi.saveInboxSettings.mockResolvedValue(stored);
+    expect(await settings.save('inbox-1')).toBe(true);
+    expect(fakeApi.saveInboxSettings).toHaveBeenCalledWith('inbox-1', expect.objectContaining({ visibility: 'mine_only' }));
+    expect(settings.isDirty('inbox-1')).toBe(false);
+    setDirectory(withInbox(admin, { visibility: 'mine_and_unassigned' }));
+    settings.directoryChanged();
+    expect(settings.drafts['inbox-1'].visibility).toBe('mine_and_unassigned');
+    expect(settings.changedElsewhere['inbox-1']).toBeFalsy();
+  });
+
   it('sends nothing while a field is wrong', async () => {
     const { settings } = make();
     await settings.open();

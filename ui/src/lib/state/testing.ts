@@ -88,6 +88,7 @@ export const directory: Directory = {
       hours: null,
       routing: { mode: 'manual', release_after_secs: 300, reassign_after_secs: null, max_handovers: 2 },
       auto_replies: { greeting: null, away: null, keywords: [] },
+      visibility: 'everything',
     },
   ],
   labels: [],
