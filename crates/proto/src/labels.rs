@@ -36,9 +36,25 @@ pub fn label_key(name: &str) -> String {
     folded.nfc().collect()
 }
 
-/// Whether two label names name the same label.
+/// Whether two label names name the same label. Two ASCII names (most labels) are compared word
+/// by word without building their keys: for ASCII, NFC and the letter folding change nothing and
+/// lower-casing is ASCII's, so this is exactly `label_key(a) == label_key(b)` (SLA policies and
+/// rules compare labels on every conversation write).
 pub fn same_label(a: &str, b: &str) -> bool {
-    a == b || label_key(a) == label_key(b)
+    if a == b {
+        return true;
+    }
+    if a.is_ascii() && b.is_ascii() {
+        let (mut a, mut b) = (a.split_whitespace(), b.split_whitespace());
+        loop {
+            match (a.next(), b.next()) {
+                (None, None) => return true,
+                (Some(x), Some(y)) if x.eq_ignore_ascii_case(y) => {}
+                _ => return false,
+            }
+        }
+    }
+    label_key(a) == label_key(b)
 }
 
 /// Whether `labels` holds `name` (by key).
@@ -49,6 +65,44 @@ pub fn has_label(labels: &[String], name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_label_agrees_with_the_keys() {
+        let names = [
+            "vip",
+            "VIP",
+            " vip ",
+            "v ip",
+            "V  IP",
+            "v\tip",
+            "v\u{000B}ip",
+            "v\u{000C}ip",
+            "vip\r\n",
+            "New Lead",
+            "new   lead",
+            "newlead",
+            "new lead ",
+            "",
+            " ",
+            "\u{212A}ey",
+            "key",
+            "Kéy",
+            "ke\u{0301}y",
+            "پشتیبانی باز",
+            "پشتيباني باز",
+            "tier1",
+            "tier10",
+            "a-b",
+            "A_B",
+            "a b c",
+            "a bc",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(same_label(a, b), label_key(a) == label_key(b), "{a:?} against {b:?}");
+            }
+        }
+    }
 
     #[test]
     fn display_names_keep_case_spaces_and_script() {
