@@ -21,7 +21,9 @@ use std::{
     sync::{Arc, Mutex, PoisonError},
 };
 
-use switchboard_proto::{automation::AutomationRule, calendar::BusinessHours, sla::SlaPolicy, *};
+use switchboard_proto::{calendar::BusinessHours, sla::SlaPolicy, *};
+
+use super::automation::RuleSet;
 
 use crate::{
     refusal::Outcome,
@@ -106,7 +108,7 @@ impl Inboxes {
 pub struct Caches {
     sla_policies: Versioned<Vec<SlaPolicy>>,
     inboxes: Versioned<Inboxes>,
-    automation_rules: Versioned<Vec<AutomationRule>>,
+    automation_rules: Versioned<RuleSet>,
 }
 
 thread_local! {
@@ -143,8 +145,8 @@ pub(super) fn sla_policies(
 /// The enabled automation rules as `load` reads them, from the cache when no rule has changed.
 pub(super) fn automation_rules(
     tx: &dyn StoreTx,
-    load: impl FnOnce(&dyn StoreTx) -> Outcome<Vec<AutomationRule>>,
-) -> Outcome<Arc<Vec<AutomationRule>>> {
+    load: impl FnOnce(&dyn StoreTx) -> Outcome<RuleSet>,
+) -> Outcome<Arc<RuleSet>> {
     match current() {
         Some(caches) => caches.automation_rules.get(tx, EntityKind::AutomationRule, load),
         None => Ok(Arc::new(load(tx)?)),
