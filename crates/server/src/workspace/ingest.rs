@@ -114,6 +114,14 @@ pub(super) fn ingest_placed(
         created_at: now,
     };
     rules::on_incoming(&mut conversation, &message.body, now);
+    // A new conversation is written once, with the assignee routing would give it right after.
+    let decided = match &existing {
+        None => routing::decide_new(tx, inbox, &conversation)?,
+        Some(_) => None,
+    };
+    if let Some(decided) = &decided {
+        rules::apply_assignment(&mut conversation, Some(decided.agent_id()), None);
+    }
     let cause = Cause { actor: Actor::Contact { id: contact.id }, reason: "customer", at: now };
     match &existing {
         Some(before) => ledger::save(tx, before, &conversation, &cause)?,
@@ -125,10 +133,15 @@ pub(super) fn ingest_placed(
     if !automatic {
         super::auto_replies::on_inbound(tx, inbox, &conversation, &message, existing.is_none())?;
     }
+    if let Some(decided) = decided {
+        decided.record(tx, inbox, &conversation)?;
+    }
     // Routing: a reopened conversation stays with its owner only if they could take it now.
     if existing.as_ref().is_some_and(|before| before.status == ConversationStatus::Resolved) {
         routing::release_unavailable_owner(tx, inbox, conversation.id)?;
-    } else {
+    } else if existing.as_ref().is_some_and(|before| before.assignee_id.is_some()) {
+        // Nothing above assigns: a conversation nobody held (every new one) has no assignee to
+        // release, so it isn't read back to find that out.
         routing::release_if_assignee_unavailable(tx, inbox, conversation.id)?;
     }
     routing::route(tx, routing::Released::default())?;

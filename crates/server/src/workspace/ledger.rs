@@ -164,15 +164,24 @@ pub fn routed(
     at: Millis,
 ) -> Outcome<()> {
     tx.put(after, Audience::inbox(after.inbox_id))?;
-    let cycle = cycle_of(tx, after.id)?;
+    routed_event(tx, after.id, before.assignee_id, after.assignee_id, reason, candidates, at)
+}
+
+/// The `assigned` event of [`routed`] alone, for a new conversation whose one write already held
+/// the assignee routing chose before it was written (`routing::decide_new`).
+pub fn routed_event(
+    tx: &mut dyn StoreTx,
+    conversation: Id,
+    from: Option<Id>,
+    to: Option<Id>,
+    reason: &'static str,
+    candidates: Vec<RoutingCandidate>,
+    at: Millis,
+) -> Outcome<()> {
+    let cycle = cycle_of(tx, conversation)?;
     let cause = Cause { actor: Actor::Routing, reason, at };
-    let event = EventKind::Assigned {
-        from: before.assignee_id,
-        to: after.assignee_id,
-        reason: reason.to_owned(),
-        candidates,
-    };
-    append(tx, after.id, cycle, &cause, event)
+    let event = EventKind::Assigned { from, to, reason: reason.to_owned(), candidates };
+    append(tx, conversation, cycle, &cause, event)
 }
 
 /// The event of a new message (activity lines are not events: they narrate events).

@@ -418,25 +418,96 @@ pub fn route(tx: &mut dyn StoreTx, released: Released) -> Outcome<usize> {
         let reason = inbox.routing.mode.as_str();
         ledger::routed(tx, &conversation, &routed, reason, candidates, now)?;
         let turn = roster.assigned(agent_id);
-        tx.set_routing_turn(agent_id, turn)?;
-        if let (Some(secs), Some(_)) = (inbox.routing.reassign_after_secs, routed.waiting_since) {
-            let timer = TimerRecord {
-                key: no_reply_timer_key(routed.id),
-                due_at: now + Millis::from(secs) * 1000,
-                payload: serde_json::json!({ "agent": agent_id }),
-            };
-            tx.schedule_timer(&timer)?;
-        }
-        let name =
-            roster.agents.iter().find(|a| a.id == agent_id).map_or_else(String::new, |a| a.name.clone());
-        let how = match inbox.routing.mode {
-            RoutingMode::RoundRobin => "in turn",
-            _ => "the least loaded",
-        };
-        activity(tx, inbox.id, routed.id, Sender::System, format!("Routed to {name} ({how})"))?;
+        after_routing(tx, inbox, &routed, agent_id, &roster, turn, now)?;
         assigned += 1;
     }
     Ok(assigned)
+}
+
+/// What follows routing's assignment of `routed` to `agent_id`: the agent's turn, the no-reply
+/// timer, and the thread's "Routed to …" line.
+fn after_routing(
+    tx: &mut dyn StoreTx,
+    inbox: &Inbox,
+    routed: &Conversation,
+    agent_id: Id,
+    roster: &Roster,
+    turn: i64,
+    now: Millis,
+) -> Outcome<()> {
+    tx.set_routing_turn(agent_id, turn)?;
+    if let (Some(secs), Some(_)) = (inbox.routing.reassign_after_secs, routed.waiting_since) {
+        let timer = TimerRecord {
+            key: no_reply_timer_key(routed.id),
+            due_at: now + Millis::from(secs) * 1000,
+            payload: serde_json::json!({ "agent": agent_id }),
+        };
+        tx.schedule_timer(&timer)?;
+    }
+    let name = roster.agents.iter().find(|a| a.id == agent_id).map_or_else(String::new, |a| a.name.clone());
+    let how = match inbox.routing.mode {
+        RoutingMode::RoundRobin => "in turn",
+        _ => "the least loaded",
+    };
+    activity(tx, inbox.id, routed.id, Sender::System, format!("Routed to {name} ({how})"))?;
+    Ok(())
+}
+
+/// Routing decided for a new conversation before its one write ([`decide_new`]).
+pub struct Decided {
+    agent_id: Id,
+    candidates: Vec<RoutingCandidate>,
+    roster: Roster,
+    turn: i64,
+}
+
+/// Decides, before a new conversation is first written, whom [`route`] would give it to once
+/// written, so that it is written once, assigned, instead of created and then written again by
+/// routing (the second write was the largest single cost of an automated inbound message).
+/// Only when nothing else waits in any routed inbox: then the queue `route` would read holds this
+/// conversation alone, and a new conversation has no events routing reads (no one passed over for
+/// not replying, no one who released it), so the pick, its candidates and their loads are the ones
+/// `route` would find. Otherwise (something queued, nobody with room, nobody eligible) `None`, and
+/// `route` decides after the write, as for every other change.
+pub fn decide_new(
+    tx: &mut dyn StoreTx,
+    inbox: &Inbox,
+    conversation: &Conversation,
+) -> Outcome<Option<Decided>> {
+    if inbox.routing.mode == RoutingMode::Manual || !rules::assignment_holds(conversation, None) {
+        return Ok(None);
+    }
+    let all = super::cached::inboxes(tx)?;
+    for routed in all.all.iter().filter(|inbox| inbox.routing.mode != RoutingMode::Manual) {
+        if tx.routing_queued(routed.id)? {
+            return Ok(None);
+        }
+    }
+    let mut roster = Roster::read(tx)?;
+    if !roster.anyone_has_room() {
+        return Ok(None);
+    }
+    let candidates = roster.candidates(conversation, inbox, None);
+    let Some(agent_id) = roster.pick(inbox.routing.mode, &candidates) else { return Ok(None) };
+    let turn = roster.assigned(agent_id);
+    Ok(Some(Decided { agent_id, candidates, roster, turn }))
+}
+
+impl Decided {
+    /// The assignee to write the new conversation with.
+    pub fn agent_id(&self) -> Id {
+        self.agent_id
+    }
+
+    /// After the new conversation was written with [`Decided::agent_id`] (and its message and
+    /// automatic reply, which come first in its ledger as they did when routing followed them):
+    /// its `assigned` event and what follows routing, as [`route`] writes them.
+    pub fn record(self, tx: &mut dyn StoreTx, inbox: &Inbox, routed: &Conversation) -> Outcome<()> {
+        let now = tx.now();
+        let reason = inbox.routing.mode.as_str();
+        ledger::routed_event(tx, routed.id, None, Some(self.agent_id), reason, self.candidates, now)?;
+        after_routing(tx, inbox, routed, self.agent_id, &self.roster, self.turn, now)
+    }
 }
 
 /// Routing's queue across the routed inboxes `viewer` may see, in the order it hands out.

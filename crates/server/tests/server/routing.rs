@@ -210,6 +210,48 @@ async fn r4_r5_r6_a_full_team_queues_oldest_first_and_a_freed_slot_takes_the_hea
     assert_eq!(desk.assignee(q2).await, Some(1));
 }
 
+/// A new conversation with nothing queued ahead is routed before its one write
+/// (`routing::decide_new`); one that waits is routed after it (`routing::route`). Both leave the
+/// same ledger in the same order (created, the customer's message, assigned) and the same thread
+/// (the message, then "Routed to …"); the fast path only writes the conversation once.
+#[tokio::test]
+async fn a_conversation_routed_on_arrival_has_the_ledger_and_thread_of_one_routed_later() {
+    let desk = Desk::new("least_loaded", 1, Some(1)).await;
+    let at_once = desk.inbound("at-once").await;
+    let waits = desk.inbound("waits").await;
+    assert_eq!((desk.assignee(at_once).await, desk.assignee(waits).await), (Some(0), None));
+    set_status(&desk.agents[0], at_once, "resolved").await;
+    assert_eq!(desk.assignee(waits).await, Some(0));
+    let kinds = |events: Vec<ConversationEvent>| -> Vec<String> {
+        events
+            .iter()
+            .map(|e| serde_json::to_value(&e.event).expect("event")["kind"].as_str().unwrap_or("").to_owned())
+            .take_while(|kind| kind != "status")
+            .collect()
+    };
+    let first = kinds(events(&desk.server, at_once).await);
+    assert_eq!(first, ["created", "message", "assigned"], "the ledger of one routed on arrival");
+    assert_eq!(kinds(events(&desk.server, waits).await), first, "the same as one routed later");
+    let routed = events(&desk.server, at_once).await;
+    let assigned = routed.iter().find(|e| matches!(e.event, EventKind::Assigned { .. })).expect("assigned");
+    let EventKind::Assigned { reason, candidates, from, to } = &assigned.event else { unreachable!() };
+    assert_eq!((reason.as_str(), *from, *to), ("least_loaded", None, Some(desk.agents[0].agent.id)));
+    assert_eq!(candidates.len(), 1);
+    assert_eq!((candidates[0].load, candidates[0].passed_over), (0, None), "weighed before it was counted");
+    let messages = desk.server.messages().await;
+    for conversation in [at_once, waits] {
+        let thread: Vec<(MessageKind, &str)> = messages
+            .iter()
+            .filter(|m| m.conversation_id == conversation)
+            .map(|m| (m.kind, m.body.as_str()))
+            .take(2)
+            .collect();
+        assert_eq!(thread[0], (MessageKind::Incoming, "hello"));
+        assert_eq!(thread[1].0, MessageKind::Activity);
+        assert!(thread[1].1.starts_with("Routed to agent0"), "{:?}", thread[1]);
+    }
+}
+
 #[tokio::test]
 async fn r7_capacity_counts_open_conversations_in_every_inbox() {
     let mut desk = Desk::new("least_loaded", 1, Some(2)).await;
