@@ -284,15 +284,17 @@ pub trait StoreRead {
     ) -> StoreResult<Vec<switchboard_proto::reports::ReportFact>> {
         Ok(self.report_facts(from, to)?.into_iter().filter(|fact| fact.kind == kind).collect())
     }
-    /// These conversations' report facts, each conversation's in the order they were derived:
-    /// one query where the backend can (a CSV export's cycles), else one read each.
+    /// These conversations' report facts dated at or after `since` (`Millis::MIN`: all), each
+    /// conversation's in the order they were derived: one query where the backend can (a CSV
+    /// export's cycles), else one read each.
     fn report_facts_of(
         &self,
         conversations: &[Id],
+        since: Millis,
     ) -> StoreResult<Vec<switchboard_proto::reports::ReportFact>> {
         let mut facts = Vec::new();
         for conversation in conversations {
-            facts.extend(self.conversation_report_facts(*conversation)?);
+            facts.extend(self.conversation_report_facts(*conversation)?.into_iter().filter(|f| f.at >= since));
         }
         Ok(facts)
     }

@@ -429,14 +429,15 @@ impl StoreRead for Pg<'_> {
         )
     }
 
-    fn report_facts_of(&self, conversations: &[Id]) -> StoreResult<Vec<ReportFact>> {
+    fn report_facts_of(&self, conversations: &[Id], since: Millis) -> StoreResult<Vec<ReportFact>> {
         let keys: Vec<&[u8]> = conversations.iter().map(|id| id.as_bytes().as_slice()).collect();
         self.report_rows(
             &format!(
-                "SELECT {} FROM report_rows WHERE conversation_id = ANY($1) ORDER BY conversation_id, seq",
+                "SELECT {} FROM report_rows WHERE conversation_id = ANY($1) AND at >= $2
+                 ORDER BY conversation_id, seq",
                 facts::COLUMNS
             ),
-            &[&keys],
+            &[&keys, &since],
         )
     }
 

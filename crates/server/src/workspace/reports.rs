@@ -700,14 +700,16 @@ impl Workspace {
                 .collect();
             let conversations: Vec<Id> =
                 wanted.iter().map(|(id, _)| *id).collect::<BTreeSet<Id>>().into_iter().collect();
+            // Cycles started in the period have no fact before it; a drill-down's may.
+            let since = if metric == CycleMetric::Started { from } else { Millis::MIN };
+            for fact in store.report_facts_of(&conversations, since)? {
+                if wanted.contains(&(fact.conversation_id, fact.cycle)) && allowed(&fact) {
+                    cycles.entry((fact.conversation_id, fact.cycle)).or_default().push(fact);
+                }
+            }
             let mut contacts: BTreeMap<Id, Id> = BTreeMap::new();
             let mut people: BTreeMap<Id, Contact> = BTreeMap::new();
             for batch in conversations.chunks(CSV_BATCH) {
-                for fact in store.report_facts_of(batch)? {
-                    if wanted.contains(&(fact.conversation_id, fact.cycle)) && allowed(&fact) {
-                        cycles.entry((fact.conversation_id, fact.cycle)).or_default().push(fact);
-                    }
-                }
                 for conversation in store.get_many::<Conversation>(batch)? {
                     contacts.insert(conversation.id, conversation.contact_id);
                 }
