@@ -40,7 +40,7 @@ async fn open_language_page(session: &Session) -> anyhow::Result<()> {
 }
 
 /// Picks `lang` in Settings → Language and waits for the page to be in it (no reload).
-async fn choose(session: &Session, lang: &str) -> anyhow::Result<()> {
+pub(crate) async fn choose(session: &Session, lang: &str) -> anyhow::Result<()> {
     open_language_page(session).await?;
     session
         .execute(
@@ -59,7 +59,7 @@ async fn choose(session: &Session, lang: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn close_settings(session: &Session) -> anyhow::Result<()> {
+pub(crate) async fn close_settings(session: &Session) -> anyhow::Result<()> {
     session.press(&[keys::ESCAPE]).await?;
     session
         .wait_until("settings closed", "return !document.querySelector('[data-testid=settings]');", WAIT)

@@ -12,6 +12,7 @@
 mod app_lock;
 mod channels;
 mod contacts;
+mod language_screens;
 mod languages;
 mod new_conversation;
 mod presence;
@@ -570,6 +571,7 @@ async fn steps(
     reports::reports_steps(harness, server, workspace, session).await?;
     saved_views::saved_views_steps(harness, server, workspace, session).await?;
     team_admin::team_admin_steps(harness, server, workspace, session).await?;
+    language_screens::language_screen_steps(harness, server, workspace, session).await?;
     Ok(())
 }
 
