@@ -58,7 +58,7 @@ pub fn cursor_of(message: &Message) -> HistoryCursor {
 /// the cache has).
 pub async fn newest(api: &ApiClient, cache: &Cache, conversation_id: Id, limit: usize) -> CoreResult<Window> {
     let (messages, fetched) = page_before(api, cache, conversation_id, None, limit, false).await?;
-    window(cache, conversation_id, messages, None, fetched)
+    at_live_end(cache, conversation_id, window(cache, conversation_id, messages, None, fetched)?)
 }
 
 /// The page before `before` (exclusive) as the agent scrolls up, fetched on demand first if the
@@ -102,7 +102,25 @@ pub fn range(
     } else {
         messages
     };
-    window(cache, conversation_id, messages, None, 0)
+    let window = window(cache, conversation_id, messages, None, 0)?;
+    if to.is_some() {
+        return Ok(window);
+    }
+    at_live_end(cache, conversation_id, window)
+}
+
+/// A window at the live end ends with the messages still in the outbox, whatever this device's
+/// clock gave them (behind the server's, they would otherwise sort above the window, out of it).
+fn at_live_end(cache: &Cache, conversation_id: Id, mut window: Window) -> CoreResult<Window> {
+    if window.newer {
+        return Ok(window);
+    }
+    let pending = cache.pending_messages(conversation_id)?;
+    if !pending.is_empty() {
+        window.messages.retain(|m| !pending.iter().any(|p| p.id == m.id));
+        window.messages.extend(pending);
+    }
+    Ok(window)
 }
 
 /// The window around a message (a search hit): up to `limit / 2` messages before it, the message,

@@ -70,6 +70,20 @@ describe('the thread window', () => {
     expect(merge(before, { kind: 'newest' }, fresh)).toEqual(fresh);
   });
 
+  it('a reply still in the outbox stays at the live end once, whatever its time', () => {
+    // Sent from this device, whose clock is behind the server's: its time sorts above the window.
+    const queued = { ...numbered(-5, 'queued reply'), delivery: 'queued' as const };
+    const live = win([...run(50, 99), queued]);
+    const range = loadedRange(live);
+    const merged = merge(live, range, win([...run(50, 100), queued]));
+    expect(merged.messages.filter((m) => m.body === 'queued reply')).toHaveLength(1);
+    expect(merged.messages[merged.messages.length - 1].body).toBe('queued reply');
+    // An older page answering it again (its time is old) doesn't show it twice.
+    const up = prepend(merged, win([queued, ...run(0, 49)], 'none', true));
+    expect(up.messages.filter((m) => m.body === 'queued reply')).toHaveLength(1);
+    expect(up.messages[0].body).toBe('m0');
+  });
+
   it('a window that ends before the newest keeps what lies below its range', () => {
     const jumped = win(run(10, 19), 'cached', true);
     const range = loadedRange(jumped);

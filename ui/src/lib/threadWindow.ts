@@ -33,7 +33,8 @@ export function loadedRange(window: ThreadWindow): ThreadRange {
 /** An older page joins at the top; past `max` the newest end is dropped. */
 export function prepend(window: ThreadWindow, page: ThreadWindow, max = MAX_LOADED): ThreadWindow {
   const first = window.messages[0];
-  const older = first ? page.messages.filter((m) => before(m, cursorOf(first))) : page.messages;
+  const shown = new Set(window.messages.map((m) => m.id));
+  const older = page.messages.filter((m) => !shown.has(m.id) && (!first || before(m, cursorOf(first))));
   let messages = [...older, ...window.messages];
   let newer = window.newer;
   if (messages.length > max) {
@@ -46,7 +47,8 @@ export function prepend(window: ThreadWindow, page: ThreadWindow, max = MAX_LOAD
 /** A newer page joins at the bottom; past `max` the oldest end is dropped. */
 export function append(window: ThreadWindow, page: ThreadWindow, max = MAX_LOADED): ThreadWindow {
   const last = window.messages[window.messages.length - 1];
-  const newer = last ? page.messages.filter((m) => after(m, cursorOf(last))) : page.messages;
+  const shown = new Set(window.messages.map((m) => m.id));
+  const newer = page.messages.filter((m) => !shown.has(m.id) && (!last || after(m, cursorOf(last))));
   let messages = [...window.messages, ...newer];
   let older = window.older;
   if (messages.length > max) {
@@ -63,8 +65,12 @@ export function append(window: ThreadWindow, page: ThreadWindow, max = MAX_LOADE
 export function merge(window: ThreadWindow, range: ThreadRange, fresh: ThreadWindow): ThreadWindow {
   if (range.kind !== 'loaded') return fresh;
   const { from, to } = range;
-  const above = window.messages.filter((m) => before(m, from));
-  const below = to ? window.messages.filter((m) => after(m, to)) : [];
+  // Messages still in the outbox come at the live end whatever their (this device's) time says:
+  // the fresh answer has them, so they are never kept from the old window.
+  const freshIds = new Set(fresh.messages.map((m) => m.id));
+  const kept = window.messages.filter((m) => !freshIds.has(m.id) && m.delivery !== 'queued');
+  const above = kept.filter((m) => before(m, from));
+  const below = to ? kept.filter((m) => after(m, to)) : [];
   return {
     messages: [...above, ...fresh.messages, ...below],
     older: above.length > 0 ? window.older : fresh.older,

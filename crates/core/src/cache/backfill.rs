@@ -303,6 +303,24 @@ impl Cache {
         Ok(out)
     }
 
+    /// A thread's messages the server hasn't confirmed yet (sent from this device, in the outbox),
+    /// oldest first. Their times are this device's clock, which may be behind the server's: the
+    /// thread view puts them at the live end whatever their time says.
+    pub fn pending_messages(&self, conversation_id: Id) -> CoreResult<Vec<Message>> {
+        let conn = self.lock();
+        let mut statement = conn.prepare_cached(
+            "SELECT data FROM messages
+             WHERE conversation_id = ?1 AND data IS NOT NULL AND server_data IS NULL
+             ORDER BY created_at, id",
+        )?;
+        let rows = statement.query_map([conversation_id.to_string()], |row| row.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(serde_json::from_str(&row?)?);
+        }
+        Ok(out)
+    }
+
     /// Where a cached message sits: its conversation and its place in the thread's order.
     pub fn message_place(&self, message_id: Id) -> CoreResult<Option<(Id, HistoryCursor)>> {
         let conn = self.lock();
