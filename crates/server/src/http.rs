@@ -105,6 +105,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(contacts::contact, contacts::update_contact))
         .routes(routes!(contacts::merge_contacts))
         .routes(routes!(privacy::erase_contact))
+        .routes(routes!(privacy::export_contact))
         .routes(routes!(privacy::retention, privacy::set_retention))
         .routes(routes!(contacts::create_custom_field))
         .routes(routes!(contacts::delete_custom_field))

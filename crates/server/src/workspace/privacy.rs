@@ -279,6 +279,50 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// `GET /contacts/{id}/export` (admins, audited): everything held about a contact, every
+    /// conversation with its messages, and which stored files the zip carries.
+    pub async fn contact_export(&self, viewer: &Viewer, id: Id) -> Outcome<ContactExport> {
+        self.require_admin_audited(viewer, "contact").await?;
+        let export = self
+            .read(move |store| {
+                let contact: Contact = store.get(id)?.ok_or_else(|| Refusal::not_found("contact"))?;
+                let mut conversations = Vec::new();
+                let mut files = Vec::new();
+                for conversation in store.contact_conversations(id)? {
+                    let messages = store.messages_of(conversation.id)?;
+                    for message in &messages {
+                        for attachment in &message.attachments {
+                            files.push(ExportedFile {
+                                attachment_id: attachment.id,
+                                message_id: message.id,
+                                file_name: attachment.file_name.clone(),
+                                content_type: attachment.content_type.clone(),
+                                sha256: attachment.sha256.clone(),
+                                path: format!("files/{}/{}", attachment.id, zip_name(&attachment.file_name)),
+                            });
+                        }
+                    }
+                    conversations.push(ExportedConversation { conversation, messages });
+                }
+                Ok(ContactExport { exported_at: store.now(), contact, conversations, files })
+            })
+            .await?;
+        self.record_export(viewer, "export.contact", json!({ "contact_id": id })).await?;
+        Ok(export)
+    }
+}
+
+/// A file's name as a zip entry's last component: no directories, no control characters.
+fn zip_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    match cleaned.trim() {
+        "" | "." | ".." => "file".into(),
+        _ => cleaned,
+    }
+}
+
 fn policy_of(store: &(impl StoreRead + ?Sized), inbox: Id) -> Outcome<InboxRetention> {
     let policy = store
         .timer(&retention_key(inbox))?

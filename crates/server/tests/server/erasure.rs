@@ -92,6 +92,35 @@ async fn an_erased_contact_is_findable_nowhere() {
     let shared_sha = shared["sha256"].as_str().expect("sha").to_owned();
     assert!(blob_path(&server, &unique_sha).exists());
 
+    // The export, for the data-subject request first (admins only, recorded): the JSON and the files.
+    let export_path = format!("/api/v1/contacts/{contact_id}/export");
+    assert_eq!(workspace.lena.get(&export_path).await.0, StatusCode::FORBIDDEN);
+    let zipped = reqwest::Client::new()
+        .get(format!("{}{export_path}", admin.base))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(zipped.status(), StatusCode::OK);
+    assert_eq!(zipped.headers()["content-type"], "application/zip");
+    let bytes = zipped.bytes().await.expect("zip").to_vec();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
+    let export: switchboard_proto::privacy::ContactExport =
+        serde_json::from_reader(archive.by_name("contact.json").expect("contact.json")).expect("json");
+    assert_eq!(export.contact.name, "Customer erase-me");
+    assert_eq!(export.conversations.len(), 1);
+    assert_eq!(export.conversations[0].messages.len(), 4);
+    assert!(export.conversations[0].messages.iter().any(|m| m.body.contains(SECRET)));
+    assert_eq!(export.files.len(), 2);
+    for (file, content) in export.files.iter().zip([&b"only theirs"[..], &b"shared terms"[..]]) {
+        let mut entry = archive.by_name(&file.path).expect("the file is in the zip");
+        let mut read = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut read).expect("read");
+        assert_eq!(read, content, "{}", file.path);
+    }
+    let (_, rows) = admin.get("/api/v1/audit?action=export.contact").await;
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{rows}");
+
     // Admins only, recorded; the name typed again.
     let erase = |name: &str| json!({"confirm": name});
     let path = format!("/api/v1/contacts/{contact_id}/erase");
