@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "list_conversations",
     "open_conversation",
     "thread",
+    "thread_page",
     "close_conversation",
     "typing",
     "search",
