@@ -97,19 +97,19 @@ impl Cache {
         }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // What is deleted is zeroed in its page (an erasure's purge leaves no text in the file).
+        conn.pragma_update(None, "secure_delete", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         // Every table has its own statements on the hot paths; the default cache (16) thrashes.
         conn.set_prepared_statement_cache_capacity(256);
         schema::migrate(&mut conn)?;
+        search::delete_in_place(&conn)?;
         Ok(Cache { conn: Mutex::new(conn), path: path.to_owned(), file_key: key.map(|key| key.file_key()) })
     }
-        // What is deleted is zeroed in its page (an erasure's purge leaves no text in the file).
-        conn.pragma_update(None, "secure_delete", "ON")?;
 
     pub fn path(&self) -> &Path {
         &self.path
     }
-        search::delete_in_place(&conn)?;
 
     /// The key the account's staged and downloaded files are sealed with (an encrypted cache's).
     pub fn file_key(&self) -> Option<&crate::sealed::FileKey> {
@@ -212,12 +212,6 @@ impl Cache {
         let tx = conn.transaction()?;
         let applied = Self::apply_in(&tx, changes, next, check)?;
         tx.commit()?;
-        Ok(applied)
-    }
-
-    /// [`Self::apply_checked`] inside the caller's transaction (a bootstrap's snapshot also sets
-    /// its backfill in the same one: `cache/backfill.rs`).
-    fn apply_in(tx: &Transaction, changes: &[Change], next: i64, check: Option<&str>) -> CoreResult<Applied> {
         // A deleted message, conversation or contact (an erasure or a retention pass on the
         // server): the WAL still holds its pages as they were, so it is copied in and cut to
         // nothing (the database's pages were zeroed by `secure_delete`).
@@ -231,6 +225,12 @@ impl Cache {
         if purged {
             conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         }
+        Ok(applied)
+    }
+
+    /// [`Self::apply_checked`] inside the caller's transaction (a bootstrap's snapshot also sets
+    /// its backfill in the same one: `cache/backfill.rs`).
+    fn apply_in(tx: &Transaction, changes: &[Change], next: i64, check: Option<&str>) -> CoreResult<Applied> {
         let backfilling = backfill::active(tx)?;
         let me = Self::meta(tx, "me")?.map(|id| parse_id(&id)).transpose()?;
         let notify_after = Self::notify_after(tx)?;

@@ -294,7 +294,8 @@ pub trait StoreRead {
     ) -> StoreResult<Vec<switchboard_proto::reports::ReportFact>> {
         let mut facts = Vec::new();
         for conversation in conversations {
-            facts.extend(self.conversation_report_facts(*conversation)?.into_iter().filter(|f| f.at >= since));
+            facts
+                .extend(self.conversation_report_facts(*conversation)?.into_iter().filter(|f| f.at >= since));
         }
         Ok(facts)
     }
@@ -347,6 +348,17 @@ pub trait StoreRead {
     /// The (message, conversation) an inbound `external_id` was stored as.
     fn inbound_seen(&self, inbox: Id, external_id: &str) -> StoreResult<Option<(Id, Id)>>;
     fn attachment(&self, id: Id) -> StoreResult<Option<AttachmentRecord>>;
+    /// Whether any attachment row (claimed or staged) still names the stored file `sha256`.
+    fn blob_referenced(&self, sha256: &str) -> StoreResult<bool>;
+    /// Resolved conversations of `inbox` last active before `before`, the oldest first, at most
+    /// `limit`; with `with_text`, only those whose preview is not empty (not anonymised yet).
+    fn resolved_before(
+        &self,
+        inbox: Id,
+        before: Millis,
+        with_text: bool,
+        limit: usize,
+    ) -> StoreResult<Vec<Conversation>>;
     fn delivery(&self, message: Id) -> StoreResult<Option<DeliveryRecord>>;
     /// Deliveries due at `now`, the longest waiting first.
     fn due_deliveries(&self, now: Millis, limit: usize) -> StoreResult<Vec<DeliveryRecord>>;
@@ -376,17 +388,6 @@ pub trait StoreRead {
     /// Conversations in visible inboxes, most recently active first (`open_only`: unresolved).
     fn active_conversations(
         &self,
-    /// Whether any attachment row (claimed or staged) still names the stored file `sha256`.
-    fn blob_referenced(&self, sha256: &str) -> StoreResult<bool>;
-    /// Resolved conversations of `inbox` last active before `before`, the oldest first, at most
-    /// `limit`; with `with_text`, only those whose preview is not empty (not anonymised yet).
-    fn resolved_before(
-        &self,
-        inbox: Id,
-        before: Millis,
-        with_text: bool,
-        limit: usize,
-    ) -> StoreResult<Vec<Conversation>>;
         visible: &VisibleInboxes,
         open_only: bool,
         limit: usize,
@@ -520,6 +521,22 @@ pub trait StoreTx: StoreRead {
         conversation: Id,
     ) -> StoreResult<()>;
     fn insert_attachment(&mut self, record: &AttachmentRecord) -> StoreResult<()>;
+
+    // Retention and erasure (`workspace/privacy.rs`).
+    /// Forgets what is kept beside a conversation's entities: its search entries, its
+    /// attachment rows (answering their files' hashes), inbound ids, deliveries and provider ids
+    /// of its messages, the stored answers of mutations on it or its messages, and its timers.
+    /// Call it before removing the messages.
+    fn erase_conversation_rows(&mut self, conversation: Id) -> StoreResult<Vec<String>>;
+    /// Removes these messages' search entries and attachment rows (an anonymised conversation's
+    /// messages stay, emptied), answering the files' hashes.
+    fn erase_message_rows(&mut self, messages: &[Id]) -> StoreResult<Vec<String>>;
+    /// Forgets a contact's channel identities.
+    fn erase_contact_rows(&mut self, contact: Id) -> StoreResult<()>;
+    /// Clears the data of every past change of these entities (message, conversation and
+    /// contact ids): a superseded version is never served, but it would keep the erased text.
+    /// The changes themselves stay, so a client's cursor still names a change.
+    fn erase_change_data(&mut self, ids: &[Id]) -> StoreResult<()>;
     fn claim_attachment(&mut self, id: Id, message: Id) -> StoreResult<()>;
 
     fn enqueue_delivery(&mut self, delivery: &DeliveryRecord, at: Millis) -> StoreResult<()>;
@@ -553,22 +570,6 @@ impl<S: StoreRead + ?Sized> StoreReadExt for S {}
 
 /// Typed writes on top of the JSON verbs.
 pub trait StoreTxExt: StoreTx {
-
-    // Retention and erasure (`workspace/privacy.rs`).
-    /// Forgets what is kept beside a conversation's entities: its search entries, its
-    /// attachment rows (answering their files' hashes), inbound ids, deliveries and provider ids
-    /// of its messages, the stored answers of mutations on it or its messages, and its timers.
-    /// Call it before removing the messages.
-    fn erase_conversation_rows(&mut self, conversation: Id) -> StoreResult<Vec<String>>;
-    /// Removes these messages' search entries and attachment rows (an anonymised conversation's
-    /// messages stay, emptied), answering the files' hashes.
-    fn erase_message_rows(&mut self, messages: &[Id]) -> StoreResult<Vec<String>>;
-    /// Forgets a contact's channel identities.
-    fn erase_contact_rows(&mut self, contact: Id) -> StoreResult<()>;
-    /// Clears the data of every past change of these entities (message, conversation and
-    /// contact ids): a superseded version is never served, but it would keep the erased text.
-    /// The changes themselves stay, so a client's cursor still names a change.
-    fn erase_change_data(&mut self, ids: &[Id]) -> StoreResult<()>;
     fn put<T: Entity>(&mut self, value: &T, audience: Audience) -> StoreResult<()> {
         let json = serde_json::to_value(value)?;
         self.put_json(T::KIND, value.id(), audience, json)
@@ -589,6 +590,9 @@ pub type WriteFn = Box<dyn FnOnce(&mut dyn StoreTx) -> Result<Erased, Refusal> +
 pub trait Store: Send + Sync + 'static {
     async fn read_erased(&self, now: Millis, read: ReadFn) -> Result<Erased, Refusal>;
     async fn write_erased(&self, now: Millis, write: WriteFn) -> Result<Erased, Refusal>;
+    /// After an erasure: makes what it deleted unreadable in the database's files too (SQLite:
+    /// the WAL checkpointed and truncated; PostgreSQL: the touched tables vacuumed).
+    async fn scrub(&self) -> Result<(), Refusal>;
 }
 
 impl dyn Store {
@@ -618,6 +622,3 @@ fn erase<T: Send + 'static>(value: T) -> Erased {
 fn unerase<T: 'static>(erased: Erased) -> Result<T, Refusal> {
     erased.downcast::<T>().map(|value| *value).map_err(|_| Refusal::internal("store answered another type"))
 }
-    /// After an erasure: makes what it deleted unreadable in the database's files too (SQLite:
-    /// the WAL checkpointed and truncated; PostgreSQL: the touched tables vacuumed).
-    async fn scrub(&self) -> Result<(), Refusal>;

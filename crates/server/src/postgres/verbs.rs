@@ -773,6 +773,28 @@ impl StoreRead for Pg<'_> {
         .transpose()
     }
 
+    fn blob_referenced(&self, sha256: &str) -> StoreResult<bool> {
+        let row =
+            self.row("SELECT EXISTS (SELECT 1 FROM attachments WHERE data->>'sha256' = $1)", &[&sha256])?;
+        Ok(row.map(|row| row.try_get(0)).transpose()?.unwrap_or(false))
+    }
+
+    fn resolved_before(
+        &self,
+        inbox: Id,
+        before: Millis,
+        with_text: bool,
+        limit: usize,
+    ) -> StoreResult<Vec<Conversation>> {
+        self.entities(
+            "SELECT data FROM conversations
+             WHERE inbox_id = $1 AND scope = '' AND status = 'resolved' AND last_activity_at < $2
+               AND (NOT $3 OR data->>'preview' <> '')
+             ORDER BY last_activity_at, id LIMIT $4",
+            &[&inbox.to_string(), &before, &with_text, &(limit as i64)],
+        )
+    }
+
     fn attachment(&self, id: Id) -> StoreResult<Option<AttachmentRecord>> {
         let row = self
             .row("SELECT data, message_id, uploaded_by FROM attachments WHERE id = $1", &[&id.to_string()])?;
@@ -920,28 +942,6 @@ impl StoreTx for Pg<'_> {
                 &client_id.to_string(),
                 &record.agent_id.to_string(),
                 &record.action,
-    fn blob_referenced(&self, sha256: &str) -> StoreResult<bool> {
-        let row =
-            self.row("SELECT EXISTS (SELECT 1 FROM attachments WHERE data->>'sha256' = $1)", &[&sha256])?;
-        Ok(row.map(|row| row.try_get(0)).transpose()?.unwrap_or(false))
-    }
-
-    fn resolved_before(
-        &self,
-        inbox: Id,
-        before: Millis,
-        with_text: bool,
-        limit: usize,
-    ) -> StoreResult<Vec<Conversation>> {
-        self.entities(
-            "SELECT data FROM conversations
-             WHERE inbox_id = $1 AND scope = '' AND status = 'resolved' AND last_activity_at < $2
-               AND (NOT $3 OR data->>'preview' <> '')
-             ORDER BY last_activity_at, id LIMIT $4",
-            &[&inbox.to_string(), &before, &with_text, &(limit as i64)],
-        )
-    }
-
                 &record.target.to_string(),
                 &record.response,
             ],
@@ -1321,6 +1321,51 @@ impl StoreTx for Pg<'_> {
         Ok(())
     }
 
+    fn erase_conversation_rows(&mut self, conversation: Id) -> StoreResult<Vec<String>> {
+        let id = conversation.to_string();
+        let files = self.erase_attachments("conversation_id = $1", &id)?;
+        for sql in [
+            "DELETE FROM message_search WHERE conversation_id = $1",
+            "DELETE FROM inbound_ids WHERE conversation_id = $1",
+            "DELETE FROM deliveries WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = $1)",
+            "DELETE FROM provider_messages
+             WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = $1)",
+            "DELETE FROM mutations
+             WHERE target = $1 OR target IN (SELECT id FROM messages WHERE conversation_id = $1)",
+            "DELETE FROM timers WHERE key LIKE '%:' || $1",
+            "DELETE FROM email_state WHERE key = 'thread:' || $1",
+        ] {
+            self.execute(sql, &[&id])?;
+        }
+        Ok(files)
+    }
+
+    fn erase_message_rows(&mut self, messages: &[Id]) -> StoreResult<Vec<String>> {
+        let mut files = Vec::new();
+        for message in messages {
+            let id = message.to_string();
+            files.extend(self.erase_attachments("message_id = $1", &id)?);
+            self.execute("DELETE FROM message_search WHERE message_id = $1", &[&id])?;
+        }
+        Ok(files)
+    }
+
+    fn erase_contact_rows(&mut self, contact: Id) -> StoreResult<()> {
+        self.execute("DELETE FROM contact_identities WHERE contact_id = $1", &[&contact.to_string()])?;
+        Ok(())
+    }
+
+    fn erase_change_data(&mut self, ids: &[Id]) -> StoreResult<()> {
+        // One pass over the feed for the whole list: no index finds superseded changes by id.
+        let ids: Vec<String> = ids.iter().map(Id::to_string).collect();
+        self.execute(
+            "UPDATE changes SET data = NULL WHERE data IS NOT NULL
+               AND entity IN ('message', 'conversation', 'contact') AND entity_id = ANY($1)",
+            &[&ids],
+        )?;
+        Ok(())
+    }
+
     fn move_identities(&mut self, from: Id, to: Id) -> StoreResult<()> {
         self.execute(
             "UPDATE contact_identities SET contact_id = $2 WHERE contact_id = $1",
@@ -1464,51 +1509,6 @@ impl StoreTx for Pg<'_> {
         Ok(())
     }
 }
-    fn erase_conversation_rows(&mut self, conversation: Id) -> StoreResult<Vec<String>> {
-        let id = conversation.to_string();
-        let files = self.erase_attachments("conversation_id = $1", &id)?;
-        for sql in [
-            "DELETE FROM message_search WHERE conversation_id = $1",
-            "DELETE FROM inbound_ids WHERE conversation_id = $1",
-            "DELETE FROM deliveries WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = $1)",
-            "DELETE FROM provider_messages
-             WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = $1)",
-            "DELETE FROM mutations
-             WHERE target = $1 OR target IN (SELECT id FROM messages WHERE conversation_id = $1)",
-            "DELETE FROM timers WHERE key LIKE '%:' || $1",
-            "DELETE FROM email_state WHERE key = 'thread:' || $1",
-        ] {
-            self.execute(sql, &[&id])?;
-        }
-        Ok(files)
-    }
-
-    fn erase_message_rows(&mut self, messages: &[Id]) -> StoreResult<Vec<String>> {
-        let mut files = Vec::new();
-        for message in messages {
-            let id = message.to_string();
-            files.extend(self.erase_attachments("message_id = $1", &id)?);
-            self.execute("DELETE FROM message_search WHERE message_id = $1", &[&id])?;
-        }
-        Ok(files)
-    }
-
-    fn erase_contact_rows(&mut self, contact: Id) -> StoreResult<()> {
-        self.execute("DELETE FROM contact_identities WHERE contact_id = $1", &[&contact.to_string()])?;
-        Ok(())
-    }
-
-    fn erase_change_data(&mut self, ids: &[Id]) -> StoreResult<()> {
-        // One pass over the feed for the whole list: no index finds superseded changes by id.
-        let ids: Vec<String> = ids.iter().map(Id::to_string).collect();
-        self.execute(
-            "UPDATE changes SET data = NULL WHERE data IS NOT NULL
-               AND entity IN ('message', 'conversation', 'contact') AND entity_id = ANY($1)",
-            &[&ids],
-        )?;
-        Ok(())
-    }
-
 
 impl Pg<'_> {
     /// Deletes the attachment rows `condition` (on `$1`) selects, answering their files' hashes.

@@ -736,6 +736,31 @@ impl StoreRead for Sql<'_> {
         seen.map(|(message, conversation)| Ok((parse_id(&message)?, parse_id(&conversation)?))).transpose()
     }
 
+    fn blob_referenced(&self, sha256: &str) -> StoreResult<bool> {
+        Ok(self.conn.query_row_cached(
+            "SELECT EXISTS (SELECT 1 FROM attachments WHERE data->>'sha256' = ?1)",
+            [sha256],
+            |row| row.get(0),
+        )?)
+    }
+
+    fn resolved_before(
+        &self,
+        inbox: Id,
+        before: Millis,
+        with_text: bool,
+        limit: usize,
+    ) -> StoreResult<Vec<Conversation>> {
+        records::query(
+            self.conn,
+            "SELECT data FROM conversations
+             WHERE inbox_id = ?1 AND scope = '' AND status = 'resolved' AND last_activity_at < ?2
+               AND (?3 = 0 OR data->>'preview' != '')
+             ORDER BY last_activity_at, id LIMIT ?4",
+            params![inbox.to_string(), before, with_text, limit as i64],
+        )
+    }
+
     fn attachment(&self, id: Id) -> StoreResult<Option<AttachmentRecord>> {
         let row: Option<(String, Option<String>, Option<String>)> = self
             .conn
@@ -852,31 +877,6 @@ impl StoreRead for Sql<'_> {
         &self,
         query: &str,
         visible: &VisibleInboxes,
-    fn blob_referenced(&self, sha256: &str) -> StoreResult<bool> {
-        Ok(self.conn.query_row_cached(
-            "SELECT EXISTS (SELECT 1 FROM attachments WHERE data->>'sha256' = ?1)",
-            [sha256],
-            |row| row.get(0),
-        )?)
-    }
-
-    fn resolved_before(
-        &self,
-        inbox: Id,
-        before: Millis,
-        with_text: bool,
-        limit: usize,
-    ) -> StoreResult<Vec<Conversation>> {
-        records::query(
-            self.conn,
-            "SELECT data FROM conversations
-             WHERE inbox_id = ?1 AND scope = '' AND status = 'resolved' AND last_activity_at < ?2
-               AND (?3 = 0 OR data->>'preview' != '')
-             ORDER BY last_activity_at, id LIMIT ?4",
-            params![inbox.to_string(), before, with_text, limit as i64],
-        )
-    }
-
         limit: usize,
     ) -> StoreResult<Vec<MessageHit>> {
         feed::search_messages(self.conn, query, visible, limit)
@@ -1336,6 +1336,52 @@ impl StoreTx for Sql<'_> {
         Ok(())
     }
 
+    fn erase_conversation_rows(&mut self, conversation: Id) -> StoreResult<Vec<String>> {
+        let id = conversation.to_string();
+        let files = erase_attachments(self.conn, "conversation_id = ?1", &id)?;
+        for sql in [
+            "DELETE FROM message_search WHERE conversation_id = ?1",
+            "DELETE FROM inbound_ids WHERE conversation_id = ?1",
+            "DELETE FROM deliveries WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ?1)",
+            "DELETE FROM provider_messages
+             WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ?1)",
+            "DELETE FROM mutations
+             WHERE target = ?1 OR target IN (SELECT id FROM messages WHERE conversation_id = ?1)",
+            "DELETE FROM timers WHERE key LIKE '%:' || ?1",
+            "DELETE FROM email_state WHERE key = 'thread:' || ?1",
+        ] {
+            self.conn.execute(sql, [&id])?;
+        }
+        Ok(files)
+    }
+
+    fn erase_message_rows(&mut self, messages: &[Id]) -> StoreResult<Vec<String>> {
+        let mut files = Vec::new();
+        for message in messages {
+            let id = message.to_string();
+            files.extend(erase_attachments(self.conn, "message_id = ?1", &id)?);
+            self.conn.execute("DELETE FROM message_search WHERE message_id = ?1", [&id])?;
+        }
+        Ok(files)
+    }
+
+    fn erase_contact_rows(&mut self, contact: Id) -> StoreResult<()> {
+        self.conn.execute("DELETE FROM contact_identities WHERE contact_id = ?1", [contact.to_string()])?;
+        Ok(())
+    }
+
+    fn erase_change_data(&mut self, ids: &[Id]) -> StoreResult<()> {
+        // One pass over the feed for the whole list: no index finds superseded changes by id.
+        let ids = serde_json::to_string(&ids.iter().map(Id::to_string).collect::<Vec<_>>())?;
+        self.conn.execute(
+            "UPDATE changes SET data = NULL
+             WHERE data IS NOT NULL AND entity IN ('message', 'conversation', 'contact')
+               AND entity_id IN (SELECT value FROM json_each(?1))",
+            [ids],
+        )?;
+        Ok(())
+    }
+
     fn insert_attachment(&mut self, record: &AttachmentRecord) -> StoreResult<()> {
         let attachment = &record.attachment;
         self.conn.execute_cached(
@@ -1395,52 +1441,6 @@ impl StoreTx for Sql<'_> {
         Ok(())
     }
 }
-    fn erase_conversation_rows(&mut self, conversation: Id) -> StoreResult<Vec<String>> {
-        let id = conversation.to_string();
-        let files = erase_attachments(self.conn, "conversation_id = ?1", &id)?;
-        for sql in [
-            "DELETE FROM message_search WHERE conversation_id = ?1",
-            "DELETE FROM inbound_ids WHERE conversation_id = ?1",
-            "DELETE FROM deliveries WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ?1)",
-            "DELETE FROM provider_messages
-             WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = ?1)",
-            "DELETE FROM mutations
-             WHERE target = ?1 OR target IN (SELECT id FROM messages WHERE conversation_id = ?1)",
-            "DELETE FROM timers WHERE key LIKE '%:' || ?1",
-            "DELETE FROM email_state WHERE key = 'thread:' || ?1",
-        ] {
-            self.conn.execute(sql, [&id])?;
-        }
-        Ok(files)
-    }
-
-    fn erase_message_rows(&mut self, messages: &[Id]) -> StoreResult<Vec<String>> {
-        let mut files = Vec::new();
-        for message in messages {
-            let id = message.to_string();
-            files.extend(erase_attachments(self.conn, "message_id = ?1", &id)?);
-            self.conn.execute("DELETE FROM message_search WHERE message_id = ?1", [&id])?;
-        }
-        Ok(files)
-    }
-
-    fn erase_contact_rows(&mut self, contact: Id) -> StoreResult<()> {
-        self.conn.execute("DELETE FROM contact_identities WHERE contact_id = ?1", [contact.to_string()])?;
-        Ok(())
-    }
-
-    fn erase_change_data(&mut self, ids: &[Id]) -> StoreResult<()> {
-        // One pass over the feed for the whole list: no index finds superseded changes by id.
-        let ids = serde_json::to_string(&ids.iter().map(Id::to_string).collect::<Vec<_>>())?;
-        self.conn.execute(
-            "UPDATE changes SET data = NULL
-             WHERE data IS NOT NULL AND entity IN ('message', 'conversation', 'contact')
-               AND entity_id IN (SELECT value FROM json_each(?1))",
-            [ids],
-        )?;
-        Ok(())
-    }
-
 
 /// Deletes the attachment rows `condition` (on `?1`) selects, answering their files' hashes.
 fn erase_attachments(conn: &rusqlite::Connection, condition: &str, id: &str) -> StoreResult<Vec<String>> {
