@@ -251,16 +251,29 @@ impl Api {
     ) -> anyhow::Result<InboundResult> {
         let payload = json!({"contact": {"external_id": contact, "name": name}, "message": {"external_id": external_id, "body": body}}).to_string();
         let signature = switchboard_server::sign_payload(&inbox.signing_secret, payload.as_bytes());
-        let response = self
-            .http
-            .post(format!("{}/api/v1/channels/{}/inbound", self.base, inbox.inbox.id))
-            .header("content-type", "application/json")
-            .header(switchboard_server::SIGNATURE_HEADER, signature)
-            .body(payload)
-            .send()
-            .await?;
-        anyhow::ensure!(response.status().is_success(), "inbound: {}", response.status());
-        Ok(response.json().await?)
+        // A provider redelivers a webhook its receiver answered with a gateway error, as WhatsApp
+        // and Telegram do; the message's external id makes a redelivery one message. Behind the
+        // load balancer, a POST that was on its way to the node just killed gets nginx's 502.
+        let mut attempt = 0;
+        loop {
+            let response = self
+                .http
+                .post(format!("{}/api/v1/channels/{}/inbound", self.base, inbox.inbox.id))
+                .header("content-type", "application/json")
+                .header(switchboard_server::SIGNATURE_HEADER, signature.clone())
+                .body(payload.clone())
+                .send()
+                .await?;
+            let status = response.status();
+            let gateway = matches!(status.as_u16(), 502..=504);
+            if gateway && attempt < 3 {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+            anyhow::ensure!(status.is_success(), "inbound: {status}");
+            return Ok(response.json().await?);
+        }
     }
 
     async fn transcript(&self, conversation: Id) -> anyhow::Result<Transcript> {

@@ -86,9 +86,12 @@ pub async fn fill_in(
     Ok(())
 }
 
-/// Each demo agent's personal quick replies (by email): (short code, title, body), in the
-/// language they work in. The first ones take `Alt+1`, `Alt+2`…
-const PERSONAL: &[(&str, &[(&str, &str, &str)])] = &[
+/// A personal quick reply as seeded: (short code, title, body).
+type PersonalReply = (&'static str, &'static str, &'static str);
+
+/// Each demo agent's personal quick replies (by email), in the language they work in. The first
+/// ones take `Alt+1`, `Alt+2`…
+const PERSONAL: &[(&str, &[PersonalReply])] = &[
     (
         super::ADMIN_EMAIL,
         &[
