@@ -363,19 +363,7 @@ impl Connector for WhatsappConnector {
     }
 
     fn handshake(&self, request: &InboundRequest) -> Result<String, InboundError> {
-        let query = |name: &str| request.query.get(name).map(String::as_str);
-        if query("hub.mode") != Some("subscribe") {
-            return Err(InboundError::Malformed("hub.mode must be subscribe".into()));
-        }
-        let token = query("hub.verify_token").unwrap_or_default();
-        if !signing::same(token.as_bytes(), self.settings.verify_token.as_bytes()) {
-            return Err(InboundError::Forged(
-                "hub.verify_token does not match this inbox's verify token".into(),
-            ));
-        }
-        query("hub.challenge")
-            .map(str::to_owned)
-            .ok_or_else(|| InboundError::Malformed("no hub.challenge".into()))
+        graph_handshake(request, &self.settings.verify_token)
     }
 
     fn receive(&self, request: &InboundRequest) -> Result<Inbound, InboundError> {
@@ -493,6 +481,22 @@ impl Connector for WhatsappConnector {
         }
         Ok(Sent { provider_ids: ids })
     }
+}
+
+/// Meta's Graph webhook verification (WhatsApp, Messenger and Instagram alike): `hub.mode` must be
+/// `subscribe` and `hub.verify_token` the inbox's; the answer is `hub.challenge`.
+pub(crate) fn graph_handshake(request: &InboundRequest, verify_token: &str) -> Result<String, InboundError> {
+    let query = |name: &str| request.query.get(name).map(String::as_str);
+    if query("hub.mode") != Some("subscribe") {
+        return Err(InboundError::Malformed("hub.mode must be subscribe".into()));
+    }
+    let token = query("hub.verify_token").unwrap_or_default();
+    if !signing::same(token.as_bytes(), verify_token.as_bytes()) {
+        return Err(InboundError::Forged("hub.verify_token does not match this inbox's verify token".into()));
+    }
+    query("hub.challenge")
+        .map(str::to_owned)
+        .ok_or_else(|| InboundError::Malformed("no hub.challenge".into()))
 }
 
 #[cfg(test)]
