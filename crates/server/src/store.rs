@@ -305,6 +305,9 @@ pub trait StoreRead {
     /// Every rollup row (`report_hours`, `report_days`), by key: what the facts' count facts sum
     /// to per UTC hour and day (`facts::rollup_deltas`). For the test that they never drift.
     fn report_rollups(&self) -> StoreResult<Vec<(crate::facts::RollupKey, crate::facts::Counts)>>;
+    /// Every spread row (`report_spreads`), by key: the duration facts' values per UTC hour and
+    /// day (`facts::spread_deltas`). For the test that they never drift.
+    fn report_spreads(&self) -> StoreResult<Vec<(crate::facts::SpreadKey, crate::facts::Spread)>>;
     /// Conversations whose facts must be derived again (their ledger grew), at most `limit`.
     fn stale_report_conversations(&self, limit: usize) -> StoreResult<Vec<Id>>;
     /// Rules' webhook calls due at `now`, the earliest first.

@@ -456,6 +456,25 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX conversations_open_by_activity ON conversations (last_activity_at)
         WHERE scope = '' AND status != 'resolved';
     "#,
+    // 21: report spreads: the duration facts' values (sorted, `i64` little-endian; resolutions'
+    // conversations as 16 bytes each) per UTC hour (unit 0) and UTC day (1), every dimension a
+    // report groups or filters by, and the fact kind, changed with the facts in
+    // `replace_report_facts`'s statements (`facts::spread_deltas`), so a period's exact medians
+    // are a few rows per day (`facts::Tally::add_spread`). Derived data: the facts and rollups go
+    // and the next report derives every conversation again, filling all three.
+    r#"
+    CREATE TABLE report_spreads (
+        unit bigint NOT NULL, start bigint NOT NULL, inbox_id bytea NOT NULL, channel text NOT NULL,
+        agent_id bytea NOT NULL, team_id bytea NOT NULL, labels text NOT NULL, kind bigint NOT NULL,
+        wall bytea NOT NULL, business bytea NOT NULL, open bytea NOT NULL, conversations bytea NOT NULL,
+        PRIMARY KEY (unit, start, inbox_id, channel, agent_id, team_id, labels, kind)
+    );
+    DELETE FROM report_rows;
+    DELETE FROM report_durations;
+    DELETE FROM report_hours;
+    DELETE FROM report_days;
+    INSERT INTO report_stale (conversation_id) SELECT id FROM conversations ON CONFLICT DO NOTHING;
+    "#,
 ];
 
 /// Brings the database up to the latest schema, under a session advisory lock: a node that starts

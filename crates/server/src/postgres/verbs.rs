@@ -5,7 +5,7 @@ use serde_json::Value;
 use switchboard_proto::{
     audit::AuditEntry,
     automation::AutomationRun,
-    reports::{Distribution, Durations, FactKind, GroupBy, Metrics, ReportFact},
+    reports::{FactKind, GroupBy, ReportFact},
     *,
 };
 
@@ -85,9 +85,9 @@ impl Pg<'_> {
         Ok(())
     }
 
-    /// The count figures of a scan: the rollup rows its plan takes (each unit's starts in one
-    /// query), and the count facts of its raw ranges, folded in process.
-    fn report_counts(&self, scan: &facts::Scan) -> StoreResult<facts::Buckets> {
+    /// The figures of a scan: the rollup and spread rows its plan takes (each unit's starts in
+    /// one query), and the facts of its raw ranges, folded in process.
+    fn report_tally(&self, scan: &facts::Scan) -> StoreResult<facts::Buckets> {
         let plan = scan.plan();
         let mut tally = facts::Tally::new(scan);
         let (rollup_key, fact_key) = match scan.group_by {
@@ -142,6 +142,56 @@ impl Pg<'_> {
                     ]),
                 };
                 tally.add_rollup(&plan, &seen, key_of(&row)?);
+            }
+            // The duration facts' spreads of the same units (a day's values minus its hours
+            // outside the bucket: exact multisets).
+            let sql = format!(
+                "SELECT start, inbox_id, agent_id, {rollup_key}, kind, {} FROM report_spreads
+                 WHERE unit = $1 AND start = ANY($2)",
+                facts::SPREAD_VALUES
+            );
+            for row in self.rows(&sql, &[&unit.code(), &starts])? {
+                let code: i64 = row.try_get(5)?;
+                let seen = facts::SpreadSeen {
+                    unit,
+                    start: row.try_get(0)?,
+                    inbox: id(Some(row.try_get(1)?))?
+                        .ok_or_else(|| StoreError("a spread row without an inbox".into()))?,
+                    agent: id(Some(row.try_get(2)?))?,
+                    kind: facts::kind_of(code)
+                        .ok_or_else(|| StoreError(format!("stored fact kind {code}")))?,
+                    wall: row.try_get(6)?,
+                    business: row.try_get(7)?,
+                    open: row.try_get(8)?,
+                    conversations: row.try_get(9)?,
+                };
+                tally.add_spread(&plan, &seen, key_of(&row)?);
+            }
+        }
+        for (from, to) in &plan.raw {
+            let sql = format!(
+                "SELECT at, kind, origin, {fact_key}, inbox_id, agent_id, conversation_id, wall_ms, business_ms,
+                    open_ms
+                 FROM report_durations WHERE at >= $1 AND at < $2"
+            );
+            for row in self.rows(&sql, &[from, to])? {
+                let code: i64 = row.try_get(1)?;
+                let kind =
+                    facts::kind_of(code).ok_or_else(|| StoreError(format!("stored fact kind {code}")))?;
+                let fact = facts::Seen {
+                    at: row.try_get(0)?,
+                    kind,
+                    origin: facts::origin_of(row.try_get(2)?),
+                    inbox: id(Some(row.try_get(5)?))?
+                        .ok_or_else(|| StoreError("a fact without an inbox".into()))?,
+                    agent: id(row.try_get(6)?)?,
+                    conversation: id(Some(row.try_get(7)?))?
+                        .ok_or_else(|| StoreError("a fact without a conversation".into()))?,
+                    wall_ms: row.try_get(8)?,
+                    business_ms: row.try_get(9)?,
+                    open_ms: row.try_get(10)?,
+                };
+                tally.add(&fact, key_of(&row)?);
             }
         }
         for (from, to) in &plan.raw {
@@ -455,129 +505,39 @@ impl StoreRead for Pg<'_> {
     }
 
     fn report_scan(&self, scan: &facts::Scan) -> StoreResult<facts::Buckets> {
-        // Aggregated where the facts are: counts, sums, extremes and the nearest-rank median and
-        // p90 (`percentile_disc`: the first value whose rank reaches ceil(p × n), the definition
-        // `distribution` computes), one row per bucket and group.
-        let (key, join) = match scan.group_by {
-            GroupBy::None => ("NULL::bytea, NULL::text", ""),
-            GroupBy::Agent => ("agent_id, NULL::text", ""),
-            GroupBy::Team => ("team_id, NULL::text", ""),
-            GroupBy::Inbox => ("inbox_id, NULL::text", ""),
-            GroupBy::Channel => ("NULL::bytea, channel", ""),
-            GroupBy::Label => (
-                "NULL::bytea, label",
-                "LEFT JOIN LATERAL jsonb_array_elements_text(labels::jsonb) AS l(label) ON true",
-            ),
-        };
-        let durations = |kind: FactKind, with_business: bool| {
-            let k = facts::kind_code(kind);
-            let stats = |column: &str| {
-                format!(
-                    "sum({column}) FILTER (WHERE kind = {k})::bigint, min({column}) FILTER (WHERE kind = {k}), \
-                     max({column}) FILTER (WHERE kind = {k}), percentile_disc(ARRAY[0.5, 0.9]::float8[]) \
-                     WITHIN GROUP (ORDER BY {column}) FILTER (WHERE kind = {k})"
-                )
+        // Counts from the rollups, durations from their spreads (exact multisets of values per
+        // UTC hour and day), both folded in process: a few rows per day, not a row per fact.
+        self.report_tally(scan)
+    }
+
+    fn report_spreads(&self) -> StoreResult<Vec<(facts::SpreadKey, facts::Spread)>> {
+        let sql = format!("SELECT {}, {} FROM report_spreads", facts::SPREAD_KEY, facts::SPREAD_VALUES);
+        let mut out = Vec::new();
+        for row in self.rows(&sql, &[])? {
+            let id = |i: usize| -> StoreResult<Option<Id>> {
+                facts::key_id(row.try_get(i)?).ok_or_else(|| StoreError("a stored spread id".into()))
             };
-            let mut sql = format!("count(*) FILTER (WHERE kind = {k}), {}", stats("wall_ms"));
-            if with_business {
-                sql.push_str(&format!(", {}", stats("business_ms")));
-            }
-            sql
-        };
-        let code = facts::kind_code;
-        let sql = format!(
-            "SELECT width_bucket(at, $3::bigint[]) - 1, {key},
-                count(*) FILTER (WHERE kind = {started}),
-                count(*) FILTER (WHERE kind = {started} AND origin = {customer}),
-                count(*) FILTER (WHERE kind = {message_in}),
-                count(*) FILTER (WHERE kind = {message_out}),
-                count(*) FILTER (WHERE kind = {resolution}),
-                count(DISTINCT conversation_id) FILTER (WHERE kind = {resolution}),
-                count(*) FILTER (WHERE kind = {reopened}),
-                {first}, {response}, {resolved},
-                sum(open_ms) FILTER (WHERE kind = {resolution})::bigint,
-                min(open_ms) FILTER (WHERE kind = {resolution}),
-                max(open_ms) FILTER (WHERE kind = {resolution}),
-                percentile_disc(ARRAY[0.5, 0.9]::float8[]) WITHIN GROUP (ORDER BY open_ms)
-                    FILTER (WHERE kind = {resolution})
-             FROM report_durations {join}
-             WHERE at >= $1 AND at < $2 AND ($4::bytea[] IS NULL OR inbox_id = ANY($4)) AND ($5::bytea IS NULL OR agent_id = $5)
-             GROUP BY 1, 2, 3",
-            started = code(FactKind::CycleStarted),
-            customer = facts::origin_code(ledger::Origin::Customer),
-            message_in = code(FactKind::MessageIn),
-            message_out = code(FactKind::MessageOut),
-            resolution = code(FactKind::Resolution),
-            reopened = code(FactKind::Reopened),
-            first = durations(FactKind::FirstResponse, true),
-            response = durations(FactKind::Response, true),
-            resolved = durations(FactKind::Resolution, true),
-        );
-        let inboxes: Option<Vec<&[u8]>> =
-            scan.inboxes.as_ref().map(|ids| ids.iter().map(|id| id.as_bytes().as_slice()).collect());
-        let agent = scan.agent.as_ref().map(|id| id.as_bytes().as_slice());
-        self.report_memory()?;
-        let rows = self.rows(&sql, &[&scan.from, &scan.to, &scan.starts, &inboxes, &agent])?;
-        let mut buckets: facts::Buckets = vec![Default::default(); scan.starts.len()];
-        for row in rows {
-            let bucket: i32 = row.try_get(0)?;
-            let key = match (row.try_get::<_, Option<&[u8]>>(1)?, row.try_get::<_, Option<String>>(2)?) {
-                (Some(id), _) => {
-                    Some(Id::from_slice(id).map_err(|e| StoreError(format!("stored id: {e}")))?.to_string())
-                }
-                (None, text) => text,
+            let code: i64 = row.try_get(0)?;
+            let key = facts::RollupKey {
+                unit: facts::Unit::of_code(code).ok_or_else(|| StoreError(format!("stored unit {code}")))?,
+                start: row.try_get(1)?,
+                inbox: id(2)?.ok_or_else(|| StoreError("a spread row without an inbox".into()))?,
+                channel: row.try_get(3)?,
+                agent: id(4)?,
+                team: id(5)?,
+                labels: row.try_get(6)?,
             };
-            let count = |i: usize| -> StoreResult<u64> { Ok(row.try_get::<_, i64>(i)?.max(0) as u64) };
-            // count, then (sum, min, max, [median, p90]) per figure from `i`.
-            let distribution = |count: i64, i: usize| -> StoreResult<Option<Distribution>> {
-                if count == 0 {
-                    return Ok(None);
-                }
-                let ranks: Vec<i64> = row.try_get(i + 3)?;
-                let rank = |n: usize| ranks.get(n).copied().ok_or_else(|| StoreError("percentiles".into()));
-                Ok(facts::distribution_of(
-                    count,
-                    row.try_get(i)?,
-                    row.try_get(i + 1)?,
-                    row.try_get(i + 2)?,
-                    rank(0)?,
-                    rank(1)?,
-                ))
-            };
-            let durations = |i: usize| -> StoreResult<Durations> {
-                let n: i64 = row.try_get(i)?;
-                Ok(Durations {
-                    count: n.max(0) as u64,
-                    wall: distribution(n, i + 1)?,
-                    business: distribution(n, i + 5)?,
-                })
-            };
-            let resolutions: i64 = row.try_get(7)?;
-            let metrics = Metrics {
-                cycles_started: count(3)?,
-                cycles_started_by_customers: count(4)?,
-                messages_in: count(5)?,
-                messages_out: count(6)?,
-                resolutions: count(7)?,
-                conversations_resolved: count(8)?,
-                reopened: count(9)?,
-                first_response: durations(10)?,
-                response: durations(19)?,
-                resolution: durations(28)?,
-                resolution_open: Durations {
-                    count: resolutions.max(0) as u64,
-                    wall: distribution(resolutions, 37)?,
-                    business: None,
-                },
-            };
-            let slot = usize::try_from(bucket)
-                .ok()
-                .and_then(|b| buckets.get_mut(b))
-                .ok_or_else(|| StoreError(format!("a fact outside the buckets ({bucket})")))?;
-            slot.insert(key, metrics);
+            let spread = facts::Spread::from_blobs(
+                row.try_get(8)?,
+                row.try_get(9)?,
+                row.try_get(10)?,
+                row.try_get(11)?,
+            )
+            .ok_or_else(|| StoreError("a stored spread does not parse".into()))?;
+            out.push(((key, row.try_get(7)?), spread));
         }
-        facts::merge_counts(&mut buckets, self.report_counts(scan)?);
-        Ok(buckets)
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
     }
 
     fn report_rollups(&self) -> StoreResult<Vec<(facts::RollupKey, facts::Counts)>> {
@@ -1162,6 +1122,117 @@ impl StoreTx for Pg<'_> {
                          AND cycles_started_by_customers = 0 AND reopened = 0 AND messages_in = 0 AND messages_out = 0"
                     ),
                     &[&shrunk],
+                )?;
+            }
+        }
+        // So do the duration facts' spreads: the changed rows read in one statement, their values
+        // taken out and put in, written back (or deleted when empty) in one statement each.
+        let deltas = facts::spread_deltas(&old, facts);
+        if !deltas.is_empty() {
+            let column =
+                |f: &dyn Fn(&facts::SpreadKey) -> i64| deltas.iter().map(|d| f(&d.0)).collect::<Vec<i64>>();
+            let (unit, start, kind) =
+                (column(&|k| k.0.unit.code()), column(&|k| k.0.start), column(&|k| k.1));
+            let inbox: Vec<Vec<u8>> = deltas.iter().map(|d| d.0 .0.inbox.as_bytes().to_vec()).collect();
+            let channel: Vec<&str> = deltas.iter().map(|d| d.0 .0.channel.as_str()).collect();
+            let agent: Vec<Vec<u8>> = deltas.iter().map(|d| facts::key_bytes(d.0 .0.agent)).collect();
+            let team: Vec<Vec<u8>> = deltas.iter().map(|d| facts::key_bytes(d.0 .0.team)).collect();
+            let labels: Vec<&str> = deltas.iter().map(|d| d.0 .0.labels.as_str()).collect();
+            let keys = "unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::text[], $5::bytea[], $6::bytea[],
+                $7::text[], $8::bigint[]) AS k (unit, start, inbox_id, channel, agent_id, team_id, labels, kind)";
+            let params: [&(dyn postgres::types::ToSql + Sync); 8] =
+                [&unit, &start, &inbox, &channel, &agent, &team, &labels, &kind];
+            let mut stored: std::collections::HashMap<usize, facts::Spread> =
+                std::collections::HashMap::new();
+            let sql = format!(
+                "SELECT k.n, s.wall, s.business, s.open, s.conversations
+                 FROM (SELECT *, row_number() OVER () AS n FROM {keys}) AS k
+                 JOIN report_spreads s USING (unit, start, inbox_id, channel, agent_id, team_id, labels, kind)"
+            );
+            for row in self.rows(&sql, &params)? {
+                let n: i64 = row.try_get(0)?;
+                let spread = facts::Spread::from_blobs(
+                    row.try_get(1)?,
+                    row.try_get(2)?,
+                    row.try_get(3)?,
+                    row.try_get(4)?,
+                )
+                .ok_or_else(|| StoreError("a stored spread does not parse".into()))?;
+                stored.insert(n as usize - 1, spread);
+            }
+            let (mut gone, mut kept) = (Vec::new(), Vec::new());
+            for (i, (_, remove, add)) in deltas.iter().enumerate() {
+                let mut spread = stored.remove(&i).unwrap_or_default();
+                spread.apply(remove, add).map_err(StoreError)?;
+                if spread.is_empty() {
+                    gone.push(i);
+                } else {
+                    kept.push((i, spread.blobs()));
+                }
+            }
+            let pick = |rows: &[usize]| -> (
+                Vec<i64>,
+                Vec<i64>,
+                Vec<Vec<u8>>,
+                Vec<&str>,
+                Vec<Vec<u8>>,
+                Vec<Vec<u8>>,
+                Vec<&str>,
+                Vec<i64>,
+            ) {
+                (
+                    rows.iter().map(|i| unit[*i]).collect(),
+                    rows.iter().map(|i| start[*i]).collect(),
+                    rows.iter().map(|i| inbox[*i].clone()).collect(),
+                    rows.iter().map(|i| channel[*i]).collect(),
+                    rows.iter().map(|i| agent[*i].clone()).collect(),
+                    rows.iter().map(|i| team[*i].clone()).collect(),
+                    rows.iter().map(|i| labels[*i]).collect(),
+                    rows.iter().map(|i| kind[*i]).collect(),
+                )
+            };
+            if !gone.is_empty() {
+                let k = pick(&gone);
+                self.execute(
+                    &format!(
+                        "DELETE FROM report_spreads s USING {keys}
+                         WHERE (s.unit, s.start, s.inbox_id, s.channel, s.agent_id, s.team_id, s.labels, s.kind)
+                             = (k.unit, k.start, k.inbox_id, k.channel, k.agent_id, k.team_id, k.labels, k.kind)"
+                    ),
+                    &[&k.0, &k.1, &k.2, &k.3, &k.4, &k.5, &k.6, &k.7],
+                )?;
+            }
+            if !kept.is_empty() {
+                let rows: Vec<usize> = kept.iter().map(|(i, _)| *i).collect();
+                let k = pick(&rows);
+                let blob =
+                    |b: usize| kept.iter().map(|(_, blobs)| blobs[b].clone()).collect::<Vec<Vec<u8>>>();
+                let (wall, business, open, conversations) = (blob(0), blob(1), blob(2), blob(3));
+                self.execute(
+                    &format!(
+                        "INSERT INTO report_spreads ({}, {}) SELECT * FROM unnest($1::bigint[], $2::bigint[],
+                            $3::bytea[], $4::text[], $5::bytea[], $6::bytea[], $7::text[], $8::bigint[],
+                            $9::bytea[], $10::bytea[], $11::bytea[], $12::bytea[])
+                         ON CONFLICT ({}) DO UPDATE SET wall = excluded.wall, business = excluded.business,
+                            open = excluded.open, conversations = excluded.conversations",
+                        facts::SPREAD_KEY,
+                        facts::SPREAD_VALUES,
+                        facts::SPREAD_KEY
+                    ),
+                    &[
+                        &k.0,
+                        &k.1,
+                        &k.2,
+                        &k.3,
+                        &k.4,
+                        &k.5,
+                        &k.6,
+                        &k.7,
+                        &wall,
+                        &business,
+                        &open,
+                        &conversations,
+                    ],
                 )?;
             }
         }

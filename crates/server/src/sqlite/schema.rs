@@ -423,6 +423,25 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX conversations_open_by_activity ON conversations(last_activity_at)
         WHERE scope = '' AND status != 'resolved';
     "#,
+    // 23: report spreads: the duration facts' values (sorted, `i64` little-endian; resolutions'
+    // conversations as 16 bytes each) per UTC hour (unit 0) and UTC day (1), every dimension a
+    // report groups or filters by, and the fact kind, changed with the facts in
+    // `replace_report_facts`'s transaction (`facts::spread_deltas`), so a period's exact medians
+    // are a few rows per day (`facts::Tally::add_spread`). Derived data: the facts and rollups go
+    // and the next report derives every conversation again, filling all three.
+    r#"
+    CREATE TABLE report_spreads (
+        unit INTEGER NOT NULL, start INTEGER NOT NULL, inbox_id BLOB NOT NULL, channel TEXT NOT NULL,
+        agent_id BLOB NOT NULL, team_id BLOB NOT NULL, labels TEXT NOT NULL, kind INTEGER NOT NULL,
+        wall BLOB NOT NULL, business BLOB NOT NULL, open BLOB NOT NULL, conversations BLOB NOT NULL,
+        PRIMARY KEY (unit, start, inbox_id, channel, agent_id, team_id, labels, kind)
+    ) WITHOUT ROWID;
+    DELETE FROM report_rows;
+    DELETE FROM report_hours;
+    DELETE FROM report_days;
+    INSERT INTO report_stale (conversation_id) SELECT id FROM conversations WHERE true
+        ON CONFLICT DO NOTHING;
+    "#,
 ];
 
 /// Brings the database up to the latest schema.

@@ -505,11 +505,73 @@ impl StoreRead for Sql<'_> {
                 tally.add_rollup(&plan, &seen, key);
             }
         }
+        // The duration facts from their spreads, over the same plan (a day's values minus its
+        // hours outside the bucket: exact multisets), a row per unit and dimensions.
+        for (unit, from, to) in plan.ranges() {
+            let mut statement = self.conn.prepare_cached(&format!(
+                "SELECT start, inbox_id, agent_id, {rollup_key}, kind, {} FROM report_spreads
+                 WHERE unit = ?1 AND start >= ?2 AND start < ?3",
+                facts::SPREAD_VALUES
+            ))?;
+            let mut rows = statement.query(params![unit.code(), from, to])?;
+            while let Some(row) = rows.next()? {
+                let key = match row.get_ref(3)? {
+                    ValueRef::Null => facts::RawKey::Null,
+                    ValueRef::Blob(bytes) => rollup_id(bytes)?.map_or(facts::RawKey::Null, facts::RawKey::Id),
+                    ValueRef::Text(text) => facts::RawKey::Text(String::from_utf8_lossy(text).into_owned()),
+                    other => return Err(StoreError(format!("stored spread key {other:?}"))),
+                };
+                let code: i64 = row.get(4)?;
+                let seen = facts::SpreadSeen {
+                    unit,
+                    start: row.get(0)?,
+                    inbox: rollup_id(sql_value(row.get_ref(1)?.as_blob())?)?
+                        .ok_or_else(|| StoreError("a spread row without an inbox".into()))?,
+                    agent: rollup_id(sql_value(row.get_ref(2)?.as_blob())?)?,
+                    kind: facts::kind_of(code)
+                        .ok_or_else(|| StoreError(format!("stored fact kind {code}")))?,
+                    wall: sql_value(row.get_ref(5)?.as_blob())?,
+                    business: sql_value(row.get_ref(6)?.as_blob())?,
+                    open: sql_value(row.get_ref(7)?.as_blob())?,
+                    conversations: sql_value(row.get_ref(8)?.as_blob())?,
+                };
+                tally.add_spread(&plan, &seen, key);
+            }
+        }
         for (from, to) in &plan.raw {
             self.fold_facts(&mut tally, scan, *from, *to, false)?;
+            self.fold_facts(&mut tally, scan, *from, *to, true)?;
         }
-        self.fold_facts(&mut tally, scan, scan.from, scan.to, true)?;
         Ok(tally.finish())
+    }
+
+    fn report_spreads(&self) -> StoreResult<Vec<(facts::SpreadKey, facts::Spread)>> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {}, {} FROM report_spreads",
+            facts::SPREAD_KEY,
+            facts::SPREAD_VALUES
+        ))?;
+        let mut rows = statement.query([])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let code: i64 = row.get(0)?;
+            let key = facts::RollupKey {
+                unit: facts::Unit::of_code(code).ok_or_else(|| StoreError(format!("stored unit {code}")))?,
+                start: row.get(1)?,
+                inbox: rollup_id(sql_value(row.get_ref(2)?.as_blob())?)?
+                    .ok_or_else(|| StoreError("a spread row without an inbox".into()))?,
+                channel: row.get(3)?,
+                agent: rollup_id(sql_value(row.get_ref(4)?.as_blob())?)?,
+                team: rollup_id(sql_value(row.get_ref(5)?.as_blob())?)?,
+                labels: row.get(6)?,
+            };
+            let blob = |i: usize| sql_value(row.get_ref(i)?.as_blob());
+            let spread = facts::Spread::from_blobs(blob(8)?, blob(9)?, blob(10)?, blob(11)?)
+                .ok_or_else(|| StoreError("a stored spread does not parse".into()))?;
+            out.push(((key, row.get(7)?), spread));
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
     }
 
     fn report_rollups(&self) -> StoreResult<Vec<(facts::RollupKey, facts::Counts)>> {
@@ -1096,6 +1158,68 @@ impl StoreTx for Sql<'_> {
                          AND reopened = 0 AND messages_in = 0 AND messages_out = 0"
                     ))?
                     .execute(key)?;
+            }
+        }
+        // So do the duration facts' spreads: each changed row read, its values taken out and
+        // put in, written back (or gone when empty).
+        for ((rollup, kind), remove, add) in facts::spread_deltas(&old, facts) {
+            let key = params![
+                rollup.unit.code(),
+                rollup.start,
+                rollup.inbox.as_bytes().as_slice(),
+                rollup.channel,
+                facts::key_bytes(rollup.agent),
+                facts::key_bytes(rollup.team),
+                rollup.labels,
+                kind,
+            ];
+            let where_key = "unit = ?1 AND start = ?2 AND inbox_id = ?3 AND channel = ?4 AND agent_id = ?5
+                 AND team_id = ?6 AND labels = ?7 AND kind = ?8";
+            let mut spread = {
+                let mut statement = self.conn.prepare_cached(&format!(
+                    "SELECT {} FROM report_spreads WHERE {where_key}",
+                    facts::SPREAD_VALUES
+                ))?;
+                let mut rows = statement.query(key)?;
+                match rows.next()? {
+                    None => facts::Spread::default(),
+                    Some(row) => {
+                        let blob = |i: usize| sql_value(row.get_ref(i)?.as_blob());
+                        facts::Spread::from_blobs(blob(0)?, blob(1)?, blob(2)?, blob(3)?)
+                            .ok_or_else(|| StoreError("a stored spread does not parse".into()))?
+                    }
+                }
+            };
+            spread.apply(&remove, &add).map_err(StoreError)?;
+            if spread.is_empty() {
+                self.conn
+                    .prepare_cached(&format!("DELETE FROM report_spreads WHERE {where_key}"))?
+                    .execute(key)?;
+            } else {
+                let [wall, business, open, conversations] = spread.blobs();
+                self.conn
+                    .prepare_cached(&format!(
+                        "INSERT INTO report_spreads ({}, {}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                         ON CONFLICT ({}) DO UPDATE SET wall = excluded.wall, business = excluded.business,
+                            open = excluded.open, conversations = excluded.conversations",
+                        facts::SPREAD_KEY,
+                        facts::SPREAD_VALUES,
+                        facts::SPREAD_KEY
+                    ))?
+                    .execute(params![
+                        key[0],
+                        key[1],
+                        key[2],
+                        key[3],
+                        key[4],
+                        key[5],
+                        key[6],
+                        key[7],
+                        wall,
+                        business,
+                        open,
+                        conversations
+                    ])?;
             }
         }
         self.conn.execute("DELETE FROM report_stale WHERE conversation_id = ?1", [&id])?;

@@ -32,7 +32,7 @@ use switchboard_proto::{
 use super::{Viewer, Workspace};
 use crate::{
     bus::VisibleInboxes,
-    facts::{Buckets, Counts, RollupKey, Scan},
+    facts::{Buckets, Counts, RollupKey, Scan, Spread, SpreadKey},
     refusal::{Outcome, Refusal},
     store::{StoreRead, StoreReadExt, StoreTx},
 };
@@ -648,6 +648,22 @@ impl Workspace {
         self.read(move |store| {
             let stored = store.report_rollups()?;
             let fresh = crate::facts::rollup_deltas(&[], &store.report_facts(Millis::MIN, Millis::MAX)?);
+            Ok((stored, fresh))
+        })
+        .await
+    }
+
+    /// The stored spreads of the duration facts beside the ones a fresh build from every stored
+    /// fact gives; both must be equal (no empty row left either). For the test that they never
+    /// drift.
+    #[doc(hidden)]
+    pub async fn report_spreads_both_ways(
+        &self,
+    ) -> Outcome<(Vec<(SpreadKey, Spread)>, Vec<(SpreadKey, Spread)>)> {
+        self.refresh_reports().await?;
+        self.read(move |store| {
+            let stored = store.report_spreads()?;
+            let fresh = crate::facts::fresh_spreads(&store.report_facts(Millis::MIN, Millis::MAX)?);
             Ok((stored, fresh))
         })
         .await

@@ -596,6 +596,13 @@ async fn reports_aggregate_exactly_as_the_plain_computation_over_every_fact() {
             (MONDAY, MONDAY + 3 * DAY, vec![MONDAY]),
             (MONDAY + 30 * MINUTE, MONDAY + 3 * DAY, hourly),
             (MONDAY + 9 * HOUR, MONDAY + 2 * DAY, vec![MONDAY + 9 * HOUR, MONDAY + 20 * HOUR, MONDAY + DAY]),
+            // Local days in UTC+2, the last after a change to UTC+3 (23 hours): each a UTC day's
+            // spread minus its hours outside the bucket, plus the hours before it.
+            (
+                MONDAY - 2 * HOUR,
+                MONDAY + 3 * DAY - 3 * HOUR,
+                vec![MONDAY - 2 * HOUR, MONDAY + DAY - 2 * HOUR, MONDAY + 2 * DAY - 2 * HOUR],
+            ),
         ];
         for group_by in
             [GroupBy::None, GroupBy::Agent, GroupBy::Team, GroupBy::Inbox, GroupBy::Label, GroupBy::Channel]
@@ -663,9 +670,24 @@ async fn rollups_equal_a_fresh_build_after_reopens_reassignments_and_a_fact_movi
         .join()
         .expect("the comparison panicked")
     };
+    // The duration facts' spreads (exact values per UTC hour and day) the same way.
+    let config = test_config(server.data_dir.path());
+    let spreads_both_ways = move || {
+        let config = config.clone();
+        std::thread::spawn(move || {
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+            let store = switchboard_server::open_workspace(&config).expect("the workspace opens");
+            runtime.block_on(store.report_spreads_both_ways()).expect("the spreads")
+        })
+        .join()
+        .expect("the comparison panicked")
+    };
     let check = |step: &str, (stored, fresh): (Vec<_>, Vec<_>)| {
         assert_eq!(stored, fresh, "after {step}: stored rollups against a fresh build");
-        stored
+        let (stored_spreads, fresh_spreads) = spreads_both_ways();
+        assert_eq!(stored_spreads, fresh_spreads, "after {step}: stored spreads against a fresh build");
+        (stored, stored_spreads)
     };
     set_clock(&server, MONDAY + 22 * HOUR + 50 * MINUTE);
     let inbox = &workspace.whatsapp;
@@ -700,6 +722,15 @@ async fn rollups_equal_a_fresh_build_after_reopens_reassignments_and_a_fact_movi
     reply(&workspace.sam, first).await;
     summary(&server.admin, MONDAY, MONDAY + 3 * DAY, "team").await;
     let before = check("a reopen and a second resolution", both_ways());
+    let spreads = &before.1;
+    assert!(
+        spreads.iter().any(|((_, kind), s)| *kind == 6 && s.conversations.contains(&first))
+            && spreads
+                .iter()
+                .any(|((key, _), s)| key.unit == switchboard_server::facts::Unit::Hour && s.wall.len() == 1),
+        "{spreads:#?}"
+    );
+    let (before, spreads_before) = before;
     assert!(
         before.iter().any(|(_, counts)| counts.reopened > 0)
             && before.iter().any(|(key, _)| key.unit == switchboard_server::facts::Unit::Day)
@@ -716,15 +747,19 @@ async fn rollups_equal_a_fresh_build_after_reopens_reassignments_and_a_fact_movi
         // Sara's reply (fact 2, after the cycle's start and the message in): the only count fact
         // of its hour and day rows, which go.
         runtime.block_on(store.report_fact_moved(second, 2, MONDAY + 5 * DAY + 30 * MINUTE)).expect("moved");
+        // And one of its duration facts (a response or the resolution): its spreads follow.
+        runtime.block_on(store.report_fact_moved(second, 4, MONDAY + 6 * DAY + 30 * MINUTE)).expect("moved");
     })
     .join()
     .expect("the move panicked");
-    let moved = check("a fact moved to another day", both_ways());
+    let (moved, spreads_moved) = check("a fact moved to another day", both_ways());
+    assert_ne!(spreads_moved, spreads_before, "the move changed the spreads");
     assert_ne!(moved, before, "the move changed the rollups");
     assert!(moved.iter().any(|(key, _)| key.start == MONDAY + 5 * DAY), "{moved:#?}");
 
     // A rebuild derives every fact again: the rollups are back to what they were.
     server.admin.ok("/api/v1/reports/rebuild", json!({})).await;
-    let rebuilt = check("a rebuild", both_ways());
+    let (rebuilt, spreads_rebuilt) = check("a rebuild", both_ways());
     assert_eq!(rebuilt, before, "the rebuild's rollups");
+    assert_eq!(spreads_rebuilt, spreads_before, "the rebuild's spreads");
 }
