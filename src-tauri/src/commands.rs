@@ -3,7 +3,10 @@
 
 use std::{path::PathBuf, sync::Arc};
 
-use switchboard_proto::*;
+use switchboard_proto::{
+    audit::{AuditEntry, AuditFilter, AuditVerification},
+    *,
+};
 use tauri::State;
 use uuid::Uuid;
 
@@ -505,10 +508,21 @@ pub async fn export_report<R: tauri::Runtime>(
     export: dto::CsvExport,
     query: dto::ReportQuery,
 ) -> Answer<Option<String>> {
-    use tauri_plugin_dialog::DialogExt;
     let (file_name, bytes) = desktop.report_csv(export, query).await?;
+    save_through_dialog(&app, &file_name, ("CSV", &["csv"]), bytes).await
+}
+
+/// Offers `file_name` in the native save dialog with one file type, and writes `bytes` where the
+/// user picks; `None` when they cancel. The path comes from the dialog, never from the webview.
+async fn save_through_dialog<R: tauri::Runtime>(
+    app: &tauri::AppHandle<R>,
+    file_name: &str,
+    (kind, extensions): (&str, &[&str]),
+    bytes: Vec<u8>,
+) -> Answer<Option<String>> {
+    use tauri_plugin_dialog::DialogExt;
     let (chosen, picked) = tokio::sync::oneshot::channel();
-    app.dialog().file().set_file_name(&file_name).add_filter("CSV", &["csv"]).save_file(move |path| {
+    app.dialog().file().set_file_name(file_name).add_filter(kind, extensions).save_file(move |path| {
         let _ = chosen.send(path);
     });
     let Some(path) = picked.await.ok().flatten() else {
@@ -530,7 +544,6 @@ pub async fn export_transcript<R: tauri::Runtime>(
     include_notes: bool,
     time_zone: String,
 ) -> Answer<Option<String>> {
-    use tauri_plugin_dialog::DialogExt;
     let (file_name, bytes) =
         desktop.transcript_file(conversation_id, format, include_notes, time_zone).await?;
     let (name, extensions): (&str, &[&str]) = match format {
@@ -538,16 +551,45 @@ pub async fn export_transcript<R: tauri::Runtime>(
         dto::TranscriptFormat::Json => ("JSON", &["json"]),
         dto::TranscriptFormat::Pdf => ("PDF", &["pdf"]),
     };
-    let (chosen, picked) = tokio::sync::oneshot::channel();
-    app.dialog().file().set_file_name(&file_name).add_filter(name, extensions).save_file(move |path| {
-        let _ = chosen.send(path);
-    });
-    let Some(path) = picked.await.ok().flatten() else {
-        return Ok(None);
-    };
-    let path = path.into_path().map_err(|e| UiError::new(UiErrorCode::Invalid, e.to_string()))?;
-    tokio::fs::write(&path, bytes).await.map_err(|e| UiError::new(UiErrorCode::Other, e.to_string()))?;
-    Ok(Some(path.to_string_lossy().into_owned()))
+    save_through_dialog(&app, &file_name, (name, extensions), bytes).await
+}
+
+#[tauri::command]
+pub async fn two_factor_overview(desktop: Desk<'_>) -> Answer<TwoFactorOverview> {
+    desktop.two_factor_overview().await
+}
+
+/// Admins: a second factor required of everyone (`agent_id` null) or of one agent, or no longer.
+#[tauri::command]
+pub async fn require_two_factor(desktop: Desk<'_>, agent_id: Option<Uuid>, required: bool) -> Answer<()> {
+    desktop.require_two_factor(agent_id, required).await
+}
+
+/// Admins: the audit trail's page below `before`, newest first.
+#[tauri::command]
+pub async fn audit_page(
+    desktop: Desk<'_>,
+    filter: AuditFilter,
+    before: Option<i64>,
+) -> Answer<Vec<AuditEntry>> {
+    desktop.audit_page(filter, before).await
+}
+
+#[tauri::command]
+pub async fn verify_audit(desktop: Desk<'_>) -> Answer<AuditVerification> {
+    desktop.verify_audit().await
+}
+
+/// Admins: the filtered trail saved where they pick in the native save dialog (JSON, oldest row
+/// first, hashes included); `None` when they cancel. The server records the export.
+#[tauri::command]
+pub async fn export_audit<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    desktop: Desk<'_>,
+    filter: AuditFilter,
+) -> Answer<Option<String>> {
+    let (file_name, bytes) = desktop.audit_file(filter).await?;
+    save_through_dialog(&app, &file_name, ("JSON", &["json"]), bytes).await
 }
 
 /// The IANA zones a calendar may use (a few hundred names; the settings screen asks once).

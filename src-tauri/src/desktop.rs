@@ -8,6 +8,7 @@
 //! when a notification may interrupt ([`Attention`]). The clock is injected, like the core's.
 
 mod actions;
+mod admin_security;
 mod app_lock;
 mod channels;
 mod contacts;

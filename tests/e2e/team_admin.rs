@@ -284,6 +284,20 @@ pub async fn team_admin_steps(
     settle(session).await?;
     screenshot(session, harness, "15-team-teams").await?;
 
+    // The audit trail, as an admin reads it: the labels just made are its newest rows, and the
+    // chain verifies.
+    open_settings_page(session, "audit").await?;
+    session.wait_for("[data-testid=audit-row][data-action='label.create']", WAIT).await?;
+    session.click(&session.wait_for("[data-testid=audit-verify]", WAIT).await?).await?;
+    session.wait_for("[data-testid=audit-verdict][data-ok=true]", WAIT).await?;
+    settle(session).await?;
+    screenshot(session, harness, "49-audit-trail").await?;
+    // Two-step verification across the team, on the security page.
+    open_settings_page(session, "security").await?;
+    session.wait_for("[data-testid=two-factor-agent]", WAIT).await?;
+    settle(session).await?;
+    screenshot(session, harness, "50-team-two-factor").await?;
+
     // The People page right to left, in Persian.
     crate::switch_language(session, "?lang=fa").await?;
     open_settings_page(session, "people").await?;

@@ -6,7 +6,7 @@ use std::{path::Path, time::Duration};
 
 use reqwest::StatusCode;
 use serde::{de::DeserializeOwned, Serialize};
-use switchboard_proto::*;
+use switchboard_proto::{audit::*, *};
 use tokio::io::AsyncWriteExt;
 
 use crate::{
@@ -315,6 +315,24 @@ impl ApiClient {
     async fn delete(&self, path: &str) -> CoreResult<()> {
         let response = self
             .http
+    /// A PUT the server answers with 204 and no body.
+    async fn put_no_content<B: Serialize>(&self, path: &str, body: &B) -> CoreResult<()> {
+        let response = self
+            .http
+            .put(format!("{}{path}", self.base))
+            .bearer_auth(self.token.expose())
+            .timeout(REQUEST_TIMEOUT)
+            .json(body)
+            .send()
+            .await
+            .map_err(network)?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(failure(response).await)
+        }
+    }
+
             .delete(format!("{}{path}", self.base))
             .bearer_auth(self.token.expose())
             .timeout(REQUEST_TIMEOUT)
@@ -411,7 +429,6 @@ impl ApiClient {
         self.post("/api/v1/me/two-factor/confirm", &TwoFactorCode { code: code.trim().into() }).await
     }
 
-    /// Turns the second factor off, with a current code or a recovery code.
     /// Checks the signed-in agent's password (the app lock). A wrong one is `Rejected` with
     /// `invalid_credentials`; too many are `Rejected` with `rate_limited` (not a network failure,
     /// which would let the lock fall back to its local check).
@@ -444,6 +461,7 @@ impl ApiClient {
     pub async fn disable_two_factor(&self, code: &str) -> CoreResult<()> {
         let response = self
             .http
+    /// Turns the second factor off, with a current code or a recovery code.
             .delete(format!("{}/api/v1/me/two-factor", self.base))
             .bearer_auth(self.token.expose())
             .timeout(REQUEST_TIMEOUT)
@@ -461,6 +479,49 @@ impl ApiClient {
     /// Every automation rule in run order (`GET /automation-rules`). The desktop reads them from
     /// its cache (the feed carries them); this is the server's own answer.
     pub async fn automation_rules(&self) -> CoreResult<Vec<automation::AutomationRule>> {
+    /// Who must sign in with a second factor and who does (`GET /two-factor`, admins).
+    pub async fn two_factor_overview(&self) -> CoreResult<TwoFactorOverview> {
+        self.get("/api/v1/two-factor").await
+    }
+
+    /// Requires a second factor of every agent, or no longer (`PUT /two-factor/required`, admins).
+    pub async fn require_two_factor(&self, required: bool) -> CoreResult<()> {
+        self.put_no_content("/api/v1/two-factor/required", &TwoFactorRequirement { required }).await
+    }
+
+    /// Requires a second factor of one agent, or no longer in particular
+    /// (`PUT /agents/{id}/two-factor/required`, admins).
+    pub async fn require_agent_two_factor(&self, agent_id: Id, required: bool) -> CoreResult<()> {
+        let path = format!("/api/v1/agents/{agent_id}/two-factor/required");
+        self.put_no_content(&path, &TwoFactorRequirement { required }).await
+    }
+
+    /// A page of the audit trail, newest first (`GET /audit`, admins).
+    pub async fn audit_log(
+        &self,
+        filter: &AuditFilter,
+        before: Option<i64>,
+        limit: usize,
+    ) -> CoreResult<Vec<AuditEntry>> {
+        let mut query = filter.query();
+        if let Some(before) = before {
+            query.push(("before", before.to_string()));
+        }
+        query.push(("limit", limit.to_string()));
+        self.get_query("/api/v1/audit", &query).await
+    }
+
+    /// Every row the filter matches, oldest first; the server records the export
+    /// (`GET /audit/export`, admins).
+    pub async fn audit_export(&self, filter: &AuditFilter) -> CoreResult<Vec<AuditEntry>> {
+        self.get_query("/api/v1/audit/export", &filter.query()).await
+    }
+
+    /// Whether the trail's hash chain holds (`GET /audit/verify`, admins).
+    pub async fn verify_audit(&self) -> CoreResult<AuditVerification> {
+        self.get("/api/v1/audit/verify").await
+    }
+
         self.get("/api/v1/automation-rules").await
     }
 

@@ -84,6 +84,7 @@ pub struct TwoFactorRequirement {
 /// `GET /api/v1/two-factor` (admins): who must sign in with a second factor and who does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TwoFactorOverview {
     /// Every agent must enrol.
     pub workspace_required: bool,
@@ -92,6 +93,7 @@ pub struct TwoFactorOverview {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AgentTwoFactor {
     pub agent_id: Uuid,
     /// Required of this agent in particular (the workspace's requirement aside).

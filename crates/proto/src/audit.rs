@@ -41,9 +41,39 @@ pub struct AuditEntry {
 /// `GET /api/v1/audit/verify`: whether the chain holds, and where it first breaks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditVerification {
     pub ok: bool,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub rows: u64,
     /// The first row whose hash, link or number is wrong.
     pub first_bad_seq: Option<i64>,
+}
+
+/// What a reader of the trail filters on: the query of `GET /api/v1/audit` and
+/// `GET /api/v1/audit/export` (the app's audit screen).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AuditFilter {
+    /// An action (`agent.update`), or a prefix ending in a dot (`auth.`).
+    pub action: Option<String>,
+    pub actor_id: Option<Uuid>,
+    pub target_id: Option<Uuid>,
+}
+
+impl AuditFilter {
+    /// The filter as query parameters (only those set).
+    pub fn query(&self) -> Vec<(&'static str, String)> {
+        let mut query = Vec::new();
+        if let Some(action) = self.action.as_deref().filter(|a| !a.is_empty()) {
+            query.push(("action", action.to_string()));
+        }
+        if let Some(actor) = self.actor_id {
+            query.push(("actor_id", actor.to_string()));
+        }
+        if let Some(target) = self.target_id {
+            query.push(("target_id", target.to_string()));
+        }
+        query
+    }
 }

@@ -144,6 +144,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(automation::conversation_runs))
         .routes(routes!(audit::log))
         .routes(routes!(audit::verify))
+        .routes(routes!(audit::export_log))
         .routes(routes!(reports::summary))
         .routes(routes!(reports::timeseries))
         .routes(routes!(reports::conversations))

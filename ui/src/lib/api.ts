@@ -4,6 +4,10 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   Agent,
+  AuditEntry,
+  AuditFilter,
+  AuditVerification,
+  TwoFactorOverview,
   AgentChange,
   CannedResponse,
   ContactOption,
@@ -284,6 +288,15 @@ export const api = {
   /** Saves a transcript where the agent picks in the native save dialog; null when cancelled. */
   exportTranscript: (conversationId: string, format: TranscriptFormat, includeNotes: boolean, timeZone: string) =>
     call<string | null>('export_transcript', { conversationId, format, includeNotes, timeZone }),
+  /** Admins: who must sign in with a second factor, and who has one. Online only. */
+  twoFactorOverview: () => call<TwoFactorOverview>('two_factor_overview'),
+  /** Admins: require a second factor of everyone (`agentId` null) or of one agent, or no longer. */
+  requireTwoFactor: (agentId: string | null, required: boolean) => call<void>('require_two_factor', { agentId, required }),
+  /** Admins: the audit trail's page below `before` (null: the newest), newest first. */
+  auditPage: (filter: AuditFilter, before: number | null) => call<AuditEntry[]>('audit_page', { filter, before }),
+  verifyAudit: () => call<AuditVerification>('verify_audit'),
+  /** Admins: the filtered trail saved through the native save dialog; null when cancelled. */
+  exportAudit: (filter: AuditFilter) => call<string | null>('export_audit', { filter }),
   reconnect: () => call<void>('reconnect'),
   openLink: (url: string) => call<void>('open_link', { url }),
   firstPaint: (millisSinceStart: number, marks: [string, number][]) =>

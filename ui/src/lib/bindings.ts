@@ -639,6 +639,62 @@ export type WindowState = { "state": "always" } | { "state": "open_until", "unti
 export type ConversationRow = { conversation: Conversation, contact_name: string, inbox_name: string, channel: Channel, assignee_name: string | null, unread: boolean, pinned: boolean, 
 /**
  * Actions on it wait in the outbox.
+export type TwoFactorOverview = { 
+/**
+ * Every agent must enrol.
+ */
+workspace_required: boolean, agents: Array<AgentTwoFactor>, };
+
+export type AgentTwoFactor = { agent_id: string, 
+/**
+ * Required of this agent in particular (the workspace's requirement aside).
+ */
+required: boolean, enabled: boolean, };
+
+export type AuditEntry = { 
+/**
+ * 1, 2, 3, … with no gap.
+ */
+seq: number, at: number, 
+/**
+ * The agent who did it (`null`: the server itself, or someone not signed in).
+ */
+actor_id: string | null, 
+/**
+ * Their name then, or what the server knows of an anonymous caller (an email typed in).
+ */
+actor_label: string, device_id: string | null, 
+/**
+ * The caller's address, for sign-ins.
+ */
+ip: string | null, 
+/**
+ * Dotted: `auth.login`, `auth.login_failed`, `device.revoke`, `agent.create`,
+ * `agent.update`, `team.*`, `inbox.*`, `label.*`, `automation_rule.*`, `sla_policy.*`,
+ * `conversation.sla_pin`, `export.report`, `export.transcript`, `permission.denied`.
+ */
+action: string, target_type: string, target_id: string | null, 
+/**
+ * The target's name then.
+ */
+target_label: string, 
+/**
+ * `{field: [before, after]}` of what changed (secrets and passwords read `[redacted]`).
+ */
+changes: Record<string, [unknown, unknown]>, prev_hash: string, hash: string, };
+
+export type AuditFilter = { 
+/**
+ * An action (`agent.update`), or a prefix ending in a dot (`auth.`).
+ */
+action: string | null, actor_id: string | null, target_id: string | null, };
+
+export type AuditVerification = { ok: boolean, rows: number, 
+/**
+ * The first row whose hash, link or number is wrong.
+ */
+first_bad_seq: number | null, };
+
  */
 pending: boolean, window: WindowState, 
 /**

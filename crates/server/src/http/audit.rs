@@ -45,6 +45,37 @@ pub async fn log(
     Ok(Json(state.workspace.audit_log(&viewer, query).await?))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditExportParams {
+    /// An action (`agent.update`), or a prefix ending in a dot (`auth.`).
+    action: Option<String>,
+    #[param(value_type = Option<String>, format = Uuid)]
+    actor_id: Option<Id>,
+    #[param(value_type = Option<String>, format = Uuid)]
+    target_id: Option<Id>,
+}
+
+/// Every row the filters match, oldest first, hashes included (admins). The export is recorded
+/// in the trail first (`export.audit`, with its filters): an unfiltered export ends with its own row.
+#[utoipa::path(get, path = "/api/v1/audit/export", tag = "audit", security(("bearer" = [])),
+    params(AuditExportParams),
+    responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = ErrorBody)))]
+pub async fn export_log(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(params): Query<AuditExportParams>,
+) -> ApiResult<Json<Vec<AuditEntry>>> {
+    let query = AuditQuery {
+        action: params.action,
+        actor_id: params.actor_id,
+        target_id: params.target_id,
+        before: None,
+        limit: usize::MAX,
+    };
+    Ok(Json(state.workspace.audit_export(&viewer, query).await?))
+}
+
 /// Whether the chain holds: every row numbered, linked and hashed as written (admins).
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
     responses((status = 200, body = AuditVerification), (status = 403, body = ErrorBody)))]

@@ -200,6 +200,31 @@ impl Workspace {
         .await
     }
 
+    /// `GET /audit/export` (admins): every row the filters match, oldest first, whole (hashes
+    /// included, so the file can be verified elsewhere). The export is itself a row of the trail,
+    /// written before the rows are read: an unfiltered export ends with its own row.
+    pub async fn audit_export(&self, viewer: &Viewer, query: AuditQuery) -> Outcome<Vec<AuditEntry>> {
+        self.require_admin_audited(viewer, "audit").await?;
+        let filters = serde_json::json!({
+            "action": query.action,
+            "actor_id": query.actor_id,
+            "target_id": query.target_id,
+        });
+        self.record_export(viewer, "export.audit", filters).await?;
+        self.read(move |store| {
+            let mut found = Vec::new();
+            let mut lower = 1;
+            loop {
+                let rows = store.audit_rows(lower, i64::MAX, PAGE)?;
+                let Some(last) = rows.last().map(|row| row.seq) else { break };
+                found.extend(rows.into_iter().filter(|row| matches(row, &query)));
+                lower = last + 1;
+            }
+            Ok(found)
+        })
+        .await
+    }
+
     /// `GET /audit/verify` (admins) and `switchboard-server audit verify`.
     pub async fn verify_audit(&self, viewer: Option<&Viewer>) -> Outcome<AuditVerification> {
         if let Some(viewer) = viewer {

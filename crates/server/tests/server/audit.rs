@@ -180,3 +180,37 @@ async fn u5_u6_u14_the_chain_verifies_refuses_rewrites_finds_tampering_and_holds
     assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stdout));
     assert!(String::from_utf8_lossy(&output.stdout).contains("broken at row 3"));
 }
+
+#[tokio::test]
+async fn the_export_is_the_whole_filtered_trail_oldest_first_and_is_recorded() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let (code, _) = workspace.sara.get("/api/v1/audit/export").await;
+    assert_eq!(code, StatusCode::FORBIDDEN, "agents don't export the trail");
+
+    let before = trail(&server).await;
+    let (code, body) = server.admin.get("/api/v1/audit/export").await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let exported: Vec<AuditEntry> = serde_json::from_value(body).expect("rows");
+    // Everything there was, in order, hashes and all, then the export's own row.
+    let (own, earlier) = exported.split_last().expect("rows");
+    let seqs = |rows: &[AuditEntry]| rows.iter().map(|row| row.seq).collect::<Vec<_>>();
+    // Sara's refusal is a row like any other.
+    let refused = of(&exported, "permission.denied");
+    assert!(refused.iter().any(|row| row.actor_id == Some(workspace.sara.agent.id)), "{refused:?}");
+    assert_eq!(seqs(&earlier[..before.len()]), seqs(&before));
+    assert_eq!(earlier[..before.len()], before[..], "the rows themselves, hashes included");
+    assert_eq!(seqs(&exported), (1..=exported.len() as i64).collect::<Vec<_>>(), "no gap");
+    assert_eq!((own.action.as_str(), own.actor_id), ("export.audit", Some(server.admin.agent.id)));
+
+    // Filtered: only the matching rows, and the filters are what the trail records.
+    let (_, body) = server.admin.get("/api/v1/audit/export?action=auth.").await;
+    let sign_ins: Vec<AuditEntry> = serde_json::from_value(body).expect("rows");
+    assert!(!sign_ins.is_empty());
+    assert!(sign_ins.iter().all(|row| row.action.starts_with("auth.")), "{sign_ins:?}");
+    let exports = of(&trail(&server).await, "export.audit").into_iter().cloned().collect::<Vec<_>>();
+    assert_eq!(exports.len(), 2);
+    assert_eq!(exports[1].changes["filters"][1]["action"], "auth.");
+    let (_, verdict) = server.admin.get("/api/v1/audit/verify").await;
+    assert_eq!(verdict["ok"], true, "exporting keeps the chain whole");
+}

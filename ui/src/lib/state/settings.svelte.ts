@@ -16,6 +16,7 @@ export type SettingsPage =
   | { type: 'agents' }
   | { type: 'rules' }
   | { type: 'security' }
+  | { type: 'audit' }
   | { type: 'language' }
   | { type: 'contactFields' }
   | { type: TeamPage };
