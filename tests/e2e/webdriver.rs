@@ -56,6 +56,43 @@ impl Session {
         Ok(Session { base: format!("{webdriver}/session/{id}"), id, http })
     }
 
+    /// Starts a session with these W3C capabilities (a browser through its own driver, such as
+    /// Chromium through chromedriver).
+    pub async fn start_with(webdriver: &str, capabilities: Value) -> anyhow::Result<Session> {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
+        let answer: Value = http
+            .post(format!("{webdriver}/session"))
+            .json(&json!({"capabilities": {"alwaysMatch": capabilities}}))
+            .send()
+            .await
+            .context("starting a WebDriver session")?
+            .json()
+            .await?;
+        let id = answer["value"]["sessionId"]
+            .as_str()
+            .with_context(|| format!("no session: {answer}"))?
+            .to_owned();
+        Ok(Session { base: format!("{webdriver}/session/{id}"), id, http })
+    }
+
+    /// Opens `url` in the session's window.
+    pub async fn navigate(&self, url: &str) -> anyhow::Result<()> {
+        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await.map(|_| ())
+    }
+
+    /// Reloads the page.
+    pub async fn refresh(&self) -> anyhow::Result<()> {
+        self.call(reqwest::Method::POST, "/refresh", None).await.map(|_| ())
+    }
+
+    /// The element a script returns (`return document.querySelector(…)`), e.g. inside a shadow
+    /// root, which CSS selectors from outside do not reach.
+    pub async fn element_by_script(&self, script: &str) -> anyhow::Result<Element> {
+        let value = self.execute(script, json!([])).await?;
+        let id = value[ELEMENT].as_str().with_context(|| format!("no element from {script}: {value}"))?;
+        Ok(Element(id.to_owned()))
+    }
+
     pub fn id(&self) -> &str {
         &self.id
     }

@@ -406,6 +406,9 @@ pub enum ConnectorSettings {
     Messenger(MetaSettings),
     /// An Instagram professional account's direct messages (Instagram Messaging, Graph API).
     Instagram(MetaSettings),
+    /// The website chat widget: a script served by this server (`/widget/{inbox_id}.js`) that
+    /// visitors of the team's site chat through. No secret: what it has is public.
+    Widget(WidgetSettings),
 }
 
 impl std::fmt::Debug for ConnectorSettings {
@@ -421,8 +424,27 @@ impl std::fmt::Debug for ConnectorSettings {
             ConnectorSettings::Messenger(settings) | ConnectorSettings::Instagram(settings) => {
                 settings.fmt(f)
             }
+            ConnectorSettings::Widget(settings) => settings.fmt(f),
         }
     }
+}
+
+/// The website chat widget's settings (`connectors/widget.rs` in the server).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WidgetSettings {
+    /// The sites that may embed the widget, as origins (`https://example.com`,
+    /// `http://localhost:8080`): the visitor endpoints answer these origins' browsers (CORS) and
+    /// refuse any other.
+    pub allowed_origins: Vec<String>,
+    /// The first words the visitor reads when the chat opens.
+    #[serde(default)]
+    pub greeting: String,
+    /// The bubble's and the header's colour, `#rrggbb` (`#2563eb` unless set).
+    #[serde(default)]
+    pub color: Option<String>,
 }
 
 /// A Messenger Page or an Instagram account on Meta's Graph API (`connectors/meta.rs` in the

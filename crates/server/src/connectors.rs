@@ -20,6 +20,7 @@ pub mod probe;
 pub mod simulator;
 pub mod telegram;
 pub mod whatsapp;
+pub mod widget;
 // The email connector (`connectors/email.rs`, IMAP/SMTP) joins here with `pub mod email;`.
 pub mod email;
 
@@ -29,6 +30,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 pub use switchboard_proto::{
     ConnectorInfo, ConnectorSettings, ConnectorTest, MetaSettings, TelegramSettings, WhatsappSettings,
+    WidgetSettings,
 };
 use switchboard_proto::{
     DeliveryFailure, DeliveryFailureKind, DeliveryState, Id, InboundMessage, Message, Millis, OutgoingWebhook,
@@ -285,6 +287,7 @@ pub fn capabilities(settings: &ConnectorSettings) -> Capabilities {
         ConnectorSettings::Telegram(_) => telegram::capabilities(),
         ConnectorSettings::Messenger(_) => meta::capabilities(meta::Platform::Messenger),
         ConnectorSettings::Instagram(_) => meta::capabilities(meta::Platform::Instagram),
+        ConnectorSettings::Widget(_) => widget::capabilities(),
     }
 }
 
@@ -314,6 +317,7 @@ pub fn build(settings: &ConnectorSettings, context: &ConnectorContext) -> Arc<dy
             settings.clone(),
             context.http.clone(),
         )),
+        ConnectorSettings::Widget(_) => Arc::new(widget::WidgetConnector),
     }
 }
 
@@ -356,6 +360,7 @@ pub fn info(inbox_id: Id, settings: Option<&ConnectorSettings>) -> ConnectorInfo
         Some(ConnectorSettings::Instagram(settings)) => {
             meta::info(meta::Platform::Instagram, settings, webhook_path)
         }
+        Some(ConnectorSettings::Widget(settings)) => widget::info(inbox_id, settings),
         Some(ConnectorSettings::Simulator) => ConnectorInfo {
             kind: "simulator".into(),
             simulated: true,

@@ -33,6 +33,7 @@ mod saved_views;
 mod sla;
 mod timers;
 mod two_factor;
+mod widget;
 
 use std::sync::Arc;
 
@@ -46,6 +47,7 @@ pub use self::{
     presence::{run_presence, HEARTBEAT, NODE_SILENT_AFTER},
     reports::{cycles_csv, series_csv, summary_csv, ReportQuery},
     timers::run_timers,
+    widget::{Visitor, VisitorAttachment, VisitorMessage, WidgetSession},
 };
 use crate::{
     bus::{Bus, BusEvent},

@@ -36,6 +36,12 @@ pub async fn test(settings: Option<&ConnectorSettings>, http: &reqwest::Client) 
         }
         Some(ConnectorSettings::Email(settings)) => super::email::check_connection(settings).await,
         Some(ConnectorSettings::Api { webhook_url }) => api_test(webhook_url, http).await,
+        Some(ConnectorSettings::Widget(settings)) => {
+            return ok(format!(
+                "the website widget needs no provider: visitors of {} reach it through this server",
+                settings.allowed_origins.join(", ")
+            ))
+        }
     };
     match detail {
         Ok(detail) => ok(detail),

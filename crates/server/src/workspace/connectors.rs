@@ -40,6 +40,7 @@ pub(super) fn check(channel: Channel, settings: &ConnectorSettings) -> Outcome<(
             Ok(())
         }
         ConnectorSettings::Simulator => Ok(()),
+        ConnectorSettings::Widget(widget) => check_widget(channel, widget),
         ConnectorSettings::Email(email) => super::email::check(channel, email),
         ConnectorSettings::Messenger(meta) => check_meta(channel, Channel::Facebook, "messenger", meta),
         ConnectorSettings::Instagram(meta) => check_meta(channel, Channel::Instagram, "instagram", meta),
@@ -62,6 +63,39 @@ pub(super) fn check(channel: Channel, settings: &ConnectorSettings) -> Outcome<(
             Ok(())
         }
     }
+}
+
+/// The website widget: on a web chat inbox, at least one origin, each a browser's origin; a
+/// greeting of a sensible length; a `#rrggbb` colour.
+fn check_widget(channel: Channel, widget: &WidgetSettings) -> Outcome<()> {
+    use connectors::widget;
+    if channel != Channel::Webchat {
+        return Err(Refusal::validation("a widget connector needs a webchat inbox"));
+    }
+    if widget.allowed_origins.is_empty() {
+        return Err(Refusal::validation(
+            "connector.allowed_origins needs the site that embeds the widget (https://example.com)",
+        ));
+    }
+    for origin in &widget.allowed_origins {
+        if widget::normalise_origin(origin).is_none() {
+            return Err(Refusal::validation(format!(
+                "connector.allowed_origins: {origin:?} is not an origin like https://example.com"
+            )));
+        }
+    }
+    if widget.greeting.chars().count() > widget::MAX_GREETING_CHARS {
+        return Err(Refusal::validation(format!(
+            "connector.greeting may be at most {} characters",
+            widget::MAX_GREETING_CHARS
+        )));
+    }
+    if let Some(color) = widget.color.as_deref().filter(|c| !c.is_empty()) {
+        if !widget::valid_color(color) {
+            return Err(Refusal::validation("connector.color must be #rrggbb"));
+        }
+    }
+    Ok(())
 }
 
 /// A Messenger or Instagram connector: on its own channel, every credential given.

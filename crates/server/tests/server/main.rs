@@ -45,3 +45,4 @@ mod telegram_emulator;
 mod two_factor;
 mod visibility;
 mod whatsapp;
+mod widget;
