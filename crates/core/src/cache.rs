@@ -169,6 +169,17 @@ impl Cache {
                 rows.collect::<Result<_, _>>()?
             };
             for (rowid, id) in rows {
+    /// Whether the app lock was on when this account was last open, so a restarted app comes
+    /// back locked (an app killed while locked must not reopen on the inbox). In the encrypted
+    /// cache, like the verifier.
+    pub fn app_locked(&self) -> CoreResult<bool> {
+        Ok(Self::meta(&self.lock(), "app_locked")?.as_deref() == Some("1"))
+    }
+
+    pub fn set_app_locked(&self, locked: bool) -> CoreResult<()> {
+        Self::set_meta(&self.lock(), "app_locked", if locked { "1" } else { "0" })
+    }
+
                 let id = parse_id(&id)?;
                 let displayed = rebase(*kind, id, None, &pending, me);
                 put_row(&tx, *kind, id, Some(rowid), None, displayed.as_ref())?;

@@ -24,6 +24,11 @@ impl AppLock {
     pub(super) fn is_locked(&self) -> bool {
         self.locked
     }
+
+    /// Locked from the start: the account was locked when the app last ran.
+    pub(super) fn relock(&mut self) {
+        self.locked = true;
+    }
 }
 
 impl Desktop {
@@ -33,10 +38,15 @@ impl Desktop {
 
     /// Locks the app (idle time reached, or "Lock now"); only with a session open.
     pub async fn lock_app(&self) -> UiResult<()> {
-        if self.session.lock().await.is_none() {
-            return Err(not_signed_in());
-        }
+        let cache = match self.session.lock().await.as_ref() {
+            Some(session) => session.account.cache.clone(),
+            None => return Err(not_signed_in()),
+        };
         lock(&self.app_lock).locked = true;
+        // Kept in the cache too, so a restart comes back locked. Locked in memory either way.
+        if let Err(error) = cache.set_app_locked(true) {
+            tracing::warn!(%error, "could not keep the lock across a restart");
+        }
         Ok(())
     }
 
@@ -55,6 +65,7 @@ impl Desktop {
         match lock::check(&api, &cache, password).await {
             Ok(how) => {
                 tracing::info!(?how, "unlocked");
+                cache.set_app_locked(false)?;
                 let mut state = lock(&self.app_lock);
                 state.locked = false;
                 state.attempts.clear();

@@ -79,6 +79,8 @@ impl Desktop {
             }
         } else {
             self.open(&info).await?;
+            // The server just checked the password: that unlocks as well as the lock screen does.
+            self.with(|s| Ok(s.account.cache.set_app_locked(false)?)).await?;
             self.clear_lock();
             self.remember_password(password).await;
         }
@@ -128,6 +130,11 @@ impl Desktop {
             previous.engine.shutdown().await;
         }
         let account = self.accounts.open(&info.key()).await?;
+        // An app that quit (or was killed) while locked opens locked, before anything of the
+        // inbox reaches the window, the tray or a notification.
+        if account.cache.app_locked()? {
+            lock(&self.app_lock).relock();
+        }
         let events = self.engine_events(info.key());
         let mut config =
             EngineConfig::new(account.api.clone(), account.cache.clone(), events, account.staging_dir());

@@ -2,8 +2,12 @@
 //! a confirmed unlock renews the cache's verifier), a refusal is final, and with the server gone
 //! the verifier in the cache decides. The cache holds a hash, never the password.
 
+use std::sync::Arc;
+
 use switchboard_core::{
+    accounts::Accounts,
     error::CoreError,
+    keychain::TokenStore,
     lock::{self, Checked},
 };
 use switchboard_proto::*;
@@ -44,4 +48,26 @@ async fn unlock_asks_the_server_and_falls_back_to_the_cached_verifier_offline() 
     // Offline with no verifier stored: a clear "can't check", never an unlock.
     cache.set_unlock_verifier("").expect("write");
     assert!(matches!(lock::check(api, cache, PASSWORD).await, Err(CoreError::Network(_))));
+}
+
+#[tokio::test]
+async fn the_lock_outlives_a_restart_until_it_is_unlocked() {
+    let server = Server::start().await;
+    Workspace::create(&server).await;
+    let mut client = Client::sign_in(&server, "sara@test.example").await;
+    let key = client.account.info.key();
+    assert!(!client.account.cache.app_locked().expect("read"), "a new account starts unlocked");
+    client.account.cache.set_app_locked(true).expect("lock");
+
+    // The app is killed while locked, then started again: a new registry opens the same account.
+    client.engine.take().expect("engine").shutdown().await;
+    let restarted =
+        Accounts::new(client.root.path().to_owned(), client.tokens.clone() as Arc<dyn TokenStore>);
+    let reopened = restarted.open(&key).await.expect("reopen");
+    assert!(reopened.cache.app_locked().expect("read"), "it opens locked");
+
+    reopened.cache.set_app_locked(false).expect("unlock");
+    drop(reopened);
+    let again = restarted.open(&key).await.expect("reopen");
+    assert!(!again.cache.app_locked().expect("read"), "and unlocked once unlocked");
 }
