@@ -22,6 +22,7 @@ mod saved_views;
 mod server;
 mod team_admin;
 mod transcripts;
+mod whatsapp;
 
 use std::time::Duration;
 
@@ -561,6 +562,7 @@ async fn steps(
     hours_steps(harness, server, workspace, session).await?;
     two_factor_steps(harness, server, session).await?;
     app_lock::app_lock_steps(harness, session).await?;
+    whatsapp::whatsapp_steps(harness, server, workspace, session).await?;
     new_conversation::new_conversation_steps(harness, server, workspace, session).await?;
     languages::language_steps(harness, session).await?;
     contacts::contact_steps(harness, server, session).await?;

@@ -117,7 +117,7 @@ impl Server {
 }
 
 impl Api {
-    async fn admin(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+    pub(crate) async fn admin(&self, path: &str, body: Value) -> anyhow::Result<Value> {
         let response = self
             .http
             .post(format!("{}{path}", self.base))
