@@ -185,6 +185,51 @@ async fn ingest_rate(server: &Server, count: usize, tag: &str) -> anyhow::Result
     Ok(count as f64 / started.elapsed().as_secs_f64())
 }
 
+/// What a server's ingest rounds did, counted in its database after them: how many conversations
+/// there are, how many routing assigned, how many carry the acting rule's label, how many SLA
+/// timers are armed and how many rule runs acted.
+#[derive(Debug, PartialEq, Eq)]
+struct Done {
+    conversations: i64,
+    assigned: i64,
+    labelled: i64,
+    sla_timers: i64,
+    rule_runs: i64,
+}
+
+impl Done {
+    fn count(server: &Server) -> anyhow::Result<Done> {
+        let db = rusqlite::Connection::open_with_flags(
+            server.database(),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )?;
+        let count = |sql: &str| db.query_row(sql, [], |row| row.get::<_, i64>(0));
+        Ok(Done {
+            conversations: count("SELECT count(*) FROM conversations WHERE scope = ''")?,
+            assigned: count(
+                "SELECT count(*) FROM conversations WHERE scope = '' AND assignee_id IS NOT NULL",
+            )?,
+            labelled: count(
+                "SELECT count(*) FROM conversations WHERE scope = ''
+                 AND EXISTS (SELECT 1 FROM json_each(data, '$.labels') WHERE value = 'bench')",
+            )?,
+            sla_timers: count("SELECT count(*) FROM timers WHERE key LIKE 'sla:%'")?,
+            rule_runs: count("SELECT count(*) FROM automation_runs WHERE status = 'done'")?,
+        })
+    }
+
+    /// Every conversation routed, labelled by the acting rule and under an armed SLA timer, or
+    /// (automation off) none of it: the row measures automation that really ran.
+    fn check(server: &Server, conversations: i64, automation: bool) -> anyhow::Result<Done> {
+        let done = Done::count(server)?;
+        let each = if automation { conversations } else { 0 };
+        let expected =
+            Done { conversations, assigned: each, labelled: each, sla_timers: each, rule_runs: each };
+        anyhow::ensure!(done == expected, "after the ingest rounds: {done:?}, expected {expected:?}");
+        Ok(done)
+    }
+}
+
 /// Reads a connected agent's stream until it closes, as the app does: a stream nobody reads
 /// falls behind, the server closes it, and the agent no longer counts as connected for routing.
 fn drain(mut socket: Socket) -> tokio::task::JoinHandle<()> {
@@ -291,6 +336,11 @@ pub async fn automation_figures(quick: bool, parts: Parts) -> anyhow::Result<Vec
             rates_rules.push(ingest_rate(&rules, count, &format!("rules{round}")).await?);
             rates_on.push(ingest_rate(&on, count, &format!("on{round}")).await?);
         }
+        let total = (ROUNDS * count) as i64;
+        Done::check(&off, total, false)?;
+        let done = Done::check(&rules, total, true)?;
+        Done::check(&on, total, true)?;
+        eprintln!("automation ingest, the issue's row did: {done:?}");
         for agent in off_agents {
             agent.abort();
         }
@@ -304,7 +354,8 @@ pub async fn automation_figures(quick: bool, parts: Parts) -> anyhow::Result<Vec
         let mut row = |what: &str, rates: &mut Vec<f64>, target: bool| {
             let note = format!(
                 "8 writers on one SQLite node; median of {ROUNDS} rounds taking turns (on {}; off {} msg/s); \
-                 50 rules and 50 SLA policies",
+                 50 rules and 50 SLA policies; checked after: on, every conversation assigned, \
+                 labelled by the acting rule, its SLA timer armed; off, none",
                 each(rates),
                 each(&rates_off)
             );

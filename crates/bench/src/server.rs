@@ -9,7 +9,7 @@ pub struct Launched {
     /// The admin's token.
     pub token: String,
     pub http: reqwest::Client,
-    _data_dir: tempfile::TempDir,
+    data_dir: tempfile::TempDir,
     shutdown: tokio_util::sync::CancellationToken,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -31,7 +31,7 @@ impl Launched {
             .await?
             .json()
             .await?;
-        Ok(Launched { base, token: login.token, http, _data_dir: data_dir, shutdown, task })
+        Ok(Launched { base, token: login.token, http, data_dir, shutdown, task })
     }
 
     /// An admin's request; fails unless it succeeds.
@@ -48,6 +48,11 @@ impl Launched {
         let value: Value = response.json().await.unwrap_or(Value::Null);
         anyhow::ensure!(status.is_success(), "{path}: {status} {value}");
         Ok(value)
+    }
+
+    /// The node's SQLite database, for counting what a run wrote (open it read-only).
+    pub fn database(&self) -> std::path::PathBuf {
+        self.data_dir.path().join("switchboard.db")
     }
 
     pub async fn stop(self) {
