@@ -131,10 +131,16 @@ struct Change {
 
 fn by_conversation(events: Vec<ConversationEvent>) -> Vec<Change> {
     let mut changes: Vec<Change> = Vec::new();
+    let count = events.len();
     for event in events {
         match changes.iter_mut().find(|change| change.conversation == event.conversation_id) {
             Some(change) => change.events.push(event),
-            None => changes.push(Change { conversation: event.conversation_id, events: vec![event] }),
+            None => {
+                // Usually one conversation's change holds all of a round's events.
+                let mut events = Vec::with_capacity(count);
+                events.push(event);
+                changes.push(Change { conversation: events[0].conversation_id, events });
+            }
         }
     }
     changes
@@ -231,7 +237,7 @@ fn answer_change(tx: &mut dyn StoreTx, set: &Arc<RuleSet>, change: &Change, roun
         }
         let mut run = run(rule, &conversation, Some(trigger.id), cycle, tx.now(), RunStatus::Done);
         run.trace = trace;
-        run.actions = perform(tx, rule, conversation.id, &trigger.id.to_string())?;
+        run.actions = perform(tx, rule, conversation, &trigger.id.to_string())?;
         log_run(tx, run)?;
         current = None;
         if rule.stop_processing {
@@ -614,42 +620,57 @@ fn plan(
 /// Runs a rule's actions on a conversation, in order, each on the state the previous one left.
 /// `origin` names what triggered the run (a ledger event, a timer's due time): with the rule's
 /// version and the action's index it keys a webhook call, so no repeat can call twice.
+///
+/// `conversation` is the conversation as stored now. An action that only changes the
+/// conversation hands the next one the conversation as its write stored it; one with a further
+/// effect (routing, a message, a webhook, a pinned SLA) has the next read it back.
 fn perform(
     tx: &mut dyn StoreTx,
     rule: &AutomationRule,
-    conversation_id: Id,
+    conversation: Conversation,
     origin: &str,
 ) -> Outcome<Vec<ActionOutcome>> {
     let now = tx.now();
     let cause = Cause::rule(rule, now);
+    let (conversation_id, inbox_id) = (conversation.id, conversation.inbox_id);
+    // The inboxes as this transaction sees them (kept between writes, `cached.rs`).
+    let inboxes = super::cached::inboxes(&*tx)?;
     let mut outcomes = Vec::with_capacity(rule.actions.len());
     let mut did = Vec::new();
+    let mut current = Some(conversation);
     for (index, action) in rule.actions.iter().enumerate() {
-        let Some(before) = tx.get::<Conversation>(conversation_id)? else { break };
-        let Some(inbox) = tx.get::<Inbox>(before.inbox_id)? else { break };
+        let before = match current.take() {
+            Some(conversation) => conversation,
+            None => match tx.get::<Conversation>(conversation_id)? {
+                Some(conversation) => conversation,
+                None => break,
+            },
+        };
+        let Some(inbox) = inboxes.get(before.inbox_id) else { break };
         let mut after = before.clone();
-        let (outcome, effect) = plan(&*tx, rule, &inbox, &mut after, action, now)?;
+        let (outcome, effect) = plan(&*tx, rule, inbox, &mut after, action, now)?;
         if outcome.status == ActionStatus::Skipped {
             if outcome.reason.as_deref() == Some("reference_missing") {
                 flag(tx, rule, &format!("{} names something that no longer exists", describe(action)))?;
             }
             outcomes.push(outcome);
+            current = Some(before);
             continue;
         }
-        ledger::save(tx, &before, &after, &cause)?;
+        let stored = ledger::save_stored(tx, &before, &after, &cause)?;
         if before.snoozed_until != after.snoozed_until {
             snooze_timer(tx, &after)?;
         }
         match effect {
-            Effect::None => {}
+            Effect::None => current = Some(stored),
             Effect::Route => {
                 routing::route(tx, routing::Released::default())?;
             }
             Effect::Reply(body) => {
-                write_message(tx, rule, &inbox, &after, MessageKind::Outgoing, body, &cause)?
+                write_message(tx, rule, inbox, &stored, MessageKind::Outgoing, body, &cause)?
             }
-            Effect::Note(body) => write_message(tx, rule, &inbox, &after, MessageKind::Note, body, &cause)?,
-            Effect::Webhook(url) => queue_webhook(tx, rule, &after, url, &format!("{origin}#{index}"))?,
+            Effect::Note(body) => write_message(tx, rule, inbox, &stored, MessageKind::Note, body, &cause)?,
+            Effect::Webhook(url) => queue_webhook(tx, rule, &stored, url, &format!("{origin}#{index}"))?,
             Effect::Sla(policy) => {
                 super::sla::pin(tx, conversation_id, policy, &cause)?;
             }
@@ -659,16 +680,9 @@ fn perform(
     }
     if !did.is_empty() {
         let text = format!("Automation “{}”: {}", rule.name, did.join(", "));
-        let inbox = conversation_id_inbox(&*tx, conversation_id)?;
-        activity(tx, inbox, conversation_id, Sender::System, text)?;
+        activity(tx, inbox_id, conversation_id, Sender::System, text)?;
     }
     Ok(outcomes)
-}
-
-fn conversation_id_inbox(store: &(impl StoreRead + ?Sized), conversation: Id) -> Outcome<Id> {
-    let conversation: Conversation =
-        store.get(conversation)?.ok_or_else(|| Refusal::internal("a rule's conversation vanished"))?;
-    Ok(conversation.inbox_id)
 }
 
 /// A rule snoozed or woke a conversation: its wake-up timer follows.
@@ -1000,7 +1014,8 @@ pub(super) fn fire(tx: &mut dyn StoreTx, timer: &TimerRecord) -> Outcome<()> {
         logged.trace = trace;
         if matched {
             logged.status = RunStatus::Done;
-            logged.actions = perform(tx, &rule, conversation.id, &format!("{}@{}", timer.key, timer.due_at))?;
+            logged.actions =
+                perform(tx, &rule, conversation.clone(), &format!("{}@{}", timer.key, timer.due_at))?;
         } else {
             logged.reason = Some("conditions_changed".into());
         }

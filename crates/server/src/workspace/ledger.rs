@@ -95,11 +95,22 @@ pub fn sla_event(
 /// nothing when nothing changed. Leaving `resolved` starts a new cycle: the `reopened` event and
 /// everything after it belong to it.
 pub fn save(tx: &mut dyn StoreTx, before: &Conversation, after: &Conversation, cause: &Cause) -> Outcome<()> {
+    save_stored(tx, before, after, cause).map(drop)
+}
+
+/// [`save`], answering the conversation as stored (`after` with its SLA moved by the change), so
+/// a caller that goes on changing it needn't read it back.
+pub fn save_stored(
+    tx: &mut dyn StoreTx,
+    before: &Conversation,
+    after: &Conversation,
+    cause: &Cause,
+) -> Outcome<Conversation> {
     if before == after {
-        return Ok(());
+        return Ok(after.clone());
     }
-    let (after, sla_events) = super::sla::step(tx, Some(before), after, cause.at)?;
-    let after = &after;
+    let (stored, sla_events) = super::sla::step(tx, Some(before), after, cause.at)?;
+    let after = &stored;
     tx.put(after, Audience::inbox(after.inbox_id))?;
     let mut cycle = cycle_of(tx, after.id)?;
     let id = after.id;
@@ -150,7 +161,7 @@ pub fn save(tx: &mut dyn StoreTx, before: &Conversation, after: &Conversation, c
     for event in sla_events {
         append(tx, id, cycle, &sla, event)?;
     }
-    Ok(())
+    Ok(stored)
 }
 
 /// Writes a conversation routing assigned, and its `assigned` event with the candidates routing
