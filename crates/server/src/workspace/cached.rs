@@ -1,7 +1,9 @@
 //! What almost every write reads and almost none changes, kept between transactions: the enabled
 //! SLA policies (tried on every conversation write, `sla::step`), the inboxes with their
-//! business hours compiled (routing, ingest, auto-replies and SLA timing read them), and the
-//! enabled automation rules (read by every write that changed a conversation).
+//! business hours compiled (routing, ingest, auto-replies and SLA timing read them), the
+//! enabled automation rules (read by every write that changed a conversation), and the agents
+//! (routing's roster, read by every inbound message in a routed inbox). Within one transaction
+//! each kind's version is read once.
 //!
 //! Each is kept as of a version of its kind: the seq of the kind's latest change
 //! (`StoreRead::kind_version`, one indexed lookup in the transaction). A write transaction holds the
@@ -16,7 +18,7 @@
 //! that, everything is read from the store, as before.
 
 use std::{
-    cell::RefCell,
+    cell::{Cell, RefCell},
     collections::HashMap,
     sync::{Arc, Mutex, PoisonError},
 };
@@ -49,16 +51,27 @@ impl<T> Default for Versioned<T> {
 }
 
 impl<T> Versioned<T> {
+    /// The value at the kind's version in `tx`; `slot` is the kind's place in [`Checked`]: the
+    /// version is read once per transaction (a transaction holds the writer, so it can't change
+    /// under it unless the transaction writes the kind itself, which reads afresh).
     fn get(
         &self,
         tx: &dyn StoreTx,
         kind: EntityKind,
+        slot: usize,
         load: impl FnOnce(&dyn StoreTx) -> Outcome<T>,
     ) -> Outcome<Arc<T>> {
         if tx.wrote(kind) {
             return Ok(Arc::new(load(tx)?));
         }
-        let version = tx.kind_version(kind)?;
+        let version = match checked(slot) {
+            Some(version) => version,
+            None => {
+                let version = tx.kind_version(kind)?;
+                set_checked(slot, version);
+                version
+            }
+        };
         if let Some((at, value)) = self.0.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
             if *at == version {
                 return Ok(value.clone());
@@ -68,6 +81,25 @@ impl<T> Versioned<T> {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some((version, value.clone()));
         Ok(value)
     }
+}
+
+/// The version of each cached kind this transaction has read (SLA policies, inboxes, rules).
+type Checked = [Option<i64>; 4];
+const SLA_POLICIES: usize = 0;
+const INBOXES: usize = 1;
+const AUTOMATION_RULES: usize = 2;
+const AGENTS: usize = 3;
+
+fn checked(slot: usize) -> Option<i64> {
+    CHECKED.with(|checked| checked.get()[slot])
+}
+
+fn set_checked(slot: usize, version: i64) {
+    CHECKED.with(|checked| {
+        let mut versions = checked.get();
+        versions[slot] = Some(version);
+        checked.set(versions);
+    });
 }
 
 /// Every inbox, and the business hours of those that keep valid ones.
@@ -109,21 +141,28 @@ pub struct Caches {
     sla_policies: Versioned<Vec<SlaPolicy>>,
     inboxes: Versioned<Inboxes>,
     automation_rules: Versioned<RuleSet>,
+    agents: Versioned<Vec<Agent>>,
 }
 
 thread_local! {
     static CURRENT: RefCell<Option<Caches>> = const { RefCell::new(None) };
+    static CHECKED: Cell<Checked> = const { Cell::new([None; 4]) };
 }
 
-/// Runs `run` (one transaction, on this thread) with `caches` as the current ones.
+/// Runs `run` (one transaction, on this thread) with `caches` as the current ones, and no
+/// version read yet.
 pub(super) fn within<T>(caches: &Caches, run: impl FnOnce() -> T) -> T {
-    struct Restore(Option<Caches>);
+    struct Restore(Option<Caches>, Checked);
     impl Drop for Restore {
         fn drop(&mut self) {
             CURRENT.with(|current| *current.borrow_mut() = self.0.take());
+            CHECKED.with(|checked| checked.set(self.1));
         }
     }
-    let _restore = Restore(CURRENT.with(|current| current.borrow_mut().replace(caches.clone())));
+    let _restore = Restore(
+        CURRENT.with(|current| current.borrow_mut().replace(caches.clone())),
+        CHECKED.with(|checked| checked.replace([None; 4])),
+    );
     run()
 }
 
@@ -137,7 +176,7 @@ pub(super) fn sla_policies(
     load: impl FnOnce(&dyn StoreTx) -> Outcome<Vec<SlaPolicy>>,
 ) -> Outcome<Arc<Vec<SlaPolicy>>> {
     match current() {
-        Some(caches) => caches.sla_policies.get(tx, EntityKind::SlaPolicy, load),
+        Some(caches) => caches.sla_policies.get(tx, EntityKind::SlaPolicy, SLA_POLICIES, load),
         None => Ok(Arc::new(load(tx)?)),
     }
 }
@@ -148,7 +187,18 @@ pub(super) fn automation_rules(
     load: impl FnOnce(&dyn StoreTx) -> Outcome<RuleSet>,
 ) -> Outcome<Arc<RuleSet>> {
     match current() {
-        Some(caches) => caches.automation_rules.get(tx, EntityKind::AutomationRule, load),
+        Some(caches) => caches.automation_rules.get(tx, EntityKind::AutomationRule, AUTOMATION_RULES, load),
+        None => Ok(Arc::new(load(tx)?)),
+    }
+}
+
+/// Every agent as `load` reads them (routing's roster), from the cache when no agent has changed.
+pub(super) fn agents(
+    tx: &dyn StoreTx,
+    load: impl FnOnce(&dyn StoreTx) -> Outcome<Vec<Agent>>,
+) -> Outcome<Arc<Vec<Agent>>> {
+    match current() {
+        Some(caches) => caches.agents.get(tx, EntityKind::Agent, AGENTS, load),
         None => Ok(Arc::new(load(tx)?)),
     }
 }
@@ -156,7 +206,7 @@ pub(super) fn automation_rules(
 /// Every inbox with its compiled hours, from the cache when no inbox has changed.
 pub(super) fn inboxes(tx: &dyn StoreTx) -> Outcome<Arc<Inboxes>> {
     match current() {
-        Some(caches) => caches.inboxes.get(tx, EntityKind::Inbox, Inboxes::load),
+        Some(caches) => caches.inboxes.get(tx, EntityKind::Inbox, INBOXES, Inboxes::load),
         None => Ok(Arc::new(Inboxes::load(tx)?)),
     }
 }

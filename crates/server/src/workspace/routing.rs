@@ -12,7 +12,10 @@
 //! data always gives the same assignments. Every write is serialised (SQLite's one writer,
 //! PostgreSQL's feed lock), so two nodes or two triggers can never push an agent over capacity.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::{
+    collections::{BTreeMap, HashMap, HashSet},
+    sync::Arc,
+};
 
 use switchboard_proto::{
     ledger::{Actor, EventKind, PassedOver, RoutingCandidate},
@@ -32,17 +35,33 @@ const QUEUE_WINDOW: usize = 500;
 
 /// What routing knows of every agent during one pass.
 struct Roster {
-    agents: Vec<Agent>,
+    agents: Arc<Vec<Agent>>,
     loads: HashMap<Id, u32>,
     turns: HashMap<Id, i64>,
     connected: HashSet<Id>,
     next_turn: i64,
 }
 
+/// Every agent, by id.
+fn agents_by_id(store: &(impl StoreRead + ?Sized)) -> Outcome<Vec<Agent>> {
+    let mut agents: Vec<Agent> = store.all()?;
+    agents.sort_by_key(|agent| agent.id);
+    Ok(agents)
+}
+
 impl Roster {
     fn read(store: &(impl StoreRead + ?Sized)) -> Outcome<Roster> {
-        let mut agents: Vec<Agent> = store.all()?;
-        agents.sort_by_key(|agent| agent.id);
+        let agents = Arc::new(agents_by_id(store)?);
+        Self::with_agents(store, agents)
+    }
+
+    /// [`Roster::read`] in a write, the agents kept between writes until one changes (`cached.rs`).
+    fn read_tx(tx: &dyn StoreTx) -> Outcome<Roster> {
+        let agents = super::cached::agents(tx, |tx| agents_by_id(tx))?;
+        Self::with_agents(tx, agents)
+    }
+
+    fn with_agents(store: &(impl StoreRead + ?Sized), agents: Arc<Vec<Agent>>) -> Outcome<Roster> {
         let loads = store
             .open_loads()?
             .into_iter()
@@ -337,7 +356,7 @@ pub fn release_unavailable_owner(tx: &mut dyn StoreTx, inbox: &Inbox, conversati
     }
     let Some(conversation) = tx.get::<Conversation>(conversation_id)? else { return Ok(()) };
     let Some(owner_id) = conversation.assignee_id else { return Ok(()) };
-    let roster = Roster::read(tx)?;
+    let roster = Roster::read_tx(tx)?;
     let available = roster.agents.iter().find(|agent| agent.id == owner_id).is_some_and(|owner| {
         // Capacity doesn't matter: the conversation is already theirs.
         matches!(roster.passed_over(owner, &conversation, inbox, None), None | Some(PassedOver::AtCapacity))
@@ -381,7 +400,7 @@ pub fn route(tx: &mut dyn StoreTx, released: Released) -> Outcome<usize> {
     }
     // Nobody with room (a night's customers waiting, everyone away): done, the queue unread. It
     // can be long, and this pass runs in every change that could route.
-    let mut roster = Roster::read(tx)?;
+    let mut roster = Roster::read_tx(tx)?;
     if !roster.anyone_has_room() {
         return Ok(0);
     }
@@ -483,7 +502,7 @@ pub fn decide_new(
             return Ok(None);
         }
     }
-    let mut roster = Roster::read(tx)?;
+    let mut roster = Roster::read_tx(tx)?;
     if !roster.anyone_has_room() {
         return Ok(None);
     }
@@ -553,7 +572,7 @@ impl Workspace {
             let routed: Vec<&Inbox> =
                 inboxes.iter().filter(|inbox| inbox.routing.mode != RoutingMode::Manual).collect();
             let mut parked: HashMap<Id, u32> = HashMap::new();
-            for agent in &roster.agents {
+            for agent in roster.agents.iter() {
                 let count = store
                     .unresolved_assigned_to(agent.id)?
                     .iter()

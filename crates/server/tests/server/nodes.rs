@@ -632,3 +632,39 @@ async fn an_sla_policy_or_inbox_edited_through_one_node_governs_the_next_write_o
     let third = server.inbound(&workspace.whatsapp, "cache-z", "cache-z-1", "hi").await.conversation_id;
     assert_eq!(resolution_target(third).await, None, "node A must see node B's policy deletion");
 }
+
+/// Routing keeps the agents between writes (`workspace/cached.rs`): an agent's availability
+/// changed through node B governs node A's very next routing.
+#[tokio::test]
+async fn an_agents_availability_changed_through_one_node_governs_routing_on_the_other() {
+    if !on_postgres("an_agents_availability_changed_through_one_node_governs_routing_on_the_other") {
+        return;
+    }
+    use crate::routing::{agent, assignee_of, routed_inbox, set_availability};
+    let (server, node, _, _) = two_nodes().await;
+    let first = agent(&server, "first", None).await;
+    let second = agent(&server, "second", None).await;
+    let members = [first.agent.id, second.agent.id];
+    let inbox = routed_inbox(&server, "Routed", "least_loaded", &members).await;
+    let mut streams = Vec::new();
+    for session in [&first, &second] {
+        set_availability(session, "online").await;
+        let head = server.head().await;
+        let mut socket = open_stream(session, head).await;
+        hears_online(&mut socket, &[session.agent.id]).await;
+        streams.push(socket);
+    }
+    // Node A routes (and keeps the agents as they are now) with only the first available.
+    set_availability(&second, "busy").await;
+    let one = server.inbound(&inbox, "roster-1", "roster-1-m", "hello").await.conversation_id;
+    assert_eq!(assignee_of(&server, one).await, Some(first.agent.id));
+    // Through node B the two swap: node A's next inbound goes to the second.
+    set_availability(&second.on(&node.base), "online").await;
+    set_availability(&first.on(&node.base), "busy").await;
+    let two = server.inbound(&inbox, "roster-2", "roster-2-m", "hello").await.conversation_id;
+    assert_eq!(
+        assignee_of(&server, two).await,
+        Some(second.agent.id),
+        "node A must see the availability set through node B"
+    );
+}

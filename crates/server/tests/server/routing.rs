@@ -64,7 +64,7 @@ impl Desk {
     }
 }
 
-async fn agent(server: &TestServer, name: &str, capacity: Option<u32>) -> Session {
+pub(crate) async fn agent(server: &TestServer, name: &str, capacity: Option<u32>) -> Session {
     let email = format!("{name}@test.example");
     let created = server
         .admin
@@ -79,7 +79,12 @@ async fn agent(server: &TestServer, name: &str, capacity: Option<u32>) -> Sessio
     server.login(&email).await
 }
 
-async fn routed_inbox(server: &TestServer, name: &str, mode: &str, members: &[Id]) -> CreatedInbox {
+pub(crate) async fn routed_inbox(
+    server: &TestServer,
+    name: &str,
+    mode: &str,
+    members: &[Id],
+) -> CreatedInbox {
     let created: CreatedInbox = serde_json::from_value(
         server
             .admin
@@ -94,7 +99,7 @@ async fn routed_inbox(server: &TestServer, name: &str, mode: &str, members: &[Id
     created
 }
 
-async fn set_availability(session: &Session, availability: &str) {
+pub(crate) async fn set_availability(session: &Session, availability: &str) {
     let (status, body) =
         session.request(Method::PATCH, "/api/v1/me", Some(json!({"availability": availability}))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -107,7 +112,7 @@ async fn events(server: &TestServer, conversation: Id) -> Vec<ConversationEvent>
 }
 
 /// The conversation's assignee, from its ledger.
-async fn assignee_of(server: &TestServer, conversation: Id) -> Option<Id> {
+pub(crate) async fn assignee_of(server: &TestServer, conversation: Id) -> Option<Id> {
     events(server, conversation).await.iter().rev().find_map(|event| match &event.event {
         EventKind::Assigned { to, .. } => Some(*to),
         _ => None,
