@@ -169,15 +169,39 @@ pub async fn upload_staged(config: EngineConfig, conversation_id: Id, staged_id:
     Ok(attachment.id)
 }
 
-/// The name a plain copy is written under: the last component of what the sender called the
-/// file, without separators, never empty, `.` or `..`.
+/// The name a plain copy is written under, safe on every desktop's disk whatever the sender
+/// called the file (the name shown stays theirs): its last path component; control characters and
+/// the characters Windows reserves (`<>:"|?*`) replaced by `_`; no trailing dots or spaces (which
+/// Windows drops); a Windows device name (`CON`, `NUL`, `COM1`, `LPT¹`, with or without an
+/// extension) prefixed with `_`; at most 200 bytes, the extension kept; never empty, `.` or `..`.
 fn open_name(file_name: &str) -> String {
-    let last = file_name.rsplit(['/', '\\']).next().unwrap_or_default().replace('\0', "_");
-    if last.trim().is_empty() || last == "." || last == ".." {
-        "attachment".into()
-    } else {
-        last
+    let last = file_name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let replaced: String =
+        last.chars().map(|c| if c.is_control() || "<>:\"|?*".contains(c) { '_' } else { c }).collect();
+    let mut name = replaced.trim_end_matches(['.', ' ']).trim_start().to_owned();
+    if name.is_empty() || name.chars().all(|c| c == '.') {
+        return "attachment".into();
     }
+    let stem = name.split('.').next().unwrap_or_default().trim_end().to_ascii_uppercase();
+    let device = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$")
+        || ["COM", "LPT"].iter().any(|port| {
+            stem.strip_prefix(port).is_some_and(|n| {
+                matches!(n, "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "¹" | "²" | "³")
+            })
+        });
+    if device {
+        name.insert(0, '_');
+    }
+    if name.len() > 200 {
+        let extension = name.rfind('.').map(|dot| name[dot..].to_owned()).filter(|e| e.len() <= 16);
+        let extension = extension.unwrap_or_default();
+        let mut cut = 200 - extension.len();
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        name = format!("{}{extension}", &name[..cut]);
+    }
+    name
 }
 
 /// The folder beside an account's cache file that holds its downloaded attachments, by sha256.
@@ -325,8 +349,56 @@ mod tests {
         assert_eq!(open_name("../../.ssh/authorized_keys"), "authorized_keys");
         assert_eq!(open_name("..\\..\\Windows\\evil.bat"), "evil.bat");
         assert_eq!(open_name("invoice.pdf"), "invoice.pdf");
-        for hostile in ["", "..", ".", "dir/", "a/.."] {
+        for hostile in ["", "..", ".", "dir/", "a/..", "...", "   ", ". ."] {
             assert_eq!(open_name(hostile), "attachment", "{hostile:?}");
         }
+    }
+
+    /// What a name must be to be written as itself on Linux, macOS and Windows.
+    fn safe_on_disk(name: &str) -> bool {
+        let stem = name.split('.').next().unwrap_or_default().to_ascii_uppercase();
+        let device = ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"].contains(&stem.as_str())
+            || ((stem.starts_with("COM") || stem.starts_with("LPT")) && stem.chars().count() == 4);
+        !name.is_empty()
+            && name != "."
+            && name != ".."
+            && name.len() <= 200
+            && !name.ends_with(['.', ' '])
+            && !name.chars().any(|c| c.is_control() || "/\\<>:\"|?*".contains(c))
+            && !device
+    }
+
+    #[test]
+    fn every_hostile_file_name_becomes_one_safe_file() {
+        // The hostile corpus (issue 20): traversal, device names, NULs, reversed extensions.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/hostile/cases.jsonl");
+        let corpus = std::fs::read_to_string(path).expect("the hostile corpus");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut checked = 0;
+        for line in corpus.lines() {
+            let case: serde_json::Value = serde_json::from_str(line).expect("a case");
+            let name = match case["kind"].as_str() {
+                Some("file_name") => case["text"].as_str(),
+                Some("attachment") => case["file_name"].as_str(),
+                _ => None,
+            };
+            let Some(name) = name else { continue };
+            let safe = open_name(name);
+            assert!(safe_on_disk(&safe), "{}: {name:?} became {safe:?}", case["name"]);
+            // Written, it is one file directly in the directory, under that name.
+            let case_dir = dir.path().join(checked.to_string());
+            std::fs::create_dir(&case_dir).expect("case dir");
+            std::fs::write(case_dir.join(&safe), b"x").expect("write");
+            let entries: Vec<_> =
+                std::fs::read_dir(&case_dir).expect("list").flatten().map(|e| e.file_name()).collect();
+            assert_eq!(entries, vec![std::ffi::OsString::from(&safe)], "{}", case["name"]);
+            checked += 1;
+        }
+        assert!(checked >= 50, "{checked} file names");
+        assert_eq!(open_name("CON"), "_CON");
+        assert_eq!(open_name("com1.jpg"), "_com1.jpg");
+        assert_eq!(open_name("report.pdf.  "), "report.pdf");
+        assert_eq!(open_name("a:b|c.txt"), "a_b_c.txt");
+        assert_eq!(open_name(&format!("{}.pdf", "x".repeat(300))), format!("{}.pdf", "x".repeat(196)));
     }
 }

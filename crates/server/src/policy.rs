@@ -43,6 +43,15 @@ pub fn check_body(body: &str) -> Outcome<()> {
     if body.len() > MAX_BODY_BYTES {
         return Err(Refusal::too_large(format!("a message body may be at most {MAX_BODY_BYTES} bytes")));
     }
+    no_nul(body, "a message body")
+}
+
+/// Refuses a NUL character: it shows as nothing and PostgreSQL can't store one in text, so it is
+/// refused on both backends alike (issue 20's hostile corpus, `tests/fixtures/hostile/`).
+fn no_nul(text: &str, what: &str) -> Outcome<()> {
+    if text.contains('\0') {
+        return Err(Refusal::validation(format!("{what} may not contain a NUL character")));
+    }
     Ok(())
 }
 
@@ -100,6 +109,8 @@ pub fn check_contact_fields(name: &str, phone: Option<&str>, email: Option<&str>
     if name.trim().is_empty() || name.chars().count() > 200 {
         return Err(Refusal::validation("name must be 1 to 200 characters"));
     }
+    no_nul(name, "a name")?;
+    no_nul(email.unwrap_or_default(), "an email address")?;
     if let Some(phone) = phone {
         let digits = text::phone_digits(phone);
         let allowed = phone.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
@@ -267,6 +278,8 @@ mod tests {
         assert!(check_contact_fields("Ana", Some("+40 (721) 555-010"), None).is_ok());
         assert!(check_contact_fields("Ana", Some("call me"), None).is_err());
         assert_eq!(check_body(&"x".repeat(MAX_BODY_BYTES + 1)).map_err(|r| r.code), Err(ErrorCode::TooLarge));
+        assert!(check_body("a\0b").is_err(), "a NUL is refused");
+        assert!(check_contact_fields("Ann\0", None, None).is_err(), "a NUL in a name is refused");
         assert!(check_password("short").is_err());
     }
 }

@@ -21,6 +21,7 @@ mod erasure;
 mod escalation;
 mod feed;
 mod fuzz;
+mod hostile;
 mod graph_emulator;
 mod inbox_visibility;
 mod label_names;

@@ -80,14 +80,14 @@ pub fn parse(raw: &[u8]) -> ParsedEmail {
     let from = message.from().and_then(Address::first);
     let from_address =
         from.and_then(|a| a.address()).map(|a| a.trim().to_lowercase()).filter(|a| a.contains('@'));
-    let from_name = from.and_then(|a| a.name()).map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    let from_name = from.and_then(|a| a.name()).map(|n| no_nul(n.trim())).filter(|n| !n.is_empty());
     let reply_to = message
         .reply_to()
         .and_then(Address::first)
         .and_then(|a| a.address())
         .map(|a| a.trim().to_lowercase())
         .filter(|a| a.contains('@') && Some(a) != from_address.as_ref());
-    let subject = message.subject().unwrap_or_default().trim().to_owned();
+    let subject = no_nul(message.subject().unwrap_or_default().trim());
 
     let text = match message.text_part(0) {
         Some(part) if part.is_text_html() => html_to_text(part.text_contents().unwrap_or_default()),
@@ -97,7 +97,7 @@ pub fn parse(raw: &[u8]) -> ParsedEmail {
             None => String::new(),
         },
     };
-    let body = fold_quoted(&text.replace("\r\n", "\n"));
+    let body = fold_quoted(&no_nul(&text.replace("\r\n", "\n")));
 
     let attachments = message
         .attachments()
@@ -193,6 +193,12 @@ fn ids(value: &HeaderValue<'_>) -> Vec<String> {
         .map(clean_id)
         .filter(|id| !id.is_empty() && id.len() <= 190)
         .collect()
+}
+
+/// Text with each NUL replaced by U+FFFD: a NUL shows as nothing, and the store refuses it
+/// (PostgreSQL can't keep one in text), so mail carrying one is still ingested.
+fn no_nul(text: &str) -> String {
+    text.replace('\0', "\u{FFFD}")
 }
 
 fn clean_id(id: &str) -> String {
