@@ -55,7 +55,8 @@ suite_clippy() { cargo clippy --workspace --all-targets --locked -- -D warnings;
 # The one build of the full run: the binaries (app, server, bench, hello-world) and every test binary.
 suite_build() { cargo build --workspace --all-targets --locked; }
 
-# Fuzzes the built server from its served OpenAPI document; fails on any 5xx or panic.
+# Fuzzes the built server from its served OpenAPI document, each operation alone and then stateful
+# chains of operations (90 s; about 2 min in all); fails on any 5xx or panic.
 suite_schemathesis() { tests/schemathesis.sh target/debug/switchboard-server; }
 
 # Timings are reported, never asserted: this keeps the harness working, on the debug build.

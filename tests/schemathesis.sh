@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Fuzzes the running API from its own OpenAPI document with schemathesis and fails on any 5xx.
+# Fuzzes the running API from its own OpenAPI document with schemathesis and fails on any 5xx:
+# each operation on its own (examples, coverage, fuzzing), then stateful chains of operations
+# for SCHEMATHESIS_STATEFUL_SECONDS (90).
 # Usage: tests/schemathesis.sh [path/to/switchboard-server]   (needs `st` from PyPI's schemathesis)
 set -euo pipefail
 server_bin=${1:-target/debug/switchboard-server}
@@ -43,14 +45,28 @@ parameters = { id = "$team_id" }
 include-path = "/api/v1/attachments"
 parameters = { conversation_id = "$conversation_id" }
 TOML
-# Logout and device revocation would revoke the token the run depends on (the integration tests
-# cover both); every other operation is exercised.
+# Logout and device revocation (one device, or all of an agent's) would revoke the token the run
+# depends on (the integration tests cover them); every other operation is exercised.
+excluded=(--exclude-path /api/v1/auth/logout --exclude-path /api/v1/devices/{id}
+  --exclude-path /api/v1/agents/{id}/devices)
 st --config-file "$config" run "$base/api/v1/openapi.json" \
   --checks not_a_server_error \
   --header "Authorization: Bearer $token" \
-  --exclude-path /api/v1/auth/logout \
-  --exclude-method DELETE --exclude-path /api/v1/devices/{id} \
+  "${excluded[@]}" \
+  --phases examples,coverage,fuzzing \
   --max-examples "$examples" \
+  --generation-deterministic \
+  --no-color
+# Stateful: chains of calls along the links between operations (schemathesis infers them from
+# the document: an id one operation answers with is fed to the operations that take it, as in
+# POST /labels -> PATCH /labels/{id} -> DELETE /labels/{id}), repeated until the time budget is
+# spent, still failing on any 5xx. No fixed ids here: the links supply real ones.
+st run "$base/api/v1/openapi.json" \
+  --checks not_a_server_error \
+  --header "Authorization: Bearer $token" \
+  "${excluded[@]}" \
+  --phases stateful \
+  --max-time "${SCHEMATHESIS_STATEFUL_SECONDS:-90}" \
   --generation-deterministic \
   --no-color
 if grep -q "panicked" "$log"; then
