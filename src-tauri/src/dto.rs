@@ -971,6 +971,7 @@ pub fn typescript_bindings() -> String {
         switchboard_proto::calendar::CalendarHistory::decl(&config),
         InboxVisibility::decl(&config),
         Inbox::decl(&config),
+        ReplyRules::decl(&config),
         switchboard_proto::sla::SlaMetric::decl(&config),
         switchboard_proto::sla::SlaClockStatus::decl(&config),
         switchboard_proto::sla::SlaCancelReason::decl(&config),

@@ -395,6 +395,38 @@ pub struct Inbox {
     /// Which of its conversations the inbox's members see (admins see all).
     #[serde(default)]
     pub visibility: InboxVisibility,
+    /// What the inbox's connector says of replies (its reported capabilities), so the app shows
+    /// the window the server enforces. `None`: no connector, the channel's defaults apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub reply_rules: Option<ReplyRules>,
+}
+
+/// How long replies may follow the customer's last message on an inbox, and what is left once
+/// that time has passed: the connector's capabilities, carried on the inbox entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReplyRules {
+    /// Free-form replies only within this long of the customer's last message (`None`: any time).
+    pub window_ms: Option<Millis>,
+    /// How long a person (not an automation) may still reply: longer than `window_ms` on a
+    /// Messenger or Instagram inbox that enables the `HUMAN_AGENT` tag (7 days).
+    pub person_window_ms: Option<Millis>,
+    /// Whether an approved template may be sent once the window has closed (WhatsApp); without
+    /// templates, only the customer writing again opens it.
+    pub templates: bool,
+}
+
+impl Inbox {
+    /// The reply rules in force: the connector's, else the channel's defaults (24 hours and
+    /// templates on WhatsApp, Instagram and Messenger; no window elsewhere).
+    pub fn reply_rules(&self) -> ReplyRules {
+        self.reply_rules.unwrap_or_else(|| {
+            let window = self.channel.has_reply_window().then_some(REPLY_WINDOW_MS);
+            ReplyRules { window_ms: window, person_window_ms: window, templates: window.is_some() }
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -475,6 +507,12 @@ impl Conversation {
     /// Whether a free-form reply is allowed at `now`.
     pub fn reply_window_open(&self, channel: Channel, now: Millis) -> bool {
         self.reply_window_closes_at(channel).is_none_or(|closes| now < closes)
+    }
+
+    /// When a person's free-form reply stops being allowed on `inbox` (`None`: never).
+    pub fn person_reply_closes_at(&self, inbox: &Inbox) -> Option<Millis> {
+        let window = inbox.reply_rules().person_window_ms?;
+        Some(self.last_incoming_at.map_or(Millis::MIN, |at| at.saturating_add(window)))
     }
 }
 

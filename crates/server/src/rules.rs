@@ -146,6 +146,7 @@ mod tests {
             routing: switchboard_proto::Routing::default(),
             auto_replies: switchboard_proto::AutoReplies::default(),
             visibility: Default::default(),
+            reply_rules: None,
         }
     }
 

@@ -142,7 +142,7 @@ impl Desktop {
                 messages: window.messages,
                 older: window.older.into(),
                 newer: window.newer,
-                window: reply_window(&conversation, channel, now).into(),
+                window: reply_window(&conversation, inbox.as_ref(), now).into(),
                 sla_clock: sla_countdown(&conversation).cloned(),
                 pinned: cache.get::<Pin>(EntityKind::Pin, id)?.is_some(),
                 other_conversations: cache

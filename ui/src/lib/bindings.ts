@@ -136,7 +136,32 @@ hours: CalendarHistory | null, routing: Routing, auto_replies: AutoReplies,
 /**
  * Which of its conversations the inbox's members see (admins see all).
  */
-visibility: InboxVisibility, };
+visibility: InboxVisibility, 
+/**
+ * What the inbox's connector says of replies (its reported capabilities), so the app shows
+ * the window the server enforces. `None`: no connector, the channel's defaults apply.
+ */
+reply_rules?: ReplyRules, };
+
+/**
+ * How long replies may follow the customer's last message on an inbox, and what is left once
+ * that time has passed: the connector's capabilities, carried on the inbox entity.
+ */
+export type ReplyRules = { 
+/**
+ * Free-form replies only within this long of the customer's last message (`None`: any time).
+ */
+window_ms: number | null, 
+/**
+ * How long a person (not an automation) may still reply: longer than `window_ms` on a
+ * Messenger or Instagram inbox that enables the `HUMAN_AGENT` tag (7 days).
+ */
+person_window_ms: number | null, 
+/**
+ * Whether an approved template may be sent once the window has closed (WhatsApp); without
+ * templates, only the customer writing again opens it.
+ */
+templates: boolean, };
 
 export type SlaMetric = "first_response" | "next_response" | "resolution";
 

@@ -1,8 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
-  IDLE_TYPING, canSend, checkAttachment, composerView, draftDecision, mentionTrigger, renderTemplate,
-  templateParamCount, templateParts, templateRequired, toBase64, typingDecision, type SendState,
+  IDLE_TYPING, canSend, checkAttachment, composerView, draftDecision, humanAgentDeadline, mentionTrigger,
+  renderTemplate, replyRules, templateParamCount, templateParts, templateRequired, toBase64, typingDecision,
+  windowClosedText, type SendState,
 } from './composer';
+import type { ReplyRules } from './bindings';
+import { setLocale } from './i18n';
 
 const template = { name: 'order_update', language: 'en', body: 'Hi {{1}}, order {{2}} is on its way' };
 const base: SendState = { kind: 'reply', body: '', stagedCount: 0, uploading: 0, window: { state: 'always' }, template: null, params: [], sending: false };
@@ -18,6 +21,63 @@ describe('mode rules', () => {
     expect(templateRequired({ state: 'open_until', until: 1 }, 'reply')).toBe(false);
     expect(templateRequired({ state: 'always' }, 'reply')).toBe(false);
     expect(templateRequired(null, 'reply')).toBe(false);
+  });
+});
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+// What the server puts on the inbox entity from each connector's capabilities.
+const whatsappRules: ReplyRules = { window_ms: DAY, person_window_ms: DAY, templates: true };
+const metaRules: ReplyRules = { window_ms: DAY, person_window_ms: DAY, templates: false };
+const humanAgentRules: ReplyRules = { window_ms: DAY, person_window_ms: 7 * DAY, templates: false };
+
+describe("the inbox's reply rules", () => {
+  afterEach(() => setLocale('en'));
+  it("come from the inbox entity; an inbox without them keeps templates past the window", () => {
+    expect(replyRules({ reply_rules: metaRules })).toEqual(metaRules);
+    expect(replyRules({}).templates).toBe(true);
+    expect(replyRules(null).templates).toBe(true);
+  });
+  it('show the template picker past the window only where the connector sends templates', () => {
+    expect(composerView({ state: 'closed' }, 'reply', whatsappRules)).toBe('template');
+    expect(composerView({ state: 'closed' }, 'reply', metaRules)).toBe('closed');
+    expect(composerView({ state: 'closed' }, 'note', metaRules)).toBe('text');
+    expect(composerView({ state: 'open_until', until: 5 }, 'reply', metaRules)).toBe('text');
+  });
+  it('send nothing on a closed Meta window, not even a template', () => {
+    const closed: SendState = { ...base, window: { state: 'closed' }, templates: false, template, params: ['Ana', '#42'] };
+    expect(canSend(closed)).toBe(false);
+    expect(canSend({ ...closed, templates: true })).toBe(true);
+  });
+  it('say a template is the way on WhatsApp, and that the customer must write first on Meta', () => {
+    expect(windowClosedText(whatsappRules, 'whatsapp')).toContain('pre-approved template');
+    expect(windowClosedText(metaRules, 'facebook')).toBe(
+      'The reply window has closed, and Messenger has no templates: the customer must write first.',
+    );
+    const week = windowClosedText(humanAgentRules, 'instagram');
+    expect(week).toContain('More than 7 days');
+    expect(week).toContain('the customer must write first');
+    expect(week).not.toContain('template message');
+  });
+  it('in every language', () => {
+    for (const lang of ['fa', 'ar', 'ro', 'pl'] as const) {
+      setLocale(lang);
+      const closed = windowClosedText(metaRules, 'instagram');
+      const week = windowClosedText(humanAgentRules, 'instagram');
+      expect(closed).not.toContain('composer.');
+      expect(week).not.toContain('composer.');
+      expect(week).not.toEqual(closed);
+    }
+  });
+  it("give the HUMAN_AGENT deadline only in a person's extra time", () => {
+    const last = 1_000;
+    expect(humanAgentDeadline(humanAgentRules, last, last + HOUR)).toBeNull();
+    expect(humanAgentDeadline(humanAgentRules, last, last + DAY)).toBe(last + 7 * DAY);
+    expect(humanAgentDeadline(humanAgentRules, last, last + 7 * DAY - 1)).toBe(last + 7 * DAY);
+    expect(humanAgentDeadline(humanAgentRules, last, last + 7 * DAY)).toBeNull();
+    expect(humanAgentDeadline(metaRules, last, last + 2 * HOUR)).toBeNull();
+    expect(humanAgentDeadline(whatsappRules, last, last + DAY + 1)).toBeNull();
+    expect(humanAgentDeadline(humanAgentRules, null, last)).toBeNull();
   });
 });
 

@@ -1,17 +1,57 @@
 // The composer's rules as pure functions: what it shows, when it may send, templates,
 // attachment limits, and when drafts and typing indicators go out (time is a parameter).
-import type { Channel, MessageTemplate, SendKind, WindowState } from './bindings';
+import type { Channel, Inbox, MessageTemplate, ReplyRules, SendKind, WindowState } from './bindings';
 import { t } from './i18n';
 import { fileSize, megabytes } from './format';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Replies after the reply window closed must be templates; notes are always free text. */
 export function templateRequired(window: WindowState | null | undefined, kind: SendKind): boolean {
   return kind === 'reply' && window?.state === 'closed';
 }
 
-/** What the composer shows. */
-export function composerView(window: WindowState | null | undefined, kind: SendKind): 'text' | 'template' {
-  return templateRequired(window, kind) ? 'template' : 'text';
+/**
+ * The inbox's reply rules as its connector reports them (the inbox entity's `reply_rules`). An
+ * inbox without them (no connector, or stored before they were carried) keeps the old rule: a
+ * template once the window has closed.
+ */
+export function replyRules(inbox: Pick<Inbox, 'reply_rules'> | null | undefined): ReplyRules {
+  return inbox?.reply_rules ?? { window_ms: null, person_window_ms: null, templates: true };
+}
+
+/**
+ * What the composer shows: free text, the template picker once the window has closed, or — on a
+ * channel without templates (Messenger, Instagram) — nothing to send until the customer writes.
+ */
+export function composerView(
+  window: WindowState | null | undefined,
+  kind: SendKind,
+  rules: ReplyRules = replyRules(null),
+): 'text' | 'template' | 'closed' {
+  if (!templateRequired(window, kind)) return 'text';
+  return rules.templates ? 'template' : 'closed';
+}
+
+/** Why the composer can't take free text, in words fitting the inbox's rules. */
+export function windowClosedText(rules: ReplyRules, channel: Channel | undefined): string {
+  const name = channelName(channel);
+  if (rules.templates) return t('composer.windowClosedBody', { channel: name });
+  const longer = rules.person_window_ms != null && rules.window_ms != null && rules.person_window_ms > rules.window_ms;
+  if (longer) return t('composer.windowClosedHumanAgent', { channel: name, count: Math.round(rules.person_window_ms! / DAY_MS) });
+  return t('composer.windowClosedNoTemplates', { channel: name });
+}
+
+/**
+ * On an inbox whose people may answer past the standard window (Meta's `HUMAN_AGENT` tag, 7
+ * days): when, within that extra time, the last reply may go out; `null` inside the standard
+ * window or when there is no extra time.
+ */
+export function humanAgentDeadline(rules: ReplyRules, lastIncomingAt: number | null | undefined, now: number): number | null {
+  if (lastIncomingAt == null || rules.window_ms == null || rules.person_window_ms == null) return null;
+  if (rules.person_window_ms <= rules.window_ms) return null;
+  const deadline = lastIncomingAt + rules.person_window_ms;
+  return now >= lastIncomingAt + rules.window_ms && now < deadline ? deadline : null;
 }
 
 /** How many `{{n}}` parameters a template takes: the highest n used (like the server). */
@@ -46,6 +86,8 @@ export type SendState = {
   /** Files still being read or uploaded to staging. */
   uploading: number;
   window: WindowState | null;
+  /** Whether the inbox sends templates once the window has closed (`ReplyRules.templates`). */
+  templates?: boolean;
   template: MessageTemplate | null;
   params: string[];
   sending: boolean;
@@ -55,7 +97,7 @@ export type SendState = {
 export function canSend(state: SendState): boolean {
   if (state.sending || state.uploading > 0) return false;
   if (templateRequired(state.window, state.kind)) {
-    if (!state.template) return false;
+    if (state.templates === false || !state.template) return false;
     const needed = templateParamCount(state.template.body);
     for (let i = 0; i < needed; i += 1) if (!(state.params[i] ?? '').trim()) return false;
     return true;

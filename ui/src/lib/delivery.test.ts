@@ -21,6 +21,13 @@ describe('failureText', () => {
     expect(failureText(newer)).toBe('The channel refused it: the customer blocked this number');
     expect(failureText(undefined)).toBe('The channel gave no reason.');
   });
+  it('says what is left when the window closed on a channel without templates (Messenger, Instagram)', () => {
+    const closed = { kind: 'window_closed', reason: '(#10) This message is sent outside of allowed window.' } as const;
+    expect(failureText(closed, false)).toContain('the customer must write first');
+    expect(failureText(closed, false)).not.toContain('template message can be sent');
+    expect(failureText(closed, true)).toContain('only a template message');
+    expect(failureDetail(closed)).toBe('(#10) This message is sent outside of allowed window.');
+  });
   it('speaks Persian too', () => {
     setLocale('fa');
     expect(failureText({ kind: 'not_configured', reason: 'x' })).toContain('وصل نیست');

@@ -3,9 +3,13 @@
 import type { DeliveryFailure } from './bindings';
 import { t } from './i18n';
 
-/** The sentence shown under a failed reply. */
-export function failureText(failure: DeliveryFailure | undefined): string {
+/**
+ * The sentence shown under a failed reply. `templates`: whether the inbox's connector sends
+ * templates (`ReplyRules.templates`), so a closed window says what is left to do.
+ */
+export function failureText(failure: DeliveryFailure | undefined, templates = true): string {
   if (!failure) return t('delivery.reason.unknown');
+  if (failure.kind === 'window_closed' && !templates) return t('delivery.reason.window_closed_no_templates');
   switch (failure.kind) {
     case 'not_configured':
     case 'window_closed':

@@ -52,13 +52,16 @@ export function waiting(since: number | null, now: number): string | null {
   return since === null ? null : duration(now - since);
 }
 
-/** The row's reply-window note: null when there's nothing to say. */
-export function windowNote(window: WindowState, now: number): { text: string; urgent: boolean } | null {
+/**
+ * The row's reply-window note: null when there's nothing to say. `templates`: whether the inbox
+ * sends templates once the window has closed (`ReplyRules.templates`).
+ */
+export function windowNote(window: WindowState, now: number, templates = true): { text: string; urgent: boolean } | null {
   switch (window.state) {
     case 'always':
       return null;
     case 'closed':
-      return { text: t('list.templateOnly'), urgent: true };
+      return { text: t(templates ? 'list.templateOnly' : 'list.windowClosed'), urgent: true };
     case 'open_until': {
       const left = window.until - now;
       // Only worth a note once it gets close: a quarter of the day.

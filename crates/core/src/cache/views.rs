@@ -118,9 +118,11 @@ pub enum ReplyWindow {
     Closed,
 }
 
-/// The reply window of a conversation on a channel at `now`.
-pub fn reply_window(conversation: &Conversation, channel: Channel, now: Millis) -> ReplyWindow {
-    match conversation.reply_window_closes_at(channel) {
+/// The reply window of a conversation at `now` for a person replying on `inbox`: the reply rules
+/// the inbox's connector reports (`Inbox::reply_rules`: 24 hours, or 7 days on a Messenger or
+/// Instagram inbox with `HUMAN_AGENT`), else the channel's. No inbox in the cache: no window.
+pub fn reply_window(conversation: &Conversation, inbox: Option<&Inbox>, now: Millis) -> ReplyWindow {
+    match inbox.and_then(|inbox| conversation.person_reply_closes_at(inbox)) {
         None => ReplyWindow::Always,
         Some(closes) if now < closes => ReplyWindow::OpenUntil(closes),
         Some(_) => ReplyWindow::Closed,
@@ -451,7 +453,7 @@ impl Cache {
                 unread,
                 pinned,
                 pending: pending.contains(&conversation.id),
-                reply_window: reply_window(&conversation, channel, now),
+                reply_window: reply_window(&conversation, inbox, now),
                 conversation,
             });
         }

@@ -164,10 +164,40 @@ fn the_reply_window_state_follows_the_last_customer_message() {
     let f = fixture();
     let conversation: Conversation =
         f.cache.get(EntityKind::Conversation, f.ids[0]).expect("read").expect("exists");
+    let inbox = |channel: Channel, reply_rules: Option<ReplyRules>| Inbox {
+        id: f.inbox,
+        name: "Inbox".into(),
+        channel,
+        member_agent_ids: vec![],
+        member_team_ids: vec![],
+        templates: vec![],
+        attachment_limit: 0,
+        hours: None,
+        routing: Default::default(),
+        auto_replies: Default::default(),
+        visibility: Default::default(),
+        reply_rules,
+    };
+    // No connector's rules on the inbox: the channel's 24 hours.
+    let whatsapp = inbox(Channel::Whatsapp, None);
     assert_eq!(
-        reply_window(&conversation, Channel::Whatsapp, 600),
+        reply_window(&conversation, Some(&whatsapp), 600),
         ReplyWindow::OpenUntil(500 + REPLY_WINDOW_MS)
     );
-    assert_eq!(reply_window(&conversation, Channel::Whatsapp, 500 + REPLY_WINDOW_MS), ReplyWindow::Closed);
-    assert_eq!(reply_window(&conversation, Channel::Email, i64::MAX), ReplyWindow::Always);
+    assert_eq!(reply_window(&conversation, Some(&whatsapp), 500 + REPLY_WINDOW_MS), ReplyWindow::Closed);
+    assert_eq!(
+        reply_window(&conversation, Some(&inbox(Channel::Email, None)), i64::MAX),
+        ReplyWindow::Always
+    );
+    assert_eq!(reply_window(&conversation, None, i64::MAX), ReplyWindow::Always, "an inbox not in the cache");
+    // A Messenger inbox whose connector uses HUMAN_AGENT: a person may answer for 7 days.
+    let week = 7 * 24 * 60 * 60 * 1000;
+    let rules =
+        ReplyRules { window_ms: Some(REPLY_WINDOW_MS), person_window_ms: Some(week), templates: false };
+    let messenger = inbox(Channel::Facebook, Some(rules));
+    assert_eq!(
+        reply_window(&conversation, Some(&messenger), 500 + REPLY_WINDOW_MS),
+        ReplyWindow::OpenUntil(500 + week)
+    );
+    assert_eq!(reply_window(&conversation, Some(&messenger), 500 + week), ReplyWindow::Closed);
 }

@@ -131,6 +131,27 @@ pub(super) fn person_reply_window_ms(store: &dyn StoreTx, inbox_id: Id) -> Outco
     })
 }
 
+/// What the app is told of replies on an inbox with these connector settings (the inbox entity's
+/// `reply_rules`), matching what the server enforces: the channel's 24-hour window
+/// (`rules::reply_text_within`), a person's longer window where the connector has one
+/// ([`person_reply_window_ms`]: `HUMAN_AGENT`), and templates only where the connector reports it
+/// sends them (`Capabilities::templates`: WhatsApp yes, Messenger and Instagram no).
+pub(super) fn reply_rules(channel: Channel, settings: Option<&ConnectorSettings>) -> Option<ReplyRules> {
+    let settings = settings?;
+    let window = channel.has_reply_window().then_some(REPLY_WINDOW_MS);
+    let person = match settings {
+        ConnectorSettings::Messenger(meta) | ConnectorSettings::Instagram(meta) => {
+            connectors::meta::reply_window_ms(meta)
+        }
+        _ => REPLY_WINDOW_MS,
+    };
+    Some(ReplyRules {
+        window_ms: window,
+        person_window_ms: window.map(|_| person),
+        templates: connectors::capabilities(settings).templates,
+    })
+}
+
 /// Secrets are write-only: an admin editing a connector of the same kind sends a secret field
 /// blank to keep the stored one (the app never has it to send back).
 pub fn keep_secrets(new: ConnectorSettings, stored: Option<ConnectorSettings>) -> ConnectorSettings {

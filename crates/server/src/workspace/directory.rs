@@ -61,6 +61,7 @@ fn create_inbox(tx: &mut dyn StoreTx, request: CreateInbox) -> Outcome<CreatedIn
         routing: Routing::default(),
         auto_replies: AutoReplies::default(),
         visibility: InboxVisibility::default(),
+        reply_rules: super::connectors::reply_rules(request.channel, connector.as_ref()),
     };
     let mut secret = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut secret);
@@ -84,6 +85,7 @@ fn update_inbox(tx: &mut dyn StoreTx, inbox_id: Id, update: UpdateInbox) -> Outc
     };
     if let Some(connector) = connector {
         super::connectors::set(tx, &inbox, connector.as_ref())?;
+        inbox.reply_rules = super::connectors::reply_rules(inbox.channel, connector.as_ref());
     }
     if let Some(agents) = update.member_agent_ids {
         check_members(tx, &agents, &[])?;

@@ -414,3 +414,74 @@ async fn a_messenger_connector_needs_a_facebook_inbox_and_every_credential() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.to_string().contains("connector.app_secret is required"), "{body}");
 }
+
+/// The inbox entity in the feed carries what its connector says of replies, so the app shows the
+/// window the server enforces: Meta's 24 hours without templates, a person's 7 days with
+/// `HUMAN_AGENT`, and an admin's change of the setting reaching the entity.
+#[tokio::test]
+async fn the_inbox_entity_carries_its_connectors_reply_rules() {
+    let day = Some(DAY_MS);
+    let messenger = setup("messenger").await;
+    let rules = |setup: &Setup| setup.inbox.inbox.reply_rules;
+    assert_eq!(
+        rules(&messenger),
+        Some(ReplyRules { window_ms: day, person_window_ms: day, templates: false }),
+        "Messenger: 24 hours, then nothing (no templates)"
+    );
+    let tagged = setup_with("instagram", true).await;
+    let week = ReplyRules { window_ms: day, person_window_ms: Some(7 * DAY_MS), templates: false };
+    assert_eq!(rules(&tagged), Some(week), "HUMAN_AGENT: a person may answer for 7 days");
+
+    // Switching HUMAN_AGENT off reaches the inbox entity that agents sync.
+    let inbox = tagged.inbox.inbox.id;
+    let mut connector = tagged.emulator.connector("instagram", false);
+    connector["access_token"] = json!("");
+    let (status, answer) = tagged
+        .server
+        .admin
+        .request(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/inboxes/{inbox}"),
+            Some(json!({"connector": connector})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let page = tagged.server.admin.sync(0, 500).await;
+    let synced: Inbox = page
+        .changes
+        .iter()
+        .rev()
+        .filter(|c| c.entity == EntityKind::Inbox && c.id == inbox)
+        .find_map(|c| c.data.clone())
+        .map(|data| serde_json::from_value(data).expect("inbox"))
+        .expect("the inbox in the feed");
+    assert_eq!(synced.reply_rules, Some(ReplyRules { person_window_ms: day, ..week }));
+    assert!(
+        !serde_json::to_string(&synced).expect("json").contains(crate::meta_emulator::TOKEN),
+        "no secret"
+    );
+
+    // WhatsApp's connector sends templates once the window has closed.
+    let emulator = crate::graph_emulator::Emulator::start().await;
+    let whatsapp: CreatedInbox = serde_json::from_value(
+        messenger
+            .server
+            .admin
+            .ok(
+                "/api/v1/inboxes",
+                json!({"name": "wa", "channel": "whatsapp", "connector": emulator.connector()}),
+            )
+            .await,
+    )
+    .expect("inbox");
+    assert_eq!(
+        whatsapp.inbox.reply_rules,
+        Some(ReplyRules { window_ms: day, person_window_ms: day, templates: true })
+    );
+    // No connector: no rules on the entity (the app falls back to the channel's).
+    let bare: CreatedInbox = serde_json::from_value(
+        messenger.server.admin.ok("/api/v1/inboxes", json!({"name": "bare", "channel": "whatsapp"})).await,
+    )
+    .expect("inbox");
+    assert_eq!(bare.inbox.reply_rules, None);
+}

@@ -246,6 +246,7 @@ const en = {
     waiting: 'waiting {duration}',
     windowCloses: 'window closes in {duration}',
     templateOnly: 'template only',
+    windowClosed: 'window closed',
     pinned: 'Pinned',
     pending: 'Changes waiting to sync',
     unread: 'Unread',
@@ -332,6 +333,7 @@ const en = {
     window: {
       open: 'Reply window closes in {duration}',
       closed: 'Reply window closed — template only',
+      closedNoTemplates: 'Reply window closed — the customer must write first',
     },
   },
   delivery: {
@@ -345,6 +347,7 @@ const en = {
     reason: {
       not_configured: "This inbox isn't connected to its channel, so the reply went nowhere. An admin can connect it in Settings → Inboxes.",
       window_closed: 'The 24-hour reply window had closed: only a template message can be sent.',
+      window_closed_no_templates: 'The reply window had closed, and this channel has no templates: the customer must write first.',
       gave_up: "The channel couldn't be reached after several attempts.",
       rejected: 'The channel refused it: {reason}',
       unknown: 'The channel gave no reason.',
@@ -427,6 +430,13 @@ const en = {
     dropHere: 'Drop files to attach them',
     windowClosedTitle: 'The reply window has closed',
     windowClosedBody: 'More than 24 hours since the customer’s last message: {channel} only allows a pre-approved template.',
+    windowClosedNoTemplates: 'The reply window has closed, and {channel} has no templates: the customer must write first.',
+    windowClosedHumanAgent: {
+      one: 'More than {count} day since the customer’s last message, past even a person’s reply window on {channel}, which has no templates: the customer must write first.',
+      other: 'More than {count} days since the customer’s last message, past even a person’s reply window on {channel}, which has no templates: the customer must write first.',
+    },
+    humanAgentUntil: 'Human agent reply until {date}',
+    humanAgentTitle: 'Past the standard reply window, replies from people go out with Meta’s HUMAN_AGENT tag until this time.',
     chooseTemplate: 'Template',
     noTemplates: 'This inbox has no approved templates. Ask an admin to add one, or leave a note for your team.',
     param: 'Parameter {n}',

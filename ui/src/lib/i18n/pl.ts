@@ -268,6 +268,7 @@ const pl: Messages = {
     waiting: 'czeka {duration}',
     windowCloses: 'okno zamyka się za {duration}',
     templateOnly: 'tylko szablon',
+    windowClosed: 'okno zamknięte',
     pinned: 'Przypięta',
     pending: 'Zmiany czekają na synchronizację',
     unread: 'Nieprzeczytana',
@@ -354,6 +355,7 @@ const pl: Messages = {
     window: {
       open: 'Okno odpowiedzi zamyka się za {duration}',
       closed: 'Okno odpowiedzi zamknięte — tylko szablon',
+      closedNoTemplates: 'Okno odpowiedzi zamknięte — klient musi napisać pierwszy',
     },
   },
   delivery: {
@@ -367,6 +369,7 @@ const pl: Messages = {
     reason: {
       not_configured: 'Ta skrzynka nie jest połączona ze swoim kanałem, więc odpowiedź nigdzie nie trafiła. Administrator może ją połączyć w Ustawienia → Skrzynki.',
       window_closed: '24-godzinne okno odpowiedzi było już zamknięte: można wysłać tylko wiadomość z szablonu.',
+      window_closed_no_templates: 'Okno odpowiedzi było już zamknięte, a ten kanał nie ma szablonów: klient musi napisać pierwszy.',
       gave_up: 'Nie udało się połączyć z kanałem po kilku próbach.',
       rejected: 'Kanał ją odrzucił: {reason}',
       unknown: 'Kanał nie podał przyczyny.',
@@ -454,6 +457,15 @@ const pl: Messages = {
     dropHere: 'Upuść pliki, aby je załączyć',
     windowClosedTitle: 'Okno odpowiedzi zostało zamknięte',
     windowClosedBody: 'Od ostatniej wiadomości klienta minęły ponad 24 godziny: {channel} pozwala wysłać tylko wcześniej zatwierdzony szablon.',
+    windowClosedNoTemplates: 'Okno odpowiedzi zostało zamknięte, a {channel} nie ma szablonów: klient musi napisać pierwszy.',
+    windowClosedHumanAgent: {
+      one: 'Od ostatniej wiadomości klienta minął ponad {count} dzień, więc minęło nawet okno odpowiedzi konsultanta w {channel}, który nie ma szablonów: klient musi napisać pierwszy.',
+      few: 'Od ostatniej wiadomości klienta minęły ponad {count} dni, więc minęło nawet okno odpowiedzi konsultanta w {channel}, który nie ma szablonów: klient musi napisać pierwszy.',
+      many: 'Od ostatniej wiadomości klienta minęło ponad {count} dni, więc minęło nawet okno odpowiedzi konsultanta w {channel}, który nie ma szablonów: klient musi napisać pierwszy.',
+      other: 'Od ostatniej wiadomości klienta minęło ponad {count} dnia, więc minęło nawet okno odpowiedzi konsultanta w {channel}, który nie ma szablonów: klient musi napisać pierwszy.',
+    },
+    humanAgentUntil: 'Odpowiedź konsultanta do {date}',
+    humanAgentTitle: 'Po zwykłym oknie odpowiedzi odpowiedzi od ludzi wychodzą z tagiem HUMAN_AGENT Mety do tego czasu.',
     chooseTemplate: 'Szablon',
     noTemplates: 'Ta skrzynka nie ma zatwierdzonych szablonów. Poproś administratora o dodanie szablonu albo zostaw notatkę dla zespołu.',
     param: 'Parametr {n}',

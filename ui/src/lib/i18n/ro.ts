@@ -267,6 +267,7 @@ const ro: Messages = {
     waiting: 'așteaptă de {duration}',
     windowCloses: 'fereastra se închide în {duration}',
     templateOnly: 'doar șablon',
+    windowClosed: 'fereastră închisă',
     pinned: 'Fixată',
     pending: 'Modificări care așteaptă sincronizarea',
     unread: 'Necitită',
@@ -353,6 +354,7 @@ const ro: Messages = {
     window: {
       open: 'Fereastra de răspuns se închide în {duration}',
       closed: 'Fereastra de răspuns s-a închis — doar șablon',
+      closedNoTemplates: 'Fereastra de răspuns s-a închis — clientul trebuie să scrie primul',
     },
   },
   delivery: {
@@ -366,6 +368,7 @@ const ro: Messages = {
     reason: {
       not_configured: 'Acest inbox nu este conectat la canalul său, așa că răspunsul nu a ajuns nicăieri. Un administrator îl poate conecta din Setări → Inboxuri.',
       window_closed: 'Fereastra de răspuns de 24 de ore se închisese: se poate trimite doar un mesaj șablon.',
+      window_closed_no_templates: 'Fereastra de răspuns se închisese, iar acest canal nu are șabloane: clientul trebuie să scrie primul.',
       gave_up: 'Canalul nu a putut fi contactat după mai multe încercări.',
       rejected: 'Canalul l-a refuzat: {reason}',
       unknown: 'Canalul nu a dat niciun motiv.',
@@ -452,6 +455,14 @@ const ro: Messages = {
     dropHere: 'Plasați fișierele aici pentru a le atașa',
     windowClosedTitle: 'Fereastra de răspuns s-a închis',
     windowClosedBody: 'Au trecut peste 24 de ore de la ultimul mesaj al clientului: {channel} permite doar un șablon aprobat în prealabil.',
+    windowClosedNoTemplates: 'Fereastra de răspuns s-a închis, iar {channel} nu are șabloane: clientul trebuie să scrie primul.',
+    windowClosedHumanAgent: {
+      one: 'Au trecut peste {count} zi de la ultimul mesaj al clientului, chiar și peste fereastra de răspuns a unei persoane pe {channel}, care nu are șabloane: clientul trebuie să scrie primul.',
+      few: 'Au trecut peste {count} zile de la ultimul mesaj al clientului, chiar și peste fereastra de răspuns a unei persoane pe {channel}, care nu are șabloane: clientul trebuie să scrie primul.',
+      other: 'Au trecut peste {count} de zile de la ultimul mesaj al clientului, chiar și peste fereastra de răspuns a unei persoane pe {channel}, care nu are șabloane: clientul trebuie să scrie primul.',
+    },
+    humanAgentUntil: 'Răspuns de operator până la {date}',
+    humanAgentTitle: 'După fereastra obișnuită de răspuns, răspunsurile persoanelor pleacă cu eticheta HUMAN_AGENT a Meta până la această oră.',
     chooseTemplate: 'Șablon',
     noTemplates: 'Acest inbox nu are șabloane aprobate. Cereți unui administrator să adauge unul sau lăsați o notă pentru echipă.',
     param: 'Parametrul {n}',
