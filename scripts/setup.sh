@@ -22,6 +22,9 @@ packages=(
   nginx
   # The email connector's IMAP server in tests (scripts/with-dovecot.sh runs it unprivileged).
   dovecot-imapd
+  # The website chat widget's browser test (tests/e2e/widget_browser.rs): headless Chromium and
+  # its WebDriver.
+  chromium chromium-driver
 )
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   packages+=(nodejs npm)

@@ -4,9 +4,9 @@
 #   scripts/test.sh          # everything; CI runs exactly this
 #   scripts/test.sh --fast   # the inner loop: fmt, clippy, the UI's type check and Vitest,
 #                            # cargo test in a throwaway Secret Service, the server's suite on
-#                            # a throwaway PostgreSQL, server processes behind nginx, and the
-#                            # email connector against Dovecot and an SMTP sink (no e2e, fuzz run
-#                            # or bench)
+#                            # a throwaway PostgreSQL, server processes behind nginx, the email
+#                            # connector against Dovecot and an SMTP sink, and the chat widget in
+#                            # headless Chromium (no e2e, fuzz run or bench)
 #
 # The full run compiles the workspace once. Clippy checks it, then one
 # `cargo build --workspace --all-targets` builds every binary and test binary, and every later
@@ -112,6 +112,18 @@ suite_email() {
   ! grep -q '^skipping email::' "$out" || { echo "email: a test was skipped" >&2; return 1; }
 }
 
+# The website chat widget in a real browser: Debian's Chromium, headless, driven through its
+# chromedriver (tests/e2e/widget_browser.rs starts both, a server and a host page on loopback).
+# Fails unless the test says it ran to the end (without SWITCHBOARD_CHROMEDRIVER it reports itself
+# skipped, as it does in cargo_test).
+suite_widget() {
+  local out=$logs/widget-test.out
+  SWITCHBOARD_CHROMEDRIVER=/usr/bin/chromedriver SWITCHBOARD_CHROMIUM=/usr/bin/chromium \
+    scripts/test-binary.sh widget_browser --nocapture 2>&1 | tee "$out"
+  grep -q SWITCHBOARD_WIDGET_BROWSER_PASSED "$out" ||
+    { echo "widget: the browser test did not run to the end" >&2; return 1; }
+}
+
 # --- Running them -------------------------------------------------------------------------------
 
 failed=()
@@ -165,7 +177,7 @@ check_tree_unchanged() {
 # After the build, a step that compiles means two steps disagree on features or profiles.
 check_compiled_once() {
   local step
-  for step in e2e cargo_test server_postgres nodes s3 email bench; do
+  for step in e2e cargo_test server_postgres nodes s3 email widget bench; do
     [ -f "$logs/$step.log" ] || continue
     if grep -qE '^ *Compiling ' "$logs/$step.log"; then
       echo "test: warning: $step recompiled after the build step (see $logs/$step.log):" >&2
@@ -185,6 +197,7 @@ if [ "$mode" = fast ]; then
   run nodes
   run s3
   run email
+  run widget
 else
   run fmt
   run ui_build
@@ -198,6 +211,7 @@ else
   run nodes
   run s3
   run email
+  run widget
   check_compiled_once
 fi
 check_tree_unchanged
