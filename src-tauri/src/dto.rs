@@ -1075,6 +1075,7 @@ pub fn typescript_bindings() -> String {
         WhatsappSettings::decl(&config),
         TelegramSettings::decl(&config),
         MetaSettings::decl(&config),
+        WidgetSettings::decl(&config),
         EmailSettings::decl(&config),
         MailServer::decl(&config),
         MailSecurity::decl(&config),

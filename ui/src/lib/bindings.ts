@@ -825,7 +825,7 @@ export type InboxConnector = { kind: string, simulated: boolean, webhook_path: s
  */
 details: Record<string, unknown>, };
 
-export type ConnectorSettings = { "kind": "api", webhook_url: string, } | { "kind": "whatsapp" } & WhatsappSettings | { "kind": "simulator" } | { "kind": "email" } & EmailSettings | { "kind": "telegram" } & TelegramSettings | { "kind": "messenger" } & MetaSettings | { "kind": "instagram" } & MetaSettings;
+export type ConnectorSettings = { "kind": "api", webhook_url: string, } | { "kind": "whatsapp" } & WhatsappSettings | { "kind": "simulator" } | { "kind": "email" } & EmailSettings | { "kind": "telegram" } & TelegramSettings | { "kind": "messenger" } & MetaSettings | { "kind": "instagram" } & MetaSettings | { "kind": "widget" } & WidgetSettings;
 
 export type WhatsappSettings = { 
 /**
@@ -899,6 +899,22 @@ graph_base_url: string | null,
  * The Graph API version, `v23.0` unless set.
  */
 api_version: string | null, };
+
+export type WidgetSettings = { 
+/**
+ * The sites that may embed the widget, as origins (`https://example.com`,
+ * `http://localhost:8080`): the visitor endpoints answer these origins' browsers (CORS) and
+ * refuse any other.
+ */
+allowed_origins: Array<string>, 
+/**
+ * The first words the visitor reads when the chat opens.
+ */
+greeting: string, 
+/**
+ * The bubble's and the header's colour, `#rrggbb` (`#2563eb` unless set).
+ */
+color: string | null, };
 
 export type EmailSettings = { 
 /**

@@ -4,7 +4,7 @@ import { callbackUrl, draftFromInfo, emptyDraft, kindsFor, toConnector, validate
 describe('channel settings form', () => {
   it('offers the channel its own connector or none', () => {
     expect(kindsFor('whatsapp')).toEqual(['whatsapp', 'none']);
-    expect(kindsFor('webchat')).toEqual(['api', 'none']);
+    expect(kindsFor('webchat')).toEqual(['widget', 'api', 'none']);
   });
 
   it('needs every secret when creating, none when a connector of the kind is stored', () => {

@@ -5,7 +5,7 @@
 // when creating or switching kinds.
 import type { Channel, ConnectorSettings, InboxConnector, MailSecurity, NewSubject } from './bindings';
 
-export type ConnectorKind = 'none' | 'api' | 'whatsapp' | 'telegram' | 'email' | 'messenger' | 'instagram';
+export type ConnectorKind = 'none' | 'api' | 'whatsapp' | 'telegram' | 'email' | 'messenger' | 'instagram' | 'widget';
 
 export interface ChannelDraft {
   kind: ConnectorKind;
@@ -33,6 +33,10 @@ export interface ChannelDraft {
   password: string;
   mailbox: string;
   new_subject: NewSubject;
+  /** The website widget: the sites that may embed it, separated by spaces, commas or lines. */
+  allowed_origins: string;
+  greeting: string;
+  color: string;
 }
 
 export type DraftField = Exclude<keyof ChannelDraft, 'kind' | 'imap_security' | 'smtp_security' | 'new_subject' | 'human_agent'>;
@@ -76,10 +80,11 @@ export const FIELDS: Record<ConnectorKind, { field: DraftField; secret?: boolean
     { field: 'password', secret: true },
     { field: 'mailbox', optional: true },
   ],
+  widget: [{ field: 'allowed_origins' }, { field: 'greeting', optional: true }, { field: 'color', optional: true }],
 };
 
 /** The channels an admin creates an inbox on from the app, each with its connector. */
-export const CHANNELS: Channel[] = ['whatsapp', 'facebook', 'instagram', 'telegram', 'email', 'api'];
+export const CHANNELS: Channel[] = ['whatsapp', 'facebook', 'instagram', 'telegram', 'email', 'webchat', 'api'];
 
 /** The connector kinds an inbox on `channel` may have (its own, or none). */
 export function kindsFor(channel: Channel): ConnectorKind[] {
@@ -91,6 +96,9 @@ export function kindsFor(channel: Channel): ConnectorKind[] {
       return [channel, 'none'];
     case 'facebook':
       return ['messenger', 'none'];
+    case 'webchat':
+      // The website widget, or an API bridge someone else wrote (what web chat inboxes had before).
+      return ['widget', 'api', 'none'];
     default:
       return ['api', 'none'];
   }
@@ -123,6 +131,9 @@ export function emptyDraft(kind: ConnectorKind): ChannelDraft {
     password: '',
     mailbox: '',
     new_subject: 'same_conversation',
+    allowed_origins: '',
+    greeting: '',
+    color: '#2563eb',
   };
 }
 
@@ -138,7 +149,7 @@ const text = (value: unknown): string => (typeof value === 'string' ? value : ty
 
 /** The edit form of a stored connector: what the server read back (never a secret); secrets blank. */
 export function draftFromInfo(info: InboxConnector): ChannelDraft {
-  const kind: ConnectorKind = (['api', 'whatsapp', 'telegram', 'email', 'messenger', 'instagram'] as string[]).includes(info.kind) ? (info.kind as ConnectorKind) : 'none';
+  const kind: ConnectorKind = (['api', 'whatsapp', 'telegram', 'email', 'messenger', 'instagram', 'widget'] as string[]).includes(info.kind) ? (info.kind as ConnectorKind) : 'none';
   const draft = { ...emptyDraft(kind), verify_token: '', webhook_secret: '' };
   const d = info.details ?? {};
   if (kind === 'api') draft.webhook_url = text(d.webhook_url);
@@ -153,6 +164,11 @@ export function draftFromInfo(info: InboxConnector): ChannelDraft {
     draft.human_agent = d.human_agent === true;
     draft.api_version = text(d.api_version);
     draft.graph_base_url = text(d.graph_base_url);
+  }
+  if (kind === 'widget') {
+    draft.allowed_origins = Array.isArray(d.allowed_origins) ? d.allowed_origins.map(text).join('\n') : '';
+    draft.greeting = text(d.greeting);
+    draft.color = text(d.color) || '#2563eb';
   }
   if (kind === 'email') {
     const imap = (d.imap ?? {}) as Record<string, unknown>;
@@ -174,7 +190,7 @@ export function draftFromInfo(info: InboxConnector): ChannelDraft {
   return draft;
 }
 
-export type IssueKind = 'required' | 'url' | 'port' | 'secretChars' | 'email';
+export type IssueKind = 'required' | 'url' | 'port' | 'secretChars' | 'email' | 'origin' | 'color';
 export interface FieldIssue {
   field: DraftField | 'name';
   kind: IssueKind;
@@ -199,11 +215,16 @@ export function validate(draft: ChannelDraft, keepsSecrets: boolean): FieldIssue
     if ((field === 'imap_port' || field === 'smtp_port') && !isPort(value)) issues.push({ field, kind: 'port' });
     if (field === 'webhook_secret' && !/^[A-Za-z0-9_-]{1,256}$/.test(value)) issues.push({ field, kind: 'secretChars' });
     if (field === 'address' && !/^[^\s@]+@[^\s@]+$/.test(value)) issues.push({ field, kind: 'email' });
+    if (field === 'allowed_origins' && !origins(value).every((o) => /^https?:\/\/[^\s/]+\/?$/i.test(o))) issues.push({ field, kind: 'origin' });
+    if (field === 'color' && !/^#[0-9a-fA-F]{6}$/.test(value)) issues.push({ field, kind: 'color' });
   }
   return issues;
 }
 
 const optional = (value: string): string | null => (value.trim() ? value.trim() : null);
+
+/** The origins typed into the widget's field (spaces, commas or lines between them). */
+export const origins = (value: string): string[] => value.split(/[\s,]+/).filter((o) => o.length > 0);
 
 /** The settings to send (`null`: no connector). Secrets go as typed: blank keeps the stored one. */
 export function toConnector(draft: ChannelDraft): ConnectorSettings | null {
@@ -253,7 +274,19 @@ export function toConnector(draft: ChannelDraft): ConnectorSettings | null {
         mailbox: optional(draft.mailbox),
         new_subject: draft.new_subject,
       };
+    case 'widget':
+      return {
+        kind: 'widget',
+        allowed_origins: origins(draft.allowed_origins),
+        greeting: draft.greeting.trim(),
+        color: optional(draft.color),
+      };
   }
+}
+
+/** The `<script>` tag a team pastes into its site for a widget inbox (`script_path` from the server). */
+export function widgetSnippet(serverUrl: string, scriptPath: string): string {
+  return `<script src="${callbackUrl(serverUrl, scriptPath)}" async></script>`;
 }
 
 /** The full callback URL to paste into the provider's console: the server's URL and the path. */

@@ -3,7 +3,7 @@
 import type { InboxConnector } from './bindings';
 import { t } from './i18n';
 
-const KNOWN = ['api', 'whatsapp', 'telegram', 'email', 'messenger', 'instagram', 'facebook', 'simulator', 'none'] as const;
+const KNOWN = ['api', 'whatsapp', 'telegram', 'email', 'messenger', 'instagram', 'facebook', 'widget', 'webchat', 'simulator', 'none'] as const;
 type KnownKind = (typeof KNOWN)[number];
 
 export function connectorName(kind: string): string {
