@@ -22,15 +22,29 @@ impl Clock for SystemClock {
     }
 }
 
-/// Wall-clock time plus an offset a test can move forward.
+/// Wall-clock time plus an offset a test can move forward, or held at one instant (a burst of
+/// messages that all carry the same time).
 #[derive(Debug, Default)]
 pub struct ShiftedClock {
     offset: AtomicI64,
+    /// The instant the clock is held at; 0 while it runs.
+    held: AtomicI64,
 }
 
 impl ShiftedClock {
     pub fn advance(&self, by: Millis) {
         self.offset.fetch_add(by, Ordering::SeqCst);
+        let _ = self.held.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |at| (at != 0).then_some(at + by));
+    }
+
+    /// Holds the clock at its current time until [`ShiftedClock::release`] (`advance` still moves it).
+    pub fn hold(&self) {
+        self.held.store(self.now(), Ordering::SeqCst);
+    }
+
+    /// Lets a held clock run again from wall-clock time plus its offset.
+    pub fn release(&self) {
+        self.held.store(0, Ordering::SeqCst);
     }
 
     /// How far this clock has been moved ahead of wall-clock time.
@@ -41,7 +55,10 @@ impl ShiftedClock {
 
 impl Clock for ShiftedClock {
     fn now(&self) -> Millis {
-        SystemClock.now() + self.offset.load(Ordering::SeqCst)
+        match self.held.load(Ordering::SeqCst) {
+            0 => SystemClock.now() + self.offset.load(Ordering::SeqCst),
+            at => at,
+        }
     }
 }
 

@@ -92,4 +92,33 @@ describe('the thread window', () => {
     expect(ids(merged)).toEqual(run(10, 29).map((m) => m.body));
     expect(merged.newer).toBe(true);
   });
+
+  it('pages through a thread whose messages share one instant, by id, each message once', () => {
+    // 300 messages at one time (a burst, or a frozen clock): only the id orders them.
+    const tied = Array.from({ length: 300 }, (_, n) => ({ ...numbered(n), created_at: 1_000_000 }));
+    const olderThan = (cursor: Message) => tied.filter((m) => compareCursors(cursorOf(m), cursorOf(cursor)) < 0);
+    const newerThan = (cursor: Message) => tied.filter((m) => compareCursors(cursorOf(m), cursorOf(cursor)) > 0);
+    let window = win(tied.slice(250), 'cached', false);
+    const seen = new Set(window.messages.map((m) => m.id));
+    while (window.older !== 'none') {
+      const above = olderThan(window.messages[0]);
+      const page = win(above.slice(-50), above.length > 50 ? 'cached' : 'none', true);
+      const grown = prepend(window, page);
+      expect(grown.messages[0].id, 'an older page joined').not.toBe(window.messages[0].id);
+      expect(grown.messages.length).toBeLessThanOrEqual(200);
+      for (const m of grown.messages) seen.add(m.id);
+      window = grown;
+    }
+    expect(window.messages[0].body).toBe('m0');
+    expect(seen.size).toBe(300);
+    expect(window.newer).toBe(true);
+    while (window.newer) {
+      const below = newerThan(window.messages[window.messages.length - 1]);
+      const grown = append(window, win(below.slice(0, 50), 'cached', below.length > 50));
+      expect(grown.messages.length).toBeLessThanOrEqual(200);
+      window = grown;
+    }
+    expect(window.messages[window.messages.length - 1].body).toBe('m299');
+    expect(ids(window)).toEqual(tied.slice(100).map((m) => m.body));
+  });
 });

@@ -171,3 +171,76 @@ async fn a_thread_whose_history_has_not_arrived_is_fetched_as_it_is_scrolled() {
         .expect_err("nothing older cached and the server unreachable");
     assert_eq!(error.code(), "offline");
 }
+
+/// A thread whose messages all carry one timestamp (the server's clock did not move while they
+/// came: a burst, or a frozen test clock) pages by `(created_at, id)`: every page moves past the
+/// last, in both directions, on a complete cache and on a fresh device fetching it on demand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thread_whose_messages_share_one_instant_is_paged_through() {
+    let server = Server::start().await;
+    let workspace = Workspace::create(&server).await;
+    server.clock.hold();
+    let mut id = None;
+    for n in 0..MESSAGES {
+        let sent =
+            server.inbound(&workspace.whatsapp, "tied", &format!("tied{n}"), &format!("tied {n}")).await;
+        id = Some(sent.conversation_id);
+    }
+    server.clock.release();
+    let id = id.expect("a message");
+    let mut client = Client::sign_in(&server, "sara@test.example").await;
+    client
+        .until("the whole history is cached", |c| {
+            c.account.cache.backfill().expect("backfill").is_none()
+                && c.account.cache.thread(id).expect("thread").len() == MESSAGES
+        })
+        .await;
+    let (api, cache) = (client.account.api.clone(), client.account.cache.clone());
+    let everything = cache.thread(id).expect("thread");
+    let instants: std::collections::BTreeSet<i64> = everything.iter().map(|m| m.created_at).collect();
+    assert_eq!(instants.len(), 1, "every message at one instant");
+    // Ties are ordered by id, and the server's ids grow in the order the messages came.
+    let everything: Vec<String> = (0..MESSAGES).map(|n| format!("tied {n}")).collect();
+
+    // Up from the newest page: three pages, each message once, in the cache's order.
+    let newest = thread_window::newest(&api, &cache, id, thread_window::PAGE).await.expect("newest");
+    assert_eq!(newest.messages.len(), thread_window::PAGE);
+    assert_eq!((newest.older, newest.newer), (Older::Cached, false));
+    let (read, steps) = walk_up(&client, id, newest).await;
+    assert_eq!(bodies(&read), everything, "each message once, in order");
+    assert_eq!(steps.len(), 2, "120 messages are three pages");
+
+    // Down from the first page back to the newest, each message once.
+    let first = thread_window::range(
+        &cache,
+        id,
+        cursor_of(&read[0]),
+        Some(cursor_of(&read[thread_window::PAGE - 1])),
+    )
+    .expect("range");
+    assert_eq!(first.messages.len(), thread_window::PAGE);
+    assert_eq!((first.older, first.newer), (Older::None, true));
+    let mut below = first.messages.clone();
+    let mut window = first;
+    while window.newer {
+        assert!(below.len() <= MESSAGES, "scrolling down never reached the newest message");
+        let after = cursor_of(below.last().expect("a message"));
+        window = thread_window::newer(&cache, id, after, thread_window::PAGE).expect("newer");
+        assert!(!window.messages.is_empty(), "a page below the window is never empty while newer ones exist");
+        below.extend(window.messages.iter().cloned());
+    }
+    assert_eq!(bodies(&below), everything);
+
+    // A fresh device fetches the tied history on demand, page by page, to the first message.
+    client.engine.take().expect("engine").shutdown().await;
+    cache.reset_feed().expect("reset");
+    let snapshot = api.bootstrap().await.expect("bootstrap").expect("snapshot");
+    cache.apply_snapshot(&snapshot).expect("snapshot");
+    assert_eq!(cache.thread_history(id).expect("history"), ThreadHistory::Partial(None));
+    let newest = thread_window::newest(&api, &cache, id, thread_window::PAGE).await.expect("newest");
+    assert_eq!(newest.older, Older::Remote);
+    let (read, steps) = walk_up(&client, id, newest).await;
+    assert_eq!(bodies(&read), everything, "the whole thread from the server, each message once, in order");
+    assert!(steps.iter().any(|w| w.fetched > 0), "older pages came from the server");
+    assert_eq!(cache.thread_history(id).expect("history"), ThreadHistory::Complete);
+}
