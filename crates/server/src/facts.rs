@@ -795,13 +795,13 @@ impl Spread {
     /// A spread from its stored columns.
     pub fn from_blobs(wall: &[u8], business: &[u8], open: &[u8], conversations: &[u8]) -> Option<Spread> {
         let values = |blob: &[u8]| {
-            (blob.len() % 8 == 0).then(|| {
+            blob.len().is_multiple_of(8).then(|| {
                 let mut out = Vec::with_capacity(blob.len() / 8);
                 extend_values(&mut out, blob);
                 out
             })
         };
-        if conversations.len() % 16 != 0 {
+        if !conversations.len().is_multiple_of(16) {
             return None;
         }
         Some(Spread {

@@ -1170,16 +1170,18 @@ impl StoreTx for Pg<'_> {
                     kept.push((i, spread.blobs()));
                 }
             }
-            let pick = |rows: &[usize]| -> (
+            // A spread key's columns (unit, start, inbox, channel, agent, team, labels, kind).
+            type KeyColumns<'a> = (
                 Vec<i64>,
                 Vec<i64>,
                 Vec<Vec<u8>>,
-                Vec<&str>,
+                Vec<&'a str>,
                 Vec<Vec<u8>>,
                 Vec<Vec<u8>>,
-                Vec<&str>,
+                Vec<&'a str>,
                 Vec<i64>,
-            ) {
+            );
+            let pick = |rows: &[usize]| -> KeyColumns {
                 (
                     rows.iter().map(|i| unit[*i]).collect(),
                     rows.iter().map(|i| start[*i]).collect(),
