@@ -72,6 +72,8 @@ const COMMANDS: &[&str] = &[
     "audit_page",
     "verify_audit",
     "export_audit",
+    "export_contact",
+    "erase_contact",
     "automation_rules",
     "save_rule",
     "set_rule_enabled",

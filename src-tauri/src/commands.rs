@@ -592,6 +592,24 @@ pub async fn export_audit<R: tauri::Runtime>(
     save_through_dialog(&app, &file_name, ("JSON", &["json"]), bytes).await
 }
 
+/// Admins: everything held about a contact (a zip, for a data-subject request) saved through
+/// the native save dialog; `None` when they cancel. The server records the export.
+#[tauri::command]
+pub async fn export_contact<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    desktop: Desk<'_>,
+    contact_id: Uuid,
+) -> Answer<Option<String>> {
+    let (file_name, bytes) = desktop.contact_export_file(contact_id).await?;
+    save_through_dialog(&app, &file_name, ("ZIP", &["zip"]), bytes).await
+}
+
+/// Admins: erases a contact and everything about them; `confirm` is their name typed again.
+#[tauri::command]
+pub async fn erase_contact(desktop: Desk<'_>, contact_id: Uuid, confirm: String) -> Answer<privacy::Erasure> {
+    desktop.erase_contact(contact_id, &confirm).await
+}
+
 /// The IANA zones a calendar may use (a few hundred names; the settings screen asks once).
 #[tauri::command]
 pub fn time_zones() -> Vec<String> {

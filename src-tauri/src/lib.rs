@@ -375,6 +375,8 @@ pub fn run() {
             commands::audit_page,
             commands::verify_audit,
             commands::export_audit,
+            commands::export_contact,
+            commands::erase_contact,
             commands::automation_rules,
             commands::create_agent,
             commands::update_agent,

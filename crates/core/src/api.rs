@@ -279,6 +279,22 @@ impl ApiClient {
         self.get("/api/v1/routing/queue").await
     }
 
+    /// Everything the server holds about a contact, as a zip (`GET /contacts/{id}/export`,
+    /// admins; the server records the export).
+    pub async fn export_contact(&self, contact_id: Id) -> CoreResult<Vec<u8>> {
+        let response = self.get_response(&format!("/api/v1/contacts/{contact_id}/export"), &[]).await?;
+        let bytes =
+            response.bytes().await.map_err(|e| CoreError::Network(format!("reading the answer: {e}")))?;
+        Ok(bytes.to_vec())
+    }
+
+    /// Erases a contact and everything about them (`POST /contacts/{id}/erase`, admins);
+    /// `confirm` is their name typed again.
+    pub async fn erase_contact(&self, contact_id: Id, confirm: &str) -> CoreResult<privacy::Erasure> {
+        let request = privacy::EraseContact { confirm: confirm.into() };
+        self.post(&format!("/api/v1/contacts/{contact_id}/erase"), &request).await
+    }
+
     /// Merges `other_id` into `contact_id` (leads and admins).
     pub async fn merge_contacts(
         &self,
@@ -312,9 +328,6 @@ impl ApiClient {
         parse(response).await
     }
 
-    async fn delete(&self, path: &str) -> CoreResult<()> {
-        let response = self
-            .http
     /// A PUT the server answers with 204 and no body.
     async fn put_no_content<B: Serialize>(&self, path: &str, body: &B) -> CoreResult<()> {
         let response = self
@@ -333,6 +346,9 @@ impl ApiClient {
         }
     }
 
+    async fn delete(&self, path: &str) -> CoreResult<()> {
+        let response = self
+            .http
             .delete(format!("{}{path}", self.base))
             .bearer_auth(self.token.expose())
             .timeout(REQUEST_TIMEOUT)
@@ -458,10 +474,10 @@ impl ApiClient {
         Err(failure(response).await)
     }
 
+    /// Turns the second factor off, with a current code or a recovery code.
     pub async fn disable_two_factor(&self, code: &str) -> CoreResult<()> {
         let response = self
             .http
-    /// Turns the second factor off, with a current code or a recovery code.
             .delete(format!("{}/api/v1/me/two-factor", self.base))
             .bearer_auth(self.token.expose())
             .timeout(REQUEST_TIMEOUT)
@@ -476,9 +492,6 @@ impl ApiClient {
         }
     }
 
-    /// Every automation rule in run order (`GET /automation-rules`). The desktop reads them from
-    /// its cache (the feed carries them); this is the server's own answer.
-    pub async fn automation_rules(&self) -> CoreResult<Vec<automation::AutomationRule>> {
     /// Who must sign in with a second factor and who does (`GET /two-factor`, admins).
     pub async fn two_factor_overview(&self) -> CoreResult<TwoFactorOverview> {
         self.get("/api/v1/two-factor").await
@@ -522,6 +535,9 @@ impl ApiClient {
         self.get("/api/v1/audit/verify").await
     }
 
+    /// Every automation rule in run order (`GET /automation-rules`). The desktop reads them from
+    /// its cache (the feed carries them); this is the server's own answer.
+    pub async fn automation_rules(&self) -> CoreResult<Vec<automation::AutomationRule>> {
         self.get("/api/v1/automation-rules").await
     }
 

@@ -143,6 +143,17 @@ impl Cache {
         Self::set_meta(&self.lock(), "unlock_verifier", verifier)
     }
 
+    /// Whether the app lock was on when this account was last open, so a restarted app comes
+    /// back locked (an app killed while locked must not reopen on the inbox). In the encrypted
+    /// cache, like the verifier.
+    pub fn app_locked(&self) -> CoreResult<bool> {
+        Ok(Self::meta(&self.lock(), "app_locked")?.as_deref() == Some("1"))
+    }
+
+    pub fn set_app_locked(&self, locked: bool) -> CoreResult<()> {
+        Self::set_meta(&self.lock(), "app_locked", if locked { "1" } else { "0" })
+    }
+
     /// The cursor of the last applied page (0: nothing yet).
     pub fn cursor(&self) -> CoreResult<i64> {
         Ok(Self::meta(&self.lock(), "cursor")?.and_then(|v| v.parse().ok()).unwrap_or(0))
@@ -169,17 +180,6 @@ impl Cache {
                 rows.collect::<Result<_, _>>()?
             };
             for (rowid, id) in rows {
-    /// Whether the app lock was on when this account was last open, so a restarted app comes
-    /// back locked (an app killed while locked must not reopen on the inbox). In the encrypted
-    /// cache, like the verifier.
-    pub fn app_locked(&self) -> CoreResult<bool> {
-        Ok(Self::meta(&self.lock(), "app_locked")?.as_deref() == Some("1"))
-    }
-
-    pub fn set_app_locked(&self, locked: bool) -> CoreResult<()> {
-        Self::set_meta(&self.lock(), "app_locked", if locked { "1" } else { "0" })
-    }
-
                 let id = parse_id(&id)?;
                 let displayed = rebase(*kind, id, None, &pending, me);
                 put_row(&tx, *kind, id, Some(rowid), None, displayed.as_ref())?;

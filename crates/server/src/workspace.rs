@@ -31,7 +31,6 @@ mod reports;
 mod routing;
 mod saved_views;
 mod sla;
-mod telegram;
 mod timers;
 mod two_factor;
 mod widget;

@@ -57,6 +57,20 @@ impl Desktop {
         Ok(dto::Merged { contact_id: merged.contact.id, moved: merged.moved, resolved: merged.resolved })
     }
 
+    /// Everything the server holds about a contact (admins): the zip's name and bytes.
+    pub async fn contact_export_file(&self, contact_id: Uuid) -> UiResult<(String, Vec<u8>)> {
+        let api = self.with(|s| Ok(s.account.api.clone())).await?;
+        let bytes = api.export_contact(contact_id).await?;
+        Ok((format!("contact-{contact_id}.zip"), bytes))
+    }
+
+    /// Erases a contact on the server (admins; `confirm` is their name typed again). The feed
+    /// then removes them from this cache and every other desktop's.
+    pub async fn erase_contact(&self, contact_id: Uuid, confirm: &str) -> UiResult<privacy::Erasure> {
+        let api = self.with(|s| Ok(s.account.api.clone())).await?;
+        Ok(api.erase_contact(contact_id, confirm).await?)
+    }
+
     pub async fn create_custom_field(
         &self,
         key: String,

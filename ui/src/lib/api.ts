@@ -7,6 +7,7 @@ import type {
   AuditEntry,
   AuditFilter,
   AuditVerification,
+  Erasure,
   TwoFactorOverview,
   AgentChange,
   CannedResponse,
@@ -177,6 +178,10 @@ export const api = {
   editContact: (contactId: string, update: UpdateContact) => call<void>('edit_contact', { contactId, update }),
   /** Merges `otherId` into `survivorId` at once (leads and admins; refused offline). */
   mergeContacts: (survivorId: string, otherId: string) => call<Merged>('merge_contacts', { survivorId, otherId }),
+  /** Admins: everything held about a contact (a zip) saved through the native save dialog; null when cancelled. */
+  exportContact: (contactId: string) => call<string | null>('export_contact', { contactId }),
+  /** Admins: erases a contact everywhere; `confirm` is their name typed again. */
+  eraseContact: (contactId: string, confirm: string) => call<Erasure>('erase_contact', { contactId, confirm }),
   /** Defines a custom contact field at once (admins). */
   createCustomField: (key: string, label: string, kind: CustomFieldKind, options: string[]) =>
     call<CustomField>('create_custom_field', { key, label, kind, options }),

@@ -15,7 +15,7 @@ export type MessageKind = "incoming" | "outgoing" | "note" | "activity";
 
 export type DeliveryState = "queued" | "sent" | "delivered" | "read" | "failed";
 
-export type DeliveryFailureKind = "window_closed" | "rejected" | "not_configured" | "gave_up" | "interrupted";
+export type DeliveryFailureKind = "window_closed" | "rejected" | "not_configured" | "gave_up";
 
 export type EntityKind = "agent" | "team" | "inbox" | "contact" | "conversation" | "message" | "label" | "canned_response" | "mention" | "pin" | "read_marker" | "sla_policy" | "automation_rule" | "saved_view" | "quick_reply_usage" | "custom_field";
 
@@ -639,31 +639,6 @@ secret: string, otpauth_uri: string,
  */
 qr_code: string, };
 
-export type Directory = { me: Agent, server_url: string, agents: Array<Agent>, teams: Array<Team>, inboxes: Array<Inbox>, labels: Array<Label>, canned_responses: Array<CannedResponse>, 
-/**
- * The saved views the cache holds (personal and the agent's teams'), oldest first.
- */
-saved_views: Array<SavedView>, };
-
-export type ViewKey = { "type": "mine" } | { "type": "unassigned" } | { "type": "all" } | { "type": "mentions" } | { "type": "pinned" } | { "type": "breaching_soon" } | { "type": "team", "id": string } | { "type": "inbox", "id": string } | { "type": "label", "id": string } | { "type": "escalated" } | { "type": "agent", "id": string } | { "type": "board", "id": BoardColumnKey } | { "type": "filter", "id": ConversationFilter } | { "type": "saved", "id": string };
-
-export type BoardColumnKey = "new" | "assigned" | "waiting" | "escalated";
-
-export type SidebarEntry = { view: ViewKey, count: number, };
-
-export type SortKey = "newest" | "oldest" | "waiting_longest" | "breaching_soon" | "priority";
-
-export type ListRequest = { view: ViewKey, 
-/**
- * null: every status.
- */
-status: ConversationStatus | null, sort: SortKey, offset: number, limit: number, };
-
-export type WindowState = { "state": "always" } | { "state": "open_until", "until": number } | { "state": "closed" };
-
-export type ConversationRow = { conversation: Conversation, contact_name: string, inbox_name: string, channel: Channel, assignee_name: string | null, unread: boolean, pinned: boolean, 
-/**
- * Actions on it wait in the outbox.
 export type TwoFactorOverview = { 
 /**
  * Every agent must enrol.
@@ -720,6 +695,37 @@ export type AuditVerification = { ok: boolean, rows: number,
  */
 first_bad_seq: number | null, };
 
+export type Erasure = { conversations: number, messages: number, attachments: number, 
+/**
+ * Stored files no other message refers to any more, deleted from the attachment store.
+ */
+files: number, };
+
+export type Directory = { me: Agent, server_url: string, agents: Array<Agent>, teams: Array<Team>, inboxes: Array<Inbox>, labels: Array<Label>, canned_responses: Array<CannedResponse>, 
+/**
+ * The saved views the cache holds (personal and the agent's teams'), oldest first.
+ */
+saved_views: Array<SavedView>, };
+
+export type ViewKey = { "type": "mine" } | { "type": "unassigned" } | { "type": "all" } | { "type": "mentions" } | { "type": "pinned" } | { "type": "breaching_soon" } | { "type": "team", "id": string } | { "type": "inbox", "id": string } | { "type": "label", "id": string } | { "type": "escalated" } | { "type": "agent", "id": string } | { "type": "board", "id": BoardColumnKey } | { "type": "filter", "id": ConversationFilter } | { "type": "saved", "id": string };
+
+export type BoardColumnKey = "new" | "assigned" | "waiting" | "escalated";
+
+export type SidebarEntry = { view: ViewKey, count: number, };
+
+export type SortKey = "newest" | "oldest" | "waiting_longest" | "breaching_soon" | "priority";
+
+export type ListRequest = { view: ViewKey, 
+/**
+ * null: every status.
+ */
+status: ConversationStatus | null, sort: SortKey, offset: number, limit: number, };
+
+export type WindowState = { "state": "always" } | { "state": "open_until", "until": number } | { "state": "closed" };
+
+export type ConversationRow = { conversation: Conversation, contact_name: string, inbox_name: string, channel: Channel, assignee_name: string | null, unread: boolean, pinned: boolean, 
+/**
+ * Actions on it wait in the outbox.
  */
 pending: boolean, window: WindowState, 
 /**
@@ -860,20 +866,13 @@ export type TelegramSettings = {
 bot_token: string, 
 /**
  * The `secret_token` given to `setWebhook` (1-256 of `A-Z a-z 0-9 _ -`): every webhook
- * request carries it in `X-Telegram-Bot-Api-Secret-Token`. Not needed for `polling`.
+ * request carries it in `X-Telegram-Bot-Api-Secret-Token`.
  */
 webhook_secret: string, 
 /**
  * `https://api.telegram.org` unless set (a local Bot API server, or the tests' emulator).
  */
-api_base_url: string | null, 
-/**
- * How updates arrive: Telegram POSTs them to the webhook (the default), or the server asks
- * for them (`getUpdates`, for a server Telegram cannot reach).
- */
-mode: TelegramMode, };
-
-export type TelegramMode = "webhook" | "polling";
+api_base_url: string | null, };
 
 export type MetaSettings = { 
 /**

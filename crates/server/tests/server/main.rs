@@ -14,7 +14,6 @@ mod channel;
 mod connector_test;
 mod connectors;
 mod contacts;
-mod crash;
 mod database_tls;
 mod demo;
 mod email;

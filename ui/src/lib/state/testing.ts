@@ -169,6 +169,8 @@ function makeFakeApi(): Fake {
     addContact: () => 'contact-1',
     editContact: () => undefined,
     mergeContacts: () => ({ contact_id: 'contact-1', moved: [], resolved: [] }),
+    exportContact: () => null,
+    eraseContact: () => ({ conversations: 0, messages: 0, attachments: 0, files: 0 }),
     createCustomField: () => undefined,
     deleteCustomField: () => undefined,
     startConversation: () => ({ conversation_id: 'started-1', already_open: false }),
