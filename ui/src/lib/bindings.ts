@@ -143,10 +143,6 @@ visibility: InboxVisibility,
  */
 reply_rules?: ReplyRules, };
 
-/**
- * How long replies may follow the customer's last message on an inbox, and what is left once
- * that time has passed: the connector's capabilities, carried on the inbox entity.
- */
 export type ReplyRules = { 
 /**
  * Free-form replies only within this long of the customer's last message (`None`: any time).
