@@ -14,6 +14,7 @@ mod channels;
 mod contacts;
 mod language_screens;
 mod languages;
+mod long_thread;
 mod new_conversation;
 mod presence;
 mod quick_replies;
@@ -562,6 +563,7 @@ async fn steps(
     hours_steps(harness, server, workspace, session).await?;
     two_factor_steps(harness, server, session).await?;
     app_lock::app_lock_steps(harness, session).await?;
+    long_thread::long_thread_steps(harness, server, workspace, session).await?;
     whatsapp::whatsapp_steps(harness, server, workspace, session).await?;
     new_conversation::new_conversation_steps(harness, server, workspace, session).await?;
     languages::language_steps(harness, session).await?;
