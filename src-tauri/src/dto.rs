@@ -1075,6 +1075,7 @@ pub fn typescript_bindings() -> String {
         ConnectorSettings::decl(&config),
         WhatsappSettings::decl(&config),
         TelegramSettings::decl(&config),
+        TelegramMode::decl(&config),
         MetaSettings::decl(&config),
         WidgetSettings::decl(&config),
         EmailSettings::decl(&config),

@@ -498,11 +498,29 @@ pub struct TelegramSettings {
     /// The bot's token (`123456:ABC-DEF…`): `https://api.telegram.org/bot<token>/METHOD`.
     pub bot_token: String,
     /// The `secret_token` given to `setWebhook` (1-256 of `A-Z a-z 0-9 _ -`): every webhook
-    /// request carries it in `X-Telegram-Bot-Api-Secret-Token`.
+    /// request carries it in `X-Telegram-Bot-Api-Secret-Token`. Not needed for `polling`.
+    #[serde(default)]
     pub webhook_secret: String,
     /// `https://api.telegram.org` unless set (a local Bot API server, or the tests' emulator).
     #[serde(default)]
     pub api_base_url: Option<String>,
+    /// How updates arrive: Telegram POSTs them to the webhook (the default), or the server asks
+    /// for them (`getUpdates`, for a server Telegram cannot reach).
+    #[serde(default)]
+    pub mode: TelegramMode,
+}
+
+/// How a Telegram inbox gets its updates: `webhook` (Telegram POSTs each to the inbox's callback
+/// URL, registered with `setWebhook`) or `polling` (the server long-polls `getUpdates`, for a
+/// server behind NAT; the server deletes the bot's webhook first, as `getUpdates` requires).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TelegramMode {
+    #[default]
+    Webhook,
+    Polling,
 }
 
 impl std::fmt::Debug for TelegramSettings {
@@ -511,6 +529,7 @@ impl std::fmt::Debug for TelegramSettings {
             .field("bot_token", &"<redacted>")
             .field("webhook_secret", &"<redacted>")
             .field("api_base_url", &self.api_base_url)
+            .field("mode", &self.mode)
             .finish()
     }
 }

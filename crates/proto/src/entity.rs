@@ -204,12 +204,14 @@ wire_enum!(
     /// Why an outgoing message failed, as the client branches on it: `window_closed` (the
     /// channel's reply window: only a template may be sent), `rejected` (the provider refused it
     /// for good), `not_configured` (the inbox has no working connector), `gave_up` (transient
-    /// failures until the attempts ran out).
+    /// failures until the attempts ran out), `interrupted` (the server stopped while sending it on
+    /// a channel that can't tell whether it went: it may have reached the customer).
     DeliveryFailureKind {
         WindowClosed => "window_closed",
         Rejected => "rejected",
         NotConfigured => "not_configured",
         GaveUp => "gave_up",
+        Interrupted => "interrupted",
     }
 );
 wire_enum!(

@@ -15,10 +15,12 @@
 //! [`Connector::capabilities`], and leaves the inbound methods to their defaults.
 
 pub mod api;
+pub mod inbound;
 pub mod meta;
 pub mod probe;
 pub mod simulator;
 pub mod telegram;
+pub mod telegram_poll;
 pub mod whatsapp;
 pub mod widget;
 // The email connector (`connectors/email.rs`, IMAP/SMTP) joins here with `pub mod email;`.
@@ -352,7 +354,7 @@ pub fn info(inbox_id: Id, settings: Option<&ConnectorSettings>) -> ConnectorInfo
             kind: "telegram".into(),
             simulated: false,
             webhook_path,
-            details: serde_json::json!({ "api_base_url": telegram::base_url(settings) }),
+            details: serde_json::json!({ "api_base_url": telegram::base_url(settings), "mode": settings.mode }),
         },
         Some(ConnectorSettings::Messenger(settings)) => {
             meta::info(meta::Platform::Messenger, settings, webhook_path)
@@ -376,6 +378,26 @@ pub fn info(inbox_id: Id, settings: Option<&ConnectorSettings>) -> ConnectorInfo
 pub fn retry_after_header(value: Option<&reqwest::header::HeaderValue>) -> Option<Millis> {
     let seconds: u64 = value?.to_str().ok()?.trim().parse().ok()?;
     Some(i64::try_from(seconds.min(86_400)).unwrap_or(86_400) * 1000)
+}
+
+/// Whether a send interrupted mid-way (the server died after the request may have reached the
+/// provider, before its answer was recorded) may be made again without a second copy reaching the
+/// customer: the API channel's receiver drops a repeat by its `Idempotency-Key` (the message id),
+/// an email carries the same `Message-ID` (the recipient's mail system recognises the copy), the
+/// widget and the simulator are our own. WhatsApp, Messenger, Instagram and Telegram take no
+/// idempotency key and offer no way to look a sent message up: there an interrupted send fails the
+/// message as `interrupted` instead (at most once), and the agent decides whether to retry.
+pub fn resends_safely(settings: &ConnectorSettings) -> bool {
+    match settings {
+        ConnectorSettings::Api { .. }
+        | ConnectorSettings::Email(_)
+        | ConnectorSettings::Widget(_)
+        | ConnectorSettings::Simulator => true,
+        ConnectorSettings::Whatsapp(_)
+        | ConnectorSettings::Telegram(_)
+        | ConnectorSettings::Messenger(_)
+        | ConnectorSettings::Instagram(_) => false,
+    }
 }
 
 /// Whether a delivery state may replace another: forward only (queued → sent → delivered →

@@ -328,6 +328,32 @@ fn too_large(limit: u64) -> Refusal {
     Refusal::too_large(format!("the upload exceeds this inbox's limit of {limit} bytes"))
 }
 
+/// A name safe to put in a header and on a disk: no path, no control characters.
+pub fn clean_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = base.chars().filter(|c| !c.is_control() && *c != '"').take(200).collect();
+    if cleaned.trim().is_empty() {
+        "file".into()
+    } else {
+        cleaned
+    }
+}
+
+/// A plausible `type/subtype`, else `application/octet-stream`.
+pub fn clean_content_type(content_type: &str) -> String {
+    let ok = content_type.len() <= 100
+        && content_type.split_once('/').is_some_and(|(a, b)| {
+            let token =
+                |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+            token(a) && token(b)
+        });
+    if ok {
+        content_type.to_ascii_lowercase()
+    } else {
+        "application/octet-stream".into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

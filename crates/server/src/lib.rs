@@ -113,6 +113,8 @@ pub struct ServerConfig {
     pub node_id: String,
     /// The email inboxes' IMAP workers: how often settings are read again, IDLE and backoff.
     pub email: connectors::email::EmailConfig,
+    /// Telegram inboxes set to long polling: rescan (and lease), `getUpdates` timeout, backoff.
+    pub telegram: connectors::telegram_poll::TelegramPollConfig,
 }
 
 impl ServerConfig {
@@ -129,6 +131,7 @@ impl ServerConfig {
             trusted_proxies: Vec::new(),
             node_id: random_node_id(),
             email: connectors::email::EmailConfig::default(),
+            telegram: connectors::telegram_poll::TelegramPollConfig::default(),
         }
     }
 }
@@ -246,6 +249,14 @@ pub async fn launch(
     let workspace = workspace.with_files(files.clone());
     let mut state = http::AppState::new(workspace.clone(), files, config.clock.clone(), shutdown.clone());
     state.trusted_proxies = config.trusted_proxies.clone().into();
+    // Before the worker: a previous process under this node id that died mid-send left claims.
+    match workspace.recover_claims().await {
+        Ok(0) => {}
+        Ok(recovered) => tracing::warn!(recovered, "deliveries this node was sending when it stopped"),
+        Err(error) => {
+            tracing::warn!(message = %error.message, "recovering this node's delivery claims failed")
+        }
+    }
     let worker = tokio::spawn(webhook::run(
         workspace.clone(),
         state.files.clone(),
@@ -260,6 +271,12 @@ pub async fn launch(
         workspace.clone(),
         state.files.clone(),
         config.email.clone(),
+        shutdown.clone(),
+    ));
+    let telegram = tokio::spawn(connectors::telegram_poll::run(
+        workspace.clone(),
+        state.files.clone(),
+        config.telegram.clone(),
         shutdown.clone(),
     ));
     let timers = tokio::spawn(workspace::run_timers(workspace, config.timer_poll, shutdown.clone()));
@@ -279,6 +296,7 @@ pub async fn launch(
     let _ = worker.await;
     let _ = timers.await;
     let _ = email.await;
+    let _ = telegram.await;
     let _ = presence.await;
     if let Some(tailer) = tailer {
         let _ = tailer.await;

@@ -169,6 +169,9 @@ pub struct DeliveryRecord {
     pub message_id: Id,
     pub inbox_id: Id,
     pub attempts: u32,
+    /// The last transient error; while a worker holds the delivery, its claim
+    /// (`workspace/deliveries.rs`).
+    pub last_error: Option<String>,
 }
 
 /// Reads, inside one consistent snapshot.

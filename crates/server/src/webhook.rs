@@ -43,11 +43,21 @@ pub async fn run(workspace: Workspace, files: FileStore, poll: Duration, shutdow
         for delivery in due {
             let message_id = delivery.message.id;
             let attempts = delivery.attempts + 1;
+            // From here the provider may have it: a crash before the outcome is recorded is an
+            // interrupted send (`workspace/deliveries.rs`).
+            match workspace.delivery_sending(message_id, attempts).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(error) => {
+                    tracing::warn!(%message_id, message = %error.message, "marking a delivery in flight failed");
+                    continue;
+                }
+            }
             let outcome = attempt(&client, &files, delivery).await;
             if let Err(error) = &outcome {
                 tracing::info!(%message_id, attempts, %error, "delivery attempt failed");
             }
-            if let Err(error) = workspace.delivery_attempted(message_id, outcome).await {
+            if let Err(error) = workspace.delivery_attempted(message_id, attempts, outcome).await {
                 tracing::warn!(%message_id, message = %error.message, "recording a delivery attempt failed");
             }
         }

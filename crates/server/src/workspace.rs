@@ -31,6 +31,7 @@ mod reports;
 mod routing;
 mod saved_views;
 mod sla;
+mod telegram;
 mod timers;
 mod two_factor;
 mod widget;

@@ -15,7 +15,7 @@ export type MessageKind = "incoming" | "outgoing" | "note" | "activity";
 
 export type DeliveryState = "queued" | "sent" | "delivered" | "read" | "failed";
 
-export type DeliveryFailureKind = "window_closed" | "rejected" | "not_configured" | "gave_up";
+export type DeliveryFailureKind = "window_closed" | "rejected" | "not_configured" | "gave_up" | "interrupted";
 
 export type EntityKind = "agent" | "team" | "inbox" | "contact" | "conversation" | "message" | "label" | "canned_response" | "mention" | "pin" | "read_marker" | "sla_policy" | "automation_rule" | "saved_view" | "quick_reply_usage" | "custom_field";
 
@@ -862,13 +862,20 @@ export type TelegramSettings = {
 bot_token: string, 
 /**
  * The `secret_token` given to `setWebhook` (1-256 of `A-Z a-z 0-9 _ -`): every webhook
- * request carries it in `X-Telegram-Bot-Api-Secret-Token`.
+ * request carries it in `X-Telegram-Bot-Api-Secret-Token`. Not needed for `polling`.
  */
 webhook_secret: string, 
 /**
  * `https://api.telegram.org` unless set (a local Bot API server, or the tests' emulator).
  */
-api_base_url: string | null, };
+api_base_url: string | null, 
+/**
+ * How updates arrive: Telegram POSTs them to the webhook (the default), or the server asks
+ * for them (`getUpdates`, for a server Telegram cannot reach).
+ */
+mode: TelegramMode, };
+
+export type TelegramMode = "webhook" | "polling";
 
 export type MetaSettings = { 
 /**

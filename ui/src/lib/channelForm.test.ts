@@ -35,7 +35,12 @@ describe('channel settings form', () => {
 
   it('builds the settings the server takes, blank optionals as null and a blank secret kept blank', () => {
     const draft = { ...emptyDraft('telegram'), bot_token: ' 123:abc ', webhook_secret: 's_1', api_base_url: ' ' };
-    expect(toConnector(draft)).toEqual({ kind: 'telegram', bot_token: '123:abc', webhook_secret: 's_1', api_base_url: null });
+    expect(toConnector(draft)).toEqual({ kind: 'telegram', bot_token: '123:abc', webhook_secret: 's_1', api_base_url: null, mode: 'webhook' });
+    // Long polling needs no webhook secret.
+    const polling = { ...emptyDraft('telegram'), bot_token: '123:abc', webhook_secret: '', telegram_mode: 'polling' as const };
+    expect(validate(polling, false)).toEqual([]);
+    expect(validate({ ...polling, telegram_mode: 'webhook' }, false)).toEqual([{ field: 'webhook_secret', kind: 'required' }]);
+    expect(toConnector(polling)).toMatchObject({ kind: 'telegram', mode: 'polling' });
     const email = toConnector({ ...emptyDraft('email'), address: 'a@b.c', imap_host: 'i', smtp_host: 's', smtp_port: '587', smtp_security: 'starttls', username: 'u' });
     expect(email).toMatchObject({ kind: 'email', imap: { host: 'i', port: 993, security: 'tls' }, smtp: { port: 587, security: 'starttls' }, password: '', mailbox: null });
     expect(toConnector(emptyDraft('none'))).toBeNull();

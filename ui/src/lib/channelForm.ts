@@ -3,7 +3,7 @@
 // takes. Secrets are write-only: an edit shows them blank, and a blank secret on a connector of
 // the kind already stored keeps the stored one (the server fills it in), so it is only required
 // when creating or switching kinds.
-import type { Channel, ConnectorSettings, InboxConnector, MailSecurity, NewSubject } from './bindings';
+import type { Channel, ConnectorSettings, InboxConnector, MailSecurity, NewSubject, TelegramMode } from './bindings';
 
 export type ConnectorKind = 'none' | 'api' | 'whatsapp' | 'telegram' | 'email' | 'messenger' | 'instagram' | 'widget';
 
@@ -21,6 +21,8 @@ export interface ChannelDraft {
   bot_token: string;
   webhook_secret: string;
   api_base_url: string;
+  /** Telegram: updates by webhook, or by long polling (a server Telegram can't reach). */
+  telegram_mode: TelegramMode;
   address: string;
   display_name: string;
   imap_host: string;
@@ -39,7 +41,7 @@ export interface ChannelDraft {
   color: string;
 }
 
-export type DraftField = Exclude<keyof ChannelDraft, 'kind' | 'imap_security' | 'smtp_security' | 'new_subject' | 'human_agent'>;
+export type DraftField = Exclude<keyof ChannelDraft, 'kind' | 'imap_security' | 'smtp_security' | 'new_subject' | 'human_agent' | 'telegram_mode'>;
 
 const META_FIELDS: { field: DraftField; secret?: boolean; optional?: boolean }[] = [
   { field: 'account_id' },
@@ -119,6 +121,7 @@ export function emptyDraft(kind: ConnectorKind): ChannelDraft {
     bot_token: '',
     webhook_secret: kind === 'telegram' ? randomSecret() : '',
     api_base_url: '',
+    telegram_mode: 'webhook',
     address: '',
     display_name: '',
     imap_host: '',
@@ -158,7 +161,10 @@ export function draftFromInfo(info: InboxConnector): ChannelDraft {
     draft.api_version = text(d.api_version);
     draft.graph_base_url = text(d.graph_base_url);
   }
-  if (kind === 'telegram') draft.api_base_url = text(d.api_base_url);
+  if (kind === 'telegram') {
+    draft.api_base_url = text(d.api_base_url);
+    draft.telegram_mode = text(d.mode) === 'polling' ? 'polling' : 'webhook';
+  }
   if (kind === 'messenger' || kind === 'instagram') {
     draft.account_id = text(d.account_id);
     draft.human_agent = d.human_agent === true;
@@ -207,6 +213,8 @@ export function validate(draft: ChannelDraft, keepsSecrets: boolean): FieldIssue
   const issues: FieldIssue[] = [];
   for (const { field, secret, optional } of FIELDS[draft.kind]) {
     const value = draft[field].trim();
+    // Long polling takes no webhook, so no webhook secret.
+    if (!value && field === 'webhook_secret' && draft.telegram_mode === 'polling') continue;
     if (!value) {
       if (!optional && !(secret && keepsSecrets)) issues.push({ field, kind: 'required' });
       continue;
@@ -249,6 +257,7 @@ export function toConnector(draft: ChannelDraft): ConnectorSettings | null {
         bot_token: draft.bot_token.trim(),
         webhook_secret: draft.webhook_secret.trim(),
         api_base_url: optional(draft.api_base_url),
+        mode: draft.telegram_mode,
       };
     case 'messenger':
     case 'instagram':

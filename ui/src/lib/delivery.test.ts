@@ -11,6 +11,7 @@ describe('failureText', () => {
     expect(failureDetail(missing)).toBe('this inbox has no connector');
     expect(failureText({ kind: 'window_closed', reason: '(#131047) Re-engagement message' })).toContain('24-hour');
     expect(failureText({ kind: 'gave_up', reason: 'gave up after 8 attempts: timeout' })).toContain('several attempts');
+    expect(failureText({ kind: 'interrupted', reason: 'The server stopped while sending' })).toContain('may have reached the customer');
   });
   it("shows the provider's message for a refusal, or for a kind it doesn't know", () => {
     const refused = { kind: 'rejected', reason: '(#131026) Message undeliverable' } as const;

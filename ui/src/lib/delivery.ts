@@ -14,6 +14,7 @@ export function failureText(failure: DeliveryFailure | undefined, templates = tr
     case 'not_configured':
     case 'window_closed':
     case 'gave_up':
+    case 'interrupted':
       return t(`delivery.reason.${failure.kind}`);
     default:
       return failure.reason.trim() ? t('delivery.reason.rejected', { reason: failure.reason }) : t('delivery.reason.unknown');

@@ -50,6 +50,7 @@ fn telegram(bot_token: &str, api_base_url: &str) -> ConnectorSettings {
         bot_token: bot_token.into(),
         webhook_secret: "shop-secret_1".into(),
         api_base_url: Some(api_base_url.into()),
+        mode: TelegramMode::Webhook,
     })
 }
 

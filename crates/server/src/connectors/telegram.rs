@@ -16,7 +16,9 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 use serde_json::{json, Value};
-use switchboard_proto::{DeliveryFailureKind, InboundBody, InboundContact, InboundMessage, TelegramSettings};
+use switchboard_proto::{
+    DeliveryFailureKind, InboundBody, InboundContact, InboundMessage, Millis, TelegramSettings,
+};
 
 use super::{
     Capabilities, Connector, FetchedMedia, Inbound, InboundError, InboundItem, InboundRequest, MediaRef,
@@ -188,13 +190,57 @@ pub struct Polled {
     pub next_offset: Option<i64>,
 }
 
+/// Why a `getUpdates` (or `deleteWebhook`) brought nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PollError {
+    /// 429: wait this long (`parameters.retry_after`, in ms) before asking again.
+    Throttled { retry_after_ms: Millis },
+    /// 409 while a webhook is set (`getUpdates` and a webhook are mutually exclusive): the poller
+    /// deletes the webhook and asks again.
+    WebhookActive(String),
+    /// The token was refused (401/404): nothing to do until an admin fixes it.
+    Unauthorized(String),
+    /// Anything else (unreachable, 5xx, another poller's 409): back off and ask again.
+    Other(String),
+}
+
+impl std::fmt::Display for PollError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PollError::Throttled { retry_after_ms } => {
+                write!(f, "throttled: retry after {retry_after_ms} ms")
+            }
+            PollError::WebhookActive(why) | PollError::Unauthorized(why) | PollError::Other(why) => {
+                f.write_str(why)
+            }
+        }
+    }
+}
+
+/// What a Bot API error answer means for polling.
+pub fn poll_error(status: u16, body: &Value) -> PollError {
+    let description =
+        text(&body["description"]).unwrap_or_else(|| format!("Telegram answered HTTP {status}"));
+    let code = body["error_code"].as_u64().map_or(status, |c| c as u16);
+    match code {
+        429 => PollError::Throttled {
+            retry_after_ms: body["parameters"]["retry_after"]
+                .as_i64()
+                .map_or(1000, |s| s.clamp(0, 86_400) * 1000),
+        },
+        409 if description.contains("webhook") => PollError::WebhookActive(description),
+        401 | 404 => PollError::Unauthorized(format!("the bot token was refused: {description}")),
+        _ => PollError::Other(description),
+    }
+}
+
 impl TelegramConnector {
     /// Long polling, for a server Telegram cannot reach (no webhook may be set): the updates
     /// after `offset`, waiting up to `timeout_secs` for one. An update this connector cannot read
     /// is skipped with a warning, and confirmed with the rest, so it never blocks the ones after.
     /// The caller stores `next_offset` durably once their messages are stored: Telegram forgets
     /// updates below the offset of the next call.
-    pub async fn get_updates(&self, offset: Option<i64>, timeout_secs: u64) -> Result<Polled, SendError> {
+    pub async fn get_updates(&self, offset: Option<i64>, timeout_secs: u64) -> Result<Polled, PollError> {
         let mut request = json!({"timeout": timeout_secs, "allowed_updates": ["message", "edited_message"]});
         if let Some(offset) = offset {
             request["offset"] = json!(offset);
@@ -204,9 +250,9 @@ impl TelegramConnector {
             .post(self.method_url("getUpdates"))
             .timeout(std::time::Duration::from_secs(timeout_secs + 10))
             .json(&request);
-        let result = self.call(http, "getUpdates").await?;
+        let result = self.call_polling(http, "getUpdates").await?;
         let updates =
-            result.as_array().ok_or_else(|| SendError::transient("getUpdates answered no array"))?;
+            result.as_array().ok_or_else(|| PollError::Other("getUpdates answered no array".into()))?;
         let mut polled = Polled::default();
         for update in updates {
             let Some(id) = update["update_id"].as_i64() else {
@@ -220,6 +266,38 @@ impl TelegramConnector {
             }
         }
         Ok(polled)
+    }
+
+    /// `deleteWebhook` (keeping pending updates, which `getUpdates` then answers): what Telegram
+    /// requires before `getUpdates` works. Deleting when none is set also answers `true`.
+    pub async fn delete_webhook(&self) -> Result<(), PollError> {
+        let request = self
+            .http
+            .post(self.method_url("deleteWebhook"))
+            .timeout(std::time::Duration::from_secs(30))
+            .json(&json!({"drop_pending_updates": false}));
+        self.call_polling(request, "deleteWebhook").await.map(|_| ())
+    }
+
+    /// A Bot API call for the poller: its `result`, or what the error means for polling.
+    async fn call_polling(&self, request: reqwest::RequestBuilder, method: &str) -> Result<Value, PollError> {
+        // reqwest's error would name the URL, and the URL holds the token: only its kind is said.
+        let response = request.send().await.map_err(|e| {
+            let kind = if e.is_timeout() {
+                "timed out"
+            } else if e.is_connect() {
+                "can't connect"
+            } else {
+                "failed"
+            };
+            PollError::Other(format!("Telegram {method}: {kind}"))
+        })?;
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if (200..300).contains(&status) && body["ok"].as_bool() == Some(true) {
+            return Ok(body["result"].clone());
+        }
+        Err(poll_error(status, &body))
     }
 
     pub fn new(settings: TelegramSettings, http: reqwest::Client) -> Self {

@@ -18,7 +18,7 @@ use switchboard_proto::*;
 
 use super::AppState;
 use crate::{
-    connectors::{self, ConnectorContext, InboundError, InboundRequest, SendError},
+    connectors::{self, inbound::StoreInboundError, ConnectorContext, InboundError, InboundRequest},
     error::{ApiError, ApiResult, Json, Path, Query},
     signing::SIGNATURE_HEADER,
     workspace::{StoredFile, Viewer},
@@ -172,71 +172,15 @@ pub async fn webhook(
         .collect();
     let request = InboundRequest { query, headers, body };
     let inbound = connector.receive(&request).map_err(inbound_error)?;
-    let capabilities = connector.capabilities();
-    for item in inbound.messages {
-        let mut message = item.message;
-        if state.workspace.inbound_known(inbox_id, message.message.external_id.clone()).await? {
-            continue;
-        }
-        let mut files = Vec::with_capacity(item.media.len());
-        let mut refused = Vec::new();
-        for media in &item.media {
-            let what = media.file_name.clone().unwrap_or_else(|| media.kind.clone());
-            let mut fetched = match connector.fetch_media(media).await {
-                Ok(fetched) => fetched,
-                Err(SendError::Failed(failure)) => {
-                    refused.push(format!("The customer's {what} was not kept: {}", failure.reason));
-                    continue;
-                }
-                // The provider retries the whole notification; nothing of it is stored yet.
-                Err(SendError::Transient { reason, .. }) => {
-                    return Err(ApiError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        ErrorCode::Unavailable,
-                        format!("fetching the customer's {what}: {reason}"),
-                    ))
-                }
-            };
-            // `audio/ogg; codecs=opus` is stored as `audio/ogg`.
-            fetched.content_type =
-                fetched.content_type.split(';').next().unwrap_or_default().trim().to_owned();
-            let Some(limit) = capabilities.attachment_limit(&fetched.content_type) else {
-                refused.push(format!(
-                    "The customer's {what} was not kept: this channel does not carry {}",
-                    fetched.content_type
-                ));
-                continue;
-            };
-            if fetched.bytes.len() as u64 > limit {
-                refused.push(format!(
-                    "The customer's {what} was not kept: {} bytes is over the channel's {limit}-byte limit for {}",
-                    fetched.bytes.len(),
-                    fetched.content_type
-                ));
-                continue;
+    connectors::inbound::store_inbound(&state.workspace, &state.files, inbox_id, connector.as_ref(), inbound)
+        .await
+        .map_err(|error| match error {
+            // The provider retries the whole notification; what was stored is then a repeat.
+            StoreInboundError::Unavailable(why) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable, why)
             }
-            let stored = state.files.store_bytes(&fetched.bytes, limit).await?;
-            let extension = fetched.content_type.rsplit('/').next().unwrap_or("bin");
-            let name = media.file_name.clone().unwrap_or_else(|| format!("{}.{extension}", media.kind));
-            files.push(StoredFile {
-                sha256: stored.sha256,
-                size: stored.size,
-                file_name: super::files::clean_file_name(&name),
-                content_type: super::files::clean_content_type(&fetched.content_type),
-            });
-        }
-        if message.message.body.trim().is_empty() && files.is_empty() {
-            message.message.body = format!("[{}]", item.media.first().map_or("message", |m| m.kind.as_str()));
-        }
-        let result = state.workspace.ingest(inbox_id, message, files).await?;
-        if result.created {
-            for line in refused {
-                state.workspace.channel_activity(inbox_id, result.conversation_id, line).await?;
-            }
-        }
-    }
-    state.workspace.apply_statuses(inbox_id, inbound.statuses).await?;
-    state.workspace.apply_watermarks(inbox_id, inbound.watermarks).await?;
+            StoreInboundError::Refused(refusal) => refusal.into(),
+        })?;
     Ok(StatusCode::OK)
 }
 

@@ -31,31 +31,8 @@ pub struct UploadForm {
     file: String,
 }
 
-/// A name safe to put in a header and on a disk: no path, no control characters.
-pub fn clean_file_name(name: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String = base.chars().filter(|c| !c.is_control() && *c != '"').take(200).collect();
-    if cleaned.trim().is_empty() {
-        "file".into()
-    } else {
-        cleaned
-    }
-}
-
-/// A plausible `type/subtype`, else `application/octet-stream`.
-pub fn clean_content_type(content_type: &str) -> String {
-    let ok = content_type.len() <= 100
-        && content_type.split_once('/').is_some_and(|(a, b)| {
-            let token =
-                |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
-            token(a) && token(b)
-        });
-    if ok {
-        content_type.to_ascii_lowercase()
-    } else {
-        "application/octet-stream".into()
-    }
-}
+// What a stored file may be called and typed: shared with the connectors (`files.rs`).
+pub use crate::files::{clean_content_type, clean_file_name};
 
 /// Upload a file to send in a conversation; reference it in `attachment_ids` of a message.
 #[utoipa::path(post, path = "/api/v1/attachments", tag = "attachments", security(("bearer" = [])), params(UploadParams),

@@ -43,6 +43,7 @@ fn delivery_record(row: &Row) -> StoreResult<DeliveryRecord> {
         message_id: parse_id(&row.try_get::<_, String>(0)?)?,
         inbox_id: parse_id(&row.try_get::<_, String>(1)?)?,
         attempts: u32::try_from(row.try_get::<_, i32>(2)?).unwrap_or_default(),
+        last_error: row.try_get::<_, Option<String>>(3)?,
     })
 }
 
@@ -770,7 +771,7 @@ impl StoreRead for Pg<'_> {
 
     fn delivery(&self, message: Id) -> StoreResult<Option<DeliveryRecord>> {
         let row = self.row(
-            "SELECT message_id, inbox_id, attempts FROM deliveries WHERE message_id = $1",
+            "SELECT message_id, inbox_id, attempts, last_error FROM deliveries WHERE message_id = $1",
             &[&message.to_string()],
         )?;
         row.as_ref().map(delivery_record).transpose()
@@ -778,7 +779,7 @@ impl StoreRead for Pg<'_> {
 
     fn due_deliveries(&self, now: Millis, limit: usize) -> StoreResult<Vec<DeliveryRecord>> {
         self.rows(
-            "SELECT message_id, inbox_id, attempts FROM deliveries WHERE next_attempt_at <= $1::bigint
+            "SELECT message_id, inbox_id, attempts, last_error FROM deliveries WHERE next_attempt_at <= $1::bigint
              ORDER BY next_attempt_at, pos LIMIT $2::bigint",
             &[&now, &(limit as i64)],
         )?

@@ -843,31 +843,41 @@ impl StoreRead for Sql<'_> {
     }
 
     fn delivery(&self, message: Id) -> StoreResult<Option<DeliveryRecord>> {
-        let row: Option<(String, u32)> = self
+        let row: Option<(String, u32, Option<String>)> = self
             .conn
             .query_row_cached(
-                "SELECT inbox_id, attempts FROM deliveries WHERE message_id = ?1",
+                "SELECT inbox_id, attempts, last_error FROM deliveries WHERE message_id = ?1",
                 [message.to_string()],
-                |row| Ok((row.get(0)?, row.get(1)?)),
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )
             .optional()?;
-        row.map(|(inbox, attempts)| {
-            Ok(DeliveryRecord { message_id: message, inbox_id: parse_id(&inbox)?, attempts })
+        row.map(|(inbox, attempts, last_error)| {
+            Ok(DeliveryRecord { message_id: message, inbox_id: parse_id(&inbox)?, attempts, last_error })
         })
         .transpose()
     }
 
     fn due_deliveries(&self, now: Millis, limit: usize) -> StoreResult<Vec<DeliveryRecord>> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT message_id, inbox_id, attempts FROM deliveries WHERE next_attempt_at <= ?1
+            "SELECT message_id, inbox_id, attempts, last_error FROM deliveries WHERE next_attempt_at <= ?1
              ORDER BY next_attempt_at LIMIT ?2",
         )?;
         let rows = statement.query_map(params![now, limit as i64], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, u32>(2)?))
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, u32>(2)?,
+                row.get::<_, Option<String>>(3)?,
+            ))
         })?;
         rows.map(|row| {
-            let (message, inbox, attempts) = row?;
-            Ok(DeliveryRecord { message_id: parse_id(&message)?, inbox_id: parse_id(&inbox)?, attempts })
+            let (message, inbox, attempts, last_error) = row?;
+            Ok(DeliveryRecord {
+                message_id: parse_id(&message)?,
+                inbox_id: parse_id(&inbox)?,
+                attempts,
+                last_error,
+            })
         })
         .collect()
     }

@@ -51,7 +51,9 @@ pub(super) fn check(channel: Channel, settings: &ConnectorSettings) -> Outcome<(
             if telegram.bot_token.trim().is_empty() {
                 return Err(Refusal::validation("connector.bot_token is required"));
             }
-            if !connectors::telegram::valid_secret(&telegram.webhook_secret) {
+            // Polling needs no webhook secret; one given must still be one Telegram accepts.
+            let none_needed = telegram.mode == TelegramMode::Polling && telegram.webhook_secret.is_empty();
+            if !(none_needed || connectors::telegram::valid_secret(&telegram.webhook_secret)) {
                 return Err(Refusal::validation(
                     "connector.webhook_secret must be 1-256 characters of A-Z, a-z, 0-9, _ and -",
                 ));

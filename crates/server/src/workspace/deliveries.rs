@@ -6,6 +6,22 @@
 //! [`MAX_DELIVERY_ATTEMPTS`] transient ones too). States only move forward
 //! (`connectors::advances`), whoever reports them: the job, the API channel's delivery reports,
 //! a connector's statuses.
+//!
+//! **Claims, and a worker that dies mid-send.** A claim counts the attempt and marks the delivery
+//! `claimed on <node>` (its `last_error`), and the worker marks it `in flight on <node>` just
+//! before it hands the message to the provider, until the attempt is recorded. The attempt number
+//! is the claim's fencing token, so a worker whose lease ran out and was taken over records
+//! nothing (a success still names the provider's ids, so statuses find the message). A claim that
+//! finds a `claimed` mark makes the attempt (the earlier worker never sent it); one that finds an
+//! `in flight` mark knows that send was never recorded: its worker died, maybe after the provider
+//! took the message. Where a repeat is harmless (`connectors::resends_safely`: the
+//! API channel's `Idempotency-Key`, email's `Message-ID`) it is made again (at least once, one
+//! copy kept by the receiver); where it is not (WhatsApp, Messenger, Instagram, Telegram: no
+//! idempotency key, no way to look a sent message up) the message fails as `interrupted`, saying
+//! it may have reached the customer (at most once: a reply sent twice can't be unsent, a failed
+//! one shows the agent a retry). A dead worker's claims wait out [`DELIVERY_LEASE_MS`], or are
+//! taken back at once when its node starts again under the same node id
+//! ([`Workspace::recover_claims`]).
 
 use switchboard_proto::*;
 
@@ -25,6 +41,22 @@ pub const MAX_DELIVERY_ATTEMPTS: u32 = 8;
 /// mid-attempt holds it up only briefly.
 pub const DELIVERY_LEASE_MS: Millis = 60_000;
 
+/// A claimed delivery's `last_error` until it is sent: this and the node's id.
+const CLAIMED: &str = "claimed on ";
+/// A delivery's `last_error` while the provider may have it and the outcome is not recorded.
+const IN_FLIGHT: &str = "in flight on ";
+
+/// The node whose send of a delivery was never recorded, if there is one.
+fn in_flight_node(last_error: Option<&str>) -> Option<&str> {
+    last_error?.strip_prefix(IN_FLIGHT)
+}
+
+/// The node holding a claim on a delivery (claimed or sending), if one does.
+fn claim_node(last_error: Option<&str>) -> Option<&str> {
+    let last_error = last_error?;
+    last_error.strip_prefix(CLAIMED).or_else(|| last_error.strip_prefix(IN_FLIGHT))
+}
+
 /// The wait before attempt `attempts + 1`: one second doubling, at most about 17 minutes.
 fn backoff(attempts: u32) -> Millis {
     1_000i64 << attempts.min(10)
@@ -34,6 +66,8 @@ fn backoff(attempts: u32) -> Millis {
 #[derive(Debug, Clone)]
 pub struct PendingDelivery {
     pub inbox_id: Id,
+    /// Attempts recorded before this one; this claim is attempt `attempts + 1`, the number that
+    /// records its outcome ([`Workspace::delivery_attempted`]).
     pub attempts: u32,
     /// The inbox's signing secret (the API connector signs with it).
     pub secret: String,
@@ -142,20 +176,39 @@ fn apply_watermarks(tx: &mut dyn StoreTx, inbox_id: Id, watermarks: Vec<Watermar
 }
 
 /// Claims the deliveries due now: each is leased to the caller (its next attempt moved past the
-/// lease) in the same transaction that lists it, so two workers never both attempt it.
-fn claim_due_deliveries(tx: &mut dyn StoreTx, limit: usize) -> Outcome<Vec<PendingDelivery>> {
+/// lease, the attempt counted, the claim marked) in the same transaction that lists it, so two
+/// workers never both attempt it. An earlier claim never recorded is an interrupted send: made
+/// again only where a repeat is harmless, else the message fails (see the module's doc).
+fn claim_due_deliveries(tx: &mut dyn StoreTx, node: &str, limit: usize) -> Outcome<Vec<PendingDelivery>> {
     let now = tx.now();
     let due = tx.due_deliveries(now, limit)?;
     for delivery in &due {
-        tx.postpone_delivery(delivery.message_id, now + DELIVERY_LEASE_MS)?;
+        let mark = format!("{CLAIMED}{node}");
+        tx.reschedule_delivery(delivery.message_id, delivery.attempts + 1, now + DELIVERY_LEASE_MS, &mark)?;
     }
-    let store: &dyn StoreTx = tx;
     let mut pending = Vec::new();
     for due in due {
+        let interrupted = in_flight_node(due.last_error.as_deref()).map(str::to_owned);
+        let store: &dyn StoreTx = tx;
         let (inbox, secret) = inbox_secret(store, due.inbox_id)?;
         let Some(message) = store.get::<Message>(due.message_id)? else {
             continue;
         };
+        if let Some(node) = interrupted {
+            let settings = connector_settings(store, inbox.id).ok().flatten();
+            if !settings.as_ref().is_some_and(connectors::resends_safely) {
+                tracing::warn!(message = %message.id, %node, "a send interrupted by its worker's end: failed, not repeated");
+                let failure = DeliveryFailure {
+                    kind: DeliveryFailureKind::Interrupted,
+                    reason: "The server stopped while sending this reply, so it may or may not have reached the customer. Check with them before sending it again.".into(),
+                };
+                tx.remove_delivery(message.id)?;
+                advance(tx, inbox.id, message, DeliveryState::Failed, Some(failure))?;
+                continue;
+            }
+            tracing::info!(message = %message.id, %node, "a send interrupted by its worker's end: made again (the receiver drops a repeat)");
+        }
+        let store: &dyn StoreTx = tx;
         let conversation = store.get::<Conversation>(message.conversation_id)?;
         let since_customer_ms = conversation.as_ref().and_then(|c| c.last_incoming_at).map(|at| now - at);
         let to = match conversation {
@@ -194,9 +247,31 @@ fn claim_due_deliveries(tx: &mut dyn StoreTx, limit: usize) -> Outcome<Vec<Pendi
     Ok(pending)
 }
 
-fn delivery_attempted(tx: &mut dyn StoreTx, message_id: Id, outcome: Result<Sent, SendError>) -> Outcome<()> {
-    let Some(delivery) = tx.delivery(message_id)? else { return Ok(()) };
-    let attempts = delivery.attempts + 1;
+fn delivery_attempted(
+    tx: &mut dyn StoreTx,
+    message_id: Id,
+    attempt: u32,
+    outcome: Result<Sent, SendError>,
+) -> Outcome<()> {
+    let delivery = tx.delivery(message_id)?;
+    let ours = delivery
+        .as_ref()
+        .is_some_and(|d| d.attempts == attempt && claim_node(d.last_error.as_deref()).is_some());
+    let Some(delivery) = delivery.filter(|_| ours) else {
+        // Another worker took this delivery over (this one's lease ran out), or it is settled:
+        // this outcome is not to be recorded. What the provider took is still named, so its
+        // statuses find the message (forward only: a message failed since stays failed).
+        if let (Ok(sent), Some(message)) = (&outcome, tx.get::<Message>(message_id)?) {
+            if let Some(conversation) = tx.get::<Conversation>(message.conversation_id)? {
+                for provider_id in &sent.provider_ids {
+                    tx.remember_provider_message(conversation.inbox_id, provider_id, message_id)?;
+                }
+            }
+        }
+        tracing::info!(%message_id, attempt, "an attempt recorded after its claim was taken over: ignored");
+        return Ok(());
+    };
+    let attempts = attempt;
     let Some(message) = tx.get::<Message>(message_id)? else {
         tx.remove_delivery(message_id)?;
         return Ok(());
@@ -255,14 +330,58 @@ impl Workspace {
 
     /// Claims the outgoing messages whose delivery is due (see [`DELIVERY_LEASE_MS`]).
     pub async fn claim_due_deliveries(&self, limit: usize) -> Outcome<Vec<PendingDelivery>> {
-        self.write(move |tx| claim_due_deliveries(tx, limit)).await
+        let node = self.node.clone();
+        self.write(move |tx| claim_due_deliveries(tx, &node, limit)).await
     }
 
-    /// Records an attempt: sent (with the provider's ids), retried with backoff (at least the
-    /// provider's retry-after), or failed with the reason (at once when the error is permanent,
-    /// after [`MAX_DELIVERY_ATTEMPTS`] when it is not).
-    pub async fn delivery_attempted(&self, message_id: Id, outcome: Result<Sent, SendError>) -> Outcome<()> {
-        self.write(move |tx| delivery_attempted(tx, message_id, outcome)).await
+    /// Records attempt number `attempt` (its claim's `attempts + 1`): sent (with the provider's
+    /// ids), retried with backoff (at least the provider's retry-after), or failed with the reason
+    /// (at once when the error is permanent, after [`MAX_DELIVERY_ATTEMPTS`] when it is not).
+    /// Nothing is recorded if the claim was taken over since.
+    pub async fn delivery_attempted(
+        &self,
+        message_id: Id,
+        attempt: u32,
+        outcome: Result<Sent, SendError>,
+    ) -> Outcome<()> {
+        self.write(move |tx| delivery_attempted(tx, message_id, attempt, outcome)).await
+    }
+
+    /// The worker hands attempt `attempt` of `message_id` to the provider now: from here until
+    /// the outcome is recorded, the provider may have it. False (send nothing) if the claim was
+    /// taken over or settled since.
+    pub async fn delivery_sending(&self, message_id: Id, attempt: u32) -> Outcome<bool> {
+        let node = self.node.clone();
+        self.write(move |tx| {
+            let Some(delivery) = tx.delivery(message_id)? else { return Ok(false) };
+            if delivery.attempts != attempt || claim_node(delivery.last_error.as_deref()) != Some(&*node) {
+                return Ok(false);
+            }
+            let lease_end = tx.now() + DELIVERY_LEASE_MS;
+            tx.reschedule_delivery(message_id, attempt, lease_end, &format!("{IN_FLIGHT}{node}"))?;
+            Ok(true)
+        })
+        .await
+    }
+
+    /// At a node's start: its claims from before (a process under the same node id that died
+    /// mid-send) are due at once rather than after their lease, and are handled as interrupted
+    /// (see the module's doc). Looks at the deliveries due within a lease (claims are due at its
+    /// end); answers how many it took back.
+    pub async fn recover_claims(&self) -> Outcome<usize> {
+        let node = self.node.clone();
+        self.write(move |tx| {
+            let now = tx.now();
+            let mut recovered = 0;
+            for delivery in tx.due_deliveries(now + DELIVERY_LEASE_MS, 10_000)? {
+                if claim_node(delivery.last_error.as_deref()) == Some(&*node) {
+                    tx.postpone_delivery(delivery.message_id, now)?;
+                    recovered += 1;
+                }
+            }
+            Ok(recovered)
+        })
+        .await
     }
 }
 
@@ -342,11 +461,46 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_worker_whose_claim_was_taken_over_records_nothing_and_the_state_never_goes_back() {
+        let (workspace, clock, id, _dir) = one_queued_reply().await;
+        let first = workspace.claim_due_deliveries(10).await.expect("claim");
+        assert_eq!(first[0].attempts, 0, "attempt 1");
+        // The first worker hangs past its lease: another takes the delivery over. The API channel
+        // drops a repeat by its Idempotency-Key, so the interrupted send is made again.
+        clock.set(clock.now() + DELIVERY_LEASE_MS + 1);
+        let second = workspace.claim_due_deliveries(10).await.expect("claim");
+        assert_eq!(second.len(), 1, "taken over after the lease");
+        assert_eq!(second[0].attempts, 1, "attempt 2");
+        // The first worker, waking up, may not send it any more …
+        assert!(!workspace.delivery_sending(id, 1).await.expect("mark"), "attempt 1 was taken over");
+        assert!(workspace.delivery_sending(id, 2).await.expect("mark"), "attempt 2 is the one to send");
+        // … and its late outcome is not recorded: the delivery is the second's.
+        let late = SendError::failed(DeliveryFailureKind::Rejected, "late");
+        workspace.delivery_attempted(id, 1, Err(late)).await.expect("ignored");
+        let read = |workspace: crate::workspace::Workspace| async move {
+            workspace.read(move |store| Ok(store.get::<Message>(id)?)).await.expect("read").expect("message")
+        };
+        assert_eq!(
+            read(workspace.clone()).await.delivery,
+            DeliveryState::Queued,
+            "a stale outcome changes nothing"
+        );
+        let sent = crate::connectors::Sent { provider_ids: vec!["p-1".into()] };
+        workspace.delivery_attempted(id, 2, Ok(sent)).await.expect("recorded");
+        assert_eq!(read(workspace.clone()).await.delivery, DeliveryState::Sent);
+        // Settled: a further late outcome (the first worker's, once more) moves nothing back.
+        workspace.delivery_attempted(id, 1, Err(SendError::transient("late"))).await.expect("ignored");
+        assert_eq!(read(workspace.clone()).await.delivery, DeliveryState::Sent);
+        clock.set(clock.now() + DELIVERY_LEASE_MS * 10);
+        assert!(workspace.claim_due_deliveries(10).await.expect("claim").is_empty(), "sent once");
+    }
+
+    #[tokio::test]
     async fn a_transient_failure_waits_at_least_the_providers_retry_after() {
         let (workspace, clock, id, _dir) = one_queued_reply().await;
         assert_eq!(workspace.claim_due_deliveries(10).await.expect("claim").len(), 1);
         let throttled = SendError::Transient { reason: "throttled".into(), retry_after: Some(60_000) };
-        workspace.delivery_attempted(id, Err(throttled)).await.expect("recorded");
+        workspace.delivery_attempted(id, 1, Err(throttled)).await.expect("recorded");
         // The backoff alone would be 2 s: the provider asked for a minute.
         clock.set(clock.now() + 30_000);
         assert!(
@@ -357,7 +511,7 @@ mod tests {
         assert_eq!(workspace.claim_due_deliveries(10).await.expect("claim").len(), 1, "due after it");
         // A permanent error fails it with the reason, and it is never due again.
         let window = SendError::failed(DeliveryFailureKind::WindowClosed, "(#131047) Re-engagement message");
-        workspace.delivery_attempted(id, Err(window)).await.expect("recorded");
+        workspace.delivery_attempted(id, 2, Err(window)).await.expect("recorded");
         clock.set(clock.now() + DELIVERY_LEASE_MS * 10);
         assert!(workspace.claim_due_deliveries(10).await.expect("claim").is_empty(), "failed is final");
     }
@@ -372,7 +526,7 @@ mod tests {
                 "attempt {attempt}"
             );
             let error = SendError::transient(format!("timeout {attempt}"));
-            workspace.delivery_attempted(id, Err(error)).await.expect("recorded");
+            workspace.delivery_attempted(id, attempt, Err(error)).await.expect("recorded");
             clock.set(clock.now() + 3_600_000);
         }
         assert!(workspace.claim_due_deliveries(10).await.expect("claim").is_empty(), "given up");

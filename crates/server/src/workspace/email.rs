@@ -300,6 +300,35 @@ fn trim_ids(ids: &mut Vec<String>) {
     }
 }
 
+/// Claims or renews, for `lease_ms` on the server's clock, `node`'s lease on the worker `key` of
+/// `inbox` (a row of the inbox's connector state): false while another node holds it. Taken in
+/// the write transaction, so two nodes asking at once never both get it.
+pub(super) fn claim_lease(
+    tx: &mut dyn StoreTx,
+    inbox: Id,
+    key: &str,
+    node: String,
+    lease_ms: Millis,
+) -> Outcome<bool> {
+    let now = tx.now();
+    let held: Option<WorkerLease> = tx.email_state(inbox, key)?.and_then(|v| serde_json::from_value(v).ok());
+    if held.is_some_and(|lease| lease.node != node && lease.until > now) {
+        return Ok(false);
+    }
+    let lease = WorkerLease { node, until: now + lease_ms };
+    tx.set_email_state(inbox, key, Some(&serde_json::to_value(lease).map_err(Refusal::internal)?))?;
+    Ok(true)
+}
+
+/// Gives up `node`'s lease on the worker `key` of `inbox`, if it holds it.
+pub(super) fn release_lease(tx: &mut dyn StoreTx, inbox: Id, key: &str, node: &str) -> Outcome<()> {
+    let held: Option<WorkerLease> = tx.email_state(inbox, key)?.and_then(|v| serde_json::from_value(v).ok());
+    if held.is_some_and(|lease| lease.node == node) {
+        tx.set_email_state(inbox, key, None)?;
+    }
+    Ok(())
+}
+
 fn mailbox_cursor(store: &(impl StoreRead + ?Sized), inbox: Id) -> Outcome<MailboxCursor> {
     let value = store.email_state(inbox, MAILBOX)?;
     Ok(value.and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default())
@@ -385,36 +414,13 @@ impl Workspace {
     /// false while another node holds it.
     pub async fn claim_mail_worker(&self, inbox: Id, lease_ms: Millis) -> Outcome<bool> {
         let node = self.node.to_string();
-        self.write(move |tx| {
-            let now = tx.now();
-            let held: Option<WorkerLease> =
-                tx.email_state(inbox, WORKER)?.and_then(|v| serde_json::from_value(v).ok());
-            if held.is_some_and(|lease| lease.node != node && lease.until > now) {
-                return Ok(false);
-            }
-            let lease = WorkerLease { node, until: now + lease_ms };
-            tx.set_email_state(
-                inbox,
-                WORKER,
-                Some(&serde_json::to_value(lease).map_err(Refusal::internal)?),
-            )?;
-            Ok(true)
-        })
-        .await
+        self.write(move |tx| claim_lease(tx, inbox, WORKER, node, lease_ms)).await
     }
 
     /// Gives up this node's lease on `inbox`'s IMAP worker (another node may take it at once).
     pub async fn release_mail_worker(&self, inbox: Id) -> Outcome<()> {
         let node = self.node.to_string();
-        self.write(move |tx| {
-            let held: Option<WorkerLease> =
-                tx.email_state(inbox, WORKER)?.and_then(|v| serde_json::from_value(v).ok());
-            if held.is_some_and(|lease| lease.node == node) {
-                tx.set_email_state(inbox, WORKER, None)?;
-            }
-            Ok(())
-        })
-        .await
+        self.write(move |tx| release_lease(tx, inbox, WORKER, &node)).await
     }
 
     /// Where the IMAP worker of an inbox is in its mailbox.

@@ -14,6 +14,7 @@ mod channel;
 mod connector_test;
 mod connectors;
 mod contacts;
+mod crash;
 mod database_tls;
 mod demo;
 mod email;

@@ -291,3 +291,168 @@ async fn long_polling_reads_updates_after_the_offset_and_confirms_them() {
     assert_eq!(again.next_offset, None, "nothing new: the caller keeps its offset");
     assert_eq!(emulator.recorded(|r| r.polls.clone()), vec![None, Some(123456793)]);
 }
+
+/// A server whose Telegram pollers turn quickly (their waits are still on the server's clock).
+fn quick_polling(config: &mut switchboard_server::ServerConfig) {
+    config.telegram.rescan = std::time::Duration::from_millis(50);
+    config.telegram.tick = std::time::Duration::from_millis(10);
+    config.telegram.idle = std::time::Duration::from_millis(20);
+    config.telegram.timeout_secs = 1;
+}
+
+async fn polling_inbox(server: &TestServer, emulator: &Emulator) -> Id {
+    let request = json!({"name": "Telegram (polling)", "channel": "telegram", "connector": emulator.polling_connector()});
+    let created: CreatedInbox =
+        serde_json::from_value(server.admin.ok("/api/v1/inboxes", request).await).expect("inbox");
+    created.inbox.id
+}
+
+/// Real-time polling of a condition the server's workers bring about.
+async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+async fn incoming(server: &TestServer) -> Vec<Message> {
+    server.messages().await.into_iter().filter(|m| m.kind == MessageKind::Incoming).collect()
+}
+
+async fn until_incoming(server: &TestServer, count: usize) -> Vec<Message> {
+    eventually(&format!("{count} customer messages"), async || {
+        let messages = incoming(server).await;
+        (messages.len() >= count).then_some(messages)
+    })
+    .await
+}
+
+fn update(id: i64, message_id: i64, text: &str) -> Value {
+    let mut update = fixture_json("text.json");
+    update["update_id"] = json!(id);
+    update["message"]["message_id"] = json!(message_id);
+    update["message"]["text"] = json!(text);
+    update
+}
+
+#[tokio::test]
+async fn a_polling_inbox_deletes_the_webhook_stores_updates_and_resumes_at_its_offset_after_a_restart() {
+    let emulator = Emulator::start().await;
+    // A webhook left from before: getUpdates answers 409 until it is deleted.
+    emulator.set_webhook();
+    let server = TestServer::start_with(quick_polling).await;
+    polling_inbox(&server, &emulator).await;
+    emulator.queue_update(update(500, 1, "First, by long polling"));
+    let first = until_incoming(&server, 1).await;
+    assert_eq!(first[0].body, "First, by long polling");
+    assert_eq!(emulator.recorded(|r| r.webhook_deletes), 1, "the webhook deleted before polling");
+    // The offset confirming update 500 is stored before the next poll asks with it.
+    eventually("a poll with offset 501", async || {
+        emulator.recorded(|r| r.polls.contains(&Some(501))).then_some(())
+    })
+    .await;
+
+    let server = server.restart_later_with(0, quick_polling).await;
+    let before = emulator.recorded(|r| r.polls.len());
+    emulator.queue_update(update(501, 2, "Second, after the restart"));
+    let both = until_incoming(&server, 2).await;
+    let polls = emulator.recorded(|r| r.polls.clone());
+    assert_eq!(polls[before], Some(501), "the restarted server resumes at its stored offset: {polls:?}");
+    assert!(!polls[before..].contains(&None), "never from the start again: {polls:?}");
+    // Telegram sending an update again (its offset was not confirmed) stores nothing twice.
+    emulator.queue_update(update(502, 2, "Second, after the restart"));
+    emulator.queue_update(update(503, 3, "Third"));
+    let all = until_incoming(&server, 3).await;
+    let mut bodies: Vec<&str> = all.iter().map(|m| m.body.as_str()).collect();
+    bodies.sort();
+    assert_eq!(bodies, vec!["First, by long polling", "Second, after the restart", "Third"]);
+    assert_eq!(both.len(), 2);
+    eventually("a poll with offset 504", async || {
+        emulator.recorded(|r| r.polls.contains(&Some(504))).then_some(())
+    })
+    .await;
+    assert_eq!(incoming(&server).await.len(), 3, "each message once");
+
+    // A webhook set again behind the server's back: the poller deletes it and goes on.
+    emulator.set_webhook();
+    emulator.queue_update(update(504, 4, "Fourth"));
+    until_incoming(&server, 4).await;
+    assert_eq!(emulator.recorded(|r| r.webhook_deletes), 3, "once per start, once after the 409");
+}
+
+#[tokio::test]
+async fn a_429_on_get_updates_waits_its_retry_after_on_the_servers_clock() {
+    let emulator = Emulator::start().await;
+    emulator.script_polls(&[(429, "error_429.json")]);
+    let server = TestServer::start_with(quick_polling).await;
+    polling_inbox(&server, &emulator).await;
+    emulator.queue_update(update(700, 1, "Throttled at first"));
+    eventually("the first poll", async || emulator.recorded(|r| (!r.polls.is_empty()).then_some(()))).await;
+    // 20 s on: past the poller's own backoff, short of Telegram's 30 s.
+    server.clock.advance(20_000);
+    for _ in 0..10 {
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
+    assert_eq!(emulator.recorded(|r| r.polls.len()), 1, "not asked again before retry_after");
+    assert!(incoming(&server).await.is_empty());
+    server.clock.advance(11_000);
+    until_incoming(&server, 1).await;
+    assert_eq!(emulator.recorded(|r| r.polls[1]), None, "the update is still there to be read");
+}
+
+#[tokio::test]
+async fn switching_a_polling_inbox_to_the_webhook_stops_its_poller() {
+    let emulator = Emulator::start().await;
+    let server = TestServer::start_with(quick_polling).await;
+    let inbox = polling_inbox(&server, &emulator).await;
+    emulator.queue_update(update(900, 1, "Polled"));
+    until_incoming(&server, 1).await;
+    let (status, body) = server
+        .admin
+        .request(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/inboxes/{inbox}"),
+            Some(json!({"connector": emulator.connector()})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Once the poller has seen the change, no poll follows.
+    let settled = eventually("the poller to stop", async || {
+        let before = emulator.recorded(|r| r.polls.len());
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let after = emulator.recorded(|r| r.polls.len());
+        (before == after).then_some(after)
+    })
+    .await;
+    emulator.queue_update(update(901, 2, "Not polled"));
+    for _ in 0..10 {
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
+    assert_eq!(emulator.recorded(|r| r.polls.len()), settled, "no poll after switching to the webhook");
+    assert_eq!(incoming(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn two_nodes_on_one_database_poll_a_bot_from_one_node_at_a_time() {
+    if std::env::var("SWITCHBOARD_TEST_DATABASE_URL").is_err() {
+        eprintln!("telegram::two_nodes_on_one_database_poll_a_bot_from_one_node_at_a_time needs PostgreSQL: not run on SQLite");
+        return;
+    }
+    let emulator = Emulator::start().await;
+    // Polls are held open as Telegram holds them: two pollers would overlap and conflict.
+    emulator.hold_polls(std::time::Duration::from_millis(100));
+    let server = TestServer::start_with(quick_polling).await;
+    let _other = server.second_node(quick_polling).await;
+    polling_inbox(&server, &emulator).await;
+    for n in 1..=3 {
+        emulator.queue_update(update(1000 + n, n, &format!("Message {n}")));
+        until_incoming(&server, n as usize).await;
+    }
+    eventually("20 polls", async || emulator.recorded(|r| (r.polls.len() >= 20).then_some(()))).await;
+    assert_eq!(emulator.recorded(|r| r.conflicts), 0, "never two polls open at once");
+    assert_eq!(incoming(&server).await.len(), 3, "each message once");
+}

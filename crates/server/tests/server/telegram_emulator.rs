@@ -3,6 +3,13 @@
 //! (multipart), `getFile` and the file URL `/file/bot<token>/<file_path>`. A request for another
 //! bot token is answered 401 as Telegram does. The send methods can be scripted to answer an error
 //! (a 429 with `retry_after`, a 403 for a blocked user). It records what it got.
+//!
+//! Long polling: `getUpdates` answers the queued updates at or above its `offset` (confirming,
+//! that is forgetting, those below), 409 while a webhook is set (`set_webhook`) until
+//! `deleteWebhook`, and can be scripted (`script_polls`) like the send methods. With `hold` set, a
+//! poll with nothing to answer is held open that long, as Telegram holds one for its `timeout`;
+//! a poll arriving while another is open counts as a conflict (Telegram answers one of the two
+//! 409 "terminated by other getUpdates request").
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -49,6 +56,18 @@ pub struct Recorded {
     pub unauthorized: usize,
     /// The `offset` of each `getUpdates` call (`None`: none given).
     pub polls: Vec<Option<i64>>,
+    /// `deleteWebhook` calls.
+    pub webhook_deletes: usize,
+    /// Polls that arrived while another was open (two pollers on one bot).
+    pub conflicts: usize,
+    /// Whether a webhook is set (then `getUpdates` answers 409).
+    webhook_set: bool,
+    poll_script: VecDeque<(u16, Value)>,
+    hold: std::time::Duration,
+    /// Send calls are recorded and then never answered (a provider that took the message while
+    /// the sender died waiting).
+    hang_sends: bool,
+    open_polls: usize,
     /// Updates waiting for `getUpdates`, dropped once an offset above them confirms them.
     updates: Vec<Value>,
     /// file id → (file_path, bytes).
@@ -103,6 +122,16 @@ async fn send_message(
     Path(bot): Path<String>,
     Json(fields): Json<Value>,
 ) -> Response {
+    let hang = {
+        let mut recorded = emulator.state.lock().expect("lock");
+        recorded.hang_sends && {
+            recorded.sent.push(Call { method: "sendMessage".into(), fields: fields.clone() });
+            true
+        }
+    };
+    if hang {
+        return std::future::pending().await;
+    }
     let mut recorded = emulator.state.lock().expect("lock");
     if !authorized(&bot, &mut recorded) {
         return unauthorized();
@@ -189,8 +218,6 @@ async fn file(State(emulator): State<Emulator>, Path((bot, path)): Path<(String,
     }
 }
 
-/// `getUpdates`: an offset confirms (forgets) every update below it; the rest are answered, at
-/// most `limit` (100) of them, at once (the emulator never holds a long poll open).
 /// `getMe`: the bot itself (an admin's "test connection").
 async fn get_me(State(emulator): State<Emulator>, Path(bot): Path<String>) -> Response {
     if !authorized(&bot, &mut emulator.state.lock().expect("lock")) {
@@ -199,23 +226,62 @@ async fn get_me(State(emulator): State<Emulator>, Path(bot): Path<String>) -> Re
     Json(fixture_json("get_me.json")).into_response()
 }
 
+/// `getUpdates`: an offset confirms (forgets) every update below it; the rest are answered, at
+/// most `limit` (100) of them (see the module's doc for webhooks, scripts and holding).
 async fn get_updates(
     State(emulator): State<Emulator>,
     Path(bot): Path<String>,
     Json(request): Json<Value>,
 ) -> Response {
+    let offset = request["offset"].as_i64();
+    let limit = request["limit"].as_u64().unwrap_or(100) as usize;
+    let answer = |recorded: &mut Recorded| {
+        if let Some(offset) = offset {
+            recorded.updates.retain(|u| u["update_id"].as_i64().unwrap_or(i64::MAX) >= offset);
+        }
+        let mut body = fixture_json("get_updates.json");
+        body["result"] = json!(recorded.updates.iter().take(limit).cloned().collect::<Vec<Value>>());
+        Json(body).into_response()
+    };
+    let hold = {
+        let mut recorded = emulator.state.lock().expect("lock");
+        if !authorized(&bot, &mut recorded) {
+            return unauthorized();
+        }
+        recorded.polls.push(offset);
+        if recorded.webhook_set {
+            let body = fixture_json("error_409_webhook_active.json");
+            return (StatusCode::CONFLICT, Json(body)).into_response();
+        }
+        if let Some((status, body)) = recorded.poll_script.pop_front() {
+            return (StatusCode::from_u16(status).expect("status"), Json(body)).into_response();
+        }
+        if recorded.open_polls > 0 {
+            recorded.conflicts += 1;
+        }
+        let waiting =
+            recorded.updates.iter().any(|u| offset.is_none_or(|o| u["update_id"].as_i64() >= Some(o)));
+        if waiting || recorded.hold.is_zero() || request["timeout"].as_u64() == Some(0) {
+            return answer(&mut recorded);
+        }
+        recorded.open_polls += 1;
+        recorded.hold
+    };
+    tokio::time::sleep(hold).await;
+    let mut recorded = emulator.state.lock().expect("lock");
+    recorded.open_polls -= 1;
+    answer(&mut recorded)
+}
+
+/// `deleteWebhook`: no webhook any more (answered `true` whether one was set or not).
+async fn delete_webhook(State(emulator): State<Emulator>, Path(bot): Path<String>) -> Response {
     let mut recorded = emulator.state.lock().expect("lock");
     if !authorized(&bot, &mut recorded) {
         return unauthorized();
     }
-    let offset = request["offset"].as_i64();
-    recorded.polls.push(offset);
-    if let Some(offset) = offset {
-        recorded.updates.retain(|u| u["update_id"].as_i64().unwrap_or(i64::MAX) >= offset);
-    }
-    let limit = request["limit"].as_u64().unwrap_or(100) as usize;
-    let result: Vec<Value> = recorded.updates.iter().take(limit).cloned().collect();
-    Json(json!({"ok": true, "result": result})).into_response()
+    recorded.webhook_deletes += 1;
+    recorded.webhook_set = false;
+    Json(fixture_json("delete_webhook.json")).into_response()
 }
 
 impl Emulator {
@@ -230,6 +296,7 @@ impl Emulator {
             .route("/{bot}/getFile", get(get_file))
             .route("/{bot}/getMe", get(get_me))
             .route("/{bot}/getUpdates", post(get_updates))
+            .route("/{bot}/deleteWebhook", post(delete_webhook))
             .route("/file/{bot}/{*path}", get(file))
             .with_state(emulator.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -256,6 +323,34 @@ impl Emulator {
         for (status, name) in answers {
             recorded.script.push_back((*status, fixture_json(name)));
         }
+    }
+
+    /// A webhook is set for the bot (as `setWebhook` would): `getUpdates` fails until deleted.
+    pub fn set_webhook(&self) {
+        self.state.lock().expect("lock").webhook_set = true;
+    }
+
+    /// `sendMessage` calls are recorded, then never answered.
+    pub fn hang_sends(&self) {
+        self.state.lock().expect("lock").hang_sends = true;
+    }
+
+    /// Polls with nothing to answer are held open this long (real time).
+    pub fn hold_polls(&self, hold: std::time::Duration) {
+        self.state.lock().expect("lock").hold = hold;
+    }
+
+    /// The next `getUpdates` calls answer with these fixtures (HTTP status, fixture file).
+    pub fn script_polls(&self, answers: &[(u16, &str)]) {
+        let mut recorded = self.state.lock().expect("lock");
+        for (status, name) in answers {
+            recorded.poll_script.push_back((*status, fixture_json(name)));
+        }
+    }
+
+    /// The connector settings of an inbox whose bot long-polls this emulator.
+    pub fn polling_connector(&self) -> Value {
+        json!({"kind": "telegram", "bot_token": TOKEN, "api_base_url": self.base, "mode": "polling"})
     }
 
     /// The connector settings of an inbox whose bot talks to this emulator.

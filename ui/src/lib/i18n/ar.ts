@@ -420,6 +420,7 @@ const ar: Messages = {
       window_closed: 'كانت نافذة الرد البالغة 24 ساعة قد أُغلقت: لا يمكن إرسال سوى رسالة قالب.',
       window_closed_no_templates: 'كانت نافذة الرد قد أُغلقت، ولا قوالب في هذه القناة: يجب أن يكتب العميل أولًا.',
       gave_up: 'تعذّر الوصول إلى القناة بعد عدة محاولات.',
+      interrupted: 'توقّف الخادم أثناء إرسال هذا الرد، فربما وصل إلى العميل. تحقّق معه قبل إعادة الإرسال.',
       rejected: 'رفضتها القناة: {reason}',
       unknown: 'لم تذكر القناة سببًا.',
     },
@@ -745,6 +746,9 @@ const ar: Messages = {
       smtpSecurity: 'أمان SMTP',
       newSubject: 'موضوع جديد من العنوان نفسه',
       security: { tls: 'TLS', starttls: 'STARTTLS', none: 'بلا (للخوادم المحلية فقط)' },
+      telegramMode: 'طريقة وصول التحديثات',
+      telegramModeHint: 'الاستطلاع الطويل مناسب لخادم لا يستطيع تيليجرام الوصول إليه (خلف NAT)؛ واختياره يحذف الـ webhook الخاص بالبوت.',
+      modes: { webhook: 'Webhook (يتصل تيليجرام بهذا الخادم)', polling: 'الاستطلاع الطويل (يسأل هذا الخادم تيليجرام)' },
       subjects: { same_conversation: 'يبقى في المحادثة نفسها', new_conversation: 'يفتح محادثة جديدة' },
       issues: {
         required: 'مطلوب',

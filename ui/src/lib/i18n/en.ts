@@ -349,6 +349,7 @@ const en = {
       window_closed: 'The 24-hour reply window had closed: only a template message can be sent.',
       window_closed_no_templates: 'The reply window had closed, and this channel has no templates: the customer must write first.',
       gave_up: "The channel couldn't be reached after several attempts.",
+      interrupted: 'The server stopped while sending this reply, so it may have reached the customer. Check with them before retrying.',
       rejected: 'The channel refused it: {reason}',
       unknown: 'The channel gave no reason.',
     },
@@ -635,6 +636,9 @@ const en = {
       smtpSecurity: 'SMTP security',
       newSubject: 'A new subject from the same address',
       security: { tls: 'TLS', starttls: 'STARTTLS', none: 'None (local servers only)' },
+      telegramMode: 'How updates arrive',
+      telegramModeHint: "Long polling suits a server Telegram can't reach (behind NAT); choosing it removes the bot's webhook.",
+      modes: { webhook: 'Webhook (Telegram calls this server)', polling: 'Long polling (this server asks Telegram)' },
       subjects: { same_conversation: 'stays in the same conversation', new_conversation: 'opens a new conversation' },
       issues: {
         required: 'Required',

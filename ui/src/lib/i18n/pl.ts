@@ -371,6 +371,7 @@ const pl: Messages = {
       window_closed: '24-godzinne okno odpowiedzi było już zamknięte: można wysłać tylko wiadomość z szablonu.',
       window_closed_no_templates: 'Okno odpowiedzi było już zamknięte, a ten kanał nie ma szablonów: klient musi napisać pierwszy.',
       gave_up: 'Nie udało się połączyć z kanałem po kilku próbach.',
+      interrupted: 'Serwer zatrzymał się podczas wysyłania tej odpowiedzi, więc mogła ona dotrzeć do klienta. Sprawdź to, zanim wyślesz ją ponownie.',
       rejected: 'Kanał ją odrzucił: {reason}',
       unknown: 'Kanał nie podał przyczyny.',
     },
@@ -669,6 +670,9 @@ const pl: Messages = {
       smtpSecurity: 'Zabezpieczenia SMTP',
       newSubject: 'Nowy temat z tego samego adresu',
       security: { tls: 'TLS', starttls: 'STARTTLS', none: 'Brak (tylko serwery lokalne)' },
+      telegramMode: 'Jak docierają aktualizacje',
+      telegramModeHint: 'Long polling pasuje do serwera, do którego Telegram nie ma dostępu (za NAT); wybranie go usuwa webhook bota.',
+      modes: { webhook: 'Webhook (Telegram wywołuje ten serwer)', polling: 'Long polling (ten serwer pyta Telegram)' },
       subjects: { same_conversation: 'zostaje w tej samej rozmowie', new_conversation: 'otwiera nową rozmowę' },
       issues: {
         required: 'Wymagane',

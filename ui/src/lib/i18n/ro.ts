@@ -370,6 +370,7 @@ const ro: Messages = {
       window_closed: 'Fereastra de răspuns de 24 de ore se închisese: se poate trimite doar un mesaj șablon.',
       window_closed_no_templates: 'Fereastra de răspuns se închisese, iar acest canal nu are șabloane: clientul trebuie să scrie primul.',
       gave_up: 'Canalul nu a putut fi contactat după mai multe încercări.',
+      interrupted: 'Serverul s-a oprit în timp ce trimitea acest răspuns, deci s-ar putea să fi ajuns la client. Verificați cu el înainte de a-l retrimite.',
       rejected: 'Canalul l-a refuzat: {reason}',
       unknown: 'Canalul nu a dat niciun motiv.',
     },
@@ -665,6 +666,9 @@ const ro: Messages = {
       smtpSecurity: 'Securitate SMTP',
       newSubject: 'Un subiect nou de la aceeași adresă',
       security: { tls: 'TLS', starttls: 'STARTTLS', none: 'Niciuna (doar servere locale)' },
+      telegramMode: 'Cum sosesc actualizările',
+      telegramModeHint: 'Long polling se potrivește unui server pe care Telegram nu îl poate accesa (în spatele NAT); alegerea lui șterge webhook-ul botului.',
+      modes: { webhook: 'Webhook (Telegram apelează acest server)', polling: 'Long polling (acest server întreabă Telegram)' },
       subjects: { same_conversation: 'rămâne în aceeași conversație', new_conversation: 'deschide o conversație nouă' },
       issues: {
         required: 'Obligatoriu',

@@ -38,7 +38,8 @@ pub(in crate::workspace) fn queue_delivery(
         tx.put(&failed, Audience::inbox(inbox.id))?;
         return Ok(());
     }
-    let delivery = DeliveryRecord { message_id: message.id, inbox_id: inbox.id, attempts: 0 };
+    let delivery =
+        DeliveryRecord { message_id: message.id, inbox_id: inbox.id, attempts: 0, last_error: None };
     tx.enqueue_delivery(&delivery, tx.now())?;
     Ok(())
 }
