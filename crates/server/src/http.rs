@@ -17,6 +17,7 @@ pub mod reports;
 pub mod saved_views;
 pub mod sla;
 pub mod stream;
+pub mod widget;
 
 use std::sync::Arc;
 
@@ -155,13 +156,13 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(channels::webhook_handshake, channels::webhook))
         .routes(routes!(channels::connector_info))
         .routes(routes!(channels::test_connector))
-        .routes(routes!(crate::widget::session))
-        .routes(routes!(crate::widget::messages, crate::widget::send))
-        .routes(routes!(crate::widget::upload))
-        .routes(routes!(crate::widget::download))
-        .routes(routes!(crate::widget::seen))
-        .routes(routes!(crate::widget::email))
-        .routes(routes!(crate::widget::live::live))
+        .routes(routes!(widget::session))
+        .routes(routes!(widget::messages, widget::send))
+        .routes(routes!(widget::upload))
+        .routes(routes!(widget::download))
+        .routes(routes!(widget::seen))
+        .routes(routes!(widget::email))
+        .routes(routes!(widget::live::live))
 }
 
 pub fn router(state: AppState) -> Router {
@@ -170,12 +171,12 @@ pub fn router(state: AppState) -> Router {
     documented
         .route("/api/v1/stream", get(stream::upgrade))
         .route("/api/v1/openapi.json", get(openapi::serve))
-        // The website widget's script (`widget/mod.rs`): JavaScript, not JSON.
-        .route("/widget/{file}", get(crate::widget::script))
+        // The website widget's script (`http/widget.rs`): JavaScript, not JSON.
+        .route("/widget/{file}", get(widget::script))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::widget::cors::check))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), widget::cors::check))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

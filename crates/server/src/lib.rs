@@ -20,7 +20,6 @@ pub mod signing;
 pub mod sqlite;
 pub mod store;
 mod webhook;
-mod widget;
 pub mod workspace;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};

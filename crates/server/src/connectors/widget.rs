@@ -1,5 +1,5 @@
 //! The website chat widget as a connector. Its visitors write through the server's own visitor
-//! endpoints (`crate::widget`), not a provider's webhook, so the inbound half of the seam stays at
+//! endpoints (`crate::http::widget`), not a provider's webhook, so the inbound half of the seam stays at
 //! its defaults; a reply is "sent" once the delivery job has run it through [`WidgetConnector::send`]
 //! (from then on the visitor's endpoints show it), `delivered` when the visitor's page has it and
 //! `read` when shown — both reported by the page, by our message id.

@@ -1,5 +1,5 @@
 //! The website chat widget's HTTP edge: the script a team embeds (`GET /widget/{inbox_id}.js`,
-//! `assets/widget.js`), the visitor endpoints under `/api/v1/widget/{inbox_id}/` (a session, the
+//! `crates/server/assets/widget.js`), the visitor endpoints under `/api/v1/widget/{inbox_id}/` (a session, the
 //! conversation, sending text and files, "seen", leaving an email), the live channel (`live.rs`,
 //! Server-Sent Events) and the origin check (`cors.rs`). The domain half is
 //! `workspace/widget.rs`; the connector (what the delivery job calls) `connectors/widget.rs`.
