@@ -48,11 +48,13 @@ struct Measured {
     cache_path: std::path::PathBuf,
     cache: Arc<Cache>,
     _dir: tempfile::TempDir,
-    _data: tempfile::TempDir,
 }
 
 /// A server holding `preset`, and a fresh device signing in to it.
-async fn fresh_device(preset: Preset, seed: u64) -> anyhow::Result<(Measured, reports::Node)> {
+async fn fresh_device(
+    preset: Preset,
+    seed: u64,
+) -> anyhow::Result<(Measured, reports::Node, tempfile::TempDir)> {
     let data = tempfile::tempdir()?;
     let config = ServerConfig::new(data.path());
     let password = switchboard_server::init_data_dir(&config, "admin@bench.example", "Bench Admin").await?;
@@ -63,10 +65,27 @@ async fn fresh_device(preset: Preset, seed: u64) -> anyhow::Result<(Measured, re
     eprintln!("  loading {} conversations, {} messages…", preset.conversations, preset.messages);
     reports::bulk_load(&config, &directory, preset, seed, now).await?;
     let node = reports::Node::start(config, &password).await?;
+    // `SWITCHBOARD_BENCH_SIGNINS=N`: N fresh devices sign in one after another to the same server
+    // (each with a new cache); the last one's figures are the rows'.
+    let rounds: usize =
+        std::env::var("SWITCHBOARD_BENCH_SIGNINS").ok().and_then(|n| n.parse().ok()).unwrap_or(1).max(1);
+    let mut last = None;
+    for round in 0..rounds {
+        let measured = sign_in(&node, &password).await?;
+        eprintln!("  sign-in {round}: first page {:.1} ms", measured.first_page_ms);
+        last = Some(measured);
+    }
+    let measured = last.ok_or_else(|| anyhow::anyhow!("no sign-in"))?;
+    Ok((measured, node, data))
+}
 
+/// A fresh device signing in to `node` as its admin.
+async fn sign_in(node: &reports::Node, password: &str) -> anyhow::Result<Measured> {
     let dir = tempfile::tempdir()?;
     let cache_path = dir.path().join("cache.db");
     let (events, received) = mpsc::channel();
+    crate::phases::record();
+    let _ = crate::phases::take();
     let started = Instant::now();
     let login: LoginResponse = node
         .http
@@ -96,8 +115,10 @@ async fn fresh_device(preset: Preset, seed: u64) -> anyhow::Result<(Measured, re
     let engine = Engine::start(config);
     // The first change the engine reports is the snapshot, stored with its cursor.
     tokio::task::spawn_blocking(move || received.recv_timeout(Duration::from_secs(300))).await??;
+    let told = started.elapsed();
     let first = cache.list(&list_page(View::All), 0)?;
     let first_page_ms = millis(started.elapsed());
+    let listed = Instant::now();
     let snapshot_changes = cache.server_state()?.len();
     let mut list_samples = Vec::new();
     // `SWITCHBOARD_BENCH_SIGNIN_ONLY=1`: the sign-in figure only, without waiting for the history
@@ -113,6 +134,22 @@ async fn fresh_device(preset: Preset, seed: u64) -> anyhow::Result<(Measured, re
     }
     let complete_secs = started.elapsed().as_secs_f64();
     engine.shutdown().await;
+    eprintln!(
+        "  sign-in phases ({snapshot_changes} entities; ms from the login request): login 0–{:.1}; told {:.1}; list read {:.1}–{:.1}",
+        login_ms,
+        millis(told),
+        millis(told),
+        first_page_ms
+    );
+    for phase in crate::phases::take().into_iter().filter(|p| p.start < listed) {
+        eprintln!(
+            "    {:<18} {:>8.1} – {:>8.1} ({:.1})",
+            phase.name,
+            millis(phase.start.saturating_duration_since(started)),
+            millis(phase.end.saturating_duration_since(started)),
+            millis(phase.end - phase.start)
+        );
+    }
     let mut snapshot_ms = f64::MAX;
     for _ in 0..3 {
         let at = Instant::now();
@@ -126,22 +163,18 @@ async fn fresh_device(preset: Preset, seed: u64) -> anyhow::Result<(Measured, re
             .await?;
         snapshot_ms = snapshot_ms.min(millis(at.elapsed()));
     }
-    Ok((
-        Measured {
-            first_page_ms,
-            login_ms,
-            snapshot_ms,
-            complete_secs,
-            list_samples,
-            rows_on_first_page: first.len(),
-            snapshot_changes,
-            cache_path,
-            cache,
-            _dir: dir,
-            _data: data,
-        },
-        node,
-    ))
+    Ok(Measured {
+        first_page_ms,
+        login_ms,
+        snapshot_ms,
+        complete_secs,
+        list_samples,
+        rows_on_first_page: first.len(),
+        snapshot_changes,
+        cache_path,
+        cache,
+        _dir: dir,
+    })
 }
 
 /// A 10,000-message thread in the cache (copies of a cached message in one conversation): its
@@ -210,11 +243,11 @@ fn long_thread(cache: &Cache, runs: usize) -> anyhow::Result<Row> {
 pub async fn bootstrap_figures(quick: bool, preset: Preset, seed: u64) -> anyhow::Result<Vec<Row>> {
     let small = Preset { conversations: 1_000, messages: 10_000 };
     eprintln!("  the 10,000-message workspace…");
-    let (reference, node) = fresh_device(small, seed).await?;
+    let (reference, node, _small_data) = fresh_device(small, seed).await?;
     node.stop().await;
     drop(reference.cache);
     eprintln!("  the {}-message workspace…", preset.messages);
-    let (mut measured, node) = fresh_device(preset, seed).await?;
+    let (mut measured, node, _data) = fresh_device(preset, seed).await?;
     node.stop().await;
     let ratio = measured.first_page_ms / reference.first_page_ms.max(0.001);
     let size = format!("{} conversations, {} messages", preset.conversations, preset.messages);

@@ -10,6 +10,7 @@ pub mod encryption;
 pub mod figures;
 pub mod generate;
 pub mod load;
+pub mod phases;
 pub mod report;
 pub mod reports;
 pub mod scale;

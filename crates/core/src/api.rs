@@ -88,7 +88,10 @@ async fn parse<T: DeserializeOwned>(response: reqwest::Response) -> CoreResult<T
     if !response.status().is_success() {
         return Err(failure(response).await);
     }
-    response.json().await.map_err(|e| CoreError::Network(format!("reading the answer: {e}")))
+    let body = response.bytes().await.map_err(|e| CoreError::Network(format!("reading the answer: {e}")))?;
+    tracing::debug_span!("decode", bytes = body.len())
+        .in_scope(|| serde_json::from_slice(&body))
+        .map_err(|e| CoreError::Network(format!("reading the answer: {e}")))
 }
 
 /// Signs in and returns the device token and agent. `two_factor_code` is the authenticator's

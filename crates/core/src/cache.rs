@@ -28,7 +28,12 @@ use crate::{
 };
 
 pub struct Cache {
+    /// The writer: every write transaction, and the reads that decide a write.
     conn: Mutex<Connection>,
+    /// The UI's reads ([`Cache::read`]): a second connection, so a list page, a thread page or a
+    /// search reads the last committed state (WAL) instead of waiting behind a write transaction
+    /// (a backfill page, a stream batch, an outbox action).
+    reader: Mutex<Connection>,
     path: PathBuf,
     /// What the account's files are sealed with: set for an encrypted cache (`None`: a plain one,
     /// whose files are plain too).
@@ -104,7 +109,19 @@ impl Cache {
         conn.set_prepared_statement_cache_capacity(256);
         schema::migrate(&mut conn)?;
         search::delete_in_place(&conn)?;
-        Ok(Cache { conn: Mutex::new(conn), path: path.to_owned(), file_key: key.map(|key| key.file_key()) })
+        let reader = Connection::open(path)?;
+        if let Some(key) = key {
+            encryption::apply_key(&reader, key)?;
+        }
+        reader.pragma_update(None, "query_only", "ON")?;
+        reader.busy_timeout(std::time::Duration::from_secs(10))?;
+        reader.set_prepared_statement_cache_capacity(256);
+        Ok(Cache {
+            conn: Mutex::new(conn),
+            reader: Mutex::new(reader),
+            path: path.to_owned(),
+            file_key: key.map(|key| key.file_key()),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -120,6 +137,12 @@ impl Cache {
         // A panic while holding the lock leaves SQLite consistent (transactions roll back), so a
         // poisoned lock is still safe to use.
         self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The reader connection, for reads that decide no write: they never wait for a write
+    /// transaction, only for another read.
+    pub(crate) fn read(&self) -> MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn meta(conn: &Connection, key: &str) -> CoreResult<Option<String>> {
@@ -203,7 +226,7 @@ impl Cache {
 
     /// The signed-in agent's id, once known.
     pub fn me(&self) -> CoreResult<Option<Id>> {
-        Self::meta(&self.lock(), "me")?.map(|id| parse_id(&id)).transpose()
+        Self::meta(&self.read(), "me")?.map(|id| parse_id(&id)).transpose()
     }
 
     fn notify_after(conn: &Connection) -> CoreResult<Millis> {
@@ -351,7 +374,7 @@ impl Cache {
 
     /// How many actions wait for the server.
     pub fn pending_count(&self) -> CoreResult<usize> {
-        let conn = self.lock();
+        let conn = self.read();
         Ok(conn.query_row("SELECT COUNT(*) FROM outbox WHERE acked_seq IS NULL", [], |row| row.get(0))?)
     }
 
@@ -406,15 +429,17 @@ impl Cache {
 
     /// One entity's displayed version.
     pub fn get<T: serde::de::DeserializeOwned>(&self, kind: EntityKind, id: Id) -> CoreResult<Option<T>> {
-        let conn = self.lock();
+        let conn = self.read();
         get_displayed(&conn, kind, id)
     }
 
     /// Every displayed entity of a kind (the small directory kinds).
     pub fn all<T: serde::de::DeserializeOwned>(&self, kind: EntityKind) -> CoreResult<Vec<T>> {
-        let conn = self.lock();
-        let mut statement = conn
-            .prepare(&format!("SELECT data FROM {} WHERE data IS NOT NULL ORDER BY rowid", kind.table()))?;
+        let conn = self.read();
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT data FROM {} WHERE data IS NOT NULL ORDER BY rowid",
+            kind.table()
+        ))?;
         let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
         let mut out = Vec::new();
         for row in rows {
@@ -668,7 +693,7 @@ impl Cache {
     }
 
     pub fn draft(&self, conversation_id: Id) -> CoreResult<Option<Draft>> {
-        let conn = self.lock();
+        let conn = self.read();
         let row: Option<(String, String, Millis)> = conn
             .query_row(
                 "SELECT kind, body, updated_at FROM drafts WHERE conversation_id = ?1",
@@ -723,5 +748,43 @@ mod tests {
         assert_eq!(cache.cursor().expect("cursor"), 1);
         cache.apply_page(&[], 0).expect("an older cursor");
         assert_eq!(cache.cursor().expect("cursor"), 1, "the cursor never moves back");
+    }
+
+    /// The UI's reads go through the reader connection: while a write transaction is open (a
+    /// backfill page being applied), a read answers at once with the last committed state instead
+    /// of queueing behind it, and sees the write as soon as it commits.
+    #[test]
+    fn a_read_never_waits_for_an_open_write_transaction() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = std::sync::Arc::new(Cache::open(&dir.path().join("cache.db")).expect("open"));
+        let label = |seq: i64, name: &str| {
+            let id = Id::new_v4();
+            let data = serde_json::json!({"id": id, "name": name, "color": "#ff0000"});
+            (id, Change { seq, entity: EntityKind::Label, id, op: ChangeOp::Upsert, data: Some(data) })
+        };
+        let (committed, first) = label(1, "vip");
+        let (pending, second) = label(2, "billing");
+        cache.apply_page(&[first], 1).expect("apply");
+        let mut writer = cache.lock();
+        let tx = writer.transaction().expect("begin");
+        Cache::apply_in(&tx, &[second], 2, None).expect("write, not yet committed");
+        let (answer, answered) = std::sync::mpsc::channel();
+        let reader = cache.clone();
+        std::thread::spawn(move || {
+            let read = |id| reader.get::<Value>(EntityKind::Label, id).map(|label| label.is_some());
+            let _ = answer.send((read(committed), read(pending)));
+        });
+        // A liveness bound, not a timing: without its own connection the read blocks until commit.
+        let (seen_committed, seen_pending) = answered
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the read waited for the write transaction");
+        assert!(seen_committed.expect("read"), "the committed label is read");
+        assert!(!seen_pending.expect("read"), "an uncommitted write is not seen");
+        tx.commit().expect("commit");
+        drop(writer);
+        assert!(
+            cache.get::<Value>(EntityKind::Label, pending).expect("read").is_some(),
+            "seen once committed"
+        );
     }
 }

@@ -20,6 +20,7 @@ use switchboard_proto::*;
 use tokio::sync::{mpsc, Notify};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::{
     api::ApiClient,
@@ -296,11 +297,14 @@ async fn connection(shared: &Arc<Shared>, attempt: &mut u32) -> Ended {
     match config.cache.cursor() {
         Ok(0) => {
             let snapshot = tokio::select! {
-                snapshot = config.api.bootstrap() => snapshot,
+                snapshot = config.api.bootstrap().instrument(tracing::debug_span!("bootstrap_request")) => snapshot,
                 _ = shared.shutdown.cancelled() => return Ended::Shutdown,
             };
-            match snapshot.and_then(|snapshot| snapshot.map(|s| config.cache.apply_snapshot(&s)).transpose())
-            {
+            let stored = snapshot.and_then(|snapshot| {
+                let _span = tracing::debug_span!("bootstrap_apply").entered();
+                snapshot.map(|s| config.cache.apply_snapshot(&s)).transpose()
+            });
+            match stored {
                 Ok(Some(applied)) => {
                     shared.report(applied);
                     shared.backfill_wake.notify_one();
@@ -320,7 +324,7 @@ async fn connection(shared: &Arc<Shared>, attempt: &mut u32) -> Ended {
             Err(error) => return Ended::Failed(error),
         };
         let page = tokio::select! {
-            page = config.api.sync(cursor, check.as_deref(), PAGE) => page,
+            page = config.api.sync(cursor, check.as_deref(), PAGE).instrument(tracing::debug_span!("catch_up_request")) => page,
             _ = shared.shutdown.cancelled() => return Ended::Shutdown,
         };
         let page = match page {
@@ -341,7 +345,9 @@ async fn connection(shared: &Arc<Shared>, attempt: &mut u32) -> Ended {
             }
             Err(error) => return Ended::Failed(error),
         };
-        match apply(shared, &page.changes, page.next, page.check.as_deref()) {
+        let applied = tracing::debug_span!("catch_up_apply")
+            .in_scope(|| apply(shared, &page.changes, page.next, page.check.as_deref()));
+        match applied {
             Ok(()) => {}
             Err(error) => return Ended::Failed(error),
         }
@@ -468,10 +474,14 @@ async fn backfill(shared: Arc<Shared>) {
             }
         };
         let page = tokio::select! {
-            page = config.api.backfill(state.upto, state.check.as_deref(), state.before, config.backfill_page) => page,
+            page = config.api.backfill(state.upto, state.check.as_deref(), state.before, config.backfill_page)
+                .instrument(tracing::debug_span!("backfill_request")) => page,
             _ = shared.shutdown.cancelled() => return,
         };
-        let outcome = page.and_then(|page| config.cache.apply_backfill(state.upto, &page));
+        let outcome = page.and_then(|page| {
+            let _span = tracing::debug_span!("backfill_apply").entered();
+            config.cache.apply_backfill(state.upto, &page)
+        });
         match outcome {
             Ok(applied) => {
                 attempt = 0;

@@ -120,7 +120,7 @@ impl Cache {
 
     /// The backfill under way, if any.
     pub fn backfill(&self) -> CoreResult<Option<Backfill>> {
-        let conn = self.lock();
+        let conn = self.read();
         let (Some(upto), Some(before)) =
             (meta_i64(&conn, "backfill_upto")?, meta_i64(&conn, "backfill_before")?)
         else {
@@ -157,7 +157,7 @@ impl Cache {
 
     /// Where a thread's history stands.
     pub fn thread_history(&self, conversation_id: Id) -> CoreResult<ThreadHistory> {
-        let conn = self.lock();
+        let conn = self.read();
         if !active(&conn)? {
             return Ok(ThreadHistory::Complete);
         }
@@ -213,7 +213,7 @@ impl Cache {
         before: Option<HistoryCursor>,
         limit: usize,
     ) -> CoreResult<Vec<Message>> {
-        let conn = self.lock();
+        let conn = self.read();
         let (at, id) = before.map_or((i64::MAX, String::new()), |b| (b.created_at, b.id.to_string()));
         let mut statement = conn.prepare_cached(
             "SELECT data FROM messages
@@ -241,7 +241,7 @@ impl Cache {
         after: HistoryCursor,
         limit: usize,
     ) -> CoreResult<Vec<Message>> {
-        let conn = self.lock();
+        let conn = self.read();
         let mut statement = conn.prepare_cached(
             "SELECT data FROM messages
              WHERE conversation_id = ?1 AND data IS NOT NULL
@@ -269,7 +269,7 @@ impl Cache {
         to: Option<HistoryCursor>,
         limit: usize,
     ) -> CoreResult<Vec<Message>> {
-        let conn = self.lock();
+        let conn = self.read();
         let (to_at, to_id, order) = match to {
             Some(to) => (to.created_at, to.id.to_string(), "ASC"),
             None => (i64::MAX, String::new(), "DESC"),
@@ -307,7 +307,7 @@ impl Cache {
     /// oldest first. Their times are this device's clock, which may be behind the server's: the
     /// thread view puts them at the live end whatever their time says.
     pub fn pending_messages(&self, conversation_id: Id) -> CoreResult<Vec<Message>> {
-        let conn = self.lock();
+        let conn = self.read();
         let mut statement = conn.prepare_cached(
             "SELECT data FROM messages
              WHERE conversation_id = ?1 AND data IS NOT NULL AND server_data IS NULL
@@ -323,7 +323,7 @@ impl Cache {
 
     /// Where a cached message sits: its conversation and its place in the thread's order.
     pub fn message_place(&self, message_id: Id) -> CoreResult<Option<(Id, HistoryCursor)>> {
-        let conn = self.lock();
+        let conn = self.read();
         let row: Option<(String, i64)> = conn
             .prepare_cached(
                 "SELECT conversation_id, created_at FROM messages WHERE id = ?1 AND data IS NOT NULL",

@@ -123,7 +123,7 @@ impl Cache {
     /// Searches messages, contacts and conversation subjects. At most `limit` of each kind.
     pub fn search(&self, query: &str, limit: usize) -> CoreResult<SearchResults> {
         let Some(fts) = text::fts_query(query) else { return Ok(SearchResults::default()) };
-        let conn = self.lock();
+        let conn = self.read();
         let limit = limit as i64;
 
         // Messages: the newest window of matches, ranked.

@@ -363,7 +363,7 @@ impl Cache {
             self.all::<Inbox>(EntityKind::Inbox)?.into_iter().map(|i| (i.id, i)).collect();
         let agents: HashMap<Id, Agent> =
             self.all::<Agent>(EntityKind::Agent)?.into_iter().map(|a| (a.id, a)).collect();
-        let conn = self.lock();
+        let conn = self.read();
         let pending: HashSet<Id> =
             load_outbox(&conn)?.iter().filter_map(|queued| queued.action.conversation_id()).collect();
         let (view_sql, mut values) = view_filter(&query.view, me, now, saved.as_ref());
@@ -478,7 +478,7 @@ impl Cache {
         let (view_sql, mut values) = view_filter(view, me, now, saved.as_ref());
         let (status_sql, status_values) = status_filter(status);
         values.extend(status_values);
-        let conn = self.lock();
+        let conn = self.read();
         // `status IS NOT NULL` says the row is shown (it is generated from `data`) and, unlike
         // `data IS NOT NULL`, is in the indexes: counts never read the rows' JSON.
         let sql = format!(
@@ -535,7 +535,7 @@ impl Cache {
     /// Every agent holding an unresolved conversation, with their open count, oldest waiting
     /// customer and how many of theirs fall due before `soon` (one pass over the unresolved rows).
     pub fn agent_queues(&self, soon: Millis) -> CoreResult<Vec<AgentQueue>> {
-        let conn = self.lock();
+        let conn = self.read();
         let mut statement = conn.prepare_cached(
             "SELECT c.assignee_id,
                     SUM(c.status = 'open'),
@@ -569,7 +569,7 @@ impl Cache {
 
     /// A conversation's messages, oldest first (optimistic ones included, marked `queued`).
     pub fn thread(&self, conversation_id: Id) -> CoreResult<Vec<Message>> {
-        let conn = self.lock();
+        let conn = self.read();
         let mut statement = conn.prepare_cached(
             "SELECT data FROM messages WHERE conversation_id = ?1 AND data IS NOT NULL ORDER BY created_at, rowid",
         )?;
@@ -583,7 +583,7 @@ impl Cache {
 
     /// A contact's conversations across inboxes, most recent first (the contact panel).
     pub fn contact_conversations(&self, contact_id: Id) -> CoreResult<Vec<Conversation>> {
-        let conn = self.lock();
+        let conn = self.read();
         let mut statement = conn.prepare_cached(
             "SELECT data FROM conversations WHERE contact_id = ?1 AND data IS NOT NULL ORDER BY last_activity_at DESC",
         )?;
