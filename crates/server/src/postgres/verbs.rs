@@ -1139,18 +1139,21 @@ impl StoreTx for Pg<'_> {
             let agent: Vec<Vec<u8>> = deltas.iter().map(|d| facts::key_bytes(d.0 .0.agent)).collect();
             let team: Vec<Vec<u8>> = deltas.iter().map(|d| facts::key_bytes(d.0 .0.team)).collect();
             let labels: Vec<&str> = deltas.iter().map(|d| d.0 .0.labels.as_str()).collect();
-            let keys = "unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::text[], $5::bytea[], $6::bytea[],
-                $7::text[], $8::bigint[]) AS k (unit, start, inbox_id, channel, agent_id, team_id, labels, kind)";
             let params: [&(dyn postgres::types::ToSql + Sync); 8] =
                 [&unit, &start, &inbox, &channel, &agent, &team, &labels, &kind];
             let mut stored: std::collections::HashMap<usize, facts::Spread> =
                 std::collections::HashMap::new();
-            let sql = format!(
-                "SELECT k.n, s.wall, s.business, s.open, s.conversations
-                 FROM (SELECT *, row_number() OVER () AS n FROM {keys}) AS k
-                 JOIN report_spreads s USING (unit, start, inbox_id, channel, agent_id, team_id, labels, kind)"
-            );
-            for row in self.rows(&sql, &params)? {
+            // A lookup of the primary key per changed row (LATERAL): a join the planner may hash
+            // would scan the whole table for every conversation a rebuild derives.
+            let sql = "SELECT k.n, s.wall, s.business, s.open, s.conversations
+                 FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::text[], $5::bytea[], $6::bytea[],
+                     $7::text[], $8::bigint[]) WITH ORDINALITY
+                     AS k (unit, start, inbox_id, channel, agent_id, team_id, labels, kind, n)
+                 CROSS JOIN LATERAL (SELECT wall, business, open, conversations FROM report_spreads r
+                     WHERE r.unit = k.unit AND r.start = k.start AND r.inbox_id = k.inbox_id
+                         AND r.channel = k.channel AND r.agent_id = k.agent_id AND r.team_id = k.team_id
+                         AND r.labels = k.labels AND r.kind = k.kind) AS s";
+            for row in self.rows(sql, &params)? {
                 let n: i64 = row.try_get(0)?;
                 let spread = facts::Spread::from_blobs(
                     row.try_get(1)?,
@@ -1194,15 +1197,12 @@ impl StoreTx for Pg<'_> {
                     rows.iter().map(|i| kind[*i]).collect(),
                 )
             };
-            if !gone.is_empty() {
-                let k = pick(&gone);
+            // Rare (a fact moved out of its hour or day): one primary-key delete each.
+            for i in gone {
                 self.execute(
-                    &format!(
-                        "DELETE FROM report_spreads s USING {keys}
-                         WHERE (s.unit, s.start, s.inbox_id, s.channel, s.agent_id, s.team_id, s.labels, s.kind)
-                             = (k.unit, k.start, k.inbox_id, k.channel, k.agent_id, k.team_id, k.labels, k.kind)"
-                    ),
-                    &[&k.0, &k.1, &k.2, &k.3, &k.4, &k.5, &k.6, &k.7],
+                    "DELETE FROM report_spreads WHERE unit = $1 AND start = $2 AND inbox_id = $3 AND channel = $4
+                     AND agent_id = $5 AND team_id = $6 AND labels = $7 AND kind = $8",
+                    &[&unit[i], &start[i], &inbox[i], &channel[i], &agent[i], &team[i], &labels[i], &kind[i]],
                 )?;
             }
             if !kept.is_empty() {
