@@ -12,6 +12,7 @@
 mod app_lock;
 mod channels;
 mod contacts;
+mod hostile;
 mod language_screens;
 mod languages;
 mod long_thread;
@@ -563,6 +564,7 @@ async fn steps(
     hours_steps(harness, server, workspace, session).await?;
     two_factor_steps(harness, server, session).await?;
     app_lock::app_lock_steps(harness, session).await?;
+    hostile::hostile_steps(harness, server, workspace, session).await?;
     long_thread::long_thread_steps(harness, server, workspace, session).await?;
     whatsapp::whatsapp_steps(harness, server, workspace, session).await?;
     new_conversation::new_conversation_steps(harness, server, workspace, session).await?;

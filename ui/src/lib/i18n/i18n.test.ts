@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import en from './en';
 import {
   formatNumber,
+  isolated,
   isRtl,
   languages,
   loadPreference,
@@ -121,6 +122,19 @@ describe('i18n', () => {
     expect(t('list.waiting', { duration: '2h' })).toBe('waiting 2h');
     expect(t('list.total', { count: 1 })).toBe('1 conversation');
     expect(t('list.total', { count: 3 })).toBe('3 conversations');
+  });
+
+  it('isolates a parameter carrying bidi controls, so it cannot reorder the sentence', () => {
+    // A customer's name with a right-to-left override (the hostile corpus's `bidi-rlo-name`).
+    const name = 'Ann \u202enosnhoJ';
+    expect(t('lock.signedInAs', { name, email: 'a@b.test' })).toBe('Signed in as \u2068Ann \u202enosnhoJ\u2069 (a@b.test)');
+    expect(isolated('\u2067Mallory')).toBe('\u2068\u2067Mallory\u2069');
+    // Already one isolate (format.ts's isolate): left as it is; one that closes early is wrapped.
+    expect(isolated('\u2068Omid\u2069')).toBe('\u2068Omid\u2069');
+    expect(isolated('\u2068a\u2069\u202eb\u2068c\u2069')).toBe('\u2068\u2068a\u2069\u202eb\u2068c\u2069\u2069');
+    // Plain names, Persian ones included, are left as they are.
+    expect(isolated('Ana Pop')).toBe('Ana Pop');
+    expect(isolated('رضا احمدی')).toBe('رضا احمدی');
   });
 
   it('picks every CLDR category: Arabic zero, one, two, few, many, other', () => {

@@ -127,12 +127,35 @@ function lookup(table: unknown, key: string): unknown {
   return node;
 }
 
+/** Explicit bidi formatting characters: embeddings, overrides, isolates and their pops. */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
+
+/** A value put into a sentence: one carrying bidi controls (a customer's name with a
+ * right-to-left override, say) goes inside a first-strong isolate, so whatever it opens ends with
+ * it and the sentence around it keeps its order. */
+export function isolated(value: string): string {
+  return BIDI_CONTROLS.test(value) && !oneIsolate(value) ? `\u2068${value}\u2069` : value;
+}
+
+/** Whether `value` is already one isolate from its first character to its last (as
+ * `format.ts::isolate` makes): whatever it opens inside ends with it. */
+function oneIsolate(value: string): boolean {
+  if (!value.startsWith('\u2068') || !value.endsWith('\u2069')) return false;
+  let depth = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 0x2066 && c <= 0x2068) depth++;
+    else if (c === 0x2069 && --depth === 0 && i < value.length - 1) return false;
+  }
+  return depth === 0;
+}
+
 function interpolate(text: string, params?: Params): string {
   if (!params) return text;
   return text.replace(/\{(\w+)\}/g, (whole, name: string) => {
     if (!(name in params)) return whole;
     const value = params[name];
-    return typeof value === 'number' ? numbers.format(value) : value;
+    return typeof value === 'number' ? numbers.format(value) : isolated(value);
   });
 }
 
