@@ -129,9 +129,6 @@ pub fn save_stored(
     if before.contact_id != after.contact_id {
         append(tx, id, cycle, cause, EventKind::Contact { from: before.contact_id, to: after.contact_id })?;
     }
-    if before.contact_id != after.contact_id {
-        append(tx, id, cycle, cause, EventKind::Contact { from: before.contact_id, to: after.contact_id })?;
-    }
     if before.assignee_id != after.assignee_id {
         let assigned = EventKind::Assigned {
             from: before.assignee_id,

@@ -210,7 +210,9 @@ async fn a_merge_moves_identities_and_conversations_and_leaves_a_tombstone() {
     let (_, events) =
         server.admin.get(&format!("/api/v1/conversations/{}/events", mail.conversation_id)).await;
     let events: Vec<ConversationEvent> = serde_json::from_value(events).expect("json");
-    assert!(events.iter().any(|e| e.event == EventKind::Contact { from: by_email.id, to: survivor.id }));
+    let moved = events.iter().filter(|e| matches!(e.event, EventKind::Contact { .. })).collect::<Vec<_>>();
+    assert_eq!(moved.len(), 1, "one event for one move: {moved:?}");
+    assert_eq!(moved[0].event, EventKind::Contact { from: by_email.id, to: survivor.id });
     let (_, trail) = server.admin.get("/api/v1/audit?action=contact.merge").await;
     assert_eq!(trail.as_array().map(Vec::len), Some(2), "{trail}");
     assert_eq!(trail[0]["target_id"], json!(survivor.id));
