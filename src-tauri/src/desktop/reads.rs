@@ -132,7 +132,6 @@ impl Desktop {
                 .ok_or_else(|| UiError::new(UiErrorCode::NotFound, "no such conversation"))?;
             let contact: Option<Contact> = cache.get(EntityKind::Contact, conversation.contact_id)?;
             let inbox: Option<Inbox> = cache.get(EntityKind::Inbox, conversation.inbox_id)?;
-            let channel = inbox.as_ref().map_or(Channel::Api, |i| i.channel);
             let presence = s.engine.presence();
             let me = s.account.info.agent.id;
             let others = |set: Option<&std::collections::HashSet<Uuid>>| {

@@ -134,7 +134,11 @@ fn report_delivery(tx: &mut dyn StoreTx, inbox_id: Id, report: DeliveryReport) -
 
 /// A connector's statuses, by the provider's ids: unknown ids (messages sent from elsewhere) are
 /// skipped, repeats and late ones change nothing. Answers how many moved a message.
-pub(super) fn apply_statuses(tx: &mut dyn StoreTx, inbox_id: Id, statuses: Vec<StatusUpdate>) -> Outcome<usize> {
+pub(super) fn apply_statuses(
+    tx: &mut dyn StoreTx,
+    inbox_id: Id,
+    statuses: Vec<StatusUpdate>,
+) -> Outcome<usize> {
     let mut moved = 0;
     for status in statuses {
         let Some(message_id) = tx.provider_message(inbox_id, &status.provider_id)? else {
