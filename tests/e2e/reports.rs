@@ -120,7 +120,16 @@ pub async fn reports_steps(
     // Export the summary through the native save dialog; the file is the server's CSV.
     let dir = tempfile::tempdir()?;
     let saved = dir.path().join("summary-e2e.csv");
-    session.click(&session.wait_for("[data-testid=export-summary]", WAIT).await?).await?;
+    // In sight first: the list above it may be long (every conversation of the run so far).
+    let export = session.wait_for("[data-testid=export-summary]", WAIT).await?;
+    session
+        .execute(
+            "document.querySelector('[data-testid=export-summary]').scrollIntoView({block: 'center'}); return true;",
+            json!([]),
+        )
+        .await?;
+    settle(session).await?;
+    session.click(&export).await?;
     save_in_dialog(&saved).await?;
     let written = wait_for_file(&saved).await?;
     let csv = sara
@@ -138,9 +147,16 @@ pub async fn reports_steps(
 
     // A listed conversation opens from the list.
     let first = &ids[0];
+    let row = format!("[data-testid=drill-row][data-id='{first}'] button");
+    let button = session.wait_for(&row, WAIT).await?;
     session
-        .click(&session.wait_for(&format!("[data-testid=drill-row][data-id='{first}'] button"), WAIT).await?)
+        .execute(
+            "document.querySelector(arguments[0]).scrollIntoView({block: 'center'}); return true;",
+            json!([row]),
+        )
         .await?;
+    settle(session).await?;
+    session.click(&button).await?;
     session.wait_for(&format!("[data-testid=thread][data-id='{first}']"), WAIT).await?;
 
     persian_screens(harness, session).await
