@@ -94,6 +94,15 @@ async fn parse<T: DeserializeOwned>(response: reqwest::Response) -> CoreResult<T
         .map_err(|e| CoreError::Network(format!("reading the answer: {e}")))
 }
 
+/// An answer with no body: `Ok` on success, else the server's refusal.
+async fn no_content(response: reqwest::Response) -> CoreResult<()> {
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(failure(response).await)
+    }
+}
+
 /// Signs in and returns the device token and agent. `two_factor_code` is the authenticator's
 /// code or a recovery code, for an agent the server answered `two_factor_required`. Too many
 /// failed sign-ins answer `Rejected` with `rate_limited` (a person is waiting: no silent retry).
@@ -342,11 +351,7 @@ impl ApiClient {
             .send()
             .await
             .map_err(network)?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(failure(response).await)
-        }
+        no_content(response).await
     }
 
     async fn delete(&self, path: &str) -> CoreResult<()> {
@@ -358,11 +363,7 @@ impl ApiClient {
             .send()
             .await
             .map_err(network)?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(failure(response).await)
-        }
+        no_content(response).await
     }
 
     /// Adds an agent (`POST /agents`, admins).
@@ -488,11 +489,7 @@ impl ApiClient {
             .send()
             .await
             .map_err(network)?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(failure(response).await)
-        }
+        no_content(response).await
     }
 
     /// Who must sign in with a second factor and who does (`GET /two-factor`, admins).
@@ -907,11 +904,7 @@ impl ApiClient {
             .send()
             .await
             .map_err(network)?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(failure(response).await)
-        }
+        no_content(response).await
     }
 
     /// The WebSocket request for the stream after `since`, with the bearer token.
