@@ -83,11 +83,22 @@ pub async fn download(
     Path(id): Path<Id>,
 ) -> ApiResult<Response> {
     let attachment = state.workspace.attachment(&viewer, id).await?;
-    let blob = state.files.open(&attachment.sha256).await?;
+    file_response(&state, &attachment.sha256, &attachment.file_name, &attachment.content_type).await
+}
+
+/// A stored file as a download: its type, length and name (ASCII only, and no quote that would
+/// end the header's quoted name), never sniffed by the browser. Agents' and visitors' downloads.
+pub(crate) async fn file_response(
+    state: &AppState,
+    sha256: &str,
+    file_name: &str,
+    content_type: &str,
+) -> ApiResult<Response> {
+    let blob = state.files.open(sha256).await?;
     let disposition =
-        format!("attachment; filename=\"{}\"", attachment.file_name.replace(|c: char| !c.is_ascii(), "_"));
+        format!("attachment; filename=\"{}\"", file_name.replace(|c: char| !c.is_ascii() || c == '"', "_"));
     Response::builder()
-        .header(header::CONTENT_TYPE, &attachment.content_type)
+        .header(header::CONTENT_TYPE, content_type)
         .header(header::CONTENT_LENGTH, blob.size)
         .header(header::CONTENT_DISPOSITION, disposition)
         .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")

@@ -26,7 +26,7 @@ use crate::{
     error::{ApiError, ApiResult, Json, Path, Query},
     http::{
         auth::client_address,
-        files::{clean_content_type, clean_file_name},
+        files::{self, clean_content_type, clean_file_name},
         AppState,
     },
     workspace::{StoredFile, Visitor, VisitorMessage, WidgetSession},
@@ -232,18 +232,7 @@ pub async fn download(
         .find(|a| a.id == attachment_id)
         .ok_or_else(|| ApiError::not_found("attachment"))?;
     let sha256 = state.workspace.widget_attachment_sha256(visitor, attachment_id).await?;
-    let blob = state.files.open(&sha256).await?;
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        attachment.file_name.replace(|c: char| !c.is_ascii() || c == '"', "_")
-    );
-    Response::builder()
-        .header(header::CONTENT_TYPE, &attachment.content_type)
-        .header(header::CONTENT_LENGTH, blob.size)
-        .header(header::CONTENT_DISPOSITION, disposition)
-        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
-        .body(Body::from_stream(blob.stream))
-        .map_err(ApiError::internal)
+    files::file_response(&state, &sha256, &attachment.file_name, &attachment.content_type).await
 }
 
 /// The visitor's page has (`delivered`) or showed (`read`) replies; forward only, and only the
