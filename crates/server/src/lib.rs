@@ -256,6 +256,13 @@ pub async fn launch(
             tracing::warn!(message = %error.message, "recovering this node's delivery claims failed")
         }
     }
+    // Before serving: inboxes stored before their connector's reply rules were (or as another
+    // version derived them) carry today's, and the feed says so.
+    match workspace.refresh_reply_rules().await {
+        Ok(0) => {}
+        Ok(changed) => tracing::info!(changed, "inboxes' reply rules brought up to date"),
+        Err(error) => tracing::warn!(message = %error.message, "refreshing inboxes' reply rules failed"),
+    }
     let worker = tokio::spawn(webhook::run(
         workspace.clone(),
         state.files.clone(),

@@ -12,7 +12,7 @@ use crate::{
     connectors::{self, ConnectorSettings},
     policy,
     refusal::{Outcome, Refusal},
-    store::{StoreReadExt, StoreTx},
+    store::{Audience, StoreReadExt, StoreTx, StoreTxExt},
 };
 
 /// Checks `settings` for the inbox's channel.
@@ -223,6 +223,27 @@ impl Workspace {
             let (inbox, secret) = inbox_secret(store, inbox_id)?;
             let settings = connector_settings(store, inbox_id)?;
             Ok((inbox, secret, settings))
+        })
+        .await
+    }
+
+    /// Brings every inbox's `reply_rules` to what [`reply_rules`] says of its stored connector now,
+    /// writing (as an ordinary upsert on the feed, so desktops learn it) each inbox whose stored
+    /// rules differ: one stored before the field existed, or one whose connector's capabilities
+    /// changed with a new version. `launch` runs it before serving; answers how many changed. The
+    /// rules stay derived by that one function, on a connector's save and here alike.
+    pub async fn refresh_reply_rules(&self) -> Outcome<usize> {
+        self.write(|tx| {
+            let mut changed = 0;
+            for mut inbox in tx.all::<Inbox>()? {
+                let rules = reply_rules(inbox.channel, connector_settings(&*tx, inbox.id)?.as_ref());
+                if inbox.reply_rules != rules {
+                    inbox.reply_rules = rules;
+                    tx.put(&inbox, Audience::EVERYONE)?;
+                    changed += 1;
+                }
+            }
+            Ok(changed)
         })
         .await
     }

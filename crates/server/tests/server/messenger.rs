@@ -485,3 +485,71 @@ async fn the_inbox_entity_carries_its_connectors_reply_rules() {
     .expect("inbox");
     assert_eq!(bare.inbox.reply_rules, None);
 }
+
+/// Runs `sqlite` or `postgres` (the same change in each dialect) on the test server's database,
+/// as an older version of the server would have left it.
+fn rewrite_database(server: &TestServer, sqlite: &'static str, postgres: &'static str) {
+    match crate::harness::test_config(server.data_dir.path()).backend {
+        switchboard_server::Backend::Sqlite => {
+            let path = server.data_dir.path().join("switchboard.db");
+            let connection = rusqlite::Connection::open(path).expect("open the database");
+            connection.execute_batch(sqlite).expect("rewrite");
+        }
+        switchboard_server::Backend::Postgres { url } => {
+            let url = url.expose().to_owned();
+            std::thread::spawn(move || {
+                let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+                client.batch_execute(postgres).expect("rewrite");
+            })
+            .join()
+            .expect("database thread");
+        }
+    }
+}
+
+/// An inbox stored before `reply_rules` existed (its row and its feed history without them)
+/// carries its connector's rules once the server starts, without an admin saving it again, and
+/// desktops learn them from the feed; a start with nothing to bring up to date writes nothing.
+#[tokio::test]
+async fn an_inbox_stored_before_reply_rules_gets_them_at_start_and_on_the_feed() {
+    let tagged = setup_with("instagram", true).await;
+    let inbox = tagged.inbox.inbox.id;
+    let week = ReplyRules { window_ms: Some(DAY_MS), person_window_ms: Some(7 * DAY_MS), templates: false };
+    rewrite_database(
+        &tagged.server,
+        "UPDATE inboxes SET data = json_remove(data, '$.reply_rules');
+         UPDATE changes SET data = json_remove(data, '$.reply_rules') WHERE entity = 'inbox' AND data IS NOT NULL;",
+        "UPDATE inboxes SET data = data - 'reply_rules';
+         UPDATE changes SET data = data - 'reply_rules' WHERE entity = 'inbox' AND data IS NOT NULL;",
+    );
+    let listed = |inboxes: Value| -> Inbox {
+        let found = inboxes.as_array().expect("inboxes").iter().find(|i| i["id"] == json!(inbox)).cloned();
+        serde_json::from_value(found.expect("the inbox listed")).expect("inbox")
+    };
+    let inbox_changes = |page: SyncPage| -> Vec<Inbox> {
+        page.changes
+            .into_iter()
+            .filter(|c| c.entity == EntityKind::Inbox && c.id == inbox)
+            .filter_map(|c| c.data)
+            .map(|data| serde_json::from_value(data).expect("inbox"))
+            .collect()
+    };
+    let before = tagged.server.head().await;
+    let (_, stored) = tagged.server.admin.get("/api/v1/inboxes").await;
+    assert_eq!(listed(stored).reply_rules, None, "stored as an older version left it");
+
+    let server = tagged.server.restart().await;
+    let (_, stored) = server.admin.get("/api/v1/inboxes").await;
+    assert_eq!(listed(stored).reply_rules, Some(week), "the listing carries the connector's rules");
+    let changes = inbox_changes(server.admin.sync(before, 500).await);
+    assert_eq!(changes.len(), 1, "one change puts the rules on the feed: {changes:?}");
+    assert_eq!(changes[0].reply_rules, Some(week), "desktops learn HUMAN_AGENT's 7 days");
+    assert!(
+        !serde_json::to_string(&changes[0]).expect("json").contains(crate::meta_emulator::TOKEN),
+        "no secret on the feed"
+    );
+
+    let settled = server.head().await;
+    let server = server.restart().await;
+    assert!(inbox_changes(server.admin.sync(settled, 500).await).is_empty(), "nothing to bring up to date");
+}
