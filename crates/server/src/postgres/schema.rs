@@ -475,6 +475,15 @@ const MIGRATIONS: &[&str] = &[
     DELETE FROM report_days;
     INSERT INTO report_stale (conversation_id) SELECT id FROM conversations ON CONFLICT DO NOTHING;
     "#,
+    // 22: the website widget's sessions get their expiry timers (`workspace/widget.rs`): one per
+    // session stored before sessions had them, due when it is over (30 days idle).
+    r#"
+    INSERT INTO timers (key, due_at, payload)
+    SELECT 'widget-session:' || inbox_id || ':' || substr(key, 8),
+        (data->>'used_at')::bigint + 2592000001, 'null'::jsonb
+    FROM email_state WHERE key LIKE 'widget:%'
+    ON CONFLICT DO NOTHING;
+    "#,
 ];
 
 /// Brings the database up to the latest schema, under a session advisory lock: a node that starts

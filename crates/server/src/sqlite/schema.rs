@@ -442,6 +442,15 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO report_stale (conversation_id) SELECT id FROM conversations WHERE true
         ON CONFLICT DO NOTHING;
     "#,
+    // 24: the website widget's sessions get their expiry timers (`workspace/widget.rs`): one per
+    // session stored before sessions had them, due when it is over (30 days idle).
+    r#"
+    INSERT INTO timers (key, due_at, payload)
+    SELECT 'widget-session:' || inbox_id || ':' || substr(key, 8),
+        json_extract(data, '$.used_at') + 2592000001, 'null'
+    FROM email_state WHERE key LIKE 'widget:%'
+    ON CONFLICT DO NOTHING;
+    "#,
 ];
 
 /// Brings the database up to the latest schema.
@@ -527,6 +536,35 @@ mod tests {
         put(&conn, "c4", "", "open", None); // unassigned
         assert_eq!(kept(&conn), recount(&conn));
         assert_eq!(kept(&conn), vec![("a".to_owned(), 1)]);
+    }
+
+    #[test]
+    fn widget_sessions_stored_before_their_timers_get_one_due_when_they_are_over() {
+        let mut conn = rusqlite::Connection::open_in_memory().expect("in-memory db");
+        let before = super::MIGRATIONS
+            .iter()
+            .position(|m| m.contains("'widget-session:'"))
+            .expect("the widget session timers' migration");
+        for migration in &super::MIGRATIONS[..before] {
+            conn.execute_batch(migration).expect("an earlier migration");
+        }
+        conn.pragma_update(None, "user_version", before).expect("version");
+        conn.execute_batch(
+            r#"INSERT INTO email_state (inbox_id, key, data) VALUES
+                 ('i1', 'widget:abc', '{"visitor_id":"v","created_at":5,"used_at":1000}'),
+                 ('i1', 'thread:c1', '{"message_ids":[]}');"#,
+        )
+        .expect("a session of before");
+        super::migrate(&mut conn).expect("migrate");
+        let timers: Vec<(String, i64, String)> = conn
+            .prepare("SELECT key, due_at, payload FROM timers ORDER BY key")
+            .expect("prepare")
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .expect("query")
+            .map(Result::unwrap)
+            .collect();
+        let due = 1000 + 30 * 24 * 3600 * 1000 + 1;
+        assert_eq!(timers, vec![("widget-session:i1:abc".to_owned(), due, "null".to_owned())]);
     }
 
     #[test]

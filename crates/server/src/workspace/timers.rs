@@ -6,7 +6,8 @@
 //! (`release:<agent>`, `routing.rs`), an SLA clock warns, breaches or escalates (`sla:<id>`,
 //! `sla.rs`), a timed automation rule runs (`rule:<rule>:<id>`, `automation.rs`), an inbox's
 //! retention pass runs (`retention:<inbox>`) and an erased file is deleted (`blob:<sha256>`,
-//! `privacy.rs`).
+//! `privacy.rs`), and a website visitor's expired session is deleted
+//! (`widget-session:<inbox>:<hash>`, `widget.rs`).
 
 use std::time::Duration;
 
@@ -49,6 +50,8 @@ fn fire(tx: &mut dyn StoreTx, timer: &TimerRecord) -> Outcome<()> {
         timer.key.strip_prefix(super::privacy::RETENTION).and_then(|id| id.parse::<Id>().ok())
     {
         super::privacy::run_retention(tx, inbox, timer)?;
+    } else if timer.key.starts_with(super::widget::EXPIRY) {
+        super::widget::expire_session(tx, timer)?;
     } else {
         tracing::warn!(key = %timer.key, "a timer of an unknown kind was dropped");
     }

@@ -7,6 +7,12 @@
 //! visitor reads is only their own conversations in this inbox, and in them only their own
 //! messages and the replies the delivery job has sent (never notes, activity lines, queued or
 //! failed replies, or anything about the agents).
+//!
+//! An expired session is deleted by its durable timer `widget-session:<inbox>:<hash>`
+//! ([`EXPIRY`]), due when the session runs out and moved whenever its use is recorded; the timer
+//! loop fires it on the injected clock ([`expire_session`], from `timers.rs`), and with several
+//! nodes exactly one of them does: the timer and the session are re-read inside the write
+//! transaction, which every node serialises on the feed lock.
 
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -19,7 +25,7 @@ use crate::{
     policy,
     refusal::{Outcome, Refusal},
     rules,
-    store::{StoreRead, StoreReadExt, StoreTx, StoreTxExt},
+    store::{StoreRead, StoreReadExt, StoreTx, StoreTxExt, TimerRecord},
 };
 
 /// A session unused for this long is over (the visitor starts a new one).
@@ -30,6 +36,8 @@ pub const SESSION_WINDOW_MS: Millis = 10 * 60 * 1000;
 /// How stale a session's last use may be before a call records it again (one write an hour at
 /// most, not one per call).
 const TOUCH_AFTER_MS: Millis = 3600 * 1000;
+/// The prefix of a session's expiry timer: `widget-session:<inbox id>:<token hash>`.
+pub(super) const EXPIRY: &str = "widget-session:";
 
 /// A visitor's session, as stored (under the token's hash).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -97,6 +105,49 @@ fn token_hash(token: &str) -> String {
 
 fn session_key(token: &str) -> String {
     format!("widget:{}", token_hash(token))
+}
+
+/// When a session last used at `used_at` is over: the first instant [`session`] refuses it.
+fn expires_at(record: &SessionRecord) -> Millis {
+    record.used_at.saturating_add(SESSION_IDLE_MS + 1)
+}
+
+/// Stores a session and (re)schedules the timer that deletes it once it is over.
+fn save_session(tx: &mut dyn StoreTx, inbox_id: Id, token: &str, record: &SessionRecord) -> Outcome<()> {
+    tx.set_email_state(inbox_id, &session_key(token), Some(&serde_json::to_value(record)?))?;
+    let timer = TimerRecord {
+        key: format!("{EXPIRY}{inbox_id}:{}", token_hash(token)),
+        due_at: expires_at(record),
+        payload: serde_json::Value::Null,
+    };
+    tx.schedule_timer(&timer)?;
+    Ok(())
+}
+
+/// A session's expiry timer fell due (`timers.rs` fires `widget-session:<inbox>:<hash>`, removed
+/// already): the session is deleted if it is over, else (used since, on another node's clock
+/// or before the timer was moved) the timer is set again for its new end.
+pub(super) fn expire_session(tx: &mut dyn StoreTx, timer: &TimerRecord) -> Outcome<()> {
+    let rest = timer.key.strip_prefix(EXPIRY).unwrap_or_default();
+    let Some((inbox_id, hash)) =
+        rest.split_once(':').and_then(|(id, hash)| Some((id.parse::<Id>().ok()?, hash)))
+    else {
+        tracing::warn!(key = %timer.key, "a widget session timer with a malformed key was dropped");
+        return Ok(());
+    };
+    let key = format!("widget:{hash}");
+    let Some(value) = tx.email_state(inbox_id, &key)? else { return Ok(()) };
+    let end = match serde_json::from_value::<SessionRecord>(value) {
+        Ok(record) => expires_at(&record),
+        // Unreadable: no token can use it, so it goes.
+        Err(_) => Millis::MIN,
+    };
+    if tx.now() >= end {
+        tx.set_email_state(inbox_id, &key, None)?;
+    } else {
+        tx.schedule_timer(&TimerRecord { due_at: end, ..timer.clone() })?;
+    }
+    Ok(())
 }
 
 /// The inbox, when it is a widget inbox: its settings.
@@ -201,7 +252,7 @@ fn touch(tx: &mut dyn StoreTx, inbox_id: Id, token: &str, mut record: SessionRec
     let now = tx.now();
     if now - record.used_at >= TOUCH_AFTER_MS {
         record.used_at = now;
-        tx.set_email_state(inbox_id, &session_key(token), Some(&serde_json::to_value(&record)?))?;
+        save_session(tx, inbox_id, token, &record)?;
     }
     Ok(())
 }
@@ -243,11 +294,7 @@ impl Workspace {
                     rand::thread_rng().fill_bytes(&mut bytes);
                     let token = hex::encode(bytes);
                     let record = SessionRecord { visitor_id: Id::new_v4(), created_at: now, used_at: now };
-                    tx.set_email_state(
-                        inbox_id,
-                        &session_key(&token),
-                        Some(&serde_json::to_value(&record)?),
-                    )?;
+                    save_session(tx, inbox_id, &token, &record)?;
                     (token, record.visitor_id)
                 }
             };

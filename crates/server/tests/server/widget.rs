@@ -1,9 +1,10 @@
-//! The website chat widget's visitor endpoints (`crates/server/src/widget/`): sessions started,
-//! resumed and refused; one visitor never seeing another's conversation, notes or files; the
-//! embed check (CORS) for the inbox's allowed origins only; the inbound path's deduplication and
-//! the channel's file limit; replies reaching the visitor through the delivery job, then
-//! `delivered` and `read` from the page; typing and replies on the live channel; "leave your
-//! email" when no agent of the inbox is online; new sessions rate limited; the settings checked.
+//! The website chat widget's visitor endpoints (`crates/server/src/http/widget/`): sessions
+//! started, resumed and refused, and deleted by their timer once expired; one visitor never seeing
+//! another's conversation, notes or files; the embed check (CORS) for the inbox's allowed origins
+//! only; the inbound path's deduplication and the channel's file limit; replies reaching the
+//! visitor through the delivery job, then `delivered` and `read` from the page; typing and
+//! replies on the live channel; "leave your email" when no agent of the inbox is online; new
+//! sessions rate limited; the settings checked.
 
 use futures_util::SinkExt;
 use reqwest::StatusCode;
@@ -171,6 +172,80 @@ async fn a_visitor_resumes_their_session_and_a_wrong_or_expired_token_is_401() {
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     let (status, _) = again.post("/session", json!({"token": token})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// The visitors' sessions the server keeps for the inbox: the stored rows themselves, read from
+/// the database of either backend.
+fn stored_sessions(setup: &Setup) -> i64 {
+    let inbox = setup.inbox.to_string();
+    let sql = "SELECT count(*) FROM email_state WHERE inbox_id = $1 AND key LIKE 'widget:%'";
+    match test_config(setup.server.data_dir.path()).backend {
+        switchboard_server::Backend::Postgres { url } => {
+            let url = url.expose().to_owned();
+            // The blocking client runs its own runtime, so not on this test's thread.
+            std::thread::spawn(move || {
+                let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+                client.query_one(sql, &[&inbox]).expect("count").get::<_, i64>(0)
+            })
+            .join()
+            .expect("database thread")
+        }
+        _ => {
+            let database = setup.server.data_dir.path().join("switchboard.db");
+            let connection = rusqlite::Connection::open(database).expect("open");
+            connection.query_row(sql, [&inbox], |row| row.get(0)).expect("count")
+        }
+    }
+}
+
+/// Waits (real time, for the timer loop's turn) until the inbox keeps `count` sessions.
+async fn until_stored_sessions(setup: &Setup, count: i64, what: &str) {
+    for _ in 0..200 {
+        if stored_sessions(setup) == count {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{what}: {} sessions stored, not {count}", stored_sessions(setup));
+}
+
+#[tokio::test]
+async fn an_expired_session_is_deleted_on_the_clock_and_a_session_in_use_is_kept() {
+    const DAY: Millis = 24 * 3600 * 1000;
+    let setup = setup().await;
+    let old = setup.visitor().await;
+    old.say("Hello from last month").await;
+    setup.server.clock.advance(20 * DAY);
+    let mut kept = setup.visitor().await;
+    kept.say("Hello from today").await;
+    assert_eq!(stored_sessions(&setup), 2);
+
+    // Day 31: the first session has been idle for more than 30 days; the timer loop deletes it.
+    setup.server.clock.advance(11 * DAY);
+    until_stored_sessions(&setup, 1, "the idle session deleted").await;
+    assert_eq!(old.get("/messages").await.0, StatusCode::UNAUTHORIZED);
+    let (status, _) = setup.browser().post("/session", json!({"token": old.token})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // The other, 11 days idle, is untouched; the page coming back now moves its end to day 61.
+    let (status, session) = setup.browser().post("/session", json!({"token": kept.token})).await;
+    assert_eq!(status, StatusCode::OK, "{session}");
+    assert_eq!(kept.bodies().await, ["Hello from today"]);
+
+    // Day 55: past the second session's first end (day 50), but it was used on day 31.
+    setup.server.clock.advance(24 * DAY);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await; // the loop's turns
+    assert_eq!(stored_sessions(&setup), 1, "a session in use is kept");
+    let token = kept.token.take();
+    let mut again = setup.browser();
+    let (status, session) = again.post("/session", json!({"token": token})).await;
+    assert_eq!(status, StatusCode::OK, "{session}");
+    again.token = token;
+    assert_eq!(again.bodies().await, ["Hello from today"]);
+
+    // Day 86: idle since day 55; gone too.
+    setup.server.clock.advance(31 * DAY);
+    until_stored_sessions(&setup, 0, "the second session deleted once idle").await;
+    assert_eq!(again.get("/messages").await.0, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
