@@ -421,12 +421,13 @@ pub struct ReplyRules {
 }
 
 impl Inbox {
-    /// The reply rules in force: the connector's, else the channel's defaults (24 hours and
-    /// templates on WhatsApp, Instagram and Messenger; no window elsewhere).
+    /// The reply rules in force: the connector's, else the channel's defaults (24 hours on
+    /// WhatsApp, Instagram and Messenger, templates only on WhatsApp; no window elsewhere).
     pub fn reply_rules(&self) -> ReplyRules {
         self.reply_rules.unwrap_or_else(|| {
             let window = self.channel.has_reply_window().then_some(REPLY_WINDOW_MS);
-            ReplyRules { window_ms: window, person_window_ms: window, templates: window.is_some() }
+            let templates = self.channel == Channel::Whatsapp;
+            ReplyRules { window_ms: window, person_window_ms: window, templates }
         })
     }
 }

@@ -188,7 +188,8 @@ async fn seed(
                     connector: Some(ConnectorSettings::Simulator),
                     member_agent_ids: if team_names.is_empty() { vec![lead.id] } else { vec![] },
                     member_team_ids: team_names.iter().filter_map(|t| team_id(t)).collect(),
-                    templates: if channel.has_reply_window() { templates() } else { vec![] },
+                    // Templates are WhatsApp's: Instagram has none.
+                    templates: if *channel == Channel::Whatsapp { templates() } else { vec![] },
                 },
             )
             .await

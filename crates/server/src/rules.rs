@@ -44,9 +44,16 @@ pub fn reopens(conversation: &Conversation, now: Millis) -> bool {
 /// Why a reply can't be sent as asked.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ReplyRejection {
-    /// Free-form text outside the reply window.
+    /// Free-form text outside the reply window; `templates`: whether a template may still go
+    /// (WhatsApp), else only the customer writing again reopens it (Messenger, Instagram).
     WindowClosed {
         closed_at: Millis,
+        templates: bool,
+    },
+    /// A template on an inbox whose channel has none (templates are WhatsApp's: Messenger,
+    /// Instagram, Telegram, email and the widget send free-form text only).
+    NoTemplates {
+        channel: Channel,
     },
     /// The template isn't one of the inbox's, or its parameters don't fit.
     UnknownTemplate(String),
@@ -79,6 +86,9 @@ pub fn reply_text_within(
     window_ms: Millis,
 ) -> Result<String, ReplyRejection> {
     if let Some(wanted) = template {
+        if !sends_templates(inbox) {
+            return Err(ReplyRejection::NoTemplates { channel: inbox.channel });
+        }
         let found =
             inbox.templates.iter().find(|t| t.name == wanted.name).ok_or_else(|| {
                 ReplyRejection::UnknownTemplate(format!("no template named {:?}", wanted.name))
@@ -96,13 +106,26 @@ pub fn reply_text_within(
     if inbox.channel.has_reply_window() {
         let closed_at = conversation.last_incoming_at.map_or(Millis::MIN, |at| at.saturating_add(window_ms));
         if now >= closed_at {
-            return Err(ReplyRejection::WindowClosed { closed_at });
+            return Err(ReplyRejection::WindowClosed { closed_at, templates: sends_templates(inbox) });
         }
     }
     if body.trim().is_empty() && !has_attachments {
         return Err(ReplyRejection::Empty);
     }
     Ok(body.to_owned())
+}
+
+/// Whether approved templates are a thing on `channel`: they are WhatsApp's (Meta's Messenger and
+/// Instagram have none, whatever the connector: the demo's simulator included).
+pub fn channel_has_templates(channel: Channel) -> bool {
+    !matches!(channel, Channel::Facebook | Channel::Instagram)
+}
+
+/// Whether a template may be sent on `inbox`: its channel has them and its connector sends them
+/// (`Inbox::reply_rules`, from the connector's capabilities; an inbox without a connector fails
+/// any reply at delivery, saying so).
+pub fn sends_templates(inbox: &Inbox) -> bool {
+    channel_has_templates(inbox.channel) && inbox.reply_rules.is_none_or(|rules| rules.templates)
 }
 
 /// Whether `channel` needs a template to start a conversation (no customer message to answer).
@@ -148,6 +171,36 @@ mod tests {
             visibility: Default::default(),
             reply_rules: None,
         }
+    }
+
+    /// Templates are WhatsApp's: Messenger and Instagram refuse one (whatever the connector), a
+    /// connector without them (Telegram's) too; a closed window says whether a template is left.
+    #[test]
+    fn templates_only_where_the_channel_and_connector_have_them() {
+        let template = TemplateRef { name: "follow_up".into(), params: vec!["Ana".into()] };
+        let late = switchboard_proto::REPLY_WINDOW_MS + 1;
+        for channel in [Channel::Facebook, Channel::Instagram] {
+            let meta = inbox(channel);
+            assert_eq!(
+                reply_text(&meta, &conversation(), "", Some(&template), false, 10),
+                Err(ReplyRejection::NoTemplates { channel })
+            );
+            assert_eq!(
+                reply_text(&meta, &conversation(), "hi", None, false, late),
+                Err(ReplyRejection::WindowClosed { closed_at: late - 1, templates: false })
+            );
+        }
+        let mut telegram = inbox(Channel::Telegram);
+        telegram.reply_rules =
+            Some(switchboard_proto::ReplyRules { window_ms: None, person_window_ms: None, templates: false });
+        assert_eq!(
+            reply_text(&telegram, &conversation(), "", Some(&template), false, 10),
+            Err(ReplyRejection::NoTemplates { channel: Channel::Telegram })
+        );
+        assert_eq!(
+            reply_text(&inbox(Channel::Whatsapp), &conversation(), "hi", None, false, late),
+            Err(ReplyRejection::WindowClosed { closed_at: late - 1, templates: true })
+        );
     }
 
     #[test]

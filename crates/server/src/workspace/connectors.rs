@@ -137,7 +137,8 @@ pub(super) fn person_reply_window_ms(store: &dyn StoreTx, inbox_id: Id) -> Outco
 /// `reply_rules`), matching what the server enforces: the channel's 24-hour window
 /// (`rules::reply_text_within`), a person's longer window where the connector has one
 /// ([`person_reply_window_ms`]: `HUMAN_AGENT`), and templates only where the connector reports it
-/// sends them (`Capabilities::templates`: WhatsApp yes, Messenger and Instagram no).
+/// sends them (`Capabilities::templates`: WhatsApp yes, Messenger and Instagram no) and the
+/// channel has them (`rules::channel_has_templates`: not Meta's, even simulated).
 pub(super) fn reply_rules(channel: Channel, settings: Option<&ConnectorSettings>) -> Option<ReplyRules> {
     let settings = settings?;
     let window = channel.has_reply_window().then_some(REPLY_WINDOW_MS);
@@ -150,7 +151,8 @@ pub(super) fn reply_rules(channel: Channel, settings: Option<&ConnectorSettings>
     Some(ReplyRules {
         window_ms: window,
         person_window_ms: window.map(|_| person),
-        templates: connectors::capabilities(settings).templates,
+        templates: connectors::capabilities(settings).templates
+            && crate::rules::channel_has_templates(channel),
     })
 }
 

@@ -192,13 +192,36 @@ fn conversation_exists(existing: Id) -> Refusal {
     refusal
 }
 
+/// A channel as the people who use it call it, for refusals.
+fn channel_name(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Facebook => "Messenger",
+        Channel::Instagram => "Instagram",
+        Channel::Telegram => "Telegram",
+        Channel::Email => "Email",
+        Channel::Webchat => "The website chat widget",
+        Channel::Whatsapp => "WhatsApp",
+        Channel::Api => "The API channel",
+    }
+}
+
 fn reply_refusal(rejection: crate::rules::ReplyRejection) -> Refusal {
     use crate::rules::ReplyRejection;
     match rejection {
-        ReplyRejection::WindowClosed { .. } => Refusal::new(
+        ReplyRejection::WindowClosed { templates: true, .. } => Refusal::new(
             ErrorCode::WindowClosed,
             "the 24-hour reply window has closed: only a template message can be sent",
         ),
+        ReplyRejection::WindowClosed { templates: false, .. } => Refusal::new(
+            ErrorCode::WindowClosed,
+            "the reply window has closed, and this channel has no message templates: only the \
+             customer writing again reopens it",
+        ),
+        ReplyRejection::NoTemplates { channel } => Refusal::validation(format!(
+            "{} has no message templates (templates are a WhatsApp concept): send a free-form reply \
+             while the customer's last message keeps the window open",
+            channel_name(channel)
+        )),
         ReplyRejection::UnknownTemplate(why) => Refusal::new(ErrorCode::UnknownTemplate, why),
         ReplyRejection::Empty => Refusal::validation("a reply needs a body, a template or an attachment"),
     }

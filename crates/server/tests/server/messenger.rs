@@ -553,3 +553,68 @@ async fn an_inbox_stored_before_reply_rules_gets_them_at_start_and_on_the_feed()
     let server = server.restart().await;
     assert!(inbox_changes(server.admin.sync(settled, 500).await).is_empty(), "nothing to bring up to date");
 }
+
+/// Templates are a WhatsApp concept: a template message on a Messenger or Instagram inbox is
+/// refused with a 422 that says so (even one the admin listed on the inbox), nothing is stored or
+/// sent; and once the window has closed the refusal says the customer must write again, not that
+/// a template would do.
+#[tokio::test]
+async fn a_meta_inbox_refuses_a_template_and_its_closed_window_offers_none() {
+    for (kind, name) in [("messenger", "Messenger"), ("instagram", "Instagram")] {
+        let setup = setup(kind).await;
+        let inbox = setup.inbox.inbox.id;
+        let templates = json!([{"name": "follow_up", "language": "en", "body": "Hi {{1}}, any news?"}]);
+        let (status, answer) = setup
+            .server
+            .admin
+            .request(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/inboxes/{inbox}"),
+                Some(json!({"templates": templates})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        let text = if kind == "instagram" { "instagram_text.json" } else { "messenger_text.json" };
+        let conversation = setup.customer_writes(text).await;
+        let send = |body: Value| {
+            let url = format!("/api/v1/conversations/{conversation}/messages");
+            let admin = &setup.server.admin;
+            async move { admin.post(&url, body).await }
+        };
+        let template = json!({"name": "follow_up", "params": ["Ana"]});
+        let (status, body) =
+            send(json!({"client_id": Id::new_v4(), "kind": "reply", "body": "", "template": template})).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("validation"))
+        );
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with(name) && message.contains("WhatsApp"), "{kind}: {message}");
+        let outgoing = setup.server.messages().await.into_iter().filter(|m| m.kind == MessageKind::Outgoing);
+        assert_eq!(outgoing.count(), 0, "{kind}: nothing stored");
+
+        setup.server.clock.advance(DAY_MS + 60_000);
+        let (status, body) =
+            send(json!({"client_id": Id::new_v4(), "kind": "reply", "body": "Hello?"})).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("window_closed"))
+        );
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("customer writing again") && !message.contains("only a template"),
+            "{message}"
+        );
+        let (status, body) =
+            send(json!({"client_id": Id::new_v4(), "kind": "reply", "body": "", "template": template})).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{kind}: nor a template past the window: {body}"
+        );
+        for _ in 0..5 {
+            tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+        }
+        assert_eq!(setup.emulator.recorded(|r| r.sent.len()), 0, "{kind}: nothing reached the Send API");
+    }
+}
