@@ -379,6 +379,7 @@ const ar: Messages = {
     showQuoted: 'إظهار النص المقتبس',
     hideQuoted: 'إخفاء النص المقتبس',
     openFile: 'فتح',
+    unnamedFile: 'ملف بلا اسم',
     loadingImage: 'جارٍ تحميل الصورة…',
     replying: {
       zero: '{names} يكتبون ردًّا…',

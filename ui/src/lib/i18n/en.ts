@@ -322,6 +322,7 @@ const en = {
     showQuoted: 'Show quoted text',
     hideQuoted: 'Hide quoted text',
     openFile: 'Open',
+    unnamedFile: 'Unnamed file',
     loadingImage: 'Loading image…',
     replying: { one: '{names} is replying…', other: '{names} are replying…' },
     viewing: { one: '{names} is viewing', other: '{names} are viewing' },

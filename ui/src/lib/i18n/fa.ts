@@ -332,6 +332,7 @@ const fa: Messages = {
     showQuoted: 'نمایش متن نقل‌شده',
     hideQuoted: 'پنهان کردن متن نقل‌شده',
     openFile: 'باز کردن',
+    unnamedFile: 'فایل بی‌نام',
     loadingImage: 'در حال بارگذاری تصویر…',
     replying: { one: '{names} در حال نوشتن پاسخ است…', other: '{names} در حال نوشتن پاسخ هستند…' },
     viewing: { one: '{names} در حال دیدن است', other: '{names} در حال دیدن هستند' },

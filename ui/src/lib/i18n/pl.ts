@@ -344,6 +344,7 @@ const pl: Messages = {
     showQuoted: 'Pokaż cytowany tekst',
     hideQuoted: 'Ukryj cytowany tekst',
     openFile: 'Otwórz',
+    unnamedFile: 'Plik bez nazwy',
     loadingImage: 'Wczytywanie obrazu…',
     replying: { one: '{names} pisze odpowiedź…', few: '{names} piszą odpowiedź…', many: '{names} piszą odpowiedź…', other: '{names} piszą odpowiedź…' },
     viewing: { one: '{names} przegląda', few: '{names} przeglądają', many: '{names} przeglądają', other: '{names} przeglądają' },

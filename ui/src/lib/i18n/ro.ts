@@ -343,6 +343,7 @@ const ro: Messages = {
     showQuoted: 'Arată textul citat',
     hideQuoted: 'Ascunde textul citat',
     openFile: 'Deschide',
+    unnamedFile: 'Fișier fără nume',
     loadingImage: 'Se încarcă imaginea…',
     replying: { one: '{names} scrie un răspuns…', few: '{names} scriu un răspuns…', other: '{names} scriu un răspuns…' },
     viewing: { one: '{names} se uită', few: '{names} se uită', other: '{names} se uită' },
