@@ -50,6 +50,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// See `ServerConfig::trusted_proxies`.
     pub trusted_proxies: Arc<[std::net::IpAddr]>,
+    /// See `ServerConfig::public_url`.
+    pub public_url: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -59,7 +61,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
         shutdown: CancellationToken,
     ) -> Self {
-        AppState { workspace, files, clock, shutdown, trusted_proxies: Arc::new([]) }
+        AppState { workspace, files, clock, shutdown, trusted_proxies: Arc::new([]), public_url: None }
     }
 }
 

@@ -114,6 +114,10 @@ pub struct ServerConfig {
     pub email: connectors::email::EmailConfig,
     /// Telegram inboxes set to long polling: rescan (and lease), `getUpdates` timeout, backoff.
     pub telegram: connectors::telegram_poll::TelegramPollConfig,
+    /// The https address providers reach this server at (`https://support.example.com`), for
+    /// the callbacks it registers itself (Telegram's `setWebhook`). `None`: the host an admin's
+    /// request came to, over https.
+    pub public_url: Option<String>,
 }
 
 impl ServerConfig {
@@ -131,6 +135,7 @@ impl ServerConfig {
             node_id: random_node_id(),
             email: connectors::email::EmailConfig::default(),
             telegram: connectors::telegram_poll::TelegramPollConfig::default(),
+            public_url: None,
         }
     }
 }
@@ -248,6 +253,7 @@ pub async fn launch(
     let workspace = workspace.with_files(files.clone());
     let mut state = http::AppState::new(workspace.clone(), files, config.clock.clone(), shutdown.clone());
     state.trusted_proxies = config.trusted_proxies.clone().into();
+    state.public_url = config.public_url.as_deref().map(Into::into);
     // Before the worker: a previous process under this node id that died mid-send left claims.
     match workspace.recover_claims().await {
         Ok(0) => {}

@@ -38,6 +38,11 @@ enum Command {
         /// separated list), so the sign-in rate limit counts each client, not the balancer.
         #[arg(long = "trusted-proxy", env = "SWITCHBOARD_TRUSTED_PROXIES", value_delimiter = ',')]
         trusted_proxies: Vec<std::net::IpAddr>,
+        /// The https address providers reach this server at (`https://support.example.com`):
+        /// a Telegram inbox's webhook is registered under it (default: the host an admin's
+        /// request came to).
+        #[arg(long, env = "SWITCHBOARD_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Create a workspace and its first admin; prints a one-time password.
     Init {
@@ -155,9 +160,10 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { data_dir, database, attachments, listen, node_id, trusted_proxies } => {
+        Command::Serve { data_dir, database, attachments, listen, node_id, trusted_proxies, public_url } => {
             let mut config = database.config(data_dir)?;
             config.trusted_proxies = trusted_proxies;
+            config.public_url = public_url;
             config.attachments = attachments.as_deref().map(Attachments::parse).transpose()?;
             config.check_attachments()?;
             if let Some(node_id) = node_id {

@@ -279,6 +279,22 @@ impl TelegramConnector {
         self.call_polling(request, "deleteWebhook").await.map(|_| ())
     }
 
+    /// `setWebhook`: Telegram is to POST the bot's updates (`message`, `edited_message`) to
+    /// `url`, each carrying the inbox's `secret_token` in `X-Telegram-Bot-Api-Secret-Token`. An
+    /// error is Telegram's own description (an `http://` URL, a port it does not take, a token it
+    /// does not know) or that it could not be reached; never the token.
+    pub async fn set_webhook(&self, url: &str) -> Result<(), PollError> {
+        let request =
+            self.http.post(self.method_url("setWebhook")).timeout(std::time::Duration::from_secs(30)).json(
+                &json!({
+                    "url": url,
+                    "secret_token": self.settings.webhook_secret,
+                    "allowed_updates": ["message", "edited_message"],
+                }),
+            );
+        self.call_polling(request, "setWebhook").await.map(|_| ())
+    }
+
     /// A Bot API call for the poller: its `result`, or what the error means for polling.
     async fn call_polling(&self, request: reqwest::RequestBuilder, method: &str) -> Result<Value, PollError> {
         // reqwest's error would name the URL, and the URL holds the token: only its kind is said.
@@ -310,8 +326,11 @@ impl TelegramConnector {
 
     /// A Bot API call: its `result`, or the error it means.
     async fn call(&self, request: reqwest::RequestBuilder, method: &str) -> Result<Value, SendError> {
-        let response =
-            request.send().await.map_err(|e| SendError::transient(format!("Telegram {method}: {e}")))?;
+        // reqwest's error names the URL, and the URL holds the token: it is left out.
+        let response = request
+            .send()
+            .await
+            .map_err(|e| SendError::transient(format!("Telegram {method}: {}", e.without_url())))?;
         let status = response.status().as_u16();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         if (200..300).contains(&status) && body["ok"].as_bool() == Some(true) {
@@ -396,13 +415,15 @@ impl Connector for TelegramConnector {
             .get(url)
             .send()
             .await
-            .map_err(|e| SendError::transient(format!("file download: {e}")))?;
+            .map_err(|e| SendError::transient(format!("file download: {}", e.without_url())))?;
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
             return Err(SendError::transient(format!("file download answered {status}")));
         }
-        let bytes: Bytes =
-            response.bytes().await.map_err(|e| SendError::transient(format!("file download: {e}")))?;
+        let bytes: Bytes = response
+            .bytes()
+            .await
+            .map_err(|e| SendError::transient(format!("file download: {}", e.without_url())))?;
         Ok(FetchedMedia { bytes, content_type: media.mime_type.clone() })
     }
 
@@ -462,6 +483,33 @@ mod tests {
                 if reason == "Forbidden: bot was blocked by the user"
         ));
         assert!(matches!(api_error(502, &Value::Null), SendError::Transient { .. }));
+    }
+
+    /// The Bot API's URLs hold the bot token: an unreachable one is reported without them.
+    #[tokio::test]
+    async fn an_unreachable_bot_api_is_reported_without_the_token() {
+        let settings = TelegramSettings {
+            bot_token: "123:TOKEN-NEVER-SHOWN".into(),
+            webhook_secret: String::new(),
+            api_base_url: Some("http://127.0.0.1:9".into()),
+            mode: switchboard_proto::TelegramMode::Webhook,
+        };
+        let connector = TelegramConnector::new(settings, reqwest::Client::new());
+        let media = MediaRef {
+            id: "file".into(),
+            kind: "photo".into(),
+            mime_type: "image/jpeg".into(),
+            file_name: None,
+            sha256: None,
+        };
+        let Err(SendError::Transient { reason, .. }) = connector.fetch_media(&media).await else {
+            panic!("an unreachable Bot API is a transient failure");
+        };
+        assert!(reason.contains("getFile") && !reason.contains("TOKEN-NEVER-SHOWN"), "{reason}");
+        let Err(refused) = connector.set_webhook("https://example.com/hook").await else {
+            panic!("nothing took the webhook");
+        };
+        assert!(!refused.to_string().contains("TOKEN-NEVER-SHOWN"), "{refused}");
     }
 
     #[test]

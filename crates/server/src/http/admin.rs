@@ -107,9 +107,23 @@ pub async fn inboxes(State(state): State<AppState>, viewer: Viewer) -> ApiResult
 pub async fn create_inbox(
     State(state): State<AppState>,
     viewer: Viewer,
+    headers: axum::http::HeaderMap,
     Json(request): Json<CreateInbox>,
 ) -> ApiResult<Json<CreatedInbox>> {
-    Ok(Json(state.workspace.create_inbox(&viewer, request).await?))
+    let base = callback_base(&state, &headers);
+    Ok(Json(state.workspace.create_inbox_calling_back(&viewer, request, base).await?))
+}
+
+/// The address a provider is to reach this server at, for a callback the server registers itself
+/// (Telegram's `setWebhook`): `--public-url`, else the host the admin's request came to, over
+/// https (Telegram takes nothing else).
+fn callback_base(state: &AppState, headers: &axum::http::HeaderMap) -> Option<String> {
+    if let Some(url) = &state.public_url {
+        return Some(url.to_string());
+    }
+    let host = headers.get(axum::http::header::HOST)?.to_str().ok()?.trim();
+    let plain = !host.is_empty() && !host.contains(['/', '@', ' ', '?', '#']);
+    plain.then(|| format!("https://{host}"))
 }
 
 /// Change an inbox's name, webhook, members or templates (admin).
@@ -120,9 +134,11 @@ pub async fn update_inbox(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<Id>,
+    headers: axum::http::HeaderMap,
     Json(update): Json<UpdateInbox>,
 ) -> ApiResult<Json<Inbox>> {
-    Ok(Json(state.workspace.update_inbox(&viewer, id, update).await?))
+    let base = callback_base(&state, &headers);
+    Ok(Json(state.workspace.update_inbox_calling_back(&viewer, id, update, base).await?))
 }
 
 /// Every label.

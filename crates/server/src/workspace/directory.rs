@@ -37,7 +37,7 @@ fn check_members(store: &dyn StoreTx, agent_ids: &[Id], team_ids: &[Id]) -> Outc
     Ok(())
 }
 
-fn create_inbox(tx: &mut dyn StoreTx, request: CreateInbox) -> Outcome<CreatedInbox> {
+fn create_inbox(tx: &mut dyn StoreTx, id: Id, request: CreateInbox) -> Outcome<CreatedInbox> {
     let connector = match (request.connector, request.webhook_url) {
         (Some(_), Some(_)) => return Err(Refusal::validation("give webhook_url or connector, not both")),
         (Some(connector), None) => Some(connector),
@@ -50,7 +50,7 @@ fn create_inbox(tx: &mut dyn StoreTx, request: CreateInbox) -> Outcome<CreatedIn
     check_members(tx, &request.member_agent_ids, &request.member_team_ids)?;
     policy::check_templates(&request.templates)?;
     let inbox = Inbox {
-        id: Id::now_v7(),
+        id,
         name: policy::valid_name(&request.name, "name")?,
         channel: request.channel,
         member_agent_ids: request.member_agent_ids,
@@ -189,10 +189,26 @@ impl Workspace {
     }
 
     pub async fn create_inbox(&self, viewer: &Viewer, request: CreateInbox) -> Outcome<CreatedInbox> {
+        self.create_inbox_calling_back(viewer, request, None).await
+    }
+
+    /// [`Self::create_inbox`], with the server's public address `callback_base` (when known) to
+    /// register the inbox's callback with its provider first (Telegram's `setWebhook`).
+    pub async fn create_inbox_calling_back(
+        &self,
+        viewer: &Viewer,
+        request: CreateInbox,
+        callback_base: Option<String>,
+    ) -> Outcome<CreatedInbox> {
         policy::require_admin(viewer)?;
+        let id = Id::now_v7();
+        if let Some(base) = &callback_base {
+            self.register_telegram_webhook(id, Some(request.channel), request.connector.as_ref(), base)
+                .await?;
+        }
         let who = Who::viewer(viewer);
         self.write(move |tx| {
-            let created = create_inbox(tx, request)?;
+            let created = create_inbox(tx, id, request)?;
             let inbox = &created.inbox;
             audit::changed(tx, &who, "inbox.create", inbox.id, &inbox.name, None, Some(inbox))?;
             Ok(created)
@@ -203,6 +219,18 @@ impl Workspace {
     /// Admins change anything; leads run the team's day, so they may change an inbox's hours,
     /// routing and automatic replies, but not its name, webhook, members or templates.
     pub async fn update_inbox(&self, viewer: &Viewer, inbox_id: Id, update: UpdateInbox) -> Outcome<Inbox> {
+        self.update_inbox_calling_back(viewer, inbox_id, update, None).await
+    }
+
+    /// [`Self::update_inbox`], with the server's public address `callback_base` (when known) to
+    /// register a changed connector's callback with its provider first (Telegram's `setWebhook`).
+    pub async fn update_inbox_calling_back(
+        &self,
+        viewer: &Viewer,
+        inbox_id: Id,
+        update: UpdateInbox,
+        callback_base: Option<String>,
+    ) -> Outcome<Inbox> {
         policy::require_lead(viewer)?;
         let structural = update.name.is_some()
             || update.webhook_url.is_some()
@@ -212,6 +240,9 @@ impl Workspace {
             || update.templates.is_some();
         if structural {
             policy::require_admin(viewer)?;
+        }
+        if let (Some(base), Some(connector)) = (&callback_base, &update.connector) {
+            self.register_telegram_webhook(inbox_id, None, connector.as_ref(), base).await?;
         }
         let who = Who::viewer(viewer);
         self.write(move |tx| {

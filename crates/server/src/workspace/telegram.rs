@@ -16,7 +16,8 @@ use super::{
     Workspace,
 };
 use crate::{
-    refusal::Outcome,
+    connectors::{self, telegram::TelegramConnector, ConnectorSettings},
+    refusal::{Outcome, Refusal},
     store::{StoreRead, StoreReadExt},
 };
 
@@ -35,7 +36,52 @@ fn stored_offset(
     Ok(store.email_state(inbox, &offset_key(settings))?.and_then(|v| v.as_i64()))
 }
 
+/// Where Telegram is to POST an inbox's updates, under the server's public address `base`.
+pub fn webhook_url(base: &str, inbox_id: Id) -> String {
+    format!("{}/api/v1/channels/{inbox_id}/webhook", base.trim_end_matches('/'))
+}
+
 impl Workspace {
+    /// Before a Telegram connector in webhook mode is saved on `inbox_id` (a new inbox's id, with
+    /// its `channel`, or one being edited): registers the inbox's callback under `base` with
+    /// `setWebhook` and the connector's `secret_token`, so the admin pastes nothing anywhere.
+    /// Telegram refusing it (or not answering) refuses the save with Telegram's description,
+    /// before anything is stored. Other connectors, and polling (whose poller deletes the
+    /// webhook, `connectors/telegram_poll.rs`), have nothing to register.
+    pub(super) async fn register_telegram_webhook(
+        &self,
+        inbox_id: Id,
+        channel: Option<Channel>,
+        connector: Option<&ConnectorSettings>,
+        base: &str,
+    ) -> Outcome<()> {
+        let Some(ConnectorSettings::Telegram(new)) = connector else { return Ok(()) };
+        if new.mode != TelegramMode::Webhook {
+            return Ok(());
+        }
+        let (channel, stored) = self
+            .read(move |store| {
+                let channel = match channel {
+                    Some(channel) => channel,
+                    None => store.get::<Inbox>(inbox_id)?.ok_or_else(|| Refusal::not_found("inbox"))?.channel,
+                };
+                Ok((channel, connector_settings(store, inbox_id)?))
+            })
+            .await?;
+        // What will be stored: a secret left blank keeps the stored one.
+        let settings = super::connectors::keep_secrets(ConnectorSettings::Telegram(new.clone()), stored);
+        super::connectors::check(channel, &settings)?;
+        let ConnectorSettings::Telegram(settings) = settings else { return Ok(()) };
+        let url = webhook_url(base, inbox_id);
+        TelegramConnector::new(settings, connectors::http_client()).set_webhook(&url).await.map_err(|why| {
+            Refusal::validation(format!(
+                "Telegram did not take the webhook {url} (setWebhook): {why}. Nothing was saved: \
+                 Telegram needs an https address it can reach (start the server with --public-url), \
+                 or choose polling"
+            ))
+        })
+    }
+
     /// Every Telegram inbox set to long polling, with its settings (the token included): for the
     /// server's own poller.
     pub async fn telegram_polling_inboxes(&self) -> Outcome<Vec<(Id, TelegramSettings)>> {

@@ -456,3 +456,91 @@ async fn two_nodes_on_one_database_poll_a_bot_from_one_node_at_a_time() {
     assert_eq!(emulator.recorded(|r| r.conflicts), 0, "never two polls open at once");
     assert_eq!(incoming(&server).await.len(), 3, "each message once");
 }
+
+/// Saving an inbox in webhook mode registers its callback with Telegram (`setWebhook`, with the
+/// inbox's `secret_token` and the updates it reads): under the host the admin's request came to,
+/// over https, or under `--public-url` when given; switching a polling inbox over does it too.
+#[tokio::test]
+async fn saving_a_webhook_inbox_registers_its_callback_with_set_webhook() {
+    let setup = setup().await;
+    let host = setup.server.base.trim_start_matches("http://").to_owned();
+    let inbox = setup.inbox.inbox.id;
+    let asked = setup.emulator.recorded(|r| r.webhooks.clone());
+    assert_eq!(asked.len(), 1, "one setWebhook: {asked:?}");
+    assert_eq!(asked[0]["url"], format!("https://{host}/api/v1/channels/{inbox}/webhook"));
+    assert_eq!(asked[0]["secret_token"], SECRET, "Telegram sends it back in each update's header");
+    assert_eq!(asked[0]["allowed_updates"], json!(["message", "edited_message"]));
+    // Saving it again with its secrets left blank (the app never has them) registers the stored ones.
+    let mut connector = setup.emulator.connector();
+    connector["bot_token"] = json!("");
+    connector["webhook_secret"] = json!("");
+    let (status, body) = setup
+        .server
+        .admin
+        .request(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/inboxes/{inbox}"),
+            Some(json!({"connector": connector})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(setup.emulator.recorded(|r| r.webhooks[1]["secret_token"].clone()), SECRET);
+    assert_eq!(setup.emulator.recorded(|r| r.unauthorized), 0, "with the stored bot token");
+
+    let emulator = Emulator::start().await;
+    let server =
+        TestServer::start_with(|config| config.public_url = Some("https://support.example.com/".into()))
+            .await;
+    let inbox = polling_inbox(&server, &emulator).await;
+    assert!(emulator.recorded(|r| r.webhooks.is_empty()), "polling registers no webhook");
+    let (status, body) = server
+        .admin
+        .request(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/inboxes/{inbox}"),
+            Some(json!({"connector": emulator.connector()})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        emulator.recorded(|r| r.webhooks[0]["url"].clone()),
+        format!("https://support.example.com/api/v1/channels/{inbox}/webhook")
+    );
+}
+
+/// Telegram refusing the webhook (an http:// address) refuses the save with Telegram's own
+/// description, and nothing is stored: no new inbox, and an edited one keeps its settings.
+#[tokio::test]
+async fn telegram_refusing_the_webhook_refuses_the_save_and_stores_nothing() {
+    let emulator = Emulator::start().await;
+    let server =
+        TestServer::start_with(|config| config.public_url = Some("http://support.example.com".into())).await;
+    let request = json!({"name": "Telegram", "channel": "telegram", "connector": emulator.connector()});
+    let (status, body) = server.admin.post("/api/v1/inboxes", request).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default().to_owned();
+    assert!(message.contains("An HTTPS URL must be provided for webhook"), "Telegram's reason: {message}");
+    assert!(
+        message.contains("setWebhook") && !message.contains(crate::telegram_emulator::TOKEN),
+        "{message}"
+    );
+    let (_, inboxes) = server.admin.get("/api/v1/inboxes").await;
+    assert!(
+        inboxes.as_array().expect("inboxes").iter().all(|inbox| inbox["channel"] != "telegram"),
+        "no inbox was created: {inboxes}"
+    );
+
+    let inbox = polling_inbox(&server, &emulator).await;
+    let (status, body) = server
+        .admin
+        .request(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/inboxes/{inbox}"),
+            Some(json!({"connector": emulator.connector()})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (_, info) = server.admin.get(&format!("/api/v1/inboxes/{inbox}/connector")).await;
+    assert_eq!(info["details"]["mode"], "polling", "the inbox keeps polling: {info}");
+    assert_eq!(emulator.recorded(|r| r.webhooks.len()), 2, "both saves asked Telegram");
+}

@@ -10,6 +10,9 @@
 //! poll with nothing to answer is held open that long, as Telegram holds one for its `timeout`;
 //! a poll arriving while another is open counts as a conflict (Telegram answers one of the two
 //! 409 "terminated by other getUpdates request").
+//!
+//! `setWebhook` is recorded (its `url`, `secret_token` and `allowed_updates`) and sets the webhook;
+//! a URL that is not `https://` is refused as Telegram refuses it (400 "bad webhook").
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -58,6 +61,8 @@ pub struct Recorded {
     pub polls: Vec<Option<i64>>,
     /// `deleteWebhook` calls.
     pub webhook_deletes: usize,
+    /// `setWebhook` calls: what each asked for (refused ones too).
+    pub webhooks: Vec<Value>,
     /// Polls that arrived while another was open (two pollers on one bot).
     pub conflicts: usize,
     /// Whether a webhook is set (then `getUpdates` answers 409).
@@ -284,6 +289,25 @@ async fn delete_webhook(State(emulator): State<Emulator>, Path(bot): Path<String
     Json(fixture_json("delete_webhook.json")).into_response()
 }
 
+/// `setWebhook`: an `https://` URL sets the webhook (then `getUpdates` answers 409); any other
+/// is refused with Telegram's 400.
+async fn set_webhook(
+    State(emulator): State<Emulator>,
+    Path(bot): Path<String>,
+    Json(request): Json<Value>,
+) -> Response {
+    let mut recorded = emulator.state.lock().expect("lock");
+    if !authorized(&bot, &mut recorded) {
+        return unauthorized();
+    }
+    recorded.webhooks.push(request.clone());
+    if !request["url"].as_str().is_some_and(|url| url.starts_with("https://")) {
+        return (StatusCode::BAD_REQUEST, Json(fixture_json("error_400_bad_webhook.json"))).into_response();
+    }
+    recorded.webhook_set = true;
+    Json(fixture_json("set_webhook.json")).into_response()
+}
+
 impl Emulator {
     pub async fn start() -> Emulator {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -297,6 +321,7 @@ impl Emulator {
             .route("/{bot}/getMe", get(get_me))
             .route("/{bot}/getUpdates", post(get_updates))
             .route("/{bot}/deleteWebhook", post(delete_webhook))
+            .route("/{bot}/setWebhook", post(set_webhook))
             .route("/file/{bot}/{*path}", get(file))
             .with_state(emulator.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
