@@ -294,20 +294,39 @@ async fn connection(shared: &Arc<Shared>, attempt: &mut u32) -> Ended {
     let config = &shared.config;
     // A fresh device: the priority snapshot first, then the feed from its S at once; the rest of
     // the history arrives behind it (`backfill`). A server without one bootstraps from 0 below.
+    // The snapshot is stored in two commits: what the inbox list's first pages show, with the
+    // cursor S (reported at once, so the list is painted from it), then the rest, filled in like
+    // a backfill page (`cache/backfill.rs::first_part`).
     match config.cache.cursor() {
         Ok(0) => {
             let snapshot = tokio::select! {
                 snapshot = config.api.bootstrap().instrument(tracing::debug_span!("bootstrap_request")) => snapshot,
                 _ = shared.shutdown.cancelled() => return Ended::Shutdown,
             };
-            let stored = snapshot.and_then(|snapshot| {
-                let _span = tracing::debug_span!("bootstrap_apply").entered();
-                snapshot.map(|s| config.cache.apply_snapshot(&s)).transpose()
-            });
-            match stored {
-                Ok(Some(applied)) => {
-                    shared.report(applied);
+            match snapshot {
+                Ok(Some(mut snapshot)) => {
+                    let first = {
+                        let _span = tracing::debug_span!("bootstrap_apply").entered();
+                        let count = crate::cache::backfill::first_part(&mut snapshot.changes);
+                        config.cache.apply_snapshot_first(&snapshot, count).map(|applied| (applied, count))
+                    };
+                    let count = match first {
+                        Ok((applied, count)) => {
+                            shared.report(applied);
+                            count
+                        }
+                        Err(error) => return Ended::Failed(error),
+                    };
+                    let rest = {
+                        let _span = tracing::debug_span!("bootstrap_apply_rest").entered();
+                        config.cache.apply_snapshot_rest(snapshot.next, &snapshot.changes[count..])
+                    };
+                    // The backfill starts after the rest (or without it, which it then brings).
                     shared.backfill_wake.notify_one();
+                    match rest {
+                        Ok(applied) => shared.report(applied),
+                        Err(error) => return Ended::Failed(error),
+                    }
                 }
                 Ok(None) => {}
                 Err(error) => return Ended::Failed(error),

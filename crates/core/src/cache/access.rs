@@ -232,6 +232,16 @@ pub(super) fn follow(
     // A conversation the cache did not hold, arriving without a message of its own in an inbox
     // that shows the agent only some conversations, entered their view (assigned to them): its
     // history is older than the cursor. A new conversation comes with its first message.
+    // The conversations the batch carries a message of, gathered once: looking through the whole
+    // batch for each new conversation made a snapshot's cost grow with the square of its size.
+    let with_messages: BTreeSet<&str> = changes
+        .iter()
+        .filter(|m| m.entity == EntityKind::Message)
+        .filter_map(|m| m.data.as_ref())
+        .filter(|d| matches!(d["kind"].as_str(), Some("incoming" | "outgoing")))
+        .filter_map(|d| d["conversation_id"].as_str())
+        .collect();
+    let mut restricted_inboxes: BTreeMap<Id, bool> = BTreeMap::new();
     for change in changes.iter().filter(|c| c.entity == EntityKind::Conversation && c.op == ChangeOp::Upsert)
     {
         if wants_history || !new_conversations.contains(&change.id) {
@@ -241,14 +251,19 @@ pub(super) fn follow(
         else {
             continue;
         };
-        let with_message = changes.iter().any(|m| {
-            m.entity == EntityKind::Message
-                && m.data.as_ref().is_some_and(|d| {
-                    d["conversation_id"] == Value::String(change.id.to_string())
-                        && matches!(d["kind"].as_str(), Some("incoming" | "outgoing"))
-                })
-        });
-        wants_history |= !with_message && restricted(tx, inbox)?;
+        if with_messages.contains(change.id.to_string().as_str()) {
+            continue;
+        }
+        // Decided once per inbox (the agent's and the inbox's rows read and decoded), not per
+        // conversation.
+        wants_history |= match restricted_inboxes.get(&inbox) {
+            Some(known) => *known,
+            None => {
+                let answer = restricted(tx, inbox)?;
+                restricted_inboxes.insert(inbox, answer);
+                answer
+            }
+        };
     }
     if wants_history {
         want_history(tx, applied)?;

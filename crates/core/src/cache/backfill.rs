@@ -1,5 +1,6 @@
-//! The priority bootstrap in the cache: the snapshot stored with the cursor S and the backfill's
-//! state in one transaction, the history filled in behind it, and a thread's history fetched on
+//! The priority bootstrap in the cache: the snapshot's first part (what the inbox list's first
+//! pages show) stored with the cursor S and the backfill's state in one transaction, its rest
+//! filled in right after, the history filled in behind it, and a thread's history fetched on
 //! demand.
 //!
 //! The rule that keeps it correct (ARCHITECTURE.md, "Priority bootstrap"): every backfilled or
@@ -8,6 +9,8 @@
 //! new, and a row the live feed deleted while the history was arriving (`backfill_gone`) stays
 //! deleted. The backfill's position moves in the transaction that applies its page, so an
 //! interrupted backfill resumes where it stopped; pages applied twice change nothing.
+
+use std::collections::HashSet;
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use switchboard_proto::*;
@@ -101,10 +104,64 @@ fn fill(tx: &Transaction, changes: &[Change], applied: &mut Applied) -> CoreResu
     Ok(())
 }
 
+/// The open conversations most recently active that a fresh device's first commit holds: two
+/// pages of the inbox list (50 a page), whatever the size of the workspace.
+pub const FIRST_OPEN: usize = 100;
+/// The conversations of any status most recently active that the first commit holds too (the
+/// first page of another status).
+pub const FIRST_RECENT: usize = 50;
+
+/// Puts first in a snapshot what the inbox list's first pages show, and returns how many changes
+/// that is: the directory (every kind but conversations, contacts, read markers and messages),
+/// the [`FIRST_OPEN`] open conversations and the [`FIRST_RECENT`] conversations of any status
+/// most recently active and the pinned ones, with their contacts, read markers and messages.
+/// Each part keeps the snapshot's order. Storing the first part costs the same on a workspace of
+/// 10,000 messages as on one of a million; the snapshot as a whole grows up to its caps.
+pub fn first_part(changes: &mut Vec<Change>) -> usize {
+    let activity = |change: &Change| change.data.as_ref().and_then(|d| d["last_activity_at"].as_i64());
+    let mut conversations: Vec<&Change> =
+        changes.iter().filter(|c| c.entity == EntityKind::Conversation && c.data.is_some()).collect();
+    conversations.sort_by_key(|c| std::cmp::Reverse(activity(c)));
+    let open = conversations
+        .iter()
+        .filter(|c| c.data.as_ref().is_some_and(|d| d["status"] == "open"))
+        .take(FIRST_OPEN);
+    let mut chosen: HashSet<Id> = open.chain(conversations.iter().take(FIRST_RECENT)).map(|c| c.id).collect();
+    chosen.extend(changes.iter().filter(|c| c.entity == EntityKind::Pin && c.data.is_some()).map(|c| c.id));
+    let contacts: HashSet<Id> = conversations
+        .iter()
+        .filter(|c| chosen.contains(&c.id))
+        .filter_map(|c| c.data.as_ref()?["contact_id"].as_str()?.parse().ok())
+        .collect();
+    let in_first = |change: &Change| match change.entity {
+        EntityKind::Conversation | EntityKind::ReadMarker => chosen.contains(&change.id),
+        EntityKind::Contact => contacts.contains(&change.id),
+        EntityKind::Message => change
+            .data
+            .as_ref()
+            .and_then(|d| d["conversation_id"].as_str()?.parse::<Id>().ok())
+            .is_some_and(|conversation| chosen.contains(&conversation)),
+        _ => true,
+    };
+    let (mut first, rest): (Vec<Change>, Vec<Change>) =
+        std::mem::take(changes).into_iter().partition(in_first);
+    let count = first.len();
+    first.extend(rest);
+    *changes = first;
+    count
+}
+
 impl Cache {
-    /// Stores a fresh device's bootstrap snapshot: its changes, the cursor S (`next`, with its
-    /// check) and the backfill below S, in one transaction.
+    /// Stores a fresh device's bootstrap snapshot whole: its changes, the cursor S (`next`, with
+    /// its check) and the backfill below S, in one transaction.
     pub fn apply_snapshot(&self, snapshot: &BootstrapSnapshot) -> CoreResult<Applied> {
+        self.apply_snapshot_first(snapshot, snapshot.changes.len())
+    }
+
+    /// Stores the first `count` changes of a fresh device's snapshot (see [`first_part`]) with the
+    /// cursor S (`next`, with its check) and the backfill below S, in one transaction: what the
+    /// first painted list reads. The rest follows with [`Self::apply_snapshot_rest`].
+    pub fn apply_snapshot_first(&self, snapshot: &BootstrapSnapshot, count: usize) -> CoreResult<Applied> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         clear(&tx)?;
@@ -113,7 +170,27 @@ impl Cache {
         if let Some(check) = &snapshot.check {
             Self::set_meta(&tx, "backfill_check", check)?;
         }
-        let applied = Self::apply_in(&tx, &snapshot.changes, snapshot.next, snapshot.check.as_deref())?;
+        let first = &snapshot.changes[..count.min(snapshot.changes.len())];
+        let applied = Self::apply_in(&tx, first, snapshot.next, snapshot.check.as_deref())?;
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    /// Stores the rest of a snapshot whose first part set the backfill under `upto` (its S), in
+    /// one transaction, filled as a backfill page is (a row the cache holds a server version of,
+    /// or one the live feed deleted meanwhile, is kept as it is) without moving the backfill's
+    /// position. Every change in it is the latest upsert of an entity last changed at or before
+    /// S, which the backfill walks in full: if this never runs (the app died after the first
+    /// part), the backfill brings the same rows, and nothing is lost. A rest for another backfill
+    /// than the one under way (the feed was reset meanwhile) changes nothing.
+    pub fn apply_snapshot_rest(&self, upto: i64, rest: &[Change]) -> CoreResult<Applied> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let mut applied = Applied::default();
+        if meta_i64(&tx, "backfill_upto")? != Some(upto) {
+            return Ok(applied);
+        }
+        fill(&tx, rest, &mut applied)?;
         tx.commit()?;
         Ok(applied)
     }
@@ -334,5 +411,83 @@ impl Cache {
             Ok((parse_id(&conversation)?, HistoryCursor { created_at, id: message_id }))
         })
         .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn change(seq: i64, entity: EntityKind, id: Id, data: serde_json::Value) -> Change {
+        Change { seq, entity, id, op: ChangeOp::Upsert, data: Some(data) }
+    }
+
+    /// A snapshot past the first part's caps: 130 open conversations and 40 resolved ones, each
+    /// with its contact, read marker and a message, a pin on the oldest open one, and a label.
+    #[test]
+    fn the_first_part_is_the_lists_first_pages_with_what_they_show() {
+        let mut changes = vec![change(1, EntityKind::Label, Id::new_v4(), json!({"name": "vip"}))];
+        let mut conversations = Vec::new();
+        for n in 0..170_i64 {
+            let (id, contact) = (Id::new_v4(), Id::new_v4());
+            let status = if n < 130 { "open" } else { "resolved" };
+            // Activity is not in seq order: the first part is picked by activity.
+            let activity = (n * 7919) % 170;
+            let seq = 10 + n * 4;
+            changes.push(change(
+                seq,
+                EntityKind::Conversation,
+                id,
+                json!({"id": id, "status": status, "contact_id": contact, "last_activity_at": activity}),
+            ));
+            changes.push(change(seq + 1, EntityKind::Contact, contact, json!({"id": contact})));
+            changes.push(change(seq + 2, EntityKind::ReadMarker, id, json!({"conversation_id": id})));
+            changes.push(change(
+                seq + 3,
+                EntityKind::Message,
+                Id::new_v4(),
+                json!({"conversation_id": id, "kind": "incoming"}),
+            ));
+            conversations.push((id, contact, status, activity));
+        }
+        let oldest_open = conversations
+            .iter()
+            .filter(|c| c.2 == "open")
+            .min_by_key(|c| c.3)
+            .map(|c| c.0)
+            .expect("an open conversation");
+        changes.push(change(5_000, EntityKind::Pin, oldest_open, json!({"conversation_id": oldest_open})));
+        let whole = changes.clone();
+
+        let count = first_part(&mut changes);
+
+        let mut by_activity = conversations.clone();
+        by_activity.sort_by_key(|c| std::cmp::Reverse(c.3));
+        let mut expected: HashSet<Id> =
+            by_activity.iter().filter(|c| c.2 == "open").take(FIRST_OPEN).map(|c| c.0).collect();
+        expected.extend(by_activity.iter().take(FIRST_RECENT).map(|c| c.0));
+        expected.insert(oldest_open);
+        let chosen = |c: &Change| match c.entity {
+            EntityKind::Conversation | EntityKind::ReadMarker | EntityKind::Pin => expected.contains(&c.id),
+            EntityKind::Contact => conversations.iter().any(|k| k.1 == c.id && expected.contains(&k.0)),
+            EntityKind::Message => {
+                expected.iter().any(|id| c.data.as_ref().is_some_and(|d| d["conversation_id"] == json!(id)))
+            }
+            _ => true,
+        };
+        // The label and the pin, and four rows per chosen conversation.
+        assert_eq!(count, 2 + 4 * expected.len(), "the directory and each chosen conversation's rows");
+        assert!(count < whole.len(), "past the caps, the rest is left for the second commit");
+        assert!(changes[..count].iter().all(chosen), "the first part holds only what the first pages show");
+        assert!(!changes[count..].iter().any(chosen), "nothing the first pages show is left for later");
+        let seqs = |part: &[Change]| part.iter().map(|c| c.seq).collect::<Vec<_>>();
+        for part in [seqs(&changes[..count]), seqs(&changes[count..])] {
+            assert!(part.windows(2).all(|w| w[0] < w[1]), "each part keeps the snapshot's order");
+        }
+        let mut all = seqs(&changes[..]);
+        all.sort_unstable();
+        assert_eq!(all, seqs(&whole[..]), "every change once");
     }
 }

@@ -8,7 +8,11 @@ use std::{sync::Arc, time::Duration};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use serde_json::json;
 use switchboard_core::{
-    cache::backfill::ThreadHistory,
+    cache::{
+        backfill::{first_part, ThreadHistory, FIRST_OPEN},
+        views::{ListQuery, Sort, View},
+        Cache,
+    },
     history,
     sync::{Backoff, Engine, EngineConfig},
 };
@@ -280,4 +284,96 @@ async fn a_thread_not_yet_arrived_is_fetched_on_demand() {
         Some(ConversationStatus::Resolved),
         "the live version, not the backfilled one"
     );
+}
+
+/// The inbox list's first page (50 open conversations, newest first), as the app first paints it.
+fn first_page(cache: &Cache) -> Vec<Id> {
+    let query = ListQuery {
+        view: View::All,
+        status: Some(ConversationStatus::Open),
+        sort: Sort::Newest,
+        offset: 0,
+        limit: 50,
+    };
+    cache.list(&query, 0).expect("list").iter().map(|row| row.conversation.id).collect()
+}
+
+/// Past the first part's caps a fresh device stores its snapshot in two commits. The list's first
+/// page read after the first commit is the one the whole snapshot gives; a rest stored late never
+/// overwrites a newer live version; and a device that died between the two commits (the rest
+/// never stored) ends equal to the server, the backfill bringing what the rest held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_commit_paints_the_list_and_the_rest_follows_or_is_backfilled() {
+    let server = Server::start().await;
+    let workspace = Workspace::create(&server).await;
+    let mut conversations = Vec::new();
+    for n in 0..FIRST_OPEN + 6 {
+        let created = server.inbound(&workspace.whatsapp, &format!("p{n}"), &format!("m{n}"), "hello").await;
+        conversations.push(created.conversation_id);
+    }
+    let oldest = conversations[0];
+    let mut client = Client::sign_in(&server, "sara@test.example").await;
+    let api = client.account.api.clone();
+
+    // Both commits, one after the other.
+    fresh(&mut client).await;
+    let cache = client.account.cache.clone();
+    let mut snapshot = api.bootstrap().await.expect("bootstrap").expect("snapshot");
+    let count = first_part(&mut snapshot.changes);
+    assert!(count < snapshot.changes.len(), "past the caps, some of the snapshot waits for the rest");
+    assert!(
+        snapshot.changes[count..].iter().any(|c| c.id == oldest),
+        "the least recently active conversation is in the rest"
+    );
+    cache.apply_snapshot_first(&snapshot, count).expect("first part");
+    assert_eq!(cache.cursor().expect("cursor"), snapshot.next, "the first commit takes the cursor S");
+    let painted = first_page(&cache);
+    assert_eq!(painted.len(), 50, "a full first page from the first commit");
+    cache.apply_snapshot_rest(snapshot.next, &snapshot.changes[count..]).expect("rest");
+    assert_eq!(first_page(&cache), painted, "the rest changes nothing on the first page");
+    assert_eq!(
+        cache.server_state().expect("state").len(),
+        snapshot.changes.len(),
+        "every change stored once"
+    );
+
+    // The rest stored after a live change to one of its conversations: the live version stays.
+    fresh(&mut client).await;
+    let mut snapshot = api.bootstrap().await.expect("bootstrap").expect("snapshot");
+    let count = first_part(&mut snapshot.changes);
+    cache.apply_snapshot_first(&snapshot, count).expect("first part");
+    server
+        .post(
+            &server.admin_token,
+            &format!("/api/v1/conversations/{oldest}/status"),
+            json!({"client_id": Id::new_v4(), "status": "resolved"}),
+        )
+        .await;
+    let page = api
+        .sync(cache.cursor().expect("cursor"), cache.cursor_check().expect("check").as_deref(), 500)
+        .await
+        .expect("sync");
+    cache.apply_checked(&page.changes, page.next, page.check.as_deref()).expect("live");
+    cache.apply_snapshot_rest(snapshot.next, &snapshot.changes[count..]).expect("rest");
+    assert_eq!(
+        client.conversation(oldest).map(|c| c.status),
+        Some(ConversationStatus::Resolved),
+        "the live version, not the snapshot's older one"
+    );
+    start(&mut client, 50);
+    settled(&server, &client).await.expect("settles after a late rest");
+
+    // The device dies after the first commit: the rest is never stored.
+    fresh(&mut client).await;
+    let mut snapshot = api.bootstrap().await.expect("bootstrap").expect("snapshot");
+    let count = first_part(&mut snapshot.changes);
+    cache.apply_snapshot_first(&snapshot, count).expect("first part");
+    let left = snapshot.changes[count..]
+        .iter()
+        .find(|c| c.entity == EntityKind::Conversation)
+        .map(|c| c.id)
+        .expect("a conversation in the rest");
+    assert_eq!(cache.get::<serde_json::Value>(EntityKind::Conversation, left).expect("read"), None);
+    start(&mut client, 50);
+    settled(&server, &client).await.expect("the backfill brings what the rest held");
 }
