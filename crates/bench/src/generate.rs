@@ -142,6 +142,7 @@ pub fn generate(preset: Preset, seed: u64, me: Option<Id>) -> Workspace {
                 routing: Routing::default(),
                 auto_replies: AutoReplies::default(),
                 visibility: Default::default(),
+                exports_need_approval: false,
                 reply_rules: None,
             };
             changes.push(change(&mut seq, EntityKind::Inbox, id, to_value(&inbox)));

@@ -708,6 +708,9 @@ pub struct UpdateInbox {
     /// Which of the inbox's conversations its members see (admins see all).
     #[serde(default)]
     pub visibility: Option<crate::InboxVisibility>,
+    /// Whether agents' transcript exports from the inbox need a lead's approval.
+    #[serde(default)]
+    pub exports_need_approval: Option<bool>,
 }
 
 /// `POST /api/v1/labels` (leads and admins).

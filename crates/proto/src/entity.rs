@@ -397,6 +397,10 @@ pub struct Inbox {
     /// Which of its conversations the inbox's members see (admins see all).
     #[serde(default)]
     pub visibility: InboxVisibility,
+    /// Whether an agent's transcript export from this inbox waits for a lead's approval
+    /// (`crate::exports::ExportRequest`); leads' and admins' own exports are never held.
+    #[serde(default)]
+    pub exports_need_approval: bool,
     /// What the inbox's connector says of replies (its reported capabilities), so the app shows
     /// the window the server enforces. `None`: no connector, the channel's defaults apply.
     #[serde(default, skip_serializing_if = "Option::is_none")]

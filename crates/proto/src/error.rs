@@ -39,6 +39,12 @@ pub enum ErrorCode {
     /// The conversation exists but is out of the caller's view now (removed from its inbox, or
     /// the inbox shows its members only their own): an action queued for it is dropped.
     OutOfView,
+    /// The export is from an inbox whose exports need a lead's approval: ask for it with
+    /// `POST /api/v1/export-requests`.
+    ExportApprovalRequired,
+    /// Something that was valid for a limited time no longer is (an approved export not
+    /// downloaded in time, or already downloaded).
+    Expired,
     InvalidSignature,
     Internal,
     Unavailable,
@@ -75,6 +81,8 @@ impl ErrorCode {
             ErrorCode::ClientIdReused => "client_id_reused",
             ErrorCode::FeedRewound => "feed_rewound",
             ErrorCode::OutOfView => "out_of_view",
+            ErrorCode::ExportApprovalRequired => "export_approval_required",
+            ErrorCode::Expired => "expired",
             ErrorCode::InvalidSignature => "invalid_signature",
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",

@@ -15,6 +15,7 @@ pub mod contacts;
 pub mod entity;
 pub mod error;
 pub mod escalation;
+pub mod exports;
 pub mod feed;
 pub mod labels;
 pub mod ledger;

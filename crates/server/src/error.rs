@@ -97,9 +97,11 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::TwoFactorRequired => StatusCode::UNAUTHORIZED,
         ErrorCode::InvalidSignature => StatusCode::UNAUTHORIZED,
         ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        ErrorCode::Forbidden | ErrorCode::TwoFactorEnrolmentRequired | ErrorCode::OutOfView => {
-            StatusCode::FORBIDDEN
-        }
+        ErrorCode::Forbidden
+        | ErrorCode::TwoFactorEnrolmentRequired
+        | ErrorCode::OutOfView
+        | ErrorCode::ExportApprovalRequired => StatusCode::FORBIDDEN,
+        ErrorCode::Expired => StatusCode::GONE,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ErrorCode::MalformedJson | ErrorCode::InvalidQuery | ErrorCode::InvalidId => StatusCode::BAD_REQUEST,

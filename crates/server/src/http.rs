@@ -9,6 +9,7 @@ pub mod bootstrap;
 pub mod channels;
 pub mod contacts;
 pub mod conversations;
+pub mod exports;
 pub mod files;
 pub mod openapi;
 pub mod privacy;
@@ -100,6 +101,10 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(conversations::retry))
         .routes(routes!(conversations::pin, conversations::unpin))
         .routes(routes!(conversations::export))
+        .routes(routes!(exports::create_export_request, exports::export_requests))
+        .routes(routes!(exports::decide_export_request))
+        .routes(routes!(exports::download_export))
+        .routes(routes!(exports::lock_policy, exports::set_lock_policy))
         .routes(routes!(conversations::events))
         .routes(routes!(conversations::routing_explain))
         .routes(routes!(conversations::routing_queue))

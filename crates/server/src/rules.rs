@@ -169,6 +169,7 @@ mod tests {
             routing: switchboard_proto::Routing::default(),
             auto_replies: switchboard_proto::AutoReplies::default(),
             visibility: Default::default(),
+            exports_need_approval: false,
             reply_rules: None,
         }
     }

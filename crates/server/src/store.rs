@@ -257,6 +257,18 @@ pub trait StoreRead {
     /// An email inbox's server-only state under `key` (its settings and password, the IMAP
     /// mailbox's UIDVALIDITY and last UID, a conversation's thread), opaque JSON of the domain's.
     fn email_state(&self, inbox: Id, key: &str) -> StoreResult<Option<Value>>;
+    /// An export request (`workspace/exports.rs`), kept as its inbox's state under
+    /// `export:<id>`.
+    fn export_request(&self, id: Id) -> StoreResult<Option<switchboard_proto::exports::ExportRequest>>;
+    /// The newest export requests, newest first, at most `limit`; only pending ones if asked.
+    fn export_requests(
+        &self,
+        pending_only: bool,
+        limit: usize,
+    ) -> StoreResult<Vec<switchboard_proto::exports::ExportRequest>>;
+    /// A workspace-wide setting under `key` (the app lock's maximum idle time), opaque JSON: the
+    /// state of the nil inbox.
+    fn workspace_setting(&self, key: &str) -> StoreResult<Option<Value>>;
     /// The audit trail's last row: its seq and hash (`None`: empty).
     fn audit_tail(&self) -> StoreResult<Option<(i64, String)>>;
     /// Audit rows with seq in `[from_seq, to_seq]`, in seq order, at most `limit`.
@@ -466,6 +478,10 @@ pub trait StoreTx: StoreRead {
     fn set_two_factor(&mut self, agent: Id, record: Option<&TwoFactorRecord>) -> StoreResult<()>;
     /// Sets (or with `None` removes) an email inbox's state under `key`.
     fn set_email_state(&mut self, inbox: Id, key: &str, value: Option<&Value>) -> StoreResult<()>;
+    /// Stores an export request (new, or its new state).
+    fn put_export_request(&mut self, request: &switchboard_proto::exports::ExportRequest) -> StoreResult<()>;
+    /// Sets (or with `None` removes) a workspace-wide setting.
+    fn set_workspace_setting(&mut self, key: &str, value: Option<&Value>) -> StoreResult<()>;
     /// Appends a row to the audit trail (never updated or deleted: the schema refuses both).
     fn append_audit(&mut self, entry: &switchboard_proto::audit::AuditEntry) -> StoreResult<()>;
     /// Marks conversations whose facts must be derived again.

@@ -20,6 +20,7 @@ mod conversations;
 mod deliveries;
 mod directory;
 mod email;
+mod exports;
 mod feed;
 mod idempotency;
 mod ingest;

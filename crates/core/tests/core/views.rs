@@ -176,6 +176,7 @@ fn the_reply_window_state_follows_the_last_customer_message() {
         routing: Default::default(),
         auto_replies: Default::default(),
         visibility: Default::default(),
+        exports_need_approval: false,
         reply_rules,
     };
     // No connector's rules on the inbox: the channel's 24 hours.

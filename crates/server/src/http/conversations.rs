@@ -247,12 +247,7 @@ pub async fn create(
     Ok(Json(state.workspace.create_conversation(&viewer, request).await?))
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ExportFormat {
-    Json,
-    Txt,
-}
+pub use switchboard_proto::exports::ExportFormat;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ExportParams {
@@ -306,24 +301,34 @@ pub async fn workload(State(state): State<AppState>, viewer: Viewer) -> ApiResul
     Ok(Json(state.workspace.workload(&viewer).await?))
 }
 
-/// The conversation's transcript, as JSON or plain text.
+/// The conversation's transcript, as JSON or plain text (audited as `export.transcript`).
 #[utoipa::path(get, path = "/api/v1/conversations/{id}/export", tag = "conversations", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), ExportParams),
-    responses((status = 200, body = Transcript), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Transcript),
+        (status = 403, description = "`export_approval_required`: the inbox holds agents' exports; ask with `POST /api/v1/export-requests`", body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 pub async fn export(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<Id>,
     Query(params): Query<ExportParams>,
 ) -> ApiResult<Response> {
-    let transcript = state.workspace.transcript(&viewer, id).await?;
     let format = params.format.unwrap_or(ExportFormat::Json);
-    let filters = serde_json::json!({"conversation_id": id, "format": format!("{format:?}").to_lowercase()});
-    state.workspace.record_export(&viewer, "export.transcript", filters).await?;
+    let transcript = state.workspace.export_transcript(&viewer, id, format).await?;
+    transcript_response(&state, &viewer, transcript, format).await
+}
+
+/// A transcript in the asked format (a held export's download answers the same).
+pub(super) async fn transcript_response(
+    state: &AppState,
+    viewer: &Viewer,
+    transcript: Transcript,
+    format: ExportFormat,
+) -> ApiResult<Response> {
     Ok(match format {
         ExportFormat::Json => Json(transcript).into_response(),
         ExportFormat::Txt => {
-            let agents = state.workspace.directory(&viewer, EntityKind::Agent).await?;
+            let agents = state.workspace.directory(viewer, EntityKind::Agent).await?;
             let text = transcript_text(&transcript, &agents);
             ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
         }

@@ -20,6 +20,7 @@ use crate::http;
         switchboard_proto::ClientFrame,
         switchboard_proto::Change,
         http::conversations::ExportFormat,
+        switchboard_proto::automation::ContactField,
     )),
     modifiers(&BearerAuth),
 )]

@@ -445,6 +445,33 @@ impl StoreRead for Pg<'_> {
         Ok(row.map(|row| row.try_get::<_, Value>(0)).transpose()?)
     }
 
+    fn export_request(&self, id: Id) -> StoreResult<Option<switchboard_proto::exports::ExportRequest>> {
+        let row = self.row("SELECT data FROM email_state WHERE key = 'export:' || $1", &[&id.to_string()])?;
+        Ok(row.map(|row| row.try_get::<_, Value>(0)).transpose()?.map(serde_json::from_value).transpose()?)
+    }
+
+    fn export_requests(
+        &self,
+        pending_only: bool,
+        limit: usize,
+    ) -> StoreResult<Vec<switchboard_proto::exports::ExportRequest>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.entities(
+            "SELECT data FROM email_state WHERE key LIKE 'export:%'
+                AND (NOT $1 OR data->>'status' = 'pending')
+             ORDER BY (data->>'created_at')::bigint DESC, key LIMIT $2",
+            &[&pending_only, &limit],
+        )
+    }
+
+    fn workspace_setting(&self, key: &str) -> StoreResult<Option<Value>> {
+        let row = self.row(
+            "SELECT data FROM email_state WHERE inbox_id = $1 AND key = $2",
+            &[&Id::nil().to_string(), &key],
+        )?;
+        Ok(row.map(|row| row.try_get::<_, Value>(0)).transpose()?)
+    }
+
     fn audit_tail(&self) -> StoreResult<Option<(i64, String)>> {
         let row = self.row("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", &[])?;
         row.map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).transpose()
@@ -962,6 +989,15 @@ impl StoreTx for Pg<'_> {
             )?,
         };
         Ok(())
+    }
+
+    fn put_export_request(&mut self, request: &switchboard_proto::exports::ExportRequest) -> StoreResult<()> {
+        let key = format!("export:{}", request.id);
+        self.set_email_state(request.inbox_id, &key, Some(&serde_json::to_value(request)?))
+    }
+
+    fn set_workspace_setting(&mut self, key: &str, value: Option<&Value>) -> StoreResult<()> {
+        self.set_email_state(Id::nil(), key, value)
     }
 
     fn append_audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {

@@ -395,6 +395,42 @@ impl StoreRead for Sql<'_> {
         Ok(data.map(|data| serde_json::from_str(&data)).transpose()?)
     }
 
+    fn export_request(&self, id: Id) -> StoreResult<Option<switchboard_proto::exports::ExportRequest>> {
+        let data: Option<String> = self
+            .conn
+            .query_row_cached("SELECT data FROM email_state WHERE key = 'export:' || ?1", [id.to_string()], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        Ok(data.map(|data| serde_json::from_str(&data)).transpose()?)
+    }
+
+    fn export_requests(
+        &self,
+        pending_only: bool,
+        limit: usize,
+    ) -> StoreResult<Vec<switchboard_proto::exports::ExportRequest>> {
+        records::query(
+            self.conn,
+            "SELECT data FROM email_state WHERE key LIKE 'export:%'
+                AND (?1 = 0 OR data->>'status' = 'pending')
+             ORDER BY data->>'created_at' DESC, key LIMIT ?2",
+            params![pending_only as i64, limit as i64],
+        )
+    }
+
+    fn workspace_setting(&self, key: &str) -> StoreResult<Option<Value>> {
+        let data: Option<String> = self
+            .conn
+            .query_row_cached(
+                "SELECT data FROM email_state WHERE inbox_id = ?1 AND key = ?2",
+                params![Id::nil().to_string(), key],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(data.map(|data| serde_json::from_str(&data)).transpose()?)
+    }
+
     fn audit_tail(&self) -> StoreResult<Option<(i64, String)>> {
         Ok(self
             .conn
@@ -1063,6 +1099,15 @@ impl StoreTx for Sql<'_> {
             )?,
         };
         Ok(())
+    }
+
+    fn put_export_request(&mut self, request: &switchboard_proto::exports::ExportRequest) -> StoreResult<()> {
+        let key = format!("export:{}", request.id);
+        self.set_email_state(request.inbox_id, &key, Some(&serde_json::to_value(request)?))
+    }
+
+    fn set_workspace_setting(&mut self, key: &str, value: Option<&Value>) -> StoreResult<()> {
+        self.set_email_state(Id::nil(), key, value)
     }
 
     fn append_audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {

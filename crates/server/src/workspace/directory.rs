@@ -61,6 +61,7 @@ fn create_inbox(tx: &mut dyn StoreTx, id: Id, request: CreateInbox) -> Outcome<C
         routing: Routing::default(),
         auto_replies: AutoReplies::default(),
         visibility: InboxVisibility::default(),
+        exports_need_approval: false,
         reply_rules: super::connectors::reply_rules(request.channel, connector.as_ref()),
     };
     let mut secret = [0u8; 32];
@@ -116,6 +117,9 @@ fn update_inbox(tx: &mut dyn StoreTx, inbox_id: Id, update: UpdateInbox) -> Outc
     }
     if let Some(visibility) = update.visibility {
         inbox.visibility = visibility;
+    }
+    if let Some(held) = update.exports_need_approval {
+        inbox.exports_need_approval = held;
     }
     tx.put(&inbox, Audience::EVERYONE)?;
     if let Some(old) = hours_before {
@@ -237,7 +241,9 @@ impl Workspace {
             || update.connector.is_some()
             || update.member_agent_ids.is_some()
             || update.member_team_ids.is_some()
-            || update.templates.is_some();
+            || update.templates.is_some()
+            // A lead must not lift the control over their own team's exports.
+            || update.exports_need_approval.is_some();
         if structural {
             policy::require_admin(viewer)?;
         }

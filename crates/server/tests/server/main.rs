@@ -20,6 +20,7 @@ mod demo;
 mod email;
 mod erasure;
 mod escalation;
+mod export_approval;
 mod feed;
 mod fuzz;
 mod graph_emulator;
