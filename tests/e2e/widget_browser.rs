@@ -3,8 +3,10 @@
 //! process with a widget inbox whose allowed origin is a tiny host page served on another loopback
 //! port (so every visitor call is a real cross-origin one, CORS included). The visitor opens the
 //! bubble and writes (the server has it), an agent replies through the API (the page shows it
-//! live), the agent's typing shows, a reload resumes the session with its history, and once no
-//! agent is online the email form appears and the email lands on the contact.
+//! live), the agent's typing shows, a reload resumes the session with its history, a file the
+//! visitor attaches through the widget's own file input is stored byte for byte and an agent's
+//! file is downloaded by the page byte for byte, and once no agent is online the email form
+//! appears and the email lands on the contact.
 //!
 //! Runs when `SWITCHBOARD_CHROMEDRIVER` names chromedriver (scripts/test.sh's `widget` suite sets
 //! it, and `SWITCHBOARD_CHROMIUM` for the browser); elsewhere it says it was skipped.
@@ -78,6 +80,34 @@ impl Api {
 
     async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
         self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    /// Uploads a file for a reply in `conversation`; its attachment id.
+    async fn upload(&self, conversation: Id, name: &str, bytes: Vec<u8>) -> anyhow::Result<Id> {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(name.to_owned())
+            .mime_str("application/octet-stream")?;
+        let response = self
+            .http
+            .post(format!("{}/api/v1/attachments?conversation_id={conversation}", self.base))
+            .bearer_auth(&self.token)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+            .await?;
+        let status = response.status();
+        let body: Value = response.json().await?;
+        if !status.is_success() {
+            bail!("upload of {name}: {status}: {body}");
+        }
+        serde_json::from_value(body["id"].clone()).with_context(|| format!("an attachment id in {body}"))
+    }
+
+    /// A stored file's bytes, as an agent downloads them.
+    async fn download(&self, attachment: &Value) -> anyhow::Result<Vec<u8>> {
+        let url =
+            format!("{}/api/v1/attachments/{}", self.base, attachment["id"].as_str().unwrap_or_default());
+        let response = self.http.get(url).bearer_auth(&self.token).send().await?.error_for_status()?;
+        Ok(response.bytes().await?.to_vec())
     }
 
     /// Every message and contact the admin sees (a bootstrap's latest state).
@@ -215,6 +245,114 @@ async fn a_visitor_chats_through_the_widget_in_chromium() -> anyhow::Result<()> 
     Ok(())
 }
 
+/// Bytes of every value, not all the same, so a re-encoded, cut or shifted file would show.
+fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len).map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[3] ^ seed).collect()
+}
+
+/// The visitor attaches a file through the widget's own file input (WebDriver types its path
+/// into the `<input type=file>`, as a person picking it would set it): the server stores it
+/// byte for byte. Then Sara replies with a file, and the page's link downloads it byte for byte.
+async fn files(browser: &Session, admin: &Api, sara: &Api, conversation: Id) -> anyhow::Result<()> {
+    // The reload closed the panel: open it (and close it again at the end).
+    let bubble = browser.element_by_script(&in_widget(".sb-bubble")).await?;
+    browser.click(&bubble).await?;
+    browser.wait_until("the panel opens", &in_widget_all(".sb-open", "l => l.length === 1"), WAIT).await?;
+    let dir = tempfile::tempdir()?;
+    let receipt = pattern(300_000, 0x5a);
+    let path = dir.path().join("receipt.pdf");
+    std::fs::write(&path, &receipt)?;
+    let input = browser.element_by_script(&in_widget("input[type=file]")).await?;
+    browser.send_keys(&input, &path.display().to_string()).await?;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let attachment = loop {
+        let messages = admin.entities(EntityKind::Message).await?;
+        let found = messages.iter().find_map(|m| {
+            let files = m["attachments"].as_array()?;
+            files.iter().find(|a| a["file_name"] == json!("receipt.pdf")).cloned()
+        });
+        if let Some(attachment) = found {
+            break attachment;
+        }
+        if tokio::time::Instant::now() > deadline {
+            bail!("the server never got the visitor's file");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        (attachment["content_type"].clone(), attachment["size"].clone()),
+        (json!("application/pdf"), json!(receipt.len())),
+        "{attachment}"
+    );
+    assert!(admin.download(&attachment).await? == receipt, "the stored file is the visitor's, byte for byte");
+    browser
+        .wait_until(
+            "the visitor's file shows on the page",
+            &in_widget_all(".sb-visitor .sb-file", "l => l.map(a => a.textContent).includes('receipt.pdf')"),
+            WAIT,
+        )
+        .await?;
+
+    // Sara's file: the page's link fetches it with the visitor's token and opens it as a blob;
+    // the blob's bytes are read back in the page.
+    let label = pattern(70_001, 0xa5);
+    let id = sara.upload(conversation, "label.bin", label.clone()).await?;
+    sara.post(
+        &format!("/api/v1/conversations/{conversation}/messages"),
+        json!({"client_id": Id::new_v4(), "kind": "reply", "body": "Your shipping label", "attachment_ids": [id]}),
+    )
+    .await?;
+    browser
+        .wait_until(
+            "Sara's file shows live",
+            &in_widget_all(".sb-agent .sb-file", "l => l.map(a => a.textContent).includes('label.bin')"),
+            WAIT,
+        )
+        .await?;
+    browser
+        .execute(
+            "window.__opened = null; window.open = function (url) { window.__opened = url; };",
+            json!([]),
+        )
+        .await?;
+    let link = browser
+        .element_by_script(
+            "return Array.from(document.getElementById('switchboard-widget').shadowRoot \
+               .querySelectorAll('.sb-agent .sb-file')).find(a => a.textContent === 'label.bin');",
+        )
+        .await?;
+    browser.click(&link).await?;
+    browser.wait_until("the page opens the downloaded file", "return window.__opened;", WAIT).await?;
+    let downloaded = browser
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             fetch(window.__opened).then(r => r.arrayBuffer()).then(b => { \
+               let s = ''; new Uint8Array(b).forEach(x => s += String.fromCharCode(x)); done(btoa(s)); \
+             }).catch(e => done('failed: ' + e));",
+            json!([]),
+        )
+        .await?;
+    use base64::Engine as _;
+    let downloaded = base64::engine::general_purpose::STANDARD
+        .decode(downloaded.as_str().unwrap_or_default())
+        .with_context(|| format!("the page's download: {downloaded}"))?;
+    assert!(
+        downloaded == label,
+        "the visitor downloads Sara's file byte for byte ({} bytes)",
+        downloaded.len()
+    );
+    browser.click(&bubble).await?;
+    Ok(())
+}
+
+/// A script answering whether `test` holds for the widget's elements matching `css` (an array).
+fn in_widget_all(css: &str, test: &str) -> String {
+    format!(
+        "const root = document.getElementById('switchboard-widget'); if (!root) return false; \
+         return ({test})(Array.from(root.shadowRoot.querySelectorAll({css:?})));"
+    )
+}
+
 type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn chat(
@@ -328,6 +466,8 @@ async fn chat(
         )
         .await?;
     assert_eq!(sessions, json!(1));
+
+    files(browser, admin, sara, conversation).await?;
 
     // Sara goes offline: the email form appears, and the email is stored on the contact.
     let _ = sara_stream.close(None).await;
