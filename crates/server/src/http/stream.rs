@@ -16,7 +16,7 @@ use axum::{
     },
     response::Response,
 };
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde::Deserialize;
 use switchboard_proto::*;
 use tokio::sync::broadcast::{
@@ -40,10 +40,13 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const PING_EVERY: Duration = Duration::from_secs(30);
 /// The read buffer of a stream's socket. A client sends only small frames (typing, viewing), and
 /// tungstenite zero-fills the buffer's whole capacity before every read attempt, including the
-/// ones that find nothing: the live loop polls the socket at every wake-up, so with the default
+/// ones that find nothing: when the live loop polled the socket at every wake-up, with the default
 /// 128 KiB the fan-out spent more time clearing buffers than anything else (a quarter of the
 /// server's CPU at 5,000 streams). A larger client frame still fits: the buffer grows for it.
+/// (The socket is now read by a task of its own, [`read_client`], only when something came.)
 const READ_BUFFER: usize = 4 * 1024;
+/// Client frames read but not yet handled; the reader waits when this many are queued.
+const CLIENT_FRAMES: usize = 16;
 
 #[derive(Debug, Deserialize)]
 pub struct StreamParams {
@@ -99,13 +102,22 @@ impl Connection {
         let (_, visible) =
             state.workspace.visibility(viewer.agent.id).await.map_err(|e| anyhow::anyhow!(e.message))?;
         let mut connection = Connection { state, viewer, visible, seen: since, client_cursor: since };
-        let (mut sink, mut source) = socket.split();
+        let (mut sink, source) = socket.split();
+        // The socket's read side has a task of its own, so a wake-up for a commit polls only the
+        // bus: when the live loop polled the socket too, every frame sent paid for a read attempt
+        // (tungstenite's buffer clearing, the split's lock, waker registration) that found nothing.
+        let (client_frames, mut incoming) = tokio::sync::mpsc::channel(CLIENT_FRAMES);
+        let reader = AbortOnDrop(tokio::spawn(read_client(source, client_frames)));
         connection.state.workspace.stream_opened(connection.viewer.agent.id).await;
 
         let ending = async {
             // Replay.
             loop {
-                let (page, visibility) = connection.state.workspace.sync_seen(&connection.viewer, connection.seen, None, REPLAY_PAGE).await
+                let (page, visibility) = connection
+                    .state
+                    .workspace
+                    .sync_seen(&connection.viewer, connection.seen, None, REPLAY_PAGE)
+                    .await
                     .map_err(|e| anyhow::anyhow!(e.message))?;
                 // What the agent saw at the page's snapshot: the live commits after it are
                 // followed from there (a conversation that left before it is not "leaving" again).
@@ -126,7 +138,12 @@ impl Connection {
                 }
             }
             // Who is online now: the stream heard none of the comings and goings before it opened.
-            let snapshot = connection.state.workspace.presence_snapshot().await.map_err(|e| anyhow::anyhow!(e.message))?;
+            let snapshot = connection
+                .state
+                .workspace
+                .presence_snapshot()
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?;
             for frame in snapshot {
                 send(&mut sink, &frame).await?;
             }
@@ -146,20 +163,19 @@ impl Connection {
                             return Ok(ending);
                         }
                     }
-                    incoming = source.next() => match incoming {
-                        Some(Ok(Message::Text(text))) => connection.client_frame(&text).await,
-                        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(Ending::Closed),
-                        Some(Ok(_)) => {}
+                    text = incoming.recv() => match text {
+                        Some(text) => connection.client_frame(&text).await,
+                        // The client closed the socket, or it failed.
+                        None => return Ok(Ending::Closed),
                     },
-                    _ = ping.tick() => {
-                        tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Ping(Default::default()))).await??;
-                    }
+                    _ = ping.tick() => send_message(&mut sink, Message::Ping(Default::default())).await?,
                 }
             }
         }
         .await;
 
         connection.state.workspace.stream_closed(connection.viewer.agent.id).await;
+        drop(reader);
         match ending? {
             Ending::Send(frame) => {
                 let _ = tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
@@ -191,7 +207,7 @@ impl Connection {
                     let commits;
                     (commits, next) = waiting_commits(records, bus);
                     if let Some(text) = self.changes_frame(&commits).await? {
-                        tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(text.into()))).await??;
+                        send_message(sink, Message::Text(text.into())).await?;
                     }
                 }
                 Ok(BusEvent::Ephemeral { inbox_id, from_agent, frame }) => {
@@ -354,9 +370,51 @@ async fn send<S>(sink: &mut S, frame: &ServerFrame) -> anyhow::Result<()>
 where
     S: futures_util::Sink<Message, Error = axum::Error> + Unpin,
 {
-    let text = serde_json::to_string(frame)?;
-    tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(text.into()))).await??;
+    send_message(sink, Message::Text(serde_json::to_string(frame)?.into())).await
+}
+
+/// Sends one message, failing if the client has not taken it within [`SEND_TIMEOUT`]. Nearly every
+/// send completes at its first poll (the socket's buffer has room); only one that has to wait
+/// arms the timer, so a frame costs no timer registration in the common case.
+async fn send_message<S>(sink: &mut S, message: Message) -> anyhow::Result<()>
+where
+    S: futures_util::Sink<Message, Error = axum::Error> + Unpin,
+{
+    let mut sending = std::pin::pin!(sink.send(message));
+    if let Some(sent) = sending.as_mut().now_or_never() {
+        return Ok(sent?);
+    }
+    tokio::time::timeout(SEND_TIMEOUT, sending).await??;
     Ok(())
+}
+
+/// Reads the client's side of a stream: its text frames (typing, viewing) go to the connection, in
+/// order; the channel closes when the client closes the socket or it fails. Waits while the
+/// connection has [`CLIENT_FRAMES`] unhandled, so a client cannot queue without bound.
+async fn read_client(
+    mut source: futures_util::stream::SplitStream<WebSocket>,
+    frames: tokio::sync::mpsc::Sender<Utf8Bytes>,
+) {
+    while let Some(Ok(message)) = source.next().await {
+        match message {
+            Message::Text(text) => {
+                if frames.send(text).await.is_err() {
+                    return;
+                }
+            }
+            Message::Close(_) => return,
+            _ => {}
+        }
+    }
+}
+
+/// A task that ends when its handle is dropped (a stream's reader, with the stream).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 #[cfg(test)]
