@@ -85,6 +85,13 @@ pub struct StepResult {
     /// Mutations only.
     pub concurrency: usize,
     pub errors: usize,
+    /// Fan-out: the reads that brought the streams' bytes, and the bytes, during the step: with
+    /// `all.count` they give frames and bytes per delivered message (a read takes whatever the
+    /// socket holds, so reads ≤ frames when a stream falls behind).
+    #[serde(default)]
+    pub reads: u64,
+    #[serde(default)]
+    pub bytes: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -192,14 +199,11 @@ const MARKER: &[u8] = b"~probe-";
 
 /// The probes found in `bytes`, as indices; one whose digits run to the end is left for the next
 /// read (the caller keeps the tail).
+///
+/// `memchr`'s vectorised search: a byte-at-a-time scan for the marker was a fifth of the load
+/// client's CPU at 5,000 streams, CPU taken from the server on the same two cores.
 fn probes(bytes: &[u8], mut found: impl FnMut(usize)) {
-    let mut at = 0;
-    while let Some(offset) = bytes[at..].iter().position(|&b| b == MARKER[0]) {
-        let start = at + offset;
-        if !bytes[start..].starts_with(MARKER) {
-            at = start + 1;
-            continue;
-        }
+    for start in memchr::memmem::find_iter(bytes, MARKER) {
         let digits_at = start + MARKER.len();
         let digits = bytes[digits_at..].iter().take_while(|b| b.is_ascii_digit()).count();
         if digits_at + digits == bytes.len() {
@@ -210,7 +214,6 @@ fn probes(bytes: &[u8], mut found: impl FnMut(usize)) {
         if let Some(number) = number {
             found(number);
         }
-        at = digits_at + digits;
     }
 }
 
@@ -223,6 +226,9 @@ struct Shared {
     first: AtomicUsize,
     end: AtomicUsize,
     per_node: Vec<Histogram>,
+    /// Reads and bytes read by every stream since the step started.
+    reads: AtomicU64,
+    bytes: AtomicU64,
 }
 
 impl Shared {
@@ -310,6 +316,8 @@ impl Client {
             first: AtomicUsize::new(0),
             end: AtomicUsize::new(0),
             per_node: (0..nodes).map(|_| Histogram::new()).collect(),
+            reads: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
         });
         let mut open = vec![0; nodes];
         for (step, wanted) in steps.iter().enumerate() {
@@ -319,6 +327,8 @@ impl Client {
             for histogram in &shared.per_node {
                 histogram.reset();
             }
+            shared.reads.store(0, Ordering::SeqCst);
+            shared.bytes.store(0, Ordering::SeqCst);
             let (first, end) = (step * messages, (step + 1) * messages);
             shared.first.store(first, Ordering::SeqCst);
             shared.end.store(end, Ordering::SeqCst);
@@ -388,6 +398,7 @@ impl Client {
                 }
             }
             let all = latency(&total, expected);
+            let (reads, bytes) = (shared.reads.load(Ordering::SeqCst), shared.bytes.load(Ordering::SeqCst));
             // Nothing of this step is counted from here on.
             shared.end.store(0, Ordering::SeqCst);
             let stop = all.count < expected || all.p99 > stop_above_ms;
@@ -401,6 +412,8 @@ impl Client {
                 client_cpu_seconds,
                 concurrency: writers,
                 errors: 0,
+                reads,
+                bytes,
             }))?;
             if stop {
                 break;
@@ -423,6 +436,8 @@ impl Client {
             first: AtomicUsize::new(0),
             end: AtomicUsize::new(0),
             per_node: (0..nodes).map(|_| Histogram::new()).collect(),
+            reads: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
         });
         let mut open = vec![0; nodes];
         self.open_streams(&mut open, streams, &shared).await?;
@@ -531,6 +546,8 @@ impl Client {
                 client_cpu_seconds,
                 concurrency: writers,
                 errors,
+                reads: 0,
+                bytes: 0,
             }))?;
             if stop {
                 break;
@@ -598,7 +615,11 @@ async fn read_stream(mut socket: TcpStream, first: Vec<u8>, node: usize, shared:
         buffer.copy_within(filled - keep..filled, 0);
         match socket.read(&mut buffer[keep..]).await {
             Ok(0) | Err(_) => return,
-            Ok(n) => filled = keep + n,
+            Ok(n) => {
+                filled = keep + n;
+                shared.reads.fetch_add(1, Ordering::Relaxed);
+                shared.bytes.fetch_add(n as u64, Ordering::Relaxed);
+            }
         }
     }
 }

@@ -164,13 +164,31 @@ pub async fn run_load(spec: &Spec) -> anyhow::Result<Vec<Step>> {
                     server_cpu_seconds,
                     result.client_cpu_seconds
                 );
-                steps.push(Step { result, server_cpu_seconds });
+                let step = Step { result, server_cpu_seconds };
+                if step.result.reads > 0 {
+                    eprintln!("    {}", per_delivery(&step));
+                }
+                steps.push(step);
             }
         }
     }
     let status = child.wait().await?;
     anyhow::ensure!(status.success(), "the load client failed: {status}");
     Ok(steps)
+}
+
+/// What one delivered message (a probe reaching one stream) cost: the CPU of the server and of the
+/// client divided by the deliveries, and the reads and bytes per delivery. The per-stream cost of
+/// fan-out, whatever the latency the machine's other load allowed.
+fn per_delivery(step: &Step) -> String {
+    let deliveries = step.result.all.count.max(1) as f64;
+    format!(
+        "per delivery: CPU server {:.1} µs + client {:.1} µs, {:.2} reads, {:.0} bytes",
+        step.server_cpu_seconds * 1e6 / deliveries,
+        step.result.client_cpu_seconds * 1e6 / deliveries,
+        step.result.reads as f64 / deliveries,
+        step.result.bytes as f64 / deliveries
+    )
 }
 
 fn fmt_count(n: usize) -> String {
@@ -274,26 +292,28 @@ fn describe_streams(steps: &[Step]) -> String {
     let held = held(steps);
     let mut out = match held {
         Some(step) => format!(
-            "**{}** held: p50 {:.0} ms, p99 {:.0} ms, ingest {:.0} msg/s, CPU server {:.1} s + client {:.1} s in {:.1} s",
+            "**{}** held: p50 {:.0} ms, p99 {:.0} ms, ingest {:.0} msg/s, CPU server {:.1} s + client {:.1} s in {:.1} s ({})",
             fmt_streams(&step.result.streams),
             step.result.all.p50,
             step.result.all.p99,
             step.result.rate,
             step.server_cpu_seconds,
             step.result.client_cpu_seconds,
-            step.result.seconds
+            step.result.seconds,
+            per_delivery(step)
         ),
         None => "none held".to_owned(),
     };
     let held_total = held.map_or(0, |s| s.result.streams.iter().sum::<usize>());
     if let Some(above) = steps.iter().find(|s| s.result.streams.iter().sum::<usize>() > held_total) {
         out.push_str(&format!(
-            "; at {}: p99 {:.0} ms, {}/{} frames, ingest {:.0} msg/s",
+            "; at {}: p99 {:.0} ms, {}/{} frames, ingest {:.0} msg/s ({})",
             fmt_streams(&above.result.streams),
             above.result.all.p99,
             above.result.all.count,
             above.result.all.expected,
-            above.result.rate
+            above.result.rate,
+            per_delivery(above)
         ));
     }
     out
