@@ -221,25 +221,28 @@ fn answer_change(tx: &mut dyn StoreTx, set: &Arc<RuleSet>, change: &Change, roun
             let cycle = tx.current_cycle(conversation.id)?.unwrap_or(1);
             current = Some((conversation, cycle));
         }
-        let Some((conversation, cycle)) = current.clone() else { return Ok(()) };
+        // Borrowed while the rules' conditions are tried, not cloned for each rule; taken by the
+        // first rule that acts.
+        let Some((conversation, cycle)) = current.as_ref() else { return Ok(()) };
+        let cycle = *cycle;
         if depth > MAX_RULE_DEPTH {
-            let run = run(rule, &conversation, Some(trigger.id), cycle, tx.now(), RunStatus::LoopGuard);
+            let run = run(rule, conversation, Some(trigger.id), cycle, tx.now(), RunStatus::LoopGuard);
             log_run(tx, run)?;
             continue;
         }
-        if !run_limit_allows(tx, rule, &conversation, cycle)? {
+        if !run_limit_allows(tx, rule, conversation, cycle)? {
             continue;
         }
         let facts = facts.get_or_insert_with(|| Facts::prepared(message, trigger.at, set.clone()));
-        let (matched, trace) = evaluate(&*tx, &rule.conditions, &conversation, facts)?;
+        let (matched, trace) = evaluate(&*tx, &rule.conditions, conversation, facts)?;
         if !matched {
             continue;
         }
-        let mut run = run(rule, &conversation, Some(trigger.id), cycle, tx.now(), RunStatus::Done);
+        let mut run = run(rule, conversation, Some(trigger.id), cycle, tx.now(), RunStatus::Done);
         run.trace = trace;
+        let Some((conversation, _)) = current.take() else { return Ok(()) };
         run.actions = perform(tx, rule, conversation, &trigger.id.to_string())?;
         log_run(tx, run)?;
-        current = None;
         if rule.stop_processing {
             break;
         }

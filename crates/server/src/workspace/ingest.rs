@@ -133,6 +133,7 @@ pub(super) fn ingest_placed(
     if !automatic {
         super::auto_replies::on_inbound(tx, inbox, &conversation, &message, existing.is_none())?;
     }
+    let routed_on_arrival = decided.is_some();
     if let Some(decided) = decided {
         decided.record(tx, inbox, &conversation)?;
     }
@@ -144,7 +145,11 @@ pub(super) fn ingest_placed(
         // release, so it isn't read back to find that out.
         routing::release_if_assignee_unavailable(tx, inbox, conversation.id)?;
     }
-    routing::route(tx, routing::Released::default())?;
+    // Routing decided on arrival only because nothing waited in any routed inbox, and this
+    // conversation was written assigned: the queue is still empty, and a pass would only look.
+    if !routed_on_arrival {
+        routing::route(tx, routing::Released::default())?;
+    }
     Ok(InboundResult { conversation_id: conversation.id, message_id: message.id, created: true })
 }
 
