@@ -3,8 +3,9 @@
 //! another's conversation, notes or files; the embed check (CORS) for the inbox's allowed origins
 //! only; the inbound path's deduplication and the channel's file limit; replies reaching the
 //! visitor through the delivery job, then `delivered` and `read` from the page; typing and
-//! replies on the live channel; "leave your email" when no agent of the inbox is online; new
-//! sessions rate limited; the settings checked.
+//! replies on the live channel, also in order across two nodes (the visitor on one, the agent on
+//! the other: PostgreSQL only, skipped saying so on SQLite); "leave your email" when no agent of
+//! the inbox is online; new sessions rate limited; the settings checked.
 
 use futures_util::SinkExt;
 use reqwest::StatusCode;
@@ -502,6 +503,81 @@ async fn the_live_channel_carries_replies_typing_and_presence_and_nothing_of_oth
     drop(sara);
     let (event, data) = next_event(&mut live, &mut buffer).await;
     assert_eq!((event.as_str(), data), ("presence", json!({"agents_online": false})));
+}
+
+/// A visitor's live channel open on `browser`'s node.
+async fn open_live(browser: &Browser) -> reqwest::Response {
+    let live = browser
+        .client
+        .get(format!("{}/live", browser.api))
+        .header("origin", ORIGIN)
+        .bearer_auth(browser.token.as_deref().expect("token"))
+        .send()
+        .await
+        .expect("live");
+    assert_eq!(live.status(), StatusCode::OK);
+    live
+}
+
+#[tokio::test]
+async fn the_live_channel_on_one_node_carries_what_agents_do_on_another_in_order() {
+    let url = std::env::var("SWITCHBOARD_TEST_DATABASE_URL").unwrap_or_default();
+    if !url.starts_with("postgres") {
+        eprintln!("skipping widget::the_live_channel_on_one_node…: two nodes need PostgreSQL");
+        return;
+    }
+    let setup = setup().await;
+    let node = setup.server.second_node(|_| {}).await;
+    // The visitor's page talks to node B only; Sara's app to node A.
+    let mut visitor = setup.visitor().await;
+    visitor.api = format!("{}/api/v1/widget/{}", node.base, setup.inbox);
+    let first = visitor.say("Anyone there? (through node B)").await;
+    let conversation = setup.conversation_of(&first).await;
+    let mut live = open_live(&visitor).await;
+    let mut buffer = String::new();
+    let (event, data) = next_event(&mut live, &mut buffer).await;
+    assert_eq!((event.as_str(), data["body"].clone()), ("message", json!("Anyone there? (through node B)")));
+    let (event, data) = next_event(&mut live, &mut buffer).await;
+    assert_eq!((event.as_str(), data), ("presence", json!({"agents_online": false})));
+
+    let head = setup.server.head().await;
+    let mut sara = open_stream(&setup.workspace.sara, head).await;
+    let (event, data) = next_event(&mut live, &mut buffer).await;
+    assert_eq!((event.as_str(), data), ("presence", json!({"agents_online": true})), "Sara online on A");
+
+    // On node A: typing, a reply, typing stops, a second reply. Node B's visitor sees exactly
+    // that sequence.
+    let typing = |active: bool| {
+        let frame = json!({"type": "typing", "conversation_id": conversation, "active": active});
+        WsMessage::Text(frame.to_string().into())
+    };
+    sara.send(typing(true)).await.expect("typing");
+    let (event, data) = next_event(&mut live, &mut buffer).await;
+    assert_eq!((event.as_str(), data), ("typing", json!({"active": true})));
+    let one = setup.reply(conversation, "Yes, Sara here (node A)").await;
+    sara.send(typing(false)).await.expect("typing stops");
+    let two = setup.reply(conversation, "What is your order number?").await;
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let (event, data) = next_event(&mut live, &mut buffer).await;
+        seen.push(match event.as_str() {
+            "message" => json!({"message": data["id"], "body": data["body"], "from": data["from"]}),
+            _ => json!({ event: data }),
+        });
+    }
+    assert_eq!(
+        seen,
+        [
+            json!({"message": one, "body": "Yes, Sara here (node A)", "from": "agent"}),
+            json!({"typing": {"active": false}}),
+            json!({"message": two, "body": "What is your order number?", "from": "agent"}),
+        ],
+        "node B's visitor gets node A's replies and typing in the order they happened"
+    );
+
+    // Reported read through node B: the state moves for Sara on node A too.
+    visitor.post("/seen", json!({"message_ids": [one, two], "state": "read"})).await;
+    setup.server.until_message(two, "read by the visitor", 0, |m| m.delivery == DeliveryState::Read).await;
 }
 
 #[tokio::test]
