@@ -116,6 +116,9 @@ impl Pg<'_> {
                 Some(bytes) => facts::key_id(bytes).ok_or_else(|| StoreError("a stored id".into())),
             }
         };
+        // Narrow rows (no team, no label list: several times fewer) unless the scan needs those.
+        let narrow = scan.narrow();
+        let labels = if narrow { "=" } else { "<>" };
         for unit in facts::Unit::ALL {
             let starts: Vec<i64> =
                 plan.units.keys().filter(|(u, _)| *u == unit).map(|(_, start)| *start).collect();
@@ -123,9 +126,11 @@ impl Pg<'_> {
                 continue;
             }
             let sql = format!(
-                "SELECT start, inbox_id, agent_id, {rollup_key}, {} FROM {} WHERE start = ANY($1)",
+                "SELECT start, inbox_id, agent_id, {rollup_key}, {} FROM {}
+                 WHERE start = ANY($1) AND labels {labels} '{}'",
                 facts::ROLLUP_COUNTS,
-                unit.table()
+                unit.table(),
+                facts::NARROW
             );
             for row in self.rows(&sql, &[&starts])? {
                 let seen = facts::RollupSeen {
@@ -151,7 +156,7 @@ impl Pg<'_> {
                  WHERE unit = $1 AND start = ANY($2)",
                 facts::SPREAD_VALUES
             );
-            for row in self.rows(&sql, &[&unit.code(), &starts])? {
+            for row in self.rows(&sql, &[&unit.spread_code(narrow), &starts])? {
                 let code: i64 = row.try_get(5)?;
                 let seen = facts::SpreadSeen {
                     unit,
@@ -547,7 +552,8 @@ impl StoreRead for Pg<'_> {
             };
             let code: i64 = row.try_get(0)?;
             let key = facts::RollupKey {
-                unit: facts::Unit::of_code(code).ok_or_else(|| StoreError(format!("stored unit {code}")))?,
+                unit: facts::Unit::of_spread_code(code)
+                    .ok_or_else(|| StoreError(format!("stored unit {code}")))?,
                 start: row.try_get(1)?,
                 inbox: id(2)?.ok_or_else(|| StoreError("a spread row without an inbox".into()))?,
                 channel: row.try_get(3)?,
@@ -1168,8 +1174,11 @@ impl StoreTx for Pg<'_> {
         if !deltas.is_empty() {
             let column =
                 |f: &dyn Fn(&facts::SpreadKey) -> i64| deltas.iter().map(|d| f(&d.0)).collect::<Vec<i64>>();
-            let (unit, start, kind) =
-                (column(&|k| k.0.unit.code()), column(&|k| k.0.start), column(&|k| k.1));
+            let (unit, start, kind) = (
+                column(&|k| k.0.unit.spread_code(k.0.is_narrow())),
+                column(&|k| k.0.start),
+                column(&|k| k.1),
+            );
             let inbox: Vec<Vec<u8>> = deltas.iter().map(|d| d.0 .0.inbox.as_bytes().to_vec()).collect();
             let channel: Vec<&str> = deltas.iter().map(|d| d.0 .0.channel.as_str()).collect();
             let agent: Vec<Vec<u8>> = deltas.iter().map(|d| facts::key_bytes(d.0 .0.agent)).collect();
