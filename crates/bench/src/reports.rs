@@ -635,38 +635,92 @@ pub async fn report_figures(
         Database::Sqlite => "SQLite",
         Database::Postgres(_) => "PostgreSQL",
     };
-    let dir = tempfile::tempdir()?;
-    let mut config = ServerConfig::new(dir.path());
+    // `SWITCHBOARD_BENCH_REPORTS_KEEP=DIR` keeps the loaded workspace in `DIR/<backend>` (and its
+    // PostgreSQL database) and, when it is there already, times the requests against it without
+    // loading again: for profiling the report paths, which otherwise waits minutes per run.
+    // `SWITCHBOARD_BENCH_REPORTS_REBUILD=1` rebuilds the facts of a kept workspace first.
+    let keep = std::env::var_os("SWITCHBOARD_BENCH_REPORTS_KEEP")
+        .map(|dir| std::path::PathBuf::from(dir).join(backend.to_lowercase()));
+    let temp = tempfile::tempdir()?;
+    let data_dir = match &keep {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            dir.clone()
+        }
+        None => temp.path().to_path_buf(),
+    };
+    let kept_at = data_dir.join("bench-loaded.json");
+    let kept: Option<Kept> = match std::fs::read(&kept_at) {
+        Ok(bytes) if keep.is_some() => Some(serde_json::from_slice(&bytes).context("bench-loaded.json")?),
+        _ => None,
+    };
+    let mut config = ServerConfig::new(&data_dir);
     let mut pg_database = None;
     if let Database::Postgres(admin) = database {
-        let name = format!("bench_reports_{}", Id::new_v4().simple());
-        let admin_url = DatabaseUrl::new(admin.clone());
-        let url = tokio::task::spawn_blocking({
-            let name = name.clone();
-            move || admin_url.create_database(&name)
-        })
-        .await??;
+        let url = match &kept {
+            Some(kept) => DatabaseUrl::new(kept.database_url.clone().context("a kept database's URL")?),
+            None => {
+                let name = format!("bench_reports_{}", Id::new_v4().simple());
+                let admin_url = DatabaseUrl::new(admin.clone());
+                let url = tokio::task::spawn_blocking({
+                    let name = name.clone();
+                    move || admin_url.create_database(&name)
+                })
+                .await??;
+                pg_database = Some(name);
+                url
+            }
+        };
         config.backend = Backend::Postgres { url };
-        config.attachments = Some(Attachments::Directory(dir.path().join("attachments")));
-        pg_database = Some(name);
+        config.attachments = Some(Attachments::Directory(data_dir.join("attachments")));
     }
-    let password = switchboard_server::init_data_dir(&config, "admin@bench.example", "Bench Admin").await?;
-    let node = Node::start(config, &password).await?;
-    let directory = create_directory(&node).await?;
-    let config = node.stop().await;
-    let now = switchboard_server::Clock::now(&switchboard_server::SystemClock);
-    eprintln!("loading {} conversations, {} messages into {backend}…", preset.conversations, preset.messages);
-    let started = Instant::now();
-    let starts = bulk_load(&config, &directory, preset, seed, now).await?;
-    let load_secs = started.elapsed().as_secs_f64();
-    let node = Node::start(config, &password).await?;
-    let started = Instant::now();
-    let rebuilt = node.call("POST", "/api/v1/reports/rebuild", json!({})).await?;
-    let rebuild_secs = started.elapsed().as_secs_f64();
-    eprintln!(
-        "loaded in {load_secs:.0} s; rebuilt {} conversations' facts in {rebuild_secs:.0} s",
-        rebuilt["conversations"]
-    );
+    let (node, kept) = match kept {
+        Some(kept) => {
+            let node = Node::start(config, &kept.password).await?;
+            if std::env::var("SWITCHBOARD_BENCH_REPORTS_REBUILD").is_ok_and(|v| v == "1") {
+                let started = Instant::now();
+                node.call("POST", "/api/v1/reports/rebuild", json!({})).await?;
+                eprintln!("rebuilt the kept workspace's facts in {:.0} s", started.elapsed().as_secs_f64());
+            }
+            eprintln!("timing the workspace kept in {}", data_dir.display());
+            (node, kept)
+        }
+        None => {
+            let password =
+                switchboard_server::init_data_dir(&config, "admin@bench.example", "Bench Admin").await?;
+            let node = Node::start(config, &password).await?;
+            let directory = create_directory(&node).await?;
+            let config = node.stop().await;
+            let now = switchboard_server::Clock::now(&switchboard_server::SystemClock);
+            eprintln!(
+                "loading {} conversations, {} messages into {backend}…",
+                preset.conversations, preset.messages
+            );
+            let started = Instant::now();
+            let starts = bulk_load(&config, &directory, preset, seed, now).await?;
+            let load_secs = started.elapsed().as_secs_f64();
+            let database_url = match &config.backend {
+                Backend::Postgres { url } => Some(url.expose().to_owned()),
+                Backend::Sqlite => None,
+            };
+            let node = Node::start(config, &password).await?;
+            let started = Instant::now();
+            let rebuilt = node.call("POST", "/api/v1/reports/rebuild", json!({})).await?;
+            let rebuild_secs = started.elapsed().as_secs_f64();
+            eprintln!(
+                "loaded in {load_secs:.0} s; rebuilt {} conversations' facts in {rebuild_secs:.0} s",
+                rebuilt["conversations"]
+            );
+            let kept = Kept { password, now, starts, load_secs, rebuild_secs, database_url };
+            if keep.is_some() {
+                // The database stays with the directory.
+                pg_database = None;
+                std::fs::write(&kept_at, serde_json::to_vec(&kept)?)?;
+            }
+            (node, kept)
+        }
+    };
+    let Kept { now, starts, load_secs, rebuild_secs, .. } = kept;
     let runs = if quick { 5 } else { 10 };
     let mut rows = Vec::new();
     let note = format!(
@@ -723,12 +777,25 @@ pub async fn report_figures(
         note: format!("{} runs, to the last byte; {note}", samples.len()),
     });
     node.stop().await;
-    drop(dir);
+    drop(temp);
     if let (Some(name), Database::Postgres(admin)) = (pg_database, database) {
         let admin = admin.clone();
         let _ = tokio::task::spawn_blocking(move || drop_database(&admin, &name)).await;
     }
     Ok(rows)
+}
+
+/// A loaded workspace kept for later runs (`SWITCHBOARD_BENCH_REPORTS_KEEP`).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Kept {
+    password: String,
+    now: Millis,
+    /// Every cycle's start, sorted.
+    starts: Vec<Millis>,
+    load_secs: f64,
+    rebuild_secs: f64,
+    /// The PostgreSQL database it lives in.
+    database_url: Option<String>,
 }
 
 /// Drops a database the figure created (disk is scarce), with `psql` as the tests do.
