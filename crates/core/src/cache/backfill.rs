@@ -10,7 +10,7 @@
 //! deleted. The backfill's position moves in the transaction that applies its page, so an
 //! interrupted backfill resumes where it stopped; pages applied twice change nothing.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use switchboard_proto::*;
@@ -114,7 +114,9 @@ pub const FIRST_RECENT: usize = 50;
 /// Puts first in a snapshot what the inbox list's first pages show, and returns how many changes
 /// that is: the directory (every kind but conversations, contacts, read markers and messages),
 /// the [`FIRST_OPEN`] open conversations and the [`FIRST_RECENT`] conversations of any status
-/// most recently active and the pinned ones, with their contacts, read markers and messages.
+/// most recently active and the pinned ones, with their contacts and read markers, and of their
+/// messages the two a list row reads (whether it is unread, `views.rs::UNREAD`): the newest
+/// incoming one and the one its read marker names. Their thread pages come with the rest.
 /// Each part keeps the snapshot's order. Storing the first part costs the same on a workspace of
 /// 10,000 messages as on one of a million; the snapshot as a whole grows up to its caps.
 pub fn first_part(changes: &mut Vec<Change>) -> usize {
@@ -133,14 +135,30 @@ pub fn first_part(changes: &mut Vec<Change>) -> usize {
         .filter(|c| chosen.contains(&c.id))
         .filter_map(|c| c.data.as_ref()?["contact_id"].as_str()?.parse().ok())
         .collect();
+    // A row is unread when an incoming message is newer than the one its read marker names (any
+    // incoming message, without a marker): the newest incoming message and the marker's decide it.
+    let mut messages: HashSet<Id> = changes
+        .iter()
+        .filter(|c| c.entity == EntityKind::ReadMarker && chosen.contains(&c.id))
+        .filter_map(|c| c.data.as_ref()?["last_read_message_id"].as_str()?.parse().ok())
+        .collect();
+    let mut newest_incoming: HashMap<Id, (i64, Id)> = HashMap::new();
+    for change in changes.iter().filter(|c| c.entity == EntityKind::Message) {
+        let Some(data) = change.data.as_ref().filter(|d| d["kind"] == "incoming") else { continue };
+        let Some(conversation) = data["conversation_id"].as_str().and_then(|id| id.parse::<Id>().ok()) else {
+            continue;
+        };
+        if chosen.contains(&conversation) {
+            let at = (data["created_at"].as_i64().unwrap_or(i64::MIN), change.id);
+            let newest = newest_incoming.entry(conversation).or_insert(at);
+            *newest = (*newest).max(at);
+        }
+    }
+    messages.extend(newest_incoming.values().map(|(_, id)| *id));
     let in_first = |change: &Change| match change.entity {
         EntityKind::Conversation | EntityKind::ReadMarker => chosen.contains(&change.id),
         EntityKind::Contact => contacts.contains(&change.id),
-        EntityKind::Message => change
-            .data
-            .as_ref()
-            .and_then(|d| d["conversation_id"].as_str()?.parse::<Id>().ok())
-            .is_some_and(|conversation| chosen.contains(&conversation)),
+        EntityKind::Message => messages.contains(&change.id),
         _ => true,
     };
     let (mut first, rest): (Vec<Change>, Vec<Change>) =
@@ -425,7 +443,8 @@ mod tests {
     }
 
     /// A snapshot past the first part's caps: 130 open conversations and 40 resolved ones, each
-    /// with its contact, read marker and a message, a pin on the oldest open one, and a label.
+    /// with its contact, two incoming messages (its read marker naming the older), a newer
+    /// outgoing one, a pin on the oldest open one, and a label.
     #[test]
     fn the_first_part_is_the_lists_first_pages_with_what_they_show() {
         let mut changes = vec![change(1, EntityKind::Label, Id::new_v4(), json!({"name": "vip"}))];
@@ -435,7 +454,7 @@ mod tests {
             let status = if n < 130 { "open" } else { "resolved" };
             // Activity is not in seq order: the first part is picked by activity.
             let activity = (n * 7919) % 170;
-            let seq = 10 + n * 4;
+            let seq = 10 + n * 6;
             changes.push(change(
                 seq,
                 EntityKind::Conversation,
@@ -443,13 +462,23 @@ mod tests {
                 json!({"id": id, "status": status, "contact_id": contact, "last_activity_at": activity}),
             ));
             changes.push(change(seq + 1, EntityKind::Contact, contact, json!({"id": contact})));
-            changes.push(change(seq + 2, EntityKind::ReadMarker, id, json!({"conversation_id": id})));
+            let (read, unread) = (Id::new_v4(), Id::new_v4());
             changes.push(change(
-                seq + 3,
-                EntityKind::Message,
-                Id::new_v4(),
-                json!({"conversation_id": id, "kind": "incoming"}),
+                seq + 2,
+                EntityKind::ReadMarker,
+                id,
+                json!({"conversation_id": id, "last_read_message_id": read}),
             ));
+            for (offset, message, kind, at) in
+                [(3, read, "incoming", 1), (4, unread, "incoming", 2), (5, Id::new_v4(), "outgoing", 3)]
+            {
+                changes.push(change(
+                    seq + offset,
+                    EntityKind::Message,
+                    message,
+                    json!({"conversation_id": id, "kind": kind, "created_at": activity * 10 + at}),
+                ));
+            }
             conversations.push((id, contact, status, activity));
         }
         let oldest_open = conversations
@@ -472,13 +501,14 @@ mod tests {
         let chosen = |c: &Change| match c.entity {
             EntityKind::Conversation | EntityKind::ReadMarker | EntityKind::Pin => expected.contains(&c.id),
             EntityKind::Contact => conversations.iter().any(|k| k.1 == c.id && expected.contains(&k.0)),
-            EntityKind::Message => {
-                expected.iter().any(|id| c.data.as_ref().is_some_and(|d| d["conversation_id"] == json!(id)))
-            }
+            EntityKind::Message => c.data.as_ref().is_some_and(|d| {
+                d["kind"] == "incoming" && expected.iter().any(|id| d["conversation_id"] == json!(id))
+            }),
             _ => true,
         };
-        // The label and the pin, and four rows per chosen conversation.
-        assert_eq!(count, 2 + 4 * expected.len(), "the directory and each chosen conversation's rows");
+        // The label and the pin, and per chosen conversation: itself, its contact and marker, the
+        // newest incoming message and the one the marker names (not the outgoing one).
+        assert_eq!(count, 2 + 5 * expected.len(), "the directory and each chosen conversation's rows");
         assert!(count < whole.len(), "past the caps, the rest is left for the second commit");
         assert!(changes[..count].iter().all(chosen), "the first part holds only what the first pages show");
         assert!(!changes[count..].iter().any(chosen), "nothing the first pages show is left for later");
