@@ -273,8 +273,17 @@ impl Cache {
         // Records seen for the first time, decided on once the whole batch is in (below).
         let mut fresh = Vec::new();
         let mut new_conversations = BTreeSet::new();
+        // Attachments of cached messages this batch deletes or rewrites: their downloaded files
+        // go once no message names them (`access::orphans`, after the batch).
+        let mut dropped_files = BTreeSet::new();
         for change in changes {
             let existing = existing_row(tx, change.entity, change.id)?;
+            let attached_before = match (change.entity, existing) {
+                (EntityKind::Message, Some(existing)) => {
+                    Some((existing.rowid, access::attachments_of_message(tx, existing.rowid)?))
+                }
+                _ => None,
+            };
             let server = match change.op {
                 // A merged contact's tombstone leaves the cache like a deletion: the survivor and
                 // the re-pointed conversations arrive in the same commit.
@@ -293,6 +302,10 @@ impl Cache {
                     server
                 };
             put_row(tx, change.entity, change.id, existing.map(|e| e.rowid), server, displayed)?;
+            if let Some((rowid, before)) = attached_before.filter(|(_, before)| !before.is_empty()) {
+                let after = access::attachments_of_message(tx, rowid)?;
+                dropped_files.extend(before.into_iter().filter(|sha| !after.contains(sha)));
+            }
             if backfilling && change.op == ChangeOp::Delete {
                 backfill::forget(tx, change.entity, change.id)?;
             }
@@ -340,6 +353,9 @@ impl Cache {
         let cursor = cursor.max(next);
         Self::set_meta(tx, "cursor", &cursor.to_string())?;
         access::follow(tx, changes, &new_conversations, &mut applied)?;
+        if !dropped_files.is_empty() {
+            applied.purged_files.extend(access::orphans(tx, dropped_files)?);
+        }
         applied.settled = settle(tx, cursor, me)?;
         if !applied.settled.is_empty() {
             applied.kinds.insert(EntityKind::Conversation);
@@ -748,6 +764,57 @@ mod tests {
         assert_eq!(cache.cursor().expect("cursor"), 1);
         cache.apply_page(&[], 0).expect("an older cursor");
         assert_eq!(cache.cursor().expect("cursor"), 1, "the cursor never moves back");
+    }
+
+    /// A message deleted on its own (an erasure sends its messages' deletions before their
+    /// conversation's) or emptied (a retention pass's anonymisation) hands its downloaded files
+    /// back for deletion, unless another cached message still names the same file.
+    #[test]
+    fn a_message_deleted_or_emptied_gives_up_its_downloaded_files() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = Cache::open(&dir.path().join("cache.db")).expect("open");
+        let conversation = Id::new_v4();
+        let (scan, shared) = ("a".repeat(64), "b".repeat(64));
+        let message = |seq: i64, id: Id, files: &[&String]| {
+            let attachments: Vec<Value> = files
+                .iter()
+                .map(|sha| serde_json::json!({"id": Id::new_v4(), "file_name": "f", "sha256": sha}))
+                .collect();
+            let data = serde_json::json!({"id": id, "conversation_id": conversation, "kind": "incoming",
+                "body": "here", "created_at": seq, "attachments": attachments});
+            Change { seq, entity: EntityKind::Message, id, op: ChangeOp::Upsert, data: Some(data) }
+        };
+        let (first, second, third) = (Id::new_v4(), Id::new_v4(), Id::new_v4());
+        let applied = cache
+            .apply_page(
+                &[message(1, first, &[&scan]), message(2, second, &[&shared]), message(3, third, &[&shared])],
+                3,
+            )
+            .expect("apply");
+        assert!(applied.purged_files.is_empty(), "nothing is dropped by new messages");
+
+        // A delivery update keeps the same files: nothing to delete.
+        let applied = cache.apply_page(&[message(4, first, &[&scan])], 4).expect("apply");
+        assert!(applied.purged_files.is_empty(), "{:?}", applied.purged_files);
+        // Emptied (anonymised): its file goes.
+        let applied = cache.apply_page(&[message(5, first, &[])], 5).expect("apply");
+        assert_eq!(applied.purged_files, vec![scan.clone()]);
+        // Deleted while another message names the same file: it stays; then the last one goes.
+        let delete = |seq: i64, id: Id| Change {
+            seq,
+            entity: EntityKind::Message,
+            id,
+            op: ChangeOp::Delete,
+            data: None,
+        };
+        let applied = cache.apply_page(&[delete(6, second)], 6).expect("apply");
+        assert!(
+            applied.purged_files.is_empty(),
+            "still named by another message: {:?}",
+            applied.purged_files
+        );
+        let applied = cache.apply_page(&[delete(7, third)], 7).expect("apply");
+        assert_eq!(applied.purged_files, vec![shared.clone()]);
     }
 
     /// The UI's reads go through the reader connection: while a write transaction is open (a

@@ -6,6 +6,9 @@
 //! - purges a deleted conversation and all that hangs off it: its messages and their search
 //!   entries, mentions, pin, read marker, draft and on-demand history, and its downloaded
 //!   attachments (their hashes are handed back for the engine to delete the files);
+//! - forgets the downloaded attachments of a message deleted or emptied on its own (an erasure
+//!   sends its messages' deletions before their conversation's; a retention pass may anonymise),
+//!   so no customer's file outlives its message in the download cache;
 //! - purges every conversation (and contact) of an inbox the agent no longer sees (by the shared
 //!   rule, `proto::rules::can_see_inbox`), and, when an inbox's visibility mode narrows, the
 //!   conversations the new mode keeps from them (no conversation change says so);
@@ -58,9 +61,32 @@ pub(super) fn purge_conversation(tx: &Transaction, conversation: Id) -> CoreResu
     tx.prepare_cached("DELETE FROM read_markers WHERE id = ?1")?.execute([&id])?;
     tx.prepare_cached("DELETE FROM drafts WHERE conversation_id = ?1")?.execute([&id])?;
     tx.prepare_cached("DELETE FROM thread_history WHERE conversation_id = ?1")?.execute([&id])?;
+    orphans(tx, hashes)
+}
+
+/// The attachment hashes a cached message names, in its server version or its displayed one.
+pub(super) fn attachments_of_message(tx: &Transaction, rowid: i64) -> CoreResult<BTreeSet<String>> {
+    let mut statement = tx.prepare_cached(
+        "SELECT a.value->>'sha256' FROM messages, json_each(messages.server_data, '$.attachments') AS a
+             WHERE messages.rowid = ?1 AND messages.server_data IS NOT NULL
+         UNION
+         SELECT a.value->>'sha256' FROM messages, json_each(messages.data, '$.attachments') AS a
+             WHERE messages.rowid = ?1 AND messages.data IS NOT NULL",
+    )?;
+    let rows = statement.query_map([rowid], |row| row.get::<_, Option<String>>(0))?;
+    let mut hashes = BTreeSet::new();
+    for sha in rows {
+        hashes.extend(sha?);
+    }
+    Ok(hashes)
+}
+
+/// Of `hashes` (attachments a purged or emptied message named), those no cached message names any
+/// more: their bookkeeping rows are deleted and they are answered for the engine to delete the
+/// files. The same file may be attached elsewhere (a forwarded document): it is kept then.
+pub(super) fn orphans(tx: &Transaction, hashes: BTreeSet<String>) -> CoreResult<Vec<String>> {
     let mut orphaned = Vec::new();
     for sha in hashes {
-        // The same file may be attached elsewhere (a forwarded document): keep it then.
         let still_used: bool = tx
             .prepare_cached(
                 "SELECT EXISTS (SELECT 1 FROM messages, json_each(messages.data, '$.attachments') AS a
