@@ -1,8 +1,9 @@
 //! Inboxes' channels from the app: Sara, made an admin for the step, opens the settings screen's
-//! New inbox page, creates a Telegram inbox with its bot token (the Bot API is a `getMe` stub on
-//! loopback standing in for api.telegram.org), is taken to the inbox's page where the callback
-//! URL to register is shown, presses "Test connection" and reads the answer the server got from
-//! the provider. Then she is a lead again for the steps after.
+//! New inbox page, creates a Telegram inbox with its bot token (the Bot API is a `getMe` and
+//! `setWebhook` stub on loopback standing in for api.telegram.org: saving registers the webhook),
+//! is taken to the inbox's page where the callback URL is shown, presses "Test connection" and
+//! reads the answer the server got from the provider. Then she is a lead again for the steps
+//! after.
 
 use std::sync::{
     atomic::{AtomicUsize, Ordering},
@@ -17,21 +18,47 @@ use crate::{leave_fields, screenshot, server, Harness, WAIT};
 
 const TOKEN: &str = "7012345678:AAE2eStubTokenForTheChannelStep";
 
-/// A Bot API stub: `getMe` with `TOKEN` answers the bot, anything else 401 as Telegram does.
-async fn bot_api() -> anyhow::Result<(String, Arc<AtomicUsize>)> {
+/// The request's head and body: read until the head ends and `content-length` bytes follow it.
+async fn read_request(socket: &mut tokio::net::TcpStream) -> String {
+    let mut request = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&request).to_string();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|line| line.to_ascii_lowercase().strip_prefix("content-length:").map(str::to_owned))
+                .and_then(|value| value.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if request.len() >= end + 4 + length {
+                return text;
+            }
+        }
+        match socket.read(&mut chunk).await {
+            Ok(0) | Err(_) => return String::from_utf8_lossy(&request).to_string(),
+            Ok(n) => request.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// A Bot API stub: with `TOKEN`, `getMe` answers the bot (counted in the first counter) and
+/// `setWebhook` sets it (the second); anything else 401 as Telegram does.
+async fn bot_api() -> anyhow::Result<(String, Arc<AtomicUsize>, Arc<AtomicUsize>)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let served = Arc::new(AtomicUsize::new(0));
-    let count = served.clone();
+    let registered = Arc::new(AtomicUsize::new(0));
+    let (count, webhooks) = (served.clone(), registered.clone());
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
-            let mut head = vec![0u8; 4096];
-            let n = socket.read(&mut head).await.unwrap_or(0);
-            let head = String::from_utf8_lossy(&head[..n]).to_string();
+            let head = read_request(&mut socket).await;
             let (status, body) = if head.starts_with(&format!("GET /bot{TOKEN}/getMe ")) {
                 count.fetch_add(1, Ordering::SeqCst);
                 let bot = json!({"id": 7012345678u64, "is_bot": true, "first_name": "Shop", "username": "shop_help_bot"});
                 ("200 OK", json!({"ok": true, "result": bot}))
+            } else if head.starts_with(&format!("POST /bot{TOKEN}/setWebhook ")) {
+                webhooks.fetch_add(1, Ordering::SeqCst);
+                ("200 OK", json!({"ok": true, "result": true, "description": "Webhook was set"}))
             } else {
                 ("401 Unauthorized", json!({"ok": false, "error_code": 401, "description": "Unauthorized"}))
             };
@@ -43,7 +70,7 @@ async fn bot_api() -> anyhow::Result<(String, Arc<AtomicUsize>)> {
             let _ = socket.write_all(answer.as_bytes()).await;
         }
     });
-    Ok((base, served))
+    Ok((base, served, registered))
 }
 
 async fn type_into(session: &Session, css: &str, text: &str) -> anyhow::Result<()> {
@@ -58,7 +85,7 @@ pub async fn channel_steps(
     workspace: &server::Workspace,
     session: &Session,
 ) -> anyhow::Result<()> {
-    let (stub, served) = bot_api().await?;
+    let (stub, served, registered) = bot_api().await?;
     server.set_role(workspace.sara, "admin").await?;
     leave_fields(session).await?;
     if session.find_all("[data-testid=settings]").await?.is_empty() {
@@ -98,6 +125,7 @@ pub async fn channel_steps(
     let callback = session.wait_for("[data-testid=callback-url]", WAIT).await?;
     let url = session.attribute(&callback, "value").await?.unwrap_or_default();
     anyhow::ensure!(url.contains("/api/v1/channels/") && url.ends_with("/webhook"), "callback URL: {url}");
+    anyhow::ensure!(registered.load(Ordering::SeqCst) == 1, "saving registered the webhook once");
 
     session.click(&session.wait_for("[data-testid=test-connector]", WAIT).await?).await?;
     let result = session.wait_for("[data-testid=connector-test-result]", WAIT).await?;
