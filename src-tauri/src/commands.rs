@@ -5,6 +5,7 @@ use std::{path::PathBuf, sync::Arc};
 
 use switchboard_proto::{
     audit::{AuditEntry, AuditFilter, AuditVerification},
+    exports::ExportRequest,
     *,
 };
 use tauri::State;
@@ -520,6 +521,19 @@ async fn save_through_dialog<R: tauri::Runtime>(
     (kind, extensions): (&str, &[&str]),
     bytes: Vec<u8>,
 ) -> Answer<Option<String>> {
+    let Some(path) = pick_save_path(app, file_name, (kind, extensions)).await? else {
+        return Ok(None);
+    };
+    tokio::fs::write(&path, bytes).await.map_err(|e| UiError::new(UiErrorCode::Other, e.to_string()))?;
+    Ok(Some(path.to_string_lossy().into_owned()))
+}
+
+/// Where the user chose to save `file_name` in the native save dialog; `None` when they cancel.
+async fn pick_save_path<R: tauri::Runtime>(
+    app: &tauri::AppHandle<R>,
+    file_name: &str,
+    (kind, extensions): (&str, &[&str]),
+) -> Answer<Option<std::path::PathBuf>> {
     use tauri_plugin_dialog::DialogExt;
     let (chosen, picked) = tokio::sync::oneshot::channel();
     app.dialog().file().set_file_name(file_name).add_filter(kind, extensions).save_file(move |path| {
@@ -528,9 +542,7 @@ async fn save_through_dialog<R: tauri::Runtime>(
     let Some(path) = picked.await.ok().flatten() else {
         return Ok(None);
     };
-    let path = path.into_path().map_err(|e| UiError::new(UiErrorCode::Invalid, e.to_string()))?;
-    tokio::fs::write(&path, bytes).await.map_err(|e| UiError::new(UiErrorCode::Other, e.to_string()))?;
-    Ok(Some(path.to_string_lossy().into_owned()))
+    Ok(Some(path.into_path().map_err(|e| UiError::new(UiErrorCode::Invalid, e.to_string()))?))
 }
 
 /// A conversation's transcript saved where the agent picks in the native save dialog; `None`
@@ -546,12 +558,76 @@ pub async fn export_transcript<R: tauri::Runtime>(
 ) -> Answer<Option<String>> {
     let (file_name, bytes) =
         desktop.transcript_file(conversation_id, format, include_notes, time_zone).await?;
-    let (name, extensions): (&str, &[&str]) = match format {
+    save_through_dialog(&app, &file_name, transcript_file_type(format), bytes).await
+}
+
+fn transcript_file_type(format: dto::TranscriptFormat) -> (&'static str, &'static [&'static str]) {
+    match format {
         dto::TranscriptFormat::Text => ("Text", &["txt"]),
         dto::TranscriptFormat::Json => ("JSON", &["json"]),
         dto::TranscriptFormat::Pdf => ("PDF", &["pdf"]),
+    }
+}
+
+/// Asks a lead to approve a transcript export the conversation's inbox holds (`reason`: why).
+#[tauri::command]
+pub async fn request_export(
+    desktop: Desk<'_>,
+    conversation_id: Uuid,
+    reason: String,
+) -> Answer<ExportRequest> {
+    desktop.request_export(conversation_id, reason).await
+}
+
+/// Export requests: the agent's own; for leads and admins those to decide too.
+#[tauri::command]
+pub async fn export_requests(desktop: Desk<'_>, pending_only: bool) -> Answer<Vec<ExportRequest>> {
+    desktop.export_requests(pending_only).await
+}
+
+/// Leads and admins: approve or decline a pending export request.
+#[tauri::command]
+pub async fn decide_export(
+    desktop: Desk<'_>,
+    request_id: Uuid,
+    approve: bool,
+    note: Option<String>,
+) -> Answer<ExportRequest> {
+    desktop.decide_export(request_id, approve, note).await
+}
+
+/// An approved export request's transcript saved where the agent picks: the dialog first, then
+/// the one download (a cancelled dialog leaves the approval unused); `None` when cancelled.
+#[tauri::command]
+pub async fn save_approved_export<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    desktop: Desk<'_>,
+    request_id: Uuid,
+    conversation_id: Uuid,
+    format: dto::TranscriptFormat,
+    include_notes: bool,
+    time_zone: String,
+) -> Answer<Option<String>> {
+    let file_name = desktop.approved_transcript_name(conversation_id, format).await;
+    let (name, extensions) = transcript_file_type(format);
+    let Some(path) = pick_save_path(&app, &file_name, (name, extensions)).await? else {
+        return Ok(None);
     };
-    save_through_dialog(&app, &file_name, (name, extensions), bytes).await
+    let bytes = desktop.approved_transcript_file(request_id, format, include_notes, time_zone).await?;
+    tokio::fs::write(&path, bytes).await.map_err(|e| UiError::new(UiErrorCode::Other, e.to_string()))?;
+    Ok(Some(path.to_string_lossy().into_owned()))
+}
+
+/// The longest idle time before the app locks that an admin requires (`null`: none).
+#[tauri::command]
+pub async fn lock_policy(desktop: Desk<'_>) -> Answer<Option<u32>> {
+    desktop.lock_policy().await
+}
+
+/// Admins: require the app to lock after at most this many idle minutes, or (`null`) no longer.
+#[tauri::command]
+pub async fn set_lock_policy(desktop: Desk<'_>, max_idle_minutes: Option<u32>) -> Answer<Option<u32>> {
+    desktop.set_lock_policy(max_idle_minutes).await
 }
 
 #[tauri::command]

@@ -42,6 +42,10 @@ pub enum UiErrorCode {
     /// The conversation left the agent's view (their inbox membership or its visibility mode
     /// changed): an action queued for it was dropped.
     OutOfView,
+    /// The inbox holds this agent's exports: ask a lead's approval instead.
+    ExportApprovalRequired,
+    /// An approved export was already downloaded, or its approval ran out.
+    Expired,
     /// The server can't be reached.
     Offline,
     InvalidCredentials,
@@ -79,6 +83,8 @@ impl From<ErrorCode> for UiErrorCode {
             ErrorCode::AssignmentConflict => UiErrorCode::AssignmentConflict,
             ErrorCode::ConversationExists => UiErrorCode::ConversationExists,
             ErrorCode::OutOfView => UiErrorCode::OutOfView,
+            ErrorCode::ExportApprovalRequired => UiErrorCode::ExportApprovalRequired,
+            ErrorCode::Expired => UiErrorCode::Expired,
             ErrorCode::Internal => UiErrorCode::Internal,
             _ => UiErrorCode::Other,
         }
@@ -657,6 +663,9 @@ pub struct InboxSettings {
     /// Which of the inbox's conversations its members see (admins see all).
     #[serde(default)]
     pub visibility: InboxVisibility,
+    /// Whether agents' transcript exports from the inbox wait for a lead's approval.
+    #[serde(default)]
+    pub exports_need_approval: bool,
 }
 
 impl From<InboxSettings> for switchboard_core::settings::InboxSettings {
@@ -666,6 +675,7 @@ impl From<InboxSettings> for switchboard_core::settings::InboxSettings {
             routing: settings.routing,
             auto_replies: settings.auto_replies,
             visibility: settings.visibility,
+            exports_need_approval: settings.exports_need_approval,
         }
     }
 }
@@ -1046,6 +1056,9 @@ pub fn typescript_bindings() -> String {
         switchboard_proto::audit::AuditFilter::decl(&config),
         switchboard_proto::audit::AuditVerification::decl(&config),
         switchboard_proto::privacy::Erasure::decl(&config),
+        switchboard_proto::exports::ExportFormat::decl(&config),
+        switchboard_proto::exports::ExportRequestStatus::decl(&config),
+        switchboard_proto::exports::ExportRequest::decl(&config),
         Directory::decl(&config),
         ViewKey::decl(&config),
         BoardColumnKey::decl(&config),

@@ -213,6 +213,49 @@ impl ApiClient {
         self.get(&format!("/api/v1/conversations/{conversation_id}/export?format=json")).await
     }
 
+    /// Asks a lead to approve a transcript export the inbox holds (`POST /export-requests`).
+    pub async fn request_export(
+        &self,
+        request: &switchboard_proto::exports::NewExportRequest,
+    ) -> CoreResult<switchboard_proto::exports::ExportRequest> {
+        self.post("/api/v1/export-requests", request).await
+    }
+
+    /// Export requests the agent may see (their own; a lead's inboxes'; all for an admin).
+    pub async fn export_requests(
+        &self,
+        pending_only: bool,
+    ) -> CoreResult<Vec<switchboard_proto::exports::ExportRequest>> {
+        self.get(&format!("/api/v1/export-requests?pending={pending_only}")).await
+    }
+
+    /// A lead's or admin's decision on a pending export request.
+    pub async fn decide_export(
+        &self,
+        id: Id,
+        decision: &switchboard_proto::exports::ExportDecision,
+    ) -> CoreResult<switchboard_proto::exports::ExportRequest> {
+        self.post(&format!("/api/v1/export-requests/{id}/decision"), decision).await
+    }
+
+    /// An approved export request's transcript (asked as JSON), once.
+    pub async fn download_export(&self, id: Id) -> CoreResult<Transcript> {
+        self.get(&format!("/api/v1/export-requests/{id}/download")).await
+    }
+
+    /// The longest idle time before the app locks that an admin requires.
+    pub async fn lock_policy(&self) -> CoreResult<switchboard_proto::exports::LockPolicy> {
+        self.get("/api/v1/settings/lock").await
+    }
+
+    /// Sets (admins) the longest idle time before the app locks, or lifts it.
+    pub async fn set_lock_policy(
+        &self,
+        policy: &switchboard_proto::exports::LockPolicy,
+    ) -> CoreResult<switchboard_proto::exports::LockPolicy> {
+        self.put("/api/v1/settings/lock", policy).await
+    }
+
     /// Changes an inbox's settings (`PATCH /inboxes/{id}`, admins); answers the inbox as now
     /// stored. Not an outbox action (see [`crate::settings`]).
     pub async fn update_inbox(&self, inbox_id: Id, update: &UpdateInbox) -> CoreResult<Inbox> {

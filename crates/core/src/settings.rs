@@ -1,5 +1,6 @@
-//! A lead's and an admin's settings: an inbox's business hours, routing, automatic replies and
-//! visibility mode, an agent's capacity, the workload routing sees, and automation rules (saved, ordered, deleted,
+//! A lead's and an admin's settings: an inbox's business hours, routing, automatic replies,
+//! visibility mode and export approval, the app lock's required idle time, an agent's capacity,
+//! the workload routing sees, and automation rules (saved, ordered, deleted,
 //! tried on a conversation or previewed over the latest ones, and their run log). Like availability, these are sent at once and
 //! never queued: a settings edit made offline and sent later could silently overwrite a
 //! colleague's newer one, and an admin wants to know now whether the server took it. While the
@@ -26,6 +27,8 @@ pub struct InboxSettings {
     pub auto_replies: AutoReplies,
     /// Which of the inbox's conversations its members see (admins see all).
     pub visibility: InboxVisibility,
+    /// Whether agents' transcript exports from the inbox wait for a lead's approval.
+    pub exports_need_approval: bool,
 }
 
 /// The settings of an inbox as they are now: the calendar version in force is the last one.
@@ -35,6 +38,7 @@ pub fn current(inbox: &Inbox) -> InboxSettings {
         routing: inbox.routing.clone(),
         auto_replies: inbox.auto_replies.clone(),
         visibility: inbox.visibility,
+        exports_need_approval: inbox.exports_need_approval,
     }
 }
 
@@ -56,9 +60,24 @@ pub async fn save_inbox(api: &ApiClient, inbox: &Inbox, settings: InboxSettings)
         routing: (settings.routing != now.routing).then_some(settings.routing),
         auto_replies: (settings.auto_replies != now.auto_replies).then_some(settings.auto_replies),
         visibility: (settings.visibility != now.visibility).then_some(settings.visibility),
+        exports_need_approval: (settings.exports_need_approval != now.exports_need_approval)
+            .then_some(settings.exports_need_approval),
         ..UpdateInbox::default()
     };
     api.update_inbox(inbox.id, &update).await.map_err(unreachable("the inbox's settings"))
+}
+
+/// The longest idle time before the app locks that an admin requires (`None`: the agent's
+/// choice stands). Read when a session starts and when settings open; refused with `offline`
+/// while the server can't be reached (the app keeps the last one it read).
+pub async fn lock_policy(api: &ApiClient) -> CoreResult<Option<u32>> {
+    Ok(api.lock_policy().await?.max_idle_minutes)
+}
+
+/// Requires the app to lock after at most `max_idle_minutes` idle, or lifts it (admins).
+pub async fn set_lock_policy(api: &ApiClient, max_idle_minutes: Option<u32>) -> CoreResult<Option<u32>> {
+    let policy = switchboard_proto::exports::LockPolicy { max_idle_minutes };
+    Ok(api.set_lock_policy(&policy).await.map_err(unreachable("the lock time"))?.max_idle_minutes)
 }
 
 /// Sets the most open conversations routing gives an agent (`None`: no limit; admins).

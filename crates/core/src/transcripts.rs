@@ -2,7 +2,9 @@
 //! from the same [`TranscriptDoc`]). The thread comes from the server's export
 //! (`GET /conversations/{id}/export`, which the server records in its audit trail and which holds
 //! the whole history) and, while the server can't be reached, from the cache, which holds every
-//! message the feed brought. Internal notes are left out unless the agent asks for them.
+//! message the feed brought, except for an inbox whose exports need approval (`load_approved`
+//! downloads an approved request's thread instead). Internal notes are left out unless the agent
+//! asks for them.
 //! Times are shown in the agent's time zone; the direction is the customer's writing's.
 
 use std::collections::HashMap;
@@ -108,9 +110,32 @@ pub async fn load(
     let agents: Vec<Agent> = cache.all(EntityKind::Agent)?;
     match api.transcript(conversation_id).await {
         Ok(transcript) => Ok((transcript, agents)),
-        Err(error) if error.is_transient() => Ok((from_cache(cache, conversation_id)?, agents)),
+        Err(error) if error.is_transient() => {
+            let transcript = from_cache(cache, conversation_id)?;
+            if transcript.inbox.exports_need_approval {
+                // The server decides whose export such an inbox holds; offline, nobody's leaves.
+                return Err(CoreError::Rejected {
+                    code: switchboard_proto::ErrorCode::ExportApprovalRequired,
+                    message: "exports from this inbox need the server (and may need a lead's approval)"
+                        .into(),
+                    current_assignee_id: None,
+                    conversation_id: Some(conversation_id),
+                });
+            }
+            Ok((transcript, agents))
+        }
         Err(error) => Err(error),
     }
+}
+
+/// An approved export request's transcript, downloaded once from the server (never the cache).
+pub async fn load_approved(
+    api: &ApiClient,
+    cache: &Cache,
+    request_id: Id,
+) -> CoreResult<(Transcript, Vec<Agent>)> {
+    let agents: Vec<Agent> = cache.all(EntityKind::Agent)?;
+    Ok((api.download_export(request_id).await?, agents))
 }
 
 /// The thread as the cache holds it (offline).

@@ -8,6 +8,7 @@ import type {
   AuditFilter,
   AuditVerification,
   Erasure,
+  ExportRequest,
   TwoFactorOverview,
   AgentChange,
   CannedResponse,
@@ -293,6 +294,20 @@ export const api = {
   /** Saves a transcript where the agent picks in the native save dialog; null when cancelled. */
   exportTranscript: (conversationId: string, format: TranscriptFormat, includeNotes: boolean, timeZone: string) =>
     call<string | null>('export_transcript', { conversationId, format, includeNotes, timeZone }),
+  /** Ask a lead to approve a transcript export the conversation's inbox holds. */
+  requestExport: (conversationId: string, reason: string) => call<ExportRequest>('request_export', { conversationId, reason }),
+  /** Export requests: the agent's own; for leads and admins those to decide too. */
+  exportRequests: (pendingOnly: boolean) => call<ExportRequest[]>('export_requests', { pendingOnly }),
+  /** Leads and admins: approve or decline a pending export request. */
+  decideExport: (requestId: string, approve: boolean, note: string | null) =>
+    call<ExportRequest>('decide_export', { requestId, approve, note }),
+  /** An approved request's transcript through the native save dialog, downloaded once; null when cancelled. */
+  saveApprovedExport: (requestId: string, conversationId: string, format: TranscriptFormat, includeNotes: boolean, timeZone: string) =>
+    call<string | null>('save_approved_export', { requestId, conversationId, format, includeNotes, timeZone }),
+  /** The longest idle time before the app locks that an admin requires (null: none). */
+  lockPolicy: () => call<number | null>('lock_policy'),
+  /** Admins: require the app to lock after at most this many idle minutes, or (null) no longer. */
+  setLockPolicy: (maxIdleMinutes: number | null) => call<number | null>('set_lock_policy', { maxIdleMinutes }),
   /** Admins: who must sign in with a second factor, and who has one. Online only. */
   twoFactorOverview: () => call<TwoFactorOverview>('two_factor_overview'),
   /** Admins: require a second factor of everyone (`agentId` null) or of one agent, or no longer. */

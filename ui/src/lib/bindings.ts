@@ -138,6 +138,11 @@ hours: CalendarHistory | null, routing: Routing, auto_replies: AutoReplies,
  */
 visibility: InboxVisibility, 
 /**
+ * Whether an agent's transcript export from this inbox waits for a lead's approval
+ * (`crate::exports::ExportRequest`); leads' and admins' own exports are never held.
+ */
+exports_need_approval: boolean, 
+/**
  * What the inbox's connector says of replies (its reported capabilities), so the app shows
  * the window the server enforces. `None`: no connector, the channel's defaults apply.
  */
@@ -592,7 +597,7 @@ reopened: boolean, };
 
 export type UiError = { code: UiErrorCode, message: string, };
 
-export type UiErrorCode = "signed_out" | "not_found" | "validation" | "assignment_conflict" | "window_closed" | "too_large" | "unknown_template" | "conversation_exists" | "forbidden" | "out_of_view" | "offline" | "invalid_credentials" | "two_factor_required" | "two_factor_enrolment_required" | "unauthorized" | "token_revoked" | "rate_limited" | "keychain_error" | "invalid" | "internal" | "other";
+export type UiErrorCode = "signed_out" | "not_found" | "validation" | "assignment_conflict" | "window_closed" | "too_large" | "unknown_template" | "conversation_exists" | "forbidden" | "out_of_view" | "export_approval_required" | "expired" | "offline" | "invalid_credentials" | "two_factor_required" | "two_factor_enrolment_required" | "unauthorized" | "token_revoked" | "rate_limited" | "keychain_error" | "invalid" | "internal" | "other";
 
 export type AccountSummary = { 
 /**
@@ -696,6 +701,32 @@ export type Erasure = { conversations: number, messages: number, attachments: nu
  * Stored files no other message refers to any more, deleted from the attachment store.
  */
 files: number, };
+
+export type ExportFormat = "json" | "txt";
+
+export type ExportRequestStatus = "pending" | "approved" | "declined" | "downloaded" | "expired";
+
+export type ExportRequest = { id: string, requester_id: string, 
+/**
+ * The requester's name when they asked.
+ */
+requester_name: string, inbox_id: string, conversation_id: string, format: ExportFormat, 
+/**
+ * Why they need it, in their words (1 to 500 characters).
+ */
+reason: string, status: ExportRequestStatus, created_at: number, 
+/**
+ * Who approved or declined it, and when.
+ */
+decided_by: string | null, decided_at: number | null, 
+/**
+ * The lead's note with the decision (why not, usually).
+ */
+note: string | null, 
+/**
+ * Until when an approved request can be downloaded.
+ */
+expires_at: number | null, downloaded_at: number | null, };
 
 export type Directory = { me: Agent, server_url: string, agents: Array<Agent>, teams: Array<Team>, inboxes: Array<Inbox>, labels: Array<Label>, canned_responses: Array<CannedResponse>, 
 /**
@@ -818,7 +849,11 @@ export type InboxSettings = { hours: Calendar | null, routing: Routing, auto_rep
 /**
  * Which of the inbox's conversations its members see (admins see all).
  */
-visibility: InboxVisibility, };
+visibility: InboxVisibility, 
+/**
+ * Whether agents' transcript exports from the inbox wait for a lead's approval.
+ */
+exports_need_approval: boolean, };
 
 export type InboxConnector = { kind: string, simulated: boolean, webhook_path: string | null, 
 /**

@@ -1,5 +1,15 @@
 import { describe, expect, it, vi } from 'vitest';
-import { IdleTimer, LOCK_AFTER_CHOICES, loadLockAfter, saveLockAfter, ShiftableClock } from './idle';
+import {
+  effectiveLockMinutes,
+  IdleTimer,
+  LOCK_AFTER_CHOICES,
+  loadLockAfter,
+  loadLockRequired,
+  lockChoiceAllowed,
+  saveLockAfter,
+  saveLockRequired,
+  ShiftableClock,
+} from './idle';
 
 function fixture(minutes: number) {
   let now = 1_000_000;
@@ -73,5 +83,46 @@ describe('the lock-after choice', () => {
     const before = clock.now();
     clock.advance(60_000);
     expect(clock.now() - before).toBeGreaterThanOrEqual(60_000);
+  });
+});
+
+describe('an admin’s required lock time', () => {
+  it('locks at the required time on the injected clock even if the agent chose longer or never', () => {
+    for (const chosen of [30, 0]) {
+      const { timer, onIdle, advance } = fixture(effectiveLockMinutes(chosen, 5));
+      advance(5 * 60_000 - 1);
+      timer.tick();
+      expect(onIdle, `chosen ${chosen}: not before 5 minutes`).not.toHaveBeenCalled();
+      advance(1);
+      timer.tick();
+      expect(onIdle, `chosen ${chosen}: at 5 minutes`).toHaveBeenCalledTimes(1);
+    }
+  });
+
+  it('keeps a shorter choice, and without a requirement the agent’s own', () => {
+    expect(effectiveLockMinutes(1, 5)).toBe(1);
+    expect(effectiveLockMinutes(30, null)).toBe(30);
+    expect(effectiveLockMinutes(0, null)).toBe(0);
+  });
+
+  it('offers only the choices within the requirement, never “never”', () => {
+    expect(LOCK_AFTER_CHOICES.filter((m) => lockChoiceAllowed(m, 5))).toEqual([1, 5]);
+    expect(LOCK_AFTER_CHOICES.filter((m) => lockChoiceAllowed(m, null))).toEqual([...LOCK_AFTER_CHOICES]);
+  });
+
+  it('keeps the last requirement read for when the server can’t be reached', () => {
+    const store = new Map<string, string>();
+    const storage = {
+      getItem: (k: string) => store.get(k) ?? null,
+      setItem: (k: string, v: string) => void store.set(k, v),
+      removeItem: (k: string) => void store.delete(k),
+    };
+    expect(loadLockRequired(storage)).toBeNull();
+    saveLockRequired(storage, 15);
+    expect(loadLockRequired(storage)).toBe(15);
+    saveLockRequired(storage, null);
+    expect(loadLockRequired(storage)).toBeNull();
+    store.set('switchboard.lockRequiredMinutes', 'garbage');
+    expect(loadLockRequired(storage)).toBeNull();
   });
 });

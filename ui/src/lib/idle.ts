@@ -14,6 +14,33 @@ export function loadLockAfter(storage: Pick<Storage, 'getItem'> | null): LockAft
   return (LOCK_AFTER_CHOICES as readonly number[]).includes(stored) ? (stored as LockAfter) : 0;
 }
 
+/**
+ * The idle time in force: the agent's choice (0: never) bounded by the longest an admin allows
+ * (`required`, null: none). The server's twin is `effective_lock_minutes` in `crates/proto`.
+ */
+export function effectiveLockMinutes(chosen: number, required: number | null): number {
+  if (required === null) return chosen;
+  return chosen === 0 || chosen > required ? required : chosen;
+}
+
+/** Whether the agent may pick `minutes` while an admin requires at most `required`. */
+export function lockChoiceAllowed(minutes: number, required: number | null): boolean {
+  return required === null || (minutes !== 0 && minutes <= required);
+}
+
+const REQUIRED_KEY = 'switchboard.lockRequiredMinutes';
+
+/** The admin's requirement as last read from the server (kept so it holds offline too). */
+export function loadLockRequired(storage: Pick<Storage, 'getItem'> | null): number | null {
+  const stored = Number(storage?.getItem(REQUIRED_KEY) ?? NaN);
+  return Number.isInteger(stored) && stored > 0 ? stored : null;
+}
+
+export function saveLockRequired(storage: Pick<Storage, 'setItem' | 'removeItem'> | null, minutes: number | null): void {
+  if (minutes === null) storage?.removeItem(REQUIRED_KEY);
+  else storage?.setItem(REQUIRED_KEY, String(minutes));
+}
+
 export function saveLockAfter(storage: Pick<Storage, 'setItem'> | null, minutes: LockAfter): void {
   storage?.setItem(STORAGE_KEY, String(minutes));
 }

@@ -14,7 +14,7 @@ const directory: Directory = {
     { id: 'gone', name: 'Gone Person', email: 'g@x', role: 'agent', availability: 'offline', active: false, team_ids: [], capacity: null },
   ],
   teams: [{ id: 'sales', name: 'Sales' }, { id: 'support', name: 'Support' }],
-  inboxes: [{ id: 'wa', name: 'WhatsApp Sales', channel: 'whatsapp', member_agent_ids: [], member_team_ids: [], templates: [], attachment_limit: 16 << 20, hours: null, routing: { mode: 'manual', release_after_secs: 300, reassign_after_secs: null, max_handovers: 2 }, auto_replies: { greeting: null, away: null, keywords: [] }, visibility: 'everything' }],
+  inboxes: [{ id: 'wa', name: 'WhatsApp Sales', channel: 'whatsapp', member_agent_ids: [], member_team_ids: [], templates: [], attachment_limit: 16 << 20, hours: null, routing: { mode: 'manual', release_after_secs: 300, reassign_after_secs: null, max_handovers: 2 }, auto_replies: { greeting: null, away: null, keywords: [] }, visibility: 'everything', exports_need_approval: false }],
   labels: [{ id: 'l1', name: 'vip', color: '#f00' }, { id: 'l2', name: 'refund', color: '#0f0' }],
   canned_responses: [],
   saved_views: [],

@@ -79,9 +79,10 @@ describe('inbox settings form', () => {
     const now = defaultCalendar('Asia/Tehran');
     const settings = settingsOf({ ...inbox, hours: { versions: [{ version: 1, effective_from: 0, calendar: old }, { version: 2, effective_from: 5, calendar: now }] } });
     expect(settings.hours).toEqual(now);
-    const reordered = JSON.parse(JSON.stringify({ visibility: settings.visibility, auto_replies: settings.auto_replies, routing: settings.routing, hours: settings.hours })) as InboxSettings;
+    const reordered = JSON.parse(JSON.stringify({ exports_need_approval: settings.exports_need_approval, visibility: settings.visibility, auto_replies: settings.auto_replies, routing: settings.routing, hours: settings.hours })) as InboxSettings;
     expect(sameSettings(settings, reordered)).toBe(true);
     expect(sameSettings(settings, { ...settings, routing: { ...settings.routing, mode: 'round_robin' } })).toBe(false);
+    expect(sameSettings(settings, { ...settings, exports_need_approval: !settings.exports_need_approval })).toBe(false);
   });
 
   it('wants a body for every reply that is on, a keyword for every keyword reply, whole minutes', () => {
@@ -94,6 +95,7 @@ describe('inbox settings form', () => {
         keywords: [{ keywords: [' '], body: 'See prices', cooldown_secs: 60 }],
       },
       visibility: 'mine_only',
+      exports_need_approval: false,
     };
     expect(settingsIssues(settings).map((issue) => issue.field)).toEqual([
       'routing.release_after_secs',

@@ -21,6 +21,7 @@ export function settingsOf(inbox: Inbox): InboxSettings {
     routing: inbox.routing,
     auto_replies: inbox.auto_replies,
     visibility: inbox.visibility ?? 'everything',
+    exports_need_approval: inbox.exports_need_approval ?? false,
   });
 }
 
@@ -42,7 +43,7 @@ export function sameSettings(a: InboxSettings, b: InboxSettings): boolean {
 }
 
 /** The parts of an inbox's settings a person edits separately (and the server stores separately). */
-export const SECTIONS = ['hours', 'routing', 'auto_replies', 'visibility'] as const;
+export const SECTIONS = ['hours', 'routing', 'auto_replies', 'visibility', 'exports_need_approval'] as const;
 
 /** A draft begun from `base`, moved onto `now`: the sections nobody touched take the server's new
  * value, so saving sends only what this person changed and never undoes a colleague's save. */

@@ -77,6 +77,8 @@ async fn an_admin_saves_hours_routing_and_replies_and_an_unchanged_calendar_adds
         },
         // Members see the conversations assigned to them and the queue (`inbox_visibility.rs`).
         visibility: InboxVisibility::MineAndUnassigned,
+        // Agents' transcript exports wait for a lead's approval (`export_approval.rs`).
+        exports_need_approval: true,
     };
     let before = inbox_of(&ida, inbox_id).expect("inbox");
     let saved = settings::save_inbox(&ida.account.api, &before, wanted.clone()).await.expect("saved");
@@ -217,4 +219,26 @@ async fn an_admin_reads_how_an_inbox_reaches_its_channel_and_a_lead_may_not() {
         matches!(refused, switchboard_core::CoreError::Rejected { code: ErrorCode::Forbidden, .. }),
         "{refused:?}"
     );
+}
+
+#[tokio::test]
+async fn an_admin_requires_a_lock_time_that_every_agent_reads() {
+    let server = Server::start().await;
+    let _workspace = Workspace::create(&server).await;
+    agent(&server, "Ida Admin", "ida@test.example", "admin").await;
+    let ida = Client::sign_in(&server, "ida@test.example").await;
+    let sam = Client::sign_in(&server, "sam@test.example").await;
+
+    assert_eq!(settings::lock_policy(&sam.account.api).await.expect("read"), None, "none by default");
+    let refused = settings::set_lock_policy(&sam.account.api, Some(5)).await;
+    assert!(matches!(&refused, Err(e) if e.code() == "forbidden"), "only an admin: {refused:?}");
+    let stored = settings::set_lock_policy(&ida.account.api, Some(5)).await.expect("an admin sets it");
+    assert_eq!(stored, Some(5));
+    assert_eq!(
+        settings::lock_policy(&sam.account.api).await.expect("read"),
+        Some(5),
+        "the agent's app reads it"
+    );
+    settings::set_lock_policy(&ida.account.api, None).await.expect("lifted");
+    assert_eq!(settings::lock_policy(&sam.account.api).await.expect("read"), None);
 }

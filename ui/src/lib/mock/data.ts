@@ -57,18 +57,18 @@ export const inboxes: Inbox[] = [
   {
     id: uuid(1, 3), name: 'WhatsApp Sales', channel: 'whatsapp', member_agent_ids: [], member_team_ids: [uuid(1, 2)],
     attachment_limit: 16 * MIB,
-    hours: null, routing: { mode: 'manual', release_after_secs: 300, reassign_after_secs: null, max_handovers: 2 }, auto_replies: { greeting: null, away: null, keywords: [] }, visibility: 'everything',
+    hours: null, routing: { mode: 'manual', release_after_secs: 300, reassign_after_secs: null, max_handovers: 2 }, auto_replies: { greeting: null, away: null, keywords: [] }, visibility: 'everything', exports_need_approval: false,
     templates: [
       { name: 'order_update', language: 'en', body: 'Hi {{1}}, your order {{2}} is on its way. Reply to this message if you have any questions.' },
       { name: 'follow_up', language: 'en', body: 'Hello {{1}}, we wanted to follow up on your last message. Are you still there?' },
       { name: 'payment_reminder', language: 'en', body: 'Hi {{1}}, a friendly reminder that invoice {{2}} for {{3}} is due.' },
     ],
   },
-  { id: uuid(2, 3), name: 'Instagram Shop', channel: 'instagram', member_agent_ids: [], member_team_ids: [uuid(1, 2)], attachment_limit: 8 * MIB, templates: [], hours: null, routing: { mode: 'manual', release_after_secs: 300, reassign_after_secs: null, max_handovers: 2 }, auto_replies: { greeting: null, away: null, keywords: [] }, visibility: 'everything' },
-  { id: uuid(3, 3), name: 'Telegram Support', channel: 'telegram', member_agent_ids: [], member_team_ids: [uuid(2, 2)], attachment_limit: 50 * MIB, templates: [], hours: null, routing: { mode: 'manual', release_after_secs: 300, reassign_after_secs: null, max_handovers: 2 }, auto_replies: { greeting: null, away: null, keywords: [] }, visibility: 'everything' },
-  { id: uuid(4, 3), name: 'Email Support', channel: 'email', member_agent_ids: [], member_team_ids: [uuid(2, 2)], attachment_limit: 25 * MIB, templates: [], hours: null, routing: { mode: 'manual', release_after_secs: 300, reassign_after_secs: null, max_handovers: 2 }, auto_replies: { greeting: null, away: null, keywords: [] }, visibility: 'everything' },
-  { id: uuid(5, 3), name: 'Website Chat', channel: 'webchat', member_agent_ids: [], member_team_ids: [uuid(1, 2), uuid(2, 2)], attachment_limit: 25 * MIB, templates: [], hours: null, routing: { mode: 'manual', release_after_secs: 300, reassign_after_secs: null, max_handovers: 2 }, auto_replies: { greeting: null, away: null, keywords: [] }, visibility: 'everything' },
-  { id: uuid(6, 3), name: 'Partner API', channel: 'api', member_agent_ids: [], member_team_ids: [], attachment_limit: 25 * MIB, templates: [], hours: null, routing: { mode: 'manual', release_after_secs: 300, reassign_after_secs: null, max_handovers: 2 }, auto_replies: { greeting: null, away: null, keywords: [] }, visibility: 'everything' },
+  { id: uuid(2, 3), name: 'Instagram Shop', channel: 'instagram', member_agent_ids: [], member_team_ids: [uuid(1, 2)], attachment_limit: 8 * MIB, templates: [], hours: null, routing: { mode: 'manual', release_after_secs: 300, reassign_after_secs: null, max_handovers: 2 }, auto_replies: { greeting: null, away: null, keywords: [] }, visibility: 'everything', exports_need_approval: false },
+  { id: uuid(3, 3), name: 'Telegram Support', channel: 'telegram', member_agent_ids: [], member_team_ids: [uuid(2, 2)], attachment_limit: 50 * MIB, templates: [], hours: null, routing: { mode: 'manual', release_after_secs: 300, reassign_after_secs: null, max_handovers: 2 }, auto_replies: { greeting: null, away: null, keywords: [] }, visibility: 'everything', exports_need_approval: false },
+  { id: uuid(4, 3), name: 'Email Support', channel: 'email', member_agent_ids: [], member_team_ids: [uuid(2, 2)], attachment_limit: 25 * MIB, templates: [], hours: null, routing: { mode: 'manual', release_after_secs: 300, reassign_after_secs: null, max_handovers: 2 }, auto_replies: { greeting: null, away: null, keywords: [] }, visibility: 'everything', exports_need_approval: false },
+  { id: uuid(5, 3), name: 'Website Chat', channel: 'webchat', member_agent_ids: [], member_team_ids: [uuid(1, 2), uuid(2, 2)], attachment_limit: 25 * MIB, templates: [], hours: null, routing: { mode: 'manual', release_after_secs: 300, reassign_after_secs: null, max_handovers: 2 }, auto_replies: { greeting: null, away: null, keywords: [] }, visibility: 'everything', exports_need_approval: false },
+  { id: uuid(6, 3), name: 'Partner API', channel: 'api', member_agent_ids: [], member_team_ids: [], attachment_limit: 25 * MIB, templates: [], hours: null, routing: { mode: 'manual', release_after_secs: 300, reassign_after_secs: null, max_handovers: 2 }, auto_replies: { greeting: null, away: null, keywords: [] }, visibility: 'everything', exports_need_approval: false },
 ];
 
 export const labels: Label[] = [

@@ -38,6 +38,7 @@ import type {
   StartConversationInput,
   Contact,
   CustomField,
+  ExportRequest,
   UpdateContact,
   Status,
   TemplateRef,
@@ -87,6 +88,10 @@ export function installMock(params: URLSearchParams): void {
 
   const byId = new Map(world.conversations.map((c) => [c.id, c]));
   const savedViews: SavedView[] = [];
+  // Export requests (`&exports=held` holds the first inbox's exports) and the lock time an admin requires.
+  const exportRequests: ExportRequest[] = [];
+  if (params.get('exports') === 'held') inboxes[0].exports_need_approval = true;
+  let lockRequired: number | null = params.has('lockmax') ? Number(params.get('lockmax')) : null;
   // The agent's favourite slots and use counts of quick replies, by reply id.
   const usages = new Map<string, QuickReplyUsage>([[canned[0].id, { canned_response_id: canned[0].id, agent_id: me.id, slot: 1, uses: 3, score: 3, last_used_at: Date.now() }]]);
   const freshUsage = (id: string): QuickReplyUsage => ({ canned_response_id: id, agent_id: me.id, slot: null, uses: 0, score: 0, last_used_at: null });
@@ -763,6 +768,7 @@ export function installMock(params: URLSearchParams): void {
       inbox.routing = settings.routing;
       inbox.auto_replies = settings.auto_replies;
       inbox.visibility = settings.visibility;
+      inbox.exports_need_approval = settings.exports_need_approval;
       setTimeout(() => changed('inbox'), 300);
       return structuredClone(inbox);
     },
@@ -904,6 +910,47 @@ export function installMock(params: URLSearchParams): void {
       };
     },
     export_report: (args) => `/home/sara/Downloads/switchboard-${String(args.export)}.csv`,
+    request_export: (args) => {
+      const request = {
+        id: crypto.randomUUID(),
+        requester_id: me.id,
+        requester_name: me.name,
+        inbox_id: byId.get(String(args.conversationId))?.inbox_id ?? '',
+        conversation_id: String(args.conversationId),
+        format: 'json' as const,
+        reason: String(args.reason),
+        status: 'pending' as const,
+        created_at: Date.now(),
+        decided_by: null,
+        decided_at: null,
+        note: null,
+        expires_at: null,
+        downloaded_at: null,
+      };
+      exportRequests.unshift(request);
+      return structuredClone(request);
+    },
+    export_requests: (args) =>
+      structuredClone(exportRequests.filter((r) => !args.pendingOnly || r.status === 'pending')),
+    decide_export: (args) => {
+      const request = exportRequests.find((r) => r.id === args.requestId) ?? fail('not_found', 'no such export request');
+      if (request.status !== 'pending') fail('other', 'this request was already decided');
+      request.status = args.approve ? 'approved' : 'declined';
+      request.decided_by = me.id;
+      request.decided_at = Date.now();
+      request.note = (args.note as string | null) ?? null;
+      request.expires_at = args.approve ? Date.now() + 24 * 3600_000 : null;
+      return structuredClone(request);
+    },
+    save_approved_export: (args) => {
+      const request = exportRequests.find((r) => r.id === args.requestId) ?? fail('not_found', 'no such export request');
+      if (request.status !== 'approved') fail('expired', 'this approved export was already downloaded or has expired');
+      request.status = 'downloaded';
+      request.downloaded_at = Date.now();
+      return `/home/sara/Downloads/transcript.${args.format === 'text' ? 'txt' : String(args.format)}`;
+    },
+    lock_policy: () => lockRequired,
+    set_lock_policy: (args) => (lockRequired = (args.maxIdleMinutes as number | null) ?? null),
     export_transcript: (args) => `/home/sara/Downloads/transcript.${args.format === 'text' ? 'txt' : String(args.format)}`,
     time_zones: () => ['America/New_York', 'Asia/Tehran', 'Europe/Bucharest', 'Europe/London', 'Europe/Warsaw', 'UTC'],
     reconnect: () => {

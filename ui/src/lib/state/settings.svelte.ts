@@ -17,6 +17,7 @@ export type SettingsPage =
   | { type: 'rules' }
   | { type: 'security' }
   | { type: 'audit' }
+  | { type: 'exports' }
   | { type: 'language' }
   | { type: 'contactFields' }
   | { type: TeamPage };
