@@ -570,6 +570,7 @@ async fn steps(
     new_conversation::new_conversation_steps(harness, server, workspace, session).await?;
     languages::language_steps(harness, session).await?;
     contacts::contact_steps(harness, server, session).await?;
+    contacts::data_request_steps(harness, server, workspace, session).await?;
     transcripts::transcript_steps(harness, server, workspace, session).await?;
     presence::presence_steps(harness, server, workspace, session).await?;
     quick_replies::quick_reply_steps(harness, server, workspace, session).await?;
