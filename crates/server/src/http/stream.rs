@@ -396,14 +396,14 @@ async fn read_client(
     frames: tokio::sync::mpsc::Sender<Utf8Bytes>,
 ) {
     while let Some(Ok(message)) = source.next().await {
-        match message {
-            Message::Text(text) => {
-                if frames.send(text).await.is_err() {
-                    return;
-                }
-            }
+        let text = match message {
+            Message::Text(text) => text,
             Message::Close(_) => return,
-            _ => {}
+            _ => continue,
+        };
+        // Nobody takes it when the connection has ended.
+        if frames.send(text).await.is_err() {
+            return;
         }
     }
 }
