@@ -1,8 +1,9 @@
 //! Inboxes' channels through `switchboard_core::channels`, the calls the settings screen makes,
 //! against the real server (on every backend): an admin creates a Telegram inbox with its bot's
 //! settings, "test connection" reaches the provider (a `getMe` stub on loopback standing in for
-//! api.telegram.org), an edit that leaves the token blank keeps the stored one, a provider that
-//! is down is `ok: false` with why, and an agent may not test.
+//! api.telegram.org), saving registers the inbox's callback there (`setWebhook`), an edit that
+//! leaves the token blank keeps the stored one, an edit the provider can't take (down, or a wrong
+//! token) is refused with why and stores nothing, and an agent may not test.
 
 use std::sync::Arc;
 
@@ -15,22 +16,24 @@ use crate::harness::*;
 
 const TOKEN: &str = "7012345678:AAStubTokenForTheCoreTest";
 
-/// A Bot API stub: `getMe` with `TOKEN` answers the bot, anything else 401 like Telegram.
-/// Answers its base URL and how many requests it served.
-async fn bot_api() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+/// A Bot API stub: `getMe` and `setWebhook` with `TOKEN` answer as Telegram does, anything else
+/// 401 like Telegram. Answers its base URL and the request line of each request it served.
+async fn bot_api() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
-    let served = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let count = served.clone();
+    let served = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = served.clone();
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
-            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let mut head = vec![0u8; 4096];
             let n = socket.read(&mut head).await.unwrap_or(0);
             let head = String::from_utf8_lossy(&head[..n]).to_string();
+            log.lock().expect("log").push(head.lines().next().unwrap_or_default().to_owned());
             let (status, body) = if head.starts_with(&format!("GET /bot{TOKEN}/getMe ")) {
                 let bot = json!({"id": 7012345678u64, "is_bot": true, "first_name": "Shop", "username": "shop_help_bot"});
                 ("200 OK", json!({"ok": true, "result": bot}))
+            } else if head.starts_with(&format!("POST /bot{TOKEN}/setWebhook ")) {
+                ("200 OK", json!({"ok": true, "result": true, "description": "Webhook was set"}))
             } else {
                 ("401 Unauthorized", json!({"ok": false, "error_code": 401, "description": "Unauthorized"}))
             };
@@ -43,6 +46,22 @@ async fn bot_api() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
         }
     });
     (base, served)
+}
+
+/// How many of the requests `served` so far start with `line`.
+fn asked(served: &std::sync::Mutex<Vec<String>>, line: &str) -> usize {
+    served.lock().expect("log").iter().filter(|l| l.starts_with(line)).count()
+}
+
+/// An edit that must be refused with a validation error naming `needle`.
+fn refused_with<T: std::fmt::Debug>(result: Result<T, CoreError>, needle: &str) -> String {
+    match result {
+        Err(CoreError::Rejected { code: ErrorCode::Validation, message, .. }) => {
+            assert!(message.contains(needle), "{message}");
+            message
+        }
+        other => panic!("the edit should be refused naming {needle:?}: {other:?}"),
+    }
 }
 
 fn telegram(bot_token: &str, api_base_url: &str) -> ConnectorSettings {
@@ -78,31 +97,42 @@ async fn an_admin_creates_a_telegram_inbox_and_tests_its_connection() {
         })
         .await;
 
+    let set_webhook = format!("POST /bot{TOKEN}/setWebhook ");
+    assert_eq!(asked(&served, &set_webhook), 1, "saving registered the inbox's callback: {served:?}");
     let answer = channels::test_connection(api, inbox.id).await.expect("tested");
     assert_eq!(answer, ConnectorTest { ok: true, detail: "Telegram bot @shop_help_bot (Shop)".into() });
-    assert_eq!(served.load(std::sync::atomic::Ordering::SeqCst), 1, "the provider was asked");
+    assert_eq!(asked(&served, &format!("GET /bot{TOKEN}/getMe ")), 1, "the provider was asked");
 
-    // The connector read back names no secret, and says what to register.
+    // The connector read back names no secret, and says where updates arrive.
     let info = api.inbox_connector(inbox.id).await.expect("info");
     assert_eq!(info.webhook_path, Some(format!("/api/v1/channels/{}/webhook", inbox.id)));
     assert!(!info.details.to_string().contains(TOKEN), "{info:?}");
 
-    // An edit with the token left blank keeps it; a provider that is down says so.
+    // An edit to a provider that is down is refused with why, and stores nothing: the stored
+    // settings still reach the stub.
     let closed =
         tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind").local_addr().expect("addr");
-    channels::save_connector(api, inbox.id, Some(telegram("", &format!("http://{closed}"))))
+    let why = refused_with(
+        channels::save_connector(api, inbox.id, Some(telegram("", &format!("http://{closed}")))).await,
+        "can't connect",
+    );
+    assert!(why.contains("Nothing was saved") && !why.contains(TOKEN), "{why}");
+    assert!(channels::test_connection(api, inbox.id).await.expect("tested").ok, "nothing was stored");
+
+    // An edit with the token left blank keeps it (and registers the callback again).
+    channels::save_connector(api, inbox.id, Some(telegram("", &stub)))
         .await
         .expect("saved with the token kept");
-    let answer = channels::test_connection(api, inbox.id).await.expect("tested, not an error");
-    assert!(!answer.ok && answer.detail.contains("unreachable"), "{answer:?}");
-    channels::save_connector(api, inbox.id, Some(telegram("", &stub))).await.expect("saved");
+    assert_eq!(asked(&served, &set_webhook), 2, "{served:?}");
     assert!(channels::test_connection(api, inbox.id).await.expect("tested").ok, "the stored token was kept");
 
-    // A wrong token: refused by the provider, and the answer does not repeat it.
-    channels::save_connector(api, inbox.id, Some(telegram("1:WrongToken", &stub))).await.expect("saved");
-    let answer = channels::test_connection(api, inbox.id).await.expect("tested");
-    assert!(!answer.ok && answer.detail.contains("bot token was refused"), "{answer:?}");
-    assert!(!answer.detail.contains("WrongToken"), "{answer:?}");
+    // A wrong token: refused by the provider at the save, and the answer does not repeat it.
+    let why = refused_with(
+        channels::save_connector(api, inbox.id, Some(telegram("1:WrongToken", &stub))).await,
+        "bot token was refused",
+    );
+    assert!(!why.contains("WrongToken"), "{why}");
+    assert!(channels::test_connection(api, inbox.id).await.expect("tested").ok, "the good token stays");
 
     let sara = Client::sign_in(&server, "sara@test.example").await;
     match channels::test_connection(&sara.account.api, inbox.id).await {
