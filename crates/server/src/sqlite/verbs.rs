@@ -398,9 +398,11 @@ impl StoreRead for Sql<'_> {
     fn export_request(&self, id: Id) -> StoreResult<Option<switchboard_proto::exports::ExportRequest>> {
         let data: Option<String> = self
             .conn
-            .query_row_cached("SELECT data FROM email_state WHERE key = 'export:' || ?1", [id.to_string()], |row| {
-                row.get(0)
-            })
+            .query_row_cached(
+                "SELECT data FROM email_state WHERE key = 'export:' || ?1",
+                [id.to_string()],
+                |row| row.get(0),
+            )
             .optional()?;
         Ok(data.map(|data| serde_json::from_str(&data)).transpose()?)
     }
