@@ -25,6 +25,7 @@ mod server;
 mod team_admin;
 mod transcripts;
 mod whatsapp;
+mod widget;
 
 use std::time::Duration;
 
@@ -579,6 +580,7 @@ async fn steps(
     saved_views::saved_views_steps(harness, server, workspace, session).await?;
     team_admin::team_admin_steps(harness, server, workspace, session).await?;
     language_screens::language_screen_steps(harness, server, workspace, session).await?;
+    widget::widget_steps(harness, server, workspace, session).await?;
     Ok(())
 }
 
