@@ -85,6 +85,14 @@ pub async fn search(
     Query(params): Query<SearchParams>,
 ) -> ApiResult<Json<SearchResults>> {
     let limit = search_limit(params.limit)?;
+    // No stored text holds a NUL (policy.rs refuses it), and SQLite's full-text query fails on one.
+    if params.q.contains('\0') {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidQuery,
+            "q may not contain a NUL character",
+        ));
+    }
     Ok(Json(state.workspace.search(&viewer, params.q, limit).await?))
 }
 

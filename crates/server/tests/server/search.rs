@@ -101,3 +101,15 @@ async fn contact_lookup_matches_fragments_literally() {
         assert_eq!(names, *expected, "{why}: {query:?}");
     }
 }
+
+/// Found by schemathesis's stateful run: a NUL in `q` was a 500.
+#[tokio::test]
+async fn a_nul_in_a_search_is_refused_not_a_server_error() {
+    let server = TestServer::start().await;
+    Workspace::create(&server).await;
+    let (status, body) = server.admin.get(&with_query("/api/v1/search", "caf\0é")).await;
+    assert_eq!(status, reqwest::StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_query", "{body}");
+    let (status, body) = server.admin.get(&with_query("/api/v1/contacts", "caf\0é")).await;
+    assert!(status == reqwest::StatusCode::OK || status.is_client_error(), "{status}: {body}");
+}
