@@ -335,6 +335,11 @@ async fn connection(shared: &Arc<Shared>, attempt: &mut u32) -> Ended {
         Ok(_) => {}
         Err(error) => return Ended::Failed(error),
     }
+    // A backfill may have been set under way without this engine's knowing: an engine stopped
+    // mid-bootstrap finishes the synchronous step it is in (storing a snapshot and waking its own
+    // backfill, not this one's) after this engine's backfill found nothing to do and went to
+    // sleep. Every connection wakes it to read its state again; with nothing under way it sleeps.
+    shared.backfill_wake.notify_one();
     // Catch-up (a bootstrap when the cursor is 0), one transaction per page.
     loop {
         let (cursor, check) = match config.cache.cursor().and_then(|c| Ok((c, config.cache.cursor_check()?)))
