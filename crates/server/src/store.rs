@@ -488,12 +488,18 @@ pub trait StoreTx: StoreRead {
     fn mark_reports_stale(&mut self, conversations: &[Id]) -> StoreResult<()>;
     /// Marks every conversation so (a rebuild).
     fn mark_all_reports_stale(&mut self) -> StoreResult<()>;
-    /// Replaces a conversation's facts with these, and clears its mark.
+    /// Replaces each of these conversations' facts with the ones beside it, and clears their
+    /// marks. With `roll_up`, the rollups and spreads change with them in this transaction, each
+    /// changed row read and written once for the whole batch; without, they are left as they are
+    /// for `roll_up_report_facts` to build again (a rebuild).
     fn replace_report_facts(
         &mut self,
-        conversation: Id,
-        facts: &[switchboard_proto::reports::ReportFact],
+        batch: &[(Id, Vec<switchboard_proto::reports::ReportFact>)],
+        roll_up: bool,
     ) -> StoreResult<()>;
+    /// Forgets every rollup and spread and builds them again from the stored facts, one UTC day
+    /// of facts at a time, so each row is written once (the end of a rebuild).
+    fn roll_up_report_facts(&mut self) -> StoreResult<()>;
     /// Logs a rule's run, and forgets that rule's runs older than `forget_before`.
     fn insert_automation_run(
         &mut self,

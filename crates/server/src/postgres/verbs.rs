@@ -900,6 +900,181 @@ impl StoreRead for Pg<'_> {
     }
 }
 
+impl Pg<'_> {
+    /// Changes the rollups and spreads by the facts a transaction took away (`old`) and wrote
+    /// (`facts`): each changed row read and written once.
+    fn apply_report_deltas(&mut self, old: &[ReportFact], facts: &[ReportFact]) -> StoreResult<()> {
+        // The rollups change with the facts, in this transaction: never stale. One statement per
+        // unit, each column an array (a key at most once: `rollup_deltas` merged them).
+        let deltas = facts::rollup_deltas(old, facts);
+        for unit in facts::Unit::ALL {
+            let rows: Vec<&(facts::RollupKey, facts::Counts)> =
+                deltas.iter().filter(|(key, _)| key.unit == unit).collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let start: Vec<i64> = rows.iter().map(|(k, _)| k.start).collect();
+            let inbox: Vec<Vec<u8>> = rows.iter().map(|(k, _)| k.inbox.as_bytes().to_vec()).collect();
+            let channel: Vec<&str> = rows.iter().map(|(k, _)| k.channel.as_str()).collect();
+            let agent: Vec<Vec<u8>> = rows.iter().map(|(k, _)| facts::key_bytes(k.agent)).collect();
+            let team: Vec<Vec<u8>> = rows.iter().map(|(k, _)| facts::key_bytes(k.team)).collect();
+            let labels: Vec<&str> = rows.iter().map(|(k, _)| k.labels.as_str()).collect();
+            let count = |i: usize| rows.iter().map(|(_, c)| c.columns()[i]).collect::<Vec<i64>>();
+            let (c0, c1, c2, c3, c4) = (count(0), count(1), count(2), count(3), count(4));
+            let table = unit.table();
+            self.execute(
+                &format!(
+                    "INSERT INTO {table} ({}, {}) SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::text[],
+                        $4::bytea[], $5::bytea[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[],
+                        $10::bigint[], $11::bigint[])
+                     ON CONFLICT ({}) DO UPDATE SET
+                        cycles_started = {table}.cycles_started + excluded.cycles_started,
+                        cycles_started_by_customers =
+                            {table}.cycles_started_by_customers + excluded.cycles_started_by_customers,
+                        reopened = {table}.reopened + excluded.reopened,
+                        messages_in = {table}.messages_in + excluded.messages_in,
+                        messages_out = {table}.messages_out + excluded.messages_out",
+                    facts::ROLLUP_KEY,
+                    facts::ROLLUP_COUNTS,
+                    facts::ROLLUP_KEY
+                ),
+                &[&start, &inbox, &channel, &agent, &team, &labels, &c0, &c1, &c2, &c3, &c4],
+            )?;
+            let shrunk: Vec<i64> = rows
+                .iter()
+                .filter(|(_, c)| c.columns().iter().any(|n| *n < 0))
+                .map(|(k, _)| k.start)
+                .collect();
+            if !shrunk.is_empty() {
+                self.execute(
+                    &format!(
+                        "DELETE FROM {table} WHERE start = ANY($1) AND cycles_started = 0
+                         AND cycles_started_by_customers = 0 AND reopened = 0 AND messages_in = 0 AND messages_out = 0"
+                    ),
+                    &[&shrunk],
+                )?;
+            }
+        }
+        // So do the duration facts' spreads: the changed rows read in one statement, their values
+        // taken out and put in, written back (or deleted when empty) in one statement each.
+        let deltas = facts::spread_deltas(old, facts);
+        if !deltas.is_empty() {
+            let column =
+                |f: &dyn Fn(&facts::SpreadKey) -> i64| deltas.iter().map(|d| f(&d.0)).collect::<Vec<i64>>();
+            let (unit, start, kind) = (
+                column(&|k| k.0.unit.spread_code(k.0.is_narrow())),
+                column(&|k| k.0.start),
+                column(&|k| k.1),
+            );
+            let inbox: Vec<Vec<u8>> = deltas.iter().map(|d| d.0 .0.inbox.as_bytes().to_vec()).collect();
+            let channel: Vec<&str> = deltas.iter().map(|d| d.0 .0.channel.as_str()).collect();
+            let agent: Vec<Vec<u8>> = deltas.iter().map(|d| facts::key_bytes(d.0 .0.agent)).collect();
+            let team: Vec<Vec<u8>> = deltas.iter().map(|d| facts::key_bytes(d.0 .0.team)).collect();
+            let labels: Vec<&str> = deltas.iter().map(|d| d.0 .0.labels.as_str()).collect();
+            let params: [&(dyn postgres::types::ToSql + Sync); 8] =
+                [&unit, &start, &inbox, &channel, &agent, &team, &labels, &kind];
+            let mut stored: std::collections::HashMap<usize, facts::Spread> =
+                std::collections::HashMap::new();
+            // A lookup of the primary key per changed row (LATERAL): a join the planner may hash
+            // would scan the whole table for every conversation a rebuild derives.
+            let sql = "SELECT k.n, s.wall, s.business, s.open, s.conversations
+                 FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::text[], $5::bytea[], $6::bytea[],
+                     $7::text[], $8::bigint[]) WITH ORDINALITY
+                     AS k (unit, start, inbox_id, channel, agent_id, team_id, labels, kind, n)
+                 CROSS JOIN LATERAL (SELECT wall, business, open, conversations FROM report_spreads r
+                     WHERE r.unit = k.unit AND r.start = k.start AND r.inbox_id = k.inbox_id
+                         AND r.channel = k.channel AND r.agent_id = k.agent_id AND r.team_id = k.team_id
+                         AND r.labels = k.labels AND r.kind = k.kind) AS s";
+            for row in self.rows(sql, &params)? {
+                let n: i64 = row.try_get(0)?;
+                let spread = facts::Spread::from_blobs(
+                    row.try_get(1)?,
+                    row.try_get(2)?,
+                    row.try_get(3)?,
+                    row.try_get(4)?,
+                )
+                .ok_or_else(|| StoreError("a stored spread does not parse".into()))?;
+                stored.insert(n as usize - 1, spread);
+            }
+            let (mut gone, mut kept) = (Vec::new(), Vec::new());
+            for (i, (_, remove, add)) in deltas.iter().enumerate() {
+                let mut spread = stored.remove(&i).unwrap_or_default();
+                spread.apply(remove, add).map_err(StoreError)?;
+                if spread.is_empty() {
+                    gone.push(i);
+                } else {
+                    kept.push((i, spread.blobs()));
+                }
+            }
+            // A spread key's columns (unit, start, inbox, channel, agent, team, labels, kind).
+            type KeyColumns<'a> = (
+                Vec<i64>,
+                Vec<i64>,
+                Vec<Vec<u8>>,
+                Vec<&'a str>,
+                Vec<Vec<u8>>,
+                Vec<Vec<u8>>,
+                Vec<&'a str>,
+                Vec<i64>,
+            );
+            let pick = |rows: &[usize]| -> KeyColumns {
+                (
+                    rows.iter().map(|i| unit[*i]).collect(),
+                    rows.iter().map(|i| start[*i]).collect(),
+                    rows.iter().map(|i| inbox[*i].clone()).collect(),
+                    rows.iter().map(|i| channel[*i]).collect(),
+                    rows.iter().map(|i| agent[*i].clone()).collect(),
+                    rows.iter().map(|i| team[*i].clone()).collect(),
+                    rows.iter().map(|i| labels[*i]).collect(),
+                    rows.iter().map(|i| kind[*i]).collect(),
+                )
+            };
+            // Rare (a fact moved out of its hour or day): one primary-key delete each.
+            for i in gone {
+                self.execute(
+                    "DELETE FROM report_spreads WHERE unit = $1 AND start = $2 AND inbox_id = $3 AND channel = $4
+                     AND agent_id = $5 AND team_id = $6 AND labels = $7 AND kind = $8",
+                    &[&unit[i], &start[i], &inbox[i], &channel[i], &agent[i], &team[i], &labels[i], &kind[i]],
+                )?;
+            }
+            if !kept.is_empty() {
+                let rows: Vec<usize> = kept.iter().map(|(i, _)| *i).collect();
+                let k = pick(&rows);
+                let blob =
+                    |b: usize| kept.iter().map(|(_, blobs)| blobs[b].clone()).collect::<Vec<Vec<u8>>>();
+                let (wall, business, open, conversations) = (blob(0), blob(1), blob(2), blob(3));
+                self.execute(
+                    &format!(
+                        "INSERT INTO report_spreads ({}, {}) SELECT * FROM unnest($1::bigint[], $2::bigint[],
+                            $3::bytea[], $4::text[], $5::bytea[], $6::bytea[], $7::text[], $8::bigint[],
+                            $9::bytea[], $10::bytea[], $11::bytea[], $12::bytea[])
+                         ON CONFLICT ({}) DO UPDATE SET wall = excluded.wall, business = excluded.business,
+                            open = excluded.open, conversations = excluded.conversations",
+                        facts::SPREAD_KEY,
+                        facts::SPREAD_VALUES,
+                        facts::SPREAD_KEY
+                    ),
+                    &[
+                        &k.0,
+                        &k.1,
+                        &k.2,
+                        &k.3,
+                        &k.4,
+                        &k.5,
+                        &k.6,
+                        &k.7,
+                        &wall,
+                        &business,
+                        &open,
+                        &conversations,
+                    ],
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl StoreTx for Pg<'_> {
     fn put_json(&mut self, kind: EntityKind, id: Id, audience: Audience, value: Value) -> StoreResult<()> {
         self.put_row(kind, id, audience, value)
@@ -1043,24 +1218,32 @@ impl StoreTx for Pg<'_> {
         Ok(())
     }
 
-    fn replace_report_facts(&mut self, conversation: Id, facts: &[ReportFact]) -> StoreResult<()> {
-        let id = conversation.to_string();
-        let key = conversation.as_bytes().as_slice();
+    fn replace_report_facts(&mut self, batch: &[(Id, Vec<ReportFact>)], roll_up: bool) -> StoreResult<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let stale: Vec<String> = batch.iter().map(|(id, _)| id.to_string()).collect();
+        let keys: Vec<&[u8]> = batch.iter().map(|(id, _)| id.as_bytes().as_slice()).collect();
         let old = self.report_rows(
-            &format!("DELETE FROM report_rows WHERE conversation_id = $1 RETURNING {}", facts::COLUMNS),
-            &[&key],
+            &format!("DELETE FROM report_rows WHERE conversation_id = ANY($1) RETURNING {}", facts::COLUMNS),
+            &[&keys],
         )?;
-        self.execute("DELETE FROM report_durations WHERE conversation_id = $1", &[&key])?;
+        self.execute("DELETE FROM report_durations WHERE conversation_id = ANY($1)", &[&keys])?;
+        let new: Vec<ReportFact> = batch.iter().flat_map(|(_, facts)| facts.iter().cloned()).collect();
+        let facts = new.as_slice();
         if !facts.is_empty() {
-            // One statement per conversation: each column as an array.
+            // One statement for the batch: each column as an array.
             let column = |f: &dyn Fn(&ReportFact) -> i64| facts.iter().map(f).collect::<Vec<i64>>();
             let ids = |f: &dyn Fn(&ReportFact) -> Option<Id>| {
                 facts.iter().map(f).map(|id| id.map(|id| id.as_bytes().to_vec())).collect::<Vec<_>>()
             };
             let texts = |f: &dyn Fn(&ReportFact) -> String| facts.iter().map(f).collect::<Vec<String>>();
             let at = column(&|f| f.at);
-            let conversations = vec![key; facts.len()];
-            let seq: Vec<i64> = (0..facts.len() as i64).collect();
+            let conversations: Vec<&[u8]> = batch
+                .iter()
+                .flat_map(|(id, facts)| std::iter::repeat_n(id.as_bytes().as_slice(), facts.len()))
+                .collect();
+            let seq: Vec<i64> = batch.iter().flat_map(|(_, facts)| 0..facts.len() as i64).collect();
             let kind = column(&|f| facts::kind_code(f.kind));
             let cycle = column(&|f| i64::from(f.cycle));
             let instance = column(&|f| i64::from(f.instance));
@@ -1111,180 +1294,40 @@ impl StoreTx for Pg<'_> {
                         agent_id, origin, labels, wall_ms, business_ms, open_ms)
                      SELECT at, conversation_id, seq, kind, inbox_id, channel, team_id, agent_id, origin, labels,
                         wall_ms, business_ms, open_ms
-                     FROM report_rows WHERE conversation_id = $1 AND kind >= {}",
+                     FROM report_rows WHERE conversation_id = ANY($1) AND kind >= {}",
                     facts::kind_code(FactKind::FirstResponse)
                 ),
-                &[&key],
+                &[&keys],
             )?;
         }
-        // The rollups change with the facts, in this transaction: never stale. One statement per
-        // unit, each column an array (a key at most once: `rollup_deltas` merged them).
-        let deltas = facts::rollup_deltas(&old, facts);
-        for unit in facts::Unit::ALL {
-            let rows: Vec<&(facts::RollupKey, facts::Counts)> =
-                deltas.iter().filter(|(key, _)| key.unit == unit).collect();
-            if rows.is_empty() {
-                continue;
-            }
-            let start: Vec<i64> = rows.iter().map(|(k, _)| k.start).collect();
-            let inbox: Vec<Vec<u8>> = rows.iter().map(|(k, _)| k.inbox.as_bytes().to_vec()).collect();
-            let channel: Vec<&str> = rows.iter().map(|(k, _)| k.channel.as_str()).collect();
-            let agent: Vec<Vec<u8>> = rows.iter().map(|(k, _)| facts::key_bytes(k.agent)).collect();
-            let team: Vec<Vec<u8>> = rows.iter().map(|(k, _)| facts::key_bytes(k.team)).collect();
-            let labels: Vec<&str> = rows.iter().map(|(k, _)| k.labels.as_str()).collect();
-            let count = |i: usize| rows.iter().map(|(_, c)| c.columns()[i]).collect::<Vec<i64>>();
-            let (c0, c1, c2, c3, c4) = (count(0), count(1), count(2), count(3), count(4));
-            let table = unit.table();
-            self.execute(
+        self.execute("DELETE FROM report_stale WHERE conversation_id = ANY($1)", &[&stale])?;
+        if roll_up {
+            self.apply_report_deltas(&old, facts)?;
+        }
+        Ok(())
+    }
+
+    fn roll_up_report_facts(&mut self) -> StoreResult<()> {
+        self.execute("DELETE FROM report_hours", &[])?;
+        self.execute("DELETE FROM report_days", &[])?;
+        self.execute("DELETE FROM report_spreads", &[])?;
+        // Each UTC day's facts make that day's rows and its hours' whole: one pass per day, so
+        // every row is one insert (an update per conversation left a dead tuple each time).
+        let days: Vec<i64> = self
+            .rows(
                 &format!(
-                    "INSERT INTO {table} ({}, {}) SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::text[],
-                        $4::bytea[], $5::bytea[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[],
-                        $10::bigint[], $11::bigint[])
-                     ON CONFLICT ({}) DO UPDATE SET
-                        cycles_started = {table}.cycles_started + excluded.cycles_started,
-                        cycles_started_by_customers =
-                            {table}.cycles_started_by_customers + excluded.cycles_started_by_customers,
-                        reopened = {table}.reopened + excluded.reopened,
-                        messages_in = {table}.messages_in + excluded.messages_in,
-                        messages_out = {table}.messages_out + excluded.messages_out",
-                    facts::ROLLUP_KEY,
-                    facts::ROLLUP_COUNTS,
-                    facts::ROLLUP_KEY
+                    "SELECT DISTINCT at - ((at % {day}) + {day}) % {day} FROM report_rows",
+                    day = facts::DAY
                 ),
-                &[&start, &inbox, &channel, &agent, &team, &labels, &c0, &c1, &c2, &c3, &c4],
-            )?;
-            let shrunk: Vec<i64> = rows
-                .iter()
-                .filter(|(_, c)| c.columns().iter().any(|n| *n < 0))
-                .map(|(k, _)| k.start)
-                .collect();
-            if !shrunk.is_empty() {
-                self.execute(
-                    &format!(
-                        "DELETE FROM {table} WHERE start = ANY($1) AND cycles_started = 0
-                         AND cycles_started_by_customers = 0 AND reopened = 0 AND messages_in = 0 AND messages_out = 0"
-                    ),
-                    &[&shrunk],
-                )?;
-            }
+                &[],
+            )?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<_, _>>()?;
+        for day in days {
+            let facts = self.report_facts(day, day + facts::DAY)?;
+            self.apply_report_deltas(&[], &facts)?;
         }
-        // So do the duration facts' spreads: the changed rows read in one statement, their values
-        // taken out and put in, written back (or deleted when empty) in one statement each.
-        let deltas = facts::spread_deltas(&old, facts);
-        if !deltas.is_empty() {
-            let column =
-                |f: &dyn Fn(&facts::SpreadKey) -> i64| deltas.iter().map(|d| f(&d.0)).collect::<Vec<i64>>();
-            let (unit, start, kind) = (
-                column(&|k| k.0.unit.spread_code(k.0.is_narrow())),
-                column(&|k| k.0.start),
-                column(&|k| k.1),
-            );
-            let inbox: Vec<Vec<u8>> = deltas.iter().map(|d| d.0 .0.inbox.as_bytes().to_vec()).collect();
-            let channel: Vec<&str> = deltas.iter().map(|d| d.0 .0.channel.as_str()).collect();
-            let agent: Vec<Vec<u8>> = deltas.iter().map(|d| facts::key_bytes(d.0 .0.agent)).collect();
-            let team: Vec<Vec<u8>> = deltas.iter().map(|d| facts::key_bytes(d.0 .0.team)).collect();
-            let labels: Vec<&str> = deltas.iter().map(|d| d.0 .0.labels.as_str()).collect();
-            let params: [&(dyn postgres::types::ToSql + Sync); 8] =
-                [&unit, &start, &inbox, &channel, &agent, &team, &labels, &kind];
-            let mut stored: std::collections::HashMap<usize, facts::Spread> =
-                std::collections::HashMap::new();
-            // A lookup of the primary key per changed row (LATERAL): a join the planner may hash
-            // would scan the whole table for every conversation a rebuild derives.
-            let sql = "SELECT k.n, s.wall, s.business, s.open, s.conversations
-                 FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::text[], $5::bytea[], $6::bytea[],
-                     $7::text[], $8::bigint[]) WITH ORDINALITY
-                     AS k (unit, start, inbox_id, channel, agent_id, team_id, labels, kind, n)
-                 CROSS JOIN LATERAL (SELECT wall, business, open, conversations FROM report_spreads r
-                     WHERE r.unit = k.unit AND r.start = k.start AND r.inbox_id = k.inbox_id
-                         AND r.channel = k.channel AND r.agent_id = k.agent_id AND r.team_id = k.team_id
-                         AND r.labels = k.labels AND r.kind = k.kind) AS s";
-            for row in self.rows(sql, &params)? {
-                let n: i64 = row.try_get(0)?;
-                let spread = facts::Spread::from_blobs(
-                    row.try_get(1)?,
-                    row.try_get(2)?,
-                    row.try_get(3)?,
-                    row.try_get(4)?,
-                )
-                .ok_or_else(|| StoreError("a stored spread does not parse".into()))?;
-                stored.insert(n as usize - 1, spread);
-            }
-            let (mut gone, mut kept) = (Vec::new(), Vec::new());
-            for (i, (_, remove, add)) in deltas.iter().enumerate() {
-                let mut spread = stored.remove(&i).unwrap_or_default();
-                spread.apply(remove, add).map_err(StoreError)?;
-                if spread.is_empty() {
-                    gone.push(i);
-                } else {
-                    kept.push((i, spread.blobs()));
-                }
-            }
-            // A spread key's columns (unit, start, inbox, channel, agent, team, labels, kind).
-            type KeyColumns<'a> = (
-                Vec<i64>,
-                Vec<i64>,
-                Vec<Vec<u8>>,
-                Vec<&'a str>,
-                Vec<Vec<u8>>,
-                Vec<Vec<u8>>,
-                Vec<&'a str>,
-                Vec<i64>,
-            );
-            let pick = |rows: &[usize]| -> KeyColumns {
-                (
-                    rows.iter().map(|i| unit[*i]).collect(),
-                    rows.iter().map(|i| start[*i]).collect(),
-                    rows.iter().map(|i| inbox[*i].clone()).collect(),
-                    rows.iter().map(|i| channel[*i]).collect(),
-                    rows.iter().map(|i| agent[*i].clone()).collect(),
-                    rows.iter().map(|i| team[*i].clone()).collect(),
-                    rows.iter().map(|i| labels[*i]).collect(),
-                    rows.iter().map(|i| kind[*i]).collect(),
-                )
-            };
-            // Rare (a fact moved out of its hour or day): one primary-key delete each.
-            for i in gone {
-                self.execute(
-                    "DELETE FROM report_spreads WHERE unit = $1 AND start = $2 AND inbox_id = $3 AND channel = $4
-                     AND agent_id = $5 AND team_id = $6 AND labels = $7 AND kind = $8",
-                    &[&unit[i], &start[i], &inbox[i], &channel[i], &agent[i], &team[i], &labels[i], &kind[i]],
-                )?;
-            }
-            if !kept.is_empty() {
-                let rows: Vec<usize> = kept.iter().map(|(i, _)| *i).collect();
-                let k = pick(&rows);
-                let blob =
-                    |b: usize| kept.iter().map(|(_, blobs)| blobs[b].clone()).collect::<Vec<Vec<u8>>>();
-                let (wall, business, open, conversations) = (blob(0), blob(1), blob(2), blob(3));
-                self.execute(
-                    &format!(
-                        "INSERT INTO report_spreads ({}, {}) SELECT * FROM unnest($1::bigint[], $2::bigint[],
-                            $3::bytea[], $4::text[], $5::bytea[], $6::bytea[], $7::text[], $8::bigint[],
-                            $9::bytea[], $10::bytea[], $11::bytea[], $12::bytea[])
-                         ON CONFLICT ({}) DO UPDATE SET wall = excluded.wall, business = excluded.business,
-                            open = excluded.open, conversations = excluded.conversations",
-                        facts::SPREAD_KEY,
-                        facts::SPREAD_VALUES,
-                        facts::SPREAD_KEY
-                    ),
-                    &[
-                        &k.0,
-                        &k.1,
-                        &k.2,
-                        &k.3,
-                        &k.4,
-                        &k.5,
-                        &k.6,
-                        &k.7,
-                        &wall,
-                        &business,
-                        &open,
-                        &conversations,
-                    ],
-                )?;
-            }
-        }
-        self.execute("DELETE FROM report_stale WHERE conversation_id = $1", &[&id])?;
         Ok(())
     }
 

@@ -1008,6 +1008,112 @@ impl StoreRead for Sql<'_> {
     }
 }
 
+impl Sql<'_> {
+    /// Changes the rollups and spreads by the facts a transaction took away (`old`) and wrote
+    /// (`new`): each changed row read and written once.
+    fn apply_report_deltas(&mut self, old: &[ReportFact], facts: &[ReportFact]) -> StoreResult<()> {
+        // The rollups change with the facts, in this transaction: never stale.
+        for (rollup, counts) in facts::rollup_deltas(old, facts) {
+            let table = rollup.unit.table();
+            let c = counts.columns();
+            let key = params![
+                rollup.start,
+                rollup.inbox.as_bytes().as_slice(),
+                rollup.channel,
+                facts::key_bytes(rollup.agent),
+                facts::key_bytes(rollup.team),
+                rollup.labels,
+            ];
+            self.conn
+                .prepare_cached(&format!(
+                    "INSERT INTO {table} ({}, {}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                     ON CONFLICT ({}) DO UPDATE SET
+                        cycles_started = cycles_started + excluded.cycles_started,
+                        cycles_started_by_customers = cycles_started_by_customers + excluded.cycles_started_by_customers,
+                        reopened = reopened + excluded.reopened,
+                        messages_in = messages_in + excluded.messages_in,
+                        messages_out = messages_out + excluded.messages_out",
+                    facts::ROLLUP_KEY,
+                    facts::ROLLUP_COUNTS,
+                    facts::ROLLUP_KEY
+                ))?
+                .execute(params![key[0], key[1], key[2], key[3], key[4], key[5], c[0], c[1], c[2], c[3], c[4]])?;
+            if c.iter().any(|n| *n < 0) {
+                self.conn
+                    .prepare_cached(&format!(
+                        "DELETE FROM {table} WHERE start = ?1 AND inbox_id = ?2 AND channel = ?3 AND agent_id = ?4
+                         AND team_id = ?5 AND labels = ?6 AND cycles_started = 0 AND cycles_started_by_customers = 0
+                         AND reopened = 0 AND messages_in = 0 AND messages_out = 0"
+                    ))?
+                    .execute(key)?;
+            }
+        }
+        // So do the duration facts' spreads: each changed row read, its values taken out and
+        // put in, written back (or gone when empty).
+        for ((rollup, kind), remove, add) in facts::spread_deltas(old, facts) {
+            let key = params![
+                rollup.unit.spread_code(rollup.is_narrow()),
+                rollup.start,
+                rollup.inbox.as_bytes().as_slice(),
+                rollup.channel,
+                facts::key_bytes(rollup.agent),
+                facts::key_bytes(rollup.team),
+                rollup.labels,
+                kind,
+            ];
+            let where_key = "unit = ?1 AND start = ?2 AND inbox_id = ?3 AND channel = ?4 AND agent_id = ?5
+                 AND team_id = ?6 AND labels = ?7 AND kind = ?8";
+            let mut spread = {
+                let mut statement = self.conn.prepare_cached(&format!(
+                    "SELECT {} FROM report_spreads WHERE {where_key}",
+                    facts::SPREAD_VALUES
+                ))?;
+                let mut rows = statement.query(key)?;
+                match rows.next()? {
+                    None => facts::Spread::default(),
+                    Some(row) => {
+                        let blob = |i: usize| sql_value(row.get_ref(i)?.as_blob());
+                        facts::Spread::from_blobs(blob(0)?, blob(1)?, blob(2)?, blob(3)?)
+                            .ok_or_else(|| StoreError("a stored spread does not parse".into()))?
+                    }
+                }
+            };
+            spread.apply(&remove, &add).map_err(StoreError)?;
+            if spread.is_empty() {
+                self.conn
+                    .prepare_cached(&format!("DELETE FROM report_spreads WHERE {where_key}"))?
+                    .execute(key)?;
+            } else {
+                let [wall, business, open, conversations] = spread.blobs();
+                self.conn
+                    .prepare_cached(&format!(
+                        "INSERT INTO report_spreads ({}, {}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                         ON CONFLICT ({}) DO UPDATE SET wall = excluded.wall, business = excluded.business,
+                            open = excluded.open, conversations = excluded.conversations",
+                        facts::SPREAD_KEY,
+                        facts::SPREAD_VALUES,
+                        facts::SPREAD_KEY
+                    ))?
+                    .execute(params![
+                        key[0],
+                        key[1],
+                        key[2],
+                        key[3],
+                        key[4],
+                        key[5],
+                        key[6],
+                        key[7],
+                        wall,
+                        business,
+                        open,
+                        conversations
+                    ])?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl StoreTx for Sql<'_> {
     fn put_json(&mut self, kind: EntityKind, id: Id, audience: Audience, value: Value) -> StoreResult<()> {
         self.put_row(kind, id, audience, value)
@@ -1155,137 +1261,66 @@ impl StoreTx for Sql<'_> {
         Ok(())
     }
 
-    fn replace_report_facts(&mut self, conversation: Id, facts: &[ReportFact]) -> StoreResult<()> {
-        let id = conversation.to_string();
-        let key = conversation.as_bytes().as_slice();
-        let old = self.report_rows(
-            &format!("DELETE FROM report_rows WHERE conversation_id = ?1 RETURNING {}", facts::COLUMNS),
-            [key],
-        )?;
-        let mut insert = self.conn.prepare_cached(&format!(
-            "INSERT INTO report_rows ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-            facts::COLUMNS
-        ))?;
-        for (seq, fact) in facts.iter().enumerate() {
-            insert.execute(params![
-                fact.at,
-                key,
-                seq as i64,
-                facts::kind_code(fact.kind),
-                i64::from(fact.cycle),
-                i64::from(fact.instance),
-                fact.inbox_id.as_bytes().as_slice(),
-                fact.channel.as_str(),
-                fact.team_id.as_ref().map(|id| id.as_bytes().as_slice()),
-                fact.agent_id.as_ref().map(|id| id.as_bytes().as_slice()),
-                facts::origin_code(fact.origin),
-                fact.priority.as_str(),
-                facts::labels_text(&fact.labels),
-                fact.start_at,
-                fact.wall_ms,
-                fact.business_ms,
-                fact.open_ms,
-            ])?;
-        }
-        // The rollups change with the facts, in this transaction: never stale.
-        for (rollup, counts) in facts::rollup_deltas(&old, facts) {
-            let table = rollup.unit.table();
-            let c = counts.columns();
-            let key = params![
-                rollup.start,
-                rollup.inbox.as_bytes().as_slice(),
-                rollup.channel,
-                facts::key_bytes(rollup.agent),
-                facts::key_bytes(rollup.team),
-                rollup.labels,
-            ];
+    fn replace_report_facts(&mut self, batch: &[(Id, Vec<ReportFact>)], roll_up: bool) -> StoreResult<()> {
+        let mut old = Vec::new();
+        for (conversation, facts) in batch {
+            let key = conversation.as_bytes().as_slice();
+            old.extend(self.report_rows(
+                &format!("DELETE FROM report_rows WHERE conversation_id = ?1 RETURNING {}", facts::COLUMNS),
+                [key],
+            )?);
+            let mut insert = self.conn.prepare_cached(&format!(
+                "INSERT INTO report_rows ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                facts::COLUMNS
+            ))?;
+            for (seq, fact) in facts.iter().enumerate() {
+                insert.execute(params![
+                    fact.at,
+                    key,
+                    seq as i64,
+                    facts::kind_code(fact.kind),
+                    i64::from(fact.cycle),
+                    i64::from(fact.instance),
+                    fact.inbox_id.as_bytes().as_slice(),
+                    fact.channel.as_str(),
+                    fact.team_id.as_ref().map(|id| id.as_bytes().as_slice()),
+                    fact.agent_id.as_ref().map(|id| id.as_bytes().as_slice()),
+                    facts::origin_code(fact.origin),
+                    fact.priority.as_str(),
+                    facts::labels_text(&fact.labels),
+                    fact.start_at,
+                    fact.wall_ms,
+                    fact.business_ms,
+                    fact.open_ms,
+                ])?;
+            }
             self.conn
-                .prepare_cached(&format!(
-                    "INSERT INTO {table} ({}, {}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-                     ON CONFLICT ({}) DO UPDATE SET
-                        cycles_started = cycles_started + excluded.cycles_started,
-                        cycles_started_by_customers = cycles_started_by_customers + excluded.cycles_started_by_customers,
-                        reopened = reopened + excluded.reopened,
-                        messages_in = messages_in + excluded.messages_in,
-                        messages_out = messages_out + excluded.messages_out",
-                    facts::ROLLUP_KEY,
-                    facts::ROLLUP_COUNTS,
-                    facts::ROLLUP_KEY
-                ))?
-                .execute(params![key[0], key[1], key[2], key[3], key[4], key[5], c[0], c[1], c[2], c[3], c[4]])?;
-            if c.iter().any(|n| *n < 0) {
-                self.conn
-                    .prepare_cached(&format!(
-                        "DELETE FROM {table} WHERE start = ?1 AND inbox_id = ?2 AND channel = ?3 AND agent_id = ?4
-                         AND team_id = ?5 AND labels = ?6 AND cycles_started = 0 AND cycles_started_by_customers = 0
-                         AND reopened = 0 AND messages_in = 0 AND messages_out = 0"
-                    ))?
-                    .execute(key)?;
-            }
+                .execute("DELETE FROM report_stale WHERE conversation_id = ?1", [conversation.to_string()])?;
         }
-        // So do the duration facts' spreads: each changed row read, its values taken out and
-        // put in, written back (or gone when empty).
-        for ((rollup, kind), remove, add) in facts::spread_deltas(&old, facts) {
-            let key = params![
-                rollup.unit.spread_code(rollup.is_narrow()),
-                rollup.start,
-                rollup.inbox.as_bytes().as_slice(),
-                rollup.channel,
-                facts::key_bytes(rollup.agent),
-                facts::key_bytes(rollup.team),
-                rollup.labels,
-                kind,
-            ];
-            let where_key = "unit = ?1 AND start = ?2 AND inbox_id = ?3 AND channel = ?4 AND agent_id = ?5
-                 AND team_id = ?6 AND labels = ?7 AND kind = ?8";
-            let mut spread = {
-                let mut statement = self.conn.prepare_cached(&format!(
-                    "SELECT {} FROM report_spreads WHERE {where_key}",
-                    facts::SPREAD_VALUES
-                ))?;
-                let mut rows = statement.query(key)?;
-                match rows.next()? {
-                    None => facts::Spread::default(),
-                    Some(row) => {
-                        let blob = |i: usize| sql_value(row.get_ref(i)?.as_blob());
-                        facts::Spread::from_blobs(blob(0)?, blob(1)?, blob(2)?, blob(3)?)
-                            .ok_or_else(|| StoreError("a stored spread does not parse".into()))?
-                    }
-                }
-            };
-            spread.apply(&remove, &add).map_err(StoreError)?;
-            if spread.is_empty() {
-                self.conn
-                    .prepare_cached(&format!("DELETE FROM report_spreads WHERE {where_key}"))?
-                    .execute(key)?;
-            } else {
-                let [wall, business, open, conversations] = spread.blobs();
-                self.conn
-                    .prepare_cached(&format!(
-                        "INSERT INTO report_spreads ({}, {}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-                         ON CONFLICT ({}) DO UPDATE SET wall = excluded.wall, business = excluded.business,
-                            open = excluded.open, conversations = excluded.conversations",
-                        facts::SPREAD_KEY,
-                        facts::SPREAD_VALUES,
-                        facts::SPREAD_KEY
-                    ))?
-                    .execute(params![
-                        key[0],
-                        key[1],
-                        key[2],
-                        key[3],
-                        key[4],
-                        key[5],
-                        key[6],
-                        key[7],
-                        wall,
-                        business,
-                        open,
-                        conversations
-                    ])?;
-            }
+        if roll_up {
+            let new: Vec<ReportFact> = batch.iter().flat_map(|(_, facts)| facts.iter().cloned()).collect();
+            self.apply_report_deltas(&old, &new)?;
         }
-        self.conn.execute("DELETE FROM report_stale WHERE conversation_id = ?1", [&id])?;
+        Ok(())
+    }
+
+    fn roll_up_report_facts(&mut self) -> StoreResult<()> {
+        for table in ["report_hours", "report_days", "report_spreads"] {
+            self.conn.execute(&format!("DELETE FROM {table}"), [])?;
+        }
+        // Each UTC day's facts make that day's rows and its hours' whole: one pass per day.
+        let days: Vec<Millis> = {
+            let mut statement = self.conn.prepare(&format!(
+                "SELECT DISTINCT at - ((at % {day}) + {day}) % {day} FROM report_rows",
+                day = facts::DAY
+            ))?;
+            let days = statement.query_map([], |row| row.get(0))?.collect::<rusqlite::Result<_>>()?;
+            days
+        };
+        for day in days {
+            let facts = self.report_facts(day, day + facts::DAY)?;
+            self.apply_report_deltas(&[], &facts)?;
+        }
         Ok(())
     }
 

@@ -219,9 +219,11 @@ pub fn derive(conversation: Id, inbox: &Inbox, events: &[ConversationEvent]) -> 
     walk.facts
 }
 
-/// Derives the facts of every conversation whose ledger grew since they were last derived.
-/// Returns how many it derived.
-fn refresh(tx: &mut dyn StoreTx) -> Outcome<u64> {
+/// Derives the facts of every conversation whose ledger grew since they were last derived, a
+/// batch at a time (each rollup and spread row a batch changes is written once for it; with
+/// `roll_up` false not at all, for a rebuild's `roll_up_report_facts`). Returns how many it
+/// derived.
+fn refresh(tx: &mut dyn StoreTx, roll_up: bool) -> Outcome<u64> {
     let mut derived = 0;
     loop {
         let stale = tx.stale_report_conversations(REFRESH_BATCH)?;
@@ -229,6 +231,7 @@ fn refresh(tx: &mut dyn StoreTx) -> Outcome<u64> {
             return Ok(derived);
         }
         let mut inboxes: BTreeMap<Id, Option<Inbox>> = BTreeMap::new();
+        let mut batch = Vec::with_capacity(stale.len());
         for id in stale {
             let facts = match tx.get::<Conversation>(id)? {
                 Some(conversation) => {
@@ -247,9 +250,10 @@ fn refresh(tx: &mut dyn StoreTx) -> Outcome<u64> {
                 }
                 None => vec![],
             };
-            tx.replace_report_facts(id, &facts)?;
-            derived += 1;
+            batch.push((id, facts));
         }
+        tx.replace_report_facts(&batch, roll_up)?;
+        derived += batch.len() as u64;
     }
 }
 
@@ -546,7 +550,7 @@ impl Workspace {
     /// in a read snapshot, so a report over a million facts never holds the writer (customer
     /// messages would wait behind it). It counts what was committed when it read.
     async fn refresh_reports(&self) -> Outcome<()> {
-        self.write(|tx| refresh(tx).map(|_| ())).await
+        self.write(|tx| refresh(tx, true).map(|_| ())).await
     }
 
     /// `GET /reports/summary`: the period's figures per group, and the period before it.
@@ -677,7 +681,7 @@ impl Workspace {
             let mut facts = tx.conversation_report_facts(conversation)?;
             let fact = facts.get_mut(index).ok_or_else(|| Refusal::validation("no such fact"))?;
             fact.at = at;
-            Ok(tx.replace_report_facts(conversation, &facts)?)
+            Ok(tx.replace_report_facts(&[(conversation, facts)], true)?)
         })
         .await
     }
@@ -839,12 +843,16 @@ impl Workspace {
         .await
     }
 
-    /// `POST /reports/rebuild` (admins): every conversation's facts derived again from its ledger.
+    /// `POST /reports/rebuild` (admins): every conversation's facts derived again from its ledger,
+    /// then the rollups and spreads built from them once (not changed conversation by conversation,
+    /// which rewrote each day's rows once per conversation with a fact in it).
     pub async fn rebuild_reports(&self, viewer: &Viewer) -> Outcome<ReportsRebuilt> {
         crate::policy::require_admin(viewer)?;
         self.write(|tx| {
             tx.mark_all_reports_stale()?;
-            Ok(ReportsRebuilt { conversations: refresh(tx)? })
+            let conversations = refresh(tx, false)?;
+            tx.roll_up_report_facts()?;
+            Ok(ReportsRebuilt { conversations })
         })
         .await
     }
