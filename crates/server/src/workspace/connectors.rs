@@ -233,13 +233,20 @@ impl Workspace {
     /// writing (as an ordinary upsert on the feed, so desktops learn it) each inbox whose stored
     /// rules differ: one stored before the field existed, or one whose connector's capabilities
     /// changed with a new version. `launch` runs it before serving; answers how many changed. The
-    /// rules stay derived by that one function, on a connector's save and here alike.
+    /// rules stay derived by that one function, on a connector's save and here alike. An inbox on
+    /// a channel without templates (Messenger, Instagram) stored with some, before they were
+    /// refused there (`directory.rs::check_templates`), loses them, so no listing offers them.
     pub async fn refresh_reply_rules(&self) -> Outcome<usize> {
         self.write(|tx| {
             let mut changed = 0;
             for mut inbox in tx.all::<Inbox>()? {
                 let rules = reply_rules(inbox.channel, connector_settings(&*tx, inbox.id)?.as_ref());
-                if inbox.reply_rules != rules {
+                let stray =
+                    !inbox.templates.is_empty() && !crate::rules::channel_has_templates(inbox.channel);
+                if inbox.reply_rules != rules || stray {
+                    if stray {
+                        inbox.templates.clear();
+                    }
                     inbox.reply_rules = rules;
                     tx.put(&inbox, Audience::EVERYONE)?;
                     changed += 1;
@@ -251,13 +258,21 @@ impl Workspace {
     }
 
     /// What an admin may read of an inbox's connector: its kind, whether it is simulated, the
-    /// callback to register, and its settings without secrets.
+    /// callback to register, and its settings without secrets; on a Telegram webhook inbox, the
+    /// callback the server registered itself (`details.registered_webhook_url`).
     pub async fn connector_info(&self, viewer: &Viewer, inbox_id: Id) -> Outcome<ConnectorInfo> {
         policy::require_admin(viewer)?;
         self.read(move |store| {
             store.get::<Inbox>(inbox_id)?.ok_or_else(|| Refusal::not_found("inbox"))?;
             let settings = connector_settings(store, inbox_id)?;
-            Ok(connectors::info(inbox_id, settings.as_ref()))
+            let mut info = connectors::info(inbox_id, settings.as_ref());
+            if let Some(ConnectorSettings::Telegram(telegram)) = &settings {
+                let registered = super::telegram::registered_webhook(store, inbox_id)?;
+                if let (TelegramMode::Webhook, Some(url)) = (telegram.mode, registered) {
+                    info.details["registered_webhook_url"] = serde_json::json!(url);
+                }
+            }
+            Ok(info)
         })
         .await
     }
@@ -285,5 +300,87 @@ impl Workspace {
     /// refused, say).
     pub async fn channel_activity(&self, inbox_id: Id, conversation_id: Id, text: String) -> Outcome<()> {
         self.write(move |tx| activity(tx, inbox_id, conversation_id, Sender::System, text).map(|_| ())).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+    use switchboard_proto::*;
+
+    use crate::{
+        clock::ManualClock,
+        store::{Audience, StoreReadExt, StoreTxExt},
+        workspace::Viewer,
+        ServerConfig,
+    };
+
+    #[tokio::test]
+    async fn templates_stored_on_a_meta_inbox_are_dropped_at_start_and_refused_after() {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let clock = Arc::new(ManualClock::default());
+        clock.set(1_000_000);
+        let workspace =
+            crate::open_workspace_with_clock(&ServerConfig::new(data_dir.path()), clock).expect("open");
+        let admin = workspace
+            .create_first_admin(CreateAgent {
+                name: "Ada".into(),
+                email: "ada@example.com".into(),
+                role: Role::Admin,
+                password: "correct horse battery".into(),
+                team_ids: vec![],
+            })
+            .await
+            .expect("admin");
+        let admin = Viewer { agent: admin, device_id: Id::nil() };
+        let template = json!({"name": "follow_up", "language": "en", "body": "Hi {{1}}, any news?"});
+        let mut ids = Vec::new();
+        for channel in ["facebook", "instagram", "whatsapp"] {
+            let request = json!({"name": channel, "channel": channel});
+            let created = workspace
+                .create_inbox(&admin, serde_json::from_value(request).expect("request"))
+                .await
+                .expect("inbox");
+            ids.push(created.inbox.id);
+        }
+        // As a version that took templates on any channel stored them.
+        let stored: MessageTemplate = serde_json::from_value(template.clone()).expect("template");
+        let written = ids.clone();
+        workspace
+            .write(move |tx| {
+                for id in written {
+                    let mut inbox: Inbox = tx.get(id)?.expect("inbox");
+                    inbox.templates = vec![stored.clone()];
+                    tx.put(&inbox, Audience::EVERYONE)?;
+                }
+                Ok(())
+            })
+            .await
+            .expect("old templates");
+
+        assert_eq!(workspace.refresh_reply_rules().await.expect("refresh"), 2, "the two Meta inboxes");
+        let read = ids.clone();
+        let inboxes: Vec<Inbox> = workspace
+            .read(move |store| read.iter().map(|id| Ok(store.get::<Inbox>(*id)?.expect("inbox"))).collect())
+            .await
+            .expect("read");
+        let counts: Vec<usize> = inboxes.iter().map(|inbox| inbox.templates.len()).collect();
+        assert_eq!(counts, [0, 0, 1], "Messenger and Instagram list none; WhatsApp keeps its own");
+        assert_eq!(workspace.refresh_reply_rules().await.expect("refresh"), 0, "nothing left to change");
+
+        for (id, name) in [(ids[0], "Messenger"), (ids[1], "Instagram")] {
+            let update = serde_json::from_value(json!({"templates": [template.clone()]})).expect("update");
+            let refusal = workspace.update_inbox(&admin, id, update).await.expect_err("refused");
+            assert_eq!(refusal.code, ErrorCode::Validation);
+            assert!(
+                refusal.message.starts_with(&format!("{name} has no message templates")),
+                "{}",
+                refusal.message
+            );
+        }
+        let update = serde_json::from_value(json!({"templates": []})).expect("update");
+        workspace.update_inbox(&admin, ids[0], update).await.expect("an empty list is what is true");
     }
 }

@@ -193,7 +193,7 @@ fn conversation_exists(existing: Id) -> Refusal {
 }
 
 /// A channel as the people who use it call it, for refusals.
-fn channel_name(channel: Channel) -> &'static str {
+pub(super) fn channel_name(channel: Channel) -> &'static str {
     match channel {
         Channel::Facebook => "Messenger",
         Channel::Instagram => "Instagram",

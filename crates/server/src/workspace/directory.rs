@@ -6,6 +6,7 @@ use switchboard_proto::*;
 
 use super::{
     audit::{self, Who},
+    deliveries::connector_settings,
     ledger::{self, Cause},
     routing, Viewer, Workspace,
 };
@@ -37,6 +38,19 @@ fn check_members(store: &dyn StoreTx, agent_ids: &[Id], team_ids: &[Id]) -> Outc
     Ok(())
 }
 
+/// An inbox's templates: each with a name and a body, and none at all on a channel without
+/// templates (Messenger and Instagram: `rules::channel_has_templates`), so the inbox listing never
+/// offers what can't be sent there.
+fn check_templates(channel: Channel, templates: &[MessageTemplate]) -> Outcome<()> {
+    if !templates.is_empty() && !crate::rules::channel_has_templates(channel) {
+        return Err(Refusal::validation(format!(
+            "{} has no message templates (templates are a WhatsApp concept): an inbox on it keeps none",
+            super::conversations::channel_name(channel)
+        )));
+    }
+    policy::check_templates(templates)
+}
+
 fn create_inbox(tx: &mut dyn StoreTx, id: Id, request: CreateInbox) -> Outcome<CreatedInbox> {
     let connector = match (request.connector, request.webhook_url) {
         (Some(_), Some(_)) => return Err(Refusal::validation("give webhook_url or connector, not both")),
@@ -48,7 +62,7 @@ fn create_inbox(tx: &mut dyn StoreTx, id: Id, request: CreateInbox) -> Outcome<C
         super::connectors::check(request.channel, connector)?;
     }
     check_members(tx, &request.member_agent_ids, &request.member_team_ids)?;
-    policy::check_templates(&request.templates)?;
+    check_templates(request.channel, &request.templates)?;
     let inbox = Inbox {
         id,
         name: policy::valid_name(&request.name, "name")?,
@@ -97,7 +111,7 @@ fn update_inbox(tx: &mut dyn StoreTx, inbox_id: Id, update: UpdateInbox) -> Outc
         inbox.member_team_ids = teams;
     }
     if let Some(templates) = update.templates {
-        policy::check_templates(&templates)?;
+        check_templates(inbox.channel, &templates)?;
         inbox.templates = templates;
     }
     // The hours running SLA clocks were timed by, if they change.
@@ -206,15 +220,21 @@ impl Workspace {
     ) -> Outcome<CreatedInbox> {
         policy::require_admin(viewer)?;
         let id = Id::now_v7();
-        if let Some(base) = &callback_base {
-            self.register_telegram_webhook(id, Some(request.channel), request.connector.as_ref(), base)
-                .await?;
-        }
+        let registered = match &callback_base {
+            Some(base) => {
+                self.register_telegram_webhook(id, Some(request.channel), request.connector.as_ref(), base)
+                    .await?
+            }
+            None => None,
+        };
         let who = Who::viewer(viewer);
         self.write(move |tx| {
             let created = create_inbox(tx, id, request)?;
             let inbox = &created.inbox;
             audit::changed(tx, &who, "inbox.create", inbox.id, &inbox.name, None, Some(inbox))?;
+            if registered.is_some() {
+                super::telegram::remember_webhook(tx, inbox.id, registered.as_deref())?;
+            }
             Ok(created)
         })
         .await
@@ -247,17 +267,40 @@ impl Workspace {
         if structural {
             policy::require_admin(viewer)?;
         }
-        if let (Some(base), Some(connector)) = (&callback_base, &update.connector) {
-            self.register_telegram_webhook(inbox_id, None, connector.as_ref(), base).await?;
-        }
+        let registered = match (&callback_base, &update.connector) {
+            (Some(base), Some(connector)) => {
+                self.register_telegram_webhook(inbox_id, None, connector.as_ref(), base).await?
+            }
+            _ => None,
+        };
+        let connector_changes = update.connector.is_some() || update.webhook_url.is_some();
         let who = Who::viewer(viewer);
-        self.write(move |tx| {
-            let before: Option<Inbox> = tx.get(inbox_id)?;
-            let inbox = update_inbox(tx, inbox_id, update)?;
-            audit::changed(tx, &who, "inbox.update", inbox.id, &inbox.name, before.as_ref(), Some(&inbox))?;
-            Ok(inbox)
-        })
-        .await
+        let writer = who.clone();
+        let (inbox, settings_before, settings_after) = self
+            .write(move |tx| {
+                let before: Option<Inbox> = tx.get(inbox_id)?;
+                let settings_before = connector_settings(&*tx, inbox_id)?;
+                let inbox = update_inbox(tx, inbox_id, update)?;
+                audit::changed(
+                    tx,
+                    &writer,
+                    "inbox.update",
+                    inbox.id,
+                    &inbox.name,
+                    before.as_ref(),
+                    Some(&inbox),
+                )?;
+                if connector_changes {
+                    super::telegram::remember_webhook(tx, inbox_id, registered.as_deref())?;
+                }
+                Ok((inbox, settings_before, connector_settings(&*tx, inbox_id)?))
+            })
+            .await?;
+        if connector_changes {
+            // After the save, which stands whatever Telegram answers.
+            self.leave_telegram_webhook(&who, &inbox, settings_before, settings_after.as_ref()).await;
+        }
+        Ok(inbox)
     }
 
     /// The inbox and its signing secret, for the channel endpoints (not for agents).

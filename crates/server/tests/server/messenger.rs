@@ -573,7 +573,19 @@ async fn a_meta_inbox_refuses_a_template_and_its_closed_window_offers_none() {
                 Some(json!({"templates": templates})),
             )
             .await;
-        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("validation")),
+            "{kind}: templates are not stored where none can be sent: {answer}"
+        );
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with(&format!("{name} has no message templates")), "{kind}: {message}");
+        let (status, listing) = setup.server.admin.get("/api/v1/inboxes").await;
+        assert_eq!(status, StatusCode::OK, "{listing}");
+        let listed = listing.as_array().into_iter().flatten().find(|i| i["id"] == json!(inbox));
+        let listed = listed.unwrap_or_else(|| panic!("{kind}: the inbox is listed: {listing}"));
+        assert_eq!(listed["templates"], json!([]), "{kind}: the listing offers no template");
+        assert_eq!(listed["reply_rules"]["templates"], json!(false), "{kind}: and says none are sent");
         let text = if kind == "instagram" { "instagram_text.json" } else { "messenger_text.json" };
         let conversation = setup.customer_writes(text).await;
         let send = |body: Value| {

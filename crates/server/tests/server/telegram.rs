@@ -544,3 +544,69 @@ async fn telegram_refusing_the_webhook_refuses_the_save_and_stores_nothing() {
     assert_eq!(info["details"]["mode"], "polling", "the inbox keeps polling: {info}");
     assert_eq!(emulator.recorded(|r| r.webhooks.len()), 2, "both saves asked Telegram");
 }
+
+/// The callback the server registered, as an admin reads it back with the connector.
+async fn registered_url(server: &TestServer, inbox: Id) -> Value {
+    let (status, info) = server.admin.get(&format!("/api/v1/inboxes/{inbox}/connector")).await;
+    assert_eq!(status, StatusCode::OK, "{info}");
+    info["details"]["registered_webhook_url"].clone()
+}
+
+/// Leaving the webhook (the connector removed, switched to polling) calls `deleteWebhook` on the
+/// bot at once, so Telegram stops POSTing updates nobody takes; a Bot API that can't be reached
+/// then does not block the change: it is saved, and the audit trail says the webhook is left.
+#[tokio::test]
+async fn leaving_the_webhook_deletes_it_and_an_unreachable_bot_api_does_not_block_the_change() {
+    let setup = setup().await;
+    let inbox = setup.inbox.inbox.id;
+    let host = setup.server.base.trim_start_matches("http://").to_owned();
+    assert_eq!(
+        registered_url(&setup.server, inbox).await,
+        json!(format!("https://{host}/api/v1/channels/{inbox}/webhook")),
+        "the admin reads which callback the server registered"
+    );
+    let patch = |connector: Value| {
+        let (admin, path) = (&setup.server.admin, format!("/api/v1/inboxes/{inbox}"));
+        async move {
+            let (status, body) =
+                admin.request(reqwest::Method::PATCH, &path, Some(json!({"connector": connector}))).await;
+            assert_eq!(status, StatusCode::OK, "the change is saved: {body}");
+        }
+    };
+    // Saved again as a webhook of the same bot: registered again, nothing deleted.
+    patch(setup.emulator.connector()).await;
+    assert_eq!(setup.emulator.recorded(|r| (r.webhooks.len(), r.webhook_deletes)), (2, 0));
+
+    patch(Value::Null).await;
+    assert_eq!(setup.emulator.recorded(|r| r.webhook_deletes), 1, "deleteWebhook by the save itself");
+    let (_, info) = setup.server.admin.get(&format!("/api/v1/inboxes/{inbox}/connector")).await;
+    assert_eq!(info["kind"], "none", "{info}");
+
+    // A webhook inbox again, then Telegram out of reach as the admin switches it to polling.
+    patch(setup.emulator.connector()).await;
+    assert_eq!(
+        registered_url(&setup.server, inbox).await,
+        json!(format!("https://{host}/api/v1/channels/{inbox}/webhook"))
+    );
+    setup.emulator.stop().await;
+    let mut polling = setup.emulator.polling_connector();
+    polling["bot_token"] = json!("");
+    patch(polling).await;
+    let (_, info) = setup.server.admin.get(&format!("/api/v1/inboxes/{inbox}/connector")).await;
+    assert_eq!(info["details"]["mode"], "polling", "the switch stands: {info}");
+    assert!(info["details"].get("registered_webhook_url").is_none(), "no callback registered now: {info}");
+    let (status, rows) = setup.server.admin.get("/api/v1/audit?limit=1000").await;
+    assert_eq!(status, StatusCode::OK, "{rows}");
+    let row = rows
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|row| row["action"] == "inbox.telegram_webhook_not_deleted")
+        .unwrap_or_else(|| panic!("the audit trail says the webhook was left: {rows}"));
+    assert_eq!(row["target_id"], json!(inbox));
+    let reason = row["changes"]["reason"][1].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("deleteWebhook") && !reason.contains(crate::telegram_emulator::TOKEN),
+        "{reason}"
+    );
+}

@@ -85,6 +85,8 @@ pub struct Recorded {
 pub struct Emulator {
     pub base: String,
     state: Arc<Mutex<Recorded>>,
+    /// Set to stop serving (`stop`): the Bot API can't be reached any more.
+    stopped: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 fn authorized(bot: &str, recorded: &mut Recorded) -> bool {
@@ -312,7 +314,8 @@ impl Emulator {
     pub async fn start() -> Emulator {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
-        let emulator = Emulator { base, state: Arc::default() };
+        let (stopped, mut stop) = tokio::sync::watch::channel(false);
+        let emulator = Emulator { base, state: Arc::default(), stopped: Arc::new(stopped) };
         let app = Router::new()
             .route("/{bot}/sendMessage", post(send_message))
             .route("/{bot}/sendPhoto", post(send_photo))
@@ -324,8 +327,25 @@ impl Emulator {
             .route("/{bot}/setWebhook", post(set_webhook))
             .route("/file/{bot}/{*path}", get(file))
             .with_state(emulator.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let stopping = async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        };
+        tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(stopping).await });
         emulator
+    }
+
+    /// Stops serving: the port is closed and open connections end, so any further call finds
+    /// the Bot API unreachable.
+    pub async fn stop(&self) {
+        self.stopped.send_replace(true);
+        let address = self.base.trim_start_matches("http://").to_owned();
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(&address).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("the emulator still accepts connections");
     }
 
     pub fn recorded<T>(&self, read: impl FnOnce(&Recorded) -> T) -> T {
