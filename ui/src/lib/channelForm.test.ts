@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { callbackUrl, draftFromInfo, emptyDraft, kindsFor, toConnector, validate } from './channelForm';
+import { callbackNote, callbackUrl, draftFromInfo, emptyDraft, kindsFor, toConnector, validate } from './channelForm';
 
 describe('channel settings form', () => {
   it('offers the channel its own connector or none', () => {
@@ -78,5 +78,20 @@ describe('channel settings form', () => {
 
   it('joins the server URL and the callback path', () => {
     expect(callbackUrl('https://desk.shop.test/', '/api/v1/channels/1/webhook')).toBe('https://desk.shop.test/api/v1/channels/1/webhook');
+  });
+
+  it('shows the callback Telegram was given by the server, never one to paste there', () => {
+    const path = '/api/v1/channels/1/webhook';
+    const server = 'http://127.0.0.1:8080';
+    const registered = 'https://desk.shop.test/api/v1/channels/1/webhook';
+    expect(callbackNote(server, { kind: 'whatsapp', webhook_path: path, details: {} })).toEqual({ kind: 'paste', url: server + path });
+    expect(callbackNote(server, { kind: 'telegram', webhook_path: path, details: { mode: 'webhook', registered_webhook_url: registered } })).toEqual({
+      kind: 'registered',
+      url: registered,
+    });
+    // Not registered yet (saved before the server registered callbacks): the next save does it.
+    expect(callbackNote(server, { kind: 'telegram', webhook_path: path, details: { mode: 'webhook' } })).toEqual({ kind: 'will_register', url: server + path });
+    expect(callbackNote(server, { kind: 'telegram', webhook_path: path, details: { mode: 'polling' } })).toEqual({ kind: 'polling' });
+    expect(callbackNote(server, { kind: 'email', webhook_path: null, details: {} })).toEqual({ kind: 'none' });
   });
 });

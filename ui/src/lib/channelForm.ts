@@ -303,6 +303,23 @@ export function callbackUrl(serverUrl: string, path: string): string {
   return serverUrl.replace(/\/+$/, '') + path;
 }
 
+/** What an inbox's connection says of its callback: a URL to paste into the provider's console;
+ *  on Telegram the one this server registered itself with `setWebhook` (`registered_webhook_url`),
+ *  or, not registered yet, the one it registers on the next save; nothing on long polling. */
+export type CallbackNote =
+  | { kind: 'paste' | 'registered' | 'will_register'; url: string }
+  | { kind: 'polling' }
+  | { kind: 'none' };
+
+export function callbackNote(serverUrl: string, info: Pick<InboxConnector, 'kind' | 'webhook_path' | 'details'>): CallbackNote {
+  if (!info.webhook_path) return { kind: 'none' };
+  if (info.kind !== 'telegram') return { kind: 'paste', url: callbackUrl(serverUrl, info.webhook_path) };
+  if (info.details?.mode === 'polling') return { kind: 'polling' };
+  const registered = info.details?.registered_webhook_url;
+  if (typeof registered === 'string' && registered) return { kind: 'registered', url: registered };
+  return { kind: 'will_register', url: callbackUrl(serverUrl, info.webhook_path) };
+}
+
 /** Where a kind's callback goes before the inbox exists (its id is known once created). */
 export function takesCallback(kind: ConnectorKind): boolean {
   return kind === 'whatsapp' || kind === 'telegram' || kind === 'messenger' || kind === 'instagram';

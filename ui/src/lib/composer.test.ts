@@ -38,6 +38,13 @@ describe("the inbox's reply rules", () => {
     expect(replyRules({}).templates).toBe(true);
     expect(replyRules(null).templates).toBe(true);
   });
+  it('never offer templates on Messenger or Instagram, whatever the inbox carries', () => {
+    expect(replyRules({ channel: 'facebook' }).templates).toBe(false);
+    expect(replyRules({ channel: 'instagram', reply_rules: whatsappRules }).templates).toBe(false);
+    expect(replyRules({ channel: 'instagram', reply_rules: humanAgentRules })).toEqual(humanAgentRules);
+    expect(replyRules({ channel: 'whatsapp' }).templates).toBe(true);
+    expect(composerView({ state: 'closed' }, 'reply', replyRules({ channel: 'facebook' }))).toBe('closed');
+  });
   it('show the template picker past the window only where the connector sends templates', () => {
     expect(composerView({ state: 'closed' }, 'reply', whatsappRules)).toBe('template');
     expect(composerView({ state: 'closed' }, 'reply', metaRules)).toBe('closed');

@@ -12,12 +12,21 @@ export function templateRequired(window: WindowState | null | undefined, kind: S
 }
 
 /**
+ * Whether message templates exist on the channel: they are WhatsApp's, and Meta's Messenger and
+ * Instagram have none whatever the connector (the twin of the server's `rules::channel_has_templates`).
+ */
+export function channelHasTemplates(channel: Channel | null | undefined): boolean {
+  return channel !== 'facebook' && channel !== 'instagram';
+}
+
+/**
  * The inbox's reply rules as its connector reports them (the inbox entity's `reply_rules`). An
  * inbox without them (no connector, or stored before they were carried) keeps the old rule: a
- * template once the window has closed.
+ * template once the window has closed — except on Messenger and Instagram, which never send one.
  */
-export function replyRules(inbox: Pick<Inbox, 'reply_rules'> | null | undefined): ReplyRules {
-  return inbox?.reply_rules ?? { window_ms: null, person_window_ms: null, templates: true };
+export function replyRules(inbox: (Pick<Inbox, 'reply_rules'> & { channel?: Channel }) | null | undefined): ReplyRules {
+  const rules = inbox?.reply_rules ?? { window_ms: null, person_window_ms: null, templates: true };
+  return channelHasTemplates(inbox?.channel) ? rules : { ...rules, templates: false };
 }
 
 /**

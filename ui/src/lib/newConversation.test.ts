@@ -44,6 +44,24 @@ describe('inbox eligibility', () => {
     expect(canReach(whatsapp, contact('Short', '12', null))).toBe(false);
   });
 
+  it('never offers Messenger or Instagram to write first: no template goes there, so only the customer starts', () => {
+    const follow = [{ name: 'follow_up', language: 'en', body: 'Hi {{1}}' }];
+    const metaRules = { window_ms: 86_400_000, person_window_ms: 86_400_000, templates: false };
+    const messenger = inbox('Messenger', 'facebook', { templates: follow, reply_rules: metaRules });
+    // No connector yet (no reply rules), and templates stored before the server refused them: still none.
+    const instagram = inbox('Instagram', 'instagram', { templates: follow });
+    const wrote = contact('Ali', '+40 721 000 111', null, [
+      { inbox_id: 'Messenger', channel: 'facebook', external_id: 'psid-1' },
+      { inbox_id: 'Instagram', channel: 'instagram', external_id: 'igsid-1' },
+    ]);
+    expect(canReach(messenger, wrote)).toBe(false);
+    expect(canReach(instagram, wrote)).toBe(false);
+    expect(eligibleInboxes(me, [whatsapp, messenger, instagram], option(wrote)).map((c) => c.inbox.id)).toEqual(['WhatsApp']);
+    expect(unreachableInboxes(me, [whatsapp, messenger, instagram], wrote).map((i) => i.id)).toEqual(['Messenger', 'Instagram']);
+    // WhatsApp writes first with its templates.
+    expect(canReach(inbox('WA', 'whatsapp', { reply_rules: { ...metaRules, templates: true } }), wrote)).toBe(true);
+  });
+
   it('an admin may write from any inbox', () => {
     const admin = { ...me, role: 'admin', team_ids: [] } as Agent;
     expect(eligibleInboxes(admin, all, option(contact('N', null, 'n@x.io')))).toHaveLength(3);

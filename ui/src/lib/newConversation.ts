@@ -3,7 +3,7 @@
 // contact's checks, and the fuzzy contact match the dev mock answers with (the app's own is the
 // core's, `switchboard_core::new_conversation::find_contacts`, with the same rules).
 import type { Agent, Channel, Contact, ContactOption, Inbox, MessageTemplate, TemplateRef } from './bindings';
-import { renderTemplate, templateParamCount } from './composer';
+import { renderTemplate, replyRules, templateParamCount } from './composer';
 
 /** Channels where a conversation can only be started with an approved template (no customer message to answer). */
 export function needsTemplate(channel: Channel): boolean {
@@ -28,8 +28,15 @@ export function contactAddress(inbox: Pick<Inbox, 'id' | 'channel'>, contact: Co
   return null;
 }
 
+/** Whether a first message can go out on the inbox at all: on reply-window channels only a template can
+ *  (no customer message to answer), so Messenger and Instagram, which have none, only answer. */
+export function canWriteFirst(inbox: Pick<Inbox, 'channel'> & Partial<Pick<Inbox, 'reply_rules'>>): boolean {
+  return !needsTemplate(inbox.channel) || replyRules(inbox).templates;
+}
+
 /** Whether the agent can start a conversation with the contact on this inbox (the API channel's integration finds anyone). */
-export function canReach(inbox: Pick<Inbox, 'id' | 'channel'>, contact: Contact): boolean {
+export function canReach(inbox: Pick<Inbox, 'id' | 'channel'> & Partial<Pick<Inbox, 'reply_rules'>>, contact: Contact): boolean {
+  if (!canWriteFirst(inbox)) return false;
   return inbox.channel === 'api' || contactAddress(inbox, contact) !== null;
 }
 

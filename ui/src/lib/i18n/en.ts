@@ -669,6 +669,10 @@ const en = {
       security: { tls: 'TLS', starttls: 'STARTTLS', none: 'None (local servers only)' },
       telegramMode: 'How updates arrive',
       telegramModeHint: "Long polling suits a server Telegram can't reach (behind NAT); choosing it removes the bot's webhook.",
+      telegramRegistered: 'Registered with Telegram by this server (setWebhook)',
+      telegramWillRegister: 'This server registers this callback URL with Telegram (setWebhook) whenever the connection is saved: nothing to paste at Telegram.',
+      telegramOnCreate: 'Creating the inbox registers its callback URL with Telegram (setWebhook): nothing to paste at Telegram.',
+      telegramPolling: 'Long polling: this server asks Telegram for updates, so no callback URL is registered.',
       modes: { webhook: 'Webhook (Telegram calls this server)', polling: 'Long polling (this server asks Telegram)' },
       subjects: { same_conversation: 'stays in the same conversation', new_conversation: 'opens a new conversation' },
       issues: {
@@ -1428,6 +1432,7 @@ const en = {
       save: 'Save templates',
       invalid: 'Each template needs a name and a text, and a name and language only once.',
       none: 'No templates.',
+      noneOnChannel: '{channel} has no message templates (they are WhatsApp’s): replies there are free text while the customer’s last message keeps the window open.',
     },
     replies: {
       title: 'Team-wide quick replies',

@@ -703,6 +703,10 @@ const pl: Messages = {
       security: { tls: 'TLS', starttls: 'STARTTLS', none: 'Brak (tylko serwery lokalne)' },
       telegramMode: 'Jak docierają aktualizacje',
       telegramModeHint: 'Long polling pasuje do serwera, do którego Telegram nie ma dostępu (za NAT); wybranie go usuwa webhook bota.',
+      telegramRegistered: 'Zarejestrowany w Telegramie przez ten serwer (setWebhook)',
+      telegramWillRegister: 'Ten serwer rejestruje ten adres URL wywołania zwrotnego w Telegramie (setWebhook) przy każdym zapisaniu połączenia: w Telegramie nie trzeba niczego wklejać.',
+      telegramOnCreate: 'Utworzenie skrzynki rejestruje jej adres URL wywołania zwrotnego w Telegramie (setWebhook): w Telegramie nie trzeba niczego wklejać.',
+      telegramPolling: 'Long polling: ten serwer sam pyta Telegram o aktualizacje, więc żaden adres URL wywołania zwrotnego nie jest rejestrowany.',
       modes: { webhook: 'Webhook (Telegram wywołuje ten serwer)', polling: 'Long polling (ten serwer pyta Telegram)' },
       subjects: { same_conversation: 'zostaje w tej samej rozmowie', new_conversation: 'otwiera nową rozmowę' },
       issues: {
@@ -1487,6 +1491,7 @@ const pl: Messages = {
       save: 'Zapisz szablony',
       invalid: 'Każdy szablon wymaga nazwy i tekstu, a para nazwa i język może wystąpić tylko raz.',
       none: 'Brak szablonów.',
+      noneOnChannel: '{channel} nie ma szablonów wiadomości (to funkcja WhatsAppa): odpowiedzi są tam zwykłym tekstem, dopóki ostatnia wiadomość klienta utrzymuje otwarte okno.',
     },
     replies: {
       title: 'Szybkie odpowiedzi zespołu',

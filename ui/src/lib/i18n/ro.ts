@@ -699,6 +699,10 @@ const ro: Messages = {
       security: { tls: 'TLS', starttls: 'STARTTLS', none: 'Niciuna (doar servere locale)' },
       telegramMode: 'Cum sosesc actualizările',
       telegramModeHint: 'Long polling se potrivește unui server pe care Telegram nu îl poate accesa (în spatele NAT); alegerea lui șterge webhook-ul botului.',
+      telegramRegistered: 'Înregistrat la Telegram de acest server (setWebhook)',
+      telegramWillRegister: 'Acest server înregistrează acest URL de callback la Telegram (setWebhook) la fiecare salvare a conexiunii: nu e nimic de lipit la Telegram.',
+      telegramOnCreate: 'Crearea inboxului îi înregistrează URL-ul de callback la Telegram (setWebhook): nu e nimic de lipit la Telegram.',
+      telegramPolling: 'Long polling: acest server cere actualizările de la Telegram, deci nu se înregistrează niciun URL de callback.',
       modes: { webhook: 'Webhook (Telegram apelează acest server)', polling: 'Long polling (acest server întreabă Telegram)' },
       subjects: { same_conversation: 'rămâne în aceeași conversație', new_conversation: 'deschide o conversație nouă' },
       issues: {
@@ -1474,6 +1478,7 @@ const ro: Messages = {
       save: 'Salvează șabloanele',
       invalid: 'Fiecare șablon are nevoie de un nume și de un text, iar o combinație de nume și limbă poate apărea o singură dată.',
       none: 'Niciun șablon.',
+      noneOnChannel: '{channel} nu are șabloane de mesaj (sunt ale WhatsApp): acolo răspunsurile sunt text liber cât timp ultimul mesaj al clientului ține fereastra deschisă.',
     },
     replies: {
       title: 'Răspunsuri rapide ale echipei',
