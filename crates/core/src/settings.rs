@@ -74,6 +74,14 @@ pub async fn lock_policy(api: &ApiClient) -> CoreResult<Option<u32>> {
     Ok(api.lock_policy().await?.max_idle_minutes)
 }
 
+/// The lock maximum as the feed last brought it into the cache: `Some(None)` when the workspace
+/// has none, `None` when the feed has not carried one yet (a server from before it did; ask it
+/// with [`lock_policy`]). A change reaches a running app as a `lock_policy` change of the cache.
+pub fn cached_lock_policy(cache: &crate::cache::Cache) -> CoreResult<Option<Option<u32>>> {
+    let policy = cache.get::<exports::LockPolicy>(EntityKind::LockPolicy, exports::LOCK_POLICY_ID)?;
+    Ok(policy.map(|policy| policy.max_idle_minutes))
+}
+
 /// Requires the app to lock after at most `max_idle_minutes` idle, or lifts it (admins).
 pub async fn set_lock_policy(api: &ApiClient, max_idle_minutes: Option<u32>) -> CoreResult<Option<u32>> {
     let policy = switchboard_proto::exports::LockPolicy { max_idle_minutes };

@@ -233,6 +233,7 @@ wire_enum!(
         SavedView => "saved_view",
         QuickReplyUsage => "quick_reply_usage",
         CustomField => "custom_field",
+        LockPolicy => "lock_policy",
     }
 );
 
@@ -257,6 +258,7 @@ impl EntityKind {
             EntityKind::SavedView => "saved_views",
             EntityKind::QuickReplyUsage => "quick_reply_usages",
             EntityKind::CustomField => "custom_fields",
+            EntityKind::LockPolicy => "lock_policies",
         }
     }
 }
@@ -662,6 +664,7 @@ pub enum Entity {
     SavedView(crate::views::SavedView),
     QuickReplyUsage(crate::quick_replies::QuickReplyUsage),
     CustomField(crate::contacts::CustomField),
+    LockPolicy(crate::exports::LockPolicy),
 }
 
 impl Entity {
@@ -685,6 +688,7 @@ impl Entity {
             EntityKind::SavedView => Entity::SavedView(de(data)?),
             EntityKind::CustomField => Entity::CustomField(de(data)?),
             EntityKind::QuickReplyUsage => Entity::QuickReplyUsage(de(data)?),
+            EntityKind::LockPolicy => Entity::LockPolicy(de(data)?),
         })
     }
 }

@@ -101,7 +101,8 @@ pub struct ExportDecision {
 
 /// `GET`/`PUT /api/v1/settings/lock`: the longest idle time an admin allows before the app
 /// locks, in minutes (`null`: the agent chooses, "never" included). Every signed-in agent reads
-/// it; only admins set it (audited).
+/// it; only admins set it (audited). Also an entity of the feed (kind `lock_policy`, the one id
+/// [`LOCK_POLICY_ID`], sent to everyone), so a change reaches every running app at once.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -110,6 +111,9 @@ pub struct LockPolicy {
     /// 1 to 1440 minutes.
     pub max_idle_minutes: Option<u32>,
 }
+
+/// The feed id of the workspace's one [`LockPolicy`].
+pub const LOCK_POLICY_ID: Uuid = Uuid::nil();
 
 /// The idle time in force: the agent's choice (0: never) bounded by the workspace's maximum.
 pub fn effective_lock_minutes(chosen: u32, max_idle_minutes: Option<u32>) -> u32 {

@@ -90,6 +90,7 @@ entity!(switchboard_proto::automation::AutomationRule, AutomationRule, |r| r.id)
 entity!(switchboard_proto::views::SavedView, SavedView, |v| v.id);
 entity!(switchboard_proto::quick_replies::QuickReplyUsage, QuickReplyUsage, |u| u.canned_response_id);
 entity!(switchboard_proto::contacts::CustomField, CustomField, |f| f.id);
+entity!(switchboard_proto::exports::LockPolicy, LockPolicy, |_p| switchboard_proto::exports::LOCK_POLICY_ID);
 
 /// What a contact lookup matches, for the SQL backends' `LIKE`: the trimmed query as a contains
 /// pattern (`%`, `_` and `\` escaped with `\`), and its phone digits as one (empty when fewer

@@ -119,9 +119,13 @@ impl Desktop {
     }
 
     /// The longest idle time before the app locks that an admin requires (`None`: the agent's
-    /// choice stands).
+    /// choice stands): as the feed last brought it (so it holds offline, and a change arrives as
+    /// a `lock_policy` cache change), or from the server when the feed has not carried one yet.
     pub async fn lock_policy(&self) -> UiResult<Option<u32>> {
-        let api = self.with(|s| Ok(s.account.api.clone())).await?;
+        let (api, cache) = self.with(|s| Ok((s.account.api.clone(), s.account.cache.clone()))).await?;
+        if let Some(cached) = switchboard_core::settings::cached_lock_policy(&cache)? {
+            return Ok(cached);
+        }
         Ok(switchboard_core::settings::lock_policy(&api).await?)
     }
 

@@ -17,7 +17,7 @@ export type DeliveryState = "queued" | "sent" | "delivered" | "read" | "failed";
 
 export type DeliveryFailureKind = "window_closed" | "rejected" | "not_configured" | "gave_up" | "interrupted";
 
-export type EntityKind = "agent" | "team" | "inbox" | "contact" | "conversation" | "message" | "label" | "canned_response" | "mention" | "pin" | "read_marker" | "sla_policy" | "automation_rule" | "saved_view" | "quick_reply_usage" | "custom_field";
+export type EntityKind = "agent" | "team" | "inbox" | "contact" | "conversation" | "message" | "label" | "canned_response" | "mention" | "pin" | "read_marker" | "sla_policy" | "automation_rule" | "saved_view" | "quick_reply_usage" | "custom_field" | "lock_policy";
 
 export type SendKind = "reply" | "note";
 

@@ -180,6 +180,11 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE TABLE custom_fields (id TEXT PRIMARY KEY, server_data TEXT, data TEXT);
     "#,
+    // 13: the admin's app-lock maximum, a new entity of the feed (one row; applied live and kept
+    // for offline).
+    r#"
+    CREATE TABLE lock_policies (id TEXT PRIMARY KEY, server_data TEXT, data TEXT);
+    "#,
 ];
 
 /// Brings the cache up to the latest schema.

@@ -3,7 +3,10 @@
 //! refused by role, by the calendar's rules, or with `offline` when the server can't be reached.
 
 use serde_json::json;
-use switchboard_core::settings::{self, InboxSettings};
+use switchboard_core::{
+    events::Event,
+    settings::{self, InboxSettings},
+};
 use switchboard_proto::{calendar::*, *};
 
 use crate::harness::*;
@@ -240,5 +243,48 @@ async fn an_admin_requires_a_lock_time_that_every_agent_reads() {
         "the agent's app reads it"
     );
     settings::set_lock_policy(&ida.account.api, None).await.expect("lifted");
+    assert_eq!(settings::lock_policy(&sam.account.api).await.expect("read"), None);
+}
+
+#[tokio::test]
+async fn a_lowered_lock_maximum_reaches_every_running_app_through_the_feed() {
+    let server = Server::start().await;
+    let _workspace = Workspace::create(&server).await;
+    agent(&server, "Ida Admin", "ida@test.example", "admin").await;
+    let ida = Client::sign_in(&server, "ida@test.example").await;
+    let sam = Client::sign_in(&server, "sam@test.example").await;
+    let sara = Client::sign_in(&server, "sara@test.example").await;
+    let cached = |client: &Client| settings::cached_lock_policy(&client.account.cache).expect("cache read");
+    sam.until("the first sync", |c| c.engine().status().last_sync_at.is_some()).await;
+    assert_eq!(cached(&sam), None, "nothing on the feed before an admin sets it");
+
+    settings::set_lock_policy(&ida.account.api, Some(30)).await.expect("an admin sets it");
+    for app in [&sam, &sara, &ida] {
+        app.until("the maximum arrives", |c| cached(c) == Some(Some(30))).await;
+    }
+    // What the desktop turns into the window's `cache_changed`: the window reads it again then.
+    let told = |client: &Client| {
+        client
+            .events()
+            .iter()
+            .any(|e| matches!(e, Event::CacheChanged { kinds } if kinds.contains(&EntityKind::LockPolicy)))
+    };
+    assert!(told(&sam), "the running app is told the lock maximum changed: {:?}", sam.events());
+
+    // Lowered while the apps run: no one signs in again, and each applies the shorter time.
+    settings::set_lock_policy(&ida.account.api, Some(5)).await.expect("lowered");
+    for app in [&sam, &sara] {
+        app.until("the lowered maximum arrives", |c| cached(c) == Some(Some(5))).await;
+    }
+    assert_eq!(exports::effective_lock_minutes(30, Some(5)), 5, "a 30-minute choice now locks at 5");
+
+    // A device signing in now has it from its first snapshot.
+    let fresh = Client::sign_in(&server, "sam@test.example").await;
+    fresh.until("the first sync", |c| c.engine().status().last_sync_at.is_some()).await;
+    assert_eq!(cached(&fresh), Some(Some(5)), "the bootstrap carries it");
+
+    // Lifted: the feed says so (the agent's own choice stands again), not "never heard of it".
+    settings::set_lock_policy(&ida.account.api, None).await.expect("lifted");
+    sam.until("the lifted maximum arrives", |c| cached(c) == Some(None)).await;
     assert_eq!(settings::lock_policy(&sam.account.api).await.expect("read"), None);
 }

@@ -496,6 +496,16 @@ const MIGRATIONS: &[&str] = &[
     DELETE FROM report_spreads;
     INSERT INTO report_stale (conversation_id) SELECT id FROM conversations ON CONFLICT DO NOTHING;
     "#,
+    // 24: the app lock's required idle time becomes an entity of the feed (`lock_policy`, one
+    // row), so a change reaches every running app; the older workspace setting is read until the
+    // next change moves it here (`workspace/exports.rs`).
+    r#"
+    CREATE TABLE lock_policies (
+        id text NOT NULL, scope text NOT NULL DEFAULT '',
+        pos bigint GENERATED ALWAYS AS IDENTITY, data jsonb NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+    "#,
 ];
 
 /// Brings the database up to the latest schema, under a session advisory lock: a node that starts

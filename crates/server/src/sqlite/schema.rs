@@ -471,6 +471,15 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO report_stale (conversation_id) SELECT id FROM conversations WHERE true
         ON CONFLICT DO NOTHING;
     "#,
+    // 26: the app lock's required idle time becomes an entity of the feed (`lock_policy`, one
+    // row), so a change reaches every running app; the older workspace setting is read until the
+    // next change moves it here (`workspace/exports.rs`).
+    r#"
+    CREATE TABLE lock_policies (
+        id TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '', data TEXT NOT NULL,
+        PRIMARY KEY (id, scope)
+    );
+    "#,
 ];
 
 /// Brings the database up to the latest schema.

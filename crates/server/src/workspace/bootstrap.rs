@@ -28,7 +28,7 @@ pub const THREADS: usize = 100;
 /// A thread's page of messages (snapshot and on demand, by default).
 pub const THREAD_PAGE: usize = 30;
 /// The directory: what every screen names and the agent's own markers, whole.
-const DIRECTORY: [EntityKind; 10] = [
+const DIRECTORY: [EntityKind; 11] = [
     EntityKind::Agent,
     EntityKind::Team,
     EntityKind::Inbox,
@@ -39,6 +39,7 @@ const DIRECTORY: [EntityKind; 10] = [
     EntityKind::SavedView,
     EntityKind::Pin,
     EntityKind::Mention,
+    EntityKind::LockPolicy,
 ];
 
 /// The snapshot's changes, read in the caller's one snapshot: the directory, the open and recent

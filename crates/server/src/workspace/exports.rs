@@ -20,7 +20,7 @@ use super::{
 use crate::{
     policy,
     refusal::{Outcome, Refusal},
-    store::{StoreRead, StoreReadExt, StoreTx},
+    store::{Audience, StoreRead, StoreReadExt, StoreTx, StoreTxExt},
 };
 
 /// Longest reason or decision note, in characters.
@@ -273,8 +273,9 @@ fn may_read(store: &(impl StoreRead + ?Sized), viewer: &Viewer, request: &Export
     })
 }
 
-/// Where the workspace's app-lock requirement is kept (`StoreRead::workspace_setting`).
-const LOCK_POLICY: &str = "lock_policy";
+/// Where the workspace's app-lock requirement was kept before it became an entity of the feed
+/// (`StoreRead::workspace_setting`): read while no entity exists, removed by the next change.
+const LEGACY_LOCK_POLICY: &str = "lock_policy";
 /// The longest idle time an admin may require, in minutes (a day).
 const MAX_LOCK_MINUTES: u32 = 24 * 60;
 
@@ -285,7 +286,8 @@ impl Workspace {
         self.read(|store| read_lock_policy(store)).await
     }
 
-    /// `PUT /settings/lock` (admins, audited as `settings.lock`).
+    /// `PUT /settings/lock` (admins, audited as `settings.lock`). Stored as the feed's one
+    /// `lock_policy` entity, sent to everyone, so every running app applies it at once.
     pub async fn set_lock_policy(&self, viewer: &Viewer, policy: LockPolicy) -> Outcome<LockPolicy> {
         policy::require_admin(viewer)?;
         if policy.max_idle_minutes.is_some_and(|minutes| minutes == 0 || minutes > MAX_LOCK_MINUTES) {
@@ -299,8 +301,8 @@ impl Workspace {
             if before == policy {
                 return Ok(policy);
             }
-            let value = policy.max_idle_minutes.map(|_| serde_json::to_value(policy)).transpose()?;
-            tx.set_workspace_setting(LOCK_POLICY, value.as_ref())?;
+            tx.put(&policy, Audience::EVERYONE)?;
+            tx.set_workspace_setting(LEGACY_LOCK_POLICY, None)?;
             let what = Record {
                 action: "settings.lock",
                 target_type: "workspace",
@@ -317,5 +319,9 @@ impl Workspace {
 }
 
 fn read_lock_policy(store: &(impl StoreRead + ?Sized)) -> Outcome<LockPolicy> {
-    Ok(store.workspace_setting(LOCK_POLICY)?.map(serde_json::from_value).transpose()?.unwrap_or_default())
+    if let Some(policy) = store.get::<LockPolicy>(LOCK_POLICY_ID)? {
+        return Ok(policy);
+    }
+    let legacy = store.workspace_setting(LEGACY_LOCK_POLICY)?;
+    Ok(legacy.map(serde_json::from_value).transpose()?.unwrap_or_default())
 }

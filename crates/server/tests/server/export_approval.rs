@@ -255,6 +255,15 @@ async fn only_an_admin_requires_a_lock_time_and_every_agent_reads_it() {
     assert_eq!((status, body), (StatusCode::OK, json!({"max_idle_minutes": 5})));
     let (_, body) = workspace.sara.get("/api/v1/settings/lock").await;
     assert_eq!(body, json!({"max_idle_minutes": 5}), "agents read the requirement");
+    // It is an entity of the feed too, for everyone: a running app applies a change at once, and
+    // a fresh device has it in its first snapshot.
+    let lock_in = |changes: &[Change]| apply(changes).get(&(EntityKind::LockPolicy, LOCK_POLICY_ID)).cloned();
+    for session in [&workspace.sara, &workspace.lena] {
+        let fed = lock_in(&session.sync(0, 1000).await.changes);
+        assert_eq!(fed, Some(json!({"max_idle_minutes": 5})), "on the feed for {}", session.agent.name);
+        let snapshot = lock_in(&session.bootstrap().await);
+        assert_eq!(snapshot, Some(json!({"max_idle_minutes": 5})), "in the snapshot");
+    }
     // The same again changes nothing and records nothing; lifting it is recorded.
     server.admin.request(Method::PUT, "/api/v1/settings/lock", Some(json!({"max_idle_minutes": 5}))).await;
     server.admin.request(Method::PUT, "/api/v1/settings/lock", Some(json!({"max_idle_minutes": null}))).await;
@@ -264,4 +273,6 @@ async fn only_an_admin_requires_a_lock_time_and_every_agent_reads_it() {
     assert!(rows.iter().all(|row| row.actor_id == Some(server.admin.agent.id)));
     let (_, body) = workspace.sara.get("/api/v1/settings/lock").await;
     assert_eq!(body, json!({"max_idle_minutes": null}));
+    let lifted = lock_in(&workspace.sara.sync(0, 1000).await.changes);
+    assert_eq!(lifted, Some(json!({"max_idle_minutes": null})), "a lifted maximum is fed as such");
 }

@@ -135,6 +135,17 @@ describe('events', () => {
     expect(fakeApi.listConversations).not.toHaveBeenCalled();
   });
 
+  it("the admin's lock maximum from the feed is read again at once, and nothing else is", async () => {
+    const app = await ready();
+    const before = app.lockPolicyRevision;
+    await cacheChanged(app, ['lock_policy']);
+    expect(app.lockPolicyRevision, 'the window reads the maximum again (App.svelte applies it)').toBe(before + 1);
+    expect(fakeApi.directory).not.toHaveBeenCalled();
+    expect(fakeApi.listConversations).not.toHaveBeenCalled();
+    await cacheChanged(app, ['label']);
+    expect(app.lockPolicyRevision).toBe(before + 1);
+  });
+
   it('new messages in the open conversation are read (and marked read with the focus)', async () => {
     const app = await ready();
     vi.stubGlobal('document', { hasFocus: () => true });

@@ -61,6 +61,8 @@ export class AppState {
   quickRepliesRevision = $state(0);
   /** Bumped when contacts, their conversations or the custom fields change (the open profile reads again). */
   contactsRevision = $state(0);
+  /** Bumped when the feed brings the admin's app-lock maximum (the window applies it at once). */
+  lockPolicyRevision = $state(0);
   /** What each composer last held, so switching back shows it even before the backend's copy is read. */
   drafts = new Map<string, { kind: SendKind; body: string }>();
   /** The clock relative times are computed from (ticks every 30 s). */
@@ -267,6 +269,7 @@ export class AppState {
     if (touches(kinds, DIRECTORY_KINDS)) this.session.loadDirectory();
     if (touches(kinds, QUICK_REPLY_KINDS)) this.quickRepliesRevision += 1;
     if (touches(kinds, ['contact', 'conversation', 'custom_field'])) this.contactsRevision += 1;
+    if (touches(kinds, ['lock_policy'])) this.lockPolicyRevision += 1;
     if (touches(kinds, SIDEBAR_KINDS)) this.session.loadSidebar();
     if (touches(kinds, LIST_KINDS)) this.list.refresh();
     if (this.overlay?.kind === 'board' && touches(kinds, LIST_KINDS)) void this.board.refresh();

@@ -3,7 +3,7 @@ import { ALL_KINDS, DIRECTORY_KINDS, LIST_KINDS, QUICK_REPLY_KINDS, RULES_KINDS,
 
 describe('kinds', () => {
   it('lists every entity kind once', () => {
-    expect(ALL_KINDS).toHaveLength(16);
+    expect(ALL_KINDS).toHaveLength(17);
     expect(new Set(ALL_KINDS).size).toBe(ALL_KINDS.length);
   });
 

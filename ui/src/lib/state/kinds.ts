@@ -21,6 +21,7 @@ const EVERY_KIND: Record<EntityKind, true> = {
   saved_view: true,
   quick_reply_usage: true,
   custom_field: true,
+  lock_policy: true,
 };
 
 export const ALL_KINDS = Object.keys(EVERY_KIND) as EntityKind[];
