@@ -75,7 +75,9 @@ async fn telegram_test_calls_get_me_and_never_shows_the_bot_token() {
         }
     );
 
-    let mut wrong = emulator.connector();
+    // In webhook mode a token Telegram refuses is refused at the save (setWebhook): a polling
+    // inbox is stored without asking Telegram, so its test is what finds the token wrong.
+    let mut wrong = emulator.polling_connector();
     wrong["bot_token"] = json!("1111:WrongTokenForTheTest");
     let bad = inbox(&server, "telegram", wrong).await;
     let answer = tested(&server, bad).await;
@@ -93,7 +95,8 @@ async fn a_provider_that_is_down_answers_ok_false_with_why_never_a_500() {
     assert!(!answer.ok && answer.detail.contains("unreachable"), "{answer:?}");
     assert!(answer.detail.contains(&format!("127.0.0.1:{port}")), "says where: {answer:?}");
 
-    let mut telegram = telegram_emulator::Emulator::start().await.connector();
+    // Polling: a webhook inbox whose Bot API is down is refused at the save (setWebhook).
+    let mut telegram = telegram_emulator::Emulator::start().await.polling_connector();
     telegram["api_base_url"] = json!(format!("http://127.0.0.1:{port}"));
     let answer = tested(&server, inbox(&server, "telegram", telegram).await).await;
     assert!(!answer.ok && answer.detail.contains("unreachable"), "{answer:?}");
