@@ -5,9 +5,11 @@
 //! its directory through the HTTP API), signed in as its admin, who sees every inbox:
 //!
 //! - sign-in (a new device's login) to the first page of the inbox list read from the cache with
-//!   current data, next to the same figure on a 10,000-message workspace;
-//! - the time until the history is complete (reported);
-//! - the inbox list page's p95 while the history streams in (read again and again meanwhile);
+//!   current data, next to the same figure on a 10,000-message workspace: the median of several
+//!   fresh devices signing in one after another (`SWITCHBOARD_BENCH_SIGNINS`, six on the full
+//!   preset), all but the last stopping at the first page;
+//! - the time until the history is complete (reported), for the last of those devices;
+//! - the inbox list page's p95 while its history streams in (read again and again meanwhile);
 //! - a 10,000-message thread in the cache: its newest page opened, then scrolled to its start a
 //!   page at a time (`Cache::thread_page`), never loading the whole thread.
 
@@ -52,11 +54,13 @@ struct Measured {
     _dir: tempfile::TempDir,
 }
 
-/// A server holding `preset`, and a fresh device signing in to it.
+/// A server holding `preset`, and `rounds` fresh devices signing in to it one after another: the
+/// last one's figures, and every device's sign-in to its first page (ms).
 async fn fresh_device(
     preset: Preset,
     seed: u64,
-) -> anyhow::Result<(Measured, reports::Node, tempfile::TempDir)> {
+    rounds: usize,
+) -> anyhow::Result<(Measured, Vec<f64>, reports::Node, tempfile::TempDir)> {
     let data = tempfile::tempdir()?;
     let config = ServerConfig::new(data.path());
     let password = switchboard_server::init_data_dir(&config, "admin@bench.example", "Bench Admin").await?;
@@ -67,22 +71,24 @@ async fn fresh_device(
     eprintln!("  loading {} conversations, {} messages…", preset.conversations, preset.messages);
     reports::bulk_load(&config, &directory, preset, seed, now).await?;
     let node = reports::Node::start(config, &password).await?;
-    // `SWITCHBOARD_BENCH_SIGNINS=N`: N fresh devices sign in one after another to the same server
-    // (each with a new cache); the last one's figures are the rows'.
-    let rounds: usize =
-        std::env::var("SWITCHBOARD_BENCH_SIGNINS").ok().and_then(|n| n.parse().ok()).unwrap_or(1).max(1);
+    // Each device has a new cache. All but the last stop at their first page; the last one also
+    // waits for its history (unless `SWITCHBOARD_BENCH_SIGNIN_ONLY`), and its figures are the
+    // history, streaming and thread rows'.
+    let mut first_pages = Vec::new();
     let mut last = None;
     for round in 0..rounds {
-        let measured = sign_in(&node, &password).await?;
+        let measured = sign_in(&node, &password, round + 1 == rounds).await?;
         eprintln!("  sign-in {round}: first page {:.1} ms", measured.first_page_ms);
+        first_pages.push(measured.first_page_ms);
         last = Some(measured);
     }
     let measured = last.ok_or_else(|| anyhow::anyhow!("no sign-in"))?;
-    Ok((measured, node, data))
+    Ok((measured, first_pages, node, data))
 }
 
-/// A fresh device signing in to `node` as its admin.
-async fn sign_in(node: &reports::Node, password: &str) -> anyhow::Result<Measured> {
+/// A fresh device signing in to `node` as its admin; with `history`, it also waits until its
+/// history is complete, reading the list meanwhile.
+async fn sign_in(node: &reports::Node, password: &str, history: bool) -> anyhow::Result<Measured> {
     let dir = tempfile::tempdir()?;
     let cache_path = dir.path().join("cache.db");
     let (events, received) = mpsc::channel();
@@ -125,7 +131,7 @@ async fn sign_in(node: &reports::Node, password: &str) -> anyhow::Result<Measure
     let mut list_samples = Vec::new();
     // `SWITCHBOARD_BENCH_SIGNIN_ONLY=1`: the sign-in figure only, without waiting for the history
     // (minutes on the full dataset), to iterate on it.
-    let signin_only = std::env::var_os("SWITCHBOARD_BENCH_SIGNIN_ONLY").is_some();
+    let signin_only = !history || std::env::var_os("SWITCHBOARD_BENCH_SIGNIN_ONLY").is_some();
     while !signin_only && cache.backfill()?.is_some() {
         let at = Instant::now();
         let page = cache.list(&list_page(View::All), 0)?;
@@ -252,27 +258,52 @@ fn long_thread(cache: &Cache, runs: usize) -> anyhow::Result<Row> {
     })
 }
 
+/// The middle sample, or the mean of the two middle ones.
+fn median(samples: &mut [f64]) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    match samples.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => samples[n / 2],
+        n => (samples[n / 2 - 1] + samples[n / 2]) / 2.0,
+    }
+}
+
+/// The sign-ins' first pages, as the row's note lists them.
+fn listed(first_pages: &[f64]) -> String {
+    first_pages.iter().map(|ms| format!("{ms:.0}")).collect::<Vec<_>>().join(", ")
+}
+
 pub async fn bootstrap_figures(quick: bool, preset: Preset, seed: u64) -> anyhow::Result<Vec<Row>> {
+    // `SWITCHBOARD_BENCH_SIGNINS=N`: N fresh devices per workspace (one on the quick preset, six
+    // on the full one unless set), the row comparing their medians: a single sign-in on a shared
+    // machine moves with the load by more than the ratio's margin.
+    let rounds: usize = std::env::var("SWITCHBOARD_BENCH_SIGNINS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(if quick { 1 } else { 6 })
+        .max(1);
     let small = Preset { conversations: 1_000, messages: 10_000 };
     eprintln!("  the 10,000-message workspace…");
-    let (reference, node, _small_data) = fresh_device(small, seed).await?;
+    let (reference, mut small_pages, node, _small_data) = fresh_device(small, seed, rounds).await?;
     node.stop().await;
     drop(reference.cache);
     eprintln!("  the {}-message workspace…", preset.messages);
-    let (mut measured, node, _data) = fresh_device(preset, seed).await?;
+    let (mut measured, mut pages, node, _data) = fresh_device(preset, seed, rounds).await?;
     node.stop().await;
-    let ratio = measured.first_page_ms / reference.first_page_ms.max(0.001);
+    let (small_list, list) = (listed(&small_pages), listed(&pages));
+    let (small_median, median) = (median(&mut small_pages), median(&mut pages));
+    let ratio = median / small_median.max(0.001);
     let size = format!("{} conversations, {} messages", preset.conversations, preset.messages);
     let mut rows = vec![
         Row {
             figure: format!("fresh device: sign-in to the first list page ({size})"),
-            ours: format!("{:.0} ms", measured.first_page_ms),
-            baseline: format!("{:.0} ms (10,000 messages)", reference.first_page_ms),
+            ours: format!("{median:.0} ms"),
+            baseline: format!("{small_median:.0} ms (10,000 messages)"),
             ratio: Some(ratio),
             target: "≤ 3,000 ms and ≤ 1.5× the 10,000-message figure".into(),
-            pass: Some(measured.first_page_ms <= 3_000.0 && ratio <= 1.5),
+            pass: Some(median <= 3_000.0 && ratio <= 1.5),
             note: format!(
-                "SQLite server, the admin (every inbox); login, priority snapshot ({} entities; {} of them, what the list's first pages show, in the first commit, the rest after) stored, first page of {} rows read from the cache; of which the login {:.0} ms ({:.0} ms), the snapshot's request alone {:.0} ms ({:.0} ms)",
+                "median of {rounds} fresh devices ({list} ms; 10,000 messages: {small_list} ms); SQLite server, the admin (every inbox); login, priority snapshot ({} entities; {} of them, what the list's first pages show, in the first commit, the rest after) stored, first page of {} rows read from the cache; of the last device, the login {:.0} ms ({:.0} ms), the snapshot's request alone {:.0} ms ({:.0} ms)",
                 measured.snapshot_changes,
                 measured.first_part_changes,
                 measured.rows_on_first_page,
@@ -314,4 +345,16 @@ pub async fn bootstrap_figures(quick: bool, preset: Preset, seed: u64) -> anyhow
     drop(measured.cache);
     let _ = measured.cache_path;
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        assert_eq!(median(&mut [311.0, 147.0, 156.0, 173.0, 233.0, 146.0]), 164.5);
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert!(median(&mut []).is_nan());
+    }
 }
