@@ -98,6 +98,19 @@ impl TxRecords {
         self.records.push(record);
     }
 
+    /// What this transaction last wrote of an entity (`Some(None)`: it removed it), if it wrote
+    /// it at all: the same JSON its row holds, so a read of it needn't go back to the database
+    /// and parse the row again.
+    pub fn written(
+        &self,
+        entity: EntityKind,
+        id: Id,
+        scope_agent: Option<Id>,
+    ) -> Option<Option<&serde_json::Value>> {
+        let record = &self.records[*self.latest.get(&(entity, id, scope_agent))?];
+        Some(record.change.data.as_ref())
+    }
+
     /// The seq of this transaction's upsert of the entity, when a new upsert of it for the same
     /// audience may rewrite that change in place.
     pub fn rewritable(

@@ -261,6 +261,10 @@ impl StoreRead for Pg<'_> {
     }
 
     fn get_json(&self, kind: EntityKind, id: Id, scope: Option<Id>) -> StoreResult<Option<Value>> {
+        // Read-your-own-write, as on SQLite: no round trip for what this transaction wrote.
+        if let Some(written) = self.records.written(kind, id, scope) {
+            return Ok(written.cloned());
+        }
         self.get_row(kind, id, scope)
     }
 

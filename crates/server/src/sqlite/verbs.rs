@@ -181,6 +181,11 @@ impl StoreRead for Sql<'_> {
     }
 
     fn get_json(&self, kind: EntityKind, id: Id, scope: Option<Id>) -> StoreResult<Option<Value>> {
+        // Read-your-own-write: an entity this transaction put (or removed) is answered from the
+        // JSON it wrote (an automated inbound reads back its conversation, message and contact).
+        if let Some(written) = self.records.written(kind, id, scope) {
+            return Ok(written.cloned());
+        }
         records::get(self.conn, kind, id, scope)
     }
 
