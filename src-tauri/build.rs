@@ -109,6 +109,7 @@ const COMMANDS: &[&str] = &[
     "promote_quick_reply",
     "save_draft",
     "stage_files",
+    "unstage_file",
     "stage_pasted",
     "attachment_preview",
     "open_attachment",

@@ -697,13 +697,23 @@ pub async fn save_draft(desktop: Desk<'_>, id: Uuid, kind: SendKind, body: Strin
     desktop.save_draft(id, kind, &body).await
 }
 
+/// Stages files dropped on the window: only paths the shell saw dropped (`DroppedFiles`), never
+/// any other path the page names.
 #[tauri::command]
 pub async fn stage_files(
     desktop: Desk<'_>,
+    dropped: State<'_, crate::desktop::DroppedFiles>,
     conversation_id: Uuid,
     paths: Vec<PathBuf>,
 ) -> Answer<Vec<dto::StagedFile>> {
+    dropped.take(&paths)?;
     desktop.stage_files(conversation_id, paths).await
+}
+
+/// Takes back a staged file not yet sent: its row and its copy are deleted.
+#[tauri::command]
+pub async fn unstage_file(desktop: Desk<'_>, staged_id: Uuid) -> Answer<()> {
+    desktop.unstage_file(staged_id).await
 }
 
 #[tauri::command]

@@ -24,6 +24,7 @@ mod team;
 mod transcripts;
 mod two_factor;
 
+pub use files::DroppedFiles;
 pub use settings::time_zones;
 
 use std::{

@@ -266,6 +266,7 @@ pub fn run() {
                 switchboard_core::clock::system_clock(),
             ));
             app.manage(desktop.clone());
+            app.manage(desktop::DroppedFiles::default());
 
             if let Err(error) = build_tray(&handle) {
                 tracing::warn!(%error, "no tray icon");
@@ -297,12 +298,19 @@ pub fn run() {
                 show_after_hidden_start(webview.app_handle());
             }
         })
-        .on_window_event(|window, event| {
-            if let tauri::WindowEvent::Focused(focused) = event {
+        .on_window_event(|window, event| match event {
+            tauri::WindowEvent::Focused(focused) => {
                 if let Some(desktop) = window.app_handle().try_state::<Arc<Desktop>>() {
                     desktop.set_window_focused(*focused);
                 }
             }
+            // What the user dropped, as the shell saw it: the only paths `stage_files` takes.
+            tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) => {
+                if let Some(dropped) = window.app_handle().try_state::<desktop::DroppedFiles>() {
+                    dropped.remember(paths);
+                }
+            }
+            _ => {}
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
@@ -412,6 +420,7 @@ pub fn run() {
             commands::sla_policies,
             commands::save_draft,
             commands::stage_files,
+            commands::unstage_file,
             commands::stage_pasted,
             commands::attachment_preview,
             commands::open_attachment,

@@ -129,7 +129,34 @@ pub fn stage_file(
     Ok(staged)
 }
 
-/// Uploads a staged file (once: a second call returns the first upload's id).
+/// Takes back a file staged but not sent (the composer's ×): its row and its copy go. One that a
+/// queued reply names is kept (it goes, or is dropped, with that reply); false when nothing was
+/// staged under `staged_id` or a reply holds it.
+pub fn unstage(cache: &Cache, staging_dir: &Path, staged_id: Id) -> CoreResult<bool> {
+    let queued = cache.outbox()?.into_iter().any(|queued| {
+        matches!(&queued.action, crate::outbox::Action::Send { staged_files, .. } if staged_files.contains(&staged_id))
+    });
+    if queued {
+        return Ok(false);
+    }
+    let removed = cache.lock().execute("DELETE FROM staged_files WHERE id = ?1", [staged_id.to_string()])?;
+    remove_staged_copy(staging_dir, staged_id);
+    Ok(removed > 0)
+}
+
+/// Deletes a staged file's copy (sealed, or plain on an unencrypted cache) once nothing needs it:
+/// uploaded, taken back, or its reply refused for good. One already gone is fine.
+pub fn remove_staged_copy(staging_dir: &Path, staged_id: Id) {
+    let path = staging_dir.join(staged_id.to_string());
+    if let Err(error) = std::fs::remove_file(&path) {
+        if error.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!(%error, path = %path.display(), "removing a staged copy failed");
+        }
+    }
+}
+
+/// Uploads a staged file (once: a second call returns the first upload's id). The staged copy is
+/// deleted once the server has the file: a retry of the reply needs only the upload's id.
 pub async fn upload_staged(config: EngineConfig, conversation_id: Id, staged_id: Id) -> CoreResult<Id> {
     let row: Option<(String, String, Option<String>)> = config
         .cache
@@ -166,6 +193,7 @@ pub async fn upload_staged(config: EngineConfig, conversation_id: Id, staged_id:
         "UPDATE staged_files SET uploaded_id = ?2 WHERE id = ?1",
         params![staged_id.to_string(), attachment.id.to_string()],
     )?;
+    remove_staged_copy(&config.staging_dir, staged_id);
     Ok(attachment.id)
 }
 

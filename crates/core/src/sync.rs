@@ -644,8 +644,15 @@ async fn flush(shared: Arc<Shared>) {
                     }
                     other => (other.code().to_owned(), None, None),
                 };
-                if let Err(rollback) = shared.config.cache.reject(client_id) {
-                    tracing::error!(%rollback, "rolling back a rejected action failed");
+                match shared.config.cache.reject(client_id) {
+                    // A refused reply's staged files go with it.
+                    Ok(Some(Action::Send { staged_files, .. })) => {
+                        for staged in staged_files {
+                            crate::attachments::remove_staged_copy(&shared.config.staging_dir, staged);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(rollback) => tracing::error!(%rollback, "rolling back a rejected action failed"),
                 }
                 shared.emit(Event::OutboxRejected {
                     client_id,

@@ -1,6 +1,42 @@
-//! Attachments: staging dropped or pasted files, and fetching one to preview, open or save.
+//! Attachments: staging dropped or pasted files (and taking one back), and fetching one to
+//! preview, open or save.
+
+use std::{collections::HashSet, sync::Mutex};
 
 use super::*;
+
+/// The paths the user dropped on the window, as the shell's own drag-and-drop event gave them
+/// (`lib.rs`'s window event), never as the page names them: [`Desktop::stage_files`] stages
+/// only these, each once, so the webview can't have any other file of the disk copied and sent.
+/// Files picked in the page's file chooser or pasted arrive as their bytes (`stage_pasted`).
+#[derive(Default)]
+pub struct DroppedFiles(Mutex<HashSet<PathBuf>>);
+
+impl DroppedFiles {
+    /// Remembers a drop's paths until they are staged.
+    pub fn remember(&self, paths: &[PathBuf]) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).extend(paths.iter().cloned());
+    }
+
+    /// Takes `paths` if every one of them was dropped (and not staged since); otherwise refuses
+    /// and takes none.
+    pub fn take(&self, paths: &[PathBuf]) -> UiResult<()> {
+        let mut dropped = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(path) = paths.iter().find(|path| !dropped.contains(*path)) {
+            return Err(UiError::new(
+                UiErrorCode::Invalid,
+                format!(
+                    "{} was not dropped on the window: attach files by dropping, pasting or choosing them",
+                    path.display()
+                ),
+            ));
+        }
+        for path in paths {
+            dropped.remove(path);
+        }
+        Ok(())
+    }
+}
 
 impl Desktop {
     /// Stages files dropped on the window (checked against the inbox's limit).
@@ -28,6 +64,15 @@ impl Desktop {
                     })
                 })
                 .collect()
+        })
+        .await
+    }
+
+    /// Takes back a staged file not yet sent (the composer's ×): its row and its sealed copy go.
+    pub async fn unstage_file(&self, staged_id: Uuid) -> UiResult<()> {
+        self.with(|s| {
+            attachments::unstage(&s.account.cache, &s.account.staging_dir(), staged_id)?;
+            Ok(())
         })
         .await
     }
@@ -84,5 +129,25 @@ impl Desktop {
             self.with(|s| Ok((s.files.clone(), s.account.cache.clone(), s.account.api.clone()))).await?;
         let open_dir = std::env::temp_dir().join("switchboard-open");
         Ok(files.plain_copy(&cache, &api, &attachment, now, &open_dir).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_dropped_paths_are_staged_and_each_once() {
+        let dropped = DroppedFiles::default();
+        let invoice = PathBuf::from("/home/sara/invoice.pdf");
+        let secret = PathBuf::from("/home/sara/.ssh/id_ed25519");
+        dropped.remember(std::slice::from_ref(&invoice));
+
+        let refused = dropped.take(&[invoice.clone(), secret.clone()]).expect_err("not dropped");
+        assert_eq!(refused.code, UiErrorCode::Invalid);
+        assert!(refused.message.contains("id_ed25519"), "{}", refused.message);
+        dropped.take(std::slice::from_ref(&invoice)).expect("a refusal takes none: the drop stands");
+        assert!(dropped.take(&[invoice]).is_err(), "staged once: the page can't name it again");
+        assert!(dropped.take(&[secret]).is_err(), "a path the page names is never staged");
     }
 }

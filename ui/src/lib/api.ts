@@ -211,6 +211,7 @@ export const api = {
     call<void>('retry_delivery', { conversationId, messageId }),
   saveDraft: (id: string, kind: SendKind, body: string) => call<void>('save_draft', { id, kind, body }),
   stageFiles: (conversationId: string, paths: string[]) => call<StagedFile[]>('stage_files', { conversationId, paths }),
+  unstageFile: (stagedId: string) => call<null>('unstage_file', { stagedId }),
   stagePasted: (conversationId: string, fileName: string, dataBase64: string) =>
     call<StagedFile>('stage_pasted', { conversationId, fileName, dataBase64 }),
   attachmentPreview: (attachment: Attachment) => call<string>('attachment_preview', { attachment }),

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use switchboard_core::{
-    attachments::{stage_file, AttachmentCache},
+    attachments::{stage_file, unstage, AttachmentCache},
     events::{ConnectionState, Event},
     outbox::Action,
 };
@@ -263,6 +263,10 @@ async fn attachments_are_staged_offline_uploaded_later_and_downloaded_into_a_cap
         sara.account.cache.get(EntityKind::Message, message_id).expect("read").expect("message");
     let attachment = &message.attachments[0];
     assert_eq!((attachment.file_name.as_str(), attachment.size), ("invoice.pdf", 24));
+    assert!(
+        !sara.account.staging_dir().join(staged.id.to_string()).exists(),
+        "the staged copy is deleted once the server has the file"
+    );
 
     // Too large for WhatsApp: refused before anything is copied.
     let big = sara.root.path().join("video.mp4");
@@ -386,4 +390,55 @@ async fn a_failed_reply_retried_offline_shows_queued_and_the_server_requeues_it(
     sara.until("the refusal arrives", |c| !rejections(c).is_empty()).await;
     assert_eq!(rejections(&sara)[0].0, "validation");
     assert_eq!(message(&sara, id).map(|m| m.delivery), Some(DeliveryState::Queued));
+}
+
+#[tokio::test]
+async fn a_file_taken_back_or_refused_leaves_no_staged_copy_and_one_a_reply_holds_stays() {
+    let mut server = Server::start().await;
+    let workspace = Workspace::create(&server).await;
+    let conversation =
+        server.inbound(&workspace.whatsapp, "c1", "m1", "send me the contract").await.conversation_id;
+    let sara = Client::sign_in(&server, "sara@test.example").await;
+    sara.until("bootstrapped", |c| c.conversation(conversation).is_some()).await;
+    let source = sara.root.path().join("contract.pdf");
+    std::fs::write(&source, b"%PDF-1.4 pretend contract").expect("write");
+    let (cache, dir) = (&sara.account.cache, sara.account.staging_dir());
+
+    // Taken back with the composer's x: its row and its copy go.
+    let staged = stage_file(cache, &dir, conversation, &source).expect("stage");
+    assert!(dir.join(staged.id.to_string()).exists());
+    assert!(unstage(cache, &dir, staged.id).expect("unstage"), "it was staged");
+    assert!(!dir.join(staged.id.to_string()).exists(), "the copy is deleted");
+    assert!(!unstage(cache, &dir, staged.id).expect("again"), "and its row: nothing left to take back");
+
+    // Named by a reply waiting offline: kept for that reply.
+    server.kill().await;
+    let held = stage_file(cache, &dir, conversation, &source).expect("stage");
+    let send = |conversation_id, staged: Id| Action::Send {
+        conversation_id,
+        request: SendMessage {
+            client_id: Id::new_v4(),
+            kind: SendKind::Reply,
+            body: "Signed copy attached".into(),
+            attachment_ids: vec![],
+            template: None,
+        },
+        staged_files: vec![staged],
+    };
+    sara.engine().queue(send(conversation, held.id)).expect("queue");
+    assert!(!unstage(cache, &dir, held.id).expect("unstage"), "a queued reply holds it");
+    assert!(dir.join(held.id.to_string()).exists(), "its copy stays for the reply");
+
+    // A reply the server refuses for good (a conversation it doesn't know) drops its staged copy.
+    let refused = stage_file(cache, &dir, conversation, &source).expect("stage");
+    sara.engine().queue(send(Id::new_v4(), refused.id)).expect("queue");
+    server.restart().await;
+    sara.until("the held reply is sent and the refused one dropped", |c| {
+        c.account.cache.outbox().expect("outbox").is_empty()
+    })
+    .await;
+    for id in [held.id, refused.id] {
+        assert!(!dir.join(id.to_string()).exists(), "no staged copy left: {id}");
+        assert!(!unstage(cache, &dir, id).expect("unstage"), "no staged row left: {id}");
+    }
 }

@@ -680,6 +680,9 @@ export function installMock(params: URLSearchParams): void {
         staged.set(file.id, file);
         return file;
       }),
+    unstage_file: (args) => {
+      staged.delete(String(args.stagedId));
+    },
     stage_pasted: (args) => {
       const size = Math.floor((String(args.dataBase64).length * 3) / 4);
       const name = String(args.fileName);

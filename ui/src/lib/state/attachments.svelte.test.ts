@@ -29,6 +29,16 @@ describe('Attachments', () => {
     expect(attachments.stagedFor('c1')).toEqual([]);
   });
 
+  it('a staged file taken off the message is taken back in the shell', async () => {
+    const { attachments, report } = make();
+    await attachments.attachFiles('c1', [file('a.png', 3)]);
+    const [item] = attachments.stagedFor('c1');
+    attachments.remove('c1', item.key);
+    expect(attachments.stagedFor('c1')).toEqual([]);
+    expect(fakeApi.unstageFile).toHaveBeenCalledWith('staged-1');
+    expect(report).not.toHaveBeenCalled();
+  });
+
   it('a file over the inbox limit is refused before it is read', async () => {
     const { attachments } = make();
     await attachments.attachFiles('c1', [file('big.png', 2048)]);

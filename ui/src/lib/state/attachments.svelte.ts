@@ -37,8 +37,12 @@ export class Attachments {
     this.staged[conversationId] = [];
   }
 
+  /** Takes a file off the message; one already staged is taken back in the shell too (its copy
+   * deleted), not just hidden. */
   remove(conversationId: string, key: string): void {
-    this.staged[conversationId] = this.stagedFor(conversationId).filter((item) => item.key !== key);
+    const item = this.stagedFor(conversationId).find((candidate) => candidate.key === key);
+    this.staged[conversationId] = this.stagedFor(conversationId).filter((candidate) => candidate.key !== key);
+    if (item?.file) api.unstageFile(item.file.id).catch((error) => this.deps.report(error));
   }
 
   /** A new session: nothing staged. */

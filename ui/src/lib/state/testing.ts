@@ -190,6 +190,7 @@ function makeFakeApi(): Fake {
     retryDelivery: () => undefined,
     saveDraft: () => undefined,
     stageFiles: () => [],
+    unstageFile: () => null,
     stagePasted: () => ({ id: 'staged-1', conversation_id: 'c0', file_name: 'a.png', content_type: 'image/png', size: 3 }),
     attachmentPreview: () => '',
     openAttachment: () => undefined,
