@@ -1,6 +1,7 @@
 //! Property tests over outside input (issue 20). Each parser of what a customer, a provider or an
 //! integration sends, over arbitrary bytes and over a documented payload (`tests/fixtures/`) with
-//! one value replaced by arbitrary JSON, never panics: the WhatsApp and Telegram webhook parsers,
+//! one value replaced by arbitrary JSON, never panics: the WhatsApp, Telegram and Messenger /
+//! Instagram webhook parsers,
 //! the API channel's signature check, email MIME parsing, HTML as text and quote folding. Over
 //! HTTP, the same bodies signed, unsigned and forged never get a 5xx from the webhook and inbound
 //! endpoints.
@@ -19,12 +20,13 @@ use serde_json::{json, Value};
 use switchboard_server::connectors::{
     api,
     email::parse::{fold_quoted, html_to_text, parse as parse_email, split_quoted},
+    meta::{self, Platform},
     telegram, whatsapp,
 };
 
 use switchboard_proto::CreatedInbox;
 
-use crate::{graph_emulator, harness::*, telegram_emulator};
+use crate::{graph_emulator, harness::*, meta_emulator, telegram_emulator};
 
 const CASES: u32 = 256;
 /// Bodies per channel over HTTP, each sent signed, unsigned and forged.
@@ -155,6 +157,36 @@ fn whatsapp_payload() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
+const META_FIXTURES: &[&str] = &[
+    "messenger_text.json",
+    "messenger_attachments.json",
+    "messenger_delivery.json",
+    "messenger_echo.json",
+    "messenger_read.json",
+    "messenger_two_entries.json",
+    "instagram_text.json",
+    "instagram_image.json",
+    "instagram_echo.json",
+    "instagram_read.json",
+];
+
+fn meta_payload() -> impl Strategy<Value = Vec<u8>> {
+    let mutations: Vec<_> = META_FIXTURES
+        .iter()
+        .map(|name| {
+            // Statuses carry a watermark the tests fill in with a time.
+            let sample =
+                meta_emulator::fixture(name, "https://cdn.test").replace("WATERMARK", "1458668856463");
+            mutated(serde_json::from_str(&sample).expect("a JSON fixture")).boxed()
+        })
+        .collect();
+    prop_oneof![
+        1 => prop::collection::vec(any::<u8>(), 0..512),
+        1 => json_value().prop_map(|v| v.to_string().into_bytes()),
+        4 => prop::strategy::Union::new(mutations).prop_map(|v| v.to_string().into_bytes()),
+    ]
+}
+
 fn telegram_payload() -> impl Strategy<Value = Vec<u8>> {
     let mutations: Vec<_> =
         TELEGRAM_FIXTURES.iter().map(|name| mutated(telegram_emulator::fixture_json(name)).boxed()).collect();
@@ -224,6 +256,12 @@ proptest! {
     #[test]
     fn telegram_parser_never_panics(body in telegram_payload()) {
         let _ = telegram::parse(&body);
+    }
+
+    #[test]
+    fn messenger_and_instagram_parsers_never_panic(body in meta_payload()) {
+        let _ = meta::parse(Platform::Messenger, &body, meta_emulator::PAGE_ID);
+        let _ = meta::parse(Platform::Instagram, &body, meta_emulator::IG_ID);
     }
 
     #[test]
