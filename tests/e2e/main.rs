@@ -187,6 +187,9 @@ async fn scenario(harness: &Harness) -> anyhow::Result<()> {
     }
     let _ = session.end().await;
     result?;
+    if std::env::var_os("SWITCHBOARD_E2E_ONLY").is_some() {
+        return Ok(());
+    }
 
     // The second session starts as a first run again: no account, against the nodes.
     app_exited(harness).await?;
@@ -258,6 +261,9 @@ async fn steps(
     session.wait_for("#signin-server", WAIT).await?;
     screenshot(session, harness, "01-sign-in").await?;
     sign_in(session, &server.base).await?;
+    if let Ok(only) = std::env::var("SWITCHBOARD_E2E_ONLY") {
+        return only_steps(harness, server, workspace, session, &only).await;
+    }
 
     // The first window after the first sign-in, without a click: the list shows what the sidebar
     // counts for the current view. The first sync fills the cache after the list has read its
@@ -581,6 +587,33 @@ async fn steps(
     team_admin::team_admin_steps(harness, server, workspace, session).await?;
     language_screens::language_screen_steps(harness, server, workspace, session).await?;
     widget::widget_steps(harness, server, workspace, session).await?;
+    Ok(())
+}
+
+/// `SWITCHBOARD_E2E_ONLY=hostile,long_thread` (for working on a step): after the sign-in, only the
+/// named steps of the first session, in that order; the second session is skipped.
+async fn only_steps(
+    harness: &Harness,
+    server: &mut Server,
+    workspace: &server::Workspace,
+    session: &Session,
+    only: &str,
+) -> anyhow::Result<()> {
+    for step in only.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        println!("only: the {step} step");
+        match step {
+            "app_lock" => app_lock::app_lock_steps(harness, session).await?,
+            "hostile" => hostile::hostile_steps(harness, server, workspace, session).await?,
+            "long_thread" => long_thread::long_thread_steps(harness, server, workspace, session).await?,
+            "whatsapp" => whatsapp::whatsapp_steps(harness, server, workspace, session).await?,
+            "new_conversation" => {
+                new_conversation::new_conversation_steps(harness, server, workspace, session).await?
+            }
+            "languages" => languages::language_steps(harness, session).await?,
+            "contacts" => contacts::contact_steps(harness, server, session).await?,
+            other => anyhow::bail!("SWITCHBOARD_E2E_ONLY: no step {other:?} to run alone"),
+        }
+    }
     Ok(())
 }
 

@@ -5,6 +5,8 @@
 # nodes of the built server on a throwaway PostgreSQL behind nginx (scripts/run-nodes.sh) for its
 # second session, where the node the app is connected to is killed.
 # Screenshots land in $SWITCHBOARD_E2E_SCREENSHOTS (default target/e2e-screenshots).
+# SWITCHBOARD_E2E_ONLY=hostile,long_thread runs only those steps after the sign-in (the names in
+# tests/e2e/main.rs, only_steps), without the second session: for working on a step.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD

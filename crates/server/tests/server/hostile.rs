@@ -9,7 +9,6 @@
 //! disk is `crates/core/src/attachments.rs::open_name`, tested over the same corpus).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
 use base64::Engine;
 use reqwest::StatusCode;
@@ -21,6 +20,8 @@ use crate::{graph_emulator, harness::*, meta_emulator, telegram_emulator};
 
 #[path = "../../../../tests/fixtures/hostile/corpus.rs"]
 mod corpus;
+#[path = "../../../../tests/fixtures/hostile/generate.rs"]
+mod generate;
 
 use corpus::Case;
 
@@ -332,117 +333,6 @@ async fn every_text_case_through_the_messenger_webhook_is_stored_exactly_or_refu
 
 // --- Attachments ---------------------------------------------------------------------------------
 
-/// A PNG chunk: length, type, data, CRC.
-fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    let mut crc = crc32fast::Hasher::new();
-    crc.update(kind);
-    crc.update(data);
-    out.extend_from_slice(&crc.finalize().to_be_bytes());
-}
-
-/// A PNG of `width` × `height` (1-bit grey), its pixels zero; `with_data: false` leaves out the
-/// image data (a header that only claims the size).
-fn png(width: u32, height: u32, with_data: bool) -> Vec<u8> {
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut header = Vec::new();
-    header.extend_from_slice(&width.to_be_bytes());
-    header.extend_from_slice(&height.to_be_bytes());
-    header.extend_from_slice(&[1, 0, 0, 0, 0]);
-    png_chunk(&mut out, b"IHDR", &header);
-    if with_data {
-        let row = (width as usize).div_ceil(8) + 1;
-        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
-        let zeros = vec![0u8; row * 64];
-        for _ in 0..(height as usize).div_ceil(64) {
-            encoder.write_all(&zeros).expect("deflate");
-        }
-        png_chunk(&mut out, b"IDAT", &encoder.finish().expect("deflate"));
-    }
-    png_chunk(&mut out, b"IEND", &[]);
-    out
-}
-
-/// A zip archive of deflated entries, written by hand (the server builds `zip` without deflate):
-/// local headers, data, the central directory and its end record.
-fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut central = Vec::new();
-    for (name, bytes) in entries {
-        let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
-        encoder.write_all(bytes).expect("deflate");
-        let data = encoder.finish().expect("deflate");
-        let crc = crc32fast::hash(bytes);
-        let offset = out.len() as u32;
-        let fields = |out: &mut Vec<u8>| {
-            out.extend_from_slice(&[20, 0, 0, 0, 8, 0, 0, 0, 0x21, 0]); // version, flags, deflate, time
-            out.extend_from_slice(&crc.to_le_bytes());
-            out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-            out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-            out.extend_from_slice(&(name.len() as u16).to_le_bytes());
-            out.extend_from_slice(&[0, 0]); // no extra field
-        };
-        out.extend_from_slice(b"PK\x03\x04");
-        fields(&mut out);
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(&data);
-        central.extend_from_slice(b"PK\x01\x02\x14\x00");
-        fields(&mut central);
-        central.extend_from_slice(&[0; 10]); // comment length, disk, attributes
-        central.extend_from_slice(&offset.to_le_bytes());
-        central.extend_from_slice(name.as_bytes());
-    }
-    let directory_at = out.len() as u32;
-    out.extend_from_slice(&central);
-    out.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00");
-    let count = (entries.len() as u16).to_le_bytes();
-    out.extend_from_slice(&[count[0], count[1], count[0], count[1]]);
-    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
-    out.extend_from_slice(&directory_at.to_le_bytes());
-    out.extend_from_slice(&[0, 0]);
-    out
-}
-
-/// The bytes of an `attachment` case, made here rather than committed.
-fn attachment_bytes(generator: &str) -> Vec<u8> {
-    const MIB: usize = 1024 * 1024;
-    match generator {
-        "png_bomb" => png(20_000, 20_000, true),
-        "png_huge_header" => png(65_535, 65_535, false),
-        "png_tiny" => png(1, 1, true),
-        "zip_bomb" => zip_of(&[("zeros.bin", &vec![0u8; 100 * MIB])]),
-        "gzip_bomb" => {
-            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-            let zeros = vec![0u8; MIB];
-            for _ in 0..100 {
-                encoder.write_all(&zeros).expect("gzip");
-            }
-            encoder.finish().expect("gzip")
-        }
-        "nested_zip" => {
-            let inner = zip_of(&[("readme.txt", b"<script>window.__pwned=1</script>")]);
-            let middle = zip_of(&[("inner.zip", &inner), ("../../evil.sh", b"rm -rf /")]);
-            zip_of(&[("middle.zip", &middle)])
-        }
-        "svg_script" => br#"<svg xmlns="http://www.w3.org/2000/svg" onload="window.__pwned=1"><script>window.__pwned=1</script><a href="javascript:window.__pwned=1"><text y="20">click</text></a></svg>"#.to_vec(),
-        "html_script" => b"<!doctype html><script>window.__pwned=1</script><img src=x onerror=window.__pwned=1>".to_vec(),
-        "gif_polyglot" => b"GIF89a/*\x01\x00\x01\x00\x00\x00\x00;*/=1;window.__pwned=1;//".to_vec(),
-        "pdf_js" => b"%PDF-1.4\n1 0 obj<</Type/Catalog/OpenAction<</S/JavaScript/JS(app.alert(1))>>>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n".to_vec(),
-        "exe" => {
-            let mut exe = b"MZ\x90\x00\x03\x00\x00\x00".to_vec();
-            exe.extend_from_slice(b"This program cannot be run in DOS mode.\r\r\n$");
-            exe.resize(4096, 0);
-            exe
-        }
-        "empty" => Vec::new(),
-        "utf7_html" => b"+ADw-script+AD4-window.__pwned=1+ADw-/script+AD4-".to_vec(),
-        "oversized" => vec![0u8; 8 * MIB + 1],
-        other => panic!("no attachment generator {other:?}"),
-    }
-}
-
 /// The name the server shows for an attachment named `name`: its last path part, without control
 /// characters or quotes, at most 200 characters; "file" when nothing is left.
 fn shown_file_name(name: &str) -> String {
@@ -469,7 +359,7 @@ async fn attachments_and_file_names_are_stored_exactly_or_refused() {
             "attachment" => (
                 case.get("file_name").expect("file_name").to_owned(),
                 case.get("content_type").expect("content_type").to_owned(),
-                attachment_bytes(case.generator().expect("generate")),
+                generate::attachment_bytes(case.generator().expect("generate")),
             ),
             "file_name" => {
                 (case.text().expect("text"), "text/plain".to_owned(), b"hostile file name".to_vec())
