@@ -11,8 +11,9 @@
 //!   stays inside the thread pane and the page grows no horizontal scroll; the name shows exactly
 //!   (trimmed, as the server keeps it) in a bidi-isolated element, so an override in it can't flip
 //!   what is around it.
-//! - The cases the server must refuse (the 1 MB message, one byte over the limit, a NUL) are
-//!   refused with a 4xx whose JSON error says why, and nothing of them reaches the app.
+//! - The cases the server must refuse (the 1 MB message, one byte over the limit, a NUL, the
+//!   file over the inbox's limit) are refused with a 4xx whose JSON error has a code and says why;
+//!   no row of the refused texts' contacts shows in the list.
 //! - Every `file_name` and `attachment` case (path traversal, device names, control characters in
 //!   names; image, zip and gzip bombs, polyglots, scripts in SVG and HTML files, markup in the
 //!   content type) is a message with that attachment in an Instagram inbox (its 8 MiB limit, so the
