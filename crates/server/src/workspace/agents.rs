@@ -1,5 +1,7 @@
 //! Administering people: agents (roles, teams, deactivation, passwords) and teams.
 
+use std::collections::HashMap;
+
 use switchboard_proto::*;
 
 use super::{
@@ -12,6 +14,7 @@ use super::{
 use crate::{
     policy,
     refusal::{Outcome, Refusal},
+    rules,
     store::{Audience, StoreRead, StoreReadExt, StoreTx, StoreTxExt},
 };
 
@@ -64,6 +67,7 @@ fn update_agent(
 ) -> Outcome<(Agent, Vec<Id>)> {
     let mut agent = require_agent(tx, agent_id)?;
     let teams_before = agent.team_ids.clone();
+    let role_before = agent.role;
     let stays_admin =
         update.role.unwrap_or(agent.role) == Role::Admin && update.active.unwrap_or(agent.active);
     if agent.role == Role::Admin && agent.active && !stays_admin {
@@ -109,6 +113,9 @@ fn update_agent(
     }
     tx.put(&agent, Audience::EVERYONE)?;
     super::saved_views::follow_membership(tx, &teams_before, &agent)?;
+    if agent.team_ids != teams_before || agent.role != role_before {
+        release_lost_access(tx, admin.agent.id, &agent)?;
+    }
     if !revoked.is_empty() || update.active == Some(false) {
         // A rule that assigns to them now names someone who can't take conversations.
         super::automation::check_references(tx)?;
@@ -132,8 +139,43 @@ fn unassign_all(tx: &mut dyn StoreTx, admin: &Viewer, agent: &Agent) -> Outcome<
     Ok(())
 }
 
-/// Membership lives on the agent (`team_ids`), so each changed agent gets a new feed record.
-fn set_team_members(tx: &mut dyn StoreTx, team_id: Id, member_ids: &[Id]) -> Outcome<()> {
+/// Unassigns `agent`'s unresolved conversations in inboxes they can no longer see (taken off the
+/// inbox, out of the team that gave them access, no longer an admin): nobody may hold a
+/// conversation they cannot open, and none may wait on them unseen. One event each, reason
+/// `access_removed` (the design's §3, "never silent"); the caller routes them afterwards.
+pub(super) fn release_lost_access(tx: &mut dyn StoreTx, admin: Id, agent: &Agent) -> Outcome<()> {
+    if !agent.active {
+        // Deactivation has unassigned everything already (`unassign_all`).
+        return Ok(());
+    }
+    let cause = Cause::agent_id(admin, "access_removed", tx.now());
+    let mut sees: HashMap<Id, bool> = HashMap::new();
+    for conversation in tx.unresolved_assigned_to(agent.id)? {
+        let visible = match sees.get(&conversation.inbox_id) {
+            Some(visible) => *visible,
+            None => {
+                let inbox: Option<Inbox> = tx.get(conversation.inbox_id)?;
+                let visible = inbox.is_some_and(|inbox| rules::can_see_inbox(agent, &inbox));
+                sees.insert(conversation.inbox_id, visible);
+                visible
+            }
+        };
+        if visible {
+            continue;
+        }
+        let mut unassigned = conversation.clone();
+        unassigned.assignee_id = None;
+        ledger::save(tx, &conversation, &unassigned, &cause)?;
+        let text =
+            format!("{} no longer has access to this inbox; the conversation is unassigned", agent.name);
+        activity(tx, unassigned.inbox_id, unassigned.id, Sender::Agent { id: admin }, text)?;
+    }
+    Ok(())
+}
+
+/// Membership lives on the agent (`team_ids`), so each changed agent gets a new feed record; one
+/// who left the team gives up what only the team let them see (`release_lost_access`).
+fn set_team_members(tx: &mut dyn StoreTx, admin: Id, team_id: Id, member_ids: &[Id]) -> Outcome<()> {
     for member in member_ids {
         require_agent(tx, *member)?;
     }
@@ -149,6 +191,9 @@ fn set_team_members(tx: &mut dyn StoreTx, team_id: Id, member_ids: &[Id]) -> Out
             }
             tx.put(&agent, Audience::EVERYONE)?;
             super::saved_views::follow_membership(tx, &before, &agent)?;
+            if !wanted {
+                release_lost_access(tx, admin, &agent)?;
+            }
         }
     }
     routing::route(tx, routing::Released::default())?;
@@ -256,10 +301,11 @@ impl Workspace {
     pub async fn create_team(&self, viewer: &Viewer, request: CreateTeam) -> Outcome<Team> {
         policy::require_admin(viewer)?;
         let who = Who::viewer(viewer);
+        let admin = viewer.agent.id;
         self.write(move |tx| {
             let team = Team { id: Id::now_v7(), name: policy::valid_name(&request.name, "name")? };
             tx.put(&team, Audience::EVERYONE)?;
-            set_team_members(tx, team.id, &request.member_agent_ids)?;
+            set_team_members(tx, admin, team.id, &request.member_agent_ids)?;
             let after = serde_json::json!({"name": team.name, "member_agent_ids": request.member_agent_ids});
             let what = audit::Record {
                 action: "team.create",
@@ -278,6 +324,7 @@ impl Workspace {
     pub async fn update_team(&self, viewer: &Viewer, team_id: Id, update: UpdateTeam) -> Outcome<Team> {
         policy::require_admin(viewer)?;
         let who = Who::viewer(viewer);
+        let admin = viewer.agent.id;
         self.write(move |tx| {
             let mut team: Team = tx.get(team_id)?.ok_or_else(|| Refusal::not_found("team"))?;
             let label = team.name.clone();
@@ -298,7 +345,7 @@ impl Workspace {
                 tx.put(&team, Audience::EVERYONE)?;
             }
             if let Some(members) = update.member_agent_ids {
-                set_team_members(tx, team.id, &members)?;
+                set_team_members(tx, admin, team.id, &members)?;
             }
             Ok(team)
         })

@@ -87,8 +87,9 @@ fn create_inbox(tx: &mut dyn StoreTx, id: Id, request: CreateInbox) -> Outcome<C
     Ok(CreatedInbox { inbox, signing_secret })
 }
 
-fn update_inbox(tx: &mut dyn StoreTx, inbox_id: Id, update: UpdateInbox) -> Outcome<Inbox> {
+fn update_inbox(tx: &mut dyn StoreTx, admin: Id, inbox_id: Id, update: UpdateInbox) -> Outcome<Inbox> {
     let mut inbox: Inbox = tx.get(inbox_id)?.ok_or_else(|| Refusal::not_found("inbox"))?;
+    let before = inbox.clone();
     if let Some(name) = update.name {
         inbox.name = policy::valid_name(&name, "name")?;
     }
@@ -136,6 +137,12 @@ fn update_inbox(tx: &mut dyn StoreTx, inbox_id: Id, update: UpdateInbox) -> Outc
         inbox.exports_need_approval = held;
     }
     tx.put(&inbox, Audience::EVERYONE)?;
+    // Whoever the change took the inbox from gives up its conversations.
+    for agent in tx.all::<Agent>()? {
+        if agent.active && rules::can_see_inbox(&agent, &before) && !rules::can_see_inbox(&agent, &inbox) {
+            super::agents::release_lost_access(tx, admin, &agent)?;
+        }
+    }
     if let Some(old) = hours_before {
         let at = tx.now();
         super::sla::retime_inbox(tx, inbox_id, old.as_ref(), at)?;
@@ -276,11 +283,12 @@ impl Workspace {
         let connector_changes = update.connector.is_some() || update.webhook_url.is_some();
         let who = Who::viewer(viewer);
         let writer = who.clone();
+        let admin = viewer.agent.id;
         let (inbox, settings_before, settings_after) = self
             .write(move |tx| {
                 let before: Option<Inbox> = tx.get(inbox_id)?;
                 let settings_before = connector_settings(&*tx, inbox_id)?;
-                let inbox = update_inbox(tx, inbox_id, update)?;
+                let inbox = update_inbox(tx, admin, inbox_id, update)?;
                 audit::changed(
                     tx,
                     &writer,

@@ -26,7 +26,11 @@ pub struct Cause {
 
 impl Cause {
     pub fn agent(viewer: &Viewer, reason: &'static str, at: Millis) -> Self {
-        Cause { actor: Actor::Agent { id: viewer.agent.id }, reason, at }
+        Self::agent_id(viewer.agent.id, reason, at)
+    }
+
+    pub fn agent_id(agent_id: Id, reason: &'static str, at: Millis) -> Self {
+        Cause { actor: Actor::Agent { id: agent_id }, reason, at }
     }
 
     pub fn system(reason: &'static str, at: Millis) -> Self {

@@ -719,3 +719,65 @@ async fn r17_deactivating_an_agent_unassigns_each_conversation_with_its_event_an
     assert_eq!(desk.assignee(third).await, None, "a pending one waits for its customer, unassigned");
     assert_eq!(desk.assignee(second).await, Some(1));
 }
+
+/// The access-removed events of `conversation`: A unassigned because they lost the inbox.
+async fn access_removed(server: &TestServer, conversation: Id, from: Id) -> usize {
+    events(server, conversation)
+        .await
+        .iter()
+        .filter(|e| {
+            matches!(&e.event, EventKind::Assigned { from: Some(f), to: None, reason, .. }
+                if *f == from && reason == "access_removed")
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn r17_taking_an_agent_off_an_inbox_or_out_of_its_team_unassigns_with_its_event_and_routes() {
+    let desk = Desk::new("least_loaded", 2, None).await;
+    let (a, b) = (desk.agents[0].agent.id, desk.agents[1].agent.id);
+    let first = desk.inbound("o1").await;
+    let second = desk.inbound("o2").await;
+    assert_eq!((desk.assignee(first).await, desk.assignee(second).await), (Some(0), Some(1)));
+    let inbox = format!("/api/v1/inboxes/{}", desk.inbox.inbox.id);
+    let patch_inbox = |body: Value| {
+        let inbox = inbox.clone();
+        let admin = &desk.server.admin;
+        async move {
+            let (code, body) = admin.request(Method::PATCH, &inbox, Some(body)).await;
+            assert_eq!(code, StatusCode::OK, "{body}");
+        }
+    };
+
+    // Taken off the inbox: A's conversation is unassigned once, said so, and routed to B.
+    patch_inbox(json!({"member_agent_ids": [b]})).await;
+    assert_eq!(access_removed(&desk.server, first, a).await, 1, "one event, reason access_removed");
+    assert_eq!(desk.assignee(first).await, Some(1), "routed to the member left");
+    let said =
+        desk.server.messages().await.into_iter().filter(|m| m.conversation_id == first).any(|m| {
+            m.kind == MessageKind::Activity && m.body.contains("no longer has access to this inbox")
+        });
+    assert!(said, "an activity line says why");
+    assert_eq!(access_removed(&desk.server, second, b).await, 0, "B kept theirs");
+
+    // Back through a team: A sees the inbox again and takes the next conversation.
+    let team =
+        desk.server.admin.ok("/api/v1/teams", json!({"name": "Evenings", "member_agent_ids": [a]})).await;
+    let team_id = team["id"].as_str().expect("team id").to_owned();
+    patch_inbox(json!({"member_team_ids": [team_id]})).await;
+    let third = desk.inbound("o3").await;
+    assert_eq!(desk.assignee(third).await, Some(0), "A, the least loaded, through the team");
+    // A change that leaves A's access (the team still names them) unassigns nothing.
+    patch_inbox(json!({"name": "Routed, renamed"})).await;
+    assert_eq!(desk.assignee(third).await, Some(0));
+
+    // Out of the team that gave access: unassigned the same way, and routed to B.
+    let (code, body) = desk
+        .server
+        .admin
+        .request(Method::PATCH, &format!("/api/v1/teams/{team_id}"), Some(json!({"member_agent_ids": []})))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert_eq!(access_removed(&desk.server, third, a).await, 1);
+    assert_eq!(desk.assignee(third).await, Some(1));
+}
