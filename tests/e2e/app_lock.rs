@@ -8,7 +8,7 @@ use switchboard_e2e::{keys, Session};
 
 use crate::{leave_fields, screenshot, server, Harness, WAIT};
 
-async fn choose_lock_after(session: &Session, minutes: u32) -> anyhow::Result<()> {
+pub(crate) async fn choose_lock_after(session: &Session, minutes: u32) -> anyhow::Result<()> {
     leave_fields(session).await?;
     session.click(&session.wait_for(".account .me", WAIT).await?).await?;
     session.wait_for("[data-testid=lock-after]", WAIT).await?;

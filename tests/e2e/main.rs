@@ -12,6 +12,7 @@
 mod app_lock;
 mod channels;
 mod contacts;
+mod export_approval;
 mod hostile;
 mod language_screens;
 mod languages;
@@ -579,6 +580,7 @@ async fn steps(
     contacts::contact_steps(harness, server, session).await?;
     contacts::data_request_steps(harness, server, workspace, session).await?;
     transcripts::transcript_steps(harness, server, workspace, session).await?;
+    export_approval::export_approval_steps(harness, server, workspace, session).await?;
     presence::presence_steps(harness, server, workspace, session).await?;
     quick_replies::quick_reply_steps(harness, server, workspace, session).await?;
     channels::channel_steps(harness, server, workspace, session).await?;
@@ -611,6 +613,9 @@ async fn only_steps(
             }
             "languages" => languages::language_steps(harness, session).await?,
             "contacts" => contacts::contact_steps(harness, server, session).await?,
+            "export_approval" => {
+                export_approval::export_approval_steps(harness, server, workspace, session).await?
+            }
             other => anyhow::bail!("SWITCHBOARD_E2E_ONLY: no step {other:?} to run alone"),
         }
     }

@@ -175,6 +175,26 @@ impl Api {
         Ok(())
     }
 
+    /// Whether an agent's transcript exports from `inbox` wait for a lead's approval, as an admin.
+    pub async fn hold_exports(&self, inbox: Id, held: bool) -> anyhow::Result<()> {
+        self.admin_patch(&format!("/api/v1/inboxes/{inbox}"), json!({"exports_need_approval": held})).await?;
+        Ok(())
+    }
+
+    /// The longest idle time before every app locks (`None`: the agent's choice), as an admin.
+    pub async fn set_lock_policy(&self, minutes: Option<u32>) -> anyhow::Result<()> {
+        let path = "/api/v1/settings/lock";
+        let response = self
+            .http
+            .put(format!("{}{path}", self.base))
+            .bearer_auth(&self.admin_token)
+            .json(&json!({"max_idle_minutes": minutes}))
+            .send()
+            .await?;
+        anyhow::ensure!(response.status().is_success(), "PUT {path}: {}", response.status());
+        Ok(())
+    }
+
     /// Adds a service-level policy, as an admin.
     pub async fn add_sla_policy(&self, policy: Value) -> anyhow::Result<()> {
         self.admin("/api/v1/sla-policies", policy).await?;
