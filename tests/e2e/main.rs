@@ -613,6 +613,18 @@ async fn only_steps(
             }
             "languages" => languages::language_steps(harness, session).await?,
             "contacts" => contacts::contact_steps(harness, server, session).await?,
+            "data_request" => contacts::data_request_steps(harness, server, workspace, session).await?,
+            "transcripts" => transcripts::transcript_steps(harness, server, workspace, session).await?,
+            "presence" => presence::presence_steps(harness, server, workspace, session).await?,
+            "quick_replies" => quick_replies::quick_reply_steps(harness, server, workspace, session).await?,
+            "channels" => channels::channel_steps(harness, server, workspace, session).await?,
+            "reports" => reports::reports_steps(harness, server, workspace, session).await?,
+            "saved_views" => saved_views::saved_views_steps(harness, server, workspace, session).await?,
+            "team_admin" => team_admin::team_admin_steps(harness, server, workspace, session).await?,
+            "language_screens" => {
+                language_screens::language_screen_steps(harness, server, workspace, session).await?
+            }
+            "widget" => widget::widget_steps(harness, server, workspace, session).await?,
             "export_approval" => {
                 export_approval::export_approval_steps(harness, server, workspace, session).await?
             }
