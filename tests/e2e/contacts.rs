@@ -150,7 +150,7 @@ pub async fn data_request_steps(
     let ana = server.inbound(&workspace.whatsapp, "ana-gdpr", ERASED, "gdpr-1", ERASED_LINE).await?;
     let conversation = ana.conversation_id;
     leave_fields(session).await?;
-    session.click(&session.wait_for("[data-testid=view][data-view=all]", WAIT).await?).await?;
+    crate::show_all_view(session).await?;
     session.wait_for(&format!("[data-testid=conversation-row][data-id='{conversation}']"), WAIT).await?;
 
     // Data-subject requests are an admin's: the buttons appear once the role reaches the app.

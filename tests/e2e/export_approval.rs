@@ -264,7 +264,7 @@ async fn agent_asks(
     let lina = server.inbound(&workspace.whatsapp, "lina", "Lina Haddad", "ea-2", SARA_CUSTOMER).await?;
     let conversation = lina.conversation_id;
     leave_fields(session).await?;
-    session.click(&session.wait_for("[data-testid=view][data-view=all]", WAIT).await?).await?;
+    crate::show_all_view(session).await?;
     open_row(session, conversation).await?;
 
     // The role reaches the window through the feed: the dialog asks instead of exporting.

@@ -241,7 +241,7 @@ pub async fn hostile_steps(
     let emails = all.iter().filter(|case| case.kind == "email").count();
     anyhow::ensure!(texts.len() >= 150 && files.len() >= 50, "the corpus lost cases");
     leave_fields(session).await?;
-    session.click(&session.wait_for("[data-testid=view][data-view=all]", WAIT).await?).await?;
+    crate::show_all_view(session).await?;
     let started = Instant::now();
     let inbox = &workspace.whatsapp;
     let mut shot = 0;
@@ -362,7 +362,7 @@ pub async fn hostile_steps(
     // Leave the app as the next step expects it: the All view, no palette or dialog open, and no
     // thread of this step on screen.
     leave_fields(session).await?;
-    session.click(&session.wait_for("[data-testid=view][data-view=all]", WAIT).await?).await?;
+    crate::show_all_view(session).await?;
     println!(
         "hostile: {} text and {} file cases shown as text, {refused} refused with a clear error, none ran or left its pane \
          ({emails} raw emails are the MIME parser's test), texts in {text_time:.1} s, all in {:.1} s",

@@ -110,7 +110,7 @@ pub async fn language_screen_steps(
     let irina = contact_named(server, "733123", "Irina Vasilescu-Pop").await?;
     let olga = contact_named(server, "Olga Ionescu", "Olga Ionescu").await?;
     leave_fields(session).await?;
-    session.click(&session.wait_for("[data-testid=view][data-view=all]", WAIT).await?).await?;
+    crate::show_all_view(session).await?;
     open_row(session, thread).await?;
 
     for lang in ["fa", "ar", "ro", "pl"] {

@@ -61,7 +61,7 @@ pub async fn long_thread_steps(
     // A short conversation to switch from, and the long one's row once the app has every message
     // (the feed is in order: the newest one arriving means the rest have).
     let short = server.inbound(inbox, "long-thread-other", "Otto Short", "short-0", "Just one").await?;
-    session.click(&session.wait_for("[data-testid=view][data-view=all]", WAIT).await?).await?;
+    crate::show_all_view(session).await?;
     let row = format!("[data-testid=conversation-row][data-id='{id}']");
     session
         .wait_until(

@@ -95,6 +95,19 @@ async fn text_of(session: &Session, css: &str) -> anyhow::Result<String> {
     session.text(&element).await
 }
 
+/// Shows the "All" view and waits until it is the current one: a click can land on a neighbour
+/// when the sidebar re-renders under it (a role or a count arriving through the feed moves it).
+pub(crate) async fn show_all_view(session: &Session) -> anyhow::Result<()> {
+    let current = "return !!document.querySelector('[data-testid=view][data-view=all][aria-current=true]');";
+    for _ in 0..3 {
+        session.click(&session.wait_for("[data-testid=view][data-view=all]", WAIT).await?).await?;
+        if session.wait_until("the All view is current", current, Duration::from_secs(3)).await.is_ok() {
+            return Ok(());
+        }
+    }
+    anyhow::bail!("the All view never became the current one")
+}
+
 async fn open_row(session: &Session, conversation: Id) -> anyhow::Result<()> {
     let row =
         session.wait_for(&format!("[data-testid=conversation-row][data-id='{conversation}']"), WAIT).await?;
@@ -524,7 +537,7 @@ async fn steps(
     let hostile_text =
         "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>";
     let hostile = server.inbound(&workspace.whatsapp, "mallory", "Mallory", "h1", hostile_text).await?;
-    session.click(&session.wait_for("[data-testid=view][data-view=all]", WAIT).await?).await?;
+    show_all_view(session).await?;
     open_row(session, hostile.conversation_id).await?;
     let bodies = session
         .wait_until(
@@ -1000,7 +1013,7 @@ async fn failover_steps(
     session.wait_for("#signin-server", WAIT).await?;
     sign_in(session, &nodes.base).await?;
     session.wait_for("[data-testid=status-connection][data-state=online]", Duration::from_secs(60)).await?;
-    session.click(&session.wait_for("[data-testid=view][data-view=all]", WAIT).await?).await?;
+    show_all_view(session).await?;
     open_row(session, lee.conversation_id).await?;
     let connected = nodes.streaming_node().await?;
 

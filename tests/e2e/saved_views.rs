@@ -96,7 +96,7 @@ pub async fn saved_views_steps(
     let before = before.as_str().unwrap_or("[data-testid=view][data-view=mine]").to_owned();
 
     // The filter bar: WhatsApp AND vip AND unassigned. The list follows each chip.
-    session.click(&session.wait_for("[data-testid=view][data-view=all]", WAIT).await?).await?;
+    crate::show_all_view(session).await?;
     session.click(&session.wait_for("[data-testid=filter-toggle]", WAIT).await?).await?;
     session.wait_for("[data-testid=filter-bar]", WAIT).await?;
     chip(session, "inbox", &workspace.whatsapp.inbox.id.to_string()).await?;

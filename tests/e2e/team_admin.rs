@@ -186,7 +186,7 @@ pub async fn team_admin_steps(
     let nadia = server
         .inbound(&workspace.whatsapp, "nadia-h", "Nadia Haddad", "team-1", "Hi, I'd like a quote")
         .await?;
-    session.click(&session.wait_for("[data-testid=view][data-view=all]", WAIT).await?).await?;
+    crate::show_all_view(session).await?;
     open_row(session, nadia.conversation_id).await?;
     leave_fields(session).await?;
     session.press(&["l"]).await?;

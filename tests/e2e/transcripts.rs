@@ -30,7 +30,7 @@ pub async fn transcript_steps(
     let noor = server.inbound(&workspace.whatsapp, "noor", "Noor Haddad", "tx-1", CUSTOMER_LINE).await?;
     let id = noor.conversation_id;
     leave_fields(session).await?;
-    session.click(&session.wait_for("[data-testid=view][data-view=all]", WAIT).await?).await?;
+    crate::show_all_view(session).await?;
     open_row(session, id).await?;
 
     // An internal note for the team, from the composer.

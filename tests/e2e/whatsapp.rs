@@ -265,7 +265,7 @@ pub async fn whatsapp_steps(
     notify(server, inbox, &fixture("text.json")?).await?;
     let conversation = conversation_in(server, inbox).await?;
     wait_for_notification(harness, &[CUSTOMER_NAME, INBOX_NAME]).await?;
-    session.click(&session.wait_for("[data-testid=view][data-view=all]", WAIT).await?).await?;
+    crate::show_all_view(session).await?;
     open_row(session, conversation).await?;
     session
         .wait_until(

@@ -150,7 +150,7 @@ pub async fn widget_steps(
     session
         .wait_until("the settings closed", "return !document.querySelector('[data-testid=settings]');", WAIT)
         .await?;
-    session.click(&session.wait_for("[data-testid=view][data-view=all]", WAIT).await?).await?;
+    crate::show_all_view(session).await?;
     open_row(session, conversation).await?;
     session
         .wait_until(
