@@ -64,6 +64,19 @@ pub struct SearchParams {
     pub limit: Option<usize>,
 }
 
+/// No stored text holds a NUL (policy.rs refuses it); SQLite's full-text query fails on one and
+/// PostgreSQL can't take one in text, so a query with one is refused alike on both backends.
+fn no_nul_in_query(q: &str) -> ApiResult<()> {
+    if q.contains('\0') {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidQuery,
+            "q may not contain a NUL character",
+        ));
+    }
+    Ok(())
+}
+
 fn search_limit(limit: Option<usize>) -> ApiResult<usize> {
     let limit = limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
@@ -85,14 +98,7 @@ pub async fn search(
     Query(params): Query<SearchParams>,
 ) -> ApiResult<Json<SearchResults>> {
     let limit = search_limit(params.limit)?;
-    // No stored text holds a NUL (policy.rs refuses it), and SQLite's full-text query fails on one.
-    if params.q.contains('\0') {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::InvalidQuery,
-            "q may not contain a NUL character",
-        ));
-    }
+    no_nul_in_query(&params.q)?;
     Ok(Json(state.workspace.search(&viewer, params.q, limit).await?))
 }
 
@@ -407,6 +413,7 @@ pub async fn find_contacts(
     Query(params): Query<ContactParams>,
 ) -> ApiResult<Json<Vec<Contact>>> {
     let limit = search_limit(params.limit)?;
+    no_nul_in_query(&params.q)?;
     Ok(Json(state.workspace.find_contacts(&viewer, params.q, limit).await?))
 }
 
