@@ -65,6 +65,22 @@ pub struct Viewer {
     pub device_id: Id,
 }
 
+/// The first admin of a fresh workspace, as a viewer without a device (the unit tests' set-up).
+#[cfg(test)]
+pub(crate) async fn first_test_admin(workspace: &Workspace) -> Viewer {
+    let admin = workspace
+        .create_first_admin(CreateAgent {
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            role: Role::Admin,
+            password: "correct horse battery".into(),
+            team_ids: vec![],
+        })
+        .await
+        .expect("admin");
+    Viewer { agent: admin, device_id: Id::nil() }
+}
+
 /// A mutation of one conversation, each idempotent on its `client_id`.
 #[derive(Debug, Clone)]
 pub enum ConversationAction {

@@ -313,7 +313,6 @@ mod tests {
     use crate::{
         clock::ManualClock,
         store::{Audience, StoreReadExt, StoreTxExt},
-        workspace::Viewer,
         ServerConfig,
     };
 
@@ -324,17 +323,7 @@ mod tests {
         clock.set(1_000_000);
         let workspace =
             crate::open_workspace_with_clock(&ServerConfig::new(data_dir.path()), clock).expect("open");
-        let admin = workspace
-            .create_first_admin(CreateAgent {
-                name: "Ada".into(),
-                email: "ada@example.com".into(),
-                role: Role::Admin,
-                password: "correct horse battery".into(),
-                team_ids: vec![],
-            })
-            .await
-            .expect("admin");
-        let admin = Viewer { agent: admin, device_id: Id::nil() };
+        let admin = crate::workspace::first_test_admin(&workspace).await;
         let template = json!({"name": "follow_up", "language": "en", "body": "Hi {{1}}, any news?"});
         let mut ids = Vec::new();
         for channel in ["facebook", "instagram", "whatsapp"] {

@@ -401,7 +401,7 @@ mod tests {
         clock::{Clock, ManualClock},
         connectors::SendError,
         store::StoreReadExt,
-        workspace::{ConversationAction, Viewer},
+        workspace::ConversationAction,
         ServerConfig,
     };
 
@@ -413,17 +413,7 @@ mod tests {
         clock.set(1_000_000);
         let workspace = crate::open_workspace_with_clock(&ServerConfig::new(data_dir.path()), clock.clone())
             .expect("open");
-        let admin = workspace
-            .create_first_admin(CreateAgent {
-                name: "Ada".into(),
-                email: "ada@example.com".into(),
-                role: Role::Admin,
-                password: "correct horse battery".into(),
-                team_ids: vec![],
-            })
-            .await
-            .expect("admin");
-        let admin = Viewer { agent: admin, device_id: Id::nil() };
+        let admin = crate::workspace::first_test_admin(&workspace).await;
         let request = json!({"name": "Partner", "channel": "api", "webhook_url": "http://127.0.0.1:9/hook"});
         let inbox = workspace
             .create_inbox(&admin, serde_json::from_value(request).expect("request"))

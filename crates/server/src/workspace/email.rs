@@ -501,17 +501,7 @@ mod tests {
         if let Some(inbox) = inbox {
             return (workspace, inbox);
         }
-        let admin = workspace
-            .create_first_admin(CreateAgent {
-                name: "Ada".into(),
-                email: "ada@example.com".into(),
-                role: Role::Admin,
-                password: "correct horse battery".into(),
-                team_ids: vec![],
-            })
-            .await
-            .expect("admin");
-        let admin = crate::workspace::Viewer { agent: admin, device_id: Id::nil() };
+        let admin = crate::workspace::first_test_admin(&workspace).await;
         let server = json!({"host": "127.0.0.1", "port": 1, "security": "none"});
         let request = json!({"name": "Mail", "channel": "email", "connector": {
             "kind": "email", "address": "support@shop.test", "imap": server, "smtp": server,
