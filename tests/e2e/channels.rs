@@ -79,14 +79,9 @@ async fn type_into(session: &Session, css: &str, text: &str) -> anyhow::Result<(
     session.send_keys(&field, text).await
 }
 
-pub async fn channel_steps(
-    harness: &Harness,
-    server: &server::Server,
-    workspace: &server::Workspace,
-    session: &Session,
-) -> anyhow::Result<()> {
-    let (stub, served, registered) = bot_api().await?;
-    server.set_role(workspace.sara, "admin").await?;
+/// Opens Settings → New inbox (the signed-in agent is an admin by now) and starts an inbox named
+/// `name` on `channel`, whose connector fields then show.
+pub(crate) async fn start_new_inbox(session: &Session, name: &str, channel: &str) -> anyhow::Result<()> {
     leave_fields(session).await?;
     if session.find_all("[data-testid=settings]").await?.is_empty() {
         session.click(&session.wait_for(".account .me", WAIT).await?).await?;
@@ -96,16 +91,28 @@ pub async fn channel_steps(
     // The role reaches the window through the feed: the admins' New inbox page appears.
     session.click(&session.wait_for("[data-testid=settings-new-inbox]", WAIT).await?).await?;
     session.wait_for("[data-testid=new-inbox]", WAIT).await?;
-    type_into(session, "[data-testid=new-inbox-name]", "Telegram support").await?;
+    type_into(session, "[data-testid=new-inbox-name]", name).await?;
     // The channel: the select's value set as a choice in it would (a change event).
     session.wait_for("[data-testid=new-inbox-channel]", WAIT).await?;
     session
         .execute(
-            "const s = document.querySelector('[data-testid=new-inbox-channel]'); s.focus(); s.value = 'telegram';
+            "const s = document.querySelector('[data-testid=new-inbox-channel]'); s.focus(); s.value = arguments[0];
              s.dispatchEvent(new Event('change', {bubbles: true})); return true;",
-            json!([]),
+            json!([channel]),
         )
         .await?;
+    Ok(())
+}
+
+pub async fn channel_steps(
+    harness: &Harness,
+    server: &server::Server,
+    workspace: &server::Workspace,
+    session: &Session,
+) -> anyhow::Result<()> {
+    let (stub, served, registered) = bot_api().await?;
+    server.set_role(workspace.sara, "admin").await?;
+    start_new_inbox(session, "Telegram support", "telegram").await?;
     session.wait_for("[data-testid=connector-bot_token]", WAIT).await?;
     type_into(session, "[data-testid=connector-bot_token]", TOKEN).await?;
     type_into(session, "[data-testid=connector-api_base_url]", &stub).await?;

@@ -87,23 +87,7 @@ pub async fn widget_steps(
     session: &Session,
 ) -> anyhow::Result<()> {
     server.set_role(workspace.sara, "admin").await?;
-    leave_fields(session).await?;
-    if session.find_all("[data-testid=settings]").await?.is_empty() {
-        session.click(&session.wait_for(".account .me", WAIT).await?).await?;
-        session.click(&session.wait_for("[data-testid=open-settings]", WAIT).await?).await?;
-        session.wait_for("[data-testid=settings]", WAIT).await?;
-    }
-    session.click(&session.wait_for("[data-testid=settings-new-inbox]", WAIT).await?).await?;
-    session.wait_for("[data-testid=new-inbox]", WAIT).await?;
-    type_into(session, "[data-testid=new-inbox-name]", "Website chat").await?;
-    session.wait_for("[data-testid=new-inbox-channel]", WAIT).await?;
-    session
-        .execute(
-            "const s = document.querySelector('[data-testid=new-inbox-channel]'); s.focus(); s.value = 'webchat';
-             s.dispatchEvent(new Event('change', {bubbles: true})); return true;",
-            json!([]),
-        )
-        .await?;
+    crate::channels::start_new_inbox(session, "Website chat", "webchat").await?;
     // A web chat inbox's connector is the widget unless another is picked: its fields show.
     type_into(session, "[data-testid=connector-allowed_origins]", SITE).await?;
     type_into(session, "[data-testid=connector-greeting]", GREETING).await?;
