@@ -57,6 +57,22 @@ pub enum Job {
     /// its priority) back to back for `seconds`. Stops after the first step whose p95 is above
     /// `stop_above_ms`.
     Mutations { streams: Vec<usize>, concurrency: Vec<usize>, seconds: f64, stop_above_ms: f64 },
+    /// For each step, open streams until node `i` holds `step[i]`, then offer customer messages
+    /// at the rates of `rates` (ascending), each for `seconds` (at least `min_messages`), to the
+    /// nodes in `write_nodes` in turn. Open loop: message `k` is due at the start plus `k / rate`
+    /// and is sent then, whatever the earlier ones are doing, and its latency on every stream is
+    /// counted from when it was due, so a queue in front of the server cannot hide. A rate is
+    /// *held* when every frame arrived and the p99 is at most `p99_ms`. Per step the rates are
+    /// searched from the one the step before held: up while held, down until one is. Stops at the
+    /// first step that holds no rate.
+    Paced {
+        steps: Vec<Vec<usize>>,
+        rates: Vec<f64>,
+        seconds: f64,
+        min_messages: usize,
+        write_nodes: Vec<usize>,
+        p99_ms: f64,
+    },
 }
 
 /// What the load client reports, one JSON line each.
@@ -92,6 +108,9 @@ pub struct StepResult {
     pub reads: u64,
     #[serde(default)]
     pub bytes: u64,
+    /// Paced fan-out: the rate offered (messages per second); 0 for the other jobs.
+    #[serde(default)]
+    pub offered_rate: f64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -118,6 +137,9 @@ pub async fn main() -> anyhow::Result<()> {
         Job::Mutations { streams, concurrency, seconds, stop_above_ms } => {
             client.mutations(&streams, &concurrency, seconds, stop_above_ms).await
         }
+        Job::Paced { steps, rates, seconds, min_messages, write_nodes, p99_ms } => {
+            client.paced(&steps, &rates, seconds, min_messages, &write_nodes, p99_ms).await
+        }
     }
 }
 
@@ -127,6 +149,48 @@ fn emit(line: &Line) -> anyhow::Result<()> {
     writeln!(out, "{}", serde_json::to_string(line)?)?;
     out.flush()?;
     Ok(())
+}
+
+/// The paced search's next rate (its index, and whether the search is going up) after the rate at
+/// `at` was or was not held; `None` when the step is done. The first rate tried decides the way:
+/// held, go up until one is not; not held, go down until one is.
+fn next_rate(at: usize, held: bool, going_up: Option<bool>, rates: usize) -> Option<(usize, bool)> {
+    match (held, going_up) {
+        (true, None | Some(true)) if at + 1 < rates => Some((at + 1, true)),
+        (false, None | Some(false)) if at > 0 => Some((at - 1, false)),
+        _ => None,
+    }
+}
+
+/// Waits for `expected` deliveries, or until none has come for 10 s (at most two minutes).
+async fn wait_for_deliveries(shared: &Shared, expected: u64) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut last = (0, Instant::now());
+    loop {
+        let count: u64 = shared.per_node.iter().map(|h| h.count.load(Ordering::Relaxed)).sum();
+        if count >= expected || Instant::now() > deadline || last.1.elapsed() > Duration::from_secs(10) {
+            return;
+        }
+        if count != last.0 {
+            last = (count, Instant::now());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Each node's latencies and all of them together, `messages` expected on every open stream.
+fn step_latencies(shared: &Shared, open: &[usize], messages: u64) -> (Vec<Latency>, Latency) {
+    let counts: Vec<Vec<u32>> = shared.per_node.iter().map(Histogram::counts).collect();
+    let per_node: Vec<Latency> =
+        counts.iter().zip(open).map(|(c, &n)| latency(c, n as u64 * messages)).collect();
+    let mut total = vec![0u32; BUCKETS];
+    for counts in &counts {
+        for (sum, c) in total.iter_mut().zip(counts) {
+            *sum += c;
+        }
+    }
+    let expected = open.iter().map(|&n| n as u64 * messages).sum();
+    (per_node, latency(&total, expected))
 }
 
 /// Latencies in 0.1 ms buckets up to a minute: recording is one atomic add, from any stream.
@@ -371,33 +435,10 @@ impl Client {
             let rate = messages as f64 / started.elapsed().as_secs_f64();
             // Wait for every delivery, or until none has come for 10 s.
             let expected: u64 = open.iter().map(|&n| (n * messages) as u64).sum();
-            let deadline = Instant::now() + Duration::from_secs(120);
-            let mut last = (0, Instant::now());
-            loop {
-                let count: u64 = shared.per_node.iter().map(|h| h.count.load(Ordering::Relaxed)).sum();
-                if count >= expected
-                    || Instant::now() > deadline
-                    || last.1.elapsed() > Duration::from_secs(10)
-                {
-                    break;
-                }
-                if count != last.0 {
-                    last = (count, Instant::now());
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+            wait_for_deliveries(&shared, expected).await;
             let seconds = started.elapsed().as_secs_f64();
             let client_cpu_seconds = cpu_seconds("self") - cpu_before;
-            let counts: Vec<Vec<u32>> = shared.per_node.iter().map(Histogram::counts).collect();
-            let per_node: Vec<Latency> =
-                counts.iter().zip(&open).map(|(c, &n)| latency(c, (n * messages) as u64)).collect();
-            let mut total = vec![0u32; BUCKETS];
-            for counts in &counts {
-                for (sum, c) in total.iter_mut().zip(counts) {
-                    *sum += c;
-                }
-            }
-            let all = latency(&total, expected);
+            let (per_node, all) = step_latencies(&shared, &open, messages as u64);
             let (reads, bytes) = (shared.reads.load(Ordering::SeqCst), shared.bytes.load(Ordering::SeqCst));
             // Nothing of this step is counted from here on.
             shared.end.store(0, Ordering::SeqCst);
@@ -414,12 +455,144 @@ impl Client {
                 errors: 0,
                 reads,
                 bytes,
+                offered_rate: 0.0,
             }))?;
             if stop {
                 break;
             }
         }
         Ok(())
+    }
+
+    /// The messages one paced rate sends.
+    fn paced_messages(rate: f64, seconds: f64, min_messages: usize) -> usize {
+        ((rate * seconds).ceil() as usize).max(min_messages)
+    }
+
+    async fn paced(
+        mut self,
+        steps: &[Vec<usize>],
+        rates: &[f64],
+        seconds: f64,
+        min_messages: usize,
+        write_nodes: &[usize],
+        p99_ms: f64,
+    ) -> anyhow::Result<()> {
+        anyhow::ensure!(!rates.is_empty(), "no rates to offer");
+        let nodes = self.spec.nodes.len();
+        // Each step tries each rate at most once (up from where it starts, or down).
+        let per_step: usize = rates.iter().map(|&r| Self::paced_messages(r, seconds, min_messages)).sum();
+        let shared = Arc::new(Shared {
+            base: Instant::now(),
+            sent: (0..steps.len() * per_step).map(|_| AtomicU64::new(0)).collect(),
+            first: AtomicUsize::new(0),
+            end: AtomicUsize::new(0),
+            per_node: (0..nodes).map(|_| Histogram::new()).collect(),
+            reads: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+        });
+        let targets: Arc<Vec<String>> =
+            Arc::new(write_nodes.iter().map(|&n| self.spec.nodes[n].clone()).collect());
+        let mut open = vec![0; nodes];
+        let mut next_probe = 0;
+        let mut measured = 0;
+        // Where the search starts: the highest rate the step before held.
+        let mut start = 0;
+        for wanted in steps {
+            self.open_streams(&mut open, wanted, &shared).await?;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let mut highest = None;
+            let mut at = start;
+            let mut going_up = None;
+            loop {
+                let rate = rates[at];
+                let messages = Self::paced_messages(rate, seconds, min_messages);
+                let (first, end) = (next_probe, next_probe + messages);
+                next_probe = end;
+                let result = self.paced_rate(&shared, &open, &targets, measured, rate, first, end).await?;
+                measured += 1;
+                let held = result.all.count >= result.all.expected && result.all.p99 <= p99_ms;
+                emit(&Line::Done(result))?;
+                if held {
+                    highest = Some(at);
+                }
+                match next_rate(at, held, going_up, rates.len()) {
+                    Some((next, up)) => (at, going_up) = (next, Some(up)),
+                    None => break,
+                }
+            }
+            match highest {
+                Some(highest) => start = highest,
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// One paced rate: probes `first..end` offered at `rate`, open loop; the step's result.
+    #[allow(clippy::too_many_arguments)]
+    async fn paced_rate(
+        &self,
+        shared: &Arc<Shared>,
+        open: &[usize],
+        targets: &Arc<Vec<String>>,
+        step: usize,
+        rate: f64,
+        first: usize,
+        end: usize,
+    ) -> anyhow::Result<StepResult> {
+        for histogram in &shared.per_node {
+            histogram.reset();
+        }
+        shared.reads.store(0, Ordering::SeqCst);
+        shared.bytes.store(0, Ordering::SeqCst);
+        shared.first.store(first, Ordering::SeqCst);
+        shared.end.store(end, Ordering::SeqCst);
+        emit(&Line::Started { step })?;
+        let cpu_before = cpu_seconds("self");
+        let started = Instant::now();
+        let mut requests = tokio::task::JoinSet::new();
+        for (k, index) in (first..end).enumerate() {
+            let due = started + Duration::from_secs_f64(k as f64 / rate);
+            tokio::time::sleep_until(due.into()).await;
+            // Timed from when it was due, not from when this task got round to sending it.
+            shared.sent[index].store(((due - shared.base).as_nanos() as u64).max(1), Ordering::SeqCst);
+            let (http, targets) = (self.http.clone(), targets.clone());
+            let (inbox_id, secret, run) =
+                (self.spec.inbox_id, self.spec.signing_secret.clone(), self.run.clone());
+            requests.spawn(async move {
+                let base = &targets[index % targets.len()];
+                let body = format!("~probe-{index}~ is a customer message");
+                let contact = format!("fan-{}", index % 30);
+                inbound(&http, base, inbox_id, &secret, &contact, &format!("fan-{run}-{index}"), &body).await
+            });
+        }
+        while let Some(done) = requests.join_next().await {
+            done??;
+        }
+        // The rate the server took: every request answered, over the time until the last answer.
+        let taken = (end - first) as f64 / started.elapsed().as_secs_f64();
+        let expected: u64 = open.iter().map(|&n| (n * (end - first)) as u64).sum();
+        wait_for_deliveries(shared, expected).await;
+        let seconds = started.elapsed().as_secs_f64();
+        let client_cpu_seconds = cpu_seconds("self") - cpu_before;
+        let (per_node, all) = step_latencies(shared, open, (end - first) as u64);
+        let (reads, bytes) = (shared.reads.load(Ordering::SeqCst), shared.bytes.load(Ordering::SeqCst));
+        shared.end.store(0, Ordering::SeqCst);
+        Ok(StepResult {
+            step,
+            streams: open.to_vec(),
+            per_node,
+            all,
+            rate: taken,
+            seconds,
+            client_cpu_seconds,
+            concurrency: 0,
+            errors: 0,
+            reads,
+            bytes,
+            offered_rate: rate,
+        })
     }
 
     async fn mutations(
@@ -548,6 +721,7 @@ impl Client {
                 errors,
                 reads: 0,
                 bytes: 0,
+                offered_rate: 0.0,
             }))?;
             if stop {
                 break;
@@ -686,6 +860,24 @@ mod tests {
         let mut found = Vec::new();
         probes(b"~probe-345~", |i| found.push(i));
         assert_eq!(found, [345]);
+    }
+
+    #[test]
+    fn the_paced_search_goes_up_while_held_and_down_until_held() {
+        // Runs the search over 5 rates where those below `limit` are held; the rates tried.
+        let search = |start: usize, limit: usize| {
+            let (mut at, mut going_up, mut tried) = (start, None, vec![start]);
+            while let Some((next, up)) = next_rate(at, at < limit, going_up, 5) {
+                (at, going_up) = (next, Some(up));
+                tried.push(at);
+            }
+            tried
+        };
+        assert_eq!(search(0, 3), [0, 1, 2, 3], "up to the first rate not held");
+        assert_eq!(search(2, 5), [2, 3, 4], "every rate held: stops at the top");
+        assert_eq!(search(3, 1), [3, 2, 1, 0], "down to the first rate held");
+        assert_eq!(search(2, 0), [2, 1, 0], "none held: stops at the bottom");
+        assert_eq!(search(1, 2), [1, 2], "held, then not: the one below is the answer");
     }
 
     #[test]
