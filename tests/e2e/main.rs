@@ -141,6 +141,7 @@ async fn claim_as(server: &Api, email: &str, conversation: Id) -> anyhow::Result
             assignee_id: Some(login.agent.id),
             team_id: None,
             expected_assignee_id: Some(None),
+            bulk_id: None,
         })
         .send()
         .await?;

@@ -48,6 +48,7 @@ pub fn claim(conversation_id: Id, me: Id) -> Action {
             assignee_id: Some(me),
             team_id: None,
             expected_assignee_id: Some(None),
+            bulk_id: None,
         },
     }
 }
@@ -61,6 +62,7 @@ pub fn assign(conversation_id: Id, assignee_id: Option<Id>) -> Action {
             assignee_id,
             team_id: None,
             expected_assignee_id: None,
+            bulk_id: None,
         },
     }
 }
@@ -77,6 +79,7 @@ pub fn move_to_team(cache: &Cache, conversation_id: Id, team_id: Option<Id>) -> 
             assignee_id,
             team_id: Some(team_id),
             expected_assignee_id: Some(assignee_id),
+            bulk_id: None,
         },
     })
 }
@@ -84,16 +87,22 @@ pub fn move_to_team(cache: &Cache, conversation_id: Id, team_id: Option<Id>) -> 
 pub fn set_status(conversation_id: Id, status: ConversationStatus, snoozed_until: Option<Millis>) -> Action {
     Action::Status {
         conversation_id,
-        request: StatusRequest { client_id: Id::new_v4(), status, snoozed_until },
+        request: StatusRequest { client_id: Id::new_v4(), status, snoozed_until, bulk_id: None },
     }
 }
 
 pub fn edit_labels(conversation_id: Id, add: Vec<String>, remove: Vec<String>) -> Action {
-    Action::Labels { conversation_id, request: LabelsRequest { client_id: Id::new_v4(), add, remove } }
+    Action::Labels {
+        conversation_id,
+        request: LabelsRequest { client_id: Id::new_v4(), add, remove, bulk_id: None },
+    }
 }
 
 pub fn set_priority(conversation_id: Id, priority: Priority) -> Action {
-    Action::Priority { conversation_id, request: PriorityRequest { client_id: Id::new_v4(), priority } }
+    Action::Priority {
+        conversation_id,
+        request: PriorityRequest { client_id: Id::new_v4(), priority, bulk_id: None },
+    }
 }
 
 /// Escalate (with an optional note) or de-escalate.

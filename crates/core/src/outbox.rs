@@ -124,6 +124,19 @@ impl Action {
         }
     }
 
+    /// The action as one of a bulk action (the same `bulk_id` on every conversation of a
+    /// multi-selection, which the server's audit trail keeps); actions without one are unchanged.
+    pub fn in_bulk(mut self, bulk_id: Id) -> Action {
+        match &mut self {
+            Action::Assign { request, .. } => request.bulk_id = Some(bulk_id),
+            Action::Status { request, .. } => request.bulk_id = Some(bulk_id),
+            Action::Labels { request, .. } => request.bulk_id = Some(bulk_id),
+            Action::Priority { request, .. } => request.bulk_id = Some(bulk_id),
+            _ => {}
+        }
+        self
+    }
+
     /// The conversation the action is about, if any.
     pub fn conversation_id(&self) -> Option<Id> {
         match self {
@@ -429,6 +442,7 @@ mod tests {
                 assignee_id: Some(context.me),
                 team_id: None,
                 expected_assignee_id: Some(None),
+                bulk_id: None,
             },
         };
         let free = serde_json::to_value(conversation()).ok();
@@ -447,6 +461,7 @@ mod tests {
                 client_id: Id::new_v4(),
                 add: vec!["bug".into()],
                 remove: vec!["vip".into()],
+                bulk_id: None,
             },
         };
         let applied =
@@ -492,6 +507,7 @@ mod tests {
                 assignee_id: None,
                 team_id: Some(None),
                 expected_assignee_id: None,
+                bulk_id: None,
             },
         };
         let json = serde_json::to_string(&action).expect("serializes");

@@ -169,6 +169,10 @@ pub struct AssignRequest {
     #[serde(default, deserialize_with = "double_option", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
     pub expected_assignee_id: Option<Option<Uuid>>,
+    /// The bulk action this is one of: one id shared by every conversation of a multi-selection,
+    /// kept on the audit trail's rows (`bulk_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulk_id: Option<Uuid>,
 }
 
 /// `POST /api/v1/conversations/{id}/status`.
@@ -181,6 +185,10 @@ pub struct StatusRequest {
     /// Required with `snoozed`, in the future.
     #[serde(default)]
     pub snoozed_until: Option<Millis>,
+    /// The bulk action this is one of: one id shared by every conversation of a multi-selection,
+    /// kept on the audit trail's rows (`bulk_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulk_id: Option<Uuid>,
 }
 
 /// `POST /api/v1/conversations/{id}/labels`: adds and removes, never replaces, so two agents
@@ -194,6 +202,10 @@ pub struct LabelsRequest {
     pub add: Vec<String>,
     #[serde(default)]
     pub remove: Vec<String>,
+    /// The bulk action this is one of: one id shared by every conversation of a multi-selection,
+    /// kept on the audit trail's rows (`bulk_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulk_id: Option<Uuid>,
 }
 
 /// `POST /api/v1/conversations/{id}/priority`.
@@ -203,6 +215,10 @@ pub struct LabelsRequest {
 pub struct PriorityRequest {
     pub client_id: Uuid,
     pub priority: Priority,
+    /// The bulk action this is one of: one id shared by every conversation of a multi-selection,
+    /// kept on the audit trail's rows (`bulk_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulk_id: Option<Uuid>,
 }
 
 /// `POST /api/v1/conversations/{id}/escalation`: escalate (`escalated: true`, with an optional

@@ -274,6 +274,7 @@ async fn seed(
             assignee_id: Some(agent.agent.id),
             team_id: None,
             expected_assignee_id: Some(None),
+            bulk_id: None,
         };
         db.act(&agent, conversation_id, ConversationAction::Assign(claim)).await.map_err(fail)?;
         let reply = *language.agent_replies.choose(&mut rng).unwrap_or(&"Thanks!");
@@ -332,11 +333,13 @@ async fn seed(
         if rng.gen_bool(0.6) {
             let label =
                 corpus::LABELS.choose(&mut rng).map(|(name, _)| (*name).to_owned()).unwrap_or_default();
-            let labels = LabelsRequest { client_id: Id::new_v4(), add: vec![label], remove: vec![] };
+            let labels =
+                LabelsRequest { client_id: Id::new_v4(), add: vec![label], remove: vec![], bulk_id: None };
             db.act(&agent, conversation_id, ConversationAction::Labels(labels)).await.map_err(fail)?;
         }
         if rng.gen_bool(0.1) {
-            let priority = PriorityRequest { client_id: Id::new_v4(), priority: Priority::High };
+            let priority =
+                PriorityRequest { client_id: Id::new_v4(), priority: Priority::High, bulk_id: None };
             db.act(&agent, conversation_id, ConversationAction::Priority(priority)).await.map_err(fail)?;
         }
         if roll > 0.8 {
@@ -344,6 +347,7 @@ async fn seed(
                 client_id: Id::new_v4(),
                 status: ConversationStatus::Resolved,
                 snoozed_until: None,
+                bulk_id: None,
             };
             db.act(&agent, conversation_id, ConversationAction::Status(resolve)).await.map_err(fail)?;
         }

@@ -45,6 +45,7 @@ fn random_action(rng: &mut StdRng, conversation: Id, me: Id, n: usize) -> Action
                 } else {
                     vec![]
                 },
+                bulk_id: None,
             },
         },
         3 => Action::Priority {
@@ -52,6 +53,7 @@ fn random_action(rng: &mut StdRng, conversation: Id, me: Id, n: usize) -> Action
             request: PriorityRequest {
                 client_id,
                 priority: Priority::ALL[rng.gen_range(0..Priority::ALL.len())],
+                bulk_id: None,
             },
         },
         4 => Action::Status {
@@ -64,6 +66,7 @@ fn random_action(rng: &mut StdRng, conversation: Id, me: Id, n: usize) -> Action
                     ConversationStatus::Open
                 },
                 snoozed_until: None,
+                bulk_id: None,
             },
         },
         5 => Action::Assign {
@@ -73,6 +76,7 @@ fn random_action(rng: &mut StdRng, conversation: Id, me: Id, n: usize) -> Action
                 assignee_id: Some(me),
                 team_id: None,
                 expected_assignee_id: Some(None),
+                bulk_id: None,
             },
         },
         _ => Action::Pin { conversation_id: conversation, client_id, pinned: rng.gen_bool(0.7) },

@@ -71,6 +71,7 @@ async fn actions_queued_offline_apply_once_and_in_order_after_reconnect() {
                 client_id: Id::new_v4(),
                 add: vec!["vip".into(), "refund".into()],
                 remove: vec![],
+                bulk_id: None,
             },
         },
         reply(conversation, "Your refund is on its way"),
@@ -80,6 +81,7 @@ async fn actions_queued_offline_apply_once_and_in_order_after_reconnect() {
                 client_id: Id::new_v4(),
                 status: ConversationStatus::Resolved,
                 snoozed_until: None,
+                bulk_id: None,
             },
         },
     ];
@@ -149,6 +151,7 @@ async fn a_lost_claim_race_is_rolled_back_and_says_who_won() {
                 assignee_id: Some(sara.me()),
                 team_id: None,
                 expected_assignee_id: Some(None),
+                bulk_id: None,
             },
         })
         .expect("queue");

@@ -135,6 +135,7 @@ async fn notifications_follow_the_rules_and_never_repeat() {
                 assignee_id: Some(sara.me()),
                 team_id: None,
                 expected_assignee_id: Some(None),
+                bulk_id: None,
             },
         })
         .expect("queue");

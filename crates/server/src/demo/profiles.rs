@@ -271,6 +271,7 @@ pub async fn merged_customer(
         assignee_id: Some(agent.agent.id),
         team_id: None,
         expected_assignee_id: Some(None),
+        bulk_id: None,
     };
     db.act(agent, on_whatsapp.conversation_id, ConversationAction::Assign(claim)).await.map_err(fail)?;
     db.merge_contacts(lead, survivor.id, MergeContacts { client_id: Id::new_v4(), other_id: other.id })

@@ -21,6 +21,12 @@ pub struct AuditParams {
     actor_id: Option<Id>,
     #[param(value_type = Option<String>, format = Uuid)]
     target_id: Option<Id>,
+    /// Who acted: `agent`, `routing`, `rule`, `contact` or `system`.
+    actor_type: Option<String>,
+    /// Rows at or after this time (ms since the epoch).
+    from: Option<Millis>,
+    /// Rows before this time (ms since the epoch).
+    to: Option<Millis>,
     /// Only rows older than this seq (the next page).
     before: Option<i64>,
     /// At most this many rows (default 100, at most 1,000).
@@ -39,6 +45,9 @@ pub async fn log(
         action: params.action,
         actor_id: params.actor_id,
         target_id: params.target_id,
+        actor_type: params.actor_type,
+        from: params.from,
+        to: params.to,
         before: params.before,
         limit: params.limit.unwrap_or(100),
     };
@@ -54,6 +63,12 @@ pub struct AuditExportParams {
     actor_id: Option<Id>,
     #[param(value_type = Option<String>, format = Uuid)]
     target_id: Option<Id>,
+    /// Who acted: `agent`, `routing`, `rule`, `contact` or `system`.
+    actor_type: Option<String>,
+    /// Rows at or after this time (ms since the epoch).
+    from: Option<Millis>,
+    /// Rows before this time (ms since the epoch).
+    to: Option<Millis>,
 }
 
 /// Every row the filters match, oldest first, hashes included (admins). The export is recorded
@@ -70,6 +85,9 @@ pub async fn export_log(
         action: params.action,
         actor_id: params.actor_id,
         target_id: params.target_id,
+        actor_type: params.actor_type,
+        from: params.from,
+        to: params.to,
         before: None,
         limit: usize::MAX,
     };

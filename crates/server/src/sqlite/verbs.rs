@@ -441,7 +441,7 @@ impl StoreRead for Sql<'_> {
     fn audit_tail(&self) -> StoreResult<Option<(i64, String)>> {
         Ok(self
             .conn
-            .query_row("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", [], |row| {
+            .query_row_cached("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", [], |row| {
                 Ok((row.get(0)?, row.get(1)?))
             })
             .optional()?)
@@ -1230,7 +1230,7 @@ impl StoreTx for Sql<'_> {
     }
 
     fn append_audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {
-        self.conn.execute(
+        self.conn.execute_cached(
             "INSERT INTO audit_events (seq, at, action, actor_id, target_id, hash, data)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![

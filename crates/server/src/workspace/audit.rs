@@ -7,13 +7,17 @@
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use switchboard_proto::{audit::*, *};
+use switchboard_proto::{
+    audit::*,
+    ledger::{Actor, ConversationEvent, EventKind},
+    *,
+};
 
-use super::{Viewer, Workspace};
+use super::{ledger::Cause, Viewer, Workspace};
 use crate::{
     policy,
     refusal::Outcome,
-    store::{StoreRead, StoreTx},
+    store::{StoreRead, StoreReadExt, StoreTx},
 };
 
 /// Rows read per page while verifying or listing.
@@ -99,6 +103,8 @@ pub fn record(tx: &mut dyn StoreTx, who: &Who, what: Record<'_>) -> Outcome<()> 
         at: tx.now(),
         actor_id: who.actor_id,
         actor_label: who.actor_label.clone(),
+        actor_kind: None,
+        bulk_id: None,
         device_id: who.device_id,
         ip: who.ip.clone(),
         action: what.action.to_owned(),
@@ -106,6 +112,96 @@ pub fn record(tx: &mut dyn StoreTx, who: &Who, what: Record<'_>) -> Outcome<()> 
         target_id: what.target_id,
         target_label: what.target_label.to_owned(),
         changes: changes(what.before.as_ref(), what.after.as_ref()),
+        prev_hash,
+        hash: String::new(),
+    };
+    entry.hash = hash_of(&entry)?;
+    Ok(tx.append_audit(&entry)?)
+}
+
+/// The audit row of a conversation's ledger event, when the event is an action (an assignment,
+/// a status, team, priority, labels, escalation or contact change; not a message, the creation,
+/// an SLA clock, nor `reopened`/`resolved`, which the status row already says). Called by
+/// `ledger::append` for every event, so no action reaches the ledger without its row. The row
+/// names the conversation by id only and holds no text anyone typed (an escalation's note is left
+/// out): the trail outlives a contact's erasure and retention, so it keeps nothing to erase.
+pub fn conversation_action(tx: &mut dyn StoreTx, event: &ConversationEvent, cause: &Cause) -> Outcome<()> {
+    let pair = |before: Value, after: Value| Value::Array(vec![before, after]);
+    let mut changes = Map::new();
+    let action = match &event.event {
+        EventKind::Status { from, to, snoozed_until } => {
+            changes.insert("status".into(), pair(serde_json::to_value(from)?, serde_json::to_value(to)?));
+            if let Some(until) = snoozed_until {
+                changes.insert("snoozed_until".into(), pair(Value::Null, (*until).into()));
+            }
+            "conversation.status"
+        }
+        EventKind::Assigned { from, to, reason, .. } => {
+            changes
+                .insert("assignee_id".into(), pair(serde_json::to_value(from)?, serde_json::to_value(to)?));
+            changes.insert("reason".into(), pair(Value::Null, reason.as_str().into()));
+            "conversation.assign"
+        }
+        EventKind::Team { from, to } => {
+            changes.insert("team_id".into(), pair(serde_json::to_value(from)?, serde_json::to_value(to)?));
+            "conversation.team"
+        }
+        EventKind::Priority { from, to } => {
+            changes.insert("priority".into(), pair(serde_json::to_value(from)?, serde_json::to_value(to)?));
+            "conversation.priority"
+        }
+        EventKind::Labels { added, removed } => {
+            changes
+                .insert("labels".into(), pair(serde_json::to_value(removed)?, serde_json::to_value(added)?));
+            "conversation.labels"
+        }
+        EventKind::Escalation { escalated, .. } => {
+            changes.insert("escalated".into(), pair((!escalated).into(), (*escalated).into()));
+            "conversation.escalation"
+        }
+        EventKind::Contact { from, to } => {
+            changes.insert("contact_id".into(), pair(from.to_string().into(), to.to_string().into()));
+            "conversation.contact"
+        }
+        EventKind::Created { .. }
+        | EventKind::Message { .. }
+        | EventKind::AutoReplyNotSent { .. }
+        | EventKind::Reopened
+        | EventKind::Resolved
+        | EventKind::Sla { .. } => return Ok(()),
+    };
+    let (actor_type, actor_id) = match &event.actor {
+        Actor::Agent { id } => ("agent", Some(*id)),
+        Actor::Routing => ("routing", None),
+        Actor::Rule { id, .. } => ("rule", Some(*id)),
+        Actor::Contact { .. } => ("contact", None),
+        Actor::System { .. } => ("system", None),
+    };
+    let actor_label = match (&cause.actor_label, &event.actor) {
+        (Some(label), _) => label.clone(),
+        (None, Actor::Agent { id }) => tx.get::<Agent>(*id)?.map(|agent| agent.name).unwrap_or_default(),
+        (None, Actor::Rule { version, .. }) => format!("@{version}"),
+        (None, Actor::System { reason }) => reason.clone(),
+        (None, Actor::Routing | Actor::Contact { .. }) => String::new(),
+    };
+    let (seq, prev_hash) = match tx.audit_tail()? {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, String::new()),
+    };
+    let mut entry = AuditEntry {
+        seq,
+        at: tx.now(),
+        actor_id,
+        actor_label,
+        actor_kind: Some(actor_type.to_owned()),
+        bulk_id: cause.bulk_id,
+        device_id: None,
+        ip: None,
+        action: action.to_owned(),
+        target_type: "conversation".to_owned(),
+        target_id: Some(event.conversation_id),
+        target_label: String::new(),
+        changes: Value::Object(changes),
         prev_hash,
         hash: String::new(),
     };
@@ -159,6 +255,12 @@ pub struct AuditQuery {
     pub action: Option<String>,
     pub actor_id: Option<Id>,
     pub target_id: Option<Id>,
+    /// `agent`, `routing`, `rule`, `contact`, `system` (`AuditEntry::actor_type`).
+    pub actor_type: Option<String>,
+    /// Rows at or after this time.
+    pub from: Option<Millis>,
+    /// Rows before this time.
+    pub to: Option<Millis>,
     /// Rows older than this seq (the next page, newest first).
     pub before: Option<i64>,
     pub limit: usize,
@@ -173,6 +275,9 @@ fn matches(entry: &AuditEntry, query: &AuditQuery) -> bool {
     action
         && query.actor_id.is_none_or(|id| entry.actor_id == Some(id))
         && query.target_id.is_none_or(|id| entry.target_id == Some(id))
+        && query.actor_type.as_deref().is_none_or(|kind| entry.actor_type() == kind)
+        && query.from.is_none_or(|from| entry.at >= from)
+        && query.to.is_none_or(|to| entry.at < to)
 }
 
 impl Workspace {
@@ -209,6 +314,9 @@ impl Workspace {
             "action": query.action,
             "actor_id": query.actor_id,
             "target_id": query.target_id,
+            "actor_type": query.actor_type,
+            "from": query.from,
+            "to": query.to,
         });
         self.record_export(viewer, "export.audit", filters).await?;
         self.read(move |store| {

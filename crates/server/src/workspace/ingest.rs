@@ -1,10 +1,7 @@
 //! A customer message from a channel: finds or creates the contact and the one open conversation
 //! (reopening a recently resolved one), and stores the message once per `external_id`.
 
-use switchboard_proto::{
-    ledger::{Actor, Origin},
-    *,
-};
+use switchboard_proto::{ledger::Origin, *};
 
 use super::{
     contacts,
@@ -122,7 +119,7 @@ pub(super) fn ingest_placed(
     if let Some(decided) = &decided {
         rules::apply_assignment(&mut conversation, Some(decided.agent_id()), None);
     }
-    let cause = Cause { actor: Actor::Contact { id: contact.id }, reason: "customer", at: now };
+    let cause = Cause::contact(contact.id, "customer", now);
     match &existing {
         Some(before) => ledger::save(tx, before, &conversation, &cause)?,
         None => ledger::create(tx, &conversation, Origin::Customer, &cause)?,

@@ -22,24 +22,45 @@ pub struct Cause {
     pub reason: &'static str,
     /// Usually the transaction's time; a timer's due time when it fires late.
     pub at: Millis,
+    /// The actor's name for the audit trail, when the cause knows it (an agent's, a rule's with
+    /// its `@version`); otherwise the audit row reads it (`audit::conversation_action`).
+    pub actor_label: Option<String>,
+    /// The bulk action this change is one of (the app's multi-selection), for the audit trail.
+    pub bulk_id: Option<Id>,
 }
 
 impl Cause {
+    fn of(actor: Actor, reason: &'static str, at: Millis) -> Self {
+        Cause { actor, reason, at, actor_label: None, bulk_id: None }
+    }
+
     pub fn agent(viewer: &Viewer, reason: &'static str, at: Millis) -> Self {
-        Self::agent_id(viewer.agent.id, reason, at)
+        let cause = Self::agent_id(viewer.agent.id, reason, at);
+        Cause { actor_label: Some(viewer.agent.name.clone()), ..cause }
     }
 
     pub fn agent_id(agent_id: Id, reason: &'static str, at: Millis) -> Self {
-        Cause { actor: Actor::Agent { id: agent_id }, reason, at }
+        Self::of(Actor::Agent { id: agent_id }, reason, at)
     }
 
     pub fn system(reason: &'static str, at: Millis) -> Self {
-        Cause { actor: Actor::System { reason: reason.to_owned() }, reason, at }
+        Self::of(Actor::System { reason: reason.to_owned() }, reason, at)
+    }
+
+    /// The customer, writing in.
+    pub fn contact(contact_id: Id, reason: &'static str, at: Millis) -> Self {
+        Self::of(Actor::Contact { id: contact_id }, reason, at)
     }
 
     /// An automation rule, at the version that ran.
     pub fn rule(rule: &switchboard_proto::automation::AutomationRule, at: Millis) -> Self {
-        Cause { actor: Actor::Rule { id: rule.id, version: rule.version }, reason: "rule", at }
+        let cause = Self::of(Actor::Rule { id: rule.id, version: rule.version }, "rule", at);
+        Cause { actor_label: Some(format!("{} @{}", rule.name, rule.version)), ..cause }
+    }
+
+    /// One change of a bulk action (`None`: a single one).
+    pub fn in_bulk(self, bulk_id: Option<Id>) -> Self {
+        Cause { bulk_id, ..self }
     }
 }
 
@@ -60,7 +81,9 @@ fn append(
         event,
     };
     tx.append_event(&event)?;
-    Ok(())
+    // The one place conversation actions reach the audit trail: each event that is one gets its
+    // row in this transaction (ARCHITECTURE.md, "the audit trail").
+    super::audit::conversation_action(tx, &event, cause)
 }
 
 fn cycle_of(tx: &dyn StoreTx, conversation: Id) -> Outcome<u32> {
@@ -191,7 +214,7 @@ pub fn routed_event(
     at: Millis,
 ) -> Outcome<()> {
     let cycle = cycle_of(tx, conversation)?;
-    let cause = Cause { actor: Actor::Routing, reason, at };
+    let cause = Cause::of(Actor::Routing, reason, at);
     let event = EventKind::Assigned { from, to, reason: reason.to_owned(), candidates };
     append(tx, conversation, cycle, &cause, event)
 }
@@ -206,7 +229,7 @@ pub fn message(tx: &mut dyn StoreTx, message: &Message, at: Millis) -> Outcome<(
         (_, Sender::Contact { id }) => (MessageClass::Inbound, Actor::Contact { id }),
     };
     let cycle = cycle_of(tx, message.conversation_id)?;
-    let cause = Cause { actor, reason: "", at };
+    let cause = Cause::of(actor, "", at);
     let event = EventKind::Message { class, message_id: message.id, auto_reply: None };
     append(tx, message.conversation_id, cycle, &cause, event)
 }

@@ -1,10 +1,17 @@
-//! The audit trail against the design's checks (U1, U3–U6, U10, U14): one row per change in its
-//! transaction, sign-ins, exports, the hash chain and its verifier (API and command), append-only
-//! storage, refusals recorded, and no secret in any row.
+//! The audit trail against the design's checks (U1–U6, U10, U11, U13–U15): one row per change in
+//! its transaction, conversation actions with who did them (routing, a rule at its version, an
+//! agent) and a bulk action's shared id, sign-ins, exports, filters by action, actor type and
+//! time, the hash chain and its verifier (API and command, tampering on both backends),
+//! append-only storage, refusals recorded, no secret in any row, nothing on the feed, and an
+//! erased contact's actions kept without their text.
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use switchboard_proto::audit::*;
+use switchboard_proto::{
+    audit::*,
+    ledger::{ConversationEvent, EventKind},
+    *,
+};
 
 use crate::harness::*;
 
@@ -213,4 +220,396 @@ async fn the_export_is_the_whole_filtered_trail_oldest_first_and_is_recorded() {
     assert_eq!(exports[1].changes["filters"][1]["action"], "auth.");
     let (_, verdict) = server.admin.get("/api/v1/audit/verify").await;
     assert_eq!(verdict["ok"], true, "exporting keeps the chain whole");
+}
+
+// Conversation actions (issue 20; design U2, U11, U13, U15): each action's ledger event has its
+// row in the trail, written by `ledger::append` in the event's transaction.
+
+/// The trail's rows of one conversation.
+fn about(rows: &[AuditEntry], conversation: Id) -> Vec<&AuditEntry> {
+    rows.iter()
+        .filter(|row| row.target_type == "conversation" && row.target_id == Some(conversation))
+        .collect()
+}
+
+async fn ledger_of(server: &TestServer, conversation: Id) -> Vec<ConversationEvent> {
+    let (status, body) = server.admin.get(&format!("/api/v1/conversations/{conversation}/events")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    serde_json::from_value(body).expect("events")
+}
+
+async fn act(session: &Session, conversation: Id, action: &str, body: serde_json::Value) {
+    let (status, body) = session.post(&format!("/api/v1/conversations/{conversation}/{action}"), body).await;
+    assert_eq!(status, StatusCode::OK, "{action}: {body}");
+}
+
+async fn verdict(server: &TestServer) -> AuditVerification {
+    let (status, body) = server.admin.get("/api/v1/audit/verify").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    serde_json::from_value(body).expect("verdict")
+}
+
+#[tokio::test]
+async fn u2_router_rule_and_agent_assignments_are_rows_naming_who_and_the_rules_version() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let (sara, sam) = (workspace.sara.agent.id, workspace.sam.agent.id);
+    // Routing: one agent online and connected on a least-loaded inbox.
+    let router0 = crate::routing::agent(&server, "router0", None).await;
+    let routed = crate::routing::routed_inbox(&server, "Routed", "least_loaded", &[router0.agent.id]).await;
+    crate::routing::set_availability(&router0, "online").await;
+    let mut stream = open_stream(&router0, server.head().await).await;
+    crate::presence::hears_online(&mut stream, &[router0.agent.id]).await;
+    // A rule hands WhatsApp's new conversations to Sara.
+    let rule = server
+        .admin
+        .ok(
+            "/api/v1/automation-rules",
+            json!({"name": "To Sara", "trigger": {"type": "event", "events": ["message_received"]},
+                "conditions": {"inbox": [workspace.whatsapp.inbox.id]},
+                "actions": [{"type": "assign_agent", "agent_id": sara}]}),
+        )
+        .await;
+    let rule_id: Id = serde_json::from_value(rule["id"].clone()).expect("rule id");
+
+    let by_router = server.inbound(&routed, "u2-routed", "u2-r", "hello").await.conversation_id;
+    let by_rule = server.inbound(&workspace.whatsapp, "u2-rule", "u2-w", "hello").await.conversation_id;
+    let body = json!({"client_id": Id::new_v4(), "assignee_id": sam});
+    act(&workspace.sara, by_rule, "assign", body).await;
+
+    let rows = trail(&server).await;
+    let routed_rows = about(&rows, by_router);
+    assert_eq!(routed_rows.len(), 1, "{routed_rows:?}");
+    let row = routed_rows[0];
+    assert_eq!(
+        (row.action.as_str(), row.actor_type(), row.actor_id),
+        ("conversation.assign", "routing", None)
+    );
+    assert_eq!(row.changes["assignee_id"], json!([null, router0.agent.id]));
+
+    let rule_rows = about(&rows, by_rule);
+    assert_eq!(rule_rows.len(), 2, "{rule_rows:?}");
+    let (by_the_rule, by_sara) = (rule_rows[0], rule_rows[1]);
+    assert_eq!(
+        (by_the_rule.action.as_str(), by_the_rule.actor_type(), by_the_rule.actor_id),
+        ("conversation.assign", "rule", Some(rule_id))
+    );
+    assert_eq!(by_the_rule.actor_label, "To Sara @1", "the rule's name and the version that ran");
+    assert_eq!(by_the_rule.changes["assignee_id"], json!([null, sara]));
+    assert_eq!(
+        (by_sara.actor_type(), by_sara.actor_id, by_sara.actor_label.as_str()),
+        ("agent", Some(sara), "Sara Karimi")
+    );
+    assert_eq!(by_sara.changes["assignee_id"], json!([sara, sam]));
+    assert_eq!(by_sara.changes["reason"], json!([null, "assign"]));
+    // One row per assignment the ledger holds, and no more.
+    for conversation in [by_router, by_rule] {
+        let assigned = ledger_of(&server, conversation)
+            .await
+            .iter()
+            .filter(|event| matches!(event.event, EventKind::Assigned { .. }))
+            .count();
+        assert_eq!(assigned, about(&rows, conversation).len(), "rows and ledger events agree");
+    }
+    // The actor type is a filter.
+    let (_, body) = server.admin.get("/api/v1/audit?action=conversation.&actor_type=rule").await;
+    let by_rules: Vec<AuditEntry> = serde_json::from_value(body).expect("rows");
+    assert_eq!(by_rules.iter().map(|row| row.target_id).collect::<Vec<_>>(), vec![Some(by_rule)]);
+    assert!(verdict(&server).await.ok);
+}
+
+#[tokio::test]
+async fn u11_bulk_resolving_50_writes_50_rows_sharing_one_bulk_id_and_50_ledger_events() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let mut conversations = Vec::new();
+    for n in 0..51 {
+        let contact = format!("u11-{n}");
+        conversations
+            .push(server.inbound(&workspace.whatsapp, &contact, &contact, "hi").await.conversation_id);
+    }
+    let bulk_id = Id::new_v4();
+    let (alone, bulk) = conversations.split_last().expect("conversations");
+    for conversation in bulk {
+        let body = json!({"client_id": Id::new_v4(), "status": "resolved", "bulk_id": bulk_id});
+        act(&workspace.sara, *conversation, "status", body).await;
+    }
+    act(&workspace.sara, *alone, "status", json!({"client_id": Id::new_v4(), "status": "resolved"})).await;
+
+    let (_, body) = server.admin.get("/api/v1/audit?action=conversation.status&limit=1000").await;
+    let rows: Vec<AuditEntry> = serde_json::from_value(body).expect("rows");
+    let in_bulk: Vec<&AuditEntry> = rows.iter().filter(|row| row.bulk_id == Some(bulk_id)).collect();
+    assert_eq!(in_bulk.len(), 50);
+    let mut targets: Vec<Id> = in_bulk.iter().filter_map(|row| row.target_id).collect();
+    targets.sort();
+    let mut expected = bulk.to_vec();
+    expected.sort();
+    assert_eq!(targets, expected, "one row per conversation of the bulk action");
+    assert!(in_bulk.iter().all(|row| row.actor_id == Some(workspace.sara.agent.id)
+        && row.changes["status"] == json!(["open", "resolved"])));
+    let single = about(&rows, *alone);
+    assert_eq!((single.len(), single[0].bulk_id), (1, None), "a single action is no bulk");
+    // And 50 status events in the ledger, one per conversation.
+    let mut events = 0;
+    for conversation in bulk {
+        events += ledger_of(&server, *conversation)
+            .await
+            .iter()
+            .filter(|event| matches!(event.event, EventKind::Status { to: ConversationStatus::Resolved, .. }))
+            .count();
+    }
+    assert_eq!(events, 50);
+    assert!(verdict(&server).await.ok);
+}
+
+#[tokio::test]
+async fn u13_conversation_assign_in_a_time_range_is_exactly_the_matching_rows_in_list_and_export() {
+    use switchboard_server::Clock;
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let (sara, sam) = (workspace.sara.agent.id, workspace.sam.agent.id);
+    let mut conversations = Vec::new();
+    for n in 0..3 {
+        let contact = format!("u13-{n}");
+        conversations
+            .push(server.inbound(&workspace.whatsapp, &contact, &contact, "hi").await.conversation_id);
+    }
+    let assign = |to: Id| json!({"client_id": Id::new_v4(), "assignee_id": to});
+    act(&workspace.sara, conversations[0], "assign", assign(sara)).await;
+    server.clock.advance(3_600_000);
+    let from = server.clock.now();
+    act(&workspace.sara, conversations[1], "assign", assign(sam)).await;
+    act(
+        &workspace.sara,
+        conversations[1],
+        "priority",
+        json!({"client_id": Id::new_v4(), "priority": "high"}),
+    )
+    .await;
+    act(&workspace.sam, conversations[2], "assign", assign(sam)).await;
+    server.clock.advance(3_600_000);
+    let to = server.clock.now();
+    act(&workspace.sara, conversations[0], "assign", assign(sam)).await;
+
+    let path = format!("action=conversation.assign&from={from}&to={to}");
+    let (status, body) = server.admin.get(&format!("/api/v1/audit?{path}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let listed: Vec<AuditEntry> = serde_json::from_value(body).expect("rows");
+    let targets =
+        |rows: &[AuditEntry]| rows.iter().map(|row| (row.target_id, row.actor_id)).collect::<Vec<_>>();
+    // Newest first: Sam's claim, then Sara's assignment to Sam.
+    assert_eq!(
+        targets(&listed),
+        vec![(Some(conversations[2]), Some(sam)), (Some(conversations[1]), Some(sara))]
+    );
+    assert!(listed.iter().all(|row| row.at >= from && row.at < to && row.action == "conversation.assign"));
+    // Narrowed to one actor.
+    let (_, body) = server.admin.get(&format!("/api/v1/audit?{path}&actor_id={sara}")).await;
+    let saras: Vec<AuditEntry> = serde_json::from_value(body).expect("rows");
+    assert_eq!(targets(&saras), vec![(Some(conversations[1]), Some(sara))]);
+    // The export: the same rows, oldest first, and the filters recorded.
+    let (status, body) = server.admin.get(&format!("/api/v1/audit/export?{path}&actor_type=agent")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut exported: Vec<AuditEntry> = serde_json::from_value(body).expect("rows");
+    exported.reverse();
+    assert_eq!(exported, listed);
+    let rows = trail(&server).await;
+    let export = of(&rows, "export.audit");
+    assert_eq!(export[0].changes["filters"][1]["from"], json!(from));
+    assert_eq!(export[0].changes["filters"][1]["actor_type"], "agent");
+}
+
+#[tokio::test]
+async fn u15_conversation_action_rows_never_reach_sync_or_the_stream_of_any_role() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let conversation = server.inbound(&workspace.whatsapp, "u15", "u15", "hi").await.conversation_id;
+    let head = server.head().await;
+    let mut sockets = Vec::new();
+    for session in [&server.admin, &workspace.lena, &workspace.sara] {
+        sockets.push(open_stream(session, head).await);
+    }
+    act(
+        &workspace.sara,
+        conversation,
+        "assign",
+        json!({"client_id": Id::new_v4(), "assignee_id": workspace.sara.agent.id}),
+    )
+    .await;
+    act(&workspace.sara, conversation, "labels", json!({"client_id": Id::new_v4(), "add": ["vip"]})).await;
+    let rows = trail(&server).await;
+    let ours = about(&rows, conversation);
+    assert_eq!(ours.len(), 2, "{ours:?}");
+    let hashes: Vec<&str> = ours.iter().map(|row| row.hash.as_str()).collect();
+    let leaks = |text: &str| text.contains("prev_hash") || hashes.iter().any(|hash| text.contains(hash));
+    // The stream: every frame up to the labelled conversation.
+    for socket in &mut sockets {
+        loop {
+            let frame = next_frame(socket).await.expect("a frame");
+            let text = serde_json::to_string(&frame).expect("json");
+            assert!(!leaks(&text), "an audit row on the stream: {text}");
+            if text.contains("\"vip\"") && text.contains(&conversation.to_string()) {
+                break;
+            }
+        }
+    }
+    // The feed, from the start, for every role.
+    for session in [&server.admin, &workspace.lena, &workspace.sara] {
+        let mut since = 0;
+        loop {
+            let page = session.sync(since, 1000).await;
+            let text = serde_json::to_string(&page.changes).expect("json");
+            assert!(!leaks(&text), "an audit row in /sync");
+            since = page.next;
+            if !page.has_more {
+                break;
+            }
+        }
+    }
+}
+
+/// Runs SQL against the test server's database as someone holding the file (or a superuser):
+/// the triggers set aside first.
+fn tamper(server: &TestServer, sqlite: &str, postgres: &str) {
+    match test_config(server.data_dir.path()).backend {
+        switchboard_server::Backend::Sqlite => {
+            let connection =
+                rusqlite::Connection::open(server.data_dir.path().join("switchboard.db")).expect("open");
+            connection
+                .execute_batch(&format!(
+                    "DROP TRIGGER IF EXISTS audit_events_no_update; DROP TRIGGER IF EXISTS audit_events_no_delete; {sqlite}"
+                ))
+                .expect("tamper");
+        }
+        switchboard_server::Backend::Postgres { url } => {
+            let (url, sql) = (url.expose().to_owned(), postgres.to_owned());
+            std::thread::spawn(move || {
+                let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+                client
+                    .batch_execute(&format!(
+                        "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only; {sql}"
+                    ))
+                    .expect("tamper");
+            })
+            .join()
+            .expect("database thread");
+        }
+    }
+}
+
+/// `switchboard-server audit verify` on this server's database: its exit code and what it said.
+fn verify_command(server: &TestServer) -> (Option<i32>, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard-server"));
+    command.args(["audit", "verify", "--data-dir"]).arg(server.data_dir.path());
+    match test_config(server.data_dir.path()).backend {
+        switchboard_server::Backend::Sqlite => command.env_remove("SWITCHBOARD_DATABASE_URL"),
+        switchboard_server::Backend::Postgres { url } => {
+            command.env("SWITCHBOARD_DATABASE_URL", url.expose())
+        }
+    };
+    let output = command.output().expect("the command runs");
+    (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[tokio::test]
+async fn an_altered_or_removed_conversation_action_row_is_found_by_the_verifier() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let conversation = server.inbound(&workspace.whatsapp, "tamper", "tamper", "hi").await.conversation_id;
+    let (sara, sam) = (workspace.sara.agent.id, workspace.sam.agent.id);
+    act(&workspace.sara, conversation, "assign", json!({"client_id": Id::new_v4(), "assignee_id": sara}))
+        .await;
+    act(&workspace.sara, conversation, "priority", json!({"client_id": Id::new_v4(), "priority": "urgent"}))
+        .await;
+    act(&workspace.sara, conversation, "assign", json!({"client_id": Id::new_v4(), "assignee_id": sam}))
+        .await;
+    let rows = trail(&server).await;
+    let ours = about(&rows, conversation);
+    assert_eq!(
+        ours.iter().map(|row| row.action.as_str()).collect::<Vec<_>>(),
+        ["conversation.assign", "conversation.priority", "conversation.assign"]
+    );
+    let (altered, removed) = (ours[0].seq, ours[1].seq);
+    assert_eq!(verify_command(&server).0, Some(0));
+
+    // Someone rewrites who the conversation went to.
+    tamper(
+        &server,
+        &format!("UPDATE audit_events SET data = json_set(data, '$.changes.assignee_id[1]', '{sam}') WHERE seq = {altered}"),
+        &format!("UPDATE audit_events SET data = jsonb_set(data, '{{changes,assignee_id,1}}', '\"{sam}\"') WHERE seq = {altered}"),
+    );
+    let found = verdict(&server).await;
+    assert_eq!((found.ok, found.first_bad_seq), (false, Some(altered)), "{found:?}");
+    let (code, said) = verify_command(&server);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains(&format!("broken at row {altered}")), "{said}");
+
+    // Put back, it holds again; then the priority change's row goes.
+    let original = serde_json::to_string(ours[0]).expect("json").replace('\'', "''");
+    tamper(
+        &server,
+        &format!("UPDATE audit_events SET data = '{original}' WHERE seq = {altered}"),
+        &format!("UPDATE audit_events SET data = '{original}'::jsonb WHERE seq = {altered}"),
+    );
+    assert!(verdict(&server).await.ok, "the original row verifies");
+    tamper(
+        &server,
+        &format!("DELETE FROM audit_events WHERE seq = {removed}"),
+        &format!("DELETE FROM audit_events WHERE seq = {removed}"),
+    );
+    let found = verdict(&server).await;
+    assert_eq!((found.ok, found.first_bad_seq), (false, Some(removed)), "{found:?}");
+    let (code, said) = verify_command(&server);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains(&format!("broken at row {removed}")), "{said}");
+}
+
+#[tokio::test]
+async fn an_erased_contacts_conversation_actions_stay_verifiable_and_hold_none_of_their_text() {
+    const SECRET: &str = "Zanzibar-7731";
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let contact = format!("erase {SECRET}");
+    let inbound =
+        server.inbound(&workspace.whatsapp, &contact, "erase-1", &format!("my code is {SECRET}")).await;
+    let conversation = inbound.conversation_id;
+    let sara = &workspace.sara;
+    act(sara, conversation, "assign", json!({"client_id": Id::new_v4(), "assignee_id": sara.agent.id})).await;
+    act(sara, conversation, "labels", json!({"client_id": Id::new_v4(), "add": ["vip"]})).await;
+    let escalate =
+        json!({"client_id": Id::new_v4(), "escalated": true, "note": format!("customer says {SECRET}")});
+    act(sara, conversation, "escalation", escalate).await;
+    act(sara, conversation, "status", json!({"client_id": Id::new_v4(), "status": "resolved"})).await;
+    let before: Vec<AuditEntry> = about(&trail(&server).await, conversation).into_iter().cloned().collect();
+    assert_eq!(
+        before.iter().map(|row| row.action.as_str()).collect::<Vec<_>>(),
+        [
+            "conversation.assign",
+            "conversation.labels",
+            "conversation.escalation",
+            "conversation.status",
+            // Resolving ends the escalation.
+            "conversation.escalation",
+        ]
+    );
+    assert_eq!(before[4].changes["escalated"], json!([true, false]));
+
+    let stored: Conversation = serde_json::from_value(
+        apply(&server.admin.bootstrap().await)[&(EntityKind::Conversation, conversation)].clone(),
+    )
+    .expect("conversation");
+    let erase = json!({"confirm": format!("Customer {contact}")});
+    let (status, body) =
+        server.admin.post(&format!("/api/v1/contacts/{}/erase", stored.contact_id), erase).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The rows stay as they were (the trail is never rewritten), the chain holds, and none of the
+    // contact's name, message or the note about them is anywhere in the trail.
+    let rows = trail(&server).await;
+    let after: Vec<AuditEntry> = about(&rows, conversation).into_iter().cloned().collect();
+    assert_eq!(after, before);
+    assert!(verdict(&server).await.ok);
+    assert_eq!(verify_command(&server).0, Some(0));
+    let text = serde_json::to_string(&rows).expect("json");
+    assert!(!text.contains(SECRET), "the erased text in the trail");
+    assert_eq!(of(&rows, "contact.erased").len(), 1);
 }

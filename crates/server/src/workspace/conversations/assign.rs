@@ -57,7 +57,7 @@ pub(super) fn assign(
         Some(_) => "assign",
         None => "unassign",
     };
-    let cause = Cause::agent(viewer, reason, tx.now());
+    let cause = Cause::agent(viewer, reason, tx.now()).in_bulk(request.bulk_id);
     ledger::save(tx, &before, &conversation, &cause)?;
     let message = if assignee_changed {
         let text = match &assignee {

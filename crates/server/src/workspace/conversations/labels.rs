@@ -31,7 +31,7 @@ pub(super) fn edit_labels(
     }
     let before = conversation.clone();
     rules::edit_labels(&mut conversation.labels, &add, &request.remove);
-    let cause = Cause::agent(viewer, "labels", tx.now());
+    let cause = Cause::agent(viewer, "labels", tx.now()).in_bulk(request.bulk_id);
     ledger::save(tx, &before, &conversation, &cause)?;
     Ok(unchanged(conversation))
 }
@@ -44,7 +44,7 @@ pub(super) fn set_priority(
 ) -> Outcome<ConversationResult> {
     let before = conversation.clone();
     conversation.priority = request.priority;
-    let cause = Cause::agent(viewer, "priority", tx.now());
+    let cause = Cause::agent(viewer, "priority", tx.now()).in_bulk(request.bulk_id);
     ledger::save(tx, &before, &conversation, &cause)?;
     Ok(unchanged(conversation))
 }

@@ -39,7 +39,8 @@ pub(super) fn set_status(
     if !rules::apply_status(&mut conversation, request.status, snoozed_until) {
         return Ok(unchanged(conversation));
     }
-    ledger::save(tx, &before, &conversation, &Cause::agent(viewer, "status", now))?;
+    let cause = Cause::agent(viewer, "status", now).in_bulk(request.bulk_id);
+    ledger::save(tx, &before, &conversation, &cause)?;
     let timer = snooze_timer_key(conversation.id);
     match conversation.snoozed_until {
         Some(until) => tx.schedule_timer(&TimerRecord {
