@@ -205,6 +205,40 @@ fn truncate(text: &str, max: usize) -> String {
     format!("{}\n\n[… the rest of this email was cut]", &text[..end])
 }
 
+/// How the stand-in for a mail that can't be taken as it came begins (the e2e looks for it).
+pub const STAND_IN: &str = "This email could not be kept as it came";
+
+/// The mail a refused one is kept as: its ids (deduplication and threading work as for the mail),
+/// its sender's address and name and its subject where they pass the limits, and a body that says
+/// why, then as much of its text as fits.
+fn stand_in(email: &InboundEmail, reason: &str) -> InboundEmail {
+    const SUBJECT_CHARS: usize = 200;
+    let subject: String = email.subject.chars().take(SUBJECT_CHARS).collect();
+    let subject = if subject.len() < email.subject.len() { format!("{subject}…") } else { subject };
+    let intro = format!("{STAND_IN} ({reason}); the original is still in the mailbox.");
+    let text = email.body.trim();
+    let body = if text.is_empty() { intro } else { format!("{intro}\n\n{text}") };
+    InboundEmail {
+        message_id: email.message_id.clone(),
+        parents: email.parents.clone(),
+        from_address: email
+            .from_address
+            .clone()
+            .filter(|a| policy::valid_email(a).is_ok() && policy::check_external_id(a).is_ok()),
+        from_name: email.from_name.as_deref().and_then(|n| policy::valid_name(n, "name").ok()),
+        subject,
+        // Cut with room for the subject line `ingest_email` puts first.
+        body: truncate(&body, policy::MAX_BODY_BYTES - subject_room(SUBJECT_CHARS)),
+        automatic: email.automatic.clone(),
+        refused: email.refused.clone(),
+    }
+}
+
+/// The most bytes `Subject: …` and its blank line take before a body of a new thread.
+const fn subject_room(chars: usize) -> usize {
+    "Subject: \n\n".len() + (chars + 1) * 4
+}
+
 fn ingest_email(
     tx: &mut dyn StoreTx,
     inbox_id: Id,
@@ -446,7 +480,31 @@ impl Workspace {
         files: Vec<StoredFile>,
         cursor: Option<MailboxCursor>,
     ) -> Outcome<InboundResult> {
-        self.write(move |tx| ingest_email(tx, inbox_id, email, files, cursor)).await
+        let first = {
+            let (email, files) = (email.clone(), files.clone());
+            self.write(move |tx| ingest_email(tx, inbox_id, email, files, cursor)).await
+        };
+        match first {
+            // The mail can't be taken as it came (a sender's address or name over the limits…):
+            // its stand-in says why, so it is not lost without a word; the mail stays in the mailbox.
+            Err(refusal) if matches!(refusal.code, ErrorCode::Validation | ErrorCode::TooLarge) => {
+                let stand_in = stand_in(&email, &refusal.message);
+                let with_files = {
+                    let (stand_in, files) = (stand_in.clone(), files.clone());
+                    self.write(move |tx| ingest_email(tx, inbox_id, stand_in, files, cursor)).await
+                };
+                match with_files {
+                    Err(again)
+                        if !files.is_empty()
+                            && matches!(again.code, ErrorCode::Validation | ErrorCode::TooLarge) =>
+                    {
+                        self.write(move |tx| ingest_email(tx, inbox_id, stand_in, vec![], cursor)).await
+                    }
+                    other => other,
+                }
+            }
+            other => other,
+        }
     }
 
     /// The reply `message_id` as an email: addresses, subject and threading headers.
@@ -553,6 +611,47 @@ mod tests {
             workspace.mailbox_cursor(inbox).await.expect("cursor"),
             MailboxCursor { uid_validity: 7, last_uid: 5 }
         );
+    }
+
+    /// Issue 20: a mail the domain can't take as it came (here a sender's address over the limit
+    /// of a contact's id, and a 300-character name) is kept as a stand-in that says why, with its
+    /// text and its subject cut to fit; fetched again, it is that message, not a second one.
+    #[tokio::test]
+    async fn a_mail_that_cant_be_taken_as_it_came_is_kept_as_a_stand_in_saying_why() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (workspace, inbox) = open(dir.path(), None).await;
+        let cursor = |uid| Some(MailboxCursor { uid_validity: 1, last_uid: uid });
+        let address = format!("{}@customer.test", "a".repeat(240));
+        let hostile = InboundEmail {
+            from_address: Some(address.clone()),
+            from_name: Some("N".repeat(300)),
+            subject: "S".repeat(100_000),
+            ..mail("long@c.test", &[], "Where is my <b>refund</b>?")
+        };
+        let stored = workspace.ingest_email(inbox, hostile.clone(), vec![], cursor(1)).await.expect("kept");
+        assert!(stored.created);
+        let read = |id| workspace.read(move |store| Ok(store.get::<Message>(id)?.expect("the message")));
+        let message = read(stored.message_id).await.expect("read");
+        assert!(message.body.starts_with("Subject: SSS"), "{}", &message.body[..40]);
+        let intro = message.body.lines().nth(2).expect("the stand-in's first line");
+        assert!(
+            intro.starts_with(STAND_IN) && intro.contains("external ids must be 1 to 200 bytes"),
+            "{intro}"
+        );
+        assert!(message.body.ends_with("Where is my <b>refund</b>?"), "its text follows");
+        assert!(message.body.len() <= policy::MAX_BODY_BYTES);
+        let conversation = stored.conversation_id;
+        let (contact, subject) = workspace
+            .read(move |store| {
+                let conversation = store.get::<Conversation>(conversation)?.expect("conversation");
+                Ok((store.get::<Contact>(conversation.contact_id)?.expect("contact"), conversation.subject))
+            })
+            .await
+            .expect("read");
+        assert!(!contact.name.contains(&address) && contact.email.is_none(), "{contact:?}");
+        assert!(subject.is_none_or(|s| s.chars().count() <= 201), "the subject is cut");
+        let again = workspace.ingest_email(inbox, hostile, vec![], cursor(2)).await.expect("again");
+        assert_eq!((again.message_id, again.created), (stored.message_id, false), "one stand-in");
     }
 
     #[test]

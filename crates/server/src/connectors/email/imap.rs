@@ -203,7 +203,8 @@ impl Worker {
                 tracing::debug!(inbox = %self.inbox, uid = cursor.last_uid, %message_id, created = result.created, "mail stored");
                 Ok(())
             }
-            // The mail itself is unacceptable (it will never be): skip it, loudly.
+            // Neither the mail nor its stand-in (`Workspace::ingest_email` keeps one saying why when
+            // the mail can't be taken as it came) is acceptable, and never will be: skip it, loudly.
             Err(refusal) if matches!(refusal.code, ErrorCode::Validation | ErrorCode::TooLarge) => {
                 tracing::warn!(inbox = %self.inbox, uid = cursor.last_uid, %message_id, message = %refusal.message, "mail refused");
                 self.workspace
