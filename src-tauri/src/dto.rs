@@ -1034,6 +1034,7 @@ pub fn typescript_bindings() -> String {
         reports::Interval::decl(&config),
         reports::Distribution::decl(&config),
         reports::Durations::decl(&config),
+        reports::SlaOutcomes::decl(&config),
         reports::Metrics::decl(&config),
         reports::ReportRow::decl(&config),
         reports::ReportSummary::decl(&config),

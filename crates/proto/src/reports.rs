@@ -31,6 +31,19 @@ pub enum FactKind {
     Response,
     /// From the cycle's start to its resolution, credited to the assignee at resolution.
     Resolution,
+    /// From an assignment made while the customer waits to that assignee's first person's reply
+    /// (an assignment given up before it gets none), credited to the assignee.
+    AssignmentToFirstReply,
+    /// An SLA clock's outcome, one per clock (its metric and instance) at the moment it is
+    /// decided: met when the reply or resolution came in time, breached at its due (or when it
+    /// ends past due, if no breach was recorded first). From the clock's start, credited to the
+    /// assignee at that moment. A cancelled clock has none.
+    SlaFirstResponseMet,
+    SlaFirstResponseBreached,
+    SlaNextResponseMet,
+    SlaNextResponseBreached,
+    SlaResolutionMet,
+    SlaResolutionBreached,
 }
 
 /// One measured thing. A duration fact belongs to the period holding its end (`at`), a count
@@ -102,6 +115,26 @@ pub struct Durations {
     pub business: Option<Distribution>,
 }
 
+/// One SLA target's outcomes: clocks met in time, clocks breached, and the share within target
+/// (met of met and breached, in thousandths rounded down; `null` with neither). The target is the
+/// one the conversation's SLA policy set, counted as the policy counts (business or wall time).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SlaOutcomes {
+    pub met: u64,
+    pub breached: u64,
+    pub within_target_permille: Option<u64>,
+}
+
+impl SlaOutcomes {
+    /// The outcomes with their share within target.
+    pub fn of(met: u64, breached: u64) -> SlaOutcomes {
+        let decided = met + breached;
+        SlaOutcomes { met, breached, within_target_permille: (decided > 0).then(|| met * 1000 / decided) }
+    }
+}
+
 /// Every figure of one group in one period.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -121,6 +154,16 @@ pub struct Metrics {
     pub resolution: Durations,
     /// The time resolved cycles were actually open.
     pub resolution_open: Durations,
+    /// From an assignment while the customer waited to that assignee's first reply.
+    #[serde(default)]
+    pub assignment_to_first_reply: Durations,
+    /// SLA outcomes per target (facts dated at the outcome) and the share within target.
+    #[serde(default)]
+    pub sla_first_response: SlaOutcomes,
+    #[serde(default)]
+    pub sla_next_response: SlaOutcomes,
+    #[serde(default)]
+    pub sla_resolution: SlaOutcomes,
 }
 
 /// One row of a report: a group (`key` is its id or name; `null` for "none": unassigned, no

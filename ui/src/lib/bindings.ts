@@ -517,6 +517,8 @@ export type Distribution = { mean: number, median: number, p90: number, min: num
 
 export type Durations = { count: number, wall: Distribution | null, business: Distribution | null, };
 
+export type SlaOutcomes = { met: number, breached: number, within_target_permille: number | null, };
+
 export type Metrics = { cycles_started: number, cycles_started_by_customers: number, messages_in: number, messages_out: number, 
 /**
  * Resolutions (a conversation resolved twice counts twice) …
@@ -529,7 +531,15 @@ conversations_resolved: number, reopened: number, first_response: Durations, res
 /**
  * The time resolved cycles were actually open.
  */
-resolution_open: Durations, };
+resolution_open: Durations, 
+/**
+ * From an assignment while the customer waited to that assignee's first reply.
+ */
+assignment_to_first_reply: Durations, 
+/**
+ * SLA outcomes per target (facts dated at the outcome) and the share within target.
+ */
+sla_first_response: SlaOutcomes, sla_next_response: SlaOutcomes, sla_resolution: SlaOutcomes, };
 
 export type ReportRow = { key: string | null, 
 /**

@@ -480,6 +480,14 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (id, scope)
     );
     "#,
+    // 27: the report facts gain assignment-to-first-reply and the SLA outcomes (new fact kinds in
+    // the same rows, rollups and spreads: `workspace/reports.rs`). Every conversation is marked
+    // stale, so the next report derives it again: replacing its facts adds the new ones and their
+    // spreads exactly as a live write does.
+    r#"
+    INSERT INTO report_stale (conversation_id) SELECT id FROM conversations WHERE true
+        ON CONFLICT DO NOTHING;
+    "#,
 ];
 
 /// Brings the database up to the latest schema.

@@ -15,6 +15,17 @@
 //!   first of an inbound-started cycle is also its first response);
 //! - **resolution**: per cycle, from its start to resolved, credited to the assignee at
 //!   resolution, with the time it was actually open beside the wall and business figures;
+//! - **assignment to first reply**: per assignment made while the customer waits (or in the very
+//!   write whose message made them wait: routing assigns a new conversation so), from the
+//!   assignment to that assignee's first human public reply, credited to them; reassigning,
+//!   resolving or a new cycle before it gives up the assignment's measure (no fact), and another
+//!   person's reply doesn't end it;
+//! - **SLA outcomes**: one per SLA clock (target and instance) of the cycle, from the ledger's SLA
+//!   events: met at its `met`, breached at the first of `breached`, `breached_met` and
+//!   `breached_closed` (a cancelled clock has none), from the clock's start, credited to the
+//!   assignee at that moment; nothing after the cycle's resolution counts (a breach can't follow
+//!   it). "% within target" is met of met and breached, against the target the conversation's
+//!   policy set, counted as the policy counts (business or wall time);
 //! - **business time** is `business_ms_between` over the inbox's calendar versions (0 for a message
 //!   answered within one closed stretch), wall time for an inbox without hours;
 //! - a duration belongs to the period holding its end, a count to the one holding its moment;
@@ -72,6 +83,15 @@ struct Walk<'a> {
     team: Option<Id>,
     labels: Vec<String>,
     priority: Priority,
+    /// When the current assignee got it.
+    assigned_at: Millis,
+    /// The assignment whose first reply is awaited: its assignee and moment.
+    episode: Option<(Id, Millis)>,
+    /// When the cycle was resolved, if it was.
+    resolved_at: Option<Millis>,
+    /// The cycle's SLA clocks (target, instance): when each started, and those already decided.
+    sla_started: BTreeMap<(u8, u32), Millis>,
+    sla_decided: BTreeSet<(u8, u32)>,
 }
 
 impl Walk<'_> {
@@ -83,11 +103,23 @@ impl Walk<'_> {
     }
 
     fn fact(&mut self, kind: FactKind, agent: Option<Id>, start_at: Millis, at: Millis) {
+        let instance = if kind == FactKind::Response { self.responses } else { 0 };
+        self.fact_numbered(kind, agent, start_at, at, instance);
+    }
+
+    fn fact_numbered(
+        &mut self,
+        kind: FactKind,
+        agent: Option<Id>,
+        start_at: Millis,
+        at: Millis,
+        instance: u32,
+    ) {
         let fact = ReportFact {
             kind,
             conversation_id: self.conversation,
             cycle: self.cycle,
-            instance: if kind == FactKind::Response { self.responses } else { 0 },
+            instance,
             inbox_id: self.inbox.id,
             channel: self.inbox.channel,
             team_id: self.team,
@@ -119,6 +151,38 @@ impl Walk<'_> {
         self.responses = 0;
         self.open_ms = 0;
         self.open_since = (self.status == ConversationStatus::Open).then_some(event.at);
+        self.episode = None;
+        self.resolved_at = None;
+        self.sla_started.clear();
+        self.sla_decided.clear();
+    }
+
+    /// An SLA clock's event: its start remembered, its first decisive word an outcome fact.
+    fn sla(&mut self, at: Millis, metric: sla::SlaMetric, instance: u32, what: &str) {
+        let key = (metric as u8, instance);
+        let met = match what {
+            "started" => {
+                self.sla_started.entry(key).or_insert(at);
+                return;
+            }
+            "met" => true,
+            "breached" | "breached_met" | "breached_closed" => false,
+            _ => return,
+        };
+        // The cycle ended at its resolution: nothing is decided after it.
+        if self.resolved_at.is_some_and(|resolved| at > resolved) || !self.sla_decided.insert(key) {
+            return;
+        }
+        let kind = match (metric, met) {
+            (sla::SlaMetric::FirstResponse, true) => FactKind::SlaFirstResponseMet,
+            (sla::SlaMetric::FirstResponse, false) => FactKind::SlaFirstResponseBreached,
+            (sla::SlaMetric::NextResponse, true) => FactKind::SlaNextResponseMet,
+            (sla::SlaMetric::NextResponse, false) => FactKind::SlaNextResponseBreached,
+            (sla::SlaMetric::Resolution, true) => FactKind::SlaResolutionMet,
+            (sla::SlaMetric::Resolution, false) => FactKind::SlaResolutionBreached,
+        };
+        let start = self.sla_started.get(&key).copied().unwrap_or(self.cycle_start).min(at);
+        self.fact_numbered(kind, self.assignee, start, at, instance);
     }
 
     fn step(&mut self, event: &ConversationEvent) {
@@ -139,6 +203,10 @@ impl Walk<'_> {
             }
             EventKind::Message { class: MessageClass::Inbound, .. } => {
                 self.first_message.get_or_insert(MessageClass::Inbound);
+                if self.waiting_since.is_none() && self.episode.is_none() && self.assigned_at == event.at {
+                    // Assigned in the write whose message made the customer wait.
+                    self.episode = self.assignee.map(|agent| (agent, event.at));
+                }
                 self.waiting_since.get_or_insert(event.at);
                 self.fact(FactKind::MessageIn, self.assignee, event.at, event.at);
             }
@@ -149,6 +217,10 @@ impl Walk<'_> {
                 };
                 let first = *self.first_message.get_or_insert(MessageClass::Human);
                 self.fact(FactKind::MessageOut, replier, event.at, event.at);
+                if let Some((agent, since)) = self.episode.filter(|(agent, _)| Some(*agent) == replier) {
+                    self.episode = None;
+                    self.fact(FactKind::AssignmentToFirstReply, Some(agent), since, event.at);
+                }
                 if let Some(since) = self.waiting_since.take() {
                     self.responses += 1;
                     if self.responses == 1 && first == MessageClass::Inbound {
@@ -170,9 +242,18 @@ impl Walk<'_> {
             EventKind::Resolved => {
                 self.close_open_stretch(event.at);
                 self.waiting_since = None;
+                self.episode = None;
+                self.resolved_at = Some(event.at);
                 self.fact(FactKind::Resolution, self.assignee, self.cycle_start, event.at);
             }
-            EventKind::Assigned { to, .. } => self.assignee = *to,
+            EventKind::Assigned { to, .. } => {
+                self.assignee = *to;
+                self.assigned_at = event.at;
+                self.episode = match (*to, self.waiting_since) {
+                    (Some(agent), Some(_)) => Some((agent, event.at)),
+                    _ => None,
+                };
+            }
             EventKind::Team { to, .. } => self.team = *to,
             EventKind::Priority { to, .. } => self.priority = *to,
             EventKind::Labels { added, removed } => {
@@ -183,10 +264,9 @@ impl Walk<'_> {
                     }
                 }
             }
-            EventKind::AutoReplyNotSent { .. }
-            | EventKind::Sla { .. }
-            | EventKind::Escalation { .. }
-            | EventKind::Contact { .. } => {}
+            EventKind::Sla { metric, instance, what, .. } => self.sla(event.at, *metric, *instance, what),
+            EventKind::AutoReplyNotSent { .. } | EventKind::Escalation { .. } | EventKind::Contact { .. } => {
+            }
         }
     }
 }
@@ -212,6 +292,11 @@ pub fn derive(conversation: Id, inbox: &Inbox, events: &[ConversationEvent]) -> 
         team: None,
         labels: Vec::new(),
         priority: Priority::None,
+        assigned_at: Millis::MIN,
+        episode: None,
+        resolved_at: None,
+        sla_started: BTreeMap::new(),
+        sla_decided: BTreeSet::new(),
     };
     for event in events {
         walk.step(event);
@@ -431,6 +516,8 @@ struct Group {
     response: Gathered,
     resolution: Gathered,
     resolution_open: Gathered,
+    assignment_to_first_reply: Gathered,
+    sla: crate::facts::SlaTally,
 }
 
 /// Aggregates facts into rows, one per key, in key order (the "none" group last).
@@ -461,6 +548,13 @@ fn aggregate<'a>(
                     group.resolution.add(fact);
                     group.resolution_open.add_open(fact);
                 }
+                FactKind::AssignmentToFirstReply => group.assignment_to_first_reply.add(fact),
+                FactKind::SlaFirstResponseMet
+                | FactKind::SlaFirstResponseBreached
+                | FactKind::SlaNextResponseMet
+                | FactKind::SlaNextResponseBreached
+                | FactKind::SlaResolutionMet
+                | FactKind::SlaResolutionBreached => group.sla.add(fact.kind, 1),
             }
         }
     }
@@ -473,6 +567,8 @@ fn aggregate<'a>(
             metrics.response = group.response.durations();
             metrics.resolution = group.resolution.durations();
             metrics.resolution_open = group.resolution_open.durations();
+            metrics.assignment_to_first_reply = group.assignment_to_first_reply.durations();
+            group.sla.fill(&mut metrics);
             (key, metrics)
         })
         .collect()
@@ -890,12 +986,18 @@ fn metric_header() -> Vec<String> {
     ]
     .map(str::to_owned)
     .to_vec();
-    for metric in ["first_response", "response", "resolution", "resolution_open"] {
+    for metric in ["first_response", "response", "resolution", "resolution_open", "assignment_to_first_reply"]
+    {
         header.push(format!("{metric}_count"));
         for time in ["wall", "business"] {
             for stat in ["mean", "median", "p90", "min", "max"] {
                 header.push(format!("{metric}_{time}_{stat}_s"));
             }
+        }
+    }
+    for target in ["sla_first_response", "sla_next_response", "sla_resolution"] {
+        for figure in ["met", "breached", "within_target_permille"] {
+            header.push(format!("{target}_{figure}"));
         }
     }
     header
@@ -913,8 +1015,17 @@ fn metric_cells(m: &Metrics) -> Vec<String> {
     ]
     .map(|v| v.to_string())
     .to_vec();
-    for durations in [&m.first_response, &m.response, &m.resolution, &m.resolution_open] {
+    for durations in
+        [&m.first_response, &m.response, &m.resolution, &m.resolution_open, &m.assignment_to_first_reply]
+    {
         record.extend(duration_cells(durations));
+    }
+    for outcomes in [&m.sla_first_response, &m.sla_next_response, &m.sla_resolution] {
+        record.extend([
+            outcomes.met.to_string(),
+            outcomes.breached.to_string(),
+            outcomes.within_target_permille.map(|v| v.to_string()).unwrap_or_default(),
+        ]);
     }
     record
 }

@@ -4,7 +4,12 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use switchboard_proto::{reports::*, *};
+use switchboard_proto::{
+    ledger::{ConversationEvent, EventKind},
+    reports::*,
+    sla::SlaMetric,
+    *,
+};
 use switchboard_server::Clock;
 
 use crate::harness::*;
@@ -762,4 +767,284 @@ async fn rollups_equal_a_fresh_build_after_reopens_reassignments_and_a_fact_movi
     let (rebuilt, spreads_rebuilt) = check("a rebuild", both_ways());
     assert_eq!(rebuilt, before, "the rebuild's rollups");
     assert_eq!(spreads_rebuilt, spreads_before, "the rebuild's spreads");
+}
+
+/// The summary as CSV, read back as records with their header.
+async fn summary_csv(session: &Session, from: Millis, to: Millis, group_by: &str) -> Vec<(String, String)> {
+    let path =
+        format!("/api/v1/reports/summary?from={}&to={}&group_by={group_by}&format=csv", iso(from), iso(to));
+    let response = reqwest::Client::new()
+        .get(format!("{}{path}", session.base))
+        .bearer_auth(&session.token)
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.expect("text");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    let mut cells = Vec::new();
+    for record in reader.records() {
+        let record = record.expect("a record");
+        cells.extend(header.iter().zip(record.iter()).map(|(h, v)| (h.to_owned(), v.to_owned())));
+    }
+    cells
+}
+
+/// The CSV's cells for one row (`key` empty for "none") against its JSON figures, column by column.
+fn csv_matches(cells: &[(String, String)], summary: &ReportSummary) {
+    let rows: Vec<&[(String, String)]> =
+        cells.split_inclusive(|(h, _)| h == "sla_resolution_within_target_permille").collect();
+    assert_eq!(rows.len(), summary.rows.len(), "one line per JSON row");
+    let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    for (cells, row) in rows.iter().zip(&summary.rows) {
+        let cell = |name: &str| {
+            cells
+                .iter()
+                .find(|(h, _)| h == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| panic!("no {name}"))
+        };
+        let m = &row.metrics;
+        let a = &m.assignment_to_first_reply;
+        assert_eq!(cell("key"), row.key.clone().unwrap_or_default());
+        assert_eq!(cell("assignment_to_first_reply_count"), a.count.to_string());
+        assert_eq!(cell("assignment_to_first_reply_wall_mean_s"), opt(a.wall.map(|d| d.mean)));
+        assert_eq!(cell("assignment_to_first_reply_wall_p90_s"), opt(a.wall.map(|d| d.p90)));
+        assert_eq!(cell("assignment_to_first_reply_business_median_s"), opt(a.business.map(|d| d.median)));
+        for (name, outcomes) in [
+            ("sla_first_response", m.sla_first_response),
+            ("sla_next_response", m.sla_next_response),
+            ("sla_resolution", m.sla_resolution),
+        ] {
+            assert_eq!(cell(&format!("{name}_met")), outcomes.met.to_string());
+            assert_eq!(cell(&format!("{name}_breached")), outcomes.breached.to_string());
+            assert_eq!(
+                cell(&format!("{name}_within_target_permille")),
+                outcomes.within_target_permille.map(|v| v.to_string()).unwrap_or_default()
+            );
+        }
+    }
+}
+
+/// The summary's JSON as served, then again after `POST /reports/rebuild`: byte for byte equal.
+async fn rebuilds_identically(server: &TestServer, from: Millis, to: Millis, group_by: &str) {
+    let path = format!("/api/v1/reports/summary?from={}&to={}&group_by={group_by}", iso(from), iso(to));
+    let before = server.admin.get(&path).await.1;
+    let (code, rebuilt) = server.admin.post("/api/v1/reports/rebuild", json!({})).await;
+    assert_eq!(code, StatusCode::OK, "{rebuilt}");
+    let after = server.admin.get(&path).await.1;
+    assert_eq!(serde_json::to_string(&before).expect("json"), serde_json::to_string(&after).expect("json"));
+}
+
+#[tokio::test]
+async fn assignment_to_first_reply_runs_from_an_assignment_to_that_assignees_reply() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let (sara, sam) = (workspace.sara.agent.id, workspace.sam.agent.id);
+    let inbox = workspace.whatsapp.inbox.id;
+    let greeting = json!({"auto_replies": {"greeting": {"body": "Thanks, we'll be right with you"}}});
+    let (code, _) =
+        server.admin.request(Method::PATCH, &format!("/api/v1/inboxes/{inbox}"), Some(greeting)).await;
+    assert_eq!(code, StatusCode::OK);
+    set_clock(&server, MONDAY + 10 * HOUR);
+    // Reassigned before the first reply: Sara's assignment gives no figure, Sam's runs 4 minutes
+    // (the greeting, an automatic reply, ends nothing).
+    let first = server.inbound(&workspace.whatsapp, "afr1", "afr1-1", "hello").await.conversation_id;
+    server.clock.advance(MINUTE);
+    assign(&server.admin, first, sara).await;
+    server.clock.advance(2 * MINUTE);
+    assign(&server.admin, first, sam).await;
+    server.clock.advance(4 * MINUTE);
+    reply(&workspace.sam, first).await;
+    // Another person's reply doesn't end Sara's measure: hers runs to her own reply, 9 minutes.
+    let second = server.inbound(&workspace.whatsapp, "afr2", "afr2-1", "hi").await.conversation_id;
+    assign(&server.admin, second, sara).await;
+    server.clock.advance(3 * MINUTE);
+    reply(&workspace.sam, second).await;
+    server.inbound(&workspace.whatsapp, "afr2", "afr2-2", "and?").await;
+    server.clock.advance(6 * MINUTE);
+    reply(&workspace.sara, second).await;
+    // Assigned while nobody waits (after the answer): no figure; a note is no reply either.
+    assign(&server.admin, first, sara).await;
+    server.clock.advance(MINUTE);
+    note(&workspace.sara, first, "mine now").await;
+    reply(&workspace.sara, first).await;
+    // A reopened cycle: resolved, the customer writes again, assigned to Sam while they wait, Sam
+    // answers 2 minutes later: a figure of the second cycle.
+    status(&workspace.sara, first, "resolved").await;
+    server.clock.advance(HOUR);
+    server.inbound(&workspace.whatsapp, "afr1", "afr1-2", "back again").await;
+    server.clock.advance(MINUTE);
+    assign(&server.admin, first, sam).await;
+    server.clock.advance(2 * MINUTE);
+    reply(&workspace.sam, first).await;
+
+    let report = summary(&server.admin, MONDAY, MONDAY + DAY, "agent").await;
+    let by_sam = &row(&report, Some(sam)).assignment_to_first_reply;
+    assert_eq!(by_sam.count, 2, "Sam's two assignments answered: {by_sam:?}");
+    let (min, max) = (wall(by_sam).min, wall(by_sam).max);
+    assert!((120..121).contains(&min) && (240..241).contains(&max), "2 and 4 minutes: {by_sam:?}");
+    assert_eq!(by_sam.business.expect("business").max, wall(by_sam).max, "no hours: wall time");
+    let by_sara = &row(&report, Some(sara)).assignment_to_first_reply;
+    assert_eq!(by_sara.count, 1, "only the assignment she answered: {by_sara:?}");
+    assert!((540..541).contains(&wall(by_sara).mean), "9 minutes to her own reply: {by_sara:?}");
+    // The next day's report has these as its previous period.
+    let tuesday = summary(&server.admin, MONDAY + DAY, MONDAY + 2 * DAY, "none").await;
+    let previous: u64 = tuesday.previous.iter().map(|r| r.metrics.assignment_to_first_reply.count).sum();
+    assert_eq!(previous, 3);
+    assert!(tuesday.rows.iter().all(|r| r.metrics.assignment_to_first_reply.count == 0));
+    csv_matches(&summary_csv(&server.admin, MONDAY, MONDAY + DAY, "agent").await, &report);
+    rebuilds_identically(&server, MONDAY, MONDAY + DAY, "agent").await;
+    // An agent grouped by agent sees their own figure only.
+    let mine = summary(&workspace.sara, MONDAY, MONDAY + DAY, "agent").await;
+    assert_eq!(mine.rows.len(), 1);
+    assert_eq!(mine.rows[0].metrics.assignment_to_first_reply.count, 1);
+}
+
+#[tokio::test]
+async fn assignment_to_first_reply_in_business_time_belongs_to_the_period_of_the_reply() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    set_clock(&server, MONDAY - 3 * DAY);
+    let day = json!([{"start": "09:00", "end": "17:00"}]);
+    let hours =
+        json!({"time_zone": "UTC", "weekly": {"mon": day, "tue": day, "wed": day, "thu": day, "fri": day}});
+    let path = format!("/api/v1/inboxes/{}", workspace.email.inbox.id);
+    let (code, _) = server.admin.request(Method::PATCH, &path, Some(json!({"hours": hours}))).await;
+    assert_eq!(code, StatusCode::OK);
+    // Saturday 10:00 a message, 11:00 assigned to Carl, Monday 09:10 his reply: 46 h 10 min of
+    // wall time, 10 business minutes, in Monday's report (the period of its end).
+    set_clock(&server, MONDAY - 2 * DAY + 10 * HOUR);
+    let id = server.inbound(&workspace.email, "afr-b", "afr-b", "saturday").await.conversation_id;
+    set_clock(&server, MONDAY - 2 * DAY + 11 * HOUR);
+    assign(&server.admin, id, workspace.carl.agent.id).await;
+    set_clock(&server, MONDAY + 9 * HOUR + 10 * MINUTE);
+    reply(&workspace.carl, id).await;
+    let monday = summary(&server.admin, MONDAY, MONDAY + DAY, "inbox").await;
+    let figures = &row(&monday, Some(workspace.email.inbox.id)).assignment_to_first_reply;
+    let wall_secs = wall(figures).mean;
+    assert!((46 * 3600 + 599..=46 * 3600 + 600).contains(&wall_secs), "46 h 10 min: {wall_secs}");
+    let business = figures.business.expect("business").mean;
+    assert!((599..=600).contains(&business), "10 business minutes: {business}");
+    let saturday = summary(&server.admin, MONDAY - 2 * DAY, MONDAY - DAY, "none").await;
+    assert!(saturday.rows.iter().all(|r| r.metrics.assignment_to_first_reply.count == 0));
+    csv_matches(&summary_csv(&server.admin, MONDAY, MONDAY + DAY, "inbox").await, &monday);
+}
+
+async fn sla_policy(server: &TestServer, body: Value) {
+    let (code, created) = server.admin.post("/api/v1/sla-policies", body).await;
+    assert_eq!(code, StatusCode::OK, "{created}");
+}
+
+/// Waits until the conversation's ledger records an SLA `what` for `metric` (the timer loop runs
+/// every 20 ms; the due time has already passed on the server's clock).
+async fn until_sla(server: &TestServer, conversation: Id, metric: SlaMetric, what: &str) {
+    for _ in 0..200 {
+        let (code, body) = server.admin.get(&format!("/api/v1/conversations/{conversation}/events")).await;
+        assert_eq!(code, StatusCode::OK, "{body}");
+        let events: Vec<ConversationEvent> = serde_json::from_value(body).expect("events");
+        let found = events.iter().any(
+            |e| matches!(&e.event, EventKind::Sla { metric: m, what: w, .. } if *m == metric && w == what),
+        );
+        if found {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("no {what} for {metric:?}");
+}
+
+#[tokio::test]
+async fn sla_outcomes_are_met_or_breached_once_per_clock_and_within_target_is_their_share() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let (sara, sam) = (workspace.sara.agent.id, workspace.sam.agent.id);
+    sla_policy(
+        &server,
+        json!({"name": "Support", "first_response_secs": 3600, "next_response_secs": 600, "resolution_secs": 7200}),
+    )
+    .await;
+    set_clock(&server, MONDAY + 10 * HOUR);
+    // Met: answered in 10 minutes, resolved in 30; then reopened by the customer, whose second
+    // cycle's first response is met too (a cycle of its own) and its resolution breached.
+    let met = server.inbound(&workspace.whatsapp, "sla1", "sla1-1", "hello").await.conversation_id;
+    assign(&server.admin, met, sara).await;
+    server.clock.advance(10 * MINUTE);
+    reply(&workspace.sara, met).await;
+    server.clock.advance(20 * MINUTE);
+    status(&workspace.sara, met, "resolved").await;
+    // Breached, then answered late: one breach (not a breach and a met).
+    let late = server.inbound(&workspace.whatsapp, "sla2", "sla2-1", "anyone?").await.conversation_id;
+    assign(&server.admin, late, sam).await;
+    server.clock.advance(61 * MINUTE);
+    until_sla(&server, late, SlaMetric::FirstResponse, "breached").await;
+    reply(&workspace.sam, late).await;
+    // The next response: the customer writes, nobody answers within 10 minutes.
+    server.inbound(&workspace.whatsapp, "sla2", "sla2-2", "still there?").await;
+    server.clock.advance(11 * MINUTE);
+    until_sla(&server, late, SlaMetric::NextResponse, "breached").await;
+    reply(&workspace.sam, late).await;
+    status(&workspace.sam, late, "resolved").await;
+    // Resolved before any reply, in time: the reply clock is cancelled (neither), and nothing
+    // breaches after the resolution however long it stays resolved.
+    let closed = server.inbound(&workspace.whatsapp, "sla3", "sla3-1", "never mind").await.conversation_id;
+    server.clock.advance(MINUTE);
+    status(&server.admin, closed, "resolved").await;
+    // The reopened cycle of the first conversation.
+    server.inbound(&workspace.whatsapp, "sla1", "sla1-2", "one more thing").await;
+    server.clock.advance(5 * MINUTE);
+    reply(&workspace.sara, met).await;
+    server.clock.advance(3 * HOUR);
+    until_sla(&server, met, SlaMetric::Resolution, "breached").await;
+    status(&workspace.sara, met, "resolved").await;
+    server.clock.advance(2 * HOUR);
+
+    let (from, to) = (MONDAY, MONDAY + DAY);
+    let report = summary(&server.admin, from, to, "none").await;
+    let all = row(&report, None);
+    assert_eq!(
+        (all.sla_first_response.met, all.sla_first_response.breached),
+        (2, 1),
+        "cycle 1 and 2 of the first, the late one once: {all:#?}"
+    );
+    assert_eq!(all.sla_first_response.within_target_permille, Some(666), "2 of 3, rounded down");
+    assert_eq!((all.sla_next_response.met, all.sla_next_response.breached), (0, 1));
+    assert_eq!(all.sla_next_response.within_target_permille, Some(0));
+    assert_eq!(
+        (all.sla_resolution.met, all.sla_resolution.breached),
+        (3, 1),
+        "three resolved in time, the reopened cycle late"
+    );
+    assert_eq!(all.sla_resolution.within_target_permille, Some(750));
+    // Credited to whoever held it at the outcome.
+    let by_agent = summary(&server.admin, from, to, "agent").await;
+    let sam_row = row(&by_agent, Some(sam));
+    assert_eq!((sam_row.sla_first_response.breached, sam_row.sla_next_response.breached), (1, 1));
+    assert_eq!(sam_row.sla_first_response.within_target_permille, Some(0));
+    let sara_row = row(&by_agent, Some(sara));
+    assert_eq!((sara_row.sla_first_response.met, sara_row.sla_resolution.breached), (2, 1));
+    let none_row = row(&by_agent, None);
+    assert_eq!(
+        (none_row.sla_resolution.met, none_row.sla_first_response.met),
+        (1, 0),
+        "the cancelled clock counts neither"
+    );
+    // The period a fact belongs to: the previous day has none, the next day's previous period all.
+    let tuesday = summary(&server.admin, MONDAY + DAY, MONDAY + 2 * DAY, "none").await;
+    let previous = &tuesday.previous.iter().find(|r| r.key.is_none()).expect("previous").metrics;
+    assert_eq!(previous.sla_resolution, all.sla_resolution);
+    assert!(tuesday
+        .rows
+        .iter()
+        .all(|r| r.metrics.sla_first_response.met + r.metrics.sla_first_response.breached == 0));
+
+    csv_matches(&summary_csv(&server.admin, from, to, "agent").await, &by_agent);
+    rebuilds_identically(&server, from, to, "agent").await;
+    // An agent grouped by agent: their own SLA figures only; Carl (Sales) sees none of Support's.
+    let mine = summary(&workspace.sam, from, to, "agent").await;
+    assert_eq!(mine.rows.iter().map(|r| r.key.clone()).collect::<Vec<_>>(), [Some(sam.to_string())]);
+    assert_eq!(mine.rows[0].metrics.sla_first_response, sam_row.sla_first_response);
+    let carl = summary(&workspace.carl, from, to, "none").await;
+    assert!(carl.rows.iter().all(|r| r.metrics.sla_resolution.met == 0), "{carl:#?}");
 }
