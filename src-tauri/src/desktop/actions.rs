@@ -5,15 +5,21 @@
 use super::*;
 
 impl Desktop {
-    /// Queues one action per conversation, with the open session.
+    /// Queues one action per conversation, with the open session; several conversations at once
+    /// are one bulk action, their requests sharing a `bulk_id` (the audit trail groups them).
     async fn queue_each(
         &self,
         ids: Vec<Uuid>,
         action: impl Fn(&Session, Uuid) -> UiResult<Action>,
     ) -> UiResult<()> {
+        let bulk_id = (ids.len() > 1).then(Uuid::now_v7);
         self.with(|s| {
             for id in ids {
-                s.engine.queue(action(s, id)?)?;
+                let action = action(s, id)?;
+                s.engine.queue(match bulk_id {
+                    Some(bulk_id) => action.in_bulk(bulk_id),
+                    None => action,
+                })?;
             }
             Ok(())
         })

@@ -672,9 +672,21 @@ seq: number, at: number,
  */
 actor_id: string | null, 
 /**
- * Their name then, or what the server knows of an anonymous caller (an email typed in).
+ * Their name then, or what the server knows of an anonymous caller (an email typed in); a
+ * rule's name and `@version`.
  */
-actor_label: string, device_id: string | null, 
+actor_label: string, 
+/**
+ * Who acted, on conversation actions: `agent`, `routing`, `rule`, `contact` or `system`.
+ * Absent on the other rows, where an `actor_id` means an agent and none the server or an
+ * anonymous caller ([`AuditEntry::actor_type`]). Absent fields are not hashed, so rows
+ * written before the field existed verify unchanged.
+ */
+actor_type?: string, 
+/**
+ * The one id every row of one bulk action shares (the app's multi-selection).
+ */
+bulk_id?: string, device_id: string | null, 
 /**
  * The caller's address, for sign-ins.
  */
@@ -682,7 +694,10 @@ ip: string | null,
 /**
  * Dotted: `auth.login`, `auth.login_failed`, `device.revoke`, `agent.create`,
  * `agent.update`, `team.*`, `inbox.*`, `label.*`, `automation_rule.*`, `sla_policy.*`,
- * `conversation.sla_pin`, `export.report`, `export.transcript`, `permission.denied`.
+ * `conversation.sla_pin`, `export.report`, `export.transcript`, `permission.denied`, and the
+ * conversation actions: `conversation.assign`, `conversation.status`, `conversation.team`,
+ * `conversation.priority`, `conversation.labels`, `conversation.escalation`,
+ * `conversation.contact`.
  */
 action: string, target_type: string, target_id: string | null, 
 /**
@@ -698,7 +713,19 @@ export type AuditFilter = {
 /**
  * An action (`agent.update`), or a prefix ending in a dot (`auth.`).
  */
-action: string | null, actor_id: string | null, target_id: string | null, };
+action: string | null, actor_id: string | null, target_id: string | null, 
+/**
+ * `agent`, `routing`, `rule`, `contact` or `system` ([`AuditEntry::actor_type`]).
+ */
+actor_type: string | null, 
+/**
+ * Rows at or after this time (ms).
+ */
+from: number | null, 
+/**
+ * Rows before this time (ms).
+ */
+to: number | null, };
 
 export type AuditVerification = { ok: boolean, rows: number, 
 /**

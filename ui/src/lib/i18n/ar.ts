@@ -127,6 +127,18 @@ const ar: Messages = {
     broken: 'السلسلة تنقطع عند الصف {seq}: صفّ عُدِّل أو حُذف.',
     export: 'تصدير…',
     exported: 'حُفظ سجل التدقيق في {path}',
+    conversationAction: 'إجراء على المحادثة',
+    kind: 'نفّذه',
+    kinds: {
+      agent: 'موظف',
+      routing: 'التوزيع',
+      rule: 'قاعدة',
+      contact: 'العميل',
+      system: 'الخادم',
+    },
+    from: 'من',
+    to: 'حتى',
+    bulk: 'إجراء جماعي',
   },
   exportApproval: {
     page: 'طلبات التصدير',

@@ -119,6 +119,18 @@ const en = {
     broken: 'The chain breaks at row {seq}: a row was altered or removed.',
     export: 'Export…',
     exported: 'Audit trail saved to {path}',
+    conversationAction: 'Conversation action',
+    kind: 'Done by',
+    kinds: {
+      agent: 'An agent',
+      routing: 'Routing',
+      rule: 'A rule',
+      contact: 'The customer',
+      system: 'The server',
+    },
+    from: 'From',
+    to: 'Until',
+    bulk: 'bulk action',
   },
   exportApproval: {
     page: 'Export requests',

@@ -121,6 +121,18 @@ const fa: Messages = {
     broken: 'زنجیره در ردیف {seq} شکسته است: ردیفی تغییر کرده یا حذف شده است.',
     export: 'خروجی…',
     exported: 'سابقهٔ ممیزی در {path} ذخیره شد',
+    conversationAction: 'اقدام روی گفتگو',
+    kind: 'انجام‌دهنده',
+    kinds: {
+      agent: 'یک کارشناس',
+      routing: 'مسیریابی',
+      rule: 'یک قاعده',
+      contact: 'مشتری',
+      system: 'سرور',
+    },
+    from: 'از',
+    to: 'تا',
+    bulk: 'اقدام گروهی',
   },
   exportApproval: {
     page: 'درخواست‌های خروجی',

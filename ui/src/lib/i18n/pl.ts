@@ -136,6 +136,18 @@ const pl: Messages = {
     broken: 'Łańcuch zrywa się na wierszu {seq}: wiersz zmieniono lub usunięto.',
     export: 'Eksportuj…',
     exported: 'Dziennik audytu zapisano w {path}',
+    conversationAction: 'Działanie na rozmowie',
+    kind: 'Wykonane przez',
+    kinds: {
+      agent: 'Agent',
+      routing: 'Przydzielanie',
+      rule: 'Reguła',
+      contact: 'Klient',
+      system: 'Serwer',
+    },
+    from: 'Od',
+    to: 'Do',
+    bulk: 'działanie zbiorcze',
   },
   exportApproval: {
     page: 'Prośby o eksport',

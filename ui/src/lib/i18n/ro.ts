@@ -136,6 +136,18 @@ const ro: Messages = {
     broken: 'Lanțul se rupe la rândul {seq}: un rând a fost modificat sau șters.',
     export: 'Exportă…',
     exported: 'Jurnalul de audit a fost salvat în {path}',
+    conversationAction: 'Acțiune pe conversație',
+    kind: 'Făcut de',
+    kinds: {
+      agent: 'Un agent',
+      routing: 'Distribuirea',
+      rule: 'O regulă',
+      contact: 'Clientul',
+      system: 'Serverul',
+    },
+    from: 'De la',
+    to: 'Până la',
+    bulk: 'acțiune în masă',
   },
   exportApproval: {
     page: 'Cereri de export',
