@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Metrics, ReportRow, ReportSeries, ReportSummary } from './bindings';
 import { setLocale } from './i18n';
-import { addDays, bucketLabel, chartSeries, dateIn, humanDuration, period, summaryTable, trend } from './reports';
+import {
+  addDays, bucketLabel, chartSeries, dateIn, hasSlaOutcomes, humanDuration, percent, period, summaryTable, trend,
+} from './reports';
 
 afterEach(() => setLocale('en'));
 
@@ -10,8 +12,15 @@ function metrics(overrides: Partial<Metrics> = {}): Metrics {
   return {
     cycles_started: 0, cycles_started_by_customers: 0, messages_in: 0, messages_out: 0, resolutions: 0,
     conversations_resolved: 0, reopened: 0, first_response: none, response: none, resolution: none, resolution_open: none,
+    assignment_to_first_reply: none,
+    sla_first_response: sla(0, 0), sla_next_response: sla(0, 0), sla_resolution: sla(0, 0),
     ...overrides,
   };
+}
+
+/** SLA outcomes as the server writes them: the share in thousandths, rounded down. */
+function sla(met: number, breached: number) {
+  return { met, breached, within_target_permille: met + breached ? Math.floor((met * 1000) / (met + breached)) : null };
 }
 
 function firstResponse(median: number, p90: number, business = median) {
@@ -113,6 +122,57 @@ describe('the summary table', () => {
     expect(trend(omid.firstResponseP90, true)).toBe('worse');
     expect(trend(omid.resolutions, false)).toBe('same');
     expect(trend({ now: 3, before: null }, false)).toBe('none');
+  });
+});
+
+describe('service levels and assignment to first reply', () => {
+  const summary: ReportSummary = {
+    from: 0, to: 1, time_zone: 'UTC', group_by: 'agent',
+    rows: [
+      row('a', 'Omid', {
+        assignment_to_first_reply: firstResponse(120, 600, 30),
+        sla_first_response: sla(2, 1), sla_next_response: sla(0, 1), sla_resolution: sla(3, 0),
+      }),
+      row('b', 'Sara', { cycles_started: 1 }),
+    ],
+    previous: [row('a', 'Omid', { sla_first_response: sla(1, 1), assignment_to_first_reply: firstResponse(180, 600) })],
+  };
+
+  it('puts each target’s share within target beside the previous period’s, and the breaches', () => {
+    const [omid, sara] = summaryTable(summary);
+    expect(omid.slaFirstResponse).toEqual({ now: 666, before: 500 });
+    expect(omid.slaNextResponse).toEqual({ now: 0, before: null });
+    expect(omid.slaResolution).toEqual({ now: 1000, before: null });
+    expect(omid.slaBreaches).toEqual({ now: 2, before: 1 });
+    expect(omid.sla?.firstResponse).toEqual({ met: 2, breached: 1, within_target_permille: 666 });
+    expect(trend(omid.slaFirstResponse, false)).toBe('better');
+    expect(trend(omid.slaBreaches, true)).toBe('worse');
+    expect(sara.slaFirstResponse).toEqual({ now: null, before: null });
+    expect(hasSlaOutcomes([sara])).toBe(false);
+    expect(hasSlaOutcomes([omid, sara])).toBe(true);
+  });
+
+  it('reads assignment to first reply on the chosen clock', () => {
+    expect(summaryTable(summary)[0].assignmentMedian).toEqual({ now: 120, before: 180 });
+    expect(summaryTable(summary, 'business')[0].assignmentMedian).toEqual({ now: 30, before: 180 });
+  });
+
+  it('shows a report kept from before these figures existed without them', () => {
+    const kept = { ...metrics(), sla_first_response: undefined, sla_next_response: undefined, sla_resolution: undefined };
+    const old = { ...summary, rows: [{ key: 'a', name: 'Omid', metrics: kept as unknown as Metrics }], previous: [] };
+    const [omid] = summaryTable(old);
+    expect(omid.slaFirstResponse).toEqual({ now: null, before: null });
+    expect(omid.slaBreaches).toEqual({ now: 0, before: null });
+    expect(hasSlaOutcomes([omid])).toBe(false);
+  });
+
+  it('writes shares as percentages in the reader’s digits', () => {
+    expect(percent(666)).toBe('66.6%');
+    expect(percent(1000)).toBe('100%');
+    expect(percent(0)).toBe('0%');
+    expect(percent(null)).toBe('—');
+    setLocale('fa');
+    expect(percent(666)).toMatch(/۶۶٫۶/);
   });
 });
 

@@ -2,7 +2,7 @@
 // the summary table (each figure beside the previous period's) and the chart's series. Every
 // figure is the server's; nothing here adds numbers up but the chart's totals over groups of a
 // grouping that partitions (never labels).
-import type { GroupBy, Interval, Metrics, ReportRow, ReportSeries, ReportSummary } from './bindings';
+import type { GroupBy, Interval, Metrics, ReportRow, ReportSeries, ReportSummary, SlaOutcomes } from './bindings';
 import { locale, t } from './i18n';
 
 export type Preset = 'today' | 'last7' | 'last30' | 'thisMonth' | 'custom';
@@ -87,6 +87,13 @@ export type Clock = 'wall' | 'business';
 /** One figure and the previous period's (null when the group had no row then). */
 export type Compared = { now: number | null; before: number | null };
 
+/** A share in thousandths (the server's `within_target_permille`, rounded down) as a percentage
+ * with at most one decimal, in the reader's digits: 666 is “66.6%”; null is “—”. */
+export function percent(permille: number | null | undefined): string {
+  if (permille === null || permille === undefined) return '—';
+  return new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 1 }).format(permille / 1000);
+}
+
 /** Whether a change is good, bad or neither: fewer seconds to respond is better, more resolutions too. */
 export type Trend = 'better' | 'worse' | 'same' | 'none';
 
@@ -98,13 +105,42 @@ export type TableRow = {
   firstResponseMedian: Compared;
   firstResponseP90: Compared;
   resolutions: Compared;
+  /** From an assignment while the customer waited to that assignee's first reply (median). */
+  assignmentMedian: Compared;
+  /** SLA shares within target, in thousandths, per target. */
+  slaFirstResponse: Compared;
+  slaNextResponse: Compared;
+  slaResolution: Compared;
+  /** Breached SLA clocks of every target. */
+  slaBreaches: Compared;
+  /** This period's outcomes per target (null when the group has no row now). */
+  sla: { firstResponse: SlaOutcomes; nextResponse: SlaOutcomes; resolution: SlaOutcomes } | null;
   /** Only in the previous period. */
   gone: boolean;
 };
 
+/** Whether any row has an SLA outcome now or before (else the service-level table says there are none). */
+export function hasSlaOutcomes(rows: TableRow[]): boolean {
+  // A share is null exactly when no clock of that target ended met or breached.
+  return rows.some((row) => [row.slaFirstResponse, row.slaNextResponse, row.slaResolution]
+    .some((share) => share.now !== null || share.before !== null));
+}
+
 function durations(metrics: Metrics | undefined, clock: Clock) {
   const d = metrics ? (clock === 'wall' ? metrics.first_response.wall : metrics.first_response.business) : null;
-  return { median: d?.median ?? null, p90: d?.p90 ?? null };
+  const a = metrics?.assignment_to_first_reply;
+  const assignment = a ? (clock === 'wall' ? a.wall : a.business) : null;
+  return { median: d?.median ?? null, p90: d?.p90 ?? null, assignmentMedian: assignment?.median ?? null };
+}
+
+/** The SLA figures of a row's metrics (absent in a report kept from before they existed). */
+function slaOf(m: Metrics) {
+  const none: SlaOutcomes = { met: 0, breached: 0, within_target_permille: null };
+  return {
+    firstResponse: m.sla_first_response ?? none,
+    nextResponse: m.sla_next_response ?? none,
+    resolution: m.sla_resolution ?? none,
+  };
 }
 
 /**
@@ -119,6 +155,13 @@ export function summaryTable(summary: ReportSummary, clock: Clock = 'wall'): Tab
     const b = durations(prev?.metrics, clock);
     const n = now?.metrics;
     const p = prev?.metrics;
+    const sn = n ? slaOf(n) : null;
+    const sp = p ? slaOf(p) : null;
+    type Sla = ReturnType<typeof slaOf>;
+    const share = (pick: (s: Sla) => SlaOutcomes): Compared => ({
+      now: sn ? pick(sn).within_target_permille : null,
+      before: sp ? pick(sp).within_target_permille : null,
+    });
     return {
       key: (now ?? prev)!.key,
       name: (now ?? prev)!.name,
@@ -126,6 +169,15 @@ export function summaryTable(summary: ReportSummary, clock: Clock = 'wall'): Tab
       firstResponseMedian: { now: n ? a.median : null, before: p ? b.median : null },
       firstResponseP90: { now: n ? a.p90 : null, before: p ? b.p90 : null },
       resolutions: { now: n ? n.resolutions : null, before: p ? p.resolutions : null },
+      assignmentMedian: { now: n ? a.assignmentMedian : null, before: p ? b.assignmentMedian : null },
+      slaFirstResponse: share((s) => s.firstResponse),
+      slaNextResponse: share((s) => s.nextResponse),
+      slaResolution: share((s) => s.resolution),
+      slaBreaches: {
+        now: sn ? sn.firstResponse.breached + sn.nextResponse.breached + sn.resolution.breached : null,
+        before: sp ? sp.firstResponse.breached + sp.nextResponse.breached + sp.resolution.breached : null,
+      },
+      sla: sn,
       gone: !now,
     };
   };
