@@ -371,11 +371,23 @@ impl StoreRead for Sql<'_> {
     }
 
     fn kind_version(&self, kind: EntityKind) -> StoreResult<i64> {
-        Ok(self.conn.query_row_cached(
+        // In a write that hasn't written the kind, the store's known version is the committed one
+        // (`super::KindVersions`); else, and in reads, the feed says.
+        let known = self.versions.as_ref().filter(|_| !self.records.iter().any(|r| r.change.entity == kind));
+        if let Some(versions) = known {
+            if let Some(seq) = versions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&kind) {
+                return Ok(*seq);
+            }
+        }
+        let seq = self.conn.query_row_cached(
             "SELECT COALESCE(MAX(seq), 0) FROM changes WHERE entity = ?1 AND superseded = 0",
             [kind.as_str()],
             |row| row.get(0),
-        )?)
+        )?;
+        if let Some(versions) = known {
+            versions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).entry(kind).or_insert(seq);
+        }
+        Ok(seq)
     }
 
     fn two_factor(&self, agent: Id) -> StoreResult<Option<TwoFactorRecord>> {
