@@ -79,16 +79,30 @@ impl Pg<'_> {
 }
 
 impl Pg<'_> {
-    /// Lets this transaction's report sorts (a period's facts by time, each group's durations
-    /// for `percentile_disc`) run in memory: at the default 4 MB, a 30-day period's went to disk.
-    fn report_memory(&self) -> StoreResult<()> {
-        self.execute("SET LOCAL work_mem = '128MB'", &[])?;
+    /// The planner settings of this transaction's report reads (`SET LOCAL`, one round trip),
+    /// each from `auto_explain` of the server's own report requests on the full bench workspace
+    /// (docs/performance.md, "Reports and board rows"):
+    /// - `work_mem`: a period's facts sorted by time, or a CSV's conversations' facts by
+    ///   conversation, went to disk at the default 4 MB (an external merge of 27–63 MB);
+    /// - no parallel workers: a report read is a few index ranges or a few thousand keys, and
+    ///   on a busy machine the planner's parallel seq scans of `report_hours` or `report_rows`
+    ///   took 130–1,130 ms where one process's bitmap or index scan took 25–100 ms;
+    /// - `random_page_cost` 1.1 (the usual figure for SSDs and cached data, against 4 for
+    ///   spinning disks): a CSV's cycle starts, 10,000 facts of a nine-day range, were a seq
+    ///   scan of every fact (250–500 ms) instead of that range of the time index (70–100 ms).
+    fn report_planner(&self) -> StoreResult<()> {
+        self.tx.borrow_mut().batch_execute(
+            "SET LOCAL work_mem = '128MB';
+             SET LOCAL max_parallel_workers_per_gather = 0;
+             SET LOCAL random_page_cost = 1.1",
+        )?;
         Ok(())
     }
 
     /// The figures of a scan: the rollup and spread rows its plan takes (each unit's starts in
     /// one query), and the facts of its raw ranges, folded in process.
     fn report_tally(&self, scan: &facts::Scan) -> StoreResult<facts::Buckets> {
+        self.report_planner()?;
         let plan = scan.plan();
         let mut tally = facts::Tally::new(scan);
         let (rollup_key, fact_key) = match scan.group_by {
@@ -230,9 +244,12 @@ impl Pg<'_> {
 
     /// Report facts from `report_rows` ([`facts::COLUMNS`]).
     fn report_rows(&self, sql: &str, params: super::records::Params) -> StoreResult<Vec<ReportFact>> {
-        self.rows(sql, params)?
-            .iter()
-            .map(|row| {
+        let rows = self.rows(sql, params)?;
+        // Sized once: grown by doubling, a CSV's 150,000 facts were copied again at each step
+        // into freshly faulted pages (about a fifth of the CSV request's CPU in the profile).
+        let mut facts = Vec::with_capacity(rows.len());
+        for row in &rows {
+            facts.push(
                 facts::fact_of(
                     row.try_get(0)?,
                     row.try_get(1)?,
@@ -249,9 +266,10 @@ impl Pg<'_> {
                     row.try_get(13)?,
                     [row.try_get(14)?, row.try_get(15)?, row.try_get(16)?],
                 )
-                .ok_or_else(|| StoreError("a stored report fact does not parse".into()))
-            })
-            .collect()
+                .ok_or_else(|| StoreError("a stored report fact does not parse".into()))?,
+            );
+        }
+        Ok(facts)
     }
 }
 
@@ -495,7 +513,7 @@ impl StoreRead for Pg<'_> {
     }
 
     fn report_facts(&self, from: Millis, to: Millis) -> StoreResult<Vec<ReportFact>> {
-        self.report_memory()?;
+        self.report_planner()?;
         self.report_rows(
             &format!(
                 "SELECT {} FROM report_rows WHERE at >= $1 AND at < $2 ORDER BY at, conversation_id, seq",
@@ -506,6 +524,7 @@ impl StoreRead for Pg<'_> {
     }
 
     fn report_facts_of_kind(&self, kind: FactKind, from: Millis, to: Millis) -> StoreResult<Vec<ReportFact>> {
+        self.report_planner()?;
         self.report_rows(
             &format!(
                 "SELECT {} FROM report_rows WHERE at >= $1 AND at < $2 AND kind = $3
@@ -518,6 +537,7 @@ impl StoreRead for Pg<'_> {
 
     fn report_facts_of(&self, conversations: &[Id], since: Millis) -> StoreResult<Vec<ReportFact>> {
         let keys: Vec<&[u8]> = conversations.iter().map(|id| id.as_bytes().as_slice()).collect();
+        self.report_planner()?;
         self.report_rows(
             &format!(
                 "SELECT {} FROM report_rows WHERE conversation_id = ANY($1) AND at >= $2
