@@ -1,7 +1,8 @@
 //! The whole hostile corpus in the real window (issue 20): every case of
-//! `tests/fixtures/hostile/cases.jsonl` but its raw emails (which are the MIME parser's: the server's
-//! `hostile.rs` test reads them) arrives through the signed API channel and is checked through
-//! WebDriver in the app.
+//! `tests/fixtures/hostile/cases.jsonl` but its raw emails arrives through the signed API channel
+//! and is checked through WebDriver in the app. The raw emails go through the real email channel
+//! (Dovecot and the server's IMAP worker) in the next step, `hostile_email.rs`, which checks them
+//! with the checks defined here.
 //!
 //! - Every `text` case the server takes (HTML/script, bidi, zero-width, combining, other Unicode,
 //!   control characters, injection strings, the long ones) is a conversation of its own: the text
@@ -34,16 +35,16 @@ use switchboard_proto::*;
 use crate::{leave_fields, screenshot, server, Harness, WAIT};
 
 #[path = "../fixtures/hostile/corpus.rs"]
-mod corpus;
+pub(crate) mod corpus;
 #[path = "../fixtures/hostile/generate.rs"]
-mod generate;
+pub(crate) mod generate;
 
 /// The most characters a contact's name may have (the server's `NAME_LIMIT`).
 const NAME_LIMIT: usize = 200;
 
 /// Checks shared by every case, in the page: nothing ran, the message is in the thread, inside the
 /// pane, and the page scrolls no sideways. Defines `failed`, `thread`, `message` and `pane`.
-const COMMON: &str = r#"
+pub(crate) const COMMON: &str = r#"
 const [id, expected] = arguments;
 const failed = [];
 if (window.__pwned !== undefined) failed.push('window.__pwned was set');
@@ -159,7 +160,7 @@ fn ensure_clear_refusal(case: &corpus::Case, what: &str, status: u16, answer: &V
 
 /// Opens the conversation (a real click on its row), waits for its message, runs `check` on it and
 /// fails with the case's name and what it tries when anything is wrong.
-async fn open_and_check(
+pub(crate) async fn open_and_check(
     session: &Session,
     case: &corpus::Case,
     sent: &InboundResult,
@@ -206,7 +207,7 @@ async fn open_and_check(
 /// The name the server keeps for an attachment named `name` (its last path part, without control
 /// characters or quotes, at most 200 characters; "file" when nothing is left), then the part of it
 /// the app shows (`ui/src/lib/fileNames.ts`): `None` when the app shows its "unnamed file".
-fn shown_file_name(name: &str) -> Option<String> {
+pub(crate) fn shown_file_name(name: &str) -> Option<String> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
     let kept: String = base.chars().filter(|c| !c.is_control() && *c != '"').take(200).collect();
     let kept = if kept.trim().is_empty() { "file".to_owned() } else { kept };
@@ -365,7 +366,7 @@ pub async fn hostile_steps(
     crate::show_all_view(session).await?;
     println!(
         "hostile: {} text and {} file cases shown as text, {refused} refused with a clear error, none ran or left its pane \
-         ({emails} raw emails are the MIME parser's test), texts in {text_time:.1} s, all in {:.1} s",
+         (the {emails} raw emails are the hostile_email step's), texts in {text_time:.1} s, all in {:.1} s",
         texts.len() - texts.iter().filter(|c| c.refused).count(),
         files.len() - files.iter().filter(|c| c.refused).count(),
         started.elapsed().as_secs_f64()
@@ -374,7 +375,7 @@ pub async fn hostile_steps(
 }
 
 /// After a long message or an image: the palette answers Ctrl+K within a second.
-async fn responsive(session: &Session, case: &str) -> anyhow::Result<()> {
+pub(crate) async fn responsive(session: &Session, case: &str) -> anyhow::Result<()> {
     let latency = palette_latency(session).await?;
     println!("hostile: after {case} the palette opened {latency:.0} ms after Ctrl+K");
     anyhow::ensure!(latency < 1000.0, "after {case} the app took {latency:.0} ms to answer Ctrl+K");

@@ -14,6 +14,7 @@ mod channels;
 mod contacts;
 mod export_approval;
 mod hostile;
+mod hostile_email;
 mod language_screens;
 mod languages;
 mod long_thread;
@@ -587,6 +588,7 @@ async fn steps(
     two_factor_steps(harness, server, session).await?;
     app_lock::app_lock_steps(harness, session).await?;
     hostile::hostile_steps(harness, server, workspace, session).await?;
+    hostile_email::hostile_email_steps(harness, server, workspace, session).await?;
     long_thread::long_thread_steps(harness, server, workspace, session).await?;
     whatsapp::whatsapp_steps(harness, server, workspace, session).await?;
     new_conversation::new_conversation_steps(harness, server, workspace, session).await?;
@@ -620,6 +622,9 @@ async fn only_steps(
         match step {
             "app_lock" => app_lock::app_lock_steps(harness, session).await?,
             "hostile" => hostile::hostile_steps(harness, server, workspace, session).await?,
+            "hostile_email" => {
+                hostile_email::hostile_email_steps(harness, server, workspace, session).await?
+            }
             "long_thread" => long_thread::long_thread_steps(harness, server, workspace, session).await?,
             "whatsapp" => whatsapp::whatsapp_steps(harness, server, workspace, session).await?,
             "new_conversation" => {

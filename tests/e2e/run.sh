@@ -3,7 +3,8 @@
 # tauri-driver + WebKitWebDriver in a virtual display, with a private D-Bus session that has a
 # notification server (dunst), a recorder (dbus-monitor) and a throwaway Secret Service; and two
 # nodes of the built server on a throwaway PostgreSQL behind nginx (scripts/run-nodes.sh) for its
-# second session, where the node the app is connected to is killed.
+# second session, where the node the app is connected to is killed; and a throwaway Dovecot
+# (scripts/with-dovecot.sh) whose mailbox an email inbox watches, for the hostile raw emails.
 # Screenshots land in $SWITCHBOARD_E2E_SCREENSHOTS (default target/e2e-screenshots).
 # SWITCHBOARD_E2E_ONLY=hostile,long_thread runs only those steps after the sign-in (the names in
 # tests/e2e/main.rs, only_steps), without the second session: for working on a step.
@@ -20,5 +21,6 @@ export SWITCHBOARD_E2E_SCREENSHOTS=${SWITCHBOARD_E2E_SCREENSHOTS:-$root/target/e
 mkdir -p "$SWITCHBOARD_E2E_SCREENSHOTS"
 
 # Everything else runs in a private display, inside a private session bus with a throwaway keyring,
-# with the nodes up.
-scripts/with-xvfb.sh scripts/with-secret-service.sh scripts/run-nodes.sh --nodes 2 tests/e2e/in-session.sh
+# with Dovecot and the nodes up.
+scripts/with-xvfb.sh scripts/with-secret-service.sh scripts/with-dovecot.sh \
+  scripts/run-nodes.sh --nodes 2 tests/e2e/in-session.sh

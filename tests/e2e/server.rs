@@ -389,6 +389,11 @@ impl Api {
         }
     }
 
+    /// One page of the feed after `since`, as the admin reads it (`GET /sync`).
+    pub async fn sync_page(&self, since: i64) -> anyhow::Result<SyncPage> {
+        Ok(serde_json::from_value(self.admin_get(&format!("/api/v1/sync?since={since}&limit=500")).await?)?)
+    }
+
     pub async fn messages(&self, id: Id) -> anyhow::Result<Vec<Message>> {
         Ok(self.transcript(id).await?.messages)
     }

@@ -409,48 +409,13 @@ async fn attachments_and_file_names_are_stored_exactly_or_refused() {
 
 // --- Email ---------------------------------------------------------------------------------------
 
-fn generated_email(generator: &str) -> Vec<u8> {
-    let head = "From: Mallory <mallory@evil.test>\r\nTo: support@desk.test\r\nMessage-ID: <gen@evil.test>\r\nMIME-Version: 1.0\r\n";
-    match generator {
-        "nested_multipart" => {
-            let mut raw = format!("{head}Subject: deep\r\n");
-            for depth in 0..200 {
-                raw.push_str(&format!(
-                    "Content-Type: multipart/mixed; boundary=\"b{depth}\"\r\n\r\n--b{depth}\r\n"
-                ));
-            }
-            raw.push_str("Content-Type: text/plain\r\n\r\nthe bottom\r\n");
-            for depth in (0..200).rev() {
-                raw.push_str(&format!("--b{depth}--\r\n"));
-            }
-            raw.into_bytes()
-        }
-        "many_parts" => {
-            let mut raw = format!("{head}Subject: parts\r\nContent-Type: multipart/mixed; boundary=\"p\"\r\n\r\n--p\r\nContent-Type: text/plain\r\n\r\nmany files\r\n");
-            for n in 0..5000 {
-                raw.push_str(&format!(
-                    "--p\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"../f{n}.bin\"\r\n\r\nx\r\n"
-                ));
-            }
-            raw.push_str("--p--\r\n");
-            raw.into_bytes()
-        }
-        "long_header" => format!("{head}Subject: {}\r\n\r\nbody\r\n", "S".repeat(200_000)).into_bytes(),
-        "references_flood" => {
-            let ids: Vec<String> = (0..10_000).map(|n| format!("<r{n}@evil.test>")).collect();
-            format!("{head}Subject: refs\r\nReferences: {}\r\n\r\nbody\r\n", ids.join(" ")).into_bytes()
-        }
-        other => panic!("no email generator {other:?}"),
-    }
-}
-
 fn email_bytes(case: &Case) -> Vec<u8> {
     if let Some(raw) = case.get("raw") {
         raw.as_bytes().to_vec()
     } else if let Some(encoded) = case.get("raw_base64") {
         base64::engine::general_purpose::STANDARD.decode(encoded).expect("raw_base64")
     } else {
-        generated_email(case.generator().expect("raw, raw_base64 or generate"))
+        generate::generated_email(case.generator().expect("raw, raw_base64 or generate"))
     }
 }
 
