@@ -174,8 +174,10 @@ impl Workspace {
         self.store
             .write(self.clock.now(), move |tx| {
                 cached::within(&caches, || {
-                    let value = write(tx)?;
-                    let grew = automation::answer(tx)?;
+                    let (value, grew) = conversations::holding_lines(tx, |tx| {
+                        let value = write(tx)?;
+                        Ok((value, automation::answer(tx)?))
+                    })?;
                     reports::ledger_grew(tx, &grew)?;
                     Ok(value)
                 })

@@ -683,7 +683,7 @@ fn perform(
     }
     if !did.is_empty() {
         let text = format!("Automation “{}”: {}", rule.name, did.join(", "));
-        activity(tx, inbox_id, conversation_id, Sender::System, text)?;
+        conversations::system_line(tx, inbox_id, conversation_id, text)?;
     }
     Ok(outcomes)
 }

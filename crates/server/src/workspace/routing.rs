@@ -468,8 +468,7 @@ fn after_routing(
         RoutingMode::RoundRobin => "in turn",
         _ => "the least loaded",
     };
-    activity(tx, inbox.id, routed.id, Sender::System, format!("Routed to {name} ({how})"))?;
-    Ok(())
+    super::conversations::system_line(tx, inbox.id, routed.id, format!("Routed to {name} ({how})"))
 }
 
 /// Routing decided for a new conversation before its one write ([`decide_new`]).

@@ -257,6 +257,33 @@ async fn a_conversation_routed_on_arrival_has_the_ledger_and_thread_of_one_route
     }
 }
 
+/// Routing's line and the line of a rule that acted in the same transaction are one activity
+/// message, one text a line, in the order they happened (`conversations::holding_lines`); a
+/// transaction in which only routing speaks writes its line alone, as before.
+#[tokio::test]
+async fn routing_and_a_rule_acting_in_one_transaction_write_one_activity_line() {
+    let desk = Desk::new("least_loaded", 1, Some(5)).await;
+    let lines = async |conversation: Id| -> Vec<String> {
+        let messages = desk.server.messages().await;
+        let thread: Vec<&Message> = messages.iter().filter(|m| m.conversation_id == conversation).collect();
+        assert_eq!(thread[0].kind, MessageKind::Incoming, "the customer's message first");
+        thread.iter().filter(|m| m.kind == MessageKind::Activity).map(|m| m.body.clone()).collect()
+    };
+    let alone = desk.inbound("alone").await;
+    assert_eq!(lines(alone).await, ["Routed to agent0 (the least loaded)"]);
+    let input = json!({"name": "Raise", "trigger": {"type": "event", "events": ["message_received"]},
+        "actions": [{"type": "set_priority", "priority": "high"}]});
+    let (status, body) = desk.server.admin.post("/api/v1/automation-rules", input).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let both = desk.inbound("both").await;
+    assert_eq!(desk.assignee(both).await, Some(0));
+    assert_eq!(
+        lines(both).await,
+        ["Routed to agent0 (the least loaded)\nAutomation “Raise”: set priority high"],
+        "one line saying both"
+    );
+}
+
 #[tokio::test]
 async fn r7_capacity_counts_open_conversations_in_every_inbox() {
     let mut desk = Desk::new("least_loaded", 1, Some(2)).await;
