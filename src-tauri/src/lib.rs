@@ -69,6 +69,28 @@ impl TokenStore for NoKeychain {
     }
 }
 
+/// The single-instance plugin: a second start of the app hands over to the running one. With
+/// `SWITCHBOARD_DATA_DIR`, "the same app" is the same data directory (its D-Bus name carries a hash
+/// of the path), so two instances with their own directories run side by side (the e2e's second
+/// window, `tests/e2e/second_app.rs`) while two on one directory still cannot.
+fn single_instance<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    let builder =
+        tauri_plugin_single_instance::Builder::new().callback(|app, _args, _cwd| show_main_window(app));
+    match std::env::var_os("SWITCHBOARD_DATA_DIR") {
+        Some(dir) => {
+            use std::hash::{Hash, Hasher};
+            // The same binary hashes the same path the same way, which is all this needs.
+            let mut hasher = std::hash::DefaultHasher::new();
+            dir.hash(&mut hasher);
+            builder.dbus_id(format!("{SINGLE_INSTANCE_ID}.dir{:016x}", hasher.finish())).build()
+        }
+        None => builder.build(),
+    }
+}
+
+/// The app's identifier (`tauri.conf.json`), the base of its single-instance D-Bus name.
+const SINGLE_INSTANCE_ID: &str = "app.switchboard.desktop";
+
 fn data_dir<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> PathBuf {
     std::env::var_os("SWITCHBOARD_DATA_DIR")
         .map(PathBuf::from)
@@ -135,9 +157,14 @@ fn create_main_window<R: tauri::Runtime>(app: &tauri::App<R>) -> tauri::Result<(
     // Launched at login (the autostart entry passes the flag): stay in the tray until asked.
     let in_tray = std::env::args().any(|arg| arg == AUTOSTART_FLAG);
     let hidden_start = config.visible && !in_tray && rendering::compositing_disabled();
-    tauri::WebviewWindowBuilder::from_config(app, &config)?
-        .visible(config.visible && !hidden_start && !in_tray)
-        .build()?;
+    let mut window = tauri::WebviewWindowBuilder::from_config(app, &config)?
+        .visible(config.visible && !hidden_start && !in_tray);
+    // With its own data directory, the page's storage (the language chosen, the idle time) is
+    // kept there too, apart from any other instance's.
+    if let Some(dir) = std::env::var_os("SWITCHBOARD_DATA_DIR") {
+        window = window.data_directory(PathBuf::from(dir).join("webview"));
+    }
+    window.build()?;
     if hidden_start {
         app.manage(HiddenStart::default());
         // A page that never finishes loading (a web process that failed to start) must not leave
@@ -199,7 +226,7 @@ pub fn run() {
     let shortcut =
         std::env::var("SWITCHBOARD_TOGGLE_SHORTCUT").unwrap_or_else(|_| DEFAULT_TOGGLE_SHORTCUT.to_owned());
     let app = tauri::Builder::default()
-        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| show_main_window(app)))
+        .plugin(single_instance())
         .plugin(
             tauri_plugin_log::Builder::new()
                 .level(LevelFilter::Info)

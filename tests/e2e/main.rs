@@ -23,6 +23,7 @@ mod presence;
 mod quick_replies;
 mod reports;
 mod saved_views;
+mod second_app;
 mod server;
 mod team_admin;
 mod transcripts;
@@ -241,13 +242,23 @@ async fn app_exited(harness: &Harness) -> anyhow::Result<()> {
     }
 }
 
-/// Signs in on the sign-in screen to the server at `base` and waits for the list.
+/// Signs Sara in on the sign-in screen to the server at `base` and waits for the list.
 async fn sign_in(session: &Session, base: &str) -> anyhow::Result<()> {
+    sign_in_as(session, base, "sara@e2e.example", server::PASSWORD).await
+}
+
+/// Signs an agent in on the sign-in screen to the server at `base` and waits for the list.
+pub(crate) async fn sign_in_as(
+    session: &Session,
+    base: &str,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<()> {
     let url = session.wait_for("#signin-server", WAIT).await?;
     session.clear(&url).await?;
     session.send_keys(&url, base).await?;
-    session.send_keys(&session.wait_for("#signin-email", WAIT).await?, "sara@e2e.example").await?;
-    session.send_keys(&session.wait_for("#signin-password", WAIT).await?, server::PASSWORD).await?;
+    session.send_keys(&session.wait_for("#signin-email", WAIT).await?, email).await?;
+    session.send_keys(&session.wait_for("#signin-password", WAIT).await?, password).await?;
     session.click(&session.wait_for("#signin-submit", WAIT).await?).await?;
     session.wait_for("[data-testid=conversation-list]", WAIT).await?;
     Ok(())

@@ -223,11 +223,13 @@ impl Desktop {
                 if signed_out.swap(true, std::sync::atomic::Ordering::SeqCst) {
                     return;
                 }
-                // The token is dead: close the session (if it is still this account's), then
-                // forget the account (keychain entry and cache).
+                // The token is dead: close the session (if it is still this account's), forget
+                // the account (keychain entries and cache), then tell the window, whose sign-in
+                // screen reads the accounts left when told.
                 let accounts = accounts.clone();
                 let key = key.clone();
                 let session = session.clone();
+                let ui = ui.clone();
                 tokio::spawn(async move {
                     let closed = {
                         let mut session = session.lock().await;
@@ -242,8 +244,8 @@ impl Desktop {
                     if let Err(error) = accounts.forget(&key).await {
                         tracing::warn!(%error, "wiping a signed-out account failed");
                     }
+                    ui(UiEvent::SignedOut { reason });
                 });
-                ui(UiEvent::SignedOut { reason });
             }
         })
     }
