@@ -548,6 +548,10 @@ async fn reports_aggregate_exactly_as_the_plain_computation_over_every_fact() {
     let label_sets: [&[&str]; 5] = [&[], &["vip"], &["vip", "refund"], &["پشتیبانی"], &["bug", "vip"]];
     let mut random = Lcg(18);
     set_clock(&server, MONDAY + 7 * HOUR);
+    // An SLA policy whose targets some answers and resolutions meet and others miss: its outcomes
+    // are facts like the rest (breaches dated when due, fired by the timer loop as time moves).
+    let policy = json!({"name": "All", "first_response_secs": 3600, "next_response_secs": 1800, "resolution_secs": 7200});
+    server.admin.ok("/api/v1/sla-policies", policy).await;
     for n in 0..16u64 {
         // Each inbox's members: Support works WhatsApp, Sales email; the admin both.
         let (inbox, key, agents) = if n % 3 == 0 {
@@ -643,6 +647,9 @@ async fn reports_aggregate_exactly_as_the_plain_computation_over_every_fact() {
     let total = row(&total, None);
     assert!(total.resolutions > 4 && total.reopened > 0 && total.response.count > 4, "{total:#?}");
     assert!(total.first_response.business.is_some());
+    let outcomes = [total.sla_first_response, total.sla_next_response, total.sla_resolution];
+    assert!(outcomes.iter().map(|o| o.met).sum::<u64>() > 0, "{total:#?}");
+    assert!(total.assignment_to_first_reply.count > 0, "{total:#?}");
 }
 
 /// Support or Sales, alternately.
