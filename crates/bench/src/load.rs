@@ -63,8 +63,9 @@ pub enum Job {
     /// and is sent then, whatever the earlier ones are doing, and its latency on every stream is
     /// counted from when it was due, so a queue in front of the server cannot hide. A rate is
     /// *held* when every frame arrived and the p99 is at most `p99_ms`. Per step the rates are
-    /// searched from the one the step before held: up while held, down until one is. Stops at the
-    /// first step that holds no rate.
+    /// searched from the one the step before held: up while held, down until one is. A step that
+    /// holds none is followed by the next at the lowest rate only (its p99, for the record); a
+    /// step that loses frames ends the job.
     Paced {
         steps: Vec<Vec<usize>>,
         rates: Vec<f64>,
@@ -498,7 +499,11 @@ impl Client {
         let mut measured = 0;
         // Where the search starts: the highest rate the step before held.
         let mut start = 0;
+        let mut lost = false;
         for wanted in steps {
+            if lost {
+                break;
+            }
             self.open_streams(&mut open, wanted, &shared).await?;
             tokio::time::sleep(Duration::from_millis(500)).await;
             let mut highest = None;
@@ -512,6 +517,7 @@ impl Client {
                 let result = self.paced_rate(&shared, &open, &targets, measured, rate, first, end).await?;
                 measured += 1;
                 let held = result.all.count >= result.all.expected && result.all.p99 <= p99_ms;
+                lost |= result.all.count < result.all.expected;
                 emit(&Line::Done(result))?;
                 if held {
                     highest = Some(at);
@@ -521,10 +527,7 @@ impl Client {
                     None => break,
                 }
             }
-            match highest {
-                Some(highest) => start = highest,
-                None => break,
-            }
+            start = highest.unwrap_or(0);
         }
         Ok(())
     }
