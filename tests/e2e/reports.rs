@@ -117,6 +117,66 @@ pub async fn reports_steps(
     settle(session).await?;
     screenshot(session, harness, "20-reports").await?;
 
+    // The service levels: each group's share within target per SLA target (thousandths) and its
+    // breaches, as the summary's JSON for the screen's own query has them; or, with no outcome
+    // in the period, the notice that says so.
+    let summary: ReportSummary = serde_json::from_slice(
+        &sara.get_bytes(&format!("/api/v1/reports/summary?{period}&group_by={group_by}")).await?,
+    )?;
+    let expected_sla: Vec<(String, Vec<String>)> = summary
+        .rows
+        .iter()
+        .map(|row| {
+            let m = &row.metrics;
+            let share = |o: &SlaOutcomes| o.within_target_permille.map(|v| v.to_string()).unwrap_or_default();
+            let breaches =
+                m.sla_first_response.breached + m.sla_next_response.breached + m.sla_resolution.breached;
+            let key = row.key.clone().unwrap_or_default();
+            (
+                key,
+                vec![
+                    share(&m.sla_first_response),
+                    share(&m.sla_next_response),
+                    share(&m.sla_resolution),
+                    breaches.to_string(),
+                ],
+            )
+        })
+        .collect();
+    let outcomes = summary.rows.iter().chain(&summary.previous).any(|row| {
+        let m = &row.metrics;
+        [m.sla_first_response, m.sla_next_response, m.sla_resolution].iter().any(|o| o.met + o.breached > 0)
+    });
+    let sla_section =
+        if outcomes { "[data-testid=report-sla-table]" } else { "[data-testid=report-sla-empty]" };
+    session.wait_for(sla_section, WAIT).await?;
+    if outcomes {
+        let shown = session
+            .execute(
+                "return [...document.querySelectorAll('[data-testid=report-sla-table] tbody tr:not(.gone)')].map(r => \
+                   [r.dataset.key, [...r.querySelectorAll('td[data-value]')].map(c => c.dataset.value)]);",
+                json!([]),
+            )
+            .await?;
+        let shown: Vec<(String, Vec<String>)> = serde_json::from_value(shown)?;
+        anyhow::ensure!(
+            shown == expected_sla,
+            "the service levels show (group, [first response, next response, resolution within target ‰, breaches]) {shown:?}, the server {expected_sla:?}"
+        );
+    }
+    session
+        .execute(
+            "document.querySelector(arguments[0]).scrollIntoView({block: 'center'}); return true;",
+            json!([sla_section]),
+        )
+        .await?;
+    settle(session).await?;
+    screenshot(session, harness, "20-reports-sla").await?;
+    println!(
+        "reports: the service levels equal the server's JSON ({} groups, outcomes: {outcomes})",
+        expected_sla.len()
+    );
+
     // Export the summary through the native save dialog; the file is the server's CSV.
     let dir = tempfile::tempdir()?;
     let saved = dir.path().join("summary-e2e.csv");
@@ -257,6 +317,15 @@ async fn persian_screens(harness: &Harness, session: &Session) -> anyhow::Result
     session.wait_for("[data-testid=chart-bucket]", WAIT).await?;
     settle(session).await?;
     screenshot(session, harness, "21-reports-rtl").await?;
+    session
+        .execute(
+            "const s = document.querySelector('[data-testid=report-sla-table]') || document.querySelector('[data-testid=report-sla-empty]'); \
+             s.scrollIntoView({block: 'center'}); return true;",
+            json!([]),
+        )
+        .await?;
+    settle(session).await?;
+    screenshot(session, harness, "21-reports-sla-rtl").await?;
     session.press(&[keys::ESCAPE]).await?;
 
     leave_fields(session).await?;
