@@ -6,11 +6,13 @@
 //! each kind's version is read once.
 //!
 //! Each is kept as of a version of its kind: the seq of the kind's latest change
-//! (`StoreRead::kind_version`, one indexed lookup in the transaction). A write transaction holds the
-//! store's writer (SQLite's one connection, PostgreSQL's feed lock), so the version it reads is the
-//! latest committed on any node: a policy edited through node A is read afresh by node B's next
-//! write. A transaction that wrote the kind itself reads it fresh and keeps nothing: its seq is not
-//! committed, and a rolled-back SQLite seq can be given again to another change.
+//! (`StoreRead::kind_version`: one indexed lookup in the transaction, or on SQLite, whose store is
+//! the file's one writer, the seq it last committed, `sqlite.rs::KindVersions`). A write
+//! transaction holds the store's writer (SQLite's one connection, PostgreSQL's feed lock), so the
+//! version it reads is the latest committed on any node: a policy edited through node A is read
+//! afresh by node B's next write. A transaction that wrote the kind itself reads it fresh and keeps
+//! nothing: its seq is not committed, and a rolled-back SQLite seq can be given again to another
+//! change.
 //!
 //! The functions that read these run deep inside the write path (`sla::step` inside
 //! `ledger::save`) and are handed only the transaction, so `Workspace::write` makes its
