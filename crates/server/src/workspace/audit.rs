@@ -69,15 +69,51 @@ fn changes(before: Option<&Value>, after: Option<&Value>) -> Value {
     Value::Object(changed)
 }
 
+/// A row as it is hashed: every field but `hash`, keys in sorted order. Rows were first hashed as
+/// a `serde_json::Value` without `hash`, whose map sorts its keys; writing the same JSON straight
+/// from the row skips building that map (half the cost of a row on automated ingest, which now
+/// writes two). The test below holds the two equal.
+#[derive(serde::Serialize)]
+struct Hashed<'a> {
+    action: &'a str,
+    actor_id: Option<Id>,
+    actor_label: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actor_type: Option<&'a str>,
+    at: Millis,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bulk_id: Option<Id>,
+    changes: &'a Value,
+    device_id: Option<Id>,
+    ip: Option<&'a str>,
+    prev_hash: &'a str,
+    seq: i64,
+    target_id: Option<Id>,
+    target_label: &'a str,
+    target_type: &'a str,
+}
+
 /// The row's hash: SHA-256 over the previous hash and the row's JSON without its hash.
 fn hash_of(entry: &AuditEntry) -> Outcome<String> {
-    let mut unhashed = serde_json::to_value(entry)?;
-    if let Some(fields) = unhashed.as_object_mut() {
-        fields.remove("hash");
-    }
+    let hashed = Hashed {
+        action: &entry.action,
+        actor_id: entry.actor_id,
+        actor_label: &entry.actor_label,
+        actor_type: entry.actor_kind.as_deref(),
+        at: entry.at,
+        bulk_id: entry.bulk_id,
+        changes: &entry.changes,
+        device_id: entry.device_id,
+        ip: entry.ip.as_deref(),
+        prev_hash: &entry.prev_hash,
+        seq: entry.seq,
+        target_id: entry.target_id,
+        target_label: &entry.target_label,
+        target_type: &entry.target_type,
+    };
     let mut hasher = Sha256::new();
     hasher.update(entry.prev_hash.as_bytes());
-    hasher.update(serde_json::to_vec(&unhashed)?);
+    hasher.update(serde_json::to_vec(&hashed)?);
     Ok(hex::encode(hasher.finalize()))
 }
 
@@ -387,6 +423,44 @@ impl Workspace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// How rows were first hashed: the row as a JSON value, `hash` taken out.
+    fn hash_as_a_value(entry: &AuditEntry) -> String {
+        let mut unhashed = serde_json::to_value(entry).expect("json");
+        unhashed.as_object_mut().expect("an object").remove("hash");
+        let mut hasher = Sha256::new();
+        hasher.update(entry.prev_hash.as_bytes());
+        hasher.update(serde_json::to_vec(&unhashed).expect("json"));
+        hex::encode(hasher.finalize())
+    }
+
+    #[test]
+    fn a_row_hashes_as_it_did_as_a_json_value_with_or_without_the_newer_fields() {
+        let mut entry = AuditEntry {
+            seq: 42,
+            at: 1_764_547_200_000,
+            actor_id: Some(Id::now_v7()),
+            actor_label: "Ana \"the admin\" ü".into(),
+            actor_kind: None,
+            bulk_id: None,
+            device_id: None,
+            ip: Some("127.0.0.1".into()),
+            action: "agent.update".into(),
+            target_type: "agent".into(),
+            target_id: Some(Id::now_v7()),
+            target_label: "Sara".into(),
+            changes: serde_json::json!({"role": ["agent", "lead"], "a": [null, {"z": 1, "b": [2.5, "x"]}]}),
+            prev_hash: "ab".repeat(32),
+            hash: "ignored".into(),
+        };
+        assert_eq!(hash_of(&entry).expect("hash"), hash_as_a_value(&entry));
+        entry.actor_kind = Some("rule".into());
+        entry.bulk_id = Some(Id::now_v7());
+        entry.device_id = Some(Id::now_v7());
+        entry.actor_id = None;
+        entry.ip = None;
+        assert_eq!(hash_of(&entry).expect("hash"), hash_as_a_value(&entry));
+    }
 
     #[test]
     fn changes_list_only_what_differs_and_redact_secrets() {
