@@ -73,6 +73,7 @@ where
 {
     // The pointer off every scrolling pane (GTK's overlay scrollbar), as the language screens do.
     session.hover(&session.wait_for("[data-testid=status-connection]", WAIT).await?).await?;
+    dismiss_toasts(session).await?;
     settle(session).await?;
     screenshot(session, harness, name).await?;
     for lang in ["ar", "en"] {
@@ -84,10 +85,27 @@ where
                 session.execute("return [document.documentElement.lang, document.dir];", json!([])).await?;
             anyhow::ensure!(page == json!(["ar", "rtl"]), "{name} in Arabic: the page is {page}");
             session.hover(&session.wait_for("[data-testid=status-connection]", WAIT).await?).await?;
+            dismiss_toasts(session).await?;
             settle(session).await?;
             screenshot(session, harness, &format!("{name}-ar")).await?;
         }
     }
+    Ok(())
+}
+
+/// Closes every toast (a saved setting, a language chosen) and waits until none shows, so none
+/// covers the screen being shot.
+async fn dismiss_toasts(session: &Session) -> anyhow::Result<()> {
+    session
+        .execute("document.querySelectorAll('[data-testid=toast] button.close').forEach((b) => b.click()); return true;", json!([]))
+        .await?;
+    session
+        .wait_until(
+            "no toast shows",
+            "return document.querySelectorAll('[data-testid=toast]').length === 0;",
+            WAIT,
+        )
+        .await?;
     Ok(())
 }
 
