@@ -648,7 +648,6 @@ async fn only_steps(
             "presence" => presence::presence_steps(harness, server, workspace, session).await?,
             "quick_replies" => quick_replies::quick_reply_steps(harness, server, workspace, session).await?,
             "channels" => channels::channel_steps(harness, server, workspace, session).await?,
-            "sla" => sla_steps(harness, server, workspace).await?,
             "reports" => reports::reports_steps(harness, server, workspace, session).await?,
             "saved_views" => saved_views::saved_views_steps(harness, server, workspace, session).await?,
             "team_admin" => team_admin::team_admin_steps(harness, server, workspace, session).await?,
