@@ -212,6 +212,10 @@ pub(crate) fn shown_file_name(name: &str) -> Option<String> {
     let kept: String = base.chars().filter(|c| !c.is_control() && *c != '"').take(200).collect();
     let kept = if kept.trim().is_empty() { "file".to_owned() } else { kept };
     let last = kept.rsplit(['/', '\\']).next().unwrap_or_default();
+    // The app shows a bidirectional control as `_` (`ui/src/lib/fileNames.ts`), so an override
+    // can't make `photo\u{202E}gnp.exe` read as `photoexe.png`.
+    let bidi = |c: char| matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    let last: String = last.chars().map(|c| if bidi(c) { '_' } else { c }).collect();
     let safe = last.trim_end_matches(['.', ' ']).trim_start();
     (!safe.is_empty() && !safe.chars().all(|c| c == '.')).then(|| safe.to_owned())
 }

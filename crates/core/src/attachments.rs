@@ -198,14 +198,17 @@ pub async fn upload_staged(config: EngineConfig, conversation_id: Id, staged_id:
 }
 
 /// The name a plain copy is written under, safe on every desktop's disk whatever the sender
-/// called the file (the name shown stays theirs): its last path component; control characters and
-/// the characters Windows reserves (`<>:"|?*`) replaced by `_`; no trailing dots or spaces (which
-/// Windows drops); a Windows device name (`CON`, `NUL`, `COM1`, `LPT¹`, with or without an
-/// extension) prefixed with `_`; at most 200 bytes, the extension kept; never empty, `.` or `..`.
+/// called the file (the name shown stays theirs): its last path component; control characters, the
+/// bidirectional controls (an override would make `photo\u{202E}gnp.exe` read as `photoexe.png` in
+/// a file manager) and the characters Windows reserves (`<>:"|?*`) replaced by `_`; no trailing
+/// dots or spaces (which Windows drops); a Windows device name (`CON`, `NUL`, `COM1`, `LPT¹`, with
+/// or without an extension) prefixed with `_`; at most 200 bytes, the extension kept; never empty, `.` or `..`.
 fn open_name(file_name: &str) -> String {
     let last = file_name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let replaced: String =
-        last.chars().map(|c| if c.is_control() || "<>:\"|?*".contains(c) { '_' } else { c }).collect();
+    let replaced: String = last
+        .chars()
+        .map(|c| if c.is_control() || is_bidi_control(c) || "<>:\"|?*".contains(c) { '_' } else { c })
+        .collect();
     let mut name = replaced.trim_end_matches(['.', ' ']).trim_start().to_owned();
     if name.is_empty() || name.chars().all(|c| c == '.') {
         return "attachment".into();
@@ -230,6 +233,11 @@ fn open_name(file_name: &str) -> String {
         name = format!("{}{extension}", &name[..cut]);
     }
     name
+}
+
+/// The Unicode bidirectional controls: marks, embeddings, overrides and isolates.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// The folder beside an account's cache file that holds its downloaded attachments, by sha256.
@@ -370,7 +378,7 @@ impl AttachmentCache {
 
 #[cfg(test)]
 mod tests {
-    use super::open_name;
+    use super::{is_bidi_control, open_name};
 
     #[test]
     fn a_plain_copy_is_named_by_the_last_component_only() {
@@ -392,7 +400,7 @@ mod tests {
             && name != ".."
             && name.len() <= 200
             && !name.ends_with(['.', ' '])
-            && !name.chars().any(|c| c.is_control() || "/\\<>:\"|?*".contains(c))
+            && !name.chars().any(|c| c.is_control() || is_bidi_control(c) || "/\\<>:\"|?*".contains(c))
             && !device
     }
 
@@ -427,6 +435,7 @@ mod tests {
         assert_eq!(open_name("com1.jpg"), "_com1.jpg");
         assert_eq!(open_name("report.pdf.  "), "report.pdf");
         assert_eq!(open_name("a:b|c.txt"), "a_b_c.txt");
+        assert_eq!(open_name("photo\u{202E}gnp.exe"), "photo_gnp.exe");
         assert_eq!(open_name(&format!("{}.pdf", "x".repeat(300))), format!("{}.pdf", "x".repeat(196)));
     }
 }

@@ -17,6 +17,12 @@ describe('shownFileName', () => {
     expect(shownFileName('report.pdf.  ')).toBe('report.pdf');
   });
 
+  it('shows a bidirectional control as `_`, so an override cannot disguise the extension', () => {
+    expect(shownFileName('photo\u202Egnp.exe')).toBe('photo_gnp.exe');
+    expect(shownFileName('a\u2067b\u2069.txt')).toBe('a_b_.txt');
+    expect(shownFileName('\u200Finvoice.pdf')).toBe('_invoice.pdf');
+  });
+
   it('answers nothing for a name with no file left in it', () => {
     for (const name of ['', '.', '..', 'dir/', 'a/..', '...', '   ', '/']) {
       expect(shownFileName(name), JSON.stringify(name)).toBeNull();
@@ -32,10 +38,13 @@ describe('shownFileName', () => {
       const shown = shownFileName(name);
       checked += 1;
       if (shown === null) continue;
-      expect(shown, entry.name).not.toMatch(/[/\\\u0000-\u001f\u007f-\u009f]/);
+      expect(shown, entry.name).not.toMatch(/[/\\\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
       expect(shown.endsWith('.') || shown.endsWith(' '), entry.name).toBe(false);
       // What is shown is the end of what was sent, never something the app made up.
-      expect(name.replace(/[\u0000-\u001f\u007f-\u009f]/g, '_').includes(shown), entry.name).toBe(true);
+      expect(
+        name.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '_').includes(shown),
+        entry.name,
+      ).toBe(true);
     }
     expect(checked).toBeGreaterThanOrEqual(50);
   });
