@@ -445,3 +445,28 @@ async fn a_file_taken_back_or_refused_leaves_no_staged_copy_and_one_a_reply_hold
         assert!(!unstage(cache, &dir, id).expect("unstage"), "no staged row left: {id}");
     }
 }
+
+/// A multi-selection's actions carry one `bulk_id` (the server's audit trail groups them by it);
+/// actions that have no such field are left as they were.
+#[test]
+fn a_bulk_action_marks_each_request_with_its_id_and_nothing_else() {
+    let bulk = Id::new_v4();
+    let conversation = Id::new_v4();
+    let marked = [
+        switchboard_core::intents::set_status(conversation, ConversationStatus::Resolved, None),
+        switchboard_core::intents::assign(conversation, None),
+        switchboard_core::intents::edit_labels(conversation, vec!["vip".into()], vec![]),
+        switchboard_core::intents::set_priority(conversation, Priority::High),
+    ];
+    for action in marked {
+        let client_id = action.client_id();
+        let json = serde_json::to_value(action.in_bulk(bulk)).expect("json");
+        assert_eq!(json["request"]["bulk_id"], json!(bulk), "{json}");
+        assert_eq!(json["request"]["client_id"], json!(client_id), "the same action otherwise");
+    }
+    let single = serde_json::to_value(switchboard_core::intents::set_priority(conversation, Priority::Low))
+        .expect("json");
+    assert!(single["request"].get("bulk_id").is_none(), "no bulk_id on a single action: {single}");
+    let reply = reply(conversation, "hi");
+    assert_eq!(reply.clone().in_bulk(bulk), reply, "a reply has no bulk_id");
+}
