@@ -129,27 +129,10 @@ impl Mail {
 
 /// An IMAP `date-time` (RFC 3501: `01-Dec-2026 04:15:00 +0000`) of an instant in milliseconds.
 fn imap_date_time(millis: i64) -> String {
-    let seconds = millis.div_euclid(1000);
-    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    const MONTHS: [&str; 12] =
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    format!(
-        "{day:02}-{}-{year} {:02}:{:02}:{:02} +0000",
-        MONTHS[(month - 1) as usize],
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    jiff::Timestamp::from_millisecond(millis)
+        .expect("an instant jiff holds")
+        .strftime("%d-%b-%Y %H:%M:%S +0000")
+        .to_string()
 }
 
 /// The raw bytes of an `email` case, its shared `Message-ID` and sender's address made the case's
@@ -367,4 +350,14 @@ pub async fn hostile_email_steps(
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn instants_read_as_imap_date_times() {
+        assert_eq!(super::imap_date_time(0), "01-Jan-1970 00:00:00 +0000");
+        assert_eq!(super::imap_date_time(1_795_236_900_000), "21-Nov-2026 04:55:00 +0000");
+        assert_eq!(super::imap_date_time(951_782_400_000 + 3_723_000), "29-Feb-2000 01:02:03 +0000");
+    }
 }

@@ -585,21 +585,12 @@ pub(crate) async fn bulk_load(
     Ok(starts)
 }
 
-/// `2026-11-30T09:00:00.123Z` from epoch milliseconds (the civil-from-days algorithm).
+/// `2026-11-30T09:00:00.123Z` from epoch milliseconds.
 pub fn rfc3339(ms: Millis) -> String {
-    let days = ms.div_euclid(DAY);
-    let in_day = ms.rem_euclid(DAY);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let (h, m, s, milli) = (in_day / 3_600_000, in_day / 60_000 % 60, in_day / 1_000 % 60, in_day % 1_000);
-    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
+    jiff::Timestamp::from_millisecond(ms)
+        .expect("an instant jiff holds")
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
 }
 
 fn p50_p95(samples: &mut [f64]) -> (f64, f64) {

@@ -11,18 +11,9 @@ use switchboard_proto::{
 
 use crate::harness::*;
 
-/// `YYYY-MM-DD` (UTC) of an instant, by the civil-from-days algorithm.
+/// `YYYY-MM-DD` (UTC) of an instant.
 fn utc_date(at: Millis) -> String {
-    let z = at.div_euclid(86_400_000) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    jiff::Timestamp::from_millisecond(at).expect("an instant jiff holds").strftime("%Y-%m-%d").to_string()
 }
 
 /// Yesterday to the day after tomorrow (UTC), so the server's "now" is well inside.

@@ -379,20 +379,10 @@ fn transcript_text(transcript: &Transcript, agents: &[serde_json::Value]) -> Str
     out
 }
 
-/// `YYYY-MM-DD HH:MM` in UTC, from epoch milliseconds (civil-from-days, no date crate needed).
+/// `YYYY-MM-DD HH:MM` in UTC, from epoch milliseconds (the raw number past jiff's ±9999 years).
 fn utc_time(millis: Millis) -> String {
-    let secs = millis.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}", rem / 3600, rem % 3600 / 60)
+    jiff::Timestamp::from_millisecond(millis)
+        .map_or_else(|_| millis.to_string(), |at| at.strftime("%Y-%m-%d %H:%M").to_string())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
