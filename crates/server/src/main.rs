@@ -84,12 +84,17 @@ enum Command {
 #[derive(clap::Subcommand)]
 enum AuditCommand {
     /// Check that no row was altered, removed or inserted: exits 1, naming the first bad row, if
-    /// the chain is broken.
+    /// the chain is broken. Prints the chain's head (`SEQ:HASH`): kept somewhere the database's
+    /// writers can't reach and passed back with --expect-head, it shows rows removed from the end
+    /// too, which nothing in the chain itself can.
     Verify {
         #[arg(long, env = "SWITCHBOARD_DATA_DIR")]
         data_dir: Option<PathBuf>,
         #[command(flatten)]
         database: DatabaseArg,
+        /// A head an earlier verify printed: that row must still be there, as it was.
+        #[arg(long, value_name = "SEQ:HASH")]
+        expect_head: Option<switchboard_server::workspace::AuditHead>,
     },
 }
 
@@ -173,14 +178,19 @@ async fn main() -> anyhow::Result<()> {
                 tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
             launch(config, listener, shutdown_on_signal()).await
         }
-        Command::Audit { command: AuditCommand::Verify { data_dir, database } } => {
+        Command::Audit { command: AuditCommand::Verify { data_dir, database, expect_head } } => {
             let config = database.config(data_dir)?;
             let workspace = switchboard_server::open_workspace(&config)?;
-            let verdict =
-                workspace.verify_audit(None).await.map_err(|refusal| anyhow::anyhow!(refusal.message))?;
+            let (verdict, head) = workspace
+                .verify_audit_to(expect_head)
+                .await
+                .map_err(|refusal| anyhow::anyhow!(refusal.message))?;
             match verdict.first_bad_seq {
                 None => {
                     println!("The audit trail holds: {} rows, each chained to the one before.", verdict.rows);
+                    if let Some(head) = head {
+                        println!("head: {head}");
+                    }
                     Ok(())
                 }
                 Some(seq) => {

@@ -42,7 +42,7 @@ use std::sync::Arc;
 use switchboard_proto::*;
 
 pub use self::{
-    audit::AuditQuery,
+    audit::{AuditHead, AuditQuery},
     deliveries::{PendingDelivery, MAX_DELIVERY_ATTEMPTS},
     email::{mailbox_of, outgoing_message_id, InboundEmail, MailboxCursor, OutgoingEmail},
     feed::{cursor_check, Verdict, Visibility},

@@ -265,18 +265,73 @@ pub fn changed<T: serde::Serialize>(
 /// Walks the whole chain: numbers without gaps, each row linked to the one before and hashed as
 /// written.
 pub fn verify(store: &(impl StoreRead + ?Sized)) -> Outcome<AuditVerification> {
+    Ok(verify_to(store, None)?.0)
+}
+
+/// The chain's newest row, as a verification found it: its number and hash (`SEQ:HASH`).
+///
+/// The chain shows a row altered, removed or inserted anywhere before its newest row, but not
+/// rows removed from its end: nothing after them names them. An operator who records the head
+/// after each verification, somewhere the database's writers can't reach, and passes it to the
+/// next one ([`verify_to`], `audit verify --expect-head`), finds those too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditHead {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl std::fmt::Display for AuditHead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
+}
+
+impl std::str::FromStr for AuditHead {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (seq, hash) = text.split_once(':').ok_or("a head reads SEQ:HASH, as verify prints it")?;
+        let seq = seq.parse().map_err(|_| format!("{seq:?} is not a row number"))?;
+        let hash = hash.to_ascii_lowercase();
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err("the hash is the 64 hex digits verify prints".into());
+        }
+        Ok(AuditHead { seq, hash })
+    }
+}
+
+/// [`verify`], which also answers the chain's head, and when `expected` (a head recorded
+/// earlier) is given, fails at its row if that row is gone or is not the one recorded.
+pub fn verify_to(
+    store: &(impl StoreRead + ?Sized),
+    expected: Option<&AuditHead>,
+) -> Outcome<(AuditVerification, Option<AuditHead>)> {
     let mut expected_seq = 1;
     let mut prev_hash = String::new();
     loop {
         let rows = store.audit_rows(expected_seq, i64::MAX, PAGE)?;
         if rows.is_empty() {
-            return Ok(AuditVerification { ok: true, rows: (expected_seq - 1) as u64, first_bad_seq: None });
+            let held = (expected_seq - 1) as u64;
+            let head = (expected_seq > 1).then(|| AuditHead { seq: expected_seq - 1, hash: prev_hash });
+            // The recorded head is past the end: rows were removed from it.
+            let verdict = match expected {
+                Some(recorded) if recorded.seq >= expected_seq => {
+                    AuditVerification { ok: false, rows: held, first_bad_seq: Some(expected_seq) }
+                }
+                _ => AuditVerification { ok: true, rows: held, first_bad_seq: None },
+            };
+            return Ok((verdict, head));
         }
         for row in rows {
-            let bad = row.seq != expected_seq || row.prev_hash != prev_hash || hash_of(&row)? != row.hash;
+            let recorded = expected.is_some_and(|head| head.seq == row.seq && head.hash != row.hash);
+            let bad = recorded
+                || row.seq != expected_seq
+                || row.prev_hash != prev_hash
+                || hash_of(&row)? != row.hash;
             if bad {
                 let first_bad_seq = Some(expected_seq.min(row.seq));
-                return Ok(AuditVerification { ok: false, rows: (expected_seq - 1) as u64, first_bad_seq });
+                let verdict = AuditVerification { ok: false, rows: (expected_seq - 1) as u64, first_bad_seq };
+                return Ok((verdict, None));
             }
             prev_hash = row.hash;
             expected_seq += 1;
@@ -375,6 +430,15 @@ impl Workspace {
             self.require_admin_audited(viewer, "audit").await?;
         }
         self.read(|store| verify(store)).await
+    }
+
+    /// `switchboard-server audit verify [--expect-head SEQ:HASH]`: the verification and the
+    /// chain's head, checked against a head recorded earlier ([`verify_to`]).
+    pub async fn verify_audit_to(
+        &self,
+        expected: Option<AuditHead>,
+    ) -> Outcome<(AuditVerification, Option<AuditHead>)> {
+        self.read(move |store| verify_to(store, expected.as_ref())).await
     }
 
     /// Records that someone fetched an export (a report's CSV, a transcript), with its filters.

@@ -238,7 +238,8 @@ impl Workspace {
         self.write(move |tx| {
             let created = create_inbox(tx, id, request)?;
             let inbox = &created.inbox;
-            audit::changed(tx, &who, "inbox.create", inbox.id, &inbox.name, None, Some(inbox))?;
+            let audited = audited_inbox(inbox, connector_settings(&*tx, inbox.id)?.as_ref())?;
+            audit::changed(tx, &who, "inbox.create", inbox.id, &inbox.name, None, Some(&audited))?;
             if registered.is_some() {
                 super::telegram::remember_webhook(tx, inbox.id, registered.as_deref())?;
             }
@@ -289,14 +290,22 @@ impl Workspace {
                 let before: Option<Inbox> = tx.get(inbox_id)?;
                 let settings_before = connector_settings(&*tx, inbox_id)?;
                 let inbox = update_inbox(tx, admin, inbox_id, update)?;
+                // The connector is kept apart from the inbox; its fields go in the row as
+                // `connector.<field>`, so a connector-only change says what changed (secrets as
+                // `[redacted]`, by their names).
+                let audited_before = before
+                    .as_ref()
+                    .map(|before| audited_inbox(before, settings_before.as_ref()))
+                    .transpose()?;
+                let audited_after = audited_inbox(&inbox, connector_settings(&*tx, inbox_id)?.as_ref())?;
                 audit::changed(
                     tx,
                     &writer,
                     "inbox.update",
                     inbox.id,
                     &inbox.name,
-                    before.as_ref(),
-                    Some(&inbox),
+                    audited_before.as_ref(),
+                    Some(&audited_after),
                 )?;
                 if connector_changes {
                     super::telegram::remember_webhook(tx, inbox_id, registered.as_deref())?;
@@ -435,6 +444,7 @@ impl Workspace {
             policy::require_lead(viewer)?;
         }
         let owner = viewer.agent.id;
+        let who = Who::viewer(viewer);
         self.write(move |tx| {
             policy::check_canned_text(&request.title, &request.body)?;
             let canned = CannedResponse {
@@ -445,6 +455,7 @@ impl Workspace {
                 owner_id: request.personal.then_some(owner),
             };
             tx.put(&canned, canned_audience(&canned))?;
+            audit_team_canned(tx, &who, "canned_response.create", None, Some(&canned))?;
             Ok(canned)
         })
         .await
@@ -458,7 +469,8 @@ impl Workspace {
     ) -> Outcome<CannedResponse> {
         let viewer = viewer.clone();
         self.write(move |tx| {
-            let mut canned = editable_canned(tx, &viewer, canned_id)?;
+            let before = editable_canned(tx, &viewer, canned_id)?;
+            let mut canned = before.clone();
             if let Some(code) = update.short_code {
                 canned.short_code = policy::valid_short_code(&code)?;
             }
@@ -469,7 +481,16 @@ impl Workspace {
                 canned.body = body;
             }
             policy::check_canned_text(&canned.title, &canned.body)?;
-            tx.put(&canned, canned_audience(&canned))?;
+            if canned != before {
+                tx.put(&canned, canned_audience(&canned))?;
+                audit_team_canned(
+                    tx,
+                    &Who::viewer(&viewer),
+                    "canned_response.update",
+                    Some(&before),
+                    Some(&canned),
+                )?;
+            }
             Ok(canned)
         })
         .await
@@ -480,8 +501,38 @@ impl Workspace {
         self.write(move |tx| {
             let canned = editable_canned(tx, &viewer, canned_id)?;
             tx.remove(EntityKind::CannedResponse, canned.id, canned_audience(&canned))?;
+            audit_team_canned(tx, &Who::viewer(&viewer), "canned_response.delete", Some(&canned), None)?;
             Ok(())
         })
         .await
     }
+}
+
+/// An inbox as its audit row records it: its fields, and its connector's as `connector.<field>`
+/// (top-level, so the trail's redaction of fields named for a password, secret or token reaches
+/// them).
+fn audited_inbox(inbox: &Inbox, connector: Option<&ConnectorSettings>) -> Outcome<serde_json::Value> {
+    let mut fields = match serde_json::to_value(inbox)? {
+        serde_json::Value::Object(fields) => fields,
+        other => return Ok(other),
+    };
+    if let Some(serde_json::Value::Object(settings)) = connector.map(serde_json::to_value).transpose()? {
+        for (field, value) in settings {
+            fields.insert(format!("connector.{field}"), value);
+        }
+    }
+    Ok(serde_json::Value::Object(fields))
+}
+
+/// The audit row of a change to a team-wide canned response (a personal one is its owner's
+/// business, as in `quick_replies.rs`): its short code as the label, before and after.
+fn audit_team_canned(
+    tx: &mut dyn StoreTx,
+    who: &Who,
+    action: &str,
+    before: Option<&CannedResponse>,
+    after: Option<&CannedResponse>,
+) -> Outcome<()> {
+    let Some(canned) = after.or(before).filter(|canned| canned.owner_id.is_none()) else { return Ok(()) };
+    audit::changed(tx, who, action, canned.id, &canned.short_code, before, after)
 }

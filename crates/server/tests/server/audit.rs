@@ -2,8 +2,9 @@
 //! its transaction, conversation actions with who did them (routing, a rule at its version, an
 //! agent) and a bulk action's shared id, sign-ins, exports, filters by action, actor type and
 //! time, the hash chain and its verifier (API and command, tampering on both backends),
-//! append-only storage, refusals recorded, no secret in any row, nothing on the feed, and an
-//! erased contact's actions kept without their text.
+//! append-only storage, refusals recorded, no secret in any row, nothing on the feed, an
+//! erased contact's actions kept without their text, a row for every kind of change the issue
+//! names, and rows removed from the end found against a head recorded earlier.
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -82,6 +83,142 @@ async fn u1_each_change_writes_one_row_with_before_and_after_and_a_refused_one_n
     assert_eq!(created[0].changes["version"], json!([null, 1]));
     assert_eq!(created[0].target_id.map(|id| id.to_string()), rule["id"].as_str().map(str::to_owned));
     assert_eq!(of(&rows, "sla_policy.create").len(), 1);
+}
+
+/// The newest row of an action, which the test has just caused.
+fn newest(rows: &[AuditEntry], action: &str) -> AuditEntry {
+    rows.iter().rev().find(|row| row.action == action).cloned().unwrap_or_else(|| panic!("no {action} row"))
+}
+
+/// Every kind of change the issue names writes its row, saying what changed: membership (a
+/// team's, an inbox's, an agent's teams), a deactivation, one device revoked, an inbox made and
+/// its hours and connector changed (a secret only as `[redacted]`, never its value), a rule and an
+/// SLA policy edited and deleted, and a team-wide canned response made, edited and deleted (a
+/// personal one is its owner's, with no row).
+#[tokio::test]
+async fn every_kind_of_change_the_issue_names_writes_its_row() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let admin = &server.admin;
+    let (sara, sam, carl) = (workspace.sara.agent.id, workspace.sam.agent.id, workspace.carl.agent.id);
+    let patch = |path: String, body: serde_json::Value| async move {
+        let (code, answer) = admin.request(Method::PATCH, &path, Some(body)).await;
+        assert_eq!(code, StatusCode::OK, "{path}: {answer}");
+        answer
+    };
+
+    // Membership: a team made with a member and given another; an inbox's members; an agent's teams.
+    let team = admin.ok("/api/v1/teams", json!({"name": "Night", "member_agent_ids": [sara]})).await;
+    let team_id: Id = serde_json::from_value(team["id"].clone()).expect("team id");
+    assert_eq!(
+        newest(&trail(&server).await, "team.create").changes["member_agent_ids"],
+        json!([null, [sara]])
+    );
+    patch(format!("/api/v1/teams/{team_id}"), json!({"member_agent_ids": [sara, sam]})).await;
+    let row = newest(&trail(&server).await, "team.update");
+    assert_eq!((row.target_id, &row.changes["member_agent_ids"][1]), (Some(team_id), &json!([sara, sam])));
+    let inbox = workspace.whatsapp.inbox.id;
+    patch(format!("/api/v1/inboxes/{inbox}"), json!({"member_agent_ids": [carl]})).await;
+    let row = newest(&trail(&server).await, "inbox.update");
+    assert_eq!((row.target_id, &row.changes["member_agent_ids"][1]), (Some(inbox), &json!([carl])));
+    patch(format!("/api/v1/agents/{carl}"), json!({"team_ids": [team_id]})).await;
+    let row = newest(&trail(&server).await, "agent.update");
+    assert_eq!((row.target_id, &row.changes["team_ids"][1]), (Some(carl), &json!([team_id])));
+
+    // A deactivation, and one device revoked.
+    patch(format!("/api/v1/agents/{carl}"), json!({"active": false})).await;
+    let row = newest(&trail(&server).await, "agent.update");
+    assert_eq!((row.target_id, &row.changes["active"]), (Some(carl), &json!([true, false])));
+    let laptop = server.login("sam@test.example").await;
+    let path = format!("/api/v1/devices/{}", laptop.device_id);
+    assert_eq!(admin.request(Method::DELETE, &path, None).await.0, StatusCode::NO_CONTENT);
+    let row = newest(&trail(&server).await, "device.revoke");
+    assert_eq!((row.target_id, row.actor_id), (Some(laptop.device_id), Some(admin.agent.id)));
+
+    // An inbox made with a connector, then only its connector changed, then its hours.
+    let connector = |phone: &str, token: &str| {
+        json!({"kind": "whatsapp", "phone_number_id": phone, "access_token": token,
+            "app_secret": "app-secret-value", "verify_token": "verify-token-value",
+            "graph_base_url": "http://127.0.0.1:9"})
+    };
+    let created =
+        admin.ok("/api/v1/inboxes", json!({"name": "WA 2", "channel": "whatsapp", "connector": connector("111", "first-token-value")})).await;
+    let wa2: Id = serde_json::from_value(created["inbox"]["id"].clone()).expect("inbox id");
+    let row = newest(&trail(&server).await, "inbox.create");
+    assert_eq!(row.target_id, Some(wa2));
+    assert_eq!(row.changes["connector.phone_number_id"], json!([null, "111"]));
+    assert_eq!(row.changes["connector.access_token"], json!(["[redacted]", "[redacted]"]));
+    patch(format!("/api/v1/inboxes/{wa2}"), json!({"connector": connector("222", "second-token-value")}))
+        .await;
+    let row = newest(&trail(&server).await, "inbox.update");
+    assert_eq!(row.target_id, Some(wa2));
+    assert_eq!(row.changes["connector.phone_number_id"], json!(["111", "222"]), "{:?}", row.changes);
+    assert_eq!(row.changes["connector.access_token"], json!(["[redacted]", "[redacted]"]));
+    assert!(row.changes.get("connector.app_secret").is_none(), "only what changed: {:?}", row.changes);
+    let day = json!([{"start": "09:00", "end": "17:00"}]);
+    let hours = json!({"time_zone": "Europe/Bucharest", "weekly": {"mon": day, "fri": day}});
+    patch(format!("/api/v1/inboxes/{wa2}"), json!({"hours": hours})).await;
+    let row = newest(&trail(&server).await, "inbox.update");
+    assert_eq!((row.target_id, &row.changes["hours"][0]), (Some(wa2), &json!(null)), "{:?}", row.changes);
+    assert!(row.changes["hours"][1].to_string().contains("Europe/Bucharest"), "{:?}", row.changes);
+
+    // A rule and an SLA policy, edited and deleted by a lead.
+    let lena = &workspace.lena;
+    let rule_input = |name: &str| {
+        json!({"name": name, "trigger": {"type": "event", "events": ["message_received"]},
+            "actions": [{"type": "add_labels", "labels": ["vip"]}]})
+    };
+    let rule = lena.ok("/api/v1/automation-rules", rule_input("Tag")).await;
+    let rule_path = format!("/api/v1/automation-rules/{}", rule["id"].as_str().expect("rule id"));
+    assert_eq!(lena.request(Method::PUT, &rule_path, Some(rule_input("Tag VIPs"))).await.0, StatusCode::OK);
+    let row = newest(&trail(&server).await, "automation_rule.update");
+    assert_eq!(
+        (&row.changes["name"], &row.changes["version"]),
+        (&json!(["Tag", "Tag VIPs"]), &json!([1, 2]))
+    );
+    assert_eq!(lena.request(Method::DELETE, &rule_path, None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(newest(&trail(&server).await, "automation_rule.delete").actor_id, Some(lena.agent.id));
+    let policy = lena.ok("/api/v1/sla-policies", json!({"name": "Fast", "first_response_secs": 60})).await;
+    let policy_path = format!("/api/v1/sla-policies/{}", policy["id"].as_str().expect("policy id"));
+    let faster = json!({"name": "Faster", "first_response_secs": 30});
+    assert_eq!(lena.request(Method::PUT, &policy_path, Some(faster)).await.0, StatusCode::OK);
+    let row = newest(&trail(&server).await, "sla_policy.update");
+    assert_eq!(row.changes["name"], json!(["Fast", "Faster"]), "{:?}", row.changes);
+    assert_eq!(lena.request(Method::DELETE, &policy_path, None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(newest(&trail(&server).await, "sla_policy.delete").actor_id, Some(lena.agent.id));
+
+    // A team-wide canned response, made, edited and deleted; a personal one writes nothing.
+    let canned = lena
+        .ok("/api/v1/canned-responses", json!({"short_code": "hello", "title": "Hello", "body": "Hi there"}))
+        .await;
+    let canned_path = format!("/api/v1/canned-responses/{}", canned["id"].as_str().expect("canned id"));
+    assert_eq!(
+        newest(&trail(&server).await, "canned_response.create").changes["body"],
+        json!([null, "Hi there"])
+    );
+    let (code, _) = lena.request(Method::PATCH, &canned_path, Some(json!({"body": "Hello there"}))).await;
+    assert_eq!(code, StatusCode::OK);
+    let row = newest(&trail(&server).await, "canned_response.update");
+    assert_eq!(row.changes, json!({"body": ["Hi there", "Hello there"]}));
+    let code = lena.request(Method::DELETE, &canned_path, None).await.0;
+    assert!(code.is_success(), "{code}");
+    assert_eq!(newest(&trail(&server).await, "canned_response.delete").target_label, "hello");
+    let before = trail(&server).await.len();
+    workspace
+        .sara
+        .ok(
+            "/api/v1/canned-responses",
+            json!({"short_code": "mine", "title": "Mine", "body": "x", "personal": true}),
+        )
+        .await;
+    assert_eq!(trail(&server).await.len(), before, "a personal canned response is its owner's");
+
+    // No secret's value in any row, and the chain holds.
+    let all = serde_json::to_string(&trail(&server).await).expect("json");
+    for secret in ["first-token-value", "second-token-value", "app-secret-value", "verify-token-value"] {
+        assert!(!all.contains(secret), "{secret} is in the trail");
+    }
+    assert!(verdict(&server).await.ok);
 }
 
 #[tokio::test]
@@ -499,8 +636,13 @@ fn tamper(server: &TestServer, sqlite: &str, postgres: &str) {
 
 /// `switchboard-server audit verify` on this server's database: its exit code and what it said.
 fn verify_command(server: &TestServer) -> (Option<i32>, String) {
+    verify_command_with(server, &[])
+}
+
+/// [`verify_command`] with more arguments (`--expect-head SEQ:HASH`).
+fn verify_command_with(server: &TestServer, args: &[&str]) -> (Option<i32>, String) {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard-server"));
-    command.args(["audit", "verify", "--data-dir"]).arg(server.data_dir.path());
+    command.args(["audit", "verify", "--data-dir"]).arg(server.data_dir.path()).args(args);
     match test_config(server.data_dir.path()).backend {
         switchboard_server::Backend::Sqlite => command.env_remove("SWITCHBOARD_DATABASE_URL"),
         switchboard_server::Backend::Postgres { url } => {
@@ -562,6 +704,58 @@ async fn an_altered_or_removed_conversation_action_row_is_found_by_the_verifier(
     let (code, said) = verify_command(&server);
     assert_eq!(code, Some(1), "{said}");
     assert!(said.contains(&format!("broken at row {removed}")), "{said}");
+}
+
+/// Rows removed from the end of the chain leave nothing in it to show the gap; the head a verify
+/// printed, passed back with `--expect-head`, does: its row must still be there, as it was.
+#[tokio::test]
+async fn rows_removed_from_the_end_are_found_against_the_head_a_verify_printed() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let conversation = server.inbound(&workspace.whatsapp, "tail", "tail", "hi").await.conversation_id;
+    let set_priority = |priority: &'static str| {
+        act(
+            &workspace.sara,
+            conversation,
+            "priority",
+            json!({"client_id": Id::new_v4(), "priority": priority}),
+        )
+    };
+    set_priority("urgent").await;
+    set_priority("low").await;
+    let (code, said) = verify_command(&server);
+    assert_eq!(code, Some(0), "{said}");
+    let head = said.lines().find_map(|line| line.strip_prefix("head: ")).expect("verify prints its head");
+    let head = head.to_owned();
+    let newest: i64 = head.split(':').next().and_then(|seq| seq.parse().ok()).expect("SEQ:HASH");
+    assert_eq!(newest, trail(&server).await.last().expect("rows").seq, "the head is the newest row");
+
+    // The recorded head holds while nothing changed, and as the trail goes on.
+    assert_eq!(verify_command_with(&server, &["--expect-head", &head]).0, Some(0));
+    set_priority("high").await;
+    assert_eq!(verify_command_with(&server, &["--expect-head", &head]).0, Some(0));
+
+    // The newest rows go, back to before the recorded head: the chain alone still holds.
+    let cut = newest - 1;
+    let delete = format!("DELETE FROM audit_events WHERE seq >= {cut}");
+    tamper(&server, &delete, &delete);
+    let (code, said) = verify_command(&server);
+    assert_eq!(code, Some(0), "without the head nothing shows the cut: {said}");
+    let (code, said) = verify_command_with(&server, &["--expect-head", &head]);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains(&format!("broken at row {cut}")), "{said}");
+
+    // New rows written where the removed ones were: the head's row is not the one recorded.
+    set_priority("medium").await;
+    set_priority("urgent").await;
+    assert!(trail(&server).await.iter().any(|row| row.seq == newest), "a new row took the head's number");
+    let (code, said) = verify_command_with(&server, &["--expect-head", &head]);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains(&format!("broken at row {newest}")), "{said}");
+
+    // A head that isn't one is refused with a clear error.
+    let (code, _) = verify_command_with(&server, &["--expect-head", "12:not-a-hash"]);
+    assert_eq!(code, Some(2), "clap refuses a malformed head");
 }
 
 #[tokio::test]
