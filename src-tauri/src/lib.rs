@@ -117,6 +117,18 @@ fn toggle_main_window<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
 }
 
 /// Keeps the tray's tooltip (and the badge, where the OS has one) at the unread count.
+/// The tray's tooltip: how much is waiting, or, while the app is locked, nothing of the inbox at
+/// all (not even a count: a locked screen on a shared workstation says nothing).
+fn tray_tooltip(locked: bool, unread: u32) -> String {
+    if locked {
+        "Switchboard — locked".to_owned()
+    } else if unread == 0 {
+        "Switchboard".to_owned()
+    } else {
+        format!("Switchboard — {unread} unread")
+    }
+}
+
 fn spawn_unread_updates<R: tauri::Runtime>(app: tauri::AppHandle<R>, desktop: Arc<Desktop>) {
     tauri::async_runtime::spawn(async move {
         let mut last = None;
@@ -130,14 +142,7 @@ fn spawn_unread_updates<R: tauri::Runtime>(app: tauri::AppHandle<R>, desktop: Ar
             }
             last = Some((unread, locked));
             if let Some(tray) = app.tray_by_id("main") {
-                let text = if locked {
-                    "Switchboard — locked".to_owned()
-                } else if unread == 0 {
-                    "Switchboard".to_owned()
-                } else {
-                    format!("Switchboard — {unread} unread")
-                };
-                let _ = tray.set_tooltip(Some(&text));
+                let _ = tray.set_tooltip(Some(&tray_tooltip(locked, unread)));
             }
             if let Some(window) = app.get_webview_window("main") {
                 let _ = window.set_badge_count((unread > 0).then_some(i64::from(unread)));
@@ -462,6 +467,20 @@ pub fn run() {
         Err(error) => {
             eprintln!("Switchboard could not start: {error}");
             std::process::exit(1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tray_tooltip;
+
+    #[test]
+    fn a_locked_app_shows_nothing_of_the_inbox_in_the_tray() {
+        assert_eq!(tray_tooltip(false, 3), "Switchboard — 3 unread");
+        assert_eq!(tray_tooltip(false, 0), "Switchboard");
+        for unread in [0, 3] {
+            assert_eq!(tray_tooltip(true, unread), "Switchboard — locked", "no count while locked");
         }
     }
 }

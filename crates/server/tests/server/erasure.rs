@@ -209,12 +209,28 @@ async fn retention_deletes_or_anonymises_what_was_resolved_long_ago() {
 
     let old = server.inbound(&workspace.whatsapp, "old", "o1", &format!("old {SECRET}")).await;
     let mailed = server.inbound(&workspace.secret, "mailed", "m1", &format!("old mail {SECRET}")).await;
+    // Files on both: one only the old conversation holds, one the open conversation holds too,
+    // and one only the anonymised conversation holds.
+    let open = server.inbound(&workspace.whatsapp, "open", "p1", "still open").await;
+    let only_old = upload(admin, old.conversation_id, "old.pdf", b"only the old one".to_vec()).await;
+    reply_with_file(admin, old.conversation_id, "your file", &only_old).await;
+    let shared = upload(admin, old.conversation_id, "terms.pdf", b"shared terms".to_vec()).await;
+    reply_with_file(admin, old.conversation_id, "the terms", &shared).await;
+    let shared_again = upload(admin, open.conversation_id, "terms.pdf", b"shared terms".to_vec()).await;
+    reply_with_file(admin, open.conversation_id, "the terms", &shared_again).await;
+    let only_mailed =
+        upload(admin, mailed.conversation_id, "mail.pdf", b"only the mailed one".to_vec()).await;
+    reply_with_file(admin, mailed.conversation_id, "your mail file", &only_mailed).await;
+    let sha = |attachment: &Value| attachment["sha256"].as_str().expect("sha").to_owned();
+    let (old_sha, shared_sha, mailed_sha) = (sha(&only_old), sha(&shared), sha(&only_mailed));
+    for file in [&old_sha, &shared_sha, &mailed_sha] {
+        assert!(blob_path(&server, file).exists());
+    }
     resolve(admin, old.conversation_id).await;
     resolve(admin, mailed.conversation_id).await;
     server.clock.advance(31 * 86_400_000);
     let recent = server.inbound(&workspace.whatsapp, "recent", "r1", "recent one").await;
     resolve(admin, recent.conversation_id).await;
-    let open = server.inbound(&workspace.whatsapp, "open", "p1", "still open").await;
 
     // Only leads and admins set a policy; days are checked; the change is audited.
     let path = format!("/api/v1/inboxes/{whatsapp}/retention");
@@ -250,6 +266,25 @@ async fn retention_deletes_or_anonymises_what_was_resolved_long_ago() {
     assert!(state.contains_key(&(EntityKind::Conversation, open.conversation_id)));
     let (_, found) = admin.get(&format!("/api/v1/search?q={SECRET}")).await;
     assert_eq!(found["messages"], json!([]), "{found}");
+    // The files only they held go from the disk (by their own timer, due at once); the one the
+    // open conversation holds too stays; the anonymised messages name no file any more.
+    for (file, what) in [(&old_sha, "the deleted conversation's file"), (&mailed_sha, "the anonymised one's")]
+    {
+        for _ in 0..500 {
+            if !blob_path(&server, file).exists() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(!blob_path(&server, file).exists(), "{what} is still on disk");
+    }
+    assert!(blob_path(&server, &shared_sha).exists(), "a file the open conversation holds stays");
+    let mailed_messages: Vec<&Value> = state
+        .values()
+        .filter(|value| value["conversation_id"] == json!(mailed_id) && value.get("attachments").is_some())
+        .collect();
+    assert!(mailed_messages.len() >= 2, "the anonymised messages stay");
+    assert!(mailed_messages.iter().all(|m| m["attachments"] == json!([])), "{mailed_messages:?}");
 
     // A day on, the recent one is still within its 30 days; 30 days on, it goes too.
     server.clock.advance(86_400_000);

@@ -1,6 +1,6 @@
 //! The hostile-content corpus (`tests/fixtures/hostile/cases.jsonl`, issue 20) through every
-//! channel the server has: the signed API channel, the WhatsApp, Telegram and Messenger webhooks
-//! (against their emulators), and the email connector's MIME parser. Every case is either stored
+//! channel the server has: the signed API channel, the WhatsApp, Telegram, Messenger and Instagram
+//! webhooks (against their emulators), the website widget, and the email connector's MIME parser. Every case is either stored
 //! and served back byte for byte (read back through the API's change feed and attachment
 //! download) or refused with a clear 4xx (a JSON error with a code and a message); never a 5xx.
 //! Contact names come back trimmed, and so do bodies from the providers' webhooks (their
@@ -303,32 +303,81 @@ async fn every_text_case_through_the_telegram_webhook_is_stored_exactly_or_refus
 
 #[tokio::test]
 async fn every_text_case_through_the_messenger_webhook_is_stored_exactly_or_refused() {
+    through_meta_webhook("messenger", "facebook", "messenger_text.json").await;
+}
+
+#[tokio::test]
+async fn every_text_case_through_the_instagram_webhook_is_stored_exactly_or_refused() {
+    through_meta_webhook("instagram", "instagram", "instagram_text.json").await;
+}
+
+/// Every text case as a customer's message through a Meta webhook (`kind` messenger or
+/// instagram, the recorded `fixture` with its text, sender and id replaced), signed as Meta signs.
+async fn through_meta_webhook(kind: &str, channel: &str, fixture: &str) {
     let emulator = meta_emulator::Emulator::start().await;
     let server = TestServer::start().await;
-    let request = json!({"name": "Messenger", "channel": "facebook", "connector": emulator.connector("messenger", false)});
+    let request = json!({"name": kind, "channel": channel, "connector": emulator.connector(kind, false)});
     let inbox: CreatedInbox =
         serde_json::from_value(server.admin.ok("/api/v1/inboxes", request).await).expect("inbox");
     let url = format!("{}/api/v1/channels/{}/webhook", server.base, inbox.inbox.id);
     let mut taken = Vec::new();
     for (i, case, text) in cases("text") {
-        let psid = format!("90000000{i:05}");
+        let sender = format!("90000000{i:05}");
         let mut payload: Value =
-            serde_json::from_str(&meta_emulator::fixture("messenger_text.json", &emulator.base))
-                .expect("fixture");
+            serde_json::from_str(&meta_emulator::fixture(fixture, &emulator.base)).expect("fixture");
         let event = &mut payload["entry"][0]["messaging"][0];
-        event["sender"]["id"] = json!(psid);
+        event["sender"]["id"] = json!(sender);
         event["message"]["mid"] = json!(format!("mid.hostile-{i}"));
         event["message"]["text"] = json!(text);
         let body = payload.to_string().into_bytes();
         let signature = graph_emulator::meta_signature(meta_emulator::APP_SECRET, &body);
         let refused = body_refused(&case, &text);
-        if through_webhook(&case, "messenger", &url, &[("x-hub-signature-256", signature)], body, refused)
-            .await
-        {
-            taken.push((case.name.clone(), psid, text.clone(), None));
+        if through_webhook(&case, kind, &url, &[("x-hub-signature-256", signature)], body, refused).await {
+            taken.push((case.name.clone(), sender, text.clone(), None));
         }
     }
     check_webhook_cases(&server, inbox.inbox.id, taken).await;
+}
+
+/// Every text case typed into the website widget by one visitor (the widget's session limit is
+/// per address, and a visitor writes many messages): each taken body is stored exactly as typed
+/// (the widget keeps what the visitor sent, as the API channel does), each refused one answered
+/// with a clear 4xx.
+#[tokio::test]
+async fn every_text_case_through_the_website_widget_is_stored_exactly_or_refused() {
+    const ORIGIN: &str = "https://shop.example.com";
+    let server = TestServer::start().await;
+    let request = json!({"name": "Website", "channel": "webchat", "connector": {
+        "kind": "widget", "allowed_origins": [ORIGIN]}});
+    let inbox: CreatedInbox =
+        serde_json::from_value(server.admin.ok("/api/v1/inboxes", request).await).expect("inbox");
+    let api = format!("{}/api/v1/widget/{}", server.base, inbox.inbox.id);
+    let client = reqwest::Client::new();
+    let session: Value = client
+        .post(format!("{api}/session"))
+        .header("origin", ORIGIN)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("session")
+        .json()
+        .await
+        .expect("session json");
+    let token = session["token"].as_str().expect("a visitor token").to_owned();
+    let mut expected = Vec::new();
+    for (_, case, text) in cases("text") {
+        let body = json!({"client_id": Id::new_v4(), "body": text}).to_string().into_bytes();
+        let headers = [("origin", ORIGIN.to_owned()), ("authorization", format!("Bearer {token}"))];
+        let (status, answer) = post(&format!("{api}/messages"), &headers, body).await;
+        if body_refused(&case, &text) {
+            assert_clear_refusal(&case.name, "widget", status, &answer);
+            continue;
+        }
+        assert_eq!(status, StatusCode::OK, "{} (widget): not taken: {answer}", case.name);
+        let message: Id = serde_json::from_value(answer["message_id"].clone()).expect("message id");
+        expected.push(Stored::Body { case: case.name.clone(), message, text });
+    }
+    check_stored(&server, expected).await;
 }
 
 // --- Attachments ---------------------------------------------------------------------------------
