@@ -9,7 +9,9 @@
 //! rule), she sees Nima's device and deactivates him, and his running app is signed out within
 //! seconds: its window back on the sign-in screen, his account's cache directory gone from its
 //! data directory, both its keychain entries (the token and the cache key) gone from the Secret
-//! Service, and the token it held refused as revoked.
+//! Service, and the token it held refused as revoked. On the way, as an admin, the audit trail:
+//! its newest rows, the chain verified, and the rows exported through the real save dialog (a
+//! file of rows with their hashes, oldest first; the export itself recorded).
 
 use std::{
     sync::Arc,
@@ -144,6 +146,25 @@ pub async fn team_admin_steps(
     session.wait_for("[data-testid=audit-verdict][data-ok=true]", WAIT).await?;
     settle(session).await?;
     screenshot(session, harness, "49-audit-trail").await?;
+    // Exported through the real save dialog: the rows shown, oldest first, each with its hash;
+    // the export is then a row of the trail itself.
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("audit.json");
+    session.click(&session.wait_for("[data-testid=audit-export]", WAIT).await?).await?;
+    crate::reports::save_in_dialog(&path).await?;
+    let rows: Vec<audit::AuditEntry> = serde_json::from_slice(&crate::reports::wait_for_file(&path).await?)?;
+    anyhow::ensure!(
+        rows.iter().any(|row| row.action == "label.create"),
+        "the export holds the labels just made"
+    );
+    anyhow::ensure!(
+        rows.windows(2).all(|pair| pair[0].seq < pair[1].seq) && rows.iter().all(|row| row.hash.len() == 64),
+        "the export is oldest first, each row with its hash"
+    );
+    let recorded: Vec<audit::AuditEntry> =
+        serde_json::from_slice(&server.get_bytes("/api/v1/audit?action=export.audit").await?)?;
+    anyhow::ensure!(!recorded.is_empty(), "the export is recorded in the trail");
+    println!("team: the audit trail exported through the save dialog, {} rows with their hashes", rows.len());
     // Two-step verification across the team, on the security page.
     open_settings_page(session, "security").await?;
     session.wait_for("[data-testid=two-factor-agent]", WAIT).await?;
