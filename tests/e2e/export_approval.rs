@@ -93,9 +93,9 @@ where
     Ok(())
 }
 
-/// Closes every toast (a saved setting, a language chosen) and waits until none shows, so none
-/// covers the screen being shot.
-async fn dismiss_toasts(session: &Session) -> anyhow::Result<()> {
+/// Closes every toast (a saved setting, a language chosen, a file saved) and waits until none
+/// shows, so none covers the screen being shot or the control clicked next.
+pub(crate) async fn dismiss_toasts(session: &Session) -> anyhow::Result<()> {
     session
         .execute("document.querySelectorAll('[data-testid=toast] button.close').forEach((b) => b.click()); return true;", json!([]))
         .await?;

@@ -165,6 +165,8 @@ pub async fn team_admin_steps(
         serde_json::from_slice(&server.get_bytes("/api/v1/audit?action=export.audit").await?)?;
     anyhow::ensure!(!recorded.is_empty(), "the export is recorded in the trail");
     println!("team: the audit trail exported through the save dialog, {} rows with their hashes", rows.len());
+    // Its "saved to" toast sits over the settings' sidebar, where the next click goes.
+    crate::export_approval::dismiss_toasts(session).await?;
     // Two-step verification across the team, on the security page.
     open_settings_page(session, "security").await?;
     session.wait_for("[data-testid=two-factor-agent]", WAIT).await?;
