@@ -127,15 +127,21 @@ pub struct Record<'a> {
     pub after: Option<Value>,
 }
 
-/// Appends a row in this transaction (writes are serialised, so the tail read here is the
-/// chain's end).
-pub fn record(tx: &mut dyn StoreTx, who: &Who, what: Record<'_>) -> Outcome<()> {
-    let (seq, prev_hash) = match tx.audit_tail()? {
+/// Numbers `entry` after the chain's end, links it to the row there and hashes it, then appends
+/// it in this transaction (writes are serialised, so the tail read here is the chain's end).
+fn append_chained(tx: &mut dyn StoreTx, mut entry: AuditEntry) -> Outcome<()> {
+    (entry.seq, entry.prev_hash) = match tx.audit_tail()? {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, String::new()),
     };
-    let mut entry = AuditEntry {
-        seq,
+    entry.hash = hash_of(&entry)?;
+    Ok(tx.append_audit(&entry)?)
+}
+
+/// Appends a row in this transaction.
+pub fn record(tx: &mut dyn StoreTx, who: &Who, what: Record<'_>) -> Outcome<()> {
+    let entry = AuditEntry {
+        seq: 0,
         at: tx.now(),
         actor_id: who.actor_id,
         actor_label: who.actor_label.clone(),
@@ -148,11 +154,10 @@ pub fn record(tx: &mut dyn StoreTx, who: &Who, what: Record<'_>) -> Outcome<()> 
         target_id: what.target_id,
         target_label: what.target_label.to_owned(),
         changes: changes(what.before.as_ref(), what.after.as_ref()),
-        prev_hash,
+        prev_hash: String::new(),
         hash: String::new(),
     };
-    entry.hash = hash_of(&entry)?;
-    Ok(tx.append_audit(&entry)?)
+    append_chained(tx, entry)
 }
 
 /// The audit row of a conversation's ledger event, when the event is an action (an assignment,
@@ -220,12 +225,8 @@ pub fn conversation_action(tx: &mut dyn StoreTx, event: &ConversationEvent, caus
         (None, Actor::System { reason }) => reason.clone(),
         (None, Actor::Routing | Actor::Contact { .. }) => String::new(),
     };
-    let (seq, prev_hash) = match tx.audit_tail()? {
-        Some((seq, hash)) => (seq + 1, hash),
-        None => (1, String::new()),
-    };
-    let mut entry = AuditEntry {
-        seq,
+    let entry = AuditEntry {
+        seq: 0,
         at: tx.now(),
         actor_id,
         actor_label,
@@ -238,11 +239,10 @@ pub fn conversation_action(tx: &mut dyn StoreTx, event: &ConversationEvent, caus
         target_id: Some(event.conversation_id),
         target_label: String::new(),
         changes: Value::Object(changes),
-        prev_hash,
+        prev_hash: String::new(),
         hash: String::new(),
     };
-    entry.hash = hash_of(&entry)?;
-    Ok(tx.append_audit(&entry)?)
+    append_chained(tx, entry)
 }
 
 /// Records a change of an entity from `before` to `after` (either `None` for a creation or a
