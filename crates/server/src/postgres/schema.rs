@@ -513,6 +513,22 @@ const MIGRATIONS: &[&str] = &[
     r#"
     INSERT INTO report_stale (conversation_id) SELECT id FROM conversations ON CONFLICT DO NOTHING;
     "#,
+    // 26: per-agent report rollups and spreads (`facts::BY_AGENT`): beside the wide and narrow
+    // rows, one keyed by the agent alone (inbox the nil id, channel `*`, labels `**`; spreads'
+    // `unit` 4 and 5), which a scan by agent or of totals over every inbox reads: a row per agent
+    // and kind of a day instead of one per inbox, channel, agent and kind. The per-agent rollups
+    // get an index of their own. Derived data, as in 23: the facts and rollups go and the next
+    // report derives every conversation again.
+    r#"
+    CREATE INDEX report_hours_by_agent ON report_hours (start) WHERE labels = '**';
+    CREATE INDEX report_days_by_agent ON report_days (start) WHERE labels = '**';
+    DELETE FROM report_rows;
+    DELETE FROM report_durations;
+    DELETE FROM report_hours;
+    DELETE FROM report_days;
+    DELETE FROM report_spreads;
+    INSERT INTO report_stale (conversation_id) SELECT id FROM conversations ON CONFLICT DO NOTHING;
+    "#,
 ];
 
 /// Brings the database up to the latest schema, under a session advisory lock: a node that starts

@@ -130,9 +130,10 @@ impl Pg<'_> {
                 Some(bytes) => facts::key_id(bytes).ok_or_else(|| StoreError("a stored id".into())),
             }
         };
-        // Narrow rows (no team, no label list: several times fewer) unless the scan needs those.
-        let narrow = scan.narrow();
-        let labels = if narrow { "=" } else { "<>" };
+        // The narrowest rows that hold the scan's grouping and filter (per agent, else without
+        // the team and the label list: several times fewer rows per unit each).
+        let level = scan.level();
+        let labels = level.labels_condition();
         for unit in facts::Unit::ALL {
             let starts: Vec<i64> =
                 plan.units.keys().filter(|(u, _)| *u == unit).map(|(_, start)| *start).collect();
@@ -141,10 +142,9 @@ impl Pg<'_> {
             }
             let sql = format!(
                 "SELECT start, inbox_id, agent_id, {rollup_key}, {} FROM {}
-                 WHERE start = ANY($1) AND labels {labels} '{}'",
+                 WHERE start = ANY($1) AND {labels}",
                 facts::ROLLUP_COUNTS,
                 unit.table(),
-                facts::NARROW
             );
             for row in self.rows(&sql, &[&starts])? {
                 let seen = facts::RollupSeen {
@@ -170,7 +170,7 @@ impl Pg<'_> {
                  WHERE unit = $1 AND start = ANY($2)",
                 facts::SPREAD_VALUES
             );
-            for row in self.rows(&sql, &[&unit.spread_code(narrow), &starts])? {
+            for row in self.rows(&sql, &[&unit.spread_code(level), &starts])? {
                 let code: i64 = row.try_get(5)?;
                 let seen = facts::SpreadSeen {
                     unit,
@@ -991,7 +991,7 @@ impl Pg<'_> {
             let column =
                 |f: &dyn Fn(&facts::SpreadKey) -> i64| deltas.iter().map(|d| f(&d.0)).collect::<Vec<i64>>();
             let (unit, start, kind) = (
-                column(&|k| k.0.unit.spread_code(k.0.is_narrow())),
+                column(&|k| k.0.unit.spread_code(k.0.level())),
                 column(&|k| k.0.start),
                 column(&|k| k.1),
             );

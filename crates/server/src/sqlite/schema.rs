@@ -488,6 +488,26 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO report_stale (conversation_id) SELECT id FROM conversations WHERE true
         ON CONFLICT DO NOTHING;
     "#,
+    // 28: per-agent report rollups and spreads (`facts::BY_AGENT`): beside the wide and narrow
+    // rows, one keyed by the agent alone (inbox the nil id, channel `*`, labels `**`; spreads'
+    // `unit` 4 and 5), which a scan by agent or of totals over every inbox reads: a row per agent
+    // and kind of a day instead of one per inbox, channel, agent and kind. Covering indexes for
+    // the per-agent rollups, as for the narrow ones. Derived data, as in 25: the facts and rollups
+    // go and the next report derives every conversation again.
+    r#"
+    CREATE INDEX report_hours_by_agent ON report_hours (start, inbox_id, channel, agent_id,
+        cycles_started, cycles_started_by_customers, reopened, messages_in, messages_out)
+        WHERE labels = '**';
+    CREATE INDEX report_days_by_agent ON report_days (start, inbox_id, channel, agent_id,
+        cycles_started, cycles_started_by_customers, reopened, messages_in, messages_out)
+        WHERE labels = '**';
+    DELETE FROM report_rows;
+    DELETE FROM report_hours;
+    DELETE FROM report_days;
+    DELETE FROM report_spreads;
+    INSERT INTO report_stale (conversation_id) SELECT id FROM conversations WHERE true
+        ON CONFLICT DO NOTHING;
+    "#,
 ];
 
 /// Brings the database up to the latest schema.

@@ -529,16 +529,16 @@ impl StoreRead for Sql<'_> {
             GroupBy::Channel => "channel",
             GroupBy::Label => "labels",
         };
-        // Narrow rows (no team, no label list: several times fewer) unless the scan needs those.
-        let narrow = scan.narrow();
-        let labels = if narrow { "=" } else { "<>" };
+        // The narrowest rows that hold the scan's grouping and filter (per agent, else without
+        // the team and the label list: several times fewer rows per unit each).
+        let level = scan.level();
+        let labels = level.labels_condition();
         for (unit, from, to) in plan.ranges() {
             let mut statement = self.conn.prepare_cached(&format!(
                 "SELECT start, inbox_id, agent_id, {rollup_key}, {} FROM {}
-                 WHERE start >= ?1 AND start < ?2 AND labels {labels} '{}'",
+                 WHERE start >= ?1 AND start < ?2 AND {labels}",
                 facts::ROLLUP_COUNTS,
                 unit.table(),
-                facts::NARROW
             ))?;
             let mut rows = statement.query(params![from, to])?;
             while let Some(row) = rows.next()? {
@@ -573,7 +573,7 @@ impl StoreRead for Sql<'_> {
                  WHERE unit = ?1 AND start >= ?2 AND start < ?3",
                 facts::SPREAD_VALUES
             ))?;
-            let mut rows = statement.query(params![unit.spread_code(narrow), from, to])?;
+            let mut rows = statement.query(params![unit.spread_code(level), from, to])?;
             while let Some(row) = rows.next()? {
                 let key = match row.get_ref(3)? {
                     ValueRef::Null => facts::RawKey::Null,
@@ -1069,7 +1069,7 @@ impl Sql<'_> {
         // put in, written back (or gone when empty).
         for ((rollup, kind), remove, add) in facts::spread_deltas(old, facts) {
             let key = params![
-                rollup.unit.spread_code(rollup.is_narrow()),
+                rollup.unit.spread_code(rollup.level()),
                 rollup.start,
                 rollup.inbox.as_bytes().as_slice(),
                 rollup.channel,
