@@ -4,7 +4,9 @@
 //! Instagram webhook parsers,
 //! the API channel's signature check, email MIME parsing, HTML as text and quote folding. Over
 //! HTTP, the same bodies signed, unsigned and forged never get a 5xx from the webhook and inbound
-//! endpoints.
+//! endpoints, nor do a website visitor's bodies (a session, a message, "seen", an email, a file of
+//! any name and type) from the widget's endpoints, which keep each message they take byte for
+//! byte and each file under a plain name.
 //!
 //! Case counts are bounded (a few hundred per parser, about a hundred HTTP round trips per
 //! channel), so the whole module adds seconds to `cargo test`. A failure prints its input: keep it
@@ -24,7 +26,7 @@ use switchboard_server::connectors::{
     telegram, whatsapp,
 };
 
-use switchboard_proto::CreatedInbox;
+use switchboard_proto::{CreatedInbox, Id};
 
 use crate::{graph_emulator, harness::*, meta_emulator, telegram_emulator};
 
@@ -398,4 +400,164 @@ async fn api_channel_inbound_never_answers_5xx() {
         }
     }
     assert!(taken >= 1, "the signed sample at least is taken");
+}
+
+/// A website visitor's request to the widget's endpoints: a browser with the inbox's origin and,
+/// when given, a session's token.
+async fn visitor_request(
+    url: &str,
+    token: Option<&str>,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
+    let mut request = reqwest::Client::new()
+        .post(url)
+        .header("origin", WIDGET_ORIGIN)
+        .header("content-type", content_type)
+        .body(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+const WIDGET_ORIGIN: &str = "https://shop.example.com";
+
+/// A visitor's body for one widget endpoint: arbitrary bytes, any JSON, or the endpoint's own
+/// request with values replaced.
+fn visitor_payload(sample: Value) -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        1 => prop::collection::vec(any::<u8>(), 0..256),
+        1 => json_value().prop_map(|v| v.to_string().into_bytes()),
+        4 => mutated(sample).prop_map(|v| v.to_string().into_bytes()),
+    ]
+}
+
+#[tokio::test]
+async fn widget_visitor_endpoints_never_answer_5xx_and_keep_what_they_take() {
+    let server = TestServer::start().await;
+    let request = json!({"name": "Website", "channel": "webchat", "connector": {
+        "kind": "widget", "allowed_origins": [WIDGET_ORIGIN]
+    }});
+    let inbox: CreatedInbox =
+        serde_json::from_value(server.admin.ok("/api/v1/inboxes", request).await).expect("inbox");
+    let api = format!("{}/api/v1/widget/{}", server.base, inbox.inbox.id);
+    let (status, session) =
+        visitor_request(&format!("{api}/session"), None, "application/json", b"{}".to_vec()).await;
+    assert_eq!(status, StatusCode::OK, "{session}");
+    let token = session["token"].as_str().expect("a token").to_owned();
+
+    let first = visitor_request(
+        &format!("{api}/messages"),
+        Some(&token),
+        "application/json",
+        json!({"client_id": Id::new_v4(), "body": "Hello"}).to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(first.0, StatusCode::OK, "{}", first.1);
+    let endpoints = [
+        ("/session", json!({"token": token})),
+        ("/messages", json!({"client_id": Id::new_v4(), "body": "Where is my order?"})),
+        ("/seen", json!({"message_ids": [first.1["message_id"]], "state": "read"})),
+        ("/email", json!({"email": "ann@shop.test"})),
+    ];
+    // Every body a send took, as the visitor sent it.
+    let mut taken = vec!["Hello".to_owned()];
+    for (path, sample) in endpoints {
+        let url = format!("{api}{path}");
+        let sample_client_id = sample.get("client_id").cloned();
+        for body in std::iter::once(sample.to_string().into_bytes())
+            .chain(values(visitor_payload(sample), HTTP_CASES))
+        {
+            // A send that kept the sample's `client_id` would only repeat the first: give it its own.
+            let body = match serde_json::from_slice::<Value>(&body) {
+                Ok(Value::Object(mut fields))
+                    if sample_client_id.is_some() && fields.get("client_id") == sample_client_id.as_ref() =>
+                {
+                    fields.insert("client_id".into(), json!(Id::new_v4()));
+                    Value::Object(fields).to_string().into_bytes()
+                }
+                _ => body,
+            };
+            let (status, answer) =
+                visitor_request(&url, Some(&token), "application/json", body.clone()).await;
+            assert!(!status.is_server_error(), "{status} from {path}: {}", shown(&body));
+            if path == "/messages" && status == StatusCode::OK && answer["created"] == json!(true) {
+                let sent: Value = serde_json::from_slice(&body).expect("a body the server took is JSON");
+                taken.push(sent["body"].as_str().expect("a text body").to_owned());
+            }
+            // A session's own endpoints refuse a token that is not one; a new session needs none.
+            if path != "/session" {
+                let (status, _) =
+                    visitor_request(&url, Some("not-a-token"), "application/json", body.clone()).await;
+                assert!(
+                    status.is_client_error(),
+                    "{status} from {path} with a forged token: {}",
+                    shown(&body)
+                );
+            }
+        }
+        // New sessions are rate limited per address: let the limit pass before the next endpoint.
+        server.clock.advance(10 * 60 * 1000);
+    }
+    // Any text as a message's body: what is taken is kept byte for byte, the rest refused clearly.
+    for text in values(any::<String>(), HTTP_CASES) {
+        let body = json!({"client_id": Id::new_v4(), "body": text}).to_string().into_bytes();
+        let url = format!("{api}/messages");
+        let (status, answer) = visitor_request(&url, Some(&token), "application/json", body.clone()).await;
+        assert!(status == StatusCode::OK || status.is_client_error(), "{status} for {text:?}: {answer}");
+        if status == StatusCode::OK {
+            taken.push(text);
+        }
+    }
+    assert!(taken.len() > HTTP_CASES / 2, "the bodies of any text are taken: {}", taken.len());
+
+    // Files: any name, any declared type, any bytes.
+    let files = (any::<String>(), "[a-z/+.;= -]{0,40}|.{0,40}", prop::collection::vec(any::<u8>(), 0..256));
+    let mut files_taken = 0;
+    for (name, content_type, bytes) in values(files, HTTP_CASES) {
+        // A type reqwest itself can't put in a header is sent without one.
+        let part = reqwest::multipart::Part::bytes(bytes.clone())
+            .file_name(name.clone())
+            .mime_str(&content_type)
+            .unwrap_or_else(|_| reqwest::multipart::Part::bytes(bytes).file_name(name.clone()));
+        let response = reqwest::Client::new()
+            .post(format!("{api}/files?client_id={}", Id::new_v4()))
+            .header("origin", WIDGET_ORIGIN)
+            .bearer_auth(&token)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+            .await
+            .expect("upload");
+        assert!(
+            !response.status().is_server_error(),
+            "{} for {name:?} as {content_type:?}",
+            response.status()
+        );
+        files_taken += usize::from(response.status() == StatusCode::OK);
+    }
+    assert!(files_taken > 0, "some of the files are taken");
+
+    let response = reqwest::Client::new()
+        .get(format!("{api}/messages"))
+        .header("origin", WIDGET_ORIGIN)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("the thread");
+    assert_eq!(response.status(), StatusCode::OK);
+    let thread: Vec<Value> = response.json().await.expect("the thread");
+    let bodies: Vec<&str> = thread.iter().filter_map(|m| m["body"].as_str()).collect();
+    for body in &taken {
+        assert!(bodies.contains(&body.as_str()), "a body the server took is kept byte for byte: {body:?}");
+    }
+    for file_name in thread.iter().flat_map(|m| m["attachments"].as_array().cloned().unwrap_or_default()) {
+        let name = file_name["file_name"].as_str().expect("a file name");
+        assert!(
+            !name.trim().is_empty() && !name.contains(['/', '\\']) && !name.chars().any(char::is_control),
+            "a stored file name is a plain name: {name:?}"
+        );
+    }
 }
