@@ -1349,6 +1349,7 @@ impl Workspace {
         order: RuleOrder,
     ) -> Outcome<Vec<AutomationRule>> {
         policy::require_lead(viewer)?;
+        let who = Who::viewer(viewer);
         self.write(move |tx| {
             let rules: Vec<AutomationRule> = tx.all()?;
             let mut ids = order.ids.clone();
@@ -1369,6 +1370,26 @@ impl Workspace {
                 }
                 ordered.push(rule);
             }
+            // Which rule runs first decides what a conversation gets: the order is a setting too.
+            let mut before = rules;
+            before.sort_by_key(|rule| rule.position);
+            let names = |rules: &[AutomationRule]| {
+                let order: Vec<_> =
+                    rules.iter().map(|rule| serde_json::json!({"id": rule.id, "name": rule.name})).collect();
+                serde_json::json!({ "order": order })
+            };
+            audit::record(
+                tx,
+                &who,
+                audit::Record {
+                    action: "automation_rule.order",
+                    target_type: "automation_rule",
+                    target_id: None,
+                    target_label: "the rules' order",
+                    before: Some(names(&before)),
+                    after: Some(names(&ordered)),
+                },
+            )?;
             Ok(ordered)
         })
         .await

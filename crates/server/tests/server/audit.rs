@@ -176,6 +176,21 @@ async fn every_kind_of_change_the_issue_names_writes_its_row() {
         (&row.changes["name"], &row.changes["version"]),
         (&json!(["Tag", "Tag VIPs"]), &json!([1, 2]))
     );
+    let second = lena.ok("/api/v1/automation-rules", rule_input("Tag again")).await;
+    let order = json!({"ids": [second["id"], rule["id"]]});
+    let (status, _) = lena.request(Method::PUT, "/api/v1/automation-rules/order", Some(order)).await;
+    assert_eq!(status, StatusCode::OK);
+    let row = newest(&trail(&server).await, "automation_rule.order");
+    let names = |side: usize| -> Vec<serde_json::Value> {
+        row.changes["order"][side].as_array().expect("the order").iter().map(|r| r["name"].clone()).collect()
+    };
+    assert_eq!(
+        (names(0), names(1)),
+        (vec![json!("Tag VIPs"), json!("Tag again")], vec![json!("Tag again"), json!("Tag VIPs")])
+    );
+    assert_eq!(row.actor_id, Some(lena.agent.id));
+    let second_path = format!("/api/v1/automation-rules/{}", second["id"].as_str().expect("rule id"));
+    assert_eq!(lena.request(Method::DELETE, &second_path, None).await.0, StatusCode::NO_CONTENT);
     assert_eq!(lena.request(Method::DELETE, &rule_path, None).await.0, StatusCode::NO_CONTENT);
     assert_eq!(newest(&trail(&server).await, "automation_rule.delete").actor_id, Some(lena.agent.id));
     let policy = lena.ok("/api/v1/sla-policies", json!({"name": "Fast", "first_response_secs": 60})).await;
