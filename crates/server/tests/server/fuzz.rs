@@ -3,8 +3,8 @@
 //! one value replaced by arbitrary JSON, never panics: the WhatsApp, Telegram and Messenger /
 //! Instagram webhook parsers,
 //! the API channel's signature check, email MIME parsing, HTML as text and quote folding. Over
-//! HTTP, the same bodies signed, unsigned and forged never get a 5xx from the webhook and inbound
-//! endpoints, nor do a website visitor's bodies (a session, a message, "seen", an email, a file of
+//! HTTP, the same bodies signed, unsigned and forged never get a 5xx from the webhook (WhatsApp,
+//! Telegram, Messenger, Instagram) and inbound endpoints, nor do a website visitor's bodies (a session, a message, "seen", an email, a file of
 //! any name and type) from the widget's endpoints, which keep each message they take byte for
 //! byte and each file under a plain name.
 //!
@@ -371,6 +371,45 @@ async fn telegram_webhook_never_answers_5xx() {
         }
     }
     assert!(taken >= TELEGRAM_FIXTURES.len(), "the fixtures with the secret at least are taken: {taken}");
+}
+
+#[tokio::test]
+async fn messenger_and_instagram_webhooks_never_answer_5xx() {
+    let emulator = meta_emulator::Emulator::start().await;
+    let server = TestServer::start().await;
+    for (kind, channel, prefix) in
+        [("messenger", "facebook", "messenger_"), ("instagram", "instagram", "instagram_")]
+    {
+        let request = json!({"name": kind, "channel": channel, "connector": emulator.connector(kind, false)});
+        let inbox: CreatedInbox =
+            serde_json::from_value(server.admin.ok("/api/v1/inboxes", request).await).expect("inbox");
+        let url = format!("{}/api/v1/channels/{}/webhook", server.base, inbox.inbox.id);
+        let fixtures: Vec<&str> =
+            META_FIXTURES.iter().copied().filter(|name| name.starts_with(prefix)).collect();
+        let documented = fixtures.iter().map(|name| {
+            meta_emulator::fixture(name, &emulator.base).replace("WATERMARK", "1458668856463").into_bytes()
+        });
+        let mut taken = 0;
+        for body in documented.collect::<Vec<_>>().into_iter().chain(values(meta_payload(), HTTP_CASES)) {
+            let signed = graph_emulator::meta_signature(meta_emulator::APP_SECRET, &body);
+            let forged = graph_emulator::meta_signature("not-the-app-secret", &body);
+            for (i, header) in
+                [Some(("x-hub-signature-256", signed)), None, Some(("x-hub-signature-256", forged))]
+                    .into_iter()
+                    .enumerate()
+            {
+                let status = post(&url, header, &body).await;
+                assert!(!status.is_server_error(), "{status} ({kind}, case {i}): {}", shown(&body));
+                assert!(
+                    i == 0 || status.is_client_error(),
+                    "{status} without a valid signature: {}",
+                    shown(&body)
+                );
+                taken += usize::from(i == 0 && status == StatusCode::OK);
+            }
+        }
+        assert!(taken >= fixtures.len(), "the signed fixtures at least are taken ({kind}): {taken}");
+    }
 }
 
 #[tokio::test]
