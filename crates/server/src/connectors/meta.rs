@@ -180,6 +180,12 @@ fn text(value: &Value) -> Option<String> {
     value.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
+/// A customer's words as they sent them, byte for byte (issue 20: stored exactly or refused);
+/// `None` when there are none. Ids, names and types go through `text`, which trims.
+fn content(value: &Value) -> Option<String> {
+    value.as_str().filter(|s| !s.trim().is_empty()).map(str::to_owned)
+}
+
 /// An attachment's URL and the file name its path ends with (when it has an extension).
 fn file_name_of(url: &str) -> Option<String> {
     let path = url.split(['?', '#']).next()?;
@@ -200,7 +206,7 @@ fn message_item(platform: Platform, event: &Value) -> Result<Option<InboundItem>
         }
         let id =
             text(&message["mid"]).ok_or_else(|| InboundError::Malformed("a message without mid".into()))?;
-        let mut lines: Vec<String> = text(&message["text"]).into_iter().collect();
+        let mut lines: Vec<String> = content(&message["text"]).into_iter().collect();
         let mut media = Vec::new();
         for attachment in message["attachments"].as_array().into_iter().flatten() {
             let kind = attachment["type"].as_str().unwrap_or("unknown");

@@ -73,6 +73,12 @@ fn text(value: &Value) -> Option<String> {
     value.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
+/// A customer's words as they sent them, byte for byte (issue 20: stored exactly or refused);
+/// `None` when there are none. Ids, names and types go through `text`, which trims.
+fn content(value: &Value) -> Option<String> {
+    value.as_str().filter(|s| !s.trim().is_empty()).map(str::to_owned)
+}
+
 /// An id Telegram gives as a number (chat ids may be negative).
 fn number(value: &Value) -> Option<String> {
     value.as_i64().map(|n| n.to_string())
@@ -113,7 +119,7 @@ fn message_item(message: &Value, edited: bool) -> Result<Option<InboundItem>, In
             sha256: None,
         });
     }
-    let mut body = text(&message["text"]).or_else(|| text(&message["caption"])).unwrap_or_default();
+    let mut body = content(&message["text"]).or_else(|| content(&message["caption"])).unwrap_or_default();
     if body.is_empty() && media.is_empty() {
         body = "[a Telegram message this inbox can't show]".into();
     }

@@ -204,6 +204,12 @@ fn text(value: &Value) -> Option<String> {
     value.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
+/// A customer's words as they sent them, byte for byte (issue 20: stored exactly or refused);
+/// `None` when there are none. Ids, names and types go through `text`, which trims.
+fn content(value: &Value) -> Option<String> {
+    value.as_str().filter(|s| !s.trim().is_empty()).map(str::to_owned)
+}
+
 /// One customer message of a `messages` change: its text and media.
 fn message_item(
     message: &Value,
@@ -215,7 +221,7 @@ fn message_item(
     let kind = message["type"].as_str().unwrap_or("unknown");
     let mut media = Vec::new();
     let body = match kind {
-        "text" => text(&message["text"]["body"]).unwrap_or_default(),
+        "text" => content(&message["text"]["body"]).unwrap_or_default(),
         "image" | "document" | "audio" | "video" | "sticker" => {
             let payload = &message[kind];
             let media_id = text(&payload["id"])
@@ -227,7 +233,7 @@ fn message_item(
                 file_name: text(&payload["filename"]),
                 sha256: text(&payload["sha256"]),
             });
-            text(&payload["caption"]).unwrap_or_default()
+            content(&payload["caption"]).unwrap_or_default()
         }
         "location" => {
             let location = &message["location"];

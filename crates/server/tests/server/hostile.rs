@@ -3,8 +3,8 @@
 //! webhooks (against their emulators), the website widget, and the email connector's MIME parser. Every case is either stored
 //! and served back byte for byte (read back through the API's change feed and attachment
 //! download) or refused with a clear 4xx (a JSON error with a code and a message); never a 5xx.
-//! Contact names come back trimmed, and so do bodies from the providers' webhooks (their
-//! connectors trim what they read); the API channel keeps a body exactly. File names come back
+//! A message's body comes back exactly as sent through every channel; contact names come back
+//! trimmed (a name is what the screen shows, and spaces around it are never part of it). File names come back
 //! without their directories and control characters (what the desktop then makes safe for its
 //! disk is `crates/core/src/attachments.rs::open_name`, tested over the same corpus).
 
@@ -218,8 +218,8 @@ fn find_message(state: &BTreeMap<(EntityKind, Id), Value>, inbox: Id, external_i
     Some((conversation, message))
 }
 
-/// Reads back what the webhooks stored: each taken case's body (and name, when sent) exactly,
-/// trimmed at its ends (the providers' connectors trim what they read, ids and text alike).
+/// Reads back what the webhooks stored: each taken case's body exactly, and its name (when sent)
+/// trimmed at its ends.
 async fn check_webhook_cases(
     server: &TestServer,
     inbox: Id,
@@ -230,7 +230,7 @@ async fn check_webhook_cases(
     for (case, external_id, text, name) in taken {
         let (conversation, message) = find_message(&state, inbox, &external_id)
             .unwrap_or_else(|| panic!("{case}: no message from {external_id}"));
-        expected.push(Stored::Body { case: case.clone(), message, text: text.trim().to_owned() });
+        expected.push(Stored::Body { case: case.clone(), message, text });
         if let Some(name) = name {
             expected.push(Stored::Name { case, conversation, name });
         }
