@@ -61,6 +61,7 @@ st --config-file "$config" run "$base/api/v1/openapi.json" \
 # the document: an id one operation answers with is fed to the operations that take it, as in
 # POST /labels -> PATCH /labels/{id} -> DELETE /labels/{id}), repeated until the time budget is
 # spent, still failing on any 5xx. No fixed ids here: the links supply real ones.
+stateful_log=$(mktemp)
 st run "$base/api/v1/openapi.json" \
   --checks not_a_server_error \
   --header "Authorization: Bearer $token" \
@@ -68,7 +69,17 @@ st run "$base/api/v1/openapi.json" \
   --phases stateful \
   --max-time "${SCHEMATHESIS_STATEFUL_SECONDS:-90}" \
   --generation-deterministic \
-  --no-color
+  --no-color | tee "$stateful_log"
+# The chains exist only where schemathesis found links: a document it could link nothing in would
+# pass with no chain run. Fail unless a fair share of the links was walked (166 of 828 in 90 s on
+# CI's machine; the floor leaves room for a slower one).
+covered=$(sed -n 's/.*API Links: *\([0-9]*\) covered.*/\1/p' "$stateful_log" | tail -1)
+rm -f "$stateful_log"
+if [ -z "$covered" ] || [ "$covered" -lt "${SCHEMATHESIS_MIN_LINKS:-60}" ]; then
+  echo "schemathesis: the stateful phase walked ${covered:-no} links (at least ${SCHEMATHESIS_MIN_LINKS:-60} expected)" >&2
+  exit 1
+fi
+echo "schemathesis: the stateful phase walked $covered links"
 if grep -q "panicked" "$log"; then
   echo "the server panicked during the run:" >&2
   grep -A5 panicked "$log" >&2
