@@ -232,6 +232,8 @@ pub(crate) struct Pg<'c> {
     records: TxRecords,
     /// The ledger events a write has appended and automation hasn't taken yet.
     events: Vec<switchboard_proto::ledger::ConversationEvent>,
+    /// What the domain holds back until the rules have answered ([`crate::store::Held`]).
+    held: crate::store::Held,
 }
 
 #[async_trait]
@@ -322,8 +324,14 @@ fn read_in_snapshot(conn: &mut Conn, now: Millis, read: ReadFn) -> Result<Erased
         .start()
         .map_err(StoreError::from)?;
     let statements = RefCell::new(&mut conn.statements);
-    let pg =
-        Pg { tx: RefCell::new(snapshot), statements, now, records: TxRecords::default(), events: Vec::new() };
+    let pg = Pg {
+        tx: RefCell::new(snapshot),
+        statements,
+        now,
+        records: TxRecords::default(),
+        events: Vec::new(),
+        held: Default::default(),
+    };
     let value = read(&pg);
     // Nothing to keep; a failure here (a broken connection) is seen by the pool.
     let _ = pg.tx.into_inner().commit();
@@ -350,8 +358,14 @@ fn write_in_transaction(
     ))
     .map_err(StoreError::from)?;
     let statements = RefCell::new(&mut conn.statements);
-    let mut pg =
-        Pg { tx: RefCell::new(tx), statements, now, records: TxRecords::default(), events: Vec::new() };
+    let mut pg = Pg {
+        tx: RefCell::new(tx),
+        statements,
+        now,
+        records: TxRecords::default(),
+        events: Vec::new(),
+        held: Default::default(),
+    };
     // On a refusal `pg` is dropped here and its transaction rolled back.
     let value = write(&mut pg)?;
     let head = pg.records.last().map(|record| record.change.seq);

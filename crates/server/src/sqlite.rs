@@ -81,6 +81,8 @@ pub(crate) struct Sql<'c> {
     records: TxRecords,
     /// The ledger events a write has appended and automation hasn't taken yet.
     events: Vec<switchboard_proto::ledger::ConversationEvent>,
+    /// What the domain holds back until the rules have answered ([`crate::store::Held`]).
+    held: crate::store::Held,
     /// The store's known kind versions, in a write transaction (reads query them).
     versions: Option<KindVersions>,
 }
@@ -104,6 +106,7 @@ impl Store for SqliteStore {
                     now,
                     records: TxRecords::default(),
                     events: Vec::new(),
+                    held: Default::default(),
                     versions: None,
                 });
                 drop(snapshot);
@@ -155,6 +158,7 @@ impl Store for SqliteStore {
                 now,
                 records: TxRecords::default(),
                 events: Vec::new(),
+                held: Default::default(),
                 versions: Some(versions.clone()),
             };
             let value = write(&mut sql)?;

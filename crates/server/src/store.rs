@@ -442,6 +442,31 @@ pub trait StoreRead {
 }
 
 /// Writes, inside one transaction that also appends the feed records of every change.
+/// What a write transaction's domain work holds back until the automation rules have answered
+/// it, kept with the transaction as its appended events are (a backend only keeps it: the domain
+/// decides what goes in and when it is written).
+#[derive(Debug, Default)]
+pub struct Held {
+    /// The system lines routing and the rules wrote, one per conversation
+    /// (`conversations::holding_lines`); `None` outside a write's answer.
+    pub lines: Option<Vec<(Id, Message)>>,
+    /// A new conversation whose one write waits for the rules' pass over it
+    /// (`ledger::create_held`, written by `ledger::write_held`).
+    pub conversation: Option<HeldConversation>,
+}
+
+/// A new conversation not yet written: its events so far are in the ledger, its row and SLA
+/// clocks are written once, on its final state.
+#[derive(Debug)]
+pub struct HeldConversation {
+    pub conversation: Conversation,
+    /// When it was created (its SLA clocks start then).
+    pub at: Millis,
+    /// Ids minted right after its `created` event, for its SLA events: they stand in the ledger
+    /// where the SLA started, before the message, whenever the row is written.
+    pub sla_event_ids: Vec<Id>,
+}
+
 pub trait StoreTx: StoreRead {
     /// Upserts an entity and appends its change for `audience`.
     fn put_json(&mut self, kind: EntityKind, id: Id, audience: Audience, value: Value) -> StoreResult<()>;
@@ -461,6 +486,8 @@ pub trait StoreTx: StoreRead {
     /// The events appended by this transaction since the last call, in order (automation answers
     /// them before the transaction commits).
     fn take_events(&mut self) -> Vec<ledger::ConversationEvent>;
+    /// What the domain holds back in this transaction until the rules have answered it ([`Held`]).
+    fn held(&mut self) -> &mut Held;
     /// Queues a rule's webhook call due at `at`; a call with this key already queued (or made and
     /// remembered) is left alone, so a repeat can never call twice.
     fn enqueue_rule_webhook(&mut self, key: &str, job: &Value, at: Millis) -> StoreResult<()>;

@@ -176,7 +176,10 @@ impl Workspace {
                 cached::within(&caches, || {
                     let (value, grew) = conversations::holding_lines(tx, |tx| {
                         let value = write(tx)?;
-                        Ok((value, automation::answer(tx)?))
+                        let grew = automation::answer(tx)?;
+                        // The rules' answer writes a held new conversation; nothing is left held.
+                        ledger::write_held(tx)?;
+                        Ok((value, grew))
                     })?;
                     reports::ledger_grew(tx, &grew)?;
                     Ok(value)

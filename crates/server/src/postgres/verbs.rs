@@ -1174,6 +1174,10 @@ impl StoreTx for Pg<'_> {
         std::mem::take(&mut self.events)
     }
 
+    fn held(&mut self) -> &mut crate::store::Held {
+        &mut self.held
+    }
+
     fn set_two_factor(&mut self, agent: Id, record: Option<&TwoFactorRecord>) -> StoreResult<()> {
         match record {
             Some(record) => self.execute(

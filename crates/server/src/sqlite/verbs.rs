@@ -1205,6 +1205,10 @@ impl StoreTx for Sql<'_> {
         std::mem::take(&mut self.events)
     }
 
+    fn held(&mut self) -> &mut crate::store::Held {
+        &mut self.held
+    }
+
     fn set_two_factor(&mut self, agent: Id, record: Option<&TwoFactorRecord>) -> StoreResult<()> {
         match record {
             Some(record) => self.conn.execute(

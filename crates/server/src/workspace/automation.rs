@@ -153,12 +153,14 @@ fn by_conversation(events: Vec<ConversationEvent>) -> Vec<Change> {
 pub(super) fn answer(tx: &mut dyn StoreTx) -> Outcome<Vec<Id>> {
     let events = tx.take_events();
     if events.is_empty() {
+        ledger::write_held(tx)?;
         return Ok(vec![]);
     }
     // Kept between writes as of the rules' latest change (`cached.rs`).
     let set = super::cached::automation_rules(tx, |tx| enabled_rules(tx))?;
     let rules = &set.rules;
     if rules.is_empty() {
+        ledger::write_held(tx)?;
         let mut ids: Vec<Id> = events.iter().map(|event| event.conversation_id).collect();
         ids.sort_unstable();
         ids.dedup();
@@ -181,6 +183,9 @@ pub(super) fn answer(tx: &mut dyn StoreTx) -> Outcome<Vec<Id>> {
         pending = tx.take_events();
         round += 1;
     }
+    // A new conversation held for the rules' pass is written now, once, with what they did to it
+    // (its SLA events are no trigger: nothing more to answer).
+    ledger::write_held(tx)?;
     let timed: Vec<&AutomationRule> = rules.iter().filter(|rule| rule.trigger.is_timed()).collect();
     if !timed.is_empty() {
         for (conversation, status_change) in &touched {
@@ -217,7 +222,7 @@ fn answer_change(tx: &mut dyn StoreTx, set: &Arc<RuleSet>, change: &Change, roun
         };
         let depth = if by_rule(trigger) { round.max(1) } else { 0 };
         if current.is_none() {
-            let Some(conversation) = tx.get::<Conversation>(change.conversation)? else { return Ok(()) };
+            let Some(conversation) = ledger::current(tx, change.conversation)? else { return Ok(()) };
             let cycle = tx.current_cycle(conversation.id)?.unwrap_or(1);
             current = Some((conversation, cycle));
         }
@@ -642,9 +647,9 @@ fn perform(
     let mut did = Vec::new();
     let mut current = Some(conversation);
     for (index, action) in rule.actions.iter().enumerate() {
-        let before = match current.take() {
+        let mut before = match current.take() {
             Some(conversation) => conversation,
-            None => match tx.get::<Conversation>(conversation_id)? {
+            None => match ledger::current(tx, conversation_id)? {
                 Some(conversation) => conversation,
                 None => break,
             },
@@ -659,6 +664,11 @@ fn perform(
             outcomes.push(outcome);
             current = Some(before);
             continue;
+        }
+        if !matches!(effect, Effect::None) {
+            // Its effect reads the conversation from the store (routing's queue, a message's
+            // write, a pin): a new one held for its one write is written before it.
+            ledger::release_held(tx, &mut before, &mut after)?;
         }
         let stored = ledger::save_stored(tx, &before, &after, &cause)?;
         if before.snoozed_until != after.snoozed_until {

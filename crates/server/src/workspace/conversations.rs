@@ -183,32 +183,21 @@ pub(super) fn activity(
     Ok(message)
 }
 
-thread_local! {
-    /// The system lines routing and the rules wrote in the running write transaction, held until
-    /// it has answered its changes ([`holding_lines`]); `None` outside one.
-    static HELD_LINES: std::cell::RefCell<Option<Vec<(Id, Message)>>> = const { std::cell::RefCell::new(None) };
-}
-
 /// Runs one write transaction's work (the operation and the rules' answer) holding the system
-/// lines routing and the rules write ([`system_line`]), then writes them, one message per
-/// conversation. A new customer conversation that routing assigns and a rule labels in the same
-/// transaction gets one activity line saying both ("Routed to …" and "Automation “…”: …", one a
-/// line), instead of two message rows with their changes and fan-out: an activity line was the
-/// largest cost automation added to an inbound message after the conversation's own writes
-/// (docs/performance.md, the automation rows).
+/// lines routing and the rules write ([`system_line`]) in the transaction (`StoreTx::held`), then
+/// writes them, one message per conversation. A new customer conversation that routing assigns
+/// and a rule labels in the same transaction gets one activity line saying both ("Routed to …"
+/// and "Automation “…”: …", one a line), instead of two message rows with their changes and
+/// fan-out: an activity line was the largest cost automation added to an inbound message after
+/// the conversation's own writes (docs/performance.md, the automation rows).
 pub(super) fn holding_lines<T>(
     tx: &mut dyn StoreTx,
     run: impl FnOnce(&mut dyn StoreTx) -> Outcome<T>,
 ) -> Outcome<T> {
-    struct Restore(Option<Vec<(Id, Message)>>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            HELD_LINES.with(|held| *held.borrow_mut() = self.0.take());
-        }
-    }
-    let _restore = Restore(HELD_LINES.with(|held| held.borrow_mut().replace(Vec::new())));
-    let value = run(tx)?;
-    let lines = HELD_LINES.with(|held| held.borrow_mut().as_mut().map(std::mem::take)).unwrap_or_default();
+    let outer = tx.held().lines.replace(Vec::new());
+    let value = run(tx);
+    let lines = std::mem::replace(&mut tx.held().lines, outer).unwrap_or_default();
+    let value = value?;
     for (inbox_id, message) in lines {
         put_message(tx, inbox_id, &message)?;
     }
@@ -226,35 +215,31 @@ pub(super) fn system_line(
     text: String,
 ) -> Outcome<()> {
     let now = tx.now();
-    let unheld = HELD_LINES.with(|held| {
-        let mut held = held.borrow_mut();
-        let Some(lines) = held.as_mut() else { return Some(text) };
-        match lines.iter_mut().find(|(_, line)| line.conversation_id == conversation_id) {
-            Some((_, line)) => {
-                line.body.push('\n');
-                line.body.push_str(&text);
-            }
-            None => lines.push((
-                inbox_id,
-                Message {
-                    id: Id::now_v7(),
-                    conversation_id,
-                    kind: MessageKind::Activity,
-                    body: text,
-                    sender: Sender::System,
-                    attachments: vec![],
-                    template: None,
-                    delivery: DeliveryState::Delivered,
-                    failure: None,
-                    mentions: vec![],
-                    created_at: now,
-                },
-            )),
-        }
-        None
-    });
-    if let Some(text) = unheld {
+    let Some(lines) = tx.held().lines.as_mut() else {
         activity(tx, inbox_id, conversation_id, Sender::System, text)?;
+        return Ok(());
+    };
+    match lines.iter_mut().find(|(_, line)| line.conversation_id == conversation_id) {
+        Some((_, line)) => {
+            line.body.push('\n');
+            line.body.push_str(&text);
+        }
+        None => lines.push((
+            inbox_id,
+            Message {
+                id: Id::now_v7(),
+                conversation_id,
+                kind: MessageKind::Activity,
+                body: text,
+                sender: Sender::System,
+                attachments: vec![],
+                template: None,
+                delivery: DeliveryState::Delivered,
+                failure: None,
+                mentions: vec![],
+                created_at: now,
+            },
+        )),
     }
     Ok(())
 }

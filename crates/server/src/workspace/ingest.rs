@@ -122,7 +122,8 @@ pub(super) fn ingest_placed(
     let cause = Cause::contact(contact.id, "customer", now);
     match &existing {
         Some(before) => ledger::save(tx, before, &conversation, &cause)?,
-        None => ledger::create(tx, &conversation, Origin::Customer, &cause)?,
+        // Held until the rules have answered: what they change is written with it, once.
+        None => ledger::create_held(tx, &conversation, Origin::Customer, &cause)?,
     }
     super::conversations::put_message(tx, inbox.id, &message)?;
     tx.remember_inbound(inbox.id, external_id, message.id, conversation.id)?;
@@ -145,6 +146,11 @@ pub(super) fn ingest_placed(
     // Routing decided on arrival only because nothing waited in any routed inbox, and this
     // conversation was written assigned: the queue is still empty, and a pass would only look.
     if !routed_on_arrival {
+        // Routing reads its queue from the store: a routed inbox's new conversation is written
+        // first, to wait in it (a manual inbox's queues nothing, so it stays held).
+        if inbox.routing.mode != RoutingMode::Manual {
+            ledger::write_held(tx)?;
+        }
         routing::route(tx, routing::Released::default())?;
     }
     Ok(InboundResult { conversation_id: conversation.id, message_id: message.id, created: true })

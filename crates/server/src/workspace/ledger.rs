@@ -11,7 +11,7 @@ use switchboard_proto::{
 use super::Viewer;
 use crate::{
     refusal::Outcome,
-    store::{Audience, StoreTx, StoreTxExt},
+    store::{Audience, HeldConversation, StoreReadExt, StoreTx, StoreTxExt},
 };
 
 /// Who caused a change, why, and when it counts as having happened.
@@ -71,8 +71,20 @@ fn append(
     cause: &Cause,
     event: EventKind,
 ) -> Outcome<()> {
+    append_as(tx, Id::now_v7(), conversation, cycle, cause, event)
+}
+
+/// [`append`] under an id minted earlier (its place in the ledger, which is ordered by id).
+fn append_as(
+    tx: &mut dyn StoreTx,
+    id: Id,
+    conversation: Id,
+    cycle: u32,
+    cause: &Cause,
+    event: EventKind,
+) -> Outcome<()> {
     let event = ConversationEvent {
-        id: Id::now_v7(),
+        id,
         conversation_id: conversation,
         cycle,
         at: cause.at,
@@ -107,6 +119,89 @@ pub fn create(
     Ok(())
 }
 
+/// How many SLA event ids a held conversation reserves: a policy starts at most three clocks (a
+/// first or next response, and the resolution); a fourth would take a fresh id.
+const HELD_SLA_EVENT_IDS: usize = 3;
+
+/// [`create`] for a new customer conversation that routing and the rules may yet change in this
+/// transaction: appends its `created` event now (the rules' triggers and their run log carry its
+/// id) and holds the row back in the transaction, so that what the rules' pass does to it is
+/// written with it, once, and its SLA is stepped once on the final state ([`write_held`], which
+/// the rules' answer calls before the transaction commits).
+pub fn create_held(
+    tx: &mut dyn StoreTx,
+    conversation: &Conversation,
+    origin: Origin,
+    cause: &Cause,
+) -> Outcome<()> {
+    write_held(tx)?;
+    append(tx, conversation.id, 1, cause, EventKind::Created { origin })?;
+    let sla_event_ids = (0..HELD_SLA_EVENT_IDS).map(|_| Id::now_v7()).collect();
+    tx.held().conversation =
+        Some(HeldConversation { conversation: conversation.clone(), at: cause.at, sla_event_ids });
+    Ok(())
+}
+
+/// The conversation as this transaction has it: the held new one ([`create_held`]), else the
+/// stored one.
+pub fn current(tx: &mut dyn StoreTx, id: Id) -> Outcome<Option<Conversation>> {
+    if let Some(held) = tx.held().conversation.as_ref().filter(|held| held.conversation.id == id) {
+        return Ok(Some(held.conversation.clone()));
+    }
+    Ok(tx.get::<Conversation>(id)?)
+}
+
+/// Writes the held new conversation, if there is one: its SLA stepped once on its final state,
+/// its row, and its SLA events (dated at its creation; in the ledger right after its `created`,
+/// where they stood when the row was written first). Answers the conversation as written.
+pub fn write_held(tx: &mut dyn StoreTx) -> Outcome<Option<Conversation>> {
+    let Some(held) = tx.held().conversation.take() else { return Ok(None) };
+    let (conversation, sla_events) = super::sla::step(tx, None, &held.conversation, held.at)?;
+    tx.put(&conversation, Audience::inbox(conversation.inbox_id))?;
+    let sla = Cause::system("sla", held.at);
+    let mut ids = held.sla_event_ids.into_iter();
+    for event in sla_events {
+        append_as(tx, ids.next().unwrap_or_else(Id::now_v7), conversation.id, 1, &sla, event)?;
+    }
+    Ok(Some(conversation))
+}
+
+/// Before a change of the held conversation that its one write can't take (an effect that reads
+/// it from the store, a change its SLA clocks follow): writes it now, and moves `before` and
+/// `after` onto it as written (its SLA), so the change is saved as any later one.
+pub fn release_held(
+    tx: &mut dyn StoreTx,
+    before: &mut Conversation,
+    after: &mut Conversation,
+) -> Outcome<()> {
+    if !holds(tx, after.id) {
+        return Ok(());
+    }
+    if let Some(written) = write_held(tx)? {
+        after.sla = written.sla.clone();
+        *before = written;
+    }
+    Ok(())
+}
+
+/// Whether `id` is the new conversation this transaction holds ([`create_held`]).
+fn holds(tx: &mut dyn StoreTx, id: Id) -> bool {
+    tx.held().conversation.as_ref().is_some_and(|held| held.conversation.id == id)
+}
+
+/// Whether a change of the held conversation can be folded into its one write: the SLA step
+/// at creation reads the status, the wait, the first reply and a pin as the state it starts from,
+/// so a change of those is a change the clocks follow (written after the row), while the fields
+/// that only choose the policy (labels, priority, team) or nothing of it (the assignee, the
+/// escalation) give the same clocks stepped once on the final state (ARCHITECTURE.md, the SLA).
+fn foldable(before: &Conversation, after: &Conversation) -> bool {
+    before.status == after.status
+        && before.snoozed_until == after.snoozed_until
+        && before.waiting_since == after.waiting_since
+        && before.first_reply_at == after.first_reply_at
+        && before.sla == after.sla
+}
+
 /// An SLA warning or breach, dated when it fell due (the clocks are written by the `save` after).
 pub fn sla_event(
     tx: &mut dyn StoreTx,
@@ -136,9 +231,37 @@ pub fn save_stored(
     if before == after {
         return Ok(after.clone());
     }
+    if holds(tx, after.id) {
+        if foldable(before, after) {
+            // Its events now, in order; its row and SLA with the held write.
+            change_events(tx, before, after, cause)?;
+            if let Some(held) = tx.held().conversation.as_mut() {
+                held.conversation = after.clone();
+            }
+            return Ok(after.clone());
+        }
+        let (mut before, mut after) = (before.clone(), after.clone());
+        release_held(tx, &mut before, &mut after)?;
+        return save_stored(tx, &before, &after, cause);
+    }
     let (stored, sla_events) = super::sla::step(tx, Some(before), after, cause.at)?;
-    let after = &stored;
-    tx.put(after, Audience::inbox(after.inbox_id))?;
+    tx.put(&stored, Audience::inbox(stored.inbox_id))?;
+    let cycle = change_events(tx, before, &stored, cause)?;
+    let sla = Cause::system("sla", cause.at);
+    for event in sla_events {
+        append(tx, stored.id, cycle, &sla, event)?;
+    }
+    Ok(stored)
+}
+
+/// The events of a conversation's change from `before` to `after` (its SLA's aside), in the
+/// ledger's order; answers the cycle the change ends in.
+fn change_events(
+    tx: &mut dyn StoreTx,
+    before: &Conversation,
+    after: &Conversation,
+    cause: &Cause,
+) -> Outcome<u32> {
     let mut cycle = cycle_of(tx, after.id)?;
     let id = after.id;
     if before.status != after.status || before.snoozed_until != after.snoozed_until {
@@ -181,11 +304,7 @@ pub fn save_stored(
         let escalation = EventKind::Escalation { escalated: after.escalation.is_some(), note };
         append(tx, id, cycle, cause, escalation)?;
     }
-    let sla = Cause::system("sla", cause.at);
-    for event in sla_events {
-        append(tx, id, cycle, &sla, event)?;
-    }
-    Ok(stored)
+    Ok(cycle)
 }
 
 /// Writes a conversation routing assigned, and its `assigned` event with the candidates routing

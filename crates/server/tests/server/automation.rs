@@ -742,3 +742,133 @@ async fn a_rule_pins_an_sla_policy_as_a_lead_would() {
     priority(&workspace.lena, id, "low").await;
     assert_eq!(conversation(&server, id).await.sla.expect("an SLA").policy_id, Some(vip));
 }
+
+/// The SLA events of a conversation's ledger: (policy, metric, what).
+fn sla_steps(ledger: &[ledger::ConversationEvent]) -> Vec<(Id, sla::SlaMetric, String)> {
+    ledger
+        .iter()
+        .filter_map(|e| match &e.event {
+            ledger::EventKind::Sla { policy_id, metric, what, .. } => {
+                Some((*policy_id, *metric, what.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_rule_labelling_a_new_conversation_is_written_with_it_and_its_sla_starts_on_the_final_policy() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let policy = |body: Value| {
+        let lena = &workspace.lena;
+        async move {
+            let (status, answer) = lena.post("/api/v1/sla-policies", body).await;
+            assert_eq!(status, StatusCode::OK, "{answer}");
+            serde_json::from_value::<Id>(answer["id"].clone()).expect("id")
+        }
+    };
+    let vip = policy(json!({"name": "VIP", "position": 1, "conditions": {"labels": ["vip"]},
+        "first_response_secs": 900, "resolution_secs": 14_400}))
+    .await;
+    let everyone = policy(json!({"name": "Everyone", "position": 2, "first_response_secs": 3600,
+        "resolution_secs": 86_400}))
+    .await;
+    let tagger = rule(
+        &workspace.lena,
+        json!({"name": "Refunds are VIP", "trigger": on(&["message_received"]),
+        "conditions": {"text_contains": ["refund"]}, "actions": [{"type": "add_labels", "labels": ["vip"]}]}),
+    )
+    .await;
+    let t = server.clock.now();
+    let id = server.inbound(&workspace.whatsapp, "fold-1", "fold-1", "a refund please").await.conversation_id;
+
+    // The conversation as the rule left it, its clocks on the policy that matches that state,
+    // started when the customer wrote: a label set in the transaction that created it is part of
+    // its first state, so the SLA starts on VIP rather than starting on Everyone and moving.
+    let after = conversation(&server, id).await;
+    assert_eq!(after.labels, ["vip"]);
+    let sla = after.sla.expect("an SLA");
+    assert_eq!(sla.policy_id, Some(vip));
+    let first = sla.clocks.iter().find(|c| c.metric == sla::SlaMetric::FirstResponse).expect("FRT");
+    assert!((t..t + MINUTE).contains(&first.started_at), "started when the customer wrote");
+    assert_eq!((first.target_ms, first.due_at), (15 * MINUTE, Some(first.started_at + 15 * MINUTE)));
+    let ledger = events(&server, id).await;
+    assert_eq!(
+        sla_steps(&ledger),
+        [
+            (vip, sla::SlaMetric::Resolution, "started".to_owned()),
+            (vip, sla::SlaMetric::FirstResponse, "started".to_owned())
+        ],
+        "one start on the final policy, no `retargeted`, nothing on {everyone}"
+    );
+    // Every change keeps its event, actor and cycle, in the order it happened: created, the SLA it
+    // started with, the customer's message, the rule's labels.
+    let kinds: Vec<(&str, &Actor, u32)> =
+        ledger.iter().map(|e| (e.event.name(), &e.actor, e.cycle)).collect();
+    let by_rule = Actor::Rule { id: tagger.id, version: 1 };
+    let sla_actor = Actor::System { reason: "sla".to_owned() };
+    let contact = ledger[0].actor.clone();
+    assert!(matches!(contact, Actor::Contact { .. }), "{ledger:#?}");
+    assert_eq!(
+        kinds,
+        [
+            ("created", &contact, 1),
+            ("sla", &sla_actor, 1),
+            ("sla", &sla_actor, 1),
+            ("message", &contact, 1),
+            ("labels", &by_rule, 1)
+        ]
+    );
+    // The run log names the message that triggered it, an event of this ledger.
+    let runs = runs_of(&server, tagger.id).await;
+    assert_eq!(runs.len(), 1);
+    assert!(ledger.iter().any(|e| Some(e.id) == runs[0].event_id && e.event.name() == "message"));
+
+    // A conversation the rule doesn't label starts on Everyone, as before.
+    let plain = server.inbound(&workspace.whatsapp, "fold-2", "fold-2", "hello").await.conversation_id;
+    assert_eq!(conversation(&server, plain).await.sla.expect("an SLA").policy_id, Some(everyone));
+}
+
+#[tokio::test]
+async fn a_rule_resolving_a_new_conversation_ends_the_clocks_it_started_with() {
+    let server = TestServer::start().await;
+    let workspace = Workspace::create(&server).await;
+    let (status, answer) = workspace
+        .lena
+        .post(
+            "/api/v1/sla-policies",
+            json!({"name": "All", "first_response_secs": 900, "resolution_secs": 3600}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let closer = rule(&workspace.lena, json!({"name": "Close thanks", "trigger": on(&["message_received"]),
+        "conditions": {"text_contains": ["thanks"]},
+        "actions": [{"type": "add_labels", "labels": ["vip"]}, {"type": "set_status", "status": "resolved"}]}))
+    .await;
+    let id = server.inbound(&workspace.whatsapp, "close-1", "close-1", "thanks a lot").await.conversation_id;
+    let after = conversation(&server, id).await;
+    assert_eq!((after.status, after.labels.clone()), (ConversationStatus::Resolved, vec!["vip".to_owned()]));
+    // A status change is one the clocks follow, not part of the state they start from: the
+    // conversation was created open with its clocks running, and the rule's resolution ended them
+    // (the resolution clock met, the reply clock cancelled without a reply), never clocks started
+    // on a resolved conversation.
+    let sla = after.sla.expect("an SLA");
+    let status_of = |metric: sla::SlaMetric| sla.clocks.iter().find(|c| c.metric == metric).map(|c| c.status);
+    assert_eq!(status_of(sla::SlaMetric::Resolution), Some(sla::SlaClockStatus::Met));
+    assert_eq!(status_of(sla::SlaMetric::FirstResponse), Some(sla::SlaClockStatus::Cancelled));
+    let ledger = events(&server, id).await;
+    let whats: Vec<String> =
+        sla_steps(&ledger).into_iter().map(|(_, metric, what)| format!("{metric:?} {what}")).collect();
+    assert_eq!(
+        whats,
+        ["Resolution started", "FirstResponse started", "Resolution met", "FirstResponse cancelled"]
+    );
+    let by_rule = Actor::Rule { id: closer.id, version: 1 };
+    let names: Vec<&str> = ledger.iter().filter(|e| e.actor == by_rule).map(|e| e.event.name()).collect();
+    assert_eq!(
+        names,
+        ["labels", "status", "resolved"],
+        "the labels folded, then the resolution written after"
+    );
+}
