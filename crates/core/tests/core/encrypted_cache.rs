@@ -11,6 +11,7 @@ use switchboard_core::{
     accounts::Accounts,
     cache::{encryption, Cache},
     keychain::{cache_key_entry, AccountKey, CacheKey, KeychainError, MemoryTokenStore, Token, TokenStore},
+    sync::{Engine, EngineConfig},
 };
 use switchboard_proto::*;
 
@@ -123,7 +124,7 @@ impl TokenStore for Recording {
 async fn signing_out_destroys_the_key_first_so_an_earlier_copy_stays_sealed() {
     let server = Server::start().await;
     let workspace = Workspace::create(&server).await;
-    server.inbound(&workspace.whatsapp, "c-copy", "m-copy", SECRET_TEXT).await;
+    let message = server.inbound(&workspace.whatsapp, "c-copy", "m-copy", SECRET_TEXT).await;
     let root = tempfile::tempdir().expect("temp dir");
     let tokens = Arc::new(Recording::default());
     let accounts = Accounts::new(root.path().to_owned(), tokens.clone() as Arc<dyn TokenStore>);
@@ -132,13 +133,37 @@ async fn signing_out_destroys_the_key_first_so_an_earlier_copy_stays_sealed() {
         .await
         .expect("sign in");
     let account = accounts.open(&info.key()).await.expect("open");
+    // Synced: the customer's words are in the cache before the copy is taken.
+    let engine = Engine::start(EngineConfig::new(
+        account.api.clone(),
+        account.cache.clone(),
+        Arc::new(|_| {}),
+        account.staging_dir(),
+    ));
+    let cached = |account: &switchboard_core::accounts::OpenAccount| {
+        account
+            .cache
+            .thread(message.conversation_id)
+            .is_ok_and(|thread| thread.iter().any(|m| m.body == SECRET_TEXT))
+    };
+    for _ in 0..500 {
+        if cached(&account) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(cached(&account), "the message reached the cache");
+    engine.shutdown().await;
     let path = account.cache.path().to_owned();
     drop(account);
-    // A copy of the cache taken before sign-out (a stolen laptop's disk image).
-    let copy = root.path().join("copy.db");
-    std::fs::copy(&path, &copy).expect("copy");
+    // A copy of the whole account directory taken before sign-out (a stolen laptop's disk image):
+    // the database, its WAL and every file beside them.
+    let dir = accounts.account_dir(&info.key());
+    let copy = root.path().join("copy");
+    copy_dir(&dir, &copy);
+    let copied_db = copy.join(path.file_name().expect("a file name"));
     let entry = cache_key_entry(&info.key());
-    assert!(tokens.load(&entry).is_ok());
+    let key = CacheKey::from_hex(tokens.load(&entry).expect("the key").expose()).expect("key");
 
     accounts.sign_out(&info.key()).await.expect("sign out");
     let deleted = tokens.deleted.lock().expect("lock").clone();
@@ -148,9 +173,40 @@ async fn signing_out_destroys_the_key_first_so_an_earlier_copy_stays_sealed() {
         "the key is the first thing deleted: {deleted:?}"
     );
     assert!(matches!(tokens.load(&entry), Err(KeychainError::NotFound)), "the key is gone");
-    assert!(!path.exists(), "the cache is wiped");
-    assert!(unreadable_without_key(&copy), "the copy can't be read without the key");
-    assert!(!contains(&copy, SECRET_TEXT));
+    assert!(!path.exists() && !dir.exists(), "the cache is wiped");
+    assert!(unreadable_without_key(&copied_db), "the copy can't be read without the key");
+    for file in files_under(&copy) {
+        assert!(!contains(&file, SECRET_TEXT), "no plain text in the copy's {}", file.display());
+    }
+    // The copy did hold the message: only the key the sign-out destroyed opens it.
+    let opened = Cache::open_encrypted(&copied_db, &key).expect("the old key opens the copy");
+    assert!(opened.thread(message.conversation_id).expect("thread").iter().any(|m| m.body == SECRET_TEXT));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }
 
 #[tokio::test]
