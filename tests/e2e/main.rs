@@ -867,6 +867,8 @@ async fn two_factor_steps(harness: &Harness, server: &Server, session: &Session)
         .attribute(&key, "data-secret")
         .await?
         .ok_or_else(|| anyhow::anyhow!("the key is not shown"))?;
+    // The earlier steps' notices would cover the dialog's code field in the picture.
+    export_approval::dismiss_toasts(session).await?;
     screenshot(session, harness, "11-two-factor-enrol").await?;
     let input = session.wait_for("[data-testid=two-factor-code]", WAIT).await?;
     session.send_keys(&input, &code_at(&secret, now())?).await?;
