@@ -69,6 +69,9 @@ if [ "$(id -u)" -eq 0 ]; then chown -R postgres: "$tls" "$dir/data/pg_hba.conf";
 port=$("$(dirname "$0")/free-port.sh")
 options="-k $dir -c listen_addresses=127.0.0.1 -c port=$port -c fsync=off -c full_page_writes=off"
 options+=" -c synchronous_commit=off -c max_connections=300"
+# As README's "Retention and erasure" asks of an operator: WAL segments are deleted, not recycled
+# with their old bytes (tests/server/erasure.rs searches pg_wal/ after an erasure).
+options+=" -c wal_recycle=off"
 options+=" -c ssl=on -c ssl_cert_file=$tls/server.crt -c ssl_key_file=$tls/server.key"
 
 started=1

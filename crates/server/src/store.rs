@@ -647,7 +647,8 @@ pub trait Store: Send + Sync + 'static {
     async fn read_erased(&self, now: Millis, read: ReadFn) -> Result<Erased, Refusal>;
     async fn write_erased(&self, now: Millis, write: WriteFn) -> Result<Erased, Refusal>;
     /// After an erasure: makes what it deleted unreadable in the database's files too (SQLite:
-    /// the WAL checkpointed and truncated; PostgreSQL: the touched tables vacuumed).
+    /// the WAL checkpointed and truncated; PostgreSQL: the touched tables rewritten by
+    /// `VACUUM (FULL)`; the cluster's WAL is the operator's, README's "Retention and erasure").
     async fn scrub(&self) -> Result<(), Refusal>;
 }
 

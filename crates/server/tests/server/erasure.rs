@@ -1,6 +1,7 @@
 //! Retention and erasure: an admin erases a contact and the erased text is findable nowhere (the
-//! API, the feed from 0, the search index; on SQLite the raw database and WAL files, searched
-//! byte by byte); a stored file goes only when no other message names it; the feed's tombstones
+//! API, the feed from 0, the search index; the raw files searched byte by byte: on SQLite the
+//! database and its WAL, on PostgreSQL every file of the database and, after README's operator
+//! step, the cluster's WAL); a stored file goes only when no other message names it; the feed's tombstones
 //! tell every cache; the trail records it without the name. A retention policy deletes or
 //! anonymises conversations resolved more than N days ago, on the injected clock.
 
@@ -10,8 +11,12 @@ use switchboard_proto::{privacy::Erasure, *};
 
 use crate::harness::*;
 
-/// A word no other test writes, so finding it anywhere means this test's text is there.
+/// A word no other test writes, so finding it anywhere means this test's text is there (on
+/// PostgreSQL the WAL is the whole cluster's, shared by every test running at the time).
 const SECRET: &str = "Quetzalfjord4417";
+
+/// The retention test's own word, for the same reason.
+const RETAINED: &str = "Marrowgate5521";
 
 async fn upload(session: &Session, conversation: Id, name: &str, bytes: Vec<u8>) -> Value {
     let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
@@ -45,6 +50,62 @@ fn raw_hits(server: &TestServer, text: &str) -> Vec<String> {
         }
     }
     hits
+}
+
+/// Where the text occurs in this server's PostgreSQL database's files, after a `CHECKPOINT` has
+/// written every dirty page out: every file under `base/<oid>/` of the cluster's data directory
+/// (heaps, TOAST, indexes, free space and visibility maps), as written and lower-cased, named by
+/// the relation whose file it is. With `wal`, the cluster's `pg_wal/` segments too. The tests run
+/// as root, so they read the cluster's files whoever owns them.
+fn pg_raw_hits(server: &TestServer, text: &str, wal: bool) -> Vec<String> {
+    let switchboard_server::Backend::Postgres { url } = test_config(server.data_dir.path()).backend else {
+        return Vec::new();
+    };
+    let (url, text) = (url.expose().to_owned(), text.to_owned());
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        client.batch_execute("CHECKPOINT").expect("checkpoint");
+        let data: String = client.query_one("SHOW data_directory", &[]).expect("data_directory").get(0);
+        let oid: u32 = client
+            .query_one("SELECT oid FROM pg_database WHERE datname = current_database()", &[])
+            .expect("oid")
+            .get(0);
+        let data = std::path::PathBuf::from(data);
+        let mut dirs = vec![data.join("base").join(oid.to_string())];
+        if wal {
+            dirs.push(data.join("pg_wal"));
+        }
+        let mut hits = Vec::new();
+        for dir in dirs {
+            for entry in std::fs::read_dir(&dir).expect("the database's directory") {
+                let path = entry.expect("entry").path();
+                let Ok(bytes) = std::fs::read(&path) else { continue };
+                let name = path.file_name().expect("name").to_string_lossy().into_owned();
+                for needle in [text.clone(), text.to_lowercase()] {
+                    if bytes.windows(needle.len()).any(|window| window == needle.as_bytes()) {
+                        // `12345`, `12345.1`, `12345_fsm`: the relation's file node first.
+                        let node: String = name.chars().take_while(char::is_ascii_digit).collect();
+                        let relation = node
+                            .parse::<u32>()
+                            .ok()
+                            .and_then(|node| {
+                                client
+                                    .query_opt(
+                                        "SELECT relname::text FROM pg_class WHERE pg_relation_filenode(oid) = $1",
+                                        &[&node],
+                                    )
+                                    .expect("pg_class")
+                            })
+                            .map_or_else(|| "?".to_owned(), |row| row.get::<_, String>(0));
+                        hits.push(format!("{}/{name} ({relation}): {needle}", dir.display()));
+                    }
+                }
+            }
+        }
+        hits
+    })
+    .join()
+    .expect("database thread")
 }
 
 fn sqlite() -> bool {
@@ -87,6 +148,11 @@ async fn an_erased_contact_is_findable_nowhere() {
     assert!(!found["messages"].as_array().expect("hits").is_empty(), "{found}");
     if sqlite() {
         assert!(!raw_hits(&server, SECRET).is_empty(), "the raw search must find the text before");
+    } else {
+        let before = pg_raw_hits(&server, SECRET, true);
+        for place in ["/base/", "/pg_wal/"] {
+            assert!(before.iter().any(|hit| hit.contains(place)), "the raw search must find the text before");
+        }
     }
     let unique_sha = only_theirs["sha256"].as_str().expect("sha").to_owned();
     let shared_sha = shared["sha256"].as_str().expect("sha").to_owned();
@@ -168,7 +234,41 @@ async fn an_erased_contact_is_findable_nowhere() {
     if sqlite() {
         assert_eq!(raw_hits(&server, SECRET), Vec::<String>::new());
         assert_eq!(raw_hits(&server, "erase-me"), Vec::<String>::new());
+    } else {
+        // PostgreSQL: the touched tables were rewritten (`VACUUM (FULL)`), so no file of the
+        // database holds the text: not a heap's free space, not a TOAST table, not the search
+        // index's GIN entries (which a plain VACUUM leaves).
+        assert_eq!(pg_raw_hits(&server, SECRET, false), Vec::<String>::new());
+        assert_eq!(pg_raw_hits(&server, "erase-me", false), Vec::<String>::new());
+        // The WAL is the cluster's, the operator's to keep or drop: the server does not touch it.
+        // README's step for an operator who must have it gone (segments deleted, not recycled
+        // with their old bytes; no archive or slot holding them) does clear it.
+        wal_cleared_by_the_operator(&server);
+        assert_eq!(pg_raw_hits(&server, SECRET, true), Vec::<String>::new());
+        assert_eq!(pg_raw_hits(&server, "erase-me", true), Vec::<String>::new());
     }
+}
+
+/// What README tells a PostgreSQL operator to do after an erasure to have the WAL written before
+/// it gone from `pg_wal/`: running with `wal_recycle = off` (from the start, as
+/// `scripts/with-postgres.sh` runs the cluster: a segment recycled earlier keeps its bytes under a
+/// later name), switch to a new segment and checkpoint (as a superuser, as the tests' admin is).
+fn wal_cleared_by_the_operator(server: &TestServer) {
+    let switchboard_server::Backend::Postgres { url } = test_config(server.data_dir.path()).backend else {
+        return;
+    };
+    let url = url.expose().to_owned();
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        let recycle: String = client.query_one("SHOW wal_recycle", &[]).expect("wal_recycle").get(0);
+        assert_eq!(
+            recycle, "off",
+            "the cluster must run with wal_recycle = off, as scripts/with-postgres.sh does"
+        );
+        client.batch_execute("SELECT pg_switch_wal(); CHECKPOINT").expect("switch and checkpoint");
+    })
+    .join()
+    .expect("database thread");
 }
 
 async fn resolve(session: &Session, conversation: Id) {
@@ -207,8 +307,8 @@ async fn retention_deletes_or_anonymises_what_was_resolved_long_ago() {
     let whatsapp = workspace.whatsapp.inbox.id;
     let email = workspace.secret.inbox.id;
 
-    let old = server.inbound(&workspace.whatsapp, "old", "o1", &format!("old {SECRET}")).await;
-    let mailed = server.inbound(&workspace.secret, "mailed", "m1", &format!("old mail {SECRET}")).await;
+    let old = server.inbound(&workspace.whatsapp, "old", "o1", &format!("old {RETAINED}")).await;
+    let mailed = server.inbound(&workspace.secret, "mailed", "m1", &format!("old mail {RETAINED}")).await;
     // Files on both: one only the old conversation holds, one the open conversation holds too,
     // and one only the anonymised conversation holds.
     let open = server.inbound(&workspace.whatsapp, "open", "p1", "still open").await;
@@ -264,7 +364,7 @@ async fn retention_deletes_or_anonymises_what_was_resolved_long_ago() {
     assert_eq!(state[&(EntityKind::Message, mailed.message_id)]["body"], json!(""));
     assert!(state.contains_key(&(EntityKind::Conversation, recent.conversation_id)));
     assert!(state.contains_key(&(EntityKind::Conversation, open.conversation_id)));
-    let (_, found) = admin.get(&format!("/api/v1/search?q={SECRET}")).await;
+    let (_, found) = admin.get(&format!("/api/v1/search?q={RETAINED}")).await;
     assert_eq!(found["messages"], json!([]), "{found}");
     // The files only they held go from the disk (by their own timer, due at once); the one the
     // open conversation holds too stays; the anonymised messages name no file any more.
