@@ -3,7 +3,8 @@
 //! held on every read: the feed, the stream, the bootstrap snapshot and backfill, a thread's
 //! history, search and the conversation actions. A conversation leaving an agent's view reaches
 //! them as its deletion; one entering it arrives as an upsert whose history they may then read.
-//! And: no connector secret, webhook URL or signing secret ever reaches an agent.
+//! And: no connector secret (WhatsApp, Telegram, Messenger, Instagram, email), webhook URL or
+//! signing secret ever reaches an agent.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -230,12 +231,60 @@ async fn no_webhook_url_or_connector_secret_reaches_an_agent() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     server.inbound(&workspace.secret, "p1", "p1", "through the api inbox").await;
-    let signing = [workspace.secret.signing_secret.clone(), workspace.whatsapp.signing_secret.clone()];
+    let mut signing =
+        vec![workspace.secret.signing_secret.clone(), workspace.whatsapp.signing_secret.clone()];
+
+    // Every other connector with secrets, in inboxes Sara's team belongs to: Telegram (its bot
+    // token and webhook secret; saving registers the webhook with the emulator, which checks the
+    // token), Messenger and Instagram (Page token, app secret, verify token) and email (the
+    // mailbox's password; its servers unreachable, so it only retries).
+    let telegram = crate::telegram_emulator::Emulator::start().await;
+    let meta = crate::meta_emulator::Emulator::start().await;
+    let mut connectors = Vec::new();
+    let mut connector = telegram.connector();
+    connector["webhook_secret"] = json!("telegram-webhook-5ecret");
+    let own = vec![crate::telegram_emulator::TOKEN.to_owned(), "telegram-webhook-5ecret".to_owned()];
+    connectors.push(("telegram", connector, own));
+    for (channel, kind) in [("facebook", "messenger"), ("instagram", "instagram")] {
+        let mut connector = meta.connector(kind, false);
+        let own = vec![
+            format!("{kind}-page-token-5ecret"),
+            format!("{kind}-app-5ecret"),
+            format!("{kind}-verify-5ecret"),
+        ];
+        for (field, value) in ["access_token", "app_secret", "verify_token"].into_iter().zip(&own) {
+            connector[field] = json!(value);
+        }
+        connectors.push((channel, connector, own));
+    }
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let mail = json!({"kind": "email", "address": "support@shop.test",
+        "imap": {"host": "127.0.0.1", "port": closed, "security": "none"},
+        "smtp": {"host": "127.0.0.1", "port": closed, "security": "none"},
+        "username": "support@shop.test", "password": "mailbox-password-5ecret"});
+    connectors.push(("email", mail, vec!["mailbox-password-5ecret".to_owned()]));
+    let mut secrets: Vec<String> = secrets.iter().map(|s| s.to_string()).collect();
+    let mut connected = Vec::new();
+    for (channel, connector, own) in connectors {
+        let request = json!({"name": format!("Secret {channel}"), "channel": channel, "connector": connector,
+            "member_team_ids": [workspace.sara.agent.team_ids[0]]});
+        let created: CreatedInbox =
+            serde_json::from_value(server.admin.ok("/api/v1/inboxes", request).await).expect("inbox");
+        signing.push(created.signing_secret.clone());
+        connected.push(created.inbox.id);
+        secrets.extend(own);
+    }
 
     let mut stream = open_stream(&workspace.sara, 0).await;
     let mut received = Vec::new();
     for session in [&workspace.sara, &workspace.lena, &server.admin] {
-        received.push(serde_json::to_string(&session.bootstrap().await).expect("json"));
+        let bootstrap = serde_json::to_string(&session.bootstrap().await).expect("json");
+        if session.agent.id == workspace.sara.agent.id {
+            for inbox in &connected {
+                assert!(bootstrap.contains(&inbox.to_string()), "Sara sees the connected inboxes");
+            }
+        }
+        received.push(bootstrap);
         received.push(serde_json::to_string(&snapshot(session).await).expect("json"));
         let snap = snapshot(session).await;
         received.push(serde_json::to_string(&backfill(session, snap.next).await).expect("json"));
@@ -258,9 +307,11 @@ async fn no_webhook_url_or_connector_secret_reaches_an_agent() {
         for secret in secrets.iter().map(|s| s.to_string()).chain(signing.iter().cloned()) {
             assert!(!text.contains(&secret), "{secret:?} reached an agent");
         }
-        assert!(
-            !text.contains("webhook_url") && !text.contains("access_token"),
-            "a secret's field reached an agent"
-        );
+        for field in
+            ["webhook_url", "access_token", "app_secret", "verify_token", "bot_token", "webhook_secret"]
+        {
+            assert!(!text.contains(field), "a secret's field, {field}, reached an agent");
+        }
+        assert!(!text.contains("\"password\""), "the mailbox's password field reached an agent");
     }
 }
