@@ -1043,6 +1043,7 @@ pub fn typescript_bindings() -> String {
         reports::ReportSeries::decl(&config),
         reports::LiveFigures::decl(&config),
         reports::CycleMetric::decl(&config),
+        reports::SlaOutcome::decl(&config),
         reports::CycleRow::decl(&config),
         // The IPC edge.
         UiError::decl(&config),

@@ -285,6 +285,75 @@ pub struct CycleRow {
     pub replies: u64,
     /// Whether the cycle is a reopening (cycle 2 and later).
     pub reopened: bool,
+    /// Who held it first in the cycle, and since when: the assignee it started with (at its
+    /// start), else the first assignment within it.
+    #[serde(default)]
+    pub first_assignee: Option<String>,
+    #[serde(default)]
+    pub first_assigned_at: Option<Millis>,
+    /// The cycle's assignment-to-first-reply measures (the summary's count) …
+    #[serde(default)]
+    pub assignments_answered: u64,
+    /// … and the first of them, wall and business.
+    #[serde(default)]
+    pub assignment_to_first_reply_secs: Option<i64>,
+    #[serde(default)]
+    pub assignment_to_first_reply_business_secs: Option<i64>,
+    /// The SLA policy its clocks ran under in the cycle (its name now, else as applied).
+    #[serde(default)]
+    pub sla_policy: Option<String>,
+    /// Per target: the policy's target (seconds, business or wall as the policy counts), the
+    /// outcome of the cycle's last clock of it, and how many of its clocks were met and breached
+    /// (what the summary's SLA figures count; next response may have several clocks a cycle).
+    #[serde(default)]
+    pub sla_first_response_target_secs: Option<i64>,
+    #[serde(default)]
+    pub sla_first_response: Option<SlaOutcome>,
+    #[serde(default)]
+    pub sla_first_response_met: u64,
+    #[serde(default)]
+    pub sla_first_response_breached: u64,
+    #[serde(default)]
+    pub sla_next_response_target_secs: Option<i64>,
+    #[serde(default)]
+    pub sla_next_response: Option<SlaOutcome>,
+    #[serde(default)]
+    pub sla_next_response_met: u64,
+    #[serde(default)]
+    pub sla_next_response_breached: u64,
+    #[serde(default)]
+    pub sla_resolution_target_secs: Option<i64>,
+    #[serde(default)]
+    pub sla_resolution: Option<SlaOutcome>,
+    #[serde(default)]
+    pub sla_resolution_met: u64,
+    #[serde(default)]
+    pub sla_resolution_breached: u64,
+}
+
+/// What became of an SLA clock, as a cycle's export row says it: met in time, breached (answered
+/// late or not at all), still running (or paused), or cancelled (neither: resolved without the
+/// reply it waited for, the SLA removed or retargeted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum SlaOutcome {
+    Met,
+    Breached,
+    Running,
+    Cancelled,
+}
+
+impl SlaOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlaOutcome::Met => "met",
+            SlaOutcome::Breached => "breached",
+            SlaOutcome::Running => "running",
+            SlaOutcome::Cancelled => "cancelled",
+        }
+    }
 }
 
 /// `GET /api/v1/reports/live`: the desk right now, over the conversations the viewer sees.

@@ -591,6 +591,8 @@ sla_at_risk: number, sla_at_risk_within_secs: number, };
 
 export type CycleMetric = "started" | "messages_in" | "first_response" | "resolution";
 
+export type SlaOutcome = "met" | "breached" | "running" | "cancelled";
+
 export type CycleRow = { conversation_id: string, cycle: number, inbox: string, channel: Channel, contact_name: string, contact_phone: string | null, contact_email: string | null, origin: Origin, 
 /**
  * The team and labels when the cycle was last measured.
@@ -603,7 +605,30 @@ assignee: string | null, started_at: number, first_reply_at: number | null, firs
 /**
  * Whether the cycle is a reopening (cycle 2 and later).
  */
-reopened: boolean, };
+reopened: boolean, 
+/**
+ * Who held it first in the cycle, and since when: the assignee it started with (at its
+ * start), else the first assignment within it.
+ */
+first_assignee: string | null, first_assigned_at: number | null, 
+/**
+ * The cycle's assignment-to-first-reply measures (the summary's count) …
+ */
+assignments_answered: number, 
+/**
+ * … and the first of them, wall and business.
+ */
+assignment_to_first_reply_secs: number | null, assignment_to_first_reply_business_secs: number | null, 
+/**
+ * The SLA policy its clocks ran under in the cycle (its name now, else as applied).
+ */
+sla_policy: string | null, 
+/**
+ * Per target: the policy's target (seconds, business or wall as the policy counts), the
+ * outcome of the cycle's last clock of it, and how many of its clocks were met and breached
+ * (what the summary's SLA figures count; next response may have several clocks a cycle).
+ */
+sla_first_response_target_secs: number | null, sla_first_response: SlaOutcome | null, sla_first_response_met: number, sla_first_response_breached: number, sla_next_response_target_secs: number | null, sla_next_response: SlaOutcome | null, sla_next_response_met: number, sla_next_response_breached: number, sla_resolution_target_secs: number | null, sla_resolution: SlaOutcome | null, sla_resolution_met: number, sla_resolution_breached: number, };
 
 export type UiError = { code: UiErrorCode, message: string, };
 

@@ -574,6 +574,64 @@ fn aggregate<'a>(
         .collect()
 }
 
+/// What a cycle's export row reads from the ledger beyond its facts: who held it first, and its
+/// SLA clocks' policy, targets and outcomes (a clock running or cancelled has no fact).
+#[derive(Default)]
+struct CycleLedger {
+    first_assignee: Option<(Id, Millis)>,
+    policy: Option<Id>,
+    /// Per target (`SlaMetric as usize`): its target and the last clock's (instance, outcome).
+    targets: [Option<Millis>; 3],
+    outcomes: [Option<(u32, SlaOutcome)>; 3],
+}
+
+/// Walks a conversation's ledger (oldest first) into its cycles' [`CycleLedger`]s.
+fn cycle_ledgers(events: &[ConversationEvent]) -> BTreeMap<u32, CycleLedger> {
+    let mut cycles: BTreeMap<u32, CycleLedger> = BTreeMap::new();
+    let mut assignee: Option<Id> = None;
+    for event in events {
+        match &event.event {
+            EventKind::Created { .. } | EventKind::Reopened => {
+                let cycle = cycles.entry(event.cycle).or_default();
+                cycle.first_assignee = assignee.map(|agent| (agent, event.at));
+            }
+            EventKind::Assigned { to, .. } => {
+                assignee = *to;
+                let cycle = cycles.entry(event.cycle).or_default();
+                if cycle.first_assignee.is_none() {
+                    cycle.first_assignee = to.map(|agent| (agent, event.at));
+                }
+            }
+            EventKind::Sla { policy_id, metric, instance, what, target_ms, .. } => {
+                let cycle = cycles.entry(event.cycle).or_default();
+                let target = *metric as usize;
+                let word = match what.as_str() {
+                    "started" => SlaOutcome::Running,
+                    "met" => SlaOutcome::Met,
+                    "breached" | "breached_met" | "breached_closed" => SlaOutcome::Breached,
+                    "cancelled" => SlaOutcome::Cancelled,
+                    _ => continue,
+                };
+                if word == SlaOutcome::Running {
+                    cycle.policy = Some(*policy_id);
+                    cycle.targets[target] = Some(*target_ms);
+                }
+                let outcome = &mut cycle.outcomes[target];
+                match outcome {
+                    // A clock's first decisive word stands (a breach answered later stays one).
+                    Some((last, decided)) if *last == *instance && *decided != SlaOutcome::Running => {
+                        continue
+                    }
+                    Some((last, _)) if *last > *instance => continue,
+                    _ => *outcome = Some((*instance, word)),
+                }
+            }
+            _ => {}
+        }
+    }
+    cycles
+}
+
 /// Names looked up once per export.
 #[derive(Default)]
 struct Names {
@@ -605,6 +663,27 @@ impl Names {
 
     fn agent(&mut self, store: &(impl StoreRead + ?Sized), id: Id) -> Outcome<String> {
         self.lookup::<Agent>(store, id, |agent| agent.name)
+    }
+
+    /// A policy's name now; for a deleted one, the name it was applied under when the
+    /// conversation still knows it (else its id).
+    fn policy(
+        &mut self,
+        store: &(impl StoreRead + ?Sized),
+        id: Id,
+        applied: Option<&sla::ConversationSla>,
+    ) -> Outcome<String> {
+        if let Some(found) = self.known.get(&id) {
+            return Ok(found.clone());
+        }
+        let found = match store.get::<sla::SlaPolicy>(id)? {
+            Some(policy) => policy.name,
+            None => applied
+                .filter(|sla| sla.policy_id == Some(id))
+                .map_or_else(|| id.to_string(), |sla| sla.policy_name.clone()),
+        };
+        self.known.insert(id, found.clone());
+        Ok(found)
     }
 }
 
@@ -825,9 +904,13 @@ impl Workspace {
             }
             let mut contacts: BTreeMap<Id, Id> = BTreeMap::new();
             let mut people: BTreeMap<Id, Contact> = BTreeMap::new();
+            let mut applied: BTreeMap<Id, sla::ConversationSla> = BTreeMap::new();
             for batch in conversations.chunks(CSV_BATCH) {
                 for conversation in store.get_many::<Conversation>(batch)? {
                     contacts.insert(conversation.id, conversation.contact_id);
+                    if let Some(sla) = conversation.sla {
+                        applied.insert(conversation.id, sla);
+                    }
                 }
                 let wanted_contacts: Vec<Id> = batch
                     .iter()
@@ -846,6 +929,8 @@ impl Workspace {
             }
             let mut names: Names = Names::default();
             let mut rows = Vec::new();
+            let mut ledgers: BTreeMap<u32, CycleLedger> = BTreeMap::new();
+            let mut ledger_of: Option<Id> = None;
             for ((conversation_id, cycle), facts) in cycles {
                 let in_period = |f: &&ReportFact| f.kind == kind && f.at >= from && f.at < to;
                 if !facts.iter().any(|f| in_period(&f)) {
@@ -859,6 +944,24 @@ impl Workspace {
                 let last = facts.iter().max_by_key(|f| f.at).unwrap_or(started);
                 let contact = contacts.get(&conversation_id).and_then(|id| people.get(id));
                 let secs = |ms: Millis| ms / 1000;
+                // The ledger once per conversation (its cycles come in a row).
+                if ledger_of != Some(conversation_id) {
+                    ledgers = cycle_ledgers(&store.events_of(conversation_id)?);
+                    ledger_of = Some(conversation_id);
+                }
+                let ledger = ledgers.remove(&cycle).unwrap_or_default();
+                let assignment = facts.iter().find(|f| f.kind == FactKind::AssignmentToFirstReply);
+                let count = |kind: FactKind| facts.iter().filter(|f| f.kind == kind).count() as u64;
+                let target = |metric: sla::SlaMetric| ledger.targets[metric as usize].map(secs);
+                let outcome = |metric: sla::SlaMetric| ledger.outcomes[metric as usize].map(|(_, o)| o);
+                let sla_policy = match ledger.policy {
+                    Some(policy) => Some(names.policy(store, policy, applied.get(&conversation_id))?),
+                    None => None,
+                };
+                let (first_assignee, first_assigned_at) = match ledger.first_assignee {
+                    Some((agent, at)) => (Some(names.agent(store, agent)?), Some(at)),
+                    None => (None, None),
+                };
                 rows.push(CycleRow {
                     conversation_id,
                     cycle,
@@ -885,8 +988,26 @@ impl Workspace {
                     resolution_secs: resolution.map(|f| secs(f.wall_ms)),
                     resolution_business_secs: resolution.map(|f| secs(f.business_ms)),
                     resolution_open_secs: resolution.map(|f| secs(f.open_ms)),
-                    replies: facts.iter().filter(|f| f.kind == FactKind::MessageOut).count() as u64,
+                    replies: count(FactKind::MessageOut),
                     reopened: cycle > 1,
+                    first_assignee,
+                    first_assigned_at,
+                    assignments_answered: count(FactKind::AssignmentToFirstReply),
+                    assignment_to_first_reply_secs: assignment.map(|f| secs(f.wall_ms)),
+                    assignment_to_first_reply_business_secs: assignment.map(|f| secs(f.business_ms)),
+                    sla_policy,
+                    sla_first_response_target_secs: target(sla::SlaMetric::FirstResponse),
+                    sla_first_response: outcome(sla::SlaMetric::FirstResponse),
+                    sla_first_response_met: count(FactKind::SlaFirstResponseMet),
+                    sla_first_response_breached: count(FactKind::SlaFirstResponseBreached),
+                    sla_next_response_target_secs: target(sla::SlaMetric::NextResponse),
+                    sla_next_response: outcome(sla::SlaMetric::NextResponse),
+                    sla_next_response_met: count(FactKind::SlaNextResponseMet),
+                    sla_next_response_breached: count(FactKind::SlaNextResponseBreached),
+                    sla_resolution_target_secs: target(sla::SlaMetric::Resolution),
+                    sla_resolution: outcome(sla::SlaMetric::Resolution),
+                    sla_resolution_met: count(FactKind::SlaResolutionMet),
+                    sla_resolution_breached: count(FactKind::SlaResolutionBreached),
                 });
             }
             rows.sort_by_key(|row| (row.started_at, row.conversation_id, row.cycle));
@@ -1082,9 +1203,28 @@ pub fn cycles_csv(rows: &[CycleRow], bom: bool) -> Outcome<Vec<u8>> {
         "resolution_open_s",
         "replies",
         "reopened",
+        "first_assignee",
+        "first_assigned_at",
+        "assignments_answered",
+        "assignment_to_first_reply_s",
+        "assignment_to_first_reply_business_s",
+        "sla_policy",
+        "sla_first_response_target_s",
+        "sla_first_response",
+        "sla_first_response_met",
+        "sla_first_response_breached",
+        "sla_next_response_target_s",
+        "sla_next_response",
+        "sla_next_response_met",
+        "sla_next_response_breached",
+        "sla_resolution_target_s",
+        "sla_resolution",
+        "sla_resolution_met",
+        "sla_resolution_breached",
     ]
     .map(str::to_owned)
     .to_vec();
+    let outcome = |o: Option<SlaOutcome>| o.map(|o| o.as_str().to_owned()).unwrap_or_default();
     let text = |value: Option<i64>| value.map(|v| v.to_string()).unwrap_or_default();
     let instant = |at: Option<Millis>| {
         at.and_then(|at| jiff::Timestamp::from_millisecond(at).ok())
@@ -1117,6 +1257,24 @@ pub fn cycles_csv(rows: &[CycleRow], bom: bool) -> Outcome<Vec<u8>> {
             text(row.resolution_open_secs),
             row.replies.to_string(),
             row.reopened.to_string(),
+            cell(row.first_assignee.as_deref().unwrap_or_default()),
+            instant(row.first_assigned_at),
+            row.assignments_answered.to_string(),
+            text(row.assignment_to_first_reply_secs),
+            text(row.assignment_to_first_reply_business_secs),
+            cell(row.sla_policy.as_deref().unwrap_or_default()),
+            text(row.sla_first_response_target_secs),
+            outcome(row.sla_first_response),
+            row.sla_first_response_met.to_string(),
+            row.sla_first_response_breached.to_string(),
+            text(row.sla_next_response_target_secs),
+            outcome(row.sla_next_response),
+            row.sla_next_response_met.to_string(),
+            row.sla_next_response_breached.to_string(),
+            text(row.sla_resolution_target_secs),
+            outcome(row.sla_resolution),
+            row.sla_resolution_met.to_string(),
+            row.sla_resolution_breached.to_string(),
         ]
     });
     write_csv(header, records, bom)

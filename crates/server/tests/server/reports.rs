@@ -939,6 +939,90 @@ async fn assignment_to_first_reply_in_business_time_belongs_to_the_period_of_the
     csv_matches(&summary_csv(&server.admin, MONDAY, MONDAY + DAY, "inbox").await, &monday);
 }
 
+/// The per-cycle export of a period against the summary of the same period (everything in it
+/// started, answered and ended in the period): the rows' counts and sums give the summary's
+/// figures, SLA outcomes and "% within target" included; and the CSV holds the JSON's rows, cell
+/// for cell, on every column.
+async fn the_cycles_export_adds_up_to_the_summary(
+    server: &TestServer,
+    from: Millis,
+    to: Millis,
+    all: &Metrics,
+) {
+    let query = format!("from={}&to={}", iso(from), iso(to));
+    let rows = cycles(&server.admin, &query).await;
+    let sum = |f: &dyn Fn(&CycleRow) -> u64| rows.iter().map(f).sum::<u64>();
+    assert_eq!(sum(&|_| 1), all.cycles_started);
+    assert_eq!(sum(&|r| u64::from(r.reopened)), all.reopened);
+    assert_eq!(sum(&|r| r.replies), all.messages_out);
+    assert_eq!(sum(&|r| u64::from(r.resolved_at.is_some())), all.resolutions);
+    let outcomes = |met: &dyn Fn(&CycleRow) -> u64, breached: &dyn Fn(&CycleRow) -> u64| {
+        SlaOutcomes::of(sum(met), sum(breached))
+    };
+    assert_eq!(
+        outcomes(&|r| r.sla_first_response_met, &|r| r.sla_first_response_breached),
+        all.sla_first_response
+    );
+    assert_eq!(
+        outcomes(&|r| r.sla_next_response_met, &|r| r.sla_next_response_breached),
+        all.sla_next_response
+    );
+    assert_eq!(outcomes(&|r| r.sla_resolution_met, &|r| r.sla_resolution_breached), all.sla_resolution);
+    // Durations: the count, and the mean of the rows' whole seconds (the history's durations are
+    // whole minutes, so nothing is lost to rounding).
+    let mean =
+        |values: Vec<i64>| (!values.is_empty()).then(|| values.iter().sum::<i64>() / values.len() as i64);
+    let first: Vec<i64> = rows.iter().filter_map(|r| r.first_response_secs).collect();
+    assert_eq!(first.len() as u64, all.first_response.count);
+    assert_eq!(mean(first), all.first_response.wall.map(|d| d.mean));
+    let resolution: Vec<i64> = rows.iter().filter_map(|r| r.resolution_secs).collect();
+    assert_eq!(mean(resolution), all.resolution.wall.map(|d| d.mean));
+    let open: Vec<i64> = rows.iter().filter_map(|r| r.resolution_open_secs).collect();
+    assert_eq!(mean(open), all.resolution_open.wall.map(|d| d.mean));
+    assert_eq!(sum(&|r| r.assignments_answered), all.assignment_to_first_reply.count);
+    assert!(
+        rows.iter().all(|r| r.assignments_answered <= 1),
+        "one measure a cycle here: its mean from the rows"
+    );
+    let assigned: Vec<i64> = rows.iter().filter_map(|r| r.assignment_to_first_reply_secs).collect();
+    assert_eq!(mean(assigned), all.assignment_to_first_reply.wall.map(|d| d.mean));
+    assert!(all.assignment_to_first_reply.count > 0 && all.sla_next_response.breached > 0, "{all:#?}");
+
+    // CSV equal to JSON: every column of every row, the JSON's field under the CSV's name
+    // (`_s` for `_secs`), instants as RFC 3339, labels joined with `|`.
+    let (_, json) = server.admin.get(&format!("/api/v1/reports/conversations?{query}")).await;
+    let json = json.as_array().expect("rows").clone();
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/reports/conversations?{query}&format=csv", server.base))
+        .bearer_auth(&server.admin.token)
+        .send()
+        .await
+        .expect("csv");
+    let text = response.text().await.expect("text");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("record")).collect();
+    assert_eq!(records.len(), json.len());
+    let fields = json[0].as_object().expect("an object").len();
+    assert_eq!(header.len(), fields, "every JSON field has its column: {header:?}");
+    for (record, row) in records.iter().zip(&json) {
+        for (name, cell) in header.iter().zip(record.iter()) {
+            let field = name.strip_suffix("_s").map_or_else(|| name.to_owned(), |f| format!("{f}_secs"));
+            let value = row.get(&field).unwrap_or_else(|| panic!("no field {field} in {row}"));
+            let expected = match value {
+                Value::Null => String::new(),
+                Value::String(text) => text.clone(),
+                Value::Array(labels) => {
+                    labels.iter().map(|l| l.as_str().expect("a label")).collect::<Vec<_>>().join("|")
+                }
+                Value::Number(at) if field.ends_with("_at") => iso(at.as_i64().expect("millis")),
+                other => other.to_string(),
+            };
+            assert_eq!(cell, expected, "column {name}");
+        }
+    }
+}
+
 async fn sla_policy(server: &TestServer, body: Value) {
     let (code, created) = server.admin.post("/api/v1/sla-policies", body).await;
     assert_eq!(code, StatusCode::OK, "{created}");
@@ -1006,10 +1090,52 @@ async fn sla_outcomes_are_met_or_breached_once_per_clock_and_within_target_is_th
     until_sla(&server, met, SlaMetric::Resolution, "breached").await;
     status(&workspace.sara, met, "resolved").await;
     server.clock.advance(2 * HOUR);
+    // Still waiting for its first answer when the report is read: a running clock, no outcome.
+    let waiting = server.inbound(&workspace.whatsapp, "sla4", "sla4-1", "hello?").await.conversation_id;
 
     let (from, to) = (MONDAY, MONDAY + DAY);
     let report = summary(&server.admin, from, to, "none").await;
     let all = row(&report, None);
+    the_cycles_export_adds_up_to_the_summary(&server, from, to, all).await;
+    let rows = cycles(&server.admin, "from=2030-01-07&to=2030-01-08").await;
+    let cycle = |id: Id, n: u32| rows.iter().find(|r| r.conversation_id == id && r.cycle == n).expect("row");
+    let (first, reopened, breached, cancelled, running) =
+        (cycle(met, 1), cycle(met, 2), cycle(late, 1), cycle(closed, 1), cycle(waiting, 1));
+    assert_eq!(first.sla_policy.as_deref(), Some("Support"));
+    assert_eq!(
+        (
+            first.sla_first_response_target_secs,
+            first.sla_next_response_target_secs,
+            first.sla_resolution_target_secs
+        ),
+        (Some(3600), None, Some(7200)),
+        "no next-response clock ran in the first cycle"
+    );
+    assert_eq!(
+        (first.sla_first_response, first.sla_resolution),
+        (Some(SlaOutcome::Met), Some(SlaOutcome::Met))
+    );
+    assert_eq!(first.first_assignee.as_ref(), Some(&workspace.sara.agent.name));
+    let assigned_at = first.first_assigned_at.expect("assigned");
+    assert!((MONDAY + 10 * HOUR..MONDAY + 10 * HOUR + MINUTE).contains(&assigned_at), "assigned on arrival");
+    assert_eq!((reopened.sla_resolution, reopened.sla_resolution_breached), (Some(SlaOutcome::Breached), 1));
+    assert_eq!(reopened.first_assignee, first.first_assignee, "she held it when it reopened");
+    assert_eq!(
+        (breached.sla_first_response, breached.sla_next_response, breached.sla_next_response_target_secs),
+        (Some(SlaOutcome::Breached), Some(SlaOutcome::Breached), Some(600)),
+        "answered late: breached, not met"
+    );
+    assert_eq!(
+        (breached.first_assignee.as_deref(), breached.assignments_answered),
+        (Some(workspace.sam.agent.name.as_str()), 1)
+    );
+    assert_eq!(breached.assignment_to_first_reply_secs, Some(61 * 60));
+    assert_eq!(
+        (cancelled.sla_first_response, cancelled.sla_resolution),
+        (Some(SlaOutcome::Cancelled), Some(SlaOutcome::Met))
+    );
+    assert_eq!((cancelled.first_assignee.as_deref(), cancelled.first_assigned_at), (None, None));
+    assert_eq!((running.sla_first_response, running.sla_first_response_met), (Some(SlaOutcome::Running), 0));
     assert_eq!(
         (all.sla_first_response.met, all.sla_first_response.breached),
         (2, 1),

@@ -1488,6 +1488,13 @@ const ar: Messages = {
       notYet: 'ليس بعد',
       reopened: 'أُعيد فتحها',
       open: 'فتح {name}',
+      firstAssigned: 'أول مسؤول',
+      assignmentToReply: 'من الإسناد إلى الرد',
+      sla: 'SLA',
+      slaNone: 'بلا SLA',
+      slaLine: '{target}: {outcome}',
+      slaTargets: { firstResponse: 'الاستجابة الأولى', nextResponse: 'الاستجابة التالية', resolution: 'الحل' },
+      outcome: { met: 'مُحقَّق', breached: 'مُنتهَك', running: 'جارٍ', cancelled: 'ملغى' },
     },
     table: {
       title: 'الملخص',

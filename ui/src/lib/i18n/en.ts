@@ -1308,6 +1308,13 @@ const en = {
       notYet: 'Not yet',
       reopened: 'reopened',
       open: 'Open {name}',
+      firstAssigned: 'First assigned',
+      assignmentToReply: 'Assignment to reply',
+      sla: 'SLA',
+      slaNone: 'No SLA',
+      slaLine: '{target}: {outcome}',
+      slaTargets: { firstResponse: 'First response', nextResponse: 'Next response', resolution: 'Resolution' },
+      outcome: { met: 'met', breached: 'breached', running: 'running', cancelled: 'cancelled' },
     },
     table: {
       title: 'Summary',

@@ -1359,6 +1359,13 @@ const fa: Messages = {
       notYet: 'هنوز نه',
       reopened: 'بازگشایی‌شده',
       open: 'باز کردن {name}',
+      firstAssigned: 'نخستین مسئول',
+      assignmentToReply: 'از واگذاری تا پاسخ',
+      sla: 'SLA',
+      slaNone: 'بدون SLA',
+      slaLine: '{target}: {outcome}',
+      slaTargets: { firstResponse: 'نخستین پاسخ', nextResponse: 'پاسخ بعدی', resolution: 'حل' },
+      outcome: { met: 'رعایت‌شده', breached: 'نقض‌شده', running: 'در جریان', cancelled: 'لغوشده' },
     },
     table: {
       title: 'خلاصه',

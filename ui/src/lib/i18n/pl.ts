@@ -1362,6 +1362,13 @@ const pl: Messages = {
       notYet: 'Jeszcze nie',
       reopened: 'otwarta ponownie',
       open: 'Otwórz: {name}',
+      firstAssigned: 'Pierwsza osoba przypisana',
+      assignmentToReply: 'Od przypisania do odpowiedzi',
+      sla: 'SLA',
+      slaNone: 'Bez SLA',
+      slaLine: '{target}: {outcome}',
+      slaTargets: { firstResponse: 'Pierwsza odpowiedź', nextResponse: 'Następna odpowiedź', resolution: 'Rozwiązanie' },
+      outcome: { met: 'dotrzymane', breached: 'przekroczone', running: 'trwa', cancelled: 'anulowane' },
     },
     table: {
       title: 'Podsumowanie',

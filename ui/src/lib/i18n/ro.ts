@@ -1350,6 +1350,13 @@ const ro: Messages = {
       notYet: 'Încă nu',
       reopened: 'redeschisă',
       open: 'Deschide {name}',
+      firstAssigned: 'Primul responsabil',
+      assignmentToReply: 'De la atribuire la răspuns',
+      sla: 'SLA',
+      slaNone: 'Fără SLA',
+      slaLine: '{target}: {outcome}',
+      slaTargets: { firstResponse: 'Primul răspuns', nextResponse: 'Următorul răspuns', resolution: 'Rezolvare' },
+      outcome: { met: 'respectat', breached: 'depășit', running: 'în curs', cancelled: 'anulat' },
     },
     table: {
       title: 'Rezumat',
