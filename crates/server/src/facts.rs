@@ -285,10 +285,16 @@ impl Gathered {
         let take = |values: &mut Vec<Millis>, minus: &mut Vec<Millis>| {
             // The values are the spreads' sorted runs one after another: the stable sort merges
             // runs (the unstable one would sort them all over again); `distribution` then finds
-            // them sorted.
-            values.sort();
+            // them sorted. One run (a bucket of whole UTC days read from one row per key, a
+            // single hour) is sorted already: checked, not sorted again (the stable sort
+            // allocates its scratch even then).
+            if !values.is_sorted() {
+                values.sort();
+            }
             if !minus.is_empty() {
-                minus.sort();
+                if !minus.is_sorted() {
+                    minus.sort();
+                }
                 // A day's values always hold its hours' (the store keeps them together).
                 *values = multiset_minus(values, minus).unwrap_or_default();
             }
