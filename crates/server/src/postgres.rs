@@ -273,6 +273,7 @@ impl Store for PostgresStore {
             // A connection of its own: VACUUM can't run inside a transaction, and it must not
             // hold the writer while it works.
             let mut conn = connect(&connections.connector, Role::Writer).map_err(StoreError::from)?;
+            wait_for_older_snapshots(&mut conn.client).map_err(StoreError::from)?;
             // The erased rows' old versions are dead tuples, and a plain VACUUM only marks their
             // space free: the bytes stay in the page, and the search index's GIN entries stay
             // (erasure.rs's raw search found both; writing garbage over a row before deleting it
@@ -385,6 +386,45 @@ fn write_in_transaction(
         fanout.committed();
     }
     Ok(value)
+}
+
+/// How long an erasure's scrub waits for transactions older than the erasure to end.
+const OLDER_SNAPSHOTS_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Before an erasure's rewrite: waits until no other session of this database holds a snapshot
+/// or a transaction older than the erasure. VACUUM (FULL) copies every row some running
+/// transaction may still see, so an erased row a snapshot from before the erasure can see would
+/// be written into the new table as it was (erasure.rs's
+/// `an_erasure_waits_for_older_snapshots_before_rewriting` saw it). The server's own reads last
+/// one request; after a minute the rewrite goes ahead anyway, with a warning.
+fn wait_for_older_snapshots(client: &mut Client) -> Result<(), ::postgres::Error> {
+    // A transaction id taken now, after the erasure committed: a session whose snapshot's xmin
+    // and own xid are both this or newer sees the erasure, as does VACUUM's horizon.
+    let marker: String =
+        client.query_one("SELECT (pg_current_xact_id()::text::bigint % 4294967296)::text", &[])?.get(0);
+    let started = std::time::Instant::now();
+    loop {
+        let older: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()
+                   AND backend_type = 'client backend'
+                   AND (age(backend_xmin) > age($1::text::xid) OR age(backend_xid) > age($1::text::xid))",
+                &[&marker],
+            )?
+            .get(0);
+        if older == 0 {
+            return Ok(());
+        }
+        if started.elapsed() > OLDER_SNAPSHOTS_WAIT {
+            tracing::warn!(
+                sessions = older,
+                "transactions older than an erasure are still running: the erased rows they can see stay in the rewritten tables"
+            );
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 impl From<::postgres::Error> for StoreError {

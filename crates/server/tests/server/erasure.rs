@@ -271,6 +271,67 @@ fn wal_cleared_by_the_operator(server: &TestServer) {
     .expect("database thread");
 }
 
+/// PostgreSQL: a transaction whose snapshot is older than an erasure may still see the erased
+/// rows, and `VACUUM (FULL)` copies every row a running transaction may see; so the scrub waits
+/// for such transactions to end before it rewrites. Here another session holds a snapshot taken
+/// before the erasure until it sees the scrub waiting for it, and the text is in no file after.
+#[tokio::test]
+async fn an_erasure_waits_for_older_snapshots_before_rewriting() {
+    const LINGER: &str = "Vellichorn7730";
+    let server = TestServer::start().await;
+    let switchboard_server::Backend::Postgres { url } = test_config(server.data_dir.path()).backend else {
+        return;
+    };
+    let workspace = Workspace::create(&server).await;
+    let admin = &server.admin;
+    let first = server.inbound(&workspace.whatsapp, "lingerer", "l1", &format!("my card is {LINGER}")).await;
+    let contact: Conversation = serde_json::from_value(
+        apply(&admin.bootstrap().await)[&(EntityKind::Conversation, first.conversation_id)].clone(),
+    )
+    .expect("conversation");
+
+    let (taken, snapshot_taken) = std::sync::mpsc::channel();
+    let url = url.expose().to_owned();
+    let holder = std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        let mut watcher = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        let mut old = client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .start()
+            .expect("begin");
+        // The snapshot is taken by the first query, and no table is locked by it.
+        old.query_one("SELECT 1", &[]).expect("snapshot");
+        taken.send(()).expect("send");
+        // Until the scrub is seen asking for older snapshots (a minute at most: without the wait,
+        // the erasure returns and the text is found below).
+        let mut seen = false;
+        for _ in 0..3000 {
+            let waiting: i64 = watcher
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity
+                     WHERE query LIKE '%backend_xmin%' AND pid <> pg_backend_pid()",
+                    &[],
+                )
+                .expect("pg_stat_activity")
+                .get(0);
+            if waiting > 0 {
+                seen = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        old.commit().expect("commit");
+        seen
+    });
+    snapshot_taken.recv().expect("the snapshot");
+    let path = format!("/api/v1/contacts/{}/erase", contact.contact_id);
+    let (status, body) = admin.post(&path, json!({"confirm": "Customer lingerer"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(pg_raw_hits(&server, LINGER, false), Vec::<String>::new());
+    assert!(holder.join().expect("holder"), "the scrub waited for the older snapshot");
+}
+
 async fn resolve(session: &Session, conversation: Id) {
     session
         .ok(
