@@ -27,6 +27,10 @@ pub async fn reports_steps(
     // server as her (the app stays signed in).
     server.reset_two_factor(workspace.sara).await?;
     let sara = server.signed_in_as("sara@e2e.example").await?;
+    // Long names fit the dialog (ellipsis, the whole name in a tooltip): Sara's is 60 characters
+    // for these screens and a long Persian one for the right-to-left ones, then hers again.
+    let name = server.agent(workspace.sara).await?.name;
+    server.rename_agent(workspace.sara, LONG_NAME).await?;
 
     open_reports(session).await?;
     // The query the screen asked, as it says on the dialog, then the figures once they show.
@@ -115,6 +119,7 @@ pub async fn reports_steps(
         )
         .await?;
     settle(session).await?;
+    fits_the_dialog(session).await?;
     screenshot(session, harness, "20-reports").await?;
 
     // The service levels: each group's share within target per SLA target (thousandths) and its
@@ -219,7 +224,29 @@ pub async fn reports_steps(
     session.click(&button).await?;
     session.wait_for(&format!("[data-testid=thread][data-id='{first}']"), WAIT).await?;
 
-    persian_screens(harness, session).await
+    server.rename_agent(workspace.sara, LONG_PERSIAN_NAME).await?;
+    persian_screens(harness, session).await?;
+    server.rename_agent(workspace.sara, &name).await
+}
+
+const LONG_NAME: &str = "Sara Karimi-Montgomery, Senior Escalations Lead, Night Shift";
+const LONG_PERSIAN_NAME: &str = "سارا کریمی، سرپرست ارشد رسیدگی به شکایات شیفت شب و آخر هفته";
+
+/// The reports dialog's tables fit it: nothing scrolls sideways, however long a name (a cell
+/// cuts it with an ellipsis, its title the whole name).
+async fn fits_the_dialog(session: &Session) -> anyhow::Result<()> {
+    let overflow = session
+        .execute(
+            "const b = document.querySelector('[data-testid=reports] .body'); \
+             const titled = [...b.querySelectorAll('td.name[title]')].some(td => td.title.length >= 50); \
+             return [b.scrollWidth - b.clientWidth, titled];",
+            json!([]),
+        )
+        .await?;
+    let (overflow, titled): (i64, bool) = serde_json::from_value(overflow)?;
+    anyhow::ensure!(overflow <= 0, "the reports dialog scrolls sideways by {overflow} px");
+    println!("reports: the dialog doesn't scroll sideways (a long name in a cell: {titled})");
+    Ok(())
 }
 
 /// Clicks the middle of a bar on the chart's canvas with the mouse, where the chart says it drew
@@ -315,7 +342,9 @@ async fn persian_screens(harness: &Harness, session: &Session) -> anyhow::Result
 
     open_reports(session).await?;
     session.wait_for("[data-testid=chart-bucket]", WAIT).await?;
+    session.wait_for("[data-testid=report-table]", WAIT).await?;
     settle(session).await?;
+    fits_the_dialog(session).await?;
     screenshot(session, harness, "21-reports-rtl").await?;
     session
         .execute(

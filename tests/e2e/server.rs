@@ -222,6 +222,12 @@ impl Api {
         Ok(())
     }
 
+    /// Renames an agent, as an admin.
+    pub async fn rename_agent(&self, agent: Id, name: &str) -> anyhow::Result<()> {
+        self.admin_patch(&format!("/api/v1/agents/{agent}"), json!({"name": name})).await?;
+        Ok(())
+    }
+
     pub async fn set_capacity(&self, agent: Id, capacity: Option<u32>) -> anyhow::Result<()> {
         self.admin_patch(&format!("/api/v1/agents/{agent}"), json!({"capacity": capacity})).await?;
         Ok(())
