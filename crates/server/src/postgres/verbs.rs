@@ -990,11 +990,8 @@ impl Pg<'_> {
         if !deltas.is_empty() {
             let column =
                 |f: &dyn Fn(&facts::SpreadKey) -> i64| deltas.iter().map(|d| f(&d.0)).collect::<Vec<i64>>();
-            let (unit, start, kind) = (
-                column(&|k| k.0.unit.spread_code(k.0.level())),
-                column(&|k| k.0.start),
-                column(&|k| k.1),
-            );
+            let (unit, start, kind) =
+                (column(&|k| k.0.unit.spread_code(k.0.level())), column(&|k| k.0.start), column(&|k| k.1));
             let inbox: Vec<Vec<u8>> = deltas.iter().map(|d| d.0 .0.inbox.as_bytes().to_vec()).collect();
             let channel: Vec<&str> = deltas.iter().map(|d| d.0 .0.channel.as_str()).collect();
             let agent: Vec<Vec<u8>> = deltas.iter().map(|d| facts::key_bytes(d.0 .0.agent)).collect();
