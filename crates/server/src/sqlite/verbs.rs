@@ -313,6 +313,15 @@ impl StoreRead for Sql<'_> {
         )
     }
 
+    fn events_of_many(&self, conversations: &[Id]) -> StoreResult<Vec<ledger::ConversationEvent>> {
+        // In-process, a lookup per conversation through the index costs no round trip.
+        let mut events = Vec::new();
+        for conversation in conversations {
+            events.extend(self.events_of(*conversation)?);
+        }
+        Ok(events)
+    }
+
     fn events_between(
         &self,
         kind: &str,
