@@ -221,9 +221,14 @@ pub trait StoreRead {
     // The conversation event ledger.
     /// A conversation's events, in the order they were written.
     fn events_of(&self, conversation: Id) -> StoreResult<Vec<ledger::ConversationEvent>>;
-    /// The events of these conversations, each one's in the order they were written: a
-    /// report's batch read (one round trip for a thousand conversations on PostgreSQL).
-    fn events_of_many(&self, conversations: &[Id]) -> StoreResult<Vec<ledger::ConversationEvent>>;
+    /// The events of these kinds (`EventKind::name`) of these conversations, each one's in the
+    /// order they were written: a report's batch read (one round trip for a thousand
+    /// conversations on PostgreSQL, and none of the messages' events it does not need).
+    fn events_of_many(
+        &self,
+        conversations: &[Id],
+        kinds: &[&str],
+    ) -> StoreResult<Vec<ledger::ConversationEvent>>;
     /// Every conversation's events of `kind` dated in `[from, to)`, in the order they were
     /// written (a report's scan: no index serves it).
     fn events_between(

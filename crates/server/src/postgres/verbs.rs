@@ -395,11 +395,16 @@ impl StoreRead for Pg<'_> {
         )
     }
 
-    fn events_of_many(&self, conversations: &[Id]) -> StoreResult<Vec<ledger::ConversationEvent>> {
+    fn events_of_many(
+        &self,
+        conversations: &[Id],
+        kinds: &[&str],
+    ) -> StoreResult<Vec<ledger::ConversationEvent>> {
         let ids: Vec<String> = conversations.iter().map(Id::to_string).collect();
         self.entities(
-            "SELECT data FROM conversation_events WHERE conversation_id = ANY($1) ORDER BY conversation_id, id",
-            &[&ids],
+            "SELECT data FROM conversation_events WHERE conversation_id = ANY($1) AND kind = ANY($2)
+             ORDER BY conversation_id, id",
+            &[&ids, &kinds],
         )
     }
 

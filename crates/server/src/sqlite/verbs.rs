@@ -313,11 +313,22 @@ impl StoreRead for Sql<'_> {
         )
     }
 
-    fn events_of_many(&self, conversations: &[Id]) -> StoreResult<Vec<ledger::ConversationEvent>> {
+    fn events_of_many(
+        &self,
+        conversations: &[Id],
+        kinds: &[&str],
+    ) -> StoreResult<Vec<ledger::ConversationEvent>> {
         // In-process, a lookup per conversation through the index costs no round trip.
+        let kinds = serde_json::to_string(kinds)?;
         let mut events = Vec::new();
         for conversation in conversations {
-            events.extend(self.events_of(*conversation)?);
+            let found: Vec<ledger::ConversationEvent> = records::query(
+                self.conn,
+                "SELECT data FROM conversation_events
+                 WHERE conversation_id = ?1 AND kind IN (SELECT value FROM json_each(?2)) ORDER BY id",
+                params![conversation.to_string(), kinds],
+            )?;
+            events.extend(found);
         }
         Ok(events)
     }

@@ -585,6 +585,9 @@ struct CycleLedger {
     outcomes: [Option<(u32, SlaOutcome)>; 3],
 }
 
+/// The kinds of event [`cycle_ledgers`] reads (a conversation's messages are most of its ledger).
+const CYCLE_LEDGER_KINDS: [&str; 4] = ["created", "reopened", "assigned", "sla"];
+
 /// Walks a conversation's ledger (oldest first) into its cycles' [`CycleLedger`]s.
 fn cycle_ledgers(events: &[ConversationEvent]) -> BTreeMap<u32, CycleLedger> {
     let mut cycles: BTreeMap<u32, CycleLedger> = BTreeMap::new();
@@ -933,7 +936,7 @@ impl Workspace {
             let with_cycles: Vec<Id> =
                 cycles.keys().map(|(id, _)| *id).collect::<BTreeSet<Id>>().into_iter().collect();
             for batch in with_cycles.chunks(CSV_BATCH) {
-                for event in store.events_of_many(batch)? {
+                for event in store.events_of_many(batch, &CYCLE_LEDGER_KINDS)? {
                     events.entry(event.conversation_id).or_default().push(event);
                 }
             }
