@@ -224,7 +224,7 @@ fn send(
     reply: AutoReplyRef,
 ) -> Outcome<()> {
     // RFC 3834: mail a machine sent never gets an automatic answer (no auto-reply loops).
-    if super::email::loop_guard(tx, conversation.id)?.is_some() {
+    if super::email::loop_guard(tx, conversation)?.is_some() {
         return Ok(());
     }
     let now = tx.now();

@@ -599,7 +599,7 @@ fn plan(
                 return Ok(skipped(action, "window_closed"));
             }
             // RFC 3834: the customer's latest mail was sent by a machine; answering could loop.
-            if super::email::loop_guard(store, conversation.id)?.is_some() {
+            if super::email::loop_guard(store, conversation)?.is_some() {
                 return Ok(skipped(action, "automatic_email"));
             }
             return Ok(ok(action, Effect::Reply(body.clone())));

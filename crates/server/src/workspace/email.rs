@@ -162,8 +162,15 @@ fn thread_of(store: &(impl StoreRead + ?Sized), conversation: Id) -> Outcome<Opt
 /// Why no automatic reply (greeting, away, keyword, or a rule's reply) may go to this
 /// conversation: its latest customer mail was sent automatically (RFC 3834). `None` otherwise,
 /// and for every conversation that is not an email thread.
-pub(super) fn loop_guard(store: &(impl StoreRead + ?Sized), conversation: Id) -> Outcome<Option<String>> {
-    Ok(thread_of(store, conversation)?.and_then(|(_, thread)| thread.automatic))
+///
+/// Takes the conversation itself, not its id: a new one is held unwritten while the rules' pass
+/// runs over it (`ledger.rs`, the fold), so the store does not have it yet.
+pub(super) fn loop_guard(
+    store: &(impl StoreRead + ?Sized),
+    conversation: &Conversation,
+) -> Outcome<Option<String>> {
+    let thread = store.email_state(conversation.inbox_id, &thread_key(conversation.id))?;
+    Ok(thread.and_then(|v| serde_json::from_value::<Thread>(v).ok()).and_then(|thread| thread.automatic))
 }
 
 /// The message of `inbox` a `Message-ID` of ours names.
