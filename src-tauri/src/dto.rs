@@ -207,6 +207,8 @@ pub enum ViewKey {
     Label(String),
     /// Escalated conversations, of any unresolved status.
     Escalated,
+    /// Open ones a customer waits on a person for, or nobody has answered yet.
+    Unattended,
     /// One agent's unresolved conversations (the workload screen's queue).
     Agent(Uuid),
     /// A column of the triage board (`cache::views::BoardColumn`).
@@ -263,6 +265,7 @@ impl From<ViewKey> for View {
             ViewKey::Inbox(id) => View::Inbox(id),
             ViewKey::Label(name) => View::Label(name),
             ViewKey::Escalated => View::Escalated,
+            ViewKey::Unattended => View::Unattended,
             ViewKey::Agent(id) => View::Agent(id),
             ViewKey::Board(column) => View::Board(column.into()),
             ViewKey::Filter(filter) => View::Filter(filter),
@@ -284,6 +287,7 @@ impl From<View> for ViewKey {
             View::Inbox(id) => ViewKey::Inbox(id),
             View::Label(name) => ViewKey::Label(name),
             View::Escalated => ViewKey::Escalated,
+            View::Unattended => ViewKey::Unattended,
             View::Agent(id) => ViewKey::Agent(id),
             View::Board(column) => ViewKey::Board(column.into()),
             View::Filter(filter) => ViewKey::Filter(filter),
@@ -1038,6 +1042,7 @@ pub fn typescript_bindings() -> String {
         reports::Metrics::decl(&config),
         reports::ReportRow::decl(&config),
         reports::ReportSummary::decl(&config),
+        reports::TeamTotals::decl(&config),
         reports::Bucket::decl(&config),
         reports::SeriesRow::decl(&config),
         reports::ReportSeries::decl(&config),

@@ -224,6 +224,43 @@ pub async fn reports_steps(
     session.click(&button).await?;
     session.wait_for(&format!("[data-testid=thread][data-id='{first}']"), WAIT).await?;
 
+    // K16: the "Unattended" figure is the server's, and it opens the sidebar's Unattended list,
+    // which counts the same conversations in the app's own cache (one predicate on both sides).
+    open_reports(session).await?;
+    let card = session.wait_for("[data-testid=live-unattended]", WAIT).await?;
+    let shown: u64 = session
+        .execute(
+            "return Number(document.querySelector('[data-testid=live-unattended]').dataset.count);",
+            json!([]),
+        )
+        .await?
+        .as_u64()
+        .unwrap_or(u64::MAX);
+    let live: LiveFigures = serde_json::from_slice(&sara.get_bytes("/api/v1/reports/live").await?)?;
+    anyhow::ensure!(
+        shown == live.unattended,
+        "the screen says {shown} unattended, the server {}",
+        live.unattended
+    );
+    session.click(&card).await?;
+    let listed = session
+        .wait_until(
+            "the Unattended list opens with its count",
+            "const v = document.querySelector('[data-testid=view][data-view=unattended][aria-current=true] [data-testid=view-count]'); \
+             return v && v.dataset.count !== '' && Number(v.dataset.count);",
+            WAIT,
+        )
+        .await?;
+    anyhow::ensure!(
+        listed == json!(live.unattended),
+        "the sidebar's Unattended list counts {listed}, the server's figure {}",
+        live.unattended
+    );
+    println!(
+        "reports: {} unattended, on the screen, in the server's JSON and in the Unattended list",
+        live.unattended
+    );
+
     server.rename_agent(workspace.sara, LONG_PERSIAN_NAME).await?;
     persian_screens(harness, session).await?;
     server.rename_agent(workspace.sara, &name).await

@@ -190,6 +190,21 @@ pub struct ReportSummary {
     pub group_by: GroupBy,
     pub rows: Vec<ReportRow>,
     pub previous: Vec<ReportRow>,
+    /// For an agent grouped by agent, who is given no one else's row: every conversation they may
+    /// see counted together, no agent named (their team's totals to measure their own against);
+    /// absent for everyone else, whose rows already add up to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub team_totals: Option<TeamTotals>,
+}
+
+/// The figures of every conversation an agent may see, now and in the period before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TeamTotals {
+    pub now: Metrics,
+    pub previous: Metrics,
 }
 
 /// The length of a time series' buckets, in the report's zone: a DST day has 23 or 25 hourly

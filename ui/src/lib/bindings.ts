@@ -547,7 +547,15 @@ export type ReportRow = { key: string | null,
  */
 name: string, metrics: Metrics, };
 
-export type ReportSummary = { from: number, to: number, time_zone: string, group_by: GroupBy, rows: Array<ReportRow>, previous: Array<ReportRow>, };
+export type ReportSummary = { from: number, to: number, time_zone: string, group_by: GroupBy, rows: Array<ReportRow>, previous: Array<ReportRow>, 
+/**
+ * For an agent grouped by agent, who is given no one else's row: every conversation they may
+ * see counted together, no agent named (their team's totals to measure their own against);
+ * absent for everyone else, whose rows already add up to it.
+ */
+team_totals?: TeamTotals, };
+
+export type TeamTotals = { now: Metrics, previous: Metrics, };
 
 export type Bucket = { start: number, end: number, label: string, };
 
@@ -796,7 +804,7 @@ export type Directory = { me: Agent, server_url: string, agents: Array<Agent>, t
  */
 saved_views: Array<SavedView>, };
 
-export type ViewKey = { "type": "mine" } | { "type": "unassigned" } | { "type": "all" } | { "type": "mentions" } | { "type": "pinned" } | { "type": "breaching_soon" } | { "type": "team", "id": string } | { "type": "inbox", "id": string } | { "type": "label", "id": string } | { "type": "escalated" } | { "type": "agent", "id": string } | { "type": "board", "id": BoardColumnKey } | { "type": "filter", "id": ConversationFilter } | { "type": "saved", "id": string };
+export type ViewKey = { "type": "mine" } | { "type": "unassigned" } | { "type": "all" } | { "type": "mentions" } | { "type": "pinned" } | { "type": "breaching_soon" } | { "type": "team", "id": string } | { "type": "inbox", "id": string } | { "type": "label", "id": string } | { "type": "escalated" } | { "type": "unattended" } | { "type": "agent", "id": string } | { "type": "board", "id": BoardColumnKey } | { "type": "filter", "id": ConversationFilter } | { "type": "saved", "id": string };
 
 export type BoardColumnKey = "new" | "assigned" | "waiting" | "escalated";
 

@@ -174,7 +174,7 @@ export function buildCommands(directory: Directory, context: CommandContext = {}
 
   const views: ViewKey[] = [
     { type: 'mine' }, { type: 'unassigned' }, { type: 'all' }, { type: 'mentions' }, { type: 'pinned' },
-    { type: 'breaching_soon' }, { type: 'escalated' },
+    { type: 'breaching_soon' }, { type: 'escalated' }, { type: 'unattended' },
     ...directory.saved_views.map((saved) => ({ type: 'saved', id: saved.id }) as ViewKey),
     ...directory.teams.map((team) => ({ type: 'team', id: team.id }) as ViewKey),
     ...directory.inboxes.map((inbox) => ({ type: 'inbox', id: inbox.id }) as ViewKey),

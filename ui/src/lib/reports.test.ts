@@ -95,6 +95,28 @@ describe('the summary table', () => {
     ],
   };
 
+  it('names the group without an agent in the reader’s language', () => {
+    setLocale('fa');
+    expect(summaryTable(summary).map((r) => r.name)).toEqual(['Omid', 'بدون کارشناس', 'Sara']);
+    setLocale('en');
+    expect(summaryTable({ ...summary, group_by: 'team' })[1].name).toBe('No team');
+    const channels = { ...summary, group_by: 'channel' as const, rows: [row('webchat', 'webchat', {})], previous: [] };
+    expect(summaryTable(channels)[0].name).toBe('Web chat');
+  });
+
+  it('sets an agent’s team totals last, beside the period before, no one named', () => {
+    const mine: ReportSummary = {
+      ...summary,
+      rows: [summary.rows[0]],
+      previous: [],
+      team_totals: { now: metrics({ resolutions: 9 }), previous: metrics({ resolutions: 7 }) },
+    };
+    const rows = summaryTable(mine);
+    expect(rows.map((r) => [r.name, r.totals])).toEqual([['Omid', false], ['Team totals (no one named)', true]]);
+    expect(rows[1].resolutions).toEqual({ now: 9, before: 7 });
+    expect(summaryTable(summary).some((r) => r.totals)).toBe(false);
+  });
+
   it('puts each figure beside the previous period’s, matched by group', () => {
     const rows = summaryTable(summary);
     expect(rows.map((r) => r.name)).toEqual(['Omid', 'Unassigned', 'Sara']);

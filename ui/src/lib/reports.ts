@@ -2,7 +2,8 @@
 // the summary table (each figure beside the previous period's) and the chart's series. Every
 // figure is the server's; nothing here adds numbers up but the chart's totals over groups of a
 // grouping that partitions (never labels).
-import type { GroupBy, Interval, Metrics, ReportRow, ReportSeries, ReportSummary, SlaOutcomes } from './bindings';
+import type { Channel, GroupBy, Interval, Metrics, ReportRow, ReportSeries, ReportSummary, SlaOutcomes } from './bindings';
+import { CHANNELS } from './filters';
 import { locale, t } from './i18n';
 
 export type Preset = 'today' | 'last7' | 'last30' | 'thisMonth' | 'custom';
@@ -94,6 +95,23 @@ export function percent(permille: number | null | undefined): string {
   return new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 1 }).format(permille / 1000);
 }
 
+/** A group's name in the reader's language where the server's is not one: a channel, and the row
+ * without an agent, team or label (its key is null; the server names it in English, as its CSV does). */
+export function groupName(groupBy: GroupBy, row: ReportRow): string {
+  // A channel's key is its wire name (`webchat`): the reader's name for it instead.
+  if (groupBy === 'channel' && CHANNELS.includes(row.key as Channel)) return t(`channels.${row.key as Channel}`);
+  if (row.key !== null) return row.name;
+  switch (groupBy) {
+    case 'none':
+    case 'agent':
+    case 'team':
+    case 'label':
+      return t(`reports.noGroup.${groupBy}`);
+    default:
+      return row.name;
+  }
+}
+
 /** Whether a change is good, bad or neither: fewer seconds to respond is better, more resolutions too. */
 export type Trend = 'better' | 'worse' | 'same' | 'none';
 
@@ -117,7 +135,12 @@ export type TableRow = {
   sla: { firstResponse: SlaOutcomes; nextResponse: SlaOutcomes; resolution: SlaOutcomes } | null;
   /** Only in the previous period. */
   gone: boolean;
+  /** The team's totals an agent sees beside their own row (no one named). */
+  totals: boolean;
 };
+
+/** The key of the team's totals row: no group's key. */
+export const TEAM_TOTALS = '\u0000team';
 
 /** Whether any row has an SLA outcome now or before (else the service-level table says there are none). */
 export function hasSlaOutcomes(rows: TableRow[]): boolean {
@@ -164,7 +187,7 @@ export function summaryTable(summary: ReportSummary, clock: Clock = 'wall'): Tab
     });
     return {
       key: (now ?? prev)!.key,
-      name: (now ?? prev)!.name,
+      name: groupName(summary.group_by, (now ?? prev)!),
       firstResponses: { now: n ? n.first_response.count : null, before: p ? p.first_response.count : null },
       firstResponseMedian: { now: n ? a.median : null, before: p ? b.median : null },
       firstResponseP90: { now: n ? a.p90 : null, before: p ? b.p90 : null },
@@ -179,11 +202,20 @@ export function summaryTable(summary: ReportSummary, clock: Clock = 'wall'): Tab
       },
       sla: sn,
       gone: !now,
+      totals: false,
     };
   };
   const rows = summary.rows.map((now) => row(now, before.get(keyOf(now))));
   const seen = new Set(summary.rows.map(keyOf));
   for (const prev of summary.previous) if (!seen.has(keyOf(prev))) rows.push(row(undefined, prev));
+  const team = summary.team_totals;
+  if (team) {
+    const name = t('reports.table.teamTotals');
+    rows.push({
+      ...row({ key: TEAM_TOTALS, name, metrics: team.now }, { key: TEAM_TOTALS, name, metrics: team.previous }),
+      totals: true,
+    });
+  }
   return rows;
 }
 

@@ -22,6 +22,7 @@ export function viewName(view: ViewKey, directory: Directory | null): string {
     case 'pinned':
     case 'breaching_soon':
     case 'escalated':
+    case 'unattended':
       return t(`views.${view.type}`);
     case 'board':
       return t(`board.columns.${view.id}`);

@@ -25,6 +25,10 @@ pub enum View {
     Label(String),
     /// Escalated conversations (by a person, a rule or an SLA step), of any status.
     Escalated,
+    /// Open conversations a customer waits on a person in, or nobody has answered yet: the
+    /// predicate of `reports/live`'s `unattended` (`proto::reports::is_unattended`; a test holds
+    /// them equal), so the lead's figure opens as this list.
+    Unattended,
     /// One agent's unresolved conversations (their queue on the workload screen).
     Agent(Id),
     /// A column of the triage board (always of unresolved conversations; the status filter is
@@ -318,6 +322,11 @@ fn view_filter(
             vec![SqlValue::Text(name.clone())],
         ),
         View::Escalated => (format!("{ESCALATED} AND c.status != 'resolved'"), vec![]),
+        // The SQL twin of `proto::reports::is_unattended`.
+        View::Unattended => (
+            "c.status = 'open' AND (c.waiting_since IS NOT NULL OR c.data->>'first_reply_at' IS NULL)".into(),
+            vec![],
+        ),
         View::Agent(id) => ("c.assignee_id = ? AND c.status != 'resolved'".into(), vec![text(id)]),
         // The SQL twin of `BoardColumn::of` (a test holds them equal).
         View::Board(column) => (
@@ -510,7 +519,7 @@ impl Cache {
     }
 
     /// Every sidebar view with its count at `now`: Mine, Unassigned, All, Mentions, Pinned,
-    /// Breaching soon, Escalated, the saved views, then each team, inbox and label.
+    /// Breaching soon, Escalated, Unattended, the saved views, then each team, inbox and label.
     pub fn view_counts_at(
         &self,
         status: Option<ConversationStatus>,
@@ -524,6 +533,7 @@ impl Cache {
             View::Pinned,
             View::BreachingSoon,
             View::Escalated,
+            View::Unattended,
         ];
         views.extend(self.saved_views()?.into_iter().map(|saved| View::Saved(saved.id)));
         views.extend(self.all::<Team>(EntityKind::Team)?.into_iter().map(|t| View::Team(t.id)));

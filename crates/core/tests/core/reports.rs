@@ -108,3 +108,67 @@ async fn reports_come_from_the_server_and_the_last_of_each_kind_shows_offline_as
     let nothing = reports::summary(api, &empty, 9_000, &query).await;
     assert!(matches!(&nothing, Err(e) if e.code() == "offline"), "nothing kept: {nothing:?}");
 }
+
+async fn settle(client: &Client, action: switchboard_core::outbox::Action) {
+    client.engine().queue(action).expect("queue");
+    client.until("the outbox drains", |c| c.account.cache.pending_count().expect("pending") == 0).await;
+}
+
+/// K16: the live figure "unattended" and the sidebar's Unattended list are one predicate, so the
+/// lead who reads "2 unattended" opens a list of exactly two.
+#[tokio::test]
+async fn k16_the_unattended_figure_is_the_unattended_list() {
+    use switchboard_core::{
+        cache::views::{ListQuery, Sort, View},
+        intents,
+    };
+    let server = Server::start().await;
+    let workspace = Workspace::create(&server.api).await;
+    server
+        .api
+        .admin_ok(
+            "/api/v1/agents",
+            json!({"name": "Ida Admin", "email": "ida@test.example", "role": "admin", "password": PASSWORD}),
+        )
+        .await;
+    let ida = Client::sign_in(&server.api, "ida@test.example").await;
+    let mut ids = Vec::new();
+    for n in 1..=5 {
+        let inbound =
+            server.api.inbound(&workspace.whatsapp, &format!("k{n}"), &format!("k{n}-1"), "Hello?").await;
+        ids.push(inbound.conversation_id);
+    }
+    let [unanswered, answered, asked_again, pending, resolved] = ids[..] else { unreachable!() };
+    ida.until("synced", |c| ids.iter().all(|id| c.conversation(*id).is_some())).await;
+    for id in [answered, asked_again] {
+        settle(&ida, intents::claim(id, ida.me())).await;
+        settle(&ida, intents::send(id, SendKind::Reply, "On it".into(), vec![], None).expect("send")).await;
+    }
+    server.api.inbound(&workspace.whatsapp, "k3", "k3-2", "Still there?").await;
+    settle(&ida, intents::set_status(pending, ConversationStatus::Pending, None)).await;
+    settle(&ida, intents::set_status(resolved, ConversationStatus::Resolved, None)).await;
+    ida.until("the customer's second message synced", |c| {
+        c.conversation(asked_again).is_some_and(|conversation| conversation.waiting_since.is_some())
+    })
+    .await;
+
+    let cache = ReportCache::in_account(&ida.account.dir);
+    let live = reports::live(&ida.account.api, &cache, 1_000).await.expect("live").value;
+    let query = ListQuery { view: View::Unattended, status: None, sort: Sort::Oldest, offset: 0, limit: 50 };
+    let mut listed: Vec<Id> =
+        ida.account.cache.list(&query, 0).expect("list").into_iter().map(|row| row.conversation.id).collect();
+    listed.sort();
+    let mut expected = vec![unanswered, asked_again];
+    expected.sort();
+    assert_eq!(listed, expected, "never answered, and answered but asked again");
+    assert_eq!(live.unattended, 2, "{live:?}");
+    assert_eq!(ida.account.cache.count(&View::Unattended, None).expect("count") as u64, live.unattended);
+    for id in ids {
+        let conversation = ida.conversation(id).expect("cached");
+        assert_eq!(
+            switchboard_proto::reports::is_unattended(&conversation),
+            expected.contains(&id),
+            "{conversation:?}"
+        );
+    }
+}

@@ -743,6 +743,21 @@ impl Workspace {
             let mut now = store.report_scan(&scan(from, to, vec![from], group_by, &filter))?;
             let mut before =
                 store.report_scan(&scan(from - length, from, vec![from - length], group_by, &filter))?;
+            // An agent's own row alone says nothing of how they compare: beside it, everything
+            // they may see in one row with no one named (the design's "team aggregates without
+            // per-agent rows"), through the filter anyone ungrouped by agent gets.
+            let team_totals = match filter.1 {
+                Some(_) => {
+                    let team = allowed(store, &viewer, GroupBy::None)?;
+                    let total = |from: Millis, to: Millis| -> Outcome<Metrics> {
+                        let mut groups =
+                            store.report_scan(&scan(from, to, vec![from], GroupBy::None, &team))?;
+                        Ok(groups.pop().and_then(|mut groups| groups.remove(&None)).unwrap_or_default())
+                    };
+                    Some(TeamTotals { now: total(from, to)?, previous: total(from - length, from)? })
+                }
+                None => None,
+            };
             Ok(ReportSummary {
                 from,
                 to,
@@ -750,6 +765,7 @@ impl Workspace {
                 group_by,
                 rows: rows(store, group_by, now.pop().unwrap_or_default())?,
                 previous: rows(store, group_by, before.pop().unwrap_or_default())?,
+                team_totals,
             })
         })
         .await
@@ -1184,11 +1200,17 @@ fn write_csv(header: Vec<String>, records: impl Iterator<Item = Vec<String>>, bo
 pub fn summary_csv(summary: &ReportSummary, bom: bool) -> Outcome<Vec<u8>> {
     let mut header = vec!["group".to_owned(), "key".to_owned()];
     header.extend(metric_header());
-    let records = summary.rows.iter().map(|row| {
-        let mut record = vec![cell(&row.name), row.key.clone().unwrap_or_default()];
-        record.extend(metric_cells(&row.metrics));
+    let record = |name: &str, key: &str, metrics: &Metrics| {
+        let mut record = vec![cell(name), key.to_owned()];
+        record.extend(metric_cells(metrics));
         record
-    });
+    };
+    let records = summary
+        .rows
+        .iter()
+        .map(|row| record(&row.name, row.key.as_deref().unwrap_or_default(), &row.metrics))
+        // An agent's team totals (the JSON's `team_totals.now`) last, keyed `*`: no group's key.
+        .chain(summary.team_totals.iter().map(|team| record("Team totals", "*", &team.now)));
     write_csv(header, records, bom)
 }
 

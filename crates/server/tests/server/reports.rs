@@ -263,8 +263,23 @@ async fn k12_k15_k17_csv_is_the_json_rebuilt_identically_and_agents_see_their_ow
     let header = reader.headers().expect("header").clone();
     let column =
         |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+    // A stable header: a spreadsheet built on last month's export reads this month's.
+    let first_line = csv_text.lines().next().unwrap_or_default();
+    assert!(
+        first_line.starts_with(
+            "group,key,cycles_started,cycles_started_by_customers,messages_in,messages_out,resolutions,\
+             conversations_resolved,reopened,first_response_count,first_response_wall_mean_s,"
+        ),
+        "{first_line}"
+    );
+    assert!(
+        first_line
+            .ends_with(",sla_resolution_met,sla_resolution_breached,sla_resolution_within_target_permille"),
+        "{first_line}"
+    );
     let records: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a record")).collect();
     assert_eq!(records.len(), json.rows.len(), "one line per JSON row");
+    assert!(json.team_totals.is_none(), "an admin's rows add up to the totals themselves");
     for (record, row) in records.iter().zip(&json.rows) {
         assert_eq!(record[column("key")], row.key.clone().unwrap_or_default());
         assert_eq!(record[column("messages_out")], row.metrics.messages_out.to_string());
@@ -274,7 +289,10 @@ async fn k12_k15_k17_csv_is_the_json_rebuilt_identically_and_agents_see_their_ow
         assert_eq!(record[column("first_response_wall_mean_s")], mean, "integer seconds, the same numbers");
     }
 
-    // K15: deriving everything again answers byte for byte the same.
+    // K15: deriving everything again answers byte for byte the same, the summary and the series.
+    let series_path =
+        format!("/api/v1/reports/timeseries?from={}&to={}&group_by=agent&interval=hour", iso(from), iso(to));
+    let series_before = server.admin.get(&series_path).await.1;
     let before = server
         .admin
         .get(&format!("/api/v1/reports/summary?from={}&to={}&group_by=agent", iso(from), iso(to)))
@@ -289,6 +307,12 @@ async fn k12_k15_k17_csv_is_the_json_rebuilt_identically_and_agents_see_their_ow
         .await
         .1;
     assert_eq!(serde_json::to_string(&before).expect("json"), serde_json::to_string(&after).expect("json"));
+    let series_after = server.admin.get(&series_path).await.1;
+    assert_eq!(series_before["rows"].as_array().map(Vec::len), Some(3), "{series_before}");
+    assert_eq!(
+        serde_json::to_string(&series_before).expect("json"),
+        serde_json::to_string(&series_after).expect("json")
+    );
     let (code, _) = workspace.lena.post("/api/v1/reports/rebuild", json!({})).await;
     assert_eq!(code, StatusCode::FORBIDDEN, "rebuilding is the admin's");
 
@@ -297,9 +321,29 @@ async fn k12_k15_k17_csv_is_the_json_rebuilt_identically_and_agents_see_their_ow
     let keys: Vec<Option<String>> = mine.rows.iter().map(|r| r.key.clone()).collect();
     assert_eq!(keys, [Some(workspace.sara.agent.id.to_string())]);
     assert_eq!(mine.rows[0].metrics.first_response.count, 2);
+    // Beside it, the team's totals with no one named: Sara's two first responses and Sam's one,
+    // as everyone's figures ungrouped (what a lead of the inbox sees) have them.
+    let team = mine.team_totals.as_ref().expect("an agent's own row comes with the team's totals");
+    assert_eq!(team.now.first_response.count, 3);
+    let everyone = summary(&workspace.lena, from, to, "none").await;
+    assert_eq!(team.now, everyone.rows[0].metrics);
+    assert_eq!(team.previous.messages_in, 0, "nothing the day before");
+    let sara_csv = reqwest::Client::new()
+        .get(format!("{}{path}", server.base))
+        .bearer_auth(&workspace.sara.token)
+        .send()
+        .await
+        .expect("csv")
+        .text()
+        .await
+        .expect("text");
+    let lines: Vec<&str> = sara_csv.lines().collect();
+    assert_eq!(lines.len(), 3, "the header, Sara's row and the team's totals: {sara_csv}");
+    assert!(lines[2].starts_with("Team totals,*,"), "{sara_csv}");
     let carl = summary(&workspace.carl, from, to, "none").await;
     assert!(carl.rows.iter().all(|r| r.metrics.messages_in == 0), "{carl:#?}");
     let lead = summary(&workspace.lena, from, to, "agent").await;
+    assert!(lead.team_totals.is_none(), "a lead has everyone's rows");
     let mut keys: Vec<Option<String>> = lead.rows.iter().map(|r| r.key.clone()).collect();
     keys.sort();
     let mut expected =

@@ -220,6 +220,7 @@ const ar: Messages = {
     pinned: 'المثبّتة',
     breaching_soon: 'تقترب من تجاوز SLA',
     escalated: 'المصعَّدة',
+    unattended: 'بلا متابعة',
     board: 'لوحة الفرز',
     teams: 'الفرق',
     inboxes: 'صناديق الوارد',
@@ -1432,6 +1433,12 @@ const ar: Messages = {
       label: 'الوسم',
       channel: 'القناة',
     },
+    noGroup: {
+      none: 'الكل',
+      agent: 'غير مسندة',
+      team: 'بلا فريق',
+      label: 'بلا تصنيف',
+    },
     interval: 'الرسم حسب',
     intervals: {
       hour: 'الساعة',
@@ -1449,6 +1456,7 @@ const ar: Messages = {
       open: 'مفتوحة',
       unassigned: 'غير مُسندة',
       unattended: 'بلا متابعة',
+      openList: 'عرض هذه المحادثات',
       waiting: 'بالانتظار > {minutes} د',
       slaAtRisk: 'SLA معرّضة للتجاوز',
       longest: 'أطول انتظار {time}',
@@ -1508,6 +1516,7 @@ const ar: Messages = {
       previousHint: 'المدة نفسها التي سبقت هذه الفترة مباشرة',
       empty: 'لا أرقام لهذه الفترة.',
       gone: 'في الفترة السابقة فقط',
+      teamTotals: 'إجمالي الفريق (دون ذكر أسماء)',
     },
     sla: {
       title: 'مستويات الخدمة (SLA)',

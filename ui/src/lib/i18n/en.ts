@@ -205,6 +205,7 @@ const en = {
     pinned: 'Pinned',
     breaching_soon: 'Breaching soon',
     escalated: 'Escalated',
+    unattended: 'Unattended',
     board: 'Triage board',
     teams: 'Teams',
     inboxes: 'Inboxes',
@@ -1259,6 +1260,13 @@ const en = {
       label: 'Label',
       channel: 'Channel',
     },
+    // A group with no agent, team or label (the server's null key).
+    noGroup: {
+      none: 'All',
+      agent: 'Unassigned',
+      team: 'No team',
+      label: 'No label',
+    },
     interval: 'Chart by',
     intervals: {
       hour: 'Hour',
@@ -1276,6 +1284,7 @@ const en = {
       open: 'Open',
       unassigned: 'Unassigned',
       unattended: 'Unattended',
+      openList: 'Show these conversations',
       waiting: 'Waiting > {minutes} min',
       slaAtRisk: 'SLA at risk',
       longest: 'longest wait {time}',
@@ -1328,6 +1337,7 @@ const en = {
       previousHint: 'The same length of time just before this period',
       empty: 'No figures for this period.',
       gone: 'only in the previous period',
+      teamTotals: 'Team totals (no one named)',
     },
     sla: {
       title: 'Service levels (SLA)',

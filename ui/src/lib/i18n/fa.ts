@@ -207,6 +207,7 @@ const fa: Messages = {
     pinned: 'سنجاق‌شده',
     breaching_soon: 'نزدیک به نقض SLA',
     escalated: 'ارجاع‌شده',
+    unattended: 'بی‌پاسخ',
     board: 'تابلوی تریاژ',
     teams: 'تیم‌ها',
     inboxes: 'صندوق‌ها',
@@ -1310,6 +1311,12 @@ const fa: Messages = {
       label: 'برچسب',
       channel: 'کانال',
     },
+    noGroup: {
+      none: 'همه',
+      agent: 'بدون کارشناس',
+      team: 'بدون تیم',
+      label: 'بدون برچسب',
+    },
     interval: 'نمودار بر اساس',
     intervals: {
       hour: 'ساعت',
@@ -1327,6 +1334,7 @@ const fa: Messages = {
       open: 'باز',
       unassigned: 'بی‌مسئول',
       unattended: 'بی‌پاسخ',
+      openList: 'نمایش این گفت‌وگوها',
       waiting: 'انتظار بیش از {minutes} دقیقه',
       slaAtRisk: 'SLA در خطر',
       longest: 'طولانی‌ترین انتظار {time}',
@@ -1379,6 +1387,7 @@ const fa: Messages = {
       previousHint: 'همین مدت، درست پیش از این بازه',
       empty: 'برای این بازه رقمی نیست.',
       gone: 'فقط در بازهٔ پیشین',
+      teamTotals: 'جمع تیم (بدون نام افراد)',
     },
     sla: {
       title: 'سطح خدمات (SLA)',

@@ -227,6 +227,7 @@ const pl: Messages = {
     pinned: 'Przypięte',
     breaching_soon: 'Zagrożone SLA',
     escalated: 'Eskalowane',
+    unattended: 'Bez odpowiedzi',
     board: 'Tablica triażu',
     teams: 'Zespoły',
     inboxes: 'Skrzynki',
@@ -1313,6 +1314,12 @@ const pl: Messages = {
       label: 'Etykieta',
       channel: 'Kanał',
     },
+    noGroup: {
+      none: 'Wszystko',
+      agent: 'Nieprzypisane',
+      team: 'Bez zespołu',
+      label: 'Bez etykiety',
+    },
     interval: 'Wykres według',
     intervals: {
       hour: 'Godzina',
@@ -1330,6 +1337,7 @@ const pl: Messages = {
       open: 'Otwarte',
       unassigned: 'Nieprzypisane',
       unattended: 'Bez odpowiedzi',
+      openList: 'Pokaż te rozmowy',
       waiting: 'Czekają > {minutes} min',
       slaAtRisk: 'SLA zagrożone',
       longest: 'najdłuższe oczekiwanie {time}',
@@ -1382,6 +1390,7 @@ const pl: Messages = {
       previousHint: 'Okres tej samej długości tuż przed tym',
       empty: 'Brak danych za ten okres.',
       gone: 'tylko w poprzednim okresie',
+      teamTotals: 'Razem zespół (bez nazwisk)',
     },
     sla: {
       title: 'Poziomy usług (SLA)',

@@ -226,6 +226,7 @@ const ro: Messages = {
     pinned: 'Fixate',
     breaching_soon: 'SLA aproape depășit',
     escalated: 'Escaladate',
+    unattended: 'Fără răspuns',
     board: 'Panou de triere',
     teams: 'Echipe',
     inboxes: 'Inboxuri',
@@ -1301,6 +1302,12 @@ const ro: Messages = {
       label: 'Etichetă',
       channel: 'Canal',
     },
+    noGroup: {
+      none: 'Toate',
+      agent: 'Nealocate',
+      team: 'Fără echipă',
+      label: 'Fără etichetă',
+    },
     interval: 'Grafic pe',
     intervals: {
       hour: 'Oră',
@@ -1318,6 +1325,7 @@ const ro: Messages = {
       open: 'Deschise',
       unassigned: 'Neatribuite',
       unattended: 'Fără răspuns',
+      openList: 'Arată aceste conversații',
       waiting: 'Așteaptă > {minutes} min',
       slaAtRisk: 'SLA în pericol',
       longest: 'cea mai lungă așteptare {time}',
@@ -1370,6 +1378,7 @@ const ro: Messages = {
       previousHint: 'Aceeași durată imediat înaintea acestei perioade',
       empty: 'Nicio cifră pentru această perioadă.',
       gone: 'doar în perioada anterioară',
+      teamTotals: 'Totalul echipei (fără nume)',
     },
     sla: {
       title: 'Niveluri de serviciu (SLA)',

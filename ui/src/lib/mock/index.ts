@@ -148,6 +148,8 @@ export function installMock(params: URLSearchParams): void {
         return c.labels.includes(view.id);
       case 'escalated':
         return c.escalation !== null && c.status !== 'resolved';
+      case 'unattended':
+        return c.status === 'open' && (c.waiting_since !== null || c.first_reply_at === null);
       case 'board':
         return columnOf(c) === view.id;
       case 'agent':
@@ -350,7 +352,7 @@ export function installMock(params: URLSearchParams): void {
     sidebar: (args): SidebarEntry[] => {
       const statusFilter = (args.status ?? null) as ConversationStatus | null;
       const views: ViewKey[] = [
-        { type: 'mine' }, { type: 'unassigned' }, { type: 'all' }, { type: 'mentions' }, { type: 'pinned' }, { type: 'breaching_soon' }, { type: 'escalated' },
+        { type: 'mine' }, { type: 'unassigned' }, { type: 'all' }, { type: 'mentions' }, { type: 'pinned' }, { type: 'breaching_soon' }, { type: 'escalated' }, { type: 'unattended' },
         ...savedViews.map((v) => ({ type: 'saved', id: v.id }) as ViewKey),
         ...teams.map((t) => ({ type: 'team', id: t.id }) as ViewKey),
         ...inboxes.map((i) => ({ type: 'inbox', id: i.id }) as ViewKey),
