@@ -28,17 +28,20 @@ fn around_now(group_by: GroupBy) -> ReportQuery {
     }
 }
 
+/// Ida, an admin: the reports' reader who sees every inbox.
+async fn add_ida(api: &Endpoint) {
+    api.admin_ok(
+        "/api/v1/agents",
+        json!({"name": "Ida Admin", "email": "ida@test.example", "role": "admin", "password": PASSWORD}),
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn reports_come_from_the_server_and_the_last_of_each_kind_shows_offline_as_of_its_fetch() {
     let mut server = Server::start().await;
     let workspace = Workspace::create(&server.api).await;
-    server
-        .api
-        .admin_ok(
-            "/api/v1/agents",
-            json!({"name": "Ida Admin", "email": "ida@test.example", "role": "admin", "password": PASSWORD}),
-        )
-        .await;
+    add_ida(&server.api).await;
     server.api.inbound(&workspace.whatsapp, "c1", "m1", "Hello, my order is late").await;
     server.api.inbound(&workspace.whatsapp, "c2", "m2", "Where is my refund?").await;
     server.api.inbound(&workspace.whatsapp, "c1", "m3", "Anyone there?").await;
@@ -124,13 +127,7 @@ async fn k16_the_unattended_figure_is_the_unattended_list() {
     };
     let server = Server::start().await;
     let workspace = Workspace::create(&server.api).await;
-    server
-        .api
-        .admin_ok(
-            "/api/v1/agents",
-            json!({"name": "Ida Admin", "email": "ida@test.example", "role": "admin", "password": PASSWORD}),
-        )
-        .await;
+    add_ida(&server.api).await;
     let ida = Client::sign_in(&server.api, "ida@test.example").await;
     let mut ids = Vec::new();
     for n in 1..=5 {
