@@ -185,6 +185,14 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE TABLE lock_policies (id TEXT PRIMARY KEY, server_data TEXT, data TEXT);
     "#,
+    // 14: whether a person has answered a conversation, as an indexed column, so the Unattended
+    // view (open, and waiting or never answered) counts and lists from one index range, never
+    // the rows' JSON, as every other sidebar view does.
+    r#"
+    ALTER TABLE conversations ADD COLUMN answered INTEGER GENERATED ALWAYS AS (
+        data->>'first_reply_at' IS NOT NULL) VIRTUAL;
+    CREATE INDEX conversations_by_attention ON conversations(status, answered, waiting_since);
+    "#,
 ];
 
 /// Brings the cache up to the latest schema.

@@ -322,11 +322,10 @@ fn view_filter(
             vec![SqlValue::Text(name.clone())],
         ),
         View::Escalated => (format!("{ESCALATED} AND c.status != 'resolved'"), vec![]),
-        // The SQL twin of `proto::reports::is_unattended`.
-        View::Unattended => (
-            "c.status = 'open' AND (c.waiting_since IS NOT NULL OR c.data->>'first_reply_at' IS NULL)".into(),
-            vec![],
-        ),
+        // The SQL twin of `proto::reports::is_unattended`, on migration 14's indexed columns.
+        View::Unattended => {
+            ("c.status = 'open' AND (c.waiting_since IS NOT NULL OR c.answered = 0)".into(), vec![])
+        }
         View::Agent(id) => ("c.assignee_id = ? AND c.status != 'resolved'".into(), vec![text(id)]),
         // The SQL twin of `BoardColumn::of` (a test holds them equal).
         View::Board(column) => (
